@@ -1,0 +1,54 @@
+import { randomBytes, randomUUID } from "node:crypto";
+
+/** The one table of id prefixes (Eucalyptus 1.6 formats, reference §1.4). */
+export const ID_PREFIX = {
+  instance: "i",
+  reservation: "r",
+  image: "emi",
+  kernel: "eki",
+  ramdisk: "eri",
+  volume: "vol",
+  snapshot: "snap",
+  securityGroup: "sg",
+} as const;
+
+export type IdKind = keyof typeof ID_PREFIX;
+
+const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+const SECRET_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+";
+
+function randomFrom(alphabet: string, length: number): string {
+  // Rejection-free: both alphabets divide 256 evenly enough for a uniform pick
+  // (36 does not, so mask with a retry loop for exact uniformity).
+  const out: string[] = [];
+  while (out.length < length) {
+    for (const b of randomBytes(length * 2)) {
+      const limit = 256 - (256 % alphabet.length);
+      if (b < limit && out.length < length) out.push(alphabet[b % alphabet.length]!);
+    }
+  }
+  return out.join("");
+}
+
+/** Generates ids; injected so tests can make them predictable. */
+export interface IdGenerator {
+  resourceId(kind: IdKind): string;
+  requestId(): string;
+  accessKeyId(): string;
+  secretKey(): string;
+  accountNumber(): string;
+  nonce(): string;
+}
+
+export const randomIds: IdGenerator = {
+  resourceId: (kind) => `${ID_PREFIX[kind]}-${randomBytes(4).toString("hex").toUpperCase()}`,
+  requestId: () => randomUUID(),
+  // AWS-shaped: 20 upper-case alphanumerics starting with AKI.
+  accessKeyId: () => `AKI${randomFrom(ALNUM, 17)}`,
+  secretKey: () => randomFrom(SECRET_ALPHABET, 40),
+  accountNumber: () => {
+    const digits = randomFrom("0123456789", 12);
+    return digits[0] === "0" ? `1${digits.slice(1)}` : digits;
+  },
+  nonce: () => randomBytes(16).toString("hex"),
+};
