@@ -1,0 +1,103 @@
+/**
+ * Every setting of `euca run` / `euca init`, declared once: its flag, its EUCA_*
+ * environment variable, its config-file key, its default and its help. Precedence:
+ * flags > EUCA_* environment > config file > defaults (docs/configuration.md).
+ */
+import { defaultDataDir } from "../common/data-dir";
+import { LOG_LEVELS } from "../common/logger";
+
+export const ROLES = ["clc", "cc", "nc", "walrus", "sc"] as const;
+export type RoleName = (typeof ROLES)[number];
+export const HYPERVISORS = ["auto", "xen", "qemu", "fake"] as const;
+export type HypervisorName = (typeof HYPERVISORS)[number];
+
+export class ConfigError extends Error {}
+
+export interface Settings {
+  roles: RoleName[];
+  dataDir: string;
+  host: string;
+  ec2Port: number;
+  s3Port: number;
+  webPort: number;
+  ccPort: number;
+  ncPort: number;
+  hypervisor: HypervisorName;
+  logLevel: (typeof LOG_LEVELS)[number];
+  clusterName: string;
+  region: string;
+}
+
+interface OptionDef<K extends keyof Settings> {
+  key: K;
+  flag: string;        // commander flag, e.g. "--ec2-port <port>"
+  file: string;        // config-file key and EUCA_<file> environment variable
+  help: string;
+  default: () => string;
+  parse(raw: string, source: string): Settings[K];
+}
+
+function port(raw: string, source: string): number {
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) throw new ConfigError(`${source}: '${raw}' is not a TCP port (0-65535)`);
+  return Number(raw);
+}
+
+function oneOf<T extends string>(values: readonly T[], what: string) {
+  return (raw: string, source: string): T => {
+    if (!values.includes(raw as T)) throw new ConfigError(`${source}: unknown ${what} '${raw}'; valid ${what}s: ${values.join(", ")}`);
+    return raw as T;
+  };
+}
+
+export function parseRoles(raw: string, source: string): RoleName[] {
+  const parts = raw.split(",").map((r) => r.trim()).filter(Boolean);
+  if (parts.length === 0) throw new ConfigError(`${source}: no role given; valid roles: all, ${ROLES.join(", ")}`);
+  if (parts.includes("all")) {
+    if (parts.length > 1) throw new ConfigError(`${source}: 'all' cannot be combined with other roles`);
+    return [...ROLES];
+  }
+  for (const r of parts) {
+    if (!(ROLES as readonly string[]).includes(r)) {
+      throw new ConfigError(`${source}: unknown role '${r}'; valid roles: all, or a comma list of ${ROLES.join(", ")}`);
+    }
+  }
+  return ROLES.filter((r) => parts.includes(r));
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+function name(what: string) {
+  return (raw: string, source: string): string => {
+    if (!NAME.test(raw)) throw new ConfigError(`${source}: '${raw}' is not a valid ${what} (letters, digits, '_', '.', '-')`);
+    return raw;
+  };
+}
+
+export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
+  roles: { key: "roles", flag: "--role <roles>", file: "ROLE", default: () => "all", parse: parseRoles,
+    help: `roles this process runs: 'all', or a comma list of ${ROLES.join(", ")}` },
+  dataDir: { key: "dataDir", flag: "--data-dir <dir>", file: "DATA_DIR", default: () => defaultDataDir(), parse: (r) => r,
+    help: "data directory: databases, keys, credentials, objects (default /var/lib/euca as root, else ~/.local/share/euca)" },
+  host: { key: "host", flag: "--host <address>", file: "HOST", default: () => "127.0.0.1", parse: (r) => r,
+    help: "address to listen on and to put in the endpoint URLs of credentials" },
+  ec2Port: { key: "ec2Port", flag: "--ec2-port <port>", file: "EC2_PORT", default: () => "8773", parse: port,
+    help: "EC2 Query API, /services/Walrus, metadata and heartbeat (0 picks a free port)" },
+  s3Port: { key: "s3Port", flag: "--s3-port <port>", file: "S3_PORT", default: () => "8776", parse: port,
+    help: "S3 API at the root path, for tools that cannot add a path prefix (0 picks a free port)" },
+  webPort: { key: "webPort", flag: "--web-port <port>", file: "WEB_PORT", default: () => "8443", parse: port,
+    help: "HTTPS web interface (reserved: the web interface is not part of this release)" },
+  ccPort: { key: "ccPort", flag: "--cc-port <port>", file: "CC_PORT", default: () => "8774", parse: port,
+    help: "cluster controller's internal port, opened only when the CLC runs in another process" },
+  ncPort: { key: "ncPort", flag: "--nc-port <port>", file: "NC_PORT", default: () => "8775", parse: port,
+    help: "node controller's internal port, opened only when the CC runs in another process" },
+  hypervisor: { key: "hypervisor", flag: "--hypervisor <name>", file: "HYPERVISOR", default: () => "auto", parse: oneOf(HYPERVISORS, "hypervisor"),
+    help: `hypervisor driver for the NC: ${HYPERVISORS.join(", ")}` },
+  logLevel: { key: "logLevel", flag: "--log-level <level>", file: "LOG_LEVEL", default: () => "info", parse: oneOf(LOG_LEVELS, "log level"),
+    help: `log level: ${LOG_LEVELS.join(", ")}` },
+  clusterName: { key: "clusterName", flag: "--cluster-name <name>", file: "CLUSTER_NAME", default: () => "cluster1", parse: name("cluster name"),
+    help: "name of this process's cluster, which is also its availability zone" },
+  region: { key: "region", flag: "--region <name>", file: "REGION", default: () => "eucalyptus", parse: name("region name"),
+    help: "region name reported by DescribeRegions and written to credentials" },
+};
+
+export const OPTION_KEYS = Object.keys(OPTIONS) as Array<keyof Settings>;
+export const FILE_KEYS = OPTION_KEYS.map((k) => OPTIONS[k].file);

@@ -1,0 +1,194 @@
+/**
+ * The composition root: builds every started role from Settings, wires role clients
+ * (in-process when the target runs here, signed HTTP otherwise), opens the listeners
+ * and returns a handle to stop it all. Nothing here is module state, so one process
+ * can run two clouds (tests do).
+ */
+import { mkdirSync } from "node:fs";
+import { Hono } from "hono";
+import type { Logger } from "pino";
+import { systemClock, type Clock } from "./common/clock";
+import { randomIds, type IdGenerator } from "./common/ids";
+import { dataDirLayout, type DataDirLayout } from "./common/data-dir";
+import { recordStart } from "./db/role-meta";
+import { openSimpleRoleDatabase } from "./db/simple-role-db";
+import type { RoleName, Settings } from "./cli/options";
+import { endpointsFor, urlHost } from "./cli/endpoints";
+import { createEc2App } from "./api/ec2/app";
+import { createS3PlaceholderApp } from "./api/s3/app";
+import { createHeartbeatApp } from "./server/heartbeat";
+import { listen, type Listening } from "./server/listen";
+import { createInProcessClient } from "./rpc/in-process";
+import { createHttpClient } from "./rpc/http-client";
+import { createRpcApp } from "./rpc/http-server";
+import { readComponentKeys } from "./rpc/key-file";
+import type { ComponentKeyLookup } from "./rpc/types";
+import { openClcDatabase } from "./roles/clc/database";
+import { createIdentityRepo } from "./roles/clc/identity-repo";
+import { createIdentityService, type IdentityService } from "./roles/clc/identity-service";
+import { ensureCloudCa } from "./roles/clc/cloud-ca";
+import { createVmTypeService } from "./roles/clc/vm-types";
+import { createZoneService, type RegisteredCluster } from "./roles/clc/zones";
+import { createRegionService } from "./roles/clc/regions";
+import { listRemoteClusters } from "./roles/clc/cluster-registry";
+import type { CloudEndpoints, CredentialFiles } from "./roles/clc/credentials";
+import { openCcDatabase } from "./roles/cc/database";
+import { createClusterService, type ClusterNode } from "./roles/cc/service";
+import { CLUSTER_METHODS, type ClusterClient } from "./roles/cc/client";
+import { listRemoteNodes } from "./roles/cc/node-registry";
+import { createNodeService } from "./roles/nc/service";
+import { NODE_METHODS, type NodeClient } from "./roles/nc/client";
+import { realHostProbe, type HostProbe } from "./roles/nc/host-probe";
+
+export interface CloudOptions {
+  settings: Settings;
+  log: Logger;
+  clock?: Clock;
+  ids?: IdGenerator;
+  probe?: HostProbe;
+}
+
+export interface Cloud {
+  settings: Settings;
+  layout: DataDirLayout;
+  endpoints: CloudEndpoints & { heartbeatUrl: string };
+  /** Internal RPC listeners, when a role serves callers in other processes. */
+  internal: Partial<Record<"cc" | "nc", string>>;
+  identity?: IdentityService;
+  adminCredentials?: CredentialFiles;
+  stop(): Promise<void>;
+}
+
+export async function startCloud(o: CloudOptions): Promise<Cloud> {
+  const s = o.settings;
+  const clock = o.clock ?? systemClock;
+  const ids = o.ids ?? randomIds;
+  const log = o.log;
+  const layout = dataDirLayout(s.dataDir);
+  const has = (r: RoleName) => s.roles.includes(r);
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const ready = new Map<RoleName, boolean>(s.roles.map((r) => [r, false]));
+  const stop = async () => {
+    for (const fn of cleanups.reverse()) await fn();
+  };
+
+  try {
+    mkdirSync(s.dataDir, { recursive: true, mode: 0o700 });
+    const componentKeys = readComponentKeys(layout.componentKeys);
+    const lookupKey: ComponentKeyLookup = (id) => componentKeys.find((k) => k.id === id)?.secret;
+
+    // Databases and services, bottom-up so in-process clients can be handed upwards.
+    let node: NodeClient | undefined;
+    for (const role of ["nc", "walrus", "sc"] as const) {
+      if (!has(role)) continue;
+      const db = openSimpleRoleDatabase(role, layout.database(role));
+      cleanups.push(() => db.close());
+      recordStart(db.db, __EUCA_VERSION__, clock.now());
+    }
+    if (has("nc")) {
+      node = createNodeService({ probe: o.probe ?? realHostProbe, instancesDir: layout.instancesDir, limits: { reservedMemoryMb: 256 } });
+    }
+
+    let cluster: ClusterClient | undefined;
+    if (has("cc")) {
+      const ccDb = openCcDatabase(layout.database("cc"));
+      cleanups.push(() => ccDb.close());
+      recordStart(ccDb.db, __EUCA_VERSION__, clock.now());
+      const localNode = node ? createInProcessClient(NODE_METHODS, node) : undefined;
+      const nodes = (): ClusterNode[] => [
+        ...(localNode ? [{ name: "local", client: localNode }] : []),
+        ...listRemoteNodes(ccDb).map((n) => ({
+          name: n.name,
+          client: createHttpClient<NodeClient>(NODE_METHODS, { baseUrl: n.url, role: "nc", key: n.key, clock, ids }),
+        })),
+      ];
+      cluster = createClusterService({ name: s.clusterName, host: s.host, nodes, log });
+    }
+
+    const mainApp = new Hono();
+    mainApp.route("/", createHeartbeatApp(() => [...ready].map(([role, r]) => ({ role, ready: r }))));
+    const endpointsRef: { current?: CloudEndpoints } = {};
+    const endpoints = () => {
+      if (!endpointsRef.current) throw new Error("endpoints are not known before the listeners are bound");
+      return endpointsRef.current;
+    };
+
+    let identity: IdentityService | undefined;
+    let finishClc: (() => Promise<CredentialFiles>) | undefined;
+    if (has("clc")) {
+      const clcDb = openClcDatabase(layout.database("clc"));
+      cleanups.push(() => clcDb.close());
+      recordStart(clcDb.db, __EUCA_VERSION__, clock.now());
+      const vmTypes = createVmTypeService(clcDb);
+      vmTypes.seedDefaults();
+      const { ca } = await ensureCloudCa(layout, clock.now());
+      const localCluster = cluster ? createInProcessClient(CLUSTER_METHODS, cluster) : undefined;
+      const clusters = (): RegisteredCluster[] => [
+        ...(localCluster ? [{ name: s.clusterName, client: localCluster }] : []),
+        ...listRemoteClusters(clcDb).map((c) => ({
+          name: c.name,
+          client: createHttpClient<ClusterClient>(CLUSTER_METHODS, { baseUrl: c.url, role: "cc", key: c.key, clock, ids }),
+        })),
+      ];
+      const services = {
+        zones: createZoneService({ region: s.region, clusters, vmTypes }),
+        regions: createRegionService(endpoints),
+      };
+      const repo = createIdentityRepo(clcDb);
+      // Identity needs the bound endpoints (for eucarc); requests only arrive after ready.
+      const lazyIdentity = {
+        lookupSecret: (k: string) => identity?.lookupSecret(k),
+        principal: (k: string) => identity?.principal(k),
+      };
+      mainApp.route("/", createEc2App({ clock, ids, log, identity: lazyIdentity, services }));
+      finishClc = async () => {
+        identity = createIdentityService({ repo, layout, ca, endpoints: endpoints(), clock, ids });
+        return (await identity.ensureAdmin()).credentials;
+      };
+    }
+    if (has("walrus")) {
+      mainApp.route("/", createS3PlaceholderApp({ ids, log, prefixes: ["/services/Walrus", "/services/objectstorage"] }));
+    }
+
+    const servers: Listening[] = [];
+    cleanups.push(async () => {
+      await Promise.all(servers.map((l) => l.close()));
+    });
+    const main = await listen(mainApp, s.host, s.ec2Port);
+    servers.push(main);
+    let s3Port = s.s3Port;
+    if (has("walrus")) {
+      const s3 = await listen(createS3PlaceholderApp({ ids, log, prefixes: ["/"] }), s.host, s.s3Port);
+      servers.push(s3);
+      s3Port = s3.port;
+    }
+    const internal: Cloud["internal"] = {};
+    if (cluster && !has("clc")) {
+      const l = await listen(createRpcApp({ role: "cc", service: cluster, methods: CLUSTER_METHODS, lookupKey, clock, log }), s.host, s.ccPort);
+      servers.push(l);
+      internal.cc = `http://${urlHost(s.host)}:${l.port}`;
+    }
+    if (node && !has("cc")) {
+      const l = await listen(createRpcApp({ role: "nc", service: node, methods: NODE_METHODS, lookupKey, clock, log }), s.host, s.ncPort);
+      servers.push(l);
+      internal.nc = `http://${urlHost(s.host)}:${l.port}`;
+    }
+
+    endpointsRef.current = endpointsFor(s, { ec2: main.port, s3: s3Port });
+    const adminCredentials = finishClc ? await finishClc() : undefined;
+    for (const role of ready.keys()) ready.set(role, true);
+
+    return {
+      settings: s,
+      layout,
+      endpoints: { ...endpointsRef.current, heartbeatUrl: `http://${urlHost(s.host)}:${main.port}/services/Heartbeat` },
+      internal,
+      identity,
+      adminCredentials,
+      stop,
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}

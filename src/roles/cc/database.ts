@@ -1,0 +1,33 @@
+import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { openRoleDatabase, type OpenDatabase } from "../../db/open";
+import { settings, SETTINGS_SQL } from "../../db/settings-table";
+
+/** Node controllers registered with this cluster that run in other processes. */
+export const nodes = sqliteTable("nodes", {
+  name: text("name").primaryKey(),
+  url: text("url").notNull(),
+  componentId: text("component_id").notNull(),
+  secret: text("secret").notNull(),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+});
+
+export const ccSchema = { settings, nodes };
+export type CcDatabase = OpenDatabase<typeof ccSchema>;
+
+export const ccMigrations = [
+  {
+    name: "settings and registered nodes",
+    sql: `${SETTINGS_SQL}
+CREATE TABLE nodes (
+  name TEXT PRIMARY KEY NOT NULL,
+  url TEXT NOT NULL,
+  component_id TEXT NOT NULL,
+  secret TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);`,
+  },
+] as const;
+
+export function openCcDatabase(file: string): CcDatabase {
+  return openRoleDatabase(file, { role: "cc", applicationId: 0x45554332, migrations: ccMigrations, schema: ccSchema });
+}

@@ -1,0 +1,37 @@
+/** Node controllers registered with this CC that run in other processes, with the keys issued to them. */
+import { eq } from "drizzle-orm";
+import type { CcDatabase } from "./database";
+import { nodes } from "./database";
+import type { ComponentKey } from "../../rpc/types";
+import type { Clock } from "../../common/clock";
+import type { IdGenerator } from "../../common/ids";
+import { DuplicateError, InvalidParameterError, NotFoundError } from "../../common/errors";
+
+export interface RemoteNode {
+  name: string;
+  url: string;
+  key: ComponentKey;
+}
+
+export function listRemoteNodes({ db }: CcDatabase): RemoteNode[] {
+  return db.select().from(nodes).orderBy(nodes.createdAt).all().map((n) => ({ name: n.name, url: n.url, key: { id: n.componentId, secret: n.secret } }));
+}
+
+export function registerNode({ db }: CcDatabase, name: string, url: string, clock: Clock, ids: IdGenerator): RemoteNode {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(name)) throw new InvalidParameterError("name", `'${name}' is not a valid node name`);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InvalidParameterError("url", `'${url}' is not a URL`);
+  }
+  if (db.select().from(nodes).where(eq(nodes.name, name)).get()) throw new DuplicateError("node", name);
+  const key = { id: `ENK${ids.accessKeyId().slice(3)}`, secret: ids.secretKey() };
+  db.insert(nodes).values({ name, url: parsed.origin, componentId: key.id, secret: key.secret, createdAt: clock.now() }).run();
+  return { name, url: parsed.origin, key };
+}
+
+export function deregisterNode({ db }: CcDatabase, name: string): void {
+  if (!db.select().from(nodes).where(eq(nodes.name, name)).get()) throw new NotFoundError("node", name);
+  db.delete(nodes).where(eq(nodes.name, name)).run();
+}

@@ -1,0 +1,84 @@
+/** Queries on accounts, users, access keys and certificates. Multi-row changes run in one transaction. */
+import { and, eq } from "drizzle-orm";
+import type { ClcDatabase } from "./database";
+import { accessKeys, accounts, certificates, users } from "./schema";
+
+export interface UserRecord {
+  id: string;
+  name: string;
+  accountId: string;
+  accountName: string;
+  isAdmin: boolean;
+  enabled: boolean;
+  createdAt: Date;
+}
+
+export interface KeyRecord {
+  accessKeyId: string;
+  secret: string;
+  userId: string;
+}
+
+export function createIdentityRepo({ db, sqlite }: ClcDatabase) {
+  const userColumns = {
+    id: users.id, name: users.name, accountId: users.accountId, accountName: accounts.name,
+    isAdmin: users.isAdmin, enabled: users.enabled, createdAt: users.createdAt,
+  };
+  return {
+    findUser(name: string): UserRecord | undefined {
+      return db.select(userColumns).from(users).innerJoin(accounts, eq(users.accountId, accounts.id)).where(eq(users.name, name)).get();
+    },
+    findUserById(id: string): UserRecord | undefined {
+      return db.select(userColumns).from(users).innerJoin(accounts, eq(users.accountId, accounts.id)).where(eq(users.id, id)).get();
+    },
+    listUsers(): UserRecord[] {
+      return db.select(userColumns).from(users).innerJoin(accounts, eq(users.accountId, accounts.id)).orderBy(users.name).all();
+    },
+    findAccountByName(name: string) {
+      return db.select().from(accounts).where(eq(accounts.name, name)).get();
+    },
+    /** Creates the account when missing, the user and one access key, atomically. */
+    insertUser(u: { id: string; name: string; isAdmin: boolean; account: { id: string; name: string }; key: { id: string; secret: string }; now: Date }): void {
+      sqlite.transaction(() => {
+        const existing = db.select().from(accounts).where(eq(accounts.name, u.account.name)).get();
+        const accountId = existing?.id ?? u.account.id;
+        if (!existing) db.insert(accounts).values({ id: accountId, name: u.account.name, createdAt: u.now }).run();
+        db.insert(users).values({ id: u.id, accountId, name: u.name, isAdmin: u.isAdmin, enabled: true, createdAt: u.now }).run();
+        db.insert(accessKeys).values({ id: u.key.id, userId: u.id, secret: u.key.secret, status: "Active", createdAt: u.now }).run();
+      })();
+    },
+    /** Deletes the user (keys and certificates cascade) and its account when it is left empty. */
+    deleteUser(userId: string, accountId: string): void {
+      sqlite.transaction(() => {
+        db.delete(users).where(eq(users.id, userId)).run();
+        const left = db.select({ id: users.id }).from(users).where(eq(users.accountId, accountId)).get();
+        if (!left) db.delete(accounts).where(eq(accounts.id, accountId)).run();
+      })();
+    },
+    activeKey(accessKeyId: string): KeyRecord | undefined {
+      const row = db
+        .select({ accessKeyId: accessKeys.id, secret: accessKeys.secret, userId: accessKeys.userId })
+        .from(accessKeys)
+        .innerJoin(users, eq(users.id, accessKeys.userId))
+        .where(and(eq(accessKeys.id, accessKeyId), eq(accessKeys.status, "Active"), eq(users.enabled, true)))
+        .get();
+      return row;
+    },
+    keysOf(userId: string): KeyRecord[] {
+      return db
+        .select({ accessKeyId: accessKeys.id, secret: accessKeys.secret, userId: accessKeys.userId })
+        .from(accessKeys)
+        .where(and(eq(accessKeys.userId, userId), eq(accessKeys.status, "Active")))
+        .orderBy(accessKeys.createdAt)
+        .all();
+    },
+    insertCertificate(c: { fingerprint: string; userId: string; pem: string; now: Date }): void {
+      db.insert(certificates).values({ fingerprint: c.fingerprint, userId: c.userId, pem: c.pem, createdAt: c.now, revoked: false }).run();
+    },
+    certificatesOf(userId: string) {
+      return db.select().from(certificates).where(and(eq(certificates.userId, userId), eq(certificates.revoked, false))).all();
+    },
+  };
+}
+
+export type IdentityRepo = ReturnType<typeof createIdentityRepo>;

@@ -1,0 +1,147 @@
+/**
+ * Accounts, users and their credentials. The EC2 and S3 front doors ask it for an
+ * access key's secret and for the principal behind a key; the CLI manages users
+ * through it.
+ */
+import type { Clock } from "../../common/clock";
+import type { IdGenerator } from "../../common/ids";
+import type { DataDirLayout } from "../../common/data-dir";
+import { AccessDeniedError, DuplicateError, InvalidParameterError, NotFoundError } from "../../common/errors";
+import type { IdentityRepo, UserRecord } from "./identity-repo";
+import type { CloudCa } from "./cloud-ca";
+import { issueUserCertificate, publicKeyTag } from "./pki";
+import {
+  existingBaseName, removeCredentialFiles, writeCredentialFiles,
+  type CloudEndpoints, type CredentialFiles, type CredentialSet,
+} from "./credentials";
+
+export const ADMIN_USER = "admin";
+export const ADMIN_ACCOUNT = "eucalyptus";
+const USER_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,29}$/;
+
+export interface Principal {
+  userId: string;
+  userName: string;
+  accountId: string;
+  isAdmin: boolean;
+  accessKeyId: string;
+}
+
+export interface IdentityServiceDeps {
+  repo: IdentityRepo;
+  layout: DataDirLayout;
+  ca: CloudCa;
+  endpoints: CloudEndpoints;
+  clock: Clock;
+  ids: IdGenerator;
+}
+
+export interface CreatedUser {
+  user: UserRecord;
+  accessKeyId: string;
+  credentials: CredentialFiles;
+}
+
+export function createIdentityService(d: IdentityServiceDeps) {
+  const { repo } = d;
+
+  function validateName(name: string): void {
+    if (!USER_NAME.test(name)) {
+      throw new InvalidParameterError("UserName", `User name '${name}' is invalid: 1-30 characters of letters, digits, '_', '.', '@' and '-', not starting with '.', '@' or '-'`);
+    }
+  }
+
+  function credentialSet(user: UserRecord, baseName: string): CredentialSet {
+    const key = repo.keysOf(user.id)[0];
+    if (!key) throw new NotFoundError("access key of user", user.name);
+    return { user: user.name, accountNumber: user.accountId, accessKeyId: key.accessKeyId, secretKey: key.secret, baseName };
+  }
+
+  /**
+   * Writes the user's credential set, creating a key pair and certificate the first
+   * time; later calls keep the pair and refresh eucarc (endpoints may have changed).
+   */
+  async function ensureCredentials(user: UserRecord): Promise<CredentialFiles> {
+    const dir = d.layout.credentialsDir(user.name);
+    const existing = existingBaseName(dir, user.name);
+    if (existing) {
+      return writeCredentialFiles(dir, credentialSet(user, existing), d.endpoints, { cloudCertPem: d.ca.certPem });
+    }
+    const pair = await issueUserCertificate(d.ca, { user: user.name, account: user.accountName }, d.clock.now());
+    repo.insertCertificate({ fingerprint: pair.fingerprint, userId: user.id, pem: pair.certPem, now: d.clock.now() });
+    const baseName = `euca2-${user.name}-${publicKeyTag(pair.certPem)}`;
+    return writeCredentialFiles(dir, credentialSet(user, baseName), d.endpoints, {
+      cloudCertPem: d.ca.certPem, keyPem: pair.keyPem, certPem: pair.certPem,
+    });
+  }
+
+  return {
+    ensureCredentials,
+
+    async createUser(name: string, opts: { admin?: boolean; account?: string } = {}): Promise<CreatedUser> {
+      validateName(name);
+      const accountName = opts.account ?? name;
+      validateName(accountName);
+      if (repo.findUser(name)) throw new DuplicateError("user", name);
+      const id = `AID${d.ids.accessKeyId().slice(3)}`;
+      const key = { id: d.ids.accessKeyId(), secret: d.ids.secretKey() };
+      repo.insertUser({ id, name, isAdmin: opts.admin ?? false, account: { id: d.ids.accountNumber(), name: accountName }, key, now: d.clock.now() });
+      const user = repo.findUser(name)!;
+      return { user, accessKeyId: key.id, credentials: await ensureCredentials(user) };
+    },
+
+    /** Creates `admin` in account `eucalyptus` unless it exists. Returns whether it made it. */
+    async ensureAdmin(): Promise<{ created: boolean; credentials: CredentialFiles }> {
+      const admin = repo.findUser(ADMIN_USER);
+      if (admin) return { created: false, credentials: await ensureCredentials(admin) };
+      const made = await this.createUser(ADMIN_USER, { admin: true, account: ADMIN_ACCOUNT });
+      return { created: true, credentials: made.credentials };
+    },
+
+    listUsers(): UserRecord[] {
+      return repo.listUsers();
+    },
+
+    getUser(name: string): UserRecord {
+      const u = repo.findUser(name);
+      if (!u) throw new NotFoundError("user", name);
+      return u;
+    },
+
+    deleteUser(name: string): void {
+      const u = repo.findUser(name);
+      if (!u) throw new NotFoundError("user", name);
+      if (u.name === ADMIN_USER) throw new AccessDeniedError("The admin user cannot be deleted");
+      repo.deleteUser(u.id, u.accountId);
+      removeCredentialFiles(d.layout.credentialsDir(u.name));
+    },
+
+    /** The secret of an active key of an enabled user, for signature checks. */
+    lookupSecret(accessKeyId: string): string | undefined {
+      return repo.activeKey(accessKeyId)?.secret;
+    },
+
+    principal(accessKeyId: string): Principal | undefined {
+      const key = repo.activeKey(accessKeyId);
+      if (!key) return undefined;
+      const u = repo.findUserById(key.userId);
+      if (!u) return undefined;
+      return { userId: u.id, userName: u.name, accountId: u.accountId, isAdmin: u.isAdmin, accessKeyId };
+    },
+
+    /** The credential set of a user as files in the data directory (for `euca admin credentials`). */
+    credentialSetOf(name: string): { set: CredentialSet; dir: string } {
+      const u = this.getUser(name);
+      const dir = d.layout.credentialsDir(u.name);
+      const base = existingBaseName(dir, u.name);
+      if (!base) throw new NotFoundError("credentials of user", name);
+      return { set: credentialSet(u, base), dir };
+    },
+
+    readCloudCert(): string {
+      return d.ca.certPem;
+    },
+  };
+}
+
+export type IdentityService = ReturnType<typeof createIdentityService>;

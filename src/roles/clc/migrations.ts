@@ -1,0 +1,60 @@
+import type { Migration } from "../../db/open";
+import { SETTINGS_SQL } from "../../db/settings-table";
+
+/** Append only: a shipped migration is never edited. Kept in step with ./schema.ts (test/db/schemas.test.ts). */
+export const clcMigrations: readonly Migration[] = [
+  {
+    name: "settings, identity, vm types, clusters, component keys",
+    sql: `${SETTINGS_SQL}
+CREATE TABLE accounts (
+  id TEXT PRIMARY KEY NOT NULL,
+  name TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE users (
+  id TEXT PRIMARY KEY NOT NULL,
+  account_id TEXT NOT NULL REFERENCES accounts(id),
+  name TEXT NOT NULL UNIQUE,
+  is_admin INTEGER NOT NULL DEFAULT 0,
+  enabled INTEGER NOT NULL DEFAULT 1,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE access_keys (
+  id TEXT PRIMARY KEY NOT NULL,
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  secret TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'Active',
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX access_keys_user ON access_keys(user_id);
+CREATE TABLE certificates (
+  fingerprint TEXT PRIMARY KEY NOT NULL,
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  pem TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX certificates_user ON certificates(user_id);
+CREATE TABLE vm_types (
+  name TEXT PRIMARY KEY NOT NULL,
+  cpus INTEGER NOT NULL,
+  memory_mb INTEGER NOT NULL,
+  disk_gb INTEGER NOT NULL,
+  position INTEGER NOT NULL
+);
+CREATE TABLE clusters (
+  name TEXT PRIMARY KEY NOT NULL,
+  url TEXT,
+  component_id TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE components (
+  id TEXT PRIMARY KEY NOT NULL,
+  role TEXT NOT NULL,
+  name TEXT NOT NULL,
+  secret TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+`,
+  },
+];

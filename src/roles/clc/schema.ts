@@ -1,0 +1,62 @@
+/** Drizzle schema of the CLC database (clc.db). Migrations: ./migrations.ts. */
+import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { settings } from "../../db/settings-table";
+
+export const accounts = sqliteTable("accounts", {
+  id: text("id").primaryKey(), // 12-digit account number (EC2 ownerId)
+  name: text("name").notNull().unique(),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+});
+
+export const users = sqliteTable("users", {
+  id: text("id").primaryKey(),
+  accountId: text("account_id").notNull().references(() => accounts.id),
+  name: text("name").notNull().unique(),
+  isAdmin: integer("is_admin", { mode: "boolean" }).notNull().default(false),
+  enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+});
+
+export const accessKeys = sqliteTable("access_keys", {
+  id: text("id").primaryKey(),
+  userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+  secret: text("secret").notNull(),
+  status: text("status", { enum: ["Active", "Inactive"] }).notNull().default("Active"),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+});
+
+export const certificates = sqliteTable("certificates", {
+  fingerprint: text("fingerprint").primaryKey(), // SHA-1 of the DER certificate, hex
+  userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+  pem: text("pem").notNull(),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  revoked: integer("revoked", { mode: "boolean" }).notNull().default(false),
+});
+
+export const vmTypes = sqliteTable("vm_types", {
+  name: text("name").primaryKey(),
+  cpus: integer("cpus").notNull(),
+  memoryMb: integer("memory_mb").notNull(),
+  diskGb: integer("disk_gb").notNull(),
+  position: integer("position").notNull(),
+});
+
+/** Clusters (availability zones). `url` is null for the cluster running in this process. */
+export const clusters = sqliteTable("clusters", {
+  name: text("name").primaryKey(),
+  url: text("url"),
+  componentId: text("component_id"),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+});
+
+/** Keys issued to remote components when they register (signed role-to-role calls). */
+export const components = sqliteTable("components", {
+  id: text("id").primaryKey(),
+  role: text("role").notNull(),
+  name: text("name").notNull(),
+  secret: text("secret").notNull(),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+});
+
+export const clcSchema = { settings, accounts, users, accessKeys, certificates, vmTypes, clusters, components };
+export type ClcSchema = typeof clcSchema;

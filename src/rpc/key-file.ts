@@ -1,0 +1,25 @@
+/**
+ * Component keys a host accepts for signed internal calls, in
+ * <data-dir>/keys/component-keys.json (0600). A CC host holds the key the CLC
+ * issued to it; an NC host the key its CC issued to it (docs/deployment.md).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { writeFileAtomic } from "../common/files";
+import type { ComponentKey } from "./types";
+
+export interface IssuedKey extends ComponentKey {
+  role: string;
+  name: string;
+}
+
+export function readComponentKeys(path: string): IssuedKey[] {
+  if (!existsSync(path)) return [];
+  const parsed = JSON.parse(readFileSync(path, "utf8")) as unknown;
+  if (!Array.isArray(parsed)) throw new Error(`${path}: expected a JSON array of component keys`);
+  return parsed.filter((k): k is IssuedKey => typeof k?.id === "string" && typeof k?.secret === "string");
+}
+
+export function installComponentKey(path: string, key: IssuedKey): void {
+  const keys = readComponentKeys(path).filter((k) => k.id !== key.id);
+  writeFileAtomic(path, JSON.stringify([...keys, key], null, 2) + "\n", 0o600);
+}
