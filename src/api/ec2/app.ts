@@ -46,11 +46,12 @@ export function createEc2App(d: Ec2AppDeps): Hono {
     const requestId = d.ids.requestId();
     let action: string | undefined;
     let principal: Principal | undefined;
+    let signatureVersion: string | undefined;
 
     const reply = (status: number, xml: string, error?: { code: string; fault: string; err?: unknown }) => {
       const fields = {
         requestId, api: "ec2", action: action ?? null, status, ms: Math.round(performance.now() - started),
-        user: principal?.userName ?? null, ...(error ? { error: error.code } : {}),
+        user: principal?.userName ?? null, sigv: signatureVersion ?? null, ...(error ? { error: error.code } : {}),
       };
       if (error?.fault === "server") d.log.error({ ...fields, err: error.err }, "request");
       else d.log.info(fields, "request");
@@ -89,10 +90,12 @@ export function createEc2App(d: Ec2AppDeps): Hono {
 
       let accessKeyId: string;
       try {
-        accessKeyId = authenticateEc2(
+        const auth = authenticateEc2(
           { method: c.req.method, rawPath: url.pathname, query, params, header: (n) => c.req.header(n), body, localPort: localPortOf(c) },
           { now: d.clock.now(), lookupSecret: d.identity.lookupSecret },
-        ).accessKeyId;
+        );
+        accessKeyId = auth.accessKeyId;
+        signatureVersion = auth.signatureVersion;
       } catch (e) {
         if (!(e instanceof AuthError)) throw e;
         const { code, status } = authErrorCode(e.reason);

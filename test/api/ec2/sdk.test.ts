@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EC2Client, DescribeAvailabilityZonesCommand, DescribeRegionsCommand } from "@aws-sdk/client-ec2";
+import { startTestCloud, unique, type TestCloud } from "../../support/cloud";
+
+let t: TestCloud;
+const client = (creds: { accessKeyId: string; secretAccessKey: string }, endpoint = t.ec2Url) =>
+  new EC2Client({ endpoint, region: "eucalyptus", credentials: creds, maxAttempts: 1 });
+
+beforeAll(async () => {
+  t = await startTestCloud();
+});
+afterAll(() => t.stop());
+
+describe("EC2 with @aws-sdk/client-ec2", () => {
+  it("DescribeRegions lists the cloud's region and Walrus with their URLs", async () => {
+    const out = await client(t.admin).send(new DescribeRegionsCommand({}));
+    expect(out.Regions).toEqual([
+      { RegionName: "eucalyptus", Endpoint: t.cloud.endpoints.ec2Url, OptInStatus: "opt-in-not-required" },
+      { RegionName: "Walrus", Endpoint: t.cloud.endpoints.walrusUrl, OptInStatus: "opt-in-not-required" },
+    ]);
+    expect(out.$metadata.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("DescribeRegions filters by name and refuses an unknown region", async () => {
+    const out = await client(t.admin).send(new DescribeRegionsCommand({ Filters: [{ Name: "region-name", Values: ["Wal*"] }] }));
+    expect(out.Regions?.map((r) => r.RegionName)).toEqual(["Walrus"]);
+    await expect(client(t.admin).send(new DescribeRegionsCommand({ RegionNames: ["us-east-1"] }))).rejects.toMatchObject({ name: "InvalidParameterValue" });
+  });
+
+  it("DescribeAvailabilityZones lists the local cluster", async () => {
+    const out = await client(t.admin).send(new DescribeAvailabilityZonesCommand({}));
+    expect(out.AvailabilityZones).toEqual([
+      { ZoneName: "cluster1", ZoneId: "cluster1", State: "available", RegionName: "eucalyptus", ZoneType: "availability-zone", Messages: [] },
+    ]);
+  });
+
+  it("DescribeAvailabilityZones by name and filter; unknown zone is InvalidParameterValue", async () => {
+    const named = await client(t.admin).send(new DescribeAvailabilityZonesCommand({ ZoneNames: ["cluster1"] }));
+    expect(named.AvailabilityZones).toHaveLength(1);
+    const none = await client(t.admin).send(new DescribeAvailabilityZonesCommand({ Filters: [{ Name: "state", Values: ["unavailable"] }] }));
+    expect(none.AvailabilityZones).toEqual([]);
+    await expect(client(t.admin).send(new DescribeAvailabilityZonesCommand({ ZoneNames: ["nowhere"] }))).rejects.toMatchObject({ name: "InvalidParameterValue" });
+    await expect(client(t.admin).send(new DescribeAvailabilityZonesCommand({ Filters: [{ Name: "colour", Values: ["x"] }] }))).rejects.toMatchObject({ name: "InvalidParameterValue" });
+  });
+
+  it("admin verbose shows Eucalyptus' free/max table from the node's capacity", async () => {
+    const out = await client(t.admin).send(new DescribeAvailabilityZonesCommand({ ZoneNames: ["verbose"] }));
+    const rows = out.AvailabilityZones!.map((z) => [z.ZoneName, z.State]);
+    // testProbe: 4 cores, 4096 MB after the host's reserve, 100 GB.
+    expect(rows).toEqual([
+      ["cluster1", "127.0.0.1"],
+      ["|- vm types", "free / max   cpu   ram  disk"],
+      ["|- m1.small", "0004 / 0004   1    128     2"],
+      ["|- c1.medium", "0004 / 0004   1    256     5"],
+      ["|- m1.large", "0002 / 0002   2    512    10"],
+      ["|- m1.xlarge", "0002 / 0002   2   1024    20"],
+      ["|- c1.xlarge", "0001 / 0001   4   2048    20"],
+    ]);
+  });
+
+  it("a user who is not admin gets the plain list for verbose", async () => {
+    const user = await t.createUser(unique("plain"));
+    const out = await client(user).send(new DescribeAvailabilityZonesCommand({ ZoneNames: ["verbose"] }));
+    expect(out.AvailabilityZones?.map((z) => z.ZoneName)).toEqual(["cluster1"]);
+  });
+
+  it("a wrongly signed call is AuthFailure (401) and the server keeps serving", async () => {
+    const bad = client({ accessKeyId: t.admin.accessKeyId, secretAccessKey: "wrong" + t.admin.secretAccessKey });
+    await expect(bad.send(new DescribeRegionsCommand({}))).rejects.toMatchObject({ name: "AuthFailure", $metadata: { httpStatusCode: 401 } });
+    const ok = await client(t.admin).send(new DescribeRegionsCommand({}));
+    expect(ok.Regions).toHaveLength(2);
+  });
+
+  it("answers on /services/compute too", async () => {
+    const out = await client(t.admin, t.ec2Url.replace("/services/Eucalyptus", "/services/compute")).send(new DescribeRegionsCommand({}));
+    expect(out.Regions).toHaveLength(2);
+  });
+});
