@@ -14,6 +14,7 @@ import { createIdentityService, type IdentityService } from "../roles/clc/identi
 import { ensureCloudCa } from "../roles/clc/cloud-ca";
 import { createVmTypeService, type VmTypeService } from "../roles/clc/vm-types";
 import { endpointsFor } from "./endpoints";
+import type { CredentialFiles } from "../roles/clc/credentials";
 import type { Settings } from "./options";
 
 export interface OfflineClc {
@@ -21,6 +22,8 @@ export interface OfflineClc {
   identity: IdentityService;
   vmTypes: VmTypeService;
   caCreated: boolean;
+  adminCreated: boolean;
+  adminCredentials: CredentialFiles;
   close(): void;
 }
 
@@ -37,7 +40,9 @@ export async function openOfflineClc(s: Settings): Promise<OfflineClc> {
       repo: createIdentityRepo(db), layout, ca, clock: systemClock, ids: randomIds,
       endpoints: endpointsFor(s, { ec2: s.ec2Port, s3: s.s3Port }),
     });
-    return { db, identity, vmTypes, caCreated: created, close: () => db.close() };
+    // Every admin command works on a fresh data directory, as `run` does: init first.
+    const admin = await identity.ensureAdmin();
+    return { db, identity, vmTypes, caCreated: created, adminCreated: admin.created, adminCredentials: admin.credentials, close: () => db.close() };
   } catch (e) {
     db.close();
     throw e;

@@ -10,9 +10,8 @@ export function initCommand(io: CliIo): Command {
     const s = settingsOf(cmd, io);
     const clc = await openOfflineClc(s);
     try {
-      const admin = await clc.identity.ensureAdmin();
       io.out(`euca: data directory ${s.dataDir} is ready${clc.caCreated ? " (new cloud CA)" : ""}\n`);
-      io.out(`euca: admin credentials ${admin.created ? "created" : "refreshed"} in ${admin.credentials.dir}\n`);
+      io.out(`euca: admin credentials ${clc.adminCreated ? "created" : "refreshed"} in ${clc.adminCredentials.dir}\n`);
     } finally {
       clc.close();
     }

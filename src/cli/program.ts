@@ -32,13 +32,18 @@ export function settingsOf(cmd: Command, io: CliIo): Settings {
 export function buildProgram(io: CliIo): Command {
   const program = new Command("euca")
     .description("euca: a private cloud with the EC2 and S3 APIs, after Eucalyptus")
-    .version(__EUCA_VERSION__, "-V, --version", "print the version")
-    .exitOverride()
-    .showHelpAfterError("(run with --help for the list of commands and options)")
-    .configureOutput({ writeOut: io.out, writeErr: io.err });
+    .version(__EUCA_VERSION__, "-V, --version", "print the version");
   program.addCommand(runCommand(io));
   program.addCommand(initCommand(io));
   addAdminCommands(program, io);
+  // Commands made with `new Command` do not inherit these: set them on the whole tree.
+  const configure = (cmd: Command) => {
+    cmd.exitOverride()
+      .showHelpAfterError(true) // the full help lists every valid command and flag
+      .configureOutput({ writeOut: io.out, writeErr: io.err });
+    cmd.commands.forEach(configure);
+  };
+  configure(program);
   return program;
 }
 
