@@ -21,8 +21,7 @@ import { listen, type Listening } from "./server/listen";
 import { createInProcessClient } from "./rpc/in-process";
 import { createHttpClient } from "./rpc/http-client";
 import { createRpcApp } from "./rpc/http-server";
-import { readComponentKeys } from "./rpc/key-file";
-import type { ComponentKeyLookup } from "./rpc/types";
+import { componentKeyLookup } from "./rpc/key-file";
 import { openClcDatabase } from "./roles/clc/database";
 import { createIdentityRepo } from "./roles/clc/identity-repo";
 import { createIdentityService, type IdentityService } from "./roles/clc/identity-service";
@@ -68,14 +67,15 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
   const has = (r: RoleName) => s.roles.includes(r);
   const cleanups: Array<() => Promise<void> | void> = [];
   const ready = new Map<RoleName, boolean>(s.roles.map((r) => [r, false]));
-  const stop = async () => {
-    for (const fn of cleanups.reverse()) await fn();
-  };
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      for (const fn of [...cleanups].reverse()) await fn();
+    })());
 
   try {
     mkdirSync(s.dataDir, { recursive: true, mode: 0o700 });
-    const componentKeys = readComponentKeys(layout.componentKeys);
-    const lookupKey: ComponentKeyLookup = (id) => componentKeys.find((k) => k.id === id)?.secret;
+    const lookupKey = componentKeyLookup(layout.componentKeys);
 
     // Databases and services, bottom-up so in-process clients can be handed upwards.
     let node: NodeClient | undefined;

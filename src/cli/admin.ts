@@ -194,7 +194,7 @@ function addComponentCommands(admin: Command, io: CliIo): void {
     if (typeof k.id !== "string" || typeof k.secret !== "string") throw new Error(`${file} is not a component key`);
     const path = dataDirLayout(settingsOf(install, io).dataDir).componentKeys;
     installComponentKey(path, k);
-    io.out(`euca: installed key ${k.id} for ${k.role} '${k.name}' in ${path}; restart euca to use it\n`);
+    io.out(`euca: installed key ${k.id} for ${k.role} '${k.name}' in ${path}; a running euca picks it up at once\n`);
   });
   key.addCommand(install);
   const klist = withSettings(new Command("list"), ["dataDir"]).description("list installed component keys (ids only)");

@@ -3,9 +3,9 @@
  * <data-dir>/keys/component-keys.json (0600). A CC host holds the key the CLC
  * issued to it; an NC host the key its CC issued to it (docs/deployment.md).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { writeFileAtomic } from "../common/files";
-import type { ComponentKey } from "./types";
+import type { ComponentKey, ComponentKeyLookup } from "./types";
 
 export interface IssuedKey extends ComponentKey {
   role: string;
@@ -22,4 +22,19 @@ export function readComponentKeys(path: string): IssuedKey[] {
 export function installComponentKey(path: string, key: IssuedKey): void {
   const keys = readComponentKeys(path).filter((k) => k.id !== key.id);
   writeFileAtomic(path, JSON.stringify([...keys, key], null, 2) + "\n", 0o600);
+}
+
+/** A lookup that re-reads the file when it changes, so an installed key works without a restart. */
+export function componentKeyLookup(path: string): ComponentKeyLookup {
+  let stamp = "";
+  let keys: IssuedKey[] = [];
+  return (id) => {
+    const st = existsSync(path) ? statSync(path) : undefined;
+    const now = st ? `${st.mtimeMs}:${st.size}:${st.ino}` : "";
+    if (now !== stamp) {
+      keys = readComponentKeys(path);
+      stamp = now;
+    }
+    return keys.find((k) => k.id === id)?.secret;
+  };
 }

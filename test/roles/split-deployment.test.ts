@@ -1,0 +1,57 @@
+/**
+ * A site layout: CLC + Walrus in one process, CC + NC in another, joined by
+ * `euca admin cluster register` and `euca admin component-key install`. The zone
+ * table then comes over signed HTTP from the remote cluster.
+ */
+import { describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { EC2Client, DescribeAvailabilityZonesCommand } from "@aws-sdk/client-ec2";
+import { main } from "../../src/cli/program";
+import { startTestCloud, tempDir } from "../support/cloud";
+
+async function cli(args: string[]) {
+  let out = "";
+  let err = "";
+  const code = await main(args, { env: {}, out: (t) => (out += t), err: (t) => (err += t) });
+  if (code !== 0) throw new Error(`euca ${args.join(" ")} failed: ${err}`);
+  return out;
+}
+
+describe("split roles over signed REST", () => {
+  it("CLC lists a cluster registered in another process, with its capacity", async () => {
+    const ccDir = tempDir();
+    const clcDir = tempDir();
+    const cc = await startTestCloud({ dataDir: ccDir, settings: { roles: ["cc", "nc"], clusterName: "ignored" } });
+    const head = await startTestCloud({ dataDir: clcDir, settings: { roles: ["clc", "walrus"] } });
+    try {
+      expect(cc.cloud.internal.cc).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(cc.cloud.internal.nc).toBeUndefined(); // the NC is called in-process by its CC
+      const ec2 = new EC2Client({ endpoint: head.ec2Url, region: "eucalyptus", credentials: head.admin, maxAttempts: 1 });
+      expect((await ec2.send(new DescribeAvailabilityZonesCommand({}))).AvailabilityZones).toEqual([]);
+
+      const keyFile = join(tempDir(), "zone2.key");
+      await cli(["admin", "cluster", "register", "zone2", "--url", cc.cloud.internal.cc!, "--out", keyFile, "--data-dir", clcDir]);
+      // Before the key is installed, the CC refuses the CLC's calls: the zone is unavailable.
+      const before = await ec2.send(new DescribeAvailabilityZonesCommand({}));
+      expect(before.AvailabilityZones?.map((z) => [z.ZoneName, z.State])).toEqual([["zone2", "unavailable"]]);
+
+      await cli(["admin", "component-key", "install", keyFile, "--data-dir", ccDir]);
+      const after = await ec2.send(new DescribeAvailabilityZonesCommand({}));
+      expect(after.AvailabilityZones?.map((z) => [z.ZoneName, z.State])).toEqual([["zone2", "available"]]);
+      const verbose = await ec2.send(new DescribeAvailabilityZonesCommand({ ZoneNames: ["verbose"] }));
+      expect(verbose.AvailabilityZones?.map((z) => z.State)).toContain("0004 / 0004   1    128     2");
+
+      // The request id travelled: the CC logged the CLC's call with it.
+      const ccCalls = cc.logs().trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.api === "internal" && e.status === 200);
+      const headIds = new Set(head.logs().trim().split("\n").map((l) => JSON.parse(l).requestId));
+      expect(ccCalls.length).toBeGreaterThan(0);
+      expect(ccCalls.every((e) => headIds.has(e.requestId))).toBe(true);
+
+      await cli(["admin", "cluster", "deregister", "zone2", "--data-dir", clcDir]);
+      expect((await ec2.send(new DescribeAvailabilityZonesCommand({}))).AvailabilityZones).toEqual([]);
+    } finally {
+      await head.stop();
+      await cc.stop();
+    }
+  });
+});

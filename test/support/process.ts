@@ -1,0 +1,47 @@
+/** Starts the built `euca` (dist/euca.mjs) as a child process and waits for its ready line. */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+export const BUNDLE = fileURLToPath(new URL("../../dist/euca.mjs", import.meta.url));
+
+export interface EucaProcess {
+  child: ChildProcess;
+  ec2Url: string;
+  s3Url: string;
+  heartbeatUrl: string;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function startEuca(args: string[], env: NodeJS.ProcessEnv = {}): Promise<EucaProcess> {
+  if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run npm run build`);
+  const child = spawn(process.execPath, [BUNDLE, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`euca did not become ready:\n${out}\n${err}`)), 30_000);
+    child.stderr!.on("data", (d) => (err += d));
+    child.stdout!.on("data", (d) => {
+      out += d;
+      const m = /^euca ready: .* ec2=(\S+) s3=(\S+) heartbeat=(\S+)/m.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, ec2Url: m[1]!, s3Url: m[2]!, heartbeatUrl: m[3]!, stdout: () => out, stderr: () => err, exited });
+      }
+    });
+    exited.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`euca exited with ${code} before ready:\n${out}\n${err}`));
+    });
+  });
+}
+
+/** Reads `export NAME='value'` lines of an eucarc. */
+export function readEucarc(file: string): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const m of readFileSync(file, "utf8").matchAll(/^export (\w+)=['"]?([^'"\n]*)['"]?$/gm)) vars[m[1]!] = m[2]!;
+  return vars;
+}
