@@ -3,7 +3,8 @@ import { join } from "node:path";
 import type { Ec2HttpRequest } from "../../src/api/ec2/auth";
 import { parseFormPairs } from "../../src/api/common/form";
 
-export const VECTOR_DIR = new URL("../../../shared/vectors/ec2-requests/", import.meta.url).pathname;
+/** Copied verbatim from shared/vectors/ec2-requests (captured from real clients; see its README). */
+export const VECTOR_DIR = new URL("../fixtures/ec2-requests/", import.meta.url).pathname;
 export const VECTOR_SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 export const VECTOR_KEY = "AKIDEXAMPLE";
 
