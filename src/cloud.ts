@@ -22,11 +22,8 @@ import { createInProcessClient } from "./rpc/in-process";
 import { createHttpClient } from "./rpc/http-client";
 import { createRpcApp } from "./rpc/http-server";
 import { componentKeyLookup } from "./rpc/key-file";
-import { openClcDatabase } from "./roles/clc/database";
-import { createIdentityRepo } from "./roles/clc/identity-repo";
-import { createIdentityService, type IdentityService } from "./roles/clc/identity-service";
-import { ensureCloudCa } from "./roles/clc/cloud-ca";
-import { createVmTypeService } from "./roles/clc/vm-types";
+import type { IdentityService } from "./roles/clc/identity-service";
+import { openClc } from "./roles/clc/open-clc";
 import { createZoneService, type RegisteredCluster } from "./roles/clc/zones";
 import { createRegionService } from "./roles/clc/regions";
 import { listRemoteClusters } from "./roles/clc/cluster-registry";
@@ -116,35 +113,24 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     let identity: IdentityService | undefined;
     let finishClc: (() => Promise<CredentialFiles>) | undefined;
     if (has("clc")) {
-      const clcDb = openClcDatabase(layout.database("clc"));
-      cleanups.push(() => clcDb.close());
-      recordStart(clcDb.db, __EUCA_VERSION__, clock.now());
-      const vmTypes = createVmTypeService(clcDb);
-      vmTypes.seedDefaults();
-      const { ca } = await ensureCloudCa(layout, clock.now());
+      const clc = await openClc({ layout, clock, ids, endpoints });
+      cleanups.push(() => clc.close());
+      identity = clc.identity;
       const localCluster = cluster ? createInProcessClient(CLUSTER_METHODS, cluster) : undefined;
       const clusters = (): RegisteredCluster[] => [
         ...(localCluster ? [{ name: s.clusterName, client: localCluster }] : []),
-        ...listRemoteClusters(clcDb).map((c) => ({
+        ...listRemoteClusters(clc.db).map((c) => ({
           name: c.name,
           client: createHttpClient<ClusterClient>(CLUSTER_METHODS, { baseUrl: c.url, role: "cc", key: c.key, clock, ids }),
         })),
       ];
       const services = {
-        zones: createZoneService({ region: s.region, clusters, vmTypes }),
+        zones: createZoneService({ region: s.region, clusters, vmTypes: clc.vmTypes }),
         regions: createRegionService(endpoints),
       };
-      const repo = createIdentityRepo(clcDb);
-      // Identity needs the bound endpoints (for eucarc); requests only arrive after ready.
-      const lazyIdentity = {
-        lookupSecret: (k: string) => identity?.lookupSecret(k),
-        principal: (k: string) => identity?.principal(k),
-      };
-      mainApp.route("/", createEc2App({ clock, ids, log, identity: lazyIdentity, services }));
-      finishClc = async () => {
-        identity = createIdentityService({ repo, layout, ca, endpoints: endpoints(), clock, ids });
-        return (await identity.ensureAdmin()).credentials;
-      };
+      mainApp.route("/", createEc2App({ clock, ids, log, identity: clc.identity, services }));
+      // The admin's eucarc needs the bound endpoints: written once the listeners are up.
+      finishClc = async () => (await clc.identity.ensureAdmin()).credentials;
     }
     if (has("walrus")) {
       mainApp.route("/", createS3PlaceholderApp({ ids, log, prefixes: ["/services/Walrus", "/services/objectstorage"] }));

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import { run } from "../support/exec";
 import { existsSync } from "node:fs";
-import { startTestCloud, type TestCloud } from "../support/cloud";
+import { EXPECTED_VERBOSE, startTestCloud, type TestCloud } from "../support/cloud";
 
 const AWS = "/usr/bin/aws";
 const PYTHON = "/usr/bin/python3";
@@ -21,15 +21,6 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-const expectedVerbose = [
-  ["cluster1", "127.0.0.1"],
-  ["|- vm types", "free / max   cpu   ram  disk"],
-  ["|- m1.small", "0004 / 0004   1    128     2"],
-  ["|- c1.medium", "0004 / 0004   1    256     5"],
-  ["|- m1.large", "0002 / 0002   2    512    10"],
-  ["|- m1.xlarge", "0002 / 0002   2   1024    20"],
-  ["|- c1.xlarge", "0001 / 0001   4   2048    20"],
-];
 
 function env(secret = t.admin.secretAccessKey): NodeJS.ProcessEnv {
   return {
@@ -56,7 +47,7 @@ describe.skipIf(!hasAws)("Debian awscli v2", () => {
       { State: "available", Messages: [], RegionName: "eucalyptus", ZoneName: "cluster1", ZoneId: "cluster1", ZoneType: "availability-zone" },
     ]);
     const verbose = JSON.parse((await aws(["ec2", "describe-availability-zones", "--zone-names", "verbose"])).stdout);
-    expect(verbose.AvailabilityZones.map((z: { ZoneName: string; State: string }) => [z.ZoneName, z.State])).toEqual(expectedVerbose);
+    expect(verbose.AvailabilityZones.map((z: { ZoneName: string; State: string }) => [z.ZoneName, z.State])).toEqual(EXPECTED_VERBOSE);
   });
 
   it("a wrongly signed call fails with AuthFailure", async () => {
@@ -82,7 +73,7 @@ describe.skipIf(!hasBoto)("Debian boto3 and boto 2", () => {
       const out = JSON.parse(r.stdout);
       expect(out.regions).toEqual(["eucalyptus", "Walrus"]);
       expect(out.zones).toEqual([["cluster1", "available"]]);
-      expect(out.verbose).toEqual(expectedVerbose);
+      expect(out.verbose).toEqual(EXPECTED_VERBOSE);
       expect(out.bad).toEqual(["AuthFailure", 401]);
       const seen = t.logs().trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.api === "ec2" && e.status === 200);
       expect(seen.some((e) => e.sigv === (mode === "boto2-sigv2" ? "2" : "4"))).toBe(true);

@@ -25,6 +25,17 @@ export interface TestCloud {
 /** A node with 4 cores, 4 GiB (+256 MB reserved for the host) and 100 GB. */
 export const testProbe: HostProbe = { memoryMb: () => 4096 + 256, cores: () => 4, diskGb: () => 100 };
 
+/** The admin's `verbose` zone listing (name, state) for one testProbe node and the default VM types. */
+export const EXPECTED_VERBOSE = [
+  ["cluster1", "127.0.0.1"],
+  ["|- vm types", "free / max   cpu   ram  disk"],
+  ["|- m1.small", "0004 / 0004   1    128     2"],
+  ["|- c1.medium", "0004 / 0004   1    256     5"],
+  ["|- m1.large", "0002 / 0002   2    512    10"],
+  ["|- m1.xlarge", "0002 / 0002   2   1024    20"],
+  ["|- c1.xlarge", "0001 / 0001   4   2048    20"],
+];
+
 export function tempDir(prefix = "euca-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }

@@ -5,7 +5,8 @@ import { nodes } from "./database";
 import type { ComponentKey } from "../../rpc/types";
 import type { Clock } from "../../common/clock";
 import type { IdGenerator } from "../../common/ids";
-import { DuplicateError, InvalidParameterError, NotFoundError } from "../../common/errors";
+import { DuplicateError, NotFoundError } from "../../common/errors";
+import { checkRegistration, issueComponentKey } from "../../rpc/registration";
 
 export interface RemoteNode {
   name: string;
@@ -18,17 +19,11 @@ export function listRemoteNodes({ db }: CcDatabase): RemoteNode[] {
 }
 
 export function registerNode({ db }: CcDatabase, name: string, url: string, clock: Clock, ids: IdGenerator): RemoteNode {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(name)) throw new InvalidParameterError("name", `'${name}' is not a valid node name`);
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new InvalidParameterError("url", `'${url}' is not a URL`);
-  }
+  const origin = checkRegistration("node", name, url);
   if (db.select().from(nodes).where(eq(nodes.name, name)).get()) throw new DuplicateError("node", name);
-  const key = { id: `ENK${ids.accessKeyId().slice(3)}`, secret: ids.secretKey() };
-  db.insert(nodes).values({ name, url: parsed.origin, componentId: key.id, secret: key.secret, createdAt: clock.now() }).run();
-  return { name, url: parsed.origin, key };
+  const key = issueComponentKey("node", ids);
+  db.insert(nodes).values({ name, url: origin, componentId: key.id, secret: key.secret, createdAt: clock.now() }).run();
+  return { name, url: origin, key };
 }
 
 export function deregisterNode({ db }: CcDatabase, name: string): void {

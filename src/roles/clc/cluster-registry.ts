@@ -5,7 +5,8 @@ import { clusters, components } from "./schema";
 import type { ComponentKey } from "../../rpc/types";
 import type { Clock } from "../../common/clock";
 import type { IdGenerator } from "../../common/ids";
-import { DuplicateError, InvalidParameterError, NotFoundError } from "../../common/errors";
+import { DuplicateError, NotFoundError } from "../../common/errors";
+import { checkRegistration, issueComponentKey } from "../../rpc/registration";
 
 export interface RemoteCluster {
   name: string;
@@ -25,21 +26,14 @@ export function listRemoteClusters({ db }: ClcDatabase): RemoteCluster[] {
 
 /** Registers a cluster controller at `url` and issues its component key. */
 export function registerCluster({ db, sqlite }: ClcDatabase, name: string, url: string, clock: Clock, ids: IdGenerator): RemoteCluster {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(name)) throw new InvalidParameterError("name", `'${name}' is not a valid cluster name`);
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new InvalidParameterError("url", `'${url}' is not a URL`);
-  }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new InvalidParameterError("url", "The cluster URL must be http or https");
+  const origin = checkRegistration("cluster", name, url);
   if (db.select().from(clusters).where(eq(clusters.name, name)).get()) throw new DuplicateError("cluster", name);
-  const key = { id: `ECK${ids.accessKeyId().slice(3)}`, secret: ids.secretKey() };
+  const key = issueComponentKey("cluster", ids);
   sqlite.transaction(() => {
     db.insert(components).values({ id: key.id, role: "cc", name, secret: key.secret, createdAt: clock.now() }).run();
-    db.insert(clusters).values({ name, url: parsed.origin, componentId: key.id, createdAt: clock.now() }).run();
+    db.insert(clusters).values({ name, url: origin, componentId: key.id, createdAt: clock.now() }).run();
   })();
-  return { name, url: parsed.origin, key };
+  return { name, url: origin, key };
 }
 
 export function deregisterCluster({ db, sqlite }: ClcDatabase, name: string): void {

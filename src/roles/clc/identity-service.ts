@@ -31,7 +31,8 @@ export interface IdentityServiceDeps {
   repo: IdentityRepo;
   layout: DataDirLayout;
   ca: CloudCa;
-  endpoints: CloudEndpoints;
+  /** The user-facing endpoints written into eucarc (known once the listeners are bound). */
+  endpoints: () => CloudEndpoints;
   clock: Clock;
   ids: IdGenerator;
 }
@@ -65,12 +66,12 @@ export function createIdentityService(d: IdentityServiceDeps) {
     const dir = d.layout.credentialsDir(user.name);
     const existing = existingBaseName(dir, user.name);
     if (existing) {
-      return writeCredentialFiles(dir, credentialSet(user, existing), d.endpoints, { cloudCertPem: d.ca.certPem });
+      return writeCredentialFiles(dir, credentialSet(user, existing), d.endpoints(), { cloudCertPem: d.ca.certPem });
     }
     const pair = await issueUserCertificate(d.ca, { user: user.name, account: user.accountName }, d.clock.now());
     repo.insertCertificate({ fingerprint: pair.fingerprint, userId: user.id, pem: pair.certPem, now: d.clock.now() });
     const baseName = `euca2-${user.name}-${publicKeyTag(pair.certPem)}`;
-    return writeCredentialFiles(dir, credentialSet(user, baseName), d.endpoints, {
+    return writeCredentialFiles(dir, credentialSet(user, baseName), d.endpoints(), {
       cloudCertPem: d.ca.certPem, keyPem: pair.keyPem, certPem: pair.certPem,
     });
   }
