@@ -104,6 +104,11 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
 
     const mainApp = new Hono();
     mainApp.route("/", createHeartbeatApp(() => [...ready].map(([role, r]) => ({ role, ready: r }))));
+    // Nothing but the heartbeat is served before every role is ready (503 makes clients retry).
+    mainApp.use("*", async (c, next) => {
+      if ([...ready.values()].every(Boolean)) return next();
+      return c.text("euca is starting\n", 503, { "retry-after": "1" });
+    });
     const endpointsRef: { current?: CloudEndpoints } = {};
     const endpoints = () => {
       if (!endpointsRef.current) throw new Error("endpoints are not known before the listeners are bound");

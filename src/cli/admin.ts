@@ -6,6 +6,7 @@ import { systemClock } from "../common/clock";
 import { randomIds } from "../common/ids";
 import { dataDirLayout } from "../common/data-dir";
 import { CREDENTIAL_FORMATS, renderCredentials, type CredentialFormat } from "../roles/clc/credentials";
+import { writeCredentialsZip, zipName } from "../roles/clc/credentials-zip";
 import { registerCluster, deregisterCluster, listRemoteClusters } from "../roles/clc/cluster-registry";
 import { openCcDatabase } from "../roles/cc/database";
 import { registerNode, deregisterNode, listRemoteNodes } from "../roles/cc/node-registry";
@@ -53,14 +54,20 @@ export function addAdminCommands(program: Command, io: CliIo): void {
   const creds = withSettings(new Command("credentials"), ENDPOINT_SETTINGS)
     .description("print or write a user's credentials (a new key pair and certificate are made the first time)")
     .requiredOption("--user <name>", "the user")
-    .addOption(new Option("--format <format>", "eucarc (shell, sourceable), env (KEY=value) or aws (~/.aws/credentials profile)").choices(CREDENTIAL_FORMATS).default("eucarc"))
-    .option("--out <file>", "write to this file (mode 0600) instead of standard output");
+    .addOption(new Option("--format <format>", "eucarc (shell, sourceable), env (KEY=value), aws (~/.aws/credentials profile) or zip (Eucalyptus' euca2-<user>-x509.zip: eucarc, keys, certificates)").choices([...CREDENTIAL_FORMATS, "zip"]).default("eucarc"))
+    .option("--out <file>", "write to this file (mode 0600) instead of standard output (zip: default ./euca2-<user>-x509.zip)");
   creds.action(() =>
     withClc(creds, io, async (clc) => {
-      const o = creds.opts<{ user: string; format: CredentialFormat; out?: string }>();
+      const o = creds.opts<{ user: string; format: CredentialFormat | "zip"; out?: string }>();
       const user = clc.identity.getUser(o.user);
       await clc.identity.ensureCredentials(user);
       const { set, dir } = clc.identity.credentialSetOf(o.user);
+      if (o.format === "zip") {
+        const out = o.out ?? zipName(o.user);
+        await writeCredentialsZip(dir, out);
+        io.out(`euca: credentials of ${o.user} written to ${out}; unzip it and run: source eucarc\n`);
+        return;
+      }
       const s = settingsOf(creds, io);
       const text = renderCredentials(o.format, set, endpointsFor(s, { ec2: s.ec2Port, s3: s.s3Port }), dir);
       if (o.out) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { existsSync, readFileSync, statSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { main } from "../../src/cli/program";
 import { tempDir } from "../support/cloud";
@@ -70,6 +71,13 @@ describe("euca command line", () => {
     expect(readFileSync(out, "utf8")).toMatch(/^\[euca-alice\]\naws_access_key_id = AKI/m);
     expect(statSync(out).mode & 0o077).toBe(0);
     expect((await cli(["admin", "credentials", "--user", "alice", "--format", "xml", "--data-dir", dir])).code).toBe(2);
+    const zip = join(dir, "alice.zip");
+    expect((await cli(["admin", "credentials", "--user", "alice", "--format", "zip", "--out", zip, "--data-dir", dir])).code).toBe(0);
+    const listing = execFileSync("unzip", ["-l", zip], { encoding: "utf8" });
+    expect(listing).toContain("To setup the environment run: source /path/to/eucarc");
+    for (const f of ["eucarc", "cloud-cert.pem", "aws-credentials"]) expect(listing).toContain(f);
+    expect(listing).toMatch(/euca2-alice-[0-9a-f]{8}-pk\.pem/);
+    expect(listing).toMatch(/euca2-alice-[0-9a-f]{8}-cert\.pem/);
 
     expect((await cli(["admin", "user", "delete", "admin", "--data-dir", dir])).code).toBe(1);
     expect((await cli(["admin", "user", "delete", "alice", "--data-dir", dir])).code).toBe(0);
