@@ -18,6 +18,7 @@ export function dataDirLayout(root: string) {
     credentialsDir: (user: string) => join(root, "credentials", user),
     componentKeys: join(root, "keys", "component-keys.json"),
     instancesDir: join(root, "instances"),
+    walrusDir: join(root, "walrus"),
   };
 }
 

@@ -3,17 +3,15 @@ import { settings, SETTINGS_SQL } from "./settings-table";
 
 /**
  * The databases of roles whose own tables arrive with later work (NC instances,
- * Walrus buckets, SC volumes) start with the settings table; their migrations
- * append to these lists.
+ * SC volumes) start with the settings table; their migrations append to these lists.
  */
 export const simpleRoleSchema = { settings };
 export type SimpleRoleDatabase = OpenDatabase<typeof simpleRoleSchema>;
 
-const APPLICATION_IDS = { nc: 0x45554333, walrus: 0x45554334, sc: 0x45554335 } as const;
+const APPLICATION_IDS = { nc: 0x45554333, sc: 0x45554335 } as const;
 
 export const simpleRoleMigrations = {
   nc: [{ name: "settings", sql: SETTINGS_SQL }],
-  walrus: [{ name: "settings", sql: SETTINGS_SQL }],
   sc: [{ name: "settings", sql: SETTINGS_SQL }],
 } as const;
 

@@ -1,0 +1,105 @@
+/**
+ * Object bytes as files: streamed to tmp/, hashed on the way, fsynced, renamed into
+ * blobs/<xx>/<id>. A blob becomes part of an object only when the metadata
+ * transaction that references it commits, so a crash leaves either the old or the
+ * new object; files nothing references are swept at start.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream, mkdirSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, openSync, fsyncSync, closeSync } from "node:fs";
+import { join } from "node:path";
+import { Transform, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+
+export interface WrittenBlob {
+  id: string;
+  size: number;
+  md5: Buffer;
+}
+
+export class BlobStore {
+  readonly tmpDir: string;
+  readonly blobDir: string;
+
+  constructor(root: string) {
+    this.tmpDir = join(root, "tmp");
+    this.blobDir = join(root, "blobs");
+    mkdirSync(this.tmpDir, { recursive: true, mode: 0o700 });
+    mkdirSync(this.blobDir, { recursive: true, mode: 0o700 });
+  }
+
+  pathOf(id: string): string {
+    if (!/^[0-9a-f]{32}$/.test(id)) throw new Error(`bad blob id ${id}`);
+    return join(this.blobDir, id.slice(0, 2), id);
+  }
+
+  /**
+   * Streams `source` into a new blob. `check` runs on the finished bytes before the
+   * rename (wrong Content-MD5, short body…): if it throws, the file is removed.
+   */
+  async write(source: Readable, check?: (b: WrittenBlob) => void): Promise<WrittenBlob> {
+    const id = randomBytes(16).toString("hex");
+    const tmp = join(this.tmpDir, id);
+    const md5 = createHash("md5");
+    let size = 0;
+    const hasher = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        md5.update(chunk);
+        size += chunk.length;
+        cb(null, chunk);
+      },
+    });
+    const out = createWriteStream(tmp, { flags: "wx", mode: 0o600, highWaterMark: 1024 * 1024 });
+    try {
+      await pipeline(source, hasher, out);
+      const blob = { id, size, md5: md5.digest() };
+      check?.(blob);
+      const fd = openSync(tmp, "r");
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      const dir = join(this.blobDir, id.slice(0, 2));
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      renameSync(tmp, join(dir, id));
+      return blob;
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      throw e;
+    }
+  }
+
+  /** Reads [start, end] (inclusive) of a blob. */
+  read(id: string, start?: number, end?: number): Readable {
+    return createReadStream(this.pathOf(id), { start, end, highWaterMark: 1024 * 1024 });
+  }
+
+  remove(id: string): void {
+    try {
+      unlinkSync(this.pathOf(id));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
+  }
+
+  /** Removes temporary files and blobs for which `isReferenced` is false. Returns counts. */
+  sweep(isReferenced: (id: string) => boolean): { tmp: number; orphans: number } {
+    let tmp = 0;
+    for (const f of readdirSync(this.tmpDir)) {
+      rmSync(join(this.tmpDir, f), { force: true, recursive: true });
+      tmp++;
+    }
+    let orphans = 0;
+    for (const sub of readdirSync(this.blobDir)) {
+      const dir = join(this.blobDir, sub);
+      if (!statSync(dir).isDirectory()) continue;
+      for (const f of readdirSync(dir)) {
+        if (!isReferenced(f)) {
+          rmSync(join(dir, f), { force: true });
+          orphans++;
+        }
+      }
+    }
+    return { tmp, orphans };
+  }
+}

@@ -1,0 +1,61 @@
+import type { Migration } from "../../db/open";
+import { SETTINGS_SQL } from "../../db/settings-table";
+
+/** Append only. Kept in step with ./schema.ts (test/db/open.test.ts). */
+export const walrusMigrations: readonly Migration[] = [
+  { name: "settings", sql: SETTINGS_SQL },
+  {
+    name: "buckets, objects, blobs, multipart uploads",
+    sql: `
+CREATE TABLE buckets (
+  name TEXT PRIMARY KEY NOT NULL,
+  owner TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  acl TEXT NOT NULL,
+  versioning TEXT NOT NULL DEFAULT '',
+  location TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE blobs (
+  id TEXT PRIMARY KEY NOT NULL,
+  size INTEGER NOT NULL,
+  refs INTEGER NOT NULL
+);
+CREATE TABLE objects (
+  id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+  bucket TEXT NOT NULL REFERENCES buckets(name),
+  key TEXT NOT NULL,
+  version_id TEXT NOT NULL,
+  is_latest INTEGER NOT NULL,
+  delete_marker INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  etag TEXT NOT NULL,
+  last_modified INTEGER NOT NULL,
+  owner TEXT NOT NULL,
+  meta TEXT NOT NULL,
+  acl TEXT NOT NULL,
+  segments TEXT NOT NULL
+);
+CREATE UNIQUE INDEX objects_version ON objects(bucket, key, version_id);
+CREATE INDEX objects_latest ON objects(bucket, is_latest, key);
+CREATE TABLE uploads (
+  id TEXT PRIMARY KEY NOT NULL,
+  bucket TEXT NOT NULL REFERENCES buckets(name),
+  key TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  initiated INTEGER NOT NULL,
+  meta TEXT NOT NULL,
+  acl TEXT NOT NULL
+);
+CREATE INDEX uploads_bucket_key ON uploads(bucket, key);
+CREATE TABLE parts (
+  upload_id TEXT NOT NULL REFERENCES uploads(id) ON DELETE CASCADE,
+  part_number INTEGER NOT NULL,
+  blob_id TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  etag TEXT NOT NULL,
+  last_modified INTEGER NOT NULL,
+  PRIMARY KEY (upload_id, part_number)
+);
+`,
+  },
+];

@@ -1,0 +1,130 @@
+/** Multipart uploads of the Walrus service. Completing one is a metadata transaction over the parts' blobs. */
+import { createHash, randomBytes } from "node:crypto";
+import type { Readable } from "node:stream";
+import { AccessDeniedError, NotFoundError } from "../../common/errors";
+import { StorageError } from "./errors";
+import { cannedGrants, type Requester } from "./acl";
+import type { ObjectMeta, PartRecord, UploadRecord, VersionRecord } from "./repo";
+import type { WalrusContext } from "./service-context";
+import { blobCheck, checkKey, readSegments, type PutOptions } from "./objects";
+
+export const MIN_PART_SIZE = 5 * 1024 * 1024;
+export const MAX_PART_NUMBER = 10_000;
+export const MAX_PART_SIZE = 5 * 1024 ** 3;
+
+export function parsePartNumber(raw: string): number {
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_PART_NUMBER) {
+    throw new StorageError("InvalidArgument", `Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive`, { ArgumentName: "partNumber", ArgumentValue: raw });
+  }
+  return Number(raw);
+}
+
+const unquote = (etag: string) => etag.trim().replace(/^"|"$/g, "");
+
+export function multipartOps(c: WalrusContext, objects: { readable(r: Requester, b: string, k: string, v?: string): VersionRecord }) {
+  function upload(r: Requester, bucket: string, key: string, uploadId: string): UploadRecord {
+    c.bucketFor(r, bucket, "WRITE");
+    const u = c.repo.getUpload(uploadId);
+    if (!u || u.bucket !== bucket || u.key !== key) throw new NotFoundError("upload", uploadId);
+    return u;
+  }
+
+  async function storePart(uploadId: string, partNumber: number, body: Readable, check: Pick<PutOptions, "contentMd5" | "contentLength">): Promise<PartRecord> {
+    const blob = await c.store.write(body, blobCheck(check));
+    if (blob.size > MAX_PART_SIZE) {
+      c.store.remove(blob.id);
+      throw new StorageError("EntityTooLarge", "A part may be at most 5 GiB");
+    }
+    const part: PartRecord = { partNumber, blobId: blob.id, size: blob.size, etag: `"${blob.md5.toString("hex")}"`, lastModified: c.clock.now() };
+    const { ok, freed } = c.repo.putPart(uploadId, part);
+    if (!ok) {
+      c.store.remove(blob.id);
+      throw new NotFoundError("upload", uploadId); // aborted while the part was uploading
+    }
+    c.release(freed);
+    return part;
+  }
+
+  return {
+    createUpload(r: Requester, bucket: string, key: string, o: { meta: ObjectMeta; acl?: PutOptions["acl"] }): UploadRecord {
+      checkKey(key);
+      const b = c.bucketFor(r, bucket, "WRITE");
+      if (r === null) throw new AccessDeniedError("Anonymous writes are not accepted");
+      const acl = o.acl?.grants ?? cannedGrants(o.acl?.canned ?? "private", { owner: r.accountId, bucketOwner: b.owner, systemAccount: c.systemAccount });
+      const u: UploadRecord = { id: randomBytes(24).toString("base64url"), bucket, key, owner: r.accountId, initiated: c.clock.now(), meta: o.meta, acl };
+      c.repo.insertUpload(u);
+      return u;
+    },
+
+    async uploadPart(r: Requester, bucket: string, key: string, uploadId: string, partNumberRaw: string, body: Readable, check: Pick<PutOptions, "contentMd5" | "contentLength">): Promise<PartRecord> {
+      const partNumber = parsePartNumber(partNumberRaw);
+      upload(r, bucket, key, uploadId);
+      return storePart(uploadId, partNumber, body, check);
+    },
+
+    async uploadPartCopy(
+      r: Requester, bucket: string, key: string, uploadId: string, partNumberRaw: string,
+      src: { bucket: string; key: string; versionId?: string }, range: { start: number; end: number } | undefined,
+      check?: (v: VersionRecord) => void,
+    ): Promise<PartRecord> {
+      const partNumber = parsePartNumber(partNumberRaw);
+      upload(r, bucket, key, uploadId);
+      const source = objects.readable(r, src.bucket, src.key, src.versionId);
+      check?.(source);
+      if (range && (range.start > range.end || range.end >= source.size)) {
+        throw new StorageError("InvalidArgument", `Range specified is not valid for source object of size: ${source.size}`, { ArgumentName: "x-amz-copy-source-range" });
+      }
+      return storePart(uploadId, partNumber, readSegments(c, source.segments, range?.start ?? 0, range?.end), {});
+    },
+
+    complete(r: Requester, bucket: string, key: string, uploadId: string, requested: Array<{ partNumber: number; etag: string }>): { etag: string; versionId: string; size: number } {
+      const u = upload(r, bucket, key, uploadId);
+      if (requested.length === 0) throw new StorageError("MalformedXML", "You must specify at least one part");
+      const stored = new Map(c.repo.listParts(uploadId).map((p) => [p.partNumber, p]));
+      const chosen: PartRecord[] = [];
+      let previous = 0;
+      for (const q of requested) {
+        if (q.partNumber <= previous) throw new StorageError("InvalidPartOrder", "The list of parts was not in ascending order. Parts must be ordered by part number.");
+        previous = q.partNumber;
+        const p = stored.get(q.partNumber);
+        if (!p || unquote(p.etag) !== unquote(q.etag)) {
+          throw new StorageError("InvalidPart", "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.", { PartNumber: String(q.partNumber), ETag: q.etag });
+        }
+        chosen.push(p);
+      }
+      chosen.slice(0, -1).forEach((p) => {
+        if (p.size < MIN_PART_SIZE) {
+          throw new StorageError("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed object size: every part but the last must be at least 5 MiB", { PartNumber: String(p.partNumber), ProposedSize: String(p.size), MinSizeAllowed: String(MIN_PART_SIZE) });
+        }
+      });
+      const md5 = createHash("md5");
+      for (const p of chosen) md5.update(Buffer.from(unquote(p.etag), "hex"));
+      const etag = `"${md5.digest("hex")}-${chosen.length}"`;
+      const size = chosen.reduce((n, p) => n + p.size, 0);
+      const b = c.bucket(bucket);
+      const done = c.repo.completeUpload(uploadId, {
+        bucket, key, size, etag, lastModified: c.clock.now(), owner: u.owner, meta: u.meta, acl: u.acl,
+        segments: chosen.map((p) => ({ b: p.blobId, n: p.size })),
+      }, b.versioning);
+      if (!done) throw new NotFoundError("upload", uploadId);
+      c.release(done.freed);
+      return { etag, versionId: done.versionId, size };
+    },
+
+    abort(r: Requester, bucket: string, key: string, uploadId: string): void {
+      upload(r, bucket, key, uploadId);
+      c.release(c.repo.deleteUpload(uploadId));
+    },
+
+    listParts(r: Requester, bucket: string, key: string, uploadId: string): { upload: UploadRecord; parts: PartRecord[] } {
+      const u = upload(r, bucket, key, uploadId);
+      return { upload: u, parts: c.repo.listParts(uploadId) };
+    },
+
+    listUploads(r: Requester, bucket: string, o: { prefix: string; maxUploads: number }): { uploads: UploadRecord[]; isTruncated: boolean } {
+      c.bucketFor(r, bucket, "READ");
+      const rows = c.repo.listUploads(bucket, { prefix: o.prefix, limit: o.maxUploads + 1 });
+      return { uploads: rows.slice(0, o.maxUploads), isTruncated: rows.length > o.maxUploads };
+    },
+  };
+}

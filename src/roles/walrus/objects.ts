@@ -1,0 +1,188 @@
+/** Object operations of the Walrus service: put, get, delete, copy, ACLs. */
+import { Readable } from "node:stream";
+import { AccessDeniedError, NotFoundError } from "../../common/errors";
+import { StorageError } from "./errors";
+import { allows, cannedGrants, type Grant, type Requester } from "./acl";
+import type { BucketRecord, ObjectMeta, Segment, VersionRecord } from "./repo";
+import type { WrittenBlob } from "./blob-store";
+import type { WalrusContext } from "./service-context";
+
+export const MAX_KEY_BYTES = 1024;
+export const MAX_SINGLE_PUT = 5 * 1024 ** 3;
+
+export interface PutOptions {
+  meta: ObjectMeta;
+  acl?: { canned?: string; grants?: Grant[] };
+  /** Content-MD5 as sent (base64), checked against the bytes. */
+  contentMd5?: string;
+  /** Content-Length as declared; a shorter body is IncompleteBody. */
+  contentLength?: number;
+}
+
+export interface PutResult {
+  etag: string;
+  versionId: string;
+  size: number;
+}
+
+export function checkKey(key: string): void {
+  if (Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES) throw new StorageError("KeyTooLongError", `Your key is too long (at most ${MAX_KEY_BYTES} bytes)`);
+}
+
+export function decodeContentMd5(value: string): Buffer {
+  const b = Buffer.from(value, "base64");
+  if (b.length !== 16 || b.toString("base64") !== value.trim()) throw new StorageError("InvalidDigest", "The Content-MD5 you specified is not valid.");
+  return b;
+}
+
+/** Checks a finished blob against what the request declared. */
+export function blobCheck(o: { contentMd5?: string; contentLength?: number }) {
+  const md5 = o.contentMd5 !== undefined ? decodeContentMd5(o.contentMd5) : undefined;
+  return (b: WrittenBlob) => {
+    if (o.contentLength !== undefined && b.size !== o.contentLength) {
+      throw new StorageError("IncompleteBody", `You did not provide the number of bytes specified by the Content-Length HTTP header (${b.size} of ${o.contentLength})`);
+    }
+    if (md5 && !md5.equals(b.md5)) throw new StorageError("BadDigest", "The Content-MD5 you specified did not match what we received.");
+  };
+}
+
+/** Streams [start, end] of an object made of segments. */
+export function readSegments(c: WalrusContext, segments: readonly Segment[], start = 0, end?: number): Readable {
+  const last = end ?? segments.reduce((n, s) => n + s.n, 0) - 1;
+  async function* gen() {
+    let offset = 0;
+    for (const s of segments) {
+      const segStart = offset;
+      const segEnd = offset + s.n - 1;
+      offset += s.n;
+      if (segEnd < start || segStart > last || s.n === 0) continue;
+      yield* c.store.read(s.b, Math.max(start, segStart) - segStart, Math.min(last, segEnd) - segStart);
+    }
+  }
+  return Readable.from(gen(), { objectMode: false });
+}
+
+export function objectOps(c: WalrusContext) {
+  function aclFor(r: Requester, b: BucketRecord, acl: PutOptions["acl"]): Grant[] {
+    return acl?.grants ?? cannedGrants(acl?.canned ?? "private", { owner: r!.accountId, bucketOwner: b.owner, systemAccount: c.systemAccount });
+  }
+
+  function checkQuota(r: Requester, b: BucketRecord, adding: number): void {
+    const max = c.quotas.maxBucketBytes;
+    if (r?.isAdmin || max <= 0) return;
+    if (c.repo.bucketBytes(b.name) + adding > max) {
+      throw new StorageError("QuotaExceeded", `Bucket ${b.name} would exceed its Walrus size quota of ${max} bytes`);
+    }
+  }
+
+  /** A version the requester may read (READ on the object), following delete markers as S3 does. */
+  function readable(r: Requester, bucket: string, key: string, versionId?: string): VersionRecord {
+    c.bucket(bucket);
+    const v = versionId !== undefined ? c.repo.version(bucket, key, versionId) : c.repo.latest(bucket, key);
+    if (!v) {
+      if (versionId !== undefined) throw new NotFoundError("version", versionId);
+      throw new NotFoundError("object", key);
+    }
+    if (v.deleteMarker) {
+      if (versionId !== undefined) throw new StorageError("MethodNotAllowed", "The specified method is not allowed against a delete marker", { "x-amz-delete-marker": "true", "x-amz-version-id": v.versionId });
+      throw new NotFoundError("object", key);
+    }
+    if (!allows(v.owner, v.acl, r, "READ")) throw new AccessDeniedError("Access Denied");
+    return v;
+  }
+
+  return {
+    readable,
+
+    async putObject(r: Requester, bucket: string, key: string, body: Readable, o: PutOptions): Promise<PutResult> {
+      checkKey(key);
+      const b = c.bucketFor(r, bucket, "WRITE");
+      if (r === null) throw new AccessDeniedError("Anonymous writes are not accepted");
+      if (o.contentLength !== undefined && o.contentLength > MAX_SINGLE_PUT) {
+        throw new StorageError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size (5 GiB); use a multipart upload");
+      }
+      const acl = aclFor(r, b, o.acl);
+      checkQuota(r, b, o.contentLength ?? 0);
+      const blob = await c.store.write(body, blobCheck(o));
+      try {
+        checkQuota(r, b, blob.size);
+      } catch (e) {
+        c.store.remove(blob.id);
+        throw e;
+      }
+      const etag = `"${blob.md5.toString("hex")}"`;
+      const current = c.repo.getBucket(bucket);
+      if (!current) {
+        c.store.remove(blob.id);
+        throw new NotFoundError("bucket", bucket);
+      }
+      const { versionId, freed } = c.repo.putVersion(
+        { bucket, key, size: blob.size, etag, lastModified: c.clock.now(), owner: r.accountId, meta: o.meta, acl, segments: [{ b: blob.id, n: blob.size }] },
+        current.versioning,
+      );
+      c.release(freed);
+      return { etag, versionId, size: blob.size };
+    },
+
+    deleteObject(r: Requester, bucket: string, key: string, versionId?: string): { deleteMarker: boolean; versionId?: string } {
+      const b = c.bucketFor(r, bucket, "WRITE");
+      if (versionId !== undefined) {
+        const v = c.repo.version(bucket, key, versionId);
+        if (!v) {
+          if (versionId !== "null" && !/^[A-Za-z0-9._-]{1,64}$/.test(versionId)) throw new StorageError("InvalidArgument", "Invalid version id specified", { ArgumentName: "versionId" });
+          return { deleteMarker: false, versionId };
+        }
+        c.release(c.repo.deleteVersion(v));
+        return { deleteMarker: v.deleteMarker, versionId };
+      }
+      const { markerVersionId, freed } = c.repo.deleteCurrent(bucket, key, b.versioning, r?.accountId ?? b.owner, c.clock.now());
+      c.release(freed);
+      return markerVersionId !== undefined ? { deleteMarker: true, versionId: markerVersionId } : { deleteMarker: false };
+    },
+
+    /** CopyObject: the new version shares the source's blobs (no bytes are copied). */
+    copyObject(
+      r: Requester,
+      src: { bucket: string; key: string; versionId?: string },
+      dst: { bucket: string; key: string },
+      o: { replaceMeta?: ObjectMeta; acl?: PutOptions["acl"]; check?: (v: VersionRecord) => void },
+    ): { etag: string; lastModified: Date; versionId: string; sourceVersionId: string } {
+      checkKey(dst.key);
+      const source = readable(r, src.bucket, src.key, src.versionId);
+      o.check?.(source);
+      const b = c.bucketFor(r, dst.bucket, "WRITE");
+      if (r === null) throw new AccessDeniedError("Anonymous writes are not accepted");
+      if (src.bucket === dst.bucket && src.key === dst.key && !o.replaceMeta && src.versionId === undefined && b.versioning !== "Enabled") {
+        throw new StorageError("InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
+      }
+      checkQuota(r, b, source.size);
+      const lastModified = c.clock.now();
+      const { versionId, freed } = c.repo.putVersion(
+        { bucket: dst.bucket, key: dst.key, size: source.size, etag: source.etag, lastModified, owner: r.accountId, meta: o.replaceMeta ?? source.meta, acl: aclFor(r, b, o.acl), segments: source.segments },
+        b.versioning,
+      );
+      c.release(freed);
+      return { etag: source.etag, lastModified, versionId, sourceVersionId: source.versionId };
+    },
+
+    getObjectAcl(r: Requester, bucket: string, key: string, versionId?: string): VersionRecord {
+      c.bucket(bucket);
+      const v = versionId !== undefined ? c.repo.version(bucket, key, versionId) : c.repo.latest(bucket, key);
+      if (!v || v.deleteMarker) throw versionId !== undefined ? new NotFoundError("version", versionId) : new NotFoundError("object", key);
+      if (!allows(v.owner, v.acl, r, "READ_ACP")) throw new AccessDeniedError("Access Denied");
+      return v;
+    },
+
+    putObjectAcl(r: Requester, bucket: string, key: string, acl: NonNullable<PutOptions["acl"]>, versionId?: string): void {
+      const b = c.bucket(bucket);
+      const v = versionId !== undefined ? c.repo.version(bucket, key, versionId) : c.repo.latest(bucket, key);
+      if (!v || v.deleteMarker) throw versionId !== undefined ? new NotFoundError("version", versionId) : new NotFoundError("object", key);
+      if (!allows(v.owner, v.acl, r, "WRITE_ACP")) throw new AccessDeniedError("Access Denied");
+      c.repo.setObjectAcl(v.id, acl.grants ?? cannedGrants(acl.canned ?? "private", { owner: v.owner, bucketOwner: b.owner, systemAccount: c.systemAccount }));
+    },
+
+    open(v: VersionRecord, range?: { start: number; end: number }): Readable {
+      return readSegments(c, v.segments, range?.start ?? 0, range?.end);
+    },
+  };
+}

@@ -1,0 +1,316 @@
+/**
+ * walrus.db queries. Every change is one transaction; blob reference counts move in
+ * the same transaction, and the ids of blobs that reach zero are returned so the
+ * caller deletes their files after the commit.
+ */
+import { and, asc, desc, eq, gt, gte, lt, sql } from "drizzle-orm";
+import type { WalrusDatabase } from "./database";
+import { blobs, buckets, objects, parts, uploads } from "./schema";
+import type { Grant } from "./acl";
+
+export interface Segment {
+  b: string; // blob id
+  n: number; // size in bytes
+}
+
+export interface ObjectMeta {
+  contentType?: string;
+  contentEncoding?: string;
+  contentDisposition?: string;
+  contentLanguage?: string;
+  cacheControl?: string;
+  expires?: string;
+  user: Record<string, string>;
+}
+
+export type Versioning = "" | "Enabled" | "Suspended";
+
+export interface BucketRecord {
+  name: string;
+  owner: string;
+  createdAt: Date;
+  acl: Grant[];
+  versioning: Versioning;
+  location: string;
+}
+
+export interface VersionRecord {
+  id: number;
+  bucket: string;
+  key: string;
+  versionId: string;
+  isLatest: boolean;
+  deleteMarker: boolean;
+  size: number;
+  etag: string;
+  lastModified: Date;
+  owner: string;
+  meta: ObjectMeta;
+  acl: Grant[];
+  segments: Segment[];
+}
+
+export type NewVersion = Omit<VersionRecord, "id" | "isLatest" | "versionId" | "deleteMarker">;
+
+export interface UploadRecord {
+  id: string;
+  bucket: string;
+  key: string;
+  owner: string;
+  initiated: Date;
+  meta: ObjectMeta;
+  acl: Grant[];
+}
+
+export interface PartRecord {
+  partNumber: number;
+  blobId: string;
+  size: number;
+  etag: string;
+  lastModified: Date;
+}
+
+type ObjectRow = typeof objects.$inferSelect;
+function toVersion(r: ObjectRow): VersionRecord {
+  return { ...r, meta: JSON.parse(r.meta), acl: JSON.parse(r.acl), segments: JSON.parse(r.segments) };
+}
+
+/** Upper bound for "keys starting with prefix" in SQLite's binary (UTF-8) order. */
+export function prefixEnd(prefix: string): string | undefined {
+  return prefix === "" ? undefined : `${prefix}\u{10FFFF}`;
+}
+
+export function createWalrusRepo({ db, sqlite }: WalrusDatabase, newVersionId: () => string) {
+  const tx = <T>(fn: () => T): T => sqlite.transaction(fn).immediate();
+
+  function ref(segments: readonly Segment[]): void {
+    for (const s of segments) {
+      db.insert(blobs).values({ id: s.b, size: s.n, refs: 1 })
+        .onConflictDoUpdate({ target: blobs.id, set: { refs: sql`${blobs.refs} + 1` } }).run();
+    }
+  }
+
+  function unref(segments: readonly Segment[], freed: string[]): void {
+    for (const s of segments) {
+      const row = db.update(blobs).set({ refs: sql`${blobs.refs} - 1` }).where(eq(blobs.id, s.b)).returning({ refs: blobs.refs }).get();
+      if (row && row.refs <= 0) {
+        db.delete(blobs).where(eq(blobs.id, s.b)).run();
+        freed.push(s.b);
+      }
+    }
+  }
+
+  function latestRow(bucket: string, key: string): VersionRecord | undefined {
+    const r = db.select().from(objects).where(and(eq(objects.bucket, bucket), eq(objects.key, key), eq(objects.isLatest, true))).get();
+    return r && toVersion(r);
+  }
+
+  function removeRow(v: VersionRecord, freed: string[]): void {
+    db.delete(objects).where(eq(objects.id, v.id)).run();
+    unref(v.segments, freed);
+    if (v.isLatest) {
+      const next = db.select({ id: objects.id }).from(objects).where(and(eq(objects.bucket, v.bucket), eq(objects.key, v.key)))
+        .orderBy(desc(objects.id)).limit(1).get();
+      if (next) db.update(objects).set({ isLatest: true }).where(eq(objects.id, next.id)).run();
+    }
+  }
+
+  function insertRow(v: NewVersion & { versionId: string; deleteMarker: boolean }): void {
+    db.update(objects).set({ isLatest: false }).where(and(eq(objects.bucket, v.bucket), eq(objects.key, v.key), eq(objects.isLatest, true))).run();
+    db.insert(objects).values({
+      ...v, isLatest: true, meta: JSON.stringify(v.meta), acl: JSON.stringify(v.acl), segments: JSON.stringify(v.segments),
+    }).run();
+    ref(v.segments);
+  }
+
+  function nullVersion(bucket: string, key: string): VersionRecord | undefined {
+    const r = db.select().from(objects).where(and(eq(objects.bucket, bucket), eq(objects.key, key), eq(objects.versionId, "null"))).get();
+    return r && toVersion(r);
+  }
+
+  return {
+    transaction: tx,
+
+    getBucket(name: string): BucketRecord | undefined {
+      const r = db.select().from(buckets).where(eq(buckets.name, name)).get();
+      return r && { ...r, acl: JSON.parse(r.acl) as Grant[], versioning: r.versioning as Versioning };
+    },
+    listBuckets(owner: string): BucketRecord[] {
+      return db.select().from(buckets).where(eq(buckets.owner, owner)).orderBy(asc(buckets.name)).all()
+        .map((r) => ({ ...r, acl: JSON.parse(r.acl) as Grant[], versioning: r.versioning as Versioning }));
+    },
+    countBuckets(owner: string): number {
+      return db.select({ n: sql<number>`count(*)` }).from(buckets).where(eq(buckets.owner, owner)).get()!.n;
+    },
+    insertBucket(b: BucketRecord): void {
+      db.insert(buckets).values({ ...b, acl: JSON.stringify(b.acl) }).run();
+    },
+    /** Deletes an empty bucket; false when it holds objects, versions or uploads. */
+    deleteBucketIfEmpty(name: string): boolean {
+      return tx(() => {
+        const obj = db.select({ id: objects.id }).from(objects).where(eq(objects.bucket, name)).limit(1).get();
+        const up = db.select({ id: uploads.id }).from(uploads).where(eq(uploads.bucket, name)).limit(1).get();
+        if (obj || up) return false;
+        db.delete(buckets).where(eq(buckets.name, name)).run();
+        return true;
+      });
+    },
+    setBucketAcl(name: string, acl: Grant[]): void {
+      db.update(buckets).set({ acl: JSON.stringify(acl) }).where(eq(buckets.name, name)).run();
+    },
+    setVersioning(name: string, status: "Enabled" | "Suspended"): void {
+      db.update(buckets).set({ versioning: status }).where(eq(buckets.name, name)).run();
+    },
+    /** Bytes held by every version in the bucket and its unfinished uploads (quota). */
+    bucketBytes(name: string): number {
+      const o = db.select({ n: sql<number>`coalesce(sum(${objects.size}), 0)` }).from(objects).where(eq(objects.bucket, name)).get()!.n;
+      const p = db.select({ n: sql<number>`coalesce(sum(${parts.size}), 0)` }).from(parts).innerJoin(uploads, eq(uploads.id, parts.uploadId))
+        .where(eq(uploads.bucket, name)).get()!.n;
+      return o + p;
+    },
+
+    latest: latestRow,
+    version(bucket: string, key: string, versionId: string): VersionRecord | undefined {
+      const r = db.select().from(objects).where(and(eq(objects.bucket, bucket), eq(objects.key, key), eq(objects.versionId, versionId))).get();
+      return r && toVersion(r);
+    },
+
+    /** Stores a new current version as the bucket's versioning state says. Returns its id and freed blobs. */
+    putVersion(v: NewVersion, versioning: Versioning): { versionId: string; freed: string[] } {
+      return tx(() => {
+        const freed: string[] = [];
+        let versionId = "null";
+        if (versioning === "Enabled") versionId = newVersionId();
+        else {
+          const old = nullVersion(v.bucket, v.key);
+          if (old) removeRow({ ...old, isLatest: false }, freed);
+        }
+        insertRow({ ...v, versionId, deleteMarker: false });
+        return { versionId, freed };
+      });
+    },
+
+    /** DELETE without a version id. Returns the delete marker's version id, if one was made. */
+    deleteCurrent(bucket: string, key: string, versioning: Versioning, owner: string, now: Date): { markerVersionId?: string; freed: string[] } {
+      return tx(() => {
+        const freed: string[] = [];
+        if (versioning === "") {
+          const old = nullVersion(bucket, key);
+          if (old) removeRow(old, freed);
+          return { freed };
+        }
+        let markerVersionId = newVersionId();
+        if (versioning === "Suspended") {
+          const old = nullVersion(bucket, key);
+          if (old) removeRow({ ...old, isLatest: false }, freed);
+          markerVersionId = "null";
+        }
+        insertRow({ bucket, key, versionId: markerVersionId, deleteMarker: true, size: 0, etag: "", lastModified: now, owner, meta: { user: {} }, acl: [], segments: [] });
+        return { markerVersionId, freed };
+      });
+    },
+
+    /** Permanently removes one version. */
+    deleteVersion(v: VersionRecord): string[] {
+      return tx(() => {
+        const freed: string[] = [];
+        const current = db.select({ isLatest: objects.isLatest }).from(objects).where(eq(objects.id, v.id)).get();
+        if (current) removeRow({ ...v, isLatest: current.isLatest }, freed);
+        return freed;
+      });
+    },
+
+    /** Current, non-deleted objects with key ≥ `from` (or > `after`), under `prefix`, in key order. */
+    listLatest(bucket: string, o: { prefix: string; from?: string; after?: string; limit: number }): VersionRecord[] {
+      const conds = [eq(objects.bucket, bucket), eq(objects.isLatest, true), eq(objects.deleteMarker, false)];
+      if (o.prefix) conds.push(gte(objects.key, o.prefix));
+      const end = prefixEnd(o.prefix);
+      if (end) conds.push(lt(objects.key, end));
+      if (o.from !== undefined) conds.push(gte(objects.key, o.from));
+      if (o.after !== undefined) conds.push(gt(objects.key, o.after));
+      return db.select().from(objects).where(and(...conds)).orderBy(asc(objects.key)).limit(o.limit).all().map(toVersion);
+    },
+
+    /** Every version and delete marker under `prefix`, by key then newest first, after (key, row id). */
+    listVersions(bucket: string, o: { prefix: string; from?: string; afterKey?: string; afterId?: number; limit: number }): VersionRecord[] {
+      const conds = [eq(objects.bucket, bucket)];
+      if (o.prefix) conds.push(gte(objects.key, o.prefix));
+      const end = prefixEnd(o.prefix);
+      if (end) conds.push(lt(objects.key, end));
+      if (o.from !== undefined) conds.push(gte(objects.key, o.from));
+      if (o.afterKey !== undefined) {
+        conds.push(sql`(${objects.key} > ${o.afterKey} OR (${objects.key} = ${o.afterKey} AND ${objects.id} < ${o.afterId ?? Number.MAX_SAFE_INTEGER}))`);
+      }
+      return db.select().from(objects).where(and(...conds)).orderBy(asc(objects.key), desc(objects.id)).limit(o.limit).all().map(toVersion);
+    },
+
+    setObjectAcl(id: number, acl: Grant[]): void {
+      db.update(objects).set({ acl: JSON.stringify(acl) }).where(eq(objects.id, id)).run();
+    },
+
+    // Multipart uploads
+    insertUpload(u: UploadRecord): void {
+      db.insert(uploads).values({ ...u, meta: JSON.stringify(u.meta), acl: JSON.stringify(u.acl) }).run();
+    },
+    getUpload(id: string): UploadRecord | undefined {
+      const r = db.select().from(uploads).where(eq(uploads.id, id)).get();
+      return r && { ...r, meta: JSON.parse(r.meta), acl: JSON.parse(r.acl) };
+    },
+    listUploads(bucket: string, o: { prefix: string; limit: number }): UploadRecord[] {
+      const conds = [eq(uploads.bucket, bucket)];
+      if (o.prefix) conds.push(gte(uploads.key, o.prefix));
+      const end = prefixEnd(o.prefix);
+      if (end) conds.push(lt(uploads.key, end));
+      return db.select().from(uploads).where(and(...conds)).orderBy(asc(uploads.key), asc(uploads.initiated)).limit(o.limit).all()
+        .map((r) => ({ ...r, meta: JSON.parse(r.meta), acl: JSON.parse(r.acl) }));
+    },
+    /** Stores a part (replacing one with the same number); false when the upload is gone. */
+    putPart(uploadId: string, p: PartRecord): { ok: boolean; freed: string[] } {
+      return tx(() => {
+        const freed: string[] = [];
+        if (!db.select({ id: uploads.id }).from(uploads).where(eq(uploads.id, uploadId)).get()) return { ok: false, freed };
+        const old = db.select().from(parts).where(and(eq(parts.uploadId, uploadId), eq(parts.partNumber, p.partNumber))).get();
+        if (old) {
+          db.delete(parts).where(and(eq(parts.uploadId, uploadId), eq(parts.partNumber, p.partNumber))).run();
+          unref([{ b: old.blobId, n: old.size }], freed);
+        }
+        db.insert(parts).values({ uploadId, ...p }).run();
+        ref([{ b: p.blobId, n: p.size }]);
+        return { ok: true, freed };
+      });
+    },
+    listParts(uploadId: string): PartRecord[] {
+      return db.select({ partNumber: parts.partNumber, blobId: parts.blobId, size: parts.size, etag: parts.etag, lastModified: parts.lastModified })
+        .from(parts).where(eq(parts.uploadId, uploadId)).orderBy(asc(parts.partNumber)).all();
+    },
+    /** Drops the upload and its parts. */
+    deleteUpload(uploadId: string): string[] {
+      return tx(() => {
+        const freed: string[] = [];
+        const ps = db.select().from(parts).where(eq(parts.uploadId, uploadId)).all();
+        db.delete(uploads).where(eq(uploads.id, uploadId)).run();
+        unref(ps.map((p) => ({ b: p.blobId, n: p.size })), freed);
+        return freed;
+      });
+    },
+    /** Completes an upload: the new version references the chosen parts' blobs; the upload goes. */
+    completeUpload(uploadId: string, v: NewVersion, versioning: Versioning): { versionId: string; freed: string[] } | undefined {
+      return tx(() => {
+        if (!db.select({ id: uploads.id }).from(uploads).where(eq(uploads.id, uploadId)).get()) return undefined;
+        const put = this.putVersion(v, versioning);
+        const freed = [...put.freed, ...this.deleteUpload(uploadId)];
+        return { versionId: put.versionId, freed };
+      });
+    },
+
+    isBlobReferenced(id: string): boolean {
+      return db.select({ id: blobs.id }).from(blobs).where(and(eq(blobs.id, id), gt(blobs.refs, 0))).get() !== undefined;
+    },
+    /** Blob rows left at zero references (never expected; swept defensively). */
+    dropUnreferencedBlobs(): string[] {
+      return db.delete(blobs).where(sql`${blobs.refs} <= 0`).returning({ id: blobs.id }).all().map((r) => r.id);
+    },
+  };
+}
+
+export type WalrusRepo = ReturnType<typeof createWalrusRepo>;

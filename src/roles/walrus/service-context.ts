@@ -1,0 +1,47 @@
+import type { Logger } from "pino";
+import type { Clock } from "../../common/clock";
+import { AccessDeniedError, NotFoundError } from "../../common/errors";
+import type { BlobStore } from "./blob-store";
+import type { WalrusRepo, BucketRecord } from "./repo";
+import { allows, type Permission, type Requester } from "./acl";
+
+export interface WalrusQuotas {
+  /** Buckets one account may own (admins exempt); 0 = no limit. Eucalyptus default 5. */
+  maxBucketsPerUser: number;
+  /** Bytes one bucket may hold (admins exempt); 0 = no limit. Eucalyptus default 5 GiB. */
+  maxBucketBytes: number;
+}
+
+export interface WalrusDeps {
+  repo: WalrusRepo;
+  store: BlobStore;
+  clock: Clock;
+  log: Logger;
+  /** The cloud's own account: aws-exec-read grants it READ (image registration). */
+  systemAccount: string;
+  quotas: WalrusQuotas;
+}
+
+/** Helpers every Walrus service module shares. */
+export function serviceContext(d: WalrusDeps) {
+  return {
+    ...d,
+    bucket(name: string): BucketRecord {
+      const b = d.repo.getBucket(name);
+      if (!b) throw new NotFoundError("bucket", name);
+      return b;
+    },
+    /** The bucket, if the requester holds `p` on it. */
+    bucketFor(r: Requester, name: string, p: Permission): BucketRecord {
+      const b = this.bucket(name);
+      if (!allows(b.owner, b.acl, r, p)) throw new AccessDeniedError("Access Denied");
+      return b;
+    },
+    /** Deletes blob files whose last reference went away in a committed transaction. */
+    release(freed: readonly string[]): void {
+      for (const id of freed) d.store.remove(id);
+    },
+  };
+}
+
+export type WalrusContext = ReturnType<typeof serviceContext>;
