@@ -15,7 +15,8 @@ import { openSimpleRoleDatabase } from "./db/simple-role-db";
 import type { RoleName, Settings } from "./cli/options";
 import { endpointsFor, urlHost } from "./cli/endpoints";
 import { createEc2App } from "./api/ec2/app";
-import { createS3PlaceholderApp } from "./api/s3/app";
+import { createS3App } from "./api/s3/app";
+import { openWalrus } from "./roles/walrus/service";
 import { createHeartbeatApp } from "./server/heartbeat";
 import { listen, type Listening } from "./server/listen";
 import { createInProcessClient } from "./rpc/in-process";
@@ -76,7 +77,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
 
     // Databases and services, bottom-up so in-process clients can be handed upwards.
     let node: NodeClient | undefined;
-    for (const role of ["nc", "walrus", "sc"] as const) {
+    for (const role of ["nc", "sc"] as const) {
       if (!has(role)) continue;
       const db = openSimpleRoleDatabase(role, layout.database(role));
       cleanups.push(() => db.close());
@@ -137,8 +138,25 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       // The admin's eucarc needs the bound endpoints: written once the listeners are up.
       finishClc = async () => (await clc.identity.ensureAdmin()).credentials;
     }
+    let s3App: Hono | undefined;
     if (has("walrus")) {
-      mainApp.route("/", createS3PlaceholderApp({ ids, log, prefixes: ["/services/Walrus", "/services/objectstorage"] }));
+      const walrus = openWalrus(layout, {
+        clock, log,
+        systemAccount: () => identity?.systemAccountId() ?? "",
+        quotas: { maxBucketsPerUser: s.walrusMaxBuckets, maxBucketBytes: s.walrusMaxBucketMb * 1024 * 1024 },
+      });
+      cleanups.push(() => walrus.db.close());
+      if (walrus.swept.tmp || walrus.swept.orphans) log.warn({ swept: walrus.swept }, "walrus: removed what an interrupted write left behind");
+      // Users are authenticated by the CLC's identity service; without a CLC in this
+      // process only anonymous requests (public ACLs) can succeed.
+      const s3Identity = {
+        lookupSecret: (k: string) => identity?.lookupSecret(k),
+        principal: (k: string) => identity?.principal(k),
+        accountName: (id: string) => identity?.accountName(id),
+      };
+      const s3 = (prefixes: string[]) => createS3App({ clock, ids, log, walrus: walrus.service, identity: s3Identity, prefixes, virtualHostDomain: s.s3Domain });
+      mainApp.route("/", s3(["/services/Walrus", "/services/objectstorage"]));
+      s3App = s3([""]);
     }
 
     const servers: Listening[] = [];
@@ -148,8 +166,8 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     const main = await listen(mainApp, s.host, s.ec2Port);
     servers.push(main);
     let s3Port = s.s3Port;
-    if (has("walrus")) {
-      const s3 = await listen(createS3PlaceholderApp({ ids, log, prefixes: ["/"] }), s.host, s.s3Port);
+    if (s3App) {
+      const s3 = await listen(s3App, s.host, s.s3Port);
       servers.push(s3);
       s3Port = s3.port;
     }

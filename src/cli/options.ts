@@ -26,6 +26,9 @@ export interface Settings {
   logLevel: (typeof LOG_LEVELS)[number];
   clusterName: string;
   region: string;
+  s3Domain: string;
+  walrusMaxBuckets: number;
+  walrusMaxBucketMb: number;
 }
 
 interface OptionDef<K extends keyof Settings> {
@@ -97,7 +100,18 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
     help: "name of this process's cluster, which is also its availability zone" },
   region: { key: "region", flag: "--region <name>", file: "REGION", default: () => "eucalyptus", parse: name("region name"),
     help: "region name reported by DescribeRegions and written to credentials" },
+  s3Domain: { key: "s3Domain", flag: "--s3-domain <domain>", file: "S3_DOMAIN", default: () => "walrus.localhost", parse: (r) => r.toLowerCase(),
+    help: "domain for virtual-host S3 addressing: bucket.<domain> (path-style always works)" },
+  walrusMaxBuckets: { key: "walrusMaxBuckets", flag: "--walrus-max-buckets <n>", file: "WALRUS_MAX_BUCKETS", default: () => "5", parse: count,
+    help: "buckets one account may own; admins are exempt; 0 = no limit (Eucalyptus default 5)" },
+  walrusMaxBucketMb: { key: "walrusMaxBucketMb", flag: "--walrus-max-bucket-mb <mb>", file: "WALRUS_MAX_BUCKET_MB", default: () => "5120", parse: count,
+    help: "size one bucket may reach, MiB; admins are exempt; 0 = no limit (Eucalyptus default 5 GiB)" },
 };
+
+function count(raw: string, source: string): number {
+  if (!/^\d{1,12}$/.test(raw)) throw new ConfigError(`${source}: '${raw}' is not a non-negative integer`);
+  return Number(raw);
+}
 
 export const OPTION_KEYS = Object.keys(OPTIONS) as Array<keyof Settings>;
 export const FILE_KEYS = OPTION_KEYS.map((k) => OPTIONS[k].file);

@@ -1,31 +1,148 @@
 /**
- * S3 entry points (/services/Walrus, /services/objectstorage and the root of the S3
- * port). The object store arrives with the Walrus work; until then every request
- * gets S3's own `NotImplemented` answer, never a fake success.
+ * The S3 front door: route (pure), authenticate, dispatch with one exhaustive
+ * switch, render S3 XML or the S3 error body. `x-amz-request-id` on every response,
+ * one JSON log line per request.
  */
 import { Hono, type Context } from "hono";
 import type { Logger } from "pino";
+import type { IncomingMessage } from "node:http";
+import { Readable } from "node:stream";
+import type { Clock } from "../../common/clock";
 import type { IdGenerator } from "../../common/ids";
+import type { Principal } from "../../roles/clc/identity-service";
+import type { WalrusService } from "../../roles/walrus/service";
+import type { Requester } from "../../roles/walrus/acl";
+import { parseFormPairs, MalformedQueryError } from "../common/form";
+import { routeS3, type S3Operation } from "./router";
+import { authenticateS3, type S3Auth } from "./auth";
+import { makeBodyReaders, type S3Context } from "./context";
+import { toS3Error } from "./errors";
+import { renderS3Error } from "./xml";
+import { S3Error } from "./s3-error";
+import * as buckets from "./handlers/buckets";
+import * as objects from "./handlers/objects";
+import * as listing from "./handlers/listing";
+import * as multipart from "./handlers/multipart";
+import * as acl from "./handlers/acl";
 
-function s3Error(code: string, message: string, requestId: string, resource: string): string {
-  const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${esc(message)}</Message><Resource>${esc(resource)}</Resource><RequestId>${requestId}</RequestId></Error>`;
+export interface S3AppDeps {
+  clock: Clock;
+  ids: IdGenerator;
+  log: Logger;
+  walrus: WalrusService;
+  identity: {
+    lookupSecret(accessKeyId: string): string | undefined;
+    principal(accessKeyId: string): Principal | undefined;
+    accountName(accountId: string): string | undefined;
+  };
+  /** Entry-point prefixes on this listener ("" = the root of the S3 port). */
+  prefixes: readonly string[];
+  virtualHostDomain?: string;
 }
 
-export function createS3PlaceholderApp(o: { ids: IdGenerator; log: Logger; prefixes: readonly string[] }): Hono {
+async function dispatch(op: S3Operation, ctx: S3Context): Promise<Response> {
+  switch (op.op) {
+    case "ListBuckets": return buckets.listBuckets(ctx);
+    case "CreateBucket": return buckets.createBucket(ctx, op.bucket);
+    case "DeleteBucket": return buckets.deleteBucket(ctx, op.bucket);
+    case "HeadBucket": return buckets.headBucket(ctx, op.bucket);
+    case "GetBucketLocation": return buckets.bucketLocation(ctx, op.bucket);
+    case "GetBucketVersioning": return buckets.getVersioning(ctx, op.bucket);
+    case "PutBucketVersioning": return buckets.putVersioning(ctx, op.bucket);
+    case "DeleteObjects": return buckets.deleteObjects(ctx, op.bucket);
+    case "ListObjects": return listing.listObjects(ctx, op.bucket);
+    case "ListObjectsV2": return listing.listObjectsV2(ctx, op.bucket);
+    case "ListObjectVersions": return listing.listObjectVersions(ctx, op.bucket);
+    case "ListMultipartUploads": return listing.listMultipartUploads(ctx, op.bucket);
+    case "GetBucketAcl": return acl.getBucketAcl(ctx, op.bucket);
+    case "PutBucketAcl": return acl.putBucketAcl(ctx, op.bucket);
+    case "GetObjectAcl": return acl.getObjectAcl(ctx, op.bucket, op.key);
+    case "PutObjectAcl": return acl.putObjectAcl(ctx, op.bucket, op.key);
+    case "PutObject": return objects.putObject(ctx, op.bucket, op.key);
+    case "CopyObject": return objects.copyObject(ctx, op.bucket, op.key, op.copySource);
+    case "GetObject": return objects.getObject(ctx, op.bucket, op.key, false);
+    case "HeadObject": return objects.getObject(ctx, op.bucket, op.key, true);
+    case "DeleteObject": return objects.deleteObject(ctx, op.bucket, op.key);
+    case "CreateMultipartUpload": return multipart.createUpload(ctx, op.bucket, op.key);
+    case "UploadPart": return multipart.uploadPart(ctx, op.bucket, op.key, op.uploadId, op.partNumber);
+    case "UploadPartCopy": return multipart.uploadPartCopy(ctx, op.bucket, op.key, op.uploadId, op.partNumber, op.copySource);
+    case "CompleteMultipartUpload": return multipart.completeUpload(ctx, op.bucket, op.key, op.uploadId);
+    case "AbortMultipartUpload": return multipart.abortUpload(ctx, op.bucket, op.key, op.uploadId);
+    case "ListParts": return multipart.listParts(ctx, op.bucket, op.key, op.uploadId);
+    case "PostObject": throw new S3Error("NotImplemented", "Browser-based POST uploads are not implemented yet");
+    case "NotImplemented": throw new S3Error("NotImplemented", `A header or query you provided implies functionality that is not implemented: ${op.what}`);
+    case "MethodNotAllowed": throw new S3Error("MethodNotAllowed", `The specified method is not allowed against this resource: ${op.method}`);
+  }
+}
+
+export function createS3App(d: S3AppDeps): Hono {
   const app = new Hono();
-  const handler = (c: Context) => {
-    const requestId = o.ids.requestId();
-    const path = new URL(c.req.url).pathname;
-    o.log.info({ requestId, api: "s3", action: null, status: 501, ms: 0, user: null, error: "NotImplemented" }, "request");
-    return c.body(s3Error("NotImplemented", "The object store is not available in this release of euca.", requestId, path), 501, {
-      "content-type": "application/xml",
-      "x-amz-request-id": requestId,
-    });
+
+  const handle = (prefix: string) => async (c: Context) => {
+    const started = performance.now();
+    const requestId = d.ids.requestId();
+    const incoming = (c.env as { incoming: IncomingMessage }).incoming;
+    const url = new URL(c.req.url);
+    const rawPath = url.pathname;
+    let op: S3Operation | undefined;
+    let requester: Requester = null;
+    const base = { "x-amz-request-id": requestId, "x-amz-id-2": requestId };
+
+    const finish = (res: Response, error?: { code: string; fault: string; err?: unknown }) => {
+      for (const [k, v] of Object.entries(base)) res.headers.set(k, v);
+      const fields = {
+        requestId, api: "s3", action: op?.op ?? null, status: res.status, ms: Math.round(performance.now() - started),
+        user: requester?.userName ?? null, ...(error ? { error: error.code } : {}),
+      };
+      if (error?.fault === "server") d.log.error({ ...fields, err: error.err }, "request");
+      else d.log.info(fields, "request");
+      return res;
+    };
+
+    try {
+      let pairs: Array<[string, string]>;
+      try {
+        pairs = parseFormPairs(url.search.slice(1).replace(/\+/g, "%2B"));
+      } catch (e) {
+        if (e instanceof MalformedQueryError) throw new S3Error("InvalidArgument", e.message);
+        throw e;
+      }
+      const query = new Map(pairs);
+      const header = (n: string) => c.req.header(n);
+      const headerNames = Object.keys(incoming.headers);
+      op = routeS3({ method: c.req.method, host: header("host") ?? "", rawPath, query, header }, { prefix, virtualHostDomain: d.virtualHostDomain });
+      if (!op) throw new S3Error("InvalidRequest", "Not an S3 path");
+      const auth: S3Auth = authenticateS3({
+        method: c.req.method, rawPath, v2Resources: [rawPath.slice(prefix.length) || "/", rawPath], query: pairs, header, headerNames,
+        now: d.clock.now(), lookupSecret: d.identity.lookupSecret,
+      });
+      if (auth.accessKeyId !== undefined) {
+        const p = d.identity.principal(auth.accessKeyId);
+        if (!p) throw new S3Error("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.");
+        requester = { accountId: p.accountId, userName: p.userName, isAdmin: p.isAdmin };
+      }
+      const readers = makeBodyReaders(incoming as unknown as Readable, auth, header);
+      const ctx: S3Context = {
+        requestId, method: c.req.method, resource: rawPath, requester, auth, query, header, headerNames,
+        walrus: d.walrus, displayName: (id) => d.identity.accountName(id) ?? id, ...readers,
+      };
+      return finish(await dispatch(op, ctx));
+    } catch (e) {
+      const r = toS3Error(e);
+      const body = c.req.method === "HEAD" || r.status === 304 ? null : renderS3Error(r.code, r.message, requestId, rawPath, r.extra);
+      const headers: Record<string, string> = body ? { "content-type": "application/xml" } : {};
+      if (r.code === "InvalidRange" && r.extra.ActualObjectSize) headers["content-range"] = `bytes */${r.extra.ActualObjectSize}`;
+      if (r.extra["x-amz-delete-marker"]) headers["x-amz-delete-marker"] = "true";
+      return finish(new Response(body, { status: r.status, headers }), { code: r.code, fault: r.fault, err: e });
+    }
   };
-  for (const prefix of o.prefixes) {
-    app.all(prefix, handler);
-    app.all(`${prefix === "/" ? "" : prefix}/*`, handler);
+
+  for (const prefix of d.prefixes) {
+    if (prefix === "") app.all("*", handle(""));
+    else {
+      app.all(prefix, handle(prefix));
+      app.all(`${prefix}/*`, handle(prefix));
+    }
   }
   return app;
 }

@@ -34,6 +34,9 @@ export function createIdentityRepo({ db, sqlite }: ClcDatabase) {
     listUsers(): UserRecord[] {
       return db.select(userColumns).from(users).innerJoin(accounts, eq(users.accountId, accounts.id)).orderBy(users.name).all();
     },
+    findAccountById(id: string) {
+      return db.select().from(accounts).where(eq(accounts.id, id)).get();
+    },
     findAccountByName(name: string) {
       return db.select().from(accounts).where(eq(accounts.name, name)).get();
     },

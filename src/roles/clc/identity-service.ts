@@ -139,6 +139,15 @@ export function createIdentityService(d: IdentityServiceDeps) {
       return { set: credentialSet(u, base), dir };
     },
 
+    accountName(accountId: string): string | undefined {
+      return repo.findAccountById(accountId)?.name;
+    },
+
+    /** The cloud's own account (admin's), which aws-exec-read grants READ to. */
+    systemAccountId(): string | undefined {
+      return repo.findAccountByName(ADMIN_ACCOUNT)?.id;
+    },
+
     readCloudCert(): string {
       return d.ca.certPem;
     },

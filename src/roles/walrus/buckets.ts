@@ -35,7 +35,7 @@ export function bucketOps(c: WalrusContext) {
       if (!r.isAdmin && max > 0 && c.repo.countBuckets(r.accountId) >= max) {
         throw new StorageError("TooManyBuckets", `You have attempted to create more buckets than allowed (${max} per user).`);
       }
-      const acl = o.grants ?? cannedGrants(o.canned ?? "private", { owner: r.accountId, systemAccount: c.systemAccount });
+      const acl = o.grants ?? cannedGrants(o.canned ?? "private", { owner: r.accountId, systemAccount: c.systemAccount() });
       const b: BucketRecord = { name, owner: r.accountId, createdAt: c.clock.now(), acl, versioning: "", location: o.location ?? "" };
       try {
         c.repo.insertBucket(b);
@@ -71,7 +71,7 @@ export function bucketOps(c: WalrusContext) {
 
     putAcl(r: Requester, name: string, acl: { canned?: string; grants?: Grant[] }): void {
       const b = c.bucketFor(r, name, "WRITE_ACP");
-      c.repo.setBucketAcl(name, acl.grants ?? cannedGrants(acl.canned ?? "private", { owner: b.owner, systemAccount: c.systemAccount }));
+      c.repo.setBucketAcl(name, acl.grants ?? cannedGrants(acl.canned ?? "private", { owner: b.owner, systemAccount: c.systemAccount() }));
     },
 
     getVersioning(r: Requester, name: string): BucketRecord["versioning"] {

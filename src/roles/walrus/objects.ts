@@ -64,7 +64,7 @@ export function readSegments(c: WalrusContext, segments: readonly Segment[], sta
 
 export function objectOps(c: WalrusContext) {
   function aclFor(r: Requester, b: BucketRecord, acl: PutOptions["acl"]): Grant[] {
-    return acl?.grants ?? cannedGrants(acl?.canned ?? "private", { owner: r!.accountId, bucketOwner: b.owner, systemAccount: c.systemAccount });
+    return acl?.grants ?? cannedGrants(acl?.canned ?? "private", { owner: r!.accountId, bucketOwner: b.owner, systemAccount: c.systemAccount() });
   }
 
   function checkQuota(r: Requester, b: BucketRecord, adding: number): void {
@@ -178,7 +178,7 @@ export function objectOps(c: WalrusContext) {
       const v = versionId !== undefined ? c.repo.version(bucket, key, versionId) : c.repo.latest(bucket, key);
       if (!v || v.deleteMarker) throw versionId !== undefined ? new NotFoundError("version", versionId) : new NotFoundError("object", key);
       if (!allows(v.owner, v.acl, r, "WRITE_ACP")) throw new AccessDeniedError("Access Denied");
-      c.repo.setObjectAcl(v.id, acl.grants ?? cannedGrants(acl.canned ?? "private", { owner: v.owner, bucketOwner: b.owner, systemAccount: c.systemAccount }));
+      c.repo.setObjectAcl(v.id, acl.grants ?? cannedGrants(acl.canned ?? "private", { owner: v.owner, bucketOwner: b.owner, systemAccount: c.systemAccount() }));
     },
 
     open(v: VersionRecord, range?: { start: number; end: number }): Readable {

@@ -18,7 +18,7 @@ export interface WalrusDeps {
   clock: Clock;
   log: Logger;
   /** The cloud's own account: aws-exec-read grants it READ (image registration). */
-  systemAccount: string;
+  systemAccount(): string;
   quotas: WalrusQuotas;
 }
 

@@ -22,6 +22,8 @@ export function createWalrusService(d: WalrusDeps) {
     ...objects,
     ...listingOps(c),
     ...multipartOps(c, objects),
+    /** A bucket's record, without an access check (the protocol layer's own decisions, e.g. version headers). */
+    bucket: (name: string) => c.bucket(name),
     /** Removes temporary files and unreferenced blobs (at start: what a crash left behind). */
     sweep(): { tmp: number; orphans: number } {
       for (const id of d.repo.dropUnreferencedBlobs()) d.store.remove(id);

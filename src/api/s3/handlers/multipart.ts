@@ -1,0 +1,71 @@
+/** CreateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload, AbortMultipartUpload, ListParts. */
+import type { S3Context } from "../context";
+import { aclFromHeaders, metaFromHeaders } from "../headers";
+import { emptyResponse, xmlResponse } from "../responses";
+import { parseXmlBody, text } from "../xml";
+import { S3Error } from "../s3-error";
+
+import { copySourceCheck, parseCopySource, versionHeader } from "./objects";
+
+export function createUpload(ctx: S3Context, bucket: string, key: string): Response {
+  const u = ctx.walrus.createUpload(ctx.requester, bucket, key, {
+    meta: metaFromHeaders(ctx.header, ctx.headerNames), acl: aclFromHeaders(ctx.header, ctx.requester?.accountId),
+  });
+  return xmlResponse("InitiateMultipartUploadResult", { Bucket: bucket, Key: key, UploadId: u.id });
+}
+
+export async function uploadPart(ctx: S3Context, bucket: string, key: string, uploadId: string, partNumber: string): Promise<Response> {
+  const body = ctx.body();
+  const p = await ctx.walrus.uploadPart(ctx.requester, bucket, key, uploadId, partNumber, body.stream, { contentMd5: ctx.header("content-md5"), contentLength: body.length });
+  return emptyResponse(200, { etag: p.etag });
+}
+
+export async function uploadPartCopy(ctx: S3Context, bucket: string, key: string, uploadId: string, partNumber: string, copySource: string): Promise<Response> {
+  const src = parseCopySource(copySource);
+  const rangeHeader = ctx.header("x-amz-copy-source-range");
+  let range: { start: number; end: number } | undefined;
+  if (rangeHeader !== undefined) {
+    const m = /^bytes=(\d+)-(\d+)$/.exec(rangeHeader.trim());
+    if (!m) throw new S3Error("InvalidArgument", "The x-amz-copy-source-range value must be of the form bytes=first-last", { ArgumentName: "x-amz-copy-source-range" });
+    range = { start: Number(m[1]), end: Number(m[2]) };
+  }
+  const p = await ctx.walrus.uploadPartCopy(ctx.requester, bucket, key, uploadId, partNumber, src, range, copySourceCheck(ctx));
+  return xmlResponse("CopyPartResult", { LastModified: p.lastModified, ETag: p.etag });
+}
+
+export async function completeUpload(ctx: S3Context, bucket: string, key: string, uploadId: string): Promise<Response> {
+  const doc = parseXmlBody(await ctx.text(4 * 1024 * 1024), ["Part"]);
+  const root = doc.CompleteMultipartUpload as Record<string, unknown> | undefined;
+  if (!root || typeof root !== "object") throw new S3Error("MalformedXML", "Expected <CompleteMultipartUpload>");
+  const parts = ((root.Part as unknown[] | undefined) ?? []).map((p) => {
+    const n = text(p, "PartNumber");
+    const etag = text(p, "ETag");
+    if (n === undefined || !/^\d+$/.test(n) || etag === undefined) throw new S3Error("MalformedXML", "Every <Part> needs a <PartNumber> and an <ETag>");
+    return { partNumber: Number(n), etag };
+  });
+  const r = ctx.walrus.complete(ctx.requester, bucket, key, uploadId, parts);
+  return xmlResponse("CompleteMultipartUploadResult", { Location: `/${bucket}/${encodeURIComponent(key)}`, Bucket: bucket, Key: key, ETag: r.etag }, versionHeader(r.versionId));
+}
+
+export function abortUpload(ctx: S3Context, bucket: string, key: string, uploadId: string): Response {
+  ctx.walrus.abort(ctx.requester, bucket, key, uploadId);
+  return emptyResponse(204);
+}
+
+export function listParts(ctx: S3Context, bucket: string, key: string, uploadId: string): Response {
+  const { upload, parts } = ctx.walrus.listParts(ctx.requester, bucket, key, uploadId);
+  const markerRaw = ctx.query.get("part-number-marker") ?? "0";
+  const maxRaw = ctx.query.get("max-parts") ?? "1000";
+  if (!/^\d+$/.test(markerRaw) || !/^\d+$/.test(maxRaw)) throw new S3Error("InvalidArgument", "part-number-marker and max-parts must be integers");
+  const after = parts.filter((p) => p.partNumber > Number(markerRaw));
+  const max = Math.min(Number(maxRaw), 1000);
+  const page = after.slice(0, max);
+  const owner = { ID: upload.owner, DisplayName: ctx.displayName(upload.owner) };
+  return xmlResponse("ListPartsResult", {
+    Bucket: bucket, Key: key, UploadId: uploadId, Initiator: owner, Owner: owner, StorageClass: "STANDARD",
+    PartNumberMarker: Number(markerRaw), NextPartNumberMarker: page.length ? page[page.length - 1]!.partNumber : undefined,
+    MaxParts: max, IsTruncated: after.length > max,
+    Part: page.map((p) => ({ PartNumber: p.partNumber, LastModified: p.lastModified, ETag: p.etag, Size: p.size })),
+  });
+}
+

@@ -1,0 +1,124 @@
+/** PutObject, GetObject, HeadObject, DeleteObject, CopyObject. */
+import type { VersionRecord, ObjectMeta } from "../../../roles/walrus/repo";
+import { StorageError } from "../../../roles/walrus/errors";
+import type { S3Context } from "../context";
+import { aclFromHeaders, metaFromHeaders, metaHeaders } from "../headers";
+import { checkConditions, parseRange } from "../conditions";
+import { emptyResponse, httpDate, streamResponse, xmlResponse, type Headers } from "../responses";
+import { S3Error } from "../s3-error";
+
+const OVERRIDES: Array<[string, string]> = [
+  ["response-content-type", "content-type"], ["response-content-language", "content-language"], ["response-expires", "expires"],
+  ["response-cache-control", "cache-control"], ["response-content-disposition", "content-disposition"], ["response-content-encoding", "content-encoding"],
+];
+
+export function versionHeader(versionId: string | undefined): Headers {
+  return versionId !== undefined && versionId !== "null" ? { "x-amz-version-id": versionId } : {};
+}
+
+function objectHeaders(v: VersionRecord, bucketVersioned: boolean): Headers {
+  return {
+    "content-type": v.meta.contentType ?? "binary/octet-stream",
+    etag: v.etag,
+    "last-modified": httpDate(v.lastModified),
+    "accept-ranges": "bytes",
+    ...metaHeaders({ ...v.meta, contentType: undefined }),
+    ...(bucketVersioned ? { "x-amz-version-id": v.versionId } : {}),
+  };
+}
+
+export async function putObject(ctx: S3Context, bucket: string, key: string): Promise<Response> {
+  if (ctx.header("content-length") === undefined && ctx.header("x-amz-decoded-content-length") === undefined && ctx.header("transfer-encoding") === undefined) {
+    throw new S3Error("MissingContentLength", "You must provide the Content-Length HTTP header.");
+  }
+  const meta = metaFromHeaders(ctx.header, ctx.headerNames);
+  const acl = aclFromHeaders(ctx.header, ctx.requester?.accountId);
+  const body = ctx.body();
+  const r = await ctx.walrus.putObject(ctx.requester, bucket, key, body.stream, { meta, acl, contentMd5: ctx.header("content-md5"), contentLength: body.length });
+  return emptyResponse(200, { etag: r.etag, ...versionHeader(r.versionId) });
+}
+
+export function getObject(ctx: S3Context, bucket: string, key: string, head: boolean): Response {
+  const versionId = ctx.query.get("versionId");
+  const v = ctx.walrus.readable(ctx.requester, bucket, key, versionId);
+  const versioned = versionId !== undefined || ctx.walrus.bucket(bucket).versioning !== "";
+  const headers = objectHeaders(v, versioned);
+  const cond = checkConditions(v, {
+    ifMatch: ctx.header("if-match"), ifNoneMatch: ctx.header("if-none-match"),
+    ifModifiedSince: ctx.header("if-modified-since"), ifUnmodifiedSince: ctx.header("if-unmodified-since"),
+  });
+  if (cond === 304) return emptyResponse(304, { etag: v.etag, "last-modified": headers["last-modified"]!, ...versionHeader(versioned ? v.versionId : undefined) });
+  if (cond === 412) throw new StorageError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: ctx.header("if-match") !== undefined ? "If-Match" : "If-Unmodified-Since" });
+  for (const [param, header] of OVERRIDES) {
+    const value = ctx.query.get(param);
+    if (value !== undefined) headers[header] = value;
+  }
+  const partNumber = ctx.query.get("partNumber");
+  let range = parseRange(ctx.header("range"), v.size);
+  if (partNumber !== undefined) {
+    const n = Number(partNumber);
+    if (!Number.isInteger(n) || n < 1 || n > v.segments.length) throw new StorageError("InvalidRange", "The requested partnumber is not satisfiable", { ActualObjectSize: String(v.size) });
+    const start = v.segments.slice(0, n - 1).reduce((s, x) => s + x.n, 0);
+    range = { start, end: start + v.segments[n - 1]!.n - 1 };
+    headers["x-amz-mp-parts-count"] = String(v.segments.length);
+  }
+  if (range) {
+    headers["content-range"] = `bytes ${range.start}-${range.end}/${v.size}`;
+    headers["content-length"] = String(range.end - range.start + 1);
+  } else headers["content-length"] = String(v.size);
+  const status = range ? 206 : 200;
+  if (head || v.size === 0) return emptyResponse(status, headers);
+  return streamResponse(status, ctx.walrus.open(v, range), headers);
+}
+
+export function deleteObject(ctx: S3Context, bucket: string, key: string): Response {
+  const r = ctx.walrus.deleteObject(ctx.requester, bucket, key, ctx.query.get("versionId"));
+  const h: Headers = {};
+  if (r.deleteMarker) h["x-amz-delete-marker"] = "true";
+  if (r.versionId !== undefined) h["x-amz-version-id"] = r.versionId;
+  return emptyResponse(204, h);
+}
+
+/** `bucket/key?versionId=…`, URL-encoded, optional leading slash. */
+export function parseCopySource(raw: string): { bucket: string; key: string; versionId?: string } {
+  let s = raw.startsWith("/") ? raw.slice(1) : raw;
+  let versionId: string | undefined;
+  const q = s.indexOf("?");
+  if (q >= 0) {
+    const params = new URLSearchParams(s.slice(q + 1));
+    versionId = params.get("versionId") ?? undefined;
+    s = s.slice(0, q);
+  }
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(s);
+  } catch {
+    throw new S3Error("InvalidArgument", "Invalid copy source encoding", { ArgumentName: "x-amz-copy-source" });
+  }
+  const slash = decoded.indexOf("/");
+  if (slash <= 0 || slash === decoded.length - 1) throw new S3Error("InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey", { ArgumentName: "x-amz-copy-source" });
+  return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1), versionId };
+}
+
+export function copySourceCheck(ctx: S3Context) {
+  return (v: VersionRecord) => {
+    const cond = checkConditions(v, {
+      ifMatch: ctx.header("x-amz-copy-source-if-match"), ifNoneMatch: ctx.header("x-amz-copy-source-if-none-match"),
+      ifModifiedSince: ctx.header("x-amz-copy-source-if-modified-since"), ifUnmodifiedSince: ctx.header("x-amz-copy-source-if-unmodified-since"),
+    });
+    if (cond !== undefined) throw new StorageError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: "x-amz-copy-source-If-*" });
+  };
+}
+
+export function copyObject(ctx: S3Context, bucket: string, key: string, copySource: string): Response {
+  const src = parseCopySource(copySource);
+  const directive = ctx.header("x-amz-metadata-directive") ?? "COPY";
+  if (directive !== "COPY" && directive !== "REPLACE") throw new S3Error("InvalidArgument", "Unknown metadata directive.", { ArgumentName: "x-amz-metadata-directive" });
+  const replaceMeta: ObjectMeta | undefined = directive === "REPLACE" ? metaFromHeaders(ctx.header, ctx.headerNames) : undefined;
+  const r = ctx.walrus.copyObject(ctx.requester, src, { bucket, key }, {
+    replaceMeta, acl: aclFromHeaders(ctx.header, ctx.requester?.accountId), check: copySourceCheck(ctx),
+  });
+  return xmlResponse("CopyObjectResult", { LastModified: r.lastModified, ETag: r.etag }, {
+    ...versionHeader(r.versionId), ...(r.sourceVersionId !== "null" ? { "x-amz-copy-source-version-id": r.sourceVersionId } : {}),
+  });
+}

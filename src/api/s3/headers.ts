@@ -1,0 +1,63 @@
+/** Object metadata and ACLs from request headers, and back to response headers. */
+import type { ObjectMeta } from "../../roles/walrus/repo";
+import { parseGrantHeader, type Grant, type Permission } from "../../roles/walrus/acl";
+import { S3Error } from "./s3-error";
+
+const STANDARD: Array<[keyof Omit<ObjectMeta, "user">, string]> = [
+  ["contentType", "content-type"], ["contentEncoding", "content-encoding"], ["contentDisposition", "content-disposition"],
+  ["contentLanguage", "content-language"], ["cacheControl", "cache-control"], ["expires", "expires"],
+];
+const MAX_USER_META = 2048;
+
+/** Metadata of a PUT: standard headers and x-amz-meta-*; `aws-chunked` is a transfer detail, not stored. */
+export function metaFromHeaders(header: (n: string) => string | undefined, names: readonly string[]): ObjectMeta {
+  const meta: ObjectMeta = { user: {} };
+  for (const [field, name] of STANDARD) {
+    let v = header(name);
+    if (field === "contentEncoding" && v !== undefined) {
+      v = v.split(",").map((s) => s.trim()).filter((s) => s && s !== "aws-chunked").join(", ") || undefined;
+    }
+    if (v !== undefined) meta[field] = v;
+  }
+  let size = 0;
+  for (const n of names) {
+    if (!n.startsWith("x-amz-meta-")) continue;
+    const v = header(n) ?? "";
+    const k = n.slice("x-amz-meta-".length);
+    size += k.length + Buffer.byteLength(v);
+    meta.user[k] = v;
+  }
+  if (size > MAX_USER_META) throw new S3Error("InvalidArgument", `Your metadata headers exceed the maximum allowed metadata size (${MAX_USER_META} bytes)`);
+  return meta;
+}
+
+export function metaHeaders(meta: ObjectMeta): Record<string, string> {
+  const h: Record<string, string> = {};
+  for (const [field, name] of STANDARD) {
+    const v = meta[field];
+    if (v !== undefined) h[name] = v;
+  }
+  for (const [k, v] of Object.entries(meta.user)) h[`x-amz-meta-${k}`] = v;
+  return h;
+}
+
+const GRANT_HEADERS: Array<[string, Permission]> = [
+  ["x-amz-grant-read", "READ"], ["x-amz-grant-write", "WRITE"], ["x-amz-grant-read-acp", "READ_ACP"],
+  ["x-amz-grant-write-acp", "WRITE_ACP"], ["x-amz-grant-full-control", "FULL_CONTROL"],
+];
+
+/** x-amz-acl or x-amz-grant-* (not both); undefined when neither is given. */
+export function aclFromHeaders(header: (n: string) => string | undefined, owner?: string): { canned?: string; grants?: Grant[] } | undefined {
+  const canned = header("x-amz-acl");
+  const grants: Grant[] = [];
+  for (const [name, permission] of GRANT_HEADERS) {
+    const v = header(name);
+    if (v !== undefined) grants.push(...parseGrantHeader(permission, v));
+  }
+  if (canned !== undefined && grants.length) throw new S3Error("InvalidRequest", "Specifying both Canned ACLs and Header Grants is not allowed");
+  if (canned !== undefined) return { canned };
+  if (grants.length) {
+    return { grants: owner ? [{ grantee: { type: "CanonicalUser", id: owner }, permission: "FULL_CONTROL" }, ...grants] : grants };
+  }
+  return undefined;
+}
