@@ -82,8 +82,11 @@ export function createS3App(d: S3AppDeps): Hono {
     const started = performance.now();
     const requestId = d.ids.requestId();
     const incoming = (c.env as { incoming: IncomingMessage }).incoming;
-    const url = new URL(c.req.url);
-    const rawPath = url.pathname;
+    // The request line as sent: new URL() would fold "/../" segments, which are key data here.
+    const target = incoming.url ?? "/";
+    const q = target.indexOf("?");
+    const rawPath = q < 0 ? target : target.slice(0, q);
+    const search = q < 0 ? "" : target.slice(q);
     let op: S3Operation | undefined;
     let requester: Requester = null;
     const base = { "x-amz-request-id": requestId, "x-amz-id-2": requestId };
@@ -102,7 +105,7 @@ export function createS3App(d: S3AppDeps): Hono {
     try {
       let pairs: Array<[string, string]>;
       try {
-        pairs = parseFormPairs(url.search.slice(1).replace(/\+/g, "%2B"));
+        pairs = parseFormPairs(search.slice(1).replace(/\+/g, "%2B"));
       } catch (e) {
         if (e instanceof MalformedQueryError) throw new S3Error("InvalidArgument", e.message);
         throw e;
