@@ -3,9 +3,9 @@
 # The tests use /usr/bin/aws and /usr/bin/python3 explicitly: other copies on PATH
 # (pyenv shims, awscli v1) are other versions.
 set -eu
-PKGS="awscli python3-boto3 python3-boto s3cmd"
+PKGS="awscli python3-boto3 python3-boto s3cmd rclone"
 missing=""
-[ -x /usr/bin/aws ] && [ -x /usr/bin/s3cmd ] || missing="yes"
+[ -x /usr/bin/aws ] && [ -x /usr/bin/s3cmd ] && [ -x /usr/bin/rclone ] || missing="yes"
 /usr/bin/python3 -c 'import boto3, boto' 2>/dev/null || missing="yes"
 if [ -z "$missing" ]; then
   exit 0

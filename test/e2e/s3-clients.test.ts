@@ -135,3 +135,32 @@ describe.skipIf(!hasBoto3)("Debian boto3", () => {
     expect(await md5File(out)).toBe(bigMd5);
   });
 });
+
+describe.skipIf(!existsSync("/usr/bin/rclone"))("Debian rclone (plain S3 remote)", () => {
+  it("mkdir, copy (multipart), ls, check, sync back, purge", async () => {
+    const b = bucketName("rclone");
+    const remote = `:s3:${b}`;
+    const flags = [
+      "--s3-provider", "Other", "--s3-endpoint", t.cloud.endpoints.s3Url, "--s3-access-key-id", t.admin.accessKeyId,
+      "--s3-secret-access-key", t.admin.secretAccessKey, "--s3-force-path-style=true", "--s3-region", "us-east-1",
+    ];
+    // A clean environment: AWS_CA_BUNDLE (set on some machines) breaks rclone's plain-HTTP transport.
+    const rclone = async (...args: string[]) => {
+      const r = await run("/usr/bin/rclone", [...flags, ...args], { env: { PATH: "/usr/bin:/bin", HOME: work, RCLONE_CONFIG: "/dev/null" }, timeoutMs: 300_000 });
+      expect(r.status, `rclone ${args.join(" ")}: ${r.stderr}`).toBe(0);
+      return r.stdout;
+    };
+    const src = join(work, "rclone-src");
+    mkdirSync(join(src, "sub"), { recursive: true });
+    writeFileSync(join(src, "sub", "small.txt"), "small");
+    await run("/bin/cp", [big, join(src, "big.bin")]);
+    await rclone("mkdir", remote);
+    await rclone("copy", src, `${remote}/x`);
+    expect(await rclone("ls", remote)).toMatch(/110100480 x\/big\.bin/);
+    await rclone("check", src, `${remote}/x`);
+    const back = join(work, "rclone-back");
+    await rclone("sync", `${remote}/x`, back);
+    expect(await md5File(join(back, "big.bin"))).toBe(bigMd5);
+    await rclone("purge", remote);
+  });
+});
