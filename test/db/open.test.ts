@@ -7,6 +7,8 @@ import { clcSchema } from "../../src/roles/clc/schema";
 import { clcMigrations } from "../../src/roles/clc/migrations";
 import { openCcDatabase, ccSchema } from "../../src/roles/cc/database";
 import { openSimpleRoleDatabase, simpleRoleSchema } from "../../src/db/simple-role-db";
+import { openWalrusDatabase } from "../../src/roles/walrus/database";
+import { walrusSchema } from "../../src/roles/walrus/schema";
 import { SchemaVersionError } from "../../src/db/open";
 import { tempDir } from "../support/cloud";
 
@@ -34,8 +36,10 @@ function expectSchemaMatches(file: string, schema: Record<string, unknown>) {
 }
 
 describe("role databases", () => {
-  it("migrations create exactly the drizzle schemas (clc, cc, nc)", () => {
+  it("migrations create exactly the drizzle schemas (clc, cc, nc, walrus)", () => {
     const dir = tempDir();
+    openWalrusDatabase(join(dir, "walrus.db")).close();
+    expectSchemaMatches(join(dir, "walrus.db"), walrusSchema);
     openClcDatabase(join(dir, "clc.db")).close();
     openCcDatabase(join(dir, "cc.db")).close();
     openSimpleRoleDatabase("nc", join(dir, "nc.db")).close();

@@ -21,9 +21,10 @@ describe("the built euca as a process", () => {
       const hb = await fetch(p.heartbeatUrl);
       expect(hb.status).toBe(200);
       expect(await hb.text()).toBe("clc=ready\ncc=ready\nnc=ready\nwalrus=ready\nsc=ready\n");
-      const s3 = await fetch(`${p.s3Url}/bucket`);
-      expect(s3.status).toBe(501);
-      expect(await s3.text()).toContain("<Code>NotImplemented</Code>");
+      const s3 = await fetch(`${p.s3Url}/no-such-bucket`);
+      expect(s3.status).toBe(404);
+      expect(await s3.text()).toContain("<Code>NoSuchBucket</Code>");
+      expect(s3.headers.get("x-amz-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     } finally {
       p.child.kill("SIGTERM");
       expect((await p.exited).code).toBe(0);
