@@ -5,7 +5,8 @@
  */
 import { Hono, type Context } from "hono";
 import type { Logger } from "pino";
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
 import type { Clock } from "../../common/clock";
 import type { IdGenerator } from "../../common/ids";
@@ -19,6 +20,7 @@ import { makeBodyReaders, type S3Context } from "./context";
 import { toS3Error } from "./errors";
 import { renderS3Error } from "./xml";
 import { S3Error } from "./s3-error";
+import { StreamReply } from "./responses";
 import * as buckets from "./handlers/buckets";
 import * as objects from "./handlers/objects";
 import * as listing from "./handlers/listing";
@@ -40,7 +42,7 @@ export interface S3AppDeps {
   virtualHostDomain?: string;
 }
 
-async function dispatch(op: S3Operation, ctx: S3Context): Promise<Response> {
+async function dispatch(op: S3Operation, ctx: S3Context): Promise<Response | StreamReply> {
   switch (op.op) {
     case "ListBuckets": return buckets.listBuckets(ctx);
     case "CreateBucket": return buckets.createBucket(ctx, op.bucket);
@@ -81,7 +83,7 @@ export function createS3App(d: S3AppDeps): Hono {
   const handle = (prefix: string) => async (c: Context) => {
     const started = performance.now();
     const requestId = d.ids.requestId();
-    const incoming = (c.env as { incoming: IncomingMessage }).incoming;
+    const { incoming, outgoing } = c.env as { incoming: IncomingMessage; outgoing: ServerResponse };
     // The request line as sent: new URL() would fold "/../" segments, which are key data here.
     const target = incoming.url ?? "/";
     const q = target.indexOf("?");
@@ -129,7 +131,12 @@ export function createS3App(d: S3AppDeps): Hono {
         requestId, method: c.req.method, resource: rawPath, requester, auth, query, header, headerNames,
         walrus: d.walrus, displayName: (id) => d.identity.accountName(id) ?? id, ...readers,
       };
-      return finish(await dispatch(op, ctx));
+      const reply = await dispatch(op, ctx);
+      if (!(reply instanceof StreamReply)) return finish(reply);
+      outgoing.writeHead(reply.status, { ...reply.headers, ...base });
+      finish(new Response(null, { status: reply.status }));
+      pipeline(reply.stream, outgoing).catch((err) => d.log.info({ requestId, err: (err as Error).message }, "s3: response stream ended early"));
+      return new Response(null, { headers: { "x-hono-already-sent": "true" } });
     } catch (e) {
       const r = toS3Error(e);
       const body = c.req.method === "HEAD" || r.status === 304 ? null : renderS3Error(r.code, r.message, requestId, rawPath, r.extra);

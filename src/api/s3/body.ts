@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { crc32 } from "node:zlib";
-import { PassThrough, Transform, type Readable } from "node:stream";
+import { Transform, type Readable } from "node:stream";
 import { AwsChunkedDecoder } from "../../auth/aws-chunked";
 import type { BodyCheck } from "./auth";
 import { S3Error } from "./s3-error";
@@ -84,12 +84,6 @@ export function decodeBody(raw: Readable, check: BodyCheck, header: (n: string) 
     const v = checksumVerifier({ ...sum, expected: header(sum.name) }, trailers);
     stream.on("error", (e) => v.destroy(e));
     stream = stream.pipe(v);
-  }
-  if (stream === raw) {
-    // Keep the request stream's own errors (client went away) on the stream we hand out.
-    const pass = new PassThrough();
-    raw.on("error", (e) => pass.destroy(e));
-    stream = raw.pipe(pass);
   }
   return { stream, length };
 }

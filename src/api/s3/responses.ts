@@ -1,4 +1,4 @@
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { renderXml } from "./xml";
 
 export type Headers = Record<string, string>;
@@ -11,8 +11,16 @@ export function emptyResponse(status: number, headers: Headers = {}): Response {
   return new Response(null, { status, headers });
 }
 
-export function streamResponse(status: number, stream: Readable, headers: Headers): Response {
-  return new Response(Readable.toWeb(stream) as ReadableStream, { status, headers });
+/**
+ * An object body to stream straight into the Node response (no web-stream
+ * conversion: it halves GET throughput and buffers more memory).
+ */
+export class StreamReply {
+  constructor(readonly status: number, readonly stream: Readable, readonly headers: Headers) {}
+}
+
+export function streamResponse(status: number, stream: Readable, headers: Headers): StreamReply {
+  return new StreamReply(status, stream, headers);
 }
 
 /** HTTP date (RFC 7231) for Last-Modified. */

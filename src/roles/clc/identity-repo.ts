@@ -1,5 +1,5 @@
 /** Queries on accounts, users, access keys and certificates. Multi-row changes run in one transaction. */
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { ClcDatabase } from "./database";
 import { accessKeys, accounts, certificates, users } from "./schema";
 
@@ -19,11 +19,24 @@ export interface KeyRecord {
   userId: string;
 }
 
+export interface ActiveKeyRecord extends KeyRecord {
+  userName: string;
+  accountId: string;
+  isAdmin: boolean;
+}
+
 export function createIdentityRepo({ db, sqlite }: ClcDatabase) {
   const userColumns = {
     id: users.id, name: users.name, accountId: users.accountId, accountName: accounts.name,
     isAdmin: users.isAdmin, enabled: users.enabled, createdAt: users.createdAt,
   };
+  // Every signed request looks its key up: prepared once, not per call.
+  const activeKeyQuery = db
+    .select({ accessKeyId: accessKeys.id, secret: accessKeys.secret, userId: accessKeys.userId, userName: users.name, accountId: users.accountId, isAdmin: users.isAdmin })
+    .from(accessKeys)
+    .innerJoin(users, eq(users.id, accessKeys.userId))
+    .where(and(eq(accessKeys.id, sql.placeholder("id")), eq(accessKeys.status, "Active"), eq(users.enabled, true)))
+    .prepare();
   return {
     findUser(name: string): UserRecord | undefined {
       return db.select(userColumns).from(users).innerJoin(accounts, eq(users.accountId, accounts.id)).where(eq(users.name, name)).get();
@@ -58,14 +71,9 @@ export function createIdentityRepo({ db, sqlite }: ClcDatabase) {
         if (!left) db.delete(accounts).where(eq(accounts.id, accountId)).run();
       })();
     },
-    activeKey(accessKeyId: string): KeyRecord | undefined {
-      const row = db
-        .select({ accessKeyId: accessKeys.id, secret: accessKeys.secret, userId: accessKeys.userId })
-        .from(accessKeys)
-        .innerJoin(users, eq(users.id, accessKeys.userId))
-        .where(and(eq(accessKeys.id, accessKeyId), eq(accessKeys.status, "Active"), eq(users.enabled, true)))
-        .get();
-      return row;
+    /** An active key of an enabled user, with who the user is. */
+    activeKey(accessKeyId: string): ActiveKeyRecord | undefined {
+      return activeKeyQuery.get({ id: accessKeyId });
     },
     keysOf(userId: string): KeyRecord[] {
       return db

@@ -125,9 +125,7 @@ export function createIdentityService(d: IdentityServiceDeps) {
     principal(accessKeyId: string): Principal | undefined {
       const key = repo.activeKey(accessKeyId);
       if (!key) return undefined;
-      const u = repo.findUserById(key.userId);
-      if (!u) return undefined;
-      return { userId: u.id, userName: u.name, accountId: u.accountId, isAdmin: u.isAdmin, accessKeyId };
+      return { userId: key.userId, userName: key.userName, accountId: key.accountId, isAdmin: key.isAdmin, accessKeyId };
     },
 
     /** The credential set of a user as files in the data directory (for `euca admin credentials`). */

@@ -5,7 +5,8 @@
  * new object; files nothing references are swept at start.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream, mkdirSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, openSync, fsyncSync, closeSync } from "node:fs";
+import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync, statSync, unlinkSync } from "node:fs";
+import { mkdir, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -19,6 +20,7 @@ export interface WrittenBlob {
 export class BlobStore {
   readonly tmpDir: string;
   readonly blobDir: string;
+  private readonly madeDirs = new Set<string>();
 
   constructor(root: string) {
     this.tmpDir = join(root, "tmp");
@@ -48,23 +50,27 @@ export class BlobStore {
         cb(null, chunk);
       },
     });
-    const out = createWriteStream(tmp, { flags: "wx", mode: 0o600, highWaterMark: 1024 * 1024 });
+    const out = createWriteStream(tmp, { flags: "wx", mode: 0o600, highWaterMark: 4 * 1024 * 1024 });
     try {
       await pipeline(source, hasher, out);
       const blob = { id, size, md5: md5.digest() };
       check?.(blob);
-      const fd = openSync(tmp, "r");
+      // Asynchronous on purpose: a synchronous fsync would stall every other request.
+      const fh = await open(tmp, "r");
       try {
-        fsyncSync(fd);
+        await fh.sync();
       } finally {
-        closeSync(fd);
+        await fh.close();
       }
       const dir = join(this.blobDir, id.slice(0, 2));
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      renameSync(tmp, join(dir, id));
+      if (!this.madeDirs.has(dir)) {
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        this.madeDirs.add(dir);
+      }
+      await rename(tmp, join(dir, id));
       return blob;
     } catch (e) {
-      rmSync(tmp, { force: true });
+      await rm(tmp, { force: true });
       throw e;
     }
   }

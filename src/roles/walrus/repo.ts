@@ -82,6 +82,12 @@ export function prefixEnd(prefix: string): string | undefined {
 
 export function createWalrusRepo({ db, sqlite }: WalrusDatabase, newVersionId: () => string) {
   const tx = <T>(fn: () => T): T => sqlite.transaction(fn).immediate();
+  // The statements every GET and PUT runs, prepared once.
+  const bucketQuery = db.select().from(buckets).where(eq(buckets.name, sql.placeholder("name"))).prepare();
+  const latestQuery = db.select().from(objects)
+    .where(and(eq(objects.bucket, sql.placeholder("bucket")), eq(objects.key, sql.placeholder("key")), eq(objects.isLatest, true))).prepare();
+  const versionQuery = db.select().from(objects)
+    .where(and(eq(objects.bucket, sql.placeholder("bucket")), eq(objects.key, sql.placeholder("key")), eq(objects.versionId, sql.placeholder("versionId")))).prepare();
 
   function ref(segments: readonly Segment[]): void {
     for (const s of segments) {
@@ -101,7 +107,7 @@ export function createWalrusRepo({ db, sqlite }: WalrusDatabase, newVersionId: (
   }
 
   function latestRow(bucket: string, key: string): VersionRecord | undefined {
-    const r = db.select().from(objects).where(and(eq(objects.bucket, bucket), eq(objects.key, key), eq(objects.isLatest, true))).get();
+    const r = latestQuery.get({ bucket, key });
     return r && toVersion(r);
   }
 
@@ -124,7 +130,7 @@ export function createWalrusRepo({ db, sqlite }: WalrusDatabase, newVersionId: (
   }
 
   function nullVersion(bucket: string, key: string): VersionRecord | undefined {
-    const r = db.select().from(objects).where(and(eq(objects.bucket, bucket), eq(objects.key, key), eq(objects.versionId, "null"))).get();
+    const r = versionQuery.get({ bucket, key, versionId: "null" });
     return r && toVersion(r);
   }
 
@@ -132,7 +138,7 @@ export function createWalrusRepo({ db, sqlite }: WalrusDatabase, newVersionId: (
     transaction: tx,
 
     getBucket(name: string): BucketRecord | undefined {
-      const r = db.select().from(buckets).where(eq(buckets.name, name)).get();
+      const r = bucketQuery.get({ name });
       return r && { ...r, acl: JSON.parse(r.acl) as Grant[], versioning: r.versioning as Versioning };
     },
     listBuckets(owner: string): BucketRecord[] {
@@ -171,7 +177,7 @@ export function createWalrusRepo({ db, sqlite }: WalrusDatabase, newVersionId: (
 
     latest: latestRow,
     version(bucket: string, key: string, versionId: string): VersionRecord | undefined {
-      const r = db.select().from(objects).where(and(eq(objects.bucket, bucket), eq(objects.key, key), eq(objects.versionId, versionId))).get();
+      const r = versionQuery.get({ bucket, key, versionId });
       return r && toVersion(r);
     },
 

@@ -4,7 +4,7 @@ import { StorageError } from "../../../roles/walrus/errors";
 import type { S3Context } from "../context";
 import { aclFromHeaders, metaFromHeaders, metaHeaders } from "../headers";
 import { checkConditions, parseRange } from "../conditions";
-import { emptyResponse, httpDate, streamResponse, xmlResponse, type Headers } from "../responses";
+import { emptyResponse, httpDate, streamResponse, xmlResponse, type Headers, type StreamReply } from "../responses";
 import { S3Error } from "../s3-error";
 
 const OVERRIDES: Array<[string, string]> = [
@@ -38,7 +38,7 @@ export async function putObject(ctx: S3Context, bucket: string, key: string): Pr
   return emptyResponse(200, { etag: r.etag, ...versionHeader(r.versionId) });
 }
 
-export function getObject(ctx: S3Context, bucket: string, key: string, head: boolean): Response {
+export function getObject(ctx: S3Context, bucket: string, key: string, head: boolean): Response | StreamReply {
   const versionId = ctx.query.get("versionId");
   const v = ctx.walrus.readable(ctx.requester, bucket, key, versionId);
   const versioned = versionId !== undefined || ctx.walrus.bucket(bucket).versioning !== "";
