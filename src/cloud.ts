@@ -17,6 +17,10 @@ import { endpointsFor, urlHost } from "./cli/endpoints";
 import { createEc2App } from "./api/ec2/app";
 import { createS3App } from "./api/s3/app";
 import { openWalrus } from "./roles/walrus/service";
+import type { WalrusClient } from "./roles/walrus/client";
+import type { Requester } from "./roles/walrus/acl";
+import { createInProcessWalrusClient } from "./roles/walrus/in-process-client";
+import { createWalrusInternalApp } from "./roles/walrus/internal-routes";
 import { createHeartbeatApp } from "./server/heartbeat";
 import { listen, type Listening } from "./server/listen";
 import { createInProcessClient } from "./rpc/in-process";
@@ -52,6 +56,8 @@ export interface Cloud {
   /** Internal RPC listeners, when a role serves callers in other processes. */
   internal: Partial<Record<"cc" | "nc", string>>;
   identity?: IdentityService;
+  /** Walrus for roles in this process (image bundles, snapshots), when Walrus runs here. */
+  walrusClient?: WalrusClient;
   adminCredentials?: CredentialFiles;
   stop(): Promise<void>;
 }
@@ -139,6 +145,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       finishClc = async () => (await clc.identity.ensureAdmin()).credentials;
     }
     let s3App: Hono | undefined;
+    let walrusClient: WalrusClient | undefined;
     if (has("walrus")) {
       const walrus = openWalrus(layout, {
         clock, log,
@@ -157,6 +164,9 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       const s3 = (prefixes: string[]) => createS3App({ clock, ids, log, walrus: walrus.service, identity: s3Identity, prefixes, virtualHostDomain: s.s3Domain });
       mainApp.route("/", s3(["/services/Walrus", "/services/objectstorage"]));
       s3App = s3([""]);
+      const system = (): Requester => ({ accountId: identity?.systemAccountId() ?? "", userName: "system", isAdmin: true });
+      walrusClient = createInProcessWalrusClient(walrus.service, system);
+      mainApp.route("/", createWalrusInternalApp({ walrus: walrusClient, lookupKey, clock, log }));
     }
 
     const servers: Listening[] = [];
@@ -193,6 +203,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       endpoints: { ...endpointsRef.current, heartbeatUrl: `http://${urlHost(s.host)}:${main.port}/services/Heartbeat` },
       internal,
       identity,
+      walrusClient,
       adminCredentials,
       stop,
     };

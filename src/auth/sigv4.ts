@@ -202,6 +202,8 @@ export interface SignV4Input {
   query?: ReadonlyArray<readonly [string, string]>;
   headers: Record<string, string>; // lower-case names; must include host
   body: string | Uint8Array;
+  /** SHA-256 of the body when it is streamed separately (then `body` is ignored). */
+  payloadHash?: string;
   accessKeyId: string;
   secret: string;
   region: string;
@@ -213,7 +215,7 @@ export interface SignV4Input {
 /** Signs a request (used by the internal RPC client and by tests). Returns headers to add. */
 export function signV4(i: SignV4Input): Record<string, string> {
   const amzDate = formatAmzDate(i.now);
-  const payloadHash = sha256Hex(i.body);
+  const payloadHash = i.payloadHash ?? sha256Hex(i.body);
   const headers: Record<string, string> = { ...i.headers, "x-amz-date": amzDate, "x-amz-content-sha256": payloadHash };
   const signedHeaders = Object.keys(headers).map((h) => h.toLowerCase()).sort();
   const lookup = (n: string) => headers[n];

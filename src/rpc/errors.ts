@@ -3,6 +3,7 @@ import {
   AccessDeniedError, DuplicateError, EucaError, IncorrectStateError, InsufficientCapacityError,
   InvalidParameterError, MissingParameterError, NotFoundError, UnavailableError,
 } from "../common/errors";
+import { StorageError, type StorageCode } from "../roles/walrus/errors";
 
 export interface WireError {
   kind: string;
@@ -24,6 +25,7 @@ export function fromWireError(w: WireError): EucaError {
     case "AccessDenied": return new AccessDeniedError(w.message);
     case "IncorrectState": return new IncorrectStateError(w.message);
     case "InsufficientCapacity": return new InsufficientCapacityError(w.message);
+    case "Storage": return new StorageError(f.code as StorageCode, w.message, (w.fields.extra ?? {}) as Record<string, string>);
     default: return new UnavailableError(w.message);
   }
 }

@@ -20,6 +20,8 @@ export interface InternalRequest {
   url: URL;
   body: string;
   requestId: string;
+  /** SHA-256 of a streamed body (then `body` is ""). */
+  payloadHash?: string;
 }
 
 export function signInternalRequest(req: InternalRequest, key: ComponentKey, now: Date, nonce: string): Record<string, string> {
@@ -34,6 +36,7 @@ export function signInternalRequest(req: InternalRequest, key: ComponentKey, now
       [HEADER_REQUEST_ID]: req.requestId,
     },
     body: req.body,
+    payloadHash: req.payloadHash,
     accessKeyId: key.id,
     secret: key.secret,
     region: INTERNAL_REGION,
@@ -49,6 +52,11 @@ export interface IncomingInternal {
   query: ReadonlyArray<readonly [string, string]>;
   header(name: string): string | undefined;
   body: Uint8Array;
+  /**
+   * For streamed bodies: the signed SHA-256 to use instead of hashing `body`; the
+   * caller must then check the stream against it before committing anything.
+   */
+  payloadHash?: string;
 }
 
 /** Returns the id of the calling component. Throws AuthError. */
@@ -57,8 +65,10 @@ export function verifyInternalRequest(req: IncomingInternal, lookup: ComponentKe
   if (!authorization) throw new AuthError("missing", "Internal requests must be signed");
   const parsed = parseAuthorizationHeader(authorization);
   if (parsed.service !== INTERNAL_SERVICE) throw new AuthError("bad-signature", "Not an internal request signature");
-  const payloadHash = sha256Hex(req.body);
-  if (req.header("x-amz-content-sha256") !== payloadHash) throw new AuthError("bad-signature", "Body does not match its signed hash");
+  const payloadHash = req.payloadHash ?? sha256Hex(req.body);
+  if (!/^[0-9a-f]{64}$/.test(payloadHash) || req.header("x-amz-content-sha256") !== payloadHash) {
+    throw new AuthError("bad-signature", "Body does not match its signed hash");
+  }
   const v = verifySigV4Header(
     { method: req.method, rawPath: req.rawPath, query: req.query, header: req.header, payloadHash },
     parsed,

@@ -1,0 +1,85 @@
+/**
+ * Walrus' internal routes for components in other processes: the WalrusClient
+ * operations over HTTP, signed like every internal call (SigV4 `euca-internal`,
+ * nonce, request id, SHA-256 of the body checked while it streams).
+ */
+import { Hono, type Context } from "hono";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createHash } from "node:crypto";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { Logger } from "pino";
+import type { Clock } from "../../common/clock";
+import { EucaError } from "../../common/errors";
+import { AuthError } from "../../auth/errors";
+import { parseFormPairs } from "../../api/common/form";
+import { ReplayCache } from "../../rpc/replay-cache";
+import { verifyInternalRequest, HEADER_REQUEST_ID } from "../../rpc/signing";
+import { toWireError } from "../../rpc/errors";
+import type { ComponentKeyLookup } from "../../rpc/types";
+import type { WalrusClient } from "./client";
+
+export const WALRUS_INTERNAL = "/internal/walrus";
+
+/** Verifies the body's SHA-256 (signed in x-amz-content-sha256) as it streams. */
+function sha256Check(expected: string): Transform {
+  const h = createHash("sha256");
+  return new Transform({
+    transform(c: Buffer, _e, cb) {
+      h.update(c);
+      cb(null, c);
+    },
+    flush(cb) {
+      cb(h.digest("hex") === expected ? null : new AuthError("bad-signature", "Body does not match its signed hash"));
+    },
+  });
+}
+
+export function createWalrusInternalApp(o: { walrus: WalrusClient; lookupKey: ComponentKeyLookup; clock: Clock; log: Logger }): Hono {
+  const app = new Hono();
+  const replay = new ReplayCache();
+  app.all(`${WALRUS_INTERNAL}/:op`, async (c: Context) => {
+    const { incoming, outgoing } = c.env as { incoming: IncomingMessage; outgoing: ServerResponse };
+    const url = new URL(c.req.url);
+    const requestId = c.req.header(HEADER_REQUEST_ID) ?? "";
+    const op = c.req.param("op");
+    const streamed = op === "putObject";
+    try {
+      // Streamed bodies are checked against the signed hash while they flow; others are small.
+      const body = streamed ? Buffer.alloc(0) : Buffer.from(await c.req.arrayBuffer());
+      verifyInternalRequest(
+        { method: c.req.method, rawPath: url.pathname, query: parseFormPairs(url.search.slice(1)), header: (n) => c.req.header(n), body,
+          ...(streamed ? { payloadHash: c.req.header("x-amz-content-sha256") ?? "" } : {}) },
+        o.lookupKey, replay, o.clock.now(),
+      );
+      const q = Object.fromEntries(url.searchParams);
+      const ref = { bucket: q.bucket ?? "", key: q.key ?? "", versionId: q.versionId };
+      const ctx = { requestId };
+      switch (op) {
+        case "headObject": return c.json({ result: await o.walrus.headObject(ref, ctx) });
+        case "getObject": {
+          const { body: stream, ...info } = await o.walrus.getObject(ref, ctx);
+          outgoing.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(info.size), "x-euca-object": JSON.stringify(info) });
+          pipeline(stream, outgoing).catch(() => undefined);
+          return new Response(null, { headers: { "x-hono-already-sent": "true" } });
+        }
+        case "putObject": {
+          const size = Number(q.size);
+          const check = sha256Check(c.req.header("x-amz-content-sha256") ?? "");
+          incoming.on("error", (e) => check.destroy(e));
+          const r = await o.walrus.putObject(ref, { open: () => incoming.pipe(check), size, contentType: q.contentType }, ctx);
+          return c.json({ result: r });
+        }
+        case "deleteObject": return c.json({ result: await o.walrus.deleteObject(ref, ctx) ?? null });
+        case "ensureBucket": return c.json({ result: await o.walrus.ensureBucket(ref.bucket, ctx) ?? null });
+        default: return c.json({ error: { kind: "UnknownMethod", message: `No method '${op}' on walrus` } }, 404);
+      }
+    } catch (e) {
+      if (e instanceof AuthError) return c.json({ error: { kind: "AuthFailure", reason: e.reason, message: e.message } }, 401);
+      if (e instanceof EucaError) return c.json({ error: toWireError(e) }, e.fault === "client" ? 400 : 503);
+      o.log.error({ requestId, err: e }, "walrus internal call failed");
+      return c.json({ error: { kind: "Internal", message: "Internal error" } }, 500);
+    }
+  });
+  return app;
+}
