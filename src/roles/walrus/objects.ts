@@ -17,6 +17,8 @@ export interface PutOptions {
   contentMd5?: string;
   /** Content-Length as declared; a shorter body is IncompleteBody. */
   contentLength?: number;
+  /** Allowed size (a POST policy's content-length-range). */
+  sizeRange?: { min: number; max: number };
 }
 
 export interface PutResult {
@@ -36,9 +38,11 @@ export function decodeContentMd5(value: string): Buffer {
 }
 
 /** Checks a finished blob against what the request declared. */
-export function blobCheck(o: { contentMd5?: string; contentLength?: number }) {
+export function blobCheck(o: { contentMd5?: string; contentLength?: number; sizeRange?: { min: number; max: number } }) {
   const md5 = o.contentMd5 !== undefined ? decodeContentMd5(o.contentMd5) : undefined;
   return (b: WrittenBlob) => {
+    if (o.sizeRange && b.size < o.sizeRange.min) throw new StorageError("EntityTooSmall", `Your proposed upload is smaller than the minimum allowed size (${o.sizeRange.min} bytes)`);
+    if (o.sizeRange && b.size > o.sizeRange.max) throw new StorageError("EntityTooLarge", `Your proposed upload exceeds the maximum allowed size (${o.sizeRange.max} bytes)`);
     if (o.contentLength !== undefined && b.size !== o.contentLength) {
       throw new StorageError("IncompleteBody", `You did not provide the number of bytes specified by the Content-Length HTTP header (${b.size} of ${o.contentLength})`);
     }
@@ -63,8 +67,11 @@ export function readSegments(c: WalrusContext, segments: readonly Segment[], sta
 }
 
 export function objectOps(c: WalrusContext) {
+  /** Who owns what the requester writes: anonymous writes (a public-read-write bucket) belong to the bucket's owner. */
+  const ownerOf = (r: Requester, b: BucketRecord) => r?.accountId ?? b.owner;
+
   function aclFor(r: Requester, b: BucketRecord, acl: PutOptions["acl"]): Grant[] {
-    return acl?.grants ?? cannedGrants(acl?.canned ?? "private", { owner: r!.accountId, bucketOwner: b.owner, systemAccount: c.systemAccount() });
+    return acl?.grants ?? cannedGrants(acl?.canned ?? "private", { owner: ownerOf(r, b), bucketOwner: b.owner, systemAccount: c.systemAccount() });
   }
 
   function checkQuota(r: Requester, b: BucketRecord, adding: number): void {
@@ -97,7 +104,6 @@ export function objectOps(c: WalrusContext) {
     async putObject(r: Requester, bucket: string, key: string, body: Readable, o: PutOptions): Promise<PutResult> {
       checkKey(key);
       const b = c.bucketFor(r, bucket, "WRITE");
-      if (r === null) throw new AccessDeniedError("Anonymous writes are not accepted");
       if (o.contentLength !== undefined && o.contentLength > MAX_SINGLE_PUT) {
         throw new StorageError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size (5 GiB); use a multipart upload");
       }
@@ -117,7 +123,7 @@ export function objectOps(c: WalrusContext) {
         throw new NotFoundError("bucket", bucket);
       }
       const { versionId, freed } = c.repo.putVersion(
-        { bucket, key, size: blob.size, etag, lastModified: c.clock.now(), owner: r.accountId, meta: o.meta, acl, segments: [{ b: blob.id, n: blob.size }] },
+        { bucket, key, size: blob.size, etag, lastModified: c.clock.now(), owner: ownerOf(r, b), meta: o.meta, acl, segments: [{ b: blob.id, n: blob.size }] },
         current.versioning,
       );
       c.release(freed);
