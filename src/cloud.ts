@@ -152,7 +152,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
         systemAccount: () => identity?.systemAccountId() ?? "",
         quotas: { maxBucketsPerUser: s.walrusMaxBuckets, maxBucketBytes: s.walrusMaxBucketMb * 1024 * 1024 },
       });
-      cleanups.push(() => walrus.db.close());
+      cleanups.push(() => walrus.close());
       if (walrus.swept.tmp || walrus.swept.orphans) log.warn({ swept: walrus.swept }, "walrus: removed what an interrupted write left behind");
       // Users are authenticated by the CLC's identity service; without a CLC in this
       // process only anonymous requests (public ACLs) can succeed.

@@ -5,16 +5,20 @@
  * new object; files nothing references are swept at start.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { crc32 } from "node:zlib";
 import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync, statSync, unlinkSync } from "node:fs";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+export type HashAlgorithm = "md5" | "sha256" | "sha1" | "crc32";
 
 export interface WrittenBlob {
   id: string;
   size: number;
   md5: Buffer;
+  /** Further digests asked for (a signed SHA-256, a client checksum). */
+  digests: Partial<Record<HashAlgorithm, Buffer>>;
 }
 
 export class BlobStore {
@@ -35,25 +39,28 @@ export class BlobStore {
   }
 
   /**
-   * Streams `source` into a new blob. `check` runs on the finished bytes before the
-   * rename (wrong Content-MD5, short body…): if it throws, the file is removed.
+   * Streams `source` into a new blob, computing MD5 (the ETag) and the `extra`
+   * digests in the same pass. `check` runs on the finished bytes before the rename
+   * (wrong Content-MD5, a signed SHA-256 that does not match, a short body…): if it
+   * throws, the file is removed.
    */
-  async write(source: Readable, check?: (b: WrittenBlob) => void): Promise<WrittenBlob> {
+  async write(source: Readable, check?: (b: WrittenBlob) => void, extra: readonly HashAlgorithm[] = []): Promise<WrittenBlob> {
     const id = randomBytes(16).toString("hex");
     const tmp = join(this.tmpDir, id);
-    const md5 = createHash("md5");
+    const session = hashSession(["md5", ...extra.filter((a) => a !== "md5")]);
     let size = 0;
     const hasher = new Transform({
       transform(chunk: Buffer, _enc, cb) {
-        md5.update(chunk);
         size += chunk.length;
+        session.update(chunk);
         cb(null, chunk);
       },
     });
-    const out = createWriteStream(tmp, { flags: "wx", mode: 0o600, highWaterMark: 4 * 1024 * 1024 });
+    const out = createWriteStream(tmp, { flags: "wx", mode: 0o600, highWaterMark: 1024 * 1024 });
     try {
       await pipeline(source, hasher, out);
-      const blob = { id, size, md5: md5.digest() };
+      const digests = session.digest();
+      const blob = { id, size, md5: digests.md5!, digests };
       check?.(blob);
       // Asynchronous on purpose: a synchronous fsync would stall every other request.
       const fh = await open(tmp, "r");
@@ -108,4 +115,25 @@ export class BlobStore {
     }
     return { tmp, orphans };
   }
+}
+
+/** Several digests over one stream of chunks. */
+function hashSession(algos: readonly HashAlgorithm[]) {
+  const hashes = algos.filter((a) => a !== "crc32").map((a) => [a, createHash(a)] as const);
+  let crc = algos.includes("crc32") ? 0 : undefined;
+  return {
+    update(chunk: Buffer) {
+      for (const [, h] of hashes) h.update(chunk);
+      if (crc !== undefined) crc = crc32(chunk, crc);
+    },
+    digest(): Partial<Record<HashAlgorithm, Buffer>> {
+      const out: Partial<Record<HashAlgorithm, Buffer>> = Object.fromEntries(hashes.map(([a, h]) => [a, h.digest()]));
+      if (crc !== undefined) {
+        const b = Buffer.alloc(4);
+        b.writeUInt32BE(crc >>> 0);
+        out.crc32 = b;
+      }
+      return out;
+    },
+  };
 }

@@ -6,7 +6,7 @@ import { StorageError } from "./errors";
 import { cannedGrants, type Requester } from "./acl";
 import type { ObjectMeta, PartRecord, UploadRecord, VersionRecord } from "./repo";
 import type { WalrusContext } from "./service-context";
-import { blobCheck, checkKey, readSegments, type PutOptions } from "./objects";
+import { blobCheck, checkKey, integrityAlgorithms, readSegments, type PutOptions } from "./objects";
 
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 export const MAX_PART_NUMBER = 10_000;
@@ -29,8 +29,8 @@ export function multipartOps(c: WalrusContext, objects: { readable(r: Requester,
     return u;
   }
 
-  async function storePart(uploadId: string, partNumber: number, body: Readable, check: Pick<PutOptions, "contentMd5" | "contentLength">): Promise<PartRecord> {
-    const blob = await c.store.write(body, blobCheck(check));
+  async function storePart(uploadId: string, partNumber: number, body: Readable, check: Pick<PutOptions, "contentMd5" | "contentLength" | "integrity">): Promise<PartRecord> {
+    const blob = await c.store.write(body, blobCheck(check), integrityAlgorithms(check.integrity));
     if (blob.size > MAX_PART_SIZE) {
       c.store.remove(blob.id);
       throw new StorageError("EntityTooLarge", "A part may be at most 5 GiB");
@@ -56,7 +56,7 @@ export function multipartOps(c: WalrusContext, objects: { readable(r: Requester,
       return u;
     },
 
-    async uploadPart(r: Requester, bucket: string, key: string, uploadId: string, partNumberRaw: string, body: Readable, check: Pick<PutOptions, "contentMd5" | "contentLength">): Promise<PartRecord> {
+    async uploadPart(r: Requester, bucket: string, key: string, uploadId: string, partNumberRaw: string, body: Readable, check: Pick<PutOptions, "contentMd5" | "contentLength" | "integrity">): Promise<PartRecord> {
       const partNumber = parsePartNumber(partNumberRaw);
       upload(r, bucket, key, uploadId);
       return storePart(uploadId, partNumber, body, check);

@@ -5,6 +5,7 @@ import { StorageError } from "./errors";
 import { allows, cannedGrants, type Grant, type Requester } from "./acl";
 import type { BucketRecord, ObjectMeta, Segment, VersionRecord } from "./repo";
 import type { WrittenBlob } from "./blob-store";
+import type { HashAlgorithm } from "./blob-store";
 import type { WalrusContext } from "./service-context";
 
 export const MAX_KEY_BYTES = 1024;
@@ -19,6 +20,24 @@ export interface PutOptions {
   contentLength?: number;
   /** Allowed size (a POST policy's content-length-range). */
   sizeRange?: { min: number; max: number };
+  integrity?: Integrity;
+}
+
+/**
+ * Digests the client vouched for, checked before the object is committed: the
+ * SHA-256 it signed, and an x-amz-checksum-* (a header, or an aws-chunked trailer
+ * known only once the body has ended).
+ */
+export interface Integrity {
+  sha256Hex?: string;
+  checksum?: { name: string; algorithm: "crc32" | "sha1" | "sha256"; expected(): string | undefined };
+}
+
+export function integrityAlgorithms(i: Integrity | undefined): HashAlgorithm[] {
+  const out: HashAlgorithm[] = [];
+  if (i?.sha256Hex) out.push("sha256");
+  if (i?.checksum && !out.includes(i.checksum.algorithm)) out.push(i.checksum.algorithm);
+  return out;
 }
 
 export interface PutResult {
@@ -38,9 +57,17 @@ export function decodeContentMd5(value: string): Buffer {
 }
 
 /** Checks a finished blob against what the request declared. */
-export function blobCheck(o: { contentMd5?: string; contentLength?: number; sizeRange?: { min: number; max: number } }) {
+export function blobCheck(o: { contentMd5?: string; contentLength?: number; sizeRange?: { min: number; max: number }; integrity?: Integrity }) {
   const md5 = o.contentMd5 !== undefined ? decodeContentMd5(o.contentMd5) : undefined;
   return (b: WrittenBlob) => {
+    const i = o.integrity;
+    if (i?.sha256Hex !== undefined && b.digests.sha256?.toString("hex") !== i.sha256Hex) {
+      throw new StorageError("XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.");
+    }
+    const expected = i?.checksum?.expected();
+    if (i?.checksum && expected !== undefined && b.digests[i.checksum.algorithm]?.toString("base64") !== expected) {
+      throw new StorageError("BadDigest", `The ${i.checksum.name} you specified did not match the calculated checksum.`);
+    }
     if (o.sizeRange && b.size < o.sizeRange.min) throw new StorageError("EntityTooSmall", `Your proposed upload is smaller than the minimum allowed size (${o.sizeRange.min} bytes)`);
     if (o.sizeRange && b.size > o.sizeRange.max) throw new StorageError("EntityTooLarge", `Your proposed upload exceeds the maximum allowed size (${o.sizeRange.max} bytes)`);
     if (o.contentLength !== undefined && b.size !== o.contentLength) {
@@ -109,7 +136,7 @@ export function objectOps(c: WalrusContext) {
       }
       const acl = aclFor(r, b, o.acl);
       checkQuota(r, b, o.contentLength ?? 0);
-      const blob = await c.store.write(body, blobCheck(o));
+      const blob = await c.store.write(body, blobCheck(o), integrityAlgorithms(o.integrity));
       try {
         checkQuota(r, b, blob.size);
       } catch (e) {

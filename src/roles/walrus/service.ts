@@ -35,14 +35,14 @@ export function createWalrusService(d: WalrusDeps) {
 export type WalrusService = ReturnType<typeof createWalrusService>;
 
 /** Opens walrus.db and the blob store under the data directory, and sweeps. */
-export function openWalrus(layout: DataDirLayout, deps: Omit<WalrusDeps, "repo" | "store">): { db: WalrusDatabase; service: WalrusService; swept: { tmp: number; orphans: number } } {
+export function openWalrus(layout: DataDirLayout, deps: Omit<WalrusDeps, "repo" | "store">): { db: WalrusDatabase; service: WalrusService; swept: { tmp: number; orphans: number }; close(): Promise<void> } {
   const db = openWalrusDatabase(layout.database("walrus"));
   try {
     const repo = createWalrusRepo(db, () => randomBytes(18).toString("base64url"));
     const store = new BlobStore(layout.walrusDir);
     const service = createWalrusService({ ...deps, repo, store });
     const swept = service.sweep();
-    return { db, service, swept };
+    return { db, service, swept, close: async () => db.close() };
   } catch (e) {
     db.close();
     throw e;

@@ -16,7 +16,7 @@ export function createUpload(ctx: S3Context, bucket: string, key: string): Respo
 
 export async function uploadPart(ctx: S3Context, bucket: string, key: string, uploadId: string, partNumber: string): Promise<Response> {
   const body = ctx.body();
-  const p = await ctx.walrus.uploadPart(ctx.requester, bucket, key, uploadId, partNumber, body.stream, { contentMd5: ctx.header("content-md5"), contentLength: body.length });
+  const p = await ctx.walrus.uploadPart(ctx.requester, bucket, key, uploadId, partNumber, body.stream, { contentMd5: ctx.header("content-md5"), contentLength: body.length, integrity: body.integrity });
   return emptyResponse(200, { etag: p.etag });
 }
 

@@ -34,7 +34,7 @@ export async function putObject(ctx: S3Context, bucket: string, key: string): Pr
   const meta = metaFromHeaders(ctx.header, ctx.headerNames);
   const acl = aclFromHeaders(ctx.header, ctx.requester?.accountId);
   const body = ctx.body();
-  const r = await ctx.walrus.putObject(ctx.requester, bucket, key, body.stream, { meta, acl, contentMd5: ctx.header("content-md5"), contentLength: body.length });
+  const r = await ctx.walrus.putObject(ctx.requester, bucket, key, body.stream, { meta, acl, contentMd5: ctx.header("content-md5"), contentLength: body.length, integrity: body.integrity });
   return emptyResponse(200, { etag: r.etag, ...versionHeader(r.versionId) });
 }
 
