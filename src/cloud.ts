@@ -139,6 +139,8 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       const services = {
         zones: createZoneService({ region: s.region, clusters, vmTypes: clc.vmTypes }),
         regions: createRegionService(endpoints),
+        keyPairs: clc.keyPairs,
+        securityGroups: clc.securityGroups,
       };
       mainApp.route("/", createEc2App({ clock, ids, log, identity: clc.identity, services }));
       // The admin's eucarc needs the bound endpoints: written once the listeners are up.

@@ -66,6 +66,13 @@ export class InsufficientCapacityError extends EucaError {
   toJSON() { return { message: this.message }; }
 }
 
+/** The resource is still used by another (a group referenced by a rule, later by an instance). */
+export class DependencyViolationError extends EucaError {
+  readonly kind = "DependencyViolation";
+  constructor(message: string) { super(message); }
+  toJSON() { return { message: this.message }; }
+}
+
 /** A component another role depends on cannot be reached or is not ready. */
 export class UnavailableError extends EucaError {
   readonly kind = "Unavailable";
@@ -77,4 +84,4 @@ export class UnavailableError extends EucaError {
 export type DomainErrorKind =
   | NotFoundError["kind"] | DuplicateError["kind"] | InvalidParameterError["kind"]
   | MissingParameterError["kind"] | AccessDeniedError["kind"] | IncorrectStateError["kind"]
-  | InsufficientCapacityError["kind"] | UnavailableError["kind"];
+  | InsufficientCapacityError["kind"] | UnavailableError["kind"] | DependencyViolationError["kind"];

@@ -10,6 +10,7 @@ export const ID_PREFIX = {
   volume: "vol",
   snapshot: "snap",
   securityGroup: "sg",
+  keyPair: "key",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIX;

@@ -1,6 +1,6 @@
 /** Domain errors cross the HTTP transport as JSON and are rebuilt as the same typed values. */
 import {
-  AccessDeniedError, DuplicateError, EucaError, IncorrectStateError, InsufficientCapacityError,
+  AccessDeniedError, DependencyViolationError, DuplicateError, EucaError, IncorrectStateError, InsufficientCapacityError,
   InvalidParameterError, MissingParameterError, NotFoundError, UnavailableError,
 } from "../common/errors";
 import { StorageError, type StorageCode } from "../roles/walrus/errors";
@@ -24,6 +24,7 @@ export function fromWireError(w: WireError): EucaError {
     case "MissingParameter": return new MissingParameterError(f.parameter ?? "");
     case "AccessDenied": return new AccessDeniedError(w.message);
     case "IncorrectState": return new IncorrectStateError(w.message);
+    case "DependencyViolation": return new DependencyViolationError(w.message);
     case "InsufficientCapacity": return new InsufficientCapacityError(w.message);
     case "Storage": return new StorageError(f.code as StorageCode, w.message, (w.fields.extra ?? {}) as Record<string, string>);
     default: return new UnavailableError(w.message);

@@ -37,6 +37,22 @@ const NOT_FOUND_CODES: Record<string, string> = {
   "availability zone": "InvalidParameterValue",
   region: "InvalidParameterValue",
   "vm type": "InvalidParameterValue",
+  "key pair": "InvalidKeyPair.NotFound",
+  "security group": "InvalidGroup.NotFound",
+  "security group rule": "InvalidPermission.NotFound",
+};
+
+/** Duplicate codes per resource. */
+const DUPLICATE_CODES: Record<string, string> = {
+  "key pair": "InvalidKeyPair.Duplicate",
+  "security group": "InvalidGroup.Duplicate",
+  "security group rule": "InvalidPermission.Duplicate",
+};
+
+/** InvalidParameter codes per parameter, where EC2 has a specific one. */
+const INVALID_PARAMETER_CODES: Record<string, string> = {
+  PublicKeyMaterial: "InvalidKeyPair.Format",
+  ReservedGroup: "InvalidGroup.Reserved",
 };
 
 export function toEc2Error(e: unknown): Ec2ErrorReply {
@@ -45,11 +61,12 @@ export function toEc2Error(e: unknown): Ec2ErrorReply {
     const reply = (code: string, status = 400): Ec2ErrorReply => ({ code, message: e.message, status, fault: status >= 500 ? "server" : "client" });
     switch (e.kind) {
       case "NotFound": return reply(NOT_FOUND_CODES[(e as { resource?: string }).resource ?? ""] ?? "InvalidParameterValue");
-      case "Duplicate": return reply("InvalidParameterValue");
-      case "InvalidParameter": return reply("InvalidParameterValue");
+      case "Duplicate": return reply(DUPLICATE_CODES[(e as { resource?: string }).resource ?? ""] ?? "InvalidParameterValue");
+      case "InvalidParameter": return reply(INVALID_PARAMETER_CODES[(e as { parameter?: string }).parameter ?? ""] ?? "InvalidParameterValue");
       case "MissingParameter": return reply("MissingParameter");
       case "AccessDenied": return reply("UnauthorizedOperation", 403);
       case "IncorrectState": return reply("IncorrectState");
+      case "DependencyViolation": return reply("DependencyViolation");
       case "InsufficientCapacity": return reply("InsufficientInstanceCapacity", 500);
       case "Unavailable": return reply("Unavailable", 503);
     }

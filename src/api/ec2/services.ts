@@ -1,8 +1,12 @@
 import type { ZoneService } from "../../roles/clc/zones";
 import type { RegionService } from "../../roles/clc/regions";
+import type { KeyPairService } from "../../roles/clc/key-pairs";
+import type { SecurityGroupService } from "../../roles/clc/security-groups";
 
 /** The CLC services EC2 actions call. The protocol layer never touches the database. */
 export interface Ec2Services {
   zones: ZoneService;
   regions: RegionService;
+  keyPairs: KeyPairService;
+  securityGroups: SecurityGroupService;
 }

@@ -57,4 +57,36 @@ CREATE TABLE components (
 );
 `,
   },
+  {
+    name: "key pairs, security groups and their ingress rules",
+    sql: `
+CREATE TABLE key_pairs (
+  id TEXT PRIMARY KEY NOT NULL,
+  account_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  key_type TEXT NOT NULL,
+  public_key TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX key_pairs_account_name ON key_pairs(account_id, name);
+CREATE TABLE security_groups (
+  id TEXT PRIMARY KEY NOT NULL,
+  account_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX security_groups_account_name ON security_groups(account_id, name);
+CREATE TABLE security_group_rules (
+  group_id TEXT NOT NULL REFERENCES security_groups(id) ON DELETE CASCADE,
+  protocol TEXT NOT NULL,
+  from_port INTEGER NOT NULL,
+  to_port INTEGER NOT NULL,
+  cidr TEXT NOT NULL DEFAULT '',
+  source_group_id TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (group_id, protocol, from_port, to_port, cidr, source_group_id)
+);
+`,
+  },
 ];

@@ -9,11 +9,15 @@ import { createIdentityService, type IdentityService } from "./identity-service"
 import { ensureCloudCa } from "./cloud-ca";
 import { createVmTypeService, type VmTypeService } from "./vm-types";
 import type { CloudEndpoints } from "./credentials";
+import { createKeyPairService, type KeyPairService } from "./key-pairs";
+import { createSecurityGroupService, type SecurityGroupService } from "./security-groups";
 
 export interface ClcState {
   db: ClcDatabase;
   identity: IdentityService;
   vmTypes: VmTypeService;
+  keyPairs: KeyPairService;
+  securityGroups: SecurityGroupService;
   caCreated: boolean;
   close(): void;
 }
@@ -26,7 +30,11 @@ export async function openClc(o: { layout: DataDirLayout; clock: Clock; ids: IdG
     vmTypes.seedDefaults();
     const { ca, created } = await ensureCloudCa(o.layout, o.clock.now());
     const identity = createIdentityService({ repo: createIdentityRepo(db), layout: o.layout, ca, clock: o.clock, ids: o.ids, endpoints: o.endpoints });
-    return { db, identity, vmTypes, caCreated: created, close: () => db.close() };
+    return {
+      db, identity, vmTypes, caCreated: created, close: () => db.close(),
+      keyPairs: createKeyPairService(db, o.clock, o.ids),
+      securityGroups: createSecurityGroupService(db, o.clock, o.ids),
+    };
   } catch (e) {
     db.close();
     throw e;

@@ -1,5 +1,5 @@
 /** Drizzle schema of the CLC database (clc.db). Migrations: ./migrations.ts. */
-import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { settings } from "../../db/settings-table";
 
 export const accounts = sqliteTable("accounts", {
@@ -58,5 +58,33 @@ export const components = sqliteTable("components", {
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 });
 
-export const clcSchema = { settings, accounts, users, accessKeys, certificates, vmTypes, clusters, components };
+export const keyPairs = sqliteTable("key_pairs", {
+  id: text("id").primaryKey(),
+  accountId: text("account_id").notNull(),
+  name: text("name").notNull(),
+  fingerprint: text("fingerprint").notNull(),
+  keyType: text("key_type", { enum: ["rsa", "ed25519"] }).notNull(),
+  publicKey: text("public_key").notNull(), // OpenSSH format, for injection into instances
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+}, (t) => [uniqueIndex("key_pairs_account_name").on(t.accountId, t.name)]);
+
+export const securityGroups = sqliteTable("security_groups", {
+  id: text("id").primaryKey(),
+  accountId: text("account_id").notNull(),
+  name: text("name").notNull(),
+  description: text("description").notNull(),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+}, (t) => [uniqueIndex("security_groups_account_name").on(t.accountId, t.name)]);
+
+/** Ingress rules; a rule allows a CIDR or a source group (empty string for the other). */
+export const securityGroupRules = sqliteTable("security_group_rules", {
+  groupId: text("group_id").notNull().references(() => securityGroups.id, { onDelete: "cascade" }),
+  protocol: text("protocol").notNull(), // "tcp" | "udp" | "icmp" | "-1" | protocol number
+  fromPort: integer("from_port").notNull(),
+  toPort: integer("to_port").notNull(),
+  cidr: text("cidr").notNull().default(""),
+  sourceGroupId: text("source_group_id").notNull().default(""),
+}, (t) => [primaryKey({ columns: [t.groupId, t.protocol, t.fromPort, t.toPort, t.cidr, t.sourceGroupId] })]);
+
+export const clcSchema = { settings, accounts, users, accessKeys, certificates, vmTypes, clusters, components, keyPairs, securityGroups, securityGroupRules };
 export type ClcSchema = typeof clcSchema;

@@ -3,11 +3,16 @@ import type { Ec2Action } from "../action";
 import type { Shape } from "../params";
 import { DescribeRegions } from "./regions";
 import { DescribeAvailabilityZones } from "./zones";
+import { CreateKeyPair, DeleteKeyPair, DescribeKeyPairs, ImportKeyPair } from "./key-pairs";
+import {
+  AuthorizeSecurityGroupIngress, CreateSecurityGroup, DeleteSecurityGroup, DescribeSecurityGroups, RevokeSecurityGroupIngress,
+} from "./security-groups";
 
-const actions: ReadonlyArray<Ec2Action<Shape>> = [
-  DescribeRegions as unknown as Ec2Action<Shape>,
-  DescribeAvailabilityZones as unknown as Ec2Action<Shape>,
-];
+const actions = [
+  DescribeRegions, DescribeAvailabilityZones,
+  CreateKeyPair, ImportKeyPair, DescribeKeyPairs, DeleteKeyPair,
+  CreateSecurityGroup, DeleteSecurityGroup, DescribeSecurityGroups, AuthorizeSecurityGroupIngress, RevokeSecurityGroupIngress,
+] as unknown as ReadonlyArray<Ec2Action<Shape>>;
 
 export function actionTable(): ReadonlyMap<string, Ec2Action<Shape>> {
   return new Map(actions.map((a) => [a.name, a]));

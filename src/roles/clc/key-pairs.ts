@@ -1,0 +1,82 @@
+/** Key pairs: create (RSA 2048 or ED25519), import (ssh-rsa, ssh-ed25519), describe, delete — per account. */
+import { and, eq, inArray } from "drizzle-orm";
+import type { Clock } from "../../common/clock";
+import type { IdGenerator } from "../../common/ids";
+import { DuplicateError, InvalidParameterError, NotFoundError } from "../../common/errors";
+import type { ClcDatabase } from "./database";
+import { keyPairs } from "./schema";
+import { generateKeyPair, importedFingerprint, parsePublicKey, type KeyType } from "./ssh-keys";
+
+export interface KeyPairRecord {
+  id: string;
+  accountId: string;
+  name: string;
+  fingerprint: string;
+  keyType: KeyType;
+  publicKey: string;
+  createdAt: Date;
+}
+
+/** Who asks; `all` only for an admin who asked for every account (`verbose`). */
+export interface Scope {
+  accountId: string;
+  all?: boolean;
+}
+
+const KEY_NAME = /^[\x20-\x7e]{1,255}$/;
+
+export function createKeyPairService({ db }: ClcDatabase, clock: Clock, ids: IdGenerator) {
+  function checkName(name: string) {
+    if (!KEY_NAME.test(name)) throw new InvalidParameterError("KeyName", `Key name '${name}' is invalid: 1-255 printable ASCII characters`);
+  }
+  function insert(r: KeyPairRecord): KeyPairRecord {
+    try {
+      db.insert(keyPairs).values(r).run();
+    } catch (e) {
+      if (/UNIQUE/.test((e as Error).message)) throw new DuplicateError("key pair", r.name);
+      throw e;
+    }
+    return r;
+  }
+  return {
+    create(scope: Scope, name: string, type: KeyType): KeyPairRecord & { material: string } {
+      checkName(name);
+      if (db.select({ id: keyPairs.id }).from(keyPairs).where(and(eq(keyPairs.accountId, scope.accountId), eq(keyPairs.name, name))).get()) {
+        throw new DuplicateError("key pair", name);
+      }
+      const made = generateKeyPair(type, name);
+      const r = insert({ id: ids.resourceId("keyPair"), accountId: scope.accountId, name, fingerprint: made.fingerprint, keyType: type, publicKey: made.publicKey, createdAt: clock.now() });
+      return { ...r, material: made.material };
+    },
+
+    import(scope: Scope, name: string, material: string): KeyPairRecord {
+      checkName(name);
+      const { key, type } = parsePublicKey(material);
+      const comment = material.trim().split(/\s+/).length > 2 ? "" : ` ${name}`;
+      const publicKey = material.trim().startsWith("-----BEGIN") ? undefined : material.trim().split(/\s+/).slice(0, 2).join(" ") + comment;
+      return insert({
+        id: ids.resourceId("keyPair"), accountId: scope.accountId, name, fingerprint: importedFingerprint(key, type), keyType: type,
+        publicKey: publicKey ?? material.trim(), createdAt: clock.now(),
+      });
+    },
+
+    /** The account's key pairs (or every account's); named ones must all exist. */
+    describe(scope: Scope, names: readonly string[] = [], idsWanted: readonly string[] = []): KeyPairRecord[] {
+      const conds = scope.all ? [] : [eq(keyPairs.accountId, scope.accountId)];
+      if (names.length) conds.push(inArray(keyPairs.name, [...names]));
+      if (idsWanted.length) conds.push(inArray(keyPairs.id, [...idsWanted]));
+      const rows = db.select().from(keyPairs).where(and(...conds)).orderBy(keyPairs.name).all() as KeyPairRecord[];
+      for (const n of names) if (!rows.some((r) => r.name === n)) throw new NotFoundError("key pair", n);
+      for (const i of idsWanted) if (!rows.some((r) => r.id === i)) throw new NotFoundError("key pair", i);
+      return rows;
+    },
+
+    /** Deleting a missing key pair succeeds, as in EC2. */
+    delete(scope: Scope, by: { name?: string; id?: string }): void {
+      if (by.id !== undefined) db.delete(keyPairs).where(and(eq(keyPairs.accountId, scope.accountId), eq(keyPairs.id, by.id))).run();
+      else if (by.name !== undefined) db.delete(keyPairs).where(and(eq(keyPairs.accountId, scope.accountId), eq(keyPairs.name, by.name))).run();
+    },
+  };
+}
+
+export type KeyPairService = ReturnType<typeof createKeyPairService>;
