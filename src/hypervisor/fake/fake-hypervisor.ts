@@ -1,0 +1,182 @@
+/**
+ * A complete hypervisor without VMs, for tests and scale simulation. Each domain is
+ * a JSON record under its state directory (written atomically), so it survives an
+ * NC restart; memory and cores are claimed from a configured host; the guest "boots"
+ * after `bootDelayMs` and writes a console log; named failure modes can be switched
+ * on at run time through failures.json in the same directory.
+ */
+import { existsSync, mkdirSync, openSync, readSync, fstatSync, closeSync, readFileSync, readdirSync, rmSync, appendFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "../../common/files";
+import type { Clock } from "../../common/clock";
+import {
+  CONSOLE_TAIL_BYTES, HypervisorError, type Capabilities, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type Hypervisor,
+} from "../types";
+
+export interface FakeHost extends HostInfo {}
+
+/** Failure modes, read from failures.json on every call (tests flip them while the NC runs). */
+export interface FakeFailures {
+  /** Instance ids whose start fails (or "*" for all). */
+  startFails?: string[];
+  /** Instance ids whose guest has crashed. */
+  crashed?: string[];
+  /** The hypervisor does not answer at all. */
+  unreachable?: boolean;
+}
+
+interface Record_ {
+  spec: DomainSpec;
+  startedAt: string;
+  boots: number;
+}
+
+const ID = /^i-[0-9A-Fa-f]{8,17}$/;
+
+export class FakeHypervisor implements Hypervisor {
+  constructor(
+    private readonly dir: string,
+    private readonly host: FakeHost,
+    private readonly clock: Clock,
+    private readonly opts: { bootDelayMs?: number } = {},
+  ) {
+    mkdirSync(join(dir, "domains"), { recursive: true, mode: 0o700 });
+  }
+
+  capabilities(): Capabilities {
+    return { name: "fake", directKernelBoot: true, diskHotplug: true };
+  }
+
+  private failures(): FakeFailures {
+    const f = join(this.dir, "failures.json");
+    return existsSync(f) ? (JSON.parse(readFileSync(f, "utf8")) as FakeFailures) : {};
+  }
+
+  /** Switches failure modes (tests; `euca` operators simulating faults). */
+  setFailures(f: FakeFailures): void {
+    writeFileAtomic(join(this.dir, "failures.json"), JSON.stringify(f), 0o600);
+  }
+
+  private reachable(): void {
+    if (this.failures().unreachable) throw new HypervisorError("unreachable", "the fake hypervisor is set to be unreachable");
+  }
+
+  private file(id: string): string {
+    if (!ID.test(id)) throw new HypervisorError("not-found", `'${id}' is not an instance id`);
+    return join(this.dir, "domains", `${id}.json`);
+  }
+
+  private read(id: string): Record_ | undefined {
+    const f = this.file(id);
+    return existsSync(f) ? (JSON.parse(readFileSync(f, "utf8")) as Record_) : undefined;
+  }
+
+  private info(r: Record_): DomainInfo {
+    const crashed = (this.failures().crashed ?? []).includes(r.spec.instanceId);
+    const booted = this.clock.now().getTime() >= Date.parse(r.startedAt) + (this.opts.bootDelayMs ?? 0);
+    return {
+      instanceId: r.spec.instanceId, memoryMb: r.spec.memoryMb, cores: r.spec.cores, startedAt: r.startedAt, disks: r.spec.disks,
+      state: crashed ? "crashed" : booted ? "running" : "pending",
+      ...(crashed ? { reason: "the guest crashed (fake failure mode)" } : {}),
+    };
+  }
+
+  private records(): Record_[] {
+    return readdirSync(join(this.dir, "domains")).filter((f) => f.endsWith(".json"))
+      .map((f) => JSON.parse(readFileSync(join(this.dir, "domains", f), "utf8")) as Record_);
+  }
+
+  async describeHost(): Promise<HostInfo> {
+    this.reachable();
+    return { ...this.host };
+  }
+
+  async list(): Promise<DomainInfo[]> {
+    this.reachable();
+    return this.records().map((r) => this.info(r)).sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+  }
+
+  async get(instanceId: string): Promise<DomainInfo | undefined> {
+    this.reachable();
+    const r = this.read(instanceId);
+    return r && this.info(r);
+  }
+
+  private console(spec: DomainSpec, line: string): void {
+    appendFileSync(spec.consolePath, `[${this.clock.now().toISOString()}] ${line}\n`);
+  }
+
+  async start(spec: DomainSpec): Promise<DomainInfo> {
+    this.reachable();
+    if (this.read(spec.instanceId)) throw new HypervisorError("exists", `instance ${spec.instanceId} is already running`);
+    const fails = this.failures().startFails ?? [];
+    if (fails.includes("*") || fails.includes(spec.instanceId)) throw new HypervisorError("start-failed", `the fake hypervisor refused to start ${spec.instanceId}`);
+    const used = this.records().reduce((u, r) => ({ mem: u.mem + r.spec.memoryMb, cores: u.cores + r.spec.cores }), { mem: 0, cores: 0 });
+    if (used.mem + spec.memoryMb > this.host.memoryMb || used.cores + spec.cores > this.host.cores) {
+      throw new HypervisorError("capacity", `not enough capacity for ${spec.instanceId}: ${spec.memoryMb} MB / ${spec.cores} cores requested, ${this.host.memoryMb - used.mem} MB / ${this.host.cores - used.cores} cores free`);
+    }
+    const r: Record_ = { spec, startedAt: this.clock.now().toISOString(), boots: 1 };
+    writeFileAtomic(this.file(spec.instanceId), JSON.stringify(r), 0o600);
+    this.console(spec, `fake BIOS: booting ${spec.instanceId} (${spec.memoryMb} MB, ${spec.cores} cpu) kernel=${spec.kernel ?? "disk"} ${spec.kernelArgs ?? ""}`.trim());
+    this.console(spec, `${spec.instanceId} login:`);
+    return this.info(r);
+  }
+
+  async stop(instanceId: string): Promise<void> {
+    this.reachable();
+    const r = this.read(instanceId);
+    if (!r) throw new HypervisorError("not-found", `instance ${instanceId} is not running`);
+    this.console(r.spec, "reboot: Power down");
+    rmSync(this.file(instanceId), { force: true });
+  }
+
+  async reboot(instanceId: string): Promise<void> {
+    this.reachable();
+    const r = this.read(instanceId);
+    if (!r) throw new HypervisorError("not-found", `instance ${instanceId} is not running`);
+    this.console(r.spec, "reboot: Restarting system");
+    const next: Record_ = { ...r, startedAt: this.clock.now().toISOString(), boots: r.boots + 1 };
+    writeFileAtomic(this.file(instanceId), JSON.stringify(next), 0o600);
+    this.console(r.spec, `fake BIOS: booting ${instanceId} (boot ${next.boots})`);
+    this.console(r.spec, `${instanceId} login:`);
+  }
+
+  async destroy(instanceId: string): Promise<void> {
+    this.reachable();
+    if (!ID.test(instanceId)) return;
+    rmSync(this.file(instanceId), { force: true });
+  }
+
+  async consoleOutput(instanceId: string): Promise<string> {
+    this.reachable();
+    const r = this.read(instanceId);
+    if (!r) throw new HypervisorError("not-found", `instance ${instanceId} is not running`);
+    if (!existsSync(r.spec.consolePath)) return "";
+    const fd = openSync(r.spec.consolePath, "r");
+    try {
+      const size = fstatSync(fd).size;
+      const len = Math.min(size, CONSOLE_TAIL_BYTES);
+      const buf = Buffer.alloc(len);
+      readSync(fd, buf, 0, len, size - len);
+      return buf.toString("utf8");
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  async attachDisk(instanceId: string, disk: DiskSpec): Promise<void> {
+    this.reachable();
+    const r = this.read(instanceId);
+    if (!r) throw new HypervisorError("not-found", `instance ${instanceId} is not running`);
+    if (r.spec.disks.some((d) => d.device === disk.device)) throw new HypervisorError("device-busy", `device ${disk.device} is in use on ${instanceId}`);
+    writeFileAtomic(this.file(instanceId), JSON.stringify({ ...r, spec: { ...r.spec, disks: [...r.spec.disks, disk] } }), 0o600);
+  }
+
+  async detachDisk(instanceId: string, device: string): Promise<void> {
+    this.reachable();
+    const r = this.read(instanceId);
+    if (!r) throw new HypervisorError("not-found", `instance ${instanceId} is not running`);
+    if (!r.spec.disks.some((d) => d.device === device)) throw new HypervisorError("not-attached", `no device ${device} on ${instanceId}`);
+    writeFileAtomic(this.file(instanceId), JSON.stringify({ ...r, spec: { ...r.spec, disks: r.spec.disks.filter((d) => d.device !== device) } }), 0o600);
+  }
+}

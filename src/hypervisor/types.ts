@@ -1,0 +1,104 @@
+/**
+ * The boundary between a node controller and the virtualization it drives. The
+ * contract is written here and checked by test/contracts/hypervisor.contract.ts
+ * against every implementation (fake now; xen through `xl` and qemu next).
+ *
+ * Rules every driver keeps:
+ * - Instances are named by their EC2 instance id; platform ids (domid, pid) never escape.
+ * - A failed start leaves nothing behind: no domain, no claimed capacity.
+ * - destroy() of a vanished or unknown instance succeeds (idempotent).
+ * - Errors are HypervisorError values with a kind, never raw command output.
+ * - State lives with the platform (or, for the fake, on disk), so a restarted NC
+ *   adopts what list() reports.
+ */
+export interface HostInfo {
+  /** Memory available to guests, MB (after dom0 / the host's own share). */
+  memoryMb: number;
+  cores: number;
+  diskGb: number;
+}
+
+export interface DiskSpec {
+  /** Host path of a file or block device. */
+  path: string;
+  /** Guest device name, e.g. "sda1" (Xen PV) or "vda". */
+  device: string;
+  readOnly?: boolean;
+}
+
+export interface NicSpec {
+  mac: string;
+  bridge?: string;
+}
+
+export interface DomainSpec {
+  instanceId: string;
+  memoryMb: number;
+  cores: number;
+  /** Direct kernel boot (eki/eri); without a kernel the first disk boots. */
+  kernel?: string;
+  ramdisk?: string;
+  kernelArgs?: string;
+  disks: DiskSpec[];
+  nics: NicSpec[];
+  /** Where the guest's serial console is written (GetConsoleOutput reads it). */
+  consolePath: string;
+}
+
+export type DomainState = "pending" | "running" | "crashed";
+
+export interface DomainInfo {
+  instanceId: string;
+  state: DomainState;
+  memoryMb: number;
+  cores: number;
+  startedAt: string; // ISO 8601
+  disks: DiskSpec[];
+  /** Why the domain is in its state (a crash), for the instance's state reason. */
+  reason?: string;
+}
+
+export interface Capabilities {
+  name: "fake" | "xen" | "qemu";
+  directKernelBoot: boolean;
+  diskHotplug: boolean;
+  /** e.g. "kvm" or "tcg" for qemu, "pv" for xen. */
+  acceleration?: string;
+}
+
+export type HypervisorErrorKind =
+  | "exists"        // an instance with this id is already running
+  | "not-found"     // no such instance (for operations other than destroy)
+  | "capacity"      // not enough memory or cores left on the host
+  | "start-failed"  // the platform refused to start the domain
+  | "unreachable"   // the hypervisor does not answer
+  | "device-busy"   // attach to a device name already in use
+  | "not-attached"; // detach of a device that is not attached
+
+export class HypervisorError extends Error {
+  constructor(readonly kind: HypervisorErrorKind, message: string) {
+    super(message);
+  }
+}
+
+export interface Hypervisor {
+  capabilities(): Capabilities;
+  /** What the host offers guests in total (capacity accounting subtracts running domains). */
+  describeHost(): Promise<HostInfo>;
+  list(): Promise<DomainInfo[]>;
+  get(instanceId: string): Promise<DomainInfo | undefined>;
+  /** Starts a domain; throws HypervisorError (exists, capacity, start-failed) leaving nothing behind. */
+  start(spec: DomainSpec): Promise<DomainInfo>;
+  /** Asks the guest to shut down; after `timeoutMs` the domain is destroyed. The instance is gone afterwards. */
+  stop(instanceId: string, opts?: { timeoutMs?: number }): Promise<void>;
+  /** Restarts the guest in place (same disks, same console file). */
+  reboot(instanceId: string): Promise<void>;
+  /** Removes the domain at once. Idempotent. */
+  destroy(instanceId: string): Promise<void>;
+  /** The last 64 KiB of the serial console ("" when nothing was written yet). */
+  consoleOutput(instanceId: string): Promise<string>;
+  attachDisk(instanceId: string, disk: DiskSpec): Promise<void>;
+  detachDisk(instanceId: string, device: string): Promise<void>;
+}
+
+export const CONSOLE_TAIL_BYTES = 64 * 1024;
