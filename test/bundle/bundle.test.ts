@@ -91,7 +91,7 @@ describe.skipIf(!existsSync("/usr/bin/openssl") || !existsSync("/bin/tar"))("bun
     const iv = unwrap(m.ec2EncryptedIv);
     expect(key).toMatch(/^[0-9a-f]{32}$/);
     const encrypted = Buffer.concat(b.partPaths.map((p) => readFileSync(p)));
-    const tgz = execFileSync("openssl", ["enc", "-d", "-aes-128-cbc", "-K", key, "-iv", iv], { input: encrypted });
+    const tgz = execFileSync("openssl", ["enc", "-d", "-aes-128-cbc", "-K", key, "-iv", iv], { input: encrypted, maxBuffer: 64 * 1024 * 1024 });
     const out = join(dir, "extracted");
     execFileSync("mkdir", ["-p", out]);
     execFileSync("tar", ["-xz", "-C", out], { input: tgz });
