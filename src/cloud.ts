@@ -29,6 +29,7 @@ import { createRpcApp } from "./rpc/http-server";
 import { componentKeyLookup } from "./rpc/key-file";
 import type { IdentityService } from "./roles/clc/identity-service";
 import { openClc } from "./roles/clc/open-clc";
+import { createImageService } from "./roles/clc/images";
 import { createZoneService, type RegisteredCluster } from "./roles/clc/zones";
 import { createRegionService } from "./roles/clc/regions";
 import { listRemoteClusters } from "./roles/clc/cluster-registry";
@@ -123,6 +124,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     };
 
     let identity: IdentityService | undefined;
+    let walrusClient: WalrusClient | undefined;
     let finishClc: (() => Promise<CredentialFiles>) | undefined;
     if (has("clc")) {
       const clc = await openClc({ layout, clock, ids, endpoints });
@@ -141,13 +143,16 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
         regions: createRegionService(endpoints),
         keyPairs: clc.keyPairs,
         securityGroups: clc.securityGroups,
+        images: createImageService({
+          db: clc.db, clock, ids, cloudKeyPem: clc.ca.keyPem, walrus: () => walrusClient,
+          certificatesOfAccount: (a) => clc.identity.certificatesOfAccount(a),
+        }),
       };
       mainApp.route("/", createEc2App({ clock, ids, log, identity: clc.identity, services }));
       // The admin's eucarc needs the bound endpoints: written once the listeners are up.
       finishClc = async () => (await clc.identity.ensureAdmin()).credentials;
     }
     let s3App: Hono | undefined;
-    let walrusClient: WalrusClient | undefined;
     if (has("walrus")) {
       const walrus = openWalrus(layout, {
         clock, log,

@@ -15,6 +15,7 @@ export function walrusClientContract(name: string, setup: () => Promise<{ client
         const bucket = `snapshots-${name.replace(/\W/g, "").toLowerCase()}`;
         await client.ensureBucket(bucket, ctx);
         await client.ensureBucket(bucket, ctx);
+        expect(await client.bucketOwner(bucket, ctx)).toMatch(/^\d{12}$/);
         const data = randomBytes(3 * 1024 * 1024 + 17);
         const put = await client.putObject({ bucket, key: "snap-1/blob" }, { open: () => Readable.from([data.subarray(0, 1000), data.subarray(1000)]), size: data.length, contentType: "application/x-snapshot" }, ctx);
         expect(put.etag).toBe(`"${createHash("md5").update(data).digest("hex")}"`);

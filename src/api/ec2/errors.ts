@@ -40,6 +40,7 @@ const NOT_FOUND_CODES: Record<string, string> = {
   "key pair": "InvalidKeyPair.NotFound",
   "security group": "InvalidGroup.NotFound",
   "security group rule": "InvalidPermission.NotFound",
+  image: "InvalidAMIID.NotFound",
 };
 
 /** Duplicate codes per resource. */

@@ -2,6 +2,7 @@ import type { ZoneService } from "../../roles/clc/zones";
 import type { RegionService } from "../../roles/clc/regions";
 import type { KeyPairService } from "../../roles/clc/key-pairs";
 import type { SecurityGroupService } from "../../roles/clc/security-groups";
+import type { ImageService } from "../../roles/clc/images";
 
 /** The CLC services EC2 actions call. The protocol layer never touches the database. */
 export interface Ec2Services {
@@ -9,4 +10,5 @@ export interface Ec2Services {
   regions: RegionService;
   keyPairs: KeyPairService;
   securityGroups: SecurityGroupService;
+  images: ImageService;
 }

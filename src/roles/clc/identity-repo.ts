@@ -86,6 +86,11 @@ export function createIdentityRepo({ db, sqlite }: ClcDatabase) {
     insertCertificate(c: { fingerprint: string; userId: string; pem: string; now: Date }): void {
       db.insert(certificates).values({ fingerprint: c.fingerprint, userId: c.userId, pem: c.pem, createdAt: c.now, revoked: false }).run();
     },
+    /** Valid certificates of every user of an account (manifest signatures). */
+    certificatesOfAccount(accountId: string): string[] {
+      return db.select({ pem: certificates.pem }).from(certificates).innerJoin(users, eq(users.id, certificates.userId))
+        .where(and(eq(users.accountId, accountId), eq(certificates.revoked, false))).all().map((r) => r.pem);
+    },
     certificatesOf(userId: string) {
       return db.select().from(certificates).where(and(eq(certificates.userId, userId), eq(certificates.revoked, false))).all();
     },

@@ -137,6 +137,10 @@ export function createIdentityService(d: IdentityServiceDeps) {
       return { set: credentialSet(u, base), dir };
     },
 
+    certificatesOfAccount(accountId: string): string[] {
+      return repo.certificatesOfAccount(accountId);
+    },
+
     accountName(accountId: string): string | undefined {
       return repo.findAccountById(accountId)?.name;
     },

@@ -89,4 +89,30 @@ CREATE TABLE security_group_rules (
 );
 `,
   },
+  {
+    name: "images and launch permissions",
+    sql: `
+CREATE TABLE images (
+  id TEXT PRIMARY KEY NOT NULL,
+  account_id TEXT NOT NULL,
+  location TEXT NOT NULL,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  architecture TEXT NOT NULL,
+  type TEXT NOT NULL,
+  kernel_id TEXT,
+  ramdisk_id TEXT,
+  state TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  product_codes TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX images_account ON images(account_id);
+CREATE TABLE image_launch_permissions (
+  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+  grantee TEXT NOT NULL,
+  PRIMARY KEY (image_id, grantee)
+);
+`,
+  },
 ];

@@ -6,7 +6,7 @@ import { recordStart } from "../../db/role-meta";
 import { openClcDatabase, type ClcDatabase } from "./database";
 import { createIdentityRepo } from "./identity-repo";
 import { createIdentityService, type IdentityService } from "./identity-service";
-import { ensureCloudCa } from "./cloud-ca";
+import { ensureCloudCa, type CloudCa } from "./cloud-ca";
 import { createVmTypeService, type VmTypeService } from "./vm-types";
 import type { CloudEndpoints } from "./credentials";
 import { createKeyPairService, type KeyPairService } from "./key-pairs";
@@ -17,6 +17,7 @@ export interface ClcState {
   identity: IdentityService;
   vmTypes: VmTypeService;
   keyPairs: KeyPairService;
+  ca: CloudCa;
   securityGroups: SecurityGroupService;
   caCreated: boolean;
   close(): void;
@@ -31,7 +32,7 @@ export async function openClc(o: { layout: DataDirLayout; clock: Clock; ids: IdG
     const { ca, created } = await ensureCloudCa(o.layout, o.clock.now());
     const identity = createIdentityService({ repo: createIdentityRepo(db), layout: o.layout, ca, clock: o.clock, ids: o.ids, endpoints: o.endpoints });
     return {
-      db, identity, vmTypes, caCreated: created, close: () => db.close(),
+      db, identity, vmTypes, ca, caCreated: created, close: () => db.close(),
       keyPairs: createKeyPairService(db, o.clock, o.ids),
       securityGroups: createSecurityGroupService(db, o.clock, o.ids),
     };

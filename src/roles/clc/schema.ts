@@ -86,5 +86,27 @@ export const securityGroupRules = sqliteTable("security_group_rules", {
   sourceGroupId: text("source_group_id").notNull().default(""),
 }, (t) => [primaryKey({ columns: [t.groupId, t.protocol, t.fromPort, t.toPort, t.cidr, t.sourceGroupId] })]);
 
-export const clcSchema = { settings, accounts, users, accessKeys, certificates, vmTypes, clusters, components, keyPairs, securityGroups, securityGroupRules };
+export const images = sqliteTable("images", {
+  id: text("id").primaryKey(), // emi-/eki-/eri-
+  accountId: text("account_id").notNull(),
+  location: text("location").notNull(), // bucket/key of the manifest
+  name: text("name").notNull(),
+  description: text("description").notNull().default(""),
+  architecture: text("architecture").notNull(),
+  type: text("type", { enum: ["machine", "kernel", "ramdisk"] }).notNull(),
+  kernelId: text("kernel_id"),
+  ramdiskId: text("ramdisk_id"),
+  state: text("state", { enum: ["available", "deregistered"] }).notNull(),
+  size: integer("size").notNull(),
+  productCodes: text("product_codes").notNull().default(""),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+});
+
+/** Who may launch an image besides its owner: an account id, or "all". */
+export const imageLaunchPermissions = sqliteTable("image_launch_permissions", {
+  imageId: text("image_id").notNull().references(() => images.id, { onDelete: "cascade" }),
+  grantee: text("grantee").notNull(),
+}, (t) => [primaryKey({ columns: [t.imageId, t.grantee] })]);
+
+export const clcSchema = { settings, accounts, users, accessKeys, certificates, vmTypes, clusters, components, keyPairs, securityGroups, securityGroupRules, images, imageLaunchPermissions };
 export type ClcSchema = typeof clcSchema;

@@ -34,4 +34,6 @@ export interface WalrusClient {
   deleteObject(ref: ObjectRef, ctx: CallContext): Promise<void>;
   /** Creates the bucket for the cloud's account unless it exists. */
   ensureBucket(bucket: string, ctx: CallContext): Promise<void>;
+  /** The account that owns a bucket (image registration checks it). */
+  bucketOwner(bucket: string, ctx: CallContext): Promise<string>;
 }

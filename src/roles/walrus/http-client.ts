@@ -64,6 +64,9 @@ export function createHttpWalrusClient(o: { baseUrl: string; key: ComponentKey; 
     async deleteObject(ref, ctx) {
       await json(await call("deleteObject", refParams(ref), ctx.requestId));
     },
+    async bucketOwner(bucket, ctx) {
+      return (await json(await call("bucketOwner", { bucket }, ctx.requestId))) as string;
+    },
     async ensureBucket(bucket, ctx) {
       await json(await call("ensureBucket", { bucket }, ctx.requestId));
     },

@@ -27,6 +27,9 @@ export function createInProcessWalrusClient(walrus: WalrusService, system: () =>
     async deleteObject(ref) {
       walrus.deleteObject(system(), ref.bucket, ref.key, ref.versionId);
     },
+    async bucketOwner(bucket) {
+      return walrus.bucket(bucket).owner;
+    },
     async ensureBucket(bucket) {
       try {
         walrus.createBucket(system(), bucket, {});

@@ -72,6 +72,7 @@ export function createWalrusInternalApp(o: { walrus: WalrusClient; lookupKey: Co
         }
         case "deleteObject": return c.json({ result: await o.walrus.deleteObject(ref, ctx) ?? null });
         case "ensureBucket": return c.json({ result: await o.walrus.ensureBucket(ref.bucket, ctx) ?? null });
+        case "bucketOwner": return c.json({ result: await o.walrus.bucketOwner(ref.bucket, ctx) });
         default: return c.json({ error: { kind: "UnknownMethod", message: `No method '${op}' on walrus` } }, 404);
       }
     } catch (e) {

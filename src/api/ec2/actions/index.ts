@@ -7,11 +7,13 @@ import { CreateKeyPair, DeleteKeyPair, DescribeKeyPairs, ImportKeyPair } from ".
 import {
   AuthorizeSecurityGroupIngress, CreateSecurityGroup, DeleteSecurityGroup, DescribeSecurityGroups, RevokeSecurityGroupIngress,
 } from "./security-groups";
+import { DeregisterImage, DescribeImageAttribute, DescribeImages, ModifyImageAttribute, RegisterImage, ResetImageAttribute } from "./images";
 
 const actions = [
   DescribeRegions, DescribeAvailabilityZones,
   CreateKeyPair, ImportKeyPair, DescribeKeyPairs, DeleteKeyPair,
   CreateSecurityGroup, DeleteSecurityGroup, DescribeSecurityGroups, AuthorizeSecurityGroupIngress, RevokeSecurityGroupIngress,
+  RegisterImage, DeregisterImage, DescribeImages, DescribeImageAttribute, ModifyImageAttribute, ResetImageAttribute,
 ] as unknown as ReadonlyArray<Ec2Action<Shape>>;
 
 export function actionTable(): ReadonlyMap<string, Ec2Action<Shape>> {
