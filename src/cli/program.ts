@@ -1,10 +1,12 @@
 /** The `euca` command line (commander). Usage errors exit 2; runtime errors exit 1. */
 import { Command, CommanderError, Option } from "commander";
 import { OPTIONS, OPTION_KEYS, ConfigError, type Settings } from "./options";
+import { ClientEnvError } from "./image/client-env";
 import { resolveSettings } from "./config";
 import { runCommand } from "./run";
 import { initCommand } from "./init";
 import { addAdminCommands } from "./admin";
+import { imageCommand } from "./image/commands";
 
 export interface CliIo {
   env: NodeJS.ProcessEnv;
@@ -36,6 +38,7 @@ export function buildProgram(io: CliIo): Command {
   program.addCommand(runCommand(io));
   program.addCommand(initCommand(io));
   addAdminCommands(program, io);
+  program.addCommand(imageCommand(io));
   // Commands made with `new Command` do not inherit these: set them on the whole tree.
   const configure = (cmd: Command) => {
     cmd.exitOverride()
@@ -55,7 +58,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof ConfigError) {
+    if (e instanceof ConfigError || e instanceof ClientEnvError) {
       io.err(`euca: ${e.message}\n`);
       return 2;
     }

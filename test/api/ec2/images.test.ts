@@ -73,7 +73,7 @@ describe("images from bundles", () => {
     const location = await upload(alice, imageFile("shared.img"));
     const { ImageId } = await ec2(alice).send(new RegisterImageCommand({ ImageLocation: location, Name: "shared" }));
     await ec2(alice).send(new ModifyImageAttributeCommand({ ImageId, LaunchPermission: { Add: [{ UserId: bob.account }] } }));
-    expect((await ec2(bob).send(new DescribeImagesCommand({ ExecutableBy: ["self"] }))).Images?.map((i) => i.ImageId)).toContain(ImageId);
+    expect((await ec2(bob).send(new DescribeImagesCommand({ ExecutableUsers: ["self"] }))).Images?.map((i) => i.ImageId)).toContain(ImageId);
     const attr = await ec2(alice).send(new DescribeImageAttributeCommand({ ImageId, Attribute: "launchPermission" }));
     expect(attr.LaunchPermissions).toEqual([{ UserId: bob.account }]);
     await ec2(alice).send(new ModifyImageAttributeCommand({ ImageId, LaunchPermission: { Add: [{ Group: "all" }] } }));
