@@ -4,7 +4,8 @@
  * and returns a handle to stop it all. Nothing here is module state, so one process
  * can run two clouds (tests do).
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Hono } from "hono";
 import type { Logger } from "pino";
 import { systemClock, type Clock } from "./common/clock";
@@ -21,6 +22,7 @@ import type { WalrusClient } from "./roles/walrus/client";
 import type { Requester } from "./roles/walrus/acl";
 import { createInProcessWalrusClient } from "./roles/walrus/in-process-client";
 import { createWalrusInternalApp } from "./roles/walrus/internal-routes";
+import { ImageCache } from "./roles/walrus/image-cache";
 import { createHeartbeatApp } from "./server/heartbeat";
 import { listen, type Listening } from "./server/listen";
 import { createInProcessClient } from "./rpc/in-process";
@@ -172,7 +174,11 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       mainApp.route("/", s3(["/services/Walrus", "/services/objectstorage"]));
       s3App = s3([""]);
       const system = (): Requester => ({ accountId: identity?.systemAccountId() ?? "", userName: "system", isAdmin: true });
-      walrusClient = createInProcessWalrusClient(walrus.service, system);
+      // Decrypting bundles needs the cloud's private key: present where the CLC's keys are.
+      const images = existsSync(layout.cloudKey)
+        ? new ImageCache(join(layout.walrusDir, "image-cache"), s.walrusImageCacheMb * 1024 * 1024, walrus.service, system, () => readFileSync(layout.cloudKey, "utf8"))
+        : undefined;
+      walrusClient = createInProcessWalrusClient(walrus.service, system, images);
       mainApp.route("/", createWalrusInternalApp({ walrus: walrusClient, lookupKey, clock, log }));
     }
 

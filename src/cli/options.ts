@@ -29,6 +29,7 @@ export interface Settings {
   s3Domain: string;
   walrusMaxBuckets: number;
   walrusMaxBucketMb: number;
+  walrusImageCacheMb: number;
 }
 
 interface OptionDef<K extends keyof Settings> {
@@ -106,6 +107,8 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
     help: "buckets one account may own; admins are exempt; 0 = no limit (Eucalyptus default 5)" },
   walrusMaxBucketMb: { key: "walrusMaxBucketMb", flag: "--walrus-max-bucket-mb <mb>", file: "WALRUS_MAX_BUCKET_MB", default: () => "5120", parse: count,
     help: "size one bucket may reach, MiB; admins are exempt; 0 = no limit (Eucalyptus default 5 GiB)" },
+  walrusImageCacheMb: { key: "walrusImageCacheMb", flag: "--walrus-image-cache-mb <mb>", file: "WALRUS_IMAGE_CACHE_MB", default: () => "30720", parse: count,
+    help: "space for decrypted images in Walrus' cache, MiB; least recently used images are evicted (Eucalyptus default 30 GiB)" },
 };
 
 function count(raw: string, source: string): number {

@@ -34,6 +34,8 @@ export interface WalrusClient {
   deleteObject(ref: ObjectRef, ctx: CallContext): Promise<void>;
   /** Creates the bucket for the cloud's account unless it exists. */
   ensureBucket(bucket: string, ctx: CallContext): Promise<void>;
+  /** The decrypted image of a registered bundle (bucket/key of its manifest), from Walrus' image cache. */
+  getDecryptedImage(ref: { bucket: string; key: string }, ctx: CallContext): Promise<{ size: number; body: Readable }>;
   /** The account that owns a bucket (image registration checks it). */
   bucketOwner(bucket: string, ctx: CallContext): Promise<string>;
 }

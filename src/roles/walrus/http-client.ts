@@ -64,6 +64,11 @@ export function createHttpWalrusClient(o: { baseUrl: string; key: ComponentKey; 
     async deleteObject(ref, ctx) {
       await json(await call("deleteObject", refParams(ref), ctx.requestId));
     },
+    async getDecryptedImage(ref, ctx) {
+      const res = await call("getDecryptedImage", refParams(ref), ctx.requestId);
+      if (res.status !== 200) return (await json(res)) as never;
+      return { size: Number(res.headers["content-length"]), body: res.stream };
+    },
     async bucketOwner(bucket, ctx) {
       return (await json(await call("bucketOwner", { bucket }, ctx.requestId))) as string;
     },

@@ -1,4 +1,7 @@
+import { createReadStream } from "node:fs";
 import { StorageError } from "./errors";
+import { UnavailableError } from "../../common/errors";
+import type { ImageCache } from "./image-cache";
 import type { Requester } from "./acl";
 import type { WalrusService } from "./service";
 import type { ObjectInfo, WalrusClient } from "./client";
@@ -9,8 +12,13 @@ export function infoOf(v: VersionRecord): ObjectInfo {
 }
 
 /** The in-process transport: calls the service as the cloud's own account. */
-export function createInProcessWalrusClient(walrus: WalrusService, system: () => Requester): WalrusClient {
+export function createInProcessWalrusClient(walrus: WalrusService, system: () => Requester, images?: ImageCache): WalrusClient {
   return {
+    async getDecryptedImage(ref) {
+      if (!images) throw new UnavailableError("this Walrus has no image cache (the cloud's key is not on this host)");
+      const img = await images.get(ref.bucket, ref.key);
+      return { size: img.size, body: createReadStream(img.path, { highWaterMark: 1024 * 1024 }) };
+    },
     async headObject(ref) {
       return infoOf(walrus.readable(system(), ref.bucket, ref.key, ref.versionId));
     },

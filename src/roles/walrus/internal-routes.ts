@@ -72,6 +72,12 @@ export function createWalrusInternalApp(o: { walrus: WalrusClient; lookupKey: Co
         }
         case "deleteObject": return c.json({ result: await o.walrus.deleteObject(ref, ctx) ?? null });
         case "ensureBucket": return c.json({ result: await o.walrus.ensureBucket(ref.bucket, ctx) ?? null });
+        case "getDecryptedImage": {
+          const img = await o.walrus.getDecryptedImage(ref, ctx);
+          outgoing.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(img.size) });
+          pipeline(img.body, outgoing).catch(() => undefined);
+          return new Response(null, { headers: { "x-hono-already-sent": "true" } });
+        }
         case "bucketOwner": return c.json({ result: await o.walrus.bucketOwner(ref.bucket, ctx) });
         default: return c.json({ error: { kind: "UnknownMethod", message: `No method '${op}' on walrus` } }, 404);
       }

@@ -1,51 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { randomBytes } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import {
   EC2Client, RegisterImageCommand, DescribeImagesCommand, DeregisterImageCommand, DescribeImageAttributeCommand,
   ModifyImageAttributeCommand, ResetImageAttributeCommand,
 } from "@aws-sdk/client-ec2";
-import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import { bundleImage } from "../../../src/bundle/create";
-import { startTestCloud, tempDir, unique, type TestCloud } from "../../support/cloud";
-import { bucketName, s3, type Creds } from "../../support/s3";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { startTestCloud, unique, type TestCloud } from "../../support/cloud";
+import { s3, type Creds } from "../../support/s3";
+import { adminUser, imageFile, makeUser as makeTestUser, uploadBundle, type TestUser } from "../../support/bundles";
 
 let t: TestCloud;
-let alice: Creds & { name: string; account: string };
-let bob: Creds & { name: string; account: string };
+let alice: TestUser;
+let bob: TestUser;
+const makeUser = (prefix: string) => makeTestUser(t, unique(prefix));
+const upload = (user: TestUser, file: string, tamper?: (xml: string) => string) => uploadBundle(t, user, file, tamper);
 const ec2 = (c: Creds = t.admin) => new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: c, maxAttempts: 1 });
-
-async function makeUser(prefix: string) {
-  const name = unique(prefix);
-  const creds = await t.createUser(name);
-  return { ...creds, name, account: t.cloud.identity!.getUser(name).accountId };
-}
-
-/** Bundles `file` as `user`, uploads it to a new bucket with aws-exec-read; returns the manifest location. */
-async function upload(user: { name: string; account: string } & Creds, file: string, tamper?: (xml: string) => string): Promise<string> {
-  const { set, dir } = t.cloud.identity!.credentialSetOf(user.name);
-  const out = tempDir("euca-img-");
-  const b = await bundleImage({
-    imagePath: file, destDir: out, userCertPem: readFileSync(join(dir, `${set.baseName}-cert.pem`), "utf8"),
-    userKeyPem: readFileSync(join(dir, `${set.baseName}-pk.pem`), "utf8"), cloudCertPem: readFileSync(t.cloud.layout.cloudCert, "utf8"),
-    userId: user.account, partSize: 256 * 1024,
-  });
-  const bucket = bucketName("img");
-  const c = s3(t, user);
-  await c.send(new CreateBucketCommand({ Bucket: bucket }));
-  for (const part of b.partPaths) await c.send(new PutObjectCommand({ Bucket: bucket, Key: part.split("/").pop(), Body: readFileSync(part), ACL: "aws-exec-read" }));
-  const key = b.manifestPath.split("/").pop()!;
-  const xml = readFileSync(b.manifestPath, "utf8");
-  await c.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: tamper ? tamper(xml) : xml, ACL: "aws-exec-read" }));
-  return `${bucket}/${key}`;
-}
-
-function imageFile(name: string, size = 600_000): string {
-  const p = join(tempDir("euca-raw-"), name);
-  writeFileSync(p, randomBytes(size));
-  return p;
-}
 
 beforeAll(async () => {
   t = await startTestCloud({ settings: { walrusMaxBuckets: 0 } }); // one bucket per bundle here
@@ -88,7 +56,7 @@ describe("images from bundles", () => {
   });
 
   it("kernels and ramdisks are admin-only, public, and referenced by machine images", async () => {
-    const admin = { ...t.admin, name: "admin", account: t.cloud.identity!.getUser("admin").accountId };
+    const admin = adminUser(t);
     const kernelLoc = await upload(admin, imageFile("vmlinuz-6.1", 100_000));
     const ramdiskLoc = await upload(admin, imageFile("initrd.img-6.1", 100_000));
     const { ImageId: eki } = await ec2().send(new RegisterImageCommand({ ImageLocation: kernelLoc, Name: "kernel" }));
