@@ -32,6 +32,7 @@ import { componentKeyLookup } from "./rpc/key-file";
 import type { IdentityService } from "./roles/clc/identity-service";
 import { openClc } from "./roles/clc/open-clc";
 import { createImageService } from "./roles/clc/images";
+import { createTagService } from "./roles/clc/tags";
 import { createZoneService, type RegisteredCluster } from "./roles/clc/zones";
 import { createRegionService } from "./roles/clc/regions";
 import { listRemoteClusters } from "./roles/clc/cluster-registry";
@@ -149,6 +150,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
           db: clc.db, clock, ids, cloudKeyPem: clc.ca.keyPem, walrus: () => walrusClient,
           certificatesOfAccount: (a) => clc.identity.certificatesOfAccount(a),
         }),
+        tags: createTagService(clc.db),
       };
       mainApp.route("/", createEc2App({ clock, ids, log, identity: clc.identity, services }));
       // The admin's eucarc needs the bound endpoints: written once the listeners are up.

@@ -41,6 +41,12 @@ const NOT_FOUND_CODES: Record<string, string> = {
   "security group": "InvalidGroup.NotFound",
   "security group rule": "InvalidPermission.NotFound",
   image: "InvalidAMIID.NotFound",
+  "key-pair": "InvalidKeyPair.NotFound",
+  "security-group": "InvalidGroup.NotFound",
+  instance: "InvalidInstanceID.NotFound",
+  volume: "InvalidVolume.NotFound",
+  snapshot: "InvalidSnapshot.NotFound",
+  resource: "InvalidID",
 };
 
 /** Duplicate codes per resource. */

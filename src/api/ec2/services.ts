@@ -3,6 +3,7 @@ import type { RegionService } from "../../roles/clc/regions";
 import type { KeyPairService } from "../../roles/clc/key-pairs";
 import type { SecurityGroupService } from "../../roles/clc/security-groups";
 import type { ImageService } from "../../roles/clc/images";
+import type { TagService } from "../../roles/clc/tags";
 
 /** The CLC services EC2 actions call. The protocol layer never touches the database. */
 export interface Ec2Services {
@@ -11,4 +12,5 @@ export interface Ec2Services {
   keyPairs: KeyPairService;
   securityGroups: SecurityGroupService;
   images: ImageService;
+  tags: TagService;
 }

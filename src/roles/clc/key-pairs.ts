@@ -71,10 +71,10 @@ export function createKeyPairService({ db }: ClcDatabase, clock: Clock, ids: IdG
       return rows;
     },
 
-    /** Deleting a missing key pair succeeds, as in EC2. */
-    delete(scope: Scope, by: { name?: string; id?: string }): void {
-      if (by.id !== undefined) db.delete(keyPairs).where(and(eq(keyPairs.accountId, scope.accountId), eq(keyPairs.id, by.id))).run();
-      else if (by.name !== undefined) db.delete(keyPairs).where(and(eq(keyPairs.accountId, scope.accountId), eq(keyPairs.name, by.name))).run();
+    /** Deleting a missing key pair succeeds, as in EC2. Returns the deleted key pair's id. */
+    delete(scope: Scope, by: { name?: string; id?: string }): string | undefined {
+      const where = by.id !== undefined ? eq(keyPairs.id, by.id) : eq(keyPairs.name, by.name ?? "");
+      return db.delete(keyPairs).where(and(eq(keyPairs.accountId, scope.accountId), where)).returning({ id: keyPairs.id }).get()?.id;
     },
   };
 }

@@ -115,4 +115,17 @@ CREATE TABLE image_launch_permissions (
 );
 `,
   },
+  {
+    name: "tags",
+    sql: `
+CREATE TABLE tags (
+  resource_id TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (resource_id, key)
+);
+CREATE INDEX tags_account ON tags(account_id);
+`,
+  },
 ];

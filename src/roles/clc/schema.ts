@@ -108,5 +108,13 @@ export const imageLaunchPermissions = sqliteTable("image_launch_permissions", {
   grantee: text("grantee").notNull(),
 }, (t) => [primaryKey({ columns: [t.imageId, t.grantee] })]);
 
-export const clcSchema = { settings, accounts, users, accessKeys, certificates, vmTypes, clusters, components, keyPairs, securityGroups, securityGroupRules, images, imageLaunchPermissions };
+/** Tags on any resource, by its id (owner account kept for per-account listings). */
+export const tags = sqliteTable("tags", {
+  resourceId: text("resource_id").notNull(),
+  accountId: text("account_id").notNull(),
+  key: text("key").notNull(),
+  value: text("value").notNull(),
+}, (t) => [primaryKey({ columns: [t.resourceId, t.key] })]);
+
+export const clcSchema = { settings, accounts, users, accessKeys, certificates, vmTypes, clusters, components, keyPairs, securityGroups, securityGroupRules, images, imageLaunchPermissions, tags };
 export type ClcSchema = typeof clcSchema;

@@ -118,7 +118,8 @@ export function createSecurityGroupService({ db, sqlite }: ClcDatabase, clock: C
       return g;
     },
 
-    delete(scope: Scope, ref: GroupRef): void {
+    /** Deletes the group; returns its id. */
+    delete(scope: Scope, ref: GroupRef): string {
       const g = find(scope.accountId, ref);
       if (g.name === "default") throw new InvalidParameterError("ReservedGroup", "The security group 'default' is reserved and cannot be deleted");
       sqlite.transaction(() => {
@@ -127,6 +128,7 @@ export function createSecurityGroupService({ db, sqlite }: ClcDatabase, clock: C
         if (user) throw new DependencyViolationError(`resource ${g.id} has a dependent object: group ${user.groupId} grants it access`);
         db.delete(securityGroups).where(eq(securityGroups.id, g.id)).run();
       })();
+      return g.id;
     },
 
     describe(scope: Scope, names: readonly string[] = [], groupIds: readonly string[] = []): Array<GroupRecord & { rules: Rule[] }> {

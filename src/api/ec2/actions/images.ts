@@ -3,7 +3,7 @@ import { defineAction, type Ec2Context } from "../action";
 import { applyFilters } from "../filters";
 import { filterList, p } from "../params";
 import type { ImageView } from "../../../roles/clc/images";
-import { verboseScope } from "./key-pairs";
+import { tagSet, verboseScope } from "./common";
 
 const caller = (ctx: Ec2Context) => ({ accountId: ctx.principal.accountId, isAdmin: ctx.principal.isAdmin });
 
@@ -40,17 +40,18 @@ export const DeregisterImage = defineAction({
   params: { ImageId: p.string({ required: true }), DryRun: p.boolean() },
   handler(input, ctx) {
     ctx.services.images.deregister(caller(ctx), input.ImageId);
+    ctx.services.tags.forget(input.ImageId);
     return { return: true };
   },
 });
 
-function imageItem(i: ImageView) {
+function imageItem(i: ImageView, tags?: Record<string, string>) {
   return {
     imageId: i.id, imageLocation: i.location, imageState: i.state, imageOwnerId: i.accountId, isPublic: i.isPublic,
     architecture: i.architecture, imageType: i.type, kernelId: i.kernelId ?? undefined, ramdiskId: i.ramdiskId ?? undefined,
     name: i.name, description: i.description || undefined, rootDeviceType: "instance-store", virtualizationType: "paravirtual",
     hypervisor: "xen", creationDate: i.createdAt, blockDeviceMapping: [],
-    productCodes: i.productCodes ? i.productCodes.split(",").map((c) => ({ productCode: c, type: "devpay" })) : [], tagSet: [],
+    productCodes: i.productCodes ? i.productCodes.split(",").map((c) => ({ productCode: c, type: "devpay" })) : [], tagSet: tagSet(tags),
   };
 }
 
@@ -63,13 +64,14 @@ export const DescribeImages = defineAction({
   handler(input, ctx) {
     const { scope, names: ids } = verboseScope(ctx, input.ImageId);
     const rows = ctx.services.images.describe({ ...caller(ctx), all: scope.all }, { ids, owners: input.Owner, executableBy: input.ExecutableBy });
+    const tags = ctx.services.tags.of(rows.map((r) => r.id));
     const filtered = applyFilters(rows, input.Filter, {
       architecture: (i) => i.architecture, "image-id": (i) => i.id, "image-type": (i) => i.type, "is-public": (i) => String(i.isPublic),
       "kernel-id": (i) => i.kernelId ?? undefined, "ramdisk-id": (i) => i.ramdiskId ?? undefined, "manifest-location": (i) => i.location,
       name: (i) => i.name, description: (i) => i.description, "owner-id": (i) => i.accountId, state: (i) => i.state,
       "root-device-type": () => "instance-store", "virtualization-type": () => "paravirtual", "product-code": (i) => i.productCodes.split(",").filter(Boolean),
-    });
-    return { imagesSet: filtered.map(imageItem) };
+    }, (i) => tags.get(i.id) ?? {});
+    return { imagesSet: filtered.map((i) => imageItem(i, tags.get(i.id))) };
   },
 });
 

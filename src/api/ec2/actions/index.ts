@@ -7,6 +7,7 @@ import { CreateKeyPair, DeleteKeyPair, DescribeKeyPairs, ImportKeyPair } from ".
 import {
   AuthorizeSecurityGroupIngress, CreateSecurityGroup, DeleteSecurityGroup, DescribeSecurityGroups, RevokeSecurityGroupIngress,
 } from "./security-groups";
+import { CreateTags, DeleteTags, DescribeTags } from "./tags";
 import { DeregisterImage, DescribeImageAttribute, DescribeImages, ModifyImageAttribute, RegisterImage, ResetImageAttribute } from "./images";
 
 const actions = [
@@ -14,6 +15,7 @@ const actions = [
   CreateKeyPair, ImportKeyPair, DescribeKeyPairs, DeleteKeyPair,
   CreateSecurityGroup, DeleteSecurityGroup, DescribeSecurityGroups, AuthorizeSecurityGroupIngress, RevokeSecurityGroupIngress,
   RegisterImage, DeregisterImage, DescribeImages, DescribeImageAttribute, ModifyImageAttribute, ResetImageAttribute,
+  CreateTags, DeleteTags, DescribeTags,
 ] as unknown as ReadonlyArray<Ec2Action<Shape>>;
 
 export function actionTable(): ReadonlyMap<string, Ec2Action<Shape>> {

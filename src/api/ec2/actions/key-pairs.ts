@@ -1,18 +1,12 @@
 import { InvalidParameterError, MissingParameterError } from "../../../common/errors";
-import { defineAction, type Ec2Context } from "../action";
+import { defineAction } from "../action";
 import { applyFilters } from "../filters";
 import { filterList, p } from "../params";
 import type { KeyPairRecord } from "../../../roles/clc/key-pairs";
+import { tagSet, verboseScope } from "./common";
 
-/** Admin `verbose` in the names list: every account's resources (Eucalyptus 3.x). */
-export function verboseScope(ctx: Ec2Context, names: readonly string[] | undefined): { scope: { accountId: string; all: boolean }; names: string[] } {
-  const list = names ?? [];
-  const verbose = ctx.principal.isAdmin && list.includes("verbose");
-  return { scope: { accountId: ctx.principal.accountId, all: verbose }, names: verbose ? list.filter((n) => n !== "verbose") : [...list] };
-}
-
-const item = (k: KeyPairRecord, includePublicKey = false) => ({
-  keyPairId: k.id, keyName: k.name, keyFingerprint: k.fingerprint, keyType: k.keyType, tagSet: [],
+const item = (k: KeyPairRecord, tags: Record<string, string> | undefined, includePublicKey = false) => ({
+  keyPairId: k.id, keyName: k.name, keyFingerprint: k.fingerprint, keyType: k.keyType, tagSet: tagSet(tags),
   publicKey: includePublicKey ? k.publicKey : undefined, createTime: k.createdAt,
 });
 
@@ -44,10 +38,11 @@ export const DescribeKeyPairs = defineAction({
   handler(input, ctx) {
     const { scope, names } = verboseScope(ctx, input.KeyName);
     const rows = ctx.services.keyPairs.describe(scope, names, input.KeyPairId ?? []);
+    const tags = ctx.services.tags.of(rows.map((k) => k.id));
     const filtered = applyFilters(rows, input.Filter, {
       "key-name": (k) => k.name, fingerprint: (k) => k.fingerprint, "key-pair-id": (k) => k.id, "key-type": (k) => k.keyType,
-    });
-    return { keySet: filtered.map((k) => item(k, input.IncludePublicKey)) };
+    }, (k) => tags.get(k.id) ?? {});
+    return { keySet: filtered.map((k) => item(k, tags.get(k.id), input.IncludePublicKey)) };
   },
 });
 
@@ -56,7 +51,8 @@ export const DeleteKeyPair = defineAction({
   params: { KeyName: p.string(), KeyPairId: p.string(), DryRun: p.boolean() },
   handler(input, ctx) {
     if (input.KeyName === undefined && input.KeyPairId === undefined) throw new MissingParameterError("KeyName");
-    ctx.services.keyPairs.delete({ accountId: ctx.principal.accountId }, { name: input.KeyName, id: input.KeyPairId });
+    const id = ctx.services.keyPairs.delete({ accountId: ctx.principal.accountId }, { name: input.KeyName, id: input.KeyPairId });
+    if (id) ctx.services.tags.forget(id);
     return { return: true };
   },
 });

@@ -4,7 +4,7 @@ import { applyFilters } from "../filters";
 import { filterList, p, type Infer } from "../params";
 import { Ec2Error } from "../errors";
 import type { GroupRef, PermissionInput, Rule } from "../../../roles/clc/security-groups";
-import { verboseScope } from "./key-pairs";
+import { tagSet, verboseScope } from "./common";
 
 const ipPermissions = p.list(p.struct({
   IpProtocol: p.string({ required: true }),
@@ -71,7 +71,8 @@ export const DeleteSecurityGroup = defineAction({
   name: "DeleteSecurityGroup",
   params: { GroupName: p.string(), GroupId: p.string(), DryRun: p.boolean() },
   handler(input, ctx) {
-    ctx.services.securityGroups.delete({ accountId: ctx.principal.accountId }, target(input));
+    const id = ctx.services.securityGroups.delete({ accountId: ctx.principal.accountId }, target(input));
+    ctx.services.tags.forget(id);
     return { return: true };
   },
 });
@@ -119,6 +120,7 @@ export const DescribeSecurityGroups = defineAction({
   handler(input, ctx) {
     const { scope, names } = verboseScope(ctx, input.GroupName);
     const groups = ctx.services.securityGroups.describe(scope, names, input.GroupId ?? []);
+    const tags = ctx.services.tags.of(groups.map((g) => g.id));
     const filtered = applyFilters(groups, input.Filter, {
       "group-name": (g) => g.name, "group-id": (g) => g.id, description: (g) => g.description, "owner-id": (g) => g.accountId,
       "ip-permission.protocol": (g) => g.rules.map((r) => r.protocol),
@@ -126,11 +128,11 @@ export const DescribeSecurityGroups = defineAction({
       "ip-permission.from-port": (g) => g.rules.map((r) => String(r.fromPort)),
       "ip-permission.to-port": (g) => g.rules.map((r) => String(r.toPort)),
       "ip-permission.group-id": (g) => g.rules.map((r) => r.sourceGroupId).filter(Boolean),
-    });
+    }, (g) => tags.get(g.id) ?? {});
     return {
       securityGroupInfo: filtered.map((g) => ({
         ownerId: g.accountId, groupId: g.id, groupName: g.name, groupDescription: g.description,
-        ipPermissions: renderPermissions(ctx, g.rules), ipPermissionsEgress: [], tagSet: [],
+        ipPermissions: renderPermissions(ctx, g.rules), ipPermissionsEgress: [], tagSet: tagSet(tags.get(g.id)),
       })),
     };
   },

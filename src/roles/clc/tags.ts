@@ -1,0 +1,112 @@
+/**
+ * Tags on the cloud's resources. A resource is known by its id prefix; tagging needs
+ * ownership of the resource. Resource kinds that this cloud does not hold yet
+ * (instances, volumes, snapshots) are refused as not found.
+ */
+import { and, eq, inArray } from "drizzle-orm";
+import { InvalidParameterError, NotFoundError } from "../../common/errors";
+import type { ClcDatabase } from "./database";
+import { images, keyPairs, securityGroups, tags } from "./schema";
+
+export type ResourceType = "image" | "security-group" | "key-pair" | "instance" | "volume" | "snapshot";
+
+export interface TagRecord {
+  resourceId: string;
+  resourceType: ResourceType;
+  key: string;
+  value: string;
+}
+
+export const MAX_TAGS = 50;
+
+export function resourceTypeOf(id: string): ResourceType | undefined {
+  const prefix = id.split("-")[0];
+  switch (prefix) {
+    case "emi": case "eki": case "eri": case "ami": return "image";
+    case "sg": return "security-group";
+    case "key": return "key-pair";
+    case "i": return "instance";
+    case "vol": return "volume";
+    case "snap": return "snapshot";
+    default: return undefined;
+  }
+}
+
+export function createTagService({ db, sqlite }: ClcDatabase) {
+  /** The owning account of a resource, or NotFound. */
+  function ownerOf(id: string): string {
+    const type = resourceTypeOf(id);
+    const row =
+      type === "image" ? db.select({ a: images.accountId }).from(images).where(and(eq(images.id, id), eq(images.state, "available"))).get()
+      : type === "security-group" ? db.select({ a: securityGroups.accountId }).from(securityGroups).where(eq(securityGroups.id, id)).get()
+      : type === "key-pair" ? db.select({ a: keyPairs.accountId }).from(keyPairs).where(eq(keyPairs.id, id)).get()
+      : undefined;
+    if (!row) throw new NotFoundError(type ?? "resource", id);
+    return row.a;
+  }
+
+  function checkTag(key: string, value: string): void {
+    if (key.length < 1 || key.length > 128) throw new InvalidParameterError("Tag.Key", "Tag keys are 1-128 characters");
+    if (key.toLowerCase().startsWith("aws:")) throw new InvalidParameterError("Tag.Key", "Tag keys starting with 'aws:' are reserved");
+    if (value.length > 256) throw new InvalidParameterError("Tag.Value", "Tag values are at most 256 characters");
+  }
+
+  function owned(accountId: string, ids: readonly string[]): void {
+    for (const id of ids) if (ownerOf(id) !== accountId) throw new NotFoundError(resourceTypeOf(id) ?? "resource", id);
+  }
+
+  return {
+    create(accountId: string, resourceIds: readonly string[], pairs: ReadonlyArray<{ key: string; value: string }>): void {
+      for (const p of pairs) checkTag(p.key, p.value);
+      owned(accountId, resourceIds);
+      sqlite.transaction(() => {
+        for (const resourceId of resourceIds) {
+          for (const p of pairs) {
+            db.insert(tags).values({ resourceId, accountId, key: p.key, value: p.value })
+              .onConflictDoUpdate({ target: [tags.resourceId, tags.key], set: { value: p.value } }).run();
+          }
+          const n = db.select({ k: tags.key }).from(tags).where(eq(tags.resourceId, resourceId)).all().length;
+          if (n > MAX_TAGS) throw new InvalidParameterError("Tag", `A resource may have at most ${MAX_TAGS} tags`);
+        }
+      })();
+    },
+
+    /** Deletes the named tags (only when the value matches, if one is given), or all tags when none are named. */
+    delete(accountId: string, resourceIds: readonly string[], pairs: ReadonlyArray<{ key: string; value?: string }>): void {
+      owned(accountId, resourceIds);
+      sqlite.transaction(() => {
+        for (const resourceId of resourceIds) {
+          if (pairs.length === 0) db.delete(tags).where(eq(tags.resourceId, resourceId)).run();
+          for (const p of pairs) {
+            const cond = [eq(tags.resourceId, resourceId), eq(tags.key, p.key)];
+            if (p.value !== undefined) cond.push(eq(tags.value, p.value));
+            db.delete(tags).where(and(...cond)).run();
+          }
+        }
+      })();
+    },
+
+    /** The account's tags. */
+    list(accountId: string): TagRecord[] {
+      const rows = db.select().from(tags).where(eq(tags.accountId, accountId)).orderBy(tags.resourceId, tags.key).all();
+      return rows.map((r) => ({ resourceId: r.resourceId, resourceType: resourceTypeOf(r.resourceId)!, key: r.key, value: r.value }));
+    },
+
+    /** Tags of the given resources, by resource id. */
+    of(resourceIds: readonly string[]): Map<string, Record<string, string>> {
+      const out = new Map<string, Record<string, string>>();
+      if (!resourceIds.length) return out;
+      for (const r of db.select().from(tags).where(inArray(tags.resourceId, [...resourceIds])).all()) {
+        out.set(r.resourceId, { ...(out.get(r.resourceId) ?? {}), [r.key]: r.value });
+      }
+      return out;
+    },
+
+    /** Drops a deleted resource's tags. */
+    forget(resourceId: string): void {
+      db.delete(tags).where(eq(tags.resourceId, resourceId)).run();
+    },
+  };
+}
+
+export type TagService = ReturnType<typeof createTagService>;
