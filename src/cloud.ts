@@ -42,6 +42,9 @@ import { createClusterService, type ClusterNode } from "./roles/cc/service";
 import { CLUSTER_METHODS, type ClusterClient } from "./roles/cc/client";
 import { listRemoteNodes } from "./roles/cc/node-registry";
 import { createNodeService } from "./roles/nc/service";
+import { openNcDatabase } from "./roles/nc/database";
+import { NodeImageCache } from "./roles/nc/image-cache";
+import { createHypervisor } from "./hypervisor/select";
 import { NODE_METHODS, type NodeClient } from "./roles/nc/client";
 import { realHostProbe, type HostProbe } from "./roles/nc/host-probe";
 
@@ -57,6 +60,8 @@ export interface Cloud {
   settings: Settings;
   layout: DataDirLayout;
   endpoints: CloudEndpoints & { heartbeatUrl: string };
+  /** The hypervisor driver the NC uses, when an NC runs here. */
+  hypervisor?: string;
   /** Internal RPC listeners, when a role serves callers in other processes. */
   internal: Partial<Record<"cc" | "nc", string>>;
   identity?: IdentityService;
@@ -87,14 +92,28 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
 
     // Databases and services, bottom-up so in-process clients can be handed upwards.
     let node: NodeClient | undefined;
-    for (const role of ["nc", "sc"] as const) {
+    let hypervisorName: string | undefined;
+    for (const role of ["sc"] as const) {
       if (!has(role)) continue;
       const db = openSimpleRoleDatabase(role, layout.database(role));
       cleanups.push(() => db.close());
       recordStart(db.db, __EUCA_VERSION__, clock.now());
     }
+    let walrusClient: WalrusClient | undefined;
     if (has("nc")) {
-      node = createNodeService({ probe: o.probe ?? realHostProbe, instancesDir: layout.instancesDir, limits: { reservedMemoryMb: 256 } });
+      const ncDb = openNcDatabase(layout.database("nc"));
+      cleanups.push(() => ncDb.close());
+      recordStart(ncDb.db, __EUCA_VERSION__, clock.now());
+      const probe = o.probe ?? realHostProbe;
+      const limits = { reservedMemoryMb: 256 };
+      const hypervisor = createHypervisor(s.hypervisor, join(s.dataDir, "nc", "fake"), {
+        memoryMb: probe.memoryMb() - limits.reservedMemoryMb, cores: probe.cores(), diskGb: probe.diskGb(layout.instancesDir),
+      }, clock);
+      hypervisorName = hypervisor.capabilities().name + (s.hypervisor === "auto" ? " (auto)" : "");
+      const nodeImages = new NodeImageCache(join(s.dataDir, "nc", "cache"), s.ncCacheMb * 1024 * 1024, () => walrusClient);
+      const nodeService = createNodeService({ db: ncDb, hypervisor, images: nodeImages, probe, instancesDir: layout.instancesDir, limits, clock, log });
+      await nodeService.adopt();
+      node = nodeService;
     }
 
     let cluster: ClusterClient | undefined;
@@ -127,7 +146,6 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     };
 
     let identity: IdentityService | undefined;
-    let walrusClient: WalrusClient | undefined;
     let finishClc: (() => Promise<CredentialFiles>) | undefined;
     if (has("clc")) {
       const clc = await openClc({ layout, clock, ids, endpoints });
@@ -219,6 +237,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       internal,
       identity,
       walrusClient,
+      hypervisor: hypervisorName,
       adminCredentials,
       stop,
     };

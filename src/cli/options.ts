@@ -30,6 +30,7 @@ export interface Settings {
   walrusMaxBuckets: number;
   walrusMaxBucketMb: number;
   walrusImageCacheMb: number;
+  ncCacheMb: number;
 }
 
 interface OptionDef<K extends keyof Settings> {
@@ -109,6 +110,8 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
     help: "size one bucket may reach, MiB; admins are exempt; 0 = no limit (Eucalyptus default 5 GiB)" },
   walrusImageCacheMb: { key: "walrusImageCacheMb", flag: "--walrus-image-cache-mb <mb>", file: "WALRUS_IMAGE_CACHE_MB", default: () => "30720", parse: count,
     help: "space for decrypted images in Walrus' cache, MiB; least recently used images are evicted (Eucalyptus default 30 GiB)" },
+  ncCacheMb: { key: "ncCacheMb", flag: "--nc-cache-mb <mb>", file: "NC_CACHE_MB", default: () => "99999", parse: count,
+    help: "space for images cached on a node, MiB; least recently used are evicted (Eucalyptus' NC_CACHE_SIZE)" },
 };
 
 function count(raw: string, source: string): number {

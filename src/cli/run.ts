@@ -17,7 +17,7 @@ export function runCommand(io: CliIo): Command {
       io.out(`euca: try: source ${cloud.adminCredentials.eucarc} && aws --endpoint-url $EC2_URL ec2 describe-availability-zones\n`);
     }
     const internal = Object.entries(cloud.internal).map(([r, u]) => ` ${r}=${u}`).join("");
-    io.out(`euca ready: roles=${s.roles.join(",")} ec2=${e.ec2Url} s3=${e.s3Url} heartbeat=${e.heartbeatUrl}${internal} hypervisor=${s.hypervisor} data=${s.dataDir}\n`);
+    io.out(`euca ready: roles=${s.roles.join(",")} ec2=${e.ec2Url} s3=${e.s3Url} heartbeat=${e.heartbeatUrl}${internal}${cloud.hypervisor ? ` hypervisor=${cloud.hypervisor.replace(" ", "")}` : ""} data=${s.dataDir}\n`);
     await new Promise<void>((resolve) => {
       const shutdown = (signal: string) => {
         log.info({ signal }, "shutting down");

@@ -2,16 +2,15 @@ import { openRoleDatabase, type OpenDatabase } from "./open";
 import { settings, SETTINGS_SQL } from "./settings-table";
 
 /**
- * The databases of roles whose own tables arrive with later work (NC instances,
- * SC volumes) start with the settings table; their migrations append to these lists.
+ * The databases of roles whose own tables arrive with later work (SC volumes) start
+ * with the settings table; their migrations append to these lists.
  */
 export const simpleRoleSchema = { settings };
 export type SimpleRoleDatabase = OpenDatabase<typeof simpleRoleSchema>;
 
-const APPLICATION_IDS = { nc: 0x45554333, sc: 0x45554335 } as const;
+const APPLICATION_IDS = { sc: 0x45554335 } as const;
 
 export const simpleRoleMigrations = {
-  nc: [{ name: "settings", sql: SETTINGS_SQL }],
   sc: [{ name: "settings", sql: SETTINGS_SQL }],
 } as const;
 

@@ -9,6 +9,7 @@ import { openCcDatabase, ccSchema } from "../../src/roles/cc/database";
 import { openSimpleRoleDatabase, simpleRoleSchema } from "../../src/db/simple-role-db";
 import { openWalrusDatabase } from "../../src/roles/walrus/database";
 import { walrusSchema } from "../../src/roles/walrus/schema";
+import { openNcDatabase, ncSchema } from "../../src/roles/nc/database";
 import { SchemaVersionError } from "../../src/db/open";
 import { tempDir } from "../support/cloud";
 
@@ -36,16 +37,18 @@ function expectSchemaMatches(file: string, schema: Record<string, unknown>) {
 }
 
 describe("role databases", () => {
-  it("migrations create exactly the drizzle schemas (clc, cc, nc, walrus)", () => {
+  it("migrations create exactly the drizzle schemas (clc, cc, nc, sc, walrus)", () => {
     const dir = tempDir();
     openWalrusDatabase(join(dir, "walrus.db")).close();
     expectSchemaMatches(join(dir, "walrus.db"), walrusSchema);
     openClcDatabase(join(dir, "clc.db")).close();
     openCcDatabase(join(dir, "cc.db")).close();
-    openSimpleRoleDatabase("nc", join(dir, "nc.db")).close();
+    openNcDatabase(join(dir, "nc.db")).close();
+    openSimpleRoleDatabase("sc", join(dir, "sc.db")).close();
     expectSchemaMatches(join(dir, "clc.db"), clcSchema);
     expectSchemaMatches(join(dir, "cc.db"), ccSchema);
-    expectSchemaMatches(join(dir, "nc.db"), simpleRoleSchema);
+    expectSchemaMatches(join(dir, "nc.db"), ncSchema);
+    expectSchemaMatches(join(dir, "sc.db"), simpleRoleSchema);
   });
 
   it("uses WAL and records the schema version; reopening keeps the data", () => {

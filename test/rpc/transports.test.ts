@@ -12,14 +12,24 @@ import { createNodeService } from "../../src/roles/nc/service";
 import { createClusterService } from "../../src/roles/cc/service";
 import { NODE_METHODS, type NodeClient } from "../../src/roles/nc/client";
 import { CLUSTER_METHODS, type ClusterClient } from "../../src/roles/cc/client";
-import { testProbe } from "../support/cloud";
+import { join } from "node:path";
+import { tempDir, testProbe } from "../support/cloud";
+import { openNcDatabase } from "../../src/roles/nc/database";
+import { NodeImageCache } from "../../src/roles/nc/image-cache";
+import { FakeHypervisor } from "../../src/hypervisor/fake/fake-hypervisor";
 import { roleClientContract, echoService, ECHO_METHODS, type EchoClient } from "../contracts/role-clients.contract";
 
 const log = pino({ level: "silent" });
 const key = { id: "ECKTEST0000000000001", secret: "s3cr3t-component-key" };
 
 function services() {
-  const node = createNodeService({ probe: testProbe, instancesDir: "/nonexistent", limits: { reservedMemoryMb: 256 } });
+  const dir = tempDir("euca-nc-");
+  const clock = systemClock;
+  const node = createNodeService({
+    db: openNcDatabase(join(dir, "nc.db")), hypervisor: new FakeHypervisor(join(dir, "fake"), { memoryMb: 4096, cores: 4, diskGb: 100 }, clock),
+    images: new NodeImageCache(join(dir, "cache"), 1024 ** 3, () => undefined), probe: testProbe, instancesDir: join(dir, "instances"),
+    limits: { reservedMemoryMb: 256 }, clock, log,
+  });
   return { node, echo: echoService() };
 }
 

@@ -11,9 +11,56 @@ export interface NodeResource {
   numberOfCoresAvailable: number;
 }
 
+/** Where an image's bundle lives in Walrus (bucket and manifest key). */
+export interface ImageRef {
+  id: string;
+  bucket: string;
+  manifestKey: string;
+}
+
+/** ncRunInstance (reference §8.4). */
+export interface RunInstanceRequest {
+  instanceId: string;
+  reservationId: string;
+  accountId: string;
+  image: ImageRef;
+  kernel?: ImageRef;
+  ramdisk?: ImageRef;
+  vmType: { name: string; cpus: number; memoryMb: number; diskGb: number };
+  /** OpenSSH public key to inject. */
+  publicKey?: string;
+  /** Base64, as the EC2 API carries it. */
+  userData?: string;
+  mac: string;
+  privateIp: string;
+  launchIndex: number;
+  groupNames: string[];
+}
+
+/** Pending (staging/booting), Extant (running), Teardown (gone), as Eucalyptus reported them up. */
+export type NodeInstanceState = "Pending" | "Extant" | "Teardown";
+
+export interface NodeInstance {
+  instanceId: string;
+  state: NodeInstanceState;
+  /** Why it is in Teardown (a failed start, a crash), for the instance's state reason. */
+  reason?: string;
+  launchTime: string;
+}
+
 /** The CC's view of one node controller (in-process or signed HTTP). */
 export interface NodeClient {
   describeResource(input: Record<string, never>, ctx: CallContext): Promise<NodeResource>;
+  /** Accepts the instance and returns at once (Pending); staging and boot continue in the background. */
+  runInstance(input: RunInstanceRequest, ctx: CallContext): Promise<NodeInstance>;
+  describeInstances(input: { instanceIds?: string[] }, ctx: CallContext): Promise<{ instances: NodeInstance[] }>;
+  /** Idempotent: terminating an unknown or finished instance succeeds. */
+  terminateInstance(input: { instanceId: string }, ctx: CallContext): Promise<NodeInstance | null>;
+  rebootInstance(input: { instanceId: string }, ctx: CallContext): Promise<void>;
+  /** The last 64 KiB of the console, base64 (as ncGetConsoleOutput returns it). */
+  getConsoleOutput(input: { instanceId: string }, ctx: CallContext): Promise<{ output: string }>;
 }
 
-export const NODE_METHODS = ["describeResource"] as const satisfies readonly (keyof NodeClient)[];
+export const NODE_METHODS = [
+  "describeResource", "runInstance", "describeInstances", "terminateInstance", "rebootInstance", "getConsoleOutput",
+] as const satisfies readonly (keyof NodeClient)[];

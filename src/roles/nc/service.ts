@@ -1,10 +1,22 @@
 /**
- * The node controller. In this release it reports the node's capacity; running
- * instances through a hypervisor arrives with the compute work, and capacity claimed
- * by instances is subtracted then.
+ * The node controller: runs instances through the Hypervisor, stages their images
+ * from Walrus into the node's cache, builds per-instance disks, and reports
+ * Pending / Extant / Teardown and the capacity left. Requests are recorded in nc.db,
+ * so a restarted NC adopts what is still running and tears down what was cut short.
  */
+import { constants, copyFileSync, mkdirSync, openSync, closeSync, ftruncateSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { eq, inArray, ne } from "drizzle-orm";
+import type { Logger } from "pino";
+import type { Clock } from "../../common/clock";
+import { IncorrectStateError, InsufficientCapacityError, NotFoundError } from "../../common/errors";
+import type { CallContext } from "../../rpc/types";
+import { HypervisorError, type Hypervisor } from "../../hypervisor/types";
 import type { HostProbe } from "./host-probe";
-import type { NodeClient, NodeResource } from "./client";
+import type { NodeClient, NodeInstance, NodeResource, RunInstanceRequest } from "./client";
+import type { NcDatabase } from "./database";
+import { ncInstances } from "./database";
+import type { NodeImageCache } from "./image-cache";
 
 export interface NodeLimits {
   /** Memory kept for the host itself (dom0 / the OS), MB. */
@@ -14,22 +26,171 @@ export interface NodeLimits {
   maxDiskGb?: number;
 }
 
-export function createNodeService(o: { probe: HostProbe; instancesDir: string; limits: NodeLimits }): NodeClient {
+/** Eucalyptus' default swap size for instance-store instances. */
+export const SWAP_MB = 512;
+
+export interface NodeServiceDeps {
+  db: NcDatabase;
+  hypervisor: Hypervisor;
+  images: NodeImageCache;
+  probe: HostProbe;
+  instancesDir: string;
+  limits: NodeLimits;
+  clock: Clock;
+  log: Logger;
+}
+
+function sparseFile(path: string, bytes: number): void {
+  const fd = openSync(path, "w", 0o600);
+  try {
+    ftruncateSync(fd, bytes);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function createNodeService(d: NodeServiceDeps): NodeClient & { adopt(): Promise<void> } {
+  const { db } = d.db;
+  const staging = new Set<string>();
   const cap = (v: number, max?: number) => Math.max(0, max === undefined ? v : Math.min(v, max));
+  const dirOf = (r: RunInstanceRequest) => join(d.instancesDir, r.accountId, r.instanceId);
+  const record = (id: string) => db.select().from(ncInstances).where(eq(ncInstances.id, id)).get();
+  const requestOf = (row: { request: string }) => JSON.parse(row.request) as RunInstanceRequest;
+
+  function teardown(id: string, reason: string): void {
+    const row = record(id);
+    if (!row) return;
+    rmSync(dirOf(requestOf(row)), { recursive: true, force: true });
+    db.update(ncInstances).set({ state: "teardown", reason }).where(eq(ncInstances.id, id)).run();
+  }
+
+  /** Images, disks, key, then boot; any failure tears down and says why. */
+  async function stage(r: RunInstanceRequest, ctx: CallContext): Promise<void> {
+    staging.add(r.instanceId);
+    try {
+      const dir = dirOf(r);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const image = await d.images.fetch(r.image, ctx);
+      const kernel = r.kernel ? await d.images.fetch(r.kernel, ctx) : undefined;
+      const ramdisk = r.ramdisk ? await d.images.fetch(r.ramdisk, ctx) : undefined;
+      // The root disk is a copy of the cached image (a reflink where the filesystem can).
+      copyFileSync(image, join(dir, "root"), constants.COPYFILE_FICLONE);
+      const rootBytes = statSync(join(dir, "root")).size;
+      const totalBytes = r.vmType.diskGb * 1024 ** 3;
+      const swapBytes = Math.min(SWAP_MB * 1024 ** 2, Math.max(0, totalBytes - rootBytes));
+      if (rootBytes > totalBytes) throw new InsufficientCapacityError(`image too large [size=${Math.ceil(rootBytes / 1024 ** 2)}MB] for instance type ${r.vmType.name}`);
+      sparseFile(join(dir, "swap"), swapBytes);
+      sparseFile(join(dir, "ephemeral"), Math.max(0, totalBytes - rootBytes - swapBytes));
+      if (r.publicKey) writeFileSync(join(dir, "authorized_keys"), `${r.publicKey}\n`, { mode: 0o600 });
+      await d.hypervisor.start({
+        instanceId: r.instanceId, memoryMb: r.vmType.memoryMb, cores: r.vmType.cpus,
+        kernel, ramdisk, kernelArgs: "root=/dev/sda1 console=ttyS0",
+        disks: [{ path: join(dir, "root"), device: "sda1" }, { path: join(dir, "ephemeral"), device: "sda2" }, { path: join(dir, "swap"), device: "sda3" }],
+        nics: [{ mac: r.mac }], consolePath: join(dir, "console.log"),
+      });
+      db.update(ncInstances).set({ state: "extant" }).where(eq(ncInstances.id, r.instanceId)).run();
+    } catch (e) {
+      d.log.warn({ requestId: ctx.requestId, instanceId: r.instanceId, err: (e as Error).message }, "nc: instance failed to start");
+      teardown(r.instanceId, `failed to start: ${(e as Error).message}`);
+    } finally {
+      staging.delete(r.instanceId);
+    }
+  }
+
+  async function view(row: typeof ncInstances.$inferSelect): Promise<NodeInstance> {
+    const base = { instanceId: row.id, launchTime: row.createdAt.toISOString() };
+    if (row.state === "teardown") return { ...base, state: "Teardown", reason: row.reason };
+    if (staging.has(row.id)) return { ...base, state: "Pending" };
+    const dom = await d.hypervisor.get(row.id);
+    if (!dom) {
+      teardown(row.id, "the instance is no longer running on this node");
+      return { ...base, state: "Teardown", reason: "the instance is no longer running on this node" };
+    }
+    if (dom.state === "crashed") {
+      await d.hypervisor.destroy(row.id);
+      teardown(row.id, dom.reason ?? "the guest crashed");
+      return { ...base, state: "Teardown", reason: dom.reason ?? "the guest crashed" };
+    }
+    return { ...base, state: dom.state === "running" ? "Extant" : "Pending" };
+  }
+
+  function active() {
+    return db.select().from(ncInstances).where(ne(ncInstances.state, "teardown")).all().map(requestOf);
+  }
+
   return {
     async describeResource(): Promise<NodeResource> {
-      const memory = cap(o.probe.memoryMb() - o.limits.reservedMemoryMb, o.limits.maxMemoryMb);
-      const cores = cap(o.probe.cores(), o.limits.maxCores);
-      const disk = cap(o.probe.diskGb(o.instancesDir), o.limits.maxDiskGb);
+      const host = await d.hypervisor.describeHost();
+      const memory = cap(Math.min(host.memoryMb, d.probe.memoryMb() - d.limits.reservedMemoryMb), d.limits.maxMemoryMb);
+      const cores = cap(Math.min(host.cores, d.probe.cores()), d.limits.maxCores);
+      const disk = cap(d.probe.diskGb(d.instancesDir), d.limits.maxDiskGb);
+      const used = active().reduce((u, r) => ({ mem: u.mem + r.vmType.memoryMb, cores: u.cores + r.vmType.cpus, disk: u.disk + r.vmType.diskGb }), { mem: 0, cores: 0, disk: 0 });
       return {
         nodeStatus: "enabled",
-        memorySizeMax: memory,
-        memorySizeAvailable: memory,
-        diskSizeMax: disk,
-        diskSizeAvailable: disk,
-        numberOfCoresMax: cores,
-        numberOfCoresAvailable: cores,
+        memorySizeMax: memory, memorySizeAvailable: Math.max(0, memory - used.mem),
+        diskSizeMax: disk, diskSizeAvailable: Math.max(0, disk - used.disk),
+        numberOfCoresMax: cores, numberOfCoresAvailable: Math.max(0, cores - used.cores),
       };
+    },
+
+    async runInstance(r, ctx) {
+      const existing = record(r.instanceId);
+      if (existing) return view(existing); // a retried request: idempotent
+      const res = await this.describeResource({}, ctx);
+      if (r.vmType.memoryMb > res.memorySizeAvailable || r.vmType.cpus > res.numberOfCoresAvailable || r.vmType.diskGb > res.diskSizeAvailable) {
+        throw new InsufficientCapacityError(`node cannot fit ${r.vmType.name}: ${res.memorySizeAvailable} MB, ${res.numberOfCoresAvailable} cores, ${res.diskSizeAvailable} GB free`);
+      }
+      db.insert(ncInstances).values({ id: r.instanceId, request: JSON.stringify(r), state: "pending", createdAt: d.clock.now() }).run();
+      staging.add(r.instanceId);
+      void stage(r, ctx);
+      return { instanceId: r.instanceId, state: "Pending", launchTime: d.clock.now().toISOString() };
+    },
+
+    async describeInstances({ instanceIds }) {
+      const rows = instanceIds?.length
+        ? db.select().from(ncInstances).where(inArray(ncInstances.id, instanceIds)).all()
+        : db.select().from(ncInstances).all();
+      return { instances: await Promise.all(rows.map(view)) };
+    },
+
+    async terminateInstance({ instanceId }) {
+      const row = record(instanceId);
+      if (!row) return null;
+      await d.hypervisor.destroy(instanceId);
+      if (row.state !== "teardown") teardown(instanceId, "terminated");
+      return { instanceId, state: "Teardown", reason: record(instanceId)?.reason, launchTime: row.createdAt.toISOString() };
+    },
+
+    async rebootInstance({ instanceId }) {
+      const row = record(instanceId);
+      if (!row) throw new NotFoundError("instance", instanceId);
+      try {
+        await d.hypervisor.reboot(instanceId);
+      } catch (e) {
+        if (e instanceof HypervisorError && e.kind === "not-found") throw new IncorrectStateError(`instance ${instanceId} is not running`);
+        throw e;
+      }
+    },
+
+    async getConsoleOutput({ instanceId }) {
+      const row = record(instanceId);
+      if (!row) throw new NotFoundError("instance", instanceId);
+      let text = "";
+      try {
+        text = await d.hypervisor.consoleOutput(instanceId);
+      } catch (e) {
+        // Not running (yet, or any more): no console to show.
+        if (!(e instanceof HypervisorError && e.kind === "not-found")) throw e;
+      }
+      return { output: Buffer.from(text, "utf8").toString("base64") };
+    },
+
+    /** After a restart: stagings that were cut short are torn down; running domains are kept. */
+    async adopt() {
+      for (const row of db.select().from(ncInstances).where(eq(ncInstances.state, "pending")).all()) {
+        if (!(await d.hypervisor.get(row.id))) teardown(row.id, "staging was interrupted by a node controller restart");
+        else db.update(ncInstances).set({ state: "extant" }).where(eq(ncInstances.id, row.id)).run();
+      }
     },
   };
 }

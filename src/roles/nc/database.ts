@@ -1,0 +1,34 @@
+import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { openRoleDatabase, type OpenDatabase } from "../../db/open";
+import { settings, SETTINGS_SQL } from "../../db/settings-table";
+
+/** What this node was asked to run, so a restarted NC knows its instances. */
+export const ncInstances = sqliteTable("instances", {
+  id: text("id").primaryKey(),
+  request: text("request").notNull(), // JSON RunInstanceRequest
+  state: text("state", { enum: ["pending", "extant", "teardown"] }).notNull(),
+  reason: text("reason").notNull().default(""),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+});
+
+export const ncSchema = { settings, instances: ncInstances };
+export type NcDatabase = OpenDatabase<typeof ncSchema>;
+
+export const ncMigrations = [
+  { name: "settings", sql: SETTINGS_SQL },
+  {
+    name: "instances",
+    sql: `CREATE TABLE instances (
+  id TEXT PRIMARY KEY NOT NULL,
+  request TEXT NOT NULL,
+  state TEXT NOT NULL,
+  reason TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL
+);`,
+  },
+] as const;
+
+/** Same application id as before the NC had tables: its first migration is the settings table. */
+export function openNcDatabase(file: string): NcDatabase {
+  return openRoleDatabase(file, { role: "nc", applicationId: 0x45554333, migrations: ncMigrations, schema: ncSchema });
+}
