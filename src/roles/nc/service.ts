@@ -118,25 +118,28 @@ export function createNodeService(d: NodeServiceDeps): NodeClient & { adopt(): P
     return db.select().from(ncInstances).where(ne(ncInstances.state, "teardown")).all().map(requestOf);
   }
 
+  async function describeResource(): Promise<NodeResource> {
+    const host = await d.hypervisor.describeHost();
+    const memory = cap(Math.min(host.memoryMb, d.probe.memoryMb() - d.limits.reservedMemoryMb), d.limits.maxMemoryMb);
+    const cores = cap(Math.min(host.cores, d.probe.cores()), d.limits.maxCores);
+    const disk = cap(d.probe.diskGb(d.instancesDir), d.limits.maxDiskGb);
+    const used = active().reduce((u, r) => ({ mem: u.mem + r.vmType.memoryMb, cores: u.cores + r.vmType.cpus, disk: u.disk + r.vmType.diskGb }), { mem: 0, cores: 0, disk: 0 });
+    return {
+      nodeStatus: "enabled",
+      memorySizeMax: memory, memorySizeAvailable: Math.max(0, memory - used.mem),
+      diskSizeMax: disk, diskSizeAvailable: Math.max(0, disk - used.disk),
+      numberOfCoresMax: cores, numberOfCoresAvailable: Math.max(0, cores - used.cores),
+    };
+  }
+
+  // Methods never use `this`: the RPC server calls them detached from the object.
   return {
-    async describeResource(): Promise<NodeResource> {
-      const host = await d.hypervisor.describeHost();
-      const memory = cap(Math.min(host.memoryMb, d.probe.memoryMb() - d.limits.reservedMemoryMb), d.limits.maxMemoryMb);
-      const cores = cap(Math.min(host.cores, d.probe.cores()), d.limits.maxCores);
-      const disk = cap(d.probe.diskGb(d.instancesDir), d.limits.maxDiskGb);
-      const used = active().reduce((u, r) => ({ mem: u.mem + r.vmType.memoryMb, cores: u.cores + r.vmType.cpus, disk: u.disk + r.vmType.diskGb }), { mem: 0, cores: 0, disk: 0 });
-      return {
-        nodeStatus: "enabled",
-        memorySizeMax: memory, memorySizeAvailable: Math.max(0, memory - used.mem),
-        diskSizeMax: disk, diskSizeAvailable: Math.max(0, disk - used.disk),
-        numberOfCoresMax: cores, numberOfCoresAvailable: Math.max(0, cores - used.cores),
-      };
-    },
+    describeResource,
 
     async runInstance(r, ctx) {
       const existing = record(r.instanceId);
       if (existing) return view(existing); // a retried request: idempotent
-      const res = await this.describeResource({}, ctx);
+      const res = await describeResource();
       if (r.vmType.memoryMb > res.memorySizeAvailable || r.vmType.cpus > res.numberOfCoresAvailable || r.vmType.diskGb > res.diskSizeAvailable) {
         throw new InsufficientCapacityError(`node cannot fit ${r.vmType.name}: ${res.memorySizeAvailable} MB, ${res.numberOfCoresAvailable} cores, ${res.diskSizeAvailable} GB free`);
       }

@@ -1,0 +1,160 @@
+/**
+ * The node controller's instance lifecycle on the fake hypervisor, over the in-process
+ * and the signed-HTTP transport: staging from Walrus, disks, console, reboot,
+ * terminate, failures with reasons, capacity, and adoption after a restart.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import pino from "pino";
+import { systemClock } from "../../../src/common/clock";
+import { randomIds } from "../../../src/common/ids";
+import { createInProcessClient } from "../../../src/rpc/in-process";
+import { createHttpClient } from "../../../src/rpc/http-client";
+import { createRpcApp } from "../../../src/rpc/http-server";
+import { listen } from "../../../src/server/listen";
+import { FakeHypervisor } from "../../../src/hypervisor/fake/fake-hypervisor";
+import { openNcDatabase } from "../../../src/roles/nc/database";
+import { NodeImageCache } from "../../../src/roles/nc/image-cache";
+import { createNodeService } from "../../../src/roles/nc/service";
+import { NODE_METHODS, type NodeClient, type RunInstanceRequest } from "../../../src/roles/nc/client";
+import { startTestCloud, tempDir, testProbe, unique, type TestCloud } from "../../support/cloud";
+import { imageFile, makeUser, uploadBundle } from "../../support/bundles";
+
+const log = pino({ level: "silent" });
+const ctx = { requestId: "req-nc" };
+let t: TestCloud;
+let image: { id: string; bucket: string; manifestKey: string };
+let imageBytes: Buffer;
+
+beforeAll(async () => {
+  t = await startTestCloud({ settings: { walrusMaxBuckets: 0 } });
+  const alice = await makeUser(t, unique("alice"));
+  const file = imageFile("root.img", 800_000);
+  imageBytes = readFileSync(file);
+  const [bucket, manifestKey] = (await uploadBundle(t, alice, file)).split("/") as [string, string];
+  image = { id: "emi-00C0FFEE", bucket, manifestKey };
+});
+afterAll(() => t.stop());
+
+function makeNode(dir: string) {
+  const hv = new FakeHypervisor(join(dir, "fake"), { memoryMb: 4096, cores: 4, diskGb: 100 }, systemClock);
+  const service = createNodeService({
+    db: openNcDatabase(join(dir, "nc.db")), hypervisor: hv, images: new NodeImageCache(join(dir, "cache"), 1024 ** 3, () => t.cloud.walrusClient),
+    probe: testProbe, instancesDir: join(dir, "instances"), limits: { reservedMemoryMb: 256 }, clock: systemClock, log,
+  });
+  return { hv, service };
+}
+
+let n = 0;
+function request(over: Partial<RunInstanceRequest> = {}): RunInstanceRequest {
+  const id = `i-${(0x1000000 + ++n).toString(16).toUpperCase().padStart(8, "0")}`;
+  return {
+    instanceId: id, reservationId: "r-00000001", accountId: "123456789012", image,
+    vmType: { name: "m1.small", cpus: 1, memoryMb: 128, diskGb: 2 }, publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample test",
+    mac: "d0:0d:00:00:00:01", privateIp: "10.0.0.2", launchIndex: 0, groupNames: ["default"], ...over,
+  };
+}
+
+async function until(node: NodeClient, id: string, state: string) {
+  for (let i = 0; i < 200; i++) {
+    const inst = (await node.describeInstances({ instanceIds: [id] }, ctx)).instances[0];
+    if (inst?.state === state) return inst;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`${id} never reached ${state}`);
+}
+
+const transports: Array<[string, (dir: string) => Promise<{ node: NodeClient; hv: FakeHypervisor; close(): Promise<void> }>]> = [
+  ["in-process", async (dir) => {
+    const { hv, service } = makeNode(dir);
+    return { node: createInProcessClient(NODE_METHODS, service), hv, close: async () => {} };
+  }],
+  ["signed HTTP", async (dir) => {
+    const { hv, service } = makeNode(dir);
+    const key = { id: "ENKNODETEST000000001", secret: "node-test-secret" };
+    const l = await listen(createRpcApp({ role: "nc", service, methods: NODE_METHODS, lookupKey: (id) => (id === key.id ? key.secret : undefined), clock: systemClock, log }), "127.0.0.1", 0);
+    return { node: createHttpClient<NodeClient>(NODE_METHODS, { baseUrl: `http://127.0.0.1:${l.port}`, role: "nc", key, clock: systemClock, ids: randomIds }), hv, close: () => l.close() };
+  }],
+];
+
+for (const [name, setup] of transports) {
+  describe(`node instances over ${name}`, () => {
+    it("runs an instance: image staged from Walrus, disks built, Extant, console, reboot, terminate", async () => {
+      const dir = tempDir("euca-nc-");
+      const { node, close } = await setup(dir);
+      try {
+        const r = request();
+        expect((await node.runInstance(r, ctx)).state).toBe("Pending");
+        await until(node, r.instanceId, "Extant");
+        const idir = join(dir, "instances", r.accountId, r.instanceId);
+        expect(readFileSync(join(idir, "root")).equals(imageBytes)).toBe(true);
+        expect(statSync(join(idir, "swap")).size).toBe(512 * 1024 ** 2);
+        expect(statSync(join(idir, "ephemeral")).size).toBe(2 * 1024 ** 3 - imageBytes.length - 512 * 1024 ** 2);
+        expect(readFileSync(join(idir, "authorized_keys"), "utf8")).toContain("ssh-ed25519");
+        const res = await node.describeResource({}, ctx);
+        expect([res.memorySizeAvailable, res.numberOfCoresAvailable]).toEqual([4096 - 128, 3]);
+        const out = Buffer.from((await node.getConsoleOutput({ instanceId: r.instanceId }, ctx)).output, "base64").toString();
+        expect(out).toContain(`${r.instanceId} login:`);
+        await node.rebootInstance({ instanceId: r.instanceId }, ctx);
+        expect(Buffer.from((await node.getConsoleOutput({ instanceId: r.instanceId }, ctx)).output, "base64").toString()).toContain("Restarting system");
+        expect((await node.runInstance(r, ctx)).state).toBe("Extant"); // a retried request is idempotent
+        expect((await node.terminateInstance({ instanceId: r.instanceId }, ctx))?.state).toBe("Teardown");
+        expect(existsSync(idir)).toBe(false);
+        expect((await node.describeResource({}, ctx)).memorySizeAvailable).toBe(4096);
+        expect(await node.terminateInstance({ instanceId: "i-FFFFFFFF" }, ctx)).toBeNull();
+      } finally {
+        await close();
+      }
+    });
+
+    it("failures end in Teardown with a reason and leave no files: start refused, crash, missing image, too large", async () => {
+      const dir = tempDir("euca-nc-");
+      const { node, hv, close } = await setup(dir);
+      try {
+        const refused = request();
+        hv.setFailures({ startFails: [refused.instanceId] });
+        await node.runInstance(refused, ctx);
+        expect((await until(node, refused.instanceId, "Teardown")).reason).toMatch(/failed to start: .*refused/);
+        expect(existsSync(join(dir, "instances", refused.accountId, refused.instanceId))).toBe(false);
+
+        const crashing = request();
+        await node.runInstance(crashing, ctx);
+        await until(node, crashing.instanceId, "Extant");
+        hv.setFailures({ crashed: [crashing.instanceId] });
+        expect((await until(node, crashing.instanceId, "Teardown")).reason).toContain("crashed");
+        hv.setFailures({});
+
+        const missing = request({ image: { ...image, id: "emi-0BADF00D", manifestKey: "nope.manifest.xml" } });
+        await node.runInstance(missing, ctx);
+        expect((await until(node, missing.instanceId, "Teardown")).reason).toContain("failed to start");
+
+        const tooBig = request({ vmType: { name: "tiny", cpus: 1, memoryMb: 64, diskGb: 0 } });
+        await node.runInstance(tooBig, ctx);
+        expect((await until(node, tooBig.instanceId, "Teardown")).reason).toContain("image too large");
+
+        await expect(node.runInstance(request({ vmType: { name: "huge", cpus: 64, memoryMb: 128, diskGb: 1 } }), ctx)).rejects.toMatchObject({ kind: "InsufficientCapacity" });
+      } finally {
+        await close();
+      }
+    });
+  });
+}
+
+describe("node restart", () => {
+  it("adopts running instances and tears down stagings that were cut short", async () => {
+    const dir = tempDir("euca-nc-");
+    const first = makeNode(dir);
+    const running = request();
+    await first.service.runInstance(running, ctx);
+    await until(first.service, running.instanceId, "Extant");
+    // A request recorded as pending whose staging never finished (the NC died mid-way).
+    const db = openNcDatabase(join(dir, "nc.db"));
+    db.sqlite.prepare("INSERT INTO instances (id, request, state, created_at) VALUES (?, ?, 'pending', ?)").run("i-0DEADBEE", JSON.stringify(request({ instanceId: "i-0DEADBEE" })), Date.now());
+    db.close();
+    const second = makeNode(dir);
+    await second.service.adopt();
+    const states = (await second.service.describeInstances({}, ctx)).instances.map((i) => [i.instanceId, i.state]);
+    expect(states).toEqual(expect.arrayContaining([[running.instanceId, "Extant"], ["i-0DEADBEE", "Teardown"]]));
+  });
+});
