@@ -1,0 +1,54 @@
+/**
+ * Choosing a node for each instance (Eucalyptus' SCHEDPOLICY, reference §5.6). Pure:
+ * given the nodes' free resources and the policy's state, returns the node names.
+ * - GREEDY: the first node (in registration order) that fits.
+ * - ROUNDROBIN: the first node that fits, scanning from the one after the last used.
+ * - POWERSAVE: like GREEDY, but nodes already running instances are preferred, so idle
+ *   nodes stay idle (and can be powered down).
+ */
+import type { NodeResource } from "../nc/client";
+
+export const POLICIES = ["GREEDY", "ROUNDROBIN", "POWERSAVE"] as const;
+export type Policy = (typeof POLICIES)[number];
+
+export interface Candidate {
+  name: string;
+  resource: NodeResource;
+}
+
+export interface Need {
+  cpus: number;
+  memoryMb: number;
+  diskGb: number;
+}
+
+function fits(r: NodeResource, n: Need): boolean {
+  return r.nodeStatus === "enabled" && r.memorySizeAvailable >= n.memoryMb && r.numberOfCoresAvailable >= n.cpus && r.diskSizeAvailable >= n.diskGb;
+}
+
+function claim(r: NodeResource, n: Need): NodeResource {
+  return { ...r, memorySizeAvailable: r.memorySizeAvailable - n.memoryMb, numberOfCoresAvailable: r.numberOfCoresAvailable - n.cpus, diskSizeAvailable: r.diskSizeAvailable - n.diskGb };
+}
+
+const busy = (r: NodeResource) => r.memorySizeAvailable < r.memorySizeMax || r.numberOfCoresAvailable < r.numberOfCoresMax;
+
+/**
+ * Places `count` instances of one type. Returns the node per instance, or undefined
+ * when they do not all fit (launches are all or nothing), and the next round-robin start.
+ */
+export function place(policy: Policy, nodes: readonly Candidate[], need: Need, count: number, rrStart = 0): { nodes: string[]; nextStart: number } | undefined {
+  const free = nodes.map((c) => ({ ...c }));
+  const chosen: string[] = [];
+  let start = nodes.length ? rrStart % nodes.length : 0;
+  for (let i = 0; i < count; i++) {
+    let order: number[] = free.map((_, k) => k);
+    if (policy === "ROUNDROBIN") order = order.map((k) => (k + start) % free.length);
+    if (policy === "POWERSAVE") order = [...order.filter((k) => busy(free[k]!.resource)), ...order.filter((k) => !busy(free[k]!.resource))];
+    const k = order.find((j) => fits(free[j]!.resource, need));
+    if (k === undefined) return undefined;
+    free[k] = { ...free[k]!, resource: claim(free[k]!.resource, need) };
+    chosen.push(free[k]!.name);
+    start = k + 1;
+  }
+  return { nodes: chosen, nextStart: start };
+}
