@@ -129,7 +129,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
           client: createHttpClient<NodeClient>(NODE_METHODS, { baseUrl: n.url, role: "nc", key: n.key, clock, ids }),
         })),
       ];
-      cluster = createClusterService({ name: s.clusterName, host: s.host, nodes, log });
+      cluster = createClusterService({ name: s.clusterName, host: s.host, nodes, log, db: ccDb, clock, policy: s.schedPolicy });
     }
 
     const mainApp = new Hono();

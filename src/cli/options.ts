@@ -5,6 +5,7 @@
  */
 import { defaultDataDir } from "../common/data-dir";
 import { LOG_LEVELS } from "../common/logger";
+import { POLICIES, type Policy } from "../roles/cc/placement";
 
 export const ROLES = ["clc", "cc", "nc", "walrus", "sc"] as const;
 export type RoleName = (typeof ROLES)[number];
@@ -31,6 +32,7 @@ export interface Settings {
   walrusMaxBucketMb: number;
   walrusImageCacheMb: number;
   ncCacheMb: number;
+  schedPolicy: Policy;
 }
 
 interface OptionDef<K extends keyof Settings> {
@@ -112,6 +114,8 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
     help: "space for decrypted images in Walrus' cache, MiB; least recently used images are evicted (Eucalyptus default 30 GiB)" },
   ncCacheMb: { key: "ncCacheMb", flag: "--nc-cache-mb <mb>", file: "NC_CACHE_MB", default: () => "99999", parse: count,
     help: "space for images cached on a node, MiB; least recently used are evicted (Eucalyptus' NC_CACHE_SIZE)" },
+  schedPolicy: { key: "schedPolicy", flag: "--sched-policy <policy>", file: "SCHEDPOLICY", default: () => "ROUNDROBIN", parse: oneOf(POLICIES, "scheduling policy"),
+    help: `how the CC places instances on nodes: ${POLICIES.join(", ")}` },
 };
 
 function count(raw: string, source: string): number {

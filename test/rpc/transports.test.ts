@@ -15,12 +15,17 @@ import { CLUSTER_METHODS, type ClusterClient } from "../../src/roles/cc/client";
 import { join } from "node:path";
 import { tempDir, testProbe } from "../support/cloud";
 import { openNcDatabase } from "../../src/roles/nc/database";
+import { openCcDatabase } from "../../src/roles/cc/database";
 import { NodeImageCache } from "../../src/roles/nc/image-cache";
 import { FakeHypervisor } from "../../src/hypervisor/fake/fake-hypervisor";
 import { roleClientContract, echoService, ECHO_METHODS, type EchoClient } from "../contracts/role-clients.contract";
 
 const log = pino({ level: "silent" });
 const key = { id: "ECKTEST0000000000001", secret: "s3cr3t-component-key" };
+
+function ccDeps() {
+  return { db: openCcDatabase(join(tempDir("euca-cc-"), "cc.db")), clock: systemClock, policy: "GREEDY" as const };
+}
 
 function services() {
   const dir = tempDir("euca-nc-");
@@ -36,7 +41,7 @@ function services() {
 roleClientContract("the in-process transport", async () => {
   const s = services();
   const node = createInProcessClient(NODE_METHODS, s.node);
-  const cluster = createClusterService({ name: "cluster1", host: "127.0.0.1", nodes: () => [{ name: "n1", client: node }], log });
+  const cluster = createClusterService({ name: "cluster1", host: "127.0.0.1", nodes: () => [{ name: "n1", client: node }], log, ...ccDeps() });
   return {
     node,
     cluster: createInProcessClient(CLUSTER_METHODS, cluster),
@@ -52,7 +57,7 @@ async function httpSetup() {
   const opts = { clock: systemClock, ids: randomIds };
   const ncL = await listen(createRpcApp({ role: "nc", service: s.node, methods: NODE_METHODS, lookupKey, clock: systemClock, log }), "127.0.0.1", 0);
   const node = createHttpClient<NodeClient>(NODE_METHODS, { baseUrl: `http://127.0.0.1:${ncL.port}`, role: "nc", key, ...opts });
-  const cluster = createClusterService({ name: "cluster1", host: "127.0.0.1", nodes: () => [{ name: "n1", client: node }], log });
+  const cluster = createClusterService({ name: "cluster1", host: "127.0.0.1", nodes: () => [{ name: "n1", client: node }], log, ...ccDeps() });
   const ccL = await listen(createRpcApp({ role: "cc", service: cluster, methods: CLUSTER_METHODS, lookupKey, clock: systemClock, log }), "127.0.0.1", 0);
   const echoApp = new Hono().route("/", createRpcApp({ role: "echo", service: s.echo, methods: ECHO_METHODS, lookupKey, clock: systemClock, log }));
   const echoL = await listen(echoApp, "127.0.0.1", 0);

@@ -1,4 +1,5 @@
 import type { CallContext } from "../../rpc/types";
+import type { NodeInstance, RunInstanceRequest } from "../nc/client";
 
 export interface VmTypeSpec {
   name: string;
@@ -24,6 +25,14 @@ export interface ClusterClient {
   describeCluster(input: Record<string, never>, ctx: CallContext): Promise<ClusterInfo>;
   /** How many instances of each type alone fit, now and on an empty cluster (reference §5.4). */
   describeResources(input: { vmTypes: VmTypeSpec[] }, ctx: CallContext): Promise<{ resources: TypeAvailability[] }>;
+  /** Places and starts instances of one type: all of them, or none (InsufficientCapacity). */
+  runInstances(input: { instances: RunInstanceRequest[] }, ctx: CallContext): Promise<{ placed: Array<{ instanceId: string; node: string }> }>;
+  describeInstances(input: { instanceIds?: string[] }, ctx: CallContext): Promise<{ instances: Array<NodeInstance & { node: string }> }>;
+  terminateInstances(input: { instanceIds: string[] }, ctx: CallContext): Promise<{ instances: NodeInstance[] }>;
+  rebootInstances(input: { instanceIds: string[] }, ctx: CallContext): Promise<void>;
+  getConsoleOutput(input: { instanceId: string }, ctx: CallContext): Promise<{ output: string }>;
 }
 
-export const CLUSTER_METHODS = ["describeCluster", "describeResources"] as const satisfies readonly (keyof ClusterClient)[];
+export const CLUSTER_METHODS = [
+  "describeCluster", "describeResources", "runInstances", "describeInstances", "terminateInstances", "rebootInstances", "getConsoleOutput",
+] as const satisfies readonly (keyof ClusterClient)[];

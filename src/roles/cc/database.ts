@@ -11,7 +11,14 @@ export const nodes = sqliteTable("nodes", {
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 });
 
-export const ccSchema = { settings, nodes };
+/** Which node runs which instance (the CC routes every later call by it). */
+export const placements = sqliteTable("placements", {
+  instanceId: text("instance_id").primaryKey(),
+  node: text("node").notNull(),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+});
+
+export const ccSchema = { settings, nodes, placements };
 export type CcDatabase = OpenDatabase<typeof ccSchema>;
 
 export const ccMigrations = [
@@ -23,6 +30,14 @@ CREATE TABLE nodes (
   url TEXT NOT NULL,
   component_id TEXT NOT NULL,
   secret TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);`,
+  },
+  {
+    name: "placements",
+    sql: `CREATE TABLE placements (
+  instance_id TEXT PRIMARY KEY NOT NULL,
+  node TEXT NOT NULL,
   created_at INTEGER NOT NULL
 );`,
   },
