@@ -33,6 +33,7 @@ import type { IdentityService } from "./roles/clc/identity-service";
 import { openClc } from "./roles/clc/open-clc";
 import { createImageService } from "./roles/clc/images";
 import { createTagService } from "./roles/clc/tags";
+import { createInstanceService } from "./roles/clc/instances";
 import { createZoneService, type RegisteredCluster } from "./roles/clc/zones";
 import { createRegionService } from "./roles/clc/regions";
 import { listRemoteClusters } from "./roles/clc/cluster-registry";
@@ -159,16 +160,20 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
           client: createHttpClient<ClusterClient>(CLUSTER_METHODS, { baseUrl: c.url, role: "cc", key: c.key, clock, ids }),
         })),
       ];
+      const images = createImageService({
+        db: clc.db, clock, ids, cloudKeyPem: clc.ca.keyPem, walrus: () => walrusClient,
+        certificatesOfAccount: (a) => clc.identity.certificatesOfAccount(a),
+      });
       const services = {
         zones: createZoneService({ region: s.region, clusters, vmTypes: clc.vmTypes }),
         regions: createRegionService(endpoints),
         keyPairs: clc.keyPairs,
         securityGroups: clc.securityGroups,
-        images: createImageService({
-          db: clc.db, clock, ids, cloudKeyPem: clc.ca.keyPem, walrus: () => walrusClient,
-          certificatesOfAccount: (a) => clc.identity.certificatesOfAccount(a),
-        }),
+        images,
         tags: createTagService(clc.db),
+        instances: createInstanceService({
+          db: clc.db, clock, ids, clusters, images, keyPairs: clc.keyPairs, groups: clc.securityGroups, vmTypes: clc.vmTypes,
+        }),
       };
       mainApp.route("/", createEc2App({ clock, ids, log, identity: clc.identity, services }));
       // The admin's eucarc needs the bound endpoints: written once the listeners are up.

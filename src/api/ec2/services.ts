@@ -4,6 +4,7 @@ import type { KeyPairService } from "../../roles/clc/key-pairs";
 import type { SecurityGroupService } from "../../roles/clc/security-groups";
 import type { ImageService } from "../../roles/clc/images";
 import type { TagService } from "../../roles/clc/tags";
+import type { InstanceService } from "../../roles/clc/instances";
 
 /** The CLC services EC2 actions call. The protocol layer never touches the database. */
 export interface Ec2Services {
@@ -13,4 +14,5 @@ export interface Ec2Services {
   securityGroups: SecurityGroupService;
   images: ImageService;
   tags: TagService;
+  instances: InstanceService;
 }

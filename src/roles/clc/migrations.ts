@@ -128,4 +128,32 @@ CREATE TABLE tags (
 CREATE INDEX tags_account ON tags(account_id);
 `,
   },
+  {
+    name: "instances",
+    sql: `
+CREATE TABLE instances (
+  id TEXT PRIMARY KEY NOT NULL,
+  reservation_id TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  image_id TEXT NOT NULL,
+  kernel_id TEXT,
+  ramdisk_id TEXT,
+  instance_type TEXT NOT NULL,
+  key_name TEXT,
+  groups TEXT NOT NULL,
+  user_data TEXT,
+  state TEXT NOT NULL,
+  state_reason TEXT NOT NULL DEFAULT '',
+  launch_index INTEGER NOT NULL,
+  zone TEXT NOT NULL,
+  private_ip TEXT NOT NULL,
+  mac TEXT NOT NULL,
+  client_token TEXT,
+  launch_time INTEGER NOT NULL,
+  terminated_at INTEGER
+);
+CREATE INDEX instances_account ON instances(account_id);
+CREATE INDEX instances_token ON instances(account_id, client_token);
+`,
+  },
 ];

@@ -1,5 +1,5 @@
 /** Drizzle schema of the CLC database (clc.db). Migrations: ./migrations.ts. */
-import { integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { settings } from "../../db/settings-table";
 
 export const accounts = sqliteTable("accounts", {
@@ -108,6 +108,28 @@ export const imageLaunchPermissions = sqliteTable("image_launch_permissions", {
   grantee: text("grantee").notNull(),
 }, (t) => [primaryKey({ columns: [t.imageId, t.grantee] })]);
 
+export const instances = sqliteTable("instances", {
+  id: text("id").primaryKey(),
+  reservationId: text("reservation_id").notNull(),
+  accountId: text("account_id").notNull(),
+  imageId: text("image_id").notNull(),
+  kernelId: text("kernel_id"),
+  ramdiskId: text("ramdisk_id"),
+  instanceType: text("instance_type").notNull(),
+  keyName: text("key_name"),
+  groups: text("groups").notNull(), // JSON [{id, name}]
+  userData: text("user_data"), // base64
+  state: text("state", { enum: ["pending", "running", "shutting-down", "terminated"] }).notNull(),
+  stateReason: text("state_reason").notNull().default(""),
+  launchIndex: integer("launch_index").notNull(),
+  zone: text("zone").notNull(),
+  privateIp: text("private_ip").notNull(),
+  mac: text("mac").notNull(),
+  clientToken: text("client_token"),
+  launchTime: integer("launch_time", { mode: "timestamp_ms" }).notNull(),
+  terminatedAt: integer("terminated_at", { mode: "timestamp_ms" }),
+}, (t) => [index("instances_account").on(t.accountId), index("instances_token").on(t.accountId, t.clientToken)]);
+
 /** Tags on any resource, by its id (owner account kept for per-account listings). */
 export const tags = sqliteTable("tags", {
   resourceId: text("resource_id").notNull(),
@@ -116,5 +138,5 @@ export const tags = sqliteTable("tags", {
   value: text("value").notNull(),
 }, (t) => [primaryKey({ columns: [t.resourceId, t.key] })]);
 
-export const clcSchema = { settings, accounts, users, accessKeys, certificates, vmTypes, clusters, components, keyPairs, securityGroups, securityGroupRules, images, imageLaunchPermissions, tags };
+export const clcSchema = { settings, accounts, users, accessKeys, certificates, vmTypes, clusters, components, keyPairs, securityGroups, securityGroupRules, images, imageLaunchPermissions, tags, instances };
 export type ClcSchema = typeof clcSchema;

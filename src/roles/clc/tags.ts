@@ -1,12 +1,12 @@
 /**
  * Tags on the cloud's resources. A resource is known by its id prefix; tagging needs
  * ownership of the resource. Resource kinds that this cloud does not hold yet
- * (instances, volumes, snapshots) are refused as not found.
+ * (volumes, snapshots) are refused as not found.
  */
 import { and, eq, inArray } from "drizzle-orm";
 import { InvalidParameterError, NotFoundError } from "../../common/errors";
 import type { ClcDatabase } from "./database";
-import { images, keyPairs, securityGroups, tags } from "./schema";
+import { images, instances, keyPairs, securityGroups, tags } from "./schema";
 
 export type ResourceType = "image" | "security-group" | "key-pair" | "instance" | "volume" | "snapshot";
 
@@ -40,6 +40,7 @@ export function createTagService({ db, sqlite }: ClcDatabase) {
       type === "image" ? db.select({ a: images.accountId }).from(images).where(and(eq(images.id, id), eq(images.state, "available"))).get()
       : type === "security-group" ? db.select({ a: securityGroups.accountId }).from(securityGroups).where(eq(securityGroups.id, id)).get()
       : type === "key-pair" ? db.select({ a: keyPairs.accountId }).from(keyPairs).where(eq(keyPairs.id, id)).get()
+      : type === "instance" ? db.select({ a: instances.accountId }).from(instances).where(eq(instances.id, id)).get()
       : undefined;
     if (!row) throw new NotFoundError(type ?? "resource", id);
     return row.a;

@@ -8,6 +8,7 @@ import {
   AuthorizeSecurityGroupIngress, CreateSecurityGroup, DeleteSecurityGroup, DescribeSecurityGroups, RevokeSecurityGroupIngress,
 } from "./security-groups";
 import { CreateTags, DeleteTags, DescribeTags } from "./tags";
+import { DescribeInstances, GetConsoleOutput, RebootInstances, RunInstances, TerminateInstances } from "./instances";
 import { DeregisterImage, DescribeImageAttribute, DescribeImages, ModifyImageAttribute, RegisterImage, ResetImageAttribute } from "./images";
 
 const actions = [
@@ -16,6 +17,7 @@ const actions = [
   CreateSecurityGroup, DeleteSecurityGroup, DescribeSecurityGroups, AuthorizeSecurityGroupIngress, RevokeSecurityGroupIngress,
   RegisterImage, DeregisterImage, DescribeImages, DescribeImageAttribute, ModifyImageAttribute, ResetImageAttribute,
   CreateTags, DeleteTags, DescribeTags,
+  RunInstances, DescribeInstances, TerminateInstances, RebootInstances, GetConsoleOutput,
 ] as unknown as ReadonlyArray<Ec2Action<Shape>>;
 
 export function actionTable(): ReadonlyMap<string, Ec2Action<Shape>> {

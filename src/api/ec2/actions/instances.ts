@@ -1,0 +1,104 @@
+import { defineAction, type Ec2Context } from "../action";
+import { applyFilters } from "../filters";
+import { filterList, p } from "../params";
+import { STATE_CODES, type InstanceRecord, type InstanceState } from "../../../roles/clc/instances";
+import { tagSet, verboseScope } from "./common";
+
+const caller = (ctx: Ec2Context) => ({ accountId: ctx.principal.accountId, isAdmin: ctx.principal.isAdmin });
+const state = (s: InstanceState) => ({ code: STATE_CODES[s], name: s });
+
+function instanceItem(ctx: Ec2Context, r: InstanceRecord, tags?: Record<string, string>) {
+  const groups = ctx.services.instances.groupsOf(r);
+  return {
+    instanceId: r.id, imageId: r.imageId, instanceState: state(r.state), privateDnsName: r.privateIp, dnsName: r.privateIp,
+    reason: r.stateReason, keyName: r.keyName ?? undefined, amiLaunchIndex: r.launchIndex, productCodes: [], instanceType: r.instanceType,
+    launchTime: r.launchTime, placement: { availabilityZone: r.zone, tenancy: "default" }, kernelId: r.kernelId ?? undefined, ramdiskId: r.ramdiskId ?? undefined,
+    monitoring: { state: "disabled" }, privateIpAddress: r.privateIp, groupSet: groups.map((g) => ({ groupId: g.id, groupName: g.name })),
+    architecture: "x86_64", rootDeviceType: "instance-store", virtualizationType: "paravirtual", hypervisor: "xen", clientToken: r.clientToken ?? undefined,
+    stateReason: r.stateReason ? { code: r.stateReason.split(":")[0], message: r.stateReason } : undefined, tagSet: tagSet(tags),
+  };
+}
+
+/** Instances grouped into their reservations, in launch order. */
+function reservations(ctx: Ec2Context, rows: InstanceRecord[], tags: Map<string, Record<string, string>>) {
+  const byId = new Map<string, InstanceRecord[]>();
+  for (const r of rows) byId.set(r.reservationId, [...(byId.get(r.reservationId) ?? []), r]);
+  return [...byId.values()].map((rs) => ({
+    reservationId: rs[0]!.reservationId, ownerId: rs[0]!.accountId,
+    groupSet: ctx.services.instances.groupsOf(rs[0]!).map((g) => ({ groupId: g.id, groupName: g.name })),
+    instancesSet: rs.map((r) => instanceItem(ctx, r, tags.get(r.id))),
+  }));
+}
+
+export const RunInstances = defineAction({
+  name: "RunInstances",
+  params: {
+    ImageId: p.string({ required: true }), MinCount: p.integer({ required: true, min: 1, max: 1000 }), MaxCount: p.integer({ required: true, min: 1, max: 1000 }),
+    KeyName: p.string(), SecurityGroup: p.list(p.string()), SecurityGroupId: p.list(p.string()), UserData: p.string({ maxLength: 32 * 1024 }),
+    InstanceType: p.string(), KernelId: p.string(), RamdiskId: p.string(), AddressingType: p.string({ enum: ["public", "private"] }),
+    Placement: p.struct({ AvailabilityZone: p.string(), GroupName: p.string(), Tenancy: p.string() }), ClientToken: p.string({ maxLength: 64 }),
+    Monitoring: p.struct({ Enabled: p.boolean() }), DisableApiTermination: p.boolean(), InstanceInitiatedShutdownBehavior: p.string(),
+    EbsOptimized: p.boolean(), DryRun: p.boolean(),
+  },
+  async handler(input, ctx) {
+    const rows = await ctx.services.instances.run(caller(ctx), {
+      imageId: input.ImageId, minCount: input.MinCount, maxCount: input.MaxCount, instanceType: input.InstanceType, keyName: input.KeyName,
+      groupNames: input.SecurityGroup ?? [], groupIds: input.SecurityGroupId ?? [], userData: input.UserData, kernelId: input.KernelId,
+      ramdiskId: input.RamdiskId, zone: input.Placement?.AvailabilityZone, clientToken: input.ClientToken,
+    }, ctx);
+    const [reservation] = reservations(ctx, rows, new Map());
+    return reservation!;
+  },
+});
+
+export const DescribeInstances = defineAction({
+  name: "DescribeInstances",
+  params: { InstanceId: p.list(p.string()), Filter: filterList(), MaxResults: p.integer({ min: 5, max: 1000 }), NextToken: p.string(), DryRun: p.boolean() },
+  async handler(input, ctx) {
+    const { scope, names: ids } = verboseScope(ctx, input.InstanceId);
+    const rows = await ctx.services.instances.describe({ ...caller(ctx), all: scope.all }, ids, ctx);
+    const tags = ctx.services.tags.of(rows.map((r) => r.id));
+    const filtered = applyFilters(rows, input.Filter, {
+      "instance-id": (r) => r.id, "instance-state-name": (r) => r.state, "instance-state-code": (r) => String(STATE_CODES[r.state]),
+      "image-id": (r) => r.imageId, "instance-type": (r) => r.instanceType, "key-name": (r) => r.keyName ?? undefined,
+      "availability-zone": (r) => r.zone, "private-ip-address": (r) => r.privateIp, "reservation-id": (r) => r.reservationId,
+      "owner-id": (r) => r.accountId, "kernel-id": (r) => r.kernelId ?? undefined, "ramdisk-id": (r) => r.ramdiskId ?? undefined,
+      "group-name": (r) => ctx.services.instances.groupsOf(r).map((g) => g.name), "group-id": (r) => ctx.services.instances.groupsOf(r).map((g) => g.id),
+      "client-token": (r) => r.clientToken ?? undefined,
+    }, (r) => tags.get(r.id) ?? {});
+    const start = input.NextToken ? Number(Buffer.from(input.NextToken, "base64url").toString()) : 0;
+    const max = input.MaxResults ?? filtered.length;
+    const page = filtered.slice(start, start + max);
+    return {
+      reservationSet: reservations(ctx, page, tags),
+      nextToken: start + max < filtered.length ? Buffer.from(String(start + max)).toString("base64url") : undefined,
+    };
+  },
+});
+
+export const TerminateInstances = defineAction({
+  name: "TerminateInstances",
+  params: { InstanceId: p.list(p.string(), { required: true }), DryRun: p.boolean() },
+  async handler(input, ctx) {
+    const done = await ctx.services.instances.terminate(caller(ctx), input.InstanceId, ctx);
+    return { instancesSet: done.map((d) => ({ instanceId: d.id, currentState: state(d.current), previousState: state(d.previous) })) };
+  },
+});
+
+export const RebootInstances = defineAction({
+  name: "RebootInstances",
+  params: { InstanceId: p.list(p.string(), { required: true }), DryRun: p.boolean() },
+  async handler(input, ctx) {
+    await ctx.services.instances.reboot(caller(ctx), input.InstanceId, ctx);
+    return { return: true };
+  },
+});
+
+export const GetConsoleOutput = defineAction({
+  name: "GetConsoleOutput",
+  params: { InstanceId: p.string({ required: true }), Latest: p.boolean(), DryRun: p.boolean() },
+  async handler(input, ctx) {
+    const r = await ctx.services.instances.consoleOutput(caller(ctx), input.InstanceId, ctx);
+    return { instanceId: input.InstanceId, timestamp: r.timestamp, output: r.output };
+  },
+});

@@ -1,0 +1,234 @@
+/**
+ * Instances as the cloud records them: RunInstances validates (image, kernel/ramdisk,
+ * key pair, groups, type, zone, count), reserves private addresses and records the
+ * reservation in one transaction, then asks the zone's cluster to place and start it —
+ * all or nothing. States follow the nodes' reports (Pending → pending, Extant →
+ * running, Teardown → terminated); terminated instances stay visible for 10 minutes,
+ * as in Eucalyptus.
+ */
+import { and, eq, inArray, isNull, ne, or, gt, lt } from "drizzle-orm";
+import type { Clock } from "../../common/clock";
+import type { IdGenerator } from "../../common/ids";
+import { IncorrectStateError, InsufficientCapacityError, InvalidParameterError, NotFoundError } from "../../common/errors";
+import type { CallContext } from "../../rpc/types";
+import type { NodeInstance, RunInstanceRequest } from "../nc/client";
+import type { ClcDatabase } from "./database";
+import { instances } from "./schema";
+import type { ImageService } from "./images";
+import type { KeyPairService } from "./key-pairs";
+import type { SecurityGroupService } from "./security-groups";
+import type { VmTypeService } from "./vm-types";
+import type { RegisteredCluster } from "./zones";
+
+export type InstanceRecord = typeof instances.$inferSelect;
+export type InstanceState = InstanceRecord["state"];
+export const STATE_CODES: Record<InstanceState, number> = { pending: 0, running: 16, "shutting-down": 32, terminated: 48 };
+/** Eucalyptus' SHUT_DOWN_TIME: how long terminated instances stay visible. */
+export const TERMINATED_VISIBLE_MS = 10 * 60 * 1000;
+const MAX_USER_DATA = 16 * 1024;
+const PRIVATE_NET = [10, 128]; // 10.128.0.0/16, addresses from .0.2
+
+export interface Caller {
+  accountId: string;
+  isAdmin: boolean;
+}
+
+export interface RunInput {
+  imageId: string;
+  minCount: number;
+  maxCount: number;
+  instanceType?: string;
+  keyName?: string;
+  groupNames: string[];
+  groupIds: string[];
+  userData?: string;
+  kernelId?: string;
+  ramdiskId?: string;
+  zone?: string;
+  clientToken?: string;
+}
+
+/** d0:0d + the instance id's hex digits (Eucalyptus' instId2mac). */
+export function macOf(instanceId: string): string {
+  const hex = instanceId.slice(2).padStart(8, "0").slice(-8).toLowerCase();
+  return `d0:0d:${hex.match(/../g)!.join(":")}`;
+}
+
+export function createInstanceService(o: {
+  db: ClcDatabase; clock: Clock; ids: IdGenerator; clusters: () => readonly RegisteredCluster[];
+  images: ImageService; keyPairs: KeyPairService; groups: SecurityGroupService; vmTypes: VmTypeService;
+}) {
+  const { db, sqlite } = o.db;
+  const groupsOf = (r: InstanceRecord) => JSON.parse(r.groups) as Array<{ id: string; name: string }>;
+
+  function cluster(zone: string): RegisteredCluster {
+    const c = o.clusters().find((x) => x.name === zone);
+    if (!c) throw new InvalidParameterError("Placement.AvailabilityZone", `Invalid availability zone: [${zone}]`);
+    return c;
+  }
+
+  /** The next free private addresses (inside the caller's transaction). */
+  function allocateIps(count: number): string[] {
+    const used = new Set(db.select({ ip: instances.privateIp }).from(instances).where(ne(instances.state, "terminated")).all().map((r) => r.ip));
+    const out: string[] = [];
+    for (let n = 2; out.length < count && n < 65534; n++) {
+      const ip = `${PRIVATE_NET[0]}.${PRIVATE_NET[1]}.${n >> 8}.${n & 255}`;
+      if (!used.has(ip) && (n & 255) !== 0 && (n & 255) !== 255) out.push(ip);
+    }
+    if (out.length < count) throw new InvalidParameterError("MaxCount", "Not enough resources available: addresses");
+    return out;
+  }
+
+  function visible(caller: Caller & { all?: boolean }, ids?: readonly string[]): InstanceRecord[] {
+    const cutoff = new Date(o.clock.now().getTime() - TERMINATED_VISIBLE_MS);
+    const conds = [or(isNull(instances.terminatedAt), gt(instances.terminatedAt, cutoff))];
+    if (!caller.all) conds.push(eq(instances.accountId, caller.accountId));
+    if (ids?.length) conds.push(inArray(instances.id, [...ids]));
+    return db.select().from(instances).where(and(...conds)).orderBy(instances.launchTime, instances.launchIndex).all();
+  }
+
+  function owned(caller: Caller, ids: readonly string[]): InstanceRecord[] {
+    const rows = visible({ ...caller, all: caller.isAdmin }, ids);
+    for (const id of ids) {
+      const r = rows.find((x) => x.id === id);
+      if (!r || (r.accountId !== caller.accountId && !caller.isAdmin)) throw new NotFoundError("instance", id);
+    }
+    return rows;
+  }
+
+  function setState(id: string, state: InstanceState, reason = ""): void {
+    db.update(instances).set({ state, stateReason: reason, ...(state === "terminated" ? { terminatedAt: o.clock.now() } : {}) }).where(eq(instances.id, id)).run();
+  }
+
+  /** Brings recorded states in line with what the nodes report. */
+  async function refresh(rows: InstanceRecord[], ctx: CallContext): Promise<void> {
+    const live = rows.filter((r) => r.state !== "terminated");
+    for (const zone of new Set(live.map((r) => r.zone))) {
+      const c = o.clusters().find((x) => x.name === zone);
+      if (!c) continue;
+      const ids = live.filter((r) => r.zone === zone).map((r) => r.id);
+      let reported: NodeInstance[];
+      try {
+        reported = (await c.client.describeInstances({ instanceIds: ids }, ctx)).instances;
+      } catch {
+        continue; // cluster unreachable: keep the last known states
+      }
+      for (const r of live.filter((x) => x.zone === zone)) {
+        const n = reported.find((x) => x.instanceId === r.id);
+        const next: InstanceState = !n ? (r.state === "pending" ? "pending" : "terminated") : n.state === "Pending" ? "pending" : n.state === "Extant" ? "running" : "terminated";
+        if (next !== r.state) setState(r.id, next, next === "terminated" && n?.reason && r.state !== "shutting-down" ? `Server.InternalError: ${n.reason}` : "");
+      }
+    }
+  }
+
+  return {
+    async run(caller: Caller, input: RunInput, ctx: CallContext): Promise<InstanceRecord[]> {
+      if (input.clientToken) {
+        const prior = db.select().from(instances).where(and(eq(instances.accountId, caller.accountId), eq(instances.clientToken, input.clientToken))).all();
+        if (prior.length) return prior;
+      }
+      if (input.minCount < 1 || input.maxCount < input.minCount) throw new InvalidParameterError("MinCount", "MinCount must be at least 1 and no more than MaxCount");
+      const image = o.images.attribute(caller, input.imageId);
+      if (image.type !== "machine") throw new InvalidParameterError("ImageId", `${input.imageId} is a ${image.type} image, not a machine image`);
+      const kernelId = input.kernelId ?? image.kernelId ?? undefined;
+      const ramdiskId = input.ramdiskId ?? image.ramdiskId ?? undefined;
+      const kernel = kernelId ? o.images.attribute(caller, kernelId) : undefined;
+      const ramdisk = ramdiskId ? o.images.attribute(caller, ramdiskId) : undefined;
+      if (kernel && kernel.type !== "kernel") throw new InvalidParameterError("KernelId", `${kernelId} is not a kernel`);
+      if (ramdisk && ramdisk.type !== "ramdisk") throw new InvalidParameterError("RamdiskId", `${ramdiskId} is not a ramdisk`);
+      const vmType = o.vmTypes.get(input.instanceType ?? "m1.small");
+      const key = input.keyName ? o.keyPairs.describe({ accountId: caller.accountId }, [input.keyName])[0] : undefined;
+      const wanted = input.groupNames.length || input.groupIds.length ? { names: input.groupNames, ids: input.groupIds } : { names: ["default"], ids: [] };
+      const groups = [
+        ...(wanted.names.length ? o.groups.describe({ accountId: caller.accountId }, wanted.names) : []),
+        ...(wanted.ids.length ? o.groups.describe({ accountId: caller.accountId }, [], wanted.ids) : []),
+      ].map((g) => ({ id: g.id, name: g.name }));
+      if (input.userData !== undefined) {
+        if (!/^[A-Za-z0-9+/]*={0,2}$/.test(input.userData)) throw new InvalidParameterError("UserData", "UserData must be base64-encoded");
+        if (Buffer.from(input.userData, "base64").length > MAX_USER_DATA) throw new InvalidParameterError("UserData", `UserData is limited to ${MAX_USER_DATA} bytes`);
+      }
+      const zone = input.zone ?? o.clusters()[0]?.name;
+      if (!zone) throw new InvalidParameterError("Placement.AvailabilityZone", "There is no availability zone to run instances in");
+      const c = cluster(zone);
+      // How many fit now decides between MinCount and MaxCount.
+      const avail = (await c.client.describeResources({ vmTypes: [vmType] }, ctx)).resources[0]?.available ?? 0;
+      if (avail < input.minCount) {
+        throw new InsufficientCapacityError(`Not enough resources available: ${input.minCount} x ${vmType.name} requested, ${avail} available in ${zone}`);
+      }
+      const count = Math.min(input.maxCount, avail);
+      const reservationId = o.ids.resourceId("reservation");
+      const now = o.clock.now();
+      const rows: InstanceRecord[] = sqlite.transaction(() => {
+        const ips = allocateIps(count);
+        return ips.map((privateIp, launchIndex) => {
+          const id = o.ids.resourceId("instance");
+          const row: InstanceRecord = {
+            id, reservationId, accountId: caller.accountId, imageId: image.id, kernelId: kernel?.id ?? null, ramdiskId: ramdisk?.id ?? null,
+            instanceType: vmType.name, keyName: key?.name ?? null, groups: JSON.stringify(groups), userData: input.userData ?? null,
+            state: "pending", stateReason: "", launchIndex, zone, privateIp, mac: macOf(id), clientToken: input.clientToken ?? null, launchTime: now, terminatedAt: null,
+          };
+          db.insert(instances).values(row).run();
+          return row;
+        });
+      })();
+      const ref = (i: { id: string; location: string }) => ({ id: i.id, bucket: i.location.split("/")[0]!, manifestKey: i.location.slice(i.location.indexOf("/") + 1) });
+      const requests: RunInstanceRequest[] = rows.map((r) => ({
+        instanceId: r.id, reservationId, accountId: caller.accountId, image: ref(image), kernel: kernel && ref(kernel), ramdisk: ramdisk && ref(ramdisk),
+        vmType, publicKey: key?.publicKey, userData: r.userData ?? undefined, mac: r.mac, privateIp: r.privateIp, launchIndex: r.launchIndex, groupNames: groups.map((g) => g.name),
+      }));
+      try {
+        await c.client.runInstances({ instances: requests }, ctx);
+      } catch (e) {
+        // All or nothing: the reservation is forgotten as if it had never been.
+        db.delete(instances).where(inArray(instances.id, rows.map((r) => r.id))).run();
+        throw e;
+      }
+      return rows;
+    },
+
+    async describe(caller: Caller & { all?: boolean }, ids: readonly string[], ctx: CallContext): Promise<InstanceRecord[]> {
+      const rows = visible(caller, ids);
+      for (const id of ids) if (!rows.some((r) => r.id === id)) throw new NotFoundError("instance", id);
+      await refresh(rows, ctx);
+      // Long-terminated records go (Eucalyptus' BURY_TIME is an hour).
+      db.delete(instances).where(lt(instances.terminatedAt, new Date(o.clock.now().getTime() - 6 * TERMINATED_VISIBLE_MS))).run();
+      return visible(caller, ids);
+    },
+
+    async terminate(caller: Caller, ids: readonly string[], ctx: CallContext): Promise<Array<{ id: string; previous: InstanceState; current: InstanceState }>> {
+      const rows = owned(caller, ids);
+      const out: Array<{ id: string; previous: InstanceState; current: InstanceState }> = [];
+      for (const r of rows) {
+        if (r.state === "terminated") {
+          // Terminating a terminated instance buries it at once (Eucalyptus).
+          db.update(instances).set({ terminatedAt: new Date(0) }).where(eq(instances.id, r.id)).run();
+          out.push({ id: r.id, previous: "terminated", current: "terminated" });
+          continue;
+        }
+        setState(r.id, "shutting-down");
+        await cluster(r.zone).client.terminateInstances({ instanceIds: [r.id] }, ctx);
+        setState(r.id, "terminated", "Client.UserInitiatedShutdown: User initiated shutdown");
+        out.push({ id: r.id, previous: r.state, current: "terminated" });
+      }
+      return out;
+    },
+
+    async reboot(caller: Caller, ids: readonly string[], ctx: CallContext): Promise<void> {
+      for (const r of owned(caller, ids)) {
+        if (r.state !== "running") throw new IncorrectStateError(`The instance '${r.id}' is not in a state from which it can be rebooted.`);
+        await cluster(r.zone).client.rebootInstances({ instanceIds: [r.id] }, ctx);
+      }
+    },
+
+    async consoleOutput(caller: Caller, id: string, ctx: CallContext): Promise<{ output: string; timestamp: Date }> {
+      const [r] = owned(caller, [id]);
+      if (r!.state === "terminated") return { output: "", timestamp: o.clock.now() };
+      return { ...(await cluster(r!.zone).client.getConsoleOutput({ instanceId: id }, ctx)), timestamp: o.clock.now() };
+    },
+
+    groupsOf,
+
+  };
+}
+
+export type InstanceService = ReturnType<typeof createInstanceService>;

@@ -1,0 +1,101 @@
+/** RunInstances to TerminateInstances through the whole cloud (CLC → CC → NC on the fake hypervisor) with the JS SDK. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  EC2Client, RunInstancesCommand, DescribeInstancesCommand, TerminateInstancesCommand, RebootInstancesCommand, GetConsoleOutputCommand,
+  RegisterImageCommand, CreateKeyPairCommand, CreateSecurityGroupCommand, CreateTagsCommand, type Instance,
+} from "@aws-sdk/client-ec2";
+import { startTestCloud, unique, type TestCloud } from "../../support/cloud";
+import { imageFile, makeUser, uploadBundle, type TestUser } from "../../support/bundles";
+
+let t: TestCloud;
+let alice: TestUser;
+let bob: TestUser;
+let imageId: string;
+let keyName: string;
+let groupName: string;
+const ec2 = (c: TestUser) => new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: c, maxAttempts: 1 });
+
+async function describe1(c: TestUser, ids: string[]): Promise<Instance[]> {
+  const r = await ec2(c).send(new DescribeInstancesCommand({ InstanceIds: ids }));
+  return (r.Reservations ?? []).flatMap((x) => x.Instances ?? []);
+}
+
+async function waitFor(c: TestUser, ids: string[], state: string): Promise<Instance[]> {
+  for (let i = 0; i < 200; i++) {
+    const inst = await describe1(c, ids);
+    if (inst.every((x) => x.State?.Name === state)) return inst;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`not ${state}`);
+}
+
+beforeAll(async () => {
+  t = await startTestCloud({ settings: { walrusMaxBuckets: 0 } });
+  alice = await makeUser(t, unique("alice"));
+  bob = await makeUser(t, unique("bob"));
+  const location = await uploadBundle(t, alice, imageFile("root.img", 300_000));
+  imageId = (await ec2(alice).send(new RegisterImageCommand({ ImageLocation: location, Name: "root" }))).ImageId!;
+  keyName = unique("kp");
+  await ec2(alice).send(new CreateKeyPairCommand({ KeyName: keyName }));
+  groupName = unique("web");
+  await ec2(alice).send(new CreateSecurityGroupCommand({ GroupName: groupName, Description: "web" }));
+});
+afterAll(() => t.stop());
+
+describe("instances end to end on the fake hypervisor", () => {
+  it("run two with user data, key and group; running; console; tags and filters; reboot; terminate", async () => {
+    const userData = Buffer.from("#!/bin/sh\necho hello\n").toString("base64");
+    const run = await ec2(alice).send(new RunInstancesCommand({
+      ImageId: imageId, MinCount: 2, MaxCount: 2, KeyName: keyName, SecurityGroups: [groupName], UserData: userData, InstanceType: "m1.small", ClientToken: "token-1",
+    }));
+    expect(run.ReservationId).toMatch(/^r-/);
+    expect(run.OwnerId).toBe(alice.account);
+    const ids = run.Instances!.map((i) => i.InstanceId!);
+    expect(run.Instances!.map((i) => [i.State?.Name, i.ImageId, i.KeyName, i.AmiLaunchIndex, i.Placement?.AvailabilityZone])).toEqual([
+      ["pending", imageId, keyName, 0, "cluster1"], ["pending", imageId, keyName, 1, "cluster1"],
+    ]);
+    expect(new Set(run.Instances!.map((i) => i.PrivateIpAddress)).size).toBe(2);
+    // The same client token returns the same reservation instead of launching again.
+    const again = await ec2(alice).send(new RunInstancesCommand({ ImageId: imageId, MinCount: 2, MaxCount: 2, ClientToken: "token-1" }));
+    expect(again.Instances!.map((i) => i.InstanceId)).toEqual(ids);
+
+    const running = await waitFor(alice, ids, "running");
+    expect(running[0]!.SecurityGroups?.map((g) => g.GroupName)).toEqual([groupName]);
+    const out = await ec2(alice).send(new GetConsoleOutputCommand({ InstanceId: ids[0] }));
+    expect(Buffer.from(out.Output!, "base64").toString()).toContain(`${ids[0]} login:`);
+
+    await ec2(alice).send(new CreateTagsCommand({ Resources: [ids[1]!], Tags: [{ Key: "Name", Value: "web-2" }] }));
+    const tagged = await ec2(alice).send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:Name", Values: ["web-*"] }, { Name: "instance-state-name", Values: ["running"] }] }));
+    expect(tagged.Reservations?.flatMap((r) => r.Instances!.map((i) => i.InstanceId))).toEqual([ids[1]]);
+
+    await ec2(alice).send(new RebootInstancesCommand({ InstanceIds: [ids[0]!] }));
+    expect(Buffer.from((await ec2(alice).send(new GetConsoleOutputCommand({ InstanceId: ids[0] }))).Output!, "base64").toString()).toContain("Restarting system");
+
+    await expect(describe1(bob, ids)).rejects.toMatchObject({ name: "InvalidInstanceID.NotFound" });
+    await expect(ec2(bob).send(new TerminateInstancesCommand({ InstanceIds: ids }))).rejects.toMatchObject({ name: "InvalidInstanceID.NotFound" });
+
+    const term = await ec2(alice).send(new TerminateInstancesCommand({ InstanceIds: ids }));
+    expect(term.TerminatingInstances?.map((i) => [i.PreviousState?.Name, i.CurrentState?.Name])).toEqual([["running", "terminated"], ["running", "terminated"]]);
+    const after = await describe1(alice, ids);
+    expect(after.map((i) => i.State?.Name)).toEqual(["terminated", "terminated"]); // still visible for a while
+  });
+
+  it("refuses bad requests with the right codes and leaves nothing behind", async () => {
+    const run = (over: Record<string, unknown>) => ec2(alice).send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1, ...over }));
+    await expect(run({ ImageId: "emi-00000000" })).rejects.toMatchObject({ name: "InvalidAMIID.NotFound" });
+    await expect(run({ KeyName: "no-such-key" })).rejects.toMatchObject({ name: "InvalidKeyPair.NotFound" });
+    await expect(run({ SecurityGroups: ["no-such-group"] })).rejects.toMatchObject({ name: "InvalidGroup.NotFound" });
+    await expect(run({ InstanceType: "m9.galactic" })).rejects.toMatchObject({ name: "InvalidParameterValue" });
+    await expect(run({ Placement: { AvailabilityZone: "nowhere" } })).rejects.toMatchObject({ name: "InvalidParameterValue" });
+    await expect(run({ MinCount: 3, MaxCount: 2 })).rejects.toMatchObject({ name: "InvalidParameterValue" });
+    await expect(ec2(bob).send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1 }))).rejects.toMatchObject({ name: "InvalidAMIID.NotFound" });
+    // The test node has 4 cores: five m1.small do not fit, and nothing is started.
+    await expect(run({ MinCount: 5, MaxCount: 5 })).rejects.toMatchObject({ name: "InsufficientInstanceCapacity" });
+    const live = (await ec2(alice).send(new DescribeInstancesCommand({ Filters: [{ Name: "instance-state-name", Values: ["pending", "running"] }] }))).Reservations ?? [];
+    expect(live).toEqual([]);
+    // MaxCount above capacity launches what fits (4), not fewer than MinCount.
+    const some = await run({ MinCount: 1, MaxCount: 10 });
+    expect(some.Instances).toHaveLength(4);
+    await ec2(alice).send(new TerminateInstancesCommand({ InstanceIds: some.Instances!.map((i) => i.InstanceId!) }));
+  });
+});
