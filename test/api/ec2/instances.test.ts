@@ -88,6 +88,7 @@ describe("instances end to end on the fake hypervisor", () => {
     await expect(run({ InstanceType: "m9.galactic" })).rejects.toMatchObject({ name: "InvalidParameterValue" });
     await expect(run({ Placement: { AvailabilityZone: "nowhere" } })).rejects.toMatchObject({ name: "InvalidParameterValue" });
     await expect(run({ MinCount: 3, MaxCount: 2 })).rejects.toMatchObject({ name: "InvalidParameterValue" });
+    await expect(run({ BlockDeviceMappings: [{ DeviceName: "/dev/sdb", Ebs: { VolumeSize: 1 } }] })).rejects.toMatchObject({ name: "InvalidParameterValue" });
     await expect(ec2(bob).send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1 }))).rejects.toMatchObject({ name: "InvalidAMIID.NotFound" });
     // The test node has 4 cores: five m1.small do not fit, and nothing is started.
     await expect(run({ MinCount: 5, MaxCount: 5 })).rejects.toMatchObject({ name: "InsufficientInstanceCapacity" });

@@ -7,7 +7,7 @@ import { tagSet, verboseScope } from "./common";
 
 const caller = (ctx: Ec2Context) => ({ accountId: ctx.principal.accountId, isAdmin: ctx.principal.isAdmin });
 
-const blockDeviceMapping = p.list(p.struct({
+export const blockDeviceMapping = p.list(p.struct({
   DeviceName: p.string(), VirtualName: p.string(), NoDevice: p.string(),
   Ebs: p.struct({
     SnapshotId: p.string(), VolumeSize: p.integer(), DeleteOnTermination: p.boolean(), VolumeType: p.string(), Iops: p.integer(),

@@ -3,6 +3,8 @@ import { applyFilters } from "../filters";
 import { filterList, p } from "../params";
 import { STATE_CODES, type InstanceRecord, type InstanceState } from "../../../roles/clc/instances";
 import { tagSet, verboseScope } from "./common";
+import { blockDeviceMapping } from "./images";
+import { Ec2Error } from "../errors";
 
 const caller = (ctx: Ec2Context) => ({ accountId: ctx.principal.accountId, isAdmin: ctx.principal.isAdmin });
 const state = (s: InstanceState) => ({ code: STATE_CODES[s], name: s });
@@ -38,9 +40,12 @@ export const RunInstances = defineAction({
     InstanceType: p.string(), KernelId: p.string(), RamdiskId: p.string(), AddressingType: p.string({ enum: ["public", "private"] }),
     Placement: p.struct({ AvailabilityZone: p.string(), GroupName: p.string(), Tenancy: p.string() }), ClientToken: p.string({ maxLength: 64 }),
     Monitoring: p.struct({ Enabled: p.boolean() }), DisableApiTermination: p.boolean(), InstanceInitiatedShutdownBehavior: p.string(),
-    EbsOptimized: p.boolean(), DryRun: p.boolean(),
+    EbsOptimized: p.boolean(), BlockDeviceMapping: blockDeviceMapping, DryRun: p.boolean(),
   },
   async handler(input, ctx) {
+    if ((input.BlockDeviceMapping ?? []).some((b) => b.Ebs !== undefined)) {
+      throw new Ec2Error("InvalidParameterValue", "EBS block device mappings are not supported yet (volumes arrive with the storage controller); use instance-store ephemeral disks");
+    }
     const rows = await ctx.services.instances.run(caller(ctx), {
       imageId: input.ImageId, minCount: input.MinCount, maxCount: input.MaxCount, instanceType: input.InstanceType, keyName: input.KeyName,
       groupNames: input.SecurityGroup ?? [], groupIds: input.SecurityGroupId ?? [], userData: input.UserData, kernelId: input.KernelId,
