@@ -16,6 +16,7 @@ import { openSimpleRoleDatabase } from "./db/simple-role-db";
 import type { RoleName, Settings } from "./cli/options";
 import { endpointsFor, urlHost } from "./cli/endpoints";
 import { createEc2App } from "./api/ec2/app";
+import { createMetadataApp } from "./api/metadata/app";
 import { createS3App } from "./api/s3/app";
 import { openWalrus } from "./roles/walrus/service";
 import type { WalrusClient } from "./roles/walrus/client";
@@ -173,9 +174,34 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
         tags: createTagService(clc.db),
         instances: createInstanceService({
           db: clc.db, clock, ids, clusters, images, keyPairs: clc.keyPairs, groups: clc.securityGroups, vmTypes: clc.vmTypes,
+          // Fake instances get loopback addresses, so a local client can speak as one (metadata tests).
+          privateNet: s.hypervisor === "fake" || s.hypervisor === "auto" ? [127, 64] : [10, 128],
         }),
       };
       mainApp.route("/", createEc2App({ clock, ids, log, identity: clc.identity, services }));
+      mainApp.route("/", createMetadataApp({
+        clock, ids, log,
+        sources: {
+          byPrivateIp: (ip) => services.instances.byPrivateIp(ip),
+          groupsOf: (i) => services.instances.groupsOf(i),
+          imageLocation: (imageId, accountId) => {
+            try {
+              return images.attribute({ accountId, isAdmin: true }, imageId).location;
+            } catch {
+              return ""; // deregistered since launch
+            }
+          },
+          keyOf: (accountId, name) => {
+            try {
+              const k = clc.keyPairs.describe({ accountId }, [name])[0];
+              return k && { name: k.name, publicKey: k.publicKey };
+            } catch {
+              return undefined; // deleted since launch
+            }
+          },
+          region: s.region,
+        },
+      }));
       // The admin's eucarc needs the bound endpoints: written once the listeners are up.
       finishClc = async () => (await clc.identity.ensureAdmin()).credentials;
     }

@@ -26,7 +26,6 @@ export const STATE_CODES: Record<InstanceState, number> = { pending: 0, running:
 /** Eucalyptus' SHUT_DOWN_TIME: how long terminated instances stay visible. */
 export const TERMINATED_VISIBLE_MS = 10 * 60 * 1000;
 const MAX_USER_DATA = 16 * 1024;
-const PRIVATE_NET = [10, 128]; // 10.128.0.0/16, addresses from .0.2
 
 export interface Caller {
   accountId: string;
@@ -57,6 +56,8 @@ export function macOf(instanceId: string): string {
 export function createInstanceService(o: {
   db: ClcDatabase; clock: Clock; ids: IdGenerator; clusters: () => readonly RegisteredCluster[];
   images: ImageService; keyPairs: KeyPairService; groups: SecurityGroupService; vmTypes: VmTypeService;
+  /** First two octets of the /16 private addresses come from (10.128 on real networks; 127.64, loopback, with the fake hypervisor). */
+  privateNet: readonly [number, number];
 }) {
   const { db, sqlite } = o.db;
   const groupsOf = (r: InstanceRecord) => JSON.parse(r.groups) as Array<{ id: string; name: string }>;
@@ -72,7 +73,7 @@ export function createInstanceService(o: {
     const used = new Set(db.select({ ip: instances.privateIp }).from(instances).where(ne(instances.state, "terminated")).all().map((r) => r.ip));
     const out: string[] = [];
     for (let n = 2; out.length < count && n < 65534; n++) {
-      const ip = `${PRIVATE_NET[0]}.${PRIVATE_NET[1]}.${n >> 8}.${n & 255}`;
+      const ip = `${o.privateNet[0]}.${o.privateNet[1]}.${n >> 8}.${n & 255}`;
       if (!used.has(ip) && (n & 255) !== 0 && (n & 255) !== 255) out.push(ip);
     }
     if (out.length < count) throw new InvalidParameterError("MaxCount", "Not enough resources available: addresses");
@@ -227,6 +228,11 @@ export function createInstanceService(o: {
     },
 
     groupsOf,
+
+    /** The live instance using a private address (the metadata service's caller). */
+    byPrivateIp(ip: string): InstanceRecord | undefined {
+      return db.select().from(instances).where(and(eq(instances.privateIp, ip), inArray(instances.state, ["pending", "running"]))).get();
+    },
 
   };
 }
