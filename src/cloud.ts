@@ -35,6 +35,7 @@ import { openClc } from "./roles/clc/open-clc";
 import { createImageService } from "./roles/clc/images";
 import { createTagService } from "./roles/clc/tags";
 import { createInstanceService } from "./roles/clc/instances";
+import { createAddressService, expandIpRanges } from "./roles/clc/addresses";
 import { createZoneService, type RegisteredCluster } from "./roles/clc/zones";
 import { createRegionService } from "./roles/clc/regions";
 import { listRemoteClusters } from "./roles/clc/cluster-registry";
@@ -115,6 +116,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       const nodeImages = new NodeImageCache(join(s.dataDir, "nc", "cache"), s.ncCacheMb * 1024 * 1024, () => walrusClient);
       const nodeService = createNodeService({ db: ncDb, hypervisor, images: nodeImages, probe, instancesDir: layout.instancesDir, limits, clock, log });
       await nodeService.adopt();
+      cleanups.push(() => nodeService.drain()); // runs before the database closes (cleanups run in reverse)
       node = nodeService;
     }
 
@@ -165,6 +167,12 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
         db: clc.db, clock, ids, cloudKeyPem: clc.ca.keyPem, walrus: () => walrusClient,
         certificatesOfAccount: (a) => clc.identity.certificatesOfAccount(a),
       });
+      const fake = s.hypervisor === "fake" || s.hypervisor === "auto";
+      const addressService = createAddressService({
+        db: clc.db, ids, maxPerUser: s.maxAddressesPerUser,
+        // The fake hypervisor's laptop cloud gets a loopback pool, so public addresses work locally too.
+        pool: expandIpRanges(s.publicIps || (fake ? "127.65.0.2-127.65.0.254" : "")),
+      });
       const services = {
         zones: createZoneService({ region: s.region, clusters, vmTypes: clc.vmTypes }),
         regions: createRegionService(endpoints),
@@ -172,17 +180,20 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
         securityGroups: clc.securityGroups,
         images,
         tags: createTagService(clc.db),
+        addresses: addressService,
         instances: createInstanceService({
           db: clc.db, clock, ids, clusters, images, keyPairs: clc.keyPairs, groups: clc.securityGroups, vmTypes: clc.vmTypes,
           // Fake instances get loopback addresses, so a local client can speak as one (metadata tests).
-          privateNet: s.hypervisor === "fake" || s.hypervisor === "auto" ? [127, 64] : [10, 128],
+          privateNet: fake ? [127, 64] : [10, 128],
+          addresses: addressService,
         }),
       };
       mainApp.route("/", createEc2App({ clock, ids, log, identity: clc.identity, services }));
       mainApp.route("/", createMetadataApp({
         clock, ids, log,
         sources: {
-          byPrivateIp: (ip) => services.instances.byPrivateIp(ip),
+          byAddress: (ip) => services.instances.byAddress(ip),
+          publicIpOf: (id) => services.instances.publicIpOf(id),
           groupsOf: (i) => services.instances.groupsOf(i),
           imageLocation: (imageId, accountId) => {
             try {

@@ -33,6 +33,8 @@ export interface Settings {
   walrusImageCacheMb: number;
   ncCacheMb: number;
   schedPolicy: Policy;
+  publicIps: string;
+  maxAddressesPerUser: number;
 }
 
 interface OptionDef<K extends keyof Settings> {
@@ -116,7 +118,23 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
     help: "space for images cached on a node, MiB; least recently used are evicted (Eucalyptus' NC_CACHE_SIZE)" },
   schedPolicy: { key: "schedPolicy", flag: "--sched-policy <policy>", file: "SCHEDPOLICY", default: () => "ROUNDROBIN", parse: oneOf(POLICIES, "scheduling policy"),
     help: `how the CC places instances on nodes: ${POLICIES.join(", ")}` },
+  publicIps: { key: "publicIps", flag: "--public-ips <ranges>", file: "PUBLIC_IPS", default: () => "", parse: parseIpRanges,
+    help: "public address pool, e.g. '192.0.2.10-192.0.2.50,192.0.2.60' (default: none; 127.65.0.2-127.65.0.254 with the fake hypervisor)" },
+  maxAddressesPerUser: { key: "maxAddressesPerUser", flag: "--max-addresses-per-user <n>", file: "MAX_ADDRESSES_PER_USER", default: () => "5", parse: count,
+    help: "elastic addresses one account may hold (admins exempt; Eucalyptus default 5)" },
 };
+
+/** Validates an address pool: comma list of a.b.c.d or a.b.c.d-a.b.c.e. */
+export function parseIpRanges(raw: string, source: string): string {
+  const ip = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+  for (const part of raw.split(",").map((x) => x.trim()).filter(Boolean)) {
+    const ends = part.split("-");
+    if (ends.length > 2 || ends.some((e) => !ip.test(e) || e.split(".").some((o) => Number(o) > 255))) {
+      throw new ConfigError(`${source}: '${part}' is not an address or an a.b.c.d-a.b.c.e range`);
+    }
+  }
+  return raw;
+}
 
 function count(raw: string, source: string): number {
   if (!/^\d{1,12}$/.test(raw)) throw new ConfigError(`${source}: '${raw}' is not a non-negative integer`);

@@ -47,6 +47,7 @@ const NOT_FOUND_CODES: Record<string, string> = {
   volume: "InvalidVolume.NotFound",
   snapshot: "InvalidSnapshot.NotFound",
   resource: "InvalidID",
+  address: "InvalidAddress.NotFound",
 };
 
 /** Duplicate codes per resource. */
@@ -60,6 +61,7 @@ const DUPLICATE_CODES: Record<string, string> = {
 const INVALID_PARAMETER_CODES: Record<string, string> = {
   PublicKeyMaterial: "InvalidKeyPair.Format",
   ReservedGroup: "InvalidGroup.Reserved",
+  AddressLimit: "AddressLimitExceeded",
 };
 
 export function toEc2Error(e: unknown): Ec2ErrorReply {

@@ -5,6 +5,7 @@ import type { SecurityGroupService } from "../../roles/clc/security-groups";
 import type { ImageService } from "../../roles/clc/images";
 import type { TagService } from "../../roles/clc/tags";
 import type { InstanceService } from "../../roles/clc/instances";
+import type { AddressService } from "../../roles/clc/addresses";
 
 /** The CLC services EC2 actions call. The protocol layer never touches the database. */
 export interface Ec2Services {
@@ -15,4 +16,5 @@ export interface Ec2Services {
   images: ImageService;
   tags: TagService;
   instances: InstanceService;
+  addresses: AddressService;
 }

@@ -13,7 +13,8 @@ import { IncorrectStateError, InsufficientCapacityError, InvalidParameterError, 
 import type { CallContext } from "../../rpc/types";
 import type { NodeInstance, RunInstanceRequest } from "../nc/client";
 import type { ClcDatabase } from "./database";
-import { instances } from "./schema";
+import { addresses, instances } from "./schema";
+import type { AddressService } from "./addresses";
 import type { ImageService } from "./images";
 import type { KeyPairService } from "./key-pairs";
 import type { SecurityGroupService } from "./security-groups";
@@ -45,6 +46,8 @@ export interface RunInput {
   ramdiskId?: string;
   zone?: string;
   clientToken?: string;
+  /** "private": no public address at launch (Eucalyptus' --addressing private). */
+  addressing?: "public" | "private";
 }
 
 /** d0:0d + the instance id's hex digits (Eucalyptus' instId2mac). */
@@ -58,6 +61,7 @@ export function createInstanceService(o: {
   images: ImageService; keyPairs: KeyPairService; groups: SecurityGroupService; vmTypes: VmTypeService;
   /** First two octets of the /16 private addresses come from (10.128 on real networks; 127.64, loopback, with the fake hypervisor). */
   privateNet: readonly [number, number];
+  addresses: AddressService;
 }) {
   const { db, sqlite } = o.db;
   const groupsOf = (r: InstanceRecord) => JSON.parse(r.groups) as Array<{ id: string; name: string }>;
@@ -117,7 +121,10 @@ export function createInstanceService(o: {
       for (const r of live.filter((x) => x.zone === zone)) {
         const n = reported.find((x) => x.instanceId === r.id);
         const next: InstanceState = !n ? (r.state === "pending" ? "pending" : "terminated") : n.state === "Pending" ? "pending" : n.state === "Extant" ? "running" : "terminated";
-        if (next !== r.state) setState(r.id, next, next === "terminated" && n?.reason && r.state !== "shutting-down" ? `Server.InternalError: ${n.reason}` : "");
+        if (next !== r.state) {
+          setState(r.id, next, next === "terminated" && n?.reason && r.state !== "shutting-down" ? `Server.InternalError: ${n.reason}` : "");
+          if (next === "terminated") o.addresses.releaseFromInstance(r.id);
+        }
       }
     }
   }
@@ -169,6 +176,8 @@ export function createInstanceService(o: {
             state: "pending", stateReason: "", launchIndex, zone, privateIp, mac: macOf(id), clientToken: input.clientToken ?? null, launchTime: now, terminatedAt: null,
           };
           db.insert(instances).values(row).run();
+          // A public address at launch, when the cloud has a pool (same transaction: all or none).
+          if (input.addressing !== "private" && o.addresses.enabled()) o.addresses.assignAtLaunch(id);
           return row;
         });
       })();
@@ -181,7 +190,10 @@ export function createInstanceService(o: {
         await c.client.runInstances({ instances: requests }, ctx);
       } catch (e) {
         // All or nothing: the reservation is forgotten as if it had never been.
-        db.delete(instances).where(inArray(instances.id, rows.map((r) => r.id))).run();
+        sqlite.transaction(() => {
+          for (const r of rows) o.addresses.releaseFromInstance(r.id);
+          db.delete(instances).where(inArray(instances.id, rows.map((r) => r.id))).run();
+        })();
         throw e;
       }
       return rows;
@@ -209,6 +221,7 @@ export function createInstanceService(o: {
         setState(r.id, "shutting-down");
         await cluster(r.zone).client.terminateInstances({ instanceIds: [r.id] }, ctx);
         setState(r.id, "terminated", "Client.UserInitiatedShutdown: User initiated shutdown");
+        o.addresses.releaseFromInstance(r.id);
         out.push({ id: r.id, previous: r.state, current: "terminated" });
       }
       return out;
@@ -229,9 +242,22 @@ export function createInstanceService(o: {
 
     groupsOf,
 
-    /** The live instance using a private address (the metadata service's caller). */
-    byPrivateIp(ip: string): InstanceRecord | undefined {
-      return db.select().from(instances).where(and(eq(instances.privateIp, ip), inArray(instances.state, ["pending", "running"]))).get();
+    /** The live instance using a private (or its public) address: the metadata service's caller. */
+    byAddress(ip: string): InstanceRecord | undefined {
+      const live = inArray(instances.state, ["pending", "running"]);
+      const byPrivate = db.select().from(instances).where(and(eq(instances.privateIp, ip), live)).get();
+      if (byPrivate) return byPrivate;
+      const id = db.select({ id: addresses.instanceId }).from(addresses).where(eq(addresses.publicIp, ip)).get()?.id;
+      return id ? db.select().from(instances).where(and(eq(instances.id, id), live)).get() : undefined;
+    },
+
+    publicIpOf: (id: string) => o.addresses.publicIpOf(id),
+
+    /** An instance the caller may associate an address with. */
+    live(caller: Caller, id: string): InstanceRecord {
+      const [r] = owned(caller, [id]);
+      if (r!.state === "terminated" || r!.state === "shutting-down") throw new IncorrectStateError(`The instance '${id}' is not running`);
+      return r!;
     },
 
   };

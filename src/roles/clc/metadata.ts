@@ -9,6 +9,7 @@ export type MetadataAnswer = { kind: "value"; text: string; contentType?: string
 
 export interface MetadataContext {
   instance: InstanceRecord;
+  publicIp?: string;
   groups: string[];
   key?: { name: string; publicKey: string };
   imageLocation: string;
@@ -25,13 +26,13 @@ function metaData(c: MetadataContext): Tree {
     "ami-manifest-path": c.imageLocation,
     "ancestor-ami-ids": "none",
     "product-codes": "",
-    hostname: i.privateIp,
+    hostname: c.publicIp ?? i.privateIp,
     "instance-id": i.id,
     "instance-type": i.instanceType,
     "local-hostname": i.privateIp,
     "local-ipv4": i.privateIp,
-    "public-hostname": i.privateIp,
-    "public-ipv4": i.privateIp,
+    "public-hostname": c.publicIp ?? i.privateIp,
+    "public-ipv4": c.publicIp ?? i.privateIp,
     "reservation-id": i.reservationId,
     "security-groups": c.groups.join("\n"),
     mac: i.mac,
@@ -83,7 +84,8 @@ export function answerMetadata(c: MetadataContext, path: string): MetadataAnswer
 }
 
 export interface MetadataSources {
-  byPrivateIp(ip: string): InstanceRecord | undefined;
+  byAddress(ip: string): InstanceRecord | undefined;
+  publicIpOf(instanceId: string): string | undefined;
   groupsOf(i: InstanceRecord): Array<{ name: string }>;
   imageLocation(imageId: string, accountId: string): string;
   keyOf(accountId: string, keyName: string): { name: string; publicKey: string } | undefined;
@@ -92,10 +94,11 @@ export interface MetadataSources {
 
 /** The metadata context of the instance at `ip`, if one is running there. */
 export function metadataContextFor(s: MetadataSources, ip: string): MetadataContext | undefined {
-  const instance = s.byPrivateIp(ip);
+  const instance = s.byAddress(ip);
   if (!instance) return undefined;
   return {
     instance,
+    publicIp: s.publicIpOf(instance.id),
     groups: s.groupsOf(instance).map((g) => g.name),
     key: instance.keyName ? s.keyOf(instance.accountId, instance.keyName) : undefined,
     imageLocation: s.imageLocation(instance.imageId, instance.accountId),

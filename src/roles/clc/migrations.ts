@@ -156,4 +156,18 @@ CREATE INDEX instances_account ON instances(account_id);
 CREATE INDEX instances_token ON instances(account_id, client_token);
 `,
   },
+  {
+    name: "public addresses",
+    sql: `
+CREATE TABLE addresses (
+  public_ip TEXT PRIMARY KEY NOT NULL,
+  account_id TEXT,
+  allocation_id TEXT,
+  instance_id TEXT,
+  association_id TEXT,
+  system INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX addresses_instance ON addresses(instance_id);
+`,
+  },
 ];

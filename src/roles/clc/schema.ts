@@ -130,6 +130,16 @@ export const instances = sqliteTable("instances", {
   terminatedAt: integer("terminated_at", { mode: "timestamp_ms" }),
 }, (t) => [index("instances_account").on(t.accountId), index("instances_token").on(t.accountId, t.clientToken)]);
 
+/** The public address pool: allocated to an account (elastic) or to an instance (at launch). */
+export const addresses = sqliteTable("addresses", {
+  publicIp: text("public_ip").primaryKey(),
+  accountId: text("account_id"), // owner of an elastic address; null when in the pool or system-assigned
+  allocationId: text("allocation_id"),
+  instanceId: text("instance_id"),
+  associationId: text("association_id"),
+  system: integer("system", { mode: "boolean" }).notNull().default(false), // assigned at launch, returned at terminate
+});
+
 /** Tags on any resource, by its id (owner account kept for per-account listings). */
 export const tags = sqliteTable("tags", {
   resourceId: text("resource_id").notNull(),
@@ -138,5 +148,5 @@ export const tags = sqliteTable("tags", {
   value: text("value").notNull(),
 }, (t) => [primaryKey({ columns: [t.resourceId, t.key] })]);
 
-export const clcSchema = { settings, accounts, users, accessKeys, certificates, vmTypes, clusters, components, keyPairs, securityGroups, securityGroupRules, images, imageLaunchPermissions, tags, instances };
+export const clcSchema = { settings, accounts, users, accessKeys, certificates, vmTypes, clusters, components, keyPairs, securityGroups, securityGroupRules, images, imageLaunchPermissions, tags, instances, addresses };
 export type ClcSchema = typeof clcSchema;

@@ -49,9 +49,10 @@ function sparseFile(path: string, bytes: number): void {
   }
 }
 
-export function createNodeService(d: NodeServiceDeps): NodeClient & { adopt(): Promise<void> } {
+export function createNodeService(d: NodeServiceDeps): NodeClient & { adopt(): Promise<void>; drain(): Promise<void> } {
   const { db } = d.db;
   const staging = new Set<string>();
+  const inflight = new Set<Promise<void>>();
   const cap = (v: number, max?: number) => Math.max(0, max === undefined ? v : Math.min(v, max));
   const dirOf = (r: RunInstanceRequest) => join(d.instancesDir, r.accountId, r.instanceId);
   const record = (id: string) => db.select().from(ncInstances).where(eq(ncInstances.id, id)).get();
@@ -145,7 +146,9 @@ export function createNodeService(d: NodeServiceDeps): NodeClient & { adopt(): P
       }
       db.insert(ncInstances).values({ id: r.instanceId, request: JSON.stringify(r), state: "pending", createdAt: d.clock.now() }).run();
       staging.add(r.instanceId);
-      void stage(r, ctx);
+      const work = stage(r, ctx).catch((e) => d.log.error({ requestId: ctx.requestId, instanceId: r.instanceId, err: e }, "nc: staging failed"));
+      inflight.add(work);
+      void work.finally(() => inflight.delete(work));
       return { instanceId: r.instanceId, state: "Pending", launchTime: d.clock.now().toISOString() };
     },
 
@@ -186,6 +189,11 @@ export function createNodeService(d: NodeServiceDeps): NodeClient & { adopt(): P
         if (!(e instanceof HypervisorError && e.kind === "not-found")) throw e;
       }
       return { output: Buffer.from(text, "utf8").toString("base64") };
+    },
+
+    /** Waits for stagings under way (before the database closes at shutdown). */
+    async drain() {
+      await Promise.all([...inflight]);
     },
 
     /** After a restart: stagings that were cut short are torn down; running domains are kept. */

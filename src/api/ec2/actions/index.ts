@@ -8,6 +8,7 @@ import {
   AuthorizeSecurityGroupIngress, CreateSecurityGroup, DeleteSecurityGroup, DescribeSecurityGroups, RevokeSecurityGroupIngress,
 } from "./security-groups";
 import { CreateTags, DeleteTags, DescribeTags } from "./tags";
+import { AllocateAddress, AssociateAddress, DescribeAddresses, DisassociateAddress, ReleaseAddress } from "./addresses";
 import { DescribeInstances, GetConsoleOutput, RebootInstances, RunInstances, TerminateInstances } from "./instances";
 import { DeregisterImage, DescribeImageAttribute, DescribeImages, ModifyImageAttribute, RegisterImage, ResetImageAttribute } from "./images";
 
@@ -18,6 +19,7 @@ const actions = [
   RegisterImage, DeregisterImage, DescribeImages, DescribeImageAttribute, ModifyImageAttribute, ResetImageAttribute,
   CreateTags, DeleteTags, DescribeTags,
   RunInstances, DescribeInstances, TerminateInstances, RebootInstances, GetConsoleOutput,
+  AllocateAddress, ReleaseAddress, AssociateAddress, DisassociateAddress, DescribeAddresses,
 ] as unknown as ReadonlyArray<Ec2Action<Shape>>;
 
 export function actionTable(): ReadonlyMap<string, Ec2Action<Shape>> {

@@ -11,8 +11,9 @@ const state = (s: InstanceState) => ({ code: STATE_CODES[s], name: s });
 
 function instanceItem(ctx: Ec2Context, r: InstanceRecord, tags?: Record<string, string>) {
   const groups = ctx.services.instances.groupsOf(r);
+  const publicIp = ctx.services.addresses.publicIpOf(r.id);
   return {
-    instanceId: r.id, imageId: r.imageId, instanceState: state(r.state), privateDnsName: r.privateIp, dnsName: r.privateIp,
+    instanceId: r.id, imageId: r.imageId, instanceState: state(r.state), privateDnsName: r.privateIp, dnsName: publicIp ?? r.privateIp, ipAddress: publicIp,
     reason: r.stateReason, keyName: r.keyName ?? undefined, amiLaunchIndex: r.launchIndex, productCodes: [], instanceType: r.instanceType,
     launchTime: r.launchTime, placement: { availabilityZone: r.zone, tenancy: "default" }, kernelId: r.kernelId ?? undefined, ramdiskId: r.ramdiskId ?? undefined,
     monitoring: { state: "disabled" }, privateIpAddress: r.privateIp, groupSet: groups.map((g) => ({ groupId: g.id, groupName: g.name })),
@@ -50,6 +51,7 @@ export const RunInstances = defineAction({
       imageId: input.ImageId, minCount: input.MinCount, maxCount: input.MaxCount, instanceType: input.InstanceType, keyName: input.KeyName,
       groupNames: input.SecurityGroup ?? [], groupIds: input.SecurityGroupId ?? [], userData: input.UserData, kernelId: input.KernelId,
       ramdiskId: input.RamdiskId, zone: input.Placement?.AvailabilityZone, clientToken: input.ClientToken,
+      addressing: input.AddressingType as "public" | "private" | undefined,
     }, ctx);
     const [reservation] = reservations(ctx, rows, new Map());
     return reservation!;
@@ -70,6 +72,7 @@ export const DescribeInstances = defineAction({
       "owner-id": (r) => r.accountId, "kernel-id": (r) => r.kernelId ?? undefined, "ramdisk-id": (r) => r.ramdiskId ?? undefined,
       "group-name": (r) => ctx.services.instances.groupsOf(r).map((g) => g.name), "group-id": (r) => ctx.services.instances.groupsOf(r).map((g) => g.id),
       "client-token": (r) => r.clientToken ?? undefined,
+      "ip-address": (r) => ctx.services.addresses.publicIpOf(r.id),
     }, (r) => tags.get(r.id) ?? {});
     const start = input.NextToken ? Number(Buffer.from(input.NextToken, "base64url").toString()) : 0;
     const max = input.MaxResults ?? filtered.length;
