@@ -151,6 +151,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
 
     let identity: IdentityService | undefined;
     let finishClc: (() => Promise<CredentialFiles>) | undefined;
+    let reconcileInstances: (() => Promise<string[]>) | undefined;
     if (has("clc")) {
       const clc = await openClc({ layout, clock, ids, endpoints });
       cleanups.push(() => clc.close());
@@ -189,6 +190,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
         }),
       };
       mainApp.route("/", createEc2App({ clock, ids, log, identity: clc.identity, services }));
+      reconcileInstances = () => services.instances.reconcile({ requestId: ids.requestId() });
       mainApp.route("/", createMetadataApp({
         clock, ids, log,
         sources: {
@@ -270,6 +272,10 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
 
     endpointsRef.current = endpointsFor(s, { ec2: main.port, s3: s3Port });
     const adminCredentials = finishClc ? await finishClc() : undefined;
+    if (reconcileInstances) {
+      const lost = await reconcileInstances();
+      if (lost.length) log.warn({ instances: lost }, "clc: terminated instances whose launch a restart interrupted");
+    }
     for (const role of ready.keys()) ready.set(role, true);
 
     return {

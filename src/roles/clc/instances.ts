@@ -242,6 +242,33 @@ export function createInstanceService(o: {
 
     groupsOf,
 
+    /**
+     * At start: instances the cloud recorded but no cluster reports (a launch cut
+     * short by a crash between the CLC's commit and the cluster's start) are
+     * terminated and their addresses returned. Unreachable clusters are left alone.
+     */
+    async reconcile(ctx: CallContext): Promise<string[]> {
+      const live = db.select().from(instances).where(inArray(instances.state, ["pending", "running", "shutting-down"])).all();
+      const lost: string[] = [];
+      for (const zone of new Set(live.map((r) => r.zone))) {
+        const c = o.clusters().find((x) => x.name === zone);
+        if (!c) continue;
+        let known: Set<string>;
+        try {
+          known = new Set((await c.client.describeInstances({}, ctx)).instances.filter((i) => i.state !== "Teardown").map((i) => i.instanceId));
+        } catch {
+          continue;
+        }
+        for (const r of live.filter((x) => x.zone === zone && !known.has(x.id))) {
+          await c.client.terminateInstances({ instanceIds: [r.id] }, ctx).catch(() => undefined);
+          setState(r.id, "terminated", "Server.InternalError: the launch was interrupted by a restart");
+          o.addresses.releaseFromInstance(r.id);
+          lost.push(r.id);
+        }
+      }
+      return lost;
+    },
+
     /** The live instance using a private (or its public) address: the metadata service's caller. */
     byAddress(ip: string): InstanceRecord | undefined {
       const live = inArray(instances.state, ["pending", "running"]);
