@@ -118,13 +118,13 @@ export function createS3App(d: S3AppDeps): Hono {
       const headerNames = Object.keys(incoming.headers);
       op = routeS3({ method: c.req.method, host: header("host") ?? "", rawPath, query, header }, { prefix, virtualHostDomain: d.virtualHostDomain });
       if (!op) throw new S3Error("InvalidRequest", "Not an S3 path");
+      const context = (auth: S3Auth): S3Context => ({
+        requestId, method: c.req.method, resource: rawPath, requester, auth, query, header, headerNames,
+        walrus: d.walrus, displayName: (id) => d.identity.accountName(id) ?? id, ...makeBodyReaders(incoming as unknown as Readable, auth, header),
+      });
       if (op.op === "PostObject") {
         // Authenticated by the signed policy inside the form, not by the request.
-        const ctx = {
-          requestId, method: c.req.method, resource: rawPath, requester: null, auth: { body: { kind: "none" }, via: "anonymous" }, query, header, headerNames,
-          walrus: d.walrus, displayName: (id: string) => d.identity.accountName(id) ?? id, body: () => { throw new Error("unused"); }, text: async () => "",
-        } satisfies S3Context;
-        return finish(await postObject(ctx, op.bucket, incoming as unknown as Readable, {
+        return finish(await postObject(context({ body: { kind: "none" }, via: "anonymous" }), op.bucket, incoming as unknown as Readable, {
           lookupSecret: d.identity.lookupSecret,
           now: d.clock.now(),
           requesterOf: (id) => {
@@ -143,12 +143,7 @@ export function createS3App(d: S3AppDeps): Hono {
         if (!p) throw new S3Error("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.");
         requester = { accountId: p.accountId, userName: p.userName, isAdmin: p.isAdmin };
       }
-      const readers = makeBodyReaders(incoming as unknown as Readable, auth, header);
-      const ctx: S3Context = {
-        requestId, method: c.req.method, resource: rawPath, requester, auth, query, header, headerNames,
-        walrus: d.walrus, displayName: (id) => d.identity.accountName(id) ?? id, ...readers,
-      };
-      const reply = await dispatch(op, ctx);
+      const reply = await dispatch(op, context(auth));
       if (!(reply instanceof StreamReply)) return finish(reply);
       outgoing.writeHead(reply.status, { ...reply.headers, ...base });
       finish(new Response(null, { status: reply.status }));

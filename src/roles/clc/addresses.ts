@@ -105,9 +105,10 @@ export function createAddressService(o: { db: ClcDatabase; ids: IdGenerator; poo
       return db.select({ ip: addresses.publicIp }).from(addresses).where(eq(addresses.instanceId, instanceId)).get()?.ip;
     },
 
+    /** The account's addresses, or the whole pool (an admin's verbose). */
     list(accountId: string, all = false): AddressRecord[] {
       const q = db.select().from(addresses);
-      return (all ? q : q.where(eq(addresses.accountId, accountId))).orderBy(addresses.publicIp).all().filter((r) => all || r.accountId === accountId);
+      return (all ? q : q.where(eq(addresses.accountId, accountId))).orderBy(addresses.publicIp).all();
     },
   };
 }

@@ -5,7 +5,7 @@ import type { IdGenerator } from "../../common/ids";
 import { DuplicateError, InvalidParameterError, NotFoundError } from "../../common/errors";
 import type { ClcDatabase } from "./database";
 import { keyPairs } from "./schema";
-import { generateKeyPair, importedFingerprint, parsePublicKey, type KeyType } from "./ssh-keys";
+import { generateKeyPair, importedFingerprint, openSshPublicKey, parsePublicKey, type KeyType } from "./ssh-keys";
 
 export interface KeyPairRecord {
   id: string;
@@ -52,11 +52,10 @@ export function createKeyPairService({ db }: ClcDatabase, clock: Clock, ids: IdG
     import(scope: Scope, name: string, material: string): KeyPairRecord {
       checkName(name);
       const { key, type } = parsePublicKey(material);
-      const comment = material.trim().split(/\s+/).length > 2 ? "" : ` ${name}`;
-      const publicKey = material.trim().startsWith("-----BEGIN") ? undefined : material.trim().split(/\s+/).slice(0, 2).join(" ") + comment;
+      // Stored in OpenSSH form (what goes into authorized_keys), whatever form it came in.
       return insert({
         id: ids.resourceId("keyPair"), accountId: scope.accountId, name, fingerprint: importedFingerprint(key, type), keyType: type,
-        publicKey: publicKey ?? material.trim(), createdAt: clock.now(),
+        publicKey: openSshPublicKey(key, name), createdAt: clock.now(),
       });
     },
 

@@ -55,7 +55,7 @@ export const DescribeAddresses = defineAction({
   params: { PublicIp: p.list(p.string()), AllocationId: p.list(p.string()), Filter: filterList(), DryRun: p.boolean() },
   handler(input, ctx) {
     const { scope, names: ips } = verboseScope(ctx, input.PublicIp);
-    const rows = ctx.services.addresses.list(ctx.principal.accountId, scope.all).filter((a) => scope.all || a.accountId === ctx.principal.accountId);
+    const rows = ctx.services.addresses.list(ctx.principal.accountId, scope.all);
     for (const ip of ips) if (!rows.some((r) => r.publicIp === ip)) throw new NotFoundError("address", ip);
     const wanted = rows.filter((r) => (!ips.length || ips.includes(r.publicIp)) && (!input.AllocationId?.length || input.AllocationId.includes(r.allocationId ?? "")));
     const filtered = applyFilters(wanted, input.Filter, {
