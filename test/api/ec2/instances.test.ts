@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   EC2Client, RunInstancesCommand, DescribeInstancesCommand, TerminateInstancesCommand, RebootInstancesCommand, GetConsoleOutputCommand,
-  RegisterImageCommand, CreateKeyPairCommand, CreateSecurityGroupCommand, CreateTagsCommand, type Instance,
+  RegisterImageCommand, CreateKeyPairCommand, CreateSecurityGroupCommand, CreateTagsCommand, DescribeInstanceAttributeCommand,
+  DescribeInstanceStatusCommand, type Instance,
 } from "@aws-sdk/client-ec2";
 import { startTestCloud, unique, type TestCloud } from "../../support/cloud";
 import { imageFile, makeUser, uploadBundle, type TestUser } from "../../support/bundles";
@@ -68,6 +69,12 @@ describe("instances end to end on the fake hypervisor", () => {
     const tagged = await ec2(alice).send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:Name", Values: ["web-*"] }, { Name: "instance-state-name", Values: ["running"] }] }));
     expect(tagged.Reservations?.flatMap((r) => r.Instances!.map((i) => i.InstanceId))).toEqual([ids[1]]);
 
+    const attr = await ec2(alice).send(new DescribeInstanceAttributeCommand({ InstanceId: ids[0], Attribute: "userData" }));
+    expect(attr.UserData?.Value).toBe(userData);
+    expect((await ec2(alice).send(new DescribeInstanceAttributeCommand({ InstanceId: ids[0], Attribute: "instanceType" }))).InstanceType?.Value).toBe("m1.small");
+    const status = await ec2(alice).send(new DescribeInstanceStatusCommand({ InstanceIds: ids }));
+    expect(status.InstanceStatuses?.map((x) => [x.InstanceState?.Name, x.InstanceStatus?.Status, x.SystemStatus?.Status])).toEqual([["running", "ok", "ok"], ["running", "ok", "ok"]]);
+
     await ec2(alice).send(new RebootInstancesCommand({ InstanceIds: [ids[0]!] }));
     expect(Buffer.from((await ec2(alice).send(new GetConsoleOutputCommand({ InstanceId: ids[0] }))).Output!, "base64").toString()).toContain("Restarting system");
 
@@ -78,6 +85,8 @@ describe("instances end to end on the fake hypervisor", () => {
     expect(term.TerminatingInstances?.map((i) => [i.PreviousState?.Name, i.CurrentState?.Name])).toEqual([["running", "terminated"], ["running", "terminated"]]);
     const after = await describe1(alice, ids);
     expect(after.map((i) => i.State?.Name)).toEqual(["terminated", "terminated"]); // still visible for a while
+    expect((await ec2(alice).send(new DescribeInstanceStatusCommand({ InstanceIds: ids }))).InstanceStatuses).toEqual([]);
+    expect((await ec2(alice).send(new DescribeInstanceStatusCommand({ InstanceIds: ids, IncludeAllInstances: true }))).InstanceStatuses?.map((x) => x.InstanceState?.Name)).toEqual(["terminated", "terminated"]);
   });
 
   it("refuses bad requests with the right codes and leaves nothing behind", async () => {

@@ -9,7 +9,9 @@ import {
 } from "./security-groups";
 import { CreateTags, DeleteTags, DescribeTags } from "./tags";
 import { AllocateAddress, AssociateAddress, DescribeAddresses, DisassociateAddress, ReleaseAddress } from "./addresses";
-import { DescribeInstances, GetConsoleOutput, RebootInstances, RunInstances, TerminateInstances } from "./instances";
+import {
+  DescribeInstanceAttribute, DescribeInstanceStatus, DescribeInstances, GetConsoleOutput, RebootInstances, RunInstances, TerminateInstances,
+} from "./instances";
 import { DeregisterImage, DescribeImageAttribute, DescribeImages, ModifyImageAttribute, RegisterImage, ResetImageAttribute } from "./images";
 
 const actions = [
@@ -18,7 +20,7 @@ const actions = [
   CreateSecurityGroup, DeleteSecurityGroup, DescribeSecurityGroups, AuthorizeSecurityGroupIngress, RevokeSecurityGroupIngress,
   RegisterImage, DeregisterImage, DescribeImages, DescribeImageAttribute, ModifyImageAttribute, ResetImageAttribute,
   CreateTags, DeleteTags, DescribeTags,
-  RunInstances, DescribeInstances, TerminateInstances, RebootInstances, GetConsoleOutput,
+  RunInstances, DescribeInstances, TerminateInstances, RebootInstances, GetConsoleOutput, DescribeInstanceAttribute, DescribeInstanceStatus,
   AllocateAddress, ReleaseAddress, AssociateAddress, DisassociateAddress, DescribeAddresses,
 ] as unknown as ReadonlyArray<Ec2Action<Shape>>;
 

@@ -110,3 +110,52 @@ export const GetConsoleOutput = defineAction({
     return { instanceId: input.InstanceId, timestamp: r.timestamp, output: r.output };
   },
 });
+
+export const DescribeInstanceAttribute = defineAction({
+  name: "DescribeInstanceAttribute",
+  params: {
+    InstanceId: p.string({ required: true }),
+    Attribute: p.string({ required: true, enum: ["userData", "instanceType", "kernel", "ramdisk", "groupSet", "rootDeviceName", "blockDeviceMapping", "disableApiTermination", "instanceInitiatedShutdownBehavior"] }),
+    DryRun: p.boolean(),
+  },
+  async handler(input, ctx) {
+    const [r] = await ctx.services.instances.describe(caller(ctx), [input.InstanceId], ctx);
+    const value = (v: string | null | undefined) => (v ? { value: v } : {});
+    const out: Record<string, unknown> = { instanceId: r!.id };
+    switch (input.Attribute) {
+      case "userData": out.userData = value(r!.userData); break;
+      case "instanceType": out.instanceType = value(r!.instanceType); break;
+      case "kernel": out.kernel = value(r!.kernelId); break;
+      case "ramdisk": out.ramdisk = value(r!.ramdiskId); break;
+      case "groupSet": out.groupSet = ctx.services.instances.groupsOf(r!).map((g) => ({ groupId: g.id, groupName: g.name })); break;
+      case "rootDeviceName": out.rootDeviceName = value("/dev/sda1"); break;
+      case "blockDeviceMapping": out.blockDeviceMapping = []; break;
+      case "disableApiTermination": out.disableApiTermination = { value: false }; break;
+      case "instanceInitiatedShutdownBehavior": out.instanceInitiatedShutdownBehavior = value("terminate"); break;
+    }
+    return out;
+  },
+});
+
+export const DescribeInstanceStatus = defineAction({
+  name: "DescribeInstanceStatus",
+  params: { InstanceId: p.list(p.string()), IncludeAllInstances: p.boolean(), Filter: filterList(), MaxResults: p.integer({ min: 5, max: 1000 }), NextToken: p.string(), DryRun: p.boolean() },
+  async handler(input, ctx) {
+    const rows = await ctx.services.instances.describe(caller(ctx), input.InstanceId ?? [], ctx);
+    // Only running instances unless IncludeAllInstances, as in EC2.
+    const shown = rows.filter((r) => input.IncludeAllInstances || r.state === "running");
+    const ok = (r: InstanceRecord) => (r.state === "running" ? "ok" : "not-applicable");
+    const filtered = applyFilters(shown, input.Filter, {
+      "availability-zone": (r) => r.zone, "instance-state-name": (r) => r.state, "instance-state-code": (r) => String(STATE_CODES[r.state]),
+      "instance-status.status": ok, "system-status.status": ok,
+    });
+    return {
+      instanceStatusSet: filtered.map((r) => ({
+        instanceId: r.id, availabilityZone: r.zone, instanceState: state(r.state),
+        systemStatus: { status: ok(r), details: r.state === "running" ? [{ name: "reachability", status: "passed" }] : [] },
+        instanceStatus: { status: ok(r), details: r.state === "running" ? [{ name: "reachability", status: "passed" }] : [] },
+        eventsSet: [],
+      })),
+    };
+  },
+});
