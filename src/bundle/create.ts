@@ -30,6 +30,7 @@ export interface BundleOptions {
   architecture?: "i386" | "x86_64";
   kernelId?: string;
   ramdiskId?: string;
+  productCodes?: string[];
   partSize?: number;
   /** Called as bytes of the image are read (progress bars). */
   onProgress?(bytesRead: number, total: number): void;
@@ -114,7 +115,7 @@ export async function bundleImage(o: BundleOptions): Promise<Bundle> {
     writer,
   );
   const manifest: Manifest = {
-    architecture: o.architecture ?? "x86_64", kernelId: o.kernelId, ramdiskId: o.ramdiskId,
+    architecture: o.architecture ?? "x86_64", kernelId: o.kernelId, ramdiskId: o.ramdiskId, productCodes: o.productCodes,
     name: basename(o.imagePath), user: o.userId, sha1, size, bundledSize: writer.total,
     ec2EncryptedKey: wrapKey(o.cloudCertPem, key), userEncryptedKey: wrapKey(o.userCertPem, key),
     ec2EncryptedIv: wrapKey(o.cloudCertPem, iv), userEncryptedIv: wrapKey(o.userCertPem, iv),

@@ -25,12 +25,12 @@ export function imageFile(name: string, size = 600_000): string {
 }
 
 /** Returns bucket/manifest-key. */
-export async function uploadBundle(t: TestCloud, user: TestUser, file: string, tamper?: (xml: string) => string): Promise<string> {
+export async function uploadBundle(t: TestCloud, user: TestUser, file: string, tamper?: (xml: string) => string, productCodes?: string[]): Promise<string> {
   const { set, dir } = t.cloud.identity!.credentialSetOf(user.name);
   const b = await bundleImage({
     imagePath: file, destDir: tempDir("euca-img-"), userCertPem: readFileSync(join(dir, `${set.baseName}-cert.pem`), "utf8"),
     userKeyPem: readFileSync(join(dir, `${set.baseName}-pk.pem`), "utf8"), cloudCertPem: readFileSync(t.cloud.layout.cloudCert, "utf8"),
-    userId: user.account, partSize: 256 * 1024,
+    userId: user.account, partSize: 256 * 1024, productCodes,
   });
   const bucket = bucketName("img");
   const c = s3(t, user);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   EC2Client, RunInstancesCommand, DescribeInstancesCommand, TerminateInstancesCommand, RebootInstancesCommand, GetConsoleOutputCommand,
   RegisterImageCommand, CreateKeyPairCommand, CreateSecurityGroupCommand, CreateTagsCommand, DescribeInstanceAttributeCommand,
-  DescribeInstanceStatusCommand, type Instance,
+  DescribeInstanceStatusCommand, ConfirmProductInstanceCommand, type Instance,
 } from "@aws-sdk/client-ec2";
 import { startTestCloud, unique, type TestCloud } from "../../support/cloud";
 import { imageFile, makeUser, uploadBundle, type TestUser } from "../../support/bundles";
@@ -74,6 +74,16 @@ describe("instances end to end on the fake hypervisor", () => {
     expect((await ec2(alice).send(new DescribeInstanceAttributeCommand({ InstanceId: ids[0], Attribute: "instanceType" }))).InstanceType?.Value).toBe("m1.small");
     const status = await ec2(alice).send(new DescribeInstanceStatusCommand({ InstanceIds: ids }));
     expect(status.InstanceStatuses?.map((x) => [x.InstanceState?.Name, x.InstanceStatus?.Status, x.SystemStatus?.Status])).toEqual([["running", "ok", "ok"], ["running", "ok", "ok"]]);
+
+    const confirm = await ec2(bob).send(new ConfirmProductInstanceCommand({ InstanceId: ids[0], ProductCode: "no-such-code" }));
+    expect(confirm.Return).toBe(false);
+    // An image that carries a product code: the code's vendor can confirm the instance and learn its owner.
+    const coded = await uploadBundle(t, alice, imageFile("coded.img", 50_000), undefined, ["devpay-42"]);
+    const codedImage = (await ec2(alice).send(new RegisterImageCommand({ ImageLocation: coded, Name: "coded" }))).ImageId!;
+    const codedRun = await ec2(alice).send(new RunInstancesCommand({ ImageId: codedImage, MinCount: 1, MaxCount: 1 }));
+    const yes = await ec2(bob).send(new ConfirmProductInstanceCommand({ InstanceId: codedRun.Instances![0]!.InstanceId, ProductCode: "devpay-42" }));
+    expect([yes.Return, yes.OwnerId]).toEqual([true, alice.account]);
+    await ec2(alice).send(new TerminateInstancesCommand({ InstanceIds: [codedRun.Instances![0]!.InstanceId!] }));
 
     await ec2(alice).send(new RebootInstancesCommand({ InstanceIds: [ids[0]!] }));
     expect(Buffer.from((await ec2(alice).send(new GetConsoleOutputCommand({ InstanceId: ids[0] }))).Output!, "base64").toString()).toContain("Restarting system");

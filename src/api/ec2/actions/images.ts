@@ -135,3 +135,15 @@ export const ResetImageAttribute = defineAction({
     return { return: true };
   },
 });
+
+export const ConfirmProductInstance = defineAction({
+  name: "ConfirmProductInstance",
+  params: { ProductCode: p.string({ required: true }), InstanceId: p.string({ required: true }), DryRun: p.boolean() },
+  async handler(input, ctx) {
+    // True when the instance runs an image carrying the product code; then the owner is told.
+    const [r] = await ctx.services.instances.describe({ ...caller(ctx), all: true }, [input.InstanceId], ctx);
+    const image = ctx.services.images.attribute({ accountId: r!.accountId, isAdmin: true }, r!.imageId);
+    const matches = image.productCodes.split(",").includes(input.ProductCode) && r!.state !== "terminated";
+    return { return: matches, ownerId: matches ? r!.accountId : undefined };
+  },
+});

@@ -12,13 +12,15 @@ import { AllocateAddress, AssociateAddress, DescribeAddresses, DisassociateAddre
 import {
   DescribeInstanceAttribute, DescribeInstanceStatus, DescribeInstances, GetConsoleOutput, RebootInstances, RunInstances, TerminateInstances,
 } from "./instances";
-import { DeregisterImage, DescribeImageAttribute, DescribeImages, ModifyImageAttribute, RegisterImage, ResetImageAttribute } from "./images";
+import {
+  ConfirmProductInstance, DeregisterImage, DescribeImageAttribute, DescribeImages, ModifyImageAttribute, RegisterImage, ResetImageAttribute,
+} from "./images";
 
 const actions = [
   DescribeRegions, DescribeAvailabilityZones,
   CreateKeyPair, ImportKeyPair, DescribeKeyPairs, DeleteKeyPair,
   CreateSecurityGroup, DeleteSecurityGroup, DescribeSecurityGroups, AuthorizeSecurityGroupIngress, RevokeSecurityGroupIngress,
-  RegisterImage, DeregisterImage, DescribeImages, DescribeImageAttribute, ModifyImageAttribute, ResetImageAttribute,
+  RegisterImage, DeregisterImage, DescribeImages, DescribeImageAttribute, ModifyImageAttribute, ResetImageAttribute, ConfirmProductInstance,
   CreateTags, DeleteTags, DescribeTags,
   RunInstances, DescribeInstances, TerminateInstances, RebootInstances, GetConsoleOutput, DescribeInstanceAttribute, DescribeInstanceStatus,
   AllocateAddress, ReleaseAddress, AssociateAddress, DisassociateAddress, DescribeAddresses,
