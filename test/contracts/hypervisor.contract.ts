@@ -38,119 +38,92 @@ async function kind(p: Promise<unknown>): Promise<string> {
 }
 
 export function hypervisorContract(name: string, setup: () => Promise<HypervisorFixture>) {
+  const withFixture = async (fn: (f: HypervisorFixture) => Promise<void>) => {
+    const f = await setup();
+    try {
+      await fn(f);
+    } finally {
+      await f.teardown();
+    }
+  };
   describe(`Hypervisor contract: ${name}`, () => {
-    it("starts, lists, boots, writes a console, reboots, stops", async () => {
-      const f = await setup();
-      try {
-        const host = await f.hv.describeHost();
-        expect(host.memoryMb).toBeGreaterThan(0);
-        expect(host.cores).toBeGreaterThan(0);
-        const s = spec(f.dir);
-        const started = await f.hv.start(s);
-        expect(started).toMatchObject({ instanceId: s.instanceId, memoryMb: 256, cores: 1 });
-        f.advance(60_000);
-        expect((await f.hv.get(s.instanceId))?.state).toBe("running");
-        expect((await f.hv.list()).map((d) => d.instanceId)).toContain(s.instanceId);
-        const before = await f.hv.consoleOutput(s.instanceId);
-        expect(before.length).toBeGreaterThan(0);
-        await f.hv.reboot(s.instanceId);
-        f.advance(60_000);
-        expect((await f.hv.get(s.instanceId))?.state).toBe("running");
-        expect((await f.hv.consoleOutput(s.instanceId)).length).toBeGreaterThan(before.length);
-        await f.hv.stop(s.instanceId, { timeoutMs: 1000 });
-        expect(await f.hv.get(s.instanceId)).toBeUndefined();
-      } finally {
-        await f.teardown();
-      }
-    });
+    it("starts, lists, boots, writes a console, reboots, stops", () => withFixture(async (f) => {
+      const host = await f.hv.describeHost();
+      expect(host.memoryMb).toBeGreaterThan(0);
+      expect(host.cores).toBeGreaterThan(0);
+      const s = spec(f.dir);
+      const started = await f.hv.start(s);
+      expect(started).toMatchObject({ instanceId: s.instanceId, memoryMb: 256, cores: 1 });
+      f.advance(60_000);
+      expect((await f.hv.get(s.instanceId))?.state).toBe("running");
+      expect((await f.hv.list()).map((d) => d.instanceId)).toContain(s.instanceId);
+      const before = await f.hv.consoleOutput(s.instanceId);
+      expect(before.length).toBeGreaterThan(0);
+      await f.hv.reboot(s.instanceId);
+      f.advance(60_000);
+      expect((await f.hv.get(s.instanceId))?.state).toBe("running");
+      expect((await f.hv.consoleOutput(s.instanceId)).length).toBeGreaterThan(before.length);
+      await f.hv.stop(s.instanceId, { timeoutMs: 1000 });
+      expect(await f.hv.get(s.instanceId)).toBeUndefined();
+    }));
 
-    it("refuses a second start of the same id, and over-commitment, leaving nothing behind", async () => {
-      const f = await setup();
-      try {
-        const s = spec(f.dir);
-        await f.hv.start(s);
-        expect(await kind(f.hv.start(s))).toBe("exists");
-        const host = await f.hv.describeHost();
-        const big = spec(f.dir, { memoryMb: host.memoryMb + 1 });
-        expect(await kind(f.hv.start(big))).toBe("capacity");
-        expect(await f.hv.get(big.instanceId)).toBeUndefined();
-        await f.hv.destroy(s.instanceId);
-      } finally {
-        await f.teardown();
-      }
-    });
+    it("refuses a second start of the same id, and over-commitment, leaving nothing behind", () => withFixture(async (f) => {
+      const s = spec(f.dir);
+      await f.hv.start(s);
+      expect(await kind(f.hv.start(s))).toBe("exists");
+      const host = await f.hv.describeHost();
+      const big = spec(f.dir, { memoryMb: host.memoryMb + 1 });
+      expect(await kind(f.hv.start(big))).toBe("capacity");
+      expect(await f.hv.get(big.instanceId)).toBeUndefined();
+      await f.hv.destroy(s.instanceId);
+    }));
 
-    it("a failed start leaves nothing; destroy is idempotent", async () => {
-      const f = await setup();
-      try {
-        const s = spec(f.dir);
-        f.faults.failStart(s.instanceId);
-        expect(await kind(f.hv.start(s))).toBe("start-failed");
-        expect(await f.hv.get(s.instanceId)).toBeUndefined();
-        await f.hv.destroy(s.instanceId);
-        await f.hv.destroy("i-00000000");
-        expect(await kind(f.hv.reboot("i-00000000"))).toBe("not-found");
-      } finally {
-        await f.teardown();
-      }
-    });
+    it("a failed start leaves nothing; destroy is idempotent", () => withFixture(async (f) => {
+      const s = spec(f.dir);
+      f.faults.failStart(s.instanceId);
+      expect(await kind(f.hv.start(s))).toBe("start-failed");
+      expect(await f.hv.get(s.instanceId)).toBeUndefined();
+      await f.hv.destroy(s.instanceId);
+      await f.hv.destroy("i-00000000");
+      expect(await kind(f.hv.reboot("i-00000000"))).toBe("not-found");
+    }));
 
-    it("reports a crashed guest with a reason", async () => {
-      const f = await setup();
-      try {
-        const s = spec(f.dir);
-        await f.hv.start(s);
-        f.faults.crash(s.instanceId);
-        const d = await f.hv.get(s.instanceId);
-        expect(d?.state).toBe("crashed");
-        expect(d?.reason).toBeTruthy();
-        await f.hv.destroy(s.instanceId);
-        expect(await f.hv.get(s.instanceId)).toBeUndefined();
-      } finally {
-        await f.teardown();
-      }
-    });
+    it("reports a crashed guest with a reason", () => withFixture(async (f) => {
+      const s = spec(f.dir);
+      await f.hv.start(s);
+      f.faults.crash(s.instanceId);
+      const d = await f.hv.get(s.instanceId);
+      expect(d?.state).toBe("crashed");
+      expect(d?.reason).toBeTruthy();
+      await f.hv.destroy(s.instanceId);
+      expect(await f.hv.get(s.instanceId)).toBeUndefined();
+    }));
 
-    it("attaches and detaches disks", async () => {
-      const f = await setup();
-      try {
-        const s = spec(f.dir);
-        await f.hv.start(s);
-        await f.hv.attachDisk(s.instanceId, { path: "/volumes/vol-1", device: "sdb" });
-        expect((await f.hv.get(s.instanceId))?.disks.map((d) => d.device)).toEqual(["sda1", "sdb"]);
-        expect(await kind(f.hv.attachDisk(s.instanceId, { path: "/volumes/vol-2", device: "sdb" }))).toBe("device-busy");
-        await f.hv.detachDisk(s.instanceId, "sdb");
-        expect(await kind(f.hv.detachDisk(s.instanceId, "sdb"))).toBe("not-attached");
-        await f.hv.destroy(s.instanceId);
-      } finally {
-        await f.teardown();
-      }
-    });
+    it("attaches and detaches disks", () => withFixture(async (f) => {
+      const s = spec(f.dir);
+      await f.hv.start(s);
+      await f.hv.attachDisk(s.instanceId, { path: "/volumes/vol-1", device: "sdb" });
+      expect((await f.hv.get(s.instanceId))?.disks.map((d) => d.device)).toEqual(["sda1", "sdb"]);
+      expect(await kind(f.hv.attachDisk(s.instanceId, { path: "/volumes/vol-2", device: "sdb" }))).toBe("device-busy");
+      await f.hv.detachDisk(s.instanceId, "sdb");
+      expect(await kind(f.hv.detachDisk(s.instanceId, "sdb"))).toBe("not-attached");
+      await f.hv.destroy(s.instanceId);
+    }));
 
-    it("a restarted NC adopts running domains", async () => {
-      const f = await setup();
-      try {
-        const s = spec(f.dir);
-        await f.hv.start(s);
-        const again = f.reopen();
-        expect((await again.list()).map((d) => d.instanceId)).toContain(s.instanceId);
-        await again.destroy(s.instanceId);
-        expect(await f.hv.get(s.instanceId)).toBeUndefined();
-      } finally {
-        await f.teardown();
-      }
-    });
+    it("a restarted NC adopts running domains", () => withFixture(async (f) => {
+      const s = spec(f.dir);
+      await f.hv.start(s);
+      const again = f.reopen();
+      expect((await again.list()).map((d) => d.instanceId)).toContain(s.instanceId);
+      await again.destroy(s.instanceId);
+      expect(await f.hv.get(s.instanceId)).toBeUndefined();
+    }));
 
-    it("an unreachable hypervisor is a typed error", async () => {
-      const f = await setup();
-      try {
-        f.faults.unreachable(true);
-        expect(await kind(f.hv.list())).toBe("unreachable");
-        f.faults.unreachable(false);
-        expect(await kind(f.hv.list())).toBe("ok");
-      } finally {
-        await f.teardown();
-      }
-    });
+    it("an unreachable hypervisor is a typed error", () => withFixture(async (f) => {
+      f.faults.unreachable(true);
+      expect(await kind(f.hv.list())).toBe("unreachable");
+      f.faults.unreachable(false);
+      expect(await kind(f.hv.list())).toBe("ok");
+    }));
   });
 }
