@@ -44,6 +44,7 @@ import { openCcDatabase } from "./roles/cc/database";
 import { createClusterService, type ClusterNode } from "./roles/cc/service";
 import { CLUSTER_METHODS, type ClusterClient } from "./roles/cc/client";
 import { listRemoteNodes } from "./roles/cc/node-registry";
+import { createNetworkService } from "./roles/cc/networks";
 import { createNodeService } from "./roles/nc/service";
 import { openNcDatabase } from "./roles/nc/database";
 import { NodeImageCache } from "./roles/nc/image-cache";
@@ -133,7 +134,10 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
           client: createHttpClient<NodeClient>(NODE_METHODS, { baseUrl: n.url, role: "nc", key: n.key, clock, ids }),
         })),
       ];
-      cluster = createClusterService({ name: s.clusterName, host: s.host, nodes, log, db: ccDb, clock, policy: s.schedPolicy });
+      // Fake instances get loopback addresses, so a local client can speak as one (metadata tests).
+      const subnet = (s.vnetSubnet || (s.hypervisor === "xen" || s.hypervisor === "qemu" ? "10.128.0.0/16" : "127.64.0.0/16")).split(".").map(Number);
+      const networks = createNetworkService({ db: ccDb, clock, plan: { subnet: [subnet[0]!, subnet[1]!], addrsPerNet: s.vnetAddrsPerNet } });
+      cluster = createClusterService({ name: s.clusterName, host: s.host, nodes, log, db: ccDb, clock, policy: s.schedPolicy, networks });
     }
 
     const mainApp = new Hono();
@@ -185,7 +189,6 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
         instances: createInstanceService({
           db: clc.db, clock, ids, clusters, images, keyPairs: clc.keyPairs, groups: clc.securityGroups, vmTypes: clc.vmTypes,
           // Fake instances get loopback addresses, so a local client can speak as one (metadata tests).
-          privateNet: fake ? [127, 64] : [10, 128],
           addresses: addressService,
         }),
       };

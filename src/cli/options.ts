@@ -35,6 +35,8 @@ export interface Settings {
   schedPolicy: Policy;
   publicIps: string;
   maxAddressesPerUser: number;
+  vnetSubnet: string;
+  vnetAddrsPerNet: number;
 }
 
 interface OptionDef<K extends keyof Settings> {
@@ -122,7 +124,16 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
     help: "public address pool, e.g. '192.0.2.10-192.0.2.50,192.0.2.60' (default: none; 127.65.0.2-127.65.0.254 with the fake hypervisor)" },
   maxAddressesPerUser: { key: "maxAddressesPerUser", flag: "--max-addresses-per-user <n>", file: "MAX_ADDRESSES_PER_USER", default: () => "5", parse: count,
     help: "elastic addresses one account may hold (admins exempt; Eucalyptus default 5)" },
+  vnetSubnet: { key: "vnetSubnet", flag: "--vnet-subnet <cidr>", file: "VNET_SUBNET", default: () => "", parse: subnet16,
+    help: "private /16 the CC cuts into per-security-group networks (default 10.128.0.0/16; 127.64.0.0/16 with the fake hypervisor)" },
+  vnetAddrsPerNet: { key: "vnetAddrsPerNet", flag: "--vnet-addrs-per-net <n>", file: "VNET_ADDRSPERNET", default: () => "32", parse: count,
+    help: "addresses in each security group's network (a power of two, 8-65536; Eucalyptus default 32)" },
 };
+
+function subnet16(raw: string, source: string): string {
+  if (raw !== "" && !/^(\d{1,3})\.(\d{1,3})\.0\.0\/16$/.test(raw)) throw new ConfigError(`${source}: '${raw}' is not an a.b.0.0/16 subnet`);
+  return raw;
+}
 
 /** Validates an address pool: comma list of a.b.c.d or a.b.c.d-a.b.c.e. */
 export function parseIpRanges(raw: string, source: string): string {

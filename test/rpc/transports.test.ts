@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { tempDir, testProbe } from "../support/cloud";
 import { openNcDatabase } from "../../src/roles/nc/database";
 import { openCcDatabase } from "../../src/roles/cc/database";
+import { createNetworkService } from "../../src/roles/cc/networks";
 import { NodeImageCache } from "../../src/roles/nc/image-cache";
 import { FakeHypervisor } from "../../src/hypervisor/fake/fake-hypervisor";
 import { roleClientContract, echoService, ECHO_METHODS, type EchoClient } from "../contracts/role-clients.contract";
@@ -24,7 +25,8 @@ const log = pino({ level: "silent" });
 const key = { id: "ECKTEST0000000000001", secret: "s3cr3t-component-key" };
 
 function ccDeps() {
-  return { db: openCcDatabase(join(tempDir("euca-cc-"), "cc.db")), clock: systemClock, policy: "GREEDY" as const };
+  const db = openCcDatabase(join(tempDir("euca-cc-"), "cc.db"));
+  return { db, clock: systemClock, policy: "GREEDY" as const, networks: createNetworkService({ db, clock: systemClock, plan: { subnet: [10, 128], addrsPerNet: 32 } }) };
 }
 
 function services() {

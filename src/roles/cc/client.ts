@@ -1,5 +1,6 @@
 import type { CallContext } from "../../rpc/types";
 import type { NodeInstance, RunInstanceRequest } from "../nc/client";
+import type { Lease } from "./networks";
 
 export interface VmTypeSpec {
   name: string;
@@ -31,8 +32,12 @@ export interface ClusterClient {
   terminateInstances(input: { instanceIds: string[] }, ctx: CallContext): Promise<{ instances: NodeInstance[] }>;
   rebootInstances(input: { instanceIds: string[] }, ctx: CallContext): Promise<void>;
   getConsoleOutput(input: { instanceId: string }, ctx: CallContext): Promise<{ output: string }>;
+  /** Private addresses and MACs for new instances in their (first) security group's network. */
+  allocateAddresses(input: { accountId: string; groupName: string; instanceIds: string[] }, ctx: CallContext): Promise<{ leases: Lease[] }>;
+  releaseAddresses(input: { instanceIds: string[] }, ctx: CallContext): Promise<void>;
 }
 
 export const CLUSTER_METHODS = [
   "describeCluster", "describeResources", "runInstances", "describeInstances", "terminateInstances", "rebootInstances", "getConsoleOutput",
+  "allocateAddresses", "releaseAddresses",
 ] as const satisfies readonly (keyof ClusterClient)[];

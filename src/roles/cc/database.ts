@@ -1,4 +1,4 @@
-import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { openRoleDatabase, type OpenDatabase } from "../../db/open";
 import { settings, SETTINGS_SQL } from "../../db/settings-table";
 
@@ -18,7 +18,24 @@ export const placements = sqliteTable("placements", {
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 });
 
-export const ccSchema = { settings, nodes, placements };
+/** A security group's private network (Eucalyptus MANAGED mode: one subnet and VLAN per group). */
+export const networks = sqliteTable("networks", {
+  accountId: text("account_id").notNull(),
+  groupName: text("group_name").notNull(),
+  netIndex: integer("net_index").notNull().unique(),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+}, (t) => [primaryKey({ columns: [t.accountId, t.groupName] })]);
+
+/** An instance's private address and MAC in its group's network. */
+export const leases = sqliteTable("leases", {
+  instanceId: text("instance_id").primaryKey(),
+  netIndex: integer("net_index").notNull(),
+  privateIp: text("private_ip").notNull().unique(),
+  mac: text("mac").notNull(),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+});
+
+export const ccSchema = { settings, nodes, placements, networks, leases };
 export type CcDatabase = OpenDatabase<typeof ccSchema>;
 
 export const ccMigrations = [
@@ -38,6 +55,23 @@ CREATE TABLE nodes (
     sql: `CREATE TABLE placements (
   instance_id TEXT PRIMARY KEY NOT NULL,
   node TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);`,
+  },
+  {
+    name: "group networks and address leases",
+    sql: `CREATE TABLE networks (
+  account_id TEXT NOT NULL,
+  group_name TEXT NOT NULL,
+  net_index INTEGER NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (account_id, group_name)
+);
+CREATE TABLE leases (
+  instance_id TEXT PRIMARY KEY NOT NULL,
+  net_index INTEGER NOT NULL,
+  private_ip TEXT NOT NULL UNIQUE,
+  mac TEXT NOT NULL,
   created_at INTEGER NOT NULL
 );`,
   },

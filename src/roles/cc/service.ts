@@ -10,6 +10,10 @@ import { clusterAvailability } from "./capacity";
 import type { CcDatabase } from "./database";
 import { placements } from "./database";
 import { place, type Policy } from "./placement";
+import type { NetworkService } from "./networks";
+
+/** A lease whose instance was never placed is returned after this long (a launch cut short). */
+export const LEASE_GRACE_MS = 10 * 60 * 1000;
 
 export interface ClusterNode {
   name: string;
@@ -24,6 +28,7 @@ export interface ClusterServiceDeps {
   db: CcDatabase;
   clock: Clock;
   policy: Policy;
+  networks: NetworkService;
 }
 
 export function createClusterService(o: ClusterServiceDeps): ClusterClient {
@@ -115,6 +120,7 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient {
         if (r) out.push(r);
         db.delete(placements).where(eq(placements.instanceId, id)).run();
       }
+      o.networks.release(instanceIds);
       return { instances: out };
     },
 
@@ -124,6 +130,15 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient {
 
     async getConsoleOutput({ instanceId }, ctx) {
       return nodeOf(instanceId).client.getConsoleOutput({ instanceId }, ctx);
+    },
+
+    async allocateAddresses({ accountId, groupName, instanceIds }) {
+      o.networks.sweep(LEASE_GRACE_MS);
+      return { leases: o.networks.allocate(accountId, groupName, instanceIds) };
+    },
+
+    async releaseAddresses({ instanceIds }) {
+      o.networks.release(instanceIds);
     },
   };
 }

@@ -50,17 +50,9 @@ export interface RunInput {
   addressing?: "public" | "private";
 }
 
-/** d0:0d + the instance id's hex digits (Eucalyptus' instId2mac). */
-export function macOf(instanceId: string): string {
-  const hex = instanceId.slice(2).padStart(8, "0").slice(-8).toLowerCase();
-  return `d0:0d:${hex.match(/../g)!.join(":")}`;
-}
-
 export function createInstanceService(o: {
   db: ClcDatabase; clock: Clock; ids: IdGenerator; clusters: () => readonly RegisteredCluster[];
   images: ImageService; keyPairs: KeyPairService; groups: SecurityGroupService; vmTypes: VmTypeService;
-  /** First two octets of the /16 private addresses come from (10.128 on real networks; 127.64, loopback, with the fake hypervisor). */
-  privateNet: readonly [number, number];
   addresses: AddressService;
 }) {
   const { db, sqlite } = o.db;
@@ -70,18 +62,6 @@ export function createInstanceService(o: {
     const c = o.clusters().find((x) => x.name === zone);
     if (!c) throw new InvalidParameterError("Placement.AvailabilityZone", `Invalid availability zone: [${zone}]`);
     return c;
-  }
-
-  /** The next free private addresses (inside the caller's transaction). */
-  function allocateIps(count: number): string[] {
-    const used = new Set(db.select({ ip: instances.privateIp }).from(instances).where(ne(instances.state, "terminated")).all().map((r) => r.ip));
-    const out: string[] = [];
-    for (let n = 2; out.length < count && n < 65534; n++) {
-      const ip = `${o.privateNet[0]}.${o.privateNet[1]}.${n >> 8}.${n & 255}`;
-      if (!used.has(ip) && (n & 255) !== 0 && (n & 255) !== 255) out.push(ip);
-    }
-    if (out.length < count) throw new InvalidParameterError("MaxCount", "Not enough resources available: addresses");
-    return out;
   }
 
   function visible(caller: Caller & { all?: boolean }, ids?: readonly string[]): InstanceRecord[] {
@@ -166,21 +146,27 @@ export function createInstanceService(o: {
       const count = Math.min(input.maxCount, avail);
       const reservationId = o.ids.resourceId("reservation");
       const now = o.clock.now();
-      const rows: InstanceRecord[] = sqlite.transaction(() => {
-        const ips = allocateIps(count);
-        return ips.map((privateIp, launchIndex) => {
-          const id = o.ids.resourceId("instance");
+      // The cluster leases addresses in the first group's network; an unused lease goes back.
+      const instanceIds = Array.from({ length: count }, () => o.ids.resourceId("instance"));
+      const { leases } = await c.client.allocateAddresses({ accountId: caller.accountId, groupName: groups[0]!.name, instanceIds }, ctx);
+      const release = () => c.client.releaseAddresses({ instanceIds }, ctx).catch(() => undefined);
+      let rows: InstanceRecord[];
+      try {
+        rows = sqlite.transaction(() => leases.map(({ instanceId: id, privateIp, mac }, launchIndex) => {
           const row: InstanceRecord = {
             id, reservationId, accountId: caller.accountId, imageId: image.id, kernelId: kernel?.id ?? null, ramdiskId: ramdisk?.id ?? null,
             instanceType: vmType.name, keyName: key?.name ?? null, groups: JSON.stringify(groups), userData: input.userData ?? null,
-            state: "pending", stateReason: "", launchIndex, zone, privateIp, mac: macOf(id), clientToken: input.clientToken ?? null, launchTime: now, terminatedAt: null,
+            state: "pending", stateReason: "", launchIndex, zone, privateIp, mac, clientToken: input.clientToken ?? null, launchTime: now, terminatedAt: null,
           };
           db.insert(instances).values(row).run();
           // A public address at launch, when the cloud has a pool (same transaction: all or none).
           if (input.addressing !== "private" && o.addresses.enabled()) o.addresses.assignAtLaunch(id);
           return row;
-        });
-      })();
+        }))();
+      } catch (e) {
+        await release();
+        throw e;
+      }
       const ref = (i: { id: string; location: string }) => ({ id: i.id, bucket: i.location.split("/")[0]!, manifestKey: i.location.slice(i.location.indexOf("/") + 1) });
       const requests: RunInstanceRequest[] = rows.map((r) => ({
         instanceId: r.id, reservationId, accountId: caller.accountId, image: ref(image), kernel: kernel && ref(kernel), ramdisk: ramdisk && ref(ramdisk),
@@ -194,6 +180,7 @@ export function createInstanceService(o: {
           for (const r of rows) o.addresses.releaseFromInstance(r.id);
           db.delete(instances).where(inArray(instances.id, rows.map((r) => r.id))).run();
         })();
+        await release();
         throw e;
       }
       return rows;

@@ -99,6 +99,18 @@ describe("instances end to end on the fake hypervisor", () => {
     expect((await ec2(alice).send(new DescribeInstanceStatusCommand({ InstanceIds: ids, IncludeAllInstances: true }))).InstanceStatuses?.map((x) => x.InstanceState?.Name)).toEqual(["terminated", "terminated"]);
   });
 
+  it("instances of different security groups get addresses in different group networks", async () => {
+    const other = unique("db");
+    await ec2(alice).send(new CreateSecurityGroupCommand({ GroupName: other, Description: "db" }));
+    const a = (await ec2(alice).send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1, SecurityGroups: [groupName] }))).Instances![0]!;
+    const b = (await ec2(alice).send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1, SecurityGroups: [other] }))).Instances![0]!;
+    const net = (ip: string) => { const [, , c, d] = ip.split(".").map(Number); return Math.floor((c! * 256 + d!) / 32); };
+    expect(a.PrivateIpAddress).toMatch(/^127\.64\./);
+    expect(net(a.PrivateIpAddress!)).not.toBe(net(b.PrivateIpAddress!));
+    expect(a.NetworkInterfaces ?? []).toEqual([]);
+    await ec2(alice).send(new TerminateInstancesCommand({ InstanceIds: [a.InstanceId!, b.InstanceId!] }));
+  });
+
   it("refuses bad requests with the right codes and leaves nothing behind", async () => {
     const run = (over: Record<string, unknown>) => ec2(alice).send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1, ...over }));
     await expect(run({ ImageId: "emi-00000000" })).rejects.toMatchObject({ name: "InvalidAMIID.NotFound" });

@@ -16,6 +16,7 @@ import { createNodeService } from "../../../src/roles/nc/service";
 import { NODE_METHODS, type RunInstanceRequest } from "../../../src/roles/nc/client";
 import { openCcDatabase } from "../../../src/roles/cc/database";
 import { createClusterService } from "../../../src/roles/cc/service";
+import { createNetworkService } from "../../../src/roles/cc/networks";
 import { CLUSTER_METHODS, type ClusterClient } from "../../../src/roles/cc/client";
 import { startTestCloud, tempDir, unique, type TestCloud } from "../../support/cloud";
 import { imageFile, makeUser, uploadBundle } from "../../support/bundles";
@@ -46,7 +47,9 @@ function cluster(dir: string) {
     });
     return { name, client: createInProcessClient(NODE_METHODS, service) };
   });
-  return createClusterService({ name: "zone-x", host: "127.0.0.1", nodes: () => nodes, log, db: openCcDatabase(join(dir, "cc.db")), clock: systemClock, policy: "GREEDY" });
+  const db = openCcDatabase(join(dir, "cc.db"));
+  const networks = createNetworkService({ db, clock: systemClock, plan: { subnet: [10, 128], addrsPerNet: 32 } });
+  return createClusterService({ name: "zone-x", host: "127.0.0.1", nodes: () => nodes, log, db, clock: systemClock, policy: "GREEDY", networks });
 }
 
 let n = 0;

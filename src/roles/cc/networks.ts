@@ -1,0 +1,114 @@
+/**
+ * Private addressing per security group, as Eucalyptus' MANAGED mode planned it: the
+ * cluster's subnet (VNET_SUBNET) is cut into networks of VNET_ADDRSPERNET addresses,
+ * one per (account, group), each with its VLAN tag; in a network, .0 is the network,
+ * .1 the gateway (the CC), the last the broadcast, and instances take the rest. MACs
+ * are d0:0d + the instance id (instId2mac). This is the plan as data; the networking
+ * work turns it into bridges, VLANs and rules.
+ */
+import { and, eq, inArray, lt, notInArray } from "drizzle-orm";
+import type { Clock } from "../../common/clock";
+import { InsufficientCapacityError, InvalidParameterError } from "../../common/errors";
+import type { CcDatabase } from "./database";
+import { leases, networks, placements } from "./database";
+
+export interface NetworkPlan {
+  /** e.g. [10, 128] for 10.128.0.0/16. */
+  subnet: readonly [number, number];
+  addrsPerNet: number;
+}
+
+export interface Lease {
+  instanceId: string;
+  privateIp: string;
+  mac: string;
+  network: { index: number; vlan: number; cidr: string; gateway: string };
+}
+
+/** d0:0d + the instance id's hex digits (Eucalyptus' instId2mac). */
+export function macOf(instanceId: string): string {
+  const hex = instanceId.slice(2).padStart(8, "0").slice(-8).toLowerCase();
+  return `d0:0d:${hex.match(/../g)!.join(":")}`;
+}
+
+const ip = (plan: NetworkPlan, offset: number) => `${plan.subnet[0]}.${plan.subnet[1]}.${offset >> 8}.${offset & 255}`;
+
+export function networkOf(plan: NetworkPlan, index: number): Lease["network"] {
+  const base = index * plan.addrsPerNet;
+  const prefix = 32 - Math.log2(plan.addrsPerNet);
+  return { index, vlan: index + 10, cidr: `${ip(plan, base)}/${prefix}`, gateway: ip(plan, base + 1) };
+}
+
+export function createNetworkService(o: { db: CcDatabase; clock: Clock; plan: NetworkPlan }) {
+  const { db, sqlite } = o.db;
+  const { plan } = o;
+  if (!Number.isInteger(Math.log2(plan.addrsPerNet)) || plan.addrsPerNet < 8 || plan.addrsPerNet > 65536) {
+    throw new InvalidParameterError("VNET_ADDRSPERNET", "VNET_ADDRSPERNET must be a power of two from 8 to 65536");
+  }
+  const networkCount = 65536 / plan.addrsPerNet;
+
+  function netIndexFor(accountId: string, groupName: string): number {
+    const existing = db.select().from(networks).where(and(eq(networks.accountId, accountId), eq(networks.groupName, groupName))).get();
+    if (existing) return existing.netIndex;
+    const used = new Set(db.select({ i: networks.netIndex }).from(networks).all().map((r) => r.i));
+    // Network 0 holds the CC's own addresses; groups start at 1.
+    for (let i = 1; i < networkCount; i++) {
+      if (!used.has(i)) {
+        db.insert(networks).values({ accountId, groupName, netIndex: i, createdAt: o.clock.now() }).run();
+        return i;
+      }
+    }
+    throw new InsufficientCapacityError("Not enough resources available: vlan tags");
+  }
+
+  const toLease = (r: typeof leases.$inferSelect): Lease => ({ instanceId: r.instanceId, privateIp: r.privateIp, mac: r.mac, network: networkOf(plan, r.netIndex) });
+
+  return {
+    /** Addresses for new instances of one group; idempotent per instance id. */
+    allocate(accountId: string, groupName: string, instanceIds: readonly string[]): Lease[] {
+      return sqlite.transaction(() => {
+        const index = netIndexFor(accountId, groupName);
+        const base = index * plan.addrsPerNet;
+        const taken = new Set(db.select({ ip: leases.privateIp }).from(leases).where(eq(leases.netIndex, index)).all().map((r) => r.ip));
+        return instanceIds.map((instanceId) => {
+          const prior = db.select().from(leases).where(eq(leases.instanceId, instanceId)).get();
+          if (prior) return toLease(prior);
+          for (let k = 2; k < plan.addrsPerNet - 1; k++) {
+            const addr = ip(plan, base + k);
+            if (taken.has(addr)) continue;
+            taken.add(addr);
+            const row = { instanceId, netIndex: index, privateIp: addr, mac: macOf(instanceId), createdAt: o.clock.now() };
+            db.insert(leases).values(row).run();
+            return toLease(row);
+          }
+          throw new InsufficientCapacityError(`Not enough resources available: addresses in the network of group ${groupName}`);
+        });
+      }).immediate();
+    },
+
+    release(instanceIds: readonly string[]): void {
+      if (instanceIds.length) db.delete(leases).where(inArray(leases.instanceId, [...instanceIds])).run();
+    },
+
+    /**
+     * Leases whose instance was never placed (a launch cut short before the CC placed
+     * it) and that are older than `graceMs` go back to the network.
+     */
+    sweep(graceMs: number): number {
+      const placed = db.select({ id: placements.instanceId }).from(placements).all().map((r) => r.id);
+      const cutoff = new Date(o.clock.now().getTime() - graceMs);
+      const cond = placed.length ? and(notInArray(leases.instanceId, placed), lt(leases.createdAt, cutoff)) : lt(leases.createdAt, cutoff);
+      return db.delete(leases).where(cond).run().changes;
+    },
+
+    describe(): Array<{ accountId: string; groupName: string; network: Lease["network"]; leases: Lease[] }> {
+      const all = db.select().from(leases).all();
+      return db.select().from(networks).orderBy(networks.netIndex).all().map((n) => ({
+        accountId: n.accountId, groupName: n.groupName, network: networkOf(plan, n.netIndex),
+        leases: all.filter((l) => l.netIndex === n.netIndex).map(toLease),
+      }));
+    },
+  };
+}
+
+export type NetworkService = ReturnType<typeof createNetworkService>;
