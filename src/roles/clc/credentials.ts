@@ -3,7 +3,7 @@
  * cloud-cert.pem, euca2-<user>-<tag>-pk.pem and -cert.pem, plus an AWS-style
  * credentials snippet. Rendering is pure; writing is atomic, files are 0600.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../common/files";
 
@@ -127,10 +127,6 @@ export function existingBaseName(dir: string, user: string): string | undefined 
     if (existsSync(join(dir, `${base}-pk.pem`))) return base;
   }
   return undefined;
-}
-
-export function readPem(dir: string, file: string): string {
-  return readFileSync(join(dir, file), "utf8");
 }
 
 export function removeCredentialFiles(dir: string): void {

@@ -41,9 +41,6 @@ export function createIdentityRepo({ db, sqlite }: ClcDatabase) {
     findUser(name: string): UserRecord | undefined {
       return db.select(userColumns).from(users).innerJoin(accounts, eq(users.accountId, accounts.id)).where(eq(users.name, name)).get();
     },
-    findUserById(id: string): UserRecord | undefined {
-      return db.select(userColumns).from(users).innerJoin(accounts, eq(users.accountId, accounts.id)).where(eq(users.id, id)).get();
-    },
     listUsers(): UserRecord[] {
       return db.select(userColumns).from(users).innerJoin(accounts, eq(users.accountId, accounts.id)).orderBy(users.name).all();
     },
@@ -90,9 +87,6 @@ export function createIdentityRepo({ db, sqlite }: ClcDatabase) {
     certificatesOfAccount(accountId: string): string[] {
       return db.select({ pem: certificates.pem }).from(certificates).innerJoin(users, eq(users.id, certificates.userId))
         .where(and(eq(users.accountId, accountId), eq(certificates.revoked, false))).all().map((r) => r.pem);
-    },
-    certificatesOf(userId: string) {
-      return db.select().from(certificates).where(and(eq(certificates.userId, userId), eq(certificates.revoked, false))).all();
     },
   };
 }

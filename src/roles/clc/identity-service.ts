@@ -149,10 +149,6 @@ export function createIdentityService(d: IdentityServiceDeps) {
     systemAccountId(): string | undefined {
       return repo.findAccountByName(ADMIN_ACCOUNT)?.id;
     },
-
-    readCloudCert(): string {
-      return d.ca.certPem;
-    },
   };
 }
 

@@ -1,7 +1,7 @@
 /** Bucket operations of the Walrus service. */
 import { AccessDeniedError } from "../../common/errors";
 import { StorageError } from "./errors";
-import { cannedGrants, allows, type Grant, type Requester } from "./acl";
+import { cannedGrants, type Grant, type Requester } from "./acl";
 import type { BucketRecord } from "./repo";
 import type { WalrusContext } from "./service-context";
 
@@ -85,10 +85,6 @@ export function bucketOps(c: WalrusContext) {
       requireOwner(r, b);
       if (status !== "Enabled" && status !== "Suspended") throw new StorageError("MalformedXML", "Versioning Status must be Enabled or Suspended");
       c.repo.setVersioning(name, status);
-    },
-
-    canRead(r: Requester, b: BucketRecord): boolean {
-      return allows(b.owner, b.acl, r, "READ");
     },
   };
 }
