@@ -6,7 +6,7 @@
  * running, Teardown → terminated); terminated instances stay visible for 10 minutes,
  * as in Eucalyptus.
  */
-import { and, eq, inArray, isNull, ne, or, gt, lt } from "drizzle-orm";
+import { and, eq, inArray, isNull, or, gt, lt } from "drizzle-orm";
 import type { Clock } from "../../common/clock";
 import type { IdGenerator } from "../../common/ids";
 import { IncorrectStateError, InsufficientCapacityError, InvalidParameterError, NotFoundError } from "../../common/errors";
