@@ -41,7 +41,8 @@ import { createRegionService } from "./roles/clc/regions";
 import { listRemoteClusters } from "./roles/clc/cluster-registry";
 import type { CloudEndpoints, CredentialFiles } from "./roles/clc/credentials";
 import { openCcDatabase } from "./roles/cc/database";
-import { createClusterService, type ClusterNode } from "./roles/cc/service";
+import { createClusterService } from "./roles/cc/service";
+import { createNodeMonitor, type ClusterNode } from "./roles/cc/node-monitor";
 import { CLUSTER_METHODS, type ClusterClient } from "./roles/cc/client";
 import { listRemoteNodes } from "./roles/cc/node-registry";
 import { createNetworkService } from "./roles/cc/networks";
@@ -137,7 +138,12 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       // Fake instances get loopback addresses, so a local client can speak as one (metadata tests).
       const subnet = (s.vnetSubnet || (s.hypervisor === "xen" || s.hypervisor === "qemu" ? "10.128.0.0/16" : "127.64.0.0/16")).split(".").map(Number);
       const networks = createNetworkService({ db: ccDb, clock, plan: { subnet: [subnet[0]!, subnet[1]!], addrsPerNet: s.vnetAddrsPerNet } });
-      cluster = createClusterService({ name: s.clusterName, host: s.host, nodes, log, db: ccDb, clock, policy: s.schedPolicy, networks });
+      const monitor = createNodeMonitor({
+        nodes, db: ccDb, clock, log, pollMs: s.nodePollSeconds * 1000,
+        power: s.schedPolicy === "POWERSAVE" ? { idleMs: s.powerIdleSeconds * 1000, wakeMs: s.powerWakeSeconds * 1000 } : undefined,
+      });
+      cleanups.push(monitor.start()); // stops (and waits for its round) before the database closes
+      cluster = createClusterService({ name: s.clusterName, host: s.host, monitor, log, db: ccDb, clock, policy: s.schedPolicy, networks });
     }
 
     const mainApp = new Hono();

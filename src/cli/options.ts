@@ -37,6 +37,9 @@ export interface Settings {
   maxAddressesPerUser: number;
   vnetSubnet: string;
   vnetAddrsPerNet: number;
+  nodePollSeconds: number;
+  powerIdleSeconds: number;
+  powerWakeSeconds: number;
 }
 
 interface OptionDef<K extends keyof Settings> {
@@ -128,6 +131,12 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
     help: "private /16 the CC cuts into per-security-group networks (default 10.128.0.0/16; 127.64.0.0/16 with the fake hypervisor)" },
   vnetAddrsPerNet: { key: "vnetAddrsPerNet", flag: "--vnet-addrs-per-net <n>", file: "VNET_ADDRSPERNET", default: () => "32", parse: count,
     help: "addresses in each security group's network (a power of two, 8-65536; Eucalyptus default 32)" },
+  nodePollSeconds: { key: "nodePollSeconds", flag: "--node-poll-seconds <s>", file: "NODE_POLL_SECONDS", default: () => "5", parse: seconds,
+    help: "how often the CC polls its nodes' resources and instances; reports older than this are asked again" },
+  powerIdleSeconds: { key: "powerIdleSeconds", flag: "--power-idle-seconds <s>", file: "POWER_IDLETHRESH", default: () => "300", parse: seconds,
+    help: "POWERSAVE: a node without instances this long is powered down (Eucalyptus' POWER_IDLETHRESH)" },
+  powerWakeSeconds: { key: "powerWakeSeconds", flag: "--power-wake-seconds <s>", file: "POWER_WAKETHRESH", default: () => "300", parse: seconds,
+    help: "POWERSAVE: a woken node that does not answer within this long is considered down (Eucalyptus' POWER_WAKETHRESH)" },
 };
 
 function subnet16(raw: string, source: string): string {
@@ -149,6 +158,12 @@ export function parseIpRanges(raw: string, source: string): string {
 
 function count(raw: string, source: string): number {
   if (!/^\d{1,12}$/.test(raw)) throw new ConfigError(`${source}: '${raw}' is not a non-negative integer`);
+  return Number(raw);
+}
+
+/** A duration in seconds; fractions allowed (tests poll every 0.05 s). */
+function seconds(raw: string, source: string): number {
+  if (!/^\d{1,7}(\.\d{1,3})?$/.test(raw)) throw new ConfigError(`${source}: '${raw}' is not a number of seconds`);
   return Number(raw);
 }
 

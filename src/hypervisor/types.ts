@@ -64,6 +64,8 @@ export interface Capabilities {
   diskHotplug: boolean;
   /** e.g. "kvm" or "tcg" for qemu, "pv" for xen. */
   acceleration?: string;
+  /** The host can be put to sleep and woken through this driver (POWERSAVE). */
+  powerControl: boolean;
 }
 
 export type HypervisorErrorKind =
@@ -73,7 +75,9 @@ export type HypervisorErrorKind =
   | "start-failed"  // the platform refused to start the domain
   | "unreachable"   // the hypervisor does not answer
   | "device-busy"   // attach to a device name already in use
-  | "not-attached"; // detach of a device that is not attached
+  | "not-attached"  // detach of a device that is not attached
+  | "busy"          // power down while domains still exist
+  | "unsupported";  // the driver cannot do this on this platform
 
 export class HypervisorError extends Error {
   constructor(readonly kind: HypervisorErrorKind, message: string) {
@@ -99,6 +103,14 @@ export interface Hypervisor {
   consoleOutput(instanceId: string): Promise<string>;
   attachDisk(instanceId: string, disk: DiskSpec): Promise<void>;
   detachDisk(instanceId: string, device: string): Promise<void>;
+  /**
+   * Puts the idle host to sleep (Eucalyptus' ncPowerDown, which ran powernap-now).
+   * Refused with "busy" while any domain exists, "unsupported" without powerControl.
+   * While asleep every other call fails "unreachable" until powerUp().
+   */
+  powerDown(): Promise<void>;
+  /** Wakes the host (what Wake-on-LAN does for a real machine). Idempotent. */
+  powerUp(): Promise<void>;
 }
 
 export const CONSOLE_TAIL_BYTES = 64 * 1024;

@@ -125,5 +125,22 @@ export function hypervisorContract(name: string, setup: () => Promise<Hypervisor
       f.faults.unreachable(false);
       expect(await kind(f.hv.list())).toBe("ok");
     }));
+
+    it("powers an idle host down and up, or says it cannot", () => withFixture(async (f) => {
+      if (!f.hv.capabilities().powerControl) {
+        expect(await kind(f.hv.powerDown())).toBe("unsupported");
+        return;
+      }
+      const s = spec(f.dir);
+      await f.hv.start(s);
+      expect(await kind(f.hv.powerDown())).toBe("busy");
+      await f.hv.destroy(s.instanceId);
+      await f.hv.powerDown();
+      expect(await kind(f.hv.describeHost())).toBe("unreachable");
+      expect(await kind(f.reopen().list())).toBe("unreachable"); // asleep across an NC restart
+      await f.hv.powerUp();
+      await f.hv.powerUp(); // idempotent
+      expect(await kind(f.hv.describeHost())).toBe("ok");
+    }));
   });
 }

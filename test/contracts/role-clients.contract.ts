@@ -42,8 +42,21 @@ export function roleClientContract(name: string, setup: () => Promise<RoleClient
           nodeStatus: "enabled",
           memorySizeMax: 4096, memorySizeAvailable: 4096,
           diskSizeMax: 100, diskSizeAvailable: 100,
-          numberOfCoresMax: 4, numberOfCoresAvailable: 4,
+          numberOfCoresMax: 4, numberOfCoresAvailable: 4, powerControl: true,
         });
+      } finally {
+        await c.teardown();
+      }
+    });
+
+    it("NodeClient powers an idle node down and up; a sleeping node does not answer", async () => {
+      const c = await setup();
+      const ctx = { requestId: "r-power" };
+      try {
+        await c.node.powerDown({}, ctx);
+        await expect(c.node.describeResource({}, ctx)).rejects.toThrow(/powered down/);
+        await c.node.powerUp({}, ctx);
+        expect((await c.node.describeResource({}, ctx)).nodeStatus).toBe("enabled");
       } finally {
         await c.teardown();
       }

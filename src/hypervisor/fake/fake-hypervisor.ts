@@ -44,7 +44,7 @@ export class FakeHypervisor implements Hypervisor {
   }
 
   capabilities(): Capabilities {
-    return { name: "fake", directKernelBoot: true, diskHotplug: true };
+    return { name: "fake", directKernelBoot: true, diskHotplug: true, powerControl: true };
   }
 
   private failures(): FakeFailures {
@@ -59,6 +59,12 @@ export class FakeHypervisor implements Hypervisor {
 
   private reachable(): void {
     if (this.failures().unreachable) throw new HypervisorError("unreachable", "the fake hypervisor is set to be unreachable");
+    if (this.asleep()) throw new HypervisorError("unreachable", "the host is powered down");
+  }
+
+  /** Power state is a file too, so a sleeping host stays asleep across an NC restart. */
+  private asleep(): boolean {
+    return existsSync(join(this.dir, "asleep"));
   }
 
   private file(id: string): string {
@@ -178,5 +184,17 @@ export class FakeHypervisor implements Hypervisor {
     if (!r) throw new HypervisorError("not-found", `instance ${instanceId} is not running`);
     if (!r.spec.disks.some((d) => d.device === device)) throw new HypervisorError("not-attached", `no device ${device} on ${instanceId}`);
     writeFileAtomic(this.file(instanceId), JSON.stringify({ ...r, spec: { ...r.spec, disks: r.spec.disks.filter((d) => d.device !== device) } }), 0o600);
+  }
+
+  async powerDown(): Promise<void> {
+    this.reachable();
+    const n = this.records().length;
+    if (n > 0) throw new HypervisorError("busy", `the host still runs ${n} domain(s)`);
+    writeFileAtomic(join(this.dir, "asleep"), this.clock.now().toISOString(), 0o600);
+  }
+
+  async powerUp(): Promise<void> {
+    if (this.failures().unreachable) throw new HypervisorError("unreachable", "the fake hypervisor is set to be unreachable");
+    rmSync(join(this.dir, "asleep"), { force: true });
   }
 }

@@ -35,7 +35,14 @@ export const leases = sqliteTable("leases", {
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 });
 
-export const ccSchema = { settings, nodes, placements, networks, leases };
+/** Nodes POWERSAVE has put to sleep, with what they offer when woken (their last report). */
+export const sleepingNodes = sqliteTable("sleeping_nodes", {
+  node: text("node").primaryKey(),
+  resource: text("resource").notNull(),
+  since: integer("since", { mode: "timestamp_ms" }).notNull(),
+});
+
+export const ccSchema = { settings, nodes, placements, networks, leases, sleepingNodes };
 export type CcDatabase = OpenDatabase<typeof ccSchema>;
 
 export const ccMigrations = [
@@ -73,6 +80,14 @@ CREATE TABLE leases (
   private_ip TEXT NOT NULL UNIQUE,
   mac TEXT NOT NULL,
   created_at INTEGER NOT NULL
+);`,
+  },
+  {
+    name: "sleeping nodes",
+    sql: `CREATE TABLE sleeping_nodes (
+  node TEXT PRIMARY KEY NOT NULL,
+  resource TEXT NOT NULL,
+  since INTEGER NOT NULL
 );`,
   },
 ] as const;

@@ -5,6 +5,8 @@
  * - ROUNDROBIN: the first node that fits, scanning from the one after the last used.
  * - POWERSAVE: like GREEDY, but nodes already running instances are preferred, so idle
  *   nodes stay idle (and can be powered down).
+ * Under every policy awake nodes come first; a sleeping node is used only when the awake
+ * ones cannot take the instance (the caller then wakes it), as in Eucalyptus' handlers.c.
  */
 import type { NodeResource } from "../nc/client";
 
@@ -13,7 +15,9 @@ export type Policy = (typeof POLICIES)[number];
 
 export interface Candidate {
   name: string;
+  /** For a sleeping node: what it has when woken (everything free). */
   resource: NodeResource;
+  asleep?: boolean;
 }
 
 export interface Need {
@@ -44,9 +48,10 @@ export function place(policy: Policy, nodes: readonly Candidate[], need: Need, c
     let order: number[] = free.map((_, k) => k);
     if (policy === "ROUNDROBIN") order = order.map((k) => (k + start) % free.length);
     if (policy === "POWERSAVE") order = [...order.filter((k) => busy(free[k]!.resource)), ...order.filter((k) => !busy(free[k]!.resource))];
+    order = [...order.filter((k) => !free[k]!.asleep), ...free.map((_, k) => k).filter((k) => free[k]!.asleep)];
     const k = order.find((j) => fits(free[j]!.resource, need));
     if (k === undefined) return undefined;
-    free[k] = { ...free[k]!, resource: claim(free[k]!.resource, need) };
+    free[k] = { ...free[k]!, resource: claim(free[k]!.resource, need), asleep: false }; // it will be woken
     chosen.push(free[k]!.name);
     start = k + 1;
   }

@@ -9,6 +9,8 @@ export interface NodeResource {
   diskSizeAvailable: number;   // GB
   numberOfCoresMax: number;
   numberOfCoresAvailable: number;
+  /** The node can be powered down when idle and woken (POWERSAVE). */
+  powerControl: boolean;
 }
 
 /** Where an image's bundle lives in Walrus (bucket and manifest key). */
@@ -59,8 +61,12 @@ export interface NodeClient {
   rebootInstance(input: { instanceId: string }, ctx: CallContext): Promise<void>;
   /** The last 64 KiB of the console, base64 (as ncGetConsoleOutput returns it). */
   getConsoleOutput(input: { instanceId: string }, ctx: CallContext): Promise<{ output: string }>;
+  /** Puts the idle node to sleep (ncPowerDown); refused while it runs instances. */
+  powerDown(input: Record<string, never>, ctx: CallContext): Promise<void>;
+  /** Wakes the node (for a real machine Wake-on-LAN does this; the fake host answers itself). */
+  powerUp(input: Record<string, never>, ctx: CallContext): Promise<void>;
 }
 
 export const NODE_METHODS = [
-  "describeResource", "runInstance", "describeInstances", "terminateInstance", "rebootInstance", "getConsoleOutput",
+  "describeResource", "runInstance", "describeInstances", "terminateInstance", "rebootInstance", "getConsoleOutput", "powerDown", "powerUp",
 ] as const satisfies readonly (keyof NodeClient)[];

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { eq, inArray, ne } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { Clock } from "../../common/clock";
-import { IncorrectStateError, InsufficientCapacityError, NotFoundError } from "../../common/errors";
+import { IncorrectStateError, InsufficientCapacityError, NotFoundError, UnavailableError } from "../../common/errors";
 import type { CallContext } from "../../rpc/types";
 import { HypervisorError, type Hypervisor } from "../../hypervisor/types";
 import type { HostProbe } from "./host-probe";
@@ -130,11 +130,12 @@ export function createNodeService(d: NodeServiceDeps): NodeClient & { adopt(): P
       memorySizeMax: memory, memorySizeAvailable: Math.max(0, memory - used.mem),
       diskSizeMax: disk, diskSizeAvailable: Math.max(0, disk - used.disk),
       numberOfCoresMax: cores, numberOfCoresAvailable: Math.max(0, cores - used.cores),
+      powerControl: d.hypervisor.capabilities().powerControl,
     };
   }
 
   // Methods never use `this`: the RPC server calls them detached from the object.
-  return {
+  return unavailableWhenUnreachable({
     describeResource,
 
     async runInstance(r, ctx) {
@@ -191,6 +192,23 @@ export function createNodeService(d: NodeServiceDeps): NodeClient & { adopt(): P
       return { output: Buffer.from(text, "utf8").toString("base64") };
     },
 
+    async powerDown() {
+      const n = active().length;
+      if (n > 0) throw new IncorrectStateError(`node still runs ${n} instance(s)`);
+      try {
+        await d.hypervisor.powerDown();
+      } catch (e) {
+        if (e instanceof HypervisorError && (e.kind === "busy" || e.kind === "unsupported")) throw new IncorrectStateError(`cannot power down: ${e.message}`);
+        throw e;
+      }
+      d.log.info("nc: host powered down");
+    },
+
+    async powerUp() {
+      await d.hypervisor.powerUp();
+      d.log.info("nc: host powered up");
+    },
+
     /** Waits for stagings under way (before the database closes at shutdown). */
     async drain() {
       await Promise.all([...inflight]);
@@ -203,5 +221,21 @@ export function createNodeService(d: NodeServiceDeps): NodeClient & { adopt(): P
         else db.update(ncInstances).set({ state: "extant" }).where(eq(ncInstances.id, row.id)).run();
       }
     },
-  };
+  });
+}
+
+/** A hypervisor that does not answer (down, or the host asleep) makes the node unavailable to callers, not an internal fault. */
+function unavailableWhenUnreachable<T extends object>(svc: T): T {
+  const out = {} as Record<string, unknown>;
+  for (const [k, fn] of Object.entries(svc)) {
+    out[k] = typeof fn !== "function" ? fn : async (...args: unknown[]) => {
+      try {
+        return await (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+      } catch (e) {
+        if (e instanceof HypervisorError && e.kind === "unreachable") throw new UnavailableError(`node: ${e.message}`);
+        throw e;
+      }
+    };
+  }
+  return out as T;
 }

@@ -6,7 +6,7 @@ import type { NodeResource } from "../../../src/roles/nc/client";
 
 const node = (mem: number, disk: number, cores: number, avail = { mem, disk, cores }, status: NodeResource["nodeStatus"] = "enabled"): NodeResource => ({
   nodeStatus: status, memorySizeMax: mem, memorySizeAvailable: avail.mem, diskSizeMax: disk, diskSizeAvailable: avail.disk,
-  numberOfCoresMax: cores, numberOfCoresAvailable: avail.cores,
+  numberOfCoresMax: cores, numberOfCoresAvailable: avail.cores, powerControl: false,
 });
 
 describe("cluster capacity (Eucalyptus' per-type count)", () => {

@@ -16,6 +16,9 @@ import { createNodeService } from "../../../src/roles/nc/service";
 import { NODE_METHODS, type RunInstanceRequest } from "../../../src/roles/nc/client";
 import { openCcDatabase } from "../../../src/roles/cc/database";
 import { createClusterService } from "../../../src/roles/cc/service";
+import type { Policy } from "../../../src/roles/cc/placement";
+import { sleepingNodes } from "../../../src/roles/cc/database";
+import { createNodeMonitor, type PowerPolicy } from "../../../src/roles/cc/node-monitor";
 import { createNetworkService } from "../../../src/roles/cc/networks";
 import { CLUSTER_METHODS, type ClusterClient } from "../../../src/roles/cc/client";
 import { startTestCloud, tempDir, unique, type TestCloud } from "../../support/cloud";
@@ -35,13 +38,16 @@ beforeAll(async () => {
 afterAll(() => t.stop());
 
 /** A cluster of two nodes, each 1024 MB and 2 cores. */
-function cluster(dir: string) {
+function cluster(dir: string, opts: { policy?: Policy; power?: PowerPolicy } = {}) {
   const probe = { memoryMb: () => 1024 + 256, cores: () => 2, diskGb: () => 100 };
+  const hypervisors = new Map<string, FakeHypervisor>();
   const nodes = ["node-a", "node-b"].map((name) => {
     const ndir = join(dir, name);
     mkdirSync(ndir, { recursive: true });
+    const hypervisor = new FakeHypervisor(join(ndir, "fake"), { memoryMb: 1024, cores: 2, diskGb: 100 }, systemClock);
+    hypervisors.set(name, hypervisor);
     const service = createNodeService({
-      db: openNcDatabase(join(ndir, "nc.db")), hypervisor: new FakeHypervisor(join(ndir, "fake"), { memoryMb: 1024, cores: 2, diskGb: 100 }, systemClock),
+      db: openNcDatabase(join(ndir, "nc.db")), hypervisor,
       images: new NodeImageCache(join(ndir, "cache"), 1024 ** 3, () => t.cloud.walrusClient), probe, instancesDir: join(ndir, "instances"),
       limits: { reservedMemoryMb: 256 }, clock: systemClock, log,
     });
@@ -49,7 +55,9 @@ function cluster(dir: string) {
   });
   const db = openCcDatabase(join(dir, "cc.db"));
   const networks = createNetworkService({ db, clock: systemClock, plan: { subnet: [10, 128], addrsPerNet: 32 } });
-  return createClusterService({ name: "zone-x", host: "127.0.0.1", nodes: () => nodes, log, db, clock: systemClock, policy: "GREEDY", networks });
+  const monitor = createNodeMonitor({ nodes: () => nodes, db, clock: systemClock, log, pollMs: 0, power: opts.power });
+  const service = createClusterService({ name: "zone-x", host: "127.0.0.1", monitor, log, db, clock: systemClock, policy: opts.policy ?? "GREEDY", networks });
+  return { service, monitor, hypervisors, db, nodes };
 }
 
 let n = 0;
@@ -70,10 +78,10 @@ async function settled(cc: ClusterClient, ids: string[]) {
 }
 
 const transports: Array<[string, (dir: string) => Promise<{ cc: ClusterClient; close(): Promise<void> }>]> = [
-  ["in-process", async (dir) => ({ cc: createInProcessClient(CLUSTER_METHODS, cluster(dir)), close: async () => {} })],
+  ["in-process", async (dir) => ({ cc: createInProcessClient(CLUSTER_METHODS, cluster(dir).service), close: async () => {} })],
   ["signed HTTP", async (dir) => {
     const key = { id: "ECKCLUSTERTEST000001", secret: "cluster-test-secret" };
-    const l = await listen(createRpcApp({ role: "cc", service: cluster(dir), methods: CLUSTER_METHODS, lookupKey: (id) => (id === key.id ? key.secret : undefined), clock: systemClock, log }), "127.0.0.1", 0);
+    const l = await listen(createRpcApp({ role: "cc", service: cluster(dir).service, methods: CLUSTER_METHODS, lookupKey: (id) => (id === key.id ? key.secret : undefined), clock: systemClock, log }), "127.0.0.1", 0);
     return { cc: createHttpClient<ClusterClient>(CLUSTER_METHODS, { baseUrl: `http://127.0.0.1:${l.port}`, role: "cc", key, clock: systemClock, ids: randomIds }), close: () => l.close() };
   }],
 ];
@@ -115,3 +123,52 @@ for (const [name, setup] of transports) {
     });
   });
 }
+
+describe("POWERSAVE", () => {
+  const small = [{ name: "m1.test", cpus: 1, memoryMb: 512, diskGb: 1 }];
+  const awake = async (hv: FakeHypervisor) => hv.describeHost().then(() => true, () => false);
+
+  it("powers idle nodes down, counts them as capacity, wakes one on demand and powers it down again when idle", async () => {
+    const dir = tempDir("euca-cc-power-");
+    const c = cluster(dir, { policy: "POWERSAVE", power: { idleMs: 0, wakeMs: 2000 } });
+    const [a, b] = [c.hypervisors.get("node-a")!, c.hypervisors.get("node-b")!];
+    await c.monitor.poll(ctx);
+    expect([await awake(a), await awake(b)]).toEqual([false, false]);
+    expect(c.db.db.select().from(sleepingNodes).all().map((r) => r.node).sort()).toEqual(["node-a", "node-b"]);
+    // Sleeping nodes still count: they can be woken.
+    expect((await c.service.describeResources({ vmTypes: small }, ctx)).resources[0]).toMatchObject({ available: 4, max: 4 });
+
+    const reqs = requests(1);
+    const { placed } = await c.service.runInstances({ instances: reqs }, ctx);
+    expect(placed[0]!.node).toBe("node-a");
+    expect([await awake(a), await awake(b)]).toEqual([true, false]); // only the node needed was woken
+    expect((await settled(c.service, [reqs[0]!.instanceId]))[0]!.state).toBe("Extant");
+
+    await c.monitor.poll(ctx); // a node with an instance stays up
+    expect(await awake(a)).toBe(true);
+    await c.service.terminateInstances({ instanceIds: [reqs[0]!.instanceId] }, ctx);
+    await c.monitor.poll(ctx);
+    expect(await awake(a)).toBe(false);
+
+    // The CC's knowledge survives its restart: a new monitor over the same database knows both sleep.
+    const again = createNodeMonitor({ nodes: () => c.nodes, db: c.db, clock: systemClock, log, pollMs: 0 });
+    expect((await again.snapshots(ctx)).map((v) => [v.name, v.asleep, v.resource?.memorySizeAvailable])).toEqual([["node-a", true, 1024], ["node-b", true, 1024]]);
+  });
+
+  it("a node that does not wake makes the launch fail with nothing placed", async () => {
+    const dir = tempDir("euca-cc-power-");
+    const c = cluster(dir, { policy: "POWERSAVE", power: { idleMs: 0, wakeMs: 300 } });
+    await c.monitor.poll(ctx);
+    for (const hv of c.hypervisors.values()) hv.setFailures({ unreachable: true });
+    await expect(c.service.runInstances({ instances: requests(1) }, ctx)).rejects.toMatchObject({ kind: "Unavailable" });
+    expect((await c.service.describeInstances({}, ctx)).instances).toEqual([]);
+    for (const hv of c.hypervisors.values()) hv.setFailures({});
+    expect((await c.service.runInstances({ instances: requests(1) }, ctx)).placed).toHaveLength(1);
+  });
+
+  it("GREEDY with power management off never powers nodes down", async () => {
+    const c = cluster(tempDir("euca-cc-power-"));
+    await c.monitor.poll(ctx);
+    expect(await awake(c.hypervisors.get("node-a")!)).toBe(true);
+  });
+});

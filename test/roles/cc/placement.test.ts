@@ -5,7 +5,7 @@ const node = (name: string, mem: number, cores: number, used = { mem: 0, cores: 
   name,
   resource: {
     nodeStatus: "enabled", memorySizeMax: mem, memorySizeAvailable: mem - used.mem, diskSizeMax: 100, diskSizeAvailable: 100,
-    numberOfCoresMax: cores, numberOfCoresAvailable: cores - used.cores,
+    numberOfCoresMax: cores, numberOfCoresAvailable: cores - used.cores, powerControl: true,
   },
 });
 const small = { cpus: 1, memoryMb: 512, diskGb: 5 };
@@ -27,6 +27,16 @@ describe("placement policies", () => {
     const mixed = [node("idle", 1024, 2), node("busy", 2048, 4, { mem: 512, cores: 1 })];
     expect(place("POWERSAVE", mixed, small, 3)?.nodes).toEqual(["busy", "busy", "busy"]);
     expect(place("GREEDY", mixed, small, 1)?.nodes).toEqual(["idle"]);
+  });
+
+  it("every policy uses awake nodes first, then the first sleeping node that fits, which then counts as awake", () => {
+    const sleeping = { ...node("zzz", 2048, 4), asleep: true };
+    const awake = node("awake", 1024, 2);
+    for (const policy of ["GREEDY", "ROUNDROBIN", "POWERSAVE"] as const) {
+      expect(place(policy, [sleeping, awake], small, 2)?.nodes).toEqual(["awake", "awake"]);
+      expect(place(policy, [sleeping, awake], small, 4)?.nodes.sort()).toEqual(["awake", "awake", "zzz", "zzz"]);
+    }
+    expect(place("GREEDY", [sleeping, { ...node("zzz2", 2048, 4), asleep: true }], small, 1)?.nodes).toEqual(["zzz"]);
   });
 
   it("all or nothing: undefined when the whole request does not fit; disabled nodes are skipped", () => {
