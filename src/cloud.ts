@@ -46,10 +46,7 @@ import { createNodeMonitor, type ClusterNode } from "./roles/cc/node-monitor";
 import { CLUSTER_METHODS, type ClusterClient } from "./roles/cc/client";
 import { listRemoteNodes } from "./roles/cc/node-registry";
 import { createNetworkService } from "./roles/cc/networks";
-import { createNodeService } from "./roles/nc/service";
-import { openNcDatabase } from "./roles/nc/database";
-import { NodeImageCache } from "./roles/nc/image-cache";
-import { createHypervisor } from "./hypervisor/select";
+import { openLocalNodes } from "./roles/nc/local-nodes";
 import { NODE_METHODS, type NodeClient } from "./roles/nc/client";
 import { realHostProbe, type HostProbe } from "./roles/nc/host-probe";
 
@@ -96,7 +93,6 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     const lookupKey = componentKeyLookup(layout.componentKeys);
 
     // Databases and services, bottom-up so in-process clients can be handed upwards.
-    let node: NodeClient | undefined;
     let hypervisorName: string | undefined;
     for (const role of ["sc"] as const) {
       if (!has(role)) continue;
@@ -105,31 +101,19 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       recordStart(db.db, __EUCA_VERSION__, clock.now());
     }
     let walrusClient: WalrusClient | undefined;
-    if (has("nc")) {
-      const ncDb = openNcDatabase(layout.database("nc"));
-      cleanups.push(() => ncDb.close());
-      recordStart(ncDb.db, __EUCA_VERSION__, clock.now());
-      const probe = o.probe ?? realHostProbe;
-      const limits = { reservedMemoryMb: 256 };
-      const hypervisor = createHypervisor(s.hypervisor, join(s.dataDir, "nc", "fake"), {
-        memoryMb: probe.memoryMb() - limits.reservedMemoryMb, cores: probe.cores(), diskGb: probe.diskGb(layout.instancesDir),
-      }, clock);
-      hypervisorName = hypervisor.capabilities().name + (s.hypervisor === "auto" ? " (auto)" : "");
-      const nodeImages = new NodeImageCache(join(s.dataDir, "nc", "cache"), s.ncCacheMb * 1024 * 1024, () => walrusClient);
-      const nodeService = createNodeService({ db: ncDb, hypervisor, images: nodeImages, probe, instancesDir: layout.instancesDir, limits, clock, log });
-      await nodeService.adopt();
-      cleanups.push(() => nodeService.drain()); // runs before the database closes (cleanups run in reverse)
-      node = nodeService;
-    }
+    const local = has("nc")
+      ? await openLocalNodes({ settings: s, layout, probe: o.probe ?? realHostProbe, clock, log, version: __EUCA_VERSION__, walrus: () => walrusClient, cleanups })
+      : undefined;
+    hypervisorName = local?.hypervisor;
 
     let cluster: ClusterClient | undefined;
     if (has("cc")) {
       const ccDb = openCcDatabase(layout.database("cc"));
       cleanups.push(() => ccDb.close());
       recordStart(ccDb.db, __EUCA_VERSION__, clock.now());
-      const localNode = node ? createInProcessClient(NODE_METHODS, node) : undefined;
+      const localNodes = (local?.nodes ?? []).map((n) => ({ name: n.name, client: createInProcessClient(NODE_METHODS, n.service) }));
       const nodes = (): ClusterNode[] => [
-        ...(localNode ? [{ name: "local", client: localNode }] : []),
+        ...localNodes,
         ...listRemoteNodes(ccDb).map((n) => ({
           name: n.name,
           client: createHttpClient<NodeClient>(NODE_METHODS, { baseUrl: n.url, role: "nc", key: n.key, clock, ids }),
@@ -273,8 +257,8 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       servers.push(l);
       internal.cc = `http://${urlHost(s.host)}:${l.port}`;
     }
-    if (node && !has("cc")) {
-      const l = await listen(createRpcApp({ role: "nc", service: node, methods: NODE_METHODS, lookupKey, clock, log }), s.host, s.ncPort);
+    if (local && !has("cc")) {
+      const l = await listen(createRpcApp({ role: "nc", service: local.nodes[0]!.service, methods: NODE_METHODS, lookupKey, clock, log }), s.host, s.ncPort);
       servers.push(l);
       internal.nc = `http://${urlHost(s.host)}:${l.port}`;
     }

@@ -40,6 +40,10 @@ export interface Settings {
   nodePollSeconds: number;
   powerIdleSeconds: number;
   powerWakeSeconds: number;
+  fakeNodes: number;
+  maxMem: number;
+  maxCores: number;
+  maxDisk: number;
 }
 
 interface OptionDef<K extends keyof Settings> {
@@ -137,6 +141,14 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
     help: "POWERSAVE: a node without instances this long is powered down (Eucalyptus' POWER_IDLETHRESH)" },
   powerWakeSeconds: { key: "powerWakeSeconds", flag: "--power-wake-seconds <s>", file: "POWER_WAKETHRESH", default: () => "300", parse: seconds,
     help: "POWERSAVE: a woken node that does not answer within this long is considered down (Eucalyptus' POWER_WAKETHRESH)" },
+  fakeNodes: { key: "fakeNodes", flag: "--fake-nodes <n>", file: "FAKE_NODES", default: () => "1", parse: count,
+    help: "with --hypervisor fake and the cc role: simulate this many nodes in this process (scale tests)" },
+  maxMem: { key: "maxMem", flag: "--max-mem <mb>", file: "MAX_MEM", default: () => "0", parse: count,
+    help: "cap on the memory a node offers guests, MB (0: no cap); with the fake hypervisor, the simulated node's memory" },
+  maxCores: { key: "maxCores", flag: "--max-cores <n>", file: "MAX_CORES", default: () => "0", parse: count,
+    help: "cap on the cores a node offers guests (0: no cap); with the fake hypervisor, the simulated node's cores" },
+  maxDisk: { key: "maxDisk", flag: "--max-disk <gb>", file: "MAX_DISK", default: () => "0", parse: count,
+    help: "cap on the instance disk space a node offers, GB (0: no cap); with the fake hypervisor, the simulated node's disk" },
 };
 
 function subnet16(raw: string, source: string): string {

@@ -1,0 +1,76 @@
+/**
+ * The node controllers of this process: the machine's own node, or — with the fake
+ * hypervisor and --fake-nodes N — a simulated rack of N nodes behind the CC in the
+ * same process (scale simulation: bench/scale runs 10 clusters of 100). Each node has
+ * its own database, image cache, instance directory and fake host, as separate
+ * machines would.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import type { Clock } from "../../common/clock";
+import type { DataDirLayout } from "../../common/data-dir";
+import { recordStart } from "../../db/role-meta";
+import { ConfigError, type Settings } from "../../cli/options";
+import { createHypervisor } from "../../hypervisor/select";
+import type { WalrusClient } from "../walrus/client";
+import type { HostProbe } from "./host-probe";
+import { openNcDatabase } from "./database";
+import { NodeImageCache } from "./image-cache";
+import { createNodeService, type NodeLimits } from "./service";
+
+export type NodeService = ReturnType<typeof createNodeService>;
+
+export interface LocalNode {
+  name: string;
+  service: NodeService;
+}
+
+export interface LocalNodesDeps {
+  settings: Settings;
+  layout: DataDirLayout;
+  probe: HostProbe;
+  clock: Clock;
+  log: Logger;
+  version: string;
+  walrus: () => WalrusClient | undefined;
+  /** Where each node registers what must run at shutdown (drain before the database closes). */
+  cleanups: Array<() => Promise<void> | void>;
+}
+
+/** Memory the host keeps for itself (dom0 / the OS). */
+const RESERVED_MB = 256;
+
+export async function openLocalNodes(d: LocalNodesDeps): Promise<{ nodes: LocalNode[]; hypervisor: string }> {
+  const s = d.settings;
+  if (s.fakeNodes > 1 && s.hypervisor !== "fake") throw new ConfigError(`--fake-nodes ${s.fakeNodes} simulates nodes and needs --hypervisor fake`);
+  if (s.fakeNodes > 1 && !s.roles.includes("cc")) throw new ConfigError("--fake-nodes above 1 needs the cc role in the same process (the simulated nodes are its in-process nodes)");
+  const limits: NodeLimits = { reservedMemoryMb: RESERVED_MB, maxMemoryMb: s.maxMem || undefined, maxCores: s.maxCores || undefined, maxDiskGb: s.maxDisk || undefined };
+  const simulated = s.fakeNodes > 1;
+  const nodes: LocalNode[] = [];
+  let hypervisor = "";
+  for (let i = 1; i <= Math.max(1, s.fakeNodes); i++) {
+    const name = simulated ? `node-${String(i).padStart(3, "0")}` : "local";
+    const root = simulated ? join(s.dataDir, "nc", "sim", name) : join(s.dataDir, "nc");
+    const instancesDir = simulated ? join(root, "instances") : d.layout.instancesDir;
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+    const db = openNcDatabase(simulated ? join(root, "nc.db") : d.layout.database("nc"));
+    d.cleanups.push(() => db.close());
+    recordStart(db.db, d.version, d.clock.now());
+    // A fake host is what MAX_MEM / MAX_CORES / MAX_DISK say (a simulated machine), else this machine.
+    const host = {
+      memoryMb: s.maxMem || d.probe.memoryMb() - RESERVED_MB, cores: s.maxCores || d.probe.cores(), diskGb: s.maxDisk || d.probe.diskGb(instancesDir),
+    };
+    const hv = createHypervisor(s.hypervisor, join(root, "fake"), host, d.clock);
+    const probe: HostProbe = hv.capabilities().name === "fake"
+      ? { memoryMb: () => host.memoryMb + RESERVED_MB, cores: () => host.cores, diskGb: () => host.diskGb }
+      : d.probe;
+    hypervisor = hv.capabilities().name + (s.hypervisor === "auto" ? " (auto)" : "");
+    const images = new NodeImageCache(join(root, "cache"), s.ncCacheMb * 1024 * 1024, d.walrus);
+    const service = createNodeService({ db, hypervisor: hv, images, probe, instancesDir, limits, clock: d.clock, log: simulated ? d.log.child({ node: name }) : d.log });
+    await service.adopt();
+    d.cleanups.push(() => service.drain()); // runs before the database closes (cleanups run in reverse)
+    nodes.push({ name, service });
+  }
+  return { nodes, hypervisor };
+}
