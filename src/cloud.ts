@@ -29,7 +29,7 @@ import { listen, type Listening } from "./server/listen";
 import { createInProcessClient } from "./rpc/in-process";
 import { createHttpClient } from "./rpc/http-client";
 import { createRpcApp } from "./rpc/http-server";
-import { componentKeyLookup } from "./rpc/key-file";
+import { componentKeyLookup, readComponentKeys } from "./rpc/key-file";
 import type { IdentityService } from "./roles/clc/identity-service";
 import { openClc } from "./roles/clc/open-clc";
 import { createImageService } from "./roles/clc/images";
@@ -38,7 +38,9 @@ import { createInstanceService } from "./roles/clc/instances";
 import { createAddressService, expandIpRanges } from "./roles/clc/addresses";
 import { createZoneService, type RegisteredCluster } from "./roles/clc/zones";
 import { createRegionService } from "./roles/clc/regions";
-import { listRemoteClusters } from "./roles/clc/cluster-registry";
+import { clusterKeySecret, listRemoteClusters } from "./roles/clc/cluster-registry";
+import type { ClcDatabase } from "./roles/clc/database";
+import { createHttpWalrusClient } from "./roles/walrus/http-client";
 import type { CloudEndpoints, CredentialFiles } from "./roles/clc/credentials";
 import { openCcDatabase } from "./roles/cc/database";
 import { createClusterService } from "./roles/cc/service";
@@ -101,8 +103,13 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       recordStart(db.db, __EUCA_VERSION__, clock.now());
     }
     let walrusClient: WalrusClient | undefined;
+    // Without Walrus here, nodes reach the head's Walrus signed with the key the CLC issued to this cluster.
+    const remoteWalrus = () => {
+      const key = s.walrusUrl ? readComponentKeys(layout.componentKeys).find((k) => k.role === "cc") : undefined;
+      return key && createHttpWalrusClient({ baseUrl: s.walrusUrl, key, clock, ids });
+    };
     const local = has("nc")
-      ? await openLocalNodes({ settings: s, layout, probe: o.probe ?? realHostProbe, clock, log, version: __EUCA_VERSION__, walrus: () => walrusClient, cleanups })
+      ? await openLocalNodes({ settings: s, layout, probe: o.probe ?? realHostProbe, clock, log, version: __EUCA_VERSION__, walrus: () => walrusClient ?? remoteWalrus(), cleanups })
       : undefined;
     hypervisorName = local?.hypervisor;
 
@@ -144,10 +151,12 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     };
 
     let identity: IdentityService | undefined;
+    let clcDb: ClcDatabase | undefined;
     let finishClc: (() => Promise<CredentialFiles>) | undefined;
     let reconcileInstances: (() => Promise<string[]>) | undefined;
     if (has("clc")) {
       const clc = await openClc({ layout, clock, ids, endpoints });
+      clcDb = clc.db;
       cleanups.push(() => clc.close());
       identity = clc.identity;
       const localCluster = cluster ? createInProcessClient(CLUSTER_METHODS, cluster) : undefined;
@@ -236,7 +245,9 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
         ? new ImageCache(join(layout.walrusDir, "image-cache"), s.walrusImageCacheMb * 1024 * 1024, walrus.service, system, () => readFileSync(layout.cloudKey, "utf8"))
         : undefined;
       walrusClient = createInProcessWalrusClient(walrus.service, system, images);
-      mainApp.route("/", createWalrusInternalApp({ walrus: walrusClient, lookupKey, clock, log }));
+      // Registered clusters' nodes fetch images with their cluster's key (known to the CLC here).
+      const walrusKeys = (id: string) => lookupKey(id) ?? (clcDb && clusterKeySecret(clcDb, id));
+      mainApp.route("/", createWalrusInternalApp({ walrus: walrusClient, lookupKey: walrusKeys, clock, log }));
     }
 
     const servers: Listening[] = [];

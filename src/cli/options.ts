@@ -41,6 +41,7 @@ export interface Settings {
   powerIdleSeconds: number;
   powerWakeSeconds: number;
   fakeNodes: number;
+  walrusUrl: string;
   maxMem: number;
   maxCores: number;
   maxDisk: number;
@@ -143,6 +144,8 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
     help: "POWERSAVE: a woken node that does not answer within this long is considered down (Eucalyptus' POWER_WAKETHRESH)" },
   fakeNodes: { key: "fakeNodes", flag: "--fake-nodes <n>", file: "FAKE_NODES", default: () => "1", parse: count,
     help: "with --hypervisor fake and the cc role: simulate this many nodes in this process (scale tests)" },
+  walrusUrl: { key: "walrusUrl", flag: "--walrus-url <url>", file: "WALRUS_URL", default: () => "", parse: (r) => r.replace(/\/+$/, ""),
+    help: "where this host's nodes fetch images when Walrus runs elsewhere: the head's EC2 URL origin, signed with the cluster's installed key" },
   maxMem: { key: "maxMem", flag: "--max-mem <mb>", file: "MAX_MEM", default: () => "0", parse: count,
     help: "cap on the memory a node offers guests, MB (0: no cap); with the fake hypervisor, the simulated node's memory" },
   maxCores: { key: "maxCores", flag: "--max-cores <n>", file: "MAX_CORES", default: () => "0", parse: count,

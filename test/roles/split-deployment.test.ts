@@ -5,9 +5,12 @@
  */
 import { describe, expect, it } from "vitest";
 import { join } from "node:path";
-import { EC2Client, DescribeAvailabilityZonesCommand } from "@aws-sdk/client-ec2";
+import {
+  EC2Client, DescribeAvailabilityZonesCommand, DescribeInstancesCommand, RegisterImageCommand, RunInstancesCommand, TerminateInstancesCommand,
+} from "@aws-sdk/client-ec2";
+import { imageFile, makeUser, uploadBundle } from "../support/bundles";
 import { main } from "../../src/cli/program";
-import { startTestCloud, tempDir } from "../support/cloud";
+import { startTestCloud, tempDir, unique } from "../support/cloud";
 
 async function cli(args: string[]) {
   let out = "";
@@ -18,11 +21,11 @@ async function cli(args: string[]) {
 }
 
 describe("split roles over signed REST", () => {
-  it("CLC lists a cluster registered in another process, with its capacity", async () => {
+  it("CLC lists a cluster registered in another process, with its capacity, and runs an instance there (image from the head's Walrus)", async () => {
     const ccDir = tempDir();
     const clcDir = tempDir();
-    const cc = await startTestCloud({ dataDir: ccDir, settings: { roles: ["cc", "nc"], clusterName: "ignored" } });
     const head = await startTestCloud({ dataDir: clcDir, settings: { roles: ["clc", "walrus"] } });
+    const cc = await startTestCloud({ dataDir: ccDir, settings: { roles: ["cc", "nc"], clusterName: "ignored", walrusUrl: new URL(head.ec2Url).origin } });
     try {
       expect(cc.cloud.internal.cc).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(cc.cloud.internal.nc).toBeUndefined(); // the NC is called in-process by its CC
@@ -46,6 +49,20 @@ describe("split roles over signed REST", () => {
       const headIds = new Set(head.logs().trim().split("\n").map((l) => JSON.parse(l).requestId));
       expect(ccCalls.length).toBeGreaterThan(0);
       expect(ccCalls.every((e) => headIds.has(e.requestId))).toBe(true);
+
+      // An instance runs there: its node fetched the image from the head's Walrus, signed with the cluster's key.
+      const alice = await makeUser(head, unique("alice"));
+      const user = new EC2Client({ endpoint: head.ec2Url, region: "eucalyptus", credentials: alice, maxAttempts: 1 });
+      const location = await uploadBundle(head, alice, imageFile("root.img", 100_000));
+      const imageId = (await user.send(new RegisterImageCommand({ ImageLocation: location, Name: "split" }))).ImageId!;
+      const id = (await user.send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1 }))).Instances![0]!.InstanceId!;
+      let state = "";
+      for (let i = 0; i < 100 && state !== "running"; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        state = (await user.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!.Instances![0]!.State!.Name!;
+      }
+      expect(state).toBe("running");
+      await user.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
 
       await cli(["admin", "cluster", "deregister", "zone2", "--data-dir", clcDir]);
       expect((await ec2.send(new DescribeAvailabilityZonesCommand({}))).AvailabilityZones).toEqual([]);

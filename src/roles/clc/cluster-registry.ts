@@ -24,6 +24,11 @@ export function listRemoteClusters({ db }: ClcDatabase): RemoteCluster[] {
     .map((r) => ({ name: r.name, url: r.url!, key: { id: r.id, secret: r.secret } }));
 }
 
+/** The secret of a registered cluster's key: its nodes fetch images from Walrus with it. */
+export function clusterKeySecret({ db }: ClcDatabase, id: string): string | undefined {
+  return db.select({ secret: components.secret }).from(components).innerJoin(clusters, eq(components.id, clusters.componentId)).where(eq(components.id, id)).get()?.secret;
+}
+
 /** Registers a cluster controller at `url` and issues its component key. */
 export function registerCluster({ db, sqlite }: ClcDatabase, name: string, url: string, clock: Clock, ids: IdGenerator): RemoteCluster {
   const origin = checkRegistration("cluster", name, url);
