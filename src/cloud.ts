@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { Hono } from "hono";
 import type { Logger } from "pino";
 import { systemClock, type Clock } from "./common/clock";
+import { every } from "./common/periodic";
 import { randomIds, type IdGenerator } from "./common/ids";
 import { dataDirLayout, type DataDirLayout } from "./common/data-dir";
 import { recordStart } from "./db/role-meta";
@@ -154,6 +155,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     let clcDb: ClcDatabase | undefined;
     let finishClc: (() => Promise<CredentialFiles>) | undefined;
     let reconcileInstances: (() => Promise<string[]>) | undefined;
+    let startSync: (() => void) | undefined;
     if (has("clc")) {
       const clc = await openClc({ layout, clock, ids, endpoints });
       clcDb = clc.db;
@@ -193,6 +195,8 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       };
       mainApp.route("/", createEc2App({ clock, ids, log, identity: clc.identity, services }));
       reconcileInstances = () => services.instances.reconcile({ requestId: ids.requestId() });
+      const syncInstances = services.instances.sync;
+      startSync = () => cleanups.push(every(s.nodePollSeconds * 1000, (n) => syncInstances({ requestId: `clc-sync-${n}` }), (e) => log.error({ err: e }, "clc: instance sync failed")));
       mainApp.route("/", createMetadataApp({
         clock, ids, log,
         sources: {
@@ -280,6 +284,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       const lost = await reconcileInstances();
       if (lost.length) log.warn({ instances: lost }, "clc: terminated instances whose launch a restart interrupted");
     }
+    startSync?.(); // stops (waiting for its round) before the databases close
     for (const role of ready.keys()) ready.set(role, true);
 
     return {

@@ -137,7 +137,7 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
   vnetAddrsPerNet: { key: "vnetAddrsPerNet", flag: "--vnet-addrs-per-net <n>", file: "VNET_ADDRSPERNET", default: () => "32", parse: count,
     help: "addresses in each security group's network (a power of two, 8-65536; Eucalyptus default 32)" },
   nodePollSeconds: { key: "nodePollSeconds", flag: "--node-poll-seconds <s>", file: "NODE_POLL_SECONDS", default: () => "5", parse: seconds,
-    help: "how often the CC polls its nodes' resources and instances; reports older than this are asked again" },
+    help: "how often the CC polls its nodes' resources and instances, and the CLC its clusters' instance states" },
   powerIdleSeconds: { key: "powerIdleSeconds", flag: "--power-idle-seconds <s>", file: "POWER_IDLETHRESH", default: () => "300", parse: seconds,
     help: "POWERSAVE: a node without instances this long is powered down (Eucalyptus' POWER_IDLETHRESH)" },
   powerWakeSeconds: { key: "powerWakeSeconds", flag: "--power-wake-seconds <s>", file: "POWER_WAKETHRESH", default: () => "300", parse: seconds,

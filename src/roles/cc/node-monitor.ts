@@ -3,13 +3,14 @@
  * resources and instances and answers the CLC from that cache, so a DescribeInstances
  * over a thousand nodes costs no node round trips. A node the CC has just changed
  * (run, terminate, reboot) is invalidated and asked again on the next read, so callers
- * read their own writes. Under POWERSAVE the poll also puts idle nodes to sleep, and
+ * read their own writes; so is a node with instances still pending. Under POWERSAVE the poll also puts idle nodes to sleep, and
  * `wake` brings one back when placement needs it (reference §5.6).
  */
 import { eq } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { Clock } from "../../common/clock";
 import { UnavailableError } from "../../common/errors";
+import { every } from "../../common/periodic";
 import type { CallContext } from "../../rpc/types";
 import type { NodeClient, NodeInstance, NodeResource } from "../nc/client";
 import type { CcDatabase } from "./database";
@@ -103,7 +104,9 @@ export function createNodeMonitor(o: NodeMonitorDeps): NodeMonitor {
       const resource = asleep.get(node.name);
       if (resource) return { name: node.name, resource, instances: [], asleep: true, fetchedAt: now() };
       const cached = cache.get(node.name);
-      return cached && now() - cached.fetchedAt <= maxAgeMs ? cached : refresh(node, ctx);
+      // Pending is a moment, not a state to cache: such a node is asked again, so launches show running at once.
+      const fresh = cached && now() - cached.fetchedAt <= maxAgeMs && !cached.instances.some((i) => i.state === "Pending");
+      return fresh ? cached : refresh(node, ctx);
     }));
   }
 
@@ -164,20 +167,6 @@ export function createNodeMonitor(o: NodeMonitorDeps): NodeMonitor {
 
     poll,
 
-    start() {
-      let round = 0;
-      let current: Promise<void> | undefined;
-      const timer = setInterval(() => {
-        if (current) return; // a slow round is not overlapped by the next
-        current = poll({ requestId: `cc-poll-${++round}` })
-          .catch((e) => o.log.error({ err: e }, "cc: polling round failed"))
-          .finally(() => (current = undefined));
-      }, o.pollMs);
-      timer.unref();
-      return async () => {
-        clearInterval(timer);
-        await current; // the database must outlive the round under way
-      };
-    },
+    start: () => every(o.pollMs, (n) => poll({ requestId: `cc-poll-${n}` }), (e) => o.log.error({ err: e }, "cc: polling round failed")),
   };
 }

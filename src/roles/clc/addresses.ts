@@ -4,7 +4,7 @@
  * returned at terminate. The pool is synchronised from the settings at start
  * (addresses removed from the settings stay only while in use).
  */
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNotNull, isNull } from "drizzle-orm";
 import type { IdGenerator } from "../../common/ids";
 import { InvalidParameterError, NotFoundError, IncorrectStateError, InsufficientCapacityError } from "../../common/errors";
 import type { ClcDatabase } from "./database";
@@ -99,6 +99,16 @@ export function createAddressService(o: { db: ClcDatabase; ids: IdGenerator; poo
     releaseFromInstance(instanceId: string): void {
       db.update(addresses).set({ instanceId: null, associationId: null, system: false }).where(and(eq(addresses.instanceId, instanceId), eq(addresses.system, true))).run();
       db.update(addresses).set({ instanceId: null, associationId: null }).where(eq(addresses.instanceId, instanceId)).run();
+    },
+
+    /** Public addresses by instance, for a listing (one query, not one per instance). */
+    publicIpsOf(instanceIds: readonly string[]): Map<string, string> {
+      const wanted = new Set(instanceIds);
+      const out = new Map<string, string>();
+      for (const r of db.select({ ip: addresses.publicIp, id: addresses.instanceId }).from(addresses).where(isNotNull(addresses.instanceId)).all()) {
+        if (wanted.has(r.id!)) out.set(r.id!, r.ip);
+      }
+      return out;
     },
 
     publicIpOf(instanceId: string): string | undefined {

@@ -3,8 +3,8 @@
  * key pair, groups, type, zone, count), reserves private addresses and records the
  * reservation in one transaction, then asks the zone's cluster to place and start it —
  * all or nothing. States follow the nodes' reports (Pending → pending, Extant →
- * running, Teardown → terminated); terminated instances stay visible for 10 minutes,
- * as in Eucalyptus.
+ * running, Teardown → terminated), taken by sync() in the background and at once for
+ * pending instances; terminated instances stay visible for 10 minutes, as in Eucalyptus.
  */
 import { and, eq, inArray, isNull, or, gt, lt } from "drizzle-orm";
 import type { Clock } from "../../common/clock";
@@ -85,28 +85,38 @@ export function createInstanceService(o: {
     db.update(instances).set({ state, stateReason: reason, ...(state === "terminated" ? { terminatedAt: o.clock.now() } : {}) }).where(eq(instances.id, id)).run();
   }
 
-  /** Brings recorded states in line with what the nodes report. */
-  async function refresh(rows: InstanceRecord[], ctx: CallContext): Promise<void> {
-    const live = rows.filter((r) => r.state !== "terminated");
-    for (const zone of new Set(live.map((r) => r.zone))) {
+  /** Brings recorded states in line with what the nodes report; returns whether any changed. */
+  async function refresh(rows: InstanceRecord[], ctx: CallContext): Promise<boolean> {
+    const byZone = new Map<string, InstanceRecord[]>();
+    for (const r of rows) {
+      if (r.state === "terminated") continue;
+      const list = byZone.get(r.zone) ?? [];
+      if (!list.length) byZone.set(r.zone, list);
+      list.push(r);
+    }
+    const zones = [...byZone].map(async ([zone, live]) => {
       const c = o.clusters().find((x) => x.name === zone);
-      if (!c) continue;
-      const ids = live.filter((r) => r.zone === zone).map((r) => r.id);
-      let reported: NodeInstance[];
+      if (!c) return false;
+      let reported: Map<string, NodeInstance>;
       try {
-        reported = (await c.client.describeInstances({ instanceIds: ids }, ctx)).instances;
+        reported = new Map((await c.client.describeInstances({ instanceIds: live.map((r) => r.id) }, ctx)).instances.map((i) => [i.instanceId, i]));
       } catch {
-        continue; // cluster unreachable: keep the last known states
+        return false; // cluster unreachable: keep the last known states
       }
-      for (const r of live.filter((x) => x.zone === zone)) {
-        const n = reported.find((x) => x.instanceId === r.id);
+      let changed = false;
+      for (const r of live) {
+        const n = reported.get(r.id);
         const next: InstanceState = !n ? (r.state === "pending" ? "pending" : "terminated") : n.state === "Pending" ? "pending" : n.state === "Extant" ? "running" : "terminated";
         if (next !== r.state) {
+          changed = true;
           setState(r.id, next, next === "terminated" && n?.reason && r.state !== "shutting-down" ? `Server.InternalError: ${n.reason}` : "");
           if (next === "terminated") o.addresses.releaseFromInstance(r.id);
         }
       }
-    }
+      return changed;
+    });
+    // Zones are asked in parallel: a describe costs the slowest cluster, not their sum.
+    return (await Promise.all(zones)).some(Boolean);
   }
 
   return {
@@ -189,10 +199,11 @@ export function createInstanceService(o: {
     async describe(caller: Caller & { all?: boolean }, ids: readonly string[], ctx: CallContext): Promise<InstanceRecord[]> {
       const rows = visible(caller, ids);
       for (const id of ids) if (!rows.some((r) => r.id === id)) throw new NotFoundError("instance", id);
-      await refresh(rows, ctx);
+      // Pending is a moment: those are asked at once. Running ones are kept current by sync().
+      const changed = await refresh(rows.filter((r) => r.state === "pending"), ctx);
       // Long-terminated records go (Eucalyptus' BURY_TIME is an hour).
-      db.delete(instances).where(lt(instances.terminatedAt, new Date(o.clock.now().getTime() - 6 * TERMINATED_VISIBLE_MS))).run();
-      return visible(caller, ids);
+      const buried = db.delete(instances).where(lt(instances.terminatedAt, new Date(o.clock.now().getTime() - 6 * TERMINATED_VISIBLE_MS))).run().changes;
+      return changed || buried ? visible(caller, ids) : rows;
     },
 
     async terminate(caller: Caller, ids: readonly string[], ctx: CallContext): Promise<Array<{ id: string; previous: InstanceState; current: InstanceState }>> {
@@ -228,6 +239,14 @@ export function createInstanceService(o: {
     },
 
     groupsOf,
+
+    /**
+     * Brings every live instance in line with its cluster's report (a background round, as
+     * Eucalyptus' CLC polled its CCs), so a DescribeInstances reads the database, not the clusters.
+     */
+    async sync(ctx: CallContext): Promise<void> {
+      await refresh(db.select().from(instances).where(inArray(instances.state, ["pending", "running"])).all(), ctx);
+    },
 
     /**
      * At start: instances the cloud recorded but no cluster reports (a launch cut

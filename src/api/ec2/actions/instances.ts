@@ -9,9 +9,8 @@ import { Ec2Error } from "../errors";
 const caller = (ctx: Ec2Context) => ({ accountId: ctx.principal.accountId, isAdmin: ctx.principal.isAdmin });
 const state = (s: InstanceState) => ({ code: STATE_CODES[s], name: s });
 
-function instanceItem(ctx: Ec2Context, r: InstanceRecord, tags?: Record<string, string>) {
+function instanceItem(ctx: Ec2Context, r: InstanceRecord, publicIp: string | undefined, tags?: Record<string, string>) {
   const groups = ctx.services.instances.groupsOf(r);
-  const publicIp = ctx.services.addresses.publicIpOf(r.id);
   return {
     instanceId: r.id, imageId: r.imageId, instanceState: state(r.state), privateDnsName: r.privateIp, dnsName: publicIp ?? r.privateIp, ipAddress: publicIp,
     reason: r.stateReason, keyName: r.keyName ?? undefined, amiLaunchIndex: r.launchIndex, productCodes: [], instanceType: r.instanceType,
@@ -25,11 +24,16 @@ function instanceItem(ctx: Ec2Context, r: InstanceRecord, tags?: Record<string, 
 /** Instances grouped into their reservations, in launch order. */
 function reservations(ctx: Ec2Context, rows: InstanceRecord[], tags: Map<string, Record<string, string>>) {
   const byId = new Map<string, InstanceRecord[]>();
-  for (const r of rows) byId.set(r.reservationId, [...(byId.get(r.reservationId) ?? []), r]);
+  for (const r of rows) {
+    const list = byId.get(r.reservationId) ?? [];
+    if (!list.length) byId.set(r.reservationId, list);
+    list.push(r);
+  }
+  const publicIps = ctx.services.addresses.publicIpsOf(rows.map((r) => r.id));
   return [...byId.values()].map((rs) => ({
     reservationId: rs[0]!.reservationId, ownerId: rs[0]!.accountId,
     groupSet: ctx.services.instances.groupsOf(rs[0]!).map((g) => ({ groupId: g.id, groupName: g.name })),
-    instancesSet: rs.map((r) => instanceItem(ctx, r, tags.get(r.id))),
+    instancesSet: rs.map((r) => instanceItem(ctx, r, publicIps.get(r.id), tags.get(r.id))),
   }));
 }
 
