@@ -9,7 +9,7 @@
 //   node bench/scale.mjs [--clusters 10] [--nodes 100] [--instances 10000] [--skip-moto]
 import { spawn, execFileSync } from "node:child_process";
 import { createHash, createHmac, randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,7 +23,7 @@ const CLUSTERS = arg("clusters", 10);
 const NODES = arg("nodes", 100);
 const TOTAL = arg("instances", 10_000);
 const BATCH = 100; // instances per RunInstances call
-const SAMPLES = 30;
+const SAMPLES = Number(process.env.SAMPLES ?? 30);
 
 const root = mkdtempSync(join(tmpdir(), "euca-scale-"));
 const children = [];
@@ -40,12 +40,20 @@ function start(args, pattern, nodeFlags = []) {
     children.push(child);
     let out = "";
     let err = "";
+    let ready = false;
     child.stdout.on("data", (d) => {
+      if (ready) return; // output after the ready line is not kept
       out += d;
       const m = pattern.exec(out);
-      if (m) resolve({ child, m });
+      if (m) {
+        ready = true;
+        resolve({ child, m });
+      }
     });
-    child.stderr.on("data", (d) => (err += d));
+    child.stderr.on("data", (d) => {
+      if (process.env.HEAD_LOG_FILE && args.includes("clc,walrus")) appendFileSync(process.env.HEAD_LOG_FILE, d);
+      else err += d;
+    });
     child.on("exit", (c) => reject(new Error(`euca ${args.join(" ")} exited ${c}: ${err}`)));
   });
 }
@@ -69,7 +77,9 @@ async function query(endpoint, creds, region, params) {
   const toSign = ["AWS4-HMAC-SHA256", amzDate, scope, createHash("sha256").update(canonical).digest("hex")].join("\n");
   const key = hmac(hmac(hmac(hmac(`AWS4${creds.secret}`, day), region), "ec2"), "aws4_request");
   const authorization = `AWS4-HMAC-SHA256 Credential=${creds.access}/${scope}, SignedHeaders=${names.join(";")}, Signature=${hmac(key, toSign).toString("hex")}`;
+  const sent = process.hrtime.bigint();
   const res = await fetch(endpoint, { method: "POST", headers: { ...headers, authorization }, body });
+  query.ttfb = Number(process.hrtime.bigint() - sent) / 1e6;
   const text = await res.text();
   if (!res.ok) throw new Error(`${params.Action} ${res.status}: ${text.slice(0, 400)}`);
   return text;
@@ -86,7 +96,7 @@ async function timed(fn) {
 
 // ---- the site -----------------------------------------------------------------------
 const headDir = join(root, "head");
-const head = await start(["run", "--role", "clc,walrus", "--data-dir", headDir, "--ec2-port", "0", "--s3-port", "0", "--hypervisor", "fake", "--log-level", "warn"], /^euca ready: .* ec2=(\S+)/m,
+const head = await start(["run", "--role", "clc,walrus", "--data-dir", headDir, "--ec2-port", "0", "--s3-port", "0", "--hypervisor", "fake", "--log-level", process.env.HEAD_LOG ?? "warn"], /^euca ready: .* ec2=(\S+)/m,
   process.env.PROFILE_HEAD ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PROFILE_HEAD}`] : []);
 const ec2 = head.m[1];
 const rc = readFileSync(join(headDir, "credentials", "admin", "eucarc"), "utf8");
@@ -158,12 +168,14 @@ while (launched < TOTAL) {
 }
 
 const lat = [];
+const ttfb = [];
 for (let i = 0; i < SAMPLES; i++) {
   const { ms, r } = await timed(() => query(ec2, admin, "eucalyptus", { Action: "DescribeInstances" }));
   if (i === 0) console.log(`  DescribeInstances returns ${ids(r).length} instances (${(r.length / 1024 / 1024).toFixed(1)} MiB of XML)`);
   lat.push(ms);
+  ttfb.push(query.ttfb);
 }
-console.log(`  DescribeInstances at ${launched} instances: p50 ${pct(lat, 50).toFixed(0)} ms, p99 ${pct(lat, 99).toFixed(0)} ms   (goal p50 < 100 ms)`);
+console.log(`  DescribeInstances at ${launched} instances: p50 ${pct(lat, 50).toFixed(0)} ms, p99 ${pct(lat, 99).toFixed(0)} ms   (goal p50 < 100 ms); first byte p50 ${pct(ttfb, 50).toFixed(0)} ms`);
 const ccRss = clusters.map((c) => rss(c.child.pid));
 console.log(`  RSS: head (CLC + Walrus) ${rss(head.child.pid).toFixed(0)} MB (goal < 300 MB); each cluster process (CC + ${NODES} nodes) ${Math.min(...ccRss).toFixed(0)}–${Math.max(...ccRss).toFixed(0)} MB`);
 

@@ -48,14 +48,14 @@ export function createEc2App(d: Ec2AppDeps): Hono {
     let principal: Principal | undefined;
     let signatureVersion: string | undefined;
 
-    const reply = (status: number, xml: string, error?: { code: string; fault: string; err?: unknown }) => {
+    const reply = (status: number, xml: Buffer, error?: { code: string; fault: string; err?: unknown }) => {
       const fields = {
         requestId, api: "ec2", action: action ?? null, status, ms: Math.round(performance.now() - started),
         user: principal?.userName ?? null, sigv: signatureVersion ?? null, ...(error ? { error: error.code } : {}),
       };
       if (error?.fault === "server") d.log.error({ ...fields, err: error.err }, "request");
       else d.log.info(fields, "request");
-      return c.body(xml, status as 200, { "content-type": "text/xml;charset=UTF-8", "x-amzn-RequestId": requestId });
+      return c.body(xml as Uint8Array<ArrayBuffer>, status as 200, { "content-type": "text/xml;charset=UTF-8", "x-amzn-RequestId": requestId });
     };
     const fail = (e: unknown) => {
       const r = toEc2Error(e);

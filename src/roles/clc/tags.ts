@@ -97,9 +97,10 @@ export function createTagService({ db, sqlite }: ClcDatabase) {
     of(resourceIds: readonly string[]): Map<string, Record<string, string>> {
       const out = new Map<string, Record<string, string>>();
       if (!resourceIds.length) return out;
-      for (const r of db.select().from(tags).where(inArray(tags.resourceId, [...resourceIds])).all()) {
-        out.set(r.resourceId, { ...(out.get(r.resourceId) ?? {}), [r.key]: r.value });
-      }
+      // A long list (a whole listing) reads the table once rather than building a query with 10,000 parameters.
+      const wanted = new Set(resourceIds);
+      const rows = resourceIds.length > 500 ? db.select().from(tags).all().filter((r) => wanted.has(r.resourceId)) : db.select().from(tags).where(inArray(tags.resourceId, [...resourceIds])).all();
+      for (const r of rows) out.set(r.resourceId, { ...out.get(r.resourceId), [r.key]: r.value });
       return out;
     },
 

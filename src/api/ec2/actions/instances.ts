@@ -5,6 +5,7 @@ import { STATE_CODES, type InstanceRecord, type InstanceState } from "../../../r
 import { tagSet, verboseScope } from "./common";
 import { blockDeviceMapping } from "./images";
 import { Ec2Error } from "../errors";
+import { lazyList } from "../xml";
 
 const caller = (ctx: Ec2Context) => ({ accountId: ctx.principal.accountId, isAdmin: ctx.principal.isAdmin });
 const state = (s: InstanceState) => ({ code: STATE_CODES[s], name: s });
@@ -33,7 +34,7 @@ function reservations(ctx: Ec2Context, rows: InstanceRecord[], tags: Map<string,
   return [...byId.values()].map((rs) => ({
     reservationId: rs[0]!.reservationId, ownerId: rs[0]!.accountId,
     groupSet: ctx.services.instances.groupsOf(rs[0]!).map((g) => ({ groupId: g.id, groupName: g.name })),
-    instancesSet: rs.map((r) => instanceItem(ctx, r, publicIps.get(r.id), tags.get(r.id))),
+    instancesSet: lazyList(rs, (r) => instanceItem(ctx, r, publicIps.get(r.id), tags.get(r.id))),
   }));
 }
 
