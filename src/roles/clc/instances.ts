@@ -67,20 +67,25 @@ export function createInstanceService(o: {
   // A whole listing (no ids) is the hot path of a big cloud: one prepared statement, rows
   // mapped by hand (drizzle's per-row mapping cost more than SQLite itself at 10,000 rows).
   const columns = Object.entries(getTableColumns(instances));
-  const dates = columns.filter(([, c]) => c.columnType === "SQLiteTimestamp").map(([k]) => k);
+  const keys = columns.map(([k]) => k);
+  const isDate = columns.map(([, c]) => c.columnType === "SQLiteTimestamp");
   const listing = (scope: "all" | "account") => sqlite.prepare(
-    `SELECT ${columns.map(([k, c]) => `"${c.name}" AS "${k}"`).join(", ")} FROM instances
+    `SELECT ${columns.map(([, c]) => `"${c.name}"`).join(", ")} FROM instances
      WHERE (terminated_at IS NULL OR terminated_at > @cutoff) ${scope === "account" ? "AND account_id = @accountId" : ""}
-     ORDER BY launch_time, launch_index`);
+     ORDER BY launch_time, launch_index`).raw(true);
   const listAll = listing("all");
   const listAccount = listing("account");
+  const record = (row: unknown[]): InstanceRecord => {
+    const r: Record<string, unknown> = {};
+    for (let i = 0; i < keys.length; i++) r[keys[i]!] = isDate[i] && row[i] !== null ? new Date(row[i] as number) : row[i];
+    return r as InstanceRecord;
+  };
 
   function visible(caller: Caller & { all?: boolean }, ids?: readonly string[]): InstanceRecord[] {
     const cutoff = new Date(o.clock.now().getTime() - TERMINATED_VISIBLE_MS);
     if (!ids?.length) {
-      const rows = (caller.all ? listAll.all({ cutoff: cutoff.getTime() }) : listAccount.all({ cutoff: cutoff.getTime(), accountId: caller.accountId })) as Array<Record<string, unknown>>;
-      for (const r of rows) for (const k of dates) if (r[k] !== null) r[k] = new Date(r[k] as number);
-      return rows as InstanceRecord[];
+      const rows = (caller.all ? listAll.all({ cutoff: cutoff.getTime() }) : listAccount.all({ cutoff: cutoff.getTime(), accountId: caller.accountId })) as unknown[][];
+      return rows.map(record);
     }
     const conds = [or(isNull(instances.terminatedAt), gt(instances.terminatedAt, cutoff))];
     if (!caller.all) conds.push(eq(instances.accountId, caller.accountId));
