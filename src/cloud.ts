@@ -43,11 +43,11 @@ import { clusterKeySecret, listRemoteClusters } from "./roles/clc/cluster-regist
 import type { ClcDatabase } from "./roles/clc/database";
 import { createHttpWalrusClient } from "./roles/walrus/http-client";
 import type { CloudEndpoints, CredentialFiles } from "./roles/clc/credentials";
-import { openCcDatabase } from "./roles/cc/database";
+import { openCcDatabase, type CcDatabase } from "./roles/cc/database";
 import { createClusterService } from "./roles/cc/service";
 import { createNodeMonitor, type ClusterNode } from "./roles/cc/node-monitor";
 import { CLUSTER_METHODS, type ClusterClient } from "./roles/cc/client";
-import { listRemoteNodes } from "./roles/cc/node-registry";
+import { listRemoteNodes, nodeKeySecret } from "./roles/cc/node-registry";
 import { createNetworkService } from "./roles/cc/networks";
 import { openLocalNodes } from "./roles/nc/local-nodes";
 import { NODE_METHODS, type NodeClient } from "./roles/nc/client";
@@ -104,9 +104,11 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       recordStart(db.db, __EUCA_VERSION__, clock.now());
     }
     let walrusClient: WalrusClient | undefined;
-    // Without Walrus here, nodes reach the head's Walrus signed with the key the CLC issued to this cluster.
+    // Without Walrus here, nodes reach the head's Walrus signed with the key issued to this
+    // host: the cluster's (by the CLC) or, on a node-only host, the node's (by its CC).
     const remoteWalrus = () => {
-      const key = s.walrusUrl ? readComponentKeys(layout.componentKeys).find((k) => k.role === "cc") : undefined;
+      const installed = s.walrusUrl ? readComponentKeys(layout.componentKeys) : [];
+      const key = installed.find((k) => k.role === "cc") ?? installed.find((k) => k.role === "nc");
       return key && createHttpWalrusClient({ baseUrl: s.walrusUrl, key, clock, ids });
     };
     const local = has("nc")
@@ -115,8 +117,10 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     hypervisorName = local?.hypervisor;
 
     let cluster: ClusterClient | undefined;
+    let ccDbRef: CcDatabase | undefined;
     if (has("cc")) {
       const ccDb = openCcDatabase(layout.database("cc"));
+      ccDbRef = ccDb;
       cleanups.push(() => ccDb.close());
       recordStart(ccDb.db, __EUCA_VERSION__, clock.now());
       const localNodes = (local?.nodes ?? []).map((n) => ({ name: n.name, client: createInProcessClient(NODE_METHODS, n.service) }));
@@ -249,8 +253,8 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
         ? new ImageCache(join(layout.walrusDir, "image-cache"), s.walrusImageCacheMb * 1024 * 1024, walrus.service, system, () => readFileSync(layout.cloudKey, "utf8"))
         : undefined;
       walrusClient = createInProcessWalrusClient(walrus.service, system, images);
-      // Registered clusters' nodes fetch images with their cluster's key (known to the CLC here).
-      const walrusKeys = (id: string) => lookupKey(id) ?? (clcDb && clusterKeySecret(clcDb, id));
+      // Nodes fetch images with their cluster's key (known to a CLC here) or their own (known to a CC here).
+      const walrusKeys = (id: string) => lookupKey(id) ?? (clcDb && clusterKeySecret(clcDb, id)) ?? (ccDbRef && nodeKeySecret(ccDbRef, id));
       mainApp.route("/", createWalrusInternalApp({ walrus: walrusClient, lookupKey: walrusKeys, clock, log }));
     }
 

@@ -18,6 +18,11 @@ export function listRemoteNodes({ db }: CcDatabase): RemoteNode[] {
   return db.select().from(nodes).orderBy(nodes.createdAt).all().map((n) => ({ name: n.name, url: n.url, key: { id: n.componentId, secret: n.secret } }));
 }
 
+/** The secret of a registered node's key: the node fetches images from Walrus with it. */
+export function nodeKeySecret({ db }: CcDatabase, id: string): string | undefined {
+  return db.select({ secret: nodes.secret }).from(nodes).where(eq(nodes.componentId, id)).get()?.secret;
+}
+
 export function registerNode({ db }: CcDatabase, name: string, url: string, clock: Clock, ids: IdGenerator): RemoteNode {
   const origin = checkRegistration("node", name, url);
   if (db.select().from(nodes).where(eq(nodes.name, name)).get()) throw new DuplicateError("node", name);
