@@ -29,6 +29,8 @@ export interface DiskSpec {
 export interface NicSpec {
   mac: string;
   bridge?: string;
+  /** The instance's private address (rootless QEMU binds the metadata forwarder to it). */
+  ip?: string;
 }
 
 export interface DomainSpec {

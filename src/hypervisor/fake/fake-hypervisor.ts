@@ -5,12 +5,13 @@
  * after `bootDelayMs` and writes a console log; named failure modes can be switched
  * on at run time through failures.json in the same directory.
  */
-import { existsSync, mkdirSync, openSync, readSync, fstatSync, closeSync, readFileSync, readdirSync, rmSync, appendFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../common/files";
 import type { Clock } from "../../common/clock";
+import { consoleTail } from "../console";
 import {
-  CONSOLE_TAIL_BYTES, HypervisorError, type Capabilities, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type Hypervisor,
+  HypervisorError, type Capabilities, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type Hypervisor,
 } from "../types";
 
 export interface FakeHost extends HostInfo {}
@@ -157,17 +158,7 @@ export class FakeHypervisor implements Hypervisor {
     this.reachable();
     const r = this.read(instanceId);
     if (!r) throw new HypervisorError("not-found", `instance ${instanceId} is not running`);
-    if (!existsSync(r.spec.consolePath)) return "";
-    const fd = openSync(r.spec.consolePath, "r");
-    try {
-      const size = fstatSync(fd).size;
-      const len = Math.min(size, CONSOLE_TAIL_BYTES);
-      const buf = Buffer.alloc(len);
-      readSync(fd, buf, 0, len, size - len);
-      return buf.toString("utf8");
-    } finally {
-      closeSync(fd);
-    }
+    return consoleTail(r.spec.consolePath);
   }
 
   async attachDisk(instanceId: string, disk: DiskSpec): Promise<void> {

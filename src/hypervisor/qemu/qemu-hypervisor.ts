@@ -1,0 +1,250 @@
+/**
+ * Instances as qemu-system-x86_64 processes. Each domain has a directory under the
+ * driver's state directory (its spec, QEMU's pid file and QMP socket), so a restarted
+ * NC adopts what still runs. QEMU is started with -daemonize, so a start returns once
+ * QEMU has opened everything (or failed, with its own message); status, reset,
+ * power-down, quit and disk hot-plug go through QMP.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statfsSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { writeFileAtomic } from "../../common/files";
+import type { Clock } from "../../common/clock";
+import { consoleTail } from "../console";
+import { HypervisorError, type Capabilities, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type Hypervisor } from "../types";
+import { qemuArgs, type Accel, type QemuNet } from "./args";
+import { withQmp } from "./qmp";
+
+export interface QemuOptions {
+  stateDir: string;
+  accel: Accel;
+  clock: Clock;
+  /** The qemu-system-x86_64 to run (tests put a wrapper in front). */
+  binary?: string;
+  /**
+   * Where guests' 169.254.169.254 goes in rootless mode: the metadata service. The
+   * forwarder binds the instance's private address, so the service knows who asks.
+   */
+  metadata?: () => { host: string; port: number } | undefined;
+  /** How long stop() waits for an ACPI shutdown before it pulls the plug. */
+  stopTimeoutMs?: number;
+}
+
+interface DomainState {
+  spec: DomainSpec;
+  startedAt: string;
+  attached: DiskSpec[];
+}
+
+const ID = /^i-[0-9A-Fa-f]{8,17}$/;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class QemuHypervisor implements Hypervisor {
+  private readonly binary: string;
+
+  constructor(private readonly o: QemuOptions) {
+    this.binary = o.binary ?? "qemu-system-x86_64";
+    mkdirSync(o.stateDir, { recursive: true, mode: 0o700 });
+  }
+
+  capabilities(): Capabilities {
+    return { name: "qemu", directKernelBoot: true, diskHotplug: true, acceleration: this.o.accel, powerControl: false };
+  }
+
+  private dir(id: string): string {
+    if (!ID.test(id)) throw new HypervisorError("not-found", `'${id}' is not an instance id`);
+    return join(this.o.stateDir, id);
+  }
+
+  private paths(id: string) {
+    const d = this.dir(id);
+    return { dir: d, state: join(d, "domain.json"), pid: join(d, "qemu.pid"), qmp: join(d, "qmp.sock") };
+  }
+
+  private read(id: string): DomainState | undefined {
+    const p = this.paths(id);
+    return existsSync(p.state) ? (JSON.parse(readFileSync(p.state, "utf8")) as DomainState) : undefined;
+  }
+
+  /** QEMU's pid when it still runs this instance (a recycled pid running something else does not count). */
+  private pid(id: string): number | undefined {
+    const p = this.paths(id);
+    if (!existsSync(p.pid)) return undefined;
+    const pid = Number(readFileSync(p.pid, "utf8").trim());
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      const at = cmdline.indexOf("-name");
+      return at >= 0 && cmdline[at + 1] === id ? pid : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private info(st: DomainState): DomainInfo {
+    const alive = this.pid(st.spec.instanceId) !== undefined;
+    return {
+      instanceId: st.spec.instanceId, memoryMb: st.spec.memoryMb, cores: st.spec.cores, startedAt: st.startedAt,
+      disks: [...st.spec.disks, ...st.attached],
+      state: alive ? "running" : "crashed",
+      ...(alive ? {} : { reason: "the instance's QEMU process exited (the guest powered off or crashed)" }),
+    };
+  }
+
+  async describeHost(): Promise<HostInfo> {
+    const s = statfsSync(this.o.stateDir);
+    return { memoryMb: Math.floor(totalmem() / 1024 ** 2), cores: cpus().length, diskGb: Math.floor((s.bavail * s.bsize) / 1024 ** 3) };
+  }
+
+  async list(): Promise<DomainInfo[]> {
+    const out: DomainInfo[] = [];
+    for (const id of readdirSync(this.o.stateDir).filter((n) => ID.test(n)).sort()) {
+      const st = this.read(id);
+      if (st) out.push(this.info(st));
+      else rmSync(this.dir(id), { recursive: true, force: true }); // a start cut short before it wrote anything
+    }
+    return out;
+  }
+
+  async get(instanceId: string): Promise<DomainInfo | undefined> {
+    const st = this.read(instanceId);
+    return st && this.info(st);
+  }
+
+  async start(spec: DomainSpec): Promise<DomainInfo> {
+    const p = this.paths(spec.instanceId);
+    if (existsSync(p.dir)) {
+      if (this.pid(spec.instanceId) !== undefined) throw new HypervisorError("exists", `instance ${spec.instanceId} is already running`);
+      rmSync(p.dir, { recursive: true, force: true }); // what a dead QEMU left
+    }
+    for (const [what, f] of [["kernel", spec.kernel], ["ramdisk", spec.ramdisk], ...spec.disks.map((d) => [`disk ${d.device}`, d.path])] as const) {
+      if (f && !existsSync(f)) throw new HypervisorError("start-failed", `${what} ${f} does not exist`);
+    }
+    const host = await this.describeHost();
+    const used = (await this.list()).filter((d) => d.state === "running").reduce((u, d) => ({ mem: u.mem + d.memoryMb, cores: u.cores + d.cores }), { mem: 0, cores: 0 });
+    if (used.mem + spec.memoryMb > host.memoryMb) {
+      throw new HypervisorError("capacity", `not enough memory for ${spec.instanceId}: ${spec.memoryMb} MB requested, ${host.memoryMb - used.mem} MB free`);
+    }
+    if (p.qmp.length > 107) throw new HypervisorError("start-failed", `the QMP socket path ${p.qmp} is longer than a unix socket allows; use a shorter data directory`);
+    mkdirSync(p.dir, { recursive: true, mode: 0o700 });
+    const state: DomainState = { spec, startedAt: this.o.clock.now().toISOString(), attached: [] };
+    writeFileAtomic(p.state, JSON.stringify(state), 0o600);
+    try {
+      await this.spawnQemu(qemuArgs(spec, { accel: this.o.accel, qmpPath: p.qmp, pidPath: p.pid, net: this.network(spec) }));
+    } catch (e) {
+      rmSync(p.dir, { recursive: true, force: true });
+      throw e;
+    }
+    return this.info(state);
+  }
+
+  private network(spec: DomainSpec): QemuNet {
+    const nic = spec.nics[0];
+    if (!nic) return { mode: "none" };
+    const md = this.o.metadata?.();
+    const bind = nic.ip ? `,bind=${nic.ip}` : "";
+    return { mode: "user", metadataCommand: md ? `socat - TCP:${md.host}:${md.port}${bind}` : undefined };
+  }
+
+  /** Runs QEMU until it daemonizes: exit 0 means the guest is running; otherwise its message says why not. */
+  private spawnQemu(args: string[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.binary, args, { stdio: ["ignore", "ignore", "pipe"] });
+      let err = "";
+      child.stderr.on("data", (d) => (err += d));
+      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      child.on("error", (e) => {
+        clearTimeout(timer);
+        reject(new HypervisorError("start-failed", `cannot run ${this.binary}: ${e.message}`));
+      });
+      child.on("exit", (code, signal) => {
+        clearTimeout(timer);
+        if (code === 0) resolve();
+        else reject(new HypervisorError("start-failed", `QEMU failed to start (${signal ?? `exit ${code}`}): ${err.trim().split("\n").slice(-3).join(" / ") || "no message"}`));
+      });
+    });
+  }
+
+  private async waitGone(id: string, ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (this.pid(id) !== undefined) {
+      if (Date.now() >= deadline) return false;
+      await sleep(50);
+    }
+    return true;
+  }
+
+  private running(id: string): DomainState {
+    const st = this.read(id);
+    if (!st || this.pid(id) === undefined) throw new HypervisorError("not-found", `instance ${id} is not running`);
+    return st;
+  }
+
+  async stop(instanceId: string, opts: { timeoutMs?: number } = {}): Promise<void> {
+    this.running(instanceId);
+    await withQmp(this.paths(instanceId).qmp, (c) => c.execute("system_powerdown")).catch(() => undefined);
+    if (!(await this.waitGone(instanceId, opts.timeoutMs ?? this.o.stopTimeoutMs ?? 3000))) await this.kill(instanceId);
+    rmSync(this.paths(instanceId).dir, { recursive: true, force: true });
+  }
+
+  async reboot(instanceId: string): Promise<void> {
+    this.running(instanceId);
+    await withQmp(this.paths(instanceId).qmp, (c) => c.execute("system_reset"));
+  }
+
+  private async kill(id: string): Promise<void> {
+    const pid = this.pid(id);
+    if (pid === undefined) return;
+    await withQmp(this.paths(id).qmp, (c) => c.execute("quit")).catch(() => undefined);
+    if (await this.waitGone(id, 2000)) return;
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone already
+    }
+    await this.waitGone(id, 5000);
+  }
+
+  async destroy(instanceId: string): Promise<void> {
+    if (!ID.test(instanceId)) return;
+    await this.kill(instanceId);
+    rmSync(this.paths(instanceId).dir, { recursive: true, force: true });
+  }
+
+  async consoleOutput(instanceId: string): Promise<string> {
+    const st = this.read(instanceId);
+    if (!st) throw new HypervisorError("not-found", `instance ${instanceId} is not running`);
+    return consoleTail(st.spec.consolePath);
+  }
+
+  async attachDisk(instanceId: string, disk: DiskSpec): Promise<void> {
+    const st = this.running(instanceId);
+    if ([...st.spec.disks, ...st.attached].some((d) => d.device === disk.device)) throw new HypervisorError("device-busy", `device ${disk.device} is in use on ${instanceId}`);
+    await withQmp(this.paths(instanceId).qmp, async (c) => {
+      await c.execute("blockdev-add", { driver: "raw", "node-name": `n-${disk.device}`, "read-only": disk.readOnly ?? false, file: { driver: "file", filename: disk.path, aio: "threads" } });
+      await c.execute("device_add", { driver: "virtio-blk-pci", id: disk.device, drive: `n-${disk.device}`, serial: disk.device });
+    });
+    writeFileAtomic(this.paths(instanceId).state, JSON.stringify({ ...st, attached: [...st.attached, disk] }), 0o600);
+  }
+
+  async detachDisk(instanceId: string, device: string): Promise<void> {
+    const st = this.running(instanceId);
+    if (!st.attached.some((d) => d.device === device)) throw new HypervisorError("not-attached", `no device ${device} on ${instanceId}`);
+    await withQmp(this.paths(instanceId).qmp, async (c) => {
+      await c.execute("device_del", { id: device });
+      // A first DEVICE_DELETED names only the virtio backend; the one that counts carries the id.
+      const gone = await c.waitEvent((e) => e.event === "DEVICE_DELETED" && e.data?.device === device, 15_000);
+      if (!gone) throw new HypervisorError("device-busy", `the guest did not release ${device}`);
+      await c.execute("blockdev-del", { "node-name": `n-${device}` });
+    });
+    writeFileAtomic(this.paths(instanceId).state, JSON.stringify({ ...st, attached: st.attached.filter((d) => d.device !== device) }), 0o600);
+  }
+
+  async powerDown(): Promise<void> {
+    throw new HypervisorError("unsupported", "the qemu driver cannot power its host down (no Wake-on-LAN in this release)");
+  }
+
+  async powerUp(): Promise<void> {
+    // A host that never sleeps is always up.
+  }
+}
