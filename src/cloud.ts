@@ -104,6 +104,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       recordStart(db.db, __EUCA_VERSION__, clock.now());
     }
     let walrusClient: WalrusClient | undefined;
+    const endpointsRef: { current?: CloudEndpoints } = {};
     // Without Walrus here, nodes reach the head's Walrus signed with the key issued to this
     // host: the cluster's (by the CLC) or, on a node-only host, the node's (by its CC).
     const remoteWalrus = () => {
@@ -111,8 +112,15 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       const key = installed.find((k) => k.role === "cc") ?? installed.find((k) => k.role === "nc");
       return key && createHttpWalrusClient({ baseUrl: s.walrusUrl, key, clock, ids });
     };
+    // Guests' 169.254.169.254: the CLC's EC2 port here, or the head's (WALRUS_URL) on a cluster host.
+    const metadata = () => {
+      const url = has("clc") ? endpointsRef.current?.ec2Url : s.walrusUrl || undefined;
+      if (!url) return undefined;
+      const u = new URL(url);
+      return { host: u.hostname.replace(/^\[|\]$/g, ""), port: Number(u.port || 80) };
+    };
     const local = has("nc")
-      ? await openLocalNodes({ settings: s, layout, probe: o.probe ?? realHostProbe, clock, log, version: __EUCA_VERSION__, walrus: () => walrusClient ?? remoteWalrus(), cleanups })
+      ? await openLocalNodes({ settings: s, layout, probe: o.probe ?? realHostProbe, clock, log, version: __EUCA_VERSION__, walrus: () => walrusClient ?? remoteWalrus(), metadata, cleanups })
       : undefined;
     hypervisorName = local?.hypervisor;
 
@@ -132,7 +140,9 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
         })),
       ];
       // Fake instances get loopback addresses, so a local client can speak as one (metadata tests).
-      const subnet = (s.vnetSubnet || (s.hypervisor === "xen" || s.hypervisor === "qemu" ? "10.128.0.0/16" : "127.64.0.0/16")).split(".").map(Number);
+      // Loopback addresses unless guests sit on real bridges (xen): the fake driver's instances and
+      // rootless QEMU guests are told apart by the metadata service through them.
+      const subnet = (s.vnetSubnet || (s.hypervisor === "xen" ? "10.128.0.0/16" : "127.64.0.0/16")).split(".").map(Number);
       const networks = createNetworkService({ db: ccDb, clock, plan: { subnet: [subnet[0]!, subnet[1]!], addrsPerNet: s.vnetAddrsPerNet } });
       const monitor = createNodeMonitor({
         nodes, db: ccDb, clock, log, pollMs: s.nodePollSeconds * 1000,
@@ -149,7 +159,6 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       if ([...ready.values()].every(Boolean)) return next();
       return c.text("euca is starting\n", 503, { "retry-after": "1" });
     });
-    const endpointsRef: { current?: CloudEndpoints } = {};
     const endpoints = () => {
       if (!endpointsRef.current) throw new Error("endpoints are not known before the listeners are bound");
       return endpointsRef.current;

@@ -11,6 +11,8 @@ export const ROLES = ["clc", "cc", "nc", "walrus", "sc"] as const;
 export type RoleName = (typeof ROLES)[number];
 export const HYPERVISORS = ["auto", "xen", "qemu", "fake"] as const;
 export type HypervisorName = (typeof HYPERVISORS)[number];
+export const QEMU_ACCELS = ["auto", "kvm", "tcg"] as const;
+export type QemuAccelSetting = (typeof QEMU_ACCELS)[number];
 
 export class ConfigError extends Error {}
 
@@ -24,6 +26,7 @@ export interface Settings {
   ccPort: number;
   ncPort: number;
   hypervisor: HypervisorName;
+  qemuAccel: QemuAccelSetting;
   logLevel: (typeof LOG_LEVELS)[number];
   clusterName: string;
   region: string;
@@ -109,7 +112,9 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
   ncPort: { key: "ncPort", flag: "--nc-port <port>", file: "NC_PORT", default: () => "8775", parse: port,
     help: "node controller's internal port, opened only when the CC runs in another process" },
   hypervisor: { key: "hypervisor", flag: "--hypervisor <name>", file: "HYPERVISOR", default: () => "auto", parse: oneOf(HYPERVISORS, "hypervisor"),
-    help: `hypervisor driver for the NC: ${HYPERVISORS.join(", ")}` },
+    help: `hypervisor driver for the NC: ${HYPERVISORS.join(", ")} (auto: qemu when installed, else fake; docs/hypervisors.md)` },
+  qemuAccel: { key: "qemuAccel", flag: "--qemu-accel <accel>", file: "QEMU_ACCEL", default: () => "auto", parse: oneOf(QEMU_ACCELS, "QEMU acceleration"),
+    help: "kvm, tcg, or auto: kvm only when a probe guest runs under it at least about as fast as under tcg" },
   logLevel: { key: "logLevel", flag: "--log-level <level>", file: "LOG_LEVEL", default: () => "info", parse: oneOf(LOG_LEVELS, "log level"),
     help: `log level: ${LOG_LEVELS.join(", ")}` },
   clusterName: { key: "clusterName", flag: "--cluster-name <name>", file: "CLUSTER_NAME", default: () => "cluster1", parse: name("cluster name"),
@@ -133,7 +138,7 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
   maxAddressesPerUser: { key: "maxAddressesPerUser", flag: "--max-addresses-per-user <n>", file: "MAX_ADDRESSES_PER_USER", default: () => "5", parse: count,
     help: "elastic addresses one account may hold (admins exempt; Eucalyptus default 5)" },
   vnetSubnet: { key: "vnetSubnet", flag: "--vnet-subnet <cidr>", file: "VNET_SUBNET", default: () => "", parse: subnet16,
-    help: "private /16 the CC cuts into per-security-group networks (default 10.128.0.0/16; 127.64.0.0/16 with the fake hypervisor)" },
+    help: "private /16 the CC cuts into per-security-group networks (default 127.64.0.0/16: loopback, for fake and rootless QEMU guests; 10.128.0.0/16 with xen)" },
   vnetAddrsPerNet: { key: "vnetAddrsPerNet", flag: "--vnet-addrs-per-net <n>", file: "VNET_ADDRSPERNET", default: () => "32", parse: count,
     help: "addresses in each security group's network (a power of two, 8-65536; Eucalyptus default 32)" },
   nodePollSeconds: { key: "nodePollSeconds", flag: "--node-poll-seconds <s>", file: "NODE_POLL_SECONDS", default: () => "5", parse: seconds,

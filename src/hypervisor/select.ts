@@ -1,15 +1,71 @@
-/** Chooses the hypervisor driver named by --hypervisor. */
+/**
+ * Chooses the hypervisor driver named by --hypervisor. `auto` takes xen when `xl info`
+ * answers, else qemu when qemu-system-x86_64 runs (KVM only when a probe guest really runs
+ * fast under it, else TCG), else fake; the ready line says which and why is logged.
+ */
+import type { Logger } from "pino";
 import type { Clock } from "../common/clock";
-import { ConfigError, type HypervisorName } from "../cli/options";
+import { runCommand, type CommandRunner } from "../common/run-command";
+import { ConfigError, type HypervisorName, type QemuAccelSetting } from "../cli/options";
 import { FakeHypervisor, type FakeHost } from "./fake/fake-hypervisor";
+import { QemuHypervisor } from "./qemu/qemu-hypervisor";
+import { chooseAccel } from "./qemu/probe";
+import type { Accel } from "./qemu/args";
 import type { Hypervisor } from "./types";
 
-/**
- * `fake` runs instances without VMs (tests, simulations, trying euca out). The xen and
- * qemu drivers are not part of this release: asking for them is refused rather than
- * silently faked; `auto` falls back to fake and the ready line says so.
- */
-export function createHypervisor(name: HypervisorName, stateDir: string, host: FakeHost, clock: Clock): Hypervisor {
-  if (name === "xen" || name === "qemu") throw new ConfigError(`the ${name} driver is not available in this release; use --hypervisor fake (or auto)`);
-  return new FakeHypervisor(stateDir, host, clock);
+export interface HypervisorContext {
+  /** Where each driver keeps its state (domains, pid files, sockets). */
+  stateDir: (driver: "fake" | "qemu" | "xen") => string;
+  /** What the fake driver's host offers. */
+  fakeHost: FakeHost;
+  clock: Clock;
+  log: Logger;
+  qemuAccel: QemuAccelSetting;
+  /** The metadata service guests reach as 169.254.169.254 (rootless QEMU forwards to it). */
+  metadata?: () => { host: string; port: number } | undefined;
+  run?: CommandRunner;
+}
+
+const QEMU = "qemu-system-x86_64";
+
+async function works(run: CommandRunner, cmd: string, args: string[]): Promise<boolean> {
+  try {
+    return (await run(cmd, args, { timeoutMs: 10_000 })).code === 0;
+  } catch {
+    return false; // not installed
+  }
+}
+
+function qemu(c: HypervisorContext): Hypervisor {
+  const accel: Promise<Accel> = c.qemuAccel !== "auto"
+    ? Promise.resolve(c.qemuAccel)
+    : chooseAccel(QEMU).then((choice) => {
+        c.log.info({ accel: choice.accel, why: choice.why }, "qemu acceleration");
+        return choice.accel;
+      });
+  return new QemuHypervisor({ stateDir: c.stateDir("qemu"), accel, clock: c.clock, metadata: c.metadata });
+}
+
+export async function createHypervisor(name: HypervisorName, c: HypervisorContext): Promise<Hypervisor> {
+  const run = c.run ?? runCommand;
+  const fake = () => new FakeHypervisor(c.stateDir("fake"), c.fakeHost, c.clock);
+  switch (name) {
+    case "fake":
+      return fake();
+    case "qemu":
+      if (!(await works(run, QEMU, ["--version"]))) throw new ConfigError(`--hypervisor qemu: ${QEMU} does not run here; install Debian's qemu-system-x86 (docs/hypervisors.md)`);
+      return qemu(c);
+    case "xen":
+      throw new ConfigError("the xen driver is not available in this release; use --hypervisor qemu or fake (or auto)");
+    case "auto":
+      if (await works(run, QEMU, ["--version"])) return qemu(c);
+      c.log.info("no hypervisor found (no qemu-system-x86_64): using the fake driver");
+      return fake();
+  }
+}
+
+/** How the ready line names the driver: e.g. "qemu/tcg", "fake (auto)". */
+export function describeHypervisor(h: Hypervisor, setting: HypervisorName): string {
+  const caps = h.capabilities();
+  return `${caps.name}${caps.acceleration ? `/${caps.acceleration}` : ""}${setting === "auto" ? " (auto)" : ""}`;
 }

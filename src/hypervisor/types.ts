@@ -68,6 +68,17 @@ export interface Capabilities {
   acceleration?: string;
   /** The host can be put to sleep and woken through this driver (POWERSAVE). */
   powerControl: boolean;
+  /** How the guest names its disks and console, for the kernel command line. */
+  guest: GuestDevices;
+  /** Guests read their disks, so swap and ephemeral are formatted and the SSH key written in (not for the fake). */
+  realGuests: boolean;
+}
+
+export interface GuestDevices {
+  root: string;
+  ephemeral: string;
+  swap: string;
+  console: string;
 }
 
 export type HypervisorErrorKind =

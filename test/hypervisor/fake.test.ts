@@ -17,7 +17,8 @@ hypervisorContract("fake (state on disk, boot delay 5 s)", async () => {
     hv,
     reopen: make,
     dir,
-    advance: (ms) => (now += ms),
+    booted: async () => void (now += 60_000),
+    volume: (name) => join(dir, name),
     faults: {
       failStart: (id) => { failures.startFails = [...(failures.startFails ?? []), id]; apply(); },
       crash: (id) => { failures.crashed = [...(failures.crashed ?? []), id]; apply(); },
@@ -28,7 +29,7 @@ hypervisorContract("fake (state on disk, boot delay 5 s)", async () => {
 });
 
 import { describe, expect, it } from "vitest";
-import { spec } from "../contracts/hypervisor.contract";
+import { baseSpec as spec } from "../contracts/hypervisor.contract";
 
 describe("fake hypervisor specifics", () => {
   it("a guest is pending until its boot delay has passed, then running; capacity is released on destroy", async () => {

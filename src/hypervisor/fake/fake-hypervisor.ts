@@ -45,7 +45,10 @@ export class FakeHypervisor implements Hypervisor {
   }
 
   capabilities(): Capabilities {
-    return { name: "fake", directKernelBoot: true, diskHotplug: true, powerControl: true };
+    return {
+      name: "fake", directKernelBoot: true, diskHotplug: true, powerControl: true, realGuests: false,
+      guest: { root: "sda1", ephemeral: "sda2", swap: "sda3", console: "ttyS0" },
+    };
   }
 
   private failures(): FakeFailures {

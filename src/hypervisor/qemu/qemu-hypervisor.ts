@@ -18,7 +18,8 @@ import { withQmp } from "./qmp";
 
 export interface QemuOptions {
   stateDir: string;
-  accel: Accel;
+  /** TCG or KVM; a promise while the probe runs (it needs a second or so, so start-up does not wait for it). */
+  accel: Accel | Promise<Accel>;
   clock: Clock;
   /** The qemu-system-x86_64 to run (tests put a wrapper in front). */
   binary?: string;
@@ -42,14 +43,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class QemuHypervisor implements Hypervisor {
   private readonly binary: string;
+  private readonly accel: Promise<Accel>;
+  private accelKnown?: Accel;
 
   constructor(private readonly o: QemuOptions) {
     this.binary = o.binary ?? "qemu-system-x86_64";
     mkdirSync(o.stateDir, { recursive: true, mode: 0o700 });
+    this.accel = Promise.resolve(o.accel).then((a) => (this.accelKnown = a));
   }
 
   capabilities(): Capabilities {
-    return { name: "qemu", directKernelBoot: true, diskHotplug: true, acceleration: this.o.accel, powerControl: false };
+    return {
+      name: "qemu", directKernelBoot: true, diskHotplug: true, acceleration: this.accelKnown, powerControl: false, realGuests: true,
+      guest: { root: "vda", ephemeral: "vdb", swap: "vdc", console: "ttyS0" },
+    };
   }
 
   private dir(id: string): string {
@@ -70,9 +77,9 @@ export class QemuHypervisor implements Hypervisor {
   /** QEMU's pid when it still runs this instance (a recycled pid running something else does not count). */
   private pid(id: string): number | undefined {
     const p = this.paths(id);
-    if (!existsSync(p.pid)) return undefined;
-    const pid = Number(readFileSync(p.pid, "utf8").trim());
     try {
+      // QEMU removes its pid file as it exits, so it can vanish between any two reads.
+      const pid = Number(readFileSync(p.pid, "utf8").trim());
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
       const at = cmdline.indexOf("-name");
       return at >= 0 && cmdline[at + 1] === id ? pid : undefined;
@@ -130,7 +137,7 @@ export class QemuHypervisor implements Hypervisor {
     const state: DomainState = { spec, startedAt: this.o.clock.now().toISOString(), attached: [] };
     writeFileAtomic(p.state, JSON.stringify(state), 0o600);
     try {
-      await this.spawnQemu(qemuArgs(spec, { accel: this.o.accel, qmpPath: p.qmp, pidPath: p.pid, net: this.network(spec) }));
+      await this.spawnQemu(qemuArgs(spec, { accel: await this.accel, qmpPath: p.qmp, pidPath: p.pid, net: this.network(spec) }));
     } catch (e) {
       rmSync(p.dir, { recursive: true, force: true });
       throw e;

@@ -12,7 +12,7 @@ import type { Clock } from "../../common/clock";
 import type { DataDirLayout } from "../../common/data-dir";
 import { recordStart } from "../../db/role-meta";
 import { ConfigError, type Settings } from "../../cli/options";
-import { createHypervisor } from "../../hypervisor/select";
+import { createHypervisor, describeHypervisor } from "../../hypervisor/select";
 import type { WalrusClient } from "../walrus/client";
 import type { HostProbe } from "./host-probe";
 import { openNcDatabase } from "./database";
@@ -34,6 +34,8 @@ export interface LocalNodesDeps {
   log: Logger;
   version: string;
   walrus: () => WalrusClient | undefined;
+  /** The metadata service guests reach as 169.254.169.254 (known once the CLC listens). */
+  metadata: () => { host: string; port: number } | undefined;
   /** Where each node registers what must run at shutdown (drain before the database closes). */
   cleanups: Array<() => Promise<void> | void>;
 }
@@ -61,11 +63,13 @@ export async function openLocalNodes(d: LocalNodesDeps): Promise<{ nodes: LocalN
     const host = {
       memoryMb: s.maxMem || d.probe.memoryMb() - RESERVED_MB, cores: s.maxCores || d.probe.cores(), diskGb: s.maxDisk || d.probe.diskGb(instancesDir),
     };
-    const hv = createHypervisor(s.hypervisor, join(root, "fake"), host, d.clock);
+    const hv = await createHypervisor(s.hypervisor, {
+      stateDir: (driver) => join(root, driver), fakeHost: host, clock: d.clock, log: d.log, qemuAccel: s.qemuAccel, metadata: d.metadata,
+    });
     const probe: HostProbe = hv.capabilities().name === "fake"
       ? { memoryMb: () => host.memoryMb + RESERVED_MB, cores: () => host.cores, diskGb: () => host.diskGb }
       : d.probe;
-    hypervisor = hv.capabilities().name + (s.hypervisor === "auto" ? " (auto)" : "");
+    hypervisor = describeHypervisor(hv, s.hypervisor);
     const images = new NodeImageCache(join(root, "cache"), s.ncCacheMb * 1024 * 1024, d.walrus);
     const service = createNodeService({ db, hypervisor: hv, images, probe, instancesDir, limits, clock: d.clock, log: simulated ? d.log.child({ node: name }) : d.log });
     await service.adopt();

@@ -17,6 +17,8 @@ import type { NodeClient, NodeInstance, NodeResource, RunInstanceRequest } from 
 import type { NcDatabase } from "./database";
 import { ncInstances } from "./database";
 import type { NodeImageCache } from "./image-cache";
+import { runCommand, type CommandRunner } from "../../common/run-command";
+import { formatEphemeral, formatSwap, injectKey } from "./disks";
 
 export interface NodeLimits {
   /** Memory kept for the host itself (dom0 / the OS), MB. */
@@ -38,6 +40,8 @@ export interface NodeServiceDeps {
   limits: NodeLimits;
   clock: Clock;
   log: Logger;
+  /** For mkswap, mke2fs and debugfs (real guests only). */
+  run?: CommandRunner;
 }
 
 function sparseFile(path: string, bytes: number): void {
@@ -49,7 +53,8 @@ function sparseFile(path: string, bytes: number): void {
   }
 }
 
-export function createNodeService(d: NodeServiceDeps): NodeClient & { adopt(): Promise<void>; drain(): Promise<void> } {
+export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt(): Promise<void>; drain(): Promise<void> } {
+  const d = { ...deps, run: deps.run ?? runCommand };
   const { db } = d.db;
   const staging = new Set<string>();
   const inflight = new Set<Promise<void>>();
@@ -82,12 +87,22 @@ export function createNodeService(d: NodeServiceDeps): NodeClient & { adopt(): P
       if (rootBytes > totalBytes) throw new InsufficientCapacityError(`image too large [size=${Math.ceil(rootBytes / 1024 ** 2)}MB] for instance type ${r.vmType.name}`);
       sparseFile(join(dir, "swap"), swapBytes);
       sparseFile(join(dir, "ephemeral"), Math.max(0, totalBytes - rootBytes - swapBytes));
-      if (r.publicKey) writeFileSync(join(dir, "authorized_keys"), `${r.publicKey}\n`, { mode: 0o600 });
+      const caps = d.hypervisor.capabilities();
+      const g = caps.guest;
+      if (caps.realGuests) {
+        if (swapBytes >= 1024 ** 2) await formatSwap(d.run, join(dir, "swap"));
+        if (totalBytes - rootBytes - swapBytes > 0) await formatEphemeral(d.run, join(dir, "ephemeral"));
+        if (r.publicKey && !(await injectKey(d.run, join(dir, "root"), r.publicKey))) {
+          d.log.info({ requestId: ctx.requestId, instanceId: r.instanceId }, "nc: root image is not an ext filesystem; the key is only in the metadata");
+        }
+      } else if (r.publicKey) {
+        writeFileSync(join(dir, "authorized_keys"), `${r.publicKey}\n`, { mode: 0o600 });
+      }
       await d.hypervisor.start({
         instanceId: r.instanceId, memoryMb: r.vmType.memoryMb, cores: r.vmType.cpus,
-        kernel, ramdisk, kernelArgs: "root=/dev/sda1 console=ttyS0",
-        disks: [{ path: join(dir, "root"), device: "sda1" }, { path: join(dir, "ephemeral"), device: "sda2" }, { path: join(dir, "swap"), device: "sda3" }],
-        nics: [{ mac: r.mac }], consolePath: join(dir, "console.log"),
+        kernel, ramdisk, kernelArgs: `root=/dev/${g.root} console=${g.console}`,
+        disks: [{ path: join(dir, "root"), device: g.root }, { path: join(dir, "ephemeral"), device: g.ephemeral }, { path: join(dir, "swap"), device: g.swap }],
+        nics: [{ mac: r.mac, ip: r.privateIp }], consolePath: join(dir, "console.log"),
       });
       db.update(ncInstances).set({ state: "extant" }).where(eq(ncInstances.id, r.instanceId)).run();
     } catch (e) {

@@ -1,0 +1,30 @@
+/** Runs a command without a shell and collects its output (the outside world's CLIs: mkswap, debugfs, xl). */
+import { spawn } from "node:child_process";
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** One command runner per boundary, injected so tests can record argv or play a double. */
+export type CommandRunner = (cmd: string, args: readonly string[], opts?: { input?: string; timeoutMs?: number }) => Promise<CommandResult>;
+
+export const runCommand: CommandRunner = (cmd, args, opts = {}) =>
+  new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot run ${cmd}: ${e.message}`));
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? "");
+  });

@@ -1,0 +1,64 @@
+/**
+ * Per-instance disks for real guests, as Eucalyptus' NC made them: swap formatted with
+ * mkswap, the ephemeral disk with an ext3 filesystem, and the user's SSH key appended to
+ * /root/.ssh/authorized_keys inside the root filesystem — written with e2fsprogs' debugfs,
+ * so nothing is mounted and the NC needs no loop devices.
+ */
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { CommandRunner } from "../../common/run-command";
+
+async function must(run: CommandRunner, cmd: string, args: string[]): Promise<string> {
+  const r = await run(cmd, args);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(" ")} failed: ${(r.stderr || r.stdout).trim().split("\n").slice(-2).join(" / ")}`);
+  return r.stdout;
+}
+
+export async function formatSwap(run: CommandRunner, path: string): Promise<void> {
+  await must(run, "mkswap", ["-q", path]);
+}
+
+export async function formatEphemeral(run: CommandRunner, path: string): Promise<void> {
+  await must(run, "mke2fs", ["-q", "-F", "-t", "ext3", "-L", "ephemeral", path]);
+}
+
+/** An ext2/3/4 filesystem starts with its superblock at 1024; the magic 0xEF53 sits at offset 56 of it. */
+export function isExtFilesystem(path: string): boolean {
+  const fd = openSync(path, "r");
+  try {
+    const b = Buffer.alloc(2);
+    return readSync(fd, b, 0, 2, 1024 + 56) === 2 && b.readUInt16LE(0) === 0xef53;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Appends `publicKey` to /root/.ssh/authorized_keys in the root filesystem image (0700 /
+ * 0600, owned by root). Returns false when the image is not an ext filesystem (a disk
+ * image with partitions, another filesystem): the key is then left to the metadata service.
+ */
+export async function injectKey(run: CommandRunner, image: string, publicKey: string): Promise<boolean> {
+  if (!isExtFilesystem(image)) return false;
+  const existing = await run("debugfs", ["-R", "cat /root/.ssh/authorized_keys", image]);
+  const before = existing.code === 0 && !/File not found/.test(existing.stderr) ? existing.stdout : "";
+  const tmp = mkdtempSync(join(tmpdir(), "euca-key-"));
+  try {
+    const keys = join(tmp, "authorized_keys");
+    writeFileSync(keys, `${before}${before && !before.endsWith("\n") ? "\n" : ""}${publicKey.trim()}\n`, { mode: 0o600 });
+    const script = join(tmp, "cmds");
+    // mkdir of an existing directory and rm of a missing file only print a complaint; debugfs goes on.
+    writeFileSync(script, [
+      "mkdir /root", "mkdir /root/.ssh", "set_inode_field /root/.ssh mode 040700",
+      "rm /root/.ssh/authorized_keys", `write ${keys} /root/.ssh/authorized_keys`,
+      "set_inode_field /root/.ssh/authorized_keys mode 0100600", "set_inode_field /root/.ssh/authorized_keys uid 0", "set_inode_field /root/.ssh/authorized_keys gid 0",
+    ].join("\n") + "\n");
+    await must(run, "debugfs", ["-w", "-f", script, image]);
+    const check = await must(run, "debugfs", ["-R", "cat /root/.ssh/authorized_keys", image]);
+    if (!check.includes(publicKey.trim())) throw new Error("debugfs did not write the key into the root filesystem");
+    return true;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The Hypervisor contract against real qemu-system-x86_64 guests (TCG here: /dev/kvm on
+ * these machines cannot run a stock kernel usefully). Faults are real too: a start fails
+ * through a wrapper in front of QEMU that refuses the instance's name, a crash is QEMU
+ * killed with SIGKILL. Guests have no NIC (`-nic none`), so none can send a packet.
+ */
+import { describe, expect, it } from "vitest";
+import { copyFileSync, readFileSync, rmSync, truncateSync, writeFileSync, existsSync, appendFileSync } from "node:fs";
+import { join } from "node:path";
+import { QemuHypervisor } from "../../src/hypervisor/qemu/qemu-hypervisor";
+import { qemuArgs } from "../../src/hypervisor/qemu/args";
+import { probeBoot } from "../../src/hypervisor/qemu/probe";
+import { systemClock } from "../../src/common/clock";
+import { tempDir } from "../support/cloud";
+import { testGuest } from "../support/guest";
+import { baseSpec, hypervisorContract } from "../contracts/hypervisor.contract";
+
+const guest = testGuest();
+
+function fixture() {
+  const dir = tempDir("euca-qemu-");
+  // A wrapper in front of QEMU: instances listed in fail-ids are refused as QEMU itself would refuse a bad option.
+  const wrapper = join(dir, "qemu-wrapper");
+  writeFileSync(wrapper, `#!/bin/sh\nfor a in "$@"; do grep -qx -- "$a" ${join(dir, "fail-ids")} 2>/dev/null && { echo "qemu-system-x86_64: -name $a: simulated failure" >&2; exit 1; }; done\nexec qemu-system-x86_64 "$@"\n`, { mode: 0o755 });
+  const make = () => new QemuHypervisor({ stateDir: join(dir, "state"), accel: "tcg", clock: systemClock, binary: wrapper, stopTimeoutMs: 500 });
+  const root = join(dir, "root.ext4");
+  copyFileSync(guest!.root, root);
+  const hv = make();
+  return { dir, hv, make, root };
+}
+
+describe.skipIf(!guest)("qemu driver", () => {
+  hypervisorContract("qemu (TCG, real guests)", async () => {
+    const { dir, hv, make, root } = fixture();
+    return {
+      hv, reopen: make, dir,
+      base: { kernel: guest!.vmlinux, ramdisk: guest!.initrd, kernelArgs: "console=ttyS0 quiet panic=-1 root=/dev/vda", disks: [{ path: root, device: "vda" }], nics: [] },
+      booted: async (id, afterBytes = 0) => {
+        for (let i = 0; i < 300; i++) {
+          const out = await hv.consoleOutput(id).catch(() => "");
+          if (out.length > afterBytes && out.slice(afterBytes).includes("EUCA-GUEST-BOOTED")) return;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error(`${id} did not boot`);
+      },
+      volume: (name) => {
+        const f = join(dir, name);
+        if (!existsSync(f)) {
+          writeFileSync(f, "");
+          truncateSync(f, 8 * 1024 * 1024);
+        }
+        return f;
+      },
+      faults: {
+        failStart: (id) => appendFileSync(join(dir, "fail-ids"), `${id}\n`),
+        crash: (id) => process.kill(Number(readFileSync(join(dir, "state", id, "qemu.pid"), "utf8")), "SIGKILL"),
+      },
+      teardown: async () => {
+        for (const d of await hv.list()) await hv.destroy(d.instanceId);
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  });
+
+  it("a kernel that does not exist fails the start with the path, leaving nothing", async () => {
+    const { dir, hv } = fixture();
+    const s = baseSpec(dir, { kernel: join(dir, "no-such-vmlinuz"), disks: [], nics: [] });
+    await expect(hv.start(s)).rejects.toMatchObject({ kind: "start-failed", message: expect.stringContaining("no-such-vmlinuz") });
+    expect(await hv.list()).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("QEMU's own refusal (a disk it cannot open) is the start error, and nothing is left", async () => {
+    const { dir, hv, root } = fixture();
+    const bad = join(dir, "not-a-dir", "disk");
+    const s = baseSpec(dir, { kernel: guest!.vmlinux, ramdisk: guest!.initrd, disks: [{ path: root, device: "vda" }], nics: [] });
+    writeFileSync(join(dir, "fail-ids"), "");
+    await expect(hv.start({ ...s, consolePath: bad })).rejects.toMatchObject({ kind: "start-failed", message: expect.stringMatching(/QEMU failed to start.*not-a-dir/) });
+    expect(await hv.list()).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the acceleration probe boots a 512-byte guest and sees it print", async () => {
+    expect(await probeBoot("qemu-system-x86_64", "tcg")).toBeGreaterThan(0);
+  });
+});
+
+describe("qemu command line", () => {
+  const s = baseSpec("/tmp", { instanceId: "i-0a1b2c3d", kernel: "/k", ramdisk: "/r", kernelArgs: "root=/dev/vda console=ttyS0", disks: [{ path: "/d/root", device: "vda" }, { path: "/d/swap,x", device: "vdc" }], nics: [{ mac: "d0:0d:0a:1b:2c:3d", ip: "127.64.0.10" }], consolePath: "/d/console.log" });
+  const run = { accel: "tcg" as const, qmpPath: "/d/qmp.sock", pidPath: "/d/qemu.pid" };
+
+  it("always -nodefaults, TCG with -cpu max, serial to the console file, QMP, daemonized", () => {
+    const a = qemuArgs(s, { ...run, net: { mode: "none" } });
+    expect(a.slice(0, 4)).toEqual(["-name", "i-0a1b2c3d", "-nodefaults", "-no-user-config"]);
+    expect(a.join(" ")).toContain("-accel tcg -cpu max -m 256 -smp 1");
+    expect(a.join(" ")).toContain("-chardev file,id=console0,path=/d/console.log,append=on -serial chardev:console0");
+    expect(a.join(" ")).toContain("-qmp unix:/d/qmp.sock,server=on,wait=off -daemonize -pidfile /d/qemu.pid");
+    expect(a.join(" ")).toContain("-kernel /k -initrd /r -append root=/dev/vda console=ttyS0");
+    expect(a.join(" ")).toContain("-drive file=/d/swap,,x,format=raw,if=none,id=disk1 -device virtio-blk-pci,drive=disk1,id=vdc");
+    expect(a.slice(-2)).toEqual(["-nic", "none"]);
+    expect(qemuArgs(s, { ...run, accel: "kvm", net: { mode: "none" } }).join(" ")).toContain("-accel kvm -cpu host");
+  });
+
+  it("rootless networking is restricted user mode: DHCP, metadata forwarded with the instance's address, SSH on loopback", () => {
+    const a = qemuArgs(s, { ...run, net: { mode: "user", metadataCommand: "socat - TCP:127.0.0.1:8773,bind=127.64.0.10", sshPort: 2222 } });
+    const netdev = a[a.indexOf("-netdev") + 1]!;
+    expect(netdev).toBe("user,id=net0,restrict=on,net=169.254.169.0/24,host=169.254.169.2,dhcpstart=169.254.169.15,guestfwd=tcp:169.254.169.254:80-cmd:socat - TCP:127.0.0.1:8773,,bind=127.64.0.10,hostfwd=tcp:127.0.0.1:2222-:22");
+    expect(a[a.indexOf("-device", a.indexOf("-netdev")) + 1]).toBe("virtio-net-pci,netdev=net0,mac=d0:0d:0a:1b:2c:3d");
+    expect(a).not.toContain("-nic");
+  });
+
+  it("disk boot without a kernel marks the first disk bootable; a tap NIC when bridged", () => {
+    const a = qemuArgs({ ...s, kernel: undefined }, { ...run, net: { mode: "tap", ifname: "tap-i1" } });
+    expect(a).not.toContain("-kernel");
+    expect(a.join(" ")).toContain("virtio-blk-pci,drive=disk0,id=vda,bootindex=0");
+    expect(a.join(" ")).toContain("-netdev tap,id=net0,ifname=tap-i1,script=no,downscript=no");
+  });
+});
