@@ -1,11 +1,15 @@
 #!/bin/sh
-# Installs the Debian packages the tests drive (real clients), when run as root.
+# Installs the Debian packages the tests drive, when run as root: real clients (awscli,
+# boto, s3cmd, rclone) and what real guests need (QEMU, busybox-static and cpio for the
+# test guest's initramfs, socat for rootless metadata forwarding, e2fsprogs for disks).
 # The tests use /usr/bin/aws and /usr/bin/python3 explicitly: other copies on PATH
 # (pyenv shims, awscli v1) are other versions.
 set -eu
-PKGS="awscli python3-boto3 python3-boto s3cmd rclone"
+PKGS="awscli python3-boto3 python3-boto s3cmd rclone qemu-system-x86 qemu-utils busybox-static cpio socat e2fsprogs xz-utils"
 missing=""
-[ -x /usr/bin/aws ] && [ -x /usr/bin/s3cmd ] && [ -x /usr/bin/rclone ] || missing="yes"
+for f in /usr/bin/aws /usr/bin/s3cmd /usr/bin/rclone /usr/bin/qemu-system-x86_64 /bin/busybox /usr/bin/cpio /usr/bin/socat /usr/sbin/debugfs /usr/bin/xz; do
+  [ -x "$f" ] || missing="yes"
+done
 /usr/bin/python3 -c 'import boto3, boto' 2>/dev/null || missing="yes"
 if [ -z "$missing" ]; then
   exit 0

@@ -48,10 +48,13 @@ export async function injectKey(run: CommandRunner, image: string, publicKey: st
     const keys = join(tmp, "authorized_keys");
     writeFileSync(keys, `${before}${before && !before.endsWith("\n") ? "\n" : ""}${publicKey.trim()}\n`, { mode: 0o600 });
     const script = join(tmp, "cmds");
-    // mkdir of an existing directory and rm of a missing file only print a complaint; debugfs goes on.
+    // Only what is missing is made: debugfs' mkdir over an existing name allocates a second, orphaned inode.
+    const exists = async (path: string) => !/not found/i.test((await run("debugfs", ["-R", `stat ${path}`, image])).stderr);
     writeFileSync(script, [
-      "mkdir /root", "mkdir /root/.ssh", "set_inode_field /root/.ssh mode 040700",
-      "rm /root/.ssh/authorized_keys", `write ${keys} /root/.ssh/authorized_keys`,
+      ...((await exists("/root")) ? [] : ["mkdir /root"]),
+      ...((await exists("/root/.ssh")) ? [] : ["mkdir /root/.ssh"]),
+      "set_inode_field /root/.ssh mode 040700",
+      ...((await exists("/root/.ssh/authorized_keys")) ? ["rm /root/.ssh/authorized_keys"] : []), `write ${keys} /root/.ssh/authorized_keys`,
       "set_inode_field /root/.ssh/authorized_keys mode 0100600", "set_inode_field /root/.ssh/authorized_keys uid 0", "set_inode_field /root/.ssh/authorized_keys gid 0",
     ].join("\n") + "\n");
     await must(run, "debugfs", ["-w", "-f", script, image]);
