@@ -1,0 +1,103 @@
+/**
+ * Real instances end to end on the built euca with --hypervisor qemu (TCG): the test
+ * guest's root filesystem, kernel and ramdisk imported with `euca image import`, then
+ * Debian's awscli runs an instance with user data and a key pair. The guest's own console
+ * proves the rest: it booted, found its SSH key written into its root filesystem, and got
+ * its instance id and user data from 169.254.169.254 (rootless QEMU networking, restricted
+ * to that one forward). Reboot boots it again; terminate leaves no QEMU and no files.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { readEucarc, startEuca, BUNDLE, type EucaProcess } from "../support/process";
+import { tempDir } from "../support/cloud";
+import { run } from "../support/exec";
+import { testGuest } from "../support/guest";
+
+const AWS = "/usr/bin/aws";
+const guest = testGuest();
+let p: EucaProcess;
+let dir: string;
+let env: NodeJS.ProcessEnv;
+
+const qemuRunning = (id: string) => {
+  try {
+    return execFileSync("pgrep", ["-f", "--", `-name ${id} `], { encoding: "utf8" }).trim() !== "";
+  } catch {
+    return false;
+  }
+};
+
+describe.skipIf(!guest || !existsSync(AWS))("a real guest on the built euca (QEMU, TCG)", () => {
+  beforeAll(async () => {
+    dir = tempDir("euca-guest-");
+    p = await startEuca(["run", "--data-dir", dir, "--ec2-port", "0", "--s3-port", "0", "--hypervisor", "qemu", "--qemu-accel", "tcg", "--node-poll-seconds", "0.5"]);
+    const credDir = join(dir, "credentials", "admin");
+    const v = readEucarc(join(credDir, "eucarc"));
+    env = {
+      PATH: "/usr/bin:/bin", HOME: tempDir(), AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null", AWS_PAGER: "", AWS_MAX_ATTEMPTS: "1",
+      ...Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x.replace("${EUCA_KEY_DIR}", credDir)])),
+    };
+  }, 120_000);
+  afterAll(async () => {
+    p?.child.kill("SIGTERM");
+    await p?.exited;
+    // Guests outlive their NC by design (a restarted NC adopts them); the test's must not outlive the test.
+    if (dir) await run("pkill", ["-KILL", "-f", "--", `qemu-system-x86_64 .*${dir}/`], { timeoutMs: 10_000 });
+  });
+
+  async function aws(...args: string[]): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const r = await run(AWS, ["--endpoint-url", p.ec2Url, "--output", "json", "ec2", ...args], { env, timeoutMs: 60_000 });
+    if (r.status !== 0) throw new Error(`aws ec2 ${args.join(" ")}: ${r.stderr}`);
+    return r.stdout.trim() ? JSON.parse(r.stdout) : {};
+  }
+
+  async function consoleUntil(id: string, re: RegExp, ms = 90_000): Promise<string> {
+    const deadline = Date.now() + ms;
+    let out = "";
+    while (Date.now() < deadline) {
+      out = (await aws("get-console-output", "--instance-id", id)).Output ?? "";
+      if (re.test(out)) return out;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error(`console of ${id} never matched ${re}:\n${out}`);
+  }
+
+  it("import, run with user data and a key, metadata from inside the guest, reboot, terminate", async () => {
+    const imp = await run(process.execPath, [BUNDLE, "image", "import", guest!.root, "--kernel", guest!.vmlinux, "--ramdisk", guest!.initrd, "--name", "tiny"], { env, timeoutMs: 300_000 });
+    expect(imp.status, imp.stderr).toBe(0);
+    const emi = /IMAGE\t(emi-\S+)/.exec(imp.stdout)![1]!;
+
+    await aws("create-key-pair", "--key-name", "guest-key");
+    const run1 = await aws("run-instances", "--image-id", emi, "--instance-type", "m1.small", "--key-name", "guest-key", "--user-data", "hello-from-the-user");
+    const id: string = run1.Instances[0].InstanceId;
+
+    let state = "";
+    for (let i = 0; i < 240 && state !== "running"; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      const inst = (await aws("describe-instances", "--instance-ids", id)).Reservations[0].Instances[0];
+      state = inst.State.Name;
+      if (state === "terminated") throw new Error(`the instance failed: ${inst.StateReason?.Message}`);
+    }
+    expect(state).toBe("running");
+
+    const out = await consoleUntil(id, /EUCA-GUEST-READY/);
+    expect(out).toContain(`EUCA-INSTANCE-ID=${id}`);
+    expect(out).toContain("EUCA-USER-DATA=hello-from-the-user");
+    expect(out).toContain("EUCA-SSH-KEY ssh-rsa"); // written into its root filesystem by the NC
+    expect(qemuRunning(id)).toBe(true);
+
+    await aws("reboot-instances", "--instance-ids", id);
+    const again = await consoleUntil(id, /EUCA-GUEST-READY[\s\S]*EUCA-GUEST-BOOTED[\s\S]*EUCA-GUEST-READY/);
+    expect(again.match(/EUCA-INSTANCE-ID=/g)?.length).toBe(2);
+
+    await aws("terminate-instances", "--instance-ids", id);
+    for (let i = 0; i < 100 && qemuRunning(id); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(qemuRunning(id)).toBe(false);
+    const instances = join(dir, "instances");
+    const left = existsSync(instances) ? readdirSync(instances, { recursive: true }).map(String).filter((f) => f.includes(id)) : [];
+    expect(left).toEqual([]);
+    expect(readdirSync(join(dir, "nc", "qemu"))).toEqual([]);
+  }, 400_000);
+});
