@@ -4,7 +4,7 @@
  * Pending / Extant / Teardown and the capacity left. Requests are recorded in nc.db,
  * so a restarted NC adopts what is still running and tears down what was cut short.
  */
-import { constants, copyFileSync, mkdirSync, openSync, closeSync, ftruncateSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { constants, copyFileSync, linkSync, mkdirSync, openSync, closeSync, ftruncateSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { eq, inArray, ne } from "drizzle-orm";
 import type { Logger } from "pino";
@@ -44,6 +44,16 @@ export interface NodeServiceDeps {
   run?: CommandRunner;
 }
 
+/** A hard link to a cached file (no copy), or a copy across filesystems. */
+function keep(cached: string, path: string): string {
+  try {
+    linkSync(cached, path);
+  } catch {
+    copyFileSync(cached, path, constants.COPYFILE_FICLONE);
+  }
+  return path;
+}
+
 function sparseFile(path: string, bytes: number): void {
   const fd = openSync(path, "w", 0o600);
   try {
@@ -77,8 +87,10 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
       const dir = dirOf(r);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const image = await d.images.fetch(r.image, ctx);
-      const kernel = r.kernel ? await d.images.fetch(r.kernel, ctx) : undefined;
-      const ramdisk = r.ramdisk ? await d.images.fetch(r.ramdisk, ctx) : undefined;
+      // Kernel and ramdisk live in the instance's directory (Eucalyptus' layout), so evicting
+      // them from the cache cannot pull them from under a guest that reboots.
+      const kernel = r.kernel ? keep(await d.images.fetch(r.kernel, ctx), join(dir, "kernel")) : undefined;
+      const ramdisk = r.ramdisk ? keep(await d.images.fetch(r.ramdisk, ctx), join(dir, "ramdisk")) : undefined;
       // The root disk is a copy of the cached image (a reflink where the filesystem can).
       copyFileSync(image, join(dir, "root"), constants.COPYFILE_FICLONE);
       const rootBytes = statSync(join(dir, "root")).size;
