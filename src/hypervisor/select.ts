@@ -1,6 +1,6 @@
 /**
  * Chooses the hypervisor driver named by --hypervisor. `auto` takes xen when `xl info`
- * answers, else qemu when qemu-system-x86_64 runs (KVM only when a probe guest really runs
+ * answers (a dom0), else qemu when qemu-system-x86_64 runs (KVM only when a probe guest really runs
  * fast under it, else TCG), else fake; the ready line says which and why is logged.
  */
 import type { Logger } from "pino";
@@ -9,6 +9,7 @@ import { runCommand, type CommandRunner } from "../common/run-command";
 import { ConfigError, type HypervisorName, type QemuAccelSetting } from "../cli/options";
 import { FakeHypervisor, type FakeHost } from "./fake/fake-hypervisor";
 import { QemuHypervisor } from "./qemu/qemu-hypervisor";
+import { XenHypervisor } from "./xen/xen-hypervisor";
 import { chooseAccel } from "./qemu/probe";
 import type { Accel } from "./qemu/args";
 import type { Hypervisor } from "./types";
@@ -49,6 +50,7 @@ function qemu(c: HypervisorContext): Hypervisor {
 export async function createHypervisor(name: HypervisorName, c: HypervisorContext): Promise<Hypervisor> {
   const run = c.run ?? runCommand;
   const fake = () => new FakeHypervisor(c.stateDir("fake"), c.fakeHost, c.clock);
+  const xen = () => new XenHypervisor({ stateDir: c.stateDir("xen"), run, clock: c.clock });
   switch (name) {
     case "fake":
       return fake();
@@ -56,8 +58,10 @@ export async function createHypervisor(name: HypervisorName, c: HypervisorContex
       if (!(await works(run, QEMU, ["--version"]))) throw new ConfigError(`--hypervisor qemu: ${QEMU} does not run here; install Debian's qemu-system-x86 (docs/hypervisors.md)`);
       return qemu(c);
     case "xen":
-      throw new ConfigError("the xen driver is not available in this release; use --hypervisor qemu or fake (or auto)");
+      if (!(await works(run, "xl", ["info"]))) throw new ConfigError("--hypervisor xen: `xl info` fails here (no Xen dom0, or xen-utils missing; docs/hypervisors.md)");
+      return xen();
     case "auto":
+      if (await works(run, "xl", ["info"])) return xen();
       if (await works(run, QEMU, ["--version"])) return qemu(c);
       c.log.info("no hypervisor found (no qemu-system-x86_64): using the fake driver");
       return fake();

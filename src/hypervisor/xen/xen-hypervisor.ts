@@ -1,0 +1,204 @@
+/**
+ * Instances as Xen domains, driven through `xl` (the runner is injected: the real one
+ * runs xl, tests play a recorded-format double). Domains are named by instance id; the
+ * driver keeps each domain's config and spec under its state directory, so a restarted
+ * NC adopts what `xl list` still shows. Consoles are read from xenconsoled's guest logs
+ * (XENCONSOLED_TRACE=guest writes /var/log/xen/console/guest-<name>.log), as Eucalyptus did.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "../../common/files";
+import type { Clock } from "../../common/clock";
+import type { CommandRunner } from "../../common/run-command";
+import { consoleTail } from "../console";
+import { HypervisorError, type Capabilities, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type Hypervisor } from "../types";
+import { xlConfig, type XenGuestType } from "./config";
+import { parseXlInfo, parseXlList, xlErrorKind, type XlDomain } from "./parse";
+
+export interface XenOptions {
+  stateDir: string;
+  run: CommandRunner;
+  clock: Clock;
+  /** The xl binary (default "xl"). */
+  xl?: string;
+  /** Where xenconsoled writes guest-<name>.log. */
+  consoleDir?: string;
+  guestType?: XenGuestType;
+  /** How long stop() waits for a clean shutdown before `xl destroy`. */
+  stopTimeoutMs?: number;
+}
+
+interface DomainState {
+  spec: DomainSpec;
+  startedAt: string;
+  attached: DiskSpec[];
+}
+
+const ID = /^i-[0-9A-Fa-f]{8,17}$/;
+
+export class XenHypervisor implements Hypervisor {
+  private readonly xlBin: string;
+  private readonly consoleDir: string;
+
+  constructor(private readonly o: XenOptions) {
+    this.xlBin = o.xl ?? "xl";
+    this.consoleDir = o.consoleDir ?? "/var/log/xen/console";
+    mkdirSync(o.stateDir, { recursive: true, mode: 0o700 });
+  }
+
+  capabilities(): Capabilities {
+    return {
+      name: "xen", directKernelBoot: true, diskHotplug: true, acceleration: this.o.guestType ?? "pv", powerControl: false, realGuests: true,
+      guest: { root: "xvda1", ephemeral: "xvda2", swap: "xvda3", console: "hvc0" },
+    };
+  }
+
+  /** Runs xl; a failure becomes a typed error from xl's own words. */
+  private async xl(args: string[], failKind?: (kind: ReturnType<typeof xlErrorKind>) => ReturnType<typeof xlErrorKind>, timeoutMs?: number): Promise<string> {
+    let r;
+    try {
+      r = await this.o.run(this.xlBin, args, { timeoutMs });
+    } catch (e) {
+      throw new HypervisorError("unreachable", `cannot run ${this.xlBin}: ${(e as Error).message}`);
+    }
+    if (r.code !== 0) {
+      const text = (r.stderr || r.stdout).trim();
+      const kind = xlErrorKind(text);
+      throw new HypervisorError(failKind ? failKind(kind) : kind, `xl ${args[0]}: ${text.split("\n").slice(-2).join(" / ") || `exit ${r.code}`}`);
+    }
+    return r.stdout;
+  }
+
+  private file(id: string, ext: "json" | "cfg"): string {
+    if (!ID.test(id)) throw new HypervisorError("not-found", `'${id}' is not an instance id`);
+    return join(this.o.stateDir, `${id}.${ext}`);
+  }
+
+  private read(id: string): DomainState | undefined {
+    const f = this.file(id, "json");
+    return existsSync(f) ? (JSON.parse(readFileSync(f, "utf8")) as DomainState) : undefined;
+  }
+
+  private forget(id: string): void {
+    rmSync(this.file(id, "json"), { force: true });
+    rmSync(this.file(id, "cfg"), { force: true });
+  }
+
+  private info(d: XlDomain, st: DomainState | undefined): DomainInfo {
+    const crashed = d.shutdownReason === "crash" || d.shutdownReason === "watchdog";
+    return {
+      instanceId: d.name, memoryMb: d.memMb, cores: d.vcpus, startedAt: st?.startedAt ?? this.o.clock.now().toISOString(),
+      disks: st ? [...st.spec.disks, ...st.attached] : [],
+      state: crashed ? "crashed" : d.flags[3] === "s" || d.flags[5] === "d" ? "crashed" : "running",
+      ...(crashed ? { reason: `the guest ${d.shutdownReason === "watchdog" ? "was stopped by its watchdog" : "crashed"} (xl list: ${d.flags})` }
+        : d.flags[3] === "s" ? { reason: `the guest shut down (${d.shutdownReason ?? "unknown reason"})` } : {}),
+    };
+  }
+
+  private async domains(): Promise<XlDomain[]> {
+    return parseXlList(await this.xl(["list"])).filter((d) => ID.test(d.name));
+  }
+
+  async describeHost(): Promise<HostInfo> {
+    const info = parseXlInfo(await this.xl(["info"]));
+    const all = parseXlList(await this.xl(["list"]));
+    const dom0 = all.find((d) => d.domid === 0)?.memMb ?? 0;
+    const s = statfsSync(this.o.stateDir);
+    // Guests get what the machine has less dom0's share (Eucalyptus subtracted dom0-min-mem).
+    return { memoryMb: Math.max(0, Number(info.total_memory ?? 0) - dom0), cores: Number(info.nr_cpus ?? 0), diskGb: Math.floor((s.bavail * s.bsize) / 1024 ** 3) };
+  }
+
+  async list(): Promise<DomainInfo[]> {
+    return (await this.domains()).map((d) => this.info(d, this.read(d.name))).sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+  }
+
+  async get(instanceId: string): Promise<DomainInfo | undefined> {
+    if (!ID.test(instanceId)) return undefined;
+    try {
+      const [d] = parseXlList(await this.xl(["list", instanceId]));
+      return d && this.info(d, this.read(instanceId));
+    } catch (e) {
+      if (e instanceof HypervisorError && e.kind === "not-found") return undefined;
+      throw e;
+    }
+  }
+
+  async start(spec: DomainSpec): Promise<DomainInfo> {
+    if (await this.get(spec.instanceId)) throw new HypervisorError("exists", `instance ${spec.instanceId} is already running`);
+    for (const [what, f] of [["kernel", spec.kernel], ["ramdisk", spec.ramdisk], ...spec.disks.map((d) => [`disk ${d.device}`, d.path])] as const) {
+      if (f && !existsSync(f)) throw new HypervisorError("start-failed", `${what} ${f} does not exist`);
+    }
+    const free = Number(parseXlInfo(await this.xl(["info"])).free_memory ?? 0);
+    if (spec.memoryMb > free) throw new HypervisorError("capacity", `not enough memory for ${spec.instanceId}: ${spec.memoryMb} MB requested, ${free} MB free`);
+    const cfg = this.file(spec.instanceId, "cfg");
+    writeFileSync(cfg, xlConfig(spec, this.o.guestType), { mode: 0o600 });
+    writeFileAtomic(this.file(spec.instanceId, "json"), JSON.stringify({ spec, startedAt: this.o.clock.now().toISOString(), attached: [] } satisfies DomainState), 0o600);
+    try {
+      await this.xl(["create", cfg], (k) => (k === "exists" ? "exists" : "start-failed"), 120_000);
+    } catch (e) {
+      // libxl tears down a domain it failed to build; make sure, then forget it.
+      await this.o.run(this.xlBin, ["destroy", spec.instanceId]).catch(() => undefined);
+      this.forget(spec.instanceId);
+      throw e;
+    }
+    const d = await this.get(spec.instanceId);
+    if (!d) throw new HypervisorError("start-failed", `xl create returned but ${spec.instanceId} is not listed`);
+    return d;
+  }
+
+  async stop(instanceId: string, opts: { timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = opts.timeoutMs ?? this.o.stopTimeoutMs ?? 60_000;
+    try {
+      await this.xl(["shutdown", "-w", instanceId], undefined, timeoutMs);
+    } catch (e) {
+      if (e instanceof HypervisorError && e.kind === "not-found") throw e;
+      // Not down in time (or the guest ignored it): pull the plug.
+      await this.destroy(instanceId);
+      return;
+    }
+    await this.destroy(instanceId); // a preserved domain is removed too
+  }
+
+  async reboot(instanceId: string): Promise<void> {
+    await this.xl(["reboot", instanceId]);
+  }
+
+  async destroy(instanceId: string): Promise<void> {
+    if (!ID.test(instanceId)) return;
+    try {
+      await this.xl(["destroy", instanceId]);
+    } catch (e) {
+      if (!(e instanceof HypervisorError && e.kind === "not-found")) throw e;
+    }
+    this.forget(instanceId);
+  }
+
+  async consoleOutput(instanceId: string): Promise<string> {
+    if (!this.read(instanceId) && !(await this.get(instanceId))) throw new HypervisorError("not-found", `instance ${instanceId} is not running`);
+    return consoleTail(join(this.consoleDir, `guest-${instanceId}.log`));
+  }
+
+  async attachDisk(instanceId: string, disk: DiskSpec): Promise<void> {
+    const st = this.read(instanceId);
+    if (!st || !(await this.get(instanceId))) throw new HypervisorError("not-found", `instance ${instanceId} is not running`);
+    if ([...st.spec.disks, ...st.attached].some((d) => d.device === disk.device)) throw new HypervisorError("device-busy", `device ${disk.device} is in use on ${instanceId}`);
+    await this.xl(["block-attach", instanceId, `format=raw,vdev=${disk.device},access=${disk.readOnly ? "ro" : "rw"},target=${disk.path}`]);
+    writeFileAtomic(this.file(instanceId, "json"), JSON.stringify({ ...st, attached: [...st.attached, disk] }), 0o600);
+  }
+
+  async detachDisk(instanceId: string, device: string): Promise<void> {
+    const st = this.read(instanceId);
+    if (!st || !(await this.get(instanceId))) throw new HypervisorError("not-found", `instance ${instanceId} is not running`);
+    if (!st.attached.some((d) => d.device === device)) throw new HypervisorError("not-attached", `no device ${device} on ${instanceId}`);
+    await this.xl(["block-detach", instanceId, device]);
+    writeFileAtomic(this.file(instanceId, "json"), JSON.stringify({ ...st, attached: st.attached.filter((d) => d.device !== device) }), 0o600);
+  }
+
+  async powerDown(): Promise<void> {
+    throw new HypervisorError("unsupported", "the xen driver cannot power its host down (no Wake-on-LAN in this release)");
+  }
+
+  async powerUp(): Promise<void> {
+    // A host that never sleeps is always up.
+  }
+}
