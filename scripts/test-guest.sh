@@ -10,7 +10,8 @@
 # Needs: apt-get (download only), dpkg-deb, busybox-static, cpio, e2fsprogs, xz-utils.
 set -eu
 OUT=${1:-/var/tmp/euca-test-guest}
-[ -f "$OUT/complete" ] && exit 0
+VERSION=2   # bump when the guest changes, so cached copies are rebuilt
+[ "$(cat "$OUT/complete" 2>/dev/null | tail -1)" = "v$VERSION" ] && exit 0
 mkdir -p "$OUT"
 W=$(mktemp -d "$OUT/.build.XXXXXX")
 trap 'rm -rf "$W"' EXIT
@@ -83,11 +84,13 @@ udhcpc -i eth0 -t 5 -T 1 -n -q -s /usr/share/udhcpc/default.script
 md() { timeout 10 wget -q -O - "http://169.254.169.254/latest/$1"; }
 echo "EUCA-INSTANCE-ID=$(md meta-data/instance-id)"
 echo "EUCA-USER-DATA=$(md user-data)"
+# Safety probe: anything but the metadata forward must be unreachable (TEST-NET-1, never routed).
+timeout 2 wget -q -O - http://192.0.2.1/ >/dev/null 2>&1 && echo "EUCA-OUTSIDE=reachable" || echo "EUCA-OUTSIDE=blocked"
 echo "EUCA-GUEST-READY"
 while true; do sleep 3600; done
 EOS
 chmod +x $D/sbin/init
-mke2fs -q -t ext4 -L euca-root -d $D root.ext4 32M
+mke2fs -q -t ext4 -L euca-root -d $D root.ext4 32M >/dev/null
 
 mv vmlinux vmlinuz initrd.cpio.gz root.ext4 "$OUT"/
-echo "$KV" > "$OUT/complete"
+printf '%s\nv%s\n' "$KV" "$VERSION" > "$OUT/complete"

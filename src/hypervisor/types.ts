@@ -58,6 +58,8 @@ export interface DomainInfo {
   disks: DiskSpec[];
   /** Why the domain is in its state (a crash), for the instance's state reason. */
   reason?: string;
+  /** host:port that reaches the guest's SSH port, when the driver forwards one (rootless QEMU). */
+  ssh?: string;
 }
 
 export interface Capabilities {

@@ -86,7 +86,15 @@ describe.skipIf(!guest || !existsSync(AWS))("a real guest on the built euca (QEM
     expect(out).toContain(`EUCA-INSTANCE-ID=${id}`);
     expect(out).toContain("EUCA-USER-DATA=hello-from-the-user");
     expect(out).toContain("EUCA-SSH-KEY ssh-rsa"); // written into its root filesystem by the NC
+    expect(out).toContain("EUCA-OUTSIDE=blocked"); // nothing but the metadata forward is reachable from the guest
     expect(qemuRunning(id)).toBe(true);
+    // The NC forwarded the guest's SSH port to loopback only, and says where.
+    const ssh = new RegExp(`"instanceId":"${id}","ssh":"(127\\.0\\.0\\.1:\\d+)"`).exec(p.stderr())?.[1];
+    expect(ssh).toBeDefined();
+    const qemuCmd = execFileSync("ps", ["-o", "args=", "-p", execFileSync("pgrep", ["-f", "--", `-name ${id} `], { encoding: "utf8" }).trim()], { encoding: "utf8" });
+    expect(qemuCmd).toContain("-nodefaults");
+    expect(qemuCmd).toContain("restrict=on");
+    expect(qemuCmd).toContain(`hostfwd=tcp:${ssh}-:22`);
 
     await aws("reboot-instances", "--instance-ids", id);
     const again = await consoleUntil(id, /EUCA-GUEST-READY[\s\S]*EUCA-GUEST-BOOTED[\s\S]*EUCA-GUEST-READY/);

@@ -7,6 +7,7 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statfsSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../common/files";
@@ -36,6 +37,20 @@ interface DomainState {
   spec: DomainSpec;
   startedAt: string;
   attached: DiskSpec[];
+  /** 127.0.0.1:port forwarded to the guest's port 22 (rootless networking). */
+  ssh?: string;
+}
+
+/** A free loopback port for the guest's SSH forward (QEMU's hostfwd needs a number). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 const ID = /^i-[0-9A-Fa-f]{8,17}$/;
@@ -94,6 +109,7 @@ export class QemuHypervisor implements Hypervisor {
       instanceId: st.spec.instanceId, memoryMb: st.spec.memoryMb, cores: st.spec.cores, startedAt: st.startedAt,
       disks: [...st.spec.disks, ...st.attached],
       state: alive ? "running" : "crashed",
+      ...(st.ssh ? { ssh: st.ssh } : {}),
       ...(alive ? {} : { reason: "the instance's QEMU process exited (the guest powered off or crashed)" }),
     };
   }
@@ -134,10 +150,11 @@ export class QemuHypervisor implements Hypervisor {
     }
     if (p.qmp.length > 107) throw new HypervisorError("start-failed", `the QMP socket path ${p.qmp} is longer than a unix socket allows; use a shorter data directory`);
     mkdirSync(p.dir, { recursive: true, mode: 0o700 });
-    const state: DomainState = { spec, startedAt: this.o.clock.now().toISOString(), attached: [] };
+    const net = await this.network(spec);
+    const state: DomainState = { spec, startedAt: this.o.clock.now().toISOString(), attached: [], ...(net.mode === "user" && net.sshPort ? { ssh: `127.0.0.1:${net.sshPort}` } : {}) };
     writeFileAtomic(p.state, JSON.stringify(state), 0o600);
     try {
-      await this.spawnQemu(qemuArgs(spec, { accel: await this.accel, qmpPath: p.qmp, pidPath: p.pid, net: this.network(spec) }));
+      await this.spawnQemu(qemuArgs(spec, { accel: await this.accel, qmpPath: p.qmp, pidPath: p.pid, net }));
     } catch (e) {
       rmSync(p.dir, { recursive: true, force: true });
       throw e;
@@ -145,12 +162,12 @@ export class QemuHypervisor implements Hypervisor {
     return this.info(state);
   }
 
-  private network(spec: DomainSpec): QemuNet {
+  private async network(spec: DomainSpec): Promise<QemuNet> {
     const nic = spec.nics[0];
     if (!nic) return { mode: "none" };
     const md = this.o.metadata?.();
     const bind = nic.ip ? `,bind=${nic.ip}` : "";
-    return { mode: "user", metadataCommand: md ? `socat - TCP:${md.host}:${md.port}${bind}` : undefined };
+    return { mode: "user", metadataCommand: md ? `socat - TCP:${md.host}:${md.port}${bind}` : undefined, sshPort: await freePort() };
   }
 
   /** Runs QEMU until it daemonizes: exit 0 means the guest is running; otherwise its message says why not. */

@@ -110,12 +110,13 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
       } else if (r.publicKey) {
         writeFileSync(join(dir, "authorized_keys"), `${r.publicKey}\n`, { mode: 0o600 });
       }
-      await d.hypervisor.start({
+      const started = await d.hypervisor.start({
         instanceId: r.instanceId, memoryMb: r.vmType.memoryMb, cores: r.vmType.cpus,
         kernel, ramdisk, kernelArgs: `root=/dev/${g.root} console=${g.console}`,
         disks: [{ path: join(dir, "root"), device: g.root }, { path: join(dir, "ephemeral"), device: g.ephemeral }, { path: join(dir, "swap"), device: g.swap }],
         nics: [{ mac: r.mac, ip: r.privateIp }], consolePath: join(dir, "console.log"),
       });
+      if (started.ssh) d.log.info({ requestId: ctx.requestId, instanceId: r.instanceId, ssh: started.ssh }, "nc: the guest's SSH port is forwarded");
       db.update(ncInstances).set({ state: "extant" }).where(eq(ncInstances.id, r.instanceId)).run();
     } catch (e) {
       d.log.warn({ requestId: ctx.requestId, instanceId: r.instanceId, err: (e as Error).message }, "nc: instance failed to start");
