@@ -26,5 +26,7 @@ export const runCommand: CommandRunner = (cmd, args, opts = {}) =>
       clearTimeout(timer);
       resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
     });
+    // A command that exits without reading its input must not take this process down (EPIPE).
+    child.stdin.on("error", () => undefined);
     child.stdin.end(opts.input ?? "");
   });
