@@ -3,7 +3,6 @@ import { eq, inArray } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { Clock } from "../../common/clock";
 import { InsufficientCapacityError, NotFoundError } from "../../common/errors";
-import type { CallContext } from "../../rpc/types";
 import type { NodeInstance } from "../nc/client";
 import type { ClusterClient } from "./client";
 import { clusterAvailability } from "./capacity";
