@@ -17,7 +17,10 @@ W=$(mktemp -d "$OUT/.build.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 cd "$W"
 
-PKG=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-6/{print $2; exit}')
+pkg() { apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-6/{print $2; exit}'; }
+PKG=$(pkg)
+[ -n "$PKG" ] || { apt-get update -qq >/dev/null && PKG=$(pkg); }   # fresh machine: no package lists yet
+[ -n "$PKG" ] || { echo "test-guest: cannot find Debian's linux-image-amd64 (apt sources?)" >&2; exit 1; }
 KV=${PKG#linux-image-}
 apt-get download -qq "$PKG" >/dev/null
 dpkg-deb -x "${PKG}"_*.deb k
