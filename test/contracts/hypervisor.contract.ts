@@ -18,7 +18,7 @@ export interface HypervisorFixture {
   booted(instanceId: string, afterBytes?: number): Promise<void>;
   /** A file to hot-plug as a volume. */
   volume(name: string): string;
-  faults: { failStart(id: string): void; crash(id: string): void; unreachable?: (on: boolean) => void };
+  faults: { failStart(id: string): void; crash(id: string): void | Promise<void>; unreachable?: (on: boolean) => void };
   teardown(): Promise<void>;
 }
 
@@ -98,7 +98,7 @@ export function hypervisorContract(name: string, setup: () => Promise<Hypervisor
     it("reports a crashed guest with a reason", () => withFixture(async (f) => {
       const s = spec(f.dir);
       await f.hv.start(s);
-      f.faults.crash(s.instanceId);
+      await f.faults.crash(s.instanceId);
       const d = await f.hv.get(s.instanceId);
       expect(d?.state).toBe("crashed");
       expect(d?.reason).toBeTruthy();

@@ -53,7 +53,12 @@ describe.skipIf(!guest)("qemu driver", () => {
       },
       faults: {
         failStart: (id) => appendFileSync(join(dir, "fail-ids"), `${id}\n`),
-        crash: (id) => process.kill(Number(readFileSync(join(dir, "state", id, "qemu.pid"), "utf8")), "SIGKILL"),
+        crash: async (id) => {
+          const pid = Number(readFileSync(join(dir, "state", id, "qemu.pid"), "utf8"));
+          process.kill(pid, "SIGKILL");
+          // Dead once its command line is gone (a zombie waiting for init to reap it has none).
+          for (let i = 0; i < 100 && existsSync(`/proc/${pid}/cmdline`) && readFileSync(`/proc/${pid}/cmdline`, "utf8") !== ""; i++) await new Promise((r) => setTimeout(r, 20));
+        },
       },
       teardown: async () => {
         for (const d of await hv.list()) await hv.destroy(d.instanceId);
