@@ -7,6 +7,8 @@
 //   side by side with moto_server in the same run. Asserts nothing.
 // Goals (compute issue): 1,000 → running < 10 s; p50 < 100 ms at 10k; ≥ 5× moto; RSS < 300 MB.
 //   node bench/scale.mjs [--clusters 10] [--nodes 100] [--instances 10000] [--skip-moto]
+// Diagnostics (environment): SAMPLES=n describes to time; PROFILE_HEAD=dir writes the head's
+// CPU profile there; HEAD_LOG=info HEAD_LOG_FILE=f keeps the head's request log (per-request ms).
 import { spawn, execFileSync } from "node:child_process";
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
