@@ -7,7 +7,8 @@
 import { describe, expect, it } from "vitest";
 import { copyFileSync, readFileSync, rmSync, truncateSync, writeFileSync, existsSync, appendFileSync } from "node:fs";
 import { join } from "node:path";
-import { QemuHypervisor } from "../../src/hypervisor/qemu/qemu-hypervisor";
+import { spawnSync } from "node:child_process";
+import { QemuHypervisor, tapName } from "../../src/hypervisor/qemu/qemu-hypervisor";
 import { qemuArgs } from "../../src/hypervisor/qemu/args";
 import { probeBoot } from "../../src/hypervisor/qemu/probe";
 import { systemClock } from "../../src/common/clock";
@@ -119,5 +120,32 @@ describe("qemu command line", () => {
     expect(a).not.toContain("-kernel");
     expect(a.join(" ")).toContain("virtio-blk-pci,drive=disk0,id=vda,bootindex=0");
     expect(a.join(" ")).toContain("-netdev tap,id=net0,ifname=tap-i1,script=no,downscript=no");
+  });
+});
+
+describe.skipIf(!guest || process.getuid?.() !== 0)("qemu driver on a bridge (root, in the test's own network namespace)", () => {
+  it("gives the guest a tap on its bridge inside the node's namespace, and removes it with the guest", async () => {
+    const ns = `euca-t${process.pid}`;
+    const sh = (cmd: string) => spawnSync("sh", ["-c", cmd], { encoding: "utf8" });
+    expect(sh(`ip netns add ${ns} && ip -n ${ns} link add br-eu type bridge && ip -n ${ns} link set br-eu up`).status).toBe(0);
+    const { dir, root } = fixture();
+    try {
+      const hv = new QemuHypervisor({ stateDir: join(dir, "state"), accel: "tcg", clock: systemClock, netns: ns });
+      const s = baseSpec(dir, {
+        kernel: guest!.vmlinux, ramdisk: guest!.initrd, kernelArgs: "console=ttyS0 quiet root=/dev/vda",
+        disks: [{ path: root, device: "vda" }], nics: [{ mac: "d0:0d:00:00:00:42", bridge: "br-eu" }],
+      });
+      await hv.start(s);
+      const tap = tapName(s.instanceId);
+      expect(sh(`ip -n ${ns} -o link show master br-eu`).stdout).toContain(tap);
+      expect(sh(`ip -o link show ${tap}`).status).not.toBe(0); // nothing appeared in the host's namespace
+      for (let i = 0; i < 200 && !(await hv.consoleOutput(s.instanceId)).includes("udhcpc: started"); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await hv.consoleOutput(s.instanceId)).toContain("udhcpc: started"); // the guest's NIC is up on the tap
+      await hv.destroy(s.instanceId);
+      expect(sh(`ip -n ${ns} -o link show ${tap}`).status).not.toBe(0);
+    } finally {
+      sh(`ip netns del ${ns}`);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../../common/files";
 import type { Clock } from "../../common/clock";
 import { consoleTail } from "../console";
+import { runCommand, type CommandRunner } from "../../common/run-command";
 import { HypervisorError, type Capabilities, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type Hypervisor } from "../types";
 import { qemuArgs, type Accel, type QemuNet } from "./args";
 import { withQmp } from "./qmp";
@@ -31,6 +32,10 @@ export interface QemuOptions {
   metadata?: () => { host: string; port: number } | undefined;
   /** How long stop() waits for an ACPI shutdown before it pulls the plug. */
   stopTimeoutMs?: number;
+  /** The node's network namespace: QEMU and its taps live there (guests on bridges). */
+  netns?: string;
+  /** For `ip` (taps); injected so tests can run it for real in their own namespace. */
+  run?: CommandRunner;
 }
 
 interface DomainState {
@@ -39,7 +44,12 @@ interface DomainState {
   attached: DiskSpec[];
   /** 127.0.0.1:port forwarded to the guest's port 22 (rootless networking). */
   ssh?: string;
+  /** The tap made for the guest on its bridge, removed with the guest. */
+  tap?: string;
 }
+
+/** A tap name within IFNAMSIZ (15): "eu" + the instance id's hex digits. */
+export const tapName = (instanceId: string) => `eu${instanceId.slice(2, 15).toLowerCase()}`;
 
 /** A free loopback port for the guest's SSH forward (QEMU's hostfwd needs a number). */
 function freePort(): Promise<number> {
@@ -138,7 +148,7 @@ export class QemuHypervisor implements Hypervisor {
     const p = this.paths(spec.instanceId);
     if (existsSync(p.dir)) {
       if (this.pid(spec.instanceId) !== undefined) throw new HypervisorError("exists", `instance ${spec.instanceId} is already running`);
-      rmSync(p.dir, { recursive: true, force: true }); // what a dead QEMU left
+      await this.forget(spec.instanceId); // what a dead QEMU left
     }
     for (const [what, f] of [["kernel", spec.kernel], ["ramdisk", spec.ramdisk], ...spec.disks.map((d) => [`disk ${d.device}`, d.path])] as const) {
       if (f && !existsSync(f)) throw new HypervisorError("start-failed", `${what} ${f} does not exist`);
@@ -150,21 +160,47 @@ export class QemuHypervisor implements Hypervisor {
     }
     if (p.qmp.length > 107) throw new HypervisorError("start-failed", `the QMP socket path ${p.qmp} is longer than a unix socket allows; use a shorter data directory`);
     mkdirSync(p.dir, { recursive: true, mode: 0o700 });
-    const net = await this.network(spec);
-    const state: DomainState = { spec, startedAt: this.o.clock.now().toISOString(), attached: [], ...(net.mode === "user" && net.sshPort ? { ssh: `127.0.0.1:${net.sshPort}` } : {}) };
+    const state: DomainState = { spec, startedAt: this.o.clock.now().toISOString(), attached: [] };
     writeFileAtomic(p.state, JSON.stringify(state), 0o600);
     try {
+      const net = await this.network(spec);
+      if (net.mode === "user" && net.sshPort) state.ssh = `127.0.0.1:${net.sshPort}`;
+      if (net.mode === "tap") state.tap = net.ifname;
+      writeFileAtomic(p.state, JSON.stringify(state), 0o600);
       await this.spawnQemu(qemuArgs(spec, { accel: await this.accel, qmpPath: p.qmp, pidPath: p.pid, net }));
     } catch (e) {
-      rmSync(p.dir, { recursive: true, force: true });
+      await this.forget(spec.instanceId);
       throw e;
     }
     return this.info(state);
   }
 
+  /** `ip` in the node's namespace. */
+  private async ip(args: string[]): Promise<void> {
+    const r = await (this.o.run ?? runCommand)("ip", [...(this.o.netns ? ["-n", this.o.netns] : []), ...args]);
+    if (r.code !== 0) throw new HypervisorError("start-failed", `ip ${args.join(" ")}: ${r.stderr.trim()}`);
+  }
+
+  /** Removes what a domain leaves: its tap and its directory. */
+  private async forget(id: string): Promise<void> {
+    const tap = this.read(id)?.tap;
+    if (tap) await this.ip(["link", "del", tap]).catch(() => undefined);
+    rmSync(this.paths(id).dir, { recursive: true, force: true });
+  }
+
+  /** A NIC on a bridge gets a tap there (root; the networking issue makes the bridges); otherwise rootless user networking. */
   private async network(spec: DomainSpec): Promise<QemuNet> {
     const nic = spec.nics[0];
     if (!nic) return { mode: "none" };
+    if (nic.bridge) {
+      const tap = tapName(spec.instanceId);
+      await this.ip(["tuntap", "add", "dev", tap, "mode", "tap"]);
+      await this.ip(["link", "set", tap, "master", nic.bridge, "up"]).catch(async (e) => {
+        await this.ip(["link", "del", tap]).catch(() => undefined);
+        throw e;
+      });
+      return { mode: "tap", ifname: tap };
+    }
     const md = this.o.metadata?.();
     const bind = nic.ip ? `,bind=${nic.ip}` : "";
     return { mode: "user", metadataCommand: md ? `socat - TCP:${md.host}:${md.port}${bind}` : undefined, sshPort: await freePort() };
@@ -173,7 +209,8 @@ export class QemuHypervisor implements Hypervisor {
   /** Runs QEMU until it daemonizes: exit 0 means the guest is running; otherwise its message says why not. */
   private spawnQemu(args: string[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      const child = spawn(this.binary, args, { stdio: ["ignore", "ignore", "pipe"] });
+      const [cmd, argv] = this.o.netns ? ["ip", ["netns", "exec", this.o.netns, this.binary, ...args]] : [this.binary, args];
+      const child = spawn(cmd, argv, { stdio: ["ignore", "ignore", "pipe"] });
       let err = "";
       child.stderr.on("data", (d) => (err += d));
       const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
@@ -208,7 +245,7 @@ export class QemuHypervisor implements Hypervisor {
     this.running(instanceId);
     await withQmp(this.paths(instanceId).qmp, (c) => c.execute("system_powerdown")).catch(() => undefined);
     if (!(await this.waitGone(instanceId, opts.timeoutMs ?? this.o.stopTimeoutMs ?? 3000))) await this.kill(instanceId);
-    rmSync(this.paths(instanceId).dir, { recursive: true, force: true });
+    await this.forget(instanceId);
   }
 
   async reboot(instanceId: string): Promise<void> {
@@ -232,7 +269,7 @@ export class QemuHypervisor implements Hypervisor {
   async destroy(instanceId: string): Promise<void> {
     if (!ID.test(instanceId)) return;
     await this.kill(instanceId);
-    rmSync(this.paths(instanceId).dir, { recursive: true, force: true });
+    await this.forget(instanceId);
   }
 
   async consoleOutput(instanceId: string): Promise<string> {
