@@ -1,13 +1,60 @@
 /**
- * Per-instance disks for real guests, as Eucalyptus' NC made them: swap formatted with
- * mkswap, the ephemeral disk with an ext3 filesystem, and the user's SSH key appended to
+ * Per-instance disks, as Eucalyptus' NC made them: the root a copy of the cached image, swap
+ * and ephemeral sparse files sized per VM type. For real guests swap is formatted with mkswap,
+ * the ephemeral disk gets ext3, and the user's SSH key is appended to
  * /root/.ssh/authorized_keys inside the root filesystem — written with e2fsprogs' debugfs,
  * so nothing is mounted and the NC needs no loop devices.
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, constants, copyFileSync, ftruncateSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CommandRunner } from "../../common/run-command";
+import { InsufficientCapacityError } from "../../common/errors";
+
+/** Eucalyptus' default swap size for instance-store instances. */
+export const SWAP_MB = 512;
+
+function sparseFile(path: string, bytes: number): void {
+  const fd = openSync(path, "w", 0o600);
+  try {
+    ftruncateSync(fd, bytes);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface InstanceDisks {
+  root: string;
+  swap: string;
+  ephemeral: string;
+  /** The key went into the root filesystem (real guests with an ext root). */
+  keyInjected: boolean;
+}
+
+/** Builds root, swap and ephemeral in `dir` for a VM type's disk size; throws when the image does not fit. */
+export async function assembleDisks(o: {
+  dir: string; image: string; vmType: { name: string; diskGb: number }; publicKey?: string; realGuests: boolean; run: CommandRunner;
+}): Promise<InstanceDisks> {
+  const d: InstanceDisks = { root: join(o.dir, "root"), swap: join(o.dir, "swap"), ephemeral: join(o.dir, "ephemeral"), keyInjected: false };
+  // The root disk is a copy of the cached image (a reflink where the filesystem can).
+  copyFileSync(o.image, d.root, constants.COPYFILE_FICLONE);
+  const rootBytes = statSync(d.root).size;
+  const totalBytes = o.vmType.diskGb * 1024 ** 3;
+  if (rootBytes > totalBytes) throw new InsufficientCapacityError(`image too large [size=${Math.ceil(rootBytes / 1024 ** 2)}MB] for instance type ${o.vmType.name}`);
+  const swapBytes = Math.min(SWAP_MB * 1024 ** 2, totalBytes - rootBytes);
+  const ephemeralBytes = totalBytes - rootBytes - swapBytes;
+  sparseFile(d.swap, swapBytes);
+  sparseFile(d.ephemeral, ephemeralBytes);
+  if (o.realGuests) {
+    if (swapBytes >= 1024 ** 2) await formatSwap(o.run, d.swap);
+    if (ephemeralBytes > 0) await formatEphemeral(o.run, d.ephemeral);
+    if (o.publicKey) d.keyInjected = await injectKey(o.run, d.root, o.publicKey);
+  } else if (o.publicKey) {
+    // The fake guest reads nothing; the key is kept beside its disks for inspection.
+    writeFileSync(join(o.dir, "authorized_keys"), `${o.publicKey}\n`, { mode: 0o600 });
+  }
+  return d;
+}
 
 async function must(run: CommandRunner, cmd: string, args: string[]): Promise<string> {
   const r = await run(cmd, args);

@@ -4,7 +4,7 @@
  * Pending / Extant / Teardown and the capacity left. Requests are recorded in nc.db,
  * so a restarted NC adopts what is still running and tears down what was cut short.
  */
-import { constants, copyFileSync, linkSync, mkdirSync, openSync, closeSync, ftruncateSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { constants, copyFileSync, linkSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { eq, inArray, ne } from "drizzle-orm";
 import type { Logger } from "pino";
@@ -18,7 +18,7 @@ import type { NcDatabase } from "./database";
 import { ncInstances } from "./database";
 import type { NodeImageCache } from "./image-cache";
 import { runCommand, type CommandRunner } from "../../common/run-command";
-import { formatEphemeral, formatSwap, injectKey } from "./disks";
+import { assembleDisks } from "./disks";
 
 export interface NodeLimits {
   /** Memory kept for the host itself (dom0 / the OS), MB. */
@@ -27,9 +27,6 @@ export interface NodeLimits {
   maxCores?: number;
   maxDiskGb?: number;
 }
-
-/** Eucalyptus' default swap size for instance-store instances. */
-export const SWAP_MB = 512;
 
 export interface NodeServiceDeps {
   db: NcDatabase;
@@ -52,15 +49,6 @@ function keep(cached: string, path: string): string {
     copyFileSync(cached, path, constants.COPYFILE_FICLONE);
   }
   return path;
-}
-
-function sparseFile(path: string, bytes: number): void {
-  const fd = openSync(path, "w", 0o600);
-  try {
-    ftruncateSync(fd, bytes);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt(): Promise<void>; drain(): Promise<void> } {
@@ -91,29 +79,16 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
       // them from the cache cannot pull them from under a guest that reboots.
       const kernel = r.kernel ? keep(await d.images.fetch(r.kernel, ctx), join(dir, "kernel")) : undefined;
       const ramdisk = r.ramdisk ? keep(await d.images.fetch(r.ramdisk, ctx), join(dir, "ramdisk")) : undefined;
-      // The root disk is a copy of the cached image (a reflink where the filesystem can).
-      copyFileSync(image, join(dir, "root"), constants.COPYFILE_FICLONE);
-      const rootBytes = statSync(join(dir, "root")).size;
-      const totalBytes = r.vmType.diskGb * 1024 ** 3;
-      const swapBytes = Math.min(SWAP_MB * 1024 ** 2, Math.max(0, totalBytes - rootBytes));
-      if (rootBytes > totalBytes) throw new InsufficientCapacityError(`image too large [size=${Math.ceil(rootBytes / 1024 ** 2)}MB] for instance type ${r.vmType.name}`);
-      sparseFile(join(dir, "swap"), swapBytes);
-      sparseFile(join(dir, "ephemeral"), Math.max(0, totalBytes - rootBytes - swapBytes));
       const caps = d.hypervisor.capabilities();
       const g = caps.guest;
-      if (caps.realGuests) {
-        if (swapBytes >= 1024 ** 2) await formatSwap(d.run, join(dir, "swap"));
-        if (totalBytes - rootBytes - swapBytes > 0) await formatEphemeral(d.run, join(dir, "ephemeral"));
-        if (r.publicKey && !(await injectKey(d.run, join(dir, "root"), r.publicKey))) {
-          d.log.info({ requestId: ctx.requestId, instanceId: r.instanceId }, "nc: root image is not an ext filesystem; the key is only in the metadata");
-        }
-      } else if (r.publicKey) {
-        writeFileSync(join(dir, "authorized_keys"), `${r.publicKey}\n`, { mode: 0o600 });
+      const disks = await assembleDisks({ dir, image, vmType: r.vmType, publicKey: r.publicKey, realGuests: caps.realGuests, run: d.run });
+      if (r.publicKey && caps.realGuests && !disks.keyInjected) {
+        d.log.info({ requestId: ctx.requestId, instanceId: r.instanceId }, "nc: root image is not an ext filesystem; the key is only in the metadata");
       }
       const started = await d.hypervisor.start({
         instanceId: r.instanceId, memoryMb: r.vmType.memoryMb, cores: r.vmType.cpus,
         kernel, ramdisk, kernelArgs: `root=/dev/${g.root} console=${g.console}`,
-        disks: [{ path: join(dir, "root"), device: g.root }, { path: join(dir, "ephemeral"), device: g.ephemeral }, { path: join(dir, "swap"), device: g.swap }],
+        disks: [{ path: disks.root, device: g.root }, { path: disks.ephemeral, device: g.ephemeral }, { path: disks.swap, device: g.swap }],
         nics: [{ mac: r.mac, ip: r.privateIp }], consolePath: join(dir, "console.log"),
       });
       if (started.ssh) d.log.info({ requestId: ctx.requestId, instanceId: r.instanceId, ssh: started.ssh }, "nc: the guest's SSH port is forwarded");
