@@ -62,6 +62,7 @@ function start(args, pattern, nodeFlags = []) {
 
 const euca = (...args) => execFileSync(process.execPath, [bundle, ...args], { encoding: "utf8" });
 const rss = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) / 1024;
+const peak = (pid) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) / 1024;
 const pct = (xs, p) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 const hmac = (k, v) => createHmac("sha256", k).update(v).digest();
 
@@ -179,7 +180,7 @@ for (let i = 0; i < SAMPLES; i++) {
 }
 console.log(`  DescribeInstances at ${launched} instances: p50 ${pct(lat, 50).toFixed(0)} ms, p99 ${pct(lat, 99).toFixed(0)} ms   (goal p50 < 100 ms); first byte p50 ${pct(ttfb, 50).toFixed(0)} ms`);
 const ccRss = clusters.map((c) => rss(c.child.pid));
-console.log(`  RSS: head (CLC + Walrus) ${rss(head.child.pid).toFixed(0)} MB (goal < 300 MB); each cluster process (CC + ${NODES} nodes) ${Math.min(...ccRss).toFixed(0)}–${Math.max(...ccRss).toFixed(0)} MB`);
+console.log(`  RSS: head (CLC + Walrus) ${rss(head.child.pid).toFixed(0)} MB, peak ${peak(head.child.pid).toFixed(0)} MB (goal < 300 MB); each cluster process (CC + ${NODES} nodes) ${Math.min(...ccRss).toFixed(0)}–${Math.max(...ccRss).toFixed(0)} MB`);
 
 // ---- DescribeInstances of 100 instances, euca against moto ------------------------------
 async function describe100(endpoint, creds, region, some) {

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { Principal } from "../../roles/clc/identity-service";
 import type { Ec2Services } from "./services";
 import type { Infer, Shape } from "./params";
-import type { XmlObject } from "./xml";
+import type { FragmentCache, XmlObject } from "./xml";
 
 /** Made once per request at the edge and handed to the action. */
 export interface Ec2Context {
@@ -11,6 +11,8 @@ export interface Ec2Context {
   version: string;
   log: Logger;
   services: Ec2Services;
+  /** Rendered list items kept between requests (per EC2 app, so per cloud). */
+  fragments: FragmentCache;
 }
 
 /** An EC2 action: a declared parameter spec and a typed handler returning the response body. */

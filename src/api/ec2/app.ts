@@ -18,7 +18,7 @@ import { authenticateEc2 } from "./auth";
 import { actionTable } from "./actions";
 import { Ec2Error, authErrorCode, toEc2Error } from "./errors";
 import { decodeParams } from "./params";
-import { renderError, renderResponse } from "./xml";
+import { FragmentCache, renderError, renderResponse } from "./xml";
 import type { Ec2Services } from "./services";
 
 export const EC2_PATHS = ["/services/Eucalyptus", "/services/Eucalyptus/", "/services/compute", "/services/compute/"];
@@ -40,6 +40,7 @@ export interface Ec2AppDeps {
 export function createEc2App(d: Ec2AppDeps): Hono {
   const app = new Hono();
   const actions = actionTable();
+  const fragments = new FragmentCache();
 
   const handle = async (c: Context) => {
     const started = performance.now();
@@ -112,7 +113,7 @@ export function createEc2App(d: Ec2AppDeps): Hono {
 
       const input = decodeParams(def.params, params.filter(([k]) => !NOT_ACTION_PARAMS.has(k)));
       const log = d.log.child({ requestId });
-      const out = await def.handler(input, { requestId, principal, version, log, services: d.services });
+      const out = await def.handler(input, { requestId, principal, version, log, services: d.services, fragments });
       return reply(200, renderResponse(action, version, requestId, out));
     } catch (e) {
       return fail(e);

@@ -48,6 +48,38 @@ class Writer {
   }
 }
 
+/** An element already written (by renderElement), put into a document as it is. */
+export class RawXml {
+  constructor(readonly xml: string) {}
+}
+
+/** One element as XML text, for caching (FragmentCache). */
+export function renderElement(name: string, v: unknown): RawXml {
+  const out = new Writer();
+  element(out, name, v);
+  return new RawXml(out.finish().toString("utf8"));
+}
+
+/**
+ * Rendered elements kept between requests, each under an id and a version that names what
+ * can change about it (an instance's state, reason, address, tags): a 10,000-instance listing
+ * then writes only what changed. Bounded: past `max` entries it starts over.
+ */
+export class FragmentCache {
+  private readonly entries = new Map<string, { version: string; xml: RawXml }>();
+
+  constructor(private readonly max = 100_000) {}
+
+  get(id: string, version: string, make: () => unknown, name = "item"): RawXml {
+    const hit = this.entries.get(id);
+    if (hit && hit.version === version) return hit.xml;
+    if (this.entries.size >= this.max) this.entries.clear();
+    const xml = renderElement(name, make());
+    this.entries.set(id, { version, xml });
+    return xml;
+  }
+}
+
 /**
  * A list whose items are made as they are written (each one then garbage at once), for
  * listings with thousands of entries. The writer treats it like an array.
@@ -64,6 +96,10 @@ const isList = (v: object): v is Iterable<unknown> & { length: number } => Array
  */
 function element(out: Writer, name: string, v: unknown): void {
   if (v === null || v === undefined) return;
+  if (v instanceof RawXml) {
+    out.push(v.xml);
+    return;
+  }
   let text: string;
   if (v instanceof Date) text = v.toISOString();
   else if (typeof v === "object") {

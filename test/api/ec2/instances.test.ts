@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   EC2Client, RunInstancesCommand, DescribeInstancesCommand, TerminateInstancesCommand, RebootInstancesCommand, GetConsoleOutputCommand,
-  RegisterImageCommand, CreateKeyPairCommand, CreateSecurityGroupCommand, CreateTagsCommand, DescribeInstanceAttributeCommand,
+  RegisterImageCommand, CreateKeyPairCommand, CreateSecurityGroupCommand, CreateTagsCommand, DeleteTagsCommand, DescribeInstanceAttributeCommand,
   DescribeInstanceStatusCommand, ConfirmProductInstanceCommand, type Instance,
 } from "@aws-sdk/client-ec2";
 import { startTestCloud, unique, type TestCloud } from "../../support/cloud";
@@ -68,6 +68,11 @@ describe("instances end to end on the fake hypervisor", () => {
     await ec2(alice).send(new CreateTagsCommand({ Resources: [ids[1]!], Tags: [{ Key: "Name", Value: "web-2" }] }));
     const tagged = await ec2(alice).send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:Name", Values: ["web-*"] }, { Name: "instance-state-name", Values: ["running"] }] }));
     expect(tagged.Reservations?.flatMap((r) => r.Instances!.map((i) => i.InstanceId))).toEqual([ids[1]]);
+    // Listings are rendered from cached items: a change of tags shows at once.
+    expect(tagged.Reservations![0]!.Instances![0]!.Tags).toEqual([{ Key: "Name", Value: "web-2" }]);
+    await ec2(alice).send(new DeleteTagsCommand({ Resources: [ids[1]!], Tags: [{ Key: "Name" }] }));
+    expect((await describe1(alice, [ids[1]!]))[0]!.Tags ?? []).toEqual([]);
+    await ec2(alice).send(new CreateTagsCommand({ Resources: [ids[1]!], Tags: [{ Key: "Name", Value: "web-2" }] }));
 
     const attr = await ec2(alice).send(new DescribeInstanceAttributeCommand({ InstanceId: ids[0], Attribute: "userData" }));
     expect(attr.UserData?.Value).toBe(userData);

@@ -34,7 +34,13 @@ function reservations(ctx: Ec2Context, rows: InstanceRecord[], tags: Map<string,
   return [...byId.values()].map((rs) => ({
     reservationId: rs[0]!.reservationId, ownerId: rs[0]!.accountId,
     groupSet: ctx.services.instances.groupsOf(rs[0]!).map((g) => ({ groupId: g.id, groupName: g.name })),
-    instancesSet: lazyList(rs, (r) => instanceItem(ctx, r, publicIps.get(r.id), tags.get(r.id))),
+    instancesSet: lazyList(rs, (r) => {
+      const ip = publicIps.get(r.id);
+      const t = tags.get(r.id);
+      // Everything else about an instance is fixed at launch.
+      const version = `${r.state}|${r.stateReason}|${ip ?? ""}|${t ? JSON.stringify(t) : ""}`;
+      return ctx.fragments.get(`instance:${r.id}`, version, () => instanceItem(ctx, r, ip, t));
+    }),
   }));
 }
 
