@@ -32,7 +32,9 @@ export async function probeBoot(binary: string, accel: Accel, timeoutMs = 4000):
   const dir = mkdtempSync(join(tmpdir(), "euca-accel-"));
   const serial = join(dir, "serial.log");
   writeFileSync(join(dir, "probe.img"), probeBootSector());
-  const child = spawn(binary, [
+  // Under coreutils' timeout: the probe guest halts forever, and if this process dies
+  // mid-probe (killed during start-up) nothing else would ever stop it.
+  const child = spawn("timeout", ["-s", "KILL", String(Math.ceil(timeoutMs / 1000) + 1), binary,
     "-nodefaults", "-no-user-config", "-accel", accel, ...(accel === "kvm" ? ["-cpu", "host"] : []), "-m", "16",
     "-drive", `file=${join(dir, "probe.img")},format=raw,if=ide`, "-display", "none", "-monitor", "none", "-nic", "none",
     "-serial", `file:${serial}`, "-no-reboot",
@@ -49,7 +51,7 @@ export async function probeBoot(binary: string, accel: Accel, timeoutMs = 4000):
     }
     return undefined;
   } finally {
-    child.kill("SIGKILL");
+    child.kill("SIGTERM"); // timeout passes it on to QEMU (SIGKILL would orphan QEMU)
     rmSync(dir, { recursive: true, force: true });
   }
 }
