@@ -85,13 +85,14 @@ export class XenHypervisor implements Hypervisor {
   }
 
   private info(d: XlDomain, st: DomainState | undefined): DomainInfo {
-    const crashed = d.shutdownReason === "crash" || d.shutdownReason === "watchdog";
+    // A domain that shut down or is dying is no longer a running guest; with on_crash=preserve a crash stays listed.
+    const down = d.flags[3] === "s" || d.flags[5] === "d";
+    const why = d.shutdownReason === "crash" ? "the guest crashed" : d.shutdownReason === "watchdog" ? "the guest was stopped by its watchdog" : `the guest shut down (${d.shutdownReason ?? "dying"})`;
     return {
       instanceId: d.name, memoryMb: d.memMb, cores: d.vcpus, startedAt: st?.startedAt ?? this.o.clock.now().toISOString(),
       disks: st ? [...st.spec.disks, ...st.attached] : [],
-      state: crashed ? "crashed" : d.flags[3] === "s" || d.flags[5] === "d" ? "crashed" : "running",
-      ...(crashed ? { reason: `the guest ${d.shutdownReason === "watchdog" ? "was stopped by its watchdog" : "crashed"} (xl list: ${d.flags})` }
-        : d.flags[3] === "s" ? { reason: `the guest shut down (${d.shutdownReason ?? "unknown reason"})` } : {}),
+      state: down ? "crashed" : "running",
+      ...(down ? { reason: `${why} (xl list: ${d.flags})` } : {}),
     };
   }
 
