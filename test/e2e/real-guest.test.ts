@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { readEucarc, startEuca, BUNDLE, type EucaProcess } from "../support/process";
 import { tempDir } from "../support/cloud";
 import { run } from "../support/exec";
-import { testGuest } from "../support/guest";
+import { killGuestsUnder, qemuPid, testGuest } from "../support/guest";
 
 const AWS = "/usr/bin/aws";
 const guest = testGuest();
@@ -21,13 +21,7 @@ let p: EucaProcess;
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
-const qemuRunning = (id: string) => {
-  try {
-    return execFileSync("pgrep", ["-f", "--", `-name ${id} `], { encoding: "utf8" }).trim() !== "";
-  } catch {
-    return false;
-  }
-};
+const qemuRunning = (id: string) => qemuPid(id) !== undefined;
 
 describe.skipIf(!guest || !existsSync(AWS))("a real guest on the built euca (QEMU, TCG)", () => {
   beforeAll(async () => {
@@ -43,8 +37,7 @@ describe.skipIf(!guest || !existsSync(AWS))("a real guest on the built euca (QEM
   afterAll(async () => {
     p?.child.kill("SIGTERM");
     await p?.exited;
-    // Guests outlive their NC by design (a restarted NC adopts them); the test's must not outlive the test.
-    if (dir) await run("pkill", ["-KILL", "-f", "--", `qemu-system-x86_64 .*${dir}/`], { timeoutMs: 10_000 });
+    if (dir) killGuestsUnder(dir);
   });
 
   async function aws(...args: string[]): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -91,7 +84,7 @@ describe.skipIf(!guest || !existsSync(AWS))("a real guest on the built euca (QEM
     // The NC forwarded the guest's SSH port to loopback only, and says where.
     const ssh = new RegExp(`"instanceId":"${id}","ssh":"(127\\.0\\.0\\.1:\\d+)"`).exec(p.stderr())?.[1];
     expect(ssh).toBeDefined();
-    const qemuCmd = execFileSync("ps", ["-o", "args=", "-p", execFileSync("pgrep", ["-f", "--", `-name ${id} `], { encoding: "utf8" }).trim()], { encoding: "utf8" });
+    const qemuCmd = execFileSync("ps", ["-o", "args=", "-p", String(qemuPid(id))], { encoding: "utf8" });
     expect(qemuCmd).toContain("-nodefaults");
     expect(qemuCmd).toContain("restrict=on");
     expect(qemuCmd).toContain(`hostfwd=tcp:${ssh}-:22`);

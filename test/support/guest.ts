@@ -22,3 +22,15 @@ export function testGuest(): TestGuest | undefined {
   if (!existsSync(join(GUEST_DIR, "complete"))) return undefined;
   return { vmlinux: join(GUEST_DIR, "vmlinux"), initrd: join(GUEST_DIR, "initrd.cpio.gz"), root: join(GUEST_DIR, "root.ext4") };
 }
+
+/** The pid of the QEMU running `instanceId`, if any (QEMU is started with `-name <id>`). */
+export function qemuPid(instanceId: string): number | undefined {
+  const r = spawnSync("pgrep", ["-f", "--", `-name ${instanceId} `], { encoding: "utf8" });
+  const pid = Number(r.stdout.trim().split("\n")[0]);
+  return r.status === 0 && pid > 0 ? pid : undefined;
+}
+
+/** Guests outlive their NC by design (a restarted NC adopts them); a test's must not outlive the test. */
+export function killGuestsUnder(dataDir: string): void {
+  spawnSync("pkill", ["-KILL", "-f", "--", `qemu-system-x86_64 .*${dataDir}/`]);
+}

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../../common/files";
 import type { Clock } from "../../common/clock";
 import { consoleTail } from "../console";
+import { checkBootFiles } from "../boot-files";
 import { runCommand, type CommandRunner } from "../../common/run-command";
 import { HypervisorError, type Capabilities, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type Hypervisor } from "../types";
 import { qemuArgs, type Accel, type QemuNet } from "./args";
@@ -150,9 +151,7 @@ export class QemuHypervisor implements Hypervisor {
       if (this.pid(spec.instanceId) !== undefined) throw new HypervisorError("exists", `instance ${spec.instanceId} is already running`);
       await this.forget(spec.instanceId); // what a dead QEMU left
     }
-    for (const [what, f] of [["kernel", spec.kernel], ["ramdisk", spec.ramdisk], ...spec.disks.map((d) => [`disk ${d.device}`, d.path])] as const) {
-      if (f && !existsSync(f)) throw new HypervisorError("start-failed", `${what} ${f} does not exist`);
-    }
+    checkBootFiles(spec);
     const host = await this.describeHost();
     const used = (await this.list()).filter((d) => d.state === "running").reduce((u, d) => ({ mem: u.mem + d.memoryMb, cores: u.cores + d.cores }), { mem: 0, cores: 0 });
     if (used.mem + spec.memoryMb > host.memoryMb) {

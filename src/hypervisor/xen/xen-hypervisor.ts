@@ -11,6 +11,7 @@ import { writeFileAtomic } from "../../common/files";
 import type { Clock } from "../../common/clock";
 import type { CommandRunner } from "../../common/run-command";
 import { consoleTail } from "../console";
+import { checkBootFiles } from "../boot-files";
 import { HypervisorError, type Capabilities, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type Hypervisor } from "../types";
 import { xlConfig, type XenGuestType } from "./config";
 import { parseXlInfo, parseXlList, xlErrorKind, type XlDomain } from "./parse";
@@ -126,9 +127,7 @@ export class XenHypervisor implements Hypervisor {
 
   async start(spec: DomainSpec): Promise<DomainInfo> {
     if (await this.get(spec.instanceId)) throw new HypervisorError("exists", `instance ${spec.instanceId} is already running`);
-    for (const [what, f] of [["kernel", spec.kernel], ["ramdisk", spec.ramdisk], ...spec.disks.map((d) => [`disk ${d.device}`, d.path])] as const) {
-      if (f && !existsSync(f)) throw new HypervisorError("start-failed", `${what} ${f} does not exist`);
-    }
+    checkBootFiles(spec);
     const free = Number(parseXlInfo(await this.xl(["info"])).free_memory ?? 0);
     if (spec.memoryMb > free) throw new HypervisorError("capacity", `not enough memory for ${spec.instanceId}: ${spec.memoryMb} MB requested, ${free} MB free`);
     const cfg = this.file(spec.instanceId, "cfg");

@@ -4,26 +4,18 @@
  * Each instance ends terminated with a reason, and no QEMU and no instance files are left.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { EC2Client, DescribeInstancesCommand, RegisterImageCommand, RunInstancesCommand, TerminateInstancesCommand, type Instance } from "@aws-sdk/client-ec2";
 import { startTestCloud, tempDir, type TestCloud } from "../../support/cloud";
 import { adminUser, imageFile, uploadBundle } from "../../support/bundles";
-import { testGuest } from "../../support/guest";
+import { killGuestsUnder, qemuPid, testGuest } from "../../support/guest";
 
 const guest = testGuest();
 let t: TestCloud;
 let ec2: EC2Client;
 let images: { good: string; badKernel: string };
 
-const qemuOf = (id: string): number | undefined => {
-  try {
-    return Number(execFileSync("pgrep", ["-f", "--", `-name ${id} `], { encoding: "utf8" }).trim().split("\n")[0]);
-  } catch {
-    return undefined;
-  }
-};
 
 async function settle(id: string, until: (i: Instance) => boolean): Promise<Instance> {
   for (let k = 0; k < 300; k++) {
@@ -35,7 +27,7 @@ async function settle(id: string, until: (i: Instance) => boolean): Promise<Inst
 }
 
 function nothingLeft(id: string): void {
-  expect(qemuOf(id)).toBeUndefined();
+  expect(qemuPid(id)).toBeUndefined();
   const dir = t.cloud.layout.instancesDir;
   const left = existsSync(dir) ? readdirSync(dir, { recursive: true }).map(String).filter((f) => f.includes(id)) : [];
   expect(left).toEqual([]);
@@ -63,7 +55,7 @@ describe.skipIf(!guest)("real guests that fail", () => {
   }, 300_000);
   afterAll(async () => {
     await t?.stop();
-    if (t) spawnSync("pkill", ["-KILL", "-f", "--", `qemu-system-x86_64 .*${t.dataDir}/`]);
+    if (t) killGuestsUnder(t.dataDir);
   });
 
   const launch = async (imageId: string) => (await ec2.send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1 }))).Instances![0]!.InstanceId!;
@@ -78,7 +70,7 @@ describe.skipIf(!guest)("real guests that fail", () => {
   it("a guest whose QEMU dies: terminated with the reason, nothing left", async () => {
     const id = await launch(images.good);
     await settle(id, (x) => x.State?.Name === "running");
-    const pid = qemuOf(id)!;
+    const pid = qemuPid(id)!;
     expect(pid).toBeGreaterThan(0);
     process.kill(pid, "SIGKILL");
     const i = await settle(id, (x) => x.State?.Name === "terminated");
