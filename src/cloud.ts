@@ -4,7 +4,7 @@
  * and returns a handle to stop it all. Nothing here is module state, so one process
  * can run two clouds (tests do).
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Hono } from "hono";
 import type { Logger } from "pino";
@@ -15,7 +15,8 @@ import { dataDirLayout, type DataDirLayout } from "./common/data-dir";
 import { recordStart } from "./db/role-meta";
 import { openSimpleRoleDatabase } from "./db/simple-role-db";
 import type { RoleName, Settings } from "./cli/options";
-import { endpointsFor, urlHost } from "./cli/endpoints";
+import { endpointsFor, recordServedEndpoints, urlHost } from "./cli/endpoints";
+import { securePrivateDataDir } from "./common/private-files";
 import { createEc2App } from "./api/ec2/app";
 import { createMetadataApp } from "./api/metadata/app";
 import { createS3App } from "./api/s3/app";
@@ -92,7 +93,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     })());
 
   try {
-    mkdirSync(s.dataDir, { recursive: true, mode: 0o700 });
+    for (const m of securePrivateDataDir(s.dataDir)) log.warn(m, "data directory: made private what other local users could read");
     const lookupKey = componentKeyLookup(layout.componentKeys);
 
     // Databases and services, bottom-up so in-process clients can be handed upwards.
@@ -292,6 +293,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     }
 
     endpointsRef.current = endpointsFor(s, { ec2: main.port, s3: s3Port });
+    if (has("clc")) recordServedEndpoints(s.dataDir, endpointsRef.current);
     const adminCredentials = finishClc ? await finishClc() : undefined;
     if (reconcileInstances) {
       const lost = await reconcileInstances();

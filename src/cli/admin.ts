@@ -12,17 +12,17 @@ import { openCcDatabase } from "../roles/cc/database";
 import { registerNode, deregisterNode, listRemoteNodes } from "../roles/cc/node-registry";
 import { installComponentKey, readComponentKeys, type IssuedKey } from "../rpc/key-file";
 import { openOfflineClc, type OfflineClc } from "./clc-offline";
-import { withSettings, settingsOf, type CliIo } from "./program";
+import { withSettings, settingsOf, settingsWithSourcesOf, type CliIo } from "./program";
 import type { Settings } from "./options";
-import { endpointsFor } from "./endpoints";
+import { endpointsForCommand } from "./endpoints";
 
 const ENDPOINT_SETTINGS = ["dataDir", "host", "ec2Port", "s3Port", "region"] as const;
 
-async function withClc<T>(cmd: Command, io: CliIo, fn: (clc: OfflineClc, s: Settings) => Promise<T> | T): Promise<T> {
-  const s = settingsOf(cmd, io);
-  const clc = await openOfflineClc(s);
+async function withClc<T>(cmd: Command, io: CliIo, fn: (clc: OfflineClc, s: Settings, given: ReadonlySet<keyof Settings>) => Promise<T> | T): Promise<T> {
+  const { settings: s, given } = settingsWithSourcesOf(cmd, io);
+  const clc = await openOfflineClc(s, given, io.err);
   try {
-    return await fn(clc, s);
+    return await fn(clc, s, given);
   } finally {
     clc.close();
   }
@@ -57,7 +57,7 @@ export function addAdminCommands(program: Command, io: CliIo): void {
     .addOption(new Option("--format <format>", "eucarc (shell, sourceable), env (KEY=value), aws (~/.aws/credentials profile) or zip (Eucalyptus' euca2-<user>-x509.zip: eucarc, keys, certificates)").choices([...CREDENTIAL_FORMATS, "zip"]).default("eucarc"))
     .option("--out <file>", "write to this file (mode 0600) instead of standard output (zip: default ./euca2-<user>-x509.zip)");
   creds.action(() =>
-    withClc(creds, io, async (clc) => {
+    withClc(creds, io, async (clc, s, given) => {
       const o = creds.opts<{ user: string; format: CredentialFormat | "zip"; out?: string }>();
       const user = clc.identity.getUser(o.user);
       await clc.identity.ensureCredentials(user);
@@ -68,8 +68,7 @@ export function addAdminCommands(program: Command, io: CliIo): void {
         io.out(`euca: credentials of ${o.user} written to ${out}; unzip it and run: source eucarc\n`);
         return;
       }
-      const s = settingsOf(creds, io);
-      const text = renderCredentials(o.format, set, endpointsFor(s, { ec2: s.ec2Port, s3: s.s3Port }), dir);
+      const text = renderCredentials(o.format, set, endpointsForCommand(s, given), dir);
       if (o.out) {
         writeFileAtomic(o.out, text, 0o600);
         io.out(`euca: ${o.format} credentials of ${o.user} written to ${o.out}\n`);

@@ -3,13 +3,13 @@
  * `euca admin` commands (safe while the cloud runs: WAL mode and a busy timeout let
  * both write). Like `run`, it initializes a fresh data directory first.
  */
-import { mkdirSync } from "node:fs";
+import { securePrivateDataDir } from "../common/private-files";
 import { systemClock } from "../common/clock";
 import { randomIds } from "../common/ids";
 import { dataDirLayout } from "../common/data-dir";
 import { openClc, type ClcState } from "../roles/clc/open-clc";
 import type { CredentialFiles } from "../roles/clc/credentials";
-import { endpointsFor } from "./endpoints";
+import { endpointsForCommand } from "./endpoints";
 import type { Settings } from "./options";
 
 export interface OfflineClc extends ClcState {
@@ -17,11 +17,11 @@ export interface OfflineClc extends ClcState {
   adminCredentials: CredentialFiles;
 }
 
-export async function openOfflineClc(s: Settings): Promise<OfflineClc> {
-  mkdirSync(s.dataDir, { recursive: true, mode: 0o700 });
+export async function openOfflineClc(s: Settings, given: ReadonlySet<keyof Settings>, warn: (text: string) => void = () => undefined): Promise<OfflineClc> {
+  for (const m of securePrivateDataDir(s.dataDir)) warn(`euca: warning: ${m.path} was mode ${m.was}, readable by other local users; now ${m.now}\n`);
   const clc = await openClc({
     layout: dataDirLayout(s.dataDir), clock: systemClock, ids: randomIds,
-    endpoints: () => endpointsFor(s, { ec2: s.ec2Port, s3: s.s3Port }),
+    endpoints: () => endpointsForCommand(s, given),
   });
   try {
     const admin = await clc.identity.ensureAdmin();

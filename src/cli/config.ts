@@ -30,7 +30,13 @@ export interface ConfigSources {
   env: NodeJS.ProcessEnv;
 }
 
-export function resolveSettings({ flags, env }: ConfigSources): Settings {
+export function resolveSettings(sources: ConfigSources): Settings {
+  return resolveSettingsWithSources(sources).settings;
+}
+
+/** Settings, and which of them were given (by a flag, the environment or the config file) rather than defaulted. */
+export function resolveSettingsWithSources({ flags, env }: ConfigSources): { settings: Settings; given: ReadonlySet<keyof Settings> } {
+  const given = new Set<keyof Settings>();
   const configFile = flags.config ?? env.EUCA_CONFIG;
   const file = configFile ? parseConfigFile(readConfig(configFile), configFile) : new Map<string, string>();
   const settings = {} as Record<string, unknown>;
@@ -43,9 +49,10 @@ export function resolveSettings({ flags, env }: ConfigSources): Settings {
       env[envName] !== undefined ? [env[envName]!, envName] :
       file.has(def.file) ? [file.get(def.file)!, `${configFile} ${def.file}`] :
       [def.default(), `default ${flagName}`];
+    if (!source.startsWith("default ")) given.add(key);
     settings[key] = def.parse(raw, source);
   }
-  return settings as unknown as Settings;
+  return { settings: settings as unknown as Settings, given };
 }
 
 function readConfig(path: string): string {

@@ -1,5 +1,8 @@
+import { readFileSync } from "node:fs";
 import type { Settings } from "./options";
 import type { CloudEndpoints } from "../roles/clc/credentials";
+import { dataDirLayout } from "../common/data-dir";
+import { writeFileAtomic } from "../common/files";
 
 /** The host part of a URL for a listen address (IPv6 in brackets; wildcard → loopback). */
 export function urlHost(host: string): string {
@@ -17,4 +20,31 @@ export function endpointsFor(s: Pick<Settings, "host" | "region">, ports: { ec2:
     s3Url: `${base}:${ports.s3}`,
     walrusUrl: `${base}:${ports.ec2}/services/Walrus`,
   };
+}
+
+/** `euca run` records the endpoints it serves, so commands run beside it write credentials that name them. */
+export function recordServedEndpoints(dataDir: string, e: CloudEndpoints): void {
+  writeFileAtomic(dataDirLayout(dataDir).servedEndpoints, JSON.stringify(e, null, 2) + "\n", 0o600);
+}
+
+function readServedEndpoints(dataDir: string): CloudEndpoints | undefined {
+  try {
+    const e = JSON.parse(readFileSync(dataDirLayout(dataDir).servedEndpoints, "utf8")) as Partial<CloudEndpoints>;
+    if (typeof e.ec2Url === "string" && typeof e.s3Url === "string" && typeof e.walrusUrl === "string" && typeof e.region === "string") return e as CloudEndpoints;
+  } catch {
+    // none recorded (the cloud never ran here) or unreadable: fall back to the settings
+  }
+  return undefined;
+}
+
+const ENDPOINT_SETTINGS: ReadonlyArray<keyof Settings> = ["host", "ec2Port", "s3Port", "region"];
+
+/**
+ * The endpoints to write into credentials from a command that does not serve them
+ * (`euca admin …`, `euca init`): those the user asked for, else those the cloud
+ * last served from this data directory, else the defaults.
+ */
+export function endpointsForCommand(s: Pick<Settings, "dataDir" | "host" | "region" | "ec2Port" | "s3Port">, given: ReadonlySet<keyof Settings>): CloudEndpoints {
+  const explicit = ENDPOINT_SETTINGS.some((k) => given.has(k));
+  return (!explicit && readServedEndpoints(s.dataDir)) || endpointsFor(s, { ec2: s.ec2Port, s3: s.s3Port });
 }

@@ -1,14 +1,14 @@
 import { Command } from "commander";
 import { openOfflineClc } from "./clc-offline";
-import { withSettings, settingsOf, type CliIo } from "./program";
+import { withSettings, settingsWithSourcesOf, type CliIo } from "./program";
 
 /** `euca init`: creates the data directory, databases, the cloud CA and the admin user. Idempotent. */
 export function initCommand(io: CliIo): Command {
   const cmd = new Command("init").description("initialize the data directory: databases, cloud CA, admin user and credentials (idempotent; `run` does it on first start)");
   withSettings(cmd, ["dataDir", "host", "ec2Port", "s3Port", "region", "logLevel"]);
   cmd.action(async () => {
-    const s = settingsOf(cmd, io);
-    const clc = await openOfflineClc(s);
+    const { settings: s, given } = settingsWithSourcesOf(cmd, io);
+    const clc = await openOfflineClc(s, given, io.err);
     try {
       io.out(`euca: data directory ${s.dataDir} is ready${clc.caCreated ? " (new cloud CA)" : ""}\n`);
       io.out(`euca: admin credentials ${clc.adminCreated ? "created" : "refreshed"} in ${clc.adminCredentials.dir}\n`);

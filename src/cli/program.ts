@@ -2,7 +2,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { OPTIONS, OPTION_KEYS, ConfigError, type Settings } from "./options";
 import { ClientEnvError } from "./image/client-env";
-import { resolveSettings } from "./config";
+import { resolveSettingsWithSources } from "./config";
 import { runCommand } from "./run";
 import { initCommand } from "./init";
 import { addAdminCommands } from "./admin";
@@ -26,9 +26,14 @@ export function withSettings(cmd: Command, keys: ReadonlyArray<keyof Settings> =
 
 /** Settings from a command's parsed flags, the environment and the config file. */
 export function settingsOf(cmd: Command, io: CliIo): Settings {
+  return settingsWithSourcesOf(cmd, io).settings;
+}
+
+/** Settings, and which were given rather than defaulted. */
+export function settingsWithSourcesOf(cmd: Command, io: CliIo) {
   const o = cmd.opts<Record<string, string>>();
   const { role, ...rest } = o;
-  return resolveSettings({ flags: { ...rest, ...(role !== undefined ? { roles: role } : {}) }, env: io.env });
+  return resolveSettingsWithSources({ flags: { ...rest, ...(role !== undefined ? { roles: role } : {}) }, env: io.env });
 }
 
 export function buildProgram(io: CliIo): Command {

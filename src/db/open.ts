@@ -9,6 +9,7 @@
  */
 import Database from "better-sqlite3";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
+import { ensurePrivateFile, restrictDatabaseFiles } from "../common/private-files";
 
 export interface Migration {
   /** Short description, kept for operators reading `euca init` output. */
@@ -33,6 +34,8 @@ export interface OpenDatabase<S extends Record<string, unknown>> {
 }
 
 export function openRoleDatabase<S extends Record<string, unknown>>(file: string, spec: RoleDatabaseSpec<S>): OpenDatabase<S> {
+  // Created 0600 before SQLite opens it (its -wal and -shm files copy that mode): clc.db holds every secret key.
+  if (file !== ":memory:") ensurePrivateFile(file);
   const sqlite = new Database(file);
   try {
     sqlite.pragma("busy_timeout = 5000");
@@ -41,6 +44,7 @@ export function openRoleDatabase<S extends Record<string, unknown>>(file: string
     sqlite.pragma("synchronous = NORMAL");
     sqlite.pragma("foreign_keys = ON");
     migrate(sqlite, spec);
+    if (file !== ":memory:") restrictDatabaseFiles(file);
   } catch (e) {
     sqlite.close();
     throw e;

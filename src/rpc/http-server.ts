@@ -1,17 +1,18 @@
 /**
  * Serves a role's RPC methods over signed HTTP: POST /internal/<role>/<method> with a
  * JSON body. Unsigned, tampered, expired and replayed requests are refused with 401
- * before any method runs.
+ * from their headers, before their body is read or any method runs.
  */
 import { Hono } from "hono";
 import type { Logger } from "pino";
 import type { Clock } from "../common/clock";
 import { EucaError } from "../common/errors";
 import { AuthError } from "../auth/errors";
-import { parseFormPairs } from "../api/common/form";
+import { MalformedQueryError, parseFormPairs } from "../api/common/form";
 import { readBodyLimited, BodyTooLargeError } from "../server/body";
+import { discardUnreadBodies } from "../server/unread-body";
 import { ReplayCache } from "./replay-cache";
-import { verifyInternalRequest, HEADER_REQUEST_ID } from "./signing";
+import { bodyMatches, verifyInternalHeaders, HEADER_REQUEST_ID } from "./signing";
 import { toWireError } from "./errors";
 import type { CallContext, ComponentKeyLookup, RpcShape } from "./types";
 
@@ -30,6 +31,7 @@ export function createRpcApp<T extends RpcShape<T>>(o: RpcServerOptions<T>): Hon
   const app = new Hono();
   const replay = new ReplayCache();
   const allowed = new Set<string>(o.methods);
+  app.use(discardUnreadBodies);
 
   app.post(`/internal/${o.role}/:method`, async (c) => {
     const started = performance.now();
@@ -38,34 +40,35 @@ export function createRpcApp<T extends RpcShape<T>>(o: RpcServerOptions<T>): Hon
     const requestId = c.req.header(HEADER_REQUEST_ID) ?? "";
     const finish = (status: number, extra: Record<string, unknown> = {}) =>
       o.log.info({ requestId, api: "internal", role: o.role, action: method, status, ms: Math.round(performance.now() - started), ...extra }, "request");
+    // Authenticated from the headers first: an unsigned request is refused before its body is read.
+    let caller: string;
+    let payloadHash: string;
+    try {
+      ({ caller, payloadHash } = verifyInternalHeaders(
+        { method: "POST", rawPath: url.pathname, query: url.search ? parseFormPairs(url.search.slice(1)) : [], header: (n) => c.req.header(n) },
+        o.lookupKey,
+        replay,
+        o.clock.now(),
+      ));
+    } catch (e) {
+      if (!(e instanceof AuthError || e instanceof MalformedQueryError)) throw e;
+      const reason = e instanceof AuthError ? e.reason : "incomplete";
+      finish(401, { reason });
+      return c.json({ error: { kind: "AuthFailure", reason, message: e.message } }, 401);
+    }
     let body: Buffer;
     try {
       body = await readBodyLimited(c.req.raw, MAX_BODY);
     } catch (e) {
       if (e instanceof BodyTooLargeError) {
-        finish(413);
+        finish(413, { caller });
         return c.json({ error: { kind: "TooLarge", message: e.message } }, 413);
       }
       throw e;
     }
-    let caller: string;
-    try {
-      caller = verifyInternalRequest(
-        {
-          method: "POST",
-          rawPath: url.pathname,
-          query: url.search ? parseFormPairs(url.search.slice(1)) : [],
-          header: (n) => c.req.header(n),
-          body,
-        },
-        o.lookupKey,
-        replay,
-        o.clock.now(),
-      );
-    } catch (e) {
-      if (!(e instanceof AuthError)) throw e;
-      finish(401, { reason: e.reason });
-      return c.json({ error: { kind: "AuthFailure", reason: e.reason, message: e.message } }, 401);
+    if (!bodyMatches(body, payloadHash)) {
+      finish(401, { caller, reason: "bad-signature" });
+      return c.json({ error: { kind: "AuthFailure", reason: "bad-signature", message: "Body does not match its signed hash" } }, 401);
     }
     if (!allowed.has(method)) {
       finish(404, { caller });

@@ -87,3 +87,23 @@ export function verifyInternalRequest(req: IncomingInternal, lookup: ComponentKe
   }
   return v.accessKeyId;
 }
+
+/**
+ * Verifies an internal request from its headers alone, before any of its body is
+ * read: the body's SHA-256 is taken from the signed x-amz-content-sha256, and the
+ * caller must then check the body against the returned hash (bodyMatches, or while
+ * it streams) before acting on it. An unsigned request is refused without reading
+ * a byte of its body.
+ */
+export function verifyInternalHeaders(
+  req: Omit<IncomingInternal, "body" | "payloadHash">, lookup: ComponentKeyLookup, replay: ReplayCache, now: Date,
+): { caller: string; payloadHash: string } {
+  const payloadHash = req.header("x-amz-content-sha256") ?? "";
+  const caller = verifyInternalRequest({ ...req, body: new Uint8Array(0), payloadHash }, lookup, replay, now);
+  return { caller, payloadHash };
+}
+
+/** Whether a body read after verifyInternalHeaders is the one that was signed. */
+export function bodyMatches(body: Uint8Array, payloadHash: string): boolean {
+  return sha256Hex(body) === payloadHash;
+}

@@ -1,8 +1,8 @@
 /**
  * Authenticates an EC2 Query request: SigV4 in the Authorization header (awscli,
  * boto3, the JS SDK, boto 2) or SigV1/SigV2 in the parameters (older boto,
- * euca2ools 2.x). Region and service are taken from the credential scope as sent
- * (reference/ec2-wire.md §2).
+ * euca2ools 2.x). The region is taken from the credential scope as sent
+ * (reference/ec2-wire.md §2); the service must be EC2's.
  */
 import { AuthError } from "../../auth/errors";
 import { sha256Hex, safeEqual } from "../../auth/crypto";
@@ -33,6 +33,18 @@ export interface Ec2AuthDeps {
   lookupSecret(accessKeyId: string): string | undefined;
 }
 
+/**
+ * Services a SigV4 scope may name here: `ec2`, and the first label of the Host,
+ * which boto 2 signs with when the endpoint is not an AWS name (`127` for
+ * 127.0.0.1). A scope for S3, STS or any other service is refused, so a
+ * signature made for one API cannot be replayed at another.
+ */
+function ec2Scopes(host: string | undefined): string[] {
+  const hostname = (host ?? "").replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
+  const label = hostname.split(".")[0] ?? "";
+  return label && label !== "s3" ? ["ec2", label] : ["ec2"];
+}
+
 export function authenticateEc2(req: Ec2HttpRequest, deps: Ec2AuthDeps): Ec2AuthResult {
   const authorization = req.header("authorization");
   if (authorization !== undefined) {
@@ -40,6 +52,9 @@ export function authenticateEc2(req: Ec2HttpRequest, deps: Ec2AuthDeps): Ec2Auth
       throw new AuthError("unsupported", "Only AWS4-HMAC-SHA256 is accepted in the Authorization header");
     }
     const parsed = parseAuthorizationHeader(authorization);
+    if (!ec2Scopes(req.header("host")).includes(parsed.service)) {
+      throw new AuthError("bad-signature", `Credential should be scoped to correct service: 'ec2' (not '${parsed.service.slice(0, 32)}')`);
+    }
     const payloadHash = sha256Hex(req.body);
     const claimed = req.header("x-amz-content-sha256");
     if (claimed !== undefined && !safeEqual(claimed.toLowerCase(), payloadHash)) {

@@ -62,6 +62,7 @@ const INVALID_PARAMETER_CODES: Record<string, string> = {
   PublicKeyMaterial: "InvalidKeyPair.Format",
   ReservedGroup: "InvalidGroup.Reserved",
   AddressLimit: "AddressLimitExceeded",
+  ClientToken: "IdempotentParameterMismatch",
 };
 
 export function toEc2Error(e: unknown): Ec2ErrorReply {

@@ -133,7 +133,7 @@ function decodeScalar(spec: StringSpec | IntegerSpec | BooleanSpec, raw: string,
 function decodeShape(shape: Shape, node: Node, prefix: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, child] of node.children) {
-    const spec = shape[key];
+    const spec = Object.hasOwn(shape, key) ? shape[key] : undefined; // "constructor" is a parameter name, not Object's
     if (!spec) throw new Ec2Error("UnknownParameter", `The parameter ${prefix}${key} is not recognized`);
     out[key] = decodeValue(spec, child, `${prefix}${key}`);
   }

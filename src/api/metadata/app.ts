@@ -1,23 +1,23 @@
 /**
  * The instance metadata service on the EC2 port: /latest/… and /YYYY-MM-DD/…. The
  * instance is the one whose private address the request comes from — never a header.
- * IMDSv2: PUT /latest/api/token hands out a session token bound to that address; a
+ * IMDSv2: PUT /latest/api/token hands an instance a session token bound to it (./tokens.ts); a
  * request carrying X-aws-ec2-metadata-token must present a valid one (requests
  * without a token are still answered, as IMDSv1 is in EC2's default mode).
  */
-import { randomBytes } from "node:crypto";
 import { Hono, type Context } from "hono";
 import type { Logger } from "pino";
 import type { Clock } from "../../common/clock";
 import type { IdGenerator } from "../../common/ids";
 import { remoteAddressOf } from "../../server/node-env";
 import { answerMetadata, metadataContextFor, type MetadataSources } from "../../roles/clc/metadata";
+import { MetadataTokens } from "./tokens";
 
 const MAX_TTL = 21600;
 
 export function createMetadataApp(o: { sources: MetadataSources; clock: Clock; ids: IdGenerator; log: Logger }): Hono {
   const app = new Hono();
-  const tokens = new Map<string, { ip: string; expires: number }>();
+  const tokens = new MetadataTokens();
 
   const callerIp = (c: Context) => (remoteAddressOf(c) ?? "").replace(/^::ffff:/, "");
   const text = (c: Context, status: number, body: string, type = "text/plain") => c.body(body, status as 200, { "content-type": type });
@@ -26,10 +26,11 @@ export function createMetadataApp(o: { sources: MetadataSources; clock: Clock; i
     const ttl = Number(c.req.header("x-aws-ec2-metadata-token-ttl-seconds"));
     if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TTL) return text(c, 400, "Bad Request: X-aws-ec2-metadata-token-ttl-seconds must be 1-21600\n");
     if (c.req.header("x-forwarded-for")) return text(c, 403, "Forbidden\n"); // tokens are not handed through proxies, as in EC2
-    const now = o.clock.now().getTime();
-    for (const [k, v] of tokens) if (v.expires <= now) tokens.delete(k);
-    const token = randomBytes(32).toString("base64url");
-    tokens.set(token, { ip: callerIp(c), expires: now + ttl * 1000 });
+    // Tokens are for instances: any other caller gets what it gets for metadata, nothing.
+    const ip = callerIp(c);
+    const instance = o.sources.byAddress(ip);
+    if (!instance) return text(c, 404, "Not Found\n", "text/html");
+    const token = tokens.issue(instance.id, ip, ttl, o.clock.now().getTime());
     return c.body(token, 200, { "content-type": "text/plain", "x-aws-ec2-metadata-token-ttl-seconds": String(ttl) });
   });
 
@@ -43,10 +44,7 @@ export function createMetadataApp(o: { sources: MetadataSources; clock: Clock; i
       return res;
     };
     const token = c.req.header("x-aws-ec2-metadata-token");
-    if (token !== undefined) {
-      const t = tokens.get(token);
-      if (!t || t.ip !== ip || t.expires <= o.clock.now().getTime()) return done(401, text(c, 401, "Unauthorized\n"));
-    }
+    if (token !== undefined && !tokens.valid(token, o.sources.byAddress(ip)?.id, ip, o.clock.now().getTime())) return done(401, text(c, 401, "Unauthorized\n"));
     const ctx = metadataContextFor(o.sources, ip);
     if (!ctx) return done(404, text(c, 404, "Not Found\n", "text/html"));
     const answer = answerMetadata(ctx, path);

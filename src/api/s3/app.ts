@@ -74,6 +74,7 @@ async function dispatch(op: S3Operation, ctx: S3Context): Promise<Response | Str
     case "ListParts": return multipart.listParts(ctx, op.bucket, op.key, op.uploadId);
     case "PostObject": throw new Error("PostObject is dispatched before authentication");
     case "NotImplemented": throw new S3Error("NotImplemented", `A header or query you provided implies functionality that is not implemented: ${op.what}`);
+    case "InvalidURI": throw new S3Error("InvalidURI", "Couldn't parse the specified URI.");
     case "MethodNotAllowed": throw new S3Error("MethodNotAllowed", `The specified method is not allowed against this resource: ${op.method}`);
   }
 }
@@ -93,9 +94,13 @@ export function createS3App(d: S3AppDeps): Hono {
     let op: S3Operation | undefined;
     let requester: Requester = null;
     const base = { "x-amz-request-id": requestId, "x-amz-id-2": requestId };
+    const header = (n: string) => c.req.header(n);
+    const bodies = makeBodyReaders(incoming, header);
 
     const finish = (res: Response, error?: { code: string; fault: string; err?: unknown }) => {
       for (const [k, v] of Object.entries(base)) res.headers.set(k, v);
+      // A body left unread (a refused request) is thrown away, never buffered; the connection then closes.
+      if (bodies.dispose()) res.headers.set("connection", "close");
       const fields = {
         requestId, api: "s3", action: op?.op ?? null, status: res.status, ms: Math.round(performance.now() - started),
         user: requester?.userName ?? null, ...(error ? { error: error.code } : {}),
@@ -114,14 +119,16 @@ export function createS3App(d: S3AppDeps): Hono {
         throw e;
       }
       const query = new Map(pairs);
-      const header = (n: string) => c.req.header(n);
       const headerNames = Object.keys(incoming.headers);
       op = routeS3({ method: c.req.method, host: header("host") ?? "", rawPath, query, header }, { prefix, virtualHostDomain: d.virtualHostDomain });
       if (!op) throw new S3Error("InvalidRequest", "Not an S3 path");
-      const context = (auth: S3Auth): S3Context => ({
-        requestId, method: c.req.method, resource: rawPath, requester, auth, query, header, headerNames,
-        walrus: d.walrus, displayName: (id) => d.identity.accountName(id) ?? id, ...makeBodyReaders(incoming as unknown as Readable, auth, header),
-      });
+      const context = (auth: S3Auth): S3Context => {
+        bodies.authenticated(auth);
+        return {
+          requestId, method: c.req.method, resource: rawPath, requester, auth, query, header, headerNames, walrus: d.walrus,
+          displayName: (id) => d.identity.accountName(id) ?? id, accountExists: (id) => d.identity.accountName(id) !== undefined, ...bodies.readers,
+        };
+      };
       if (op.op === "PostObject") {
         // Authenticated by the signed policy inside the form, not by the request.
         return finish(await postObject(context({ body: { kind: "none" }, via: "anonymous" }), op.bucket, incoming as unknown as Readable, {
@@ -145,8 +152,8 @@ export function createS3App(d: S3AppDeps): Hono {
       }
       const reply = await dispatch(op, context(auth));
       if (!(reply instanceof StreamReply)) return finish(reply);
-      outgoing.writeHead(reply.status, { ...reply.headers, ...base });
-      finish(new Response(null, { status: reply.status }));
+      const logged = finish(new Response(null, { status: reply.status }));
+      outgoing.writeHead(reply.status, { ...reply.headers, ...base, ...(logged.headers.get("connection") ? { connection: "close" } : {}) });
       pipeline(reply.stream, outgoing).catch((err) => d.log.info({ requestId, err: (err as Error).message }, "s3: response stream ended early"));
       return new Response(null, { headers: { "x-hono-already-sent": "true" } });
     } catch (e) {

@@ -82,8 +82,14 @@ function bodyCheck(req: S3AuthRequest, signing: ChunkSigning | undefined): BodyC
   return { kind: "none" };
 }
 
+/** A signature is bound to its service: one made for EC2 (or anything else) is not accepted here. */
+function requireS3Scope(service: string): void {
+  if (service !== "s3") throw new AuthError("incomplete", `The credential scope names the service '${service.slice(0, 32)}'; this endpoint belongs to 's3'`);
+}
+
 function headerV4(req: S3AuthRequest, authorization: string): S3Auth {
   const parsed = parseAuthorizationHeader(authorization);
+  requireS3Scope(parsed.service);
   const payloadHash = req.header("x-amz-content-sha256");
   if (payloadHash === undefined) throw new AuthError("incomplete", "x-amz-content-sha256 is required with Signature Version 4");
   const v = verifySigV4Header(
@@ -104,6 +110,7 @@ function headerV4(req: S3AuthRequest, authorization: string): S3Auth {
 function presignedV4(req: S3AuthRequest, q: Map<string, string>): S3Auth {
   if (q.get("X-Amz-Algorithm") !== "AWS4-HMAC-SHA256") throw new AuthError("incomplete", "X-Amz-Algorithm must be AWS4-HMAC-SHA256");
   const cred = parseCredential(q.get("X-Amz-Credential") ?? "");
+  requireS3Scope(cred.service);
   const amzDate = q.get("X-Amz-Date") ?? "";
   const date = parseAmzDate(amzDate);
   const expires = Number(q.get("X-Amz-Expires"));

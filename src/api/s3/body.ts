@@ -6,6 +6,7 @@
  */
 import type { Readable } from "node:stream";
 import { AwsChunkedDecoder } from "../../auth/aws-chunked";
+import { guardStream } from "../../server/unread-body";
 import type { Integrity } from "../../roles/walrus/objects";
 import type { BodyCheck } from "./auth";
 
@@ -29,7 +30,8 @@ export function decodeBody(raw: Readable, check: BodyCheck, header: (n: string) 
   let trailers: Map<string, string> | undefined;
   const integrity: Integrity = {};
   if (check.kind === "chunked") {
-    const decoder = new AwsChunkedDecoder(check.signing);
+    // Guarded: a bad chunk may arrive before anyone reads (a refused request), and must not crash the process.
+    const decoder = guardStream(new AwsChunkedDecoder(check.signing));
     trailers = decoder.trailers;
     raw.on("error", (e) => decoder.destroy(e));
     stream = raw.pipe(decoder);

@@ -1,5 +1,6 @@
 /** What an S3 handler gets: the request, who is asking, and the Walrus service. */
-import type { Readable } from "node:stream";
+import type { IncomingMessage } from "node:http";
+import { discardUnreadBody } from "../../server/unread-body";
 import type { Requester } from "../../roles/walrus/acl";
 import type { WalrusService } from "../../roles/walrus/service";
 import type { S3Auth } from "./auth";
@@ -21,18 +22,35 @@ export interface S3Context {
   displayName(accountId: string): string;
   /** The decoded, verified body stream (call once). */
   body(): DecodedBody;
+  /** A small body's bytes (at most `limit`, else MalformedXML). */
+  bytes(limit?: number): Promise<Buffer>;
   /** A small XML body as text (at most `limit` bytes). */
+  text(limit?: number): Promise<string>;
+  /** Whether an account id names an account of this cloud. */
+  accountExists(accountId: string): boolean;
+}
+
+export interface BodyReaders {
+  body(): DecodedBody;
+  bytes(limit?: number): Promise<Buffer>;
   text(limit?: number): Promise<string>;
 }
 
-export function makeBodyReaders(raw: Readable, auth: S3Auth, header: (n: string) => string | undefined) {
-  let used = false;
+/**
+ * The request body, decoded on first use. `dispose` runs after every request: what
+ * was not read (a refused request) is detached, destroyed and discarded, never
+ * buffered; it returns true when the connection should close after the answer.
+ */
+export function makeBodyReaders(raw: IncomingMessage, header: (n: string) => string | undefined) {
+  let auth: S3Auth | undefined;
+  let decoded: DecodedBody | undefined;
   const body = (): DecodedBody => {
-    if (used) throw new Error("request body read twice");
-    used = true;
-    return decodeBody(raw, auth.body, header);
+    if (decoded) throw new Error("request body read twice");
+    if (!auth) throw new Error("request body read before authentication");
+    decoded = decodeBody(raw, auth.body, header);
+    return decoded;
   };
-  const text = async (limit = 1024 * 1024): Promise<string> => {
+  const bytes = async (limit = 1024 * 1024): Promise<Buffer> => {
     const { stream } = body();
     const chunks: Buffer[] = [];
     let total = 0;
@@ -41,7 +59,13 @@ export function makeBodyReaders(raw: Readable, auth: S3Auth, header: (n: string)
       if (total > limit) throw new S3Error("MalformedXML", `The XML body is larger than ${limit} bytes`);
       chunks.push(chunk as Buffer);
     }
-    return Buffer.concat(chunks).toString("utf8");
+    return Buffer.concat(chunks);
   };
-  return { body, text };
+  const text = async (limit?: number): Promise<string> => (await bytes(limit)).toString("utf8");
+  return {
+    readers: { body, bytes, text } as BodyReaders,
+    /** The body may be read once the request is authenticated (or found anonymous). */
+    authenticated(a: S3Auth) { auth = a; },
+    dispose: (): boolean => discardUnreadBody(raw, decoded ? [decoded.stream] : []),
+  };
 }

@@ -15,7 +15,7 @@ export const S3_ERRORS: Record<string, number> = {
   MalformedACLError: 400, MalformedPOSTRequest: 400, MalformedXML: 400, MethodNotAllowed: 405, MissingContentLength: 411,
   MissingRequestBodyError: 400, NoSuchBucket: 404, NoSuchKey: 404, NoSuchUpload: 404, NoSuchVersion: 404, NotImplemented: 501,
   NotModified: 304, PreconditionFailed: 412, QuotaExceeded: 403, RequestTimeTooSkewed: 403, ServiceUnavailable: 503,
-  SignatureDoesNotMatch: 403, TooManyBuckets: 400, UnexpectedContent: 400, XAmzContentSHA256Mismatch: 400, EntityTooLargeRequest: 413,
+  SignatureDoesNotMatch: 403, TooManyBuckets: 400, UnresolvableGrantByEmailAddress: 400, InvalidURI: 400, UnexpectedContent: 400, XAmzContentSHA256Mismatch: 400, EntityTooLargeRequest: 413,
 };
 
 export interface S3ErrorReply {

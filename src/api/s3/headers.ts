@@ -25,7 +25,7 @@ export function metaFromHeaders(header: (n: string) => string | undefined, names
     const v = header(n) ?? "";
     const k = n.slice("x-amz-meta-".length);
     size += k.length + Buffer.byteLength(v);
-    meta.user[k] = v;
+    Object.defineProperty(meta.user, k, { value: v, enumerable: true, writable: true, configurable: true }); // "__proto__" is a name, not the prototype
   }
   if (size > MAX_USER_META) throw new S3Error("InvalidArgument", `Your metadata headers exceed the maximum allowed metadata size (${MAX_USER_META} bytes)`);
   return meta;

@@ -35,6 +35,7 @@ export type S3Operation =
   | { op: "AbortMultipartUpload"; bucket: string; key: string; uploadId: string }
   | { op: "ListParts"; bucket: string; key: string; uploadId: string }
   | { op: "NotImplemented"; what: string }
+  | { op: "InvalidURI" }
   | { op: "MethodNotAllowed"; method: string };
 
 export type S3OpName = S3Operation["op"];
@@ -88,7 +89,7 @@ export function routeS3(i: S3RouteInput, cfg: S3RouterConfig): S3Operation | und
   try {
     addr = addressOf(i, cfg);
   } catch {
-    return { op: "NotImplemented", what: "a malformed percent-encoding in the path" };
+    return { op: "InvalidURI" }; // a malformed percent-encoding in the path
   }
   if (!addr) return undefined;
   const m = i.method.toUpperCase();

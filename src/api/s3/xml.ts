@@ -1,5 +1,6 @@
-/** S3 XML: typed bodies rendered with fast-xml-parser; request bodies parsed strictly (MalformedXML). */
-import { XMLBuilder, XMLParser, XMLValidator } from "fast-xml-parser";
+/** S3 XML: typed bodies rendered with fast-xml-parser; request bodies read by the one XML reader (MalformedXML). */
+import { XMLBuilder } from "fast-xml-parser";
+import { readXml, XmlError, type XmlElement } from "../../common/xml-reader";
 import { S3Error } from "./s3-error";
 
 export const S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/";
@@ -30,24 +31,18 @@ export function renderS3Error(code: string, message: string, requestId: string, 
   return renderXml("Error", { Code: code, Message: message, ...extra, Resource: resource, RequestId: requestId }, false);
 }
 
-/** Parses a request body; `arrays` names elements that may repeat. */
-export function parseXmlBody(text: string, arrays: readonly string[], what: "MalformedXML" | "MalformedACLError" = "MalformedXML"): Record<string, unknown> {
-  if (text.trim() === "" || XMLValidator.validate(text) !== true) {
-    throw new S3Error(what, "The XML you provided was not well-formed or did not validate against our published schema");
+/**
+ * Parses a request body with the one XML reader (verbatim text, character references
+ * decoded, DOCTYPE refused, depth and size bounded) and checks its root element.
+ */
+export function parseXmlBody(body: string, root: string, what: "MalformedXML" | "MalformedACLError" = "MalformedXML"): XmlElement {
+  let doc: XmlElement;
+  try {
+    doc = readXml(body);
+  } catch (e) {
+    if (!(e instanceof XmlError)) throw e;
+    throw new S3Error(what, `The XML you provided was not well-formed or did not validate against our published schema (${e.message})`);
   }
-  const parser = new XMLParser({
-    ignoreAttributes: false, attributeNamePrefix: "@_", removeNSPrefix: true, parseTagValue: false, trimValues: true,
-    isArray: (name) => arrays.includes(name), processEntities: true,
-  });
-  return parser.parse(text) as Record<string, unknown>;
-}
-
-/** Reads `name` as text from a parsed element (absent → undefined). */
-export function text(node: unknown, name: string): string | undefined {
-  if (node === null || typeof node !== "object") return undefined;
-  const v = (node as Record<string, unknown>)[name];
-  if (v === undefined) return undefined;
-  if (typeof v === "string") return v;
-  if (typeof v === "object" && v !== null && "#text" in v) return String((v as Record<string, unknown>)["#text"]);
-  return "";
+  if (doc.name !== root) throw new S3Error(what, `The XML you provided was not well-formed or did not validate against our published schema (expected <${root}>)`);
+  return doc;
 }

@@ -56,14 +56,22 @@ export function createImageService(o: {
     return r;
   }
 
-  function owned(caller: Caller, id: string): ImageRecord {
-    const r = get(id);
-    if (r.accountId !== caller.accountId && !caller.isAdmin) throw new AccessDeniedError(`You do not own image ${id}`);
-    return r;
-  }
-
   function canLaunch(caller: Caller, v: ImageView): boolean {
     return caller.isAdmin || v.accountId === caller.accountId || v.isPublic || v.launchPermissions.includes(caller.accountId);
+  }
+
+  /** An image the caller may see (else NotFound, as Describe says): own, public or shared with them. */
+  function visible(caller: Caller, id: string): ImageView {
+    const v = view([get(id)])[0]!;
+    if (!canLaunch(caller, v)) throw new NotFoundError("image", id);
+    return v;
+  }
+
+  /** An image the caller owns. One they cannot see is NotFound — never a hint that it exists. */
+  function owned(caller: Caller, id: string): ImageView {
+    const v = visible(caller, id);
+    if (v.accountId !== caller.accountId && !caller.isAdmin) throw new AccessDeniedError(`You are not authorized to change image ${id}`);
+    return v;
   }
 
   return {
@@ -135,11 +143,16 @@ export function createImageService(o: {
       });
     },
 
-    attribute(caller: Caller, id: string): ImageView {
-      const v = view([get(id)])[0]!;
-      if (!canLaunch(caller, v)) throw new NotFoundError("image", id);
-      return v;
+    attribute: visible,
+
+    /** An image's product codes, whatever its state (instances outlive deregistration). */
+    productOf(id: string): { productCodes: string[] } | undefined {
+      const r = db.select({ codes: images.productCodes }).from(images).where(eq(images.id, id)).get();
+      return r && { productCodes: r.codes.split(",").filter(Boolean) };
     },
+
+    /** Who may launch an image: shown to its owner only, as in EC2. */
+    launchPermission: owned,
 
     modifyLaunchPermission(caller: Caller, id: string, add: string[], remove: string[]): void {
       owned(caller, id);

@@ -6,6 +6,7 @@
  * running, Teardown → terminated), taken by sync() in the background and at once for
  * pending instances; terminated instances stay visible for 10 minutes, as in Eucalyptus.
  */
+import { createHash } from "node:crypto";
 import { and, eq, getTableColumns, inArray, isNull, or, gt, lt } from "drizzle-orm";
 import type { Clock } from "../../common/clock";
 import type { IdGenerator } from "../../common/ids";
@@ -48,6 +49,13 @@ export interface RunInput {
   clientToken?: string;
   /** "private": no public address at launch (Eucalyptus' --addressing private). */
   addressing?: "public" | "private";
+}
+
+/** A RunInstances request's parameters, as one digest (keys sorted, the token itself left out). */
+function requestDigest(input: RunInput): string {
+  const { clientToken: _token, ...rest } = input;
+  const canonical = JSON.stringify(Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1))));
+  return createHash("sha256").update(canonical).digest("hex");
 }
 
 export function createInstanceService(o: {
@@ -142,8 +150,13 @@ export function createInstanceService(o: {
 
   return {
     async run(caller: Caller, input: RunInput, ctx: CallContext): Promise<InstanceRecord[]> {
+      const digest = input.clientToken ? requestDigest(input) : null;
       if (input.clientToken) {
         const prior = db.select().from(instances).where(and(eq(instances.accountId, caller.accountId), eq(instances.clientToken, input.clientToken))).all();
+        // The same token with other parameters is another request, which EC2 refuses rather than answering with the first.
+        if (prior.some((p) => p.requestDigest !== null && p.requestDigest !== digest)) {
+          throw new InvalidParameterError("ClientToken", `The client token '${input.clientToken}' was used with other parameters`);
+        }
         if (prior.length) return prior;
       }
       if (input.minCount < 1 || input.maxCount < input.minCount) throw new InvalidParameterError("MinCount", "MinCount must be at least 1 and no more than MaxCount");
@@ -187,7 +200,7 @@ export function createInstanceService(o: {
           const row: InstanceRecord = {
             id, reservationId, accountId: caller.accountId, imageId: image.id, kernelId: kernel?.id ?? null, ramdiskId: ramdisk?.id ?? null,
             instanceType: vmType.name, keyName: key?.name ?? null, groups: JSON.stringify(groups), userData: input.userData ?? null,
-            state: "pending", stateReason: "", launchIndex, zone, privateIp, mac, clientToken: input.clientToken ?? null, launchTime: now, terminatedAt: null,
+            state: "pending", stateReason: "", launchIndex, zone, privateIp, mac, clientToken: input.clientToken ?? null, requestDigest: digest, launchTime: now, terminatedAt: null,
           };
           db.insert(instances).values(row).run();
           // A public address at launch, when the cloud has a pool (same transaction: all or none).
@@ -225,6 +238,20 @@ export function createInstanceService(o: {
       // Long-terminated records go (Eucalyptus' BURY_TIME is an hour).
       const buried = db.delete(instances).where(lt(instances.terminatedAt, new Date(o.clock.now().getTime() - 6 * TERMINATED_VISIBLE_MS))).run().changes;
       return changed || buried ? visible(caller, ids) : rows;
+    },
+
+    /**
+     * ConfirmProductInstance: whether the instance runs an image carrying the product
+     * code; then the instance's owner is told. Product codes have no owner record
+     * here, so knowing the code is what makes a caller its vendor: an empty code
+     * matches nothing, and every other answer is `false` — an id that does not
+     * exist and one in another account that runs other code look the same.
+     */
+    confirmProduct(instanceId: string, productCode: string): { ownerId: string } | undefined {
+      if (productCode === "") return undefined;
+      const r = db.select().from(instances).where(eq(instances.id, instanceId)).get();
+      if (!r || r.state === "terminated" || !o.images.productOf(r.imageId)?.productCodes.includes(productCode)) return undefined;
+      return { ownerId: r.accountId };
     },
 
     async terminate(caller: Caller, ids: readonly string[], ctx: CallContext): Promise<Array<{ id: string; previous: InstanceState; current: InstanceState }>> {

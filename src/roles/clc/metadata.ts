@@ -70,7 +70,7 @@ export function answerMetadata(c: MetadataContext, path: string): MetadataAnswer
   let node: string | Tree = root;
   for (const p of rest) {
     if (typeof node === "string") return undefined;
-    const next: string | Tree | undefined = node[p];
+    const next: string | Tree | undefined = Object.hasOwn(node, p) ? node[p] : undefined;
     if (next === undefined) return undefined;
     node = next;
   }

@@ -170,4 +170,10 @@ CREATE TABLE addresses (
 CREATE INDEX addresses_instance ON addresses(instance_id);
 `,
   },
+  {
+    name: "client token request digests",
+    sql: `
+ALTER TABLE instances ADD COLUMN request_digest TEXT;
+`,
+  },
 ];

@@ -126,6 +126,8 @@ export const instances = sqliteTable("instances", {
   privateIp: text("private_ip").notNull(),
   mac: text("mac").notNull(),
   clientToken: text("client_token"),
+  /** SHA-256 of the RunInstances parameters sent with the client token (IdempotentParameterMismatch). */
+  requestDigest: text("request_digest"),
   launchTime: integer("launch_time", { mode: "timestamp_ms" }).notNull(),
   terminatedAt: integer("terminated_at", { mode: "timestamp_ms" }),
 }, (t) => [index("instances_account").on(t.accountId), index("instances_token").on(t.accountId, t.clientToken)]);

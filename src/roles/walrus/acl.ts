@@ -5,6 +5,7 @@ export type Permission = "READ" | "WRITE" | "READ_ACP" | "WRITE_ACP" | "FULL_CON
 export const PERMISSIONS: readonly Permission[] = ["READ", "WRITE", "READ_ACP", "WRITE_ACP", "FULL_CONTROL"];
 export const ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers";
 export const AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
+export const LOG_DELIVERY = "http://acs.amazonaws.com/groups/s3/LogDelivery";
 
 export type Grantee = { type: "CanonicalUser"; id: string } | { type: "Group"; uri: string };
 export interface Grant {

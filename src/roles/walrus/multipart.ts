@@ -29,19 +29,22 @@ export function multipartOps(c: WalrusContext, objects: { readable(r: Requester,
     return u;
   }
 
-  async function storePart(uploadId: string, partNumber: number, body: Readable, check: Pick<PutOptions, "contentMd5" | "contentLength" | "integrity">): Promise<PartRecord> {
+  /** Parts count against the bucket's quota as they arrive (a part replacing one of the same number counts once). */
+  async function storePart(r: Requester, u: UploadRecord, partNumber: number, body: Readable, check: Pick<PutOptions, "contentMd5" | "contentLength" | "integrity">): Promise<PartRecord> {
+    if (check.contentLength !== undefined && check.contentLength > MAX_PART_SIZE) throw new StorageError("EntityTooLarge", "A part may be at most 5 GiB");
+    c.precheckQuota(r, u.bucket, check.contentLength ?? 0, c.repo.partBytes(u.id, partNumber));
     const blob = await c.store.write(body, blobCheck(check), integrityAlgorithms(check.integrity));
-    if (blob.size > MAX_PART_SIZE) {
-      c.store.remove(blob.id);
-      throw new StorageError("EntityTooLarge", "A part may be at most 5 GiB");
-    }
     const part: PartRecord = { partNumber, blobId: blob.id, size: blob.size, etag: `"${blob.md5.toString("hex")}"`, lastModified: c.clock.now() };
-    const { ok, freed } = c.repo.putPart(uploadId, part);
-    if (!ok) {
+    let stored: { ok: boolean; freed: string[] };
+    try {
+      if (blob.size > MAX_PART_SIZE) throw new StorageError("EntityTooLarge", "A part may be at most 5 GiB");
+      stored = c.repo.putPart(u.id, part, c.quotaFor(r));
+      if (!stored.ok) throw new NotFoundError("upload", u.id); // aborted while the part was uploading
+    } catch (e) {
       c.store.remove(blob.id);
-      throw new NotFoundError("upload", uploadId); // aborted while the part was uploading
+      throw e;
     }
-    c.release(freed);
+    c.release(stored.freed);
     return part;
   }
 
@@ -58,8 +61,7 @@ export function multipartOps(c: WalrusContext, objects: { readable(r: Requester,
 
     async uploadPart(r: Requester, bucket: string, key: string, uploadId: string, partNumberRaw: string, body: Readable, check: Pick<PutOptions, "contentMd5" | "contentLength" | "integrity">): Promise<PartRecord> {
       const partNumber = parsePartNumber(partNumberRaw);
-      upload(r, bucket, key, uploadId);
-      return storePart(uploadId, partNumber, body, check);
+      return storePart(r, upload(r, bucket, key, uploadId), partNumber, body, check);
     },
 
     async uploadPartCopy(
@@ -68,13 +70,14 @@ export function multipartOps(c: WalrusContext, objects: { readable(r: Requester,
       check?: (v: VersionRecord) => void,
     ): Promise<PartRecord> {
       const partNumber = parsePartNumber(partNumberRaw);
-      upload(r, bucket, key, uploadId);
+      const u = upload(r, bucket, key, uploadId);
       const source = objects.readable(r, src.bucket, src.key, src.versionId);
       check?.(source);
       if (range && (range.start > range.end || range.end >= source.size)) {
         throw new StorageError("InvalidArgument", `Range specified is not valid for source object of size: ${source.size}`, { ArgumentName: "x-amz-copy-source-range" });
       }
-      return storePart(uploadId, partNumber, readSegments(c, source.segments, range?.start ?? 0, range?.end), {});
+      const length = range ? range.end - range.start + 1 : source.size;
+      return storePart(r, u, partNumber, readSegments(c, source.segments, range?.start ?? 0, range?.end), { contentLength: length });
     },
 
     complete(r: Requester, bucket: string, key: string, uploadId: string, requested: Array<{ partNumber: number; etag: string }>): { etag: string; versionId: string; size: number } {
@@ -105,7 +108,7 @@ export function multipartOps(c: WalrusContext, objects: { readable(r: Requester,
       const done = c.repo.completeUpload(uploadId, {
         bucket, key, size, etag, lastModified: c.clock.now(), owner: u.owner, meta: u.meta, acl: u.acl,
         segments: chosen.map((p) => ({ b: p.blobId, n: p.size })),
-      }, b.versioning);
+      }, b.versioning, c.quotaFor(r));
       if (!done) throw new NotFoundError("upload", uploadId);
       c.release(done.freed);
       return { etag, versionId: done.versionId, size };

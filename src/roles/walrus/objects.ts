@@ -101,11 +101,13 @@ export function objectOps(c: WalrusContext) {
     return acl?.grants ?? cannedGrants(acl?.canned ?? "private", { owner: ownerOf(r, b), bucketOwner: b.owner, systemAccount: c.systemAccount() });
   }
 
-  function checkQuota(r: Requester, b: BucketRecord, adding: number): void {
-    const max = c.quotas.maxBucketBytes;
-    if (r?.isAdmin || max <= 0) return;
-    if (c.repo.bucketBytes(b.name) + adding > max) {
-      throw new StorageError("QuotaExceeded", `Bucket ${b.name} would exceed its Walrus size quota of ${max} bytes`);
+  /** Removes a written blob when the commit that would have referenced it fails. */
+  function commitOrRemove<T>(blobId: string, commit: () => T): T {
+    try {
+      return commit();
+    } catch (e) {
+      c.store.remove(blobId);
+      throw e;
     }
   }
 
@@ -125,6 +127,14 @@ export function objectOps(c: WalrusContext) {
     return v;
   }
 
+  /** The version an ACL operation addresses (no delete markers). */
+  function current(bucket: string, key: string, versionId?: string): VersionRecord {
+    c.bucket(bucket);
+    const v = versionId !== undefined ? c.repo.version(bucket, key, versionId) : c.repo.latest(bucket, key);
+    if (!v || v.deleteMarker) throw versionId !== undefined ? new NotFoundError("version", versionId) : new NotFoundError("object", key);
+    return v;
+  }
+
   return {
     readable,
 
@@ -135,24 +145,18 @@ export function objectOps(c: WalrusContext) {
         throw new StorageError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size (5 GiB); use a multipart upload");
       }
       const acl = aclFor(r, b, o.acl);
-      checkQuota(r, b, o.contentLength ?? 0);
+      // An overwrite replaces the current null version: the quota counts the new bytes, not both.
+      c.precheckQuota(r, bucket, o.contentLength ?? 0, c.repo.replacedBytes(bucket, key, b.versioning));
       const blob = await c.store.write(body, blobCheck(o), integrityAlgorithms(o.integrity));
-      try {
-        checkQuota(r, b, blob.size);
-      } catch (e) {
-        c.store.remove(blob.id);
-        throw e;
-      }
       const etag = `"${blob.md5.toString("hex")}"`;
-      const current = c.repo.getBucket(bucket);
-      if (!current) {
-        c.store.remove(blob.id);
-        throw new NotFoundError("bucket", bucket);
-      }
-      const { versionId, freed } = c.repo.putVersion(
-        { bucket, key, size: blob.size, etag, lastModified: c.clock.now(), owner: ownerOf(r, b), meta: o.meta, acl, segments: [{ b: blob.id, n: blob.size }] },
-        current.versioning,
-      );
+      const { versionId, freed } = commitOrRemove(blob.id, () => {
+        const current = c.repo.getBucket(bucket);
+        if (!current) throw new NotFoundError("bucket", bucket);
+        return c.repo.putVersion(
+          { bucket, key, size: blob.size, etag, lastModified: c.clock.now(), owner: ownerOf(r, b), meta: o.meta, acl, segments: [{ b: blob.id, n: blob.size }] },
+          current.versioning, c.quotaFor(r),
+        );
+      });
       c.release(freed);
       return { etag, versionId, size: blob.size };
     },
@@ -188,28 +192,29 @@ export function objectOps(c: WalrusContext) {
       if (src.bucket === dst.bucket && src.key === dst.key && !o.replaceMeta && src.versionId === undefined && b.versioning !== "Enabled") {
         throw new StorageError("InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
       }
-      checkQuota(r, b, source.size);
       const lastModified = c.clock.now();
       const { versionId, freed } = c.repo.putVersion(
         { bucket: dst.bucket, key: dst.key, size: source.size, etag: source.etag, lastModified, owner: r.accountId, meta: o.replaceMeta ?? source.meta, acl: aclFor(r, b, o.acl), segments: source.segments },
-        b.versioning,
+        b.versioning, c.quotaFor(r),
       );
       c.release(freed);
       return { etag: source.etag, lastModified, versionId, sourceVersionId: source.versionId };
     },
 
+    /** The owner of an object's version, without an access check (the protocol layer validates ACL bodies with it). */
+    objectOwner(bucket: string, key: string, versionId?: string): string {
+      return current(bucket, key, versionId).owner;
+    },
+
     getObjectAcl(r: Requester, bucket: string, key: string, versionId?: string): VersionRecord {
-      c.bucket(bucket);
-      const v = versionId !== undefined ? c.repo.version(bucket, key, versionId) : c.repo.latest(bucket, key);
-      if (!v || v.deleteMarker) throw versionId !== undefined ? new NotFoundError("version", versionId) : new NotFoundError("object", key);
+      const v = current(bucket, key, versionId);
       if (!allows(v.owner, v.acl, r, "READ_ACP")) throw new AccessDeniedError("Access Denied");
       return v;
     },
 
     putObjectAcl(r: Requester, bucket: string, key: string, acl: NonNullable<PutOptions["acl"]>, versionId?: string): void {
       const b = c.bucket(bucket);
-      const v = versionId !== undefined ? c.repo.version(bucket, key, versionId) : c.repo.latest(bucket, key);
-      if (!v || v.deleteMarker) throw versionId !== undefined ? new NotFoundError("version", versionId) : new NotFoundError("object", key);
+      const v = current(bucket, key, versionId);
       if (!allows(v.owner, v.acl, r, "WRITE_ACP")) throw new AccessDeniedError("Access Denied");
       c.repo.setObjectAcl(v.id, acl.grants ?? cannedGrants(acl.canned ?? "private", { owner: v.owner, bucketOwner: b.owner, systemAccount: c.systemAccount() }));
     },

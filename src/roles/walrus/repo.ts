@@ -7,6 +7,12 @@ import { and, asc, desc, eq, gt, gte, lt, sql } from "drizzle-orm";
 import type { WalrusDatabase } from "./database";
 import { blobs, buckets, objects, parts, uploads } from "./schema";
 import type { Grant } from "./acl";
+import { StorageError } from "./errors";
+
+/** Raised inside a transaction, so a write that would take the bucket past its quota is rolled back whole. */
+function quotaExceeded(bucket: string, limit: number): StorageError {
+  return new StorageError("QuotaExceeded", `Bucket ${bucket} would exceed its Walrus size quota of ${limit} bytes`);
+}
 
 export interface Segment {
   b: string; // blob id
@@ -129,6 +135,18 @@ export function createWalrusRepo({ db, sqlite }: WalrusDatabase, newVersionId: (
     ref(v.segments);
   }
 
+  function bucketBytes(name: string): number {
+    const o = db.select({ n: sql<number>`coalesce(sum(${objects.size}), 0)` }).from(objects).where(eq(objects.bucket, name)).get()!.n;
+    const p = db.select({ n: sql<number>`coalesce(sum(${parts.size}), 0)` }).from(parts).innerJoin(uploads, eq(uploads.id, parts.uploadId))
+      .where(eq(uploads.bucket, name)).get()!.n;
+    return o + p;
+  }
+
+  /** Inside a transaction, after its change: over the limit throws, and the whole change rolls back. */
+  function enforceQuota(bucket: string, limit: number | undefined): void {
+    if (limit !== undefined && bucketBytes(bucket) > limit) throw quotaExceeded(bucket, limit);
+  }
+
   function nullVersion(bucket: string, key: string): VersionRecord | undefined {
     const r = versionQuery.get({ bucket, key, versionId: "null" });
     return r && toVersion(r);
@@ -168,11 +186,15 @@ export function createWalrusRepo({ db, sqlite }: WalrusDatabase, newVersionId: (
       db.update(buckets).set({ versioning: status }).where(eq(buckets.name, name)).run();
     },
     /** Bytes held by every version in the bucket and its unfinished uploads (quota). */
-    bucketBytes(name: string): number {
-      const o = db.select({ n: sql<number>`coalesce(sum(${objects.size}), 0)` }).from(objects).where(eq(objects.bucket, name)).get()!.n;
-      const p = db.select({ n: sql<number>`coalesce(sum(${parts.size}), 0)` }).from(parts).innerJoin(uploads, eq(uploads.id, parts.uploadId))
-        .where(eq(uploads.bucket, name)).get()!.n;
-      return o + p;
+    /** What a bucket holds for its quota: every version (delete markers are 0) and every part of its open uploads. */
+    bucketBytes,
+    /** Bytes a new current version of `key` would replace (the null version, unless versioning is Enabled). */
+    replacedBytes(bucket: string, key: string, versioning: Versioning): number {
+      return versioning === "Enabled" ? 0 : nullVersion(bucket, key)?.size ?? 0;
+    },
+    /** Bytes a new part `partNumber` would replace. */
+    partBytes(uploadId: string, partNumber: number): number {
+      return db.select({ size: parts.size }).from(parts).where(and(eq(parts.uploadId, uploadId), eq(parts.partNumber, partNumber))).get()?.size ?? 0;
     },
 
     latest: latestRow,
@@ -182,7 +204,7 @@ export function createWalrusRepo({ db, sqlite }: WalrusDatabase, newVersionId: (
     },
 
     /** Stores a new current version as the bucket's versioning state says. Returns its id and freed blobs. */
-    putVersion(v: NewVersion, versioning: Versioning): { versionId: string; freed: string[] } {
+    putVersion(v: NewVersion, versioning: Versioning, quota?: number): { versionId: string; freed: string[] } {
       return tx(() => {
         const freed: string[] = [];
         let versionId = "null";
@@ -192,6 +214,7 @@ export function createWalrusRepo({ db, sqlite }: WalrusDatabase, newVersionId: (
           if (old) removeRow({ ...old, isLatest: false }, freed);
         }
         insertRow({ ...v, versionId, deleteMarker: false });
+        enforceQuota(v.bucket, quota);
         return { versionId, freed };
       });
     },
@@ -271,10 +294,11 @@ export function createWalrusRepo({ db, sqlite }: WalrusDatabase, newVersionId: (
         .map((r) => ({ ...r, meta: JSON.parse(r.meta), acl: JSON.parse(r.acl) }));
     },
     /** Stores a part (replacing one with the same number); false when the upload is gone. */
-    putPart(uploadId: string, p: PartRecord): { ok: boolean; freed: string[] } {
+    putPart(uploadId: string, p: PartRecord, quota?: number): { ok: boolean; freed: string[] } {
       return tx(() => {
         const freed: string[] = [];
-        if (!db.select({ id: uploads.id }).from(uploads).where(eq(uploads.id, uploadId)).get()) return { ok: false, freed };
+        const upload = db.select({ bucket: uploads.bucket }).from(uploads).where(eq(uploads.id, uploadId)).get();
+        if (!upload) return { ok: false, freed };
         const old = db.select().from(parts).where(and(eq(parts.uploadId, uploadId), eq(parts.partNumber, p.partNumber))).get();
         if (old) {
           db.delete(parts).where(and(eq(parts.uploadId, uploadId), eq(parts.partNumber, p.partNumber))).run();
@@ -282,6 +306,7 @@ export function createWalrusRepo({ db, sqlite }: WalrusDatabase, newVersionId: (
         }
         db.insert(parts).values({ uploadId, ...p }).run();
         ref([{ b: p.blobId, n: p.size }]);
+        enforceQuota(upload.bucket, quota);
         return { ok: true, freed };
       });
     },
@@ -300,11 +325,12 @@ export function createWalrusRepo({ db, sqlite }: WalrusDatabase, newVersionId: (
       });
     },
     /** Completes an upload: the new version references the chosen parts' blobs; the upload goes. */
-    completeUpload(uploadId: string, v: NewVersion, versioning: Versioning): { versionId: string; freed: string[] } | undefined {
+    completeUpload(uploadId: string, v: NewVersion, versioning: Versioning, quota?: number): { versionId: string; freed: string[] } | undefined {
       return tx(() => {
         if (!db.select({ id: uploads.id }).from(uploads).where(eq(uploads.id, uploadId)).get()) return undefined;
         const put = this.putVersion(v, versioning);
         const freed = [...put.freed, ...this.deleteUpload(uploadId)];
+        enforceQuota(v.bucket, quota);
         return { versionId: put.versionId, freed };
       });
     },

@@ -4,6 +4,7 @@ import { AccessDeniedError, NotFoundError } from "../../common/errors";
 import type { BlobStore } from "./blob-store";
 import type { WalrusRepo, BucketRecord } from "./repo";
 import { allows, type Permission, type Requester } from "./acl";
+import { StorageError } from "./errors";
 
 export interface WalrusQuotas {
   /** Buckets one account may own (admins exempt); 0 = no limit. Eucalyptus default 5. */
@@ -36,6 +37,20 @@ export function serviceContext(d: WalrusDeps) {
       const b = this.bucket(name);
       if (!allows(b.owner, b.acl, r, p)) throw new AccessDeniedError("Access Denied");
       return b;
+    },
+    /** The byte limit that applies to the requester's writes to a bucket; undefined = none (admins, or no quota set). */
+    quotaFor(r: Requester): number | undefined {
+      return r?.isAdmin || d.quotas.maxBucketBytes <= 0 ? undefined : d.quotas.maxBucketBytes;
+    },
+    /**
+     * Refuses early (before a body is streamed) a write of `adding` bytes that replaces
+     * `replacing`; the repository checks again inside the transaction that commits it.
+     */
+    precheckQuota(r: Requester, bucket: string, adding: number, replacing: number): void {
+      const limit = this.quotaFor(r);
+      if (limit !== undefined && d.repo.bucketBytes(bucket) - replacing + adding > limit) {
+        throw new StorageError("QuotaExceeded", `Bucket ${bucket} would exceed its Walrus size quota of ${limit} bytes`);
+      }
     },
     /** Deletes blob files whose last reference went away in a committed transaction. */
     release(freed: readonly string[]): void {

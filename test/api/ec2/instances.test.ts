@@ -46,9 +46,8 @@ afterAll(() => t.stop());
 describe("instances end to end on the fake hypervisor", () => {
   it("run two with user data, key and group; running; console; tags and filters; reboot; terminate", async () => {
     const userData = Buffer.from("#!/bin/sh\necho hello\n").toString("base64");
-    const run = await ec2(alice).send(new RunInstancesCommand({
-      ImageId: imageId, MinCount: 2, MaxCount: 2, KeyName: keyName, SecurityGroups: [groupName], UserData: userData, InstanceType: "m1.small", ClientToken: "token-1",
-    }));
+    const request = { ImageId: imageId, MinCount: 2, MaxCount: 2, KeyName: keyName, SecurityGroups: [groupName], UserData: userData, InstanceType: "m1.small" as const, ClientToken: "token-1" };
+    const run = await ec2(alice).send(new RunInstancesCommand(request));
     expect(run.ReservationId).toMatch(/^r-/);
     expect(run.OwnerId).toBe(alice.account);
     const ids = run.Instances!.map((i) => i.InstanceId!);
@@ -56,9 +55,12 @@ describe("instances end to end on the fake hypervisor", () => {
       ["pending", imageId, keyName, 0, "cluster1"], ["pending", imageId, keyName, 1, "cluster1"],
     ]);
     expect(new Set(run.Instances!.map((i) => i.PrivateIpAddress)).size).toBe(2);
-    // The same client token returns the same reservation instead of launching again.
-    const again = await ec2(alice).send(new RunInstancesCommand({ ImageId: imageId, MinCount: 2, MaxCount: 2, ClientToken: "token-1" }));
+    // The same request with the same client token returns the same reservation instead of launching again;
+    // the token with other parameters is refused, as EC2 does.
+    const again = await ec2(alice).send(new RunInstancesCommand(request));
     expect(again.Instances!.map((i) => i.InstanceId)).toEqual(ids);
+    await expect(ec2(alice).send(new RunInstancesCommand({ ImageId: imageId, MinCount: 2, MaxCount: 2, ClientToken: "token-1" })))
+      .rejects.toMatchObject({ name: "IdempotentParameterMismatch" });
 
     const running = await waitFor(alice, ids, "running");
     expect(running[0]!.SecurityGroups?.map((g) => g.GroupName)).toEqual([groupName]);

@@ -71,6 +71,6 @@ describe("S3 router", () => {
   });
 
   it("a bad percent-escape does not throw", () => {
-    expect(route("GET", "/b/%E0%A4%A")).toMatchObject({ op: "NotImplemented" });
+    expect(route("GET", "/b/%E0%A4%A")).toEqual({ op: "InvalidURI" });
   });
 });

@@ -81,7 +81,8 @@ export const DescribeImageAttribute = defineAction({
   name: "DescribeImageAttribute",
   params: { ImageId: p.string({ required: true }), Attribute: p.string({ required: true, enum: ATTRIBUTES }), DryRun: p.boolean() },
   handler(input, ctx) {
-    const i = ctx.services.images.attribute(caller(ctx), input.ImageId);
+    const images = ctx.services.images;
+    const i = input.Attribute === "launchPermission" ? images.launchPermission(caller(ctx), input.ImageId) : images.attribute(caller(ctx), input.ImageId);
     const out: Record<string, unknown> = { imageId: i.id };
     switch (input.Attribute) {
       case "description": out.description = { value: i.description }; break;
@@ -139,11 +140,8 @@ export const ResetImageAttribute = defineAction({
 export const ConfirmProductInstance = defineAction({
   name: "ConfirmProductInstance",
   params: { ProductCode: p.string({ required: true }), InstanceId: p.string({ required: true }), DryRun: p.boolean() },
-  async handler(input, ctx) {
-    // True when the instance runs an image carrying the product code; then the owner is told.
-    const [r] = await ctx.services.instances.describe({ ...caller(ctx), all: true }, [input.InstanceId], ctx);
-    const image = ctx.services.images.attribute({ accountId: r!.accountId, isAdmin: true }, r!.imageId);
-    const matches = image.productCodes.split(",").includes(input.ProductCode) && r!.state !== "terminated";
-    return { return: matches, ownerId: matches ? r!.accountId : undefined };
+  handler(input, ctx) {
+    const confirmed = ctx.services.instances.confirmProduct(input.InstanceId, input.ProductCode);
+    return { return: confirmed !== undefined, ownerId: confirmed?.ownerId };
   },
 });

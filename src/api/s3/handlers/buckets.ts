@@ -2,7 +2,9 @@
 import type { S3Context } from "../context";
 import { aclFromHeaders } from "../headers";
 import { emptyResponse, xmlResponse } from "../responses";
-import { parseXmlBody, text } from "../xml";
+import { parseXmlBody } from "../xml";
+import { child, childText, children } from "../../../common/xml-reader";
+import { checkBodyDigest } from "../body-digest";
 import { S3Error } from "../s3-error";
 import { toS3Error } from "../errors";
 
@@ -19,9 +21,9 @@ export function listBuckets(ctx: S3Context): Response {
 }
 
 export async function createBucket(ctx: S3Context, bucket: string): Promise<Response> {
-  const body = (await ctx.text(64 * 1024)).trim();
+  const body = await ctx.text(64 * 1024);
   let location: string | undefined;
-  if (body) location = text(parseXmlBody(body, []).CreateBucketConfiguration, "LocationConstraint");
+  if (body.trim()) location = childText(parseXmlBody(body, "CreateBucketConfiguration"), "LocationConstraint");
   ctx.walrus.createBucket(ctx.requester, bucket, { ...aclFromHeaders(ctx.header, ctx.requester?.accountId), location });
   return emptyResponse(200, { location: `/${bucket}` });
 }
@@ -47,9 +49,8 @@ export function getVersioning(ctx: S3Context, bucket: string): Response {
 }
 
 export async function putVersioning(ctx: S3Context, bucket: string): Promise<Response> {
-  const doc = parseXmlBody(await ctx.text(64 * 1024), []);
-  const status = text(doc.VersioningConfiguration, "Status");
-  if (doc.VersioningConfiguration === undefined || status === undefined) throw new S3Error("MalformedXML", "Expected <VersioningConfiguration><Status>");
+  const status = childText(parseXmlBody(await ctx.text(64 * 1024), "VersioningConfiguration"), "Status");
+  if (status === undefined) throw new S3Error("MalformedXML", "Expected <VersioningConfiguration><Status>");
   ctx.walrus.putVersioning(ctx.requester, bucket, status);
   return emptyResponse(200);
 }
@@ -57,18 +58,21 @@ export async function putVersioning(ctx: S3Context, bucket: string): Promise<Res
 const MAX_DELETE = 1000;
 
 export async function deleteObjects(ctx: S3Context, bucket: string): Promise<Response> {
-  const doc = parseXmlBody(await ctx.text(2 * 1024 * 1024), ["Object"]);
-  const del = doc.Delete as Record<string, unknown> | undefined;
-  const objects = (del?.Object as unknown[] | undefined) ?? [];
-  if (!del || objects.length === 0) throw new S3Error("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema");
+  // S3 refuses a multi-object delete whose body is not vouched for by a digest.
+  const raw = await ctx.bytes(2 * 1024 * 1024);
+  checkBodyDigest(raw, ctx.header, { required: true });
+  const del = parseXmlBody(raw.toString("utf8"), "Delete");
+  const objects = children(del, "Object");
+  if (objects.length === 0) throw new S3Error("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema");
   if (objects.length > MAX_DELETE) throw new S3Error("MalformedXML", `At most ${MAX_DELETE} keys can be deleted in one request`);
-  const quiet = text(del, "Quiet") === "true";
+  const quiet = childText(del, "Quiet")?.trim() === "true";
   const deleted: object[] = [];
   const errors: object[] = [];
   for (const o of objects) {
-    const key = text(o, "Key");
-    const versionId = text(o, "VersionId") || undefined;
-    if (key === undefined) throw new S3Error("MalformedXML", "Every <Object> needs a <Key>");
+    // Keys are data: verbatim, never trimmed (" " and "a\n" are keys).
+    const key = childText(o, "Key");
+    const versionId = childText(o, "VersionId") || undefined;
+    if (key === undefined || child(o, "Key")!.children.length > 0) throw new S3Error("MalformedXML", "Every <Object> needs a <Key>");
     try {
       const r = ctx.walrus.deleteObject(ctx.requester, bucket, key, versionId);
       if (!quiet) {

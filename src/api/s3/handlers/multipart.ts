@@ -2,7 +2,8 @@
 import type { S3Context } from "../context";
 import { aclFromHeaders, metaFromHeaders } from "../headers";
 import { emptyResponse, xmlResponse } from "../responses";
-import { parseXmlBody, text } from "../xml";
+import { parseXmlBody } from "../xml";
+import { childText, children } from "../../../common/xml-reader";
 import { S3Error } from "../s3-error";
 
 import { copySourceCheck, parseCopySource, versionHeader } from "./objects";
@@ -34,13 +35,11 @@ export async function uploadPartCopy(ctx: S3Context, bucket: string, key: string
 }
 
 export async function completeUpload(ctx: S3Context, bucket: string, key: string, uploadId: string): Promise<Response> {
-  const doc = parseXmlBody(await ctx.text(4 * 1024 * 1024), ["Part"]);
-  const root = doc.CompleteMultipartUpload as Record<string, unknown> | undefined;
-  if (!root || typeof root !== "object") throw new S3Error("MalformedXML", "Expected <CompleteMultipartUpload>");
-  const parts = ((root.Part as unknown[] | undefined) ?? []).map((p) => {
-    const n = text(p, "PartNumber");
-    const etag = text(p, "ETag");
-    if (n === undefined || !/^\d+$/.test(n) || etag === undefined) throw new S3Error("MalformedXML", "Every <Part> needs a <PartNumber> and an <ETag>");
+  const root = parseXmlBody(await ctx.text(4 * 1024 * 1024), "CompleteMultipartUpload");
+  const parts = children(root, "Part").map((p) => {
+    const n = childText(p, "PartNumber")?.trim();
+    const etag = childText(p, "ETag");
+    if (n === undefined || !/^\d{1,5}$/.test(n) || etag === undefined) throw new S3Error("MalformedXML", "Every <Part> needs a <PartNumber> and an <ETag>");
     return { partNumber: Number(n), etag };
   });
   const r = ctx.walrus.complete(ctx.requester, bucket, key, uploadId, parts);

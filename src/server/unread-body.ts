@@ -1,0 +1,62 @@
+/**
+ * What happens to the body of a request that was answered before its body was read
+ * (refused: no such bucket, access denied, too large, unsigned internal call). The
+ * body is never buffered: every consumer is detached and destroyed, the rest is
+ * read and thrown away up to a bound (so the client, still sending, sees our answer
+ * rather than a reset), and the connection is closed after the answer, as S3 does.
+ * Past the bound the socket is destroyed.
+ */
+import type { IncomingMessage } from "node:http";
+import type { Readable } from "node:stream";
+import type { MiddlewareHandler } from "hono";
+
+/** How much of a refused body we read and discard before cutting the connection. */
+export const DISCARD_LIMIT = 64 * 1024 * 1024;
+
+const ignore = () => undefined;
+
+/** A stream that is set up before a request is decided must never crash the process with an unhandled 'error'. */
+export function guardStream<T extends Readable>(s: T): T {
+  s.on("error", ignore);
+  return s;
+}
+
+/** True when the request's body has not been read to its end. */
+export function bodyUnread(req: IncomingMessage): boolean {
+  return !req.complete && !req.readableEnded && !req.destroyed;
+}
+
+/**
+ * Detaches and destroys `consumers` (decoders, hashers piped from the request) and
+ * discards what is left of the body. Returns true when the body was unread, so the
+ * caller can ask for the connection to be closed after its answer.
+ */
+export function discardUnreadBody(req: IncomingMessage, consumers: readonly Readable[] = [], limit = DISCARD_LIMIT): boolean {
+  for (const c of consumers) {
+    if ((c as unknown) === req) continue; // the body itself, undecoded: discarded below
+    guardStream(c);
+    req.unpipe(c as unknown as NodeJS.WritableStream);
+    if (!c.destroyed) c.destroy();
+  }
+  if (!bodyUnread(req)) return false;
+  req.unpipe();
+  req.on("error", ignore);
+  let discarded = 0;
+  req.on("data", (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > limit) req.socket?.destroy();
+  });
+  req.resume();
+  return true;
+}
+
+/**
+ * Hono middleware for apps that may answer before reading a body (signed internal
+ * routes refuse from the headers): the unread rest is discarded and the connection
+ * closed after the answer.
+ */
+export const discardUnreadBodies: MiddlewareHandler = async (c, next) => {
+  await next();
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (incoming && discardUnreadBody(incoming) && !c.res.headers.get("x-hono-already-sent")) c.res.headers.set("connection", "close");
+};
