@@ -45,12 +45,14 @@ export function restrictDatabaseFiles(file: string): Mended[] {
   return out;
 }
 
-/** Directories under the data directory whose every file holds a secret. */
+/** Directories under the data directory whose files hold secrets (but for the cloud's public certificate). */
 const SECRET_TREES = ["keys", "credentials"];
+const PUBLIC_FILES = new Set(["cloud-cert.pem"]);
 
 /**
  * Makes the data directory private: the directory 0700, every database file and
- * everything under keys/ and credentials/ 0600 (their directories 0700). Returns
+ * everything under keys/ and credentials/ 0600 (their directories 0700) but the
+ * cloud's certificate, which is public. Returns
  * what had to be mended, for the caller to warn about.
  */
 export function securePrivateDataDir(root: string): Mended[] {
@@ -65,7 +67,7 @@ export function securePrivateDataDir(root: string): Mended[] {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.isFile()) restrict(p, 0o600, out);
+      else if (e.isFile() && !PUBLIC_FILES.has(e.name)) restrict(p, 0o600, out);
     }
   };
   for (const tree of SECRET_TREES) if (existsSync(join(root, tree))) walk(join(root, tree));

@@ -10,7 +10,6 @@ import { EucaError } from "../common/errors";
 import { AuthError } from "../auth/errors";
 import { MalformedQueryError, parseFormPairs } from "../api/common/form";
 import { readBodyLimited, BodyTooLargeError } from "../server/body";
-import { discardUnreadBodies } from "../server/unread-body";
 import { ReplayCache } from "./replay-cache";
 import { bodyMatches, verifyInternalHeaders, HEADER_REQUEST_ID } from "./signing";
 import { toWireError } from "./errors";
@@ -31,7 +30,6 @@ export function createRpcApp<T extends RpcShape<T>>(o: RpcServerOptions<T>): Hon
   const app = new Hono();
   const replay = new ReplayCache();
   const allowed = new Set<string>(o.methods);
-  app.use(discardUnreadBodies);
 
   app.post(`/internal/${o.role}/:method`, async (c) => {
     const started = performance.now();

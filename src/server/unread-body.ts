@@ -1,14 +1,14 @@
 /**
  * What happens to the body of a request that was answered before its body was read
  * (refused: no such bucket, access denied, too large, unsigned internal call). The
- * body is never buffered: every consumer is detached and destroyed, the rest is
+ * body is never buffered: every consumer is detached and destroyed, and the rest is
  * read and thrown away up to a bound (so the client, still sending, sees our answer
- * rather than a reset), and the connection is closed after the answer, as S3 does.
- * Past the bound the socket is destroyed.
+ * rather than a reset, and the connection can serve its next request); past the
+ * bound the socket is destroyed. (@hono/node-server drains a body no one touched
+ * in the same way; this is for bodies a handler had started to decode.)
  */
 import type { IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
-import type { MiddlewareHandler } from "hono";
 
 /** How much of a refused body we read and discard before cutting the connection. */
 export const DISCARD_LIMIT = 64 * 1024 * 1024;
@@ -28,17 +28,16 @@ export function bodyUnread(req: IncomingMessage): boolean {
 
 /**
  * Detaches and destroys `consumers` (decoders, hashers piped from the request) and
- * discards what is left of the body. Returns true when the body was unread, so the
- * caller can ask for the connection to be closed after its answer.
+ * discards what is left of the body.
  */
-export function discardUnreadBody(req: IncomingMessage, consumers: readonly Readable[] = [], limit = DISCARD_LIMIT): boolean {
+export function discardUnreadBody(req: IncomingMessage, consumers: readonly Readable[] = [], limit = DISCARD_LIMIT): void {
   for (const c of consumers) {
     if ((c as unknown) === req) continue; // the body itself, undecoded: discarded below
     guardStream(c);
     req.unpipe(c as unknown as NodeJS.WritableStream);
     if (!c.destroyed) c.destroy();
   }
-  if (!bodyUnread(req)) return false;
+  if (!bodyUnread(req)) return;
   req.unpipe();
   req.on("error", ignore);
   let discarded = 0;
@@ -47,16 +46,5 @@ export function discardUnreadBody(req: IncomingMessage, consumers: readonly Read
     if (discarded > limit) req.socket?.destroy();
   });
   req.resume();
-  return true;
 }
 
-/**
- * Hono middleware for apps that may answer before reading a body (signed internal
- * routes refuse from the headers): the unread rest is discarded and the connection
- * closed after the answer.
- */
-export const discardUnreadBodies: MiddlewareHandler = async (c, next) => {
-  await next();
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (incoming && discardUnreadBody(incoming) && !c.res.headers.get("x-hono-already-sent")) c.res.headers.set("connection", "close");
-};

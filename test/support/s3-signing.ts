@@ -15,14 +15,14 @@ export function sigV4S3Headers(method: string, url: string, creds: Creds, body: 
 
 /**
  * A STREAMING-AWS4-HMAC-SHA256-PAYLOAD upload of `chunks`; `tamper(i)` flips a byte of
- * chunk i after signing.
+ * chunk i after signing; `declaredLength` signs another x-amz-decoded-content-length.
  */
-export function signedChunkedPut(url: string, creds: Creds, chunks: Buffer[], tamper?: number): { headers: Record<string, string>; body: Buffer } {
+export function signedChunkedPut(url: string, creds: Creds, chunks: Buffer[], tamper?: number, declaredLength?: number): { headers: Record<string, string>; body: Buffer } {
   const u = new URL(url);
   const now = new Date();
   const amzDate = formatAmzDate(now);
   const date = amzDate.slice(0, 8);
-  const decoded = chunks.reduce((n, c) => n + c.length, 0);
+  const decoded = declaredLength ?? chunks.reduce((n, c) => n + c.length, 0);
   const headers: Record<string, string> = {
     host: u.host, "x-amz-date": amzDate, "x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
     "content-encoding": "aws-chunked", "x-amz-decoded-content-length": String(decoded),

@@ -99,8 +99,7 @@ export function createS3App(d: S3AppDeps): Hono {
 
     const finish = (res: Response, error?: { code: string; fault: string; err?: unknown }) => {
       for (const [k, v] of Object.entries(base)) res.headers.set(k, v);
-      // A body left unread (a refused request) is thrown away, never buffered; the connection then closes.
-      if (bodies.dispose()) res.headers.set("connection", "close");
+      bodies.dispose(); // a body left unread (a refused request) is thrown away, never buffered
       const fields = {
         requestId, api: "s3", action: op?.op ?? null, status: res.status, ms: Math.round(performance.now() - started),
         user: requester?.userName ?? null, ...(error ? { error: error.code } : {}),
@@ -152,8 +151,8 @@ export function createS3App(d: S3AppDeps): Hono {
       }
       const reply = await dispatch(op, context(auth));
       if (!(reply instanceof StreamReply)) return finish(reply);
-      const logged = finish(new Response(null, { status: reply.status }));
-      outgoing.writeHead(reply.status, { ...reply.headers, ...base, ...(logged.headers.get("connection") ? { connection: "close" } : {}) });
+      outgoing.writeHead(reply.status, { ...reply.headers, ...base });
+      finish(new Response(null, { status: reply.status }));
       pipeline(reply.stream, outgoing).catch((err) => d.log.info({ requestId, err: (err as Error).message }, "s3: response stream ended early"));
       return new Response(null, { headers: { "x-hono-already-sent": "true" } });
     } catch (e) {

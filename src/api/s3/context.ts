@@ -39,7 +39,7 @@ export interface BodyReaders {
 /**
  * The request body, decoded on first use. `dispose` runs after every request: what
  * was not read (a refused request) is detached, destroyed and discarded, never
- * buffered; it returns true when the connection should close after the answer.
+ * buffered.
  */
 export function makeBodyReaders(raw: IncomingMessage, header: (n: string) => string | undefined) {
   let auth: S3Auth | undefined;
@@ -66,6 +66,6 @@ export function makeBodyReaders(raw: IncomingMessage, header: (n: string) => str
     readers: { body, bytes, text } as BodyReaders,
     /** The body may be read once the request is authenticated (or found anonymous). */
     authenticated(a: S3Auth) { auth = a; },
-    dispose: (): boolean => discardUnreadBody(raw, decoded ? [decoded.stream] : []),
+    dispose: () => discardUnreadBody(raw, decoded ? [decoded.stream] : []),
   };
 }

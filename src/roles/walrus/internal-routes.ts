@@ -17,7 +17,6 @@ import { MalformedQueryError, parseFormPairs } from "../../api/common/form";
 import { ReplayCache } from "../../rpc/replay-cache";
 import { bodyMatches, verifyInternalHeaders, HEADER_REQUEST_ID } from "../../rpc/signing";
 import { BodyTooLargeError, readBodyLimited } from "../../server/body";
-import { discardUnreadBodies } from "../../server/unread-body";
 import { StorageError } from "./errors";
 import { MAX_SINGLE_PUT } from "./objects";
 import { toWireError } from "../../rpc/errors";
@@ -49,7 +48,6 @@ const MAX_SMALL_BODY = 64 * 1024;
 export function createWalrusInternalApp(o: { walrus: WalrusClient; lookupKey: ComponentKeyLookup; clock: Clock; log: Logger }): Hono {
   const app = new Hono();
   const replay = new ReplayCache();
-  app.use(`${WALRUS_INTERNAL}/*`, discardUnreadBodies);
   app.all(`${WALRUS_INTERNAL}/:op`, async (c: Context) => {
     const { incoming, outgoing } = c.env as { incoming: IncomingMessage; outgoing: ServerResponse };
     const url = new URL(c.req.url);
