@@ -50,17 +50,27 @@ export function makeBodyReaders(raw: IncomingMessage, header: (n: string) => str
     decoded = decodeBody(raw, auth.body, header);
     return decoded;
   };
-  const bytes = async (limit = 1024 * 1024): Promise<Buffer> => {
+  // Read by listening, not by for-await: leaving a for-await early destroys the stream, and with it the
+  // connection, before the error can be answered. Past the limit, the rest is left to dispose().
+  const bytes = (limit = 1024 * 1024): Promise<Buffer> => new Promise((resolve, reject) => {
     const { stream } = body();
     const chunks: Buffer[] = [];
     let total = 0;
-    for await (const chunk of stream) {
-      total += (chunk as Buffer).length;
-      if (total > limit) throw new S3Error("MalformedXML", `The XML body is larger than ${limit} bytes`);
-      chunks.push(chunk as Buffer);
-    }
-    return Buffer.concat(chunks);
-  };
+    const done = (fn: () => void) => {
+      stream.off("data", onData).off("end", onEnd).off("error", onError);
+      fn();
+    };
+    const onData = (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > limit) {
+        stream.pause();
+        done(() => reject(new S3Error("MalformedXML", `The XML body is larger than ${limit} bytes`)));
+      } else chunks.push(chunk);
+    };
+    const onEnd = () => done(() => resolve(Buffer.concat(chunks)));
+    const onError = (e: Error) => done(() => reject(e));
+    stream.on("data", onData).on("end", onEnd).on("error", onError);
+  });
   const text = async (limit?: number): Promise<string> => (await bytes(limit)).toString("utf8");
   return {
     readers: { body, bytes, text } as BodyReaders,
