@@ -56,7 +56,7 @@ describe("EC2 Query decoding", () => {
 });
 
 describe("EC2 filters", () => {
-  const items = [{ id: "i-1", tags: { a: "x".repeat(255), constructor: "c" } }, { id: "i-2", tags: {} }];
+  const items: Array<{ id: string; tags: Record<string, string> }> = [{ id: "i-1", tags: { a: "x".repeat(255), constructor: "c" } }, { id: "i-2", tags: {} }];
   it("any filter names and values give a result or an Ec2Error", () => {
     fc.assert(fc.property(fc.array(fc.record({ Name: hostile, Value: fc.array(hostile, { maxLength: 5 }) }), { maxLength: 4 }), (filters) => {
       only([Ec2Error], () => applyFilters(items, filters, { "instance-id": (i) => i.id }, (i) => i.tags));

@@ -41,6 +41,9 @@ export interface NodeServiceDeps {
   run?: CommandRunner;
 }
 
+/** Thrown inside a staging whose instance was terminated meanwhile. */
+class TerminatedWhileStaging extends Error {}
+
 /** A hard link to a cached file (no copy), or a copy across filesystems. */
 function keep(cached: string, path: string): string {
   try {
@@ -55,6 +58,8 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
   const d = { ...deps, run: deps.run ?? runCommand };
   const { db } = d.db;
   const staging = new Set<string>();
+  /** Instances terminated while they stage: their staging stops at its next step and starts nothing. */
+  const terminatedWhileStaging = new Set<string>();
   const inflight = new Set<Promise<void>>();
   const cap = (v: number, max?: number) => Math.max(0, max === undefined ? v : Math.min(v, max));
   const dirOf = (r: RunInstanceRequest) => join(d.instancesDir, r.accountId, r.instanceId);
@@ -68,36 +73,58 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
     db.update(ncInstances).set({ state: "teardown", reason }).where(eq(ncInstances.id, id)).run();
   }
 
-  /** Images, disks, key, then boot; any failure tears down and says why. */
+  /**
+   * Images, disks, key, then boot; any failure tears down and says why. A terminate
+   * that arrives meanwhile wins: each step checks for it, and a guest that started
+   * (or half started) in the meantime is destroyed, so a terminated instance never
+   * runs on.
+   */
   async function stage(r: RunInstanceRequest, ctx: CallContext): Promise<void> {
-    staging.add(r.instanceId);
+    const id = r.instanceId;
+    staging.add(id);
+    const stillWanted = () => {
+      if (terminatedWhileStaging.has(id)) throw new TerminatedWhileStaging();
+    };
     try {
       const dir = dirOf(r);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const image = await d.images.fetch(r.image, ctx);
+      stillWanted();
       // Kernel and ramdisk live in the instance's directory (Eucalyptus' layout), so evicting
       // them from the cache cannot pull them from under a guest that reboots.
       const kernel = r.kernel ? keep(await d.images.fetch(r.kernel, ctx), join(dir, "kernel")) : undefined;
+      stillWanted();
       const ramdisk = r.ramdisk ? keep(await d.images.fetch(r.ramdisk, ctx), join(dir, "ramdisk")) : undefined;
+      stillWanted();
       const caps = d.hypervisor.capabilities();
       const g = caps.guest;
       const disks = await assembleDisks({ dir, image, vmType: r.vmType, publicKey: r.publicKey, realGuests: caps.realGuests, run: d.run });
+      stillWanted();
       if (r.publicKey && caps.realGuests && !disks.keyInjected) {
-        d.log.info({ requestId: ctx.requestId, instanceId: r.instanceId }, "nc: root image is not an ext filesystem; the key is only in the metadata");
+        d.log.info({ requestId: ctx.requestId, instanceId: id }, "nc: root image is not an ext filesystem; the key is only in the metadata");
       }
       const started = await d.hypervisor.start({
-        instanceId: r.instanceId, memoryMb: r.vmType.memoryMb, cores: r.vmType.cpus,
+        instanceId: id, memoryMb: r.vmType.memoryMb, cores: r.vmType.cpus,
         kernel, ramdisk, kernelArgs: `root=/dev/${g.root} console=${g.console}`,
         disks: [{ path: disks.root, device: g.root }, { path: disks.ephemeral, device: g.ephemeral }, { path: disks.swap, device: g.swap }],
         nics: [{ mac: r.mac, ip: r.privateIp }], consolePath: join(dir, "console.log"),
       });
-      if (started.ssh) d.log.info({ requestId: ctx.requestId, instanceId: r.instanceId, ssh: started.ssh }, "nc: the guest's SSH port is forwarded");
-      db.update(ncInstances).set({ state: "extant" }).where(eq(ncInstances.id, r.instanceId)).run();
+      stillWanted();
+      if (started.ssh) d.log.info({ requestId: ctx.requestId, instanceId: id, ssh: started.ssh }, "nc: the guest's SSH port is forwarded");
+      db.update(ncInstances).set({ state: "extant" }).where(eq(ncInstances.id, id)).run();
     } catch (e) {
-      d.log.warn({ requestId: ctx.requestId, instanceId: r.instanceId, err: (e as Error).message }, "nc: instance failed to start");
-      teardown(r.instanceId, `failed to start: ${(e as Error).message}`);
+      // Whatever a half-done or overtaken start left running goes (destroy is idempotent).
+      await d.hypervisor.destroy(id).catch((err: Error) => d.log.warn({ requestId: ctx.requestId, instanceId: id, err: err.message }, "nc: could not destroy a guest that must not run"));
+      if (e instanceof TerminatedWhileStaging || terminatedWhileStaging.has(id)) {
+        d.log.info({ requestId: ctx.requestId, instanceId: id }, "nc: instance terminated while it was starting");
+        rmSync(dirOf(r), { recursive: true, force: true }); // terminate already recorded it; only files may be left
+      } else {
+        d.log.warn({ requestId: ctx.requestId, instanceId: id, err: (e as Error).message }, "nc: instance failed to start");
+        teardown(id, `failed to start: ${(e as Error).message}`);
+      }
     } finally {
-      staging.delete(r.instanceId);
+      staging.delete(id);
+      terminatedWhileStaging.delete(id);
     }
   }
 
@@ -166,6 +193,7 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
     async terminateInstance({ instanceId }) {
       const row = record(instanceId);
       if (!row) return null;
+      if (staging.has(instanceId)) terminatedWhileStaging.add(instanceId);
       await d.hypervisor.destroy(instanceId);
       if (row.state !== "teardown") teardown(instanceId, "terminated");
       return { instanceId, state: "Teardown", reason: record(instanceId)?.reason, launchTime: row.createdAt.toISOString() };
