@@ -5,6 +5,7 @@
 // two-part multipart upload. Prints requests, errors (expected 0), p50/p99 per kind
 // and the server's RSS at the start, middle and end (expected flat). Asserts nothing.
 //   node bench/soak.mjs [--seconds 300] [--clients 8]
+//   SOAK_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" passes Node flags to the server (profiles).
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -32,7 +33,7 @@ const mb = (n) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 
 function startEuca(dir) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bundle, "run", "--data-dir", dir, "--ec2-port", "0", "--s3-port", "0", "--hypervisor", "fake",
+    const child = spawn(process.execPath, [...(process.env.SOAK_NODE_ARGS ?? "").split(" ").filter(Boolean), bundle, "run", "--data-dir", dir, "--ec2-port", "0", "--s3-port", "0", "--hypervisor", "fake",
       "--fake-nodes", "2", "--max-cores", "64", "--max-mem", "65536", "--max-disk", "1000", "--log-level", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (d) => {

@@ -21,9 +21,9 @@ export function guardStream<T extends Readable>(s: T): T {
   return s;
 }
 
-/** True when the request's body has not been read to its end. */
-export function bodyUnread(req: IncomingMessage): boolean {
-  return !req.complete && !req.readableEnded && !req.destroyed;
+/** True when the request's body has not been read to its end (it may have arrived and wait in the stream's buffer). */
+function bodyUnread(req: IncomingMessage): boolean {
+  return !req.readableEnded && !req.destroyed;
 }
 
 /**

@@ -1,26 +1,15 @@
 /** The metadata service identifies the instance by the caller's address (fake instances use 127.64.0.0/16). */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { request } from "node:http";
 import { EC2Client, RunInstancesCommand, RegisterImageCommand, CreateKeyPairCommand, DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import { startTestCloud, unique, type TestCloud } from "../support/cloud";
 import { imageFile, makeUser, uploadBundle, type TestUser } from "../support/bundles";
+import { metadataRequest } from "../support/metadata";
 
 let t: TestCloud;
 let alice: TestUser;
 let instance: { id: string; ip: string; reservation: string; imageId: string; location: string; keyName: string };
 
-function get(path: string, from: string, headers: Record<string, string> = {}, method = "GET"): Promise<{ status: number; body: string }> {
-  const url = new URL(t.ec2Url);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path, method, localAddress: from, headers }, (res) => {
-      let body = "";
-      res.on("data", (d) => (body += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
+const get = (path: string, from: string, headers: Record<string, string> = {}, method = "GET") => metadataRequest(t.ec2Url, method, path, from, headers);
 
 beforeAll(async () => {
   t = await startTestCloud({ settings: { walrusMaxBuckets: 0 } });

@@ -4,11 +4,11 @@
  * each PUT (a flood slowed it to 180 tokens/s and the heartbeat from 1 to 85 ms).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { request } from "node:http";
 import { EC2Client, RegisterImageCommand, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import { MAX_TOKENS, MetadataTokens, PER_INSTANCE } from "../../src/api/metadata/tokens";
 import { startTestCloud, unique, type TestCloud } from "../support/cloud";
 import { imageFile, makeUser, uploadBundle } from "../support/bundles";
+import { metadataRequest } from "../support/metadata";
 
 describe("the token store", () => {
   it("keeps at most PER_INSTANCE live tokens per instance, the newest", () => {
@@ -45,18 +45,7 @@ describe("the token store", () => {
 
 let t: TestCloud;
 let ip: string;
-function call(method: string, path: string, from: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  const url = new URL(t.ec2Url);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path, method, localAddress: from, headers }, (res) => {
-      let body = "";
-      res.on("data", (d) => (body += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
+const call = (method: string, path: string, from: string, headers: Record<string, string> = {}) => metadataRequest(t.ec2Url, method, path, from, headers);
 
 beforeAll(async () => {
   t = await startTestCloud({ settings: { walrusMaxBuckets: 0 } });

@@ -16,8 +16,8 @@ import type { DomainInfo, DomainSpec } from "../../src/hypervisor/types";
 import { openNcDatabase } from "../../src/roles/nc/database";
 import { NodeImageCache } from "../../src/roles/nc/image-cache";
 import { createNodeService } from "../../src/roles/nc/service";
-import { startTestCloud, tempDir, testProbe, unique, type TestCloud } from "../support/cloud";
-import { imageFile, makeUser, uploadBundle } from "../support/bundles";
+import { startTestCloud, tempDir, testProbe, type TestCloud } from "../support/cloud";
+import { nodeImageRef } from "../support/bundles";
 
 /** The fake hypervisor, with a start that waits until the test lets it finish. */
 class GatedHypervisor extends FakeHypervisor {
@@ -42,9 +42,7 @@ let t: TestCloud;
 let image: { id: string; bucket: string; manifestKey: string };
 beforeAll(async () => {
   t = await startTestCloud({ settings: { walrusMaxBuckets: 0 } });
-  const alice = await makeUser(t, unique("alice"));
-  const [bucket, manifestKey] = (await uploadBundle(t, alice, imageFile("root.img", 200_000))).split("/") as [string, string];
-  image = { id: "emi-00C0FFEE", bucket, manifestKey };
+  image = await nodeImageRef(t, "emi-00C0FFEE", 200_000);
 });
 afterAll(() => t.stop());
 

@@ -41,3 +41,10 @@ export async function uploadBundle(t: TestCloud, user: TestUser, file: string, t
   await c.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: tamper ? tamper(xml) : xml, ACL: "aws-exec-read" }));
   return `${bucket}/${key}`;
 }
+
+/** An image reference for node-level tests: a new user's bundle of `size` random bytes, as the CLC hands it to a node. */
+export async function nodeImageRef(t: TestCloud, id: string, size: number): Promise<{ id: string; bucket: string; manifestKey: string }> {
+  const owner = await makeUser(t, `img${process.pid}x${randomBytes(3).toString("hex")}`);
+  const [bucket, manifestKey] = (await uploadBundle(t, owner, imageFile("root.img", size))).split("/") as [string, string];
+  return { id, bucket, manifestKey };
+}

@@ -21,8 +21,8 @@ import { sleepingNodes } from "../../../src/roles/cc/database";
 import { createNodeMonitor, type PowerPolicy } from "../../../src/roles/cc/node-monitor";
 import { createNetworkService } from "../../../src/roles/cc/networks";
 import { CLUSTER_METHODS, type ClusterClient } from "../../../src/roles/cc/client";
-import { startTestCloud, tempDir, unique, type TestCloud } from "../../support/cloud";
-import { imageFile, makeUser, uploadBundle } from "../../support/bundles";
+import { startTestCloud, tempDir, type TestCloud } from "../../support/cloud";
+import { nodeImageRef } from "../../support/bundles";
 
 const log = pino({ level: "silent" });
 const ctx = { requestId: "req-cc" };
@@ -31,9 +31,7 @@ let image: { id: string; bucket: string; manifestKey: string };
 
 beforeAll(async () => {
   t = await startTestCloud({ settings: { walrusMaxBuckets: 0 } });
-  const alice = await makeUser(t, unique("alice"));
-  const [bucket, manifestKey] = (await uploadBundle(t, alice, imageFile("root.img", 200_000))).split("/") as [string, string];
-  image = { id: "emi-0000CAFE", bucket, manifestKey };
+  image = await nodeImageRef(t, "emi-0000CAFE", 200_000);
 });
 afterAll(() => t.stop());
 
