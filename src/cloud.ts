@@ -14,8 +14,8 @@ import { randomIds, type IdGenerator } from "./common/ids";
 import { dataDirLayout, type DataDirLayout } from "./common/data-dir";
 import { recordStart } from "./db/role-meta";
 import { openSimpleRoleDatabase } from "./db/simple-role-db";
-import type { RoleName, Settings } from "./cli/options";
-import { endpointsFor, recordServedEndpoints, urlHost } from "./cli/endpoints";
+import type { RoleName, Settings } from "./config/settings";
+import { endpointsFor, recordServedEndpoints, urlHost } from "./config/endpoints";
 import { securePrivateDataDir } from "./common/private-files";
 import { createEc2App } from "./api/ec2/app";
 import { createMetadataApp } from "./api/metadata/app";
@@ -121,7 +121,12 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       return { host: u.hostname.replace(/^\[|\]$/g, ""), port: Number(u.port || 80) };
     };
     const local = has("nc")
-      ? await openLocalNodes({ settings: s, layout, probe: o.probe ?? realHostProbe, clock, log, version: __EUCA_VERSION__, walrus: () => walrusClient ?? remoteWalrus(), metadata, cleanups })
+      ? await openLocalNodes({
+        options: {
+          dataDir: s.dataDir, hypervisor: s.hypervisor, qemuAccel: s.qemuAccel, fakeNodes: s.fakeNodes, withCc: has("cc"), ncCacheMb: s.ncCacheMb,
+          maxMem: s.maxMem, maxCores: s.maxCores, maxDisk: s.maxDisk,
+        },
+        layout, probe: o.probe ?? realHostProbe, clock, log, version: __EUCA_VERSION__, walrus: () => walrusClient ?? remoteWalrus(), metadata, cleanups })
       : undefined;
     hypervisorName = local?.hypervisor;
 

@@ -12,9 +12,9 @@ import { openCcDatabase } from "../roles/cc/database";
 import { registerNode, deregisterNode, listRemoteNodes } from "../roles/cc/node-registry";
 import { installComponentKey, readComponentKeys, type IssuedKey } from "../rpc/key-file";
 import { openOfflineClc, type OfflineClc } from "./clc-offline";
-import { withSettings, settingsOf, settingsWithSourcesOf, type CliIo } from "./program";
-import type { Settings } from "./options";
-import { endpointsForCommand } from "./endpoints";
+import { withSettings, settingsOf, settingsWithSourcesOf, type CliIo } from "./settings-flags";
+import type { Settings } from "../config/settings";
+import { endpointsForCommand } from "../config/endpoints";
 
 const ENDPOINT_SETTINGS = ["dataDir", "host", "ec2Port", "s3Port", "region"] as const;
 

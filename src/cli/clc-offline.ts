@@ -9,8 +9,8 @@ import { randomIds } from "../common/ids";
 import { dataDirLayout } from "../common/data-dir";
 import { openClc, type ClcState } from "../roles/clc/open-clc";
 import type { CredentialFiles } from "../roles/clc/credentials";
-import { endpointsForCommand } from "./endpoints";
-import type { Settings } from "./options";
+import { endpointsForCommand } from "../config/endpoints";
+import type { Settings } from "../config/settings";
 
 export interface OfflineClc extends ClcState {
   adminCreated: boolean;

@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { openOfflineClc } from "./clc-offline";
-import { withSettings, settingsWithSourcesOf, type CliIo } from "./program";
+import { withSettings, settingsWithSourcesOf, type CliIo } from "./settings-flags";
 
 /** `euca init`: creates the data directory, databases, the cloud CA and the admin user. Idempotent. */
 export function initCommand(io: CliIo): Command {

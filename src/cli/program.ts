@@ -1,40 +1,14 @@
 /** The `euca` command line (commander). Usage errors exit 2; runtime errors exit 1. */
-import { Command, CommanderError, Option } from "commander";
-import { OPTIONS, OPTION_KEYS, ConfigError, type Settings } from "./options";
+import { Command, CommanderError } from "commander";
+import { ConfigError } from "../config/settings";
 import { ClientEnvError } from "./image/client-env";
-import { resolveSettingsWithSources } from "./config";
+import type { CliIo } from "./settings-flags";
 import { runCommand } from "./run";
 import { initCommand } from "./init";
 import { addAdminCommands } from "./admin";
 import { imageCommand } from "./image/commands";
 
-export interface CliIo {
-  env: NodeJS.ProcessEnv;
-  out(text: string): void;
-  err(text: string): void;
-}
-
-/** Adds the settings flags (all of them, or those named) to a command. */
-export function withSettings(cmd: Command, keys: ReadonlyArray<keyof Settings> = OPTION_KEYS): Command {
-  for (const key of keys) {
-    const def = OPTIONS[key];
-    cmd.addOption(new Option(def.flag, `${def.help} [env EUCA_${def.file}] (default: ${def.default()})`));
-  }
-  cmd.addOption(new Option("--config <file>", "config file, KEY=value lines (docs/configuration.md) [env EUCA_CONFIG]"));
-  return cmd;
-}
-
-/** Settings from a command's parsed flags, the environment and the config file. */
-export function settingsOf(cmd: Command, io: CliIo): Settings {
-  return settingsWithSourcesOf(cmd, io).settings;
-}
-
-/** Settings, and which were given rather than defaulted. */
-export function settingsWithSourcesOf(cmd: Command, io: CliIo) {
-  const o = cmd.opts<Record<string, string>>();
-  const { role, ...rest } = o;
-  return resolveSettingsWithSources({ flags: { ...rest, ...(role !== undefined ? { roles: role } : {}) }, env: io.env });
-}
+export type { CliIo } from "./settings-flags";
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command("euca")

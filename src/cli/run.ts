@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { createLogger } from "../common/logger";
 import { startCloud } from "../cloud";
-import { withSettings, settingsOf, type CliIo } from "./program";
+import { withSettings, settingsOf, type CliIo } from "./settings-flags";
 
 /** `euca run`: starts the given roles and serves until SIGTERM/SIGINT. */
 export function runCommand(io: CliIo): Command {

@@ -1,9 +1,22 @@
 /**
  * Typed domain errors. Roles and services throw these; each wire protocol maps them
- * to its own codes and HTTP statuses in one place (src/api/ec2/errors.ts, …).
+ * to its own codes and HTTP statuses in one table (src/api/ec2/errors.ts,
+ * src/api/s3/errors.ts) that the compiler checks covers every kind, resource and
+ * reason here. ERROR_KINDS rebuilds each kind on the far side of a role-to-role call
+ * (src/rpc/errors.ts), so a new role's errors survive HTTP once they are listed.
  * `fault` says whose fault it is: client errors are logged at info, server errors
  * at error with the stack.
  */
+
+/** What a NotFound or Duplicate error is about. */
+export const RESOURCES = [
+  "access key of user", "address", "availability zone", "bucket", "cluster", "credentials of user", "image", "instance", "key pair",
+  "node", "object", "region", "resource", "security group", "security group rule", "upload", "user", "version", "vm type", "volume", "snapshot",
+] as const;
+export type Resource = (typeof RESOURCES)[number];
+
+/** Invalid parameters that EC2 answers with a code of their own (all others are InvalidParameterValue). */
+export type InvalidReason = "address-limit" | "idempotency-mismatch" | "key-format" | "reserved-name";
 export type Fault = "client" | "server";
 
 export abstract class EucaError extends Error {
@@ -15,7 +28,7 @@ export abstract class EucaError extends Error {
 
 export class NotFoundError extends EucaError {
   readonly kind = "NotFound";
-  constructor(readonly resource: string, readonly id: string) {
+  constructor(readonly resource: Resource, readonly id: string) {
     super(`The ${resource} '${id}' does not exist`);
   }
   toJSON() { return { resource: this.resource, id: this.id }; }
@@ -23,7 +36,7 @@ export class NotFoundError extends EucaError {
 
 export class DuplicateError extends EucaError {
   readonly kind = "Duplicate";
-  constructor(readonly resource: string, readonly id: string) {
+  constructor(readonly resource: Resource, readonly id: string) {
     super(`The ${resource} '${id}' already exists`);
   }
   toJSON() { return { resource: this.resource, id: this.id }; }
@@ -31,10 +44,11 @@ export class DuplicateError extends EucaError {
 
 export class InvalidParameterError extends EucaError {
   readonly kind = "InvalidParameter";
-  constructor(readonly parameter: string, message: string) {
+  /** `parameter` names the request's parameter (EC2 spelling); `reason` picks a code of its own. */
+  constructor(readonly parameter: string, message: string, readonly reason?: InvalidReason) {
     super(message);
   }
-  toJSON() { return { parameter: this.parameter, message: this.message }; }
+  toJSON() { return { parameter: this.parameter, message: this.message, ...(this.reason ? { reason: this.reason } : {}) }; }
 }
 
 export class MissingParameterError extends EucaError {
@@ -81,7 +95,44 @@ export class UnavailableError extends EucaError {
   toJSON() { return { message: this.message }; }
 }
 
-export type DomainErrorKind =
-  | NotFoundError["kind"] | DuplicateError["kind"] | InvalidParameterError["kind"]
-  | MissingParameterError["kind"] | AccessDeniedError["kind"] | IncorrectStateError["kind"]
-  | InsufficientCapacityError["kind"] | UnavailableError["kind"] | DependencyViolationError["kind"];
+export type StorageCode =
+  | "BucketAlreadyExists" | "BucketAlreadyOwnedByYou" | "BucketNotEmpty" | "InvalidBucketName" | "TooManyBuckets"
+  | "KeyTooLongError" | "BadDigest" | "InvalidDigest" | "IncompleteBody" | "EntityTooSmall" | "EntityTooLarge"
+  | "InvalidPart" | "InvalidPartOrder" | "InvalidRange" | "PreconditionFailed" | "NotModified"
+  | "InvalidArgument" | "MalformedXML" | "MalformedACLError" | "InvalidRequest" | "QuotaExceeded"
+  | "XAmzContentSHA256Mismatch" | "MethodNotAllowed";
+
+/**
+ * Storage conditions that have no general domain error. The codes are S3's own names
+ * (kept verbatim so the S3 docs find them); api/s3/errors.ts gives each its status.
+ * `extra` holds S3 error-body fields (ArgumentName, Condition, …).
+ */
+export class StorageError extends EucaError {
+  readonly kind = "Storage";
+  constructor(readonly code: StorageCode, message: string, readonly extra: Record<string, string> = {}) {
+    super(message);
+  }
+  toJSON() { return { code: this.code, message: this.message, extra: this.extra }; }
+}
+
+export type DomainError =
+  | NotFoundError | DuplicateError | InvalidParameterError | MissingParameterError | AccessDeniedError | IncorrectStateError
+  | InsufficientCapacityError | UnavailableError | DependencyViolationError | StorageError;
+export type DomainErrorKind = DomainError["kind"];
+
+const str = (v: unknown) => (typeof v === "string" ? v : "");
+const oneOf = <T extends string>(values: readonly T[], v: unknown, fallback: T): T => (values.includes(v as T) ? (v as T) : fallback);
+
+/** Each kind rebuilt from what toJSON() wrote (and its message): the registry role-to-role calls decode with. */
+export const ERROR_KINDS: { [K in DomainErrorKind]: (message: string, f: Record<string, unknown>) => Extract<DomainError, { kind: K }> } = {
+  NotFound: (_m, f) => new NotFoundError(oneOf(RESOURCES, f.resource, "object"), str(f.id)),
+  Duplicate: (_m, f) => new DuplicateError(oneOf(RESOURCES, f.resource, "object"), str(f.id)),
+  InvalidParameter: (m, f) => new InvalidParameterError(str(f.parameter), m, f.reason as InvalidReason | undefined),
+  MissingParameter: (_m, f) => new MissingParameterError(str(f.parameter)),
+  AccessDenied: (m) => new AccessDeniedError(m),
+  IncorrectState: (m) => new IncorrectStateError(m),
+  InsufficientCapacity: (m) => new InsufficientCapacityError(m),
+  Unavailable: (m) => new UnavailableError(m),
+  DependencyViolation: (m) => new DependencyViolationError(m),
+  Storage: (m, f) => new StorageError(f.code as StorageCode, m, (f.extra ?? {}) as Record<string, string>),
+};

@@ -6,7 +6,7 @@
 import type { Logger } from "pino";
 import type { Clock } from "../common/clock";
 import { runCommand, type CommandRunner } from "../common/run-command";
-import { ConfigError, type HypervisorName, type QemuAccelSetting } from "../cli/options";
+import { ConfigError, type HypervisorName, type QemuAccelSetting } from "../config/settings";
 import { FakeHypervisor, type FakeHost } from "./fake/fake-hypervisor";
 import { QemuHypervisor } from "./qemu/qemu-hypervisor";
 import { XenHypervisor } from "./xen/xen-hypervisor";

@@ -1,9 +1,5 @@
-/** Domain errors cross the HTTP transport as JSON and are rebuilt as the same typed values. */
-import {
-  AccessDeniedError, DependencyViolationError, DuplicateError, EucaError, IncorrectStateError, InsufficientCapacityError,
-  InvalidParameterError, MissingParameterError, NotFoundError, UnavailableError,
-} from "../common/errors";
-import { StorageError, type StorageCode } from "../roles/walrus/errors";
+/** Domain errors cross the HTTP transport as JSON and are rebuilt, by kind, through the one registry (common/errors.ts). */
+import { ERROR_KINDS, EucaError, UnavailableError, type DomainErrorKind } from "../common/errors";
 
 export interface WireError {
   kind: string;
@@ -15,18 +11,8 @@ export function toWireError(e: EucaError): WireError {
   return { kind: e.kind, message: e.message, fields: e.toJSON() };
 }
 
+/** A kind this build does not know (a newer peer) arrives as Unavailable, with its message. */
 export function fromWireError(w: WireError): EucaError {
-  const f = w.fields as Record<string, string>;
-  switch (w.kind) {
-    case "NotFound": return new NotFoundError(f.resource ?? "", f.id ?? "");
-    case "Duplicate": return new DuplicateError(f.resource ?? "", f.id ?? "");
-    case "InvalidParameter": return new InvalidParameterError(f.parameter ?? "", w.message);
-    case "MissingParameter": return new MissingParameterError(f.parameter ?? "");
-    case "AccessDenied": return new AccessDeniedError(w.message);
-    case "IncorrectState": return new IncorrectStateError(w.message);
-    case "DependencyViolation": return new DependencyViolationError(w.message);
-    case "InsufficientCapacity": return new InsufficientCapacityError(w.message);
-    case "Storage": return new StorageError(f.code as StorageCode, w.message, (w.fields.extra ?? {}) as Record<string, string>);
-    default: return new UnavailableError(w.message);
-  }
+  if (!Object.hasOwn(ERROR_KINDS, w.kind)) return new UnavailableError(w.message);
+  return ERROR_KINDS[w.kind as DomainErrorKind](w.message, w.fields ?? {});
 }

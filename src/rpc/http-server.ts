@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import type { Clock } from "../common/clock";
 import { EucaError } from "../common/errors";
 import { AuthError } from "../auth/errors";
-import { MalformedQueryError, parseFormPairs } from "../api/common/form";
+import { MalformedQueryError, parseFormPairs } from "../server/form";
 import { readBodyLimited, BodyTooLargeError } from "../server/body";
 import { ReplayCache } from "./replay-cache";
 import { bodyMatches, verifyInternalHeaders, HEADER_REQUEST_ID } from "./signing";

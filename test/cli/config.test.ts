@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { resolveSettings, parseConfigFile } from "../../src/cli/config";
-import { ConfigError } from "../../src/cli/options";
+import { resolveSettings, parseConfigFile } from "../../src/config/resolve";
+import { ConfigError } from "../../src/config/settings";
 import { tempDir } from "../support/cloud";
 
 describe("settings precedence: flags > EUCA_* > config file > defaults", () => {

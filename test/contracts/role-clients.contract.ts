@@ -27,7 +27,7 @@ export function echoService(): EchoClient {
       return { text: input.text, requestId: ctx.requestId };
     },
     async fail(input) {
-      if (input.kind === "notfound") throw new NotFoundError("widget", "w-1");
+      if (input.kind === "notfound") throw new NotFoundError("cluster", "w-1");
       throw new InvalidParameterError("Size", "Size must be positive");
     },
   };
@@ -88,7 +88,7 @@ export function roleClientContract(name: string, setup: () => Promise<RoleClient
       const c = await setup();
       try {
         await expect(c.echo.fail({ kind: "notfound" }, { requestId: "r" })).rejects.toBeInstanceOf(NotFoundError);
-        await expect(c.echo.fail({ kind: "notfound" }, { requestId: "r" })).rejects.toMatchObject({ resource: "widget", id: "w-1" });
+        await expect(c.echo.fail({ kind: "notfound" }, { requestId: "r" })).rejects.toMatchObject({ resource: "cluster", id: "w-1" });
         await expect(c.echo.fail({ kind: "invalid" }, { requestId: "r" })).rejects.toMatchObject({ kind: "InvalidParameter", parameter: "Size", message: "Size must be positive" });
       } finally {
         await c.teardown();

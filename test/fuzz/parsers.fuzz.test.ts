@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Writable } from "node:stream";
-import { parseFormPairs, MalformedQueryError } from "../../src/api/common/form";
+import { parseFormPairs, MalformedQueryError } from "../../src/server/form";
 import { decodeParams, filterList, p } from "../../src/api/ec2/params";
 import { Ec2Error } from "../../src/api/ec2/errors";
 import { applyFilters } from "../../src/api/ec2/filters";

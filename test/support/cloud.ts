@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { startCloud, type Cloud } from "../../src/cloud";
 import { createLogger } from "../../src/common/logger";
-import type { Settings } from "../../src/cli/options";
+import type { Settings } from "../../src/config/settings";
 import type { HostProbe } from "../../src/roles/nc/host-probe";
 import type { Clock } from "../../src/common/clock";
 

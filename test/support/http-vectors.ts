@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Ec2HttpRequest } from "../../src/api/ec2/auth";
-import { parseFormPairs } from "../../src/api/common/form";
+import { parseFormPairs } from "../../src/server/form";
 
 /** Copied verbatim from shared/vectors/ec2-requests (captured from real clients; see its README). */
 export const VECTOR_DIR = new URL("../fixtures/ec2-requests/", import.meta.url).pathname;

@@ -11,7 +11,7 @@ import type { IdGenerator } from "../../common/ids";
 import { AuthError } from "../../auth/errors";
 import { SIGV2_AUTH_PARAMS } from "../../auth/sigv2";
 import type { Principal } from "../../roles/clc/identity-service";
-import { MalformedQueryError, parseFormPairs } from "../common/form";
+import { MalformedQueryError, parseFormPairs } from "../../server/form";
 import { BodyTooLargeError, readBodyLimited } from "../../server/body";
 import { localPortOf } from "../../server/node-env";
 import { authenticateEc2 } from "./auth";

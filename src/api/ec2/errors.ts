@@ -3,7 +3,7 @@
  * are 4xx (a 5xx makes awscli/boto retry); InternalError is only for real faults and
  * never carries internal details.
  */
-import { EucaError } from "../../common/errors";
+import { EucaError, type DomainError, type InvalidReason, type Resource } from "../../common/errors";
 import type { AuthFailureReason } from "../../auth/errors";
 
 /** An EC2 wire error raised by the protocol layer itself (parsing, auth, dispatch). */
@@ -32,54 +32,53 @@ export function authErrorCode(reason: AuthFailureReason): { code: string; status
   }
 }
 
-/** NotFound codes per resource, as AWS names them. */
-const NOT_FOUND_CODES: Record<string, string> = {
-  "availability zone": "InvalidParameterValue",
-  region: "InvalidParameterValue",
-  "vm type": "InvalidParameterValue",
-  "key pair": "InvalidKeyPair.NotFound",
-  "security group": "InvalidGroup.NotFound",
-  "security group rule": "InvalidPermission.NotFound",
-  image: "InvalidAMIID.NotFound",
-  "key-pair": "InvalidKeyPair.NotFound",
-  "security-group": "InvalidGroup.NotFound",
-  instance: "InvalidInstanceID.NotFound",
-  volume: "InvalidVolume.NotFound",
-  snapshot: "InvalidSnapshot.NotFound",
-  resource: "InvalidID",
-  address: "InvalidAddress.NotFound",
+/** NotFound codes per resource, as AWS names them (every resource: the compiler checks). */
+const NOT_FOUND_CODES: Record<Resource, string> = {
+  "access key of user": "InvalidParameterValue", address: "InvalidAddress.NotFound", "availability zone": "InvalidParameterValue",
+  bucket: "InvalidParameterValue", cluster: "InvalidParameterValue", "credentials of user": "InvalidParameterValue", image: "InvalidAMIID.NotFound",
+  instance: "InvalidInstanceID.NotFound", "key pair": "InvalidKeyPair.NotFound", node: "InvalidParameterValue", object: "InvalidParameterValue",
+  region: "InvalidParameterValue", resource: "InvalidID", "security group": "InvalidGroup.NotFound", "security group rule": "InvalidPermission.NotFound",
+  upload: "InvalidParameterValue", user: "InvalidParameterValue", version: "InvalidParameterValue", "vm type": "InvalidParameterValue",
+  volume: "InvalidVolume.NotFound", snapshot: "InvalidSnapshot.NotFound",
 };
 
-/** Duplicate codes per resource. */
-const DUPLICATE_CODES: Record<string, string> = {
-  "key pair": "InvalidKeyPair.Duplicate",
-  "security group": "InvalidGroup.Duplicate",
-  "security group rule": "InvalidPermission.Duplicate",
+/** Duplicate codes where EC2 has one (others are InvalidParameterValue). */
+const DUPLICATE_CODES: Partial<Record<Resource, string>> = {
+  "key pair": "InvalidKeyPair.Duplicate", "security group": "InvalidGroup.Duplicate", "security group rule": "InvalidPermission.Duplicate",
 };
 
-/** InvalidParameter codes per parameter, where EC2 has a specific one. */
-const INVALID_PARAMETER_CODES: Record<string, string> = {
-  PublicKeyMaterial: "InvalidKeyPair.Format",
-  ReservedGroup: "InvalidGroup.Reserved",
-  AddressLimit: "AddressLimitExceeded",
-  ClientToken: "IdempotentParameterMismatch",
+/** Invalid parameters with a code of their own. */
+const INVALID_REASON_CODES: Record<InvalidReason, string> = {
+  "address-limit": "AddressLimitExceeded", "idempotency-mismatch": "IdempotentParameterMismatch", "key-format": "InvalidKeyPair.Format",
+  "reserved-name": "InvalidGroup.Reserved",
 };
+
+/** The EC2 code and status of every domain error kind (the switch is exhaustive: a new kind does not compile until it is here). */
+function domainReply(e: DomainError): Ec2ErrorReply {
+  const reply = (code: string, status = 400): Ec2ErrorReply => ({ code, message: e.message, status, fault: status >= 500 ? "server" : "client" });
+  switch (e.kind) {
+    case "NotFound": return reply(NOT_FOUND_CODES[e.resource]);
+    case "Duplicate": return reply(DUPLICATE_CODES[e.resource] ?? "InvalidParameterValue");
+    case "InvalidParameter": return reply(e.reason ? INVALID_REASON_CODES[e.reason] : "InvalidParameterValue");
+    case "MissingParameter": return reply("MissingParameter");
+    case "AccessDenied": return reply("UnauthorizedOperation", 403);
+    case "IncorrectState": return reply("IncorrectState");
+    case "DependencyViolation": return reply("DependencyViolation");
+    case "InsufficientCapacity": return reply("InsufficientInstanceCapacity", 500);
+    case "Unavailable": return reply("Unavailable", 503);
+    // Object storage conditions do not reach EC2 clients as such: an internal fault if one escapes.
+    case "Storage": return INTERNAL;
+    default: {
+      const unmapped: never = e; // a kind missing above does not compile
+      return unmapped;
+    }
+  }
+}
+
+const INTERNAL: Ec2ErrorReply = { code: "InternalError", message: "An internal error has occurred", status: 500, fault: "server" };
 
 export function toEc2Error(e: unknown): Ec2ErrorReply {
   if (e instanceof Ec2Error) return { code: e.code, message: e.message, status: e.status, fault: e.status >= 500 ? "server" : "client" };
-  if (e instanceof EucaError) {
-    const reply = (code: string, status = 400): Ec2ErrorReply => ({ code, message: e.message, status, fault: status >= 500 ? "server" : "client" });
-    switch (e.kind) {
-      case "NotFound": return reply(NOT_FOUND_CODES[(e as { resource?: string }).resource ?? ""] ?? "InvalidParameterValue");
-      case "Duplicate": return reply(DUPLICATE_CODES[(e as { resource?: string }).resource ?? ""] ?? "InvalidParameterValue");
-      case "InvalidParameter": return reply(INVALID_PARAMETER_CODES[(e as { parameter?: string }).parameter ?? ""] ?? "InvalidParameterValue");
-      case "MissingParameter": return reply("MissingParameter");
-      case "AccessDenied": return reply("UnauthorizedOperation", 403);
-      case "IncorrectState": return reply("IncorrectState");
-      case "DependencyViolation": return reply("DependencyViolation");
-      case "InsufficientCapacity": return reply("InsufficientInstanceCapacity", 500);
-      case "Unavailable": return reply("Unavailable", 503);
-    }
-  }
-  return { code: "InternalError", message: "An internal error has occurred", status: 500, fault: "server" };
+  if (e instanceof EucaError) return domainReply(e as DomainError);
+  return INTERNAL;
 }

@@ -13,7 +13,7 @@ import type { IdGenerator } from "../../common/ids";
 import type { Principal } from "../../roles/clc/identity-service";
 import type { WalrusService } from "../../roles/walrus/service";
 import type { Requester } from "../../roles/walrus/acl";
-import { parseFormPairs, MalformedQueryError } from "../common/form";
+import { parseFormPairs, MalformedQueryError } from "../../server/form";
 import { routeS3, type S3Operation } from "./router";
 import { authenticateS3, type S3Auth } from "./auth";
 import { makeBodyReaders, type S3Context } from "./context";

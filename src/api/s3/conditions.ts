@@ -1,5 +1,5 @@
 /** Range and conditional-request rules for GET/HEAD and copy sources (RFC 7232/7233 as S3 applies them). */
-import { StorageError } from "../../roles/walrus/errors";
+import { StorageError } from "../../common/errors";
 
 export interface Versioned {
   etag: string;

@@ -2,21 +2,15 @@
  * The one S3 error table: code → HTTP status, and the mapping of domain errors.
  * Anything unmapped is InternalError (500) with a fixed message; details go to the log.
  */
-import { EucaError } from "../../common/errors";
-import { StorageError } from "../../roles/walrus/errors";
+import { EucaError, type DomainError, type Resource, type StorageCode } from "../../common/errors";
 import { ChunkedDecodeError } from "../../auth/aws-chunked";
 import { S3Error } from "./s3-error";
+import { S3_ERRORS, type S3Code } from "./codes";
 
-export const S3_ERRORS: Record<string, number> = {
-  AccessDenied: 403, AuthorizationHeaderMalformed: 400, AuthorizationQueryParametersError: 400, BadDigest: 400,
-  BucketAlreadyExists: 409, BucketAlreadyOwnedByYou: 409, BucketNotEmpty: 409, EntityTooLarge: 400, EntityTooSmall: 400,
-  IncompleteBody: 400, InternalError: 500, InvalidAccessKeyId: 403, InvalidArgument: 400, InvalidBucketName: 400,
-  InvalidDigest: 400, InvalidPart: 400, InvalidPartOrder: 400, InvalidRange: 416, InvalidRequest: 400, KeyTooLongError: 400,
-  MalformedACLError: 400, MalformedPOSTRequest: 400, MalformedXML: 400, MethodNotAllowed: 405, MissingContentLength: 411,
-  MissingRequestBodyError: 400, NoSuchBucket: 404, NoSuchKey: 404, NoSuchUpload: 404, NoSuchVersion: 404, NotImplemented: 501,
-  NotModified: 304, PreconditionFailed: 412, QuotaExceeded: 403, RequestTimeTooSkewed: 403, ServiceUnavailable: 503,
-  SignatureDoesNotMatch: 403, TooManyBuckets: 400, UnresolvableGrantByEmailAddress: 400, InvalidURI: 400, UnexpectedContent: 400, XAmzContentSHA256Mismatch: 400, EntityTooLargeRequest: 413,
-};
+export { S3_ERRORS, type S3Code } from "./codes";
+
+/** Every storage condition Walrus raises has its status here (the compiler checks). */
+const STORAGE_STATUS: Record<StorageCode, number> = S3_ERRORS;
 
 export interface S3ErrorReply {
   code: string;
@@ -26,43 +20,59 @@ export interface S3ErrorReply {
   fault: "client" | "server";
 }
 
-const NOT_FOUND: Record<string, string> = { bucket: "NoSuchBucket", object: "NoSuchKey", upload: "NoSuchUpload", version: "NoSuchVersion" };
+/** NotFound on S3 paths: the S3 code, its message and the field naming what was missing. */
+const NOT_FOUND: Partial<Record<Resource, { code: S3Code; message: string; field: string }>> = {
+  bucket: { code: "NoSuchBucket", message: "The specified bucket does not exist", field: "BucketName" },
+  object: { code: "NoSuchKey", message: "The specified key does not exist.", field: "Key" },
+  upload: {
+    code: "NoSuchUpload", field: "UploadId",
+    message: "The specified multipart upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.",
+  },
+  version: { code: "NoSuchVersion", message: "The specified version does not exist.", field: "VersionId" },
+};
 
-function reply(code: string, message: string, extra: Record<string, string> = {}): S3ErrorReply {
-  const status = S3_ERRORS[code] ?? 400;
+function reply(code: S3Code, message: string, extra: Record<string, string> = {}): S3ErrorReply {
+  const status: number = S3_ERRORS[code];
   return { code, message, status, extra, fault: status >= 500 ? "server" : "client" };
+}
+
+const INTERNAL: S3ErrorReply = { code: "InternalError", message: "We encountered an internal error. Please try again.", status: 500, extra: {}, fault: "server" };
+
+/** The S3 answer to every domain error kind (exhaustive: a new kind does not compile until it is here). */
+function domainReply(e: DomainError): S3ErrorReply {
+  switch (e.kind) {
+    case "Storage": return { code: e.code, message: e.message, status: STORAGE_STATUS[e.code], extra: e.extra, fault: STORAGE_STATUS[e.code] >= 500 ? "server" : "client" };
+    case "NotFound": {
+      const nf = NOT_FOUND[e.resource] ?? NOT_FOUND.object!;
+      return reply(nf.code, nf.message, { [nf.field]: e.id });
+    }
+    case "AccessDenied": return reply("AccessDenied", e.message);
+    case "InvalidParameter": return reply("InvalidArgument", e.message);
+    case "MissingParameter": return reply("InvalidRequest", e.message);
+    case "Unavailable": return reply("ServiceUnavailable", e.message);
+    // Not raised on S3 paths; should one escape, it is ours to look into.
+    case "Duplicate":
+    case "IncorrectState":
+    case "DependencyViolation":
+    case "InsufficientCapacity":
+      return INTERNAL;
+    default: {
+      const unmapped: never = e;
+      return unmapped;
+    }
+  }
 }
 
 export function toS3Error(e: unknown): S3ErrorReply {
   if (e instanceof S3Error) return reply(e.code, e.message, e.extra);
-  if (e instanceof StorageError) return reply(e.code, e.message, e.extra);
   if (e instanceof ChunkedDecodeError) {
     return e.kind === "signature" ? reply("SignatureDoesNotMatch", e.message) : reply("IncompleteBody", e.message);
   }
-  if (e instanceof EucaError) {
-    switch (e.kind) {
-      case "NotFound": {
-        const resource = (e as unknown as { resource: string }).resource;
-        const code = NOT_FOUND[resource] ?? "NoSuchKey";
-        const id = (e as unknown as { id: string }).id;
-        const messages: Record<string, string> = {
-          NoSuchBucket: "The specified bucket does not exist", NoSuchKey: "The specified key does not exist.",
-          NoSuchUpload: "The specified multipart upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.",
-          NoSuchVersion: "The specified version does not exist.",
-        };
-        const field = { NoSuchBucket: "BucketName", NoSuchKey: "Key", NoSuchUpload: "UploadId", NoSuchVersion: "VersionId" }[code]!;
-        return reply(code, messages[code]!, { [field]: id });
-      }
-      case "AccessDenied": return reply("AccessDenied", e.message);
-      case "InvalidParameter": return reply("InvalidArgument", e.message);
-      case "MissingParameter": return reply("InvalidRequest", e.message);
-      case "Unavailable": return reply("ServiceUnavailable", e.message);
-    }
-  }
+  if (e instanceof EucaError) return domainReply(e as DomainError);
   // A client that went away mid-body: not our fault, and nothing was stored.
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE" || (e as Error | undefined)?.message === "aborted") {
     return reply("IncompleteBody", "The request body ended before the declared Content-Length");
   }
-  return { code: "InternalError", message: "We encountered an internal error. Please try again.", status: 500, extra: {}, fault: "server" };
+  return INTERNAL;
 }

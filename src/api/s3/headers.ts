@@ -1,5 +1,5 @@
 /** Object metadata and ACLs from request headers, and back to response headers. */
-import type { ObjectMeta } from "../../roles/walrus/repo";
+import type { ObjectMeta } from "../../roles/walrus/records";
 import { parseGrantHeader, type Grant, type Permission } from "../../roles/walrus/acl";
 import { S3Error } from "./s3-error";
 

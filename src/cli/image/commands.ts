@@ -13,7 +13,7 @@ import { bundleImage, type Bundle } from "../../bundle/create";
 import { parseManifest } from "../../bundle/manifest";
 import { clientEnv, type ClientEnv } from "./client-env";
 import { ec2Call, s3Client } from "./signed-http";
-import type { CliIo } from "../program";
+import type { CliIo } from "../settings-flags";
 
 const ARCHES = ["i386", "x86_64"];
 

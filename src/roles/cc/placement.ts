@@ -10,8 +10,9 @@
  */
 import type { NodeResource } from "../nc/client";
 
-export const POLICIES = ["GREEDY", "ROUNDROBIN", "POWERSAVE"] as const;
-export type Policy = (typeof POLICIES)[number];
+import type { Policy } from "../../config/settings";
+
+export { POLICIES, type Policy } from "../../config/settings";
 
 export interface Candidate {
   name: string;

@@ -51,9 +51,9 @@ export function createAddressService(o: { db: ClcDatabase; ids: IdGenerator; poo
     allocate(accountId: string, isAdmin: boolean): AddressRecord {
       return sqlite.transaction(() => {
         const held = db.select().from(addresses).where(eq(addresses.accountId, accountId)).all().length;
-        if (!isAdmin && held >= o.maxPerUser) throw new InvalidParameterError("AddressLimit", `You may hold at most ${o.maxPerUser} addresses`);
+        if (!isAdmin && held >= o.maxPerUser) throw new InvalidParameterError("Domain", `You may hold at most ${o.maxPerUser} addresses`, "address-limit");
         const r = free();
-        if (!r) throw new InvalidParameterError("AddressLimit", "Not enough resources available: addresses");
+        if (!r) throw new InvalidParameterError("Domain", "Not enough resources available: addresses", "address-limit");
         const row = { ...r, accountId, allocationId: id("eipalloc") };
         db.update(addresses).set({ accountId, allocationId: row.allocationId }).where(eq(addresses.publicIp, r.publicIp)).run();
         return row;

@@ -7,12 +7,9 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../common/files";
 
-export interface CloudEndpoints {
-  region: string;
-  ec2Url: string;
-  s3Url: string;
-  walrusUrl: string;
-}
+import type { CloudEndpoints } from "../../config/endpoints";
+
+export type { CloudEndpoints };
 
 export interface CredentialSet {
   user: string;

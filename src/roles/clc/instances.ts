@@ -155,7 +155,7 @@ export function createInstanceService(o: {
         const prior = db.select().from(instances).where(and(eq(instances.accountId, caller.accountId), eq(instances.clientToken, input.clientToken))).all();
         // The same token with other parameters is another request, which EC2 refuses rather than answering with the first.
         if (prior.some((p) => p.requestDigest !== null && p.requestDigest !== digest)) {
-          throw new InvalidParameterError("ClientToken", `The client token '${input.clientToken}' was used with other parameters`);
+          throw new InvalidParameterError("ClientToken", `The client token '${input.clientToken}' was used with other parameters`, "idempotency-mismatch");
         }
         if (prior.length) return prior;
       }

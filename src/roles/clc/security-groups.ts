@@ -121,7 +121,7 @@ export function createSecurityGroupService({ db, sqlite }: ClcDatabase, clock: C
     /** Deletes the group; returns its id. */
     delete(scope: Scope, ref: GroupRef): string {
       const g = find(scope.accountId, ref);
-      if (g.name === "default") throw new InvalidParameterError("ReservedGroup", "The security group 'default' is reserved and cannot be deleted");
+      if (g.name === "default") throw new InvalidParameterError("GroupName", "The security group 'default' is reserved and cannot be deleted", "reserved-name");
       sqlite.transaction(() => {
         const user = db.select({ groupId: securityGroupRules.groupId }).from(securityGroupRules)
           .where(and(eq(securityGroupRules.sourceGroupId, g.id), ne(securityGroupRules.groupId, g.id))).get();

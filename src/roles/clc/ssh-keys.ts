@@ -30,7 +30,7 @@ export function sshBlob(key: KeyObject): Buffer {
   const jwk = key.export({ format: "jwk" }) as { kty: string; n?: string; e?: string; x?: string };
   if (jwk.kty === "RSA") return Buffer.concat([sshString(Buffer.from("ssh-rsa")), mpint(b64url(jwk.e!)), mpint(b64url(jwk.n!))]);
   if (jwk.kty === "OKP") return Buffer.concat([sshString(Buffer.from("ssh-ed25519")), sshString(b64url(jwk.x!))]);
-  throw new InvalidParameterError("PublicKeyMaterial", `Key type ${jwk.kty} is not supported`);
+  throw new InvalidParameterError("PublicKeyMaterial", `Key type ${jwk.kty} is not supported`, "key-format");
 }
 
 export function openSshPublicKey(key: KeyObject, comment = ""): string {
@@ -46,7 +46,7 @@ function readString(b: Buffer, off: number): [Buffer, number] {
   return [b.subarray(off + 4, off + 4 + len), off + 4 + len];
 }
 
-const badFormat = (why: string) => new InvalidParameterError("PublicKeyMaterial", `Key is not in valid OpenSSH public key format: ${why}`);
+const badFormat = (why: string) => new InvalidParameterError("PublicKeyMaterial", `Key is not in valid OpenSSH public key format: ${why}`, "key-format");
 
 /** Parses an OpenSSH public key line (ssh-rsa or ssh-ed25519) or a PEM public key. */
 export function parsePublicKey(material: string): { key: KeyObject; type: KeyType } {

@@ -4,7 +4,7 @@
  * (volumes, snapshots) are refused as not found.
  */
 import { and, eq, inArray } from "drizzle-orm";
-import { InvalidParameterError, NotFoundError } from "../../common/errors";
+import { InvalidParameterError, NotFoundError , type Resource } from "../../common/errors";
 import type { ClcDatabase } from "./database";
 import { images, instances, keyPairs, securityGroups, tags } from "./schema";
 
@@ -32,6 +32,11 @@ export function resourceTypeOf(id: string): ResourceType | undefined {
   }
 }
 
+/** The EC2 resource type (DescribeTags' spelling) as a domain resource. */
+const RESOURCE_OF: Record<ResourceType, Resource> = {
+  image: "image", "security-group": "security group", "key-pair": "key pair", instance: "instance", volume: "volume", snapshot: "snapshot",
+};
+
 export function createTagService({ db, sqlite }: ClcDatabase) {
   /** The owning account of a resource, or NotFound. */
   function ownerOf(id: string): string {
@@ -42,7 +47,7 @@ export function createTagService({ db, sqlite }: ClcDatabase) {
       : type === "key-pair" ? db.select({ a: keyPairs.accountId }).from(keyPairs).where(eq(keyPairs.id, id)).get()
       : type === "instance" ? db.select({ a: instances.accountId }).from(instances).where(eq(instances.id, id)).get()
       : undefined;
-    if (!row) throw new NotFoundError(type ?? "resource", id);
+    if (!row) throw new NotFoundError(type ? RESOURCE_OF[type] : "resource", id);
     return row.a;
   }
 
@@ -53,7 +58,10 @@ export function createTagService({ db, sqlite }: ClcDatabase) {
   }
 
   function owned(accountId: string, ids: readonly string[]): void {
-    for (const id of ids) if (ownerOf(id) !== accountId) throw new NotFoundError(resourceTypeOf(id) ?? "resource", id);
+    for (const id of ids) {
+      const type = resourceTypeOf(id);
+      if (ownerOf(id) !== accountId) throw new NotFoundError(type ? RESOURCE_OF[type] : "resource", id);
+    }
   }
 
   return {

@@ -11,7 +11,7 @@ import type { Logger } from "pino";
 import type { Clock } from "../../common/clock";
 import type { DataDirLayout } from "../../common/data-dir";
 import { recordStart } from "../../db/role-meta";
-import { ConfigError, type Settings } from "../../cli/options";
+import { ConfigError, type HypervisorName, type QemuAccelSetting } from "../../config/settings";
 import { createHypervisor, describeHypervisor } from "../../hypervisor/select";
 import type { WalrusClient } from "../walrus/client";
 import type { HostProbe } from "./host-probe";
@@ -26,8 +26,24 @@ export interface LocalNode {
   service: NodeService;
 }
 
+/** What the node controllers of this process are told (the settings they read, nothing more). */
+export interface LocalNodesOptions {
+  dataDir: string;
+  hypervisor: HypervisorName;
+  qemuAccel: QemuAccelSetting;
+  /** Simulated nodes (fake driver only); 1 = this machine's own node. */
+  fakeNodes: number;
+  /** Whether a CC runs in this process (simulated nodes are its in-process nodes). */
+  withCc: boolean;
+  ncCacheMb: number;
+  /** Caps on what a node offers (0 = none); with the fake driver, the simulated node's size. */
+  maxMem: number;
+  maxCores: number;
+  maxDisk: number;
+}
+
 export interface LocalNodesDeps {
-  settings: Settings;
+  options: LocalNodesOptions;
   layout: DataDirLayout;
   probe: HostProbe;
   clock: Clock;
@@ -44,9 +60,9 @@ export interface LocalNodesDeps {
 const RESERVED_MB = 256;
 
 export async function openLocalNodes(d: LocalNodesDeps): Promise<{ nodes: LocalNode[]; hypervisor: string }> {
-  const s = d.settings;
+  const s = d.options;
   if (s.fakeNodes > 1 && s.hypervisor !== "fake") throw new ConfigError(`--fake-nodes ${s.fakeNodes} simulates nodes and needs --hypervisor fake`);
-  if (s.fakeNodes > 1 && !s.roles.includes("cc")) throw new ConfigError("--fake-nodes above 1 needs the cc role in the same process (the simulated nodes are its in-process nodes)");
+  if (s.fakeNodes > 1 && !s.withCc) throw new ConfigError("--fake-nodes above 1 needs the cc role in the same process (the simulated nodes are its in-process nodes)");
   const limits: NodeLimits = { reservedMemoryMb: RESERVED_MB, maxMemoryMb: s.maxMem || undefined, maxCores: s.maxCores || undefined, maxDiskGb: s.maxDisk || undefined };
   const simulated = s.fakeNodes > 1;
   const nodes: LocalNode[] = [];

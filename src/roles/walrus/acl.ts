@@ -1,5 +1,5 @@
 /** S3 access control lists: grants, canned ACLs (with Eucalyptus' aws-exec-read) and the access check. */
-import { StorageError } from "./errors";
+import { StorageError } from "../../common/errors";
 
 export type Permission = "READ" | "WRITE" | "READ_ACP" | "WRITE_ACP" | "FULL_CONTROL";
 export const PERMISSIONS: readonly Permission[] = ["READ", "WRITE", "READ_ACP", "WRITE_ACP", "FULL_CONTROL"];

@@ -1,8 +1,8 @@
 /** Bucket operations of the Walrus service. */
 import { AccessDeniedError } from "../../common/errors";
-import { StorageError } from "./errors";
+import { StorageError } from "../../common/errors";
 import { cannedGrants, type Grant, type Requester } from "./acl";
-import type { BucketRecord } from "./repo";
+import type { BucketRecord } from "./records";
 import type { WalrusContext } from "./service-context";
 
 /** S3's bucket naming rules (DNS-compatible), which virtual-host addressing needs. */

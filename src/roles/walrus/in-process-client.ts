@@ -1,11 +1,11 @@
 import { createReadStream } from "node:fs";
-import { StorageError } from "./errors";
+import { StorageError } from "../../common/errors";
 import { UnavailableError } from "../../common/errors";
 import type { ImageCache } from "./image-cache";
 import type { Requester } from "./acl";
 import type { WalrusService } from "./service";
 import type { ObjectInfo, WalrusClient } from "./client";
-import type { VersionRecord } from "./repo";
+import type { VersionRecord } from "./records";
 
 export function infoOf(v: VersionRecord): ObjectInfo {
   return { size: v.size, etag: v.etag, lastModified: v.lastModified.toISOString(), contentType: v.meta.contentType };

@@ -4,7 +4,7 @@
  * scan jumps past every key under it instead of reading them.
  */
 import type { Requester } from "./acl";
-import type { VersionRecord } from "./repo";
+import type { VersionRecord } from "./records";
 import type { WalrusContext } from "./service-context";
 
 const AFTER_ALL = "\u{10FFFF}";

@@ -2,9 +2,9 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import { AccessDeniedError, NotFoundError } from "../../common/errors";
-import { StorageError } from "./errors";
+import { StorageError } from "../../common/errors";
 import { cannedGrants, type Requester } from "./acl";
-import type { ObjectMeta, PartRecord, UploadRecord, VersionRecord } from "./repo";
+import type { ObjectMeta, PartRecord, UploadRecord, VersionRecord } from "./records";
 import type { WalrusContext } from "./service-context";
 import { blobCheck, checkKey, integrityAlgorithms, readSegments, type PutOptions } from "./objects";
 

@@ -1,9 +1,9 @@
 /** Object operations of the Walrus service: put, get, delete, copy, ACLs. */
 import { Readable } from "node:stream";
 import { AccessDeniedError, NotFoundError } from "../../common/errors";
-import { StorageError } from "./errors";
+import { StorageError } from "../../common/errors";
 import { allows, cannedGrants, type Grant, type Requester } from "./acl";
-import type { BucketRecord, ObjectMeta, Segment, VersionRecord } from "./repo";
+import type { BucketRecord, ObjectMeta, Segment, VersionRecord } from "./records";
 import type { WrittenBlob } from "./blob-store";
 import type { HashAlgorithm } from "./blob-store";
 import type { WalrusContext } from "./service-context";

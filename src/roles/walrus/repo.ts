@@ -7,73 +7,12 @@ import { and, asc, desc, eq, gt, gte, lt, sql } from "drizzle-orm";
 import type { WalrusDatabase } from "./database";
 import { blobs, buckets, objects, parts, uploads } from "./schema";
 import type { Grant } from "./acl";
-import { StorageError } from "./errors";
+import type { BucketRecord, NewVersion, PartRecord, Segment, UploadRecord, VersionRecord, Versioning } from "./records";
+import { StorageError } from "../../common/errors";
 
 /** Raised inside a transaction, so a write that would take the bucket past its quota is rolled back whole. */
 function quotaExceeded(bucket: string, limit: number): StorageError {
   return new StorageError("QuotaExceeded", `Bucket ${bucket} would exceed its Walrus size quota of ${limit} bytes`);
-}
-
-export interface Segment {
-  b: string; // blob id
-  n: number; // size in bytes
-}
-
-export interface ObjectMeta {
-  contentType?: string;
-  contentEncoding?: string;
-  contentDisposition?: string;
-  contentLanguage?: string;
-  cacheControl?: string;
-  expires?: string;
-  user: Record<string, string>;
-}
-
-export type Versioning = "" | "Enabled" | "Suspended";
-
-export interface BucketRecord {
-  name: string;
-  owner: string;
-  createdAt: Date;
-  acl: Grant[];
-  versioning: Versioning;
-  location: string;
-}
-
-export interface VersionRecord {
-  id: number;
-  bucket: string;
-  key: string;
-  versionId: string;
-  isLatest: boolean;
-  deleteMarker: boolean;
-  size: number;
-  etag: string;
-  lastModified: Date;
-  owner: string;
-  meta: ObjectMeta;
-  acl: Grant[];
-  segments: Segment[];
-}
-
-export type NewVersion = Omit<VersionRecord, "id" | "isLatest" | "versionId" | "deleteMarker">;
-
-export interface UploadRecord {
-  id: string;
-  bucket: string;
-  key: string;
-  owner: string;
-  initiated: Date;
-  meta: ObjectMeta;
-  acl: Grant[];
-}
-
-export interface PartRecord {
-  partNumber: number;
-  blobId: string;
-  size: number;
-  etag: string;
-  lastModified: Date;
 }
 
 type ObjectRow = typeof objects.$inferSelect;

@@ -2,9 +2,10 @@ import type { Logger } from "pino";
 import type { Clock } from "../../common/clock";
 import { AccessDeniedError, NotFoundError } from "../../common/errors";
 import type { BlobStore } from "./blob-store";
-import type { WalrusRepo, BucketRecord } from "./repo";
+import type { WalrusRepo } from "./repo";
+import type { BucketRecord } from "./records";
 import { allows, type Permission, type Requester } from "./acl";
-import { StorageError } from "./errors";
+import { StorageError } from "../../common/errors";
 
 export interface WalrusQuotas {
   /** Buckets one account may own (admins exempt); 0 = no limit. Eucalyptus default 5. */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { actionTable } from "../../../src/api/ec2/actions";
 import { decodeParams } from "../../../src/api/ec2/params";
-import { parseFormPairs } from "../../../src/api/common/form";
+import { parseFormPairs } from "../../../src/server/form";
 import { loadVectors } from "../../support/http-vectors";
 
 const NOT_ACTION = new Set(["Action", "Version"]);

@@ -1,5 +1,5 @@
 /** ListObjects (v1, v2), ListObjectVersions, ListMultipartUploads. */
-import type { VersionRecord } from "../../../roles/walrus/repo";
+import type { VersionRecord } from "../../../roles/walrus/records";
 import type { S3Context } from "../context";
 import { xmlResponse } from "../responses";
 import { S3Error } from "../s3-error";

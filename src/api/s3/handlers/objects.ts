@@ -1,6 +1,6 @@
 /** PutObject, GetObject, HeadObject, DeleteObject, CopyObject. */
-import type { VersionRecord, ObjectMeta } from "../../../roles/walrus/repo";
-import { StorageError } from "../../../roles/walrus/errors";
+import type { VersionRecord, ObjectMeta } from "../../../roles/walrus/records";
+import { StorageError } from "../../../common/errors";
 import type { S3Context } from "../context";
 import { aclFromHeaders, metaFromHeaders, metaHeaders } from "../headers";
 import { checkConditions, parseRange } from "../conditions";

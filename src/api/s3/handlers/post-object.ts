@@ -5,7 +5,7 @@ import type { S3Context } from "../context";
 import { verifyPostPolicy } from "../post-policy";
 import { emptyResponse, xmlResponse } from "../responses";
 import { S3Error } from "../s3-error";
-import type { ObjectMeta } from "../../../roles/walrus/repo";
+import type { ObjectMeta } from "../../../roles/walrus/records";
 import type { Requester } from "../../../roles/walrus/acl";
 
 const MAX_FIELDS_BYTES = 64 * 1024;

@@ -1,8 +1,15 @@
 import { readFileSync } from "node:fs";
-import type { Settings } from "./options";
-import type { CloudEndpoints } from "../roles/clc/credentials";
+import type { Settings } from "./settings";
 import { dataDirLayout } from "../common/data-dir";
 import { writeFileAtomic } from "../common/files";
+
+/** The user-facing endpoints, as credentials name them. */
+export interface CloudEndpoints {
+  region: string;
+  ec2Url: string;
+  s3Url: string;
+  walrusUrl: string;
+}
 
 /** The host part of a URL for a listen address (IPv6 in brackets; wildcard → loopback). */
 export function urlHost(host: string): string {

@@ -1,6 +1,6 @@
 /** Resolves Settings from flags, EUCA_* environment, a config file and defaults, in that order. */
 import { readFileSync } from "node:fs";
-import { ConfigError, FILE_KEYS, OPTION_KEYS, OPTIONS, type Settings } from "./options";
+import { ConfigError, FILE_KEYS, OPTION_KEYS, OPTIONS, type Settings } from "./settings";
 
 /**
  * Config file: shell style, as eucalyptus.conf was. `KEY=value` or `KEY="value"` per

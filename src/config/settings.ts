@@ -5,7 +5,10 @@
  */
 import { defaultDataDir } from "../common/data-dir";
 import { LOG_LEVELS } from "../common/logger";
-import { POLICIES, type Policy } from "../roles/cc/placement";
+
+/** How a CC places instances on its nodes (Eucalyptus' SCHEDPOLICY). */
+export const POLICIES = ["GREEDY", "ROUNDROBIN", "POWERSAVE"] as const;
+export type Policy = (typeof POLICIES)[number];
 
 export const ROLES = ["clc", "cc", "nc", "walrus", "sc"] as const;
 export type RoleName = (typeof ROLES)[number];
