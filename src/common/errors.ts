@@ -109,10 +109,11 @@ export type StorageCode =
  */
 export class StorageError extends EucaError {
   readonly kind = "Storage";
-  constructor(readonly code: StorageCode, message: string, readonly extra: Record<string, string> = {}) {
+  /** `deleteMarker`: the version id of the delete marker the request ran into, when it did. */
+  constructor(readonly code: StorageCode, message: string, readonly extra: Record<string, string> = {}, readonly deleteMarker?: string) {
     super(message);
   }
-  toJSON() { return { code: this.code, message: this.message, extra: this.extra }; }
+  toJSON() { return { code: this.code, message: this.message, extra: this.extra, ...(this.deleteMarker ? { deleteMarker: this.deleteMarker } : {}) }; }
 }
 
 export type DomainError =
@@ -134,5 +135,5 @@ export const ERROR_KINDS: { [K in DomainErrorKind]: (message: string, f: Record<
   InsufficientCapacity: (m) => new InsufficientCapacityError(m),
   Unavailable: (m) => new UnavailableError(m),
   DependencyViolation: (m) => new DependencyViolationError(m),
-  Storage: (m, f) => new StorageError(f.code as StorageCode, m, (f.extra ?? {}) as Record<string, string>),
+  Storage: (m, f) => new StorageError(f.code as StorageCode, m, (f.extra ?? {}) as Record<string, string>, typeof f.deleteMarker === "string" ? f.deleteMarker : undefined),
 };

@@ -158,9 +158,7 @@ export function createS3App(d: S3AppDeps): Hono {
     } catch (e) {
       const r = toS3Error(e);
       const body = c.req.method === "HEAD" || r.status === 304 ? null : renderS3Error(r.code, r.message, requestId, rawPath, r.extra);
-      const headers: Record<string, string> = body ? { "content-type": "application/xml" } : {};
-      if (r.code === "InvalidRange" && r.extra.ActualObjectSize) headers["content-range"] = `bytes */${r.extra.ActualObjectSize}`;
-      if (r.extra["x-amz-delete-marker"]) headers["x-amz-delete-marker"] = "true";
+      const headers: Record<string, string> = { ...(body ? { "content-type": "application/xml" } : {}), ...r.headers };
       return finish(new Response(body, { status: r.status, headers }), { code: r.code, fault: r.fault, err: e });
     }
   };

@@ -1,5 +1,5 @@
 /** Range and conditional-request rules for GET/HEAD and copy sources (RFC 7232/7233 as S3 applies them). */
-import { StorageError } from "../../common/errors";
+import { S3Error } from "./s3-error";
 
 export interface Versioned {
   etag: string;
@@ -54,6 +54,6 @@ export function parseRange(header: string | undefined, size: number, what = "Ran
   return { start, end };
 }
 
-function rangeError(size: number, what: string): StorageError {
-  return new StorageError("InvalidRange", `The requested range is not satisfiable (${what})`, { ActualObjectSize: String(size) });
+function rangeError(size: number, what: string): S3Error {
+  return new S3Error("InvalidRange", `The requested range is not satisfiable (${what})`, { ActualObjectSize: String(size) });
 }

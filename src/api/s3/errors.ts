@@ -16,9 +16,15 @@ export interface S3ErrorReply {
   code: string;
   message: string;
   status: number;
+  /** Fields of the XML error body (ArgumentName, Condition, …). */
   extra: Record<string, string>;
+  /** Response headers the error carries (a delete marker's, Content-Range of a 416). */
+  headers: Record<string, string>;
   fault: "client" | "server";
 }
+
+/** Role parameters (semantic names) as S3 names them in ArgumentName. */
+const ARGUMENT_NAMES: Record<string, string> = { copySourceRange: "x-amz-copy-source-range", acl: "x-amz-acl" };
 
 /** NotFound on S3 paths: the S3 code, its message and the field naming what was missing. */
 const NOT_FOUND: Partial<Record<Resource, { code: S3Code; message: string; field: string }>> = {
@@ -31,23 +37,27 @@ const NOT_FOUND: Partial<Record<Resource, { code: S3Code; message: string; field
   version: { code: "NoSuchVersion", message: "The specified version does not exist.", field: "VersionId" },
 };
 
-function reply(code: S3Code, message: string, extra: Record<string, string> = {}): S3ErrorReply {
+function reply(code: S3Code, message: string, extra: Record<string, string> = {}, headers: Record<string, string> = {}): S3ErrorReply {
   const status: number = S3_ERRORS[code];
-  return { code, message, status, extra, fault: status >= 500 ? "server" : "client" };
+  if (code === "InvalidRange" && extra.ActualObjectSize) headers = { ...headers, "content-range": `bytes */${extra.ActualObjectSize}` };
+  return { code, message, status, extra, headers, fault: status >= 500 ? "server" : "client" };
 }
 
-const INTERNAL: S3ErrorReply = { code: "InternalError", message: "We encountered an internal error. Please try again.", status: 500, extra: {}, fault: "server" };
+const INTERNAL: S3ErrorReply = { code: "InternalError", message: "We encountered an internal error. Please try again.", status: 500, extra: {}, headers: {}, fault: "server" };
 
 /** The S3 answer to every domain error kind (exhaustive: a new kind does not compile until it is here). */
 function domainReply(e: DomainError): S3ErrorReply {
   switch (e.kind) {
-    case "Storage": return { code: e.code, message: e.message, status: STORAGE_STATUS[e.code], extra: e.extra, fault: STORAGE_STATUS[e.code] >= 500 ? "server" : "client" };
+    case "Storage": {
+      const headers: Record<string, string> = e.deleteMarker ? { "x-amz-delete-marker": "true", "x-amz-version-id": e.deleteMarker } : {};
+      return { ...reply(e.code, e.message, e.extra, headers), status: STORAGE_STATUS[e.code] };
+    }
     case "NotFound": {
       const nf = NOT_FOUND[e.resource] ?? NOT_FOUND.object!;
       return reply(nf.code, nf.message, { [nf.field]: e.id });
     }
     case "AccessDenied": return reply("AccessDenied", e.message);
-    case "InvalidParameter": return reply("InvalidArgument", e.message);
+    case "InvalidParameter": return reply("InvalidArgument", e.message, Object.hasOwn(ARGUMENT_NAMES, e.parameter) ? { ArgumentName: ARGUMENT_NAMES[e.parameter]! } : {});
     case "MissingParameter": return reply("InvalidRequest", e.message);
     case "Unavailable": return reply("ServiceUnavailable", e.message);
     // Not raised on S3 paths; should one escape, it is ours to look into.

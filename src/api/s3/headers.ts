@@ -1,6 +1,6 @@
 /** Object metadata and ACLs from request headers, and back to response headers. */
 import type { ObjectMeta } from "../../roles/walrus/records";
-import { parseGrantHeader, type Grant, type Permission } from "../../roles/walrus/acl";
+import { CANNED_ACLS, type Grant, type Permission } from "../../roles/walrus/acl";
 import { S3Error } from "./s3-error";
 
 const STANDARD: Array<[keyof Omit<ObjectMeta, "user">, string]> = [
@@ -41,6 +41,24 @@ export function metaHeaders(meta: ObjectMeta): Record<string, string> {
   return h;
 }
 
+/** x-amz-grant-read: id="123", uri="http://…/AllUsers", … → grants. */
+export function parseGrantHeader(permission: Permission, value: string): Grant[] {
+  return value.split(",").map((part) => {
+    const m = /^\s*(id|uri|emailAddress)\s*=\s*"?([^"]*)"?\s*$/.exec(part);
+    if (!m) throw new S3Error("InvalidArgument", `Cannot parse grant '${part.trim()}'`);
+    if (m[1] === "emailAddress") throw new S3Error("InvalidArgument", "Grants by email address are not supported; use id=");
+    return { grantee: m[1] === "id" ? { type: "CanonicalUser", id: m[2]! } : { type: "Group", uri: m[2]! }, permission } as Grant;
+  });
+}
+
+/** Content-MD5 as sent (base64) → the 16 bytes it names; anything else is InvalidDigest. */
+export function decodeContentMd5(value: string | undefined): Buffer | undefined {
+  if (value === undefined) return undefined;
+  const b = Buffer.from(value, "base64");
+  if (b.length !== 16 || b.toString("base64") !== value.trim()) throw new S3Error("InvalidDigest", "The Content-MD5 you specified is not valid.");
+  return b;
+}
+
 const GRANT_HEADERS: Array<[string, Permission]> = [
   ["x-amz-grant-read", "READ"], ["x-amz-grant-write", "WRITE"], ["x-amz-grant-read-acp", "READ_ACP"],
   ["x-amz-grant-write-acp", "WRITE_ACP"], ["x-amz-grant-full-control", "FULL_CONTROL"],
@@ -55,6 +73,9 @@ export function aclFromHeaders(header: (n: string) => string | undefined, owner?
     if (v !== undefined) grants.push(...parseGrantHeader(permission, v));
   }
   if (canned !== undefined && grants.length) throw new S3Error("InvalidRequest", "Specifying both Canned ACLs and Header Grants is not allowed");
+  if (canned !== undefined && !(CANNED_ACLS as readonly string[]).includes(canned)) {
+    throw new S3Error("InvalidArgument", `'${canned}' is not a canned ACL; valid: ${CANNED_ACLS.join(", ")}`, { ArgumentName: "x-amz-acl" });
+  }
   if (canned !== undefined) return { canned };
   if (grants.length) {
     return { grants: owner ? [{ grantee: { type: "CanonicalUser", id: owner }, permission: "FULL_CONTROL" }, ...grants] : grants };

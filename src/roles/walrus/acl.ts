@@ -43,7 +43,7 @@ export function cannedGrants(name: string, c: AclContext): Grant[] {
     case "bucket-owner-full-control":
       return c.bucketOwner && c.bucketOwner !== c.owner ? [owner, { grantee: { type: "CanonicalUser", id: c.bucketOwner }, permission: "FULL_CONTROL" }] : [owner];
     default:
-      throw new StorageError("InvalidArgument", `'${name}' is not a canned ACL; valid: ${CANNED_ACLS.join(", ")}`, { ArgumentName: "x-amz-acl" });
+      throw new StorageError("InvalidArgument", `'${name}' is not a canned ACL; valid: ${CANNED_ACLS.join(", ")}`);
   }
 }
 
@@ -56,14 +56,4 @@ function matches(g: Grantee, r: Requester): boolean {
 export function allows(owner: string, grants: readonly Grant[], r: Requester, p: Permission): boolean {
   if (r !== null && r.accountId === owner) return true;
   return grants.some((g) => (g.permission === p || g.permission === "FULL_CONTROL") && matches(g.grantee, r));
-}
-
-/** x-amz-grant-read: id="123", uri="http://…/AllUsers", … → grants. */
-export function parseGrantHeader(permission: Permission, value: string): Grant[] {
-  return value.split(",").map((part) => {
-    const m = /^\s*(id|uri|emailAddress)\s*=\s*"?([^"]*)"?\s*$/.exec(part);
-    if (!m) throw new StorageError("InvalidArgument", `Cannot parse grant '${part.trim()}'`);
-    if (m[1] === "emailAddress") throw new StorageError("InvalidArgument", "Grants by email address are not supported; use id=");
-    return { grantee: m[1] === "id" ? { type: "CanonicalUser", id: m[2]! } : { type: "Group", uri: m[2]! }, permission } as Grant;
-  });
 }

@@ -1,6 +1,5 @@
 /** Bucket operations of the Walrus service. */
-import { AccessDeniedError } from "../../common/errors";
-import { StorageError } from "../../common/errors";
+import { AccessDeniedError, StorageError } from "../../common/errors";
 import { cannedGrants, type Grant, type Requester } from "./acl";
 import type { BucketRecord } from "./records";
 import type { WalrusContext } from "./service-context";

@@ -1,6 +1,5 @@
 import { createReadStream } from "node:fs";
-import { StorageError } from "../../common/errors";
-import { UnavailableError } from "../../common/errors";
+import { StorageError, UnavailableError } from "../../common/errors";
 import type { ImageCache } from "./image-cache";
 import type { Requester } from "./acl";
 import type { WalrusService } from "./service";

@@ -1,8 +1,7 @@
 /** Multipart uploads of the Walrus service. Completing one is a metadata transaction over the parts' blobs. */
 import { createHash, randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
-import { AccessDeniedError, NotFoundError } from "../../common/errors";
-import { StorageError } from "../../common/errors";
+import { AccessDeniedError, InvalidParameterError, NotFoundError, StorageError } from "../../common/errors";
 import { cannedGrants, type Requester } from "./acl";
 import type { ObjectMeta, PartRecord, UploadRecord, VersionRecord } from "./records";
 import type { WalrusContext } from "./service-context";
@@ -30,7 +29,7 @@ export function multipartOps(c: WalrusContext, objects: { readable(r: Requester,
   }
 
   /** Parts count against the bucket's quota as they arrive (a part replacing one of the same number counts once). */
-  async function storePart(r: Requester, u: UploadRecord, partNumber: number, body: Readable, check: Pick<PutOptions, "contentMd5" | "contentLength" | "integrity">): Promise<PartRecord> {
+  async function storePart(r: Requester, u: UploadRecord, partNumber: number, body: Readable, check: Pick<PutOptions, "md5" | "contentLength" | "integrity">): Promise<PartRecord> {
     if (check.contentLength !== undefined && check.contentLength > MAX_PART_SIZE) throw new StorageError("EntityTooLarge", "A part may be at most 5 GiB");
     c.precheckQuota(r, u.bucket, check.contentLength ?? 0, c.repo.partBytes(u.id, partNumber));
     const blob = await c.store.write(body, blobCheck(check), integrityAlgorithms(check.integrity));
@@ -59,7 +58,7 @@ export function multipartOps(c: WalrusContext, objects: { readable(r: Requester,
       return u;
     },
 
-    async uploadPart(r: Requester, bucket: string, key: string, uploadId: string, partNumberRaw: string, body: Readable, check: Pick<PutOptions, "contentMd5" | "contentLength" | "integrity">): Promise<PartRecord> {
+    async uploadPart(r: Requester, bucket: string, key: string, uploadId: string, partNumberRaw: string, body: Readable, check: Pick<PutOptions, "md5" | "contentLength" | "integrity">): Promise<PartRecord> {
       const partNumber = parsePartNumber(partNumberRaw);
       return storePart(r, upload(r, bucket, key, uploadId), partNumber, body, check);
     },
@@ -74,7 +73,7 @@ export function multipartOps(c: WalrusContext, objects: { readable(r: Requester,
       const source = objects.readable(r, src.bucket, src.key, src.versionId);
       check?.(source);
       if (range && (range.start > range.end || range.end >= source.size)) {
-        throw new StorageError("InvalidArgument", `Range specified is not valid for source object of size: ${source.size}`, { ArgumentName: "x-amz-copy-source-range" });
+        throw new InvalidParameterError("copySourceRange", `Range specified is not valid for source object of size: ${source.size}`);
       }
       const length = range ? range.end - range.start + 1 : source.size;
       return storePart(r, u, partNumber, readSegments(c, source.segments, range?.start ?? 0, range?.end), { contentLength: length });

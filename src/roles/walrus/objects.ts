@@ -1,7 +1,6 @@
 /** Object operations of the Walrus service: put, get, delete, copy, ACLs. */
 import { Readable } from "node:stream";
-import { AccessDeniedError, NotFoundError } from "../../common/errors";
-import { StorageError } from "../../common/errors";
+import { AccessDeniedError, NotFoundError, StorageError } from "../../common/errors";
 import { allows, cannedGrants, type Grant, type Requester } from "./acl";
 import type { BucketRecord, ObjectMeta, Segment, VersionRecord } from "./records";
 import type { WrittenBlob } from "./blob-store";
@@ -14,8 +13,8 @@ export const MAX_SINGLE_PUT = 5 * 1024 ** 3;
 export interface PutOptions {
   meta: ObjectMeta;
   acl?: { canned?: string; grants?: Grant[] };
-  /** Content-MD5 as sent (base64), checked against the bytes. */
-  contentMd5?: string;
+  /** The MD5 the client declared (Content-MD5, decoded), checked against the bytes. */
+  md5?: Buffer;
   /** Content-Length as declared; a shorter body is IncompleteBody. */
   contentLength?: number;
   /** Allowed size (a POST policy's content-length-range). */
@@ -50,15 +49,9 @@ export function checkKey(key: string): void {
   if (Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES) throw new StorageError("KeyTooLongError", `Your key is too long (at most ${MAX_KEY_BYTES} bytes)`);
 }
 
-export function decodeContentMd5(value: string): Buffer {
-  const b = Buffer.from(value, "base64");
-  if (b.length !== 16 || b.toString("base64") !== value.trim()) throw new StorageError("InvalidDigest", "The Content-MD5 you specified is not valid.");
-  return b;
-}
-
 /** Checks a finished blob against what the request declared. */
-export function blobCheck(o: { contentMd5?: string; contentLength?: number; sizeRange?: { min: number; max: number }; integrity?: Integrity }) {
-  const md5 = o.contentMd5 !== undefined ? decodeContentMd5(o.contentMd5) : undefined;
+export function blobCheck(o: { md5?: Buffer; contentLength?: number; sizeRange?: { min: number; max: number }; integrity?: Integrity }) {
+  const md5 = o.md5;
   return (b: WrittenBlob) => {
     const i = o.integrity;
     if (i?.sha256Hex !== undefined && b.digests.sha256?.toString("hex") !== i.sha256Hex) {
@@ -120,7 +113,7 @@ export function objectOps(c: WalrusContext) {
       throw new NotFoundError("object", key);
     }
     if (v.deleteMarker) {
-      if (versionId !== undefined) throw new StorageError("MethodNotAllowed", "The specified method is not allowed against a delete marker", { "x-amz-delete-marker": "true", "x-amz-version-id": v.versionId });
+      if (versionId !== undefined) throw new StorageError("MethodNotAllowed", "The specified method is not allowed against a delete marker", {}, v.versionId);
       throw new NotFoundError("object", key);
     }
     if (!allows(v.owner, v.acl, r, "READ")) throw new AccessDeniedError("Access Denied");
@@ -217,6 +210,13 @@ export function objectOps(c: WalrusContext) {
       const v = current(bucket, key, versionId);
       if (!allows(v.owner, v.acl, r, "WRITE_ACP")) throw new AccessDeniedError("Access Denied");
       c.repo.setObjectAcl(v.id, acl.grants ?? cannedGrants(acl.canned ?? "private", { owner: v.owner, bucketOwner: b.owner, systemAccount: c.systemAccount() }));
+    },
+
+    /** Where part `n` of an object lies (a multipart object's parts are its segments), and how many parts it has. */
+    partRange(v: VersionRecord, n: number): { start: number; end: number; count: number } {
+      if (!Number.isInteger(n) || n < 1 || n > v.segments.length) throw new StorageError("InvalidRange", "The requested partnumber is not satisfiable", { ActualObjectSize: String(v.size) });
+      const start = v.segments.slice(0, n - 1).reduce((s, x) => s + x.n, 0);
+      return { start, end: start + v.segments[n - 1]!.n - 1, count: v.segments.length };
     },
 
     open(v: VersionRecord, range?: { start: number; end: number }): Readable {

@@ -1,11 +1,10 @@
 import type { Logger } from "pino";
 import type { Clock } from "../../common/clock";
-import { AccessDeniedError, NotFoundError } from "../../common/errors";
+import { AccessDeniedError, NotFoundError, StorageError } from "../../common/errors";
 import type { BlobStore } from "./blob-store";
 import type { WalrusRepo } from "./repo";
 import type { BucketRecord } from "./records";
 import { allows, type Permission, type Requester } from "./acl";
-import { StorageError } from "../../common/errors";
 
 export interface WalrusQuotas {
   /** Buckets one account may own (admins exempt); 0 = no limit. Eucalyptus default 5. */

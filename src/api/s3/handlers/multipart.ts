@@ -1,6 +1,6 @@
 /** CreateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload, AbortMultipartUpload, ListParts. */
 import type { S3Context } from "../context";
-import { aclFromHeaders, metaFromHeaders } from "../headers";
+import { aclFromHeaders, decodeContentMd5, metaFromHeaders } from "../headers";
 import { emptyResponse, xmlResponse } from "../responses";
 import { parseXmlBody } from "../xml";
 import { childText, children } from "../../../common/xml-reader";
@@ -17,7 +17,7 @@ export function createUpload(ctx: S3Context, bucket: string, key: string): Respo
 
 export async function uploadPart(ctx: S3Context, bucket: string, key: string, uploadId: string, partNumber: string): Promise<Response> {
   const body = ctx.body();
-  const p = await ctx.walrus.uploadPart(ctx.requester, bucket, key, uploadId, partNumber, body.stream, { contentMd5: ctx.header("content-md5"), contentLength: body.length, integrity: body.integrity });
+  const p = await ctx.walrus.uploadPart(ctx.requester, bucket, key, uploadId, partNumber, body.stream, { md5: decodeContentMd5(ctx.header("content-md5")), contentLength: body.length, integrity: body.integrity });
   return emptyResponse(200, { etag: p.etag });
 }
 

@@ -1,8 +1,7 @@
 /** PutObject, GetObject, HeadObject, DeleteObject, CopyObject. */
 import type { VersionRecord, ObjectMeta } from "../../../roles/walrus/records";
-import { StorageError } from "../../../common/errors";
 import type { S3Context } from "../context";
-import { aclFromHeaders, metaFromHeaders, metaHeaders } from "../headers";
+import { aclFromHeaders, decodeContentMd5, metaFromHeaders, metaHeaders } from "../headers";
 import { checkConditions, parseRange } from "../conditions";
 import { emptyResponse, httpDate, streamResponse, xmlResponse, type Headers, type StreamReply } from "../responses";
 import { S3Error } from "../s3-error";
@@ -34,7 +33,7 @@ export async function putObject(ctx: S3Context, bucket: string, key: string): Pr
   const meta = metaFromHeaders(ctx.header, ctx.headerNames);
   const acl = aclFromHeaders(ctx.header, ctx.requester?.accountId);
   const body = ctx.body();
-  const r = await ctx.walrus.putObject(ctx.requester, bucket, key, body.stream, { meta, acl, contentMd5: ctx.header("content-md5"), contentLength: body.length, integrity: body.integrity });
+  const r = await ctx.walrus.putObject(ctx.requester, bucket, key, body.stream, { meta, acl, md5: decodeContentMd5(ctx.header("content-md5")), contentLength: body.length, integrity: body.integrity });
   return emptyResponse(200, { etag: r.etag, ...versionHeader(r.versionId) });
 }
 
@@ -48,7 +47,7 @@ export function getObject(ctx: S3Context, bucket: string, key: string, head: boo
     ifModifiedSince: ctx.header("if-modified-since"), ifUnmodifiedSince: ctx.header("if-unmodified-since"),
   });
   if (cond === 304) return emptyResponse(304, { etag: v.etag, "last-modified": headers["last-modified"]!, ...versionHeader(versioned ? v.versionId : undefined) });
-  if (cond === 412) throw new StorageError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: ctx.header("if-match") !== undefined ? "If-Match" : "If-Unmodified-Since" });
+  if (cond === 412) throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: ctx.header("if-match") !== undefined ? "If-Match" : "If-Unmodified-Since" });
   for (const [param, header] of OVERRIDES) {
     const value = ctx.query.get(param);
     if (value !== undefined) headers[header] = value;
@@ -56,11 +55,9 @@ export function getObject(ctx: S3Context, bucket: string, key: string, head: boo
   const partNumber = ctx.query.get("partNumber");
   let range = parseRange(ctx.header("range"), v.size);
   if (partNumber !== undefined) {
-    const n = Number(partNumber);
-    if (!Number.isInteger(n) || n < 1 || n > v.segments.length) throw new StorageError("InvalidRange", "The requested partnumber is not satisfiable", { ActualObjectSize: String(v.size) });
-    const start = v.segments.slice(0, n - 1).reduce((s, x) => s + x.n, 0);
-    range = { start, end: start + v.segments[n - 1]!.n - 1 };
-    headers["x-amz-mp-parts-count"] = String(v.segments.length);
+    const part = ctx.walrus.partRange(v, Number(partNumber));
+    range = { start: part.start, end: part.end };
+    headers["x-amz-mp-parts-count"] = String(part.count);
   }
   if (range) {
     headers["content-range"] = `bytes ${range.start}-${range.end}/${v.size}`;
@@ -106,7 +103,7 @@ export function copySourceCheck(ctx: S3Context) {
       ifMatch: ctx.header("x-amz-copy-source-if-match"), ifNoneMatch: ctx.header("x-amz-copy-source-if-none-match"),
       ifModifiedSince: ctx.header("x-amz-copy-source-if-modified-since"), ifUnmodifiedSince: ctx.header("x-amz-copy-source-if-unmodified-since"),
     });
-    if (cond !== undefined) throw new StorageError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: "x-amz-copy-source-If-*" });
+    if (cond !== undefined) throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: "x-amz-copy-source-If-*" });
   };
 }
 
