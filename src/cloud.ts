@@ -24,7 +24,7 @@ import { openWalrus } from "./roles/walrus/service";
 import type { WalrusClient } from "./roles/walrus/client";
 import type { Requester } from "./roles/walrus/acl";
 import { createInProcessWalrusClient } from "./roles/walrus/in-process-client";
-import { createWalrusInternalApp } from "./roles/walrus/internal-routes";
+import { createWalrusRpcApp } from "./roles/walrus/rpc";
 import { ImageCache } from "./roles/walrus/image-cache";
 import { createHeartbeatApp } from "./server/heartbeat";
 import { listen, type Listening } from "./server/listen";
@@ -270,7 +270,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       walrusClient = createInProcessWalrusClient(walrus.service, system, images);
       // Nodes fetch images with their cluster's key (known to a CLC here) or their own (known to a CC here).
       const walrusKeys = (id: string) => lookupKey(id) ?? (clcDb && clusterKeySecret(clcDb, id)) ?? (ccDbRef && nodeKeySecret(ccDbRef, id));
-      mainApp.route("/", createWalrusInternalApp({ walrus: walrusClient, lookupKey: walrusKeys, clock, log }));
+      mainApp.route("/", createWalrusRpcApp({ walrus: walrusClient, lookupKey: walrusKeys, clock, log }));
     }
 
     const servers: Listening[] = [];

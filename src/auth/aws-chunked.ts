@@ -4,7 +4,7 @@
  * With a seed signature every chunk's signature is checked against the previous
  * one (STREAMING-AWS4-HMAC-SHA256-PAYLOAD); trailing checksums are returned for the
  * caller to check. Data is passed on as it arrives; a bad chunk fails the stream,
- * so nothing after it is ever committed.
+ * so nothing after it is ever committed. The encoder below writes the same format.
  */
 import { createHash, createHmac } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
@@ -18,6 +18,12 @@ export interface ChunkSigning {
   amzDate: string;
   scope: string;
   seedSignature: string;
+}
+
+/** The signature of one chunk: chained to the previous one (the seed for the first), over the chunk's SHA-256. */
+export function chunkSignature(signing: ChunkSigning, previous: string, dataSha256Hex: string): string {
+  const sts = ["AWS4-HMAC-SHA256-PAYLOAD", signing.amzDate, signing.scope, previous, EMPTY_SHA256, dataSha256Hex].join("\n");
+  return createHmac("sha256", signing.signingKey).update(sts).digest("hex");
 }
 
 export class ChunkedDecodeError extends Error {
@@ -45,8 +51,7 @@ export class AwsChunkedDecoder extends Transform {
 
   private verifyChunk(): void {
     if (!this.signing) return;
-    const sts = ["AWS4-HMAC-SHA256-PAYLOAD", this.signing.amzDate, this.signing.scope, this.prevSig, EMPTY_SHA256, this.hash.digest("hex")].join("\n");
-    const expected = createHmac("sha256", this.signing.signingKey).update(sts).digest("hex");
+    const expected = chunkSignature(this.signing, this.prevSig, this.hash.digest("hex"));
     if (!safeEqual(expected, this.chunkSig)) throw new ChunkedDecodeError("signature", "The chunk signature does not match");
     this.prevSig = expected;
     this.hash = createHash("sha256");
@@ -124,5 +129,47 @@ export class AwsChunkedDecoder extends Transform {
     if (this.state === "trailer" && this.buf.length === 0) this.state = "done";
     if (this.state !== "done") cb(new ChunkedDecodeError("format", "The aws-chunked body ended early"));
     else cb();
+  }
+}
+
+/**
+ * The encoder: a byte stream as signed aws-chunked, `chunkSize` bytes a chunk, so a
+ * body is signed as it is sent and read once (euca's own streaming role-to-role calls).
+ */
+export class AwsChunkedEncoder extends Transform {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private prevSig: string;
+
+  constructor(private readonly signing: ChunkSigning, private readonly chunkSize = 64 * 1024) {
+    super();
+    this.prevSig = signing.seedSignature;
+  }
+
+  private pushChunk(data: Buffer): void {
+    const sig = chunkSignature(this.signing, this.prevSig, createHash("sha256").update(data).digest("hex"));
+    this.prevSig = sig;
+    this.push(Buffer.from(`${data.length.toString(16)};chunk-signature=${sig}\r\n`));
+    if (data.length) this.push(data);
+    this.push(Buffer.from("\r\n"));
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    while (this.pendingBytes >= this.chunkSize) {
+      const all = Buffer.concat(this.pending);
+      this.pushChunk(all.subarray(0, this.chunkSize));
+      const rest = all.subarray(this.chunkSize);
+      this.pending = rest.length ? [rest] : [];
+      this.pendingBytes = rest.length;
+    }
+    cb();
+  }
+
+  override _flush(cb: TransformCallback): void {
+    if (this.pendingBytes) this.pushChunk(Buffer.concat(this.pending));
+    this.pushChunk(Buffer.alloc(0));
+    cb();
   }
 }

@@ -115,7 +115,7 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
   ncPort: { key: "ncPort", flag: "--nc-port <port>", file: "NC_PORT", default: () => "8775", parse: port,
     help: "node controller's internal port, opened only when the CC runs in another process" },
   hypervisor: { key: "hypervisor", flag: "--hypervisor <name>", file: "HYPERVISOR", default: () => "auto", parse: oneOf(HYPERVISORS, "hypervisor"),
-    help: `hypervisor driver for the NC: ${HYPERVISORS.join(", ")} (auto: qemu when installed, else fake; docs/hypervisors.md)` },
+    help: `hypervisor driver for the NC: ${HYPERVISORS.join(", ")} (auto: xen on a Xen dom0, where `xl info` answers; else qemu when installed; else fake; docs/hypervisors.md)` },
   qemuAccel: { key: "qemuAccel", flag: "--qemu-accel <accel>", file: "QEMU_ACCEL", default: () => "auto", parse: oneOf(QEMU_ACCELS, "QEMU acceleration"),
     help: "kvm, tcg, or auto: kvm only when a probe guest runs under it at least about as fast as under tcg" },
   logLevel: { key: "logLevel", flag: "--log-level <level>", file: "LOG_LEVEL", default: () => "info", parse: oneOf(LOG_LEVELS, "log level"),

@@ -1,7 +1,7 @@
 /**
  * The boundary between a node controller and the virtualization it drives. The
  * contract is written here and checked by test/contracts/hypervisor.contract.ts
- * against every implementation (fake now; xen through `xl` and qemu next).
+ * against every implementation: xen (through `xl`), qemu (KVM or TCG) and fake.
  *
  * Rules every driver keeps:
  * - Instances are named by their EC2 instance id; platform ids (domid, pid) never escape.

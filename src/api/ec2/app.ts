@@ -20,6 +20,7 @@ import { Ec2Error, authErrorCode, toEc2Error } from "./errors";
 import { decodeParams } from "./params";
 import { FragmentCache, renderError, renderResponse } from "./xml";
 import type { Ec2Services } from "./services";
+import { logRequest } from "../../server/request-log";
 
 export const EC2_PATHS = ["/services/Eucalyptus", "/services/Eucalyptus/", "/services/compute", "/services/compute/"];
 /** Query requests are small (UserData is at most 16 KiB base64); 1 MiB leaves room. */
@@ -50,12 +51,7 @@ export function createEc2App(d: Ec2AppDeps): Hono {
     let signatureVersion: string | undefined;
 
     const reply = (status: number, xml: Buffer, error?: { code: string; fault: string; err?: unknown }) => {
-      const fields = {
-        requestId, api: "ec2", action: action ?? null, status, ms: Math.round(performance.now() - started),
-        user: principal?.userName ?? null, sigv: signatureVersion ?? null, ...(error ? { error: error.code } : {}),
-      };
-      if (error?.fault === "server") d.log.error({ ...fields, err: error.err }, "request");
-      else d.log.info(fields, "request");
+      logRequest(d.log, { requestId, api: "ec2", action: action ?? null, status, started, user: principal?.userName ?? null, sigv: signatureVersion ?? null }, error);
       return c.body(xml as Uint8Array<ArrayBuffer>, status as 200, { "content-type": "text/xml;charset=UTF-8", "x-amzn-RequestId": requestId });
     };
     const fail = (e: unknown) => {

@@ -12,6 +12,7 @@ import type { IdGenerator } from "../../common/ids";
 import { remoteAddressOf } from "../../server/node-env";
 import { answerMetadata, metadataContextFor, type MetadataSources } from "../../roles/clc/metadata";
 import { MetadataTokens } from "./tokens";
+import { logRequest } from "../../server/request-log";
 
 const MAX_TTL = 21600;
 
@@ -40,7 +41,7 @@ export function createMetadataApp(o: { sources: MetadataSources; clock: Clock; i
     const ip = callerIp(c);
     const path = new URL(c.req.url).pathname.slice(prefixLength);
     const done = (status: number, res: Response) => {
-      o.log.info({ requestId, api: "metadata", action: path || "/", status, ms: Math.round(performance.now() - started), user: null, caller: ip }, "request");
+      logRequest(o.log, { requestId, api: "metadata", action: path || "/", status, started, user: null, caller: ip });
       return res;
     };
     const token = c.req.header("x-aws-ec2-metadata-token");

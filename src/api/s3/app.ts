@@ -27,6 +27,7 @@ import * as listing from "./handlers/listing";
 import * as multipart from "./handlers/multipart";
 import * as acl from "./handlers/acl";
 import { postObject } from "./handlers/post-object";
+import { logRequest } from "../../server/request-log";
 
 export interface S3AppDeps {
   clock: Clock;
@@ -100,12 +101,7 @@ export function createS3App(d: S3AppDeps): Hono {
     const finish = (res: Response, error?: { code: string; fault: string; err?: unknown }) => {
       for (const [k, v] of Object.entries(base)) res.headers.set(k, v);
       bodies.dispose(); // a body left unread (a refused request) is thrown away, never buffered
-      const fields = {
-        requestId, api: "s3", action: op?.op ?? null, status: res.status, ms: Math.round(performance.now() - started),
-        user: requester?.userName ?? null, ...(error ? { error: error.code } : {}),
-      };
-      if (error?.fault === "server") d.log.error({ ...fields, err: error.err }, "request");
-      else d.log.info(fields, "request");
+      logRequest(d.log, { requestId, api: "s3", action: op?.op ?? null, status: res.status, started, user: requester?.userName ?? null }, error);
       return res;
     };
 

@@ -1,7 +1,7 @@
 /**
  * How other roles use Walrus (NC: image bundles; SC: snapshot blobs). Bodies are
- * streams, so this boundary has its own transports beside the JSON RPC: in-process
- * (./in-process-client.ts) and signed HTTP (./http-client.ts, ./internal-routes.ts).
+ * streams: in-process (./in-process-client.ts), and signed HTTP (./http-client.ts,
+ * ./rpc.ts) on the role-to-role envelope's streaming calls.
  * Components act as the cloud's own account, which aws-exec-read lets read bundles.
  */
 import type { Readable } from "node:stream";
