@@ -115,7 +115,7 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
   ncPort: { key: "ncPort", flag: "--nc-port <port>", file: "NC_PORT", default: () => "8775", parse: port,
     help: "node controller's internal port, opened only when the CC runs in another process" },
   hypervisor: { key: "hypervisor", flag: "--hypervisor <name>", file: "HYPERVISOR", default: () => "auto", parse: oneOf(HYPERVISORS, "hypervisor"),
-    help: `hypervisor driver for the NC: ${HYPERVISORS.join(", ")} (auto: xen on a Xen dom0, where `xl info` answers; else qemu when installed; else fake; docs/hypervisors.md)` },
+    help: `hypervisor driver for the NC: ${HYPERVISORS.join(", ")} (auto: xen on a Xen dom0, where "xl info" answers; else qemu when installed; else fake; docs/hypervisors.md)` },
   qemuAccel: { key: "qemuAccel", flag: "--qemu-accel <accel>", file: "QEMU_ACCEL", default: () => "auto", parse: oneOf(QEMU_ACCELS, "QEMU acceleration"),
     help: "kvm, tcg, or auto: kvm only when a probe guest runs under it at least about as fast as under tcg" },
   logLevel: { key: "logLevel", flag: "--log-level <level>", file: "LOG_LEVEL", default: () => "info", parse: oneOf(LOG_LEVELS, "log level"),
@@ -192,3 +192,17 @@ function seconds(raw: string, source: string): number {
 
 export const OPTION_KEYS = Object.keys(OPTIONS) as Array<keyof Settings>;
 export const FILE_KEYS = OPTION_KEYS.map((k) => OPTIONS[k].file);
+
+/**
+ * The private subnet when VNET_SUBNET is unset: loopback (127.64.0.0/16) unless guests
+ * sit on real bridges (xen), so fake instances and rootless QEMU guests are told apart
+ * by the metadata service through their addresses.
+ */
+export function privateSubnet(s: Pick<Settings, "vnetSubnet" | "hypervisor">): string {
+  return s.vnetSubnet || (s.hypervisor === "xen" ? "10.128.0.0/16" : "127.64.0.0/16");
+}
+
+/** The public address pool when PUBLIC_IPS is unset: a loopback pool for the laptop cloud (fake or auto), so public addresses work locally too. */
+export function publicAddressRanges(s: Pick<Settings, "publicIps" | "hypervisor">): string {
+  return s.publicIps || (s.hypervisor === "fake" || s.hypervisor === "auto" ? "127.65.0.2-127.65.0.254" : "");
+}

@@ -9,15 +9,13 @@ import { listen } from "../../src/server/listen";
 import { systemClock, fixedClock } from "../../src/common/clock";
 import { randomIds } from "../../src/common/ids";
 import { createNodeService } from "../../src/roles/nc/service";
-import { createClusterService } from "../../src/roles/cc/service";
+import { assembleClusterService } from "../../src/compose/cc";
 import { NODE_METHODS, type NodeClient } from "../../src/roles/nc/client";
 import { CLUSTER_METHODS, type ClusterClient } from "../../src/roles/cc/client";
 import { join } from "node:path";
 import { tempDir, testProbe } from "../support/cloud";
 import { openNcDatabase } from "../../src/roles/nc/database";
 import { openCcDatabase } from "../../src/roles/cc/database";
-import { createNodeMonitor } from "../../src/roles/cc/node-monitor";
-import { createNetworkService } from "../../src/roles/cc/networks";
 import { NodeImageCache } from "../../src/roles/nc/image-cache";
 import { FakeHypervisor } from "../../src/hypervisor/fake/fake-hypervisor";
 import { roleClientContract, echoService, ECHO_METHODS, type EchoClient } from "../contracts/role-clients.contract";
@@ -25,10 +23,11 @@ import { roleClientContract, echoService, ECHO_METHODS, type EchoClient } from "
 const log = pino({ level: "silent" });
 const key = { id: "ECKTEST0000000000001", secret: "s3cr3t-component-key" };
 
-function ccDeps(node: NodeClient) {
-  const db = openCcDatabase(join(tempDir("euca-cc-"), "cc.db"));
-  const monitor = createNodeMonitor({ nodes: () => [{ name: "n1", client: node }], db, clock: systemClock, log, pollMs: 0 });
-  return { db, monitor, clock: systemClock, policy: "GREEDY" as const, networks: createNetworkService({ db, clock: systemClock, plan: { subnet: [10, 128], addrsPerNet: 32 } }) };
+function clusterOver(node: NodeClient) {
+  return assembleClusterService({
+    name: "cluster1", host: "127.0.0.1", db: openCcDatabase(join(tempDir("euca-cc-"), "cc.db")), nodes: () => [{ name: "n1", client: node }],
+    clock: systemClock, log, pollMs: 0, policy: "GREEDY", plan: { subnet: [10, 128], addrsPerNet: 32 },
+  }).service;
 }
 
 function services() {
@@ -45,7 +44,7 @@ function services() {
 roleClientContract("the in-process transport", async () => {
   const s = services();
   const node = createInProcessClient(NODE_METHODS, s.node);
-  const cluster = createClusterService({ name: "cluster1", host: "127.0.0.1", log, ...ccDeps(node) });
+  const cluster = clusterOver(node);
   return {
     node,
     cluster: createInProcessClient(CLUSTER_METHODS, cluster),
@@ -61,7 +60,7 @@ async function httpSetup() {
   const opts = { clock: systemClock, ids: randomIds };
   const ncL = await listen(createRpcApp({ role: "nc", service: s.node, methods: NODE_METHODS, lookupKey, clock: systemClock, log }), "127.0.0.1", 0);
   const node = createHttpClient<NodeClient>(NODE_METHODS, { baseUrl: `http://127.0.0.1:${ncL.port}`, role: "nc", key, ...opts });
-  const cluster = createClusterService({ name: "cluster1", host: "127.0.0.1", log, ...ccDeps(node) });
+  const cluster = clusterOver(node);
   const ccL = await listen(createRpcApp({ role: "cc", service: cluster, methods: CLUSTER_METHODS, lookupKey, clock: systemClock, log }), "127.0.0.1", 0);
   const echoApp = new Hono().route("/", createRpcApp({ role: "echo", service: s.echo, methods: ECHO_METHODS, lookupKey, clock: systemClock, log }));
   const echoL = await listen(echoApp, "127.0.0.1", 0);

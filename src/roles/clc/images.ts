@@ -145,6 +145,11 @@ export function createImageService(o: {
 
     attribute: visible,
 
+    /** Where an image's manifest is, while it is registered ("" once deregistered: instances outlive it). */
+    locationOf(id: string): string {
+      return db.select({ location: images.location }).from(images).where(and(eq(images.id, id), eq(images.state, "available"))).get()?.location ?? "";
+    },
+
     /** An image's product codes, whatever its state (instances outlive deregistration). */
     productOf(id: string): { productCodes: string[] } | undefined {
       const r = db.select({ codes: images.productCodes }).from(images).where(eq(images.id, id)).get();

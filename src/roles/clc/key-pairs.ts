@@ -70,6 +70,11 @@ export function createKeyPairService({ db }: ClcDatabase, clock: Clock, ids: IdG
       return rows;
     },
 
+    /** An account's key pair by name, if it still exists (instance metadata: it may be deleted since launch). */
+    find(accountId: string, name: string): KeyPairRecord | undefined {
+      return db.select().from(keyPairs).where(and(eq(keyPairs.accountId, accountId), eq(keyPairs.name, name))).get() as KeyPairRecord | undefined;
+    },
+
     /** Deleting a missing key pair succeeds, as in EC2. Returns the deleted key pair's id. */
     delete(scope: Scope, by: { name?: string; id?: string }): string | undefined {
       const where = by.id !== undefined ? eq(keyPairs.id, by.id) : eq(keyPairs.name, by.name ?? "");

@@ -15,11 +15,10 @@ import { NodeImageCache } from "../../../src/roles/nc/image-cache";
 import { createNodeService } from "../../../src/roles/nc/service";
 import { NODE_METHODS, type RunInstanceRequest } from "../../../src/roles/nc/client";
 import { openCcDatabase } from "../../../src/roles/cc/database";
-import { createClusterService } from "../../../src/roles/cc/service";
+import { assembleClusterService } from "../../../src/compose/cc";
 import type { Policy } from "../../../src/roles/cc/placement";
 import { sleepingNodes } from "../../../src/roles/cc/database";
 import { createNodeMonitor, type PowerPolicy } from "../../../src/roles/cc/node-monitor";
-import { createNetworkService } from "../../../src/roles/cc/networks";
 import { CLUSTER_METHODS, type ClusterClient } from "../../../src/roles/cc/client";
 import { startTestCloud, tempDir, type TestCloud } from "../../support/cloud";
 import { nodeImageRef } from "../../support/bundles";
@@ -52,9 +51,10 @@ function cluster(dir: string, opts: { policy?: Policy; power?: PowerPolicy } = {
     return { name, client: createInProcessClient(NODE_METHODS, service) };
   });
   const db = openCcDatabase(join(dir, "cc.db"));
-  const networks = createNetworkService({ db, clock: systemClock, plan: { subnet: [10, 128], addrsPerNet: 32 } });
-  const monitor = createNodeMonitor({ nodes: () => nodes, db, clock: systemClock, log, pollMs: 0, power: opts.power });
-  const service = createClusterService({ name: "zone-x", host: "127.0.0.1", monitor, log, db, clock: systemClock, policy: opts.policy ?? "GREEDY", networks });
+  const { service, monitor } = assembleClusterService({
+    name: "zone-x", host: "127.0.0.1", db, nodes: () => nodes, clock: systemClock, log, pollMs: 0, policy: opts.policy ?? "GREEDY", power: opts.power,
+    plan: { subnet: [10, 128], addrsPerNet: 32 },
+  });
   return { service, monitor, hypervisors, db, nodes };
 }
 

@@ -1,0 +1,30 @@
+/**
+ * What every role assembler shares: the settings, the clock and ids, the log, the
+ * data directory, the component keys, the main listener's app, and the list of
+ * cleanups (run in reverse at stop, so a role's database closes after what uses it).
+ */
+import type { Hono } from "hono";
+import type { Logger } from "pino";
+import type { Clock } from "../common/clock";
+import type { IdGenerator } from "../common/ids";
+import type { DataDirLayout } from "../common/data-dir";
+import type { CloudEndpoints } from "../config/endpoints";
+import type { RoleName, Settings } from "../config/settings";
+import type { ComponentKeyLookup } from "../rpc/types";
+
+export interface Assembly {
+  settings: Settings;
+  clock: Clock;
+  ids: IdGenerator;
+  log: Logger;
+  layout: DataDirLayout;
+  version: string;
+  has(role: RoleName): boolean;
+  /** Keys installed on this host (issued to it by its CLC or CC). */
+  lookupKey: ComponentKeyLookup;
+  /** The EC2 port's app: EC2, metadata, /services/Walrus, Walrus' internal calls, the heartbeat. */
+  mainApp: Hono;
+  /** The user-facing endpoints, known once the listeners are bound. */
+  endpoints(): CloudEndpoints | undefined;
+  cleanups: Array<() => Promise<void> | void>;
+}

@@ -1,0 +1,78 @@
+/**
+ * The cloud controller: its state (database, CA, identity), the EC2 services over the
+ * clusters (in this process or registered), the EC2 Query API and the metadata
+ * service on the main listener.
+ */
+import { every } from "../common/periodic";
+import { publicAddressRanges } from "../config/settings";
+import { createInProcessClient } from "../rpc/in-process";
+import { createHttpClient } from "../rpc/http-client";
+import { createEc2App } from "../api/ec2/app";
+import { createMetadataApp } from "../api/metadata/app";
+import { openClc } from "../roles/clc/open-clc";
+import { createImageService } from "../roles/clc/images";
+import { createTagService } from "../roles/clc/tags";
+import { createInstanceService } from "../roles/clc/instances";
+import { createAddressService, expandIpRanges } from "../roles/clc/addresses";
+import { createZoneService, type RegisteredCluster } from "../roles/clc/zones";
+import { createRegionService } from "../roles/clc/regions";
+import { listRemoteClusters } from "../roles/clc/cluster-registry";
+import type { MetadataSources } from "../roles/clc/metadata";
+import { CLUSTER_METHODS, type ClusterClient } from "../roles/cc/client";
+import type { WalrusClient } from "../roles/walrus/client";
+import type { Assembly } from "./assembly";
+
+export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; walrus: () => WalrusClient | undefined }) {
+  const s = a.settings;
+  const endpoints = () => {
+    const e = a.endpoints();
+    if (!e) throw new Error("endpoints are not known before the listeners are bound");
+    return e;
+  };
+  const clc = await openClc({ layout: a.layout, clock: a.clock, ids: a.ids, endpoints });
+  a.cleanups.push(() => clc.close());
+  const local = o.cluster ? createInProcessClient(CLUSTER_METHODS, o.cluster) : undefined;
+  const clusters = (): RegisteredCluster[] => [
+    ...(local ? [{ name: s.clusterName, client: local }] : []),
+    ...listRemoteClusters(clc.db).map((c) => ({
+      name: c.name, client: createHttpClient<ClusterClient>(CLUSTER_METHODS, { baseUrl: c.url, role: "cc", key: c.key, clock: a.clock, ids: a.ids }),
+    })),
+  ];
+  const images = createImageService({
+    db: clc.db, clock: a.clock, ids: a.ids, cloudKeyPem: clc.ca.keyPem, walrus: o.walrus, certificatesOfAccount: (acct) => clc.identity.certificatesOfAccount(acct),
+  });
+  const addresses = createAddressService({ db: clc.db, ids: a.ids, maxPerUser: s.maxAddressesPerUser, pool: expandIpRanges(publicAddressRanges(s)) });
+  const instances = createInstanceService({
+    db: clc.db, clock: a.clock, ids: a.ids, clusters, images, keyPairs: clc.keyPairs, groups: clc.securityGroups, vmTypes: clc.vmTypes, addresses,
+  });
+  const services = {
+    zones: createZoneService({ region: s.region, clusters, vmTypes: clc.vmTypes }),
+    regions: createRegionService(endpoints),
+    keyPairs: clc.keyPairs, securityGroups: clc.securityGroups, images, tags: createTagService(clc.db), addresses, instances,
+  };
+  a.mainApp.route("/", createEc2App({ clock: a.clock, ids: a.ids, log: a.log, identity: clc.identity, services }));
+  const sources: MetadataSources = {
+    byAddress: (ip) => instances.byAddress(ip),
+    publicIpOf: (id) => instances.publicIpOf(id),
+    groupsOf: (i) => instances.groupsOf(i),
+    imageLocation: (imageId) => images.locationOf(imageId),
+    keyOf: (accountId, name) => {
+      const k = clc.keyPairs.find(accountId, name); // deleted since launch: none
+      return k && { name: k.name, publicKey: k.publicKey };
+    },
+    region: s.region,
+  };
+  a.mainApp.route("/", createMetadataApp({ clock: a.clock, ids: a.ids, log: a.log, sources }));
+  return {
+    clc,
+    /** Once the listeners are bound: the admin's credentials (naming the bound endpoints), reconciliation, the background sync. */
+    async start() {
+      const credentials = (await clc.identity.ensureAdmin()).credentials;
+      const lost = await instances.reconcile({ requestId: a.ids.requestId() });
+      if (lost.length) a.log.warn({ instances: lost }, "clc: terminated instances whose launch a restart interrupted");
+      // Stops (waiting for its round) before the databases close.
+      a.cleanups.push(every(s.nodePollSeconds * 1000, (n) => instances.sync({ requestId: `clc-sync-${n}` }), (e) => a.log.error({ err: e }, "clc: instance sync failed")));
+      return credentials;
+    },
+  };
+}
