@@ -3,13 +3,13 @@
  * cli → compose → api → roles → boundaries — and nothing imports in a circle.
  * Checked by `npm run check:deps`, which `npm test` and CI run.
  */
-const BOUNDARIES = "^src/(config|common|auth|rpc|db|server|hypervisor|net|bundle)/";
+const BOUNDARIES = "^src/(config|common|auth|rpc|db|server|hypervisor|net|bundle|lifecycle)/";
 module.exports = {
   forbidden: [
     { name: "no-cycles", severity: "error", comment: "Imports never run in a circle.", from: {}, to: { circular: true } },
     {
       name: "boundaries-stay-down", severity: "error",
-      comment: "config, common, auth, rpc, db, server, hypervisor, net and bundle never import roles, protocols, the composition or the CLI.",
+      comment: "config, common, auth, rpc, db, server, hypervisor, net, bundle and lifecycle never import roles, protocols, the composition or the CLI.",
       from: { path: BOUNDARIES }, to: { path: "^src/(roles|api|compose|cli)/|^src/cloud\\.ts$" },
     },
     {

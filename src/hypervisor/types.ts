@@ -47,7 +47,9 @@ export interface DomainSpec {
   consolePath: string;
 }
 
-export type DomainState = "pending" | "running" | "crashed";
+import type { DomainState } from "../lifecycle/instance";
+
+export type { DomainState };
 
 export interface DomainInfo {
   instanceId: string;

@@ -21,10 +21,11 @@ import type { KeyPairService } from "./key-pairs";
 import type { SecurityGroupService } from "./security-groups";
 import type { VmTypeService } from "./vm-types";
 import type { RegisteredCluster } from "./zones";
+import { INSTANCE_TRANSITIONS, instanceStateFrom, statesBefore } from "../../lifecycle/instance";
 
 export type InstanceRecord = typeof instances.$inferSelect;
 export type InstanceState = InstanceRecord["state"];
-export const STATE_CODES: Record<InstanceState, number> = { pending: 0, running: 16, "shutting-down": 32, terminated: 48 };
+export { INSTANCE_STATE_CODES as STATE_CODES } from "../../lifecycle/instance";
 /** Eucalyptus' SHUT_DOWN_TIME: how long terminated instances stay visible. */
 export const TERMINATED_VISIBLE_MS = 10 * 60 * 1000;
 const MAX_USER_DATA = 16 * 1024;
@@ -110,8 +111,10 @@ export function createInstanceService(o: {
     return rows;
   }
 
+  /** Moves an instance along INSTANCE_TRANSITIONS only: a terminated instance never comes back. */
   function setState(id: string, state: InstanceState, reason = ""): void {
-    db.update(instances).set({ state, stateReason: reason, ...(state === "terminated" ? { terminatedAt: o.clock.now() } : {}) }).where(eq(instances.id, id)).run();
+    db.update(instances).set({ state, stateReason: reason, ...(state === "terminated" ? { terminatedAt: o.clock.now() } : {}) })
+      .where(and(eq(instances.id, id), inArray(instances.state, statesBefore(INSTANCE_TRANSITIONS, state)))).run();
   }
 
   /** Brings recorded states in line with what the nodes report; returns whether any changed. */
@@ -135,7 +138,7 @@ export function createInstanceService(o: {
       let changed = false;
       for (const r of live) {
         const n = reported.get(r.id);
-        const next: InstanceState = !n ? (r.state === "pending" ? "pending" : "terminated") : n.state === "Pending" ? "pending" : n.state === "Extant" ? "running" : "terminated";
+        const next = instanceStateFrom(n?.state, r.state);
         if (next !== r.state) {
           changed = true;
           setState(r.id, next, next === "terminated" && n?.reason && r.state !== "shutting-down" ? `Server.InternalError: ${n.reason}` : "");

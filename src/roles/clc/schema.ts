@@ -1,6 +1,7 @@
 /** Drizzle schema of the CLC database (clc.db). Migrations: ./migrations.ts. */
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { settings } from "../../db/settings-table";
+import { INSTANCE_STATES } from "../../lifecycle/instance";
 
 export const accounts = sqliteTable("accounts", {
   id: text("id").primaryKey(), // 12-digit account number (EC2 ownerId)
@@ -119,7 +120,7 @@ export const instances = sqliteTable("instances", {
   keyName: text("key_name"),
   groups: text("groups").notNull(), // JSON [{id, name}]
   userData: text("user_data"), // base64
-  state: text("state", { enum: ["pending", "running", "shutting-down", "terminated"] }).notNull(),
+  state: text("state", { enum: INSTANCE_STATES }).notNull(),
   stateReason: text("state_reason").notNull().default(""),
   launchIndex: integer("launch_index").notNull(),
   zone: text("zone").notNull(),

@@ -40,7 +40,8 @@ export interface RunInstanceRequest {
 }
 
 /** Pending (staging/booting), Extant (running), Teardown (gone), as Eucalyptus reported them up. */
-export type NodeInstanceState = "Pending" | "Extant" | "Teardown";
+export type { NodeInstanceState } from "../../lifecycle/instance";
+import type { NodeInstanceState } from "../../lifecycle/instance";
 
 export interface NodeInstance {
   instanceId: string;

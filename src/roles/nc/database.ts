@@ -1,12 +1,13 @@
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { openRoleDatabase, type OpenDatabase } from "../../db/open";
 import { settings, SETTINGS_SQL } from "../../db/settings-table";
+import { NODE_RECORD_STATES } from "../../lifecycle/instance";
 
 /** What this node was asked to run, so a restarted NC knows its instances. */
 export const ncInstances = sqliteTable("instances", {
   id: text("id").primaryKey(),
   request: text("request").notNull(), // JSON RunInstanceRequest
-  state: text("state", { enum: ["pending", "extant", "teardown"] }).notNull(),
+  state: text("state", { enum: NODE_RECORD_STATES }).notNull(),
   reason: text("reason").notNull().default(""),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 });

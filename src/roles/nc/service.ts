@@ -6,7 +6,7 @@
  */
 import { constants, copyFileSync, linkSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { eq, inArray, ne } from "drizzle-orm";
+import { and, eq, inArray, ne } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { Clock } from "../../common/clock";
 import { IncorrectStateError, InsufficientCapacityError, NotFoundError, UnavailableError } from "../../common/errors";
@@ -19,6 +19,7 @@ import { ncInstances } from "./database";
 import type { NodeImageCache } from "./image-cache";
 import { runCommand, type CommandRunner } from "../../common/run-command";
 import { assembleDisks } from "./disks";
+import { NODE_TRANSITIONS, reportedState, statesBefore } from "../../lifecycle/instance";
 
 export interface NodeLimits {
   /** Memory kept for the host itself (dom0 / the OS), MB. */
@@ -66,6 +67,11 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
   const record = (id: string) => db.select().from(ncInstances).where(eq(ncInstances.id, id)).get();
   const requestOf = (row: { request: string }) => JSON.parse(row.request) as RunInstanceRequest;
 
+  /** pending → extant only (NODE_TRANSITIONS): a record torn down meanwhile stays so. */
+  function markExtant(id: string): void {
+    db.update(ncInstances).set({ state: "extant" }).where(and(eq(ncInstances.id, id), inArray(ncInstances.state, statesBefore(NODE_TRANSITIONS, "extant")))).run();
+  }
+
   function teardown(id: string, reason: string): void {
     const row = record(id);
     if (!row) return;
@@ -111,7 +117,7 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
       });
       stillWanted();
       if (started.ssh) d.log.info({ requestId: ctx.requestId, instanceId: id, ssh: started.ssh }, "nc: the guest's SSH port is forwarded");
-      db.update(ncInstances).set({ state: "extant" }).where(eq(ncInstances.id, id)).run();
+      markExtant(id);
     } catch (e) {
       // Whatever a half-done or overtaken start left running goes (destroy is idempotent).
       await d.hypervisor.destroy(id).catch((err: Error) => d.log.warn({ requestId: ctx.requestId, instanceId: id, err: err.message }, "nc: could not destroy a guest that must not run"));
@@ -128,21 +134,18 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
     }
   }
 
+  /** What the node reports of a record (lifecycle/instance.ts); a guest found gone or crashed is torn down on the way. */
   async function view(row: typeof ncInstances.$inferSelect): Promise<NodeInstance> {
     const base = { instanceId: row.id, launchTime: row.createdAt.toISOString() };
-    if (row.state === "teardown") return { ...base, state: "Teardown", reason: row.reason };
-    if (staging.has(row.id)) return { ...base, state: "Pending" };
-    const dom = await d.hypervisor.get(row.id);
-    if (!dom) {
-      teardown(row.id, "the instance is no longer running on this node");
-      return { ...base, state: "Teardown", reason: "the instance is no longer running on this node" };
-    }
-    if (dom.state === "crashed") {
-      await d.hypervisor.destroy(row.id);
-      teardown(row.id, dom.reason ?? "the guest crashed");
-      return { ...base, state: "Teardown", reason: dom.reason ?? "the guest crashed" };
-    }
-    return { ...base, state: dom.state === "running" ? "Extant" : "Pending" };
+    const asks = row.state !== "teardown" && !staging.has(row.id);
+    const dom = asks ? await d.hypervisor.get(row.id) : undefined;
+    const state = reportedState(row.state, staging.has(row.id), asks ? dom?.state : undefined);
+    if (state !== "Teardown") return { ...base, state };
+    if (row.state === "teardown") return { ...base, state, reason: row.reason };
+    const reason = dom ? dom.reason ?? "the guest crashed" : "the instance is no longer running on this node";
+    if (dom) await d.hypervisor.destroy(row.id);
+    teardown(row.id, reason);
+    return { ...base, state, reason };
   }
 
   function active() {
@@ -249,7 +252,7 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
     async adopt() {
       for (const row of db.select().from(ncInstances).where(eq(ncInstances.state, "pending")).all()) {
         if (!(await d.hypervisor.get(row.id))) teardown(row.id, "staging was interrupted by a node controller restart");
-        else db.update(ncInstances).set({ state: "extant" }).where(eq(ncInstances.id, row.id)).run();
+        else markExtant(row.id);
       }
     },
   });
