@@ -37,35 +37,57 @@ async function works(run: CommandRunner, cmd: string, args: string[]): Promise<b
   }
 }
 
-function qemu(c: HypervisorContext): Hypervisor {
-  const accel: Promise<Accel> = c.qemuAccel !== "auto"
-    ? Promise.resolve(c.qemuAccel)
-    : chooseAccel(QEMU).then((choice) => {
-        c.log.info({ accel: choice.accel, why: choice.why }, "qemu acceleration");
-        return choice.accel;
-      });
-  return new QemuHypervisor({ stateDir: c.stateDir("qemu"), accel, clock: c.clock, metadata: c.metadata });
+/** A driver: whether this host can run it (and what to do when not), and how to make it. */
+export interface DriverEntry {
+  present(run: CommandRunner): Promise<boolean>;
+  /** Why an explicit --hypervisor cannot be used here, and what to install. */
+  missing: string;
+  create(c: HypervisorContext, run: CommandRunner): Hypervisor;
 }
+
+/**
+ * The drivers, in the order `auto` tries them (a Xen dom0 first, then QEMU, then the
+ * fake, which is always present). A new driver is one folder and one line here.
+ */
+export const DRIVERS: Record<Exclude<HypervisorName, "auto">, DriverEntry> = {
+  xen: {
+    present: (run) => works(run, "xl", ["info"]),
+    missing: "--hypervisor xen: `xl info` fails here (no Xen dom0, or xen-utils missing; docs/hypervisors.md)",
+    create: (c, run) => new XenHypervisor({ stateDir: c.stateDir("xen"), run, clock: c.clock }),
+  },
+  qemu: {
+    present: (run) => works(run, QEMU, ["--version"]),
+    missing: `--hypervisor qemu: ${QEMU} does not run here; install Debian's qemu-system-x86 (docs/hypervisors.md)`,
+    create: (c) => {
+      const accel: Promise<Accel> = c.qemuAccel !== "auto"
+        ? Promise.resolve(c.qemuAccel)
+        : chooseAccel(QEMU).then((choice) => {
+            c.log.info({ accel: choice.accel, why: choice.why }, "qemu acceleration");
+            return choice.accel;
+          });
+      return new QemuHypervisor({ stateDir: c.stateDir("qemu"), accel, clock: c.clock, metadata: c.metadata });
+    },
+  },
+  fake: {
+    present: async () => true,
+    missing: "",
+    create: (c) => new FakeHypervisor(c.stateDir("fake"), c.fakeHost, c.clock),
+  },
+};
 
 export async function createHypervisor(name: HypervisorName, c: HypervisorContext): Promise<Hypervisor> {
   const run = c.run ?? runCommand;
-  const fake = () => new FakeHypervisor(c.stateDir("fake"), c.fakeHost, c.clock);
-  const xen = () => new XenHypervisor({ stateDir: c.stateDir("xen"), run, clock: c.clock });
-  switch (name) {
-    case "fake":
-      return fake();
-    case "qemu":
-      if (!(await works(run, QEMU, ["--version"]))) throw new ConfigError(`--hypervisor qemu: ${QEMU} does not run here; install Debian's qemu-system-x86 (docs/hypervisors.md)`);
-      return qemu(c);
-    case "xen":
-      if (!(await works(run, "xl", ["info"]))) throw new ConfigError("--hypervisor xen: `xl info` fails here (no Xen dom0, or xen-utils missing; docs/hypervisors.md)");
-      return xen();
-    case "auto":
-      if (await works(run, "xl", ["info"])) return xen();
-      if (await works(run, QEMU, ["--version"])) return qemu(c);
-      c.log.info("no hypervisor found (no qemu-system-x86_64): using the fake driver");
-      return fake();
+  if (name !== "auto") {
+    const d = DRIVERS[name];
+    if (!(await d.present(run))) throw new ConfigError(d.missing);
+    return d.create(c, run);
   }
+  for (const [driver, d] of Object.entries(DRIVERS) as Array<[keyof typeof DRIVERS, DriverEntry]>) {
+    if (!(await d.present(run))) continue;
+    if (driver === "fake") c.log.info("no hypervisor found (no xl dom0, no qemu-system-x86_64): using the fake driver");
+    return d.create(c, run);
+  }
+  throw new ConfigError("no hypervisor driver can run here");
 }
 
 /** How the ready line names the driver: e.g. "qemu/tcg", "fake (auto)". */

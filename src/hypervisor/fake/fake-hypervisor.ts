@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../../common/files";
 import type { Clock } from "../../common/clock";
 import { consoleTail } from "../console";
+import { checkInstanceId, isInstanceId } from "../domain-state";
 import {
   HypervisorError, type Capabilities, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type Hypervisor,
 } from "../types";
@@ -32,7 +33,6 @@ interface Record_ {
   boots: number;
 }
 
-const ID = /^i-[0-9A-Fa-f]{8,17}$/;
 
 export class FakeHypervisor implements Hypervisor {
   constructor(
@@ -72,8 +72,7 @@ export class FakeHypervisor implements Hypervisor {
   }
 
   private file(id: string): string {
-    if (!ID.test(id)) throw new HypervisorError("not-found", `'${id}' is not an instance id`);
-    return join(this.dir, "domains", `${id}.json`);
+    return join(this.dir, "domains", `${checkInstanceId(id)}.json`);
   }
 
   private read(id: string): Record_ | undefined {
@@ -153,7 +152,7 @@ export class FakeHypervisor implements Hypervisor {
 
   async destroy(instanceId: string): Promise<void> {
     this.reachable();
-    if (!ID.test(instanceId)) return;
+    if (!isInstanceId(instanceId)) return;
     rmSync(this.file(instanceId), { force: true });
   }
 

@@ -10,7 +10,6 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statfsSync } 
 import { createServer, type AddressInfo } from "node:net";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import { writeFileAtomic } from "../../common/files";
 import type { Clock } from "../../common/clock";
 import { consoleTail } from "../console";
 import { checkBootFiles } from "../boot-files";
@@ -18,6 +17,7 @@ import { runCommand, type CommandRunner } from "../../common/run-command";
 import { HypervisorError, type Capabilities, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type Hypervisor } from "../types";
 import { qemuArgs, type Accel, type QemuNet } from "./args";
 import { withQmp } from "./qmp";
+import { checkInstanceId, DomainFiles, isInstanceId, noPowerControl, type DomainRecord } from "../domain-state";
 
 export interface QemuOptions {
   stateDir: string;
@@ -39,10 +39,7 @@ export interface QemuOptions {
   run?: CommandRunner;
 }
 
-interface DomainState {
-  spec: DomainSpec;
-  startedAt: string;
-  attached: DiskSpec[];
+interface DomainState extends DomainRecord {
   /** 127.0.0.1:port forwarded to the guest's port 22 (rootless networking). */
   ssh?: string;
   /** The tap made for the guest on its bridge, removed with the guest. */
@@ -64,7 +61,6 @@ function freePort(): Promise<number> {
   });
 }
 
-const ID = /^i-[0-9A-Fa-f]{8,17}$/;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class QemuHypervisor implements Hypervisor {
@@ -86,9 +82,10 @@ export class QemuHypervisor implements Hypervisor {
   }
 
   private dir(id: string): string {
-    if (!ID.test(id)) throw new HypervisorError("not-found", `'${id}' is not an instance id`);
-    return join(this.o.stateDir, id);
+    return join(this.o.stateDir, checkInstanceId(id));
   }
+
+  private readonly files = new DomainFiles<DomainState>((id) => join(this.dir(id), "domain.json"));
 
   private paths(id: string) {
     const d = this.dir(id);
@@ -96,8 +93,7 @@ export class QemuHypervisor implements Hypervisor {
   }
 
   private read(id: string): DomainState | undefined {
-    const p = this.paths(id);
-    return existsSync(p.state) ? (JSON.parse(readFileSync(p.state, "utf8")) as DomainState) : undefined;
+    return this.files.read(id);
   }
 
   /** QEMU's pid when it still runs this instance (a recycled pid running something else does not count). */
@@ -118,7 +114,7 @@ export class QemuHypervisor implements Hypervisor {
     const alive = this.pid(st.spec.instanceId) !== undefined;
     return {
       instanceId: st.spec.instanceId, memoryMb: st.spec.memoryMb, cores: st.spec.cores, startedAt: st.startedAt,
-      disks: [...st.spec.disks, ...st.attached],
+      disks: DomainFiles.disks(st),
       state: alive ? "running" : "crashed",
       ...(st.ssh ? { ssh: st.ssh } : {}),
       ...(alive ? {} : { reason: "the instance's QEMU process exited (the guest powered off or crashed)" }),
@@ -132,7 +128,7 @@ export class QemuHypervisor implements Hypervisor {
 
   async list(): Promise<DomainInfo[]> {
     const out: DomainInfo[] = [];
-    for (const id of readdirSync(this.o.stateDir).filter((n) => ID.test(n)).sort()) {
+    for (const id of readdirSync(this.o.stateDir).filter(isInstanceId).sort()) {
       const st = this.read(id);
       if (st) out.push(this.info(st));
       else rmSync(this.dir(id), { recursive: true, force: true }); // a start cut short before it wrote anything
@@ -160,12 +156,12 @@ export class QemuHypervisor implements Hypervisor {
     if (p.qmp.length > 107) throw new HypervisorError("start-failed", `the QMP socket path ${p.qmp} is longer than a unix socket allows; use a shorter data directory`);
     mkdirSync(p.dir, { recursive: true, mode: 0o700 });
     const state: DomainState = { spec, startedAt: this.o.clock.now().toISOString(), attached: [] };
-    writeFileAtomic(p.state, JSON.stringify(state), 0o600);
+    this.files.write(spec.instanceId, state);
     try {
       const net = await this.network(spec);
       if (net.mode === "user" && net.sshPort) state.ssh = `127.0.0.1:${net.sshPort}`;
       if (net.mode === "tap") state.tap = net.ifname;
-      writeFileAtomic(p.state, JSON.stringify(state), 0o600);
+      this.files.write(spec.instanceId, state);
       await this.spawnQemu(qemuArgs(spec, { accel: await this.accel, qmpPath: p.qmp, pidPath: p.pid, net }));
     } catch (e) {
       await this.forget(spec.instanceId);
@@ -266,7 +262,7 @@ export class QemuHypervisor implements Hypervisor {
   }
 
   async destroy(instanceId: string): Promise<void> {
-    if (!ID.test(instanceId)) return;
+    if (!isInstanceId(instanceId)) return;
     await this.kill(instanceId);
     await this.forget(instanceId);
   }
@@ -278,33 +274,22 @@ export class QemuHypervisor implements Hypervisor {
   }
 
   async attachDisk(instanceId: string, disk: DiskSpec): Promise<void> {
-    const st = this.running(instanceId);
-    if ([...st.spec.disks, ...st.attached].some((d) => d.device === disk.device)) throw new HypervisorError("device-busy", `device ${disk.device} is in use on ${instanceId}`);
-    await withQmp(this.paths(instanceId).qmp, async (c) => {
+    await this.files.attach(instanceId, this.running(instanceId), disk, () => withQmp(this.paths(instanceId).qmp, async (c) => {
       await c.execute("blockdev-add", { driver: "raw", "node-name": `n-${disk.device}`, "read-only": disk.readOnly ?? false, file: { driver: "file", filename: disk.path, aio: "threads" } });
       await c.execute("device_add", { driver: "virtio-blk-pci", id: disk.device, drive: `n-${disk.device}`, serial: disk.device });
-    });
-    writeFileAtomic(this.paths(instanceId).state, JSON.stringify({ ...st, attached: [...st.attached, disk] }), 0o600);
+    }));
   }
 
   async detachDisk(instanceId: string, device: string): Promise<void> {
-    const st = this.running(instanceId);
-    if (!st.attached.some((d) => d.device === device)) throw new HypervisorError("not-attached", `no device ${device} on ${instanceId}`);
-    await withQmp(this.paths(instanceId).qmp, async (c) => {
+    await this.files.detach(instanceId, this.running(instanceId), device, () => withQmp(this.paths(instanceId).qmp, async (c) => {
       await c.execute("device_del", { id: device });
       // A first DEVICE_DELETED names only the virtio backend; the one that counts carries the id.
       const gone = await c.waitEvent((e) => e.event === "DEVICE_DELETED" && e.data?.device === device, 15_000);
       if (!gone) throw new HypervisorError("device-busy", `the guest did not release ${device}`);
       await c.execute("blockdev-del", { "node-name": `n-${device}` });
-    });
-    writeFileAtomic(this.paths(instanceId).state, JSON.stringify({ ...st, attached: st.attached.filter((d) => d.device !== device) }), 0o600);
+    }));
   }
 
-  async powerDown(): Promise<void> {
-    throw new HypervisorError("unsupported", "the qemu driver cannot power its host down (no Wake-on-LAN in this release)");
-  }
-
-  async powerUp(): Promise<void> {
-    // A host that never sleeps is always up.
-  }
+  readonly powerDown = noPowerControl("qemu").powerDown;
+  readonly powerUp = noPowerControl("qemu").powerUp;
 }

@@ -5,9 +5,8 @@
  * NC adopts what `xl list` still shows. Consoles are read from xenconsoled's guest logs
  * (XENCONSOLED_TRACE=guest writes /var/log/xen/console/guest-<name>.log), as Eucalyptus did.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../../common/files";
 import type { Clock } from "../../common/clock";
 import type { CommandRunner } from "../../common/run-command";
 import { consoleTail } from "../console";
@@ -15,6 +14,7 @@ import { checkBootFiles } from "../boot-files";
 import { HypervisorError, type Capabilities, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type Hypervisor } from "../types";
 import { xlConfig, type XenGuestType } from "./config";
 import { parseXlInfo, parseXlList, xlErrorKind, type XlDomain } from "./parse";
+import { checkInstanceId, DomainFiles, isInstanceId, noPowerControl, type DomainRecord } from "../domain-state";
 
 export interface XenOptions {
   stateDir: string;
@@ -29,13 +29,7 @@ export interface XenOptions {
   stopTimeoutMs?: number;
 }
 
-interface DomainState {
-  spec: DomainSpec;
-  startedAt: string;
-  attached: DiskSpec[];
-}
-
-const ID = /^i-[0-9A-Fa-f]{8,17}$/;
+type DomainState = DomainRecord;
 
 export class XenHypervisor implements Hypervisor {
   private readonly xlBin: string;
@@ -70,19 +64,19 @@ export class XenHypervisor implements Hypervisor {
     return r.stdout;
   }
 
-  private file(id: string, ext: "json" | "cfg"): string {
-    if (!ID.test(id)) throw new HypervisorError("not-found", `'${id}' is not an instance id`);
-    return join(this.o.stateDir, `${id}.${ext}`);
+  private readonly files = new DomainFiles<DomainState>((id) => join(this.o.stateDir, `${id}.json`));
+
+  private cfgFile(id: string): string {
+    return join(this.o.stateDir, `${checkInstanceId(id)}.cfg`);
   }
 
   private read(id: string): DomainState | undefined {
-    const f = this.file(id, "json");
-    return existsSync(f) ? (JSON.parse(readFileSync(f, "utf8")) as DomainState) : undefined;
+    return this.files.read(id);
   }
 
   private forget(id: string): void {
-    rmSync(this.file(id, "json"), { force: true });
-    rmSync(this.file(id, "cfg"), { force: true });
+    this.files.remove(id);
+    rmSync(this.cfgFile(id), { force: true });
   }
 
   private info(d: XlDomain, st: DomainState | undefined): DomainInfo {
@@ -91,14 +85,14 @@ export class XenHypervisor implements Hypervisor {
     const why = d.shutdownReason === "crash" ? "the guest crashed" : d.shutdownReason === "watchdog" ? "the guest was stopped by its watchdog" : `the guest shut down (${d.shutdownReason ?? "dying"})`;
     return {
       instanceId: d.name, memoryMb: d.memMb, cores: d.vcpus, startedAt: st?.startedAt ?? this.o.clock.now().toISOString(),
-      disks: st ? [...st.spec.disks, ...st.attached] : [],
+      disks: st ? DomainFiles.disks(st) : [],
       state: down ? "crashed" : "running",
       ...(down ? { reason: `${why} (xl list: ${d.flags})` } : {}),
     };
   }
 
   private async domains(): Promise<XlDomain[]> {
-    return parseXlList(await this.xl(["list"])).filter((d) => ID.test(d.name));
+    return parseXlList(await this.xl(["list"])).filter((d) => isInstanceId(d.name));
   }
 
   async describeHost(): Promise<HostInfo> {
@@ -115,7 +109,7 @@ export class XenHypervisor implements Hypervisor {
   }
 
   async get(instanceId: string): Promise<DomainInfo | undefined> {
-    if (!ID.test(instanceId)) return undefined;
+    if (!isInstanceId(instanceId)) return undefined;
     try {
       const [d] = parseXlList(await this.xl(["list", instanceId]));
       return d && this.info(d, this.read(instanceId));
@@ -130,9 +124,9 @@ export class XenHypervisor implements Hypervisor {
     checkBootFiles(spec);
     const free = Number(parseXlInfo(await this.xl(["info"])).free_memory ?? 0);
     if (spec.memoryMb > free) throw new HypervisorError("capacity", `not enough memory for ${spec.instanceId}: ${spec.memoryMb} MB requested, ${free} MB free`);
-    const cfg = this.file(spec.instanceId, "cfg");
+    const cfg = this.cfgFile(spec.instanceId);
     writeFileSync(cfg, xlConfig(spec, this.o.guestType), { mode: 0o600 });
-    writeFileAtomic(this.file(spec.instanceId, "json"), JSON.stringify({ spec, startedAt: this.o.clock.now().toISOString(), attached: [] } satisfies DomainState), 0o600);
+    this.files.write(spec.instanceId, { spec, startedAt: this.o.clock.now().toISOString(), attached: [] });
     try {
       await this.xl(["create", cfg], (k) => (k === "exists" ? "exists" : "start-failed"), 120_000);
     } catch (e) {
@@ -164,7 +158,7 @@ export class XenHypervisor implements Hypervisor {
   }
 
   async destroy(instanceId: string): Promise<void> {
-    if (!ID.test(instanceId)) return;
+    if (!isInstanceId(instanceId)) return;
     try {
       await this.xl(["destroy", instanceId]);
     } catch (e) {
@@ -178,27 +172,24 @@ export class XenHypervisor implements Hypervisor {
     return consoleTail(join(this.consoleDir, `guest-${instanceId}.log`));
   }
 
-  async attachDisk(instanceId: string, disk: DiskSpec): Promise<void> {
+  private async running(instanceId: string): Promise<DomainState> {
     const st = this.read(instanceId);
     if (!st || !(await this.get(instanceId))) throw new HypervisorError("not-found", `instance ${instanceId} is not running`);
-    if ([...st.spec.disks, ...st.attached].some((d) => d.device === disk.device)) throw new HypervisorError("device-busy", `device ${disk.device} is in use on ${instanceId}`);
-    await this.xl(["block-attach", instanceId, `format=raw,vdev=${disk.device},access=${disk.readOnly ? "ro" : "rw"},target=${disk.path}`]);
-    writeFileAtomic(this.file(instanceId, "json"), JSON.stringify({ ...st, attached: [...st.attached, disk] }), 0o600);
+    return st;
+  }
+
+  async attachDisk(instanceId: string, disk: DiskSpec): Promise<void> {
+    await this.files.attach(instanceId, await this.running(instanceId), disk, async () => {
+      await this.xl(["block-attach", instanceId, `format=raw,vdev=${disk.device},access=${disk.readOnly ? "ro" : "rw"},target=${disk.path}`]);
+    });
   }
 
   async detachDisk(instanceId: string, device: string): Promise<void> {
-    const st = this.read(instanceId);
-    if (!st || !(await this.get(instanceId))) throw new HypervisorError("not-found", `instance ${instanceId} is not running`);
-    if (!st.attached.some((d) => d.device === device)) throw new HypervisorError("not-attached", `no device ${device} on ${instanceId}`);
-    await this.xl(["block-detach", instanceId, device]);
-    writeFileAtomic(this.file(instanceId, "json"), JSON.stringify({ ...st, attached: st.attached.filter((d) => d.device !== device) }), 0o600);
+    await this.files.detach(instanceId, await this.running(instanceId), device, async () => {
+      await this.xl(["block-detach", instanceId, device]);
+    });
   }
 
-  async powerDown(): Promise<void> {
-    throw new HypervisorError("unsupported", "the xen driver cannot power its host down (no Wake-on-LAN in this release)");
-  }
-
-  async powerUp(): Promise<void> {
-    // A host that never sleeps is always up.
-  }
+  readonly powerDown = noPowerControl("xen").powerDown;
+  readonly powerUp = noPowerControl("xen").powerUp;
 }
