@@ -26,12 +26,15 @@ export interface DiskSpec {
   readOnly?: boolean;
 }
 
-export interface NicSpec {
-  mac: string;
-  bridge?: string;
-  /** The instance's private address (rootless QEMU binds the metadata forwarder to it). */
-  ip?: string;
-}
+/**
+ * A guest's network card, as its cluster planned it: a tap on a bridge of the node's
+ * virtual network, or QEMU's user networking (the rootless laptop cloud; its metadata
+ * forwarder binds the instance's private address). The Xen driver puts a user-mode
+ * card on xl's default bridge.
+ */
+export type NicSpec =
+  | { mode: "bridge"; mac: string; bridge: string; ip?: string }
+  | { mode: "user"; mac: string; ip: string };
 
 export interface DomainSpec {
   instanceId: string;

@@ -27,7 +27,7 @@ export function baseSpec(dir: string, over: Partial<DomainSpec> = {}): DomainSpe
   const instanceId = `i-${(0xa0000000 + ++n + Math.floor(Math.random() * 1e6)).toString(16).toUpperCase()}`;
   return {
     instanceId, memoryMb: 256, cores: 1, kernel: "/images/vmlinuz", ramdisk: "/images/initrd", kernelArgs: "console=ttyS0",
-    disks: [{ path: "/instances/root", device: "sda1" }], nics: [{ mac: "d0:0d:00:00:00:01" }], consolePath: join(dir, `${instanceId}.console`), ...over,
+    disks: [{ path: "/instances/root", device: "sda1" }], nics: [{ mode: "user", mac: "d0:0d:00:00:00:01", ip: "127.64.0.9" }], consolePath: join(dir, `${instanceId}.console`), ...over,
   };
 }
 

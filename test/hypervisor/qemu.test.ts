@@ -92,7 +92,7 @@ describe.skipIf(!guest)("qemu driver", () => {
 });
 
 describe("qemu command line", () => {
-  const s = baseSpec("/tmp", { instanceId: "i-0a1b2c3d", kernel: "/k", ramdisk: "/r", kernelArgs: "root=/dev/vda console=ttyS0", disks: [{ path: "/d/root", device: "vda" }, { path: "/d/swap,x", device: "vdc" }], nics: [{ mac: "d0:0d:0a:1b:2c:3d", ip: "127.64.0.10" }], consolePath: "/d/console.log" });
+  const s = baseSpec("/tmp", { instanceId: "i-0a1b2c3d", kernel: "/k", ramdisk: "/r", kernelArgs: "root=/dev/vda console=ttyS0", disks: [{ path: "/d/root", device: "vda" }, { path: "/d/swap,x", device: "vdc" }], nics: [{ mode: "user", mac: "d0:0d:0a:1b:2c:3d", ip: "127.64.0.10" }], consolePath: "/d/console.log" });
   const run = { accel: "tcg" as const, qmpPath: "/d/qmp.sock", pidPath: "/d/qemu.pid" };
 
   it("always -nodefaults, TCG with -cpu max, serial to the console file, QMP, daemonized", () => {
@@ -133,7 +133,7 @@ describe.skipIf(!guest || process.getuid?.() !== 0)("qemu driver on a bridge (ro
       const hv = new QemuHypervisor({ stateDir: join(dir, "state"), accel: "tcg", clock: systemClock, netns: ns });
       const s = baseSpec(dir, {
         kernel: guest!.vmlinux, ramdisk: guest!.initrd, kernelArgs: "console=ttyS0 quiet root=/dev/vda",
-        disks: [{ path: root, device: "vda" }], nics: [{ mac: "d0:0d:00:00:00:42", bridge: "br-eu" }],
+        disks: [{ path: root, device: "vda" }], nics: [{ mode: "bridge", mac: "d0:0d:00:00:00:42", bridge: "br-eu" }],
       });
       await hv.start(s);
       const tap = tapName(s.instanceId);

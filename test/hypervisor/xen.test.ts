@@ -53,7 +53,7 @@ describe("xl output parsers (recorded from xen-utils 4.17.7)", () => {
 const spec = baseSpec("/var/lib/euca", {
   instanceId: "i-0a1b2c3d", memoryMb: 256, cores: 1, kernel: "/var/lib/euca/instances/i-0a1b2c3d/kernel", ramdisk: "/var/lib/euca/instances/i-0a1b2c3d/ramdisk",
   kernelArgs: "root=/dev/xvda1 console=hvc0", disks: [{ path: "/var/lib/euca/instances/i-0a1b2c3d/root", device: "xvda1" }, { path: "/var/lib/euca/instances/i-0a1b2c3d/swap", device: "xvda3" }],
-  nics: [{ mac: "d0:0d:0a:1b:2c:3d", bridge: "eucabr10" }],
+  nics: [{ mode: "bridge", mac: "d0:0d:0a:1b:2c:3d", bridge: "eucabr10" }],
 });
 
 describe("xl.cfg writer", () => {
@@ -101,7 +101,7 @@ describe("xl.cfg writer", () => {
       const c = parseLibxlConfig(JSON.parse(r.stdout));
       expect(c).toMatchObject({ name: s.instanceId, maxMemKb: s.memoryMb * 1024, vcpus: s.cores, kernel: s.kernel, ramdisk: s.ramdisk, cmdline: s.kernelArgs });
       expect(c.disks).toEqual(s.disks.map((d) => ({ path: d.path, vdev: d.device, readwrite: !d.readOnly })));
-      expect(c.nics).toEqual(s.nics.map((n) => ({ mac: n.mac, bridge: n.bridge })));
+      expect(c.nics).toEqual(s.nics.map((n) => ({ mac: n.mac, ...(n.mode === "bridge" ? { bridge: n.bridge } : {}) })));
     }
   });
 });

@@ -56,7 +56,7 @@ describe("a terminate that arrives while the guest is being started", () => {
     });
     const r = {
       instanceId: "i-0BADCAFE", reservationId: "r-00000001", accountId: "123456789012", image, vmType: { name: "m1.small", cpus: 1, memoryMb: 128, diskGb: 2 },
-      mac: "d0:0d:00:00:00:01", privateIp: "10.0.0.2", launchIndex: 0, groupNames: ["default"],
+      nic: { mode: "user" as const, mac: "d0:0d:00:00:00:01", ip: "10.0.0.2" }, launchIndex: 0, groupNames: ["default"],
     };
     expect((await node.runInstance(r, ctx)).state).toBe("Pending");
     await hv.entered; // staged, and now inside the hypervisor's start

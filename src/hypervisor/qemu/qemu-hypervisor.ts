@@ -183,11 +183,11 @@ export class QemuHypervisor implements Hypervisor {
     rmSync(this.paths(id).dir, { recursive: true, force: true });
   }
 
-  /** A NIC on a bridge gets a tap there (root; the networking issue makes the bridges); otherwise rootless user networking. */
+  /** A bridge NIC gets a tap on its bridge (root; the virtual network makes the bridges); a user NIC rootless user networking. */
   private async network(spec: DomainSpec): Promise<QemuNet> {
     const nic = spec.nics[0];
     if (!nic) return { mode: "none" };
-    if (nic.bridge) {
+    if (nic.mode === "bridge") {
       const tap = tapName(spec.instanceId);
       await this.ip(["tuntap", "add", "dev", tap, "mode", "tap"]);
       await this.ip(["link", "set", tap, "master", nic.bridge, "up"]).catch(async (e) => {

@@ -34,7 +34,7 @@ export function xlConfig(spec: DomainSpec, type: XenGuestType = "pv"): string {
   // target= must come last: everything after it is the path.
   const disks = spec.disks.map((d) => `'format=raw, vdev=${specItem(d.device, "device")}, access=${d.readOnly ? "ro" : "rw"}, target=${specItem(d.path, "disk path")}'`);
   lines.push(`disk = [ ${disks.join(", ")} ]`);
-  const vifs = spec.nics.map((n) => `'${[`mac=${specItem(n.mac, "MAC")}`, ...(n.bridge ? [`bridge=${specItem(n.bridge, "bridge")}`] : [])].join(",")}'`);
+  const vifs = spec.nics.map((n) => `'${[`mac=${specItem(n.mac, "MAC")}`, ...(n.mode === "bridge" ? [`bridge=${specItem(n.bridge, "bridge")}`] : [])].join(",")}'`);
   lines.push(`vif = [ ${vifs.join(", ")} ]`);
   if (type === "hvm") lines.push(`serial = "pty"`);
   // A crashed guest is kept (shown as crashed) until the NC has read why and destroys it.

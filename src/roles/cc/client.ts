@@ -1,6 +1,5 @@
 import type { CallContext } from "../../rpc/types";
 import type { NodeInstance, RunInstanceRequest } from "../nc/client";
-import type { Lease } from "./networks";
 
 export interface VmTypeSpec {
   name: string;
@@ -26,18 +25,28 @@ export interface ClusterClient {
   describeCluster(input: Record<string, never>, ctx: CallContext): Promise<ClusterInfo>;
   /** How many instances of each type alone fit, now and on an empty cluster (reference §5.4). */
   describeResources(input: { vmTypes: VmTypeSpec[] }, ctx: CallContext): Promise<{ resources: TypeAvailability[] }>;
-  /** Places and starts instances of one type: all of them, or none (InsufficientCapacity). */
-  runInstances(input: { instances: RunInstanceRequest[] }, ctx: CallContext): Promise<{ placed: Array<{ instanceId: string; node: string }> }>;
+  /**
+   * Leases the instances' addresses in their (first) security group's network, places
+   * them and starts them on their nodes: all of them, or none (InsufficientCapacity,
+   * and every lease goes back).
+   */
+  runInstances(input: { accountId: string; groupName: string; instances: ClusterRunRequest[] }, ctx: CallContext): Promise<{ placed: PlacedInstance[] }>;
   describeInstances(input: { instanceIds?: string[] }, ctx: CallContext): Promise<{ instances: Array<NodeInstance & { node: string }> }>;
   terminateInstances(input: { instanceIds: string[] }, ctx: CallContext): Promise<{ instances: NodeInstance[] }>;
   rebootInstances(input: { instanceIds: string[] }, ctx: CallContext): Promise<void>;
   getConsoleOutput(input: { instanceId: string }, ctx: CallContext): Promise<{ output: string }>;
-  /** Private addresses and MACs for new instances in their (first) security group's network. */
-  allocateAddresses(input: { accountId: string; groupName: string; instanceIds: string[] }, ctx: CallContext): Promise<{ leases: Lease[] }>;
-  releaseAddresses(input: { instanceIds: string[] }, ctx: CallContext): Promise<void>;
+}
+
+/** An instance as the CLC asks for it: everything but its network card, which the cluster plans. */
+export type ClusterRunRequest = Omit<RunInstanceRequest, "nic">;
+
+export interface PlacedInstance {
+  instanceId: string;
+  node: string;
+  privateIp: string;
+  mac: string;
 }
 
 export const CLUSTER_METHODS = [
   "describeCluster", "describeResources", "runInstances", "describeInstances", "terminateInstances", "rebootInstances", "getConsoleOutput",
-  "allocateAddresses", "releaseAddresses",
 ] as const satisfies readonly (keyof ClusterClient)[];

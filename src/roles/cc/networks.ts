@@ -7,6 +7,7 @@
  * work turns it into bridges, VLANs and rules.
  */
 import { and, eq, inArray, lt, notInArray } from "drizzle-orm";
+import type { NicSpec } from "../../hypervisor/types";
 import type { Clock } from "../../common/clock";
 import { InsufficientCapacityError, InvalidParameterError } from "../../common/errors";
 import type { CcDatabase } from "./database";
@@ -23,6 +24,15 @@ export interface Lease {
   privateIp: string;
   mac: string;
   network: { index: number; vlan: number; cidr: string; gateway: string };
+}
+
+/**
+ * The network card a leased instance gets. Until the cluster's virtual network has
+ * its modes (bridges, segments), every card is user-mode: QEMU's rootless networking,
+ * or xl's default bridge for Xen guests.
+ */
+export function nicOf(lease: Lease): NicSpec {
+  return { mode: "user", mac: lease.mac, ip: lease.privateIp };
 }
 
 /** d0:0d + the instance id's hex digits (Eucalyptus' instId2mac). */

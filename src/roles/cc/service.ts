@@ -9,7 +9,7 @@ import { clusterAvailability } from "./capacity";
 import type { CcDatabase } from "./database";
 import { placements } from "./database";
 import { place, type Policy } from "./placement";
-import type { NetworkService } from "./networks";
+import { nicOf, type NetworkService } from "./networks";
 import type { ClusterNode, NodeMonitor } from "./node-monitor";
 
 /** A lease whose instance was never placed is returned after this long (a launch cut short). */
@@ -48,7 +48,7 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient {
       return { resources: clusterAvailability(vmTypes, reported) };
     },
 
-    async runInstances({ instances }, ctx) {
+    async runInstances({ accountId, groupName, instances }, ctx) {
       if (instances.length === 0) return { placed: [] };
       const t = instances[0]!.vmType;
       const candidates = (await o.monitor.snapshots(ctx)).flatMap((n) => (n.resource ? [{ name: n.name, resource: n.resource, asleep: n.asleep }] : []));
@@ -57,19 +57,25 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient {
       rrStart = plan.nextStart;
       const chosen = new Set(plan.nodes);
       for (const c of candidates) if (c.asleep && chosen.has(c.name)) await o.monitor.wake(c.name, ctx);
-      const placed = instances.map((r, i) => ({ instanceId: r.instanceId, node: plan.nodes[i]! }));
+      const ids = instances.map((r) => r.instanceId);
+      o.networks.sweep(LEASE_GRACE_MS);
+      const leases = new Map(o.networks.allocate(accountId, groupName, ids).map((l) => [l.instanceId, l]));
+      const placed = instances.map((r, i) => {
+        const lease = leases.get(r.instanceId)!;
+        return { instanceId: r.instanceId, node: plan.nodes[i]!, privateIp: lease.privateIp, mac: lease.mac };
+      });
       db.insert(placements).values(placed.map((p) => ({ instanceId: p.instanceId, node: p.node, createdAt: o.clock.now() }))).onConflictDoNothing().run();
-      const started: string[] = [];
       try {
-        for (const [i, r] of instances.entries()) {
-          await nodeOf(placed[i]!.instanceId).client.runInstance(r, ctx);
-          started.push(r.instanceId);
+        // The nodes start theirs in parallel; one refusal undoes them all.
+        const results = await Promise.allSettled(instances.map((r) => nodeOf(r.instanceId).client.runInstance({ ...r, nic: nicOf(leases.get(r.instanceId)!) }, ctx)));
+        const failed = results.find((x): x is PromiseRejectedResult => x.status === "rejected");
+        if (failed) {
+          const started = instances.filter((_, i) => results[i]!.status === "fulfilled").map((r) => r.instanceId);
+          await Promise.all(started.map((id) => nodeOf(id).client.terminateInstance({ instanceId: id }, ctx).catch(() => undefined)));
+          db.delete(placements).where(inArray(placements.instanceId, ids)).run();
+          o.networks.release(ids);
+          throw failed.reason;
         }
-      } catch (e) {
-        // All or nothing: stop what did start and forget the placements.
-        for (const id of started) await nodeOf(id).client.terminateInstance({ instanceId: id }, ctx).catch(() => undefined);
-        db.delete(placements).where(inArray(placements.instanceId, instances.map((r) => r.instanceId))).run();
-        throw e;
       } finally {
         for (const name of chosen) o.monitor.invalidate(name);
       }
@@ -117,15 +123,6 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient {
 
     async getConsoleOutput({ instanceId }, ctx) {
       return nodeOf(instanceId).client.getConsoleOutput({ instanceId }, ctx);
-    },
-
-    async allocateAddresses({ accountId, groupName, instanceIds }) {
-      o.networks.sweep(LEASE_GRACE_MS);
-      return { leases: o.networks.allocate(accountId, groupName, instanceIds) };
-    },
-
-    async releaseAddresses({ instanceIds }) {
-      o.networks.release(instanceIds);
     },
   };
 }

@@ -12,7 +12,8 @@ import type { Clock } from "../../common/clock";
 import type { IdGenerator } from "../../common/ids";
 import { IncorrectStateError, InsufficientCapacityError, InvalidParameterError, NotFoundError } from "../../common/errors";
 import type { CallContext } from "../../rpc/types";
-import type { NodeInstance, RunInstanceRequest } from "../nc/client";
+import type { NodeInstance } from "../nc/client";
+import type { ClusterRunRequest, PlacedInstance } from "../cc/client";
 import type { ClcDatabase } from "./database";
 import { addresses, instances } from "./schema";
 import type { AddressService } from "./addresses";
@@ -193,43 +194,46 @@ export function createInstanceService(o: {
       const count = Math.min(input.maxCount, avail);
       const reservationId = o.ids.resourceId("reservation");
       const now = o.clock.now();
-      // The cluster leases addresses in the first group's network; an unused lease goes back.
-      const instanceIds = Array.from({ length: count }, () => o.ids.resourceId("instance"));
-      const { leases } = await c.client.allocateAddresses({ accountId: caller.accountId, groupName: groups[0]!.name, instanceIds }, ctx);
-      const release = () => c.client.releaseAddresses({ instanceIds }, ctx).catch(() => undefined);
-      let rows: InstanceRecord[];
-      try {
-        rows = sqlite.transaction(() => leases.map(({ instanceId: id, privateIp, mac }, launchIndex) => {
-          const row: InstanceRecord = {
-            id, reservationId, accountId: caller.accountId, imageId: image.id, kernelId: kernel?.id ?? null, ramdiskId: ramdisk?.id ?? null,
-            instanceType: vmType.name, keyName: key?.name ?? null, groups: JSON.stringify(groups), userData: input.userData ?? null,
-            state: "pending", stateReason: "", launchIndex, zone, privateIp, mac, clientToken: input.clientToken ?? null, requestDigest: digest, launchTime: now, terminatedAt: null,
-          };
-          db.insert(instances).values(row).run();
-          // A public address at launch, when the cloud has a pool (same transaction: all or none).
-          if (input.addressing !== "private" && o.addresses.enabled()) o.addresses.assignAtLaunch(id);
-          return row;
-        }))();
-      } catch (e) {
-        await release();
-        throw e;
-      }
+      // Recorded first (a restart reconciles what the cluster never started); the cluster
+      // leases the private addresses in the first group's network as it runs them.
+      const rows: InstanceRecord[] = sqlite.transaction(() => Array.from({ length: count }, (_, launchIndex) => {
+        const id = o.ids.resourceId("instance");
+        const row: InstanceRecord = {
+          id, reservationId, accountId: caller.accountId, imageId: image.id, kernelId: kernel?.id ?? null, ramdiskId: ramdisk?.id ?? null,
+          instanceType: vmType.name, keyName: key?.name ?? null, groups: JSON.stringify(groups), userData: input.userData ?? null,
+          state: "pending", stateReason: "", launchIndex, zone, privateIp: "", mac: "", clientToken: input.clientToken ?? null, requestDigest: digest, launchTime: now, terminatedAt: null,
+        };
+        db.insert(instances).values(row).run();
+        // A public address at launch, when the cloud has a pool (same transaction: all or none).
+        if (input.addressing !== "private" && o.addresses.enabled()) o.addresses.assignAtLaunch(id);
+        return row;
+      }))();
       const ref = (i: { id: string; location: string }) => ({ id: i.id, bucket: i.location.split("/")[0]!, manifestKey: i.location.slice(i.location.indexOf("/") + 1) });
-      const requests: RunInstanceRequest[] = rows.map((r) => ({
+      const requests: ClusterRunRequest[] = rows.map((r) => ({
         instanceId: r.id, reservationId, accountId: caller.accountId, image: ref(image), kernel: kernel && ref(kernel), ramdisk: ramdisk && ref(ramdisk),
-        vmType, publicKey: key?.publicKey, userData: r.userData ?? undefined, mac: r.mac, privateIp: r.privateIp, launchIndex: r.launchIndex, groupNames: groups.map((g) => g.name),
+        vmType, publicKey: key?.publicKey, userData: r.userData ?? undefined, launchIndex: r.launchIndex, groupNames: groups.map((g) => g.name),
       }));
+      let placed: PlacedInstance[];
       try {
-        await c.client.runInstances({ instances: requests }, ctx);
+        placed = (await c.client.runInstances({ accountId: caller.accountId, groupName: groups[0]!.name, instances: requests }, ctx)).placed;
       } catch (e) {
         // All or nothing: the reservation is forgotten as if it had never been.
         sqlite.transaction(() => {
           for (const r of rows) o.addresses.releaseFromInstance(r.id);
           db.delete(instances).where(inArray(instances.id, rows.map((r) => r.id))).run();
         })();
-        await release();
         throw e;
       }
+      const addressOf = new Map(placed.map((p) => [p.instanceId, p]));
+      sqlite.transaction(() => {
+        for (const r of rows) {
+          const p = addressOf.get(r.id);
+          if (!p) continue;
+          r.privateIp = p.privateIp;
+          r.mac = p.mac;
+          db.update(instances).set({ privateIp: p.privateIp, mac: p.mac }).where(eq(instances.id, r.id)).run();
+        }
+      })();
       return rows;
     },
 
@@ -328,6 +332,7 @@ export function createInstanceService(o: {
 
     /** The live instance using a private (or its public) address: the metadata service's caller. */
     byAddress(ip: string): InstanceRecord | undefined {
+      if (!ip) return undefined; // an instance whose address is still being leased
       const live = inArray(instances.state, ["pending", "running"]);
       const byPrivate = db.select().from(instances).where(and(eq(instances.privateIp, ip), live)).get();
       if (byPrivate) return byPrivate;

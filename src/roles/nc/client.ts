@@ -1,3 +1,4 @@
+import type { NicSpec } from "../../hypervisor/types";
 import type { CallContext } from "../../rpc/types";
 
 /** What a node reports about its capacity (Eucalyptus ncDescribeResource, reference §5.1). */
@@ -33,8 +34,8 @@ export interface RunInstanceRequest {
   publicKey?: string;
   /** Base64, as the EC2 API carries it. */
   userData?: string;
-  mac: string;
-  privateIp: string;
+  /** The guest's network card, as its cluster planned it. */
+  nic: NicSpec;
   launchIndex: number;
   groupNames: string[];
 }

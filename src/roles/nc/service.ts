@@ -113,7 +113,7 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
         instanceId: id, memoryMb: r.vmType.memoryMb, cores: r.vmType.cpus,
         kernel, ramdisk, kernelArgs: `root=/dev/${g.root} console=${g.console}`,
         disks: [{ path: disks.root, device: g.root }, { path: disks.ephemeral, device: g.ephemeral }, { path: disks.swap, device: g.swap }],
-        nics: [{ mac: r.mac, ip: r.privateIp }], consolePath: join(dir, "console.log"),
+        nics: [r.nic], consolePath: join(dir, "console.log"),
       });
       stillWanted();
       if (started.ssh) d.log.info({ requestId: ctx.requestId, instanceId: id, ssh: started.ssh }, "nc: the guest's SSH port is forwarded");

@@ -13,13 +13,13 @@ import { FakeHypervisor } from "../../../src/hypervisor/fake/fake-hypervisor";
 import { openNcDatabase } from "../../../src/roles/nc/database";
 import { NodeImageCache } from "../../../src/roles/nc/image-cache";
 import { createNodeService } from "../../../src/roles/nc/service";
-import { NODE_METHODS, type RunInstanceRequest } from "../../../src/roles/nc/client";
+import { NODE_METHODS } from "../../../src/roles/nc/client";
 import { openCcDatabase } from "../../../src/roles/cc/database";
 import { assembleClusterService } from "../../../src/compose/cc";
 import type { Policy } from "../../../src/roles/cc/placement";
 import { sleepingNodes } from "../../../src/roles/cc/database";
 import { createNodeMonitor, type PowerPolicy } from "../../../src/roles/cc/node-monitor";
-import { CLUSTER_METHODS, type ClusterClient } from "../../../src/roles/cc/client";
+import { CLUSTER_METHODS, type ClusterClient, type ClusterRunRequest } from "../../../src/roles/cc/client";
 import { startTestCloud, tempDir, type TestCloud } from "../../support/cloud";
 import { nodeImageRef } from "../../support/bundles";
 
@@ -59,11 +59,12 @@ function cluster(dir: string, opts: { policy?: Policy; power?: PowerPolicy } = {
 }
 
 let n = 0;
-function requests(count: number, memoryMb = 512): RunInstanceRequest[] {
-  return Array.from({ length: count }, (_, i) => ({
+function requests(count: number, memoryMb = 512): { accountId: string; groupName: string; instances: ClusterRunRequest[] } {
+  const instances = Array.from({ length: count }, (_, i) => ({
     instanceId: `i-${(0x2000000 + ++n).toString(16).toUpperCase().padStart(8, "0")}`, reservationId: "r-00000002", accountId: "123456789012", image,
-    vmType: { name: "m1.test", cpus: 1, memoryMb, diskGb: 1 }, mac: "d0:0d:00:00:00:02", privateIp: `10.0.0.${10 + i}`, launchIndex: i, groupNames: ["default"],
+    vmType: { name: "m1.test", cpus: 1, memoryMb, diskGb: 1 }, launchIndex: i, groupNames: ["default"],
   }));
+  return { accountId: "123456789012", groupName: "default", instances };
 }
 
 async function settled(cc: ClusterClient, ids: string[]) {
@@ -89,8 +90,9 @@ for (const [name, setup] of transports) {
     it("places greedily across nodes, routes console/reboot/terminate, and frees capacity", async () => {
       const { cc, close } = await setup(tempDir("euca-cc-"));
       try {
-        const reqs = requests(3);
-        const { placed } = await cc.runInstances({ instances: reqs }, ctx);
+        const req = requests(3);
+        const reqs = req.instances;
+        const { placed } = await cc.runInstances(req, ctx);
         expect(placed.map((p) => p.node)).toEqual(["node-a", "node-a", "node-b"]);
         const inst = await settled(cc, reqs.map((r) => r.instanceId));
         expect(inst.map((i) => [i.instanceId, i.state, i.node])).toEqual(expect.arrayContaining(placed.map((p) => [p.instanceId, "Extant", p.node])));
@@ -111,7 +113,7 @@ for (const [name, setup] of transports) {
     it("launches all or nothing: a request that does not fit starts nothing", async () => {
       const { cc, close } = await setup(tempDir("euca-cc-"));
       try {
-        await expect(cc.runInstances({ instances: requests(5) }, ctx)).rejects.toMatchObject({ kind: "InsufficientCapacity" });
+        await expect(cc.runInstances(requests(5), ctx)).rejects.toMatchObject({ kind: "InsufficientCapacity" });
         expect((await cc.describeInstances({}, ctx)).instances).toEqual([]);
         const all = (await cc.describeResources({ vmTypes: [{ name: "m1.test", cpus: 1, memoryMb: 512, diskGb: 1 }] }, ctx)).resources[0]!;
         expect(all.available).toBe(4);
@@ -136,8 +138,9 @@ describe("POWERSAVE", () => {
     // Sleeping nodes still count: they can be woken.
     expect((await c.service.describeResources({ vmTypes: small }, ctx)).resources[0]).toMatchObject({ available: 4, max: 4 });
 
-    const reqs = requests(1);
-    const { placed } = await c.service.runInstances({ instances: reqs }, ctx);
+    const req = requests(1);
+    const reqs = req.instances;
+    const { placed } = await c.service.runInstances(req, ctx);
     expect(placed[0]!.node).toBe("node-a");
     expect([await awake(a), await awake(b)]).toEqual([true, false]); // only the node needed was woken
     expect((await settled(c.service, [reqs[0]!.instanceId]))[0]!.state).toBe("Extant");
@@ -158,10 +161,10 @@ describe("POWERSAVE", () => {
     const c = cluster(dir, { policy: "POWERSAVE", power: { idleMs: 0, wakeMs: 300 } });
     await c.monitor.poll(ctx);
     for (const hv of c.hypervisors.values()) hv.setFailures({ unreachable: true });
-    await expect(c.service.runInstances({ instances: requests(1) }, ctx)).rejects.toMatchObject({ kind: "Unavailable" });
+    await expect(c.service.runInstances(requests(1), ctx)).rejects.toMatchObject({ kind: "Unavailable" });
     expect((await c.service.describeInstances({}, ctx)).instances).toEqual([]);
     for (const hv of c.hypervisors.values()) hv.setFailures({});
-    expect((await c.service.runInstances({ instances: requests(1) }, ctx)).placed).toHaveLength(1);
+    expect((await c.service.runInstances(requests(1), ctx)).placed).toHaveLength(1);
   });
 
   it("GREEDY with power management off never powers nodes down", async () => {

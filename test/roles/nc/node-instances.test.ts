@@ -52,7 +52,7 @@ function request(over: Partial<RunInstanceRequest> = {}): RunInstanceRequest {
   return {
     instanceId: id, reservationId: "r-00000001", accountId: "123456789012", image,
     vmType: { name: "m1.small", cpus: 1, memoryMb: 128, diskGb: 2 }, publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample test",
-    mac: "d0:0d:00:00:00:01", privateIp: "10.0.0.2", launchIndex: 0, groupNames: ["default"], ...over,
+    nic: { mode: "user", mac: "d0:0d:00:00:00:01", ip: "10.0.0.2" }, launchIndex: 0, groupNames: ["default"], ...over,
   };
 }
 
