@@ -67,13 +67,16 @@ describe.skipIf(!guest || !existsSync(AWS))("a real guest on the built euca (QEM
     const id: string = run1.Instances[0].InstanceId;
 
     let state = "";
+    let inst: { State: { Name: string }; StateReason?: { Message: string }; Hypervisor?: string; VirtualizationType?: string } | undefined;
     for (let i = 0; i < 240 && state !== "running"; i++) {
       await new Promise((r) => setTimeout(r, 500));
-      const inst = (await aws("describe-instances", "--instance-ids", id)).Reservations[0].Instances[0];
-      state = inst.State.Name;
-      if (state === "terminated") throw new Error(`the instance failed: ${inst.StateReason?.Message}`);
+      inst = (await aws("describe-instances", "--instance-ids", id)).Reservations[0].Instances[0];
+      state = inst!.State.Name;
+      if (state === "terminated") throw new Error(`the instance failed: ${inst!.StateReason?.Message}`);
     }
     expect(state).toBe("running");
+    // What runs it, as EC2 reports it: QEMU under TCG here (kvm where it truly works), a full (hvm) guest.
+    expect([inst!.Hypervisor, inst!.VirtualizationType]).toEqual([expect.stringMatching(/^(qemu|kvm)$/), "hvm"]);
 
     const out = await consoleUntil(id, /EUCA-GUEST-READY/);
     expect(out).toContain(`EUCA-INSTANCE-ID=${id}`);

@@ -45,6 +45,8 @@ export interface PlacedInstance {
   node: string;
   privateIp: string;
   mac: string;
+  /** What runs it (the node's report), as EC2 names it. */
+  hypervisor?: string;
 }
 
 export const CLUSTER_METHODS = [

@@ -62,7 +62,8 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient {
       const leases = new Map(o.networks.allocate(accountId, groupName, ids).map((l) => [l.instanceId, l]));
       const placed = instances.map((r, i) => {
         const lease = leases.get(r.instanceId)!;
-        return { instanceId: r.instanceId, node: plan.nodes[i]!, privateIp: lease.privateIp, mac: lease.mac };
+        const node = plan.nodes[i]!;
+        return { instanceId: r.instanceId, node, privateIp: lease.privateIp, mac: lease.mac, hypervisor: candidates.find((c) => c.name === node)?.resource.hypervisor };
       });
       db.insert(placements).values(placed.map((p) => ({ instanceId: p.instanceId, node: p.node, createdAt: o.clock.now() }))).onConflictDoNothing().run();
       try {

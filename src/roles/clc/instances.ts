@@ -201,7 +201,8 @@ export function createInstanceService(o: {
         const row: InstanceRecord = {
           id, reservationId, accountId: caller.accountId, imageId: image.id, kernelId: kernel?.id ?? null, ramdiskId: ramdisk?.id ?? null,
           instanceType: vmType.name, keyName: key?.name ?? null, groups: JSON.stringify(groups), userData: input.userData ?? null,
-          state: "pending", stateReason: "", launchIndex, zone, privateIp: "", mac: "", clientToken: input.clientToken ?? null, requestDigest: digest, launchTime: now, terminatedAt: null,
+          state: "pending", stateReason: "", launchIndex, zone, privateIp: "", mac: "", clientToken: input.clientToken ?? null, requestDigest: digest, hypervisor: null,
+          launchTime: now, terminatedAt: null,
         };
         db.insert(instances).values(row).run();
         // A public address at launch, when the cloud has a pool (same transaction: all or none).
@@ -229,9 +230,8 @@ export function createInstanceService(o: {
         for (const r of rows) {
           const p = addressOf.get(r.id);
           if (!p) continue;
-          r.privateIp = p.privateIp;
-          r.mac = p.mac;
-          db.update(instances).set({ privateIp: p.privateIp, mac: p.mac }).where(eq(instances.id, r.id)).run();
+          Object.assign(r, { privateIp: p.privateIp, mac: p.mac, hypervisor: p.hypervisor ?? null });
+          db.update(instances).set({ privateIp: p.privateIp, mac: p.mac, hypervisor: p.hypervisor ?? null }).where(eq(instances.id, r.id)).run();
         }
       })();
       return rows;

@@ -176,4 +176,10 @@ CREATE INDEX addresses_instance ON addresses(instance_id);
 ALTER TABLE instances ADD COLUMN request_digest TEXT;
 `,
   },
+  {
+    name: "what runs each instance",
+    sql: `
+ALTER TABLE instances ADD COLUMN hypervisor TEXT;
+`,
+  },
 ];

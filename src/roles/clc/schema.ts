@@ -129,6 +129,8 @@ export const instances = sqliteTable("instances", {
   clientToken: text("client_token"),
   /** SHA-256 of the RunInstances parameters sent with the client token (IdempotentParameterMismatch). */
   requestDigest: text("request_digest"),
+  /** What runs it, as its node reported (xen, kvm, qemu, fake); null before it is placed. */
+  hypervisor: text("hypervisor"),
   launchTime: integer("launch_time", { mode: "timestamp_ms" }).notNull(),
   terminatedAt: integer("terminated_at", { mode: "timestamp_ms" }),
 }, (t) => [index("instances_account").on(t.accountId), index("instances_token").on(t.accountId, t.clientToken)]);

@@ -12,6 +12,8 @@ export interface NodeResource {
   numberOfCoresAvailable: number;
   /** The node can be powered down when idle and woken (POWERSAVE). */
   powerControl: boolean;
+  /** What runs the node's guests, as EC2 names it: "xen", "kvm", "qemu" (TCG) or "fake". */
+  hypervisor?: string;
 }
 
 /** Where an image's bundle lives in Walrus (bucket and manifest key). */

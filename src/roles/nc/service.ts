@@ -42,6 +42,11 @@ export interface NodeServiceDeps {
   run?: CommandRunner;
 }
 
+/** The hypervisor as EC2 reports it: QEMU with KVM is "kvm", under TCG "qemu". */
+function hypervisorLabel(c: { name: string; acceleration?: string }): string {
+  return c.name === "qemu" ? (c.acceleration === "kvm" ? "kvm" : "qemu") : c.name;
+}
+
 /** Thrown inside a staging whose instance was terminated meanwhile. */
 class TerminatedWhileStaging extends Error {}
 
@@ -164,6 +169,7 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
       diskSizeMax: disk, diskSizeAvailable: Math.max(0, disk - used.disk),
       numberOfCoresMax: cores, numberOfCoresAvailable: Math.max(0, cores - used.cores),
       powerControl: d.hypervisor.capabilities().powerControl,
+      hypervisor: hypervisorLabel(d.hypervisor.capabilities()),
     };
   }
 

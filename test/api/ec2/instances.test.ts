@@ -64,6 +64,8 @@ describe("instances end to end on the fake hypervisor", () => {
 
     const running = await waitFor(alice, ids, "running");
     expect(running[0]!.SecurityGroups?.map((g) => g.GroupName)).toEqual([groupName]);
+    // What runs them, as their node reported it: the fake driver, which mimics Xen's paravirtual guests.
+    expect(running.map((i) => [i.Hypervisor, i.VirtualizationType])).toEqual([["fake", "paravirtual"], ["fake", "paravirtual"]]);
     const out = await ec2(alice).send(new GetConsoleOutputCommand({ InstanceId: ids[0] }));
     expect(Buffer.from(out.Output!, "base64").toString()).toContain(`${ids[0]} login:`);
 

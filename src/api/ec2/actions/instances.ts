@@ -10,6 +10,12 @@ import { lazyList } from "../xml";
 const caller = (ctx: Ec2Context) => ({ accountId: ctx.principal.accountId, isAdmin: ctx.principal.isAdmin });
 const state = (s: InstanceState) => ({ code: STATE_CODES[s], name: s });
 
+/** What runs an instance: Xen (and the fake, which mimics it) paravirtualizes; QEMU, with KVM or not, runs full guests. */
+function virtualization(hypervisor: string | null) {
+  const h = hypervisor ?? "xen";
+  return { hypervisor: h, virtualizationType: h === "kvm" || h === "qemu" ? "hvm" : "paravirtual" };
+}
+
 function instanceItem(ctx: Ec2Context, r: InstanceRecord, publicIp: string | undefined, tags?: Record<string, string>) {
   const groups = ctx.services.instances.groupsOf(r);
   return {
@@ -17,7 +23,7 @@ function instanceItem(ctx: Ec2Context, r: InstanceRecord, publicIp: string | und
     reason: r.stateReason, keyName: r.keyName ?? undefined, amiLaunchIndex: r.launchIndex, productCodes: [], instanceType: r.instanceType,
     launchTime: r.launchTime, placement: { availabilityZone: r.zone, tenancy: "default" }, kernelId: r.kernelId ?? undefined, ramdiskId: r.ramdiskId ?? undefined,
     monitoring: { state: "disabled" }, privateIpAddress: r.privateIp, groupSet: groups.map((g) => ({ groupId: g.id, groupName: g.name })),
-    architecture: "x86_64", rootDeviceType: "instance-store", virtualizationType: "paravirtual", hypervisor: "xen", clientToken: r.clientToken ?? undefined,
+    architecture: "x86_64", rootDeviceType: "instance-store", ...virtualization(r.hypervisor), clientToken: r.clientToken ?? undefined,
     stateReason: r.stateReason ? { code: r.stateReason.split(":")[0], message: r.stateReason } : undefined, tagSet: tagSet(tags),
   };
 }
@@ -37,8 +43,8 @@ function reservations(ctx: Ec2Context, rows: InstanceRecord[], tags: Map<string,
     instancesSet: lazyList(rs, (r) => {
       const ip = publicIps.get(r.id);
       const t = tags.get(r.id);
-      // Everything else about an instance is fixed at launch.
-      const version = `${r.state}|${r.stateReason}|${ip ?? ""}|${t ? JSON.stringify(t) : ""}`;
+      // Everything else about an instance is fixed once it is placed.
+      const version = `${r.state}|${r.stateReason}|${r.privateIp}|${r.hypervisor ?? ""}|${ip ?? ""}|${t ? JSON.stringify(t) : ""}`;
       return ctx.fragments.get(`instance:${r.id}`, version, () => instanceItem(ctx, r, ip, t));
     }),
   }));
