@@ -20,7 +20,7 @@ import { AuthError } from "../auth/errors";
 import { AwsChunkedDecoder, ChunkedDecodeError } from "../auth/aws-chunked";
 import { MalformedQueryError, parseFormPairs } from "../server/form";
 import { readBodyLimited, BodyTooLargeError } from "../server/body";
-import { guardStream } from "../server/unread-body";
+import { discardUnreadBody, guardStream } from "../server/unread-body";
 import { ReplayCache } from "./replay-cache";
 import { bodyMatches, verifyInternalHeaders, HEADER_REQUEST_ID, STREAMING_PAYLOAD } from "./signing";
 import { toWireError } from "./errors";
@@ -106,8 +106,12 @@ export function createRpcApp<T extends RpcShape<T>>(o: RpcServerOptions<T>): Hon
         const { incoming } = c.env as { incoming: IncomingMessage };
         const decoder = guardStream(new AwsChunkedDecoder(verified.signing));
         incoming.on("error", (e) => decoder.destroy(e));
-        const result = await upload(input, { stream: incoming.pipe(decoder), size }, ctx);
-        return answer({ status: 200, body: { result: result ?? null } });
+        try {
+          const result = await upload(input, { stream: incoming.pipe(decoder), size }, ctx);
+          return answer({ status: 200, body: { result: result ?? null } });
+        } finally {
+          discardUnreadBody(incoming, [decoder]); // a refused upload's rest is thrown away, never buffered
+        }
       }
       if (verified.payloadHash === STREAMING_PAYLOAD) throw new AuthError("incomplete", `${method} takes a JSON body`);
       const body = await readBodyLimited(c.req.raw, MAX_BODY);

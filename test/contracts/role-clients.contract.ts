@@ -42,7 +42,7 @@ export function roleClientContract(name: string, setup: () => Promise<RoleClient
           nodeStatus: "enabled",
           memorySizeMax: 4096, memorySizeAvailable: 4096,
           diskSizeMax: 100, diskSizeAvailable: 100,
-          numberOfCoresMax: 4, numberOfCoresAvailable: 4, powerControl: true,
+          numberOfCoresMax: 4, numberOfCoresAvailable: 4, powerControl: true, hypervisor: "fake",
         });
       } finally {
         await c.teardown();

@@ -137,15 +137,22 @@ export function createInstanceService(o: {
         return false; // cluster unreachable: keep the last known states
       }
       let changed = false;
+      const ended: string[] = [];
       for (const r of live) {
         const n = reported.get(r.id);
         const next = instanceStateFrom(n?.state, r.state);
         if (next !== r.state) {
           changed = true;
           setState(r.id, next, next === "terminated" && n?.reason && r.state !== "shutting-down" ? `Server.InternalError: ${n.reason}` : "");
-          if (next === "terminated") o.addresses.releaseFromInstance(r.id);
+          if (next === "terminated") {
+            o.addresses.releaseFromInstance(r.id);
+            ended.push(r.id);
+          }
         }
       }
+      // An instance that ended on its own (a crash, a failed start) is terminated at its cluster too,
+      // so its placement and private address go back as they would after TerminateInstances.
+      if (ended.length) await c.client.terminateInstances({ instanceIds: ended }, ctx).catch(() => undefined);
       return changed;
     });
     // Zones are asked in parallel: a describe costs the slowest cluster, not their sum.

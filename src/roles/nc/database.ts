@@ -10,6 +10,8 @@ export const ncInstances = sqliteTable("instances", {
   state: text("state", { enum: NODE_RECORD_STATES }).notNull(),
   reason: text("reason").notNull().default(""),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  /** When it was torn down: kept an hour so its cluster learns why, then forgotten. */
+  endedAt: integer("ended_at", { mode: "timestamp_ms" }),
 });
 
 export const ncSchema = { settings, instances: ncInstances };
@@ -27,6 +29,7 @@ export const ncMigrations = [
   created_at INTEGER NOT NULL
 );`,
   },
+  { name: "when instances were torn down", sql: "ALTER TABLE instances ADD COLUMN ended_at INTEGER;" },
 ] as const;
 
 /** Same application id as before the NC had tables: its first migration is the settings table. */

@@ -6,7 +6,7 @@
  */
 import { constants, copyFileSync, linkSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { and, eq, inArray, ne } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, ne, or } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { Clock } from "../../common/clock";
 import { IncorrectStateError, InsufficientCapacityError, NotFoundError, UnavailableError } from "../../common/errors";
@@ -47,6 +47,9 @@ function hypervisorLabel(c: { name: string; acceleration?: string }): string {
   return c.name === "qemu" ? (c.acceleration === "kvm" ? "kvm" : "qemu") : c.name;
 }
 
+/** How long a torn-down instance is still reported. */
+export const TEARDOWN_KEPT_MS = 60 * 60 * 1000;
+
 /** Thrown inside a staging whose instance was terminated meanwhile. */
 class TerminatedWhileStaging extends Error {}
 
@@ -81,7 +84,13 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
     const row = record(id);
     if (!row) return;
     rmSync(dirOf(requestOf(row)), { recursive: true, force: true });
-    db.update(ncInstances).set({ state: "teardown", reason }).where(eq(ncInstances.id, id)).run();
+    db.update(ncInstances).set({ state: "teardown", reason, endedAt: d.clock.now() }).where(eq(ncInstances.id, id)).run();
+  }
+
+  /** Torn-down records are reported for an hour (the cluster and the CLC learn why), then forgotten, so reports stay bounded. */
+  function forgetEnded(): void {
+    const cutoff = new Date(d.clock.now().getTime() - TEARDOWN_KEPT_MS);
+    db.delete(ncInstances).where(and(eq(ncInstances.state, "teardown"), or(lt(ncInstances.endedAt, cutoff), and(isNull(ncInstances.endedAt), lt(ncInstances.createdAt, cutoff))))).run();
   }
 
   /**
@@ -193,6 +202,7 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
     },
 
     async describeInstances({ instanceIds }) {
+      forgetEnded();
       const rows = instanceIds?.length
         ? db.select().from(ncInstances).where(inArray(ncInstances.id, instanceIds)).all()
         : db.select().from(ncInstances).all();
