@@ -51,7 +51,6 @@ export function checkKey(key: string): void {
 
 /** Checks a finished blob against what the request declared. */
 export function blobCheck(o: { md5?: Buffer; contentLength?: number; sizeRange?: { min: number; max: number }; integrity?: Integrity }) {
-  const md5 = o.md5;
   return (b: WrittenBlob) => {
     const i = o.integrity;
     if (i?.sha256Hex !== undefined && b.digests.sha256?.toString("hex") !== i.sha256Hex) {
@@ -66,7 +65,7 @@ export function blobCheck(o: { md5?: Buffer; contentLength?: number; sizeRange?:
     if (o.contentLength !== undefined && b.size !== o.contentLength) {
       throw new StorageError("IncompleteBody", `You did not provide the number of bytes specified by the Content-Length HTTP header (${b.size} of ${o.contentLength})`);
     }
-    if (md5 && !md5.equals(b.md5)) throw new StorageError("BadDigest", "The Content-MD5 you specified did not match what we received.");
+    if (o.md5 && !o.md5.equals(b.md5)) throw new StorageError("BadDigest", "The Content-MD5 you specified did not match what we received.");
   };
 }
 
