@@ -16,6 +16,7 @@ import { createInstanceService } from "../roles/clc/instances";
 import { createAddressService, expandIpRanges } from "../roles/clc/addresses";
 import { createZoneService, type RegisteredCluster } from "../roles/clc/zones";
 import { createRegionService } from "../roles/clc/regions";
+import { createAccountAttributeService } from "../roles/clc/account-attributes";
 import { listRemoteClusters } from "../roles/clc/cluster-registry";
 import type { MetadataSources } from "../roles/clc/metadata";
 import { CLUSTER_METHODS, type ClusterClient } from "../roles/cc/client";
@@ -49,6 +50,7 @@ export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; wal
     zones: createZoneService({ region: s.region, clusters, vmTypes: clc.vmTypes }),
     regions: createRegionService(endpoints),
     keyPairs: clc.keyPairs, securityGroups: clc.securityGroups, images, tags: createTagService(clc.db), addresses, instances,
+    accountAttributes: createAccountAttributeService({ maxAddressesPerUser: s.maxAddressesPerUser, clusters, vmTypes: clc.vmTypes }),
   };
   a.mainApp.route("/", createEc2App({ clock: a.clock, ids: a.ids, log: a.log, identity: clc.identity, services }));
   const sources: MetadataSources = {

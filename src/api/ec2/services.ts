@@ -6,6 +6,7 @@ import type { ImageService } from "../../roles/clc/images";
 import type { TagService } from "../../roles/clc/tags";
 import type { InstanceService } from "../../roles/clc/instances";
 import type { AddressService } from "../../roles/clc/addresses";
+import type { AccountAttributeService } from "../../roles/clc/account-attributes";
 
 /** The CLC services EC2 actions call. The protocol layer never touches the database. */
 export interface Ec2Services {
@@ -17,4 +18,5 @@ export interface Ec2Services {
   tags: TagService;
   instances: InstanceService;
   addresses: AddressService;
+  accountAttributes: AccountAttributeService;
 }

@@ -2,6 +2,7 @@
 import type { Ec2Action } from "../action";
 import type { Shape } from "../params";
 import { DescribeRegions } from "./regions";
+import { DescribeAccountAttributes } from "./account-attributes";
 import { DescribeAvailabilityZones } from "./zones";
 import { CreateKeyPair, DeleteKeyPair, DescribeKeyPairs, ImportKeyPair } from "./key-pairs";
 import {
@@ -17,7 +18,7 @@ import {
 } from "./images";
 
 const actions = [
-  DescribeRegions, DescribeAvailabilityZones,
+  DescribeRegions, DescribeAvailabilityZones, DescribeAccountAttributes,
   CreateKeyPair, ImportKeyPair, DescribeKeyPairs, DeleteKeyPair,
   CreateSecurityGroup, DeleteSecurityGroup, DescribeSecurityGroups, AuthorizeSecurityGroupIngress, RevokeSecurityGroupIngress,
   RegisterImage, DeregisterImage, DescribeImages, DescribeImageAttribute, ModifyImageAttribute, ResetImageAttribute, ConfirmProductInstance,

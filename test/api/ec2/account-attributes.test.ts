@@ -1,0 +1,30 @@
+/** DescribeAccountAttributes as tools read it before they act (Ansible, Terraform-style providers). */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DescribeAccountAttributesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { startTestCloud, unique, type TestCloud } from "../../support/cloud";
+
+let t: TestCloud;
+let ec2: EC2Client;
+beforeAll(async () => {
+  t = await startTestCloud({ settings: { maxAddressesPerUser: 3 } });
+  ec2 = new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: await t.createUser(unique("u")), maxAttempts: 1 });
+});
+afterAll(() => t.stop());
+
+describe("DescribeAccountAttributes", () => {
+  it("answers every attribute: EC2-Classic, no default VPC, the address limit, what the zones hold", async () => {
+    const r = await ec2.send(new DescribeAccountAttributesCommand({}));
+    const attrs = Object.fromEntries((r.AccountAttributes ?? []).map((a) => [a.AttributeName, a.AttributeValues?.map((v) => v.AttributeValue)]));
+    // The test node has 4 cores: four m1.small.
+    expect(attrs).toEqual({
+      "supported-platforms": ["EC2"], "default-vpc": ["none"], "max-instances": ["4"], "max-elastic-ips": ["3"], "vpc-max-elastic-ips": ["3"],
+      "vpc-max-security-groups-per-interface": ["5"],
+    });
+  });
+
+  it("filters by AttributeName and refuses unknown names", async () => {
+    const r = await ec2.send(new DescribeAccountAttributesCommand({ AttributeNames: ["default-vpc", "supported-platforms"] }));
+    expect(r.AccountAttributes?.map((a) => a.AttributeName)).toEqual(["supported-platforms", "default-vpc"]);
+    await expect(ec2.send(new DescribeAccountAttributesCommand({ AttributeNames: ["no-such" as "default-vpc"] }))).rejects.toMatchObject({ name: "InvalidParameterValue" });
+  });
+});
