@@ -9,6 +9,9 @@ import { createInProcessClient } from "../rpc/in-process";
 import { createHttpClient } from "../rpc/http-client";
 import { createEc2App } from "../api/ec2/app";
 import { createMetadataApp } from "../api/metadata/app";
+import { createQueryHandler } from "../api/sts-iam/app";
+import { stsService } from "../api/sts-iam/sts";
+import { iamService } from "../api/sts-iam/iam";
 import { openClc } from "../roles/clc/open-clc";
 import { createImageService } from "../roles/clc/images";
 import { createTagService } from "../roles/clc/tags";
@@ -52,7 +55,13 @@ export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; wal
     keyPairs: clc.keyPairs, securityGroups: clc.securityGroups, images, tags: createTagService(clc.db), addresses, instances,
     accountAttributes: createAccountAttributeService({ maxAddressesPerUser: s.maxAddressesPerUser, clusters, vmTypes: clc.vmTypes }),
   };
-  a.mainApp.route("/", createEc2App({ clock: a.clock, ids: a.ids, log: a.log, identity: clc.identity, services }));
+  // STS and IAM: at Eucalyptus' paths, and on the EC2 endpoint by credential scope.
+  const queryDeps = { clock: a.clock, ids: a.ids, log: a.log, identity: clc.identity };
+  const sts = createQueryHandler(stsService({ createSession: (p, seconds) => clc.identity.createSession(p, seconds) }), queryDeps);
+  const iam = createQueryHandler(iamService(), queryDeps);
+  for (const path of ["/services/Tokens", "/services/Tokens/"]) a.mainApp.on(["GET", "POST"], path, sts);
+  for (const path of ["/services/Euare", "/services/Euare/"]) a.mainApp.on(["GET", "POST"], path, iam);
+  a.mainApp.route("/", createEc2App({ clock: a.clock, ids: a.ids, log: a.log, identity: clc.identity, services, queryServices: { sts, iam } }));
   const sources: MetadataSources = {
     byAddress: (ip) => instances.byAddress(ip),
     publicIpOf: (id) => instances.publicIpOf(id),

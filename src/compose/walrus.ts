@@ -30,7 +30,7 @@ export function assembleWalrus(a: Assembly, o: { identity?: IdentityService; com
   // process only anonymous requests (public ACLs) can succeed.
   const identity = {
     lookupSecret: (k: string) => o.identity?.lookupSecret(k),
-    principal: (k: string) => o.identity?.principal(k),
+    principal: (k: string, token?: string) => o.identity?.principal(k, token),
     accountName: (id: string) => o.identity?.accountName(id),
   };
   const s3 = (prefixes: string[]) => createS3App({ clock: a.clock, ids: a.ids, log: a.log, walrus: walrus.service, identity, prefixes, virtualHostDomain: s.s3Domain });

@@ -21,11 +21,12 @@ import { decodeParams } from "./params";
 import { FragmentCache, renderError, renderResponse } from "./xml";
 import type { Ec2Services } from "./services";
 import { logRequest } from "../../server/request-log";
+import { scopeServiceOf, type QueryService } from "../sts-iam/app";
 
 export const EC2_PATHS = ["/services/Eucalyptus", "/services/Eucalyptus/", "/services/compute", "/services/compute/"];
 /** Query requests are small (UserData is at most 16 KiB base64); 1 MiB leaves room. */
 export const EC2_MAX_BODY = 1024 * 1024;
-const NOT_ACTION_PARAMS = new Set<string>(["Action", "Operation", "Version", ...SIGV2_AUTH_PARAMS]);
+const NOT_ACTION_PARAMS = new Set<string>(["Action", "Operation", "Version", "SecurityToken", ...SIGV2_AUTH_PARAMS]);
 
 export interface Ec2AppDeps {
   clock: Clock;
@@ -33,9 +34,12 @@ export interface Ec2AppDeps {
   log: Logger;
   identity: {
     lookupSecret(accessKeyId: string): string | undefined;
-    principal(accessKeyId: string): Principal | undefined;
+    /** With session credentials, the session token must come along (X-Amz-Security-Token, or SecurityToken in SigV2). */
+    principal(accessKeyId: string, sessionToken?: string): Principal | undefined;
   };
   services: Ec2Services;
+  /** STS and IAM requests sent to the EC2 endpoint (chosen by their SigV4 scope's service). */
+  queryServices?: Partial<Record<QueryService, (c: Context) => Promise<Response>>>;
 }
 
 export function createEc2App(d: Ec2AppDeps): Hono {
@@ -44,6 +48,10 @@ export function createEc2App(d: Ec2AppDeps): Hono {
   const fragments = new FragmentCache();
 
   const handle = async (c: Context) => {
+    // Tools with one endpoint_url send STS and IAM here too: the credential scope says which service is meant.
+    const scope = scopeServiceOf(c.req.header("authorization"));
+    const other = scope === "sts" || scope === "iam" ? d.queryServices?.[scope] : undefined;
+    if (other) return other(c);
     const started = performance.now();
     const requestId = d.ids.requestId();
     let action: string | undefined;
@@ -98,7 +106,7 @@ export function createEc2App(d: Ec2AppDeps): Hono {
         const { code, status } = authErrorCode(e.reason);
         throw new Ec2Error(code, e.message, status);
       }
-      principal = d.identity.principal(accessKeyId);
+      principal = d.identity.principal(accessKeyId, c.req.header("x-amz-security-token") ?? one("SecurityToken"));
       if (!principal) throw new Ec2Error("AuthFailure", "The access key is not on record", 401);
 
       if (!action) throw new Ec2Error("MissingAction", "The request must contain the parameter Action");

@@ -31,6 +31,8 @@ export interface Ec2AuthResult {
 export interface Ec2AuthDeps {
   now: Date;
   lookupSecret(accessKeyId: string): string | undefined;
+  /** The SigV4 scope service this endpoint answers for (default EC2's); STS and IAM share the Query format. */
+  service?: "ec2" | "sts" | "iam";
 }
 
 /**
@@ -52,8 +54,10 @@ export function authenticateEc2(req: Ec2HttpRequest, deps: Ec2AuthDeps): Ec2Auth
       throw new AuthError("unsupported", "Only AWS4-HMAC-SHA256 is accepted in the Authorization header");
     }
     const parsed = parseAuthorizationHeader(authorization);
-    if (!ec2Scopes(req.header("host")).includes(parsed.service)) {
-      throw new AuthError("bad-signature", `Credential should be scoped to correct service: 'ec2' (not '${parsed.service.slice(0, 32)}')`);
+    const service = deps.service ?? "ec2";
+    const allowed = service === "ec2" ? ec2Scopes(req.header("host")) : [service];
+    if (!allowed.includes(parsed.service)) {
+      throw new AuthError("bad-signature", `Credential should be scoped to correct service: '${service}' (not '${parsed.service.slice(0, 32)}')`);
     }
     const payloadHash = sha256Hex(req.body);
     const claimed = req.header("x-amz-content-sha256");

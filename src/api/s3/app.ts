@@ -36,7 +36,8 @@ export interface S3AppDeps {
   walrus: WalrusService;
   identity: {
     lookupSecret(accessKeyId: string): string | undefined;
-    principal(accessKeyId: string): Principal | undefined;
+    /** With session credentials, the session token must come along (X-Amz-Security-Token header or query). */
+    principal(accessKeyId: string, sessionToken?: string): Principal | undefined;
     accountName(accountId: string): string | undefined;
   };
   /** Entry-point prefixes on this listener ("" = the root of the S3 port). */
@@ -141,7 +142,7 @@ export function createS3App(d: S3AppDeps): Hono {
         now: d.clock.now(), lookupSecret: d.identity.lookupSecret,
       });
       if (auth.accessKeyId !== undefined) {
-        const p = d.identity.principal(auth.accessKeyId);
+        const p = d.identity.principal(auth.accessKeyId, header("x-amz-security-token") ?? query.get("X-Amz-Security-Token"));
         if (!p) throw new S3Error("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.");
         requester = { accountId: p.accountId, userName: p.userName, isAdmin: p.isAdmin };
       }

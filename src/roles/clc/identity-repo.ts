@@ -1,7 +1,7 @@
 /** Queries on accounts, users, access keys and certificates. Multi-row changes run in one transaction. */
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, lt, sql } from "drizzle-orm";
 import type { ClcDatabase } from "./database";
-import { accessKeys, accounts, certificates, users } from "./schema";
+import { accessKeys, accounts, certificates, sessionCredentials, users } from "./schema";
 
 export interface UserRecord {
   id: string;
@@ -37,7 +37,27 @@ export function createIdentityRepo({ db, sqlite }: ClcDatabase) {
     .innerJoin(users, eq(users.id, accessKeys.userId))
     .where(and(eq(accessKeys.id, sql.placeholder("id")), eq(accessKeys.status, "Active"), eq(users.enabled, true)))
     .prepare();
+  const sessionQuery = db
+    .select({
+      secret: sessionCredentials.secret, tokenSha256: sessionCredentials.tokenSha256, expiresAt: sessionCredentials.expiresAt,
+      userId: accessKeys.userId, userName: users.name, accountId: users.accountId, isAdmin: users.isAdmin,
+    })
+    .from(sessionCredentials)
+    .innerJoin(accessKeys, eq(accessKeys.id, sessionCredentials.parentKeyId))
+    .innerJoin(users, eq(users.id, accessKeys.userId))
+    .where(and(eq(sessionCredentials.accessKeyId, sql.placeholder("id")), eq(accessKeys.status, "Active"), eq(users.enabled, true)))
+    .prepare();
   return {
+    /** Session credentials whose parent key is active and whose user is enabled (expiry is the caller's to check). */
+    activeSession(accessKeyId: string) {
+      return sessionQuery.get({ id: accessKeyId });
+    },
+    insertSession(s: typeof sessionCredentials.$inferInsert): void {
+      db.insert(sessionCredentials).values(s).run();
+    },
+    dropExpiredSessions(now: Date): void {
+      db.delete(sessionCredentials).where(lt(sessionCredentials.expiresAt, now)).run();
+    },
     findUser(name: string): UserRecord | undefined {
       return db.select(userColumns).from(users).innerJoin(accounts, eq(users.accountId, accounts.id)).where(eq(users.name, name)).get();
     },

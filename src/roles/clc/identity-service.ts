@@ -3,7 +3,9 @@
  * access key's secret and for the principal behind a key; the CLI manages users
  * through it.
  */
+import { createHash, randomBytes } from "node:crypto";
 import type { Clock } from "../../common/clock";
+import { safeEqual } from "../../auth/crypto";
 import type { IdGenerator } from "../../common/ids";
 import type { DataDirLayout } from "../../common/data-dir";
 import { AccessDeniedError, DuplicateError, InvalidParameterError, NotFoundError } from "../../common/errors";
@@ -25,7 +27,21 @@ export interface Principal {
   accountId: string;
   isAdmin: boolean;
   accessKeyId: string;
+  /** Set when the caller signed with session credentials (STS GetSessionToken): when they expire. */
+  sessionExpires?: Date;
 }
+
+/** STS GetSessionToken's bounds for a user's credentials, in seconds (AWS: 15 minutes to 36 hours, 12 by default). */
+export const SESSION_SECONDS = { min: 900, max: 129_600, default: 43_200 } as const;
+
+export interface SessionCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration: Date;
+}
+
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
 export interface IdentityServiceDeps {
   repo: IdentityRepo;
@@ -117,15 +133,41 @@ export function createIdentityService(d: IdentityServiceDeps) {
       removeCredentialFiles(d.layout.credentialsDir(u.name));
     },
 
-    /** The secret of an active key of an enabled user, for signature checks. */
+    /** The secret of an active key of an enabled user (or of unexpired session credentials made with one), for signature checks. */
     lookupSecret(accessKeyId: string): string | undefined {
-      return repo.activeKey(accessKeyId)?.secret;
+      const key = repo.activeKey(accessKeyId);
+      if (key) return key.secret;
+      const s = repo.activeSession(accessKeyId);
+      return s && s.expiresAt > d.clock.now() ? s.secret : undefined;
     },
 
-    principal(accessKeyId: string): Principal | undefined {
+    /**
+     * Who signed with `accessKeyId`. Session credentials count only with their session
+     * token (X-Amz-Security-Token) and until they expire; they end with the key that
+     * made them, or its user.
+     */
+    principal(accessKeyId: string, sessionToken?: string): Principal | undefined {
       const key = repo.activeKey(accessKeyId);
-      if (!key) return undefined;
-      return { userId: key.userId, userName: key.userName, accountId: key.accountId, isAdmin: key.isAdmin, accessKeyId };
+      if (key) return { userId: key.userId, userName: key.userName, accountId: key.accountId, isAdmin: key.isAdmin, accessKeyId };
+      const s = repo.activeSession(accessKeyId);
+      if (!s || sessionToken === undefined || s.expiresAt <= d.clock.now() || !safeEqual(sha256(sessionToken), s.tokenSha256)) return undefined;
+      return { userId: s.userId, userName: s.userName, accountId: s.accountId, isAdmin: s.isAdmin, accessKeyId, sessionExpires: s.expiresAt };
+    },
+
+    /** STS GetSessionToken: temporary credentials for the caller's key (not from session credentials themselves, as in AWS). */
+    createSession(p: Principal, durationSeconds: number = SESSION_SECONDS.default): SessionCredentials {
+      if (p.sessionExpires) throw new AccessDeniedError("Cannot call GetSessionToken with session credentials");
+      if (!Number.isInteger(durationSeconds) || durationSeconds < SESSION_SECONDS.min || durationSeconds > SESSION_SECONDS.max) {
+        throw new InvalidParameterError("DurationSeconds", `DurationSeconds must be between ${SESSION_SECONDS.min} and ${SESSION_SECONDS.max}`);
+      }
+      const now = d.clock.now();
+      repo.dropExpiredSessions(now);
+      const creds: SessionCredentials = {
+        accessKeyId: `ASIA${d.ids.accessKeyId().slice(4)}`, secretAccessKey: d.ids.secretKey(),
+        sessionToken: randomBytes(96).toString("base64"), expiration: new Date(now.getTime() + durationSeconds * 1000),
+      };
+      repo.insertSession({ accessKeyId: creds.accessKeyId, parentKeyId: p.accessKeyId, secret: creds.secretAccessKey, tokenSha256: sha256(creds.sessionToken), expiresAt: creds.expiration });
+      return creds;
     },
 
     /** The credential set of a user as files in the data directory (for `euca admin credentials`). */

@@ -182,4 +182,17 @@ ALTER TABLE instances ADD COLUMN request_digest TEXT;
 ALTER TABLE instances ADD COLUMN hypervisor TEXT;
 `,
   },
+  {
+    name: "session credentials (STS GetSessionToken)",
+    sql: `
+CREATE TABLE session_credentials (
+  access_key_id TEXT PRIMARY KEY NOT NULL,
+  parent_key_id TEXT NOT NULL REFERENCES access_keys(id) ON DELETE CASCADE,
+  secret TEXT NOT NULL,
+  token_sha256 TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX session_credentials_parent ON session_credentials(parent_key_id);
+`,
+  },
 ];

@@ -26,6 +26,16 @@ export const accessKeys = sqliteTable("access_keys", {
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 });
 
+/** Temporary credentials from STS GetSessionToken: they go with the key that made them (and its user). */
+export const sessionCredentials = sqliteTable("session_credentials", {
+  accessKeyId: text("access_key_id").primaryKey(),
+  parentKeyId: text("parent_key_id").notNull().references(() => accessKeys.id, { onDelete: "cascade" }),
+  secret: text("secret").notNull(),
+  /** Only a digest of the token is kept: a copy of the database does not hold usable tokens. */
+  tokenSha256: text("token_sha256").notNull(),
+  expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+});
+
 export const certificates = sqliteTable("certificates", {
   fingerprint: text("fingerprint").primaryKey(), // SHA-1 of the DER certificate, hex
   userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
@@ -153,5 +163,5 @@ export const tags = sqliteTable("tags", {
   value: text("value").notNull(),
 }, (t) => [primaryKey({ columns: [t.resourceId, t.key] })]);
 
-export const clcSchema = { settings, accounts, users, accessKeys, certificates, vmTypes, clusters, components, keyPairs, securityGroups, securityGroupRules, images, imageLaunchPermissions, tags, instances, addresses };
+export const clcSchema = { settings, accounts, users, accessKeys, sessionCredentials, certificates, vmTypes, clusters, components, keyPairs, securityGroups, securityGroupRules, images, imageLaunchPermissions, tags, instances, addresses };
 export type ClcSchema = typeof clcSchema;
