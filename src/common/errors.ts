@@ -16,7 +16,7 @@ export const RESOURCES = [
 export type Resource = (typeof RESOURCES)[number];
 
 /** Invalid parameters that EC2 answers with a code of their own (all others are InvalidParameterValue). */
-export type InvalidReason = "address-limit" | "idempotency-mismatch" | "key-format" | "reserved-name";
+export type InvalidReason = "address-limit" | "idempotency-mismatch" | "key-format" | "reserved-name" | "limit-exceeded";
 export type Fault = "client" | "server";
 
 export abstract class EucaError extends Error {

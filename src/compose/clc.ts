@@ -20,6 +20,8 @@ import { createAddressService, expandIpRanges } from "../roles/clc/addresses";
 import { createZoneService, type RegisteredCluster } from "../roles/clc/zones";
 import { createRegionService } from "../roles/clc/regions";
 import { createAccountAttributeService } from "../roles/clc/account-attributes";
+import { createIamService } from "../roles/clc/iam";
+import { createIdentityRepo } from "../roles/clc/identity-repo";
 import { listRemoteClusters } from "../roles/clc/cluster-registry";
 import type { MetadataSources } from "../roles/clc/metadata";
 import { CLUSTER_METHODS, type ClusterClient } from "../roles/cc/client";
@@ -58,7 +60,7 @@ export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; wal
   // STS and IAM: at Eucalyptus' paths, and on the EC2 endpoint by credential scope.
   const queryDeps = { clock: a.clock, ids: a.ids, log: a.log, identity: clc.identity };
   const sts = createQueryHandler(stsService({ createSession: (p, seconds) => clc.identity.createSession(p, seconds) }), queryDeps);
-  const iam = createQueryHandler(iamService(), queryDeps);
+  const iam = createQueryHandler(iamService(createIamService({ repo: createIdentityRepo(clc.db), identity: clc.identity, clock: a.clock, ids: a.ids })), queryDeps);
   for (const path of ["/services/Tokens", "/services/Tokens/"]) a.mainApp.on(["GET", "POST"], path, sts);
   for (const path of ["/services/Euare", "/services/Euare/"]) a.mainApp.on(["GET", "POST"], path, iam);
   a.mainApp.route("/", createEc2App({ clock: a.clock, ids: a.ids, log: a.log, identity: clc.identity, services, queryServices: { sts, iam } }));

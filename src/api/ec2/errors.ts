@@ -50,7 +50,7 @@ const DUPLICATE_CODES: Partial<Record<Resource, string>> = {
 /** Invalid parameters with a code of their own. */
 const INVALID_REASON_CODES: Record<InvalidReason, string> = {
   "address-limit": "AddressLimitExceeded", "idempotency-mismatch": "IdempotentParameterMismatch", "key-format": "InvalidKeyPair.Format",
-  "reserved-name": "InvalidGroup.Reserved",
+  "reserved-name": "InvalidGroup.Reserved", "limit-exceeded": "ResourceLimitExceeded",
 };
 
 /** The EC2 code and status of every domain error kind (the switch is exhaustive: a new kind does not compile until it is here). */

@@ -71,7 +71,7 @@ function domainReply(e: DomainError): [string, number] {
     case "AccessDenied": return ["AccessDenied", 403];
     case "NotFound": return ["NoSuchEntity", 404];
     case "Duplicate": return ["EntityAlreadyExists", 409];
-    case "InvalidParameter":
+    case "InvalidParameter": return e.reason === "limit-exceeded" ? ["LimitExceeded", 409] : ["ValidationError", 400];
     case "MissingParameter": return ["ValidationError", 400];
     case "IncorrectState":
     case "DependencyViolation": return ["DeleteConflict", 409];

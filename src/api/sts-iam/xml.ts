@@ -1,6 +1,7 @@
 /**
  * The XML of the AWS Query services other than EC2 (STS, IAM): `<{Action}Response>` with
- * `<{Action}Result>` and `<ResponseMetadata>`, lists as `<member>` elements, errors as
+ * `<{Action}Result>` and `<ResponseMetadata>`, lists as `<member>` elements, maps as
+ * `<entry><key/><value/></entry>`, errors as
  * `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>`.
  */
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
@@ -8,7 +9,12 @@ const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 
 function element(out: string[], name: string, v: unknown): void {
   if (v === undefined || v === null) return;
-  if (Array.isArray(v)) {
+  if (v instanceof Map) {
+    // IAM's maps (GetAccountSummary): <entry><key/><value/></entry>.
+    out.push(`<${name}>`);
+    for (const [k, x] of v) element(out, "entry", { key: k, value: x });
+    out.push(`</${name}>`);
+  } else if (Array.isArray(v)) {
     out.push(`<${name}>`);
     for (const m of v) element(out, "member", m);
     out.push(`</${name}>`);

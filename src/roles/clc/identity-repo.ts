@@ -100,6 +100,28 @@ export function createIdentityRepo({ db, sqlite }: ClcDatabase) {
         .orderBy(accessKeys.createdAt)
         .all();
     },
+    /** Every key of a user, active or not, oldest first (IAM ListAccessKeys). */
+    allKeysOf(userId: string) {
+      return db.select({ accessKeyId: accessKeys.id, status: accessKeys.status, createdAt: accessKeys.createdAt })
+        .from(accessKeys).where(eq(accessKeys.userId, userId)).orderBy(accessKeys.createdAt).all();
+    },
+    /** Adds a key unless the user already has `max` (checked in the same transaction). */
+    insertKey(k: { id: string; userId: string; secret: string; now: Date }, max: number): boolean {
+      return sqlite.transaction(() => {
+        if (db.select({ id: accessKeys.id }).from(accessKeys).where(eq(accessKeys.userId, k.userId)).all().length >= max) return false;
+        db.insert(accessKeys).values({ id: k.id, userId: k.userId, secret: k.secret, status: "Active", createdAt: k.now }).run();
+        return true;
+      }).immediate();
+    },
+    setKeyStatus(userId: string, accessKeyId: string, status: "Active" | "Inactive"): boolean {
+      return db.update(accessKeys).set({ status }).where(and(eq(accessKeys.id, accessKeyId), eq(accessKeys.userId, userId))).run().changes > 0;
+    },
+    deleteKey(userId: string, accessKeyId: string): boolean {
+      return db.delete(accessKeys).where(and(eq(accessKeys.id, accessKeyId), eq(accessKeys.userId, userId))).run().changes > 0;
+    },
+    usersOfAccount(accountId: string): UserRecord[] {
+      return db.select(userColumns).from(users).innerJoin(accounts, eq(users.accountId, accounts.id)).where(eq(users.accountId, accountId)).orderBy(users.name).all();
+    },
     insertCertificate(c: { fingerprint: string; userId: string; pem: string; now: Date }): void {
       db.insert(certificates).values({ fingerprint: c.fingerprint, userId: c.userId, pem: c.pem, createdAt: c.now, revoked: false }).run();
     },
