@@ -11,6 +11,14 @@ export interface CloudEndpoints {
   walrusUrl: string;
 }
 
+/** STS and IAM live beside EC2, at Eucalyptus' paths, on the same port. */
+export function tokensUrl(e: Pick<CloudEndpoints, "ec2Url">): string {
+  return `${new URL(e.ec2Url).origin}/services/Tokens`;
+}
+export function euareUrl(e: Pick<CloudEndpoints, "ec2Url">): string {
+  return `${new URL(e.ec2Url).origin}/services/Euare`;
+}
+
 /** The host part of a URL for a listen address (IPv6 in brackets; wildcard → loopback). */
 export function urlHost(host: string): string {
   if (host === "0.0.0.0") return "127.0.0.1";

@@ -35,7 +35,7 @@ describe("the built euca as a process", () => {
     const dir = tempDir();
     const first = await startEuca(["run", "--data-dir", dir, ...freePorts]);
     const vars = readEucarc(join(dir, "credentials/admin/eucarc"));
-    expect((await ec2(first.ec2Url, vars).send(new DescribeRegionsCommand({}))).Regions).toHaveLength(2);
+    expect((await ec2(first.ec2Url, vars).send(new DescribeRegionsCommand({}))).Regions).toHaveLength(4);
     first.child.kill("SIGKILL");
     expect((await first.exited).signal).toBe("SIGKILL");
 

@@ -41,7 +41,7 @@ describe.skipIf(!hasAws)("Debian awscli v2", () => {
 
   it("describe-regions and describe-availability-zones", async () => {
     const regions = JSON.parse((await aws(["ec2", "describe-regions"])).stdout);
-    expect(regions.Regions.map((r: { RegionName: string }) => r.RegionName)).toEqual(["eucalyptus", "Walrus"]);
+    expect(regions.Regions.map((r: { RegionName: string }) => r.RegionName)).toEqual(["eucalyptus", "Walrus", "Tokens", "Euare"]);
     const zones = JSON.parse((await aws(["ec2", "describe-availability-zones"])).stdout);
     expect(zones.AvailabilityZones).toEqual([
       { State: "available", Messages: [], RegionName: "eucalyptus", ZoneName: "cluster1", ZoneId: "cluster1", ZoneType: "availability-zone" },
@@ -71,7 +71,7 @@ describe.skipIf(!hasBoto)("Debian boto3 and boto 2", () => {
       const r = await run(PYTHON, [PROBE, mode], { env: env() });
       expect(r.stderr).not.toMatch(/Traceback/);
       const out = JSON.parse(r.stdout);
-      expect(out.regions).toEqual(["eucalyptus", "Walrus"]);
+      expect(out.regions).toEqual(["eucalyptus", "Walrus", "Tokens", "Euare"]);
       expect(out.zones).toEqual([["cluster1", "available"]]);
       expect(out.verbose).toEqual(EXPECTED_VERBOSE);
       expect(out.bad).toEqual(["AuthFailure", 401]);

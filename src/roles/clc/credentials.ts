@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../common/files";
 
-import type { CloudEndpoints } from "../../config/endpoints";
+import { euareUrl, tokensUrl, type CloudEndpoints } from "../../config/endpoints";
 
 export type { CloudEndpoints };
 
@@ -34,6 +34,10 @@ function variables(c: CredentialSet, e: CloudEndpoints, keyDir: string): Array<[
     ["S3_URL", e.s3Url, false],
     ["AWS_ENDPOINT_URL_EC2", e.ec2Url, false],
     ["AWS_ENDPOINT_URL_S3", e.s3Url, false],
+    ["TOKEN_URL", tokensUrl(e), false],
+    ["AWS_IAM_URL", euareUrl(e), false],
+    ["AWS_ENDPOINT_URL_STS", tokensUrl(e), false],
+    ["AWS_ENDPOINT_URL_IAM", euareUrl(e), false],
     ["EC2_PRIVATE_KEY", `${keyDir}/${c.baseName}-pk.pem`, true],
     ["EC2_CERT", `${keyDir}/${c.baseName}-cert.pem`, true],
     ["EUCALYPTUS_CERT", `${keyDir}/cloud-cert.pem`, true],

@@ -1,4 +1,4 @@
-import type { CloudEndpoints } from "./credentials";
+import { euareUrl, tokensUrl, type CloudEndpoints } from "../../config/endpoints";
 
 export interface RegionInfo {
   regionName: string;
@@ -6,8 +6,8 @@ export interface RegionInfo {
 }
 
 /**
- * DescribeRegions as Eucalyptus answered it: the cloud's region with the EC2 URL
- * and a `Walrus` entry with the Walrus URL (reference §1.2).
+ * DescribeRegions as Eucalyptus answered it: the cloud's region with the EC2 URL, and
+ * its other services by name — `Walrus` (reference §1.2), `Tokens` (STS) and `Euare` (IAM).
  */
 export function createRegionService(endpoints: () => CloudEndpoints) {
   return {
@@ -16,6 +16,8 @@ export function createRegionService(endpoints: () => CloudEndpoints) {
       return [
         { regionName: e.region, regionEndpoint: e.ec2Url },
         { regionName: "Walrus", regionEndpoint: e.walrusUrl },
+        { regionName: "Tokens", regionEndpoint: tokensUrl(e) },
+        { regionName: "Euare", regionEndpoint: euareUrl(e) },
       ];
     },
   };

@@ -12,11 +12,14 @@ beforeAll(async () => {
 afterAll(() => t.stop());
 
 describe("EC2 with @aws-sdk/client-ec2", () => {
-  it("DescribeRegions lists the cloud's region and Walrus with their URLs", async () => {
+  it("DescribeRegions lists the cloud's region, Walrus, Tokens (STS) and Euare (IAM) with their URLs", async () => {
     const out = await client(t.admin).send(new DescribeRegionsCommand({}));
+    const origin = new URL(t.cloud.endpoints.ec2Url).origin;
     expect(out.Regions).toEqual([
       { RegionName: "eucalyptus", Endpoint: t.cloud.endpoints.ec2Url, OptInStatus: "opt-in-not-required" },
       { RegionName: "Walrus", Endpoint: t.cloud.endpoints.walrusUrl, OptInStatus: "opt-in-not-required" },
+      { RegionName: "Tokens", Endpoint: `${origin}/services/Tokens`, OptInStatus: "opt-in-not-required" },
+      { RegionName: "Euare", Endpoint: `${origin}/services/Euare`, OptInStatus: "opt-in-not-required" },
     ]);
     expect(out.$metadata.requestId).toMatch(/^[0-9a-f-]{36}$/);
   });
@@ -59,11 +62,11 @@ describe("EC2 with @aws-sdk/client-ec2", () => {
     const bad = client({ accessKeyId: t.admin.accessKeyId, secretAccessKey: "wrong" + t.admin.secretAccessKey });
     await expect(bad.send(new DescribeRegionsCommand({}))).rejects.toMatchObject({ name: "AuthFailure", $metadata: { httpStatusCode: 401 } });
     const ok = await client(t.admin).send(new DescribeRegionsCommand({}));
-    expect(ok.Regions).toHaveLength(2);
+    expect(ok.Regions).toHaveLength(4);
   });
 
   it("answers on /services/compute too", async () => {
     const out = await client(t.admin, t.ec2Url.replace("/services/Eucalyptus", "/services/compute")).send(new DescribeRegionsCommand({}));
-    expect(out.Regions).toHaveLength(2);
+    expect(out.Regions).toHaveLength(4);
   });
 });

@@ -22,6 +22,8 @@ describe("credential files", () => {
       AWS_ACCESS_KEY_ID: set.accessKeyId, AWS_SECRET_ACCESS_KEY: set.secretKey, AWS_DEFAULT_REGION: "eucalyptus",
       EUCALYPTUS_CERT: `${dir}/cloud-cert.pem`, EC2_CERT: `${dir}/euca2-alice-0badf00d-cert.pem`,
       EC2_PRIVATE_KEY: `${dir}/euca2-alice-0badf00d-pk.pem`, EC2_USER_ID: "123456789012",
+      TOKEN_URL: "http://127.0.0.1:8773/services/Tokens", AWS_IAM_URL: "http://127.0.0.1:8773/services/Euare",
+      AWS_ENDPOINT_URL_STS: "http://127.0.0.1:8773/services/Tokens", AWS_ENDPOINT_URL_IAM: "http://127.0.0.1:8773/services/Euare",
     });
   });
 
