@@ -8,7 +8,7 @@
 import { Hono } from "hono";
 import type { Logger } from "pino";
 import { systemClock, type Clock } from "./common/clock";
-import { randomIds, type IdGenerator } from "./common/ids";
+import { randomIdsWith, type IdGenerator } from "./common/ids";
 import { dataDirLayout, type DataDirLayout } from "./common/data-dir";
 import { securePrivateDataDir } from "./common/private-files";
 import type { RoleName, Settings } from "./config/settings";
@@ -63,7 +63,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
   const ready = new Map<RoleName, boolean>(s.roles.map((r) => [r, false]));
   let bound: CloudEndpoints | undefined;
   const a: Assembly = {
-    settings: s, clock: o.clock ?? systemClock, ids: o.ids ?? randomIds, log: o.log, layout, version: __EUCA_VERSION__,
+    settings: s, clock: o.clock ?? systemClock, ids: o.ids ?? randomIdsWith({ longIds: s.longIds }), log: o.log, layout, version: __EUCA_VERSION__,
     has: (r) => s.roles.includes(r), lookupKey: componentKeyLookup(layout.componentKeys), mainApp: new Hono(), endpoints: () => bound, cleanups,
   };
   let stopping: Promise<void> | undefined;

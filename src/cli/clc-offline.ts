@@ -5,7 +5,7 @@
  */
 import { securePrivateDataDir } from "../common/private-files";
 import { systemClock } from "../common/clock";
-import { randomIds } from "../common/ids";
+import { randomIdsWith } from "../common/ids";
 import { dataDirLayout } from "../common/data-dir";
 import { openClc, type ClcState } from "../roles/clc/open-clc";
 import type { CredentialFiles } from "../roles/clc/credentials";
@@ -20,7 +20,7 @@ export interface OfflineClc extends ClcState {
 export async function openOfflineClc(s: Settings, given: ReadonlySet<keyof Settings>, warn: (text: string) => void = () => undefined): Promise<OfflineClc> {
   for (const m of securePrivateDataDir(s.dataDir)) warn(`euca: warning: ${m.path} was mode ${m.was}, readable by other local users; now ${m.now}\n`);
   const clc = await openClc({
-    layout: dataDirLayout(s.dataDir), clock: systemClock, ids: randomIds,
+    layout: dataDirLayout(s.dataDir), clock: systemClock, ids: randomIdsWith({ longIds: s.longIds }),
     endpoints: () => endpointsForCommand(s, given),
   });
   try {

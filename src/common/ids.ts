@@ -41,8 +41,22 @@ export interface IdGenerator {
   nonce(): string;
 }
 
+/**
+ * Resource ids as AWS writes them: lower-case hex, 8 digits, or 17 with long ids
+ * (Eucalyptus 4.4's switch). Ids from earlier versions (upper-case) stay valid:
+ * lookups compare ids without regard to case.
+ */
+export function resourceIdOf(kind: IdKind, long = false): string {
+  const hex = randomBytes(long ? 9 : 4).toString("hex");
+  return `${ID_PREFIX[kind]}-${long ? hex.slice(0, 17) : hex}`;
+}
+
+export function randomIdsWith(o: { longIds: boolean }): IdGenerator {
+  return { ...randomIds, resourceId: (kind) => resourceIdOf(kind, o.longIds) };
+}
+
 export const randomIds: IdGenerator = {
-  resourceId: (kind) => `${ID_PREFIX[kind]}-${randomBytes(4).toString("hex").toUpperCase()}`,
+  resourceId: (kind) => resourceIdOf(kind),
   requestId: () => randomUUID(),
   // AWS-shaped: 20 upper-case alphanumerics starting with AKI.
   accessKeyId: () => `AKI${randomFrom(ALNUM, 17)}`,

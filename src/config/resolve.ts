@@ -45,7 +45,7 @@ export function resolveSettingsWithSources({ flags, env }: ConfigSources): { set
     const envName = `EUCA_${def.file}`;
     const flagName = def.flag.split(" ")[0]!;
     const [raw, source] =
-      flags[key] !== undefined ? [flags[key]!, flagName] :
+      flags[key] !== undefined ? [String(flags[key]), flagName] : // a bare boolean flag arrives as true
       env[envName] !== undefined ? [env[envName]!, envName] :
       file.has(def.file) ? [file.get(def.file)!, `${configFile} ${def.file}`] :
       [def.default(), `default ${flagName}`];

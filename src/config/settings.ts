@@ -51,6 +51,7 @@ export interface Settings {
   maxMem: number;
   maxCores: number;
   maxDisk: number;
+  longIds: boolean;
 }
 
 interface OptionDef<K extends keyof Settings> {
@@ -160,6 +161,8 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
     help: "cap on the cores a node offers guests (0: no cap); with the fake hypervisor, the simulated node's cores" },
   maxDisk: { key: "maxDisk", flag: "--max-disk <gb>", file: "MAX_DISK", default: () => "0", parse: count,
     help: "cap on the instance disk space a node offers, GB (0: no cap); with the fake hypervisor, the simulated node's disk" },
+  longIds: { key: "longIds", flag: "--long-ids [yes|no]", file: "LONG_IDS", default: () => "no", parse: yesNo,
+    help: "new resource ids with 17 hex digits (i-0123456789abcdef0) instead of 8, as AWS' long ids; earlier ids keep working" },
 };
 
 function subnet16(raw: string, source: string): string {
@@ -177,6 +180,12 @@ export function parseIpRanges(raw: string, source: string): string {
     }
   }
   return raw;
+}
+
+function yesNo(raw: string, source: string): boolean {
+  if (/^(yes|true|1|on)$/i.test(raw)) return true;
+  if (/^(no|false|0|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${source}: '${raw}' is not yes or no`);
 }
 
 function count(raw: string, source: string): number {

@@ -70,7 +70,7 @@ describe("euca image tools", () => {
     const u2 = await euca(["image", "upload", manifest, "-b", bucket], env);
     expect(u2.stdout).toBe(u1.stdout);
     const reg = await euca(["image", "register", u1.stdout.trim(), "-n", "carols"], env);
-    expect(reg.stdout).toMatch(/^IMAGE\temi-[0-9A-F]{8}\n$/);
+    expect(reg.stdout).toMatch(/^IMAGE\temi-[0-9a-f]{8}\n$/);
     const kernel = await euca(["image", "import", join(work, "data.img"), "--kernel", join(work, "vmlinuz")], env);
     expect(kernel.status).toBe(1);
     expect(kernel.stderr).toContain("UnauthorizedOperation");

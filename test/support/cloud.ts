@@ -11,6 +11,7 @@ import { createLogger } from "../../src/common/logger";
 import type { Settings } from "../../src/config/settings";
 import type { HostProbe } from "../../src/roles/nc/host-probe";
 import type { Clock } from "../../src/common/clock";
+import type { IdGenerator } from "../../src/common/ids";
 
 export interface TestCloud {
   cloud: Cloud;
@@ -44,15 +45,15 @@ export function testSettings(dataDir: string, over: Partial<Settings> = {}): Set
   return {
     roles: ["clc", "cc", "nc", "walrus", "sc"], dataDir, host: "127.0.0.1", ec2Port: 0, s3Port: 0, webPort: 0, ccPort: 0, ncPort: 0,
     hypervisor: "fake", qemuAccel: "tcg", logLevel: "info", clusterName: "cluster1", region: "eucalyptus",
-    s3Domain: "walrus.localhost", walrusMaxBuckets: 5, walrusMaxBucketMb: 5120, walrusImageCacheMb: 1024, ncCacheMb: 1024, schedPolicy: "GREEDY", publicIps: "", maxAddressesPerUser: 5, vnetSubnet: "", vnetAddrsPerNet: 32, nodePollSeconds: 0.05, powerIdleSeconds: 300, powerWakeSeconds: 5, fakeNodes: 1, walrusUrl: "", maxMem: 0, maxCores: 0, maxDisk: 0, ...over,
+    s3Domain: "walrus.localhost", walrusMaxBuckets: 5, walrusMaxBucketMb: 5120, walrusImageCacheMb: 1024, ncCacheMb: 1024, schedPolicy: "GREEDY", publicIps: "", maxAddressesPerUser: 5, vnetSubnet: "", vnetAddrsPerNet: 32, nodePollSeconds: 0.05, powerIdleSeconds: 300, powerWakeSeconds: 5, fakeNodes: 1, walrusUrl: "", maxMem: 0, maxCores: 0, maxDisk: 0, longIds: false, ...over,
   };
 }
 
-export async function startTestCloud(o: { settings?: Partial<Settings>; clock?: Clock; dataDir?: string } = {}): Promise<TestCloud> {
+export async function startTestCloud(o: { settings?: Partial<Settings>; clock?: Clock; dataDir?: string; ids?: IdGenerator } = {}): Promise<TestCloud> {
   const dataDir = o.dataDir ?? tempDir();
   const chunks: string[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { chunks.push(String(chunk)); cb(); } });
-  const cloud = await startCloud({ settings: testSettings(dataDir, o.settings), log: createLogger("info", sink), probe: testProbe, clock: o.clock });
+  const cloud = await startCloud({ settings: testSettings(dataDir, o.settings), log: createLogger("info", sink), probe: testProbe, clock: o.clock, ids: o.ids });
   const keyOf = (name: string) => {
     if (!cloud.identity) return { accessKeyId: "", secretAccessKey: "" }; // no CLC in this process
     const { set } = cloud.identity.credentialSetOf(name);

@@ -14,6 +14,7 @@ import { unwrapKey } from "../../bundle/rsa-wrap";
 import type { WalrusClient } from "../walrus/client";
 import type { ClcDatabase } from "./database";
 import { imageLaunchPermissions, images } from "./schema";
+import { idIs, sameId } from "./id-match";
 
 export type ImageType = "machine" | "kernel" | "ramdisk";
 export type ImageRecord = typeof images.$inferSelect;
@@ -51,7 +52,7 @@ export function createImageService(o: {
   }
 
   function get(id: string): ImageRecord {
-    const r = db.select().from(images).where(and(eq(images.id, id), eq(images.state, "available"))).get();
+    const r = db.select().from(images).where(and(idIs(images.id, id), eq(images.state, "available"))).get();
     if (!r) throw new NotFoundError("image", id);
     return r;
   }
@@ -126,17 +127,17 @@ export function createImageService(o: {
     },
 
     deregister(caller: Caller, id: string): void {
-      owned(caller, id);
-      db.update(images).set({ state: "deregistered" }).where(eq(images.id, id)).run();
+      const stored = owned(caller, id).id;
+      db.update(images).set({ state: "deregistered" }).where(eq(images.id, stored)).run();
     },
 
     /** Images the caller may see: own, public, launchable by them; `all` for an admin's verbose. */
     describe(caller: Caller & { all?: boolean }, f: { ids?: string[]; owners?: string[]; executableBy?: string[] }): ImageView[] {
       const rows = view(db.select().from(images).where(eq(images.state, "available")).orderBy(images.id).all());
-      for (const id of f.ids ?? []) if (!rows.some((r) => r.id === id && (caller.all || canLaunch(caller, r)))) throw new NotFoundError("image", id);
+      for (const id of f.ids ?? []) if (!rows.some((r) => sameId(r.id, id) && (caller.all || canLaunch(caller, r)))) throw new NotFoundError("image", id);
       return rows.filter((r) => {
         if (!(caller.all || canLaunch(caller, r))) return false;
-        if (f.ids?.length && !f.ids.includes(r.id)) return false;
+        if (f.ids?.length && !f.ids.some((id) => sameId(id, r.id))) return false;
         if (f.owners?.length && !f.owners.some((w) => (w === "self" ? r.accountId === caller.accountId : w === "all" ? true : r.accountId === w))) return false;
         if (f.executableBy?.length && !f.executableBy.some((x) => (x === "all" ? r.isPublic : x === "self" ? canLaunch(caller, r) : r.isPublic || r.launchPermissions.includes(x) || r.accountId === x))) return false;
         return true;
@@ -152,26 +153,26 @@ export function createImageService(o: {
 
     /** An image's product codes, whatever its state (instances outlive deregistration). */
     productOf(id: string): { productCodes: string[] } | undefined {
-      const r = db.select({ codes: images.productCodes }).from(images).where(eq(images.id, id)).get();
+      const r = db.select({ codes: images.productCodes }).from(images).where(idIs(images.id, id)).get();
       return r && { productCodes: r.codes.split(",").filter(Boolean) };
     },
 
     /** Who may launch an image: shown to its owner only, as in EC2. */
     launchPermission: owned,
 
-    modifyLaunchPermission(caller: Caller, id: string, add: string[], remove: string[]): void {
-      owned(caller, id);
+    modifyLaunchPermission(caller: Caller, requested: string, add: string[], remove: string[]): void {
+      const id = owned(caller, requested).id;
       for (const g of add) db.insert(imageLaunchPermissions).values({ imageId: id, grantee: g }).onConflictDoNothing().run();
       if (remove.length) db.delete(imageLaunchPermissions).where(and(eq(imageLaunchPermissions.imageId, id), inArray(imageLaunchPermissions.grantee, remove))).run();
     },
 
-    modifyDescription(caller: Caller, id: string, description: string): void {
-      owned(caller, id);
+    modifyDescription(caller: Caller, requested: string, description: string): void {
+      const id = owned(caller, requested).id;
       db.update(images).set({ description }).where(eq(images.id, id)).run();
     },
 
-    resetLaunchPermission(caller: Caller, id: string): void {
-      owned(caller, id);
+    resetLaunchPermission(caller: Caller, requested: string): void {
+      const id = owned(caller, requested).id;
       db.delete(imageLaunchPermissions).where(eq(imageLaunchPermissions.imageId, id)).run();
     },
   };

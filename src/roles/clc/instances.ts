@@ -23,6 +23,7 @@ import type { SecurityGroupService } from "./security-groups";
 import type { VmTypeService } from "./vm-types";
 import type { RegisteredCluster } from "./zones";
 import { INSTANCE_TRANSITIONS, instanceStateFrom, statesBefore } from "../../lifecycle/instance";
+import { idIn, idIs, sameId } from "./id-match";
 
 export type InstanceRecord = typeof instances.$inferSelect;
 export type InstanceState = InstanceRecord["state"];
@@ -99,14 +100,14 @@ export function createInstanceService(o: {
     }
     const conds = [or(isNull(instances.terminatedAt), gt(instances.terminatedAt, cutoff))];
     if (!caller.all) conds.push(eq(instances.accountId, caller.accountId));
-    if (ids?.length) conds.push(inArray(instances.id, [...ids]));
+    if (ids?.length) conds.push(idIn(instances.id, ids));
     return db.select().from(instances).where(and(...conds)).orderBy(instances.launchTime, instances.launchIndex).all();
   }
 
   function owned(caller: Caller, ids: readonly string[]): InstanceRecord[] {
     const rows = visible({ ...caller, all: caller.isAdmin }, ids);
     for (const id of ids) {
-      const r = rows.find((x) => x.id === id);
+      const r = rows.find((x) => sameId(x.id, id));
       if (!r || (r.accountId !== caller.accountId && !caller.isAdmin)) throw new NotFoundError("instance", id);
     }
     return rows;
@@ -246,7 +247,7 @@ export function createInstanceService(o: {
 
     async describe(caller: Caller & { all?: boolean }, ids: readonly string[], ctx: CallContext): Promise<InstanceRecord[]> {
       const rows = visible(caller, ids);
-      for (const id of ids) if (!rows.some((r) => r.id === id)) throw new NotFoundError("instance", id);
+      for (const id of ids) if (!rows.some((r) => sameId(r.id, id))) throw new NotFoundError("instance", id);
       // Pending is a moment: those are asked at once. Running ones are kept current by sync().
       const changed = await refresh(rows.filter((r) => r.state === "pending"), ctx);
       // Long-terminated records go (Eucalyptus' BURY_TIME is an hour).
@@ -263,7 +264,7 @@ export function createInstanceService(o: {
      */
     confirmProduct(instanceId: string, productCode: string): { ownerId: string } | undefined {
       if (productCode === "") return undefined;
-      const r = db.select().from(instances).where(eq(instances.id, instanceId)).get();
+      const r = db.select().from(instances).where(idIs(instances.id, instanceId)).get();
       if (!r || r.state === "terminated" || !o.images.productOf(r.imageId)?.productCodes.includes(productCode)) return undefined;
       return { ownerId: r.accountId };
     },
@@ -297,7 +298,7 @@ export function createInstanceService(o: {
     async consoleOutput(caller: Caller, id: string, ctx: CallContext): Promise<{ output: string; timestamp: Date }> {
       const [r] = owned(caller, [id]);
       if (r!.state === "terminated") return { output: "", timestamp: o.clock.now() };
-      return { ...(await cluster(r!.zone).client.getConsoleOutput({ instanceId: id }, ctx)), timestamp: o.clock.now() };
+      return { ...(await cluster(r!.zone).client.getConsoleOutput({ instanceId: r!.id }, ctx)), timestamp: o.clock.now() };
     },
 
     groupsOf,

@@ -6,6 +6,7 @@ import { DuplicateError, InvalidParameterError, NotFoundError } from "../../comm
 import type { ClcDatabase } from "./database";
 import { keyPairs } from "./schema";
 import { generateKeyPair, importedFingerprint, openSshPublicKey, parsePublicKey, type KeyType } from "./ssh-keys";
+import { idIn, idIs, sameId } from "./id-match";
 
 export interface KeyPairRecord {
   id: string;
@@ -63,10 +64,10 @@ export function createKeyPairService({ db }: ClcDatabase, clock: Clock, ids: IdG
     describe(scope: Scope, names: readonly string[] = [], idsWanted: readonly string[] = []): KeyPairRecord[] {
       const conds = scope.all ? [] : [eq(keyPairs.accountId, scope.accountId)];
       if (names.length) conds.push(inArray(keyPairs.name, [...names]));
-      if (idsWanted.length) conds.push(inArray(keyPairs.id, [...idsWanted]));
+      if (idsWanted.length) conds.push(idIn(keyPairs.id, idsWanted));
       const rows = db.select().from(keyPairs).where(and(...conds)).orderBy(keyPairs.name).all() as KeyPairRecord[];
       for (const n of names) if (!rows.some((r) => r.name === n)) throw new NotFoundError("key pair", n);
-      for (const i of idsWanted) if (!rows.some((r) => r.id === i)) throw new NotFoundError("key pair", i);
+      for (const i of idsWanted) if (!rows.some((r) => sameId(r.id, i))) throw new NotFoundError("key pair", i);
       return rows;
     },
 
@@ -77,7 +78,7 @@ export function createKeyPairService({ db }: ClcDatabase, clock: Clock, ids: IdG
 
     /** Deleting a missing key pair succeeds, as in EC2. Returns the deleted key pair's id. */
     delete(scope: Scope, by: { name?: string; id?: string }): string | undefined {
-      const where = by.id !== undefined ? eq(keyPairs.id, by.id) : eq(keyPairs.name, by.name ?? "");
+      const where = by.id !== undefined ? idIs(keyPairs.id, by.id) : eq(keyPairs.name, by.name ?? "");
       return db.delete(keyPairs).where(and(eq(keyPairs.accountId, scope.accountId), where)).returning({ id: keyPairs.id }).get()?.id;
     },
   };

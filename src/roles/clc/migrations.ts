@@ -195,4 +195,14 @@ CREATE TABLE session_credentials (
 CREATE INDEX session_credentials_parent ON session_credentials(parent_key_id);
 `,
   },
+  {
+    name: "ids compared without regard to case",
+    sql: `
+CREATE INDEX instances_id_lower ON instances(lower(id));
+CREATE INDEX images_id_lower ON images(lower(id));
+CREATE INDEX key_pairs_id_lower ON key_pairs(lower(id));
+CREATE INDEX security_groups_id_lower ON security_groups(lower(id));
+CREATE INDEX tags_resource_lower ON tags(lower(resource_id));
+`,
+  },
 ];

@@ -10,6 +10,7 @@ import { DependencyViolationError, DuplicateError, InvalidParameterError, NotFou
 import type { ClcDatabase } from "./database";
 import { securityGroupRules, securityGroups } from "./schema";
 import type { Scope } from "./key-pairs";
+import { idIn, idIs, sameId } from "./id-match";
 
 export interface GroupRecord {
   id: string;
@@ -80,7 +81,7 @@ export function createSecurityGroupService({ db, sqlite }: ClcDatabase, clock: C
   /** A group of `accountId`; its default group is made only when the caller owns the account. */
   function find(accountId: string, ref: GroupRef, ownAccount = true): GroupRecord {
     if (ownAccount) ensureDefault(accountId);
-    const where = "id" in ref ? eq(securityGroups.id, ref.id) : eq(securityGroups.name, ref.name);
+    const where = "id" in ref ? idIs(securityGroups.id, ref.id) : eq(securityGroups.name, ref.name);
     const g = db.select().from(securityGroups).where(and(eq(securityGroups.accountId, accountId), where)).get();
     if (!g) throw new NotFoundError("security group", "id" in ref ? ref.id : ref.name);
     return g;
@@ -135,10 +136,10 @@ export function createSecurityGroupService({ db, sqlite }: ClcDatabase, clock: C
       ensureDefault(scope.accountId);
       const conds = scope.all ? [] : [eq(securityGroups.accountId, scope.accountId)];
       if (names.length) conds.push(inArray(securityGroups.name, [...names]));
-      if (groupIds.length) conds.push(inArray(securityGroups.id, [...groupIds]));
+      if (groupIds.length) conds.push(idIn(securityGroups.id, groupIds));
       const groups = db.select().from(securityGroups).where(and(...conds)).orderBy(securityGroups.name).all();
       for (const n of names) if (!groups.some((g) => g.name === n)) throw new NotFoundError("security group", n);
-      for (const i of groupIds) if (!groups.some((g) => g.id === i)) throw new NotFoundError("security group", i);
+      for (const i of groupIds) if (!groups.some((g) => sameId(g.id, i))) throw new NotFoundError("security group", i);
       const rules = groups.length
         ? db.select().from(securityGroupRules).where(inArray(securityGroupRules.groupId, groups.map((g) => g.id))).orderBy(sql`rowid`).all()
         : [];
@@ -147,7 +148,7 @@ export function createSecurityGroupService({ db, sqlite }: ClcDatabase, clock: C
 
     /** Looks up groups by id across accounts (for rendering source groups). */
     byIds(groupIds: readonly string[]): GroupRecord[] {
-      return groupIds.length ? db.select().from(securityGroups).where(inArray(securityGroups.id, [...groupIds])).all() : [];
+      return groupIds.length ? db.select().from(securityGroups).where(idIn(securityGroups.id, groupIds)).all() : [];
     },
 
     authorize(scope: Scope, ref: GroupRef, permissions: readonly PermissionInput[]): void {

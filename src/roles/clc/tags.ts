@@ -7,6 +7,7 @@ import { and, eq, inArray } from "drizzle-orm";
 import { InvalidParameterError, NotFoundError , type Resource } from "../../common/errors";
 import type { ClcDatabase } from "./database";
 import { images, instances, keyPairs, securityGroups, tags } from "./schema";
+import { idIs } from "./id-match";
 
 export type ResourceType = "image" | "security-group" | "key-pair" | "instance" | "volume" | "snapshot";
 
@@ -38,17 +39,17 @@ const RESOURCE_OF: Record<ResourceType, Resource> = {
 };
 
 export function createTagService({ db, sqlite }: ClcDatabase) {
-  /** The owning account of a resource, or NotFound. */
-  function ownerOf(id: string): string {
-    const type = resourceTypeOf(id);
+  /** The owning account of a resource and its id as stored (a request may spell it in another case), or NotFound. */
+  function ownerOf(id: string): { a: string; id: string } {
+    const type = resourceTypeOf(id.toLowerCase());
     const row =
-      type === "image" ? db.select({ a: images.accountId }).from(images).where(and(eq(images.id, id), eq(images.state, "available"))).get()
-      : type === "security-group" ? db.select({ a: securityGroups.accountId }).from(securityGroups).where(eq(securityGroups.id, id)).get()
-      : type === "key-pair" ? db.select({ a: keyPairs.accountId }).from(keyPairs).where(eq(keyPairs.id, id)).get()
-      : type === "instance" ? db.select({ a: instances.accountId }).from(instances).where(eq(instances.id, id)).get()
+      type === "image" ? db.select({ a: images.accountId, id: images.id }).from(images).where(and(idIs(images.id, id), eq(images.state, "available"))).get()
+      : type === "security-group" ? db.select({ a: securityGroups.accountId, id: securityGroups.id }).from(securityGroups).where(idIs(securityGroups.id, id)).get()
+      : type === "key-pair" ? db.select({ a: keyPairs.accountId, id: keyPairs.id }).from(keyPairs).where(idIs(keyPairs.id, id)).get()
+      : type === "instance" ? db.select({ a: instances.accountId, id: instances.id }).from(instances).where(idIs(instances.id, id)).get()
       : undefined;
     if (!row) throw new NotFoundError(type ? RESOURCE_OF[type] : "resource", id);
-    return row.a;
+    return row;
   }
 
   function checkTag(key: string, value: string): void {
@@ -57,19 +58,22 @@ export function createTagService({ db, sqlite }: ClcDatabase) {
     if (value.length > 256) throw new InvalidParameterError("Tag.Value", "Tag values are at most 256 characters");
   }
 
-  function owned(accountId: string, ids: readonly string[]): void {
-    for (const id of ids) {
-      const type = resourceTypeOf(id);
-      if (ownerOf(id) !== accountId) throw new NotFoundError(type ? RESOURCE_OF[type] : "resource", id);
-    }
+  /** The resources' ids as stored, once each is found to be the account's. */
+  function owned(accountId: string, ids: readonly string[]): string[] {
+    return ids.map((id) => {
+      const type = resourceTypeOf(id.toLowerCase());
+      const r = ownerOf(id);
+      if (r.a !== accountId) throw new NotFoundError(type ? RESOURCE_OF[type] : "resource", id);
+      return r.id;
+    });
   }
 
   return {
     create(accountId: string, resourceIds: readonly string[], pairs: ReadonlyArray<{ key: string; value: string }>): void {
       for (const p of pairs) checkTag(p.key, p.value);
-      owned(accountId, resourceIds);
+      const stored = owned(accountId, resourceIds);
       sqlite.transaction(() => {
-        for (const resourceId of resourceIds) {
+        for (const resourceId of stored) {
           for (const p of pairs) {
             db.insert(tags).values({ resourceId, accountId, key: p.key, value: p.value })
               .onConflictDoUpdate({ target: [tags.resourceId, tags.key], set: { value: p.value } }).run();
@@ -82,9 +86,9 @@ export function createTagService({ db, sqlite }: ClcDatabase) {
 
     /** Deletes the named tags (only when the value matches, if one is given), or all tags when none are named. */
     delete(accountId: string, resourceIds: readonly string[], pairs: ReadonlyArray<{ key: string; value?: string }>): void {
-      owned(accountId, resourceIds);
+      const stored = owned(accountId, resourceIds);
       sqlite.transaction(() => {
-        for (const resourceId of resourceIds) {
+        for (const resourceId of stored) {
           if (pairs.length === 0) db.delete(tags).where(eq(tags.resourceId, resourceId)).run();
           for (const p of pairs) {
             const cond = [eq(tags.resourceId, resourceId), eq(tags.key, p.key)];
@@ -114,7 +118,7 @@ export function createTagService({ db, sqlite }: ClcDatabase) {
 
     /** Drops a deleted resource's tags. */
     forget(resourceId: string): void {
-      db.delete(tags).where(eq(tags.resourceId, resourceId)).run();
+      db.delete(tags).where(idIs(tags.resourceId, resourceId)).run();
     },
   };
 }

@@ -26,7 +26,7 @@ describe("images from bundles", () => {
   it("registers a machine image; describes it; owner and visibility rules hold", async () => {
     const location = await upload(alice, imageFile("root.img"));
     const { ImageId } = await ec2(alice).send(new RegisterImageCommand({ ImageLocation: location, Name: "my root", Architecture: "x86_64" }));
-    expect(ImageId).toMatch(/^emi-[0-9A-F]{8}$/);
+    expect(ImageId).toMatch(/^emi-[0-9a-f]{8}$/);
     const mine = await ec2(alice).send(new DescribeImagesCommand({ Owners: ["self"] }));
     expect(mine.Images?.map((i) => [i.ImageId, i.ImageLocation, i.Name, i.ImageType, i.State, i.OwnerId, i.Public, i.RootDeviceType])).toEqual([
       [ImageId, location, "my root", "machine", "available", alice.account, false, "instance-store"],

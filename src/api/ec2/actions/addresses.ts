@@ -34,8 +34,9 @@ export const AssociateAddress = defineAction({
   handler(input, ctx) {
     if (input.InstanceId === undefined) throw new MissingParameterError("InstanceId");
     if (input.PublicIp === undefined && input.AllocationId === undefined) throw new MissingParameterError("PublicIp");
-    ctx.services.instances.live({ accountId: ctx.principal.accountId, isAdmin: ctx.principal.isAdmin }, input.InstanceId);
-    const a = ctx.services.addresses.associate(...who(ctx), { publicIp: input.PublicIp, allocationId: input.AllocationId }, input.InstanceId);
+    // The instance as stored (a request may spell its id in another case).
+    const instance = ctx.services.instances.live({ accountId: ctx.principal.accountId, isAdmin: ctx.principal.isAdmin }, input.InstanceId);
+    const a = ctx.services.addresses.associate(...who(ctx), { publicIp: input.PublicIp, allocationId: input.AllocationId }, instance.id);
     return { return: true, associationId: a.associationId ?? undefined };
   },
 });
