@@ -1,0 +1,74 @@
+/**
+ * Debian's ansible (amazon.aws, on /usr/bin/python3) against the built euca with one
+ * endpoint_url, as a user would point it: aws_caller_info (STS), ec2_key and
+ * ec2_security_group with a CIDR rule — and a second run changes nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { DescribeKeyPairsCommand, DescribeSecurityGroupsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { readEucarc, startEuca, type EucaProcess } from "../support/process";
+import { tempDir } from "../support/cloud";
+import { run } from "../support/exec";
+
+const PLAYBOOK = "/usr/bin/ansible-playbook";
+const PLAY = `- hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ec2: "{{ lookup('env', 'EC2_URL') }}"
+  tasks:
+    - amazon.aws.aws_caller_info: { endpoint_url: "{{ ec2 }}", region: eucalyptus }
+      register: me
+    - copy: { content: "{{ me.account }}", dest: "{{ lookup('env', 'OUT') }}/account" }
+    - amazon.aws.ec2_key: { name: ansible-key, endpoint_url: "{{ ec2 }}", region: eucalyptus }
+    - amazon.aws.ec2_security_group:
+        name: ansible-web
+        description: web servers
+        endpoint_url: "{{ ec2 }}"
+        region: eucalyptus
+        rules: [{ proto: tcp, ports: [22], cidr_ip: 10.0.0.0/8 }]
+`;
+
+let p: EucaProcess;
+let dir: string;
+let work: string;
+let creds: { accessKeyId: string; secretAccessKey: string };
+beforeAll(async () => {
+  dir = tempDir();
+  p = await startEuca(["run", "--data-dir", dir, "--ec2-port", "0", "--s3-port", "0", "--hypervisor", "fake"]);
+  const v = readEucarc(join(dir, "credentials/admin/eucarc"));
+  creds = { accessKeyId: v.AWS_ACCESS_KEY_ID!, secretAccessKey: v.AWS_SECRET_ACCESS_KEY! };
+  work = mkdtempSync(join(tmpdir(), "euca-ansible-"));
+  writeFileSync(join(work, "play.yml"), PLAY);
+});
+afterAll(async () => {
+  p?.child.kill("SIGTERM");
+  await p?.exited;
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
+});
+
+const playbook = () => run(PLAYBOOK, ["-i", "localhost,", join(work, "play.yml")], {
+  timeoutMs: 180_000,
+  env: {
+    PATH: "/usr/bin:/bin", HOME: work, OUT: work, EC2_URL: p.ec2Url, AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+    ANSIBLE_PYTHON_INTERPRETER: "/usr/bin/python3", ANSIBLE_DEPRECATION_WARNINGS: "False", ANSIBLE_LOCAL_TEMP: join(work, "tmp"), ANSIBLE_NOCOLOR: "1",
+  },
+});
+
+describe.runIf(existsSync(PLAYBOOK) || process.env.CI === "true")("Debian's ansible (amazon.aws)", () => {
+  it("aws_caller_info, ec2_key and ec2_security_group pass, and a second run changes nothing", async () => {
+    const first = await playbook();
+    expect(first.stdout).toMatch(/failed=0/);
+    expect(first.status).toBe(0);
+    const ec2 = new EC2Client({ endpoint: p.ec2Url, region: "eucalyptus", credentials: creds, maxAttempts: 1 });
+    expect((await ec2.send(new DescribeKeyPairsCommand({ KeyNames: ["ansible-key"] }))).KeyPairs).toHaveLength(1);
+    const sg = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupNames: ["ansible-web"] }))).SecurityGroups![0]!;
+    expect(sg.IpPermissions?.map((r) => [r.IpProtocol, r.FromPort, r.ToPort, r.IpRanges?.map((x) => x.CidrIp)])).toEqual([["tcp", 22, 22, ["10.0.0.0/8"]]]);
+    const again = await playbook();
+    expect(again.status).toBe(0);
+    expect(again.stdout).toMatch(/changed=0/);
+  });
+});
