@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GetCallerIdentityCommand, GetSessionTokenCommand, STSClient } from "@aws-sdk/client-sts";
 import { CreateAccessKeyCommand, DeleteAccessKeyCommand, GetUserCommand, IAMClient, ListAccessKeysCommand, ListAccountAliasesCommand } from "@aws-sdk/client-iam";
 import { DescribeRegionsCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { ListBucketsCommand } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { startTestCloud, unique, type TestCloud } from "../../support/cloud";
 import { s3 } from "../../support/s3";
 
@@ -27,6 +28,14 @@ describe("the AWS SDK v3 for STS and IAM", () => {
     expect(c.Expiration!.getTime()).toBeGreaterThan(Date.now());
     expect((await new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: session, maxAttempts: 1 }).send(new DescribeRegionsCommand({}))).Regions).toHaveLength(4);
     expect((await s3(t, session).send(new ListBucketsCommand({}))).Buckets).toEqual([]);
+    // Presigned with session credentials: the token travels in the query (X-Amz-Security-Token), and is checked.
+    const bucket = unique("presign").toLowerCase();
+    await s3(t, session).send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3(t, session).send(new PutObjectCommand({ Bucket: bucket, Key: "k", Body: "hello" }));
+    const url = await getSignedUrl(s3(t, session), new GetObjectCommand({ Bucket: bucket, Key: "k" }), { expiresIn: 60 });
+    expect(url).toContain("X-Amz-Security-Token=");
+    expect(await (await fetch(url)).text()).toBe("hello");
+    expect((await fetch(url.replace(/X-Amz-Security-Token=[^&]+/, "X-Amz-Security-Token=forged"))).status).toBe(403);
   });
 
   it("IAM at both endpoints: who am I, my keys, a new key and its deletion", async () => {

@@ -116,13 +116,19 @@ describe.runIf(existsSync(AWS) || process.env.CI === "true")("STS with Debian's 
   });
 });
 
-describe.runIf(existsSync(PYTHON) || process.env.CI === "true")("STS with boto3", () => {
-  it("get_caller_identity at the EC2 endpoint", async () => {
+describe.runIf(existsSync(PYTHON) || process.env.CI === "true")("STS and IAM with boto3", () => {
+  it("get_caller_identity and get_user at the EC2 endpoint and at /services/Tokens and /services/Euare", async () => {
     const script = `import boto3, os, json
-sts = boto3.client("sts", endpoint_url=os.environ["EC2_URL"], region_name="eucalyptus")
-print(json.dumps(sts.get_caller_identity()["Account"]))`;
-    const r = await run(PYTHON, ["-c", script], { env: { ...env(t.admin), EC2_URL: t.ec2Url } });
+base = os.environ["ORIGIN"]
+out = []
+for sts_url, iam_url in [(os.environ["EC2_URL"], os.environ["EC2_URL"]), (base + "/services/Tokens", base + "/services/Euare")]:
+    sts = boto3.client("sts", endpoint_url=sts_url, region_name="eucalyptus")
+    iam = boto3.client("iam", endpoint_url=iam_url, region_name="eucalyptus")
+    out.append([sts.get_caller_identity()["Account"], iam.get_user()["User"]["UserName"]])
+print(json.dumps(out))`;
+    const r = await run(PYTHON, ["-c", script], { env: { ...env(t.admin), EC2_URL: t.ec2Url, ORIGIN: new URL(t.ec2Url).origin } });
     expect(r.stderr).toBe("");
-    expect(JSON.parse(r.stdout)).toBe(t.cloud.identity!.principal(t.admin.accessKeyId)!.accountId);
+    const account = t.cloud.identity!.principal(t.admin.accessKeyId)!.accountId;
+    expect(JSON.parse(r.stdout)).toEqual([[account, "admin"], [account, "admin"]]);
   });
 });
