@@ -10,7 +10,7 @@ import type { Clock } from "../../common/clock";
 import type { IdGenerator } from "../../common/ids";
 import { AuthError } from "../../auth/errors";
 import { SIGV2_AUTH_PARAMS } from "../../auth/sigv2";
-import type { Principal } from "../../roles/clc/identity-service";
+import type { KeyLookup, Principal } from "../../roles/clc/identity-service";
 import { MalformedQueryError, parseFormPairs } from "../../server/form";
 import { BodyTooLargeError, readBodyLimited } from "../../server/body";
 import { localPortOf } from "../../server/node-env";
@@ -32,11 +32,7 @@ export interface Ec2AppDeps {
   clock: Clock;
   ids: IdGenerator;
   log: Logger;
-  identity: {
-    lookupSecret(accessKeyId: string): string | undefined;
-    /** With session credentials, the session token must come along (X-Amz-Security-Token, or SecurityToken in SigV2). */
-    principal(accessKeyId: string, sessionToken?: string): Principal | undefined;
-  };
+  identity: KeyLookup;
   services: Ec2Services;
   /** STS and IAM requests sent to the EC2 endpoint (chosen by their SigV4 scope's service). */
   queryServices?: Partial<Record<QueryService, (c: Context) => Promise<Response>>>;

@@ -10,7 +10,7 @@ import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
 import type { Clock } from "../../common/clock";
 import type { IdGenerator } from "../../common/ids";
-import type { Principal } from "../../roles/clc/identity-service";
+import type { KeyLookup } from "../../roles/clc/identity-service";
 import type { WalrusService } from "../../roles/walrus/service";
 import type { Requester } from "../../roles/walrus/acl";
 import { parseFormPairs, MalformedQueryError } from "../../server/form";
@@ -34,12 +34,7 @@ export interface S3AppDeps {
   ids: IdGenerator;
   log: Logger;
   walrus: WalrusService;
-  identity: {
-    lookupSecret(accessKeyId: string): string | undefined;
-    /** With session credentials, the session token must come along (X-Amz-Security-Token header or query). */
-    principal(accessKeyId: string, sessionToken?: string): Principal | undefined;
-    accountName(accountId: string): string | undefined;
-  };
+  identity: KeyLookup & { accountName(accountId: string): string | undefined };
   /** Entry-point prefixes on this listener ("" = the root of the S3 port). */
   prefixes: readonly string[];
   virtualHostDomain?: string;

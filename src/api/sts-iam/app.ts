@@ -15,7 +15,7 @@ import { MalformedQueryError, parseFormPairs } from "../../server/form";
 import { BodyTooLargeError, readBodyLimited } from "../../server/body";
 import { localPortOf } from "../../server/node-env";
 import { logRequest } from "../../server/request-log";
-import type { Principal } from "../../roles/clc/identity-service";
+import type { KeyLookup, Principal } from "../../roles/clc/identity-service";
 import { authenticateEc2 } from "../ec2/auth";
 import { renderQueryError, renderQueryResponse } from "./xml";
 
@@ -46,10 +46,7 @@ export interface QueryAppDeps {
   clock: Clock;
   ids: IdGenerator;
   log: Logger;
-  identity: {
-    lookupSecret(accessKeyId: string): string | undefined;
-    principal(accessKeyId: string, sessionToken?: string): Principal | undefined;
-  };
+  identity: KeyLookup;
 }
 
 const MAX_BODY = 64 * 1024;

@@ -31,6 +31,13 @@ export interface Principal {
   sessionExpires?: Date;
 }
 
+/** What a protocol's front door asks of identity: a key's secret, and who is behind a key. */
+export interface KeyLookup {
+  lookupSecret(accessKeyId: string): string | undefined;
+  /** With session credentials, their session token must come along (X-Amz-Security-Token, or SecurityToken in SigV2). */
+  principal(accessKeyId: string, sessionToken?: string): Principal | undefined;
+}
+
 /** STS GetSessionToken's bounds for a user's credentials, in seconds (AWS: 15 minutes to 36 hours, 12 by default). */
 export const SESSION_SECONDS = { min: 900, max: 129_600, default: 43_200 } as const;
 
