@@ -17,8 +17,7 @@ function required(ctx: QueryActionContext, name: string): string {
   return v;
 }
 
-export function iamService(iam?: IamService): QueryServiceDef {
-  if (!iam) return { service: "iam", namespace: IAM_NAMESPACE, actions: {} };
+export function iamService(iam: IamService): QueryServiceDef {
   return {
     service: "iam",
     namespace: IAM_NAMESPACE,
