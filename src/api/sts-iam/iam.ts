@@ -4,7 +4,7 @@
  * IAM action is IAM's InvalidAction.
  */
 import type { IamKey, IamService, IamUser } from "../../roles/clc/iam";
-import { QueryError, type QueryActionContext, type QueryServiceDef } from "./app";
+import { QueryError, type QueryAction, type QueryActionContext, type QueryServiceDef } from "./app";
 
 export const IAM_NAMESPACE = "https://iam.amazonaws.com/doc/2010-05-08/";
 
@@ -17,11 +17,19 @@ function required(ctx: QueryActionContext, name: string): string {
   return v;
 }
 
+/** As in AWS, credentials from GetSessionToken (without MFA) cannot call IAM. */
+function notWithSession(actions: Record<string, QueryAction>): Record<string, QueryAction> {
+  return Object.fromEntries(Object.entries(actions).map(([name, run]) => [name, (c: QueryActionContext) => {
+    if (c.principal.sessionExpires) throw new QueryError("AccessDenied", `Cannot call ${name} with session credentials`, 403);
+    return run(c);
+  }]));
+}
+
 export function iamService(iam: IamService): QueryServiceDef {
   return {
     service: "iam",
     namespace: IAM_NAMESPACE,
-    actions: {
+    actions: notWithSession({
       GetUser: (c) => ({ User: user(iam.getUser(c.principal, c.param("UserName"))) }),
       ListUsers: (c) => ({ Users: iam.listUsers(c.principal).map(user), IsTruncated: false }),
       CreateUser: async (c) => ({ User: user(await iam.createUser(c.principal, required(c, "UserName"))) }),
@@ -44,6 +52,6 @@ export function iamService(iam: IamService): QueryServiceDef {
       },
       GetAccountSummary: (c) => ({ SummaryMap: iam.accountSummary(c.principal) }),
       ListAccountAliases: (c) => ({ AccountAliases: iam.accountAliases(c.principal), IsTruncated: false }),
-    },
+    }),
   };
 }

@@ -76,8 +76,9 @@ describe.runIf(existsSync(AWS) || process.env.CI === "true")("STS with Debian's 
     expect((await aws(s, t.cloud.endpoints.s3Url, "s3api", "create-bucket", "--bucket", bucket)).err).toBe("");
     expect((await aws(s, t.cloud.endpoints.s3Url, "s3api", "list-buckets")).json.Buckets.map((b: { Name: string }) => b.Name)).toContain(bucket);
     expect((await aws(s, t.ec2Url, "sts", "get-caller-identity")).json.Arn).toMatch(/user\/sess/);
-    // Session credentials cannot make more of themselves, as in AWS.
+    // Session credentials cannot make more of themselves, nor call IAM, as in AWS (without MFA).
     expect((await aws(s, t.ec2Url, "sts", "get-session-token")).err).toMatch(/AccessDenied/);
+    expect((await aws(s, t.ec2Url, "iam", "create-access-key")).err).toMatch(/AccessDenied/);
   });
 
   it("are refused without their token, with a tampered one, from another cloud, and after their user is deleted", async () => {
