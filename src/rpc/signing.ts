@@ -106,12 +106,6 @@ function verify(req: IncomingInternal, lookup: ComponentKeyLookup, replay: Repla
   return { caller: v.accessKeyId, signature: v.signature };
 }
 
-/** Returns the id of the calling component. Throws AuthError. */
-export function verifyInternalRequest(req: IncomingInternal, lookup: ComponentKeyLookup, replay: ReplayCache, now: Date): string {
-  if (req.payloadHash === STREAMING_PAYLOAD) throw new AuthError("incomplete", "A streamed body is verified with verifyInternalHeaders");
-  return verify(req, lookup, replay, now).caller;
-}
-
 /**
  * Verifies an internal request from its headers alone, before any of its body is
  * read: the body's SHA-256 is taken from the signed x-amz-content-sha256, and the

@@ -3,6 +3,8 @@
  * namespace of the request's Version, `<requestId>` first, lists as `…Set` wrappers
  * of `<item>`, empty lists as `<xSet/>`, booleans `true`/`false`, ISO 8601 times.
  */
+import { escapeXml } from "../../common/xml-escape";
+
 /**
  * A response body: element names to values. Strings, numbers, booleans and Dates are
  * text; arrays are `<item>` lists; objects nest; null and undefined are left out.
@@ -16,12 +18,7 @@ export function namespaceFor(version: string): string {
   return /^\d{4}-\d{2}-\d{2}$/.test(version) ? `http://ec2.amazonaws.com/doc/${version}/` : EUCALYPTUS_NAMESPACE;
 }
 
-const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
-const NEEDS_ESCAPE = /[&<>"']/;
-
-function escape(text: string): string {
-  return NEEDS_ESCAPE.test(text) ? text.replace(/[&<>"']/g, (c) => ESCAPES[c]!) : text;
-}
+const escape = escapeXml;
 
 /**
  * Collects the document as it is written. Pieces are joined and encoded every few

@@ -31,7 +31,8 @@ export class MetadataTokens {
   issue(instanceId: string, ip: string, ttlSeconds: number, now: number): string {
     this.sweep(now);
     for (const t of [...(this.byInstance.get(instanceId) ?? [])]) if (this.byToken.get(t)!.expires <= now) this.drop(t);
-    for (let mine = this.byInstance.get(instanceId); mine && mine.length >= PER_INSTANCE;) this.drop(mine[0]!);
+    const held = this.byInstance.get(instanceId);
+    while (held && held.length >= PER_INSTANCE) this.byToken.delete(held.shift()!); // the oldest go first
     if (this.byToken.size >= MAX_TOKENS) this.evictOldest();
     const token = randomBytes(32).toString("base64url");
     this.byToken.set(token, { instanceId, ip, expires: now + ttlSeconds * 1000 });

@@ -76,6 +76,10 @@ export function makeBodyReaders(raw: IncomingMessage, header: (n: string) => str
     readers: { body, bytes, text } as BodyReaders,
     /** The body may be read once the request is authenticated (or found anonymous). */
     authenticated(a: S3Auth) { auth = a; },
-    dispose: () => discardUnreadBody(raw, decoded ? [decoded.stream] : []),
+    dispose: () => {
+      // A request that declared no body (most GETs and HEADs) has nothing to discard.
+      if (!decoded && header("transfer-encoding") === undefined && Number(header("content-length") ?? "0") === 0) return;
+      discardUnreadBody(raw, decoded ? [decoded.stream] : []);
+    },
   };
 }

@@ -4,8 +4,7 @@
  * `<entry><key/><value/></entry>`, errors as
  * `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>`.
  */
-const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+import { escapeXml as escape } from "../../common/xml-escape";
 
 function element(out: string[], name: string, v: unknown): void {
   if (v === undefined || v === null) return;

@@ -290,6 +290,7 @@ export class QemuHypervisor implements Hypervisor {
     }));
   }
 
-  readonly powerDown = noPowerControl("qemu").powerDown;
-  readonly powerUp = noPowerControl("qemu").powerUp;
+  private readonly power = noPowerControl("qemu");
+  readonly powerDown = this.power.powerDown;
+  readonly powerUp = this.power.powerUp;
 }

@@ -190,6 +190,7 @@ export class XenHypervisor implements Hypervisor {
     });
   }
 
-  readonly powerDown = noPowerControl("xen").powerDown;
-  readonly powerUp = noPowerControl("xen").powerUp;
+  private readonly power = noPowerControl("xen");
+  readonly powerDown = this.power.powerDown;
+  readonly powerUp = this.power.powerUp;
 }

@@ -34,15 +34,12 @@ export function multipartOps(c: WalrusContext, objects: { readable(r: Requester,
     c.precheckQuota(r, u.bucket, check.contentLength ?? 0, c.repo.partBytes(u.id, partNumber));
     const blob = await c.store.write(body, blobCheck(check), integrityAlgorithms(check.integrity));
     const part: PartRecord = { partNumber, blobId: blob.id, size: blob.size, etag: `"${blob.md5.toString("hex")}"`, lastModified: c.clock.now() };
-    let stored: { ok: boolean; freed: string[] };
-    try {
+    const stored = c.commitOrRemove(blob.id, () => {
       if (blob.size > MAX_PART_SIZE) throw new StorageError("EntityTooLarge", "A part may be at most 5 GiB");
-      stored = c.repo.putPart(u.id, part, c.quotaFor(r));
-      if (!stored.ok) throw new NotFoundError("upload", u.id); // aborted while the part was uploading
-    } catch (e) {
-      c.store.remove(blob.id);
-      throw e;
-    }
+      const s = c.repo.putPart(u.id, part, c.quotaFor(r));
+      if (!s.ok) throw new NotFoundError("upload", u.id); // aborted while the part was uploading
+      return s;
+    });
     c.release(stored.freed);
     return part;
   }

@@ -93,16 +93,6 @@ export function objectOps(c: WalrusContext) {
     return acl?.grants ?? cannedGrants(acl?.canned ?? "private", { owner: ownerOf(r, b), bucketOwner: b.owner, systemAccount: c.systemAccount() });
   }
 
-  /** Removes a written blob when the commit that would have referenced it fails. */
-  function commitOrRemove<T>(blobId: string, commit: () => T): T {
-    try {
-      return commit();
-    } catch (e) {
-      c.store.remove(blobId);
-      throw e;
-    }
-  }
-
   /** A version the requester may read (READ on the object), following delete markers as S3 does. */
   function readable(r: Requester, bucket: string, key: string, versionId?: string): VersionRecord {
     c.bucket(bucket);
@@ -141,7 +131,7 @@ export function objectOps(c: WalrusContext) {
       c.precheckQuota(r, bucket, o.contentLength ?? 0, c.repo.replacedBytes(bucket, key, b.versioning));
       const blob = await c.store.write(body, blobCheck(o), integrityAlgorithms(o.integrity));
       const etag = `"${blob.md5.toString("hex")}"`;
-      const { versionId, freed } = commitOrRemove(blob.id, () => {
+      const { versionId, freed } = c.commitOrRemove(blob.id, () => {
         const current = c.repo.getBucket(bucket);
         if (!current) throw new NotFoundError("bucket", bucket);
         return c.repo.putVersion(

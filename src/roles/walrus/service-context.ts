@@ -52,6 +52,15 @@ export function serviceContext(d: WalrusDeps) {
         throw new StorageError("QuotaExceeded", `Bucket ${bucket} would exceed its Walrus size quota of ${limit} bytes`);
       }
     },
+    /** Runs the commit that references a freshly written blob; if it fails, the blob's file goes too. */
+    commitOrRemove<T>(blobId: string, commit: () => T): T {
+      try {
+        return commit();
+      } catch (e) {
+        d.store.remove(blobId);
+        throw e;
+      }
+    },
     /** Deletes blob files whose last reference went away in a committed transaction. */
     release(freed: readonly string[]): void {
       for (const id of freed) d.store.remove(id);
