@@ -30,7 +30,7 @@ import type { Assembly } from "./compose/assembly";
 import { assembleNodes } from "./compose/nc";
 import { assembleCluster } from "./compose/cc";
 import { assembleClc } from "./compose/clc";
-import { assembleWalrus } from "./compose/walrus";
+import { assembleWalrus, WALRUS_PREFIXES } from "./compose/walrus";
 import { assembleStorage } from "./compose/sc";
 
 export interface CloudOptions {
@@ -97,13 +97,14 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     cleanups.push(async () => {
       await Promise.all(servers.map((l) => l.close()));
     });
-    const serve = async (app: Hono, port: number) => {
-      const l = await listen(app, s.host, port);
+    const serve = async (app: Hono, port: number, deferContinue?: (path: string) => boolean) => {
+      const l = await listen(app, s.host, port, { deferContinue });
       servers.push(l);
       return l.port;
     };
-    const mainPort = await serve(a.mainApp, s.ec2Port);
-    const s3Port = w ? await serve(w.s3App, s.s3Port) : s.s3Port;
+    // S3 handlers send 100 Continue once a request would be accepted (api/s3/context.ts).
+    const mainPort = await serve(a.mainApp, s.ec2Port, w && ((path) => WALRUS_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`) || path.startsWith(`${p}?`))));
+    const s3Port = w ? await serve(w.s3App, s.s3Port, () => true) : s.s3Port;
     const internal: Cloud["internal"] = {};
     const rpc = { lookupKey: a.lookupKey, clock: a.clock, log: a.log };
     if (cluster && !a.has("clc")) internal.cc = `http://${urlHost(s.host)}:${await serve(createRpcApp({ role: "cc", service: cluster.service, methods: CLUSTER_METHODS, ...rpc }), s.ccPort)}`;

@@ -100,7 +100,9 @@ export type StorageCode =
   | "KeyTooLongError" | "BadDigest" | "InvalidDigest" | "IncompleteBody" | "EntityTooSmall" | "EntityTooLarge"
   | "InvalidPart" | "InvalidPartOrder" | "InvalidRange" | "PreconditionFailed" | "NotModified"
   | "InvalidArgument" | "MalformedXML" | "MalformedACLError" | "InvalidRequest" | "QuotaExceeded"
-  | "XAmzContentSHA256Mismatch" | "MethodNotAllowed";
+  | "XAmzContentSHA256Mismatch" | "MethodNotAllowed" | "BadRequest" | "InvalidTag" | "NoSuchTagSet" | "NoSuchCORSConfiguration"
+  | "NoSuchBucketPolicy" | "NoSuchLifecycleConfiguration" | "MalformedPolicy" | "InvalidLocationConstraint"
+  | "IllegalLocationConstraintException" | "NotImplemented";
 
 /**
  * Storage conditions that have no general domain error. The codes are S3's own names

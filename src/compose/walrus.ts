@@ -16,6 +16,10 @@ import type { WalrusClient } from "../roles/walrus/client";
 import type { IdentityService } from "../roles/clc/identity-service";
 import type { ComponentKeyLookup } from "../rpc/types";
 import type { Assembly } from "./assembly";
+import { every } from "../common/periodic";
+
+/** Where Walrus answers S3 on the main listener (Eucalyptus' URLs). */
+export const WALRUS_PREFIXES = ["/services/Walrus", "/services/objectstorage"] as const;
 
 export function assembleWalrus(a: Assembly, o: { identity?: IdentityService; componentKeys: ComponentKeyLookup }): { client: WalrusClient; s3App: Hono } {
   const s = a.settings;
@@ -23,8 +27,14 @@ export function assembleWalrus(a: Assembly, o: { identity?: IdentityService; com
     clock: a.clock, log: a.log,
     systemAccount: () => o.identity?.systemAccountId() ?? "",
     quotas: { maxBucketsPerUser: s.walrusMaxBuckets, maxBucketBytes: s.walrusMaxBucketMb * 1024 * 1024 },
-  });
+    region: s.region,
+    accountExists: (id) => o.identity?.accountName(id) !== undefined,
+  }, { dayMs: Math.max(1, s.walrusLifecycleDaySeconds * 1000), budget: 1000 });
   a.cleanups.push(() => walrus.close());
+  a.cleanups.push(every(Math.max(50, s.walrusLifecycleSeconds * 1000), async () => {
+    const r = walrus.service.lifecycle.round();
+    if (r.expired || r.removedVersions || r.aborted) a.log.info({ lifecycle: r }, "walrus: lifecycle rules applied");
+  }, (e) => a.log.error({ err: e }, "walrus: lifecycle round failed")));
   if (walrus.swept.tmp || walrus.swept.orphans) a.log.warn({ swept: walrus.swept }, "walrus: removed what an interrupted write left behind");
   // Users are authenticated by the CLC's identity service; without a CLC in this
   // process only anonymous requests (public ACLs) can succeed.
@@ -34,7 +44,7 @@ export function assembleWalrus(a: Assembly, o: { identity?: IdentityService; com
     accountName: (id: string) => o.identity?.accountName(id),
   };
   const s3 = (prefixes: string[]) => createS3App({ clock: a.clock, ids: a.ids, log: a.log, walrus: walrus.service, identity, prefixes, virtualHostDomain: s.s3Domain });
-  a.mainApp.route("/", s3(["/services/Walrus", "/services/objectstorage"]));
+  a.mainApp.route("/", s3([...WALRUS_PREFIXES]));
   const system = (): Requester => ({ accountId: o.identity?.systemAccountId() ?? "", userName: "system", isAdmin: true });
   // Decrypting bundles needs the cloud's private key: present where the CLC's keys are.
   const images = existsSync(a.layout.cloudKey)

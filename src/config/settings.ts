@@ -37,6 +37,8 @@ export interface Settings {
   walrusMaxBuckets: number;
   walrusMaxBucketMb: number;
   walrusImageCacheMb: number;
+  walrusLifecycleSeconds: number;
+  walrusLifecycleDaySeconds: number;
   ncCacheMb: number;
   schedPolicy: Policy;
   publicIps: string;
@@ -133,6 +135,10 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
     help: "size one bucket may reach, MiB; admins are exempt; 0 = no limit (Eucalyptus default 5 GiB)" },
   walrusImageCacheMb: { key: "walrusImageCacheMb", flag: "--walrus-image-cache-mb <mb>", file: "WALRUS_IMAGE_CACHE_MB", default: () => "30720", parse: count,
     help: "space for decrypted images in Walrus' cache, MiB; least recently used images are evicted (Eucalyptus default 30 GiB)" },
+  walrusLifecycleSeconds: { key: "walrusLifecycleSeconds", flag: "--walrus-lifecycle-seconds <s>", file: "WALRUS_LIFECYCLE_SECONDS", default: () => "60", parse: seconds,
+    help: "how often the lifecycle sweeper runs a round (each round examines at most 1,000 versions), seconds" },
+  walrusLifecycleDaySeconds: { key: "walrusLifecycleDaySeconds", flag: "--walrus-lifecycle-day-seconds <s>", file: "WALRUS_LIFECYCLE_DAY_SECONDS", default: () => "86400", parse: seconds,
+    help: "length of a lifecycle \"day\" in seconds (86400; shorter only to test lifecycle rules)" },
   ncCacheMb: { key: "ncCacheMb", flag: "--nc-cache-mb <mb>", file: "NC_CACHE_MB", default: () => "99999", parse: count,
     help: "space for images cached on a node, MiB; least recently used are evicted (Eucalyptus' NC_CACHE_SIZE)" },
   schedPolicy: { key: "schedPolicy", flag: "--sched-policy <policy>", file: "SCHEDPOLICY", default: () => "ROUNDROBIN", parse: oneOf(POLICIES, "scheduling policy"),

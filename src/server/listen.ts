@@ -2,16 +2,21 @@ import { createAdaptorServer } from "@hono/node-server";
 import type { Hono } from "hono";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
+import { handleExpect } from "./expect-continue";
 
 export interface Listening {
   port: number;
   close(): Promise<void>;
 }
 
-/** Listens on host:port (0 = any free port) and resolves once bound. */
-export async function listen(app: Hono, host: string, port: number): Promise<Listening> {
+/**
+ * Listens on host:port (0 = any free port) and resolves once bound. `deferContinue`
+ * names the paths whose handlers send `100 Continue` themselves (S3 uploads).
+ */
+export async function listen(app: Hono, host: string, port: number, o: { deferContinue?: (path: string) => boolean } = {}): Promise<Listening> {
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   server.keepAliveTimeout = 65_000;
+  handleExpect(server, o.deferContinue);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {

@@ -26,8 +26,14 @@ import * as objects from "./handlers/objects";
 import * as listing from "./handlers/listing";
 import * as multipart from "./handlers/multipart";
 import * as acl from "./handlers/acl";
+import * as tagging from "./handlers/tagging";
+import * as cors from "./handlers/cors";
+import * as policy from "./handlers/policy";
+import * as lifecycle from "./handlers/lifecycle";
 import { postObject } from "./handlers/post-object";
 import { logRequest } from "../../server/request-log";
+import { awaitsContinue } from "../../server/expect-continue";
+import type { RequestFacts } from "../../roles/walrus/policy";
 
 export interface S3AppDeps {
   clock: Clock;
@@ -69,11 +75,33 @@ async function dispatch(op: S3Operation, ctx: S3Context): Promise<Response | Str
     case "CompleteMultipartUpload": return multipart.completeUpload(ctx, op.bucket, op.key, op.uploadId);
     case "AbortMultipartUpload": return multipart.abortUpload(ctx, op.bucket, op.key, op.uploadId);
     case "ListParts": return multipart.listParts(ctx, op.bucket, op.key, op.uploadId);
+    case "GetBucketTagging": return tagging.getBucketTagging(ctx, op.bucket);
+    case "PutBucketTagging": return tagging.putBucketTagging(ctx, op.bucket);
+    case "DeleteBucketTagging": return tagging.deleteBucketTagging(ctx, op.bucket);
+    case "GetObjectTagging": return tagging.getObjectTagging(ctx, op.bucket, op.key);
+    case "PutObjectTagging": return tagging.putObjectTagging(ctx, op.bucket, op.key);
+    case "DeleteObjectTagging": return tagging.deleteObjectTagging(ctx, op.bucket, op.key);
+    case "GetBucketCors": return cors.getBucketCors(ctx, op.bucket);
+    case "PutBucketCors": return cors.putBucketCors(ctx, op.bucket);
+    case "DeleteBucketCors": return cors.deleteBucketCors(ctx, op.bucket);
+    case "GetBucketPolicy": return policy.getBucketPolicy(ctx, op.bucket);
+    case "PutBucketPolicy": return policy.putBucketPolicy(ctx, op.bucket);
+    case "DeleteBucketPolicy": return policy.deleteBucketPolicy(ctx, op.bucket);
+    case "GetBucketPolicyStatus": return policy.getBucketPolicyStatus(ctx, op.bucket);
+    case "GetBucketLifecycleConfiguration": return lifecycle.getBucketLifecycle(ctx, op.bucket);
+    case "PutBucketLifecycleConfiguration": return lifecycle.putBucketLifecycle(ctx, op.bucket);
+    case "DeleteBucketLifecycle": return lifecycle.deleteBucketLifecycle(ctx, op.bucket);
     case "PostObject": throw new Error("PostObject is dispatched before authentication");
+    case "PreflightCors": throw new Error("PreflightCors is answered before authentication");
     case "NotImplemented": throw new S3Error("NotImplemented", `A header or query you provided implies functionality that is not implemented: ${op.what}`);
     case "InvalidURI": throw new S3Error("InvalidURI", "Couldn't parse the specified URI.");
     case "MethodNotAllowed": throw new S3Error("MethodNotAllowed", `The specified method is not allowed against this resource: ${op.method}`);
   }
+}
+
+/** An IPv4 peer as a dotted quad (Node reports "::ffff:127.0.0.1" on dual-stack sockets). */
+function normalizeAddress(a: string | undefined): string | undefined {
+  return a?.startsWith("::ffff:") && a.includes(".") ? a.slice(7) : a;
 }
 
 export function createS3App(d: S3AppDeps): Hono {
@@ -92,10 +120,12 @@ export function createS3App(d: S3AppDeps): Hono {
     let requester: Requester = null;
     const base = { "x-amz-request-id": requestId, "x-amz-id-2": requestId };
     const header = (n: string) => c.req.header(n);
-    const bodies = makeBodyReaders(incoming, header);
+    const bodies = makeBodyReaders(incoming, header, awaitsContinue(incoming) ? () => outgoing.writeContinue() : undefined);
+    /** Access-Control-* for a browser's actual request, once the bucket is known (errors carry them too). */
+    let corsHeaders: Record<string, string> = {};
 
     const finish = (res: Response, error?: { code: string; fault: string; err?: unknown }) => {
-      for (const [k, v] of Object.entries(base)) res.headers.set(k, v);
+      for (const [k, v] of Object.entries({ ...corsHeaders, ...base })) res.headers.set(k, v);
       bodies.dispose(); // a body left unread (a refused request) is thrown away, never buffered
       logRequest(d.log, { requestId, api: "s3", action: op?.op ?? null, status: res.status, started, user: requester?.userName ?? null }, error);
       return res;
@@ -113,10 +143,21 @@ export function createS3App(d: S3AppDeps): Hono {
       const headerNames = Object.keys(incoming.headers);
       op = routeS3({ method: c.req.method, host: header("host") ?? "", rawPath, query, header }, { prefix, virtualHostDomain: d.virtualHostDomain });
       if (!op) throw new S3Error("InvalidRequest", "Not an S3 path");
+      if (op.op === "PreflightCors") return finish(cors.preflight(d.walrus, op.bucket, header));
+      if ("bucket" in op && header("origin") !== undefined) corsHeaders = cors.actualRequestCors(d.walrus, op.bucket, c.req.method, header);
       const context = (auth: S3Auth): S3Context => {
         bodies.authenticated(auth);
+        const facts: RequestFacts = {
+          sourceIp: normalizeAddress(incoming.socket.remoteAddress), secureTransport: "encrypted" in incoming.socket, now: d.clock.now(),
+          userAgent: header("user-agent"), referer: header("referer"),
+          values: {
+            "s3:prefix": query.get("prefix"), "s3:delimiter": query.get("delimiter"), "s3:max-keys": query.get("max-keys"),
+            "s3:x-amz-acl": header("x-amz-acl"), "s3:versionid": query.get("versionId"),
+            "s3:signatureversion": auth.via === "v2" || auth.via === "v2-presigned" ? "AWS" : auth.via === "anonymous" ? undefined : "AWS4-HMAC-SHA256",
+          },
+        };
         return {
-          requestId, method: c.req.method, resource: rawPath, requester, auth, query, header, headerNames, walrus: d.walrus,
+          requestId, method: c.req.method, resource: rawPath, requester, auth, query, header, headerNames, walrus: d.walrus.forRequest(facts),
           displayName: (id) => d.identity.accountName(id) ?? id, accountExists: (id) => d.identity.accountName(id) !== undefined, ...bodies.readers,
         };
       };
@@ -143,7 +184,7 @@ export function createS3App(d: S3AppDeps): Hono {
       }
       const reply = await dispatch(op, context(auth));
       if (!(reply instanceof StreamReply)) return finish(reply);
-      outgoing.writeHead(reply.status, { ...reply.headers, ...base });
+      outgoing.writeHead(reply.status, { ...reply.headers, ...corsHeaders, ...base });
       finish(new Response(null, { status: reply.status }));
       pipeline(reply.stream, outgoing).catch((err) => d.log.info({ requestId, err: (err as Error).message }, "s3: response stream ended early"));
       return new Response(null, { headers: { "x-hono-already-sent": "true" } });

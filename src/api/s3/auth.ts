@@ -171,14 +171,24 @@ function verifyV2(req: S3AuthRequest, accessKeyId: string, sig: string, dateLine
   throw new AuthError("bad-signature", "signature mismatch");
 }
 
+const HTTP_DATE = /^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?\d{1,2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} (?:GMT|UTC|[+-]\d{4})$/;
+
+/** A SigV2 date: an RFC 1123 date (as clients send) or the ISO 8601 basic form of x-amz-date; anything else is not a date. */
+export function parseV2Date(value: string): Date | undefined {
+  const v = value.trim();
+  const d = HTTP_DATE.test(v) ? new Date(v) : parseAmzDate(v);
+  return d && !Number.isNaN(d.getTime()) ? d : undefined;
+}
+
 function headerV2(req: S3AuthRequest, authorization: string): S3Auth {
   const m = /^AWS ([^:\s]+):(\S+)$/.exec(authorization.trim());
   if (!m) throw new AuthError("incomplete", "Authorization must be 'AWS AccessKeyId:Signature'");
   const amzDate = req.header("x-amz-date");
   const dateValue = amzDate ?? req.header("date");
   if (!dateValue) throw new S3Error("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header");
-  const when = new Date(dateValue);
-  if (Number.isNaN(when.getTime())) throw new S3Error("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header");
+  const when = parseV2Date(dateValue);
+  // Unparseable, or before the epoch: S3 answers AccessDenied; only a valid date far from now is RequestTimeTooSkewed.
+  if (when === undefined || when.getTime() < 0) throw new S3Error("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header");
   checkSkew(when, { now: req.now, maxSkewMs: S3_MAX_SKEW_MS });
   // With x-amz-date the Date line is whatever Date header was sent (usually empty).
   verifyV2(req, m[1]!, m[2]!, amzDate !== undefined ? (req.header("date") ?? "") : dateValue);

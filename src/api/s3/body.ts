@@ -8,6 +8,7 @@ import type { Readable } from "node:stream";
 import { AwsChunkedDecoder } from "../../auth/aws-chunked";
 import { guardStream } from "../../server/unread-body";
 import type { Integrity } from "../../roles/walrus/objects";
+import { CHECKSUM_HEADERS } from "../../common/digests";
 import type { BodyCheck } from "./auth";
 
 export interface DecodedBody {
@@ -17,11 +18,6 @@ export interface DecodedBody {
   integrity: Integrity;
 }
 
-const CHECKSUMS = [
-  { name: "x-amz-checksum-crc32", algorithm: "crc32" },
-  { name: "x-amz-checksum-sha1", algorithm: "sha1" },
-  { name: "x-amz-checksum-sha256", algorithm: "sha256" },
-] as const;
 
 export function decodeBody(raw: Readable, check: BodyCheck, header: (n: string) => string | undefined): DecodedBody {
   const declared = header("content-length");
@@ -41,7 +37,7 @@ export function decodeBody(raw: Readable, check: BodyCheck, header: (n: string) 
     integrity.sha256Hex = check.hex;
   }
   const trailerNames = (header("x-amz-trailer") ?? "").split(",").map((s) => s.trim().toLowerCase());
-  const sum = CHECKSUMS.find((c) => header(c.name) !== undefined || trailerNames.includes(c.name));
+  const sum = CHECKSUM_HEADERS.find((c) => header(c.name) !== undefined || trailerNames.includes(c.name));
   if (sum) {
     const fromHeader = header(sum.name);
     integrity.checksum = { name: sum.name, algorithm: sum.algorithm, expected: () => fromHeader ?? trailers?.get(sum.name) };

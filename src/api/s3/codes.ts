@@ -8,7 +8,9 @@ export const S3_ERRORS = {
   MissingRequestBodyError: 400, NoSuchBucket: 404, NoSuchKey: 404, NoSuchUpload: 404, NoSuchVersion: 404, NotImplemented: 501,
   NotModified: 304, PreconditionFailed: 412, QuotaExceeded: 403, RequestTimeTooSkewed: 403, ServiceUnavailable: 503,
   SignatureDoesNotMatch: 403, TooManyBuckets: 400, UnresolvableGrantByEmailAddress: 400, InvalidURI: 400, UnexpectedContent: 400,
-  XAmzContentSHA256Mismatch: 400, EntityTooLargeRequest: 413,
+  XAmzContentSHA256Mismatch: 400, EntityTooLargeRequest: 413, BadRequest: 400, InvalidTag: 400, NoSuchTagSet: 404,
+  NoSuchCORSConfiguration: 404, NoSuchBucketPolicy: 404, NoSuchLifecycleConfiguration: 404, MalformedPolicy: 400,
+  InvalidLocationConstraint: 400, IllegalLocationConstraintException: 400, AccessForbidden: 403, ExpectationFailed: 417,
 } as const satisfies Record<string, number>;
 
 export type S3Code = keyof typeof S3_ERRORS;

@@ -1,5 +1,5 @@
 /** Object metadata and ACLs from request headers, and back to response headers. */
-import type { ObjectMeta } from "../../roles/walrus/records";
+import type { ObjectMeta, Tag } from "../../roles/walrus/records";
 import { CANNED_ACLS, type Grant, type Permission } from "../../roles/walrus/acl";
 import { S3Error } from "./s3-error";
 
@@ -81,4 +81,23 @@ export function aclFromHeaders(header: (n: string) => string | undefined, owner?
     return { grants: owner ? [{ grantee: { type: "CanonicalUser", id: owner }, permission: "FULL_CONTROL" }, ...grants] : grants };
   }
   return undefined;
+}
+
+/** x-amz-tagging: a URL query string (`k1=v1&k2=v2`). */
+export function tagsFromHeader(value: string | undefined): Tag[] | undefined {
+  if (value === undefined) return undefined;
+  const tags: Tag[] = [];
+  for (const pair of value.split("&")) {
+    if (pair === "") continue;
+    const eq = pair.indexOf("=");
+    const dec = (s: string) => {
+      try {
+        return decodeURIComponent(s.replace(/\+/g, " "));
+      } catch {
+        throw new S3Error("InvalidArgument", "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.", { ArgumentName: "x-amz-tagging" });
+      }
+    };
+    tags.push(eq < 0 ? { key: dec(pair), value: "" } : { key: dec(pair.slice(0, eq)), value: dec(pair.slice(eq + 1)) });
+  }
+  return tags;
 }

@@ -20,6 +20,23 @@ export type S3Operation =
   | { op: "GetBucketAcl"; bucket: string }
   | { op: "PutBucketAcl"; bucket: string }
   | { op: "DeleteObjects"; bucket: string }
+  | { op: "GetBucketTagging"; bucket: string }
+  | { op: "PutBucketTagging"; bucket: string }
+  | { op: "DeleteBucketTagging"; bucket: string }
+  | { op: "GetBucketCors"; bucket: string }
+  | { op: "PutBucketCors"; bucket: string }
+  | { op: "DeleteBucketCors"; bucket: string }
+  | { op: "GetBucketPolicy"; bucket: string }
+  | { op: "PutBucketPolicy"; bucket: string }
+  | { op: "DeleteBucketPolicy"; bucket: string }
+  | { op: "GetBucketPolicyStatus"; bucket: string }
+  | { op: "GetBucketLifecycleConfiguration"; bucket: string }
+  | { op: "PutBucketLifecycleConfiguration"; bucket: string }
+  | { op: "DeleteBucketLifecycle"; bucket: string }
+  | { op: "PreflightCors"; bucket: string; key?: string }
+  | { op: "GetObjectTagging"; bucket: string; key: string }
+  | { op: "PutObjectTagging"; bucket: string; key: string }
+  | { op: "DeleteObjectTagging"; bucket: string; key: string }
   | { op: "PostObject"; bucket: string }
   | { op: "PutObject"; bucket: string; key: string }
   | { op: "CopyObject"; bucket: string; key: string; copySource: string }
@@ -57,7 +74,7 @@ export interface S3RouterConfig {
 }
 
 /** Sub-resources we know and do not implement: answered NotImplemented. */
-const UNSUPPORTED = ["cors", "lifecycle", "policy", "tagging", "website", "replication", "encryption", "logging", "notification",
+const UNSUPPORTED = ["website", "replication", "encryption", "logging", "notification",
   "object-lock", "retention", "legal-hold", "accelerate", "requestPayment", "inventory", "analytics", "metrics",
   "intelligent-tiering", "ownershipControls", "publicAccessBlock", "torrent", "restore", "select", "attributes"];
 
@@ -102,11 +119,17 @@ export function routeS3(i: S3RouteInput, cfg: S3RouterConfig): S3Operation | und
     if (m === "GET") return { op: "ListBuckets" };
     return { op: "MethodNotAllowed", method: m };
   }
+  if (m === "OPTIONS") return { op: "PreflightCors", bucket, key };
 
   if (key === undefined) {
     switch (m) {
       case "GET":
         if (q.has("location")) return { op: "GetBucketLocation", bucket };
+        if (q.has("tagging")) return { op: "GetBucketTagging", bucket };
+        if (q.has("cors")) return { op: "GetBucketCors", bucket };
+        if (q.has("policyStatus")) return { op: "GetBucketPolicyStatus", bucket };
+        if (q.has("policy")) return { op: "GetBucketPolicy", bucket };
+        if (q.has("lifecycle")) return { op: "GetBucketLifecycleConfiguration", bucket };
         if (q.has("acl")) return { op: "GetBucketAcl", bucket };
         if (q.has("versioning")) return { op: "GetBucketVersioning", bucket };
         if (q.has("versions")) return { op: "ListObjectVersions", bucket };
@@ -117,8 +140,17 @@ export function routeS3(i: S3RouteInput, cfg: S3RouterConfig): S3Operation | und
       case "PUT":
         if (q.has("acl")) return { op: "PutBucketAcl", bucket };
         if (q.has("versioning")) return { op: "PutBucketVersioning", bucket };
+        if (q.has("tagging")) return { op: "PutBucketTagging", bucket };
+        if (q.has("cors")) return { op: "PutBucketCors", bucket };
+        if (q.has("policy")) return { op: "PutBucketPolicy", bucket };
+        if (q.has("lifecycle")) return { op: "PutBucketLifecycleConfiguration", bucket };
         return { op: "CreateBucket", bucket };
-      case "DELETE": return { op: "DeleteBucket", bucket };
+      case "DELETE":
+        if (q.has("tagging")) return { op: "DeleteBucketTagging", bucket };
+        if (q.has("cors")) return { op: "DeleteBucketCors", bucket };
+        if (q.has("policy")) return { op: "DeleteBucketPolicy", bucket };
+        if (q.has("lifecycle")) return { op: "DeleteBucketLifecycle", bucket };
+        return { op: "DeleteBucket", bucket };
       case "POST":
         if (q.has("delete")) return { op: "DeleteObjects", bucket };
         if ((i.header("content-type") ?? "").toLowerCase().startsWith("multipart/form-data")) return { op: "PostObject", bucket };
@@ -132,11 +164,13 @@ export function routeS3(i: S3RouteInput, cfg: S3RouterConfig): S3Operation | und
   switch (m) {
     case "GET":
       if (q.has("acl")) return { op: "GetObjectAcl", bucket, key };
+      if (q.has("tagging")) return { op: "GetObjectTagging", bucket, key };
       if (uploadId !== undefined) return { op: "ListParts", bucket, key, uploadId };
       return { op: "GetObject", bucket, key };
     case "HEAD": return { op: "HeadObject", bucket, key };
     case "PUT": {
       if (q.has("acl")) return { op: "PutObjectAcl", bucket, key };
+      if (q.has("tagging")) return { op: "PutObjectTagging", bucket, key };
       const partNumber = q.get("partNumber");
       if (uploadId !== undefined && partNumber !== undefined) {
         return copySource !== undefined
@@ -147,6 +181,7 @@ export function routeS3(i: S3RouteInput, cfg: S3RouterConfig): S3Operation | und
       return { op: "PutObject", bucket, key };
     }
     case "DELETE":
+      if (q.has("tagging")) return { op: "DeleteObjectTagging", bucket, key };
       if (uploadId !== undefined) return { op: "AbortMultipartUpload", bucket, key, uploadId };
       return { op: "DeleteObject", bucket, key };
     case "POST":

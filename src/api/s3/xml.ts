@@ -46,3 +46,10 @@ export function parseXmlBody(body: string, root: string, what: "MalformedXML" | 
   if (doc.name !== root) throw new S3Error(what, `The XML you provided was not well-formed or did not validate against our published schema (expected <${root}>)`);
   return doc;
 }
+
+/** Text of a child that must be present. */
+export function requiredText(el: XmlElement, name: string, where: string): string {
+  const v = el.children.find((c) => c.name === name)?.text;
+  if (v === undefined) throw new S3Error("MalformedXML", `The XML you provided was not well-formed or did not validate against our published schema (${where} needs <${name}>)`);
+  return v;
+}

@@ -4,14 +4,14 @@
  * transaction that references it commits, so a crash leaves either the old or the
  * new object; files nothing references are swept at start.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { crc32 } from "node:zlib";
+import { randomBytes } from "node:crypto";
+import { digester, type HashAlgorithm } from "../../common/digests";
 import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync, statSync, unlinkSync } from "node:fs";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-export type HashAlgorithm = "md5" | "sha256" | "sha1" | "crc32";
+export type { HashAlgorithm } from "../../common/digests";
 
 export interface WrittenBlob {
   id: string;
@@ -59,7 +59,7 @@ export class BlobStore {
     const out = createWriteStream(tmp, { flags: "wx", mode: 0o600, highWaterMark: 1024 * 1024 });
     try {
       await pipeline(source, hasher, out);
-      const digests = session.digest();
+      const digests = await session.digest();
       const blob = { id, size, md5: digests.md5!, digests };
       check?.(blob);
       // Asynchronous on purpose: a synchronous fsync would stall every other request.
@@ -119,20 +119,14 @@ export class BlobStore {
 
 /** Several digests over one stream of chunks. */
 function hashSession(algos: readonly HashAlgorithm[]) {
-  const hashes = algos.filter((a) => a !== "crc32").map((a) => [a, createHash(a)] as const);
-  let crc = algos.includes("crc32") ? 0 : undefined;
+  const hashes = algos.map((a) => [a, digester(a)] as const);
   return {
     update(chunk: Buffer) {
       for (const [, h] of hashes) h.update(chunk);
-      if (crc !== undefined) crc = crc32(chunk, crc);
     },
-    digest(): Partial<Record<HashAlgorithm, Buffer>> {
-      const out: Partial<Record<HashAlgorithm, Buffer>> = Object.fromEntries(hashes.map(([a, h]) => [a, h.digest()]));
-      if (crc !== undefined) {
-        const b = Buffer.alloc(4);
-        b.writeUInt32BE(crc >>> 0);
-        out.crc32 = b;
-      }
+    async digest(): Promise<Partial<Record<HashAlgorithm, Buffer>>> {
+      const out: Partial<Record<HashAlgorithm, Buffer>> = {};
+      for (const [a, h] of hashes) out[a] = await h.digest();
       return out;
     },
   };

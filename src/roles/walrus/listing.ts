@@ -52,7 +52,7 @@ export function listingOps(c: WalrusContext) {
 
   return {
     listObjects(r: Requester, bucket: string, o: ListOptions): ListResult {
-      c.bucketFor(r, bucket, "READ");
+      c.bucketFor(r, bucket, "READ", "s3:ListBucket");
       const out: ListResult = { contents: [], commonPrefixes: [], isTruncated: false };
       let after = o.startAfter;
       let count = 0;
@@ -88,7 +88,7 @@ export function listingOps(c: WalrusContext) {
     },
 
     listVersions(r: Requester, bucket: string, o: VersionListOptions): VersionListResult {
-      c.bucketFor(r, bucket, "READ");
+      c.bucketFor(r, bucket, "READ", "s3:ListBucketVersions");
       const out: VersionListResult = { versions: [], commonPrefixes: [], isTruncated: false };
       let afterKey = o.keyMarker;
       let afterId: number | undefined;

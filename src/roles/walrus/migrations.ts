@@ -58,4 +58,22 @@ CREATE TABLE parts (
 );
 `,
   },
+  {
+    name: "tagging, CORS, policies, lifecycle, checksums",
+    sql: `
+ALTER TABLE buckets ADD COLUMN tags TEXT;
+ALTER TABLE buckets ADD COLUMN cors TEXT;
+ALTER TABLE buckets ADD COLUMN policy TEXT;
+ALTER TABLE buckets ADD COLUMN lifecycle TEXT;
+ALTER TABLE objects ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE objects ADD COLUMN checksum TEXT;
+ALTER TABLE uploads ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE uploads ADD COLUMN checksum_algorithm TEXT;
+ALTER TABLE parts ADD COLUMN checksum TEXT;
+CREATE TABLE lifecycle_cursors (
+  bucket TEXT PRIMARY KEY NOT NULL REFERENCES buckets(name) ON DELETE CASCADE,
+  after_id INTEGER NOT NULL
+);
+`,
+  },
 ];

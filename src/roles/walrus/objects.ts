@@ -1,10 +1,11 @@
 /** Object operations of the Walrus service: put, get, delete, copy, ACLs. */
 import { Readable } from "node:stream";
 import { AccessDeniedError, NotFoundError, StorageError } from "../../common/errors";
-import { allows, cannedGrants, type Grant, type Requester } from "./acl";
-import type { BucketRecord, ObjectMeta, Segment, VersionRecord } from "./records";
+import { cannedGrants, type Grant, type Requester } from "./acl";
+import type { BucketRecord, Checksum, ChecksumAlgorithm, ObjectMeta, Segment, Tag, VersionRecord } from "./records";
+import { checkTags } from "./tags";
 import type { WrittenBlob } from "./blob-store";
-import type { HashAlgorithm } from "./blob-store";
+import type { ChecksumHash, HashAlgorithm } from "../../common/digests";
 import type { WalrusContext } from "./service-context";
 
 export const MAX_KEY_BYTES = 1024;
@@ -20,6 +21,7 @@ export interface PutOptions {
   /** Allowed size (a POST policy's content-length-range). */
   sizeRange?: { min: number; max: number };
   integrity?: Integrity;
+  tags?: Tag[];
 }
 
 /**
@@ -29,7 +31,15 @@ export interface PutOptions {
  */
 export interface Integrity {
   sha256Hex?: string;
-  checksum?: { name: string; algorithm: "crc32" | "sha1" | "sha256"; expected(): string | undefined };
+  checksum?: { name: string; algorithm: ChecksumHash; expected(): string | undefined };
+}
+
+export const checksumName = (a: ChecksumHash): ChecksumAlgorithm => a.toUpperCase() as ChecksumAlgorithm;
+
+/** The checksum to keep with the object: the client's, once verified. */
+export function verifiedChecksum(i: Integrity | undefined): Checksum | undefined {
+  const value = i?.checksum?.expected();
+  return i?.checksum && value !== undefined ? { algorithm: checksumName(i.checksum.algorithm), value, type: "FULL_OBJECT" } : undefined;
 }
 
 export function integrityAlgorithms(i: Integrity | undefined): HashAlgorithm[] {
@@ -43,6 +53,7 @@ export interface PutResult {
   etag: string;
   versionId: string;
   size: number;
+  checksum?: Checksum;
 }
 
 export function checkKey(key: string): void {
@@ -105,15 +116,26 @@ export function objectOps(c: WalrusContext) {
       if (versionId !== undefined) throw new StorageError("MethodNotAllowed", "The specified method is not allowed against a delete marker", {}, v.versionId);
       throw new NotFoundError("object", key);
     }
-    if (!allows(v.owner, v.acl, r, "READ")) throw new AccessDeniedError("Access Denied");
+    c.objectAccess(r, c.bucket(bucket), v, "READ", versionId !== undefined ? "s3:GetObjectVersion" : "s3:GetObject");
     return v;
   }
 
-  /** The version an ACL operation addresses (no delete markers). */
-  function current(bucket: string, key: string, versionId?: string): VersionRecord {
-    c.bucket(bucket);
+  /** The version an ACL or tagging operation addresses (no delete markers), with its bucket. */
+  function current(bucket: string, key: string, versionId?: string): { b: BucketRecord; v: VersionRecord } {
+    const b = c.bucket(bucket);
     const v = versionId !== undefined ? c.repo.version(bucket, key, versionId) : c.repo.latest(bucket, key);
-    if (!v || v.deleteMarker) throw versionId !== undefined ? new NotFoundError("version", versionId) : new NotFoundError("object", key);
+    if (!v) throw versionId !== undefined ? new NotFoundError("version", versionId) : new NotFoundError("object", key);
+    if (v.deleteMarker) {
+      if (versionId !== undefined) throw new StorageError("MethodNotAllowed", "The specified method is not allowed against a delete marker", {}, v.versionId);
+      throw new NotFoundError("object", key);
+    }
+    return { b, v };
+  }
+
+  /** Tagging is the object owner's (or the policy's): ACL grants say nothing about it. */
+  function taggable(r: Requester, bucket: string, key: string, versionId: string | undefined, verb: "Get" | "Put" | "Delete") {
+    const { b, v } = current(bucket, key, versionId);
+    c.authorize(r, b, `s3:${verb}Object${versionId !== undefined ? "Version" : ""}Tagging`, key, r !== null && r.accountId === v.owner);
     return v;
   }
 
@@ -122,7 +144,8 @@ export function objectOps(c: WalrusContext) {
 
     async putObject(r: Requester, bucket: string, key: string, body: Readable, o: PutOptions): Promise<PutResult> {
       checkKey(key);
-      const b = c.bucketFor(r, bucket, "WRITE");
+      const b = c.bucketFor(r, bucket, "WRITE", "s3:PutObject", key);
+      const tags = checkTags(o.tags ?? [], "object");
       if (o.contentLength !== undefined && o.contentLength > MAX_SINGLE_PUT) {
         throw new StorageError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size (5 GiB); use a multipart upload");
       }
@@ -131,20 +154,24 @@ export function objectOps(c: WalrusContext) {
       c.precheckQuota(r, bucket, o.contentLength ?? 0, c.repo.replacedBytes(bucket, key, b.versioning));
       const blob = await c.store.write(body, blobCheck(o), integrityAlgorithms(o.integrity));
       const etag = `"${blob.md5.toString("hex")}"`;
+      const checksum = verifiedChecksum(o.integrity);
       const { versionId, freed } = c.commitOrRemove(blob.id, () => {
         const current = c.repo.getBucket(bucket);
         if (!current) throw new NotFoundError("bucket", bucket);
         return c.repo.putVersion(
-          { bucket, key, size: blob.size, etag, lastModified: c.clock.now(), owner: ownerOf(r, b), meta: o.meta, acl, segments: [{ b: blob.id, n: blob.size }] },
+          {
+            bucket, key, size: blob.size, etag, lastModified: c.clock.now(), owner: ownerOf(r, b), meta: o.meta, acl, segments: [{ b: blob.id, n: blob.size }],
+            tags, checksum,
+          },
           current.versioning, c.quotaFor(r),
         );
       });
       c.release(freed);
-      return { etag, versionId, size: blob.size };
+      return { etag, versionId, size: blob.size, checksum };
     },
 
     deleteObject(r: Requester, bucket: string, key: string, versionId?: string): { deleteMarker: boolean; versionId?: string } {
-      const b = c.bucketFor(r, bucket, "WRITE");
+      const b = c.bucketFor(r, bucket, "WRITE", versionId !== undefined ? "s3:DeleteObjectVersion" : "s3:DeleteObject", key);
       if (versionId !== undefined) {
         const v = c.repo.version(bucket, key, versionId);
         if (!v) {
@@ -164,41 +191,58 @@ export function objectOps(c: WalrusContext) {
       r: Requester,
       src: { bucket: string; key: string; versionId?: string },
       dst: { bucket: string; key: string },
-      o: { replaceMeta?: ObjectMeta; acl?: PutOptions["acl"]; check?: (v: VersionRecord) => void },
-    ): { etag: string; lastModified: Date; versionId: string; sourceVersionId: string } {
+      o: { replaceMeta?: ObjectMeta; acl?: PutOptions["acl"]; check?: (v: VersionRecord) => void; replaceTags?: Tag[] },
+    ): { etag: string; lastModified: Date; versionId: string; sourceVersionId: string; checksum?: Checksum } {
       checkKey(dst.key);
       const source = readable(r, src.bucket, src.key, src.versionId);
       o.check?.(source);
-      const b = c.bucketFor(r, dst.bucket, "WRITE");
+      const b = c.bucketFor(r, dst.bucket, "WRITE", "s3:PutObject", dst.key);
+      const tags = o.replaceTags ? checkTags(o.replaceTags, "object") : source.tags;
       if (r === null) throw new AccessDeniedError("Anonymous writes are not accepted");
-      if (src.bucket === dst.bucket && src.key === dst.key && !o.replaceMeta && src.versionId === undefined && b.versioning !== "Enabled") {
+      if (src.bucket === dst.bucket && src.key === dst.key && !o.replaceMeta && !o.replaceTags && src.versionId === undefined && b.versioning !== "Enabled") {
         throw new StorageError("InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
       }
       const lastModified = c.clock.now();
       const { versionId, freed } = c.repo.putVersion(
-        { bucket: dst.bucket, key: dst.key, size: source.size, etag: source.etag, lastModified, owner: r.accountId, meta: o.replaceMeta ?? source.meta, acl: aclFor(r, b, o.acl), segments: source.segments },
+        {
+          bucket: dst.bucket, key: dst.key, size: source.size, etag: source.etag, lastModified, owner: r.accountId, meta: o.replaceMeta ?? source.meta,
+          acl: aclFor(r, b, o.acl), segments: source.segments, tags, checksum: source.checksum,
+        },
         b.versioning, c.quotaFor(r),
       );
       c.release(freed);
-      return { etag: source.etag, lastModified, versionId, sourceVersionId: source.versionId };
+      return { etag: source.etag, lastModified, versionId, sourceVersionId: source.versionId, checksum: source.checksum };
     },
 
     /** The owner of an object's version, without an access check (the protocol layer validates ACL bodies with it). */
     objectOwner(bucket: string, key: string, versionId?: string): string {
-      return current(bucket, key, versionId).owner;
+      return current(bucket, key, versionId).v.owner;
     },
 
     getObjectAcl(r: Requester, bucket: string, key: string, versionId?: string): VersionRecord {
-      const v = current(bucket, key, versionId);
-      if (!allows(v.owner, v.acl, r, "READ_ACP")) throw new AccessDeniedError("Access Denied");
+      const { b, v } = current(bucket, key, versionId);
+      c.objectAccess(r, b, v, "READ_ACP", versionId !== undefined ? "s3:GetObjectVersionAcl" : "s3:GetObjectAcl");
       return v;
     },
 
     putObjectAcl(r: Requester, bucket: string, key: string, acl: NonNullable<PutOptions["acl"]>, versionId?: string): void {
-      const b = c.bucket(bucket);
-      const v = current(bucket, key, versionId);
-      if (!allows(v.owner, v.acl, r, "WRITE_ACP")) throw new AccessDeniedError("Access Denied");
+      const { b, v } = current(bucket, key, versionId);
+      c.objectAccess(r, b, v, "WRITE_ACP", versionId !== undefined ? "s3:PutObjectVersionAcl" : "s3:PutObjectAcl");
       c.repo.setObjectAcl(v.id, acl.grants ?? cannedGrants(acl.canned ?? "private", { owner: v.owner, bucketOwner: b.owner, systemAccount: c.systemAccount() }));
+    },
+
+    getObjectTagging(r: Requester, bucket: string, key: string, versionId?: string): VersionRecord {
+      return taggable(r, bucket, key, versionId, "Get");
+    },
+    putObjectTagging(r: Requester, bucket: string, key: string, tags: Tag[], versionId?: string): VersionRecord {
+      const v = taggable(r, bucket, key, versionId, "Put");
+      c.repo.setObjectTags(v.id, checkTags(tags, "object"));
+      return v;
+    },
+    deleteObjectTagging(r: Requester, bucket: string, key: string, versionId?: string): VersionRecord {
+      const v = taggable(r, bucket, key, versionId, "Delete");
+      c.repo.setObjectTags(v.id, []);
+      return v;
     },
 
     /** Where part `n` of an object lies (a multipart object's parts are its segments), and how many parts it has. */

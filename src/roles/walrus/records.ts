@@ -5,6 +5,22 @@
  */
 import type { Grant } from "./acl";
 
+export interface Tag {
+  key: string;
+  value: string;
+}
+
+export const CHECKSUM_ALGORITHMS = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"] as const;
+export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
+
+/** A checksum the client sent and Walrus verified, returned with `x-amz-checksum-mode: ENABLED`. */
+export interface Checksum {
+  algorithm: ChecksumAlgorithm;
+  /** base64 of the digest; a multipart object's is the digest of its parts' digests, then "-N". */
+  value: string;
+  type: "FULL_OBJECT" | "COMPOSITE";
+}
+
 export interface Segment {
   b: string; // blob id
   n: number; // size in bytes
@@ -29,7 +45,15 @@ export interface BucketRecord {
   acl: Grant[];
   versioning: Versioning;
   location: string;
+  tags?: Tag[];
+  cors?: CorsRule[];
+  /** The policy document as the owner sent it (validated; parsed again when used). */
+  policy?: string;
+  lifecycle?: LifecycleRule[];
 }
+
+/** The per-bucket configurations stored whole, each in its own column. */
+export type BucketConfigName = "tags" | "cors" | "policy" | "lifecycle";
 
 export interface VersionRecord {
   id: number;
@@ -45,6 +69,8 @@ export interface VersionRecord {
   meta: ObjectMeta;
   acl: Grant[];
   segments: Segment[];
+  tags: Tag[];
+  checksum?: Checksum;
 }
 
 export type NewVersion = Omit<VersionRecord, "id" | "isLatest" | "versionId" | "deleteMarker">;
@@ -57,6 +83,9 @@ export interface UploadRecord {
   initiated: Date;
   meta: ObjectMeta;
   acl: Grant[];
+  tags: Tag[];
+  /** The checksum every part must carry (x-amz-checksum-algorithm at create). */
+  checksumAlgorithm?: ChecksumAlgorithm;
 }
 
 export interface PartRecord {
@@ -65,4 +94,34 @@ export interface PartRecord {
   size: number;
   etag: string;
   lastModified: Date;
+  /** base64 digest of the part, in the upload's checksum algorithm. */
+  checksum?: string;
+}
+
+export const CORS_METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD"] as const;
+export type CorsMethod = (typeof CORS_METHODS)[number];
+
+export interface CorsRule {
+  id?: string;
+  allowedOrigins: string[];
+  allowedMethods: CorsMethod[];
+  allowedHeaders: string[];
+  exposeHeaders: string[];
+  maxAgeSeconds?: number;
+}
+
+export interface LifecycleFilter {
+  prefix?: string;
+  tags?: Tag[];
+  sizeGreaterThan?: number;
+  sizeLessThan?: number;
+}
+
+export interface LifecycleRule {
+  id?: string;
+  status: "Enabled" | "Disabled";
+  filter: LifecycleFilter;
+  expiration?: { days?: number; date?: string; expiredObjectDeleteMarker?: boolean };
+  noncurrentVersionExpiration?: { noncurrentDays: number };
+  abortIncompleteMultipartUpload?: { daysAfterInitiation: number };
 }

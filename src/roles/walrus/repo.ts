@@ -3,11 +3,11 @@
  * the same transaction, and the ids of blobs that reach zero are returned so the
  * caller deletes their files after the commit.
  */
-import { and, asc, desc, eq, gt, gte, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, isNotNull, lt, sql } from "drizzle-orm";
 import type { WalrusDatabase } from "./database";
-import { blobs, buckets, objects, parts, uploads } from "./schema";
+import { blobs, buckets, lifecycleCursors, objects, parts, uploads } from "./schema";
 import type { Grant } from "./acl";
-import type { BucketRecord, NewVersion, PartRecord, Segment, UploadRecord, VersionRecord, Versioning } from "./records";
+import type { BucketConfigName, BucketRecord, ChecksumAlgorithm, NewVersion, PartRecord, Segment, Tag, UploadRecord, VersionRecord, Versioning } from "./records";
 import { StorageError } from "../../common/errors";
 
 /** Raised inside a transaction, so a write that would take the bucket past its quota is rolled back whole. */
@@ -17,7 +17,24 @@ function quotaExceeded(bucket: string, limit: number): StorageError {
 
 type ObjectRow = typeof objects.$inferSelect;
 function toVersion(r: ObjectRow): VersionRecord {
-  return { ...r, meta: JSON.parse(r.meta), acl: JSON.parse(r.acl), segments: JSON.parse(r.segments) };
+  return {
+    ...r, meta: JSON.parse(r.meta), acl: JSON.parse(r.acl), segments: JSON.parse(r.segments), tags: JSON.parse(r.tags),
+    checksum: r.checksum === null ? undefined : JSON.parse(r.checksum),
+  };
+}
+
+type BucketRow = typeof buckets.$inferSelect;
+const json = <T>(v: string | null): T | undefined => (v === null ? undefined : JSON.parse(v) as T);
+function toBucket(r: BucketRow): BucketRecord {
+  return {
+    name: r.name, owner: r.owner, createdAt: r.createdAt, acl: JSON.parse(r.acl) as Grant[], versioning: r.versioning as Versioning, location: r.location,
+    tags: json(r.tags), cors: json(r.cors), policy: r.policy ?? undefined, lifecycle: json(r.lifecycle),
+  };
+}
+
+type UploadRow = typeof uploads.$inferSelect;
+function toUpload(r: UploadRow): UploadRecord {
+  return { ...r, meta: JSON.parse(r.meta), acl: JSON.parse(r.acl), tags: JSON.parse(r.tags), checksumAlgorithm: (r.checksumAlgorithm ?? undefined) as ChecksumAlgorithm | undefined };
 }
 
 /** Upper bound for "keys starting with prefix" in SQLite's binary (UTF-8) order. */
@@ -70,6 +87,7 @@ export function createWalrusRepo({ db, sqlite }: WalrusDatabase, newVersionId: (
     db.update(objects).set({ isLatest: false }).where(and(eq(objects.bucket, v.bucket), eq(objects.key, v.key), eq(objects.isLatest, true))).run();
     db.insert(objects).values({
       ...v, isLatest: true, meta: JSON.stringify(v.meta), acl: JSON.stringify(v.acl), segments: JSON.stringify(v.segments),
+      tags: JSON.stringify(v.tags), checksum: v.checksum ? JSON.stringify(v.checksum) : null,
     }).run();
     ref(v.segments);
   }
@@ -96,17 +114,25 @@ export function createWalrusRepo({ db, sqlite }: WalrusDatabase, newVersionId: (
 
     getBucket(name: string): BucketRecord | undefined {
       const r = bucketQuery.get({ name });
-      return r && { ...r, acl: JSON.parse(r.acl) as Grant[], versioning: r.versioning as Versioning };
+      return r && toBucket(r);
     },
     listBuckets(owner: string): BucketRecord[] {
-      return db.select().from(buckets).where(eq(buckets.owner, owner)).orderBy(asc(buckets.name)).all()
-        .map((r) => ({ ...r, acl: JSON.parse(r.acl) as Grant[], versioning: r.versioning as Versioning }));
+      return db.select().from(buckets).where(eq(buckets.owner, owner)).orderBy(asc(buckets.name)).all().map(toBucket);
+    },
+    /** Buckets that have a lifecycle configuration (the sweeper's work list). */
+    bucketsWithLifecycle(): BucketRecord[] {
+      return db.select().from(buckets).where(isNotNull(buckets.lifecycle)).orderBy(asc(buckets.name)).all().map(toBucket);
+    },
+    /** Sets (or, with undefined, removes) one of a bucket's stored configurations. */
+    setBucketConfig<K extends BucketConfigName>(name: string, field: K, value: BucketRecord[K] | undefined): void {
+      const text = value === undefined ? null : typeof value === "string" ? value : JSON.stringify(value);
+      db.update(buckets).set({ [field]: text }).where(eq(buckets.name, name)).run();
     },
     countBuckets(owner: string): number {
       return db.select({ n: sql<number>`count(*)` }).from(buckets).where(eq(buckets.owner, owner)).get()!.n;
     },
     insertBucket(b: BucketRecord): void {
-      db.insert(buckets).values({ ...b, acl: JSON.stringify(b.acl) }).run();
+      db.insert(buckets).values({ name: b.name, owner: b.owner, createdAt: b.createdAt, acl: JSON.stringify(b.acl), versioning: b.versioning, location: b.location }).run();
     },
     /** Deletes an empty bucket; false when it holds objects, versions or uploads. */
     deleteBucketIfEmpty(name: string): boolean {
@@ -173,7 +199,7 @@ export function createWalrusRepo({ db, sqlite }: WalrusDatabase, newVersionId: (
           if (old) removeRow({ ...old, isLatest: false }, freed);
           markerVersionId = "null";
         }
-        insertRow({ bucket, key, versionId: markerVersionId, deleteMarker: true, size: 0, etag: "", lastModified: now, owner, meta: { user: {} }, acl: [], segments: [] });
+        insertRow({ bucket, key, versionId: markerVersionId, deleteMarker: true, size: 0, etag: "", lastModified: now, owner, meta: { user: {} }, acl: [], segments: [], tags: [] });
         return { markerVersionId, freed };
       });
     },
@@ -215,22 +241,47 @@ export function createWalrusRepo({ db, sqlite }: WalrusDatabase, newVersionId: (
     setObjectAcl(id: number, acl: Grant[]): void {
       db.update(objects).set({ acl: JSON.stringify(acl) }).where(eq(objects.id, id)).run();
     },
+    setObjectTags(id: number, tags: Tag[]): void {
+      db.update(objects).set({ tags: JSON.stringify(tags) }).where(eq(objects.id, id)).run();
+    },
+
+    /** Versions of a bucket in row order after `afterId` (the lifecycle sweeper's scan). */
+    versionsAfter(bucket: string, afterId: number, limit: number): VersionRecord[] {
+      return db.select().from(objects).where(and(eq(objects.bucket, bucket), gt(objects.id, afterId))).orderBy(asc(objects.id)).limit(limit).all().map(toVersion);
+    },
+    /** When `v` stopped being current: the row that replaced it (the next version of its key), if any. */
+    supersededAt(v: VersionRecord): Date | undefined {
+      return db.select({ at: objects.lastModified }).from(objects).where(and(eq(objects.bucket, v.bucket), eq(objects.key, v.key), gt(objects.id, v.id)))
+        .orderBy(asc(objects.id)).limit(1).get()?.at;
+    },
+    /** Whether `key` has any version besides the row `id` (an expired delete marker's test). */
+    hasOtherVersions(bucket: string, key: string, id: number): boolean {
+      return db.select({ id: objects.id }).from(objects).where(and(eq(objects.bucket, bucket), eq(objects.key, key), sql`${objects.id} <> ${id}`)).limit(1).get() !== undefined;
+    },
+    uploadsInitiatedBefore(bucket: string, before: Date, limit: number): UploadRecord[] {
+      return db.select().from(uploads).where(and(eq(uploads.bucket, bucket), lt(uploads.initiated, before))).orderBy(asc(uploads.initiated)).limit(limit).all().map(toUpload);
+    },
+    lifecycleCursor(bucket: string): number {
+      return db.select({ afterId: lifecycleCursors.afterId }).from(lifecycleCursors).where(eq(lifecycleCursors.bucket, bucket)).get()?.afterId ?? 0;
+    },
+    setLifecycleCursor(bucket: string, afterId: number): void {
+      db.insert(lifecycleCursors).values({ bucket, afterId }).onConflictDoUpdate({ target: lifecycleCursors.bucket, set: { afterId } }).run();
+    },
 
     // Multipart uploads
     insertUpload(u: UploadRecord): void {
-      db.insert(uploads).values({ ...u, meta: JSON.stringify(u.meta), acl: JSON.stringify(u.acl) }).run();
+      db.insert(uploads).values({ ...u, meta: JSON.stringify(u.meta), acl: JSON.stringify(u.acl), tags: JSON.stringify(u.tags), checksumAlgorithm: u.checksumAlgorithm ?? null }).run();
     },
     getUpload(id: string): UploadRecord | undefined {
       const r = db.select().from(uploads).where(eq(uploads.id, id)).get();
-      return r && { ...r, meta: JSON.parse(r.meta), acl: JSON.parse(r.acl) };
+      return r && toUpload(r);
     },
     listUploads(bucket: string, o: { prefix: string; limit: number }): UploadRecord[] {
       const conds = [eq(uploads.bucket, bucket)];
       if (o.prefix) conds.push(gte(uploads.key, o.prefix));
       const end = prefixEnd(o.prefix);
       if (end) conds.push(lt(uploads.key, end));
-      return db.select().from(uploads).where(and(...conds)).orderBy(asc(uploads.key), asc(uploads.initiated)).limit(o.limit).all()
-        .map((r) => ({ ...r, meta: JSON.parse(r.meta), acl: JSON.parse(r.acl) }));
+      return db.select().from(uploads).where(and(...conds)).orderBy(asc(uploads.key), asc(uploads.initiated)).limit(o.limit).all().map(toUpload);
     },
     /** Stores a part (replacing one with the same number); false when the upload is gone. */
     putPart(uploadId: string, p: PartRecord, quota?: number): { ok: boolean; freed: string[] } {
@@ -243,15 +294,16 @@ export function createWalrusRepo({ db, sqlite }: WalrusDatabase, newVersionId: (
           db.delete(parts).where(and(eq(parts.uploadId, uploadId), eq(parts.partNumber, p.partNumber))).run();
           unref([{ b: old.blobId, n: old.size }], freed);
         }
-        db.insert(parts).values({ uploadId, ...p }).run();
+        db.insert(parts).values({ uploadId, ...p, checksum: p.checksum ?? null }).run();
         ref([{ b: p.blobId, n: p.size }]);
         enforceQuota(upload.bucket, quota);
         return { ok: true, freed };
       });
     },
     listParts(uploadId: string): PartRecord[] {
-      return db.select({ partNumber: parts.partNumber, blobId: parts.blobId, size: parts.size, etag: parts.etag, lastModified: parts.lastModified })
-        .from(parts).where(eq(parts.uploadId, uploadId)).orderBy(asc(parts.partNumber)).all();
+      return db.select({ partNumber: parts.partNumber, blobId: parts.blobId, size: parts.size, etag: parts.etag, lastModified: parts.lastModified, checksum: parts.checksum })
+        .from(parts).where(eq(parts.uploadId, uploadId)).orderBy(asc(parts.partNumber)).all()
+        .map((p) => ({ ...p, checksum: p.checksum ?? undefined }));
     },
     /** Drops the upload and its parts. */
     deleteUpload(uploadId: string): string[] {

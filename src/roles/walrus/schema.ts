@@ -14,6 +14,10 @@ export const buckets = sqliteTable("buckets", {
   acl: text("acl").notNull(), // JSON Grant[]
   versioning: text("versioning", { enum: ["", "Enabled", "Suspended"] }).notNull().default(""),
   location: text("location").notNull().default(""),
+  tags: text("tags"), // JSON Tag[]; null = no tag set
+  cors: text("cors"), // JSON CorsRule[]
+  policy: text("policy"), // the policy document as sent
+  lifecycle: text("lifecycle"), // JSON LifecycleRule[]
 });
 
 export const blobs = sqliteTable("blobs", {
@@ -36,6 +40,8 @@ export const objects = sqliteTable("objects", {
   meta: text("meta").notNull(), // JSON ObjectMeta
   acl: text("acl").notNull(), // JSON Grant[]
   segments: text("segments").notNull(), // JSON Segment[]
+  tags: text("tags").notNull().default("[]"), // JSON Tag[]
+  checksum: text("checksum"), // JSON Checksum
 }, (t) => [
   uniqueIndex("objects_version").on(t.bucket, t.key, t.versionId),
   index("objects_latest").on(t.bucket, t.isLatest, t.key),
@@ -49,6 +55,8 @@ export const uploads = sqliteTable("uploads", {
   initiated: integer("initiated", { mode: "timestamp_ms" }).notNull(),
   meta: text("meta").notNull(),
   acl: text("acl").notNull(),
+  tags: text("tags").notNull().default("[]"),
+  checksumAlgorithm: text("checksum_algorithm"),
 }, (t) => [index("uploads_bucket_key").on(t.bucket, t.key)]);
 
 export const parts = sqliteTable("parts", {
@@ -58,7 +66,14 @@ export const parts = sqliteTable("parts", {
   size: integer("size").notNull(),
   etag: text("etag").notNull(),
   lastModified: integer("last_modified", { mode: "timestamp_ms" }).notNull(),
+  checksum: text("checksum"),
 }, (t) => [primaryKey({ columns: [t.uploadId, t.partNumber] })]);
 
-export const walrusSchema = { settings, buckets, blobs, objects, uploads, parts };
+/** Where the lifecycle sweeper stopped in each bucket (so a restart resumes, and each round's work is bounded). */
+export const lifecycleCursors = sqliteTable("lifecycle_cursors", {
+  bucket: text("bucket").primaryKey().references(() => buckets.name, { onDelete: "cascade" }),
+  afterId: integer("after_id").notNull(),
+});
+
+export const walrusSchema = { settings, buckets, blobs, objects, uploads, parts, lifecycleCursors };
 export type WalrusSchema = typeof walrusSchema;

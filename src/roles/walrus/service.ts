@@ -8,14 +8,16 @@ import type { DataDirLayout } from "../../common/data-dir";
 import { openWalrusDatabase, type WalrusDatabase } from "./database";
 import { BlobStore } from "./blob-store";
 import { createWalrusRepo } from "./repo";
-import { serviceContext, type WalrusDeps } from "./service-context";
+import { policyCache, serviceContext, type WalrusContext, type WalrusDeps } from "./service-context";
+import type { RequestFacts } from "./policy";
+import { lifecycleSweeper, type SweeperOptions } from "./lifecycle";
 import { bucketOps } from "./buckets";
 import { objectOps } from "./objects";
 import { listingOps } from "./listing";
 import { multipartOps } from "./multipart";
 
-export function createWalrusService(d: WalrusDeps) {
-  const c = serviceContext(d);
+/** The operations, over one context (the service's, or one request's). */
+function operations(c: WalrusContext) {
   const objects = objectOps(c);
   return {
     ...bucketOps(c),
@@ -24,6 +26,19 @@ export function createWalrusService(d: WalrusDeps) {
     ...multipartOps(c, objects),
     /** A bucket's record, without an access check (the protocol layer's own decisions, e.g. version headers). */
     bucket: (name: string) => c.bucket(name),
+  };
+}
+
+export type WalrusOperations = ReturnType<typeof operations>;
+
+export function createWalrusService(d: WalrusDeps, lifecycle: SweeperOptions = { dayMs: 86_400_000, budget: 1000 }) {
+  const compiled = policyCache();
+  const c = serviceContext(d, compiled);
+  return {
+    ...operations(c),
+    /** The operations as one request sees them: its facts (address, TLS, time, query) feed bucket-policy conditions. */
+    forRequest: (facts: RequestFacts): WalrusOperations => operations(serviceContext(d, compiled, facts)),
+    lifecycle: lifecycleSweeper(c, lifecycle),
     /** Removes temporary files and unreferenced blobs (at start: what a crash left behind). */
     sweep(): { tmp: number; orphans: number } {
       for (const id of d.repo.dropUnreferencedBlobs()) d.store.remove(id);
@@ -35,12 +50,14 @@ export function createWalrusService(d: WalrusDeps) {
 export type WalrusService = ReturnType<typeof createWalrusService>;
 
 /** Opens walrus.db and the blob store under the data directory, and sweeps. */
-export function openWalrus(layout: DataDirLayout, deps: Omit<WalrusDeps, "repo" | "store">): { db: WalrusDatabase; service: WalrusService; swept: { tmp: number; orphans: number }; close(): Promise<void> } {
+export function openWalrus(
+  layout: DataDirLayout, deps: Omit<WalrusDeps, "repo" | "store">, lifecycle?: SweeperOptions,
+): { db: WalrusDatabase; service: WalrusService; swept: { tmp: number; orphans: number }; close(): Promise<void> } {
   const db = openWalrusDatabase(layout.database("walrus"));
   try {
     const repo = createWalrusRepo(db, () => randomBytes(18).toString("base64url"));
     const store = new BlobStore(layout.walrusDir);
-    const service = createWalrusService({ ...deps, repo, store });
+    const service = createWalrusService({ ...deps, repo, store }, lifecycle);
     const swept = service.sweep();
     return { db, service, swept, close: async () => db.close() };
   } catch (e) {

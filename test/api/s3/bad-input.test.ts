@@ -99,7 +99,7 @@ describe("S3 refuses bad input", () => {
   });
 
   it("unsupported sub-resources → NotImplemented 501; bad methods → 405", async () => {
-    const url = `${t.cloud.endpoints.s3Url}/${bucket}?cors=`;
+    const url = `${t.cloud.endpoints.s3Url}/${bucket}?website=`;
     const res = await fetch(url, { headers: sigV4S3Headers("GET", url, t.admin, "", { "x-amz-content-sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" }) });
     expect([res.status, code(await res.text())]).toEqual([501, "NotImplemented"]);
     const patch = await fetch(`${t.cloud.endpoints.s3Url}/${bucket}/keep`, { method: "PATCH" });

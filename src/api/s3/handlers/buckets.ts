@@ -35,7 +35,7 @@ export function deleteBucket(ctx: S3Context, bucket: string): Response {
 
 export function headBucket(ctx: S3Context, bucket: string): Response {
   ctx.walrus.headBucket(ctx.requester, bucket);
-  return emptyResponse(200, { "x-amz-bucket-region": "us-east-1" });
+  return emptyResponse(200, { "x-amz-bucket-region": ctx.walrus.regionOf(bucket) });
 }
 
 export function bucketLocation(ctx: S3Context, bucket: string): Response {
@@ -60,7 +60,7 @@ const MAX_DELETE = 1000;
 export async function deleteObjects(ctx: S3Context, bucket: string): Promise<Response> {
   // S3 refuses a multi-object delete whose body is not vouched for by a digest.
   const raw = await ctx.bytes(2 * 1024 * 1024);
-  checkBodyDigest(raw, ctx.header, { required: true });
+  await checkBodyDigest(raw, ctx.header, { required: true });
   const del = parseXmlBody(raw.toString("utf8"), "Delete");
   const objects = children(del, "Object");
   if (objects.length === 0) throw new S3Error("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema");

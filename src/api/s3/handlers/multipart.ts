@@ -1,24 +1,39 @@
 /** CreateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload, AbortMultipartUpload, ListParts. */
 import type { S3Context } from "../context";
-import { aclFromHeaders, decodeContentMd5, metaFromHeaders } from "../headers";
+import { aclFromHeaders, decodeContentMd5, metaFromHeaders, tagsFromHeader } from "../headers";
 import { emptyResponse, xmlResponse } from "../responses";
 import { parseXmlBody } from "../xml";
 import { childText, children } from "../../../common/xml-reader";
 import { S3Error } from "../s3-error";
 
-import { copySourceCheck, parseCopySource, versionHeader } from "./objects";
+import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from "../../../roles/walrus/records";
+import { checksumElement, checksumHeaders, copySourceCheck, parseCopySource, versionHeader } from "./objects";
+
+function checksumAlgorithm(ctx: S3Context): ChecksumAlgorithm | undefined {
+  const raw = ctx.header("x-amz-checksum-algorithm");
+  if (raw === undefined) return undefined;
+  const a = raw.toUpperCase() as ChecksumAlgorithm;
+  if (!CHECKSUM_ALGORITHMS.includes(a)) throw new S3Error("InvalidRequest", `Checksum algorithm ${raw} is not supported; use one of ${CHECKSUM_ALGORITHMS.join(", ")}`);
+  const type = ctx.header("x-amz-checksum-type");
+  if (type !== undefined && type.toUpperCase() !== "COMPOSITE") throw new S3Error("NotImplemented", `x-amz-checksum-type ${type} is not implemented: multipart checksums are COMPOSITE here`);
+  return a;
+}
 
 export function createUpload(ctx: S3Context, bucket: string, key: string): Response {
+  const algorithm = checksumAlgorithm(ctx);
   const u = ctx.walrus.createUpload(ctx.requester, bucket, key, {
     meta: metaFromHeaders(ctx.header, ctx.headerNames), acl: aclFromHeaders(ctx.header, ctx.requester?.accountId),
+    tags: tagsFromHeader(ctx.header("x-amz-tagging")), checksumAlgorithm: algorithm,
   });
-  return xmlResponse("InitiateMultipartUploadResult", { Bucket: bucket, Key: key, UploadId: u.id });
+  const headers: Record<string, string> = algorithm ? { "x-amz-checksum-algorithm": algorithm, "x-amz-checksum-type": "COMPOSITE" } : {};
+  return xmlResponse("InitiateMultipartUploadResult", { Bucket: bucket, Key: key, UploadId: u.id }, headers);
 }
 
 export async function uploadPart(ctx: S3Context, bucket: string, key: string, uploadId: string, partNumber: string): Promise<Response> {
   const body = ctx.body();
   const p = await ctx.walrus.uploadPart(ctx.requester, bucket, key, uploadId, partNumber, body.stream, { md5: decodeContentMd5(ctx.header("content-md5")), contentLength: body.length, integrity: body.integrity });
-  return emptyResponse(200, { etag: p.etag });
+  const algorithm = p.checksum !== undefined ? ctx.walrus.uploadChecksumAlgorithm(uploadId) : undefined;
+  return emptyResponse(200, { etag: p.etag, ...(algorithm ? checksumHeaders({ algorithm, value: p.checksum!, type: "COMPOSITE" }) : {}) });
 }
 
 export async function uploadPartCopy(ctx: S3Context, bucket: string, key: string, uploadId: string, partNumber: string, copySource: string): Promise<Response> {
@@ -31,7 +46,8 @@ export async function uploadPartCopy(ctx: S3Context, bucket: string, key: string
     range = { start: Number(m[1]), end: Number(m[2]) };
   }
   const p = await ctx.walrus.uploadPartCopy(ctx.requester, bucket, key, uploadId, partNumber, src, range, copySourceCheck(ctx));
-  return xmlResponse("CopyPartResult", { LastModified: p.lastModified, ETag: p.etag });
+  const algorithm = p.checksum !== undefined ? ctx.walrus.uploadChecksumAlgorithm(uploadId) : undefined;
+  return xmlResponse("CopyPartResult", { LastModified: p.lastModified, ETag: p.etag, ...checksumElement(algorithm, p.checksum) });
 }
 
 export async function completeUpload(ctx: S3Context, bucket: string, key: string, uploadId: string): Promise<Response> {
@@ -40,10 +56,14 @@ export async function completeUpload(ctx: S3Context, bucket: string, key: string
     const n = childText(p, "PartNumber")?.trim();
     const etag = childText(p, "ETag");
     if (n === undefined || !/^\d{1,5}$/.test(n) || etag === undefined) throw new S3Error("MalformedXML", "Every <Part> needs a <PartNumber> and an <ETag>");
-    return { partNumber: Number(n), etag };
+    const checksum = CHECKSUM_ALGORITHMS.map((a) => childText(p, `Checksum${a}`)).find((v) => v !== undefined)?.trim();
+    return { partNumber: Number(n), etag, checksum };
   });
-  const r = ctx.walrus.complete(ctx.requester, bucket, key, uploadId, parts);
-  return xmlResponse("CompleteMultipartUploadResult", { Location: `/${bucket}/${encodeURIComponent(key)}`, Bucket: bucket, Key: key, ETag: r.etag }, versionHeader(r.versionId));
+  const r = await ctx.walrus.complete(ctx.requester, bucket, key, uploadId, parts);
+  return xmlResponse("CompleteMultipartUploadResult", {
+    Location: `/${bucket}/${encodeURIComponent(key)}`, Bucket: bucket, Key: key, ETag: r.etag, ...checksumElement(r.checksum?.algorithm, r.checksum?.value),
+    ...(r.checksum ? { ChecksumType: r.checksum.type } : {}),
+  }, versionHeader(r.versionId));
 }
 
 export function abortUpload(ctx: S3Context, bucket: string, key: string, uploadId: string): Response {
@@ -64,7 +84,8 @@ export function listParts(ctx: S3Context, bucket: string, key: string, uploadId:
     Bucket: bucket, Key: key, UploadId: uploadId, Initiator: owner, Owner: owner, StorageClass: "STANDARD",
     PartNumberMarker: Number(markerRaw), NextPartNumberMarker: page.length ? page[page.length - 1]!.partNumber : undefined,
     MaxParts: max, IsTruncated: after.length > max,
-    Part: page.map((p) => ({ PartNumber: p.partNumber, LastModified: p.lastModified, ETag: p.etag, Size: p.size })),
+    ...(upload.checksumAlgorithm ? { ChecksumAlgorithm: upload.checksumAlgorithm, ChecksumType: "COMPOSITE" } : {}),
+    Part: page.map((p) => ({ PartNumber: p.partNumber, LastModified: p.lastModified, ETag: p.etag, Size: p.size, ...checksumElement(upload.checksumAlgorithm, p.checksum) })),
   });
 }
 

@@ -1,7 +1,7 @@
 /** PutObject, GetObject, HeadObject, DeleteObject, CopyObject. */
-import type { VersionRecord, ObjectMeta } from "../../../roles/walrus/records";
+import type { VersionRecord, ObjectMeta, Checksum } from "../../../roles/walrus/records";
 import type { S3Context } from "../context";
-import { aclFromHeaders, decodeContentMd5, metaFromHeaders, metaHeaders } from "../headers";
+import { aclFromHeaders, decodeContentMd5, metaFromHeaders, metaHeaders, tagsFromHeader } from "../headers";
 import { checkConditions, parseRange } from "../conditions";
 import { emptyResponse, httpDate, streamResponse, xmlResponse, type Headers, type StreamReply } from "../responses";
 import { S3Error } from "../s3-error";
@@ -15,7 +15,17 @@ export function versionHeader(versionId: string | undefined): Headers {
   return versionId !== undefined && versionId !== "null" ? { "x-amz-version-id": versionId } : {};
 }
 
-function objectHeaders(v: VersionRecord, bucketVersioned: boolean): Headers {
+/** x-amz-checksum-<algorithm> (and its type) for a stored checksum. */
+export function checksumHeaders(c: Checksum | undefined): Headers {
+  return c ? { [`x-amz-checksum-${c.algorithm.toLowerCase()}`]: c.value, "x-amz-checksum-type": c.type } : {};
+}
+
+/** The checksum as an XML element of CopyObjectResult, CompleteMultipartUploadResult, ListParts (ChecksumCRC32…). */
+export function checksumElement(algorithm: string | undefined, value: string | undefined): Record<string, string> {
+  return algorithm && value !== undefined ? { [`Checksum${algorithm}`]: value } : {};
+}
+
+function objectHeaders(v: VersionRecord, bucketVersioned: boolean, checksumMode: boolean): Headers {
   return {
     "content-type": v.meta.contentType ?? "binary/octet-stream",
     etag: v.etag,
@@ -23,6 +33,8 @@ function objectHeaders(v: VersionRecord, bucketVersioned: boolean): Headers {
     "accept-ranges": "bytes",
     ...metaHeaders({ ...v.meta, contentType: undefined }),
     ...(bucketVersioned ? { "x-amz-version-id": v.versionId } : {}),
+    ...(v.tags.length ? { "x-amz-tagging-count": String(v.tags.length) } : {}),
+    ...(checksumMode ? checksumHeaders(v.checksum) : {}),
   };
 }
 
@@ -32,16 +44,17 @@ export async function putObject(ctx: S3Context, bucket: string, key: string): Pr
   }
   const meta = metaFromHeaders(ctx.header, ctx.headerNames);
   const acl = aclFromHeaders(ctx.header, ctx.requester?.accountId);
+  const tags = tagsFromHeader(ctx.header("x-amz-tagging"));
   const body = ctx.body();
-  const r = await ctx.walrus.putObject(ctx.requester, bucket, key, body.stream, { meta, acl, md5: decodeContentMd5(ctx.header("content-md5")), contentLength: body.length, integrity: body.integrity });
-  return emptyResponse(200, { etag: r.etag, ...versionHeader(r.versionId) });
+  const r = await ctx.walrus.putObject(ctx.requester, bucket, key, body.stream, { meta, acl, md5: decodeContentMd5(ctx.header("content-md5")), contentLength: body.length, integrity: body.integrity, tags });
+  return emptyResponse(200, { etag: r.etag, ...versionHeader(r.versionId), ...checksumHeaders(r.checksum) });
 }
 
 export function getObject(ctx: S3Context, bucket: string, key: string, head: boolean): Response | StreamReply {
   const versionId = ctx.query.get("versionId");
   const v = ctx.walrus.readable(ctx.requester, bucket, key, versionId);
   const versioned = versionId !== undefined || ctx.walrus.bucket(bucket).versioning !== "";
-  const headers = objectHeaders(v, versioned);
+  const headers = objectHeaders(v, versioned, ctx.header("x-amz-checksum-mode")?.toUpperCase() === "ENABLED");
   const cond = checkConditions(v, {
     ifMatch: ctx.header("if-match"), ifNoneMatch: ctx.header("if-none-match"),
     ifModifiedSince: ctx.header("if-modified-since"), ifUnmodifiedSince: ctx.header("if-unmodified-since"),
@@ -60,6 +73,8 @@ export function getObject(ctx: S3Context, bucket: string, key: string, head: boo
     headers["x-amz-mp-parts-count"] = String(part.count);
   }
   if (range) {
+    // A checksum covers the whole object: a part or range of it is not what it describes.
+    for (const h of Object.keys(headers)) if (h.startsWith("x-amz-checksum-")) delete headers[h];
     headers["content-range"] = `bytes ${range.start}-${range.end}/${v.size}`;
     headers["content-length"] = String(range.end - range.start + 1);
   } else headers["content-length"] = String(v.size);
@@ -112,10 +127,13 @@ export function copyObject(ctx: S3Context, bucket: string, key: string, copySour
   const directive = ctx.header("x-amz-metadata-directive") ?? "COPY";
   if (directive !== "COPY" && directive !== "REPLACE") throw new S3Error("InvalidArgument", "Unknown metadata directive.", { ArgumentName: "x-amz-metadata-directive" });
   const replaceMeta: ObjectMeta | undefined = directive === "REPLACE" ? metaFromHeaders(ctx.header, ctx.headerNames) : undefined;
+  const tagging = ctx.header("x-amz-tagging-directive") ?? "COPY";
+  if (tagging !== "COPY" && tagging !== "REPLACE") throw new S3Error("InvalidArgument", "Unknown tagging directive.", { ArgumentName: "x-amz-tagging-directive" });
   const r = ctx.walrus.copyObject(ctx.requester, src, { bucket, key }, {
     replaceMeta, acl: aclFromHeaders(ctx.header, ctx.requester?.accountId), check: copySourceCheck(ctx),
+    replaceTags: tagging === "REPLACE" ? tagsFromHeader(ctx.header("x-amz-tagging")) ?? [] : undefined,
   });
-  return xmlResponse("CopyObjectResult", { LastModified: r.lastModified, ETag: r.etag }, {
+  return xmlResponse("CopyObjectResult", { LastModified: r.lastModified, ETag: r.etag, ...checksumElement(r.checksum?.algorithm, r.checksum?.value) }, {
     ...versionHeader(r.versionId), ...(r.sourceVersionId !== "null" ? { "x-amz-copy-source-version-id": r.sourceVersionId } : {}),
   });
 }

@@ -5,6 +5,7 @@ import type { S3Context } from "../context";
 import { verifyPostPolicy } from "../post-policy";
 import { emptyResponse, xmlResponse } from "../responses";
 import { S3Error } from "../s3-error";
+import { parseTagging } from "./tagging";
 import type { ObjectMeta } from "../../../roles/walrus/records";
 import type { Requester } from "../../../roles/walrus/acl";
 
@@ -64,7 +65,10 @@ export async function postObject(ctx: S3Context, bucket: string, raw: Readable, 
   const acl = fields.get("acl");
   let r;
   try {
-    r = await ctx.walrus.putObject(requester, bucket, key, file, { meta, acl: acl ? { canned: acl } : undefined, sizeRange: policy.sizeRange });
+    // The form's tagging field is a <Tagging> document, as S3's POST takes it.
+    const tagging = fields.get("tagging");
+    const tags = tagging !== undefined ? parseTagging(tagging) : undefined;
+    r = await ctx.walrus.putObject(requester, bucket, key, file, { meta, acl: acl ? { canned: acl } : undefined, sizeRange: policy.sizeRange, tags });
   } finally {
     file.resume();
   }
