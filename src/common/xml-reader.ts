@@ -27,9 +27,18 @@ export interface XmlLimits {
   maxBytes?: number;
   maxDepth?: number;
   maxElements?: number;
+  /**
+   * Accept control characters in text, raw or as references (S3 keys are data; the
+   * SDKs and boto3 send them raw, XML 1.0 forbids them): the document is read as XML
+   * 1.1 with every control character (a raw carriage return too), NEL and U+2028 taken
+   * as a reference, so none is dropped or turned into a line end.
+   */
+  controlCharacters?: boolean;
 }
 
-const DEFAULTS: Required<XmlLimits> = { maxBytes: 8 * 1024 * 1024, maxDepth: 32, maxElements: 100_000 };
+const DEFAULTS: Required<XmlLimits> = { maxBytes: 8 * 1024 * 1024, maxDepth: 32, maxElements: 100_000, controlCharacters: false };
+// eslint-disable-next-line no-control-regex
+const CONTROLS = /[\u0001-\u0008\u000B-\u001F\u007F-\u009F\u2028]/g;
 
 const localName = (qualified: string) => qualified.slice(qualified.indexOf(":") + 1);
 
@@ -37,7 +46,8 @@ const localName = (qualified: string) => qualified.slice(qualified.indexOf(":") 
 export function readXml(text: string, limits: XmlLimits = {}): XmlElement {
   const l = { ...DEFAULTS, ...limits };
   if (text.length > l.maxBytes || Buffer.byteLength(text, "utf8") > l.maxBytes) throw new XmlError(`The XML document is larger than ${l.maxBytes} bytes`);
-  const parser = new SaxesParser({ position: false });
+  const parser = l.controlCharacters ? new SaxesParser({ position: false, defaultXMLVersion: "1.1", forceXMLVersion: true }) : new SaxesParser({ position: false });
+  if (l.controlCharacters) text = text.replace(CONTROLS, (ch) => `&#x${ch.charCodeAt(0).toString(16)};`);
   const stack: XmlElement[] = [];
   let root: XmlElement | undefined;
   let count = 0;

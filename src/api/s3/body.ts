@@ -8,7 +8,8 @@ import type { Readable } from "node:stream";
 import { AwsChunkedDecoder } from "../../auth/aws-chunked";
 import { guardStream } from "../../server/unread-body";
 import type { Integrity } from "../../roles/walrus/objects";
-import { CHECKSUM_HEADERS } from "../../common/digests";
+import { CHECKSUM_HEADERS, DIGEST_LENGTH } from "../../common/digests";
+import { S3Error } from "./s3-error";
 import type { BodyCheck } from "./auth";
 
 export interface DecodedBody {
@@ -37,9 +38,15 @@ export function decodeBody(raw: Readable, check: BodyCheck, header: (n: string) 
     integrity.sha256Hex = check.hex;
   }
   const trailerNames = (header("x-amz-trailer") ?? "").split(",").map((s) => s.trim().toLowerCase());
-  const sum = CHECKSUM_HEADERS.find((c) => header(c.name) !== undefined || trailerNames.includes(c.name));
+  const sums = CHECKSUM_HEADERS.filter((c) => header(c.name) !== undefined || trailerNames.includes(c.name));
+  if (sums.length > 1) throw new S3Error("InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.");
+  const sum = sums[0];
   if (sum) {
     const fromHeader = header(sum.name);
+    if (fromHeader !== undefined) {
+      const raw = Buffer.from(fromHeader, "base64");
+      if (raw.length !== DIGEST_LENGTH[sum.algorithm] || raw.toString("base64") !== fromHeader) throw new S3Error("InvalidRequest", `Value for ${sum.name} header is invalid.`);
+    }
     integrity.checksum = { name: sum.name, algorithm: sum.algorithm, expected: () => fromHeader ?? trailers?.get(sum.name) };
   }
   return { stream, length, integrity };

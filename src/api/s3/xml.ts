@@ -5,11 +5,29 @@ import { S3Error } from "./s3-error";
 
 export const S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/";
 
-/** Arrays repeat the element (S3 lists are flattened, unlike EC2's <item>). */
+// eslint-disable-next-line no-control-regex
+const XML10_FORBIDDEN = /[\u0001-\u0008\u000B\u000C\u000E-\u001F]/;
+// eslint-disable-next-line no-control-regex
+const XML11_REFERENCED = /[\u0001-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u2028]/g;
+const ref = (ch: string) => `&#x${ch.charCodeAt(0).toString(16).toUpperCase()};`;
+
+/**
+ * Arrays repeat the element (S3 lists are flattened, unlike EC2's <item>). Text is
+ * data (keys hold any character): a carriage return is written as a reference so it
+ * is not read back as a line feed, and a document holding a control character that
+ * XML 1.0 cannot carry is declared XML 1.1 with the character as a reference, as
+ * S3 writes it (XML 1.0 parsers such as expat refuse it: clients ask encoding-type=url).
+ */
 export function renderXml(root: string, body: object, namespace = true): string {
   const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: "@_", suppressEmptyNode: false, format: false, processEntities: true });
   const tree = { [root]: namespace ? { "@_xmlns": S3_NS, ...normalize(body) as object } : normalize(body) };
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build(tree)}`;
+  let xml = (builder.build(tree) as string).replace(/\r/g, "&#13;");
+  let version = "1.0";
+  if (XML10_FORBIDDEN.test(xml)) {
+    version = "1.1";
+    xml = xml.replace(XML11_REFERENCED, ref);
+  }
+  return `<?xml version="${version}" encoding="UTF-8"?>\n${xml}`;
 }
 
 function normalize(v: unknown): unknown {
@@ -38,7 +56,7 @@ export function renderS3Error(code: string, message: string, requestId: string, 
 export function parseXmlBody(body: string, root: string, what: "MalformedXML" | "MalformedACLError" = "MalformedXML"): XmlElement {
   let doc: XmlElement;
   try {
-    doc = readXml(body);
+    doc = readXml(body, { controlCharacters: true });
   } catch (e) {
     if (!(e instanceof XmlError)) throw e;
     throw new S3Error(what, `The XML you provided was not well-formed or did not validate against our published schema (${e.message})`);

@@ -54,6 +54,7 @@ export function listingOps(c: WalrusContext) {
     listObjects(r: Requester, bucket: string, o: ListOptions): ListResult {
       c.bucketFor(r, bucket, "READ", "s3:ListBucket");
       const out: ListResult = { contents: [], commonPrefixes: [], isTruncated: false };
+      if (o.maxKeys === 0) return out; // S3: an empty page that is not truncated
       let after = o.startAfter;
       let count = 0;
       for (;;) {
@@ -90,6 +91,7 @@ export function listingOps(c: WalrusContext) {
     listVersions(r: Requester, bucket: string, o: VersionListOptions): VersionListResult {
       c.bucketFor(r, bucket, "READ", "s3:ListBucketVersions");
       const out: VersionListResult = { versions: [], commonPrefixes: [], isTruncated: false };
+      if (o.maxKeys === 0) return out;
       let afterKey = o.keyMarker;
       let afterId: number | undefined;
       if (o.keyMarker !== undefined && o.versionIdMarker) {

@@ -56,8 +56,13 @@ export interface PutResult {
   checksum?: Checksum;
 }
 
+/** Characters no XML document can carry, even as a reference: a key holding one could never be listed without encoding-type=url. */
+const UNLISTABLE = /[\u0000\uFFFE\uFFFF]/;
+
 export function checkKey(key: string): void {
+  if (key === "") throw new StorageError("InvalidArgument", "An object key must not be empty");
   if (Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES) throw new StorageError("KeyTooLongError", `Your key is too long (at most ${MAX_KEY_BYTES} bytes)`);
+  if (UNLISTABLE.test(key)) throw new StorageError("InvalidArgument", "Object keys must not contain U+0000, U+FFFE or U+FFFF (no XML listing can carry them)", { ArgumentName: "key" });
 }
 
 /** Checks a finished blob against what the request declared. */

@@ -49,9 +49,10 @@ export function listObjectsV2(ctx: S3Context, bucket: string): Response {
   const token = ctx.query.get("continuation-token");
   const startAfter = ctx.query.get("start-after") || undefined;
   let after = startAfter;
-  if (token !== undefined) {
+  // An empty token is a first page (as S3 answers it); any other must be one we issued.
+  if (token !== undefined && token !== "") {
     after = Buffer.from(token, "base64url").toString("utf8");
-    if (token === "" || Buffer.from(after, "utf8").toString("base64url") !== token) throw new S3Error("InvalidArgument", "The continuation token provided is incorrect", { ArgumentName: "continuation-token" });
+    if (Buffer.from(after, "utf8").toString("base64url") !== token) throw new S3Error("InvalidArgument", "The continuation token provided is incorrect", { ArgumentName: "continuation-token" });
   }
   const max = maxKeys(ctx);
   const r = ctx.walrus.listObjects(ctx.requester, bucket, { prefix, delimiter, startAfter: after, maxKeys: max });
@@ -87,11 +88,13 @@ export function listObjectVersions(ctx: S3Context, bucket: string): Response {
 }
 
 export function listMultipartUploads(ctx: S3Context, bucket: string): Response {
+  const enc = encoder(ctx);
   const prefix = ctx.query.get("prefix") ?? "";
   const max = maxKeys(ctx, "max-uploads");
   const r = ctx.walrus.listUploads(ctx.requester, bucket, { prefix, maxUploads: max });
   return xmlResponse("ListMultipartUploadsResult", {
-    Bucket: bucket, KeyMarker: "", UploadIdMarker: "", Prefix: prefix, MaxUploads: max, IsTruncated: r.isTruncated,
-    Upload: r.uploads.map((u) => ({ Key: u.key, UploadId: u.id, Initiator: owner(ctx, u.owner), Owner: owner(ctx, u.owner), StorageClass: "STANDARD", Initiated: u.initiated })),
+    Bucket: bucket, KeyMarker: "", UploadIdMarker: "", Prefix: enc(prefix), MaxUploads: max, IsTruncated: r.isTruncated,
+    EncodingType: ctx.query.get("encoding-type"),
+    Upload: r.uploads.map((u) => ({ Key: enc(u.key), UploadId: u.id, Initiator: owner(ctx, u.owner), Owner: owner(ctx, u.owner), StorageClass: "STANDARD", Initiated: u.initiated })),
   });
 }
