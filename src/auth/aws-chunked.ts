@@ -18,6 +18,15 @@ export interface ChunkSigning {
   amzDate: string;
   scope: string;
   seedSignature: string;
+  /** STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER: the trailers carry x-amz-trailer-signature, chained to the last chunk's. */
+  signedTrailer?: boolean;
+}
+
+/** The signature of the trailers: chained to the final chunk's, over the SHA-256 of `name:value\n` lines. */
+export function trailerSignature(signing: ChunkSigning, previous: string, trailers: ReadonlyMap<string, string>): string {
+  const canonical = [...trailers].map(([k, v]) => `${k}:${v}\n`).join("");
+  const sts = ["AWS4-HMAC-SHA256-TRAILER", signing.amzDate, signing.scope, previous, createHash("sha256").update(canonical).digest("hex")].join("\n");
+  return createHmac("sha256", signing.signingKey).update(sts).digest("hex");
 }
 
 /** The signature of one chunk: chained to the previous one (the seed for the first), over the chunk's SHA-256. */
@@ -42,6 +51,7 @@ export class AwsChunkedDecoder extends Transform {
   private prevSig: string;
   private hash = createHash("sha256");
   readonly trailers = new Map<string, string>();
+  private trailerSig: string | undefined;
   decodedBytes = 0;
 
   constructor(private readonly signing?: ChunkSigning) {
@@ -111,12 +121,15 @@ export class AwsChunkedDecoder extends Transform {
         const l = this.line();
         if (l === undefined) return;
         if (l === "") {
-          this.state = "done";
+          this.finishTrailers();
           continue;
         }
         const i = l.indexOf(":");
         if (i < 0) throw new ChunkedDecodeError("format", "Malformed trailer");
-        this.trailers.set(l.slice(0, i).trim().toLowerCase(), l.slice(i + 1).trim());
+        const name = l.slice(0, i).trim().toLowerCase();
+        const value = l.slice(i + 1).trim();
+        if (name === "x-amz-trailer-signature") this.trailerSig = value;
+        else this.trailers.set(name, value);
       } else {
         if (this.buf.length > 0) throw new ChunkedDecodeError("format", "Data after the final chunk");
         return;
@@ -124,11 +137,24 @@ export class AwsChunkedDecoder extends Transform {
     }
   }
 
+  /** The end of the trailers: a signed-trailer upload's signature must be there and match. */
+  private finishTrailers(): void {
+    if (this.signing?.signedTrailer) {
+      if (this.trailerSig === undefined) throw new ChunkedDecodeError("signature", "The trailer signature is missing");
+      if (!safeEqual(trailerSignature(this.signing, this.prevSig, this.trailers), this.trailerSig)) throw new ChunkedDecodeError("signature", "The trailer signature does not match");
+    }
+    this.state = "done";
+  }
+
   override _flush(cb: TransformCallback): void {
-    // Some clients end right after the final chunk's trailers without the closing blank line.
-    if (this.state === "trailer" && this.buf.length === 0) this.state = "done";
-    if (this.state !== "done") cb(new ChunkedDecodeError("format", "The aws-chunked body ended early"));
-    else cb();
+    try {
+      // Some clients end right after the final chunk's trailers without the closing blank line.
+      if (this.state === "trailer" && this.buf.length === 0) this.finishTrailers();
+      if (this.state !== "done") cb(new ChunkedDecodeError("format", "The aws-chunked body ended early"));
+      else cb();
+    } catch (e) {
+      cb(e as Error);
+    }
   }
 }
 

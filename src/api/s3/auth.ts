@@ -75,7 +75,7 @@ function bodyCheck(req: S3AuthRequest, signing: ChunkSigning | undefined): BodyC
   const chunked = (req.header("content-encoding") ?? "").split(",").some((e) => e.trim() === "aws-chunked");
   if (sha === STREAMING_SIGNED || sha === `${STREAMING_SIGNED}-TRAILER`) {
     if (!signing) throw new AuthError("incomplete", "Streaming signed payloads need a SigV4 Authorization header");
-    return { kind: "chunked", signing };
+    return { kind: "chunked", signing: { ...signing, signedTrailer: sha.endsWith("-TRAILER") } };
   }
   if (sha === STREAMING_UNSIGNED_TRAILER || chunked) return { kind: "chunked" };
   if (sha !== undefined && /^[0-9a-f]{64}$/.test(sha)) return { kind: "sha256", hex: sha };
