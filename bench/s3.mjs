@@ -1,11 +1,15 @@
 #!/usr/bin/env node
-// bench/s3: PUT and GET of 1,000 x 4 KiB and 16 x 64 MiB objects with 8 concurrent
-// @aws-sdk/client-s3 clients against the built euca; the same bytes with plain file
-// I/O and a plain loopback TCP stream (the machine's physical limit); the small-object
-// load against moto_server as a peer; and the server's peak RSS while streaming a
-// 5 GiB object. Prints figures; asserts nothing.
-//   node bench/s3.mjs [--skip-huge] [--skip-moto]
-import { spawn } from "node:child_process";
+// bench/s3: PUT, GET and DELETE of 1,000 x 4 KiB and PUT and GET of 20 x 64 MiB objects
+// with 8 concurrent @aws-sdk/client-s3 clients against the built euca; the same load
+// against Ceph RGW 16.2 in the same run (../shared/peers/radosgw, or S3_PEER_* for one
+// already running) with the ratios; the same bytes with plain file I/O and a plain
+// loopback TCP stream (the machine's physical limit); the small-object load against
+// moto_server; and the server's peak RSS while streaming a 5 GiB object. Prints
+// figures; asserts nothing.
+//   node bench/s3.mjs [--skip-huge] [--skip-moto] [--skip-rgw] [--only-large]
+//   RGW_PEER_DIR (default ../shared/peers/radosgw) or S3_PEER_ENDPOINT, S3_PEER_ACCESS_KEY, S3_PEER_SECRET_KEY;
+//   S3_BENCH_NODE_ARGS for the euca process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
+import { spawn, spawnSync } from "node:child_process";
 import { createServer, connect } from "node:net";
 import { mkdtempSync, readFileSync, rmSync, openSync, writeSync, fsyncSync, closeSync, readSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,14 +17,14 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { Readable } from "node:stream";
-import { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand } from "@aws-sdk/client-s3";
+import { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 
 const args = new Set(process.argv.slice(2));
 const bundle = fileURLToPath(new URL("../dist/euca.mjs", import.meta.url));
 const CONCURRENCY = 8;
 const SMALL = { count: 1000, size: 4096 };
-const LARGE = { count: 16, size: 64 * 1024 * 1024 };
+const LARGE = { count: 20, size: 64 * 1024 * 1024 };
 const MB = 1e6;
 
 const pct = (xs, p) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
@@ -42,7 +46,8 @@ async function pool(n, jobs) {
 
 function startEuca(dir) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bundle, "run", "--data-dir", dir, "--ec2-port", "0", "--s3-port", "0", "--log-level", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
+    const nodeArgs = (process.env.S3_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean); // e.g. --cpu-prof
+    const child = spawn(process.execPath, [...nodeArgs, bundle, "run", "--data-dir", dir, "--ec2-port", "0", "--s3-port", "0", "--log-level", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (d) => {
       out += d;
@@ -51,6 +56,27 @@ function startEuca(dir) {
     });
     child.on("exit", (c) => reject(new Error(`euca exited ${c}`)));
   });
+}
+
+/** Ceph RGW on loopback: one already running (S3_PEER_*), or a throw-away minicluster started here. */
+async function startRgw(workdir) {
+  if (process.env.S3_PEER_ENDPOINT) {
+    return { url: process.env.S3_PEER_ENDPOINT, creds: { accessKeyId: process.env.S3_PEER_ACCESS_KEY, secretAccessKey: process.env.S3_PEER_SECRET_KEY }, stop: () => undefined };
+  }
+  const peer = process.env.RGW_PEER_DIR ?? fileURLToPath(new URL("../../shared/peers/radosgw/", import.meta.url));
+  const port = 18100 + Math.floor(Math.random() * 800);
+  const out = await new Promise((resolve, reject) => {
+    const child = spawn(join(peer, "start-radosgw-minicluster.sh"), [workdir, String(port)], { stdio: ["ignore", "pipe", "pipe"] });
+    let text = "";
+    child.stdout.on("data", (d) => (text += d));
+    child.stderr.on("data", (d) => (text += d));
+    child.on("exit", (c) => (c === 0 ? resolve(text) : reject(new Error(`RGW did not start (${c}): ${text.slice(-500)}`))));
+  });
+  const val = (n) => new RegExp(`${n}='?([^'\\s]+)`).exec(out)?.[1];
+  return {
+    url: val("S3_ENDPOINT"), creds: { accessKeyId: val("S3_MAIN_ACCESS_KEY"), secretAccessKey: val("S3_MAIN_SECRET_KEY") },
+    stop: () => spawnSync(join(peer, "stop-peer.sh"), [join(workdir, "pid")], { stdio: "ignore" }),
+  };
 }
 
 function startMoto() {
@@ -87,7 +113,10 @@ async function smallLoad(url, creds, bucket) {
     await r.Body.transformToByteArray();
   }));
   const getS = (performance.now() - t1) / 1000;
-  return { putOps: SMALL.count / putS, getOps: SMALL.count / getS, putLat, getLat };
+  const t2 = performance.now();
+  await pool(CONCURRENCY, Array.from({ length: SMALL.count }, (_, i) => (w) => cs[w].send(new DeleteObjectCommand({ Bucket: bucket, Key: `small/${i}` }))));
+  const delS = (performance.now() - t2) / 1000;
+  return { putOps: SMALL.count / putS, getOps: SMALL.count / getS, delOps: SMALL.count / delS, putLat, getLat };
 }
 
 async function largeLoad(url, creds, bucket) {
@@ -202,20 +231,38 @@ try {
   const v = (n) => new RegExp(`^export ${n}='([^']*)'`, "m").exec(eucarc)[1];
   const creds = { accessKeyId: v("AWS_ACCESS_KEY_ID"), secretAccessKey: v("AWS_SECRET_ACCESS_KEY") };
 
-  const small = await smallLoad(euca.url, creds, "small");
+  const onlyLarge = args.has("--only-large");
+  const small = onlyLarge ? undefined : await smallLoad(euca.url, creds, "small");
   const large = await largeLoad(euca.url, creds, "large");
+  let rgw;
+  if (!args.has("--skip-rgw")) {
+    const peer = await startRgw(join(dir, "rgw"));
+    try {
+      rgw = { small: onlyLarge ? undefined : await smallLoad(peer.url, peer.creds, "small"), large: await largeLoad(peer.url, peer.creds, "large") };
+    } finally {
+      peer.stop();
+    }
+  }
   const file = fileLimit(join(dir, "plain"));
   const tcp = await tcpLimit();
   console.log(`euca S3 (walrus) benchmark, ${CONCURRENCY} concurrent @aws-sdk/client-s3 clients, node ${process.version}`);
-  console.log(`small ${SMALL.count} x 4 KiB: PUT ${fmt(small.putOps, 0)} ops/s (p50 ${fmt(pct(small.putLat, 50))} ms, p99 ${fmt(pct(small.putLat, 99))} ms); GET ${fmt(small.getOps, 0)} ops/s (p50 ${fmt(pct(small.getLat, 50))} ms, p99 ${fmt(pct(small.getLat, 99))} ms)`);
+  if (small) console.log(`small ${SMALL.count} x 4 KiB: PUT ${fmt(small.putOps, 0)} ops/s (p50 ${fmt(pct(small.putLat, 50))} ms, p99 ${fmt(pct(small.putLat, 99))} ms); GET ${fmt(small.getOps, 0)} ops/s (p50 ${fmt(pct(small.getLat, 50))} ms, p99 ${fmt(pct(small.getLat, 99))} ms); DELETE ${fmt(small.delOps, 0)} ops/s`);
   console.log(`large ${LARGE.count} x 64 MiB: PUT ${fmt(large.putMBs)} MB/s (p50 ${fmt(pct(large.putLat, 50), 0)} ms); GET ${fmt(large.getMBs)} MB/s (p50 ${fmt(pct(large.getLat, 50), 0)} ms)`);
   console.log(`physical limit: file write+fsync ${fmt(file.writeMBs)} MB/s, file read ${fmt(file.readMBs)} MB/s, 4 KiB files with fsync ${fmt(file.smallOps, 0)} ops/s, loopback TCP (8 streams) ${fmt(tcp)} MB/s`);
   const putLimit = Math.min(file.writeMBs, tcp);
   const getLimit = Math.min(file.readMBs, tcp);
-  console.log(`ratio to the physical limit: large PUT ${fmt((100 * large.putMBs) / putLimit)}% of min(file write, TCP) = ${fmt(putLimit)} MB/s; large GET ${fmt((100 * large.getMBs) / getLimit)}% of min(file read, TCP) = ${fmt(getLimit)} MB/s (goal >= 85%)`);
+  console.log(`ratio to the physical limit: large PUT ${fmt((100 * large.putMBs) / putLimit)}% of min(file write, TCP) = ${fmt(putLimit)} MB/s (goal >= 80%); large GET ${fmt((100 * large.getMBs) / getLimit)}% of min(file read, TCP) = ${fmt(getLimit)} MB/s`);
+  if (rgw) {
+    const r = (a, b) => `${fmt(a / b, 2)}x`;
+    if (small && rgw.small) {
+      console.log(`Ceph RGW peer, small: PUT ${fmt(rgw.small.putOps, 0)} ops/s, GET ${fmt(rgw.small.getOps, 0)} ops/s, DELETE ${fmt(rgw.small.delOps, 0)} ops/s`);
+    }
+    console.log(`Ceph RGW peer, large: PUT ${fmt(rgw.large.putMBs)} MB/s, GET ${fmt(rgw.large.getMBs)} MB/s`);
+    console.log(`euca / RGW (goal >= 1.2x each): ${small && rgw.small ? `PUT 4 KiB ${r(small.putOps, rgw.small.putOps)}, GET 4 KiB ${r(small.getOps, rgw.small.getOps)}, DELETE ${r(small.delOps, rgw.small.delOps)}, ` : ""}PUT 64 MiB ${r(large.putMBs, rgw.large.putMBs)}, GET 64 MiB ${r(large.getMBs, rgw.large.getMBs)}`);
+  }
   console.log(`server peak RSS after these loads: ${fmt(peakRss(euca.child.pid))} MB`);
 
-  if (!args.has("--skip-moto")) {
+  if (small && !args.has("--skip-moto")) {
     try {
       const moto = await startMoto();
       const m = await smallLoad(moto.url, { accessKeyId: "testing", secretAccessKey: "testing" }, "small");

@@ -5,7 +5,8 @@
  * new object; files nothing references are swept at start.
  */
 import { randomBytes } from "node:crypto";
-import { digester, type HashAlgorithm } from "../../common/digests";
+import type { HashAlgorithm } from "../../common/digests";
+import { hashPool } from "../../common/hash-pool";
 import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync, statSync, unlinkSync } from "node:fs";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -47,13 +48,15 @@ export class BlobStore {
   async write(source: Readable, check?: (b: WrittenBlob) => void, extra: readonly HashAlgorithm[] = []): Promise<WrittenBlob> {
     const id = randomBytes(16).toString("hex");
     const tmp = join(this.tmpDir, id);
-    const session = hashSession(["md5", ...extra.filter((a) => a !== "md5")]);
+    // Hashed on a worker thread beside the write (see common/hash-pool.ts).
+    const session = hashPool().session(["md5", ...extra.filter((a) => a !== "md5")]);
     let size = 0;
     const hasher = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         size += chunk.length;
-        session.update(chunk);
-        cb(null, chunk);
+        const wait = session.update(chunk);
+        if (wait) wait.then(() => cb(null, chunk), cb);
+        else cb(null, chunk);
       },
     });
     const out = createWriteStream(tmp, { flags: "wx", mode: 0o600, highWaterMark: 1024 * 1024 });
@@ -77,6 +80,7 @@ export class BlobStore {
       await rename(tmp, join(dir, id));
       return blob;
     } catch (e) {
+      session.abort();
       await rm(tmp, { force: true });
       throw e;
     }
@@ -115,19 +119,4 @@ export class BlobStore {
     }
     return { tmp, orphans };
   }
-}
-
-/** Several digests over one stream of chunks. */
-function hashSession(algos: readonly HashAlgorithm[]) {
-  const hashes = algos.map((a) => [a, digester(a)] as const);
-  return {
-    update(chunk: Buffer) {
-      for (const [, h] of hashes) h.update(chunk);
-    },
-    async digest(): Promise<Partial<Record<HashAlgorithm, Buffer>>> {
-      const out: Partial<Record<HashAlgorithm, Buffer>> = {};
-      for (const [a, h] of hashes) out[a] = await h.digest();
-      return out;
-    },
-  };
 }
