@@ -30,6 +30,8 @@ const MB = 1e6;
 const pct = (xs, p) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 const fmt = (n, d = 1) => n.toFixed(d);
 
+const progress = (what) => process.env.S3_BENCH_VERBOSE && console.error(`bench/s3: ${what} at ${new Date().toISOString()}`);
+
 async function pool(n, jobs) {
   let next = 0;
   const lat = [];
@@ -105,7 +107,9 @@ async function smallLoad(url, creds, bucket) {
   await cs[0].send(new CreateBucketCommand({ Bucket: bucket }));
   const body = randomBytes(SMALL.size);
   const t0 = performance.now();
+  progress(`small PUT ${url}`);
   const putLat = await pool(CONCURRENCY, Array.from({ length: SMALL.count }, (_, i) => (w) => cs[w].send(new PutObjectCommand({ Bucket: bucket, Key: `small/${i}`, Body: body }))));
+  progress("small GET");
   const putS = (performance.now() - t0) / 1000;
   const t1 = performance.now();
   const getLat = await pool(CONCURRENCY, Array.from({ length: SMALL.count }, (_, i) => async (w) => {
@@ -114,6 +118,7 @@ async function smallLoad(url, creds, bucket) {
   }));
   const getS = (performance.now() - t1) / 1000;
   const t2 = performance.now();
+  progress("small DELETE");
   await pool(CONCURRENCY, Array.from({ length: SMALL.count }, (_, i) => (w) => cs[w].send(new DeleteObjectCommand({ Bucket: bucket, Key: `small/${i}` }))));
   const delS = (performance.now() - t2) / 1000;
   return { putOps: SMALL.count / putS, getOps: SMALL.count / getS, delOps: SMALL.count / delS, putLat, getLat };
@@ -125,9 +130,11 @@ async function largeLoad(url, creds, bucket) {
   const body = randomBytes(LARGE.size);
   const bytes = LARGE.count * LARGE.size;
   const t0 = performance.now();
+  progress(`large PUT ${url}`);
   const putLat = await pool(CONCURRENCY, Array.from({ length: LARGE.count }, (_, i) => (w) => cs[w].send(new PutObjectCommand({ Bucket: bucket, Key: `large/${i}`, Body: body }))));
   const putS = (performance.now() - t0) / 1000;
   const t1 = performance.now();
+  progress("large GET");
   const getLat = await pool(CONCURRENCY, Array.from({ length: LARGE.count }, (_, i) => async (w) => {
     const r = await cs[w].send(new GetObjectCommand({ Bucket: bucket, Key: `large/${i}` }));
     for await (const _ of r.Body) { /* drain */ }

@@ -115,11 +115,21 @@ export function stringToSign(amzDate: string, scope: string, canonicalRequestTex
   return [SIGV4_ALGORITHM, amzDate, scope, sha256Hex(canonicalRequestText)].join("\n");
 }
 
+/** Derived keys by (secret, day, region, service): four HMACs a request otherwise, and a key serves a whole day. */
+const derived = new Map<string, Buffer>();
+const DERIVED_MAX = 4096;
+
 export function signingKey(secret: string, date: string, region: string, service: string): Buffer {
+  const id = `${secret}\n${date}\n${region}\n${service}`;
+  const known = derived.get(id);
+  if (known) return known;
   const kDate = hmac("sha256", `AWS4${secret}`, date);
   const kRegion = hmac("sha256", kDate, region);
   const kService = hmac("sha256", kRegion, service);
-  return hmac("sha256", kService, "aws4_request");
+  const key = hmac("sha256", kService, "aws4_request");
+  if (derived.size >= DERIVED_MAX) derived.clear();
+  derived.set(id, key);
+  return key;
 }
 
 export function signature(key: Buffer, stringToSignText: string): string {

@@ -120,8 +120,8 @@ export class HashPool {
   }
 
   session(algorithms: readonly HashAlgorithm[]): HashSession {
-    const remote = algorithms.filter((a) => WORKER_ALGORITHMS.has(a));
-    const local: Array<[HashAlgorithm, Digester]> = algorithms.filter((a) => !WORKER_ALGORITHMS.has(a)).map((a) => [a, digester(a)]);
+    const remote = process.env.EUCA_HASH_INLINE ? [] : algorithms.filter((a) => WORKER_ALGORITHMS.has(a));
+    const local: Array<[HashAlgorithm, Digester]> = algorithms.filter((a) => !remote.includes(a)).map((a) => [a, digester(a)]);
     const w = remote.length ? this.pick() : undefined;
     const id = ++this.ids;
     const p: Pending = { inFlight: 0 };

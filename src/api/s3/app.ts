@@ -20,7 +20,7 @@ import { makeBodyReaders, type S3Context } from "./context";
 import { toS3Error } from "./errors";
 import { renderS3Error } from "./xml";
 import { S3Error } from "./s3-error";
-import { StreamReply } from "./responses";
+import { BufferReply, StreamReply } from "./responses";
 import * as buckets from "./handlers/buckets";
 import * as objects from "./handlers/objects";
 import * as listing from "./handlers/listing";
@@ -46,7 +46,7 @@ export interface S3AppDeps {
   virtualHostDomain?: string;
 }
 
-async function dispatch(op: S3Operation, ctx: S3Context): Promise<Response | StreamReply> {
+async function dispatch(op: S3Operation, ctx: S3Context): Promise<Response | StreamReply | BufferReply> {
   switch (op.op) {
     case "ListBuckets": return buckets.listBuckets(ctx);
     case "CreateBucket": return buckets.createBucket(ctx, op.bucket);
@@ -183,6 +183,12 @@ export function createS3App(d: S3AppDeps): Hono {
         requester = { accountId: p.accountId, userName: p.userName, isAdmin: p.isAdmin };
       }
       const reply = await dispatch(op, context(auth));
+      if (reply instanceof BufferReply) {
+        outgoing.writeHead(reply.status, { ...reply.headers, ...corsHeaders, ...base });
+        outgoing.end(reply.body);
+        finish(new Response(null, { status: reply.status }));
+        return new Response(null, { headers: { "x-hono-already-sent": "true" } });
+      }
       if (!(reply instanceof StreamReply)) return finish(reply);
       outgoing.writeHead(reply.status, { ...reply.headers, ...corsHeaders, ...base });
       finish(new Response(null, { status: reply.status }));

@@ -23,6 +23,11 @@ export function streamResponse(status: number, stream: Readable, headers: Header
   return new StreamReply(status, stream, headers);
 }
 
+/** A small object body already in memory, written straight to the Node response. */
+export class BufferReply {
+  constructor(readonly status: number, readonly body: Buffer, readonly headers: Headers) {}
+}
+
 /** HTTP date (RFC 7231) for Last-Modified. */
 export function httpDate(d: Date): string {
   return d.toUTCString();

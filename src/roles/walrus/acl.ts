@@ -25,8 +25,8 @@ export interface AclContext {
   owner: string;
   /** The bucket's owner, for bucket-owner-* on objects. */
   bucketOwner?: string;
-  /** The cloud's own account (Eucalyptus' "eucalyptus"): aws-exec-read lets it read image bundles. */
-  systemAccount: string;
+  /** The cloud's own account (Eucalyptus' "eucalyptus"): aws-exec-read lets it read image bundles. Asked only for that ACL. */
+  systemAccount(): string;
 }
 
 export function cannedGrants(name: string, c: AclContext): Grant[] {
@@ -37,7 +37,7 @@ export function cannedGrants(name: string, c: AclContext): Grant[] {
     case "public-read": return [owner, group(ALL_USERS, "READ")];
     case "public-read-write": return [owner, group(ALL_USERS, "READ"), group(ALL_USERS, "WRITE")];
     case "authenticated-read": return [owner, group(AUTHENTICATED_USERS, "READ")];
-    case "aws-exec-read": return [owner, { grantee: { type: "CanonicalUser", id: c.systemAccount }, permission: "READ" }];
+    case "aws-exec-read": return [owner, { grantee: { type: "CanonicalUser", id: c.systemAccount() }, permission: "READ" }];
     case "bucket-owner-read":
       return c.bucketOwner && c.bucketOwner !== c.owner ? [owner, { grantee: { type: "CanonicalUser", id: c.bucketOwner }, permission: "READ" }] : [owner];
     case "bucket-owner-full-control":

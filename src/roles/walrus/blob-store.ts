@@ -8,9 +8,9 @@ import { randomBytes } from "node:crypto";
 import type { HashAlgorithm } from "../../common/digests";
 import { hashPool } from "../../common/hash-pool";
 import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync, statSync, unlinkSync } from "node:fs";
-import { mkdir, open, rename, rm } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { Transform, type Readable } from "node:stream";
+import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 export type { HashAlgorithm } from "../../common/digests";
 
@@ -22,10 +22,17 @@ export interface WrittenBlob {
   digests: Partial<Record<HashAlgorithm, Buffer>>;
 }
 
+/** Blobs this small are also kept in memory (LRU, within SMALL_CACHE_BYTES): a small GET then costs no file I/O. */
+export const SMALL_BLOB = 128 * 1024;
+const SMALL_CACHE_BYTES = 32 * 1024 * 1024;
+
 export class BlobStore {
   readonly tmpDir: string;
   readonly blobDir: string;
   private readonly madeDirs = new Set<string>();
+  /** Blobs never change once written (a new write is a new blob), so a cached copy is never stale. */
+  private readonly small = new Map<string, Buffer>();
+  private smallBytes = 0;
 
   constructor(root: string) {
     this.tmpDir = join(root, "tmp");
@@ -51,9 +58,12 @@ export class BlobStore {
     // Hashed on a worker thread beside the write (see common/hash-pool.ts).
     const session = hashPool().session(["md5", ...extra.filter((a) => a !== "md5")]);
     let size = 0;
+    let kept: Buffer[] | undefined = [];
     const hasher = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         size += chunk.length;
+        if (kept && size <= SMALL_BLOB) kept.push(chunk);
+        else kept = undefined;
         const wait = session.update(chunk);
         if (wait) wait.then(() => cb(null, chunk), cb);
         else cb(null, chunk);
@@ -78,6 +88,7 @@ export class BlobStore {
         this.madeDirs.add(dir);
       }
       await rename(tmp, join(dir, id));
+      if (kept) this.remember(id, Buffer.concat(kept));
       return blob;
     } catch (e) {
       session.abort();
@@ -88,10 +99,48 @@ export class BlobStore {
 
   /** Reads [start, end] (inclusive) of a blob. */
   read(id: string, start?: number, end?: number): Readable {
+    const cached = this.cached(id);
+    if (cached) return Readable.from([cached.subarray(start ?? 0, end === undefined ? undefined : end + 1)], { objectMode: false });
     return createReadStream(this.pathOf(id), { start, end, highWaterMark: 1024 * 1024 });
   }
 
+  /** A small blob's bytes if they are in memory (read from disk once, or kept when written). */
+  cached(id: string): Buffer | undefined {
+    const b = this.small.get(id);
+    if (b) {
+      this.small.delete(id); // most recently used last
+      this.small.set(id, b);
+    }
+    return b;
+  }
+
+  /** A small blob's bytes, from memory or (then kept) from its file; undefined when it is not small. */
+  async readSmall(id: string, size: number): Promise<Buffer | undefined> {
+    if (size > SMALL_BLOB) return undefined;
+    const cached = this.cached(id);
+    if (cached) return cached;
+    const bytes = await readFile(this.pathOf(id));
+    this.remember(id, bytes);
+    return bytes;
+  }
+
+  private remember(id: string, bytes: Buffer): void {
+    if (bytes.length > SMALL_BLOB || this.small.has(id)) return;
+    this.small.set(id, bytes);
+    this.smallBytes += bytes.length;
+    for (const [old, b] of this.small) {
+      if (this.smallBytes <= SMALL_CACHE_BYTES) break;
+      this.small.delete(old);
+      this.smallBytes -= b.length;
+    }
+  }
+
   remove(id: string): void {
+    const b = this.small.get(id);
+    if (b) {
+      this.small.delete(id);
+      this.smallBytes -= b.length;
+    }
     try {
       unlinkSync(this.pathOf(id));
     } catch (e) {

@@ -55,7 +55,7 @@ export function bucketOps(c: WalrusContext) {
           throw new StorageError("IllegalLocationConstraintException", `The ${o.location} location constraint is incompatible for the region specific endpoint this request was sent to.`);
         }
       }
-      const acl = o.grants ?? cannedGrants(o.canned ?? "private", { owner: r.accountId, systemAccount: c.systemAccount() });
+      const acl = o.grants ?? cannedGrants(o.canned ?? "private", { owner: r.accountId, systemAccount: c.systemAccount });
       const existing = c.repo.getBucket(name);
       if (existing) {
         if (existing.owner !== r.accountId) throw new StorageError("BucketAlreadyExists", "The requested bucket name is not available. Please select a different name and try again.", { BucketName: name });
@@ -109,7 +109,7 @@ export function bucketOps(c: WalrusContext) {
 
     putAcl(r: Requester, name: string, acl: { canned?: string; grants?: Grant[] }): void {
       const b = c.bucketFor(r, name, "WRITE_ACP", "s3:PutBucketAcl");
-      c.repo.setBucketAcl(name, acl.grants ?? cannedGrants(acl.canned ?? "private", { owner: b.owner, systemAccount: c.systemAccount() }));
+      c.repo.setBucketAcl(name, acl.grants ?? cannedGrants(acl.canned ?? "private", { owner: b.owner, systemAccount: c.systemAccount }));
     },
 
     getVersioning(r: Requester, name: string): BucketRecord["versioning"] {

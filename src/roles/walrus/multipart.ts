@@ -66,7 +66,7 @@ export function multipartOps(c: WalrusContext, objects: { readable(r: Requester,
       checkKey(key);
       const b = c.bucketFor(r, bucket, "WRITE", "s3:PutObject", key);
       if (r === null) throw new AccessDeniedError("Anonymous writes are not accepted");
-      const acl = o.acl?.grants ?? cannedGrants(o.acl?.canned ?? "private", { owner: r.accountId, bucketOwner: b.owner, systemAccount: c.systemAccount() });
+      const acl = o.acl?.grants ?? cannedGrants(o.acl?.canned ?? "private", { owner: r.accountId, bucketOwner: b.owner, systemAccount: c.systemAccount });
       const u: UploadRecord = {
         id: randomBytes(24).toString("base64url"), bucket, key, owner: r.accountId, initiated: c.clock.now(), meta: o.meta, acl,
         tags: checkTags(o.tags ?? [], "object"), checksumAlgorithm: o.checksumAlgorithm,

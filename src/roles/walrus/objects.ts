@@ -106,7 +106,7 @@ export function objectOps(c: WalrusContext) {
   const ownerOf = (r: Requester, b: BucketRecord) => r?.accountId ?? b.owner;
 
   function aclFor(r: Requester, b: BucketRecord, acl: PutOptions["acl"]): Grant[] {
-    return acl?.grants ?? cannedGrants(acl?.canned ?? "private", { owner: ownerOf(r, b), bucketOwner: b.owner, systemAccount: c.systemAccount() });
+    return acl?.grants ?? cannedGrants(acl?.canned ?? "private", { owner: ownerOf(r, b), bucketOwner: b.owner, systemAccount: c.systemAccount });
   }
 
   /** A version the requester may read (READ on the object), following delete markers as S3 does. */
@@ -233,7 +233,7 @@ export function objectOps(c: WalrusContext) {
     putObjectAcl(r: Requester, bucket: string, key: string, acl: NonNullable<PutOptions["acl"]>, versionId?: string): void {
       const { b, v } = current(bucket, key, versionId);
       c.objectAccess(r, b, v, "WRITE_ACP", versionId !== undefined ? "s3:PutObjectVersionAcl" : "s3:PutObjectAcl");
-      c.repo.setObjectAcl(v.id, acl.grants ?? cannedGrants(acl.canned ?? "private", { owner: v.owner, bucketOwner: b.owner, systemAccount: c.systemAccount() }));
+      c.repo.setObjectAcl(v.id, acl.grants ?? cannedGrants(acl.canned ?? "private", { owner: v.owner, bucketOwner: b.owner, systemAccount: c.systemAccount }));
     },
 
     getObjectTagging(r: Requester, bucket: string, key: string, versionId?: string): VersionRecord {
@@ -259,6 +259,11 @@ export function objectOps(c: WalrusContext) {
 
     open(v: VersionRecord, range?: { start: number; end: number }): Readable {
       return readSegments(c, v.segments, range?.start ?? 0, range?.end);
+    },
+
+    /** A small single-blob object's bytes, without a stream (most GETs of small objects); undefined otherwise. */
+    async readSmall(v: VersionRecord): Promise<Buffer | undefined> {
+      return v.segments.length === 1 ? c.store.readSmall(v.segments[0]!.b, v.size) : undefined;
     },
   };
 }

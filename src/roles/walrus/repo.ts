@@ -44,6 +44,7 @@ export function prefixEnd(prefix: string): string | undefined {
 
 export function createWalrusRepo({ db, sqlite }: WalrusDatabase, newVersionId: () => string) {
   const tx = <T>(fn: () => T): T => sqlite.transaction(fn).immediate();
+  let policies: boolean | undefined;
   // The statements every GET and PUT runs, prepared once.
   const bucketQuery = db.select().from(buckets).where(eq(buckets.name, sql.placeholder("name"))).prepare();
   const latestQuery = db.select().from(objects)
@@ -127,6 +128,12 @@ export function createWalrusRepo({ db, sqlite }: WalrusDatabase, newVersionId: (
     setBucketConfig<K extends BucketConfigName>(name: string, field: K, value: BucketRecord[K] | undefined): void {
       const text = value === undefined ? null : typeof value === "string" ? value : JSON.stringify(value);
       db.update(buckets).set({ [field]: text }).where(eq(buckets.name, name)).run();
+      if (field === "policy") policies = undefined;
+    },
+    /** Whether any bucket has a policy (kept between changes: asked on every request). */
+    anyPolicy(): boolean {
+      policies ??= db.select({ name: buckets.name }).from(buckets).where(isNotNull(buckets.policy)).limit(1).get() !== undefined;
+      return policies;
     },
     countBuckets(owner: string): number {
       return db.select({ n: sql<number>`count(*)` }).from(buckets).where(eq(buckets.owner, owner)).get()!.n;
@@ -141,6 +148,7 @@ export function createWalrusRepo({ db, sqlite }: WalrusDatabase, newVersionId: (
         const up = db.select({ id: uploads.id }).from(uploads).where(eq(uploads.bucket, name)).limit(1).get();
         if (obj || up) return false;
         db.delete(buckets).where(eq(buckets.name, name)).run();
+        policies = undefined;
         return true;
       });
     },

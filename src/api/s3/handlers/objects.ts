@@ -3,7 +3,7 @@ import type { VersionRecord, ObjectMeta, Checksum } from "../../../roles/walrus/
 import type { S3Context } from "../context";
 import { aclFromHeaders, decodeContentMd5, metaFromHeaders, metaHeaders, tagsFromHeader } from "../headers";
 import { checkConditions, parseRange } from "../conditions";
-import { emptyResponse, httpDate, streamResponse, xmlResponse, type Headers, type StreamReply } from "../responses";
+import { BufferReply, emptyResponse, httpDate, streamResponse, xmlResponse, type Headers, type StreamReply } from "../responses";
 import { S3Error } from "../s3-error";
 
 const OVERRIDES: Array<[string, string]> = [
@@ -50,7 +50,7 @@ export async function putObject(ctx: S3Context, bucket: string, key: string): Pr
   return emptyResponse(200, { etag: r.etag, ...versionHeader(r.versionId), ...checksumHeaders(r.checksum) });
 }
 
-export function getObject(ctx: S3Context, bucket: string, key: string, head: boolean): Response | StreamReply {
+export async function getObject(ctx: S3Context, bucket: string, key: string, head: boolean): Promise<Response | StreamReply | BufferReply> {
   const versionId = ctx.query.get("versionId");
   const v = ctx.walrus.readable(ctx.requester, bucket, key, versionId);
   const versioned = versionId !== undefined || ctx.walrus.bucket(bucket).versioning !== "";
@@ -80,6 +80,8 @@ export function getObject(ctx: S3Context, bucket: string, key: string, head: boo
   } else headers["content-length"] = String(v.size);
   const status = range ? 206 : 200;
   if (head || v.size === 0) return emptyResponse(status, headers);
+  const small = await ctx.walrus.readSmall(v);
+  if (small) return new BufferReply(status, range ? small.subarray(range.start, range.end + 1) : small, headers);
   return streamResponse(status, ctx.walrus.open(v, range), headers);
 }
 
