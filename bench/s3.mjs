@@ -6,7 +6,7 @@
 // loopback TCP stream (the machine's physical limit); the small-object load against
 // moto_server; and the server's peak RSS while streaming a 5 GiB object. Prints
 // figures; asserts nothing.
-//   node bench/s3.mjs [--skip-huge] [--skip-moto] [--skip-rgw] [--only-large]
+//   node bench/s3.mjs [--skip-huge] [--skip-moto] [--skip-rgw] [--only-large] [--only-huge]
 //   RGW_PEER_DIR (default ../shared/peers/radosgw) or S3_PEER_ENDPOINT, S3_PEER_ACCESS_KEY, S3_PEER_SECRET_KEY;
 //   S3_BENCH_NODE_ARGS for the euca process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
 import { spawn, spawnSync } from "node:child_process";
@@ -233,6 +233,21 @@ async function hugeObject(url, creds, pid) {
 
 const dir = mkdtempSync(join(tmpdir(), "euca-bench-s3-"));
 try {
+  if (!args.has("--only-huge")) await loads();
+  if (!args.has("--skip-huge")) {
+    // A fresh server, so the figure is what streaming one huge object costs.
+    const fresh = await startEuca(join(dir, "euca-huge"));
+    const rc = readFileSync(join(dir, "euca-huge", "credentials", "admin", "eucarc"), "utf8");
+    const fv = (n) => new RegExp(`^export ${n}='([^']*)'`, "m").exec(rc)[1];
+    const h = await hugeObject(fresh.url, { accessKeyId: fv("AWS_ACCESS_KEY_ID"), secretAccessKey: fv("AWS_SECRET_ACCESS_KEY") }, fresh.child.pid);
+    console.log(`5 GiB object (fresh server): PUT ${fmt(h.putMBs)} MB/s, GET ${fmt(h.getMBs)} MB/s, server RSS at most ${fmt(h.maxRss)} MB while streaming (goal < 150 MB)`);
+    fresh.child.kill("SIGTERM");
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function loads() {
   const euca = await startEuca(join(dir, "euca"));
   const eucarc = readFileSync(join(dir, "euca", "credentials", "admin", "eucarc"), "utf8");
   const v = (n) => new RegExp(`^export ${n}='([^']*)'`, "m").exec(eucarc)[1];
@@ -281,15 +296,4 @@ try {
     }
   }
   euca.child.kill("SIGTERM");
-  if (!args.has("--skip-huge")) {
-    // A fresh server, so the figure is what streaming one huge object costs.
-    const fresh = await startEuca(join(dir, "euca-huge"));
-    const rc = readFileSync(join(dir, "euca-huge", "credentials", "admin", "eucarc"), "utf8");
-    const fv = (n) => new RegExp(`^export ${n}='([^']*)'`, "m").exec(rc)[1];
-    const h = await hugeObject(fresh.url, { accessKeyId: fv("AWS_ACCESS_KEY_ID"), secretAccessKey: fv("AWS_SECRET_ACCESS_KEY") }, fresh.child.pid);
-    console.log(`5 GiB object (fresh server): PUT ${fmt(h.putMBs)} MB/s, GET ${fmt(h.getMBs)} MB/s, server RSS at most ${fmt(h.maxRss)} MB while streaming (goal < 150 MB)`);
-    fresh.child.kill("SIGTERM");
-  }
-} finally {
-  rmSync(dir, { recursive: true, force: true });
 }
