@@ -22,3 +22,10 @@ export async function checkBodyDigest(body: Buffer, header: (n: string) => strin
   }
   if (!checked && o.required) throw new S3Error("InvalidRequest", "Missing required header for this request: Content-MD5 (or an x-amz-checksum-* header)");
 }
+
+/** A small configuration body (tagging, CORS, lifecycle), checked against whatever digest the client sent. */
+export async function checkedBytes(ctx: { bytes(limit?: number): Promise<Buffer>; header(n: string): string | undefined }, limit: number): Promise<Buffer> {
+  const raw = await ctx.bytes(limit);
+  await checkBodyDigest(raw, ctx.header, { required: false });
+  return raw;
+}

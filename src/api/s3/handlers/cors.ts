@@ -4,7 +4,7 @@ import type { CorsMethod, CorsRule } from "../../../roles/walrus/records";
 import type { WalrusOperations } from "../../../roles/walrus/service";
 import type { S3Context } from "../context";
 import { children } from "../../../common/xml-reader";
-import { checkBodyDigest } from "../body-digest";
+import { checkedBytes } from "../body-digest";
 import { emptyResponse, xmlResponse, type Headers } from "../responses";
 import { parseXmlBody } from "../xml";
 import { S3Error } from "../s3-error";
@@ -37,9 +37,7 @@ export function getBucketCors(ctx: S3Context, bucket: string): Response {
 }
 
 export async function putBucketCors(ctx: S3Context, bucket: string): Promise<Response> {
-  const raw = await ctx.bytes(64 * 1024);
-  await checkBodyDigest(raw, ctx.header, { required: false });
-  ctx.walrus.putBucketCors(ctx.requester, bucket, parseCors(raw.toString("utf8")));
+  ctx.walrus.putBucketCors(ctx.requester, bucket, parseCors((await checkedBytes(ctx, 64 * 1024)).toString("utf8")));
   return emptyResponse(200);
 }
 

@@ -2,7 +2,7 @@
 import type { LifecycleFilter, LifecycleRule, Tag } from "../../../roles/walrus/records";
 import type { S3Context } from "../context";
 import { child, children, childText, type XmlElement } from "../../../common/xml-reader";
-import { checkBodyDigest } from "../body-digest";
+import { checkedBytes } from "../body-digest";
 import { emptyResponse, xmlResponse } from "../responses";
 import { parseXmlBody, requiredText } from "../xml";
 import { S3Error } from "../s3-error";
@@ -85,9 +85,7 @@ export function getBucketLifecycle(ctx: S3Context, bucket: string): Response {
 }
 
 export async function putBucketLifecycle(ctx: S3Context, bucket: string): Promise<Response> {
-  const raw = await ctx.bytes(512 * 1024);
-  await checkBodyDigest(raw, ctx.header, { required: false });
-  ctx.walrus.putBucketLifecycle(ctx.requester, bucket, parseLifecycle(raw.toString("utf8")));
+  ctx.walrus.putBucketLifecycle(ctx.requester, bucket, parseLifecycle((await checkedBytes(ctx, 512 * 1024)).toString("utf8")));
   return emptyResponse(200);
 }
 

@@ -2,7 +2,7 @@
 import type { Tag } from "../../../roles/walrus/records";
 import type { S3Context } from "../context";
 import { child, children } from "../../../common/xml-reader";
-import { checkBodyDigest } from "../body-digest";
+import { checkedBytes } from "../body-digest";
 import { emptyResponse, xmlResponse } from "../responses";
 import { parseXmlBody, requiredText } from "../xml";
 import { S3Error } from "../s3-error";
@@ -18,9 +18,7 @@ export function parseTagging(text: string): Tag[] {
 const tagSet = (tags: readonly Tag[]) => ({ TagSet: { Tag: tags.map((t) => ({ Key: t.key, Value: t.value })) } });
 
 async function tagsFromBody(ctx: S3Context): Promise<Tag[]> {
-  const raw = await ctx.bytes(64 * 1024);
-  await checkBodyDigest(raw, ctx.header, { required: false });
-  return parseTagging(raw.toString("utf8"));
+  return parseTagging((await checkedBytes(ctx, 64 * 1024)).toString("utf8"));
 }
 
 export function getObjectTagging(ctx: S3Context, bucket: string, key: string): Response {
