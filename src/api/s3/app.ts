@@ -183,16 +183,12 @@ export function createS3App(d: S3AppDeps): Hono {
         requester = { accountId: p.accountId, userName: p.userName, isAdmin: p.isAdmin };
       }
       const reply = await dispatch(op, context(auth));
-      if (reply instanceof BufferReply) {
-        outgoing.writeHead(reply.status, { ...reply.headers, ...corsHeaders, ...base });
-        outgoing.end(reply.body);
-        finish(new Response(null, { status: reply.status }));
-        return new Response(null, { headers: { "x-hono-already-sent": "true" } });
-      }
-      if (!(reply instanceof StreamReply)) return finish(reply);
+      if (!(reply instanceof StreamReply) && !(reply instanceof BufferReply)) return finish(reply);
+      // Object bodies go straight to the Node response, past hono.
       outgoing.writeHead(reply.status, { ...reply.headers, ...corsHeaders, ...base });
       finish(new Response(null, { status: reply.status }));
-      pipeline(reply.stream, outgoing).catch((err) => d.log.info({ requestId, err: (err as Error).message }, "s3: response stream ended early"));
+      if (reply instanceof BufferReply) outgoing.end(reply.body);
+      else pipeline(reply.stream, outgoing).catch((err) => d.log.info({ requestId, err: (err as Error).message }, "s3: response stream ended early"));
       return new Response(null, { headers: { "x-hono-already-sent": "true" } });
     } catch (e) {
       const r = toS3Error(e);

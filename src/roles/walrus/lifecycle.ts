@@ -7,7 +7,7 @@
  * need not wait one.
  */
 import { StorageError } from "../../common/errors";
-import type { LifecycleFilter, LifecycleRule, VersionRecord } from "./records";
+import type { BucketRecord, LifecycleFilter, LifecycleRule, VersionRecord } from "./records";
 import type { WalrusContext } from "./service-context";
 
 const MAX_RULES = 1000;
@@ -80,10 +80,8 @@ export function lifecycleSweeper(c: WalrusContext, o: SweeperOptions) {
   /** S3 counts days from the object's time and rounds up to the next day boundary (midnight UTC). */
   const after = (from: Date, days: number) => Math.ceil((from.getTime() + days * o.dayMs) / o.dayMs) * o.dayMs;
 
-  function sweepVersion(rules: readonly LifecycleRule[], v: VersionRecord, now: number, report: SweepReport): void {
-    const b = c.repo.getBucket(v.bucket);
-    if (!b) return;
-    for (const r of rules) {
+  function sweepVersion(b: BucketRecord, v: VersionRecord, now: number, report: SweepReport): void {
+    for (const r of b.lifecycle ?? []) {
       if (r.status !== "Enabled" || !filterMatches(r.filter, v)) continue;
       const e = r.expiration;
       if (v.isLatest && !v.deleteMarker && e && (e.days !== undefined || e.date !== undefined)) {
@@ -132,7 +130,7 @@ export function lifecycleSweeper(c: WalrusContext, o: SweeperOptions) {
         const left = o.budget - report.examined;
         if (left <= 0) break;
         const rows = c.repo.versionsAfter(b.name, c.repo.lifecycleCursor(b.name), left);
-        for (const v of rows) sweepVersion(rules, v, now, report);
+        for (const v of rows) sweepVersion(b, v, now, report);
         report.examined += rows.length;
         // A bucket scanned to its end starts again from its first row next round.
         c.repo.setLifecycleCursor(b.name, rows.length < left ? 0 : rows[rows.length - 1]!.id);

@@ -20,6 +20,9 @@ export function parsePartNumber(raw: string): number {
   return Number(raw);
 }
 
+/** A stored part, with the checksum algorithm its digest is in (the upload's), for the part's reply. */
+export type StoredPart = PartRecord & { checksumAlgorithm?: ChecksumAlgorithm };
+
 const unquote = (etag: string) => etag.trim().replace(/^"|"$/g, "");
 
 /** S3's checksum of a multipart object: the digest of its parts' digests, then "-N". */
@@ -39,7 +42,7 @@ export function multipartOps(c: WalrusContext, objects: { readable(r: Requester,
   }
 
   /** Parts count against the bucket's quota as they arrive (a part replacing one of the same number counts once). */
-  async function storePart(r: Requester, u: UploadRecord, partNumber: number, body: Readable, check: Pick<PutOptions, "md5" | "contentLength" | "integrity">): Promise<PartRecord> {
+  async function storePart(r: Requester, u: UploadRecord, partNumber: number, body: Readable, check: Pick<PutOptions, "md5" | "contentLength" | "integrity">): Promise<StoredPart> {
     if (check.contentLength !== undefined && check.contentLength > MAX_PART_SIZE) throw new StorageError("EntityTooLarge", "A part may be at most 5 GiB");
     c.precheckQuota(r, u.bucket, check.contentLength ?? 0, c.repo.partBytes(u.id, partNumber));
     // An upload created with a checksum algorithm keeps each part's digest in it (computed here when the client sent none).
@@ -58,7 +61,7 @@ export function multipartOps(c: WalrusContext, objects: { readable(r: Requester,
       return s;
     });
     c.release(stored.freed);
-    return part;
+    return { ...part, checksumAlgorithm: partHash && u.checksumAlgorithm };
   }
 
   return {
@@ -75,7 +78,7 @@ export function multipartOps(c: WalrusContext, objects: { readable(r: Requester,
       return u;
     },
 
-    async uploadPart(r: Requester, bucket: string, key: string, uploadId: string, partNumberRaw: string, body: Readable, check: Pick<PutOptions, "md5" | "contentLength" | "integrity">): Promise<PartRecord> {
+    async uploadPart(r: Requester, bucket: string, key: string, uploadId: string, partNumberRaw: string, body: Readable, check: Pick<PutOptions, "md5" | "contentLength" | "integrity">): Promise<StoredPart> {
       const partNumber = parsePartNumber(partNumberRaw);
       return storePart(r, upload(r, bucket, key, uploadId), partNumber, body, check);
     },
@@ -84,7 +87,7 @@ export function multipartOps(c: WalrusContext, objects: { readable(r: Requester,
       r: Requester, bucket: string, key: string, uploadId: string, partNumberRaw: string,
       src: { bucket: string; key: string; versionId?: string }, range: { start: number; end: number } | undefined,
       check?: (v: VersionRecord) => void,
-    ): Promise<PartRecord> {
+    ): Promise<StoredPart> {
       const partNumber = parsePartNumber(partNumberRaw);
       const u = upload(r, bucket, key, uploadId);
       const source = objects.readable(r, src.bucket, src.key, src.versionId);
@@ -131,11 +134,6 @@ export function multipartOps(c: WalrusContext, objects: { readable(r: Requester,
       if (!done) throw new NotFoundError("upload", uploadId);
       c.release(done.freed);
       return { etag, versionId: done.versionId, size, checksum };
-    },
-
-    /** The checksum algorithm an upload was created with (the protocol layer names it on part replies). */
-    uploadChecksumAlgorithm(uploadId: string): ChecksumAlgorithm | undefined {
-      return c.repo.getUpload(uploadId)?.checksumAlgorithm;
     },
 
     abort(r: Requester, bucket: string, key: string, uploadId: string): void {

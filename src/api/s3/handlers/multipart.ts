@@ -32,8 +32,7 @@ export function createUpload(ctx: S3Context, bucket: string, key: string): Respo
 export async function uploadPart(ctx: S3Context, bucket: string, key: string, uploadId: string, partNumber: string): Promise<Response> {
   const body = ctx.body();
   const p = await ctx.walrus.uploadPart(ctx.requester, bucket, key, uploadId, partNumber, body.stream, { md5: decodeContentMd5(ctx.header("content-md5")), contentLength: body.length, integrity: body.integrity });
-  const algorithm = p.checksum !== undefined ? ctx.walrus.uploadChecksumAlgorithm(uploadId) : undefined;
-  return emptyResponse(200, { etag: p.etag, ...(algorithm ? checksumHeaders({ algorithm, value: p.checksum!, type: "COMPOSITE" }) : {}) });
+  return emptyResponse(200, { etag: p.etag, ...(p.checksumAlgorithm ? checksumHeaders({ algorithm: p.checksumAlgorithm, value: p.checksum!, type: "COMPOSITE" }) : {}) });
 }
 
 export async function uploadPartCopy(ctx: S3Context, bucket: string, key: string, uploadId: string, partNumber: string, copySource: string): Promise<Response> {
@@ -46,8 +45,7 @@ export async function uploadPartCopy(ctx: S3Context, bucket: string, key: string
     range = { start: Number(m[1]), end: Number(m[2]) };
   }
   const p = await ctx.walrus.uploadPartCopy(ctx.requester, bucket, key, uploadId, partNumber, src, range, copySourceCheck(ctx));
-  const algorithm = p.checksum !== undefined ? ctx.walrus.uploadChecksumAlgorithm(uploadId) : undefined;
-  return xmlResponse("CopyPartResult", { LastModified: p.lastModified, ETag: p.etag, ...checksumElement(algorithm, p.checksum) });
+  return xmlResponse("CopyPartResult", { LastModified: p.lastModified, ETag: p.etag, ...checksumElement(p.checksumAlgorithm, p.checksum) });
 }
 
 export async function completeUpload(ctx: S3Context, bucket: string, key: string, uploadId: string): Promise<Response> {
