@@ -15,6 +15,8 @@ import { createClusterService } from "../roles/cc/service";
 import { createNodeMonitor, type ClusterNode, type PowerPolicy } from "../roles/cc/node-monitor";
 import { listRemoteNodes } from "../roles/cc/node-registry";
 import { createNetworkService, type NetworkPlan } from "../roles/cc/networks";
+import { createInstanceNetwork } from "../roles/cc/instance-network";
+import { every } from "../common/periodic";
 import { NODE_METHODS, type NodeClient } from "../roles/nc/client";
 import type { LocalNode } from "../roles/nc/local-nodes";
 import type { Assembly } from "./assembly";
@@ -36,8 +38,9 @@ export interface ClusterParts {
 export function assembleClusterService(p: ClusterParts) {
   const networks = createNetworkService({ db: p.db, clock: p.clock, plan: p.plan });
   const monitor = createNodeMonitor({ nodes: p.nodes, db: p.db, clock: p.clock, log: p.log, pollMs: p.pollMs, power: p.power });
-  const service = createClusterService({ name: p.name, host: p.host, monitor, log: p.log, db: p.db, clock: p.clock, policy: p.policy, networks });
-  return { service, monitor };
+  const network = createInstanceNetwork({ db: p.db, clock: p.clock, log: p.log, monitor });
+  const service = createClusterService({ name: p.name, host: p.host, monitor, log: p.log, db: p.db, clock: p.clock, policy: p.policy, networks, network });
+  return { service, monitor, network };
 }
 
 /** The nodes of a cluster: those in this process, then those registered from other hosts (signed HTTP). */
@@ -59,10 +62,13 @@ export function assembleCluster(a: Assembly, local: readonly LocalNode[]) {
   const db = openCcDatabase(a.layout.database("cc"));
   a.cleanups.push(() => db.close());
   recordStart(db.db, a.version, a.clock.now());
-  const { service, monitor } = assembleClusterService({
+  const { service, monitor, network } = assembleClusterService({
     name: s.clusterName, host: s.host, db, nodes: clusterNodes(db, local, a), clock: a.clock, log: a.log, pollMs: s.nodePollSeconds * 1000, policy: s.schedPolicy,
     power: s.schedPolicy === "POWERSAVE" ? { idleMs: s.powerIdleSeconds * 1000, wakeMs: s.powerWakeSeconds * 1000 } : undefined, plan: networkPlanOf(s),
   });
   a.cleanups.push(monitor.start()); // stops (and waits for its round) before the database closes
+  // Every instance's network is pushed again at start and, for nodes that missed a change, on each poll.
+  network.markAll();
+  a.cleanups.push(every(s.nodePollSeconds * 1000, (n) => network.push({ requestId: `cc-network-${n}` }), (e) => a.log.error({ err: e }, "cc: network sync failed")));
   return { service, db };
 }

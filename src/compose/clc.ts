@@ -17,6 +17,7 @@ import { createImageService } from "../roles/clc/images";
 import { createTagService } from "../roles/clc/tags";
 import { createInstanceService } from "../roles/clc/instances";
 import { createAddressService, expandIpRanges } from "../roles/clc/addresses";
+import { createNetworkSync } from "../roles/clc/network-sync";
 import { createZoneService, type RegisteredCluster } from "../roles/clc/zones";
 import { createRegionService } from "../roles/clc/regions";
 import { createAccountAttributeService } from "../roles/clc/account-attributes";
@@ -51,11 +52,13 @@ export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; wal
   const instances = createInstanceService({
     db: clc.db, clock: a.clock, ids: a.ids, clusters, images, keyPairs: clc.keyPairs, groups: clc.securityGroups, vmTypes: clc.vmTypes, addresses,
   });
+  const network = createNetworkSync({ db: clc.db, clusters, groups: clc.securityGroups, addresses, log: a.log });
   const services = {
     zones: createZoneService({ region: s.region, clusters, vmTypes: clc.vmTypes }),
     regions: createRegionService(endpoints),
     keyPairs: clc.keyPairs, securityGroups: clc.securityGroups, images, tags: createTagService(clc.db), addresses, instances,
     accountAttributes: createAccountAttributeService({ maxAddressesPerUser: s.maxAddressesPerUser, clusters, vmTypes: clc.vmTypes }),
+    network,
   };
   // STS and IAM: at Eucalyptus' paths, and on the EC2 endpoint by credential scope.
   const queryDeps = { clock: a.clock, ids: a.ids, log: a.log, identity: clc.identity };
@@ -84,7 +87,12 @@ export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; wal
       const lost = await instances.reconcile({ requestId: a.ids.requestId() });
       if (lost.length) a.log.warn({ instances: lost }, "clc: terminated instances whose launch a restart interrupted");
       // Stops (waiting for its round) before the databases close.
-      a.cleanups.push(every(s.nodePollSeconds * 1000, (n) => instances.sync({ requestId: `clc-sync-${n}` }), (e) => a.log.error({ err: e }, "clc: instance sync failed")));
+      // Clusters learn every group and address at start (one may have missed a change before a crash).
+      await network.resync({ requestId: a.ids.requestId() });
+      a.cleanups.push(every(s.nodePollSeconds * 1000, async (n) => {
+        await instances.sync({ requestId: `clc-sync-${n}` });
+        await network.resync({ requestId: `clc-network-${n}` });
+      }, (e) => a.log.error({ err: e }, "clc: instance sync failed")));
       return credentials;
     },
   };

@@ -26,15 +26,20 @@ export interface DiskSpec {
   readOnly?: boolean;
 }
 
+import type { PortForward } from "../net/port-forwards";
+
+export type { PortForward };
+
 /**
  * A guest's network card, as its cluster planned it: a tap on a bridge of the node's
  * virtual network, or QEMU's user networking (the rootless laptop cloud; its metadata
- * forwarder binds the instance's private address). The Xen driver puts a user-mode
- * card on xl's default bridge.
+ * forwarder binds the instance's private address, and `forwards` are the ports its
+ * security groups open, from its loopback addresses). The Xen driver puts a user-mode
+ * card on xl's default bridge, where the guest is reached directly (no forwards).
  */
 export type NicSpec =
   | { mode: "bridge"; mac: string; bridge: string; ip?: string }
-  | { mode: "user"; mac: string; ip: string };
+  | { mode: "user"; mac: string; ip: string; forwards?: PortForward[] };
 
 export interface DomainSpec {
   instanceId: string;
@@ -63,8 +68,8 @@ export interface DomainInfo {
   disks: DiskSpec[];
   /** Why the domain is in its state (a crash), for the instance's state reason. */
   reason?: string;
-  /** host:port that reaches the guest's SSH port, when the driver forwards one (rootless QEMU). */
-  ssh?: string;
+  /** The host ports forwarded to the guest that are in force (user networking). */
+  forwards?: PortForward[];
 }
 
 export interface Capabilities {
@@ -79,6 +84,8 @@ export interface Capabilities {
   guest: GuestDevices;
   /** Guests read their disks, so swap and ephemeral are formatted and the SSH key written in (not for the fake). */
   realGuests: boolean;
+  /** A user-mode card's host ports can be forwarded to the guest (setForwards). */
+  portForwarding: boolean;
 }
 
 export interface GuestDevices {
@@ -97,6 +104,7 @@ export type HypervisorErrorKind =
   | "device-busy"   // attach to a device name already in use
   | "not-attached"  // detach of a device that is not attached
   | "busy"          // power down while domains still exist
+  | "invalid"       // a request no driver may carry out (a forward from a non-loopback address)
   | "unsupported";  // the driver cannot do this on this platform
 
 export class HypervisorError extends Error {
@@ -122,6 +130,13 @@ export interface Hypervisor {
   /** The last 64 KiB of the serial console ("" when nothing was written yet). */
   consoleOutput(instanceId: string): Promise<string>;
   attachDisk(instanceId: string, disk: DiskSpec): Promise<void>;
+  /**
+   * Makes the running guest's forwards exactly `forwards` (adding and removing the
+   * difference; established connections are kept). Every hostIp must be a loopback
+   * address. A forward whose address and port something else holds is left out and
+   * named in the answer. "unsupported" without portForwarding (unless `forwards` is empty).
+   */
+  setForwards(instanceId: string, forwards: readonly PortForward[]): Promise<{ failed: Array<{ forward: PortForward; reason: string }> }>;
   detachDisk(instanceId: string, device: string): Promise<void>;
   /**
    * Puts the idle host to sleep (Eucalyptus' ncPowerDown, which ran powernap-now).

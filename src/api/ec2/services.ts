@@ -7,6 +7,7 @@ import type { TagService } from "../../roles/clc/tags";
 import type { InstanceService } from "../../roles/clc/instances";
 import type { AddressService } from "../../roles/clc/addresses";
 import type { AccountAttributeService } from "../../roles/clc/account-attributes";
+import type { NetworkSync } from "../../roles/clc/network-sync";
 
 /** The CLC services EC2 actions call. The protocol layer never touches the database. */
 export interface Ec2Services {
@@ -19,4 +20,6 @@ export interface Ec2Services {
   instances: InstanceService;
   addresses: AddressService;
   accountAttributes: AccountAttributeService;
+  /** Tells the clusters of rule and address changes (they answer once the change is in force). */
+  network: NetworkSync;
 }

@@ -11,8 +11,10 @@ import { writeFileAtomic } from "../../common/files";
 import type { Clock } from "../../common/clock";
 import { consoleTail } from "../console";
 import { checkInstanceId, isInstanceId } from "../domain-state";
+import { checkForwards } from "../forwards";
+import { forwardKey } from "../../net/port-forwards";
 import {
-  HypervisorError, type Capabilities, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type Hypervisor,
+  HypervisorError, type Capabilities, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type Hypervisor, type PortForward,
 } from "../types";
 
 export interface FakeHost extends HostInfo {}
@@ -31,6 +33,8 @@ interface Record_ {
   spec: DomainSpec;
   startedAt: string;
   boots: number;
+  /** Forwards in force (as QEMU's would be: one address and port belongs to one guest). */
+  forwards?: PortForward[];
 }
 
 
@@ -46,7 +50,7 @@ export class FakeHypervisor implements Hypervisor {
 
   capabilities(): Capabilities {
     return {
-      name: "fake", directKernelBoot: true, diskHotplug: true, powerControl: true, realGuests: false,
+      name: "fake", directKernelBoot: true, diskHotplug: true, powerControl: true, realGuests: false, portForwarding: true,
       guest: { root: "sda1", ephemeral: "sda2", swap: "sda3", console: "ttyS0" },
     };
   }
@@ -87,6 +91,7 @@ export class FakeHypervisor implements Hypervisor {
       instanceId: r.spec.instanceId, memoryMb: r.spec.memoryMb, cores: r.spec.cores, startedAt: r.startedAt, disks: r.spec.disks,
       state: crashed ? "crashed" : booted ? "running" : "pending",
       ...(crashed ? { reason: "the guest crashed (fake failure mode)" } : {}),
+      ...(r.forwards ? { forwards: r.forwards } : {}),
     };
   }
 
@@ -124,7 +129,11 @@ export class FakeHypervisor implements Hypervisor {
     if (used.mem + spec.memoryMb > this.host.memoryMb || used.cores + spec.cores > this.host.cores) {
       throw new HypervisorError("capacity", `not enough capacity for ${spec.instanceId}: ${spec.memoryMb} MB / ${spec.cores} cores requested, ${this.host.memoryMb - used.mem} MB / ${this.host.cores - used.cores} cores free`);
     }
+    const nic = spec.nics[0];
+    const wanted = nic?.mode === "user" ? nic.forwards ?? [] : [];
+    checkForwards(wanted);
     const r: Record_ = { spec, startedAt: this.clock.now().toISOString(), boots: 1 };
+    r.forwards = this.free(spec.instanceId, wanted).kept;
     writeFileAtomic(this.file(spec.instanceId), JSON.stringify(r), 0o600);
     this.console(spec, `fake BIOS: booting ${spec.instanceId} (${spec.memoryMb} MB, ${spec.cores} cpu) kernel=${spec.kernel ?? "disk"} ${spec.kernelArgs ?? ""}`.trim());
     this.console(spec, `${spec.instanceId} login:`);
@@ -161,6 +170,23 @@ export class FakeHypervisor implements Hypervisor {
     const r = this.read(instanceId);
     if (!r) throw new HypervisorError("not-found", `instance ${instanceId} is not running`);
     return consoleTail(r.spec.consolePath);
+  }
+
+  /** The forwards no other domain holds (those are refused, as a taken port is by QEMU). */
+  private free(id: string, wanted: readonly PortForward[]): { kept: PortForward[]; failed: Array<{ forward: PortForward; reason: string }> } {
+    const taken = new Set(this.records().filter((r) => r.spec.instanceId !== id).flatMap((r) => (r.forwards ?? []).map(forwardKey)));
+    const kept = wanted.filter((f) => !taken.has(forwardKey(f)));
+    return { kept, failed: wanted.filter((f) => taken.has(forwardKey(f))).map((forward) => ({ forward, reason: `${forwardKey(forward)} is held by another guest` })) };
+  }
+
+  async setForwards(instanceId: string, forwards: readonly PortForward[]): Promise<{ failed: Array<{ forward: PortForward; reason: string }> }> {
+    this.reachable();
+    checkForwards(forwards);
+    const r = this.read(instanceId);
+    if (!r) throw new HypervisorError("not-found", `instance ${instanceId} is not running`);
+    const { kept, failed } = this.free(instanceId, forwards);
+    writeFileAtomic(this.file(instanceId), JSON.stringify({ ...r, forwards: kept }), 0o600);
+    return { failed };
   }
 
   async attachDisk(instanceId: string, disk: DiskSpec): Promise<void> {

@@ -15,9 +15,10 @@ export type QemuNet =
       mode: "user";
       /** Forward the guest's 169.254.169.254:80 to this command (one per connection), e.g. socat to the metadata service. */
       metadataCommand?: string;
-      /** Forward 127.0.0.1:sshPort on the host to the guest's port 22. */
-      sshPort?: number;
     };
+
+/** The id of the guest's one netdev, which hostfwd_add / hostfwd_remove name. */
+export const NETDEV_ID = "net0";
 
 export interface QemuRun {
   accel: Accel;
@@ -57,9 +58,9 @@ export function qemuArgs(spec: DomainSpec, run: QemuRun): string[] {
   } else if (run.net.mode === "tap") {
     a.push("-netdev", `tap,id=net0,ifname=${q(run.net.ifname)},script=no,downscript=no`, "-device", `virtio-net-pci,netdev=net0,mac=${nic.mac}`);
   } else {
-    const opts = ["user", "id=net0", "restrict=on", `net=${USER_NET.net}`, `host=${USER_NET.host}`, `dhcpstart=${USER_NET.dhcpStart}`];
+    // Host forwards are added over QMP once QEMU runs (one that cannot bind must not stop the guest).
+    const opts = ["user", `id=${NETDEV_ID}`, "restrict=on", `net=${USER_NET.net}`, `host=${USER_NET.host}`, `dhcpstart=${USER_NET.dhcpStart}`];
     if (run.net.metadataCommand) opts.push(`guestfwd=tcp:169.254.169.254:80-cmd:${q(run.net.metadataCommand)}`);
-    if (run.net.sshPort) opts.push(`hostfwd=tcp:127.0.0.1:${run.net.sshPort}-:22`);
     a.push("-netdev", opts.join(","), "-device", `virtio-net-pci,netdev=net0,mac=${nic.mac}`);
   }
   return a;

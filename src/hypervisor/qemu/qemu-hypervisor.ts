@@ -7,16 +7,17 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statfsSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import type { Clock } from "../../common/clock";
 import { consoleTail } from "../console";
 import { checkBootFiles } from "../boot-files";
 import { runCommand, type CommandRunner } from "../../common/run-command";
-import { HypervisorError, type Capabilities, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type Hypervisor } from "../types";
+import { HypervisorError, type Capabilities, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type Hypervisor, type PortForward } from "../types";
 import { qemuArgs, type Accel, type QemuNet } from "./args";
 import { withQmp } from "./qmp";
+import { applyForwards } from "./hostfwd";
+import { checkForwards } from "../forwards";
 import { checkInstanceId, DomainFiles, isInstanceId, noPowerControl, type DomainRecord } from "../domain-state";
 
 export interface QemuOptions {
@@ -40,26 +41,14 @@ export interface QemuOptions {
 }
 
 interface DomainState extends DomainRecord {
-  /** 127.0.0.1:port forwarded to the guest's port 22 (rootless networking). */
-  ssh?: string;
+  /** The host forwards in force after the last change (rootless networking). */
+  forwards?: PortForward[];
   /** The tap made for the guest on its bridge, removed with the guest. */
   tap?: string;
 }
 
 /** A tap name within IFNAMSIZ (15): "eu" + the instance id's hex digits. */
 export const tapName = (instanceId: string) => `eu${instanceId.slice(2, 15).toLowerCase()}`;
-
-/** A free loopback port for the guest's SSH forward (QEMU's hostfwd needs a number). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -76,7 +65,7 @@ export class QemuHypervisor implements Hypervisor {
 
   capabilities(): Capabilities {
     return {
-      name: "qemu", directKernelBoot: true, diskHotplug: true, acceleration: this.accelKnown, powerControl: false, realGuests: true,
+      name: "qemu", directKernelBoot: true, diskHotplug: true, acceleration: this.accelKnown, powerControl: false, realGuests: true, portForwarding: true,
       guest: { root: "vda", ephemeral: "vdb", swap: "vdc", console: "ttyS0" },
     };
   }
@@ -116,7 +105,7 @@ export class QemuHypervisor implements Hypervisor {
       instanceId: st.spec.instanceId, memoryMb: st.spec.memoryMb, cores: st.spec.cores, startedAt: st.startedAt,
       disks: DomainFiles.disks(st),
       state: alive ? "running" : "crashed",
-      ...(st.ssh ? { ssh: st.ssh } : {}),
+      ...(st.forwards ? { forwards: st.forwards } : {}),
       ...(alive ? {} : { reason: "the instance's QEMU process exited (the guest powered off or crashed)" }),
     };
   }
@@ -155,19 +144,42 @@ export class QemuHypervisor implements Hypervisor {
     }
     if (p.qmp.length > 107) throw new HypervisorError("start-failed", `the QMP socket path ${p.qmp} is longer than a unix socket allows; use a shorter data directory`);
     mkdirSync(p.dir, { recursive: true, mode: 0o700 });
+    const nic = spec.nics[0];
+    const forwards = nic?.mode === "user" ? nic.forwards ?? [] : [];
+    checkForwards(forwards);
     const state: DomainState = { spec, startedAt: this.o.clock.now().toISOString(), attached: [] };
     this.files.write(spec.instanceId, state);
     try {
       const net = await this.network(spec);
-      if (net.mode === "user" && net.sshPort) state.ssh = `127.0.0.1:${net.sshPort}`;
       if (net.mode === "tap") state.tap = net.ifname;
       this.files.write(spec.instanceId, state);
       await this.spawnQemu(qemuArgs(spec, { accel: await this.accel, qmpPath: p.qmp, pidPath: p.pid, net }));
+      if (net.mode === "user") await this.forward(spec.instanceId, forwards);
     } catch (e) {
+      await this.kill(spec.instanceId);
       await this.forget(spec.instanceId);
       throw e;
     }
-    return this.info(state);
+    return this.info(this.read(spec.instanceId) ?? state);
+  }
+
+  /** Applies forwards through QMP and records those in force. */
+  private async forward(id: string, forwards: readonly PortForward[]): Promise<{ failed: Array<{ forward: PortForward; reason: string }> }> {
+    const r = await withQmp(this.paths(id).qmp, (c) => applyForwards(c, forwards));
+    const failed = new Set(r.failed.map((f) => f.forward));
+    const st = this.read(id);
+    if (st) this.files.write(id, { ...st, forwards: forwards.filter((f) => !failed.has(f)) });
+    return r;
+  }
+
+  async setForwards(instanceId: string, forwards: readonly PortForward[]): Promise<{ failed: Array<{ forward: PortForward; reason: string }> }> {
+    checkForwards(forwards);
+    const st = this.running(instanceId);
+    if (st.spec.nics[0]?.mode !== "user") {
+      if (forwards.length === 0) return { failed: [] };
+      throw new HypervisorError("unsupported", `instance ${instanceId} is on a bridge: its ports are reached directly, not forwarded`);
+    }
+    return this.forward(instanceId, forwards);
   }
 
   /** `ip` in the node's namespace. */
@@ -198,7 +210,7 @@ export class QemuHypervisor implements Hypervisor {
     }
     const md = this.o.metadata?.();
     const bind = nic.ip ? `,bind=${nic.ip}` : "";
-    return { mode: "user", metadataCommand: md ? `socat - TCP:${md.host}:${md.port}${bind}` : undefined, sshPort: await freePort() };
+    return { mode: "user", metadataCommand: md ? `socat - TCP:${md.host}:${md.port}${bind}` : undefined };
   }
 
   /** Runs QEMU until it daemonizes: exit 0 means the guest is running; otherwise its message says why not. */

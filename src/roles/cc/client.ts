@@ -1,5 +1,30 @@
 import type { CallContext } from "../../rpc/types";
+import type { IngressRule } from "../../net/port-forwards";
 import type { NodeInstance, RunInstanceRequest } from "../nc/client";
+
+export type { IngressRule };
+
+/** A security group's ingress rules, which the cluster enforces on its members. */
+export interface GroupRules {
+  groupId: string;
+  rules: IngressRule[];
+}
+
+/** What an instance's network is made from, besides its private address: its groups and public address. */
+export interface InstanceNetwork {
+  instanceId: string;
+  /** Its security groups (fixed at launch; sent again when the cluster may not know them). */
+  groupIds?: string[];
+  /** null: none (disassociated, or launched with private addressing). */
+  publicIp?: string | null;
+}
+
+export interface NetworkUpdate {
+  groups?: GroupRules[];
+  instances?: InstanceNetwork[];
+  /** `groups` is every group of the cloud with members here: rules of any other are dropped. */
+  complete?: boolean;
+}
 
 export interface VmTypeSpec {
   name: string;
@@ -30,15 +55,21 @@ export interface ClusterClient {
    * them and starts them on their nodes: all of them, or none (InsufficientCapacity,
    * and every lease goes back).
    */
-  runInstances(input: { accountId: string; groupName: string; instances: ClusterRunRequest[] }, ctx: CallContext): Promise<{ placed: PlacedInstance[] }>;
+  runInstances(input: { accountId: string; groupName: string; instances: ClusterRunRequest[]; groups: GroupRules[] }, ctx: CallContext): Promise<{ placed: PlacedInstance[] }>;
   describeInstances(input: { instanceIds?: string[] }, ctx: CallContext): Promise<{ instances: Array<NodeInstance & { node: string }> }>;
   terminateInstances(input: { instanceIds: string[] }, ctx: CallContext): Promise<{ instances: NodeInstance[] }>;
   rebootInstances(input: { instanceIds: string[] }, ctx: CallContext): Promise<void>;
   getConsoleOutput(input: { instanceId: string }, ctx: CallContext): Promise<{ output: string }>;
+  /**
+   * Security groups' rules or instances' public addresses changed: the cluster renders
+   * its network again and brings its nodes in line before it answers (a node that does
+   * not answer is brought in line when it does). Idempotent.
+   */
+  updateNetwork(input: NetworkUpdate, ctx: CallContext): Promise<void>;
 }
 
-/** An instance as the CLC asks for it: everything but its network card, which the cluster plans. */
-export type ClusterRunRequest = Omit<RunInstanceRequest, "nic">;
+/** An instance as the CLC asks for it: everything but its network card, which the cluster plans from its groups and public address. */
+export type ClusterRunRequest = Omit<RunInstanceRequest, "nic"> & { groupIds: string[]; publicIp?: string };
 
 export interface PlacedInstance {
   instanceId: string;
@@ -50,5 +81,5 @@ export interface PlacedInstance {
 }
 
 export const CLUSTER_METHODS = [
-  "describeCluster", "describeResources", "runInstances", "describeInstances", "terminateInstances", "rebootInstances", "getConsoleOutput",
+  "describeCluster", "describeResources", "runInstances", "describeInstances", "terminateInstances", "rebootInstances", "getConsoleOutput", "updateNetwork",
 ] as const satisfies readonly (keyof ClusterClient)[];

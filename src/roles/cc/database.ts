@@ -11,11 +11,26 @@ export const nodes = sqliteTable("nodes", {
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 });
 
-/** Which node runs which instance (the CC routes every later call by it). */
+/**
+ * Which node runs which instance (the CC routes every later call by it), with what its
+ * network is made from: its security groups and public address. Each change raises
+ * `networkGen`; `syncedGen` is the generation its node has taken (pushed until it has).
+ */
 export const placements = sqliteTable("placements", {
   instanceId: text("instance_id").primaryKey(),
   node: text("node").notNull(),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  groupIds: text("group_ids").notNull().default("[]"),
+  publicIp: text("public_ip"),
+  networkGen: integer("network_gen").notNull().default(0),
+  syncedGen: integer("synced_gen").notNull().default(0),
+});
+
+/** The ingress rules of the security groups whose instances run here, as the CLC last sent them. */
+export const groupRules = sqliteTable("group_rules", {
+  groupId: text("group_id").primaryKey(),
+  rules: text("rules").notNull(),
+  updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
 });
 
 /** A security group's private network (Eucalyptus MANAGED mode: one subnet and VLAN per group). */
@@ -42,7 +57,7 @@ export const sleepingNodes = sqliteTable("sleeping_nodes", {
   since: integer("since", { mode: "timestamp_ms" }).notNull(),
 });
 
-export const ccSchema = { settings, nodes, placements, networks, leases, sleepingNodes };
+export const ccSchema = { settings, nodes, placements, networks, leases, sleepingNodes, groupRules };
 export type CcDatabase = OpenDatabase<typeof ccSchema>;
 
 export const ccMigrations = [
@@ -88,6 +103,18 @@ CREATE TABLE leases (
   node TEXT PRIMARY KEY NOT NULL,
   resource TEXT NOT NULL,
   since INTEGER NOT NULL
+);`,
+  },
+  {
+    name: "instance networks from security groups and public addresses",
+    sql: `ALTER TABLE placements ADD COLUMN group_ids TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE placements ADD COLUMN public_ip TEXT;
+ALTER TABLE placements ADD COLUMN network_gen INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE placements ADD COLUMN synced_gen INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE group_rules (
+  group_id TEXT PRIMARY KEY NOT NULL,
+  rules TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
 );`,
   },
 ] as const;

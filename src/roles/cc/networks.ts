@@ -7,7 +7,7 @@
  * work turns it into bridges, VLANs and rules.
  */
 import { and, eq, inArray, lt, notInArray } from "drizzle-orm";
-import type { NicSpec } from "../../hypervisor/types";
+import type { NicSpec, PortForward } from "../../hypervisor/types";
 import type { Clock } from "../../common/clock";
 import { InsufficientCapacityError, InvalidParameterError } from "../../common/errors";
 import type { CcDatabase } from "./database";
@@ -29,10 +29,11 @@ export interface Lease {
 /**
  * The network card a leased instance gets. Until the cluster's virtual network has
  * its modes (bridges, segments), every card is user-mode: QEMU's rootless networking,
- * or xl's default bridge for Xen guests.
+ * with the ports its groups open forwarded from its addresses, or xl's default bridge
+ * for Xen guests.
  */
-export function nicOf(lease: Lease): NicSpec {
-  return { mode: "user", mac: lease.mac, ip: lease.privateIp };
+export function nicOf(lease: Lease, forwards: PortForward[]): NicSpec {
+  return { mode: "user", mac: lease.mac, ip: lease.privateIp, forwards };
 }
 
 /** d0:0d + the instance id's hex digits (Eucalyptus' instId2mac). */

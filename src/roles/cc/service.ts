@@ -11,6 +11,7 @@ import { placements } from "./database";
 import { place, type Policy } from "./placement";
 import { nicOf, type NetworkService } from "./networks";
 import type { ClusterNode, NodeMonitor } from "./node-monitor";
+import type { InstanceNetwork } from "./instance-network";
 
 /** A lease whose instance was never placed is returned after this long (a launch cut short). */
 export const LEASE_GRACE_MS = 10 * 60 * 1000;
@@ -24,6 +25,7 @@ export interface ClusterServiceDeps {
   clock: Clock;
   policy: Policy;
   networks: NetworkService;
+  network: InstanceNetwork;
 }
 
 export function createClusterService(o: ClusterServiceDeps): ClusterClient {
@@ -48,7 +50,7 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient {
       return { resources: clusterAvailability(vmTypes, reported) };
     },
 
-    async runInstances({ accountId, groupName, instances }, ctx) {
+    async runInstances({ accountId, groupName, instances, groups }, ctx) {
       if (instances.length === 0) return { placed: [] };
       const t = instances[0]!.vmType;
       const candidates = (await o.monitor.snapshots(ctx)).flatMap((n) => (n.resource ? [{ name: n.name, resource: n.resource, asleep: n.asleep }] : []));
@@ -65,10 +67,16 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient {
         const node = plan.nodes[i]!;
         return { instanceId: r.instanceId, node, privateIp: lease.privateIp, mac: lease.mac, hypervisor: candidates.find((c) => c.name === node)?.resource.hypervisor };
       });
-      db.insert(placements).values(placed.map((p) => ({ instanceId: p.instanceId, node: p.node, createdAt: o.clock.now() }))).onConflictDoNothing().run();
+      // The groups' rules as the CLC has them now (instances already here that share a group are brought in line too).
+      await o.network.update({ groups }, ctx);
+      db.insert(placements).values(instances.map((r, i) => ({
+        instanceId: r.instanceId, node: plan.nodes[i]!, createdAt: o.clock.now(), groupIds: JSON.stringify(r.groupIds), publicIp: r.publicIp ?? null,
+      }))).onConflictDoNothing().run();
       try {
-        // The nodes start theirs in parallel; one refusal undoes them all.
-        const results = await Promise.allSettled(instances.map((r) => nodeOf(r.instanceId).client.runInstance({ ...r, nic: nicOf(leases.get(r.instanceId)!) }, ctx)));
+        // The nodes start theirs in parallel, each with the network rendered for it; one refusal undoes them all.
+        const results = await Promise.allSettled(instances.map(({ groupIds: _g, publicIp: _p, ...r }) => nodeOf(r.instanceId).client.runInstance({
+          ...r, nic: nicOf(leases.get(r.instanceId)!, o.network.forwardsFor(r.instanceId)),
+        }, ctx)));
         const failed = results.find((x): x is PromiseRejectedResult => x.status === "rejected");
         if (failed) {
           const started = instances.filter((_, i) => results[i]!.status === "fulfilled").map((r) => r.instanceId);
@@ -124,6 +132,10 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient {
 
     async getConsoleOutput({ instanceId }, ctx) {
       return nodeOf(instanceId).client.getConsoleOutput({ instanceId }, ctx);
+    },
+
+    async updateNetwork(input, ctx) {
+      await o.network.update(input, ctx);
     },
   };
 }

@@ -60,20 +60,25 @@ export function createAddressService(o: { db: ClcDatabase; ids: IdGenerator; poo
       })();
     },
 
-    release(accountId: string, isAdmin: boolean, ref: { publicIp?: string; allocationId?: string }): void {
+    /** Returns the address to the pool; answers the instance it was associated with, if any. */
+    release(accountId: string, isAdmin: boolean, ref: { publicIp?: string; allocationId?: string }): string | undefined {
       const r = own(accountId, ref, isAdmin);
       db.update(addresses).set({ accountId: null, allocationId: null, instanceId: null, associationId: null, system: false }).where(eq(addresses.publicIp, r.publicIp)).run();
+      return r.instanceId ?? undefined;
     },
 
-    /** Associates an elastic address with an instance, returning the instance's launch address to the pool. */
-    associate(accountId: string, isAdmin: boolean, ref: { publicIp?: string; allocationId?: string }, instanceId: string): AddressRecord {
+    /**
+     * Associates an elastic address with an instance, returning the instance's launch
+     * address to the pool; `previous` is the instance that held the address before.
+     */
+    associate(accountId: string, isAdmin: boolean, ref: { publicIp?: string; allocationId?: string }, instanceId: string): AddressRecord & { previous?: string } {
       const r = own(accountId, ref, isAdmin);
       return sqlite.transaction(() => {
         db.update(addresses).set({ instanceId: null, associationId: null, system: false }).where(and(eq(addresses.instanceId, instanceId), eq(addresses.system, true))).run();
         db.update(addresses).set({ instanceId: null, associationId: null }).where(eq(addresses.instanceId, instanceId)).run();
         const associationId = id("eipassoc");
         db.update(addresses).set({ instanceId, associationId }).where(eq(addresses.publicIp, r.publicIp)).run();
-        return { ...r, instanceId, associationId };
+        return { ...r, instanceId, associationId, previous: r.instanceId && r.instanceId !== instanceId ? r.instanceId : undefined };
       })();
     },
 

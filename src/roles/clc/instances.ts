@@ -204,6 +204,7 @@ export function createInstanceService(o: {
       const now = o.clock.now();
       // Recorded first (a restart reconciles what the cluster never started); the cluster
       // leases the private addresses in the first group's network as it runs them.
+      const publicIps = new Map<string, string>();
       const rows: InstanceRecord[] = sqlite.transaction(() => Array.from({ length: count }, (_, launchIndex) => {
         const id = o.ids.resourceId("instance");
         const row: InstanceRecord = {
@@ -214,17 +215,19 @@ export function createInstanceService(o: {
         };
         db.insert(instances).values(row).run();
         // A public address at launch, when the cloud has a pool (same transaction: all or none).
-        if (input.addressing !== "private" && o.addresses.enabled()) o.addresses.assignAtLaunch(id);
+        if (input.addressing !== "private" && o.addresses.enabled()) publicIps.set(id, o.addresses.assignAtLaunch(id));
         return row;
       }))();
       const ref = (i: { id: string; location: string }) => ({ id: i.id, bucket: i.location.split("/")[0]!, manifestKey: i.location.slice(i.location.indexOf("/") + 1) });
       const requests: ClusterRunRequest[] = rows.map((r) => ({
         instanceId: r.id, reservationId, accountId: caller.accountId, image: ref(image), kernel: kernel && ref(kernel), ramdisk: ramdisk && ref(ramdisk),
         vmType, publicKey: key?.publicKey, userData: r.userData ?? undefined, launchIndex: r.launchIndex, groupNames: groups.map((g) => g.name),
+        groupIds: groups.map((g) => g.id), publicIp: publicIps.get(r.id),
       }));
       let placed: PlacedInstance[];
       try {
-        placed = (await c.client.runInstances({ accountId: caller.accountId, groupName: groups[0]!.name, instances: requests }, ctx)).placed;
+        const rules = o.groups.rulesOf(groups.map((g) => g.id));
+        placed = (await c.client.runInstances({ accountId: caller.accountId, groupName: groups[0]!.name, instances: requests, groups: rules }, ctx)).placed;
       } catch (e) {
         // All or nothing: the reservation is forgotten as if it had never been.
         sqlite.transaction(() => {

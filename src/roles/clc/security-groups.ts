@@ -1,7 +1,7 @@
 /**
  * Security groups and their ingress rules, per account, with a `default` group made
- * on first use (Eucalyptus). The CC turns them into firewall rules later; here they
- * are the cloud's record of intent.
+ * on first use (Eucalyptus). Here they are the cloud's record of intent; the clusters
+ * enforce them (network-sync.ts sends them every change).
  */
 import { and, eq, inArray, ne, sql } from "drizzle-orm";
 import type { Clock } from "../../common/clock";
@@ -11,6 +11,7 @@ import type { ClcDatabase } from "./database";
 import { securityGroupRules, securityGroups } from "./schema";
 import type { Scope } from "./key-pairs";
 import { idIn, idIs, sameId } from "./id-match";
+import type { GroupRules } from "../cc/client";
 
 export interface GroupRecord {
   id: string;
@@ -146,12 +147,25 @@ export function createSecurityGroupService({ db, sqlite }: ClcDatabase, clock: C
       return groups.map((g) => ({ ...g, rules: rules.filter((r) => r.groupId === g.id) }));
     },
 
+    /** The ingress rules of groups, as clusters enforce them (a group that no longer exists has none). */
+    rulesOf(groupIds: readonly string[]): GroupRules[] {
+      const ids = [...new Set(groupIds)];
+      const rows = ids.length ? db.select().from(securityGroupRules).where(inArray(securityGroupRules.groupId, ids)).orderBy(sql`rowid`).all() : [];
+      return ids.map((groupId) => ({
+        groupId,
+        rules: rows.filter((r) => r.groupId === groupId).map((r) => ({
+          protocol: r.protocol, fromPort: r.fromPort, toPort: r.toPort, ...(r.cidr ? { cidr: r.cidr } : {}), ...(r.sourceGroupId ? { sourceGroupId: r.sourceGroupId } : {}),
+        })),
+      }));
+    },
+
     /** Looks up groups by id across accounts (for rendering source groups). */
     byIds(groupIds: readonly string[]): GroupRecord[] {
       return groupIds.length ? db.select().from(securityGroups).where(idIn(securityGroups.id, groupIds)).all() : [];
     },
 
-    authorize(scope: Scope, ref: GroupRef, permissions: readonly PermissionInput[]): void {
+    /** Adds rules; returns the group's id. */
+    authorize(scope: Scope, ref: GroupRef, permissions: readonly PermissionInput[]): string {
       const g = find(scope.accountId, ref);
       const rules = permissions.flatMap((p) => rulesOf(p, scope.accountId));
       sqlite.transaction(() => {
@@ -162,9 +176,11 @@ export function createSecurityGroupService({ db, sqlite }: ClcDatabase, clock: C
           db.insert(securityGroupRules).values({ groupId: g.id, ...r }).run();
         }
       })();
+      return g.id;
     },
 
-    revoke(scope: Scope, ref: GroupRef, permissions: readonly PermissionInput[]): void {
+    /** Removes rules; returns the group's id. */
+    revoke(scope: Scope, ref: GroupRef, permissions: readonly PermissionInput[]): string {
       const g = find(scope.accountId, ref);
       const rules = permissions.flatMap((p) => rulesOf(p, scope.accountId));
       sqlite.transaction(() => {
@@ -173,6 +189,7 @@ export function createSecurityGroupService({ db, sqlite }: ClcDatabase, clock: C
           if (gone.changes === 0) throw new NotFoundError("security group rule", `${r.protocol} ${r.fromPort}-${r.toPort} ${r.cidr || r.sourceGroupId}`);
         }
       })();
+      return g.id;
     },
   };
 }

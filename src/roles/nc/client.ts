@@ -1,4 +1,4 @@
-import type { NicSpec } from "../../hypervisor/types";
+import type { NicSpec, PortForward } from "../../hypervisor/types";
 import type { CallContext } from "../../rpc/types";
 
 /** What a node reports about its capacity (Eucalyptus ncDescribeResource, reference §5.1). */
@@ -65,6 +65,12 @@ export interface NodeClient {
   rebootInstance(input: { instanceId: string }, ctx: CallContext): Promise<void>;
   /** The last 64 KiB of the console, base64 (as ncGetConsoleOutput returns it). */
   getConsoleOutput(input: { instanceId: string }, ctx: CallContext): Promise<{ output: string }>;
+  /**
+   * The host ports forwarded to a user-mode guest, as its cluster rendered them from its
+   * security groups and addresses: recorded, and in force before the answer when it runs
+   * (a guest still starting gets them as it starts). `failed`: forwards that could not bind.
+   */
+  setForwards(input: { instanceId: string; forwards: PortForward[] }, ctx: CallContext): Promise<{ failed: Array<{ forward: PortForward; reason: string }> }>;
   /** Puts the idle node to sleep (ncPowerDown); refused while it runs instances. */
   powerDown(input: Record<string, never>, ctx: CallContext): Promise<void>;
   /** Wakes the node (for a real machine Wake-on-LAN does this; the fake host answers itself). */
@@ -72,5 +78,5 @@ export interface NodeClient {
 }
 
 export const NODE_METHODS = [
-  "describeResource", "runInstance", "describeInstances", "terminateInstance", "rebootInstance", "getConsoleOutput", "powerDown", "powerUp",
+  "describeResource", "runInstance", "describeInstances", "terminateInstance", "rebootInstance", "getConsoleOutput", "setForwards", "powerDown", "powerUp",
 ] as const satisfies readonly (keyof NodeClient)[];

@@ -9,9 +9,10 @@ import { join } from "node:path";
 import { and, eq, inArray, isNull, lt, ne, or } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { Clock } from "../../common/clock";
-import { IncorrectStateError, InsufficientCapacityError, NotFoundError, UnavailableError } from "../../common/errors";
+import { IncorrectStateError, InsufficientCapacityError, InvalidParameterError, NotFoundError, UnavailableError } from "../../common/errors";
 import type { CallContext } from "../../rpc/types";
-import { HypervisorError, type Hypervisor } from "../../hypervisor/types";
+import { HypervisorError, type Hypervisor, type NicSpec, type PortForward } from "../../hypervisor/types";
+import { forwardKey } from "../../net/port-forwards";
 import type { HostProbe } from "./host-probe";
 import type { NodeClient, NodeInstance, NodeResource, RunInstanceRequest } from "./client";
 import type { NcDatabase } from "./database";
@@ -49,6 +50,8 @@ function hypervisorLabel(c: { name: string; acceleration?: string }): string {
 
 /** How long a torn-down instance is still reported. */
 export const TEARDOWN_KEPT_MS = 60 * 60 * 1000;
+
+const sameForwards = (a: readonly PortForward[], b: readonly PortForward[]) => a.map(forwardKey).sort().join() === b.map(forwardKey).sort().join();
 
 /** Thrown inside a staging whose instance was terminated meanwhile. */
 class TerminatedWhileStaging extends Error {}
@@ -118,6 +121,7 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
       stillWanted();
       const caps = d.hypervisor.capabilities();
       const g = caps.guest;
+      const nic = nicNow(id) ?? r.nic;
       const disks = await assembleDisks({ dir, image, vmType: r.vmType, publicKey: r.publicKey, realGuests: caps.realGuests, run: d.run });
       stillWanted();
       if (r.publicKey && caps.realGuests && !disks.keyInjected) {
@@ -127,10 +131,15 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
         instanceId: id, memoryMb: r.vmType.memoryMb, cores: r.vmType.cpus,
         kernel, ramdisk, kernelArgs: `root=/dev/${g.root} console=${g.console}`,
         disks: [{ path: disks.root, device: g.root }, { path: disks.ephemeral, device: g.ephemeral }, { path: disks.swap, device: g.swap }],
-        nics: [r.nic], consolePath: join(dir, "console.log"),
+        nics: [caps.portForwarding || nic.mode !== "user" ? nic : { ...nic, forwards: [] }], consolePath: join(dir, "console.log"),
       });
       stillWanted();
-      if (started.ssh) d.log.info({ requestId: ctx.requestId, instanceId: id, ssh: started.ssh }, "nc: the guest's SSH port is forwarded");
+      if (nic.mode === "user" && caps.portForwarding) {
+        // Forwards the cluster changed while the guest was starting are applied now.
+        const latest = nicNow(id);
+        const inForce = latest?.mode === "user" && !sameForwards(latest.forwards ?? [], nic.forwards ?? []) ? await applyForwards(id, latest.forwards ?? [], ctx) : started.forwards ?? [];
+        logForwards(id, inForce, ctx);
+      }
       markExtant(id);
     } catch (e) {
       // Whatever a half-done or overtaken start left running goes (destroy is idempotent).
@@ -160,6 +169,31 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
     if (dom) await d.hypervisor.destroy(row.id);
     teardown(row.id, reason);
     return { ...base, state, reason };
+  }
+
+  /** The card the cluster last planned for an instance (its forwards change after launch). */
+  function nicNow(id: string): NicSpec | undefined {
+    const row = record(id);
+    return row ? requestOf(row).nic : undefined;
+  }
+
+  // Changes to one guest's forwards run one at a time, in the order they arrived.
+  const forwardChains = new Map<string, Promise<unknown>>();
+  function applyForwards(id: string, forwards: PortForward[], ctx: CallContext): Promise<PortForward[]> {
+    const next = (forwardChains.get(id) ?? Promise.resolve()).catch(() => undefined).then(async () => {
+      const r = await d.hypervisor.setForwards(id, forwards);
+      for (const f of r.failed) d.log.warn({ requestId: ctx.requestId, instanceId: id, forward: f.forward, err: f.reason }, "nc: a forward could not be set up");
+      const failed = new Set(r.failed.map((f) => f.forward));
+      return forwards.filter((f) => !failed.has(f));
+    });
+    forwardChains.set(id, next);
+    void next.catch(() => undefined).finally(() => forwardChains.get(id) === next && forwardChains.delete(id));
+    return next;
+  }
+
+  /** For operators: where the guest is reached from the host (the EC2 user sees its addresses). */
+  function logForwards(id: string, inForce: readonly PortForward[], ctx: CallContext): void {
+    d.log.info({ requestId: ctx.requestId, instanceId: id, forwards: inForce.map(forwardKey) }, inForce.length ? "nc: the guest's ports are forwarded" : "nc: no port is forwarded to the guest (its security groups open none to loopback)");
   }
 
   function active() {
@@ -218,6 +252,28 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
       return { instanceId, state: "Teardown", reason: record(instanceId)?.reason, launchTime: row.createdAt.toISOString() };
     },
 
+    async setForwards({ instanceId, forwards }, ctx) {
+      const row = record(instanceId);
+      if (!row) throw new NotFoundError("instance", instanceId);
+      const req = requestOf(row);
+      if (req.nic.mode !== "user") {
+        if (forwards.length) throw new InvalidParameterError("forwards", `instance ${instanceId} is on a bridge: its ports are reached directly`);
+        return { failed: [] };
+      }
+      db.update(ncInstances).set({ request: JSON.stringify({ ...req, nic: { ...req.nic, forwards } }) }).where(eq(ncInstances.id, instanceId)).run();
+      // A guest still starting takes them as it starts; one gone has none; Xen's card sits on a bridge.
+      if (row.state === "teardown" || staging.has(instanceId) || !d.hypervisor.capabilities().portForwarding) return { failed: [] };
+      try {
+        const inForce = await applyForwards(instanceId, forwards, ctx);
+        logForwards(instanceId, inForce, ctx);
+        const failed = new Set(inForce.map(forwardKey));
+        return { failed: forwards.filter((f) => !failed.has(forwardKey(f))).map((forward) => ({ forward, reason: `${forwardKey(forward)} could not be bound on the node` })) };
+      } catch (e) {
+        if (e instanceof HypervisorError && e.kind === "not-found") return { failed: [] }; // gone meanwhile: the next report says so
+        throw e;
+      }
+    },
+
     async rebootInstance({ instanceId }) {
       const row = record(instanceId);
       if (!row) throw new NotFoundError("instance", instanceId);
@@ -269,6 +325,15 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
       for (const row of db.select().from(ncInstances).where(eq(ncInstances.state, "pending")).all()) {
         if (!(await d.hypervisor.get(row.id))) teardown(row.id, "staging was interrupted by a node controller restart");
         else markExtant(row.id);
+      }
+      // A change recorded just before a restart may not have reached its guest.
+      if (!d.hypervisor.capabilities().portForwarding) return;
+      for (const row of db.select().from(ncInstances).where(eq(ncInstances.state, "extant")).all()) {
+        const nic = requestOf(row).nic;
+        const dom = nic.mode === "user" ? await d.hypervisor.get(row.id) : undefined;
+        if (dom?.state !== "running" || nic.mode !== "user" || sameForwards(dom.forwards ?? [], nic.forwards ?? [])) continue;
+        await applyForwards(row.id, nic.forwards ?? [], { requestId: `nc-adopt-${row.id}` })
+          .catch((e: Error) => d.log.warn({ instanceId: row.id, err: e.message }, "nc: could not restore the guest's forwards"));
       }
     },
   });

@@ -19,7 +19,7 @@ import { assembleClusterService } from "../../../src/compose/cc";
 import type { Policy } from "../../../src/roles/cc/placement";
 import { sleepingNodes } from "../../../src/roles/cc/database";
 import { createNodeMonitor, type PowerPolicy } from "../../../src/roles/cc/node-monitor";
-import { CLUSTER_METHODS, type ClusterClient, type ClusterRunRequest } from "../../../src/roles/cc/client";
+import { CLUSTER_METHODS, type ClusterClient, type ClusterRunRequest, type GroupRules } from "../../../src/roles/cc/client";
 import { startTestCloud, tempDir, type TestCloud } from "../../support/cloud";
 import { nodeImageRef } from "../../support/bundles";
 
@@ -35,7 +35,7 @@ beforeAll(async () => {
 afterAll(() => t.stop());
 
 /** A cluster of two nodes, each 1024 MB and 2 cores. */
-function cluster(dir: string, opts: { policy?: Policy; power?: PowerPolicy } = {}) {
+function cluster(dir: string, opts: { policy?: Policy; power?: PowerPolicy; subnet?: readonly [number, number] } = {}) {
   const probe = { memoryMb: () => 1024 + 256, cores: () => 2, diskGb: () => 100 };
   const hypervisors = new Map<string, FakeHypervisor>();
   const nodes = ["node-a", "node-b"].map((name) => {
@@ -51,20 +51,20 @@ function cluster(dir: string, opts: { policy?: Policy; power?: PowerPolicy } = {
     return { name, client: createInProcessClient(NODE_METHODS, service) };
   });
   const db = openCcDatabase(join(dir, "cc.db"));
-  const { service, monitor } = assembleClusterService({
+  const { service, monitor, network } = assembleClusterService({
     name: "zone-x", host: "127.0.0.1", db, nodes: () => nodes, clock: systemClock, log, pollMs: 0, policy: opts.policy ?? "GREEDY", power: opts.power,
-    plan: { subnet: [10, 128], addrsPerNet: 32 },
+    plan: { subnet: opts.subnet ?? [10, 128], addrsPerNet: 32 },
   });
-  return { service, monitor, hypervisors, db, nodes };
+  return { service, monitor, network, hypervisors, db, nodes };
 }
 
 let n = 0;
-function requests(count: number, memoryMb = 512): { accountId: string; groupName: string; instances: ClusterRunRequest[] } {
+function requests(count: number, memoryMb = 512): { accountId: string; groupName: string; instances: ClusterRunRequest[]; groups: GroupRules[] } {
   const instances = Array.from({ length: count }, (_, i) => ({
     instanceId: `i-${(0x2000000 + ++n).toString(16).toUpperCase().padStart(8, "0")}`, reservationId: "r-00000002", accountId: "123456789012", image,
-    vmType: { name: "m1.test", cpus: 1, memoryMb, diskGb: 1 }, launchIndex: i, groupNames: ["default"],
+    vmType: { name: "m1.test", cpus: 1, memoryMb, diskGb: 1 }, launchIndex: i, groupNames: ["default"], groupIds: ["sg-00000001"],
   }));
-  return { accountId: "123456789012", groupName: "default", instances };
+  return { accountId: "123456789012", groupName: "default", instances, groups: [{ groupId: "sg-00000001", rules: [] }] };
 }
 
 async function settled(cc: ClusterClient, ids: string[]) {
@@ -76,12 +76,17 @@ async function settled(cc: ClusterClient, ids: string[]) {
   throw new Error("instances did not settle");
 }
 
-const transports: Array<[string, (dir: string) => Promise<{ cc: ClusterClient; close(): Promise<void> }>]> = [
-  ["in-process", async (dir) => ({ cc: createInProcessClient(CLUSTER_METHODS, cluster(dir).service), close: async () => {} })],
-  ["signed HTTP", async (dir) => {
+type Cluster = ReturnType<typeof cluster>;
+const transports: Array<[string, (dir: string, opts?: Parameters<typeof cluster>[1]) => Promise<{ cc: ClusterClient; c: Cluster; close(): Promise<void> }>]> = [
+  ["in-process", async (dir, opts) => {
+    const c = cluster(dir, opts);
+    return { cc: createInProcessClient(CLUSTER_METHODS, c.service), c, close: async () => {} };
+  }],
+  ["signed HTTP", async (dir, opts) => {
     const key = { id: "ECKCLUSTERTEST000001", secret: "cluster-test-secret" };
-    const l = await listen(createRpcApp({ role: "cc", service: cluster(dir).service, methods: CLUSTER_METHODS, lookupKey: (id) => (id === key.id ? key.secret : undefined), clock: systemClock, log }), "127.0.0.1", 0);
-    return { cc: createHttpClient<ClusterClient>(CLUSTER_METHODS, { baseUrl: `http://127.0.0.1:${l.port}`, role: "cc", key, clock: systemClock, ids: randomIds }), close: () => l.close() };
+    const c = cluster(dir, opts);
+    const l = await listen(createRpcApp({ role: "cc", service: c.service, methods: CLUSTER_METHODS, lookupKey: (id) => (id === key.id ? key.secret : undefined), clock: systemClock, log }), "127.0.0.1", 0);
+    return { cc: createHttpClient<ClusterClient>(CLUSTER_METHODS, { baseUrl: `http://127.0.0.1:${l.port}`, role: "cc", key, clock: systemClock, ids: randomIds }), c, close: () => l.close() };
   }],
 ];
 
@@ -105,6 +110,52 @@ for (const [name, setup] of transports) {
         expect(term.instances.map((i) => i.state)).toEqual(["Teardown", "Teardown", "Teardown"]);
         expect((await cc.describeInstances({}, ctx)).instances).toEqual([]);
         await expect(cc.getConsoleOutput({ instanceId: reqs[0]!.instanceId }, ctx)).rejects.toMatchObject({ kind: "NotFound" });
+      } finally {
+        await close();
+      }
+    });
+
+    it("forwards what the groups open to loopback from the private and public address, and follows every change", async () => {
+      const { cc, c, close } = await setup(tempDir("euca-cc-"), { subnet: [127, 64] });
+      try {
+        const req = requests(2);
+        const [a, b] = req.instances as [ClusterRunRequest, ClusterRunRequest];
+        a.publicIp = "127.65.0.9";
+        req.groups = [{
+          groupId: "sg-00000001", rules: [
+            { protocol: "tcp", fromPort: 22, toPort: 22, cidr: "127.0.0.0/8" },
+            { protocol: "tcp", fromPort: 80, toPort: 80, cidr: "10.0.0.0/8" }, // no loopback client: not forwarded
+            { protocol: "udp", fromPort: 53, toPort: 53, cidr: "0.0.0.0/0" },
+            { protocol: "icmp", fromPort: -1, toPort: -1, cidr: "0.0.0.0/0" }, // nothing to forward
+            { protocol: "tcp", fromPort: 443, toPort: 443, sourceGroupId: "sg-00000001" }, // no instance reaches another here
+          ],
+        }];
+        const { placed } = await cc.runInstances(req, ctx);
+        await settled(cc, placed.map((p) => p.instanceId));
+        const ipOf = new Map(placed.map((p) => [p.instanceId, p.privateIp]));
+        const forwards = async (id: string) => {
+          const node = placed.find((p) => p.instanceId === id)!.node;
+          return ((await c.hypervisors.get(node)!.get(id))?.forwards ?? []).map((f) => `${f.protocol}:${f.hostIp}:${f.port}`).sort();
+        };
+        expect(await forwards(a.instanceId)).toEqual([`tcp:${ipOf.get(a.instanceId)}:22`, "tcp:127.65.0.9:22", `udp:${ipOf.get(a.instanceId)}:53`, "udp:127.65.0.9:53"].sort());
+        expect(await forwards(b.instanceId)).toEqual([`tcp:${ipOf.get(b.instanceId)}:22`, `udp:${ipOf.get(b.instanceId)}:53`].sort());
+
+        // A revoke of everything, then an elastic address moving from a to b: in force when the call returns.
+        await cc.updateNetwork({ groups: [{ groupId: "sg-00000001", rules: [{ protocol: "tcp", fromPort: 8000, toPort: 8001, cidr: "127.0.0.1/32" }] }] }, ctx);
+        expect(await forwards(b.instanceId)).toEqual([`tcp:${ipOf.get(b.instanceId)}:8000`, `tcp:${ipOf.get(b.instanceId)}:8001`]);
+        await cc.updateNetwork({ instances: [{ instanceId: a.instanceId, publicIp: null }, { instanceId: b.instanceId, publicIp: "127.65.0.9" }] }, ctx);
+        expect(await forwards(a.instanceId)).toEqual([`tcp:${ipOf.get(a.instanceId)}:8000`, `tcp:${ipOf.get(a.instanceId)}:8001`]);
+        expect(await forwards(b.instanceId)).toEqual([`tcp:${ipOf.get(b.instanceId)}:8000`, `tcp:${ipOf.get(b.instanceId)}:8001`, "tcp:127.65.0.9:8000", "tcp:127.65.0.9:8001"].sort());
+
+        // A node that misses a change is brought in line when it answers again.
+        const nodeOfB = c.hypervisors.get(placed.find((p) => p.instanceId === b.instanceId)!.node)!;
+        nodeOfB.setFailures({ unreachable: true });
+        await cc.updateNetwork({ groups: [{ groupId: "sg-00000001", rules: [] }] }, ctx);
+        nodeOfB.setFailures({});
+        expect(await forwards(b.instanceId)).toHaveLength(4);
+        await c.network.push(ctx);
+        expect(await forwards(b.instanceId)).toEqual([]);
+        expect(await forwards(a.instanceId)).toEqual([]);
       } finally {
         await close();
       }

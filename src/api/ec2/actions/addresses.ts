@@ -18,9 +18,10 @@ export const AllocateAddress = defineAction({
 export const ReleaseAddress = defineAction({
   name: "ReleaseAddress",
   params: { PublicIp: p.string(), AllocationId: p.string(), NetworkBorderGroup: p.string(), DryRun: p.boolean() },
-  handler(input, ctx) {
+  async handler(input, ctx) {
     if (input.PublicIp === undefined && input.AllocationId === undefined) throw new MissingParameterError("PublicIp");
-    ctx.services.addresses.release(...who(ctx), { publicIp: input.PublicIp, allocationId: input.AllocationId });
+    const was = ctx.services.addresses.release(...who(ctx), { publicIp: input.PublicIp, allocationId: input.AllocationId });
+    await ctx.services.network.addressesChanged([was], ctx);
     return { return: true };
   },
 });
@@ -31,12 +32,13 @@ export const AssociateAddress = defineAction({
     PublicIp: p.string(), AllocationId: p.string(), InstanceId: p.string(), NetworkInterfaceId: p.string(), PrivateIpAddress: p.string(),
     AllowReassociation: p.boolean(), DryRun: p.boolean(),
   },
-  handler(input, ctx) {
+  async handler(input, ctx) {
     if (input.InstanceId === undefined) throw new MissingParameterError("InstanceId");
     if (input.PublicIp === undefined && input.AllocationId === undefined) throw new MissingParameterError("PublicIp");
     // The instance as stored (a request may spell its id in another case).
     const instance = ctx.services.instances.live({ accountId: ctx.principal.accountId, isAdmin: ctx.principal.isAdmin }, input.InstanceId);
     const a = ctx.services.addresses.associate(...who(ctx), { publicIp: input.PublicIp, allocationId: input.AllocationId }, instance.id);
+    await ctx.services.network.addressesChanged([instance.id, a.previous], ctx);
     return { return: true, associationId: a.associationId ?? undefined };
   },
 });
@@ -44,9 +46,10 @@ export const AssociateAddress = defineAction({
 export const DisassociateAddress = defineAction({
   name: "DisassociateAddress",
   params: { PublicIp: p.string(), AssociationId: p.string(), DryRun: p.boolean() },
-  handler(input, ctx) {
+  async handler(input, ctx) {
     if (input.PublicIp === undefined && input.AssociationId === undefined) throw new MissingParameterError("PublicIp");
-    ctx.services.addresses.disassociate(...who(ctx), { publicIp: input.PublicIp, associationId: input.AssociationId });
+    const was = ctx.services.addresses.disassociate(...who(ctx), { publicIp: input.PublicIp, associationId: input.AssociationId });
+    await ctx.services.network.addressesChanged([was], ctx);
     return { return: true };
   },
 });

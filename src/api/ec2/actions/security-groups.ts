@@ -70,9 +70,10 @@ export const CreateSecurityGroup = defineAction({
 export const DeleteSecurityGroup = defineAction({
   name: "DeleteSecurityGroup",
   params: { GroupName: p.string(), GroupId: p.string(), DryRun: p.boolean() },
-  handler(input, ctx) {
+  async handler(input, ctx) {
     const id = ctx.services.securityGroups.delete({ accountId: ctx.principal.accountId }, target(input));
     ctx.services.tags.forget(id);
+    await ctx.services.network.groupsChanged([id], ctx);
     return { return: true };
   },
 });
@@ -80,8 +81,9 @@ export const DeleteSecurityGroup = defineAction({
 export const AuthorizeSecurityGroupIngress = defineAction({
   name: "AuthorizeSecurityGroupIngress",
   params: ingressParams,
-  handler(input, ctx) {
-    ctx.services.securityGroups.authorize({ accountId: ctx.principal.accountId }, target(input), permissions(input));
+  async handler(input, ctx) {
+    const id = ctx.services.securityGroups.authorize({ accountId: ctx.principal.accountId }, target(input), permissions(input));
+    await ctx.services.network.groupsChanged([id], ctx);
     return { return: true };
   },
 });
@@ -89,8 +91,9 @@ export const AuthorizeSecurityGroupIngress = defineAction({
 export const RevokeSecurityGroupIngress = defineAction({
   name: "RevokeSecurityGroupIngress",
   params: ingressParams,
-  handler(input, ctx) {
-    ctx.services.securityGroups.revoke({ accountId: ctx.principal.accountId }, target(input), permissions(input));
+  async handler(input, ctx) {
+    const id = ctx.services.securityGroups.revoke({ accountId: ctx.principal.accountId }, target(input), permissions(input));
+    await ctx.services.network.groupsChanged([id], ctx);
     return { return: true };
   },
 });
