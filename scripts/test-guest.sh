@@ -5,12 +5,13 @@
 #   vmlinuz          the same kernel as shipped (bzImage)
 #   initrd.cpio.gz   busybox-static + virtio/ext4 modules; /init mounts root=/dev/vda and switch_roots
 #   root.ext4        busybox root (mke2fs -d, no mount) whose init gets an address by DHCP,
-#                    fetches instance-id and user-data from 169.254.169.254, prints them on the
-#                    console (EUCA-INSTANCE-ID=..., EUCA-USER-DATA=...), then idles
+#                    answers TCP on ports 22 and 2222 with an SSH-style banner naming the
+#                    instance, fetches instance-id and user-data from 169.254.169.254, prints
+#                    them on the console (EUCA-INSTANCE-ID=..., EUCA-USER-DATA=...), then idles
 # Needs: apt-get (download only), dpkg-deb, busybox-static, cpio, e2fsprogs, xz-utils.
 set -eu
 OUT=${1:-/var/tmp/euca-test-guest}
-VERSION=2   # bump when the guest changes, so cached copies are rebuilt
+VERSION=3   # bump when the guest changes, so cached copies are rebuilt
 [ "$(cat "$OUT/complete" 2>/dev/null | tail -1)" = "v$VERSION" ] && exit 0
 mkdir -p "$OUT"
 W=$(mktemp -d "$OUT/.build.XXXXXX")
@@ -73,6 +74,14 @@ esac
 exit 0
 EOS
 chmod +x $D/usr/share/udhcpc/default.script
+# What a connection to port 22 or 2222 gets: an SSH version line, as sshd sends first, naming the
+# guest; then what the client sends is echoed back, so a connection stays open as long as it likes.
+cat > $D/sbin/euca-banner <<'EOS'
+#!/bin/sh
+echo "SSH-2.0-euca-test-guest $(cat /run/instance-id 2>/dev/null || echo unknown)"
+exec cat
+EOS
+chmod +x $D/sbin/euca-banner
 cat > $D/sbin/init <<'EOS'
 #!/bin/sh
 export PATH=/bin
@@ -84,8 +93,10 @@ grep -q 'swap' /proc/cmdline || true
 ip link set lo up
 ip link set eth0 up
 udhcpc -i eth0 -t 5 -T 1 -n -q -s /usr/share/udhcpc/default.script
+for port in 22 2222; do nc -ll -p $port -e /sbin/euca-banner & done
 md() { timeout 10 wget -q -O - "http://169.254.169.254/latest/$1"; }
-echo "EUCA-INSTANCE-ID=$(md meta-data/instance-id)"
+md meta-data/instance-id > /run/instance-id
+echo "EUCA-INSTANCE-ID=$(cat /run/instance-id)"
 echo "EUCA-USER-DATA=$(md user-data)"
 # Safety probe: anything but the metadata forward must be unreachable (TEST-NET-1, never routed).
 timeout 2 wget -q -O - http://192.0.2.1/ >/dev/null 2>&1 && echo "EUCA-OUTSIDE=reachable" || echo "EUCA-OUTSIDE=blocked"

@@ -18,6 +18,8 @@ export interface HypervisorFixture {
   booted(instanceId: string, afterBytes?: number): Promise<void>;
   /** A file to hot-plug as a volume. */
   volume(name: string): string;
+  /** What a second guest running beside the first needs of its own (a real one: its own root disk). */
+  second?: () => Partial<DomainSpec>;
   faults: { failStart(id: string): void; crash(id: string): void | Promise<void>; unreachable?: (on: boolean) => void };
   teardown(): Promise<void>;
 }
@@ -115,6 +117,37 @@ export function hypervisorContract(name: string, setup: () => Promise<Hypervisor
       expect(await kind(f.hv.attachDisk(s.instanceId, { path: f.volume("vol-2"), device: "sdb" }))).toBe("device-busy");
       await f.hv.detachDisk(s.instanceId, "sdb");
       expect(await kind(f.hv.detachDisk(s.instanceId, "sdb"))).toBe("not-attached");
+      await f.hv.destroy(s.instanceId);
+    }));
+
+    it("forwards a user card's loopback ports as asked, one guest per address and port, or says it cannot", () => withFixture(async (f) => {
+      const host = `127.98.${Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
+      const port = 20000 + Math.floor(Math.random() * 20000);
+      const fwd = { protocol: "tcp" as const, hostIp: host, port };
+      const nic = (mac: string) => ({ mode: "user" as const, mac, ip: host, forwards: [] });
+      const s = spec(f.dir, { nics: [nic("d0:0d:00:00:00:51")] });
+      await f.hv.start(s);
+      if (!f.hv.capabilities().portForwarding) {
+        expect(await kind(f.hv.setForwards(s.instanceId, [fwd]))).toBe("unsupported");
+        expect(await kind(f.hv.setForwards(s.instanceId, []))).toBe("ok");
+        await f.hv.destroy(s.instanceId);
+        return;
+      }
+      expect(await f.hv.setForwards(s.instanceId, [fwd, { ...fwd, protocol: "udp" }])).toEqual({ failed: [] });
+      expect((await f.hv.get(s.instanceId))?.forwards).toEqual([fwd, { ...fwd, protocol: "udp" }]);
+      expect((await f.reopen().get(s.instanceId))?.forwards).toEqual([fwd, { ...fwd, protocol: "udp" }]); // kept across an NC restart
+      // Another guest cannot take an address and port the first one holds.
+      const t = spec(f.dir, { ...f.second?.(), nics: [nic("d0:0d:00:00:00:52")] });
+      await f.hv.start(t);
+      const r = await f.hv.setForwards(t.instanceId, [fwd, { ...fwd, port: port + 1 }]);
+      expect(r.failed.map((x) => x.forward)).toEqual([fwd]);
+      expect((await f.hv.get(t.instanceId))?.forwards).toEqual([{ ...fwd, port: port + 1 }]);
+      expect(await kind(f.hv.setForwards(s.instanceId, [{ ...fwd, hostIp: "192.0.2.1" }]))).toBe("invalid");
+      expect(await kind(f.hv.setForwards(s.instanceId, [{ ...fwd, port: 0 }]))).toBe("invalid");
+      await f.hv.setForwards(s.instanceId, []);
+      expect((await f.hv.get(s.instanceId))?.forwards ?? []).toEqual([]);
+      expect(await kind(f.hv.setForwards("i-0BADF00D", []))).toBe("not-found");
+      await f.hv.destroy(t.instanceId);
       await f.hv.destroy(s.instanceId);
     }));
 

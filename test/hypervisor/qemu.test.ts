@@ -5,6 +5,9 @@
  * killed with SIGKILL. Guests have no NIC (`-nic none`), so none can send a packet.
  */
 import { describe, expect, it } from "vitest";
+import { createConnection, createServer } from "node:net";
+import { createSocket } from "node:dgram";
+import { once } from "node:events";
 import { copyFileSync, readFileSync, rmSync, truncateSync, writeFileSync, existsSync, appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
@@ -17,6 +20,77 @@ import { testGuest } from "../support/guest";
 import { baseSpec, hypervisorContract } from "../contracts/hypervisor.contract";
 
 const guest = testGuest();
+
+/** Connects and reads the guest's first line; the connection stays open for echoes. */
+function banner(host: string, port: number): Promise<{ line: string; echo(text: string): Promise<string>; close(): void }> {
+  return new Promise((resolve, reject) => {
+    const sock = createConnection({ host, port });
+    let buf = "";
+    let waiter: ((line: string) => void) | undefined;
+    const timer = setTimeout(() => sock.destroy(new Error(`no banner from ${host}:${port}`)), 15_000);
+    sock.setEncoding("utf8");
+    sock.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    // QEMU accepts for the guest, then closes when the guest refuses (nothing listening yet).
+    sock.on("close", () => {
+      clearTimeout(timer);
+      reject(Object.assign(new Error(`${host}:${port} closed before a banner`), { code: "NO_BANNER" }));
+    });
+    sock.on("data", (d: string) => {
+      buf += d;
+      let i: number;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, i).replace(/\r$/, "");
+        buf = buf.slice(i + 1);
+        if (waiter) {
+          const w = waiter;
+          waiter = undefined;
+          w(line);
+        } else {
+          clearTimeout(timer);
+          resolve({
+            line,
+            echo: (text) => new Promise((res) => {
+              waiter = res;
+              sock.write(`${text}\n`);
+            }),
+            close: () => sock.destroy(),
+          });
+        }
+      }
+    });
+  });
+}
+
+/** The banner once the guest listens (QEMU accepts before it does). */
+async function bannerSoon(host: string, port: number) {
+  for (let i = 0; ; i++) {
+    try {
+      return await banner(host, port);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "NO_BANNER" || i >= 100) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+/** "" when a UDP socket can bind host:port, else the error code (EADDRINUSE: someone holds it). */
+async function udpBindError(host: string, port: number): Promise<string> {
+  const u = createSocket("udp4");
+  try {
+    await new Promise<void>((resolve, reject) => {
+      u.once("error", reject);
+      u.bind(port, host, () => resolve());
+    });
+    return "";
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? "error";
+  } finally {
+    u.close();
+  }
+}
 
 function fixture() {
   const dir = tempDir("euca-qemu-");
@@ -43,6 +117,11 @@ describe.skipIf(!guest)("qemu driver", () => {
           await new Promise((r) => setTimeout(r, 100));
         }
         throw new Error(`${id} did not boot`);
+      },
+      second: () => {
+        const copy = join(dir, "root2.ext4");
+        copyFileSync(root, copy);
+        return { disks: [{ path: copy, device: "vda" }] };
       },
       volume: (name) => {
         const f = join(dir, name);
@@ -85,6 +164,50 @@ describe.skipIf(!guest)("qemu driver", () => {
     expect(await hv.list()).toEqual([]);
     rmSync(dir, { recursive: true, force: true });
   });
+
+  it("forwards loopback ports to a user-mode guest, changes them in place, and keeps established connections", async () => {
+    const { dir, hv, make, root } = fixture();
+    const net = `127.99.${process.pid % 250}.${10 + Math.floor(Math.random() * 200)}`;
+    const [a, b, c] = [`${net.split(".").slice(0, 3).join(".")}.1`, `${net.split(".").slice(0, 3).join(".")}.2`, `${net.split(".").slice(0, 3).join(".")}.3`];
+    const s = baseSpec(dir, {
+      kernel: guest!.vmlinux, ramdisk: guest!.initrd, kernelArgs: "console=ttyS0 quiet root=/dev/vda", disks: [{ path: root, device: "vda" }],
+      nics: [{ mode: "user", mac: "d0:0d:00:00:00:43", ip: a!, forwards: [{ protocol: "tcp", hostIp: a!, port: 2222 }] }],
+    });
+    try {
+      expect((await hv.start(s)).forwards).toEqual([{ protocol: "tcp", hostIp: a, port: 2222 }]);
+      const held = await bannerSoon(a!, 2222);
+      expect(held.line).toMatch(/^SSH-2\.0-euca-test-guest/);
+
+      // Moved to another address, plus a UDP port: the old address refuses, the new one answers, the UDP port is QEMU's.
+      expect(await hv.setForwards(s.instanceId, [{ protocol: "tcp", hostIp: b!, port: 2222 }, { protocol: "udp", hostIp: a!, port: 5353 }])).toEqual({ failed: [] });
+      await expect(banner(a!, 2222)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+      expect((await banner(b!, 2222)).line).toMatch(/^SSH-2\.0-euca-test-guest/);
+      expect(await udpBindError(a!, 5353)).toBe("EADDRINUSE");
+      // The connection made before the change is still open and still reaches the guest.
+      expect(await held.echo("still-here")).toBe("still-here");
+      held.close();
+
+      // Something else on an address and port: that forward fails and says why; the rest are in force.
+      const other = createServer().listen(2222, c);
+      await once(other, "listening");
+      const r = await hv.setForwards(s.instanceId, [{ protocol: "tcp", hostIp: b!, port: 2222 }, { protocol: "tcp", hostIp: c!, port: 2222 }]);
+      other.close();
+      expect(r.failed.map((f) => f.forward)).toEqual([{ protocol: "tcp", hostIp: c, port: 2222 }]);
+      expect(r.failed[0]!.reason).toMatch(/something else listening/);
+      expect(await udpBindError(a!, 5353)).toBe(""); // removed
+
+      await expect(hv.setForwards(s.instanceId, [{ protocol: "tcp", hostIp: "0.0.0.0", port: 2222 }])).rejects.toMatchObject({ kind: "invalid" });
+      await expect(hv.setForwards("i-0BADF00D", [])).rejects.toMatchObject({ kind: "not-found" });
+      // A restarted NC reads what is in force from QEMU itself.
+      const again = make();
+      expect((await again.get(s.instanceId))?.forwards).toEqual([{ protocol: "tcp", hostIp: b, port: 2222 }]);
+      await again.setForwards(s.instanceId, []);
+      await expect(banner(b!, 2222)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+    } finally {
+      await hv.destroy(s.instanceId);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it("the acceleration probe boots a 512-byte guest and sees it print", async () => {
     expect(await probeBoot("qemu-system-x86_64", "tcg")).toBeGreaterThan(0);
