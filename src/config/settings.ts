@@ -144,7 +144,7 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
   schedPolicy: { key: "schedPolicy", flag: "--sched-policy <policy>", file: "SCHEDPOLICY", default: () => "ROUNDROBIN", parse: oneOf(POLICIES, "scheduling policy"),
     help: `how the CC places instances on nodes: ${POLICIES.join(", ")}` },
   publicIps: { key: "publicIps", flag: "--public-ips <ranges>", file: "PUBLIC_IPS", default: () => "", parse: parseIpRanges,
-    help: "public address pool, e.g. '192.0.2.10-192.0.2.50,192.0.2.60' (default: none; 127.65.0.2-127.65.0.254 with the fake hypervisor)" },
+    help: "public address pool, e.g. '192.0.2.10-192.0.2.50,192.0.2.60' (default: 127.65.0.2-127.65.0.254 while private addresses are loopback, as on a laptop cloud; else none)" },
   maxAddressesPerUser: { key: "maxAddressesPerUser", flag: "--max-addresses-per-user <n>", file: "MAX_ADDRESSES_PER_USER", default: () => "5", parse: count,
     help: "elastic addresses one account may hold (admins exempt; Eucalyptus default 5)" },
   vnetSubnet: { key: "vnetSubnet", flag: "--vnet-subnet <cidr>", file: "VNET_SUBNET", default: () => "", parse: subnet16,
@@ -217,7 +217,11 @@ export function privateSubnet(s: Pick<Settings, "vnetSubnet" | "hypervisor">): s
   return s.vnetSubnet || (s.hypervisor === "xen" ? "10.128.0.0/16" : "127.64.0.0/16");
 }
 
-/** The public address pool when PUBLIC_IPS is unset: a loopback pool for the laptop cloud (fake or auto), so public addresses work locally too. */
-export function publicAddressRanges(s: Pick<Settings, "publicIps" | "hypervisor">): string {
-  return s.publicIps || (s.hypervisor === "fake" || s.hypervisor === "auto" ? "127.65.0.2-127.65.0.254" : "");
+/**
+ * The public address pool when PUBLIC_IPS is unset: with loopback private addresses (the
+ * laptop cloud: fake or rootless QEMU guests), a loopback pool, so instances get a public
+ * address at launch and elastic addresses work, reachable from this host only.
+ */
+export function publicAddressRanges(s: Pick<Settings, "publicIps" | "hypervisor" | "vnetSubnet">): string {
+  return s.publicIps || (privateSubnet(s).startsWith("127.") ? "127.65.0.2-127.65.0.254" : "");
 }

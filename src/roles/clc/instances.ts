@@ -80,6 +80,7 @@ export function createInstanceService(o: {
   const columns = Object.entries(getTableColumns(instances));
   const keys = columns.map(([k]) => k);
   const isDate = columns.map(([, c]) => c.columnType === "SQLiteTimestamp");
+  const isBool = columns.map(([, c]) => c.columnType === "SQLiteBoolean");
   const listing = (scope: "all" | "account") => sqlite.prepare(
     `SELECT ${columns.map(([, c]) => `"${c.name}"`).join(", ")} FROM instances
      WHERE (terminated_at IS NULL OR terminated_at > @cutoff) ${scope === "account" ? "AND account_id = @accountId" : ""}
@@ -88,7 +89,7 @@ export function createInstanceService(o: {
   const listAccount = listing("account");
   const record = (row: unknown[]): InstanceRecord => {
     const r: Record<string, unknown> = {};
-    for (let i = 0; i < keys.length; i++) r[keys[i]!] = isDate[i] && row[i] !== null ? new Date(row[i] as number) : row[i];
+    for (let i = 0; i < keys.length; i++) r[keys[i]!] = row[i] === null ? null : isDate[i] ? new Date(row[i] as number) : isBool[i] ? row[i] === 1 : row[i];
     return r as InstanceRecord;
   };
 
@@ -211,7 +212,7 @@ export function createInstanceService(o: {
           id, reservationId, accountId: caller.accountId, imageId: image.id, kernelId: kernel?.id ?? null, ramdiskId: ramdisk?.id ?? null,
           instanceType: vmType.name, keyName: key?.name ?? null, groups: JSON.stringify(groups), userData: input.userData ?? null,
           state: "pending", stateReason: "", launchIndex, zone, privateIp: "", mac: "", clientToken: input.clientToken ?? null, requestDigest: digest, hypervisor: null,
-          launchTime: now, terminatedAt: null,
+          publicAddressing: input.addressing !== "private", launchTime: now, terminatedAt: null,
         };
         db.insert(instances).values(row).run();
         // A public address at launch, when the cloud has a pool (same transaction: all or none).
@@ -352,6 +353,24 @@ export function createInstanceService(o: {
     },
 
     publicIpOf: (id: string) => o.addresses.publicIpOf(id),
+
+    /**
+     * An elastic address left a live instance (Disassociate, Release): one launched with a
+     * public address gets a new one from the pool, as Eucalyptus and EC2 give it (none
+     * when the pool is empty).
+     */
+    restorePublicAddress(id: string | undefined): void {
+      if (!id) return;
+      sqlite.transaction(() => {
+        const r = db.select().from(instances).where(eq(instances.id, id)).get();
+        if (!r || !r.publicAddressing || !["pending", "running"].includes(r.state) || o.addresses.publicIpOf(id)) return;
+        try {
+          o.addresses.assignAtLaunch(id);
+        } catch (e) {
+          if (!(e instanceof InsufficientCapacityError)) throw e;
+        }
+      })();
+    },
 
     /** An instance the caller may associate an address with. */
     live(caller: Caller, id: string): InstanceRecord {

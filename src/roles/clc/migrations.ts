@@ -205,4 +205,10 @@ CREATE INDEX security_groups_id_lower ON security_groups(lower(id));
 CREATE INDEX tags_resource_lower ON tags(lower(resource_id));
 `,
   },
+  {
+    name: "whether an instance was launched with a public address",
+    sql: `
+ALTER TABLE instances ADD COLUMN public_addressing INTEGER NOT NULL DEFAULT 1;
+`,
+  },
 ];

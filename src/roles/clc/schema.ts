@@ -141,6 +141,8 @@ export const instances = sqliteTable("instances", {
   requestDigest: text("request_digest"),
   /** What runs it, as its node reported (xen, kvm, qemu, fake); null before it is placed. */
   hypervisor: text("hypervisor"),
+  /** Launched with a public address (not AddressingType=private): it gets a new one when an elastic one leaves it, as in Eucalyptus. */
+  publicAddressing: integer("public_addressing", { mode: "boolean" }).notNull().default(true),
   launchTime: integer("launch_time", { mode: "timestamp_ms" }).notNull(),
   terminatedAt: integer("terminated_at", { mode: "timestamp_ms" }),
 }, (t) => [index("instances_account").on(t.accountId), index("instances_token").on(t.accountId, t.clientToken)]);

@@ -21,6 +21,7 @@ export const ReleaseAddress = defineAction({
   async handler(input, ctx) {
     if (input.PublicIp === undefined && input.AllocationId === undefined) throw new MissingParameterError("PublicIp");
     const was = ctx.services.addresses.release(...who(ctx), { publicIp: input.PublicIp, allocationId: input.AllocationId });
+    ctx.services.instances.restorePublicAddress(was);
     await ctx.services.network.addressesChanged([was], ctx);
     return { return: true };
   },
@@ -38,6 +39,7 @@ export const AssociateAddress = defineAction({
     // The instance as stored (a request may spell its id in another case).
     const instance = ctx.services.instances.live({ accountId: ctx.principal.accountId, isAdmin: ctx.principal.isAdmin }, input.InstanceId);
     const a = ctx.services.addresses.associate(...who(ctx), { publicIp: input.PublicIp, allocationId: input.AllocationId }, instance.id);
+    ctx.services.instances.restorePublicAddress(a.previous);
     await ctx.services.network.addressesChanged([instance.id, a.previous], ctx);
     return { return: true, associationId: a.associationId ?? undefined };
   },
@@ -49,6 +51,7 @@ export const DisassociateAddress = defineAction({
   async handler(input, ctx) {
     if (input.PublicIp === undefined && input.AssociationId === undefined) throw new MissingParameterError("PublicIp");
     const was = ctx.services.addresses.disassociate(...who(ctx), { publicIp: input.PublicIp, associationId: input.AssociationId });
+    ctx.services.instances.restorePublicAddress(was);
     await ctx.services.network.addressesChanged([was], ctx);
     return { return: true };
   },
