@@ -2,6 +2,23 @@ import { Command } from "commander";
 import { createLogger } from "../common/logger";
 import { startCloud } from "../cloud";
 import { withSettings, settingsOf, type CliIo } from "./settings-flags";
+import { privateSubnet } from "../config/settings";
+import { privilegedPortHint } from "../hypervisor/qemu/hostfwd";
+
+/**
+ * The laptop cloud's guests are reached at the addresses EC2 reports, through the ports
+ * their security groups open (the default group is closed): what to type, once.
+ */
+function reachHint(): string {
+  const lines = [
+    "euca: to reach an instance from this host, open its port, then connect to the address describe-instances shows:",
+    "euca:   aws --endpoint-url $EC2_URL ec2 authorize-security-group-ingress --group-name default --protocol tcp --port 22 --cidr 127.0.0.0/8",
+    "euca:   ssh -i KEY.pem root@PRIVATE-OR-PUBLIC-IP",
+  ];
+  const hint = privilegedPortHint(22);
+  if (hint) lines.push(`euca: (${hint})`);
+  return lines.map((l) => `${l}\n`).join("");
+}
 
 /** `euca run`: starts the given roles and serves until SIGTERM/SIGINT. */
 export function runCommand(io: CliIo): Command {
@@ -17,6 +34,8 @@ export function runCommand(io: CliIo): Command {
       io.out(`euca: try: source ${cloud.adminCredentials.eucarc} && aws --endpoint-url $EC2_URL ec2 describe-availability-zones\n`);
     }
     const internal = Object.entries(cloud.internal).map(([r, u]) => ` ${r}=${u}`).join("");
+    if (s.roles.includes("clc") && cloud.hypervisor?.startsWith("qemu") && privateSubnet(s).startsWith("127.")) io.out(reachHint());
+    // Last: scripts (and the tests) wait for this line.
     io.out(`euca ready: roles=${s.roles.join(",")} ec2=${e.ec2Url} s3=${e.s3Url} heartbeat=${e.heartbeatUrl}${internal}${cloud.hypervisor ? ` hypervisor=${cloud.hypervisor.replace(" ", "")}` : ""} data=${s.dataDir}\n`);
     await new Promise<void>((resolve) => {
       const shutdown = (signal: string) => {

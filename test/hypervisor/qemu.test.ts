@@ -5,7 +5,7 @@
  * killed with SIGKILL. Guests have no NIC (`-nic none`), so none can send a packet.
  */
 import { describe, expect, it } from "vitest";
-import { createConnection, createServer } from "node:net";
+import { createServer } from "node:net";
 import { createSocket } from "node:dgram";
 import { once } from "node:events";
 import { copyFileSync, readFileSync, rmSync, truncateSync, writeFileSync, existsSync, appendFileSync } from "node:fs";
@@ -16,65 +16,10 @@ import { qemuArgs } from "../../src/hypervisor/qemu/args";
 import { probeBoot } from "../../src/hypervisor/qemu/probe";
 import { systemClock } from "../../src/common/clock";
 import { tempDir } from "../support/cloud";
-import { testGuest } from "../support/guest";
+import { bannerFrom, bannerSoon, testGuest } from "../support/guest";
 import { baseSpec, hypervisorContract } from "../contracts/hypervisor.contract";
 
 const guest = testGuest();
-
-/** Connects and reads the guest's first line; the connection stays open for echoes. */
-function banner(host: string, port: number): Promise<{ line: string; echo(text: string): Promise<string>; close(): void }> {
-  return new Promise((resolve, reject) => {
-    const sock = createConnection({ host, port });
-    let buf = "";
-    let waiter: ((line: string) => void) | undefined;
-    const timer = setTimeout(() => sock.destroy(new Error(`no banner from ${host}:${port}`)), 15_000);
-    sock.setEncoding("utf8");
-    sock.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    // QEMU accepts for the guest, then closes when the guest refuses (nothing listening yet).
-    sock.on("close", () => {
-      clearTimeout(timer);
-      reject(Object.assign(new Error(`${host}:${port} closed before a banner`), { code: "NO_BANNER" }));
-    });
-    sock.on("data", (d: string) => {
-      buf += d;
-      let i: number;
-      while ((i = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, i).replace(/\r$/, "");
-        buf = buf.slice(i + 1);
-        if (waiter) {
-          const w = waiter;
-          waiter = undefined;
-          w(line);
-        } else {
-          clearTimeout(timer);
-          resolve({
-            line,
-            echo: (text) => new Promise((res) => {
-              waiter = res;
-              sock.write(`${text}\n`);
-            }),
-            close: () => sock.destroy(),
-          });
-        }
-      }
-    });
-  });
-}
-
-/** The banner once the guest listens (QEMU accepts before it does). */
-async function bannerSoon(host: string, port: number) {
-  for (let i = 0; ; i++) {
-    try {
-      return await banner(host, port);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "NO_BANNER" || i >= 100) throw e;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
 
 /** "" when a UDP socket can bind host:port, else the error code (EADDRINUSE: someone holds it). */
 async function udpBindError(host: string, port: number): Promise<string> {
@@ -180,8 +125,8 @@ describe.skipIf(!guest)("qemu driver", () => {
 
       // Moved to another address, plus a UDP port: the old address refuses, the new one answers, the UDP port is QEMU's.
       expect(await hv.setForwards(s.instanceId, [{ protocol: "tcp", hostIp: b!, port: 2222 }, { protocol: "udp", hostIp: a!, port: 5353 }])).toEqual({ failed: [] });
-      await expect(banner(a!, 2222)).rejects.toMatchObject({ code: "ECONNREFUSED" });
-      expect((await banner(b!, 2222)).line).toMatch(/^SSH-2\.0-euca-test-guest/);
+      await expect(bannerFrom(a!, 2222)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+      expect((await bannerFrom(b!, 2222)).line).toMatch(/^SSH-2\.0-euca-test-guest/);
       expect(await udpBindError(a!, 5353)).toBe("EADDRINUSE");
       // The connection made before the change is still open and still reaches the guest.
       expect(await held.echo("still-here")).toBe("still-here");
@@ -202,7 +147,7 @@ describe.skipIf(!guest)("qemu driver", () => {
       const again = make();
       expect((await again.get(s.instanceId))?.forwards).toEqual([{ protocol: "tcp", hostIp: b, port: 2222 }]);
       await again.setForwards(s.instanceId, []);
-      await expect(banner(b!, 2222)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+      await expect(bannerFrom(b!, 2222)).rejects.toMatchObject({ code: "ECONNREFUSED" });
     } finally {
       await hv.destroy(s.instanceId);
       rmSync(dir, { recursive: true, force: true });

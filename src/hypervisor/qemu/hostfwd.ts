@@ -4,6 +4,7 @@
  * is), hostfwd_add / hostfwd_remove change them. Both are monitor commands, reached over
  * QMP's human-monitor-command, which answers "" on success and a message otherwise.
  */
+import { readFileSync } from "node:fs";
 import { forwardKey, type PortForward } from "../../net/port-forwards";
 import { HypervisorError } from "../types";
 import { NETDEV_ID } from "./args";
@@ -37,8 +38,24 @@ export async function applyForwards(c: QmpConnection, wanted: readonly PortForwa
   const failed: Array<{ forward: PortForward; reason: string }> = [];
   for (const f of wanted.filter((x) => !have.has(forwardKey(x)))) {
     const said = await hmp(c, `hostfwd_add ${NETDEV_ID} ${forwardKey(f)}-:${f.port}`);
-    // QEMU says only that it could not; the usual reason is another socket on that address and port.
-    if (said) failed.push({ forward: f, reason: `${said} (is something else listening on ${f.hostIp}:${f.port}?)` });
+    // QEMU says only that it could not: a privileged port, or another socket on that address and port.
+    if (said) failed.push({ forward: f, reason: `${said} (${privilegedPortHint(f.port) ?? `is something else listening on ${f.hostIp}:${f.port}?`})` });
   }
   return { failed };
+}
+
+/** The first port an ordinary user may bind (Linux: net.ipv4.ip_unprivileged_port_start, 1024 by default). */
+export function unprivilegedPortStart(): number {
+  try {
+    return Number(readFileSync("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8").trim());
+  } catch {
+    return 1024;
+  }
+}
+
+/** Why an ordinary user's QEMU cannot bind `port`, and what allows it; undefined when it may. */
+export function privilegedPortHint(port: number, uid = process.getuid?.() ?? 0): string | undefined {
+  const start = unprivilegedPortStart();
+  if (uid === 0 || port >= start) return undefined;
+  return `ports below ${start} need root; as an ordinary user allow them once with: sudo sysctl net.ipv4.ip_unprivileged_port_start=${port}`;
 }
