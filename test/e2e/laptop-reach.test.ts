@@ -4,10 +4,11 @@
  * describe-instances reports. The test guest answers port 22 with an SSH version line that
  * names its instance, so each connection proves which guest it reached. Closed by default,
  * open at the private and the launch public address once authorized, moved by an elastic
- * address, closed by revoke, gone with terminate.
+ * address, closed by revoke, gone with terminate. The same cloud run by an ordinary user
+ * (uid 65534) forwards unprivileged ports the same way, and says what port 22 needs.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { existsSync } from "node:fs";
+import { chownSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readEucarc, startEuca, BUNDLE, type EucaProcess } from "../support/process";
 import { tempDir } from "../support/cloud";
@@ -16,9 +17,7 @@ import { bannerFrom, bannerSoon, killGuestsUnder, qemuPid, testGuest } from "../
 
 const AWS = "/usr/bin/aws";
 const guest = testGuest();
-let p: EucaProcess;
-let dir: string;
-let env: NodeJS.ProcessEnv;
+const NOBODY = { uid: 65534, gid: 65534 };
 
 /** How a connection to host:22 ends: the guest's banner line, or the error's code. */
 async function reach(host: string): Promise<string> {
@@ -31,79 +30,133 @@ async function reach(host: string): Promise<string> {
   }
 }
 
-describe.skipIf(!guest || !existsSync(AWS))("reaching a laptop cloud's instance at the address EC2 reports", () => {
-  beforeAll(async () => {
-    dir = tempDir("euca-reach-");
-    p = await startEuca(["run", "--data-dir", dir, "--ec2-port", "0", "--s3-port", "0", "--hypervisor", "qemu", "--qemu-accel", "tcg", "--node-poll-seconds", "0.5"]);
-    const credDir = join(dir, "credentials", "admin");
-    const v = readEucarc(join(credDir, "eucarc"));
-    env = {
-      PATH: "/usr/bin:/bin", HOME: tempDir(), AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null", AWS_PAGER: "", AWS_MAX_ATTEMPTS: "1",
-      ...Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x.replace("${EUCA_KEY_DIR}", credDir)])),
-    };
-  }, 120_000);
-  afterAll(async () => {
-    p?.child.kill("SIGTERM");
-    await p?.exited;
-    if (dir) killGuestsUnder(dir);
-  });
+interface Cloud {
+  p: EucaProcess;
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  aws(...args: string[]): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
 
-  async function aws(...args: string[]): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const r = await run(AWS, ["--endpoint-url", p.ec2Url, "--output", "json", "ec2", ...args], { env, timeoutMs: 60_000 });
-    if (r.status !== 0) throw new Error(`aws ec2 ${args.join(" ")}: ${r.stderr}`);
-    return r.stdout.trim() ? JSON.parse(r.stdout) : {};
+/** The built euca with rootless QEMU guests, as root or as `as`; its data directory belongs to whoever runs it. */
+async function startCloud(as?: { uid: number; gid: number }): Promise<Cloud> {
+  const dir = tempDir("euca-reach-");
+  if (as) chownSync(dir, as.uid, as.gid);
+  const p = await startEuca(["run", "--data-dir", dir, "--ec2-port", "0", "--s3-port", "0", "--hypervisor", "qemu", "--qemu-accel", "tcg", "--node-poll-seconds", "0.5"], as ? { HOME: dir } : {}, as);
+  const credDir = join(dir, "credentials", "admin");
+  const v = readEucarc(join(credDir, "eucarc"));
+  const env = {
+    PATH: "/usr/bin:/bin", HOME: tempDir(), AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null", AWS_PAGER: "", AWS_MAX_ATTEMPTS: "1",
+    ...Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x.replace("${EUCA_KEY_DIR}", credDir)])),
+  };
+  return {
+    p, dir, env,
+    async aws(...args) {
+      const r = await run(AWS, ["--endpoint-url", p.ec2Url, "--output", "json", "ec2", ...args], { env, timeoutMs: 60_000 });
+      if (r.status !== 0) throw new Error(`aws ec2 ${args.join(" ")}: ${r.stderr}`);
+      return r.stdout.trim() ? JSON.parse(r.stdout) : {};
+    },
+  };
+}
+
+async function stopCloud(c: Cloud | undefined): Promise<void> {
+  if (!c) return;
+  c.p.child.kill("SIGTERM");
+  await c.p.exited;
+  killGuestsUnder(c.dir);
+}
+
+/** Imports the test guest and runs it; resolves once it is running. */
+async function runGuest(c: Cloud, name: string) {
+  const imp = await run(process.execPath, [BUNDLE, "image", "import", guest!.root, "--kernel", guest!.vmlinux, "--ramdisk", guest!.initrd, "--name", name], { env: c.env, timeoutMs: 300_000 });
+  expect(imp.status, imp.stderr).toBe(0);
+  const emi = /IMAGE\t(emi-\S+)/.exec(imp.stdout)![1]!;
+  const id: string = (await c.aws("run-instances", "--image-id", emi, "--instance-type", "m1.small")).Instances[0].InstanceId;
+  let inst: { InstanceId: string; State: { Name: string }; PrivateIpAddress: string; PublicIpAddress?: string; PublicDnsName?: string; StateReason?: { Message: string } } | undefined;
+  for (let i = 0; i < 240 && inst?.State.Name !== "running"; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    inst = (await c.aws("describe-instances", "--instance-ids", id)).Reservations[0].Instances[0];
+    if (inst!.State.Name === "terminated") throw new Error(`the instance failed: ${inst!.StateReason?.Message}`);
   }
+  return inst!;
+}
+
+const port = (p: string, cidr = "127.0.0.0/8") => ["--group-name", "default", "--protocol", "tcp", "--port", p, "--cidr", cidr];
+
+describe.skipIf(!guest || !existsSync(AWS))("reaching a laptop cloud's instance at the address EC2 reports", () => {
+  let c: Cloud;
+  beforeAll(async () => {
+    c = await startCloud();
+  }, 120_000);
+  afterAll(() => stopCloud(c));
 
   it("euca run says how to reach an instance", () => {
-    expect(p.stdout()).toContain("ec2 authorize-security-group-ingress --group-name default --protocol tcp --port 22 --cidr 127.0.0.0/8");
-    expect(p.stdout()).toContain("ssh -i KEY.pem root@PRIVATE-OR-PUBLIC-IP");
+    expect(c.p.stdout()).toContain("ec2 authorize-security-group-ingress --group-name default --protocol tcp --port 22 --cidr 127.0.0.0/8");
+    expect(c.p.stdout()).toContain("ssh -i KEY.pem root@PRIVATE-OR-PUBLIC-IP");
   });
 
   it("closed until authorized; the private and public address reach the guest; an elastic address moves it; revoke and terminate close it", async () => {
-    const imp = await run(process.execPath, [BUNDLE, "image", "import", guest!.root, "--kernel", guest!.vmlinux, "--ramdisk", guest!.initrd, "--name", "reach"], { env, timeoutMs: 300_000 });
-    expect(imp.status, imp.stderr).toBe(0);
-    const emi = /IMAGE\t(emi-\S+)/.exec(imp.stdout)![1]!;
-    const id: string = (await aws("run-instances", "--image-id", emi, "--instance-type", "m1.small")).Instances[0].InstanceId;
-    let inst: { State: { Name: string }; PrivateIpAddress: string; PublicIpAddress?: string; PublicDnsName?: string; StateReason?: { Message: string } } | undefined;
-    for (let i = 0; i < 240 && inst?.State.Name !== "running"; i++) {
-      await new Promise((r) => setTimeout(r, 500));
-      inst = (await aws("describe-instances", "--instance-ids", id)).Reservations[0].Instances[0];
-      if (inst!.State.Name === "terminated") throw new Error(`the instance failed: ${inst!.StateReason?.Message}`);
-    }
-    const priv = inst!.PrivateIpAddress;
-    const pub = inst!.PublicIpAddress!;
+    const inst = await runGuest(c, "reach");
+    const id = inst.InstanceId;
+    const priv = inst.PrivateIpAddress;
+    const pub = inst.PublicIpAddress!;
     expect(priv).toMatch(/^127\.64\./);
     expect(pub).toMatch(/^127\.65\./);
-    expect(inst!.PublicDnsName).toBe(pub);
+    expect(inst.PublicDnsName).toBe(pub);
 
     // The default group is closed, as EC2's is.
     expect(await reach(priv)).toBe("ECONNREFUSED");
     expect(await reach(pub)).toBe("ECONNREFUSED");
 
-    await aws("authorize-security-group-ingress", "--group-name", "default", "--protocol", "tcp", "--port", "22", "--cidr", "127.0.0.0/8");
+    await c.aws("authorize-security-group-ingress", ...port("22"));
     // In force when the call returns; the guest itself may still be starting its listener.
     expect((await bannerSoon(priv, 22)).line).toBe(`SSH-2.0-euca-test-guest ${id}`);
     expect(await reach(pub)).toBe(`SSH-2.0-euca-test-guest ${id}`);
 
-    const eip = await aws("allocate-address");
-    await aws("associate-address", "--public-ip", eip.PublicIp, "--instance-id", id);
+    const eip = await c.aws("allocate-address");
+    await c.aws("associate-address", "--public-ip", eip.PublicIp, "--instance-id", id);
     expect(await reach(eip.PublicIp)).toBe(`SSH-2.0-euca-test-guest ${id}`);
     expect(await reach(pub)).toBe("ECONNREFUSED");
     expect(await reach(priv)).toBe(`SSH-2.0-euca-test-guest ${id}`);
-    expect((await aws("describe-instances", "--instance-ids", id)).Reservations[0].Instances[0].PublicIpAddress).toBe(eip.PublicIp);
+    expect((await c.aws("describe-instances", "--instance-ids", id)).Reservations[0].Instances[0].PublicIpAddress).toBe(eip.PublicIp);
 
-    await aws("revoke-security-group-ingress", "--group-name", "default", "--protocol", "tcp", "--port", "22", "--cidr", "127.0.0.0/8");
+    await c.aws("revoke-security-group-ingress", ...port("22"));
     expect(await reach(priv)).toBe("ECONNREFUSED");
     expect(await reach(eip.PublicIp)).toBe("ECONNREFUSED");
 
     // Open again, then terminate: every forward goes with the guest.
-    await aws("authorize-security-group-ingress", "--group-name", "default", "--protocol", "tcp", "--port", "22", "--cidr", "127.0.0.0/8");
+    await c.aws("authorize-security-group-ingress", ...port("22"));
     expect(await reach(eip.PublicIp)).toBe(`SSH-2.0-euca-test-guest ${id}`);
-    await aws("terminate-instances", "--instance-ids", id);
+    await c.aws("terminate-instances", "--instance-ids", id);
     for (let i = 0; i < 100 && qemuPid(id) !== undefined; i++) await new Promise((r) => setTimeout(r, 100));
     expect(qemuPid(id)).toBeUndefined();
     expect([await reach(priv), await reach(eip.PublicIp)]).toEqual(["ECONNREFUSED", "ECONNREFUSED"]);
-    await aws("revoke-security-group-ingress", "--group-name", "default", "--protocol", "tcp", "--port", "22", "--cidr", "127.0.0.0/8");
-    await aws("release-address", "--public-ip", eip.PublicIp);
+    await c.aws("revoke-security-group-ingress", ...port("22"));
+    await c.aws("release-address", "--public-ip", eip.PublicIp);
+  }, 400_000);
+});
+
+// As root the test drops to uid 65534; an ordinary user running the suite is one already.
+describe.skipIf(!guest || !existsSync(AWS))("the same laptop cloud run by an ordinary user", () => {
+  let c: Cloud;
+  const root = process.getuid?.() === 0;
+  beforeAll(async () => {
+    c = await startCloud(root ? NOBODY : undefined);
+  }, 120_000);
+  afterAll(() => stopCloud(c));
+
+  it("forwards unprivileged ports from loopback addresses with no capability, and says what a privileged one needs", async () => {
+    const inst = await runGuest(c, "reach-user");
+    const id = inst.InstanceId;
+    await c.aws("authorize-security-group-ingress", ...port("2222"));
+    expect((await bannerSoon(inst.PrivateIpAddress, 2222)).line).toBe(`SSH-2.0-euca-test-guest ${id}`);
+    expect((await bannerFrom(inst.PublicIpAddress!, 2222)).line).toBe(`SSH-2.0-euca-test-guest ${id}`);
+    const unprivileged = Number(readFileSync("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8"));
+    if (unprivileged > 22) {
+      expect(c.p.stdout()).toContain(`sudo sysctl net.ipv4.ip_unprivileged_port_start=22`);
+      await c.aws("authorize-security-group-ingress", ...port("22"));
+      expect(await reach(inst.PrivateIpAddress)).toBe("ECONNREFUSED");
+      expect(c.p.stderr()).toMatch(/ports below \d+ need root; as an ordinary user allow them once with: sudo sysctl net\.ipv4\.ip_unprivileged_port_start=22/);
+    }
+    await c.aws("terminate-instances", "--instance-ids", id);
   }, 400_000);
 });

@@ -15,9 +15,10 @@ export interface EucaProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startEuca(args: string[], env: NodeJS.ProcessEnv = {}): Promise<EucaProcess> {
+/** `as`: run it as this user (root dropping to an ordinary user; Node clears the supplementary groups). */
+export function startEuca(args: string[], env: NodeJS.ProcessEnv = {}, as?: { uid: number; gid: number }): Promise<EucaProcess> {
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run npm run build`);
-  const child = spawn(process.execPath, [BUNDLE, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [BUNDLE, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ["ignore", "pipe", "pipe"], ...as });
   let out = "";
   let err = "";
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
