@@ -141,6 +141,33 @@ for (const [name, setup] of transports) {
   });
 }
 
+describe("forwards on the node", () => {
+  const fwd = (port: number) => ({ protocol: "tcp" as const, hostIp: "127.64.0.9", port });
+  const inForce = async (hv: FakeHypervisor, id: string) => ((await hv.get(id))?.forwards ?? []).map((f) => f.port);
+
+  it("a change while the guest stages is in force once it runs; a restarted NC restores what its guest lacks", async () => {
+    const dir = tempDir("euca-nc-");
+    const first = makeNode(dir);
+    const r = request({ nic: { mode: "user", mac: "d0:0d:00:00:00:09", ip: "127.64.0.9", forwards: [fwd(22)] } });
+    await first.service.runInstance(r, ctx);
+    await first.service.setForwards({ instanceId: r.instanceId, forwards: [fwd(22), fwd(80)] }, ctx); // still staging
+    await until(first.service, r.instanceId, "Extant");
+    expect(await inForce(first.hv, r.instanceId)).toEqual([22, 80]);
+    await first.service.setForwards({ instanceId: r.instanceId, forwards: [fwd(443)] }, ctx);
+    expect(await inForce(first.hv, r.instanceId)).toEqual([443]);
+
+    // Recorded, but the guest lost it (a crash between the two): the next NC puts it back.
+    await first.hv.setForwards(r.instanceId, []);
+    const second = makeNode(dir);
+    await second.service.adopt();
+    expect(await inForce(second.hv, r.instanceId)).toEqual([443]);
+    await expect(second.service.setForwards({ instanceId: "i-0BADF00D", forwards: [] }, ctx)).rejects.toMatchObject({ kind: "NotFound" });
+    await second.service.terminateInstance({ instanceId: r.instanceId }, ctx);
+    expect(await second.service.setForwards({ instanceId: r.instanceId, forwards: [fwd(22)] }, ctx)).toEqual({ failed: [] }); // gone: nothing to do
+    expect(await second.hv.get(r.instanceId)).toBeUndefined();
+  });
+});
+
 describe("node restart", () => {
   it("adopts running instances and tears down stagings that were cut short", async () => {
     const dir = tempDir("euca-nc-");
