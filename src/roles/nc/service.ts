@@ -217,7 +217,7 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
   }
 
   // Methods never use `this`: the RPC server calls them detached from the object.
-  return unavailableWhenUnreachable({
+  return domainErrorsOf({
     describeResource,
 
     async runInstance(r, ctx) {
@@ -339,8 +339,12 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
   });
 }
 
-/** A hypervisor that does not answer (down, or the host asleep) makes the node unavailable to callers, not an internal fault. */
-function unavailableWhenUnreachable<T extends object>(svc: T): T {
+/**
+ * Driver errors callers can act on become domain errors: a hypervisor that does not
+ * answer (down, or the host asleep) makes the node unavailable, not an internal fault;
+ * a request no driver may carry out is the caller's error.
+ */
+function domainErrorsOf<T extends object>(svc: T): T {
   const out = {} as Record<string, unknown>;
   for (const [k, fn] of Object.entries(svc)) {
     out[k] = typeof fn !== "function" ? fn : async (...args: unknown[]) => {
@@ -348,6 +352,7 @@ function unavailableWhenUnreachable<T extends object>(svc: T): T {
         return await (fn as (...a: unknown[]) => Promise<unknown>)(...args);
       } catch (e) {
         if (e instanceof HypervisorError && e.kind === "unreachable") throw new UnavailableError(`node: ${e.message}`);
+        if (e instanceof HypervisorError && e.kind === "invalid") throw new InvalidParameterError("forwards", e.message);
         throw e;
       }
     };

@@ -80,9 +80,9 @@ const transports: Array<[string, (dir: string) => Promise<{ node: NodeClient; hv
 
 for (const [name, setup] of transports) {
   describe(`node instances over ${name}`, () => {
-    it("runs an instance: image staged from Walrus, disks built, Extant, console, reboot, terminate", async () => {
+    it("runs an instance: image staged from Walrus, disks built, Extant, console, reboot, forwards, terminate", async () => {
       const dir = tempDir("euca-nc-");
-      const { node, close } = await setup(dir);
+      const { node, hv, close } = await setup(dir);
       try {
         const r = request();
         expect((await node.runInstance(r, ctx)).state).toBe("Pending");
@@ -98,6 +98,12 @@ for (const [name, setup] of transports) {
         expect(out).toContain(`${r.instanceId} login:`);
         await node.rebootInstance({ instanceId: r.instanceId }, ctx);
         expect(Buffer.from((await node.getConsoleOutput({ instanceId: r.instanceId }, ctx)).output, "base64").toString()).toContain("Restarting system");
+        // Forwards as the cluster renders them; one from an address that is not loopback is refused whole.
+        const fwd = { protocol: "tcp" as const, hostIp: "127.64.7.7", port: 22 };
+        expect(await node.setForwards({ instanceId: r.instanceId, forwards: [fwd] }, ctx)).toEqual({ failed: [] });
+        expect((await hv.get(r.instanceId))?.forwards).toEqual([fwd]);
+        await expect(node.setForwards({ instanceId: r.instanceId, forwards: [{ ...fwd, hostIp: "0.0.0.0" }] }, ctx)).rejects.toThrow(/loopback/);
+        expect((await hv.get(r.instanceId))?.forwards).toEqual([fwd]);
         expect((await node.runInstance(r, ctx)).state).toBe("Extant"); // a retried request is idempotent
         expect((await node.terminateInstance({ instanceId: r.instanceId }, ctx))?.state).toBe("Teardown");
         expect(existsSync(idir)).toBe(false);
