@@ -20,6 +20,9 @@ import type { NodeMonitor } from "./node-monitor";
 
 type Placement = typeof placements.$inferSelect;
 
+/** How long an update waits for its nodes (they answer in milliseconds; a silent one is retried by the poll). */
+export const UPDATE_WAIT_MS = 5000;
+
 const groupsOf = (p: Placement) => JSON.parse(p.groupIds) as string[];
 
 export function createInstanceNetwork(o: { db: CcDatabase; clock: Clock; log: Logger; monitor: NodeMonitor }) {
@@ -40,10 +43,11 @@ export function createInstanceNetwork(o: { db: CcDatabase; clock: Clock; log: Lo
   const synced = (p: Placement) => db.update(placements).set({ syncedGen: p.networkGen })
     .where(and(eq(placements.instanceId, p.instanceId), lt(placements.syncedGen, p.networkGen))).run();
 
-  /** Records an update, raising the generation of the instances it touches (one transaction). */
-  function record(u: NetworkUpdate): void {
-    sqlite.transaction(() => {
+  /** Records an update, raising the generation of the instances whose network it changes (one transaction); returns them. */
+  function record(u: NetworkUpdate): string[] {
+    return sqlite.transaction(() => {
       const changedGroups = new Set<string>();
+      const touched = new Set<string>();
       for (const g of u.groups ?? []) {
         const rules = JSON.stringify(g.rules);
         const prior = db.select().from(groupRules).where(eq(groupRules.groupId, g.groupId)).get();
@@ -59,15 +63,21 @@ export function createInstanceNetwork(o: { db: CcDatabase; clock: Clock; log: Lo
         if (dropped.length) db.delete(groupRules).where(inArray(groupRules.groupId, dropped.map((d) => d.id))).run();
       }
       for (const i of u.instances ?? []) {
-        db.update(placements).set({
-          ...bump, ...(i.groupIds ? { groupIds: JSON.stringify(i.groupIds) } : {}), ...(i.publicIp !== undefined ? { publicIp: i.publicIp } : {}),
-        }).where(eq(placements.instanceId, i.instanceId)).run();
+        const p = db.select().from(placements).where(eq(placements.instanceId, i.instanceId)).get();
+        const groupIds = i.groupIds ? JSON.stringify(i.groupIds) : p?.groupIds;
+        const publicIp = i.publicIp !== undefined ? i.publicIp : p?.publicIp;
+        if (!p || (groupIds === p.groupIds && publicIp === p.publicIp)) continue; // a resync of what is known changes nothing
+        db.update(placements).set({ ...bump, groupIds, publicIp }).where(eq(placements.instanceId, i.instanceId)).run();
+        touched.add(i.instanceId);
       }
       if (changedGroups.size) {
         for (const p of db.select().from(placements).all()) {
-          if (groupsOf(p).some((g) => changedGroups.has(g))) db.update(placements).set(bump).where(eq(placements.instanceId, p.instanceId)).run();
+          if (!groupsOf(p).some((g) => changedGroups.has(g))) continue;
+          db.update(placements).set(bump).where(eq(placements.instanceId, p.instanceId)).run();
+          touched.add(p.instanceId);
         }
       }
+      return [...touched];
     })();
   }
 
@@ -81,7 +91,8 @@ export function createInstanceNetwork(o: { db: CcDatabase; clock: Clock; log: Lo
   // older plan never reaches a node after a newer one.
   const chains = new Map<string, Promise<void>>();
   function pushOne(instanceId: string, ctx: CallContext): Promise<void> {
-    const next = (chains.get(instanceId) ?? Promise.resolve()).then(() => pushNow(instanceId, ctx));
+    const next = (chains.get(instanceId) ?? Promise.resolve()).then(() => pushNow(instanceId, ctx))
+      .catch((e: Error) => o.log.error({ requestId: ctx.requestId, instanceId, err: e.message }, "cc: rendering the instance's network failed"));
     chains.set(instanceId, next);
     void next.finally(() => chains.get(instanceId) === next && chains.delete(instanceId));
     return next;
@@ -113,10 +124,16 @@ export function createInstanceNetwork(o: { db: CcDatabase; clock: Clock; log: Lo
       const p = db.select().from(placements).where(eq(placements.instanceId, instanceId)).get();
       return p ? plan(p).forwards : [];
     },
-    /** Records the update and brings the nodes in line before returning. */
+    /**
+     * Records the update and brings the nodes of the instances it changes in line before
+     * returning — waiting at most UPDATE_WAIT_MS, so a node that does not answer cannot
+     * hold up the API call; the push goes on, and the poll retries what failed.
+     */
     async update(u: NetworkUpdate, ctx: CallContext): Promise<void> {
-      record(u);
-      await push(ctx);
+      const pushed = Promise.all(record(u).map((id) => pushOne(id, ctx)));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([pushed, new Promise<void>((resolve) => (timer = setTimeout(resolve, UPDATE_WAIT_MS)))]);
+      clearTimeout(timer);
     },
     push,
     /** At start: every instance is pushed again (a crash may have come between a record and its push). */

@@ -15,6 +15,9 @@ import type { AddressService } from "./addresses";
 import type { SecurityGroupService } from "./security-groups";
 import type { RegisteredCluster } from "./zones";
 
+/** Longer than the cluster's own wait for its nodes (UPDATE_WAIT_MS), so a slow node is the cluster's to report. */
+export const SEND_WAIT_MS = 8000;
+
 export function createNetworkSync(o: {
   db: ClcDatabase; clusters: () => readonly RegisteredCluster[]; groups: SecurityGroupService; addresses: AddressService; log: Logger;
 }) {
@@ -28,14 +31,19 @@ export function createNetworkSync(o: {
       .map((r) => ({ id: r.id, zone: r.zone, groupIds: (JSON.parse(r.groups) as Array<{ id: string }>).map((g) => g.id) }));
   }
 
+  /** Sends an update, waiting at most SEND_WAIT_MS: a cluster that does not answer holds up no API call, and is sent everything later. */
   async function send(zone: string, update: NetworkUpdate, ctx: CallContext): Promise<void> {
     const c = o.clusters().find((x) => x.name === zone);
     if (!c) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${SEND_WAIT_MS} ms`)), SEND_WAIT_MS)));
     try {
-      await c.client.updateNetwork(update, ctx);
+      await Promise.race([c.client.updateNetwork(update, ctx), late]);
     } catch (e) {
       if (behind !== "all") behind.add(zone);
       o.log.warn({ requestId: ctx.requestId, zone, err: (e as Error).message }, "clc: the cluster did not take a network change; it is sent everything on the next sync");
+    } finally {
+      clearTimeout(timer);
     }
   }
 
