@@ -6,8 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import {
-  EC2Client, DescribeInstancesCommand, GetConsoleOutputCommand, RunInstancesCommand, TerminateInstancesCommand,
+  AuthorizeSecurityGroupIngressCommand, EC2Client, DescribeInstancesCommand, GetConsoleOutputCommand, RevokeSecurityGroupIngressCommand, RunInstancesCommand, TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { readEucarc, startEuca, BUNDLE, type EucaProcess } from "../support/process";
 import { tempDir } from "../support/cloud";
@@ -63,6 +64,12 @@ describe("CC and NC in separate processes", () => {
     expect(console_).toContain(`${id} login:`);
     // The node process logged the CC's call for this launch: it really ran there.
     expect(node.stderr()).toContain('"action":"runInstance"');
+    // A rule is in force on the node process (CC → NC over signed HTTP) when the call returns.
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupName: "default", IpPermissions: [{ IpProtocol: "tcp", FromPort: 2222, ToPort: 2222, IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] }));
+    const domain = JSON.parse(readFileSync(join(nodeDir, "nc", "fake", "domains", `${id}.json`), "utf8")) as { forwards: Array<{ port: number }> };
+    expect(domain.forwards.map((f) => f.port)).toEqual([2222, 2222]); // private and public address
+    expect(node.stderr()).toContain('"action":"setForwards"');
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+    await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupName: "default", IpPermissions: [{ IpProtocol: "tcp", FromPort: 2222, ToPort: 2222, IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] }));
   });
 });

@@ -5,8 +5,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import {
-  EC2Client, DescribeAvailabilityZonesCommand, DescribeInstancesCommand, RegisterImageCommand, RunInstancesCommand, TerminateInstancesCommand,
+  AuthorizeSecurityGroupIngressCommand, EC2Client, DescribeAvailabilityZonesCommand, DescribeInstancesCommand, RegisterImageCommand, RunInstancesCommand, TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { imageFile, makeUser, uploadBundle } from "../support/bundles";
 import { main } from "../../src/cli/program";
@@ -62,6 +63,11 @@ describe("split roles over signed REST", () => {
         state = (await user.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!.Instances![0]!.State!.Name!;
       }
       expect(state).toBe("running");
+      // A rule the head records is in force on the cluster's node when the call returns.
+      await user.send(new AuthorizeSecurityGroupIngressCommand({ GroupName: "default", IpPermissions: [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "127.0.0.0/8" }] }] }));
+      const inst = (await user.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!.Instances![0]!;
+      const domain = JSON.parse(readFileSync(join(ccDir, "nc", "fake", "domains", `${id}.json`), "utf8")) as { forwards: Array<{ hostIp: string; port: number }> };
+      expect(domain.forwards.map((f) => `${f.hostIp}:${f.port}`).sort()).toEqual([`${inst.PrivateIpAddress}:22`, `${inst.PublicIpAddress}:22`].sort());
       await user.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
 
       await cli(["admin", "cluster", "deregister", "zone2", "--data-dir", clcDir]);
