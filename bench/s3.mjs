@@ -8,7 +8,7 @@
 // figures; asserts nothing.
 //   node bench/s3.mjs [--skip-huge] [--skip-moto] [--skip-rgw] [--only-large] [--only-huge]
 //   RGW_PEER_DIR (default ../shared/peers/radosgw) or S3_PEER_ENDPOINT, S3_PEER_ACCESS_KEY, S3_PEER_SECRET_KEY;
-//   S3_BENCH_NODE_ARGS for the euca process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
+//   S3_BENCH_NODE_ARGS: node options for the euca process, passed in NODE_OPTIONS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
 import { spawn, spawnSync } from "node:child_process";
 import { createServer, connect } from "node:net";
 import { mkdtempSync, readFileSync, rmSync, openSync, writeSync, fsyncSync, closeSync, readSync, mkdirSync } from "node:fs";
@@ -21,7 +21,7 @@ import { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, Dele
 import { Upload } from "@aws-sdk/lib-storage";
 
 const args = new Set(process.argv.slice(2));
-const bundle = fileURLToPath(new URL("../dist/euca.mjs", import.meta.url));
+const launcher = fileURLToPath(new URL("../bin/euca", import.meta.url));
 const CONCURRENCY = 8;
 const SMALL = { count: 1000, size: 4096 };
 const LARGE = { count: 20, size: 64 * 1024 * 1024 };
@@ -46,10 +46,19 @@ async function pool(n, jobs) {
   return lat;
 }
 
+/** Everything started here, stopped when the benchmark ends (however it ends). */
+const children = new Set();
+process.on("exit", () => { for (const c of children) c.kill("SIGKILL"); });
+
+/** euca as users run it: bin/euca, with the node flags it sets; S3_BENCH_NODE_ARGS go in NODE_OPTIONS. */
 function startEuca(dir) {
   return new Promise((resolve, reject) => {
-    const nodeArgs = (process.env.S3_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean); // e.g. --cpu-prof
-    const child = spawn(process.execPath, [...nodeArgs, bundle, "run", "--data-dir", dir, "--ec2-port", "0", "--s3-port", "0", "--log-level", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
+    const nodeOptions = [process.env.NODE_OPTIONS, process.env.S3_BENCH_NODE_ARGS].filter(Boolean).join(" "); // e.g. --cpu-prof
+    const child = spawn(launcher, ["run", "--data-dir", dir, "--ec2-port", "0", "--s3-port", "0", "--log-level", "warn"], {
+      stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) },
+    });
+    children.add(child);
+    child.on("exit", () => children.delete(child));
     let out = "";
     child.stdout.on("data", (d) => {
       out += d;
@@ -244,6 +253,8 @@ try {
     fresh.child.kill("SIGTERM");
   }
 } finally {
+  for (const c of children) c.kill("SIGTERM");
+  await Promise.all([...children].map((c) => new Promise((r) => c.once("exit", r))));
   rmSync(dir, { recursive: true, force: true });
 }
 

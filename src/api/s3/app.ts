@@ -6,7 +6,6 @@
 import { Hono, type Context } from "hono";
 import type { Logger } from "pino";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
 import type { Clock } from "../../common/clock";
 import type { IdGenerator } from "../../common/ids";
@@ -20,7 +19,8 @@ import { makeBodyReaders, type S3Context } from "./context";
 import { toS3Error } from "./errors";
 import { renderS3Error } from "./xml";
 import { S3Error } from "./s3-error";
-import { BufferReply, StreamReply } from "./responses";
+import { BufferReply, ChunkReply } from "./responses";
+import { writeChunks } from "../../server/chunk-source";
 import * as buckets from "./handlers/buckets";
 import * as objects from "./handlers/objects";
 import * as listing from "./handlers/listing";
@@ -46,7 +46,7 @@ export interface S3AppDeps {
   virtualHostDomain?: string;
 }
 
-async function dispatch(op: S3Operation, ctx: S3Context): Promise<Response | StreamReply | BufferReply> {
+async function dispatch(op: S3Operation, ctx: S3Context): Promise<Response | BufferReply | ChunkReply> {
   switch (op.op) {
     case "ListBuckets": return buckets.listBuckets(ctx);
     case "CreateBucket": return buckets.createBucket(ctx, op.bucket);
@@ -183,12 +183,13 @@ export function createS3App(d: S3AppDeps): Hono {
         requester = { accountId: p.accountId, userName: p.userName, isAdmin: p.isAdmin };
       }
       const reply = await dispatch(op, context(auth));
-      if (!(reply instanceof StreamReply) && !(reply instanceof BufferReply)) return finish(reply);
+      if (reply instanceof Response) return finish(reply);
       // Object bodies go straight to the Node response, past hono.
       outgoing.writeHead(reply.status, { ...reply.headers, ...corsHeaders, ...base });
       finish(new Response(null, { status: reply.status }));
+      const early = (err: Error) => d.log.info({ requestId, err: err.message }, "s3: response stream ended early");
       if (reply instanceof BufferReply) outgoing.end(reply.body);
-      else pipeline(reply.stream, outgoing).catch((err) => d.log.info({ requestId, err: (err as Error).message }, "s3: response stream ended early"));
+      else writeChunks(reply.source, outgoing).catch(early);
       return new Response(null, { headers: { "x-hono-already-sent": "true" } });
     } catch (e) {
       const r = toS3Error(e);

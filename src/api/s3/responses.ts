@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import type { ChunkSource } from "../../server/chunk-source";
 import { renderXml } from "./xml";
 
 export type Headers = Record<string, string>;
@@ -11,16 +11,9 @@ export function emptyResponse(status: number, headers: Headers = {}): Response {
   return new Response(null, { status, headers });
 }
 
-/**
- * An object body to stream straight into the Node response (no web-stream
- * conversion: it halves GET throughput and buffers more memory).
- */
-export class StreamReply {
-  constructor(readonly status: number, readonly stream: Readable, readonly headers: Headers) {}
-}
-
-export function streamResponse(status: number, stream: Readable, headers: Headers): StreamReply {
-  return new StreamReply(status, stream, headers);
+/** A large object body read into the writer's own buffers (server/chunk-source.ts), straight to the Node response. */
+export class ChunkReply {
+  constructor(readonly status: number, readonly source: ChunkSource, readonly headers: Headers) {}
 }
 
 /** A small object body already in memory, written straight to the Node response. */

@@ -5,9 +5,11 @@
  * new object; files nothing references are swept at start.
  */
 import { randomBytes } from "node:crypto";
-import { digester, type HashAlgorithm } from "../../common/digests";
+import type { HashAlgorithm } from "../../common/digests";
+import { hashPool } from "../../common/hash-pool";
 import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync, statSync, unlinkSync } from "node:fs";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm, type FileHandle } from "node:fs/promises";
+import type { ChunkSource } from "../../server/chunk-source";
 import { join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -54,7 +56,8 @@ export class BlobStore {
   async write(source: Readable, check?: (b: WrittenBlob) => void, extra: readonly HashAlgorithm[] = []): Promise<WrittenBlob> {
     const id = randomBytes(16).toString("hex");
     const tmp = join(this.tmpDir, id);
-    const session = hashSession(["md5", ...extra.filter((a) => a !== "md5")]);
+    // Hashed on a worker thread beside the write (see common/hash-pool.ts).
+    const session = hashPool().session(["md5", ...extra.filter((a) => a !== "md5")]);
     let size = 0;
     let kept: Buffer[] | undefined = [];
     const hasher = new Transform({
@@ -62,8 +65,9 @@ export class BlobStore {
         size += chunk.length;
         if (kept && size <= SMALL_BLOB) kept.push(chunk);
         else kept = undefined;
-        session.update(chunk);
-        cb(null, chunk);
+        const wait = session.update(chunk);
+        if (wait) wait.then(() => cb(null, chunk), cb);
+        else cb(null, chunk);
       },
     });
     const out = createWriteStream(tmp, { flags: "wx", mode: 0o600, highWaterMark: 1024 * 1024 });
@@ -88,6 +92,7 @@ export class BlobStore {
       if (kept) this.remember(id, Buffer.concat(kept));
       return blob;
     } catch (e) {
+      session.abort();
       await rm(tmp, { force: true });
       throw e;
     }
@@ -98,6 +103,42 @@ export class BlobStore {
     const cached = this.cached(id);
     if (cached) return Readable.from([cached.subarray(start ?? 0, end === undefined ? undefined : end + 1)], { objectMode: false });
     return createReadStream(this.pathOf(id), { start, end, highWaterMark: 1024 * 1024 });
+  }
+
+  /**
+   * [start, end] (inclusive) of several blobs in turn, read into the caller's buffers (a
+   * ChunkSource: no allocation per chunk). Files are opened one at a time, as reached.
+   */
+  source(parts: ReadonlyArray<{ id: string; start: number; end: number }>): ChunkSource {
+    let i = 0;
+    let pos = parts[0]?.start ?? 0;
+    let fh: FileHandle | undefined;
+    const closeFile = async () => {
+      const f = fh;
+      fh = undefined;
+      await f?.close();
+    };
+    return {
+      size: parts.reduce((n, p) => n + p.end - p.start + 1, 0),
+      read: async (into) => {
+        while (i < parts.length) {
+          const p = parts[i]!;
+          if (pos > p.end) {
+            await closeFile();
+            pos = parts[++i]?.start ?? 0;
+            continue;
+          }
+          fh ??= await open(this.pathOf(p.id), "r");
+          const want = Math.min(into.length, p.end - pos + 1);
+          const { bytesRead } = await fh.read(into, 0, want, pos);
+          if (bytesRead === 0) throw new Error(`blob ${p.id} is shorter than its record`);
+          pos += bytesRead;
+          return bytesRead;
+        }
+        return 0;
+      },
+      close: closeFile,
+    };
   }
 
   /** A small blob's bytes if they are in memory (read from disk once, or kept when written). */
@@ -164,23 +205,4 @@ export class BlobStore {
     }
     return { tmp, orphans };
   }
-}
-
-/**
- * Several digests over one stream of chunks, on the event loop. (Worker threads were
- * measured at +25% for 64 MiB PUTs, but that pool could stall an upload; see the
- * note of issue 11. Until it is sound, hashing stays here.)
- */
-function hashSession(algos: readonly HashAlgorithm[]) {
-  const hashes = algos.map((a) => [a, digester(a)] as const);
-  return {
-    update(chunk: Buffer) {
-      for (const [, h] of hashes) h.update(chunk);
-    },
-    async digest(): Promise<Partial<Record<HashAlgorithm, Buffer>>> {
-      const out: Partial<Record<HashAlgorithm, Buffer>> = {};
-      for (const [a, h] of hashes) out[a] = await h.digest();
-      return out;
-    },
-  };
 }

@@ -1,5 +1,6 @@
 /** Object operations of the Walrus service: put, get, delete, copy, ACLs. */
 import { Readable } from "node:stream";
+import type { ChunkSource } from "../../server/chunk-source";
 import { AccessDeniedError, NotFoundError, StorageError } from "../../common/errors";
 import { cannedGrants, type Grant, type Requester } from "./acl";
 import type { BucketRecord, Checksum, ChecksumAlgorithm, ObjectMeta, Segment, Tag, VersionRecord } from "./records";
@@ -85,18 +86,25 @@ export function blobCheck(o: { md5?: Buffer; contentLength?: number; sizeRange?:
   };
 }
 
+/** The pieces of blobs that hold [start, end] of an object made of segments. */
+function piecesOf(segments: readonly Segment[], start = 0, end?: number): Array<{ id: string; start: number; end: number }> {
+  const last = end ?? segments.reduce((n, s) => n + s.n, 0) - 1;
+  const out: Array<{ id: string; start: number; end: number }> = [];
+  let offset = 0;
+  for (const s of segments) {
+    const segStart = offset;
+    const segEnd = offset + s.n - 1;
+    offset += s.n;
+    if (segEnd < start || segStart > last || s.n === 0) continue;
+    out.push({ id: s.b, start: Math.max(start, segStart) - segStart, end: Math.min(last, segEnd) - segStart });
+  }
+  return out;
+}
+
 /** Streams [start, end] of an object made of segments. */
 export function readSegments(c: WalrusContext, segments: readonly Segment[], start = 0, end?: number): Readable {
-  const last = end ?? segments.reduce((n, s) => n + s.n, 0) - 1;
   async function* gen() {
-    let offset = 0;
-    for (const s of segments) {
-      const segStart = offset;
-      const segEnd = offset + s.n - 1;
-      offset += s.n;
-      if (segEnd < start || segStart > last || s.n === 0) continue;
-      yield* c.store.read(s.b, Math.max(start, segStart) - segStart, Math.min(last, segEnd) - segStart);
-    }
+    for (const p of piecesOf(segments, start, end)) yield* c.store.read(p.id, p.start, p.end);
   }
   return Readable.from(gen(), { objectMode: false });
 }
@@ -259,6 +267,11 @@ export function objectOps(c: WalrusContext) {
 
     open(v: VersionRecord, range?: { start: number; end: number }): Readable {
       return readSegments(c, v.segments, range?.start ?? 0, range?.end);
+    },
+
+    /** The same bytes as open(), read into the caller's buffers (server/chunk-source.ts). */
+    source(v: VersionRecord, range?: { start: number; end: number }): ChunkSource {
+      return c.store.source(piecesOf(v.segments, range?.start ?? 0, range?.end));
     },
 
     /** A small single-blob object's bytes, without a stream (most GETs of small objects); undefined otherwise. */

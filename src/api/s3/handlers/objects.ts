@@ -3,7 +3,7 @@ import type { VersionRecord, ObjectMeta, Checksum } from "../../../roles/walrus/
 import type { S3Context } from "../context";
 import { aclFromHeaders, decodeContentMd5, metaFromHeaders, metaHeaders, tagsFromHeader } from "../headers";
 import { checkConditions, parseRange } from "../conditions";
-import { BufferReply, emptyResponse, httpDate, streamResponse, xmlResponse, type Headers, type StreamReply } from "../responses";
+import { BufferReply, ChunkReply, emptyResponse, httpDate, xmlResponse, type Headers } from "../responses";
 import { S3Error } from "../s3-error";
 
 const OVERRIDES: Array<[string, string]> = [
@@ -50,7 +50,7 @@ export async function putObject(ctx: S3Context, bucket: string, key: string): Pr
   return emptyResponse(200, { etag: r.etag, ...versionHeader(r.versionId), ...checksumHeaders(r.checksum) });
 }
 
-export async function getObject(ctx: S3Context, bucket: string, key: string, head: boolean): Promise<Response | StreamReply | BufferReply> {
+export async function getObject(ctx: S3Context, bucket: string, key: string, head: boolean): Promise<Response | ChunkReply | BufferReply> {
   const versionId = ctx.query.get("versionId");
   const v = ctx.walrus.readable(ctx.requester, bucket, key, versionId);
   const versioned = versionId !== undefined || ctx.walrus.bucket(bucket).versioning !== "";
@@ -82,7 +82,7 @@ export async function getObject(ctx: S3Context, bucket: string, key: string, hea
   if (head || v.size === 0) return emptyResponse(status, headers);
   const small = await ctx.walrus.readSmall(v);
   if (small) return new BufferReply(status, range ? small.subarray(range.start, range.end + 1) : small, headers);
-  return streamResponse(status, ctx.walrus.open(v, range), headers);
+  return new ChunkReply(status, ctx.walrus.source(v, range), headers);
 }
 
 export function deleteObject(ctx: S3Context, bucket: string, key: string): Response {
