@@ -118,7 +118,6 @@ export function createInstanceNetwork(o: { db: CcDatabase; clock: Clock; log: Lo
   }
 
   return {
-    plan,
     /** The forwards a new instance starts with. */
     forwardsFor: (instanceId: string) => {
       const p = db.select().from(placements).where(eq(placements.instanceId, instanceId)).get();

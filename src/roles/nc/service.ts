@@ -137,8 +137,8 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
       if (nic.mode === "user" && caps.portForwarding) {
         // Forwards the cluster changed while the guest was starting are applied now.
         const latest = nicNow(id);
-        const inForce = latest?.mode === "user" && !sameForwards(latest.forwards ?? [], nic.forwards ?? []) ? await applyForwards(id, latest.forwards ?? [], ctx) : started.forwards ?? [];
-        logForwards(id, inForce, ctx);
+        if (latest?.mode === "user" && !sameForwards(latest.forwards ?? [], nic.forwards ?? [])) await applyForwards(id, latest.forwards ?? [], ctx);
+        else logForwards(id, started.forwards ?? [], ctx);
       }
       markExtant(id);
     } catch (e) {
@@ -179,12 +179,15 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
 
   // Changes to one guest's forwards run one at a time, in the order they arrived.
   const forwardChains = new Map<string, Promise<unknown>>();
-  function applyForwards(id: string, forwards: PortForward[], ctx: CallContext): Promise<PortForward[]> {
-    const next = (forwardChains.get(id) ?? Promise.resolve()).catch(() => undefined).then(async () => {
-      const r = await d.hypervisor.setForwards(id, forwards);
-      for (const f of r.failed) d.log.warn({ requestId: ctx.requestId, instanceId: id, forward: f.forward, err: f.reason }, "nc: a forward could not be set up");
-      const failed = new Set(r.failed.map((f) => f.forward));
-      return forwards.filter((f) => !failed.has(f));
+  type Applied = { inForce: PortForward[]; failed: Array<{ forward: PortForward; reason: string }> };
+  function applyForwards(id: string, forwards: PortForward[], ctx: CallContext): Promise<Applied> {
+    const next = (forwardChains.get(id) ?? Promise.resolve()).catch(() => undefined).then(async (): Promise<Applied> => {
+      const { failed } = await d.hypervisor.setForwards(id, forwards);
+      for (const f of failed) d.log.warn({ requestId: ctx.requestId, instanceId: id, forward: f.forward, err: f.reason }, "nc: a forward could not be set up");
+      const refused = new Set(failed.map((f) => forwardKey(f.forward)));
+      const inForce = forwards.filter((f) => !refused.has(forwardKey(f)));
+      logForwards(id, inForce, ctx);
+      return { inForce, failed };
     });
     forwardChains.set(id, next);
     void next.catch(() => undefined).finally(() => forwardChains.get(id) === next && forwardChains.delete(id));
@@ -264,10 +267,7 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
       // A guest still starting takes them as it starts; one gone has none; Xen's card sits on a bridge.
       if (row.state === "teardown" || staging.has(instanceId) || !d.hypervisor.capabilities().portForwarding) return { failed: [] };
       try {
-        const inForce = await applyForwards(instanceId, forwards, ctx);
-        logForwards(instanceId, inForce, ctx);
-        const failed = new Set(inForce.map(forwardKey));
-        return { failed: forwards.filter((f) => !failed.has(forwardKey(f))).map((forward) => ({ forward, reason: `${forwardKey(forward)} could not be bound on the node` })) };
+        return { failed: (await applyForwards(instanceId, forwards, ctx)).failed };
       } catch (e) {
         if (e instanceof HypervisorError && e.kind === "not-found") return { failed: [] }; // gone meanwhile: the next report says so
         throw e;
