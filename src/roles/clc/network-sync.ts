@@ -3,7 +3,8 @@
  * rules (Authorize / Revoke / Delete), an instance's public address (Associate,
  * Disassociate, Release). The call returns once the cluster has its nodes in line, so
  * an API call that answers has its rules in force. A cluster that cannot be reached
- * is sent everything (`complete`) on the next sync round, as it is at start.
+ * is sent everything (`complete`) on the next sync round, as is every cluster the CLC
+ * has not seen yet (all of them at start, and one registered since).
  */
 import { inArray } from "drizzle-orm";
 import type { Logger } from "pino";
@@ -22,8 +23,9 @@ export function createNetworkSync(o: {
   db: ClcDatabase; clusters: () => readonly RegisteredCluster[]; groups: SecurityGroupService; addresses: AddressService; log: Logger;
 }) {
   const { db } = o.db;
-  /** Zones that missed an update (and, at start, every zone). */
-  let behind: "all" | Set<string> = "all";
+  /** Zones that missed an update; zones sent everything since this CLC started. */
+  const behind = new Set<string>();
+  const seen = new Set<string>();
 
   function live() {
     return db.select({ id: instances.id, zone: instances.zone, groups: instances.groups }).from(instances)
@@ -40,7 +42,7 @@ export function createNetworkSync(o: {
     try {
       await Promise.race([c.client.updateNetwork(update, ctx), late]);
     } catch (e) {
-      if (behind !== "all") behind.add(zone);
+      behind.add(zone);
       o.log.warn({ requestId: ctx.requestId, zone, err: (e as Error).message }, "clc: the cluster did not take a network change; it is sent everything on the next sync");
     } finally {
       clearTimeout(timer);
@@ -78,12 +80,19 @@ export function createNetworkSync(o: {
       }));
     },
 
-    /** Sends zones that missed an update (all of them after a start) everything. */
+    /** Sends everything to zones that missed an update and to zones not seen before. */
     async resync(ctx: CallContext): Promise<void> {
-      const zones = behind === "all" ? o.clusters().map((c) => c.name) : [...behind];
-      if (!zones.length) return;
-      behind = new Set();
-      await Promise.all(zones.map((z) => send(z, everything(z), ctx)));
+      for (const c of o.clusters()) {
+        if (!seen.has(c.name)) behind.add(c.name);
+        seen.add(c.name);
+      }
+      const zones = [...behind];
+      behind.clear();
+      await Promise.all(zones.map(async (zone) => {
+        const all = everything(zone);
+        o.log.info({ requestId: ctx.requestId, zone, instances: all.instances!.length, groups: all.groups!.length }, "clc: sending the cluster everything its network is made from");
+        await send(zone, all, ctx);
+      }));
     },
   };
 }
