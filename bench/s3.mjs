@@ -8,7 +8,7 @@
 // figures; asserts nothing.
 //   node bench/s3.mjs [--skip-huge] [--skip-moto] [--skip-rgw] [--only-large] [--only-huge]
 //   RGW_PEER_DIR (default ../shared/peers/radosgw) or S3_PEER_ENDPOINT, S3_PEER_ACCESS_KEY, S3_PEER_SECRET_KEY;
-//   S3_BENCH_NODE_ARGS: node options for the euca process, passed in NODE_OPTIONS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
+//   S3_BENCH_NODE_ARGS: more node options for the euca process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
 import { spawn, spawnSync } from "node:child_process";
 import { createServer, connect } from "node:net";
 import { mkdtempSync, readFileSync, rmSync, openSync, writeSync, fsyncSync, closeSync, readSync, mkdirSync } from "node:fs";
@@ -50,12 +50,15 @@ async function pool(n, jobs) {
 const children = new Set();
 process.on("exit", () => { for (const c of children) c.kill("SIGKILL"); });
 
-/** euca as users run it: bin/euca, with the node flags it sets; S3_BENCH_NODE_ARGS go in NODE_OPTIONS. */
+/** The node flags bin/euca's first line gives node (one place says them). */
+const launcherFlags = (/^#!\/usr\/bin\/env -S node(.*)$/.exec(readFileSync(launcher, "utf8").split("\n")[0])?.[1] ?? "").split(" ").filter(Boolean);
+
+/** euca as users run it: bin/euca with the node flags it sets, plus S3_BENCH_NODE_ARGS (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
 function startEuca(dir) {
   return new Promise((resolve, reject) => {
-    const nodeOptions = [process.env.NODE_OPTIONS, process.env.S3_BENCH_NODE_ARGS].filter(Boolean).join(" "); // e.g. --cpu-prof
-    const child = spawn(launcher, ["run", "--data-dir", dir, "--ec2-port", "0", "--s3-port", "0", "--log-level", "warn"], {
-      stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) },
+    const nodeArgs = (process.env.S3_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+    const child = spawn(process.execPath, [...launcherFlags, ...nodeArgs, launcher, "run", "--data-dir", dir, "--ec2-port", "0", "--s3-port", "0", "--log-level", "warn"], {
+      stdio: ["ignore", "pipe", "inherit"],
     });
     children.add(child);
     child.on("exit", () => children.delete(child));
