@@ -30,6 +30,11 @@ import type { PortForward } from "../net/port-forwards";
 
 export type { PortForward };
 
+/** What setForwards could not set up, and why (the rest are in force). */
+export interface ForwardResult {
+  failed: Array<{ forward: PortForward; reason: string }>;
+}
+
 /**
  * A guest's network card, as its cluster planned it: a tap on a bridge of the node's
  * virtual network, or QEMU's user networking (the rootless laptop cloud; its metadata
@@ -136,7 +141,7 @@ export interface Hypervisor {
    * address. A forward whose address and port something else holds is left out and
    * named in the answer. "unsupported" without portForwarding (unless `forwards` is empty).
    */
-  setForwards(instanceId: string, forwards: readonly PortForward[]): Promise<{ failed: Array<{ forward: PortForward; reason: string }> }>;
+  setForwards(instanceId: string, forwards: readonly PortForward[]): Promise<ForwardResult>;
   detachDisk(instanceId: string, device: string): Promise<void>;
   /**
    * Puts the idle host to sleep (Eucalyptus' ncPowerDown, which ran powernap-now).

@@ -14,7 +14,7 @@ import { checkInstanceId, isInstanceId } from "../domain-state";
 import { checkForwards } from "../forwards";
 import { forwardKey } from "../../net/port-forwards";
 import {
-  HypervisorError, type Capabilities, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type Hypervisor, type PortForward,
+  HypervisorError, type Capabilities, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type ForwardResult, type Hypervisor, type PortForward,
 } from "../types";
 
 export interface FakeHost extends HostInfo {}
@@ -173,13 +173,13 @@ export class FakeHypervisor implements Hypervisor {
   }
 
   /** The forwards no other domain holds (those are refused, as a taken port is by QEMU). */
-  private free(id: string, wanted: readonly PortForward[]): { kept: PortForward[]; failed: Array<{ forward: PortForward; reason: string }> } {
+  private free(id: string, wanted: readonly PortForward[]): ForwardResult & { kept: PortForward[] } {
     const taken = new Set(this.records().filter((r) => r.spec.instanceId !== id).flatMap((r) => (r.forwards ?? []).map(forwardKey)));
     const kept = wanted.filter((f) => !taken.has(forwardKey(f)));
     return { kept, failed: wanted.filter((f) => taken.has(forwardKey(f))).map((forward) => ({ forward, reason: `${forwardKey(forward)} is held by another guest` })) };
   }
 
-  async setForwards(instanceId: string, forwards: readonly PortForward[]): Promise<{ failed: Array<{ forward: PortForward; reason: string }> }> {
+  async setForwards(instanceId: string, forwards: readonly PortForward[]): Promise<ForwardResult> {
     this.reachable();
     checkForwards(forwards);
     const r = this.read(instanceId);

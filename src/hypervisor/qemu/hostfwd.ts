@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { forwardKey, type PortForward } from "../../net/port-forwards";
-import { HypervisorError } from "../types";
+import { HypervisorError, type ForwardResult } from "../types";
 import { NETDEV_ID } from "./args";
 import type { QmpConnection } from "./qmp";
 
@@ -27,7 +27,7 @@ export async function forwardsInForce(c: QmpConnection): Promise<PortForward[]> 
 }
 
 /** Brings the guest's forwards to `wanted`: removes the rest first (freeing what moves), then adds what is missing. */
-export async function applyForwards(c: QmpConnection, wanted: readonly PortForward[]): Promise<{ failed: Array<{ forward: PortForward; reason: string }> }> {
+export async function applyForwards(c: QmpConnection, wanted: readonly PortForward[]): Promise<ForwardResult> {
   const current = await forwardsInForce(c);
   const want = new Set(wanted.map(forwardKey));
   const have = new Set(current.map(forwardKey));
@@ -35,7 +35,7 @@ export async function applyForwards(c: QmpConnection, wanted: readonly PortForwa
     const said = await hmp(c, `hostfwd_remove ${NETDEV_ID} ${forwardKey(f)}`);
     if (!/removed/.test(said)) throw new HypervisorError("unreachable", `QEMU did not remove the forward ${forwardKey(f)}: ${said}`);
   }
-  const failed: Array<{ forward: PortForward; reason: string }> = [];
+  const failed: ForwardResult["failed"] = [];
   for (const f of wanted.filter((x) => !have.has(forwardKey(x)))) {
     const said = await hmp(c, `hostfwd_add ${NETDEV_ID} ${forwardKey(f)}-:${f.port}`);
     // QEMU says only that it could not: a privileged port, or another socket on that address and port.

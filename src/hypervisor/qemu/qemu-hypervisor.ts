@@ -13,7 +13,7 @@ import type { Clock } from "../../common/clock";
 import { consoleTail } from "../console";
 import { checkBootFiles } from "../boot-files";
 import { runCommand, type CommandRunner } from "../../common/run-command";
-import { HypervisorError, type Capabilities, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type Hypervisor, type PortForward } from "../types";
+import { HypervisorError, type Capabilities, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type ForwardResult, type Hypervisor, type PortForward } from "../types";
 import { qemuArgs, type Accel, type QemuNet } from "./args";
 import { withQmp } from "./qmp";
 import { applyForwards } from "./hostfwd";
@@ -164,7 +164,7 @@ export class QemuHypervisor implements Hypervisor {
   }
 
   /** Applies forwards through QMP and records those in force. */
-  private async forward(id: string, forwards: readonly PortForward[]): Promise<{ failed: Array<{ forward: PortForward; reason: string }> }> {
+  private async forward(id: string, forwards: readonly PortForward[]): Promise<ForwardResult> {
     const r = await withQmp(this.paths(id).qmp, (c) => applyForwards(c, forwards));
     const failed = new Set(r.failed.map((f) => f.forward));
     const st = this.read(id);
@@ -172,7 +172,7 @@ export class QemuHypervisor implements Hypervisor {
     return r;
   }
 
-  async setForwards(instanceId: string, forwards: readonly PortForward[]): Promise<{ failed: Array<{ forward: PortForward; reason: string }> }> {
+  async setForwards(instanceId: string, forwards: readonly PortForward[]): Promise<ForwardResult> {
     checkForwards(forwards);
     const st = this.running(instanceId);
     if (st.spec.nics[0]?.mode !== "user") {

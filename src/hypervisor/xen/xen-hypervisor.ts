@@ -11,7 +11,7 @@ import type { Clock } from "../../common/clock";
 import type { CommandRunner } from "../../common/run-command";
 import { consoleTail } from "../console";
 import { checkBootFiles } from "../boot-files";
-import { HypervisorError, type Capabilities, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type Hypervisor, type PortForward } from "../types";
+import { HypervisorError, type Capabilities, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type ForwardResult, type Hypervisor, type PortForward } from "../types";
 import { xlConfig, type XenGuestType } from "./config";
 import { parseXlInfo, parseXlList, xlErrorKind, type XlDomain } from "./parse";
 import { checkInstanceId, DomainFiles, isInstanceId, noPowerControl, type DomainRecord } from "../domain-state";
@@ -191,7 +191,7 @@ export class XenHypervisor implements Hypervisor {
   }
 
   /** Xen guests sit on a bridge and are reached at their own address: there is nothing to forward. */
-  async setForwards(instanceId: string, forwards: readonly PortForward[]): Promise<{ failed: Array<{ forward: PortForward; reason: string }> }> {
+  async setForwards(instanceId: string, forwards: readonly PortForward[]): Promise<ForwardResult> {
     await this.running(instanceId);
     if (forwards.length) throw new HypervisorError("unsupported", "the xen driver does not forward host ports: guests are reached on their bridge");
     return { failed: [] };

@@ -1,4 +1,4 @@
-import type { NicSpec, PortForward } from "../../hypervisor/types";
+import type { ForwardResult, NicSpec, PortForward } from "../../hypervisor/types";
 import type { CallContext } from "../../rpc/types";
 
 /** What a node reports about its capacity (Eucalyptus ncDescribeResource, reference §5.1). */
@@ -70,7 +70,7 @@ export interface NodeClient {
    * security groups and addresses: recorded, and in force before the answer when it runs
    * (a guest still starting gets them as it starts). `failed`: forwards that could not bind.
    */
-  setForwards(input: { instanceId: string; forwards: PortForward[] }, ctx: CallContext): Promise<{ failed: Array<{ forward: PortForward; reason: string }> }>;
+  setForwards(input: { instanceId: string; forwards: PortForward[] }, ctx: CallContext): Promise<ForwardResult>;
   /** Puts the idle node to sleep (ncPowerDown); refused while it runs instances. */
   powerDown(input: Record<string, never>, ctx: CallContext): Promise<void>;
   /** Wakes the node (for a real machine Wake-on-LAN does this; the fake host answers itself). */

@@ -11,7 +11,7 @@ import type { Logger } from "pino";
 import type { Clock } from "../../common/clock";
 import { IncorrectStateError, InsufficientCapacityError, InvalidParameterError, NotFoundError, UnavailableError } from "../../common/errors";
 import type { CallContext } from "../../rpc/types";
-import { HypervisorError, type Hypervisor, type NicSpec, type PortForward } from "../../hypervisor/types";
+import { HypervisorError, type ForwardResult, type Hypervisor, type NicSpec, type PortForward } from "../../hypervisor/types";
 import { forwardKey } from "../../net/port-forwards";
 import type { HostProbe } from "./host-probe";
 import type { NodeClient, NodeInstance, NodeResource, RunInstanceRequest } from "./client";
@@ -179,7 +179,7 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
 
   // Changes to one guest's forwards run one at a time, in the order they arrived.
   const forwardChains = new Map<string, Promise<unknown>>();
-  type Applied = { inForce: PortForward[]; failed: Array<{ forward: PortForward; reason: string }> };
+  type Applied = ForwardResult & { inForce: PortForward[] };
   function applyForwards(id: string, forwards: PortForward[], ctx: CallContext): Promise<Applied> {
     const next = (forwardChains.get(id) ?? Promise.resolve()).catch(() => undefined).then(async (): Promise<Applied> => {
       const { failed } = await d.hypervisor.setForwards(id, forwards);
