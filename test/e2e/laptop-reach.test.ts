@@ -8,14 +8,11 @@
  * (uid 65534) forwards unprivileged ports the same way, and says what port 22 needs.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chownSync, existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { readEucarc, startEuca, BUNDLE, type EucaProcess } from "../support/process";
-import { tempDir } from "../support/cloud";
+import { existsSync, readFileSync } from "node:fs";
+import { BUNDLE } from "../support/process";
 import { run } from "../support/exec";
-import { bannerFrom, bannerSoon, killGuestsUnder, qemuPid, testGuest } from "../support/guest";
+import { AWS, bannerFrom, bannerSoon, qemuPid, startGuestCloud, stopGuestCloud, testGuest, type GuestCloud } from "../support/guest";
 
-const AWS = "/usr/bin/aws";
 const guest = testGuest();
 const NOBODY = { uid: 65534, gid: 65534 };
 
@@ -30,43 +27,8 @@ async function reach(host: string): Promise<string> {
   }
 }
 
-interface Cloud {
-  p: EucaProcess;
-  dir: string;
-  env: NodeJS.ProcessEnv;
-  aws(...args: string[]): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-/** The built euca with rootless QEMU guests, as root or as `as`; its data directory belongs to whoever runs it. */
-async function startCloud(as?: { uid: number; gid: number }): Promise<Cloud> {
-  const dir = tempDir("euca-reach-");
-  if (as) chownSync(dir, as.uid, as.gid);
-  const p = await startEuca(["run", "--data-dir", dir, "--ec2-port", "0", "--s3-port", "0", "--hypervisor", "qemu", "--qemu-accel", "tcg", "--node-poll-seconds", "0.5"], as ? { HOME: dir } : {}, as);
-  const credDir = join(dir, "credentials", "admin");
-  const v = readEucarc(join(credDir, "eucarc"));
-  const env = {
-    PATH: "/usr/bin:/bin", HOME: tempDir(), AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null", AWS_PAGER: "", AWS_MAX_ATTEMPTS: "1",
-    ...Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x.replace("${EUCA_KEY_DIR}", credDir)])),
-  };
-  return {
-    p, dir, env,
-    async aws(...args) {
-      const r = await run(AWS, ["--endpoint-url", p.ec2Url, "--output", "json", "ec2", ...args], { env, timeoutMs: 60_000 });
-      if (r.status !== 0) throw new Error(`aws ec2 ${args.join(" ")}: ${r.stderr}`);
-      return r.stdout.trim() ? JSON.parse(r.stdout) : {};
-    },
-  };
-}
-
-async function stopCloud(c: Cloud | undefined): Promise<void> {
-  if (!c) return;
-  c.p.child.kill("SIGTERM");
-  await c.p.exited;
-  killGuestsUnder(c.dir);
-}
-
 /** Imports the test guest and runs it; resolves once it is running. */
-async function runGuest(c: Cloud, name: string) {
+async function runGuest(c: GuestCloud, name: string) {
   const imp = await run(process.execPath, [BUNDLE, "image", "import", guest!.root, "--kernel", guest!.vmlinux, "--ramdisk", guest!.initrd, "--name", name], { env: c.env, timeoutMs: 300_000 });
   expect(imp.status, imp.stderr).toBe(0);
   const emi = /IMAGE\t(emi-\S+)/.exec(imp.stdout)![1]!;
@@ -83,11 +45,11 @@ async function runGuest(c: Cloud, name: string) {
 const port = (p: string, cidr = "127.0.0.0/8") => ["--group-name", "default", "--protocol", "tcp", "--port", p, "--cidr", cidr];
 
 describe.skipIf(!guest || !existsSync(AWS))("reaching a laptop cloud's instance at the address EC2 reports", () => {
-  let c: Cloud;
+  let c: GuestCloud;
   beforeAll(async () => {
-    c = await startCloud();
+    c = await startGuestCloud("euca-reach-");
   }, 120_000);
-  afterAll(() => stopCloud(c));
+  afterAll(() => stopGuestCloud(c));
 
   it("euca run says how to reach an instance", () => {
     expect(c.p.stdout()).toContain("ec2 authorize-security-group-ingress --group-name default --protocol tcp --port 22 --cidr 127.0.0.0/8");
@@ -137,12 +99,12 @@ describe.skipIf(!guest || !existsSync(AWS))("reaching a laptop cloud's instance 
 
 // As root the test drops to uid 65534; an ordinary user running the suite is one already.
 describe.skipIf(!guest || !existsSync(AWS))("the same laptop cloud run by an ordinary user", () => {
-  let c: Cloud;
+  let c: GuestCloud;
   const root = process.getuid?.() === 0;
   beforeAll(async () => {
-    c = await startCloud(root ? NOBODY : undefined);
+    c = await startGuestCloud("euca-reach-", root ? NOBODY : undefined);
   }, 120_000);
-  afterAll(() => stopCloud(c));
+  afterAll(() => stopGuestCloud(c));
 
   it("forwards unprivileged ports from loopback addresses with no capability, and says what a privileged one needs", async () => {
     const inst = await runGuest(c, "reach-user");

@@ -10,41 +10,22 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { readEucarc, startEuca, BUNDLE, type EucaProcess } from "../support/process";
-import { tempDir } from "../support/cloud";
+import { BUNDLE } from "../support/process";
 import { run } from "../support/exec";
-import { killGuestsUnder, qemuPid, testGuest } from "../support/guest";
+import { AWS, qemuPid, startGuestCloud, stopGuestCloud, testGuest, type GuestCloud } from "../support/guest";
 
-const AWS = "/usr/bin/aws";
 const guest = testGuest();
-let p: EucaProcess;
-let dir: string;
-let env: NodeJS.ProcessEnv;
+let c: GuestCloud;
 
 const qemuRunning = (id: string) => qemuPid(id) !== undefined;
 
 describe.skipIf(!guest || !existsSync(AWS))("a real guest on the built euca (QEMU, TCG)", () => {
   beforeAll(async () => {
-    dir = tempDir("euca-guest-");
-    p = await startEuca(["run", "--data-dir", dir, "--ec2-port", "0", "--s3-port", "0", "--hypervisor", "qemu", "--qemu-accel", "tcg", "--node-poll-seconds", "0.5"]);
-    const credDir = join(dir, "credentials", "admin");
-    const v = readEucarc(join(credDir, "eucarc"));
-    env = {
-      PATH: "/usr/bin:/bin", HOME: tempDir(), AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null", AWS_PAGER: "", AWS_MAX_ATTEMPTS: "1",
-      ...Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x.replace("${EUCA_KEY_DIR}", credDir)])),
-    };
+    c = await startGuestCloud("euca-guest-");
   }, 120_000);
-  afterAll(async () => {
-    p?.child.kill("SIGTERM");
-    await p?.exited;
-    if (dir) killGuestsUnder(dir);
-  });
+  afterAll(() => stopGuestCloud(c));
 
-  async function aws(...args: string[]): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const r = await run(AWS, ["--endpoint-url", p.ec2Url, "--output", "json", "ec2", ...args], { env, timeoutMs: 60_000 });
-    if (r.status !== 0) throw new Error(`aws ec2 ${args.join(" ")}: ${r.stderr}`);
-    return r.stdout.trim() ? JSON.parse(r.stdout) : {};
-  }
+  const aws = (...args: string[]) => c.aws(...args);
 
   async function consoleUntil(id: string, re: RegExp, ms = 90_000): Promise<string> {
     const deadline = Date.now() + ms;
@@ -58,7 +39,7 @@ describe.skipIf(!guest || !existsSync(AWS))("a real guest on the built euca (QEM
   }
 
   it("import, run with user data and a key, metadata from inside the guest, reboot, terminate", async () => {
-    const imp = await run(process.execPath, [BUNDLE, "image", "import", guest!.root, "--kernel", guest!.vmlinux, "--ramdisk", guest!.initrd, "--name", "tiny"], { env, timeoutMs: 300_000 });
+    const imp = await run(process.execPath, [BUNDLE, "image", "import", guest!.root, "--kernel", guest!.vmlinux, "--ramdisk", guest!.initrd, "--name", "tiny"], { env: c.env, timeoutMs: 300_000 });
     expect(imp.status, imp.stderr).toBe(0);
     const emi = /IMAGE\t(emi-\S+)/.exec(imp.stdout)![1]!;
 
@@ -85,7 +66,7 @@ describe.skipIf(!guest || !existsSync(AWS))("a real guest on the built euca (QEM
     expect(out).toContain("EUCA-OUTSIDE=blocked"); // nothing but the metadata forward is reachable from the guest
     expect(qemuRunning(id)).toBe(true);
     // Nothing is forwarded to the guest until its group opens a port (test/e2e/laptop-reach.test.ts), and the NC's log says so.
-    expect(p.stderr()).toMatch(new RegExp(`"instanceId":"${id}","forwards":\\[\\].*no port is forwarded to the guest`));
+    expect(c.p.stderr()).toMatch(new RegExp(`"instanceId":"${id}","forwards":\\[\\].*no port is forwarded to the guest`));
     const qemuCmd = execFileSync("ps", ["-o", "args=", "-p", String(qemuPid(id))], { encoding: "utf8" });
     expect(qemuCmd).toContain("-nodefaults");
     expect(qemuCmd).toContain("restrict=on");
@@ -98,9 +79,9 @@ describe.skipIf(!guest || !existsSync(AWS))("a real guest on the built euca (QEM
     await aws("terminate-instances", "--instance-ids", id);
     for (let i = 0; i < 100 && qemuRunning(id); i++) await new Promise((r) => setTimeout(r, 100));
     expect(qemuRunning(id)).toBe(false);
-    const instances = join(dir, "instances");
+    const instances = join(c.dir, "instances");
     const left = existsSync(instances) ? readdirSync(instances, { recursive: true }).map(String).filter((f) => f.includes(id)) : [];
     expect(left).toEqual([]);
-    expect(readdirSync(join(dir, "nc", "qemu"))).toEqual([]);
+    expect(readdirSync(join(c.dir, "nc", "qemu"))).toEqual([]);
   }, 400_000);
 });

@@ -6,6 +6,13 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { createConnection } from "node:net";
+import { chownSync } from "node:fs";
+import { readEucarc, startEuca, type EucaProcess } from "./process";
+import { tempDir } from "./cloud";
+import { run } from "./exec";
+
+/** Debian's awscli v2 (another aws on PATH may be another version). */
+export const AWS = "/usr/bin/aws";
 
 export const GUEST_DIR = process.env.EUCA_TEST_GUEST ?? "/var/tmp/euca-test-guest";
 
@@ -92,4 +99,41 @@ export async function bannerSoon(host: string, port: number) {
       await new Promise((r) => setTimeout(r, 200));
     }
   }
+}
+
+/** The built euca running rootless QEMU guests, with Debian's awscli pointed at it. */
+export interface GuestCloud {
+  p: EucaProcess;
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  aws(...args: string[]): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** The built euca with rootless QEMU guests (TCG), as root or as `as`; its data directory belongs to whoever runs it. */
+export async function startGuestCloud(prefix: string, as?: { uid: number; gid: number }): Promise<GuestCloud> {
+  const dir = tempDir(prefix);
+  if (as) chownSync(dir, as.uid, as.gid);
+  const p = await startEuca(["run", "--data-dir", dir, "--ec2-port", "0", "--s3-port", "0", "--hypervisor", "qemu", "--qemu-accel", "tcg", "--node-poll-seconds", "0.5"], as ? { HOME: dir } : {}, as);
+  const credDir = join(dir, "credentials", "admin");
+  const v = readEucarc(join(credDir, "eucarc"));
+  const env = {
+    PATH: "/usr/bin:/bin", HOME: tempDir(), AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null", AWS_PAGER: "", AWS_MAX_ATTEMPTS: "1",
+    ...Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x.replace("${EUCA_KEY_DIR}", credDir)])),
+  };
+  return {
+    p, dir, env,
+    async aws(...args) {
+      const r = await run(AWS, ["--endpoint-url", p.ec2Url, "--output", "json", "ec2", ...args], { env, timeoutMs: 60_000 });
+      if (r.status !== 0) throw new Error(`aws ec2 ${args.join(" ")}: ${r.stderr}`);
+      return r.stdout.trim() ? JSON.parse(r.stdout) : {};
+    },
+  };
+}
+
+/** Stops euca and kills any guest it left (guests outlive their NC by design). */
+export async function stopGuestCloud(c: GuestCloud | undefined): Promise<void> {
+  if (!c) return;
+  c.p.child.kill("SIGTERM");
+  await c.p.exited;
+  killGuestsUnder(c.dir);
 }

@@ -18,6 +18,7 @@ import { qemuArgs, type Accel, type QemuNet } from "./args";
 import { withQmp } from "./qmp";
 import { applyForwards } from "./hostfwd";
 import { checkForwards } from "../forwards";
+import { forwardKey } from "../../net/port-forwards";
 import { checkInstanceId, DomainFiles, isInstanceId, noPowerControl, type DomainRecord } from "../domain-state";
 
 export interface QemuOptions {
@@ -166,9 +167,9 @@ export class QemuHypervisor implements Hypervisor {
   /** Applies forwards through QMP and records those in force. */
   private async forward(id: string, forwards: readonly PortForward[]): Promise<ForwardResult> {
     const r = await withQmp(this.paths(id).qmp, (c) => applyForwards(c, forwards));
-    const failed = new Set(r.failed.map((f) => f.forward));
+    const failed = new Set(r.failed.map((f) => forwardKey(f.forward)));
     const st = this.read(id);
-    if (st) this.files.write(id, { ...st, forwards: forwards.filter((f) => !failed.has(f)) });
+    if (st) this.files.write(id, { ...st, forwards: forwards.filter((f) => !failed.has(forwardKey(f))) });
     return r;
   }
 
