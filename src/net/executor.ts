@@ -1,0 +1,261 @@
+/**
+ * Makes a host's network what a renderer said it should be, and takes it all away at
+ * shutdown. Idempotent (applying the same state twice changes nothing) and driven by
+ * what is really there: links and addresses are read back with `ip -j`, and what is to
+ * be made is recorded before it is made, so after a crash the next apply removes what
+ * the last run left. The nft tables go in one `nft -f`
+ * transaction. What euca owns is recorded in a state file beside the role's database
+ * (addresses on shared interfaces, the sysctl values it found), so only that is removed.
+ *
+ * Every command goes through the injected runner: the CC and NC run it on the host;
+ * tests run it inside their own network namespace.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import type { Logger } from "pino";
+import type { CommandRunner } from "../common/run-command";
+import { writeFileAtomic } from "../common/files";
+import { dhcpArgs, dhcpHostsFile, dhcpOptionsFile } from "./dnsmasq";
+import { emptyNetwork, OWNED_LINK, type AddressSpec, type HostNetwork, type LinkSpec } from "./host-network";
+import { deleteScript, replaceScript } from "./nft/names";
+
+export class NetworkCommandError extends Error {}
+
+export interface ExecutorOptions {
+  run: CommandRunner;
+  /** Where the state file lives (made 0700). */
+  dir: string;
+  /**
+   * dnsmasq's files: it re-reads them on SIGHUP after dropping to its unprivileged user,
+   * so this directory (and the path to it) must be readable by that user. They hold
+   * MACs, addresses and host names, no secrets.
+   */
+  dhcpDir: string;
+  log: Logger;
+  /** Sends a signal to a process (dnsmasq's reload and stop); injected for tests of the reload logic. */
+  kill?: (pid: number, signal: NodeJS.Signals | 0) => void;
+}
+
+interface Recorded {
+  applied: HostNetwork;
+  /** The values the sysctls had before euca set them. */
+  sysctlsBefore: Record<string, string>;
+  dhcpArgs?: string[];
+}
+
+export interface ApplyReport {
+  commands: number;
+  linksAdded: string[];
+  linksRemoved: string[];
+  addressesAdded: number;
+  addressesRemoved: number;
+  dhcp: "unchanged" | "started" | "reloaded" | "stopped" | "none";
+}
+
+interface IpLink {
+  ifname: string;
+  master?: string;
+  flags?: string[];
+  mtu?: number;
+  linkinfo?: { info_kind?: string; info_data?: { id?: number; local?: string; port?: number; link?: string } };
+}
+
+export function createNetworkExecutor(o: ExecutorOptions) {
+  const stateFile = `${o.dir}/applied.json`;
+  const kill = o.kill ?? ((pid, sig) => process.kill(pid, sig));
+  let commands = 0;
+
+  async function sh(cmd: string, args: string[], input?: string, okCodes: number[] = [0]): Promise<string> {
+    commands++;
+    const r = await o.run(cmd, args, { input, timeoutMs: 30_000 });
+    if (!okCodes.includes(r.code)) throw new NetworkCommandError(`${cmd} ${args.join(" ")}: ${(r.stderr || r.stdout).trim().split("\n").slice(0, 5).join("; ")}`);
+    return r.stdout;
+  }
+
+  function load(): Recorded {
+    if (!existsSync(stateFile)) return { applied: emptyNetwork(), sysctlsBefore: {} };
+    return JSON.parse(readFileSync(stateFile, "utf8")) as Recorded;
+  }
+  const save = (r: Recorded) => writeFileAtomic(stateFile, JSON.stringify(r, null, 1), 0o600);
+
+  async function links(): Promise<Map<string, IpLink>> {
+    const all = JSON.parse(await sh("ip", ["-j", "-d", "link", "show"]) || "[]") as IpLink[];
+    return new Map(all.filter((l) => OWNED_LINK.test(l.ifname)).map((l) => [l.ifname, l]));
+  }
+
+  const matches = (want: LinkSpec, have: IpLink): boolean => {
+    if (have.linkinfo?.info_kind !== want.kind) return false;
+    if (want.kind === "bridge") return true;
+    const d = have.linkinfo?.info_data ?? {};
+    return d.id === want.vni && d.local === want.local && d.port === want.port && (!want.dev || d.link === want.dev) && have.master === want.master;
+  };
+
+  async function applyLinks(want: readonly LinkSpec[], before: readonly LinkSpec[], report: ApplyReport): Promise<void> {
+    const have = await links();
+    const wanted = new Set(want.map((l) => l.name));
+    const made = new Set(before.map((l) => l.name));
+    // Ports first (a vxlan goes before the bridge it is in), then the bridges.
+    const stale = [...have.values()].filter((l) => made.has(l.ifname) && !wanted.has(l.ifname)).sort((a, b) => Number(a.linkinfo?.info_kind === "bridge") - Number(b.linkinfo?.info_kind === "bridge"));
+    for (const l of stale) {
+      await sh("ip", ["link", "del", l.ifname], undefined, [0, 1]);
+      report.linksRemoved.push(l.ifname);
+    }
+    const ordered = [...want].sort((a, b) => Number(b.kind === "bridge") - Number(a.kind === "bridge"));
+    for (const l of ordered) {
+      const h = have.get(l.name);
+      if (h && !matches(l, h)) await sh("ip", ["link", "del", l.name]);
+      if (!h || !matches(l, h)) {
+        if (l.kind === "bridge") await sh("ip", ["link", "add", l.name, "type", "bridge"]);
+        else {
+          await sh("ip", ["link", "add", l.name, "type", "vxlan", "id", String(l.vni), "local", l.local, "dstport", String(l.port), ...(l.dev ? ["dev", l.dev] : [])]);
+          await sh("ip", ["link", "set", l.name, "master", l.master]);
+        }
+        report.linksAdded.push(l.name);
+      }
+      if (l.kind === "vxlan" && l.mtu && h?.mtu !== l.mtu) await sh("ip", ["link", "set", l.name, "mtu", String(l.mtu)]);
+      if (!h || !matches(l, h) || !h.flags?.includes("UP")) await sh("ip", ["link", "set", l.name, "up"]);
+      if (l.kind === "vxlan") await applyFlood(l);
+    }
+  }
+
+  /** The all-zero FDB entries: where a vxlan port floods broadcast and unknown unicast. */
+  async function applyFlood(l: Extract<LinkSpec, { kind: "vxlan" }>): Promise<void> {
+    const fdb = JSON.parse(await sh("bridge", ["-j", "fdb", "show", "dev", l.name]) || "[]") as Array<{ mac: string; dst?: string }>;
+    const have = new Set(fdb.filter((e) => e.mac === "00:00:00:00:00:00" && e.dst).map((e) => e.dst!));
+    const want = new Set(l.peers);
+    for (const d of have) if (!want.has(d)) await sh("bridge", ["fdb", "del", "00:00:00:00:00:00", "dev", l.name, "dst", d]);
+    for (const d of want) if (!have.has(d)) await sh("bridge", ["fdb", "append", "00:00:00:00:00:00", "dev", l.name, "dst", d]);
+  }
+
+  async function addressesOn(): Promise<Set<string>> {
+    const all = JSON.parse(await sh("ip", ["-j", "addr", "show"]) || "[]") as Array<{ ifname: string; addr_info?: Array<{ family: string; local: string; prefixlen: number }> }>;
+    return new Set(all.flatMap((l) => (l.addr_info ?? []).filter((a) => a.family === "inet").map((a) => `${l.ifname} ${a.local}/${a.prefixlen}`)));
+  }
+
+  const key = (a: AddressSpec) => `${a.dev} ${a.cidr}`;
+
+  async function applyAddresses(want: readonly AddressSpec[], before: readonly AddressSpec[], report: ApplyReport): Promise<void> {
+    const present = await addressesOn();
+    const wanted = new Set(want.map(key));
+    for (const a of before) {
+      if (wanted.has(key(a)) || !present.has(key(a))) continue;
+      await sh("ip", ["addr", "del", a.cidr, "dev", a.dev], undefined, [0, 2]);
+      report.addressesRemoved++;
+    }
+    for (const a of want) {
+      if (present.has(key(a))) continue;
+      await sh("ip", ["addr", "add", a.cidr, "dev", a.dev]);
+      report.addressesAdded++;
+      // Neighbours that cached the address at another MAC learn the new one; not having arping is not fatal.
+      if (a.announce) await sh("arping", ["-U", "-c", "1", "-I", a.dev, a.cidr.split("/")[0]!], undefined, [0, 1, 2]).catch((e: Error) => o.log.warn({ err: e.message }, "net: gratuitous ARP not sent"));
+    }
+  }
+
+  async function applySysctls(want: Record<string, string>, r: Recorded): Promise<void> {
+    for (const [k, v] of Object.entries(want)) {
+      const cur = (await sh("sysctl", ["-n", k])).trim();
+      if (!(k in r.sysctlsBefore)) r.sysctlsBefore[k] = cur;
+      if (cur !== v) await sh("sysctl", ["-qw", `${k}=${v}`]);
+    }
+  }
+
+  async function flushTranslations(before: Record<string, string>, after: Record<string, string>): Promise<void> {
+    for (const [pub, priv] of Object.entries(before)) {
+      if (after[pub] === priv) continue;
+      // Exit 1: no entry matched.
+      await sh("conntrack", ["-D", "--orig-dst", pub], undefined, [0, 1]);
+      await sh("conntrack", ["-D", "--reply-src", priv], undefined, [0, 1]);
+    }
+  }
+
+  const pidOf = (): number | undefined => {
+    const f = `${o.dhcpDir}/dnsmasq.pid`;
+    if (!existsSync(f)) return undefined;
+    const pid = Number(readFileSync(f, "utf8").trim());
+    try {
+      kill(pid, 0);
+      return pid;
+    } catch {
+      return undefined;
+    }
+  };
+
+  async function applyDhcp(want: HostNetwork["dhcp"], r: Recorded): Promise<ApplyReport["dhcp"]> {
+    const dir = o.dhcpDir;
+    const pid = pidOf();
+    if (!want) {
+      if (pid) stopDhcp(pid);
+      r.dhcpArgs = undefined;
+      return pid ? "stopped" : "none";
+    }
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    const hosts = dhcpHostsFile(want);
+    const opts = dhcpOptionsFile(want);
+    const read = (f: string) => (existsSync(f) ? readFileSync(f, "utf8") : undefined);
+    const changed = read(`${dir}/hosts`) !== hosts || read(`${dir}/options`) !== opts;
+    if (changed) {
+      writeFileAtomic(`${dir}/hosts`, hosts, 0o644);
+      writeFileAtomic(`${dir}/options`, opts, 0o644);
+    }
+    const args = dhcpArgs(want, dir);
+    if (pid && JSON.stringify(args) === JSON.stringify(r.dhcpArgs)) {
+      if (!changed) return "unchanged";
+      kill(pid, "SIGHUP");
+      return "reloaded";
+    }
+    if (pid) stopDhcp(pid);
+    await sh("dnsmasq", args); // forks into the background once it has bound, writing its pid file
+    r.dhcpArgs = args;
+    return "started";
+  }
+
+  function stopDhcp(pid: number): void {
+    try {
+      kill(pid, "SIGTERM");
+    } catch {
+      /* gone already */
+    }
+    rmSync(`${o.dhcpDir}/dnsmasq.pid`, { force: true });
+  }
+
+  return {
+    /** Makes the host's euca network `want`; returns what it changed. */
+    async apply(want: HostNetwork): Promise<ApplyReport> {
+      mkdirSync(o.dir, { recursive: true, mode: 0o700 });
+      commands = 0;
+      const r = load();
+      const report: ApplyReport = { commands: 0, linksAdded: [], linksRemoved: [], addressesAdded: 0, addressesRemoved: 0, dhcp: "none" };
+      await applySysctls(want.sysctls, r);
+      // Record first what is about to be owned, so a crash part-way still knows to remove it.
+      save({ ...r, applied: { ...want, links: [...r.applied.links, ...want.links], addresses: [...r.applied.addresses, ...want.addresses], tables: [...r.applied.tables, ...want.tables], translations: { ...want.translations, ...r.applied.translations } } });
+      await applyLinks(want.links, r.applied.links, report);
+      await applyAddresses(want.addresses, r.applied.addresses, report);
+      const gone = r.applied.tables.filter((t) => !want.tables.some((w) => w.family === t.family && w.name === t.name));
+      await sh("nft", ["-f", "-"], replaceScript(want.tables) + deleteScript(gone));
+      await flushTranslations(r.applied.translations, want.translations);
+      report.dhcp = await applyDhcp(want.dhcp, r);
+      save({ ...r, applied: want });
+      report.commands = commands;
+      return report;
+    },
+
+    /** Removes everything euca made on the host and puts the sysctls back. */
+    async teardown(): Promise<void> {
+      const r = load();
+      const pid = pidOf();
+      if (pid) stopDhcp(pid);
+      await sh("nft", ["-f", "-"], deleteScript(r.applied.tables));
+      const present = await addressesOn();
+      for (const a of r.applied.addresses) if (present.has(key(a))) await sh("ip", ["addr", "del", a.cidr, "dev", a.dev], undefined, [0, 2]);
+      const made = new Set(r.applied.links.map((l) => l.name));
+      const have = [...(await links()).values()].filter((l) => made.has(l.ifname));
+      for (const l of have.filter((l) => l.linkinfo?.info_kind !== "bridge")) await sh("ip", ["link", "del", l.ifname], undefined, [0, 1]);
+      for (const l of have.filter((l) => l.linkinfo?.info_kind === "bridge")) await sh("ip", ["link", "del", l.ifname], undefined, [0, 1]);
+      await flushTranslations(r.applied.translations, {});
+      for (const [k, v] of Object.entries(r.sysctlsBefore)) await sh("sysctl", ["-qw", `${k}=${v}`]);
+      rmSync(stateFile, { force: true });
+      rmSync(o.dhcpDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type NetworkExecutor = ReturnType<typeof createNetworkExecutor>;

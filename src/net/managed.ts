@@ -1,0 +1,157 @@
+/**
+ * Eucalyptus' MANAGED and MANAGED-NOVLAN modes as host networks, rendered from one view
+ * of the cluster. Pure: the CC renders its own (the gateway) and each node renders its
+ * own from the same view, so both sides agree on every name.
+ *
+ * - MANAGED: each security group's network is a segment of its own — a bridge
+ *   `eucabr<vlan>` on every host with a member, joined across hosts by a VXLAN port
+ *   `eucavx<vlan>` whose VNI is the group's VLAN tag (this kernel has no 802.1Q, and a
+ *   site then needs no VLAN-clean switch). Guests of two groups share no L2 at all.
+ * - MANAGED-NOVLAN: one segment (`eucabr` + `eucavx`) holding every group's subnet;
+ *   groups are kept apart by the nodes' filtering alone.
+ *
+ * In both the CC is every subnet's gateway (.1): DHCP, the route out (masquerade or the
+ * elastic address), the metadata redirect and the elastic addresses on its public
+ * interface. Nodes carry only the segments of their own guests and filter each guest's
+ * ingress (nft/guest-filter.ts). The VXLAN underlay needs nodes to reach the CC (and the
+ * nodes sharing a segment, each other) on the cluster's private network; only the CC
+ * needs a public address.
+ */
+import type { IngressRule } from "./port-forwards";
+import type { DhcpConfig } from "./dnsmasq";
+import type { HostNetwork, LinkSpec } from "./host-network";
+import { parseCidr } from "./ipv4";
+import { renderGateway } from "./nft/gateway";
+import { renderGuestFilter, type GuestPort } from "./nft/guest-filter";
+
+export type ManagedMode = "MANAGED" | "MANAGED-NOVLAN";
+
+export interface SegmentView {
+  vlan: number;
+  cidr: string;
+  gateway: string;
+}
+
+export interface InstanceView {
+  instanceId: string;
+  node: string;
+  mac: string;
+  ip: string;
+  /** Its private DNS name (DHCP hands out the first label). */
+  hostname: string;
+  vlan: number;
+  groupIds: string[];
+  publicIp?: string;
+}
+
+export interface ClusterView {
+  mode: ManagedMode;
+  /** VNET_SUBNET/VNET_NETMASK as a CIDR. */
+  privateRange: string;
+  segments: SegmentView[];
+  instances: InstanceView[];
+  rules: Record<string, IngressRule[]>;
+  /** Every node's underlay address (where its VXLAN ports are). */
+  nodes: Record<string, string>;
+  gateway: {
+    /** The CC's underlay address and, optionally, its device (VNET_PRIVINTERFACE). */
+    underlay: string;
+    underlayDev?: string;
+    /** VNET_PUBINTERFACE: where elastic addresses are added. */
+    publicDev: string;
+    metadata?: { ip: string; port: number };
+    dns?: string;
+  };
+  vxlan: { port: number; mtu: number; novlanVni: number };
+  dhcp: { leaseSeconds: number; user: string; group: string };
+}
+
+/** The segment bridge and VXLAN port names of a VLAN tag (or of the one NOVLAN segment). */
+export function segmentLinks(mode: ManagedMode, vlan: number): { bridge: string; vxlan: string; vni: number; tag: string } {
+  return mode === "MANAGED"
+    ? { bridge: `eucabr${vlan}`, vxlan: `eucavx${vlan}`, vni: vlan, tag: `seg${vlan}` }
+    : { bridge: "eucabr", vxlan: "eucavx", vni: -1, tag: `seg${vlan}` };
+}
+
+function vniOf(v: ClusterView, vlan: number): number {
+  const l = segmentLinks(v.mode, vlan);
+  return l.vni === -1 ? v.vxlan.novlanVni : l.vni;
+}
+
+/** The bridges (with their VXLAN ports) a host needs, `peersOf` giving each segment's other hosts. */
+function segmentLinkSpecs(v: ClusterView, vlans: Iterable<number>, local: string, dev: string | undefined, peersOf: (vlan: number) => string[]): LinkSpec[] {
+  const out = new Map<string, LinkSpec[]>();
+  for (const vlan of vlans) {
+    const l = segmentLinks(v.mode, vlan);
+    const prior = out.get(l.bridge);
+    const peers = peersOf(vlan);
+    if (prior) {
+      // NOVLAN: one segment for every group; its peers are every group's hosts.
+      const vx = prior[1] as Extract<LinkSpec, { kind: "vxlan" }>;
+      prior[1] = { ...vx, peers: [...new Set([...vx.peers, ...peers])].sort() };
+      continue;
+    }
+    out.set(l.bridge, [
+      { kind: "bridge", name: l.bridge },
+      { kind: "vxlan", name: l.vxlan, vni: vniOf(v, vlan), local, dev, port: v.vxlan.port, master: l.bridge, peers: [...peers].sort(), mtu: v.vxlan.mtu },
+    ]);
+  }
+  return [...out.values()].flat();
+}
+
+const nodesWith = (v: ClusterView, vlan: number) =>
+  [...new Set(v.instances.filter((i) => v.mode === "MANAGED-NOVLAN" || i.vlan === vlan).map((i) => i.node))].map((n) => v.nodes[n]).filter((a): a is string => !!a);
+
+/** The CC's host network: every segment with its gateway, DHCP, NAT and the elastic addresses. */
+export function renderGatewayHost(v: ClusterView): HostNetwork {
+  const links = segmentLinkSpecs(v, v.segments.map((s) => s.vlan), v.gateway.underlay, v.gateway.underlayDev, (vlan) => nodesWith(v, vlan));
+  const addresses = v.segments.map((s) => ({ dev: segmentLinks(v.mode, s.vlan).bridge, cidr: `${s.gateway}/${parseCidr(s.cidr)!.bits}` }));
+  const elastic = v.instances.filter((i) => i.publicIp).map((i) => ({ publicIp: i.publicIp!, privateIp: i.ip }));
+  for (const e of elastic) addresses.push({ dev: v.gateway.publicDev, cidr: `${e.publicIp}/32`, announce: true } as (typeof addresses)[number]);
+  const dhcp: DhcpConfig = {
+    range: v.privateRange,
+    interfaces: v.mode === "MANAGED" ? "eucabr*" : "eucabr",
+    segments: v.segments.map((s) => ({ tag: segmentLinks(v.mode, s.vlan).tag, cidr: s.cidr, router: s.gateway, mtu: v.vxlan.mtu })),
+    hosts: v.instances.map((i) => ({ mac: i.mac, ip: i.ip, hostname: i.hostname, tag: segmentLinks(v.mode, i.vlan).tag })),
+    dns: v.gateway.dns,
+    leaseSeconds: v.dhcp.leaseSeconds,
+    user: v.dhcp.user,
+    group: v.dhcp.group,
+  };
+  return {
+    links,
+    addresses,
+    tables: [renderGateway({ privateRange: v.privateRange, metadata: v.gateway.metadata, elastic })],
+    sysctls: { "net.ipv4.ip_forward": "1" },
+    dhcp,
+    translations: Object.fromEntries(elastic.map((e) => [e.publicIp, e.privateIp])),
+  };
+}
+
+/**
+ * A node's host network: the segments of its guests, joined to the gateway and to the
+ * other nodes with members, and the filter of its guests. `tapOf` names a guest's tap
+ * (the hypervisor driver makes it and puts it on the segment's bridge).
+ */
+export function renderNodeHost(v: ClusterView, node: string, tapOf: (instanceId: string) => string): HostNetwork {
+  const local = v.nodes[node];
+  if (!local) throw new Error(`node ${node} is not in the cluster's view`);
+  const mine = v.instances.filter((i) => i.node === node);
+  const segments = new Map(v.segments.map((s) => [s.vlan, s]));
+  const vlans = [...new Set(mine.map((i) => i.vlan))].filter((vlan) => segments.has(vlan));
+  const links = segmentLinkSpecs(v, vlans, local, undefined, (vlan) => [v.gateway.underlay, ...nodesWith(v, vlan).filter((a) => a !== local)]);
+  const guests: GuestPort[] = mine.filter((i) => segments.has(i.vlan)).map((i) => ({
+    instanceId: i.instanceId, tap: tapOf(i.instanceId), mac: i.mac, ip: i.ip, gateway: segments.get(i.vlan)!.gateway, groupIds: i.groupIds,
+  }));
+  const granted = new Set(guests.flatMap((g) => g.groupIds).flatMap((gid) => (v.rules[gid] ?? []).map((r) => r.sourceGroupId).filter((s): s is string => !!s)));
+  const members = new Map([...granted].map((gid) => [gid, v.instances.filter((i) => i.groupIds.includes(gid)).map((i) => i.ip)]));
+  const rules = new Map(Object.entries(v.rules));
+  const bridges = [...new Set(links.filter((l) => l.kind === "bridge").map((l) => l.name))];
+  return {
+    links,
+    addresses: [],
+    tables: renderGuestFilter({ guests, rules, members, bridges }),
+    sysctls: { "net.bridge.bridge-nf-call-iptables": "1" },
+    translations: {},
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * A node's security-group enforcement: every packet to a guest on this host passes that
+ * guest's ingress rules, whether it comes from a guest on the same bridge, from another
+ * node over VXLAN, or from outside through the gateway. Rendered as two tables:
+ *
+ * - `table bridge euca_node` sees each bridged packet with the bridge port it leaves by
+ *   (the guest's tap) and marks it with the guest's number; it also drops what a guest
+ *   sends with a MAC or IPv4 address that is not its own (so a grant to a group's
+ *   members cannot be borrowed by spoofing), and any IPv6 (the rules are IPv4).
+ * - `table inet euca_node` filters with conntrack (which the bridge family has not on
+ *   this kernel; br_netfilter hands bridged IPv4 to the inet hooks): a marked packet, or
+ *   one routed onto a segment bridge of this host for a guest's address, goes to the
+ *   guest's chain: replies and established flows pass (so a revoke leaves them), DHCP
+ *   from the segment's gateway passes, then each group's rules, then drop.
+ *
+ * A grant to a group matches a set of its members' private addresses, so it is one rule
+ * however many members the group has. Pure.
+ */
+import type { IngressRule } from "../port-forwards";
+import { ident, NODE_TABLE, setOf, type NftTable } from "./names";
+
+export interface GuestPort {
+  instanceId: string;
+  /** The guest's tap on its segment bridge. */
+  tap: string;
+  mac: string;
+  ip: string;
+  /** The gateway of its segment (the DHCP server it may hear from). */
+  gateway: string;
+  groupIds: readonly string[];
+}
+
+export interface GuestFilterInput {
+  guests: readonly GuestPort[];
+  /** The rules of every group a guest here is in. */
+  rules: ReadonlyMap<string, readonly IngressRule[]>;
+  /** Private addresses of the members of every group a rule here grants to. */
+  members: ReadonlyMap<string, readonly string[]>;
+  /** The segment bridges on this host (for packets routed onto them, when the gateway shares the host). */
+  bridges: readonly string[];
+}
+
+/** Marks carry the guest's number from the bridge family to the inet one; this is their range. */
+export const MARK_BASE = 0x45750000;
+
+const hex = (n: number) => `0x${n.toString(16)}`;
+const quoted = (s: string) => `"${s}"`;
+
+/** One ingress rule as an nft rule (without the verdict), or undefined when it can match nothing. */
+export function matchOf(r: IngressRule, sets: ReadonlyMap<string, string>): string | undefined {
+  const from = r.sourceGroupId ? `ip saddr @${sets.get(r.sourceGroupId)}` : r.cidr && !/\/0$/.test(r.cidr) ? `ip saddr ${r.cidr}` : "";
+  if (r.sourceGroupId && !sets.has(r.sourceGroupId)) return undefined;
+  const proto = r.protocol.toLowerCase();
+  const parts = [from];
+  if (proto === "tcp" || proto === "udp" || proto === "6" || proto === "17") {
+    const name = proto === "tcp" || proto === "6" ? "tcp" : "udp";
+    const [lo, hi] = r.fromPort === -1 ? [0, 65535] : [r.fromPort, r.toPort];
+    if (lo < 0 || hi > 65535 || lo > hi) return undefined;
+    parts.push(lo === 0 && hi === 65535 ? `meta l4proto ${name}` : `${name} dport ${lo === hi ? lo : `${lo}-${hi}`}`);
+  } else if (proto === "icmp" || proto === "1") {
+    // fromPort is the ICMP type, toPort the code; -1 means any.
+    parts.push(r.fromPort === -1 ? "meta l4proto icmp" : `icmp type ${r.fromPort}`);
+    if (r.fromPort !== -1 && r.toPort !== -1) parts.push(`icmp code ${r.toPort}`);
+  } else if (proto !== "-1" && proto !== "all") {
+    if (!/^\d{1,3}$/.test(proto) || Number(proto) > 255) return undefined;
+    parts.push(`ip protocol ${proto}`);
+  }
+  return parts.filter(Boolean).join(" ") || "meta nfproto ipv4";
+}
+
+export function renderGuestFilter(input: GuestFilterInput): NftTable[] {
+  const guests = [...input.guests].sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+  const groupIds = [...new Set(guests.flatMap((g) => g.groupIds))].sort();
+  const sets = new Map<string, string>();
+  for (const gid of [...input.members.keys()].sort()) sets.set(gid, `members_${ident(gid)}`);
+
+  const bridge: string[] = [];
+  if (guests.length) {
+    bridge.push(
+      "  chain classify {",
+      "    type filter hook forward priority -200; policy accept;",
+      `    oifname vmap { ${guests.map((g, i) => `${quoted(g.tap)} : jump to_${i}`).join(", ")} }`,
+      "  }",
+      "  chain guard {",
+      "    type filter hook prerouting priority -200; policy accept;",
+      `    iifname vmap { ${guests.map((g, i) => `${quoted(g.tap)} : jump from_${i}`).join(", ")} }`,
+      "  }",
+    );
+    guests.forEach((g, i) => {
+      bridge.push(
+        `  chain to_${i} {`, `    meta mark set ${hex(MARK_BASE + i + 1)}`, "  }",
+        `  chain from_${i} {`,
+        `    ether saddr != ${g.mac} drop`,
+        `    ether type arp arp saddr ip != { 0.0.0.0, ${g.ip} } drop`,
+        `    ether type ip ip saddr != { 0.0.0.0, ${g.ip} } drop`,
+        "    ether type ip6 drop",
+        "  }",
+      );
+    });
+  }
+
+  const inet: string[] = [];
+  for (const [gid, name] of sets) {
+    const addrs = [...new Set(input.members.get(gid) ?? [])].sort();
+    inet.push(`  set ${name} {`, "    type ipv4_addr", ...(addrs.length ? [`    elements = { ${addrs.join(", ")} }`] : []), "  }");
+  }
+  if (guests.length) {
+    inet.push("  chain ingress {", "    type filter hook forward priority 0; policy accept;");
+    inet.push(`    meta mark vmap { ${guests.map((_, i) => `${hex(MARK_BASE + i + 1)} : jump guest_${i}`).join(", ")} }`);
+    if (input.bridges.length) {
+      inet.push(`    oifname ${setOf([...input.bridges].sort().map(quoted))} ip daddr vmap { ${guests.map((g, i) => `${g.ip} : jump guest_${i}`).join(", ")} }`);
+    }
+    inet.push("  }");
+  }
+  guests.forEach((g, i) => {
+    inet.push(`  chain guest_${i} {`, `    # ${g.instanceId}`,
+      "    meta nfproto ipv6 drop",
+      "    ct state established,related accept",
+      "    ct state invalid drop",
+      `    ip saddr ${g.gateway} udp sport 67 udp dport 68 accept`);
+    for (const gid of [...g.groupIds].sort()) inet.push(`    jump group_${ident(gid)}`);
+    inet.push("    drop", "  }");
+  });
+  for (const gid of groupIds) {
+    inet.push(`  chain group_${ident(gid)} {`);
+    for (const r of input.rules.get(gid) ?? []) {
+      const m = matchOf(r, sets);
+      if (m) inet.push(`    ${m} accept`);
+    }
+    inet.push("  }");
+  }
+  // A node without guests has no tables at all.
+  if (!guests.length) return [];
+  return [
+    { family: "bridge", name: NODE_TABLE, body: bridge.map((l) => l + "\n").join("") },
+    { family: "inet", name: NODE_TABLE, body: inet.map((l) => l + "\n").join("") },
+  ];
+}

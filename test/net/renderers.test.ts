@@ -1,0 +1,98 @@
+/**
+ * The renderers against golden files, and every ruleset they make checked by the real
+ * nft (`nft -c`, in a namespace of the test's own) — a rule nft would refuse fails here,
+ * not on a node.
+ */
+import { spawnSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dhcpArgs, dhcpHostsFile, dhcpOptionsFile } from "../../src/net/dnsmasq";
+import { renderGatewayHost, renderNodeHost, type ClusterView } from "../../src/net/managed";
+import { matchOf } from "../../src/net/nft/guest-filter";
+import { replaceScript } from "../../src/net/nft/names";
+import { canNetns, sh } from "../support/netns";
+
+const view: ClusterView = {
+  mode: "MANAGED",
+  privateRange: "10.128.0.0/16",
+  segments: [{ vlan: 11, cidr: "10.128.0.32/27", gateway: "10.128.0.33" }, { vlan: 12, cidr: "10.128.0.64/27", gateway: "10.128.0.65" }],
+  instances: [
+    { instanceId: "i-000000a1", node: "n1", mac: "d0:0d:00:00:00:a1", ip: "10.128.0.34", hostname: "euca-10-128-0-34.eucalyptus.internal", vlan: 11, groupIds: ["sg-a"], publicIp: "198.51.100.50" },
+    { instanceId: "i-000000a2", node: "n2", mac: "d0:0d:00:00:00:a2", ip: "10.128.0.35", hostname: "euca-10-128-0-35", vlan: 11, groupIds: ["sg-a"] },
+    { instanceId: "i-000000b1", node: "n2", mac: "d0:0d:00:00:00:b1", ip: "10.128.0.66", hostname: "euca-10-128-0-66", vlan: 12, groupIds: ["sg-b", "sg-a"] },
+  ],
+  rules: {
+    "sg-a": [
+      { protocol: "tcp", fromPort: 22, toPort: 22, cidr: "0.0.0.0/0" },
+      { protocol: "tcp", fromPort: 80, toPort: 80, sourceGroupId: "sg-b" },
+      { protocol: "icmp", fromPort: 8, toPort: -1, cidr: "10.0.0.0/8" },
+      { protocol: "icmp", fromPort: 3, toPort: 4, cidr: "10.0.0.0/8" },
+    ],
+    "sg-b": [{ protocol: "udp", fromPort: 1000, toPort: 2000, cidr: "192.168.1.0/24" }, { protocol: "-1", fromPort: -1, toPort: -1, sourceGroupId: "sg-a" }, { protocol: "47", fromPort: -1, toPort: -1, cidr: "192.0.2.7/32" }],
+  },
+  nodes: { n1: "192.168.50.2", n2: "192.168.50.3" },
+  gateway: { underlay: "192.168.50.1", publicDev: "pub0", metadata: { ip: "192.168.50.1", port: 8773 }, dns: "192.168.50.1" },
+  vxlan: { port: 4789, mtu: 1450, novlanVni: 1 },
+  dhcp: { leaseSeconds: 3600, user: "nobody", group: "nogroup" },
+};
+const tap = (id: string) => `eu${id.slice(2)}`;
+const novlan: ClusterView = { ...view, mode: "MANAGED-NOVLAN" };
+
+const rendered = {
+  "managed-gateway": renderGatewayHost(view),
+  "managed-n1": renderNodeHost(view, "n1", tap),
+  "managed-n2": renderNodeHost(view, "n2", tap),
+  "novlan-gateway": renderGatewayHost(novlan),
+  "novlan-n2": renderNodeHost(novlan, "n2", tap),
+  "empty-node": renderNodeHost({ ...view, instances: [] }, "n1", tap),
+};
+
+describe("network renderers (golden files)", () => {
+  for (const [name, host] of Object.entries(rendered)) {
+    it(`${name}: the nft ruleset`, async () => {
+      await expect(replaceScript(host.tables)).toMatchFileSnapshot(`../fixtures/net/${name}.nft`);
+    });
+    it(`${name}: links, addresses, sysctls, translations`, async () => {
+      const { tables: _t, dhcp: _d, ...rest } = host;
+      await expect(JSON.stringify(rest, null, 1) + "\n").toMatchFileSnapshot(`../fixtures/net/${name}.json`);
+    });
+  }
+
+  it("dnsmasq: static leases tagged by segment, options per segment, served on every segment bridge", async () => {
+    const d = rendered["managed-gateway"].dhcp!;
+    await expect(dhcpHostsFile(d) + "--\n" + dhcpOptionsFile(d) + "--\n" + dhcpArgs(d, "/run/euca/dhcp").join("\n") + "\n").toMatchFileSnapshot("../fixtures/net/managed-dnsmasq.txt");
+  });
+
+  it("MANAGED puts groups on segments of their own; NOVLAN on one, its VXLAN flooding to every host with a guest", () => {
+    const names = (h: typeof rendered["managed-n2"]) => h.links.map((l) => l.name);
+    expect(names(rendered["managed-n2"])).toEqual(["eucabr11", "eucavx11", "eucabr12", "eucavx12"]);
+    expect(names(rendered["managed-n1"])).toEqual(["eucabr11", "eucavx11"]);
+    expect(names(rendered["novlan-n2"])).toEqual(["eucabr", "eucavx"]);
+    const vx = rendered["novlan-gateway"].links.find((l) => l.kind === "vxlan");
+    expect(vx).toMatchObject({ vni: 1, peers: ["192.168.50.2", "192.168.50.3"] });
+    expect(rendered["managed-n1"].links.find((l) => l.name === "eucavx11")).toMatchObject({ peers: ["192.168.50.1", "192.168.50.3"] });
+    expect(rendered["empty-node"].links).toEqual([]);
+    expect(rendered["empty-node"].tables).toEqual([]);
+  });
+
+  it("rules that can match nothing are left out, not rendered wrong", () => {
+    const sets = new Map([["sg-x", "members_sg_x"]]);
+    expect(matchOf({ protocol: "tcp", fromPort: 10, toPort: 5, cidr: "0.0.0.0/0" }, sets)).toBeUndefined();
+    expect(matchOf({ protocol: "tcp", fromPort: 22, toPort: 22, sourceGroupId: "sg-unknown" }, sets)).toBeUndefined();
+    expect(matchOf({ protocol: "300", fromPort: -1, toPort: -1, cidr: "0.0.0.0/0" }, sets)).toBeUndefined();
+    expect(matchOf({ protocol: "-1", fromPort: -1, toPort: -1, cidr: "0.0.0.0/0" }, sets)).toBe("meta nfproto ipv4");
+    expect(matchOf({ protocol: "tcp", fromPort: -1, toPort: -1, sourceGroupId: "sg-x" }, sets)).toBe("ip saddr @members_sg_x meta l4proto tcp");
+  });
+});
+
+describe.runIf(canNetns() || process.env.CI === "true")("every rendered ruleset passes nft -c", () => {
+  const ns = `eucheck${process.pid}`;
+  beforeAll(() => void sh(`ip netns add ${ns}`));
+  afterAll(() => void sh(`ip netns del ${ns}`));
+  for (const [name, host] of Object.entries(rendered)) {
+    it(name, () => {
+      const r = spawnSync("ip", ["netns", "exec", ns, "nft", "-c", "-f", "-"], { input: replaceScript(host.tables), encoding: "utf8" });
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+    });
+  }
+});

@@ -1,0 +1,108 @@
+/**
+ * Network namespaces for tests that send real packets: made by the test, removed by it,
+ * never linked to the host's own namespace, so nothing leaves the machine.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { chmodSync, writeFileSync } from "node:fs";
+import type { CommandRunner } from "../../src/common/run-command";
+import { runCommand } from "../../src/common/run-command";
+
+export const canNetns = (): boolean =>
+  process.getuid?.() === 0 && ["/usr/sbin/nft", "/usr/sbin/dnsmasq", "/usr/sbin/conntrack", "/bin/busybox"].every((f) => spawnSync("test", ["-x", f]).status === 0);
+
+export function sh(cmd: string): { status: number; out: string } {
+  const r = spawnSync("sh", ["-c", cmd], { encoding: "utf8", timeout: 20_000 });
+  return { status: r.status ?? 1, out: (r.stdout ?? "") + (r.stderr ?? "") };
+}
+
+export function must(cmd: string): string {
+  const r = sh(cmd);
+  if (r.status !== 0) throw new Error(`${cmd}: ${r.out}`);
+  return r.out;
+}
+
+/** A runner that runs every command inside namespace `ns`. */
+export const inNamespace = (ns: string): CommandRunner => (cmd, args, opts) => runCommand("ip", ["netns", "exec", ns, cmd, ...args], opts);
+
+export class Namespaces {
+  private made: string[] = [];
+  private procs: ChildProcess[] = [];
+
+  constructor(private readonly prefix: string) {}
+
+  name(n: string): string {
+    return `${this.prefix}${n}`;
+  }
+
+  add(...names: string[]): void {
+    for (const n of names) {
+      const ns = this.name(n);
+      sh(`ip netns del ${ns}`);
+      must(`ip netns add ${ns} && ip -n ${ns} link set lo up`);
+      this.made.push(ns);
+    }
+  }
+
+  /** A veth between two namespaces, each end with its address (CIDR) if given, both up. */
+  wire(a: string, aIf: string, aAddr: string | undefined, b: string, bIf: string, bAddr: string | undefined): void {
+    const [na, nb] = [this.name(a), this.name(b)];
+    must(`ip -n ${na} link add ${aIf} type veth peer name ${bIf} netns ${nb}`);
+    if (aAddr) must(`ip -n ${na} addr add ${aAddr} dev ${aIf}`);
+    if (bAddr) must(`ip -n ${nb} addr add ${bAddr} dev ${bIf}`);
+    must(`ip -n ${na} link set ${aIf} up && ip -n ${nb} link set ${bIf} up`);
+  }
+
+  /** A long-running process inside a namespace, killed at cleanup. */
+  spawn(n: string, cmd: string, args: string[]): ChildProcess {
+    const p = spawn("ip", ["netns", "exec", this.name(n), cmd, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    this.procs.push(p);
+    return p;
+  }
+
+  /** Runs a command in a namespace; `out` is its standard output alone. */
+  exec(n: string, cmd: string): { status: number; out: string } {
+    const r = spawnSync("sh", ["-c", `ip netns exec ${this.name(n)} ${cmd}`], { encoding: "utf8", timeout: 20_000 });
+    return { status: r.status ?? 1, out: r.stdout ?? "" };
+  }
+
+  cleanup(): void {
+    for (const p of this.procs) p.kill("SIGKILL");
+    for (const ns of this.made.reverse()) {
+      // Processes a namespace still holds (dnsmasq forks away) go with it.
+      sh(`ip netns pids ${ns} | xargs -r kill -9`);
+      sh(`ip netns del ${ns}`);
+    }
+    this.made = [];
+  }
+}
+
+/**
+ * A namespace standing in for a guest: a veth whose outer end (named like the guest's
+ * tap) is put on `bridge` in the node's namespace, the inner end with the guest's MAC.
+ * `dhcp()` runs busybox udhcpc and returns what the lease said.
+ */
+export function standInGuest(nss: Namespaces, o: { name: string; node: string; tap: string; mac: string; bridge: string; dir: string }) {
+  nss.add(o.name);
+  const g = nss.name(o.name);
+  must(`ip -n ${nss.name(o.node)} link add ${o.tap} type veth peer name eth0 netns ${g}`);
+  must(`ip -n ${g} link set eth0 address ${o.mac} && ip -n ${g} link set eth0 up`);
+  must(`ip -n ${nss.name(o.node)} link set ${o.tap} master ${o.bridge} up`);
+  const script = `${o.dir}/udhcpc-${o.name}.sh`;
+  writeFileSync(script, `#!/bin/sh
+case "$1" in bound|renew)
+  ip addr flush dev "$interface"; ip addr add "$ip/$subnet" dev "$interface"
+  [ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"
+  ip route replace default via "$router"
+  echo "ip=$ip subnet=$subnet router=$router hostname=$hostname mtu=$mtu serverid=$serverid" > "${o.dir}/lease-${o.name}"
+esac
+`);
+  chmodSync(script, 0o755);
+  return {
+    ns: g,
+    dhcp(): string {
+      const r = sh(`ip netns exec ${g} busybox udhcpc -i eth0 -n -q -f -t 6 -T 1 -O mtu -s ${script} && cat ${o.dir}/lease-${o.name}`);
+      if (r.status !== 0) throw new Error(`no lease for ${o.name}: ${r.out}`);
+      return r.out;
+    },
+  };
+}
