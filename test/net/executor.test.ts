@@ -65,7 +65,7 @@ describe.runIf(canNetns() || process.env.CI === "true")("the network executor, i
     const ex = executor();
     await ex.apply(want());
     const less = want();
-    (less.links[1] as { peers: string[] }).peers = ["192.168.60.3"];
+    less.links[1] = { ...(less.links[1] as Extract<HostNetwork["links"][number], { kind: "vxlan" }>), peers: ["192.168.60.3"] };
     less.addresses = less.addresses.slice(0, 1);
     const r = await ex.apply(less);
     expect(r.addressesRemoved).toBe(1);
