@@ -20,6 +20,15 @@ import { every } from "../common/periodic";
 import { NODE_METHODS, type NodeClient } from "../roles/nc/client";
 import type { LocalNode } from "../roles/nc/local-nodes";
 import type { Assembly } from "./assembly";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { ConfigError, isManaged } from "../config/settings";
+import { runCommand } from "../common/run-command";
+import { createNetworkExecutor, type NetworkExecutor } from "../net/executor";
+import type { ManagedMode } from "../net/managed";
+import { GATEWAY_TOOLS, requireNetworkTools } from "../net/tools";
+import type { GatewaySettings } from "../roles/cc/cluster-view";
+import { createManagedNetwork } from "../roles/cc/managed-network";
 
 export interface ClusterParts {
   name: string;
@@ -32,6 +41,15 @@ export interface ClusterParts {
   policy: Policy;
   power?: PowerPolicy;
   plan: NetworkPlan;
+  managed?: ManagedParts;
+}
+
+/** What the MANAGED modes add to a cluster: the gateway's settings and its executor. */
+export interface ManagedParts {
+  gateway: () => GatewaySettings;
+  executor: NetworkExecutor;
+  /** The underlay address of a node (its VXLAN end). */
+  nodeAddress: (node: string) => string | undefined;
 }
 
 /** The cluster service and its monitor (started: stop it with the returned function). */
@@ -39,8 +57,10 @@ export function assembleClusterService(p: ClusterParts) {
   const networks = createNetworkService({ db: p.db, clock: p.clock, plan: p.plan });
   const monitor = createNodeMonitor({ nodes: p.nodes, db: p.db, clock: p.clock, log: p.log, pollMs: p.pollMs, power: p.power });
   const network = createInstanceNetwork({ db: p.db, clock: p.clock, log: p.log, monitor });
-  const service = createClusterService({ name: p.name, host: p.host, monitor, log: p.log, db: p.db, clock: p.clock, policy: p.policy, networks, network });
-  return { service, monitor, network };
+  const m = p.managed;
+  const managed = m && { mode: m.gateway().mode, network: createManagedNetwork({ db: p.db, gateway: m.gateway, executor: m.executor, nodes: p.nodes, nodeAddress: m.nodeAddress, log: p.log }) };
+  const service = createClusterService({ name: p.name, host: p.host, monitor, log: p.log, db: p.db, clock: p.clock, policy: p.policy, networks, network, managed });
+  return { service, monitor, network, managed: managed?.network };
 }
 
 /** The nodes of a cluster: those in this process, then those registered from other hosts (signed HTTP). */
@@ -52,7 +72,7 @@ export function clusterNodes(db: CcDatabase, local: readonly LocalNode[], o: { c
   ];
 }
 
-export function networkPlanOf(s: Pick<Settings, "vnetSubnet" | "hypervisor" | "vnetAddrsPerNet">): NetworkPlan {
+export function networkPlanOf(s: Pick<Settings, "vnetSubnet" | "hypervisor" | "vnetAddrsPerNet" | "vnetMode">): NetworkPlan {
   const [a, b] = privateSubnet(s).split(".").map(Number);
   return { subnet: [a!, b!], addrsPerNet: s.vnetAddrsPerNet };
 }
@@ -62,13 +82,54 @@ export function assembleCluster(a: Assembly, local: readonly LocalNode[]) {
   const db = openCcDatabase(a.layout.database("cc"));
   a.cleanups.push(() => db.close());
   recordStart(db.db, a.version, a.clock.now());
-  const { service, monitor, network } = assembleClusterService({
+  const plan = networkPlanOf(s);
+  const { service, monitor, network, managed } = assembleClusterService({
     name: s.clusterName, host: s.host, db, nodes: clusterNodes(db, local, a), clock: a.clock, log: a.log, pollMs: s.nodePollSeconds * 1000, policy: s.schedPolicy,
-    power: s.schedPolicy === "POWERSAVE" ? { idleMs: s.powerIdleSeconds * 1000, wakeMs: s.powerWakeSeconds * 1000 } : undefined, plan: networkPlanOf(s),
+    power: s.schedPolicy === "POWERSAVE" ? { idleMs: s.powerIdleSeconds * 1000, wakeMs: s.powerWakeSeconds * 1000 } : undefined, plan,
+    managed: isManaged(s) ? managedParts(a, db, plan, local) : undefined,
   });
   a.cleanups.push(monitor.start()); // stops (and waits for its round) before the database closes
   // Every instance's network is pushed again at start and, for nodes that missed a change, on each poll.
   network.markAll();
-  a.cleanups.push(every(s.nodePollSeconds * 1000, (n) => network.push({ requestId: `cc-network-${n}` }), (e) => a.log.error({ err: e }, "cc: network sync failed")));
-  return { service, db };
+  a.cleanups.push(every(s.nodePollSeconds * 1000, async (n) => {
+    await network.push({ requestId: `cc-network-${n}` });
+    await managed?.sync({ requestId: `cc-network-${n}` });
+  }, (e) => a.log.error({ err: e }, "cc: network sync failed")));
+  return { service, db, managed };
+}
+
+/**
+ * The gateway of a MANAGED cluster: this host, at VNET_LOCALIP (or --host) for the nodes'
+ * VXLAN links, sending guests' metadata requests to the CLC (its EC2 port here, or
+ * VNET_CLOUDIP's on another host). Guests cannot be sent to a loopback address.
+ */
+function managedParts(a: Assembly, db: CcDatabase, plan: NetworkPlan, local: readonly LocalNode[]): ManagedParts {
+  const s = a.settings;
+  requireNetworkTools("cc", s.vnetMode, GATEWAY_TOOLS);
+  const underlay = s.vnetLocalIp || s.host;
+  if (underlay.startsWith("127.")) throw new ConfigError(`VNET_MODE ${s.vnetMode}: the CC's address for its nodes (VNET_LOCALIP, else --host) is ${underlay}, a loopback address; give one on the cluster's network`);
+  const metadata = () => {
+    const url = a.has("clc") && !s.vnetCloudIp ? a.endpoints()?.ec2Url : undefined;
+    if (url) return { ip: new URL(url).hostname, port: Number(new URL(url).port || 80) };
+    return { ip: s.vnetCloudIp || s.host, port: s.ec2Port };
+  };
+  const here = new Set(local.map((n) => n.name));
+  const dir = join(s.dataDir, "cc", "net");
+  return {
+    gateway: () => ({ mode: s.vnetMode as ManagedMode, plan, underlay, publicDev: s.vnetPubInterface, metadata: metadata(), dns: s.vnetDns || undefined, dhcpUser: s.vnetDhcpUser }),
+    executor: createNetworkExecutor({ run: runCommand, dir, dhcpDir: dhcpDirOf(s.dataDir), log: a.log }),
+    nodeAddress: (node) => {
+      if (here.has(node)) return underlay;
+      const r = listRemoteNodes(db).find((n) => n.name === node);
+      return r ? new URL(r.url).hostname : undefined;
+    },
+  };
+}
+
+/**
+ * dnsmasq re-reads its files as an unprivileged user after it has bound, so they live
+ * outside the data directory (which is private): under /run, one directory per data dir.
+ */
+export function dhcpDirOf(dataDir: string): string {
+  return `/run/euca/dhcp-${createHash("sha256").update(dataDir).digest("hex").slice(0, 12)}`;
 }

@@ -17,6 +17,14 @@ export type HypervisorName = (typeof HYPERVISORS)[number];
 export const QEMU_ACCELS = ["auto", "kvm", "tcg"] as const;
 export type QemuAccelSetting = (typeof QEMU_ACCELS)[number];
 
+/**
+ * How guests are networked (Eucalyptus' VNET_MODE). ROOTLESS: the laptop cloud's QEMU
+ * user networking, security groups as forwarded ports. MANAGED / MANAGED-NOVLAN: the
+ * cluster's virtual network on nftables and VXLAN (docs/networking.md).
+ */
+export const VNET_MODES = ["ROOTLESS", "MANAGED", "MANAGED-NOVLAN"] as const;
+export type VnetMode = (typeof VNET_MODES)[number];
+
 export class ConfigError extends Error {}
 
 export interface Settings {
@@ -45,6 +53,12 @@ export interface Settings {
   maxAddressesPerUser: number;
   vnetSubnet: string;
   vnetAddrsPerNet: number;
+  vnetMode: VnetMode;
+  vnetPubInterface: string;
+  vnetLocalIp: string;
+  vnetCloudIp: string;
+  vnetDns: string;
+  vnetDhcpUser: string;
   nodePollSeconds: number;
   powerIdleSeconds: number;
   powerWakeSeconds: number;
@@ -151,6 +165,18 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
     help: "private /16 the CC cuts into per-security-group networks (default 127.64.0.0/16: loopback, for fake and rootless QEMU guests; 10.128.0.0/16 with xen)" },
   vnetAddrsPerNet: { key: "vnetAddrsPerNet", flag: "--vnet-addrs-per-net <n>", file: "VNET_ADDRSPERNET", default: () => "32", parse: count,
     help: "addresses in each security group's network (a power of two, 8-65536; Eucalyptus default 32)" },
+  vnetMode: { key: "vnetMode", flag: "--vnet-mode <mode>", file: "VNET_MODE", default: () => "ROOTLESS", parse: vnetMode,
+    help: `guest networking: ROOTLESS (QEMU user networking, groups as forwarded ports: the laptop cloud), MANAGED (a VXLAN segment per security group, the CC as gateway) or MANAGED-NOVLAN (one segment, groups apart by filtering); SYSTEM and STATIC are not supported yet (docs/networking.md)` },
+  vnetPubInterface: { key: "vnetPubInterface", flag: "--vnet-pub-interface <dev>", file: "VNET_PUBINTERFACE", default: () => "eth0", parse: ifname,
+    help: "MANAGED*: the CC's public interface, where elastic addresses are added" },
+  vnetLocalIp: { key: "vnetLocalIp", flag: "--vnet-local-ip <address>", file: "VNET_LOCALIP", default: () => "", parse: address,
+    help: "MANAGED*: the CC's address on the cluster's private network, the end of the nodes' VXLAN links (default: --host)" },
+  vnetCloudIp: { key: "vnetCloudIp", flag: "--vnet-cloud-ip <address>", file: "VNET_CLOUDIP", default: () => "", parse: address,
+    help: "MANAGED*: where the CC sends guests' 169.254.169.254 requests: the CLC's address, on the EC2 port (default: --host; not loopback)" },
+  vnetDns: { key: "vnetDns", flag: "--vnet-dns <address>", file: "VNET_DNS", default: () => "", parse: address,
+    help: "MANAGED*: the name server DHCP gives guests (default: none)" },
+  vnetDhcpUser: { key: "vnetDhcpUser", flag: "--vnet-dhcp-user <user>", file: "VNET_DHCPUSER", default: () => "nobody", parse: name("user name"),
+    help: "MANAGED*: the unprivileged user the CC's dnsmasq runs as" },
   nodePollSeconds: { key: "nodePollSeconds", flag: "--node-poll-seconds <s>", file: "NODE_POLL_SECONDS", default: () => "5", parse: seconds,
     help: "how often the CC polls its nodes' resources and instances, and the CLC its clusters' instance states" },
   powerIdleSeconds: { key: "powerIdleSeconds", flag: "--power-idle-seconds <s>", file: "POWER_IDLETHRESH", default: () => "300", parse: seconds,
@@ -170,6 +196,23 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
   longIds: { key: "longIds", flag: "--long-ids [yes|no]", file: "LONG_IDS", default: () => "no", parse: yesNo,
     help: "new resource ids with 17 hex digits (i-0123456789abcdef0) instead of 8, as AWS' long ids; earlier ids keep working" },
 };
+
+function vnetMode(raw: string, source: string): VnetMode {
+  const v = raw.toUpperCase();
+  if (v === "SYSTEM" || v === "STATIC") throw new ConfigError(`${source}: VNET_MODE ${v} is not supported yet; use ${VNET_MODES.join(", ")}`);
+  return oneOf(VNET_MODES, "VNET_MODE")(v, source);
+}
+
+function ifname(raw: string, source: string): string {
+  if (!/^[A-Za-z0-9_.:-]{1,15}$/.test(raw)) throw new ConfigError(`${source}: '${raw}' is not an interface name`);
+  return raw;
+}
+
+function address(raw: string, source: string): string {
+  if (raw !== "" && !/^(\d{1,3})(\.\d{1,3}){3}$/.test(raw)) throw new ConfigError(`${source}: '${raw}' is not an IPv4 address`);
+  if (raw.split(".").some((o) => Number(o) > 255)) throw new ConfigError(`${source}: '${raw}' is not an IPv4 address`);
+  return raw;
+}
 
 function subnet16(raw: string, source: string): string {
   if (raw !== "" && !/^(\d{1,3})\.(\d{1,3})\.0\.0\/16$/.test(raw)) throw new ConfigError(`${source}: '${raw}' is not an a.b.0.0/16 subnet`);
@@ -210,18 +253,20 @@ export const FILE_KEYS = OPTION_KEYS.map((k) => OPTIONS[k].file);
 
 /**
  * The private subnet when VNET_SUBNET is unset: loopback (127.64.0.0/16) unless guests
- * sit on real bridges (xen), so fake instances and rootless QEMU guests are told apart
- * by the metadata service through their addresses.
+ * sit on real bridges (xen, or the MANAGED modes), so fake instances and rootless QEMU
+ * guests are told apart by the metadata service through their addresses.
  */
-export function privateSubnet(s: Pick<Settings, "vnetSubnet" | "hypervisor">): string {
-  return s.vnetSubnet || (s.hypervisor === "xen" ? "10.128.0.0/16" : "127.64.0.0/16");
+export function privateSubnet(s: Pick<Settings, "vnetSubnet" | "hypervisor"> & Partial<Pick<Settings, "vnetMode">>): string {
+  return s.vnetSubnet || (s.hypervisor === "xen" || isManaged(s) ? "10.128.0.0/16" : "127.64.0.0/16");
 }
+
+export const isManaged = (s: Partial<Pick<Settings, "vnetMode">>): boolean => s.vnetMode === "MANAGED" || s.vnetMode === "MANAGED-NOVLAN";
 
 /**
  * The public address pool when PUBLIC_IPS is unset: with loopback private addresses (the
  * laptop cloud: fake or rootless QEMU guests), a loopback pool, so instances get a public
  * address at launch and elastic addresses work, reachable from this host only.
  */
-export function publicAddressRanges(s: Pick<Settings, "publicIps" | "hypervisor" | "vnetSubnet">): string {
+export function publicAddressRanges(s: Pick<Settings, "publicIps" | "hypervisor" | "vnetSubnet"> & Partial<Pick<Settings, "vnetMode">>): string {
   return s.publicIps || (privateSubnet(s).startsWith("127.") ? "127.65.0.2-127.65.0.254" : "");
 }

@@ -145,12 +145,19 @@ export function createNetworkExecutor(o: ExecutorOptions) {
       if (present.has(key(a))) continue;
       await sh("ip", ["addr", "add", a.cidr, "dev", a.dev]);
       report.addressesAdded++;
-      // Neighbours that cached the address at another MAC learn the new one; not having arping is not fatal.
-      if (a.announce) await sh("arping", ["-U", "-c", "1", "-I", a.dev, a.cidr.split("/")[0]!], undefined, [0, 1, 2]).catch((e: Error) => o.log.warn({ err: e.message }, "net: gratuitous ARP not sent"));
+      // Neighbours that cached the address at another MAC learn the new one. arping takes a
+      // second to finish, so it is not waited for; not having it is not fatal.
+      if (a.announce) void sh("arping", ["-U", "-c", "1", "-I", a.dev, a.cidr.split("/")[0]!], undefined, [0, 1, 2]).catch((e: Error) => o.log.warn({ err: e.message }, "net: gratuitous ARP not sent"));
     }
   }
 
   async function applySysctls(want: Record<string, string>, r: Recorded): Promise<void> {
+    // One no longer wanted gets the value it had before euca set it.
+    for (const [k, v] of Object.entries(r.sysctlsBefore)) {
+      if (k in want) continue;
+      await sh("sysctl", ["-qw", `${k}=${v}`]);
+      delete r.sysctlsBefore[k];
+    }
     for (const [k, v] of Object.entries(want)) {
       const cur = (await sh("sysctl", ["-n", k])).trim();
       if (!(k in r.sysctlsBefore)) r.sysctlsBefore[k] = cur;

@@ -19,8 +19,8 @@
  */
 import type { IngressRule } from "./port-forwards";
 import type { DhcpConfig } from "./dnsmasq";
-import type { HostNetwork, LinkSpec } from "./host-network";
-import { parseCidr } from "./ipv4";
+import { emptyNetwork, type HostNetwork, type LinkSpec } from "./host-network";
+import { isIpv4, parseCidr } from "./ipv4";
 import { renderGateway } from "./nft/gateway";
 import { renderGuestFilter, type GuestPort } from "./nft/guest-filter";
 
@@ -104,7 +104,10 @@ const nodesWith = (v: ClusterView, vlan: number) =>
 
 /** The CC's host network: every segment with its gateway, DHCP, NAT and the elastic addresses. */
 export function renderGatewayHost(v: ClusterView): HostNetwork {
-  const links = segmentLinkSpecs(v, v.segments.map((s) => s.vlan), v.gateway.underlay, v.gateway.underlayDev, (vlan) => nodesWith(v, vlan));
+  // Without guests the gateway has nothing: no segment, no table, no dnsmasq.
+  if (!v.instances.length) return emptyNetwork();
+  // A node on the gateway's own host shares its bridges: no VXLAN to itself.
+  const links = segmentLinkSpecs(v, v.segments.map((s) => s.vlan), v.gateway.underlay, v.gateway.underlayDev, (vlan) => nodesWith(v, vlan).filter((a) => a !== v.gateway.underlay));
   const addresses = v.segments.map((s) => ({ dev: segmentLinks(v.mode, s.vlan).bridge, cidr: `${s.gateway}/${parseCidr(s.cidr)!.bits}` }));
   const elastic = v.instances.filter((i) => i.publicIp).map((i) => ({ publicIp: i.publicIp!, privateIp: i.ip }));
   for (const e of elastic) addresses.push({ dev: v.gateway.publicDev, cidr: `${e.publicIp}/32`, announce: true } as (typeof addresses)[number]);
@@ -139,14 +142,17 @@ export function renderNodeHost(v: ClusterView, node: string, tapOf: (instanceId:
   const mine = v.instances.filter((i) => i.node === node);
   const segments = new Map(v.segments.map((s) => [s.vlan, s]));
   const vlans = [...new Set(mine.map((i) => i.vlan))].filter((vlan) => segments.has(vlan));
-  const links = segmentLinkSpecs(v, vlans, local, undefined, (vlan) => [v.gateway.underlay, ...nodesWith(v, vlan).filter((a) => a !== local)]);
+  // On the gateway's own host the gateway's bridges are the guests' (made and kept by the CC).
+  const colocated = local === v.gateway.underlay;
+  const segmentsHere = segmentLinkSpecs(v, vlans, local, undefined, (vlan) => [v.gateway.underlay, ...nodesWith(v, vlan).filter((a) => a !== local)]);
+  const links = colocated ? [] : segmentsHere;
   const guests: GuestPort[] = mine.filter((i) => segments.has(i.vlan)).map((i) => ({
     instanceId: i.instanceId, tap: tapOf(i.instanceId), mac: i.mac, ip: i.ip, gateway: segments.get(i.vlan)!.gateway, groupIds: i.groupIds,
   }));
   const granted = new Set(guests.flatMap((g) => g.groupIds).flatMap((gid) => (v.rules[gid] ?? []).map((r) => r.sourceGroupId).filter((s): s is string => !!s)));
   const members = new Map([...granted].map((gid) => [gid, v.instances.filter((i) => i.groupIds.includes(gid)).map((i) => i.ip)]));
   const rules = new Map(Object.entries(v.rules));
-  const bridges = [...new Set(links.filter((l) => l.kind === "bridge").map((l) => l.name))];
+  const bridges = [...new Set(segmentsHere.filter((l) => l.kind === "bridge").map((l) => l.name))];
   return {
     links,
     addresses: [],
@@ -154,4 +160,24 @@ export function renderNodeHost(v: ClusterView, node: string, tapOf: (instanceId:
     sysctls: { "net.bridge.bridge-nf-call-iptables": "1" },
     translations: {},
   };
+}
+
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+
+/**
+ * Why a view cannot be rendered safely (a value that is not what its field holds), or
+ * undefined. The node checks what it is sent before any of it reaches a command line.
+ */
+export function checkView(v: ClusterView, node: string): string | undefined {
+  if (!v || typeof v !== "object" || !Array.isArray(v.instances) || !Array.isArray(v.segments) || typeof v.nodes !== "object" || typeof v.rules !== "object") return "not a cluster view";
+  if (v.mode !== "MANAGED" && v.mode !== "MANAGED-NOVLAN") return `unknown mode ${String(v.mode)}`;
+  if (!v.nodes[node]) return `node ${node} is not in the view`;
+  const addrs = [v.gateway?.underlay, ...Object.values(v.nodes), ...v.segments.map((s) => s.gateway), ...v.instances.map((i) => i.ip)];
+  if (!addrs.every((a) => typeof a === "string" && isIpv4(a))) return "an address is not IPv4";
+  if (!v.segments.every((s) => Number.isInteger(s.vlan) && s.vlan > 0 && s.vlan < 16777216 && !!parseCidr(s.cidr))) return "a segment is malformed";
+  if (!v.instances.every((i) => MAC.test(i.mac) && /^i-[0-9a-f]{8,17}$/.test(i.instanceId) && Array.isArray(i.groupIds) && i.groupIds.every((g) => /^sg-[0-9a-f]{8,17}$/.test(g)))) return "an instance is malformed";
+  const rules = Object.entries(v.rules).every(([g, rs]) => /^sg-[0-9a-f]{8,17}$/.test(g) && Array.isArray(rs) && rs.every((r) =>
+    /^(tcp|udp|icmp|-1|\d{1,3})$/.test(String(r.protocol)) && Number.isInteger(r.fromPort) && Number.isInteger(r.toPort)
+    && (r.cidr === undefined || !!parseCidr(r.cidr)) && (r.sourceGroupId === undefined || /^sg-[0-9a-f]{8,17}$/.test(r.sourceGroupId))));
+  return rules ? undefined : "a rule is malformed";
 }

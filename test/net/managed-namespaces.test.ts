@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createNetworkExecutor, type NetworkExecutor } from "../../src/net/executor";
 import { renderGatewayHost, renderNodeHost, type ClusterView, type InstanceView } from "../../src/net/managed";
 import type { IngressRule } from "../../src/net/port-forwards";
-import { canNetns, inNamespace, must, Namespaces, sh, standInGuest } from "../support/netns";
+import { canNetns, clusterTopology, inNamespace, must, Namespaces, sh, standInGuest } from "../support/netns";
 
 const run = canNetns() || process.env.CI === "true";
 const ECHO = join(__dirname, "../support/net-echo.mjs");
@@ -71,13 +71,7 @@ describe.runIf(run)("MANAGED mode on nftables and VXLAN, with real packets in na
   }
 
   beforeAll(async () => {
-    nss.add("lan", "head", "n1", "n2", "out");
-    must(`ip -n ${nss.name("lan")} link add lan0 type bridge && ip -n ${nss.name("lan")} link set lan0 up`);
-    [["head", "192.168.50.1/24"], ["n1", "192.168.50.2/24"], ["n2", "192.168.50.3/24"]].forEach(([n, addr]) => {
-      nss.wire("lan", `l-${n}`, undefined, n!, "eth0", addr);
-      must(`ip -n ${nss.name("lan")} link set l-${n} master lan0`);
-    });
-    nss.wire("head", "pub0", "198.51.100.1/24", "out", "pub1", "198.51.100.2/24");
+    clusterTopology(nss);
     for (const n of ["head", "n1", "n2"]) {
       before[n] = snapshot(n);
       ex[n] = executor(n);

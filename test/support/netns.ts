@@ -106,3 +106,18 @@ esac
     },
   };
 }
+
+/**
+ * The cluster of the networking tests: a LAN namespace (a bridge, the "wire"), a head
+ * (192.168.50.1) and two nodes (.2, .3) on it, and an outside client (198.51.100.2) on
+ * the head's public side (pub0, 198.51.100.1).
+ */
+export function clusterTopology(nss: Namespaces): void {
+  nss.add("lan", "head", "n1", "n2", "out");
+  must(`ip -n ${nss.name("lan")} link add lan0 type bridge && ip -n ${nss.name("lan")} link set lan0 up`);
+  for (const [n, addr] of [["head", "192.168.50.1/24"], ["n1", "192.168.50.2/24"], ["n2", "192.168.50.3/24"]] as const) {
+    nss.wire("lan", `l-${n}`, undefined, n, "eth0", addr);
+    must(`ip -n ${nss.name("lan")} link set l-${n} master lan0`);
+  }
+  nss.wire("head", "pub0", "198.51.100.1/24", "out", "pub1", "198.51.100.2/24");
+}

@@ -15,10 +15,15 @@ export interface EucaProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** `as`: run it as this user (root dropping to an ordinary user; Node clears the supplementary groups). */
-export function startEuca(args: string[], env: NodeJS.ProcessEnv = {}, as?: { uid: number; gid: number }): Promise<EucaProcess> {
+/**
+ * `as`: run it as this user (root dropping to an ordinary user; Node clears the
+ * supplementary groups), or inside a network namespace of the test's.
+ */
+export function startEuca(args: string[], env: NodeJS.ProcessEnv = {}, as: { uid?: number; gid?: number; netns?: string } = {}): Promise<EucaProcess> {
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run npm run build`);
-  const child = spawn(process.execPath, [BUNDLE, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ["ignore", "pipe", "pipe"], ...as });
+  const { netns, ...ids } = as;
+  const argv = netns ? ["ip", ["netns", "exec", netns, process.execPath, BUNDLE, ...args]] as const : [process.execPath, [BUNDLE, ...args]] as const;
+  const child = spawn(argv[0], [...argv[1]], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ["ignore", "pipe", "pipe"], ...ids });
   let out = "";
   let err = "";
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));

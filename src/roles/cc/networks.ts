@@ -8,6 +8,7 @@
  */
 import { and, eq, inArray, lt, notInArray } from "drizzle-orm";
 import type { NicSpec, PortForward } from "../../hypervisor/types";
+import { segmentLinks, type ManagedMode } from "../../net/managed";
 import type { Clock } from "../../common/clock";
 import { InsufficientCapacityError, InvalidParameterError } from "../../common/errors";
 import type { CcDatabase } from "./database";
@@ -27,12 +28,12 @@ export interface Lease {
 }
 
 /**
- * The network card a leased instance gets. Until the cluster's virtual network has
- * its modes (bridges, segments), every card is user-mode: QEMU's rootless networking,
- * with the ports its groups open forwarded from its addresses, or xl's default bridge
- * for Xen guests.
+ * The network card a leased instance gets: in the MANAGED modes a tap on its segment's
+ * bridge; otherwise user-mode (QEMU's rootless networking, with the ports its groups
+ * open forwarded from its addresses, or xl's default bridge for Xen guests).
  */
-export function nicOf(lease: Lease, forwards: PortForward[]): NicSpec {
+export function nicOf(lease: Lease, forwards: PortForward[], mode?: ManagedMode): NicSpec {
+  if (mode) return { mode: "bridge", mac: lease.mac, ip: lease.privateIp, bridge: segmentLinks(mode, lease.network.vlan).bridge };
   return { mode: "user", mac: lease.mac, ip: lease.privateIp, forwards };
 }
 

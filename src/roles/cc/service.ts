@@ -12,6 +12,8 @@ import { place, type Policy } from "./placement";
 import { nicOf, type NetworkService } from "./networks";
 import type { ClusterNode, NodeMonitor } from "./node-monitor";
 import type { InstanceNetwork } from "./instance-network";
+import type { ManagedNetwork } from "./managed-network";
+import type { ManagedMode } from "../../net/managed";
 
 /** A lease whose instance was never placed is returned after this long (a launch cut short). */
 export const LEASE_GRACE_MS = 10 * 60 * 1000;
@@ -26,6 +28,8 @@ export interface ClusterServiceDeps {
   policy: Policy;
   networks: NetworkService;
   network: InstanceNetwork;
+  /** MANAGED modes: the cluster's virtual network (absent in ROOTLESS). */
+  managed?: { mode: ManagedMode; network: ManagedNetwork };
 }
 
 export function createClusterService(o: ClusterServiceDeps): ClusterClient {
@@ -72,17 +76,28 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient {
       db.insert(placements).values(instances.map((r, i) => ({
         instanceId: r.instanceId, node: plan.nodes[i]!, createdAt: o.clock.now(), groupIds: JSON.stringify(r.groupIds), publicIp: r.publicIp ?? null,
       }))).onConflictDoNothing().run();
+      const undo = () => {
+        db.delete(placements).where(inArray(placements.instanceId, ids)).run();
+        o.networks.release(ids);
+      };
+      try {
+        // Their segments exist on the gateway and the nodes before their taps are put on them.
+        await o.managed?.network.sync(ctx);
+      } catch (e) {
+        undo();
+        throw e;
+      }
       try {
         // The nodes start theirs in parallel, each with the network rendered for it; one refusal undoes them all.
         const results = await Promise.allSettled(instances.map(({ groupIds: _g, publicIp: _p, ...r }) => nodeOf(r.instanceId).client.runInstance({
-          ...r, nic: nicOf(leases.get(r.instanceId)!, o.network.forwardsFor(r.instanceId)),
+          ...r, nic: nicOf(leases.get(r.instanceId)!, o.network.forwardsFor(r.instanceId), o.managed?.mode),
         }, ctx)));
         const failed = results.find((x): x is PromiseRejectedResult => x.status === "rejected");
         if (failed) {
           const started = instances.filter((_, i) => results[i]!.status === "fulfilled").map((r) => r.instanceId);
           await Promise.all(started.map((id) => nodeOf(id).client.terminateInstance({ instanceId: id }, ctx).catch(() => undefined)));
-          db.delete(placements).where(inArray(placements.instanceId, ids)).run();
-          o.networks.release(ids);
+          undo();
+          await o.managed?.network.sync(ctx).catch(() => undefined);
           throw failed.reason;
         }
       } finally {
@@ -119,6 +134,7 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient {
         db.delete(placements).where(eq(placements.instanceId, id)).run();
       }
       o.networks.release(instanceIds);
+      await o.managed?.network.sync(ctx);
       return { instances: out };
     },
 
@@ -136,6 +152,7 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient {
 
     async updateNetwork(input, ctx) {
       await o.network.update(input, ctx);
+      await o.managed?.network.sync(ctx);
     },
   };
 }

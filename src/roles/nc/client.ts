@@ -1,5 +1,6 @@
 import type { ForwardResult, NicSpec, PortForward } from "../../hypervisor/types";
 import type { CallContext } from "../../rpc/types";
+import type { ClusterView } from "../../net/managed";
 
 /** What a node reports about its capacity (Eucalyptus ncDescribeResource, reference §5.1). */
 export interface NodeResource {
@@ -71,6 +72,12 @@ export interface NodeClient {
    * (a guest still starting gets them as it starts). `failed`: forwards that could not bind.
    */
   setForwards(input: { instanceId: string; forwards: PortForward[] }, ctx: CallContext): Promise<ForwardResult>;
+  /**
+   * MANAGED modes: the node's part of the cluster's network (its guests' segments and
+   * filters), as its CC rendered it; `node` is the node's name in the view. Recorded and
+   * in force before the answer; a restarted node applies the last one it took.
+   */
+  setNetwork(input: { view: ClusterView; node: string }, ctx: CallContext): Promise<{ applied: true }>;
   /** Puts the idle node to sleep (ncPowerDown); refused while it runs instances. */
   powerDown(input: Record<string, never>, ctx: CallContext): Promise<void>;
   /** Wakes the node (for a real machine Wake-on-LAN does this; the fake host answers itself). */
@@ -78,5 +85,5 @@ export interface NodeClient {
 }
 
 export const NODE_METHODS = [
-  "describeResource", "runInstance", "describeInstances", "terminateInstance", "rebootInstance", "getConsoleOutput", "setForwards", "powerDown", "powerUp",
+  "describeResource", "runInstance", "describeInstances", "terminateInstance", "rebootInstance", "getConsoleOutput", "setForwards", "setNetwork", "powerDown", "powerUp",
 ] as const satisfies readonly (keyof NodeClient)[];

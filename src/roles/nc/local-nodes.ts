@@ -11,7 +11,12 @@ import type { Logger } from "pino";
 import type { Clock } from "../../common/clock";
 import type { DataDirLayout } from "../../common/data-dir";
 import { recordStart } from "../../db/role-meta";
-import { ConfigError, type HypervisorName, type QemuAccelSetting } from "../../config/settings";
+import { ConfigError, isManaged, type HypervisorName, type QemuAccelSetting, type VnetMode } from "../../config/settings";
+import { runCommand } from "../../common/run-command";
+import { createNetworkExecutor } from "../../net/executor";
+import { NODE_TOOLS, requireNetworkTools } from "../../net/tools";
+import { tapName } from "../../hypervisor/qemu/qemu-hypervisor";
+import { createNodeNetwork, type NodeNetwork } from "./node-network";
 import { createHypervisor, describeHypervisor } from "../../hypervisor/select";
 import type { WalrusClient } from "../walrus/client";
 import type { HostProbe } from "./host-probe";
@@ -40,6 +45,8 @@ export interface LocalNodesOptions {
   maxMem: number;
   maxCores: number;
   maxDisk: number;
+  /** MANAGED*: the node takes its part of the cluster network (segments, guest filters). */
+  vnetMode: VnetMode;
 }
 
 export interface LocalNodesDeps {
@@ -65,6 +72,9 @@ export async function openLocalNodes(d: LocalNodesDeps): Promise<{ nodes: LocalN
   if (s.fakeNodes > 1 && !s.withCc) throw new ConfigError("--fake-nodes above 1 needs the cc role in the same process (the simulated nodes are its in-process nodes)");
   const limits: NodeLimits = { reservedMemoryMb: RESERVED_MB, maxMemoryMb: s.maxMem || undefined, maxCores: s.maxCores || undefined, maxDiskGb: s.maxDisk || undefined };
   const simulated = s.fakeNodes > 1;
+  const managed = isManaged(s);
+  if (managed && simulated) throw new ConfigError(`--fake-nodes ${s.fakeNodes} cannot share one host's network in VNET_MODE ${s.vnetMode}; simulate nodes with ROOTLESS`);
+  if (managed) requireNetworkTools("nc", s.vnetMode, NODE_TOOLS);
   const nodes: LocalNode[] = [];
   let hypervisor = "";
   for (let i = 1; i <= Math.max(1, s.fakeNodes); i++) {
@@ -87,8 +97,12 @@ export async function openLocalNodes(d: LocalNodesDeps): Promise<{ nodes: LocalN
       : d.probe;
     hypervisor = describeHypervisor(hv, s.hypervisor);
     const images = new NodeImageCache(join(root, "cache"), s.ncCacheMb * 1024 * 1024, d.walrus);
-    const service = createNodeService({ db, hypervisor: hv, images, probe, instancesDir, limits, clock: d.clock, log: simulated ? d.log.child({ node: name }) : d.log });
+    const network: NodeNetwork | undefined = managed
+      ? createNodeNetwork({ executor: createNetworkExecutor({ run: runCommand, dir: join(root, "net"), dhcpDir: join(root, "net", "dhcp"), log: d.log }), file: join(root, "net", "view.json"), tapOf: tapName, log: d.log })
+      : undefined;
+    const service = createNodeService({ db, hypervisor: hv, images, probe, instancesDir, limits, clock: d.clock, log: simulated ? d.log.child({ node: name }) : d.log, network });
     await service.adopt();
+    await network?.restore();
     d.cleanups.push(() => service.drain()); // runs before the database closes (cleanups run in reverse)
     nodes.push({ name, service });
   }

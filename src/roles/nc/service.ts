@@ -8,6 +8,7 @@ import { constants, copyFileSync, linkSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { and, eq, inArray, isNull, lt, ne, or } from "drizzle-orm";
 import type { Logger } from "pino";
+import type { NodeNetwork } from "./node-network";
 import type { Clock } from "../../common/clock";
 import { IncorrectStateError, InsufficientCapacityError, InvalidParameterError, NotFoundError, UnavailableError } from "../../common/errors";
 import type { CallContext } from "../../rpc/types";
@@ -41,6 +42,8 @@ export interface NodeServiceDeps {
   log: Logger;
   /** For mkswap, mke2fs and debugfs (real guests only). */
   run?: CommandRunner;
+  /** The node's part of a MANAGED cluster network (absent: ROOTLESS, setNetwork is refused). */
+  network?: NodeNetwork;
 }
 
 /** The hypervisor as EC2 reports it: QEMU with KVM is "kvm", under TCG "qemu". */
@@ -272,6 +275,12 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
         if (e instanceof HypervisorError && e.kind === "not-found") return { failed: [] }; // gone meanwhile: the next report says so
         throw e;
       }
+    },
+
+    async setNetwork({ view, node }, ctx) {
+      if (!d.network) throw new IncorrectStateError("this node's VNET_MODE is ROOTLESS: it has no managed network to set");
+      await d.network.set(view, node, ctx);
+      return { applied: true as const };
     },
 
     async rebootInstance({ instanceId }) {

@@ -1,0 +1,25 @@
+/** The programs a MANAGED network runs, checked at start so a missing one is a clear error, not a failed launch. */
+import { accessSync, constants } from "node:fs";
+import { delimiter, join } from "node:path";
+import { ConfigError } from "../config/settings";
+
+/** On a node: links, bridges' FDB, nftables and sysctls. */
+export const NODE_TOOLS = ["ip", "bridge", "nft", "sysctl"];
+/** On the CC, also DHCP, conntrack (elastic addresses that move) and arping (announcing them). */
+export const GATEWAY_TOOLS = [...NODE_TOOLS, "dnsmasq", "conntrack", "arping"];
+
+const onPath = (name: string) => [...(process.env.PATH ?? "").split(delimiter), "/usr/sbin", "/sbin"].some((d) => {
+  try {
+    accessSync(join(d, name), constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+});
+
+/** Throws a ConfigError naming what is missing (root, or a program and its Debian package). */
+export function requireNetworkTools(role: "cc" | "nc", mode: string, tools: readonly string[]): void {
+  if (process.getuid?.() !== 0) throw new ConfigError(`VNET_MODE ${mode} needs root on the ${role} host: it makes bridges, VXLAN links and nftables rules`);
+  const missing = tools.filter((t) => !onPath(t));
+  if (missing.length) throw new ConfigError(`VNET_MODE ${mode} needs ${missing.join(", ")} on the ${role} host (Debian: apt-get install iproute2 nftables procps dnsmasq-base conntrack iputils-arping)`);
+}

@@ -1,0 +1,83 @@
+/**
+ * The cluster's network as one view (net/managed.ts' ClusterView), read from what the CC
+ * records: the leases (address, MAC, segment), the placements (node, groups, public
+ * address) and the groups' rules. The gateway renders all of it; each node gets the part
+ * it needs (`nodeViewOf`), so a node with three guests is not sent ten thousand.
+ */
+import type { ClusterView, InstanceView, ManagedMode } from "../../net/managed";
+import type { IngressRule } from "../../net/port-forwards";
+import type { CcDatabase } from "./database";
+import { groupRules, leases, placements } from "./database";
+import { networkOf, type NetworkPlan } from "./networks";
+
+export interface GatewaySettings {
+  mode: ManagedMode;
+  plan: NetworkPlan;
+  underlay: string;
+  publicDev: string;
+  metadata?: { ip: string; port: number };
+  dns?: string;
+  dhcpUser: string;
+}
+
+/** VXLAN's default port; 50 bytes of its headers come off a 1500-byte underlay. */
+export const VXLAN = { port: 4789, mtu: 1450, novlanVni: 1 };
+
+/** The host name DHCP gives a guest: Eucalyptus' euca-A-B-C-D. */
+export const hostnameOf = (ip: string) => `euca-${ip.replaceAll(".", "-")}`;
+
+export function clusterViewOf(o: { db: CcDatabase; gateway: GatewaySettings; nodeAddress: (node: string) => string | undefined; nodeNames: readonly string[] }): ClusterView {
+  const { db } = o.db;
+  const { plan } = o.gateway;
+  const byId = new Map(db.select().from(leases).all().map((l) => [l.instanceId, l]));
+  const instances: InstanceView[] = [];
+  const segments = new Map<number, ReturnType<typeof networkOf>>();
+  const nodes: Record<string, string> = {};
+  for (const n of o.nodeNames) {
+    const a = o.nodeAddress(n);
+    if (a) nodes[n] = a;
+  }
+  for (const p of db.select().from(placements).orderBy(placements.instanceId).all()) {
+    const lease = byId.get(p.instanceId);
+    const underlay = o.nodeAddress(p.node);
+    if (!lease || !underlay) continue; // a node the CC cannot name has no segment to join yet
+    const net = networkOf(plan, lease.netIndex);
+    segments.set(net.vlan, net);
+    instances.push({
+      instanceId: p.instanceId, node: p.node, mac: lease.mac, ip: lease.privateIp, hostname: hostnameOf(lease.privateIp), vlan: net.vlan,
+      groupIds: JSON.parse(p.groupIds) as string[], ...(p.publicIp ? { publicIp: p.publicIp } : {}),
+    });
+  }
+  const rules: Record<string, IngressRule[]> = {};
+  for (const g of db.select().from(groupRules).all()) rules[g.groupId] = JSON.parse(g.rules) as IngressRule[];
+  return {
+    mode: o.gateway.mode,
+    privateRange: `${plan.subnet[0]}.${plan.subnet[1]}.0.0/16`,
+    segments: [...segments.values()].sort((a, b) => a.vlan - b.vlan).map((n) => ({ vlan: n.vlan, cidr: n.cidr, gateway: n.gateway })),
+    instances,
+    rules,
+    nodes,
+    gateway: { underlay: o.gateway.underlay, publicDev: o.gateway.publicDev, metadata: o.gateway.metadata, dns: o.gateway.dns },
+    vxlan: VXLAN,
+    dhcp: { leaseSeconds: 3600, user: o.gateway.dhcpUser, group: "nogroup" },
+  };
+}
+
+/**
+ * What one node needs of the view: its guests, the segments they are on, the hosts of
+ * those segments, the rules of its guests' groups and the members of the groups those
+ * rules grant to (addresses only; public addresses and other nodes' rules stay at the CC).
+ */
+export function nodeViewOf(v: ClusterView, node: string): ClusterView {
+  const mine = v.instances.filter((i) => i.node === node);
+  const vlans = new Set(mine.map((i) => i.vlan));
+  const groups = new Set(mine.flatMap((i) => i.groupIds));
+  const rules = Object.fromEntries([...groups].filter((g) => v.rules[g]).map((g) => [g, v.rules[g]!]));
+  const granted = new Set(Object.values(rules).flat().map((r) => r.sourceGroupId).filter((g): g is string => !!g));
+  const sameSegment = (i: InstanceView) => v.mode === "MANAGED-NOVLAN" || vlans.has(i.vlan);
+  const instances = v.instances
+    .filter((i) => i.node === node || sameSegment(i) || i.groupIds.some((g) => granted.has(g)))
+    .map(({ publicIp: _p, ...i }) => i);
+  const nodes = Object.fromEntries([...new Set([node, ...instances.map((i) => i.node)])].filter((n) => v.nodes[n]).map((n) => [n, v.nodes[n]!]));
+  return { ...v, segments: v.segments.filter((s) => vlans.has(s.vlan)), instances, rules, nodes };
+}

@@ -1,0 +1,74 @@
+/**
+ * The CC's side of the MANAGED modes: after every change (a launch, a terminate, a group's
+ * rules, an address) the cluster's view is rendered again, the gateway (this host) is made
+ * to match, and each node whose part of the view changed is sent it. Changes coalesce:
+ * while a round runs, the next waits and then covers everything that arrived meanwhile, so
+ * a burst of a hundred authorizations costs two rounds, not a hundred. A node that did not
+ * take its part is sent it again on the next poll.
+ */
+import type { Logger } from "pino";
+import type { NetworkExecutor } from "../../net/executor";
+import { renderGatewayHost, type ClusterView } from "../../net/managed";
+import type { CallContext } from "../../rpc/types";
+import { clusterViewOf, nodeViewOf, type GatewaySettings } from "./cluster-view";
+import type { CcDatabase } from "./database";
+import type { ClusterNode } from "./node-monitor";
+
+export interface ManagedNetwork {
+  /** Brings the gateway and every node in line with what the CC records now; resolves once they are. */
+  sync(ctx: CallContext): Promise<void>;
+  /** The bridge a guest's card goes on. */
+  view(): ClusterView;
+  /** What each node last took (for `euca admin network`). */
+  applied(): Record<string, { at: string; instances: number } | undefined>;
+}
+
+export function createManagedNetwork(o: {
+  db: CcDatabase;
+  gateway: () => GatewaySettings;
+  executor: NetworkExecutor;
+  nodes: () => ClusterNode[];
+  nodeAddress: (node: string) => string | undefined;
+  log: Logger;
+}): ManagedNetwork {
+  const taken = new Map<string, { json: string; at: string; instances: number }>();
+  let round: Promise<void> | undefined;
+  let queued: Promise<void> | undefined;
+
+  const view = () => clusterViewOf({ db: o.db, gateway: o.gateway(), nodeAddress: o.nodeAddress, nodeNames: o.nodes().map((n) => n.name) });
+
+  async function once(ctx: CallContext): Promise<void> {
+    const v = view();
+    const r = await o.executor.apply(renderGatewayHost(v));
+    if (r.linksAdded.length || r.linksRemoved.length || r.addressesAdded || r.addressesRemoved || (r.dhcp !== "unchanged" && r.dhcp !== "none")) {
+      o.log.info({ requestId: ctx.requestId, added: r.linksAdded, removed: r.linksRemoved, dhcp: r.dhcp, commands: r.commands }, "cc: gateway network applied");
+    }
+    await Promise.all(o.nodes().map(async (n) => {
+      const part = nodeViewOf(v, n.name);
+      const json = JSON.stringify(part);
+      if (taken.get(n.name)?.json === json) return;
+      try {
+        await n.client.setNetwork({ view: part, node: n.name }, ctx);
+        taken.set(n.name, { json, at: new Date().toISOString(), instances: part.instances.filter((i) => i.node === n.name).length });
+      } catch (e) {
+        o.log.warn({ requestId: ctx.requestId, node: n.name, err: (e as Error).message }, "cc: the node did not take its network; sent again on the next poll");
+      }
+    }));
+  }
+
+  return {
+    sync(ctx) {
+      if (queued) return queued;
+      const start = () => (round = once(ctx).finally(() => (round = undefined)));
+      if (!round) return start();
+      // One round runs: the next starts after it and sees everything recorded until then.
+      queued = round.catch(() => undefined).then(() => {
+        queued = undefined;
+        return start();
+      });
+      return queued;
+    },
+    view,
+    applied: () => Object.fromEntries(o.nodes().map((n) => [n.name, taken.get(n.name) && { at: taken.get(n.name)!.at, instances: taken.get(n.name)!.instances }])),
+  };
+}
