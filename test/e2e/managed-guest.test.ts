@@ -1,0 +1,56 @@
+/**
+ * A real QEMU guest (the test guest, TCG) in VNET_MODE MANAGED: its node puts its tap on
+ * its group's segment, it leases the address EC2 reports from the CC's dnsmasq over
+ * VXLAN, reads its own id from 169.254.169.254, and answers SSH from outside at its
+ * public address on the port its group opens (and no other). Terminate leaves the node
+ * and the head as they were.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { killGuestsUnder, qemuInstalled, testGuest } from "../support/guest";
+import { startManagedCloud, until, type ManagedCloud } from "../support/managed-cloud";
+import { canNetns } from "../support/netns";
+
+const guest = testGuest();
+const ready = (canNetns() && qemuInstalled() && !!guest) || process.env.CI === "true";
+
+describe.runIf(ready)("a real guest on a MANAGED segment", () => {
+  let c: ManagedCloud;
+  let inst: { InstanceId: string; PrivateIpAddress: string; PublicIpAddress: string };
+  let consoleText = "";
+
+  beforeAll(async () => {
+    expect(guest, "the test guest (scripts/test-guest.sh) is built by the global setup").toBeDefined();
+    c = await startManagedCloud("eug", [{ name: "n1", hypervisor: "qemu" }]);
+    const image = await c.importImage([guest!.root, "--kernel", guest!.vmlinux, "--ramdisk", guest!.initrd, "--name", "managed-guest"]);
+    await c.ec2("authorize-security-group-ingress", "--group-name", "default", "--protocol", "tcp", "--port", "22", "--cidr", "198.51.100.0/24");
+    inst = (await c.ec2("run-instances", "--image-id", image, "--instance-type", "m1.small")).Instances[0];
+    await until(async () => {
+      consoleText = (await c.ec2("get-console-output", "--instance-id", inst.InstanceId)).Output ?? "";
+      return consoleText.includes("EUCA-GUEST-READY");
+    }, 180_000);
+  }, 300_000);
+
+  afterAll(async () => {
+    for (const p of Object.values(c?.procs ?? {})) p.child.kill("SIGKILL");
+    if (c) killGuestsUnder(c.dir);
+    c?.nss.cleanup();
+  });
+
+  it("the guest leased its EC2 address over VXLAN and read its own id from the metadata service", () => {
+    expect(consoleText).toContain(`EUCA-DHCP eth0 ${inst.PrivateIpAddress}`);
+    expect(consoleText).toContain(`EUCA-INSTANCE-ID=${inst.InstanceId}`);
+  });
+
+  it("SSH answers from outside at the public address on the port the group opens, and no other", async () => {
+    expect(await c.hear("out", inst.PublicIpAddress, 22)).toBe(`SSH-2.0-euca-test-guest ${inst.InstanceId}`);
+    expect(await c.hear("out", inst.PublicIpAddress, 2222)).toBe("");
+  });
+
+  it("terminate removes the guest's tap, filter, segment, lease and public address", async () => {
+    await c.ec2("terminate-instances", "--instance-ids", inst.InstanceId);
+    await until(() => ["n1", "head"].every((n) => c.snapshot(n) === c.before[n]), 30_000).catch(() => {
+      for (const n of ["n1", "head"]) expect(c.snapshot(n), n).toBe(c.before[n]);
+    });
+    await c.stop();
+  });
+});

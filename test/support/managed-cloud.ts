@@ -1,0 +1,118 @@
+/**
+ * The built euca in VNET_MODE MANAGED on the networking tests' namespaces (clusterTopology):
+ * the head (CLC, Walrus, CC) in `head`, an NC in each node namespace given, registered with
+ * the head. The API is Debian's awscli run inside the head's namespace, so nothing reaches
+ * the host's own.
+ */
+import { join } from "node:path";
+import { expect } from "vitest";
+import { tempDir } from "./cloud";
+import { run } from "./exec";
+import { clusterTopology, must, Namespaces } from "./netns";
+import { BUNDLE, readEucarc, startEuca, type EucaProcess } from "./process";
+
+const AWS = "/usr/bin/aws";
+export const NET_ECHO = join(__dirname, "net-echo.mjs");
+const NODE_IPS: Record<string, string> = { n1: "192.168.50.2", n2: "192.168.50.3" };
+
+export interface ManagedCloud {
+  nss: Namespaces;
+  dir: string;
+  procs: Record<string, EucaProcess>;
+  /** Each namespace's links, addresses and nftables before euca started. */
+  before: Record<string, string>;
+  snapshot(n: string): string;
+  inNs(n: string, cmd: string, args: string[], env?: NodeJS.ProcessEnv): ReturnType<typeof run>;
+  ec2(...args: string[]): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** `euca image import` inside the head's namespace; the image id. */
+  importImage(args: string[]): Promise<string>;
+  restartHead(): Promise<void>;
+  /** What a connection from namespace `from` to ip:port hears within 2 s ("" when refused or dropped). */
+  hear(from: string, ip: string, port: number): Promise<string>;
+  /** An HTTP/1.0 request by nc (busybox-static's wget crashes here); the body. */
+  http(from: string, method: string, url: string, headers?: Record<string, string>): Promise<string>;
+  /** A net-echo server in a namespace, once it listens. */
+  serve(n: string, name: string, ...ports: number[]): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startManagedCloud(prefix: string, nodes: Array<{ name: "n1" | "n2"; hypervisor: "fake" | "qemu" }>): Promise<ManagedCloud> {
+  const nss = new Namespaces(prefix);
+  const dir = tempDir("euca-managed-");
+  const procs: Record<string, EucaProcess> = {};
+  const before: Record<string, string> = {};
+  let env: NodeJS.ProcessEnv = {};
+  const snapshot = (n: string) => must(`ip -n ${nss.name(n)} -br link show | sort; ip -n ${nss.name(n)} -br addr show | sort; ip netns exec ${nss.name(n)} nft list ruleset`);
+  const inNs = (n: string, cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}) =>
+    run("ip", ["netns", "exec", nss.name(n), cmd, ...args], { env: { PATH: process.env.PATH, HOME: dir, ...extra }, timeoutMs: 300_000 });
+  const startHead = () => startEuca(["run", "--role", "clc,walrus,cc", "--data-dir", join(dir, "head"), "--host", "192.168.50.1", "--vnet-mode", "MANAGED",
+    "--vnet-pub-interface", "pub0", "--public-ips", "198.51.100.50-198.51.100.59", "--hypervisor", "fake", "--node-poll-seconds", "0.2"], {}, { netns: nss.name("head") });
+  async function euca(args: string[]) {
+    const r = await run(process.execPath, [BUNDLE, ...args], { env: { PATH: process.env.PATH }, timeoutMs: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+  }
+
+  clusterTopology(nss);
+  for (const n of ["head", "n1", "n2", "out"]) before[n] = snapshot(n);
+  procs.head = await startHead();
+  for (const { name, hypervisor } of nodes) {
+    const ip = NODE_IPS[name]!;
+    procs[name] = await startEuca(["run", "--role", "nc", "--data-dir", join(dir, name), "--host", ip, "--vnet-mode", "MANAGED", "--hypervisor", hypervisor,
+      "--qemu-accel", "tcg", "--walrus-url", new URL(procs.head.ec2Url).origin], {}, { netns: nss.name(name) });
+    const key = join(dir, `${name}.key`);
+    await euca(["admin", "node", "register", name, "--url", `http://${ip}:8775`, "--out", key, "--data-dir", join(dir, "head")]);
+    await euca(["admin", "component-key", "install", key, "--data-dir", join(dir, name)]);
+  }
+  const credDir = join(dir, "head", "credentials", "admin");
+  const v = readEucarc(join(credDir, "eucarc"));
+  env = { AWS_ACCESS_KEY_ID: v.EC2_ACCESS_KEY, AWS_SECRET_ACCESS_KEY: v.EC2_SECRET_KEY, AWS_DEFAULT_REGION: "eucalyptus", AWS_PAGER: "", AWS_MAX_ATTEMPTS: "1" };
+  const eucaEnv = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x.replace("${EUCA_KEY_DIR}", credDir)]));
+
+  const c: ManagedCloud = {
+    nss, dir, procs, before, snapshot, inNs,
+    async ec2(...args) {
+      const r = await inNs("head", AWS, ["--endpoint-url", procs.head!.ec2Url, "--output", "json", "ec2", ...args], env);
+      if (r.status !== 0) throw new Error(`aws ec2 ${args.join(" ")}: ${r.stderr}`);
+      return r.stdout.trim() ? JSON.parse(r.stdout) : {};
+    },
+    async importImage(args) {
+      const r = await inNs("head", process.execPath, [BUNDLE, "image", "import", ...args], eucaEnv);
+      const id = /IMAGE\t(\S+)/.exec(r.stdout)?.[1] ?? "";
+      expect(id, r.stderr).toMatch(/^emi-/);
+      return id;
+    },
+    async restartHead() {
+      procs.head!.child.kill("SIGKILL");
+      await procs.head!.exited;
+      procs.head = await startHead();
+    },
+    hear: async (from, ip, port) => (await inNs(from, "sh", ["-c", `sleep 0.3 | busybox nc -w 2 ${ip} ${port}`])).stdout.trim(),
+    async http(from, method, url, headers = {}) {
+      const u = new URL(url);
+      const head = [`${method} ${u.pathname} HTTP/1.0`, `Host: ${u.hostname}`, ...Object.entries(headers).map(([k, x]) => `${k}: ${x}`), "", ""].join("\r\n");
+      const r = await run("ip", ["netns", "exec", nss.name(from), "busybox", "nc", "-w", "3", u.hostname, u.port || "80"], { input: head, timeoutMs: 10_000 });
+      return r.stdout.split("\r\n\r\n").slice(1).join("\r\n\r\n").trim();
+    },
+    serve(n, name, ...ports) {
+      const p = nss.spawn(n, "node", [NET_ECHO, name, ...ports.map(String)]);
+      return new Promise((resolve, reject) => {
+        let seen = "";
+        p.stdout!.on("data", (d) => (seen += d) && seen.split("listening").length > ports.length && resolve());
+        p.on("exit", (code) => reject(new Error(`${name} exited ${code}`)));
+      });
+    },
+    async stop() {
+      for (const p of Object.values(procs)) p.child.kill("SIGTERM");
+      await Promise.all(Object.values(procs).map((p) => p.exited));
+    },
+  };
+  return c;
+}
+
+export async function until(ok: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
