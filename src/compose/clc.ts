@@ -4,7 +4,7 @@
  * service on the main listener.
  */
 import { every } from "../common/periodic";
-import { publicAddressRanges } from "../config/settings";
+import { privateSubnet, publicAddressRanges } from "../config/settings";
 import { createInProcessClient } from "../rpc/in-process";
 import { createHttpClient } from "../rpc/http-client";
 import { createEc2App } from "../api/ec2/app";
@@ -19,6 +19,7 @@ import { createInstanceService } from "../roles/clc/instances";
 import { createAddressService, expandIpRanges } from "../roles/clc/addresses";
 import { createNetworkSync } from "../roles/clc/network-sync";
 import { createZoneService, type RegisteredCluster } from "../roles/clc/zones";
+import { createDefaultVpcService } from "../roles/clc/default-vpc";
 import { createRegionService } from "../roles/clc/regions";
 import { createAccountAttributeService } from "../roles/clc/account-attributes";
 import { createIamService } from "../roles/clc/iam";
@@ -48,7 +49,9 @@ export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; wal
   const images = createImageService({
     db: clc.db, clock: a.clock, ids: a.ids, cloudKeyPem: clc.ca.keyPem, walrus: o.walrus, certificatesOfAccount: (acct) => clc.identity.certificatesOfAccount(acct),
   });
-  const addresses = createAddressService({ db: clc.db, ids: a.ids, maxPerUser: s.maxAddressesPerUser, pool: expandIpRanges(publicAddressRanges(s)) });
+  const pool = expandIpRanges(publicAddressRanges(s));
+  const addresses = createAddressService({ db: clc.db, ids: a.ids, maxPerUser: s.maxAddressesPerUser, pool });
+  const vpcs = createDefaultVpcService({ privateRange: privateSubnet(s), zones: () => clusters().map((c) => c.name), publicAddressing: pool.length > 0 });
   const instances = createInstanceService({
     db: clc.db, clock: a.clock, ids: a.ids, clusters, images, keyPairs: clc.keyPairs, groups: clc.securityGroups, vmTypes: clc.vmTypes, addresses,
   });
@@ -57,8 +60,8 @@ export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; wal
     zones: createZoneService({ region: s.region, clusters, vmTypes: clc.vmTypes }),
     regions: createRegionService(endpoints),
     keyPairs: clc.keyPairs, securityGroups: clc.securityGroups, images, tags: createTagService(clc.db), addresses, instances,
-    accountAttributes: createAccountAttributeService({ maxAddressesPerUser: s.maxAddressesPerUser, clusters, vmTypes: clc.vmTypes }),
-    network,
+    accountAttributes: createAccountAttributeService({ maxAddressesPerUser: s.maxAddressesPerUser, clusters, vmTypes: clc.vmTypes, vpcs }),
+    network, vpcs,
   };
   // STS and IAM: at Eucalyptus' paths, and on the EC2 endpoint by credential scope.
   const queryDeps = { clock: a.clock, ids: a.ids, log: a.log, identity: clc.identity };

@@ -1,14 +1,16 @@
 /**
  * Debian's ansible (amazon.aws, on /usr/bin/python3) against the built euca with one
  * endpoint_url, as a user would point it: aws_caller_info (STS), ec2_key and
- * ec2_security_group with a CIDR rule — and a second run changes nothing.
+ * ec2_security_group with a CIDR rule — and a second run changes nothing; ec2_instance
+ * launches and terminates an instance in the default VPC.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { DescribeKeyPairsCommand, DescribeSecurityGroupsCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { readEucarc, startEuca, type EucaProcess } from "../support/process";
+import { DescribeInstancesCommand, DescribeKeyPairsCommand, DescribeSecurityGroupsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { BUNDLE, readEucarc, startEuca, type EucaProcess } from "../support/process";
+import { imageFile } from "../support/bundles";
 import { tempDir } from "../support/cloud";
 import { run } from "../support/exec";
 
@@ -31,6 +33,33 @@ const PLAY = `- hosts: localhost
         rules: [{ proto: tcp, ports: [22], cidr_ip: 10.0.0.0/8 }]
 `;
 
+/** ec2_instance: finds the default VPC and subnet, launches by name into a group and waits for running; then terminates it. */
+const INSTANCE_PLAY = `- hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ec2: "{{ lookup('env', 'EC2_URL') }}"
+  tasks:
+    - amazon.aws.ec2_instance:
+        name: ansible-vm
+        image_id: "{{ lookup('env', 'EMI') }}"
+        instance_type: m1.small
+        security_group: ansible-web
+        key_name: ansible-key
+        state: running
+        wait: true
+        endpoint_url: "{{ ec2 }}"
+        region: eucalyptus
+      register: vm
+    - copy: { content: "{{ vm.instance_ids[0] }}", dest: "{{ lookup('env', 'OUT') }}/instance" }
+    - amazon.aws.ec2_instance:
+        name: ansible-vm
+        state: absent
+        wait: true
+        endpoint_url: "{{ ec2 }}"
+        region: eucalyptus
+`;
+
 let p: EucaProcess;
 let dir: string;
 let work: string;
@@ -42,6 +71,7 @@ beforeAll(async () => {
   creds = { accessKeyId: v.AWS_ACCESS_KEY_ID!, secretAccessKey: v.AWS_SECRET_ACCESS_KEY! };
   work = mkdtempSync(join(tmpdir(), "euca-ansible-"));
   writeFileSync(join(work, "play.yml"), PLAY);
+  writeFileSync(join(work, "instance.yml"), INSTANCE_PLAY);
 });
 afterAll(async () => {
   p?.child.kill("SIGTERM");
@@ -50,10 +80,10 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const playbook = () => run(PLAYBOOK, ["-i", "localhost,", join(work, "play.yml")], {
+const playbook = (file = "play.yml", extra: NodeJS.ProcessEnv = {}) => run(PLAYBOOK, ["-i", "localhost,", join(work, file)], {
   timeoutMs: 180_000,
   env: {
-    PATH: "/usr/bin:/bin", HOME: work, OUT: work, EC2_URL: p.ec2Url, AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+    ...extra, PATH: "/usr/bin:/bin", HOME: work, OUT: work, EC2_URL: p.ec2Url, AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
     ANSIBLE_PYTHON_INTERPRETER: "/usr/bin/python3", ANSIBLE_DEPRECATION_WARNINGS: "False", ANSIBLE_LOCAL_TEMP: join(work, "tmp"), ANSIBLE_NOCOLOR: "1",
   },
 });
@@ -70,5 +100,23 @@ describe.runIf(existsSync(PLAYBOOK) || process.env.CI === "true")("Debian's ansi
     const again = await playbook();
     expect(again.status).toBe(0);
     expect(again.stdout).toMatch(/changed=0/);
+  });
+
+  it("ec2_instance launches an instance into the default VPC's subnet, waits for it to run, and terminates it", async () => {
+    const credDir = join(dir, "credentials", "admin");
+    const v = readEucarc(join(credDir, "eucarc"));
+    const env = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x.replace("${EUCA_KEY_DIR}", credDir)]));
+    const imported = await run(process.execPath, [BUNDLE, "image", "import", imageFile("ansible.img", 100_000), "--name", "ansible"], { env: { PATH: process.env.PATH, ...env }, timeoutMs: 60_000 });
+    const emi = /IMAGE\t(\S+)/.exec(imported.stdout)?.[1];
+    expect(emi, imported.stderr).toMatch(/^emi-/);
+    const r = await playbook("instance.yml", { EMI: emi });
+    expect(r.stdout, r.stdout + r.stderr).toMatch(/failed=0/);
+    expect(r.status).toBe(0);
+    const id = readFileSync(join(work, "instance"), "utf8");
+    const ec2 = new EC2Client({ endpoint: p.ec2Url, region: "eucalyptus", credentials: creds, maxAttempts: 1 });
+    const inst = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!.Instances![0]!;
+    expect(inst.State?.Name).toBe("terminated");
+    expect(inst.Tags).toContainEqual({ Key: "Name", Value: "ansible-vm" });
+    expect(inst.SecurityGroups?.map((g) => g.GroupName)).toEqual(["ansible-web"]);
   });
 });

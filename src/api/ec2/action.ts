@@ -19,6 +19,8 @@ export interface Ec2Context {
 export interface Ec2Action<S extends Shape = Shape> {
   name: string;
   params: S;
+  /** Parameters are not read at all (an action that refuses whatever it is given). */
+  anyParams?: true;
   handler(input: Infer<S>, ctx: Ec2Context): Promise<XmlObject> | XmlObject;
 }
 

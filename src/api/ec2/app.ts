@@ -111,7 +111,7 @@ export function createEc2App(d: Ec2AppDeps): Hono {
       const def = actions.get(action);
       if (!def) throw new Ec2Error("InvalidAction", `The action ${action} is not valid for this web service.`);
 
-      const input = decodeParams(def.params, params.filter(([k]) => !NOT_ACTION_PARAMS.has(k)));
+      const input = def.anyParams ? {} : decodeParams(def.params, params.filter(([k]) => !NOT_ACTION_PARAMS.has(k)));
       const log = d.log.child({ requestId });
       const out = await def.handler(input, { requestId, principal, version, log, services: d.services, fragments });
       return reply(200, renderResponse(action, version, requestId, out));

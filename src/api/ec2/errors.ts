@@ -40,6 +40,8 @@ const NOT_FOUND_CODES: Record<Resource, string> = {
   region: "InvalidParameterValue", resource: "InvalidID", "security group": "InvalidGroup.NotFound", "security group rule": "InvalidPermission.NotFound",
   upload: "InvalidParameterValue", user: "InvalidParameterValue", version: "InvalidParameterValue", "vm type": "InvalidParameterValue",
   volume: "InvalidVolume.NotFound", snapshot: "InvalidSnapshot.NotFound",
+  vpc: "InvalidVpcID.NotFound", subnet: "InvalidSubnetID.NotFound", "internet gateway": "InvalidInternetGatewayID.NotFound",
+  "route table": "InvalidRouteTableID.NotFound", "network acl": "InvalidNetworkAclID.NotFound",
 };
 
 /** Duplicate codes where EC2 has one (others are InvalidParameterValue). */

@@ -8,6 +8,7 @@ import type { InstanceService } from "../../roles/clc/instances";
 import type { AddressService } from "../../roles/clc/addresses";
 import type { AccountAttributeService } from "../../roles/clc/account-attributes";
 import type { NetworkSync } from "../../roles/clc/network-sync";
+import type { DefaultVpcService } from "../../roles/clc/default-vpc";
 
 /** The CLC services EC2 actions call. The protocol layer never touches the database. */
 export interface Ec2Services {
@@ -22,4 +23,6 @@ export interface Ec2Services {
   accountAttributes: AccountAttributeService;
   /** Tells the clusters of rule and address changes (they answer once the change is in force). */
   network: NetworkSync;
+  /** The default VPC and subnets each account sees. */
+  vpcs: DefaultVpcService;
 }

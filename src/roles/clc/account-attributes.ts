@@ -1,12 +1,13 @@
 /**
  * DescribeAccountAttributes: what tools (Ansible, Terraform-style providers) ask
- * before they act. EC2-Classic until a default VPC exists (the networking work adds
- * it); the address limit is MAX_ADDRESSES_PER_USER; max-instances is how many of the
+ * before they act. Both platforms, EC2 (Classic) and VPC, with the account's default
+ * VPC (roles/clc/default-vpc.ts); the address limit is MAX_ADDRESSES_PER_USER; max-instances is how many of the
  * smallest VM type the cloud's zones can hold.
  */
 import type { CallContext } from "../../rpc/types";
 import type { VmTypeService } from "./vm-types";
 import type { RegisteredCluster } from "./zones";
+import type { DefaultVpcService } from "./default-vpc";
 
 export const ACCOUNT_ATTRIBUTES = [
   "supported-platforms", "default-vpc", "max-instances", "max-elastic-ips", "vpc-max-elastic-ips", "vpc-max-security-groups-per-interface",
@@ -16,7 +17,7 @@ export type AccountAttribute = (typeof ACCOUNT_ATTRIBUTES)[number];
 /** AWS' default for security groups per network interface. */
 const GROUPS_PER_INTERFACE = 5;
 
-export function createAccountAttributeService(o: { maxAddressesPerUser: number; clusters: () => readonly RegisteredCluster[]; vmTypes: VmTypeService }) {
+export function createAccountAttributeService(o: { maxAddressesPerUser: number; clusters: () => readonly RegisteredCluster[]; vmTypes: VmTypeService; vpcs: DefaultVpcService }) {
   async function maxInstances(ctx: CallContext): Promise<number> {
     const smallest = [...o.vmTypes.list()].sort((a, b) => a.cpus - b.cpus || a.memoryMb - b.memoryMb || a.diskGb - b.diskGb)[0];
     if (!smallest) return 0;
@@ -31,12 +32,12 @@ export function createAccountAttributeService(o: { maxAddressesPerUser: number; 
   }
 
   return {
-    async describe(names: readonly AccountAttribute[], ctx: CallContext): Promise<Array<{ name: AccountAttribute; values: string[] }>> {
+    async describe(accountId: string, names: readonly AccountAttribute[], ctx: CallContext): Promise<Array<{ name: AccountAttribute; values: string[] }>> {
       const wanted = names.length ? ACCOUNT_ATTRIBUTES.filter((n) => names.includes(n)) : [...ACCOUNT_ATTRIBUTES];
       const value = async (n: AccountAttribute): Promise<string[]> => {
         switch (n) {
-          case "supported-platforms": return ["EC2"];
-          case "default-vpc": return ["none"];
+          case "supported-platforms": return ["EC2", "VPC"];
+          case "default-vpc": return [o.vpcs.vpc(accountId).vpcId];
           case "max-instances": return [String(await maxInstances(ctx))];
           case "max-elastic-ips":
           case "vpc-max-elastic-ips": return [String(o.maxAddressesPerUser)];

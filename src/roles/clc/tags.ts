@@ -69,6 +69,12 @@ export function createTagService({ db, sqlite }: ClcDatabase) {
   }
 
   return {
+    /** Tags for a resource about to be made (RunInstances' TagSpecification), checked before it is. */
+    check(pairs: ReadonlyArray<{ key: string; value: string }>): void {
+      for (const p of pairs) checkTag(p.key, p.value);
+      if (new Set(pairs.map((p) => p.key)).size > MAX_TAGS) throw new InvalidParameterError("Tag", `A resource may have at most ${MAX_TAGS} tags`);
+    },
+
     create(accountId: string, resourceIds: readonly string[], pairs: ReadonlyArray<{ key: string; value: string }>): void {
       for (const p of pairs) checkTag(p.key, p.value);
       const stored = owned(accountId, resourceIds);

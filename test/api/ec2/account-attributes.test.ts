@@ -1,6 +1,6 @@
 /** DescribeAccountAttributes as tools read it before they act (Ansible, Terraform-style providers). */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DescribeAccountAttributesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { DescribeAccountAttributesCommand, DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { startTestCloud, unique, type TestCloud } from "../../support/cloud";
 
 let t: TestCloud;
@@ -12,12 +12,13 @@ beforeAll(async () => {
 afterAll(() => t.stop());
 
 describe("DescribeAccountAttributes", () => {
-  it("answers every attribute: EC2-Classic, no default VPC, the address limit, what the zones hold", async () => {
+  it("answers every attribute: both platforms, the account's default VPC, the address limit, what the zones hold", async () => {
     const r = await ec2.send(new DescribeAccountAttributesCommand({}));
     const attrs = Object.fromEntries((r.AccountAttributes ?? []).map((a) => [a.AttributeName, a.AttributeValues?.map((v) => v.AttributeValue)]));
+    const vpc = (await ec2.send(new DescribeVpcsCommand({}))).Vpcs![0]!.VpcId!;
     // The test node has 4 cores: four m1.small.
     expect(attrs).toEqual({
-      "supported-platforms": ["EC2"], "default-vpc": ["none"], "max-instances": ["4"], "max-elastic-ips": ["3"], "vpc-max-elastic-ips": ["3"],
+      "supported-platforms": ["EC2", "VPC"], "default-vpc": [vpc], "max-instances": ["4"], "max-elastic-ips": ["3"], "vpc-max-elastic-ips": ["3"],
       "vpc-max-security-groups-per-interface": ["5"],
     });
   });

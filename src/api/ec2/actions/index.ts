@@ -13,6 +13,7 @@ import { AllocateAddress, AssociateAddress, DescribeAddresses, DisassociateAddre
 import {
   DescribeInstanceAttribute, DescribeInstanceStatus, DescribeInstances, GetConsoleOutput, RebootInstances, RunInstances, TerminateInstances,
 } from "./instances";
+import { DescribeInternetGateways, DescribeNetworkAcls, DescribeRouteTables, DescribeSubnets, DescribeVpcs, VPC_UNSUPPORTED } from "./vpc";
 import {
   ConfirmProductInstance, DeregisterImage, DescribeImageAttribute, DescribeImages, ModifyImageAttribute, RegisterImage, ResetImageAttribute,
 } from "./images";
@@ -25,6 +26,7 @@ const actions = [
   CreateTags, DeleteTags, DescribeTags,
   RunInstances, DescribeInstances, TerminateInstances, RebootInstances, GetConsoleOutput, DescribeInstanceAttribute, DescribeInstanceStatus,
   AllocateAddress, ReleaseAddress, AssociateAddress, DisassociateAddress, DescribeAddresses,
+  DescribeVpcs, DescribeSubnets, DescribeInternetGateways, DescribeRouteTables, DescribeNetworkAcls, ...VPC_UNSUPPORTED,
 ] as unknown as ReadonlyArray<Ec2Action<Shape>>;
 
 export function actionTable(): ReadonlyMap<string, Ec2Action<Shape>> {

@@ -23,6 +23,7 @@ function instanceItem(ctx: Ec2Context, r: InstanceRecord, publicIp: string | und
     reason: r.stateReason, keyName: r.keyName ?? undefined, amiLaunchIndex: r.launchIndex, productCodes: [], instanceType: r.instanceType,
     launchTime: r.launchTime, placement: { availabilityZone: r.zone, tenancy: "default" }, kernelId: r.kernelId ?? undefined, ramdiskId: r.ramdiskId ?? undefined,
     monitoring: { state: "disabled" }, privateIpAddress: r.privateIp, groupSet: groups.map((g) => ({ groupId: g.id, groupName: g.name })),
+    vpcId: ctx.services.vpcs.vpc(r.accountId).vpcId, subnetId: ctx.services.vpcs.subnetOfZone(r.accountId, r.zone),
     architecture: "x86_64", rootDeviceType: "instance-store", ...virtualization(r.hypervisor), clientToken: r.clientToken ?? undefined,
     stateReason: r.stateReason ? { code: r.stateReason.split(":")[0], message: r.stateReason } : undefined, tagSet: tagSet(tags),
   };
@@ -50,6 +51,37 @@ function reservations(ctx: Ec2Context, rows: InstanceRecord[], tags: Map<string,
   }));
 }
 
+type RunInput = { SubnetId?: string; SecurityGroupId?: string[]; SecurityGroup?: string[]; NetworkInterface?: Array<{
+  DeviceIndex?: number; SubnetId?: string; SecurityGroupId?: string[]; AssociatePublicIpAddress?: boolean; PrivateIpAddress?: string; NetworkInterfaceId?: string;
+}> };
+
+/** The instance's card from NetworkInterface.1, checked against what this cloud has: one new card in a default subnet. */
+function networkInterface(input: RunInput) {
+  const list = input.NetworkInterface ?? [];
+  if (!list.length) return undefined;
+  const [n] = list;
+  if (list.length > 1 || (n!.DeviceIndex ?? 0) !== 0) throw new Ec2Error("InvalidParameterValue", "An instance has one network interface here, at device index 0");
+  if (n!.NetworkInterfaceId !== undefined) throw new Ec2Error("InvalidParameterValue", "Attaching an existing network interface is not supported");
+  if (n!.PrivateIpAddress !== undefined) throw new Ec2Error("InvalidParameterValue", "Choosing the private address is not supported: the cluster assigns it");
+  if (input.SubnetId !== undefined || input.SecurityGroupId?.length || input.SecurityGroup?.length) {
+    throw new Ec2Error("InvalidParameterCombination", "Network interfaces and an instance-level subnet ID or security groups may not be specified on the same request");
+  }
+  return n!;
+}
+
+/**
+ * The tags RunInstances puts on its instances. Volume tags are for the instance's EBS
+ * volumes: instance-store instances have none, so (as in EC2) they tag nothing.
+ */
+function instanceTags(specs: ReadonlyArray<{ ResourceType: string; Tag?: Array<{ Key: string; Value?: string }> }>) {
+  const out: Array<{ key: string; value: string }> = [];
+  for (const s of specs) {
+    if (s.ResourceType !== "instance" && s.ResourceType !== "volume") throw new Ec2Error("InvalidParameterValue", `RunInstances cannot tag resources of type '${s.ResourceType.slice(0, 64)}' (instance, volume)`);
+    if (s.ResourceType === "instance") out.push(...(s.Tag ?? []).map((t) => ({ key: t.Key, value: t.Value ?? "" })));
+  }
+  return out;
+}
+
 export const RunInstances = defineAction({
   name: "RunInstances",
   params: {
@@ -58,19 +90,38 @@ export const RunInstances = defineAction({
     InstanceType: p.string(), KernelId: p.string(), RamdiskId: p.string(), AddressingType: p.string({ enum: ["public", "private"] }),
     Placement: p.struct({ AvailabilityZone: p.string(), GroupName: p.string(), Tenancy: p.string() }), ClientToken: p.string({ maxLength: 64 }),
     Monitoring: p.struct({ Enabled: p.boolean() }), DisableApiTermination: p.boolean(), InstanceInitiatedShutdownBehavior: p.string(),
-    EbsOptimized: p.boolean(), BlockDeviceMapping: blockDeviceMapping, DryRun: p.boolean(),
+    EbsOptimized: p.boolean(), BlockDeviceMapping: blockDeviceMapping, SubnetId: p.string(), DryRun: p.boolean(),
+    // The one card an instance has, as VPC-era tools describe it (Ansible's ec2_instance always does).
+    NetworkInterface: p.list(p.struct({
+      DeviceIndex: p.integer(), SubnetId: p.string(), SecurityGroupId: p.list(p.string()), AssociatePublicIpAddress: p.boolean(),
+      DeleteOnTermination: p.boolean(), Description: p.string(), PrivateIpAddress: p.string(), NetworkInterfaceId: p.string(),
+    }), { maxItems: 8 }),
+    TagSpecification: p.list(p.struct({ ResourceType: p.string({ required: true }), Tag: p.list(p.struct({ Key: p.string({ required: true }), Value: p.string() })) }), { maxItems: 10 }),
   },
   async handler(input, ctx) {
     if ((input.BlockDeviceMapping ?? []).some((b) => b.Ebs !== undefined)) {
       throw new Ec2Error("InvalidParameterValue", "EBS block device mappings are not supported yet (volumes arrive with the storage controller); use instance-store ephemeral disks");
     }
+    const nic = networkInterface(input);
+    // A default subnet is its zone (the only subnets there are).
+    let zone = input.Placement?.AvailabilityZone;
+    const subnetId = nic?.SubnetId ?? input.SubnetId;
+    if (subnetId !== undefined) {
+      const subnetZone = ctx.services.vpcs.zoneOfSubnet(ctx.principal.accountId, subnetId);
+      if (zone !== undefined && zone !== subnetZone) throw new Ec2Error("InvalidParameterCombination", `Subnet ${subnetId} is in ${subnetZone}, not ${zone}`);
+      zone = subnetZone;
+    }
+    const publicAddress = nic?.AssociatePublicIpAddress === undefined ? input.AddressingType : nic.AssociatePublicIpAddress ? "public" : "private";
+    const tags = instanceTags(input.TagSpecification ?? []);
+    ctx.services.tags.check(tags);
     const rows = await ctx.services.instances.run(caller(ctx), {
       imageId: input.ImageId, minCount: input.MinCount, maxCount: input.MaxCount, instanceType: input.InstanceType, keyName: input.KeyName,
-      groupNames: input.SecurityGroup ?? [], groupIds: input.SecurityGroupId ?? [], userData: input.UserData, kernelId: input.KernelId,
-      ramdiskId: input.RamdiskId, zone: input.Placement?.AvailabilityZone, clientToken: input.ClientToken,
-      addressing: input.AddressingType as "public" | "private" | undefined,
+      groupNames: input.SecurityGroup ?? [], groupIds: nic?.SecurityGroupId ?? input.SecurityGroupId ?? [], userData: input.UserData, kernelId: input.KernelId,
+      ramdiskId: input.RamdiskId, zone, clientToken: input.ClientToken,
+      addressing: publicAddress as "public" | "private" | undefined,
     }, ctx);
-    const [reservation] = reservations(ctx, rows, new Map());
+    if (tags.length) ctx.services.tags.create(ctx.principal.accountId, rows.map((r) => r.id), tags);
+    const [reservation] = reservations(ctx, rows, ctx.services.tags.of(rows.map((r) => r.id)));
     return reservation!;
   },
 });
@@ -90,6 +141,7 @@ export const DescribeInstances = defineAction({
       "group-name": (r) => ctx.services.instances.groupsOf(r).map((g) => g.name), "group-id": (r) => ctx.services.instances.groupsOf(r).map((g) => g.id),
       "client-token": (r) => r.clientToken ?? undefined,
       "ip-address": (r) => ctx.services.addresses.publicIpOf(r.id),
+      "vpc-id": (r) => ctx.services.vpcs.vpc(r.accountId).vpcId, "subnet-id": (r) => ctx.services.vpcs.subnetOfZone(r.accountId, r.zone),
     }, (r) => tags.get(r.id) ?? {});
     const start = input.NextToken ? Number(Buffer.from(input.NextToken, "base64url").toString()) : 0;
     const max = input.MaxResults ?? filtered.length;

@@ -61,7 +61,8 @@ export const CreateSecurityGroup = defineAction({
   name: "CreateSecurityGroup",
   params: { GroupName: p.string({ required: true }), GroupDescription: p.string({ required: true }), VpcId: p.string(), DryRun: p.boolean() },
   handler(input, ctx) {
-    if (input.VpcId !== undefined) throw new Ec2Error("InvalidParameterValue", "VPC security groups are not supported; omit VpcId");
+    // Groups belong to the account's default VPC; naming it is the same as omitting it.
+    if (input.VpcId !== undefined) ctx.services.vpcs.checkVpc(ctx.principal.accountId, input.VpcId);
     const g = ctx.services.securityGroups.create({ accountId: ctx.principal.accountId }, input.GroupName, input.GroupDescription);
     return { return: true, groupId: g.id };
   },
@@ -131,11 +132,15 @@ export const DescribeSecurityGroups = defineAction({
       "ip-permission.from-port": (g) => g.rules.map((r) => String(r.fromPort)),
       "ip-permission.to-port": (g) => g.rules.map((r) => String(r.toPort)),
       "ip-permission.group-id": (g) => g.rules.map((r) => r.sourceGroupId).filter(Boolean),
+      "vpc-id": (g) => ctx.services.vpcs.vpc(g.accountId).vpcId,
     }, (g) => tags.get(g.id) ?? {});
     return {
       securityGroupInfo: filtered.map((g) => ({
         ownerId: g.accountId, groupId: g.id, groupName: g.name, groupDescription: g.description,
-        ipPermissions: renderPermissions(ctx, g.rules), ipPermissionsEgress: [], tagSet: tagSet(tags.get(g.id)),
+        vpcId: ctx.services.vpcs.vpc(g.accountId).vpcId,
+        // Egress is not filtered: the default VPC group's one rule, everything out.
+        ipPermissions: renderPermissions(ctx, g.rules), ipPermissionsEgress: [{ ipProtocol: "-1", groups: [], ipRanges: [{ cidrIp: "0.0.0.0/0" }], ipv6Ranges: [], prefixListIds: [] }],
+        tagSet: tagSet(tags.get(g.id)),
       })),
     };
   },
