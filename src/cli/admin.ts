@@ -15,6 +15,7 @@ import { openOfflineClc, type OfflineClc } from "./clc-offline";
 import { withSettings, settingsOf, settingsWithSourcesOf, type CliIo } from "./settings-flags";
 import type { Settings } from "../config/settings";
 import { endpointsForCommand } from "../config/endpoints";
+import { networkCommand } from "./admin-network";
 
 const ENDPOINT_SETTINGS = ["dataDir", "host", "ec2Port", "s3Port", "region"] as const;
 
@@ -192,6 +193,7 @@ function addComponentCommands(admin: Command, io: CliIo): void {
     io.out(table([["NAME", "URL", "KEY-ID"], ...listRemoteNodes(db).map((n) => [n.name, n.url, n.key.id])]));
   }));
   node.addCommand(nlist);
+  admin.addCommand(networkCommand(io, table));
 
   const key = admin.command("component-key").description("keys this host accepts for signed internal calls");
   const install = withSettings(new Command("install"), ["dataDir"]).description("install a key issued by `cluster register` or `node register`").argument("<file>");

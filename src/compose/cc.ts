@@ -58,7 +58,7 @@ export function assembleClusterService(p: ClusterParts) {
   const monitor = createNodeMonitor({ nodes: p.nodes, db: p.db, clock: p.clock, log: p.log, pollMs: p.pollMs, power: p.power });
   const network = createInstanceNetwork({ db: p.db, clock: p.clock, log: p.log, monitor });
   const m = p.managed;
-  const managed = m && { mode: m.gateway().mode, network: createManagedNetwork({ db: p.db, gateway: m.gateway, executor: m.executor, nodes: p.nodes, nodeAddress: m.nodeAddress, log: p.log }) };
+  const managed = m && { mode: m.gateway().mode, network: createManagedNetwork({ db: p.db, gateway: m.gateway, executor: m.executor, nodes: p.nodes, nodeAddress: m.nodeAddress, log: p.log, clock: p.clock }) };
   const service = createClusterService({ name: p.name, host: p.host, monitor, log: p.log, db: p.db, clock: p.clock, policy: p.policy, networks, network, managed });
   return { service, monitor, network, managed: managed?.network };
 }
@@ -116,13 +116,26 @@ function managedParts(a: Assembly, db: CcDatabase, plan: NetworkPlan, local: rea
   const here = new Set(local.map((n) => n.name));
   const dir = join(s.dataDir, "cc", "net");
   return {
-    gateway: () => ({ mode: s.vnetMode as ManagedMode, plan, underlay, publicDev: s.vnetPubInterface, metadata: metadata(), dns: s.vnetDns || undefined, dhcpUser: s.vnetDhcpUser }),
+    gateway: () => gatewaySettingsOf(s, metadata()),
     executor: createNetworkExecutor({ run: runCommand, dir, dhcpDir: dhcpDirOf(s.dataDir), log: a.log }),
-    nodeAddress: (node) => {
-      if (here.has(node)) return underlay;
-      const r = listRemoteNodes(db).find((n) => n.name === node);
-      return r ? new URL(r.url).hostname : undefined;
-    },
+    nodeAddress: nodeAddressOf(db, underlay, (node) => here.has(node)),
+  };
+}
+
+/** The gateway as the settings describe it (the CC's, and `euca admin network`'s reading of it). */
+export function gatewaySettingsOf(s: Settings, metadata?: { ip: string; port: number }): GatewaySettings {
+  return {
+    mode: s.vnetMode as ManagedMode, plan: networkPlanOf(s), underlay: s.vnetLocalIp || s.host, publicDev: s.vnetPubInterface, metadata,
+    dns: s.vnetDns || undefined, dhcpUser: s.vnetDhcpUser,
+  };
+}
+
+/** A node's VXLAN end: the host of the URL it registered with, or the CC's own address for a node in this process. */
+export function nodeAddressOf(db: CcDatabase, underlay: string, isLocal: (node: string) => boolean): (node: string) => string | undefined {
+  return (node) => {
+    if (isLocal(node)) return underlay;
+    const r = listRemoteNodes(db).find((n) => n.name === node);
+    return r ? new URL(r.url).hostname : undefined;
   };
 }
 

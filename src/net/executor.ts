@@ -84,15 +84,17 @@ export function createNetworkExecutor(o: ExecutorOptions) {
 
   const matches = (want: LinkSpec, have: IpLink): boolean => {
     if (have.linkinfo?.info_kind !== want.kind) return false;
-    if (want.kind === "bridge") return true;
+    if (want.kind === "bridge") return !!have.flags?.includes("NOARP");
+    if (want.kind === "veth") return have.master === want.master;
     const d = have.linkinfo?.info_data ?? {};
     return d.id === want.vni && d.local === want.local && d.port === want.port && (!want.dev || d.link === want.dev) && have.master === want.master;
   };
 
   async function applyLinks(want: readonly LinkSpec[], before: readonly LinkSpec[], report: ApplyReport): Promise<void> {
     const have = await links();
-    const wanted = new Set(want.map((l) => l.name));
-    const made = new Set(before.map((l) => l.name));
+    const names = (l: LinkSpec) => (l.kind === "veth" ? [l.name, l.peer] : [l.name]);
+    const wanted = new Set(want.flatMap(names));
+    const made = new Set(before.flatMap(names));
     // Ports first (a vxlan goes before the bridge it is in), then the bridges.
     const stale = [...have.values()].filter((l) => made.has(l.ifname) && !wanted.has(l.ifname)).sort((a, b) => Number(a.linkinfo?.info_kind === "bridge") - Number(b.linkinfo?.info_kind === "bridge"));
     for (const l of stale) {
@@ -104,8 +106,16 @@ export function createNetworkExecutor(o: ExecutorOptions) {
       const h = have.get(l.name);
       if (h && !matches(l, h)) await sh("ip", ["link", "del", l.name]);
       if (!h || !matches(l, h)) {
-        if (l.kind === "bridge") await sh("ip", ["link", "add", l.name, "type", "bridge"]);
-        else {
+        // A segment bridge holds no address; NOARP keeps it from answering ARP for the host's
+        // own (the gateway's are on its veth), so guests send to the gateway's MAC.
+        if (l.kind === "bridge") await sh("ip", ["link", "add", l.name, "type", "bridge"]).then(() => sh("ip", ["link", "set", l.name, "arp", "off"]));
+        else if (l.kind === "veth") {
+          await sh("ip", ["link", "del", l.peer], undefined, [0, 1]); // a peer left alone by a crash
+          await sh("ip", ["link", "add", l.name, "type", "veth", "peer", "name", l.peer]);
+          await sh("ip", ["link", "set", l.name, "master", l.master]);
+          if (l.mtu) for (const end of [l.name, l.peer]) await sh("ip", ["link", "set", end, "mtu", String(l.mtu)]);
+          await sh("ip", ["link", "set", l.peer, "up"]);
+        } else {
           await sh("ip", ["link", "add", l.name, "type", "vxlan", "id", String(l.vni), "local", l.local, "dstport", String(l.port), ...(l.dev ? ["dev", l.dev] : [])]);
           await sh("ip", ["link", "set", l.name, "master", l.master]);
         }
@@ -253,7 +263,7 @@ export function createNetworkExecutor(o: ExecutorOptions) {
       await sh("nft", ["-f", "-"], deleteScript(r.applied.tables));
       const present = await addressesOn();
       for (const a of r.applied.addresses) if (present.has(key(a))) await sh("ip", ["addr", "del", a.cidr, "dev", a.dev], undefined, [0, 2]);
-      const made = new Set(r.applied.links.map((l) => l.name));
+      const made = new Set(r.applied.links.flatMap((l) => (l.kind === "veth" ? [l.name, l.peer] : [l.name])));
       const have = [...(await links()).values()].filter((l) => made.has(l.ifname));
       for (const l of have.filter((l) => l.linkinfo?.info_kind !== "bridge")) await sh("ip", ["link", "del", l.ifname], undefined, [0, 1]);
       for (const l of have.filter((l) => l.linkinfo?.info_kind === "bridge")) await sh("ip", ["link", "del", l.ifname], undefined, [0, 1]);

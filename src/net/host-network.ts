@@ -1,7 +1,7 @@
 /**
  * The network a host should have, as data: what the mode renderers produce and the
  * executor (net/executor.ts) makes true. Everything here is euca's own — links named
- * `eucabr…` / `eucavx…`, the addresses listed, the nft tables named — and nothing
+ * `eucabr…`, `eucavx…`, `eucagw…` / `eucart…`, the addresses listed, the nft tables named — and nothing
  * else on the host is read for change or touched.
  */
 import type { NftTable } from "./nft/names";
@@ -9,6 +9,8 @@ import type { DhcpConfig } from "./dnsmasq";
 
 export type LinkSpec =
   | { kind: "bridge"; name: string }
+  /** A veth pair: `name` a port of `master`, `peer` outside it (where a gateway's address is). */
+  | { kind: "veth"; name: string; peer: string; master: string; mtu?: number }
   | {
       kind: "vxlan";
       name: string;
@@ -46,6 +48,6 @@ export interface HostNetwork {
   translations: Record<string, string>;
 }
 
-export const OWNED_LINK = /^euca(br|vx)/;
+export const OWNED_LINK = /^euca(br|vx|gw|rt)/;
 
 export const emptyNetwork = (): HostNetwork => ({ links: [], addresses: [], tables: [], sysctls: {}, translations: {} });

@@ -67,10 +67,9 @@ export interface ClusterView {
 }
 
 /** The segment bridge and VXLAN port names of a VLAN tag (or of the one NOVLAN segment). */
-export function segmentLinks(mode: ManagedMode, vlan: number): { bridge: string; vxlan: string; vni: number; tag: string } {
-  return mode === "MANAGED"
-    ? { bridge: `eucabr${vlan}`, vxlan: `eucavx${vlan}`, vni: vlan, tag: `seg${vlan}` }
-    : { bridge: "eucabr", vxlan: "eucavx", vni: -1, tag: `seg${vlan}` };
+export function segmentLinks(mode: ManagedMode, vlan: number): { bridge: string; vxlan: string; vni: number; tag: string; port: string; router: string } {
+  const n = mode === "MANAGED" ? String(vlan) : "";
+  return { bridge: `eucabr${n}`, vxlan: `eucavx${n}`, vni: mode === "MANAGED" ? vlan : -1, tag: `seg${vlan}`, port: `eucagw${n}`, router: `eucart${n}` };
 }
 
 function vniOf(v: ClusterView, vlan: number): number {
@@ -108,12 +107,19 @@ export function renderGatewayHost(v: ClusterView): HostNetwork {
   if (!v.instances.length) return emptyNetwork();
   // A node on the gateway's own host shares its bridges: no VXLAN to itself.
   const links = segmentLinkSpecs(v, v.segments.map((s) => s.vlan), v.gateway.underlay, v.gateway.underlayDev, (vlan) => nodesWith(v, vlan).filter((a) => a !== v.gateway.underlay));
-  const addresses = v.segments.map((s) => ({ dev: segmentLinks(v.mode, s.vlan).bridge, cidr: `${s.gateway}/${parseCidr(s.cidr)!.bits}` }));
+  // The gateway's addresses are on a veth outside each segment's bridge, not on the bridge:
+  // br_netfilter re-bridges a packet DNATed back onto the bridge it came from, and the
+  // bridge never sends a frame out the port it arrived by — which is where a guest reaching
+  // another (on the same VXLAN port) by its elastic address would be. Through the veth it is
+  // routed, and enters the bridge by the veth's port.
+  const routers = [...new Map(v.segments.map((s) => [segmentLinks(v.mode, s.vlan).bridge, segmentLinks(v.mode, s.vlan)])).values()];
+  links.push(...routers.map((l): LinkSpec => ({ kind: "veth", name: l.port, peer: l.router, master: l.bridge, mtu: v.vxlan.mtu })));
+  const addresses = v.segments.map((s) => ({ dev: segmentLinks(v.mode, s.vlan).router, cidr: `${s.gateway}/${parseCidr(s.cidr)!.bits}` }));
   const elastic = v.instances.filter((i) => i.publicIp).map((i) => ({ publicIp: i.publicIp!, privateIp: i.ip }));
   for (const e of elastic) addresses.push({ dev: v.gateway.publicDev, cidr: `${e.publicIp}/32`, announce: true } as (typeof addresses)[number]);
   const dhcp: DhcpConfig = {
     range: v.privateRange,
-    interfaces: v.mode === "MANAGED" ? "eucabr*" : "eucabr",
+    interfaces: v.mode === "MANAGED" ? "eucart*" : "eucart",
     segments: v.segments.map((s) => ({ tag: segmentLinks(v.mode, s.vlan).tag, cidr: s.cidr, router: s.gateway, mtu: v.vxlan.mtu })),
     hosts: v.instances.map((i) => ({ mac: i.mac, ip: i.ip, hostname: i.hostname, tag: segmentLinks(v.mode, i.vlan).tag })),
     dns: v.gateway.dns,
@@ -144,19 +150,17 @@ export function renderNodeHost(v: ClusterView, node: string, tapOf: (instanceId:
   const vlans = [...new Set(mine.map((i) => i.vlan))].filter((vlan) => segments.has(vlan));
   // On the gateway's own host the gateway's bridges are the guests' (made and kept by the CC).
   const colocated = local === v.gateway.underlay;
-  const segmentsHere = segmentLinkSpecs(v, vlans, local, undefined, (vlan) => [v.gateway.underlay, ...nodesWith(v, vlan).filter((a) => a !== local)]);
-  const links = colocated ? [] : segmentsHere;
+  const links = colocated ? [] : segmentLinkSpecs(v, vlans, local, undefined, (vlan) => [v.gateway.underlay, ...nodesWith(v, vlan).filter((a) => a !== local)]);
   const guests: GuestPort[] = mine.filter((i) => segments.has(i.vlan)).map((i) => ({
     instanceId: i.instanceId, tap: tapOf(i.instanceId), mac: i.mac, ip: i.ip, gateway: segments.get(i.vlan)!.gateway, groupIds: i.groupIds,
   }));
   const granted = new Set(guests.flatMap((g) => g.groupIds).flatMap((gid) => (v.rules[gid] ?? []).map((r) => r.sourceGroupId).filter((s): s is string => !!s)));
   const members = new Map([...granted].map((gid) => [gid, v.instances.filter((i) => i.groupIds.includes(gid)).map((i) => i.ip)]));
   const rules = new Map(Object.entries(v.rules));
-  const bridges = [...new Set(segmentsHere.filter((l) => l.kind === "bridge").map((l) => l.name))];
   return {
     links,
     addresses: [],
-    tables: renderGuestFilter({ guests, rules, members, bridges }),
+    tables: renderGuestFilter({ guests, rules, members }),
     sysctls: { "net.bridge.bridge-nf-call-iptables": "1" },
     translations: {},
   };

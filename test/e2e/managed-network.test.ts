@@ -10,6 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { imageFile } from "../support/bundles";
 import { startManagedCloud, until, type ManagedCloud } from "../support/managed-cloud";
 import { canNetns, must, sh, standInGuest } from "../support/netns";
+import { join } from "node:path";
+import { run } from "../support/exec";
+import { BUNDLE } from "../support/process";
 
 const ready = canNetns() || process.env.CI === "true";
 
@@ -106,6 +109,16 @@ describe.runIf(ready)("VNET_MODE MANAGED: the built euca on namespaces, with rea
     held.stdin!.write("still here\n");
     await until(async () => heard.includes("still here"));
     held.kill();
+  });
+
+  it("`euca admin network` shows the segments, the instances with their addresses, the groups and what each node took", async () => {
+    const r = await run(process.execPath, [BUNDLE, "admin", "network", "--data-dir", join(c.dir, "head"), "--vnet-mode", "MANAGED", "--host", "192.168.50.1", "--vnet-pub-interface", "pub0"], { env: { PATH: process.env.PATH }, timeoutMs: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("mode MANAGED  private 10.128.0.0/16  gateway 192.168.50.1 (public interface pub0)");
+    expect(r.stdout).toMatch(new RegExp(`${segmentOf(guests.web1!.ip)}\\s+\\d+\\s+\\S+\\s+\\S+\\s+2`));
+    for (const g of Object.values(guests)) expect(r.stdout).toMatch(new RegExp(`${g.id}\\s+${g.node}\\s+${g.ip.replaceAll(".", "\\.")}`));
+    expect(r.stdout).toMatch(/^n1\s+192\.168\.50\.2\s+\d+\s+[0-9a-f]{12}\s/m);
+    expect(r.stdout).toMatch(/^n2\s+192\.168\.50\.3\s+\d+\s+[0-9a-f]{12}\s/m);
   });
 
   it("a CC killed and restarted reconciles without dropping an established flow", async () => {

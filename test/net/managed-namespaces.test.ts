@@ -1,5 +1,5 @@
 /**
- * MANAGED mode with real packets: a head namespace (the CC: gateway, dnsmasq, NAT, the
+ * MANAGED and MANAGED-NOVLAN with real packets: a head namespace (the CC: gateway, dnsmasq, NAT, the
  * elastic addresses on its public side), two node namespaces joined to it by a LAN
  * (VXLAN over it), an outside client, and namespace stand-ins for guests (a veth on the
  * segment bridge with the guest's MAC, udhcpc). The executor applies what the renderers
@@ -11,7 +11,7 @@ import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createNetworkExecutor, type NetworkExecutor } from "../../src/net/executor";
-import { renderGatewayHost, renderNodeHost, type ClusterView, type InstanceView } from "../../src/net/managed";
+import { renderGatewayHost, renderNodeHost, segmentLinks, type ClusterView, type InstanceView, type ManagedMode } from "../../src/net/managed";
 import type { IngressRule } from "../../src/net/port-forwards";
 import { canNetns, clusterTopology, inNamespace, must, Namespaces, sh, standInGuest } from "../support/netns";
 
@@ -22,14 +22,14 @@ const log = pino({ level: "silent" });
 
 const a1: InstanceView = { instanceId: "i-000000a1", node: "n1", mac: "d0:0d:00:00:00:a1", ip: "10.128.0.34", hostname: "euca-10-128-0-34.eucalyptus.internal", vlan: 11, groupIds: ["sg-a"], publicIp: "198.51.100.50" };
 const a2: InstanceView = { instanceId: "i-000000a2", node: "n2", mac: "d0:0d:00:00:00:a2", ip: "10.128.0.35", hostname: "euca-10-128-0-35", vlan: 11, groupIds: ["sg-a"] };
-const b1: InstanceView = { instanceId: "i-000000b1", node: "n2", mac: "d0:0d:00:00:00:b1", ip: "10.128.0.66", hostname: "euca-10-128-0-66", vlan: 12, groupIds: ["sg-b"] };
+const b1: InstanceView = { instanceId: "i-000000b1", node: "n2", mac: "d0:0d:00:00:00:b1", ip: "10.128.0.66", hostname: "euca-10-128-0-66", vlan: 12, groupIds: ["sg-b"], publicIp: "198.51.100.51" };
 const ssh: IngressRule = { protocol: "tcp", fromPort: 22, toPort: 22, cidr: "198.51.100.0/24" };
 const webFromB: IngressRule = { protocol: "tcp", fromPort: 80, toPort: 80, sourceGroupId: "sg-b" };
 const ping: IngressRule = { protocol: "icmp", fromPort: 8, toPort: -1, cidr: "0.0.0.0/0" };
 
-function view(instances: InstanceView[], rules: Record<string, IngressRule[]>): ClusterView {
+function viewOf(mode: ManagedMode, instances: InstanceView[], rules: Record<string, IngressRule[]>): ClusterView {
   return {
-    mode: "MANAGED",
+    mode,
     privateRange: "10.128.0.0/16",
     segments: [{ vlan: 11, cidr: "10.128.0.32/27", gateway: "10.128.0.33" }, { vlan: 12, cidr: "10.128.0.64/27", gateway: "10.128.0.65" }],
     instances,
@@ -41,8 +41,9 @@ function view(instances: InstanceView[], rules: Record<string, IngressRule[]>): 
   };
 }
 
-describe.runIf(run)("MANAGED mode on nftables and VXLAN, with real packets in namespaces", () => {
-  const nss = new Namespaces("eut");
+describe.runIf(run).each([["MANAGED", "eut"], ["MANAGED-NOVLAN", "euv"]] as const)("%s mode on nftables and VXLAN, with real packets in namespaces", (mode, prefix) => {
+  const nss = new Namespaces(prefix);
+  const view = (instances: InstanceView[], rules: Record<string, IngressRule[]>) => viewOf(mode, instances, rules);
   const dir = mkdtempSync(join(tmpdir(), "euca-net-"));
   chmodSync(dir, 0o755); // dnsmasq reads its files as nobody
   const ex: Record<string, NetworkExecutor> = {};
@@ -82,7 +83,7 @@ describe.runIf(run)("MANAGED mode on nftables and VXLAN, with real packets in na
     // The hypervisor puts each guest's tap on its segment's bridge; stand-ins do the same.
     const guests = { a1, a2, b1 };
     for (const [name, i] of Object.entries(guests)) {
-      const g = standInGuest(nss, { name, node: i.node, tap: tap(i.instanceId), mac: i.mac, bridge: `eucabr${i.vlan}`, dir });
+      const g = standInGuest(nss, { name, node: i.node, tap: tap(i.instanceId), mac: i.mac, bridge: segmentLinks(mode, i.vlan).bridge, dir });
       leases[name] = g.dhcp();
       await serve(name, name, 22, 80);
     }
@@ -126,6 +127,28 @@ describe.runIf(run)("MANAGED mode on nftables and VXLAN, with real packets in na
     expect(fetch("a2", "198.51.100.2", 8000)).toBe("198.51.100.1");
   });
 
+  it("a guest reaching another at its elastic address goes through the gateway and arrives from its own (hairpin)", async () => {
+    expect(hear("b1", "198.51.100.50", 22)).toBe("a1:22 from 198.51.100.51");
+    expect(hear("a2", "198.51.100.50", 22)).toBe(""); // no elastic address: from the gateway, which no rule lets in
+    expect(fetch("a2", "198.51.100.51", 80)).toBe(""); // b1's group lets nothing in, by any address
+  });
+
+  it("an elastic address moved to another instance takes its flows with it: the old one is cut, a new one reaches the new instance", async () => {
+    const held = nss.spawn("out", "busybox", ["nc", "198.51.100.50", "22"]);
+    let heard = "";
+    held.stdout!.on("data", (d) => (heard += d));
+    const exited = new Promise((r) => held.on("exit", r));
+    await until(() => heard.includes("a1:22"));
+    const moved = { ...a1, publicIp: undefined }, to = { ...a2, publicIp: "198.51.100.50" };
+    await applyAll(view([moved, to, b1], { "sg-a": [ssh, webFromB, ping], "sg-b": [] }));
+    held.stdin!.write("to whom?\n");
+    await exited; // reset by a2, which never had this connection
+    expect(heard).not.toContain("to whom?");
+    expect(hear("out", "198.51.100.50", 22)).toBe("a2:22 from 198.51.100.2");
+    await applyAll(view([a1, a2, b1], { "sg-a": [ssh, webFromB, ping], "sg-b": [] }));
+    expect(hear("out", "198.51.100.50", 22)).toBe("a1:22 from 198.51.100.2");
+  });
+
   it("a revoke stops new connections and keeps the established one", async () => {
     const held = nss.spawn("out", "busybox", ["nc", "198.51.100.50", "22"]);
     let heard = "";
@@ -155,7 +178,7 @@ describe.runIf(run)("MANAGED mode on nftables and VXLAN, with real packets in na
   it("terminate removes the instance's rules, links, lease and elastic address everywhere", async () => {
     await applyAll(view([a2, b1], { "sg-a": [webFromB, ping], "sg-b": [] }));
     expect(must(`ip netns exec ${nss.name("n1")} nft list ruleset`)).not.toContain("eu000000a1");
-    expect(sh(`ip -n ${nss.name("n1")} link show eucabr11`).status).not.toBe(0); // n1 has no guest left on the segment
+    expect(sh(`ip -n ${nss.name("n1")} link show ${segmentLinks(mode, 11).bridge}`).status).not.toBe(0); // n1 has no guest left on the segment
     expect(readFileSync(join(dir, "head-dhcp/hosts"), "utf8")).not.toContain("d0:0d:00:00:00:a1");
     expect(must(`ip -n ${nss.name("head")} addr show pub0`)).not.toContain("198.51.100.50");
     expect(must(`ip netns exec ${nss.name("head")} nft list map ip euca_gateway elastic_in`)).not.toContain("198.51.100.50");

@@ -18,6 +18,9 @@ export interface GatewayInput {
   elastic: ReadonlyArray<{ publicIp: string; privateIp: string }>;
 }
 
+/** The conntrack zone of packets seen on the gateway's segment bridges. */
+export const BRIDGED_ZONE = 0x4575;
+
 export function renderGateway(input: GatewayInput): NftTable {
   const net = input.privateRange;
   const pairs = [...input.elastic].sort((a, b) => a.publicIp.localeCompare(b.publicIp));
@@ -27,8 +30,19 @@ export function renderGateway(input: GatewayInput): NftTable {
   const lines = [
     ...map("elastic_in", pairs.map((p) => `${p.publicIp} : ${p.privateIp}`)),
     ...map("elastic_out", pairs.map((p) => `${p.privateIp} : ${p.publicIp}`)),
+    // br_netfilter shows this host's bridges' frames to the IP hooks as well. Tracked in a
+    // zone of their own and never translated there, they reach the gateway's veth as
+    // frames; past it (the veth resets their tracking) they are routed, tracked in the
+    // host's zone and translated. Translating on the bridge would re-bridge a DNATed packet
+    // back out the port it came by, which the bridge refuses (a hairpin between guests
+    // behind one VXLAN port).
+    "  chain bridged {",
+    "    type filter hook prerouting priority raw; policy accept;",
+    `    iifname "eucabr*" ct zone set ${BRIDGED_ZONE}`,
+    "  }",
     "  chain prerouting {",
     "    type nat hook prerouting priority dstnat; policy accept;",
+    `    ct zone ${BRIDGED_ZONE} accept`,
     ...(input.metadata ? [`    ip saddr ${net} ip daddr 169.254.169.254 tcp dport 80 dnat to ${input.metadata.ip}:${input.metadata.port}`] : []),
     "    dnat to ip daddr map @elastic_in",
     "  }",
@@ -38,6 +52,7 @@ export function renderGateway(input: GatewayInput): NftTable {
     "  }",
     "  chain postrouting {",
     "    type nat hook postrouting priority srcnat; policy accept;",
+    `    ct zone ${BRIDGED_ZONE} accept`,
     // From a guest to a guest by its elastic address: from the sender's own elastic address if it has one, else the gateway's.
     `    ct status dnat ip saddr ${net} ip daddr ${net} snat to ip saddr map @elastic_out`,
     `    ct status dnat ip saddr ${net} ip daddr ${net} masquerade`,

@@ -8,16 +8,16 @@
  *   sends with a MAC or IPv4 address that is not its own (so a grant to a group's
  *   members cannot be borrowed by spoofing), and any IPv6 (the rules are IPv4).
  * - `table inet euca_node` filters with conntrack (which the bridge family has not on
- *   this kernel; br_netfilter hands bridged IPv4 to the inet hooks): a marked packet, or
- *   one routed onto a segment bridge of this host for a guest's address, goes to the
- *   guest's chain: replies and established flows pass (so a revoke leaves them), DHCP
+ *   this kernel; br_netfilter hands bridged IPv4 to the inet hooks): a marked packet goes
+ *   to the guest's chain (the gateway's traffic is bridged too: it enters a segment by
+ *   its veth port, net/managed.ts): replies and established flows pass (so a revoke leaves them), DHCP
  *   from the segment's gateway passes, then each group's rules, then drop.
  *
  * A grant to a group matches a set of its members' private addresses, so it is one rule
  * however many members the group has. Pure.
  */
 import type { IngressRule } from "../port-forwards";
-import { ident, NODE_TABLE, setOf, type NftTable } from "./names";
+import { ident, NODE_TABLE, type NftTable } from "./names";
 
 export interface GuestPort {
   instanceId: string;
@@ -36,8 +36,6 @@ export interface GuestFilterInput {
   rules: ReadonlyMap<string, readonly IngressRule[]>;
   /** Private addresses of the members of every group a rule here grants to. */
   members: ReadonlyMap<string, readonly string[]>;
-  /** The segment bridges on this host (for packets routed onto them, when the gateway shares the host). */
-  bridges: readonly string[];
 }
 
 /** Marks carry the guest's number from the bridge family to the inet one; this is their range. */
@@ -107,9 +105,6 @@ export function renderGuestFilter(input: GuestFilterInput): NftTable[] {
   if (guests.length) {
     inet.push("  chain ingress {", "    type filter hook forward priority 0; policy accept;");
     inet.push(`    meta mark vmap { ${guests.map((_, i) => `${hex(MARK_BASE + i + 1)} : jump guest_${i}`).join(", ")} }`);
-    if (input.bridges.length) {
-      inet.push(`    oifname ${setOf([...input.bridges].sort().map(quoted))} ip daddr vmap { ${guests.map((g, i) => `${g.ip} : jump guest_${i}`).join(", ")} }`);
-    }
     inet.push("  }");
   }
   guests.forEach((g, i) => {

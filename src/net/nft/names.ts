@@ -29,6 +29,3 @@ export const replaceScript = (tables: readonly NftTable[]): string =>
 /** Removes the tables (each created first, so removing one that is absent is no error). */
 export const deleteScript = (tables: ReadonlyArray<Pick<NftTable, "family" | "name">>): string =>
   tables.map((t) => `table ${t.family} ${t.name} {}\ndelete table ${t.family} ${t.name}\n`).join("");
-
-/** An nft anonymous set, or the one element itself. */
-export const setOf = (items: readonly string[]): string => (items.length === 1 ? items[0]! : `{ ${items.join(", ")} }`);

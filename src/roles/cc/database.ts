@@ -57,7 +57,15 @@ export const sleepingNodes = sqliteTable("sleeping_nodes", {
   since: integer("since", { mode: "timestamp_ms" }).notNull(),
 });
 
-export const ccSchema = { settings, nodes, placements, networks, leases, sleepingNodes, groupRules };
+/** MANAGED modes: what each node last took of the cluster's network (for `euca admin network`). */
+export const nodeNetworks = sqliteTable("node_networks", {
+  node: text("node").primaryKey(),
+  digest: text("digest").notNull(),
+  guests: integer("guests").notNull(),
+  appliedAt: integer("applied_at", { mode: "timestamp_ms" }).notNull(),
+});
+
+export const ccSchema = { settings, nodes, placements, networks, leases, sleepingNodes, groupRules, nodeNetworks };
 export type CcDatabase = OpenDatabase<typeof ccSchema>;
 
 export const ccMigrations = [
@@ -115,6 +123,15 @@ CREATE TABLE group_rules (
   group_id TEXT PRIMARY KEY NOT NULL,
   rules TEXT NOT NULL,
   updated_at INTEGER NOT NULL
+);`,
+  },
+  {
+    name: "what each node took of the managed network",
+    sql: `CREATE TABLE node_networks (
+  node TEXT PRIMARY KEY NOT NULL,
+  digest TEXT NOT NULL,
+  guests INTEGER NOT NULL,
+  applied_at INTEGER NOT NULL
 );`,
   },
 ] as const;

@@ -11,16 +11,16 @@ import type { NetworkExecutor } from "../../net/executor";
 import { renderGatewayHost, type ClusterView } from "../../net/managed";
 import type { CallContext } from "../../rpc/types";
 import { clusterViewOf, nodeViewOf, type GatewaySettings } from "./cluster-view";
-import type { CcDatabase } from "./database";
+import { createHash } from "node:crypto";
+import type { Clock } from "../../common/clock";
+import { nodeNetworks, type CcDatabase } from "./database";
 import type { ClusterNode } from "./node-monitor";
 
 export interface ManagedNetwork {
   /** Brings the gateway and every node in line with what the CC records now; resolves once they are. */
   sync(ctx: CallContext): Promise<void>;
-  /** The bridge a guest's card goes on. */
+  /** The cluster's network as the CC records it now. */
   view(): ClusterView;
-  /** What each node last took (for `euca admin network`). */
-  applied(): Record<string, { at: string; instances: number } | undefined>;
 }
 
 export function createManagedNetwork(o: {
@@ -30,8 +30,10 @@ export function createManagedNetwork(o: {
   nodes: () => ClusterNode[];
   nodeAddress: (node: string) => string | undefined;
   log: Logger;
+  clock: Clock;
 }): ManagedNetwork {
-  const taken = new Map<string, { json: string; at: string; instances: number }>();
+  // What each node took since this CC started: after a restart every node is sent its part once (a reconcile).
+  const taken = new Map<string, string>();
   let round: Promise<void> | undefined;
   let queued: Promise<void> | undefined;
 
@@ -46,10 +48,12 @@ export function createManagedNetwork(o: {
     await Promise.all(o.nodes().map(async (n) => {
       const part = nodeViewOf(v, n.name);
       const json = JSON.stringify(part);
-      if (taken.get(n.name)?.json === json) return;
+      if (taken.get(n.name) === json) return;
       try {
         await n.client.setNetwork({ view: part, node: n.name }, ctx);
-        taken.set(n.name, { json, at: new Date().toISOString(), instances: part.instances.filter((i) => i.node === n.name).length });
+        taken.set(n.name, json);
+        const row = { digest: createHash("sha256").update(json).digest("hex").slice(0, 12), guests: part.instances.filter((i) => i.node === n.name).length, appliedAt: o.clock.now() };
+        o.db.db.insert(nodeNetworks).values({ node: n.name, ...row }).onConflictDoUpdate({ target: nodeNetworks.node, set: row }).run();
       } catch (e) {
         o.log.warn({ requestId: ctx.requestId, node: n.name, err: (e as Error).message }, "cc: the node did not take its network; sent again on the next poll");
       }
@@ -69,6 +73,5 @@ export function createManagedNetwork(o: {
       return queued;
     },
     view,
-    applied: () => Object.fromEntries(o.nodes().map((n) => [n.name, taken.get(n.name) && { at: taken.get(n.name)!.at, instances: taken.get(n.name)!.instances }])),
   };
 }
