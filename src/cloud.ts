@@ -113,6 +113,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     bound = endpointsFor(s, { ec2: mainPort, s3: s3Port });
     if (clc) recordServedEndpoints(s.dataDir, bound);
     const adminCredentials = await clc?.start();
+    cluster?.reconcile();
     for (const role of ready.keys()) ready.set(role, true);
 
     return {

@@ -95,7 +95,15 @@ export function assembleCluster(a: Assembly, local: readonly LocalNode[]) {
     await network.push({ requestId: `cc-network-${n}` });
     await managed?.sync({ requestId: `cc-network-${n}` });
   }, (e) => a.log.error({ err: e }, "cc: network sync failed")));
-  return { service, db, managed };
+  /** Once the listeners are bound (the metadata redirect names the CLC's port): the network reconciled with what the CC records. */
+  const reconcile = () => {
+    if (!managed) return;
+    const started = Date.now();
+    void managed.sync({ requestId: "cc-start" })
+      .then(() => a.log.info({ ms: Date.now() - started }, "cc: network reconciled"))
+      .catch((e: Error) => a.log.error({ err: e.message }, "cc: reconciling the network failed; retried on the next poll"));
+  };
+  return { service, db, reconcile };
 }
 
 /**

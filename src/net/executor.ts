@@ -90,50 +90,68 @@ export function createNetworkExecutor(o: ExecutorOptions) {
     return d.id === want.vni && d.local === want.local && d.port === want.port && (!want.dev || d.link === want.dev) && have.master === want.master;
   };
 
+  /**
+   * Runs `ip` (or `bridge`) commands in one process: `-batch -` reads them from its input,
+   * in order, stopping at the first that fails; `force` goes on past failures (deletions of
+   * what may already be gone). A thousand segments cost a few processes, not thousands.
+   */
+  async function batch(tool: "ip" | "bridge", lines: string[], force = false): Promise<void> {
+    if (!lines.length) return;
+    await sh(tool, [...(force ? ["-force"] : []), "-batch", "-"], lines.join("\n") + "\n", force ? [0, 1, 2] : [0]);
+  }
+
   async function applyLinks(want: readonly LinkSpec[], before: readonly LinkSpec[], report: ApplyReport): Promise<void> {
     const have = await links();
     const names = (l: LinkSpec) => (l.kind === "veth" ? [l.name, l.peer] : [l.name]);
     const wanted = new Set(want.flatMap(names));
     const made = new Set(before.flatMap(names));
+    const dels: string[] = [];
+    const adds: string[] = [];
     // Ports first (a vxlan goes before the bridge it is in), then the bridges.
     const stale = [...have.values()].filter((l) => made.has(l.ifname) && !wanted.has(l.ifname)).sort((a, b) => Number(a.linkinfo?.info_kind === "bridge") - Number(b.linkinfo?.info_kind === "bridge"));
     for (const l of stale) {
-      await sh("ip", ["link", "del", l.ifname], undefined, [0, 1]);
+      dels.push(`link del ${l.ifname}`);
       report.linksRemoved.push(l.ifname);
     }
     const ordered = [...want].sort((a, b) => Number(b.kind === "bridge") - Number(a.kind === "bridge"));
     for (const l of ordered) {
       const h = have.get(l.name);
-      if (h && !matches(l, h)) await sh("ip", ["link", "del", l.name]);
-      if (!h || !matches(l, h)) {
+      const ok = !!h && matches(l, h);
+      if (h && !ok) dels.push(`link del ${l.name}`);
+      if (!ok) {
         // A segment bridge holds no address; NOARP keeps it from answering ARP for the host's
         // own (the gateway's are on its veth), so guests send to the gateway's MAC.
-        if (l.kind === "bridge") await sh("ip", ["link", "add", l.name, "type", "bridge"]).then(() => sh("ip", ["link", "set", l.name, "arp", "off"]));
+        if (l.kind === "bridge") adds.push(`link add ${l.name} type bridge`, `link set ${l.name} arp off`);
         else if (l.kind === "veth") {
-          await sh("ip", ["link", "del", l.peer], undefined, [0, 1]); // a peer left alone by a crash
-          await sh("ip", ["link", "add", l.name, "type", "veth", "peer", "name", l.peer]);
-          await sh("ip", ["link", "set", l.name, "master", l.master]);
-          if (l.mtu) for (const end of [l.name, l.peer]) await sh("ip", ["link", "set", end, "mtu", String(l.mtu)]);
-          await sh("ip", ["link", "set", l.peer, "up"]);
+          dels.push(`link del ${l.peer}`); // a peer left alone by a crash
+          adds.push(`link add ${l.name} type veth peer name ${l.peer}`, `link set ${l.name} master ${l.master}`);
+          if (l.mtu) adds.push(`link set ${l.name} mtu ${l.mtu}`, `link set ${l.peer} mtu ${l.mtu}`);
+          adds.push(`link set ${l.peer} up`);
         } else {
-          await sh("ip", ["link", "add", l.name, "type", "vxlan", "id", String(l.vni), "local", l.local, "dstport", String(l.port), ...(l.dev ? ["dev", l.dev] : [])]);
-          await sh("ip", ["link", "set", l.name, "master", l.master]);
+          adds.push(`link add ${l.name} type vxlan id ${l.vni} local ${l.local} dstport ${l.port}${l.dev ? ` dev ${l.dev}` : ""}`, `link set ${l.name} master ${l.master}`);
         }
         report.linksAdded.push(l.name);
       }
-      if (l.kind === "vxlan" && l.mtu && h?.mtu !== l.mtu) await sh("ip", ["link", "set", l.name, "mtu", String(l.mtu)]);
-      if (!h || !matches(l, h) || !h.flags?.includes("UP")) await sh("ip", ["link", "set", l.name, "up"]);
-      if (l.kind === "vxlan") await applyFlood(l);
+      if (l.kind === "vxlan" && l.mtu && (!ok || h?.mtu !== l.mtu)) adds.push(`link set ${l.name} mtu ${l.mtu}`);
+      if (!ok || !h?.flags?.includes("UP")) adds.push(`link set ${l.name} up`);
     }
+    await batch("ip", dels, true);
+    await batch("ip", adds);
+    await applyFlood(want.filter((l): l is Extract<LinkSpec, { kind: "vxlan" }> => l.kind === "vxlan"));
   }
 
-  /** The all-zero FDB entries: where a vxlan port floods broadcast and unknown unicast. */
-  async function applyFlood(l: Extract<LinkSpec, { kind: "vxlan" }>): Promise<void> {
-    const fdb = JSON.parse(await sh("bridge", ["-j", "fdb", "show", "dev", l.name]) || "[]") as Array<{ mac: string; dst?: string }>;
-    const have = new Set(fdb.filter((e) => e.mac === "00:00:00:00:00:00" && e.dst).map((e) => e.dst!));
-    const want = new Set(l.peers);
-    for (const d of have) if (!want.has(d)) await sh("bridge", ["fdb", "del", "00:00:00:00:00:00", "dev", l.name, "dst", d]);
-    for (const d of want) if (!have.has(d)) await sh("bridge", ["fdb", "append", "00:00:00:00:00:00", "dev", l.name, "dst", d]);
+  /** The all-zero FDB entries: where each vxlan port floods broadcast and unknown unicast. */
+  async function applyFlood(vxlans: ReadonlyArray<Extract<LinkSpec, { kind: "vxlan" }>>): Promise<void> {
+    if (!vxlans.length) return;
+    const fdb = JSON.parse(await sh("bridge", ["-j", "fdb", "show"]) || "[]") as Array<{ mac: string; ifname?: string; dst?: string }>;
+    const lines: string[] = [];
+    for (const l of vxlans) {
+      const have = new Set(fdb.filter((e) => e.ifname === l.name && e.mac === "00:00:00:00:00:00" && e.dst).map((e) => e.dst!));
+      const want = new Set(l.peers);
+      for (const d of have) if (!want.has(d)) lines.push(`fdb del 00:00:00:00:00:00 dev ${l.name} dst ${d}`);
+      for (const d of want) if (!have.has(d)) lines.push(`fdb append 00:00:00:00:00:00 dev ${l.name} dst ${d}`);
+    }
+    await batch("bridge", lines);
   }
 
   async function addressesOn(): Promise<Set<string>> {
@@ -146,18 +164,16 @@ export function createNetworkExecutor(o: ExecutorOptions) {
   async function applyAddresses(want: readonly AddressSpec[], before: readonly AddressSpec[], report: ApplyReport): Promise<void> {
     const present = await addressesOn();
     const wanted = new Set(want.map(key));
-    for (const a of before) {
-      if (wanted.has(key(a)) || !present.has(key(a))) continue;
-      await sh("ip", ["addr", "del", a.cidr, "dev", a.dev], undefined, [0, 2]);
-      report.addressesRemoved++;
-    }
-    for (const a of want) {
-      if (present.has(key(a))) continue;
-      await sh("ip", ["addr", "add", a.cidr, "dev", a.dev]);
-      report.addressesAdded++;
-      // Neighbours that cached the address at another MAC learn the new one. arping takes a
-      // second to finish, so it is not waited for; not having it is not fatal.
-      if (a.announce) void sh("arping", ["-U", "-c", "1", "-I", a.dev, a.cidr.split("/")[0]!], undefined, [0, 1, 2]).catch((e: Error) => o.log.warn({ err: e.message }, "net: gratuitous ARP not sent"));
+    const gone = before.filter((a) => !wanted.has(key(a)) && present.has(key(a)));
+    const added = want.filter((a) => !present.has(key(a)));
+    await batch("ip", gone.map((a) => `addr del ${a.cidr} dev ${a.dev}`), true);
+    await batch("ip", added.map((a) => `addr add ${a.cidr} dev ${a.dev}`));
+    report.addressesRemoved += gone.length;
+    report.addressesAdded += added.length;
+    // Neighbours that cached an address at another MAC learn the new one. arping takes a
+    // second to finish, so it is not waited for; not having it is not fatal.
+    for (const a of added.filter((x) => x.announce)) {
+      void sh("arping", ["-U", "-c", "1", "-I", a.dev, a.cidr.split("/")[0]!], undefined, [0, 1, 2]).catch((e: Error) => o.log.warn({ err: e.message }, "net: gratuitous ARP not sent"));
     }
   }
 
@@ -262,11 +278,11 @@ export function createNetworkExecutor(o: ExecutorOptions) {
       if (pid) stopDhcp(pid);
       await sh("nft", ["-f", "-"], deleteScript(r.applied.tables));
       const present = await addressesOn();
-      for (const a of r.applied.addresses) if (present.has(key(a))) await sh("ip", ["addr", "del", a.cidr, "dev", a.dev], undefined, [0, 2]);
+      await batch("ip", r.applied.addresses.filter((a) => present.has(key(a))).map((a) => `addr del ${a.cidr} dev ${a.dev}`), true);
       const made = new Set(r.applied.links.flatMap((l) => (l.kind === "veth" ? [l.name, l.peer] : [l.name])));
       const have = [...(await links()).values()].filter((l) => made.has(l.ifname));
-      for (const l of have.filter((l) => l.linkinfo?.info_kind !== "bridge")) await sh("ip", ["link", "del", l.ifname], undefined, [0, 1]);
-      for (const l of have.filter((l) => l.linkinfo?.info_kind === "bridge")) await sh("ip", ["link", "del", l.ifname], undefined, [0, 1]);
+      const ports = have.filter((l) => l.linkinfo?.info_kind !== "bridge"), bridges = have.filter((l) => l.linkinfo?.info_kind === "bridge");
+      await batch("ip", [...ports, ...bridges].map((l) => `link del ${l.ifname}`), true);
       await flushTranslations(r.applied.translations, {});
       for (const [k, v] of Object.entries(r.sysctlsBefore)) await sh("sysctl", ["-qw", `${k}=${v}`]);
       rmSync(stateFile, { force: true });

@@ -78,7 +78,7 @@ describe.runIf(canNetns() || process.env.CI === "true")("the network executor, i
   });
 
   it("an apply cut short (the process killed after a few commands) is finished by the next, and torn down without residue", async () => {
-    for (const cut of [3, 6, 9, 12]) {
+    for (const cut of [1, 3, 5, 7, 9]) {
       let n = 0;
       const dying: CommandRunner = async (cmd, args, opts) => {
         if (++n > cut) throw new Error("killed");

@@ -4,12 +4,12 @@
  * node over VXLAN, or from outside through the gateway. Rendered as two tables:
  *
  * - `table bridge euca_node` sees each bridged packet with the bridge port it leaves by
- *   (the guest's tap) and marks it with the guest's number; it also drops what a guest
- *   sends with a MAC or IPv4 address that is not its own (so a grant to a group's
- *   members cannot be borrowed by spoofing), and any IPv6 (the rules are IPv4).
+ *   (the guest's tap) and marks it with the guest's profile (its groups); it also drops
+ *   what a guest sends with a MAC or IPv4 address that is not its own (so a grant to a
+ *   group's members cannot be borrowed by spoofing), and any IPv6 (the rules are IPv4).
  * - `table inet euca_node` filters with conntrack (which the bridge family has not on
  *   this kernel; br_netfilter hands bridged IPv4 to the inet hooks): a marked packet goes
- *   to the guest's chain (the gateway's traffic is bridged too: it enters a segment by
+ *   to its profile's chain (the gateway's traffic is bridged too: it enters a segment by
  *   its veth port, net/managed.ts): replies and established flows pass (so a revoke leaves them), DHCP
  *   from the segment's gateway passes, then each group's rules, then drop.
  *
@@ -38,7 +38,7 @@ export interface GuestFilterInput {
   members: ReadonlyMap<string, readonly string[]>;
 }
 
-/** Marks carry the guest's number from the bridge family to the inet one; this is their range. */
+/** Marks carry the guest's profile from the bridge family to the inet one; this is their range. */
 export const MARK_BASE = 0x45750000;
 
 const hex = (n: number) => `0x${n.toString(16)}`;
@@ -66,49 +66,58 @@ export function matchOf(r: IngressRule, sets: ReadonlyMap<string, string>): stri
   return parts.filter(Boolean).join(" ") || "meta nfproto ipv4";
 }
 
+/**
+ * Guests with the same groups and gateway share one chain (a profile), so the ruleset
+ * grows with the groups on a node, not with its guests: the bridge family looks the
+ * guest's profile up by its tap in one map, and the anti-spoofing checks are lookups of
+ * (tap, MAC, address) in sets. nft's cost is in chains and jumps, not set elements.
+ */
 export function renderGuestFilter(input: GuestFilterInput): NftTable[] {
   const guests = [...input.guests].sort((a, b) => a.instanceId.localeCompare(b.instanceId));
   const groupIds = [...new Set(guests.flatMap((g) => g.groupIds))].sort();
   const sets = new Map<string, string>();
   for (const gid of [...input.members.keys()].sort()) sets.set(gid, `members_${ident(gid)}`);
+  const profileKey = (g: GuestPort) => `${[...g.groupIds].sort().join(",")}|${g.gateway}`;
+  const profiles = [...new Map(guests.map((g) => [profileKey(g), g])).values()];
+  const profileOf = new Map(profiles.map((g, i) => [profileKey(g), i]));
+  const markOf = (g: GuestPort) => hex(MARK_BASE + profileOf.get(profileKey(g))! + 1);
+  const elements = (items: string[]) => (items.length ? [`    elements = { ${items.join(",\n      ")} }`] : []);
 
   const bridge: string[] = [];
   if (guests.length) {
     bridge.push(
+      "  map profile {", "    type ifname : mark", ...elements(guests.map((g) => `${quoted(g.tap)} : ${markOf(g)}`)), "  }",
+      "  set taps {", "    type ifname", ...elements(guests.map((g) => quoted(g.tap))), "  }",
+      "  set own_mac {", "    type ifname . ether_addr", ...elements(guests.map((g) => `${quoted(g.tap)} . ${g.mac}`)), "  }",
+      // 0.0.0.0: a DHCP client before it has its lease.
+      "  set own_ip {", "    type ifname . ipv4_addr", ...elements(guests.flatMap((g) => [`${quoted(g.tap)} . 0.0.0.0`, `${quoted(g.tap)} . ${g.ip}`])), "  }",
       "  chain classify {",
       "    type filter hook forward priority -200; policy accept;",
-      `    oifname vmap { ${guests.map((g, i) => `${quoted(g.tap)} : jump to_${i}`).join(", ")} }`,
+      "    meta mark set oifname map @profile",
       "  }",
       "  chain guard {",
       "    type filter hook prerouting priority -200; policy accept;",
-      `    iifname vmap { ${guests.map((g, i) => `${quoted(g.tap)} : jump from_${i}`).join(", ")} }`,
+      "    iifname != @taps accept",
+      "    iifname . ether saddr != @own_mac drop",
+      "    ether type arp iifname . arp saddr ip != @own_ip drop",
+      "    ether type ip iifname . ip saddr != @own_ip drop",
+      "    ether type ip6 drop",
       "  }",
     );
-    guests.forEach((g, i) => {
-      bridge.push(
-        `  chain to_${i} {`, `    meta mark set ${hex(MARK_BASE + i + 1)}`, "  }",
-        `  chain from_${i} {`,
-        `    ether saddr != ${g.mac} drop`,
-        `    ether type arp arp saddr ip != { 0.0.0.0, ${g.ip} } drop`,
-        `    ether type ip ip saddr != { 0.0.0.0, ${g.ip} } drop`,
-        "    ether type ip6 drop",
-        "  }",
-      );
-    });
   }
 
   const inet: string[] = [];
   for (const [gid, name] of sets) {
     const addrs = [...new Set(input.members.get(gid) ?? [])].sort();
-    inet.push(`  set ${name} {`, "    type ipv4_addr", ...(addrs.length ? [`    elements = { ${addrs.join(", ")} }`] : []), "  }");
+    inet.push(`  set ${name} {`, "    type ipv4_addr", ...elements(addrs), "  }");
   }
   if (guests.length) {
     inet.push("  chain ingress {", "    type filter hook forward priority 0; policy accept;");
-    inet.push(`    meta mark vmap { ${guests.map((_, i) => `${hex(MARK_BASE + i + 1)} : jump guest_${i}`).join(", ")} }`);
+    inet.push(`    meta mark vmap { ${profiles.map((g) => `${markOf(g)} : jump profile_${profileOf.get(profileKey(g))}`).join(", ")} }`);
     inet.push("  }");
   }
-  guests.forEach((g, i) => {
-    inet.push(`  chain guest_${i} {`, `    # ${g.instanceId}`,
+  profiles.forEach((g, i) => {
+    inet.push(`  chain profile_${i} {`,
       "    meta nfproto ipv6 drop",
       "    ct state established,related accept",
       "    ct state invalid drop",
