@@ -162,7 +162,7 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
   maxAddressesPerUser: { key: "maxAddressesPerUser", flag: "--max-addresses-per-user <n>", file: "MAX_ADDRESSES_PER_USER", default: () => "5", parse: count,
     help: "elastic addresses one account may hold (admins exempt; Eucalyptus default 5)" },
   vnetSubnet: { key: "vnetSubnet", flag: "--vnet-subnet <cidr>", file: "VNET_SUBNET", default: () => "", parse: subnet16,
-    help: "private /16 the CC cuts into per-security-group networks (default 127.64.0.0/16: loopback, for fake and rootless QEMU guests; 10.128.0.0/16 with xen)" },
+    help: "private /16 the CC cuts into per-security-group networks (default 127.64.0.0/16: loopback, for fake and rootless QEMU guests; 10.128.0.0/16 with xen or a MANAGED mode)" },
   vnetAddrsPerNet: { key: "vnetAddrsPerNet", flag: "--vnet-addrs-per-net <n>", file: "VNET_ADDRSPERNET", default: () => "32", parse: count,
     help: "addresses in each security group's network (a power of two, 8-65536; Eucalyptus default 32)" },
   vnetMode: { key: "vnetMode", flag: "--vnet-mode <mode>", file: "VNET_MODE", default: () => "ROOTLESS", parse: vnetMode,
