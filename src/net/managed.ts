@@ -77,25 +77,25 @@ function vniOf(v: ClusterView, vlan: number): number {
   return l.vni === -1 ? v.vxlan.novlanVni : l.vni;
 }
 
-/** The bridges (with their VXLAN ports) a host needs, `peersOf` giving each segment's other hosts. */
+/**
+ * The bridges (with their VXLAN ports) a host needs, `peersOf` giving each segment's other
+ * hosts. A segment no other host shares has no VXLAN port (a node on the gateway's host).
+ */
 function segmentLinkSpecs(v: ClusterView, vlans: Iterable<number>, local: string, dev: string | undefined, peersOf: (vlan: number) => string[]): LinkSpec[] {
-  const out = new Map<string, LinkSpec[]>();
+  const out = new Map<string, { vlan: number; peers: Set<string> }>();
   for (const vlan of vlans) {
     const l = segmentLinks(v.mode, vlan);
-    const prior = out.get(l.bridge);
-    const peers = peersOf(vlan);
-    if (prior) {
-      // NOVLAN: one segment for every group; its peers are every group's hosts.
-      const vx = prior[1] as Extract<LinkSpec, { kind: "vxlan" }>;
-      prior[1] = { ...vx, peers: [...new Set([...vx.peers, ...peers])].sort() };
-      continue;
-    }
-    out.set(l.bridge, [
-      { kind: "bridge", name: l.bridge },
-      { kind: "vxlan", name: l.vxlan, vni: vniOf(v, vlan), local, dev, port: v.vxlan.port, master: l.bridge, peers: [...peers].sort(), mtu: v.vxlan.mtu },
-    ]);
+    // NOVLAN: one segment for every group; its peers are every group's hosts.
+    const seg = out.get(l.bridge) ?? { vlan, peers: new Set<string>() };
+    for (const p of peersOf(vlan)) seg.peers.add(p);
+    out.set(l.bridge, seg);
   }
-  return [...out.values()].flat();
+  return [...out.values()].flatMap(({ vlan, peers }): LinkSpec[] => {
+    const l = segmentLinks(v.mode, vlan);
+    const bridge: LinkSpec = { kind: "bridge", name: l.bridge };
+    if (!peers.size) return [bridge];
+    return [bridge, { kind: "vxlan", name: l.vxlan, vni: vniOf(v, vlan), local, dev, port: v.vxlan.port, master: l.bridge, peers: [...peers].sort(), mtu: v.vxlan.mtu }];
+  });
 }
 
 const nodesWith = (v: ClusterView, vlan: number) =>

@@ -10,7 +10,7 @@ import type { Logger } from "pino";
 import type { NetworkExecutor } from "../../net/executor";
 import { renderGatewayHost, type ClusterView } from "../../net/managed";
 import type { CallContext } from "../../rpc/types";
-import { clusterViewOf, nodeViewOf, type GatewaySettings } from "./cluster-view";
+import { clusterViewOf, nodeViewsOf, type GatewaySettings } from "./cluster-view";
 import { createHash } from "node:crypto";
 import type { Clock } from "../../common/clock";
 import { nodeNetworks, type CcDatabase } from "./database";
@@ -45,8 +45,10 @@ export function createManagedNetwork(o: {
     if (r.linksAdded.length || r.linksRemoved.length || r.addressesAdded || r.addressesRemoved || (r.dhcp !== "unchanged" && r.dhcp !== "none")) {
       o.log.info({ requestId: ctx.requestId, added: r.linksAdded, removed: r.linksRemoved, dhcp: r.dhcp, commands: r.commands }, "cc: gateway network applied");
     }
-    await Promise.all(o.nodes().map(async (n) => {
-      const part = nodeViewOf(v, n.name);
+    const nodes = o.nodes();
+    const parts = nodeViewsOf(v, nodes.map((n) => n.name));
+    await Promise.all(nodes.map(async (n) => {
+      const part = parts.get(n.name)!;
       const json = JSON.stringify(part);
       if (taken.get(n.name) === json) return;
       try {
