@@ -44,8 +44,11 @@ export * from ${JSON.stringify(join(root, "src/net/executor.ts"))};
 export * from ${JSON.stringify(join(root, "src/net/nft/names.ts"))};
 export { runCommand } from ${JSON.stringify(join(root, "src/common/run-command.ts"))};
 export { nodeViewsOf } from ${JSON.stringify(join(root, "src/roles/cc/cluster-view.ts"))};`);
-await build({ entryPoints: [entry], bundle: true, platform: "node", format: "esm", outfile: join(work, "net.mjs"), logLevel: "error", packages: "external" });
-const net = await import(join(work, "net.mjs"));
+// Inside the project, so the bundle's imports of packages resolve to its node_modules.
+const bundled = join(root, "node_modules", ".cache", `euca-bench-net-${process.pid}.mjs`);
+await build({ entryPoints: [entry], bundle: true, platform: "node", format: "esm", outfile: bundled, logLevel: "error", packages: "external" });
+const net = await import(bundled);
+rmSync(bundled, { force: true });
 
 // ---- 1. render ----
 const GROUPS = 1000, RULES = 10, NODES = 100, PER_NODE = 100, ELASTIC = 1000;
