@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { createLogger } from "../common/logger";
 import { startCloud } from "../cloud";
 import { withSettings, settingsOf, type CliIo } from "./settings-flags";
-import { privateSubnet } from "../config/settings";
+import { isManaged, privateSubnet } from "../config/settings";
 import { privilegedPortHint } from "../hypervisor/qemu/hostfwd";
 
 /**
@@ -35,6 +35,9 @@ export function runCommand(io: CliIo): Command {
     }
     const internal = Object.entries(cloud.internal).map(([r, u]) => ` ${r}=${u}`).join("");
     if (s.roles.includes("clc") && cloud.hypervisor?.startsWith("qemu") && privateSubnet(s).startsWith("127.")) io.out(reachHint());
+    if (s.roles.includes("cc") && isManaged(s)) {
+      io.out(`euca: network ${s.vnetMode}: guests in ${privateSubnet(s)}, this host their gateway at ${s.vnetLocalIp || s.host}, public addresses on ${s.vnetPubInterface}; see: euca admin network --vnet-mode ${s.vnetMode}\n`);
+    }
     // Last: scripts (and the tests) wait for this line.
     io.out(`euca ready: roles=${s.roles.join(",")} ec2=${e.ec2Url} s3=${e.s3Url} heartbeat=${e.heartbeatUrl}${internal}${cloud.hypervisor ? ` hypervisor=${cloud.hypervisor.replace(" ", "")}` : ""} data=${s.dataDir}\n`);
     await new Promise<void>((resolve) => {

@@ -115,6 +115,7 @@ describe.runIf(ready)("VNET_MODE MANAGED: the built euca on namespaces, with rea
     const r = await run(process.execPath, [BUNDLE, "admin", "network", "--data-dir", join(c.dir, "head"), "--vnet-mode", "MANAGED", "--host", "192.168.50.1", "--vnet-pub-interface", "pub0"], { env: { PATH: process.env.PATH }, timeoutMs: 30_000 });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain("mode MANAGED  private 10.128.0.0/16  gateway 192.168.50.1 (public interface pub0)");
+    expect(c.procs.head!.stdout()).toContain("euca: network MANAGED: guests in 10.128.0.0/16, this host their gateway at 192.168.50.1, public addresses on pub0");
     expect(r.stdout).toMatch(new RegExp(`${segmentOf(guests.web1!.ip)}\\s+\\d+\\s+\\S+\\s+\\S+\\s+2`));
     for (const g of Object.values(guests)) expect(r.stdout).toMatch(new RegExp(`${g.id}\\s+${g.node}\\s+${g.ip.replaceAll(".", "\\.")}`));
     expect(r.stdout).toMatch(/^n1\s+192\.168\.50\.2\s+\d+\s+[0-9a-f]{12}\s/m);
