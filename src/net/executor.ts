@@ -193,10 +193,11 @@ export function createNetworkExecutor(o: ExecutorOptions) {
 
   async function flushTranslations(before: Record<string, string>, after: Record<string, string>): Promise<void> {
     for (const [pub, priv] of Object.entries(before)) {
-      if (after[pub] === priv) continue;
-      // Exit 1: no entry matched.
+      if (after[pub] === priv) continue; // still the same instance's
+      // The flows translated to or from the public address: in through it (DNAT), and out
+      // of the instance as it (SNAT: the reply comes back to it). Exit 1: none matched.
       await sh("conntrack", ["-D", "--orig-dst", pub], undefined, [0, 1]);
-      await sh("conntrack", ["-D", "--reply-src", priv], undefined, [0, 1]);
+      await sh("conntrack", ["-D", "--reply-dst", pub], undefined, [0, 1]);
     }
   }
 
@@ -206,7 +207,9 @@ export function createNetworkExecutor(o: ExecutorOptions) {
     const pid = Number(readFileSync(f, "utf8").trim());
     try {
       kill(pid, 0);
-      return pid;
+      // A pid file that outlived its dnsmasq may name another process now.
+      const comm = existsSync(`/proc/${pid}/comm`) ? readFileSync(`/proc/${pid}/comm`, "utf8").trim() : "dnsmasq";
+      return comm === "dnsmasq" ? pid : undefined;
     } catch {
       return undefined;
     }

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Logger } from "pino";
-import { IncorrectStateError, InvalidParameterError } from "../../common/errors";
+import { InvalidParameterError } from "../../common/errors";
 import { writeFileAtomic } from "../../common/files";
 import type { NetworkExecutor } from "../../net/executor";
 import { checkView, renderNodeHost, type ClusterView } from "../../net/managed";
@@ -19,14 +19,12 @@ export interface NodeNetwork {
   restore(): Promise<void>;
 }
 
-export function createNodeNetwork(o: { executor?: NetworkExecutor; file: string; tapOf: (instanceId: string) => string; log: Logger }): NodeNetwork {
+export function createNodeNetwork(o: { executor: NetworkExecutor; file: string; tapOf: (instanceId: string) => string; log: Logger }): NodeNetwork {
   let chain: Promise<unknown> = Promise.resolve();
 
   function apply(view: ClusterView, node: string, requestId: string): Promise<void> {
-    const ex = o.executor;
-    if (!ex) return Promise.reject(new IncorrectStateError("this node's VNET_MODE is ROOTLESS: it has no managed network to set"));
     const next = chain.catch(() => undefined).then(async () => {
-      const r = await ex.apply(renderNodeHost(view, node, o.tapOf));
+      const r = await o.executor.apply(renderNodeHost(view, node, o.tapOf));
       if (r.linksAdded.length || r.linksRemoved.length) o.log.info({ requestId, added: r.linksAdded, removed: r.linksRemoved, commands: r.commands }, "nc: segments changed");
     });
     chain = next;
@@ -42,7 +40,7 @@ export function createNodeNetwork(o: { executor?: NetworkExecutor; file: string;
       await apply(view, node, ctx.requestId);
     },
     async restore() {
-      if (!o.executor || !existsSync(o.file)) return;
+      if (!existsSync(o.file)) return;
       const { view, node } = JSON.parse(readFileSync(o.file, "utf8")) as { view: ClusterView; node: string };
       await apply(view, node, "nc-start").catch((e: Error) => o.log.error({ err: e.message }, "nc: the recorded network could not be applied; the CC sends it again"));
     },
