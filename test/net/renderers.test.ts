@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dhcpArgs, dhcpHostsFile, dhcpOptionsFile } from "../../src/net/dnsmasq";
-import { renderGatewayHost, renderNodeHost, type ClusterView } from "../../src/net/managed";
+import { checkView, renderGatewayHost, renderNodeHost, type ClusterView } from "../../src/net/managed";
 import { matchOf } from "../../src/net/nft/guest-filter";
 import { replaceScript } from "../../src/net/nft/names";
 import { canNetns, sh } from "../support/netns";
@@ -72,6 +72,19 @@ describe("network renderers (golden files)", () => {
     expect(rendered["managed-n1"].links.find((l) => l.name === "eucavx11")).toMatchObject({ peers: ["192.168.50.1", "192.168.50.3"] });
     expect(rendered["empty-node"].links).toEqual([]);
     expect(rendered["empty-node"].tables).toEqual([]);
+  });
+
+  it("a node checks the view it is sent before any of it reaches a command line", () => {
+    // Group ids as the cloud makes them (the fixtures' short ones are for reading).
+    const good = JSON.parse(JSON.stringify(view).replaceAll('"sg-a"', '"sg-0000000a"').replaceAll('"sg-b"', '"sg-0000000b"')) as ClusterView;
+    expect(checkView(good, "n1")).toBeUndefined();
+    expect(checkView(good, "n9")).toBe("node n9 is not in the view");
+    expect(checkView(view, "n1")).toBe("an instance is malformed");
+    const bad = (patch: (v: ClusterView) => ClusterView) => checkView(patch(structuredClone(good)), "n1");
+    expect(bad((v) => ({ ...v, mode: "SYSTEM" as never }))).toMatch(/unknown mode/);
+    expect(bad((v) => ({ ...v, instances: [{ ...v.instances[0]!, mac: "d0:0d:00:00:00:a1; flush ruleset" }] }))).toBe("an instance is malformed");
+    expect(bad((v) => ({ ...v, instances: [{ ...v.instances[0]!, ip: "10.0.0.1 }" }] }))).toBe("an address is not IPv4");
+    expect(bad((v) => ({ ...v, rules: { "sg-0000000a": [{ protocol: "tcp", fromPort: 1, toPort: 2, cidr: "0.0.0.0/0 accept" }] } }))).toBe("a rule is malformed");
   });
 
   it("rules that can match nothing are left out, not rendered wrong", () => {
