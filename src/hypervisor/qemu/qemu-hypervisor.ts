@@ -48,8 +48,9 @@ interface DomainState extends DomainRecord {
   tap?: string;
 }
 
-/** A tap name within IFNAMSIZ (15): "eu" + the instance id's hex digits. */
-export const tapName = (instanceId: string) => `eu${instanceId.slice(2, 15).toLowerCase()}`;
+import { tapName } from "../tap-name";
+
+export { tapName };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

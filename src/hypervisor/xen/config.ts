@@ -6,6 +6,8 @@ import type { DomainSpec } from "../types";
 
 export type XenGuestType = "pv" | "hvm";
 
+import { tapName } from "../tap-name";
+
 /** xl.cfg strings are double-quoted; inside disk/vif specs values may not hold `,` or `'`. */
 function str(v: string): string {
   if (/["\n\\]/.test(v)) throw new Error(`xl.cfg value ${JSON.stringify(v)} cannot be written`);
@@ -34,7 +36,8 @@ export function xlConfig(spec: DomainSpec, type: XenGuestType = "pv"): string {
   // target= must come last: everything after it is the path.
   const disks = spec.disks.map((d) => `'format=raw, vdev=${specItem(d.device, "device")}, access=${d.readOnly ? "ro" : "rw"}, target=${specItem(d.path, "disk path")}'`);
   lines.push(`disk = [ ${disks.join(", ")} ]`);
-  const vifs = spec.nics.map((n) => `'${[`mac=${specItem(n.mac, "MAC")}`, ...(n.mode === "bridge" ? [`bridge=${specItem(n.bridge, "bridge")}`] : [])].join(",")}'`);
+  // On a bridge the vif is named as every driver names a guest's card, so the node's filter finds it.
+  const vifs = spec.nics.map((n) => `'${[`mac=${specItem(n.mac, "MAC")}`, ...(n.mode === "bridge" ? [`bridge=${specItem(n.bridge, "bridge")}`, `vifname=${tapName(spec.instanceId)}`] : [])].join(",")}'`);
   lines.push(`vif = [ ${vifs.join(", ")} ]`);
   if (type === "hvm") lines.push(`serial = "pty"`);
   // A crashed guest is kept (shown as crashed) until the NC has read why and destroys it.

@@ -49,14 +49,14 @@ export interface XlDomainConfig {
   ramdisk?: string;
   cmdline?: string;
   disks: Array<{ path: string; vdev: string; readwrite: boolean }>;
-  nics: Array<{ mac: string; bridge?: string }>;
+  nics: Array<{ mac: string; bridge?: string; ifname?: string }>;
 }
 
 interface LibxlConfig {
   c_info: { name: string };
   b_info: { max_vcpus?: number; max_memkb?: number; kernel?: string; ramdisk?: string; cmdline?: string };
   disks?: Array<{ pdev_path: string; vdev: string; readwrite?: number }>;
-  nics?: Array<{ mac: string; bridge?: string }>;
+  nics?: Array<{ mac: string; bridge?: string; ifname?: string }>;
 }
 
 /** One libxl domain configuration, as `xl -N create` prints it. */
@@ -65,7 +65,7 @@ export function parseLibxlConfig(c: LibxlConfig, domid = -1): XlDomainConfig {
     domid, name: c.c_info.name, maxMemKb: c.b_info.max_memkb ?? 0, vcpus: c.b_info.max_vcpus ?? 1,
     kernel: c.b_info.kernel, ramdisk: c.b_info.ramdisk, cmdline: c.b_info.cmdline,
     disks: (c.disks ?? []).map((d) => ({ path: d.pdev_path, vdev: d.vdev, readwrite: d.readwrite === 1 })),
-    nics: (c.nics ?? []).map((n) => ({ mac: n.mac, ...(n.bridge ? { bridge: n.bridge } : {}) })),
+    nics: (c.nics ?? []).map((n) => ({ mac: n.mac, ...(n.bridge ? { bridge: n.bridge } : {}), ...(n.ifname ? { ifname: n.ifname } : {}) })),
   };
 }
 

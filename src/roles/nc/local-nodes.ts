@@ -15,7 +15,7 @@ import { ConfigError, isManaged, type HypervisorName, type QemuAccelSetting, typ
 import { runCommand } from "../../common/run-command";
 import { createNetworkExecutor } from "../../net/executor";
 import { NODE_TOOLS, requireNetworkTools } from "../../net/tools";
-import { tapName } from "../../hypervisor/qemu/qemu-hypervisor";
+import { tapName } from "../../hypervisor/tap-name";
 import { createNodeNetwork, type NodeNetwork } from "./node-network";
 import { createHypervisor, describeHypervisor } from "../../hypervisor/select";
 import type { WalrusClient } from "../walrus/client";
