@@ -26,7 +26,7 @@ import { ConfigError, isManaged } from "../config/settings";
 import { runCommand } from "../common/run-command";
 import { createNetworkExecutor, type NetworkExecutor } from "../net/executor";
 import type { ManagedMode } from "../net/managed";
-import { GATEWAY_TOOLS, requireNetworkTools } from "../net/tools";
+import { GATEWAY_TOOLS, requireNetworkTools, requireVlanSupport } from "../net/tools";
 import type { GatewaySettings } from "../roles/cc/cluster-view";
 import { createManagedNetwork } from "../roles/cc/managed-network";
 
@@ -114,6 +114,7 @@ export function assembleCluster(a: Assembly, local: readonly LocalNode[]) {
 function managedParts(a: Assembly, db: CcDatabase, plan: NetworkPlan, local: readonly LocalNode[]): ManagedParts {
   const s = a.settings;
   requireNetworkTools("cc", s.vnetMode, GATEWAY_TOOLS);
+  if (s.vnetMode === "MANAGED" && s.vnetSegment === "vlan") requireVlanSupport("cc");
   const underlay = s.vnetLocalIp || s.host;
   if (underlay.startsWith("127.")) throw new ConfigError(`VNET_MODE ${s.vnetMode}: the CC's address for its nodes (VNET_LOCALIP, else --host) is ${underlay}, a loopback address; give one on the cluster's network`);
   const metadata = () => {
@@ -134,7 +135,7 @@ function managedParts(a: Assembly, db: CcDatabase, plan: NetworkPlan, local: rea
 export function gatewaySettingsOf(s: Settings, metadata?: { ip: string; port: number }): GatewaySettings {
   return {
     mode: s.vnetMode as ManagedMode, plan: networkPlanOf(s), underlay: s.vnetLocalIp || s.host, publicDev: s.vnetPubInterface, metadata,
-    dns: s.vnetDns || undefined, dhcpUser: s.vnetDhcpUser,
+    dns: s.vnetDns || undefined, dhcpUser: s.vnetDhcpUser, segment: s.vnetMode === "MANAGED" ? s.vnetSegment : "vxlan", privDev: s.vnetPrivInterface,
   };
 }
 

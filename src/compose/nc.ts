@@ -16,7 +16,7 @@ export async function assembleNodes(a: Assembly, o: { probe: HostProbe; walrus: 
   return openLocalNodes({
     options: {
       dataDir: s.dataDir, hypervisor: s.hypervisor, qemuAccel: s.qemuAccel, fakeNodes: s.fakeNodes, withCc: a.has("cc"), ncCacheMb: s.ncCacheMb,
-      maxMem: s.maxMem, maxCores: s.maxCores, maxDisk: s.maxDisk, vnetMode: s.vnetMode,
+      maxMem: s.maxMem, maxCores: s.maxCores, maxDisk: s.maxDisk, vnetMode: s.vnetMode, vnetPrivInterface: s.vnetPrivInterface, vnetSegment: s.vnetSegment,
     },
     layout: a.layout, probe: o.probe, clock: a.clock, log: a.log, version: a.version, walrus: o.walrus, metadata, cleanups: a.cleanups,
   });

@@ -55,6 +55,8 @@ export interface Settings {
   vnetAddrsPerNet: number;
   vnetMode: VnetMode;
   vnetPubInterface: string;
+  vnetPrivInterface: string;
+  vnetSegment: "vxlan" | "vlan";
   vnetLocalIp: string;
   vnetCloudIp: string;
   vnetDns: string;
@@ -169,6 +171,10 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
     help: `guest networking: ROOTLESS (QEMU user networking, groups as forwarded ports: the laptop cloud), MANAGED (a VXLAN segment per security group, the CC as gateway) or MANAGED-NOVLAN (one segment, groups apart by filtering); SYSTEM and STATIC are not supported yet (docs/networking.md)` },
   vnetPubInterface: { key: "vnetPubInterface", flag: "--vnet-pub-interface <dev>", file: "VNET_PUBINTERFACE", default: () => "eth0", parse: ifname,
     help: "MANAGED*: the CC's public interface, where elastic addresses are added" },
+  vnetPrivInterface: { key: "vnetPrivInterface", flag: "--vnet-priv-interface <dev>", file: "VNET_PRIVINTERFACE", default: () => "eth0", parse: ifname,
+    help: "MANAGED with --vnet-segment vlan: each host's interface on the VLAN-clean LAN the tagged segments run on" },
+  vnetSegment: { key: "vnetSegment", flag: "--vnet-segment <kind>", file: "VNET_SEGMENT", default: () => "vxlan", parse: oneOf(["vxlan", "vlan"] as const, "segment kind"),
+    help: "MANAGED: how a group's segment crosses hosts: vxlan (any IP network; only the CC needs a public address) or vlan (802.1Q tags on --vnet-priv-interface, as Eucalyptus did; needs VLAN-clean switches and a kernel with 802.1Q)" },
   vnetLocalIp: { key: "vnetLocalIp", flag: "--vnet-local-ip <address>", file: "VNET_LOCALIP", default: () => "", parse: address,
     help: "MANAGED*: the CC's address on the cluster's private network, the end of the nodes' VXLAN links (default: --host)" },
   vnetCloudIp: { key: "vnetCloudIp", flag: "--vnet-cloud-ip <address>", file: "VNET_CLOUDIP", default: () => "", parse: address,

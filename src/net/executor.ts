@@ -53,6 +53,8 @@ export interface ApplyReport {
 
 interface IpLink {
   ifname: string;
+  /** The lower device (a VLAN's). */
+  link?: string;
   master?: string;
   flags?: string[];
   mtu?: number;
@@ -86,6 +88,7 @@ export function createNetworkExecutor(o: ExecutorOptions) {
     if (have.linkinfo?.info_kind !== want.kind) return false;
     if (want.kind === "bridge") return !!have.flags?.includes("NOARP");
     if (want.kind === "veth") return have.master === want.master;
+    if (want.kind === "vlan") return have.master === want.master && have.linkinfo?.info_data?.id === want.id && have.link === want.dev;
     const d = have.linkinfo?.info_data ?? {};
     return d.id === want.vni && d.local === want.local && d.port === want.port && (!want.dev || d.link === want.dev) && have.master === want.master;
   };
@@ -127,6 +130,8 @@ export function createNetworkExecutor(o: ExecutorOptions) {
           adds.push(`link add ${l.name} type veth peer name ${l.peer}`, `link set ${l.name} master ${l.master}`);
           if (l.mtu) adds.push(`link set ${l.name} mtu ${l.mtu}`, `link set ${l.peer} mtu ${l.mtu}`);
           adds.push(`link set ${l.peer} up`);
+        } else if (l.kind === "vlan") {
+          adds.push(`link add link ${l.dev} name ${l.name} type vlan id ${l.id}`, `link set ${l.name} master ${l.master}`);
         } else {
           adds.push(`link add ${l.name} type vxlan id ${l.vni} local ${l.local} dstport ${l.port}${l.dev ? ` dev ${l.dev}` : ""}`, `link set ${l.name} master ${l.master}`);
         }

@@ -1,7 +1,7 @@
 /**
  * The network a host should have, as data: what the mode renderers produce and the
  * executor (net/executor.ts) makes true. Everything here is euca's own — links named
- * `eucabr…`, `eucavx…`, `eucagw…` / `eucart…`, the addresses listed, the nft tables named — and nothing
+ * `eucabr…`, `eucavx…`, `eucavl…`, `eucagw…` / `eucart…`, the addresses listed, the nft tables named — and nothing
  * else on the host is read for change or touched.
  */
 import type { NftTable } from "./nft/names";
@@ -9,6 +9,8 @@ import type { DhcpConfig } from "./dnsmasq";
 
 export type LinkSpec =
   | { kind: "bridge"; name: string }
+  /** An 802.1Q device on `dev` (tag `id`), a port of `master`: a segment over a VLAN-clean LAN. */
+  | { kind: "vlan"; name: string; id: number; dev: string; master: string }
   /** A veth pair: `name` a port of `master`, `peer` outside it (where a gateway's address is). */
   | { kind: "veth"; name: string; peer: string; master: string; mtu?: number }
   | {
@@ -48,6 +50,6 @@ export interface HostNetwork {
   translations: Record<string, string>;
 }
 
-export const OWNED_LINK = /^euca(br|vx|gw|rt)/;
+export const OWNED_LINK = /^euca(br|vx|vl|gw|rt)/;
 
 export const emptyNetwork = (): HostNetwork => ({ links: [], addresses: [], tables: [], sysctls: {}, translations: {} });

@@ -63,14 +63,23 @@ export interface ClusterView {
     dns?: string;
   };
   vxlan: { port: number; mtu: number; novlanVni: number };
+  /**
+   * How MANAGED's segments cross hosts: VXLAN (default; any IP network) or 802.1Q VLANs
+   * on each host's `VNET_PRIVINTERFACE` (Eucalyptus' way; needs VLAN-clean switches and a
+   * kernel with 802.1Q). MANAGED-NOVLAN is always VXLAN.
+   */
+  segment?: "vxlan" | "vlan";
   dhcp: { leaseSeconds: number; user: string; group: string };
 }
 
 /** The segment bridge and VXLAN port names of a VLAN tag (or of the one NOVLAN segment). */
-export function segmentLinks(mode: ManagedMode, vlan: number): { bridge: string; vxlan: string; vni: number; tag: string; port: string; router: string } {
+export function segmentLinks(mode: ManagedMode, vlan: number): { bridge: string; vxlan: string; vlanDev: string; vni: number; tag: string; port: string; router: string } {
   const n = mode === "MANAGED" ? String(vlan) : "";
-  return { bridge: `eucabr${n}`, vxlan: `eucavx${n}`, vni: mode === "MANAGED" ? vlan : -1, tag: `seg${vlan}`, port: `eucagw${n}`, router: `eucart${n}` };
+  return { bridge: `eucabr${n}`, vxlan: `eucavx${n}`, vlanDev: `eucavl${n}`, vni: mode === "MANAGED" ? vlan : -1, tag: `seg${vlan}`, port: `eucagw${n}`, router: `eucart${n}` };
 }
+
+/** Whether segments cross hosts as 802.1Q VLANs on `dev` (MANAGED with segment "vlan"). */
+const vlanOn = (v: ClusterView, dev: string | undefined): string | undefined => (v.mode === "MANAGED" && v.segment === "vlan" ? dev : undefined);
 
 function vniOf(v: ClusterView, vlan: number): number {
   const l = segmentLinks(v.mode, vlan);
@@ -81,7 +90,7 @@ function vniOf(v: ClusterView, vlan: number): number {
  * The bridges (with their VXLAN ports) a host needs, `peersOf` giving each segment's other
  * hosts. A segment no other host shares has no VXLAN port (a node on the gateway's host).
  */
-function segmentLinkSpecs(v: ClusterView, vlans: Iterable<number>, local: string, dev: string | undefined, peersOf: (vlan: number) => string[]): LinkSpec[] {
+function segmentLinkSpecs(v: ClusterView, vlans: Iterable<number>, local: string, dev: string | undefined, peersOf: (vlan: number) => string[], privDev?: string): LinkSpec[] {
   const out = new Map<string, { vlan: number; peers: Set<string> }>();
   for (const vlan of vlans) {
     const l = segmentLinks(v.mode, vlan);
@@ -90,10 +99,13 @@ function segmentLinkSpecs(v: ClusterView, vlans: Iterable<number>, local: string
     for (const p of peersOf(vlan)) seg.peers.add(p);
     out.set(l.bridge, seg);
   }
+  const vlanDev = vlanOn(v, privDev);
   return [...out.values()].flatMap(({ vlan, peers }): LinkSpec[] => {
     const l = segmentLinks(v.mode, vlan);
     const bridge: LinkSpec = { kind: "bridge", name: l.bridge };
     if (!peers.size) return [bridge];
+    // A tagged LAN carries the segment to every host on it: no peers to name.
+    if (vlanDev) return [bridge, { kind: "vlan", name: l.vlanDev, id: vlan, dev: vlanDev, master: l.bridge }];
     return [bridge, { kind: "vxlan", name: l.vxlan, vni: vniOf(v, vlan), local, dev, port: v.vxlan.port, master: l.bridge, peers: [...peers].sort(), mtu: v.vxlan.mtu }];
   });
 }
@@ -106,7 +118,7 @@ export function renderGatewayHost(v: ClusterView): HostNetwork {
   // Without guests the gateway has nothing: no segment, no table, no dnsmasq.
   if (!v.instances.length) return emptyNetwork();
   // A node on the gateway's own host shares its bridges: no VXLAN to itself.
-  const links = segmentLinkSpecs(v, v.segments.map((s) => s.vlan), v.gateway.underlay, v.gateway.underlayDev, (vlan) => nodesWith(v, vlan).filter((a) => a !== v.gateway.underlay));
+  const links = segmentLinkSpecs(v, v.segments.map((s) => s.vlan), v.gateway.underlay, v.gateway.underlayDev, (vlan) => nodesWith(v, vlan).filter((a) => a !== v.gateway.underlay), v.gateway.underlayDev);
   // The gateway's addresses are on a veth outside each segment's bridge, not on the bridge:
   // br_netfilter re-bridges a packet DNATed back onto the bridge it came from, and the
   // bridge never sends a frame out the port it arrived by — which is where a guest reaching
@@ -142,7 +154,7 @@ export function renderGatewayHost(v: ClusterView): HostNetwork {
  * other nodes with members, and the filter of its guests. `tapOf` names a guest's tap
  * (the hypervisor driver makes it and puts it on the segment's bridge).
  */
-export function renderNodeHost(v: ClusterView, node: string, tapOf: (instanceId: string) => string): HostNetwork {
+export function renderNodeHost(v: ClusterView, node: string, tapOf: (instanceId: string) => string, privDev?: string): HostNetwork {
   const local = v.nodes[node];
   if (!local) throw new Error(`node ${node} is not in the cluster's view`);
   const mine = v.instances.filter((i) => i.node === node);
@@ -150,7 +162,7 @@ export function renderNodeHost(v: ClusterView, node: string, tapOf: (instanceId:
   const vlans = [...new Set(mine.map((i) => i.vlan))].filter((vlan) => segments.has(vlan));
   // On the gateway's own host the gateway's bridges are the guests' (made and kept by the CC).
   const colocated = local === v.gateway.underlay;
-  const links = colocated ? [] : segmentLinkSpecs(v, vlans, local, undefined, (vlan) => [v.gateway.underlay, ...nodesWith(v, vlan).filter((a) => a !== local)]);
+  const links = colocated ? [] : segmentLinkSpecs(v, vlans, local, undefined, (vlan) => [v.gateway.underlay, ...nodesWith(v, vlan).filter((a) => a !== local)], privDev);
   const guests: GuestPort[] = mine.filter((i) => segments.has(i.vlan)).map((i) => ({
     instanceId: i.instanceId, tap: tapOf(i.instanceId), mac: i.mac, ip: i.ip, gateway: segments.get(i.vlan)!.gateway, groupIds: i.groupIds,
   }));
@@ -175,6 +187,7 @@ const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 export function checkView(v: ClusterView, node: string): string | undefined {
   if (!v || typeof v !== "object" || !Array.isArray(v.instances) || !Array.isArray(v.segments) || typeof v.nodes !== "object" || typeof v.rules !== "object") return "not a cluster view";
   if (v.mode !== "MANAGED" && v.mode !== "MANAGED-NOVLAN") return `unknown mode ${String(v.mode)}`;
+  if (v.segment !== undefined && v.segment !== "vxlan" && v.segment !== "vlan") return `unknown segment kind ${String(v.segment)}`;
   if (!v.nodes[node]) return `node ${node} is not in the view`;
   const addrs = [v.gateway?.underlay, ...Object.values(v.nodes), ...v.segments.map((s) => s.gateway), ...v.instances.map((i) => i.ip)];
   if (!addrs.every((a) => typeof a === "string" && isIpv4(a))) return "an address is not IPv4";

@@ -1,5 +1,5 @@
 /** The programs a MANAGED network runs, checked at start so a missing one is a clear error, not a failed launch. */
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { ConfigError } from "../config/settings";
 
@@ -22,4 +22,11 @@ export function requireNetworkTools(role: "cc" | "nc", mode: string, tools: read
   if (process.getuid?.() !== 0) throw new ConfigError(`VNET_MODE ${mode} needs root on the ${role} host: it makes bridges, VXLAN links and nftables rules`);
   const missing = tools.filter((t) => !onPath(t));
   if (missing.length) throw new ConfigError(`VNET_MODE ${mode} needs ${missing.join(", ")} on the ${role} host (Debian: apt-get install iproute2 nftables procps dnsmasq-base conntrack iputils-arping)`);
+}
+
+/** 802.1Q segments need the kernel's VLAN devices (built in or the 8021q module loaded: /proc/net/vlan). */
+export function requireVlanSupport(role: "cc" | "nc"): void {
+  if (!existsSync("/proc/net/vlan/config")) {
+    throw new ConfigError(`--vnet-segment vlan: this ${role} host's kernel has no 802.1Q VLAN devices (no /proc/net/vlan; load 8021q, or use --vnet-segment vxlan)`);
+  }
 }

@@ -44,6 +44,9 @@ const rendered = {
   "novlan-gateway": renderGatewayHost(novlan),
   "novlan-n2": renderNodeHost(novlan, "n2", tap),
   "empty-node": renderNodeHost({ ...view, instances: [] }, "n1", tap),
+  // 802.1Q segments on each host's LAN interface instead of VXLAN.
+  "vlan-gateway": renderGatewayHost({ ...view, segment: "vlan", gateway: { ...view.gateway, underlayDev: "eth1" } }),
+  "vlan-n2": renderNodeHost({ ...view, segment: "vlan" }, "n2", tap, "eth1"),
 };
 
 describe("network renderers (golden files)", () => {
@@ -71,6 +74,10 @@ describe("network renderers (golden files)", () => {
     expect(vx).toMatchObject({ vni: 1, peers: ["192.168.50.2", "192.168.50.3"] });
     expect(rendered["managed-n1"].links.find((l) => l.name === "eucavx11")).toMatchObject({ peers: ["192.168.50.1", "192.168.50.3"] });
     expect(rendered["empty-node"].links).toEqual([]);
+    expect(rendered["vlan-n2"].links.filter((l) => l.kind !== "bridge")).toEqual([
+      { kind: "vlan", name: "eucavl11", id: 11, dev: "eth1", master: "eucabr11" }, { kind: "vlan", name: "eucavl12", id: 12, dev: "eth1", master: "eucabr12" },
+    ]);
+    expect(renderNodeHost({ ...novlan, segment: "vlan" }, "n2", tap, "eth1").links.map((l) => l.kind)).toEqual(["bridge", "vxlan"]); // NOVLAN is VXLAN always
     expect(rendered["empty-node"].tables).toEqual([]);
   });
 

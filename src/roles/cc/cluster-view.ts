@@ -18,6 +18,9 @@ export interface GatewaySettings {
   metadata?: { ip: string; port: number };
   dns?: string;
   dhcpUser: string;
+  segment: "vxlan" | "vlan";
+  /** The CC's interface on the VLAN-clean LAN (vlan segments). */
+  privDev: string;
 }
 
 /** VXLAN's default port; 50 bytes of its headers come off a 1500-byte underlay. */
@@ -57,8 +60,12 @@ export function clusterViewOf(o: { db: CcDatabase; gateway: GatewaySettings; nod
     instances,
     rules,
     nodes,
-    gateway: { underlay: o.gateway.underlay, publicDev: o.gateway.publicDev, metadata: o.gateway.metadata, dns: o.gateway.dns },
+    gateway: {
+      underlay: o.gateway.underlay, publicDev: o.gateway.publicDev, metadata: o.gateway.metadata, dns: o.gateway.dns,
+      ...(o.gateway.segment === "vlan" ? { underlayDev: o.gateway.privDev } : {}),
+    },
     vxlan: VXLAN,
+    segment: o.gateway.segment,
     dhcp: { leaseSeconds: 3600, user: o.gateway.dhcpUser, group: "nogroup" },
   };
 }

@@ -14,7 +14,7 @@ import { recordStart } from "../../db/role-meta";
 import { ConfigError, isManaged, type HypervisorName, type QemuAccelSetting, type VnetMode } from "../../config/settings";
 import { runCommand } from "../../common/run-command";
 import { createNetworkExecutor } from "../../net/executor";
-import { NODE_TOOLS, requireNetworkTools } from "../../net/tools";
+import { NODE_TOOLS, requireNetworkTools, requireVlanSupport } from "../../net/tools";
 import { tapName } from "../../hypervisor/tap-name";
 import { createNodeNetwork, type NodeNetwork } from "./node-network";
 import { createHypervisor, describeHypervisor } from "../../hypervisor/select";
@@ -47,6 +47,9 @@ export interface LocalNodesOptions {
   maxDisk: number;
   /** MANAGED*: the node takes its part of the cluster network (segments, guest filters). */
   vnetMode: VnetMode;
+  /** MANAGED with vlan segments: the interface on the VLAN-clean LAN. */
+  vnetPrivInterface: string;
+  vnetSegment: "vxlan" | "vlan";
 }
 
 export interface LocalNodesDeps {
@@ -75,6 +78,7 @@ export async function openLocalNodes(d: LocalNodesDeps): Promise<{ nodes: LocalN
   const managed = isManaged(s);
   if (managed && simulated) throw new ConfigError(`--fake-nodes ${s.fakeNodes} cannot share one host's network in VNET_MODE ${s.vnetMode}; simulate nodes with ROOTLESS`);
   if (managed) requireNetworkTools("nc", s.vnetMode, NODE_TOOLS);
+  if (managed && s.vnetMode === "MANAGED" && s.vnetSegment === "vlan") requireVlanSupport("nc");
   const nodes: LocalNode[] = [];
   let hypervisor = "";
   for (let i = 1; i <= Math.max(1, s.fakeNodes); i++) {
@@ -98,7 +102,7 @@ export async function openLocalNodes(d: LocalNodesDeps): Promise<{ nodes: LocalN
     hypervisor = describeHypervisor(hv, s.hypervisor);
     const images = new NodeImageCache(join(root, "cache"), s.ncCacheMb * 1024 * 1024, d.walrus);
     const network: NodeNetwork | undefined = managed
-      ? createNodeNetwork({ executor: createNetworkExecutor({ run: runCommand, dir: join(root, "net"), dhcpDir: join(root, "net", "dhcp"), log: d.log }), file: join(root, "net", "view.json"), tapOf: tapName, log: d.log })
+      ? createNodeNetwork({ executor: createNetworkExecutor({ run: runCommand, dir: join(root, "net"), dhcpDir: join(root, "net", "dhcp"), log: d.log }), file: join(root, "net", "view.json"), tapOf: tapName, privDev: s.vnetPrivInterface, log: d.log })
       : undefined;
     const service = createNodeService({ db, hypervisor: hv, images, probe, instancesDir, limits, clock: d.clock, log: simulated ? d.log.child({ node: name }) : d.log, network });
     await service.adopt();

@@ -19,12 +19,13 @@ export interface NodeNetwork {
   restore(): Promise<void>;
 }
 
-export function createNodeNetwork(o: { executor: NetworkExecutor; file: string; tapOf: (instanceId: string) => string; log: Logger }): NodeNetwork {
+export function createNodeNetwork(o: { executor: NetworkExecutor; file: string; tapOf: (instanceId: string) => string; privDev: string; log: Logger }): NodeNetwork {
   let chain: Promise<unknown> = Promise.resolve();
 
   function apply(view: ClusterView, node: string, requestId: string): Promise<void> {
     const next = chain.catch(() => undefined).then(async () => {
-      const r = await o.executor.apply(renderNodeHost(view, node, o.tapOf));
+      // The segment kind is the cluster's (in the view); the device its VLANs ride on is this host's.
+      const r = await o.executor.apply(renderNodeHost(view, node, o.tapOf, o.privDev));
       if (r.linksAdded.length || r.linksRemoved.length) o.log.info({ requestId, added: r.linksAdded, removed: r.linksRemoved, commands: r.commands }, "nc: segments changed");
     });
     chain = next;
