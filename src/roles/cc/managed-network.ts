@@ -8,7 +8,7 @@
  */
 import type { Logger } from "pino";
 import type { NetworkExecutor } from "../../net/executor";
-import { renderGatewayHost, type ClusterView } from "../../net/managed";
+import { renderGatewayHost } from "../../net/managed";
 import type { CallContext } from "../../rpc/types";
 import { clusterViewOf, nodeViewsOf, type GatewaySettings } from "./cluster-view";
 import { createHash } from "node:crypto";
@@ -19,8 +19,6 @@ import type { ClusterNode } from "./node-monitor";
 export interface ManagedNetwork {
   /** Brings the gateway and every node in line with what the CC records now; resolves once they are. */
   sync(ctx: CallContext): Promise<void>;
-  /** The cluster's network as the CC records it now. */
-  view(): ClusterView;
 }
 
 export function createManagedNetwork(o: {
@@ -74,6 +72,5 @@ export function createManagedNetwork(o: {
       });
       return queued;
     },
-    view,
   };
 }
