@@ -56,7 +56,7 @@ export interface ManagedParts {
 export function assembleClusterService(p: ClusterParts) {
   const networks = createNetworkService({ db: p.db, clock: p.clock, plan: p.plan });
   const monitor = createNodeMonitor({ nodes: p.nodes, db: p.db, clock: p.clock, log: p.log, pollMs: p.pollMs, power: p.power });
-  const network = createInstanceNetwork({ db: p.db, clock: p.clock, log: p.log, monitor });
+  const network = createInstanceNetwork({ db: p.db, clock: p.clock, log: p.log, monitor, pushForwards: !p.managed });
   const m = p.managed;
   const managed = m && { mode: m.gateway().mode, network: createManagedNetwork({ db: p.db, gateway: m.gateway, executor: m.executor, nodes: p.nodes, nodeAddress: m.nodeAddress, log: p.log, clock: p.clock }) };
   const service = createClusterService({ name: p.name, host: p.host, monitor, log: p.log, db: p.db, clock: p.clock, policy: p.policy, networks, network, managed });

@@ -2,10 +2,11 @@
  * Each placed instance's network, rendered from what the CLC sends (its security groups'
  * rules, its public address) and the cluster's lease (its private address), and handed
  * to its node. In the rootless mode the network is the set of forwarded ports
- * (net/port-forwards.ts). A change raises the generation of the instances it touches,
- * and they are pushed until their node has taken that generation — at once, and again
- * on every poll for a node that did not answer, so a crash between the record and the
- * push loses nothing.
+ * (net/port-forwards.ts); in the MANAGED modes what is recorded here is read into the
+ * cluster's view (cluster-view.ts) and nothing is pushed per instance. A change raises
+ * the generation of the instances it touches, and they are pushed until their node has
+ * taken that generation — at once, and again on every poll for a node that did not
+ * answer, so a crash between the record and the push loses nothing.
  */
 import { and, eq, inArray, lt, ne, notInArray, sql } from "drizzle-orm";
 import type { Logger } from "pino";
@@ -25,7 +26,11 @@ export const UPDATE_WAIT_MS = 5000;
 
 const groupsOf = (p: Placement) => JSON.parse(p.groupIds) as string[];
 
-export function createInstanceNetwork(o: { db: CcDatabase; clock: Clock; log: Logger; monitor: NodeMonitor }) {
+export function createInstanceNetwork(o: {
+  db: CcDatabase; clock: Clock; log: Logger; monitor: NodeMonitor;
+  /** ROOTLESS: each instance's forwards are pushed to its node. The MANAGED modes only record here (the cluster view is read from it). */
+  pushForwards: boolean;
+}) {
   const { db, sqlite } = o.db;
 
   function rulesOf(groupIds: readonly string[]): IngressRule[] {
@@ -83,6 +88,7 @@ export function createInstanceNetwork(o: { db: CcDatabase; clock: Clock; log: Lo
 
   /** Pushes every instance whose node lacks its latest generation; those whose node does not answer stay behind. */
   async function push(ctx: CallContext): Promise<void> {
+    if (!o.pushForwards) return;
     const pending = db.select({ id: placements.instanceId }).from(placements).where(ne(placements.syncedGen, placements.networkGen)).all();
     await Promise.all(pending.map((p) => pushOne(p.id, ctx)));
   }
@@ -129,7 +135,9 @@ export function createInstanceNetwork(o: { db: CcDatabase; clock: Clock; log: Lo
      * hold up the API call; the push goes on, and the poll retries what failed.
      */
     async update(u: NetworkUpdate, ctx: CallContext): Promise<void> {
-      const pushed = Promise.all(record(u).map((id) => pushOne(id, ctx)));
+      const touched = record(u);
+      if (!o.pushForwards) return;
+      const pushed = Promise.all(touched.map((id) => pushOne(id, ctx)));
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([pushed, new Promise<void>((resolve) => (timer = setTimeout(resolve, UPDATE_WAIT_MS)))]);
       clearTimeout(timer);
