@@ -152,6 +152,6 @@ export function nodeAddressOf(db: CcDatabase, underlay: string, isLocal: (node: 
  * dnsmasq re-reads its files as an unprivileged user after it has bound, so they live
  * outside the data directory (which is private): under /run, one directory per data dir.
  */
-export function dhcpDirOf(dataDir: string): string {
+function dhcpDirOf(dataDir: string): string {
   return `/run/euca/dhcp-${createHash("sha256").update(dataDir).digest("hex").slice(0, 12)}`;
 }

@@ -5,6 +5,7 @@
  */
 import { defaultDataDir } from "../common/data-dir";
 import { LOG_LEVELS } from "../common/logger";
+import { isIpv4 } from "../net/ipv4";
 
 /** How a CC places instances on its nodes (Eucalyptus' SCHEDPOLICY). */
 export const POLICIES = ["GREEDY", "ROUNDROBIN", "POWERSAVE"] as const;
@@ -215,8 +216,7 @@ function ifname(raw: string, source: string): string {
 }
 
 function address(raw: string, source: string): string {
-  if (raw !== "" && !/^(\d{1,3})(\.\d{1,3}){3}$/.test(raw)) throw new ConfigError(`${source}: '${raw}' is not an IPv4 address`);
-  if (raw.split(".").some((o) => Number(o) > 255)) throw new ConfigError(`${source}: '${raw}' is not an IPv4 address`);
+  if (raw !== "" && !isIpv4(raw)) throw new ConfigError(`${source}: '${raw}' is not an IPv4 address`);
   return raw;
 }
 

@@ -28,11 +28,8 @@ export function parseCidr(s: string): Cidr | undefined {
 
 export const maskOf = (bits: number): number => (bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0);
 
-export const cidrText = (c: Cidr): string => `${intToIp(c.base)}/${c.bits}`;
 
-export const cidrContains = (c: Cidr, ip: string): boolean => ((ipToInt(ip) & maskOf(c.bits)) >>> 0) === c.base;
 
 /** The dotted netmask of a prefix length (255.255.255.224 for 27). */
 export const netmaskOf = (bits: number): string => intToIp(maskOf(bits));
 
-export const broadcastOf = (c: Cidr): string => intToIp((c.base | ~maskOf(c.bits)) >>> 0);

@@ -179,6 +179,7 @@ export function renderNodeHost(v: ClusterView, node: string, tapOf: (instanceId:
 }
 
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+const GROUP_ID = /^sg-[0-9a-f]{8,17}$/;
 
 /**
  * Why a view cannot be rendered safely (a value that is not what its field holds), or
@@ -192,9 +193,9 @@ export function checkView(v: ClusterView, node: string): string | undefined {
   const addrs = [v.gateway?.underlay, ...Object.values(v.nodes), ...v.segments.map((s) => s.gateway), ...v.instances.map((i) => i.ip)];
   if (!addrs.every((a) => typeof a === "string" && isIpv4(a))) return "an address is not IPv4";
   if (!v.segments.every((s) => Number.isInteger(s.vlan) && s.vlan > 0 && s.vlan < 16777216 && !!parseCidr(s.cidr))) return "a segment is malformed";
-  if (!v.instances.every((i) => MAC.test(i.mac) && /^i-[0-9a-f]{8,17}$/.test(i.instanceId) && Array.isArray(i.groupIds) && i.groupIds.every((g) => /^sg-[0-9a-f]{8,17}$/.test(g)))) return "an instance is malformed";
-  const rules = Object.entries(v.rules).every(([g, rs]) => /^sg-[0-9a-f]{8,17}$/.test(g) && Array.isArray(rs) && rs.every((r) =>
+  if (!v.instances.every((i) => MAC.test(i.mac) && /^i-[0-9a-f]{8,17}$/.test(i.instanceId) && Array.isArray(i.groupIds) && i.groupIds.every((g) => GROUP_ID.test(g)))) return "an instance is malformed";
+  const rules = Object.entries(v.rules).every(([g, rs]) => GROUP_ID.test(g) && Array.isArray(rs) && rs.every((r) =>
     /^(tcp|udp|icmp|-1|\d{1,3})$/.test(String(r.protocol)) && Number.isInteger(r.fromPort) && Number.isInteger(r.toPort)
-    && (r.cidr === undefined || !!parseCidr(r.cidr)) && (r.sourceGroupId === undefined || /^sg-[0-9a-f]{8,17}$/.test(r.sourceGroupId))));
+    && (r.cidr === undefined || !!parseCidr(r.cidr)) && (r.sourceGroupId === undefined || GROUP_ID.test(r.sourceGroupId))));
   return rules ? undefined : "a rule is malformed";
 }

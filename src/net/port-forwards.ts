@@ -7,6 +7,7 @@
  *
  * Pure: the cluster renders, the node's driver applies (hostfwd_add / hostfwd_remove).
  */
+import { ipToInt, isIpv4, maskOf, parseCidr } from "./ipv4";
 
 /** A security group's ingress rule, as the cluster enforces it. */
 export interface IngressRule {
@@ -34,20 +35,14 @@ export interface PortForward {
  */
 export const MAX_FORWARDED_PORTS = 128;
 
-const LOOPBACK = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
-export const isLoopback = (ip: string): boolean => LOOPBACK.test(ip) && ip.split(".").every((o) => Number(o) <= 255);
-
-const toInt = (ip: string) => ip.split(".").reduce((n, o) => n * 256 + Number(o), 0) >>> 0;
+export const isLoopback = (ip: string): boolean => isIpv4(ip) && ip.startsWith("127.");
 
 /** Whether a CIDR holds any loopback address (127.0.0.0/8): the clients a laptop cloud has. */
 export function admitsLoopback(cidr: string): boolean {
-  const [addr, len] = cidr.split("/") as [string, string?];
-  const bits = Number(len ?? 32);
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(addr) || !Number.isInteger(bits) || bits < 0 || bits > 32) return false;
-  const shared = Math.min(bits, 8);
-  const mask = shared === 0 ? 0 : (0xffffffff << (32 - shared)) >>> 0;
-  return ((toInt(addr) & mask) >>> 0) === ((toInt("127.0.0.0") & mask) >>> 0);
+  const c = parseCidr(cidr);
+  if (!c) return false;
+  const mask = maskOf(Math.min(c.bits, 8));
+  return ((c.base & mask) >>> 0) === ((ipToInt("127.0.0.0") & mask) >>> 0);
 }
 
 interface Range {

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createNetworkExecutor, type NetworkExecutor } from "../../src/net/executor";
 import { renderGatewayHost, renderNodeHost, segmentLinks, type ClusterView, type InstanceView, type ManagedMode } from "../../src/net/managed";
 import type { IngressRule } from "../../src/net/port-forwards";
-import { canNetns, clusterTopology, inNamespace, must, Namespaces, sh, standInGuest } from "../support/netns";
+import { canNetns, clusterTopology, inNamespace, must, Namespaces, sh, standInGuest, until } from "../support/netns";
 
 const run = canNetns() || process.env.CI === "true";
 const ECHO = join(__dirname, "../support/net-echo.mjs");
@@ -195,11 +195,3 @@ describe.runIf(run).each([["MANAGED", "eut"], ["MANAGED-NOVLAN", "euv"]] as cons
     expect(sh(`ip netns pids ${nss.name("head")} | xargs -r ps -o comm= -p`).out).not.toContain("dnsmasq");
   });
 });
-
-async function until(ok: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

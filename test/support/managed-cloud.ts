@@ -109,10 +109,4 @@ export async function startManagedCloud(prefix: string, nodes: Array<{ name: "n1
   return c;
 }
 
-export async function until(ok: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { until } from "./netns";

@@ -121,3 +121,12 @@ export function clusterTopology(nss: Namespaces): void {
   }
   nss.wire("head", "pub0", "198.51.100.1/24", "out", "pub1", "198.51.100.2/24");
 }
+
+/** Waits until `ok` holds (polling every 100 ms), or fails after `ms`. */
+export async function until(ok: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -39,7 +39,7 @@ export interface GuestFilterInput {
 }
 
 /** Marks carry the guest's profile from the bridge family to the inet one; this is their range. */
-export const MARK_BASE = 0x45750000;
+const MARK_BASE = 0x45750000;
 
 const hex = (n: number) => `0x${n.toString(16)}`;
 const quoted = (s: string) => `"${s}"`;
