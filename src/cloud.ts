@@ -18,10 +18,13 @@ import { listen, type Listening } from "./server/listen";
 import { createRpcApp } from "./rpc/http-server";
 import { componentKeyLookup, readComponentKeys } from "./rpc/key-file";
 import type { IdentityService } from "./roles/clc/identity-service";
-import { clusterKeySecret } from "./roles/clc/cluster-registry";
+import { clusterKeySecret, clusterOfKey } from "./roles/clc/cluster-registry";
+import { METADATA_METHODS, METADATA_ROLE, type MetadataClient } from "./roles/clc/metadata-rpc";
+import { createInProcessClient } from "./rpc/in-process";
+import { createHttpClient } from "./rpc/http-client";
 import type { CredentialFiles } from "./roles/clc/credentials";
 import { CLUSTER_METHODS } from "./roles/cc/client";
-import { nodeKeySecret } from "./roles/cc/node-registry";
+import { nodeKeySecret, nodeOfKey, placedOn } from "./roles/cc/node-registry";
 import { NODE_METHODS } from "./roles/nc/client";
 import { realHostProbe, type HostProbe } from "./roles/nc/host-probe";
 import type { WalrusClient } from "./roles/walrus/client";
@@ -84,7 +87,8 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     // Bottom-up, so in-process clients can be handed upwards.
     if (a.has("sc")) assembleStorage(a);
     let walrus: WalrusClient | undefined;
-    const nodes = a.has("nc") ? await assembleNodes(a, { probe: o.probe ?? realHostProbe, walrus: () => walrus ?? remoteWalrus(a) }) : undefined;
+    let metadata: MetadataClient | undefined;
+    const nodes = a.has("nc") ? await assembleNodes(a, { probe: o.probe ?? realHostProbe, walrus: () => walrus ?? remoteWalrus(a), metadata: () => metadata ?? remoteMetadata(a) }) : undefined;
     const cluster = a.has("cc") ? assembleCluster(a, nodes?.nodes ?? []) : undefined;
     const clc = a.has("clc") ? await assembleClc(a, { cluster: cluster?.service, walrus: () => walrus }) : undefined;
     const identity = clc?.clc.identity;
@@ -92,6 +96,14 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     const componentKeys = (id: string) => a.lookupKey(id) ?? (clc && clusterKeySecret(clc.clc.db, id)) ?? (cluster && nodeKeySecret(cluster.db, id));
     const w = a.has("walrus") ? assembleWalrus(a, { identity, componentKeys }) : undefined;
     walrus = w?.client;
+    if (clc) {
+      // A node asks only of its own guests: a cluster's key for instances in its zone, a node's (registered here) for those placed on it.
+      const service = clc.metadataService((caller, instance) => caller === undefined
+        || clusterOfKey(clc.clc.db, caller) === instance.zone
+        || (!!cluster && nodeOfKey(cluster.db, caller) !== undefined && nodeOfKey(cluster.db, caller) === placedOn(cluster.db, instance.id)));
+      a.mainApp.route("/", createRpcApp({ role: METADATA_ROLE, service, methods: METADATA_METHODS, lookupKey: componentKeys, clock: a.clock, log: a.log }));
+      metadata = createInProcessClient(METADATA_METHODS, service);
+    }
 
     const servers: Listening[] = [];
     cleanups.push(async () => {
@@ -124,6 +136,14 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     await stop();
     throw e;
   }
+}
+
+/** Without the CLC here, nodes that answer their guests' metadata ask the head's, signed as for Walrus. */
+function remoteMetadata(a: Assembly): MetadataClient | undefined {
+  const url = a.settings.walrusUrl;
+  const installed = url ? readComponentKeys(a.layout.componentKeys) : [];
+  const key = installed.find((k) => k.role === "cc") ?? installed.find((k) => k.role === "nc");
+  return key && createHttpClient<MetadataClient>(METADATA_METHODS, { baseUrl: url, role: METADATA_ROLE, key, clock: a.clock, ids: a.ids });
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { Command } from "commander";
 import { dataDirLayout } from "../common/data-dir";
-import { isManaged } from "../config/settings";
+import { isBridged } from "../config/settings";
 import { gatewaySettingsOf, nodeAddressOf } from "../compose/cc";
 import { clusterViewOf } from "../roles/cc/cluster-view";
 import { nodeNetworks, openCcDatabase, placements } from "../roles/cc/database";
@@ -19,7 +19,7 @@ export function networkCommand(io: CliIo, table: (rows: string[][]) => string): 
     .option("--json", "print the view as JSON");
   cmd.action(() => {
     const s = settingsOf(cmd, io);
-    if (!isManaged(s)) throw new Error(`VNET_MODE is ${s.vnetMode}: there is no cluster network to show (docs/networking.md)`);
+    if (!isBridged(s)) throw new Error(`VNET_MODE is ${s.vnetMode}: there is no cluster network to show (docs/networking.md)`);
     const db = openCcDatabase(dataDirLayout(s.dataDir).database("cc"));
     try {
       const gateway = gatewaySettingsOf(s);

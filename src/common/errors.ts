@@ -96,6 +96,13 @@ export class UnavailableError extends EucaError {
   toJSON() { return { message: this.message }; }
 }
 
+/** What this cloud's configuration does not offer (elastic addresses in SYSTEM and STATIC). */
+export class UnsupportedError extends EucaError {
+  readonly kind = "Unsupported";
+  constructor(message: string) { super(message); }
+  toJSON() { return { message: this.message }; }
+}
+
 export type StorageCode =
   | "BucketAlreadyExists" | "BucketAlreadyOwnedByYou" | "BucketNotEmpty" | "InvalidBucketName" | "TooManyBuckets"
   | "KeyTooLongError" | "BadDigest" | "InvalidDigest" | "IncompleteBody" | "EntityTooSmall" | "EntityTooLarge"
@@ -121,7 +128,7 @@ export class StorageError extends EucaError {
 
 export type DomainError =
   | NotFoundError | DuplicateError | InvalidParameterError | MissingParameterError | AccessDeniedError | IncorrectStateError
-  | InsufficientCapacityError | UnavailableError | DependencyViolationError | StorageError;
+  | InsufficientCapacityError | UnavailableError | DependencyViolationError | UnsupportedError | StorageError;
 export type DomainErrorKind = DomainError["kind"];
 
 const str = (v: unknown) => (typeof v === "string" ? v : "");
@@ -138,5 +145,6 @@ export const ERROR_KINDS: { [K in DomainErrorKind]: (message: string, f: Record<
   InsufficientCapacity: (m) => new InsufficientCapacityError(m),
   Unavailable: (m) => new UnavailableError(m),
   DependencyViolation: (m) => new DependencyViolationError(m),
+  Unsupported: (m) => new UnsupportedError(m),
   Storage: (m, f) => new StorageError(f.code as StorageCode, m, (f.extra ?? {}) as Record<string, string>, typeof f.deleteMarker === "string" ? f.deleteMarker : undefined),
 };

@@ -14,7 +14,7 @@ import { openCcDatabase, type CcDatabase } from "../roles/cc/database";
 import { createClusterService } from "../roles/cc/service";
 import { createNodeMonitor, type ClusterNode, type PowerPolicy } from "../roles/cc/node-monitor";
 import { listRemoteNodes } from "../roles/cc/node-registry";
-import { createNetworkService, type NetworkPlan } from "../roles/cc/networks";
+import { createNetworkService, type Lease, type NetworkPlan } from "../roles/cc/networks";
 import { createInstanceNetwork } from "../roles/cc/instance-network";
 import { every } from "../common/periodic";
 import { NODE_METHODS, type NodeClient } from "../roles/nc/client";
@@ -22,11 +22,12 @@ import type { LocalNode } from "../roles/nc/local-nodes";
 import type { Assembly } from "./assembly";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { ConfigError, isManaged } from "../config/settings";
+import { ConfigError, isBridged, parseMacMap } from "../config/settings";
 import { runCommand } from "../common/run-command";
 import { createNetworkExecutor, type NetworkExecutor } from "../net/executor";
-import type { ManagedMode } from "../net/managed";
-import { GATEWAY_TOOLS, requireNetworkTools, requireVlanSupport } from "../net/tools";
+import { segmentLinks, type NetworkMode } from "../net/managed";
+import { lanCidrOf, type LanSettings } from "../net/lan";
+import { GATEWAY_TOOLS, LAN_GATEWAY_TOOLS, requireNetworkTools, requireVlanSupport } from "../net/tools";
 import type { GatewaySettings } from "../roles/cc/cluster-view";
 import { createManagedNetwork } from "../roles/cc/managed-network";
 
@@ -58,7 +59,11 @@ export function assembleClusterService(p: ClusterParts) {
   const monitor = createNodeMonitor({ nodes: p.nodes, db: p.db, clock: p.clock, log: p.log, pollMs: p.pollMs, power: p.power });
   const network = createInstanceNetwork({ db: p.db, clock: p.clock, log: p.log, monitor, pushForwards: !p.managed });
   const m = p.managed;
-  const managed = m && { mode: m.gateway().mode, network: createManagedNetwork({ db: p.db, gateway: m.gateway, executor: m.executor, nodes: p.nodes, nodeAddress: m.nodeAddress, log: p.log, clock: p.clock }) };
+  const managed = m && {
+    mode: m.gateway().mode,
+    network: createManagedNetwork({ db: p.db, gateway: m.gateway, executor: m.executor, nodes: p.nodes, nodeAddress: m.nodeAddress, log: p.log, clock: p.clock }),
+    bridgeOf: (l: Lease) => m.gateway().lan?.bridge ?? segmentLinks(m.gateway().mode, l.network.vlan).bridge,
+  };
   const service = createClusterService({ name: p.name, host: p.host, monitor, log: p.log, db: p.db, clock: p.clock, policy: p.policy, networks, network, managed });
   return { service, monitor, network, managed: managed?.network };
 }
@@ -72,9 +77,10 @@ export function clusterNodes(db: CcDatabase, local: readonly LocalNode[], o: { c
   ];
 }
 
-export function networkPlanOf(s: Pick<Settings, "vnetSubnet" | "hypervisor" | "vnetAddrsPerNet" | "vnetMode">): NetworkPlan {
+export function networkPlanOf(s: Pick<Settings, "vnetSubnet" | "hypervisor" | "vnetAddrsPerNet" | "vnetMode" | "vnetMacMap">): NetworkPlan {
   const [a, b] = privateSubnet(s).split(".").map(Number);
-  return { subnet: [a!, b!], addrsPerNet: s.vnetAddrsPerNet };
+  const lan = s.vnetMode === "SYSTEM" || s.vnetMode === "STATIC" ? { mode: s.vnetMode, macMap: parseMacMap(s.vnetMacMap) } : undefined;
+  return { subnet: [a!, b!], addrsPerNet: s.vnetAddrsPerNet, ...(lan ? { lan } : {}) };
 }
 
 export function assembleCluster(a: Assembly, local: readonly LocalNode[]) {
@@ -86,13 +92,14 @@ export function assembleCluster(a: Assembly, local: readonly LocalNode[]) {
   const { service, monitor, network, managed } = assembleClusterService({
     name: s.clusterName, host: s.host, db, nodes: clusterNodes(db, local, a), clock: a.clock, log: a.log, pollMs: s.nodePollSeconds * 1000, policy: s.schedPolicy,
     power: s.schedPolicy === "POWERSAVE" ? { idleMs: s.powerIdleSeconds * 1000, wakeMs: s.powerWakeSeconds * 1000 } : undefined, plan,
-    managed: isManaged(s) ? managedParts(a, db, plan, local) : undefined,
+    managed: isBridged(s) ? managedParts(a, db, plan, local) : undefined,
   });
   a.cleanups.push(monitor.start()); // stops (and waits for its round) before the database closes
   // Every instance's network is pushed again at start and, for nodes that missed a change, on each poll.
   network.markAll();
   a.cleanups.push(every(s.nodePollSeconds * 1000, async (n) => {
     await network.push({ requestId: `cc-network-${n}` });
+    await service.learnAddresses({ requestId: `cc-network-${n}` });
     await managed?.sync({ requestId: `cc-network-${n}` });
   }, (e) => a.log.error({ err: e }, "cc: network sync failed")));
   /** Once the listeners are bound (the metadata redirect names the CLC's port): the network reconciled with what the CC records. */
@@ -113,8 +120,9 @@ export function assembleCluster(a: Assembly, local: readonly LocalNode[]) {
  */
 function managedParts(a: Assembly, db: CcDatabase, plan: NetworkPlan, local: readonly LocalNode[]): ManagedParts {
   const s = a.settings;
-  requireNetworkTools("cc", s.vnetMode, GATEWAY_TOOLS);
+  requireNetworkTools("cc", s.vnetMode, s.vnetMode === "SYSTEM" || s.vnetMode === "STATIC" ? LAN_GATEWAY_TOOLS[s.vnetMode] : GATEWAY_TOOLS);
   if (s.vnetMode === "MANAGED" && s.vnetSegment === "vlan") requireVlanSupport("cc");
+  if (s.vnetMode === "STATIC" && !plan.lan?.macMap.length) throw new ConfigError("VNET_MODE STATIC: VNET_MACMAP (--vnet-mac-map) gives no MAC=IP pairs; instances would have no address to take");
   const underlay = s.vnetLocalIp || s.host;
   if (underlay.startsWith("127.")) throw new ConfigError(`VNET_MODE ${s.vnetMode}: the CC's address for its nodes (VNET_LOCALIP, else --host) is ${underlay}, a loopback address; give one on the cluster's network`);
   const metadata = () => {
@@ -133,9 +141,24 @@ function managedParts(a: Assembly, db: CcDatabase, plan: NetworkPlan, local: rea
 
 /** The gateway as the settings describe it (the CC's, and `euca admin network`'s reading of it). */
 export function gatewaySettingsOf(s: Settings, metadata?: { ip: string; port: number }): GatewaySettings {
+  const plan = networkPlanOf(s);
   return {
-    mode: s.vnetMode as ManagedMode, plan: networkPlanOf(s), underlay: s.vnetLocalIp || s.host, publicDev: s.vnetPubInterface, metadata,
+    mode: s.vnetMode as NetworkMode, plan, underlay: s.vnetLocalIp || s.host, publicDev: s.vnetPubInterface, metadata,
     dns: s.vnetDns || undefined, dhcpUser: s.vnetDhcpUser, segment: s.vnetMode === "MANAGED" ? s.vnetSegment : "vxlan", privDev: s.vnetPrivInterface,
+    ...(plan.lan ? { lan: lanSettingsOf(s, plan.lan) } : {}),
+  };
+}
+
+/** SYSTEM and STATIC's LAN: the nodes' bridge and, in STATIC, the CC's DHCP on VNET_PRIVINTERFACE at its address. */
+function lanSettingsOf(s: Settings, lan: NonNullable<NetworkPlan["lan"]>): LanSettings {
+  const first = lan.macMap[0];
+  if (lan.mode === "SYSTEM" || !first) return { bridge: s.vnetBridge };
+  return {
+    bridge: s.vnetBridge,
+    dhcp: {
+      dev: s.vnetPrivInterface, server: s.vnetLocalIp || s.host, cidr: lanCidrOf(first.ip, s.vnetNetmask),
+      ...(s.vnetRouter ? { router: s.vnetRouter } : {}), ...(s.vnetBroadcast ? { broadcast: s.vnetBroadcast } : {}),
+    },
   };
 }
 

@@ -4,11 +4,11 @@
  * service on the main listener.
  */
 import { every } from "../common/periodic";
-import { privateSubnet, publicAddressRanges } from "../config/settings";
+import { isLan, privateSubnet, publicAddressRanges } from "../config/settings";
 import { createInProcessClient } from "../rpc/in-process";
 import { createHttpClient } from "../rpc/http-client";
 import { createEc2App } from "../api/ec2/app";
-import { createMetadataApp } from "../api/metadata/app";
+import { callersByAddress, createMetadataApp } from "../api/metadata/app";
 import { createQueryHandler } from "../api/sts-iam/app";
 import { stsService } from "../api/sts-iam/sts";
 import { iamService } from "../api/sts-iam/iam";
@@ -26,6 +26,8 @@ import { createIamService } from "../roles/clc/iam";
 import { createIdentityRepo } from "../roles/clc/identity-repo";
 import { listRemoteClusters } from "../roles/clc/cluster-registry";
 import type { MetadataSources } from "../roles/clc/metadata";
+import { createMetadataService } from "../roles/clc/metadata-rpc";
+import type { InstanceRecord } from "../roles/clc/instances";
 import { CLUSTER_METHODS, type ClusterClient } from "../roles/cc/client";
 import type { WalrusClient } from "../roles/walrus/client";
 import type { Assembly } from "./assembly";
@@ -49,8 +51,13 @@ export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; wal
   const images = createImageService({
     db: clc.db, clock: a.clock, ids: a.ids, cloudKeyPem: clc.ca.keyPem, walrus: o.walrus, certificatesOfAccount: (acct) => clc.identity.certificatesOfAccount(acct),
   });
-  const pool = expandIpRanges(publicAddressRanges(s));
-  const addresses = createAddressService({ db: clc.db, ids: a.ids, maxPerUser: s.maxAddressesPerUser, pool });
+  // On the site's LAN (SYSTEM, STATIC) there is nothing to translate: no pool, no elastic addresses.
+  const lan = isLan(s);
+  const pool = lan ? [] : expandIpRanges(publicAddressRanges(s));
+  const addresses = createAddressService({
+    db: clc.db, ids: a.ids, maxPerUser: s.maxAddressesPerUser, pool,
+    unsupported: lan ? `Elastic addresses need VNET_MODE MANAGED or MANAGED-NOVLAN; in ${s.vnetMode} an instance's address is its address on the site's LAN` : undefined,
+  });
   const vpcs = createDefaultVpcService({ privateRange: privateSubnet(s), zones: () => clusters().map((c) => c.name), publicAddressing: pool.length > 0 });
   const instances = createInstanceService({
     db: clc.db, clock: a.clock, ids: a.ids, clusters, images, keyPairs: clc.keyPairs, groups: clc.securityGroups, vmTypes: clc.vmTypes, addresses,
@@ -81,9 +88,11 @@ export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; wal
     },
     region: s.region,
   };
-  a.mainApp.route("/", createMetadataApp({ clock: a.clock, ids: a.ids, log: a.log, sources }));
+  a.mainApp.route("/", createMetadataApp({ clock: a.clock, ids: a.ids, log: a.log, callerOf: callersByAddress(sources) }));
   return {
     clc,
+    /** Metadata for nodes that answer their guests themselves (SYSTEM, STATIC); `may` says which instances a caller runs. */
+    metadataService: (may: (caller: string | undefined, instance: InstanceRecord) => boolean) => createMetadataService({ sources, live: (id) => instances.running(id), may }),
     /** Once the listeners are bound: the admin's credentials (naming the bound endpoints), reconciliation, the background sync. */
     async start() {
       const credentials = (await clc.identity.ensureAdmin()).credentials;

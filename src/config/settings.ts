@@ -21,9 +21,10 @@ export type QemuAccelSetting = (typeof QEMU_ACCELS)[number];
 /**
  * How guests are networked (Eucalyptus' VNET_MODE). ROOTLESS: the laptop cloud's QEMU
  * user networking, security groups as forwarded ports. MANAGED / MANAGED-NOVLAN: the
- * cluster's virtual network on nftables and VXLAN (docs/networking.md).
+ * cluster's virtual network on nftables and VXLAN. SYSTEM / STATIC: guests on the site's
+ * LAN (its DHCP, or the CC's from VNET_MACMAP), filtered on their node (docs/networking.md).
  */
-export const VNET_MODES = ["ROOTLESS", "MANAGED", "MANAGED-NOVLAN"] as const;
+export const VNET_MODES = ["ROOTLESS", "MANAGED", "MANAGED-NOVLAN", "SYSTEM", "STATIC"] as const;
 export type VnetMode = (typeof VNET_MODES)[number];
 
 export class ConfigError extends Error {}
@@ -62,6 +63,11 @@ export interface Settings {
   vnetCloudIp: string;
   vnetDns: string;
   vnetDhcpUser: string;
+  vnetBridge: string;
+  vnetMacMap: string;
+  vnetNetmask: string;
+  vnetRouter: string;
+  vnetBroadcast: string;
   nodePollSeconds: number;
   powerIdleSeconds: number;
   powerWakeSeconds: number;
@@ -169,11 +175,11 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
   vnetAddrsPerNet: { key: "vnetAddrsPerNet", flag: "--vnet-addrs-per-net <n>", file: "VNET_ADDRSPERNET", default: () => "32", parse: count,
     help: "addresses in each security group's network (a power of two, 8-65536; Eucalyptus default 32)" },
   vnetMode: { key: "vnetMode", flag: "--vnet-mode <mode>", file: "VNET_MODE", default: () => "ROOTLESS", parse: vnetMode,
-    help: `guest networking: ROOTLESS (QEMU user networking, groups as forwarded ports: the laptop cloud), MANAGED (a VXLAN segment per security group, the CC as gateway) or MANAGED-NOVLAN (one segment, groups apart by filtering); SYSTEM and STATIC are not supported yet (docs/networking.md)` },
+    help: `guest networking: ROOTLESS (QEMU user networking, groups as forwarded ports: the laptop cloud), MANAGED (a VXLAN segment per security group, the CC as gateway), MANAGED-NOVLAN (one segment, groups apart by filtering), SYSTEM (guests on the site's LAN bridge, addressed by the site's DHCP) or STATIC (on the LAN bridge, addressed by the CC from VNET_MACMAP) (docs/networking.md)` },
   vnetPubInterface: { key: "vnetPubInterface", flag: "--vnet-pub-interface <dev>", file: "VNET_PUBINTERFACE", default: () => "eth0", parse: ifname,
     help: "MANAGED*: the CC's public interface, where elastic addresses are added" },
   vnetPrivInterface: { key: "vnetPrivInterface", flag: "--vnet-priv-interface <dev>", file: "VNET_PRIVINTERFACE", default: () => "eth0", parse: ifname,
-    help: "MANAGED with --vnet-segment vlan: each host's interface on the VLAN-clean LAN the tagged segments run on" },
+    help: "MANAGED with --vnet-segment vlan: each host's interface on the VLAN-clean LAN the tagged segments run on; STATIC: the CC's interface on the LAN, where it answers DHCP" },
   vnetSegment: { key: "vnetSegment", flag: "--vnet-segment <kind>", file: "VNET_SEGMENT", default: () => "vxlan", parse: oneOf(["vxlan", "vlan"] as const, "segment kind"),
     help: "MANAGED: how a group's segment crosses hosts: vxlan (any IP network; only the CC needs a public address) or vlan (802.1Q tags on --vnet-priv-interface, as Eucalyptus did; needs VLAN-clean switches and a kernel with 802.1Q)" },
   vnetLocalIp: { key: "vnetLocalIp", flag: "--vnet-local-ip <address>", file: "VNET_LOCALIP", default: () => "", parse: address,
@@ -181,9 +187,19 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
   vnetCloudIp: { key: "vnetCloudIp", flag: "--vnet-cloud-ip <address>", file: "VNET_CLOUDIP", default: () => "", parse: address,
     help: "MANAGED*: where the CC sends guests' 169.254.169.254 requests: the CLC's address, on the EC2 port (default: --host; not loopback)" },
   vnetDns: { key: "vnetDns", flag: "--vnet-dns <address>", file: "VNET_DNS", default: () => "", parse: address,
-    help: "MANAGED*: the name server DHCP gives guests (default: none)" },
+    help: "MANAGED* and STATIC: the name server DHCP gives guests (default: none)" },
   vnetDhcpUser: { key: "vnetDhcpUser", flag: "--vnet-dhcp-user <user>", file: "VNET_DHCPUSER", default: () => "nobody", parse: name("user name"),
-    help: "MANAGED*: the unprivileged user the CC's dnsmasq runs as" },
+    help: "MANAGED* and STATIC: the unprivileged user the CC's dnsmasq runs as" },
+  vnetBridge: { key: "vnetBridge", flag: "--vnet-bridge <dev>", file: "VNET_BRIDGE", default: () => "br0", parse: ifname,
+    help: "SYSTEM and STATIC: the node's existing bridge on the site's LAN, which guests' taps join (the site makes it; euca never changes it)" },
+  vnetMacMap: { key: "vnetMacMap", flag: "--vnet-mac-map <pairs>", file: "VNET_MACMAP", default: () => "", parse: macMap,
+    help: "STATIC: the addresses guests may have, as MAC=IP pairs separated by spaces or commas; each instance takes a free pair, first come first served" },
+  vnetNetmask: { key: "vnetNetmask", flag: "--vnet-netmask <mask>", file: "VNET_NETMASK", default: () => "255.255.255.0", parse: netmask,
+    help: "STATIC: the LAN's netmask, given to guests by DHCP" },
+  vnetRouter: { key: "vnetRouter", flag: "--vnet-router <address>", file: "VNET_ROUTER", default: () => "", parse: address,
+    help: "STATIC: the LAN's router, given to guests by DHCP (default: none)" },
+  vnetBroadcast: { key: "vnetBroadcast", flag: "--vnet-broadcast <address>", file: "VNET_BROADCAST", default: () => "", parse: address,
+    help: "STATIC: the LAN's broadcast address, given to guests by DHCP (default: from the netmask)" },
   nodePollSeconds: { key: "nodePollSeconds", flag: "--node-poll-seconds <s>", file: "NODE_POLL_SECONDS", default: () => "5", parse: seconds,
     help: "how often the CC polls its nodes' resources and instances, and the CLC its clusters' instance states" },
   powerIdleSeconds: { key: "powerIdleSeconds", flag: "--power-idle-seconds <s>", file: "POWER_IDLETHRESH", default: () => "300", parse: seconds,
@@ -205,9 +221,38 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
 };
 
 function vnetMode(raw: string, source: string): VnetMode {
-  const v = raw.toUpperCase();
-  if (v === "SYSTEM" || v === "STATIC") throw new ConfigError(`${source}: VNET_MODE ${v} is not supported yet; use ${VNET_MODES.join(", ")}`);
-  return oneOf(VNET_MODES, "VNET_MODE")(v, source);
+  return oneOf(VNET_MODES, "VNET_MODE")(raw.toUpperCase(), source);
+}
+
+/** VNET_MACMAP: "MAC=IP MAC=IP …" (spaces or commas); every MAC and every address once. */
+export function parseMacMap(raw: string): Array<{ mac: string; ip: string }> {
+  return raw.split(/[\s,]+/).filter(Boolean).map((pair) => {
+    const [mac = "", ip = ""] = pair.split("=");
+    return { mac: mac.toLowerCase(), ip };
+  });
+}
+
+function macMap(raw: string, source: string): string {
+  const pairs = parseMacMap(raw);
+  for (const p of pairs) {
+    if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(p.mac) || !isIpv4(p.ip)) throw new ConfigError(`${source}: '${p.mac}=${p.ip}' is not a MAC=IPv4 pair`);
+    if (parseInt(p.mac.slice(0, 2), 16) & 1) throw new ConfigError(`${source}: ${p.mac} is a multicast MAC`);
+  }
+  for (const k of ["mac", "ip"] as const) {
+    const seen = new Set<string>();
+    for (const p of pairs) {
+      if (seen.has(p[k])) throw new ConfigError(`${source}: ${p[k]} is given twice`);
+      seen.add(p[k]);
+    }
+  }
+  return raw;
+}
+
+function netmask(raw: string, source: string): string {
+  const n = isIpv4(raw) ? raw.split(".").reduce((a, o) => a * 256 + Number(o), 0) : -1;
+  const bits = n < 0 ? -1 : 32 - Math.log2(2 ** 32 - n);
+  if (!Number.isInteger(bits) || bits < 8 || bits > 30) throw new ConfigError(`${source}: '${raw}' is not a netmask from 255.0.0.0 to 255.255.255.252`);
+  return raw;
 }
 
 function ifname(raw: string, source: string): string {
@@ -263,10 +308,14 @@ export const FILE_KEYS = OPTION_KEYS.map((k) => OPTIONS[k].file);
  * guests are told apart by the metadata service through their addresses.
  */
 export function privateSubnet(s: Pick<Settings, "vnetSubnet" | "hypervisor"> & Partial<Pick<Settings, "vnetMode">>): string {
-  return s.vnetSubnet || (s.hypervisor === "xen" || isManaged(s) ? "10.128.0.0/16" : "127.64.0.0/16");
+  return s.vnetSubnet || (s.hypervisor === "xen" || isBridged(s) ? "10.128.0.0/16" : "127.64.0.0/16");
 }
 
 export const isManaged = (s: Partial<Pick<Settings, "vnetMode">>): boolean => s.vnetMode === "MANAGED" || s.vnetMode === "MANAGED-NOVLAN";
+/** SYSTEM and STATIC: guests on the site's LAN bridge. */
+export const isLan = (s: Partial<Pick<Settings, "vnetMode">>): boolean => s.vnetMode === "SYSTEM" || s.vnetMode === "STATIC";
+/** Every mode but ROOTLESS: guests on bridges, the hosts' networks made by euca (root). */
+export const isBridged = (s: Partial<Pick<Settings, "vnetMode">>): boolean => isManaged(s) || isLan(s);
 
 /**
  * The public address pool when PUBLIC_IPS is unset: with loopback private addresses (the

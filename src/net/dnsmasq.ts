@@ -11,7 +11,9 @@ export interface DhcpSegment {
   /** The tag naming the segment in the files, e.g. "seg10". */
   tag: string;
   cidr: string;
-  router: string;
+  /** None on a LAN without one (STATIC without VNET_ROUTER). */
+  router?: string;
+  broadcast?: string;
   mtu?: number;
 }
 
@@ -26,7 +28,7 @@ export interface DhcpHost {
 export interface DhcpConfig {
   /** The whole private range (a static dhcp-range covering every segment). */
   range: string;
-  /** Interfaces served: a name or a wildcard ("eucabr*"). */
+  /** Interfaces served: a name or a wildcard ("eucart*"). */
   interfaces: string;
   segments: DhcpSegment[];
   hosts: DhcpHost[];
@@ -55,8 +57,9 @@ export function dhcpHostsFile(c: DhcpConfig): string {
 
 export function dhcpOptionsFile(c: DhcpConfig): string {
   return [...c.segments].sort((a, b) => a.tag.localeCompare(b.tag)).flatMap((s) => [
-    `tag:${s.tag},option:router,${s.router}`,
+    ...(s.router ? [`tag:${s.tag},option:router,${s.router}`] : []),
     `tag:${s.tag},option:netmask,${netmaskOf(parseCidr(s.cidr)!.bits)}`,
+    ...(s.broadcast ? [`tag:${s.tag},option:broadcast,${s.broadcast}`] : []),
     ...(s.mtu ? [`tag:${s.tag},option:mtu,${s.mtu}`] : []),
     ...(c.dns ? [`tag:${s.tag},option:dns-server,${c.dns}`] : []),
   ]).map((l) => l + "\n").join("");

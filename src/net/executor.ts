@@ -279,6 +279,27 @@ export function createNetworkExecutor(o: ExecutorOptions) {
       return report;
     },
 
+    /**
+     * The elements of one of euca's nft sets, each as its parts ("tap . address" → two
+     * strings); none when the set (or its table) is not there.
+     */
+    async setElements(family: "bridge" | "inet" | "ip", table: string, set: string): Promise<string[][]> {
+      const out = await sh("nft", ["-j", "list", "set", family, table, set], undefined, [0, 1]).catch(() => "");
+      type Elem = string | { concat: string[] } | { elem: { val: string | { concat: string[] } } };
+      const parsed = (() => {
+        try {
+          return JSON.parse(out || "{}") as { nftables?: Array<{ set?: { elem?: Elem[] } }> };
+        } catch {
+          return {};
+        }
+      })();
+      const elems = parsed.nftables?.find((x) => x.set)?.set?.elem ?? [];
+      return elems.map((e) => {
+        const v = typeof e === "object" && "elem" in e ? e.elem.val : e;
+        return typeof v === "object" ? v.concat.map(String) : [String(v)];
+      });
+    },
+
     /** Removes everything euca made on the host and puts the sysctls back. */
     async teardown(): Promise<void> {
       const r = load();

@@ -1,7 +1,7 @@
 /**
  * The network a host should have, as data: what the mode renderers produce and the
  * executor (net/executor.ts) makes true. Everything here is euca's own — links named
- * `eucabr…`, `eucavx…`, `eucavl…`, `eucagw…` / `eucart…`, the addresses listed, the nft tables named — and nothing
+ * `eucabr…`, `eucavx…`, `eucavl…`, `eucagw…` / `eucart…`, `eucamd`, the addresses listed, the nft tables named — and nothing
  * else on the host is read for change or touched.
  */
 import type { NftTable } from "./nft/names";
@@ -50,6 +50,6 @@ export interface HostNetwork {
   translations: Record<string, string>;
 }
 
-export const OWNED_LINK = /^euca(br|vx|vl|gw|rt)/;
+export const OWNED_LINK = /^euca(br|vx|vl|gw|rt|md)/;
 
 export const emptyNetwork = (): HostNetwork => ({ links: [], addresses: [], tables: [], sysctls: {}, translations: {} });

@@ -23,8 +23,11 @@ import { emptyNetwork, type HostNetwork, type LinkSpec } from "./host-network";
 import { isIpv4, parseCidr } from "./ipv4";
 import { renderGateway } from "./nft/gateway";
 import { renderGuestFilter, type GuestPort } from "./nft/guest-filter";
+import type { LanMode, LanSettings } from "./lan";
 
 export type ManagedMode = "MANAGED" | "MANAGED-NOVLAN";
+/** Every mode with a host network (all but ROOTLESS). */
+export type NetworkMode = ManagedMode | LanMode;
 
 export interface SegmentView {
   vlan: number;
@@ -39,13 +42,14 @@ export interface InstanceView {
   ip: string;
   /** Its private DNS name (DHCP hands out the first label). */
   hostname: string;
+  /** Its segment's tag (0 in SYSTEM and STATIC: the site's LAN). */
   vlan: number;
   groupIds: string[];
   publicIp?: string;
 }
 
 export interface ClusterView {
-  mode: ManagedMode;
+  mode: NetworkMode;
   /** VNET_SUBNET/VNET_NETMASK as a CIDR. */
   privateRange: string;
   segments: SegmentView[];
@@ -70,10 +74,12 @@ export interface ClusterView {
    */
   segment?: "vxlan" | "vlan";
   dhcp: { leaseSeconds: number; user: string; group: string };
+  /** SYSTEM and STATIC: the site's LAN. */
+  lan?: LanSettings;
 }
 
 /** The segment bridge and VXLAN port names of a VLAN tag (or of the one NOVLAN segment). */
-export function segmentLinks(mode: ManagedMode, vlan: number): { bridge: string; vxlan: string; vlanDev: string; vni: number; tag: string; port: string; router: string } {
+export function segmentLinks(mode: NetworkMode, vlan: number): { bridge: string; vxlan: string; vlanDev: string; vni: number; tag: string; port: string; router: string } {
   const n = mode === "MANAGED" ? String(vlan) : "";
   return { bridge: `eucabr${n}`, vxlan: `eucavx${n}`, vlanDev: `eucavl${n}`, vni: mode === "MANAGED" ? vlan : -1, tag: `seg${vlan}`, port: `eucagw${n}`, router: `eucart${n}` };
 }
@@ -164,7 +170,7 @@ export function renderNodeHost(v: ClusterView, node: string, tapOf: (instanceId:
   const colocated = local === v.gateway.underlay;
   const links = colocated ? [] : segmentLinkSpecs(v, vlans, local, undefined, (vlan) => [v.gateway.underlay, ...nodesWith(v, vlan).filter((a) => a !== local)], privDev);
   const guests: GuestPort[] = mine.filter((i) => segments.has(i.vlan)).map((i) => ({
-    instanceId: i.instanceId, tap: tapOf(i.instanceId), mac: i.mac, ip: i.ip, gateway: segments.get(i.vlan)!.gateway, groupIds: i.groupIds,
+    instanceId: i.instanceId, tap: tapOf(i.instanceId), mac: i.mac, ip: i.ip, dhcpFrom: segments.get(i.vlan)!.gateway, groupIds: i.groupIds,
   }));
   const granted = new Set(guests.flatMap((g) => g.groupIds).flatMap((gid) => (v.rules[gid] ?? []).map((r) => r.sourceGroupId).filter((s): s is string => !!s)));
   const members = new Map([...granted].map((gid) => [gid, v.instances.filter((i) => i.groupIds.includes(gid)).map((i) => i.ip)]));
@@ -187,10 +193,13 @@ const GROUP_ID = /^sg-[0-9a-f]{8,17}$/;
  */
 export function checkView(v: ClusterView, node: string): string | undefined {
   if (!v || typeof v !== "object" || !Array.isArray(v.instances) || !Array.isArray(v.segments) || typeof v.nodes !== "object" || typeof v.rules !== "object") return "not a cluster view";
-  if (v.mode !== "MANAGED" && v.mode !== "MANAGED-NOVLAN") return `unknown mode ${String(v.mode)}`;
+  if (!["MANAGED", "MANAGED-NOVLAN", "SYSTEM", "STATIC"].includes(v.mode)) return `unknown mode ${String(v.mode)}`;
+  const lan = v.mode === "SYSTEM" || v.mode === "STATIC";
+  if (lan && !/^[A-Za-z0-9_.:-]{1,15}$/.test(String(v.lan?.bridge))) return "the LAN bridge is not an interface name";
   if (v.segment !== undefined && v.segment !== "vxlan" && v.segment !== "vlan") return `unknown segment kind ${String(v.segment)}`;
   if (!v.nodes[node]) return `node ${node} is not in the view`;
-  const addrs = [v.gateway?.underlay, ...Object.values(v.nodes), ...v.segments.map((s) => s.gateway), ...v.instances.map((i) => i.ip)];
+  // SYSTEM: an address the site's DHCP has not been seen to give is "".
+  const addrs = [v.gateway?.underlay, ...Object.values(v.nodes), ...v.segments.map((s) => s.gateway), ...v.instances.map((i) => i.ip).filter((ip) => !(v.mode === "SYSTEM" && ip === "")), ...(v.lan?.dhcp ? [v.lan.dhcp.server] : [])];
   if (!addrs.every((a) => typeof a === "string" && isIpv4(a))) return "an address is not IPv4";
   if (!v.segments.every((s) => Number.isInteger(s.vlan) && s.vlan > 0 && s.vlan < 16777216 && !!parseCidr(s.cidr))) return "a segment is malformed";
   if (!v.instances.every((i) => MAC.test(i.mac) && /^i-[0-9a-f]{8,17}$/.test(i.instanceId) && Array.isArray(i.groupIds) && i.groupIds.every((g) => GROUP_ID.test(g)))) return "an instance is malformed";

@@ -1,4 +1,4 @@
-/** The programs a MANAGED network runs, checked at start so a missing one is a clear error, not a failed launch. */
+/** The programs a host network runs, checked at start so a missing one is a clear error, not a failed launch. */
 import { accessSync, constants, existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { ConfigError } from "../config/settings";
@@ -7,6 +7,8 @@ import { ConfigError } from "../config/settings";
 export const NODE_TOOLS = ["ip", "bridge", "nft", "sysctl"];
 /** On the CC, also DHCP, conntrack (elastic addresses that move) and arping (announcing them). */
 export const GATEWAY_TOOLS = [...NODE_TOOLS, "dnsmasq", "conntrack", "arping"];
+/** STATIC's CC only answers DHCP; SYSTEM's does nothing on its host. */
+export const LAN_GATEWAY_TOOLS = { STATIC: ["dnsmasq"], SYSTEM: [] as string[] };
 
 const onPath = (name: string) => [...(process.env.PATH ?? "").split(delimiter), "/usr/sbin", "/sbin"].some((d) => {
   try {
@@ -19,7 +21,7 @@ const onPath = (name: string) => [...(process.env.PATH ?? "").split(delimiter), 
 
 /** Throws a ConfigError naming what is missing (root, or a program and its Debian package). */
 export function requireNetworkTools(role: "cc" | "nc", mode: string, tools: readonly string[]): void {
-  if (process.getuid?.() !== 0) throw new ConfigError(`VNET_MODE ${mode} needs root on the ${role} host: it makes bridges, VXLAN links and nftables rules`);
+  if (process.getuid?.() !== 0) throw new ConfigError(`VNET_MODE ${mode} needs root on the ${role} host: it makes bridges, VXLAN links, nftables rules or DHCP`);
   const missing = tools.filter((t) => !onPath(t));
   if (missing.length) throw new ConfigError(`VNET_MODE ${mode} needs ${missing.join(", ")} on the ${role} host (Debian: apt-get install iproute2 nftables procps dnsmasq-base conntrack iputils-arping)`);
 }
@@ -28,5 +30,12 @@ export function requireNetworkTools(role: "cc" | "nc", mode: string, tools: read
 export function requireVlanSupport(role: "cc" | "nc"): void {
   if (!existsSync("/proc/net/vlan/config")) {
     throw new ConfigError(`--vnet-segment vlan: this ${role} host's kernel has no 802.1Q VLAN devices (no /proc/net/vlan; load 8021q, or use --vnet-segment vxlan)`);
+  }
+}
+
+/** SYSTEM and STATIC put guests on the site's LAN bridge, which the site makes: it must be there, and a bridge. */
+export function requireLanBridge(mode: string, bridge: string): void {
+  if (!existsSync(`/sys/class/net/${bridge}/bridge`)) {
+    throw new ConfigError(`VNET_MODE ${mode}: this node has no bridge ${bridge} (VNET_BRIDGE); make the LAN bridge (e.g. br0 holding eth0 and the node's address) or name yours with --vnet-bridge`);
   }
 }

@@ -77,7 +77,7 @@ export function createRpcApp<T extends RpcShape<T>>(o: RpcServerOptions<T>): Hon
     const method = c.req.param("method") ?? "";
     const url = new URL(c.req.url);
     const requestId = c.req.header(HEADER_REQUEST_ID) ?? "";
-    const ctx = { requestId };
+    const ctx: CallContext = { requestId };
     let caller: string | undefined;
     const log = (status: number, extra: Record<string, unknown> = {}) =>
       logRequest(o.log, { requestId, api: "internal", role: o.role, action: method, status, started, user: null, caller: caller ?? null, ...extra });
@@ -92,6 +92,7 @@ export function createRpcApp<T extends RpcShape<T>>(o: RpcServerOptions<T>): Hon
         o.lookupKey, replay, o.clock.now(),
       );
       caller = verified.caller;
+      ctx.caller = caller;
       const upload = own(o.uploads, method);
       if (upload) {
         if (verified.payloadHash !== STREAMING_PAYLOAD || !verified.signing) throw new AuthError("incomplete", `${method} takes a streamed, chunk-signed body`);

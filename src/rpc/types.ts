@@ -7,6 +7,8 @@
 export interface CallContext {
   /** Travels with the call so one id traces CLC → CC → NC in the logs. */
   requestId: string;
+  /** The component key that signed a call over HTTP (absent in process): who is asking, for methods that care. */
+  caller?: string;
 }
 
 /** A role client interface `T`: every member is an RPC method. */

@@ -68,6 +68,7 @@ function domainReply(e: DomainError): Ec2ErrorReply {
     case "DependencyViolation": return reply("DependencyViolation");
     case "InsufficientCapacity": return reply("InsufficientInstanceCapacity", 500);
     case "Unavailable": return reply("Unavailable", 503);
+    case "Unsupported": return reply("UnsupportedOperation");
     // Object storage conditions do not reach EC2 clients as such: an internal fault if one escapes.
     case "Storage": return INTERNAL;
     default: {

@@ -1,6 +1,8 @@
 /**
- * The instance metadata service on the EC2 port: /latest/… and /YYYY-MM-DD/…. The
- * instance is the one whose private address the request comes from — never a header.
+ * The instance metadata service: /latest/… and /YYYY-MM-DD/…, on the EC2 port (the
+ * instance is the one whose private address the request comes from — never a header),
+ * and on each node of the LAN modes (the instance is the one whose port the request came
+ * in by, as the node's filter translated its source; the CLC answers, net/lan.ts).
  * IMDSv2: PUT /latest/api/token hands an instance a session token bound to it (./tokens.ts); a
  * request carrying X-aws-ec2-metadata-token must present a valid one (requests
  * without a token are still answered, as IMDSv1 is in EC2's default mode).
@@ -10,13 +12,25 @@ import type { Logger } from "pino";
 import type { Clock } from "../../common/clock";
 import type { IdGenerator } from "../../common/ids";
 import { remoteAddressOf } from "../../server/node-env";
-import { answerMetadata, metadataContextFor, type MetadataSources } from "../../roles/clc/metadata";
+import { answerMetadata, metadataContextFor, type MetadataAnswer, type MetadataSources } from "../../roles/clc/metadata";
 import { MetadataTokens } from "./tokens";
 import { logRequest } from "../../server/request-log";
 
 const MAX_TTL = 21600;
 
-export function createMetadataApp(o: { sources: MetadataSources; clock: Clock; ids: IdGenerator; log: Logger }): Hono {
+/** The instance a request is from, and what its paths answer. */
+export interface MetadataCaller {
+  instanceId: string;
+  answer(path: string, requestId: string): Promise<MetadataAnswer | undefined>;
+}
+
+/** The CLC's callers: the instance at the request's source address. */
+export const callersByAddress = (sources: MetadataSources) => (ip: string): MetadataCaller | undefined => {
+  const ctx = metadataContextFor(sources, ip);
+  return ctx && { instanceId: ctx.instance.id, answer: async (path) => answerMetadata(ctx, path) };
+};
+
+export function createMetadataApp(o: { callerOf: (ip: string) => MetadataCaller | undefined; clock: Clock; ids: IdGenerator; log: Logger }): Hono {
   const app = new Hono();
   const tokens = new MetadataTokens();
 
@@ -29,13 +43,13 @@ export function createMetadataApp(o: { sources: MetadataSources; clock: Clock; i
     if (c.req.header("x-forwarded-for")) return text(c, 403, "Forbidden\n"); // tokens are not handed through proxies, as in EC2
     // Tokens are for instances: any other caller gets what it gets for metadata, nothing.
     const ip = callerIp(c);
-    const instance = o.sources.byAddress(ip);
-    if (!instance) return text(c, 404, "Not Found\n", "text/html");
-    const token = tokens.issue(instance.id, ip, ttl, o.clock.now().getTime());
+    const caller = o.callerOf(ip);
+    if (!caller) return text(c, 404, "Not Found\n", "text/html");
+    const token = tokens.issue(caller.instanceId, ip, ttl, o.clock.now().getTime());
     return c.body(token, 200, { "content-type": "text/plain", "x-aws-ec2-metadata-token-ttl-seconds": String(ttl) });
   });
 
-  const handle = (prefixLength: number) => (c: Context) => {
+  const handle = (prefixLength: number) => async (c: Context) => {
     const started = performance.now();
     const requestId = o.ids.requestId();
     const ip = callerIp(c);
@@ -45,10 +59,16 @@ export function createMetadataApp(o: { sources: MetadataSources; clock: Clock; i
       return res;
     };
     const token = c.req.header("x-aws-ec2-metadata-token");
-    if (token !== undefined && !tokens.valid(token, o.sources.byAddress(ip)?.id, ip, o.clock.now().getTime())) return done(401, text(c, 401, "Unauthorized\n"));
-    const ctx = metadataContextFor(o.sources, ip);
-    if (!ctx) return done(404, text(c, 404, "Not Found\n", "text/html"));
-    const answer = answerMetadata(ctx, path);
+    const caller = o.callerOf(ip);
+    if (token !== undefined && !tokens.valid(token, caller?.instanceId, ip, o.clock.now().getTime())) return done(401, text(c, 401, "Unauthorized\n"));
+    if (!caller) return done(404, text(c, 404, "Not Found\n", "text/html"));
+    let answer: MetadataAnswer | undefined;
+    try {
+      answer = await caller.answer(path, requestId);
+    } catch (e) {
+      o.log.warn({ requestId, err: (e as Error).message }, "metadata: the CLC did not answer");
+      return done(503, text(c, 503, "Service Unavailable\n"));
+    }
     if (!answer) return done(404, text(c, 404, "Not Found\n", "text/html"));
     if (answer.kind === "listing") return done(200, text(c, 200, answer.entries.join("\n")));
     return done(200, text(c, 200, answer.text, answer.contentType ?? "text/plain"));

@@ -60,6 +60,7 @@ function domainReply(e: DomainError): S3ErrorReply {
     case "InvalidParameter": return reply("InvalidArgument", e.message, Object.hasOwn(ARGUMENT_NAMES, e.parameter) ? { ArgumentName: ARGUMENT_NAMES[e.parameter]! } : {});
     case "MissingParameter": return reply("InvalidRequest", e.message);
     case "Unavailable": return reply("ServiceUnavailable", e.message);
+    case "Unsupported": return reply("NotImplemented", e.message);
     // Not raised on S3 paths; should one escape, it is ours to look into.
     case "Duplicate":
     case "IncorrectState":

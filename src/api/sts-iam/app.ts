@@ -72,6 +72,7 @@ function domainReply(e: DomainError): [string, number] {
     case "MissingParameter": return ["ValidationError", 400];
     case "IncorrectState":
     case "DependencyViolation": return ["DeleteConflict", 409];
+    case "Unsupported": return ["NotImplemented", 501];
     case "InsufficientCapacity":
     case "Storage":
     case "Unavailable": return ["ServiceFailure", 500];

@@ -48,7 +48,7 @@ interface DomainState extends DomainRecord {
   tap?: string;
 }
 
-import { tapName } from "../tap-name";
+import { tapMac, tapName } from "../tap-name";
 
 export { tapName };
 
@@ -204,7 +204,8 @@ export class QemuHypervisor implements Hypervisor {
     if (nic.mode === "bridge") {
       const tap = tapName(spec.instanceId);
       await this.ip(["tuntap", "add", "dev", tap, "mode", "tap"]);
-      await this.ip(["link", "set", tap, "master", nic.bridge, "up"]).catch(async (e) => {
+      // Its host-side MAC is the node's way to the guest's metadata requests (net/lan.ts).
+      await this.ip(["link", "set", tap, "address", tapMac(nic.mac), "master", nic.bridge, "up"]).catch(async (e) => {
         await this.ip(["link", "del", tap]).catch(() => undefined);
         throw e;
       });

@@ -21,12 +21,13 @@ import { ident, NODE_TABLE, type NftTable } from "./names";
 
 export interface GuestPort {
   instanceId: string;
-  /** The guest's tap on its segment bridge. */
+  /** The guest's tap on its bridge. */
   tap: string;
   mac: string;
+  /** Its private address; "" while it is unknown (SYSTEM: the site's DHCP has not been seen yet). */
   ip: string;
-  /** The gateway of its segment (the DHCP server it may hear from). */
-  gateway: string;
+  /** The DHCP server it may hear from (its segment's gateway, STATIC's CC); undefined: any (SYSTEM: the site's). */
+  dhcpFrom?: string;
   groupIds: readonly string[];
 }
 
@@ -36,10 +37,22 @@ export interface GuestFilterInput {
   rules: ReadonlyMap<string, readonly IngressRule[]>;
   /** Private addresses of the members of every group a rule here grants to. */
   members: ReadonlyMap<string, readonly string[]>;
+  /**
+   * SYSTEM and STATIC: this node answers its guests' 169.254.169.254 itself
+   * (net/lan.ts). Each guest's requests are handed to the host by its tap — rewritten to
+   * the tap's own MAC (`portMac`, a local address of the bridge) — and their source
+   * translated to the guest's `source`, so the responder knows the guest by its port.
+   */
+  metadata?: ReadonlyMap<string, { portMac: string; source: string }>;
 }
+
+/** Where a node's metadata responder listens (an address on its own link, net/lan.ts). */
+export const METADATA_IP = "169.254.169.254";
 
 /** Marks carry the guest's profile from the bridge family to the inet one; this is their range. */
 const MARK_BASE = 0x45750000;
+/** And these the guest whose metadata request it is. */
+const METADATA_MARK_BASE = 0x45760000;
 
 const hex = (n: number) => `0x${n.toString(16)}`;
 const quoted = (s: string) => `"${s}"`;
@@ -77,11 +90,15 @@ export function renderGuestFilter(input: GuestFilterInput): NftTable[] {
   const groupIds = [...new Set(guests.flatMap((g) => g.groupIds))].sort();
   const sets = new Map<string, string>();
   for (const gid of [...input.members.keys()].sort()) sets.set(gid, `members_${ident(gid)}`);
-  const profileKey = (g: GuestPort) => `${[...g.groupIds].sort().join(",")}|${g.gateway}`;
+  const profileKey = (g: GuestPort) => `${[...g.groupIds].sort().join(",")}|${g.dhcpFrom ?? ""}`;
   const profiles = [...new Map(guests.map((g) => [profileKey(g), g])).values()];
   const profileOf = new Map(profiles.map((g, i) => [profileKey(g), i]));
   const markOf = (g: GuestPort) => hex(MARK_BASE + profileOf.get(profileKey(g))! + 1);
   const elements = (items: string[]) => (items.length ? [`    elements = { ${items.join(",\n      ")} }`] : []);
+  // A guest whose address is not known yet may send from any (SYSTEM); the first it uses is learned.
+  const unpinned = guests.filter((g) => !g.ip);
+  const md = input.metadata ? guests.filter((g) => input.metadata!.has(g.instanceId)) : [];
+  const mdMark = (i: number) => hex(METADATA_MARK_BASE + i + 1);
 
   const bridge: string[] = [];
   if (guests.length) {
@@ -90,7 +107,16 @@ export function renderGuestFilter(input: GuestFilterInput): NftTable[] {
       "  set taps {", "    type ifname", ...elements(guests.map((g) => quoted(g.tap))), "  }",
       "  set own_mac {", "    type ifname . ether_addr", ...elements(guests.map((g) => `${quoted(g.tap)} . ${g.mac}`)), "  }",
       // 0.0.0.0: a DHCP client before it has its lease.
-      "  set own_ip {", "    type ifname . ipv4_addr", ...elements(guests.flatMap((g) => [`${quoted(g.tap)} . 0.0.0.0`, `${quoted(g.tap)} . ${g.ip}`])), "  }",
+      "  set own_ip {", "    type ifname . ipv4_addr", ...elements(guests.flatMap((g) => [`${quoted(g.tap)} . 0.0.0.0`, ...(g.ip ? [`${quoted(g.tap)} . ${g.ip}`] : [])])), "  }",
+      ...(unpinned.length ? [
+        "  set unpinned {", "    type ifname", ...elements(unpinned.map((g) => quoted(g.tap))), "  }",
+        // What each guest's packets say its address is: read by the node (net/lan.ts), then pinned.
+        "  set learned {", "    type ifname . ipv4_addr", "    size 65536", "    flags dynamic,timeout", "    timeout 1h", "  }",
+      ] : []),
+      ...(md.length ? [
+        "  map metadata_mark {", "    type ifname : mark", ...elements(md.map((g, i) => `${quoted(g.tap)} : ${mdMark(i)}`)), "  }",
+        "  map port_mac {", "    type ifname : ether_addr", ...elements(md.map((g) => `${quoted(g.tap)} : ${input.metadata!.get(g.instanceId)!.portMac}`)), "  }",
+      ] : []),
       "  chain classify {",
       "    type filter hook forward priority -200; policy accept;",
       "    meta mark set oifname map @profile",
@@ -99,9 +125,15 @@ export function renderGuestFilter(input: GuestFilterInput): NftTable[] {
       "    type filter hook prerouting priority -200; policy accept;",
       "    iifname != @taps accept",
       "    iifname . ether saddr != @own_mac drop",
-      "    ether type arp iifname . arp saddr ip != @own_ip drop",
-      "    ether type ip iifname . ip saddr != @own_ip drop",
       "    ether type ip6 drop",
+      ...(unpinned.length ? [
+        "    iifname @unpinned arp saddr ip != { 0.0.0.0, 169.254.0.0/16 } update @learned { iifname . arp saddr ip }",
+        "    iifname @unpinned ip saddr != { 0.0.0.0, 169.254.0.0/16 } update @learned { iifname . ip saddr }",
+      ] : []),
+      `    ${unpinned.length ? "iifname != @unpinned " : ""}ether type arp iifname . arp saddr ip != @own_ip drop`,
+      `    ${unpinned.length ? "iifname != @unpinned " : ""}ether type ip iifname . ip saddr != @own_ip drop`,
+      // Up to this host, as though sent to it: the bridge delivers a frame for a port's own MAC locally.
+      ...(md.length ? [`    ip daddr ${METADATA_IP} tcp dport 80 meta mark set iifname map @metadata_mark ether daddr set iifname map @port_mac meta pkttype set host`] : []),
       "  }",
     );
   }
@@ -110,6 +142,10 @@ export function renderGuestFilter(input: GuestFilterInput): NftTable[] {
   for (const [gid, name] of sets) {
     const addrs = [...new Set(input.members.get(gid) ?? [])].sort();
     inet.push(`  set ${name} {`, "    type ipv4_addr", ...elements(addrs), "  }");
+  }
+  if (md.length) {
+    inet.push("  map metadata_source {", "    type mark : ipv4_addr", ...elements(md.map((g, i) => `${mdMark(i)} : ${input.metadata!.get(g.instanceId)!.source}`)), "  }");
+    inet.push("  chain metadata {", "    type nat hook input priority 100; policy accept;", `    ip daddr ${METADATA_IP} tcp dport 80 snat ip to meta mark map @metadata_source`, "  }");
   }
   if (guests.length) {
     inet.push("  chain ingress {", "    type filter hook forward priority 0; policy accept;");
@@ -121,7 +157,7 @@ export function renderGuestFilter(input: GuestFilterInput): NftTable[] {
       "    meta nfproto ipv6 drop",
       "    ct state established,related accept",
       "    ct state invalid drop",
-      `    ip saddr ${g.gateway} udp sport 67 udp dport 68 accept`);
+      `    ${g.dhcpFrom ? `ip saddr ${g.dhcpFrom} ` : ""}udp sport 67 udp dport 68 accept`);
     for (const gid of [...g.groupIds].sort()) inet.push(`    jump group_${ident(gid)}`);
     inet.push("    drop", "  }");
   });

@@ -4,14 +4,15 @@
  * address) and the groups' rules. The gateway renders all of it; each node gets the part
  * it needs (`nodeViewOf`), so a node with three guests is not sent ten thousand.
  */
-import type { ClusterView, InstanceView, ManagedMode } from "../../net/managed";
+import type { ClusterView, InstanceView, NetworkMode } from "../../net/managed";
+import type { LanSettings } from "../../net/lan";
 import type { IngressRule } from "../../net/port-forwards";
 import type { CcDatabase } from "./database";
 import { groupRules, leases, placements } from "./database";
 import { networkOf, type NetworkPlan } from "./networks";
 
 export interface GatewaySettings {
-  mode: ManagedMode;
+  mode: NetworkMode;
   plan: NetworkPlan;
   underlay: string;
   publicDev: string;
@@ -21,6 +22,8 @@ export interface GatewaySettings {
   segment: "vxlan" | "vlan";
   /** The CC's interface on the VLAN-clean LAN (vlan segments). */
   privDev: string;
+  /** SYSTEM and STATIC: the site's LAN. */
+  lan?: LanSettings;
 }
 
 /** VXLAN's default port; 50 bytes of its headers come off a 1500-byte underlay. */
@@ -44,10 +47,12 @@ export function clusterViewOf(o: { db: CcDatabase; gateway: GatewaySettings; nod
     const lease = byId.get(p.instanceId);
     const underlay = o.nodeAddress(p.node);
     if (!lease || !underlay) continue; // a node the CC cannot name has no segment to join yet
-    const net = networkOf(plan, lease.netIndex);
-    segments.set(net.vlan, net);
+    const ip = lease.privateIp ?? "";
+    // On the site's LAN there are no segments.
+    const net = o.gateway.lan ? undefined : networkOf(plan, lease.netIndex);
+    if (net) segments.set(net.vlan, net);
     instances.push({
-      instanceId: p.instanceId, node: p.node, mac: lease.mac, ip: lease.privateIp, hostname: hostnameOf(lease.privateIp), vlan: net.vlan,
+      instanceId: p.instanceId, node: p.node, mac: lease.mac, ip, hostname: ip ? hostnameOf(ip) : "", vlan: net?.vlan ?? 0,
       groupIds: JSON.parse(p.groupIds) as string[], ...(p.publicIp ? { publicIp: p.publicIp } : {}),
     });
   }
@@ -67,6 +72,7 @@ export function clusterViewOf(o: { db: CcDatabase; gateway: GatewaySettings; nod
     vxlan: VXLAN,
     segment: o.gateway.segment,
     dhcp: { leaseSeconds: 3600, user: o.gateway.dhcpUser, group: "nogroup" },
+    ...(o.gateway.lan ? { lan: o.gateway.lan } : {}),
   };
 }
 
@@ -100,7 +106,8 @@ export function nodeViewsOf(v: ClusterView, nodeNames: readonly string[]): Map<s
     const granted = new Set(Object.values(rules).flat().map((r) => r.sourceGroupId).filter((g): g is string => !!g));
     const picked = new Set<InstanceView>(mine);
     // NOVLAN: one segment, so every guest shares this node's.
-    if (v.mode === "MANAGED-NOVLAN" && mine.length) for (const i of v.instances) picked.add(i);
+    // On the site's LAN there is no segment to share: its guests and the members its rules grant to.
+    if (v.lan) { /* nothing more */ } else if (v.mode === "MANAGED-NOVLAN" && mine.length) for (const i of v.instances) picked.add(i);
     else for (const vlan of vlans) for (const i of byVlan.get(vlan) ?? []) picked.add(i);
     for (const g of granted) for (const i of byGroup.get(g) ?? []) picked.add(i);
     const instances = v.instances.filter((i) => picked.has(i)).map(({ publicIp: _p, ...i }) => i);

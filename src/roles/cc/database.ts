@@ -41,11 +41,15 @@ export const networks = sqliteTable("networks", {
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 }, (t) => [primaryKey({ columns: [t.accountId, t.groupName] })]);
 
-/** An instance's private address and MAC in its group's network. */
+/**
+ * An instance's private address and MAC: in its group's network (MANAGED*, ROOTLESS),
+ * a VNET_MACMAP pair (STATIC), or its MAC alone until the site's DHCP is seen to address
+ * it (SYSTEM: the address is null until then). SYSTEM and STATIC leases are network 0.
+ */
 export const leases = sqliteTable("leases", {
   instanceId: text("instance_id").primaryKey(),
   netIndex: integer("net_index").notNull(),
-  privateIp: text("private_ip").notNull().unique(),
+  privateIp: text("private_ip").unique(),
   mac: text("mac").notNull(),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 });
@@ -133,6 +137,19 @@ CREATE TABLE group_rules (
   guests INTEGER NOT NULL,
   applied_at INTEGER NOT NULL
 );`,
+  },
+  {
+    name: "leases whose address is learned later (SYSTEM)",
+    sql: `CREATE TABLE leases_new (
+  instance_id TEXT PRIMARY KEY NOT NULL,
+  net_index INTEGER NOT NULL,
+  private_ip TEXT UNIQUE,
+  mac TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+INSERT INTO leases_new SELECT instance_id, net_index, private_ip, mac, created_at FROM leases;
+DROP TABLE leases;
+ALTER TABLE leases_new RENAME TO leases;`,
   },
 ] as const;
 

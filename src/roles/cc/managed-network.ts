@@ -8,7 +8,7 @@
  */
 import type { Logger } from "pino";
 import type { NetworkExecutor } from "../../net/executor";
-import { renderGatewayHost } from "../../net/managed";
+import { renderGatewayNetwork } from "../../net/render";
 import type { CallContext } from "../../rpc/types";
 import { clusterViewOf, nodeViewsOf, type GatewaySettings } from "./cluster-view";
 import { createHash } from "node:crypto";
@@ -39,7 +39,7 @@ export function createManagedNetwork(o: {
 
   async function once(ctx: CallContext): Promise<void> {
     const v = view();
-    const r = await o.executor.apply(renderGatewayHost(v));
+    const r = await o.executor.apply(renderGatewayNetwork(v));
     if (r.linksAdded.length || r.linksRemoved.length || r.addressesAdded || r.addressesRemoved || (r.dhcp !== "unchanged" && r.dhcp !== "none")) {
       o.log.info({ requestId: ctx.requestId, added: r.linksAdded, removed: r.linksRemoved, dhcp: r.dhcp, commands: r.commands }, "cc: gateway network applied");
     }

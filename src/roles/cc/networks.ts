@@ -8,7 +8,7 @@
  */
 import { and, eq, inArray, lt, notInArray } from "drizzle-orm";
 import type { NicSpec, PortForward } from "../../hypervisor/types";
-import { segmentLinks, type ManagedMode } from "../../net/managed";
+import type { LanMode } from "../../net/lan";
 import type { Clock } from "../../common/clock";
 import { InsufficientCapacityError, InvalidParameterError } from "../../common/errors";
 import type { CcDatabase } from "./database";
@@ -18,22 +18,29 @@ export interface NetworkPlan {
   /** e.g. [10, 128] for 10.128.0.0/16. */
   subnet: readonly [number, number];
   addrsPerNet: number;
+  /**
+   * SYSTEM and STATIC: guests are on the site's LAN, not in group networks. STATIC leases
+   * VNET_MACMAP's pairs; SYSTEM only a MAC (the site's DHCP gives the address, learned later).
+   */
+  lan?: { mode: LanMode; macMap: ReadonlyArray<{ mac: string; ip: string }> };
 }
 
 export interface Lease {
   instanceId: string;
+  /** "" while unknown (SYSTEM, until the node has seen the guest's address). */
   privateIp: string;
   mac: string;
   network: { index: number; vlan: number; cidr: string; gateway: string };
 }
 
 /**
- * The network card a leased instance gets: in the MANAGED modes a tap on its segment's
- * bridge; otherwise user-mode (QEMU's rootless networking, with the ports its groups
- * open forwarded from its addresses, or xl's default bridge for Xen guests).
+ * The network card a leased instance gets: with a host network a tap on `bridge` (its
+ * segment's, or the site's LAN bridge); otherwise user-mode (QEMU's rootless networking,
+ * with the ports its groups open forwarded from its addresses, or xl's default bridge for
+ * Xen guests).
  */
-export function nicOf(lease: Lease, forwards: PortForward[], mode?: ManagedMode): NicSpec {
-  if (mode) return { mode: "bridge", mac: lease.mac, ip: lease.privateIp, bridge: segmentLinks(mode, lease.network.vlan).bridge };
+export function nicOf(lease: Lease, forwards: PortForward[], bridge?: string): NicSpec {
+  if (bridge) return { mode: "bridge", mac: lease.mac, ip: lease.privateIp, bridge };
   return { mode: "user", mac: lease.mac, ip: lease.privateIp, forwards };
 }
 
@@ -73,12 +80,32 @@ export function createNetworkService(o: { db: CcDatabase; clock: Clock; plan: Ne
     throw new InsufficientCapacityError("Not enough resources available: vlan tags");
   }
 
-  const toLease = (r: typeof leases.$inferSelect): Lease => ({ instanceId: r.instanceId, privateIp: r.privateIp, mac: r.mac, network: networkOf(plan, r.netIndex) });
+  const toLease = (r: typeof leases.$inferSelect): Lease => ({ instanceId: r.instanceId, privateIp: r.privateIp ?? "", mac: r.mac, network: networkOf(plan, r.netIndex) });
+
+  /** SYSTEM: a MAC each; STATIC: a free VNET_MACMAP pair each. */
+  function allocateOnLan(lan: NonNullable<NetworkPlan["lan"]>, instanceIds: readonly string[]): Lease[] {
+    const held = db.select({ ip: leases.privateIp, mac: leases.mac }).from(leases).all();
+    const taken = new Set(held.flatMap((r) => [r.ip, r.mac]));
+    return instanceIds.map((instanceId) => {
+      const prior = db.select().from(leases).where(eq(leases.instanceId, instanceId)).get();
+      if (prior) return toLease(prior);
+      let row = { instanceId, netIndex: 0, privateIp: null as string | null, mac: macOf(instanceId), createdAt: o.clock.now() };
+      if (lan.mode === "STATIC") {
+        const pair = lan.macMap.find((p) => !taken.has(p.ip) && !taken.has(p.mac));
+        if (!pair) throw new InsufficientCapacityError(`Not enough resources available: all ${lan.macMap.length} addresses of VNET_MACMAP are in use`);
+        taken.add(pair.ip).add(pair.mac);
+        row = { ...row, privateIp: pair.ip, mac: pair.mac };
+      }
+      db.insert(leases).values(row).run();
+      return toLease(row);
+    });
+  }
 
   return {
     /** Addresses for new instances of one group; idempotent per instance id. */
     allocate(accountId: string, groupName: string, instanceIds: readonly string[]): Lease[] {
       return sqlite.transaction(() => {
+        if (plan.lan) return allocateOnLan(plan.lan, instanceIds);
         const index = netIndexFor(accountId, groupName);
         const base = index * plan.addrsPerNet;
         const taken = new Set(db.select({ ip: leases.privateIp }).from(leases).where(eq(leases.netIndex, index)).all().map((r) => r.ip));
@@ -95,6 +122,20 @@ export function createNetworkService(o: { db: CcDatabase; clock: Clock; plan: Ne
           }
           throw new InsufficientCapacityError(`Not enough resources available: addresses in the network of group ${groupName}`);
         });
+      }).immediate();
+    },
+
+    /**
+     * SYSTEM: the address a node saw its guest use, once (the first is kept: an address
+     * another instance holds is refused). Returns whether it was recorded.
+     */
+    learn(instanceId: string, ip: string): boolean {
+      if (plan.lan?.mode !== "SYSTEM") return false;
+      return sqlite.transaction(() => {
+        const r = db.select().from(leases).where(eq(leases.instanceId, instanceId)).get();
+        if (!r || r.privateIp || db.select().from(leases).where(eq(leases.privateIp, ip)).get()) return false;
+        db.update(leases).set({ privateIp: ip }).where(eq(leases.instanceId, instanceId)).run();
+        return true;
       }).immediate();
     },
 

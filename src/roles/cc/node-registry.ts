@@ -1,7 +1,7 @@
 /** Node controllers registered with this CC that run in other processes, with the keys issued to them. */
 import { eq } from "drizzle-orm";
 import type { CcDatabase } from "./database";
-import { nodes } from "./database";
+import { nodes, placements } from "./database";
 import type { ComponentKey } from "../../rpc/types";
 import type { Clock } from "../../common/clock";
 import type { IdGenerator } from "../../common/ids";
@@ -21,6 +21,16 @@ export function listRemoteNodes({ db }: CcDatabase): RemoteNode[] {
 /** The secret of a registered node's key: the node fetches images from Walrus with it. */
 export function nodeKeySecret({ db }: CcDatabase, id: string): string | undefined {
   return db.select({ secret: nodes.secret }).from(nodes).where(eq(nodes.componentId, id)).get()?.secret;
+}
+
+/** The node a component key was issued to. */
+export function nodeOfKey({ db }: CcDatabase, id: string): string | undefined {
+  return db.select({ name: nodes.name }).from(nodes).where(eq(nodes.componentId, id)).get()?.name;
+}
+
+/** The node an instance is placed on. */
+export function placedOn({ db }: CcDatabase, instanceId: string): string | undefined {
+  return db.select({ node: placements.node }).from(placements).where(eq(placements.instanceId, instanceId)).get()?.node;
 }
 
 export function registerNode({ db }: CcDatabase, name: string, url: string, clock: Clock, ids: IdGenerator): RemoteNode {

@@ -1,6 +1,7 @@
 /** The cluster controller: its nodes, their capacity, and placing and routing instances. */
 import { eq, inArray } from "drizzle-orm";
 import type { Logger } from "pino";
+import type { CallContext } from "../../rpc/types";
 import type { Clock } from "../../common/clock";
 import { InsufficientCapacityError, NotFoundError } from "../../common/errors";
 import type { NodeInstance } from "../nc/client";
@@ -9,11 +10,12 @@ import { clusterAvailability } from "./capacity";
 import type { CcDatabase } from "./database";
 import { placements } from "./database";
 import { place, type Policy } from "./placement";
-import { nicOf, type NetworkService } from "./networks";
+import { nicOf, type Lease, type NetworkService } from "./networks";
 import type { ClusterNode, NodeMonitor } from "./node-monitor";
 import type { InstanceNetwork } from "./instance-network";
 import type { ManagedNetwork } from "./managed-network";
-import type { ManagedMode } from "../../net/managed";
+import type { NetworkMode } from "../../net/managed";
+import { leases } from "./database";
 
 /** A lease whose instance was never placed is returned after this long (a launch cut short). */
 export const LEASE_GRACE_MS = 10 * 60 * 1000;
@@ -28,11 +30,11 @@ export interface ClusterServiceDeps {
   policy: Policy;
   networks: NetworkService;
   network: InstanceNetwork;
-  /** MANAGED modes: the cluster's virtual network (absent in ROOTLESS). */
-  managed?: { mode: ManagedMode; network: ManagedNetwork };
+  /** Every mode but ROOTLESS: the cluster's host network, and the bridge an instance's tap joins. */
+  managed?: { mode: NetworkMode; network: ManagedNetwork; bridgeOf: (lease: Lease) => string };
 }
 
-export function createClusterService(o: ClusterServiceDeps): ClusterClient {
+export function createClusterService(o: ClusterServiceDeps): ClusterClient & { learnAddresses(ctx: CallContext): Promise<void> } {
   const { db } = o.db;
   let rrStart = 0;
 
@@ -90,7 +92,7 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient {
       try {
         // The nodes start theirs in parallel, each with the network rendered for it; one refusal undoes them all.
         const results = await Promise.allSettled(instances.map(({ groupIds: _g, publicIp: _p, ...r }) => nodeOf(r.instanceId).client.runInstance({
-          ...r, nic: nicOf(leases.get(r.instanceId)!, o.network.forwardsFor(r.instanceId), o.managed?.mode),
+          ...r, nic: nicOf(leases.get(r.instanceId)!, o.network.forwardsFor(r.instanceId), o.managed?.bridgeOf(leases.get(r.instanceId)!)),
         }, ctx)));
         const failed = results.find((x): x is PromiseRejectedResult => x.status === "rejected");
         if (failed) {
@@ -112,9 +114,15 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient {
         ? db.select().from(placements).where(inArray(placements.instanceId, instanceIds)).all()
         : db.select().from(placements).all();
       const wanted = new Set(rows.map((r) => r.instanceId));
+      // The address is the CC's record (in SYSTEM learned from a node's report, after the launch).
+      const addressOf = new Map(db.select({ id: leases.instanceId, ip: leases.privateIp }).from(leases).all().map((l) => [l.id, l.ip ?? undefined]));
       const out: Array<NodeInstance & { node: string }> = [];
       for (const snap of await o.monitor.snapshots(ctx)) {
-        for (const inst of snap.instances) if (wanted.has(inst.instanceId)) out.push({ ...inst, node: snap.name });
+        for (const { privateIp: _seen, ...inst } of snap.instances) {
+          if (!wanted.has(inst.instanceId)) continue;
+          const ip = addressOf.get(inst.instanceId);
+          out.push({ ...inst, node: snap.name, ...(ip ? { privateIp: ip } : {}) });
+        }
       }
       return { instances: out };
     },
@@ -148,6 +156,19 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient {
 
     async getConsoleOutput({ instanceId }, ctx) {
       return nodeOf(instanceId).client.getConsoleOutput({ instanceId }, ctx);
+    },
+
+    /**
+     * SYSTEM: the addresses nodes saw their guests use are recorded (each instance's first),
+     * and the network is brought in line (the address pinned, group member sets filled).
+     */
+    async learnAddresses(ctx) {
+      if (o.managed?.mode !== "SYSTEM") return;
+      let learned = false;
+      for (const snap of await o.monitor.snapshots(ctx)) {
+        for (const i of snap.instances) if (i.privateIp && o.networks.learn(i.instanceId, i.privateIp)) learned = true;
+      }
+      if (learned) await o.managed.network.sync(ctx);
     },
 
     async updateNetwork(input, ctx) {

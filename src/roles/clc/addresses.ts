@@ -6,7 +6,7 @@
  */
 import { and, eq, isNotNull, isNull } from "drizzle-orm";
 import type { IdGenerator } from "../../common/ids";
-import { InvalidParameterError, NotFoundError, IncorrectStateError, InsufficientCapacityError } from "../../common/errors";
+import { InvalidParameterError, NotFoundError, IncorrectStateError, InsufficientCapacityError, UnsupportedError } from "../../common/errors";
 import type { ClcDatabase } from "./database";
 import { addresses } from "./schema";
 
@@ -23,7 +23,11 @@ export function expandIpRanges(spec: string): string[] {
   return out;
 }
 
-export function createAddressService(o: { db: ClcDatabase; ids: IdGenerator; pool: readonly string[]; maxPerUser: number }) {
+export function createAddressService(o: {
+  db: ClcDatabase; ids: IdGenerator; pool: readonly string[]; maxPerUser: number;
+  /** Why this cloud has no elastic addresses at all (SYSTEM, STATIC: a guest's address is on the site's LAN already). */
+  unsupported?: string;
+}) {
   const { db, sqlite } = o.db;
   const id = (prefix: string) => `${prefix}-${o.ids.resourceId("instance").slice(2).toLowerCase()}`;
 
@@ -49,6 +53,7 @@ export function createAddressService(o: { db: ClcDatabase; ids: IdGenerator; poo
     enabled: () => o.pool.length > 0,
 
     allocate(accountId: string, isAdmin: boolean): AddressRecord {
+      if (o.unsupported) throw new UnsupportedError(o.unsupported);
       return sqlite.transaction(() => {
         const held = db.select().from(addresses).where(eq(addresses.accountId, accountId)).all().length;
         if (!isAdmin && held >= o.maxPerUser) throw new InvalidParameterError("Domain", `You may hold at most ${o.maxPerUser} addresses`, "address-limit");

@@ -29,6 +29,11 @@ export function clusterKeySecret({ db }: ClcDatabase, id: string): string | unde
   return db.select({ secret: components.secret }).from(components).innerJoin(clusters, eq(components.id, clusters.componentId)).where(eq(components.id, id)).get()?.secret;
 }
 
+/** The cluster a component key was issued to. */
+export function clusterOfKey({ db }: ClcDatabase, id: string): string | undefined {
+  return db.select({ name: clusters.name }).from(clusters).where(eq(clusters.componentId, id)).get()?.name;
+}
+
 /** Registers a cluster controller at `url` and issues its component key. */
 export function registerCluster({ db, sqlite }: ClcDatabase, name: string, url: string, clock: Clock, ids: IdGenerator): RemoteCluster {
   const origin = checkRegistration("cluster", name, url);

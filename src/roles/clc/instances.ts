@@ -142,6 +142,11 @@ export function createInstanceService(o: {
       const ended: string[] = [];
       for (const r of live) {
         const n = reported.get(r.id);
+        // SYSTEM: the address the site's DHCP gave, once the cluster has seen it.
+        if (n?.privateIp && n.privateIp !== r.privateIp) {
+          db.update(instances).set({ privateIp: n.privateIp }).where(eq(instances.id, r.id)).run();
+          changed = true;
+        }
         const next = instanceStateFrom(n?.state, r.state);
         if (next !== r.state) {
           changed = true;
@@ -350,6 +355,11 @@ export function createInstanceService(o: {
       if (byPrivate) return byPrivate;
       const id = db.select({ id: addresses.instanceId }).from(addresses).where(eq(addresses.publicIp, ip)).get()?.id;
       return id ? db.select().from(instances).where(and(eq(instances.id, id), live)).get() : undefined;
+    },
+
+    /** The instance, while it is pending or running (a node's metadata request names it). */
+    running(id: string): InstanceRecord | undefined {
+      return db.select().from(instances).where(and(eq(instances.id, id), inArray(instances.state, ["pending", "running"]))).get();
     },
 
     publicIpOf: (id: string) => o.addresses.publicIpOf(id),

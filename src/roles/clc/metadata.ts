@@ -95,7 +95,10 @@ export interface MetadataSources {
 /** The metadata context of the instance at `ip`, if one is running there. */
 export function metadataContextFor(s: MetadataSources, ip: string): MetadataContext | undefined {
   const instance = s.byAddress(ip);
-  if (!instance) return undefined;
+  return instance && metadataContextOf(s, instance);
+}
+
+export function metadataContextOf(s: MetadataSources, instance: InstanceRecord): MetadataContext {
   return {
     instance,
     publicIp: s.publicIpOf(instance.id),

@@ -53,6 +53,8 @@ export interface NodeInstance {
   /** Why it is in Teardown (a failed start, a crash), for the instance's state reason. */
   reason?: string;
   launchTime: string;
+  /** SYSTEM: the address the node saw the guest use (the site's DHCP gave it), until the cluster records it. */
+  privateIp?: string;
 }
 
 /** The CC's view of one node controller (in-process or signed HTTP). */

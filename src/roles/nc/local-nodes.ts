@@ -11,11 +11,12 @@ import type { Logger } from "pino";
 import type { Clock } from "../../common/clock";
 import type { DataDirLayout } from "../../common/data-dir";
 import { recordStart } from "../../db/role-meta";
-import { ConfigError, isManaged, type HypervisorName, type QemuAccelSetting, type VnetMode } from "../../config/settings";
+import { ConfigError, isBridged, isLan, type HypervisorName, type QemuAccelSetting, type VnetMode } from "../../config/settings";
 import { runCommand } from "../../common/run-command";
 import { createNetworkExecutor } from "../../net/executor";
-import { NODE_TOOLS, requireNetworkTools, requireVlanSupport } from "../../net/tools";
-import { tapName } from "../../hypervisor/tap-name";
+import { NODE_TOOLS, requireLanBridge, requireNetworkTools, requireVlanSupport } from "../../net/tools";
+import type { HostNetwork } from "../../net/host-network";
+import { portMacOf, tapName } from "../../hypervisor/tap-name";
 import { createNodeNetwork, type NodeNetwork } from "./node-network";
 import { createHypervisor, describeHypervisor } from "../../hypervisor/select";
 import type { WalrusClient } from "../walrus/client";
@@ -29,6 +30,8 @@ export type NodeService = ReturnType<typeof createNodeService>;
 export interface LocalNode {
   name: string;
   service: NodeService;
+  /** Its part of the cluster's network (every mode but ROOTLESS). */
+  network?: NodeNetwork;
 }
 
 /** What the node controllers of this process are told (the settings they read, nothing more). */
@@ -45,8 +48,10 @@ export interface LocalNodesOptions {
   maxMem: number;
   maxCores: number;
   maxDisk: number;
-  /** MANAGED*: the node takes its part of the cluster network (segments, guest filters). */
+  /** Every mode but ROOTLESS: the node takes its part of the cluster network (segments or LAN ports, guest filters). */
   vnetMode: VnetMode;
+  /** SYSTEM and STATIC: the site's LAN bridge guests join. */
+  vnetBridge: string;
   /** MANAGED with vlan segments: the interface on the VLAN-clean LAN. */
   vnetPrivInterface: string;
   vnetSegment: "vxlan" | "vlan";
@@ -62,6 +67,8 @@ export interface LocalNodesDeps {
   walrus: () => WalrusClient | undefined;
   /** The metadata service guests reach as 169.254.169.254 (known once the CLC listens). */
   metadata: () => { host: string; port: number } | undefined;
+  /** Told what each node's network is once applied (the metadata responder of the LAN modes). */
+  networkApplied?: (net: HostNetwork) => void;
   /** Where each node registers what must run at shutdown (drain before the database closes). */
   cleanups: Array<() => Promise<void> | void>;
 }
@@ -75,10 +82,11 @@ export async function openLocalNodes(d: LocalNodesDeps): Promise<{ nodes: LocalN
   if (s.fakeNodes > 1 && !s.withCc) throw new ConfigError("--fake-nodes above 1 needs the cc role in the same process (the simulated nodes are its in-process nodes)");
   const limits: NodeLimits = { reservedMemoryMb: RESERVED_MB, maxMemoryMb: s.maxMem || undefined, maxCores: s.maxCores || undefined, maxDiskGb: s.maxDisk || undefined };
   const simulated = s.fakeNodes > 1;
-  const managed = isManaged(s);
-  if (managed && simulated) throw new ConfigError(`--fake-nodes ${s.fakeNodes} cannot share one host's network in VNET_MODE ${s.vnetMode}; simulate nodes with ROOTLESS`);
-  if (managed) requireNetworkTools("nc", s.vnetMode, NODE_TOOLS);
-  if (managed && s.vnetMode === "MANAGED" && s.vnetSegment === "vlan") requireVlanSupport("nc");
+  const bridged = isBridged(s);
+  if (bridged && simulated) throw new ConfigError(`--fake-nodes ${s.fakeNodes} cannot share one host's network in VNET_MODE ${s.vnetMode}; simulate nodes with ROOTLESS`);
+  if (bridged) requireNetworkTools("nc", s.vnetMode, NODE_TOOLS);
+  if (s.vnetMode === "MANAGED" && s.vnetSegment === "vlan") requireVlanSupport("nc");
+  if (isLan(s)) requireLanBridge(s.vnetMode, s.vnetBridge);
   const nodes: LocalNode[] = [];
   let hypervisor = "";
   for (let i = 1; i <= Math.max(1, s.fakeNodes); i++) {
@@ -101,14 +109,17 @@ export async function openLocalNodes(d: LocalNodesDeps): Promise<{ nodes: LocalN
       : d.probe;
     hypervisor = describeHypervisor(hv, s.hypervisor);
     const images = new NodeImageCache(join(root, "cache"), s.ncCacheMb * 1024 * 1024, d.walrus);
-    const network: NodeNetwork | undefined = managed
-      ? createNodeNetwork({ executor: createNetworkExecutor({ run: runCommand, dir: join(root, "net"), dhcpDir: join(root, "net", "dhcp"), log: d.log }), file: join(root, "net", "view.json"), tapOf: tapName, privDev: s.vnetPrivInterface, log: d.log })
+    const network: NodeNetwork | undefined = bridged
+      ? createNodeNetwork({
+        executor: createNetworkExecutor({ run: runCommand, dir: join(root, "net"), dhcpDir: join(root, "net", "dhcp"), log: d.log }), file: join(root, "net", "view.json"),
+        port: { tapOf: tapName, macOf: portMacOf(hv.capabilities().name) }, privDev: s.vnetPrivInterface, log: d.log, applied: d.networkApplied,
+      })
       : undefined;
     const service = createNodeService({ db, hypervisor: hv, images, probe, instancesDir, limits, clock: d.clock, log: simulated ? d.log.child({ node: name }) : d.log, network });
     await service.adopt();
     await network?.restore();
     d.cleanups.push(() => service.drain()); // runs before the database closes (cleanups run in reverse)
-    nodes.push({ name, service });
+    nodes.push({ name, service, network });
   }
   return { nodes, hypervisor };
 }

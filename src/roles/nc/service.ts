@@ -246,7 +246,8 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
       const rows = instanceIds?.length
         ? db.select().from(ncInstances).where(inArray(ncInstances.id, instanceIds)).all()
         : db.select().from(ncInstances).all();
-      return { instances: await Promise.all(rows.map(view)) };
+      const seen = d.network ? await d.network.learned().catch(() => new Map<string, string>()) : new Map<string, string>();
+      return { instances: await Promise.all(rows.map(async (r) => ({ ...(await view(r)), ...(seen.has(r.id) ? { privateIp: seen.get(r.id) } : {}) }))) };
     },
 
     async terminateInstance({ instanceId }) {
@@ -278,7 +279,7 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
     },
 
     async setNetwork({ view, node }, ctx) {
-      if (!d.network) throw new IncorrectStateError("this node's VNET_MODE is ROOTLESS: it has no managed network to set");
+      if (!d.network) throw new IncorrectStateError("this node's VNET_MODE is ROOTLESS: it has no host network to set");
       await d.network.set(view, node, ctx);
       return { applied: true as const };
     },
