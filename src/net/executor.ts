@@ -61,6 +61,8 @@ interface IpLink {
   linkinfo?: { info_kind?: string; info_data?: { id?: number; local?: string; port?: number; link?: string } };
 }
 
+const isEmpty = (n: HostNetwork) => !n.links.length && !n.addresses.length && !n.tables.length && !Object.keys(n.sysctls).length && !n.dhcp && !Object.keys(n.translations).length;
+
 export function createNetworkExecutor(o: ExecutorOptions) {
   const stateFile = `${o.dir}/applied.json`;
   const kill = o.kill ?? ((pid, sig) => process.kill(pid, sig));
@@ -265,6 +267,8 @@ export function createNetworkExecutor(o: ExecutorOptions) {
       commands = 0;
       const r = load();
       const report: ApplyReport = { commands: 0, linksAdded: [], linksRemoved: [], addressesAdded: 0, addressesRemoved: 0, dhcp: "none" };
+      // Nothing wanted and nothing made (a SYSTEM CC, a node without guests): no command at all.
+      if (isEmpty(want) && isEmpty(r.applied) && !Object.keys(r.sysctlsBefore).length && !pidOf()) return report;
       await applySysctls(want.sysctls, r);
       // Record first what is about to be owned, so a crash part-way still knows to remove it.
       save({ ...r, applied: { ...want, links: [...r.applied.links, ...want.links], addresses: [...r.applied.addresses, ...want.addresses], tables: [...r.applied.tables, ...want.tables], translations: { ...want.translations, ...r.applied.translations } } });

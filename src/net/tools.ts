@@ -21,6 +21,7 @@ const onPath = (name: string) => [...(process.env.PATH ?? "").split(delimiter), 
 
 /** Throws a ConfigError naming what is missing (root, or a program and its Debian package). */
 export function requireNetworkTools(role: "cc" | "nc", mode: string, tools: readonly string[]): void {
+  if (!tools.length) return; // nothing to run on this host (SYSTEM's CC)
   if (process.getuid?.() !== 0) throw new ConfigError(`VNET_MODE ${mode} needs root on the ${role} host: it makes bridges, VXLAN links, nftables rules or DHCP`);
   const missing = tools.filter((t) => !onPath(t));
   if (missing.length) throw new ConfigError(`VNET_MODE ${mode} needs ${missing.join(", ")} on the ${role} host (Debian: apt-get install iproute2 nftables procps dnsmasq-base conntrack iputils-arping)`);

@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dhcpArgs, dhcpHostsFile, dhcpOptionsFile } from "../../src/net/dnsmasq";
 import { checkView, renderGatewayHost, renderNodeHost, type ClusterView } from "../../src/net/managed";
+import { renderGatewayNetwork, renderNodeNetwork } from "../../src/net/render";
 import { matchOf } from "../../src/net/nft/guest-filter";
 import { replaceScript } from "../../src/net/nft/names";
 import { canNetns, sh } from "../support/netns";
@@ -36,6 +37,13 @@ const view: ClusterView = {
 };
 const tap = (id: string) => `eu${id.slice(2)}`;
 const novlan: ClusterView = { ...view, mode: "MANAGED-NOVLAN" };
+/** The site's LAN: no segments; STATIC's CC answers DHCP with VNET_MACMAP's pairs; SYSTEM's guest i-000000a2 has not been seen yet. */
+const onLan = (mode: "SYSTEM" | "STATIC"): ClusterView => ({
+  ...view, mode, segments: [],
+  instances: view.instances.map(({ publicIp: _p, ...i }) => ({ ...i, vlan: 0, ...(mode === "SYSTEM" && i.instanceId === "i-000000a2" ? { ip: "", hostname: "" } : {}) })),
+  lan: { bridge: "br0", ...(mode === "STATIC" ? { dhcp: { dev: "eth0", server: "192.168.50.1", cidr: "10.128.0.0/24", router: "10.128.0.1" } } : {}) },
+});
+const port = { tapOf: tap, macOf: (mac: string) => `fe${mac.slice(2)}` };
 
 const rendered = {
   "managed-gateway": renderGatewayHost(view),
@@ -47,6 +55,10 @@ const rendered = {
   // 802.1Q segments on each host's LAN interface instead of VXLAN.
   "vlan-gateway": renderGatewayHost({ ...view, segment: "vlan", gateway: { ...view.gateway, underlayDev: "eth1" } }),
   "vlan-n2": renderNodeHost({ ...view, segment: "vlan" }, "n2", tap, "eth1"),
+  "static-gateway": renderGatewayNetwork(onLan("STATIC")),
+  "static-n2": renderNodeNetwork(onLan("STATIC"), "n2", port),
+  "system-gateway": renderGatewayNetwork(onLan("SYSTEM")),
+  "system-n2": renderNodeNetwork(onLan("SYSTEM"), "n2", port),
 };
 
 describe("network renderers (golden files)", () => {
@@ -63,6 +75,25 @@ describe("network renderers (golden files)", () => {
   it("dnsmasq: static leases tagged by segment, options per segment, served on every segment bridge", async () => {
     const d = rendered["managed-gateway"].dhcp!;
     await expect(dhcpHostsFile(d) + "--\n" + dhcpOptionsFile(d) + "--\n" + dhcpArgs(d, "/run/euca/dhcp").join("\n") + "\n").toMatchFileSnapshot("../fixtures/net/managed-dnsmasq.txt");
+  });
+
+  it("STATIC: dnsmasq on the CC's LAN interface with the pairs in use, the LAN's router; SYSTEM's CC runs nothing", async () => {
+    const d = rendered["static-gateway"].dhcp!;
+    await expect(dhcpHostsFile(d) + "--\n" + dhcpOptionsFile(d) + "--\n" + dhcpArgs(d, "/run/euca/dhcp").join("\n") + "\n").toMatchFileSnapshot("../fixtures/net/static-dnsmasq.txt");
+    expect(rendered["system-gateway"]).toEqual({ links: [], addresses: [], tables: [], sysctls: {}, translations: {} });
+  });
+
+  it("on the LAN a node makes only its metadata link; a SYSTEM guest not yet seen is learned, not pinned", () => {
+    expect(rendered["static-n2"].links).toEqual([{ kind: "bridge", name: "eucamd" }]);
+    expect(rendered["static-n2"].addresses.map((a) => a.cidr)).toEqual(["169.254.169.254/32", "169.254.143.254/20"]);
+    const bridge = rendered["system-n2"].tables.find((t) => t.family === "bridge")!.body;
+    expect(bridge).toContain('set unpinned {\n    type ifname\n    elements = { "eu000000a2" }');
+    expect(bridge).toContain('"eu000000a2" : fe:0d:00:00:00:a2');
+    expect(rendered["static-n2"].tables.find((t) => t.family === "bridge")!.body).not.toContain("unpinned");
+    // SYSTEM hears the site's DHCP server, whichever it is; STATIC only the CC.
+    expect(rendered["system-n2"].tables.find((t) => t.family === "inet")!.body).toContain("    udp sport 67 udp dport 68 accept");
+    expect(rendered["static-n2"].tables.find((t) => t.family === "inet")!.body).toContain("ip saddr 192.168.50.1 udp sport 67 udp dport 68 accept");
+    expect(renderNodeNetwork({ ...onLan("STATIC"), instances: [] }, "n2", port)).toEqual({ links: [], addresses: [], tables: [], sysctls: {}, translations: {} });
   });
 
   it("MANAGED puts groups on segments of their own; NOVLAN on one, its VXLAN flooding to every host with a guest", () => {
@@ -88,7 +119,10 @@ describe("network renderers (golden files)", () => {
     expect(checkView(good, "n9")).toBe("node n9 is not in the view");
     expect(checkView(view, "n1")).toBe("an instance is malformed");
     const bad = (patch: (v: ClusterView) => ClusterView) => checkView(patch(structuredClone(good)), "n1");
-    expect(bad((v) => ({ ...v, mode: "SYSTEM" as never }))).toMatch(/unknown mode/);
+    expect(bad((v) => ({ ...v, mode: "OPEN" as never }))).toMatch(/unknown mode/);
+    expect(bad((v) => ({ ...v, mode: "SYSTEM", lan: { bridge: "br0; reboot" } }))).toMatch(/LAN bridge/);
+    expect(bad((v) => ({ ...v, mode: "SYSTEM", lan: { bridge: "br0" }, instances: [{ ...v.instances[0]!, ip: "" }] }))).toBeUndefined();
+    expect(bad((v) => ({ ...v, instances: [{ ...v.instances[0]!, ip: "" }] }))).toBe("an address is not IPv4");
     expect(bad((v) => ({ ...v, instances: [{ ...v.instances[0]!, mac: "d0:0d:00:00:00:a1; flush ruleset" }] }))).toBe("an instance is malformed");
     expect(bad((v) => ({ ...v, instances: [{ ...v.instances[0]!, ip: "10.0.0.1 }" }] }))).toBe("an address is not IPv4");
     expect(bad((v) => ({ ...v, rules: { "sg-0000000a": [{ protocol: "tcp", fromPort: 1, toPort: 2, cidr: "0.0.0.0/0 accept" }] } }))).toBe("a rule is malformed");

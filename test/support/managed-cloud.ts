@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { expect } from "vitest";
 import { tempDir } from "./cloud";
 import { run } from "./exec";
-import { clusterTopology, must, Namespaces } from "./netns";
+import { clusterTopology, lanTopology, must, Namespaces } from "./netns";
 import { BUNDLE, readEucarc, startEuca, type EucaProcess } from "./process";
 
 const AWS = "/usr/bin/aws";
@@ -29,14 +29,20 @@ export interface ManagedCloud {
   restartHead(): Promise<void>;
   /** What a connection from namespace `from` to ip:port hears within 2 s ("" when refused or dropped). */
   hear(from: string, ip: string, port: number): Promise<string>;
-  /** An HTTP/1.0 request by nc (busybox-static's wget crashes here); the body. */
+  /** An HTTP request from inside a namespace (busybox-static's wget crashes here); the body ("" when none came). */
   http(from: string, method: string, url: string, headers?: Record<string, string>): Promise<string>;
   /** A net-echo server in a namespace, once it listens. */
   serve(n: string, name: string, ...ports: number[]): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startManagedCloud(prefix: string, nodes: Array<{ name: "n1" | "n2"; hypervisor: "fake" | "qemu" }>): Promise<ManagedCloud> {
+/**
+ * `mode`: MANAGED (the default) or, on lanTopology's site LAN, SYSTEM or STATIC; `headArgs`
+ * add to the head's command line (STATIC's VNET_MACMAP).
+ */
+export async function startManagedCloud(prefix: string, nodes: Array<{ name: "n1" | "n2"; hypervisor: "fake" | "qemu" }>, o: { mode?: "MANAGED" | "SYSTEM" | "STATIC"; headArgs?: string[] } = {}): Promise<ManagedCloud> {
+  const mode = o.mode ?? "MANAGED";
+  const onLan = mode !== "MANAGED";
   const nss = new Namespaces(prefix);
   const dir = tempDir("euca-managed-");
   const procs: Record<string, EucaProcess> = {};
@@ -45,19 +51,21 @@ export async function startManagedCloud(prefix: string, nodes: Array<{ name: "n1
   const snapshot = (n: string) => must(`ip -n ${nss.name(n)} -br link show | sort; ip -n ${nss.name(n)} -br addr show | sort; ip netns exec ${nss.name(n)} nft list ruleset`);
   const inNs = (n: string, cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}) =>
     run("ip", ["netns", "exec", nss.name(n), cmd, ...args], { env: { PATH: process.env.PATH, HOME: dir, ...extra }, timeoutMs: 300_000 });
-  const startHead = () => startEuca(["run", "--role", "clc,walrus,cc", "--data-dir", join(dir, "head"), "--host", "192.168.50.1", "--vnet-mode", "MANAGED",
-    "--vnet-pub-interface", "pub0", "--public-ips", "198.51.100.50-198.51.100.59", "--hypervisor", "fake", "--node-poll-seconds", "0.2"], {}, { netns: nss.name("head") });
+  const network = onLan ? ["--vnet-priv-interface", "eth0"] : ["--vnet-pub-interface", "pub0", "--public-ips", "198.51.100.50-198.51.100.59"];
+  const startHead = () => startEuca(["run", "--role", "clc,walrus,cc", "--data-dir", join(dir, "head"), "--host", "192.168.50.1", "--vnet-mode", mode,
+    ...network, ...(o.headArgs ?? []), "--hypervisor", "fake", "--node-poll-seconds", "0.2"], {}, { netns: nss.name("head") });
   async function euca(args: string[]) {
     const r = await run(process.execPath, [BUNDLE, ...args], { env: { PATH: process.env.PATH }, timeoutMs: 60_000 });
     expect(r.status, r.stderr).toBe(0);
   }
 
-  clusterTopology(nss);
-  for (const n of ["head", "n1", "n2", "out"]) before[n] = snapshot(n);
+  if (onLan) lanTopology(nss);
+  else clusterTopology(nss);
+  for (const n of ["head", "n1", "n2", onLan ? "site" : "out"]) before[n] = snapshot(n);
   procs.head = await startHead();
   for (const { name, hypervisor } of nodes) {
     const ip = NODE_IPS[name]!;
-    procs[name] = await startEuca(["run", "--role", "nc", "--data-dir", join(dir, name), "--host", ip, "--vnet-mode", "MANAGED", "--hypervisor", hypervisor,
+    procs[name] = await startEuca(["run", "--role", "nc", "--data-dir", join(dir, name), "--host", ip, "--vnet-mode", mode, "--hypervisor", hypervisor,
       "--qemu-accel", "tcg", "--walrus-url", new URL(procs.head.ec2Url).origin], {}, { netns: nss.name(name) });
     const key = join(dir, `${name}.key`);
     await euca(["admin", "node", "register", name, "--url", `http://${ip}:8775`, "--out", key, "--data-dir", join(dir, "head")]);
@@ -88,10 +96,10 @@ export async function startManagedCloud(prefix: string, nodes: Array<{ name: "n1
     },
     hear: async (from, ip, port) => (await inNs(from, "sh", ["-c", `sleep 0.3 | busybox nc -w 2 ${ip} ${port}`])).stdout.trim(),
     async http(from, method, url, headers = {}) {
-      const u = new URL(url);
-      const head = [`${method} ${u.pathname} HTTP/1.0`, `Host: ${u.hostname}`, ...Object.entries(headers).map(([k, x]) => `${k}: ${x}`), "", ""].join("\r\n");
-      const r = await run("ip", ["netns", "exec", nss.name(from), "busybox", "nc", "-w", "3", u.hostname, u.port || "80"], { input: head, timeoutMs: 10_000 });
-      return r.stdout.split("\r\n\r\n").slice(1).join("\r\n\r\n").trim();
+      // Node's own client in the namespace: busybox nc stops reading once its input ends, before a slower answer comes.
+      const script = "const [m, u, h] = process.argv.slice(1); fetch(u, { method: m, headers: JSON.parse(h), signal: AbortSignal.timeout(5000) }).then((r) => r.text()).then((t) => process.stdout.write(t), () => {});";
+      const r = await run("ip", ["netns", "exec", nss.name(from), process.execPath, "-e", script, method, url, JSON.stringify(headers)], { timeoutMs: 10_000 });
+      return r.stdout.trim();
     },
     serve(n, name, ...ports) {
       const p = nss.spawn(n, "node", [NET_ECHO, name, ...ports.map(String)]);

@@ -84,7 +84,8 @@ export class Namespaces {
 export function standInGuest(nss: Namespaces, o: { name: string; node: string; tap: string; mac: string; bridge: string; dir: string }) {
   nss.add(o.name);
   const g = nss.name(o.name);
-  must(`ip -n ${nss.name(o.node)} link add ${o.tap} type veth peer name eth0 netns ${g}`);
+  // The host side gets the MAC a driver gives a guest's tap (hypervisor/tap-name.ts' tapMac).
+  must(`ip -n ${nss.name(o.node)} link add ${o.tap} address fe${o.mac.slice(2)} type veth peer name eth0 netns ${g}`);
   must(`ip -n ${g} link set eth0 address ${o.mac} && ip -n ${g} link set eth0 up`);
   must(`ip -n ${nss.name(o.node)} link set ${o.tap} master ${o.bridge} up`);
   const script = `${o.dir}/udhcpc-${o.name}.sh`;
@@ -120,6 +121,25 @@ export function clusterTopology(nss: Namespaces): void {
     must(`ip -n ${nss.name("lan")} link set l-${n} master lan0`);
   }
   nss.wire("head", "pub0", "198.51.100.1/24", "out", "pub1", "198.51.100.2/24");
+}
+
+/**
+ * SYSTEM and STATIC's site: clusterTopology's LAN, each node's eth0 in a bridge br0 that
+ * holds the node's address (as a site sets a node up for guests on its LAN), and a site
+ * host on the LAN (192.168.50.254: the site's DHCP server in SYSTEM, and a client).
+ */
+export function lanTopology(nss: Namespaces): void {
+  clusterTopology(nss);
+  for (const [n, addr] of [["n1", "192.168.50.2/24"], ["n2", "192.168.50.3/24"]] as const) {
+    const ns = nss.name(n);
+    must(`ip -n ${ns} addr flush dev eth0 && ip -n ${ns} link add br0 type bridge && ip -n ${ns} link set eth0 master br0 && ip -n ${ns} addr add ${addr} dev br0 && ip -n ${ns} link set br0 up`);
+  }
+  // The bridges' carrier and IPv6 link-local addresses settle first, so "before" is what stays.
+  const settled = () => ["n1", "n2"].every((n) => /^br0\s+UP\s.*fe80::/m.test(sh(`ip -n ${nss.name(n)} -br addr show br0`).out));
+  for (let i = 0; i < 100 && !settled(); i++) spawnSync("sleep", ["0.1"]);
+  nss.add("site");
+  nss.wire("lan", "l-site", undefined, "site", "eth0", "192.168.50.254/24");
+  must(`ip -n ${nss.name("lan")} link set l-site master lan0`);
 }
 
 /** Waits until `ok` holds (polling every 100 ms), or fails after `ms`. */
