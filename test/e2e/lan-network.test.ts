@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { imageFile } from "../support/bundles";
-import { startManagedCloud, until, type ManagedCloud } from "../support/managed-cloud";
+import { startManagedCloud, startSiteDhcp, until, type ManagedCloud } from "../support/managed-cloud";
 import { canNetns, sh, standInGuest } from "../support/netns";
 
 const ready = canNetns() || process.env.CI === "true";
@@ -51,11 +51,7 @@ for (const mode of ["SYSTEM", "STATIC"] as const) {
       c = await startManagedCloud(mode === "SYSTEM" ? "eus" : "euy", [{ name: "n1", hypervisor: "fake" }, { name: "n2", hypervisor: "fake" }], {
         mode, headArgs: mode === "STATIC" ? ["--vnet-mac-map", MACMAP.join(" "), "--vnet-router", "192.168.50.1", "--vnet-dns", "192.168.50.254"] : [],
       });
-      // SYSTEM: the site's own DHCP server, which knows nothing of euca.
-      if (mode === "SYSTEM") {
-        c.nss.spawn("site", "dnsmasq", ["--keep-in-foreground", "--conf-file=/dev/null", "--port=0", "--interface=eth0", "--bind-interfaces", "--leasefile-ro",
-          "--dhcp-range=192.168.50.100,192.168.50.150,255.255.255.0,1h", "--dhcp-option=option:router,192.168.50.1", `--pid-file=${c.dir}/site-dnsmasq.pid`]);
-      }
+      if (mode === "SYSTEM") startSiteDhcp(c);
       image = await c.importImage([imageFile("root.img", 300_000), "--name", `lan-${mode}`]);
       await ec2("create-security-group", "--group-name", "web", "--description", "web servers");
       await ec2("create-security-group", "--group-name", "db", "--description", "databases");

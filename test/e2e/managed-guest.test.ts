@@ -3,11 +3,12 @@
  * its group's segment, it leases the address EC2 reports from the CC's dnsmasq over
  * VXLAN, reads its own id from 169.254.169.254, and answers SSH from outside at its
  * public address on the port its group opens (and no other). Terminate leaves the node
- * and the head as they were.
+ * and the head as they were. And one in SYSTEM: on the site's LAN bridge, addressed by
+ * the site's DHCP, its id from its own node's metadata responder.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { killGuestsUnder, qemuInstalled, testGuest } from "../support/guest";
-import { startManagedCloud, until, type ManagedCloud } from "../support/managed-cloud";
+import { startManagedCloud, startSiteDhcp, until, type ManagedCloud } from "../support/managed-cloud";
 import { canNetns } from "../support/netns";
 
 const guest = testGuest();
@@ -48,6 +49,47 @@ describe.runIf(ready)("a real guest on a MANAGED segment", () => {
 
   it("terminate removes the guest's tap, filter, segment, lease and public address", async () => {
     await c.ec2("terminate-instances", "--instance-ids", inst.InstanceId);
+    await until(() => ["n1", "head"].every((n) => c.snapshot(n) === c.before[n]), 30_000).catch(() => {
+      for (const n of ["n1", "head"]) expect(c.snapshot(n), n).toBe(c.before[n]);
+    });
+    await c.stop();
+  });
+});
+
+describe.runIf(ready)("a real guest on the site's LAN (SYSTEM)", () => {
+  let c: ManagedCloud;
+  let id = "";
+  let consoleText = "";
+
+  beforeAll(async () => {
+    c = await startManagedCloud("euq", [{ name: "n1", hypervisor: "qemu" }], { mode: "SYSTEM" });
+    startSiteDhcp(c);
+    const image = await c.importImage([guest!.root, "--kernel", guest!.vmlinux, "--ramdisk", guest!.initrd, "--name", "lan-guest"]);
+    await c.ec2("authorize-security-group-ingress", "--group-name", "default", "--protocol", "tcp", "--port", "22", "--cidr", "192.168.50.254/32");
+    id = (await c.ec2("run-instances", "--image-id", image, "--instance-type", "m1.small")).Instances[0].InstanceId;
+    await until(async () => {
+      consoleText = (await c.ec2("get-console-output", "--instance-id", id)).Output ?? "";
+      return consoleText.includes("EUCA-GUEST-READY");
+    }, 180_000);
+  }, 300_000);
+
+  afterAll(async () => {
+    for (const p of Object.values(c?.procs ?? {})) p.child.kill("SIGKILL");
+    if (c) killGuestsUnder(c.dir);
+    c?.nss.cleanup();
+  });
+
+  it("the guest took the site's lease, EC2 learned it, and its node's responder told it its id", async () => {
+    const leased = /EUCA-DHCP eth0 (192\.168\.50\.1[0-5]\d)/.exec(consoleText)?.[1];
+    expect(leased, consoleText).toBeDefined();
+    expect(consoleText).toContain(`EUCA-INSTANCE-ID=${id}`);
+    await until(async () => (await c.ec2("describe-instances", "--instance-ids", id)).Reservations[0].Instances[0].PrivateIpAddress === leased, 15_000);
+    expect(await c.hear("site", leased!, 22)).toBe(`SSH-2.0-euca-test-guest ${id}`);
+    expect(await c.hear("head", leased!, 22)).toBe(""); // not the authorized address
+  });
+
+  it("terminate removes the guest's tap and filter; the node is as it was", async () => {
+    await c.ec2("terminate-instances", "--instance-ids", id);
     await until(() => ["n1", "head"].every((n) => c.snapshot(n) === c.before[n]), 30_000).catch(() => {
       for (const n of ["n1", "head"]) expect(c.snapshot(n), n).toBe(c.before[n]);
     });

@@ -117,4 +117,10 @@ export async function startManagedCloud(prefix: string, nodes: Array<{ name: "n1
   return c;
 }
 
+/** SYSTEM's site DHCP server (on lanTopology's site host): it knows nothing of euca. */
+export function startSiteDhcp(c: ManagedCloud): void {
+  c.nss.spawn("site", "dnsmasq", ["--keep-in-foreground", "--conf-file=/dev/null", "--port=0", "--interface=eth0", "--bind-interfaces", "--leasefile-ro",
+    "--dhcp-range=192.168.50.100,192.168.50.150,255.255.255.0,1h", "--dhcp-option=option:router,192.168.50.1", `--pid-file=${c.dir}/site-dnsmasq.pid`]);
+}
+
 export { until } from "./netns";
