@@ -18,13 +18,14 @@ import { listen, type Listening } from "./server/listen";
 import { createRpcApp } from "./rpc/http-server";
 import { componentKeyLookup, readComponentKeys } from "./rpc/key-file";
 import type { IdentityService } from "./roles/clc/identity-service";
-import { clusterKeySecret, clusterOfKey } from "./roles/clc/cluster-registry";
+import { clusterKeySecret } from "./roles/clc/cluster-registry";
+import { metadataCallers } from "./compose/metadata-callers";
 import { METADATA_METHODS, METADATA_ROLE, type MetadataClient } from "./roles/clc/metadata-rpc";
 import { createInProcessClient } from "./rpc/in-process";
 import { createHttpClient } from "./rpc/http-client";
 import type { CredentialFiles } from "./roles/clc/credentials";
 import { CLUSTER_METHODS } from "./roles/cc/client";
-import { nodeKeySecret, nodeOfKey, placedOn } from "./roles/cc/node-registry";
+import { nodeKeySecret } from "./roles/cc/node-registry";
 import { NODE_METHODS } from "./roles/nc/client";
 import { realHostProbe, type HostProbe } from "./roles/nc/host-probe";
 import type { WalrusClient } from "./roles/walrus/client";
@@ -97,10 +98,8 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     const w = a.has("walrus") ? assembleWalrus(a, { identity, componentKeys }) : undefined;
     walrus = w?.client;
     if (clc) {
-      // A node asks only of its own guests: a cluster's key for instances in its zone, a node's (registered here) for those placed on it.
-      const service = clc.metadataService((caller, instance) => caller === undefined
-        || clusterOfKey(clc.clc.db, caller) === instance.zone
-        || (!!cluster && nodeOfKey(cluster.db, caller) !== undefined && nodeOfKey(cluster.db, caller) === placedOn(cluster.db, instance.id)));
+      // A node asks only of its own guests (compose/metadata-callers.ts).
+      const service = clc.metadataService(metadataCallers(clc.clc.db, cluster?.db));
       a.mainApp.route("/", createRpcApp({ role: METADATA_ROLE, service, methods: METADATA_METHODS, lookupKey: componentKeys, clock: a.clock, log: a.log }));
       metadata = createInProcessClient(METADATA_METHODS, service);
     }

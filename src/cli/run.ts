@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { createLogger } from "../common/logger";
 import { startCloud } from "../cloud";
 import { withSettings, settingsOf, type CliIo } from "./settings-flags";
-import { isManaged, privateSubnet } from "../config/settings";
+import { isLan, isManaged, privateSubnet } from "../config/settings";
 import { privilegedPortHint } from "../hypervisor/qemu/hostfwd";
 
 /**
@@ -37,6 +37,9 @@ export function runCommand(io: CliIo): Command {
     if (s.roles.includes("clc") && cloud.hypervisor?.startsWith("qemu") && privateSubnet(s).startsWith("127.")) io.out(reachHint());
     if (s.roles.includes("cc") && isManaged(s)) {
       io.out(`euca: network ${s.vnetMode}: guests in ${privateSubnet(s)}, this host their gateway at ${s.vnetLocalIp || s.host}, public addresses on ${s.vnetPubInterface}; see: euca admin network --vnet-mode ${s.vnetMode}\n`);
+    } else if (s.roles.includes("cc") && isLan(s)) {
+      const by = s.vnetMode === "STATIC" ? `this host's DHCP on ${s.vnetPrivInterface} (VNET_MACMAP)` : "the site's DHCP";
+      io.out(`euca: network ${s.vnetMode}: guests on the site's LAN (bridge ${s.vnetBridge} on each node), addressed by ${by}; see: euca admin network --vnet-mode ${s.vnetMode}\n`);
     }
     // Last: scripts (and the tests) wait for this line.
     io.out(`euca ready: roles=${s.roles.join(",")} ec2=${e.ec2Url} s3=${e.s3Url} heartbeat=${e.heartbeatUrl}${internal}${cloud.hypervisor ? ` hypervisor=${cloud.hypervisor.replace(" ", "")}` : ""} data=${s.dataDir}\n`);

@@ -19,24 +19,7 @@ import type { DhcpConfig } from "./dnsmasq";
 import { emptyNetwork, type HostNetwork } from "./host-network";
 import { intToIp, ipToInt, parseCidr } from "./ipv4";
 import { METADATA_IP, renderGuestFilter, type GuestPort } from "./nft/guest-filter";
-import type { ClusterView, InstanceView } from "./managed";
-
-export type LanMode = "SYSTEM" | "STATIC";
-
-export interface LanSettings {
-  /** The nodes' bridge on the site's LAN (VNET_BRIDGE). */
-  bridge: string;
-  /** STATIC: the CC's DHCP on the LAN. */
-  dhcp?: {
-    /** The CC's interface on the LAN (VNET_PRIVINTERFACE) and its address there, the server guests hear from. */
-    dev: string;
-    server: string;
-    /** The LAN (from VNET_MACMAP's addresses and VNET_NETMASK). */
-    cidr: string;
-    router?: string;
-    broadcast?: string;
-  };
-}
+import type { ClusterView, InstanceView } from "./view";
 
 /** The link that holds the node's metadata responder's address, and the addresses it holds. */
 export const METADATA_LINK = "eucamd";

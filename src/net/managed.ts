@@ -23,60 +23,7 @@ import { emptyNetwork, type HostNetwork, type LinkSpec } from "./host-network";
 import { isIpv4, parseCidr } from "./ipv4";
 import { renderGateway } from "./nft/gateway";
 import { renderGuestFilter, type GuestPort } from "./nft/guest-filter";
-import type { LanMode, LanSettings } from "./lan";
-
-export type ManagedMode = "MANAGED" | "MANAGED-NOVLAN";
-/** Every mode with a host network (all but ROOTLESS). */
-export type NetworkMode = ManagedMode | LanMode;
-
-export interface SegmentView {
-  vlan: number;
-  cidr: string;
-  gateway: string;
-}
-
-export interface InstanceView {
-  instanceId: string;
-  node: string;
-  mac: string;
-  ip: string;
-  /** Its private DNS name (DHCP hands out the first label). */
-  hostname: string;
-  /** Its segment's tag (0 in SYSTEM and STATIC: the site's LAN). */
-  vlan: number;
-  groupIds: string[];
-  publicIp?: string;
-}
-
-export interface ClusterView {
-  mode: NetworkMode;
-  /** VNET_SUBNET/VNET_NETMASK as a CIDR. */
-  privateRange: string;
-  segments: SegmentView[];
-  instances: InstanceView[];
-  rules: Record<string, IngressRule[]>;
-  /** Every node's underlay address (where its VXLAN ports are). */
-  nodes: Record<string, string>;
-  gateway: {
-    /** The CC's underlay address and, optionally, its device (VNET_PRIVINTERFACE). */
-    underlay: string;
-    underlayDev?: string;
-    /** VNET_PUBINTERFACE: where elastic addresses are added. */
-    publicDev: string;
-    metadata?: { ip: string; port: number };
-    dns?: string;
-  };
-  vxlan: { port: number; mtu: number; novlanVni: number };
-  /**
-   * How MANAGED's segments cross hosts: VXLAN (default; any IP network) or 802.1Q VLANs
-   * on each host's `VNET_PRIVINTERFACE` (Eucalyptus' way; needs VLAN-clean switches and a
-   * kernel with 802.1Q). MANAGED-NOVLAN is always VXLAN.
-   */
-  segment?: "vxlan" | "vlan";
-  dhcp: { leaseSeconds: number; user: string; group: string };
-  /** SYSTEM and STATIC: the site's LAN. */
-  lan?: LanSettings;
-}
+import type { ClusterView, NetworkMode } from "./view";
 
 /** The segment bridge and VXLAN port names of a VLAN tag (or of the one NOVLAN segment). */
 export function segmentLinks(mode: NetworkMode, vlan: number): { bridge: string; vxlan: string; vlanDev: string; vni: number; tag: string; port: string; router: string } {

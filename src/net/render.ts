@@ -3,8 +3,9 @@
  * MANAGED modes' segments (./managed.ts) or SYSTEM and STATIC's LAN (./lan.ts). Pure.
  */
 import type { HostNetwork } from "./host-network";
-import { renderLanGatewayHost, renderLanNodeHost, type LanMode } from "./lan";
-import { renderGatewayHost, renderNodeHost, type ClusterView, type NetworkMode } from "./managed";
+import { renderLanGatewayHost, renderLanNodeHost } from "./lan";
+import { renderGatewayHost, renderNodeHost } from "./managed";
+import type { ClusterView, LanMode, NetworkMode } from "./view";
 
 export const isLanMode = (m: NetworkMode): m is LanMode => m === "SYSTEM" || m === "STATIC";
 

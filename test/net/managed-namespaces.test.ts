@@ -11,7 +11,8 @@ import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createNetworkExecutor, type NetworkExecutor } from "../../src/net/executor";
-import { renderGatewayHost, renderNodeHost, segmentLinks, type ClusterView, type InstanceView, type ManagedMode } from "../../src/net/managed";
+import { renderGatewayHost, renderNodeHost, segmentLinks } from "../../src/net/managed";
+import type { ClusterView, InstanceView, ManagedMode } from "../../src/net/view";
 import type { IngressRule } from "../../src/net/port-forwards";
 import { canNetns, clusterTopology, inNamespace, must, Namespaces, sh, standInGuest, until } from "../support/netns";
 

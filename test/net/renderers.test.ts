@@ -6,7 +6,8 @@
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dhcpArgs, dhcpHostsFile, dhcpOptionsFile } from "../../src/net/dnsmasq";
-import { checkView, renderGatewayHost, renderNodeHost, type ClusterView } from "../../src/net/managed";
+import { checkView, renderGatewayHost, renderNodeHost } from "../../src/net/managed";
+import type { ClusterView } from "../../src/net/view";
 import { renderGatewayNetwork, renderNodeNetwork } from "../../src/net/render";
 import { matchOf } from "../../src/net/nft/guest-filter";
 import { replaceScript } from "../../src/net/nft/names";

@@ -12,7 +12,8 @@ import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createNetworkExecutor } from "../../src/net/executor";
-import { renderGatewayHost, renderNodeHost, type ClusterView } from "../../src/net/managed";
+import { renderGatewayHost, renderNodeHost } from "../../src/net/managed";
+import type { ClusterView } from "../../src/net/view";
 import { canNetns, inNamespace, must, Namespaces, standInGuest } from "../support/netns";
 
 const tap = (id: string) => `eu${id.slice(2)}`;

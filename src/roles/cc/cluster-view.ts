@@ -4,8 +4,7 @@
  * address) and the groups' rules. The gateway renders all of it; each node gets the part
  * it needs (`nodeViewOf`), so a node with three guests is not sent ten thousand.
  */
-import type { ClusterView, InstanceView, NetworkMode } from "../../net/managed";
-import type { LanSettings } from "../../net/lan";
+import type { ClusterView, InstanceView, LanSettings, NetworkMode } from "../../net/view";
 import type { IngressRule } from "../../net/port-forwards";
 import type { CcDatabase } from "./database";
 import { groupRules, leases, placements } from "./database";

@@ -8,7 +8,7 @@
  */
 import { and, eq, inArray, lt, notInArray } from "drizzle-orm";
 import type { NicSpec, PortForward } from "../../hypervisor/types";
-import type { LanMode } from "../../net/lan";
+import type { LanMode } from "../../net/view";
 import type { Clock } from "../../common/clock";
 import { InsufficientCapacityError, InvalidParameterError } from "../../common/errors";
 import type { CcDatabase } from "./database";

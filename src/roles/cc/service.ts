@@ -14,7 +14,7 @@ import { nicOf, type Lease, type NetworkService } from "./networks";
 import type { ClusterNode, NodeMonitor } from "./node-monitor";
 import type { InstanceNetwork } from "./instance-network";
 import type { ManagedNetwork } from "./managed-network";
-import type { NetworkMode } from "../../net/managed";
+import type { NetworkMode } from "../../net/view";
 import { leases } from "./database";
 
 /** A lease whose instance was never placed is returned after this long (a launch cut short). */

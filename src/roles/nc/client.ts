@@ -1,6 +1,6 @@
 import type { ForwardResult, NicSpec, PortForward } from "../../hypervisor/types";
 import type { CallContext } from "../../rpc/types";
-import type { ClusterView } from "../../net/managed";
+import type { ClusterView } from "../../net/view";
 
 /** What a node reports about its capacity (Eucalyptus ncDescribeResource, reference §5.1). */
 export interface NodeResource {

@@ -47,3 +47,33 @@ describe("security-group networks (MANAGED-mode plan, as data)", () => {
     expect(() => service(30)).toThrow(/power of two/);
   });
 });
+
+describe("addresses on the site's LAN (SYSTEM, STATIC)", () => {
+  const lanService = (mode: "SYSTEM" | "STATIC", macMap: Array<{ mac: string; ip: string }> = []) => {
+    const db = openCcDatabase(join(tempDir("euca-lan-"), "cc.db"));
+    return createNetworkService({ db, clock: { now: () => new Date() }, plan: { subnet: [10, 128], addrsPerNet: 32, lan: { mode, macMap } } });
+  };
+
+  it("STATIC leases VNET_MACMAP's pairs first come first served, gives freed ones again, and says when all are taken", () => {
+    const net = lanService("STATIC", [{ mac: "d0:0d:aa:00:00:01", ip: "192.168.1.201" }, { mac: "d0:0d:aa:00:00:02", ip: "192.168.1.202" }]);
+    const [a, b] = net.allocate("1", "web", ["i-00000001", "i-00000002"]);
+    expect([a!.mac, a!.privateIp, b!.mac, b!.privateIp]).toEqual(["d0:0d:aa:00:00:01", "192.168.1.201", "d0:0d:aa:00:00:02", "192.168.1.202"]);
+    expect(net.allocate("2", "db", ["i-00000001"])).toEqual([a]); // idempotent per instance, whatever the group
+    expect(() => net.allocate("1", "web", ["i-00000003"])).toThrow("all 2 addresses of VNET_MACMAP are in use");
+    net.release(["i-00000001"]);
+    expect(net.allocate("1", "web", ["i-00000003"])[0]).toMatchObject({ mac: "d0:0d:aa:00:00:01", privateIp: "192.168.1.201" });
+    expect(net.learn("i-00000003", "192.168.1.9")).toBe(false); // STATIC's addresses are not learned
+  });
+
+  it("SYSTEM leases a MAC alone; a node's report gives the address once, never one another instance holds", () => {
+    const net = lanService("SYSTEM");
+    const [a, b] = net.allocate("1", "web", ["i-00000001", "i-00000002"]);
+    expect(a).toMatchObject({ mac: "d0:0d:00:00:00:01", privateIp: "" });
+    expect(b!.privateIp).toBe("");
+    expect(net.learn("i-00000001", "192.168.1.120")).toBe(true);
+    expect(net.learn("i-00000001", "192.168.1.121")).toBe(false); // the first is kept
+    expect(net.learn("i-00000002", "192.168.1.120")).toBe(false); // taken
+    expect(net.learn("i-00000009", "192.168.1.122")).toBe(false); // no such lease
+    expect(net.allocate("1", "web", ["i-00000001"])[0]!.privateIp).toBe("192.168.1.120");
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * The cluster's network as one value — what the CC records, rendered by the mode's
+ * renderers (./managed.ts, ./lan.ts) for the gateway and for each node. Data only.
+ */
+import type { IngressRule } from "./port-forwards";
+
+export type LanMode = "SYSTEM" | "STATIC";
+
+export interface LanSettings {
+  /** The nodes' bridge on the site's LAN (VNET_BRIDGE). */
+  bridge: string;
+  /** STATIC: the CC's DHCP on the LAN. */
+  dhcp?: {
+    /** The CC's interface on the LAN (VNET_PRIVINTERFACE) and its address there, the server guests hear from. */
+    dev: string;
+    server: string;
+    /** The LAN (from VNET_MACMAP's addresses and VNET_NETMASK). */
+    cidr: string;
+    router?: string;
+    broadcast?: string;
+  };
+}
+
+export type ManagedMode = "MANAGED" | "MANAGED-NOVLAN";
+/** Every mode with a host network (all but ROOTLESS). */
+export type NetworkMode = ManagedMode | LanMode;
+
+export interface SegmentView {
+  vlan: number;
+  cidr: string;
+  gateway: string;
+}
+
+export interface InstanceView {
+  instanceId: string;
+  node: string;
+  mac: string;
+  ip: string;
+  /** Its private DNS name (DHCP hands out the first label). */
+  hostname: string;
+  /** Its segment's tag (0 in SYSTEM and STATIC: the site's LAN). */
+  vlan: number;
+  groupIds: string[];
+  publicIp?: string;
+}
+
+export interface ClusterView {
+  mode: NetworkMode;
+  /** VNET_SUBNET/VNET_NETMASK as a CIDR. */
+  privateRange: string;
+  segments: SegmentView[];
+  instances: InstanceView[];
+  rules: Record<string, IngressRule[]>;
+  /** Every node's underlay address (where its VXLAN ports are). */
+  nodes: Record<string, string>;
+  gateway: {
+    /** The CC's underlay address and, optionally, its device (VNET_PRIVINTERFACE). */
+    underlay: string;
+    underlayDev?: string;
+    /** VNET_PUBINTERFACE: where elastic addresses are added. */
+    publicDev: string;
+    metadata?: { ip: string; port: number };
+    dns?: string;
+  };
+  vxlan: { port: number; mtu: number; novlanVni: number };
+  /**
+   * How MANAGED's segments cross hosts: VXLAN (default; any IP network) or 802.1Q VLANs
+   * on each host's `VNET_PRIVINTERFACE` (Eucalyptus' way; needs VLAN-clean switches and a
+   * kernel with 802.1Q). MANAGED-NOVLAN is always VXLAN.
+   */
+  segment?: "vxlan" | "vlan";
+  dhcp: { leaseSeconds: number; user: string; group: string };
+  /** SYSTEM and STATIC: the site's LAN. */
+  lan?: LanSettings;
+}
+
