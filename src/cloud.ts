@@ -25,6 +25,7 @@ import { createInProcessClient } from "./rpc/in-process";
 import { createHttpClient } from "./rpc/http-client";
 import type { CredentialFiles } from "./roles/clc/credentials";
 import { CLUSTER_METHODS } from "./roles/cc/client";
+import { STORAGE_METHODS } from "./roles/sc/client";
 import { nodeKeySecret } from "./roles/cc/node-registry";
 import { NODE_METHODS } from "./roles/nc/client";
 import { realHostProbe, type HostProbe } from "./roles/nc/host-probe";
@@ -86,12 +87,12 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     });
 
     // Bottom-up, so in-process clients can be handed upwards.
-    if (a.has("sc")) assembleStorage(a);
+    const storage = a.has("sc") ? await assembleStorage(a) : undefined;
     let walrus: WalrusClient | undefined;
     let metadata: MetadataClient | undefined;
     const nodes = a.has("nc") ? await assembleNodes(a, { probe: o.probe ?? realHostProbe, walrus: () => walrus ?? remoteWalrus(a), metadata: () => metadata ?? remoteMetadata(a) }) : undefined;
     const cluster = a.has("cc") ? assembleCluster(a, nodes?.nodes ?? []) : undefined;
-    const clc = a.has("clc") ? await assembleClc(a, { cluster: cluster?.service, walrus: () => walrus }) : undefined;
+    const clc = a.has("clc") ? await assembleClc(a, { cluster: cluster?.service, storage, walrus: () => walrus }) : undefined;
     const identity = clc?.clc.identity;
     // Nodes fetch images with their cluster's key (known to a CLC here) or their own (known to a CC here).
     const componentKeys = (id: string) => a.lookupKey(id) ?? (clc && clusterKeySecret(clc.clc.db, id)) ?? (cluster && nodeKeySecret(cluster.db, id));
@@ -118,7 +119,12 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     const s3Port = w ? await serve(w.s3App, s.s3Port, () => true) : s.s3Port;
     const internal: Cloud["internal"] = {};
     const rpc = { lookupKey: a.lookupKey, clock: a.clock, log: a.log };
-    if (cluster && !a.has("clc")) internal.cc = `http://${urlHost(s.host)}:${await serve(createRpcApp({ role: "cc", service: cluster.service, methods: CLUSTER_METHODS, ...rpc }), s.ccPort)}`;
+    if (cluster && !a.has("clc")) {
+      // The zone's SC answers beside its CC (the CLC reaches both with the cluster's key).
+      const app = new Hono().route("/", createRpcApp({ role: "cc", service: cluster.service, methods: CLUSTER_METHODS, ...rpc }));
+      if (storage) app.route("/", createRpcApp({ role: "sc", service: storage, methods: STORAGE_METHODS, ...rpc }));
+      internal.cc = `http://${urlHost(s.host)}:${await serve(app, s.ccPort)}`;
+    }
     if (nodes && !a.has("cc")) internal.nc = `http://${urlHost(s.host)}:${await serve(createRpcApp({ role: "nc", service: nodes.nodes[0]!.service, methods: NODE_METHODS, ...rpc }), s.ncPort)}`;
 
     bound = endpointsFor(s, { ec2: mainPort, s3: s3Port });

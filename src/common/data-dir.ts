@@ -19,6 +19,7 @@ export function dataDirLayout(root: string) {
     componentKeys: join(root, "keys", "component-keys.json"),
     instancesDir: join(root, "instances"),
     walrusDir: join(root, "walrus"),
+    volumesDir: join(root, "volumes"),
     /** The endpoints the running (or last) `euca run` served. */
     servedEndpoints: join(root, "endpoints.json"),
   };

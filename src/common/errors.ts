@@ -17,7 +17,7 @@ export const RESOURCES = [
 export type Resource = (typeof RESOURCES)[number];
 
 /** Invalid parameters that EC2 answers with a code of their own (all others are InvalidParameterValue). */
-export type InvalidReason = "address-limit" | "idempotency-mismatch" | "key-format" | "reserved-name" | "limit-exceeded";
+export type InvalidReason = "address-limit" | "idempotency-mismatch" | "key-format" | "reserved-name" | "limit-exceeded" | "volume-limit";
 export type Fault = "client" | "server";
 
 export abstract class EucaError extends Error {
@@ -68,17 +68,21 @@ export class AccessDeniedError extends EucaError {
   toJSON() { return { message: this.message }; }
 }
 
+/** States EC2 answers with a code of their own (others are IncorrectState). */
+export type StateReason = "volume-in-use" | "instance";
+
 export class IncorrectStateError extends EucaError {
   readonly kind = "IncorrectState";
-  constructor(message: string) { super(message); }
-  toJSON() { return { message: this.message }; }
+  constructor(message: string, readonly reason?: StateReason) { super(message); }
+  toJSON() { return { message: this.message, reason: this.reason }; }
 }
 
 export class InsufficientCapacityError extends EucaError {
   readonly kind = "InsufficientCapacity";
   override readonly fault: Fault = "server";
-  constructor(message: string) { super(message); }
-  toJSON() { return { message: this.message }; }
+  /** What ran out: room for instances, or (an SC's) for volumes. */
+  constructor(message: string, readonly of: "instances" | "volumes" = "instances") { super(message); }
+  toJSON() { return { message: this.message, of: this.of }; }
 }
 
 /** The resource is still used by another (a group referenced by a rule, later by an instance). */
@@ -141,8 +145,8 @@ export const ERROR_KINDS: { [K in DomainErrorKind]: (message: string, f: Record<
   InvalidParameter: (m, f) => new InvalidParameterError(str(f.parameter), m, f.reason as InvalidReason | undefined),
   MissingParameter: (_m, f) => new MissingParameterError(str(f.parameter)),
   AccessDenied: (m) => new AccessDeniedError(m),
-  IncorrectState: (m) => new IncorrectStateError(m),
-  InsufficientCapacity: (m) => new InsufficientCapacityError(m),
+  IncorrectState: (m, f) => new IncorrectStateError(m, f.reason === "volume-in-use" || f.reason === "instance" ? f.reason : undefined),
+  InsufficientCapacity: (m, f) => new InsufficientCapacityError(m, f.of === "volumes" ? "volumes" : "instances"),
   Unavailable: (m) => new UnavailableError(m),
   DependencyViolation: (m) => new DependencyViolationError(m),
   Unsupported: (m) => new UnsupportedError(m),

@@ -28,11 +28,13 @@ import { listRemoteClusters } from "../roles/clc/cluster-registry";
 import type { MetadataSources } from "../roles/clc/metadata";
 import { createMetadataService } from "../roles/clc/metadata-rpc";
 import type { InstanceRecord } from "../roles/clc/instances";
+import { createVolumeService, type VolumeService, type Zone } from "../roles/clc/volumes";
+import { STORAGE_METHODS, type StorageClient } from "../roles/sc/client";
 import { CLUSTER_METHODS, type ClusterClient } from "../roles/cc/client";
 import type { WalrusClient } from "../roles/walrus/client";
 import type { Assembly } from "./assembly";
 
-export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; walrus: () => WalrusClient | undefined }) {
+export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; storage?: StorageClient; walrus: () => WalrusClient | undefined }) {
   const s = a.settings;
   const endpoints = () => {
     const e = a.endpoints();
@@ -59,16 +61,29 @@ export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; wal
     unsupported: lan ? `Elastic addresses need VNET_MODE MANAGED or MANAGED-NOVLAN; in ${s.vnetMode} an instance's address is its address on the site's LAN` : undefined,
   });
   const vpcs = createDefaultVpcService({ privateRange: privateSubnet(s), zones: () => clusters().map((c) => c.name), publicAddressing: pool.length > 0 });
+  let volumes: VolumeService | undefined;
   const instances = createInstanceService({
     db: clc.db, clock: a.clock, ids: a.ids, clusters, images, keyPairs: clc.keyPairs, groups: clc.securityGroups, vmTypes: clc.vmTypes, addresses,
+    reported: (reports, ended, ctx) => volumes?.reconcileAttachments(reports, ended, ctx) ?? Promise.resolve(),
   });
+  // Each zone's SC: in this process, or beside its registered CC (the same host and key).
+  const localStorage = o.storage && createInProcessClient(STORAGE_METHODS, o.storage);
+  const zones = (): Zone[] => [
+    ...(local ? [{ name: s.clusterName, cluster: local, storage: localStorage }] : []),
+    ...listRemoteClusters(clc.db).map((c) => ({
+      name: c.name,
+      cluster: createHttpClient<ClusterClient>(CLUSTER_METHODS, { baseUrl: c.url, role: "cc", key: c.key, clock: a.clock, ids: a.ids }),
+      storage: createHttpClient<StorageClient>(STORAGE_METHODS, { baseUrl: c.url, role: "sc", key: c.key, clock: a.clock, ids: a.ids }),
+    })),
+  ];
+  volumes = createVolumeService({ db: clc.db, clock: a.clock, ids: a.ids, zones, instance: (caller, id) => instances.live(caller, id), maxPerUser: s.scMaxVolumesPerUser, log: a.log });
   const network = createNetworkSync({ db: clc.db, clusters, groups: clc.securityGroups, addresses, log: a.log });
   const services = {
     zones: createZoneService({ region: s.region, clusters, vmTypes: clc.vmTypes }),
     regions: createRegionService(endpoints),
     keyPairs: clc.keyPairs, securityGroups: clc.securityGroups, images, tags: createTagService(clc.db), addresses, instances,
     accountAttributes: createAccountAttributeService({ maxAddressesPerUser: s.maxAddressesPerUser, clusters, vmTypes: clc.vmTypes, vpcs }),
-    network, vpcs,
+    network, vpcs, volumes,
   };
   // STS and IAM: at Eucalyptus' paths, and on the EC2 endpoint by credential scope.
   const queryDeps = { clock: a.clock, ids: a.ids, log: a.log, identity: clc.identity };

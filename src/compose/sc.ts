@@ -1,10 +1,20 @@
-/** The storage controller: its database for now (volumes and snapshots come with EBS). */
+/** The storage controller of this host's zone: its database, its volume backend, its limits. */
 import { recordStart } from "../db/role-meta";
-import { openSimpleRoleDatabase } from "../db/simple-role-db";
+import { runCommand } from "../common/run-command";
+import { openScDatabase } from "../roles/sc/database";
+import { createFileBackend } from "../roles/sc/backends/files";
+import { createStorageService } from "../roles/sc/service";
+import type { StorageClient } from "../roles/sc/client";
 import type { Assembly } from "./assembly";
 
-export function assembleStorage(a: Assembly): void {
-  const db = openSimpleRoleDatabase("sc", a.layout.database("sc"));
+export async function assembleStorage(a: Assembly): Promise<StorageClient> {
+  const s = a.settings;
+  const db = openScDatabase(a.layout.database("sc"));
   a.cleanups.push(() => db.close());
   recordStart(db.db, a.version, a.clock.now());
+  const backend = createFileBackend({ dir: s.scVolumesDir || a.layout.volumesDir, format: s.scVolumeFormat, run: runCommand });
+  const service = createStorageService({ zone: s.clusterName, db, backend, limits: { maxVolumeGiB: s.scMaxVolumeGb, maxTotalGiB: s.scMaxTotalGb }, clock: a.clock, log: a.log });
+  await service.recover();
+  a.cleanups.push(() => service.drain()); // before the database closes (cleanups run in reverse)
+  return service;
 }

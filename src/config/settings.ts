@@ -68,6 +68,11 @@ export interface Settings {
   vnetNetmask: string;
   vnetRouter: string;
   vnetBroadcast: string;
+  scMaxVolumeGb: number;
+  scMaxTotalGb: number;
+  scMaxVolumesPerUser: number;
+  scVolumeFormat: "raw" | "qcow2";
+  scVolumesDir: string;
   nodePollSeconds: number;
   powerIdleSeconds: number;
   powerWakeSeconds: number;
@@ -200,6 +205,16 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
     help: "STATIC: the LAN's router, given to guests by DHCP (default: none)" },
   vnetBroadcast: { key: "vnetBroadcast", flag: "--vnet-broadcast <address>", file: "VNET_BROADCAST", default: () => "", parse: address,
     help: "STATIC: the LAN's broadcast address, given to guests by DHCP (default: from the netmask)" },
+  scMaxVolumeGb: { key: "scMaxVolumeGb", flag: "--sc-max-volume-gb <gb>", file: "SC_MAX_VOLUME_GB", default: () => "10", parse: count,
+    help: "largest volume a storage controller makes, GiB (Eucalyptus' MAX_VOLUME_SIZE, default 10)" },
+  scMaxTotalGb: { key: "scMaxTotalGb", flag: "--sc-max-total-gb <gb>", file: "SC_MAX_TOTAL_GB", default: () => "50", parse: count,
+    help: "all volumes of a storage controller together, GiB (Eucalyptus' MAX_TOTAL_VOLUME_SIZE, default 50)" },
+  scMaxVolumesPerUser: { key: "scMaxVolumesPerUser", flag: "--sc-max-volumes-per-user <n>", file: "SC_MAX_VOLUMES_PER_USER", default: () => "20", parse: count,
+    help: "volumes one account may hold (admins exempt; 0 = no limit)" },
+  scVolumeFormat: { key: "scVolumeFormat", flag: "--sc-volume-format <format>", file: "SC_VOLUME_FORMAT", default: () => "raw", parse: oneOf(["raw", "qcow2"] as const, "volume format"),
+    help: "how volumes are kept: raw (sparse files, the default) or qcow2 (qemu-img)" },
+  scVolumesDir: { key: "scVolumesDir", flag: "--sc-volumes-dir <dir>", file: "SC_VOLUMES_DIR", default: () => "", parse: (r) => r,
+    help: "where the storage controller keeps volumes (default: volumes/ in the data directory)" },
   nodePollSeconds: { key: "nodePollSeconds", flag: "--node-poll-seconds <s>", file: "NODE_POLL_SECONDS", default: () => "5", parse: seconds,
     help: "how often the CC polls its nodes' resources and instances, and the CLC its clusters' instance states" },
   powerIdleSeconds: { key: "powerIdleSeconds", flag: "--power-idle-seconds <s>", file: "POWER_IDLETHRESH", default: () => "300", parse: seconds,

@@ -24,7 +24,17 @@ export interface DiskSpec {
   /** Guest device name, e.g. "sda1" (Xen PV) or "vda". */
   device: string;
   readOnly?: boolean;
+  /** What the file holds (default raw). */
+  format?: "raw" | "qcow2";
+  /** An EBS volume: the guest sees its id as the disk's serial (diskSerial). */
+  volumeId?: string;
 }
+
+/**
+ * The serial a guest sees on a volume's disk: its id, as /dev/disk/by-id names it. virtio
+ * carries 20 bytes, so a long id loses its dash as EC2's own serials do (vol0123…).
+ */
+export const diskSerial = (volumeId: string) => (volumeId.length > 20 ? volumeId.replace("-", "") : volumeId);
 
 import type { PortForward } from "../net/port-forwards";
 

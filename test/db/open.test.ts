@@ -6,7 +6,7 @@ import { openClcDatabase, CLC_APPLICATION_ID } from "../../src/roles/clc/databas
 import { clcSchema } from "../../src/roles/clc/schema";
 import { clcMigrations } from "../../src/roles/clc/migrations";
 import { openCcDatabase, ccSchema } from "../../src/roles/cc/database";
-import { openSimpleRoleDatabase, simpleRoleSchema } from "../../src/db/simple-role-db";
+import { openScDatabase, scSchema } from "../../src/roles/sc/database";
 import { openWalrusDatabase } from "../../src/roles/walrus/database";
 import { walrusSchema } from "../../src/roles/walrus/schema";
 import { openNcDatabase, ncSchema } from "../../src/roles/nc/database";
@@ -44,11 +44,11 @@ describe("role databases", () => {
     openClcDatabase(join(dir, "clc.db")).close();
     openCcDatabase(join(dir, "cc.db")).close();
     openNcDatabase(join(dir, "nc.db")).close();
-    openSimpleRoleDatabase("sc", join(dir, "sc.db")).close();
+    openScDatabase(join(dir, "sc.db")).close();
     expectSchemaMatches(join(dir, "clc.db"), clcSchema);
     expectSchemaMatches(join(dir, "cc.db"), ccSchema);
     expectSchemaMatches(join(dir, "nc.db"), ncSchema);
-    expectSchemaMatches(join(dir, "sc.db"), simpleRoleSchema);
+    expectSchemaMatches(join(dir, "sc.db"), scSchema);
   });
 
   it("uses WAL and records the schema version; reopening keeps the data", () => {

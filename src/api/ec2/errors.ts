@@ -52,7 +52,7 @@ const DUPLICATE_CODES: Partial<Record<Resource, string>> = {
 /** Invalid parameters with a code of their own. */
 const INVALID_REASON_CODES: Record<InvalidReason, string> = {
   "address-limit": "AddressLimitExceeded", "idempotency-mismatch": "IdempotentParameterMismatch", "key-format": "InvalidKeyPair.Format",
-  "reserved-name": "InvalidGroup.Reserved", "limit-exceeded": "ResourceLimitExceeded",
+  "reserved-name": "InvalidGroup.Reserved", "limit-exceeded": "ResourceLimitExceeded", "volume-limit": "VolumeLimitExceeded",
 };
 
 /** The EC2 code and status of every domain error kind (the switch is exhaustive: a new kind does not compile until it is here). */
@@ -64,9 +64,9 @@ function domainReply(e: DomainError): Ec2ErrorReply {
     case "InvalidParameter": return reply(e.reason ? INVALID_REASON_CODES[e.reason] : "InvalidParameterValue");
     case "MissingParameter": return reply("MissingParameter");
     case "AccessDenied": return reply("UnauthorizedOperation", 403);
-    case "IncorrectState": return reply("IncorrectState");
+    case "IncorrectState": return reply(e.reason === "volume-in-use" ? "VolumeInUse" : e.reason === "instance" ? "IncorrectInstanceState" : "IncorrectState");
     case "DependencyViolation": return reply("DependencyViolation");
-    case "InsufficientCapacity": return reply("InsufficientInstanceCapacity", 500);
+    case "InsufficientCapacity": return reply(e.of === "volumes" ? "InsufficientVolumeCapacity" : "InsufficientInstanceCapacity", 500);
     case "Unavailable": return reply("Unavailable", 503);
     case "Unsupported": return reply("UnsupportedOperation");
     // Object storage conditions do not reach EC2 clients as such: an internal fault if one escapes.

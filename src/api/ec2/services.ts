@@ -9,6 +9,7 @@ import type { AddressService } from "../../roles/clc/addresses";
 import type { AccountAttributeService } from "../../roles/clc/account-attributes";
 import type { NetworkSync } from "../../roles/clc/network-sync";
 import type { DefaultVpcService } from "../../roles/clc/default-vpc";
+import type { VolumeService } from "../../roles/clc/volumes";
 
 /** The CLC services EC2 actions call. The protocol layer never touches the database. */
 export interface Ec2Services {
@@ -25,4 +26,5 @@ export interface Ec2Services {
   network: NetworkSync;
   /** The default VPC and subnets each account sees. */
   vpcs: DefaultVpcService;
+  volumes: VolumeService;
 }

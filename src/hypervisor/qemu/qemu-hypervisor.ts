@@ -13,7 +13,7 @@ import type { Clock } from "../../common/clock";
 import { consoleTail } from "../console";
 import { checkBootFiles } from "../boot-files";
 import { runCommand, type CommandRunner } from "../../common/run-command";
-import { HypervisorError, type Capabilities, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type ForwardResult, type Hypervisor, type PortForward } from "../types";
+import { diskSerial, HypervisorError, type Capabilities, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type ForwardResult, type Hypervisor, type PortForward } from "../types";
 import { qemuArgs, type Accel, type QemuNet } from "./args";
 import { withQmp } from "./qmp";
 import { applyForwards } from "./hostfwd";
@@ -290,8 +290,8 @@ export class QemuHypervisor implements Hypervisor {
 
   async attachDisk(instanceId: string, disk: DiskSpec): Promise<void> {
     await this.files.attach(instanceId, this.running(instanceId), disk, () => withQmp(this.paths(instanceId).qmp, async (c) => {
-      await c.execute("blockdev-add", { driver: "raw", "node-name": `n-${disk.device}`, "read-only": disk.readOnly ?? false, file: { driver: "file", filename: disk.path, aio: "threads" } });
-      await c.execute("device_add", { driver: "virtio-blk-pci", id: disk.device, drive: `n-${disk.device}`, serial: disk.device });
+      await c.execute("blockdev-add", { driver: disk.format ?? "raw", "node-name": `n-${disk.device}`, "read-only": disk.readOnly ?? false, file: { driver: "file", filename: disk.path, aio: "threads" } });
+      await c.execute("device_add", { driver: "virtio-blk-pci", id: disk.device, drive: `n-${disk.device}`, serial: disk.volumeId ? diskSerial(disk.volumeId) : disk.device });
     }));
   }
 

@@ -1,6 +1,7 @@
 import type { CallContext } from "../../rpc/types";
 import type { IngressRule } from "../../net/port-forwards";
-import type { NodeInstance, RunInstanceRequest } from "../nc/client";
+import type { NodeInstance, RunInstanceRequest, VolumeAttachment } from "../nc/client";
+import type { VolumeTarget } from "../sc/client";
 
 export type { IngressRule };
 
@@ -66,6 +67,10 @@ export interface ClusterClient {
    * not answer is brought in line when it does). Idempotent.
    */
   updateNetwork(input: NetworkUpdate, ctx: CallContext): Promise<void>;
+  /** Attaches a volume (exported by the zone's SC) on the node that runs the instance. */
+  attachVolume(input: VolumeAttachment & { target: VolumeTarget }, ctx: CallContext): Promise<void>;
+  /** Detaches it there; done once the guest let go. Idempotent (an instance no longer here has none). */
+  detachVolume(input: { instanceId: string; volumeId: string }, ctx: CallContext): Promise<void>;
 }
 
 /** An instance as the CLC asks for it: everything but its network card, which the cluster plans from its groups and public address. */
@@ -82,4 +87,5 @@ export interface PlacedInstance {
 
 export const CLUSTER_METHODS = [
   "describeCluster", "describeResources", "runInstances", "describeInstances", "terminateInstances", "rebootInstances", "getConsoleOutput", "updateNetwork",
+  "attachVolume", "detachVolume",
 ] as const satisfies readonly (keyof ClusterClient)[];

@@ -154,6 +154,23 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient & { l
       }
     },
 
+    async attachVolume(input, ctx) {
+      const node = nodeOf(input.instanceId);
+      await node.client.attachVolume(input, ctx);
+      o.monitor.invalidate(node.name); // the next report shows it
+    },
+
+    async detachVolume(input, ctx) {
+      let node: ClusterNode;
+      try {
+        node = nodeOf(input.instanceId);
+      } catch {
+        return; // no longer placed here: its disks went with it
+      }
+      await node.client.detachVolume(input, ctx);
+      o.monitor.invalidate(node.name);
+    },
+
     async getConsoleOutput({ instanceId }, ctx) {
       return nodeOf(instanceId).client.getConsoleOutput({ instanceId }, ctx);
     },

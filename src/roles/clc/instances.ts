@@ -65,6 +65,8 @@ export function createInstanceService(o: {
   db: ClcDatabase; clock: Clock; ids: IdGenerator; clusters: () => readonly RegisteredCluster[];
   images: ImageService; keyPairs: KeyPairService; groups: SecurityGroupService; vmTypes: VmTypeService;
   addresses: AddressService;
+  /** Told what the clusters reported of live instances and which ended (volumes let go of theirs). */
+  reported?: (reports: ReadonlyMap<string, NodeInstance | undefined>, ended: ReadonlySet<string>, ctx: CallContext) => Promise<void>;
 }) {
   const { db, sqlite } = o.db;
   const groupsOf = (r: InstanceRecord) => JSON.parse(r.groups) as Array<{ id: string; name: string }>;
@@ -160,6 +162,7 @@ export function createInstanceService(o: {
       // An instance that ended on its own (a crash, a failed start) is terminated at its cluster too,
       // so its placement and private address go back as they would after TerminateInstances.
       if (ended.length) await c.client.terminateInstances({ instanceIds: ended }, ctx).catch(() => undefined);
+      await o.reported?.(new Map(live.map((r) => [r.id, reported.get(r.id)])), new Set(ended), ctx);
       return changed;
     });
     // Zones are asked in parallel: a describe costs the slowest cluster, not their sum.
@@ -292,6 +295,7 @@ export function createInstanceService(o: {
         await cluster(r.zone).client.terminateInstances({ instanceIds: [r.id] }, ctx);
         setState(r.id, "terminated", "Client.UserInitiatedShutdown: User initiated shutdown");
         o.addresses.releaseFromInstance(r.id);
+        await o.reported?.(new Map(), new Set([r.id]), ctx);
         out.push({ id: r.id, previous: r.state, current: "terminated" });
       }
       return out;

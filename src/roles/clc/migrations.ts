@@ -211,4 +211,28 @@ CREATE INDEX tags_resource_lower ON tags(lower(resource_id));
 ALTER TABLE instances ADD COLUMN public_addressing INTEGER NOT NULL DEFAULT 1;
 `,
   },
+  {
+    name: "EBS volumes and their attachments",
+    sql: `
+CREATE TABLE volumes (
+  id TEXT PRIMARY KEY NOT NULL,
+  account_id TEXT NOT NULL,
+  zone TEXT NOT NULL,
+  size_gib INTEGER NOT NULL,
+  snapshot_id TEXT,
+  volume_type TEXT NOT NULL,
+  state TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  instance_id TEXT,
+  device TEXT,
+  attach_state TEXT,
+  attached_at INTEGER,
+  delete_on_termination INTEGER NOT NULL DEFAULT 0,
+  deleted_at INTEGER
+);
+CREATE INDEX volumes_account ON volumes(account_id);
+CREATE INDEX volumes_instance ON volumes(instance_id);
+CREATE INDEX volumes_id_lower ON volumes(lower(id));
+`,
+  },
 ];

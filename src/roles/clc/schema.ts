@@ -1,6 +1,7 @@
 /** Drizzle schema of the CLC database (clc.db). Migrations: ./migrations.ts. */
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { settings } from "../../db/settings-table";
+import { ATTACHMENT_STATES, VOLUME_STATES } from "../../lifecycle/volume";
 import { INSTANCE_STATES } from "../../lifecycle/instance";
 
 export const accounts = sqliteTable("accounts", {
@@ -157,6 +158,24 @@ export const addresses = sqliteTable("addresses", {
   system: integer("system", { mode: "boolean" }).notNull().default(false), // assigned at launch, returned at terminate
 });
 
+/** EBS volumes as EC2 users see them, and their one attachment (the node's report is its truth). */
+export const volumes = sqliteTable("volumes", {
+  id: text("id").primaryKey(),
+  accountId: text("account_id").notNull(),
+  zone: text("zone").notNull(),
+  sizeGiB: integer("size_gib").notNull(),
+  snapshotId: text("snapshot_id"),
+  volumeType: text("volume_type").notNull(),
+  state: text("state", { enum: VOLUME_STATES }).notNull(),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  instanceId: text("instance_id"),
+  device: text("device"),
+  attachState: text("attach_state", { enum: ATTACHMENT_STATES }),
+  attachedAt: integer("attached_at", { mode: "timestamp_ms" }),
+  deleteOnTermination: integer("delete_on_termination", { mode: "boolean" }).notNull().default(false),
+  deletedAt: integer("deleted_at", { mode: "timestamp_ms" }),
+}, (t) => [index("volumes_account").on(t.accountId), index("volumes_instance").on(t.instanceId)]);
+
 /** Tags on any resource, by its id (owner account kept for per-account listings). */
 export const tags = sqliteTable("tags", {
   resourceId: text("resource_id").notNull(),
@@ -165,5 +184,5 @@ export const tags = sqliteTable("tags", {
   value: text("value").notNull(),
 }, (t) => [primaryKey({ columns: [t.resourceId, t.key] })]);
 
-export const clcSchema = { settings, accounts, users, accessKeys, sessionCredentials, certificates, vmTypes, clusters, components, keyPairs, securityGroups, securityGroupRules, images, imageLaunchPermissions, tags, instances, addresses };
+export const clcSchema = { settings, accounts, users, accessKeys, sessionCredentials, certificates, vmTypes, clusters, components, keyPairs, securityGroups, securityGroupRules, images, imageLaunchPermissions, tags, instances, addresses, volumes };
 export type ClcSchema = typeof clcSchema;

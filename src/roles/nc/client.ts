@@ -1,6 +1,7 @@
 import type { ForwardResult, NicSpec, PortForward } from "../../hypervisor/types";
 import type { CallContext } from "../../rpc/types";
 import type { ClusterView } from "../../net/view";
+import type { VolumeTarget } from "../sc/client";
 
 /** What a node reports about its capacity (Eucalyptus ncDescribeResource, reference §5.1). */
 export interface NodeResource {
@@ -55,6 +56,15 @@ export interface NodeInstance {
   launchTime: string;
   /** SYSTEM: the address the node saw the guest use (the site's DHCP gave it), until the cluster records it. */
   privateIp?: string;
+  /** The volumes attached to it now (the truth of an attachment). */
+  volumes?: Array<{ volumeId: string; device: string }>;
+}
+
+/** One volume on one instance, at a device name (e.g. "sdf"). */
+export interface VolumeAttachment {
+  instanceId: string;
+  volumeId: string;
+  device: string;
 }
 
 /** The CC's view of one node controller (in-process or signed HTTP). */
@@ -80,6 +90,13 @@ export interface NodeClient {
    * in force before the answer; a restarted node applies the last one it took.
    */
   setNetwork(input: { view: ClusterView; node: string }, ctx: CallContext): Promise<{ applied: true }>;
+  /**
+   * Attaches an EBS volume to a running guest (ncAttachVolume): `target` is where its SC
+   * exported it; the guest sees a disk whose serial is the volume id. Done when it answers.
+   */
+  attachVolume(input: VolumeAttachment & { target: VolumeTarget }, ctx: CallContext): Promise<void>;
+  /** Detaches it (ncDetachVolume); done once the guest has let go of the disk. Idempotent. */
+  detachVolume(input: { instanceId: string; volumeId: string }, ctx: CallContext): Promise<void>;
   /** Puts the idle node to sleep (ncPowerDown); refused while it runs instances. */
   powerDown(input: Record<string, never>, ctx: CallContext): Promise<void>;
   /** Wakes the node (for a real machine Wake-on-LAN does this; the fake host answers itself). */
@@ -87,5 +104,6 @@ export interface NodeClient {
 }
 
 export const NODE_METHODS = [
-  "describeResource", "runInstance", "describeInstances", "terminateInstance", "rebootInstance", "getConsoleOutput", "setForwards", "setNetwork", "powerDown", "powerUp",
+  "describeResource", "runInstance", "describeInstances", "terminateInstance", "rebootInstance", "getConsoleOutput", "setForwards", "setNetwork",
+  "attachVolume", "detachVolume", "powerDown", "powerUp",
 ] as const satisfies readonly (keyof NodeClient)[];

@@ -166,7 +166,8 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
     const asks = row.state !== "teardown" && !staging.has(row.id);
     const dom = asks ? await d.hypervisor.get(row.id) : undefined;
     const state = reportedState(row.state, staging.has(row.id), asks ? dom?.state : undefined);
-    if (state !== "Teardown") return { ...base, state };
+    const volumes = (dom?.disks ?? []).flatMap((x) => (x.volumeId ? [{ volumeId: x.volumeId, device: x.device }] : []));
+    if (state !== "Teardown") return { ...base, state, ...(volumes.length ? { volumes } : {}) };
     if (row.state === "teardown") return { ...base, state, reason: row.reason };
     const reason = dom ? dom.reason ?? "the guest crashed" : "the instance is no longer running on this node";
     if (dom) await d.hypervisor.destroy(row.id);
@@ -282,6 +283,27 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
       if (!d.network) throw new IncorrectStateError("this node's VNET_MODE is ROOTLESS: it has no host network to set");
       await d.network.set(view, node, ctx);
       return { applied: true as const };
+    },
+
+    async attachVolume({ instanceId, volumeId, device, target }) {
+      if (!record(instanceId)) throw new NotFoundError("instance", instanceId);
+      const dom = await d.hypervisor.get(instanceId);
+      if (!dom || dom.state !== "running") throw new IncorrectStateError(`instance ${instanceId} is not running`, "instance");
+      if (dom.disks.some((x) => x.volumeId === volumeId)) return; // attached already
+      if (dom.disks.some((x) => x.device === device)) throw new InvalidParameterError("Device", `Attachment point ${device} is already in use`);
+      if (target.kind !== "file") throw new InvalidParameterError("target", "this node opens volumes as files only");
+      await d.hypervisor.attachDisk(instanceId, { path: target.path, device, format: target.format, volumeId });
+    },
+
+    async detachVolume({ instanceId, volumeId }) {
+      const dom = record(instanceId) ? await d.hypervisor.get(instanceId) : undefined;
+      const disk = dom?.disks.find((x) => x.volumeId === volumeId);
+      if (!disk) return; // gone with its domain, or detached already
+      try {
+        await d.hypervisor.detachDisk(instanceId, disk.device);
+      } catch (e) {
+        if (!(e instanceof HypervisorError && (e.kind === "not-attached" || e.kind === "not-found"))) throw e;
+      }
     },
 
     async rebootInstance({ instanceId }) {

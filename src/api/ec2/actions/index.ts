@@ -14,6 +14,7 @@ import {
   DescribeInstanceAttribute, DescribeInstanceStatus, DescribeInstances, GetConsoleOutput, RebootInstances, RunInstances, TerminateInstances,
 } from "./instances";
 import { DescribeInternetGateways, DescribeNetworkAcls, DescribeRouteTables, DescribeSubnets, DescribeVpcs, VPC_UNSUPPORTED } from "./vpc";
+import { AttachVolume, CreateVolume, DeleteVolume, DescribeVolumeStatus, DescribeVolumes, DetachVolume } from "./volumes";
 import {
   ConfirmProductInstance, DeregisterImage, DescribeImageAttribute, DescribeImages, ModifyImageAttribute, RegisterImage, ResetImageAttribute,
 } from "./images";
@@ -26,6 +27,7 @@ const actions = [
   CreateTags, DeleteTags, DescribeTags,
   RunInstances, DescribeInstances, TerminateInstances, RebootInstances, GetConsoleOutput, DescribeInstanceAttribute, DescribeInstanceStatus,
   AllocateAddress, ReleaseAddress, AssociateAddress, DisassociateAddress, DescribeAddresses,
+  CreateVolume, DeleteVolume, DescribeVolumes, AttachVolume, DetachVolume, DescribeVolumeStatus,
   DescribeVpcs, DescribeSubnets, DescribeInternetGateways, DescribeRouteTables, DescribeNetworkAcls, ...VPC_UNSUPPORTED,
 ] as unknown as ReadonlyArray<Ec2Action<Shape>>;
 

@@ -1,0 +1,66 @@
+/**
+ * Volumes as files in one directory: sparse raw files (the default: a volume costs only what
+ * is written, and any hypervisor opens it) or qcow2 (made by qemu-img; grows as written,
+ * and QEMU can layer an overlay on it). A file is made under a temporary name and renamed,
+ * so a crash never leaves a half-made volume under a volume's name.
+ */
+import { existsSync, mkdirSync, openSync, closeSync, ftruncateSync, readdirSync, renameSync, rmSync, statSync, fsyncSync } from "node:fs";
+import { join } from "node:path";
+import type { CommandRunner } from "../../../common/run-command";
+import { GIB, type VolumeBackend, type VolumeLocation } from "./types";
+
+const VOLUME_ID = /^vol-[0-9a-f]{8,17}$/;
+
+export function createFileBackend(o: { dir: string; format: "raw" | "qcow2"; run: CommandRunner }): VolumeBackend {
+  mkdirSync(o.dir, { recursive: true, mode: 0o700 });
+  const ext = o.format === "raw" ? ".img" : ".qcow2";
+  const pathOf = (id: string) => {
+    if (!VOLUME_ID.test(id)) throw new Error(`not a volume id: ${id}`);
+    return join(o.dir, `${id}${ext}`);
+  };
+  // What a crash left half-made.
+  for (const f of readdirSync(o.dir)) if (f.endsWith(".part")) rmSync(join(o.dir, f), { force: true });
+
+  async function qemuImg(args: string[]): Promise<string> {
+    const r = await o.run("qemu-img", args, { timeoutMs: 60_000 });
+    if (r.code !== 0) throw new Error(`qemu-img ${args[0]}: ${(r.stderr || r.stdout).trim()}`);
+    return r.stdout;
+  }
+
+  return {
+    name: o.format,
+    async create(volumeId, sizeGiB) {
+      const path = pathOf(volumeId);
+      if (existsSync(path)) return { path, format: o.format };
+      const part = `${path}.part`;
+      if (o.format === "raw") {
+        const fd = openSync(part, "w", 0o600);
+        try {
+          ftruncateSync(fd, sizeGiB * GIB); // sparse: no block is written
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
+      } else {
+        await qemuImg(["create", "-q", "-f", "qcow2", part, `${sizeGiB}G`]);
+      }
+      renameSync(part, path);
+      return { path, format: o.format };
+    },
+    locate(volumeId): VolumeLocation | undefined {
+      const path = pathOf(volumeId);
+      return existsSync(path) ? { path, format: o.format } : undefined;
+    },
+    async sizeOf(volumeId) {
+      const path = pathOf(volumeId);
+      if (o.format === "raw") return statSync(path).size;
+      return (JSON.parse(await qemuImg(["info", "--output=json", "-f", "qcow2", path])) as { "virtual-size": number })["virtual-size"];
+    },
+    async remove(volumeId) {
+      rmSync(pathOf(volumeId), { force: true });
+    },
+    async list() {
+      return readdirSync(o.dir).filter((f) => f.endsWith(ext)).map((f) => f.slice(0, -ext.length)).filter((id) => VOLUME_ID.test(id)).sort();
+    },
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * The CLC's (and a node's) view of one zone's storage controller: volumes made, found,
+ * exported to the node that attaches them, removed. In process and over signed HTTP
+ * (the same interface; one contract suite runs against both).
+ */
+import type { CallContext } from "../../rpc/types";
+import type { StoredVolumeState } from "../../lifecycle/volume";
+
+export interface StoredVolume {
+  volumeId: string;
+  sizeGiB: number;
+  state: StoredVolumeState;
+  /** Why it is in error. */
+  reason?: string;
+}
+
+/**
+ * How a node opens a volume: its file, when the SC and the node share a host; otherwise
+ * a network export QEMU speaks itself (NBD, with a secret for this attachment alone).
+ */
+export type VolumeTarget =
+  | { kind: "file"; path: string; format: "raw" | "qcow2" };
+
+export interface StorageInfo {
+  zone: string;
+  backend: string;
+  maxVolumeGiB: number;
+  maxTotalGiB: number;
+  usedGiB: number;
+}
+
+export interface StorageClient {
+  describeStorage(input: Record<string, never>, ctx: CallContext): Promise<StorageInfo>;
+  /** Records the volume and makes it (in the background: `creating`, then `available` or `error`). Idempotent per id. */
+  createVolume(input: { volumeId: string; sizeGiB: number }, ctx: CallContext): Promise<StoredVolume>;
+  describeVolumes(input: { volumeIds?: string[] }, ctx: CallContext): Promise<{ volumes: StoredVolume[] }>;
+  /** Removes it and everything of it. Idempotent (an unknown id is gone already). */
+  deleteVolume(input: { volumeId: string }, ctx: CallContext): Promise<void>;
+  /** Where the node running `instanceId` opens the volume for that attachment (one at a time). */
+  exportVolume(input: { volumeId: string; instanceId: string }, ctx: CallContext): Promise<VolumeTarget>;
+  /** The attachment's export is no longer needed. Idempotent. */
+  unexportVolume(input: { volumeId: string; instanceId: string }, ctx: CallContext): Promise<void>;
+}
+
+export const STORAGE_METHODS = ["describeStorage", "createVolume", "describeVolumes", "deleteVolume", "exportVolume", "unexportVolume"] as const satisfies readonly (keyof StorageClient)[];

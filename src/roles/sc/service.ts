@@ -1,0 +1,149 @@
+/**
+ * The storage controller of one zone: the volumes it holds (its database is the record,
+ * the backend the bytes), their limits (Eucalyptus' MAX_VOLUME_SIZE and total), and
+ * their exports to the nodes that attach them. A volume is made in the background, so
+ * the caller sees `creating` and then `available` (or `error`, with why); a restart
+ * finishes what a crash interrupted.
+ */
+import { and, eq, inArray, ne } from "drizzle-orm";
+import type { Logger } from "pino";
+import type { Clock } from "../../common/clock";
+import { IncorrectStateError, InsufficientCapacityError, InvalidParameterError, NotFoundError } from "../../common/errors";
+import type { VolumeBackend } from "./backends/types";
+import type { StorageClient, StoredVolume } from "./client";
+import { scExports, scVolumes, type ScDatabase } from "./database";
+
+export interface StorageLimits {
+  /** Largest volume, GiB (Eucalyptus' MAX_VOLUME_SIZE). */
+  maxVolumeGiB: number;
+  /** All volumes of this SC together, GiB (MAX_TOTAL_VOLUME_SIZE). */
+  maxTotalGiB: number;
+}
+
+const VOLUME_ID = /^vol-[0-9a-f]{8,17}$/;
+
+export function createStorageService(o: { zone: string; db: ScDatabase; backend: VolumeBackend; limits: StorageLimits; clock: Clock; log: Logger }): StorageClient & { recover(): Promise<void>; drain(): Promise<void> } {
+  const { db, sqlite } = o.db;
+  const inflight = new Set<Promise<void>>();
+  const row = (id: string) => db.select().from(scVolumes).where(eq(scVolumes.id, id)).get();
+  const toStored = (r: typeof scVolumes.$inferSelect): StoredVolume => ({ volumeId: r.id, sizeGiB: r.sizeGiB, state: r.state, ...(r.reason ? { reason: r.reason } : {}) });
+  const checkId = (id: unknown) => {
+    if (typeof id !== "string" || !VOLUME_ID.test(id)) throw new InvalidParameterError("VolumeId", `'${String(id)}' is not a volume id`);
+    return id;
+  };
+  const used = () => db.select({ s: scVolumes.sizeGiB }).from(scVolumes).where(ne(scVolumes.state, "deleting")).all().reduce((n, r) => n + r.s, 0);
+
+  function inBackground(work: () => Promise<void>): void {
+    const p = work().finally(() => inflight.delete(p));
+    inflight.add(p);
+  }
+
+  function make(volumeId: string, sizeGiB: number, requestId: string): void {
+    inBackground(async () => {
+      try {
+        await o.backend.create(volumeId, sizeGiB);
+        db.update(scVolumes).set({ state: "available" }).where(eq(scVolumes.id, volumeId)).run();
+        o.log.info({ requestId, volumeId, sizeGiB, backend: o.backend.name }, "sc: volume made");
+      } catch (e) {
+        db.update(scVolumes).set({ state: "error", reason: (e as Error).message.slice(0, 500) }).where(eq(scVolumes.id, volumeId)).run();
+        o.log.error({ requestId, volumeId, err: (e as Error).message }, "sc: making the volume failed");
+      }
+    });
+  }
+
+  function remove(volumeId: string, requestId: string): void {
+    inBackground(async () => {
+      try {
+        await o.backend.remove(volumeId);
+        sqlite.transaction(() => {
+          db.delete(scExports).where(eq(scExports.volumeId, volumeId)).run();
+          db.delete(scVolumes).where(eq(scVolumes.id, volumeId)).run();
+        })();
+        o.log.info({ requestId, volumeId }, "sc: volume removed");
+      } catch (e) {
+        db.update(scVolumes).set({ state: "error", reason: (e as Error).message.slice(0, 500) }).where(eq(scVolumes.id, volumeId)).run();
+      }
+    });
+  }
+
+  return {
+    async describeStorage() {
+      return { zone: o.zone, backend: o.backend.name, maxVolumeGiB: o.limits.maxVolumeGiB, maxTotalGiB: o.limits.maxTotalGiB, usedGiB: used() };
+    },
+
+    async createVolume({ volumeId, sizeGiB }, ctx) {
+      const id = checkId(volumeId);
+      if (!Number.isInteger(sizeGiB) || sizeGiB < 1) throw new InvalidParameterError("Size", `The volume size must be a whole number of GiB from 1, not ${String(sizeGiB)}`);
+      if (sizeGiB > o.limits.maxVolumeGiB) throw new InvalidParameterError("Size", `Volumes in ${o.zone} are at most ${o.limits.maxVolumeGiB} GiB`);
+      const made = sqlite.transaction(() => {
+        const prior = row(id);
+        if (prior) {
+          if (prior.sizeGiB !== sizeGiB) throw new InvalidParameterError("VolumeId", `${id} exists with another size`, "idempotency-mismatch");
+          return { stored: toStored(prior), fresh: false };
+        }
+        if (used() + sizeGiB > o.limits.maxTotalGiB) {
+          throw new InsufficientCapacityError(`Not enough storage in ${o.zone}: ${o.limits.maxTotalGiB - used()} of ${o.limits.maxTotalGiB} GiB left`, "volumes");
+        }
+        db.insert(scVolumes).values({ id, sizeGiB, state: "creating", createdAt: o.clock.now() }).run();
+        return { stored: toStored(row(id)!), fresh: true };
+      }).immediate();
+      if (made.fresh) make(id, sizeGiB, ctx.requestId);
+      return made.stored;
+    },
+
+    async describeVolumes({ volumeIds }) {
+      const rows = volumeIds?.length ? db.select().from(scVolumes).where(inArray(scVolumes.id, volumeIds)).all() : db.select().from(scVolumes).all();
+      return { volumes: rows.map(toStored) };
+    },
+
+    async deleteVolume({ volumeId }, ctx) {
+      const id = checkId(volumeId);
+      const r = row(id);
+      if (!r || r.state === "deleting") return;
+      const exported = db.select().from(scExports).where(eq(scExports.volumeId, id)).get();
+      if (exported) throw new IncorrectStateError(`${id} is attached to ${exported.instanceId}`, "volume-in-use");
+      if (r.state === "creating") throw new IncorrectStateError(`${id} is still being made`);
+      db.update(scVolumes).set({ state: "deleting" }).where(eq(scVolumes.id, id)).run();
+      remove(id, ctx.requestId);
+    },
+
+    async exportVolume({ volumeId, instanceId }) {
+      const id = checkId(volumeId);
+      const r = row(id);
+      if (!r) throw new NotFoundError("volume", id);
+      if (r.state !== "available") throw new IncorrectStateError(`${id} is ${r.state}`);
+      const loc = o.backend.locate(id);
+      if (!loc) throw new IncorrectStateError(`${id} has no data on this storage controller`);
+      sqlite.transaction(() => {
+        const held = db.select().from(scExports).where(eq(scExports.volumeId, id)).get();
+        if (held && held.instanceId !== instanceId) throw new IncorrectStateError(`${id} is attached to ${held.instanceId}`, "volume-in-use");
+        if (!held) db.insert(scExports).values({ volumeId: id, instanceId, kind: "file", createdAt: o.clock.now() }).run();
+      })();
+      return { kind: "file", path: loc.path, format: loc.format };
+    },
+
+    async unexportVolume({ volumeId, instanceId }) {
+      db.delete(scExports).where(and(eq(scExports.volumeId, checkId(volumeId)), eq(scExports.instanceId, instanceId))).run();
+    },
+
+    /** After a restart: a volume being made is made again (its file is made whole or not at all); one being removed is removed. */
+    async recover() {
+      for (const r of db.select().from(scVolumes).where(inArray(scVolumes.state, ["creating", "deleting"])).all()) {
+        if (r.state === "creating") make(r.id, r.sizeGiB, "sc-start");
+        else remove(r.id, "sc-start");
+      }
+      // Files no record names (a crash between the file and its record): not this SC's to keep.
+      const known = new Set(db.select({ id: scVolumes.id }).from(scVolumes).all().map((x) => x.id));
+      for (const id of await o.backend.list()) {
+        if (!known.has(id)) {
+          await o.backend.remove(id);
+          o.log.warn({ volumeId: id }, "sc: removed a volume file no record names");
+        }
+      }
+    },
+
+    async drain() {
+      await Promise.all([...inflight]);
+    },
+  };
+}
