@@ -7,11 +7,12 @@
 #   root.ext4        busybox root (mke2fs -d, no mount) whose init gets an address by DHCP,
 #                    answers TCP on ports 22 and 2222 with an SSH-style banner naming the
 #                    instance, fetches instance-id and user-data from 169.254.169.254, prints
-#                    them on the console (EUCA-INSTANCE-ID=..., EUCA-USER-DATA=...), then idles
+#                    them on the console (EUCA-INSTANCE-ID=..., EUCA-USER-DATA=...), then idles;
+#                    port 2224 lists its disks by serial and reads or writes a line at a disk's start
 # Needs: apt-get (download only), dpkg-deb, busybox-static, cpio, e2fsprogs, xz-utils.
 set -eu
 OUT=${1:-/var/tmp/euca-test-guest}
-VERSION=3   # bump when the guest changes, so cached copies are rebuilt
+VERSION=4   # bump when the guest changes, so cached copies are rebuilt
 [ "$(cat "$OUT/complete" 2>/dev/null | tail -1)" = "v$VERSION" ] && exit 0
 mkdir -p "$OUT"
 W=$(mktemp -d "$OUT/.build.XXXXXX")
@@ -82,6 +83,21 @@ echo "SSH-2.0-euca-test-guest $(cat /run/instance-id 2>/dev/null || echo unknown
 exec cat
 EOS
 chmod +x $D/sbin/euca-banner
+# Port 2224: the disks the guest sees ("DISK vdb serial=vol-… sectors=…", then "END"); then
+# "write SERIAL TEXT" puts TEXT on the first sector of that disk, "read SERIAL" prints it back.
+cat > $D/sbin/euca-disks <<'EOS'
+#!/bin/sh
+dev() { for d in /sys/block/vd*; do [ "$(cat "$d/serial" 2>/dev/null)" = "$1" ] && echo "/dev/${d##*/}"; done; }
+for d in /sys/block/vd*; do echo "DISK ${d##*/} serial=$(cat "$d/serial" 2>/dev/null) sectors=$(cat "$d/size")"; done
+echo END
+while read -r cmd serial text; do
+  case "$cmd" in
+    write) printf '%s\n' "$text" | dd of="$(dev "$serial")" bs=512 conv=sync,fsync 2>/dev/null && echo "WROTE $serial" || echo "FAILED $serial";;
+    read) echo "READ $serial $(dd if="$(dev "$serial")" bs=512 count=1 2>/dev/null | head -1)";;
+  esac
+done
+EOS
+chmod +x $D/sbin/euca-disks
 cat > $D/sbin/init <<'EOS'
 #!/bin/sh
 export PATH=/bin
@@ -94,6 +110,7 @@ ip link set lo up
 ip link set eth0 up
 udhcpc -i eth0 -t 5 -T 1 -n -q -s /usr/share/udhcpc/default.script
 for port in 22 2222; do nc -ll -p $port -e /sbin/euca-banner & done
+nc -ll -p 2224 -e /sbin/euca-disks &
 md() { timeout 10 wget -q -O - "http://169.254.169.254/latest/$1"; }
 md meta-data/instance-id > /run/instance-id
 echo "EUCA-INSTANCE-ID=$(cat /run/instance-id)"
