@@ -118,6 +118,7 @@ export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; sto
       await network.resync({ requestId: a.ids.requestId() });
       a.cleanups.push(every(s.nodePollSeconds * 1000, async (n) => {
         await instances.sync({ requestId: `clc-sync-${n}` });
+        await volumes?.sync({ requestId: `clc-volumes-${n}` });
         await network.resync({ requestId: `clc-network-${n}` });
       }, (e) => a.log.error({ err: e }, "clc: instance sync failed")));
       return credentials;

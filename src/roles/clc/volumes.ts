@@ -9,7 +9,7 @@ import type { Logger } from "pino";
 import type { Clock } from "../../common/clock";
 import type { IdGenerator } from "../../common/ids";
 import { IncorrectStateError, InvalidParameterError, NotFoundError, UnavailableError } from "../../common/errors";
-import { volumeStateFrom, type VolumeState } from "../../lifecycle/volume";
+import { volumeStateFrom } from "../../lifecycle/volume";
 import type { CallContext } from "../../rpc/types";
 import type { ClusterClient } from "../cc/client";
 import type { NodeInstance } from "../nc/client";
@@ -23,6 +23,8 @@ export type VolumeRecord = typeof volumes.$inferSelect;
 
 /** How long a deleted volume is still listed (as EC2 shows `deleted` for a while). */
 const DELETED_VISIBLE_MS = 60 * 60 * 1000;
+/** How long a volume may be `creating` without its SC knowing it before it is in error. */
+const LOST_AFTER_MS = 60_000;
 /** How long after an attachment a node's report must show it. */
 const ATTACH_SETTLE_MS = 30_000;
 /** EC2's volume types; every one is the same kind of volume here. */
@@ -90,7 +92,10 @@ export function createVolumeService(o: {
         return;
       }
       for (const r of list) {
-        const next = volumeStateFrom(stored.get(r.id)?.state, r.state, r.attachState !== null);
+        const known = stored.get(r.id);
+        // A volume its SC never recorded (the CLC crashed between its record and the SC's): in error once that is clear.
+        if (!known && r.state === "creating" && r.createdAt.getTime() > o.clock.now().getTime() - LOST_AFTER_MS) continue;
+        const next = volumeStateFrom(known?.state, r.state, r.attachState !== null);
         if (next !== r.state) set(r.id, { state: next, ...(next === "deleted" ? { deletedAt: o.clock.now() } : {}) });
       }
     }));
@@ -205,12 +210,17 @@ export function createVolumeService(o: {
       }
     },
 
+    /** Every volume still settling (creating, deleting) brought in line with its SC: the CLC's periodic sync. */
+    async sync(ctx: CallContext): Promise<void> {
+      const settling = db.select().from(volumes).where(inArray(volumes.state, ["creating", "deleting"])).all();
+      if (settling.length) await refresh(settling, ctx);
+    },
+
     /** The volumes a terminated instance had: let go at once. */
     async instanceEnded(instanceId: string, ctx: CallContext): Promise<void> {
       await this.reconcileAttachments(new Map(), new Set([instanceId]), ctx);
     },
 
-    inState: (states: VolumeState[]) => db.select().from(volumes).where(inArray(volumes.state, states)).all(),
   };
 }
 
