@@ -87,8 +87,8 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     });
 
     // Bottom-up, so in-process clients can be handed upwards.
-    const storage = a.has("sc") ? await assembleStorage(a) : undefined;
     let walrus: WalrusClient | undefined;
+    const storage = a.has("sc") ? await assembleStorage(a, { walrus: () => walrus ?? remoteWalrus(a) }) : undefined;
     let metadata: MetadataClient | undefined;
     const nodes = a.has("nc") ? await assembleNodes(a, { probe: o.probe ?? realHostProbe, walrus: () => walrus ?? remoteWalrus(a), metadata: () => metadata ?? remoteMetadata(a) }) : undefined;
     const cluster = a.has("cc") ? assembleCluster(a, nodes?.nodes ?? []) : undefined;

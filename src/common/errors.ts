@@ -69,7 +69,8 @@ export class AccessDeniedError extends EucaError {
 }
 
 /** States EC2 answers with a code of their own (others are IncorrectState). */
-export type StateReason = "volume-in-use" | "instance";
+export const STATE_REASONS = ["volume-in-use", "instance", "snapshot-in-use"] as const;
+export type StateReason = (typeof STATE_REASONS)[number];
 
 export class IncorrectStateError extends EucaError {
   readonly kind = "IncorrectState";
@@ -145,7 +146,7 @@ export const ERROR_KINDS: { [K in DomainErrorKind]: (message: string, f: Record<
   InvalidParameter: (m, f) => new InvalidParameterError(str(f.parameter), m, f.reason as InvalidReason | undefined),
   MissingParameter: (_m, f) => new MissingParameterError(str(f.parameter)),
   AccessDenied: (m) => new AccessDeniedError(m),
-  IncorrectState: (m, f) => new IncorrectStateError(m, f.reason === "volume-in-use" || f.reason === "instance" ? f.reason : undefined),
+  IncorrectState: (m, f) => new IncorrectStateError(m, (STATE_REASONS as readonly unknown[]).includes(f.reason) ? (f.reason as StateReason) : undefined),
   InsufficientCapacity: (m, f) => new InsufficientCapacityError(m, f.of === "volumes" ? "volumes" : "instances"),
   Unavailable: (m) => new UnavailableError(m),
   DependencyViolation: (m) => new DependencyViolationError(m),

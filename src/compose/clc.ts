@@ -29,6 +29,7 @@ import type { MetadataSources } from "../roles/clc/metadata";
 import { createMetadataService } from "../roles/clc/metadata-rpc";
 import type { InstanceRecord } from "../roles/clc/instances";
 import { createVolumeService, type VolumeService, type Zone } from "../roles/clc/volumes";
+import { createSnapshotService } from "../roles/clc/snapshots";
 import { STORAGE_METHODS, type StorageClient } from "../roles/sc/client";
 import { CLUSTER_METHODS, type ClusterClient } from "../roles/cc/client";
 import type { WalrusClient } from "../roles/walrus/client";
@@ -76,14 +77,18 @@ export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; sto
       storage: createHttpClient<StorageClient>(STORAGE_METHODS, { baseUrl: c.url, role: "sc", key: c.key, clock: a.clock, ids: a.ids }),
     })),
   ];
-  volumes = createVolumeService({ db: clc.db, clock: a.clock, ids: a.ids, zones, instance: (caller, id) => instances.live(caller, id), maxPerUser: s.scMaxVolumesPerUser, log: a.log });
+  const snapshots = createSnapshotService({ db: clc.db, clock: a.clock, ids: a.ids, zones, log: a.log });
+  volumes = createVolumeService({
+    db: clc.db, clock: a.clock, ids: a.ids, zones, instance: (caller, id) => instances.live(caller, id), maxPerUser: s.scMaxVolumesPerUser, log: a.log,
+    snapshot: (caller, id) => snapshots.restorable(caller, id),
+  });
   const network = createNetworkSync({ db: clc.db, clusters, groups: clc.securityGroups, addresses, log: a.log });
   const services = {
     zones: createZoneService({ region: s.region, clusters, vmTypes: clc.vmTypes }),
     regions: createRegionService(endpoints),
     keyPairs: clc.keyPairs, securityGroups: clc.securityGroups, images, tags: createTagService(clc.db), addresses, instances,
     accountAttributes: createAccountAttributeService({ maxAddressesPerUser: s.maxAddressesPerUser, clusters, vmTypes: clc.vmTypes, vpcs }),
-    network, vpcs, volumes,
+    network, vpcs, volumes, snapshots,
   };
   // STS and IAM: at Eucalyptus' paths, and on the EC2 endpoint by credential scope.
   const queryDeps = { clock: a.clock, ids: a.ids, log: a.log, identity: clc.identity };
@@ -119,6 +124,7 @@ export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; sto
       a.cleanups.push(every(s.nodePollSeconds * 1000, async (n) => {
         await instances.sync({ requestId: `clc-sync-${n}` });
         await volumes?.sync({ requestId: `clc-volumes-${n}` });
+        await snapshots.sync({ requestId: `clc-snapshots-${n}` });
         await network.resync({ requestId: `clc-network-${n}` });
       }, (e) => a.log.error({ err: e }, "clc: instance sync failed")));
       return credentials;

@@ -5,15 +5,23 @@ import { openScDatabase } from "../roles/sc/database";
 import { createFileBackend } from "../roles/sc/backends/files";
 import { createStorageService } from "../roles/sc/service";
 import type { StorageClient } from "../roles/sc/client";
+import { createSnapshotStore } from "../roles/sc/snapshots";
+import type { WalrusClient } from "../roles/walrus/client";
+import { join } from "node:path";
 import type { Assembly } from "./assembly";
 
-export async function assembleStorage(a: Assembly): Promise<StorageClient> {
+export async function assembleStorage(a: Assembly, o: { walrus: () => WalrusClient | undefined }): Promise<StorageClient> {
   const s = a.settings;
   const db = openScDatabase(a.layout.database("sc"));
   a.cleanups.push(() => db.close());
   recordStart(db.db, a.version, a.clock.now());
-  const backend = createFileBackend({ dir: s.scVolumesDir || a.layout.volumesDir, format: s.scVolumeFormat, run: runCommand });
-  const service = createStorageService({ zone: s.clusterName, db, backend, limits: { maxVolumeGiB: s.scMaxVolumeGb, maxTotalGiB: s.scMaxTotalGb }, clock: a.clock, log: a.log });
+  const dir = s.scVolumesDir || a.layout.volumesDir;
+  const backend = createFileBackend({ dir, format: s.scVolumeFormat, run: runCommand });
+  const snapshots = createSnapshotStore({ zone: s.clusterName, db, walrus: o.walrus, run: runCommand, log: a.log });
+  const service = createStorageService({
+    zone: s.clusterName, db, backend, limits: { maxVolumeGiB: s.scMaxVolumeGb, maxTotalGiB: s.scMaxTotalGb }, clock: a.clock, log: a.log,
+    snapshots, stagingDir: join(dir, "staging"), run: runCommand,
+  });
   await service.recover();
   a.cleanups.push(() => service.drain()); // before the database closes (cleanups run in reverse)
   return service;

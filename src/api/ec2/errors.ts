@@ -3,7 +3,7 @@
  * are 4xx (a 5xx makes awscli/boto retry); InternalError is only for real faults and
  * never carries internal details.
  */
-import { EucaError, type DomainError, type InvalidReason, type Resource } from "../../common/errors";
+import { EucaError, type DomainError, type InvalidReason, type Resource, type StateReason } from "../../common/errors";
 import type { AuthFailureReason } from "../../auth/errors";
 
 /** An EC2 wire error raised by the protocol layer itself (parsing, auth, dispatch). */
@@ -55,6 +55,9 @@ const INVALID_REASON_CODES: Record<InvalidReason, string> = {
   "reserved-name": "InvalidGroup.Reserved", "limit-exceeded": "ResourceLimitExceeded", "volume-limit": "VolumeLimitExceeded",
 };
 
+/** States with a code of their own. */
+const STATE_REASON_CODES: Record<StateReason, string> = { "volume-in-use": "VolumeInUse", instance: "IncorrectInstanceState", "snapshot-in-use": "InvalidSnapshot.InUse" };
+
 /** The EC2 code and status of every domain error kind (the switch is exhaustive: a new kind does not compile until it is here). */
 function domainReply(e: DomainError): Ec2ErrorReply {
   const reply = (code: string, status = 400): Ec2ErrorReply => ({ code, message: e.message, status, fault: status >= 500 ? "server" : "client" });
@@ -64,7 +67,7 @@ function domainReply(e: DomainError): Ec2ErrorReply {
     case "InvalidParameter": return reply(e.reason ? INVALID_REASON_CODES[e.reason] : "InvalidParameterValue");
     case "MissingParameter": return reply("MissingParameter");
     case "AccessDenied": return reply("UnauthorizedOperation", 403);
-    case "IncorrectState": return reply(e.reason === "volume-in-use" ? "VolumeInUse" : e.reason === "instance" ? "IncorrectInstanceState" : "IncorrectState");
+    case "IncorrectState": return reply(e.reason ? STATE_REASON_CODES[e.reason] : "IncorrectState");
     case "DependencyViolation": return reply("DependencyViolation");
     case "InsufficientCapacity": return reply(e.of === "volumes" ? "InsufficientVolumeCapacity" : "InsufficientInstanceCapacity", 500);
     case "Unavailable": return reply("Unavailable", 503);

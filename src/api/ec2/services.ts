@@ -10,6 +10,7 @@ import type { AccountAttributeService } from "../../roles/clc/account-attributes
 import type { NetworkSync } from "../../roles/clc/network-sync";
 import type { DefaultVpcService } from "../../roles/clc/default-vpc";
 import type { VolumeService } from "../../roles/clc/volumes";
+import type { SnapshotService } from "../../roles/clc/snapshots";
 
 /** The CLC services EC2 actions call. The protocol layer never touches the database. */
 export interface Ec2Services {
@@ -27,4 +28,5 @@ export interface Ec2Services {
   /** The default VPC and subnets each account sees. */
   vpcs: DefaultVpcService;
   volumes: VolumeService;
+  snapshots: SnapshotService;
 }

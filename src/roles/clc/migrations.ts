@@ -235,4 +235,27 @@ CREATE INDEX volumes_instance ON volumes(instance_id);
 CREATE INDEX volumes_id_lower ON volumes(lower(id));
 `,
   },
+  {
+    name: "EBS snapshots and who may restore them",
+    sql: `
+CREATE TABLE snapshots (
+  id TEXT PRIMARY KEY NOT NULL,
+  account_id TEXT NOT NULL,
+  volume_id TEXT NOT NULL,
+  zone TEXT NOT NULL,
+  size_gib INTEGER NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL,
+  progress INTEGER NOT NULL DEFAULT 0,
+  started_at INTEGER NOT NULL
+);
+CREATE INDEX snapshots_account ON snapshots(account_id);
+CREATE INDEX snapshots_id_lower ON snapshots(lower(id));
+CREATE TABLE snapshot_permissions (
+  snapshot_id TEXT NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+  grantee TEXT NOT NULL,
+  PRIMARY KEY (snapshot_id, grantee)
+);
+`,
+  },
 ];

@@ -176,6 +176,25 @@ export const volumes = sqliteTable("volumes", {
   deletedAt: integer("deleted_at", { mode: "timestamp_ms" }),
 }, (t) => [index("volumes_account").on(t.accountId), index("volumes_instance").on(t.instanceId)]);
 
+/** EBS snapshots as EC2 users see them; the zone whose SC took (and holds the chunks of) each. */
+export const snapshots = sqliteTable("snapshots", {
+  id: text("id").primaryKey(),
+  accountId: text("account_id").notNull(),
+  volumeId: text("volume_id").notNull(),
+  zone: text("zone").notNull(),
+  sizeGiB: integer("size_gib").notNull(),
+  description: text("description").notNull().default(""),
+  state: text("state", { enum: ["pending", "completed", "error"] }).notNull(),
+  progress: integer("progress").notNull().default(0),
+  startedAt: integer("started_at", { mode: "timestamp_ms" }).notNull(),
+}, (t) => [index("snapshots_account").on(t.accountId)]);
+
+/** Who may make volumes from a snapshot besides its owner: account ids, or "all". */
+export const snapshotPermissions = sqliteTable("snapshot_permissions", {
+  snapshotId: text("snapshot_id").notNull().references(() => snapshots.id, { onDelete: "cascade" }),
+  grantee: text("grantee").notNull(),
+}, (t) => [primaryKey({ columns: [t.snapshotId, t.grantee] })]);
+
 /** Tags on any resource, by its id (owner account kept for per-account listings). */
 export const tags = sqliteTable("tags", {
   resourceId: text("resource_id").notNull(),
@@ -184,5 +203,5 @@ export const tags = sqliteTable("tags", {
   value: text("value").notNull(),
 }, (t) => [primaryKey({ columns: [t.resourceId, t.key] })]);
 
-export const clcSchema = { settings, accounts, users, accessKeys, sessionCredentials, certificates, vmTypes, clusters, components, keyPairs, securityGroups, securityGroupRules, images, imageLaunchPermissions, tags, instances, addresses, volumes };
+export const clcSchema = { settings, accounts, users, accessKeys, sessionCredentials, certificates, vmTypes, clusters, components, keyPairs, securityGroups, securityGroupRules, images, imageLaunchPermissions, tags, instances, addresses, volumes, snapshots, snapshotPermissions };
 export type ClcSchema = typeof clcSchema;

@@ -1,12 +1,11 @@
 /**
  * Tags on the cloud's resources. A resource is known by its id prefix; tagging needs
- * ownership of the resource. Resource kinds that this cloud does not hold yet
- * (snapshots) are refused as not found.
+ * ownership of the resource.
  */
 import { and, eq, inArray, isNull } from "drizzle-orm";
 import { InvalidParameterError, NotFoundError , type Resource } from "../../common/errors";
 import type { ClcDatabase } from "./database";
-import { images, instances, keyPairs, securityGroups, tags, volumes } from "./schema";
+import { images, instances, keyPairs, securityGroups, snapshots, tags, volumes } from "./schema";
 import { idIs } from "./id-match";
 
 export type ResourceType = "image" | "security-group" | "key-pair" | "instance" | "volume" | "snapshot";
@@ -48,6 +47,7 @@ export function createTagService({ db, sqlite }: ClcDatabase) {
       : type === "key-pair" ? db.select({ a: keyPairs.accountId, id: keyPairs.id }).from(keyPairs).where(idIs(keyPairs.id, id)).get()
       : type === "instance" ? db.select({ a: instances.accountId, id: instances.id }).from(instances).where(idIs(instances.id, id)).get()
       : type === "volume" ? db.select({ a: volumes.accountId, id: volumes.id }).from(volumes).where(and(idIs(volumes.id, id), isNull(volumes.deletedAt))).get()
+      : type === "snapshot" ? db.select({ a: snapshots.accountId, id: snapshots.id }).from(snapshots).where(idIs(snapshots.id, id)).get()
       : undefined;
     if (!row) throw new NotFoundError(type ? RESOURCE_OF[type] : "resource", id);
     return row;

@@ -46,6 +46,8 @@ export function createVolumeService(o: {
   /** A live instance the caller may attach to (IncorrectState when it is not running). */
   instance: (caller: Caller, id: string) => InstanceRecord;
   maxPerUser: number;
+  /** The completed snapshot a caller may make a volume from (NotFound otherwise), and its size. */
+  snapshot: (caller: Caller, id: string) => { id: string; sizeGiB: number };
   log: Logger;
 }) {
   const { db, sqlite } = o.db;
@@ -103,9 +105,12 @@ export function createVolumeService(o: {
 
   return {
     async create(caller: Caller, input: { sizeGiB?: number; zone: string; volumeType?: string; snapshotId?: string }, ctx: CallContext): Promise<VolumeRecord> {
-      if (input.snapshotId !== undefined) throw new NotFoundError("snapshot", input.snapshotId); // snapshots come with the SC's next part
-      if (input.sizeGiB === undefined) throw new InvalidParameterError("Size", "The request must contain the parameter Size (or SnapshotId)");
-      if (!Number.isInteger(input.sizeGiB) || input.sizeGiB < 1) throw new InvalidParameterError("Size", `The volume size must be a whole number of GiB from 1, not ${input.sizeGiB}`);
+      zone(input.zone); // an unknown zone is the first thing said
+      const snap = input.snapshotId !== undefined ? o.snapshot(caller, input.snapshotId) : undefined;
+      const sizeGiB = input.sizeGiB ?? snap?.sizeGiB; // from a snapshot: its size unless a larger one is asked
+      if (sizeGiB === undefined) throw new InvalidParameterError("Size", "The request must contain the parameter Size or SnapshotId");
+      if (!Number.isInteger(sizeGiB) || sizeGiB < 1) throw new InvalidParameterError("Size", `The volume size must be a whole number of GiB from 1, not ${sizeGiB}`);
+      if (snap && sizeGiB < snap.sizeGiB) throw new InvalidParameterError("Size", `The volume size (${sizeGiB} GiB) must be at least the snapshot's (${snap.sizeGiB} GiB)`);
       const type = input.volumeType ?? "standard";
       if (!(VOLUME_TYPES as readonly string[]).includes(type)) throw new InvalidParameterError("VolumeType", `The volume type '${type}' is not one of ${VOLUME_TYPES.join(", ")}`);
       const storage = storageOf(input.zone);
@@ -113,10 +118,10 @@ export function createVolumeService(o: {
       sqlite.transaction(() => {
         const held = db.select({ id: volumes.id }).from(volumes).where(and(eq(volumes.accountId, caller.accountId), notInArray(volumes.state, ["deleting", "deleted"]))).all().length;
         if (!caller.isAdmin && o.maxPerUser > 0 && held >= o.maxPerUser) throw new InvalidParameterError("Size", `You may hold at most ${o.maxPerUser} volumes`, "volume-limit");
-        db.insert(volumes).values({ id, accountId: caller.accountId, zone: input.zone, sizeGiB: input.sizeGiB!, volumeType: type, state: "creating", createdAt: o.clock.now() }).run();
+        db.insert(volumes).values({ id, accountId: caller.accountId, zone: input.zone, sizeGiB, snapshotId: snap?.id ?? null, volumeType: type, state: "creating", createdAt: o.clock.now() }).run();
       }).immediate();
       try {
-        await storage.createVolume({ volumeId: id, sizeGiB: input.sizeGiB }, ctx);
+        await storage.createVolume({ volumeId: id, sizeGiB, ...(snap ? { snapshotId: snap.id } : {}) }, ctx);
       } catch (e) {
         db.delete(volumes).where(eq(volumes.id, id)).run(); // the SC refused it: there is no volume
         throw e;

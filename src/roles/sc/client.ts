@@ -21,6 +21,20 @@ export interface StoredVolume {
 export type VolumeTarget =
   | { kind: "file"; path: string; format: "raw" | "qcow2" };
 
+export interface StoredSnapshot {
+  snapshotId: string;
+  volumeId: string;
+  sizeGiB: number;
+  state: "pending" | "completed" | "error" | "deleting";
+  /** Percent done. */
+  progress: number;
+  /** Chunks in it, and those (and bytes) it had to upload: the rest this SC held already. */
+  chunks: number;
+  uploaded: number;
+  uploadedBytes: number;
+  reason?: string;
+}
+
 export interface StorageInfo {
   zone: string;
   backend: string;
@@ -31,8 +45,11 @@ export interface StorageInfo {
 
 export interface StorageClient {
   describeStorage(input: Record<string, never>, ctx: CallContext): Promise<StorageInfo>;
-  /** Records the volume and makes it (in the background: `creating`, then `available` or `error`). Idempotent per id. */
-  createVolume(input: { volumeId: string; sizeGiB: number }, ctx: CallContext): Promise<StoredVolume>;
+  /**
+   * Records the volume and makes it (in the background: `creating`, then `available` or
+   * `error`), empty or with a snapshot's data (from any zone's). Idempotent per id.
+   */
+  createVolume(input: { volumeId: string; sizeGiB: number; snapshotId?: string }, ctx: CallContext): Promise<StoredVolume>;
   describeVolumes(input: { volumeIds?: string[] }, ctx: CallContext): Promise<{ volumes: StoredVolume[] }>;
   /** Removes it and everything of it. Idempotent (an unknown id is gone already). */
   deleteVolume(input: { volumeId: string }, ctx: CallContext): Promise<void>;
@@ -40,6 +57,16 @@ export interface StorageClient {
   exportVolume(input: { volumeId: string; instanceId: string }, ctx: CallContext): Promise<VolumeTarget>;
   /** The attachment's export is no longer needed. Idempotent. */
   unexportVolume(input: { volumeId: string; instanceId: string }, ctx: CallContext): Promise<void>;
+  /**
+   * Takes a snapshot: answers once the volume's point-in-time copy is made (a guest writing
+   * to it may be let go on again), then uploads in the background (`pending` → `completed`).
+   */
+  createSnapshot(input: { snapshotId: string; volumeId: string }, ctx: CallContext): Promise<StoredSnapshot>;
+  describeSnapshots(input: { snapshotIds?: string[] }, ctx: CallContext): Promise<{ snapshots: StoredSnapshot[] }>;
+  /** Removes it and the chunks no other snapshot uses. Idempotent. */
+  deleteSnapshot(input: { snapshotId: string }, ctx: CallContext): Promise<void>;
 }
 
-export const STORAGE_METHODS = ["describeStorage", "createVolume", "describeVolumes", "deleteVolume", "exportVolume", "unexportVolume"] as const satisfies readonly (keyof StorageClient)[];
+export const STORAGE_METHODS = [
+  "describeStorage", "createVolume", "describeVolumes", "deleteVolume", "exportVolume", "unexportVolume", "createSnapshot", "describeSnapshots", "deleteSnapshot",
+] as const satisfies readonly (keyof StorageClient)[];

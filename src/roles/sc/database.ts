@@ -9,6 +9,8 @@ export const scVolumes = sqliteTable("volumes", {
   sizeGiB: integer("size_gib").notNull(),
   state: text("state", { enum: STORED_VOLUME_STATES }).notNull(),
   reason: text("reason").notNull().default(""),
+  /** The snapshot it is made from (a restart restores it again). */
+  snapshotId: text("snapshot_id"),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 });
 
@@ -20,7 +22,37 @@ export const scExports = sqliteTable("exports", {
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 });
 
-export const scSchema = { settings, volumes: scVolumes, exports: scExports };
+/** Snapshots this SC took; their chunks and manifest are in Walrus. */
+export const scSnapshots = sqliteTable("snapshots", {
+  id: text("id").primaryKey(),
+  volumeId: text("volume_id").notNull(),
+  sizeGiB: integer("size_gib").notNull(),
+  state: text("state", { enum: ["pending", "completed", "error", "deleting"] }).notNull(),
+  /** Percent of the chunks read so far. */
+  progress: integer("progress").notNull().default(0),
+  /** Chunks in it, and how many of those (and bytes) this snapshot had to upload. */
+  chunks: integer("chunks").notNull().default(0),
+  uploaded: integer("uploaded").notNull().default(0),
+  uploadedBytes: integer("uploaded_bytes").notNull().default(0),
+  reason: text("reason").notNull().default(""),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+});
+
+/**
+ * The chunks this SC put in Walrus and how many of its completed snapshots use each. A row
+ * is written before its upload (`stored` false) and marked after, so a crash in between
+ * leaves a row to clean up, never an object nobody knows of. A chunk is uploaded once (by
+ * the first snapshot that has it) and deleted when no snapshot uses it (refs 0, and no
+ * snapshot being taken that might).
+ */
+export const scChunks = sqliteTable("chunks", {
+  sha256: text("sha256").primaryKey(),
+  refs: integer("refs").notNull(),
+  bytes: integer("bytes").notNull(),
+  stored: integer("stored", { mode: "boolean" }).notNull(),
+});
+
+export const scSchema = { settings, volumes: scVolumes, exports: scExports, snapshots: scSnapshots, chunks: scChunks };
 export type ScDatabase = OpenDatabase<typeof scSchema>;
 
 export const scMigrations = [
@@ -39,6 +71,28 @@ CREATE TABLE exports (
   instance_id TEXT NOT NULL,
   kind TEXT NOT NULL,
   created_at INTEGER NOT NULL
+);`,
+  },
+  {
+    name: "snapshots and their chunks",
+    sql: `ALTER TABLE volumes ADD COLUMN snapshot_id TEXT;
+CREATE TABLE snapshots (
+  id TEXT PRIMARY KEY NOT NULL,
+  volume_id TEXT NOT NULL,
+  size_gib INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  progress INTEGER NOT NULL DEFAULT 0,
+  chunks INTEGER NOT NULL DEFAULT 0,
+  uploaded INTEGER NOT NULL DEFAULT 0,
+  uploaded_bytes INTEGER NOT NULL DEFAULT 0,
+  reason TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE chunks (
+  sha256 TEXT PRIMARY KEY NOT NULL,
+  refs INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  stored INTEGER NOT NULL
 );`,
   },
 ] as const;

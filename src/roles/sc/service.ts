@@ -8,10 +8,14 @@
 import { and, eq, inArray, ne } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { Clock } from "../../common/clock";
-import { IncorrectStateError, InsufficientCapacityError, InvalidParameterError, NotFoundError } from "../../common/errors";
-import type { VolumeBackend } from "./backends/types";
-import type { StorageClient, StoredVolume } from "./client";
-import { scExports, scVolumes, type ScDatabase } from "./database";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { IncorrectStateError, InsufficientCapacityError, InvalidParameterError, NotFoundError, UnavailableError } from "../../common/errors";
+import type { CommandRunner } from "../../common/run-command";
+import { GIB, type VolumeBackend } from "./backends/types";
+import type { StorageClient, StoredSnapshot, StoredVolume } from "./client";
+import { scExports, scSnapshots, scVolumes, type ScDatabase } from "./database";
+import type { SnapshotStore } from "./snapshots";
 
 export interface StorageLimits {
   /** Largest volume, GiB (Eucalyptus' MAX_VOLUME_SIZE). */
@@ -21,12 +25,29 @@ export interface StorageLimits {
 }
 
 const VOLUME_ID = /^vol-[0-9a-f]{8,17}$/;
+const SNAPSHOT_ID = /^snap-[0-9a-f]{8,17}$/;
 
-export function createStorageService(o: { zone: string; db: ScDatabase; backend: VolumeBackend; limits: StorageLimits; clock: Clock; log: Logger }): StorageClient & { recover(): Promise<void>; drain(): Promise<void> } {
+export function createStorageService(o: {
+  zone: string; db: ScDatabase; backend: VolumeBackend; limits: StorageLimits; clock: Clock; log: Logger;
+  /** Snapshots' chunks (absent: snapshots and restores are refused as unavailable). */
+  snapshots?: SnapshotStore;
+  /** Where point-in-time copies are made for snapshots (on the volumes' filesystem, for reflinks). */
+  stagingDir: string;
+  run: CommandRunner;
+}): StorageClient & { recover(): Promise<void>; drain(): Promise<void> } {
   const { db, sqlite } = o.db;
+  mkdirSync(o.stagingDir, { recursive: true, mode: 0o700 });
   const inflight = new Set<Promise<void>>();
   const row = (id: string) => db.select().from(scVolumes).where(eq(scVolumes.id, id)).get();
   const toStored = (r: typeof scVolumes.$inferSelect): StoredVolume => ({ volumeId: r.id, sizeGiB: r.sizeGiB, state: r.state, ...(r.reason ? { reason: r.reason } : {}) });
+  const toSnapshot = (r: typeof scSnapshots.$inferSelect): StoredSnapshot => ({
+    snapshotId: r.id, volumeId: r.volumeId, sizeGiB: r.sizeGiB, state: r.state, progress: r.progress, chunks: r.chunks, uploaded: r.uploaded, uploadedBytes: r.uploadedBytes,
+    ...(r.reason ? { reason: r.reason } : {}),
+  });
+  const store = () => {
+    if (!o.snapshots) throw new UnavailableError(`The storage controller of ${o.zone} has no Walrus for snapshots`);
+    return o.snapshots;
+  };
   const checkId = (id: unknown) => {
     if (typeof id !== "string" || !VOLUME_ID.test(id)) throw new InvalidParameterError("VolumeId", `'${String(id)}' is not a volume id`);
     return id;
@@ -38,10 +59,16 @@ export function createStorageService(o: { zone: string; db: ScDatabase; backend:
     inflight.add(p);
   }
 
-  function make(volumeId: string, sizeGiB: number, requestId: string): void {
+  function make(volumeId: string, sizeGiB: number, requestId: string, snapshotId?: string): void {
     inBackground(async () => {
       try {
-        await o.backend.create(volumeId, sizeGiB);
+        const loc = await o.backend.create(volumeId, sizeGiB);
+        // Writing every chunk again is the same volume: a restore cut short is simply done again.
+        if (snapshotId) {
+          if (loc.format !== "raw") throw new Error("volumes from snapshots are raw files (SC_VOLUME_FORMAT=raw)");
+          const r = await store().restore(snapshotId, loc.path, { requestId });
+          o.log.info({ requestId, volumeId, snapshotId, ...r }, "sc: volume restored from its snapshot");
+        }
         db.update(scVolumes).set({ state: "available" }).where(eq(scVolumes.id, volumeId)).run();
         o.log.info({ requestId, volumeId, sizeGiB, backend: o.backend.name }, "sc: volume made");
       } catch (e) {
@@ -71,7 +98,7 @@ export function createStorageService(o: { zone: string; db: ScDatabase; backend:
       return { zone: o.zone, backend: o.backend.name, maxVolumeGiB: o.limits.maxVolumeGiB, maxTotalGiB: o.limits.maxTotalGiB, usedGiB: used() };
     },
 
-    async createVolume({ volumeId, sizeGiB }, ctx) {
+    async createVolume({ volumeId, sizeGiB, snapshotId }, ctx) {
       const id = checkId(volumeId);
       if (!Number.isInteger(sizeGiB) || sizeGiB < 1) throw new InvalidParameterError("Size", `The volume size must be a whole number of GiB from 1, not ${String(sizeGiB)}`);
       if (sizeGiB > o.limits.maxVolumeGiB) throw new InvalidParameterError("Size", `Volumes in ${o.zone} are at most ${o.limits.maxVolumeGiB} GiB`);
@@ -84,10 +111,10 @@ export function createStorageService(o: { zone: string; db: ScDatabase; backend:
         if (used() + sizeGiB > o.limits.maxTotalGiB) {
           throw new InsufficientCapacityError(`Not enough storage in ${o.zone}: ${o.limits.maxTotalGiB - used()} of ${o.limits.maxTotalGiB} GiB left`, "volumes");
         }
-        db.insert(scVolumes).values({ id, sizeGiB, state: "creating", createdAt: o.clock.now() }).run();
+        db.insert(scVolumes).values({ id, sizeGiB, state: "creating", snapshotId: snapshotId ?? null, createdAt: o.clock.now() }).run();
         return { stored: toStored(row(id)!), fresh: true };
       }).immediate();
-      if (made.fresh) make(id, sizeGiB, ctx.requestId);
+      if (made.fresh) make(id, sizeGiB, ctx.requestId, snapshotId);
       return made.stored;
     },
 
@@ -129,9 +156,11 @@ export function createStorageService(o: { zone: string; db: ScDatabase; backend:
     /** After a restart: a volume being made is made again (its file is made whole or not at all); one being removed is removed. */
     async recover() {
       for (const r of db.select().from(scVolumes).where(inArray(scVolumes.state, ["creating", "deleting"])).all()) {
-        if (r.state === "creating") make(r.id, r.sizeGiB, "sc-start");
+        if (r.state === "creating") make(r.id, r.sizeGiB, "sc-start", r.snapshotId ?? undefined);
         else remove(r.id, "sc-start");
       }
+      for (const f of readdirSync(o.stagingDir)) rmSync(join(o.stagingDir, f), { force: true }); // copies of snapshots cut short
+      if (o.snapshots) await o.snapshots.recover({ requestId: "sc-start" }).catch((e: Error) => o.log.error({ err: e.message }, "sc: recovering snapshots failed; retried at the next start"));
       // Files no record names (a crash between the file and its record): not this SC's to keep.
       const known = new Set(db.select({ id: scVolumes.id }).from(scVolumes).all().map((x) => x.id));
       for (const id of await o.backend.list()) {
@@ -140,6 +169,61 @@ export function createStorageService(o: { zone: string; db: ScDatabase; backend:
           o.log.warn({ volumeId: id }, "sc: removed a volume file no record names");
         }
       }
+    },
+
+    async createSnapshot({ snapshotId, volumeId }, ctx) {
+      if (typeof snapshotId !== "string" || !SNAPSHOT_ID.test(snapshotId)) throw new InvalidParameterError("SnapshotId", `'${String(snapshotId)}' is not a snapshot id`);
+      const id = checkId(volumeId);
+      const prior = db.select().from(scSnapshots).where(eq(scSnapshots.id, snapshotId)).get();
+      if (prior) return toSnapshot(prior);
+      const v = row(id);
+      const loc = o.backend.locate(id);
+      if (!v || !loc) throw new NotFoundError("volume", id);
+      if (v.state !== "available") throw new IncorrectStateError(`${id} is ${v.state}`);
+      const s = store();
+      db.insert(scSnapshots).values({ id: snapshotId, volumeId: id, sizeGiB: v.sizeGiB, state: "pending", createdAt: o.clock.now() }).run();
+      // The point-in-time copy, before answering (a reflink where the filesystem has them; else a sparse copy).
+      const copy = join(o.stagingDir, `${snapshotId}.raw`);
+      const args = loc.format === "raw" ? ["cp", ["--sparse=always", "--reflink=auto", loc.path, copy]] as const : ["qemu-img", ["convert", "-q", "-f", "qcow2", "-O", "raw", "-S", "4k", loc.path, copy]] as const;
+      const r = await o.run(args[0], [...args[1]], { timeoutMs: 30 * 60_000 });
+      if (r.code !== 0) {
+        rmSync(copy, { force: true });
+        db.update(scSnapshots).set({ state: "error", reason: (r.stderr || r.stdout).trim().slice(0, 500) }).where(eq(scSnapshots.id, snapshotId)).run();
+        throw new IncorrectStateError(`${id} could not be copied for its snapshot: ${(r.stderr || r.stdout).trim().slice(0, 200)}`);
+      }
+      inBackground(async () => {
+        try {
+          await s.take({ snapshotId, volumeId: id, sizeBytes: v.sizeGiB * GIB, path: copy }, ctx);
+        } catch (e) {
+          db.update(scSnapshots).set({ state: "error", reason: (e as Error).message.slice(0, 500) }).where(eq(scSnapshots.id, snapshotId)).run();
+          o.log.error({ requestId: ctx.requestId, snapshotId, err: (e as Error).message }, "sc: the snapshot failed");
+          await s.abandon(snapshotId, ctx).catch(() => undefined);
+        } finally {
+          rmSync(copy, { force: true });
+        }
+      });
+      return toSnapshot(db.select().from(scSnapshots).where(eq(scSnapshots.id, snapshotId)).get()!);
+    },
+
+    async describeSnapshots({ snapshotIds }) {
+      const rows = snapshotIds?.length ? db.select().from(scSnapshots).where(inArray(scSnapshots.id, snapshotIds)).all() : db.select().from(scSnapshots).all();
+      return { snapshots: rows.map(toSnapshot) };
+    },
+
+    async deleteSnapshot({ snapshotId }, ctx) {
+      const r = db.select().from(scSnapshots).where(eq(scSnapshots.id, snapshotId)).get();
+      if (!r || r.state === "deleting") return;
+      if (r.state === "pending") throw new IncorrectStateError(`${snapshotId} is still being taken`);
+      db.update(scSnapshots).set({ state: "deleting" }).where(eq(scSnapshots.id, snapshotId)).run();
+      const s = store();
+      inBackground(async () => {
+        try {
+          await s.remove(snapshotId, ctx);
+          o.log.info({ requestId: ctx.requestId, snapshotId }, "sc: snapshot deleted");
+        } catch (e) {
+          o.log.error({ requestId: ctx.requestId, snapshotId, err: (e as Error).message }, "sc: deleting the snapshot failed; retried at the next start");
+        }
+      });
     },
 
     async drain() {

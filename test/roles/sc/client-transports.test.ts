@@ -22,7 +22,7 @@ const log = createLogger("silent");
 function storage(dir = tempDir("euca-sc-")) {
   const db = openScDatabase(join(dir, "sc.db"));
   const backend = createFileBackend({ dir: join(dir, "volumes"), format: "raw", run: runCommand });
-  const service = createStorageService({ zone: "cluster1", db, backend, limits: { maxVolumeGiB: 2, maxTotalGiB: 3 }, clock: systemClock, log });
+  const service = createStorageService({ zone: "cluster1", db, backend, limits: { maxVolumeGiB: 2, maxTotalGiB: 3 }, clock: systemClock, log, stagingDir: join(dir, "volumes", "staging"), run: runCommand });
   return { db, service, dir };
 }
 

@@ -14,6 +14,7 @@ import {
   DescribeInstanceAttribute, DescribeInstanceStatus, DescribeInstances, GetConsoleOutput, RebootInstances, RunInstances, TerminateInstances,
 } from "./instances";
 import { DescribeInternetGateways, DescribeNetworkAcls, DescribeRouteTables, DescribeSubnets, DescribeVpcs, VPC_UNSUPPORTED } from "./vpc";
+import { CreateSnapshot, DeleteSnapshot, DescribeSnapshotAttribute, DescribeSnapshots, ModifySnapshotAttribute, ResetSnapshotAttribute } from "./snapshots";
 import { AttachVolume, CreateVolume, DeleteVolume, DescribeVolumeStatus, DescribeVolumes, DetachVolume } from "./volumes";
 import {
   ConfirmProductInstance, DeregisterImage, DescribeImageAttribute, DescribeImages, ModifyImageAttribute, RegisterImage, ResetImageAttribute,
@@ -28,6 +29,7 @@ const actions = [
   RunInstances, DescribeInstances, TerminateInstances, RebootInstances, GetConsoleOutput, DescribeInstanceAttribute, DescribeInstanceStatus,
   AllocateAddress, ReleaseAddress, AssociateAddress, DisassociateAddress, DescribeAddresses,
   CreateVolume, DeleteVolume, DescribeVolumes, AttachVolume, DetachVolume, DescribeVolumeStatus,
+  CreateSnapshot, DeleteSnapshot, DescribeSnapshots, DescribeSnapshotAttribute, ModifySnapshotAttribute, ResetSnapshotAttribute,
   DescribeVpcs, DescribeSubnets, DescribeInternetGateways, DescribeRouteTables, DescribeNetworkAcls, ...VPC_UNSUPPORTED,
 ] as unknown as ReadonlyArray<Ec2Action<Shape>>;
 

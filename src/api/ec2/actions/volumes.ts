@@ -19,7 +19,7 @@ const item = (v: VolumeRecord, tags: Record<string, string> | undefined) => ({
 });
 
 /** Pages of a listing: NextToken is the offset, as the other Describe actions do it. */
-function paged<T>(rows: T[], input: { MaxResults?: number; NextToken?: string }): { page: T[]; nextToken?: string } {
+export function paged<T>(rows: T[], input: { MaxResults?: number; NextToken?: string }): { page: T[]; nextToken?: string } {
   const start = input.NextToken ? Number(Buffer.from(input.NextToken, "base64url").toString()) : 0;
   if (!Number.isInteger(start) || start < 0) throw new Ec2Error("InvalidParameterValue", "The NextToken is not one this service gave");
   const max = input.MaxResults ?? rows.length;
