@@ -154,6 +154,15 @@ export interface Hypervisor {
   setForwards(instanceId: string, forwards: readonly PortForward[]): Promise<ForwardResult>;
   detachDisk(instanceId: string, device: string): Promise<void>;
   /**
+   * Holds an attached disk's file still for a snapshot: from now on the guest's writes go to
+   * a new overlay file at `overlayPath`, so the disk's own file is a point-in-time
+   * (crash-consistent) copy until thawDisk merges the overlay back. "unsupported" where the
+   * platform cannot (the snapshot is then read while the guest writes).
+   */
+  freezeDisk(instanceId: string, device: string, overlayPath: string): Promise<void>;
+  /** Merges the overlay back into the disk's file and drops it; the guest never paused. Idempotent. */
+  thawDisk(instanceId: string, device: string): Promise<void>;
+  /**
    * Puts the idle host to sleep (Eucalyptus' ncPowerDown, which ran powernap-now).
    * Refused with "busy" while any domain exists, "unsupported" without powerControl.
    * While asleep every other call fails "unreachable" until powerUp().

@@ -2,11 +2,13 @@
  * EBS on a real guest, on the built euca (QEMU under TCG, rootless networking), with
  * Debian's awscli: a volume made by the SC, attached to the running guest, which sees a
  * disk whose serial is the volume's id and writes a marker on it; detached (the guest lets
- * go), attached again at another device and read back — the bytes lived in the volume.
+ * go), attached again at another device and read back — the bytes lived in the volume;
+ * snapshotted while attached (held still on the node) and restored into a second volume
+ * that holds what the first did at the snapshot.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createConnection } from "node:net";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { BUNDLE } from "../support/process";
 import { run } from "../support/exec";
@@ -100,11 +102,34 @@ describe.runIf(ready)("an EBS volume on a real guest", () => {
       again = await disks(ip);
     }
     expect(await again.ask(`read ${vol}`)).toBe(`READ ${vol} marker-from-${id}`);
-    again.close();
 
-    // Terminate detaches it: the volume is available and can go.
+    // A snapshot while attached: the node holds the file still for the SC's copy (a qcow2
+    // overlay over QMP), then merges back; what the guest writes after is not in it.
+    expect(await again.ask(`write ${vol} before-the-snapshot`)).toBe(`WROTE ${vol}`);
+    const snap: string = (await c.aws("create-snapshot", "--volume-id", vol, "--description", "while attached")).SnapshotId;
+    expect(await again.ask(`write ${vol} after-the-snapshot`)).toBe(`WROTE ${vol}`);
+    await until(async () => (await c.aws("describe-snapshots", "--snapshot-ids", snap)).Snapshots[0].State === "completed", 60_000);
+    expect((await c.aws("describe-snapshots", "--snapshot-ids", snap)).Snapshots[0]).toMatchObject({ Progress: "100%", VolumeId: vol, VolumeSize: 1 });
+    expect(readdirSync(join(c.dir, "instances"), { recursive: true }).some((f) => String(f).endsWith(".overlay.qcow2"))).toBe(false); // merged and gone
+    const copy: string = (await c.aws("create-volume", "--snapshot-id", snap, "--availability-zone", "cluster1")).VolumeId;
+    await until(async () => (await c.aws("describe-volumes", "--volume-ids", copy)).Volumes[0].State === "available", 60_000);
+    await c.aws("attach-volume", "--volume-id", copy, "--instance-id", id, "--device", "/dev/sdh");
+    again.close();
+    let both = await disks(ip);
+    for (let i = 0; i < 50 && !both.listed.some((l) => l.includes(`serial=${copy}`)); i++) {
+      both.close();
+      await new Promise((r) => setTimeout(r, 200));
+      both = await disks(ip);
+    }
+    expect(await both.ask(`read ${copy}`)).toBe(`READ ${copy} before-the-snapshot`);
+    expect(await both.ask(`read ${vol}`)).toBe(`READ ${vol} after-the-snapshot`); // the guest's write after the freeze was merged back
+    both.close();
+
+    // Terminate detaches them: the volumes are available and can go.
     await c.aws("terminate-instances", "--instance-ids", id);
-    await until(async () => (await c.aws("describe-volumes", "--volume-ids", vol)).Volumes[0].State === "available", 30_000);
+    for (const v of [vol, copy]) await until(async () => (await c.aws("describe-volumes", "--volume-ids", v)).Volumes[0].State === "available", 30_000);
+    await c.aws("delete-volume", "--volume-id", copy);
+    await c.aws("delete-snapshot", "--snapshot-id", snap);
     await c.aws("delete-volume", "--volume-id", vol);
     await until(async () => ["deleted", undefined].includes((await c.aws("describe-volumes", "--volume-ids", vol)).Volumes[0]?.State), 30_000);
   });

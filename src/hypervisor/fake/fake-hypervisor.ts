@@ -35,6 +35,8 @@ interface Record_ {
   boots: number;
   /** Forwards in force (as QEMU's would be: one address and port belongs to one guest). */
   forwards?: PortForward[];
+  /** Disks held still for a snapshot, with their overlay. */
+  frozen?: Record<string, string>;
 }
 
 
@@ -203,6 +205,25 @@ export class FakeHypervisor implements Hypervisor {
     if (!r) throw new HypervisorError("not-found", `instance ${instanceId} is not running`);
     if (!r.spec.disks.some((d) => d.device === device)) throw new HypervisorError("not-attached", `no device ${device} on ${instanceId}`);
     writeFileAtomic(this.file(instanceId), JSON.stringify({ ...r, spec: { ...r.spec, disks: r.spec.disks.filter((d) => d.device !== device) } }), 0o600);
+  }
+
+  /** The fake has no guest writing: a frozen disk is only marked so (the overlay file is made, as a real driver's). */
+  async freezeDisk(instanceId: string, device: string, overlayPath: string): Promise<void> {
+    this.reachable();
+    const r = this.read(instanceId);
+    if (!r) throw new HypervisorError("not-found", `instance ${instanceId} is not running`);
+    if (!r.spec.disks.some((d) => d.device === device)) throw new HypervisorError("not-attached", `no device ${device} on ${instanceId}`);
+    writeFileAtomic(overlayPath, "", 0o600);
+    writeFileAtomic(this.file(instanceId), JSON.stringify({ ...r, frozen: { ...(r.frozen ?? {}), [device]: overlayPath } }), 0o600);
+  }
+
+  async thawDisk(instanceId: string, device: string): Promise<void> {
+    const r = this.read(instanceId);
+    const overlay = r?.frozen?.[device];
+    if (!r || !overlay) return;
+    rmSync(overlay, { force: true });
+    const { [device]: _gone, ...rest } = r.frozen!;
+    writeFileAtomic(this.file(instanceId), JSON.stringify({ ...r, frozen: rest }), 0o600);
   }
 
   async powerDown(): Promise<void> {

@@ -305,6 +305,43 @@ export class QemuHypervisor implements Hypervisor {
     }));
   }
 
+  /**
+   * An external snapshot of the disk's node: a qcow2 overlay whose backing is the disk's
+   * file becomes the drive's top (blockdev-snapshot), so the guest writes to the overlay and
+   * the file stands still. thawDisk commits the overlay back (the active-layer block-commit,
+   * completed once ready) and drops it; the guest runs throughout.
+   */
+  async freezeDisk(instanceId: string, device: string, overlayPath: string): Promise<void> {
+    const st = this.running(instanceId);
+    const disk = DomainFiles.disks(st).find((d) => d.device === device);
+    if (!disk) throw new HypervisorError("not-attached", `no device ${device} on ${instanceId}`);
+    const made = await (this.o.run ?? runCommand)("qemu-img", ["create", "-q", "-f", "qcow2", "-F", disk.format ?? "raw", "-b", disk.path, overlayPath], { timeoutMs: 30_000 });
+    if (made.code !== 0) throw new HypervisorError("start-failed", `qemu-img create: ${made.stderr.trim()}`);
+    await withQmp(this.paths(instanceId).qmp, async (c) => {
+      await c.execute("blockdev-add", { driver: "qcow2", "node-name": `o-${device}`, file: { driver: "file", filename: overlayPath, aio: "threads" }, backing: null });
+      await c.execute("blockdev-snapshot", { node: `n-${device}`, overlay: `o-${device}` });
+    }).catch((e) => {
+      rmSync(overlayPath, { force: true });
+      throw e;
+    });
+  }
+
+  async thawDisk(instanceId: string, device: string): Promise<void> {
+    await withQmp(this.paths(instanceId).qmp, async (c) => {
+      const nodes = (await c.execute("query-named-block-nodes", { flat: true })) as Array<{ "node-name": string; image: { filename: string } }>;
+      const overlay = nodes.find((n) => n["node-name"] === `o-${device}`);
+      if (!overlay) return; // thawed already
+      const job = `thaw-${device}`;
+      await c.execute("block-commit", { "job-id": job, device: `o-${device}` });
+      const ready = await c.waitEvent((e) => e.event === "BLOCK_JOB_READY" && e.data?.device === job, 120_000);
+      if (!ready) throw new HypervisorError("device-busy", `the overlay of ${device} did not commit`);
+      await c.execute("block-job-complete", { device: job });
+      await c.waitEvent((e) => e.event === "BLOCK_JOB_COMPLETED" && e.data?.device === job, 60_000);
+      await c.execute("blockdev-del", { "node-name": `o-${device}` });
+      rmSync(overlay.image.filename, { force: true });
+    });
+  }
+
   private readonly power = noPowerControl("qemu");
   readonly powerDown = this.power.powerDown;
   readonly powerUp = this.power.powerUp;

@@ -190,6 +190,14 @@ export class XenHypervisor implements Hypervisor {
     });
   }
 
+  /** xl has no external snapshots of a running guest's disk (libxl's qdisk could, but not through xl). */
+  async freezeDisk(instanceId: string): Promise<void> {
+    await this.running(instanceId);
+    throw new HypervisorError("unsupported", "xl cannot hold a running guest's disk still; the snapshot is read while the guest writes");
+  }
+
+  async thawDisk(): Promise<void> {}
+
   /** Xen guests sit on a bridge and are reached at their own address: there is nothing to forward. */
   async setForwards(instanceId: string, forwards: readonly PortForward[]): Promise<ForwardResult> {
     await this.running(instanceId);

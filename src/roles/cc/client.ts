@@ -71,6 +71,9 @@ export interface ClusterClient {
   attachVolume(input: VolumeAttachment & { target: VolumeTarget }, ctx: CallContext): Promise<void>;
   /** Detaches it there; done once the guest let go. Idempotent (an instance no longer here has none). */
   detachVolume(input: { instanceId: string; volumeId: string }, ctx: CallContext): Promise<void>;
+  /** Holds an attached volume still on its node for a snapshot (NodeClient.freezeVolume), and lets it go. */
+  freezeVolume(input: { instanceId: string; volumeId: string }, ctx: CallContext): Promise<{ frozen: boolean }>;
+  thawVolume(input: { instanceId: string; volumeId: string }, ctx: CallContext): Promise<void>;
 }
 
 /** An instance as the CLC asks for it: everything but its network card, which the cluster plans from its groups and public address. */
@@ -87,5 +90,5 @@ export interface PlacedInstance {
 
 export const CLUSTER_METHODS = [
   "describeCluster", "describeResources", "runInstances", "describeInstances", "terminateInstances", "rebootInstances", "getConsoleOutput", "updateNetwork",
-  "attachVolume", "detachVolume",
+  "attachVolume", "detachVolume", "freezeVolume", "thawVolume",
 ] as const satisfies readonly (keyof ClusterClient)[];

@@ -171,6 +171,9 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient & { l
       o.monitor.invalidate(node.name);
     },
 
+    freezeVolume: (input, ctx) => nodeOf(input.instanceId).client.freezeVolume(input, ctx),
+    thawVolume: (input, ctx) => nodeOf(input.instanceId).client.thawVolume(input, ctx),
+
     async getConsoleOutput({ instanceId }, ctx) {
       return nodeOf(instanceId).client.getConsoleOutput({ instanceId }, ctx);
     },

@@ -61,7 +61,17 @@ export function createSnapshotService(o: { db: ClcDatabase; clock: Clock; ids: I
       if (v.state !== "available" && v.state !== "in-use") throw new IncorrectStateError(`Volume ${v.id} is ${v.state}`);
       if ((input.description ?? "").length > 255) throw new InvalidParameterError("Description", "A description is at most 255 characters");
       const id = o.ids.resourceId("snapshot");
-      const stored = await storageOf(v.zone).createSnapshot({ snapshotId: id, volumeId: v.id }, ctx);
+      const storage = storageOf(v.zone);
+      // Attached: the guest's node holds the file still while the SC copies it (crash-consistent), then lets go.
+      const cluster = v.instanceId && v.attachState === "attached" ? o.zones().find((z) => z.name === v.zone)?.cluster : undefined;
+      const held = cluster && v.instanceId ? await cluster.freezeVolume({ instanceId: v.instanceId, volumeId: v.id }, ctx) : undefined;
+      if (held && !held.frozen) o.log.warn({ requestId: ctx.requestId, volumeId: v.id }, "clc: the hypervisor cannot hold the volume still; the snapshot is read while the guest writes");
+      let stored: Awaited<ReturnType<typeof storage.createSnapshot>>;
+      try {
+        stored = await storage.createSnapshot({ snapshotId: id, volumeId: v.id }, ctx);
+      } finally {
+        if (held?.frozen) await cluster!.thawVolume({ instanceId: v.instanceId!, volumeId: v.id }, ctx);
+      }
       const row = { id, accountId: v.accountId, volumeId: v.id, zone: v.zone, sizeGiB: v.sizeGiB, description: input.description ?? "", state: stored.state === "completed" ? "completed" as const : "pending" as const, progress: stored.progress, startedAt: o.clock.now() };
       db.insert(snapshots).values(row).run();
       o.log.info({ requestId: ctx.requestId, snapshotId: id, volumeId: v.id }, "clc: snapshot started");

@@ -97,6 +97,13 @@ export interface NodeClient {
   attachVolume(input: VolumeAttachment & { target: VolumeTarget }, ctx: CallContext): Promise<void>;
   /** Detaches it (ncDetachVolume); done once the guest has let go of the disk. Idempotent. */
   detachVolume(input: { instanceId: string; volumeId: string }, ctx: CallContext): Promise<void>;
+  /**
+   * Holds an attached volume's file still for a snapshot (the guest writes to an overlay
+   * meanwhile). `frozen` false: the hypervisor cannot, and the file is read as it is.
+   */
+  freezeVolume(input: { instanceId: string; volumeId: string }, ctx: CallContext): Promise<{ frozen: boolean }>;
+  /** Merges what the guest wrote meanwhile back into the volume's file. Idempotent. */
+  thawVolume(input: { instanceId: string; volumeId: string }, ctx: CallContext): Promise<void>;
   /** Puts the idle node to sleep (ncPowerDown); refused while it runs instances. */
   powerDown(input: Record<string, never>, ctx: CallContext): Promise<void>;
   /** Wakes the node (for a real machine Wake-on-LAN does this; the fake host answers itself). */
@@ -105,5 +112,5 @@ export interface NodeClient {
 
 export const NODE_METHODS = [
   "describeResource", "runInstance", "describeInstances", "terminateInstance", "rebootInstance", "getConsoleOutput", "setForwards", "setNetwork",
-  "attachVolume", "detachVolume", "powerDown", "powerUp",
+  "attachVolume", "detachVolume", "freezeVolume", "thawVolume", "powerDown", "powerUp",
 ] as const satisfies readonly (keyof NodeClient)[];

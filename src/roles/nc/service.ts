@@ -299,11 +299,30 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
       const dom = record(instanceId) ? await d.hypervisor.get(instanceId) : undefined;
       const disk = dom?.disks.find((x) => x.volumeId === volumeId);
       if (!disk) return; // gone with its domain, or detached already
+      await d.hypervisor.thawDisk(instanceId, disk.device); // a snapshot cut short must not keep the guest's writes in its overlay
       try {
         await d.hypervisor.detachDisk(instanceId, disk.device);
       } catch (e) {
         if (!(e instanceof HypervisorError && (e.kind === "not-attached" || e.kind === "not-found"))) throw e;
       }
+    },
+
+    async freezeVolume({ instanceId, volumeId }) {
+      const row = record(instanceId);
+      const disk = row && (await d.hypervisor.get(instanceId))?.disks.find((x) => x.volumeId === volumeId);
+      if (!row || !disk) throw new IncorrectStateError(`${volumeId} is not attached to ${instanceId} here`);
+      try {
+        await d.hypervisor.freezeDisk(instanceId, disk.device, join(dirOf(requestOf(row)), `${volumeId}.overlay.qcow2`));
+        return { frozen: true };
+      } catch (e) {
+        if (e instanceof HypervisorError && e.kind === "unsupported") return { frozen: false };
+        throw e;
+      }
+    },
+
+    async thawVolume({ instanceId, volumeId }) {
+      const disk = record(instanceId) && (await d.hypervisor.get(instanceId))?.disks.find((x) => x.volumeId === volumeId);
+      if (disk) await d.hypervisor.thawDisk(instanceId, disk.device);
     },
 
     async rebootInstance({ instanceId }) {
