@@ -44,6 +44,8 @@ export interface ClusterParts {
   power?: PowerPolicy;
   plan: NetworkPlan;
   managed?: ManagedParts;
+  /** Whether a node shares this host (default: none do). */
+  isLocalNode?: (node: string) => boolean;
 }
 
 /** What the MANAGED modes add to a cluster: the gateway's settings and its executor. */
@@ -65,7 +67,7 @@ export function assembleClusterService(p: ClusterParts) {
     network: createManagedNetwork({ db: p.db, gateway: m.gateway, executor: m.executor, nodes: p.nodes, nodeAddress: m.nodeAddress, log: p.log, clock: p.clock }),
     bridgeOf: (l: Lease) => m.gateway().lan?.bridge ?? segmentLinks(m.gateway().mode, l.network.vlan).bridge,
   };
-  const service = createClusterService({ name: p.name, host: p.host, monitor, log: p.log, db: p.db, clock: p.clock, policy: p.policy, networks, network, managed });
+  const service = createClusterService({ name: p.name, host: p.host, monitor, log: p.log, db: p.db, clock: p.clock, policy: p.policy, networks, network, managed, isLocalNode: p.isLocalNode ?? (() => false) });
   return { service, monitor, network, managed: managed?.network };
 }
 
@@ -94,6 +96,7 @@ export function assembleCluster(a: Assembly, local: readonly LocalNode[]) {
     name: s.clusterName, host: s.host, db, nodes: clusterNodes(db, local, a), clock: a.clock, log: a.log, pollMs: s.nodePollSeconds * 1000, policy: s.schedPolicy,
     power: s.schedPolicy === "POWERSAVE" ? { idleMs: s.powerIdleSeconds * 1000, wakeMs: s.powerWakeSeconds * 1000 } : undefined, plan,
     managed: isBridged(s) ? managedParts(a, db, plan, local) : undefined,
+    isLocalNode: (node) => local.some((n) => n.name === node) || listRemoteNodes(db).some((n) => n.name === node && new URL(n.url).hostname === s.host),
   });
   a.cleanups.push(monitor.start()); // stops (and waits for its round) before the database closes
   // Every instance's network is pushed again at start and, for nodes that missed a change, on each poll.

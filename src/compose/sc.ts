@@ -6,6 +6,8 @@ import { createFileBackend } from "../roles/sc/backends/files";
 import { createStorageService } from "../roles/sc/service";
 import type { StorageClient } from "../roles/sc/client";
 import { createSnapshotStore } from "../roles/sc/snapshots";
+import { createNbdExporter } from "../roles/sc/nbd-exports";
+import { onPath } from "../common/on-path";
 import type { WalrusClient } from "../roles/walrus/client";
 import { join } from "node:path";
 import type { Assembly } from "./assembly";
@@ -18,9 +20,13 @@ export async function assembleStorage(a: Assembly, o: { walrus: () => WalrusClie
   const dir = s.scVolumesDir || a.layout.volumesDir;
   const backend = createFileBackend({ dir, format: s.scVolumeFormat, run: runCommand });
   const snapshots = createSnapshotStore({ zone: s.clusterName, db, walrus: o.walrus, run: runCommand, log: a.log });
+  // Nodes on other hosts open volumes over NBD from qemu-storage-daemon (Debian: qemu-system-common / qemu-utils).
+  const [from, to] = s.scNbdPorts.split("-").map(Number) as [number, number];
+  const nbd = onPath("qemu-storage-daemon") ? createNbdExporter({ dir: join(dir, "exports"), host: s.host, ports: [from, to], run: runCommand, log: a.log }) : undefined;
+  if (!nbd) a.log.warn("sc: no qemu-storage-daemon: only nodes on this host can attach this zone's volumes");
   const service = createStorageService({
     zone: s.clusterName, db, backend, limits: { maxVolumeGiB: s.scMaxVolumeGb, maxTotalGiB: s.scMaxTotalGb }, clock: a.clock, log: a.log,
-    snapshots, stagingDir: join(dir, "staging"), run: runCommand,
+    snapshots, stagingDir: join(dir, "staging"), run: runCommand, nbd,
   });
   await service.recover();
   a.cleanups.push(() => service.drain()); // before the database closes (cleanups run in reverse)

@@ -73,6 +73,7 @@ export interface Settings {
   scMaxVolumesPerUser: number;
   scVolumeFormat: "raw" | "qcow2";
   scVolumesDir: string;
+  scNbdPorts: string;
   nodePollSeconds: number;
   powerIdleSeconds: number;
   powerWakeSeconds: number;
@@ -215,6 +216,8 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
     help: "how volumes are kept: raw (sparse files, the default) or qcow2 (qemu-img)" },
   scVolumesDir: { key: "scVolumesDir", flag: "--sc-volumes-dir <dir>", file: "SC_VOLUMES_DIR", default: () => "", parse: (r) => r,
     help: "where the storage controller keeps volumes (default: volumes/ in the data directory)" },
+  scNbdPorts: { key: "scNbdPorts", flag: "--sc-nbd-ports <from-to>", file: "SC_NBD_PORTS", default: () => "10810-10999", parse: portRange,
+    help: "TCP ports the storage controller serves volumes on to nodes on other hosts (NBD with TLS-PSK, one per attachment), on --host" },
   nodePollSeconds: { key: "nodePollSeconds", flag: "--node-poll-seconds <s>", file: "NODE_POLL_SECONDS", default: () => "5", parse: seconds,
     help: "how often the CC polls its nodes' resources and instances, and the CLC its clusters' instance states" },
   powerIdleSeconds: { key: "powerIdleSeconds", flag: "--power-idle-seconds <s>", file: "POWER_IDLETHRESH", default: () => "300", parse: seconds,
@@ -267,6 +270,12 @@ function netmask(raw: string, source: string): string {
   const n = isIpv4(raw) ? raw.split(".").reduce((a, o) => a * 256 + Number(o), 0) : -1;
   const bits = n < 0 ? -1 : 32 - Math.log2(2 ** 32 - n);
   if (!Number.isInteger(bits) || bits < 8 || bits > 30) throw new ConfigError(`${source}: '${raw}' is not a netmask from 255.0.0.0 to 255.255.255.252`);
+  return raw;
+}
+
+function portRange(raw: string, source: string): string {
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(raw);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) > 65535 || Number(m[1]) > Number(m[2])) throw new ConfigError(`${source}: '${raw}' is not a port range (e.g. 10810-10999)`);
   return raw;
 }
 

@@ -28,6 +28,11 @@ export interface DiskSpec {
   format?: "raw" | "qcow2";
   /** An EBS volume: the guest sees its id as the disk's serial (diskSerial). */
   volumeId?: string;
+  /**
+   * A volume served over NBD by its SC on another host (`path` then names it, nbd://…):
+   * QEMU opens it itself, TLS-PSK with the key in `pskDir`/keys.psk for `identity`.
+   */
+  nbd?: { host: string; port: number; export: string; identity: string; pskDir: string };
 }
 
 /**

@@ -1,6 +1,6 @@
 /** The programs a host network runs, checked at start so a missing one is a clear error, not a failed launch. */
-import { accessSync, constants, existsSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { existsSync } from "node:fs";
+import { onPath } from "../common/on-path";
 import { ConfigError } from "../config/settings";
 
 /** On a node: links, bridges' FDB, nftables and sysctls. */
@@ -9,15 +9,6 @@ export const NODE_TOOLS = ["ip", "bridge", "nft", "sysctl"];
 export const GATEWAY_TOOLS = [...NODE_TOOLS, "dnsmasq", "conntrack", "arping"];
 /** STATIC's CC only answers DHCP; SYSTEM's does nothing on its host. */
 export const LAN_GATEWAY_TOOLS = { STATIC: ["dnsmasq"], SYSTEM: [] as string[] };
-
-const onPath = (name: string) => [...(process.env.PATH ?? "").split(delimiter), "/usr/sbin", "/sbin"].some((d) => {
-  try {
-    accessSync(join(d, name), constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-});
 
 /** Throws a ConfigError naming what is missing (root, or a program and its Debian package). */
 export function requireNetworkTools(role: "cc" | "nc", mode: string, tools: readonly string[]): void {

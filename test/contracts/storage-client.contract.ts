@@ -18,10 +18,10 @@ export function storageClientContract(name: string, setup: () => Promise<{ clien
         expect(await client.createVolume({ volumeId: "vol-0000000a", sizeGiB: 1 }, ctx)).toMatchObject({ volumeId: "vol-0000000a" }); // idempotent
         await availableSoon(client, "vol-0000000a");
         expect(await client.describeStorage({}, ctx)).toMatchObject({ backend: "raw", usedGiB: 1, maxVolumeGiB: 2, maxTotalGiB: 3 });
-        const target = await client.exportVolume({ volumeId: "vol-0000000a", instanceId: "i-00000001" }, ctx);
-        expect(target.kind).toBe("file");
+        const target = await client.exportVolume({ volumeId: "vol-0000000a", instanceId: "i-00000001", local: true }, ctx);
+        if (target.kind !== "file") throw new Error("a node on the SC's host opens the file");
         expect(statSync(target.path).size).toBe(1024 ** 3);
-        await expect(client.exportVolume({ volumeId: "vol-0000000a", instanceId: "i-00000002" }, ctx)).rejects.toMatchObject({ kind: "IncorrectState", reason: "volume-in-use" });
+        await expect(client.exportVolume({ volumeId: "vol-0000000a", instanceId: "i-00000002", local: true }, ctx)).rejects.toMatchObject({ kind: "IncorrectState", reason: "volume-in-use" });
         await expect(client.deleteVolume({ volumeId: "vol-0000000a" }, ctx)).rejects.toMatchObject({ kind: "IncorrectState", reason: "volume-in-use" });
         await client.unexportVolume({ volumeId: "vol-0000000a", instanceId: "i-00000001" }, ctx);
         await client.deleteVolume({ volumeId: "vol-0000000a" }, ctx);
@@ -42,7 +42,7 @@ export function storageClientContract(name: string, setup: () => Promise<{ clien
         await client.createVolume({ volumeId: "vol-00000001", sizeGiB: 2 }, ctx);
         await expect(client.createVolume({ volumeId: "vol-00000002", sizeGiB: 2 }, ctx)).rejects.toMatchObject({ kind: "InsufficientCapacity", of: "volumes" });
         await expect(client.createVolume({ volumeId: "vol-00000001", sizeGiB: 1 }, ctx)).rejects.toMatchObject({ kind: "InvalidParameter", reason: "idempotency-mismatch" });
-        await expect(client.exportVolume({ volumeId: "vol-00000009", instanceId: "i-00000001" }, ctx)).rejects.toMatchObject({ kind: "NotFound", resource: "volume" });
+        await expect(client.exportVolume({ volumeId: "vol-00000009", instanceId: "i-00000001", local: true }, ctx)).rejects.toMatchObject({ kind: "NotFound", resource: "volume" });
       } finally {
         await teardown();
       }

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { killGuestsUnder, qemuInstalled, testGuest } from "../support/guest";
 import { startManagedCloud, startSiteDhcp, until, type ManagedCloud } from "../support/managed-cloud";
-import { canNetns } from "../support/netns";
+import { canNetns, sh } from "../support/netns";
 
 const guest = testGuest();
 const ready = (canNetns() && qemuInstalled() && !!guest) || process.env.CI === "true";
@@ -93,6 +93,56 @@ describe.runIf(ready)("a real guest on the site's LAN (SYSTEM)", () => {
     await until(() => ["n1", "head"].every((n) => c.snapshot(n) === c.before[n]), 30_000).catch(() => {
       for (const n of ["n1", "head"]) expect(c.snapshot(n), n).toBe(c.before[n]);
     });
+    await c.stop();
+  });
+});
+
+describe.runIf(ready)("a real guest's volume on another host: NBD from the head's SC", () => {
+  let c: ManagedCloud;
+  let inst: { InstanceId: string; PublicIpAddress: string };
+
+  /** A session with the guest's disk port from outside: the lines it answered to `cmds`. */
+  const session = async (...cmds: string[]) => {
+    const script = `(sleep 1; ${cmds.map((x) => `echo '${x}'; sleep 1`).join("; ")}) | busybox nc -w 3 ${inst.PublicIpAddress} 2224`;
+    return (await c.inNs("out", "sh", ["-c", script])).stdout.split("\n").filter(Boolean);
+  };
+
+  beforeAll(async () => {
+    c = await startManagedCloud("eun", [{ name: "n1", hypervisor: "qemu" }]);
+    const image = await c.importImage([guest!.root, "--kernel", guest!.vmlinux, "--ramdisk", guest!.initrd, "--name", "nbd-guest"]);
+    await c.ec2("authorize-security-group-ingress", "--group-name", "default", "--protocol", "tcp", "--port", "2224", "--cidr", "198.51.100.0/24");
+    inst = (await c.ec2("run-instances", "--image-id", image, "--instance-type", "m1.small")).Instances[0];
+    await until(async () => ((await c.ec2("get-console-output", "--instance-id", inst.InstanceId)).Output ?? "").includes("EUCA-GUEST-READY"), 180_000);
+  }, 300_000);
+
+  afterAll(async () => {
+    for (const p of Object.values(c?.procs ?? {})) p.child.kill("SIGKILL");
+    if (c) killGuestsUnder(c.dir);
+    c?.nss.cleanup();
+    sh("pkill -f 'qemu-storage-daemon.*euca-managed-'");
+  });
+
+  it("attached over NBD (TLS-PSK, one daemon for this attachment), written, snapshotted while attached, restored and read back", async () => {
+    const vol: string = (await c.ec2("create-volume", "--size", "1", "--availability-zone", "cluster1")).VolumeId;
+    await until(async () => (await c.ec2("describe-volumes", "--volume-ids", vol)).Volumes[0].State === "available");
+    await c.ec2("attach-volume", "--volume-id", vol, "--instance-id", inst.InstanceId, "--device", "/dev/sdf");
+    // The node is on another host: the head serves the volume over NBD, on its LAN address, behind TLS.
+    const daemons = sh(`ip netns pids ${c.nss.name("head")} | xargs -r ps -o args= -p`).out;
+    expect(daemons).toMatch(new RegExp(`qemu-storage-daemon .*addr.host=192\\.168\\.50\\.1,addr.port=\\d+,tls-creds=tls0 .*name=${vol}`));
+    const written = await session(`write ${vol} over-nbd`);
+    expect(written.find((l) => l.includes(`serial=${vol}`))).toMatch(/^DISK vd[b-z] /);
+    expect(written).toContain(`WROTE ${vol}`);
+
+    const snap: string = (await c.ec2("create-snapshot", "--volume-id", vol)).SnapshotId;
+    await until(async () => (await c.ec2("describe-snapshots", "--snapshot-ids", snap)).Snapshots[0].State === "completed", 60_000);
+    const copy: string = (await c.ec2("create-volume", "--snapshot-id", snap, "--availability-zone", "cluster1")).VolumeId;
+    await until(async () => (await c.ec2("describe-volumes", "--volume-ids", copy)).Volumes[0].State === "available", 60_000);
+    await c.ec2("attach-volume", "--volume-id", copy, "--instance-id", inst.InstanceId, "--device", "/dev/sdg");
+    expect(await session(`read ${copy}`, `read ${vol}`)).toEqual(expect.arrayContaining([`READ ${copy} over-nbd`, `READ ${vol} over-nbd`]));
+
+    for (const v of [copy, vol]) await c.ec2("detach-volume", "--volume-id", v);
+    expect(sh(`ip netns pids ${c.nss.name("head")} | xargs -r ps -o args= -p`).out).not.toContain("qemu-storage-daemon"); // each attachment's daemon ended with it
+    await c.ec2("terminate-instances", "--instance-ids", inst.InstanceId);
     await c.stop();
   });
 });

@@ -52,7 +52,7 @@ export async function startManagedCloud(prefix: string, nodes: Array<{ name: "n1
   const inNs = (n: string, cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}) =>
     run("ip", ["netns", "exec", nss.name(n), cmd, ...args], { env: { PATH: process.env.PATH, HOME: dir, ...extra }, timeoutMs: 300_000 });
   const network = onLan ? ["--vnet-priv-interface", "eth0"] : ["--vnet-pub-interface", "pub0", "--public-ips", "198.51.100.50-198.51.100.59"];
-  const startHead = () => startEuca(["run", "--role", "clc,walrus,cc", "--data-dir", join(dir, "head"), "--host", "192.168.50.1", "--vnet-mode", mode,
+  const startHead = () => startEuca(["run", "--role", "clc,walrus,cc,sc", "--data-dir", join(dir, "head"), "--host", "192.168.50.1", "--vnet-mode", mode,
     ...network, ...(o.headArgs ?? []), "--hypervisor", "fake", "--node-poll-seconds", "0.2"], {}, { netns: nss.name("head") });
   async function euca(args: string[]) {
     const r = await run(process.execPath, [BUNDLE, ...args], { env: { PATH: process.env.PATH }, timeoutMs: 60_000 });

@@ -71,6 +71,8 @@ export interface ClusterClient {
   attachVolume(input: VolumeAttachment & { target: VolumeTarget }, ctx: CallContext): Promise<void>;
   /** Detaches it there; done once the guest let go. Idempotent (an instance no longer here has none). */
   detachVolume(input: { instanceId: string; volumeId: string }, ctx: CallContext): Promise<void>;
+  /** Whether the instance's node shares this host (its SC's volumes are then opened as files). */
+  volumeHostOf(input: { instanceId: string }, ctx: CallContext): Promise<{ local: boolean }>;
   /** Holds an attached volume still on its node for a snapshot (NodeClient.freezeVolume), and lets it go. */
   freezeVolume(input: { instanceId: string; volumeId: string }, ctx: CallContext): Promise<{ frozen: boolean }>;
   thawVolume(input: { instanceId: string; volumeId: string }, ctx: CallContext): Promise<void>;
@@ -90,5 +92,5 @@ export interface PlacedInstance {
 
 export const CLUSTER_METHODS = [
   "describeCluster", "describeResources", "runInstances", "describeInstances", "terminateInstances", "rebootInstances", "getConsoleOutput", "updateNetwork",
-  "attachVolume", "detachVolume", "freezeVolume", "thawVolume",
+  "attachVolume", "detachVolume", "freezeVolume", "thawVolume", "volumeHostOf",
 ] as const satisfies readonly (keyof ClusterClient)[];

@@ -30,6 +30,8 @@ export interface ClusterServiceDeps {
   policy: Policy;
   networks: NetworkService;
   network: InstanceNetwork;
+  /** Whether a node shares this host (in this process, or registered at this host's address). */
+  isLocalNode: (node: string) => boolean;
   /** Every mode but ROOTLESS: the cluster's host network, and the bridge an instance's tap joins. */
   managed?: { mode: NetworkMode; network: ManagedNetwork; bridgeOf: (lease: Lease) => string };
 }
@@ -171,6 +173,7 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient & { l
       o.monitor.invalidate(node.name);
     },
 
+    volumeHostOf: async ({ instanceId }) => ({ local: o.isLocalNode(nodeOf(instanceId).name) }),
     freezeVolume: (input, ctx) => nodeOf(input.instanceId).client.freezeVolume(input, ctx),
     thawVolume: (input, ctx) => nodeOf(input.instanceId).client.thawVolume(input, ctx),
 

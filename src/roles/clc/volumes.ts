@@ -163,7 +163,8 @@ export function createVolumeService(o: {
       }).immediate();
       const storage = storageOf(v.zone);
       try {
-        const target = await storage.exportVolume({ volumeId: v.id, instanceId: inst.id }, ctx);
+        const { local } = await zone(v.zone).cluster.volumeHostOf({ instanceId: inst.id }, ctx);
+        const target = await storage.exportVolume({ volumeId: v.id, instanceId: inst.id, local }, ctx);
         await zone(v.zone).cluster.attachVolume({ instanceId: inst.id, volumeId: v.id, device, target }, ctx);
       } catch (e) {
         await storage.unexportVolume({ volumeId: v.id, instanceId: inst.id }, ctx).catch(() => undefined);

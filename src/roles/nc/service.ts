@@ -4,7 +4,7 @@
  * Pending / Extant / Teardown and the capacity left. Requests are recorded in nc.db,
  * so a restarted NC adopts what is still running and tears down what was cut short.
  */
-import { constants, copyFileSync, linkSync, mkdirSync, rmSync } from "node:fs";
+import { constants, copyFileSync, linkSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { and, eq, inArray, isNull, lt, ne, or } from "drizzle-orm";
 import type { Logger } from "pino";
@@ -291,8 +291,23 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
       if (!dom || dom.state !== "running") throw new IncorrectStateError(`instance ${instanceId} is not running`, "instance");
       if (dom.disks.some((x) => x.volumeId === volumeId)) return; // attached already
       if (dom.disks.some((x) => x.device === device)) throw new InvalidParameterError("Device", `Attachment point ${device} is already in use`);
-      if (target.kind !== "file") throw new InvalidParameterError("target", "this node opens volumes as files only");
-      await d.hypervisor.attachDisk(instanceId, { path: target.path, device, format: target.format, volumeId });
+      if (target.kind === "file") {
+        await d.hypervisor.attachDisk(instanceId, { path: target.path, device, format: target.format, volumeId });
+        return;
+      }
+      // Over NBD: this attachment's key, where QEMU reads it (the instance's own directory, 0700).
+      const pskDir = join(dirOf(requestOf(record(instanceId)!)), `${volumeId}.psk`);
+      mkdirSync(pskDir, { recursive: true, mode: 0o700 });
+      writeFileSync(join(pskDir, "keys.psk"), `${target.identity}:${target.key}\n`, { mode: 0o600 });
+      try {
+        await d.hypervisor.attachDisk(instanceId, {
+          path: `nbd://${target.host}:${target.port}/${target.export}`, device, volumeId,
+          nbd: { host: target.host, port: target.port, export: target.export, identity: target.identity, pskDir },
+        });
+      } catch (e) {
+        rmSync(pskDir, { recursive: true, force: true });
+        throw e;
+      }
     },
 
     async detachVolume({ instanceId, volumeId }) {
@@ -305,6 +320,7 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
       } catch (e) {
         if (!(e instanceof HypervisorError && (e.kind === "not-attached" || e.kind === "not-found"))) throw e;
       }
+      if (disk.nbd) rmSync(disk.nbd.pskDir, { recursive: true, force: true });
     },
 
     async freezeVolume({ instanceId, volumeId }) {

@@ -19,7 +19,8 @@ export interface StoredVolume {
  * a network export QEMU speaks itself (NBD, with a secret for this attachment alone).
  */
 export type VolumeTarget =
-  | { kind: "file"; path: string; format: "raw" | "qcow2" };
+  | { kind: "file"; path: string; format: "raw" | "qcow2" }
+  | { kind: "nbd"; host: string; port: number; export: string; identity: string; key: string };
 
 export interface StoredSnapshot {
   snapshotId: string;
@@ -53,8 +54,12 @@ export interface StorageClient {
   describeVolumes(input: { volumeIds?: string[] }, ctx: CallContext): Promise<{ volumes: StoredVolume[] }>;
   /** Removes it and everything of it. Idempotent (an unknown id is gone already). */
   deleteVolume(input: { volumeId: string }, ctx: CallContext): Promise<void>;
-  /** Where the node running `instanceId` opens the volume for that attachment (one at a time). */
-  exportVolume(input: { volumeId: string; instanceId: string }, ctx: CallContext): Promise<VolumeTarget>;
+  /**
+   * Where the node running `instanceId` opens the volume for that attachment (one at a
+   * time): its file when `local` (the node shares the SC's host), else an NBD export only
+   * that attachment's key opens.
+   */
+  exportVolume(input: { volumeId: string; instanceId: string; local: boolean }, ctx: CallContext): Promise<VolumeTarget>;
   /** The attachment's export is no longer needed. Idempotent. */
   unexportVolume(input: { volumeId: string; instanceId: string }, ctx: CallContext): Promise<void>;
   /**

@@ -18,7 +18,9 @@ export const scVolumes = sqliteTable("volumes", {
 export const scExports = sqliteTable("exports", {
   volumeId: text("volume_id").primaryKey(),
   instanceId: text("instance_id").notNull(),
-  kind: text("kind").notNull(),
+  /** "file" (the node shares this host) or "nbd" (and its port). */
+  kind: text("kind", { enum: ["file", "nbd"] }).notNull(),
+  port: integer("port"),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 });
 
@@ -70,6 +72,7 @@ CREATE TABLE exports (
   volume_id TEXT PRIMARY KEY NOT NULL,
   instance_id TEXT NOT NULL,
   kind TEXT NOT NULL,
+  port INTEGER,
   created_at INTEGER NOT NULL
 );`,
   },

@@ -16,6 +16,7 @@ import { GIB, type VolumeBackend } from "./backends/types";
 import type { StorageClient, StoredSnapshot, StoredVolume } from "./client";
 import { scExports, scSnapshots, scVolumes, type ScDatabase } from "./database";
 import type { SnapshotStore } from "./snapshots";
+import type { NbdExporter } from "./nbd-exports";
 
 export interface StorageLimits {
   /** Largest volume, GiB (Eucalyptus' MAX_VOLUME_SIZE). */
@@ -34,6 +35,8 @@ export function createStorageService(o: {
   /** Where point-in-time copies are made for snapshots (on the volumes' filesystem, for reflinks). */
   stagingDir: string;
   run: CommandRunner;
+  /** Exports to nodes on other hosts (absent: only nodes on this host can attach). */
+  nbd?: NbdExporter;
 }): StorageClient & { recover(): Promise<void>; drain(): Promise<void> } {
   const { db, sqlite } = o.db;
   mkdirSync(o.stagingDir, { recursive: true, mode: 0o700 });
@@ -134,23 +137,38 @@ export function createStorageService(o: {
       remove(id, ctx.requestId);
     },
 
-    async exportVolume({ volumeId, instanceId }) {
+    async exportVolume({ volumeId, instanceId, local }) {
       const id = checkId(volumeId);
       const r = row(id);
       if (!r) throw new NotFoundError("volume", id);
       if (r.state !== "available") throw new IncorrectStateError(`${id} is ${r.state}`);
       const loc = o.backend.locate(id);
       if (!loc) throw new IncorrectStateError(`${id} has no data on this storage controller`);
+      const kind = local ? "file" as const : "nbd" as const;
       sqlite.transaction(() => {
         const held = db.select().from(scExports).where(eq(scExports.volumeId, id)).get();
         if (held && held.instanceId !== instanceId) throw new IncorrectStateError(`${id} is attached to ${held.instanceId}`, "volume-in-use");
-        if (!held) db.insert(scExports).values({ volumeId: id, instanceId, kind: "file", createdAt: o.clock.now() }).run();
+        if (!held) db.insert(scExports).values({ volumeId: id, instanceId, kind, createdAt: o.clock.now() }).run();
       })();
-      return { kind: "file", path: loc.path, format: loc.format };
+      if (local) return { kind: "file", path: loc.path, format: loc.format };
+      if (!o.nbd) throw new UnavailableError(`The storage controller of ${o.zone} cannot export volumes to other hosts (no qemu-storage-daemon)`);
+      const used = new Set(db.select({ p: scExports.port }).from(scExports).all().flatMap((x) => (x.p ? [x.p] : [])));
+      try {
+        const e = await o.nbd.start(id, instanceId, loc.path, loc.format, used);
+        db.update(scExports).set({ port: e.port }).where(eq(scExports.volumeId, id)).run();
+        return { kind: "nbd", ...e };
+      } catch (e) {
+        db.delete(scExports).where(eq(scExports.volumeId, id)).run();
+        throw e;
+      }
     },
 
     async unexportVolume({ volumeId, instanceId }) {
-      db.delete(scExports).where(and(eq(scExports.volumeId, checkId(volumeId)), eq(scExports.instanceId, instanceId))).run();
+      const id = checkId(volumeId);
+      const held = db.select().from(scExports).where(and(eq(scExports.volumeId, id), eq(scExports.instanceId, instanceId))).get();
+      if (!held) return;
+      if (held.kind === "nbd") await o.nbd?.stop(id);
+      db.delete(scExports).where(eq(scExports.volumeId, id)).run();
     },
 
     /** After a restart: a volume being made is made again (its file is made whole or not at all); one being removed is removed. */
@@ -160,6 +178,16 @@ export function createStorageService(o: {
         else remove(r.id, "sc-start");
       }
       for (const f of readdirSync(o.stagingDir)) rmSync(join(o.stagingDir, f), { force: true }); // copies of snapshots cut short
+      // NBD exports whose daemon is gone are served again (same port and key: the node reconnects); unrecorded ones end.
+      if (o.nbd) {
+        const running = o.nbd.running();
+        for (const e of db.select().from(scExports).where(eq(scExports.kind, "nbd")).all()) {
+          const loc = o.backend.locate(e.volumeId);
+          if (!running.has(e.volumeId) && loc) await o.nbd.start(e.volumeId, e.instanceId, loc.path, loc.format, new Set()).catch((err: Error) => o.log.error({ volumeId: e.volumeId, err: err.message }, "sc: the NBD export could not be served again"));
+          running.delete(e.volumeId);
+        }
+        for (const v of running.keys()) await o.nbd.stop(v);
+      }
       if (o.snapshots) await o.snapshots.recover({ requestId: "sc-start" }).catch((e: Error) => o.log.error({ err: e.message }, "sc: recovering snapshots failed; retried at the next start"));
       // Files no record names (a crash between the file and its record): not this SC's to keep.
       const known = new Set(db.select({ id: scVolumes.id }).from(scVolumes).all().map((x) => x.id));
@@ -185,7 +213,11 @@ export function createStorageService(o: {
       // The point-in-time copy, before answering (a reflink where the filesystem has them; else a sparse copy).
       const copy = join(o.stagingDir, `${snapshotId}.raw`);
       const args = loc.format === "raw" ? ["cp", ["--sparse=always", "--reflink=auto", loc.path, copy]] as const : ["qemu-img", ["convert", "-q", "-f", "qcow2", "-O", "raw", "-S", "4k", loc.path, copy]] as const;
-      const r = await o.run(args[0], [...args[1]], { timeoutMs: 30 * 60_000 });
+      // Exported to another host: its NBD daemon holds the file still while it is copied (a local attachment is held by its node).
+      const exported = db.select().from(scExports).where(eq(scExports.volumeId, id)).get();
+      const hold = exported?.kind === "nbd" && o.nbd ? o.nbd : undefined;
+      if (hold) await hold.hold(id, loc.path, loc.format);
+      const r = await o.run(args[0], [...args[1]], { timeoutMs: 30 * 60_000 }).finally(() => hold?.release(id));
       if (r.code !== 0) {
         rmSync(copy, { force: true });
         db.update(scSnapshots).set({ state: "error", reason: (r.stderr || r.stdout).trim().slice(0, 500) }).where(eq(scSnapshots.id, snapshotId)).run();
