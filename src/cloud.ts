@@ -88,7 +88,8 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
 
     // Bottom-up, so in-process clients can be handed upwards.
     let walrus: WalrusClient | undefined;
-    const storage = a.has("sc") ? await assembleStorage(a, { walrus: () => walrus ?? remoteWalrus(a) }) : undefined;
+    const sc = a.has("sc") ? assembleStorage(a, { walrus: () => walrus ?? remoteWalrus(a) }) : undefined;
+    const storage = sc?.service;
     let metadata: MetadataClient | undefined;
     const nodes = a.has("nc") ? await assembleNodes(a, { probe: o.probe ?? realHostProbe, walrus: () => walrus ?? remoteWalrus(a), metadata: () => metadata ?? remoteMetadata(a) }) : undefined;
     const cluster = a.has("cc") ? assembleCluster(a, nodes?.nodes ?? []) : undefined;
@@ -98,6 +99,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     const componentKeys = (id: string) => a.lookupKey(id) ?? (clc && clusterKeySecret(clc.clc.db, id)) ?? (cluster && nodeKeySecret(cluster.db, id));
     const w = a.has("walrus") ? assembleWalrus(a, { identity, componentKeys }) : undefined;
     walrus = w?.client;
+    await sc?.recover();
     if (clc) {
       // A node asks only of its own guests (compose/metadata-callers.ts).
       const service = clc.metadataService(metadataCallers(clc.clc.db, cluster?.db));

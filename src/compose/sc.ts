@@ -12,7 +12,8 @@ import type { WalrusClient } from "../roles/walrus/client";
 import { join } from "node:path";
 import type { Assembly } from "./assembly";
 
-export async function assembleStorage(a: Assembly, o: { walrus: () => WalrusClient | undefined }): Promise<StorageClient> {
+/** The SC's service, and what it finishes after a crash (`recover`, once Walrus is there: restores and snapshots need it). */
+export function assembleStorage(a: Assembly, o: { walrus: () => WalrusClient | undefined }): { service: StorageClient; recover(): Promise<void> } {
   const s = a.settings;
   const db = openScDatabase(a.layout.database("sc"));
   a.cleanups.push(() => db.close());
@@ -28,7 +29,6 @@ export async function assembleStorage(a: Assembly, o: { walrus: () => WalrusClie
     zone: s.clusterName, db, backend, limits: { maxVolumeGiB: s.scMaxVolumeGb, maxTotalGiB: s.scMaxTotalGb }, clock: a.clock, log: a.log,
     snapshots, stagingDir: join(dir, "staging"), run: runCommand, nbd,
   });
-  await service.recover();
   a.cleanups.push(() => service.drain()); // before the database closes (cleanups run in reverse)
-  return service;
+  return { service, recover: () => service.recover() };
 }
