@@ -23,6 +23,8 @@ import { scChunks, scSnapshots, type ScDatabase } from "./database";
 
 export const SNAPSHOT_BUCKET = "euca-snapshots";
 const PARALLEL = 4;
+/** Restores wait on Walrus' reads more than on the disk: more at a time. */
+const RESTORE_PARALLEL = 8;
 
 const manifestKey = (snapshotId: string) => `manifests/${snapshotId}.json`;
 
@@ -150,7 +152,7 @@ export function createSnapshotStore(o: { zone: string; db: ScDatabase; walrus: (
             bytes += data.length;
           }
         };
-        await Promise.all(Array.from({ length: PARALLEL }, worker));
+        await Promise.all(Array.from({ length: RESTORE_PARALLEL }, worker));
         await fh.sync();
       } finally {
         await fh.close();
