@@ -4,11 +4,12 @@
  * Pending / Extant / Teardown and the capacity left. Requests are recorded in nc.db,
  * so a restarted NC adopts what is still running and tears down what was cut short.
  */
-import { constants, copyFileSync, linkSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { constants, copyFileSync, linkSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { and, eq, inArray, isNull, lt, ne, or } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { NodeNetwork } from "./node-network";
+import { nodeVolumes } from "./volumes";
 import type { Clock } from "../../common/clock";
 import { IncorrectStateError, InsufficientCapacityError, InvalidParameterError, NotFoundError, UnavailableError } from "../../common/errors";
 import type { CallContext } from "../../rpc/types";
@@ -175,6 +176,12 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
     return { ...base, state, reason };
   }
 
+  // Volumes attach to the instance's directory (an NBD attachment's key lives there).
+  const volumes = nodeVolumes({ hypervisor: d.hypervisor, instanceDir: (id) => {
+    const row = record(id);
+    return row && dirOf(requestOf(row));
+  } });
+
   /** The card the cluster last planned for an instance (its forwards change after launch). */
   function nicNow(id: string): NicSpec | undefined {
     const row = record(id);
@@ -285,61 +292,7 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
       return { applied: true as const };
     },
 
-    async attachVolume({ instanceId, volumeId, device, target }) {
-      if (!record(instanceId)) throw new NotFoundError("instance", instanceId);
-      const dom = await d.hypervisor.get(instanceId);
-      if (!dom || dom.state !== "running") throw new IncorrectStateError(`instance ${instanceId} is not running`, "instance");
-      if (dom.disks.some((x) => x.volumeId === volumeId)) return; // attached already
-      if (dom.disks.some((x) => x.device === device)) throw new InvalidParameterError("Device", `Attachment point ${device} is already in use`);
-      if (target.kind === "file") {
-        await d.hypervisor.attachDisk(instanceId, { path: target.path, device, format: target.format, volumeId });
-        return;
-      }
-      // Over NBD: this attachment's key, where QEMU reads it (the instance's own directory, 0700).
-      const pskDir = join(dirOf(requestOf(record(instanceId)!)), `${volumeId}.psk`);
-      mkdirSync(pskDir, { recursive: true, mode: 0o700 });
-      writeFileSync(join(pskDir, "keys.psk"), `${target.identity}:${target.key}\n`, { mode: 0o600 });
-      try {
-        await d.hypervisor.attachDisk(instanceId, {
-          path: `nbd://${target.host}:${target.port}/${target.export}`, device, volumeId,
-          nbd: { host: target.host, port: target.port, export: target.export, identity: target.identity, pskDir },
-        });
-      } catch (e) {
-        rmSync(pskDir, { recursive: true, force: true });
-        throw e;
-      }
-    },
-
-    async detachVolume({ instanceId, volumeId }) {
-      const dom = record(instanceId) ? await d.hypervisor.get(instanceId) : undefined;
-      const disk = dom?.disks.find((x) => x.volumeId === volumeId);
-      if (!disk) return; // gone with its domain, or detached already
-      await d.hypervisor.thawDisk(instanceId, disk.device); // a snapshot cut short must not keep the guest's writes in its overlay
-      try {
-        await d.hypervisor.detachDisk(instanceId, disk.device);
-      } catch (e) {
-        if (!(e instanceof HypervisorError && (e.kind === "not-attached" || e.kind === "not-found"))) throw e;
-      }
-      if (disk.nbd) rmSync(disk.nbd.pskDir, { recursive: true, force: true });
-    },
-
-    async freezeVolume({ instanceId, volumeId }) {
-      const row = record(instanceId);
-      const disk = row && (await d.hypervisor.get(instanceId))?.disks.find((x) => x.volumeId === volumeId);
-      if (!row || !disk) throw new IncorrectStateError(`${volumeId} is not attached to ${instanceId} here`);
-      try {
-        await d.hypervisor.freezeDisk(instanceId, disk.device, join(dirOf(requestOf(row)), `${volumeId}.overlay.qcow2`));
-        return { frozen: true };
-      } catch (e) {
-        if (e instanceof HypervisorError && e.kind === "unsupported") return { frozen: false };
-        throw e;
-      }
-    },
-
-    async thawVolume({ instanceId, volumeId }) {
-      const disk = record(instanceId) && (await d.hypervisor.get(instanceId))?.disks.find((x) => x.volumeId === volumeId);
-      if (disk) await d.hypervisor.thawDisk(instanceId, disk.device);
-    },
+    ...volumes,
 
     async rebootInstance({ instanceId }) {
       const row = record(instanceId);
