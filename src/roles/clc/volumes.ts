@@ -216,6 +216,16 @@ export function createVolumeService(o: {
       }
     },
 
+    /** The volumes attached to each of the instances (DescribeInstances' block device mappings). */
+    attachedTo(instanceIds: readonly string[]): Map<string, VolumeRecord[]> {
+      const out = new Map<string, VolumeRecord[]>();
+      if (!instanceIds.length) return out;
+      for (const v of db.select().from(volumes).where(inArray(volumes.instanceId, [...instanceIds])).all()) {
+        if (v.attachState) out.set(v.instanceId!, [...(out.get(v.instanceId!) ?? []), v]);
+      }
+      return out;
+    },
+
     /** Every volume still settling (creating, deleting) brought in line with its SC: the CLC's periodic sync. */
     async sync(ctx: CallContext): Promise<void> {
       const settling = db.select().from(volumes).where(inArray(volumes.state, ["creating", "deleting"])).all();

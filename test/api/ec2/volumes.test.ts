@@ -95,6 +95,8 @@ describe("volumes", () => {
     const v = await volume(alice, vol);
     expect(v.State).toBe("in-use");
     expect(v.Attachments).toMatchObject([{ InstanceId: inst, Device: "/dev/sdf", State: "attached" }]);
+    const described = (await ec2(alice).send(new DescribeInstancesCommand({ InstanceIds: [inst] }))).Reservations![0]!.Instances![0]!;
+    expect(described.BlockDeviceMappings).toMatchObject([{ DeviceName: "/dev/sdf", Ebs: { VolumeId: vol, Status: "attached", DeleteOnTermination: false } }]);
     const filtered = await ec2(alice).send(new DescribeVolumesCommand({ Filters: [{ Name: "attachment.instance-id", Values: [inst] }, { Name: "attachment.status", Values: ["attached"] }] }));
     expect(filtered.Volumes!.map((x) => x.VolumeId)).toEqual([vol]);
     expect(attachedDisks(inst).find((d) => d.volumeId === vol)).toMatchObject({ device: "sdf", format: "raw", path: join(t.dataDir, "volumes", `${vol}.img`) });

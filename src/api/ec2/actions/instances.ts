@@ -4,6 +4,7 @@ import { filterList, p } from "../params";
 import { STATE_CODES, type InstanceRecord, type InstanceState } from "../../../roles/clc/instances";
 import { tagSet, verboseScope } from "./common";
 import { blockDeviceMapping } from "./images";
+import type { VolumeRecord } from "../../../roles/clc/volumes";
 import { Ec2Error } from "../errors";
 import { lazyList } from "../xml";
 
@@ -16,7 +17,12 @@ function virtualization(hypervisor: string | null) {
   return { hypervisor: h, virtualizationType: h === "kvm" || h === "qemu" ? "hvm" : "paravirtual" };
 }
 
-function instanceItem(ctx: Ec2Context, r: InstanceRecord, publicIp: string | undefined, tags?: Record<string, string>) {
+/** An instance's attached EBS volumes, as EC2 lists them in its block device mappings. */
+const ebsMappings = (vols: readonly VolumeRecord[]) => vols.map((v) => ({
+  deviceName: `/dev/${v.device}`, ebs: { volumeId: v.id, status: v.attachState, attachTime: v.attachedAt ?? undefined, deleteOnTermination: v.deleteOnTermination },
+}));
+
+function instanceItem(ctx: Ec2Context, r: InstanceRecord, publicIp: string | undefined, tags?: Record<string, string>, vols: readonly VolumeRecord[] = []) {
   const groups = ctx.services.instances.groupsOf(r);
   return {
     instanceId: r.id, imageId: r.imageId, instanceState: state(r.state), privateDnsName: r.privateIp, dnsName: publicIp ?? r.privateIp, ipAddress: publicIp,
@@ -26,6 +32,7 @@ function instanceItem(ctx: Ec2Context, r: InstanceRecord, publicIp: string | und
     vpcId: ctx.services.vpcs.vpc(r.accountId).vpcId, subnetId: ctx.services.vpcs.subnetOfZone(r.accountId, r.zone),
     architecture: "x86_64", rootDeviceType: "instance-store", ...virtualization(r.hypervisor), clientToken: r.clientToken ?? undefined,
     stateReason: r.stateReason ? { code: r.stateReason.split(":")[0], message: r.stateReason } : undefined, tagSet: tagSet(tags),
+    blockDeviceMapping: ebsMappings(vols),
   };
 }
 
@@ -38,15 +45,17 @@ function reservations(ctx: Ec2Context, rows: InstanceRecord[], tags: Map<string,
     list.push(r);
   }
   const publicIps = ctx.services.addresses.publicIpsOf(rows.map((r) => r.id));
+  const volumes = ctx.services.volumes.attachedTo(rows.map((r) => r.id));
   return [...byId.values()].map((rs) => ({
     reservationId: rs[0]!.reservationId, ownerId: rs[0]!.accountId,
     groupSet: ctx.services.instances.groupsOf(rs[0]!).map((g) => ({ groupId: g.id, groupName: g.name })),
     instancesSet: lazyList(rs, (r) => {
       const ip = publicIps.get(r.id);
       const t = tags.get(r.id);
+      const vols = volumes.get(r.id) ?? [];
       // Everything else about an instance is fixed once it is placed.
-      const version = `${r.state}|${r.stateReason}|${r.privateIp}|${r.hypervisor ?? ""}|${ip ?? ""}|${t ? JSON.stringify(t) : ""}`;
-      return ctx.fragments.get(`instance:${r.id}`, version, () => instanceItem(ctx, r, ip, t));
+      const version = `${r.state}|${r.stateReason}|${r.privateIp}|${r.hypervisor ?? ""}|${ip ?? ""}|${t ? JSON.stringify(t) : ""}|${vols.map((v) => `${v.id}:${v.device}:${v.attachState}`).join(",")}`;
+      return ctx.fragments.get(`instance:${r.id}`, version, () => instanceItem(ctx, r, ip, t, vols));
     }),
   }));
 }
@@ -100,7 +109,7 @@ export const RunInstances = defineAction({
   },
   async handler(input, ctx) {
     if ((input.BlockDeviceMapping ?? []).some((b) => b.Ebs !== undefined)) {
-      throw new Ec2Error("InvalidParameterValue", "EBS block device mappings are not supported yet (volumes arrive with the storage controller); use instance-store ephemeral disks");
+      throw new Ec2Error("InvalidParameterValue", "EBS block device mappings at launch are not supported (instances boot from instance-store images); run the instance, then CreateVolume and AttachVolume");
     }
     const nic = networkInterface(input);
     // A default subnet is its zone (the only subnets there are).
