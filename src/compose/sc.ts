@@ -7,6 +7,9 @@ import { createStorageService } from "../roles/sc/service";
 import type { StorageClient } from "../roles/sc/client";
 import { createSnapshotStore } from "../roles/sc/snapshots";
 import { createNbdExporter } from "../roles/sc/nbd-exports";
+import { createIscsiExporter } from "../roles/sc/iscsi-exports";
+import { ConfigError } from "../config/settings";
+import { createHash } from "node:crypto";
 import { onPath } from "../common/on-path";
 import type { WalrusClient } from "../roles/walrus/client";
 import { join } from "node:path";
@@ -25,9 +28,14 @@ export function assembleStorage(a: Assembly, o: { walrus: () => WalrusClient | u
   const [from, to] = s.scNbdPorts.split("-").map(Number) as [number, number];
   const nbd = onPath("qemu-storage-daemon") ? createNbdExporter({ dir: join(dir, "exports"), host: s.host, ports: [from, to], run: runCommand, log: a.log }) : undefined;
   if (!nbd) a.log.warn("sc: no qemu-storage-daemon: only nodes on this host can attach this zone's volumes");
+  if (s.scExport === "iscsi" && !onPath("tgtd")) throw new ConfigError("SC_EXPORT=iscsi needs tgt (tgtd, tgtadm) on the storage controller's host: apt-get install tgt");
+  // One tgtd per SC: its control socket numbered from the data directory, so two SCs on a host do not share one.
+  const iscsi = s.scExport === "iscsi"
+    ? createIscsiExporter({ host: s.host, port: s.scIscsiPort, controlPort: 100 + (parseInt(createHash("sha256").update(s.dataDir).digest("hex").slice(0, 6), 16) % 900), run: runCommand, log: a.log })
+    : undefined;
   const service = createStorageService({
     zone: s.clusterName, db, backend, limits: { maxVolumeGiB: s.scMaxVolumeGb, maxTotalGiB: s.scMaxTotalGb }, clock: a.clock, log: a.log,
-    snapshots, stagingDir: join(dir, "staging"), run: runCommand, nbd,
+    snapshots, stagingDir: join(dir, "staging"), run: runCommand, nbd, iscsi,
   });
   a.cleanups.push(() => service.drain()); // before the database closes (cleanups run in reverse)
   return { service, recover: () => service.recover() };

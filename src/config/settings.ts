@@ -74,6 +74,8 @@ export interface Settings {
   scVolumeFormat: "raw" | "qcow2";
   scVolumesDir: string;
   scNbdPorts: string;
+  scExport: "nbd" | "iscsi";
+  scIscsiPort: number;
   nodePollSeconds: number;
   powerIdleSeconds: number;
   powerWakeSeconds: number;
@@ -218,6 +220,10 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
     help: "where the storage controller keeps volumes (default: volumes/ in the data directory)" },
   scNbdPorts: { key: "scNbdPorts", flag: "--sc-nbd-ports <from-to>", file: "SC_NBD_PORTS", default: () => "10810-10999", parse: portRange,
     help: "TCP ports the storage controller serves volumes on to nodes on other hosts (NBD with TLS-PSK, one per attachment), on --host" },
+  scExport: { key: "scExport", flag: "--sc-export <kind>", file: "SC_EXPORT", default: () => "nbd", parse: oneOf(["nbd", "iscsi"] as const, "export kind"),
+    help: "how volumes reach nodes on other hosts: nbd (qemu-storage-daemon, TLS-PSK; the default) or iscsi (tgt with CHAP, as Eucalyptus; needs tgtd and QEMU's libiscsi, qemu-block-extra, on the nodes)" },
+  scIscsiPort: { key: "scIscsiPort", flag: "--sc-iscsi-port <port>", file: "SC_ISCSI_PORT", default: () => "3260", parse: count,
+    help: "SC_EXPORT=iscsi: the port tgtd listens on, on --host" },
   nodePollSeconds: { key: "nodePollSeconds", flag: "--node-poll-seconds <s>", file: "NODE_POLL_SECONDS", default: () => "5", parse: seconds,
     help: "how often the CC polls its nodes' resources and instances, and the CLC its clusters' instance states" },
   powerIdleSeconds: { key: "powerIdleSeconds", flag: "--power-idle-seconds <s>", file: "POWER_IDLETHRESH", default: () => "300", parse: seconds,

@@ -33,6 +33,8 @@ export interface DiskSpec {
    * QEMU opens it itself, TLS-PSK with the key in `pskDir`/keys.psk for `identity`.
    */
   nbd?: { host: string; port: number; export: string; identity: string; pskDir: string };
+  /** A volume served over iSCSI by its SC's tgt (`path` names it, iscsi://…): QEMU's libiscsi logs in with this CHAP account. */
+  iscsi?: { portal: string; target: string; lun: number; user: string; password: string };
 }
 
 /**

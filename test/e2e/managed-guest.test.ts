@@ -97,7 +97,7 @@ describe.runIf(ready)("a real guest on the site's LAN (SYSTEM)", () => {
   });
 });
 
-describe.runIf(ready)("a real guest's volume on another host: NBD from the head's SC", () => {
+for (const via of ["nbd", "iscsi"] as const) describe.runIf(ready)(`a real guest's volume on another host: ${via === "nbd" ? "NBD" : "iSCSI"} from the head's SC`, () => {
   let c: ManagedCloud;
   let inst: { InstanceId: string; PublicIpAddress: string };
 
@@ -108,7 +108,7 @@ describe.runIf(ready)("a real guest's volume on another host: NBD from the head'
   };
 
   beforeAll(async () => {
-    c = await startManagedCloud("eun", [{ name: "n1", hypervisor: "qemu" }]);
+    c = await startManagedCloud(via === "nbd" ? "eun" : "eui", [{ name: "n1", hypervisor: "qemu" }], { headArgs: ["--sc-export", via] });
     const image = await c.importImage([guest!.root, "--kernel", guest!.vmlinux, "--ramdisk", guest!.initrd, "--name", "nbd-guest"]);
     await c.ec2("authorize-security-group-ingress", "--group-name", "default", "--protocol", "tcp", "--port", "2224", "--cidr", "198.51.100.0/24");
     inst = (await c.ec2("run-instances", "--image-id", image, "--instance-type", "m1.small")).Instances[0];
@@ -122,13 +122,14 @@ describe.runIf(ready)("a real guest's volume on another host: NBD from the head'
     sh("pkill -f 'qemu-storage-daemon.*euca-managed-'");
   });
 
-  it("attached over NBD (TLS-PSK, one daemon for this attachment), written, snapshotted while attached, restored and read back", async () => {
+  it(via === "nbd" ? "attached over NBD (TLS-PSK, one daemon for this attachment), written, snapshotted while attached, restored and read back" : "attached over iSCSI (tgt, a target and CHAP account for this attachment), written, snapshotted, restored and read back", async () => {
     const vol: string = (await c.ec2("create-volume", "--size", "1", "--availability-zone", "cluster1")).VolumeId;
     await until(async () => (await c.ec2("describe-volumes", "--volume-ids", vol)).Volumes[0].State === "available");
     await c.ec2("attach-volume", "--volume-id", vol, "--instance-id", inst.InstanceId, "--device", "/dev/sdf");
-    // The node is on another host: the head serves the volume over NBD, on its LAN address, behind TLS.
+    // The node is on another host: the head serves the volume on its LAN address, behind TLS-PSK (NBD) or CHAP (iSCSI).
     const daemons = sh(`ip netns pids ${c.nss.name("head")} | xargs -r ps -o args= -p`).out;
-    expect(daemons).toMatch(new RegExp(`qemu-storage-daemon .*addr.host=192\\.168\\.50\\.1,addr.port=\\d+,tls-creds=tls0 .*name=${vol}`));
+    if (via === "nbd") expect(daemons).toMatch(new RegExp(`qemu-storage-daemon .*addr.host=192\\.168\\.50\\.1,addr.port=\\d+,tls-creds=tls0 .*name=${vol}`));
+    else expect(daemons).toMatch(/tgtd -f -C \d+ --iscsi portal=192\.168\.50\.1:3260/);
     const written = await session(`write ${vol} over-nbd`);
     expect(written.find((l) => l.includes(`serial=${vol}`))).toMatch(/^DISK vd[b-z] /);
     expect(written).toContain(`WROTE ${vol}`);
@@ -142,6 +143,12 @@ describe.runIf(ready)("a real guest's volume on another host: NBD from the head'
 
     for (const v of [copy, vol]) await c.ec2("detach-volume", "--volume-id", v);
     expect(sh(`ip netns pids ${c.nss.name("head")} | xargs -r ps -o args= -p`).out).not.toContain("qemu-storage-daemon"); // each attachment's daemon ended with it
+    if (via === "iscsi") {
+      const control = /tgtd -f -C (\d+)/.exec(sh(`ip netns pids ${c.nss.name("head")} | xargs -r ps -o args= -p`).out)![1]!;
+      const shown = sh(`ip netns exec ${c.nss.name("head")} tgtadm -C ${control} --lld iscsi --op show --mode target`).out;
+      expect(shown).not.toContain("euca:vol-"); // each attachment's target ended with it
+      expect(sh(`ip netns exec ${c.nss.name("head")} tgtadm -C ${control} --lld iscsi --op show --mode account`).out).not.toContain("i-");
+    }
     await c.ec2("terminate-instances", "--instance-ids", inst.InstanceId);
     await c.stop();
   });

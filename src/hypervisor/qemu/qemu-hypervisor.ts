@@ -292,9 +292,13 @@ export class QemuHypervisor implements Hypervisor {
     await this.files.attach(instanceId, this.running(instanceId), disk, () => withQmp(this.paths(instanceId).qmp, async (c) => {
       const file = disk.nbd
         ? { driver: "nbd", server: { type: "inet", host: disk.nbd.host, port: String(disk.nbd.port) }, export: disk.nbd.export, "tls-creds": `t-${disk.device}`, "reconnect-delay": 5 }
-        : { driver: "file", filename: disk.path, aio: "threads" };
+        : disk.iscsi
+          ? { driver: "iscsi", transport: "tcp", portal: disk.iscsi.portal, target: disk.iscsi.target, lun: disk.iscsi.lun, user: disk.iscsi.user, "password-secret": `t-${disk.device}` }
+          : { driver: "file", filename: disk.path, aio: "threads" };
+      // The attachment's credentials: a TLS-PSK key file (NBD) or the CHAP password (iSCSI), as an object the block layer names.
       if (disk.nbd) await c.execute("object-add", { "qom-type": "tls-creds-psk", id: `t-${disk.device}`, endpoint: "client", dir: disk.nbd.pskDir, username: disk.nbd.identity });
-      await c.execute("blockdev-add", { driver: disk.nbd ? "raw" : disk.format ?? "raw", "node-name": `n-${disk.device}`, "read-only": disk.readOnly ?? false, file });
+      if (disk.iscsi) await c.execute("object-add", { "qom-type": "secret", id: `t-${disk.device}`, data: disk.iscsi.password });
+      await c.execute("blockdev-add", { driver: disk.nbd || disk.iscsi ? "raw" : disk.format ?? "raw", "node-name": `n-${disk.device}`, "read-only": disk.readOnly ?? false, file });
       await c.execute("device_add", { driver: "virtio-blk-pci", id: disk.device, drive: `n-${disk.device}`, serial: disk.volumeId ? diskSerial(disk.volumeId) : disk.device });
     }));
   }
@@ -306,7 +310,7 @@ export class QemuHypervisor implements Hypervisor {
       const gone = await c.waitEvent((e) => e.event === "DEVICE_DELETED" && e.data?.device === device, 15_000);
       if (!gone) throw new HypervisorError("device-busy", `the guest did not release ${device}`);
       await c.execute("blockdev-del", { "node-name": `n-${device}` });
-      await c.execute("object-del", { id: `t-${device}` }).catch(() => undefined); // an NBD disk's TLS credentials
+      await c.execute("object-del", { id: `t-${device}` }).catch(() => undefined); // an NBD or iSCSI disk's credentials
     }));
   }
 
@@ -321,7 +325,7 @@ export class QemuHypervisor implements Hypervisor {
     const disk = DomainFiles.disks(st).find((d) => d.device === device);
     if (!disk) throw new HypervisorError("not-attached", `no device ${device} on ${instanceId}`);
     // The overlay would be here and the disk's file on the SC's host: its SC holds an NBD volume still instead.
-    if (disk.nbd) throw new HypervisorError("unsupported", `${device} is served over NBD; its storage controller holds it still`);
+    if (disk.nbd || disk.iscsi) throw new HypervisorError("unsupported", `${device} is served from its storage controller's host; it is held still there (NBD) or read as it is (iSCSI)`);
     const made = await (this.o.run ?? runCommand)("qemu-img", ["create", "-q", "-f", "qcow2", "-F", disk.format ?? "raw", "-b", disk.path, overlayPath], { timeoutMs: 30_000 });
     if (made.code !== 0) throw new HypervisorError("start-failed", `qemu-img create: ${made.stderr.trim()}`);
     await withQmp(this.paths(instanceId).qmp, async (c) => {

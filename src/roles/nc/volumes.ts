@@ -24,6 +24,13 @@ export function nodeVolumes(o: { hypervisor: Hypervisor; instanceDir: (instanceI
         await o.hypervisor.attachDisk(instanceId, { path: target.path, device, format: target.format, volumeId });
         return;
       }
+      if (target.kind === "iscsi") {
+        await o.hypervisor.attachDisk(instanceId, {
+          path: `iscsi://${target.portal}/${target.target}/${target.lun}`, device, volumeId,
+          iscsi: { portal: target.portal, target: target.target, lun: target.lun, user: target.user, password: target.password },
+        });
+        return;
+      }
       // Over NBD: this attachment's key, where QEMU reads it (the instance's own directory, 0700).
       const pskDir = join(dir, `${volumeId}.psk`);
       mkdirSync(pskDir, { recursive: true, mode: 0o700 });

@@ -20,7 +20,8 @@ export interface StoredVolume {
  */
 export type VolumeTarget =
   | { kind: "file"; path: string; format: "raw" | "qcow2" }
-  | { kind: "nbd"; host: string; port: number; export: string; identity: string; key: string };
+  | { kind: "nbd"; host: string; port: number; export: string; identity: string; key: string }
+  | { kind: "iscsi"; portal: string; target: string; lun: number; user: string; password: string };
 
 export interface StoredSnapshot {
   snapshotId: string;

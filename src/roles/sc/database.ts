@@ -18,8 +18,8 @@ export const scVolumes = sqliteTable("volumes", {
 export const scExports = sqliteTable("exports", {
   volumeId: text("volume_id").primaryKey(),
   instanceId: text("instance_id").notNull(),
-  /** "file" (the node shares this host) or "nbd" (and its port). */
-  kind: text("kind", { enum: ["file", "nbd"] }).notNull(),
+  /** "file" (the node shares this host), "nbd" (and its port) or "iscsi". */
+  kind: text("kind", { enum: ["file", "nbd", "iscsi"] }).notNull(),
   port: integer("port"),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 });

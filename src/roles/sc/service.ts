@@ -17,6 +17,7 @@ import type { StorageClient, StoredSnapshot, StoredVolume } from "./client";
 import { scExports, scSnapshots, scVolumes, type ScDatabase } from "./database";
 import type { SnapshotStore } from "./snapshots";
 import type { NbdExporter } from "./nbd-exports";
+import type { IscsiExporter } from "./iscsi-exports";
 
 export interface StorageLimits {
   /** Largest volume, GiB (Eucalyptus' MAX_VOLUME_SIZE). */
@@ -37,6 +38,8 @@ export function createStorageService(o: {
   run: CommandRunner;
   /** Exports to nodes on other hosts (absent: only nodes on this host can attach). */
   nbd?: NbdExporter;
+  /** SC_EXPORT=iscsi: tgt instead of NBD for nodes on other hosts. */
+  iscsi?: IscsiExporter;
 }): StorageClient & { recover(): Promise<void>; drain(): Promise<void> } {
   const { db, sqlite } = o.db;
   mkdirSync(o.stagingDir, { recursive: true, mode: 0o700 });
@@ -144,13 +147,22 @@ export function createStorageService(o: {
       if (r.state !== "available") throw new IncorrectStateError(`${id} is ${r.state}`);
       const loc = o.backend.locate(id);
       if (!loc) throw new IncorrectStateError(`${id} has no data on this storage controller`);
-      const kind = local ? "file" as const : "nbd" as const;
+      const kind = local ? "file" as const : o.iscsi ? "iscsi" as const : "nbd" as const;
       sqlite.transaction(() => {
         const held = db.select().from(scExports).where(eq(scExports.volumeId, id)).get();
         if (held && held.instanceId !== instanceId) throw new IncorrectStateError(`${id} is attached to ${held.instanceId}`, "volume-in-use");
         if (!held) db.insert(scExports).values({ volumeId: id, instanceId, kind, createdAt: o.clock.now() }).run();
       })();
       if (local) return { kind: "file", path: loc.path, format: loc.format };
+      if (o.iscsi) {
+        if (loc.format !== "raw") throw new IncorrectStateError(`${id} is qcow2; tgt serves raw files (SC_VOLUME_FORMAT=raw, or SC_EXPORT=nbd)`);
+        try {
+          return { kind: "iscsi", ...(await o.iscsi.start(id, instanceId, loc.path)) };
+        } catch (e) {
+          db.delete(scExports).where(eq(scExports.volumeId, id)).run();
+          throw e;
+        }
+      }
       if (!o.nbd) throw new UnavailableError(`The storage controller of ${o.zone} cannot export volumes to other hosts (no qemu-storage-daemon)`);
       const used = new Set(db.select({ p: scExports.port }).from(scExports).all().flatMap((x) => (x.p ? [x.p] : [])));
       try {
@@ -168,6 +180,7 @@ export function createStorageService(o: {
       const held = db.select().from(scExports).where(and(eq(scExports.volumeId, id), eq(scExports.instanceId, instanceId))).get();
       if (!held) return;
       if (held.kind === "nbd") await o.nbd?.stop(id);
+      if (held.kind === "iscsi") await o.iscsi?.stop(id);
       db.delete(scExports).where(eq(scExports.volumeId, id)).run();
     },
 
