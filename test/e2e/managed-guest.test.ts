@@ -7,8 +7,8 @@
  * the site's DHCP, its id from its own node's metadata responder.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { killGuestsUnder, qemuInstalled, testGuest } from "../support/guest";
-import { startManagedCloud, startSiteDhcp, until, type ManagedCloud } from "../support/managed-cloud";
+import { qemuInstalled, testGuest } from "../support/guest";
+import { dropManagedCloud, runGuest, startManagedCloud, startSiteDhcp, until, type ManagedCloud } from "../support/managed-cloud";
 import { canNetns, sh } from "../support/netns";
 
 const guest = testGuest();
@@ -24,18 +24,10 @@ describe.runIf(ready)("a real guest on a MANAGED segment", () => {
     c = await startManagedCloud("eug", [{ name: "n1", hypervisor: "qemu" }]);
     const image = await c.importImage([guest!.root, "--kernel", guest!.vmlinux, "--ramdisk", guest!.initrd, "--name", "managed-guest"]);
     await c.ec2("authorize-security-group-ingress", "--group-name", "default", "--protocol", "tcp", "--port", "22", "--cidr", "198.51.100.0/24");
-    inst = (await c.ec2("run-instances", "--image-id", image, "--instance-type", "m1.small")).Instances[0];
-    await until(async () => {
-      consoleText = (await c.ec2("get-console-output", "--instance-id", inst.InstanceId)).Output ?? "";
-      return consoleText.includes("EUCA-GUEST-READY");
-    }, 180_000);
+    ({ instance: inst, console: consoleText } = await runGuest(c, image));
   }, 300_000);
 
-  afterAll(async () => {
-    for (const p of Object.values(c?.procs ?? {})) p.child.kill("SIGKILL");
-    if (c) killGuestsUnder(c.dir);
-    c?.nss.cleanup();
-  });
+  afterAll(() => dropManagedCloud(c));
 
   it("the guest leased its EC2 address over VXLAN and read its own id from the metadata service", () => {
     expect(consoleText).toContain(`EUCA-DHCP eth0 ${inst.PrivateIpAddress}`);
@@ -66,18 +58,12 @@ describe.runIf(ready)("a real guest on the site's LAN (SYSTEM)", () => {
     startSiteDhcp(c);
     const image = await c.importImage([guest!.root, "--kernel", guest!.vmlinux, "--ramdisk", guest!.initrd, "--name", "lan-guest"]);
     await c.ec2("authorize-security-group-ingress", "--group-name", "default", "--protocol", "tcp", "--port", "22", "--cidr", "192.168.50.254/32");
-    id = (await c.ec2("run-instances", "--image-id", image, "--instance-type", "m1.small")).Instances[0].InstanceId;
-    await until(async () => {
-      consoleText = (await c.ec2("get-console-output", "--instance-id", id)).Output ?? "";
-      return consoleText.includes("EUCA-GUEST-READY");
-    }, 180_000);
+    const g = await runGuest(c, image);
+    id = g.instance.InstanceId;
+    consoleText = g.console;
   }, 300_000);
 
-  afterAll(async () => {
-    for (const p of Object.values(c?.procs ?? {})) p.child.kill("SIGKILL");
-    if (c) killGuestsUnder(c.dir);
-    c?.nss.cleanup();
-  });
+  afterAll(() => dropManagedCloud(c));
 
   it("the guest took the site's lease, EC2 learned it, and its node's responder told it its id", async () => {
     const leased = /EUCA-DHCP eth0 (192\.168\.50\.1[0-5]\d)/.exec(consoleText)?.[1];
@@ -111,14 +97,11 @@ for (const via of ["nbd", "iscsi"] as const) describe.runIf(ready)(`a real guest
     c = await startManagedCloud(via === "nbd" ? "eun" : "eui", [{ name: "n1", hypervisor: "qemu" }], { headArgs: ["--sc-export", via] });
     const image = await c.importImage([guest!.root, "--kernel", guest!.vmlinux, "--ramdisk", guest!.initrd, "--name", "nbd-guest"]);
     await c.ec2("authorize-security-group-ingress", "--group-name", "default", "--protocol", "tcp", "--port", "2224", "--cidr", "198.51.100.0/24");
-    inst = (await c.ec2("run-instances", "--image-id", image, "--instance-type", "m1.small")).Instances[0];
-    await until(async () => ((await c.ec2("get-console-output", "--instance-id", inst.InstanceId)).Output ?? "").includes("EUCA-GUEST-READY"), 180_000);
+    inst = (await runGuest(c, image)).instance;
   }, 300_000);
 
-  afterAll(async () => {
-    for (const p of Object.values(c?.procs ?? {})) p.child.kill("SIGKILL");
-    if (c) killGuestsUnder(c.dir);
-    c?.nss.cleanup();
+  afterAll(() => {
+    dropManagedCloud(c);
     sh("pkill -f 'qemu-storage-daemon.*euca-managed-'");
   });
 

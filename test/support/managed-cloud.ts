@@ -8,8 +8,9 @@ import { join } from "node:path";
 import { expect } from "vitest";
 import { tempDir } from "./cloud";
 import { run } from "./exec";
-import { clusterTopology, lanTopology, must, Namespaces } from "./netns";
+import { clusterTopology, lanTopology, must, Namespaces, until } from "./netns";
 import { BUNDLE, readEucarc, startEuca, type EucaProcess } from "./process";
+import { killGuestsUnder } from "./guest";
 
 const AWS = "/usr/bin/aws";
 export const NET_ECHO = join(__dirname, "net-echo.mjs");
@@ -115,6 +116,24 @@ export async function startManagedCloud(prefix: string, nodes: Array<{ name: "n1
     },
   };
   return c;
+}
+
+/** Runs an instance of `image` and waits until its console says the test guest is ready; its id and console. */
+export async function runGuest(c: ManagedCloud, image: string): Promise<{ instance: { InstanceId: string; PrivateIpAddress: string; PublicIpAddress: string }; console: string }> {
+  const instance = (await c.ec2("run-instances", "--image-id", image, "--instance-type", "m1.small")).Instances[0];
+  let text = "";
+  await until(async () => {
+    text = (await c.ec2("get-console-output", "--instance-id", instance.InstanceId)).Output ?? "";
+    return text.includes("EUCA-GUEST-READY");
+  }, 180_000);
+  return { instance, console: text };
+}
+
+/** What a test's cloud leaves when it ends: its processes, its guests (they outlive their NC by design), its namespaces. */
+export function dropManagedCloud(c: ManagedCloud | undefined): void {
+  for (const p of Object.values(c?.procs ?? {})) p.child.kill("SIGKILL");
+  if (c) killGuestsUnder(c.dir);
+  c?.nss.cleanup();
 }
 
 /** SYSTEM's site DHCP server (on lanTopology's site host): it knows nothing of euca. */

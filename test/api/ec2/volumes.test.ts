@@ -10,7 +10,7 @@ import {
   EC2Client, AttachVolumeCommand, CreateVolumeCommand, DeleteVolumeCommand, DescribeVolumesCommand, DescribeVolumeStatusCommand, DetachVolumeCommand,
   RegisterImageCommand, RunInstancesCommand, TerminateInstancesCommand, DescribeInstancesCommand,
 } from "@aws-sdk/client-ec2";
-import { startTestCloud, unique, type TestCloud } from "../../support/cloud";
+import { startTestCloud, tempDir, unique, type TestCloud } from "../../support/cloud";
 import { imageFile, makeUser, uploadBundle, type TestUser } from "../../support/bundles";
 import { until } from "../../support/netns";
 
@@ -144,5 +144,32 @@ describe("volumes", () => {
       token = page.NextToken;
     } while (token);
     expect(all.sort()).toEqual(ids);
+  });
+});
+
+describe("attachments across a restart", () => {
+  it("an attached volume stays attached when the cloud (its NC too) restarts, and detaches afterwards", async () => {
+    const dataDir = tempDir();
+    let c = await startTestCloud({ dataDir, settings: { walrusMaxBuckets: 0 } });
+    const carol = await makeUser(c, unique("carol"));
+    const e = () => new EC2Client({ endpoint: c.ec2Url, region: "eucalyptus", credentials: carol, maxAttempts: 1 });
+    try {
+      const image = (await e().send(new RegisterImageCommand({ ImageLocation: await uploadBundle(c, carol, imageFile("root.img", 100_000)), Name: "root" }))).ImageId!;
+      const inst = (await e().send(new RunInstancesCommand({ ImageId: image, MinCount: 1, MaxCount: 1 }))).Instances![0]!.InstanceId!;
+      await until(async () => (await e().send(new DescribeInstancesCommand({ InstanceIds: [inst] }))).Reservations![0]!.Instances![0]!.State!.Name === "running");
+      const vol = (await e().send(new CreateVolumeCommand({ Size: 1, AvailabilityZone: ZONE }))).VolumeId!;
+      await until(async () => (await e().send(new DescribeVolumesCommand({ VolumeIds: [vol] }))).Volumes![0]!.State === "available");
+      await e().send(new AttachVolumeCommand({ VolumeId: vol, InstanceId: inst, Device: "/dev/sdf" }));
+      await c.stop();
+      c = await startTestCloud({ dataDir, settings: { walrusMaxBuckets: 0 } });
+      // Past the time a node's report must show an attachment: the report after the restart still does.
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await e().send(new DescribeVolumesCommand({ VolumeIds: [vol] }))).Volumes![0]).toMatchObject({ State: "in-use", Attachments: [{ State: "attached", InstanceId: inst }] });
+      expect((await e().send(new DescribeInstancesCommand({ InstanceIds: [inst] }))).Reservations![0]!.Instances![0]!.BlockDeviceMappings![0]!.Ebs!.VolumeId).toBe(vol);
+      await e().send(new DetachVolumeCommand({ VolumeId: vol }));
+      expect((await e().send(new DescribeVolumesCommand({ VolumeIds: [vol] }))).Volumes![0]!.State).toBe("available");
+    } finally {
+      await c.stop();
+    }
   });
 });
