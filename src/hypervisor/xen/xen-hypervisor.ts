@@ -181,7 +181,7 @@ export class XenHypervisor implements Hypervisor {
   async attachDisk(instanceId: string, disk: DiskSpec): Promise<void> {
     if (disk.nbd || disk.iscsi) throw new HypervisorError("unsupported", "xl's backends here open files and block devices; a volume on another host needs its SC on this node's host (or an iSCSI target the node logs in to)");
     await this.files.attach(instanceId, await this.running(instanceId), disk, async () => {
-      await this.xl(["block-attach", instanceId, `format=raw,vdev=${disk.device},access=${disk.readOnly ? "ro" : "rw"},target=${disk.path}`]);
+      await this.xl(["block-attach", instanceId, `format=${disk.format ?? "raw"},vdev=${disk.device},access=${disk.readOnly ? "ro" : "rw"},target=${disk.path}`]);
     });
   }
 
