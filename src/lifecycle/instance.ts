@@ -3,7 +3,7 @@
  * hypervisor reports of a domain, what a node records and reports up (Eucalyptus'
  * Pending / Extant / Teardown), and what EC2 users see. The transition tables say
  * which moves exist; the mappings turn one machine's state into the next one's.
- * Volumes and attachments will add their machines beside this one.
+ * Volumes and their attachments have theirs beside it (./volume.ts).
  */
 
 /** A domain as its hypervisor reports it. */

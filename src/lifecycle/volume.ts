@@ -13,15 +13,6 @@ export const VOLUME_STATES = ["creating", "available", "in-use", "deleting", "de
 export const ATTACHMENT_STATES = ["attaching", "attached", "detaching", "detached"] as const satisfies readonly AttachmentState[];
 export const STORED_VOLUME_STATES = ["creating", "available", "deleting", "error"] as const satisfies readonly StoredVolumeState[];
 
-export const VOLUME_TRANSITIONS: Record<VolumeState, readonly VolumeState[]> = {
-  creating: ["available", "error", "deleting"],
-  available: ["in-use", "deleting"],
-  "in-use": ["available"],
-  deleting: ["deleted", "error"],
-  deleted: [],
-  error: ["deleting"],
-};
-
 /** The CLC's state of a volume from what its SC says it holds (an attachment makes an available volume in-use). */
 export function volumeStateFrom(stored: StoredVolumeState | undefined, current: VolumeState, attached: boolean): VolumeState {
   if (current === "deleting" || current === "deleted") return stored === undefined ? "deleted" : stored === "error" ? "error" : current;

@@ -232,11 +232,6 @@ export function createVolumeService(o: {
       if (settling.length) await refresh(settling, ctx);
     },
 
-    /** The volumes a terminated instance had: let go at once. */
-    async instanceEnded(instanceId: string, ctx: CallContext): Promise<void> {
-      await this.reconcileAttachments(new Map(), new Set([instanceId]), ctx);
-    },
-
   };
 }
 

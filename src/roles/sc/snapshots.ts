@@ -107,6 +107,7 @@ export function createSnapshotStore(o: { zone: string; db: ScDatabase; walrus: (
         db.update(scSnapshots).set({ state: "completed", progress: 100, chunks: chunks.length, uploaded, uploadedBytes }).where(eq(scSnapshots.id, s.snapshotId)).run();
       })();
       o.log.info({ requestId: ctx.requestId, snapshotId: s.snapshotId, chunks: chunks.length, uploaded, uploadedBytes, read: offsets.length }, "sc: snapshot completed");
+      await collect(ctx); // what a deletion left while this one was being taken
       return manifest;
     },
 
@@ -158,11 +159,6 @@ export function createSnapshotStore(o: { zone: string; db: ScDatabase; walrus: (
         await fh.close();
       }
       return { chunks: m.chunks.length, bytes };
-    },
-
-    /** The size a snapshot's volume had, from its manifest. */
-    async sizeOf(snapshotId: string, ctx: CallContext): Promise<number> {
-      return (await manifestOf(snapshotId, ctx)).sizeBytes;
     },
 
     /** After a restart: snapshots cut short are in error and what they uploaded is collected. */
