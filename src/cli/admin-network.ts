@@ -14,8 +14,8 @@ import { segmentLinks } from "../net/managed";
 import { settingsOf, withSettings, type CliIo } from "./settings-flags";
 
 export function networkCommand(io: CliIo, table: (rows: string[][]) => string): Command {
-  const cmd = withSettings(new Command("network"), ["dataDir", "vnetMode", "vnetSubnet", "vnetAddrsPerNet", "vnetLocalIp", "vnetPubInterface", "host", "hypervisor"])
-    .description("show the cluster's virtual network (MANAGED modes): segments, instances, groups, and what each node took")
+  const cmd = withSettings(new Command("network"), ["dataDir", "vnetMode", "vnetSubnet", "vnetAddrsPerNet", "vnetLocalIp", "vnetPubInterface", "vnetBridge", "vnetPrivInterface", "vnetMacMap", "host", "hypervisor"])
+    .description("show the cluster's network (every mode but ROOTLESS): segments or the LAN, instances, groups, and what each node took")
     .option("--json", "print the view as JSON");
   cmd.action(() => {
     const s = settingsOf(cmd, io);
@@ -32,12 +32,18 @@ export function networkCommand(io: CliIo, table: (rows: string[][]) => string): 
         io.out(JSON.stringify({ view, applied: Object.fromEntries(applied) }, null, 1) + "\n");
         return;
       }
-      io.out(`mode ${view.mode}  private ${view.privateRange}  gateway ${view.gateway.underlay} (public interface ${view.gateway.publicDev})\n\n`);
-      io.out(table([["SEGMENT", "VLAN/VNI", "CIDR", "GATEWAY", "GUESTS"], ...view.segments.map((g) => [
-        segmentLinks(view.mode, g.vlan).bridge, String(g.vlan), g.cidr, g.gateway, String(view.instances.filter((i) => i.vlan === g.vlan).length),
-      ])]) + "\n");
+      if (view.lan) {
+        const d = view.lan.dhcp;
+        const by = d ? `this CC's DHCP on ${d.dev} at ${d.server} (${d.cidr}${d.router ? `, router ${d.router}` : ""})` : "the site's DHCP";
+        io.out(`mode ${view.mode}  guests on the site's LAN (bridge ${view.lan.bridge} on each node), addressed by ${by}\n\n`);
+      } else {
+        io.out(`mode ${view.mode}  private ${view.privateRange}  gateway ${view.gateway.underlay} (public interface ${view.gateway.publicDev})\n\n`);
+        io.out(table([["SEGMENT", "VLAN/VNI", "CIDR", "GATEWAY", "GUESTS"], ...view.segments.map((g) => [
+          segmentLinks(view.mode, g.vlan).bridge, String(g.vlan), g.cidr, g.gateway, String(view.instances.filter((i) => i.vlan === g.vlan).length),
+        ])]) + "\n");
+      }
       io.out(table([["INSTANCE", "NODE", "PRIVATE", "PUBLIC", "MAC", "GROUPS"], ...view.instances.map((i) => [
-        i.instanceId, i.node, i.ip, i.publicIp ?? "-", i.mac, i.groupIds.join(","),
+        i.instanceId, i.node, i.ip || "(not seen yet)", i.publicIp ?? "-", i.mac, i.groupIds.join(","),
       ])]) + "\n");
       const groups = [...new Set(view.instances.flatMap((i) => i.groupIds))].sort();
       io.out(table([["GROUP", "RULES", "MEMBERS"], ...groups.map((g) => [g, String(view.rules[g]?.length ?? 0), String(view.instances.filter((i) => i.groupIds.includes(g)).length)])]) + "\n");

@@ -10,6 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { imageFile } from "../support/bundles";
 import { startManagedCloud, startSiteDhcp, until, type ManagedCloud } from "../support/managed-cloud";
 import { canNetns, sh, standInGuest } from "../support/netns";
+import { join } from "node:path";
+import { run } from "../support/exec";
+import { BUNDLE } from "../support/process";
 
 const ready = canNetns() || process.env.CI === "true";
 const MACMAP = ["d0:0d:aa:00:00:01=192.168.50.201", "d0:0d:aa:00:00:02=192.168.50.202", "d0:0d:aa:00:00:03=192.168.50.203"];
@@ -96,6 +99,14 @@ for (const mode of ["SYSTEM", "STATIC"] as const) {
       expect(await hear("web2", guests.db1!.ip, 5432)).toBe(`db1:5432 from ${guests.web2!.ip}`);
       expect(await hear("db1", guests.web1!.ip, 22)).toBe("");
       expect(await hear("site", guests.db1!.ip, 5432)).toBe("");
+    });
+
+    it("`euca admin network` shows the LAN, how guests are addressed, and the instances with their addresses", async () => {
+      const args = ["admin", "network", "--data-dir", join(c.dir, "head"), "--vnet-mode", mode, "--host", "192.168.50.1", "--vnet-priv-interface", "eth0", ...(mode === "STATIC" ? ["--vnet-mac-map", MACMAP.join(" ")] : [])];
+      const r = await run(process.execPath, [BUNDLE, ...args], { env: { PATH: process.env.PATH }, timeoutMs: 30_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain(mode === "STATIC" ? "addressed by this CC's DHCP on eth0 at 192.168.50.1 (192.168.50.0/24)" : "addressed by the site's DHCP");
+      for (const g of Object.values(guests)) expect(r.stdout).toMatch(new RegExp(`${g.id}\\s+${g.node}\\s+${g.ip.replaceAll(".", "\\.")}`));
     });
 
     it("there are no elastic addresses on the site's LAN: AllocateAddress says so", async () => {
