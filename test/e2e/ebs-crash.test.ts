@@ -7,7 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { closeSync, openSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { EC2Client, CreateSnapshotCommand, CreateVolumeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand } from "@aws-sdk/client-ec2";
 import { readEucarc, startEuca, type EucaProcess } from "../support/process";
 import { tempDir } from "../support/cloud";
@@ -49,9 +49,20 @@ async function available(c: EC2Client, id: string) {
 }
 
 describe("EBS survives SIGKILL", () => {
+  // A test that fails part way must not leave its euca running (or its data dir behind).
+  const running: EucaProcess[] = [];
+  const start = async (dir: string) => {
+    const p = await startEuca(args(dir));
+    running.push(p);
+    return p;
+  };
+  afterEach(() => {
+    for (const p of running.splice(0)) p.child.kill("SIGKILL");
+  });
+
   it("during a snapshot's upload: the snapshot ends in error and no chunk is left that no snapshot uses; one taken before stays whole", async () => {
     const dir = tempDir("euca-ebs-crash-");
-    let p = await startEuca(args(dir));
+    let p = await start(dir);
     let c = ec2(p, dir);
     const vol = (await c.send(new CreateVolumeCommand({ Size: 1, AvailabilityZone: "cluster1" }))).VolumeId!;
     await available(c, vol);
@@ -68,7 +79,7 @@ describe("EBS survives SIGKILL", () => {
     await p.exited;
     expect(chunks(dir).counted.length).toBeGreaterThan(8); // it was part way
 
-    p = await startEuca(args(dir));
+    p = await start(dir);
     c = ec2(p, dir);
     await until(async () => (await c.send(new DescribeSnapshotsCommand({ SnapshotIds: [cut] }))).Snapshots![0]!.State === "error", 30_000);
     const after = chunks(dir);
@@ -85,7 +96,7 @@ describe("EBS survives SIGKILL", () => {
 
   it("during a restore: after the restart the volume is made whole and available", async () => {
     const dir = tempDir("euca-ebs-crash-");
-    let p = await startEuca(args(dir));
+    let p = await start(dir);
     let c = ec2(p, dir);
     const vol = (await c.send(new CreateVolumeCommand({ Size: 1, AvailabilityZone: "cluster1" }))).VolumeId!;
     await available(c, vol);
@@ -98,7 +109,7 @@ describe("EBS survives SIGKILL", () => {
     p.child.kill("SIGKILL");
     await p.exited;
 
-    p = await startEuca(args(dir));
+    p = await start(dir);
     c = ec2(p, dir);
     await available(c, restored);
     expect(readAt(volFile(dir, restored), 0, 128 * MiB).equals(data)).toBe(true);
