@@ -37,8 +37,9 @@ export const EXPECTED_VERBOSE = [
   ["|- c1.xlarge", "0001 / 0001   4   2048    20"],
 ];
 
+/** Under the run's own directory (made and removed by the global setup), so a run leaves nothing in /tmp. */
 export function tempDir(prefix = "euca-test-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return mkdtempSync(join(process.env.EUCA_TEST_TMP ?? tmpdir(), prefix));
 }
 
 export function testSettings(dataDir: string, over: Partial<Settings> = {}): Settings {
