@@ -3,7 +3,7 @@ import { defineAction, type Ec2Context } from "../action";
 import { applyFilters } from "../filters";
 import { filterList, p } from "../params";
 import type { ImageView } from "../../../roles/clc/images";
-import { tagSet, verboseScope } from "./common";
+import { grantChanges, tagSet, verboseScope } from "./common";
 
 const caller = (ctx: Ec2Context) => ({ accountId: ctx.principal.accountId, isAdmin: ctx.principal.isAdmin });
 
@@ -113,14 +113,7 @@ export const ModifyImageAttribute = defineAction({
       images.modifyDescription(caller(ctx), input.ImageId, input.Description?.Value ?? input.Value ?? "");
       return { return: true };
     }
-    const grantee = (x: { Group?: string; UserId?: string }) => x.Group ?? x.UserId ?? "";
-    let add = (input.LaunchPermission?.Add ?? []).map(grantee);
-    let remove = (input.LaunchPermission?.Remove ?? []).map(grantee);
-    if (input.Attribute === "launchPermission" || input.OperationType !== undefined) {
-      const old = [...(input.UserGroup ?? []), ...(input.UserId ?? [])];
-      if (input.OperationType === "remove") remove = [...remove, ...old];
-      else add = [...add, ...old];
-    }
+    const { add, remove } = grantChanges(input.LaunchPermission, input, input.Attribute === "launchPermission" || input.OperationType !== undefined);
     if (!add.length && !remove.length) throw new Ec2Error("MissingParameter", "Specify LaunchPermission.Add/Remove, UserId/UserGroup with OperationType, or Description");
     if ([...add, ...remove].some((g) => g === "" || (g !== "all" && !/^\d{12}$/.test(g)))) throw new Ec2Error("InvalidParameterValue", "Launch permissions name the group 'all' or 12-digit account ids");
     images.modifyLaunchPermission(caller(ctx), input.ImageId, add, remove);

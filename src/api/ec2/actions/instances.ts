@@ -2,7 +2,7 @@ import { defineAction, type Ec2Context } from "../action";
 import { applyFilters } from "../filters";
 import { filterList, p } from "../params";
 import { STATE_CODES, type InstanceRecord, type InstanceState } from "../../../roles/clc/instances";
-import { tagSet, verboseScope } from "./common";
+import { paged, tagSet, verboseScope } from "./common";
 import { blockDeviceMapping } from "./images";
 import type { VolumeRecord } from "../../../roles/clc/volumes";
 import { Ec2Error } from "../errors";
@@ -152,13 +152,8 @@ export const DescribeInstances = defineAction({
       "ip-address": (r) => ctx.services.addresses.publicIpOf(r.id),
       "vpc-id": (r) => ctx.services.vpcs.vpc(r.accountId).vpcId, "subnet-id": (r) => ctx.services.vpcs.subnetOfZone(r.accountId, r.zone),
     }, (r) => tags.get(r.id) ?? {});
-    const start = input.NextToken ? Number(Buffer.from(input.NextToken, "base64url").toString()) : 0;
-    const max = input.MaxResults ?? filtered.length;
-    const page = filtered.slice(start, start + max);
-    return {
-      reservationSet: reservations(ctx, page, tags),
-      nextToken: start + max < filtered.length ? Buffer.from(String(start + max)).toString("base64url") : undefined,
-    };
+    const { page, nextToken } = paged(filtered, input);
+    return { reservationSet: reservations(ctx, page, tags), nextToken };
   },
 });
 

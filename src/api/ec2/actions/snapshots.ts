@@ -4,8 +4,7 @@ import { defineAction, type Ec2Context } from "../action";
 import { applyFilters } from "../filters";
 import { filterList, p } from "../params";
 import type { SnapshotRecord } from "../../../roles/clc/snapshots";
-import { tagSet } from "./common";
-import { paged } from "./volumes";
+import { grantChanges, paged, tagSet } from "./common";
 
 const caller = (ctx: Ec2Context) => ({ accountId: ctx.principal.accountId, isAdmin: ctx.principal.isAdmin });
 
@@ -82,12 +81,7 @@ export const ModifySnapshotAttribute = defineAction({
   },
   handler(input, ctx) {
     if (input.Attribute === "productCodes") throw new Ec2Error("InvalidParameterValue", "Snapshots carry no product codes here");
-    const grantee = (x: { Group?: string; UserId?: string }) => x.Group ?? x.UserId ?? "";
-    let add = (input.CreateVolumePermission?.Add ?? []).map(grantee);
-    let remove = (input.CreateVolumePermission?.Remove ?? []).map(grantee);
-    const old = [...(input.UserGroup ?? []), ...(input.UserId ?? [])];
-    if (input.OperationType === "remove") remove = [...remove, ...old];
-    else add = [...add, ...old];
+    const { add, remove } = grantChanges(input.CreateVolumePermission, input, true);
     if (!add.length && !remove.length) throw new Ec2Error("MissingParameter", "Specify CreateVolumePermission.Add/Remove, or UserId/UserGroup with OperationType");
     ctx.services.snapshots.modifyPermissions(caller(ctx), input.SnapshotId, add, remove);
     return { return: true };

@@ -1,6 +1,7 @@
 import { defineAction } from "../action";
 import { applyFilters } from "../filters";
 import { filterList, p } from "../params";
+import { paged } from "./common";
 
 const tagList = () => p.list(p.struct({ Key: p.string({ required: true }), Value: p.string() }));
 
@@ -29,12 +30,7 @@ export const DescribeTags = defineAction({
     const rows = applyFilters(ctx.services.tags.list(ctx.principal.accountId), input.Filter, {
       key: (t) => t.key, value: (t) => t.value, "resource-id": (t) => t.resourceId, "resource-type": (t) => t.resourceType,
     });
-    const start = input.NextToken ? Number(Buffer.from(input.NextToken, "base64url").toString()) : 0;
-    const max = input.MaxResults ?? rows.length;
-    const page = rows.slice(start, start + max);
-    return {
-      tagSet: page.map((t) => ({ resourceId: t.resourceId, resourceType: t.resourceType, key: t.key, value: t.value })),
-      nextToken: start + max < rows.length ? Buffer.from(String(start + max)).toString("base64url") : undefined,
-    };
+    const { page, nextToken } = paged(rows, input);
+    return { tagSet: page.map((t) => ({ resourceId: t.resourceId, resourceType: t.resourceType, key: t.key, value: t.value })), nextToken };
   },
 });

@@ -4,7 +4,7 @@ import { defineAction, type Ec2Context } from "../action";
 import { applyFilters } from "../filters";
 import { filterList, p } from "../params";
 import type { VolumeRecord } from "../../../roles/clc/volumes";
-import { tagSet, verboseScope } from "./common";
+import { paged, tagSet, verboseScope } from "./common";
 
 const caller = (ctx: Ec2Context) => ({ accountId: ctx.principal.accountId, isAdmin: ctx.principal.isAdmin });
 
@@ -17,14 +17,6 @@ const item = (v: VolumeRecord, tags: Record<string, string> | undefined) => ({
   volumeId: v.id, size: v.sizeGiB, snapshotId: v.snapshotId ?? "", availabilityZone: v.zone, status: v.state, createTime: v.createdAt,
   attachmentSet: attachment(v), volumeType: v.volumeType, encrypted: false, multiAttachEnabled: false, tagSet: tagSet(tags),
 });
-
-/** Pages of a listing: NextToken is the offset, as the other Describe actions do it. */
-export function paged<T>(rows: T[], input: { MaxResults?: number; NextToken?: string }): { page: T[]; nextToken?: string } {
-  const start = input.NextToken ? Number(Buffer.from(input.NextToken, "base64url").toString()) : 0;
-  if (!Number.isInteger(start) || start < 0) throw new Ec2Error("InvalidParameterValue", "The NextToken is not one this service gave");
-  const max = input.MaxResults ?? rows.length;
-  return { page: rows.slice(start, start + max), nextToken: start + max < rows.length ? Buffer.from(String(start + max)).toString("base64url") : undefined };
-}
 
 const tagSpecs = p.list(p.struct({ ResourceType: p.string({ required: true }), Tag: p.list(p.struct({ Key: p.string({ required: true }), Value: p.string() })) }), { maxItems: 10 });
 
