@@ -20,3 +20,15 @@ await build({
   banner: { js: "import { createRequire as __euca_cr } from 'node:module'; const require = __euca_cr(import.meta.url);" },
   logLevel: "warning",
 });
+
+// The web interface's scripts and styles (src/web-client/), small and minified; served from dist/web/.
+await build({
+  entryPoints: ["src/web-client/live-instances.ts", "src/web-client/capacity-chart.ts", "src/web-client/euca.css"],
+  outdir: "dist/web",
+  bundle: true,
+  minify: true,
+  platform: "browser",
+  target: ["chrome120", "firefox120", "safari17"],
+  format: "iife",
+  logLevel: "warning",
+});

@@ -4,13 +4,14 @@
 # (QEMU, busybox-static and cpio for the test guest's initramfs, socat for rootless
 # metadata forwarding, e2fsprogs for disks),
 # xen-utils-4.17 + gcc so the real xl parser can check the configs the xen driver writes,
-# and what the cluster network runs (nftables, dnsmasq-base, conntrack, iputils-arping).
+# what the cluster network runs (nftables, dnsmasq-base, conntrack, iputils-arping),
+# and Chromium for the web interface's browser tests (driven by playwright-core).
 # The tests use /usr/bin/aws and /usr/bin/python3 explicitly: other copies on PATH
 # (pyenv shims, awscli v1) are other versions.
 set -eu
-PKGS="awscli python3-boto3 python3-boto ansible s3cmd rclone qemu-system-x86 qemu-utils busybox-static cpio socat e2fsprogs xz-utils xen-utils-4.17 gcc nftables dnsmasq-base conntrack iputils-arping tgt qemu-block-extra"
+PKGS="chromium chromium-driver fonts-dejavu-core awscli python3-boto3 python3-boto ansible s3cmd rclone qemu-system-x86 qemu-utils busybox-static cpio socat e2fsprogs xz-utils xen-utils-4.17 gcc nftables dnsmasq-base conntrack iputils-arping tgt qemu-block-extra"
 missing=""
-for f in /usr/sbin/nft /usr/sbin/dnsmasq /usr/sbin/conntrack /usr/bin/arping /usr/bin/aws /usr/bin/ansible-playbook /usr/bin/s3cmd /usr/bin/rclone /usr/bin/qemu-system-x86_64 /usr/bin/qemu-img /usr/bin/qemu-storage-daemon /usr/sbin/tgtd /usr/lib/x86_64-linux-gnu/qemu/block-iscsi.so /bin/busybox /usr/bin/cpio /usr/bin/socat /usr/sbin/debugfs /usr/bin/xz /usr/lib/xen-4.17/bin/xl /usr/bin/gcc; do
+for f in /usr/bin/chromium /usr/sbin/nft /usr/sbin/dnsmasq /usr/sbin/conntrack /usr/bin/arping /usr/bin/aws /usr/bin/ansible-playbook /usr/bin/s3cmd /usr/bin/rclone /usr/bin/qemu-system-x86_64 /usr/bin/qemu-img /usr/bin/qemu-storage-daemon /usr/sbin/tgtd /usr/lib/x86_64-linux-gnu/qemu/block-iscsi.so /bin/busybox /usr/bin/cpio /usr/bin/socat /usr/sbin/debugfs /usr/bin/xz /usr/lib/xen-4.17/bin/xl /usr/bin/gcc; do
   [ -x "$f" ] || missing="yes"
 done
 /usr/bin/python3 -c 'import boto3, boto' 2>/dev/null || missing="yes"

@@ -37,6 +37,7 @@ import { assembleCluster } from "./compose/cc";
 import { assembleClc } from "./compose/clc";
 import { assembleWalrus, WALRUS_PREFIXES } from "./compose/walrus";
 import { assembleStorage } from "./compose/sc";
+import { assembleWeb } from "./compose/web";
 
 export interface CloudOptions {
   settings: Settings;
@@ -44,6 +45,10 @@ export interface CloudOptions {
   clock?: Clock;
   ids?: IdGenerator;
   probe?: HostProbe;
+  /** The config file the settings came from (the web interface's settings page writes to it). */
+  configFile?: string;
+  /** Which settings were given rather than defaulted (the settings page says so). */
+  given?: ReadonlySet<keyof Settings>;
 }
 
 export interface Cloud {
@@ -58,6 +63,8 @@ export interface Cloud {
   /** Walrus for roles in this process (image bundles, snapshots), when Walrus runs here. */
   walrusClient?: WalrusClient;
   adminCredentials?: CredentialFiles;
+  /** The web interface, where the CLC runs: its URL, and the admin's first password on the start that made it. */
+  web?: { url: string; adminPassword?: string; passwordFile: string };
   stop(): Promise<void>;
 }
 
@@ -111,8 +118,8 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     cleanups.push(async () => {
       await Promise.all(servers.map((l) => l.close()));
     });
-    const serve = async (app: Hono, port: number, deferContinue?: (path: string) => boolean) => {
-      const l = await listen(app, s.host, port, { deferContinue });
+    const serve = async (app: Hono, port: number, deferContinue?: (path: string) => boolean, tls?: { cert: string; key: string }) => {
+      const l = await listen(app, s.host, port, { deferContinue, tls });
       servers.push(l);
       return l.port;
     };
@@ -131,12 +138,15 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
 
     bound = endpointsFor(s, { ec2: mainPort, s3: s3Port });
     if (clc) recordServedEndpoints(s.dataDir, bound);
+    const webAssembly = clc && await assembleWeb(a, { clc, walrus: w?.service, roles: () => [...ready].map(([role, r]) => ({ role, ready: r })), configFile: o.configFile, given: o.given });
+    const webPort = webAssembly && await serve(webAssembly.app, s.webPort, undefined, webAssembly.tls);
     const adminCredentials = await clc?.start();
+    const web = webAssembly && { ...await webAssembly.start(webPort!), passwordFile: webAssembly.passwordFile };
     cluster?.reconcile();
     for (const role of ready.keys()) ready.set(role, true);
 
     return {
-      settings: s, layout, internal, identity, walrusClient: walrus, hypervisor: nodes?.hypervisor, adminCredentials, stop,
+      settings: s, layout, internal, identity, walrusClient: walrus, hypervisor: nodes?.hypervisor, adminCredentials, web, stop,
       endpoints: { ...bound, heartbeatUrl: `http://${urlHost(s.host)}:${mainPort}/services/Heartbeat` },
     };
   } catch (e) {

@@ -1,5 +1,8 @@
 import { Command } from "commander";
 import { openOfflineClc } from "./clc-offline";
+import { dataDirLayout } from "../common/data-dir";
+import { ensureAdminPassword } from "../roles/clc/admin-password";
+import { adminPasswordFile } from "../compose/web";
 import { withSettings, settingsWithSourcesOf, type CliIo } from "./settings-flags";
 
 /** `euca init`: creates the data directory, databases, the cloud CA and the admin user. Idempotent. */
@@ -12,6 +15,9 @@ export function initCommand(io: CliIo): Command {
     try {
       io.out(`euca: data directory ${s.dataDir} is ready${clc.caCreated ? " (new cloud CA)" : ""}\n`);
       io.out(`euca: admin credentials ${clc.adminCreated ? "created" : "refreshed"} in ${clc.adminCredentials.dir}\n`);
+      const file = adminPasswordFile(dataDirLayout(s.dataDir).webDir);
+      const password = await ensureAdminPassword(clc, file);
+      if (password) io.out(`euca: the admin's first web password (shown this once; also in ${file}, 0600, until changed at the first login): ${password}\n`);
     } finally {
       clc.close();
     }

@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { createLogger } from "../common/logger";
 import { startCloud } from "../cloud";
-import { withSettings, settingsOf, type CliIo } from "./settings-flags";
+import { withSettings, settingsWithSourcesOf, type CliIo } from "./settings-flags";
 import { isLan, isManaged, privateSubnet } from "../config/settings";
 import { privilegedPortHint } from "../hypervisor/qemu/hostfwd";
 
@@ -25,13 +25,20 @@ export function runCommand(io: CliIo): Command {
   const cmd = new Command("run").description("run the cloud's roles in this process (`--role all` is a complete laptop cloud)");
   withSettings(cmd);
   cmd.action(async () => {
-    const s = settingsOf(cmd, io);
+    const { settings: s, given } = settingsWithSourcesOf(cmd, io);
     const log = createLogger(s.logLevel);
-    const cloud = await startCloud({ settings: s, log });
+    const configFile = cmd.opts<{ config?: string }>().config ?? io.env.EUCA_CONFIG;
+    const cloud = await startCloud({ settings: s, log, configFile, given });
     const e = cloud.endpoints;
     if (cloud.adminCredentials) {
       io.out(`euca: admin credentials are in ${cloud.adminCredentials.dir} (eucarc, certificates, aws-credentials)\n`);
       io.out(`euca: try: source ${cloud.adminCredentials.eucarc} && aws --endpoint-url $EC2_URL ec2 describe-availability-zones\n`);
+    }
+    if (cloud.web) {
+      io.out(`euca: web interface at ${cloud.web.url} (its certificate is signed by the cloud CA, ${cloud.layout.cloudCert})\n`);
+      if (cloud.web.adminPassword) {
+        io.out(`euca: the admin's first web password (shown this once; also in ${cloud.web.passwordFile}, 0600, until you change it at the first login): ${cloud.web.adminPassword}\n`);
+      }
     }
     const internal = Object.entries(cloud.internal).map(([r, u]) => ` ${r}=${u}`).join("");
     if (s.roles.includes("clc") && cloud.hypervisor?.startsWith("qemu") && privateSubnet(s).startsWith("127.")) io.out(reachHint());

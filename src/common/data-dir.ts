@@ -19,6 +19,8 @@ export function dataDirLayout(root: string) {
     componentKeys: join(root, "keys", "component-keys.json"),
     instancesDir: join(root, "instances"),
     walrusDir: join(root, "walrus"),
+    /** The web interface's certificate, its cookie-signing secret and the initial admin password. */
+    webDir: join(root, "web"),
     volumesDir: join(root, "volumes"),
     /** The endpoints the running (or last) `euca run` served. */
     servedEndpoints: join(root, "endpoints.json"),

@@ -35,6 +35,8 @@ import { CLUSTER_METHODS, type ClusterClient } from "../roles/cc/client";
 import type { WalrusClient } from "../roles/walrus/client";
 import type { Assembly } from "./assembly";
 
+export type ClcAssembly = Awaited<ReturnType<typeof assembleClc>>;
+
 export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; storage?: StorageClient; walrus: () => WalrusClient | undefined }) {
   const s = a.settings;
   const endpoints = () => {
@@ -93,7 +95,8 @@ export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; sto
   // STS and IAM: at Eucalyptus' paths, and on the EC2 endpoint by credential scope.
   const queryDeps = { clock: a.clock, ids: a.ids, log: a.log, identity: clc.identity };
   const sts = createQueryHandler(stsService({ createSession: (p, seconds) => clc.identity.createSession(p, seconds) }), queryDeps);
-  const iam = createQueryHandler(iamService(createIamService({ repo: createIdentityRepo(clc.db), identity: clc.identity, clock: a.clock, ids: a.ids })), queryDeps);
+  const iamRole = createIamService({ repo: createIdentityRepo(clc.db), identity: clc.identity, clock: a.clock, ids: a.ids });
+  const iam = createQueryHandler(iamService(iamRole), queryDeps);
   for (const path of ["/services/Tokens", "/services/Tokens/"]) a.mainApp.on(["GET", "POST"], path, sts);
   for (const path of ["/services/Euare", "/services/Euare/"]) a.mainApp.on(["GET", "POST"], path, iam);
   a.mainApp.route("/", createEc2App({ clock: a.clock, ids: a.ids, log: a.log, identity: clc.identity, services, queryServices: { sts, iam } }));
@@ -111,6 +114,8 @@ export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; sto
   a.mainApp.route("/", createMetadataApp({ clock: a.clock, ids: a.ids, log: a.log, callerOf: callersByAddress(sources) }));
   return {
     clc,
+    /** What the web interface calls: the EC2 services, IAM, the clusters and the endpoints. */
+    services, iam: iamRole, clusters, endpoints,
     /** Metadata for nodes that answer their guests themselves (SYSTEM, STATIC); `may` says which instances a caller runs. */
     metadataService: (may: (caller: string | undefined, instance: InstanceRecord) => boolean) => createMetadataService({ sources, live: (id) => instances.running(id), may }),
     /** Once the listeners are bound: the admin's credentials (naming the bound endpoints), reconciliation, the background sync. */

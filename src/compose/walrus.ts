@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Hono } from "hono";
 import { createS3App } from "../api/s3/app";
-import { openWalrus } from "../roles/walrus/service";
+import { openWalrus, type WalrusOperations } from "../roles/walrus/service";
 import type { Requester } from "../roles/walrus/acl";
 import { createInProcessWalrusClient } from "../roles/walrus/in-process-client";
 import { createWalrusRpcApp } from "../roles/walrus/rpc";
@@ -21,7 +21,7 @@ import { every } from "../common/periodic";
 /** Where Walrus answers S3 on the main listener (Eucalyptus' URLs). */
 export const WALRUS_PREFIXES = ["/services/Walrus", "/services/objectstorage"] as const;
 
-export function assembleWalrus(a: Assembly, o: { identity?: IdentityService; componentKeys: ComponentKeyLookup }): { client: WalrusClient; s3App: Hono } {
+export function assembleWalrus(a: Assembly, o: { identity?: IdentityService; componentKeys: ComponentKeyLookup }): { client: WalrusClient; s3App: Hono; service: WalrusOperations } {
   const s = a.settings;
   const walrus = openWalrus(a.layout, {
     clock: a.clock, log: a.log,
@@ -52,5 +52,5 @@ export function assembleWalrus(a: Assembly, o: { identity?: IdentityService; com
     : undefined;
   const client = createInProcessWalrusClient(walrus.service, system, images);
   a.mainApp.route("/", createWalrusRpcApp({ walrus: client, lookupKey: o.componentKeys, clock: a.clock, log: a.log }));
-  return { client, s3App: s3([""]) };
+  return { client, s3App: s3([""]), service: walrus.service };
 }

@@ -27,6 +27,10 @@ export type QemuAccelSetting = (typeof QEMU_ACCELS)[number];
 export const VNET_MODES = ["ROOTLESS", "MANAGED", "MANAGED-NOVLAN", "SYSTEM", "STATIC"] as const;
 export type VnetMode = (typeof VNET_MODES)[number];
 
+/** The sign-up form's optional fields (Eucalyptus 1.6's extras). */
+export const SIGNUP_FIELDS = ["telephone", "affiliation", "projectLeader", "description"] as const;
+export type SignupField = (typeof SIGNUP_FIELDS)[number];
+
 export class ConfigError extends Error {}
 
 export interface Settings {
@@ -36,6 +40,15 @@ export interface Settings {
   ec2Port: number;
   s3Port: number;
   webPort: number;
+  webCert: string;
+  webKey: string;
+  webUrl: string;
+  webSessionMinutes: number;
+  webLoginAttempts: number;
+  webLockoutMinutes: number;
+  webSignupFields: string;
+  smtpUrl: string;
+  mailFrom: string;
   ccPort: number;
   ncPort: number;
   hypervisor: HypervisorName;
@@ -143,7 +156,25 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
   s3Port: { key: "s3Port", flag: "--s3-port <port>", file: "S3_PORT", default: () => "8776", parse: port,
     help: "S3 API at the root path, for tools that cannot add a path prefix (0 picks a free port)" },
   webPort: { key: "webPort", flag: "--web-port <port>", file: "WEB_PORT", default: () => "8443", parse: port,
-    help: "HTTPS web interface (reserved: the web interface is not part of this release)" },
+    help: "HTTPS web interface: sign-up, credentials, instances, buckets, the admin's console (0 picks a free port)" },
+  webCert: { key: "webCert", flag: "--web-cert <file>", file: "WEB_CERT", default: () => "", parse: (r) => r,
+    help: "PEM certificate (chain) for the web interface; empty: one signed by the cloud CA, made at first start (data dir web/)" },
+  webKey: { key: "webKey", flag: "--web-key <file>", file: "WEB_KEY", default: () => "", parse: (r) => r,
+    help: "PEM private key of --web-cert" },
+  webUrl: { key: "webUrl", flag: "--web-url <url>", file: "WEB_URL", default: () => "", parse: (r) => r.replace(/\/+$/, ""),
+    help: "the web interface's address as users reach it, for links in mail (default https://<host>:<web port>)" },
+  webSessionMinutes: { key: "webSessionMinutes", flag: "--web-session-minutes <n>", file: "WEB_SESSION_MINUTES", default: () => "30", parse: positive,
+    help: "a web session ends after this many minutes without a request (and after 12 hours in any case)" },
+  webLoginAttempts: { key: "webLoginAttempts", flag: "--web-login-attempts <n>", file: "WEB_LOGIN_ATTEMPTS", default: () => "5", parse: positive,
+    help: "wrong passwords in a row that lock a user's web login" },
+  webLockoutMinutes: { key: "webLockoutMinutes", flag: "--web-lockout-minutes <n>", file: "WEB_LOCKOUT_MINUTES", default: () => "15", parse: positive,
+    help: "how long a locked web login stays locked" },
+  webSignupFields: { key: "webSignupFields", flag: "--web-signup-fields <list>", file: "WEB_SIGNUP_FIELDS", default: () => "telephone,affiliation,projectLeader,description", parse: signupFields,
+    help: `extra fields of the sign-up form, a comma list of ${SIGNUP_FIELDS.join(", ")} (empty: none)` },
+  smtpUrl: { key: "smtpUrl", flag: "--smtp-url <url>", file: "SMTP_URL", default: () => "", parse: smtpUrl,
+    help: "where the cloud sends mail (smtp://[user:pass@]host:port or smtps://…); empty: mail stays in the admin's outbox in the web interface" },
+  mailFrom: { key: "mailFrom", flag: "--mail-from <address>", file: "MAIL_FROM", default: () => "euca@localhost", parse: (r) => r,
+    help: "the From address of the cloud's mail" },
   ccPort: { key: "ccPort", flag: "--cc-port <port>", file: "CC_PORT", default: () => "8774", parse: port,
     help: "cluster controller's internal port, opened only when the CLC runs in another process" },
   ncPort: { key: "ncPort", flag: "--nc-port <port>", file: "NC_PORT", default: () => "8775", parse: port,
@@ -316,6 +347,29 @@ function yesNo(raw: string, source: string): boolean {
   if (/^(yes|true|1|on)$/i.test(raw)) return true;
   if (/^(no|false|0|off)$/i.test(raw)) return false;
   throw new ConfigError(`${source}: '${raw}' is not yes or no`);
+}
+
+function positive(raw: string, source: string): number {
+  if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1) throw new ConfigError(`${source}: '${raw}' is not a positive integer`);
+  return Number(raw);
+}
+
+function signupFields(raw: string, source: string): string {
+  const parts = raw.split(",").map((f) => f.trim()).filter(Boolean);
+  for (const f of parts) if (!(SIGNUP_FIELDS as readonly string[]).includes(f)) throw new ConfigError(`${source}: unknown sign-up field '${f}'; valid fields: ${SIGNUP_FIELDS.join(", ")}`);
+  return parts.join(",");
+}
+
+function smtpUrl(raw: string, source: string): string {
+  if (raw === "") return raw;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError(`${source}: '${raw}' is not a URL (smtp://host:port or smtps://host:port)`);
+  }
+  if (u.protocol !== "smtp:" && u.protocol !== "smtps:") throw new ConfigError(`${source}: '${raw}' is not an smtp:// or smtps:// URL`);
+  return raw;
 }
 
 function count(raw: string, source: string): number {

@@ -2,6 +2,7 @@ import { createAdaptorServer } from "@hono/node-server";
 import type { Hono } from "hono";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { handleExpect } from "./expect-continue";
 
 export interface Listening {
@@ -13,8 +14,10 @@ export interface Listening {
  * Listens on host:port (0 = any free port) and resolves once bound. `deferContinue`
  * names the paths whose handlers send `100 Continue` themselves (S3 uploads).
  */
-export async function listen(app: Hono, host: string, port: number, o: { deferContinue?: (path: string) => boolean } = {}): Promise<Listening> {
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+export async function listen(app: Hono, host: string, port: number, o: { deferContinue?: (path: string) => boolean; tls?: { cert: string; key: string } } = {}): Promise<Listening> {
+  const server = (o.tls
+    ? createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: { cert: o.tls.cert, key: o.tls.key, minVersion: "TLSv1.2" } })
+    : createAdaptorServer({ fetch: app.fetch })) as Server;
   server.keepAliveTimeout = 65_000;
   handleExpect(server, o.deferContinue);
   await new Promise<void>((resolve, reject) => {

@@ -70,6 +70,9 @@ export function roleClientContract(name: string, setup: () => Promise<RoleClient
           ["m1.small", 4, 4], ["c1.medium", 4, 4], ["m1.large", 2, 2], ["m1.xlarge", 2, 2], ["c1.xlarge", 1, 1],
         ]);
         expect(await c.cluster.describeCluster({}, { requestId: "r-cc" })).toMatchObject({ name: "cluster1", nodes: 1 });
+        const { nodes } = await c.cluster.describeNodes({}, { requestId: "r-cc" });
+        expect(nodes).toHaveLength(1);
+        expect(nodes[0]).toMatchObject({ state: "up", instances: 0, resource: { numberOfCoresMax: expect.any(Number) } });
       } finally {
         await c.teardown();
       }

@@ -1,6 +1,6 @@
 import type { CallContext } from "../../rpc/types";
 import type { IngressRule } from "../../net/port-forwards";
-import type { NodeInstance, RunInstanceRequest, VolumeAttachment } from "../nc/client";
+import type { NodeInstance, NodeResource, RunInstanceRequest, VolumeAttachment } from "../nc/client";
 import type { VolumeTarget } from "../sc/client";
 
 export type { IngressRule };
@@ -40,6 +40,14 @@ export interface TypeAvailability {
   max: number;
 }
 
+export interface NodeStatus {
+  name: string;
+  /** up: answered its last poll; asleep: powered down (POWERSAVE); down: did not answer. */
+  state: "up" | "asleep" | "down";
+  resource?: NodeResource;
+  instances: number;
+}
+
 export interface ClusterInfo {
   name: string;
   host: string;
@@ -51,6 +59,8 @@ export interface ClusterClient {
   describeCluster(input: Record<string, never>, ctx: CallContext): Promise<ClusterInfo>;
   /** How many instances of each type alone fit, now and on an empty cluster (reference §5.4). */
   describeResources(input: { vmTypes: VmTypeSpec[] }, ctx: CallContext): Promise<{ resources: TypeAvailability[] }>;
+  /** Each node as the CC last heard it (the admin's view of a cluster). */
+  describeNodes(input: Record<string, never>, ctx: CallContext): Promise<{ nodes: NodeStatus[] }>;
   /**
    * Leases the instances' addresses in their (first) security group's network, places
    * them and starts them on their nodes: all of them, or none (InsufficientCapacity,
@@ -91,6 +101,6 @@ export interface PlacedInstance {
 }
 
 export const CLUSTER_METHODS = [
-  "describeCluster", "describeResources", "runInstances", "describeInstances", "terminateInstances", "rebootInstances", "getConsoleOutput", "updateNetwork",
+  "describeCluster", "describeResources", "describeNodes", "runInstances", "describeInstances", "terminateInstances", "rebootInstances", "getConsoleOutput", "updateNetwork",
   "attachVolume", "detachVolume", "freezeVolume", "thawVolume", "volumeHostOf",
 ] as const satisfies readonly (keyof ClusterClient)[];

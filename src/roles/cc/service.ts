@@ -58,6 +58,14 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient & { l
       return { resources: clusterAvailability(vmTypes, reported) };
     },
 
+    async describeNodes(_input, ctx) {
+      const nodes = (await o.monitor.snapshots(ctx)).map((n) => ({
+        name: n.name, state: n.asleep ? "asleep" as const : n.resource ? "up" as const : "down" as const, resource: n.resource,
+        instances: n.instances.filter((i) => i.state !== "Teardown").length,
+      }));
+      return { nodes };
+    },
+
     async runInstances({ accountId, groupName, instances, groups }, ctx) {
       if (instances.length === 0) return { placed: [] };
       const t = instances[0]!.vmType;

@@ -12,17 +12,33 @@ export function zipName(user: string): string {
   return `euca2-${user}-x509.zip`;
 }
 
+const COMMENT = "To setup the environment run: source /path/to/eucarc";
+const secret = (f: string) => f.endsWith("-pk.pem") || f === "eucarc" || f === "aws-credentials";
+
+function zipOf(files: ReadonlyArray<{ name: string; content: string | Buffer }>): yazl.ZipFile {
+  const zip = new yazl.ZipFile();
+  for (const f of files) zip.addBuffer(Buffer.from(f.content), f.name, { mode: secret(f.name) ? 0o100600 : 0o100644 });
+  return zip;
+}
+
+/** The zip in memory (the web interface's download). */
+export function credentialsZip(files: ReadonlyArray<{ name: string; content: string | Buffer }>): Promise<Buffer> {
+  const zip = zipOf(files);
+  const parts: Buffer[] = [];
+  return new Promise((resolve, reject) => {
+    zip.outputStream.on("data", (b: Buffer) => parts.push(b)).on("end", () => resolve(Buffer.concat(parts))).on("error", reject);
+    zip.end({ comment: COMMENT, forceZip64Format: false });
+  });
+}
+
 /** Zips the files of a credentials directory into `out` (written to a temporary name, then renamed). */
 export async function writeCredentialsZip(dir: string, out: string): Promise<void> {
-  const zip = new yazl.ZipFile();
-  for (const f of readdirSync(dir).filter((n) => !n.startsWith(".")).sort()) {
-    zip.addBuffer(readFileSync(join(dir, f)), f, { mode: f.endsWith("-pk.pem") || f === "eucarc" || f === "aws-credentials" ? 0o100600 : 0o100644 });
-  }
+  const zip = zipOf(readdirSync(dir).filter((n) => !n.startsWith(".")).sort().map((name) => ({ name, content: readFileSync(join(dir, name)) })));
   const tmp = `${out}.${process.pid}.tmp`;
   await new Promise<void>((resolve, reject) => {
     const ws = createWriteStream(tmp, { mode: 0o600 });
     zip.outputStream.pipe(ws).on("close", resolve).on("error", reject);
-    zip.end({ comment: "To setup the environment run: source /path/to/eucarc", forceZip64Format: false });
+    zip.end({ comment: COMMENT, forceZip64Format: false });
   });
   renameSync(tmp, out);
 }

@@ -89,6 +89,24 @@ export function renderAwsProfile(c: CredentialSet, e: CloudEndpoints): string {
   ].join("\n");
 }
 
+/**
+ * ~/.aws/config for the profile: its region and, in a services section, each service's
+ * endpoint (awscli 2.13 and later read them; older ones ignore the section, and the
+ * comment says what to pass instead).
+ */
+export function renderAwsConfig(c: CredentialSet, e: CloudEndpoints): string {
+  return [
+    `# euca user ${c.user}. awscli older than 2.13 ignores the endpoints below: pass --endpoint-url ${e.ec2Url} (EC2) or ${e.s3Url} (S3)`,
+    `[profile euca-${c.user}]`,
+    `region = ${e.region}`,
+    `services = euca-${c.user}`,
+    "",
+    `[services euca-${c.user}]`,
+    ...([["ec2", e.ec2Url], ["s3", e.s3Url], ["sts", tokensUrl(e)], ["iam", euareUrl(e)]] as const).flatMap(([svc, url]) => [`${svc} =`, `  endpoint_url = ${url}`]),
+    "",
+  ].join("\n");
+}
+
 export function renderCredentials(format: CredentialFormat, c: CredentialSet, e: CloudEndpoints, keyDir: string): string {
   switch (format) {
     case "eucarc": return renderEucarc(c, e, keyDir);

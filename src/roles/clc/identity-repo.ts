@@ -119,6 +119,12 @@ export function createIdentityRepo({ db, sqlite }: ClcDatabase) {
     deleteKey(userId: string, accessKeyId: string): boolean {
       return db.delete(accessKeys).where(and(eq(accessKeys.id, accessKeyId), eq(accessKeys.userId, userId))).run().changes > 0;
     },
+    setEnabled(userId: string, enabled: boolean): void {
+      db.update(users).set({ enabled }).where(eq(users.id, userId)).run();
+    },
+    setAdmin(userId: string, isAdmin: boolean): void {
+      db.update(users).set({ isAdmin }).where(eq(users.id, userId)).run();
+    },
     usersOfAccount(accountId: string): UserRecord[] {
       return db.select(userColumns).from(users).innerJoin(accounts, eq(users.accountId, accounts.id)).where(eq(users.accountId, accountId)).orderBy(users.name).all();
     },

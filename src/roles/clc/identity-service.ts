@@ -13,7 +13,7 @@ import type { IdentityRepo, UserRecord } from "./identity-repo";
 import type { CloudCa } from "./cloud-ca";
 import { issueUserCertificate, publicKeyTag } from "./pki";
 import {
-  existingBaseName, removeCredentialFiles, writeCredentialFiles,
+  existingBaseName, removeCredentialFiles, renderAwsConfig, renderAwsProfile, renderEucarc, writeCredentialFiles,
   type CloudEndpoints, type CredentialFiles, type CredentialSet,
 } from "./credentials";
 
@@ -102,6 +102,28 @@ export function createIdentityService(d: IdentityServiceDeps) {
   return {
     ensureCredentials,
 
+    /**
+     * A fresh credential set for a download (Eucalyptus' web interface made a new key
+     * pair and certificate each time): eucarc, the pair, cloud-cert.pem and AWS
+     * profile files, with the user's oldest active access key.
+     */
+    async issueCredentials(name: string): Promise<Array<{ name: string; content: string }>> {
+      const user = this.getUser(name);
+      if (!repo.keysOf(user.id).length) throw new InvalidParameterError("AccessKey", "You have no active access key: create or activate one first");
+      const pair = await issueUserCertificate(d.ca, { user: user.name, account: user.accountName }, d.clock.now());
+      repo.insertCertificate({ fingerprint: pair.fingerprint, userId: user.id, pem: pair.certPem, now: d.clock.now() });
+      const set = credentialSet(user, `euca2-${user.name}-${publicKeyTag(pair.certPem)}`);
+      const e = d.endpoints();
+      return [
+        { name: "eucarc", content: renderEucarc(set, e) },
+        { name: "cloud-cert.pem", content: d.ca.certPem },
+        { name: `${set.baseName}-pk.pem`, content: pair.keyPem },
+        { name: `${set.baseName}-cert.pem`, content: pair.certPem },
+        { name: "aws-credentials", content: renderAwsProfile(set, e) },
+        { name: "aws-config", content: renderAwsConfig(set, e) },
+      ];
+    },
+
     async createUser(name: string, opts: { admin?: boolean; account?: string } = {}): Promise<CreatedUser> {
       validateName(name);
       const accountName = opts.account ?? name;
@@ -131,6 +153,31 @@ export function createIdentityService(d: IdentityServiceDeps) {
       if (!u) throw new NotFoundError("user", name);
       return u;
     },
+
+    /** A disabled user's keys, sessions and web login stop working; the admin user stays enabled. */
+    setUserEnabled(name: string, enabled: boolean): UserRecord {
+      const u = this.getUser(name);
+      if (u.name === ADMIN_USER && !enabled) throw new AccessDeniedError("The admin user cannot be disabled");
+      repo.setEnabled(u.id, enabled);
+      return { ...u, enabled };
+    },
+
+    /** Gives or takes the cloud admin's powers (the admin user keeps them). */
+    setUserAdmin(name: string, isAdmin: boolean): UserRecord {
+      const u = this.getUser(name);
+      if (u.name === ADMIN_USER && !isAdmin) throw new AccessDeniedError("The admin user cannot lose its admin powers");
+      repo.setAdmin(u.id, isAdmin);
+      return { ...u, isAdmin };
+    },
+
+    /** The oldest active access key of a user (the web interface signs its presigned requests with it). */
+    signingKeyOf(name: string): { accessKeyId: string; secret: string } | undefined {
+      const k = repo.keysOf(this.getUser(name).id)[0];
+      return k && { accessKeyId: k.accessKeyId, secret: k.secret };
+    },
+
+    /** Throws InvalidParameter unless `name` can name a user. */
+    validateName,
 
     deleteUser(name: string): void {
       const u = repo.findUser(name);

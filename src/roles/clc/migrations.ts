@@ -258,4 +258,61 @@ CREATE TABLE snapshot_permissions (
 );
 `,
   },
+  {
+    name: "web interface: passwords and profiles, account applications, sessions, password resets, audit log, outbox",
+    sql: `
+CREATE TABLE user_profiles (
+  user_id TEXT PRIMARY KEY NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  full_name TEXT NOT NULL DEFAULT '',
+  email TEXT NOT NULL DEFAULT '',
+  extras TEXT NOT NULL DEFAULT '{}',
+  password_hash TEXT,
+  must_change INTEGER NOT NULL DEFAULT 0,
+  failed_logins INTEGER NOT NULL DEFAULT 0,
+  locked_until INTEGER
+);
+CREATE TABLE account_applications (
+  id TEXT PRIMARY KEY NOT NULL,
+  user_name TEXT NOT NULL UNIQUE,
+  full_name TEXT NOT NULL,
+  email TEXT NOT NULL,
+  extras TEXT NOT NULL DEFAULT '{}',
+  password_hash TEXT NOT NULL,
+  state TEXT NOT NULL,
+  code_sha256 TEXT,
+  created_at INTEGER NOT NULL,
+  decided_at INTEGER,
+  decided_by TEXT
+);
+CREATE TABLE web_sessions (
+  id_sha256 TEXT PRIMARY KEY NOT NULL,
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL
+);
+CREATE INDEX web_sessions_user ON web_sessions(user_id);
+CREATE TABLE password_resets (
+  code_sha256 TEXT PRIMARY KEY NOT NULL,
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  expires_at INTEGER NOT NULL
+);
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL DEFAULT '',
+  detail TEXT NOT NULL DEFAULT '',
+  address TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  recipient TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  body TEXT NOT NULL,
+  sent INTEGER NOT NULL DEFAULT 0
+);
+`,
+  },
 ];

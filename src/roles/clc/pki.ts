@@ -104,3 +104,49 @@ export function publicKeyTag(certPem: string): string {
   const cert = new x509.X509Certificate(certPem);
   return createHash("sha1").update(Buffer.from(cert.publicKey.rawData)).digest("hex").slice(0, 8);
 }
+
+const EC: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as never;
+
+/**
+ * A TLS server certificate for the web interface, signed by the cloud CA: ECDSA P-256
+ * (quick to make at every first start), the names and addresses it answers on as
+ * subjectAltNames, serverAuth only. Browsers that trust cloud-cert.pem trust it.
+ */
+export async function issueServerCertificate(ca: { certPem: string; keyPem: string }, names: { dns: string[]; ips: string[] }, now: Date): Promise<{ certPem: string; keyPem: string }> {
+  provider();
+  const caCert = new x509.X509Certificate(ca.certPem);
+  const caKey = await importKeyPem(ca.keyPem);
+  const keys = (await webcrypto.subtle.generateKey(EC, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject: `CN=${names.dns[0] ?? names.ips[0] ?? "euca"}, O=euca`,
+    issuer: caCert.subject,
+    notBefore: new Date(now.getTime() - 3600_000),
+    notAfter: new Date(now.getTime() + 397 * 24 * 3600 * 1000), // browsers refuse longer-lived server certificates
+    signingAlgorithm: RSA,
+    publicKey: keys.publicKey as never,
+    signingKey: caKey as never,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
+      new x509.SubjectAlternativeNameExtension([...names.dns.map((value) => ({ type: "dns" as const, value })), ...names.ips.map((value) => ({ type: "ip" as const, value }))], false),
+      await x509.AuthorityKeyIdentifierExtension.create(caCert),
+    ],
+  });
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey));
+  return { certPem: `${cert.toString("pem")}\n`, keyPem: createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" }).export({ format: "pem", type: "pkcs8" }).toString() };
+}
+
+/** The names a server certificate lists, read back (tests, `euca admin`). */
+export function subjectAltNames(certPem: string): string[] {
+  provider();
+  const ext = new x509.X509Certificate(certPem).getExtension(x509.SubjectAlternativeNameExtension);
+  return ext ? ext.names.items.map((n) => `${n.type}:${n.value}`) : [];
+}
+
+/** When a certificate stops being valid. */
+export function notAfter(certPem: string): Date {
+  provider();
+  return new x509.X509Certificate(certPem).notAfter;
+}

@@ -1,0 +1,47 @@
+/** A cloud with its web interface, and the steps the browser tests share (log in, visit and check a page). */
+import type { Page } from "playwright-core";
+import { expect } from "vitest";
+import { startTestCloud, type TestCloud } from "./cloud";
+import { expectAccessible, screenshot } from "./browser";
+
+export interface WebCloud {
+  t: TestCloud;
+  url: string;
+  adminPassword: string;
+}
+
+export const ADMIN_NEW_PASSWORD = "admin-chose-this-1";
+
+export async function startWebCloud(settings: Parameters<typeof startTestCloud>[0] = {}): Promise<WebCloud> {
+  const t = await startTestCloud(settings);
+  const web = t.cloud.web!;
+  return { t, url: web.url, adminPassword: web.adminPassword! };
+}
+
+/** Opens a page, checks it with axe-core and keeps a screenshot. */
+export async function visit(page: Page, path: string, shot?: string): Promise<void> {
+  const r = await page.goto(path);
+  expect(r?.status(), `GET ${path}`).toBeLessThan(400);
+  await expectAccessible(page);
+  if (shot) await screenshot(page, shot);
+}
+
+export async function login(page: Page, name: string, password: string): Promise<void> {
+  await page.goto("/login");
+  await page.getByLabel("User name").fill(name);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+}
+
+/** The admin's first login: the initial password, then the forced change. */
+export async function firstAdminLogin(page: Page, w: WebCloud): Promise<void> {
+  await login(page, "admin", w.adminPassword);
+  await expect.poll(() => new URL(page.url()).pathname).toBe("/password");
+  await page.getByLabel("Current password").fill(w.adminPassword);
+  await page.getByLabel("New password", { exact: true }).fill(ADMIN_NEW_PASSWORD);
+  await page.getByLabel("New password again").fill(ADMIN_NEW_PASSWORD);
+  await page.getByRole("button", { name: "Change the password" }).click();
+  await expect.poll(() => new URL(page.url()).pathname).toBe("/");
+}
+
+export const flash = (page: Page) => page.locator(".flash").first().textContent();
