@@ -36,12 +36,12 @@ export async function login(page: Page, name: string, password: string): Promise
 /** The admin's first login: the initial password, then the forced change. */
 export async function firstAdminLogin(page: Page, w: WebCloud): Promise<void> {
   await login(page, "admin", w.adminPassword);
-  await expect.poll(() => new URL(page.url()).pathname).toBe("/password");
+  await page.waitForURL((u) => u.pathname === "/password");
   await page.getByLabel("Current password").fill(w.adminPassword);
   await page.getByLabel("New password", { exact: true }).fill(ADMIN_NEW_PASSWORD);
   await page.getByLabel("New password again").fill(ADMIN_NEW_PASSWORD);
   await page.getByRole("button", { name: "Change the password" }).click();
-  await expect.poll(() => new URL(page.url()).pathname).toBe("/");
+  await page.waitForURL((u) => u.pathname === "/");
 }
 
 export const flash = (page: Page) => page.locator(".flash").first().textContent();

@@ -142,6 +142,6 @@ ${run}`;
 <dt>Volumes</dt><dd>${volumes.map((v) => `${v.id} on /dev/${v.device}`).join(", ") || "none"}</dd>
 </dl>
 ${i.state === "terminated" ? "" : html`<p>${button(web.view, "/instances/reboot", "Reboot", { id: i.id })} ${button(web.view, "/instances/terminate", "Terminate", { id: i.id }, { danger: true })}</p>`}
-<h2>Console output</h2><pre>${consoleText || "(none yet)"}</pre>`;
+<h2 id="console">Console output</h2><pre tabindex="0" aria-labelledby="console">${consoleText || "(none yet)"}</pre>`;
   }));
 }
