@@ -134,6 +134,40 @@ describe.runIf(canBrowse)("web interface: accounts", () => {
     expect(await admin.getByRole("textbox", { name: "Message to dave@example.org" }).first().inputValue()).toContain("not a member of the project");
   }, 60_000);
 
+  it("works with the keyboard alone: every control of a page is reached by Tab, and a login is typed and sent", async () => {
+    const page = await (await newContext(browser, w.url)).newPage();
+    /** The controls Tab reaches, in order, until focus comes round again. */
+    const tabStops = async () => {
+      const seen: string[] = [];
+      for (let i = 0; i < 200; i++) {
+        await page.keyboard.press("Tab");
+        const id = await page.evaluate("(() => { const e = document.activeElement; return e && e !== document.body ? (e.id || e.getAttribute('name') || e.textContent.trim()) + '|' + e.tagName : '' })()") as string;
+        if (id && seen.includes(id)) break;
+        if (id) seen.push(id);
+      }
+      return seen;
+    };
+    const controls = (path: string) => page.evaluate(`[...document.querySelectorAll("main input:not([type=hidden]), main select, main textarea, main button")].map((e) => (e.id || e.getAttribute("name") || e.textContent.trim()) + "|" + e.tagName)`) as Promise<string[]>;
+    for (const path of ["/apply", "/recover", "/login"]) {
+      await page.goto(path);
+      const stops = await tabStops();
+      for (const c of await controls(path)) expect(stops, `${path}: ${c}`).toContain(c);
+    }
+    await page.goto("/login");
+    // From the user name field (the Tab order that reaches it is checked above), keys only.
+    await page.locator("input[name=userName]").focus();
+    await page.keyboard.type("carol");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("carols-secret-1");
+    await page.keyboard.press("Enter");
+    await page.waitForURL((u) => u.pathname === "/");
+    for (const path of ["/instances", "/key-pairs", "/security-groups", "/credentials"]) {
+      await page.goto(path);
+      const stops = await tabStops();
+      for (const c of await controls(path)) expect(stops, `${path}: ${c}`).toContain(c);
+    }
+  }, 60_000);
+
   it("recovers a password through a mailed link", async () => {
     const admin = await (await newContext(browser, w.url)).newPage();
     await login(admin, "admin", ADMIN_NEW_PASSWORD);
