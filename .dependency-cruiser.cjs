@@ -27,6 +27,15 @@ module.exports = {
       from: { path: "^src/api/" }, to: { path: "^src/(compose|cli)/|^src/cloud\\.ts$" },
     },
     {
+      name: "browser-scripts-apart", severity: "error",
+      comment: "The browser's scripts (src/web-client) are bundled for the browser on their own: they import no server code, and no server code imports them.",
+      from: { path: "^src/web-client/" }, to: { path: "^src/(?!web-client/)" },
+    },
+    {
+      name: "server-not-browser-scripts", severity: "error", comment: "Server code does not import the browser's scripts.",
+      from: { path: "^src/(?!web-client/)" }, to: { path: "^src/web-client/" },
+    },
+    {
       name: "composition-not-cli", severity: "error", comment: "The composition root is below the CLI.",
       from: { path: "^src/(compose/|cloud\\.ts$)" }, to: { path: "^src/cli/" },
     },

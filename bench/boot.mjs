@@ -71,7 +71,7 @@ async function bare(i) {
 
 // ---- euca --------------------------------------------------------------------------------------
 const dataDir = join(root, "euca");
-const euca = spawn(process.execPath, [bundle, "run", "--data-dir", dataDir, "--ec2-port", "0", "--s3-port", "0", "--hypervisor", "qemu", "--qemu-accel", "tcg", "--log-level", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
+const euca = spawn(process.execPath, [bundle, "run", "--data-dir", dataDir, "--ec2-port", "0", "--s3-port", "0", "--web-port", "0", "--hypervisor", "qemu", "--qemu-accel", "tcg", "--log-level", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
 children.push(euca);
 const ec2Url = await new Promise((resolve) => {
   let out = "";

@@ -40,7 +40,7 @@ const mb = (bytes) => (bytes / MiB).toFixed(1);
 
 async function startEuca(name, hypervisor) {
   const dataDir = join(root, name);
-  const p = spawn(process.execPath, [bundle, "run", "--data-dir", dataDir, "--ec2-port", "0", "--s3-port", "0", "--hypervisor", hypervisor, "--qemu-accel", "tcg", "--node-poll-seconds", "0.2", "--log-level", "warn", "--sc-max-volume-gb", "4"], { stdio: ["ignore", "pipe", "inherit"] });
+  const p = spawn(process.execPath, [bundle, "run", "--data-dir", dataDir, "--ec2-port", "0", "--s3-port", "0", "--web-port", "0", "--hypervisor", hypervisor, "--qemu-accel", "tcg", "--node-poll-seconds", "0.2", "--log-level", "warn", "--sc-max-volume-gb", "4"], { stdio: ["ignore", "pipe", "inherit"] });
   children.push(p);
   const urls = await new Promise((resolve) => {
     let out = "";

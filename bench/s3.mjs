@@ -57,7 +57,7 @@ const launcherFlags = (/^#!\/usr\/bin\/env -S node(.*)$/.exec(readFileSync(launc
 function startEuca(dir) {
   return new Promise((resolve, reject) => {
     const nodeArgs = (process.env.S3_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
-    const child = spawn(process.execPath, [...launcherFlags, ...nodeArgs, launcher, "run", "--data-dir", dir, "--ec2-port", "0", "--s3-port", "0", "--log-level", "warn"], {
+    const child = spawn(process.execPath, [...launcherFlags, ...nodeArgs, launcher, "run", "--data-dir", dir, "--ec2-port", "0", "--s3-port", "0", "--web-port", "0", "--log-level", "warn"], {
       stdio: ["ignore", "pipe", "inherit"],
     });
     children.add(child);

@@ -99,7 +99,7 @@ async function timed(fn) {
 
 // ---- the site -----------------------------------------------------------------------
 const headDir = join(root, "head");
-const head = await start(["run", "--role", "clc,walrus", "--data-dir", headDir, "--ec2-port", "0", "--s3-port", "0", "--hypervisor", "fake", "--log-level", process.env.HEAD_LOG ?? "warn"], /^euca ready: .* ec2=(\S+)/m,
+const head = await start(["run", "--role", "clc,walrus", "--data-dir", headDir, "--ec2-port", "0", "--s3-port", "0", "--web-port", "0", "--hypervisor", "fake", "--log-level", process.env.HEAD_LOG ?? "warn"], /^euca ready: .* ec2=(\S+)/m,
   process.env.PROFILE_HEAD ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PROFILE_HEAD}`] : []);
 const ec2 = head.m[1];
 const rc = readFileSync(join(headDir, "credentials", "admin", "eucarc"), "utf8");
@@ -111,7 +111,7 @@ const clusters = await Promise.all(Array.from({ length: CLUSTERS }, async (_, k)
   const name = `zone${String(k + 1).padStart(2, "0")}`;
   const dir = join(root, name);
   const p = await start([
-    "run", "--role", "cc,nc", "--data-dir", dir, "--ec2-port", "0", "--s3-port", "0", "--cc-port", "0", "--hypervisor", "fake",
+    "run", "--role", "cc,nc", "--data-dir", dir, "--ec2-port", "0", "--s3-port", "0", "--web-port", "0", "--cc-port", "0", "--hypervisor", "fake",
     "--fake-nodes", String(NODES), "--max-mem", "4096", "--max-cores", "16", "--max-disk", "1000", "--vnet-addrs-per-net", "16384",
     "--walrus-url", new URL(ec2).origin, "--log-level", "warn",
   ], /^euca ready: .* cc=(\S+)/m);

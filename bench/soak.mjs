@@ -33,7 +33,7 @@ const mb = (n) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 
 function startEuca(dir) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(process.env.SOAK_NODE_ARGS ?? "").split(" ").filter(Boolean), bundle, "run", "--data-dir", dir, "--ec2-port", "0", "--s3-port", "0", "--hypervisor", "fake",
+    const child = spawn(process.execPath, [...(process.env.SOAK_NODE_ARGS ?? "").split(" ").filter(Boolean), bundle, "run", "--data-dir", dir, "--ec2-port", "0", "--s3-port", "0", "--web-port", "0", "--hypervisor", "fake",
       "--fake-nodes", "2", "--max-cores", "64", "--max-mem", "65536", "--max-disk", "1000", "--log-level", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (d) => {

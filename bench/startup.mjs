@@ -19,7 +19,7 @@ function rssOf(pid) {
 function once(dataDir) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, [bundle, "run", "--data-dir", dataDir, "--ec2-port", "0", "--s3-port", "0", "--log-level", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [bundle, "run", "--data-dir", dataDir, "--ec2-port", "0", "--s3-port", "0", "--web-port", "0", "--log-level", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", async (d) => {
       out += d;

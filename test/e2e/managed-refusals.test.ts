@@ -8,7 +8,7 @@ import { tempDir } from "../support/cloud";
 import { run } from "../support/exec";
 import { BUNDLE } from "../support/process";
 
-const euca = (...args: string[]) => run(process.execPath, [BUNDLE, "run", "--data-dir", tempDir(), "--ec2-port", "0", "--s3-port", "0", "--hypervisor", "fake", ...args], { env: { PATH: process.env.PATH }, timeoutMs: 60_000 });
+const euca = (...args: string[]) => run(process.execPath, [BUNDLE, "run", "--data-dir", tempDir(), "--ec2-port", "0", "--s3-port", "0", "--hypervisor", "fake", ...args], { env: { PATH: process.env.PATH, EUCA_WEB_PORT: "0" }, timeoutMs: 60_000 });
 
 describe("networking settings refused at start", () => {
   it("an unknown mode names the valid ones; a bad VNET_MACMAP or netmask is refused", async () => {

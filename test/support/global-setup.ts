@@ -15,6 +15,8 @@ export default function setup(): () => void {
   const root = mkdtempSync(join(tmpdir(), "eut-"));
   chmodSync(root, 0o755); // tests that run euca as an ordinary user (uid 65534) reach their own directories under it
   process.env.EUCA_TEST_TMP = root; // the test workers are forked after this, and inherit it
+  // Every euca a test starts (and their children) picks a free web port, as for the other ports.
+  process.env.EUCA_WEB_PORT = "0";
   const teardown = () => rmSync(root, { recursive: true, force: true });
   if (!qemuInstalled()) {
     console.warn("qemu-system-x86_64 is not installed: tests that boot real guests are skipped (scripts/test-deps.sh installs it)");

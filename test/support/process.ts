@@ -23,7 +23,7 @@ export function startEuca(args: string[], env: NodeJS.ProcessEnv = {}, as: { uid
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run npm run build`);
   const { netns, ...ids } = as;
   const argv = netns ? ["ip", ["netns", "exec", netns, process.execPath, BUNDLE, ...args]] as const : [process.execPath, [BUNDLE, ...args]] as const;
-  const child = spawn(argv[0], [...argv[1]], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ["ignore", "pipe", "pipe"], ...ids });
+  const child = spawn(argv[0], [...argv[1]], { env: { PATH: process.env.PATH, HOME: process.env.HOME, EUCA_WEB_PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"], ...ids });
   let out = "";
   let err = "";
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
