@@ -6,6 +6,7 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { compress } from "hono/compress";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { html } from "hono/html";
 import { logRequest } from "../../server/request-log";
@@ -59,6 +60,11 @@ export function createWebApp(d: WebDeps): Hono<WebEnv> {
       }
     }
   });
+
+  // Pages are gzipped for browsers that take it (a thousand instances' rows are ~900 KB of
+  // HTML); the event stream is not (a compressor would hold its events back).
+  const gzip = compress({ encoding: "gzip" });
+  app.use("*", (c, next) => (c.req.path === "/instances/events" || c.req.path.startsWith("/static/") ? next() : gzip(c, next)));
 
   // Forms are small; an upload goes to Walrus, not here.
   app.post("*", bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => c.text("The form is too large\n", 413) }), async (c, next) => {
