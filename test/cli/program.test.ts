@@ -47,6 +47,11 @@ describe("euca command line", () => {
     }
     expect(statSync(join(dir, "keys/cloud-pk.pem")).mode & 0o077).toBe(0);
     expect(statSync(join(dir, "credentials/admin/eucarc")).mode & 0o077).toBe(0);
+    // The admin's first web password: printed by the init that made it, kept 0600, never printed again.
+    const password = /first web password .*: (\S+)$/m.exec(first.out)![1]!;
+    expect(readFileSync(join(dir, "web/admin-password"), "utf8").trim()).toBe(password);
+    expect(statSync(join(dir, "web/admin-password")).mode & 0o777).toBe(0o600);
+    expect(second.out).not.toContain("web password");
   });
 
   it("admin user create, list, credentials in three formats, delete", async () => {

@@ -51,11 +51,11 @@ export function testSettings(dataDir: string, over: Partial<Settings> = {}): Set
   };
 }
 
-export async function startTestCloud(o: { settings?: Partial<Settings>; clock?: Clock; dataDir?: string; ids?: IdGenerator } = {}): Promise<TestCloud> {
+export async function startTestCloud(o: { settings?: Partial<Settings>; clock?: Clock; dataDir?: string; ids?: IdGenerator; configFile?: string } = {}): Promise<TestCloud> {
   const dataDir = o.dataDir ?? tempDir();
   const chunks: string[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { chunks.push(String(chunk)); cb(); } });
-  const cloud = await startCloud({ settings: testSettings(dataDir, o.settings), log: createLogger("info", sink), probe: testProbe, clock: o.clock, ids: o.ids });
+  const cloud = await startCloud({ settings: testSettings(dataDir, o.settings), log: createLogger("info", sink), probe: testProbe, clock: o.clock, ids: o.ids, configFile: o.configFile });
   const keyOf = (name: string) => {
     if (!cloud.identity) return { accessKeyId: "", secretAccessKey: "" }; // no CLC in this process
     const { set } = cloud.identity.credentialSetOf(name);

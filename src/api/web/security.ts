@@ -22,7 +22,8 @@ export function readCookies(header: string | undefined): Map<string, string> {
   const out = new Map<string, string>();
   for (const part of (header ?? "").split(";")) {
     const i = part.indexOf("=");
-    if (i > 0) out.set(part.slice(0, i).trim(), part.slice(i + 1).trim());
+    const name = part.slice(0, Math.max(i, 0)).trim();
+    if (i > 0 && name) out.set(name, part.slice(i + 1).trim());
   }
   return out;
 }
