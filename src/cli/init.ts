@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { openOfflineClc } from "./clc-offline";
 import { dataDirLayout } from "../common/data-dir";
 import { ensureAdminPassword } from "../roles/clc/admin-password";
+import { ensureWebCertificate } from "../roles/clc/web-certificate";
 import { adminPasswordFile } from "../compose/web";
 import { withSettings, settingsWithSourcesOf, type CliIo } from "./settings-flags";
 
@@ -15,7 +16,10 @@ export function initCommand(io: CliIo): Command {
     try {
       io.out(`euca: data directory ${s.dataDir} is ready${clc.caCreated ? " (new cloud CA)" : ""}\n`);
       io.out(`euca: admin credentials ${clc.adminCreated ? "created" : "refreshed"} in ${clc.adminCredentials.dir}\n`);
-      const file = adminPasswordFile(dataDirLayout(s.dataDir).webDir);
+      const webDir = dataDirLayout(s.dataDir).webDir;
+      const cert = await ensureWebCertificate({ dir: webDir, ca: clc.ca, host: s.host, certFile: "", keyFile: "", now: new Date() });
+      if (cert.made) io.out(`euca: web interface certificate made in ${webDir} (signed by the cloud CA)\n`);
+      const file = adminPasswordFile(webDir);
       const password = await ensureAdminPassword(clc, file);
       if (password) io.out(`euca: the admin's first web password (shown this once; also in ${file}, 0600, until changed at the first login): ${password}\n`);
     } finally {

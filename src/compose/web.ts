@@ -11,7 +11,7 @@ import type { Hono } from "hono";
 import { writeFileAtomic } from "../common/files";
 import { every } from "../common/periodic";
 import { InvalidParameterError } from "../common/errors";
-import { ConfigError, OPTIONS, OPTION_KEYS, SIGNUP_FIELDS, type Settings, type SignupField } from "../config/settings";
+import { OPTIONS, OPTION_KEYS, SIGNUP_FIELDS, type Settings, type SignupField } from "../config/settings";
 import { setConfigValue } from "../config/config-file";
 import { urlHost } from "../config/endpoints";
 import { createWebApp } from "../api/web/app";
@@ -92,7 +92,8 @@ export async function assembleWeb(a: Assembly, o: {
       try {
         setConfigValue(o.configFile, key as keyof Settings, value);
       } catch (e) {
-        if (e instanceof ConfigError || e instanceof Error) throw new InvalidParameterError(key, e.message);
+        // ConfigError (the value) or a refused file: said as the parameter's problem.
+        if (e instanceof Error) throw new InvalidParameterError(key, e.message);
         throw e;
       }
     },

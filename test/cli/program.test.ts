@@ -52,6 +52,9 @@ describe("euca command line", () => {
     expect(readFileSync(join(dir, "web/admin-password"), "utf8").trim()).toBe(password);
     expect(statSync(join(dir, "web/admin-password")).mode & 0o777).toBe(0o600);
     expect(second.out).not.toContain("web password");
+    expect(first.out).toContain("web interface certificate made");
+    expect(statSync(join(dir, "web/server-pk.pem")).mode & 0o777).toBe(0o600);
+    expect(second.out).not.toContain("certificate made");
   });
 
   it("admin user create, list, credentials in three formats, delete", async () => {

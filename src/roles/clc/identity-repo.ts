@@ -61,6 +61,9 @@ export function createIdentityRepo({ db, sqlite }: ClcDatabase) {
     findUser(name: string): UserRecord | undefined {
       return db.select(userColumns).from(users).innerJoin(accounts, eq(users.accountId, accounts.id)).where(eq(users.name, name)).get();
     },
+    findUserById(id: string): UserRecord | undefined {
+      return db.select(userColumns).from(users).innerJoin(accounts, eq(users.accountId, accounts.id)).where(eq(users.id, id)).get();
+    },
     listUsers(): UserRecord[] {
       return db.select(userColumns).from(users).innerJoin(accounts, eq(users.accountId, accounts.id)).orderBy(users.name).all();
     },

@@ -148,6 +148,11 @@ export function createIdentityService(d: IdentityServiceDeps) {
       return repo.listUsers();
     },
 
+    /** The user of that name or id, if there is one. */
+    findUser(by: { name: string } | { id: string }): UserRecord | undefined {
+      return "name" in by ? repo.findUser(by.name) : repo.findUserById(by.id);
+    },
+
     getUser(name: string): UserRecord {
       const u = repo.findUser(name);
       if (!u) throw new NotFoundError("user", name);

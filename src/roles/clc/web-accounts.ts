@@ -8,7 +8,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
-import { and, eq, inArray, lt, or } from "drizzle-orm";
+import { and, eq, inArray, lt, or, sql } from "drizzle-orm";
 import type { Clock } from "../../common/clock";
 import type { IdGenerator } from "../../common/ids";
 import { AccessDeniedError, DuplicateError, IncorrectStateError, InvalidParameterError, NotFoundError } from "../../common/errors";
@@ -152,7 +152,7 @@ export function createWebAccounts(o: WebAccountOptions) {
       const passwordHash = await hashPassword(input.password);
       const id = `app-${randomBytes(8).toString("hex")}`;
       sqlite.transaction(() => {
-        const taken = o.identity.listUsers().some((u) => u.name === userName) ||
+        const taken = o.identity.findUser({ name: userName }) ||
           db.select({ id: accountApplications.id }).from(accountApplications)
             .where(and(eq(accountApplications.userName, userName), inArray(accountApplications.state, ["pending", "approved", "confirmed"]))).get();
         if (taken) throw new DuplicateError("user", userName);
@@ -208,7 +208,7 @@ export function createWebAccounts(o: WebAccountOptions) {
      * audited); an unknown user costs as much time as a known one.
      */
     async login(userName: string, password: string, address: string): Promise<{ sessionId: string; user: SessionUser }> {
-      const u = o.identity.listUsers().find((x) => x.name === userName);
+      const u = o.identity.findUser({ name: userName });
       const p = u && profileOf(u.id);
       const t = now();
       if (p?.lockedUntil && p.lockedUntil > t) {
@@ -242,7 +242,7 @@ export function createWebAccounts(o: WebAccountOptions) {
         db.delete(webSessions).where(eq(webSessions.idSha256, s.idSha256)).run();
         return undefined;
       }
-      const u = o.identity.listUsers().find((x) => x.id === s.userId);
+      const u = o.identity.findUser({ id: s.userId });
       if (!u || !u.enabled) return undefined;
       if (t - s.lastSeen.getTime() > TOUCH_MS) db.update(webSessions).set({ lastSeen: new Date(t) }).where(eq(webSessions.idSha256, s.idSha256)).run();
       const p = profileOf(u.id);
@@ -272,8 +272,9 @@ export function createWebAccounts(o: WebAccountOptions) {
     /** Mails a reset link to the user with that name or address; the answer is the same either way. */
     async requestReset(nameOrEmail: string, address: string): Promise<void> {
       const wanted = nameOrEmail.trim();
-      const users = o.identity.listUsers().filter((u) => u.enabled);
-      const u = users.find((x) => x.name === wanted) ?? users.find((x) => (profileOf(x.id)?.email ?? "").toLowerCase() === wanted.toLowerCase() && wanted !== "");
+      const byEmail = wanted.includes("@") ? db.select({ id: userProfiles.userId }).from(userProfiles).where(sql`lower(${userProfiles.email}) = ${wanted.toLowerCase()}`).get() : undefined;
+      const found = o.identity.findUser({ name: wanted }) ?? (byEmail && o.identity.findUser({ id: byEmail.id }));
+      const u = found && found.enabled ? found : undefined;
       const p = u && profileOf(u.id);
       o.audit.record({ actor: wanted.slice(0, 100), action: "password-reset-requested", detail: p?.email ? "mailed" : "no such user or no address", address });
       if (!u || !p?.email) return;
@@ -286,7 +287,7 @@ export function createWebAccounts(o: WebAccountOptions) {
     async reset(c: string, password: string, again: string, address: string): Promise<string> {
       const r = db.select().from(passwordResets).where(eq(passwordResets.codeSha256, sha256(c))).get();
       if (!r || r.expiresAt < now()) throw new InvalidParameterError("code", "This reset link is not valid (or has expired)");
-      const u = o.identity.listUsers().find((x) => x.id === r.userId)!;
+      const u = o.identity.findUser({ id: r.userId })!;
       checkPassword(password, again, u.name);
       await setPassword(u.id, password, false);
       db.delete(passwordResets).where(eq(passwordResets.userId, u.id)).run();

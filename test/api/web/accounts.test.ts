@@ -9,7 +9,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../support/exec";
 import { tempDir } from "../../support/cloud";
-import { canBrowse, launchBrowser, newContext, screenshot } from "../../support/browser";
+import { canBrowse, expectAccessible, launchBrowser, newContext, screenshot } from "../../support/browser";
 import { ADMIN_NEW_PASSWORD, firstAdminLogin, flash, login, startWebCloud, visit, type WebCloud } from "../../support/web";
 
 const AWS = "/usr/bin/aws";
@@ -68,6 +68,7 @@ describe.runIf(canBrowse)("web interface: accounts", () => {
 
     // A scanner following the link confirms nothing: the page asks.
     await anon.goto(link);
+    await expectAccessible(anon);
     await screenshot(anon, "confirm");
     await anon.getByRole("button", { name: "Confirm my account" }).click();
     expect(await flash(anon)).toContain("Your account 'carol' is ready");
@@ -177,7 +178,8 @@ describe.runIf(canBrowse)("web interface: accounts", () => {
     await admin.getByRole("button", { name: "Add" }).click();
     const temp = (await admin.locator("main code").textContent())!.trim();
     const frank = await (await newContext(browser, w.url)).newPage();
-    await frank.goto("/recover");
+    await visit(frank, "/login", "login");
+    await visit(frank, "/recover", "recover");
     await frank.getByLabel("User name or e-mail address").fill("frank@example.org");
     await frank.getByRole("button", { name: "Mail me a reset link" }).click();
     expect(await flash(frank)).toContain("If that user exists");
@@ -185,6 +187,8 @@ describe.runIf(canBrowse)("web interface: accounts", () => {
     const body = await admin.getByRole("textbox", { name: "Message to frank@example.org" }).first().inputValue();
     const link = /https:\/\/\S+\/reset\?code=\S+/.exec(body)![0];
     await frank.goto(link);
+    await expectAccessible(frank);
+    await screenshot(frank, "reset");
     await frank.getByLabel("New password", { exact: true }).fill("franks-new-pass");
     await frank.getByLabel("New password again").fill("franks-new-pass");
     await frank.getByRole("button", { name: "Set the password" }).click();

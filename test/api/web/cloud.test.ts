@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../../support/cloud";
 import { adminUser, imageFile, uploadBundle } from "../../support/bundles";
 import { s3 } from "../../support/s3";
-import { canBrowse, launchBrowser, newContext, screenshot } from "../../support/browser";
+import { canBrowse, expectAccessible, launchBrowser, newContext, screenshot } from "../../support/browser";
 import { firstAdminLogin, flash, login, startWebCloud, visit, type WebCloud } from "../../support/web";
 
 describe.runIf(canBrowse)("web interface: the cloud", () => {
@@ -120,6 +120,7 @@ describe.runIf(canBrowse)("web interface: the cloud", () => {
     await user.getByRole("group", { name: "Create a key pair" }).getByRole("button", { name: "Create" }).click();
     const key = await user.getByLabel("Private key of laptop").inputValue();
     expect(key).toContain("PRIVATE KEY");
+    await expectAccessible(user);
     await screenshot(user, "key-pair-created");
     await visit(user, "/key-pairs");
     expect(await user.content()).not.toContain(key.split("\n")[1]);

@@ -131,7 +131,7 @@ ${form(web.view, "/security-groups/create", html`<fieldset><legend>Create a secu
     return html`${table("Your elastic addresses", ["Address", "Instance", ""], rows.map((a) => html`<tr><th scope="row">${a.publicIp}</th><td>${a.instanceId ?? ""}</td><td>
 ${a.instanceId ? button(web.view, "/addresses/disassociate", "Disassociate", { ip: a.publicIp }, { describedBy: a.publicIp }) : choices.length ? form(web.view, "/addresses/associate", html`<input type="hidden" name="ip" value="${a.publicIp}">${select(`Instance for ${a.publicIp}`, "instanceId", choices)}<button type="submit">Associate</button>`, { inline: true }) : ""}
 ${button(web.view, "/addresses/release", "Release", { ip: a.publicIp }, { danger: true, describedBy: a.publicIp })}</td></tr>`), { empty: "You hold no elastic addresses." })}
-${s.addresses.enabled() ? button(web.view, "/addresses/allocate", "Allocate an address") : html`<p>This cloud's network mode has no elastic addresses.</p>`}`;
+${s.addresses.enabled() ? button(web.view, "/addresses/allocate", "Allocate an address") : html`<p>This cloud has no elastic addresses to hand out (its administrator has set no public address pool, or its network mode has none).</p>`}`;
   }));
   userPost(app, "/addresses/allocate", (c, u) => act(c, d, "/addresses", () => `Allocated ${s.addresses.allocate(u.accountId, false).publicIp}`));
   userPost(app, "/addresses/associate", async (c, u, web) => {
