@@ -26,7 +26,7 @@ describe.runIf(canBrowse)("web interface: the cloud", () => {
   const ec2 = (k: { accessKeyId: string; secretAccessKey: string }) => new EC2Client({ endpoint: w.t.ec2Url, region: "eucalyptus", credentials: k });
 
   beforeAll(async () => {
-    w = await startWebCloud();
+    w = await startWebCloud({ settings: { publicIps: "192.0.2.10-192.0.2.12" } });
     browser = await launchBrowser();
     const a = adminUser(w.t);
     imageId = (await ec2(a).send(new RegisterImageCommand({ ImageLocation: await uploadBundle(w.t, a, imageFile("root.img", 100_000)), Name: "web-test" }))).ImageId!;
@@ -142,6 +142,52 @@ describe.runIf(canBrowse)("web interface: the cloud", () => {
     expect(await flash(user)).toContain("revoked");
     for (const p of ["/", "/images", "/addresses", "/volumes", "/snapshots"]) await visit(user, p, `user${p === "/" ? "-dashboard" : p.replace("/", "-")}`);
   }, 60_000);
+
+  it("allocates and associates an address, makes a volume, attaches it, snapshots it, and lets them go, from the pages", async () => {
+    await user.goto("/instances");
+    const run = user.getByRole("group", { name: "Run an instance" });
+    await run.getByLabel("Image").selectOption(imageId);
+    await run.getByRole("button", { name: "Run" }).click();
+    const id = /i-[0-9a-f]+/.exec((await flash(user))!)![0];
+    await expect.poll(() => user.locator(`#instances tr[data-id="${id}"]`).getAttribute("data-state"), { timeout: 20_000 }).toBe("running");
+
+    await visit(user, "/addresses");
+    await user.getByRole("button", { name: "Allocate an address" }).click();
+    const ip = /192\.0\.2\.\d+/.exec((await flash(user))!)![0];
+    await user.getByLabel(`Instance for ${ip}`).selectOption(id);
+    await user.getByRole("button", { name: "Associate" }).click();
+    expect(await flash(user)).toContain(`${ip} now reaches ${id}`);
+    const described = (await ec2(userKeys).send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!.Instances![0]!;
+    expect(described.PublicIpAddress).toBe(ip);
+    await visit(user, "/addresses", "addresses");
+    await user.getByRole("button", { name: `Disassociate ${ip}` }).click();
+    await user.getByRole("button", { name: `Release ${ip}` }).click();
+    expect(await flash(user)).toContain(`Released ${ip}`);
+
+    await user.goto("/volumes");
+    const create = user.getByRole("group", { name: "Create a volume" });
+    await create.getByLabel("Size (GiB)").fill("1");
+    await create.getByRole("button", { name: "Create" }).click();
+    const vol = /vol-[0-9a-f]+/.exec((await flash(user))!)![0];
+    const row = () => user.getByRole("row", { name: new RegExp(vol) });
+    await expect.poll(async () => (await user.reload(), await row().textContent()), { timeout: 20_000 }).toContain("available");
+    await row().getByLabel(`Instance for ${vol}`).selectOption(id);
+    await row().getByRole("button", { name: "Attach" }).click();
+    expect(await flash(user)).toContain(`${vol} is attached to ${id}`);
+    await expect.poll(async () => (await user.reload(), await row().textContent()), { timeout: 20_000 }).toContain("in-use");
+    await visit(user, "/volumes", "volumes");
+    await row().getByRole("button", { name: `Snapshot ${vol}` }).click();
+    const snap = /snap-[0-9a-f]+/.exec((await flash(user))!)![0];
+    await expect.poll(async () => (await user.reload(), await user.getByRole("row", { name: new RegExp(snap) }).textContent()), { timeout: 30_000 }).toContain("completed");
+    await visit(user, "/snapshots", "snapshots");
+    await user.getByRole("button", { name: `Delete ${snap}` }).click();
+    expect(await flash(user)).toContain(`Deleted ${snap}`);
+    await user.goto("/volumes");
+    await row().getByRole("button", { name: `Detach ${vol}` }).click();
+    await expect.poll(async () => (await user.reload(), await row().textContent()), { timeout: 20_000 }).toContain("available");
+    await row().getByRole("button", { name: `Delete ${vol}` }).click();
+    expect(await flash(user)).toContain(`Deleting ${vol}`);
+  }, 120_000);
 
   it("the admin changes a VM type and the capacity chart follows", async () => {
     await visit(admin, "/admin/clusters", "admin-clusters");
