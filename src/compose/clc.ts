@@ -60,7 +60,7 @@ export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; sto
   const lan = isLan(s);
   const pool = lan ? [] : expandIpRanges(publicAddressRanges(s));
   const addresses = createAddressService({
-    db: clc.db, ids: a.ids, maxPerUser: s.maxAddressesPerUser, pool,
+    db: clc.db, ids: a.ids, get maxPerUser() { return s.maxAddressesPerUser; }, pool,
     unsupported: lan ? `Elastic addresses need VNET_MODE MANAGED or MANAGED-NOVLAN; in ${s.vnetMode} an instance's address is its address on the site's LAN` : undefined,
   });
   const vpcs = createDefaultVpcService({ privateRange: privateSubnet(s), zones: () => clusters().map((c) => c.name), publicAddressing: pool.length > 0 });
@@ -81,7 +81,7 @@ export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; sto
   ];
   const snapshots = createSnapshotService({ db: clc.db, clock: a.clock, ids: a.ids, zones, log: a.log });
   volumes = createVolumeService({
-    db: clc.db, clock: a.clock, ids: a.ids, zones, instance: (caller, id) => instances.live(caller, id), maxPerUser: s.scMaxVolumesPerUser, log: a.log,
+    db: clc.db, clock: a.clock, ids: a.ids, zones, instance: (caller, id) => instances.live(caller, id), get maxPerUser() { return s.scMaxVolumesPerUser; }, log: a.log,
     snapshot: (caller, id) => snapshots.restorable(caller, id),
   });
   const network = createNetworkSync({ db: clc.db, clusters, groups: clc.securityGroups, addresses, log: a.log });

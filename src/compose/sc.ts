@@ -34,7 +34,7 @@ export function assembleStorage(a: Assembly, o: { walrus: () => WalrusClient | u
     ? createIscsiExporter({ host: s.host, port: s.scIscsiPort, controlPort: 100 + (parseInt(createHash("sha256").update(s.dataDir).digest("hex").slice(0, 6), 16) % 900), run: runCommand, log: a.log })
     : undefined;
   const service = createStorageService({
-    zone: s.clusterName, db, backend, limits: { maxVolumeGiB: s.scMaxVolumeGb, maxTotalGiB: s.scMaxTotalGb }, clock: a.clock, log: a.log,
+    zone: s.clusterName, db, backend, limits: { get maxVolumeGiB() { return s.scMaxVolumeGb; }, get maxTotalGiB() { return s.scMaxTotalGb; } }, clock: a.clock, log: a.log,
     snapshots, stagingDir: join(dir, "staging"), run: runCommand, nbd, iscsi,
   });
   a.cleanups.push(() => service.drain()); // before the database closes (cleanups run in reverse)

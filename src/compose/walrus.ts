@@ -26,7 +26,8 @@ export function assembleWalrus(a: Assembly, o: { identity?: IdentityService; com
   const walrus = openWalrus(a.layout, {
     clock: a.clock, log: a.log,
     systemAccount: () => o.identity?.systemAccountId() ?? "",
-    quotas: { maxBucketsPerUser: s.walrusMaxBuckets, maxBucketBytes: s.walrusMaxBucketMb * 1024 * 1024 },
+    // Getters: the admin's settings page changes these while the cloud runs.
+    quotas: { get maxBucketsPerUser() { return s.walrusMaxBuckets; }, get maxBucketBytes() { return s.walrusMaxBucketMb * 1024 * 1024; } },
     region: s.region,
     accountExists: (id) => o.identity?.accountName(id) !== undefined,
   }, { dayMs: Math.max(1, s.walrusLifecycleDaySeconds * 1000), budget: 1000 });

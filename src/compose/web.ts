@@ -26,6 +26,16 @@ import type { WalrusOperations } from "../roles/walrus/service";
 import type { Assembly } from "./assembly";
 import type { ClcAssembly } from "./clc";
 
+/**
+ * What the settings page changes in the running cloud too: read where they are used (getters
+ * above and in the role assemblies), in this process. The SC's size limits only where the SC
+ * runs here; the rest of EDITABLE waits for the next start.
+ */
+const LIVE: ReadonlyArray<keyof Settings> = [
+  "walrusMaxBuckets", "walrusMaxBucketMb", "maxAddressesPerUser", "scMaxVolumesPerUser", "webSessionMinutes", "webLoginAttempts", "webLockoutMinutes",
+  "webSignupFields", "mailFrom", "webUrl",
+];
+
 /** Settings the admin may change on the settings page (the rest are shown). */
 const EDITABLE: ReadonlyArray<keyof Settings> = [
   "walrusMaxBuckets", "walrusMaxBucketMb", "walrusImageCacheMb", "maxAddressesPerUser", "scMaxVolumeGb", "scMaxTotalGb", "scMaxVolumesPerUser",
@@ -68,34 +78,42 @@ export async function assembleWeb(a: Assembly, o: {
   const secretFile = join(dir, "cookie-secret");
   if (!existsSync(secretFile)) writeFileAtomic(secretFile, randomBytes(32).toString("hex"), 0o600);
   const signer = createSigner(Buffer.from(readFileSync(secretFile, "utf8").trim(), "hex"));
-  const mail = createMailer({ db: clc.db, clock: a.clock, log: a.log, smtpUrl: s.smtpUrl, from: s.mailFrom });
+  const mail = createMailer({ db: clc.db, clock: a.clock, log: a.log, smtpUrl: s.smtpUrl, get from() { return s.mailFrom; } });
   a.cleanups.push(() => mail.close());
   const audit = createAuditLog(clc.db, a.clock);
   let webUrl = s.webUrl;
   const accounts = createWebAccounts({
     db: clc.db, identity: clc.identity, audit, mail, clock: a.clock, ids: a.ids, webUrl: () => webUrl,
-    signupFields: s.webSignupFields.split(",").filter((f): f is SignupField => (SIGNUP_FIELDS as readonly string[]).includes(f)),
-    adminPasswordFile: adminPasswordFile(a.layout.webDir), loginAttempts: s.webLoginAttempts, lockoutMs: s.webLockoutMinutes * 60_000, sessionIdleMs: s.webSessionMinutes * 60_000,
+    // Getters: the settings page changes these while the cloud runs.
+    get signupFields() { return s.webSignupFields.split(",").filter((f): f is SignupField => (SIGNUP_FIELDS as readonly string[]).includes(f)); },
+    adminPasswordFile: adminPasswordFile(a.layout.webDir), get loginAttempts() { return s.webLoginAttempts; },
+    get lockoutMs() { return s.webLockoutMinutes * 60_000; }, get sessionIdleMs() { return s.webSessionMinutes * 60_000; },
   });
   a.cleanups.push(every(60_000, async () => {
     accounts.dropStaleSessions();
   }, (e) => a.log.error({ err: e }, "web: session sweep failed")));
 
+  const live = (k: keyof Settings) => LIVE.includes(k) || ((k === "scMaxVolumeGb" || k === "scMaxTotalGb") && a.has("sc"));
   const settings = {
     list: (): SettingView[] => OPTION_KEYS.filter((k) => k !== "webKey").map((k) => ({
       key: k, file: OPTIONS[k].file, value: shown(k, s[k]), help: OPTIONS[k].help,
-      source: o.given?.has(k) ? "given at start" : "default", editable: Boolean(o.configFile) && EDITABLE.includes(k),
+      source: o.given?.has(k) ? "given at start" : "default", editable: Boolean(o.configFile) && EDITABLE.includes(k), live: live(k),
     })),
-    set(key: string, value: string): void {
+    set(key: string, value: string): "now" | "next start" {
       if (!o.configFile) throw new InvalidParameterError("key", "euca was started without --config: settings can be changed here only when they live in a config file");
       if (!EDITABLE.includes(key as keyof Settings)) throw new InvalidParameterError("key", `${key} cannot be changed from the web interface`);
+      const k = key as keyof Settings;
       try {
-        setConfigValue(o.configFile, key as keyof Settings, value);
+        setConfigValue(o.configFile, k, value);
       } catch (e) {
         // ConfigError (the value) or a refused file: said as the parameter's problem.
         if (e instanceof Error) throw new InvalidParameterError(key, e.message);
         throw e;
       }
+      if (!live(k)) return "next start";
+      (s as unknown as Record<string, unknown>)[k] = OPTIONS[k].parse(value, OPTIONS[k].file);
+      if (k === "webUrl") webUrl = s.webUrl || webUrl;
+      return "now";
     },
   };
 
@@ -103,8 +121,8 @@ export async function assembleWeb(a: Assembly, o: {
     clock: a.clock, ids: a.ids, log: a.log, accounts, audit, mail, identity: clc.identity, iam: o.clc.iam, services: o.clc.services, vmTypes: clc.vmTypes,
     clusters: o.clc.clusters, walrus: o.walrus, endpoints: () => o.clc.endpoints(), signer, roles: o.roles, settings,
     limits: {
-      maxAddresses: s.maxAddressesPerUser, maxVolumes: s.scMaxVolumesPerUser, maxVolumeGb: s.scMaxVolumeGb, maxTotalVolumeGb: s.scMaxTotalGb,
-      maxBuckets: s.walrusMaxBuckets, maxBucketMb: s.walrusMaxBucketMb,
+      get maxAddresses() { return s.maxAddressesPerUser; }, get maxVolumes() { return s.scMaxVolumesPerUser; }, get maxVolumeGb() { return s.scMaxVolumeGb; },
+      get maxTotalVolumeGb() { return s.scMaxTotalGb; }, get maxBuckets() { return s.walrusMaxBuckets; }, get maxBucketMb() { return s.walrusMaxBucketMb; },
     },
   };
   const passwordFile = adminPasswordFile(a.layout.webDir);

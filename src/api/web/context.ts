@@ -27,8 +27,10 @@ export interface SettingView {
   value: string;
   source: string;
   help: string;
-  /** Whether the admin may change it here (stored in the config file; takes effect at the next start). */
+  /** Whether the admin may change it here (kept in the config file). */
   editable: boolean;
+  /** Whether a change is in force at once (else from the next start). */
+  live: boolean;
 }
 
 export interface WebDeps {
@@ -50,7 +52,7 @@ export interface WebDeps {
   limits: { maxAddresses: number; maxVolumes: number; maxVolumeGb: number; maxTotalVolumeGb: number; maxBuckets: number; maxBucketMb: number };
   /** The roles of this process and whether each is ready (the admin's health view). */
   roles: () => Array<{ role: string; ready: boolean }>;
-  settings: { list(): SettingView[]; set(key: string, value: string): void };
+  settings: { list(): SettingView[]; set(key: string, value: string): "now" | "next start" };
 }
 
 export interface WebRequest {

@@ -132,7 +132,7 @@ export function createWebAccounts(o: WebAccountOptions) {
   }
 
   return {
-    signupFields: o.signupFields,
+    get signupFields() { return o.signupFields; },
 
     /** The anonymous sign-up form. The admins are told by mail. */
     async apply(input: ApplicationInput, address: string): Promise<Application> {

@@ -3,7 +3,9 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveSettings } from "../../../src/config/resolve";
+import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { tempDir } from "../../support/cloud";
+import { s3 } from "../../support/s3";
 import { WebClient } from "../../support/web-client";
 import { ADMIN_NEW_PASSWORD, startWebCloud, type WebCloud } from "../../support/web";
 
@@ -32,11 +34,25 @@ describe("web interface: cloud settings", () => {
   it("changes a setting in the file, keeping the other lines; the next start reads it", async () => {
     const r = await admin.post("/admin/settings", { key: "walrusMaxBuckets", value: "9" }, "/admin/settings");
     expect(r.location).toBe("/admin/settings");
-    expect((await admin.get("/admin/settings")).body).toContain("Saved walrusMaxBuckets; it applies from the next start");
+    expect((await admin.get("/admin/settings")).body).toContain("Saved walrusMaxBuckets; it is in force now");
     expect(readFileSync(file, "utf8")).toBe("# the site's settings\nWALRUS_MAX_BUCKETS=9\nSMTP_URL=smtp://mailer:s3cret@127.0.0.1:2525\n");
     await admin.post("/admin/settings", { key: "scMaxVolumeGb", value: "20" }, "/admin/settings");
     expect(resolveSettings({ flags: { config: file }, env: {} })).toMatchObject({ walrusMaxBuckets: 9, scMaxVolumeGb: 20 });
     expect((await admin.get("/admin/audit")).body).toContain("set-setting");
+    // The cache size is read once, at start.
+    await admin.post("/admin/settings", { key: "walrusImageCacheMb", value: "2048" }, "/admin/settings");
+    expect((await admin.get("/admin/settings")).body).toContain("Saved walrusImageCacheMb; it applies from the next start");
+  });
+
+  it("puts a Walrus quota in force at once", async () => {
+    const user = await w.t.createUser("olga");
+    const c = s3(w.t, user);
+    await admin.post("/admin/settings", { key: "walrusMaxBuckets", value: "1" }, "/admin/settings");
+    await c.send(new CreateBucketCommand({ Bucket: "olga-one" }));
+    await expect(c.send(new CreateBucketCommand({ Bucket: "olga-two" }))).rejects.toMatchObject({ name: "TooManyBuckets" });
+    await admin.post("/admin/settings", { key: "walrusMaxBuckets", value: "3" }, "/admin/settings");
+    await c.send(new CreateBucketCommand({ Bucket: "olga-two" }));
+    expect(readFileSync(file, "utf8")).toContain("WALRUS_MAX_BUCKETS=3\n");
   });
 
   it("refuses a value the command line would refuse, and settings that are not the page's to change", async () => {

@@ -123,17 +123,17 @@ ${field("Memory (MB)", "memoryMb", { type: "number", min: 1, required: true })}$
 
   userGet(app, "/admin/settings", (c, _u, web) => render(c, d, "Cloud settings", () => {
     const rows = d.settings.list();
-    return html`<p>Changes are checked as the command line checks them and saved in the configuration file; the cloud uses them from its next start.</p>
-${table("Settings", ["Setting", "Value", "From", "What it does"], rows.map((r) => html`<tr><th scope="row"><code>${r.file}</code></th><td>
+    return html`<p>Changes are checked as the command line checks them and kept in the configuration file. Those marked <em>now</em> are in force at once; the others from the next start.</p>
+${table("Settings", ["Setting", "Value", "From", "A change applies", "What it does"], rows.map((r) => html`<tr><th scope="row"><code>${r.file}</code></th><td>
 ${r.editable ? form(web.view, "/admin/settings", html`<input type="hidden" name="key" value="${r.key}">${field(`Value of ${r.file}`, "value", { value: r.value })}<button type="submit">Save</button>`, { inline: true }) : html`<code>${r.value}</code>`}
-</td><td>${r.source}</td><td>${r.help}</td></tr>`))}`;
+</td><td>${r.source}</td><td>${r.editable ? (r.live ? "now" : "at the next start") : ""}</td><td>${r.help}</td></tr>`))}`;
   }), admin);
   userPost(app, "/admin/settings", async (c, u, web) => {
     const f = await formOf(c);
     return act(c, d, "/admin/settings", () => {
-      d.settings.set(one(f, "key"), one(f, "value").trim());
+      const when = d.settings.set(one(f, "key"), one(f, "value").trim());
       d.audit.record({ actor: u.userName, action: "set-setting", target: one(f, "key"), detail: one(f, "value").trim().slice(0, 200), address: web.address });
-      return `Saved ${one(f, "key")}; it applies from the next start`;
+      return when === "now" ? `Saved ${one(f, "key")}; it is in force now` : `Saved ${one(f, "key")}; it applies from the next start`;
     });
   }, admin);
 
