@@ -30,6 +30,7 @@ import { createMetadataService } from "../roles/clc/metadata-rpc";
 import type { InstanceRecord } from "../roles/clc/instances";
 import { createVolumeService, type VolumeService, type Zone } from "../roles/clc/volumes";
 import { createSnapshotService } from "../roles/clc/snapshots";
+import { createEnforcedChanges } from "../roles/clc/enforced-changes";
 import { STORAGE_METHODS, type StorageClient } from "../roles/sc/client";
 import { CLUSTER_METHODS, type ClusterClient } from "../roles/cc/client";
 import type { WalrusClient } from "../roles/walrus/client";
@@ -84,13 +85,15 @@ export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; sto
     db: clc.db, clock: a.clock, ids: a.ids, zones, instance: (caller, id) => instances.live(caller, id), get maxPerUser() { return s.scMaxVolumesPerUser; }, log: a.log,
     snapshot: (caller, id) => snapshots.restorable(caller, id),
   });
+  const tags = createTagService(clc.db);
   const network = createNetworkSync({ db: clc.db, clusters, groups: clc.securityGroups, addresses, log: a.log });
   const services = {
     zones: createZoneService({ region: s.region, clusters, vmTypes: clc.vmTypes }),
     regions: createRegionService(endpoints),
-    keyPairs: clc.keyPairs, securityGroups: clc.securityGroups, images, tags: createTagService(clc.db), addresses, instances,
+    keyPairs: clc.keyPairs, securityGroups: clc.securityGroups, images, tags, addresses, instances,
     accountAttributes: createAccountAttributeService({ maxAddressesPerUser: s.maxAddressesPerUser, clusters, vmTypes: clc.vmTypes, vpcs }),
     network, vpcs, volumes, snapshots,
+    enforced: createEnforcedChanges({ securityGroups: clc.securityGroups, addresses, instances, network, tags }),
   };
   // STS and IAM: at Eucalyptus' paths, and on the EC2 endpoint by credential scope.
   const queryDeps = { clock: a.clock, ids: a.ids, log: a.log, identity: clc.identity };

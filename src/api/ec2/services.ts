@@ -11,6 +11,7 @@ import type { NetworkSync } from "../../roles/clc/network-sync";
 import type { DefaultVpcService } from "../../roles/clc/default-vpc";
 import type { VolumeService } from "../../roles/clc/volumes";
 import type { SnapshotService } from "../../roles/clc/snapshots";
+import type { EnforcedChanges } from "../../roles/clc/enforced-changes";
 
 /** The CLC services EC2 actions call. The protocol layer never touches the database. */
 export interface Ec2Services {
@@ -29,4 +30,6 @@ export interface Ec2Services {
   vpcs: DefaultVpcService;
   volumes: VolumeService;
   snapshots: SnapshotService;
+  /** Rule and address changes, answered once the clusters enforce them (with their bookkeeping). */
+  enforced: EnforcedChanges;
 }

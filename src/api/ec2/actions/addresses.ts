@@ -20,9 +20,7 @@ export const ReleaseAddress = defineAction({
   params: { PublicIp: p.string(), AllocationId: p.string(), NetworkBorderGroup: p.string(), DryRun: p.boolean() },
   async handler(input, ctx) {
     if (input.PublicIp === undefined && input.AllocationId === undefined) throw new MissingParameterError("PublicIp");
-    const was = ctx.services.addresses.release(...who(ctx), { publicIp: input.PublicIp, allocationId: input.AllocationId });
-    ctx.services.instances.restorePublicAddress(was);
-    await ctx.services.network.addressesChanged([was], ctx);
+    await ctx.services.enforced.releaseAddress(ctx.principal, { publicIp: input.PublicIp, allocationId: input.AllocationId }, ctx);
     return { return: true };
   },
 });
@@ -36,11 +34,7 @@ export const AssociateAddress = defineAction({
   async handler(input, ctx) {
     if (input.InstanceId === undefined) throw new MissingParameterError("InstanceId");
     if (input.PublicIp === undefined && input.AllocationId === undefined) throw new MissingParameterError("PublicIp");
-    // The instance as stored (a request may spell its id in another case).
-    const instance = ctx.services.instances.live({ accountId: ctx.principal.accountId, isAdmin: ctx.principal.isAdmin }, input.InstanceId);
-    const a = ctx.services.addresses.associate(...who(ctx), { publicIp: input.PublicIp, allocationId: input.AllocationId }, instance.id);
-    ctx.services.instances.restorePublicAddress(a.previous);
-    await ctx.services.network.addressesChanged([instance.id, a.previous], ctx);
+    const a = await ctx.services.enforced.associateAddress(ctx.principal, { publicIp: input.PublicIp, allocationId: input.AllocationId }, input.InstanceId, ctx);
     return { return: true, associationId: a.associationId ?? undefined };
   },
 });
@@ -50,9 +44,7 @@ export const DisassociateAddress = defineAction({
   params: { PublicIp: p.string(), AssociationId: p.string(), DryRun: p.boolean() },
   async handler(input, ctx) {
     if (input.PublicIp === undefined && input.AssociationId === undefined) throw new MissingParameterError("PublicIp");
-    const was = ctx.services.addresses.disassociate(...who(ctx), { publicIp: input.PublicIp, associationId: input.AssociationId });
-    ctx.services.instances.restorePublicAddress(was);
-    await ctx.services.network.addressesChanged([was], ctx);
+    await ctx.services.enforced.disassociateAddress(ctx.principal, { publicIp: input.PublicIp, associationId: input.AssociationId }, ctx);
     return { return: true };
   },
 });

@@ -72,9 +72,7 @@ export const DeleteSecurityGroup = defineAction({
   name: "DeleteSecurityGroup",
   params: { GroupName: p.string(), GroupId: p.string(), DryRun: p.boolean() },
   async handler(input, ctx) {
-    const id = ctx.services.securityGroups.delete({ accountId: ctx.principal.accountId }, target(input));
-    ctx.services.tags.forget(id);
-    await ctx.services.network.groupsChanged([id], ctx);
+    await ctx.services.enforced.deleteGroup(ctx.principal.accountId, target(input), ctx);
     return { return: true };
   },
 });
@@ -83,8 +81,7 @@ export const AuthorizeSecurityGroupIngress = defineAction({
   name: "AuthorizeSecurityGroupIngress",
   params: ingressParams,
   async handler(input, ctx) {
-    const id = ctx.services.securityGroups.authorize({ accountId: ctx.principal.accountId }, target(input), permissions(input));
-    await ctx.services.network.groupsChanged([id], ctx);
+    await ctx.services.enforced.authorize(ctx.principal.accountId, target(input), permissions(input), ctx);
     return { return: true };
   },
 });
@@ -93,8 +90,7 @@ export const RevokeSecurityGroupIngress = defineAction({
   name: "RevokeSecurityGroupIngress",
   params: ingressParams,
   async handler(input, ctx) {
-    const id = ctx.services.securityGroups.revoke({ accountId: ctx.principal.accountId }, target(input), permissions(input));
-    await ctx.services.network.groupsChanged([id], ctx);
+    await ctx.services.enforced.revoke(ctx.principal.accountId, target(input), permissions(input), ctx);
     return { return: true };
   },
 });

@@ -1,8 +1,8 @@
 /**
  * Images, key pairs, security groups (with a rules editor), elastic addresses, volumes
- * and snapshots: each a list of one's own and the actions the API offers on it, with
- * the same follow-ups the EC2 actions make (the clusters told of rule and address
- * changes before the answer, tags forgotten with what they tagged).
+ * and snapshots: each a list of one's own and the actions the API offers on it, through
+ * the same services (rule and address changes through the enforced changes the EC2
+ * actions use, answered once the clusters enforce them).
  */
 import { html } from "hono/html";
 import { button, field, form, select, table, textarea, when } from "../layout";
@@ -107,9 +107,7 @@ ${form(web.view, "/security-groups/create", html`<fieldset><legend>Create a secu
   userPost(app, "/security-groups/delete", async (c, u, web) => {
     const name = one(await formOf(c), "group");
     return act(c, d, "/security-groups", async () => {
-      const id = s.securityGroups.delete({ accountId: u.accountId }, { name });
-      s.tags.forget(id);
-      await s.network.groupsChanged([id], web.ctx);
+      await s.enforced.deleteGroup(u.accountId, { name }, web.ctx);
       return `Deleted ${name}`;
     });
   });
@@ -117,8 +115,7 @@ ${form(web.view, "/security-groups/create", html`<fieldset><legend>Create a secu
     userPost(app, `/security-groups/${verb}`, async (c, u, web) => {
       const f = await formOf(c);
       return act(c, d, "/security-groups", async () => {
-        const id = s.securityGroups[verb]({ accountId: u.accountId }, { name: one(f, "group") }, [permissionOf(f)]);
-        await s.network.groupsChanged([id], web.ctx);
+        await s.enforced[verb](u.accountId, { name: one(f, "group") }, [permissionOf(f)], web.ctx);
         return verb === "authorize" ? `The rule is in force in ${one(f, "group")}` : `The rule was revoked from ${one(f, "group")}`;
       });
     });
@@ -137,20 +134,15 @@ ${s.addresses.enabled() ? button(web.view, "/addresses/allocate", "Allocate an a
   userPost(app, "/addresses/associate", async (c, u, web) => {
     const f = await formOf(c);
     return act(c, d, "/addresses", async () => {
-      const instance = s.instances.live(callerOf(u), one(f, "instanceId"));
-      const a = s.addresses.associate(u.accountId, false, { publicIp: one(f, "ip") }, instance.id);
-      s.instances.restorePublicAddress(a.previous);
-      await s.network.addressesChanged([instance.id, a.previous], web.ctx);
-      return `${a.publicIp} now reaches ${instance.id}`;
+      const a = await s.enforced.associateAddress(callerOf(u), { publicIp: one(f, "ip") }, one(f, "instanceId"), web.ctx);
+      return `${a.publicIp} now reaches ${a.instanceId}`;
     });
   });
   for (const verb of ["disassociate", "release"] as const) {
     userPost(app, `/addresses/${verb}`, async (c, u, web) => {
       const ip = one(await formOf(c), "ip");
       return act(c, d, "/addresses", async () => {
-        const was = s.addresses[verb](u.accountId, false, { publicIp: ip });
-        s.instances.restorePublicAddress(was);
-        await s.network.addressesChanged([was], web.ctx);
+        await (verb === "release" ? s.enforced.releaseAddress(callerOf(u), { publicIp: ip }, web.ctx) : s.enforced.disassociateAddress(callerOf(u), { publicIp: ip }, web.ctx));
         return verb === "release" ? `Released ${ip}` : `${ip} is no longer associated`;
       });
     });
