@@ -17,7 +17,6 @@
  * nodes sharing a segment, each other) on the cluster's private network; only the CC
  * needs a public address.
  */
-import type { IngressRule } from "./port-forwards";
 import type { DhcpConfig } from "./dnsmasq";
 import { emptyNetwork, type HostNetwork, type LinkSpec } from "./host-network";
 import { isIpv4, parseCidr } from "./ipv4";

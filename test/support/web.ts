@@ -3,6 +3,7 @@ import type { Page } from "playwright-core";
 import { expect } from "vitest";
 import { startTestCloud, type TestCloud } from "./cloud";
 import { expectAccessible, screenshot } from "./browser";
+import { WebClient } from "./web-client";
 
 export interface WebCloud {
   t: TestCloud;
@@ -45,3 +46,20 @@ export async function firstAdminLogin(page: Page, w: WebCloud): Promise<void> {
 }
 
 export const flash = (page: Page) => page.locator(".flash").first().textContent();
+
+/** An HTTPS client signed in as the admin, past the forced first password change. */
+export async function adminClient(w: WebCloud): Promise<WebClient> {
+  const admin = new WebClient(w.url, w.t.cloud.layout.cloudCert);
+  await admin.login("admin", w.adminPassword);
+  await admin.post("/password", { current: w.adminPassword, password: ADMIN_NEW_PASSWORD, password2: ADMIN_NEW_PASSWORD }, "/password");
+  return admin;
+}
+
+/** Runs one instance of `imageId` from the instances page; returns its id (from the page's message). */
+export async function runFromPage(page: Page, imageId: string): Promise<string> {
+  await page.goto("/instances");
+  const run = page.getByRole("group", { name: "Run an instance" });
+  await run.getByLabel("Image").selectOption(imageId);
+  await run.getByRole("button", { name: "Run" }).click();
+  return /i-[0-9a-f]+/.exec((await flash(page)) ?? "")![0];
+}

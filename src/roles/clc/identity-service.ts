@@ -81,6 +81,13 @@ export function createIdentityService(d: IdentityServiceDeps) {
     return { user: user.name, accountNumber: user.accountId, accessKeyId: key.accessKeyId, secretKey: key.secret, baseName };
   }
 
+  /** A new key pair and certificate for the user, recorded (manifests signed with it verify), and its file base name. */
+  async function newKeyPair(user: UserRecord) {
+    const pair = await issueUserCertificate(d.ca, { user: user.name, account: user.accountName }, d.clock.now());
+    repo.insertCertificate({ fingerprint: pair.fingerprint, userId: user.id, pem: pair.certPem, now: d.clock.now() });
+    return { pair, baseName: `euca2-${user.name}-${publicKeyTag(pair.certPem)}` };
+  }
+
   /**
    * Writes the user's credential set, creating a key pair and certificate the first
    * time; later calls keep the pair and refresh eucarc (endpoints may have changed).
@@ -91,9 +98,7 @@ export function createIdentityService(d: IdentityServiceDeps) {
     if (existing) {
       return writeCredentialFiles(dir, credentialSet(user, existing), d.endpoints(), { cloudCertPem: d.ca.certPem });
     }
-    const pair = await issueUserCertificate(d.ca, { user: user.name, account: user.accountName }, d.clock.now());
-    repo.insertCertificate({ fingerprint: pair.fingerprint, userId: user.id, pem: pair.certPem, now: d.clock.now() });
-    const baseName = `euca2-${user.name}-${publicKeyTag(pair.certPem)}`;
+    const { pair, baseName } = await newKeyPair(user);
     return writeCredentialFiles(dir, credentialSet(user, baseName), d.endpoints(), {
       cloudCertPem: d.ca.certPem, keyPem: pair.keyPem, certPem: pair.certPem,
     });
@@ -110,9 +115,8 @@ export function createIdentityService(d: IdentityServiceDeps) {
     async issueCredentials(name: string): Promise<Array<{ name: string; content: string }>> {
       const user = this.getUser(name);
       if (!repo.keysOf(user.id).length) throw new InvalidParameterError("AccessKey", "You have no active access key: create or activate one first");
-      const pair = await issueUserCertificate(d.ca, { user: user.name, account: user.accountName }, d.clock.now());
-      repo.insertCertificate({ fingerprint: pair.fingerprint, userId: user.id, pem: pair.certPem, now: d.clock.now() });
-      const set = credentialSet(user, `euca2-${user.name}-${publicKeyTag(pair.certPem)}`);
+      const { pair, baseName } = await newKeyPair(user);
+      const set = credentialSet(user, baseName);
       const e = d.endpoints();
       return [
         { name: "eucarc", content: renderEucarc(set, e) },

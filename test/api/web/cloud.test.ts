@@ -14,7 +14,7 @@ import { tempDir } from "../../support/cloud";
 import { adminUser, imageFile, uploadBundle } from "../../support/bundles";
 import { s3 } from "../../support/s3";
 import { canBrowse, expectAccessible, launchBrowser, newContext, screenshot } from "../../support/browser";
-import { firstAdminLogin, flash, login, startWebCloud, visit, type WebCloud } from "../../support/web";
+import { firstAdminLogin, flash, login, runFromPage, startWebCloud, visit, type WebCloud } from "../../support/web";
 
 describe.runIf(canBrowse)("web interface: the cloud", () => {
   let w: WebCloud;
@@ -74,11 +74,7 @@ describe.runIf(canBrowse)("web interface: the cloud", () => {
   }, 60_000);
 
   it("shows an instance's details and console, and reboots and terminates from the page", async () => {
-    await user.goto("/instances");
-    const run = user.getByRole("group", { name: "Run an instance" });
-    await run.getByLabel("Image").selectOption(imageId);
-    await run.getByRole("button", { name: "Run" }).click();
-    const id = /i-[0-9a-f]+/.exec((await flash(user))!)![0];
+    const id = await runFromPage(user, imageId);
     await expect.poll(async () => (await ec2(userKeys).send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!.Instances![0]!.State!.Name, { timeout: 20_000 }).toBe("running");
     await visit(user, `/instances/${id}`, "instance-detail");
     await user.getByRole("button", { name: "Reboot" }).click();
@@ -144,11 +140,7 @@ describe.runIf(canBrowse)("web interface: the cloud", () => {
   }, 60_000);
 
   it("allocates and associates an address, makes a volume, attaches it, snapshots it, and lets them go, from the pages", async () => {
-    await user.goto("/instances");
-    const run = user.getByRole("group", { name: "Run an instance" });
-    await run.getByLabel("Image").selectOption(imageId);
-    await run.getByRole("button", { name: "Run" }).click();
-    const id = /i-[0-9a-f]+/.exec((await flash(user))!)![0];
+    const id = await runFromPage(user, imageId);
     await expect.poll(() => user.locator(`#instances tr[data-id="${id}"]`).getAttribute("data-state"), { timeout: 20_000 }).toBe("running");
 
     await visit(user, "/addresses");

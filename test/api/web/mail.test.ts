@@ -3,7 +3,7 @@ import { SMTPServer } from "smtp-server";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebClient } from "../../support/web-client";
-import { ADMIN_NEW_PASSWORD, startWebCloud, type WebCloud } from "../../support/web";
+import { adminClient, startWebCloud, type WebCloud } from "../../support/web";
 
 describe("web interface: mail over SMTP", () => {
   const received: Array<{ to: string[]; data: string }> = [];
@@ -40,9 +40,7 @@ describe("web interface: mail over SMTP", () => {
     expect(received[0]!.data).toMatch(/^From: cloud@example\.org/m);
     expect(received[0]!.data).toContain("Subject: [euca] account application from nora");
 
-    const admin = new WebClient(w.url, w.t.cloud.layout.cloudCert);
-    await admin.login("admin", w.adminPassword);
-    await admin.post("/password", { current: w.adminPassword, password: ADMIN_NEW_PASSWORD, password2: ADMIN_NEW_PASSWORD }, "/password");
+    const admin = await adminClient(w);
     const id = /name="id" value="(app-[0-9a-f]+)"/.exec((await admin.get("/admin/applications")).body)![1]!;
     await admin.post("/admin/applications/approve", { id }, "/admin/applications");
     await expect.poll(() => received.length).toBe(2);

@@ -14,7 +14,7 @@ import { subjectAltNames } from "../../../src/roles/clc/pki";
 import { adminUser, imageFile, uploadBundle } from "../../support/bundles";
 import { s3 } from "../../support/s3";
 import { WebClient } from "../../support/web-client";
-import { ADMIN_NEW_PASSWORD, startWebCloud, type WebCloud } from "../../support/web";
+import { ADMIN_NEW_PASSWORD, adminClient, startWebCloud, type WebCloud } from "../../support/web";
 
 /**
  * A POST larger than any form, on a raw TLS socket: the server answers 413 and closes
@@ -56,9 +56,7 @@ describe("web interface: security", () => {
 
   beforeAll(async () => {
     w = await startWebCloud({ clock });
-    admin = client();
-    await admin.login("admin", w.adminPassword);
-    await admin.post("/password", { current: w.adminPassword, password: ADMIN_NEW_PASSWORD, password2: ADMIN_NEW_PASSWORD }, "/password");
+    admin = await adminClient(w);
   }, 60_000);
   afterAll(async () => {
     await w?.t.stop();

@@ -7,7 +7,7 @@ import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { tempDir } from "../../support/cloud";
 import { s3 } from "../../support/s3";
 import { WebClient } from "../../support/web-client";
-import { ADMIN_NEW_PASSWORD, startWebCloud, type WebCloud } from "../../support/web";
+import { adminClient, startWebCloud, type WebCloud } from "../../support/web";
 
 describe("web interface: cloud settings", () => {
   const file = join(tempDir("web-conf-"), "euca.conf");
@@ -16,9 +16,7 @@ describe("web interface: cloud settings", () => {
   beforeAll(async () => {
     writeFileSync(file, "# the site's settings\nWALRUS_MAX_BUCKETS=5   # per user\nSMTP_URL=smtp://mailer:s3cret@127.0.0.1:2525\n", { mode: 0o640 });
     w = await startWebCloud({ configFile: file, settings: { smtpUrl: "smtp://mailer:s3cret@127.0.0.1:2525" } });
-    admin = new WebClient(w.url, w.t.cloud.layout.cloudCert);
-    await admin.login("admin", w.adminPassword);
-    await admin.post("/password", { current: w.adminPassword, password: ADMIN_NEW_PASSWORD, password2: ADMIN_NEW_PASSWORD }, "/password");
+    admin = await adminClient(w);
   }, 60_000);
   afterAll(async () => {
     await w?.t.stop();
