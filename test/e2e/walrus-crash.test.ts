@@ -29,17 +29,18 @@ async function text(c: S3Client, Bucket: string, Key: string): Promise<string> {
   return (await c.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToString();
 }
 
-/** Files under walrus/tmp, and blob files that no blobs row references. */
-function leftovers(dir: string): { tmp: string[]; orphans: string[] } {
+/** Files under walrus/tmp, blob files that no blobs row references, and blob rows nothing references. */
+function leftovers(dir: string): { tmp: string[]; orphans: string[]; unreferencedRows: number } {
   const tmp = existsSync(join(dir, "walrus/tmp")) ? readdirSync(join(dir, "walrus/tmp")) : [];
   const db = new Database(join(dir, "walrus.db"), { readonly: true });
   const known = new Set((db.prepare("SELECT id FROM blobs WHERE refs > 0").all() as Array<{ id: string }>).map((r) => r.id));
+  const unreferencedRows = (db.prepare("SELECT count(*) AS n FROM blobs WHERE refs <= 0").get() as { n: number }).n;
   db.close();
   const orphans: string[] = [];
   for (const sub of readdirSync(join(dir, "walrus/blobs"))) {
     for (const f of readdirSync(join(dir, "walrus/blobs", sub))) if (!known.has(f)) orphans.push(f);
   }
-  return { tmp, orphans };
+  return { tmp, orphans, unreferencedRows };
 }
 
 describe("Walrus survives SIGKILL", () => {
@@ -65,7 +66,7 @@ describe("Walrus survives SIGKILL", () => {
 
     const second = await startEuca(["run", "--data-dir", dir, ...freePorts]);
     try {
-      expect(leftovers(dir)).toEqual({ tmp: [], orphans: [] });
+      expect(leftovers(dir)).toEqual({ tmp: [], orphans: [], unreferencedRows: 0 });
       expect(second.stderr()).toContain("removed what an interrupted write left behind");
       expect(await text(client(second, dir).c, "crash", "obj")).toBe("old version");
     } finally {
@@ -97,7 +98,7 @@ describe("Walrus survives SIGKILL", () => {
 
       p = await startEuca(["run", "--data-dir", dir, ...freePorts]);
       ({ c } = client(p, dir));
-      expect(leftovers(dir)).toEqual({ tmp: [], orphans: [] });
+      expect(leftovers(dir)).toEqual({ tmp: [], orphans: [], unreferencedRows: 0 });
       const got = Buffer.from(await (await c.send(new GetObjectCommand({ Bucket: "mpcrash", Key: "obj" }))).Body!.transformToByteArray());
       if (got.toString() === "old version") outcomes.push("old");
       else {

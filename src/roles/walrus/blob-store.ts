@@ -1,19 +1,21 @@
 /**
- * Object bytes as files: streamed to tmp/, hashed on the way, fsynced, renamed into
- * blobs/<xx>/<id>. A blob becomes part of an object only when the metadata
- * transaction that references it commits, so a crash leaves either the old or the
- * new object; files nothing references are swept at start.
+ * Object bytes: a blob of up to SMALL_BLOB bytes is a row of walrus.db (its bytes beside
+ * its reference count); a larger one is a file, streamed to tmp/, hashed on the way,
+ * fsynced, renamed into blobs/<xx>/<id>. Either becomes part of an object only when the
+ * metadata transaction that references it commits, so a crash leaves either the old or
+ * the new object; rows and files nothing references are swept at start.
  */
 import { randomBytes } from "node:crypto";
 import type { HashAlgorithm } from "../../common/digests";
-import { hashPool } from "../../common/hash-pool";
-import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync, statSync, unlinkSync } from "node:fs";
-import { mkdir, open, readFile, rename, rm, type FileHandle } from "node:fs/promises";
+import { createReadStream, mkdirSync, readdirSync, rmSync, statSync, unlinkSync } from "node:fs";
+import { mkdir, open, readFile, rename, type FileHandle } from "node:fs/promises";
 import type { ChunkSource } from "../../server/chunk-source";
 import { join } from "node:path";
-import { Readable, Transform } from "node:stream";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { BlobWriter, SMALL_BLOB } from "./blob-writer";
 export type { HashAlgorithm } from "../../common/digests";
+export { SMALL_BLOB } from "./blob-writer";
 
 export interface WrittenBlob {
   id: string;
@@ -23,8 +25,20 @@ export interface WrittenBlob {
   digests: Partial<Record<HashAlgorithm, Buffer>>;
 }
 
-/** Blobs this small are also kept in memory (LRU, within SMALL_CACHE_BYTES): a small GET then costs no file I/O. */
-export const SMALL_BLOB = 128 * 1024;
+/**
+ * Small blobs' bytes in the metadata database (the repository implements it). A row is
+ * written unreferenced, before the transaction that references it; one that never gets
+ * a reference is deleted by the writer's failure path or by the sweep at start.
+ */
+export interface InlineBlobs {
+  putInlineBlob(id: string, bytes: Buffer): void;
+  /** The bytes of a small blob, undefined when the blob is a file (or gone). */
+  inlineBlob(id: string): Buffer | undefined;
+  /** Deletes a small blob's row if nothing references it. */
+  dropInlineBlob(id: string): void;
+}
+
+/** Memory kept for small blobs (LRU): a small GET then costs no database or file read. */
 const SMALL_CACHE_BYTES = 32 * 1024 * 1024;
 
 export class BlobStore {
@@ -35,7 +49,7 @@ export class BlobStore {
   private readonly small = new Map<string, Buffer>();
   private smallBytes = 0;
 
-  constructor(root: string) {
+  constructor(root: string, private readonly inline: InlineBlobs) {
     this.tmpDir = join(root, "tmp");
     this.blobDir = join(root, "blobs");
     mkdirSync(this.tmpDir, { recursive: true, mode: 0o700 });
@@ -49,58 +63,42 @@ export class BlobStore {
 
   /**
    * Streams `source` into a new blob, computing MD5 (the ETag) and the `extra`
-   * digests in the same pass. `check` runs on the finished bytes before the rename
+   * digests in the same pass. `check` runs on the finished bytes before they are kept
    * (wrong Content-MD5, a signed SHA-256 that does not match, a short body…): if it
-   * throws, the file is removed.
+   * throws, nothing is kept.
    */
   async write(source: Readable, check?: (b: WrittenBlob) => void, extra: readonly HashAlgorithm[] = []): Promise<WrittenBlob> {
     const id = randomBytes(16).toString("hex");
     const tmp = join(this.tmpDir, id);
-    // Hashed on a worker thread beside the write (see common/hash-pool.ts).
-    const session = hashPool().session(["md5", ...extra.filter((a) => a !== "md5")]);
-    let size = 0;
-    let kept: Buffer[] | undefined = [];
-    const hasher = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        size += chunk.length;
-        if (kept && size <= SMALL_BLOB) kept.push(chunk);
-        else kept = undefined;
-        const wait = session.update(chunk);
-        if (wait) wait.then(() => cb(null, chunk), cb);
-        else cb(null, chunk);
-      },
-    });
-    const out = createWriteStream(tmp, { flags: "wx", mode: 0o600, highWaterMark: 1024 * 1024 });
+    const sink = new BlobWriter(tmp, ["md5", ...extra.filter((a) => a !== "md5")]);
     try {
-      await pipeline(source, hasher, out);
-      const digests = await session.digest();
-      const blob = { id, size, md5: digests.md5!, digests };
+      await pipeline(source, sink);
+      const body = await sink.finish();
+      const blob = { id, size: body.size, md5: body.digests.md5!, digests: body.digests };
       check?.(blob);
-      // Asynchronous on purpose: a synchronous fsync would stall every other request.
-      const fh = await open(tmp, "r");
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
+      if (body.bytes) {
+        this.inline.putInlineBlob(id, body.bytes);
+        this.remember(id, body.bytes);
+        return blob;
       }
+      // Asynchronous on purpose: a synchronous fsync would stall every other request.
+      await sink.sync();
       const dir = join(this.blobDir, id.slice(0, 2));
       if (!this.madeDirs.has(dir)) {
         await mkdir(dir, { recursive: true, mode: 0o700 });
         this.madeDirs.add(dir);
       }
       await rename(tmp, join(dir, id));
-      if (kept) this.remember(id, Buffer.concat(kept));
       return blob;
     } catch (e) {
-      session.abort();
-      await rm(tmp, { force: true });
+      await sink.discard();
       throw e;
     }
   }
 
   /** Reads [start, end] (inclusive) of a blob. */
   read(id: string, start?: number, end?: number): Readable {
-    const cached = this.cached(id);
+    const cached = this.inMemory(id);
     if (cached) return Readable.from([cached.subarray(start ?? 0, end === undefined ? undefined : end + 1)], { objectMode: false });
     return createReadStream(this.pathOf(id), { start, end, highWaterMark: 1024 * 1024 });
   }
@@ -128,8 +126,15 @@ export class BlobStore {
             pos = parts[++i]?.start ?? 0;
             continue;
           }
-          fh ??= await open(this.pathOf(p.id), "r");
           const want = Math.min(into.length, p.end - pos + 1);
+          const held = fh ? undefined : this.inMemory(p.id);
+          if (held) {
+            if (held.length <= p.end) throw new Error(`blob ${p.id} is shorter than its record`);
+            held.copy(into, 0, pos, pos + want);
+            pos += want;
+            return want;
+          }
+          fh ??= await open(this.pathOf(p.id), "r");
           const { bytesRead } = await fh.read(into, 0, want, pos);
           if (bytesRead === 0) throw new Error(`blob ${p.id} is shorter than its record`);
           pos += bytesRead;
@@ -141,21 +146,30 @@ export class BlobStore {
     };
   }
 
-  /** A small blob's bytes if they are in memory (read from disk once, or kept when written). */
-  cached(id: string): Buffer | undefined {
+  /**
+   * A small blob's bytes if they are in memory or in walrus.db (then kept in memory);
+   * undefined for a blob that is a file.
+   */
+  private inMemory(id: string): Buffer | undefined {
     const b = this.small.get(id);
     if (b) {
       this.small.delete(id); // most recently used last
       this.small.set(id, b);
+      return b;
     }
-    return b;
+    const row = this.inline.inlineBlob(id);
+    if (row) this.remember(id, row);
+    return row;
   }
 
-  /** A small blob's bytes, from memory or (then kept) from its file; undefined when it is not small. */
+  /**
+   * A small blob's bytes, from memory, walrus.db, or (then kept) its file — small
+   * blobs written before they lived in walrus.db are files; undefined when it is not small.
+   */
   async readSmall(id: string, size: number): Promise<Buffer | undefined> {
     if (size > SMALL_BLOB) return undefined;
-    const cached = this.cached(id);
-    if (cached) return cached;
+    const held = this.inMemory(id);
+    if (held) return held;
     const bytes = await readFile(this.pathOf(id));
     this.remember(id, bytes);
     return bytes;
@@ -172,12 +186,14 @@ export class BlobStore {
     }
   }
 
+  /** Forgets a blob nothing references any more: its memory copy, its row, its file. */
   remove(id: string): void {
     const b = this.small.get(id);
     if (b) {
       this.small.delete(id);
       this.smallBytes -= b.length;
     }
+    this.inline.dropInlineBlob(id);
     try {
       unlinkSync(this.pathOf(id));
     } catch (e) {

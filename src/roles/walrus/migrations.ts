@@ -76,4 +76,10 @@ CREATE TABLE lifecycle_cursors (
 );
 `,
   },
+  {
+    name: "small blobs' bytes in walrus.db",
+    sql: `
+ALTER TABLE blobs ADD COLUMN bytes BLOB;
+`,
+  },
 ];

@@ -1,10 +1,10 @@
 /**
- * Drizzle schema of walrus.db. Object data lives in blob files (./blob-store.ts);
+ * Drizzle schema of walrus.db. Object data lives in blobs (./blob-store.ts): small ones here, in `blobs.bytes`, larger ones as files;
  * an object version is a list of blob segments, so a multipart Complete or a copy
  * is a metadata transaction and never copies bytes. `blobs.refs` counts the
  * versions and parts that use a blob; a blob at zero references is deleted.
  */
-import { integer, primaryKey, sqliteTable, text, uniqueIndex, index } from "drizzle-orm/sqlite-core";
+import { blob, integer, primaryKey, sqliteTable, text, uniqueIndex, index } from "drizzle-orm/sqlite-core";
 import { settings } from "../../db/settings-table";
 
 export const buckets = sqliteTable("buckets", {
@@ -24,6 +24,7 @@ export const blobs = sqliteTable("blobs", {
   id: text("id").primaryKey(),
   size: integer("size").notNull(),
   refs: integer("refs").notNull(),
+  bytes: blob("bytes", { mode: "buffer" }), // a small blob's bytes (blob-store.ts); null for a file
 });
 
 export const objects = sqliteTable("objects", {

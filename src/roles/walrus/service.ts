@@ -61,7 +61,7 @@ export function openWalrus(
   const db = openWalrusDatabase(layout.database("walrus"));
   try {
     const repo = createWalrusRepo(db, () => randomBytes(18).toString("base64url"));
-    const store = new BlobStore(layout.walrusDir);
+    const store = new BlobStore(layout.walrusDir, repo);
     const service = createWalrusService({ ...deps, repo, store }, lifecycle);
     const swept = service.sweep();
     return { db, service, swept, close: async () => db.close() };
