@@ -52,3 +52,30 @@ describe("hash pool", () => {
     }
   });
 });
+
+describe("hash pool workers", () => {
+  it("stop once idle for the pool's idle time and start again for the next session", async () => {
+    const pool = new HashPool(1, 50);
+    const workers = () => (pool as unknown as { workers: Array<{ worker: Worker }> }).workers;
+    try {
+      const s = pool.session(["md5", "sha256"]);
+      await s.update(Buffer.from("first"));
+      await s.digest();
+      const first = workers()[0]!.worker;
+      const exited = new Promise<number>((resolve) => first.once("exit", resolve));
+      await exited;
+      expect(workers()).toEqual([]);
+      const t = pool.session(["md5"]);
+      await t.update(Buffer.from("abc"));
+      expect(hex((await t.digest()).md5)).toBe(createHash("md5").update("abc").digest("hex"));
+      expect(workers()).toHaveLength(1);
+      // An aborted session counts as finished too.
+      const u = pool.session(["md5"]);
+      u.abort();
+      await new Promise<number>((resolve) => workers()[0]!.worker.once("exit", resolve));
+      expect(workers()).toEqual([]);
+    } finally {
+      await pool.close();
+    }
+  });
+});
