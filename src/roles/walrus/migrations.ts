@@ -82,4 +82,40 @@ CREATE TABLE lifecycle_cursors (
 ALTER TABLE blobs ADD COLUMN bytes BLOB;
 `,
   },
+  {
+    // A write's quota check read the sum of every object and part in its bucket, twice per PUT
+    // (O(objects)); the total is now kept by triggers, in the transaction of each change.
+    name: "buckets' byte totals",
+    sql: `
+ALTER TABLE buckets ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+UPDATE buckets SET bytes =
+  (SELECT coalesce(sum(size), 0) FROM objects WHERE objects.bucket = buckets.name) +
+  (SELECT coalesce(sum(parts.size), 0) FROM parts JOIN uploads ON uploads.id = parts.upload_id WHERE uploads.bucket = buckets.name);
+CREATE TRIGGER objects_bytes_insert AFTER INSERT ON objects BEGIN
+  UPDATE buckets SET bytes = bytes + NEW.size WHERE name = NEW.bucket;
+END;
+CREATE TRIGGER objects_bytes_delete AFTER DELETE ON objects BEGIN
+  UPDATE buckets SET bytes = bytes - OLD.size WHERE name = OLD.bucket;
+END;
+CREATE TRIGGER objects_bytes_update AFTER UPDATE OF size, bucket ON objects BEGIN
+  UPDATE buckets SET bytes = bytes - OLD.size WHERE name = OLD.bucket;
+  UPDATE buckets SET bytes = bytes + NEW.size WHERE name = NEW.bucket;
+END;
+CREATE TRIGGER parts_bytes_insert AFTER INSERT ON parts BEGIN
+  UPDATE buckets SET bytes = bytes + NEW.size WHERE name = (SELECT bucket FROM uploads WHERE id = NEW.upload_id);
+END;
+CREATE TRIGGER parts_bytes_delete AFTER DELETE ON parts BEGIN
+  UPDATE buckets SET bytes = bytes - OLD.size WHERE name = (SELECT bucket FROM uploads WHERE id = OLD.upload_id);
+END;
+-- The cascade from uploads removes parts after their upload is gone (their bucket unknown to the
+-- trigger above): an upload's parts go first, while it still names its bucket.
+CREATE TRIGGER uploads_parts_first BEFORE DELETE ON uploads BEGIN
+  DELETE FROM parts WHERE upload_id = OLD.id;
+END;
+CREATE TRIGGER parts_bytes_update AFTER UPDATE OF size, upload_id ON parts BEGIN
+  UPDATE buckets SET bytes = bytes - OLD.size WHERE name = (SELECT bucket FROM uploads WHERE id = OLD.upload_id);
+  UPDATE buckets SET bytes = bytes + NEW.size WHERE name = (SELECT bucket FROM uploads WHERE id = NEW.upload_id);
+END;
+`,
+  },
 ];

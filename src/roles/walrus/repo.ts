@@ -105,11 +105,10 @@ export function createWalrusRepo({ db, sqlite }: WalrusDatabase, newVersionId: (
     ref(v.segments);
   }
 
+  /** Every version's and open upload part's size: kept by triggers (migrations.ts), so reading it costs one row. */
+  const bytesOfBucket = sqlite.prepare("SELECT bytes FROM buckets WHERE name = ?").pluck();
   function bucketBytes(name: string): number {
-    const o = db.select({ n: sql<number>`coalesce(sum(${objects.size}), 0)` }).from(objects).where(eq(objects.bucket, name)).get()!.n;
-    const p = db.select({ n: sql<number>`coalesce(sum(${parts.size}), 0)` }).from(parts).innerJoin(uploads, eq(uploads.id, parts.uploadId))
-      .where(eq(uploads.bucket, name)).get()!.n;
-    return o + p;
+    return (bytesOfBucket.get(name) as number | undefined) ?? 0;
   }
 
   /** Inside a transaction, after its change: over the limit throws, and the whole change rolls back. */

@@ -18,6 +18,7 @@ export const buckets = sqliteTable("buckets", {
   cors: text("cors"), // JSON CorsRule[]
   policy: text("policy"), // the policy document as sent
   lifecycle: text("lifecycle"), // JSON LifecycleRule[]
+  bytes: integer("bytes").notNull().default(0), // every version's and open upload part's size, kept by triggers (migrations.ts)
 });
 
 export const blobs = sqliteTable("blobs", {
