@@ -23,6 +23,9 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
       clearTimeout(timer);
       resolve({ status, stdout, stderr });
     });
+    // A program may exit without reading its input (the write then fails with EPIPE): its
+    // status says what happened; unheard, the stream's error was an uncaught exception.
+    child.stdin.on("error", () => {});
     child.stdin.end(opts.input ?? "");
   });
 }
