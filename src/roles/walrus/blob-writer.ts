@@ -10,7 +10,7 @@
  */
 import { Writable } from "node:stream";
 import { open, rm, type FileHandle } from "node:fs/promises";
-import { digester, type HashAlgorithm } from "../../common/digests";
+import { digestOf, type HashAlgorithm } from "../../common/digests";
 import { hashPool, type HashSession } from "../../common/hash-pool";
 
 /** Blobs this small live in walrus.db with their metadata, and are kept in memory once read. */
@@ -108,11 +108,7 @@ export class BlobWriter extends Writable {
     if (!this.spilled) {
       const bytes = Buffer.concat(this.kept, this.size);
       const digests: Digests = {};
-      for (const a of this.algorithms) {
-        const d = digester(a);
-        d.update(bytes);
-        digests[a] = await d.digest();
-      }
+      for (const a of this.algorithms) digests[a] = await digestOf(a, bytes);
       return { size: this.size, digests, bytes };
     }
     return { size: this.size, digests: await this.session!.digest() };
