@@ -12,7 +12,7 @@
 export const RESOURCES = [
   "access key of user", "address", "availability zone", "bucket", "cluster", "credentials of user", "image", "instance", "key pair",
   "node", "object", "region", "resource", "security group", "security group rule", "upload", "user", "version", "vm type", "volume", "snapshot",
-  "vpc", "subnet", "internet gateway", "route table", "network acl", "account application",
+  "vpc", "subnet", "internet gateway", "route table", "network acl", "account application", "account",
 ] as const;
 export type Resource = (typeof RESOURCES)[number];
 

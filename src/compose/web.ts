@@ -33,13 +33,13 @@ import type { ClcAssembly } from "./clc";
  */
 const LIVE: ReadonlyArray<keyof Settings> = [
   "walrusMaxBuckets", "walrusMaxBucketMb", "maxAddressesPerUser", "scMaxVolumesPerUser", "webSessionMinutes", "webLoginAttempts", "webLockoutMinutes",
-  "webSignupFields", "mailFrom", "webUrl",
+  "webAuditMaxRows", "webSignupFields", "mailFrom", "webUrl",
 ];
 
 /** Settings the admin may change on the settings page (the rest are shown). */
 const EDITABLE: ReadonlyArray<keyof Settings> = [
   "walrusMaxBuckets", "walrusMaxBucketMb", "walrusImageCacheMb", "maxAddressesPerUser", "scMaxVolumeGb", "scMaxTotalGb", "scMaxVolumesPerUser",
-  "schedPolicy", "nodePollSeconds", "webSessionMinutes", "webLoginAttempts", "webLockoutMinutes", "webSignupFields", "mailFrom", "webUrl", "logLevel",
+  "schedPolicy", "nodePollSeconds", "webSessionMinutes", "webLoginAttempts", "webLockoutMinutes", "webAuditMaxRows", "webSignupFields", "mailFrom", "webUrl", "logLevel",
 ];
 
 /** A value shown on a page: an SMTP URL's password is not. */
@@ -80,7 +80,7 @@ export async function assembleWeb(a: Assembly, o: {
   const signer = createSigner(Buffer.from(readFileSync(secretFile, "utf8").trim(), "hex"));
   const mail = createMailer({ db: clc.db, clock: a.clock, log: a.log, smtpUrl: s.smtpUrl, get from() { return s.mailFrom; } });
   a.cleanups.push(() => mail.close());
-  const audit = createAuditLog(clc.db, a.clock);
+  const audit = createAuditLog(clc.db, a.clock, { get maxRows() { return s.webAuditMaxRows; } });
   let webUrl = s.webUrl;
   const accounts = createWebAccounts({
     db: clc.db, identity: clc.identity, audit, mail, clock: a.clock, ids: a.ids, webUrl: () => webUrl,

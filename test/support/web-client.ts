@@ -17,7 +17,8 @@ export class WebClient {
   readonly cookies = new Map<string, string>();
   private readonly ca: string;
 
-  constructor(readonly baseUrl: string, caFile: string) {
+  /** `from`: the loopback address the client connects from (127.0.0.0/8), as another host would. */
+  constructor(readonly baseUrl: string, caFile: string, readonly from?: string) {
     this.ca = readFileSync(caFile, "utf8");
   }
 
@@ -26,7 +27,7 @@ export class WebClient {
     const headers: Record<string, string> = { ...(o.form ? { "content-type": "application/x-www-form-urlencoded" } : {}), ...o.headers };
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
     return new Promise((resolve, reject) => {
-      const req = request(new URL(path, this.baseUrl), { method, headers, ca: this.ca }, (res) => {
+      const req = request(new URL(path, this.baseUrl), { method, headers, ca: this.ca, localAddress: this.from }, (res) => {
         const parts: Buffer[] = [];
         res.on("data", (b: Buffer) => parts.push(b));
         res.on("end", () => {

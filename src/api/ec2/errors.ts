@@ -42,7 +42,7 @@ const NOT_FOUND_CODES: Record<Resource, string> = {
   volume: "InvalidVolume.NotFound", snapshot: "InvalidSnapshot.NotFound",
   vpc: "InvalidVpcID.NotFound", subnet: "InvalidSubnetID.NotFound", "internet gateway": "InvalidInternetGatewayID.NotFound",
   "route table": "InvalidRouteTableID.NotFound", "network acl": "InvalidNetworkAclID.NotFound",
-  "account application": "InvalidParameterValue",
+  "account application": "InvalidParameterValue", account: "InvalidParameterValue",
 };
 
 /** Duplicate codes where EC2 has one (others are InvalidParameterValue). */

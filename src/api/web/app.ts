@@ -12,6 +12,8 @@ import { html } from "hono/html";
 import { logRequest } from "../../server/request-log";
 import { CSRF_FIELD, FLASH_COOKIE, PRE_COOKIE, SESSION_COOKIE, cookie, newCookieValue, readCookies, securityHeaders } from "./security";
 import { page } from "./layout";
+import { toWebError } from "./errors";
+import { formOf } from "./routing";
 import type { WebDeps, WebEnv } from "./context";
 import { assetRoutes } from "./assets";
 import { authRoutes } from "./pages/auth";
@@ -72,7 +74,7 @@ export function createWebApp(d: WebDeps): Hono<WebEnv> {
     let token = c.req.header("x-csrf-token");
     const type = c.req.header("content-type") ?? "";
     if (token === undefined && (type.startsWith("application/x-www-form-urlencoded") || type.startsWith("multipart/form-data"))) {
-      const f = await c.req.parseBody();
+      const f = await formOf(c);
       token = typeof f[CSRF_FIELD] === "string" ? (f[CSRF_FIELD] as string) : undefined;
     }
     const cookies = readCookies(c.req.header("cookie"));
@@ -93,10 +95,12 @@ export function createWebApp(d: WebDeps): Hono<WebEnv> {
   credentialRoutes(app, d);
   adminRoutes(app, d);
   app.notFound((c) => c.html(page(c.get("web").view, "Not found", html`<p>There is no page at this address. <a href="/">Back to the dashboard</a>.</p>`), 404));
+  // A domain error no page caught (an unreadable form, say) keeps its own status and words.
   app.onError((e, c) => {
     const web = c.get("web");
-    d.log.error({ requestId: web?.requestId, err: e }, "web: request failed");
-    return c.text(`Something went wrong on the server (request ${web?.requestId ?? "?"}).\n`, 500);
+    const r = toWebError(e, web?.requestId ?? "?");
+    if (r.fault === "server") d.log.error({ requestId: web?.requestId, err: e }, "web: request failed");
+    return web ? c.html(page(web.view, "Request refused", html`<p class="flash error" role="alert">${r.message}</p>`), r.status) : c.text(`${r.message}\n`, r.status);
   });
   return app;
 }

@@ -120,3 +120,8 @@ export function bytes(n: number): string {
   }
   return `${i ? v.toFixed(1) : v} ${units[i]}`;
 }
+
+/** At most `n` characters of a value in a table cell (what the page shows of a field anyone can fill). */
+export function clip(s: string, n = 120): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}

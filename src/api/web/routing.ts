@@ -10,11 +10,43 @@ import { page, type Markup } from "./layout";
 import type { SessionUser } from "../../roles/clc/web-accounts";
 import type { WebApp, WebContext, WebDeps, WebRequest } from "./context";
 import { html } from "hono/html";
+import { InvalidParameterError } from "../../common/errors";
+
+const ORIGIN = "https://origin.invalid";
+
+/**
+ * Where a login may send the browser next: a path of this site, else `/`. Refused: no
+ * leading `/`, control characters or backslashes (browsers drop tabs and newlines and
+ * read `\` as `/`, so `/\t/evil` and `/\\evil` are other hosts), and anything that
+ * does not resolve to this origin. The answer is the path as the URL parser writes it
+ * (ASCII only, so it is always a valid Location header).
+ */
+export function localPath(next: string | undefined): string {
+  if (!next || next[0] !== "/" || /[\u0000-\u001f\u007f\\]/.test(next)) return "/";
+  let u: URL;
+  try {
+    u = new URL(next, ORIGIN);
+  } catch {
+    return "/";
+  }
+  if (u.origin !== ORIGIN) return "/";
+  const path = `${u.pathname}${u.search}${u.hash}`;
+  return path.startsWith("//") ? "/" : path;
+}
 
 export type Form = Record<string, string | string[]>;
 
+/** What a form that cannot be read (a malformed multipart body, say) is told: a 400, never a 500. */
+export const UNREADABLE_FORM = "The form could not be read (its body is not a well-formed form): reload the page and send it again";
+
+/** The request's form fields (parsed once per request; later calls get the same). */
 export async function formOf(c: Context): Promise<Form> {
-  const body = await c.req.parseBody({ all: true });
+  let body: Awaited<ReturnType<typeof c.req.parseBody>>;
+  try {
+    body = await c.req.parseBody({ all: true });
+  } catch {
+    throw new InvalidParameterError("form", UNREADABLE_FORM);
+  }
   const out: Form = {};
   for (const [k, v] of Object.entries(body)) {
     if (typeof v === "string") out[k] = v;

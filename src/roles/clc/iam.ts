@@ -1,9 +1,10 @@
 /**
  * IAM basics (Eucalyptus' "Euare" subset that tools and the web interface need):
  * users of the caller's account and their access keys. A user manages its own keys;
- * the account's admin (the user the account was made for, or a cloud admin) manages
- * the account's users. Someone else's account does not exist for the caller. A user
- * holds at most two keys, as in AWS; an inactive key is refused everywhere.
+ * the account's admin (its owner, recorded when the account was made for that user,
+ * or a cloud admin) manages the account's users, but only a cloud admin manages a
+ * cloud admin. Someone else's account does not exist for the caller. A user holds at
+ * most two keys, as in AWS; an inactive key is refused everywhere.
  */
 import type { Clock } from "../../common/clock";
 import type { IdGenerator } from "../../common/ids";
@@ -31,14 +32,15 @@ export interface IamKey {
 export function createIamService(o: { repo: IdentityRepo; identity: IdentityService; clock: Clock; ids: IdGenerator }) {
   const { repo } = o;
   const view = (u: UserRecord): IamUser => ({ path: "/", userName: u.name, userId: u.id, arn: `arn:aws:iam::${u.accountId}:user/${u.name}`, createDate: u.createdAt });
-  const accountAdmin = (p: Principal) => p.isAdmin || repo.findAccountById(p.accountId)?.name === p.userName;
+  const accountAdmin = (p: Principal) => p.isAdmin || repo.findUserById(p.userId)?.isAccountOwner === true;
 
   /** The user a call is about (the caller when unnamed); another account's users do not exist. */
   function target(p: Principal, userName: string | undefined, o2: { adminOnly?: boolean } = {}): UserRecord {
     const name = userName ?? p.userName;
     const u = repo.findUser(name);
     if (!u || u.accountId !== p.accountId) throw new NotFoundError("user", name);
-    if ((o2.adminOnly || u.name !== p.userName) && !accountAdmin(p)) throw new AccessDeniedError(`User ${p.userName} is not authorized to manage user ${name}`);
+    const other = o2.adminOnly || u.id !== p.userId;
+    if (other && (!accountAdmin(p) || (u.isAdmin && !p.isAdmin))) throw new AccessDeniedError(`User ${p.userName} is not authorized to manage user ${name}`);
     return u;
   }
 

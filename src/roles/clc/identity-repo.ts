@@ -9,6 +9,8 @@ export interface UserRecord {
   accountId: string;
   accountName: string;
   isAdmin: boolean;
+  /** The user its account was made for (the account's admin in IAM); recorded, never inferred. */
+  isAccountOwner: boolean;
   enabled: boolean;
   createdAt: Date;
 }
@@ -28,7 +30,7 @@ export interface ActiveKeyRecord extends KeyRecord {
 export function createIdentityRepo({ db, sqlite }: ClcDatabase) {
   const userColumns = {
     id: users.id, name: users.name, accountId: users.accountId, accountName: accounts.name,
-    isAdmin: users.isAdmin, enabled: users.enabled, createdAt: users.createdAt,
+    isAdmin: users.isAdmin, isAccountOwner: users.isAccountOwner, enabled: users.enabled, createdAt: users.createdAt,
   };
   // Every signed request looks its key up: prepared once, not per call.
   const activeKeyQuery = db
@@ -73,15 +75,21 @@ export function createIdentityRepo({ db, sqlite }: ClcDatabase) {
     findAccountByName(name: string) {
       return db.select().from(accounts).where(eq(accounts.name, name)).get();
     },
-    /** Creates the account when missing, the user and one access key, atomically. */
-    insertUser(u: { id: string; name: string; isAdmin: boolean; account: { id: string; name: string }; key: { id: string; secret: string }; now: Date }): void {
-      sqlite.transaction(() => {
+    /**
+     * The user and one access key, atomically, in its account: a new one (the user is its
+     * owner; false when an account of that name exists) or, with `join`, the existing one
+     * (created, with the user as owner, when there is none). False when nothing was written.
+     */
+    insertUser(u: { id: string; name: string; isAdmin: boolean; account: { id: string; name: string; join: boolean }; key: { id: string; secret: string }; now: Date }): boolean {
+      return sqlite.transaction(() => {
         const existing = db.select().from(accounts).where(eq(accounts.name, u.account.name)).get();
+        if (existing && !u.account.join) return false;
         const accountId = existing?.id ?? u.account.id;
         if (!existing) db.insert(accounts).values({ id: accountId, name: u.account.name, createdAt: u.now }).run();
-        db.insert(users).values({ id: u.id, accountId, name: u.name, isAdmin: u.isAdmin, enabled: true, createdAt: u.now }).run();
+        db.insert(users).values({ id: u.id, accountId, name: u.name, isAdmin: u.isAdmin, isAccountOwner: !existing, enabled: true, createdAt: u.now }).run();
         db.insert(accessKeys).values({ id: u.key.id, userId: u.id, secret: u.key.secret, status: "Active", createdAt: u.now }).run();
-      })();
+        return true;
+      }).immediate();
     },
     /** Deletes the user (keys and certificates cascade) and its account when it is left empty. */
     deleteUser(userId: string, accountId: string): void {

@@ -20,6 +20,18 @@ import {
 export const ADMIN_USER = "admin";
 export const ADMIN_ACCOUNT = "eucalyptus";
 const USER_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,29}$/;
+/** Whether `name` can be a user's name (the login form checks it before any other work). */
+export const isUserName = (name: string) => USER_NAME.test(name);
+/**
+ * Names nobody gets as a new user or account (compared without case): the cloud's own
+ * account and user, and names people take for the operators'.
+ */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set([
+  ADMIN_ACCOUNT, ADMIN_USER, "administrator", "root", "system", "euca", "eucalyptus-admin", "aws", "amazon",
+  "walrus", "storage", "cloud", "support", "security", "abuse", "postmaster", "hostmaster", "webmaster", "noreply", "no-reply",
+]);
+
+const isReservedName = (name: string) => RESERVED_NAMES.has(name.toLowerCase());
 
 export interface Principal {
   userId: string;
@@ -104,6 +116,17 @@ export function createIdentityService(d: IdentityServiceDeps) {
     });
   }
 
+  async function insertUser(name: string, o: { admin: boolean; account: string; join: boolean }): Promise<CreatedUser> {
+    if (repo.findUser(name)) throw new DuplicateError("user", name);
+    const id = `AID${d.ids.accessKeyId().slice(3)}`;
+    const key = { id: d.ids.accessKeyId(), secret: d.ids.secretKey() };
+    if (!repo.insertUser({ id, name, isAdmin: o.admin, account: { id: d.ids.accountNumber(), name: o.account, join: o.join }, key, now: d.clock.now() })) {
+      throw new DuplicateError("account", o.account);
+    }
+    const user = repo.findUser(name)!;
+    return { user, accessKeyId: key.id, credentials: await ensureCredentials(user) };
+  }
+
   return {
     ensureCredentials,
 
@@ -128,24 +151,34 @@ export function createIdentityService(d: IdentityServiceDeps) {
       ];
     },
 
+    /**
+     * A user with an access key and credentials. Without `account`, in a new account of
+     * its own name, which it owns; refused when an account of that name exists (a user
+     * never joins someone else's account by its name). With `account` (IAM, or the admin
+     * on the command line), in that account, as a plain member when it exists.
+     */
     async createUser(name: string, opts: { admin?: boolean; account?: string } = {}): Promise<CreatedUser> {
       validateName(name);
       const accountName = opts.account ?? name;
       validateName(accountName);
-      if (repo.findUser(name)) throw new DuplicateError("user", name);
-      const id = `AID${d.ids.accessKeyId().slice(3)}`;
-      const key = { id: d.ids.accessKeyId(), secret: d.ids.secretKey() };
-      repo.insertUser({ id, name, isAdmin: opts.admin ?? false, account: { id: d.ids.accountNumber(), name: accountName }, key, now: d.clock.now() });
-      const user = repo.findUser(name)!;
-      return { user, accessKeyId: key.id, credentials: await ensureCredentials(user) };
+      if (isReservedName(name)) throw new InvalidParameterError("UserName", `The name '${name}' is reserved`, "reserved-name");
+      if (opts.account === undefined && isReservedName(accountName)) throw new InvalidParameterError("UserName", `The account name '${accountName}' is reserved`, "reserved-name");
+      return insertUser(name, { admin: opts.admin ?? false, account: accountName, join: opts.account !== undefined });
     },
 
-    /** Creates `admin` in account `eucalyptus` unless it exists. Returns whether it made it. */
+    /** Creates `admin`, the owner of account `eucalyptus`, unless it exists. Returns whether it made it. */
     async ensureAdmin(): Promise<{ created: boolean; credentials: CredentialFiles }> {
       const admin = repo.findUser(ADMIN_USER);
       if (admin) return { created: false, credentials: await ensureCredentials(admin) };
-      const made = await this.createUser(ADMIN_USER, { admin: true, account: ADMIN_ACCOUNT });
+      const made = await insertUser(ADMIN_USER, { admin: true, account: ADMIN_ACCOUNT, join: false });
       return { created: true, credentials: made.credentials };
+    },
+
+    /** Throws Duplicate when a user or an account of that name exists (the sign-up checks before the admin sees it). */
+    checkNewAccountName(name: string): void {
+      if (isReservedName(name)) throw new InvalidParameterError("UserName", `The name '${name}' is reserved`, "reserved-name");
+      if (repo.findUser(name)) throw new DuplicateError("user", name);
+      if (repo.findAccountByName(name)) throw new DuplicateError("account", name);
     },
 
     listUsers(): UserRecord[] {

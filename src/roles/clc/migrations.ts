@@ -315,4 +315,28 @@ CREATE TABLE outbox (
 );
 `,
   },
+  {
+    // Until now an account's admin was inferred from "user name equals account name", so a
+    // user named after an existing account became its admin. The flag goes to the user
+    // each account was made for (its first user, named after it; admin for 'eucalyptus')
+    // and to nobody else.
+    name: "account owners recorded explicitly; audit log by time; addresses users logged in from",
+    sql: `
+ALTER TABLE users ADD COLUMN is_account_owner INTEGER NOT NULL DEFAULT 0;
+UPDATE users SET is_account_owner = 1 WHERE id IN (
+  SELECT u.id FROM users u JOIN accounts a ON a.id = u.account_id
+  WHERE a.name <> 'eucalyptus' AND u.name = a.name
+    AND NOT EXISTS (SELECT 1 FROM users o WHERE o.account_id = u.account_id AND (o.created_at < u.created_at OR (o.created_at = u.created_at AND o.id < u.id)))
+);
+UPDATE users SET is_account_owner = 1 WHERE name = 'admin' AND account_id = (SELECT id FROM accounts WHERE name = 'eucalyptus');
+CREATE UNIQUE INDEX users_account_owner ON users(account_id) WHERE is_account_owner = 1;
+CREATE INDEX audit_log_at ON audit_log(at);
+CREATE TABLE login_addresses (
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  address TEXT NOT NULL,
+  last_login INTEGER NOT NULL,
+  PRIMARY KEY (user_id, address)
+);
+`,
+  },
 ];

@@ -1,4 +1,5 @@
 /** Drizzle schema of the CLC database (clc.db). Migrations: ./migrations.ts. */
+import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { settings } from "../../db/settings-table";
 import { ATTACHMENT_STATES, VOLUME_STATES } from "../../lifecycle/volume";
@@ -17,7 +18,12 @@ export const users = sqliteTable("users", {
   isAdmin: integer("is_admin", { mode: "boolean" }).notNull().default(false),
   enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
-});
+  /**
+   * The user the account was made for: its admin in IAM. Recorded when the account is
+   * created, never inferred from a name; at most one per account.
+   */
+  isAccountOwner: integer("is_account_owner", { mode: "boolean" }).notNull().default(false),
+}, (t) => [uniqueIndex("users_account_owner").on(t.accountId).where(sql`is_account_owner = 1`)]);
 
 export const accessKeys = sqliteTable("access_keys", {
   id: text("id").primaryKey(),
@@ -246,6 +252,13 @@ export const passwordResets = sqliteTable("password_resets", {
   expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
 });
 
+/** Where each user logged in from lately (a correct password from one of them goes through a login pause). */
+export const loginAddresses = sqliteTable("login_addresses", {
+  userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+  address: text("address").notNull(),
+  lastLogin: integer("last_login", { mode: "timestamp_ms" }).notNull(),
+}, (t) => [primaryKey({ columns: [t.userId, t.address] })]);
+
 /** Logins and admin actions, newest last. */
 export const auditLog = sqliteTable("audit_log", {
   id: integer("id").primaryKey({ autoIncrement: true }),
@@ -255,7 +268,7 @@ export const auditLog = sqliteTable("audit_log", {
   target: text("target").notNull().default(""),
   detail: text("detail").notNull().default(""),
   address: text("address").notNull().default(""),
-});
+}, (t) => [index("audit_log_at").on(t.at)]);
 
 /** Mail the cloud sent (or, without SMTP, would have): the admin reads it in the web interface. */
 export const outbox = sqliteTable("outbox", {
@@ -268,5 +281,5 @@ export const outbox = sqliteTable("outbox", {
 });
 
 export const clcSchema = { settings, accounts, users, accessKeys, sessionCredentials, certificates, vmTypes, clusters, components, keyPairs, securityGroups, securityGroupRules, images, imageLaunchPermissions, tags, instances, addresses, volumes, snapshots, snapshotPermissions,
-  userProfiles, accountApplications, webSessions, passwordResets, auditLog, outbox };
+  userProfiles, accountApplications, webSessions, passwordResets, loginAddresses, auditLog, outbox };
 export type ClcSchema = typeof clcSchema;

@@ -1,33 +1,33 @@
 /**
  * People in the web interface: applications for an account (Eucalyptus 1.6's sign-up:
  * apply → the admin approves or rejects → the applicant confirms from a mailed link →
- * the user exists), passwords (scrypt), logins with lockout after repeated wrong
- * passwords, sessions with an idle and an absolute timeout, password recovery, the
- * admin's initial password. Only digests of session ids and mailed codes are stored.
- * Users themselves (keys, certificates) stay the identity service's.
+ * the user exists), passwords (scrypt), password recovery, the admin's initial
+ * password; logins and sessions are ./web-logins.ts'. A new password ends the user's
+ * sessions and reset links. Only digests of mailed codes are stored. Users themselves
+ * (keys, certificates) stay the identity service's.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
-import { and, eq, inArray, lt, or, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Clock } from "../../common/clock";
 import type { IdGenerator } from "../../common/ids";
 import { AccessDeniedError, DuplicateError, IncorrectStateError, InvalidParameterError, NotFoundError } from "../../common/errors";
-import { hashPassword, passwordProblem, randomPassword, UNKNOWN_USER_HASH, verifyPassword } from "../../auth/passwords";
+import { hashPassword, passwordProblem, randomPassword, verifyPassword } from "../../auth/passwords";
 import type { SignupField } from "../../config/settings";
 import type { ClcDatabase } from "./database";
 import { ADMIN_USER, type IdentityService } from "./identity-service";
 import type { UserRecord } from "./identity-repo";
 import type { AuditLog } from "./audit";
 import type { Mailer } from "./mail";
-import { accountApplications, passwordResets, userProfiles, webSessions } from "./schema";
+import { accountApplications, passwordResets, userProfiles } from "./schema";
+import { createWebLogins, type SessionUser } from "./web-logins";
+
+export type { SessionUser } from "./web-logins";
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 const code = () => randomBytes(24).toString("base64url");
 const EMAIL = /^[^\s@<>()",;:]{1,64}@[^\s@<>()",;:]{1,255}$/;
-const MAX_SESSION_MS = 12 * 3600 * 1000;
 const RESET_MS = 3600 * 1000;
-/** A session's last-seen time is written at most this often (every request would be a write). */
-const TOUCH_MS = 30_000;
 
 export interface Application {
   id: string;
@@ -50,18 +50,6 @@ export interface ApplicationInput {
   extras: Partial<Record<SignupField, string>>;
 }
 
-/** Who a session belongs to, read afresh on every request (a disabled user's sessions stop at once). */
-export interface SessionUser {
-  userId: string;
-  userName: string;
-  accountId: string;
-  accountName: string;
-  isAdmin: boolean;
-  mustChangePassword: boolean;
-  fullName: string;
-  email: string;
-}
-
 export interface UserWithProfile extends UserRecord {
   fullName: string;
   email: string;
@@ -79,6 +67,7 @@ export interface WebAccountOptions {
   /** The web interface's address for links in mail. */
   webUrl: () => string;
   signupFields: readonly SignupField[];
+  /** Wrong passwords in a row before logins pause; the longest pause. Read on every login. */
   loginAttempts: number;
   lockoutMs: number;
   sessionIdleMs: number;
@@ -89,6 +78,10 @@ export interface WebAccountOptions {
 export function createWebAccounts(o: WebAccountOptions) {
   const { db, sqlite } = o.db;
   const now = () => o.clock.now();
+  const logins = createWebLogins({
+    db: o.db, identity: o.identity, audit: o.audit, clock: o.clock, get sessionIdleMs() { return o.sessionIdleMs; },
+    policy: () => ({ freeAttempts: o.loginAttempts, maxPauseMs: o.lockoutMs }),
+  });
 
   function profileOf(userId: string) {
     return db.select().from(userProfiles).where(eq(userProfiles.userId, userId)).get();
@@ -117,27 +110,30 @@ export function createWebAccounts(o: WebAccountOptions) {
     return addresses.length ? addresses : ["admin@localhost"];
   }
 
+  /** A new password: the user's sessions and reset links end with the old one. */
   async function setPassword(userId: string, password: string, mustChange: boolean): Promise<void> {
     const passwordHash = await hashPassword(password);
-    db.insert(userProfiles).values({ userId, passwordHash, mustChange, failedLogins: 0 })
-      .onConflictDoUpdate({ target: userProfiles.userId, set: { passwordHash, mustChange, failedLogins: 0, lockedUntil: null } }).run();
+    sqlite.transaction(() => {
+      db.insert(userProfiles).values({ userId, passwordHash, mustChange, failedLogins: 0 })
+        .onConflictDoUpdate({ target: userProfiles.userId, set: { passwordHash, mustChange, failedLogins: 0, lockedUntil: null } }).run();
+      db.delete(passwordResets).where(eq(passwordResets.userId, userId)).run();
+      logins.endSessionsOf(userId);
+    })();
     if (!mustChange && o.adminPasswordFile && o.identity.getUser(ADMIN_USER).id === userId) rmSync(o.adminPasswordFile, { force: true });
-  }
-
-  function startSession(userId: string): string {
-    const id = randomBytes(32).toString("base64url");
-    const t = now();
-    db.insert(webSessions).values({ idSha256: sha256(id), userId, createdAt: t, lastSeen: t }).run();
-    return id;
   }
 
   return {
     get signupFields() { return o.signupFields; },
+    login: logins.login,
+    session: logins.session,
+    logout: logins.logout,
+    dropStaleSessions: logins.dropStaleSessions,
 
     /** The anonymous sign-up form. The admins are told by mail. */
     async apply(input: ApplicationInput, address: string): Promise<Application> {
       const userName = input.userName.trim();
       o.identity.validateName(userName);
+      o.identity.checkNewAccountName(userName);
       checkPassword(input.password, input.password2, userName);
       const fullName = input.fullName.trim();
       if (!fullName || fullName.length > 100) throw new InvalidParameterError("fullName", "The full name is required (at most 100 characters)");
@@ -152,9 +148,10 @@ export function createWebAccounts(o: WebAccountOptions) {
       const passwordHash = await hashPassword(input.password);
       const id = `app-${randomBytes(8).toString("hex")}`;
       sqlite.transaction(() => {
-        const taken = o.identity.findUser({ name: userName }) ||
-          db.select({ id: accountApplications.id }).from(accountApplications)
-            .where(and(eq(accountApplications.userName, userName), inArray(accountApplications.state, ["pending", "approved", "confirmed"]))).get();
+        // The name is a new account's too: no user or account of that name (checked again at confirm).
+        o.identity.checkNewAccountName(userName);
+        const taken = db.select({ id: accountApplications.id }).from(accountApplications)
+          .where(and(eq(accountApplications.userName, userName), inArray(accountApplications.state, ["pending", "approved", "confirmed"]))).get();
         if (taken) throw new DuplicateError("user", userName);
         // A rejected application's name may be asked for again.
         db.delete(accountApplications).where(and(eq(accountApplications.userName, userName), eq(accountApplications.state, "rejected"))).run();
@@ -203,70 +200,15 @@ export function createWebAccounts(o: WebAccountOptions) {
       return r.userName;
     },
 
-    /**
-     * A login. Wrong passwords in a row lock the user's login for a while (each one is
-     * audited); an unknown user costs as much time as a known one.
-     */
-    async login(userName: string, password: string, address: string): Promise<{ sessionId: string; user: SessionUser }> {
-      const u = o.identity.findUser({ name: userName });
-      const p = u && profileOf(u.id);
-      const t = now();
-      if (p?.lockedUntil && p.lockedUntil > t) {
-        o.audit.record({ actor: userName, action: "login-refused-locked", address });
-        throw new AccessDeniedError(`Too many wrong passwords: this login is locked until ${p.lockedUntil.toISOString()}`);
-      }
-      const ok = await verifyPassword(password, p?.passwordHash ?? UNKNOWN_USER_HASH);
-      if (!u || !p || !ok || !u.enabled) {
-        if (u && p && !ok) {
-          const failed = p.failedLogins + 1;
-          const locked = failed >= o.loginAttempts;
-          db.update(userProfiles).set(locked ? { failedLogins: 0, lockedUntil: new Date(t.getTime() + o.lockoutMs) } : { failedLogins: failed }).where(eq(userProfiles.userId, u.id)).run();
-          o.audit.record({ actor: userName, action: locked ? "login-locked" : "login-failed", detail: `${failed} wrong in a row`, address });
-        } else {
-          o.audit.record({ actor: userName, action: "login-failed", detail: u && !u.enabled ? "user disabled" : "unknown user or no password", address });
-        }
-        throw new AccessDeniedError("The user name or password is wrong");
-      }
-      db.update(userProfiles).set({ failedLogins: 0, lockedUntil: null }).where(eq(userProfiles.userId, u.id)).run();
-      o.audit.record({ actor: userName, action: "login", address });
-      const sessionId = startSession(u.id);
-      return { sessionId, user: this.session(sessionId)! };
-    },
-
-    /** The user behind a session cookie, or undefined once it timed out, was ended, or its user was disabled. */
-    session(sessionId: string): SessionUser | undefined {
-      const s = db.select().from(webSessions).where(eq(webSessions.idSha256, sha256(sessionId))).get();
-      const t = now().getTime();
-      if (!s) return undefined;
-      if (t - s.lastSeen.getTime() > o.sessionIdleMs || t - s.createdAt.getTime() > MAX_SESSION_MS) {
-        db.delete(webSessions).where(eq(webSessions.idSha256, s.idSha256)).run();
-        return undefined;
-      }
-      const u = o.identity.findUser({ id: s.userId });
-      if (!u || !u.enabled) return undefined;
-      if (t - s.lastSeen.getTime() > TOUCH_MS) db.update(webSessions).set({ lastSeen: new Date(t) }).where(eq(webSessions.idSha256, s.idSha256)).run();
-      const p = profileOf(u.id);
-      return { userId: u.id, userName: u.name, accountId: u.accountId, accountName: u.accountName, isAdmin: u.isAdmin, mustChangePassword: p?.mustChange ?? false, fullName: p?.fullName ?? "", email: p?.email ?? "" };
-    },
-
-    logout(sessionId: string, user: SessionUser | undefined, address: string): void {
-      db.delete(webSessions).where(eq(webSessions.idSha256, sha256(sessionId))).run();
-      if (user) o.audit.record({ actor: user.userName, action: "logout", address });
-    },
-
-    /** Sessions that timed out go (each request also checks its own). */
-    dropStaleSessions(): number {
-      const t = now().getTime();
-      return db.delete(webSessions).where(or(lt(webSessions.lastSeen, new Date(t - o.sessionIdleMs)), lt(webSessions.createdAt, new Date(t - MAX_SESSION_MS)))).run().changes;
-    },
-
-    async changePassword(user: SessionUser, current: string, password: string, again: string, address: string): Promise<void> {
+    /** Returns the session that replaces the caller's (every session of the user ends). */
+    async changePassword(user: SessionUser, current: string, password: string, again: string, address: string): Promise<string> {
       const p = profileOf(user.userId);
       if (!p?.passwordHash || !(await verifyPassword(current, p.passwordHash))) throw new AccessDeniedError("The current password is wrong");
       checkPassword(password, again, user.userName);
       if (current === password) throw new InvalidParameterError("password", "The new password must differ from the current one");
       await setPassword(user.userId, password, false);
       o.audit.record({ actor: user.userName, action: "change-password", address });
+      return logins.startSession(user.userId);
     },
 
     /** Mails a reset link to the user with that name or address; the answer is the same either way. */
@@ -290,8 +232,6 @@ export function createWebAccounts(o: WebAccountOptions) {
       const u = o.identity.findUser({ id: r.userId })!;
       checkPassword(password, again, u.name);
       await setPassword(u.id, password, false);
-      db.delete(passwordResets).where(eq(passwordResets.userId, u.id)).run();
-      db.delete(webSessions).where(eq(webSessions.userId, u.id)).run();
       o.audit.record({ actor: u.name, action: "password-reset", address });
       return u.name;
     },
@@ -324,14 +264,14 @@ export function createWebAccounts(o: WebAccountOptions) {
         case "enable":
         case "disable":
           o.identity.setUserEnabled(u.name, action === "enable");
-          if (action === "disable") db.delete(webSessions).where(eq(webSessions.userId, u.id)).run();
+          if (action === "disable") logins.endSessionsOf(u.id);
           break;
         case "make-admin":
         case "revoke-admin":
           o.identity.setUserAdmin(u.name, action === "make-admin");
           break;
         case "unlock":
-          db.update(userProfiles).set({ failedLogins: 0, lockedUntil: null }).where(eq(userProfiles.userId, u.id)).run();
+          logins.unpause(u.id);
           break;
         case "delete":
           o.identity.deleteUser(u.name);

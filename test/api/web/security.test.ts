@@ -1,6 +1,6 @@
 /**
  * The web interface's safety, over HTTPS that trusts only the cloud CA: the server
- * certificate, cookie flags, the Content-Security-Policy, CSRF refusals, the lockout
+ * certificate, cookie flags, the Content-Security-Policy, CSRF refusals, the pause
  * after wrong passwords, session timeout and logout, one user never reaching another's
  * resources by editing ids, admin pages for admins only, nothing secret in the logs.
  */
@@ -13,7 +13,8 @@ import type { Clock } from "../../../src/common/clock";
 import { subjectAltNames } from "../../../src/roles/clc/pki";
 import { adminUser, imageFile, uploadBundle } from "../../support/bundles";
 import { s3 } from "../../support/s3";
-import { WebClient } from "../../support/web-client";
+import { WebClient, type WebResponse } from "../../support/web-client";
+import { LOGIN_REFUSED } from "../../../src/roles/clc/web-logins";
 import { ADMIN_NEW_PASSWORD, adminClient, startWebCloud, type WebCloud } from "../../support/web";
 
 /**
@@ -34,14 +35,14 @@ function oversizedPost(url: URL, body: string, cookies: Map<string, string>): Pr
   });
 }
 
-/** The real time, moved on by the test (session timeout and lockout expiry). */
-const shifted = { offsetMs: 0 };
-const clock: Clock = { now: () => new Date(Date.now() + shifted.offsetMs) };
+/** The real time, moved on by the test (session timeout and pause expiry), or held still. */
+const shifted: { offsetMs: number; frozen?: Date } = { offsetMs: 0 };
+const clock: Clock = { now: () => shifted.frozen ?? new Date(Date.now() + shifted.offsetMs) };
 
 describe("web interface: security", () => {
   let w: WebCloud;
   let admin: WebClient;
-  const client = () => new WebClient(w.url, w.t.cloud.layout.cloudCert);
+  const client = (from?: string) => new WebClient(w.url, w.t.cloud.layout.cloudCert, from);
 
   /** A user the admin adds; it logs in and chooses its password. Returns its signed-in client. */
   async function userWithPassword(name: string, password: string): Promise<WebClient> {
@@ -115,28 +116,45 @@ describe("web interface: security", () => {
     expect((await c.post("/key-pairs/create", { name: "mine", type: "ed25519" }, "/key-pairs")).body).toContain("Private key of mine");
   });
 
-  it("locks a login after five wrong passwords, audits it, and the admin can unlock it", async () => {
+  it("pauses a login after five wrong passwords, longer after each, audits it, and the admin can clear it", async () => {
     await userWithPassword("jack", "jacks-password");
-    const c = client();
-    for (let i = 0; i < 5; i++) {
-      const r = await c.login("jack", `wrong-${i}`);
-      expect(r.status).toBe(403);
-      expect(r.body).toContain("The user name or password is wrong");
+    const refused = async (r: Promise<WebResponse>) => {
+      const x = await r;
+      expect(x.status).toBe(403);
+      expect(x.body).toContain(LOGIN_REFUSED);
+      return x;
+    };
+    shifted.frozen = clock.now();
+    try {
+      const away = client("127.0.0.9");
+      for (let i = 0; i < 5; i++) await refused(away.login("jack", `wrong-${i}`));
+      // Paused for a second: even the right password is not checked from a new address.
+      await refused(away.login("jack", "jacks-password"));
+      expect(away.cookies.has("__Host-euca_session")).toBe(false);
+      expect((await admin.get("/admin/users")).body).toMatch(/jack[\s\S]*login paused until/);
+      // Each further wrong password pauses twice as long as the last.
+      shifted.frozen = new Date(shifted.frozen.getTime() + 1100);
+      await refused(away.login("jack", "wrong-6"));
+      shifted.frozen = new Date(shifted.frozen.getTime() + 1100);
+      await refused(away.login("jack", "jacks-password"));
+      shifted.frozen = new Date(shifted.frozen.getTime() + 1000);
+      expect((await away.login("jack", "jacks-password")).location).toBe("/");
+      // From an address jack logged in from before, the right password goes through a pause.
+      const other = client("127.0.0.11");
+      for (let i = 0; i < 7; i++) await refused(other.login("jack", `wrong-${i}`));
+      expect((await client().login("jack", "jacks-password")).location).toBe("/");
+      for (let i = 0; i < 7; i++) await refused(other.login("jack", `wrong-${i}`));
+      const audit = (await admin.get("/admin/audit")).body;
+      expect(audit).toContain("login-refused-paused");
+      await admin.post("/admin/users/action", { user: "jack", action: "unlock" }, "/admin/users");
+      expect((await client("127.0.0.10").login("jack", "jacks-password")).location).toBe("/");
+      // An unknown user gets the same answer, paused the same way.
+      const nobody = client("127.0.0.9");
+      for (let i = 0; i < 6; i++) await refused(nobody.login("nobody-here", `whatever-${i}`));
+      expect((await admin.get("/admin/audit")).body).toMatch(/nobody-here<\/td><td>login-refused-paused/);
+    } finally {
+      shifted.frozen = undefined;
     }
-    const locked = await c.login("jack", "jacks-password");
-    expect(locked.status).toBe(403);
-    expect(locked.body).toContain("Too many wrong passwords");
-    expect(c.cookies.has("__Host-euca_session")).toBe(false);
-    const audit = (await admin.get("/admin/audit")).body;
-    expect(audit).toContain("login-locked");
-    expect(audit).toContain("login-refused-locked");
-    expect((await admin.get("/admin/users")).body).toMatch(/jack[\s\S]*login locked until/);
-    await admin.post("/admin/users/action", { user: "jack", action: "unlock" }, "/admin/users");
-    expect((await c.login("jack", "jacks-password")).location).toBe("/");
-    // An unknown user gets the same answer as a wrong password.
-    const unknown = await client().login("nobody-here", "whatever-1");
-    expect(unknown.status).toBe(403);
-    expect(unknown.body).toContain("The user name or password is wrong");
   });
 
   it("ends a session at logout, after the idle timeout, and when its user is disabled", async () => {

@@ -4,7 +4,7 @@
  * editor, cloud settings, the audit log and the outbox. Every change is audited.
  */
 import { html, raw } from "hono/html";
-import { button, field, form, table, textarea, when } from "../layout";
+import { button, clip, field, form, table, textarea, when } from "../layout";
 import { act, formOf, one, render, userGet, userPost } from "../routing";
 import type { WebApp, WebDeps } from "../context";
 import { health } from "./dashboard";
@@ -29,7 +29,7 @@ export function adminRoutes(app: WebApp, d: WebDeps): void {
         ...(locked ? [["unlock", "Unlock"] as [UserAction, string]] : []), ["delete", "Delete", true],
       ];
       return html`<tr><th scope="row">${x.name}</th><td>${x.accountName}</td><td>${x.fullName}</td><td>${x.email}</td>
-<td>${x.enabled ? "enabled" : "disabled"}${x.isAdmin ? ", admin" : ""}${locked ? `, login locked until ${when(x.lockedUntil)}` : ""}</td>
+<td>${x.enabled ? "enabled" : "disabled"}${x.isAdmin ? ", admin" : ""}${locked ? `, login paused until ${when(x.lockedUntil)}` : ""}</td>
 <td>${x.name === u.userName ? "(you)" : acts.map(([a, label, danger]) => button(web.view, "/admin/users/action", label, { user: x.name, action: a }, { danger, describedBy: x.name }))}</td></tr>`;
     }))}
 ${form(web.view, "/admin/users/add", html`<fieldset><legend>Add a user</legend>${field("User name", "userName", { required: true })}${field("Full name", "fullName")}${field("E-mail address", "email", { type: "email" })}
@@ -141,7 +141,7 @@ ${r.editable ? form(web.view, "/admin/settings", html`<input type="hidden" name=
     const before = /^\d+$/.test(c.req.query("before") ?? "") ? Number(c.req.query("before")) : undefined;
     const rows = d.audit.recent(200, before);
     const last = rows.at(-1);
-    return html`${table("Audit log", ["When", "Who", "What", "Target", "Detail", "From"], rows.map((e) => html`<tr><td>${when(e.at)}</td><td>${e.actor}</td><td>${e.action}</td><td>${e.target}</td><td>${e.detail}</td><td>${e.address}</td></tr>`))}
+    return html`${table("Audit log", ["When", "Who", "What", "Target", "Detail", "From"], rows.map((e) => html`<tr><td>${when(e.at)}</td><td>${clip(e.actor)}</td><td>${clip(e.action)}</td><td>${clip(e.target)}</td><td>${clip(e.detail)}</td><td>${clip(e.address)}</td></tr>`))}
 ${rows.length === 200 && last ? html`<p><a href="/admin/audit?before=${last.id}">Older</a></p>` : ""}`;
   }), admin);
 

@@ -3,7 +3,7 @@ import { html } from "hono/html";
 import { SESSION_COOKIE, cookie, createRateLimiter } from "../security";
 import { field, form, page, textarea } from "../layout";
 import { toWebError } from "../errors";
-import { formOf, one, redirectWith, requireUser } from "../routing";
+import { formOf, localPath, one, redirectWith, requireUser } from "../routing";
 import type { WebApp, WebContext, WebDeps } from "../context";
 import type { SignupField } from "../../../config/settings";
 
@@ -11,8 +11,6 @@ const EXTRA_LABELS: Record<SignupField, string> = {
   telephone: "Telephone", affiliation: "Affiliation", projectLeader: "Project leader", description: "What you will use the cloud for",
 };
 
-/** Only a path on this site (never `//host`). */
-const localPath = (next: string | undefined) => (next && /^\/(?![/\\])/.test(next) ? next : "/");
 
 export function authRoutes(app: WebApp, d: WebDeps): void {
   // Per address, on top of each user's lockout: bounds guessing across many names.
@@ -156,7 +154,9 @@ ${field("New password again", "password2", { type: "password", required: true, a
     if (r instanceof Response) return r;
     const f = await formOf(c);
     try {
-      await d.accounts.changePassword(r.user, one(f, "current"), one(f, "password"), one(f, "password2"), r.web.address);
+      const sessionId = await d.accounts.changePassword(r.user, one(f, "current"), one(f, "password"), one(f, "password2"), r.web.address);
+      // Every session of the user ended with the old password; this browser gets a new one.
+      c.header("set-cookie", cookie(SESSION_COOKIE, sessionId), { append: true });
       return redirectWith(c, d, "/", "ok", "Your password was changed");
     } catch (e) {
       return failure(c, "Change your password", () => passwordBody(c), e);
