@@ -3,7 +3,7 @@ import type { Page } from "playwright-core";
 import { expect } from "vitest";
 import { startTestCloud, type TestCloud } from "./cloud";
 import { expectAccessible, screenshot } from "./browser";
-import { WebClient } from "./web-client";
+import { WebClient, type WebResponse } from "./web-client";
 
 export interface WebCloud {
   t: TestCloud;
@@ -62,4 +62,21 @@ export async function runFromPage(page: Page, imageId: string): Promise<string> 
   await run.getByLabel("Image").selectOption(imageId);
   await run.getByRole("button", { name: "Run" }).click();
   return /i-[0-9a-f]+/.exec((await flash(page)) ?? "")![0];
+}
+
+/** Posts the sign-up form as an applicant would (password `<name>-password-1`). */
+export async function applyForAccount(c: WebClient, userName: string): Promise<WebResponse> {
+  const password = `${userName}-password-1`;
+  return c.post("/apply", { userName, password, password2: password, fullName: `${userName} applicant`, email: `${userName.toLowerCase()}@example.org` }, "/apply");
+}
+
+/** A user the admin adds; it logs in (from `from`, a loopback address) and chooses its password. Returns its signed-in client. */
+export async function userWithPassword(w: WebCloud, admin: WebClient, name: string, password: string, from?: string): Promise<WebClient> {
+  const r = await admin.post("/admin/users/add", { userName: name, fullName: name, email: `${name}@example.org` }, "/admin/users");
+  const temp = /<code>([^<]+)<\/code>/.exec(r.body)![1]!;
+  const c = new WebClient(w.url, w.t.cloud.layout.cloudCert, from);
+  expect((await c.login(name, temp)).location).toBe("/password");
+  const changed = await c.post("/password", { current: temp, password, password2: password }, "/password");
+  expect(changed.location).toBe("/");
+  return c;
 }

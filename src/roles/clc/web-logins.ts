@@ -8,7 +8,7 @@
  * are stored.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { and, desc, eq, lt, notInArray, or } from "drizzle-orm";
+import { and, desc, eq, lt, notInArray, or, sql } from "drizzle-orm";
 import type { Clock } from "../../common/clock";
 import { AccessDeniedError } from "../../common/errors";
 import { UNKNOWN_USER_HASH, verifyPassword } from "../../auth/passwords";
@@ -66,8 +66,8 @@ export function createWebLogins(o: WebLoginOptions) {
       db.insert(loginAddresses).values({ userId, address, lastLogin: now() })
         .onConflictDoUpdate({ target: [loginAddresses.userId, loginAddresses.address], set: { lastLogin: now() } }).run();
       const keep = db.select({ a: loginAddresses.address }).from(loginAddresses).where(eq(loginAddresses.userId, userId))
-        .orderBy(desc(loginAddresses.lastLogin)).limit(MAX_ADDRESSES_PER_USER).all().map((r) => r.a);
-      db.delete(loginAddresses).where(and(eq(loginAddresses.userId, userId), notInArray(loginAddresses.address, keep))).run();
+        .orderBy(desc(loginAddresses.lastLogin)).limit(MAX_ADDRESSES_PER_USER - 1).all().map((r) => r.a);
+      db.delete(loginAddresses).where(and(eq(loginAddresses.userId, userId), notInArray(loginAddresses.address, [address, ...keep]))).run();
     })();
   }
 
@@ -83,13 +83,21 @@ export function createWebLogins(o: WebLoginOptions) {
     else db.update(userProfiles).set({ failedLogins: s.failures, lockedUntil: s.pausedUntil }).where(eq(userProfiles.userId, userId)).run();
   }
 
+  /** One more wrong password for a name whose check is running (not one refused by a pause: that is no guess). */
+  function countBusy(name: string): void {
+    const u = o.identity.findUser({ name });
+    const id = u && profileOf(u.id) ? u.id : undefined;
+    const s = stateOf(name, id);
+    if (!(s.pausedUntil && s.pausedUntil > now())) setState(name, id, afterFailure(s, now(), o.policy()));
+  }
+
   function startSession(userId: string): string {
     const id = randomBytes(32).toString("base64url");
     const t = now();
     sqlite.transaction(() => {
       db.insert(webSessions).values({ idSha256: sha256(id), userId, createdAt: t, lastSeen: t }).run();
       const keep = db.select({ id: webSessions.idSha256 }).from(webSessions).where(eq(webSessions.userId, userId))
-        .orderBy(desc(webSessions.createdAt)).limit(MAX_SESSIONS_PER_USER).all().map((r) => r.id);
+        .orderBy(desc(webSessions.createdAt), desc(sql`rowid`)).limit(MAX_SESSIONS_PER_USER).all().map((r) => r.id);
       db.delete(webSessions).where(and(eq(webSessions.userId, userId), notInArray(webSessions.idSha256, keep))).run();
     })();
     return id;
@@ -123,7 +131,11 @@ export function createWebLogins(o: WebLoginOptions) {
     async login(userName: string, password: string, address: string): Promise<{ sessionId: string; user: SessionUser }> {
       // A name no user can have is refused before any work (and recorded by its length only).
       if (!isUserName(userName)) refuse("", "login-failed", `not a user name (${userName.length} characters)`, address);
-      if (!inFlight.enter(userName)) refuse(userName, "login-refused-busy", "another login of this name is being checked", address);
+      if (!inFlight.enter(userName)) {
+        // Not checked, but counted: a burst of guesses at once costs what it would one by one.
+        countBusy(userName);
+        refuse(userName, "login-refused-busy", "another login of this name is being checked", address);
+      }
       try {
         const found = o.identity.findUser({ name: userName });
         const p = found && profileOf(found.id);

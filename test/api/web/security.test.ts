@@ -15,7 +15,7 @@ import { adminUser, imageFile, uploadBundle } from "../../support/bundles";
 import { s3 } from "../../support/s3";
 import { WebClient, type WebResponse } from "../../support/web-client";
 import { LOGIN_REFUSED } from "../../../src/roles/clc/web-logins";
-import { ADMIN_NEW_PASSWORD, adminClient, startWebCloud, type WebCloud } from "../../support/web";
+import { ADMIN_NEW_PASSWORD, adminClient, startWebCloud, userWithPassword as addUser, type WebCloud } from "../../support/web";
 
 /**
  * A POST larger than any form, on a raw TLS socket: the server answers 413 and closes
@@ -44,16 +44,7 @@ describe("web interface: security", () => {
   let admin: WebClient;
   const client = (from?: string) => new WebClient(w.url, w.t.cloud.layout.cloudCert, from);
 
-  /** A user the admin adds; it logs in and chooses its password. Returns its signed-in client. */
-  async function userWithPassword(name: string, password: string): Promise<WebClient> {
-    const r = await admin.post("/admin/users/add", { userName: name, fullName: name, email: `${name}@example.org` }, "/admin/users");
-    const temp = /<code>([^<]+)<\/code>/.exec(r.body)![1]!;
-    const c = client();
-    expect((await c.login(name, temp)).location).toBe("/password");
-    const changed = await c.post("/password", { current: temp, password, password2: password }, "/password");
-    expect(changed.location).toBe("/");
-    return c;
-  }
+  const userWithPassword = (name: string, password: string) => addUser(w, admin, name, password);
 
   beforeAll(async () => {
     w = await startWebCloud({ clock });

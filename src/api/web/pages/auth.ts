@@ -42,17 +42,19 @@ ${field("Password", "password", { type: "password", required: true, autocomplete
     const web = c.get("web");
     const f = await formOf(c);
     const next = localPath(one(f, "next"));
+    // What is echoed back (and audited when rate-limited) is at most a user name's length.
     const name = one(f, "userName").trim();
+    const shown = name.slice(0, 64);
     try {
       if (!attempts.take(web.address)) {
-        d.audit.record({ actor: name.slice(0, 100), action: "login-rate-limited", address: web.address });
-        return c.html(page({ ...web.view, flash: { kind: "error", text: "Too many login attempts from your address: wait a few minutes" } }, "Log in", loginBody(c, next, name)), 429);
+        d.audit.record({ actor: shown, action: "login-rate-limited", address: web.address });
+        return c.html(page({ ...web.view, flash: { kind: "error", text: "Too many login attempts from your address: wait a few minutes" } }, "Log in", loginBody(c, next, shown)), 429);
       }
       const { sessionId, user } = await d.accounts.login(name, one(f, "password"), web.address);
       c.header("set-cookie", cookie(SESSION_COOKIE, sessionId), { append: true });
       return c.redirect(user.mustChangePassword ? "/password" : next, 303);
     } catch (e) {
-      return failure(c, "Log in", () => loginBody(c, next, name), e);
+      return failure(c, "Log in", () => loginBody(c, next, shown), e);
     }
   });
 
