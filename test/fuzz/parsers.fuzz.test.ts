@@ -1,7 +1,7 @@
 /**
  * Fuzz tests (fast-check, fixed seeds, bounded runs) of what reads untrusted input:
  * the EC2 Query decoder, the S3 router, the XML reader, the aws-chunked decoder, the
- * filter matcher and the SigV4/SigV2 parsers. Each may refuse its input only with
+ * filter matcher, the SigV4/SigV2 parsers and the POST policy reader. Each may refuse its input only with
  * its own typed error (which the protocols answer 4xx); anything else — a TypeError,
  * a RangeError from recursion — would be a 500 and fails here.
  */
@@ -21,6 +21,8 @@ import { AwsChunkedDecoder, ChunkedDecodeError } from "../../src/auth/aws-chunke
 import { parseAuthorizationHeader, parseCredential, verifySigV4Header } from "../../src/auth/sigv4";
 import { verifyQuerySignature } from "../../src/auth/sigv2";
 import { AuthError } from "../../src/auth/errors";
+import { readPolicyDocument } from "../../src/api/s3/post-policy";
+import { S3Error } from "../../src/api/s3/s3-error";
 
 const RUNS = { seed: 20261201, numRuns: 400 };
 
@@ -145,6 +147,35 @@ describe("signature parsers", () => {
     const params = fc.array(fc.tuple(fc.oneof(hostile, fc.constantFrom("AWSAccessKeyId", "Signature", "SignatureVersion", "SignatureMethod", "Timestamp", "Expires")), hostile), { maxLength: 8 });
     fc.assert(fc.property(params, (ps) => {
       only([AuthError], () => verifyQuerySignature({ method: "POST", host: "h", localPort: 8773, path: "/services/Eucalyptus", params: ps, now: new Date(), maxSkewMs: 900_000, lookupSecret: () => "s" }));
+    }), RUNS);
+  });
+});
+
+describe("the POST policy reader", () => {
+  const field = fc.oneof(fc.constantFrom("$key", "$acl", "$x-amz-meta-a", "key", "$", "$Content-Type"), hostile);
+  const value = fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constant([]), fc.constant({}));
+  const condition = fc.oneof(
+    fc.tuple(fc.constantFrom("eq", "starts-with", "content-length-range", "EQ", "matches", ""), fc.oneof(field, value), fc.oneof(value, field)),
+    fc.array(value, { maxLength: 4 }),
+    fc.dictionary(fc.oneof(field, fc.constant("__proto__")), value, { maxKeys: 3 }),
+    value,
+  );
+  const doc = fc.oneof(
+    fc.record({ expiration: fc.oneof(fc.constant("2030-01-01T00:00:00Z"), fc.string({ maxLength: 30 }), value), conditions: fc.oneof(fc.array(condition, { maxLength: 6 }), value) }, { requiredKeys: [] }),
+    value,
+  );
+  it("reads a document or refuses it with InvalidPolicyDocument; what it reads checks every condition it holds", () => {
+    fc.assert(fc.property(fc.oneof(doc.map((d) => Buffer.from(JSON.stringify(d) ?? "").toString("base64")), hostile), (b64) => {
+      try {
+        const p = readPolicyDocument(b64);
+        for (const c of p.conditions) {
+          if (c.op === "content-length-range") expect(Number.isSafeInteger(c.min) && Number.isSafeInteger(c.max) && c.min <= c.max).toBe(true);
+          else expect(["eq", "starts-with"]).toContain(c.op);
+        }
+      } catch (e) {
+        expect(e).toBeInstanceOf(S3Error);
+        expect((e as S3Error).code).toBe("InvalidPolicyDocument");
+      }
     }), RUNS);
   });
 });

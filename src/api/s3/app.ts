@@ -166,9 +166,9 @@ export function createS3App(d: S3AppDeps): Hono {
         return finish(await postObject(context({ body: { kind: "none" }, via: "anonymous" }), op.bucket, incoming as unknown as Readable, {
           lookupSecret: d.identity.lookupSecret,
           now: d.clock.now(),
-          requesterOf: (id) => {
-            const p = d.identity.principal(id)!;
-            requester = { accountId: p.accountId, userName: p.userName, isAdmin: p.isAdmin };
+          requesterOf: (id, token) => {
+            const p = d.identity.principal(id, token);
+            requester = p ? { accountId: p.accountId, userName: p.userName, isAdmin: p.isAdmin } : null;
             return requester;
           },
         }));

@@ -11,6 +11,7 @@ export const S3_ERRORS = {
   XAmzContentSHA256Mismatch: 400, EntityTooLargeRequest: 413, BadRequest: 400, InvalidTag: 400, NoSuchTagSet: 404,
   NoSuchCORSConfiguration: 404, NoSuchBucketPolicy: 404, NoSuchLifecycleConfiguration: 404, MalformedPolicy: 400,
   InvalidLocationConstraint: 400, IllegalLocationConstraintException: 400, AccessForbidden: 403, ExpectationFailed: 417,
+  InvalidPolicyDocument: 400,
 } as const satisfies Record<string, number>;
 
 export type S3Code = keyof typeof S3_ERRORS;

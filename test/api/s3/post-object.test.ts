@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHmac } from "node:crypto";
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
-import { formatAmzDate, signingKey } from "../../../src/auth/sigv4";
 import { startTestCloud, type TestCloud } from "../../support/cloud";
 import { bodyText, bucketName, expectS3Error, s3 } from "../../support/s3";
+import { postForm, s3ErrorCode, signedPostForm } from "../../support/post-form";
 
 let t: TestCloud;
 let bucket: string;
@@ -14,28 +14,9 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-function v4Form(conditions: unknown[], fields: Record<string, string>, opts: { expires?: Date; secret?: string } = {}): Record<string, string> {
-  const now = new Date();
-  const amzDate = formatAmzDate(now);
-  const date = amzDate.slice(0, 8);
-  const credential = `${t.admin.accessKeyId}/${date}/us-east-1/s3/aws4_request`;
-  const policy = Buffer.from(JSON.stringify({
-    expiration: (opts.expires ?? new Date(Date.now() + 600_000)).toISOString(),
-    conditions: [{ bucket }, ...conditions, { "x-amz-algorithm": "AWS4-HMAC-SHA256" }, { "x-amz-credential": credential }, { "x-amz-date": amzDate }],
-  })).toString("base64");
-  const sig = createHmac("sha256", signingKey(opts.secret ?? t.admin.secretAccessKey, date, "us-east-1", "s3")).update(policy).digest("hex");
-  return { ...fields, "x-amz-algorithm": "AWS4-HMAC-SHA256", "x-amz-credential": credential, "x-amz-date": amzDate, policy, "x-amz-signature": sig };
-}
-
-async function post(fields: Record<string, string>, content = "form upload body", filename = "hello.txt") {
-  const form = new FormData();
-  for (const [k, v] of Object.entries(fields)) form.append(k, v);
-  form.append("file", new Blob([content]), filename);
-  const res = await fetch(`${t.cloud.endpoints.s3Url}/${bucket}`, { method: "POST", body: form, redirect: "manual" });
-  return { status: res.status, headers: res.headers, text: await res.text() };
-}
-
-const code = (x: string) => /<Code>([^<]*)<\/Code>/.exec(x)?.[1];
+const v4Form = (conditions: unknown[], fields: Record<string, string>, opts: { expires?: Date; secret?: string } = {}) => signedPostForm(bucket, t.admin, conditions, fields, opts);
+const post = (fields: Record<string, string>, content?: string, filename?: string) => postForm(`${t.cloud.endpoints.s3Url}/${bucket}`, fields, content, filename);
+const code = s3ErrorCode;
 
 describe("POST Object (browser form upload)", () => {
   it("a SigV4 policy upload stores the file with its metadata ($filename, Content-Type, x-amz-meta-*)", async () => {

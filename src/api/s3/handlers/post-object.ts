@@ -44,9 +44,21 @@ function readForm(raw: Readable, header: (n: string) => string | undefined): Pro
   });
 }
 
+/** An absolute http(s) URL, or undefined for anything else. */
+function redirectUrl(v: string | undefined): URL | undefined {
+  if (!v) return undefined;
+  try {
+    const u = new URL(v);
+    return u.protocol === "http:" || u.protocol === "https:" ? u : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function postObject(ctx: S3Context, bucket: string, raw: Readable, lookup: {
   lookupSecret(id: string): string | undefined;
-  requesterOf(accessKeyId: string): Requester;
+  /** Who signed with the key: undefined for session credentials without their (right, unexpired) token. */
+  requesterOf(accessKeyId: string, sessionToken: string | undefined): Requester | undefined;
   now: Date;
 }): Promise<Response> {
   const { fields, file, filename } = await readForm(raw, ctx.header);
@@ -54,7 +66,13 @@ export async function postObject(ctx: S3Context, bucket: string, raw: Readable, 
   if (!keyTemplate) throw new S3Error("InvalidArgument", "Bucket POST must contain a field named 'key'.", { ArgumentName: "key" });
   const key = keyTemplate.replace(/\$\{filename\}/g, filename);
   const policy = verifyPostPolicy(fields, bucket, lookup.now, lookup.lookupSecret);
-  const requester = policy.accessKeyId !== undefined ? lookup.requesterOf(policy.accessKeyId) : null;
+  let requester: Requester | null = null;
+  if (policy.accessKeyId !== undefined) {
+    requester = lookup.requesterOf(policy.accessKeyId, policy.sessionToken) ?? null;
+    if (!requester) throw new S3Error("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records, or its session token is missing, wrong or expired.");
+  }
+  // Decided before the object is stored: S3 acts as if a redirect it cannot read were not there.
+  const redirect = redirectUrl(fields.get("success_action_redirect") ?? fields.get("redirect"));
   const meta: ObjectMeta = { user: {} };
   const standard: Array<[keyof Omit<ObjectMeta, "user">, string]> = [
     ["contentType", "content-type"], ["cacheControl", "cache-control"], ["contentDisposition", "content-disposition"],
@@ -72,9 +90,8 @@ export async function postObject(ctx: S3Context, bucket: string, raw: Readable, 
   } finally {
     file.resume();
   }
-  const redirect = fields.get("success_action_redirect") ?? fields.get("redirect");
   if (redirect) {
-    const u = new URL(redirect);
+    const u = redirect;
     u.searchParams.set("bucket", bucket);
     u.searchParams.set("key", key);
     u.searchParams.set("etag", r.etag);
