@@ -6,7 +6,8 @@
  * - `table bridge euca_node` sees each bridged packet with the bridge port it leaves by
  *   (the guest's tap) and marks it with the guest's profile (its groups); it also drops
  *   what a guest sends with a MAC or IPv4 address that is not its own (so a grant to a
- *   group's members cannot be borrowed by spoofing), and any IPv6 (the rules are IPv4).
+ *   group's members cannot be borrowed by spoofing), and any frame to or from a guest
+ *   but untagged IPv4 and ARP (the rules are IPv4; a tagged frame would skip them).
  * - `table inet euca_node` filters with conntrack (which the bridge family has not on
  *   this kernel; br_netfilter hands bridged IPv4 to the inet hooks): a marked packet goes
  *   to its profile's chain (the gateway's traffic is bridged too: it enters a segment by
@@ -119,13 +120,17 @@ export function renderGuestFilter(input: GuestFilterInput): NftTable[] {
       ] : []),
       "  chain classify {",
       "    type filter hook forward priority -200; policy accept;",
+      // Nor does a guest receive any other (a tagged frame would skip the group rules).
+      "    oifname @taps ether type != { ip, arp } drop",
       "    meta mark set oifname map @profile",
       "  }",
       "  chain guard {",
       "    type filter hook prerouting priority -200; policy accept;",
       "    iifname != @taps accept",
       "    iifname . ether saddr != @own_mac drop",
-      "    ether type ip6 drop",
+      // Untagged IPv4 and ARP only: a tagged (802.1Q, 802.1ad) frame never reaches the inet
+      // hooks, so it would pass every group rule; IPv6 and other types have no rules here.
+      "    ether type != { ip, arp } drop",
       ...(unpinned.length ? [
         "    iifname @unpinned arp saddr ip != { 0.0.0.0, 169.254.0.0/16 } update @learned { iifname . arp saddr ip }",
         "    iifname @unpinned ip saddr != { 0.0.0.0, 169.254.0.0/16 } update @learned { iifname . ip saddr }",
