@@ -31,7 +31,7 @@ export function assembleStorage(a: Assembly, o: { walrus: () => WalrusClient | u
   if (s.scExport === "iscsi" && !onPath("tgtd")) throw new ConfigError("SC_EXPORT=iscsi needs tgt (tgtd, tgtadm) on the storage controller's host: apt-get install tgt");
   // One tgtd per SC: its control socket numbered from the data directory, so two SCs on a host do not share one.
   const iscsi = s.scExport === "iscsi"
-    ? createIscsiExporter({ host: s.host, port: s.scIscsiPort, controlPort: 100 + (parseInt(createHash("sha256").update(s.dataDir).digest("hex").slice(0, 6), 16) % 900), run: runCommand, log: a.log })
+    ? createIscsiExporter({ host: s.host, port: s.scIscsiPort, controlPort: 100 + (parseInt(createHash("sha256").update(s.dataDir).digest("hex").slice(0, 6), 16) % 900), log: a.log })
     : undefined;
   const service = createStorageService({
     zone: s.clusterName, db, backend, limits: { get maxVolumeGiB() { return s.scMaxVolumeGb; }, get maxTotalGiB() { return s.scMaxTotalGb; } }, clock: a.clock, log: a.log,

@@ -3,11 +3,13 @@
  * tgt), a target per attachment (`iqn.2010-12.euca:<volume>`) whose one LUN is the volume's
  * file, bound to a CHAP account made for that attachment alone. QEMU's libiscsi on the node
  * logs in itself (no host initiator). `SC_EXPORT=iscsi` picks it; NBD is the default.
+ * tgtd is told what to do over its management socket (./tgt-admin.ts), not by `tgtadm`,
+ * whose command line would show every account's password to any local user.
  */
 import { randomBytes } from "node:crypto";
 import { spawn } from "node:child_process";
 import type { Logger } from "pino";
-import type { CommandRunner } from "../../common/run-command";
+import { createTgtAdmin, TGT_ERRORS, TgtError } from "./tgt-admin";
 
 export interface IscsiExport {
   portal: string;
@@ -20,21 +22,20 @@ export interface IscsiExport {
 
 export const targetOf = (volumeId: string) => `iqn.2010-12.euca:${volumeId}`;
 
-export function createIscsiExporter(o: { host: string; port: number; controlPort: number; run: CommandRunner; log: Logger }) {
+export function createIscsiExporter(o: { host: string; port: number; controlPort: number; log: Logger; ipcDir?: string }) {
   let started: Promise<void> | undefined;
-  const tgtadm = async (args: string[], ok: (stderr: string) => boolean = () => false) => {
-    const r = await o.run("tgtadm", ["-C", String(o.controlPort), "--lld", "iscsi", ...args], { timeoutMs: 15_000 });
-    if (r.code !== 0 && !ok(r.stderr)) throw new Error(`tgtadm ${args.slice(0, 4).join(" ")}: ${(r.stderr || r.stdout).trim()}`);
-    return r.stdout;
+  const tgt = createTgtAdmin({ controlPort: o.controlPort, dir: o.ipcDir });
+  /** Already gone is done (stop is idempotent). */
+  const gone = (e: unknown) => {
+    if (!(e instanceof TgtError && (e.code === TGT_ERRORS.noTarget || e.code === TGT_ERRORS.noUser))) throw e;
   };
-  const running = async () => (await o.run("tgtadm", ["-C", String(o.controlPort), "--lld", "iscsi", "--op", "show", "--mode", "target"], { timeoutMs: 5000 })).code === 0;
   /** The daemon, once: found running (an SC restart keeps it, and its targets), or started. */
   const daemon = () => (started ??= (async () => {
-    if (await running()) return;
+    if (await tgt.running()) return;
     const p = spawn("tgtd", ["-f", "-C", String(o.controlPort), "--iscsi", `portal=${o.host}:${o.port}`], { stdio: "ignore", detached: true });
     p.unref();
     for (let i = 0; i < 100; i++) {
-      if ((await o.run("tgtadm", ["-C", String(o.controlPort), "--lld", "iscsi", "--op", "show", "--mode", "target"], { timeoutMs: 5000 })).code === 0) return;
+      if (await tgt.running()) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error("tgtd did not start");
@@ -42,8 +43,9 @@ export function createIscsiExporter(o: { host: string; port: number; controlPort
     started = undefined;
     throw e;
   }));
+  const showTargets = () => tgt.request({ mode: "target", op: "show" });
   /** Target ids in use, from tgtd itself. */
-  const tids = async () => new Map([...(await tgtadm(["--op", "show", "--mode", "target"])).matchAll(/^Target (\d+): (\S+)/gm)].map((m) => [m[2]!, Number(m[1])]));
+  const tids = async () => new Map([...(await showTargets()).matchAll(/^Target (\d+): (\S+)/gm)].map((m) => [m[2]!, Number(m[1])]));
 
   return {
     async start(volumeId: string, instanceId: string, path: string): Promise<IscsiExport> {
@@ -55,25 +57,25 @@ export function createIscsiExporter(o: { host: string; port: number; controlPort
       const user = `${instanceId}-${randomBytes(3).toString("hex")}`;
       const password = randomBytes(8).toString("hex");
       const target = targetOf(volumeId);
-      await tgtadm(["--op", "new", "--mode", "target", "--tid", String(tid), "-T", target]);
-      await tgtadm(["--op", "new", "--mode", "logicalunit", "--tid", String(tid), "--lun", "1", "-b", path]);
-      await tgtadm(["--op", "new", "--mode", "account", "--user", user, "--password", password]);
-      await tgtadm(["--op", "bind", "--mode", "account", "--tid", String(tid), "--user", user]);
-      await tgtadm(["--op", "bind", "--mode", "target", "--tid", String(tid), "-I", "ALL"]); // the account, not the address, admits
+      await tgt.request({ mode: "target", op: "new", tid, params: { targetname: target } });
+      await tgt.request({ mode: "device", op: "new", tid, lun: 1, params: { path } });
+      await tgt.request({ mode: "account", op: "new", params: { user, password } });
+      await tgt.request({ mode: "account", op: "bind", tid, params: { user } });
+      await tgt.request({ mode: "target", op: "bind", tid, params: { "initiator-address": "ALL" } }); // the account, not the address, admits
       o.log.info({ volumeId, instanceId, tid }, "sc: volume exported over iSCSI");
       return { portal: `${o.host}:${o.port}`, target, lun: 1, user, password };
     },
 
     /** Ends the attachment's target and its account. Idempotent. */
     async stop(volumeId: string): Promise<void> {
-      if (!(await running())) return; // no daemon: no target
+      if (!(await tgt.running())) return; // no daemon: no target
       const tid = (await tids()).get(targetOf(volumeId));
       if (tid === undefined) return;
-      const shown = await tgtadm(["--op", "show", "--mode", "target"]);
+      const shown = await showTargets();
       const section = shown.split(/^Target /m).find((x) => x.startsWith(`${tid}: `)) ?? "";
       const accounts = [...section.matchAll(/^\s+Account information:\s*\n((?:\s+\S+\n)*)/gm)].flatMap((m) => m[1]!.trim().split(/\s+/)).filter(Boolean);
-      await tgtadm(["--op", "delete", "--mode", "target", "--tid", String(tid), "--force"], (e) => /can't find/i.test(e));
-      for (const a of accounts) await tgtadm(["--op", "delete", "--mode", "account", "--user", a], (e) => /can't find/i.test(e));
+      await tgt.request({ mode: "target", op: "delete", tid, force: true }).catch(gone);
+      for (const a of accounts) await tgt.request({ mode: "account", op: "delete", params: { user: a } }).catch(gone);
     },
   };
 }
