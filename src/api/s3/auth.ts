@@ -72,12 +72,16 @@ export function authenticateS3(req: S3AuthRequest): S3Auth {
 
 function bodyCheck(req: S3AuthRequest, signing: ChunkSigning | undefined): BodyCheck {
   const sha = req.header("x-amz-content-sha256");
-  const chunked = (req.header("content-encoding") ?? "").split(",").some((e) => e.trim() === "aws-chunked");
   if (sha === STREAMING_SIGNED || sha === `${STREAMING_SIGNED}-TRAILER`) {
     if (!signing) throw new AuthError("incomplete", "Streaming signed payloads need a SigV4 Authorization header");
     return { kind: "chunked", signing: { ...signing, signedTrailer: sha.endsWith("-TRAILER") } };
   }
-  if (sha === STREAMING_UNSIGNED_TRAILER || chunked) return { kind: "chunked" };
+  if (sha === STREAMING_UNSIGNED_TRAILER) return { kind: "chunked" };
+  // Content-Encoding: aws-chunked alone does not frame the body (S3 stores such a body as
+  // sent): only the streaming payload hashes do, or, for a request without SigV4's hash
+  // header, aws-chunked with the decoded length that framing always comes with.
+  if (sha === undefined && req.header("x-amz-decoded-content-length") !== undefined &&
+    (req.header("content-encoding") ?? "").split(",").some((e) => e.trim().toLowerCase() === "aws-chunked")) return { kind: "chunked" };
   if (sha !== undefined && /^[0-9a-f]{64}$/.test(sha)) return { kind: "sha256", hex: sha };
   return { kind: "none" };
 }

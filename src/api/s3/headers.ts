@@ -15,7 +15,7 @@ export function metaFromHeaders(header: (n: string) => string | undefined, names
   for (const [field, name] of STANDARD) {
     let v = header(name);
     if (field === "contentEncoding" && v !== undefined) {
-      v = v.split(",").map((s) => s.trim()).filter((s) => s && s !== "aws-chunked").join(", ") || undefined;
+      v = v.split(",").map((s) => s.trim()).filter((s) => s && s.toLowerCase() !== "aws-chunked").join(", ") || undefined;
     }
     if (v !== undefined) meta[field] = v;
   }

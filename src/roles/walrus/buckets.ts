@@ -82,9 +82,9 @@ export function bucketOps(c: WalrusContext) {
 
     deleteBucket(r: Requester, name: string): void {
       c.bucketOwnedBy(r, name, "s3:DeleteBucket");
-      if (!c.repo.deleteBucketIfEmpty(name)) {
-        throw new StorageError("BucketNotEmpty", "The bucket you tried to delete is not empty", { BucketName: name });
-      }
+      const freed = c.repo.deleteBucketIfEmpty(name);
+      if (!freed) throw new StorageError("BucketNotEmpty", "The bucket you tried to delete is not empty", { BucketName: name });
+      c.release(freed);
     },
 
     /** HeadBucket: exists and the requester may list it. */

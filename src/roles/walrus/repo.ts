@@ -152,15 +152,18 @@ export function createWalrusRepo({ db, sqlite }: WalrusDatabase, newVersionId: (
     insertBucket(b: BucketRecord): void {
       db.insert(buckets).values({ name: b.name, owner: b.owner, createdAt: b.createdAt, acl: JSON.stringify(b.acl), versioning: b.versioning, location: b.location }).run();
     },
-    /** Deletes an empty bucket; false when it holds objects, versions or uploads. */
-    deleteBucketIfEmpty(name: string): boolean {
+    /**
+     * Deletes a bucket that holds no object or version, aborting its unfinished multipart
+     * uploads (as S3 does: no listing shows them, so nothing else could empty it), in one
+     * transaction. Undefined when it holds objects; else the blobs the uploads' parts freed.
+     */
+    deleteBucketIfEmpty(name: string): string[] | undefined {
       return tx(() => {
-        const obj = db.select({ id: objects.id }).from(objects).where(eq(objects.bucket, name)).limit(1).get();
-        const up = db.select({ id: uploads.id }).from(uploads).where(eq(uploads.bucket, name)).limit(1).get();
-        if (obj || up) return false;
+        if (db.select({ id: objects.id }).from(objects).where(eq(objects.bucket, name)).limit(1).get()) return undefined;
+        const freed = db.select({ id: uploads.id }).from(uploads).where(eq(uploads.bucket, name)).all().flatMap((u) => this.deleteUpload(u.id));
         db.delete(buckets).where(eq(buckets.name, name)).run();
         policies = undefined;
-        return true;
+        return freed;
       });
     },
     setBucketAcl(name: string, acl: Grant[]): void {

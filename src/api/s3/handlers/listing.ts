@@ -34,7 +34,9 @@ export function listObjects(ctx: S3Context, bucket: string): Response {
   const max = maxKeys(ctx);
   const r = ctx.walrus.listObjects(ctx.requester, bucket, { prefix, delimiter, startAfter: marker, maxKeys: max });
   return xmlResponse("ListBucketResult", {
-    Name: bucket, Prefix: enc(prefix), Marker: enc(marker ?? ""), MaxKeys: max, Delimiter: enc(delimiter),
+    // V1's Prefix is echoed as sent even under encoding-type=url, as RGW does: clients do not
+    // decode it there (botocore decodes V1's Delimiter, Marker and NextMarker, V2's Prefix).
+    Name: bucket, Prefix: prefix, Marker: enc(marker ?? ""), MaxKeys: max, Delimiter: enc(delimiter),
     IsTruncated: r.isTruncated, NextMarker: r.isTruncated ? enc(r.lastReturned) : undefined,
     EncodingType: ctx.query.get("encoding-type"),
     Contents: r.contents.map((v) => content(ctx, v, (s) => enc(s)!, true)),
