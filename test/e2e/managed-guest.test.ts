@@ -10,6 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { qemuInstalled, testGuest } from "../support/guest";
 import { dropManagedCloud, runGuest, startManagedCloud, startSiteDhcp, until, type ManagedCloud } from "../support/managed-cloud";
 import { canNetns, sh } from "../support/netns";
+import { watchArgv, withSecrets, type ArgvWatch } from "../support/argv-watch";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 
 const guest = testGuest();
 const ready = (canNetns() && qemuInstalled() && !!guest) || process.env.CI === "true";
@@ -93,14 +96,20 @@ for (const via of ["nbd", "iscsi"] as const) describe.runIf(ready)(`a real guest
     return (await c.inNs("out", "sh", ["-c", script])).stdout.split("\n").filter(Boolean);
   };
 
+  // Every command line of the run, attach, snapshot and detach (issue 25, item 11): none holds a secret.
+  let watch: ArgvWatch;
+  const secrets: string[] = [];
+
   beforeAll(async () => {
-    c = await startManagedCloud(via === "nbd" ? "eun" : "eui", [{ name: "n1", hypervisor: "qemu" }], { headArgs: ["--sc-export", via] });
+    watch = watchArgv();
+    c = await startManagedCloud(via === "nbd" ? "eun" : "eui", [{ name: "n1", hypervisor: "qemu" }], { headArgs: ["--sc-export", via], pathFirst: watch.binDir });
     const image = await c.importImage([guest!.root, "--kernel", guest!.vmlinux, "--ramdisk", guest!.initrd, "--name", "nbd-guest"]);
     await c.ec2("authorize-security-group-ingress", "--group-name", "default", "--protocol", "tcp", "--port", "2224", "--cidr", "198.51.100.0/24");
     inst = (await runGuest(c, image)).instance;
   }, 300_000);
 
   afterAll(() => {
+    watch?.stop();
     dropManagedCloud(c);
     sh("pkill -f 'qemu-storage-daemon.*euca-managed-'");
   });
@@ -113,6 +122,7 @@ for (const via of ["nbd", "iscsi"] as const) describe.runIf(ready)(`a real guest
     const daemons = sh(`ip netns pids ${c.nss.name("head")} | xargs -r ps -o args= -p`).out;
     if (via === "nbd") expect(daemons).toMatch(new RegExp(`qemu-storage-daemon .*addr.host=192\\.168\\.50\\.1,addr.port=\\d+,tls-creds=tls0 .*name=${vol}`));
     else expect(daemons).toMatch(/tgtd -f -C \d+ --iscsi portal=192\.168\.50\.1:3260/);
+    secrets.push(...secretsUnder(c.dir));
     const written = await session(`write ${vol} over-nbd`);
     expect(written.find((l) => l.includes(`serial=${vol}`))).toMatch(/^DISK vd[b-z] /);
     expect(written).toContain(`WROTE ${vol}`);
@@ -134,5 +144,25 @@ for (const via of ["nbd", "iscsi"] as const) describe.runIf(ready)(`a real guest
     }
     await c.ec2("terminate-instances", "--instance-ids", inst.InstanceId);
     await c.stop();
+    const lines = watch.stop();
+    expect(lines.some((l) => l.includes("qemu-system-x86_64"))).toBe(true); // the watch saw the guest start
+    expect(lines.some((l) => l.includes(via === "nbd" ? "qemu-storage-daemon" : "tgtd -f"))).toBe(true); // and the export
+    expect(secrets.length).toBeGreaterThan(0);
+    expect(withSecrets(lines, secrets)).toEqual([]);
   });
 });
+
+/** Secrets a cloud's data directories hold: access keys in eucarc files, component keys, NBD pre-shared keys. */
+function secretsUnder(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name === "eucarc") out.push(...[...readFileSync(p, "utf8").matchAll(/_SECRET_(?:ACCESS_)?KEY=['"]?([^'"\n]+)/g)].map((m) => m[1]!));
+      else if (e.name === "keys.psk") out.push(...readFileSync(p, "utf8").trim().split("\n").map((l) => l.slice(l.indexOf(":") + 1)));
+    }
+  };
+  walk(dir);
+  return out;
+}

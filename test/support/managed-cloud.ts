@@ -41,7 +41,10 @@ export interface ManagedCloud {
  * `mode`: MANAGED (the default) or, on lanTopology's site LAN, SYSTEM or STATIC; `headArgs`
  * add to the head's command line (STATIC's VNET_MACMAP).
  */
-export async function startManagedCloud(prefix: string, nodes: Array<{ name: "n1" | "n2"; hypervisor: "fake" | "qemu" }>, o: { mode?: "MANAGED" | "SYSTEM" | "STATIC"; headArgs?: string[] } = {}): Promise<ManagedCloud> {
+export async function startManagedCloud(prefix: string, nodes: Array<{ name: "n1" | "n2"; hypervisor: "fake" | "qemu" }>,
+  o: { mode?: "MANAGED" | "SYSTEM" | "STATIC"; headArgs?: string[]; pathFirst?: string } = {}): Promise<ManagedCloud> {
+  // `pathFirst`: a directory put before PATH for the head and the nodes (an argv watch's wrappers).
+  const roleEnv = o.pathFirst ? { PATH: `${o.pathFirst}:${process.env.PATH}` } : {};
   const mode = o.mode ?? "MANAGED";
   const onLan = mode !== "MANAGED";
   const nss = new Namespaces(prefix);
@@ -54,7 +57,7 @@ export async function startManagedCloud(prefix: string, nodes: Array<{ name: "n1
     run("ip", ["netns", "exec", nss.name(n), cmd, ...args], { env: { PATH: process.env.PATH, HOME: dir, ...extra }, timeoutMs: 300_000 });
   const network = onLan ? ["--vnet-priv-interface", "eth0"] : ["--vnet-pub-interface", "pub0", "--public-ips", "198.51.100.50-198.51.100.59"];
   const startHead = () => startEuca(["run", "--role", "clc,walrus,cc,sc", "--data-dir", join(dir, "head"), "--host", "192.168.50.1", "--vnet-mode", mode,
-    ...network, ...(o.headArgs ?? []), "--hypervisor", "fake", "--node-poll-seconds", "0.2"], {}, { netns: nss.name("head") });
+    ...network, ...(o.headArgs ?? []), "--hypervisor", "fake", "--node-poll-seconds", "0.2"], roleEnv, { netns: nss.name("head") });
   async function euca(args: string[]) {
     const r = await run(process.execPath, [BUNDLE, ...args], { env: { PATH: process.env.PATH }, timeoutMs: 60_000 });
     expect(r.status, r.stderr).toBe(0);
@@ -67,7 +70,7 @@ export async function startManagedCloud(prefix: string, nodes: Array<{ name: "n1
   for (const { name, hypervisor } of nodes) {
     const ip = NODE_IPS[name]!;
     procs[name] = await startEuca(["run", "--role", "nc", "--data-dir", join(dir, name), "--host", ip, "--vnet-mode", mode, "--hypervisor", hypervisor,
-      "--qemu-accel", "tcg", "--walrus-url", new URL(procs.head.ec2Url).origin], {}, { netns: nss.name(name) });
+      "--qemu-accel", "tcg", "--walrus-url", new URL(procs.head.ec2Url).origin], roleEnv, { netns: nss.name(name) });
     const key = join(dir, `${name}.key`);
     await euca(["admin", "node", "register", name, "--url", `http://${ip}:8775`, "--out", key, "--data-dir", join(dir, "head")]);
     await euca(["admin", "component-key", "install", key, "--data-dir", join(dir, name)]);
