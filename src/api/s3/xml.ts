@@ -9,6 +9,8 @@ export const S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/";
 const XML10_FORBIDDEN = /[\u0001-\u0008\u000B\u000C\u000E-\u001F]/;
 // eslint-disable-next-line no-control-regex
 const XML11_REFERENCED = /[\u0001-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u2028]/g;
+/** Whether `s` holds a character an XML 1.0 document cannot carry (then the reply is XML 1.1, which expat cannot read). */
+export const needsXml11 = (s: string) => XML10_FORBIDDEN.test(s);
 const ref = (ch: string) => `&#x${ch.charCodeAt(0).toString(16).toUpperCase()};`;
 
 /**

@@ -2,6 +2,7 @@
 import type { VersionRecord } from "../../../roles/walrus/records";
 import type { S3Context } from "../context";
 import { xmlResponse } from "../responses";
+import { needsXml11 } from "../xml";
 import { S3Error } from "../s3-error";
 
 function maxKeys(ctx: S3Context, name = "max-keys"): number {
@@ -35,8 +36,9 @@ export function listObjects(ctx: S3Context, bucket: string): Response {
   const r = ctx.walrus.listObjects(ctx.requester, bucket, { prefix, delimiter, startAfter: marker, maxKeys: max });
   return xmlResponse("ListBucketResult", {
     // V1's Prefix is echoed as sent even under encoding-type=url, as RGW does: clients do not
-    // decode it there (botocore decodes V1's Delimiter, Marker and NextMarker, V2's Prefix).
-    Name: bucket, Prefix: prefix, Marker: enc(marker ?? ""), MaxKeys: max, Delimiter: enc(delimiter),
+    // decode it there (botocore decodes V1's Delimiter, Marker and NextMarker, V2's Prefix);
+    // encoded only when XML 1.0 cannot carry it, which no XML 1.0 reader could read at all.
+    Name: bucket, Prefix: needsXml11(prefix) ? enc(prefix) : prefix, Marker: enc(marker ?? ""), MaxKeys: max, Delimiter: enc(delimiter),
     IsTruncated: r.isTruncated, NextMarker: r.isTruncated ? enc(r.lastReturned) : undefined,
     EncodingType: ctx.query.get("encoding-type"),
     Contents: r.contents.map((v) => content(ctx, v, (s) => enc(s)!, true)),
