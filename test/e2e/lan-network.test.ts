@@ -43,9 +43,13 @@ for (const mode of ["SYSTEM", "STATIC"] as const) {
       const g = standInGuest(c.nss, { name, node: at.node, tap: `eu${id.slice(2)}`, mac: at.mac, bridge: "br0", dir: c.dir });
       const lease = g.dhcp();
       const ip = /ip=(\S+)/.exec(lease)![1]!;
-      // A SYSTEM guest is learned from what it sends; then EC2 reports the site's address.
-      c.nss.exec(name, `busybox ping -c 1 -W 1 192.168.50.254`);
-      await until(async () => (await describeOne(id)).PrivateIpAddress === ip, 15_000);
+      // A SYSTEM guest is learned from what it sends; then EC2 reports the site's address. It
+      // keeps sending until then (on a loaded machine one packet may come before the node reads).
+      await until(async () => {
+        if ((await describeOne(id)).PrivateIpAddress === ip) return true;
+        c.nss.exec(name, `busybox ping -c 1 -W 1 192.168.50.254`);
+        return false;
+      }, 30_000);
       guests[name] = { id, ip, lease, node: at.node };
       await c.serve(name, name, 22, 5432);
     }

@@ -8,6 +8,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createServer, type AddressInfo } from "node:net";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIscsiExporter, type IscsiExport } from "../../src/roles/sc/iscsi-exports";
@@ -17,13 +18,28 @@ import { run } from "../support/exec";
 import { watchArgv, withSecrets } from "../support/argv-watch";
 
 const ready = process.getuid?.() === 0 || process.env.CI === "true";
-const CONTROL = 700 + (process.pid % 200);
-const PORT = 13260 + (process.pid % 500);
+
+/** A management port no tgtd answers on (another test's or an earlier run's daemon would be taken for ours). */
+async function freeControlPort(): Promise<number> {
+  for (let p = 700 + (process.pid % 200); ; p++) if (!(await createTgtAdmin({ controlPort: p }).running())) return p;
+}
+
+/** A TCP port nothing listens on, on loopback. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+    s.on("error", reject);
+  });
+}
 
 describe.runIf(ready)("an iSCSI export", () => {
   const dir = tempDir("euca-iscsi-");
   const volume = join(dir, "vol-0000c0de");
-  const exporter = createIscsiExporter({ host: "127.0.0.1", port: PORT, controlPort: CONTROL, log: pino({ level: "silent" }) });
+  let control: number;
+  let exporter: ReturnType<typeof createIscsiExporter>;
   let watch: ReturnType<typeof watchArgv>;
   let path: string | undefined;
   let e: IscsiExport;
@@ -40,6 +56,8 @@ describe.runIf(ready)("an iSCSI export", () => {
   beforeAll(async () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(volume, Buffer.alloc(4 * 1024 * 1024));
+    control = await freeControlPort();
+    exporter = createIscsiExporter({ host: "127.0.0.1", port: await freePort(), controlPort: control, log: pino({ level: "silent" }) });
     watch = watchArgv();
     path = `${watch.binDir}:${process.env.PATH}`;
     process.env.PATH = path; // tgtd, started by the exporter, through the watch's wrappers
@@ -47,8 +65,8 @@ describe.runIf(ready)("an iSCSI export", () => {
   }, 60_000);
 
   afterAll(async () => {
-    await exporter.stop("vol-0000c0de").catch(() => undefined);
-    await run("sh", ["-c", `pkill -f 'tgtd -f -C ${CONTROL} '`]);
+    await exporter?.stop("vol-0000c0de").catch(() => undefined);
+    await run("pkill", ["-9", "-f", `tgtd -f -C ${control} --iscsi`]);
     process.env.PATH = process.env.PATH!.replace(`${watch.binDir}:`, "");
     rmSync(dir, { recursive: true, force: true });
   });
@@ -61,14 +79,14 @@ describe.runIf(ready)("an iSCSI export", () => {
   it("ends its target and account, idempotently", async () => {
     await exporter.stop("vol-0000c0de");
     await exporter.stop("vol-0000c0de");
-    const tgt = createTgtAdmin({ controlPort: CONTROL });
+    const tgt = createTgtAdmin({ controlPort: control });
     expect(await tgt.request({ mode: "target", op: "show" })).not.toContain("vol-0000c0de");
     expect(await tgt.request({ mode: "account", op: "show" })).not.toContain("i-0000c0de");
   });
 
   it("put no secret on any command line meanwhile", () => {
     const lines = watch.stop();
-    expect(lines.some((l) => l.startsWith("tgtd ") || l.includes(`tgtd -f -C ${CONTROL}`))).toBe(true); // the watch saw the daemon start
+    expect(lines.some((l) => l.includes(`tgtd -f -C ${control} `))).toBe(true); // the watch saw the daemon start
     expect(lines.some((l) => l.startsWith("qemu-img info"))).toBe(true); // and the logins
     expect(withSecrets(lines, [e.password])).toEqual([]);
   });
