@@ -22,9 +22,9 @@ export interface IscsiExport {
 
 export const targetOf = (volumeId: string) => `iqn.2010-12.euca:${volumeId}`;
 
-export function createIscsiExporter(o: { host: string; port: number; controlPort: number; log: Logger; ipcDir?: string }) {
+export function createIscsiExporter(o: { host: string; port: number; controlPort: number; log: Logger }) {
   let started: Promise<void> | undefined;
-  const tgt = createTgtAdmin({ controlPort: o.controlPort, dir: o.ipcDir });
+  const tgt = createTgtAdmin({ controlPort: o.controlPort });
   /** Already gone is done (stop is idempotent). */
   const gone = (e: unknown) => {
     if (!(e instanceof TgtError && (e.code === TGT_ERRORS.noTarget || e.code === TGT_ERRORS.noUser))) throw e;
