@@ -65,15 +65,21 @@ function readCondition(c: unknown): PolicyCondition {
       }
       return { op, min, max };
     }
-    if (op !== "eq" && op !== "starts-with") throw invalid(`Invalid condition operator ${JSON.stringify(c[0])}: eq, starts-with or content-length-range.`);
+    if (op !== "eq" && op !== "starts-with") {
+      throw invalid(`Invalid condition operator ${JSON.stringify(c[0])}: eq, starts-with or content-length-range.`);
+    }
     const [, field, value] = c;
-    if (c.length !== 3 || !isField(field) || typeof value !== "string") throw invalid(`Invalid ${op} condition ${JSON.stringify(c)}: ["${op}", "$field", "value"].`);
+    if (c.length !== 3 || !isField(field) || typeof value !== "string") {
+      throw invalid(`Invalid ${op} condition ${JSON.stringify(c)}: ["${op}", "$field", "value"].`);
+    }
     return { op, field: field.slice(1).toLowerCase(), value };
   }
   if (c && typeof c === "object") {
     const entries = Object.entries(c);
     const [name, value] = entries[0] ?? [];
-    if (entries.length !== 1 || !name || typeof value !== "string") throw invalid(`Invalid simple condition ${JSON.stringify(c)}: one field and its value.`);
+    if (entries.length !== 1 || !name || typeof value !== "string") {
+      throw invalid(`Invalid simple condition ${JSON.stringify(c)}: one field and its value.`);
+    }
     return { op: "eq", field: name.toLowerCase(), value };
   }
   throw invalid(`Invalid condition ${JSON.stringify(c)}.`);

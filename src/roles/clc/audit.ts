@@ -32,8 +32,12 @@ export function createAuditLog({ db }: ClcDatabase, clock: Clock, o: { maxRows: 
   return {
     record(e: { actor: string; action: string; target?: string; detail?: string; address?: string }): void {
       const { lastInsertRowid } = db.insert(auditLog).values({
-        at: clock.now(), actor: cut(e.actor, FIELD_LIMITS.actor), action: cut(e.action, FIELD_LIMITS.action),
-        target: cut(e.target, FIELD_LIMITS.target), detail: cut(e.detail, FIELD_LIMITS.detail), address: cut(e.address, FIELD_LIMITS.address),
+        at: clock.now(),
+        actor: cut(e.actor, FIELD_LIMITS.actor),
+        action: cut(e.action, FIELD_LIMITS.action),
+        target: cut(e.target, FIELD_LIMITS.target),
+        detail: cut(e.detail, FIELD_LIMITS.detail),
+        address: cut(e.address, FIELD_LIMITS.address),
       }).run();
       // Ids only grow (AUTOINCREMENT), so "all but the newest maxRows" is a range of the primary key.
       db.delete(auditLog).where(lte(auditLog.id, Number(lastInsertRowid) - o.maxRows)).run();

@@ -26,7 +26,8 @@ export const MAX_SESSIONS_PER_USER = 20;
 /** Addresses remembered per user (the most recent logins). */
 const MAX_ADDRESSES_PER_USER = 16;
 /** The one answer to every refused login. */
-export const LOGIN_REFUSED = "The user name or password is wrong, or this login is paused after wrong passwords: wait a little and try again";
+export const LOGIN_REFUSED =
+  "The user name or password is wrong, or this login is paused after wrong passwords: wait a little and try again";
 
 /** Who a session belongs to, read afresh on every request (a disabled user's sessions stop at once). */
 export interface SessionUser {
@@ -58,7 +59,9 @@ export function createWebLogins(o: WebLoginOptions) {
   const profileOf = (userId: string) => db.select().from(userProfiles).where(eq(userProfiles.userId, userId)).get();
 
   const loggedInFrom = (userId: string, address: string) =>
-    address !== "" && db.select({ a: loginAddresses.address }).from(loginAddresses).where(and(eq(loginAddresses.userId, userId), eq(loginAddresses.address, address))).get() !== undefined;
+    address !== "" &&
+    db.select({ a: loginAddresses.address }).from(loginAddresses)
+      .where(and(eq(loginAddresses.userId, userId), eq(loginAddresses.address, address))).get() !== undefined;
 
   function rememberAddress(userId: string, address: string): void {
     if (!address) return;
@@ -152,7 +155,8 @@ export function createWebLogins(o: WebLoginOptions) {
         setState(userName, u?.id, afterFailure(before, t, o.policy()));
         const ok = await verifyPassword(password, p?.passwordHash ?? UNKNOWN_USER_HASH);
         if (!u || !ok || !u.enabled) {
-          refuse(userName, "login-failed", !u ? "unknown user or no password" : !u.enabled ? "user disabled" : `${before.failures + 1} wrong in a row`, address);
+          const why = !u ? "unknown user or no password" : !u.enabled ? "user disabled" : `${before.failures + 1} wrong in a row`;
+          refuse(userName, "login-failed", why, address);
         }
         setState(userName, u.id, { failures: 0, pausedUntil: null });
         rememberAddress(u.id, address);

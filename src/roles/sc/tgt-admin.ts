@@ -78,7 +78,8 @@ export function createTgtAdmin(o: { controlPort: number; dir?: string; timeoutMs
       const s = createConnection(path);
       const parts: Buffer[] = [];
       let size = 0;
-      const timer = setTimeout(() => s.destroy(new Error(`tgtd did not answer ${r.op} ${r.mode} within ${o.timeoutMs ?? 15_000} ms`)), o.timeoutMs ?? 15_000);
+      const ms = o.timeoutMs ?? 15_000;
+      const timer = setTimeout(() => s.destroy(new Error(`tgtd did not answer ${r.op} ${r.mode} within ${ms} ms`)), ms);
       s.on("connect", () => s.write(wire)); // tgtd answers, then closes
       s.on("data", (b: Buffer) => {
         parts.push(b);
@@ -92,7 +93,9 @@ export function createTgtAdmin(o: { controlPort: number; dir?: string; timeoutMs
       s.on("close", () => {
         clearTimeout(timer);
         const all = Buffer.concat(parts);
-        if (all.length < RSP_SIZE) return reject(new Error(`tgtd closed the connection after ${all.length} bytes of its answer to ${r.op} ${r.mode}`));
+        if (all.length < RSP_SIZE) {
+          return reject(new Error(`tgtd closed the connection after ${all.length} bytes of its answer to ${r.op} ${r.mode}`));
+        }
         const err = all.readUInt32LE(0);
         if (err !== 0) return reject(new TgtError(err, `${r.op} ${r.mode}`));
         resolve(all.subarray(RSP_SIZE, all.readUInt32LE(4)).toString("utf8").replace(/\0+$/, ""));

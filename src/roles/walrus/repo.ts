@@ -160,7 +160,8 @@ export function createWalrusRepo({ db, sqlite }: WalrusDatabase, newVersionId: (
     deleteBucketIfEmpty(name: string): string[] | undefined {
       return tx(() => {
         if (db.select({ id: objects.id }).from(objects).where(eq(objects.bucket, name)).limit(1).get()) return undefined;
-        const freed = db.select({ id: uploads.id }).from(uploads).where(eq(uploads.bucket, name)).all().flatMap((u) => this.deleteUpload(u.id));
+        const open = db.select({ id: uploads.id }).from(uploads).where(eq(uploads.bucket, name)).all();
+        const freed = open.flatMap((u) => this.deleteUpload(u.id));
         db.delete(buckets).where(eq(buckets.name, name)).run();
         policies = undefined;
         return freed;
