@@ -3,13 +3,14 @@
  * logged in: each login read the count, awaited scrypt, and wrote the stale count + 1.
  * Now an attempt is counted before its password is checked, one check per name at a
  * time. With it, every counter the web interface keeps is tried with concurrent
- * bursts: the per-user pause, the per-address rate limit, the sessions a user keeps.
+ * bursts: the per-user pause, the per-address limits of logins and of sign-ups, the
+ * sessions a user keeps.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Clock } from "../../src/common/clock";
 import { LOGIN_REFUSED, MAX_SESSIONS_PER_USER } from "../../src/roles/clc/web-logins";
 import { WebClient } from "../support/web-client";
-import { adminClient, startWebCloud, userWithPassword, type WebCloud } from "../support/web";
+import { adminClient, applyForAccount, startWebCloud, userWithPassword, type WebCloud } from "../support/web";
 
 let w: WebCloud;
 let admin: WebClient;
@@ -23,7 +24,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => w.t.stop());
 
-describe("concurrent logins", () => {
+describe("concurrent bursts at every counter of the web interface", () => {
   it("29 wrong passwords at once, then the right one, from a new address: refused", async () => {
     await userWithPassword(w, admin, "jill", "jills-password");
     const burst = await Promise.all(Array.from({ length: 29 }, (_, i) => from("127.0.0.21").login("jill", `wrong-${i}`)));
@@ -48,6 +49,12 @@ describe("concurrent logins", () => {
     const tries = await Promise.all(Array.from({ length: 40 }, (_, i) => from("127.0.0.22").login(`nobody-${i}`, "whatever-1")));
     expect(tries.filter((r) => r.status === 429)).toHaveLength(10);
     expect(tries.filter((r) => r.status === 403)).toHaveLength(30);
+  });
+
+  it("the per-address limit of applications and reset mails lets exactly 10 of 14 concurrent ones through", async () => {
+    const tries = await Promise.all(Array.from({ length: 14 }, (_, i) => applyForAccount(from("127.0.0.25"), `burst-${i}`)));
+    expect(tries.filter((r) => r.status === 429)).toHaveLength(4);
+    expect(tries.filter((r) => r.status === 200)).toHaveLength(10);
   });
 
   it("a user keeps at most MAX_SESSIONS_PER_USER sessions: the oldest end first", async () => {
