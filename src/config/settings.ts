@@ -149,10 +149,12 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
   webSessionMinutes: { key: "webSessionMinutes", flag: "--web-session-minutes <n>", file: "WEB_SESSION_MINUTES", default: () => "30", parse: positive,
     help: "a web session ends after this many minutes without a request (and after 12 hours in any case)" },
   webLoginAttempts: { key: "webLoginAttempts", flag: "--web-login-attempts <n>", file: "WEB_LOGIN_ATTEMPTS", default: () => "5", parse: positive,
-    help: "wrong passwords in a row before a web login pauses: 1 s after the next, then twice as long after each (a correct password from an address the user logged in from before goes through)" },
+    help: "wrong passwords in a row before a web login pauses: 1 s after the next, then twice as long after each "
+      + "(a correct password from an address the user logged in from before goes through)" },
   webLockoutMinutes: { key: "webLockoutMinutes", flag: "--web-lockout-minutes <n>", file: "WEB_LOCKOUT_MINUTES", default: () => "15", parse: positive,
     help: "the longest pause of a web login after wrong passwords" },
-  webAuditMaxRows: { key: "webAuditMaxRows", flag: "--web-audit-max-rows <n>", file: "WEB_AUDIT_MAX_ROWS", default: () => "100000", parse: positive,
+  webAuditMaxRows: {
+    key: "webAuditMaxRows", flag: "--web-audit-max-rows <n>", file: "WEB_AUDIT_MAX_ROWS", default: () => "100000", parse: positive,
     help: "entries the audit log of logins and admin actions keeps (the oldest go first)" },
   webSignupFields: { key: "webSignupFields", flag: "--web-signup-fields <list>", file: "WEB_SIGNUP_FIELDS", default: () => "telephone,affiliation,projectLeader,description", parse: signupFields,
     help: `extra fields of the sign-up form, a comma list of ${SIGNUP_FIELDS.join(", ")} (empty: none)` },

@@ -100,7 +100,8 @@ export function createWebApp(d: WebDeps): Hono<WebEnv> {
     const web = c.get("web");
     const r = toWebError(e, web?.requestId ?? "?");
     if (r.fault === "server") d.log.error({ requestId: web?.requestId, err: e }, "web: request failed");
-    return web ? c.html(page(web.view, "Request refused", html`<p class="flash error" role="alert">${r.message}</p>`), r.status) : c.text(`${r.message}\n`, r.status);
+    if (!web) return c.text(`${r.message}\n`, r.status);
+    return c.html(page(web.view, "Request refused", html`<p class="flash error" role="alert">${r.message}</p>`), r.status);
   });
   return app;
 }

@@ -40,7 +40,8 @@ export function createIamService(o: { repo: IdentityRepo; identity: IdentityServ
     const u = repo.findUser(name);
     if (!u || u.accountId !== p.accountId) throw new NotFoundError("user", name);
     const other = o2.adminOnly || u.id !== p.userId;
-    if (other && (!accountAdmin(p) || (u.isAdmin && !p.isAdmin))) throw new AccessDeniedError(`User ${p.userName} is not authorized to manage user ${name}`);
+    const allowed = accountAdmin(p) && (!u.isAdmin || p.isAdmin);
+    if (other && !allowed) throw new AccessDeniedError(`User ${p.userName} is not authorized to manage user ${name}`);
     return u;
   }
 

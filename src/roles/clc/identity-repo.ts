@@ -80,13 +80,16 @@ export function createIdentityRepo({ db, sqlite }: ClcDatabase) {
      * owner; false when an account of that name exists) or, with `join`, the existing one
      * (created, with the user as owner, when there is none). False when nothing was written.
      */
-    insertUser(u: { id: string; name: string; isAdmin: boolean; account: { id: string; name: string; join: boolean }; key: { id: string; secret: string }; now: Date }): boolean {
+    insertUser(u: {
+      id: string; name: string; isAdmin: boolean; account: { id: string; name: string; join: boolean }; key: { id: string; secret: string }; now: Date;
+    }): boolean {
       return sqlite.transaction(() => {
         const existing = db.select().from(accounts).where(eq(accounts.name, u.account.name)).get();
         if (existing && !u.account.join) return false;
         const accountId = existing?.id ?? u.account.id;
         if (!existing) db.insert(accounts).values({ id: accountId, name: u.account.name, createdAt: u.now }).run();
-        db.insert(users).values({ id: u.id, accountId, name: u.name, isAdmin: u.isAdmin, isAccountOwner: !existing, enabled: true, createdAt: u.now }).run();
+        const isAccountOwner = !existing;
+        db.insert(users).values({ id: u.id, accountId, name: u.name, isAdmin: u.isAdmin, isAccountOwner, enabled: true, createdAt: u.now }).run();
         db.insert(accessKeys).values({ id: u.key.id, userId: u.id, secret: u.key.secret, status: "Active", createdAt: u.now }).run();
         return true;
       }).immediate();

@@ -31,7 +31,9 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
   "walrus", "storage", "cloud", "support", "security", "abuse", "postmaster", "hostmaster", "webmaster", "noreply", "no-reply",
 ]);
 
-const isReservedName = (name: string) => RESERVED_NAMES.has(name.toLowerCase());
+function refuseReserved(name: string, what: "name" | "account name"): void {
+  if (RESERVED_NAMES.has(name.toLowerCase())) throw new InvalidParameterError("UserName", `The ${what} '${name}' is reserved`, "reserved-name");
+}
 
 export interface Principal {
   userId: string;
@@ -120,9 +122,8 @@ export function createIdentityService(d: IdentityServiceDeps) {
     if (repo.findUser(name)) throw new DuplicateError("user", name);
     const id = `AID${d.ids.accessKeyId().slice(3)}`;
     const key = { id: d.ids.accessKeyId(), secret: d.ids.secretKey() };
-    if (!repo.insertUser({ id, name, isAdmin: o.admin, account: { id: d.ids.accountNumber(), name: o.account, join: o.join }, key, now: d.clock.now() })) {
-      throw new DuplicateError("account", o.account);
-    }
+    const account = { id: d.ids.accountNumber(), name: o.account, join: o.join };
+    if (!repo.insertUser({ id, name, isAdmin: o.admin, account, key, now: d.clock.now() })) throw new DuplicateError("account", o.account);
     const user = repo.findUser(name)!;
     return { user, accessKeyId: key.id, credentials: await ensureCredentials(user) };
   }
@@ -161,8 +162,8 @@ export function createIdentityService(d: IdentityServiceDeps) {
       validateName(name);
       const accountName = opts.account ?? name;
       validateName(accountName);
-      if (isReservedName(name)) throw new InvalidParameterError("UserName", `The name '${name}' is reserved`, "reserved-name");
-      if (opts.account === undefined && isReservedName(accountName)) throw new InvalidParameterError("UserName", `The account name '${accountName}' is reserved`, "reserved-name");
+      refuseReserved(name, "name");
+      if (opts.account === undefined) refuseReserved(accountName, "account name");
       return insertUser(name, { admin: opts.admin ?? false, account: accountName, join: opts.account !== undefined });
     },
 
@@ -176,7 +177,7 @@ export function createIdentityService(d: IdentityServiceDeps) {
 
     /** Throws Duplicate when a user or an account of that name exists (the sign-up checks before the admin sees it). */
     checkNewAccountName(name: string): void {
-      if (isReservedName(name)) throw new InvalidParameterError("UserName", `The name '${name}' is reserved`, "reserved-name");
+      refuseReserved(name, "name");
       if (repo.findUser(name)) throw new DuplicateError("user", name);
       if (repo.findAccountByName(name)) throw new DuplicateError("account", name);
     },

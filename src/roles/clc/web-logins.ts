@@ -86,10 +86,16 @@ export function createWebLogins(o: WebLoginOptions) {
     else db.update(userProfiles).set({ failedLogins: s.failures, lockedUntil: s.pausedUntil }).where(eq(userProfiles.userId, userId)).run();
   }
 
+  /** The user of that name with a web password, and its profile; a name without one counts as unknown. */
+  function passwordUser(name: string) {
+    const u = o.identity.findUser({ name });
+    const p = u && profileOf(u.id);
+    return p ? { u: u!, p } : { u: undefined, p: undefined };
+  }
+
   /** One more wrong password for a name whose check is running (not one refused by a pause: that is no guess). */
   function countBusy(name: string): void {
-    const u = o.identity.findUser({ name });
-    const id = u && profileOf(u.id) ? u.id : undefined;
+    const id = passwordUser(name).u?.id;
     const s = stateOf(name, id);
     if (!(s.pausedUntil && s.pausedUntil > now())) setState(name, id, afterFailure(s, now(), o.policy()));
   }
@@ -140,9 +146,7 @@ export function createWebLogins(o: WebLoginOptions) {
         refuse(userName, "login-refused-busy", "another login of this name is being checked", address);
       }
       try {
-        const found = o.identity.findUser({ name: userName });
-        const p = found && profileOf(found.id);
-        const u = p ? found : undefined;
+        const { u, p } = passwordUser(userName);
         const t = now();
         const before = stateOf(userName, u?.id);
         // A paused name's password is not checked (no guessing during a pause), unless the

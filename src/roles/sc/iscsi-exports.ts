@@ -61,7 +61,8 @@ export function createIscsiExporter(o: { host: string; port: number; controlPort
       await tgt.request({ mode: "device", op: "new", tid, lun: 1, params: { path } });
       await tgt.request({ mode: "account", op: "new", params: { user, password } });
       await tgt.request({ mode: "account", op: "bind", tid, params: { user } });
-      await tgt.request({ mode: "target", op: "bind", tid, params: { "initiator-address": "ALL" } }); // the account, not the address, admits
+      // The account, not the address, admits.
+      await tgt.request({ mode: "target", op: "bind", tid, params: { "initiator-address": "ALL" } });
       o.log.info({ volumeId, instanceId, tid }, "sc: volume exported over iSCSI");
       return { portal: `${o.host}:${o.port}`, target, lun: 1, user, password };
     },

@@ -69,7 +69,10 @@ export async function postObject(ctx: S3Context, bucket: string, raw: Readable, 
   let requester: Requester | null = null;
   if (policy.accessKeyId !== undefined) {
     requester = lookup.requesterOf(policy.accessKeyId, policy.sessionToken) ?? null;
-    if (!requester) throw new S3Error("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records, or its session token is missing, wrong or expired.");
+    if (!requester) {
+      throw new S3Error("InvalidAccessKeyId",
+        "The AWS Access Key Id you provided does not exist in our records, or its session token is missing, wrong or expired.");
+    }
   }
   // Decided before the object is stored: S3 acts as if a redirect it cannot read were not there.
   const redirect = redirectUrl(fields.get("success_action_redirect") ?? fields.get("redirect"));

@@ -141,7 +141,8 @@ ${r.editable ? form(web.view, "/admin/settings", html`<input type="hidden" name=
     const before = /^\d+$/.test(c.req.query("before") ?? "") ? Number(c.req.query("before")) : undefined;
     const rows = d.audit.recent(200, before);
     const last = rows.at(-1);
-    return html`${table("Audit log", ["When", "Who", "What", "Target", "Detail", "From"], rows.map((e) => html`<tr><td>${when(e.at)}</td><td>${clip(e.actor)}</td><td>${clip(e.action)}</td><td>${clip(e.target)}</td><td>${clip(e.detail)}</td><td>${clip(e.address)}</td></tr>`))}
+    return html`${table("Audit log", ["When", "Who", "What", "Target", "Detail", "From"], rows.map((e) =>
+      html`<tr><td>${when(e.at)}</td><td>${clip(e.actor)}</td><td>${clip(e.action)}</td><td>${clip(e.target)}</td><td>${clip(e.detail)}</td><td>${clip(e.address)}</td></tr>`))}
 ${rows.length === 200 && last ? html`<p><a href="/admin/audit?before=${last.id}">Older</a></p>` : ""}`;
   }), admin);
 

@@ -48,7 +48,8 @@ ${field("Password", "password", { type: "password", required: true, autocomplete
     try {
       if (!attempts.take(web.address)) {
         d.audit.record({ actor: shown, action: "login-rate-limited", address: web.address });
-        return c.html(page({ ...web.view, flash: { kind: "error", text: "Too many login attempts from your address: wait a few minutes" } }, "Log in", loginBody(c, next, shown)), 429);
+        const flash = { kind: "error" as const, text: "Too many login attempts from your address: wait a few minutes" };
+        return c.html(page({ ...web.view, flash }, "Log in", loginBody(c, next, shown)), 429);
       }
       const { sessionId, user } = await d.accounts.login(name, one(f, "password"), web.address);
       c.header("set-cookie", cookie(SESSION_COOKIE, sessionId), { append: true });
