@@ -9,7 +9,7 @@ import { CREDENTIAL_FORMATS, renderCredentials, type CredentialFormat } from "..
 import { writeCredentialsZip, zipName } from "../roles/clc/credentials-zip";
 import { registerCluster, deregisterCluster, listRemoteClusters } from "../roles/clc/cluster-registry";
 import { openCcDatabase } from "../roles/cc/database";
-import { registerNode, deregisterNode, listRemoteNodes } from "../roles/cc/node-registry";
+import { registerNode, deregisterNode, nodeHealthRows } from "../roles/cc/node-registry";
 import { installComponentKey, readComponentKeys, type IssuedKey } from "../rpc/key-file";
 import { openOfflineClc, type OfflineClc } from "./clc-offline";
 import { withSettings, settingsOf, settingsWithSourcesOf, type CliIo } from "./settings-flags";
@@ -188,9 +188,13 @@ function addComponentCommands(admin: Command, io: CliIo): void {
     io.out(`euca: deregistered node ${name}\n`);
   }));
   node.addCommand(nder);
-  const nlist = withSettings(new Command("list"), ["dataDir"]).description("list registered remote nodes");
+  const nlist = withSettings(new Command("list"), ["dataDir"])
+    .description("list this CC's nodes with their health as its last poll saw it: up, suspect, down or fenced, since when, last contact, instances, unknown guests");
   nlist.action(() => withCc(nlist, (db) => {
-    io.out(table([["NAME", "URL", "KEY-ID"], ...listRemoteNodes(db).map((n) => [n.name, n.url, n.key.id])]));
+    const rows = nodeHealthRows(db);
+    io.out(table([["NAME", "URL", "STATE", "SINCE", "LAST-CONTACT", "INSTANCES", "UNKNOWN", "KEY-ID"], ...rows.map((n) => [
+      n.name, n.url ?? "(in process)", n.state, n.since ?? "-", n.lastContact ?? "never", String(n.instances), String(n.unknown), n.keyId ?? "-",
+    ])]));
   }));
   node.addCommand(nlist);
   admin.addCommand(networkCommand(io, table));

@@ -69,7 +69,7 @@ export class AccessDeniedError extends EucaError {
 }
 
 /** States EC2 answers with a code of their own (others are IncorrectState). */
-export const STATE_REASONS = ["volume-in-use", "instance", "snapshot-in-use"] as const;
+export const STATE_REASONS = ["volume-in-use", "instance", "snapshot-in-use", "address-in-use"] as const;
 export type StateReason = (typeof STATE_REASONS)[number];
 
 export class IncorrectStateError extends EucaError {

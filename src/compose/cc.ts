@@ -14,6 +14,7 @@ import { openCcDatabase, type CcDatabase } from "../roles/cc/database";
 import { createClusterService } from "../roles/cc/service";
 import { createNodeMonitor, type ClusterNode, type PowerPolicy } from "../roles/cc/node-monitor";
 import { listRemoteNodes } from "../roles/cc/node-registry";
+import { createUnknownGuests, type UnknownGuests } from "../roles/cc/unknown-guests";
 import { createNetworkService, type Lease, type NetworkPlan } from "../roles/cc/networks";
 import { createInstanceNetwork } from "../roles/cc/instance-network";
 import { every } from "../common/periodic";
@@ -40,6 +41,9 @@ export interface ClusterParts {
   clock: Clock;
   log: Logger;
   pollMs: number;
+  /** NODE_DOWN_SECONDS and UNKNOWN_INSTANCE_SECONDS, in ms. */
+  downMs: number;
+  unknownMs: number;
   policy: Policy;
   power?: PowerPolicy;
   plan: NetworkPlan;
@@ -59,7 +63,11 @@ export interface ManagedParts {
 /** The cluster service and its monitor (started: stop it with the returned function). */
 export function assembleClusterService(p: ClusterParts) {
   const networks = createNetworkService({ db: p.db, clock: p.clock, plan: p.plan });
-  const monitor = createNodeMonitor({ nodes: p.nodes, db: p.db, clock: p.clock, log: p.log, pollMs: p.pollMs, power: p.power });
+  let unknown: UnknownGuests | undefined;
+  const monitor = createNodeMonitor({
+    nodes: p.nodes, db: p.db, clock: p.clock, log: p.log, pollMs: p.pollMs, power: p.power, downMs: p.downMs, afterPoll: (views, ctx) => unknown!.review(views, ctx),
+  });
+  unknown = createUnknownGuests({ db: p.db, clock: p.clock, log: p.log, unknownMs: p.unknownMs, node: monitor.node });
   const network = createInstanceNetwork({ db: p.db, clock: p.clock, log: p.log, monitor, pushForwards: !p.managed });
   const m = p.managed;
   const managed = m && {
@@ -67,7 +75,7 @@ export function assembleClusterService(p: ClusterParts) {
     network: createManagedNetwork({ db: p.db, gateway: m.gateway, executor: m.executor, nodes: p.nodes, nodeAddress: m.nodeAddress, log: p.log, clock: p.clock }),
     bridgeOf: (l: Lease) => m.gateway().lan?.bridge ?? segmentLinks(m.gateway().mode, l.network.vlan).bridge,
   };
-  const service = createClusterService({ name: p.name, host: p.host, monitor, log: p.log, db: p.db, clock: p.clock, policy: p.policy, networks, network, managed, isLocalNode: p.isLocalNode ?? (() => false) });
+  const service = createClusterService({ name: p.name, host: p.host, monitor, log: p.log, db: p.db, clock: p.clock, policy: p.policy, networks, network, unknown, managed, isLocalNode: p.isLocalNode ?? (() => false) });
   return { service, monitor, network, managed: managed?.network };
 }
 
@@ -94,6 +102,7 @@ export function assembleCluster(a: Assembly, local: readonly LocalNode[]) {
   const plan = networkPlanOf(s);
   const { service, monitor, network, managed } = assembleClusterService({
     name: s.clusterName, host: s.host, db, nodes: clusterNodes(db, local, a), clock: a.clock, log: a.log, pollMs: s.nodePollSeconds * 1000, policy: s.schedPolicy,
+    downMs: s.nodeDownSeconds * 1000, unknownMs: s.unknownInstanceSeconds * 1000,
     power: s.schedPolicy === "POWERSAVE" ? { idleMs: s.powerIdleSeconds * 1000, wakeMs: s.powerWakeSeconds * 1000 } : undefined, plan,
     managed: isBridged(s) ? managedParts(a, db, plan, local) : undefined,
     isLocalNode: (node) => local.some((n) => n.name === node) || listRemoteNodes(db).some((n) => n.name === node && new URL(n.url).hostname === s.host),

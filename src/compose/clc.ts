@@ -16,6 +16,7 @@ import { openClc } from "../roles/clc/open-clc";
 import { createImageService } from "../roles/clc/images";
 import { createTagService } from "../roles/clc/tags";
 import { createInstanceService } from "../roles/clc/instances";
+import { createIntents } from "../roles/clc/intents";
 import { createAddressService, expandIpRanges } from "../roles/clc/addresses";
 import { createNetworkSync } from "../roles/clc/network-sync";
 import { createZoneService, type RegisteredCluster } from "../roles/clc/zones";
@@ -66,8 +67,10 @@ export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; sto
   });
   const vpcs = createDefaultVpcService({ privateRange: privateSubnet(s), zones: () => clusters().map((c) => c.name), publicAddressing: pool.length > 0 });
   let volumes: VolumeService | undefined;
+  const intents = createIntents({ db: clc.db, clock: a.clock });
   const instances = createInstanceService({
     db: clc.db, clock: a.clock, ids: a.ids, clusters, images, keyPairs: clc.keyPairs, groups: clc.securityGroups, vmTypes: clc.vmTypes, addresses,
+    intents, log: a.log, reachabilityMs: s.instanceReachabilitySeconds * 1000,
     reported: (reports, ended, ctx) => volumes?.reconcileAttachments(reports, ended, ctx) ?? Promise.resolve(),
   });
   // Each zone's SC: in this process, or beside its registered CC (the same host and key).
@@ -83,7 +86,7 @@ export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; sto
   const snapshots = createSnapshotService({ db: clc.db, clock: a.clock, ids: a.ids, zones, log: a.log });
   volumes = createVolumeService({
     db: clc.db, clock: a.clock, ids: a.ids, zones, instance: (caller, id) => instances.live(caller, id), get maxPerUser() { return s.scMaxVolumesPerUser; }, log: a.log,
-    snapshot: (caller, id) => snapshots.restorable(caller, id),
+    intents, snapshot: (caller, id) => snapshots.restorable(caller, id),
   });
   const tags = createTagService(clc.db);
   const network = createNetworkSync({ db: clc.db, clusters, groups: clc.securityGroups, addresses, log: a.log });

@@ -93,6 +93,9 @@ export interface Settings {
   scExport: "nbd" | "iscsi";
   scIscsiPort: number;
   nodePollSeconds: number;
+  nodeDownSeconds: number;
+  unknownInstanceSeconds: number;
+  instanceReachabilitySeconds: number;
   powerIdleSeconds: number;
   powerWakeSeconds: number;
   fakeNodes: number;
@@ -244,6 +247,12 @@ export const OPTIONS: { [K in keyof Settings]: OptionDef<K> } = {
     help: "SC_EXPORT=iscsi: the port tgtd listens on, on --host" },
   nodePollSeconds: { key: "nodePollSeconds", flag: "--node-poll-seconds <s>", file: "NODE_POLL_SECONDS", default: () => "5", parse: seconds,
     help: "how often the CC polls its nodes' resources and instances, and the CLC its clusters' instance states" },
+  nodeDownSeconds: { key: "nodeDownSeconds", flag: "--node-down-seconds <s>", file: "NODE_DOWN_SECONDS", default: () => "60", parse: seconds,
+    help: "a node silent this long is down: nothing new is placed there and calls for its instances fail at once; its instances are kept, never given up because of silence" },
+  unknownInstanceSeconds: { key: "unknownInstanceSeconds", flag: "--unknown-instance-seconds <s>", file: "UNKNOWN_INSTANCE_SECONDS", default: () => "900", parse: seconds,
+    help: "a guest a node runs that its cluster has no record of is reported, then destroyed after this long (Eucalyptus 4's terminate-done)" },
+  instanceReachabilitySeconds: { key: "instanceReachabilitySeconds", flag: "--instance-reachability-seconds <s>", file: "INSTANCE_REACHABILITY_SECONDS", default: () => "300", parse: seconds,
+    help: "an instance its node has not reported for this long shows impaired in DescribeInstanceStatus (still running)" },
   powerIdleSeconds: { key: "powerIdleSeconds", flag: "--power-idle-seconds <s>", file: "POWER_IDLETHRESH", default: () => "300", parse: seconds,
     help: "POWERSAVE: a node without instances this long is powered down (Eucalyptus' POWER_IDLETHRESH)" },
   powerWakeSeconds: { key: "powerWakeSeconds", flag: "--power-wake-seconds <s>", file: "POWER_WAKETHRESH", default: () => "300", parse: seconds,

@@ -58,15 +58,61 @@ export function reportedState(record: NodeRecordState, staging: boolean, domain:
 }
 
 /**
- * The EC2 state that follows a node's report. No report at all means the node no
- * longer knows the instance: still pending if it was (the launch is on its way),
- * else terminated.
+ * What a cluster says of one of its instances: the node's report of it; `absent` — its node
+ * answered and has no record of it; `unreported` — its node (or its whole cluster) has
+ * not answered since the last report, so nothing new is known.
  */
-export function instanceStateFrom(report: NodeInstanceState | undefined, current: InstanceState): InstanceState {
-  if (!report) return current === "pending" ? "pending" : "terminated";
-  switch (report) {
-    case "Pending": return "pending";
-    case "Extant": return "running";
-    case "Teardown": return "terminated";
-  }
+export type InstanceReport = NodeInstanceState | "absent" | "unreported";
+export const INSTANCE_REPORTS = ["Pending", "Extant", "Teardown", "absent", "unreported"] as const satisfies readonly InstanceReport[];
+
+/**
+ * What the CLC does with a report: the state it moves to; `ended` says why an instance
+ * ended on its own (then its cluster is told to let go of it, and its addresses and
+ * volumes go back only once the cluster confirms); `retryTerminate`: the user's terminate
+ * is still to be carried out on the node that runs it.
+ */
+export interface Reconciled {
+  next: InstanceState;
+  ended?: string;
+  retryTerminate?: true;
+}
+
+const keep = (next: InstanceState): Reconciled => ({ next });
+const LOST = "Server.InternalError: its node no longer runs it (the guest stopped while its node was away, or the node restarted without it)";
+
+/**
+ * One table for every (recorded state, report) pair. Silence never ends an instance: the
+ * node's report wins for what it runs (a guest it still runs stays running, one it lost is
+ * terminated with a reason), the CLC's intent wins for what should not exist (a guest the
+ * user terminated is destroyed when its node is heard again).
+ */
+export const RECONCILE: Record<Exclude<InstanceState, "terminated">, Record<InstanceReport, Reconciled>> = {
+  pending: {
+    Pending: keep("pending"),
+    Extant: keep("running"),
+    Teardown: { next: "terminated", ended: "Server.InternalError: the instance failed to start" },
+    absent: keep("pending"), // the launch is on its way (a restart reconciles one cut short)
+    unreported: keep("pending"),
+  },
+  running: {
+    Pending: keep("running"), // a reboot under way
+    Extant: keep("running"),
+    Teardown: { next: "terminated", ended: "Server.InternalError: the instance stopped on its node" },
+    absent: { next: "terminated", ended: LOST },
+    unreported: keep("running"),
+  },
+  "shutting-down": {
+    Pending: { next: "shutting-down", retryTerminate: true },
+    Extant: { next: "shutting-down", retryTerminate: true },
+    Teardown: { next: "shutting-down", retryTerminate: true }, // its cluster still holds it: let go there first
+    absent: { next: "shutting-down", retryTerminate: true },
+    unreported: keep("shutting-down"),
+  },
+};
+
+/** The outcome of a report for an instance in `current` (a terminated instance stays so). */
+export function reconcile(current: InstanceState, report: InstanceReport, nodeReason?: string): Reconciled {
+  if (current === "terminated") return keep("terminated");
+  const r = RECONCILE[current][report];
+  return r.ended && nodeReason && report === "Teardown" ? { ...r, ended: `Server.InternalError: ${nodeReason}` } : r;
 }

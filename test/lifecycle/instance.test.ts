@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  INSTANCE_STATES, INSTANCE_TRANSITIONS, NODE_RECORD_STATES, NODE_TRANSITIONS, canMove, instanceStateFrom, reportedState, statesBefore,
+  INSTANCE_STATES, INSTANCE_TRANSITIONS, NODE_RECORD_STATES, NODE_TRANSITIONS, canMove, reconcile, reportedState, statesBefore, INSTANCE_REPORTS, RECONCILE,
 } from "../../src/lifecycle/instance";
 
 describe("the instance lifecycle", () => {
@@ -20,9 +20,48 @@ describe("the instance lifecycle", () => {
     expect(reportedState("extant", false, "crashed")).toBe("Teardown");
     expect(reportedState("pending", false, "pending")).toBe("Pending");
     expect(reportedState("pending", false, "running")).toBe("Extant");
-    expect(instanceStateFrom("Extant", "pending")).toBe("running");
-    expect(instanceStateFrom("Teardown", "running")).toBe("terminated");
-    expect(instanceStateFrom(undefined, "pending")).toBe("pending");
-    expect(instanceStateFrom(undefined, "running")).toBe("terminated");
+  });
+});
+
+describe("reconciling a recorded instance with its cluster's report", () => {
+  // Every (recorded state, report) pair: what the CLC moves to, and what it does.
+  const cases: Array<[string, string, string, string]> = [
+    // recorded      report        next             what happens
+    ["pending", "Pending", "pending", ""],
+    ["pending", "Extant", "running", ""],
+    ["pending", "Teardown", "terminated", "ended"],
+    ["pending", "absent", "pending", ""],
+    ["pending", "unreported", "pending", ""],
+    ["running", "Pending", "running", ""],
+    ["running", "Extant", "running", ""],
+    ["running", "Teardown", "terminated", "ended"],
+    ["running", "absent", "terminated", "ended"],
+    ["running", "unreported", "running", ""],
+    ["shutting-down", "Pending", "shutting-down", "retry"],
+    ["shutting-down", "Extant", "shutting-down", "retry"],
+    ["shutting-down", "Teardown", "shutting-down", "retry"],
+    ["shutting-down", "absent", "shutting-down", "retry"],
+    ["shutting-down", "unreported", "shutting-down", ""],
+    ["terminated", "Extant", "terminated", ""],
+    ["terminated", "unreported", "terminated", ""],
+  ];
+  it.each(cases)("%s with a report of %s → %s %s", (current, report, next, action) => {
+    const r = reconcile(current as never, report as never);
+    expect(r.next).toBe(next);
+    expect(r.ended ? "ended" : r.retryTerminate ? "retry" : "").toBe(action);
+    if (r.ended) expect(r.next).toBe("terminated");
+  });
+
+  it("covers every pair, and silence never ends or moves an instance", () => {
+    for (const [state, row] of Object.entries(RECONCILE)) {
+      expect(Object.keys(row).sort()).toEqual([...INSTANCE_REPORTS].sort());
+      expect(row.unreported).toEqual({ next: state });
+    }
+  });
+
+  it("says why an instance ended: the node's reason when it gave one, else that its node lost it", () => {
+    expect(reconcile("running", "Teardown", "qemu exited").ended).toBe("Server.InternalError: qemu exited");
+    expect(reconcile("running", "absent").ended).toMatch(/^Server\.InternalError: its node no longer runs it/);
+    expect(reconcile("pending", "Teardown").ended).toMatch(/failed to start/);
   });
 });

@@ -57,7 +57,7 @@ const INVALID_REASON_CODES: Record<InvalidReason, string> = {
 };
 
 /** States with a code of their own. */
-const STATE_REASON_CODES: Record<StateReason, string> = { "volume-in-use": "VolumeInUse", instance: "IncorrectInstanceState", "snapshot-in-use": "InvalidSnapshot.InUse" };
+const STATE_REASON_CODES: Record<StateReason, string> = { "volume-in-use": "VolumeInUse", instance: "IncorrectInstanceState", "snapshot-in-use": "InvalidSnapshot.InUse", "address-in-use": "InvalidIPAddress.InUse" };
 
 /** The EC2 code and status of every domain error kind (the switch is exhaustive: a new kind does not compile until it is here). */
 function domainReply(e: DomainError): Ec2ErrorReply {

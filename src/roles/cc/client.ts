@@ -1,6 +1,7 @@
 import type { CallContext } from "../../rpc/types";
 import type { IngressRule } from "../../net/port-forwards";
 import type { NodeInstance, NodeResource, RunInstanceRequest, VolumeAttachment } from "../nc/client";
+import type { NodeHealthState } from "../../lifecycle/node-health";
 import type { VolumeTarget } from "../sc/client";
 
 export type { IngressRule };
@@ -42,11 +43,24 @@ export interface TypeAvailability {
 
 export interface NodeStatus {
   name: string;
-  /** up: answered its last poll; asleep: powered down (POWERSAVE); down: did not answer. */
-  state: "up" | "asleep" | "down";
+  /**
+   * up: answered its last poll; suspect: missed polls, within NODE_DOWN_SECONDS; down:
+   * silent longer (nothing is placed there, its instances are kept); fenced: the admin
+   * evacuated it; asleep: powered down (POWERSAVE).
+   */
+  state: NodeHealthState | "asleep";
+  /** Since when it is in this state, and when it last answered (ISO 8601). */
+  since?: string;
+  lastContact?: string;
+  /** What it offers (undefined unless up or asleep). */
   resource?: NodeResource;
   instances: number;
+  /** Guests it runs that this cluster has no record of, destroyed after UNKNOWN_INSTANCE_SECONDS. */
+  unknown: Array<{ instanceId: string; firstSeen: string }>;
 }
+
+/** A cluster's report of one instance; `unreportedSince` (ms since the epoch): its node is silent, this is its last report. */
+export type ClusterInstance = NodeInstance & { node: string; unreportedSince?: number };
 
 export interface ClusterInfo {
   name: string;
@@ -67,8 +81,23 @@ export interface ClusterClient {
    * and every lease goes back).
    */
   runInstances(input: { accountId: string; groupName: string; instances: ClusterRunRequest[]; groups: GroupRules[] }, ctx: CallContext): Promise<{ placed: PlacedInstance[] }>;
-  describeInstances(input: { instanceIds?: string[] }, ctx: CallContext): Promise<{ instances: Array<NodeInstance & { node: string }> }>;
-  terminateInstances(input: { instanceIds: string[] }, ctx: CallContext): Promise<{ instances: NodeInstance[] }>;
+  /**
+   * Each placed instance as its node last reported it. An instance of a silent node is
+   * listed from that node's last report with `unreportedSince`; one its (answering) node
+   * does not know is left out.
+   */
+  describeInstances(input: { instanceIds?: string[] }, ctx: CallContext): Promise<{ instances: ClusterInstance[] }>;
+  /**
+   * Destroys the instances on their nodes and lets go of their placements and leases.
+   * `unfinished`: those whose node could not be reached (kept, placement and addresses
+   * included; the caller asks again). Idempotent: an instance not placed here is done.
+   */
+  terminateInstances(input: { instanceIds: string[] }, ctx: CallContext): Promise<{ instances: NodeInstance[]; unfinished: Array<{ instanceId: string; reason: string }> }>;
+  /**
+   * The admin states the node is powered off: its instances are given up (reported
+   * Teardown with that reason) and, should it answer again, its guests are destroyed.
+   */
+  evacuateNode(input: { node: string }, ctx: CallContext): Promise<{ instanceIds: string[] }>;
   rebootInstances(input: { instanceIds: string[] }, ctx: CallContext): Promise<void>;
   getConsoleOutput(input: { instanceId: string }, ctx: CallContext): Promise<{ output: string }>;
   /**
@@ -101,6 +130,6 @@ export interface PlacedInstance {
 }
 
 export const CLUSTER_METHODS = [
-  "describeCluster", "describeResources", "describeNodes", "runInstances", "describeInstances", "terminateInstances", "rebootInstances", "getConsoleOutput", "updateNetwork",
+  "describeCluster", "describeResources", "describeNodes", "runInstances", "describeInstances", "terminateInstances", "evacuateNode", "rebootInstances", "getConsoleOutput", "updateNetwork",
   "attachVolume", "detachVolume", "freezeVolume", "thawVolume", "volumeHostOf",
 ] as const satisfies readonly (keyof ClusterClient)[];

@@ -1,6 +1,7 @@
 import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { openRoleDatabase, type OpenDatabase } from "../../db/open";
 import { settings, SETTINGS_SQL } from "../../db/settings-table";
+import { NODE_HEALTH_STATES } from "../../lifecycle/node-health";
 
 /** Node controllers registered with this cluster that run in other processes. */
 export const nodes = sqliteTable("nodes", {
@@ -69,7 +70,27 @@ export const nodeNetworks = sqliteTable("node_networks", {
   appliedAt: integer("applied_at", { mode: "timestamp_ms" }).notNull(),
 });
 
-export const ccSchema = { settings, nodes, placements, networks, leases, sleepingNodes, groupRules, nodeNetworks };
+/**
+ * Each node's health (lifecycle/node-health.ts) and its last report, kept so that a CC
+ * restarted while a node is silent still knows what that node was running.
+ */
+export const nodeHealth = sqliteTable("node_health", {
+  node: text("node").primaryKey(),
+  state: text("state", { enum: NODE_HEALTH_STATES }).notNull(),
+  since: integer("since", { mode: "timestamp_ms" }).notNull(),
+  lastContact: integer("last_contact", { mode: "timestamp_ms" }),
+  /** JSON NodeInstance[] of its last answer. */
+  instances: text("instances").notNull().default("[]"),
+});
+
+/** Guests a node runs that no placement here accounts for, since when (destroyed after UNKNOWN_INSTANCE_SECONDS). */
+export const unknownGuests = sqliteTable("unknown_guests", {
+  instanceId: text("instance_id").primaryKey(),
+  node: text("node").notNull(),
+  firstSeen: integer("first_seen", { mode: "timestamp_ms" }).notNull(),
+});
+
+export const ccSchema = { settings, nodes, placements, networks, leases, sleepingNodes, groupRules, nodeNetworks, nodeHealth, unknownGuests };
 export type CcDatabase = OpenDatabase<typeof ccSchema>;
 
 export const ccMigrations = [
@@ -150,6 +171,21 @@ CREATE TABLE group_rules (
 INSERT INTO leases_new SELECT instance_id, net_index, private_ip, mac, created_at FROM leases;
 DROP TABLE leases;
 ALTER TABLE leases_new RENAME TO leases;`,
+  },
+  {
+    name: "node health, last reports and unknown guests",
+    sql: `CREATE TABLE node_health (
+  node TEXT PRIMARY KEY NOT NULL,
+  state TEXT NOT NULL,
+  since INTEGER NOT NULL,
+  last_contact INTEGER,
+  instances TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE unknown_guests (
+  instance_id TEXT PRIMARY KEY NOT NULL,
+  node TEXT NOT NULL,
+  first_seen INTEGER NOT NULL
+);`,
   },
 ] as const;
 

@@ -5,8 +5,15 @@
  * (run, terminate, reboot) is invalidated and asked again on the next read, so callers
  * read their own writes; so is a node with instances still pending. Under POWERSAVE the poll also puts idle nodes to sleep, and
  * `wake` brings one back when placement needs it (reference §5.6).
+ *
+ * A node that does not answer is not read as "its guests are gone": its health moves to
+ * suspect, then down (lifecycle/node-health.ts), and its snapshot keeps the instances of its
+ * last answer, marked unreported since then. Health and last reports live in cc.db, so a
+ * restarted CC still knows what a silent node was running. Requests never wait on a node
+ * that is not up: they read its last report, and the background poll asks it again.
  */
 import { eq } from "drizzle-orm";
+import { healthAfter, type NodeHealth, type NodeHealthState } from "../../lifecycle/node-health";
 import type { Logger } from "pino";
 import type { Clock } from "../../common/clock";
 import { UnavailableError } from "../../common/errors";
@@ -14,7 +21,7 @@ import { every } from "../../common/periodic";
 import type { CallContext } from "../../rpc/types";
 import type { NodeClient, NodeInstance, NodeResource } from "../nc/client";
 import type { CcDatabase } from "./database";
-import { sleepingNodes } from "./database";
+import { nodeHealth, sleepingNodes } from "./database";
 
 export interface ClusterNode {
   name: string;
@@ -23,9 +30,13 @@ export interface ClusterNode {
 
 export interface NodeSnapshot {
   name: string;
-  /** Undefined when the node did not answer its last poll. */
+  /** What it offers; undefined unless it answered its last poll (a silent node offers nothing). */
   resource?: NodeResource;
+  /** Its instances: from its last answer, which is older than this poll when `unreportedSince` is set. */
   instances: NodeInstance[];
+  health: NodeHealth;
+  /** Set when the node did not answer: the time of its last answer (or since when it has been silent). */
+  unreportedSince?: number;
   /** Asleep (POWERSAVE): `resource` is what it offers once woken. */
   asleep: boolean;
   fetchedAt: number;
@@ -47,6 +58,12 @@ export interface NodeMonitorDeps {
   pollMs: number;
   /** Set under POWERSAVE only. */
   power?: PowerPolicy;
+  /** A node silent this long is down (NODE_DOWN_SECONDS). */
+  downMs: number;
+  /** How long a poll waits for a node's answer before counting it silent. */
+  answerMs?: number;
+  /** After each polling round, with every node's snapshot (the unknown-guest review). */
+  afterPoll?: (views: readonly NodeSnapshot[], ctx: CallContext) => Promise<void>;
 }
 
 export interface NodeMonitor {
@@ -55,6 +72,10 @@ export interface NodeMonitor {
   node(name: string): ClusterNode | undefined;
   /** Forget a node's report after changing it, so the next read asks it. */
   invalidate(name: string): void;
+  /** A node's health as last polled (undefined: not polled yet). */
+  health(name: string): NodeHealth | undefined;
+  /** The admin fenced the node (it is powered off): recorded until it answers again. */
+  fence(name: string): void;
   /** Wakes a sleeping node and waits until it answers (or throws after POWER_WAKETHRESH). */
   wake(name: string, ctx: CallContext): Promise<void>;
   /** One polling round: refresh every node, then (POWERSAVE) put idle ones to sleep. */
@@ -66,23 +87,72 @@ export interface NodeMonitor {
 const active = (i: NodeInstance) => i.state !== "Teardown";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** What the monitor keeps of each node between polls, as cc.db's node_health row holds it. */
+interface Known {
+  health: NodeHealth;
+  instances: NodeInstance[];
+  /** Changed since it was last written. */
+  dirty: boolean;
+}
+
+function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 export function createNodeMonitor(o: NodeMonitorDeps): NodeMonitor {
-  const { db } = o.db;
+  const { db, sqlite } = o.db;
   const cache = new Map<string, NodeSnapshot>();
   const inflight = new Map<string, Promise<NodeSnapshot>>();
   const idleSince = new Map<string, number>();
   const now = () => o.clock.now().getTime();
+  const answerMs = o.answerMs ?? Math.max(5_000, 2 * o.pollMs);
 
-  const sleeping = () => new Map(db.select().from(sleepingNodes).all().map((r) => [r.node, JSON.parse(r.resource) as NodeResource]));
+  const known = new Map<string, Known>(db.select().from(nodeHealth).all().map((r) => [r.node, {
+    health: { state: r.state, since: r.since.getTime(), ...(r.lastContact ? { lastContact: r.lastContact.getTime() } : {}) },
+    instances: JSON.parse(r.instances) as NodeInstance[], dirty: false,
+  }]));
+
+  /** Writes what changed (one transaction per round; a state change is written at once). */
+  function persist(only?: string): void {
+    const rows = [...known].filter(([name, k]) => k.dirty && (only === undefined || only === name));
+    if (!rows.length) return;
+    sqlite.transaction(() => {
+      for (const [name, k] of rows) {
+        const row = { state: k.health.state, since: new Date(k.health.since), lastContact: k.health.lastContact ? new Date(k.health.lastContact) : null, instances: JSON.stringify(k.instances) };
+        db.insert(nodeHealth).values({ node: name, ...row }).onConflictDoUpdate({ target: nodeHealth.node, set: row }).run();
+        k.dirty = false;
+      }
+    })();
+  }
+
+  function record(name: string, answered: boolean, instances: NodeInstance[] | undefined, ctx: CallContext): Known {
+    const prev = known.get(name);
+    const health = healthAfter(prev?.health, answered, now(), o.downMs);
+    const k: Known = { health, instances: instances ?? prev?.instances ?? [], dirty: true };
+    known.set(name, k);
+    const from: NodeHealthState | undefined = prev?.health.state;
+    if (from !== health.state) {
+      const fields = { requestId: ctx.requestId, node: name, from: from ?? "new", to: health.state, lastContact: health.lastContact && new Date(health.lastContact).toISOString() };
+      if (health.state === "up") o.log.info(fields, "cc: node is up");
+      else o.log.warn(fields, health.state === "down" ? "cc: node is down; its instances are kept and shown impaired" : "cc: node missed a poll");
+      persist(name);
+    }
+    return k;
+  }
 
   async function ask(node: ClusterNode, ctx: CallContext): Promise<NodeSnapshot> {
     try {
-      const [resource, { instances }] = await Promise.all([node.client.describeResource({}, ctx), node.client.describeInstances({}, ctx)]);
-      return { name: node.name, resource, instances, asleep: false, fetchedAt: now() };
+      const [resource, { instances }] = await withDeadline(
+        Promise.all([node.client.describeResource({}, ctx), node.client.describeInstances({}, ctx)]), answerMs, `node ${node.name}`);
+      const k = record(node.name, true, instances, ctx);
+      return { name: node.name, resource, instances, health: k.health, asleep: false, fetchedAt: now() };
     } catch (e) {
-      // An unreachable node contributes nothing, as in Eucalyptus; say so in the log.
-      o.log.warn({ requestId: ctx.requestId, node: node.name, err: (e as Error).message }, "node did not report");
-      return { name: node.name, instances: [], asleep: false, fetchedAt: now() };
+      // Silence is not an answer: what the node last reported is kept, marked unreported.
+      const k = record(node.name, false, undefined, ctx);
+      if (k.health.state === "suspect") o.log.warn({ requestId: ctx.requestId, node: node.name, err: (e as Error).message }, "node did not report");
+      return { name: node.name, instances: k.instances, health: k.health, unreportedSince: k.health.lastContact ?? k.health.since, asleep: false, fetchedAt: now() };
     }
   }
 
@@ -98,12 +168,17 @@ export function createNodeMonitor(o: NodeMonitorDeps): NodeMonitor {
     return p;
   }
 
+  const sleeping = () => new Map(db.select().from(sleepingNodes).all().map((r) => [r.node, JSON.parse(r.resource) as NodeResource]));
+
   async function snapshots(ctx: CallContext, maxAgeMs = o.pollMs): Promise<NodeSnapshot[]> {
     const asleep = sleeping();
     return Promise.all(o.nodes().map(async (node) => {
       const resource = asleep.get(node.name);
-      if (resource) return { name: node.name, resource, instances: [], asleep: true, fetchedAt: now() };
+      const health = known.get(node.name)?.health ?? { state: "up" as const, since: now() };
+      if (resource) return { name: node.name, resource, instances: [], health, asleep: true, fetchedAt: now() };
       const cached = cache.get(node.name);
+      // A request does not wait on a node that is not up: its last report stands until the poll hears it.
+      if (cached?.unreportedSince !== undefined && maxAgeMs > 0) return cached;
       // Pending is a moment, not a state to cache: such a node is asked again, so launches show running at once.
       const fresh = cached && now() - cached.fetchedAt <= maxAgeMs && !cached.instances.some((i) => i.state === "Pending");
       return fresh ? cached : refresh(node, ctx);
@@ -138,13 +213,23 @@ export function createNodeMonitor(o: NodeMonitorDeps): NodeMonitor {
 
   async function poll(ctx: CallContext): Promise<void> {
     const views = await snapshots(ctx, 0);
+    persist();
     if (o.power) await powerDownIdle(views, ctx, o.power);
+    await o.afterPoll?.(views, ctx);
   }
 
   return {
     snapshots,
     node,
     invalidate: (name) => void cache.delete(name),
+    health: (name) => known.get(name)?.health,
+
+    fence(name) {
+      const prev = known.get(name);
+      known.set(name, { health: { ...prev?.health, state: "fenced", since: now() }, instances: [], dirty: true });
+      cache.delete(name);
+      persist(name);
+    },
 
     async wake(name, ctx) {
       const n = node(name);

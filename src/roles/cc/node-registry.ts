@@ -1,7 +1,7 @@
 /** Node controllers registered with this CC that run in other processes, with the keys issued to them. */
 import { eq } from "drizzle-orm";
 import type { CcDatabase } from "./database";
-import { nodes, placements } from "./database";
+import { nodeHealth, nodes, placements, unknownGuests } from "./database";
 import type { ComponentKey } from "../../rpc/types";
 import type { Clock } from "../../common/clock";
 import type { IdGenerator } from "../../common/ids";
@@ -44,4 +44,35 @@ export function registerNode({ db }: CcDatabase, name: string, url: string, cloc
 export function deregisterNode({ db }: CcDatabase, name: string): void {
   if (!db.select().from(nodes).where(eq(nodes.name, name)).get()) throw new NotFoundError("node", name);
   db.delete(nodes).where(eq(nodes.name, name)).run();
+  db.delete(nodeHealth).where(eq(nodeHealth.node, name)).run();
+}
+
+export interface NodeHealthRow {
+  name: string;
+  /** Undefined for a node in the CC's own process. */
+  url?: string;
+  keyId?: string;
+  state: string;
+  since?: string;
+  lastContact?: string;
+  instances: number;
+  unknown: number;
+}
+
+/** Every node the CC knows (registered, or polled in its own process) with the health its running CC recorded. */
+export function nodeHealthRows(cc: CcDatabase): NodeHealthRow[] {
+  const { db } = cc;
+  const health = new Map(db.select().from(nodeHealth).all().map((h) => [h.node, h]));
+  const registered = listRemoteNodes(cc);
+  const names = [...new Set([...registered.map((n) => n.name), ...health.keys()])];
+  const unknown = db.select().from(unknownGuests).all();
+  return names.map((name) => {
+    const r = registered.find((n) => n.name === name);
+    const h = health.get(name);
+    const instances = h ? (JSON.parse(h.instances) as Array<{ state: string }>).filter((i) => i.state !== "Teardown").length : 0;
+    return {
+      name, url: r?.url, keyId: r?.key.id, state: h?.state ?? "not polled yet", since: h?.since.toISOString(), lastContact: h?.lastContact?.toISOString(),
+      instances, unknown: unknown.filter((u) => u.node === name).length,
+    };
+  });
 }

@@ -3,9 +3,9 @@ import { eq, inArray } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { CallContext } from "../../rpc/types";
 import type { Clock } from "../../common/clock";
-import { InsufficientCapacityError, NotFoundError } from "../../common/errors";
+import { IncorrectStateError, InsufficientCapacityError, NotFoundError, UnavailableError } from "../../common/errors";
 import type { NodeInstance } from "../nc/client";
-import type { ClusterClient } from "./client";
+import type { ClusterClient, ClusterInstance } from "./client";
 import { clusterAvailability } from "./capacity";
 import type { CcDatabase } from "./database";
 import { placements } from "./database";
@@ -16,6 +16,12 @@ import type { InstanceNetwork } from "./instance-network";
 import type { ManagedNetwork } from "./managed-network";
 import type { NetworkMode } from "../../net/view";
 import { leases } from "./database";
+import type { UnknownGuests } from "./unknown-guests";
+import { placeable } from "../../lifecycle/node-health";
+
+/** Why the instances of a fenced node ended (their StateReason at the CLC). */
+export const FENCED_REASON = "its node was fenced by the administrator (euca admin node evacuate --fenced)";
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 /** A lease whose instance was never placed is returned after this long (a launch cut short). */
 export const LEASE_GRACE_MS = 10 * 60 * 1000;
@@ -30,6 +36,7 @@ export interface ClusterServiceDeps {
   policy: Policy;
   networks: NetworkService;
   network: InstanceNetwork;
+  unknown: UnknownGuests;
   /** Whether a node shares this host (in this process, or registered at this host's address). */
   isLocalNode: (node: string) => boolean;
   /** Every mode but ROOTLESS: the cluster's host network, and the bridge an instance's tap joins. */
@@ -40,11 +47,28 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient & { l
   const { db } = o.db;
   let rrStart = 0;
 
+  const placementOf = (instanceId: string) => db.select().from(placements).where(eq(placements.instanceId, instanceId)).get();
+
+  /** The node that runs an instance; a node known down or fenced fails the call at once instead of after a timeout. */
   function nodeOf(instanceId: string): ClusterNode {
-    const row = db.select().from(placements).where(eq(placements.instanceId, instanceId)).get();
+    const row = placementOf(instanceId);
     const node = row && o.monitor.node(row.node);
     if (!node) throw new NotFoundError("instance", instanceId);
+    const health = o.monitor.health(node.name);
+    if (health && health.state !== "up" && health.state !== "suspect") {
+      throw new UnavailableError(`node ${node.name} is ${health.state} (last heard ${iso(health.lastContact) ?? "never"}); the instance is kept until it answers`);
+    }
     return node;
+  }
+
+  /** An address given to this launch that an instance placed here still holds: refused before anything starts. */
+  function refuseHeldAddresses(requests: ReadonlyArray<{ instanceId: string; publicIp?: string }>): void {
+    const wanted = requests.flatMap((r) => (r.publicIp ? [r.publicIp] : []));
+    if (!wanted.length) return;
+    const held = db.select().from(placements).where(inArray(placements.publicIp, wanted)).all();
+    const mine = new Set(requests.map((r) => r.instanceId));
+    const clash = held.find((h) => !mine.has(h.instanceId));
+    if (clash) throw new IncorrectStateError(`The address ${clash.publicIp} is still held by ${clash.instanceId} on node ${clash.node}`, "address-in-use");
   }
 
   return {
@@ -59,9 +83,11 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient & { l
     },
 
     async describeNodes(_input, ctx) {
+      const unknown = o.unknown.list();
       const nodes = (await o.monitor.snapshots(ctx)).map((n) => ({
-        name: n.name, state: n.asleep ? "asleep" as const : n.resource ? "up" as const : "down" as const, resource: n.resource,
+        name: n.name, state: n.asleep ? "asleep" as const : n.health.state, since: iso(n.health.since), lastContact: iso(n.health.lastContact), resource: n.resource,
         instances: n.instances.filter((i) => i.state !== "Teardown").length,
+        unknown: unknown.filter((u) => u.node === n.name).map((u) => ({ instanceId: u.instanceId, firstSeen: u.firstSeen.toISOString() })),
       }));
       return { nodes };
     },
@@ -69,7 +95,9 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient & { l
     async runInstances({ accountId, groupName, instances, groups }, ctx) {
       if (instances.length === 0) return { placed: [] };
       const t = instances[0]!.vmType;
-      const candidates = (await o.monitor.snapshots(ctx)).flatMap((n) => (n.resource ? [{ name: n.name, resource: n.resource, asleep: n.asleep }] : []));
+      refuseHeldAddresses(instances);
+      // Only nodes that answered offer room: nothing goes to a suspect, down or fenced node.
+      const candidates = (await o.monitor.snapshots(ctx)).flatMap((n) => (n.resource && (n.asleep || placeable(n.health.state)) ? [{ name: n.name, resource: n.resource, asleep: n.asleep }] : []));
       const plan = place(o.policy, candidates, { cpus: t.cpus, memoryMb: t.memoryMb, diskGb: t.diskGb }, instances.length, rrStart);
       if (!plan) throw new InsufficientCapacityError(`Not enough resources available: ${instances.length} x ${t.name} do not fit in cluster ${o.name}`);
       rrStart = plan.nextStart;
@@ -107,7 +135,8 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient & { l
         const failed = results.find((x): x is PromiseRejectedResult => x.status === "rejected");
         if (failed) {
           const started = instances.filter((_, i) => results[i]!.status === "fulfilled").map((r) => r.instanceId);
-          await Promise.all(started.map((id) => nodeOf(id).client.terminateInstance({ instanceId: id }, ctx).catch(() => undefined)));
+          // A guest whose node went silent meanwhile is left to the unknown-guest review once its placement goes.
+          await Promise.all(started.map((id) => Promise.resolve().then(() => nodeOf(id).client.terminateInstance({ instanceId: id }, ctx)).catch(() => undefined)));
           undo();
           await o.managed?.network.sync(ctx).catch(() => undefined);
           throw failed.reason;
@@ -123,37 +152,60 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient & { l
       const rows = instanceIds?.length
         ? db.select().from(placements).where(inArray(placements.instanceId, instanceIds)).all()
         : db.select().from(placements).all();
-      const wanted = new Set(rows.map((r) => r.instanceId));
       // The address is the CC's record (in SYSTEM learned from a node's report, after the launch).
       const addressOf = new Map(db.select({ id: leases.instanceId, ip: leases.privateIp }).from(leases).all().map((l) => [l.id, l.ip ?? undefined]));
-      const out: Array<NodeInstance & { node: string }> = [];
-      for (const snap of await o.monitor.snapshots(ctx)) {
-        for (const { privateIp: _seen, ...inst } of snap.instances) {
-          if (!wanted.has(inst.instanceId)) continue;
-          const ip = addressOf.get(inst.instanceId);
-          out.push({ ...inst, node: snap.name, ...(ip ? { privateIp: ip } : {}) });
-        }
+      const snaps = new Map((await o.monitor.snapshots(ctx)).map((s) => [s.name, { snap: s, byId: new Map(s.instances.map((i) => [i.instanceId, i])) }]));
+      const out: ClusterInstance[] = [];
+      for (const row of rows) {
+        const at = snaps.get(row.node);
+        if (!at) continue; // its node was deregistered: nothing runs it here
+        const { snap, byId } = at;
+        const ip = addressOf.get(row.instanceId);
+        const { privateIp: _seen, ...inst } = byId.get(row.instanceId) ?? { instanceId: row.instanceId, state: "Pending" as const, launchTime: row.createdAt.toISOString() };
+        if (snap.health.state === "fenced") out.push({ ...inst, state: "Teardown", reason: FENCED_REASON, node: row.node });
+        else if (snap.unreportedSince !== undefined) out.push({ ...inst, node: row.node, unreportedSince: snap.unreportedSince, ...(ip ? { privateIp: ip } : {}) });
+        else if (byId.has(row.instanceId)) out.push({ ...inst, node: row.node, ...(ip ? { privateIp: ip } : {}) });
       }
       return { instances: out };
     },
 
     async terminateInstances({ instanceIds }, ctx) {
       const out: NodeInstance[] = [];
+      const done: string[] = [];
+      const unfinished: Array<{ instanceId: string; reason: string }> = [];
       for (const id of instanceIds) {
-        let node: ClusterNode;
-        try {
-          node = nodeOf(id);
-        } catch {
-          continue; // never placed here, or already forgotten: nothing to do
+        const row = placementOf(id);
+        // Never placed here, already forgotten, or on a node that is gone (deregistered, fenced): nothing runs it.
+        if (!row || !o.monitor.node(row.node) || o.monitor.health(row.node)?.state === "fenced") {
+          if (row) db.delete(placements).where(eq(placements.instanceId, id)).run();
+          done.push(id);
+          continue;
         }
-        const r = await node.client.terminateInstance({ instanceId: id }, ctx);
-        o.monitor.invalidate(node.name);
-        if (r) out.push(r);
-        db.delete(placements).where(eq(placements.instanceId, id)).run();
+        try {
+          const node = nodeOf(id);
+          const r = await node.client.terminateInstance({ instanceId: id }, ctx);
+          o.monitor.invalidate(node.name);
+          if (r) out.push(r);
+          db.delete(placements).where(eq(placements.instanceId, id)).run();
+          done.push(id);
+        } catch (e) {
+          // Its node is silent: the placement and its addresses stay until the node is heard and the guest is gone.
+          unfinished.push({ instanceId: id, reason: (e as Error).message });
+          o.log.warn({ requestId: ctx.requestId, instanceId: id, node: row.node, err: (e as Error).message }, "cc: terminate not carried out yet; kept");
+        }
       }
-      o.networks.release(instanceIds);
-      await o.managed?.network.sync(ctx);
-      return { instances: out };
+      o.networks.release(done);
+      if (done.length) await o.managed?.network.sync(ctx);
+      return { instances: out, unfinished };
+    },
+
+    async evacuateNode({ node }, ctx) {
+      if (!o.monitor.node(node)) throw new NotFoundError("node", node);
+      const ids = db.select({ id: placements.instanceId }).from(placements).where(eq(placements.node, node)).all().map((r) => r.id);
+      o.monitor.fence(node);
+      o.unknown.condemn(ids, node);
+      o.log.warn({ requestId: ctx.requestId, node, instances: ids }, "cc: node fenced by the administrator; its instances are given up");
+      return { instanceIds: ids };
     },
 
     async rebootInstances({ instanceIds }, ctx) {

@@ -2,9 +2,9 @@
  * Instances as the cloud records them: RunInstances validates (image, kernel/ramdisk,
  * key pair, groups, type, zone, count), reserves private addresses and records the
  * reservation in one transaction, then asks the zone's cluster to place and start it —
- * all or nothing. States follow the nodes' reports (Pending → pending, Extant →
- * running, Teardown → terminated), taken by sync() in the background and at once for
- * pending instances; terminated instances stay visible for 10 minutes, as in Eucalyptus.
+ * all or nothing. States follow the nodes' reports by one table (./instance-reports.ts),
+ * taken by sync() in the background and at once for pending instances; silence never
+ * ends an instance; terminated instances stay visible for 10 minutes, as in Eucalyptus.
  */
 import { createHash } from "node:crypto";
 import { and, eq, getTableColumns, inArray, isNull, or, gt, lt } from "drizzle-orm";
@@ -12,8 +12,8 @@ import type { Clock } from "../../common/clock";
 import type { IdGenerator } from "../../common/ids";
 import { IncorrectStateError, InsufficientCapacityError, InvalidParameterError, NotFoundError } from "../../common/errors";
 import type { CallContext } from "../../rpc/types";
-import type { NodeInstance } from "../nc/client";
-import type { ClusterRunRequest, PlacedInstance } from "../cc/client";
+import type { Logger } from "pino";
+import type { ClusterInstance, ClusterRunRequest, PlacedInstance } from "../cc/client";
 import type { ClcDatabase } from "./database";
 import { addresses, instances } from "./schema";
 import type { AddressService } from "./addresses";
@@ -22,8 +22,9 @@ import type { KeyPairService } from "./key-pairs";
 import type { SecurityGroupService } from "./security-groups";
 import type { VmTypeService } from "./vm-types";
 import type { RegisteredCluster } from "./zones";
-import { INSTANCE_TRANSITIONS, instanceStateFrom, statesBefore } from "../../lifecycle/instance";
 import { idIn, idIs, sameId } from "./id-match";
+import { createInstanceReports } from "./instance-reports";
+import type { Intents } from "./intents";
 
 export type InstanceRecord = typeof instances.$inferSelect;
 export type InstanceState = InstanceRecord["state"];
@@ -64,11 +65,15 @@ function requestDigest(input: RunInput): string {
 export function createInstanceService(o: {
   db: ClcDatabase; clock: Clock; ids: IdGenerator; clusters: () => readonly RegisteredCluster[];
   images: ImageService; keyPairs: KeyPairService; groups: SecurityGroupService; vmTypes: VmTypeService;
-  addresses: AddressService;
+  addresses: AddressService; intents: Intents; log?: Logger;
+  /** INSTANCE_REACHABILITY_SECONDS in ms: an instance unreported this long is impaired. */
+  reachabilityMs: number;
   /** Told what the clusters reported of live instances and which ended (volumes let go of theirs). */
-  reported?: (reports: ReadonlyMap<string, NodeInstance | undefined>, ended: ReadonlySet<string>, ctx: CallContext) => Promise<void>;
+  reported?: (reports: ReadonlyMap<string, ClusterInstance | undefined>, ended: ReadonlySet<string>, ctx: CallContext) => Promise<void>;
 }) {
   const { db, sqlite } = o.db;
+  const reports = createInstanceReports(o);
+  const { setState, refresh } = reports;
   const groupsOf = (r: InstanceRecord) => JSON.parse(r.groups) as Array<{ id: string; name: string }>;
 
   function cluster(zone: string): RegisteredCluster {
@@ -114,59 +119,6 @@ export function createInstanceService(o: {
       if (!r || (r.accountId !== caller.accountId && !caller.isAdmin)) throw new NotFoundError("instance", id);
     }
     return rows;
-  }
-
-  /** Moves an instance along INSTANCE_TRANSITIONS only: a terminated instance never comes back. */
-  function setState(id: string, state: InstanceState, reason = ""): void {
-    db.update(instances).set({ state, stateReason: reason, ...(state === "terminated" ? { terminatedAt: o.clock.now() } : {}) })
-      .where(and(eq(instances.id, id), inArray(instances.state, statesBefore(INSTANCE_TRANSITIONS, state)))).run();
-  }
-
-  /** Brings recorded states in line with what the nodes report; returns whether any changed. */
-  async function refresh(rows: InstanceRecord[], ctx: CallContext): Promise<boolean> {
-    const byZone = new Map<string, InstanceRecord[]>();
-    for (const r of rows) {
-      if (r.state === "terminated") continue;
-      const list = byZone.get(r.zone) ?? [];
-      if (!list.length) byZone.set(r.zone, list);
-      list.push(r);
-    }
-    const zones = [...byZone].map(async ([zone, live]) => {
-      const c = o.clusters().find((x) => x.name === zone);
-      if (!c) return false;
-      let reported: Map<string, NodeInstance>;
-      try {
-        reported = new Map((await c.client.describeInstances({ instanceIds: live.map((r) => r.id) }, ctx)).instances.map((i) => [i.instanceId, i]));
-      } catch {
-        return false; // cluster unreachable: keep the last known states
-      }
-      let changed = false;
-      const ended: string[] = [];
-      for (const r of live) {
-        const n = reported.get(r.id);
-        // SYSTEM: the address the site's DHCP gave, once the cluster has seen it.
-        if (n?.privateIp && n.privateIp !== r.privateIp) {
-          db.update(instances).set({ privateIp: n.privateIp }).where(eq(instances.id, r.id)).run();
-          changed = true;
-        }
-        const next = instanceStateFrom(n?.state, r.state);
-        if (next !== r.state) {
-          changed = true;
-          setState(r.id, next, next === "terminated" && n?.reason && r.state !== "shutting-down" ? `Server.InternalError: ${n.reason}` : "");
-          if (next === "terminated") {
-            o.addresses.releaseFromInstance(r.id);
-            ended.push(r.id);
-          }
-        }
-      }
-      // An instance that ended on its own (a crash, a failed start) is terminated at its cluster too,
-      // so its placement and private address go back as they would after TerminateInstances.
-      if (ended.length) await c.client.terminateInstances({ instanceIds: ended }, ctx).catch(() => undefined);
-      await o.reported?.(new Map(live.map((r) => [r.id, reported.get(r.id)])), new Set(ended), ctx);
-      return changed;
-    });
-    // Zones are asked in parallel: a describe costs the slowest cluster, not their sum.
-    return (await Promise.all(zones)).some(Boolean);
   }
 
   return {
@@ -220,7 +172,7 @@ export function createInstanceService(o: {
           id, reservationId, accountId: caller.accountId, imageId: image.id, kernelId: kernel?.id ?? null, ramdiskId: ramdisk?.id ?? null,
           instanceType: vmType.name, keyName: key?.name ?? null, groups: JSON.stringify(groups), userData: input.userData ?? null,
           state: "pending", stateReason: "", launchIndex, zone, privateIp: "", mac: "", clientToken: input.clientToken ?? null, requestDigest: digest, hypervisor: null,
-          publicAddressing: input.addressing !== "private", launchTime: now, terminatedAt: null,
+          publicAddressing: input.addressing !== "private", launchTime: now, terminatedAt: null, unreportedSince: null,
         };
         db.insert(instances).values(row).run();
         // A public address at launch, when the cloud has a pool (same transaction: all or none).
@@ -291,12 +243,13 @@ export function createInstanceService(o: {
           out.push({ id: r.id, previous: "terminated", current: "terminated" });
           continue;
         }
-        setState(r.id, "shutting-down");
-        await cluster(r.zone).client.terminateInstances({ instanceIds: [r.id] }, ctx);
-        setState(r.id, "terminated", "Client.UserInitiatedShutdown: User initiated shutdown");
-        o.addresses.releaseFromInstance(r.id);
-        await o.reported?.(new Map(), new Set([r.id]), ctx);
-        out.push({ id: r.id, previous: r.state, current: "terminated" });
+        // An intent first: a node that does not answer now carries it out when it is heard again.
+        sqlite.transaction(() => {
+          setState(r.id, "shutting-down");
+          o.intents.record("terminate", r.id, r.zone);
+        })();
+        const done = await reports.terminateAt(r.zone, [r.id], ctx);
+        out.push({ id: r.id, previous: r.state, current: done.has(r.id) ? "terminated" : "shutting-down" });
       }
       return out;
     },
@@ -321,35 +274,17 @@ export function createInstanceService(o: {
      * Eucalyptus' CLC polled its CCs), so a DescribeInstances reads the database, not the clusters.
      */
     async sync(ctx: CallContext): Promise<void> {
-      await refresh(db.select().from(instances).where(inArray(instances.state, ["pending", "running"])).all(), ctx);
+      await refresh(db.select().from(instances).where(inArray(instances.state, ["pending", "running", "shutting-down"])).all(), ctx);
+      await reports.retry(ctx);
     },
 
-    /**
-     * At start: instances the cloud recorded but no cluster reports (a launch cut
-     * short by a crash between the CLC's commit and the cluster's start) are
-     * terminated and their addresses returned. Unreachable clusters are left alone.
-     */
-    async reconcile(ctx: CallContext): Promise<string[]> {
-      const live = db.select().from(instances).where(inArray(instances.state, ["pending", "running", "shutting-down"])).all();
-      const lost: string[] = [];
-      for (const zone of new Set(live.map((r) => r.zone))) {
-        const c = o.clusters().find((x) => x.name === zone);
-        if (!c) continue;
-        let known: Set<string>;
-        try {
-          known = new Set((await c.client.describeInstances({}, ctx)).instances.filter((i) => i.state !== "Teardown").map((i) => i.instanceId));
-        } catch {
-          continue;
-        }
-        for (const r of live.filter((x) => x.zone === zone && !known.has(x.id))) {
-          await c.client.terminateInstances({ instanceIds: [r.id] }, ctx).catch(() => undefined);
-          setState(r.id, "terminated", "Server.InternalError: the launch was interrupted by a restart");
-          o.addresses.releaseFromInstance(r.id);
-          lost.push(r.id);
-        }
-      }
-      return lost;
+    /** Since when an instance is impaired (its node silent past INSTANCE_REACHABILITY_SECONDS); undefined while it is not. */
+    impairedSince(r: InstanceRecord): Date | undefined {
+      if (!r.unreportedSince || r.state === "terminated") return undefined;
+      return o.clock.now().getTime() - r.unreportedSince.getTime() >= o.reachabilityMs ? r.unreportedSince : undefined;
     },
+
+    reconcile: (ctx: CallContext) => reports.reconcileAtStart(ctx),
 
     /** The live instance using a private (or its public) address: the metadata service's caller. */
     byAddress(ip: string): InstanceRecord | undefined {

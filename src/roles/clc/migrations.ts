@@ -339,4 +339,21 @@ CREATE TABLE login_addresses (
 );
 `,
   },
+  {
+    name: "instances unreported since; intents kept until done",
+    sql: `
+ALTER TABLE instances ADD COLUMN unreported_since INTEGER;
+CREATE TABLE intents (
+  kind TEXT NOT NULL,
+  target TEXT NOT NULL,
+  zone TEXT NOT NULL,
+  payload TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  next_at INTEGER NOT NULL,
+  PRIMARY KEY (kind, target)
+);
+`,
+  },
 ];

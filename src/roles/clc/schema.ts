@@ -152,6 +152,8 @@ export const instances = sqliteTable("instances", {
   publicAddressing: integer("public_addressing", { mode: "boolean" }).notNull().default(true),
   launchTime: integer("launch_time", { mode: "timestamp_ms" }).notNull(),
   terminatedAt: integer("terminated_at", { mode: "timestamp_ms" }),
+  /** Since when its node (or cluster) has not reported it; null while reported. Impaired after INSTANCE_REACHABILITY_SECONDS. */
+  unreportedSince: integer("unreported_since", { mode: "timestamp_ms" }),
 }, (t) => [index("instances_account").on(t.accountId), index("instances_token").on(t.accountId, t.clientToken)]);
 
 /** The public address pool: allocated to an account (elastic) or to an instance (at launch). */
@@ -280,6 +282,22 @@ export const outbox = sqliteTable("outbox", {
   sent: integer("sent", { mode: "boolean" }).notNull().default(false),
 });
 
+/**
+ * What the CLC asked a cluster to do and is not yet done because the cluster or the node
+ * did not answer: kept across restarts and retried until done, never dropped. `target` is
+ * an instance id (terminate) or a volume id (detach, whose payload names the instance).
+ */
+export const intents = sqliteTable("intents", {
+  kind: text("kind", { enum: ["terminate", "detach"] }).notNull(),
+  target: text("target").notNull(),
+  zone: text("zone").notNull(),
+  payload: text("payload").notNull().default("{}"),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  attempts: integer("attempts").notNull().default(0),
+  lastError: text("last_error").notNull().default(""),
+  nextAt: integer("next_at", { mode: "timestamp_ms" }).notNull(),
+}, (t) => [primaryKey({ columns: [t.kind, t.target] })]);
+
 export const clcSchema = { settings, accounts, users, accessKeys, sessionCredentials, certificates, vmTypes, clusters, components, keyPairs, securityGroups, securityGroupRules, images, imageLaunchPermissions, tags, instances, addresses, volumes, snapshots, snapshotPermissions,
-  userProfiles, accountApplications, webSessions, passwordResets, loginAddresses, auditLog, outbox };
+  userProfiles, accountApplications, webSessions, passwordResets, loginAddresses, auditLog, outbox, intents };
 export type ClcSchema = typeof clcSchema;

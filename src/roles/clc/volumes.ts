@@ -12,7 +12,8 @@ import { IncorrectStateError, InvalidParameterError, NotFoundError, UnavailableE
 import { volumeStateFrom } from "../../lifecycle/volume";
 import type { CallContext } from "../../rpc/types";
 import type { ClusterClient } from "../cc/client";
-import type { NodeInstance } from "../nc/client";
+import type { ClusterInstance } from "../cc/client";
+import type { Intents } from "./intents";
 import type { StorageClient } from "../sc/client";
 import type { ClcDatabase } from "./database";
 import { idIn, idIs, sameId } from "./id-match";
@@ -48,6 +49,7 @@ export function createVolumeService(o: {
   maxPerUser: number;
   /** The completed snapshot a caller may make a volume from (NotFound otherwise), and its size. */
   snapshot: (caller: Caller, id: string) => { id: string; sizeGiB: number };
+  intents: Intents;
   log: Logger;
 }) {
   const { db, sqlite } = o.db;
@@ -79,6 +81,32 @@ export function createVolumeService(o: {
 
   const set = (id: string, patch: Partial<VolumeRecord>) => db.update(volumes).set(patch).where(eq(volumes.id, id)).run();
   const detached = { instanceId: null, device: null, attachState: null, attachedAt: null } as const;
+
+  /** The node let go of the volume: its export goes, it is available again, any detach intent is done. */
+  async function letGo(v: VolumeRecord, ctx: CallContext): Promise<void> {
+    await o.zones().find((z) => z.name === v.zone)?.storage?.unexportVolume({ volumeId: v.id, instanceId: v.instanceId! }, ctx).catch(() => undefined);
+    set(v.id, { ...detached, state: "available" });
+    o.intents.done("detach", v.id);
+  }
+
+  /** Detaches whose time to retry has come. */
+  async function retryDetaches(ctx: CallContext): Promise<void> {
+    for (const i of o.intents.due("detach")) {
+      const v = db.select().from(volumes).where(eq(volumes.id, i.target)).get();
+      if (!v || v.attachState !== "detaching" || !v.instanceId) {
+        o.intents.done("detach", i.target); // let go meanwhile (its instance ended, a forced detach)
+        continue;
+      }
+      try {
+        await zone(v.zone).cluster.detachVolume({ instanceId: v.instanceId, volumeId: v.id }, ctx);
+      } catch (e) {
+        o.intents.failed("detach", v.id, (e as Error).message);
+        continue;
+      }
+      await letGo(v, ctx);
+      o.log.info({ requestId: ctx.requestId, volumeId: v.id, instanceId: v.instanceId }, "clc: a kept detach was carried out");
+    }
+  }
 
   /** The volumes' states from their SCs (a zone that does not answer keeps its last). */
   async function refresh(rows: VolumeRecord[], ctx: CallContext): Promise<void> {
@@ -186,14 +214,20 @@ export function createVolumeService(o: {
         await zone(v.zone).cluster.detachVolume({ instanceId: v.instanceId, volumeId: v.id }, ctx);
       } catch (e) {
         // Force: the record lets go even when the node did not answer (EC2's "last resort").
-        if (!input.force) {
+        if (input.force) {
+          o.log.warn({ requestId: ctx.requestId, volumeId: v.id, err: (e as Error).message }, "clc: forced detach; the node did not confirm");
+        } else if (e instanceof UnavailableError) {
+          // Its node (or cluster) is silent: the detach stays asked for and is carried out when it answers.
+          o.intents.record("detach", v.id, v.zone, { instanceId: v.instanceId });
+          o.intents.failed("detach", v.id, e.message);
+          o.log.warn({ requestId: ctx.requestId, volumeId: v.id, instanceId: v.instanceId, err: e.message }, "clc: detach kept as an intent until the node answers");
+          return { ...v, attachState: "detaching" };
+        } else {
           set(v.id, { attachState: "attached" });
           throw e;
         }
-        o.log.warn({ requestId: ctx.requestId, volumeId: v.id, err: (e as Error).message }, "clc: forced detach; the node did not confirm");
       }
-      await storageOf(v.zone).unexportVolume({ volumeId: v.id, instanceId: v.instanceId }, ctx).catch(() => undefined);
-      set(v.id, { ...detached, state: "available" });
+      await letGo(v, ctx);
       return { ...v, attachState: "detaching" }; // as EC2 answers DetachVolume
     },
 
@@ -201,17 +235,16 @@ export function createVolumeService(o: {
      * From the clusters' instance reports: an attachment the node no longer has (its
      * instance ended, or was torn down) is let go, and the volume is available again.
      */
-    async reconcileAttachments(reports: ReadonlyMap<string, NodeInstance | undefined>, ended: ReadonlySet<string>, ctx: CallContext): Promise<void> {
-      const attached = db.select().from(volumes).where(eq(volumes.attachState, "attached")).all();
-      // A report made before the attachment may not show it yet.
+    async reconcileAttachments(reports: ReadonlyMap<string, ClusterInstance | undefined>, ended: ReadonlySet<string>, ctx: CallContext): Promise<void> {
+      const attached = db.select().from(volumes).where(inArray(volumes.attachState, ["attached", "detaching"])).all();
+      // A report made before the attachment may not show it yet; a silent node's last report says nothing new.
       const settled = o.clock.now().getTime() - ATTACH_SETTLE_MS;
       for (const v of attached) {
         const r = reports.get(v.instanceId!);
-        const missing = r !== undefined && !r.volumes?.some((x) => x.volumeId === v.id) && (v.attachedAt?.getTime() ?? 0) < settled;
-        const gone = ended.has(v.instanceId!) || missing;
-        if (!gone) continue;
-        await o.zones().find((z) => z.name === v.zone)?.storage?.unexportVolume({ volumeId: v.id, instanceId: v.instanceId! }, ctx).catch(() => undefined);
-        set(v.id, { ...detached, state: "available" });
+        const missing = r !== undefined && r.unreportedSince === undefined && v.attachState === "attached"
+          && !r.volumes?.some((x) => x.volumeId === v.id) && (v.attachedAt?.getTime() ?? 0) < settled;
+        if (!ended.has(v.instanceId!) && !missing) continue;
+        await letGo(v, ctx);
         o.log.info({ requestId: ctx.requestId, volumeId: v.id, instanceId: v.instanceId }, "clc: the volume's instance let go of it; available again");
       }
     },
@@ -230,6 +263,7 @@ export function createVolumeService(o: {
     async sync(ctx: CallContext): Promise<void> {
       const settling = db.select().from(volumes).where(inArray(volumes.state, ["creating", "deleting"])).all();
       if (settling.length) await refresh(settling, ctx);
+      await retryDetaches(ctx);
     },
 
   };
