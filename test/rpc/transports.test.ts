@@ -26,7 +26,7 @@ const key = { id: "ECKTEST0000000000001", secret: "s3cr3t-component-key" };
 function clusterOver(node: NodeClient) {
   return assembleClusterService({
     name: "cluster1", host: "127.0.0.1", db: openCcDatabase(join(tempDir("euca-cc-"), "cc.db")), nodes: () => [{ name: "n1", client: node }],
-    clock: systemClock, log, pollMs: 0, policy: "GREEDY", plan: { subnet: [10, 128], addrsPerNet: 32 },
+    clock: systemClock, log, pollMs: 0, policy: "GREEDY", plan: { subnet: [10, 128], addrsPerNet: 32 }, downMs: 60_000, unknownMs: 900_000,
   }).service;
 }
 

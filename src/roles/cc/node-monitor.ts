@@ -180,7 +180,7 @@ export function createNodeMonitor(o: NodeMonitorDeps): NodeMonitor {
       // A request does not wait on a node that is not up: its last report stands until the poll hears it.
       if (cached?.unreportedSince !== undefined && maxAgeMs > 0) return cached;
       // Pending is a moment, not a state to cache: such a node is asked again, so launches show running at once.
-      const fresh = cached && now() - cached.fetchedAt <= maxAgeMs && !cached.instances.some((i) => i.state === "Pending");
+      const fresh = cached && now() - cached.fetchedAt < maxAgeMs && !cached.instances.some((i) => i.state === "Pending");
       return fresh ? cached : refresh(node, ctx);
     }));
   }

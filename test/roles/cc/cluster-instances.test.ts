@@ -1,7 +1,5 @@
 /** The CC places instances on its nodes (fake hypervisors), routes later calls, and launches all or nothing. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { join } from "node:path";
-import { mkdirSync } from "node:fs";
 import pino from "pino";
 import { systemClock } from "../../../src/common/clock";
 import { randomIds } from "../../../src/common/ids";
@@ -10,17 +8,11 @@ import { createHttpClient } from "../../../src/rpc/http-client";
 import { createRpcApp } from "../../../src/rpc/http-server";
 import { listen } from "../../../src/server/listen";
 import { FakeHypervisor } from "../../../src/hypervisor/fake/fake-hypervisor";
-import { openNcDatabase } from "../../../src/roles/nc/database";
-import { NodeImageCache } from "../../../src/roles/nc/image-cache";
-import { createNodeService } from "../../../src/roles/nc/service";
-import { NODE_METHODS } from "../../../src/roles/nc/client";
-import { openCcDatabase } from "../../../src/roles/cc/database";
-import { assembleClusterService } from "../../../src/compose/cc";
-import type { Policy } from "../../../src/roles/cc/placement";
 import { sleepingNodes } from "../../../src/roles/cc/database";
-import { createNodeMonitor, type PowerPolicy } from "../../../src/roles/cc/node-monitor";
-import { CLUSTER_METHODS, type ClusterClient, type ClusterRunRequest, type GroupRules } from "../../../src/roles/cc/client";
+import { createNodeMonitor } from "../../../src/roles/cc/node-monitor";
+import { CLUSTER_METHODS, type ClusterClient, type ClusterRunRequest } from "../../../src/roles/cc/client";
 import { startTestCloud, tempDir, type TestCloud } from "../../support/cloud";
+import { clusterRequests, settled, twoNodeCluster, type ClusterOptions } from "../../support/cluster";
 import { nodeImageRef } from "../../support/bundles";
 
 const log = pino({ level: "silent" });
@@ -34,47 +26,9 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-/** A cluster of two nodes, each 1024 MB and 2 cores. */
-function cluster(dir: string, opts: { policy?: Policy; power?: PowerPolicy; subnet?: readonly [number, number] } = {}) {
-  const probe = { memoryMb: () => 1024 + 256, cores: () => 2, diskGb: () => 100 };
-  const hypervisors = new Map<string, FakeHypervisor>();
-  const nodes = ["node-a", "node-b"].map((name) => {
-    const ndir = join(dir, name);
-    mkdirSync(ndir, { recursive: true });
-    const hypervisor = new FakeHypervisor(join(ndir, "fake"), { memoryMb: 1024, cores: 2, diskGb: 100 }, systemClock);
-    hypervisors.set(name, hypervisor);
-    const service = createNodeService({
-      db: openNcDatabase(join(ndir, "nc.db")), hypervisor,
-      images: new NodeImageCache(join(ndir, "cache"), 1024 ** 3, () => t.cloud.walrusClient), probe, instancesDir: join(ndir, "instances"),
-      limits: { reservedMemoryMb: 256 }, clock: systemClock, log,
-    });
-    return { name, client: createInProcessClient(NODE_METHODS, service) };
-  });
-  const db = openCcDatabase(join(dir, "cc.db"));
-  const { service, monitor, network } = assembleClusterService({
-    name: "zone-x", host: "127.0.0.1", db, nodes: () => nodes, clock: systemClock, log, pollMs: 0, policy: opts.policy ?? "GREEDY", power: opts.power,
-    plan: { subnet: opts.subnet ?? [10, 128], addrsPerNet: 32 },
-  });
-  return { service, monitor, network, hypervisors, db, nodes };
-}
+const cluster = (dir: string, opts: ClusterOptions = {}) => twoNodeCluster(dir, () => t.cloud.walrusClient, opts);
 
-let n = 0;
-function requests(count: number, memoryMb = 512): { accountId: string; groupName: string; instances: ClusterRunRequest[]; groups: GroupRules[] } {
-  const instances = Array.from({ length: count }, (_, i) => ({
-    instanceId: `i-${(0x2000000 + ++n).toString(16).toUpperCase().padStart(8, "0")}`, reservationId: "r-00000002", accountId: "123456789012", image,
-    vmType: { name: "m1.test", cpus: 1, memoryMb, diskGb: 1 }, launchIndex: i, groupNames: ["default"], groupIds: ["sg-00000001"],
-  }));
-  return { accountId: "123456789012", groupName: "default", instances, groups: [{ groupId: "sg-00000001", rules: [] }] };
-}
-
-async function settled(cc: ClusterClient, ids: string[]) {
-  for (let i = 0; i < 200; i++) {
-    const inst = (await cc.describeInstances({ instanceIds: ids }, ctx)).instances;
-    if (inst.length === ids.length && inst.every((x) => x.state !== "Pending")) return inst;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error("instances did not settle");
-}
+const requests = (count: number, memoryMb = 512) => clusterRequests(image, count, memoryMb);
 
 type Cluster = ReturnType<typeof cluster>;
 const transports: Array<[string, (dir: string, opts?: Parameters<typeof cluster>[1]) => Promise<{ cc: ClusterClient; c: Cluster; close(): Promise<void> }>]> = [
@@ -203,7 +157,7 @@ describe("POWERSAVE", () => {
     expect(await awake(a)).toBe(false);
 
     // The CC's knowledge survives its restart: a new monitor over the same database knows both sleep.
-    const again = createNodeMonitor({ nodes: () => c.nodes, db: c.db, clock: systemClock, log, pollMs: 0 });
+    const again = createNodeMonitor({ nodes: () => c.nodes, db: c.db, clock: systemClock, log, pollMs: 0, downMs: 60_000 });
     expect((await again.snapshots(ctx)).map((v) => [v.name, v.asleep, v.resource?.memorySizeAvailable])).toEqual([["node-a", true, 1024], ["node-b", true, 1024]]);
   });
 
