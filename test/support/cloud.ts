@@ -36,6 +36,8 @@ export const EXPECTED_VERBOSE = [
   ["|- m1.xlarge", "0002 / 0002   2   1024    20"],
   ["|- c1.xlarge", "0001 / 0001   4   2048    20"],
 ];
+/** The verbose listing's line for the test cloud's one node, after EXPECTED_VERBOSE: its health. */
+export const VERBOSE_NODE = ["|- local", /^up {6}0 instances, last contact \d{4}-\d\d-\d\dT[\d:.]+Z$/] as const;
 
 /** Under the run's own directory (made and removed by the global setup), so a run leaves nothing in /tmp. */
 export function tempDir(prefix = "euca-test-"): string {

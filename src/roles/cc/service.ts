@@ -223,12 +223,8 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient & { l
     },
 
     async detachVolume(input, ctx) {
-      let node: ClusterNode;
-      try {
-        node = nodeOf(input.instanceId);
-      } catch {
-        return; // no longer placed here: its disks went with it
-      }
+      if (!placementOf(input.instanceId)) return; // no longer placed here: its disks went with it
+      const node = nodeOf(input.instanceId);
       await node.client.detachVolume(input, ctx);
       o.monitor.invalidate(node.name);
     },

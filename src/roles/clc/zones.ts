@@ -5,7 +5,7 @@
  */
 import type { CallContext } from "../../rpc/types";
 import { NotFoundError } from "../../common/errors";
-import type { ClusterClient } from "../cc/client";
+import type { ClusterClient, NodeStatus } from "../cc/client";
 import type { VmTypeService } from "./vm-types";
 
 export interface ZoneInfo {
@@ -25,6 +25,12 @@ function pad(n: number, width: number, fill = " "): string {
 }
 
 /** Eucalyptus' STATE_FSTRING "%04d / %04d  %2d   %4d  %4d". */
+/** A node's verbose line: its state, last contact and instances. */
+export function nodeRow(n: NodeStatus): string {
+  const unknown = n.unknown.length ? `, ${n.unknown.length} unknown` : "";
+  return `${n.state.padEnd(7)} ${n.instances} instance${n.instances === 1 ? "" : "s"}${unknown}, last contact ${n.lastContact ?? "never"}`;
+}
+
 export function verboseRow(free: number, max: number, cpus: number, memoryMb: number, diskGb: number): string {
   return `${pad(free, 4, "0")} / ${pad(max, 4, "0")}  ${pad(cpus, 2)}   ${pad(memoryMb, 4)}  ${pad(diskGb, 4)}`;
 }
@@ -69,6 +75,9 @@ export function createZoneService(o: { region: string; clusters: () => readonly 
           const r = resources.find((x) => x.name === t.name) ?? { available: 0, max: 0 };
           line(`|- ${t.name}`, verboseRow(r.available, r.max, t.cpus, t.memoryMb, t.diskGb));
         }
+        // Each node's health, as Eucalyptus listed its nodes under the zone.
+        const nodes = s.host === undefined ? [] : await c.client.describeNodes({}, ctx).then((r) => r.nodes, () => []);
+        for (const n of nodes) line(`|- ${n.name}`, nodeRow(n));
       }
       return rows;
     },

@@ -116,7 +116,7 @@ describe("guests the cluster has no record of", () => {
     // A guest started on node-b behind the CC's back (as one left by an undone launch would be).
     const req = clusterRequests(image, 1).instances[0]!;
     const { groupIds: _g, publicIp: _p, ...run } = req;
-    await c.nodes[1]!.client.runInstance({ ...run, nic: { mode: "user", mac: "d0:0d:00:00:00:01", privateIp: "10.128.0.200", forwards: [] } }, ctx);
+    await c.nodes[1]!.client.runInstance({ ...run, nic: { mode: "user", mac: "d0:0d:00:00:00:01", ip: "10.128.0.200", forwards: [] } }, ctx);
     await c.monitor.poll(ctx);
     let nodes = (await c.service.describeNodes({}, ctx)).nodes;
     expect(nodes[1]!.unknown.map((u) => u.instanceId)).toEqual([req.instanceId]);

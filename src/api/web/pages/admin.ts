@@ -91,7 +91,7 @@ ${form(web.view, "/admin/applications/reject", html`<input type="hidden" name="i
       }));
       return html`${h.nodes.map((z) => html`<section aria-labelledby="z-${z.zone}"><h2 id="z-${z.zone}">Zone ${z.zone}</h2>
 ${"error" in z && z.error ? html`<p class="flash error" role="alert">The cluster does not answer: ${z.error}</p>` : ""}
-${table(`Nodes of ${z.zone}`, ["Node", "State", "Hypervisor", "Cores free / max", "Memory free / max (MB)", "Disk free / max (GB)", "Instances"], z.nodes.map((n) => html`<tr><th scope="row">${n.name}</th><td>${n.state}</td>
+${table(`Nodes of ${z.zone}`, ["Node", "State", "Last contact", "Hypervisor", "Cores free / max", "Memory free / max (MB)", "Disk free / max (GB)", "Instances"], z.nodes.map((n) => html`<tr><th scope="row">${n.name}</th><td>${n.state}${n.unknown.length ? ` (${n.unknown.length} unknown guest${n.unknown.length > 1 ? "s" : ""})` : ""}</td><td>${n.lastContact ?? "never"}</td>
 <td>${n.resource?.hypervisor ?? ""}</td><td>${n.resource ? `${n.resource.numberOfCoresAvailable} / ${n.resource.numberOfCoresMax}` : ""}</td><td>${n.resource ? `${n.resource.memorySizeAvailable} / ${n.resource.memorySizeMax}` : ""}</td>
 <td>${n.resource ? `${n.resource.diskSizeAvailable} / ${n.resource.diskSizeMax}` : ""}</td><td>${n.instances}</td></tr>`), { empty: "No nodes." })}
 <figure class="chart"><canvas data-zone="${z.zone}" role="img" aria-label="Free and maximum instances per VM type in ${z.zone}; the table below holds the figures"></canvas>

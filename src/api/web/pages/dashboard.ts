@@ -48,9 +48,10 @@ ${buckets ? meter("Buckets", buckets.length, d.limits.maxBuckets) : ""}
     return html`${mine}
 <section aria-labelledby="health"><h2 id="health">Health of the cloud</h2>
 ${table("Roles in this process", ["Role", "State"], roles.map((r) => html`<tr><td>${r.role}</td><td>${r.ready ? "ready" : "starting"}</td></tr>`))}
-${table("Zones", ["Zone", "State", "Nodes up", "Nodes asleep", "Nodes down"], h.zones.map((z) => {
+${table("Zones", ["Zone", "State", "Nodes up", "Nodes asleep", "Nodes suspect", "Nodes down or fenced"], h.zones.map((z) => {
   const n = h.nodes.find((x) => x.zone === z.zoneName)?.nodes ?? [];
-  return html`<tr><td>${z.zoneName}</td><td>${z.zoneState}${z.messages.length ? ` (${z.messages.join("; ")})` : ""}</td><td>${n.filter((x) => x.state === "up").length}</td><td>${n.filter((x) => x.state === "asleep").length}</td><td>${n.filter((x) => x.state === "down").length}</td></tr>`;
+  const count = (...states: string[]) => n.filter((x) => states.includes(x.state)).length;
+  return html`<tr><td>${z.zoneName}</td><td>${z.zoneState}${z.messages.length ? ` (${z.messages.join("; ")})` : ""}</td><td>${count("up")}</td><td>${count("asleep")}</td><td>${count("suspect")}</td><td>${count("down", "fenced")}</td></tr>`;
 }), { empty: "No clusters are registered." })}
 </section>
 <section aria-labelledby="recent"><h2 id="recent">Recent activity</h2>
