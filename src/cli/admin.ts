@@ -10,6 +10,7 @@ import { writeCredentialsZip, zipName } from "../roles/clc/credentials-zip";
 import { registerCluster, deregisterCluster, listRemoteClusters } from "../roles/clc/cluster-registry";
 import { openCcDatabase } from "../roles/cc/database";
 import { registerNode, deregisterNode, nodeHealthRows } from "../roles/cc/node-registry";
+import { nodeRequestOutcome, requestNodeAction } from "../roles/cc/node-requests";
 import { installComponentKey, readComponentKeys, type IssuedKey } from "../rpc/key-file";
 import { openOfflineClc, type OfflineClc } from "./clc-offline";
 import { withSettings, settingsOf, settingsWithSourcesOf, type CliIo } from "./settings-flags";
@@ -197,6 +198,31 @@ function addComponentCommands(admin: Command, io: CliIo): void {
     ])]));
   }));
   node.addCommand(nlist);
+  const nevac = withSettings(new Command("evacuate"), ["dataDir"])
+    .description("give up a dead node's instances: they are terminated with a reason, their addresses and volumes freed, and should the node answer again its guests are destroyed. Never automatic; --fenced states that the node is powered off")
+    .argument("<name>", "node name")
+    .option("--fenced", "you state the node is powered off (fenced): required, since a node that still runs its guests would keep running them")
+    .option("--wait <seconds>", "how long to wait for the running CC to carry it out", positiveInt, 30);
+  nevac.action(async (name: string) => {
+    const o = nevac.opts<{ fenced?: boolean; wait: number }>();
+    if (!o.fenced) throw new Error("evacuate gives up the node's instances while their guests may still run: power the node off first and say so with --fenced");
+    const db = openCcDatabase(dataDirLayout(settingsOf(nevac, io).dataDir).database("cc"));
+    try {
+      requestNodeAction(db, name, "evacuate", systemClock);
+      const deadline = Date.now() + o.wait * 1000;
+      let outcome = nodeRequestOutcome(db, name);
+      while (!outcome && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        outcome = nodeRequestOutcome(db, name);
+      }
+      if (!outcome) io.out(`euca: evacuation of ${name} recorded; the CC carries it out on its next poll (is it running?)\n`);
+      else if ("error" in outcome) throw new Error(`the CC could not evacuate ${name}: ${outcome.error}`);
+      else io.out(`euca: node ${name} fenced; instances given up: ${outcome.instanceIds.join(" ") || "none"}\n`);
+    } finally {
+      db.close();
+    }
+  });
+  node.addCommand(nevac);
   admin.addCommand(networkCommand(io, table));
 
   const key = admin.command("component-key").description("keys this host accepts for signed internal calls");

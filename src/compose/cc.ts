@@ -15,6 +15,7 @@ import { createClusterService } from "../roles/cc/service";
 import { createNodeMonitor, type ClusterNode, type PowerPolicy } from "../roles/cc/node-monitor";
 import { listRemoteNodes } from "../roles/cc/node-registry";
 import { createUnknownGuests, type UnknownGuests } from "../roles/cc/unknown-guests";
+import { carryOutNodeRequests } from "../roles/cc/node-requests";
 import { createNetworkService, type Lease, type NetworkPlan } from "../roles/cc/networks";
 import { createInstanceNetwork } from "../roles/cc/instance-network";
 import { every } from "../common/periodic";
@@ -111,6 +112,7 @@ export function assembleCluster(a: Assembly, local: readonly LocalNode[]) {
   // Every instance's network is pushed again at start and, for nodes that missed a change, on each poll.
   network.markAll();
   a.cleanups.push(every(s.nodePollSeconds * 1000, async (n) => {
+    await carryOutNodeRequests(db, service, a.clock, { requestId: `cc-admin-${n}` });
     await network.push({ requestId: `cc-network-${n}` });
     await service.learnAddresses({ requestId: `cc-network-${n}` });
     await managed?.sync({ requestId: `cc-network-${n}` });

@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import {
   DescribeInstanceStatusCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand, type Instance,
 } from "@aws-sdk/client-ec2";
@@ -118,6 +118,28 @@ describe("a node away longer than every threshold", () => {
     // Only now are the addresses free: a new launch gets one and runs.
     const next = await launch();
     expect([keptIp, lostIp]).toContain(await addressOf(next));
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [next] }));
+  }, 180_000);
+
+  it("`euca admin node evacuate --fenced` is the one way to give a dead node's instances up: with a reason, their addresses freed, its guests destroyed if it answers again", async () => {
+    const id = await launch();
+    node!.child.kill("SIGKILL");
+    await node!.exited;
+    await until(async () => (await status(id)) === "impaired", 30_000);
+    const refused = await run(process.execPath, [BUNDLE, "admin", "node", "evacuate", "node-b", "--data-dir", headDir], { env: { PATH: process.env.PATH }, timeoutMs: 60_000 });
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/--fenced/);
+    expect((await instance(id)).State!.Name).toBe("running");
+
+    expect(await euca(["admin", "node", "evacuate", "node-b", "--fenced", "--data-dir", headDir])).toContain(`instances given up: ${id}`);
+    await until(async () => (await instance(id)).State!.Name === "terminated", 30_000);
+    expect((await instance(id)).StateReason?.Message).toMatch(/fenced by the administrator/);
+    expect(await euca(["admin", "node", "list", "--data-dir", headDir])).toMatch(/^node-b\s+\S+\s+fenced\s/m);
+
+    // It was not off after all: once it answers, its guest is destroyed and it takes instances again.
+    node = await startNode();
+    await until(async () => !existsSync(join(nodeDir, "nc", "fake", "domains", `${id}.json`)), 30_000);
+    const next = await launch();
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [next] }));
   }, 180_000);
 });

@@ -28,6 +28,12 @@ export interface ManagedCloud {
   /** `euca image import` inside the head's namespace; the image id. */
   importImage(args: string[]): Promise<string>;
   restartHead(): Promise<void>;
+  /** Stops one process (head, n1, n2) with `signal` and waits for it to exit. */
+  kill(name: string, signal: NodeJS.Signals): Promise<void>;
+  /** Starts a stopped process again as it was started. */
+  start(name: string): Promise<void>;
+  /** kill, then start. */
+  restart(name: string, signal: NodeJS.Signals): Promise<void>;
   /** What a connection from namespace `from` to ip:port hears within 2 s ("" when refused or dropped). */
   hear(from: string, ip: string, port: number): Promise<string>;
   /** An HTTP request from inside a namespace (busybox-static's wget crashes here); the body ("" when none came). */
@@ -67,10 +73,12 @@ export async function startManagedCloud(prefix: string, nodes: Array<{ name: "n1
   else clusterTopology(nss);
   for (const n of ["head", "n1", "n2", onLan ? "site" : "out"]) before[n] = snapshot(n);
   procs.head = await startHead();
+  const starts: Record<string, () => Promise<EucaProcess>> = { head: startHead };
   for (const { name, hypervisor } of nodes) {
     const ip = NODE_IPS[name]!;
-    procs[name] = await startEuca(["run", "--role", "nc", "--data-dir", join(dir, name), "--host", ip, "--vnet-mode", mode, "--hypervisor", hypervisor,
-      "--qemu-accel", "tcg", "--walrus-url", new URL(procs.head.ec2Url).origin], roleEnv, { netns: nss.name(name) });
+    starts[name] = () => startEuca(["run", "--role", "nc", "--data-dir", join(dir, name), "--host", ip, "--vnet-mode", mode, "--hypervisor", hypervisor,
+      "--qemu-accel", "tcg", "--walrus-url", new URL(procs.head!.ec2Url).origin], roleEnv, { netns: nss.name(name) });
+    procs[name] = await starts[name]();
     const key = join(dir, `${name}.key`);
     await euca(["admin", "node", "register", name, "--url", `http://${ip}:8775`, "--out", key, "--data-dir", join(dir, "head")]);
     await euca(["admin", "component-key", "install", key, "--data-dir", join(dir, name)]);
@@ -93,10 +101,17 @@ export async function startManagedCloud(prefix: string, nodes: Array<{ name: "n1
       expect(id, r.stderr).toMatch(/^emi-/);
       return id;
     },
-    async restartHead() {
-      procs.head!.child.kill("SIGKILL");
-      await procs.head!.exited;
-      procs.head = await startHead();
+    restartHead: () => c.restart("head", "SIGKILL"),
+    async kill(name, signal) {
+      procs[name]!.child.kill(signal);
+      await procs[name]!.exited;
+    },
+    async start(name) {
+      procs[name] = await starts[name]!();
+    },
+    async restart(name, signal) {
+      await c.kill(name, signal);
+      await c.start(name);
     },
     hear: async (from, ip, port) => (await inNs(from, "sh", ["-c", `sleep 0.3 | busybox nc -w 2 ${ip} ${port}`])).stdout.trim(),
     async http(from, method, url, headers = {}) {

@@ -90,7 +90,20 @@ export const unknownGuests = sqliteTable("unknown_guests", {
   firstSeen: integer("first_seen", { mode: "timestamp_ms" }).notNull(),
 });
 
-export const ccSchema = { settings, nodes, placements, networks, leases, sleepingNodes, groupRules, nodeNetworks, nodeHealth, unknownGuests };
+/**
+ * What the admin asked of a node through `euca admin node …` on the CC's host, for the
+ * running CC to carry out on its next poll (the command waits for `doneAt`).
+ */
+export const nodeRequests = sqliteTable("node_requests", {
+  node: text("node").primaryKey(),
+  action: text("action", { enum: ["evacuate"] }).notNull(),
+  requestedAt: integer("requested_at", { mode: "timestamp_ms" }).notNull(),
+  doneAt: integer("done_at", { mode: "timestamp_ms" }),
+  /** JSON: what it did (the instances given up), or why it could not. */
+  result: text("result"),
+});
+
+export const ccSchema = { settings, nodes, placements, networks, leases, sleepingNodes, groupRules, nodeNetworks, nodeHealth, unknownGuests, nodeRequests };
 export type CcDatabase = OpenDatabase<typeof ccSchema>;
 
 export const ccMigrations = [
@@ -173,7 +186,7 @@ DROP TABLE leases;
 ALTER TABLE leases_new RENAME TO leases;`,
   },
   {
-    name: "node health, last reports and unknown guests",
+    name: "node health, last reports, unknown guests and the admin's node requests",
     sql: `CREATE TABLE node_health (
   node TEXT PRIMARY KEY NOT NULL,
   state TEXT NOT NULL,
@@ -185,6 +198,13 @@ CREATE TABLE unknown_guests (
   instance_id TEXT PRIMARY KEY NOT NULL,
   node TEXT NOT NULL,
   first_seen INTEGER NOT NULL
+);
+CREATE TABLE node_requests (
+  node TEXT PRIMARY KEY NOT NULL,
+  action TEXT NOT NULL,
+  requested_at INTEGER NOT NULL,
+  done_at INTEGER,
+  result TEXT
 );`,
   },
 ] as const;

@@ -1,0 +1,43 @@
+/**
+ * The admin's requests about one node, made with `euca admin node …` on the CC's host and
+ * carried out by the running CC on its next poll: the command writes a row to cc.db and
+ * waits for it to be done (or, with the CC stopped, leaves it for its next start).
+ */
+import { and, eq, isNull } from "drizzle-orm";
+import type { Clock } from "../../common/clock";
+import { NotFoundError } from "../../common/errors";
+import type { CallContext } from "../../rpc/types";
+import type { ClusterClient } from "./client";
+import type { CcDatabase } from "./database";
+import { nodeHealth, nodeRequests, nodes } from "./database";
+
+export type NodeAction = (typeof nodeRequests.$inferSelect)["action"];
+export type NodeRequestResult = { instanceIds: string[] } | { error: string };
+
+/** Records a request (a pending one for the node is replaced). The node must be one this CC knows. */
+export function requestNodeAction({ db }: CcDatabase, node: string, action: NodeAction, clock: Clock): void {
+  const known = db.select({ n: nodes.name }).from(nodes).where(eq(nodes.name, node)).get() ?? db.select({ n: nodeHealth.node }).from(nodeHealth).where(eq(nodeHealth.node, node)).get();
+  if (!known) throw new NotFoundError("node", node);
+  const row = { action, requestedAt: clock.now(), doneAt: null, result: null };
+  db.insert(nodeRequests).values({ node, ...row }).onConflictDoUpdate({ target: nodeRequests.node, set: row }).run();
+}
+
+/** The request's outcome once the CC carried it out. */
+export function nodeRequestOutcome({ db }: CcDatabase, node: string): NodeRequestResult | undefined {
+  const r = db.select().from(nodeRequests).where(eq(nodeRequests.node, node)).get();
+  return r?.doneAt && r.result ? (JSON.parse(r.result) as NodeRequestResult) : undefined;
+}
+
+/** The running CC: carries out every pending request. */
+export async function carryOutNodeRequests({ db }: CcDatabase, cluster: Pick<ClusterClient, "evacuateNode">, clock: Clock, ctx: CallContext): Promise<void> {
+  for (const r of db.select().from(nodeRequests).where(isNull(nodeRequests.doneAt)).all()) {
+    let result: NodeRequestResult;
+    try {
+      result = await cluster.evacuateNode({ node: r.node }, ctx);
+    } catch (e) {
+      result = { error: (e as Error).message };
+    }
+    db.update(nodeRequests).set({ doneAt: clock.now(), result: JSON.stringify(result) })
+      .where(and(eq(nodeRequests.node, r.node), eq(nodeRequests.requestedAt, r.requestedAt))).run();
+  }
+}
