@@ -2,10 +2,9 @@
  * The built euca in VNET_MODE MANAGED on the networking tests' namespaces (clusterTopology):
  * the head (CLC, Walrus, CC) in `head`, an NC in each node namespace given, registered with
  * the head. The API is Debian's awscli run inside the head's namespace, so nothing reaches
- * the host's own.
+ * the host's own. Free of vitest, so bench/ can build the same cloud.
  */
 import { join } from "node:path";
-import { expect } from "vitest";
 import { tempDir } from "./cloud";
 import { run } from "./exec";
 import { clusterTopology, lanTopology, must, Namespaces, until } from "./netns";
@@ -66,7 +65,7 @@ export async function startManagedCloud(prefix: string, nodes: Array<{ name: "n1
     ...network, ...(o.headArgs ?? []), "--hypervisor", "fake", "--node-poll-seconds", "0.2"], roleEnv, { netns: nss.name("head") });
   async function euca(args: string[]) {
     const r = await run(process.execPath, [BUNDLE, ...args], { env: { PATH: process.env.PATH }, timeoutMs: 60_000 });
-    expect(r.status, r.stderr).toBe(0);
+    if (r.status !== 0) throw new Error(`euca ${args.join(" ")}: ${r.stderr}`);
   }
 
   if (onLan) lanTopology(nss);
@@ -98,7 +97,7 @@ export async function startManagedCloud(prefix: string, nodes: Array<{ name: "n1
     async importImage(args) {
       const r = await inNs("head", process.execPath, [BUNDLE, "image", "import", ...args], eucaEnv);
       const id = /IMAGE\t(\S+)/.exec(r.stdout)?.[1] ?? "";
-      expect(id, r.stderr).toMatch(/^emi-/);
+      if (!id.startsWith("emi-")) throw new Error(`euca image import: ${r.stderr}`);
       return id;
     },
     restartHead: () => c.restart("head", "SIGKILL"),
