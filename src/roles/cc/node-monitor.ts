@@ -91,8 +91,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Known {
   health: NodeHealth;
   instances: NodeInstance[];
-  /** Changed since it was last written. */
-  dirty: boolean;
+  /** The row as last written (JSON of instances, last contact): what is new is written at the end of a round. */
+  written?: { instances: string; lastContact?: number };
+}
+
+/** A last contact this much newer than the one written is written again (a restarted CC may show it that much behind). */
+const CONTACT_WRITE_MS = 30_000;
+
+function dirty(k: Known, instancesJson: string): boolean {
+  const w = k.written;
+  return !w || w.instances !== instancesJson || (k.health.lastContact ?? 0) - (w.lastContact ?? 0) >= CONTACT_WRITE_MS;
 }
 
 function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -109,20 +117,23 @@ export function createNodeMonitor(o: NodeMonitorDeps): NodeMonitor {
   const now = () => o.clock.now().getTime();
   const answerMs = o.answerMs ?? Math.max(5_000, 2 * o.pollMs);
 
-  const known = new Map<string, Known>(db.select().from(nodeHealth).all().map((r) => [r.node, {
-    health: { state: r.state, since: r.since.getTime(), ...(r.lastContact ? { lastContact: r.lastContact.getTime() } : {}) },
-    instances: JSON.parse(r.instances) as NodeInstance[], dirty: false,
-  }]));
+  const known = new Map<string, Known>(db.select().from(nodeHealth).all().map((r) => {
+    const health = { state: r.state, since: r.since.getTime(), ...(r.lastContact ? { lastContact: r.lastContact.getTime() } : {}) };
+    return [r.node, { health, instances: JSON.parse(r.instances) as NodeInstance[], written: { instances: r.instances, lastContact: health.lastContact } }];
+  }));
 
-  /** Writes what changed (one transaction per round; a state change is written at once). */
+  /** Writes what is new (one transaction per round; a change of state is written at once). */
   function persist(only?: string): void {
-    const rows = [...known].filter(([name, k]) => k.dirty && (only === undefined || only === name));
+    const rows = [...known].flatMap(([name, k]) => {
+      const instances = JSON.stringify(k.instances);
+      return (only === undefined || only === name) && (only !== undefined || dirty(k, instances)) ? [{ name, k, instances }] : [];
+    });
     if (!rows.length) return;
     sqlite.transaction(() => {
-      for (const [name, k] of rows) {
-        const row = { state: k.health.state, since: new Date(k.health.since), lastContact: k.health.lastContact ? new Date(k.health.lastContact) : null, instances: JSON.stringify(k.instances) };
+      for (const { name, k, instances } of rows) {
+        const row = { state: k.health.state, since: new Date(k.health.since), lastContact: k.health.lastContact ? new Date(k.health.lastContact) : null, instances };
         db.insert(nodeHealth).values({ node: name, ...row }).onConflictDoUpdate({ target: nodeHealth.node, set: row }).run();
-        k.dirty = false;
+        k.written = { instances, lastContact: k.health.lastContact };
       }
     })();
   }
@@ -130,7 +141,7 @@ export function createNodeMonitor(o: NodeMonitorDeps): NodeMonitor {
   function record(name: string, answered: boolean, instances: NodeInstance[] | undefined, ctx: CallContext): Known {
     const prev = known.get(name);
     const health = healthAfter(prev?.health, answered, now(), o.downMs);
-    const k: Known = { health, instances: instances ?? prev?.instances ?? [], dirty: true };
+    const k: Known = { health, instances: instances ?? prev?.instances ?? [], written: prev?.written };
     known.set(name, k);
     const from: NodeHealthState | undefined = prev?.health.state;
     if (from !== health.state) {
@@ -226,7 +237,7 @@ export function createNodeMonitor(o: NodeMonitorDeps): NodeMonitor {
 
     fence(name) {
       const prev = known.get(name);
-      known.set(name, { health: { ...prev?.health, state: "fenced", since: now() }, instances: [], dirty: true });
+      known.set(name, { health: { ...prev?.health, state: "fenced", since: now() }, instances: [], written: prev?.written });
       cache.delete(name);
       persist(name);
     },
