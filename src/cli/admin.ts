@@ -10,7 +10,7 @@ import { writeCredentialsZip, zipName } from "../roles/clc/credentials-zip";
 import { registerCluster, deregisterCluster, listRemoteClusters } from "../roles/clc/cluster-registry";
 import { openCcDatabase } from "../roles/cc/database";
 import { registerNode, deregisterNode, nodeHealthRows } from "../roles/cc/node-registry";
-import { nodeRequestOutcome, requestNodeAction } from "../roles/cc/node-requests";
+import { nodeRequestOutcome, requestNodeAction, type NodeAction, type NodeRequestResult } from "../roles/cc/node-requests";
 import { installComponentKey, readComponentKeys, type IssuedKey } from "../rpc/key-file";
 import { openOfflineClc, type OfflineClc } from "./clc-offline";
 import { withSettings, settingsOf, settingsWithSourcesOf, type CliIo } from "./settings-flags";
@@ -198,6 +198,21 @@ function addComponentCommands(admin: Command, io: CliIo): void {
     ])]));
   }));
   node.addCommand(nlist);
+  /** Records a request for the running CC and waits for its outcome (undefined: not carried out within `waitS`). */
+  async function requestOfCc(cmd: Command, name: string, action: NodeAction, waitS: number): Promise<Exclude<NodeRequestResult, { error: string }> | undefined> {
+    const db = openCcDatabase(dataDirLayout(settingsOf(cmd, io).dataDir).database("cc"));
+    try {
+      requestNodeAction(db, name, action, systemClock);
+      const deadline = Date.now() + waitS * 1000;
+      let outcome = nodeRequestOutcome(db, name);
+      for (; !outcome && Date.now() < deadline; outcome = nodeRequestOutcome(db, name)) await new Promise((r) => setTimeout(r, 200));
+      if (!outcome) io.out(`euca: ${action} of ${name} recorded; the CC carries it out on its next poll (is it running?)\n`);
+      else if ("error" in outcome) throw new Error(`the CC could not ${action} ${name}: ${outcome.error}`);
+      return outcome;
+    } finally {
+      db.close();
+    }
+  }
   const nevac = withSettings(new Command("evacuate"), ["dataDir"])
     .description("give up a dead node's instances: they are terminated with a reason, their addresses and volumes freed, and should the node answer again its guests are destroyed. Never automatic; --fenced states that the node is powered off")
     .argument("<name>", "node name")
@@ -206,23 +221,30 @@ function addComponentCommands(admin: Command, io: CliIo): void {
   nevac.action(async (name: string) => {
     const o = nevac.opts<{ fenced?: boolean; wait: number }>();
     if (!o.fenced) throw new Error("evacuate gives up the node's instances while their guests may still run: power the node off first and say so with --fenced");
-    const db = openCcDatabase(dataDirLayout(settingsOf(nevac, io).dataDir).database("cc"));
-    try {
-      requestNodeAction(db, name, "evacuate", systemClock);
-      const deadline = Date.now() + o.wait * 1000;
-      let outcome = nodeRequestOutcome(db, name);
-      while (!outcome && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 200));
-        outcome = nodeRequestOutcome(db, name);
-      }
-      if (!outcome) io.out(`euca: evacuation of ${name} recorded; the CC carries it out on its next poll (is it running?)\n`);
-      else if ("error" in outcome) throw new Error(`the CC could not evacuate ${name}: ${outcome.error}`);
-      else io.out(`euca: node ${name} fenced; instances given up: ${outcome.instanceIds.join(" ") || "none"}\n`);
-    } finally {
-      db.close();
-    }
+    const outcome = await requestOfCc(nevac, name, "evacuate", o.wait);
+    if (outcome && "instanceIds" in outcome) io.out(`euca: node ${name} fenced; instances given up: ${outcome.instanceIds.join(" ") || "none"}\n`);
   });
   node.addCommand(nevac);
+  const ndrain = withSettings(new Command("drain"), ["dataDir"])
+    .description("stop placing instances on a node and live-migrate its running guests to the cluster's other nodes (same instance ids, addresses and volumes; each paused only for its migration's last pass), so the node can be serviced")
+    .argument("<name>", "node name")
+    .option("--wait <seconds>", "how long to wait for the running CC to finish (it goes on regardless)", positiveInt, 1800);
+  ndrain.action(async (name: string) => {
+    const outcome = await requestOfCc(ndrain, name, "drain", ndrain.opts<{ wait: number }>().wait);
+    if (!outcome || !("migrated" in outcome)) return;
+    const rows = outcome.migrated.map((m) => "error" in m
+      ? [m.instanceId, m.from, "-", "stayed", m.error]
+      : [m.instanceId, m.from, m.to, "migrated", `${m.totalMs} ms in all, paused ${m.downtimeMs + m.handoverMs} ms; ${Math.round(m.ramBytes / 2 ** 20)} MiB RAM, ${Math.round(m.diskBytes / 2 ** 20)} MiB disk`]);
+    io.out(table([["INSTANCE", "FROM", "TO", "RESULT", "DETAIL"], ...rows]));
+    io.out(`euca: node ${name} drained${outcome.migrated.some((m) => "error" in m) ? "; some instances could not move and run on there" : ""}\n`);
+  });
+  node.addCommand(ndrain);
+  const nundrain = withSettings(new Command("undrain"), ["dataDir"]).description("let a drained node take new instances again").argument("<name>", "node name")
+    .option("--wait <seconds>", "how long to wait for the running CC", positiveInt, 30);
+  nundrain.action(async (name: string) => {
+    if (await requestOfCc(nundrain, name, "undrain", nundrain.opts<{ wait: number }>().wait)) io.out(`euca: node ${name} takes new instances again\n`);
+  });
+  node.addCommand(nundrain);
   admin.addCommand(networkCommand(io, table));
 
   const key = admin.command("component-key").description("keys this host accepts for signed internal calls");

@@ -15,7 +15,8 @@ import { createClusterService } from "../roles/cc/service";
 import { createNodeMonitor, type ClusterNode, type PowerPolicy } from "../roles/cc/node-monitor";
 import { listRemoteNodes } from "../roles/cc/node-registry";
 import { createUnknownGuests, type UnknownGuests } from "../roles/cc/unknown-guests";
-import { carryOutNodeRequests } from "../roles/cc/node-requests";
+import { createNodeRequests } from "../roles/cc/node-requests";
+import { createDrain } from "../roles/cc/drain";
 import { createNetworkService, type Lease, type NetworkPlan } from "../roles/cc/networks";
 import { createInstanceNetwork } from "../roles/cc/instance-network";
 import { every } from "../common/periodic";
@@ -76,7 +77,8 @@ export function assembleClusterService(p: ClusterParts) {
     network: createManagedNetwork({ db: p.db, gateway: m.gateway, executor: m.executor, nodes: p.nodes, nodeAddress: m.nodeAddress, log: p.log, clock: p.clock }),
     bridgeOf: (l: Lease) => m.gateway().lan?.bridge ?? segmentLinks(m.gateway().mode, l.network.vlan).bridge,
   };
-  const service = createClusterService({ name: p.name, host: p.host, monitor, log: p.log, db: p.db, clock: p.clock, policy: p.policy, networks, network, unknown, managed, isLocalNode: p.isLocalNode ?? (() => false) });
+  const drain = createDrain({ db: p.db, monitor, clock: p.clock, log: p.log, policy: p.policy, managed: managed?.network });
+  const service = createClusterService({ name: p.name, host: p.host, monitor, log: p.log, db: p.db, clock: p.clock, policy: p.policy, networks, network, unknown, drain, managed, isLocalNode: p.isLocalNode ?? (() => false) });
   return { service, monitor, network, managed: managed?.network };
 }
 
@@ -109,10 +111,12 @@ export function assembleCluster(a: Assembly, local: readonly LocalNode[]) {
     isLocalNode: (node) => local.some((n) => n.name === node) || listRemoteNodes(db).some((n) => n.name === node && new URL(n.url).hostname === s.host),
   });
   a.cleanups.push(monitor.start()); // stops (and waits for its round) before the database closes
+  const requests = createNodeRequests({ db, cluster: service, clock: a.clock, log: a.log });
+  a.cleanups.push(requests.stop); // a drain under way ends before the database closes
   // Every instance's network is pushed again at start and, for nodes that missed a change, on each poll.
   network.markAll();
   a.cleanups.push(every(s.nodePollSeconds * 1000, async (n) => {
-    await carryOutNodeRequests(db, service, a.clock, { requestId: `cc-admin-${n}` });
+    requests.poll({ requestId: `cc-admin-${n}` });
     await network.push({ requestId: `cc-network-${n}` });
     await service.learnAddresses({ requestId: `cc-network-${n}` });
     await managed?.sync({ requestId: `cc-network-${n}` });

@@ -26,6 +26,7 @@ export async function assembleNodes(a: Assembly, o: { probe: HostProbe; walrus: 
     options: {
       dataDir: s.dataDir, hypervisor: s.hypervisor, qemuAccel: s.qemuAccel, fakeNodes: s.fakeNodes, withCc: a.has("cc"), ncCacheMb: s.ncCacheMb,
       maxMem: s.maxMem, maxCores: s.maxCores, maxDisk: s.maxDisk, vnetMode: s.vnetMode, vnetPrivInterface: s.vnetPrivInterface, vnetSegment: s.vnetSegment, vnetBridge: s.vnetBridge,
+      host: s.host,
     },
     layout: a.layout, probe: o.probe, clock: a.clock, log: a.log, version: a.version, walrus: o.walrus, metadata, cleanups: a.cleanups, networkApplied: responder?.follow,
   });

@@ -108,6 +108,32 @@ export interface Capabilities {
   realGuests: boolean;
   /** A user-mode card's host ports can be forwarded to the guest (setForwards). */
   portForwarding: boolean;
+  /** A running guest can be moved to another node of the same driver (the migration methods). */
+  liveMigration: boolean;
+}
+
+/** A disk hot-plugged into a running guest, with the PCI slot it took (a migration target puts it at the same one). */
+export type AttachedDisk = DiskSpec & { slot?: number };
+
+/**
+ * Where a migration target waits: the guest's state on `migrationPort`, its local disks
+ * (those of its spec) as NBD exports `disk0`, `disk1`, … on `nbdPort`; both behind TLS with
+ * the pre-shared key `key` (hex), made for this one migration.
+ */
+export interface MigrationEndpoint {
+  host: string;
+  migrationPort: number;
+  nbdPort: number;
+  key: string;
+}
+
+/** What a migration took: all of it, and the guest's final pause. */
+export interface MigrationFigures {
+  totalMs: number;
+  downtimeMs: number;
+  /** Bytes of RAM sent, and bytes of local disk mirrored. */
+  ramBytes: number;
+  diskBytes: number;
 }
 
 export interface GuestDevices {
@@ -177,6 +203,25 @@ export interface Hypervisor {
   powerDown(): Promise<void>;
   /** Wakes the host (what Wake-on-LAN does for a real machine). Idempotent. */
   powerUp(): Promise<void>;
+  /**
+   * Live migration, in four steps the node controllers take in turn ("unsupported" without
+   * liveMigration). On the source: the disks hot-plugged into the running guest, as a target
+   * must recreate them.
+   */
+  migrationDisks(instanceId: string): Promise<AttachedDisk[]>;
+  /**
+   * On the target: `spec` started paused, waiting for the guest's state at `at`, with the
+   * source's hot-plugged disks at their slots and its local disks served for the source's
+   * mirror. Throws leaving nothing behind.
+   */
+  receiveMigration(spec: DomainSpec, attached: readonly AttachedDisk[], at: MigrationEndpoint): Promise<void>;
+  /**
+   * On the source: mirrors the local disks into the target's, then moves the running guest
+   * there; the domain here is gone once it resolves. On failure the guest runs on here.
+   */
+  sendMigration(instanceId: string, to: MigrationEndpoint): Promise<MigrationFigures>;
+  /** On the target, once the source finished: the guest runs here, the migration's channels close. */
+  completeMigration(instanceId: string): Promise<void>;
 }
 
 export const CONSOLE_TAIL_BYTES = 64 * 1024;

@@ -72,5 +72,10 @@ export interface ClusterView {
   dhcp: { leaseSeconds: number; user: string; group: string };
   /** SYSTEM and STATIC: the site's LAN. */
   lan?: LanSettings;
+  /**
+   * Guests being live-migrated, and the node each moves to: that node gets the guest's
+   * segment and port too, so its tap has a bridge and a filter before the guest arrives.
+   */
+  incoming?: Array<{ instanceId: string; node: string }>;
 }
 

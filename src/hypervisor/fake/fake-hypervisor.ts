@@ -14,7 +14,7 @@ import { checkInstanceId, isInstanceId } from "../domain-state";
 import { checkForwards } from "../forwards";
 import { forwardKey } from "../../net/port-forwards";
 import {
-  HypervisorError, type Capabilities, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type ForwardResult, type Hypervisor, type PortForward,
+  HypervisorError, type AttachedDisk, type Capabilities, type DiskSpec, type MigrationFigures, type DomainInfo, type DomainSpec, type HostInfo, type ForwardResult, type Hypervisor, type PortForward,
 } from "../types";
 
 export interface FakeHost extends HostInfo {}
@@ -37,6 +37,8 @@ interface Record_ {
   forwards?: PortForward[];
   /** Disks held still for a snapshot, with their overlay. */
   frozen?: Record<string, string>;
+  /** Waiting for a live migration's state (it runs once completeMigration says so). */
+  incoming?: boolean;
 }
 
 
@@ -52,7 +54,7 @@ export class FakeHypervisor implements Hypervisor {
 
   capabilities(): Capabilities {
     return {
-      name: "fake", directKernelBoot: true, diskHotplug: true, powerControl: true, realGuests: false, portForwarding: true,
+      name: "fake", directKernelBoot: true, diskHotplug: true, powerControl: true, realGuests: false, portForwarding: true, liveMigration: true,
       guest: { root: "sda1", ephemeral: "sda2", swap: "sda3", console: "ttyS0" },
     };
   }
@@ -91,7 +93,7 @@ export class FakeHypervisor implements Hypervisor {
     const booted = this.clock.now().getTime() >= Date.parse(r.startedAt) + (this.opts.bootDelayMs ?? 0);
     return {
       instanceId: r.spec.instanceId, memoryMb: r.spec.memoryMb, cores: r.spec.cores, startedAt: r.startedAt, disks: r.spec.disks,
-      state: crashed ? "crashed" : booted ? "running" : "pending",
+      state: crashed ? "crashed" : booted && !r.incoming ? "running" : "pending",
       ...(crashed ? { reason: "the guest crashed (fake failure mode)" } : {}),
       ...(r.forwards ? { forwards: r.forwards } : {}),
     };
@@ -122,7 +124,8 @@ export class FakeHypervisor implements Hypervisor {
     appendFileSync(spec.consolePath, `[${this.clock.now().toISOString()}] ${line}\n`);
   }
 
-  async start(spec: DomainSpec): Promise<DomainInfo> {
+  /** Refuses a domain that exists, that the failure modes refuse, or that does not fit. */
+  private admit(spec: DomainSpec): void {
     this.reachable();
     if (this.read(spec.instanceId)) throw new HypervisorError("exists", `instance ${spec.instanceId} is already running`);
     const fails = this.failures().startFails ?? [];
@@ -131,6 +134,10 @@ export class FakeHypervisor implements Hypervisor {
     if (used.mem + spec.memoryMb > this.host.memoryMb || used.cores + spec.cores > this.host.cores) {
       throw new HypervisorError("capacity", `not enough capacity for ${spec.instanceId}: ${spec.memoryMb} MB / ${spec.cores} cores requested, ${this.host.memoryMb - used.mem} MB / ${this.host.cores - used.cores} cores free`);
     }
+  }
+
+  async start(spec: DomainSpec): Promise<DomainInfo> {
+    this.admit(spec);
     const nic = spec.nics[0];
     const wanted = nic?.mode === "user" ? nic.forwards ?? [] : [];
     checkForwards(wanted);
@@ -236,5 +243,37 @@ export class FakeHypervisor implements Hypervisor {
   async powerUp(): Promise<void> {
     if (this.failures().unreachable) throw new HypervisorError("unreachable", "the fake hypervisor is set to be unreachable");
     rmSync(join(this.dir, "asleep"), { force: true });
+  }
+
+  /** The fake's local disks are its first three; what came later was hot-plugged. */
+  async migrationDisks(instanceId: string): Promise<AttachedDisk[]> {
+    this.reachable();
+    const r = this.read(instanceId);
+    if (!r) throw new HypervisorError("not-found", `instance ${instanceId} is not running`);
+    return r.spec.disks.filter((d) => d.volumeId);
+  }
+
+  async receiveMigration(spec: DomainSpec, attached: readonly AttachedDisk[]): Promise<void> {
+    this.admit(spec);
+    const r: Record_ = { spec: { ...spec, disks: [...spec.disks, ...attached.map(({ slot: _s, ...d }) => d)] }, startedAt: this.clock.now().toISOString(), boots: 1, incoming: true };
+    writeFileAtomic(this.file(spec.instanceId), JSON.stringify(r), 0o600);
+  }
+
+  async sendMigration(instanceId: string): Promise<MigrationFigures> {
+    this.reachable();
+    const r = this.read(instanceId);
+    if (!r) throw new HypervisorError("not-found", `instance ${instanceId} is not running`);
+    this.console(r.spec, "fake: migrated away");
+    rmSync(this.file(instanceId), { force: true });
+    return { totalMs: 0, downtimeMs: 0, ramBytes: r.spec.memoryMb * 1024 * 1024, diskBytes: 0 };
+  }
+
+  async completeMigration(instanceId: string): Promise<void> {
+    this.reachable();
+    const r = this.read(instanceId);
+    if (!r?.incoming) throw new HypervisorError("not-found", `no migration of ${instanceId} is waiting here`);
+    const { incoming: _i, ...running } = r;
+    writeFileAtomic(this.file(instanceId), JSON.stringify({ ...running, startedAt: new Date(0).toISOString() }), 0o600);
+    this.console(r.spec, "fake: migrated in");
   }
 }

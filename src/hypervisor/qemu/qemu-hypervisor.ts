@@ -13,9 +13,10 @@ import type { Clock } from "../../common/clock";
 import { consoleTail } from "../console";
 import { checkBootFiles } from "../boot-files";
 import { runCommand, type CommandRunner } from "../../common/run-command";
-import { diskSerial, HypervisorError, type Capabilities, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type ForwardResult, type Hypervisor, type PortForward } from "../types";
+import { diskSerial, HypervisorError, type AttachedDisk, type Capabilities, type DiskSpec, type MigrationEndpoint, type MigrationFigures, type DomainInfo, type DomainSpec, type HostInfo, type ForwardResult, type Hypervisor, type PortForward } from "../types";
 import { qemuArgs, type Accel, type QemuNet } from "./args";
-import { withQmp } from "./qmp";
+import { withQmp, type QmpConnection } from "./qmp";
+import { awaitIncoming, finishIncoming, sendGuest, writeMigrationKey } from "./migration";
 import { applyForwards } from "./hostfwd";
 import { checkForwards } from "../forwards";
 import { forwardKey } from "../../net/port-forwards";
@@ -67,7 +68,7 @@ export class QemuHypervisor implements Hypervisor {
 
   capabilities(): Capabilities {
     return {
-      name: "qemu", directKernelBoot: true, diskHotplug: true, acceleration: this.accelKnown, powerControl: false, realGuests: true, portForwarding: true,
+      name: "qemu", directKernelBoot: true, diskHotplug: true, acceleration: this.accelKnown, powerControl: false, realGuests: true, portForwarding: true, liveMigration: true,
       guest: { root: "vda", ephemeral: "vdb", swap: "vdc", console: "ttyS0" },
     };
   }
@@ -132,7 +133,8 @@ export class QemuHypervisor implements Hypervisor {
     return st && this.info(st);
   }
 
-  async start(spec: DomainSpec): Promise<DomainInfo> {
+  /** Refuses a domain that runs already or does not fit; clears what a dead QEMU left and makes its directory. */
+  private async admit(spec: DomainSpec): Promise<ReturnType<QemuHypervisor["paths"]>> {
     const p = this.paths(spec.instanceId);
     if (existsSync(p.dir)) {
       if (this.pid(spec.instanceId) !== undefined) throw new HypervisorError("exists", `instance ${spec.instanceId} is already running`);
@@ -146,6 +148,11 @@ export class QemuHypervisor implements Hypervisor {
     }
     if (p.qmp.length > 107) throw new HypervisorError("start-failed", `the QMP socket path ${p.qmp} is longer than a unix socket allows; use a shorter data directory`);
     mkdirSync(p.dir, { recursive: true, mode: 0o700 });
+    return p;
+  }
+
+  async start(spec: DomainSpec): Promise<DomainInfo> {
+    const p = await this.admit(spec);
     const nic = spec.nics[0];
     const forwards = nic?.mode === "user" ? nic.forwards ?? [] : [];
     checkForwards(forwards);
@@ -289,18 +296,57 @@ export class QemuHypervisor implements Hypervisor {
   }
 
   async attachDisk(instanceId: string, disk: DiskSpec): Promise<void> {
-    await this.files.attach(instanceId, this.running(instanceId), disk, () => withQmp(this.paths(instanceId).qmp, async (c) => {
-      const file = disk.nbd
-        ? { driver: "nbd", server: { type: "inet", host: disk.nbd.host, port: String(disk.nbd.port) }, export: disk.nbd.export, "tls-creds": `t-${disk.device}`, "reconnect-delay": 5 }
-        : disk.iscsi
-          ? { driver: "iscsi", transport: "tcp", portal: disk.iscsi.portal, target: disk.iscsi.target, lun: disk.iscsi.lun, user: disk.iscsi.user, "password-secret": `t-${disk.device}` }
-          : { driver: "file", filename: disk.path, aio: "threads" };
-      // The attachment's credentials: a TLS-PSK key file (NBD) or the CHAP password (iSCSI), as an object the block layer names.
-      if (disk.nbd) await c.execute("object-add", { "qom-type": "tls-creds-psk", id: `t-${disk.device}`, endpoint: "client", dir: disk.nbd.pskDir, username: disk.nbd.identity });
-      if (disk.iscsi) await c.execute("object-add", { "qom-type": "secret", id: `t-${disk.device}`, data: disk.iscsi.password });
-      await c.execute("blockdev-add", { driver: disk.nbd || disk.iscsi ? "raw" : disk.format ?? "raw", "node-name": `n-${disk.device}`, "read-only": disk.readOnly ?? false, file });
-      await c.execute("device_add", { driver: "virtio-blk-pci", id: disk.device, drive: `n-${disk.device}`, serial: disk.volumeId ? diskSerial(disk.volumeId) : disk.device });
-    }));
+    await this.files.attach(instanceId, this.running(instanceId), disk, () => withQmp(this.paths(instanceId).qmp, (c) => plugDisk(c, disk)));
+  }
+
+  async migrationDisks(instanceId: string): Promise<AttachedDisk[]> {
+    const st = this.running(instanceId);
+    const buses = await withQmp(this.paths(instanceId).qmp, (c) => c.execute<Array<{ devices: Array<{ slot: number; qdev_id: string }> }>>("query-pci"));
+    const slots = new Map(buses.flatMap((b) => b.devices).map((d) => [d.qdev_id, d.slot]));
+    return st.attached.map((d) => ({ ...d, slot: slots.get(d.device) }));
+  }
+
+  async receiveMigration(spec: DomainSpec, attached: readonly AttachedDisk[], at: MigrationEndpoint): Promise<void> {
+    if (spec.nics[0]?.mode === "user") throw new HypervisorError("unsupported", "a guest on user networking (ROOTLESS) is reached through its own host and cannot move");
+    const p = await this.admit(spec);
+    const state: DomainState = { spec, startedAt: this.o.clock.now().toISOString(), attached: [] };
+    this.files.write(spec.instanceId, state);
+    try {
+      const net = await this.network(spec);
+      if (net.mode === "tap") state.tap = net.ifname;
+      this.files.write(spec.instanceId, state);
+      // Paused (-S) until the source has let go of its disks; waiting for the guest's state.
+      await this.spawnQemu([...qemuArgs(spec, { accel: await this.accel, qmpPath: p.qmp, pidPath: p.pid, net }), "-S", "-incoming", "defer"]);
+      const keyDir = writeMigrationKey(join(p.dir, "migration"), at.key);
+      await withQmp(p.qmp, async (c) => {
+        for (const d of attached) await plugDisk(c, d, d.slot);
+        await awaitIncoming(c, spec.disks.length, at, keyDir);
+      });
+      this.files.write(spec.instanceId, { ...state, attached: attached.map(({ slot: _s, ...d }) => d) });
+    } catch (e) {
+      await this.kill(spec.instanceId);
+      await this.forget(spec.instanceId);
+      throw e;
+    }
+  }
+
+  async sendMigration(instanceId: string, to: MigrationEndpoint): Promise<MigrationFigures> {
+    const st = this.running(instanceId);
+    const keyDir = writeMigrationKey(join(this.dir(instanceId), "migration"), to.key);
+    try {
+      const figures = await withQmp(this.paths(instanceId).qmp, (c) => sendGuest(c, st.spec.disks.length, to, keyDir, { mirrorTimeoutMs: 30 * 60_000, migrateTimeoutMs: 30 * 60_000 }));
+      await this.kill(instanceId);
+      await this.forget(instanceId);
+      return figures;
+    } finally {
+      rmSync(keyDir, { recursive: true, force: true });
+    }
+  }
+
+  async completeMigration(instanceId: string): Promise<void> {
+    this.running(instanceId);
+    await withQmp(this.paths(instanceId).qmp, (c) => finishIncoming(c, 60_000));
+    rmSync(join(this.dir(instanceId), "migration"), { recursive: true, force: true });
   }
 
   async detachDisk(instanceId: string, device: string): Promise<void> {
@@ -356,4 +402,21 @@ export class QemuHypervisor implements Hypervisor {
   private readonly power = noPowerControl("qemu");
   readonly powerDown = this.power.powerDown;
   readonly powerUp = this.power.powerUp;
+}
+
+/** Hot-plugs a disk: its credentials, its block node, its virtio device (at `slot` when given: a migration target matches its source). */
+async function plugDisk(c: QmpConnection, disk: DiskSpec, slot?: number): Promise<void> {
+  const file = disk.nbd
+    ? { driver: "nbd", server: { type: "inet", host: disk.nbd.host, port: String(disk.nbd.port) }, export: disk.nbd.export, "tls-creds": `t-${disk.device}`, "reconnect-delay": 5 }
+    : disk.iscsi
+      ? { driver: "iscsi", transport: "tcp", portal: disk.iscsi.portal, target: disk.iscsi.target, lun: disk.iscsi.lun, user: disk.iscsi.user, "password-secret": `t-${disk.device}` }
+      : { driver: "file", filename: disk.path, aio: "threads" };
+  // The attachment's credentials: a TLS-PSK key file (NBD) or the CHAP password (iSCSI), as an object the block layer names.
+  if (disk.nbd) await c.execute("object-add", { "qom-type": "tls-creds-psk", id: `t-${disk.device}`, endpoint: "client", dir: disk.nbd.pskDir, username: disk.nbd.identity });
+  if (disk.iscsi) await c.execute("object-add", { "qom-type": "secret", id: `t-${disk.device}`, data: disk.iscsi.password });
+  await c.execute("blockdev-add", { driver: disk.nbd || disk.iscsi ? "raw" : disk.format ?? "raw", "node-name": `n-${disk.device}`, "read-only": disk.readOnly ?? false, file });
+  await c.execute("device_add", {
+    driver: "virtio-blk-pci", id: disk.device, drive: `n-${disk.device}`, serial: disk.volumeId ? diskSerial(disk.volumeId) : disk.device,
+    ...(slot !== undefined ? { addr: `0x${slot.toString(16)}` } : {}),
+  });
 }

@@ -11,7 +11,7 @@ import type { Clock } from "../../common/clock";
 import type { CommandRunner } from "../../common/run-command";
 import { consoleTail } from "../console";
 import { checkBootFiles } from "../boot-files";
-import { HypervisorError, type Capabilities, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type ForwardResult, type Hypervisor, type PortForward } from "../types";
+import { HypervisorError, type AttachedDisk, type Capabilities, type MigrationFigures, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type ForwardResult, type Hypervisor, type PortForward } from "../types";
 import { xlConfig, type XenGuestType } from "./config";
 import { parseXlInfo, parseXlList, xlErrorKind, type XlDomain } from "./parse";
 import { checkInstanceId, DomainFiles, isInstanceId, noPowerControl, type DomainRecord } from "../domain-state";
@@ -43,7 +43,7 @@ export class XenHypervisor implements Hypervisor {
 
   capabilities(): Capabilities {
     return {
-      name: "xen", directKernelBoot: true, diskHotplug: true, acceleration: this.o.guestType ?? "pv", powerControl: false, realGuests: true, portForwarding: false,
+      name: "xen", directKernelBoot: true, diskHotplug: true, acceleration: this.o.guestType ?? "pv", powerControl: false, realGuests: true, portForwarding: false, liveMigration: false,
       guest: { root: "xvda1", ephemeral: "xvda2", swap: "xvda3", console: "hvc0" },
     };
   }
@@ -209,4 +209,25 @@ export class XenHypervisor implements Hypervisor {
   private readonly power = noPowerControl("xen");
   readonly powerDown = this.power.powerDown;
   readonly powerUp = this.power.powerUp;
+
+  /** xl migrate needs a shared disk path and an ssh-reachable peer; this driver does not move guests. */
+  private unsupported(): never {
+    throw new HypervisorError("unsupported", "the xen driver does not migrate guests; drain a xen node by stopping its instances");
+  }
+
+  async migrationDisks(): Promise<AttachedDisk[]> {
+    return this.unsupported();
+  }
+
+  async receiveMigration(): Promise<void> {
+    this.unsupported();
+  }
+
+  async sendMigration(): Promise<MigrationFigures> {
+    return this.unsupported();
+  }
+
+  async completeMigration(): Promise<void> {
+    this.unsupported();
+  }
 }

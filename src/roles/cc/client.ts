@@ -2,6 +2,9 @@ import type { CallContext } from "../../rpc/types";
 import type { IngressRule } from "../../net/port-forwards";
 import type { NodeInstance, NodeResource, RunInstanceRequest, VolumeAttachment } from "../nc/client";
 import type { NodeHealthState } from "../../lifecycle/node-health";
+import type { MigrationResult } from "./drain";
+
+export type { MigrationResult };
 import type { VolumeTarget } from "../sc/client";
 
 export type { IngressRule };
@@ -57,6 +60,8 @@ export interface NodeStatus {
   instances: number;
   /** Guests it runs that this cluster has no record of, destroyed after UNKNOWN_INSTANCE_SECONDS. */
   unknown: Array<{ instanceId: string; firstSeen: string }>;
+  /** The admin drained it: nothing new is placed there. */
+  drained: boolean;
 }
 
 /** A cluster's report of one instance; `unreportedSince` (ms since the epoch): its node is silent, this is its last report. */
@@ -98,6 +103,14 @@ export interface ClusterClient {
    * Teardown with that reason) and, should it answer again, its guests are destroyed.
    */
   evacuateNode(input: { node: string }, ctx: CallContext): Promise<{ instanceIds: string[] }>;
+  /**
+   * Stops placing on the node and live-migrates its running guests to other nodes of the
+   * cluster (same instance id, addresses, groups and volumes). One result per guest: where
+   * it went and what it took, or why it stayed.
+   */
+  drainNode(input: { node: string }, ctx: CallContext): Promise<{ migrated: MigrationResult[] }>;
+  /** The node takes new instances again. */
+  undrainNode(input: { node: string }, ctx: CallContext): Promise<void>;
   rebootInstances(input: { instanceIds: string[] }, ctx: CallContext): Promise<void>;
   getConsoleOutput(input: { instanceId: string }, ctx: CallContext): Promise<{ output: string }>;
   /**
@@ -130,6 +143,6 @@ export interface PlacedInstance {
 }
 
 export const CLUSTER_METHODS = [
-  "describeCluster", "describeResources", "describeNodes", "runInstances", "describeInstances", "terminateInstances", "evacuateNode", "rebootInstances", "getConsoleOutput", "updateNetwork",
+  "describeCluster", "describeResources", "describeNodes", "runInstances", "describeInstances", "terminateInstances", "evacuateNode", "drainNode", "undrainNode", "rebootInstances", "getConsoleOutput", "updateNetwork",
   "attachVolume", "detachVolume", "freezeVolume", "thawVolume", "volumeHostOf",
 ] as const satisfies readonly (keyof ClusterClient)[];

@@ -57,6 +57,9 @@ export function clusterViewOf(o: { db: CcDatabase; gateway: GatewaySettings; nod
   }
   const rules: Record<string, IngressRule[]> = {};
   for (const g of db.select().from(groupRules).all()) rules[g.groupId] = JSON.parse(g.rules) as IngressRule[];
+  const listed = new Set(instances.map((i) => i.instanceId));
+  const incoming = db.select({ instanceId: placements.instanceId, node: placements.migratingTo }).from(placements).all()
+    .flatMap((p) => (p.node && listed.has(p.instanceId) && nodes[p.node] ? [{ instanceId: p.instanceId, node: p.node }] : []));
   return {
     mode: o.gateway.mode,
     privateRange: `${plan.subnet[0]}.${plan.subnet[1]}.0.0/16`,
@@ -72,6 +75,7 @@ export function clusterViewOf(o: { db: CcDatabase; gateway: GatewaySettings; nod
     segment: o.gateway.segment,
     dhcp: { leaseSeconds: 3600, user: o.gateway.dhcpUser, group: "nogroup" },
     ...(o.gateway.lan ? { lan: o.gateway.lan } : {}),
+    ...(incoming.length ? { incoming } : {}),
   };
 }
 
@@ -94,6 +98,11 @@ export function nodeViewsOf(v: ClusterView, nodeNames: readonly string[]): Map<s
     return m;
   };
   const byNode = index((i) => [i.node]);
+  // A guest on its way to a node is that node's guest too (as if it ran there already).
+  for (const m of v.incoming ?? []) {
+    const i = v.instances.find((x) => x.instanceId === m.instanceId);
+    if (i) byNode.set(m.node, [...(byNode.get(m.node) ?? []), { ...i, node: m.node }]);
+  }
   const byVlan = index((i) => [i.vlan]);
   const byGroup = index((i) => i.groupIds);
   const out = new Map<string, ClusterView>();
@@ -109,9 +118,13 @@ export function nodeViewsOf(v: ClusterView, nodeNames: readonly string[]): Map<s
     if (v.lan) { /* nothing more */ } else if (v.mode === "MANAGED-NOVLAN" && mine.length) for (const i of v.instances) picked.add(i);
     else for (const vlan of vlans) for (const i of byVlan.get(vlan) ?? []) picked.add(i);
     for (const g of granted) for (const i of byGroup.get(g) ?? []) picked.add(i);
-    const instances = v.instances.filter((i) => picked.has(i)).map(({ publicIp: _p, ...i }) => i);
+    // The node's own copy of an arriving guest stands in for the one that names its source.
+    const arriving = new Set(mine.filter((i) => !v.instances.includes(i)).map((i) => i.instanceId));
+    const instances = [...v.instances.filter((i) => picked.has(i) && !arriving.has(i.instanceId)), ...mine.filter((i) => arriving.has(i.instanceId))]
+      .map(({ publicIp: _p, ...i }) => i);
     const nodes = Object.fromEntries([...new Set([node, ...instances.map((i) => i.node)])].filter((n) => v.nodes[n]).map((n) => [n, v.nodes[n]!]));
-    out.set(node, { ...v, segments: v.segments.filter((s) => vlans.has(s.vlan)), instances, rules, nodes });
+    const { incoming: _incoming, ...rest } = v;
+    out.set(node, { ...rest, segments: v.segments.filter((s) => vlans.has(s.vlan)), instances, rules, nodes });
   }
   return out;
 }

@@ -25,6 +25,8 @@ export const placements = sqliteTable("placements", {
   publicIp: text("public_ip"),
   networkGen: integer("network_gen").notNull().default(0),
   syncedGen: integer("synced_gen").notNull().default(0),
+  /** While it is live-migrated: the node it is moving to (which gets its port on the network too). */
+  migratingTo: text("migrating_to"),
 });
 
 /** The ingress rules of the security groups whose instances run here, as the CLC last sent them. */
@@ -96,14 +98,20 @@ export const unknownGuests = sqliteTable("unknown_guests", {
  */
 export const nodeRequests = sqliteTable("node_requests", {
   node: text("node").primaryKey(),
-  action: text("action", { enum: ["evacuate"] }).notNull(),
+  action: text("action", { enum: ["evacuate", "drain", "undrain"] }).notNull(),
   requestedAt: integer("requested_at", { mode: "timestamp_ms" }).notNull(),
   doneAt: integer("done_at", { mode: "timestamp_ms" }),
   /** JSON: what it did (the instances given up), or why it could not. */
   result: text("result"),
 });
 
-export const ccSchema = { settings, nodes, placements, networks, leases, sleepingNodes, groupRules, nodeNetworks, nodeHealth, unknownGuests, nodeRequests };
+/** Nodes the admin drained: nothing new is placed there (`euca admin node undrain` ends it). */
+export const drainedNodes = sqliteTable("drained_nodes", {
+  node: text("node").primaryKey(),
+  since: integer("since", { mode: "timestamp_ms" }).notNull(),
+});
+
+export const ccSchema = { settings, nodes, placements, networks, leases, sleepingNodes, groupRules, nodeNetworks, nodeHealth, unknownGuests, nodeRequests, drainedNodes };
 export type CcDatabase = OpenDatabase<typeof ccSchema>;
 
 export const ccMigrations = [
@@ -186,7 +194,7 @@ DROP TABLE leases;
 ALTER TABLE leases_new RENAME TO leases;`,
   },
   {
-    name: "node health, last reports, unknown guests and the admin's node requests",
+    name: "node health, last reports, unknown guests, the admin's node requests, drains and migrations",
     sql: `CREATE TABLE node_health (
   node TEXT PRIMARY KEY NOT NULL,
   state TEXT NOT NULL,
@@ -205,7 +213,12 @@ CREATE TABLE node_requests (
   requested_at INTEGER NOT NULL,
   done_at INTEGER,
   result TEXT
-);`,
+);
+CREATE TABLE drained_nodes (
+  node TEXT PRIMARY KEY NOT NULL,
+  since INTEGER NOT NULL
+);
+ALTER TABLE placements ADD COLUMN migrating_to TEXT;`,
   },
 ] as const;
 

@@ -1,7 +1,7 @@
 /** Node controllers registered with this CC that run in other processes, with the keys issued to them. */
 import { eq } from "drizzle-orm";
 import type { CcDatabase } from "./database";
-import { nodeHealth, nodes, placements, unknownGuests } from "./database";
+import { drainedNodes, nodeHealth, nodes, placements, unknownGuests } from "./database";
 import type { ComponentKey } from "../../rpc/types";
 import type { Clock } from "../../common/clock";
 import type { IdGenerator } from "../../common/ids";
@@ -66,12 +66,13 @@ export function nodeHealthRows(cc: CcDatabase): NodeHealthRow[] {
   const registered = listRemoteNodes(cc);
   const names = [...new Set([...registered.map((n) => n.name), ...health.keys()])];
   const unknown = db.select().from(unknownGuests).all();
+  const drained = new Set(db.select().from(drainedNodes).all().map((d) => d.node));
   return names.map((name) => {
     const r = registered.find((n) => n.name === name);
     const h = health.get(name);
     const instances = h ? (JSON.parse(h.instances) as Array<{ state: string }>).filter((i) => i.state !== "Teardown").length : 0;
     return {
-      name, url: r?.url, keyId: r?.key.id, state: h?.state ?? "not polled yet", since: h?.since.toISOString(), lastContact: h?.lastContact?.toISOString(),
+      name, url: r?.url, keyId: r?.key.id, state: `${h?.state ?? "not-polled-yet"}${drained.has(name) ? ",drained" : ""}`, since: h?.since.toISOString(), lastContact: h?.lastContact?.toISOString(),
       instances, unknown: unknown.filter((u) => u.node === name).length,
     };
   });

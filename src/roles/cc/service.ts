@@ -17,6 +17,7 @@ import type { ManagedNetwork } from "./managed-network";
 import type { NetworkMode } from "../../net/view";
 import { leases } from "./database";
 import type { UnknownGuests } from "./unknown-guests";
+import type { Drain } from "./drain";
 import { placeable } from "../../lifecycle/node-health";
 
 /** Why the instances of a fenced node ended (their StateReason at the CLC). */
@@ -37,6 +38,7 @@ export interface ClusterServiceDeps {
   networks: NetworkService;
   network: InstanceNetwork;
   unknown: UnknownGuests;
+  drain: Drain;
   /** Whether a node shares this host (in this process, or registered at this host's address). */
   isLocalNode: (node: string) => boolean;
   /** Every mode but ROOTLESS: the cluster's host network, and the bridge an instance's tap joins. */
@@ -88,6 +90,7 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient & { l
         name: n.name, state: n.asleep ? "asleep" as const : n.health.state, since: iso(n.health.since), lastContact: iso(n.health.lastContact), resource: n.resource,
         instances: n.instances.filter((i) => i.state !== "Teardown").length,
         unknown: unknown.filter((u) => u.node === n.name).map((u) => ({ instanceId: u.instanceId, firstSeen: u.firstSeen.toISOString() })),
+        drained: o.drain.isDrained(n.name),
       }));
       return { nodes };
     },
@@ -96,8 +99,9 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient & { l
       if (instances.length === 0) return { placed: [] };
       const t = instances[0]!.vmType;
       refuseHeldAddresses(instances);
-      // Only nodes that answered offer room: nothing goes to a suspect, down or fenced node.
-      const candidates = (await o.monitor.snapshots(ctx)).flatMap((n) => (n.resource && (n.asleep || placeable(n.health.state)) ? [{ name: n.name, resource: n.resource, asleep: n.asleep }] : []));
+      // Only nodes that answered offer room: nothing goes to a suspect, down, fenced or drained node.
+      const candidates = (await o.monitor.snapshots(ctx)).flatMap((n) =>
+        n.resource && (n.asleep || placeable(n.health.state)) && !o.drain.isDrained(n.name) ? [{ name: n.name, resource: n.resource, asleep: n.asleep }] : []);
       const plan = place(o.policy, candidates, { cpus: t.cpus, memoryMb: t.memoryMb, diskGb: t.diskGb }, instances.length, rrStart);
       if (!plan) throw new InsufficientCapacityError(`Not enough resources available: ${instances.length} x ${t.name} do not fit in cluster ${o.name}`);
       rrStart = plan.nextStart;
@@ -161,10 +165,13 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient & { l
         if (!at) continue; // its node was deregistered: nothing runs it here
         const { snap, byId } = at;
         const ip = addressOf.get(row.instanceId);
-        const { privateIp: _seen, ...inst } = byId.get(row.instanceId) ?? { instanceId: row.instanceId, state: "Pending" as const, launchTime: row.createdAt.toISOString() };
+        // Mid-migration, whichever node runs it speaks for it (the source reports Teardown the moment it is sent).
+        const arriving = row.migratingTo ? snaps.get(row.migratingTo)?.byId.get(row.instanceId) : undefined;
+        const reported = byId.get(row.instanceId)?.state === "Teardown" && arriving && arriving.state !== "Teardown" ? arriving : byId.get(row.instanceId);
+        const { privateIp: _seen, ...inst } = reported ?? { instanceId: row.instanceId, state: "Pending" as const, launchTime: row.createdAt.toISOString() };
         if (snap.health.state === "fenced") out.push({ ...inst, state: "Teardown", reason: FENCED_REASON, node: row.node });
         else if (snap.unreportedSince !== undefined) out.push({ ...inst, node: row.node, unreportedSince: snap.unreportedSince, ...(ip ? { privateIp: ip } : {}) });
-        else if (byId.has(row.instanceId)) out.push({ ...inst, node: row.node, ...(ip ? { privateIp: ip } : {}) });
+        else if (reported) out.push({ ...inst, node: row.node, ...(ip ? { privateIp: ip } : {}) });
       }
       return { instances: out };
     },
@@ -198,6 +205,9 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient & { l
       if (done.length) await o.managed?.network.sync(ctx);
       return { instances: out, unfinished };
     },
+
+    drainNode: async ({ node }, ctx) => ({ migrated: await o.drain.drain(node, ctx) }),
+    undrainNode: async ({ node }) => o.drain.undrain(node),
 
     async evacuateNode({ node }, ctx) {
       if (!o.monitor.node(node)) throw new NotFoundError("node", node);

@@ -1,4 +1,4 @@
-import type { ForwardResult, NicSpec, PortForward } from "../../hypervisor/types";
+import type { ForwardResult, MigrationEndpoint, MigrationFigures, NicSpec, PortForward } from "../../hypervisor/types";
 import type { CallContext } from "../../rpc/types";
 import type { ClusterView } from "../../net/view";
 import type { VolumeTarget } from "../sc/client";
@@ -108,9 +108,38 @@ export interface NodeClient {
   powerDown(input: Record<string, never>, ctx: CallContext): Promise<void>;
   /** Wakes the node (for a real machine Wake-on-LAN does this; the fake host answers itself). */
   powerUp(input: Record<string, never>, ctx: CallContext): Promise<void>;
+  /**
+   * Live migration (drain), in the order the CC calls them. On the source: what the target
+   * needs (UnsupportedError for a guest that cannot move: a volume opened as a file here).
+   */
+  migrationSource(input: { instanceId: string }, ctx: CallContext): Promise<MigrationSource>;
+  /** On the target: stages the instance as for a launch and waits, paused, for its state; `key` secures both channels. */
+  receiveInstance(input: MigrationSource & { key: string }, ctx: CallContext): Promise<MigrationEndpoint>;
+  /** On the source: mirrors the disks and moves the running guest; it is gone here (Teardown, "migrated to …") once this returns. */
+  sendInstance(input: { instanceId: string; to: MigrationEndpoint; node: string }, ctx: CallContext): Promise<MigrationFigures>;
+  /** On the target: `ok` — the guest continues here; otherwise what waited is removed as if it had never come. */
+  completeIncoming(input: { instanceId: string; ok: boolean }, ctx: CallContext): Promise<void>;
 }
+
+/** A volume attached to a migrating guest: where its SC serves it (the target opens it too) and the PCI slot it holds. */
+export interface MigratingVolume {
+  volumeId: string;
+  device: string;
+  target: VolumeTarget;
+  slot?: number;
+}
+
+/** What a migration target needs of its source: the launch request, the attached volumes, the console so far (base64). */
+export interface MigrationSource {
+  request: RunInstanceRequest;
+  volumes: MigratingVolume[];
+  console: string;
+}
+
+export type { MigrationEndpoint, MigrationFigures };
 
 export const NODE_METHODS = [
   "describeResource", "runInstance", "describeInstances", "terminateInstance", "rebootInstance", "getConsoleOutput", "setForwards", "setNetwork",
   "attachVolume", "detachVolume", "freezeVolume", "thawVolume", "powerDown", "powerUp",
+  "migrationSource", "receiveInstance", "sendInstance", "completeIncoming",
 ] as const satisfies readonly (keyof NodeClient)[];

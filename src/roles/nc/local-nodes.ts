@@ -55,6 +55,8 @@ export interface LocalNodesOptions {
   /** MANAGED with vlan segments: the interface on the VLAN-clean LAN. */
   vnetPrivInterface: string;
   vnetSegment: "vxlan" | "vlan";
+  /** This host's address: where live migrations into its node listen. */
+  host: string;
 }
 
 export interface LocalNodesDeps {
@@ -115,7 +117,7 @@ export async function openLocalNodes(d: LocalNodesDeps): Promise<{ nodes: LocalN
         port: { tapOf: tapName, macOf: portMacOf(hv.capabilities().name) }, privDev: s.vnetPrivInterface, log: d.log, applied: d.networkApplied,
       })
       : undefined;
-    const service = createNodeService({ db, hypervisor: hv, images, probe, instancesDir, limits, clock: d.clock, log: simulated ? d.log.child({ node: name }) : d.log, network });
+    const service = createNodeService({ db, hypervisor: hv, images, probe, instancesDir, limits, clock: d.clock, log: simulated ? d.log.child({ node: name }) : d.log, network, host: s.host });
     await service.adopt();
     await network?.restore();
     d.cleanups.push(() => service.drain()); // runs before the database closes (cleanups run in reverse)

@@ -10,10 +10,11 @@ import { and, eq, inArray, isNull, lt, ne, or } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { NodeNetwork } from "./node-network";
 import { nodeVolumes } from "./volumes";
+import { nodeMigration } from "./migration";
 import type { Clock } from "../../common/clock";
 import { IncorrectStateError, InsufficientCapacityError, InvalidParameterError, NotFoundError, UnavailableError } from "../../common/errors";
 import type { CallContext } from "../../rpc/types";
-import { HypervisorError, type ForwardResult, type Hypervisor, type NicSpec, type PortForward } from "../../hypervisor/types";
+import { HypervisorError, type DomainSpec, type ForwardResult, type Hypervisor, type NicSpec, type PortForward } from "../../hypervisor/types";
 import { forwardKey } from "../../net/port-forwards";
 import type { HostProbe } from "./host-probe";
 import type { NodeClient, NodeInstance, NodeResource, RunInstanceRequest } from "./client";
@@ -45,6 +46,8 @@ export interface NodeServiceDeps {
   run?: CommandRunner;
   /** The node's part of a MANAGED cluster network (absent: ROOTLESS, setNetwork is refused). */
   network?: NodeNetwork;
+  /** This node's address, where a live migration's channels listen (default 127.0.0.1). */
+  host?: string;
 }
 
 /** The hypervisor as EC2 reports it: QEMU with KVM is "kvm", under TCG "qemu". */
@@ -101,6 +104,39 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
   }
 
   /**
+   * What a guest is started from: its image, kernel and ramdisk fetched (from the cache or
+   * Walrus), its disks made, its card as the cluster planned it last. `stillWanted` throws
+   * between steps when the instance was terminated meanwhile.
+   */
+  async function prepare(r: RunInstanceRequest, ctx: CallContext, stillWanted: () => void = () => undefined): Promise<DomainSpec> {
+    const id = r.instanceId;
+    const dir = dirOf(r);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const image = await d.images.fetch(r.image, ctx);
+    stillWanted();
+    // Kernel and ramdisk live in the instance's directory (Eucalyptus' layout), so evicting
+    // them from the cache cannot pull them from under a guest that reboots.
+    const kernel = r.kernel ? keep(await d.images.fetch(r.kernel, ctx), join(dir, "kernel")) : undefined;
+    stillWanted();
+    const ramdisk = r.ramdisk ? keep(await d.images.fetch(r.ramdisk, ctx), join(dir, "ramdisk")) : undefined;
+    stillWanted();
+    const caps = d.hypervisor.capabilities();
+    const g = caps.guest;
+    const nic = nicNow(id) ?? r.nic;
+    const disks = await assembleDisks({ dir, image, vmType: r.vmType, publicKey: r.publicKey, realGuests: caps.realGuests, run: d.run });
+    stillWanted();
+    if (r.publicKey && caps.realGuests && !disks.keyInjected) {
+      d.log.info({ requestId: ctx.requestId, instanceId: id }, "nc: root image is not an ext filesystem; the key is only in the metadata");
+    }
+    return {
+      instanceId: id, memoryMb: r.vmType.memoryMb, cores: r.vmType.cpus,
+      kernel, ramdisk, kernelArgs: `root=/dev/${g.root} console=${g.console}`,
+      disks: [{ path: disks.root, device: g.root }, { path: disks.ephemeral, device: g.ephemeral }, { path: disks.swap, device: g.swap }],
+      nics: [caps.portForwarding || nic.mode !== "user" ? nic : { ...nic, forwards: [] }], consolePath: join(dir, "console.log"),
+    };
+  }
+
+  /**
    * Images, disks, key, then boot; any failure tears down and says why. A terminate
    * that arrives meanwhile wins: each step checks for it, and a guest that started
    * (or half started) in the meantime is destroyed, so a terminated instance never
@@ -113,32 +149,11 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
       if (terminatedWhileStaging.has(id)) throw new TerminatedWhileStaging();
     };
     try {
-      const dir = dirOf(r);
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const image = await d.images.fetch(r.image, ctx);
+      const spec = await prepare(r, ctx, stillWanted);
+      const started = await d.hypervisor.start(spec);
       stillWanted();
-      // Kernel and ramdisk live in the instance's directory (Eucalyptus' layout), so evicting
-      // them from the cache cannot pull them from under a guest that reboots.
-      const kernel = r.kernel ? keep(await d.images.fetch(r.kernel, ctx), join(dir, "kernel")) : undefined;
-      stillWanted();
-      const ramdisk = r.ramdisk ? keep(await d.images.fetch(r.ramdisk, ctx), join(dir, "ramdisk")) : undefined;
-      stillWanted();
-      const caps = d.hypervisor.capabilities();
-      const g = caps.guest;
-      const nic = nicNow(id) ?? r.nic;
-      const disks = await assembleDisks({ dir, image, vmType: r.vmType, publicKey: r.publicKey, realGuests: caps.realGuests, run: d.run });
-      stillWanted();
-      if (r.publicKey && caps.realGuests && !disks.keyInjected) {
-        d.log.info({ requestId: ctx.requestId, instanceId: id }, "nc: root image is not an ext filesystem; the key is only in the metadata");
-      }
-      const started = await d.hypervisor.start({
-        instanceId: id, memoryMb: r.vmType.memoryMb, cores: r.vmType.cpus,
-        kernel, ramdisk, kernelArgs: `root=/dev/${g.root} console=${g.console}`,
-        disks: [{ path: disks.root, device: g.root }, { path: disks.ephemeral, device: g.ephemeral }, { path: disks.swap, device: g.swap }],
-        nics: [caps.portForwarding || nic.mode !== "user" ? nic : { ...nic, forwards: [] }], consolePath: join(dir, "console.log"),
-      });
-      stillWanted();
-      if (nic.mode === "user" && caps.portForwarding) {
+      const nic = spec.nics[0]!;
+      if (nic.mode === "user" && d.hypervisor.capabilities().portForwarding) {
         // Forwards the cluster changed while the guest was starting are applied now.
         const latest = nicNow(id);
         if (latest?.mode === "user" && !sameForwards(latest.forwards ?? [], nic.forwards ?? [])) await applyForwards(id, latest.forwards ?? [], ctx);
@@ -175,6 +190,11 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
     teardown(row.id, reason);
     return { ...base, state, reason };
   }
+
+  const migration = nodeMigration({
+    db: d.db, hypervisor: d.hypervisor, clock: d.clock, log: d.log, host: d.host ?? "127.0.0.1", dirOf, requestOf, prepare: (r, ctx) => prepare(r, ctx),
+    describeResource: () => describeResource(), teardown, markExtant,
+  });
 
   // Volumes attach to the instance's directory (an NBD attachment's key lives there).
   const volumes = nodeVolumes({ hypervisor: d.hypervisor, instanceDir: (id) => {
@@ -293,6 +313,7 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
     },
 
     ...volumes,
+    ...migration,
 
     async rebootInstance({ instanceId }) {
       const row = record(instanceId);

@@ -1,0 +1,120 @@
+/**
+ * Draining a node (beyond Eucalyptus 1.6): nothing new is placed on it, and each of its
+ * running guests is live-migrated to another node of the cluster with room — instance id,
+ * addresses, groups and volumes unchanged, the guest paused only for the migration's final
+ * pass. One guest at a time, each in these steps:
+ *   1. the source says what the target needs (launch request, attached volumes, console);
+ *   2. the placement records the target as `migratingTo`: the target node gets the guest's
+ *      segment and port on the network (its tap has a bridge and a filter to join);
+ *   3. the target stages the instance and waits, paused; the source mirrors its disks and
+ *      sends the guest (TLS with a key made here for this migration);
+ *   4. the placement moves to the target, the target lets the guest continue, the network
+ *      is brought in line (the gateway sends to its new node).
+ * A failure before the switch leaves the guest running where it was; the target's waiting
+ * copy is removed.
+ */
+import { randomBytes } from "node:crypto";
+import { eq } from "drizzle-orm";
+import type { Logger } from "pino";
+import type { Clock } from "../../common/clock";
+import { InsufficientCapacityError, NotFoundError } from "../../common/errors";
+import { placeable } from "../../lifecycle/node-health";
+import type { CallContext } from "../../rpc/types";
+import type { MigrationFigures } from "../nc/client";
+import type { CcDatabase } from "./database";
+import { drainedNodes, placements } from "./database";
+import type { ManagedNetwork } from "./managed-network";
+import type { ClusterNode, NodeMonitor } from "./node-monitor";
+import { place, type Policy } from "./placement";
+
+export type MigrationResult =
+  | ({ instanceId: string; from: string; to: string; handoverMs: number } & MigrationFigures)
+  | { instanceId: string; from: string; error: string };
+
+export interface DrainDeps {
+  db: CcDatabase;
+  monitor: NodeMonitor;
+  clock: Clock;
+  log: Logger;
+  policy: Policy;
+  managed?: ManagedNetwork;
+}
+
+export function createDrain(o: DrainDeps) {
+  const { db } = o.db;
+  const drained = () => new Set(db.select().from(drainedNodes).all().map((r) => r.node));
+
+  /** The node to move a guest of `from` to: up, not drained, with room, as the placement policy picks. */
+  async function targetFor(from: string, vmType: { name: string; cpus: number; memoryMb: number; diskGb: number }, ctx: CallContext): Promise<ClusterNode> {
+    const out = drained();
+    const candidates = (await o.monitor.snapshots(ctx)).flatMap((s) =>
+      s.name !== from && s.resource && !s.asleep && placeable(s.health.state) && !out.has(s.name) ? [{ name: s.name, resource: s.resource }] : []);
+    const plan = place(o.policy, candidates, vmType, 1);
+    const node = plan && o.monitor.node(plan.nodes[0]!);
+    if (!node) throw new InsufficientCapacityError(`no other node of the cluster has room for a ${vmType.name}`);
+    return node;
+  }
+
+  const sync = (ctx: CallContext) => o.managed?.sync(ctx).catch((e: Error) => o.log.warn({ requestId: ctx.requestId, err: e.message }, "cc: network not in line after a migration step; retried on the next poll"));
+
+  async function migrate(instanceId: string, source: ClusterNode, ctx: CallContext): Promise<MigrationResult> {
+    const src = await source.client.migrationSource({ instanceId }, ctx);
+    const target = await targetFor(source.name, src.request.vmType, ctx);
+    const log = { requestId: ctx.requestId, instanceId, from: source.name, to: target.name };
+    o.log.info(log, "cc: migrating an instance");
+    db.update(placements).set({ migratingTo: target.name }).where(eq(placements.instanceId, instanceId)).run();
+    let waiting = false;
+    try {
+      await o.managed?.sync(ctx);
+      const key = randomBytes(32).toString("hex");
+      const at = await target.client.receiveInstance({ ...src, key }, ctx);
+      waiting = true;
+      const figures = await source.client.sendInstance({ instanceId, to: at, node: target.name }, ctx);
+      // The guest is paused there until told: it moves in the records first, then continues.
+      const switched = Date.now();
+      db.update(placements).set({ node: target.name, migratingTo: null }).where(eq(placements.instanceId, instanceId)).run();
+      await target.client.completeIncoming({ instanceId, ok: true }, ctx);
+      const handoverMs = Date.now() - switched;
+      waiting = false;
+      await sync(ctx);
+      o.log.info({ ...log, ...figures, handoverMs }, "cc: instance migrated");
+      return { instanceId, from: source.name, to: target.name, handoverMs, ...figures };
+    } catch (e) {
+      if (waiting) await target.client.completeIncoming({ instanceId, ok: false }, ctx).catch(() => undefined);
+      db.update(placements).set({ migratingTo: null }).where(eq(placements.instanceId, instanceId)).run();
+      await sync(ctx);
+      throw e;
+    } finally {
+      o.monitor.invalidate(source.name);
+      o.monitor.invalidate(target.name);
+    }
+  }
+
+  return {
+    isDrained: (node: string) => drained().has(node),
+
+    /** Drains `node`: recorded first (so nothing more lands there), then its guests move one by one. */
+    async drain(node: string, ctx: CallContext): Promise<MigrationResult[]> {
+      const source = o.monitor.node(node);
+      if (!source) throw new NotFoundError("node", node);
+      db.insert(drainedNodes).values({ node, since: o.clock.now() }).onConflictDoNothing().run();
+      const out: MigrationResult[] = [];
+      for (const { instanceId } of db.select({ instanceId: placements.instanceId }).from(placements).where(eq(placements.node, node)).all()) {
+        try {
+          out.push(await migrate(instanceId, source, ctx));
+        } catch (e) {
+          o.log.warn({ requestId: ctx.requestId, instanceId, node, err: (e as Error).message }, "cc: instance not migrated; it runs on where it was");
+          out.push({ instanceId, from: node, error: (e as Error).message });
+        }
+      }
+      return out;
+    },
+
+    undrain(node: string): void {
+      if (!o.monitor.node(node)) throw new NotFoundError("node", node);
+      db.delete(drainedNodes).where(eq(drainedNodes.node, node)).run();
+    },
+  };
+}
+
+export type Drain = ReturnType<typeof createDrain>;
