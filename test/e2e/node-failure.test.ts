@@ -11,7 +11,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
-import { qemuInstalled, testGuest } from "../support/guest";
+import { qemuInstalled, qemuPid, testGuest } from "../support/guest";
+import { BUNDLE } from "../support/process";
+import { run } from "../support/exec";
 import { dropManagedCloud, runGuest, startManagedCloud, until, type ManagedCloud } from "../support/managed-cloud";
 import { canNetns, sh } from "../support/netns";
 
@@ -40,6 +42,9 @@ describe.runIf(ready)("nodes that fail and restart under real guests (MANAGED)",
   let c: ManagedCloud;
   let inst: { InstanceId: string; PrivateIpAddress: string; PublicIpAddress: string };
   let elastic = "";
+  /** The volume attached in the second test, and the last value written to it. */
+  let vol = "";
+  let lastWrite = "";
   let emi = "";
   const image = () => emi;
   const status = async () => (await c.ec2("describe-instance-status", "--instance-ids", inst.InstanceId)).InstanceStatuses[0];
@@ -47,7 +52,7 @@ describe.runIf(ready)("nodes that fail and restart under real guests (MANAGED)",
 
   beforeAll(async () => {
     expect(guest, "the test guest (scripts/test-guest.sh) is built by the global setup").toBeDefined();
-    c = await startManagedCloud("euh", [{ name: "n1", hypervisor: "qemu" }, { name: "n2", hypervisor: "fake" }], {
+    c = await startManagedCloud("euh", [{ name: "n1", hypervisor: "qemu" }, { name: "n2", hypervisor: "qemu" }], {
       headArgs: ["--node-down-seconds", "5", "--instance-reachability-seconds", "10"],
     });
     emi = await c.importImage([guest!.root, "--kernel", guest!.vmlinux, "--ramdisk", guest!.initrd, "--name", "failing-node"]);
@@ -111,7 +116,7 @@ describe.runIf(ready)("nodes that fail and restart under real guests (MANAGED)",
   }, 600_000);
 
   it("SIGTERM and restart of the NC, then of the head (CC and SC), with a volume attached and a write loop in the guest: the guest never stops, no write is lost", async () => {
-    const vol: string = (await c.ec2("create-volume", "--size", "1", "--availability-zone", "cluster1")).VolumeId;
+    vol = (await c.ec2("create-volume", "--size", "1", "--availability-zone", "cluster1")).VolumeId;
     await until(async () => (await c.ec2("describe-volumes", "--volume-ids", vol)).Volumes[0].State === "available");
     await c.ec2("attach-volume", "--volume-id", vol, "--instance-id", inst.InstanceId, "--device", "/dev/sdf");
     await until(async () => (await c.ec2("describe-volumes", "--volume-ids", vol)).Volumes[0].Attachments[0]?.State === "attached", 60_000);
@@ -131,9 +136,41 @@ describe.runIf(ready)("nodes that fail and restart under real guests (MANAGED)",
     expect(r.failed).toBe(0);
     expect(r.acked).toBeGreaterThan(10);
     expect(r.readBack).toBe(r.last); // the last acknowledged write is what the disk holds
+    lastWrite = r.last;
     expect((await described()).State.Name).toBe("running");
     expect((await c.ec2("describe-volumes", "--volume-ids", vol)).Volumes[0].Attachments[0]).toMatchObject({ InstanceId: inst.InstanceId, State: "attached" });
     const text: string = (await c.ec2("get-console-output", "--instance-id", inst.InstanceId)).Output ?? "";
     expect(text.match(/EUCA-GUEST-BOOTED/g)?.length).toBe(1); // booted once: it never stopped
   }, 600_000);
+
+  it("drain of its node: the guest — a volume attached, an elastic address, a TCP stream from outside — moves to the other node live, with the same id and addresses", async () => {
+    const before = await described();
+    const stream = c.nss.spawn("out", process.execPath, [TCP_STREAM, elastic, "22", "100"]);
+    const result = lineOf(stream, /^\{/, 600_000);
+    await lineOf(stream, /^connected$/);
+    const r = await run(process.execPath, [BUNDLE, "admin", "node", "drain", "n1", "--data-dir", join(c.dir, "head")], { env: { PATH: process.env.PATH }, timeoutMs: 900_000 });
+    expect(r.status, r.stderr).toBe(0);
+    if (!r.stdout.includes("migrated")) console.log("DEBUG", ["n1", "n2", "head"].map((n) => c.procs[n]!.stderr().split("\n").filter((l) => /"level":(40|50)/.test(l)).slice(-6).join("\n")).join("\n---\n"));
+    expect(r.stdout).toMatch(new RegExp(`^${inst.InstanceId}\\s+n1\\s+n2\\s+migrated\\s+\\d+ ms in all, paused \\d+ ms`, "m"));
+    // It runs in n2's namespace now, and nowhere else.
+    const pid = qemuPid(inst.InstanceId)!;
+    expect(sh(`ip netns identify ${pid}`).out.trim()).toBe(c.nss.name("n2"));
+    const after = await described();
+    expect([after.State.Name, after.PrivateIpAddress, after.PublicIpAddress]).toEqual(["running", before.PrivateIpAddress, elastic]);
+    await new Promise((res) => setTimeout(res, 2_000));
+    stream.kill("SIGTERM");
+    const s = JSON.parse(await result) as { sent: number; echoed: number; maxWaitMs: number; closed: boolean };
+    expect(s.closed).toBe(false);
+    expect(s.echoed).toBe(s.sent); // the conversation went on through the move
+    // The volume is there, with what was written before.
+    const script = `(sleep 1; echo 'read ${vol}'; sleep 2) | busybox nc -w 3 ${elastic} 2224`;
+    expect((await c.inNs("out", "sh", ["-c", script])).stdout).toContain(`READ ${vol} ${lastWrite}`);
+    expect((await c.ec2("describe-volumes", "--volume-ids", vol)).Volumes[0].Attachments[0]).toMatchObject({ InstanceId: inst.InstanceId, State: "attached" });
+    const text: string = (await c.ec2("get-console-output", "--instance-id", inst.InstanceId)).Output ?? "";
+    expect(text.match(/EUCA-GUEST-BOOTED/g)?.length).toBe(1); // the same boot: it moved, it did not restart
+    expect((await status()).SystemStatus.Status).toBe("ok");
+    const listed = await run(process.execPath, [BUNDLE, "admin", "node", "list", "--data-dir", join(c.dir, "head")], { env: { PATH: process.env.PATH } });
+    expect(listed.stdout).toMatch(/^n1\s+\S+\s+up,drained\s/m);
+    expect((await run(process.execPath, [BUNDLE, "admin", "node", "undrain", "n1", "--data-dir", join(c.dir, "head")], { env: { PATH: process.env.PATH } })).status).toBe(0);
+  }, 900_000);
 });

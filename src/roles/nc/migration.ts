@@ -34,6 +34,8 @@ export interface NodeMigrationDeps {
   describeResource: () => Promise<NodeResource>;
   teardown: (id: string, reason: string) => void;
   markExtant: (id: string) => void;
+  /** Instances being staged: a report leaves them alone (an arriving one has no running domain until it is complete). */
+  staging: Set<string>;
 }
 
 /** A free TCP port on `host` (the kernel's pick; QEMU binds it right after). */
@@ -103,6 +105,7 @@ export function nodeMigration(d: NodeMigrationDeps): MigrationMethods {
         throw new InsufficientCapacityError(`node cannot take ${id} (${request.vmType.name}): ${res.memorySizeAvailable} MB, ${res.numberOfCoresAvailable} cores, ${res.diskSizeAvailable} GB free`);
       }
       db.insert(ncInstances).values({ id, request: JSON.stringify(request), state: "pending", createdAt: d.clock.now() }).run();
+      d.staging.add(id);
       try {
         const spec = await d.prepare(request, ctx);
         // The console so far comes along, so GetConsoleOutput reads on where it was.
@@ -113,6 +116,7 @@ export function nodeMigration(d: NodeMigrationDeps): MigrationMethods {
         return at;
       } catch (e) {
         await abandon(id).catch(() => undefined);
+        d.staging.delete(id);
         throw e;
       }
     },
@@ -129,12 +133,16 @@ export function nodeMigration(d: NodeMigrationDeps): MigrationMethods {
     async completeIncoming({ instanceId, ok }, ctx) {
       const row = db.select().from(ncInstances).where(and(eq(ncInstances.id, instanceId), eq(ncInstances.state, "pending"))).get();
       if (!row) throw new NotFoundError("instance", instanceId);
-      if (!ok) {
-        await abandon(instanceId);
-        return;
+      try {
+        if (!ok) {
+          await abandon(instanceId);
+          return;
+        }
+        await d.hypervisor.completeMigration(instanceId);
+        d.markExtant(instanceId);
+      } finally {
+        d.staging.delete(instanceId);
       }
-      await d.hypervisor.completeMigration(instanceId);
-      d.markExtant(instanceId);
       d.log.info({ requestId: ctx.requestId, instanceId }, "nc: migrated instance runs here");
     },
   };

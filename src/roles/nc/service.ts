@@ -193,7 +193,7 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
 
   const migration = nodeMigration({
     db: d.db, hypervisor: d.hypervisor, clock: d.clock, log: d.log, host: d.host ?? "127.0.0.1", dirOf, requestOf, prepare: (r, ctx) => prepare(r, ctx),
-    describeResource: () => describeResource(), teardown, markExtant,
+    describeResource: () => describeResource(), teardown, markExtant, staging,
   });
 
   // Volumes attach to the instance's directory (an NBD attachment's key lives there).
