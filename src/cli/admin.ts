@@ -190,11 +190,11 @@ function addComponentCommands(admin: Command, io: CliIo): void {
   }));
   node.addCommand(nder);
   const nlist = withSettings(new Command("list"), ["dataDir"])
-    .description("list this CC's nodes with their health as its last poll saw it: up, suspect, down or fenced, since when, last contact, instances, unknown guests");
+    .description("list this CC's nodes as its last poll saw them: health (up, suspect, down or fenced; drained), since when, last contact, instances, unknown guests, free/max cores and memory");
   nlist.action(() => withCc(nlist, (db) => {
     const rows = nodeHealthRows(db);
-    io.out(table([["NAME", "URL", "STATE", "SINCE", "LAST-CONTACT", "INSTANCES", "UNKNOWN", "KEY-ID"], ...rows.map((n) => [
-      n.name, n.url ?? "(in process)", n.state, n.since ?? "-", n.lastContact ?? "never", String(n.instances), String(n.unknown), n.keyId ?? "-",
+    io.out(table([["NAME", "URL", "STATE", "SINCE", "LAST-CONTACT", "INSTANCES", "UNKNOWN", "CORES", "MEMORY-MB", "KEY-ID"], ...rows.map((n) => [
+      n.name, n.url ?? "(in process)", n.state, n.since ?? "-", n.lastContact ?? "never", String(n.instances), String(n.unknown), n.cores ?? "-", n.memoryMb ?? "-", n.keyId ?? "-",
     ])]));
   }));
   node.addCommand(nlist);

@@ -83,6 +83,8 @@ export const nodeHealth = sqliteTable("node_health", {
   lastContact: integer("last_contact", { mode: "timestamp_ms" }),
   /** JSON NodeInstance[] of its last answer. */
   instances: text("instances").notNull().default("[]"),
+  /** JSON NodeResource of its last answer (what it offered then), for the admin's listing. */
+  resource: text("resource"),
 });
 
 /** Guests a node runs that no placement here accounts for, since when (destroyed after UNKNOWN_INSTANCE_SECONDS). */
@@ -200,7 +202,8 @@ ALTER TABLE leases_new RENAME TO leases;`,
   state TEXT NOT NULL,
   since INTEGER NOT NULL,
   last_contact INTEGER,
-  instances TEXT NOT NULL DEFAULT '[]'
+  instances TEXT NOT NULL DEFAULT '[]',
+  resource TEXT
 );
 CREATE TABLE unknown_guests (
   instance_id TEXT PRIMARY KEY NOT NULL,

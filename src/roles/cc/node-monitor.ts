@@ -91,6 +91,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Known {
   health: NodeHealth;
   instances: NodeInstance[];
+  resource?: NodeResource;
   /** The row as last written (JSON of instances, last contact): what is new is written at the end of a round. */
   written?: { instances: string; lastContact?: number };
 }
@@ -119,7 +120,10 @@ export function createNodeMonitor(o: NodeMonitorDeps): NodeMonitor {
 
   const known = new Map<string, Known>(db.select().from(nodeHealth).all().map((r) => {
     const health = { state: r.state, since: r.since.getTime(), ...(r.lastContact ? { lastContact: r.lastContact.getTime() } : {}) };
-    return [r.node, { health, instances: JSON.parse(r.instances) as NodeInstance[], written: { instances: r.instances, lastContact: health.lastContact } }];
+    return [r.node, {
+      health, instances: JSON.parse(r.instances) as NodeInstance[], ...(r.resource ? { resource: JSON.parse(r.resource) as NodeResource } : {}),
+      written: { instances: r.instances, lastContact: health.lastContact },
+    }];
   }));
 
   /** Writes what is new (one transaction per round; a change of state is written at once). */
@@ -131,17 +135,21 @@ export function createNodeMonitor(o: NodeMonitorDeps): NodeMonitor {
     if (!rows.length) return;
     sqlite.transaction(() => {
       for (const { name, k, instances } of rows) {
-        const row = { state: k.health.state, since: new Date(k.health.since), lastContact: k.health.lastContact ? new Date(k.health.lastContact) : null, instances };
+        const row = {
+          state: k.health.state, since: new Date(k.health.since), lastContact: k.health.lastContact ? new Date(k.health.lastContact) : null, instances,
+          resource: k.resource ? JSON.stringify(k.resource) : null,
+        };
         db.insert(nodeHealth).values({ node: name, ...row }).onConflictDoUpdate({ target: nodeHealth.node, set: row }).run();
         k.written = { instances, lastContact: k.health.lastContact };
       }
     })();
   }
 
-  function record(name: string, answered: boolean, instances: NodeInstance[] | undefined, ctx: CallContext): Known {
+  function record(name: string, answer: { instances: NodeInstance[]; resource: NodeResource } | undefined, ctx: CallContext): Known {
     const prev = known.get(name);
-    const health = healthAfter(prev?.health, answered, now(), o.downMs);
-    const k: Known = { health, instances: instances ?? prev?.instances ?? [], written: prev?.written };
+    const health = healthAfter(prev?.health, answer !== undefined, now(), o.downMs);
+    const resource = answer?.resource ?? prev?.resource;
+    const k: Known = { health, instances: answer?.instances ?? prev?.instances ?? [], ...(resource ? { resource } : {}), written: prev?.written };
     known.set(name, k);
     const from: NodeHealthState | undefined = prev?.health.state;
     if (from !== health.state) {
@@ -157,11 +165,11 @@ export function createNodeMonitor(o: NodeMonitorDeps): NodeMonitor {
     try {
       const [resource, { instances }] = await withDeadline(
         Promise.all([node.client.describeResource({}, ctx), node.client.describeInstances({}, ctx)]), answerMs, `node ${node.name}`);
-      const k = record(node.name, true, instances, ctx);
+      const k = record(node.name, { instances, resource }, ctx);
       return { name: node.name, resource, instances, health: k.health, asleep: false, fetchedAt: now() };
     } catch (e) {
       // Silence is not an answer: what the node last reported is kept, marked unreported.
-      const k = record(node.name, false, undefined, ctx);
+      const k = record(node.name, undefined, ctx);
       if (k.health.state === "suspect") o.log.warn({ requestId: ctx.requestId, node: node.name, err: (e as Error).message }, "node did not report");
       return { name: node.name, instances: k.instances, health: k.health, unreportedSince: k.health.lastContact ?? k.health.since, asleep: false, fetchedAt: now() };
     }

@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import type { CcDatabase } from "./database";
 import { drainedNodes, nodeHealth, nodes, placements, unknownGuests } from "./database";
 import type { ComponentKey } from "../../rpc/types";
+import type { NodeResource } from "../nc/client";
 import type { Clock } from "../../common/clock";
 import type { IdGenerator } from "../../common/ids";
 import { DuplicateError, NotFoundError } from "../../common/errors";
@@ -57,6 +58,9 @@ export interface NodeHealthRow {
   lastContact?: string;
   instances: number;
   unknown: number;
+  /** "free/max" cores and memory (MB) at its last answer. */
+  cores?: string;
+  memoryMb?: string;
 }
 
 /** Every node the CC knows (registered, or polled in its own process) with the health its running CC recorded. */
@@ -71,9 +75,11 @@ export function nodeHealthRows(cc: CcDatabase): NodeHealthRow[] {
     const r = registered.find((n) => n.name === name);
     const h = health.get(name);
     const instances = h ? (JSON.parse(h.instances) as Array<{ state: string }>).filter((i) => i.state !== "Teardown").length : 0;
+    const res = h?.resource ? (JSON.parse(h.resource) as NodeResource) : undefined;
     return {
       name, url: r?.url, keyId: r?.key.id, state: `${h?.state ?? "not-polled-yet"}${drained.has(name) ? ",drained" : ""}`, since: h?.since.toISOString(), lastContact: h?.lastContact?.toISOString(),
       instances, unknown: unknown.filter((u) => u.node === name).length,
+      ...(res ? { cores: `${res.numberOfCoresAvailable}/${res.numberOfCoresMax}`, memoryMb: `${res.memorySizeAvailable}/${res.memorySizeMax}` } : {}),
     };
   });
 }
