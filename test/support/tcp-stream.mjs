@@ -41,4 +41,11 @@ const report = () => {
 s.on("connect", () => process.stdout.write("connected\n"));
 s.on("error", () => (closed = true));
 s.on("close", () => (closed = true));
-process.on("SIGTERM", () => setTimeout(report, 500)); // the last lines' echoes come back first
+// On SIGTERM stop sending at once, then wait (up to 5 s) for the echoes still in flight, so
+// a line written just before the signal is not counted as lost.
+process.on("SIGTERM", () => {
+  clearInterval(timer);
+  const deadline = Date.now() + 5_000;
+  const settle = () => (sentAt.size === 0 || closed || Date.now() > deadline ? report() : setTimeout(settle, 50));
+  settle();
+});
