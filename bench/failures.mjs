@@ -32,7 +32,7 @@ const guestScript = join(root, "scripts/test-guest.sh");
 // The tests' namespace cloud, bundled from test/support (it is TypeScript).
 const bundled = join(root, "node_modules", ".cache", `euca-bench-failures-${process.pid}.mjs`);
 await build({
-  stdin: { contents: `export * from "./test/support/managed-cloud.ts"; export { testGuest, GUEST_DIR } from "./test/support/guest.ts"; export { BUNDLE } from "./test/support/process.ts"; export { run } from "./test/support/exec.ts";`, resolveDir: root, loader: "ts" },
+  stdin: { contents: `export * from "./test/support/managed-cloud.ts"; export { testGuest, qemuPid, GUEST_DIR } from "./test/support/guest.ts"; export { BUNDLE } from "./test/support/process.ts"; export { run } from "./test/support/exec.ts";`, resolveDir: root, loader: "ts" },
   bundle: true, platform: "node", format: "esm", outfile: bundled, logLevel: "error", packages: "external",
   define: { __dirname: JSON.stringify(join(root, "test/support")), "import.meta.url": JSON.stringify(`file://${join(root, "test/support/process.ts")}`) },
 });
@@ -45,6 +45,14 @@ if (!m.testGuest()) {
 }
 const guest = m.testGuest();
 const s = (t0) => ((Date.now() - t0) / 1000).toFixed(1);
+// busybox's ping (Debian's minimal images have no iputils): "seq=N" per answer and a summary.
+const PING = ["ping", "-i", "0.1", "-W", "1"];
+const pingFigures = (out) => {
+  const [, tx = 0, rx = 0] = /(\d+) packets transmitted, (\d+) packets received/.exec(out) ?? [];
+  const seqs = [...out.matchAll(/seq=(\d+)/g)].map((x) => Number(x[1]));
+  const longestGap = seqs.reduce((gap, q, i) => Math.max(gap, i ? q - seqs[i - 1] - 1 : q), 0);
+  return { tx: Number(tx), lost: tx - rx, longestGap };
+};
 
 const c = await m.startManagedCloud("ebf", [{ name: "n1", hypervisor: "qemu" }, { name: "n2", hypervisor: "qemu" }], {
   headArgs: ["--node-poll-seconds", String(POLL), "--node-down-seconds", String(DOWN), "--instance-reachability-seconds", String(REACH)],
@@ -55,7 +63,7 @@ try {
   const { instance } = await m.runGuest(c, emi);
   const elastic = (await c.ec2("allocate-address")).PublicIp;
   await c.ec2("associate-address", "--instance-id", instance.InstanceId, "--public-ip", elastic);
-  await m.until(async () => (await c.inNs("out", "ping", ["-c", "1", "-W", "1", elastic])).status === 0, 30_000);
+  await m.until(async () => (await c.inNs("out", "busybox", ["ping", "-c", "1", "-W", "1", elastic])).status === 0, 30_000);
   const nodeState = async () => {
     const r = await m.run(process.execPath, [m.BUNDLE, "admin", "node", "list", "--data-dir", join(c.dir, "head")], { timeoutMs: 30_000 });
     return /^n1\s+\S+\s+(\S+)/m.exec(r.stdout)?.[1];
@@ -78,7 +86,7 @@ try {
 
   // 2. interruption
   const pinged = async (during) => {
-    const p = c.nss.spawn("out", "ping", ["-i", "0.1", "-W", "1", elastic]);
+    const p = c.nss.spawn("out", "busybox", [...PING, elastic]);
     let out = "";
     p.stdout.on("data", (d) => (out += d));
     await new Promise((r) => setTimeout(r, 2_000));
@@ -86,8 +94,8 @@ try {
     await new Promise((r) => setTimeout(r, 2_000));
     p.kill("SIGINT");
     await new Promise((r) => p.on("exit", r));
-    const [, tx, rx] = /(\d+) packets transmitted, (\d+) received/.exec(out) ?? [];
-    return `${tx} sent, ${tx - rx} lost`;
+    const f = pingFigures(out);
+    return `${f.tx} sent, ${f.lost} lost (longest run without an answer: ${f.longestGap})`;
   };
   const restart = await pinged(() => c.restart("n1", "SIGTERM"));
   const away = await pinged(async () => {
@@ -106,18 +114,21 @@ try {
   await m.until(async () => ((await c.ec2("get-console-output", "--instance-id", moving.InstanceId)).Output ?? "").includes("EUCA-GUEST-READY"), 180_000);
   const eip = (await c.ec2("allocate-address")).PublicIp;
   await c.ec2("associate-address", "--instance-id", moving.InstanceId, "--public-ip", eip);
-  await m.until(async () => (await c.inNs("out", "ping", ["-c", "1", "-W", "1", eip])).status === 0, 30_000);
-  const p = c.nss.spawn("out", "ping", ["-i", "0.1", "-W", "1", "-D", "-O", eip]);
+  await m.until(async () => (await c.inNs("out", "busybox", ["ping", "-c", "1", "-W", "1", eip])).status === 0, 30_000);
+  const p = c.nss.spawn("out", "busybox", [...PING, eip]);
   let out = "";
   p.stdout.on("data", (d) => (out += d));
   await new Promise((r) => setTimeout(r, 2_000));
-  const drained = await m.run(process.execPath, [m.BUNDLE, "admin", "node", "drain", "n1", "--data-dir", join(c.dir, "head")], { timeoutMs: 900_000 });
+  // Drain the node it landed on (the namespace its QEMU runs in).
+  const ns = spawnSync("ip", ["netns", "identify", String(m.qemuPid(moving.InstanceId))], { encoding: "utf8" }).stdout.trim();
+  const from = ["n1", "n2"].find((n) => c.nss.name(n) === ns);
+  const drained = await m.run(process.execPath, [m.BUNDLE, "admin", "node", "drain", from, "--data-dir", join(c.dir, "head")], { timeoutMs: 900_000 });
   await new Promise((r) => setTimeout(r, 2_000));
   p.kill("SIGINT");
   await new Promise((r) => p.on("exit", r));
-  const row = new RegExp(`^${moving.InstanceId}\\s+n1\\s+(\\S+)\\s+(\\S+)\\s+(.*)$`, "m").exec(drained.stdout);
-  const missed = (out.match(/no answer yet/g) ?? []).length;
-  console.log(`live migration (TCG, 256 MiB RAM, 1 GiB root with 256 MiB written, over the namespaces' veths): ${row ? `${row[2]} to ${row[1]}: ${row[3]}` : `drain failed: ${drained.stderr || drained.stdout}`}; ping from outside: ${missed} of 10/s unanswered (≈ ${missed * 100} ms without an answer)`);
+  const row = new RegExp(`^${moving.InstanceId}\\s+${from}\\s+(\\S+)\\s+(\\S+)\\s+(.*)$`, "m").exec(drained.stdout);
+  const { lost: missed, longestGap } = pingFigures(out);
+  console.log(`live migration (TCG, 256 MiB RAM, 1 GiB root with 256 MiB written, over the namespaces' veths): ${row ? `${row[2]} to ${row[1]}: ${row[3]}` : `drain failed: ${drained.stderr || drained.stdout}`}; ping from outside: ${missed} of 10/s unanswered, longest run ${longestGap} (≈ ${longestGap * 100} ms without an answer)`);
 } finally {
   m.dropManagedCloud(c);
 }

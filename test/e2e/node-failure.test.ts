@@ -156,8 +156,9 @@ describe.runIf(ready)("nodes that fail and restart under real guests (MANAGED)",
     await lineOf(stream, /^connected$/);
     const r = await run(process.execPath, [BUNDLE, "admin", "node", "drain", "n1", "--data-dir", join(c.dir, "head")], { env: { PATH: process.env.PATH }, timeoutMs: 900_000 });
     expect(r.status, r.stderr).toBe(0);
-    if (!r.stdout.includes("migrated")) console.log("DEBUG", ["n1", "n2", "head"].map((n) => c.procs[n]!.stderr().split("\n").filter((l) => /"level":(40|50)/.test(l)).slice(-6).join("\n")).join("\n---\n"));
-    expect(r.stdout).toMatch(new RegExp(`^${inst.InstanceId}\\s+n1\\s+n2\\s+migrated\\s+\\d+ ms in all, paused \\d+ ms`, "m"));
+    // On failure, the last warnings and errors of each process say why.
+    const warnings = () => ["n1", "n2", "head"].map((n) => c.procs[n]!.stderr().split("\n").filter((l) => /"level":(40|50)/.test(l)).slice(-6).join("\n")).join("\n---\n");
+    expect(r.stdout, r.stdout.includes("migrated") ? undefined : warnings()).toMatch(new RegExp(`^${inst.InstanceId}\\s+n1\\s+n2\\s+migrated\\s+\\d+ ms in all, paused \\d+ ms`, "m"));
     // It runs in n2's namespace now, and nowhere else.
     const pid = qemuPid(inst.InstanceId)!;
     expect(sh(`ip netns identify ${pid}`).out.trim()).toBe(c.nss.name("n2"));
@@ -170,8 +171,8 @@ describe.runIf(ready)("nodes that fail and restart under real guests (MANAGED)",
     expect(s.echoed).toBe(s.sent); // the conversation went on through the move
     // The volume is there, with what was written before, and takes writes.
     const read = await disk(`read ${vol}`);
-    if (!read.includes(`READ ${vol} before-the-move`)) console.log("DEBUG", read, ((await c.ec2("get-console-output", "--instance-id", inst.InstanceId)).Output ?? "").split("\n").slice(-15).join("\n"));
-    expect(read).toContain(`READ ${vol} before-the-move`);
+    const consoleTail = async () => ((await c.ec2("get-console-output", "--instance-id", inst.InstanceId)).Output ?? "").split("\n").slice(-15).join("\n");
+    expect(read, read.includes(`READ ${vol} before-the-move`) ? undefined : `${read}\n${await consoleTail()}`).toContain(`READ ${vol} before-the-move`);
     expect(await disk(`write ${vol} after-the-move`)).toContain(`WROTE ${vol}`);
     expect((await c.ec2("describe-volumes", "--volume-ids", vol)).Volumes[0].Attachments[0]).toMatchObject({ InstanceId: inst.InstanceId, State: "attached" });
     const text: string = (await c.ec2("get-console-output", "--instance-id", inst.InstanceId)).Output ?? "";

@@ -13,9 +13,10 @@ import type { Clock } from "../../common/clock";
 import { consoleTail } from "../console";
 import { checkBootFiles } from "../boot-files";
 import { runCommand, type CommandRunner } from "../../common/run-command";
-import { diskSerial, HypervisorError, type AttachedDisk, type Capabilities, type DiskSpec, type MigrationEndpoint, type MigrationFigures, type DomainInfo, type DomainSpec, type HostInfo, type ForwardResult, type Hypervisor, type PortForward } from "../types";
+import { HypervisorError, type AttachedDisk, type Capabilities, type DiskSpec, type MigrationEndpoint, type MigrationFigures, type DomainInfo, type DomainSpec, type HostInfo, type ForwardResult, type Hypervisor, type PortForward } from "../types";
 import { qemuArgs, type Accel, type QemuNet } from "./args";
-import { withQmp, type QmpConnection } from "./qmp";
+import { withQmp } from "./qmp";
+import { addOverlay, commitOverlay, plugDisk, unplugDisk } from "./hotplug";
 import { awaitIncoming, finishIncoming, sendGuest, writeMigrationKey } from "./migration";
 import { applyForwards } from "./hostfwd";
 import { checkForwards } from "../forwards";
@@ -350,14 +351,7 @@ export class QemuHypervisor implements Hypervisor {
   }
 
   async detachDisk(instanceId: string, device: string): Promise<void> {
-    await this.files.detach(instanceId, this.running(instanceId), device, () => withQmp(this.paths(instanceId).qmp, async (c) => {
-      await c.execute("device_del", { id: device });
-      // A first DEVICE_DELETED names only the virtio backend; the one that counts carries the id.
-      const gone = await c.waitEvent((e) => e.event === "DEVICE_DELETED" && e.data?.device === device, 15_000);
-      if (!gone) throw new HypervisorError("device-busy", `the guest did not release ${device}`);
-      await c.execute("blockdev-del", { "node-name": `n-${device}` });
-      await c.execute("object-del", { id: `t-${device}` }).catch(() => undefined); // an NBD or iSCSI disk's credentials
-    }));
+    await this.files.detach(instanceId, this.running(instanceId), device, () => withQmp(this.paths(instanceId).qmp, (c) => unplugDisk(c, device)));
   }
 
   /**
@@ -374,49 +368,17 @@ export class QemuHypervisor implements Hypervisor {
     if (disk.nbd || disk.iscsi) throw new HypervisorError("unsupported", `${device} is served from its storage controller's host; it is held still there (NBD) or read as it is (iSCSI)`);
     const made = await (this.o.run ?? runCommand)("qemu-img", ["create", "-q", "-f", "qcow2", "-F", disk.format ?? "raw", "-b", disk.path, overlayPath], { timeoutMs: 30_000 });
     if (made.code !== 0) throw new HypervisorError("start-failed", `qemu-img create: ${made.stderr.trim()}`);
-    await withQmp(this.paths(instanceId).qmp, async (c) => {
-      await c.execute("blockdev-add", { driver: "qcow2", "node-name": `o-${device}`, file: { driver: "file", filename: overlayPath, aio: "threads" }, backing: null });
-      await c.execute("blockdev-snapshot", { node: `n-${device}`, overlay: `o-${device}` });
-    }).catch((e) => {
+    await withQmp(this.paths(instanceId).qmp, (c) => addOverlay(c, device, overlayPath)).catch((e) => {
       rmSync(overlayPath, { force: true });
       throw e;
     });
   }
 
   async thawDisk(instanceId: string, device: string): Promise<void> {
-    await withQmp(this.paths(instanceId).qmp, async (c) => {
-      const nodes = (await c.execute("query-named-block-nodes", { flat: true })) as Array<{ "node-name": string; image: { filename: string } }>;
-      const overlay = nodes.find((n) => n["node-name"] === `o-${device}`);
-      if (!overlay) return; // thawed already
-      const job = `thaw-${device}`;
-      await c.execute("block-commit", { "job-id": job, device: `o-${device}` });
-      const ready = await c.waitEvent((e) => e.event === "BLOCK_JOB_READY" && e.data?.device === job, 120_000);
-      if (!ready) throw new HypervisorError("device-busy", `the overlay of ${device} did not commit`);
-      await c.execute("block-job-complete", { device: job });
-      await c.waitEvent((e) => e.event === "BLOCK_JOB_COMPLETED" && e.data?.device === job, 60_000);
-      await c.execute("blockdev-del", { "node-name": `o-${device}` });
-      rmSync(overlay.image.filename, { force: true });
-    });
+    await withQmp(this.paths(instanceId).qmp, (c) => commitOverlay(c, device));
   }
 
   private readonly power = noPowerControl("qemu");
   readonly powerDown = this.power.powerDown;
   readonly powerUp = this.power.powerUp;
-}
-
-/** Hot-plugs a disk: its credentials, its block node, its virtio device (at `slot` when given: a migration target matches its source). */
-async function plugDisk(c: QmpConnection, disk: DiskSpec, slot?: number): Promise<void> {
-  const file = disk.nbd
-    ? { driver: "nbd", server: { type: "inet", host: disk.nbd.host, port: String(disk.nbd.port) }, export: disk.nbd.export, "tls-creds": `t-${disk.device}`, "reconnect-delay": 5 }
-    : disk.iscsi
-      ? { driver: "iscsi", transport: "tcp", portal: disk.iscsi.portal, target: disk.iscsi.target, lun: disk.iscsi.lun, user: disk.iscsi.user, "password-secret": `t-${disk.device}` }
-      : { driver: "file", filename: disk.path, aio: "threads" };
-  // The attachment's credentials: a TLS-PSK key file (NBD) or the CHAP password (iSCSI), as an object the block layer names.
-  if (disk.nbd) await c.execute("object-add", { "qom-type": "tls-creds-psk", id: `t-${disk.device}`, endpoint: "client", dir: disk.nbd.pskDir, username: disk.nbd.identity });
-  if (disk.iscsi) await c.execute("object-add", { "qom-type": "secret", id: `t-${disk.device}`, data: disk.iscsi.password });
-  await c.execute("blockdev-add", { driver: disk.nbd || disk.iscsi ? "raw" : disk.format ?? "raw", "node-name": `n-${disk.device}`, "read-only": disk.readOnly ?? false, file });
-  await c.execute("device_add", {
-    driver: "virtio-blk-pci", id: disk.device, drive: `n-${disk.device}`, serial: disk.volumeId ? diskSerial(disk.volumeId) : disk.device,
-    ...(slot !== undefined ? { addr: `0x${slot.toString(16)}` } : {}),
-  });
 }
