@@ -217,7 +217,9 @@ export interface Hypervisor {
   receiveMigration(spec: DomainSpec, attached: readonly AttachedDisk[], at: MigrationEndpoint): Promise<void>;
   /**
    * On the source: mirrors the local disks into the target's, then moves the running guest
-   * there; the domain here is gone once it resolves. On failure the guest runs on here.
+   * there. Once it resolves the domain here is paused for good (its disks let go) and the
+   * caller destroys it — after the target continues, so that is not on the guest's pause.
+   * On failure the guest runs on here.
    */
   sendMigration(instanceId: string, to: MigrationEndpoint): Promise<MigrationFigures>;
   /** On the target, once the source finished: the guest runs here, the migration's channels close. */

@@ -264,7 +264,6 @@ export class FakeHypervisor implements Hypervisor {
     const r = this.read(instanceId);
     if (!r) throw new HypervisorError("not-found", `instance ${instanceId} is not running`);
     this.console(r.spec, "fake: migrated away");
-    rmSync(this.file(instanceId), { force: true });
     return { totalMs: 0, downtimeMs: 0, ramBytes: r.spec.memoryMb * 1024 * 1024, diskBytes: 0 };
   }
 

@@ -335,10 +335,7 @@ export class QemuHypervisor implements Hypervisor {
     const st = this.running(instanceId);
     const keyDir = writeMigrationKey(join(this.dir(instanceId), "migration"), to.key);
     try {
-      const figures = await withQmp(this.paths(instanceId).qmp, (c) => sendGuest(c, st.spec.disks.length, to, keyDir, { mirrorTimeoutMs: 30 * 60_000, migrateTimeoutMs: 30 * 60_000 }));
-      await this.kill(instanceId);
-      await this.forget(instanceId);
-      return figures;
+      return await withQmp(this.paths(instanceId).qmp, (c) => sendGuest(c, st.spec.disks.length, to, keyDir, { mirrorTimeoutMs: 30 * 60_000, migrateTimeoutMs: 30 * 60_000 }));
     } finally {
       rmSync(keyDir, { recursive: true, force: true });
     }

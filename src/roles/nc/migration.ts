@@ -99,7 +99,12 @@ export function nodeMigration(d: NodeMigrationDeps): MigrationMethods {
 
     async receiveInstance({ request, volumes, console, key }, ctx) {
       const id = request.instanceId;
-      if (record(id)) throw new IncorrectStateError(`instance ${id} is already on this node`, "instance");
+      const before = record(id);
+      if (before && before.state !== "teardown") throw new IncorrectStateError(`instance ${id} is already on this node`, "instance");
+      if (before) { // it left this node earlier and comes back: the record of its leaving gives way
+        await d.hypervisor.destroy(id);
+        db.delete(ncInstances).where(eq(ncInstances.id, id)).run();
+      }
       const res = await d.describeResource();
       if (request.vmType.memoryMb > res.memorySizeAvailable || request.vmType.cpus > res.numberOfCoresAvailable || request.vmType.diskGb > res.diskSizeAvailable) {
         throw new InsufficientCapacityError(`node cannot take ${id} (${request.vmType.name}): ${res.memorySizeAvailable} MB, ${res.numberOfCoresAvailable} cores, ${res.diskSizeAvailable} GB free`);
@@ -127,6 +132,9 @@ export function nodeMigration(d: NodeMigrationDeps): MigrationMethods {
       const figures = await d.hypervisor.sendMigration(instanceId, to);
       d.teardown(instanceId, `migrated to node ${node}`);
       d.log.info({ requestId: ctx.requestId, instanceId, node, ...figures }, "nc: instance migrated away");
+      // The paused copy here goes while the CC has the target continue: the guest does not
+      // wait for it. A restart before it is gone destroys it then (adopt).
+      void d.hypervisor.destroy(instanceId).catch((e: Error) => d.log.warn({ requestId: ctx.requestId, instanceId, err: e.message }, "nc: the copy of a migrated instance was not destroyed; it is at the next restart"));
       return figures;
     },
 

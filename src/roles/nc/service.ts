@@ -361,11 +361,17 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
       await Promise.all([...inflight]);
     },
 
-    /** After a restart: stagings that were cut short are torn down; running domains are kept. */
+    /**
+     * After a restart: stagings that were cut short are torn down; running domains are kept;
+     * a domain whose record was torn down (the copy of a migrated guest, a destroy cut short) goes.
+     */
     async adopt() {
       for (const row of db.select().from(ncInstances).where(eq(ncInstances.state, "pending")).all()) {
         if (!(await d.hypervisor.get(row.id))) teardown(row.id, "staging was interrupted by a node controller restart");
         else markExtant(row.id);
+      }
+      for (const row of db.select().from(ncInstances).where(eq(ncInstances.state, "teardown")).all()) {
+        if (await d.hypervisor.get(row.id)) await d.hypervisor.destroy(row.id).catch((e: Error) => d.log.warn({ instanceId: row.id, err: e.message }, "nc: could not destroy a torn-down instance's domain"));
       }
       // A change recorded just before a restart may not have reached its guest.
       if (!d.hypervisor.capabilities().portForwarding) return;
