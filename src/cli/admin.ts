@@ -9,6 +9,9 @@ import { CREDENTIAL_FORMATS, renderCredentials, type CredentialFormat } from "..
 import { writeCredentialsZip, zipName } from "../roles/clc/credentials-zip";
 import { registerCluster, deregisterCluster, listRemoteClusters } from "../roles/clc/cluster-registry";
 import { openCcDatabase } from "../roles/cc/database";
+import { CLUSTER_METHODS, type ClusterClient } from "../roles/cc/client";
+import { clusterHealth } from "../roles/clc/cluster-health";
+import { createHttpClient } from "../rpc/http-client";
 import { registerNode, deregisterNode, nodeHealthRows } from "../roles/cc/node-registry";
 import { nodeRequestOutcome, requestNodeAction, type NodeAction, type NodeRequestResult } from "../roles/cc/node-requests";
 import { installComponentKey, readComponentKeys, type IssuedKey } from "../rpc/key-file";
@@ -157,9 +160,18 @@ function addComponentCommands(admin: Command, io: CliIo): void {
     io.out(`euca: deregistered cluster ${name}\n`);
   }));
   cluster.addCommand(dereg);
-  const clist = withSettings(new Command("list"), ["dataDir"]).description("list registered remote clusters");
-  clist.action(() => withClc(clist, io, (clc) => {
-    io.out(table([["NAME", "URL", "KEY-ID"], ...listRemoteClusters(clc.db).map((c) => [c.name, c.url, c.key.id])]));
+  const clist = withSettings(new Command("list"), ["dataDir"])
+    .description("list registered remote clusters, each asked now (signed with its key): available or unavailable and why, its nodes by health, free/max cores and memory of its up nodes")
+    .option("--timeout <seconds>", "how long to wait for each cluster's answer", positiveInt, 5);
+  clist.action(() => withClc(clist, io, async (clc) => {
+    const timeoutMs = clist.opts<{ timeout: number }>().timeout * 1000;
+    const ctx = { requestId: `cli-${randomIds.nonce()}` };
+    const rows = await Promise.all(listRemoteClusters(clc.db).map(async (c) => {
+      const client = createHttpClient<ClusterClient>(CLUSTER_METHODS, { baseUrl: c.url, role: "cc", key: c.key, clock: systemClock, ids: randomIds, timeoutMs });
+      const h = await clusterHealth({ name: c.name, client }, ctx);
+      return [c.name, c.url, h.reason ? `${h.state} (${h.reason})` : h.state, h.nodes ?? "-", h.cores ?? "-", h.memoryMb ?? "-", c.key.id];
+    }));
+    io.out(table([["NAME", "URL", "STATE", "NODES", "CORES", "MEMORY-MB", "KEY-ID"], ...rows]));
   }));
   cluster.addCommand(clist);
 

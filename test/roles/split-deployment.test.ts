@@ -38,15 +38,18 @@ describe("split roles over signed REST", () => {
       // Before the key is installed, the CC refuses the CLC's calls: the zone is unavailable.
       const before = await ec2.send(new DescribeAvailabilityZonesCommand({}));
       expect(before.AvailabilityZones?.map((z) => [z.ZoneName, z.State])).toEqual([["zone2", "unavailable"]]);
+      // `cluster list` asks it too, and says why not.
+      expect(await cli(["admin", "cluster", "list", "--data-dir", clcDir])).toMatch(/^zone2\s+http:\S+\s+unavailable \(.+\)\s+-\s+-\s+-\s+\S+$/m);
 
       await cli(["admin", "component-key", "install", keyFile, "--data-dir", ccDir]);
       const after = await ec2.send(new DescribeAvailabilityZonesCommand({}));
       expect(after.AvailabilityZones?.map((z) => [z.ZoneName, z.State])).toEqual([["zone2", "available"]]);
+      expect(await cli(["admin", "cluster", "list", "--data-dir", clcDir])).toMatch(/^zone2\s+http:\S+\s+available\s+1 up\s+\d+\/\d+\s+\d+\/\d+\s+\S+$/m);
       const verbose = await ec2.send(new DescribeAvailabilityZonesCommand({ ZoneNames: ["verbose"] }));
       expect(verbose.AvailabilityZones?.map((z) => z.State)).toContain("0004 / 0004   1    128     2");
 
-      // The request id travelled: the CC logged the CLC's call with it.
-      const ccCalls = cc.logs().trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.api === "internal" && e.status === 200);
+      // The request id travelled: the CC logged the CLC's call with it (`cluster list`'s own are the CLI's).
+      const ccCalls = cc.logs().trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.api === "internal" && e.status === 200 && !String(e.requestId).startsWith("cli-"));
       const headIds = new Set(head.logs().trim().split("\n").map((l) => JSON.parse(l).requestId));
       expect(ccCalls.length).toBeGreaterThan(0);
       expect(ccCalls.every((e) => headIds.has(e.requestId))).toBe(true);
