@@ -16,7 +16,7 @@ import { createNodeMonitor, type ClusterNode, type PowerPolicy } from "../roles/
 import { listRemoteNodes } from "../roles/cc/node-registry";
 import { createUnknownGuests, type UnknownGuests } from "../roles/cc/unknown-guests";
 import { createNodeRequests } from "../roles/cc/node-requests";
-import { createDrain } from "../roles/cc/drain";
+import { createDrain, type Drain } from "../roles/cc/drain";
 import { createNetworkService, type Lease, type NetworkPlan } from "../roles/cc/networks";
 import { createInstanceNetwork } from "../roles/cc/instance-network";
 import { every } from "../common/periodic";
@@ -66,8 +66,13 @@ export interface ManagedParts {
 export function assembleClusterService(p: ClusterParts) {
   const networks = createNetworkService({ db: p.db, clock: p.clock, plan: p.plan });
   let unknown: UnknownGuests | undefined;
+  let drain: Drain | undefined;
   const monitor = createNodeMonitor({
-    nodes: p.nodes, db: p.db, clock: p.clock, log: p.log, pollMs: p.pollMs, power: p.power, downMs: p.downMs, afterPoll: (views, ctx) => unknown!.review(views, ctx),
+    nodes: p.nodes, db: p.db, clock: p.clock, log: p.log, pollMs: p.pollMs, power: p.power, downMs: p.downMs,
+    afterPoll: async (views, ctx) => {
+      await unknown!.review(views, ctx);
+      await drain!.settle(ctx);
+    },
   });
   unknown = createUnknownGuests({ db: p.db, clock: p.clock, log: p.log, unknownMs: p.unknownMs, node: monitor.node });
   const network = createInstanceNetwork({ db: p.db, clock: p.clock, log: p.log, monitor, pushForwards: !p.managed });
@@ -77,7 +82,7 @@ export function assembleClusterService(p: ClusterParts) {
     network: createManagedNetwork({ db: p.db, gateway: m.gateway, executor: m.executor, nodes: p.nodes, nodeAddress: m.nodeAddress, log: p.log, clock: p.clock }),
     bridgeOf: (l: Lease) => m.gateway().lan?.bridge ?? segmentLinks(m.gateway().mode, l.network.vlan).bridge,
   };
-  const drain = createDrain({ db: p.db, monitor, clock: p.clock, log: p.log, policy: p.policy, managed: managed?.network });
+  drain = createDrain({ db: p.db, monitor, clock: p.clock, log: p.log, policy: p.policy, managed: managed?.network });
   const service = createClusterService({ name: p.name, host: p.host, monitor, log: p.log, db: p.db, clock: p.clock, policy: p.policy, networks, network, unknown, drain, managed, isLocalNode: p.isLocalNode ?? (() => false) });
   return { service, monitor, network, managed: managed?.network };
 }

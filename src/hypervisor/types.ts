@@ -92,6 +92,8 @@ export interface DomainInfo {
   reason?: string;
   /** The host ports forwarded to the guest that are in force (user networking). */
   forwards?: PortForward[];
+  /** Waiting, paused, for a live migration's state (`pending` until completeMigration). */
+  incoming?: true;
 }
 
 export interface Capabilities {

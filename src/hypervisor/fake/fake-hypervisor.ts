@@ -96,6 +96,7 @@ export class FakeHypervisor implements Hypervisor {
       state: crashed ? "crashed" : booted && !r.incoming ? "running" : "pending",
       ...(crashed ? { reason: "the guest crashed (fake failure mode)" } : {}),
       ...(r.forwards ? { forwards: r.forwards } : {}),
+      ...(r.incoming ? { incoming: true as const } : {}),
     };
   }
 

@@ -48,6 +48,8 @@ interface DomainState extends DomainRecord {
   forwards?: PortForward[];
   /** The tap made for the guest on its bridge, removed with the guest. */
   tap?: string;
+  /** Waiting, paused, for a live migration's state (it runs once completeMigration says so). */
+  incoming?: boolean;
 }
 
 import { tapMac, tapName } from "../tap-name";
@@ -108,8 +110,9 @@ export class QemuHypervisor implements Hypervisor {
     return {
       instanceId: st.spec.instanceId, memoryMb: st.spec.memoryMb, cores: st.spec.cores, startedAt: st.startedAt,
       disks: DomainFiles.disks(st),
-      state: alive ? "running" : "crashed",
+      state: alive ? (st.incoming ? "pending" : "running") : "crashed",
       ...(st.forwards ? { forwards: st.forwards } : {}),
+      ...(st.incoming ? { incoming: true as const } : {}),
       ...(alive ? {} : { reason: "the instance's QEMU process exited (the guest powered off or crashed)" }),
     };
   }
@@ -310,7 +313,7 @@ export class QemuHypervisor implements Hypervisor {
   async receiveMigration(spec: DomainSpec, attached: readonly AttachedDisk[], at: MigrationEndpoint): Promise<void> {
     if (spec.nics[0]?.mode === "user") throw new HypervisorError("unsupported", "a guest on user networking (ROOTLESS) is reached through its own host and cannot move");
     const p = await this.admit(spec);
-    const state: DomainState = { spec, startedAt: this.o.clock.now().toISOString(), attached: [] };
+    const state: DomainState = { spec, startedAt: this.o.clock.now().toISOString(), attached: [], incoming: true };
     this.files.write(spec.instanceId, state);
     try {
       const net = await this.network(spec);
@@ -342,8 +345,11 @@ export class QemuHypervisor implements Hypervisor {
   }
 
   async completeMigration(instanceId: string): Promise<void> {
-    this.running(instanceId);
+    const st = this.running(instanceId);
+    if (!st.incoming) throw new HypervisorError("not-found", `no migration of ${instanceId} is waiting here`);
     await withQmp(this.paths(instanceId).qmp, (c) => finishIncoming(c, 60_000));
+    const { incoming: _i, ...running } = this.read(instanceId) ?? st;
+    this.files.write(instanceId, running);
     rmSync(join(this.dir(instanceId), "migration"), { recursive: true, force: true });
   }
 

@@ -11,10 +11,11 @@
  *   4. the placement moves to the target, the target lets the guest continue, the network
  *      is brought in line (the gateway sends to its new node).
  * A failure before the switch leaves the guest running where it was; the target's waiting
- * copy is removed.
+ * copy is removed. A migration cut short by a CC restart is settled on a later poll by the
+ * source's word (`settle`).
  */
 import { randomBytes } from "node:crypto";
-import { eq } from "drizzle-orm";
+import { eq, isNotNull } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { Clock } from "../../common/clock";
 import { InsufficientCapacityError, NotFoundError } from "../../common/errors";
@@ -43,6 +44,8 @@ export interface DrainDeps {
 export function createDrain(o: DrainDeps) {
   const { db } = o.db;
   const drained = () => new Set(db.select().from(drainedNodes).all().map((r) => r.node));
+  /** Instances this process is moving now (a placement naming a target otherwise is one cut short). */
+  const moving = new Set<string>();
 
   /** The node to move a guest of `from` to: up, not drained, with room, as the placement policy picks. */
   async function targetFor(from: string, vmType: { name: string; cpus: number; memoryMb: number; diskGb: number }, ctx: CallContext): Promise<ClusterNode> {
@@ -63,6 +66,7 @@ export function createDrain(o: DrainDeps) {
     const log = { requestId: ctx.requestId, instanceId, from: source.name, to: target.name };
     o.log.info(log, "cc: migrating an instance");
     db.update(placements).set({ migratingTo: target.name }).where(eq(placements.instanceId, instanceId)).run();
+    moving.add(instanceId);
     let waiting = false;
     try {
       await o.managed?.sync(ctx);
@@ -85,13 +89,43 @@ export function createDrain(o: DrainDeps) {
       await sync(ctx);
       throw e;
     } finally {
+      moving.delete(instanceId);
       o.monitor.invalidate(source.name);
       o.monitor.invalidate(target.name);
     }
   }
 
+  /**
+   * Migrations a CC restart cut short (their placement still names a target): the source
+   * decides. If it still runs the guest, the move did not happen and the target's waiting
+   * copy goes; if it let the guest go, the target's copy is the guest: it continues there
+   * and the placement moves. With either node silent, the next poll tries again.
+   */
+  async function settle(ctx: CallContext): Promise<void> {
+    for (const p of db.select().from(placements).where(isNotNull(placements.migratingTo)).all()) {
+      const [source, target] = [o.monitor.node(p.node), o.monitor.node(p.migratingTo!)];
+      if (moving.has(p.instanceId) || !source || !target) continue;
+      try {
+        const [there] = (await source.client.describeInstances({ instanceIds: [p.instanceId] }, ctx)).instances;
+        const stayed = there !== undefined && there.state !== "Teardown";
+        await target.client.completeIncoming({ instanceId: p.instanceId, ok: !stayed }, ctx).catch((e: Error) => {
+          if (!(e instanceof NotFoundError)) throw e; // nothing waits there (it never arrived, or it was settled already)
+        });
+        db.update(placements).set({ migratingTo: null, ...(stayed ? {} : { node: target.name }) }).where(eq(placements.instanceId, p.instanceId)).run();
+        o.log.info({ requestId: ctx.requestId, instanceId: p.instanceId, node: stayed ? source.name : target.name }, "cc: a migration cut short by a restart is settled");
+        await sync(ctx);
+      } catch (e) {
+        o.log.warn({ requestId: ctx.requestId, instanceId: p.instanceId, err: (e as Error).message }, "cc: a migration cut short is not settled yet; tried again on the next poll");
+      } finally {
+        o.monitor.invalidate(source.name);
+        o.monitor.invalidate(target.name);
+      }
+    }
+  }
+
   return {
     isDrained: (node: string) => drained().has(node),
+    settle,
 
     /** Drains `node`: recorded first (so nothing more lands there), then its guests move one by one. */
     async drain(node: string, ctx: CallContext): Promise<MigrationResult[]> {

@@ -367,7 +367,10 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
      */
     async adopt() {
       for (const row of db.select().from(ncInstances).where(eq(ncInstances.state, "pending")).all()) {
-        if (!(await d.hypervisor.get(row.id))) teardown(row.id, "staging was interrupted by a node controller restart");
+        const dom = await d.hypervisor.get(row.id);
+        if (!dom) teardown(row.id, "staging was interrupted by a node controller restart");
+        // A guest arriving by migration still waits for the CC's word (completeIncoming).
+        else if (dom.incoming) staging.add(row.id);
         else markExtant(row.id);
       }
       for (const row of db.select().from(ncInstances).where(eq(ncInstances.state, "teardown")).all()) {

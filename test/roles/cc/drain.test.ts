@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { eq } from "drizzle-orm";
 import { leases, placements } from "../../../src/roles/cc/database";
 import { startTestCloud, tempDir, type TestCloud } from "../../support/cloud";
 import { clusterRequests, settled, twoNodeCluster } from "../../support/cluster";
@@ -71,5 +72,26 @@ describe("drain", () => {
     expect(migrated).toMatchObject([{ instanceId: ida, from: "node-a", error: expect.stringMatching(/no other node of the cluster has room/) }]);
     expect((await c.service.describeInstances({ instanceIds: [ida] }, ctx)).instances[0]).toMatchObject({ node: "node-a", state: "Extant" });
     await expect(c.service.drainNode({ node: "node-z" }, ctx)).rejects.toMatchObject({ kind: "NotFound" });
+  });
+
+  it("a migration a CC restart cut short is settled by the source's word: sent — it continues on the target; not sent — it stays and the target's copy goes", async () => {
+    const c = twoNodeCluster(tempDir("euca-cc-drain-"), () => t.cloud.walrusClient);
+    const [sent, kept] = (await c.service.runInstances(clusterRequests(image, 2), ctx)).placed.map((p) => p.instanceId);
+    await settled(c.service, [sent!, kept!]);
+    const [a, b] = c.nodes;
+    // What the CC had done when it stopped: each target waits; one source had sent its guest.
+    for (const id of [sent!, kept!]) {
+      const src = await a!.client.migrationSource({ instanceId: id }, ctx);
+      c.db.db.update(placements).set({ migratingTo: "node-b" }).where(eq(placements.instanceId, id)).run();
+      const at = await b!.client.receiveInstance({ ...src, key: "cd".repeat(32) }, ctx);
+      if (id === sent) await a!.client.sendInstance({ instanceId: id, to: at, node: "node-b" }, ctx);
+    }
+    const after = c.restart();
+    await after.monitor.poll(ctx);
+    expect(c.db.db.select().from(placements).all().map((p) => [p.instanceId, p.node, p.migratingTo]).sort()).toEqual([[sent, "node-b", null], [kept, "node-a", null]].sort());
+    const onB = new Map((await b!.client.describeInstances({}, ctx)).instances.map((i) => [i.instanceId, i.state]));
+    expect([onB.get(sent!), onB.get(kept!)]).toEqual(["Extant", undefined]); // the copy that was not needed is gone, record and all
+    expect((await a!.client.describeInstances({ instanceIds: [kept!] }, ctx)).instances[0]).toMatchObject({ state: "Extant" });
+    expect(existsSync(join(c.hypervisors.get("node-b")!["dir"] as string, "domains", `${kept}.json`))).toBe(false);
   });
 });

@@ -4,7 +4,7 @@
  * terminate, failures with reasons, capacity, and adoption after a restart.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
 import { systemClock } from "../../../src/common/clock";
@@ -189,5 +189,29 @@ describe("node restart", () => {
     await second.service.adopt();
     const states = (await second.service.describeInstances({}, ctx)).instances.map((i) => [i.instanceId, i.state]);
     expect(states).toEqual(expect.arrayContaining([[running.instanceId, "Extant"], ["i-0DEADBEE", "Teardown"]]));
+  });
+
+  it("keeps a guest arriving by migration waiting for the CC's word, and destroys the paused copy a migrated guest left", async () => {
+    const [srcDir, dstDir] = [tempDir("euca-nc-"), tempDir("euca-nc-")];
+    const source = makeNode(srcDir);
+    const target = makeNode(dstDir);
+    const r = request();
+    await source.service.runInstance(r, ctx);
+    await until(source.service, r.instanceId, "Extant");
+    const at = await target.service.receiveInstance({ ...(await source.service.migrationSource({ instanceId: r.instanceId }, ctx)), key: "ef".repeat(32) }, ctx);
+    const domainFile = join(srcDir, "fake", "domains", `${r.instanceId}.json`);
+    const copy = readFileSync(domainFile);
+    await source.service.sendInstance({ instanceId: r.instanceId, to: at, node: "target" }, ctx);
+    writeFileSync(domainFile, copy); // the source's NC stopped before its paused copy was destroyed
+
+    // Both NCs restart before the CC says go.
+    const [source2, target2] = [makeNode(srcDir), makeNode(dstDir)];
+    await source2.service.adopt();
+    await target2.service.adopt();
+    expect(existsSync(domainFile)).toBe(false);
+    expect((await source2.service.describeInstances({ instanceIds: [r.instanceId] }, ctx)).instances[0]).toMatchObject({ state: "Teardown", reason: "migrated to node target" });
+    expect((await target2.service.describeInstances({ instanceIds: [r.instanceId] }, ctx)).instances[0]).toMatchObject({ state: "Pending" });
+    await target2.service.completeIncoming({ instanceId: r.instanceId, ok: true }, ctx);
+    await until(target2.service, r.instanceId, "Extant");
   });
 });
