@@ -130,5 +130,5 @@ describe.runIf(ready)("a snapshot crosses zones, from a guest's file-attached vo
     await aws("terminate-instances", "--instance-ids", g1.id, g2.id);
     for (const v of [vol, copy]) await until(async () => (await aws("describe-volumes", "--volume-ids", v)).Volumes[0].State === "available", 30_000);
     expect((await run("pgrep", ["-af", "qemu-storage-daemon"], { timeoutMs: 5000 })).stdout).not.toContain(`name=${copy}`);
-  });
+  }, 600_000); // two TCG boots, a snapshot and a restore: ~40 s alone, several times that on a loaded CI machine
 });
