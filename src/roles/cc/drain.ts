@@ -8,11 +8,11 @@
  *      segment and port on the network (its tap has a bridge and a filter to join);
  *   3. the target stages the instance and waits, paused; the source mirrors its disks and
  *      sends the guest (TLS with a key made here for this migration);
- *   4. the placement moves to the target, the target lets the guest continue, the network
+ *   4. the target lets the guest continue, the placement moves to the target, the network
  *      is brought in line (the gateway sends to its new node).
- * A failure before the switch leaves the guest running where it was; the target's waiting
- * copy is removed. A migration cut short by a CC restart is settled on a later poll by the
- * source's word (`settle`).
+ * A failure before the target waits leaves the guest running where it was. Once it waits,
+ * a failure (or a CC restart) is settled by the source's word — whether it still runs the
+ * guest or let it go — never by guessing (`settleOne`).
  */
 import { randomBytes } from "node:crypto";
 import { eq, isNotNull } from "drizzle-orm";
@@ -74,19 +74,26 @@ export function createDrain(o: DrainDeps) {
       const at = await target.client.receiveInstance({ ...src, key }, ctx);
       waiting = true;
       const figures = await source.client.sendInstance({ instanceId, to: at, node: target.name }, ctx);
-      // The guest is paused there until told: it moves in the records first, then continues.
+      // The guest is paused there until told. It continues first (reports of an instance whose
+      // placement names a target come from the target), then the placement moves: a restart
+      // between the two leaves `migratingTo` for settle() to finish.
       const switched = Date.now();
-      db.update(placements).set({ node: target.name, migratingTo: null }).where(eq(placements.instanceId, instanceId)).run();
       await target.client.completeIncoming({ instanceId, ok: true }, ctx);
       const handoverMs = Date.now() - switched;
       waiting = false;
+      db.update(placements).set({ node: target.name, migratingTo: null }).where(eq(placements.instanceId, instanceId)).run();
       await sync(ctx);
       o.log.info({ ...log, ...figures, handoverMs }, "cc: instance migrated");
       return { instanceId, from: source.name, to: target.name, handoverMs, ...figures };
     } catch (e) {
-      if (waiting) await target.client.completeIncoming({ instanceId, ok: false }, ctx).catch(() => undefined);
-      db.update(placements).set({ migratingTo: null }).where(eq(placements.instanceId, instanceId)).run();
-      await sync(ctx);
+      moving.delete(instanceId);
+      // Once the target waits, whether the guest moved is the source's to say: the answer to
+      // a send can be lost after the guest went, and then the target's copy is the guest.
+      if (waiting) await settleOne(instanceId, source, target, ctx);
+      else {
+        db.update(placements).set({ migratingTo: null }).where(eq(placements.instanceId, instanceId)).run();
+        await sync(ctx);
+      }
       throw e;
     } finally {
       moving.delete(instanceId);
@@ -96,30 +103,34 @@ export function createDrain(o: DrainDeps) {
   }
 
   /**
-   * Migrations a CC restart cut short (their placement still names a target): the source
-   * decides. If it still runs the guest, the move did not happen and the target's waiting
-   * copy goes; if it let the guest go, the target's copy is the guest: it continues there
-   * and the placement moves. With either node silent, the next poll tries again.
+   * A migration left unfinished (a failed step, or a CC restart: its placement still names
+   * a target): the source decides. If it still runs the guest, the move did not happen and
+   * the target's waiting copy goes; if it let the guest go, the target's copy is the guest:
+   * it continues there and the placement moves. With either node silent, the next poll tries again.
    */
+  async function settleOne(instanceId: string, source: ClusterNode, target: ClusterNode, ctx: CallContext): Promise<void> {
+    try {
+      const [there] = (await source.client.describeInstances({ instanceIds: [instanceId] }, ctx)).instances;
+      const stayed = there !== undefined && there.state !== "Teardown";
+      await target.client.completeIncoming({ instanceId, ok: !stayed }, ctx).catch((e: Error) => {
+        if (!(e instanceof NotFoundError)) throw e; // nothing waits there (it never arrived, or it was settled already)
+      });
+      db.update(placements).set({ migratingTo: null, ...(stayed ? {} : { node: target.name }) }).where(eq(placements.instanceId, instanceId)).run();
+      o.log.info({ requestId: ctx.requestId, instanceId, node: stayed ? source.name : target.name }, "cc: an unfinished migration is settled");
+      await sync(ctx);
+    } catch (e) {
+      o.log.warn({ requestId: ctx.requestId, instanceId, err: (e as Error).message }, "cc: an unfinished migration is not settled yet; tried again on the next poll");
+    } finally {
+      o.monitor.invalidate(source.name);
+      o.monitor.invalidate(target.name);
+    }
+  }
+
+  /** Each poll: the migrations no drain in this process is carrying out. */
   async function settle(ctx: CallContext): Promise<void> {
     for (const p of db.select().from(placements).where(isNotNull(placements.migratingTo)).all()) {
       const [source, target] = [o.monitor.node(p.node), o.monitor.node(p.migratingTo!)];
-      if (moving.has(p.instanceId) || !source || !target) continue;
-      try {
-        const [there] = (await source.client.describeInstances({ instanceIds: [p.instanceId] }, ctx)).instances;
-        const stayed = there !== undefined && there.state !== "Teardown";
-        await target.client.completeIncoming({ instanceId: p.instanceId, ok: !stayed }, ctx).catch((e: Error) => {
-          if (!(e instanceof NotFoundError)) throw e; // nothing waits there (it never arrived, or it was settled already)
-        });
-        db.update(placements).set({ migratingTo: null, ...(stayed ? {} : { node: target.name }) }).where(eq(placements.instanceId, p.instanceId)).run();
-        o.log.info({ requestId: ctx.requestId, instanceId: p.instanceId, node: stayed ? source.name : target.name }, "cc: a migration cut short by a restart is settled");
-        await sync(ctx);
-      } catch (e) {
-        o.log.warn({ requestId: ctx.requestId, instanceId: p.instanceId, err: (e as Error).message }, "cc: a migration cut short is not settled yet; tried again on the next poll");
-      } finally {
-        o.monitor.invalidate(source.name);
-        o.monitor.invalidate(target.name);
-      }
+      if (!moving.has(p.instanceId) && source && target) await settleOne(p.instanceId, source, target, ctx);
     }
   }
 
