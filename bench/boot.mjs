@@ -24,7 +24,9 @@ process.on("exit", () => {
   for (const c of children) c.kill("SIGKILL");
   try {
     execFileSync("pkill", ["-KILL", "-f", "--", `qemu-system-x86_64 .*${root}/`]);
-  } catch {}
+  } catch {
+    // nothing was left running
+  }
   rmSync(root, { recursive: true, force: true });
 });
 const pct = (xs, p) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];

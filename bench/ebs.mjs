@@ -30,7 +30,7 @@ const root = mkdtempSync(join(tmpdir(), "euca-bench-ebs-"));
 const children = [];
 process.on("exit", () => {
   for (const c of children) c.kill("SIGKILL");
-  try { execFileSync("pkill", ["-KILL", "-f", "--", `qemu-system-x86_64 .*${root}/`]); } catch {}
+  try { execFileSync("pkill", ["-KILL", "-f", "--", `qemu-system-x86_64 .*${root}/`]); } catch { /* nothing was left running */ }
   rmSync(root, { recursive: true, force: true });
 });
 const now = () => Number(process.hrtime.bigint()) / 1e6;

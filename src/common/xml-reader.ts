@@ -37,7 +37,6 @@ export interface XmlLimits {
 }
 
 const DEFAULTS: Required<XmlLimits> = { maxBytes: 8 * 1024 * 1024, maxDepth: 32, maxElements: 100_000, controlCharacters: false };
-// eslint-disable-next-line no-control-regex
 const CONTROLS = /[\u0001-\u0008\u000B-\u001F\u007F-\u009F\u2028]/g;
 
 const localName = (qualified: string) => qualified.slice(qualified.indexOf(":") + 1);

@@ -40,7 +40,7 @@ export async function writeChunks(source: ChunkSource, out: ServerResponse, chun
       inFlight[i] = new Promise<void>((resolve, reject) => out.write(buffers[i]!.subarray(0, n), (err) => (err ? reject(err) : resolve())));
       inFlight[i]!.catch(() => undefined); // awaited on its next turn (or not, if the other write failed first)
     }
-    await Promise.race([Promise.all(inFlight), closed]);
+    await Promise.race([Promise.all(inFlight.filter((w) => w !== undefined)), closed]);
     if (gone) throw gone;
     await Promise.race([new Promise<void>((resolve) => out.end(resolve)), closed]);
   } catch (e) {

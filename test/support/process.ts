@@ -38,7 +38,7 @@ export function startEuca(args: string[], env: NodeJS.ProcessEnv = {}, as: { uid
         resolve({ child, ec2Url: m[1]!, s3Url: m[2]!, heartbeatUrl: m[3]!, stdout: () => out, stderr: () => err, exited });
       }
     });
-    exited.then(({ code }) => {
+    void exited.then(({ code }) => {
       clearTimeout(timer);
       reject(new Error(`euca exited with ${code} before ready:\n${out}\n${err}`));
     });

@@ -5,9 +5,7 @@ import { S3Error } from "./s3-error";
 
 export const S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/";
 
-// eslint-disable-next-line no-control-regex
 const XML10_FORBIDDEN = /[\u0001-\u0008\u000B\u000C\u000E-\u001F]/;
-// eslint-disable-next-line no-control-regex
 const XML11_REFERENCED = /[\u0001-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u2028]/g;
 /** Whether `s` holds a character an XML 1.0 document cannot carry (then the reply is XML 1.1, which expat cannot read). */
 export const needsXml11 = (s: string) => XML10_FORBIDDEN.test(s);

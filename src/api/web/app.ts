@@ -32,7 +32,7 @@ export function createWebApp(d: WebDeps): Hono<WebEnv> {
   app.use("*", async (c, next) => {
     const started = performance.now();
     const requestId = d.ids.requestId();
-    let address = "";
+    let address: string;
     try {
       address = getConnInfo(c).remote.address ?? "";
     } catch {

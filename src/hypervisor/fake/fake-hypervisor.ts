@@ -17,7 +17,7 @@ import {
   HypervisorError, type AttachedDisk, type Capabilities, type DiskSpec, type MigrationFigures, type DomainInfo, type DomainSpec, type HostInfo, type ForwardResult, type Hypervisor, type PortForward,
 } from "../types";
 
-export interface FakeHost extends HostInfo {}
+export type FakeHost = HostInfo;
 
 /** Failure modes, read from failures.json on every call (tests flip them while the NC runs). */
 export interface FakeFailures {
