@@ -17,7 +17,9 @@ await build({
   external: ["better-sqlite3", "pino", "@node-rs/crc32"],
   define: { __EUCA_VERSION__: JSON.stringify(pkg.version) },
   // CommonJS dependencies inside an ESM bundle need a require().
-  banner: { js: "import { createRequire as __euca_cr } from 'node:module'; const require = __euca_cr(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __euca_cr } from 'node:module'; const require = __euca_cr(import.meta.url);",
+  },
   logLevel: "warning",
 });
 

@@ -14,7 +14,12 @@ export default tseslint.config(
       // A leading underscore names what is left out on purpose (a rest sibling, an unused parameter).
       "@typescript-eslint/no-unused-vars": [
         "error",
-        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_", ignoreRestSiblings: true },
+        {
+          argsIgnorePattern: "^_",
+          varsIgnorePattern: "^_",
+          destructuredArrayIgnorePattern: "^_",
+          ignoreRestSiblings: true,
+        },
       ],
       // A service wired to another made after it (`let b; const a = make({ use: () => b }); b = …`).
       "prefer-const": ["error", { ignoreReadBeforeAssign: true }],

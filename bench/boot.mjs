@@ -57,13 +57,46 @@ async function bare(i) {
   for (const f of ["ephemeral", "swap"]) execFileSync("truncate", ["-s", "512M", join(dir, f)]);
   const consoleFile = join(dir, "console.log");
   const t0 = now();
-  const q = spawn("qemu-system-x86_64", [
-    "-name", `bare-${i}`, "-nodefaults", "-no-user-config", "-accel", "tcg", "-cpu", "max", "-m", "128", "-smp", "1",
-    "-display", "none", "-monitor", "none", "-serial", `file:${consoleFile}`,
-    "-netdev", "user,id=net0,restrict=on,net=169.254.169.0/24,host=169.254.169.2,dhcpstart=169.254.169.15", "-device", "virtio-net-pci,netdev=net0",
-    "-kernel", join(G, "vmlinux"), "-initrd", join(G, "initrd.cpio.gz"), "-append", "root=/dev/vda console=ttyS0",
-    ...["root", "ephemeral", "swap"].flatMap((f, k) => ["-drive", `file=${join(dir, f)},format=raw,if=none,id=disk${k}`, "-device", `virtio-blk-pci,drive=disk${k}`]),
-  ], { stdio: "ignore" });
+  const q = spawn(
+    "qemu-system-x86_64",
+    [
+      "-name",
+      `bare-${i}`,
+      "-nodefaults",
+      "-no-user-config",
+      "-accel",
+      "tcg",
+      "-cpu",
+      "max",
+      "-m",
+      "128",
+      "-smp",
+      "1",
+      "-display",
+      "none",
+      "-monitor",
+      "none",
+      "-serial",
+      `file:${consoleFile}`,
+      "-netdev",
+      "user,id=net0,restrict=on,net=169.254.169.0/24,host=169.254.169.2,dhcpstart=169.254.169.15",
+      "-device",
+      "virtio-net-pci,netdev=net0",
+      "-kernel",
+      join(G, "vmlinux"),
+      "-initrd",
+      join(G, "initrd.cpio.gz"),
+      "-append",
+      "root=/dev/vda console=ttyS0",
+      ...["root", "ephemeral", "swap"].flatMap((f, k) => [
+        "-drive",
+        `file=${join(dir, f)},format=raw,if=none,id=disk${k}`,
+        "-device",
+        `virtio-blk-pci,drive=disk${k}`,
+      ]),
+    ],
+    { stdio: "ignore" },
+  );
   children.push(q);
   const t1 = await markerIn(consoleFile);
   q.kill("SIGKILL");
@@ -73,7 +106,28 @@ async function bare(i) {
 
 // ---- euca --------------------------------------------------------------------------------------
 const dataDir = join(root, "euca");
-const euca = spawn(process.execPath, [bundle, "run", "--data-dir", dataDir, "--ec2-port", "0", "--s3-port", "0", "--web-port", "0", "--hypervisor", "qemu", "--qemu-accel", "tcg", "--log-level", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
+const euca = spawn(
+  process.execPath,
+  [
+    bundle,
+    "run",
+    "--data-dir",
+    dataDir,
+    "--ec2-port",
+    "0",
+    "--s3-port",
+    "0",
+    "--web-port",
+    "0",
+    "--hypervisor",
+    "qemu",
+    "--qemu-accel",
+    "tcg",
+    "--log-level",
+    "warn",
+  ],
+  { stdio: ["ignore", "pipe", "inherit"] },
+);
 children.push(euca);
 const ec2Url = await new Promise((resolve) => {
   let out = "";
@@ -85,10 +139,32 @@ const ec2Url = await new Promise((resolve) => {
 });
 const credDir = join(dataDir, "credentials", "admin");
 const rc = readFileSync(join(credDir, "eucarc"), "utf8");
-const vars = Object.fromEntries([...rc.matchAll(/^export (\w+)=['"]?([^'"\n]*)/gm)].map((m) => [m[1], m[2].replace("${EUCA_KEY_DIR}", credDir)]));
-const imported = execFileSync(process.execPath, [bundle, "image", "import", join(G, "root.ext4"), "--kernel", join(G, "vmlinux"), "--ramdisk", join(G, "initrd.cpio.gz"), "--name", "tiny"], { env: { ...process.env, ...vars }, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+const vars = Object.fromEntries(
+  [...rc.matchAll(/^export (\w+)=['"]?([^'"\n]*)/gm)].map((m) => [m[1], m[2].replace("${EUCA_KEY_DIR}", credDir)]),
+);
+const imported = execFileSync(
+  process.execPath,
+  [
+    bundle,
+    "image",
+    "import",
+    join(G, "root.ext4"),
+    "--kernel",
+    join(G, "vmlinux"),
+    "--ramdisk",
+    join(G, "initrd.cpio.gz"),
+    "--name",
+    "tiny",
+  ],
+  { env: { ...process.env, ...vars }, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
+);
 const emi = /IMAGE\t(emi-\S+)/.exec(imported)[1];
-const ec2 = new EC2Client({ endpoint: ec2Url, region: "eucalyptus", credentials: { accessKeyId: vars.EC2_ACCESS_KEY, secretAccessKey: vars.EC2_SECRET_KEY }, maxAttempts: 1 });
+const ec2 = new EC2Client({
+  endpoint: ec2Url,
+  region: "eucalyptus",
+  credentials: { accessKeyId: vars.EC2_ACCESS_KEY, secretAccessKey: vars.EC2_SECRET_KEY },
+  maxAttempts: 1,
+});
 
 function consoleOf(id) {
   const base = join(dataDir, "instances");
@@ -101,7 +177,9 @@ function consoleOf(id) {
 
 async function launch() {
   const t0 = now();
-  const id = (await ec2.send(new RunInstancesCommand({ ImageId: emi, MinCount: 1, MaxCount: 1, InstanceType: "m1.small" }))).Instances[0].InstanceId;
+  const id = (
+    await ec2.send(new RunInstancesCommand({ ImageId: emi, MinCount: 1, MaxCount: 1, InstanceType: "m1.small" }))
+  ).Instances[0].InstanceId;
   const accepted = now();
   let file;
   while (!(file = consoleOf(id))) await sleep(5);
@@ -118,11 +196,32 @@ for (let i = 0; i < RUNS; i++) {
   theirs.push(await bare(i));
   ours.push(await launch());
 }
-const o = pct(ours.map((r) => r.ms), 50);
-const b = pct(theirs.map((r) => r.ms), 50);
-console.log(`euca boot (${RUNS} runs each, alternating; TCG, 128 MB, PVH vmlinux + initramfs + ext4 root; node ${process.version})`);
+const o = pct(
+  ours.map((r) => r.ms),
+  50,
+);
+const b = pct(
+  theirs.map((r) => r.ms),
+  50,
+);
+console.log(
+  `euca boot (${RUNS} runs each, alternating; TCG, 128 MB, PVH vmlinux + initramfs + ext4 root; node ${process.version})`,
+);
 console.log(`  first launch (Walrus → decrypt → node cache → disks → boot): ${first.ms.toFixed(0)} ms to ${MARKER}`);
-console.log(`  cached image, RunInstances → ${MARKER}: p50 ${o.toFixed(0)} ms (RunInstances answered in p50 ${pct(ours.map((r) => r.apiMs), 50).toFixed(0)} ms; guest uptime at the marker p50 ${pct(ours.map((r) => r.up), 50).toFixed(0)} ms)`);
-console.log(`  bare qemu-system-x86_64, exec → ${MARKER}: p50 ${b.toFixed(0)} ms (guest uptime at the marker p50 ${pct(theirs.map((r) => r.up), 50).toFixed(0)} ms)`);
+console.log(
+  `  cached image, RunInstances → ${MARKER}: p50 ${o.toFixed(0)} ms (RunInstances answered in p50 ${pct(
+    ours.map((r) => r.apiMs),
+    50,
+  ).toFixed(0)} ms; guest uptime at the marker p50 ${pct(
+    ours.map((r) => r.up),
+    50,
+  ).toFixed(0)} ms)`,
+);
+console.log(
+  `  bare qemu-system-x86_64, exec → ${MARKER}: p50 ${b.toFixed(0)} ms (guest uptime at the marker p50 ${pct(
+    theirs.map((r) => r.up),
+    50,
+  ).toFixed(0)} ms)`,
+);
 console.log(`  euca overhead: ${(o - b).toFixed(0)} ms   (goal < 300 ms)`);
 process.exit(0);

@@ -39,19 +39,34 @@ if (process.getuid() !== 0) {
 const work = mkdtempSync(join(tmpdir(), "euca-bench-net-"));
 chmodSync(work, 0o755);
 const entry = join(work, "entry.ts");
-writeFileSync(entry, `export * from ${JSON.stringify(join(root, "src/net/managed.ts"))};
+writeFileSync(
+  entry,
+  `export * from ${JSON.stringify(join(root, "src/net/managed.ts"))};
 export * from ${JSON.stringify(join(root, "src/net/executor.ts"))};
 export * from ${JSON.stringify(join(root, "src/net/nft/names.ts"))};
 export { runCommand } from ${JSON.stringify(join(root, "src/common/run-command.ts"))};
-export { nodeViewsOf } from ${JSON.stringify(join(root, "src/roles/cc/cluster-view.ts"))};`);
+export { nodeViewsOf } from ${JSON.stringify(join(root, "src/roles/cc/cluster-view.ts"))};`,
+);
 // Inside the project, so the bundle's imports of packages resolve to its node_modules.
 const bundled = join(root, "node_modules", ".cache", `euca-bench-net-${process.pid}.mjs`);
-await build({ entryPoints: [entry], bundle: true, platform: "node", format: "esm", outfile: bundled, logLevel: "error", packages: "external" });
+await build({
+  entryPoints: [entry],
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  outfile: bundled,
+  logLevel: "error",
+  packages: "external",
+});
 const net = await import(bundled);
 rmSync(bundled, { force: true });
 
 // ---- 1. render ----
-const GROUPS = 1000, RULES = 10, NODES = 100, PER_NODE = 100, ELASTIC = 1000;
+const GROUPS = 1000,
+  RULES = 10,
+  NODES = 100,
+  PER_NODE = 100,
+  ELASTIC = 1000;
 const hex = (n, w = 8) => n.toString(16).padStart(w, "0");
 const group = (g) => `sg-${hex(g)}`;
 const rules = {};
@@ -59,7 +74,8 @@ for (let g = 0; g < GROUPS; g++) {
   const rs = [];
   for (let r = 0; r < RULES; r++) {
     if (r < 5) rs.push({ protocol: "tcp", fromPort: 1000 + r, toPort: 1000 + r, cidr: `10.${r}.${g % 256}.0/24` });
-    else if (r < 8) rs.push({ protocol: r === 7 ? "udp" : "tcp", fromPort: 2000 + r * 10, toPort: 2009 + r * 10, cidr: "0.0.0.0/0" });
+    else if (r < 8)
+      rs.push({ protocol: r === 7 ? "udp" : "tcp", fromPort: 2000 + r * 10, toPort: 2009 + r * 10, cidr: "0.0.0.0/0" });
     else rs.push({ protocol: "tcp", fromPort: 22, toPort: 22, sourceGroupId: group((g + r) % GROUPS) });
   }
   rules[group(g)] = rs;
@@ -75,26 +91,46 @@ for (let i = 0; i < NODES * PER_NODE; i++) {
   const g = i % GROUPS;
   const slot = Math.floor(i / GROUPS) + 2;
   instances.push({
-    instanceId: `i-${hex(i)}`, node: `n${Math.floor(i / PER_NODE)}`, mac: `d0:0d:${hex(i).match(/../g).join(":")}`, ip: segments[g].ip(slot),
-    hostname: `euca-${i}`, vlan: g + 11, groupIds: [group(g)], ...(i < ELASTIC ? { publicIp: `198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}` } : {}),
+    instanceId: `i-${hex(i)}`,
+    node: `n${Math.floor(i / PER_NODE)}`,
+    mac: `d0:0d:${hex(i).match(/../g).join(":")}`,
+    ip: segments[g].ip(slot),
+    hostname: `euca-${i}`,
+    vlan: g + 11,
+    groupIds: [group(g)],
+    ...(i < ELASTIC ? { publicIp: `198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}` } : {}),
   });
 }
-const nodes = Object.fromEntries(Array.from({ length: NODES }, (_, n) => [`n${n}`, `192.168.${100 + (n >> 8)}.${(n & 255) + 2}`]));
+const nodes = Object.fromEntries(
+  Array.from({ length: NODES }, (_, n) => [`n${n}`, `192.168.${100 + (n >> 8)}.${(n & 255) + 2}`]),
+);
 const view = {
-  mode: "MANAGED", privateRange: "10.128.0.0/16", segments: segments.map(({ ip: _ip, ...s }) => s), instances, rules, nodes,
+  mode: "MANAGED",
+  privateRange: "10.128.0.0/16",
+  segments: segments.map(({ ip: _ip, ...s }) => s),
+  instances,
+  rules,
+  nodes,
   gateway: { underlay: "192.168.99.1", publicDev: "pub0", metadata: { ip: "192.168.99.1", port: 8773 } },
-  vxlan: { port: 4789, mtu: 1450, novlanVni: 1 }, dhcp: { leaseSeconds: 3600, user: "nobody", group: "nogroup" },
+  vxlan: { port: 4789, mtu: 1450, novlanVni: 1 },
+  dhcp: { leaseSeconds: 3600, user: "nobody", group: "nogroup" },
 };
 const tap = (id) => `eu${id.slice(2)}`;
 
-console.log(`bench/net: ${GROUPS} groups x ${RULES} rules, ${instances.length} instances on ${NODES} nodes, ${ELASTIC} elastic addresses`);
+console.log(
+  `bench/net: ${GROUPS} groups x ${RULES} rules, ${instances.length} instances on ${NODES} nodes, ${ELASTIC} elastic addresses`,
+);
 let t = now();
 const gw = net.renderGatewayHost(view);
-console.log(`render  gateway host network                 ${ms(t).toFixed(1)} ms  (${gw.links.length} links, ${gw.addresses.length} addresses, ${gw.dhcp.hosts.length} leases)`);
+console.log(
+  `render  gateway host network                 ${ms(t).toFixed(1)} ms  (${gw.links.length} links, ${gw.addresses.length} addresses, ${gw.dhcp.hosts.length} leases)`,
+);
 t = now();
 const views = net.nodeViewsOf(view, Object.keys(nodes));
 const sent = [...views.values()].reduce((n, x) => n + JSON.stringify(x).length, 0);
-console.log(`render  the CC's part for each of ${NODES} nodes        ${ms(t).toFixed(1)} ms  (${(sent / 1e6).toFixed(1)} MB of views, as sent)`);
+console.log(
+  `render  the CC's part for each of ${NODES} nodes        ${ms(t).toFixed(1)} ms  (${(sent / 1e6).toFixed(1)} MB of views, as sent)`,
+);
 t = now();
 const parts = Object.keys(nodes).map((n) => net.renderNodeHost(views.get(n), n, tap));
 console.log(`render  a node's host network from its part     ${(ms(t) / NODES).toFixed(2)} ms each`);
@@ -102,7 +138,9 @@ const worstView = { ...view, instances: instances.map((i) => ({ ...i, node: "n0"
 t = now();
 const worst = net.renderNodeHost(worstView, "n0", tap);
 const worstScript = net.replaceScript(worst.tables);
-console.log(`render  one node with all ${instances.length} guests      ${ms(t).toFixed(1)} ms  (${worstScript.split("\n").length} lines of nft)`);
+console.log(
+  `render  one node with all ${instances.length} guests      ${ms(t).toFixed(1)} ms  (${worstScript.split("\n").length} lines of nft)`,
+);
 
 // ---- 2. apply ----
 const NS = `eubench${process.pid}`;
@@ -116,36 +154,60 @@ const nftApply = (script) => {
 try {
   const a1 = nftApply(worstScript);
   const a2 = nftApply(worstScript);
-  console.log(`apply   nft -f, ${GROUPS} groups x ${RULES} rules, ${instances.length} guests   first ${a1.toFixed(0)} ms, replace ${a2.toFixed(0)} ms`);
+  console.log(
+    `apply   nft -f, ${GROUPS} groups x ${RULES} rules, ${instances.length} guests   first ${a1.toFixed(0)} ms, replace ${a2.toFixed(0)} ms`,
+  );
   const typical = net.replaceScript(parts[0].tables);
-  const t1 = nftApply(typical), t2 = nftApply(typical);
-  console.log(`apply   nft -f, a node of ${PER_NODE} guests              first ${t1.toFixed(1)} ms, replace ${t2.toFixed(1)} ms`);
+  const t1 = nftApply(typical),
+    t2 = nftApply(typical);
+  console.log(
+    `apply   nft -f, a node of ${PER_NODE} guests              first ${t1.toFixed(1)} ms, replace ${t2.toFixed(1)} ms`,
+  );
   // A rule change on a typical node: render its part again and replace its tables.
   const times = [];
   for (let k = 0; k < 50; k++) {
-    const changed = { ...view, rules: { ...rules, [group(0)]: [...rules[group(0)], { protocol: "tcp", fromPort: 30000 + k, toPort: 30000 + k, cidr: "0.0.0.0/0" }] } };
+    const changed = {
+      ...view,
+      rules: {
+        ...rules,
+        [group(0)]: [
+          ...rules[group(0)],
+          { protocol: "tcp", fromPort: 30000 + k, toPort: 30000 + k, cidr: "0.0.0.0/0" },
+        ],
+      },
+    };
     const t0 = now();
     sh(inNs("nft -f -"), net.replaceScript(net.renderNodeHost(changed, "n0", tap).tables));
     times.push(ms(t0));
   }
-  console.log(`apply   a rule change on a node (render + nft)   p50 ${pct(times, 50).toFixed(1)} ms, p99 ${pct(times, 99).toFixed(1)} ms`);
+  console.log(
+    `apply   a rule change on a node (render + nft)   p50 ${pct(times, 50).toFixed(1)} ms, p99 ${pct(times, 99).toFixed(1)} ms`,
+  );
   sh(inNs("nft flush ruleset"));
   const g1 = nftApply(net.replaceScript(gw.tables));
   const g2 = nftApply(net.replaceScript(gw.tables));
-  console.log(`apply   nft -f, the gateway's ${ELASTIC} elastic maps     first ${g1.toFixed(1)} ms, replace ${g2.toFixed(1)} ms`);
+  console.log(
+    `apply   nft -f, the gateway's ${ELASTIC} elastic maps     first ${g1.toFixed(1)} ms, replace ${g2.toFixed(1)} ms`,
+  );
   sh(inNs("nft flush ruleset"));
 
   // The gateway's links for 100 segments, through the executor (every command a process).
   sh(`ip -n ${NS} link add pub0 type dummy 2>/dev/null || ip -n ${NS} link add pub0 type bridge`);
   sh(`ip -n ${NS} addr add 192.168.99.1/24 dev lo`);
-  const small = { ...view, segments: view.segments.slice(0, 100), instances: instances.filter((i) => i.vlan < 111).map(({ publicIp: _p, ...i }) => i) };
+  const small = {
+    ...view,
+    segments: view.segments.slice(0, 100),
+    instances: instances.filter((i) => i.vlan < 111).map(({ publicIp: _p, ...i }) => i),
+  };
   const log = { info() {}, warn() {}, error() {} };
   const run = (cmd, a, o) => net.runCommand("ip", ["netns", "exec", NS, cmd, ...a], o);
   const ex = net.createNetworkExecutor({ run, dir: join(work, "state"), dhcpDir: join(work, "dhcp"), log });
   const host = net.renderGatewayHost(small);
   t = now();
   let r = await ex.apply({ ...host, dhcp: undefined });
-  console.log(`apply   gateway, 100 segments from nothing       ${ms(t).toFixed(0)} ms  (${r.commands} commands, ${r.linksAdded.length} links)`);
+  console.log(
+    `apply   gateway, 100 segments from nothing       ${ms(t).toFixed(0)} ms  (${r.commands} commands, ${r.linksAdded.length} links)`,
+  );
   t = now();
   r = await ex.apply({ ...host, dhcp: undefined });
   console.log(`apply   gateway, the same again (a reconcile)    ${ms(t).toFixed(0)} ms  (${r.commands} commands)`);
@@ -207,35 +269,107 @@ async function endToEnd() {
   const P = `eub${process.pid % 10000}`;
   const name = (n) => `${P}${n}`;
   const procs = [];
-  const start = (ns, argv) => new Promise((resolve, reject) => {
-    const child = spawn("ip", ["netns", "exec", name(ns), process.execPath, bundle, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
-    procs.push(child);
-    let out = "";
-    child.stderr.on("data", (d) => (out += d)); // the log
-    child.stdout.on("data", (d) => {
-      out += d;
-      const m = /^euca ready: .* ec2=(\S+)/m.exec(out);
-      if (m) resolve({ child, ec2: m[1], out: () => out });
+  const start = (ns, argv) =>
+    new Promise((resolve, reject) => {
+      const child = spawn("ip", ["netns", "exec", name(ns), process.execPath, bundle, ...argv], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      procs.push(child);
+      let out = "";
+      child.stderr.on("data", (d) => (out += d)); // the log
+      child.stdout.on("data", (d) => {
+        out += d;
+        const m = /^euca ready: .* ec2=(\S+)/m.exec(out);
+        if (m) resolve({ child, ec2: m[1], out: () => out });
+      });
+      child.on("exit", (c) => reject(new Error(`euca exited ${c}: ${out}`)));
     });
-    child.on("exit", (c) => reject(new Error(`euca exited ${c}: ${out}`)));
-  });
   const dir = join(work, "e2e");
   try {
     for (const n of ["lan", "head", "n1", "n2"]) sh(`ip netns add ${name(n)} && ip -n ${name(n)} link set lo up`);
     sh(`ip -n ${name("lan")} link add lan0 type bridge && ip -n ${name("lan")} link set lan0 up`);
-    [["head", 1], ["n1", 2], ["n2", 3]].forEach(([n, i]) => sh(`ip -n ${name("lan")} link add l-${n} type veth peer name eth0 netns ${name(n)} && ip -n ${name("lan")} link set l-${n} master lan0 up && ip -n ${name(n)} addr add 192.168.50.${i}/24 dev eth0 && ip -n ${name(n)} link set eth0 up && ip -n ${name(n)} link add pub0 type bridge && ip -n ${name(n)} link set pub0 up`));
-    const headArgs = ["run", "--role", "clc,walrus,cc", "--data-dir", join(dir, "head"), "--host", "192.168.50.1", "--vnet-mode", "MANAGED", "--vnet-pub-interface", "pub0",
-      "--public-ips", "198.51.100.50-198.51.100.99", "--hypervisor", "fake", "--node-poll-seconds", "0.5", "--log-level", "info"];
+    [
+      ["head", 1],
+      ["n1", 2],
+      ["n2", 3],
+    ].forEach(([n, i]) =>
+      sh(
+        `ip -n ${name("lan")} link add l-${n} type veth peer name eth0 netns ${name(n)} && ip -n ${name("lan")} link set l-${n} master lan0 up && ip -n ${name(n)} addr add 192.168.50.${i}/24 dev eth0 && ip -n ${name(n)} link set eth0 up && ip -n ${name(n)} link add pub0 type bridge && ip -n ${name(n)} link set pub0 up`,
+      ),
+    );
+    const headArgs = [
+      "run",
+      "--role",
+      "clc,walrus,cc",
+      "--data-dir",
+      join(dir, "head"),
+      "--host",
+      "192.168.50.1",
+      "--vnet-mode",
+      "MANAGED",
+      "--vnet-pub-interface",
+      "pub0",
+      "--public-ips",
+      "198.51.100.50-198.51.100.99",
+      "--hypervisor",
+      "fake",
+      "--node-poll-seconds",
+      "0.5",
+      "--log-level",
+      "info",
+    ];
     let head = await start("head", headArgs);
-    for (const [n, i] of [["n1", 2], ["n2", 3]]) {
-      await start(n, ["run", "--role", "nc", "--data-dir", join(dir, n), "--host", `192.168.50.${i}`, "--vnet-mode", "MANAGED", "--hypervisor", "fake", "--max-cores", "64", "--max-mem", "65536", "--max-disk", "1000", "--walrus-url", new URL(head.ec2).origin]);
-      sh(`${process.execPath} ${bundle} admin node register ${n} --url http://192.168.50.${i}:8775 --out ${join(dir, `${n}.key`)} --data-dir ${join(dir, "head")} >/dev/null`);
-      sh(`${process.execPath} ${bundle} admin component-key install ${join(dir, `${n}.key`)} --data-dir ${join(dir, n)} >/dev/null`);
+    for (const [n, i] of [
+      ["n1", 2],
+      ["n2", 3],
+    ]) {
+      await start(n, [
+        "run",
+        "--role",
+        "nc",
+        "--data-dir",
+        join(dir, n),
+        "--host",
+        `192.168.50.${i}`,
+        "--vnet-mode",
+        "MANAGED",
+        "--hypervisor",
+        "fake",
+        "--max-cores",
+        "64",
+        "--max-mem",
+        "65536",
+        "--max-disk",
+        "1000",
+        "--walrus-url",
+        new URL(head.ec2).origin,
+      ]);
+      sh(
+        `${process.execPath} ${bundle} admin node register ${n} --url http://192.168.50.${i}:8775 --out ${join(dir, `${n}.key`)} --data-dir ${join(dir, "head")} >/dev/null`,
+      );
+      sh(
+        `${process.execPath} ${bundle} admin component-key install ${join(dir, `${n}.key`)} --data-dir ${join(dir, n)} >/dev/null`,
+      );
     }
     // The client runs inside the head's namespace (the API is not reachable from the host's).
     const client = join(work, "client.mjs");
     writeFileSync(client, CLIENT.replace("__ROOT__", root));
-    const r = spawnSync("ip", ["netns", "exec", name("head"), process.execPath, client, head.ec2, join(dir, "head"), bundle, name("n1"), name("n2")], { encoding: "utf8", cwd: root, timeout: 600_000 });
+    const r = spawnSync(
+      "ip",
+      [
+        "netns",
+        "exec",
+        name("head"),
+        process.execPath,
+        client,
+        head.ec2,
+        join(dir, "head"),
+        bundle,
+        name("n1"),
+        name("n2"),
+      ],
+      { encoding: "utf8", cwd: root, timeout: 600_000 },
+    );
     process.stdout.write(r.stdout);
     if (r.status !== 0) throw new Error(r.stderr);
 
@@ -245,12 +379,18 @@ async function endToEnd() {
     const t0 = now();
     head = await start("head", headArgs);
     const readyMs = ms(t0);
-    for (let i = 0; i < 200 && !/cc: network reconciled/.test(head.out()); i++) await new Promise((res) => setTimeout(res, 25));
-    const line = head.out().split("\n").find((l) => l.includes("cc: network reconciled"));
-    console.log(`e2e     CC restart: ready ${readyMs.toFixed(0)} ms after start; network reconciled ${line ? JSON.parse(line).ms : "?"} ms after that`);
+    for (let i = 0; i < 200 && !/cc: network reconciled/.test(head.out()); i++)
+      await new Promise((res) => setTimeout(res, 25));
+    const line = head
+      .out()
+      .split("\n")
+      .find((l) => l.includes("cc: network reconciled"));
+    console.log(
+      `e2e     CC restart: ready ${readyMs.toFixed(0)} ms after start; network reconciled ${line ? JSON.parse(line).ms : "?"} ms after that`,
+    );
   } finally {
     for (const p of procs) p.kill("SIGKILL");
-    for (const n of ["lan", "head", "n1", "n2"]) spawnSync("sh", ["-c", `ip netns pids ${name(n)} | xargs -r kill -9; ip netns del ${name(n)}`]);
+    for (const n of ["lan", "head", "n1", "n2"])
+      spawnSync("sh", ["-c", `ip netns pids ${name(n)} | xargs -r kill -9; ip netns del ${name(n)}`]);
   }
 }
-

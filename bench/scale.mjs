@@ -73,9 +73,21 @@ async function query(endpoint, creds, region, params) {
   const amzDate = new Date().toISOString().replace(/[:-]|\.\d{3}/g, "");
   const day = amzDate.slice(0, 8);
   const hash = createHash("sha256").update(body).digest("hex");
-  const headers = { host: u.host, "content-type": "application/x-www-form-urlencoded; charset=utf-8", "x-amz-date": amzDate };
+  const headers = {
+    host: u.host,
+    "content-type": "application/x-www-form-urlencoded; charset=utf-8",
+    "x-amz-date": amzDate,
+  };
   const names = Object.keys(headers).sort();
-  const canonical = ["POST", u.pathname || "/", "", ...names.map((n) => `${n}:${headers[n]}`), "", names.join(";"), hash].join("\n");
+  const canonical = [
+    "POST",
+    u.pathname || "/",
+    "",
+    ...names.map((n) => `${n}:${headers[n]}`),
+    "",
+    names.join(";"),
+    hash,
+  ].join("\n");
   const scope = `${day}/${region}/ec2/aws4_request`;
   const toSign = ["AWS4-HMAC-SHA256", amzDate, scope, createHash("sha256").update(canonical).digest("hex")].join("\n");
   const key = hmac(hmac(hmac(hmac(`AWS4${creds.secret}`, day), region), "ec2"), "aws4_request");
@@ -99,57 +111,131 @@ async function timed(fn) {
 
 // ---- the site -----------------------------------------------------------------------
 const headDir = join(root, "head");
-const head = await start(["run", "--role", "clc,walrus", "--data-dir", headDir, "--ec2-port", "0", "--s3-port", "0", "--web-port", "0", "--hypervisor", "fake", "--log-level", process.env.HEAD_LOG ?? "warn"], /^euca ready: .* ec2=(\S+)/m,
-  process.env.PROFILE_HEAD ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PROFILE_HEAD}`] : []);
+const head = await start(
+  [
+    "run",
+    "--role",
+    "clc,walrus",
+    "--data-dir",
+    headDir,
+    "--ec2-port",
+    "0",
+    "--s3-port",
+    "0",
+    "--web-port",
+    "0",
+    "--hypervisor",
+    "fake",
+    "--log-level",
+    process.env.HEAD_LOG ?? "warn",
+  ],
+  /^euca ready: .* ec2=(\S+)/m,
+  process.env.PROFILE_HEAD ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PROFILE_HEAD}`] : [],
+);
 const ec2 = head.m[1];
 const rc = readFileSync(join(headDir, "credentials", "admin", "eucarc"), "utf8");
 const env = (name) => new RegExp(`^export ${name}=['"]?([^'"\\n]*)`, "m").exec(rc)[1];
 const admin = { access: env("EC2_ACCESS_KEY"), secret: env("EC2_SECRET_KEY") };
 
 const t0 = Date.now();
-const clusters = await Promise.all(Array.from({ length: CLUSTERS }, async (_, k) => {
-  const name = `zone${String(k + 1).padStart(2, "0")}`;
-  const dir = join(root, name);
-  const p = await start([
-    "run", "--role", "cc,nc", "--data-dir", dir, "--ec2-port", "0", "--s3-port", "0", "--web-port", "0", "--cc-port", "0", "--hypervisor", "fake",
-    "--fake-nodes", String(NODES), "--max-mem", "4096", "--max-cores", "16", "--max-disk", "1000", "--vnet-addrs-per-net", "16384",
-    "--walrus-url", new URL(ec2).origin, "--log-level", "warn",
-  ], /^euca ready: .* cc=(\S+)/m);
-  return { name, dir, url: p.m[1], child: p.child };
-}));
+const clusters = await Promise.all(
+  Array.from({ length: CLUSTERS }, async (_, k) => {
+    const name = `zone${String(k + 1).padStart(2, "0")}`;
+    const dir = join(root, name);
+    const p = await start(
+      [
+        "run",
+        "--role",
+        "cc,nc",
+        "--data-dir",
+        dir,
+        "--ec2-port",
+        "0",
+        "--s3-port",
+        "0",
+        "--web-port",
+        "0",
+        "--cc-port",
+        "0",
+        "--hypervisor",
+        "fake",
+        "--fake-nodes",
+        String(NODES),
+        "--max-mem",
+        "4096",
+        "--max-cores",
+        "16",
+        "--max-disk",
+        "1000",
+        "--vnet-addrs-per-net",
+        "16384",
+        "--walrus-url",
+        new URL(ec2).origin,
+        "--log-level",
+        "warn",
+      ],
+      /^euca ready: .* cc=(\S+)/m,
+    );
+    return { name, dir, url: p.m[1], child: p.child };
+  }),
+);
 for (const c of clusters) {
   const keyFile = join(root, `${c.name}.key`);
   euca("admin", "cluster", "register", c.name, "--url", c.url, "--out", keyFile, "--data-dir", headDir);
   euca("admin", "component-key", "install", keyFile, "--data-dir", c.dir);
 }
-console.log(`euca scale (node ${process.version}): ${CLUSTERS} clusters × ${NODES} simulated nodes up and registered in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+console.log(
+  `euca scale (node ${process.version}): ${CLUSTERS} clusters × ${NODES} simulated nodes up and registered in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+);
 
 // A small image, so 10,000 root disks fit on a laptop.
 const img = join(root, "tiny.img");
 writeFileSync(img, randomBytes(4096));
-const eucaEnv = { ...process.env, ...Object.fromEntries([...rc.matchAll(/^export (\w+)=['"]?([^'"\n]*)/gm)].map((m) => [m[1], m[2].replace("${EUCA_KEY_DIR}", join(headDir, "credentials", "admin"))])) };
-const imported = execFileSync(process.execPath, [bundle, "image", "import", img, "--name", "tiny"], { env: eucaEnv, encoding: "utf8" });
+const eucaEnv = {
+  ...process.env,
+  ...Object.fromEntries(
+    [...rc.matchAll(/^export (\w+)=['"]?([^'"\n]*)/gm)].map((m) => [
+      m[1],
+      m[2].replace("${EUCA_KEY_DIR}", join(headDir, "credentials", "admin")),
+    ]),
+  ),
+};
+const imported = execFileSync(process.execPath, [bundle, "image", "import", img, "--name", "tiny"], {
+  env: eucaEnv,
+  encoding: "utf8",
+});
 const emi = /IMAGE\t(\S+)/.exec(imported)[1];
 
 async function launch(n) {
   const perZone = Math.ceil(n / CLUSTERS);
   const all = [];
-  await Promise.all(clusters.map(async (c) => {
-    for (let done = 0; done < perZone; done += BATCH) {
-      const size = String(Math.min(BATCH, perZone - done));
-      const xml = await query(ec2, admin, "eucalyptus", {
-        Action: "RunInstances", ImageId: emi, MinCount: size, MaxCount: size, InstanceType: "m1.small",
-        "Placement.AvailabilityZone": c.name, AddressingType: "private",
-      });
-      all.push(...ids(xml));
-    }
-  }));
+  await Promise.all(
+    clusters.map(async (c) => {
+      for (let done = 0; done < perZone; done += BATCH) {
+        const size = String(Math.min(BATCH, perZone - done));
+        const xml = await query(ec2, admin, "eucalyptus", {
+          Action: "RunInstances",
+          ImageId: emi,
+          MinCount: size,
+          MaxCount: size,
+          InstanceType: "m1.small",
+          "Placement.AvailabilityZone": c.name,
+          AddressingType: "private",
+        });
+        all.push(...ids(xml));
+      }
+    }),
+  );
   return all;
 }
 
 async function untilRunning(expected) {
   for (;;) {
-    const xml = await query(ec2, admin, "eucalyptus", { Action: "DescribeInstances", "Filter.1.Name": "instance-state-name", "Filter.1.Value.1": "running" });
+    const xml = await query(ec2, admin, "eucalyptus", {
+      Action: "DescribeInstances",
+      "Filter.1.Name": "instance-state-name",
+      "Filter.1.Value.1": "running",
+    });
     if (count(xml, "running") >= expected) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -160,7 +246,9 @@ const { ms: runMs } = await timed(async () => {
   await launch(first);
   await untilRunning(first);
 });
-console.log(`  RunInstances → all running, ${first} instances (${first / BATCH} calls of ${BATCH}, ${CLUSTERS} zones in parallel): ${(runMs / 1000).toFixed(2)} s   (goal < 10 s)`);
+console.log(
+  `  RunInstances → all running, ${first} instances (${first / BATCH} calls of ${BATCH}, ${CLUSTERS} zones in parallel): ${(runMs / 1000).toFixed(2)} s   (goal < 10 s)`,
+);
 
 let launched = first;
 while (launched < TOTAL) {
@@ -174,13 +262,20 @@ const lat = [];
 const ttfb = [];
 for (let i = 0; i < SAMPLES; i++) {
   const { ms, r } = await timed(() => query(ec2, admin, "eucalyptus", { Action: "DescribeInstances" }));
-  if (i === 0) console.log(`  DescribeInstances returns ${ids(r).length} instances (${(r.length / 1024 / 1024).toFixed(1)} MiB of XML)`);
+  if (i === 0)
+    console.log(
+      `  DescribeInstances returns ${ids(r).length} instances (${(r.length / 1024 / 1024).toFixed(1)} MiB of XML)`,
+    );
   lat.push(ms);
   ttfb.push(query.ttfb);
 }
-console.log(`  DescribeInstances at ${launched} instances: p50 ${pct(lat, 50).toFixed(0)} ms, p99 ${pct(lat, 99).toFixed(0)} ms   (goal p50 < 100 ms); first byte p50 ${pct(ttfb, 50).toFixed(0)} ms`);
+console.log(
+  `  DescribeInstances at ${launched} instances: p50 ${pct(lat, 50).toFixed(0)} ms, p99 ${pct(lat, 99).toFixed(0)} ms   (goal p50 < 100 ms); first byte p50 ${pct(ttfb, 50).toFixed(0)} ms`,
+);
 const ccRss = clusters.map((c) => rss(c.child.pid));
-console.log(`  RSS: head (CLC + Walrus) ${rss(head.child.pid).toFixed(0)} MB, peak ${peak(head.child.pid).toFixed(0)} MB (goal < 300 MB); each cluster process (CC + ${NODES} nodes) ${Math.min(...ccRss).toFixed(0)}–${Math.max(...ccRss).toFixed(0)} MB`);
+console.log(
+  `  RSS: head (CLC + Walrus) ${rss(head.child.pid).toFixed(0)} MB, peak ${peak(head.child.pid).toFixed(0)} MB (goal < 300 MB); each cluster process (CC + ${NODES} nodes) ${Math.min(...ccRss).toFixed(0)}–${Math.max(...ccRss).toFixed(0)} MB`,
+);
 
 // ---- DescribeInstances of 100 instances, euca against moto ------------------------------
 async function describe100(endpoint, creds, region, some) {
@@ -195,7 +290,9 @@ async function describe100(endpoint, creds, region, some) {
 
 const all = ids(await query(ec2, admin, "eucalyptus", { Action: "DescribeInstances" }));
 const ours = await describe100(ec2, admin, "eucalyptus", all.slice(0, 100));
-console.log(`  DescribeInstances (100 ids of ${launched}): euca p50 ${ours.p50.toFixed(1)} ms, ${ours.ops.toFixed(0)} req/s`);
+console.log(
+  `  DescribeInstances (100 ids of ${launched}): euca p50 ${ours.p50.toFixed(1)} ms, ${ours.ops.toFixed(0)} req/s`,
+);
 
 if (process.env.PROFILE_HEAD) {
   head.child.kill("SIGTERM"); // the profile is written at a clean exit
@@ -204,7 +301,9 @@ if (process.env.PROFILE_HEAD) {
 
 if (!process.argv.includes("--skip-moto")) {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const moto = spawn("python3", ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)], { stdio: ["ignore", "ignore", "pipe"] });
+  const moto = spawn("python3", ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   children.push(moto);
   await new Promise((resolve) => {
     let err = "";
@@ -217,9 +316,17 @@ if (!process.argv.includes("--skip-moto")) {
   const mcreds = { access: "AKIAIOSFODNN7EXAMPLE", secret: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
   const images = await query(murl, mcreds, "us-east-1", { Action: "DescribeImages", "Owner.1": "amazon" });
   const ami = /<imageId>(ami-[0-9a-f]+)<\/imageId>/.exec(images)[1];
-  const run = await query(murl, mcreds, "us-east-1", { Action: "RunInstances", ImageId: ami, MinCount: "100", MaxCount: "100", InstanceType: "t2.micro" });
+  const run = await query(murl, mcreds, "us-east-1", {
+    Action: "RunInstances",
+    ImageId: ami,
+    MinCount: "100",
+    MaxCount: "100",
+    InstanceType: "t2.micro",
+  });
   const theirs = await describe100(murl, mcreds, "us-east-1", ids(run));
-  console.log(`  DescribeInstances (100 ids of 100): moto p50 ${theirs.p50.toFixed(1)} ms, ${theirs.ops.toFixed(0)} req/s`);
+  console.log(
+    `  DescribeInstances (100 ids of 100): moto p50 ${theirs.p50.toFixed(1)} ms, ${theirs.ops.toFixed(0)} req/s`,
+  );
   console.log(`  euca / moto: ${(ours.ops / theirs.ops).toFixed(1)}× the requests per second   (goal ≥ 5×)`);
 }
 process.exit(0);

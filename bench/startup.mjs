@@ -19,7 +19,24 @@ function rssOf(pid) {
 function once(dataDir) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, [bundle, "run", "--data-dir", dataDir, "--ec2-port", "0", "--s3-port", "0", "--web-port", "0", "--log-level", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(
+      process.execPath,
+      [
+        bundle,
+        "run",
+        "--data-dir",
+        dataDir,
+        "--ec2-port",
+        "0",
+        "--s3-port",
+        "0",
+        "--web-port",
+        "0",
+        "--log-level",
+        "warn",
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
     let out = "";
     child.stdout.on("data", async (d) => {
       out += d;
@@ -46,9 +63,15 @@ try {
   const ready = warm.map((r) => r.readyMs);
   const rss = warm.map((r) => r.rssMb);
   console.log(`euca startup (${runs} warm runs, node ${process.version})`);
-  console.log(`  first start (init: CA, admin key pair, databases): ready ${first.readyMs.toFixed(0)} ms, idle RSS ${first.rssMb.toFixed(1)} MB`);
-  console.log(`  warm start: ready p50 ${pct(ready, 50).toFixed(0)} ms, p99 ${pct(ready, 99).toFixed(0)} ms, min ${Math.min(...ready).toFixed(0)} ms   (goal < 1000 ms)`);
-  console.log(`  idle RSS:   p50 ${pct(rss, 50).toFixed(1)} MB, max ${Math.max(...rss).toFixed(1)} MB   (goal < 120 MB)`);
+  console.log(
+    `  first start (init: CA, admin key pair, databases): ready ${first.readyMs.toFixed(0)} ms, idle RSS ${first.rssMb.toFixed(1)} MB`,
+  );
+  console.log(
+    `  warm start: ready p50 ${pct(ready, 50).toFixed(0)} ms, p99 ${pct(ready, 99).toFixed(0)} ms, min ${Math.min(...ready).toFixed(0)} ms   (goal < 1000 ms)`,
+  );
+  console.log(
+    `  idle RSS:   p50 ${pct(rss, 50).toFixed(1)} MB, max ${Math.max(...rss).toFixed(1)} MB   (goal < 120 MB)`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -38,9 +38,36 @@ const hmac = (k, v) => createHmac("sha256", k).update(v).digest();
 // ---- the cloud ----------------------------------------------------------------------
 const dir = join(root, "cloud");
 const out = await new Promise((resolve, reject) => {
-  child = spawn(process.execPath, [bundle, "run", "--data-dir", dir, "--ec2-port", "0", "--s3-port", "0", "--web-port", "0", "--hypervisor", "fake",
-    "--fake-nodes", String(NODES), "--max-mem", "65536", "--max-cores", "512", "--max-disk", "100000", "--vnet-addrs-per-net", "16384",
-    "--log-level", "warn"], { stdio: ["ignore", "pipe", "pipe"] });
+  child = spawn(
+    process.execPath,
+    [
+      bundle,
+      "run",
+      "--data-dir",
+      dir,
+      "--ec2-port",
+      "0",
+      "--s3-port",
+      "0",
+      "--web-port",
+      "0",
+      "--hypervisor",
+      "fake",
+      "--fake-nodes",
+      String(NODES),
+      "--max-mem",
+      "65536",
+      "--max-cores",
+      "512",
+      "--max-disk",
+      "100000",
+      "--vnet-addrs-per-net",
+      "16384",
+      "--log-level",
+      "warn",
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   let text = "";
   let err = "";
   child.stdout.on("data", (d) => {
@@ -64,9 +91,21 @@ async function query(creds, params) {
   const body = new URLSearchParams({ Version: "2016-11-15", ...params }).toString();
   const amzDate = new Date().toISOString().replace(/[:-]|\.\d{3}/g, "");
   const day = amzDate.slice(0, 8);
-  const headers = { host: u.host, "content-type": "application/x-www-form-urlencoded; charset=utf-8", "x-amz-date": amzDate };
+  const headers = {
+    host: u.host,
+    "content-type": "application/x-www-form-urlencoded; charset=utf-8",
+    "x-amz-date": amzDate,
+  };
   const names = Object.keys(headers).sort();
-  const canonical = ["POST", u.pathname || "/", "", ...names.map((n) => `${n}:${headers[n]}`), "", names.join(";"), createHash("sha256").update(body).digest("hex")].join("\n");
+  const canonical = [
+    "POST",
+    u.pathname || "/",
+    "",
+    ...names.map((n) => `${n}:${headers[n]}`),
+    "",
+    names.join(";"),
+    createHash("sha256").update(body).digest("hex"),
+  ].join("\n");
   const scope = `${day}/eucalyptus/ec2/aws4_request`;
   const toSign = ["AWS4-HMAC-SHA256", amzDate, scope, createHash("sha256").update(canonical).digest("hex")].join("\n");
   const key = hmac(hmac(hmac(hmac(`AWS4${creds.secret}`, day), "eucalyptus"), "ec2"), "aws4_request");
@@ -80,25 +119,38 @@ async function query(creds, params) {
 /** A browser of the web interface: cookies, the page's CSRF token, time to first byte. */
 function browser() {
   const cookies = new Map();
-  const go = (method, path, form, headers = {}) => new Promise((resolve, reject) => {
-    const body = form ? new URLSearchParams(form).toString() : undefined;
-    const h = { ...headers, ...(body ? { "content-type": "application/x-www-form-urlencoded" } : {}), ...(cookies.size ? { cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join("; ") } : {}) };
-    const sent = process.hrtime.bigint();
-    const req = request(new URL(path, web), { method, headers: h, ca }, (res) => {
-      const ttfb = Number(process.hrtime.bigint() - sent) / 1e6;
-      for (const c of [].concat(res.headers["set-cookie"] ?? [])) {
-        const [pair] = c.split(";");
-        const i = pair.indexOf("=");
-        if (/max-age=0/i.test(c)) cookies.delete(pair.slice(0, i));
-        else cookies.set(pair.slice(0, i), pair.slice(i + 1));
-      }
-      const parts = [];
-      res.on("data", (b) => parts.push(b));
-      res.on("end", () => resolve({ status: res.statusCode, location: res.headers.location, body: Buffer.concat(parts), ttfb, total: Number(process.hrtime.bigint() - sent) / 1e6 }));
+  const go = (method, path, form, headers = {}) =>
+    new Promise((resolve, reject) => {
+      const body = form ? new URLSearchParams(form).toString() : undefined;
+      const h = {
+        ...headers,
+        ...(body ? { "content-type": "application/x-www-form-urlencoded" } : {}),
+        ...(cookies.size ? { cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join("; ") } : {}),
+      };
+      const sent = process.hrtime.bigint();
+      const req = request(new URL(path, web), { method, headers: h, ca }, (res) => {
+        const ttfb = Number(process.hrtime.bigint() - sent) / 1e6;
+        for (const c of [].concat(res.headers["set-cookie"] ?? [])) {
+          const [pair] = c.split(";");
+          const i = pair.indexOf("=");
+          if (/max-age=0/i.test(c)) cookies.delete(pair.slice(0, i));
+          else cookies.set(pair.slice(0, i), pair.slice(i + 1));
+        }
+        const parts = [];
+        res.on("data", (b) => parts.push(b));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode,
+            location: res.headers.location,
+            body: Buffer.concat(parts),
+            ttfb,
+            total: Number(process.hrtime.bigint() - sent) / 1e6,
+          }),
+        );
+      });
+      req.on("error", reject);
+      req.end(body);
     });
-    req.on("error", reject);
-    req.end(body);
-  });
   const csrf = async (path) => /name="_csrf" value="([^"]+)"/.exec((await go("GET", path)).body.toString())[1];
   return {
     go,
@@ -111,8 +163,14 @@ function browser() {
 
 const adminWeb = browser();
 await adminWeb.login("admin", adminPassword);
-await adminWeb.post("/password", { current: adminPassword, password: "bench-admin-pass", password2: "bench-admin-pass" });
-const added = (await adminWeb.post("/admin/users/add", { userName: "alice", fullName: "Alice" }, "/admin/users")).body.toString();
+await adminWeb.post("/password", {
+  current: adminPassword,
+  password: "bench-admin-pass",
+  password2: "bench-admin-pass",
+});
+const added = (
+  await adminWeb.post("/admin/users/add", { userName: "alice", fullName: "Alice" }, "/admin/users")
+).body.toString();
 const temp = /<code>([^<]+)<\/code>/.exec(added)[1];
 const aliceWeb = browser();
 await aliceWeb.login("alice", temp);
@@ -124,21 +182,47 @@ const alice = { access: codes[0], secret: codes[1] };
 // A small public image, run by both.
 const img = join(root, "tiny.img");
 writeFileSync(img, randomBytes(4096));
-const eucaEnv = { ...process.env, ...Object.fromEntries([...rc.matchAll(/^export (\w+)=['"]?([^'"\n]*)/gm)].map((m) => [m[1], m[2].replace("${EUCA_KEY_DIR}", join(dir, "credentials", "admin"))])) };
-const emi = /IMAGE\t(\S+)/.exec(execFileSync(process.execPath, [bundle, "image", "import", img, "--name", "tiny"], { env: eucaEnv, encoding: "utf8" }))[1];
+const eucaEnv = {
+  ...process.env,
+  ...Object.fromEntries(
+    [...rc.matchAll(/^export (\w+)=['"]?([^'"\n]*)/gm)].map((m) => [
+      m[1],
+      m[2].replace("${EUCA_KEY_DIR}", join(dir, "credentials", "admin")),
+    ]),
+  ),
+};
+const emi = /IMAGE\t(\S+)/.exec(
+  execFileSync(process.execPath, [bundle, "image", "import", img, "--name", "tiny"], {
+    env: eucaEnv,
+    encoding: "utf8",
+  }),
+)[1];
 await query(admin, { Action: "ModifyImageAttribute", ImageId: emi, "LaunchPermission.Add.1.Group": "all" });
 
 async function launch(creds, n) {
   const calls = [];
   for (let done = 0; done < n; done += BATCH) calls.push(String(Math.min(BATCH, n - done)));
   for (let i = 0; i < calls.length; i += 4) {
-    await Promise.all(calls.slice(i, i + 4).map((size) => query(creds, { Action: "RunInstances", ImageId: emi, MinCount: size, MaxCount: size, InstanceType: "m1.small", AddressingType: "private" })));
+    await Promise.all(
+      calls.slice(i, i + 4).map((size) =>
+        query(creds, {
+          Action: "RunInstances",
+          ImageId: emi,
+          MinCount: size,
+          MaxCount: size,
+          InstanceType: "m1.small",
+          AddressingType: "private",
+        }),
+      ),
+    );
   }
 }
 const t0 = Date.now();
 await launch(alice, USER);
 await launch(admin, TOTAL - USER);
-console.log(`euca web (node ${process.version}): ${TOTAL} instances on ${NODES} simulated nodes (${USER} of them alice's) launched in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+console.log(
+  `euca web (node ${process.version}): ${TOTAL} instances on ${NODES} simulated nodes (${USER} of them alice's) launched in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+);
 
 /** As a browser asks (gzip): first byte, the whole page, and its size on the wire. */
 async function sample(b, path) {
@@ -166,9 +250,15 @@ async function assets(b, path) {
   return { bytes, refs };
 }
 
-for (const [who, b, path, label] of [["alice", aliceWeb, "/instances", `instances page, a user with ${USER} instances`], ["admin", adminWeb, "/", `admin's dashboard, ${TOTAL}-instance cloud`], ["admin", adminWeb, "/admin/clusters", `admin's clusters page (${NODES} nodes, chart)`]]) {
+for (const [who, b, path, label] of [
+  ["alice", aliceWeb, "/instances", `instances page, a user with ${USER} instances`],
+  ["admin", adminWeb, "/", `admin's dashboard, ${TOTAL}-instance cloud`],
+  ["admin", adminWeb, "/admin/clusters", `admin's clusters page (${NODES} nodes, chart)`],
+]) {
   const s = await sample(b, path);
   const a = await assets(b, path);
-  console.log(`  ${label}: first byte p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms (goal p50 < 100 ms); whole page p50 ${s.total.toFixed(1)} ms, ${(s.size / 1024).toFixed(0)} KiB gzip; scripts+styles ${(a.bytes / 1024).toFixed(1)} KB gzip (${a.refs.join(", ")}; goal < 150 KB) [${who}]`);
+  console.log(
+    `  ${label}: first byte p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms (goal p50 < 100 ms); whole page p50 ${s.total.toFixed(1)} ms, ${(s.size / 1024).toFixed(0)} KiB gzip; scripts+styles ${(a.bytes / 1024).toFixed(1)} KB gzip (${a.refs.join(", ")}; goal < 150 KB) [${who}]`,
+  );
 }
 process.exit(0);

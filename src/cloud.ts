@@ -75,8 +75,17 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
   const ready = new Map<RoleName, boolean>(s.roles.map((r) => [r, false]));
   let bound: CloudEndpoints | undefined;
   const a: Assembly = {
-    settings: s, clock: o.clock ?? systemClock, ids: o.ids ?? randomIdsWith({ longIds: s.longIds }), log: o.log, layout, version: __EUCA_VERSION__,
-    has: (r) => s.roles.includes(r), lookupKey: componentKeyLookup(layout.componentKeys), mainApp: new Hono(), endpoints: () => bound, cleanups,
+    settings: s,
+    clock: o.clock ?? systemClock,
+    ids: o.ids ?? randomIdsWith({ longIds: s.longIds }),
+    log: o.log,
+    layout,
+    version: __EUCA_VERSION__,
+    has: (r) => s.roles.includes(r),
+    lookupKey: componentKeyLookup(layout.componentKeys),
+    mainApp: new Hono(),
+    endpoints: () => bound,
+    cleanups,
   };
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -85,8 +94,12 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     })());
 
   try {
-    for (const m of securePrivateDataDir(s.dataDir)) a.log.warn(m, "data directory: made private what other local users could read");
-    a.mainApp.route("/", createHeartbeatApp(() => [...ready].map(([role, r]) => ({ role, ready: r }))));
+    for (const m of securePrivateDataDir(s.dataDir))
+      a.log.warn(m, "data directory: made private what other local users could read");
+    a.mainApp.route(
+      "/",
+      createHeartbeatApp(() => [...ready].map(([role, r]) => ({ role, ready: r }))),
+    );
     // Nothing but the heartbeat is served before every role is ready (503 makes clients retry).
     a.mainApp.use("*", async (c, next) => {
       if ([...ready.values()].every(Boolean)) return next();
@@ -98,19 +111,38 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     const sc = a.has("sc") ? assembleStorage(a, { walrus: () => walrus ?? remoteWalrus(a) }) : undefined;
     const storage = sc?.service;
     let metadata: MetadataClient | undefined;
-    const nodes = a.has("nc") ? await assembleNodes(a, { probe: o.probe ?? realHostProbe, walrus: () => walrus ?? remoteWalrus(a), metadata: () => metadata ?? remoteMetadata(a) }) : undefined;
+    const nodes = a.has("nc")
+      ? await assembleNodes(a, {
+          probe: o.probe ?? realHostProbe,
+          walrus: () => walrus ?? remoteWalrus(a),
+          metadata: () => metadata ?? remoteMetadata(a),
+        })
+      : undefined;
     const cluster = a.has("cc") ? assembleCluster(a, nodes?.nodes ?? []) : undefined;
-    const clc = a.has("clc") ? await assembleClc(a, { cluster: cluster?.service, storage, walrus: () => walrus }) : undefined;
+    const clc = a.has("clc")
+      ? await assembleClc(a, { cluster: cluster?.service, storage, walrus: () => walrus })
+      : undefined;
     const identity = clc?.clc.identity;
     // Nodes fetch images with their cluster's key (known to a CLC here) or their own (known to a CC here).
-    const componentKeys = (id: string) => a.lookupKey(id) ?? (clc && clusterKeySecret(clc.clc.db, id)) ?? (cluster && nodeKeySecret(cluster.db, id));
+    const componentKeys = (id: string) =>
+      a.lookupKey(id) ?? (clc && clusterKeySecret(clc.clc.db, id)) ?? (cluster && nodeKeySecret(cluster.db, id));
     const w = a.has("walrus") ? assembleWalrus(a, { identity, componentKeys }) : undefined;
     walrus = w?.client;
     await sc?.recover();
     if (clc) {
       // A node asks only of its own guests (compose/metadata-callers.ts).
       const service = clc.metadataService(metadataCallers(clc.clc.db, cluster?.db));
-      a.mainApp.route("/", createRpcApp({ role: METADATA_ROLE, service, methods: METADATA_METHODS, lookupKey: componentKeys, clock: a.clock, log: a.log }));
+      a.mainApp.route(
+        "/",
+        createRpcApp({
+          role: METADATA_ROLE,
+          service,
+          methods: METADATA_METHODS,
+          lookupKey: componentKeys,
+          clock: a.clock,
+          log: a.log,
+        }),
+      );
       metadata = createInProcessClient(METADATA_METHODS, service);
     }
 
@@ -118,35 +150,64 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     cleanups.push(async () => {
       await Promise.all(servers.map((l) => l.close()));
     });
-    const serve = async (app: Hono, port: number, deferContinue?: (path: string) => boolean, tls?: { cert: string; key: string }) => {
+    const serve = async (
+      app: Hono,
+      port: number,
+      deferContinue?: (path: string) => boolean,
+      tls?: { cert: string; key: string },
+    ) => {
       const l = await listen(app, s.host, port, { deferContinue, tls });
       servers.push(l);
       return l.port;
     };
     // S3 handlers send 100 Continue once a request would be accepted (api/s3/context.ts).
-    const mainPort = await serve(a.mainApp, s.ec2Port, w && ((path) => WALRUS_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`) || path.startsWith(`${p}?`))));
+    const mainPort = await serve(
+      a.mainApp,
+      s.ec2Port,
+      w && ((path) => WALRUS_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`) || path.startsWith(`${p}?`))),
+    );
     const s3Port = w ? await serve(w.s3App, s.s3Port, () => true) : s.s3Port;
     const internal: Cloud["internal"] = {};
     const rpc = { lookupKey: a.lookupKey, clock: a.clock, log: a.log };
     if (cluster && !a.has("clc")) {
       // The zone's SC answers beside its CC (the CLC reaches both with the cluster's key).
-      const app = new Hono().route("/", createRpcApp({ role: "cc", service: cluster.service, methods: CLUSTER_METHODS, ...rpc }));
+      const app = new Hono().route(
+        "/",
+        createRpcApp({ role: "cc", service: cluster.service, methods: CLUSTER_METHODS, ...rpc }),
+      );
       if (storage) app.route("/", createRpcApp({ role: "sc", service: storage, methods: STORAGE_METHODS, ...rpc }));
       internal.cc = `http://${urlHost(s.host)}:${await serve(app, s.ccPort)}`;
     }
-    if (nodes && !a.has("cc")) internal.nc = `http://${urlHost(s.host)}:${await serve(createRpcApp({ role: "nc", service: nodes.nodes[0]!.service, methods: NODE_METHODS, ...rpc }), s.ncPort)}`;
+    if (nodes && !a.has("cc"))
+      internal.nc = `http://${urlHost(s.host)}:${await serve(createRpcApp({ role: "nc", service: nodes.nodes[0]!.service, methods: NODE_METHODS, ...rpc }), s.ncPort)}`;
 
     bound = endpointsFor(s, { ec2: mainPort, s3: s3Port });
     if (clc) recordServedEndpoints(s.dataDir, bound);
-    const webAssembly = clc && await assembleWeb(a, { clc, walrus: w?.service, roles: () => [...ready].map(([role, r]) => ({ role, ready: r })), configFile: o.configFile, given: o.given });
-    const webPort = webAssembly && await serve(webAssembly.app, s.webPort, undefined, webAssembly.tls);
+    const webAssembly =
+      clc &&
+      (await assembleWeb(a, {
+        clc,
+        walrus: w?.service,
+        roles: () => [...ready].map(([role, r]) => ({ role, ready: r })),
+        configFile: o.configFile,
+        given: o.given,
+      }));
+    const webPort = webAssembly && (await serve(webAssembly.app, s.webPort, undefined, webAssembly.tls));
     const adminCredentials = await clc?.start();
-    const web = webAssembly && { ...await webAssembly.start(webPort!), passwordFile: webAssembly.passwordFile };
+    const web = webAssembly && { ...(await webAssembly.start(webPort!)), passwordFile: webAssembly.passwordFile };
     cluster?.reconcile();
     for (const role of ready.keys()) ready.set(role, true);
 
     return {
-      settings: s, layout, internal, identity, walrusClient: walrus, hypervisor: nodes?.hypervisor, adminCredentials, web, stop,
+      settings: s,
+      layout,
+      internal,
+      identity,
+      walrusClient: walrus,
+      hypervisor: nodes?.hypervisor,
+      adminCredentials,
+      web,
+      stop,
       endpoints: { ...bound, heartbeatUrl: `http://${urlHost(s.host)}:${mainPort}/services/Heartbeat` },
     };
   } catch (e) {
@@ -160,7 +221,16 @@ function remoteMetadata(a: Assembly): MetadataClient | undefined {
   const url = a.settings.walrusUrl;
   const installed = url ? readComponentKeys(a.layout.componentKeys) : [];
   const key = installed.find((k) => k.role === "cc") ?? installed.find((k) => k.role === "nc");
-  return key && createHttpClient<MetadataClient>(METADATA_METHODS, { baseUrl: url, role: METADATA_ROLE, key, clock: a.clock, ids: a.ids });
+  return (
+    key &&
+    createHttpClient<MetadataClient>(METADATA_METHODS, {
+      baseUrl: url,
+      role: METADATA_ROLE,
+      key,
+      clock: a.clock,
+      ids: a.ids,
+    })
+  );
 }
 
 /**

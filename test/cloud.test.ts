@@ -9,7 +9,11 @@ describe("two clouds in one process", () => {
     const b = await startTestCloud({ settings: { clusterName: "zone-b" } });
     try {
       const zones = async (url: string, creds: { accessKeyId: string; secretAccessKey: string }) =>
-        (await new EC2Client({ endpoint: url, region: "eucalyptus", credentials: creds, maxAttempts: 1 }).send(new DescribeAvailabilityZonesCommand({}))).AvailabilityZones?.map((z) => z.ZoneName);
+        (
+          await new EC2Client({ endpoint: url, region: "eucalyptus", credentials: creds, maxAttempts: 1 }).send(
+            new DescribeAvailabilityZonesCommand({}),
+          )
+        ).AvailabilityZones?.map((z) => z.ZoneName);
       expect(await zones(a.ec2Url, a.admin)).toEqual(["cluster1"]);
       expect(await zones(b.ec2Url, b.admin)).toEqual(["zone-b"]);
       await expect(zones(b.ec2Url, a.admin)).rejects.toMatchObject({ name: "AuthFailure" });

@@ -23,20 +23,35 @@ export interface ChunkSigning {
 }
 
 /** The signature of the trailers: chained to the final chunk's, over the SHA-256 of `name:value\n` lines. */
-export function trailerSignature(signing: ChunkSigning, previous: string, trailers: ReadonlyMap<string, string>): string {
+export function trailerSignature(
+  signing: ChunkSigning,
+  previous: string,
+  trailers: ReadonlyMap<string, string>,
+): string {
   const canonical = [...trailers].map(([k, v]) => `${k}:${v}\n`).join("");
-  const sts = ["AWS4-HMAC-SHA256-TRAILER", signing.amzDate, signing.scope, previous, createHash("sha256").update(canonical).digest("hex")].join("\n");
+  const sts = [
+    "AWS4-HMAC-SHA256-TRAILER",
+    signing.amzDate,
+    signing.scope,
+    previous,
+    createHash("sha256").update(canonical).digest("hex"),
+  ].join("\n");
   return createHmac("sha256", signing.signingKey).update(sts).digest("hex");
 }
 
 /** The signature of one chunk: chained to the previous one (the seed for the first), over the chunk's SHA-256. */
 export function chunkSignature(signing: ChunkSigning, previous: string, dataSha256Hex: string): string {
-  const sts = ["AWS4-HMAC-SHA256-PAYLOAD", signing.amzDate, signing.scope, previous, EMPTY_SHA256, dataSha256Hex].join("\n");
+  const sts = ["AWS4-HMAC-SHA256-PAYLOAD", signing.amzDate, signing.scope, previous, EMPTY_SHA256, dataSha256Hex].join(
+    "\n",
+  );
   return createHmac("sha256", signing.signingKey).update(sts).digest("hex");
 }
 
 export class ChunkedDecodeError extends Error {
-  constructor(readonly kind: "signature" | "format", message: string) {
+  constructor(
+    readonly kind: "signature" | "format",
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -62,7 +77,8 @@ export class AwsChunkedDecoder extends Transform {
   private verifyChunk(): void {
     if (!this.signing) return;
     const expected = chunkSignature(this.signing, this.prevSig, this.hash.digest("hex"));
-    if (!safeEqual(expected, this.chunkSig)) throw new ChunkedDecodeError("signature", "The chunk signature does not match");
+    if (!safeEqual(expected, this.chunkSig))
+      throw new ChunkedDecodeError("signature", "The chunk signature does not match");
     this.prevSig = expected;
     this.hash = createHash("sha256");
   }
@@ -113,7 +129,8 @@ export class AwsChunkedDecoder extends Transform {
         if (this.remaining === 0) this.state = "data-end";
       } else if (this.state === "data-end") {
         if (this.buf.length < 2) return;
-        if (this.buf[0] !== 13 || this.buf[1] !== 10) throw new ChunkedDecodeError("format", "Chunk data is longer than its declared size");
+        if (this.buf[0] !== 13 || this.buf[1] !== 10)
+          throw new ChunkedDecodeError("format", "Chunk data is longer than its declared size");
         this.buf = this.buf.subarray(2);
         this.verifyChunk();
         this.state = "header";
@@ -141,7 +158,8 @@ export class AwsChunkedDecoder extends Transform {
   private finishTrailers(): void {
     if (this.signing?.signedTrailer) {
       if (this.trailerSig === undefined) throw new ChunkedDecodeError("signature", "The trailer signature is missing");
-      if (!safeEqual(trailerSignature(this.signing, this.prevSig, this.trailers), this.trailerSig)) throw new ChunkedDecodeError("signature", "The trailer signature does not match");
+      if (!safeEqual(trailerSignature(this.signing, this.prevSig, this.trailers), this.trailerSig))
+        throw new ChunkedDecodeError("signature", "The trailer signature does not match");
     }
     this.state = "done";
   }
@@ -167,7 +185,10 @@ export class AwsChunkedEncoder extends Transform {
   private pendingBytes = 0;
   private prevSig: string;
 
-  constructor(private readonly signing: ChunkSigning, private readonly chunkSize = 64 * 1024) {
+  constructor(
+    private readonly signing: ChunkSigning,
+    private readonly chunkSize = 64 * 1024,
+  ) {
     super();
     this.prevSig = signing.seedSignature;
   }

@@ -20,15 +20,30 @@ export function presignGet(s3Url: string, bucket: string, key: string, k: Signin
 }
 
 /** The fields of a browser form that uploads one file as `keyPrefix${filename}` into `bucket`. */
-export function presignPost(o: { bucket: string; keyPrefix: string; redirect: string; maxBytes: number; key: SigningKey; expires: Date }): Record<string, string> {
-  const policy = Buffer.from(JSON.stringify({
-    expiration: o.expires.toISOString(),
-    conditions: [
-      { bucket: o.bucket }, ["starts-with", "$key", o.keyPrefix], { success_action_redirect: o.redirect }, ["content-length-range", 0, o.maxBytes],
-    ],
-  })).toString("base64");
+export function presignPost(o: {
+  bucket: string;
+  keyPrefix: string;
+  redirect: string;
+  maxBytes: number;
+  key: SigningKey;
+  expires: Date;
+}): Record<string, string> {
+  const policy = Buffer.from(
+    JSON.stringify({
+      expiration: o.expires.toISOString(),
+      conditions: [
+        { bucket: o.bucket },
+        ["starts-with", "$key", o.keyPrefix],
+        { success_action_redirect: o.redirect },
+        ["content-length-range", 0, o.maxBytes],
+      ],
+    }),
+  ).toString("base64");
   return {
-    key: `${o.keyPrefix}\${filename}`, AWSAccessKeyId: o.key.accessKeyId, policy,
-    signature: hmac("sha1", o.key.secret, policy).toString("base64"), success_action_redirect: o.redirect,
+    key: `${o.keyPrefix}\${filename}`,
+    AWSAccessKeyId: o.key.accessKeyId,
+    policy,
+    signature: hmac("sha1", o.key.secret, policy).toString("base64"),
+    success_action_redirect: o.redirect,
   };
 }

@@ -8,9 +8,21 @@ import { hmac, safeEqual, uriEncode } from "./crypto";
 import { checkSkew } from "./sigv4";
 
 /** The parameters that carry the signature and are not part of what it signs. */
-export const SIGV2_AUTH_PARAMS = ["AWSAccessKeyId", "Signature", "SignatureMethod", "SignatureVersion", "Timestamp", "Expires"] as const;
+export const SIGV2_AUTH_PARAMS = [
+  "AWSAccessKeyId",
+  "Signature",
+  "SignatureMethod",
+  "SignatureVersion",
+  "Timestamp",
+  "Expires",
+] as const;
 
-export function stringToSignV2(method: string, host: string, path: string, params: ReadonlyArray<readonly [string, string]>): string {
+export function stringToSignV2(
+  method: string,
+  host: string,
+  path: string,
+  params: ReadonlyArray<readonly [string, string]>,
+): string {
   const query = params
     .filter(([k]) => k !== "Signature")
     .map(([k, v]) => [uriEncode(k), uriEncode(v)] as const)
@@ -26,7 +38,8 @@ export function stringToSignV1(params: ReadonlyArray<readonly [string, string]>)
     .filter(([k]) => k !== "Signature")
     .slice()
     .sort(([a], [b]) => {
-      const la = a.toLowerCase(), lb = b.toLowerCase();
+      const la = a.toLowerCase(),
+        lb = b.toLowerCase();
       return la < lb ? -1 : la > lb ? 1 : 0;
     })
     .map(([k, v]) => `${k}${v}`)
@@ -72,7 +85,10 @@ function parseIsoTime(value: string): Date | undefined {
 export function verifyQuerySignature(i: QueryAuthInput): VerifiedV2 {
   const version = single(i.params, "SignatureVersion");
   if (version !== "1" && version !== "2") {
-    throw new AuthError("unsupported", `SignatureVersion '${version ?? ""}' is not supported; use 2 or Signature Version 4`);
+    throw new AuthError(
+      "unsupported",
+      `SignatureVersion '${version ?? ""}' is not supported; use 2 or Signature Version 4`,
+    );
   }
   const accessKeyId = single(i.params, "AWSAccessKeyId");
   const sig = single(i.params, "Signature");

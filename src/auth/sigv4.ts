@@ -10,10 +10,10 @@ export const SIGV4_ALGORITHM = "AWS4-HMAC-SHA256";
 
 export interface ParsedAuthorization {
   accessKeyId: string;
-  date: string;        // yyyymmdd of the credential scope
+  date: string; // yyyymmdd of the credential scope
   region: string;
   service: string;
-  terminator: string;  // "aws4_request"
+  terminator: string; // "aws4_request"
   signedHeaders: string[];
   signature: string;
 }
@@ -58,7 +58,10 @@ export function parseAmzDate(value: string): Date | undefined {
 }
 
 export function formatAmzDate(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+  return d
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, "");
 }
 
 /**
@@ -68,7 +71,10 @@ export function formatAmzDate(d: Date): string {
 export function canonicalUri(rawPath: string, doubleEncode: boolean): string {
   const path = rawPath === "" ? "/" : rawPath;
   if (!doubleEncode) return path;
-  return path.split("/").map((seg) => uriEncode(seg)).join("/");
+  return path
+    .split("/")
+    .map((seg) => uriEncode(seg))
+    .join("/");
 }
 
 /** Canonical query string from decoded (name, value) pairs: encoded, sorted by name then value. */
@@ -104,7 +110,14 @@ export interface CanonicalRequestInput {
 }
 
 export function canonicalRequest(i: CanonicalRequestInput): string {
-  return [i.method, i.canonicalUri, i.canonicalQuery, i.canonicalHeaders, i.signedHeaders.join(";"), i.payloadHash].join("\n");
+  return [
+    i.method,
+    i.canonicalUri,
+    i.canonicalQuery,
+    i.canonicalHeaders,
+    i.signedHeaders.join(";"),
+    i.payloadHash,
+  ].join("\n");
 }
 
 export function credentialScope(date: string, region: string, service: string): string {
@@ -193,7 +206,10 @@ export function verifySigV4Header(req: SignedRequest, auth: ParsedAuthorization,
     payloadHash: req.payloadHash,
   });
   const scope = credentialScope(auth.date, auth.region, auth.service);
-  const expected = signature(signingKey(secret, auth.date, auth.region, auth.service), stringToSign(amzDate, scope, creq));
+  const expected = signature(
+    signingKey(secret, auth.date, auth.region, auth.service),
+    stringToSign(amzDate, scope, creq),
+  );
   if (!safeEqual(expected, auth.signature.toLowerCase())) {
     throw new AuthError("bad-signature", "The request signature does not match");
   }
@@ -202,7 +218,10 @@ export function verifySigV4Header(req: SignedRequest, auth: ParsedAuthorization,
 
 export function checkSkew(date: Date, opts: { now: Date; maxSkewMs: number }): void {
   if (Math.abs(opts.now.getTime() - date.getTime()) > opts.maxSkewMs) {
-    throw new AuthError("expired", `Request date ${date.toISOString()} is outside the allowed clock skew of ${opts.maxSkewMs / 60000} minutes`);
+    throw new AuthError(
+      "expired",
+      `Request date ${date.toISOString()} is outside the allowed clock skew of ${opts.maxSkewMs / 60000} minutes`,
+    );
   }
 }
 
@@ -227,7 +246,9 @@ export function signV4(i: SignV4Input): Record<string, string> {
   const amzDate = formatAmzDate(i.now);
   const payloadHash = i.payloadHash ?? sha256Hex(i.body);
   const headers: Record<string, string> = { ...i.headers, "x-amz-date": amzDate, "x-amz-content-sha256": payloadHash };
-  const signedHeaders = Object.keys(headers).map((h) => h.toLowerCase()).sort();
+  const signedHeaders = Object.keys(headers)
+    .map((h) => h.toLowerCase())
+    .sort();
   const lookup = (n: string) => headers[n];
   const creq = canonicalRequest({
     method: i.method,

@@ -59,7 +59,11 @@ class PartWriter extends Writable {
   total = 0;
   private current?: { stream: WriteStream; hash: ReturnType<typeof createHash>; written: number };
 
-  constructor(private readonly dir: string, private readonly prefix: string, private readonly partSize: number) {
+  constructor(
+    private readonly dir: string,
+    private readonly prefix: string,
+    private readonly partSize: number,
+  ) {
     super();
   }
 
@@ -109,16 +113,27 @@ export async function bundleImage(o: BundleOptions): Promise<Bundle> {
   const iv = randomBytes(16).toString("hex");
   const writer = new PartWriter(o.destDir, prefix, o.partSize ?? PART_SIZE);
   await pipeline(
-    tarCreate({ cwd: dirname(o.imagePath), portable: true }, [basename(o.imagePath)]) as unknown as NodeJS.ReadableStream,
+    tarCreate({ cwd: dirname(o.imagePath), portable: true }, [
+      basename(o.imagePath),
+    ]) as unknown as NodeJS.ReadableStream,
     createGzip(),
     createCipheriv("aes-128-cbc", Buffer.from(key, "hex"), Buffer.from(iv, "hex")),
     writer,
   );
   const manifest: Manifest = {
-    architecture: o.architecture ?? "x86_64", kernelId: o.kernelId, ramdiskId: o.ramdiskId, productCodes: o.productCodes,
-    name: basename(o.imagePath), user: o.userId, sha1, size, bundledSize: writer.total,
-    ec2EncryptedKey: wrapKey(o.cloudCertPem, key), userEncryptedKey: wrapKey(o.userCertPem, key),
-    ec2EncryptedIv: wrapKey(o.cloudCertPem, iv), userEncryptedIv: wrapKey(o.userCertPem, iv),
+    architecture: o.architecture ?? "x86_64",
+    kernelId: o.kernelId,
+    ramdiskId: o.ramdiskId,
+    productCodes: o.productCodes,
+    name: basename(o.imagePath),
+    user: o.userId,
+    sha1,
+    size,
+    bundledSize: writer.total,
+    ec2EncryptedKey: wrapKey(o.cloudCertPem, key),
+    userEncryptedKey: wrapKey(o.userCertPem, key),
+    ec2EncryptedIv: wrapKey(o.cloudCertPem, iv),
+    userEncryptedIv: wrapKey(o.userCertPem, iv),
     parts: writer.parts.map(({ filename, sha1: s }) => ({ filename, sha1: s })),
   };
   const manifestPath = join(o.destDir, `${prefix}.manifest.xml`);

@@ -13,7 +13,10 @@ export class UnwrapError extends Error {
 }
 
 export function wrapKey(certOrPublicKeyPem: string, plain: string): string {
-  return publicEncrypt({ key: certOrPublicKeyPem, padding: constants.RSA_PKCS1_PADDING }, Buffer.from(plain, "utf8")).toString("hex");
+  return publicEncrypt(
+    { key: certOrPublicKeyPem, padding: constants.RSA_PKCS1_PADDING },
+    Buffer.from(plain, "utf8"),
+  ).toString("hex");
 }
 
 /** EM = 0x00 || 0x02 || PS (≥ 8 non-zero bytes) || 0x00 || M; returns M. Branch-free over EM. */

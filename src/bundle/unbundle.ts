@@ -35,7 +35,8 @@ export async function unbundle(o: UnbundleOptions): Promise<{ size: number; sha1
         h.update(chunk as Buffer);
         yield chunk as Buffer;
       }
-      if (h.digest("hex") !== p.sha1.toLowerCase()) throw new ManifestError(`part ${p.filename} does not match its digest`);
+      if (h.digest("hex") !== p.sha1.toLowerCase())
+        throw new ManifestError(`part ${p.filename} does not match its digest`);
     }
   }
 
@@ -60,10 +61,16 @@ export async function unbundle(o: UnbundleOptions): Promise<{ size: number; sha1
       extraction = pipeline(entry as unknown as NodeJS.ReadableStream, counter, o.out);
     },
   });
-  await pipeline(Readable.from(parts()), createDecipheriv("aes-128-cbc", key, iv), createGunzip(), parser as unknown as NodeJS.WritableStream);
+  await pipeline(
+    Readable.from(parts()),
+    createDecipheriv("aes-128-cbc", key, iv),
+    createGunzip(),
+    parser as unknown as NodeJS.WritableStream,
+  );
   await extraction;
   const sha1 = imageHash.digest("hex");
   if (entries !== 1) throw new ManifestError(`the bundle holds ${entries} tar entries; one image file was expected`);
-  if (size !== m.size || sha1 !== m.sha1.toLowerCase()) throw new ManifestError("the decrypted image does not match the manifest's size and digest");
+  if (size !== m.size || sha1 !== m.sha1.toLowerCase())
+    throw new ManifestError("the decrypted image does not match the manifest's size and digest");
   return { size, sha1 };
 }

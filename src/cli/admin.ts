@@ -13,7 +13,12 @@ import { CLUSTER_METHODS, type ClusterClient } from "../roles/cc/client";
 import { clusterHealth } from "../roles/clc/cluster-health";
 import { createHttpClient } from "../rpc/http-client";
 import { registerNode, deregisterNode, nodeHealthRows } from "../roles/cc/node-registry";
-import { nodeRequestOutcome, requestNodeAction, type NodeAction, type NodeRequestResult } from "../roles/cc/node-requests";
+import {
+  nodeRequestOutcome,
+  requestNodeAction,
+  type NodeAction,
+  type NodeRequestResult,
+} from "../roles/cc/node-requests";
 import { installComponentKey, readComponentKeys, type IssuedKey } from "../rpc/key-file";
 import { openOfflineClc, type OfflineClc } from "./clc-offline";
 import { withSettings, settingsOf, settingsWithSourcesOf, type CliIo } from "./settings-flags";
@@ -23,7 +28,11 @@ import { networkCommand } from "./admin-network";
 
 const ENDPOINT_SETTINGS = ["dataDir", "host", "ec2Port", "s3Port", "region"] as const;
 
-async function withClc<T>(cmd: Command, io: CliIo, fn: (clc: OfflineClc, s: Settings, given: ReadonlySet<keyof Settings>) => Promise<T> | T): Promise<T> {
+async function withClc<T>(
+  cmd: Command,
+  io: CliIo,
+  fn: (clc: OfflineClc, s: Settings, given: ReadonlySet<keyof Settings>) => Promise<T> | T,
+): Promise<T> {
   const { settings: s, given } = settingsWithSourcesOf(cmd, io);
   const clc = await openOfflineClc(s, given, io.err);
   try {
@@ -35,7 +44,16 @@ async function withClc<T>(cmd: Command, io: CliIo, fn: (clc: OfflineClc, s: Sett
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n") + "\n";
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join("  ")
+          .trimEnd(),
+      )
+      .join("\n") + "\n"
+  );
 }
 
 function positiveInt(v: string): number {
@@ -59,8 +77,18 @@ export function addAdminCommands(program: Command, io: CliIo): void {
   const creds = withSettings(new Command("credentials"), ENDPOINT_SETTINGS)
     .description("print or write a user's credentials (a new key pair and certificate are made the first time)")
     .requiredOption("--user <name>", "the user")
-    .addOption(new Option("--format <format>", "eucarc (shell, sourceable), env (KEY=value), aws (~/.aws/credentials profile) or zip (Eucalyptus' euca2-<user>-x509.zip: eucarc, keys, certificates)").choices([...CREDENTIAL_FORMATS, "zip"]).default("eucarc"))
-    .option("--out <file>", "write to this file (mode 0600) instead of standard output (zip: default ./euca2-<user>-x509.zip)");
+    .addOption(
+      new Option(
+        "--format <format>",
+        "eucarc (shell, sourceable), env (KEY=value), aws (~/.aws/credentials profile) or zip (Eucalyptus' euca2-<user>-x509.zip: eucarc, keys, certificates)",
+      )
+        .choices([...CREDENTIAL_FORMATS, "zip"])
+        .default("eucarc"),
+    )
+    .option(
+      "--out <file>",
+      "write to this file (mode 0600) instead of standard output (zip: default ./euca2-<user>-x509.zip)",
+    );
   creds.action(() =>
     withClc(creds, io, async (clc, s, given) => {
       const o = creds.opts<{ user: string; format: CredentialFormat | "zip"; out?: string }>();
@@ -92,19 +120,32 @@ export function addAdminCommands(program: Command, io: CliIo): void {
     withClc(create, io, async (clc) => {
       const o = create.opts<{ account?: string; admin?: boolean }>();
       const made = await clc.identity.createUser(name, { account: o.account, admin: o.admin === true });
-      io.out(`euca: created user ${name} (account ${made.user.accountId}${made.user.isAdmin ? ", admin" : ""}); credentials in ${made.credentials.dir}\n`);
+      io.out(
+        `euca: created user ${name} (account ${made.user.accountId}${made.user.isAdmin ? ", admin" : ""}); credentials in ${made.credentials.dir}\n`,
+      );
     }),
   );
   user.addCommand(create);
   const list = withSettings(new Command("list"), ["dataDir"]).description("list users");
   list.action(() =>
     withClc(list, io, (clc) => {
-      const rows = clc.identity.listUsers().map((u) => [u.name, u.accountName, u.accountId, u.isAdmin ? "yes" : "no", u.enabled ? "yes" : "no", u.createdAt.toISOString()]);
+      const rows = clc.identity
+        .listUsers()
+        .map((u) => [
+          u.name,
+          u.accountName,
+          u.accountId,
+          u.isAdmin ? "yes" : "no",
+          u.enabled ? "yes" : "no",
+          u.createdAt.toISOString(),
+        ]);
       io.out(table([["USER", "ACCOUNT", "ACCOUNT-ID", "ADMIN", "ENABLED", "CREATED"], ...rows]));
     }),
   );
   user.addCommand(list);
-  const del = withSettings(new Command("delete"), ["dataDir"]).description("delete a user, its keys, certificates and credentials directory").argument("<name>");
+  const del = withSettings(new Command("delete"), ["dataDir"])
+    .description("delete a user, its keys, certificates and credentials directory")
+    .argument("<name>");
   del.action((name: string) =>
     withClc(del, io, (clc) => {
       clc.identity.deleteUser(name);
@@ -117,7 +158,12 @@ export function addAdminCommands(program: Command, io: CliIo): void {
   const vmList = withSettings(new Command("list"), ["dataDir"]).description("list VM types");
   vmList.action(() =>
     withClc(vmList, io, (clc) => {
-      io.out(table([["NAME", "CPUS", "MEMORY-MB", "DISK-GB"], ...clc.vmTypes.list().map((t) => [t.name, String(t.cpus), String(t.memoryMb), String(t.diskGb)])]));
+      io.out(
+        table([
+          ["NAME", "CPUS", "MEMORY-MB", "DISK-GB"],
+          ...clc.vmTypes.list().map((t) => [t.name, String(t.cpus), String(t.memoryMb), String(t.diskGb)]),
+        ]),
+      );
     }),
   );
   vm.addCommand(vmList);
@@ -142,7 +188,9 @@ export function addAdminCommands(program: Command, io: CliIo): void {
 function addComponentCommands(admin: Command, io: CliIo): void {
   const cluster = admin.command("cluster").description("clusters in other processes or hosts (run on the CLC host)");
   const reg = withSettings(new Command("register"), ["dataDir"])
-    .description("register a cluster controller and issue its key; install the key on the CC host with `euca admin component-key install`")
+    .description(
+      "register a cluster controller and issue its key; install the key on the CC host with `euca admin component-key install`",
+    )
     .argument("<name>", "cluster (availability zone) name")
     .requiredOption("--url <url>", "the CC's internal URL, e.g. http://cc-host:8774")
     .option("--out <file>", "write the key there instead of standard output");
@@ -154,25 +202,50 @@ function addComponentCommands(admin: Command, io: CliIo): void {
     }),
   );
   cluster.addCommand(reg);
-  const dereg = withSettings(new Command("deregister"), ["dataDir"]).description("forget a registered cluster and revoke its key").argument("<name>");
-  dereg.action((name: string) => withClc(dereg, io, (clc) => {
-    deregisterCluster(clc.db, name);
-    io.out(`euca: deregistered cluster ${name}\n`);
-  }));
+  const dereg = withSettings(new Command("deregister"), ["dataDir"])
+    .description("forget a registered cluster and revoke its key")
+    .argument("<name>");
+  dereg.action((name: string) =>
+    withClc(dereg, io, (clc) => {
+      deregisterCluster(clc.db, name);
+      io.out(`euca: deregistered cluster ${name}\n`);
+    }),
+  );
   cluster.addCommand(dereg);
   const clist = withSettings(new Command("list"), ["dataDir"])
-    .description("list registered remote clusters, each asked now (signed with its key): available or unavailable and why, its nodes by health, free/max cores and memory of its up nodes")
+    .description(
+      "list registered remote clusters, each asked now (signed with its key): available or unavailable and why, its nodes by health, free/max cores and memory of its up nodes",
+    )
     .option("--timeout <seconds>", "how long to wait for each cluster's answer", positiveInt, 5);
-  clist.action(() => withClc(clist, io, async (clc) => {
-    const timeoutMs = clist.opts<{ timeout: number }>().timeout * 1000;
-    const ctx = { requestId: `cli-${randomIds.nonce()}` };
-    const rows = await Promise.all(listRemoteClusters(clc.db).map(async (c) => {
-      const client = createHttpClient<ClusterClient>(CLUSTER_METHODS, { baseUrl: c.url, role: "cc", key: c.key, clock: systemClock, ids: randomIds, timeoutMs });
-      const h = await clusterHealth({ name: c.name, client }, ctx);
-      return [c.name, c.url, h.reason ? `${h.state} (${h.reason})` : h.state, h.nodes ?? "-", h.cores ?? "-", h.memoryMb ?? "-", c.key.id];
-    }));
-    io.out(table([["NAME", "URL", "STATE", "NODES", "CORES", "MEMORY-MB", "KEY-ID"], ...rows]));
-  }));
+  clist.action(() =>
+    withClc(clist, io, async (clc) => {
+      const timeoutMs = clist.opts<{ timeout: number }>().timeout * 1000;
+      const ctx = { requestId: `cli-${randomIds.nonce()}` };
+      const rows = await Promise.all(
+        listRemoteClusters(clc.db).map(async (c) => {
+          const client = createHttpClient<ClusterClient>(CLUSTER_METHODS, {
+            baseUrl: c.url,
+            role: "cc",
+            key: c.key,
+            clock: systemClock,
+            ids: randomIds,
+            timeoutMs,
+          });
+          const h = await clusterHealth({ name: c.name, client }, ctx);
+          return [
+            c.name,
+            c.url,
+            h.reason ? `${h.state} (${h.reason})` : h.state,
+            h.nodes ?? "-",
+            h.cores ?? "-",
+            h.memoryMb ?? "-",
+            c.key.id,
+          ];
+        }),
+      );
+      io.out(table([["NAME", "URL", "STATE", "NODES", "CORES", "MEMORY-MB", "KEY-ID"], ...rows]));
+    }),
+  );
   cluster.addCommand(clist);
 
   const node = admin.command("node").description("node controllers in other processes or hosts (run on the CC host)");
@@ -185,40 +258,72 @@ function addComponentCommands(admin: Command, io: CliIo): void {
     }
   };
   const nreg = withSettings(new Command("register"), ["dataDir"])
-    .description("register a node controller with this CC and issue its key; install it on the node with `euca admin component-key install`")
+    .description(
+      "register a node controller with this CC and issue its key; install it on the node with `euca admin component-key install`",
+    )
     .argument("<name>", "node name")
     .requiredOption("--url <url>", "the NC's internal URL, e.g. http://node1:8775")
     .option("--out <file>", "write the key there instead of standard output");
-  nreg.action((name: string) => withCc(nreg, (db) => {
-    const o = nreg.opts<{ url: string; out?: string }>();
-    const n = registerNode(db, name, o.url, systemClock, randomIds);
-    emitKey(io, { ...n.key, role: "nc", name }, o.out, "install it on the node");
-  }));
+  nreg.action((name: string) =>
+    withCc(nreg, (db) => {
+      const o = nreg.opts<{ url: string; out?: string }>();
+      const n = registerNode(db, name, o.url, systemClock, randomIds);
+      emitKey(io, { ...n.key, role: "nc", name }, o.out, "install it on the node");
+    }),
+  );
   node.addCommand(nreg);
-  const nder = withSettings(new Command("deregister"), ["dataDir"]).description("forget a registered node").argument("<name>");
-  nder.action((name: string) => withCc(nder, (db) => {
-    deregisterNode(db, name);
-    io.out(`euca: deregistered node ${name}\n`);
-  }));
+  const nder = withSettings(new Command("deregister"), ["dataDir"])
+    .description("forget a registered node")
+    .argument("<name>");
+  nder.action((name: string) =>
+    withCc(nder, (db) => {
+      deregisterNode(db, name);
+      io.out(`euca: deregistered node ${name}\n`);
+    }),
+  );
   node.addCommand(nder);
-  const nlist = withSettings(new Command("list"), ["dataDir"])
-    .description("list this CC's nodes as its last poll saw them: health (up, suspect, down or fenced; drained), since when, last contact, instances, unknown guests, free/max cores and memory");
-  nlist.action(() => withCc(nlist, (db) => {
-    const rows = nodeHealthRows(db);
-    io.out(table([["NAME", "URL", "STATE", "SINCE", "LAST-CONTACT", "INSTANCES", "UNKNOWN", "CORES", "MEMORY-MB", "KEY-ID"], ...rows.map((n) => [
-      n.name, n.url ?? "(in process)", n.state, n.since ?? "-", n.lastContact ?? "never", String(n.instances), String(n.unknown), n.cores ?? "-", n.memoryMb ?? "-", n.keyId ?? "-",
-    ])]));
-  }));
+  const nlist = withSettings(new Command("list"), ["dataDir"]).description(
+    "list this CC's nodes as its last poll saw them: health (up, suspect, down or fenced; drained), since when, last contact, instances, unknown guests, free/max cores and memory",
+  );
+  nlist.action(() =>
+    withCc(nlist, (db) => {
+      const rows = nodeHealthRows(db);
+      io.out(
+        table([
+          ["NAME", "URL", "STATE", "SINCE", "LAST-CONTACT", "INSTANCES", "UNKNOWN", "CORES", "MEMORY-MB", "KEY-ID"],
+          ...rows.map((n) => [
+            n.name,
+            n.url ?? "(in process)",
+            n.state,
+            n.since ?? "-",
+            n.lastContact ?? "never",
+            String(n.instances),
+            String(n.unknown),
+            n.cores ?? "-",
+            n.memoryMb ?? "-",
+            n.keyId ?? "-",
+          ]),
+        ]),
+      );
+    }),
+  );
   node.addCommand(nlist);
   /** Records a request for the running CC and waits for its outcome (undefined: not carried out within `waitS`). */
-  async function requestOfCc(cmd: Command, name: string, action: NodeAction, waitS: number): Promise<Exclude<NodeRequestResult, { error: string }> | undefined> {
+  async function requestOfCc(
+    cmd: Command,
+    name: string,
+    action: NodeAction,
+    waitS: number,
+  ): Promise<Exclude<NodeRequestResult, { error: string }> | undefined> {
     const db = openCcDatabase(dataDirLayout(settingsOf(cmd, io).dataDir).database("cc"));
     try {
       requestNodeAction(db, name, action, systemClock);
       const deadline = Date.now() + waitS * 1000;
       let outcome = nodeRequestOutcome(db, name);
-      for (; !outcome && Date.now() < deadline; outcome = nodeRequestOutcome(db, name)) await new Promise((r) => setTimeout(r, 200));
-      if (!outcome) io.out(`euca: ${action} of ${name} recorded; the CC carries it out on its next poll (is it running?)\n`);
+      for (; !outcome && Date.now() < deadline; outcome = nodeRequestOutcome(db, name))
+        await new Promise((r) => setTimeout(r, 200));
+      if (!outcome)
+        io.out(`euca: ${action} of ${name} recorded; the CC carries it out on its next poll (is it running?)\n`);
       else if ("error" in outcome) throw new Error(`the CC could not ${action} ${name}: ${outcome.error}`);
       return outcome;
     } finally {
@@ -226,41 +331,72 @@ function addComponentCommands(admin: Command, io: CliIo): void {
     }
   }
   const nevac = withSettings(new Command("evacuate"), ["dataDir"])
-    .description("give up a dead node's instances: they are terminated with a reason, their addresses and volumes freed, and should the node answer again its guests are destroyed. Never automatic; --fenced states that the node is powered off")
+    .description(
+      "give up a dead node's instances: they are terminated with a reason, their addresses and volumes freed, and should the node answer again its guests are destroyed. Never automatic; --fenced states that the node is powered off",
+    )
     .argument("<name>", "node name")
-    .option("--fenced", "you state the node is powered off (fenced): required, since a node that still runs its guests would keep running them")
+    .option(
+      "--fenced",
+      "you state the node is powered off (fenced): required, since a node that still runs its guests would keep running them",
+    )
     .option("--wait <seconds>", "how long to wait for the running CC to carry it out", positiveInt, 30);
   nevac.action(async (name: string) => {
     const o = nevac.opts<{ fenced?: boolean; wait: number }>();
-    if (!o.fenced) throw new Error("evacuate gives up the node's instances while their guests may still run: power the node off first and say so with --fenced");
+    if (!o.fenced)
+      throw new Error(
+        "evacuate gives up the node's instances while their guests may still run: power the node off first and say so with --fenced",
+      );
     const outcome = await requestOfCc(nevac, name, "evacuate", o.wait);
-    if (outcome && "instanceIds" in outcome) io.out(`euca: node ${name} fenced; instances given up: ${outcome.instanceIds.join(" ") || "none"}\n`);
+    if (outcome && "instanceIds" in outcome)
+      io.out(`euca: node ${name} fenced; instances given up: ${outcome.instanceIds.join(" ") || "none"}\n`);
   });
   node.addCommand(nevac);
   const ndrain = withSettings(new Command("drain"), ["dataDir"])
-    .description("stop placing instances on a node and live-migrate its running guests to the cluster's other nodes (same instance ids, addresses and volumes; each paused only for its migration's last pass), so the node can be serviced")
+    .description(
+      "stop placing instances on a node and live-migrate its running guests to the cluster's other nodes (same instance ids, addresses and volumes; each paused only for its migration's last pass), so the node can be serviced",
+    )
     .argument("<name>", "node name")
-    .option("--wait <seconds>", "how long to wait for the running CC to finish (it goes on regardless)", positiveInt, 1800);
+    .option(
+      "--wait <seconds>",
+      "how long to wait for the running CC to finish (it goes on regardless)",
+      positiveInt,
+      1800,
+    );
   ndrain.action(async (name: string) => {
     const outcome = await requestOfCc(ndrain, name, "drain", ndrain.opts<{ wait: number }>().wait);
     if (!outcome || !("migrated" in outcome)) return;
-    const rows = outcome.migrated.map((m) => "error" in m
-      ? [m.instanceId, m.from, "-", "stayed", m.error]
-      : [m.instanceId, m.from, m.to, "migrated", `${m.totalMs} ms in all, paused ${m.downtimeMs + m.handoverMs} ms; ${Math.round(m.ramBytes / 2 ** 20)} MiB RAM, ${Math.round(m.diskBytes / 2 ** 20)} MiB disk`]);
+    const rows = outcome.migrated.map((m) =>
+      "error" in m
+        ? [m.instanceId, m.from, "-", "stayed", m.error]
+        : [
+            m.instanceId,
+            m.from,
+            m.to,
+            "migrated",
+            `${m.totalMs} ms in all, paused ${m.downtimeMs + m.handoverMs} ms; ${Math.round(m.ramBytes / 2 ** 20)} MiB RAM, ${Math.round(m.diskBytes / 2 ** 20)} MiB disk`,
+          ],
+    );
     io.out(table([["INSTANCE", "FROM", "TO", "RESULT", "DETAIL"], ...rows]));
-    io.out(`euca: node ${name} drained${outcome.migrated.some((m) => "error" in m) ? "; some instances could not move and run on there" : ""}\n`);
+    io.out(
+      `euca: node ${name} drained${outcome.migrated.some((m) => "error" in m) ? "; some instances could not move and run on there" : ""}\n`,
+    );
   });
   node.addCommand(ndrain);
-  const nundrain = withSettings(new Command("undrain"), ["dataDir"]).description("let a drained node take new instances again").argument("<name>", "node name")
+  const nundrain = withSettings(new Command("undrain"), ["dataDir"])
+    .description("let a drained node take new instances again")
+    .argument("<name>", "node name")
     .option("--wait <seconds>", "how long to wait for the running CC", positiveInt, 30);
   nundrain.action(async (name: string) => {
-    if (await requestOfCc(nundrain, name, "undrain", nundrain.opts<{ wait: number }>().wait)) io.out(`euca: node ${name} takes new instances again\n`);
+    if (await requestOfCc(nundrain, name, "undrain", nundrain.opts<{ wait: number }>().wait))
+      io.out(`euca: node ${name} takes new instances again\n`);
   });
   node.addCommand(nundrain);
   admin.addCommand(networkCommand(io, table));
 
   const key = admin.command("component-key").description("keys this host accepts for signed internal calls");
-  const install = withSettings(new Command("install"), ["dataDir"]).description("install a key issued by `cluster register` or `node register`").argument("<file>");
+  const install = withSettings(new Command("install"), ["dataDir"])
+    .description("install a key issued by `cluster register` or `node register`")
+    .argument("<file>");
   install.action((file: string) => {
     const k = JSON.parse(readFileSync(file, "utf8")) as IssuedKey;
     if (typeof k.id !== "string" || typeof k.secret !== "string") throw new Error(`${file} is not a component key`);

@@ -17,10 +17,17 @@ export interface OfflineClc extends ClcState {
   adminCredentials: CredentialFiles;
 }
 
-export async function openOfflineClc(s: Settings, given: ReadonlySet<keyof Settings>, warn: (text: string) => void = () => undefined): Promise<OfflineClc> {
-  for (const m of securePrivateDataDir(s.dataDir)) warn(`euca: warning: ${m.path} was mode ${m.was}, readable by other local users; now ${m.now}\n`);
+export async function openOfflineClc(
+  s: Settings,
+  given: ReadonlySet<keyof Settings>,
+  warn: (text: string) => void = () => undefined,
+): Promise<OfflineClc> {
+  for (const m of securePrivateDataDir(s.dataDir))
+    warn(`euca: warning: ${m.path} was mode ${m.was}, readable by other local users; now ${m.now}\n`);
   const clc = await openClc({
-    layout: dataDirLayout(s.dataDir), clock: systemClock, ids: randomIdsWith({ longIds: s.longIds }),
+    layout: dataDirLayout(s.dataDir),
+    clock: systemClock,
+    ids: randomIdsWith({ longIds: s.longIds }),
     endpoints: () => endpointsForCommand(s, given),
   });
   try {

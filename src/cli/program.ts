@@ -20,7 +20,8 @@ export function buildProgram(io: CliIo): Command {
   program.addCommand(imageCommand(io));
   // Commands made with `new Command` do not inherit these: set them on the whole tree.
   const configure = (cmd: Command) => {
-    cmd.exitOverride()
+    cmd
+      .exitOverride()
       .showHelpAfterError(true) // the full help lists every valid command and flag
       .configureOutput({ writeOut: io.out, writeErr: io.err });
     cmd.commands.forEach(configure);

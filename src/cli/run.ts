@@ -22,7 +22,9 @@ function reachHint(): string {
 
 /** `euca run`: starts the given roles and serves until SIGTERM/SIGINT. */
 export function runCommand(io: CliIo): Command {
-  const cmd = new Command("run").description("run the cloud's roles in this process (`--role all` is a complete laptop cloud)");
+  const cmd = new Command("run").description(
+    "run the cloud's roles in this process (`--role all` is a complete laptop cloud)",
+  );
   withSettings(cmd);
   cmd.action(async () => {
     const { settings: s, given } = settingsWithSourcesOf(cmd, io);
@@ -32,24 +34,40 @@ export function runCommand(io: CliIo): Command {
     const e = cloud.endpoints;
     if (cloud.adminCredentials) {
       io.out(`euca: admin credentials are in ${cloud.adminCredentials.dir} (eucarc, certificates, aws-credentials)\n`);
-      io.out(`euca: try: source ${cloud.adminCredentials.eucarc} && aws --endpoint-url $EC2_URL ec2 describe-availability-zones\n`);
+      io.out(
+        `euca: try: source ${cloud.adminCredentials.eucarc} && aws --endpoint-url $EC2_URL ec2 describe-availability-zones\n`,
+      );
     }
     if (cloud.web) {
-      io.out(`euca: web interface at ${cloud.web.url} (its certificate is signed by the cloud CA, ${cloud.layout.cloudCert})\n`);
+      io.out(
+        `euca: web interface at ${cloud.web.url} (its certificate is signed by the cloud CA, ${cloud.layout.cloudCert})\n`,
+      );
       if (cloud.web.adminPassword) {
-        io.out(`euca: the admin's first web password (shown this once; also in ${cloud.web.passwordFile}, 0600, until you change it at the first login): ${cloud.web.adminPassword}\n`);
+        io.out(
+          `euca: the admin's first web password (shown this once; also in ${cloud.web.passwordFile}, 0600, until you change it at the first login): ${cloud.web.adminPassword}\n`,
+        );
       }
     }
-    const internal = Object.entries(cloud.internal).map(([r, u]) => ` ${r}=${u}`).join("");
-    if (s.roles.includes("clc") && cloud.hypervisor?.startsWith("qemu") && privateSubnet(s).startsWith("127.")) io.out(reachHint());
+    const internal = Object.entries(cloud.internal)
+      .map(([r, u]) => ` ${r}=${u}`)
+      .join("");
+    if (s.roles.includes("clc") && cloud.hypervisor?.startsWith("qemu") && privateSubnet(s).startsWith("127."))
+      io.out(reachHint());
     if (s.roles.includes("cc") && isManaged(s)) {
-      io.out(`euca: network ${s.vnetMode}: guests in ${privateSubnet(s)}, this host their gateway at ${s.vnetLocalIp || s.host}, public addresses on ${s.vnetPubInterface}; see: euca admin network --vnet-mode ${s.vnetMode}\n`);
+      io.out(
+        `euca: network ${s.vnetMode}: guests in ${privateSubnet(s)}, this host their gateway at ${s.vnetLocalIp || s.host}, public addresses on ${s.vnetPubInterface}; see: euca admin network --vnet-mode ${s.vnetMode}\n`,
+      );
     } else if (s.roles.includes("cc") && isLan(s)) {
-      const by = s.vnetMode === "STATIC" ? `this host's DHCP on ${s.vnetPrivInterface} (VNET_MACMAP)` : "the site's DHCP";
-      io.out(`euca: network ${s.vnetMode}: guests on the site's LAN (bridge ${s.vnetBridge} on each node), addressed by ${by}; see: euca admin network --vnet-mode ${s.vnetMode}\n`);
+      const by =
+        s.vnetMode === "STATIC" ? `this host's DHCP on ${s.vnetPrivInterface} (VNET_MACMAP)` : "the site's DHCP";
+      io.out(
+        `euca: network ${s.vnetMode}: guests on the site's LAN (bridge ${s.vnetBridge} on each node), addressed by ${by}; see: euca admin network --vnet-mode ${s.vnetMode}\n`,
+      );
     }
     // Last: scripts (and the tests) wait for this line.
-    io.out(`euca ready: roles=${s.roles.join(",")} ec2=${e.ec2Url} s3=${e.s3Url} heartbeat=${e.heartbeatUrl}${internal}${cloud.hypervisor ? ` hypervisor=${cloud.hypervisor.replace(" ", "")}` : ""} data=${s.dataDir}\n`);
+    io.out(
+      `euca ready: roles=${s.roles.join(",")} ec2=${e.ec2Url} s3=${e.s3Url} heartbeat=${e.heartbeatUrl}${internal}${cloud.hypervisor ? ` hypervisor=${cloud.hypervisor.replace(" ", "")}` : ""} data=${s.dataDir}\n`,
+    );
     await new Promise<void>((resolve) => {
       const shutdown = (signal: string) => {
         log.info({ signal }, "shutting down");

@@ -15,7 +15,9 @@ export function withSettings(cmd: Command, keys: ReadonlyArray<keyof Settings> =
     const def = OPTIONS[key];
     cmd.addOption(new Option(def.flag, `${def.help} [env EUCA_${def.file}] (default: ${def.default()})`));
   }
-  cmd.addOption(new Option("--config <file>", "config file, KEY=value lines (docs/configuration.md) [env EUCA_CONFIG]"));
+  cmd.addOption(
+    new Option("--config <file>", "config file, KEY=value lines (docs/configuration.md) [env EUCA_CONFIG]"),
+  );
   return cmd;
 }
 
@@ -28,5 +30,8 @@ export function settingsOf(cmd: Command, io: CliIo): Settings {
 export function settingsWithSourcesOf(cmd: Command, io: CliIo) {
   const o = cmd.opts<Record<string, string>>();
   const { role, ...rest } = o;
-  return resolveSettingsWithSources({ flags: { ...rest, ...(role !== undefined ? { roles: role } : {}) }, env: io.env });
+  return resolveSettingsWithSources({
+    flags: { ...rest, ...(role !== undefined ? { roles: role } : {}) },
+    env: io.env,
+  });
 }

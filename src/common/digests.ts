@@ -23,13 +23,20 @@ const uint32 = (n: number) => {
 
 function crcDigester(step: (chunk: Buffer, crc: number) => number): Digester {
   let crc = 0;
-  return { update: (chunk) => { crc = step(chunk, crc); }, digest: async () => uint32(crc) };
+  return {
+    update: (chunk) => {
+      crc = step(chunk, crc);
+    },
+    digest: async () => uint32(crc),
+  };
 }
 
 export function digester(a: HashAlgorithm): Digester {
   switch (a) {
-    case "crc32": return crcDigester((chunk, crc) => crc32(chunk, crc));
-    case "crc32c": return crcDigester((chunk, crc) => crc32c(chunk, crc));
+    case "crc32":
+      return crcDigester((chunk, crc) => crc32(chunk, crc));
+    case "crc32c":
+      return crcDigester((chunk, crc) => crc32c(chunk, crc));
     case "crc64nvme": {
       const h = new Crc64Nvme();
       return { update: (chunk) => h.update(chunk), digest: async () => Buffer.from(await h.digest()) };
@@ -57,4 +64,11 @@ export const CHECKSUM_HEADERS = [
   { name: "x-amz-checksum-sha256", algorithm: "sha256" },
 ] as const;
 export type ChecksumHash = (typeof CHECKSUM_HEADERS)[number]["algorithm"];
-export const DIGEST_LENGTH: Record<HashAlgorithm, number> = { md5: 16, sha256: 32, sha1: 20, crc32: 4, crc32c: 4, crc64nvme: 8 };
+export const DIGEST_LENGTH: Record<HashAlgorithm, number> = {
+  md5: 16,
+  sha256: 32,
+  sha1: 20,
+  crc32: 4,
+  crc32c: 4,
+  crc64nvme: 8,
+};

@@ -10,14 +10,40 @@
 
 /** What a NotFound or Duplicate error is about. */
 export const RESOURCES = [
-  "access key of user", "address", "availability zone", "bucket", "cluster", "credentials of user", "image", "instance", "key pair",
-  "node", "object", "region", "resource", "security group", "security group rule", "upload", "user", "version", "vm type", "volume", "snapshot",
-  "vpc", "subnet", "internet gateway", "route table", "network acl", "account application", "account",
+  "access key of user",
+  "address",
+  "availability zone",
+  "bucket",
+  "cluster",
+  "credentials of user",
+  "image",
+  "instance",
+  "key pair",
+  "node",
+  "object",
+  "region",
+  "resource",
+  "security group",
+  "security group rule",
+  "upload",
+  "user",
+  "version",
+  "vm type",
+  "volume",
+  "snapshot",
+  "vpc",
+  "subnet",
+  "internet gateway",
+  "route table",
+  "network acl",
+  "account application",
+  "account",
 ] as const;
 export type Resource = (typeof RESOURCES)[number];
 
 /** Invalid parameters that EC2 answers with a code of their own (all others are InvalidParameterValue). */
-export type InvalidReason = "address-limit" | "idempotency-mismatch" | "key-format" | "reserved-name" | "limit-exceeded" | "volume-limit";
+export type InvalidReason =
+  "address-limit" | "idempotency-mismatch" | "key-format" | "reserved-name" | "limit-exceeded" | "volume-limit";
 export type Fault = "client" | "server";
 
 export abstract class EucaError extends Error {
@@ -29,27 +55,43 @@ export abstract class EucaError extends Error {
 
 export class NotFoundError extends EucaError {
   readonly kind = "NotFound";
-  constructor(readonly resource: Resource, readonly id: string) {
+  constructor(
+    readonly resource: Resource,
+    readonly id: string,
+  ) {
     super(`The ${resource} '${id}' does not exist`);
   }
-  toJSON() { return { resource: this.resource, id: this.id }; }
+  toJSON() {
+    return { resource: this.resource, id: this.id };
+  }
 }
 
 export class DuplicateError extends EucaError {
   readonly kind = "Duplicate";
-  constructor(readonly resource: Resource, readonly id: string) {
+  constructor(
+    readonly resource: Resource,
+    readonly id: string,
+  ) {
     super(`The ${resource} '${id}' already exists`);
   }
-  toJSON() { return { resource: this.resource, id: this.id }; }
+  toJSON() {
+    return { resource: this.resource, id: this.id };
+  }
 }
 
 export class InvalidParameterError extends EucaError {
   readonly kind = "InvalidParameter";
   /** `parameter` names the request's parameter (EC2 spelling); `reason` picks a code of its own. */
-  constructor(readonly parameter: string, message: string, readonly reason?: InvalidReason) {
+  constructor(
+    readonly parameter: string,
+    message: string,
+    readonly reason?: InvalidReason,
+  ) {
     super(message);
   }
-  toJSON() { return { parameter: this.parameter, message: this.message, ...(this.reason ? { reason: this.reason } : {}) }; }
+  toJSON() {
+    return { parameter: this.parameter, message: this.message, ...(this.reason ? { reason: this.reason } : {}) };
+  }
 }
 
 export class MissingParameterError extends EucaError {
@@ -57,7 +99,9 @@ export class MissingParameterError extends EucaError {
   constructor(readonly parameter: string) {
     super(`The request must contain the parameter ${parameter}`);
   }
-  toJSON() { return { parameter: this.parameter }; }
+  toJSON() {
+    return { parameter: this.parameter };
+  }
 }
 
 export class AccessDeniedError extends EucaError {
@@ -65,7 +109,9 @@ export class AccessDeniedError extends EucaError {
   constructor(message = "You are not authorized to perform this operation.") {
     super(message);
   }
-  toJSON() { return { message: this.message }; }
+  toJSON() {
+    return { message: this.message };
+  }
 }
 
 /** States EC2 answers with a code of their own (others are IncorrectState). */
@@ -74,48 +120,100 @@ export type StateReason = (typeof STATE_REASONS)[number];
 
 export class IncorrectStateError extends EucaError {
   readonly kind = "IncorrectState";
-  constructor(message: string, readonly reason?: StateReason) { super(message); }
-  toJSON() { return { message: this.message, reason: this.reason }; }
+  constructor(
+    message: string,
+    readonly reason?: StateReason,
+  ) {
+    super(message);
+  }
+  toJSON() {
+    return { message: this.message, reason: this.reason };
+  }
 }
 
 export class InsufficientCapacityError extends EucaError {
   readonly kind = "InsufficientCapacity";
   override readonly fault: Fault = "server";
   /** What ran out: room for instances, or (an SC's) for volumes. */
-  constructor(message: string, readonly of: "instances" | "volumes" = "instances") { super(message); }
-  toJSON() { return { message: this.message, of: this.of }; }
+  constructor(
+    message: string,
+    readonly of: "instances" | "volumes" = "instances",
+  ) {
+    super(message);
+  }
+  toJSON() {
+    return { message: this.message, of: this.of };
+  }
 }
 
 /** The resource is still used by another (a group referenced by a rule, later by an instance). */
 export class DependencyViolationError extends EucaError {
   readonly kind = "DependencyViolation";
-  constructor(message: string) { super(message); }
-  toJSON() { return { message: this.message }; }
+  constructor(message: string) {
+    super(message);
+  }
+  toJSON() {
+    return { message: this.message };
+  }
 }
 
 /** A component another role depends on cannot be reached or is not ready. */
 export class UnavailableError extends EucaError {
   readonly kind = "Unavailable";
   override readonly fault: Fault = "server";
-  constructor(message: string) { super(message); }
-  toJSON() { return { message: this.message }; }
+  constructor(message: string) {
+    super(message);
+  }
+  toJSON() {
+    return { message: this.message };
+  }
 }
 
 /** What this cloud's configuration does not offer (elastic addresses in SYSTEM and STATIC). */
 export class UnsupportedError extends EucaError {
   readonly kind = "Unsupported";
-  constructor(message: string) { super(message); }
-  toJSON() { return { message: this.message }; }
+  constructor(message: string) {
+    super(message);
+  }
+  toJSON() {
+    return { message: this.message };
+  }
 }
 
 export type StorageCode =
-  | "BucketAlreadyExists" | "BucketAlreadyOwnedByYou" | "BucketNotEmpty" | "InvalidBucketName" | "TooManyBuckets"
-  | "KeyTooLongError" | "BadDigest" | "InvalidDigest" | "IncompleteBody" | "EntityTooSmall" | "EntityTooLarge"
-  | "InvalidPart" | "InvalidPartOrder" | "InvalidRange" | "PreconditionFailed" | "NotModified"
-  | "InvalidArgument" | "MalformedXML" | "MalformedACLError" | "InvalidRequest" | "QuotaExceeded"
-  | "XAmzContentSHA256Mismatch" | "MethodNotAllowed" | "BadRequest" | "InvalidTag" | "NoSuchTagSet" | "NoSuchCORSConfiguration"
-  | "NoSuchBucketPolicy" | "NoSuchLifecycleConfiguration" | "MalformedPolicy" | "InvalidLocationConstraint"
-  | "IllegalLocationConstraintException" | "NotImplemented";
+  | "BucketAlreadyExists"
+  | "BucketAlreadyOwnedByYou"
+  | "BucketNotEmpty"
+  | "InvalidBucketName"
+  | "TooManyBuckets"
+  | "KeyTooLongError"
+  | "BadDigest"
+  | "InvalidDigest"
+  | "IncompleteBody"
+  | "EntityTooSmall"
+  | "EntityTooLarge"
+  | "InvalidPart"
+  | "InvalidPartOrder"
+  | "InvalidRange"
+  | "PreconditionFailed"
+  | "NotModified"
+  | "InvalidArgument"
+  | "MalformedXML"
+  | "MalformedACLError"
+  | "InvalidRequest"
+  | "QuotaExceeded"
+  | "XAmzContentSHA256Mismatch"
+  | "MethodNotAllowed"
+  | "BadRequest"
+  | "InvalidTag"
+  | "NoSuchTagSet"
+  | "NoSuchCORSConfiguration"
+  | "NoSuchBucketPolicy"
+  | "NoSuchLifecycleConfiguration"
+  | "MalformedPolicy"
+  | "InvalidLocationConstraint"
+  | "IllegalLocationConstraintException"
+  | "NotImplemented";
 
 /**
  * Storage conditions that have no general domain error. The codes are S3's own names
@@ -125,31 +223,65 @@ export type StorageCode =
 export class StorageError extends EucaError {
   readonly kind = "Storage";
   /** `deleteMarker`: the version id of the delete marker the request ran into, when it did. */
-  constructor(readonly code: StorageCode, message: string, readonly extra: Record<string, string> = {}, readonly deleteMarker?: string) {
+  constructor(
+    readonly code: StorageCode,
+    message: string,
+    readonly extra: Record<string, string> = {},
+    readonly deleteMarker?: string,
+  ) {
     super(message);
   }
-  toJSON() { return { code: this.code, message: this.message, extra: this.extra, ...(this.deleteMarker ? { deleteMarker: this.deleteMarker } : {}) }; }
+  toJSON() {
+    return {
+      code: this.code,
+      message: this.message,
+      extra: this.extra,
+      ...(this.deleteMarker ? { deleteMarker: this.deleteMarker } : {}),
+    };
+  }
 }
 
 export type DomainError =
-  | NotFoundError | DuplicateError | InvalidParameterError | MissingParameterError | AccessDeniedError | IncorrectStateError
-  | InsufficientCapacityError | UnavailableError | DependencyViolationError | UnsupportedError | StorageError;
+  | NotFoundError
+  | DuplicateError
+  | InvalidParameterError
+  | MissingParameterError
+  | AccessDeniedError
+  | IncorrectStateError
+  | InsufficientCapacityError
+  | UnavailableError
+  | DependencyViolationError
+  | UnsupportedError
+  | StorageError;
 export type DomainErrorKind = DomainError["kind"];
 
 const str = (v: unknown) => (typeof v === "string" ? v : "");
-const oneOf = <T extends string>(values: readonly T[], v: unknown, fallback: T): T => (values.includes(v as T) ? (v as T) : fallback);
+const oneOf = <T extends string>(values: readonly T[], v: unknown, fallback: T): T =>
+  values.includes(v as T) ? (v as T) : fallback;
 
 /** Each kind rebuilt from what toJSON() wrote (and its message): the registry role-to-role calls decode with. */
-export const ERROR_KINDS: { [K in DomainErrorKind]: (message: string, f: Record<string, unknown>) => Extract<DomainError, { kind: K }> } = {
+export const ERROR_KINDS: {
+  [K in DomainErrorKind]: (message: string, f: Record<string, unknown>) => Extract<DomainError, { kind: K }>;
+} = {
   NotFound: (_m, f) => new NotFoundError(oneOf(RESOURCES, f.resource, "object"), str(f.id)),
   Duplicate: (_m, f) => new DuplicateError(oneOf(RESOURCES, f.resource, "object"), str(f.id)),
   InvalidParameter: (m, f) => new InvalidParameterError(str(f.parameter), m, f.reason as InvalidReason | undefined),
   MissingParameter: (_m, f) => new MissingParameterError(str(f.parameter)),
   AccessDenied: (m) => new AccessDeniedError(m),
-  IncorrectState: (m, f) => new IncorrectStateError(m, (STATE_REASONS as readonly unknown[]).includes(f.reason) ? (f.reason as StateReason) : undefined),
+  IncorrectState: (m, f) =>
+    new IncorrectStateError(
+      m,
+      (STATE_REASONS as readonly unknown[]).includes(f.reason) ? (f.reason as StateReason) : undefined,
+    ),
   InsufficientCapacity: (m, f) => new InsufficientCapacityError(m, f.of === "volumes" ? "volumes" : "instances"),
   Unavailable: (m) => new UnavailableError(m),
   DependencyViolation: (m) => new DependencyViolationError(m),
   Unsupported: (m) => new UnsupportedError(m),
-  Storage: (m, f) => new StorageError(f.code as StorageCode, m, (f.extra ?? {}) as Record<string, string>, typeof f.deleteMarker === "string" ? f.deleteMarker : undefined),
+  Storage: (m, f) =>
+    new StorageError(
+      f.code as StorageCode,
+      m,
+      (f.extra ?? {}) as Record<string, string>,
+      typeof f.deleteMarker === "string" ? f.deleteMarker : undefined,
+    ),
 };

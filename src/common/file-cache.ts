@@ -23,7 +23,11 @@ export interface Production {
 export class FileCache {
   private readonly inflight = new Map<string, Promise<CachedFile>>();
 
-  constructor(private readonly dir: string, private readonly maxBytes: number, private readonly what: string) {
+  constructor(
+    private readonly dir: string,
+    private readonly maxBytes: number,
+    private readonly what: string,
+  ) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     for (const f of readdirSync(dir)) if (f.endsWith(".tmp")) rmSync(join(dir, f), { force: true });
   }
@@ -60,8 +64,10 @@ export class FileCache {
 
   /** Evicts least recently used entries until `incoming` bytes fit. */
   private makeRoom(incoming: number): void {
-    if (incoming > this.maxBytes) throw new InsufficientCapacityError(`${incoming} bytes do not fit in the ${this.what} (${this.maxBytes} bytes)`);
-    const entries = readdirSync(this.dir).filter((f) => !f.endsWith(".tmp"))
+    if (incoming > this.maxBytes)
+      throw new InsufficientCapacityError(`${incoming} bytes do not fit in the ${this.what} (${this.maxBytes} bytes)`);
+    const entries = readdirSync(this.dir)
+      .filter((f) => !f.endsWith(".tmp"))
       .map((f) => ({ f, ...statSync(join(this.dir, f)) }))
       .sort((a, b) => a.mtimeMs - b.mtimeMs);
     let total = entries.reduce((n, e) => n + e.size, 0);

@@ -107,26 +107,33 @@ export class HashPool {
   ) {}
 
   private start(): PoolWorker {
-    const w: PoolWorker = { worker: new Worker(WORKER_SOURCE, { eval: true, resourceLimits: WORKER_LIMITS }), sessions: new Map() };
-    w.worker.on("message", (m: { t: string; id: number; n?: number; buf?: ArrayBuffer; out?: Record<string, Uint8Array> }) => {
-      if (m.buf && free.length < MAX_FREE) free.push(m.buf);
-      const p = w.sessions.get(m.id);
-      if (!p) return;
-      if (m.t === "ack") {
-        p.inFlight -= m.n!;
-        if (p.inFlight <= MAX_IN_FLIGHT && p.wake) {
-          const wake = p.wake;
-          p.wake = undefined;
-          wake();
+    const w: PoolWorker = {
+      worker: new Worker(WORKER_SOURCE, { eval: true, resourceLimits: WORKER_LIMITS }),
+      sessions: new Map(),
+    };
+    w.worker.on(
+      "message",
+      (m: { t: string; id: number; n?: number; buf?: ArrayBuffer; out?: Record<string, Uint8Array> }) => {
+        if (m.buf && free.length < MAX_FREE) free.push(m.buf);
+        const p = w.sessions.get(m.id);
+        if (!p) return;
+        if (m.t === "ack") {
+          p.inFlight -= m.n!;
+          if (p.inFlight <= MAX_IN_FLIGHT && p.wake) {
+            const wake = p.wake;
+            p.wake = undefined;
+            wake();
+          }
+        } else if (m.t === "digest") {
+          w.sessions.delete(m.id);
+          this.stopWhenIdle(w);
+          const out: Partial<Record<HashAlgorithm, Buffer>> = {};
+          for (const [a, v] of Object.entries(m.out!))
+            out[a as HashAlgorithm] = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+          p.done?.(out);
         }
-      } else if (m.t === "digest") {
-        w.sessions.delete(m.id);
-        this.stopWhenIdle(w);
-        const out: Partial<Record<HashAlgorithm, Buffer>> = {};
-        for (const [a, v] of Object.entries(m.out!)) out[a as HashAlgorithm] = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-        p.done?.(out);
-      }
-    });
+      },
+    );
     w.worker.on("error", (e) => this.lost(w, e));
     w.worker.on("exit", (code) => this.lost(w, new Error(`hash worker exited (${code})`)));
     // Never what keeps a process alive. After the listeners: adding a "message" listener refs
@@ -167,7 +174,9 @@ export class HashPool {
 
   session(algorithms: readonly HashAlgorithm[]): HashSession {
     const remote = process.env.EUCA_HASH_INLINE ? [] : algorithms.filter((a) => WORKER_ALGORITHMS.has(a));
-    const local: Array<[HashAlgorithm, Digester]> = algorithms.filter((a) => !remote.includes(a)).map((a) => [a, digester(a)]);
+    const local: Array<[HashAlgorithm, Digester]> = algorithms
+      .filter((a) => !remote.includes(a))
+      .map((a) => [a, digester(a)]);
     const w = remote.length ? this.pick() : undefined;
     const id = ++this.ids;
     const p: Pending = { inFlight: 0 };

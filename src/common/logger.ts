@@ -9,9 +9,20 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  * signatures and credentials headers.
  */
 const REDACT = [
-  "secret", "secretKey", "secretAccessKey", "password", "signature", "authorization",
-  "*.secret", "*.secretKey", "*.secretAccessKey", "*.password", "*.signature", "*.authorization",
-  "headers.authorization", "headers[\"x-amz-security-token\"]",
+  "secret",
+  "secretKey",
+  "secretAccessKey",
+  "password",
+  "signature",
+  "authorization",
+  "*.secret",
+  "*.secretKey",
+  "*.secretAccessKey",
+  "*.password",
+  "*.signature",
+  "*.authorization",
+  "headers.authorization",
+  'headers["x-amz-security-token"]',
 ];
 
 /** One JSON line per event on the given stream (stderr by default). */

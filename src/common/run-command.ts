@@ -8,7 +8,11 @@ export interface CommandResult {
 }
 
 /** One command runner per boundary, injected so tests can record argv or play a double. */
-export type CommandRunner = (cmd: string, args: readonly string[], opts?: { input?: string; timeoutMs?: number }) => Promise<CommandResult>;
+export type CommandRunner = (
+  cmd: string,
+  args: readonly string[],
+  opts?: { input?: string; timeoutMs?: number },
+) => Promise<CommandResult>;
 
 export const runCommand: CommandRunner = (cmd, args, opts = {}) =>
   new Promise((resolve, reject) => {

@@ -35,7 +35,12 @@ export function compileWildcard(pattern: string): Wildcard {
   const anyMask = mask((j) => tokens[j] === ANY);
   const loops = mask((j) => selfLoop[j] === true);
   const byChar = new Map<number, Uint32Array>();
-  for (const t of new Set(tokens)) if (t !== ANY) byChar.set(t, mask((j) => tokens[j] === t || tokens[j] === ANY));
+  for (const t of new Set(tokens))
+    if (t !== ANY)
+      byChar.set(
+        t,
+        mask((j) => tokens[j] === t || tokens[j] === ANY),
+      );
   const lastWord = (m - 1) >>> 5;
   const lastBit = 1 << ((m - 1) & 31);
 

@@ -36,7 +36,12 @@ export interface XmlLimits {
   controlCharacters?: boolean;
 }
 
-const DEFAULTS: Required<XmlLimits> = { maxBytes: 8 * 1024 * 1024, maxDepth: 32, maxElements: 100_000, controlCharacters: false };
+const DEFAULTS: Required<XmlLimits> = {
+  maxBytes: 8 * 1024 * 1024,
+  maxDepth: 32,
+  maxElements: 100_000,
+  controlCharacters: false,
+};
 const CONTROLS = /[\u0001-\u0008\u000B-\u001F\u007F-\u009F\u2028]/g;
 
 const localName = (qualified: string) => qualified.slice(qualified.indexOf(":") + 1);
@@ -44,8 +49,11 @@ const localName = (qualified: string) => qualified.slice(qualified.indexOf(":") 
 /** Parses a whole document; throws XmlError for anything that is not well-formed or exceeds a limit. */
 export function readXml(text: string, limits: XmlLimits = {}): XmlElement {
   const l = { ...DEFAULTS, ...limits };
-  if (text.length > l.maxBytes || Buffer.byteLength(text, "utf8") > l.maxBytes) throw new XmlError(`The XML document is larger than ${l.maxBytes} bytes`);
-  const parser = l.controlCharacters ? new SaxesParser({ position: false, defaultXMLVersion: "1.1", forceXMLVersion: true }) : new SaxesParser({ position: false });
+  if (text.length > l.maxBytes || Buffer.byteLength(text, "utf8") > l.maxBytes)
+    throw new XmlError(`The XML document is larger than ${l.maxBytes} bytes`);
+  const parser = l.controlCharacters
+    ? new SaxesParser({ position: false, defaultXMLVersion: "1.1", forceXMLVersion: true })
+    : new SaxesParser({ position: false });
   if (l.controlCharacters) text = text.replace(CONTROLS, (ch) => `&#x${ch.charCodeAt(0).toString(16)};`);
   const stack: XmlElement[] = [];
   let root: XmlElement | undefined;

@@ -68,7 +68,13 @@ export function assembleClusterService(p: ClusterParts) {
   let unknown: UnknownGuests | undefined;
   let drain: Drain | undefined;
   const monitor = createNodeMonitor({
-    nodes: p.nodes, db: p.db, clock: p.clock, log: p.log, pollMs: p.pollMs, power: p.power, downMs: p.downMs,
+    nodes: p.nodes,
+    db: p.db,
+    clock: p.clock,
+    log: p.log,
+    pollMs: p.pollMs,
+    power: p.power,
+    downMs: p.downMs,
     afterPoll: async (views, ctx) => {
       await unknown!.review(views, ctx);
       await drain!.settle(ctx);
@@ -79,26 +85,66 @@ export function assembleClusterService(p: ClusterParts) {
   const m = p.managed;
   const managed = m && {
     mode: m.gateway().mode,
-    network: createManagedNetwork({ db: p.db, gateway: m.gateway, executor: m.executor, nodes: p.nodes, nodeAddress: m.nodeAddress, log: p.log, clock: p.clock }),
+    network: createManagedNetwork({
+      db: p.db,
+      gateway: m.gateway,
+      executor: m.executor,
+      nodes: p.nodes,
+      nodeAddress: m.nodeAddress,
+      log: p.log,
+      clock: p.clock,
+    }),
     bridgeOf: (l: Lease) => m.gateway().lan?.bridge ?? segmentLinks(m.gateway().mode, l.network.vlan).bridge,
   };
   drain = createDrain({ db: p.db, monitor, clock: p.clock, log: p.log, policy: p.policy, managed: managed?.network });
-  const service = createClusterService({ name: p.name, host: p.host, monitor, log: p.log, db: p.db, clock: p.clock, policy: p.policy, networks, network, unknown, drain, managed, isLocalNode: p.isLocalNode ?? (() => false) });
+  const service = createClusterService({
+    name: p.name,
+    host: p.host,
+    monitor,
+    log: p.log,
+    db: p.db,
+    clock: p.clock,
+    policy: p.policy,
+    networks,
+    network,
+    unknown,
+    drain,
+    managed,
+    isLocalNode: p.isLocalNode ?? (() => false),
+  });
   return { service, monitor, network, managed: managed?.network };
 }
 
 /** The nodes of a cluster: those in this process, then those registered from other hosts (signed HTTP). */
-export function clusterNodes(db: CcDatabase, local: readonly LocalNode[], o: { clock: Clock; ids: IdGenerator }): () => ClusterNode[] {
+export function clusterNodes(
+  db: CcDatabase,
+  local: readonly LocalNode[],
+  o: { clock: Clock; ids: IdGenerator },
+): () => ClusterNode[] {
   const here = local.map((n) => ({ name: n.name, client: createInProcessClient(NODE_METHODS, n.service) }));
   return () => [
     ...here,
-    ...listRemoteNodes(db).map((n) => ({ name: n.name, client: createHttpClient<NodeClient>(NODE_METHODS, { baseUrl: n.url, role: "nc", key: n.key, clock: o.clock, ids: o.ids }) })),
+    ...listRemoteNodes(db).map((n) => ({
+      name: n.name,
+      client: createHttpClient<NodeClient>(NODE_METHODS, {
+        baseUrl: n.url,
+        role: "nc",
+        key: n.key,
+        clock: o.clock,
+        ids: o.ids,
+      }),
+    })),
   ];
 }
 
-export function networkPlanOf(s: Pick<Settings, "vnetSubnet" | "hypervisor" | "vnetAddrsPerNet" | "vnetMode" | "vnetMacMap">): NetworkPlan {
+export function networkPlanOf(
+  s: Pick<Settings, "vnetSubnet" | "hypervisor" | "vnetAddrsPerNet" | "vnetMode" | "vnetMacMap">,
+): NetworkPlan {
   const [a, b] = privateSubnet(s).split(".").map(Number);
-  const lan = s.vnetMode === "SYSTEM" || s.vnetMode === "STATIC" ? { mode: s.vnetMode, macMap: parseMacMap(s.vnetMacMap) } : undefined;
+  const lan =
+    s.vnetMode === "SYSTEM" || s.vnetMode === "STATIC"
+      ? { mode: s.vnetMode, macMap: parseMacMap(s.vnetMacMap) }
+      : undefined;
   return { subnet: [a!, b!], addrsPerNet: s.vnetAddrsPerNet, ...(lan ? { lan } : {}) };
 }
 
@@ -109,30 +155,53 @@ export function assembleCluster(a: Assembly, local: readonly LocalNode[]) {
   recordStart(db.db, a.version, a.clock.now());
   const plan = networkPlanOf(s);
   const { service, monitor, network, managed } = assembleClusterService({
-    name: s.clusterName, host: s.host, db, nodes: clusterNodes(db, local, a), clock: a.clock, log: a.log, pollMs: s.nodePollSeconds * 1000, policy: s.schedPolicy,
-    downMs: s.nodeDownSeconds * 1000, unknownMs: s.unknownInstanceSeconds * 1000,
-    power: s.schedPolicy === "POWERSAVE" ? { idleMs: s.powerIdleSeconds * 1000, wakeMs: s.powerWakeSeconds * 1000 } : undefined, plan,
+    name: s.clusterName,
+    host: s.host,
+    db,
+    nodes: clusterNodes(db, local, a),
+    clock: a.clock,
+    log: a.log,
+    pollMs: s.nodePollSeconds * 1000,
+    policy: s.schedPolicy,
+    downMs: s.nodeDownSeconds * 1000,
+    unknownMs: s.unknownInstanceSeconds * 1000,
+    power:
+      s.schedPolicy === "POWERSAVE"
+        ? { idleMs: s.powerIdleSeconds * 1000, wakeMs: s.powerWakeSeconds * 1000 }
+        : undefined,
+    plan,
     managed: isBridged(s) ? managedParts(a, db, plan, local) : undefined,
-    isLocalNode: (node) => local.some((n) => n.name === node) || listRemoteNodes(db).some((n) => n.name === node && new URL(n.url).hostname === s.host),
+    isLocalNode: (node) =>
+      local.some((n) => n.name === node) ||
+      listRemoteNodes(db).some((n) => n.name === node && new URL(n.url).hostname === s.host),
   });
   a.cleanups.push(monitor.start()); // stops (and waits for its round) before the database closes
   const requests = createNodeRequests({ db, cluster: service, clock: a.clock, log: a.log });
   a.cleanups.push(requests.stop); // a drain under way ends before the database closes
   // Every instance's network is pushed again at start and, for nodes that missed a change, on each poll.
   network.markAll();
-  a.cleanups.push(every(s.nodePollSeconds * 1000, async (n) => {
-    requests.poll({ requestId: `cc-admin-${n}` });
-    await network.push({ requestId: `cc-network-${n}` });
-    await service.learnAddresses({ requestId: `cc-network-${n}` });
-    await managed?.sync({ requestId: `cc-network-${n}` });
-  }, (e) => a.log.error({ err: e }, "cc: network sync failed")));
+  a.cleanups.push(
+    every(
+      s.nodePollSeconds * 1000,
+      async (n) => {
+        requests.poll({ requestId: `cc-admin-${n}` });
+        await network.push({ requestId: `cc-network-${n}` });
+        await service.learnAddresses({ requestId: `cc-network-${n}` });
+        await managed?.sync({ requestId: `cc-network-${n}` });
+      },
+      (e) => a.log.error({ err: e }, "cc: network sync failed"),
+    ),
+  );
   /** Once the listeners are bound (the metadata redirect names the CLC's port): the network reconciled with what the CC records. */
   const reconcile = () => {
     if (!managed) return;
     const started = Date.now();
-    void managed.sync({ requestId: "cc-start" })
+    void managed
+      .sync({ requestId: "cc-start" })
       .then(() => a.log.info({ ms: Date.now() - started }, "cc: network reconciled"))
-      .catch((e: Error) => a.log.error({ err: e.message }, "cc: reconciling the network failed; retried on the next poll"));
+      .catch((e: Error) =>
+        a.log.error({ err: e.message }, "cc: reconciling the network failed; retried on the next poll"),
+      );
   };
   return { service, db, reconcile };
 }
@@ -144,11 +213,21 @@ export function assembleCluster(a: Assembly, local: readonly LocalNode[]) {
  */
 function managedParts(a: Assembly, db: CcDatabase, plan: NetworkPlan, local: readonly LocalNode[]): ManagedParts {
   const s = a.settings;
-  requireNetworkTools("cc", s.vnetMode, s.vnetMode === "SYSTEM" || s.vnetMode === "STATIC" ? LAN_GATEWAY_TOOLS[s.vnetMode] : GATEWAY_TOOLS);
+  requireNetworkTools(
+    "cc",
+    s.vnetMode,
+    s.vnetMode === "SYSTEM" || s.vnetMode === "STATIC" ? LAN_GATEWAY_TOOLS[s.vnetMode] : GATEWAY_TOOLS,
+  );
   if (s.vnetMode === "MANAGED" && s.vnetSegment === "vlan") requireVlanSupport("cc");
-  if (s.vnetMode === "STATIC" && !plan.lan?.macMap.length) throw new ConfigError("VNET_MODE STATIC: VNET_MACMAP (--vnet-mac-map) gives no MAC=IP pairs; instances would have no address to take");
+  if (s.vnetMode === "STATIC" && !plan.lan?.macMap.length)
+    throw new ConfigError(
+      "VNET_MODE STATIC: VNET_MACMAP (--vnet-mac-map) gives no MAC=IP pairs; instances would have no address to take",
+    );
   const underlay = s.vnetLocalIp || s.host;
-  if (underlay.startsWith("127.")) throw new ConfigError(`VNET_MODE ${s.vnetMode}: the CC's address for its nodes (VNET_LOCALIP, else --host) is ${underlay}, a loopback address; give one on the cluster's network`);
+  if (underlay.startsWith("127."))
+    throw new ConfigError(
+      `VNET_MODE ${s.vnetMode}: the CC's address for its nodes (VNET_LOCALIP, else --host) is ${underlay}, a loopback address; give one on the cluster's network`,
+    );
   const metadata = () => {
     const url = a.has("clc") && !s.vnetCloudIp ? a.endpoints()?.ec2Url : undefined;
     if (url) return { ip: new URL(url).hostname, port: Number(new URL(url).port || 80) };
@@ -167,8 +246,15 @@ function managedParts(a: Assembly, db: CcDatabase, plan: NetworkPlan, local: rea
 export function gatewaySettingsOf(s: Settings, metadata?: { ip: string; port: number }): GatewaySettings {
   const plan = networkPlanOf(s);
   return {
-    mode: s.vnetMode as NetworkMode, plan, underlay: s.vnetLocalIp || s.host, publicDev: s.vnetPubInterface, metadata,
-    dns: s.vnetDns || undefined, dhcpUser: s.vnetDhcpUser, segment: s.vnetMode === "MANAGED" ? s.vnetSegment : "vxlan", privDev: s.vnetPrivInterface,
+    mode: s.vnetMode as NetworkMode,
+    plan,
+    underlay: s.vnetLocalIp || s.host,
+    publicDev: s.vnetPubInterface,
+    metadata,
+    dns: s.vnetDns || undefined,
+    dhcpUser: s.vnetDhcpUser,
+    segment: s.vnetMode === "MANAGED" ? s.vnetSegment : "vxlan",
+    privDev: s.vnetPrivInterface,
     ...(plan.lan ? { lan: lanSettingsOf(s, plan.lan) } : {}),
   };
 }
@@ -180,14 +266,21 @@ function lanSettingsOf(s: Settings, lan: NonNullable<NetworkPlan["lan"]>): LanSe
   return {
     bridge: s.vnetBridge,
     dhcp: {
-      dev: s.vnetPrivInterface, server: s.vnetLocalIp || s.host, cidr: lanCidrOf(first.ip, s.vnetNetmask),
-      ...(s.vnetRouter ? { router: s.vnetRouter } : {}), ...(s.vnetBroadcast ? { broadcast: s.vnetBroadcast } : {}),
+      dev: s.vnetPrivInterface,
+      server: s.vnetLocalIp || s.host,
+      cidr: lanCidrOf(first.ip, s.vnetNetmask),
+      ...(s.vnetRouter ? { router: s.vnetRouter } : {}),
+      ...(s.vnetBroadcast ? { broadcast: s.vnetBroadcast } : {}),
     },
   };
 }
 
 /** A node's VXLAN end: the host of the URL it registered with, or the CC's own address for a node in this process. */
-export function nodeAddressOf(db: CcDatabase, underlay: string, isLocal: (node: string) => boolean): (node: string) => string | undefined {
+export function nodeAddressOf(
+  db: CcDatabase,
+  underlay: string,
+  isLocal: (node: string) => boolean,
+): (node: string) => string | undefined {
   return (node) => {
     if (isLocal(node)) return underlay;
     const r = listRemoteNodes(db).find((n) => n.name === node);

@@ -39,7 +39,10 @@ import type { Assembly } from "./assembly";
 
 export type ClcAssembly = Awaited<ReturnType<typeof assembleClc>>;
 
-export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; storage?: StorageClient; walrus: () => WalrusClient | undefined }) {
+export async function assembleClc(
+  a: Assembly,
+  o: { cluster?: ClusterClient; storage?: StorageClient; walrus: () => WalrusClient | undefined },
+) {
   const s = a.settings;
   const endpoints = () => {
     const e = a.endpoints();
@@ -52,25 +55,58 @@ export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; sto
   const clusters = (): RegisteredCluster[] => [
     ...(local ? [{ name: s.clusterName, client: local }] : []),
     ...listRemoteClusters(clc.db).map((c) => ({
-      name: c.name, client: createHttpClient<ClusterClient>(CLUSTER_METHODS, { baseUrl: c.url, role: "cc", key: c.key, clock: a.clock, ids: a.ids }),
+      name: c.name,
+      client: createHttpClient<ClusterClient>(CLUSTER_METHODS, {
+        baseUrl: c.url,
+        role: "cc",
+        key: c.key,
+        clock: a.clock,
+        ids: a.ids,
+      }),
     })),
   ];
   const images = createImageService({
-    db: clc.db, clock: a.clock, ids: a.ids, cloudKeyPem: clc.ca.keyPem, walrus: o.walrus, certificatesOfAccount: (acct) => clc.identity.certificatesOfAccount(acct),
+    db: clc.db,
+    clock: a.clock,
+    ids: a.ids,
+    cloudKeyPem: clc.ca.keyPem,
+    walrus: o.walrus,
+    certificatesOfAccount: (acct) => clc.identity.certificatesOfAccount(acct),
   });
   // On the site's LAN (SYSTEM, STATIC) there is nothing to translate: no pool, no elastic addresses.
   const lan = isLan(s);
   const pool = lan ? [] : expandIpRanges(publicAddressRanges(s));
   const addresses = createAddressService({
-    db: clc.db, ids: a.ids, get maxPerUser() { return s.maxAddressesPerUser; }, pool,
-    unsupported: lan ? `Elastic addresses need VNET_MODE MANAGED or MANAGED-NOVLAN; in ${s.vnetMode} an instance's address is its address on the site's LAN` : undefined,
+    db: clc.db,
+    ids: a.ids,
+    get maxPerUser() {
+      return s.maxAddressesPerUser;
+    },
+    pool,
+    unsupported: lan
+      ? `Elastic addresses need VNET_MODE MANAGED or MANAGED-NOVLAN; in ${s.vnetMode} an instance's address is its address on the site's LAN`
+      : undefined,
   });
-  const vpcs = createDefaultVpcService({ privateRange: privateSubnet(s), zones: () => clusters().map((c) => c.name), publicAddressing: pool.length > 0 });
+  const vpcs = createDefaultVpcService({
+    privateRange: privateSubnet(s),
+    zones: () => clusters().map((c) => c.name),
+    publicAddressing: pool.length > 0,
+  });
   let volumes: VolumeService | undefined;
   const intents = createIntents({ db: clc.db, clock: a.clock });
   const instances = createInstanceService({
-    db: clc.db, clock: a.clock, ids: a.ids, clusters, images, keyPairs: clc.keyPairs, groups: clc.securityGroups, vmTypes: clc.vmTypes, addresses,
-    intents, log: a.log, reachabilityMs: s.instanceReachabilitySeconds * 1000,
+    db: clc.db,
+    clock: a.clock,
+    ids: a.ids,
+    clusters,
+    images,
+    keyPairs: clc.keyPairs,
+    groups: clc.securityGroups,
+    vmTypes: clc.vmTypes,
+    addresses,
+    intents,
+    log: a.log,
+    reachabilityMs: s.instanceReachabilitySeconds * 1000,
     reported: (reports, ended, ctx) => volumes?.reconcileAttachments(reports, ended, ctx) ?? Promise.resolve(),
   });
   // Each zone's SC: in this process, or beside its registered CC (the same host and key).
@@ -79,33 +115,85 @@ export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; sto
     ...(local ? [{ name: s.clusterName, cluster: local, storage: localStorage }] : []),
     ...listRemoteClusters(clc.db).map((c) => ({
       name: c.name,
-      cluster: createHttpClient<ClusterClient>(CLUSTER_METHODS, { baseUrl: c.url, role: "cc", key: c.key, clock: a.clock, ids: a.ids }),
-      storage: createHttpClient<StorageClient>(STORAGE_METHODS, { baseUrl: c.url, role: "sc", key: c.key, clock: a.clock, ids: a.ids }),
+      cluster: createHttpClient<ClusterClient>(CLUSTER_METHODS, {
+        baseUrl: c.url,
+        role: "cc",
+        key: c.key,
+        clock: a.clock,
+        ids: a.ids,
+      }),
+      storage: createHttpClient<StorageClient>(STORAGE_METHODS, {
+        baseUrl: c.url,
+        role: "sc",
+        key: c.key,
+        clock: a.clock,
+        ids: a.ids,
+      }),
     })),
   ];
   const snapshots = createSnapshotService({ db: clc.db, clock: a.clock, ids: a.ids, zones, log: a.log });
   volumes = createVolumeService({
-    db: clc.db, clock: a.clock, ids: a.ids, zones, instance: (caller, id) => instances.live(caller, id), get maxPerUser() { return s.scMaxVolumesPerUser; }, log: a.log,
-    intents, snapshot: (caller, id) => snapshots.restorable(caller, id),
+    db: clc.db,
+    clock: a.clock,
+    ids: a.ids,
+    zones,
+    instance: (caller, id) => instances.live(caller, id),
+    get maxPerUser() {
+      return s.scMaxVolumesPerUser;
+    },
+    log: a.log,
+    intents,
+    snapshot: (caller, id) => snapshots.restorable(caller, id),
   });
   const tags = createTagService(clc.db);
   const network = createNetworkSync({ db: clc.db, clusters, groups: clc.securityGroups, addresses, log: a.log });
   const services = {
     zones: createZoneService({ region: s.region, clusters, vmTypes: clc.vmTypes }),
     regions: createRegionService(endpoints),
-    keyPairs: clc.keyPairs, securityGroups: clc.securityGroups, images, tags, addresses, instances,
-    accountAttributes: createAccountAttributeService({ maxAddressesPerUser: s.maxAddressesPerUser, clusters, vmTypes: clc.vmTypes, vpcs }),
-    network, vpcs, volumes, snapshots,
+    keyPairs: clc.keyPairs,
+    securityGroups: clc.securityGroups,
+    images,
+    tags,
+    addresses,
+    instances,
+    accountAttributes: createAccountAttributeService({
+      maxAddressesPerUser: s.maxAddressesPerUser,
+      clusters,
+      vmTypes: clc.vmTypes,
+      vpcs,
+    }),
+    network,
+    vpcs,
+    volumes,
+    snapshots,
     enforced: createEnforcedChanges({ securityGroups: clc.securityGroups, addresses, instances, network, tags }),
   };
   // STS and IAM: at Eucalyptus' paths, and on the EC2 endpoint by credential scope.
   const queryDeps = { clock: a.clock, ids: a.ids, log: a.log, identity: clc.identity };
-  const sts = createQueryHandler(stsService({ createSession: (p, seconds) => clc.identity.createSession(p, seconds) }), queryDeps);
-  const iamRole = createIamService({ repo: createIdentityRepo(clc.db), identity: clc.identity, clock: a.clock, ids: a.ids });
+  const sts = createQueryHandler(
+    stsService({ createSession: (p, seconds) => clc.identity.createSession(p, seconds) }),
+    queryDeps,
+  );
+  const iamRole = createIamService({
+    repo: createIdentityRepo(clc.db),
+    identity: clc.identity,
+    clock: a.clock,
+    ids: a.ids,
+  });
   const iam = createQueryHandler(iamService(iamRole), queryDeps);
   for (const path of ["/services/Tokens", "/services/Tokens/"]) a.mainApp.on(["GET", "POST"], path, sts);
   for (const path of ["/services/Euare", "/services/Euare/"]) a.mainApp.on(["GET", "POST"], path, iam);
-  a.mainApp.route("/", createEc2App({ clock: a.clock, ids: a.ids, log: a.log, identity: clc.identity, services, queryServices: { sts, iam } }));
+  a.mainApp.route(
+    "/",
+    createEc2App({
+      clock: a.clock,
+      ids: a.ids,
+      log: a.log,
+      identity: clc.identity,
+      services,
+      queryServices: { sts, iam },
+    }),
+  );
   const sources: MetadataSources = {
     byAddress: (ip) => instances.byAddress(ip),
     publicIpOf: (id) => instances.publicIpOf(id),
@@ -117,13 +205,20 @@ export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; sto
     },
     region: s.region,
   };
-  a.mainApp.route("/", createMetadataApp({ clock: a.clock, ids: a.ids, log: a.log, callerOf: callersByAddress(sources) }));
+  a.mainApp.route(
+    "/",
+    createMetadataApp({ clock: a.clock, ids: a.ids, log: a.log, callerOf: callersByAddress(sources) }),
+  );
   return {
     clc,
     /** What the web interface calls: the EC2 services, IAM, the clusters and the endpoints. */
-    services, iam: iamRole, clusters, endpoints,
+    services,
+    iam: iamRole,
+    clusters,
+    endpoints,
     /** Metadata for nodes that answer their guests themselves (SYSTEM, STATIC); `may` says which instances a caller runs. */
-    metadataService: (may: (caller: string | undefined, instance: InstanceRecord) => boolean) => createMetadataService({ sources, live: (id) => instances.running(id), may }),
+    metadataService: (may: (caller: string | undefined, instance: InstanceRecord) => boolean) =>
+      createMetadataService({ sources, live: (id) => instances.running(id), may }),
     /** Once the listeners are bound: the admin's credentials (naming the bound endpoints), reconciliation, the background sync. */
     async start() {
       const credentials = (await clc.identity.ensureAdmin()).credentials;
@@ -132,12 +227,18 @@ export async function assembleClc(a: Assembly, o: { cluster?: ClusterClient; sto
       // Stops (waiting for its round) before the databases close.
       // Clusters learn every group and address at start (one may have missed a change before a crash).
       await network.resync({ requestId: a.ids.requestId() });
-      a.cleanups.push(every(s.nodePollSeconds * 1000, async (n) => {
-        await instances.sync({ requestId: `clc-sync-${n}` });
-        await volumes?.sync({ requestId: `clc-volumes-${n}` });
-        await snapshots.sync({ requestId: `clc-snapshots-${n}` });
-        await network.resync({ requestId: `clc-network-${n}` });
-      }, (e) => a.log.error({ err: e }, "clc: instance sync failed")));
+      a.cleanups.push(
+        every(
+          s.nodePollSeconds * 1000,
+          async (n) => {
+            await instances.sync({ requestId: `clc-sync-${n}` });
+            await volumes?.sync({ requestId: `clc-volumes-${n}` });
+            await snapshots.sync({ requestId: `clc-snapshots-${n}` });
+            await network.resync({ requestId: `clc-network-${n}` });
+          },
+          (e) => a.log.error({ err: e }, "clc: instance sync failed"),
+        ),
+      );
       return credentials;
     },
   };

@@ -11,7 +11,10 @@ import { METADATA_IP } from "../net/nft/guest-filter";
 import type { HostNetwork } from "../net/host-network";
 import type { Assembly } from "./assembly";
 
-export async function assembleNodes(a: Assembly, o: { probe: HostProbe; walrus: () => WalrusClient | undefined; metadata: () => MetadataClient | undefined }): Promise<{ nodes: LocalNode[]; hypervisor: string }> {
+export async function assembleNodes(
+  a: Assembly,
+  o: { probe: HostProbe; walrus: () => WalrusClient | undefined; metadata: () => MetadataClient | undefined },
+): Promise<{ nodes: LocalNode[]; hypervisor: string }> {
   const s = a.settings;
   // Guests' 169.254.169.254: the CLC's EC2 port here, or the head's (WALRUS_URL) on a cluster host.
   const metadata = () => {
@@ -24,11 +27,30 @@ export async function assembleNodes(a: Assembly, o: { probe: HostProbe; walrus: 
   const responder = isLan(s) ? metadataResponder(a, () => network, o.metadata) : undefined;
   const opened = await openLocalNodes({
     options: {
-      dataDir: s.dataDir, hypervisor: s.hypervisor, qemuAccel: s.qemuAccel, fakeNodes: s.fakeNodes, withCc: a.has("cc"), ncCacheMb: s.ncCacheMb,
-      maxMem: s.maxMem, maxCores: s.maxCores, maxDisk: s.maxDisk, vnetMode: s.vnetMode, vnetPrivInterface: s.vnetPrivInterface, vnetSegment: s.vnetSegment, vnetBridge: s.vnetBridge,
+      dataDir: s.dataDir,
+      hypervisor: s.hypervisor,
+      qemuAccel: s.qemuAccel,
+      fakeNodes: s.fakeNodes,
+      withCc: a.has("cc"),
+      ncCacheMb: s.ncCacheMb,
+      maxMem: s.maxMem,
+      maxCores: s.maxCores,
+      maxDisk: s.maxDisk,
+      vnetMode: s.vnetMode,
+      vnetPrivInterface: s.vnetPrivInterface,
+      vnetSegment: s.vnetSegment,
+      vnetBridge: s.vnetBridge,
       host: s.host,
     },
-    layout: a.layout, probe: o.probe, clock: a.clock, log: a.log, version: a.version, walrus: o.walrus, metadata, cleanups: a.cleanups, networkApplied: responder?.follow,
+    layout: a.layout,
+    probe: o.probe,
+    clock: a.clock,
+    log: a.log,
+    version: a.version,
+    walrus: o.walrus,
+    metadata,
+    cleanups: a.cleanups,
+    networkApplied: responder?.follow,
   });
   network = opened.nodes[0]?.network;
   return opened;
@@ -38,19 +60,27 @@ export async function assembleNodes(a: Assembly, o: { probe: HostProbe; walrus: 
  * SYSTEM and STATIC: this node answers its guests' 169.254.169.254 (net/lan.ts), listening
  * there while the network holds the address (while the node has guests), asking the CLC.
  */
-function metadataResponder(a: Assembly, network: () => NodeNetwork | undefined, client: () => MetadataClient | undefined) {
+function metadataResponder(
+  a: Assembly,
+  network: () => NodeNetwork | undefined,
+  client: () => MetadataClient | undefined,
+) {
   const app = createMetadataApp({
-    clock: a.clock, ids: a.ids, log: a.log,
+    clock: a.clock,
+    ids: a.ids,
+    log: a.log,
     callerOf: (ip) => {
       const instanceId = network()?.guestAt(ip);
-      return instanceId === undefined ? undefined : {
-        instanceId,
-        async answer(path, requestId) {
-          const c = client();
-          if (!c) throw new Error("no CLC to ask: this node has no --walrus-url and no installed key");
-          return (await c.answer({ instanceId, path }, { requestId })).answer ?? undefined;
-        },
-      };
+      return instanceId === undefined
+        ? undefined
+        : {
+            instanceId,
+            async answer(path, requestId) {
+              const c = client();
+              if (!c) throw new Error("no CLC to ask: this node has no --walrus-url and no installed key");
+              return (await c.answer({ instanceId, path }, { requestId })).answer ?? undefined;
+            },
+          };
     },
   });
   let listening: Promise<Listening | undefined> | undefined;

@@ -21,22 +21,45 @@ import { every } from "../common/periodic";
 /** Where Walrus answers S3 on the main listener (Eucalyptus' URLs). */
 export const WALRUS_PREFIXES = ["/services/Walrus", "/services/objectstorage"] as const;
 
-export function assembleWalrus(a: Assembly, o: { identity?: IdentityService; componentKeys: ComponentKeyLookup }): { client: WalrusClient; s3App: Hono; service: WalrusOperations } {
+export function assembleWalrus(
+  a: Assembly,
+  o: { identity?: IdentityService; componentKeys: ComponentKeyLookup },
+): { client: WalrusClient; s3App: Hono; service: WalrusOperations } {
   const s = a.settings;
-  const walrus = openWalrus(a.layout, {
-    clock: a.clock, log: a.log,
-    systemAccount: () => o.identity?.systemAccountId() ?? "",
-    // Getters: the admin's settings page changes these while the cloud runs.
-    quotas: { get maxBucketsPerUser() { return s.walrusMaxBuckets; }, get maxBucketBytes() { return s.walrusMaxBucketMb * 1024 * 1024; } },
-    region: s.region,
-    accountExists: (id) => o.identity?.accountName(id) !== undefined,
-  }, { dayMs: Math.max(1, s.walrusLifecycleDaySeconds * 1000), budget: 1000 });
+  const walrus = openWalrus(
+    a.layout,
+    {
+      clock: a.clock,
+      log: a.log,
+      systemAccount: () => o.identity?.systemAccountId() ?? "",
+      // Getters: the admin's settings page changes these while the cloud runs.
+      quotas: {
+        get maxBucketsPerUser() {
+          return s.walrusMaxBuckets;
+        },
+        get maxBucketBytes() {
+          return s.walrusMaxBucketMb * 1024 * 1024;
+        },
+      },
+      region: s.region,
+      accountExists: (id) => o.identity?.accountName(id) !== undefined,
+    },
+    { dayMs: Math.max(1, s.walrusLifecycleDaySeconds * 1000), budget: 1000 },
+  );
   a.cleanups.push(() => walrus.close());
-  a.cleanups.push(every(Math.max(50, s.walrusLifecycleSeconds * 1000), async () => {
-    const r = walrus.service.lifecycle.round();
-    if (r.expired || r.removedVersions || r.aborted) a.log.info({ lifecycle: r }, "walrus: lifecycle rules applied");
-  }, (e) => a.log.error({ err: e }, "walrus: lifecycle round failed")));
-  if (walrus.swept.tmp || walrus.swept.orphans) a.log.warn({ swept: walrus.swept }, "walrus: removed what an interrupted write left behind");
+  a.cleanups.push(
+    every(
+      Math.max(50, s.walrusLifecycleSeconds * 1000),
+      async () => {
+        const r = walrus.service.lifecycle.round();
+        if (r.expired || r.removedVersions || r.aborted)
+          a.log.info({ lifecycle: r }, "walrus: lifecycle rules applied");
+      },
+      (e) => a.log.error({ err: e }, "walrus: lifecycle round failed"),
+    ),
+  );
+  if (walrus.swept.tmp || walrus.swept.orphans)
+    a.log.warn({ swept: walrus.swept }, "walrus: removed what an interrupted write left behind");
   // Users are authenticated by the CLC's identity service; without a CLC in this
   // process only anonymous requests (public ACLs) can succeed.
   const identity = {
@@ -44,12 +67,31 @@ export function assembleWalrus(a: Assembly, o: { identity?: IdentityService; com
     principal: (k: string, token?: string) => o.identity?.principal(k, token),
     accountName: (id: string) => o.identity?.accountName(id),
   };
-  const s3 = (prefixes: string[]) => createS3App({ clock: a.clock, ids: a.ids, log: a.log, walrus: walrus.service, identity, prefixes, virtualHostDomain: s.s3Domain });
+  const s3 = (prefixes: string[]) =>
+    createS3App({
+      clock: a.clock,
+      ids: a.ids,
+      log: a.log,
+      walrus: walrus.service,
+      identity,
+      prefixes,
+      virtualHostDomain: s.s3Domain,
+    });
   a.mainApp.route("/", s3([...WALRUS_PREFIXES]));
-  const system = (): Requester => ({ accountId: o.identity?.systemAccountId() ?? "", userName: "system", isAdmin: true });
+  const system = (): Requester => ({
+    accountId: o.identity?.systemAccountId() ?? "",
+    userName: "system",
+    isAdmin: true,
+  });
   // Decrypting bundles needs the cloud's private key: present where the CLC's keys are.
   const images = existsSync(a.layout.cloudKey)
-    ? new ImageCache(join(a.layout.walrusDir, "image-cache"), s.walrusImageCacheMb * 1024 * 1024, walrus.service, system, () => readFileSync(a.layout.cloudKey, "utf8"))
+    ? new ImageCache(
+        join(a.layout.walrusDir, "image-cache"),
+        s.walrusImageCacheMb * 1024 * 1024,
+        walrus.service,
+        system,
+        () => readFileSync(a.layout.cloudKey, "utf8"),
+      )
     : undefined;
   const client = createInProcessWalrusClient(walrus.service, system, images);
   a.mainApp.route("/", createWalrusRpcApp({ walrus: client, lookupKey: o.componentKeys, clock: a.clock, log: a.log }));

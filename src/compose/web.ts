@@ -32,14 +32,38 @@ import type { ClcAssembly } from "./clc";
  * runs here; the rest of EDITABLE waits for the next start.
  */
 const LIVE: ReadonlyArray<keyof Settings> = [
-  "walrusMaxBuckets", "walrusMaxBucketMb", "maxAddressesPerUser", "scMaxVolumesPerUser", "webSessionMinutes", "webLoginAttempts", "webLockoutMinutes",
-  "webAuditMaxRows", "webSignupFields", "mailFrom", "webUrl",
+  "walrusMaxBuckets",
+  "walrusMaxBucketMb",
+  "maxAddressesPerUser",
+  "scMaxVolumesPerUser",
+  "webSessionMinutes",
+  "webLoginAttempts",
+  "webLockoutMinutes",
+  "webAuditMaxRows",
+  "webSignupFields",
+  "mailFrom",
+  "webUrl",
 ];
 
 /** Settings the admin may change on the settings page (the rest are shown). */
 const EDITABLE: ReadonlyArray<keyof Settings> = [
-  "walrusMaxBuckets", "walrusMaxBucketMb", "walrusImageCacheMb", "maxAddressesPerUser", "scMaxVolumeGb", "scMaxTotalGb", "scMaxVolumesPerUser",
-  "schedPolicy", "nodePollSeconds", "webSessionMinutes", "webLoginAttempts", "webLockoutMinutes", "webAuditMaxRows", "webSignupFields", "mailFrom", "webUrl", "logLevel",
+  "walrusMaxBuckets",
+  "walrusMaxBucketMb",
+  "walrusImageCacheMb",
+  "maxAddressesPerUser",
+  "scMaxVolumeGb",
+  "scMaxTotalGb",
+  "scMaxVolumesPerUser",
+  "schedPolicy",
+  "nodePollSeconds",
+  "webSessionMinutes",
+  "webLoginAttempts",
+  "webLockoutMinutes",
+  "webAuditMaxRows",
+  "webSignupFields",
+  "mailFrom",
+  "webUrl",
+  "logLevel",
 ];
 
 /** A value shown on a page: an SMTP URL's password is not. */
@@ -64,44 +88,102 @@ export interface WebAssembly {
   start(port: number): Promise<{ url: string; adminPassword?: string }>;
 }
 
-export async function assembleWeb(a: Assembly, o: {
-  clc: ClcAssembly;
-  walrus?: WalrusOperations;
-  roles: () => Array<{ role: string; ready: boolean }>;
-  configFile?: string;
-  given?: ReadonlySet<keyof Settings>;
-}): Promise<WebAssembly> {
+export async function assembleWeb(
+  a: Assembly,
+  o: {
+    clc: ClcAssembly;
+    walrus?: WalrusOperations;
+    roles: () => Array<{ role: string; ready: boolean }>;
+    configFile?: string;
+    given?: ReadonlySet<keyof Settings>;
+  },
+): Promise<WebAssembly> {
   const s = a.settings;
   const { clc } = o.clc;
   const dir = a.layout.webDir;
-  const cert = await ensureWebCertificate({ dir, ca: clc.ca, host: s.host, certFile: s.webCert, keyFile: s.webKey, now: a.clock.now() });
+  const cert = await ensureWebCertificate({
+    dir,
+    ca: clc.ca,
+    host: s.host,
+    certFile: s.webCert,
+    keyFile: s.webKey,
+    now: a.clock.now(),
+  });
   const secretFile = join(dir, "cookie-secret");
   if (!existsSync(secretFile)) writeFileAtomic(secretFile, randomBytes(32).toString("hex"), 0o600);
   const signer = createSigner(Buffer.from(readFileSync(secretFile, "utf8").trim(), "hex"));
-  const mail = createMailer({ db: clc.db, clock: a.clock, log: a.log, smtpUrl: s.smtpUrl, get from() { return s.mailFrom; } });
+  const mail = createMailer({
+    db: clc.db,
+    clock: a.clock,
+    log: a.log,
+    smtpUrl: s.smtpUrl,
+    get from() {
+      return s.mailFrom;
+    },
+  });
   a.cleanups.push(() => mail.close());
-  const audit = createAuditLog(clc.db, a.clock, { get maxRows() { return s.webAuditMaxRows; } });
+  const audit = createAuditLog(clc.db, a.clock, {
+    get maxRows() {
+      return s.webAuditMaxRows;
+    },
+  });
   let webUrl = s.webUrl;
   const accounts = createWebAccounts({
-    db: clc.db, identity: clc.identity, audit, mail, clock: a.clock, ids: a.ids, webUrl: () => webUrl,
+    db: clc.db,
+    identity: clc.identity,
+    audit,
+    mail,
+    clock: a.clock,
+    ids: a.ids,
+    webUrl: () => webUrl,
     // Getters: the settings page changes these while the cloud runs.
-    get signupFields() { return s.webSignupFields.split(",").filter((f): f is SignupField => (SIGNUP_FIELDS as readonly string[]).includes(f)); },
-    adminPasswordFile: adminPasswordFile(a.layout.webDir), get loginAttempts() { return s.webLoginAttempts; },
-    get lockoutMs() { return s.webLockoutMinutes * 60_000; }, get sessionIdleMs() { return s.webSessionMinutes * 60_000; },
+    get signupFields() {
+      return s.webSignupFields
+        .split(",")
+        .filter((f): f is SignupField => (SIGNUP_FIELDS as readonly string[]).includes(f));
+    },
+    adminPasswordFile: adminPasswordFile(a.layout.webDir),
+    get loginAttempts() {
+      return s.webLoginAttempts;
+    },
+    get lockoutMs() {
+      return s.webLockoutMinutes * 60_000;
+    },
+    get sessionIdleMs() {
+      return s.webSessionMinutes * 60_000;
+    },
   });
-  a.cleanups.push(every(60_000, async () => {
-    accounts.dropStaleSessions();
-  }, (e) => a.log.error({ err: e }, "web: session sweep failed")));
+  a.cleanups.push(
+    every(
+      60_000,
+      async () => {
+        accounts.dropStaleSessions();
+      },
+      (e) => a.log.error({ err: e }, "web: session sweep failed"),
+    ),
+  );
 
-  const live = (k: keyof Settings) => LIVE.includes(k) || ((k === "scMaxVolumeGb" || k === "scMaxTotalGb") && a.has("sc"));
+  const live = (k: keyof Settings) =>
+    LIVE.includes(k) || ((k === "scMaxVolumeGb" || k === "scMaxTotalGb") && a.has("sc"));
   const settings = {
-    list: (): SettingView[] => OPTION_KEYS.filter((k) => k !== "webKey").map((k) => ({
-      key: k, file: OPTIONS[k].file, value: shown(k, s[k]), help: OPTIONS[k].help,
-      source: o.given?.has(k) ? "given at start" : "default", editable: Boolean(o.configFile) && EDITABLE.includes(k), live: live(k),
-    })),
+    list: (): SettingView[] =>
+      OPTION_KEYS.filter((k) => k !== "webKey").map((k) => ({
+        key: k,
+        file: OPTIONS[k].file,
+        value: shown(k, s[k]),
+        help: OPTIONS[k].help,
+        source: o.given?.has(k) ? "given at start" : "default",
+        editable: Boolean(o.configFile) && EDITABLE.includes(k),
+        live: live(k),
+      })),
     set(key: string, value: string): "now" | "next start" {
-      if (!o.configFile) throw new InvalidParameterError("key", "euca was started without --config: settings can be changed here only when they live in a config file");
-      if (!EDITABLE.includes(key as keyof Settings)) throw new InvalidParameterError("key", `${key} cannot be changed from the web interface`);
+      if (!o.configFile)
+        throw new InvalidParameterError(
+          "key",
+          "euca was started without --config: settings can be changed here only when they live in a config file",
+        );
+      if (!EDITABLE.includes(key as keyof Settings))
+        throw new InvalidParameterError("key", `${key} cannot be changed from the web interface`);
       const k = key as keyof Settings;
       try {
         setConfigValue(o.configFile, k, value);
@@ -118,11 +200,41 @@ export async function assembleWeb(a: Assembly, o: {
   };
 
   const deps: WebDeps = {
-    clock: a.clock, ids: a.ids, log: a.log, accounts, audit, mail, identity: clc.identity, iam: o.clc.iam, services: o.clc.services, vmTypes: clc.vmTypes,
-    clusters: o.clc.clusters, walrus: o.walrus, endpoints: () => o.clc.endpoints(), signer, roles: o.roles, settings,
+    clock: a.clock,
+    ids: a.ids,
+    log: a.log,
+    accounts,
+    audit,
+    mail,
+    identity: clc.identity,
+    iam: o.clc.iam,
+    services: o.clc.services,
+    vmTypes: clc.vmTypes,
+    clusters: o.clc.clusters,
+    walrus: o.walrus,
+    endpoints: () => o.clc.endpoints(),
+    signer,
+    roles: o.roles,
+    settings,
     limits: {
-      get maxAddresses() { return s.maxAddressesPerUser; }, get maxVolumes() { return s.scMaxVolumesPerUser; }, get maxVolumeGb() { return s.scMaxVolumeGb; },
-      get maxTotalVolumeGb() { return s.scMaxTotalGb; }, get maxBuckets() { return s.walrusMaxBuckets; }, get maxBucketMb() { return s.walrusMaxBucketMb; },
+      get maxAddresses() {
+        return s.maxAddressesPerUser;
+      },
+      get maxVolumes() {
+        return s.scMaxVolumesPerUser;
+      },
+      get maxVolumeGb() {
+        return s.scMaxVolumeGb;
+      },
+      get maxTotalVolumeGb() {
+        return s.scMaxTotalGb;
+      },
+      get maxBuckets() {
+        return s.walrusMaxBuckets;
+      },
+      get maxBucketMb() {
+        return s.walrusMaxBucketMb;
+      },
     },
   };
   const passwordFile = adminPasswordFile(a.layout.webDir);

@@ -45,7 +45,13 @@ export function recordServedEndpoints(dataDir: string, e: CloudEndpoints): void 
 function readServedEndpoints(dataDir: string): CloudEndpoints | undefined {
   try {
     const e = JSON.parse(readFileSync(dataDirLayout(dataDir).servedEndpoints, "utf8")) as Partial<CloudEndpoints>;
-    if (typeof e.ec2Url === "string" && typeof e.s3Url === "string" && typeof e.walrusUrl === "string" && typeof e.region === "string") return e as CloudEndpoints;
+    if (
+      typeof e.ec2Url === "string" &&
+      typeof e.s3Url === "string" &&
+      typeof e.walrusUrl === "string" &&
+      typeof e.region === "string"
+    )
+      return e as CloudEndpoints;
   } catch {
     // none recorded (the cloud never ran here) or unreadable: fall back to the settings
   }
@@ -59,7 +65,10 @@ const ENDPOINT_SETTINGS: ReadonlyArray<keyof Settings> = ["host", "ec2Port", "s3
  * (`euca admin …`, `euca init`): those the user asked for, else those the cloud
  * last served from this data directory, else the defaults.
  */
-export function endpointsForCommand(s: Pick<Settings, "dataDir" | "host" | "region" | "ec2Port" | "s3Port">, given: ReadonlySet<keyof Settings>): CloudEndpoints {
+export function endpointsForCommand(
+  s: Pick<Settings, "dataDir" | "host" | "region" | "ec2Port" | "s3Port">,
+  given: ReadonlySet<keyof Settings>,
+): CloudEndpoints {
   const explicit = ENDPOINT_SETTINGS.some((k) => given.has(k));
   return (!explicit && readServedEndpoints(s.dataDir)) || endpointsFor(s, { ec2: s.ec2Port, s3: s.s3Port });
 }

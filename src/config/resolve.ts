@@ -14,7 +14,8 @@ export function parseConfigFile(text: string, file: string): Map<string, string>
     const m = /^(?:export\s+)?([A-Z][A-Z0-9_]*)\s*=\s*(.*)$/.exec(trimmed);
     if (!m) throw new ConfigError(`${file}:${i + 1}: expected KEY=value, got '${trimmed}'`);
     const [, key, rawValue] = m as unknown as [string, string, string];
-    if (!FILE_KEYS.includes(key)) throw new ConfigError(`${file}:${i + 1}: unknown setting ${key}; valid settings: ${FILE_KEYS.join(", ")}`);
+    if (!FILE_KEYS.includes(key))
+      throw new ConfigError(`${file}:${i + 1}: unknown setting ${key}; valid settings: ${FILE_KEYS.join(", ")}`);
     let value = rawValue.trim();
     const q = /^"(.*)"$|^'(.*)'$/.exec(value);
     if (q) value = q[1] ?? q[2] ?? "";
@@ -35,7 +36,10 @@ export function resolveSettings(sources: ConfigSources): Settings {
 }
 
 /** Settings, and which of them were given (by a flag, the environment or the config file) rather than defaulted. */
-export function resolveSettingsWithSources({ flags, env }: ConfigSources): { settings: Settings; given: ReadonlySet<keyof Settings> } {
+export function resolveSettingsWithSources({ flags, env }: ConfigSources): {
+  settings: Settings;
+  given: ReadonlySet<keyof Settings>;
+} {
   const given = new Set<keyof Settings>();
   const configFile = flags.config ?? env.EUCA_CONFIG;
   const file = configFile ? parseConfigFile(readConfig(configFile), configFile) : new Map<string, string>();
@@ -45,10 +49,13 @@ export function resolveSettingsWithSources({ flags, env }: ConfigSources): { set
     const envName = `EUCA_${def.file}`;
     const flagName = def.flag.split(" ")[0]!;
     const [raw, source] =
-      flags[key] !== undefined ? [String(flags[key]), flagName] : // a bare boolean flag arrives as true
-      env[envName] !== undefined ? [env[envName]!, envName] :
-      file.has(def.file) ? [file.get(def.file)!, `${configFile} ${def.file}`] :
-      [def.default(), `default ${flagName}`];
+      flags[key] !== undefined
+        ? [String(flags[key]), flagName] // a bare boolean flag arrives as true
+        : env[envName] !== undefined
+          ? [env[envName]!, envName]
+          : file.has(def.file)
+            ? [file.get(def.file)!, `${configFile} ${def.file}`]
+            : [def.default(), `default ${flagName}`];
     if (!source.startsWith("default ")) given.add(key);
     settings[key] = def.parse(raw, source);
   }

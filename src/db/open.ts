@@ -33,7 +33,10 @@ export interface OpenDatabase<S extends Record<string, unknown>> {
   close(): void;
 }
 
-export function openRoleDatabase<S extends Record<string, unknown>>(file: string, spec: RoleDatabaseSpec<S>): OpenDatabase<S> {
+export function openRoleDatabase<S extends Record<string, unknown>>(
+  file: string,
+  spec: RoleDatabaseSpec<S>,
+): OpenDatabase<S> {
   // Created 0600 before SQLite opens it (its -wal and -shm files copy that mode): clc.db holds every secret key.
   if (file !== ":memory:") ensurePrivateFile(file);
   const sqlite = new Database(file);
@@ -53,7 +56,11 @@ export function openRoleDatabase<S extends Record<string, unknown>>(file: string
   return { sqlite, db, close: () => sqlite.close() };
 }
 
-function checkOwnership(sqlite: Database.Database, file: string, spec: RoleDatabaseSpec<Record<string, unknown>>): void {
+function checkOwnership(
+  sqlite: Database.Database,
+  file: string,
+  spec: RoleDatabaseSpec<Record<string, unknown>>,
+): void {
   const appId = sqlite.pragma("application_id", { simple: true }) as number;
   const version = sqlite.pragma("user_version", { simple: true }) as number;
   const tables = (sqlite.prepare("SELECT count(*) AS n FROM sqlite_master").get() as { n: number }).n;
@@ -76,10 +83,12 @@ function migrate(sqlite: Database.Database, spec: RoleDatabaseSpec<Record<string
   const current = sqlite.pragma("user_version", { simple: true }) as number;
   for (let v = current; v < spec.migrations.length; v++) {
     const m = spec.migrations[v]!;
-    sqlite.transaction(() => {
-      sqlite.exec(m.sql);
-      sqlite.pragma(`application_id = ${spec.applicationId | 0}`);
-      sqlite.pragma(`user_version = ${v + 1}`);
-    }).immediate();
+    sqlite
+      .transaction(() => {
+        sqlite.exec(m.sql);
+        sqlite.pragma(`application_id = ${spec.applicationId | 0}`);
+        sqlite.pragma(`user_version = ${v + 1}`);
+      })
+      .immediate();
   }
 }

@@ -3,7 +3,11 @@ import { HypervisorError, type DomainSpec } from "./types";
 
 /** Refuses a start whose kernel, ramdisk or disks are missing, naming the file (before the platform is asked). */
 export function checkBootFiles(spec: DomainSpec): void {
-  for (const [what, f] of [["kernel", spec.kernel], ["ramdisk", spec.ramdisk], ...spec.disks.map((d) => [`disk ${d.device}`, d.path])] as const) {
+  for (const [what, f] of [
+    ["kernel", spec.kernel],
+    ["ramdisk", spec.ramdisk],
+    ...spec.disks.map((d) => [`disk ${d.device}`, d.path]),
+  ] as const) {
     if (f && !existsSync(f)) throw new HypervisorError("start-failed", `${what} ${f} does not exist`);
   }
 }

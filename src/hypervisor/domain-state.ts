@@ -53,14 +53,16 @@ export class DomainFiles<R extends DomainRecord> {
 
   /** Attaches through `platform` (refusing a device in use), then records it. */
   async attach(id: string, r: R, disk: DiskSpec, platform: () => Promise<void>): Promise<void> {
-    if (DomainFiles.disks(r).some((d) => d.device === disk.device)) throw new HypervisorError("device-busy", `device ${disk.device} is in use on ${id}`);
+    if (DomainFiles.disks(r).some((d) => d.device === disk.device))
+      throw new HypervisorError("device-busy", `device ${disk.device} is in use on ${id}`);
     await platform();
     this.write(id, { ...r, attached: [...r.attached, disk] });
   }
 
   /** Detaches through `platform` (refusing a device that was not attached), then records it. */
   async detach(id: string, r: R, device: string, platform: () => Promise<void>): Promise<void> {
-    if (!r.attached.some((d) => d.device === device)) throw new HypervisorError("not-attached", `no device ${device} on ${id}`);
+    if (!r.attached.some((d) => d.device === device))
+      throw new HypervisorError("not-attached", `no device ${device} on ${id}`);
     await platform();
     this.write(id, { ...r, attached: r.attached.filter((d) => d.device !== device) });
   }
@@ -70,7 +72,10 @@ export class DomainFiles<R extends DomainRecord> {
 export function noPowerControl(driver: string) {
   return {
     async powerDown(): Promise<void> {
-      throw new HypervisorError("unsupported", `the ${driver} driver cannot power its host down (no Wake-on-LAN in this release)`);
+      throw new HypervisorError(
+        "unsupported",
+        `the ${driver} driver cannot power its host down (no Wake-on-LAN in this release)`,
+      );
     },
     async powerUp(): Promise<void> {
       // A host that never sleeps is always up.

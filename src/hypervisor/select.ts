@@ -59,12 +59,13 @@ export const DRIVERS: Record<Exclude<HypervisorName, "auto">, DriverEntry> = {
     present: (run) => works(run, QEMU, ["--version"]),
     missing: `--hypervisor qemu: ${QEMU} does not run here; install Debian's qemu-system-x86 (docs/hypervisors.md)`,
     create: (c) => {
-      const accel: Promise<Accel> = c.qemuAccel !== "auto"
-        ? Promise.resolve(c.qemuAccel)
-        : chooseAccel(QEMU).then((choice) => {
-            c.log.info({ accel: choice.accel, why: choice.why }, "qemu acceleration");
-            return choice.accel;
-          });
+      const accel: Promise<Accel> =
+        c.qemuAccel !== "auto"
+          ? Promise.resolve(c.qemuAccel)
+          : chooseAccel(QEMU).then((choice) => {
+              c.log.info({ accel: choice.accel, why: choice.why }, "qemu acceleration");
+              return choice.accel;
+            });
       return new QemuHypervisor({ stateDir: c.stateDir("qemu"), accel, clock: c.clock, metadata: c.metadata });
     },
   },

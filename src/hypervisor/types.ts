@@ -146,19 +146,22 @@ export interface GuestDevices {
 }
 
 export type HypervisorErrorKind =
-  | "exists"        // an instance with this id is already running
-  | "not-found"     // no such instance (for operations other than destroy)
-  | "capacity"      // not enough memory or cores left on the host
-  | "start-failed"  // the platform refused to start the domain
-  | "unreachable"   // the hypervisor does not answer
-  | "device-busy"   // attach to a device name already in use
-  | "not-attached"  // detach of a device that is not attached
-  | "busy"          // power down while domains still exist
-  | "invalid"       // a request no driver may carry out (a forward from a non-loopback address)
-  | "unsupported";  // the driver cannot do this on this platform
+  | "exists" // an instance with this id is already running
+  | "not-found" // no such instance (for operations other than destroy)
+  | "capacity" // not enough memory or cores left on the host
+  | "start-failed" // the platform refused to start the domain
+  | "unreachable" // the hypervisor does not answer
+  | "device-busy" // attach to a device name already in use
+  | "not-attached" // detach of a device that is not attached
+  | "busy" // power down while domains still exist
+  | "invalid" // a request no driver may carry out (a forward from a non-loopback address)
+  | "unsupported"; // the driver cannot do this on this platform
 
 export class HypervisorError extends Error {
-  constructor(readonly kind: HypervisorErrorKind, message: string) {
+  constructor(
+    readonly kind: HypervisorErrorKind,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -16,7 +16,12 @@ export type NodeInstanceState = "Pending" | "Extant" | "Teardown";
 export type InstanceState = "pending" | "running" | "shutting-down" | "terminated";
 
 export const NODE_RECORD_STATES = ["pending", "extant", "teardown"] as const satisfies readonly NodeRecordState[];
-export const INSTANCE_STATES = ["pending", "running", "shutting-down", "terminated"] as const satisfies readonly InstanceState[];
+export const INSTANCE_STATES = [
+  "pending",
+  "running",
+  "shutting-down",
+  "terminated",
+] as const satisfies readonly InstanceState[];
 
 /** The moves a node's record may make: staged and booted, or torn down (a terminate, a failure, a crash). */
 export const NODE_TRANSITIONS: Record<NodeRecordState, readonly NodeRecordState[]> = {
@@ -34,7 +39,12 @@ export const INSTANCE_TRANSITIONS: Record<InstanceState, readonly InstanceState[
 };
 
 /** EC2's numeric state codes. */
-export const INSTANCE_STATE_CODES: Record<InstanceState, number> = { pending: 0, running: 16, "shutting-down": 32, terminated: 48 };
+export const INSTANCE_STATE_CODES: Record<InstanceState, number> = {
+  pending: 0,
+  running: 16,
+  "shutting-down": 32,
+  terminated: 48,
+};
 
 export function canMove<S extends string>(table: Record<S, readonly S[]>, from: S, to: S): boolean {
   return from === to || table[from].includes(to);
@@ -50,7 +60,11 @@ export function statesBefore<S extends string>(table: Record<S, readonly S[]>, t
  * record whose staging is under way is Pending; otherwise the domain decides (none,
  * or crashed: Teardown; booting: Pending; running: Extant).
  */
-export function reportedState(record: NodeRecordState, staging: boolean, domain: DomainState | undefined): NodeInstanceState {
+export function reportedState(
+  record: NodeRecordState,
+  staging: boolean,
+  domain: DomainState | undefined,
+): NodeInstanceState {
   if (record === "teardown") return "Teardown";
   if (staging) return "Pending";
   if (!domain || domain === "crashed") return "Teardown";
@@ -63,7 +77,13 @@ export function reportedState(record: NodeRecordState, staging: boolean, domain:
  * not answered since the last report, so nothing new is known.
  */
 export type InstanceReport = NodeInstanceState | "absent" | "unreported";
-export const INSTANCE_REPORTS = ["Pending", "Extant", "Teardown", "absent", "unreported"] as const satisfies readonly InstanceReport[];
+export const INSTANCE_REPORTS = [
+  "Pending",
+  "Extant",
+  "Teardown",
+  "absent",
+  "unreported",
+] as const satisfies readonly InstanceReport[];
 
 /**
  * What the CLC does with a report: the state it moves to; `ended` says why an instance
@@ -78,7 +98,8 @@ export interface Reconciled {
 }
 
 const keep = (next: InstanceState): Reconciled => ({ next });
-const LOST = "Server.InternalError: its node no longer runs it (the guest stopped while its node was away, or the node restarted without it)";
+const LOST =
+  "Server.InternalError: its node no longer runs it (the guest stopped while its node was away, or the node restarted without it)";
 
 /**
  * One table for every (recorded state, report) pair. Silence never ends an instance: the

@@ -9,13 +9,35 @@ export type AttachmentState = "attaching" | "attached" | "detaching" | "detached
 /** What an SC records of a volume it holds. */
 export type StoredVolumeState = "creating" | "available" | "deleting" | "error";
 
-export const VOLUME_STATES = ["creating", "available", "in-use", "deleting", "deleted", "error"] as const satisfies readonly VolumeState[];
-export const ATTACHMENT_STATES = ["attaching", "attached", "detaching", "detached"] as const satisfies readonly AttachmentState[];
-export const STORED_VOLUME_STATES = ["creating", "available", "deleting", "error"] as const satisfies readonly StoredVolumeState[];
+export const VOLUME_STATES = [
+  "creating",
+  "available",
+  "in-use",
+  "deleting",
+  "deleted",
+  "error",
+] as const satisfies readonly VolumeState[];
+export const ATTACHMENT_STATES = [
+  "attaching",
+  "attached",
+  "detaching",
+  "detached",
+] as const satisfies readonly AttachmentState[];
+export const STORED_VOLUME_STATES = [
+  "creating",
+  "available",
+  "deleting",
+  "error",
+] as const satisfies readonly StoredVolumeState[];
 
 /** The CLC's state of a volume from what its SC says it holds (an attachment makes an available volume in-use). */
-export function volumeStateFrom(stored: StoredVolumeState | undefined, current: VolumeState, attached: boolean): VolumeState {
-  if (current === "deleting" || current === "deleted") return stored === undefined ? "deleted" : stored === "error" ? "error" : current;
+export function volumeStateFrom(
+  stored: StoredVolumeState | undefined,
+  current: VolumeState,
+  attached: boolean,
+): VolumeState {
+  if (current === "deleting" || current === "deleted")
+    return stored === undefined ? "deleted" : stored === "error" ? "error" : current;
   if (stored === undefined) return current === "creating" ? current : "error"; // a volume its SC lost
   if (stored === "available") return attached ? "in-use" : "available";
   return stored;

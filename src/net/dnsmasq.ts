@@ -42,25 +42,41 @@ export interface DhcpConfig {
 export function dhcpArgs(c: DhcpConfig, dir: string): string[] {
   const r = parseCidr(c.range)!;
   return [
-    "--conf-file=/dev/null", `--pid-file=${dir}/dnsmasq.pid`, `--user=${c.user}`, `--group=${c.group}`,
-    "--port=0", "--bind-dynamic", `--interface=${c.interfaces}`, "--except-interface=lo",
-    "--dhcp-authoritative", "--leasefile-ro", "--log-dhcp", `--log-facility=${dir}/dnsmasq.log`,
+    "--conf-file=/dev/null",
+    `--pid-file=${dir}/dnsmasq.pid`,
+    `--user=${c.user}`,
+    `--group=${c.group}`,
+    "--port=0",
+    "--bind-dynamic",
+    `--interface=${c.interfaces}`,
+    "--except-interface=lo",
+    "--dhcp-authoritative",
+    "--leasefile-ro",
+    "--log-dhcp",
+    `--log-facility=${dir}/dnsmasq.log`,
     `--dhcp-range=${intToIp(r.base)},static,${netmaskOf(r.bits)},${c.leaseSeconds}`,
-    `--dhcp-hostsfile=${dir}/hosts`, `--dhcp-optsfile=${dir}/options`,
+    `--dhcp-hostsfile=${dir}/hosts`,
+    `--dhcp-optsfile=${dir}/options`,
   ];
 }
 
 export function dhcpHostsFile(c: DhcpConfig): string {
-  return [...c.hosts].sort((a, b) => a.ip.localeCompare(b.ip))
-    .map((h) => `${h.mac},set:${h.tag},${h.ip},${h.hostname.split(".")[0]}\n`).join("");
+  return [...c.hosts]
+    .sort((a, b) => a.ip.localeCompare(b.ip))
+    .map((h) => `${h.mac},set:${h.tag},${h.ip},${h.hostname.split(".")[0]}\n`)
+    .join("");
 }
 
 export function dhcpOptionsFile(c: DhcpConfig): string {
-  return [...c.segments].sort((a, b) => a.tag.localeCompare(b.tag)).flatMap((s) => [
-    ...(s.router ? [`tag:${s.tag},option:router,${s.router}`] : []),
-    `tag:${s.tag},option:netmask,${netmaskOf(parseCidr(s.cidr)!.bits)}`,
-    ...(s.broadcast ? [`tag:${s.tag},option:broadcast,${s.broadcast}`] : []),
-    ...(s.mtu ? [`tag:${s.tag},option:mtu,${s.mtu}`] : []),
-    ...(c.dns ? [`tag:${s.tag},option:dns-server,${c.dns}`] : []),
-  ]).map((l) => l + "\n").join("");
+  return [...c.segments]
+    .sort((a, b) => a.tag.localeCompare(b.tag))
+    .flatMap((s) => [
+      ...(s.router ? [`tag:${s.tag},option:router,${s.router}`] : []),
+      `tag:${s.tag},option:netmask,${netmaskOf(parseCidr(s.cidr)!.bits)}`,
+      ...(s.broadcast ? [`tag:${s.tag},option:broadcast,${s.broadcast}`] : []),
+      ...(s.mtu ? [`tag:${s.tag},option:mtu,${s.mtu}`] : []),
+      ...(c.dns ? [`tag:${s.tag},option:dns-server,${c.dns}`] : []),
+    ])
+    .map((l) => l + "\n")
+    .join("");
 }

@@ -61,7 +61,13 @@ interface IpLink {
   linkinfo?: { info_kind?: string; info_data?: { id?: number; local?: string; port?: number; link?: string } };
 }
 
-const isEmpty = (n: HostNetwork) => !n.links.length && !n.addresses.length && !n.tables.length && !Object.keys(n.sysctls).length && !n.dhcp && !Object.keys(n.translations).length;
+const isEmpty = (n: HostNetwork) =>
+  !n.links.length &&
+  !n.addresses.length &&
+  !n.tables.length &&
+  !Object.keys(n.sysctls).length &&
+  !n.dhcp &&
+  !Object.keys(n.translations).length;
 
 export function createNetworkExecutor(o: ExecutorOptions) {
   const stateFile = `${o.dir}/applied.json`;
@@ -71,7 +77,10 @@ export function createNetworkExecutor(o: ExecutorOptions) {
   async function sh(cmd: string, args: string[], input?: string, okCodes: number[] = [0]): Promise<string> {
     commands++;
     const r = await o.run(cmd, args, { input, timeoutMs: 30_000 });
-    if (!okCodes.includes(r.code)) throw new NetworkCommandError(`${cmd} ${args.join(" ")}: ${(r.stderr || r.stdout).trim().split("\n").slice(0, 5).join("; ")}`);
+    if (!okCodes.includes(r.code))
+      throw new NetworkCommandError(
+        `${cmd} ${args.join(" ")}: ${(r.stderr || r.stdout).trim().split("\n").slice(0, 5).join("; ")}`,
+      );
     return r.stdout;
   }
 
@@ -82,7 +91,7 @@ export function createNetworkExecutor(o: ExecutorOptions) {
   const save = (r: Recorded) => writeFileAtomic(stateFile, JSON.stringify(r, null, 1), 0o600);
 
   async function links(): Promise<Map<string, IpLink>> {
-    const all = JSON.parse(await sh("ip", ["-j", "-d", "link", "show"]) || "[]") as IpLink[];
+    const all = JSON.parse((await sh("ip", ["-j", "-d", "link", "show"])) || "[]") as IpLink[];
     return new Map(all.filter((l) => OWNED_LINK.test(l.ifname)).map((l) => [l.ifname, l]));
   }
 
@@ -90,9 +99,16 @@ export function createNetworkExecutor(o: ExecutorOptions) {
     if (have.linkinfo?.info_kind !== want.kind) return false;
     if (want.kind === "bridge") return !!have.flags?.includes("NOARP");
     if (want.kind === "veth") return have.master === want.master;
-    if (want.kind === "vlan") return have.master === want.master && have.linkinfo?.info_data?.id === want.id && have.link === want.dev;
+    if (want.kind === "vlan")
+      return have.master === want.master && have.linkinfo?.info_data?.id === want.id && have.link === want.dev;
     const d = have.linkinfo?.info_data ?? {};
-    return d.id === want.vni && d.local === want.local && d.port === want.port && (!want.dev || d.link === want.dev) && have.master === want.master;
+    return (
+      d.id === want.vni &&
+      d.local === want.local &&
+      d.port === want.port &&
+      (!want.dev || d.link === want.dev) &&
+      have.master === want.master
+    );
   };
 
   /**
@@ -105,7 +121,11 @@ export function createNetworkExecutor(o: ExecutorOptions) {
     await sh(tool, [...(force ? ["-force"] : []), "-batch", "-"], lines.join("\n") + "\n", force ? [0, 1, 2] : [0]);
   }
 
-  async function applyLinks(want: readonly LinkSpec[], before: readonly LinkSpec[], report: ApplyReport): Promise<void> {
+  async function applyLinks(
+    want: readonly LinkSpec[],
+    before: readonly LinkSpec[],
+    report: ApplyReport,
+  ): Promise<void> {
     const have = await links();
     const names = (l: LinkSpec) => (l.kind === "veth" ? [l.name, l.peer] : [l.name]);
     const wanted = new Set(want.flatMap(names));
@@ -113,7 +133,9 @@ export function createNetworkExecutor(o: ExecutorOptions) {
     const dels: string[] = [];
     const adds: string[] = [];
     // Ports first (a vxlan goes before the bridge it is in), then the bridges.
-    const stale = [...have.values()].filter((l) => made.has(l.ifname) && !wanted.has(l.ifname)).sort((a, b) => Number(a.linkinfo?.info_kind === "bridge") - Number(b.linkinfo?.info_kind === "bridge"));
+    const stale = [...have.values()]
+      .filter((l) => made.has(l.ifname) && !wanted.has(l.ifname))
+      .sort((a, b) => Number(a.linkinfo?.info_kind === "bridge") - Number(b.linkinfo?.info_kind === "bridge"));
     for (const l of stale) {
       dels.push(`link del ${l.ifname}`);
       report.linksRemoved.push(l.ifname);
@@ -133,9 +155,15 @@ export function createNetworkExecutor(o: ExecutorOptions) {
           if (l.mtu) adds.push(`link set ${l.name} mtu ${l.mtu}`, `link set ${l.peer} mtu ${l.mtu}`);
           adds.push(`link set ${l.peer} up`);
         } else if (l.kind === "vlan") {
-          adds.push(`link add link ${l.dev} name ${l.name} type vlan id ${l.id}`, `link set ${l.name} master ${l.master}`);
+          adds.push(
+            `link add link ${l.dev} name ${l.name} type vlan id ${l.id}`,
+            `link set ${l.name} master ${l.master}`,
+          );
         } else {
-          adds.push(`link add ${l.name} type vxlan id ${l.vni} local ${l.local} dstport ${l.port}${l.dev ? ` dev ${l.dev}` : ""}`, `link set ${l.name} master ${l.master}`);
+          adds.push(
+            `link add ${l.name} type vxlan id ${l.vni} local ${l.local} dstport ${l.port}${l.dev ? ` dev ${l.dev}` : ""}`,
+            `link set ${l.name} master ${l.master}`,
+          );
         }
         report.linksAdded.push(l.name);
       }
@@ -150,10 +178,16 @@ export function createNetworkExecutor(o: ExecutorOptions) {
   /** The all-zero FDB entries: where each vxlan port floods broadcast and unknown unicast. */
   async function applyFlood(vxlans: ReadonlyArray<Extract<LinkSpec, { kind: "vxlan" }>>): Promise<void> {
     if (!vxlans.length) return;
-    const fdb = JSON.parse(await sh("bridge", ["-j", "fdb", "show"]) || "[]") as Array<{ mac: string; ifname?: string; dst?: string }>;
+    const fdb = JSON.parse((await sh("bridge", ["-j", "fdb", "show"])) || "[]") as Array<{
+      mac: string;
+      ifname?: string;
+      dst?: string;
+    }>;
     const lines: string[] = [];
     for (const l of vxlans) {
-      const have = new Set(fdb.filter((e) => e.ifname === l.name && e.mac === "00:00:00:00:00:00" && e.dst).map((e) => e.dst!));
+      const have = new Set(
+        fdb.filter((e) => e.ifname === l.name && e.mac === "00:00:00:00:00:00" && e.dst).map((e) => e.dst!),
+      );
       const want = new Set(l.peers);
       for (const d of have) if (!want.has(d)) lines.push(`fdb del 00:00:00:00:00:00 dev ${l.name} dst ${d}`);
       for (const d of want) if (!have.has(d)) lines.push(`fdb append 00:00:00:00:00:00 dev ${l.name} dst ${d}`);
@@ -162,25 +196,45 @@ export function createNetworkExecutor(o: ExecutorOptions) {
   }
 
   async function addressesOn(): Promise<Set<string>> {
-    const all = JSON.parse(await sh("ip", ["-j", "addr", "show"]) || "[]") as Array<{ ifname: string; addr_info?: Array<{ family: string; local: string; prefixlen: number }> }>;
-    return new Set(all.flatMap((l) => (l.addr_info ?? []).filter((a) => a.family === "inet").map((a) => `${l.ifname} ${a.local}/${a.prefixlen}`)));
+    const all = JSON.parse((await sh("ip", ["-j", "addr", "show"])) || "[]") as Array<{
+      ifname: string;
+      addr_info?: Array<{ family: string; local: string; prefixlen: number }>;
+    }>;
+    return new Set(
+      all.flatMap((l) =>
+        (l.addr_info ?? []).filter((a) => a.family === "inet").map((a) => `${l.ifname} ${a.local}/${a.prefixlen}`),
+      ),
+    );
   }
 
   const key = (a: AddressSpec) => `${a.dev} ${a.cidr}`;
 
-  async function applyAddresses(want: readonly AddressSpec[], before: readonly AddressSpec[], report: ApplyReport): Promise<void> {
+  async function applyAddresses(
+    want: readonly AddressSpec[],
+    before: readonly AddressSpec[],
+    report: ApplyReport,
+  ): Promise<void> {
     const present = await addressesOn();
     const wanted = new Set(want.map(key));
     const gone = before.filter((a) => !wanted.has(key(a)) && present.has(key(a)));
     const added = want.filter((a) => !present.has(key(a)));
-    await batch("ip", gone.map((a) => `addr del ${a.cidr} dev ${a.dev}`), true);
-    await batch("ip", added.map((a) => `addr add ${a.cidr} dev ${a.dev}`));
+    await batch(
+      "ip",
+      gone.map((a) => `addr del ${a.cidr} dev ${a.dev}`),
+      true,
+    );
+    await batch(
+      "ip",
+      added.map((a) => `addr add ${a.cidr} dev ${a.dev}`),
+    );
     report.addressesRemoved += gone.length;
     report.addressesAdded += added.length;
     // Neighbours that cached an address at another MAC learn the new one. arping takes a
     // second to finish, so it is not waited for; not having it is not fatal.
     for (const a of added.filter((x) => x.announce)) {
-      void sh("arping", ["-U", "-c", "1", "-I", a.dev, a.cidr.split("/")[0]!], undefined, [0, 1, 2]).catch((e: Error) => o.log.warn({ err: e.message }, "net: gratuitous ARP not sent"));
+      void sh("arping", ["-U", "-c", "1", "-I", a.dev, a.cidr.split("/")[0]!], undefined, [0, 1, 2]).catch((e: Error) =>
+        o.log.warn({ err: e.message }, "net: gratuitous ARP not sent"),
+      );
     }
   }
 
@@ -266,12 +320,28 @@ export function createNetworkExecutor(o: ExecutorOptions) {
       mkdirSync(o.dir, { recursive: true, mode: 0o700 });
       commands = 0;
       const r = load();
-      const report: ApplyReport = { commands: 0, linksAdded: [], linksRemoved: [], addressesAdded: 0, addressesRemoved: 0, dhcp: "none" };
+      const report: ApplyReport = {
+        commands: 0,
+        linksAdded: [],
+        linksRemoved: [],
+        addressesAdded: 0,
+        addressesRemoved: 0,
+        dhcp: "none",
+      };
       // Nothing wanted and nothing made (a SYSTEM CC, a node without guests): no command at all.
       if (isEmpty(want) && isEmpty(r.applied) && !Object.keys(r.sysctlsBefore).length && !pidOf()) return report;
       await applySysctls(want.sysctls, r);
       // Record first what is about to be owned, so a crash part-way still knows to remove it.
-      save({ ...r, applied: { ...want, links: [...r.applied.links, ...want.links], addresses: [...r.applied.addresses, ...want.addresses], tables: [...r.applied.tables, ...want.tables], translations: { ...want.translations, ...r.applied.translations } } });
+      save({
+        ...r,
+        applied: {
+          ...want,
+          links: [...r.applied.links, ...want.links],
+          addresses: [...r.applied.addresses, ...want.addresses],
+          tables: [...r.applied.tables, ...want.tables],
+          translations: { ...want.translations, ...r.applied.translations },
+        },
+      });
       await applyLinks(want.links, r.applied.links, report);
       await applyAddresses(want.addresses, r.applied.addresses, report);
       const gone = r.applied.tables.filter((t) => !want.tables.some((w) => w.family === t.family && w.name === t.name));
@@ -311,11 +381,20 @@ export function createNetworkExecutor(o: ExecutorOptions) {
       if (pid) stopDhcp(pid);
       await sh("nft", ["-f", "-"], deleteScript(r.applied.tables));
       const present = await addressesOn();
-      await batch("ip", r.applied.addresses.filter((a) => present.has(key(a))).map((a) => `addr del ${a.cidr} dev ${a.dev}`), true);
+      await batch(
+        "ip",
+        r.applied.addresses.filter((a) => present.has(key(a))).map((a) => `addr del ${a.cidr} dev ${a.dev}`),
+        true,
+      );
       const made = new Set(r.applied.links.flatMap((l) => (l.kind === "veth" ? [l.name, l.peer] : [l.name])));
       const have = [...(await links()).values()].filter((l) => made.has(l.ifname));
-      const ports = have.filter((l) => l.linkinfo?.info_kind !== "bridge"), bridges = have.filter((l) => l.linkinfo?.info_kind === "bridge");
-      await batch("ip", [...ports, ...bridges].map((l) => `link del ${l.ifname}`), true);
+      const ports = have.filter((l) => l.linkinfo?.info_kind !== "bridge"),
+        bridges = have.filter((l) => l.linkinfo?.info_kind === "bridge");
+      await batch(
+        "ip",
+        [...ports, ...bridges].map((l) => `link del ${l.ifname}`),
+        true,
+      );
       await flushTranslations(r.applied.translations, {});
       for (const [k, v] of Object.entries(r.sysctlsBefore)) await sh("sysctl", ["-qw", `${k}=${v}`]);
       rmSync(stateFile, { force: true });

@@ -52,4 +52,10 @@ export interface HostNetwork {
 
 export const OWNED_LINK = /^euca(br|vx|vl|gw|rt|md)/;
 
-export const emptyNetwork = (): HostNetwork => ({ links: [], addresses: [], tables: [], sysctls: {}, translations: {} });
+export const emptyNetwork = (): HostNetwork => ({
+  links: [],
+  addresses: [],
+  tables: [],
+  sysctls: {},
+  translations: {},
+});

@@ -28,8 +28,5 @@ export function parseCidr(s: string): Cidr | undefined {
 
 export const maskOf = (bits: number): number => (bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0);
 
-
-
 /** The dotted netmask of a prefix length (255.255.255.224 for 27). */
 export const netmaskOf = (bits: number): string => intToIp(maskOf(bits));
-

@@ -35,7 +35,10 @@ const SOURCE_ROUTE = "169.254.143.254/20";
  * (by instance id) of the node's guests gets 169.254.128.n.
  */
 export function metadataSources(v: ClusterView, node: string): Map<string, string> {
-  const mine = v.instances.filter((i) => i.node === node).map((i) => i.instanceId).sort();
+  const mine = v.instances
+    .filter((i) => i.node === node)
+    .map((i) => i.instanceId)
+    .sort();
   return new Map(mine.map((id, n) => [id, intToIp(SOURCE_BASE + n + 1)]));
 }
 
@@ -61,18 +64,40 @@ export function renderLanGatewayHost(v: ClusterView): HostNetwork {
  * A node in SYSTEM or STATIC: its guests' filter (their taps are on the LAN bridge) and
  * the metadata responder's link. Nothing while it has no guests.
  */
-export function renderLanNodeHost(v: ClusterView, node: string, port: { tapOf: (instanceId: string) => string; macOf: (guestMac: string) => string }): HostNetwork {
+export function renderLanNodeHost(
+  v: ClusterView,
+  node: string,
+  port: { tapOf: (instanceId: string) => string; macOf: (guestMac: string) => string },
+): HostNetwork {
   const mine: InstanceView[] = v.instances.filter((i) => i.node === node);
   if (!mine.length) return emptyNetwork();
   const dhcpFrom = v.lan?.dhcp?.server;
-  const guests: GuestPort[] = mine.map((i) => ({ instanceId: i.instanceId, tap: port.tapOf(i.instanceId), mac: i.mac, ip: i.ip, dhcpFrom, groupIds: i.groupIds }));
-  const granted = new Set(guests.flatMap((g) => g.groupIds).flatMap((gid) => (v.rules[gid] ?? []).map((r) => r.sourceGroupId).filter((s): s is string => !!s)));
-  const members = new Map([...granted].map((gid) => [gid, v.instances.filter((i) => i.ip && i.groupIds.includes(gid)).map((i) => i.ip)]));
+  const guests: GuestPort[] = mine.map((i) => ({
+    instanceId: i.instanceId,
+    tap: port.tapOf(i.instanceId),
+    mac: i.mac,
+    ip: i.ip,
+    dhcpFrom,
+    groupIds: i.groupIds,
+  }));
+  const granted = new Set(
+    guests
+      .flatMap((g) => g.groupIds)
+      .flatMap((gid) => (v.rules[gid] ?? []).map((r) => r.sourceGroupId).filter((s): s is string => !!s)),
+  );
+  const members = new Map(
+    [...granted].map((gid) => [gid, v.instances.filter((i) => i.ip && i.groupIds.includes(gid)).map((i) => i.ip)]),
+  );
   const sources = metadataSources(v, node);
-  const metadata = new Map(mine.map((i) => [i.instanceId, { portMac: port.macOf(i.mac), source: sources.get(i.instanceId)! }]));
+  const metadata = new Map(
+    mine.map((i) => [i.instanceId, { portMac: port.macOf(i.mac), source: sources.get(i.instanceId)! }]),
+  );
   return {
     links: [{ kind: "bridge", name: METADATA_LINK }],
-    addresses: [{ dev: METADATA_LINK, cidr: `${METADATA_IP}/32` }, { dev: METADATA_LINK, cidr: SOURCE_ROUTE }],
+    addresses: [
+      { dev: METADATA_LINK, cidr: `${METADATA_IP}/32` },
+      { dev: METADATA_LINK, cidr: SOURCE_ROUTE },
+    ],
     tables: renderGuestFilter({ guests, rules: new Map(Object.entries(v.rules)), members, metadata }),
     sysctls: { "net.bridge.bridge-nf-call-iptables": "1" },
     translations: {},

@@ -42,7 +42,7 @@ export function admitsLoopback(cidr: string): boolean {
   const c = parseCidr(cidr);
   if (!c) return false;
   const mask = maskOf(Math.min(c.bits, 8));
-  return ((c.base & mask) >>> 0) === ((ipToInt("127.0.0.0") & mask) >>> 0);
+  return (c.base & mask) >>> 0 === (ipToInt("127.0.0.0") & mask) >>> 0;
 }
 
 interface Range {
@@ -56,7 +56,8 @@ function openRanges(rules: readonly IngressRule[]): Range[] {
   const out: Range[] = [];
   for (const r of rules) {
     if (!r.cidr || !admitsLoopback(r.cidr)) continue;
-    const protocols: Array<"tcp" | "udp"> = r.protocol === "-1" ? ["tcp", "udp"] : r.protocol === "tcp" || r.protocol === "udp" ? [r.protocol] : [];
+    const protocols: Array<"tcp" | "udp"> =
+      r.protocol === "-1" ? ["tcp", "udp"] : r.protocol === "tcp" || r.protocol === "udp" ? [r.protocol] : [];
     const [from, to] = r.protocol === "-1" ? [1, 65535] : [Math.max(1, r.fromPort), Math.min(65535, r.toPort)];
     if (from > to) continue;
     for (const protocol of protocols) out.push({ protocol, from, to });
@@ -93,7 +94,11 @@ export interface ForwardPlan {
  * Narrow rules are served first (a rule for 22 is kept when another allows everything),
  * then ports in ascending order, up to `limit` pairs.
  */
-export function loopbackForwards(addresses: readonly string[], rules: readonly IngressRule[], limit = MAX_FORWARDED_PORTS): ForwardPlan {
+export function loopbackForwards(
+  addresses: readonly string[],
+  rules: readonly IngressRule[],
+  limit = MAX_FORWARDED_PORTS,
+): ForwardPlan {
   const ranges = openRanges(rules);
   const chosen: Array<{ protocol: "tcp" | "udp"; port: number }> = [];
   const seen = new Set<string>();

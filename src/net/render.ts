@@ -9,9 +9,15 @@ import type { ClusterView, LanMode, NetworkMode } from "./view";
 
 export const isLanMode = (m: NetworkMode): m is LanMode => m === "SYSTEM" || m === "STATIC";
 
-export const renderGatewayNetwork = (v: ClusterView): HostNetwork => (isLanMode(v.mode) ? renderLanGatewayHost(v) : renderGatewayHost(v));
+export const renderGatewayNetwork = (v: ClusterView): HostNetwork =>
+  isLanMode(v.mode) ? renderLanGatewayHost(v) : renderGatewayHost(v);
 
 /** `port` names a guest's card on the host and its MAC there (hypervisor/tap-name.ts). */
-export function renderNodeNetwork(v: ClusterView, node: string, port: { tapOf: (instanceId: string) => string; macOf: (guestMac: string) => string }, privDev?: string): HostNetwork {
+export function renderNodeNetwork(
+  v: ClusterView,
+  node: string,
+  port: { tapOf: (instanceId: string) => string; macOf: (guestMac: string) => string },
+  privDev?: string,
+): HostNetwork {
   return isLanMode(v.mode) ? renderLanNodeHost(v, node, port) : renderNodeHost(v, node, port.tapOf, privDev);
 }

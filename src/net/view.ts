@@ -78,4 +78,3 @@ export interface ClusterView {
    */
   incoming?: Array<{ instanceId: string; node: string }>;
 }
-

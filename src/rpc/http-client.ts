@@ -34,18 +34,29 @@ type Payload = { result?: unknown; error?: WireError & { reason?: string } };
 function refusal(o: HttpClientOptions, method: string, status: number, payload: Payload): Error {
   const err = payload.error;
   if (err && status !== 401 && status !== 404 && status !== 500 && "fields" in err) return fromWireError(err);
-  return new RpcTransportError(`${o.role}.${method} refused (${status} ${err?.kind ?? ""}${err?.reason ? `/${err.reason}` : ""}): ${err?.message ?? ""}`);
+  return new RpcTransportError(
+    `${o.role}.${method} refused (${status} ${err?.kind ?? ""}${err?.reason ? `/${err.reason}` : ""}): ${err?.message ?? ""}`,
+  );
 }
 
-const unreachable = (o: HttpClientOptions, e: Error) => new RpcTransportError(`${o.role} at ${o.baseUrl} is unreachable: ${e.message}`);
+const unreachable = (o: HttpClientOptions, e: Error) =>
+  new RpcTransportError(`${o.role} at ${o.baseUrl} is unreachable: ${e.message}`);
 
-export function createHttpClient<T extends RpcShape<T>>(methods: readonly (keyof T & string)[], o: HttpClientOptions): T {
+export function createHttpClient<T extends RpcShape<T>>(
+  methods: readonly (keyof T & string)[],
+  o: HttpClientOptions,
+): T {
   const client = {} as Record<string, (input: unknown, ctx: CallContext) => Promise<unknown>>;
   for (const method of methods) {
     client[method] = async (input, ctx) => {
       const url = new URL(`/internal/${o.role}/${method}`, o.baseUrl);
       const body = JSON.stringify(input ?? {});
-      const headers = signInternalRequest({ method: "POST", url, body, requestId: ctx.requestId }, o.key, o.clock.now(), o.ids.nonce());
+      const headers = signInternalRequest(
+        { method: "POST", url, body, requestId: ctx.requestId },
+        o.key,
+        o.clock.now(),
+        o.ids.nonce(),
+      );
       delete headers.host; // fetch sets it from the URL
       let res: Response;
       try {
@@ -69,7 +80,11 @@ export interface StreamCaller {
 }
 
 export function createStreamCaller(o: HttpClientOptions): StreamCaller {
-  const send = (method: string, headers: Record<string, string>, write: (req: import("node:http").ClientRequest) => void) =>
+  const send = (
+    method: string,
+    headers: Record<string, string>,
+    write: (req: import("node:http").ClientRequest) => void,
+  ) =>
     new Promise<import("node:http").IncomingMessage>((resolve, reject) => {
       const url = new URL(`/internal/${o.role}/${method}`, o.baseUrl);
       const req = request(url, { method: "POST", headers }, resolve);
@@ -89,23 +104,46 @@ export function createStreamCaller(o: HttpClientOptions): StreamCaller {
     async download(method, input, ctx) {
       const url = new URL(`/internal/${o.role}/${method}`, o.baseUrl);
       const body = JSON.stringify(input ?? {});
-      const headers = signInternalRequest({ method: "POST", url, body, requestId: ctx.requestId }, o.key, o.clock.now(), o.ids.nonce());
-      const res = await send(method, { ...headers, "content-length": String(Buffer.byteLength(body)) }, (req) => req.end(body));
+      const headers = signInternalRequest(
+        { method: "POST", url, body, requestId: ctx.requestId },
+        o.key,
+        o.clock.now(),
+        o.ids.nonce(),
+      );
+      const res = await send(method, { ...headers, "content-length": String(Buffer.byteLength(body)) }, (req) =>
+        req.end(body),
+      );
       if (res.statusCode !== 200) throw refusal(o, method, res.statusCode ?? 0, await jsonOf(res));
-      return { info: JSON.parse(String(res.headers[HEADER_RESULT] ?? "null")), size: Number(res.headers["content-length"]), body: res };
+      return {
+        info: JSON.parse(String(res.headers[HEADER_RESULT] ?? "null")),
+        size: Number(res.headers["content-length"]),
+        body: res,
+      };
     },
     async upload(method, input, body, ctx) {
       const url = new URL(`/internal/${o.role}/${method}`, o.baseUrl);
-      const { headers, signing } = signInternalUpload({
-        method: "POST", url, requestId: ctx.requestId,
-        headers: { [HEADER_INPUT]: JSON.stringify(input ?? {}), "x-amz-decoded-content-length": String(body.size), "content-encoding": "aws-chunked" },
-      }, o.key, o.clock.now(), o.ids.nonce());
+      const { headers, signing } = signInternalUpload(
+        {
+          method: "POST",
+          url,
+          requestId: ctx.requestId,
+          headers: {
+            [HEADER_INPUT]: JSON.stringify(input ?? {}),
+            "x-amz-decoded-content-length": String(body.size),
+            "content-encoding": "aws-chunked",
+          },
+        },
+        o.key,
+        o.clock.now(),
+        o.ids.nonce(),
+      );
       const res = await send(method, { ...headers, "transfer-encoding": "chunked" }, (req) => {
         // Never leave the server waiting for bytes the source does not have, nor send more than declared.
         let seen = 0;
         const counted = body.stream.on("data", (c: Buffer) => {
           seen += c.length;
-          if (seen > body.size) body.stream.destroy(new Error(`the body is longer than its declared ${body.size} bytes`));
+          if (seen > body.size)
+            body.stream.destroy(new Error(`the body is longer than its declared ${body.size} bytes`));
         });
         pipeline(counted, new AwsChunkedEncoder(signing), req).catch((e: Error) => req.destroy(e));
       });

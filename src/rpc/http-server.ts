@@ -32,9 +32,16 @@ export const HEADER_INPUT = "x-euca-input";
 export const HEADER_RESULT = "x-euca-result";
 
 /** A method answering with bytes: what it says of them, their size, and the stream. */
-export type DownloadMethod = (input: never, ctx: CallContext) => Promise<{ info: unknown; size: number; body: Readable }>;
+export type DownloadMethod = (
+  input: never,
+  ctx: CallContext,
+) => Promise<{ info: unknown; size: number; body: Readable }>;
 /** A method taking bytes: the decoded, verified stream and its declared size. */
-export type UploadMethod = (input: never, body: { stream: Readable; size: number }, ctx: CallContext) => Promise<unknown>;
+export type UploadMethod = (
+  input: never,
+  body: { stream: Readable; size: number },
+  ctx: CallContext,
+) => Promise<unknown>;
 
 export interface RpcServerOptions<T extends RpcShape<T>> {
   role: string;
@@ -50,12 +57,22 @@ export interface RpcServerOptions<T extends RpcShape<T>> {
 type Reply = { status: number; body: unknown; extra?: Record<string, unknown> };
 
 function failure(e: unknown, log: Logger, requestId: string): Reply {
-  if (e instanceof AuthError) return { status: 401, body: { error: { kind: "AuthFailure", reason: e.reason, message: e.message } }, extra: { reason: e.reason } };
-  if (e instanceof MalformedQueryError) return { status: 400, body: { error: { kind: "BadRequest", message: e.message } } };
+  if (e instanceof AuthError)
+    return {
+      status: 401,
+      body: { error: { kind: "AuthFailure", reason: e.reason, message: e.message } },
+      extra: { reason: e.reason },
+    };
+  if (e instanceof MalformedQueryError)
+    return { status: 400, body: { error: { kind: "BadRequest", message: e.message } } };
   if (e instanceof BodyTooLargeError) return { status: 413, body: { error: { kind: "TooLarge", message: e.message } } };
   if (e instanceof ChunkedDecodeError) {
     return e.kind === "signature"
-      ? { status: 401, body: { error: { kind: "AuthFailure", reason: "bad-signature", message: e.message } }, extra: { reason: "bad-signature" } }
+      ? {
+          status: 401,
+          body: { error: { kind: "AuthFailure", reason: "bad-signature", message: e.message } },
+          extra: { reason: "bad-signature" },
+        }
       : { status: 400, body: { error: { kind: "BadRequest", message: e.message } } };
   }
   if (e instanceof EucaError) {
@@ -70,7 +87,8 @@ export function createRpcApp<T extends RpcShape<T>>(o: RpcServerOptions<T>): Hon
   const app = new Hono();
   const replay = new ReplayCache();
   const json = new Set<string>(o.methods);
-  const own = <V>(table: Readonly<Record<string, V>> | undefined, k: string) => (table && Object.hasOwn(table, k) ? table[k] : undefined);
+  const own = <V>(table: Readonly<Record<string, V>> | undefined, k: string) =>
+    table && Object.hasOwn(table, k) ? table[k] : undefined;
 
   app.post(`/internal/${o.role}/:method`, async (c: Context) => {
     const started = performance.now();
@@ -80,7 +98,17 @@ export function createRpcApp<T extends RpcShape<T>>(o: RpcServerOptions<T>): Hon
     const ctx: CallContext = { requestId };
     let caller: string | undefined;
     const log = (status: number, extra: Record<string, unknown> = {}) =>
-      logRequest(o.log, { requestId, api: "internal", role: o.role, action: method, status, started, user: null, caller: caller ?? null, ...extra });
+      logRequest(o.log, {
+        requestId,
+        api: "internal",
+        role: o.role,
+        action: method,
+        status,
+        started,
+        user: null,
+        caller: caller ?? null,
+        ...extra,
+      });
     const answer = (r: Reply) => {
       log(r.status, r.extra);
       return c.json(r.body as object, r.status as 200);
@@ -88,16 +116,25 @@ export function createRpcApp<T extends RpcShape<T>>(o: RpcServerOptions<T>): Hon
     try {
       // Authenticated from the headers first: an unsigned request is refused before its body is read.
       const verified = verifyInternalHeaders(
-        { method: "POST", rawPath: url.pathname, query: url.search ? parseFormPairs(url.search.slice(1)) : [], header: (n) => c.req.header(n) },
-        o.lookupKey, replay, o.clock.now(),
+        {
+          method: "POST",
+          rawPath: url.pathname,
+          query: url.search ? parseFormPairs(url.search.slice(1)) : [],
+          header: (n) => c.req.header(n),
+        },
+        o.lookupKey,
+        replay,
+        o.clock.now(),
       );
       caller = verified.caller;
       ctx.caller = caller;
       const upload = own(o.uploads, method);
       if (upload) {
-        if (verified.payloadHash !== STREAMING_PAYLOAD || !verified.signing) throw new AuthError("incomplete", `${method} takes a streamed, chunk-signed body`);
+        if (verified.payloadHash !== STREAMING_PAYLOAD || !verified.signing)
+          throw new AuthError("incomplete", `${method} takes a streamed, chunk-signed body`);
         const size = Number(c.req.header("x-amz-decoded-content-length"));
-        if (!Number.isSafeInteger(size) || size < 0) throw new MalformedQueryError("x-amz-decoded-content-length must be the body's size");
+        if (!Number.isSafeInteger(size) || size < 0)
+          throw new MalformedQueryError("x-amz-decoded-content-length must be the body's size");
         let input: never;
         try {
           input = JSON.parse(c.req.header(HEADER_INPUT) ?? "{}") as never;
@@ -116,7 +153,8 @@ export function createRpcApp<T extends RpcShape<T>>(o: RpcServerOptions<T>): Hon
       }
       if (verified.payloadHash === STREAMING_PAYLOAD) throw new AuthError("incomplete", `${method} takes a JSON body`);
       const body = await readBodyLimited(c.req.raw, MAX_BODY);
-      if (!bodyMatches(body, verified.payloadHash)) throw new AuthError("bad-signature", "Body does not match its signed hash");
+      if (!bodyMatches(body, verified.payloadHash))
+        throw new AuthError("bad-signature", "Body does not match its signed hash");
       let input: unknown;
       try {
         input = body.length ? JSON.parse(body.toString("utf8")) : {};
@@ -127,12 +165,20 @@ export function createRpcApp<T extends RpcShape<T>>(o: RpcServerOptions<T>): Hon
       if (download) {
         const r = await download(input as never, ctx);
         const { outgoing } = c.env as { outgoing: ServerResponse };
-        outgoing.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(r.size), [HEADER_RESULT]: JSON.stringify(r.info ?? null) });
+        outgoing.writeHead(200, {
+          "content-type": "application/octet-stream",
+          "content-length": String(r.size),
+          [HEADER_RESULT]: JSON.stringify(r.info ?? null),
+        });
         log(200);
         pipeline(r.body, outgoing).catch(() => undefined); // a caller that goes away mid-stream
         return new Response(null, { headers: { "x-hono-already-sent": "true" } });
       }
-      if (!json.has(method)) return answer({ status: 404, body: { error: { kind: "UnknownMethod", message: `No method '${method}' on ${o.role}` } } });
+      if (!json.has(method))
+        return answer({
+          status: 404,
+          body: { error: { kind: "UnknownMethod", message: `No method '${method}' on ${o.role}` } },
+        });
       const fn = o.service[method as keyof T] as (i: unknown, c: CallContext) => Promise<unknown>;
       const output = await fn(input, ctx);
       return answer({ status: 200, body: { result: output ?? null } });

@@ -12,7 +12,12 @@ function jsonCopy<V>(v: V): V {
 export function createInProcessClient<T extends RpcShape<T>>(methods: readonly (keyof T & string)[], service: T): T {
   const client = {} as Record<string, (input: unknown, ctx: CallContext) => Promise<unknown>>;
   for (const method of methods) {
-    client[method] = async (input, ctx) => jsonCopy(await (service[method] as (i: unknown, c: CallContext) => Promise<unknown>)(jsonCopy(input ?? {}), { requestId: ctx.requestId }));
+    client[method] = async (input, ctx) =>
+      jsonCopy(
+        await (service[method] as (i: unknown, c: CallContext) => Promise<unknown>)(jsonCopy(input ?? {}), {
+          requestId: ctx.requestId,
+        }),
+      );
   }
   return client as unknown as T;
 }

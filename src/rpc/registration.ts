@@ -7,14 +7,16 @@ const COMPONENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
 /** Validates a component's name and internal URL; returns the URL's origin. */
 export function checkRegistration(kind: "cluster" | "node", name: string, url: string): string {
-  if (!COMPONENT_NAME.test(name)) throw new InvalidParameterError("name", `'${name}' is not a valid ${kind} name (letters, digits, '_', '.', '-')`);
+  if (!COMPONENT_NAME.test(name))
+    throw new InvalidParameterError("name", `'${name}' is not a valid ${kind} name (letters, digits, '_', '.', '-')`);
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     throw new InvalidParameterError("url", `'${url}' is not a URL`);
   }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new InvalidParameterError("url", `The ${kind} URL must be http or https`);
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
+    throw new InvalidParameterError("url", `The ${kind} URL must be http or https`);
   return parsed.origin;
 }
 

@@ -29,7 +29,12 @@ export interface InternalRequest {
   headers?: Record<string, string>;
 }
 
-export function signInternalRequest(req: InternalRequest, key: ComponentKey, now: Date, nonce: string): Record<string, string> {
+export function signInternalRequest(
+  req: InternalRequest,
+  key: ComponentKey,
+  now: Date,
+  nonce: string,
+): Record<string, string> {
   return signV4({
     method: req.method,
     rawPath: req.url.pathname,
@@ -53,14 +58,24 @@ export function signInternalRequest(req: InternalRequest, key: ComponentKey, now
 }
 
 /** Signs a streamed upload: its headers, and the chunk signing its body must be encoded with (read once, as it is sent). */
-export function signInternalUpload(req: Omit<InternalRequest, "body" | "payloadHash">, key: ComponentKey, now: Date, nonce: string): { headers: Record<string, string>; signing: ChunkSigning } {
+export function signInternalUpload(
+  req: Omit<InternalRequest, "body" | "payloadHash">,
+  key: ComponentKey,
+  now: Date,
+  nonce: string,
+): { headers: Record<string, string>; signing: ChunkSigning } {
   const headers = signInternalRequest({ ...req, body: "", payloadHash: STREAMING_PAYLOAD }, key, now, nonce);
   const amzDate = headers["x-amz-date"]!;
   const seedSignature = /Signature=([0-9a-f]{64})/.exec(headers.authorization!)![1]!;
   const date = amzDate.slice(0, 8);
   return {
     headers,
-    signing: { signingKey: signingKey(key.secret, date, INTERNAL_REGION, INTERNAL_SERVICE), amzDate, scope: credentialScope(date, INTERNAL_REGION, INTERNAL_SERVICE), seedSignature },
+    signing: {
+      signingKey: signingKey(key.secret, date, INTERNAL_REGION, INTERNAL_SERVICE),
+      amzDate,
+      scope: credentialScope(date, INTERNAL_REGION, INTERNAL_SERVICE),
+      seedSignature,
+    },
   };
 }
 
@@ -78,13 +93,21 @@ export interface IncomingInternal {
 }
 
 /** Returns the id of the calling component and the request's signature. Throws AuthError. */
-function verify(req: IncomingInternal, lookup: ComponentKeyLookup, replay: ReplayCache, now: Date): { caller: string; signature: string } {
+function verify(
+  req: IncomingInternal,
+  lookup: ComponentKeyLookup,
+  replay: ReplayCache,
+  now: Date,
+): { caller: string; signature: string } {
   const authorization = req.header("authorization");
   if (!authorization) throw new AuthError("missing", "Internal requests must be signed");
   const parsed = parseAuthorizationHeader(authorization);
   if (parsed.service !== INTERNAL_SERVICE) throw new AuthError("bad-signature", "Not an internal request signature");
   const payloadHash = req.payloadHash ?? sha256Hex(req.body);
-  if (!(/^[0-9a-f]{64}$/.test(payloadHash) || payloadHash === STREAMING_PAYLOAD) || req.header("x-amz-content-sha256") !== payloadHash) {
+  if (
+    !(/^[0-9a-f]{64}$/.test(payloadHash) || payloadHash === STREAMING_PAYLOAD) ||
+    req.header("x-amz-content-sha256") !== payloadHash
+  ) {
     throw new AuthError("bad-signature", "Body does not match its signed hash");
   }
   const v = verifySigV4Header(
@@ -114,7 +137,10 @@ function verify(req: IncomingInternal, lookup: ComponentKeyLookup, replay: Repla
  * on it. An unsigned request is refused without reading a byte of its body.
  */
 export function verifyInternalHeaders(
-  req: Omit<IncomingInternal, "body" | "payloadHash">, lookup: ComponentKeyLookup, replay: ReplayCache, now: Date,
+  req: Omit<IncomingInternal, "body" | "payloadHash">,
+  lookup: ComponentKeyLookup,
+  replay: ReplayCache,
+  now: Date,
 ): { caller: string; payloadHash: string; signing?: ChunkSigning } {
   const payloadHash = req.header("x-amz-content-sha256") ?? "";
   const { caller, signature } = verify({ ...req, body: new Uint8Array(0), payloadHash }, lookup, replay, now);
@@ -122,7 +148,12 @@ export function verifyInternalHeaders(
   // A streamed body: each chunk's signature chains to this request's, with the caller's key.
   const amzDate = req.header("x-amz-date")!;
   const date = amzDate.slice(0, 8);
-  const signing = { signingKey: signingKey(lookup(caller)!, date, INTERNAL_REGION, INTERNAL_SERVICE), amzDate, scope: credentialScope(date, INTERNAL_REGION, INTERNAL_SERVICE), seedSignature: signature };
+  const signing = {
+    signingKey: signingKey(lookup(caller)!, date, INTERNAL_REGION, INTERNAL_SERVICE),
+    amzDate,
+    scope: credentialScope(date, INTERNAL_REGION, INTERNAL_SERVICE),
+    seedSignature: signature,
+  };
   return { caller, payloadHash, signing };
 }
 

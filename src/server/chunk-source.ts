@@ -26,10 +26,13 @@ export async function writeChunks(source: ChunkSource, out: ServerResponse, chun
   let gone: Error | undefined;
   let onClose = () => undefined as void;
   // A write to a connection that closed never calls back, so every wait also ends at "close".
-  const closed = new Promise<void>((resolve) => (onClose = () => {
-    gone ??= new Error("the client closed the connection");
-    resolve();
-  }));
+  const closed = new Promise<void>(
+    (resolve) =>
+      (onClose = () => {
+        gone ??= new Error("the client closed the connection");
+        resolve();
+      }),
+  );
   out.once("close", onClose);
   try {
     for (let i = 0; ; i ^= 1) {
@@ -37,7 +40,9 @@ export async function writeChunks(source: ChunkSource, out: ServerResponse, chun
       if (gone || out.destroyed) throw gone ?? new Error("the response was destroyed");
       const n = await source.read(buffers[i]!);
       if (n === 0) break;
-      inFlight[i] = new Promise<void>((resolve, reject) => out.write(buffers[i]!.subarray(0, n), (err) => (err ? reject(err) : resolve())));
+      inFlight[i] = new Promise<void>((resolve, reject) =>
+        out.write(buffers[i]!.subarray(0, n), (err) => (err ? reject(err) : resolve())),
+      );
       inFlight[i]!.catch(() => undefined); // awaited on its next turn (or not, if the other write failed first)
     }
     await Promise.race([Promise.all(inFlight.filter((w) => w !== undefined)), closed]);

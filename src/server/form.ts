@@ -15,7 +15,8 @@ function decodeComponent(s: string): string {
     const ch = plus.charCodeAt(i);
     if (ch === 0x25) {
       const hex = plus.slice(i + 1, i + 3);
-      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) throw new MalformedQueryError(`Invalid percent-escape near '${plus.slice(i, i + 3)}'`);
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex))
+        throw new MalformedQueryError(`Invalid percent-escape near '${plus.slice(i, i + 3)}'`);
       bytes.push(parseInt(hex, 16));
       i += 2;
     } else {

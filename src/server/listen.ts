@@ -14,10 +14,21 @@ export interface Listening {
  * Listens on host:port (0 = any free port) and resolves once bound. `deferContinue`
  * names the paths whose handlers send `100 Continue` themselves (S3 uploads).
  */
-export async function listen(app: Hono, host: string, port: number, o: { deferContinue?: (path: string) => boolean; tls?: { cert: string; key: string } } = {}): Promise<Listening> {
-  const server = (o.tls
-    ? createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: { cert: o.tls.cert, key: o.tls.key, minVersion: "TLSv1.2" } })
-    : createAdaptorServer({ fetch: app.fetch })) as Server;
+export async function listen(
+  app: Hono,
+  host: string,
+  port: number,
+  o: { deferContinue?: (path: string) => boolean; tls?: { cert: string; key: string } } = {},
+): Promise<Listening> {
+  const server = (
+    o.tls
+      ? createAdaptorServer({
+          fetch: app.fetch,
+          createServer: createHttpsServer,
+          serverOptions: { cert: o.tls.cert, key: o.tls.key, minVersion: "TLSv1.2" },
+        })
+      : createAdaptorServer({ fetch: app.fetch })
+  ) as Server;
   server.keepAliveTimeout = 65_000;
   handleExpect(server, o.deferContinue);
   await new Promise<void>((resolve, reject) => {

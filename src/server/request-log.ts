@@ -16,7 +16,11 @@ export interface RequestLine {
   [extra: string]: unknown;
 }
 
-export function logRequest(log: Logger, line: RequestLine, fault?: { code: string; fault: string; err?: unknown }): void {
+export function logRequest(
+  log: Logger,
+  line: RequestLine,
+  fault?: { code: string; fault: string; err?: unknown },
+): void {
   const { started, ...rest } = line;
   const fields = { ...rest, ms: Math.round(performance.now() - started), ...(fault ? { error: fault.code } : {}) };
   if (fault?.fault === "server") log.error({ ...fields, err: fault.err }, "request");

@@ -30,7 +30,11 @@ function bodyUnread(req: IncomingMessage): boolean {
  * Detaches and destroys `consumers` (decoders, hashers piped from the request) and
  * discards what is left of the body.
  */
-export function discardUnreadBody(req: IncomingMessage, consumers: readonly Readable[] = [], limit = DISCARD_LIMIT): void {
+export function discardUnreadBody(
+  req: IncomingMessage,
+  consumers: readonly Readable[] = [],
+  limit = DISCARD_LIMIT,
+): void {
   for (const c of consumers) {
     if ((c as unknown) === req) continue; // the body itself, undecoded: discarded below
     guardStream(c);
@@ -47,4 +51,3 @@ export function discardUnreadBody(req: IncomingMessage, consumers: readonly Read
   });
   req.resume();
 }
-

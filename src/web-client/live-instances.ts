@@ -33,7 +33,15 @@ function update(e: InstanceEvent): void {
     body.appendChild(row);
   }
   const before = cell(row, "state")?.textContent;
-  for (const [f, v] of Object.entries({ id: e.id, state: e.state, type: e.type, publicIp: e.publicIp ?? "", privateIp: e.privateIp ?? "", zone: e.zone, image: e.image })) {
+  for (const [f, v] of Object.entries({
+    id: e.id,
+    state: e.state,
+    type: e.type,
+    publicIp: e.publicIp ?? "",
+    privateIp: e.privateIp ?? "",
+    zone: e.zone,
+    image: e.image,
+  })) {
     const c = cell(row, f);
     if (c && f !== "id" && c.textContent !== v) c.textContent = v;
     else if (c && f === "id" && !c.textContent) c.textContent = v;

@@ -16,7 +16,8 @@ describe("password hashing (scrypt)", () => {
   });
 
   it("matches nothing against a malformed hash or the unknown user's", async () => {
-    for (const bad of ["", "scrypt$", "md5$x$y$z$a$b", "scrypt$32768$8$1$$"]) expect(await verifyPassword("x", bad)).toBe(false);
+    for (const bad of ["", "scrypt$", "md5$x$y$z$a$b", "scrypt$32768$8$1$$"])
+      expect(await verifyPassword("x", bad)).toBe(false);
     expect(await verifyPassword("", UNKNOWN_USER_HASH)).toBe(false);
   });
 

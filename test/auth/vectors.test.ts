@@ -39,7 +39,11 @@ describe("captured client requests (shared/vectors/ec2-requests)", () => {
       });
 
       it("fails with another secret", () => {
-        expect(reason(() => authenticateEc2(toEc2Request(raw), { now: signedAt(raw), lookupSecret: () => "x" + VECTOR_SECRET }))).toBe("bad-signature");
+        expect(
+          reason(() =>
+            authenticateEc2(toEc2Request(raw), { now: signedAt(raw), lookupSecret: () => "x" + VECTOR_SECRET }),
+          ),
+        ).toBe("bad-signature");
       });
 
       it("fails 16 minutes later (15-minute skew window)", () => {
@@ -48,12 +52,16 @@ describe("captured client requests (shared/vectors/ec2-requests)", () => {
       });
 
       it("fails when a signed header is altered", () => {
-        const headers = raw.headers.map(([k, v]) => [k, k.toLowerCase() === "host" ? "127.0.0.2:8773" : v] as [string, string]);
+        const headers = raw.headers.map(
+          ([k, v]) => [k, k.toLowerCase() === "host" ? "127.0.0.2:8773" : v] as [string, string],
+        );
         expect(reason(() => verify({ ...raw, headers }))).toBe("bad-signature");
       });
 
       it("fails for an unknown key", () => {
-        expect(reason(() => authenticateEc2(toEc2Request(raw), { now: signedAt(raw), lookupSecret: () => undefined }))).toBe("unknown-key");
+        expect(
+          reason(() => authenticateEc2(toEc2Request(raw), { now: signedAt(raw), lookupSecret: () => undefined })),
+        ).toBe("unknown-key");
       });
     });
   }

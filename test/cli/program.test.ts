@@ -17,7 +17,17 @@ describe("euca command line", () => {
     expect(await cli(["--version"])).toMatchObject({ code: 0, out: "0.0.0-test\n" });
     const help = await cli(["run", "--help"]);
     expect(help.code).toBe(0);
-    for (const flag of ["--role", "--data-dir", "--host", "--ec2-port", "--s3-port", "--web-port", "--hypervisor", "--log-level", "--config"]) {
+    for (const flag of [
+      "--role",
+      "--data-dir",
+      "--host",
+      "--ec2-port",
+      "--s3-port",
+      "--web-port",
+      "--hypervisor",
+      "--log-level",
+      "--config",
+    ]) {
       expect(help.out).toContain(flag);
     }
   });
@@ -42,7 +52,19 @@ describe("euca command line", () => {
     const second = await cli(["init", "--data-dir", dir]);
     expect(second.out).toContain("admin credentials refreshed");
     expect(readFileSync(join(dir, "credentials/admin/eucarc"), "utf8")).toBe(eucarc);
-    for (const v of ["EC2_URL", "S3_URL", "EC2_ACCESS_KEY", "EC2_SECRET_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "EUCALYPTUS_CERT", "EC2_CERT", "EC2_PRIVATE_KEY", "EC2_USER_ID"]) {
+    for (const v of [
+      "EC2_URL",
+      "S3_URL",
+      "EC2_ACCESS_KEY",
+      "EC2_SECRET_KEY",
+      "AWS_ACCESS_KEY_ID",
+      "AWS_SECRET_ACCESS_KEY",
+      "AWS_DEFAULT_REGION",
+      "EUCALYPTUS_CERT",
+      "EC2_CERT",
+      "EC2_PRIVATE_KEY",
+      "EC2_USER_ID",
+    ]) {
       expect(eucarc).toMatch(new RegExp(`^export ${v}=`, "m"));
     }
     expect(statSync(join(dir, "keys/cloud-pk.pem")).mode & 0o077).toBe(0);
@@ -74,13 +96,26 @@ describe("euca command line", () => {
     const env = await cli(["admin", "credentials", "--user", "alice", "--format", "env", "--data-dir", dir]);
     expect(env.out).toMatch(/^AWS_ACCESS_KEY_ID=AKI[A-Z0-9]{17}$/m);
     const out = join(dir, "alice.aws");
-    const aws = await cli(["admin", "credentials", "--user", "alice", "--format", "aws", "--out", out, "--data-dir", dir]);
+    const aws = await cli([
+      "admin",
+      "credentials",
+      "--user",
+      "alice",
+      "--format",
+      "aws",
+      "--out",
+      out,
+      "--data-dir",
+      dir,
+    ]);
     expect(aws.code).toBe(0);
     expect(readFileSync(out, "utf8")).toMatch(/^\[euca-alice\]\naws_access_key_id = AKI/m);
     expect(statSync(out).mode & 0o077).toBe(0);
     expect((await cli(["admin", "credentials", "--user", "alice", "--format", "xml", "--data-dir", dir])).code).toBe(2);
     const zip = join(dir, "alice.zip");
-    expect((await cli(["admin", "credentials", "--user", "alice", "--format", "zip", "--out", zip, "--data-dir", dir])).code).toBe(0);
+    expect(
+      (await cli(["admin", "credentials", "--user", "alice", "--format", "zip", "--out", zip, "--data-dir", dir])).code,
+    ).toBe(0);
     const listing = execFileSync("unzip", ["-l", zip], { encoding: "utf8" });
     expect(listing).toContain("To setup the environment run: source /path/to/eucarc");
     for (const f of ["eucarc", "cloud-cert.pem", "aws-credentials"]) expect(listing).toContain(f);
@@ -98,8 +133,42 @@ describe("euca command line", () => {
     const list = await cli(["admin", "vm-types", "list", "--data-dir", dir]);
     expect(list.out).toMatch(/^m1\.small\s+1\s+128\s+2$/m);
     expect(list.out).toMatch(/^c1\.xlarge\s+4\s+2048\s+20$/m);
-    expect((await cli(["admin", "vm-types", "set", "m1.small", "--cpus", "1", "--memory", "256", "--disk", "5", "--data-dir", dir])).code).toBe(0);
+    expect(
+      (
+        await cli([
+          "admin",
+          "vm-types",
+          "set",
+          "m1.small",
+          "--cpus",
+          "1",
+          "--memory",
+          "256",
+          "--disk",
+          "5",
+          "--data-dir",
+          dir,
+        ])
+      ).code,
+    ).toBe(0);
     expect((await cli(["admin", "vm-types", "list", "--data-dir", dir])).out).toMatch(/^m1\.small\s+1\s+256\s+5$/m);
-    expect((await cli(["admin", "vm-types", "set", "m1.small", "--cpus", "0", "--memory", "256", "--disk", "5", "--data-dir", dir])).code).not.toBe(0);
+    expect(
+      (
+        await cli([
+          "admin",
+          "vm-types",
+          "set",
+          "m1.small",
+          "--cpus",
+          "0",
+          "--memory",
+          "256",
+          "--disk",
+          "5",
+          "--data-dir",
+          dir,
+        ])
+      ).code,
+    ).not.toBe(0);
   });
 });

@@ -12,15 +12,17 @@ describe("hash pool", () => {
     const pool = new HashPool(2);
     try {
       const bodies = Array.from({ length: 12 }, (_, i) => randomBytes(i * 700_001 + 13));
-      const results = await Promise.all(bodies.map(async (body) => {
-        const s = pool.session(["md5", "sha256", "crc32", "crc32c"]);
-        for (let off = 0; off < body.length;) {
-          const n = Math.min(body.length - off, 1 + Math.floor(Math.random() * 3 * 1024 * 1024));
-          await s.update(body.subarray(off, off + n));
-          off += n;
-        }
-        return s.digest();
-      }));
+      const results = await Promise.all(
+        bodies.map(async (body) => {
+          const s = pool.session(["md5", "sha256", "crc32", "crc32c"]);
+          for (let off = 0; off < body.length;) {
+            const n = Math.min(body.length - off, 1 + Math.floor(Math.random() * 3 * 1024 * 1024));
+            await s.update(body.subarray(off, off + n));
+            off += n;
+          }
+          return s.digest();
+        }),
+      );
       results.forEach((d, i) => {
         const body = bodies[i]!;
         expect(hex(d.md5)).toBe(createHash("md5").update(body).digest("hex"));

@@ -40,9 +40,14 @@ export function roleClientContract(name: string, setup: () => Promise<RoleClient
       try {
         expect(await c.node.describeResource({}, { requestId: "r-node" })).toEqual({
           nodeStatus: "enabled",
-          memorySizeMax: 4096, memorySizeAvailable: 4096,
-          diskSizeMax: 100, diskSizeAvailable: 100,
-          numberOfCoresMax: 4, numberOfCoresAvailable: 4, powerControl: true, hypervisor: "fake",
+          memorySizeMax: 4096,
+          memorySizeAvailable: 4096,
+          diskSizeMax: 100,
+          diskSizeAvailable: 100,
+          numberOfCoresMax: 4,
+          numberOfCoresAvailable: 4,
+          powerControl: true,
+          hypervisor: "fake",
         });
       } finally {
         await c.teardown();
@@ -65,14 +70,28 @@ export function roleClientContract(name: string, setup: () => Promise<RoleClient
     it("ClusterClient.describeResources counts what fits per VM type", async () => {
       const c = await setup();
       try {
-        const { resources } = await c.cluster.describeResources({ vmTypes: [...DEFAULT_VM_TYPES] }, { requestId: "r-cc" });
+        const { resources } = await c.cluster.describeResources(
+          { vmTypes: [...DEFAULT_VM_TYPES] },
+          { requestId: "r-cc" },
+        );
         expect(resources.map((r) => [r.name, r.available, r.max])).toEqual([
-          ["m1.small", 4, 4], ["c1.medium", 4, 4], ["m1.large", 2, 2], ["m1.xlarge", 2, 2], ["c1.xlarge", 1, 1],
+          ["m1.small", 4, 4],
+          ["c1.medium", 4, 4],
+          ["m1.large", 2, 2],
+          ["m1.xlarge", 2, 2],
+          ["c1.xlarge", 1, 1],
         ]);
-        expect(await c.cluster.describeCluster({}, { requestId: "r-cc" })).toMatchObject({ name: "cluster1", nodes: 1 });
+        expect(await c.cluster.describeCluster({}, { requestId: "r-cc" })).toMatchObject({
+          name: "cluster1",
+          nodes: 1,
+        });
         const { nodes } = await c.cluster.describeNodes({}, { requestId: "r-cc" });
         expect(nodes).toHaveLength(1);
-        expect(nodes[0]).toMatchObject({ state: "up", instances: 0, resource: { numberOfCoresMax: expect.any(Number) } });
+        expect(nodes[0]).toMatchObject({
+          state: "up",
+          instances: 0,
+          resource: { numberOfCoresMax: expect.any(Number) },
+        });
       } finally {
         await c.teardown();
       }
@@ -81,7 +100,10 @@ export function roleClientContract(name: string, setup: () => Promise<RoleClient
     it("carries the request id and unicode intact", async () => {
       const c = await setup();
       try {
-        expect(await c.echo.echo({ text: "héllo ☁ \u0000 end" }, { requestId: "req-42" })).toEqual({ text: "héllo ☁ \u0000 end", requestId: "req-42" });
+        expect(await c.echo.echo({ text: "héllo ☁ \u0000 end" }, { requestId: "req-42" })).toEqual({
+          text: "héllo ☁ \u0000 end",
+          requestId: "req-42",
+        });
       } finally {
         await c.teardown();
       }
@@ -91,8 +113,15 @@ export function roleClientContract(name: string, setup: () => Promise<RoleClient
       const c = await setup();
       try {
         await expect(c.echo.fail({ kind: "notfound" }, { requestId: "r" })).rejects.toBeInstanceOf(NotFoundError);
-        await expect(c.echo.fail({ kind: "notfound" }, { requestId: "r" })).rejects.toMatchObject({ resource: "cluster", id: "w-1" });
-        await expect(c.echo.fail({ kind: "invalid" }, { requestId: "r" })).rejects.toMatchObject({ kind: "InvalidParameter", parameter: "Size", message: "Size must be positive" });
+        await expect(c.echo.fail({ kind: "notfound" }, { requestId: "r" })).rejects.toMatchObject({
+          resource: "cluster",
+          id: "w-1",
+        });
+        await expect(c.echo.fail({ kind: "invalid" }, { requestId: "r" })).rejects.toMatchObject({
+          kind: "InvalidParameter",
+          parameter: "Size",
+          message: "Size must be positive",
+        });
       } finally {
         await c.teardown();
       }

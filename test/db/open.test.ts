@@ -16,7 +16,11 @@ import { tempDir } from "../support/cloud";
 function columnsOf(file: string, table: string) {
   const db = new Database(file, { readonly: true });
   try {
-    return db.prepare(`PRAGMA table_info(${JSON.stringify(table)})`).all() as Array<{ name: string; notnull: number; pk: number }>;
+    return db.prepare(`PRAGMA table_info(${JSON.stringify(table)})`).all() as Array<{
+      name: string;
+      notnull: number;
+      pk: number;
+    }>;
   } finally {
     db.close();
   }

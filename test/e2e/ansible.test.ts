@@ -8,7 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { DescribeInstancesCommand, DescribeKeyPairsCommand, DescribeSecurityGroupsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import {
+  DescribeInstancesCommand,
+  DescribeKeyPairsCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+} from "@aws-sdk/client-ec2";
 import { BUNDLE, readEucarc, startEuca, type EucaProcess } from "../support/process";
 import { imageFile } from "../support/bundles";
 import { tempDir } from "../support/cloud";
@@ -80,13 +85,23 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const playbook = (file = "play.yml", extra: NodeJS.ProcessEnv = {}) => run(PLAYBOOK, ["-i", "localhost,", join(work, file)], {
-  timeoutMs: 180_000,
-  env: {
-    ...extra, PATH: "/usr/bin:/bin", HOME: work, OUT: work, EC2_URL: p.ec2Url, AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
-    ANSIBLE_PYTHON_INTERPRETER: "/usr/bin/python3", ANSIBLE_DEPRECATION_WARNINGS: "False", ANSIBLE_LOCAL_TEMP: join(work, "tmp"), ANSIBLE_NOCOLOR: "1",
-  },
-});
+const playbook = (file = "play.yml", extra: NodeJS.ProcessEnv = {}) =>
+  run(PLAYBOOK, ["-i", "localhost,", join(work, file)], {
+    timeoutMs: 180_000,
+    env: {
+      ...extra,
+      PATH: "/usr/bin:/bin",
+      HOME: work,
+      OUT: work,
+      EC2_URL: p.ec2Url,
+      AWS_ACCESS_KEY_ID: creds.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+      ANSIBLE_PYTHON_INTERPRETER: "/usr/bin/python3",
+      ANSIBLE_DEPRECATION_WARNINGS: "False",
+      ANSIBLE_LOCAL_TEMP: join(work, "tmp"),
+      ANSIBLE_NOCOLOR: "1",
+    },
+  });
 
 describe.runIf(existsSync(PLAYBOOK) || process.env.CI === "true")("Debian's ansible (amazon.aws)", () => {
   it("aws_caller_info, ec2_key and ec2_security_group pass, and a second run changes nothing", async () => {
@@ -96,7 +111,9 @@ describe.runIf(existsSync(PLAYBOOK) || process.env.CI === "true")("Debian's ansi
     const ec2 = new EC2Client({ endpoint: p.ec2Url, region: "eucalyptus", credentials: creds, maxAttempts: 1 });
     expect((await ec2.send(new DescribeKeyPairsCommand({ KeyNames: ["ansible-key"] }))).KeyPairs).toHaveLength(1);
     const sg = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupNames: ["ansible-web"] }))).SecurityGroups![0]!;
-    expect(sg.IpPermissions?.map((r) => [r.IpProtocol, r.FromPort, r.ToPort, r.IpRanges?.map((x) => x.CidrIp)])).toEqual([["tcp", 22, 22, ["10.0.0.0/8"]]]);
+    expect(
+      sg.IpPermissions?.map((r) => [r.IpProtocol, r.FromPort, r.ToPort, r.IpRanges?.map((x) => x.CidrIp)]),
+    ).toEqual([["tcp", 22, 22, ["10.0.0.0/8"]]]);
     const again = await playbook();
     expect(again.status).toBe(0);
     expect(again.stdout).toMatch(/changed=0/);
@@ -106,7 +123,11 @@ describe.runIf(existsSync(PLAYBOOK) || process.env.CI === "true")("Debian's ansi
     const credDir = join(dir, "credentials", "admin");
     const v = readEucarc(join(credDir, "eucarc"));
     const env = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x.replace("${EUCA_KEY_DIR}", credDir)]));
-    const imported = await run(process.execPath, [BUNDLE, "image", "import", imageFile("ansible.img", 100_000), "--name", "ansible"], { env: { PATH: process.env.PATH, ...env }, timeoutMs: 60_000 });
+    const imported = await run(
+      process.execPath,
+      [BUNDLE, "image", "import", imageFile("ansible.img", 100_000), "--name", "ansible"],
+      { env: { PATH: process.env.PATH, ...env }, timeoutMs: 60_000 },
+    );
     const emi = /IMAGE\t(\S+)/.exec(imported.stdout)?.[1];
     expect(emi, imported.stderr).toMatch(/^emi-/);
     const r = await playbook("instance.yml", { EMI: emi });

@@ -23,7 +23,12 @@ beforeAll(async () => {
   const credDir = join(dir, "credentials", "admin");
   const v = readEucarc(join(credDir, "eucarc"));
   env = {
-    PATH: "/usr/bin:/bin", HOME: tempDir(), AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null", AWS_PAGER: "", AWS_MAX_ATTEMPTS: "1",
+    PATH: "/usr/bin:/bin",
+    HOME: tempDir(),
+    AWS_CONFIG_FILE: "/dev/null",
+    AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+    AWS_PAGER: "",
+    AWS_MAX_ATTEMPTS: "1",
     ...Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x.replace("${EUCA_KEY_DIR}", credDir)])),
   };
 });
@@ -32,8 +37,12 @@ afterAll(async () => {
   await p.exited;
 });
 
-async function aws(...args: string[]): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const r = await run(AWS, ["--endpoint-url", p.ec2Url, "--output", "json", "ec2", ...args], { env, timeoutMs: 60_000 });
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- awscli's JSON, read field by field
+async function aws(...args: string[]): Promise<any> {
+  const r = await run(AWS, ["--endpoint-url", p.ec2Url, "--output", "json", "ec2", ...args], {
+    env,
+    timeoutMs: 60_000,
+  });
   if (r.status !== 0) throw new Error(`aws ec2 ${args.join(" ")}: ${r.stderr}`);
   return r.stdout.trim() ? JSON.parse(r.stdout) : {};
 }
@@ -45,29 +54,80 @@ function metadata(path: string, from: string): Promise<string> {
       let b = "";
       res.on("data", (d) => (b += d));
       res.on("end", () => resolve(b));
-    }).on("error", reject).end();
+    })
+      .on("error", reject)
+      .end();
   });
 }
 
 describe.skipIf(!existsSync(AWS))("compute with Debian awscli v2 on the built euca", () => {
   it("import, run with user data into a group, running, console, metadata, address, tags, reboot, terminate", async () => {
     const dir = tempDir();
-    for (const [f, n] of [["vmlinuz", 100_000], ["initrd.img", 80_000], ["root.img", 400_000]] as const) writeFileSync(join(dir, f), randomBytes(n));
-    const imp = await run(process.execPath, [BUNDLE, "image", "import", join(dir, "root.img"), "--kernel", join(dir, "vmlinuz"), "--ramdisk", join(dir, "initrd.img")], { env, timeoutMs: 60_000 });
+    for (const [f, n] of [
+      ["vmlinuz", 100_000],
+      ["initrd.img", 80_000],
+      ["root.img", 400_000],
+    ] as const)
+      writeFileSync(join(dir, f), randomBytes(n));
+    const imp = await run(
+      process.execPath,
+      [
+        BUNDLE,
+        "image",
+        "import",
+        join(dir, "root.img"),
+        "--kernel",
+        join(dir, "vmlinuz"),
+        "--ramdisk",
+        join(dir, "initrd.img"),
+      ],
+      { env, timeoutMs: 60_000 },
+    );
     expect(imp.status, imp.stderr).toBe(0);
     const emi = /IMAGE\t(\S+)/.exec(imp.stdout)![1]!;
 
     await aws("create-security-group", "--group-name", "web", "--description", "web servers");
-    await aws("authorize-security-group-ingress", "--group-name", "web", "--protocol", "tcp", "--port", "80", "--cidr", "0.0.0.0/0");
+    await aws(
+      "authorize-security-group-ingress",
+      "--group-name",
+      "web",
+      "--protocol",
+      "tcp",
+      "--port",
+      "80",
+      "--cidr",
+      "0.0.0.0/0",
+    );
     await aws("create-key-pair", "--key-name", "mykey");
-    const runOut = await aws("run-instances", "--image-id", emi, "--count", "2", "--instance-type", "m1.small", "--key-name", "mykey",
-      "--security-groups", "web", "--user-data", "hello from user data");
+    const runOut = await aws(
+      "run-instances",
+      "--image-id",
+      emi,
+      "--count",
+      "2",
+      "--instance-type",
+      "m1.small",
+      "--key-name",
+      "mykey",
+      "--security-groups",
+      "web",
+      "--user-data",
+      "hello from user data",
+    );
     const ids: string[] = runOut.Instances.map((i: { InstanceId: string }) => i.InstanceId);
     expect(ids).toHaveLength(2);
 
-    let instances: Array<{ InstanceId: string; State: { Name: string }; PrivateIpAddress: string; KernelId: string; SecurityGroups: Array<{ GroupName: string }> }> = [];
+    let instances: Array<{
+      InstanceId: string;
+      State: { Name: string };
+      PrivateIpAddress: string;
+      KernelId: string;
+      SecurityGroups: Array<{ GroupName: string }>;
+    }> = [];
     for (let i = 0; i < 60; i++) {
-      instances = (await aws("describe-instances", "--instance-ids", ...ids)).Reservations.flatMap((r: { Instances: unknown[] }) => r.Instances);
+      instances = (await aws("describe-instances", "--instance-ids", ...ids)).Reservations.flatMap(
+        (r: { Instances: unknown[] }) => r.Instances,
+      );
       if (instances.every((x) => x.State.Name === "running")) break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -90,14 +150,26 @@ describe.skipIf(!existsSync(AWS))("compute with Debian awscli v2 on the built eu
     expect(await metadata("/latest/meta-data/public-ipv4", withAddr.PrivateIpAddress)).toBe(addr.PublicIp);
 
     await aws("create-tags", "--resources", ids[0]!, "--tags", "Key=Name,Value=web-1");
-    const filtered = await aws("describe-instances", "--filters", "Name=tag:Name,Values=web-1", "Name=instance-state-name,Values=running");
-    expect(filtered.Reservations.flatMap((r: { Instances: Array<{ InstanceId: string }> }) => r.Instances.map((i) => i.InstanceId))).toEqual([ids[0]]);
+    const filtered = await aws(
+      "describe-instances",
+      "--filters",
+      "Name=tag:Name,Values=web-1",
+      "Name=instance-state-name,Values=running",
+    );
+    expect(
+      filtered.Reservations.flatMap((r: { Instances: Array<{ InstanceId: string }> }) =>
+        r.Instances.map((i) => i.InstanceId),
+      ),
+    ).toEqual([ids[0]]);
 
     await aws("reboot-instances", "--instance-ids", ids[0]!);
     expect((await aws("get-console-output", "--instance-id", ids[0]!)).Output).toContain("Restarting system");
 
     const term = await aws("terminate-instances", "--instance-ids", ...ids);
-    expect(term.TerminatingInstances.map((x: { CurrentState: { Name: string } }) => x.CurrentState.Name)).toEqual(["terminated", "terminated"]);
+    expect(term.TerminatingInstances.map((x: { CurrentState: { Name: string } }) => x.CurrentState.Name)).toEqual([
+      "terminated",
+      "terminated",
+    ]);
     await aws("release-address", "--public-ip", addr.PublicIp);
   });
 });

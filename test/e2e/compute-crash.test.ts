@@ -8,7 +8,12 @@ import { join } from "node:path";
 import { writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import Database from "better-sqlite3";
-import { EC2Client, RunInstancesCommand, DescribeInstancesCommand, DescribeAvailabilityZonesCommand } from "@aws-sdk/client-ec2";
+import {
+  EC2Client,
+  RunInstancesCommand,
+  DescribeInstancesCommand,
+  DescribeAvailabilityZonesCommand,
+} from "@aws-sdk/client-ec2";
 import { readEucarc, startEuca, BUNDLE, type EucaProcess } from "../support/process";
 import { tempDir } from "../support/cloud";
 import { run } from "../support/exec";
@@ -17,13 +22,23 @@ const ports = ["--ec2-port", "0", "--s3-port", "0", "--hypervisor", "fake"];
 
 function client(p: EucaProcess, dir: string) {
   const v = readEucarc(join(dir, "credentials/admin/eucarc"));
-  return new EC2Client({ endpoint: p.ec2Url, region: "eucalyptus", credentials: { accessKeyId: v.AWS_ACCESS_KEY_ID!, secretAccessKey: v.AWS_SECRET_ACCESS_KEY! }, maxAttempts: 1 });
+  return new EC2Client({
+    endpoint: p.ec2Url,
+    region: "eucalyptus",
+    credentials: { accessKeyId: v.AWS_ACCESS_KEY_ID!, secretAccessKey: v.AWS_SECRET_ACCESS_KEY! },
+    maxAttempts: 1,
+  });
 }
 
 async function importImage(p: EucaProcess, dir: string): Promise<string> {
   const credDir = join(dir, "credentials", "admin");
   const v = readEucarc(join(credDir, "eucarc"));
-  const env = { PATH: "/usr/bin:/bin", ...Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x.replace("${EUCA_KEY_DIR}", credDir)])), EC2_URL: p.ec2Url, S3_URL: p.s3Url };
+  const env = {
+    PATH: "/usr/bin:/bin",
+    ...Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x.replace("${EUCA_KEY_DIR}", credDir)])),
+    EC2_URL: p.ec2Url,
+    S3_URL: p.s3Url,
+  };
   const file = join(tempDir(), "root.img");
   writeFileSync(file, randomBytes(200_000));
   const r = await run(process.execPath, [BUNDLE, "image", "import", file], { env, timeoutMs: 60_000 });
@@ -37,7 +52,9 @@ describe("compute survives SIGKILL", () => {
     const imageId = await importImage(p, dir);
     const ec2 = client(p, dir);
     // Launch a burst and kill the process while it is under way.
-    const launches = Array.from({ length: 6 }, () => ec2.send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1 })).catch(() => undefined));
+    const launches = Array.from({ length: 6 }, () =>
+      ec2.send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1 })).catch(() => undefined),
+    );
     await new Promise((r) => setTimeout(r, 15));
     p.child.kill("SIGKILL");
     await p.exited;
@@ -45,9 +62,13 @@ describe("compute survives SIGKILL", () => {
 
     // And a launch cut exactly between the CLC's commit and the cluster: a recorded pending instance nobody runs.
     const db = new Database(join(dir, "clc.db"));
-    db.prepare(`INSERT INTO instances (id, reservation_id, account_id, image_id, instance_type, groups, state, launch_index, zone, private_ip, mac, launch_time)
-      VALUES ('i-0DEAD001', 'r-0DEAD001', (SELECT account_id FROM users WHERE name = 'admin'), ?, 'm1.small', '[]', 'pending', 0, 'cluster1', '127.64.9.9', 'd0:0d:0d:ea:d0:01', ?)`).run(imageId, Date.now());
-    db.prepare("UPDATE addresses SET instance_id = 'i-0DEAD001', system = 1 WHERE public_ip = (SELECT public_ip FROM addresses WHERE instance_id IS NULL AND account_id IS NULL LIMIT 1)").run();
+    db.prepare(
+      `INSERT INTO instances (id, reservation_id, account_id, image_id, instance_type, groups, state, launch_index, zone, private_ip, mac, launch_time)
+      VALUES ('i-0DEAD001', 'r-0DEAD001', (SELECT account_id FROM users WHERE name = 'admin'), ?, 'm1.small', '[]', 'pending', 0, 'cluster1', '127.64.9.9', 'd0:0d:0d:ea:d0:01', ?)`,
+    ).run(imageId, Date.now());
+    db.prepare(
+      "UPDATE addresses SET instance_id = 'i-0DEAD001', system = 1 WHERE public_ip = (SELECT public_ip FROM addresses WHERE instance_id IS NULL AND account_id IS NULL LIMIT 1)",
+    ).run();
     db.close();
 
     p = await startEuca(["run", "--data-dir", dir, ...ports]);
@@ -68,7 +89,11 @@ describe("compute survives SIGKILL", () => {
       expect(Number(small[0]) + running.length).toBe(Number(small[2]));
       // Addresses: every assigned address belongs to a running instance.
       const cdb = new Database(join(dir, "clc.db"), { readonly: true });
-      const assigned = (cdb.prepare("SELECT instance_id AS id FROM addresses WHERE instance_id IS NOT NULL").all() as Array<{ id: string }>).map((r) => r.id);
+      const assigned = (
+        cdb.prepare("SELECT instance_id AS id FROM addresses WHERE instance_id IS NOT NULL").all() as Array<{
+          id: string;
+        }>
+      ).map((r) => r.id);
       cdb.close();
       expect(assigned.sort()).toEqual(running.map((x) => x.InstanceId!).sort());
     } finally {

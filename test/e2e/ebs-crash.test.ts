@@ -8,17 +8,40 @@ import { closeSync, openSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { EC2Client, CreateSnapshotCommand, CreateVolumeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand } from "@aws-sdk/client-ec2";
+import {
+  EC2Client,
+  CreateSnapshotCommand,
+  CreateVolumeCommand,
+  DescribeSnapshotsCommand,
+  DescribeVolumesCommand,
+} from "@aws-sdk/client-ec2";
 import { readEucarc, startEuca, type EucaProcess } from "../support/process";
 import { tempDir } from "../support/cloud";
 import { until } from "../support/netns";
 
 const MiB = 1024 * 1024;
-const args = (dir: string) => ["run", "--data-dir", dir, "--ec2-port", "0", "--s3-port", "0", "--hypervisor", "fake", "--node-poll-seconds", "0.2"];
+const args = (dir: string) => [
+  "run",
+  "--data-dir",
+  dir,
+  "--ec2-port",
+  "0",
+  "--s3-port",
+  "0",
+  "--hypervisor",
+  "fake",
+  "--node-poll-seconds",
+  "0.2",
+];
 
 function ec2(p: EucaProcess, dir: string): EC2Client {
   const v = readEucarc(join(dir, "credentials/admin/eucarc"));
-  return new EC2Client({ endpoint: p.ec2Url, region: "eucalyptus", credentials: { accessKeyId: v.AWS_ACCESS_KEY_ID!, secretAccessKey: v.AWS_SECRET_ACCESS_KEY! }, maxAttempts: 1 });
+  return new EC2Client({
+    endpoint: p.ec2Url,
+    region: "eucalyptus",
+    credentials: { accessKeyId: v.AWS_ACCESS_KEY_ID!, secretAccessKey: v.AWS_SECRET_ACCESS_KEY! },
+    maxAttempts: 1,
+  });
 }
 const volFile = (dir: string, vol: string) => join(dir, "volumes", `${vol}.img`);
 function writeAt(file: string, offset: number, data: Buffer): void {
@@ -36,7 +59,13 @@ function readAt(file: string, offset: number, length: number): Buffer {
 /** The chunk objects in Walrus, and the chunks the SC counts. */
 function chunks(dir: string): { inWalrus: string[]; counted: Array<{ sha256: string; refs: number }> } {
   const w = new Database(join(dir, "walrus.db"), { readonly: true });
-  const inWalrus = (w.prepare("SELECT key FROM objects WHERE bucket = 'euca-snapshots' AND key LIKE 'chunks/%' AND is_latest = 1 AND delete_marker = 0").all() as Array<{ key: string }>).map((r) => r.key.split("/").pop()!);
+  const inWalrus = (
+    w
+      .prepare(
+        "SELECT key FROM objects WHERE bucket = 'euca-snapshots' AND key LIKE 'chunks/%' AND is_latest = 1 AND delete_marker = 0",
+      )
+      .all() as Array<{ key: string }>
+  ).map((r) => r.key.split("/").pop()!);
   w.close();
   const s = new Database(join(dir, "sc.db"), { readonly: true });
   const counted = s.prepare("SELECT sha256, refs FROM chunks").all() as Array<{ sha256: string; refs: number }>;
@@ -45,7 +74,10 @@ function chunks(dir: string): { inWalrus: string[]; counted: Array<{ sha256: str
 }
 
 async function available(c: EC2Client, id: string) {
-  await until(async () => (await c.send(new DescribeVolumesCommand({ VolumeIds: [id] }))).Volumes![0]!.State === "available", 30_000);
+  await until(
+    async () => (await c.send(new DescribeVolumesCommand({ VolumeIds: [id] }))).Volumes![0]!.State === "available",
+    30_000,
+  );
 }
 
 describe("EBS survives SIGKILL", () => {
@@ -68,7 +100,11 @@ describe("EBS survives SIGKILL", () => {
     await available(c, vol);
     writeAt(volFile(dir, vol), 0, randomBytes(4 * MiB));
     const kept = (await c.send(new CreateSnapshotCommand({ VolumeId: vol }))).SnapshotId!;
-    await until(async () => (await c.send(new DescribeSnapshotsCommand({ SnapshotIds: [kept] }))).Snapshots![0]!.State === "completed", 30_000);
+    await until(
+      async () =>
+        (await c.send(new DescribeSnapshotsCommand({ SnapshotIds: [kept] }))).Snapshots![0]!.State === "completed",
+      30_000,
+    );
     const before = chunks(dir);
     expect(before.inWalrus.length).toBe(8);
 
@@ -81,7 +117,10 @@ describe("EBS survives SIGKILL", () => {
 
     p = await start(dir);
     c = ec2(p, dir);
-    await until(async () => (await c.send(new DescribeSnapshotsCommand({ SnapshotIds: [cut] }))).Snapshots![0]!.State === "error", 30_000);
+    await until(
+      async () => (await c.send(new DescribeSnapshotsCommand({ SnapshotIds: [cut] }))).Snapshots![0]!.State === "error",
+      30_000,
+    );
     const after = chunks(dir);
     expect(after.inWalrus).toEqual(before.inWalrus);
     expect(after.counted.map((x) => x.sha256).sort()).toEqual(before.inWalrus);
@@ -89,7 +128,15 @@ describe("EBS survives SIGKILL", () => {
     // The one that completed still makes a volume with its data.
     const again = (await c.send(new CreateVolumeCommand({ SnapshotId: kept, AvailabilityZone: "cluster1" }))).VolumeId!;
     await available(c, again);
-    expect(createHash("sha256").update(readAt(volFile(dir, again), 0, 4 * MiB)).digest("hex")).toBe(createHash("sha256").update(readAt(volFile(dir, vol), 0, 4 * MiB)).digest("hex"));
+    expect(
+      createHash("sha256")
+        .update(readAt(volFile(dir, again), 0, 4 * MiB))
+        .digest("hex"),
+    ).toBe(
+      createHash("sha256")
+        .update(readAt(volFile(dir, vol), 0, 4 * MiB))
+        .digest("hex"),
+    );
     p.child.kill("SIGTERM");
     await p.exited;
   });
@@ -103,8 +150,13 @@ describe("EBS survives SIGKILL", () => {
     const data = randomBytes(128 * MiB);
     writeAt(volFile(dir, vol), 0, data);
     const snap = (await c.send(new CreateSnapshotCommand({ VolumeId: vol }))).SnapshotId!;
-    await until(async () => (await c.send(new DescribeSnapshotsCommand({ SnapshotIds: [snap] }))).Snapshots![0]!.State === "completed", 60_000);
-    const restored = (await c.send(new CreateVolumeCommand({ SnapshotId: snap, AvailabilityZone: "cluster1" }))).VolumeId!;
+    await until(
+      async () =>
+        (await c.send(new DescribeSnapshotsCommand({ SnapshotIds: [snap] }))).Snapshots![0]!.State === "completed",
+      60_000,
+    );
+    const restored = (await c.send(new CreateVolumeCommand({ SnapshotId: snap, AvailabilityZone: "cluster1" })))
+      .VolumeId!;
     await new Promise((r) => setTimeout(r, 100));
     p.child.kill("SIGKILL");
     await p.exited;

@@ -18,12 +18,16 @@ function eucarcEnv(user: string): NodeJS.ProcessEnv {
   const v = readEucarc(join(credDir, "eucarc"));
   const abs = (s: string) => s.replace("${EUCA_KEY_DIR}", credDir);
   return {
-    PATH: "/usr/bin:/bin", HOME: work, AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+    PATH: "/usr/bin:/bin",
+    HOME: work,
+    AWS_CONFIG_FILE: "/dev/null",
+    AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
     ...Object.fromEntries(Object.entries(v).map(([k, val]) => [k, abs(val)])),
   };
 }
 
-const euca = (args: string[], env: NodeJS.ProcessEnv) => run(process.execPath, [BUNDLE, ...args], { env, timeoutMs: 120_000 });
+const euca = (args: string[], env: NodeJS.ProcessEnv) =>
+  run(process.execPath, [BUNDLE, ...args], { env, timeoutMs: 120_000 });
 
 beforeAll(async () => {
   dir = tempDir();
@@ -38,18 +42,50 @@ afterAll(async () => {
 
 describe("euca image tools", () => {
   it("import with a kernel and a ramdisk prints eki, eri and emi; awscli sees them linked", async () => {
-    for (const [name, size] of [["vmlinuz", 300_000], ["initrd.img", 200_000], ["root.img", 1_200_000]] as const) writeFileSync(join(work, name), randomBytes(size));
-    const r = await euca(["image", "import", join(work, "root.img"), "--kernel", join(work, "vmlinuz"), "--ramdisk", join(work, "initrd.img"), "--name", "tiny"], adminEnv);
+    for (const [name, size] of [
+      ["vmlinuz", 300_000],
+      ["initrd.img", 200_000],
+      ["root.img", 1_200_000],
+    ] as const)
+      writeFileSync(join(work, name), randomBytes(size));
+    const r = await euca(
+      [
+        "image",
+        "import",
+        join(work, "root.img"),
+        "--kernel",
+        join(work, "vmlinuz"),
+        "--ramdisk",
+        join(work, "initrd.img"),
+        "--name",
+        "tiny",
+      ],
+      adminEnv,
+    );
     expect(r.status, r.stderr).toBe(0);
-    const ids = Object.fromEntries(r.stdout.trim().split("\n").map((l) => l.split("\t") as [string, string]));
+    const ids = Object.fromEntries(
+      r.stdout
+        .trim()
+        .split("\n")
+        .map((l) => l.split("\t") as [string, string]),
+    );
     expect(ids.KERNEL).toMatch(/^eki-/);
     expect(ids.RAMDISK).toMatch(/^eri-/);
     expect(ids.IMAGE).toMatch(/^emi-/);
     expect(r.stderr).toMatch(/uploading to \d{12}-images: \d+ bytes/);
     if (existsSync("/usr/bin/aws")) {
-      const d = await run("/usr/bin/aws", ["--endpoint-url", p.ec2Url, "--output", "json", "ec2", "describe-images", "--image-ids", ids.IMAGE!], { env: adminEnv });
+      const d = await run(
+        "/usr/bin/aws",
+        ["--endpoint-url", p.ec2Url, "--output", "json", "ec2", "describe-images", "--image-ids", ids.IMAGE!],
+        { env: adminEnv },
+      );
       const img = JSON.parse(d.stdout).Images[0];
-      expect([img.Name, img.KernelId, img.RamdiskId, img.ImageLocation]).toEqual(["tiny", ids.KERNEL, ids.RAMDISK, expect.stringMatching(/-images\/root\.img\.manifest\.xml$/)]);
+      expect([img.Name, img.KernelId, img.RamdiskId, img.ImageLocation]).toEqual([
+        "tiny",
+        ids.KERNEL,
+        ids.RAMDISK,
+        expect.stringMatching(/-images\/root\.img\.manifest\.xml$/),
+      ]);
     }
   });
 
@@ -57,7 +93,9 @@ describe("euca image tools", () => {
     const user = `carol${process.pid}`;
     // The eucarc of a user made with the CLI carries the URLs of the given ports.
     const ports = ["--ec2-port", new URL(p.ec2Url).port, "--s3-port", new URL(p.s3Url).port];
-    expect((await euca(["admin", "user", "create", user, "--data-dir", dir, ...ports], { PATH: "/usr/bin:/bin" })).status).toBe(0);
+    expect(
+      (await euca(["admin", "user", "create", user, "--data-dir", dir, ...ports], { PATH: "/usr/bin:/bin" })).status,
+    ).toBe(0);
     const env = eucarcEnv(user);
     writeFileSync(join(work, "data.img"), randomBytes(700_000));
     const b = await euca(["image", "bundle", join(work, "data.img"), "-d", join(work, "out")], env);

@@ -11,7 +11,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync, readFileSync } from "node:fs";
 import { BUNDLE } from "../support/process";
 import { run } from "../support/exec";
-import { AWS, bannerFrom, bannerSoon, qemuPid, startGuestCloud, stopGuestCloud, testGuest, type GuestCloud } from "../support/guest";
+import {
+  AWS,
+  bannerFrom,
+  bannerSoon,
+  qemuPid,
+  startGuestCloud,
+  stopGuestCloud,
+  testGuest,
+  type GuestCloud,
+} from "../support/guest";
 
 const guest = testGuest();
 const NOBODY = { uid: 65534, gid: 65534 };
@@ -29,11 +38,25 @@ async function reach(host: string): Promise<string> {
 
 /** Imports the test guest and runs it; resolves once it is running. */
 async function runGuest(c: GuestCloud, name: string) {
-  const imp = await run(process.execPath, [BUNDLE, "image", "import", guest!.root, "--kernel", guest!.vmlinux, "--ramdisk", guest!.initrd, "--name", name], { env: c.env, timeoutMs: 300_000 });
+  const imp = await run(
+    process.execPath,
+    [BUNDLE, "image", "import", guest!.root, "--kernel", guest!.vmlinux, "--ramdisk", guest!.initrd, "--name", name],
+    { env: c.env, timeoutMs: 300_000 },
+  );
   expect(imp.status, imp.stderr).toBe(0);
   const emi = /IMAGE\t(emi-\S+)/.exec(imp.stdout)![1]!;
-  const id: string = (await c.aws("run-instances", "--image-id", emi, "--instance-type", "m1.small")).Instances[0].InstanceId;
-  let inst: { InstanceId: string; State: { Name: string }; PrivateIpAddress: string; PublicIpAddress?: string; PublicDnsName?: string; StateReason?: { Message: string } } | undefined;
+  const id: string = (await c.aws("run-instances", "--image-id", emi, "--instance-type", "m1.small")).Instances[0]
+    .InstanceId;
+  let inst:
+    | {
+        InstanceId: string;
+        State: { Name: string };
+        PrivateIpAddress: string;
+        PublicIpAddress?: string;
+        PublicDnsName?: string;
+        StateReason?: { Message: string };
+      }
+    | undefined;
   for (let i = 0; i < 240 && inst?.State.Name !== "running"; i++) {
     await new Promise((r) => setTimeout(r, 500));
     inst = (await c.aws("describe-instances", "--instance-ids", id)).Reservations[0].Instances[0];
@@ -42,7 +65,16 @@ async function runGuest(c: GuestCloud, name: string) {
   return inst!;
 }
 
-const port = (p: string, cidr = "127.0.0.0/8") => ["--group-name", "default", "--protocol", "tcp", "--port", p, "--cidr", cidr];
+const port = (p: string, cidr = "127.0.0.0/8") => [
+  "--group-name",
+  "default",
+  "--protocol",
+  "tcp",
+  "--port",
+  p,
+  "--cidr",
+  cidr,
+];
 
 describe.skipIf(!guest || !existsSync(AWS))("reaching a laptop cloud's instance at the address EC2 reports", () => {
   let c: GuestCloud;
@@ -52,7 +84,9 @@ describe.skipIf(!guest || !existsSync(AWS))("reaching a laptop cloud's instance 
   afterAll(() => stopGuestCloud(c));
 
   it("euca run says how to reach an instance", () => {
-    expect(c.p.stdout()).toContain("ec2 authorize-security-group-ingress --group-name default --protocol tcp --port 22 --cidr 127.0.0.0/8");
+    expect(c.p.stdout()).toContain(
+      "ec2 authorize-security-group-ingress --group-name default --protocol tcp --port 22 --cidr 127.0.0.0/8",
+    );
     expect(c.p.stdout()).toContain("ssh -i KEY.pem root@PRIVATE-OR-PUBLIC-IP");
   });
 
@@ -79,7 +113,9 @@ describe.skipIf(!guest || !existsSync(AWS))("reaching a laptop cloud's instance 
     expect(await reach(eip.PublicIp)).toBe(`SSH-2.0-euca-test-guest ${id}`);
     expect(await reach(pub)).toBe("ECONNREFUSED");
     expect(await reach(priv)).toBe(`SSH-2.0-euca-test-guest ${id}`);
-    expect((await c.aws("describe-instances", "--instance-ids", id)).Reservations[0].Instances[0].PublicIpAddress).toBe(eip.PublicIp);
+    expect((await c.aws("describe-instances", "--instance-ids", id)).Reservations[0].Instances[0].PublicIpAddress).toBe(
+      eip.PublicIp,
+    );
 
     await c.aws("revoke-security-group-ingress", ...port("22"));
     expect(await reach(priv)).toBe("ECONNREFUSED");
@@ -117,7 +153,9 @@ describe.skipIf(!guest || !existsSync(AWS))("the same laptop cloud run by an ord
       expect(c.p.stdout()).toContain(`sudo sysctl net.ipv4.ip_unprivileged_port_start=22`);
       await c.aws("authorize-security-group-ingress", ...port("22"));
       expect(await reach(inst.PrivateIpAddress)).toBe("ECONNREFUSED");
-      expect(c.p.stderr()).toMatch(/ports below \d+ need root; as an ordinary user allow them once with: sudo sysctl net\.ipv4\.ip_unprivileged_port_start=22/);
+      expect(c.p.stderr()).toMatch(
+        /ports below \d+ need root; as an ordinary user allow them once with: sudo sysctl net\.ipv4\.ip_unprivileged_port_start=22/,
+      );
     }
     await c.aws("terminate-instances", "--instance-ids", id);
   }, 400_000);

@@ -22,10 +22,14 @@ describe.runIf(ready)("VNET_MODE MANAGED: the built euca on namespaces, with rea
   const guests: Record<string, { id: string; ip: string; publicIp?: string; lease: string; node: string }> = {};
   const ec2 = (...args: string[]) => c.ec2(...args);
   const hear = (from: string, ip: string, port: number) => c.hear(from, ip, port);
-  const http = (from: string, method: string, url: string, headers?: Record<string, string>) => c.http(from, method, url, headers);
+  const http = (from: string, method: string, url: string, headers?: Record<string, string>) =>
+    c.http(from, method, url, headers);
 
   /** The node whose guest filter names the instance's tap. */
-  const nodeOf = (id: string) => ["n1", "n2"].find((n) => sh(`ip netns exec ${c.nss.name(n)} nft list table bridge euca_node`).out.includes(`eu${id.slice(2)}`));
+  const nodeOf = (id: string) =>
+    ["n1", "n2"].find((n) =>
+      sh(`ip netns exec ${c.nss.name(n)} nft list table bridge euca_node`).out.includes(`eu${id.slice(2)}`),
+    );
 
   /** The segment bridge of a private address: networks of 32 from 10.128.0.0, VLAN tags from 10 (the CC's defaults). */
   const segmentOf = (ip: string) => {
@@ -36,21 +40,44 @@ describe.runIf(ready)("VNET_MODE MANAGED: the built euca on namespaces, with rea
   async function launch(name: string, group: string): Promise<void> {
     const inst = (await ec2("run-instances", "--image-id", image, "--security-groups", group)).Instances[0];
     const id: string = inst.InstanceId;
-    await until(async () => (await ec2("describe-instances", "--instance-ids", id)).Reservations[0].Instances[0].State.Name === "running");
+    await until(
+      async () =>
+        (await ec2("describe-instances", "--instance-ids", id)).Reservations[0].Instances[0].State.Name === "running",
+    );
     const node = nodeOf(id)!;
     expect(node, `no node filters ${id}`).toBeDefined();
     const mac = `d0:0d:${id.slice(2).match(/../g)!.join(":")}`;
-    const g = standInGuest(c.nss, { name, node, tap: `eu${id.slice(2)}`, mac, bridge: segmentOf(inst.PrivateIpAddress), dir: c.dir });
+    const g = standInGuest(c.nss, {
+      name,
+      node,
+      tap: `eu${id.slice(2)}`,
+      mac,
+      bridge: segmentOf(inst.PrivateIpAddress),
+      dir: c.dir,
+    });
     guests[name] = { id, ip: inst.PrivateIpAddress, publicIp: inst.PublicIpAddress, lease: g.dhcp(), node };
     await c.serve(name, name, 22, 80);
   }
 
   beforeAll(async () => {
-    c = await startManagedCloud("eum", [{ name: "n1", hypervisor: "fake" }, { name: "n2", hypervisor: "fake" }]);
+    c = await startManagedCloud("eum", [
+      { name: "n1", hypervisor: "fake" },
+      { name: "n2", hypervisor: "fake" },
+    ]);
     image = await c.importImage([imageFile("root.img", 300_000), "--name", "managed"]);
     await ec2("create-security-group", "--group-name", "web", "--description", "web servers");
     await ec2("create-security-group", "--group-name", "db", "--description", "databases");
-    await ec2("authorize-security-group-ingress", "--group-name", "web", "--protocol", "tcp", "--port", "22", "--cidr", "198.51.100.0/24");
+    await ec2(
+      "authorize-security-group-ingress",
+      "--group-name",
+      "web",
+      "--protocol",
+      "tcp",
+      "--port",
+      "22",
+      "--cidr",
+      "198.51.100.0/24",
+    );
     await c.serve("out", "outside", 8000);
     await launch("web1", "web");
     await launch("web2", "web");
@@ -69,10 +96,17 @@ describe.runIf(ready)("VNET_MODE MANAGED: the built euca on namespaces, with rea
   });
 
   it("each guest reads its own instance id from 169.254.169.254, with IMDSv1 and with an IMDSv2 token", async () => {
-    for (const [name, g] of Object.entries(guests)) expect(await http(name, "GET", "http://169.254.169.254/latest/meta-data/instance-id")).toBe(g.id);
-    const token = await http("db1", "PUT", "http://169.254.169.254/latest/api/token", { "X-aws-ec2-metadata-token-ttl-seconds": "60" });
+    for (const [name, g] of Object.entries(guests))
+      expect(await http(name, "GET", "http://169.254.169.254/latest/meta-data/instance-id")).toBe(g.id);
+    const token = await http("db1", "PUT", "http://169.254.169.254/latest/api/token", {
+      "X-aws-ec2-metadata-token-ttl-seconds": "60",
+    });
     expect(token.length).toBeGreaterThan(20);
-    expect(await http("db1", "GET", "http://169.254.169.254/latest/meta-data/local-ipv4", { "X-aws-ec2-metadata-token": token })).toBe(guests.db1!.ip);
+    expect(
+      await http("db1", "GET", "http://169.254.169.254/latest/meta-data/local-ipv4", {
+        "X-aws-ec2-metadata-token": token,
+      }),
+    ).toBe(guests.db1!.ip);
   });
 
   it("tcp/22 is let in from the authorized CIDR at the launch public address, and not from another group's guest", async () => {
@@ -82,7 +116,17 @@ describe.runIf(ready)("VNET_MODE MANAGED: the built euca on namespaces, with rea
   });
 
   it("a grant to a group is in force when the API call returns, across nodes; groups without one stay apart", async () => {
-    await ec2("authorize-security-group-ingress", "--group-name", "web", "--protocol", "tcp", "--port", "80", "--source-group", "db");
+    await ec2(
+      "authorize-security-group-ingress",
+      "--group-name",
+      "web",
+      "--protocol",
+      "tcp",
+      "--port",
+      "80",
+      "--source-group",
+      "db",
+    );
     expect(await hear("db1", guests.web1!.ip, 80)).toBe(`web1:80 from ${guests.db1!.ip}`);
     expect(await hear("db1", guests.web2!.ip, 80)).toBe(`web2:80 from ${guests.db1!.ip}`);
     expect(await hear("web1", guests.db1!.ip, 22)).toBe("");
@@ -95,7 +139,9 @@ describe.runIf(ready)("VNET_MODE MANAGED: the built euca on namespaces, with rea
     expect(must(`ip -n ${c.nss.name("head")} addr show pub0`)).toContain(`${eip}/32`);
     expect(await hear("out", eip, 22)).toBe("web2:22 from 198.51.100.2");
     expect(await http("web2", "GET", "http://198.51.100.2:8000/whoami")).toBe(eip);
-    expect(await http("db1", "GET", "http://198.51.100.2:8000/whoami")).toBe((await ec2("describe-instances", "--instance-ids", guests.db1!.id)).Reservations[0].Instances[0].PublicIpAddress);
+    expect(await http("db1", "GET", "http://198.51.100.2:8000/whoami")).toBe(
+      (await ec2("describe-instances", "--instance-ids", guests.db1!.id)).Reservations[0].Instances[0].PublicIpAddress,
+    );
     guests.web2!.publicIp = eip;
   });
 
@@ -104,7 +150,17 @@ describe.runIf(ready)("VNET_MODE MANAGED: the built euca on namespaces, with rea
     let heard = "";
     held.stdout!.on("data", (d) => (heard += d));
     await until(async () => heard.includes("web1:22"));
-    await ec2("revoke-security-group-ingress", "--group-name", "web", "--protocol", "tcp", "--port", "22", "--cidr", "198.51.100.0/24");
+    await ec2(
+      "revoke-security-group-ingress",
+      "--group-name",
+      "web",
+      "--protocol",
+      "tcp",
+      "--port",
+      "22",
+      "--cidr",
+      "198.51.100.0/24",
+    );
     expect(await hear("out", guests.web1!.publicIp!, 22)).toBe("");
     held.stdin!.write("still here\n");
     await until(async () => heard.includes("still here"));
@@ -112,12 +168,31 @@ describe.runIf(ready)("VNET_MODE MANAGED: the built euca on namespaces, with rea
   });
 
   it("`euca admin network` shows the segments, the instances with their addresses, the groups and what each node took", async () => {
-    const r = await run(process.execPath, [BUNDLE, "admin", "network", "--data-dir", join(c.dir, "head"), "--vnet-mode", "MANAGED", "--host", "192.168.50.1", "--vnet-pub-interface", "pub0"], { env: { PATH: process.env.PATH }, timeoutMs: 30_000 });
+    const r = await run(
+      process.execPath,
+      [
+        BUNDLE,
+        "admin",
+        "network",
+        "--data-dir",
+        join(c.dir, "head"),
+        "--vnet-mode",
+        "MANAGED",
+        "--host",
+        "192.168.50.1",
+        "--vnet-pub-interface",
+        "pub0",
+      ],
+      { env: { PATH: process.env.PATH }, timeoutMs: 30_000 },
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain("mode MANAGED  private 10.128.0.0/16  gateway 192.168.50.1 (public interface pub0)");
-    expect(c.procs.head!.stdout()).toContain("euca: network MANAGED: guests in 10.128.0.0/16, this host their gateway at 192.168.50.1, public addresses on pub0");
+    expect(c.procs.head!.stdout()).toContain(
+      "euca: network MANAGED: guests in 10.128.0.0/16, this host their gateway at 192.168.50.1, public addresses on pub0",
+    );
     expect(r.stdout).toMatch(new RegExp(`${segmentOf(guests.web1!.ip)}\\s+\\d+\\s+\\S+\\s+\\S+\\s+2`));
-    for (const g of Object.values(guests)) expect(r.stdout).toMatch(new RegExp(`${g.id}\\s+${g.node}\\s+${g.ip.replaceAll(".", "\\.")}`));
+    for (const g of Object.values(guests))
+      expect(r.stdout).toMatch(new RegExp(`${g.id}\\s+${g.node}\\s+${g.ip.replaceAll(".", "\\.")}`));
     expect(r.stdout).toMatch(/^n1\s+192\.168\.50\.2\s+\d+\s+[0-9a-f]{12}\s/m);
     expect(r.stdout).toMatch(/^n2\s+192\.168\.50\.3\s+\d+\s+[0-9a-f]{12}\s/m);
   });
@@ -137,7 +212,8 @@ describe.runIf(ready)("VNET_MODE MANAGED: the built euca on namespaces, with rea
   it("terminate removes every rule, link, lease and address; after shutdown each namespace is as it was", async () => {
     await ec2("terminate-instances", "--instance-ids", ...Object.values(guests).map((g) => g.id));
     // The fake hypervisor has no taps to remove: the stand-ins' go with them.
-    for (const name of Object.keys(guests)) sh(`ip netns pids ${c.nss.name(name)} | xargs -r kill -9; ip netns del ${c.nss.name(name)}`);
+    for (const name of Object.keys(guests))
+      sh(`ip netns pids ${c.nss.name(name)} | xargs -r kill -9; ip netns del ${c.nss.name(name)}`);
     await until(() => ["n1", "n2", "head"].every((n) => c.snapshot(n) === c.before[n])).catch(() => {
       for (const n of ["n1", "n2", "head"]) expect(c.snapshot(n), n).toBe(c.before[n]);
     });
@@ -146,4 +222,3 @@ describe.runIf(ready)("VNET_MODE MANAGED: the built euca on namespaces, with rea
     expect(sh(`ip netns pids ${c.nss.name("head")}`).out.trim()).toBe(""); // no dnsmasq left behind
   });
 });
-

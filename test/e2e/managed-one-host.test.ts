@@ -21,32 +21,98 @@ describe.runIf(canNetns() || process.env.CI === "true")("MANAGED on one host (--
   let inst: { InstanceId: string; PrivateIpAddress: string; PublicIpAddress: string };
   let lease = "";
   let before = "";
-  const snapshot = () => must(`ip -n ${nss.name("host")} -br link show | sort; ip -n ${nss.name("host")} -br addr show | sort; ip netns exec ${nss.name("host")} nft list ruleset`);
-  const inHost = (cmd: string, args: string[]) => run("ip", ["netns", "exec", nss.name("host"), cmd, ...args], { env: { PATH: process.env.PATH, HOME: dir, ...env }, timeoutMs: 60_000 });
+  const snapshot = () =>
+    must(
+      `ip -n ${nss.name("host")} -br link show | sort; ip -n ${nss.name("host")} -br addr show | sort; ip netns exec ${nss.name("host")} nft list ruleset`,
+    );
+  const inHost = (cmd: string, args: string[]) =>
+    run("ip", ["netns", "exec", nss.name("host"), cmd, ...args], {
+      env: { PATH: process.env.PATH, HOME: dir, ...env },
+      timeoutMs: 60_000,
+    });
   async function ec2(...args: string[]) {
     const r = await inHost("/usr/bin/aws", ["--endpoint-url", p.ec2Url, "--output", "json", "ec2", ...args]);
     if (r.status !== 0) throw new Error(r.stderr);
     return r.stdout.trim() ? JSON.parse(r.stdout) : {};
   }
-  const hear = async (ip: string, port: number) => (await run("ip", ["netns", "exec", nss.name("out"), "sh", "-c", `sleep 0.3 | busybox nc -w 2 ${ip} ${port}`])).stdout.trim();
+  const hear = async (ip: string, port: number) =>
+    (
+      await run("ip", ["netns", "exec", nss.name("out"), "sh", "-c", `sleep 0.3 | busybox nc -w 2 ${ip} ${port}`])
+    ).stdout.trim();
 
   beforeAll(async () => {
     nss.add("host", "out");
-    must(`ip -n ${nss.name("host")} link add eth0 type bridge && ip -n ${nss.name("host")} addr add 192.168.60.1/24 dev eth0 && ip -n ${nss.name("host")} link set eth0 up`);
+    must(
+      `ip -n ${nss.name("host")} link add eth0 type bridge && ip -n ${nss.name("host")} addr add 192.168.60.1/24 dev eth0 && ip -n ${nss.name("host")} link set eth0 up`,
+    );
     nss.wire("host", "pub0", "198.51.100.1/24", "out", "pub1", "198.51.100.2/24");
     before = snapshot();
-    p = await startEuca(["run", "--role", "all", "--data-dir", join(dir, "d"), "--host", "192.168.60.1", "--vnet-mode", "MANAGED", "--vnet-pub-interface", "pub0",
-      "--public-ips", "198.51.100.50-198.51.100.59", "--hypervisor", "fake", "--node-poll-seconds", "0.2"], {}, { netns: nss.name("host") });
+    p = await startEuca(
+      [
+        "run",
+        "--role",
+        "all",
+        "--data-dir",
+        join(dir, "d"),
+        "--host",
+        "192.168.60.1",
+        "--vnet-mode",
+        "MANAGED",
+        "--vnet-pub-interface",
+        "pub0",
+        "--public-ips",
+        "198.51.100.50-198.51.100.59",
+        "--hypervisor",
+        "fake",
+        "--node-poll-seconds",
+        "0.2",
+      ],
+      {},
+      { netns: nss.name("host") },
+    );
     const credDir = join(dir, "d", "credentials", "admin");
     const v = readEucarc(join(credDir, "eucarc"));
-    env = { AWS_ACCESS_KEY_ID: v.EC2_ACCESS_KEY, AWS_SECRET_ACCESS_KEY: v.EC2_SECRET_KEY, AWS_DEFAULT_REGION: "eucalyptus", ...Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x.replace("${EUCA_KEY_DIR}", credDir)])) };
-    const imported = await inHost(process.execPath, [BUNDLE, "image", "import", imageFile("one-host.img", 100_000), "--name", "one-host"]);
+    env = {
+      AWS_ACCESS_KEY_ID: v.EC2_ACCESS_KEY,
+      AWS_SECRET_ACCESS_KEY: v.EC2_SECRET_KEY,
+      AWS_DEFAULT_REGION: "eucalyptus",
+      ...Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x.replace("${EUCA_KEY_DIR}", credDir)])),
+    };
+    const imported = await inHost(process.execPath, [
+      BUNDLE,
+      "image",
+      "import",
+      imageFile("one-host.img", 100_000),
+      "--name",
+      "one-host",
+    ]);
     const emi = /IMAGE\t(\S+)/.exec(imported.stdout)![1]!;
-    await ec2("authorize-security-group-ingress", "--group-name", "default", "--protocol", "tcp", "--port", "22", "--cidr", "198.51.100.0/24");
+    await ec2(
+      "authorize-security-group-ingress",
+      "--group-name",
+      "default",
+      "--protocol",
+      "tcp",
+      "--port",
+      "22",
+      "--cidr",
+      "198.51.100.0/24",
+    );
     inst = (await ec2("run-instances", "--image-id", emi)).Instances[0];
-    await until(async () => (await ec2("describe-instances", "--instance-ids", inst.InstanceId)).Reservations[0].Instances[0].State.Name === "running");
+    await until(
+      async () =>
+        (await ec2("describe-instances", "--instance-ids", inst.InstanceId)).Reservations[0].Instances[0].State.Name ===
+        "running",
+    );
     const id = inst.InstanceId.slice(2);
-    lease = standInGuest(nss, { name: "g", node: "host", tap: `eu${id}`, mac: `d0:0d:${id.match(/../g)!.join(":")}`, bridge: "eucabr11", dir }).dhcp();
+    lease = standInGuest(nss, {
+      name: "g",
+      node: "host",
+      tap: `eu${id}`,
+      mac: `d0:0d:${id.match(/../g)!.join(":")}`,
+      bridge: "eucabr11",
+      dir,
+    }).dhcp();
     const echo = nss.spawn("g", "node", [join(__dirname, "../support/net-echo.mjs"), "g", "22", "80"]);
     await new Promise((r) => echo.stdout!.once("data", r));
   }, 120_000);

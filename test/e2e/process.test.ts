@@ -7,7 +7,12 @@ import { tempDir } from "../support/cloud";
 const freePorts = ["--ec2-port", "0", "--s3-port", "0"];
 
 function ec2(url: string, vars: Record<string, string>) {
-  return new EC2Client({ endpoint: url, region: vars.AWS_DEFAULT_REGION!, credentials: { accessKeyId: vars.AWS_ACCESS_KEY_ID!, secretAccessKey: vars.AWS_SECRET_ACCESS_KEY! }, maxAttempts: 1 });
+  return new EC2Client({
+    endpoint: url,
+    region: vars.AWS_DEFAULT_REGION!,
+    credentials: { accessKeyId: vars.AWS_ACCESS_KEY_ID!, secretAccessKey: vars.AWS_SECRET_ACCESS_KEY! },
+    maxAttempts: 1,
+  });
 }
 
 describe("the built euca as a process", () => {
@@ -79,14 +84,18 @@ describe("the built euca as a process", () => {
     const db = new Database(join(dir, "clc.db"));
     db.pragma("user_version = 99");
     db.close();
-    await expect(startEuca(["run", "--data-dir", dir, ...freePorts])).rejects.toThrow(/exited with 1[\s\S]*schema version 99, newer than this euca/);
+    await expect(startEuca(["run", "--data-dir", dir, ...freePorts])).rejects.toThrow(
+      /exited with 1[\s\S]*schema version 99, newer than this euca/,
+    );
   });
 
   it("a port in use is a clear error", async () => {
     const a = await startEuca(["run", "--data-dir", tempDir(), ...freePorts]);
     try {
       const port = new URL(a.ec2Url).port;
-      await expect(startEuca(["run", "--data-dir", tempDir(), "--ec2-port", port, "--s3-port", "0"])).rejects.toThrow(/EADDRINUSE/);
+      await expect(startEuca(["run", "--data-dir", tempDir(), "--ec2-port", port, "--s3-port", "0"])).rejects.toThrow(
+        /EADDRINUSE/,
+      );
     } finally {
       a.child.kill("SIGTERM");
       await a.exited;

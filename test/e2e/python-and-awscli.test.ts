@@ -21,7 +21,6 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-
 function env(secret = t.admin.secretAccessKey): NodeJS.ProcessEnv {
   return {
     PATH: "/usr/bin:/bin",
@@ -37,17 +36,33 @@ function env(secret = t.admin.secretAccessKey): NodeJS.ProcessEnv {
 }
 
 describe.skipIf(!hasAws)("Debian awscli v2", () => {
-  const aws = (args: string[], secret?: string) => run(AWS, ["--endpoint-url", t.ec2Url, "--output", "json", ...args], { env: env(secret) });
+  const aws = (args: string[], secret?: string) =>
+    run(AWS, ["--endpoint-url", t.ec2Url, "--output", "json", ...args], { env: env(secret) });
 
   it("describe-regions and describe-availability-zones", async () => {
     const regions = JSON.parse((await aws(["ec2", "describe-regions"])).stdout);
-    expect(regions.Regions.map((r: { RegionName: string }) => r.RegionName)).toEqual(["eucalyptus", "Walrus", "Tokens", "Euare"]);
+    expect(regions.Regions.map((r: { RegionName: string }) => r.RegionName)).toEqual([
+      "eucalyptus",
+      "Walrus",
+      "Tokens",
+      "Euare",
+    ]);
     const zones = JSON.parse((await aws(["ec2", "describe-availability-zones"])).stdout);
     expect(zones.AvailabilityZones).toEqual([
-      { State: "available", Messages: [], RegionName: "eucalyptus", ZoneName: "cluster1", ZoneId: "cluster1", ZoneType: "availability-zone" },
+      {
+        State: "available",
+        Messages: [],
+        RegionName: "eucalyptus",
+        ZoneName: "cluster1",
+        ZoneId: "cluster1",
+        ZoneType: "availability-zone",
+      },
     ]);
     const verbose = JSON.parse((await aws(["ec2", "describe-availability-zones", "--zone-names", "verbose"])).stdout);
-    expect(verbose.AvailabilityZones.map((z: { ZoneName: string; State: string }) => [z.ZoneName, z.State])).toEqual([...EXPECTED_VERBOSE, [VERBOSE_NODE[0], expect.stringMatching(VERBOSE_NODE[1])]]);
+    expect(verbose.AvailabilityZones.map((z: { ZoneName: string; State: string }) => [z.ZoneName, z.State])).toEqual([
+      ...EXPECTED_VERBOSE,
+      [VERBOSE_NODE[0], expect.stringMatching(VERBOSE_NODE[1])],
+    ]);
   });
 
   it("a wrongly signed call fails with AuthFailure", async () => {
@@ -58,9 +73,18 @@ describe.skipIf(!hasAws)("Debian awscli v2", () => {
 
   it("works after `source eucarc` exactly as the README says", async () => {
     const eucarc = t.cloud.adminCredentials!.eucarc;
-    const r = await run("/bin/bash", ["-c", `source '${eucarc}' && ${AWS} --endpoint-url "$EC2_URL" ec2 describe-availability-zones --output text`], {
-      env: { PATH: "/usr/bin:/bin", HOME: t.dataDir, AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null" },
-    });
+    const r = await run(
+      "/bin/bash",
+      ["-c", `source '${eucarc}' && ${AWS} --endpoint-url "$EC2_URL" ec2 describe-availability-zones --output text`],
+      {
+        env: {
+          PATH: "/usr/bin:/bin",
+          HOME: t.dataDir,
+          AWS_CONFIG_FILE: "/dev/null",
+          AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+        },
+      },
+    );
     expect(r.stdout).toContain("cluster1");
   });
 });
@@ -75,7 +99,12 @@ describe.skipIf(!hasBoto)("Debian boto3 and boto 2", () => {
       expect(out.zones).toEqual([["cluster1", "available"]]);
       expect(out.verbose).toEqual([...EXPECTED_VERBOSE, [VERBOSE_NODE[0], expect.stringMatching(VERBOSE_NODE[1])]]);
       expect(out.bad).toEqual(["AuthFailure", 401]);
-      const seen = t.logs().trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.api === "ec2" && e.status === 200);
+      const seen = t
+        .logs()
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l))
+        .filter((e) => e.api === "ec2" && e.status === 200);
       expect(seen.some((e) => e.sigv === (mode === "boto2-sigv2" ? "2" : "4"))).toBe(true);
     });
   }

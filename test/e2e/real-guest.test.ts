@@ -39,16 +39,43 @@ describe.skipIf(!guest || !existsSync(AWS))("a real guest on the built euca (QEM
   }
 
   it("import, run with user data and a key, metadata from inside the guest, reboot, terminate", async () => {
-    const imp = await run(process.execPath, [BUNDLE, "image", "import", guest!.root, "--kernel", guest!.vmlinux, "--ramdisk", guest!.initrd, "--name", "tiny"], { env: c.env, timeoutMs: 300_000 });
+    const imp = await run(
+      process.execPath,
+      [
+        BUNDLE,
+        "image",
+        "import",
+        guest!.root,
+        "--kernel",
+        guest!.vmlinux,
+        "--ramdisk",
+        guest!.initrd,
+        "--name",
+        "tiny",
+      ],
+      { env: c.env, timeoutMs: 300_000 },
+    );
     expect(imp.status, imp.stderr).toBe(0);
     const emi = /IMAGE\t(emi-\S+)/.exec(imp.stdout)![1]!;
 
     await aws("create-key-pair", "--key-name", "guest-key");
-    const run1 = await aws("run-instances", "--image-id", emi, "--instance-type", "m1.small", "--key-name", "guest-key", "--user-data", "hello-from-the-user");
+    const run1 = await aws(
+      "run-instances",
+      "--image-id",
+      emi,
+      "--instance-type",
+      "m1.small",
+      "--key-name",
+      "guest-key",
+      "--user-data",
+      "hello-from-the-user",
+    );
     const id: string = run1.Instances[0].InstanceId;
 
     let state = "";
-    let inst: { State: { Name: string }; StateReason?: { Message: string }; Hypervisor?: string; VirtualizationType?: string } | undefined;
+    let inst:
+      | { State: { Name: string }; StateReason?: { Message: string }; Hypervisor?: string; VirtualizationType?: string }
+      | undefined;
     for (let i = 0; i < 240 && state !== "running"; i++) {
       await new Promise((r) => setTimeout(r, 500));
       inst = (await aws("describe-instances", "--instance-ids", id)).Reservations[0].Instances[0];
@@ -66,7 +93,9 @@ describe.skipIf(!guest || !existsSync(AWS))("a real guest on the built euca (QEM
     expect(out).toContain("EUCA-OUTSIDE=blocked"); // nothing but the metadata forward is reachable from the guest
     expect(qemuRunning(id)).toBe(true);
     // Nothing is forwarded to the guest until its group opens a port (test/e2e/laptop-reach.test.ts), and the NC's log says so.
-    expect(c.p.stderr()).toMatch(new RegExp(`"instanceId":"${id}","forwards":\\[\\].*no port is forwarded to the guest`));
+    expect(c.p.stderr()).toMatch(
+      new RegExp(`"instanceId":"${id}","forwards":\\[\\].*no port is forwarded to the guest`),
+    );
     const qemuCmd = execFileSync("ps", ["-o", "args=", "-p", String(qemuPid(id))], { encoding: "utf8" });
     expect(qemuCmd).toContain("-nodefaults");
     expect(qemuCmd).toContain("restrict=on");
@@ -80,7 +109,11 @@ describe.skipIf(!guest || !existsSync(AWS))("a real guest on the built euca (QEM
     for (let i = 0; i < 100 && qemuRunning(id); i++) await new Promise((r) => setTimeout(r, 100));
     expect(qemuRunning(id)).toBe(false);
     const instances = join(c.dir, "instances");
-    const left = existsSync(instances) ? readdirSync(instances, { recursive: true }).map(String).filter((f) => f.includes(id)) : [];
+    const left = existsSync(instances)
+      ? readdirSync(instances, { recursive: true })
+          .map(String)
+          .filter((f) => f.includes(id))
+      : [];
     expect(left).toEqual([]);
     expect(readdirSync(join(c.dir, "nc", "qemu"))).toEqual([]);
   }, 400_000);

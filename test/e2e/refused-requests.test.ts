@@ -35,7 +35,13 @@ beforeAll(async () => {
   admin = creds(join(dir, "credentials/admin/eucarc"));
   await run(process.execPath, [BUNDLE, "admin", "user", "create", "bob", "--data-dir", dir], { timeoutMs: 30_000 });
   bob = creds(join(dir, "credentials/bob/eucarc"));
-  const s3 = new S3Client({ endpoint: p.s3Url, region: "us-east-1", forcePathStyle: true, credentials: admin, maxAttempts: 1 });
+  const s3 = new S3Client({
+    endpoint: p.s3Url,
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials: admin,
+    maxAttempts: 1,
+  });
   await s3.send(new CreateBucketCommand({ Bucket: foreign })); // the admin's: bob may not write to it
   await s3.send(new PutObjectCommand({ Bucket: foreign, Key: "warm", Body: "x" }));
 });
@@ -49,13 +55,30 @@ afterAll(async () => {
 function unsignedTrailerPut(url: string, c: Creds, data: Buffer, declared = data.length) {
   const u = new URL(url);
   const headers = signV4({
-    method: "PUT", rawPath: u.pathname, query: [], headers: {
-      host: u.host, "content-encoding": "aws-chunked", "x-amz-decoded-content-length": String(declared), "x-amz-trailer": "x-amz-checksum-crc32",
-    }, body: "", payloadHash: "STREAMING-UNSIGNED-PAYLOAD-TRAILER", accessKeyId: c.accessKeyId, secret: c.secretAccessKey,
-    region: "us-east-1", service: "s3", now: new Date(), doubleEncodePath: false,
+    method: "PUT",
+    rawPath: u.pathname,
+    query: [],
+    headers: {
+      host: u.host,
+      "content-encoding": "aws-chunked",
+      "x-amz-decoded-content-length": String(declared),
+      "x-amz-trailer": "x-amz-checksum-crc32",
+    },
+    body: "",
+    payloadHash: "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+    accessKeyId: c.accessKeyId,
+    secret: c.secretAccessKey,
+    region: "us-east-1",
+    service: "s3",
+    now: new Date(),
+    doubleEncodePath: false,
   });
   delete headers.host;
-  const body = Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from("\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n")]);
+  const body = Buffer.concat([
+    Buffer.from(`${data.length.toString(16)}\r\n`),
+    data,
+    Buffer.from("\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n"),
+  ]);
   return { headers, body };
 }
 
@@ -65,10 +88,18 @@ const ENCODINGS: Encoding[] = ["plain", "chunked", "aws-chunked signed, bad chun
 /** A PUT of `data` in one encoding; `declared` signs another decoded length (aws-chunked only). */
 function requestFor(enc: Encoding, url: string, c: Creds, data: Buffer, declared?: number) {
   switch (enc) {
-    case "plain": return { headers: sigV4S3Headers("PUT", url, c, data), body: data };
-    case "chunked": return { headers: { ...sigV4S3Headers("PUT", url, c, data), "transfer-encoding": "chunked" }, body: data, chunked: true };
-    case "aws-chunked signed, bad chunk": return signedChunkedPut(url, c, [data.subarray(0, 64 * 1024), data.subarray(64 * 1024)], 1, declared);
-    case "aws-chunked unsigned trailer": return unsignedTrailerPut(url, c, data, declared);
+    case "plain":
+      return { headers: sigV4S3Headers("PUT", url, c, data), body: data };
+    case "chunked":
+      return {
+        headers: { ...sigV4S3Headers("PUT", url, c, data), "transfer-encoding": "chunked" },
+        body: data,
+        chunked: true,
+      };
+    case "aws-chunked signed, bad chunk":
+      return signedChunkedPut(url, c, [data.subarray(0, 64 * 1024), data.subarray(64 * 1024)], 1, declared);
+    case "aws-chunked unsigned trailer":
+      return unsignedTrailerPut(url, c, data, declared);
   }
 }
 
@@ -93,9 +124,11 @@ describe("refused requests with bodies", () => {
           ];
           for (const [what, url, c, declared] of targets) {
             if (declared !== undefined && !enc.startsWith("aws-chunked")) continue; // a plain body cannot declare another length
-            const r = await rawRequest(url, { method: "PUT", ...requestFor(enc, url, c, data, declared) }).catch((e: Error) => {
-              throw new Error(`${what}, ${enc}, ${base}: ${e.message}`);
-            });
+            const r = await rawRequest(url, { method: "PUT", ...requestFor(enc, url, c, data, declared) }).catch(
+              (e: Error) => {
+                throw new Error(`${what}, ${enc}, ${base}: ${e.message}`);
+              },
+            );
             seen.push(`${what} / ${enc}: ${r.status}`);
             expect(r.status, `${what}, ${enc}, ${base}`).toBeGreaterThanOrEqual(400);
             expect(r.status, `${what}, ${enc}, ${base}`).toBeLessThan(500);

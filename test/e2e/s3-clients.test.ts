@@ -44,9 +44,17 @@ afterAll(() => t.stop());
 
 function awsEnv(): NodeJS.ProcessEnv {
   return {
-    PATH: "/usr/bin:/bin", HOME: work, AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null", AWS_PAGER: "",
-    AWS_EC2_METADATA_DISABLED: "true", AWS_ACCESS_KEY_ID: t.admin.accessKeyId, AWS_SECRET_ACCESS_KEY: t.admin.secretAccessKey,
-    AWS_DEFAULT_REGION: "us-east-1", AWS_MAX_ATTEMPTS: "1", S3_URL: t.cloud.endpoints.s3Url,
+    PATH: "/usr/bin:/bin",
+    HOME: work,
+    AWS_CONFIG_FILE: "/dev/null",
+    AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+    AWS_PAGER: "",
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_ACCESS_KEY_ID: t.admin.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: t.admin.secretAccessKey,
+    AWS_DEFAULT_REGION: "us-east-1",
+    AWS_MAX_ATTEMPTS: "1",
+    S3_URL: t.cloud.endpoints.s3Url,
   };
 }
 
@@ -55,13 +63,27 @@ describe.skipIf(!existsSync(S3CMD))("Debian s3cmd", () => {
     it(`mb, put (multipart), ls, get, sync, rm, rb with ${sigv2 ? "SigV2" : "SigV4"}`, async () => {
       const host = new URL(t.cloud.endpoints.s3Url).host;
       const cfg = join(work, `s3cfg-${sigv2}`);
-      writeFileSync(cfg, [
-        "[default]", `access_key = ${t.admin.accessKeyId}`, `secret_key = ${t.admin.secretAccessKey}`,
-        `host_base = ${host}`, `host_bucket = ${host}`, "use_https = False", `signature_v2 = ${sigv2 ? "True" : "False"}`,
-        "bucket_location = us-east-1", "multipart_chunk_size_mb = 15", "",
-      ].join("\n"));
+      writeFileSync(
+        cfg,
+        [
+          "[default]",
+          `access_key = ${t.admin.accessKeyId}`,
+          `secret_key = ${t.admin.secretAccessKey}`,
+          `host_base = ${host}`,
+          `host_bucket = ${host}`,
+          "use_https = False",
+          `signature_v2 = ${sigv2 ? "True" : "False"}`,
+          "bucket_location = us-east-1",
+          "multipart_chunk_size_mb = 15",
+          "",
+        ].join("\n"),
+      );
       const b = bucketName(sigv2 ? "s3cmdv2" : "s3cmdv4");
-      const s3cmd = (...args: string[]) => run(S3CMD, ["-c", cfg, "--no-progress", ...args], { env: { PATH: "/usr/bin:/bin", HOME: work }, timeoutMs: 300_000 });
+      const s3cmd = (...args: string[]) =>
+        run(S3CMD, ["-c", cfg, "--no-progress", ...args], {
+          env: { PATH: "/usr/bin:/bin", HOME: work },
+          timeoutMs: 300_000,
+        });
       const ok = async (...args: string[]) => {
         const r = await s3cmd(...args);
         expect(r.status, `s3cmd ${args.join(" ")}: ${r.stderr}`).toBe(0);
@@ -94,7 +116,10 @@ describe.skipIf(!existsSync(AWS))("Debian awscli v2", () => {
   it("aws s3 mb, cp (multipart), ls, cp back, sync, rm, rb; aws s3api list-objects-v2 and head-object", async () => {
     const b = bucketName("awscli");
     const aws = async (...args: string[]) => {
-      const r = await run(AWS, ["--endpoint-url", t.cloud.endpoints.s3Url, ...args], { env: awsEnv(), timeoutMs: 300_000 });
+      const r = await run(AWS, ["--endpoint-url", t.cloud.endpoints.s3Url, ...args], {
+        env: awsEnv(),
+        timeoutMs: 300_000,
+      });
       expect(r.status, `aws ${args.join(" ")}: ${r.stderr}`).toBe(0);
       return r.stdout;
     };
@@ -112,7 +137,9 @@ describe.skipIf(!existsSync(AWS))("Debian awscli v2", () => {
     writeFileSync(join(tree, "x", "1.txt"), "one");
     writeFileSync(join(tree, "2.txt"), "two");
     await aws("s3", "sync", "--no-progress", tree, `s3://${b}/tree`);
-    const listed = JSON.parse(await aws("s3api", "list-objects-v2", "--bucket", b, "--prefix", "tree/", "--delimiter", "/"));
+    const listed = JSON.parse(
+      await aws("s3api", "list-objects-v2", "--bucket", b, "--prefix", "tree/", "--delimiter", "/"),
+    );
     expect(listed.Contents.map((c: { Key: string }) => c.Key)).toEqual(["tree/2.txt"]);
     expect(listed.CommonPrefixes).toEqual([{ Prefix: "tree/x/" }]);
     const presigned = (await aws("s3", "presign", `s3://${b}/tree/2.txt`, "--expires-in", "300")).trim();
@@ -141,12 +168,24 @@ describe.skipIf(!existsSync("/usr/bin/rclone"))("Debian rclone (plain S3 remote)
     const b = bucketName("rclone");
     const remote = `:s3:${b}`;
     const flags = [
-      "--s3-provider", "Other", "--s3-endpoint", t.cloud.endpoints.s3Url, "--s3-access-key-id", t.admin.accessKeyId,
-      "--s3-secret-access-key", t.admin.secretAccessKey, "--s3-force-path-style=true", "--s3-region", "us-east-1",
+      "--s3-provider",
+      "Other",
+      "--s3-endpoint",
+      t.cloud.endpoints.s3Url,
+      "--s3-access-key-id",
+      t.admin.accessKeyId,
+      "--s3-secret-access-key",
+      t.admin.secretAccessKey,
+      "--s3-force-path-style=true",
+      "--s3-region",
+      "us-east-1",
     ];
     // A clean environment: AWS_CA_BUNDLE (set on some machines) breaks rclone's plain-HTTP transport.
     const rclone = async (...args: string[]) => {
-      const r = await run("/usr/bin/rclone", [...flags, ...args], { env: { PATH: "/usr/bin:/bin", HOME: work, RCLONE_CONFIG: "/dev/null" }, timeoutMs: 300_000 });
+      const r = await run("/usr/bin/rclone", [...flags, ...args], {
+        env: { PATH: "/usr/bin:/bin", HOME: work, RCLONE_CONFIG: "/dev/null" },
+        timeoutMs: 300_000,
+      });
       expect(r.status, `rclone ${args.join(" ")}: ${r.stderr}`).toBe(0);
       return r.stdout;
     };

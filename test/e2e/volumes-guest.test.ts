@@ -38,7 +38,15 @@ function disks(host: string): Promise<{ listed: string[]; ask(cmd: string): Prom
         if (!listed) {
           if (line === "END") {
             listed = [...lines];
-            resolve({ listed, ask: (cmd) => new Promise((r) => { waiters.push(r); sock.write(`${cmd}\n`); }), close: () => sock.destroy() });
+            resolve({
+              listed,
+              ask: (cmd) =>
+                new Promise((r) => {
+                  waiters.push(r);
+                  sock.write(`${cmd}\n`);
+                }),
+              close: () => sock.destroy(),
+            });
           } else lines.push(line);
         } else waiters.shift()?.(line);
       }
@@ -54,12 +62,30 @@ describe.runIf(ready)("an EBS volume on a real guest", () => {
   beforeAll(async () => {
     expect(guest, "the test guest is built by the global setup").toBeDefined();
     c = await startGuestCloud("euca-ebs-");
-    const imp = await run(process.execPath, [BUNDLE, "image", "import", guest!.root, "--kernel", guest!.vmlinux, "--ramdisk", guest!.initrd, "--name", "ebs"], { env: c.env, timeoutMs: 300_000 });
+    const imp = await run(
+      process.execPath,
+      [BUNDLE, "image", "import", guest!.root, "--kernel", guest!.vmlinux, "--ramdisk", guest!.initrd, "--name", "ebs"],
+      { env: c.env, timeoutMs: 300_000 },
+    );
     expect(imp.status, imp.stderr).toBe(0);
     const emi = /IMAGE\t(emi-\S+)/.exec(imp.stdout)![1]!;
-    await c.aws("authorize-security-group-ingress", "--group-name", "default", "--protocol", "tcp", "--port", "2224", "--cidr", "127.0.0.0/8");
+    await c.aws(
+      "authorize-security-group-ingress",
+      "--group-name",
+      "default",
+      "--protocol",
+      "tcp",
+      "--port",
+      "2224",
+      "--cidr",
+      "127.0.0.0/8",
+    );
     id = (await c.aws("run-instances", "--image-id", emi, "--instance-type", "m1.small")).Instances[0].InstanceId;
-    await until(async () => (await c.aws("describe-instances", "--instance-ids", id)).Reservations[0].Instances[0].State.Name === "running", 120_000);
+    await until(
+      async () =>
+        (await c.aws("describe-instances", "--instance-ids", id)).Reservations[0].Instances[0].State.Name === "running",
+      120_000,
+    );
     ip = (await c.aws("describe-instances", "--instance-ids", id)).Reservations[0].Instances[0].PrivateIpAddress;
     (await bannerSoon(ip, 2224)).close(); // booted, its disk port listening
   }, 300_000);
@@ -74,14 +100,19 @@ describe.runIf(ready)("an EBS volume on a real guest", () => {
 
     const att = await c.aws("attach-volume", "--volume-id", vol, "--instance-id", id, "--device", "/dev/sdf");
     expect(att).toMatchObject({ VolumeId: vol, InstanceId: id, Device: "/dev/sdf", State: "attaching" });
-    expect((await c.aws("describe-volumes", "--volume-ids", vol)).Volumes[0]).toMatchObject({ State: "in-use", Attachments: [{ State: "attached", InstanceId: id }] });
+    expect((await c.aws("describe-volumes", "--volume-ids", vol)).Volumes[0]).toMatchObject({
+      State: "in-use",
+      Attachments: [{ State: "attached", InstanceId: id }],
+    });
     let s = await disks(ip);
     for (let i = 0; i < 50 && !s.listed.some((l) => l.includes(`serial=${vol}`)); i++) {
       s.close();
       await new Promise((r) => setTimeout(r, 200));
       s = await disks(ip);
     }
-    expect(s.listed.find((l) => l.includes(`serial=${vol}`))).toMatch(new RegExp(`^DISK vd[b-z] serial=${vol} sectors=2097152$`)); // 1 GiB
+    expect(s.listed.find((l) => l.includes(`serial=${vol}`))).toMatch(
+      new RegExp(`^DISK vd[b-z] serial=${vol} sectors=2097152$`),
+    ); // 1 GiB
     expect(await s.ask(`write ${vol} marker-from-${id}`)).toBe(`WROTE ${vol}`);
     s.close();
 
@@ -92,7 +123,11 @@ describe.runIf(ready)("an EBS volume on a real guest", () => {
     expect(gone.listed.some((l) => l.includes(`serial=${vol}`))).toBe(false);
     gone.close();
     // The marker is in the volume's own file.
-    expect(readFileSync(join(c.dir, "volumes", `${vol}.img`)).subarray(0, 64).toString()).toContain(`marker-from-${id}`);
+    expect(
+      readFileSync(join(c.dir, "volumes", `${vol}.img`))
+        .subarray(0, 64)
+        .toString(),
+    ).toContain(`marker-from-${id}`);
 
     await c.aws("attach-volume", "--volume-id", vol, "--instance-id", id, "--device", "/dev/sdg");
     let again = await disks(ip);
@@ -106,13 +141,27 @@ describe.runIf(ready)("an EBS volume on a real guest", () => {
     // A snapshot while attached: the node holds the file still for the SC's copy (a qcow2
     // overlay over QMP), then merges back; what the guest writes after is not in it.
     expect(await again.ask(`write ${vol} before-the-snapshot`)).toBe(`WROTE ${vol}`);
-    const snap: string = (await c.aws("create-snapshot", "--volume-id", vol, "--description", "while attached")).SnapshotId;
+    const snap: string = (await c.aws("create-snapshot", "--volume-id", vol, "--description", "while attached"))
+      .SnapshotId;
     expect(await again.ask(`write ${vol} after-the-snapshot`)).toBe(`WROTE ${vol}`);
-    await until(async () => (await c.aws("describe-snapshots", "--snapshot-ids", snap)).Snapshots[0].State === "completed", 60_000);
-    expect((await c.aws("describe-snapshots", "--snapshot-ids", snap)).Snapshots[0]).toMatchObject({ Progress: "100%", VolumeId: vol, VolumeSize: 1 });
-    expect(readdirSync(join(c.dir, "instances"), { recursive: true }).some((f) => String(f).endsWith(".overlay.qcow2"))).toBe(false); // merged and gone
-    const copy: string = (await c.aws("create-volume", "--snapshot-id", snap, "--availability-zone", "cluster1")).VolumeId;
-    await until(async () => (await c.aws("describe-volumes", "--volume-ids", copy)).Volumes[0].State === "available", 60_000);
+    await until(
+      async () => (await c.aws("describe-snapshots", "--snapshot-ids", snap)).Snapshots[0].State === "completed",
+      60_000,
+    );
+    expect((await c.aws("describe-snapshots", "--snapshot-ids", snap)).Snapshots[0]).toMatchObject({
+      Progress: "100%",
+      VolumeId: vol,
+      VolumeSize: 1,
+    });
+    expect(
+      readdirSync(join(c.dir, "instances"), { recursive: true }).some((f) => String(f).endsWith(".overlay.qcow2")),
+    ).toBe(false); // merged and gone
+    const copy: string = (await c.aws("create-volume", "--snapshot-id", snap, "--availability-zone", "cluster1"))
+      .VolumeId;
+    await until(
+      async () => (await c.aws("describe-volumes", "--volume-ids", copy)).Volumes[0].State === "available",
+      60_000,
+    );
     await c.aws("attach-volume", "--volume-id", copy, "--instance-id", id, "--device", "/dev/sdh");
     again.close();
     let both = await disks(ip);
@@ -127,10 +176,18 @@ describe.runIf(ready)("an EBS volume on a real guest", () => {
 
     // Terminate detaches them: the volumes are available and can go.
     await c.aws("terminate-instances", "--instance-ids", id);
-    for (const v of [vol, copy]) await until(async () => (await c.aws("describe-volumes", "--volume-ids", v)).Volumes[0].State === "available", 30_000);
+    for (const v of [vol, copy])
+      await until(
+        async () => (await c.aws("describe-volumes", "--volume-ids", v)).Volumes[0].State === "available",
+        30_000,
+      );
     await c.aws("delete-volume", "--volume-id", copy);
     await c.aws("delete-snapshot", "--snapshot-id", snap);
     await c.aws("delete-volume", "--volume-id", vol);
-    await until(async () => ["deleted", undefined].includes((await c.aws("describe-volumes", "--volume-ids", vol)).Volumes[0]?.State), 30_000);
+    await until(
+      async () =>
+        ["deleted", undefined].includes((await c.aws("describe-volumes", "--volume-ids", vol)).Volumes[0]?.State),
+      30_000,
+    );
   });
 });

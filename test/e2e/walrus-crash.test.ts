@@ -9,8 +9,14 @@ import { readdirSync, existsSync } from "node:fs";
 import { request } from "node:http";
 import Database from "better-sqlite3";
 import {
-  S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, CreateMultipartUploadCommand, UploadPartCommand,
-  CompleteMultipartUploadCommand, ListObjectVersionsCommand,
+  S3Client,
+  CreateBucketCommand,
+  PutObjectCommand,
+  GetObjectCommand,
+  CreateMultipartUploadCommand,
+  UploadPartCommand,
+  CompleteMultipartUploadCommand,
+  ListObjectVersionsCommand,
 } from "@aws-sdk/client-s3";
 import { readEucarc, startEuca, type EucaProcess } from "../support/process";
 import { tempDir } from "../support/cloud";
@@ -22,7 +28,16 @@ const freePorts = ["--ec2-port", "0", "--s3-port", "0"];
 function client(p: EucaProcess, dir: string): { c: S3Client; creds: { accessKeyId: string; secretAccessKey: string } } {
   const v = readEucarc(join(dir, "credentials/admin/eucarc"));
   const creds = { accessKeyId: v.AWS_ACCESS_KEY_ID!, secretAccessKey: v.AWS_SECRET_ACCESS_KEY! };
-  return { c: new S3Client({ endpoint: p.s3Url, region: "us-east-1", credentials: creds, forcePathStyle: true, maxAttempts: 1 }), creds };
+  return {
+    c: new S3Client({
+      endpoint: p.s3Url,
+      region: "us-east-1",
+      credentials: creds,
+      forcePathStyle: true,
+      maxAttempts: 1,
+    }),
+    creds,
+  };
 }
 
 async function text(c: S3Client, Bucket: string, Key: string): Promise<string> {
@@ -33,7 +48,9 @@ async function text(c: S3Client, Bucket: string, Key: string): Promise<string> {
 function leftovers(dir: string): { tmp: string[]; orphans: string[]; unreferencedRows: number } {
   const tmp = existsSync(join(dir, "walrus/tmp")) ? readdirSync(join(dir, "walrus/tmp")) : [];
   const db = new Database(join(dir, "walrus.db"), { readonly: true });
-  const known = new Set((db.prepare("SELECT id FROM blobs WHERE refs > 0").all() as Array<{ id: string }>).map((r) => r.id));
+  const known = new Set(
+    (db.prepare("SELECT id FROM blobs WHERE refs > 0").all() as Array<{ id: string }>).map((r) => r.id),
+  );
   const unreferencedRows = (db.prepare("SELECT count(*) AS n FROM blobs WHERE refs <= 0").get() as { n: number }).n;
   db.close();
   const orphans: string[] = [];
@@ -54,7 +71,13 @@ describe("Walrus survives SIGKILL", () => {
     // Stream 64 MiB slowly; kill the server once half of it has gone out.
     const url = new URL(`${first.s3Url}/crash/obj`);
     const headers = sigV4S3Headers("PUT", url.href, creds, "", { "x-amz-content-sha256": "UNSIGNED-PAYLOAD" });
-    const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: "PUT", headers: { ...headers, "content-length": String(64 * MiB) } });
+    const req = request({
+      host: url.hostname,
+      port: url.port,
+      path: url.pathname,
+      method: "PUT",
+      headers: { ...headers, "content-length": String(64 * MiB) },
+    });
     req.on("error", () => {});
     const chunk = Buffer.alloc(MiB, 0x5a);
     for (let i = 0; i < 32; i++) await new Promise<void>((r) => req.write(chunk, () => r()));
@@ -87,10 +110,21 @@ describe("Walrus survives SIGKILL", () => {
       const parts = [];
       for (let n = 1; n <= 3; n++) {
         const body = Buffer.alloc(n < 3 ? 5 * MiB : 1024, n);
-        const r = await c.send(new UploadPartCommand({ Bucket: "mpcrash", Key: "obj", UploadId, PartNumber: n, Body: body }));
+        const r = await c.send(
+          new UploadPartCommand({ Bucket: "mpcrash", Key: "obj", UploadId, PartNumber: n, Body: body }),
+        );
         parts.push({ PartNumber: n, ETag: r.ETag });
       }
-      const completing = c.send(new CompleteMultipartUploadCommand({ Bucket: "mpcrash", Key: "obj", UploadId, MultipartUpload: { Parts: parts } })).catch(() => undefined);
+      const completing = c
+        .send(
+          new CompleteMultipartUploadCommand({
+            Bucket: "mpcrash",
+            Key: "obj",
+            UploadId,
+            MultipartUpload: { Parts: parts },
+          }),
+        )
+        .catch(() => undefined);
       await new Promise((r) => setTimeout(r, delayMs));
       p.child.kill("SIGKILL");
       await p.exited;
@@ -99,7 +133,9 @@ describe("Walrus survives SIGKILL", () => {
       p = await startEuca(["run", "--data-dir", dir, ...freePorts]);
       ({ c } = client(p, dir));
       expect(leftovers(dir)).toEqual({ tmp: [], orphans: [], unreferencedRows: 0 });
-      const got = Buffer.from(await (await c.send(new GetObjectCommand({ Bucket: "mpcrash", Key: "obj" }))).Body!.transformToByteArray());
+      const got = Buffer.from(
+        await (await c.send(new GetObjectCommand({ Bucket: "mpcrash", Key: "obj" }))).Body!.transformToByteArray(),
+      );
       if (got.toString() === "old version") outcomes.push("old");
       else {
         expect(got.length).toBe(10 * MiB + 1024);

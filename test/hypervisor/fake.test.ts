@@ -20,9 +20,18 @@ hypervisorContract("fake (state on disk, boot delay 5 s)", async () => {
     booted: async () => void (now += 60_000),
     volume: (name) => join(dir, name),
     faults: {
-      failStart: (id) => { failures.startFails = [...(failures.startFails ?? []), id]; apply(); },
-      crash: (id) => { failures.crashed = [...(failures.crashed ?? []), id]; apply(); },
-      unreachable: (on) => { failures.unreachable = on; apply(); },
+      failStart: (id) => {
+        failures.startFails = [...(failures.startFails ?? []), id];
+        apply();
+      },
+      crash: (id) => {
+        failures.crashed = [...(failures.crashed ?? []), id];
+        apply();
+      },
+      unreachable: (on) => {
+        failures.unreachable = on;
+        apply();
+      },
     },
     teardown: async () => rmSync(dir, { recursive: true, force: true }),
   };
@@ -35,7 +44,12 @@ describe("fake hypervisor specifics", () => {
   it("a guest is pending until its boot delay has passed, then running; capacity is released on destroy", async () => {
     const dir = tempDir("euca-fake-hv-");
     let now = 0;
-    const hv = new FakeHypervisor(join(dir, "state"), { memoryMb: 512, cores: 2, diskGb: 10 }, { now: () => new Date(now) }, { bootDelayMs: 1000 });
+    const hv = new FakeHypervisor(
+      join(dir, "state"),
+      { memoryMb: 512, cores: 2, diskGb: 10 },
+      { now: () => new Date(now) },
+      { bootDelayMs: 1000 },
+    );
     const a = spec(dir, { memoryMb: 512 });
     expect((await hv.start(a)).state).toBe("pending");
     now += 999;

@@ -8,11 +8,23 @@ import { join } from "node:path";
 import { tempDir } from "../support/cloud";
 
 /** A runner where only the listed commands succeed (what a machine has). */
-const machine = (works: string[]): CommandRunner => async (cmd, args) => (works.includes(`${cmd} ${args.join(" ")}`) ? { code: 0, stdout: "", stderr: "" } : { code: 1, stdout: "", stderr: "ERROR:  Can't find hypervisor information in sysfs!" });
+const machine =
+  (works: string[]): CommandRunner =>
+  async (cmd, args) =>
+    works.includes(`${cmd} ${args.join(" ")}`)
+      ? { code: 0, stdout: "", stderr: "" }
+      : { code: 1, stdout: "", stderr: "ERROR:  Can't find hypervisor information in sysfs!" };
 
 function ctx(run: CommandRunner) {
   const dir = tempDir();
-  return { stateDir: (d: string) => join(dir, d), fakeHost: { memoryMb: 1024, cores: 2, diskGb: 10 }, clock: systemClock, log: pino({ level: "silent" }), qemuAccel: "tcg" as const, run };
+  return {
+    stateDir: (d: string) => join(dir, d),
+    fakeHost: { memoryMb: 1024, cores: 2, diskGb: 10 },
+    clock: systemClock,
+    log: pino({ level: "silent" }),
+    qemuAccel: "tcg" as const,
+    run,
+  };
 }
 
 describe("hypervisor selection", () => {

@@ -10,7 +10,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { XenHypervisor } from "../../src/hypervisor/xen/xen-hypervisor";
 import { xlConfig } from "../../src/hypervisor/xen/config";
-import { parseLibxlConfig, parseXlInfo, parseXlList, parseXlListLong, xlErrorKind } from "../../src/hypervisor/xen/parse";
+import {
+  parseLibxlConfig,
+  parseXlInfo,
+  parseXlList,
+  parseXlListLong,
+  xlErrorKind,
+} from "../../src/hypervisor/xen/parse";
 import { runCommand } from "../../src/common/run-command";
 import { systemClock } from "../../src/common/clock";
 import { tempDir } from "../support/cloud";
@@ -26,18 +32,33 @@ describe("xl output parsers (recorded from xen-utils 4.17.7)", () => {
       { name: "i-0a1b2c3d", domid: 7, memMb: 256, vcpus: 1, flags: "-b----", cpuSeconds: 12.3 },
       { name: "i-0e0f1a2b", domid: 8, memMb: 512, vcpus: 2, flags: "--p---", cpuSeconds: 0.4 },
     ]);
-    expect(parseXlList("Name ID Mem VCPUs\tState\tTime(s)\ni-00000001                                   9   128     1     ---sc-       3.0\n")[0])
-      .toMatchObject({ name: "i-00000001", shutdownReason: "crash" });
+    expect(
+      parseXlList(
+        "Name ID Mem VCPUs\tState\tTime(s)\ni-00000001                                   9   128     1     ---sc-       3.0\n",
+      )[0],
+    ).toMatchObject({ name: "i-00000001", shutdownReason: "crash" });
   });
 
   it("xl info: memory and CPUs", () => {
     const info = parseXlInfo(fixture("xl-info-4.17.7.txt"));
-    expect([info.total_memory, info.free_memory, info.nr_cpus, info.xen_version]).toEqual(["6144", "4096", "2", "4.17.7-shim"]);
+    expect([info.total_memory, info.free_memory, info.nr_cpus, info.xen_version]).toEqual([
+      "6144",
+      "4096",
+      "2",
+      "4.17.7-shim",
+    ]);
   });
 
   it("xl -N create / xl list -l: libxl's configuration JSON", () => {
     const c = parseLibxlConfig(JSON.parse(fixture("xl-N-create-4.17.7.json")));
-    expect(c).toMatchObject({ name: "i-0a1b2c3d", maxMemKb: 262144, vcpus: 1, cmdline: "root=/dev/xvda1 console=hvc0", disks: [{ vdev: "xvda1", readwrite: true }], nics: [{ mac: "d0:0d:0a:1b:2c:3d", bridge: "eucabr10" }] });
+    expect(c).toMatchObject({
+      name: "i-0a1b2c3d",
+      maxMemKb: 262144,
+      vcpus: 1,
+      cmdline: "root=/dev/xvda1 console=hvc0",
+      disks: [{ vdev: "xvda1", readwrite: true }],
+      nics: [{ mac: "d0:0d:0a:1b:2c:3d", bridge: "eucabr10" }],
+    });
     expect(parseXlListLong(fixture("xl-list-l-4.17.7.json"))[0]).toMatchObject({ domid: 7, name: "i-0a1b2c3d" });
   });
 
@@ -51,20 +72,38 @@ describe("xl output parsers (recorded from xen-utils 4.17.7)", () => {
 });
 
 const spec = baseSpec("/var/lib/euca", {
-  instanceId: "i-0a1b2c3d", memoryMb: 256, cores: 1, kernel: "/var/lib/euca/instances/i-0a1b2c3d/kernel", ramdisk: "/var/lib/euca/instances/i-0a1b2c3d/ramdisk",
-  kernelArgs: "root=/dev/xvda1 console=hvc0", disks: [{ path: "/var/lib/euca/instances/i-0a1b2c3d/root", device: "xvda1" }, { path: "/var/lib/euca/instances/i-0a1b2c3d/swap", device: "xvda3" }],
+  instanceId: "i-0a1b2c3d",
+  memoryMb: 256,
+  cores: 1,
+  kernel: "/var/lib/euca/instances/i-0a1b2c3d/kernel",
+  ramdisk: "/var/lib/euca/instances/i-0a1b2c3d/ramdisk",
+  kernelArgs: "root=/dev/xvda1 console=hvc0",
+  disks: [
+    { path: "/var/lib/euca/instances/i-0a1b2c3d/root", device: "xvda1" },
+    { path: "/var/lib/euca/instances/i-0a1b2c3d/swap", device: "xvda3" },
+  ],
   nics: [{ mode: "bridge", mac: "d0:0d:0a:1b:2c:3d", bridge: "eucabr10" }],
 });
 
 describe("xl.cfg writer", () => {
   it("writes a PV domain: kernel, ramdisk, extra, disks with target last, vif with MAC and bridge, crashes preserved", () => {
-    expect(xlConfig(spec)).toBe([
-      'name = "i-0a1b2c3d"', 'type = "pv"', "memory = 256", "vcpus = 1",
-      'kernel = "/var/lib/euca/instances/i-0a1b2c3d/kernel"', 'ramdisk = "/var/lib/euca/instances/i-0a1b2c3d/ramdisk"', 'extra = "root=/dev/xvda1 console=hvc0"',
-      "disk = [ 'format=raw, vdev=xvda1, access=rw, target=/var/lib/euca/instances/i-0a1b2c3d/root', 'format=raw, vdev=xvda3, access=rw, target=/var/lib/euca/instances/i-0a1b2c3d/swap' ]",
-      "vif = [ 'mac=d0:0d:0a:1b:2c:3d,bridge=eucabr10,vifname=eu0a1b2c3d' ]",
-      'on_poweroff = "destroy"', 'on_reboot = "restart"', 'on_crash = "preserve"', "",
-    ].join("\n"));
+    expect(xlConfig(spec)).toBe(
+      [
+        'name = "i-0a1b2c3d"',
+        'type = "pv"',
+        "memory = 256",
+        "vcpus = 1",
+        'kernel = "/var/lib/euca/instances/i-0a1b2c3d/kernel"',
+        'ramdisk = "/var/lib/euca/instances/i-0a1b2c3d/ramdisk"',
+        'extra = "root=/dev/xvda1 console=hvc0"',
+        "disk = [ 'format=raw, vdev=xvda1, access=rw, target=/var/lib/euca/instances/i-0a1b2c3d/root', 'format=raw, vdev=xvda3, access=rw, target=/var/lib/euca/instances/i-0a1b2c3d/swap' ]",
+        "vif = [ 'mac=d0:0d:0a:1b:2c:3d,bridge=eucabr10,vifname=eu0a1b2c3d' ]",
+        'on_poweroff = "destroy"',
+        'on_reboot = "restart"',
+        'on_crash = "preserve"',
+        "",
+      ].join("\n"),
+    );
   });
 
   it("HVM disk boot gets a serial console; values that cannot be written are refused", () => {
@@ -85,24 +124,50 @@ describe("xl.cfg writer", () => {
     shim = join(dir, "fakectx.so");
     if (existsSync(shim)) return;
     mkdirSync(dir, { recursive: true });
-    const r = spawnSync("sh", ["-c", `cd ${dir} && apt-get download -qq libxen-dev && dpkg-deb -x libxen-dev_*.deb dev && gcc -shared -fPIC -O2 -Idev/usr/include -o fakectx.so ${fileURLToPath(new URL("../fixtures/xen/fakectx.c", import.meta.url))}`], { encoding: "utf8" });
+    const r = spawnSync(
+      "sh",
+      [
+        "-c",
+        `cd ${dir} && apt-get download -qq libxen-dev && dpkg-deb -x libxen-dev_*.deb dev && gcc -shared -fPIC -O2 -Idev/usr/include -o fakectx.so ${fileURLToPath(new URL("../fixtures/xen/fakectx.c", import.meta.url))}`,
+      ],
+      { encoding: "utf8" },
+    );
     if (r.status !== 0) shim = undefined;
   });
 
   it("every configuration the driver writes is accepted by the real xl -N create, and means what we meant", (ctx) => {
     if (!shim) return ctx.skip();
     const dir = tempDir();
-    const cases = [spec, { ...spec, ramdisk: undefined, nics: [] }, { ...spec, disks: [{ path: "/v/root", device: "xvda1", readOnly: true }] }];
+    const cases = [
+      spec,
+      { ...spec, ramdisk: undefined, nics: [] },
+      { ...spec, disks: [{ path: "/v/root", device: "xvda1", readOnly: true }] },
+    ];
     for (const [i, s] of cases.entries()) {
       const f = join(dir, `c${i}.cfg`);
       writeFileSync(f, xlConfig(s));
-      const r = spawnSync(REAL_XL, ["-N", "create", f], { env: { ...process.env, LD_PRELOAD: shim }, encoding: "utf8" });
+      const r = spawnSync(REAL_XL, ["-N", "create", f], {
+        env: { ...process.env, LD_PRELOAD: shim },
+        encoding: "utf8",
+      });
       expect(r.status, r.stderr).toBe(0);
       const c = parseLibxlConfig(JSON.parse(r.stdout));
-      expect(c).toMatchObject({ name: s.instanceId, maxMemKb: s.memoryMb * 1024, vcpus: s.cores, kernel: s.kernel, ramdisk: s.ramdisk, cmdline: s.kernelArgs });
+      expect(c).toMatchObject({
+        name: s.instanceId,
+        maxMemKb: s.memoryMb * 1024,
+        vcpus: s.cores,
+        kernel: s.kernel,
+        ramdisk: s.ramdisk,
+        cmdline: s.kernelArgs,
+      });
       expect(c.disks).toEqual(s.disks.map((d) => ({ path: d.path, vdev: d.device, readwrite: !d.readOnly })));
       // On a bridge the vif is named as the node's filter knows the guest (hypervisor/tap-name.ts).
-      expect(c.nics).toEqual(s.nics.map((n) => ({ mac: n.mac, ...(n.mode === "bridge" ? { bridge: n.bridge, ifname: `eu${s.instanceId.slice(2)}` } : {}) })));
+      expect(c.nics).toEqual(
+        s.nics.map((n) => ({
+          mac: n.mac,
+          ...(n.mode === "bridge" ? { bridge: n.bridge, ifname: `eu${s.instanceId.slice(2)}` } : {}),
+        })),
+      );
     }
   });
 });
@@ -116,8 +181,20 @@ function fakeXl() {
   const faults: { failCreate?: string[]; crashed?: string[]; unreachable?: boolean } = {};
   const setFaults = () => writeFileSync(join(xlDir, "faults.json"), JSON.stringify(faults));
   for (const f of ["kernel", "ramdisk", "root"]) writeFileSync(join(dir, f), "x");
-  const make = () => new XenHypervisor({ stateDir: join(dir, "state"), run: runCommand, clock: systemClock, xl, consoleDir: join(xlDir, "console"), stopTimeoutMs: 2000 });
-  const calls = () => readFileSync(join(xlDir, "calls.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as string[]);
+  const make = () =>
+    new XenHypervisor({
+      stateDir: join(dir, "state"),
+      run: runCommand,
+      clock: systemClock,
+      xl,
+      consoleDir: join(xlDir, "console"),
+      stopTimeoutMs: 2000,
+    });
+  const calls = () =>
+    readFileSync(join(xlDir, "calls.log"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as string[]);
   return { dir, xlDir, make, faults, setFaults, calls };
 }
 
@@ -125,14 +202,29 @@ hypervisorContract("xen (fake xl)", async () => {
   const x = fakeXl();
   const hv = x.make();
   return {
-    hv, reopen: x.make, dir: x.dir,
-    base: { kernel: join(x.dir, "kernel"), ramdisk: join(x.dir, "ramdisk"), disks: [{ path: join(x.dir, "root"), device: "xvda1" }] },
+    hv,
+    reopen: x.make,
+    dir: x.dir,
+    base: {
+      kernel: join(x.dir, "kernel"),
+      ramdisk: join(x.dir, "ramdisk"),
+      disks: [{ path: join(x.dir, "root"), device: "xvda1" }],
+    },
     booted: async () => {},
     volume: (name) => join(x.dir, name),
     faults: {
-      failStart: (id) => { x.faults.failCreate = [...(x.faults.failCreate ?? []), id]; x.setFaults(); },
-      crash: (id) => { x.faults.crashed = [...(x.faults.crashed ?? []), id]; x.setFaults(); },
-      unreachable: (on) => { x.faults.unreachable = on; x.setFaults(); },
+      failStart: (id) => {
+        x.faults.failCreate = [...(x.faults.failCreate ?? []), id];
+        x.setFaults();
+      },
+      crash: (id) => {
+        x.faults.crashed = [...(x.faults.crashed ?? []), id];
+        x.setFaults();
+      },
+      unreachable: (on) => {
+        x.faults.unreachable = on;
+        x.setFaults();
+      },
     },
     teardown: async () => rmSync(x.dir, { recursive: true, force: true }),
   };
@@ -143,7 +235,12 @@ describe("xen driver, command by command", () => {
     const x = fakeXl();
     const hv = x.make();
     expect(await hv.describeHost()).toMatchObject({ memoryMb: 6144 - 1024, cores: 4 });
-    const s = baseSpec(x.dir, { instanceId: "i-0000abcd", kernel: join(x.dir, "kernel"), ramdisk: join(x.dir, "ramdisk"), disks: [{ path: join(x.dir, "root"), device: "xvda1" }] });
+    const s = baseSpec(x.dir, {
+      instanceId: "i-0000abcd",
+      kernel: join(x.dir, "kernel"),
+      ramdisk: join(x.dir, "ramdisk"),
+      disks: [{ path: join(x.dir, "root"), device: "xvda1" }],
+    });
     await hv.start(s);
     await hv.reboot(s.instanceId);
     await hv.attachDisk(s.instanceId, { path: "/dev/etherd/e0.1", device: "xvdb" });
@@ -151,8 +248,12 @@ describe("xen driver, command by command", () => {
     await hv.stop(s.instanceId, { timeoutMs: 5000 });
     const cfg = join(x.dir, "state", "i-0000abcd.cfg");
     expect(x.calls().filter((c) => c[0] !== "list" && c[0] !== "info")).toEqual([
-      ["create", cfg], ["reboot", "i-0000abcd"], ["block-attach", "i-0000abcd", "format=raw,vdev=xvdb,access=rw,target=/dev/etherd/e0.1"],
-      ["block-detach", "i-0000abcd", "xvdb"], ["shutdown", "-w", "i-0000abcd"], ["destroy", "i-0000abcd"],
+      ["create", cfg],
+      ["reboot", "i-0000abcd"],
+      ["block-attach", "i-0000abcd", "format=raw,vdev=xvdb,access=rw,target=/dev/etherd/e0.1"],
+      ["block-detach", "i-0000abcd", "xvdb"],
+      ["shutdown", "-w", "i-0000abcd"],
+      ["destroy", "i-0000abcd"],
     ]);
     expect(existsSync(cfg)).toBe(false); // forgotten once gone
   });
@@ -160,12 +261,23 @@ describe("xen driver, command by command", () => {
   it("a kernel that does not exist never reaches xl create; libxl's refusal is start-failed; a crash keeps the domain until destroyed", async () => {
     const x = fakeXl();
     const hv = x.make();
-    const s = baseSpec(x.dir, { instanceId: "i-0000beef", kernel: join(x.dir, "no-kernel"), ramdisk: join(x.dir, "ramdisk"), disks: [] });
-    await expect(hv.start(s)).rejects.toMatchObject({ kind: "start-failed", message: expect.stringContaining("no-kernel does not exist") });
+    const s = baseSpec(x.dir, {
+      instanceId: "i-0000beef",
+      kernel: join(x.dir, "no-kernel"),
+      ramdisk: join(x.dir, "ramdisk"),
+      disks: [],
+    });
+    await expect(hv.start(s)).rejects.toMatchObject({
+      kind: "start-failed",
+      message: expect.stringContaining("no-kernel does not exist"),
+    });
     expect(existsSync(join(x.xlDir, "calls.log")) ? x.calls().some((c) => c[0] === "create") : false).toBe(false);
     x.faults.failCreate = ["i-0000beef"];
     x.setFaults();
-    await expect(hv.start({ ...s, kernel: join(x.dir, "kernel") })).rejects.toMatchObject({ kind: "start-failed", message: expect.stringContaining("cannot (re-)build domain") });
+    await expect(hv.start({ ...s, kernel: join(x.dir, "kernel") })).rejects.toMatchObject({
+      kind: "start-failed",
+      message: expect.stringContaining("cannot (re-)build domain"),
+    });
     expect(await hv.list()).toEqual([]);
     x.faults.failCreate = [];
     x.faults.crashed = ["i-0000beef"];

@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import {
-  INSTANCE_STATES, INSTANCE_TRANSITIONS, NODE_RECORD_STATES, NODE_TRANSITIONS, canMove, reconcile, reportedState, statesBefore, INSTANCE_REPORTS, RECONCILE,
+  INSTANCE_STATES,
+  INSTANCE_TRANSITIONS,
+  NODE_RECORD_STATES,
+  NODE_TRANSITIONS,
+  canMove,
+  reconcile,
+  reportedState,
+  statesBefore,
+  INSTANCE_REPORTS,
+  RECONCILE,
 } from "../../src/lifecycle/instance";
 
 describe("the instance lifecycle", () => {

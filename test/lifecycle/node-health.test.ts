@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { healthAfter, NODE_HEALTH_STATES, NODE_HEALTH_TRANSITIONS, placeable, type NodeHealth } from "../../src/lifecycle/node-health";
+import {
+  healthAfter,
+  NODE_HEALTH_STATES,
+  NODE_HEALTH_TRANSITIONS,
+  placeable,
+  type NodeHealth,
+} from "../../src/lifecycle/node-health";
 import { canMove } from "../../src/lifecycle/instance";
 
 const DOWN = 60_000;
@@ -31,7 +37,11 @@ describe("a node's health from its polls", () => {
   });
 
   it("keeps `since` while the state holds, and only an up node takes new instances", () => {
-    expect(healthAfter({ state: "up", since: 10, lastContact: 10 }, true, 20, DOWN)).toEqual({ state: "up", since: 10, lastContact: 20 });
+    expect(healthAfter({ state: "up", since: 10, lastContact: 10 }, true, 20, DOWN)).toEqual({
+      state: "up",
+      since: 10,
+      lastContact: 20,
+    });
     expect(healthAfter({ state: "suspect", since: 10, lastContact: 0 }, false, 20, DOWN).since).toBe(10);
     expect(NODE_HEALTH_STATES.filter(placeable)).toEqual(["up"]);
   });

@@ -18,10 +18,28 @@ const want = (): HostNetwork => ({
   ...emptyNetwork(),
   links: [
     { kind: "bridge", name: "eucabr10" },
-    { kind: "vxlan", name: "eucavx10", vni: 10, local: "192.168.60.1", port: 4789, master: "eucabr10", peers: ["192.168.60.2", "192.168.60.3"], mtu: 1450 },
+    {
+      kind: "vxlan",
+      name: "eucavx10",
+      vni: 10,
+      local: "192.168.60.1",
+      port: 4789,
+      master: "eucabr10",
+      peers: ["192.168.60.2", "192.168.60.3"],
+      mtu: 1450,
+    },
   ],
-  addresses: [{ dev: "eucabr10", cidr: "10.128.0.1/27" }, { dev: "eth0", cidr: "198.51.100.60/32", announce: true }],
-  tables: [{ family: "ip", name: "euca_gateway", body: "  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n    ip saddr 10.128.0.0/16 ip daddr != 10.128.0.0/16 masquerade\n  }\n" }],
+  addresses: [
+    { dev: "eucabr10", cidr: "10.128.0.1/27" },
+    { dev: "eth0", cidr: "198.51.100.60/32", announce: true },
+  ],
+  tables: [
+    {
+      family: "ip",
+      name: "euca_gateway",
+      body: "  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n    ip saddr 10.128.0.0/16 ip daddr != 10.128.0.0/16 masquerade\n  }\n",
+    },
+  ],
   sysctls: { "net.ipv4.ip_forward": "1" },
   translations: { "198.51.100.60": "10.128.0.5" },
 });
@@ -31,17 +49,25 @@ describe.runIf(canNetns() || process.env.CI === "true")("the network executor, i
   const dir = mkdtempSync(join(tmpdir(), "euca-netx-"));
   let ns = "";
   let before = "";
-  const state = () => must(`ip -n ${ns} -d -br link show | sort; ip -n ${ns} -br addr show | sort; ip netns exec ${ns} nft list ruleset; ip netns exec ${ns} sysctl -n net.ipv4.ip_forward`);
-  const executor = (run: CommandRunner = inNamespace(ns)) => createNetworkExecutor({ run, dir: join(dir, "state"), dhcpDir: join(dir, "dhcp"), log });
+  const state = () =>
+    must(
+      `ip -n ${ns} -d -br link show | sort; ip -n ${ns} -br addr show | sort; ip netns exec ${ns} nft list ruleset; ip netns exec ${ns} sysctl -n net.ipv4.ip_forward`,
+    );
+  const executor = (run: CommandRunner = inNamespace(ns)) =>
+    createNetworkExecutor({ run, dir: join(dir, "state"), dhcpDir: join(dir, "dhcp"), log });
 
   beforeAll(() => {
     chmodSync(dir, 0o755);
     nss.add("host");
     ns = nss.name("host");
     // What the site has: a firewall table, a bridge, an address of its own, and a link that merely looks like euca's.
-    must(`ip -n ${ns} link add eth0 type bridge && ip -n ${ns} addr add 192.168.60.1/24 dev eth0 && ip -n ${ns} link set eth0 up`);
+    must(
+      `ip -n ${ns} link add eth0 type bridge && ip -n ${ns} addr add 192.168.60.1/24 dev eth0 && ip -n ${ns} link set eth0 up`,
+    );
     must(`ip -n ${ns} link add eucabr99 type bridge && ip -n ${ns} link add br-site type bridge`);
-    must(`ip netns exec ${ns} nft add table inet filter && ip netns exec ${ns} nft add chain inet filter input '{ type filter hook input priority 0; policy accept; }' && ip netns exec ${ns} nft add rule inet filter input tcp dport 22 accept`);
+    must(
+      `ip netns exec ${ns} nft add table inet filter && ip netns exec ${ns} nft add chain inet filter input '{ type filter hook input priority 0; policy accept; }' && ip netns exec ${ns} nft add rule inet filter input tcp dport 22 accept`,
+    );
     before = state();
   });
   afterAll(() => {
@@ -53,9 +79,15 @@ describe.runIf(canNetns() || process.env.CI === "true")("the network executor, i
     const ex = executor();
     const first = await ex.apply(want());
     expect(first.linksAdded).toEqual(["eucabr10", "eucavx10"]);
-    expect(must(`ip netns exec ${ns} bridge fdb show dev eucavx10`)).toMatch(/00:00:00:00:00:00 dst 192.168.60.2[\s\S]*00:00:00:00:00:00 dst 192.168.60.3/);
+    expect(must(`ip netns exec ${ns} bridge fdb show dev eucavx10`)).toMatch(
+      /00:00:00:00:00:00 dst 192.168.60.2[\s\S]*00:00:00:00:00:00 dst 192.168.60.3/,
+    );
     const again = await executor().apply(want());
-    expect({ a: again.linksAdded, r: again.linksRemoved, n: again.addressesAdded + again.addressesRemoved }).toEqual({ a: [], r: [], n: 0 });
+    expect({ a: again.linksAdded, r: again.linksRemoved, n: again.addressesAdded + again.addressesRemoved }).toEqual({
+      a: [],
+      r: [],
+      n: 0,
+    });
     expect(must(`ip netns exec ${ns} nft list table inet filter`)).toContain("tcp dport 22 accept");
     await executor().teardown();
     expect(state()).toBe(before);
@@ -65,7 +97,10 @@ describe.runIf(canNetns() || process.env.CI === "true")("the network executor, i
     const ex = executor();
     await ex.apply(want());
     const less = want();
-    less.links[1] = { ...(less.links[1] as Extract<HostNetwork["links"][number], { kind: "vxlan" }>), peers: ["192.168.60.3"] };
+    less.links[1] = {
+      ...(less.links[1] as Extract<HostNetwork["links"][number], { kind: "vxlan" }>),
+      peers: ["192.168.60.3"],
+    };
     less.addresses = less.addresses.slice(0, 1);
     const r = await ex.apply(less);
     expect(r.addressesRemoved).toBe(1);

@@ -21,9 +21,35 @@ const ECHO = join(__dirname, "../support/net-echo.mjs");
 const tap = (id: string) => `eu${id.slice(2)}`;
 const log = pino({ level: "silent" });
 
-const a1: InstanceView = { instanceId: "i-000000a1", node: "n1", mac: "d0:0d:00:00:00:a1", ip: "10.128.0.34", hostname: "euca-10-128-0-34.eucalyptus.internal", vlan: 11, groupIds: ["sg-a"], publicIp: "198.51.100.50" };
-const a2: InstanceView = { instanceId: "i-000000a2", node: "n2", mac: "d0:0d:00:00:00:a2", ip: "10.128.0.35", hostname: "euca-10-128-0-35", vlan: 11, groupIds: ["sg-a"] };
-const b1: InstanceView = { instanceId: "i-000000b1", node: "n2", mac: "d0:0d:00:00:00:b1", ip: "10.128.0.66", hostname: "euca-10-128-0-66", vlan: 12, groupIds: ["sg-b"], publicIp: "198.51.100.51" };
+const a1: InstanceView = {
+  instanceId: "i-000000a1",
+  node: "n1",
+  mac: "d0:0d:00:00:00:a1",
+  ip: "10.128.0.34",
+  hostname: "euca-10-128-0-34.eucalyptus.internal",
+  vlan: 11,
+  groupIds: ["sg-a"],
+  publicIp: "198.51.100.50",
+};
+const a2: InstanceView = {
+  instanceId: "i-000000a2",
+  node: "n2",
+  mac: "d0:0d:00:00:00:a2",
+  ip: "10.128.0.35",
+  hostname: "euca-10-128-0-35",
+  vlan: 11,
+  groupIds: ["sg-a"],
+};
+const b1: InstanceView = {
+  instanceId: "i-000000b1",
+  node: "n2",
+  mac: "d0:0d:00:00:00:b1",
+  ip: "10.128.0.66",
+  hostname: "euca-10-128-0-66",
+  vlan: 12,
+  groupIds: ["sg-b"],
+  publicIp: "198.51.100.51",
+};
 const ssh: IngressRule = { protocol: "tcp", fromPort: 22, toPort: 22, cidr: "198.51.100.0/24" };
 const webFromB: IngressRule = { protocol: "tcp", fromPort: 80, toPort: 80, sourceGroupId: "sg-b" };
 const ping: IngressRule = { protocol: "icmp", fromPort: 8, toPort: -1, cidr: "0.0.0.0/0" };
@@ -32,7 +58,10 @@ function viewOf(mode: ManagedMode, instances: InstanceView[], rules: Record<stri
   return {
     mode,
     privateRange: "10.128.0.0/16",
-    segments: [{ vlan: 11, cidr: "10.128.0.32/27", gateway: "10.128.0.33" }, { vlan: 12, cidr: "10.128.0.64/27", gateway: "10.128.0.65" }],
+    segments: [
+      { vlan: 11, cidr: "10.128.0.32/27", gateway: "10.128.0.33" },
+      { vlan: 12, cidr: "10.128.0.64/27", gateway: "10.128.0.65" },
+    ],
     instances,
     rules,
     nodes: { n1: "192.168.50.2", n2: "192.168.50.3" },
@@ -42,15 +71,22 @@ function viewOf(mode: ManagedMode, instances: InstanceView[], rules: Record<stri
   };
 }
 
-describe.runIf(run).each([["MANAGED", "eut"], ["MANAGED-NOVLAN", "euv"]] as const)("%s mode on nftables and VXLAN, with real packets in namespaces", (mode, prefix) => {
+describe.runIf(run).each([
+  ["MANAGED", "eut"],
+  ["MANAGED-NOVLAN", "euv"],
+] as const)("%s mode on nftables and VXLAN, with real packets in namespaces", (mode, prefix) => {
   const nss = new Namespaces(prefix);
   const view = (instances: InstanceView[], rules: Record<string, IngressRule[]>) => viewOf(mode, instances, rules);
   const dir = mkdtempSync(join(tmpdir(), "euca-net-"));
   chmodSync(dir, 0o755); // dnsmasq reads its files as nobody
   const ex: Record<string, NetworkExecutor> = {};
   const before: Record<string, string> = {};
-  const snapshot = (n: string) => must(`ip -n ${nss.name(n)} -br link show | sort; ip -n ${nss.name(n)} -br addr show | sort; ip netns exec ${nss.name(n)} nft list ruleset`);
-  const executor = (n: string) => createNetworkExecutor({ run: inNamespace(nss.name(n)), dir: join(dir, n), dhcpDir: join(dir, `${n}-dhcp`), log });
+  const snapshot = (n: string) =>
+    must(
+      `ip -n ${nss.name(n)} -br link show | sort; ip -n ${nss.name(n)} -br addr show | sort; ip netns exec ${nss.name(n)} nft list ruleset`,
+    );
+  const executor = (n: string) =>
+    createNetworkExecutor({ run: inNamespace(nss.name(n)), dir: join(dir, n), dhcpDir: join(dir, `${n}-dhcp`), log });
 
   async function applyAll(v: ClusterView) {
     const reports = [await ex.head!.apply(renderGatewayHost(v))];
@@ -59,9 +95,15 @@ describe.runIf(run).each([["MANAGED", "eut"], ["MANAGED-NOVLAN", "euv"]] as cons
   }
 
   /** What a connection from namespace `from` to ip:port hears within 2 s ("" when refused or dropped). */
-  const hear = (from: string, ip: string, port: number) => nss.exec(from, `sh -c 'sleep 0.3 | busybox nc -w 2 ${ip} ${port}'`).out.trim();
+  const hear = (from: string, ip: string, port: number) =>
+    nss.exec(from, `sh -c 'sleep 0.3 | busybox nc -w 2 ${ip} ${port}'`).out.trim();
   // busybox-static's wget crashes here; an HTTP/1.0 GET by nc is all the stand-in servers need.
-  const fetch = (from: string, ip: string, port: number) => nss.exec(from, `sh -c "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | busybox nc -w 2 ${ip} ${port}"`).out.trim().split("\n").pop();
+  const fetch = (from: string, ip: string, port: number) =>
+    nss
+      .exec(from, `sh -c "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | busybox nc -w 2 ${ip} ${port}"`)
+      .out.trim()
+      .split("\n")
+      .pop();
 
   function serve(n: string, name: string, ...ports: number[]): Promise<void> {
     const p = nss.spawn(n, "node", [ECHO, name, ...ports.map(String)]);
@@ -84,7 +126,14 @@ describe.runIf(run).each([["MANAGED", "eut"], ["MANAGED-NOVLAN", "euv"]] as cons
     // The hypervisor puts each guest's tap on its segment's bridge; stand-ins do the same.
     const guests = { a1, a2, b1 };
     for (const [name, i] of Object.entries(guests)) {
-      const g = standInGuest(nss, { name, node: i.node, tap: tap(i.instanceId), mac: i.mac, bridge: segmentLinks(mode, i.vlan).bridge, dir });
+      const g = standInGuest(nss, {
+        name,
+        node: i.node,
+        tap: tap(i.instanceId),
+        mac: i.mac,
+        bridge: segmentLinks(mode, i.vlan).bridge,
+        dir,
+      });
       leases[name] = g.dhcp();
       await serve(name, name, 22, 80);
     }
@@ -99,7 +148,9 @@ describe.runIf(run).each([["MANAGED", "eut"], ["MANAGED-NOVLAN", "euv"]] as cons
   });
 
   it("each guest gets its lease over VXLAN from the gateway's dnsmasq: address, router, host name, MTU", () => {
-    expect(leases.a1).toContain("ip=10.128.0.34 subnet=255.255.255.224 router=10.128.0.33 hostname=euca-10-128-0-34 mtu=1450");
+    expect(leases.a1).toContain(
+      "ip=10.128.0.34 subnet=255.255.255.224 router=10.128.0.33 hostname=euca-10-128-0-34 mtu=1450",
+    );
     expect(leases.a2).toContain("ip=10.128.0.35 subnet=255.255.255.224 router=10.128.0.33");
     expect(leases.b1).toContain("ip=10.128.0.66 subnet=255.255.255.224 router=10.128.0.65");
   });
@@ -140,7 +191,8 @@ describe.runIf(run).each([["MANAGED", "eut"], ["MANAGED-NOVLAN", "euv"]] as cons
     held.stdout!.on("data", (d) => (heard += d));
     const exited = new Promise((r) => held.on("exit", r));
     await until(() => heard.includes("a1:22"));
-    const moved = { ...a1, publicIp: undefined }, to = { ...a2, publicIp: "198.51.100.50" };
+    const moved = { ...a1, publicIp: undefined },
+      to = { ...a2, publicIp: "198.51.100.50" };
     await applyAll(view([moved, to, b1], { "sg-a": [ssh, webFromB, ping], "sg-b": [] }));
     held.stdin!.write("to whom?\n");
     await exited; // reset by a2, which never had this connection
@@ -169,7 +221,12 @@ describe.runIf(run).each([["MANAGED", "eut"], ["MANAGED-NOVLAN", "euv"]] as cons
     await until(() => heard.includes("a1:80"));
     for (const n of ["head", "n1", "n2"]) ex[n] = executor(n);
     const reports = await applyAll(view([a1, a2, b1], { "sg-a": [webFromB, ping], "sg-b": [] }));
-    for (const r of reports) expect({ added: r.linksAdded, removed: r.linksRemoved, addrs: r.addressesAdded + r.addressesRemoved }).toEqual({ added: [], removed: [], addrs: 0 });
+    for (const r of reports)
+      expect({ added: r.linksAdded, removed: r.linksRemoved, addrs: r.addressesAdded + r.addressesRemoved }).toEqual({
+        added: [],
+        removed: [],
+        addrs: 0,
+      });
     expect(reports[0]!.dhcp).toBe("unchanged");
     held.stdin!.write("after restart\n");
     await until(() => heard.includes("after restart"));
@@ -182,7 +239,9 @@ describe.runIf(run).each([["MANAGED", "eut"], ["MANAGED-NOVLAN", "euv"]] as cons
     expect(sh(`ip -n ${nss.name("n1")} link show ${segmentLinks(mode, 11).bridge}`).status).not.toBe(0); // n1 has no guest left on the segment
     expect(readFileSync(join(dir, "head-dhcp/hosts"), "utf8")).not.toContain("d0:0d:00:00:00:a1");
     expect(must(`ip -n ${nss.name("head")} addr show pub0`)).not.toContain("198.51.100.50");
-    expect(must(`ip netns exec ${nss.name("head")} nft list map ip euca_gateway elastic_in`)).not.toContain("198.51.100.50");
+    expect(must(`ip netns exec ${nss.name("head")} nft list map ip euca_gateway elastic_in`)).not.toContain(
+      "198.51.100.50",
+    );
     expect(hear("out", "198.51.100.50", 22)).toBe("");
   });
 

@@ -28,12 +28,22 @@ describe("regression: draining a guest back to the node it left", () => {
     const c = twoNodeCluster(dir, () => t.cloud.walrusClient);
     const id = (await c.service.runInstances(clusterRequests(image, 1), ctx)).placed[0]!.instanceId;
     await settled(c.service, [id]);
-    expect((await c.service.drainNode({ node: "node-a" }, ctx)).migrated).toMatchObject([{ instanceId: id, from: "node-a", to: "node-b" }]);
+    expect((await c.service.drainNode({ node: "node-a" }, ctx)).migrated).toMatchObject([
+      { instanceId: id, from: "node-a", to: "node-b" },
+    ]);
     await c.service.undrainNode({ node: "node-a" }, ctx);
 
-    expect((await c.service.drainNode({ node: "node-b" }, ctx)).migrated).toMatchObject([{ instanceId: id, from: "node-b", to: "node-a" }]);
-    expect((await c.service.describeInstances({ instanceIds: [id] }, ctx)).instances[0]).toMatchObject({ node: "node-a", state: "Extant" });
-    expect((await c.nodes[1]!.service.describeInstances({ instanceIds: [id] }, ctx)).instances[0]).toMatchObject({ state: "Teardown", reason: "migrated to node node-a" });
+    expect((await c.service.drainNode({ node: "node-b" }, ctx)).migrated).toMatchObject([
+      { instanceId: id, from: "node-b", to: "node-a" },
+    ]);
+    expect((await c.service.describeInstances({ instanceIds: [id] }, ctx)).instances[0]).toMatchObject({
+      node: "node-a",
+      state: "Extant",
+    });
+    expect((await c.nodes[1]!.service.describeInstances({ instanceIds: [id] }, ctx)).instances[0]).toMatchObject({
+      state: "Teardown",
+      reason: "migrated to node node-a",
+    });
     expect(existsSync(join(dir, "node-a", "fake", "domains", `${id}.json`))).toBe(true);
     expect(existsSync(join(dir, "node-b", "fake", "domains", `${id}.json`))).toBe(false);
   });

@@ -18,11 +18,30 @@ import { canNetns, inNamespace, must, Namespaces, standInGuest } from "../suppor
 
 const tap = (id: string) => `eu${id.slice(2)}`;
 const view: ClusterView = {
-  mode: "MANAGED", privateRange: "10.128.0.0/16",
+  mode: "MANAGED",
+  privateRange: "10.128.0.0/16",
   segments: [{ vlan: 11, cidr: "10.128.0.32/27", gateway: "10.128.0.33" }],
   instances: [
-    { instanceId: "i-0000000a", node: "n1", mac: "d0:0d:00:00:00:0a", ip: "10.128.0.34", hostname: "a", vlan: 11, groupIds: ["sg-0000000a"], publicIp: "198.51.100.61" },
-    { instanceId: "i-0000000b", node: "n1", mac: "d0:0d:00:00:00:0b", ip: "10.128.0.35", hostname: "b", vlan: 11, groupIds: ["sg-0000000a"], publicIp: "198.51.100.62" },
+    {
+      instanceId: "i-0000000a",
+      node: "n1",
+      mac: "d0:0d:00:00:00:0a",
+      ip: "10.128.0.34",
+      hostname: "a",
+      vlan: 11,
+      groupIds: ["sg-0000000a"],
+      publicIp: "198.51.100.61",
+    },
+    {
+      instanceId: "i-0000000b",
+      node: "n1",
+      mac: "d0:0d:00:00:00:0b",
+      ip: "10.128.0.35",
+      hostname: "b",
+      vlan: 11,
+      groupIds: ["sg-0000000a"],
+      publicIp: "198.51.100.62",
+    },
   ],
   rules: { "sg-0000000a": [{ protocol: "tcp", fromPort: 22, toPort: 22, cidr: "198.51.100.0/24" }] },
   nodes: { n1: "192.168.50.2" },
@@ -40,10 +59,27 @@ describe.runIf(canNetns() || process.env.CI === "true")("hairpin behind one VXLA
     nss.wire("head", "eth0", "192.168.50.1/24", "n1", "eth0", "192.168.50.2/24");
     must(`ip -n ${nss.name("head")} link add pub0 type bridge && ip -n ${nss.name("head")} link set pub0 up`);
     const log = pino({ level: "silent" });
-    await createNetworkExecutor({ run: inNamespace(nss.name("head")), dir: join(dir, "head"), dhcpDir: join(dir, "dhcp"), log }).apply(renderGatewayHost(view));
-    await createNetworkExecutor({ run: inNamespace(nss.name("n1")), dir: join(dir, "n1"), dhcpDir: join(dir, "n1-dhcp"), log }).apply(renderNodeHost(view, "n1", tap));
+    await createNetworkExecutor({
+      run: inNamespace(nss.name("head")),
+      dir: join(dir, "head"),
+      dhcpDir: join(dir, "dhcp"),
+      log,
+    }).apply(renderGatewayHost(view));
+    await createNetworkExecutor({
+      run: inNamespace(nss.name("n1")),
+      dir: join(dir, "n1"),
+      dhcpDir: join(dir, "n1-dhcp"),
+      log,
+    }).apply(renderNodeHost(view, "n1", tap));
     for (const i of view.instances) {
-      standInGuest(nss, { name: i.hostname, node: "n1", tap: tap(i.instanceId), mac: i.mac, bridge: "eucabr11", dir }).dhcp();
+      standInGuest(nss, {
+        name: i.hostname,
+        node: "n1",
+        tap: tap(i.instanceId),
+        mac: i.mac,
+        bridge: "eucabr11",
+        dir,
+      }).dhcp();
       const p = nss.spawn(i.hostname, "node", [join(__dirname, "../support/net-echo.mjs"), i.hostname, "22"]);
       await new Promise((resolve) => p.stdout!.once("data", resolve)); // listening
     }

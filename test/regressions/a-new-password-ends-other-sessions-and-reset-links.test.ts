@@ -32,7 +32,11 @@ describe("a new password", () => {
     expect((await phone.login("lena", "lenas-password")).location).toBe("/");
     const stolen = await resetCode("lena");
     const oldCookie = laptop.cookies.get("__Host-euca_session")!;
-    const r = await laptop.post("/password", { current: "lenas-password", password: "lenas-new-password", password2: "lenas-new-password" }, "/password");
+    const r = await laptop.post(
+      "/password",
+      { current: "lenas-password", password: "lenas-new-password", password2: "lenas-new-password" },
+      "/password",
+    );
     expect(r.location).toBe("/");
     expect(laptop.cookies.get("__Host-euca_session")).not.toBe(oldCookie);
     expect(await signedIn(laptop)).toBe(true);
@@ -40,7 +44,11 @@ describe("a new password", () => {
     const replay = client();
     replay.cookies.set("__Host-euca_session", oldCookie);
     expect(await signedIn(replay)).toBe(false);
-    const used = await client().post("/reset", { code: stolen, password: "attacker-password", password2: "attacker-password" }, `/reset?code=${stolen}`);
+    const used = await client().post(
+      "/reset",
+      { code: stolen, password: "attacker-password", password2: "attacker-password" },
+      `/reset?code=${stolen}`,
+    );
     expect(used.status).toBe(400);
     expect((await client().login("lena", "lenas-new-password")).location).toBe("/");
   });
@@ -49,9 +57,21 @@ describe("a new password", () => {
     const c = await userWithPassword(w, admin, "lars", "lars-password-1");
     const first = await resetCode("lars");
     const second = await resetCode("lars");
-    const r = await client().post("/reset", { code: second, password: "lars-password-2", password2: "lars-password-2" }, `/reset?code=${second}`);
+    const r = await client().post(
+      "/reset",
+      { code: second, password: "lars-password-2", password2: "lars-password-2" },
+      `/reset?code=${second}`,
+    );
     expect(r.location).toBe("/login");
     expect(await signedIn(c)).toBe(false);
-    expect((await client().post("/reset", { code: first, password: "lars-password-3", password2: "lars-password-3" }, `/reset?code=${first}`)).status).toBe(400);
+    expect(
+      (
+        await client().post(
+          "/reset",
+          { code: first, password: "lars-password-3", password2: "lars-password-3" },
+          `/reset?code=${first}`,
+        )
+      ).status,
+    ).toBe(400);
   });
 });

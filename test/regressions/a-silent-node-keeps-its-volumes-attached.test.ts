@@ -9,8 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { writeFileSync, rmSync } from "node:fs";
 import {
-  AttachVolumeCommand, CreateVolumeCommand, DescribeInstanceStatusCommand, DescribeInstancesCommand, DescribeVolumesCommand, DetachVolumeCommand, EC2Client,
-  RegisterImageCommand, RunInstancesCommand,
+  AttachVolumeCommand,
+  CreateVolumeCommand,
+  DescribeInstanceStatusCommand,
+  DescribeInstancesCommand,
+  DescribeVolumesCommand,
+  DetachVolumeCommand,
+  EC2Client,
+  RegisterImageCommand,
+  RunInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { startTestCloud, unique, type TestCloud } from "../support/cloud";
 import { imageFile, makeUser, uploadBundle, type TestUser } from "../support/bundles";
@@ -22,12 +29,20 @@ let imageId = "";
 const ec2 = () => new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: alice, maxAttempts: 1 });
 const failures = () => join(t.dataDir, "nc", "fake", "failures.json");
 const volume = async (id: string) => (await ec2().send(new DescribeVolumesCommand({ VolumeIds: [id] }))).Volumes![0]!;
-const state = async (id: string) => (await ec2().send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!.Instances![0]!.State!.Name;
+const state = async (id: string) =>
+  (await ec2().send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!.Instances![0]!.State!.Name;
 
 beforeAll(async () => {
   t = await startTestCloud({ settings: { walrusMaxBuckets: 0, nodeDownSeconds: 1, instanceReachabilitySeconds: 1 } });
   alice = await makeUser(t, unique("alice"));
-  imageId = (await ec2().send(new RegisterImageCommand({ ImageLocation: await uploadBundle(t, alice, imageFile("root.img", 100_000)), Name: "root" }))).ImageId!;
+  imageId = (
+    await ec2().send(
+      new RegisterImageCommand({
+        ImageLocation: await uploadBundle(t, alice, imageFile("root.img", 100_000)),
+        Name: "root",
+      }),
+    )
+  ).ImageId!;
 });
 afterAll(async () => {
   rmSync(failures(), { force: true });
@@ -37,7 +52,8 @@ afterAll(async () => {
 describe("a silent node's volumes", () => {
   it("stay attached; a detach waits for the node; the volume is free only once the node let go", async () => {
     const run = async () => {
-      const id = (await ec2().send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1 }))).Instances![0]!.InstanceId!;
+      const id = (await ec2().send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1 })))
+        .Instances![0]!.InstanceId!;
       await until(async () => (await state(id)) === "running");
       return id;
     };
@@ -49,16 +65,29 @@ describe("a silent node's volumes", () => {
     await until(async () => (await volume(vol)).Attachments?.[0]?.State === "attached");
 
     writeFileSync(failures(), JSON.stringify({ unreachable: true }));
-    await until(async () => (await ec2().send(new DescribeInstanceStatusCommand({ InstanceIds: [inst] }))).InstanceStatuses?.[0]?.SystemStatus?.Status === "impaired", 20_000);
+    await until(
+      async () =>
+        (await ec2().send(new DescribeInstanceStatusCommand({ InstanceIds: [inst] }))).InstanceStatuses?.[0]
+          ?.SystemStatus?.Status === "impaired",
+      20_000,
+    );
     await new Promise((r) => setTimeout(r, 1_000)); // many polls more
     expect(await state(inst)).toBe("running");
-    expect(await volume(vol)).toMatchObject({ State: "in-use", Attachments: [{ InstanceId: inst, State: "attached" }] });
+    expect(await volume(vol)).toMatchObject({
+      State: "in-use",
+      Attachments: [{ InstanceId: inst, State: "attached" }],
+    });
 
     // The detach is kept; the volume cannot go to another instance meanwhile.
     const d = await ec2().send(new DetachVolumeCommand({ VolumeId: vol }));
     expect(d.State).toBe("detaching");
-    expect(await volume(vol)).toMatchObject({ State: "in-use", Attachments: [{ InstanceId: inst, State: "detaching" }] });
-    await expect(ec2().send(new AttachVolumeCommand({ VolumeId: vol, InstanceId: other, Device: "/dev/sdg" }))).rejects.toMatchObject({ name: "VolumeInUse" });
+    expect(await volume(vol)).toMatchObject({
+      State: "in-use",
+      Attachments: [{ InstanceId: inst, State: "detaching" }],
+    });
+    await expect(
+      ec2().send(new AttachVolumeCommand({ VolumeId: vol, InstanceId: other, Device: "/dev/sdg" })),
+    ).rejects.toMatchObject({ name: "VolumeInUse" });
 
     // The node answers: the detach is carried out there, then the volume is free.
     rmSync(failures());

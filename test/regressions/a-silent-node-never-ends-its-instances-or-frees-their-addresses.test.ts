@@ -12,7 +12,12 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { existsSync, rmSync } from "node:fs";
 import {
-  DescribeInstanceStatusCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand, type Instance,
+  DescribeInstanceStatusCommand,
+  DescribeInstancesCommand,
+  EC2Client,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+  type Instance,
 } from "@aws-sdk/client-ec2";
 import { readEucarc, startEuca, BUNDLE, type EucaProcess } from "../support/process";
 import { tempDir } from "../support/cloud";
@@ -28,17 +33,35 @@ let ncPort = 0;
 let ec2: EC2Client;
 let emi = "";
 
-const freePort = () => new Promise<number>((resolve) => {
-  const s = createServer().listen(0, "127.0.0.1", () => {
-    const { port } = s.address() as { port: number };
-    s.close(() => resolve(port));
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
   });
-});
-const startNode = () => startEuca(["run", "--role", "nc", "--data-dir", nodeDir, "--ec2-port", "0", "--nc-port", String(ncPort), "--hypervisor", "fake",
-  "--walrus-url", new URL(head.ec2Url).origin]);
+const startNode = () =>
+  startEuca([
+    "run",
+    "--role",
+    "nc",
+    "--data-dir",
+    nodeDir,
+    "--ec2-port",
+    "0",
+    "--nc-port",
+    String(ncPort),
+    "--hypervisor",
+    "fake",
+    "--walrus-url",
+    new URL(head.ec2Url).origin,
+  ]);
 
 async function euca(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = await run(process.execPath, [BUNDLE, ...args], { env: { PATH: process.env.PATH, ...env }, timeoutMs: 60_000 });
+  const r = await run(process.execPath, [BUNDLE, ...args], {
+    env: { PATH: process.env.PATH, ...env },
+    timeoutMs: 60_000,
+  });
   expect(r.status, r.stderr).toBe(0);
   return r.stdout;
 }
@@ -47,10 +70,12 @@ async function instance(id: string): Promise<Instance> {
   return (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!.Instances![0]!;
 }
 async function status(id: string): Promise<string | undefined> {
-  return (await ec2.send(new DescribeInstanceStatusCommand({ InstanceIds: [id] }))).InstanceStatuses?.[0]?.SystemStatus?.Status;
+  return (await ec2.send(new DescribeInstanceStatusCommand({ InstanceIds: [id] }))).InstanceStatuses?.[0]?.SystemStatus
+    ?.Status;
 }
 async function launch(): Promise<string> {
-  const id = (await ec2.send(new RunInstancesCommand({ ImageId: emi, MinCount: 1, MaxCount: 1 }))).Instances![0]!.InstanceId!;
+  const id = (await ec2.send(new RunInstancesCommand({ ImageId: emi, MinCount: 1, MaxCount: 1 }))).Instances![0]!
+    .InstanceId!;
   await until(async () => (await instance(id)).State!.Name === "running", 30_000);
   return id;
 }
@@ -59,17 +84,54 @@ beforeAll(async () => {
   headDir = tempDir();
   nodeDir = tempDir();
   ncPort = await freePort();
-  head = await startEuca(["run", "--role", "clc,walrus,cc", "--data-dir", headDir, "--ec2-port", "0", "--s3-port", "0", "--hypervisor", "fake",
-    "--node-poll-seconds", "0.2", "--node-down-seconds", "1", "--instance-reachability-seconds", "2", "--public-ips", "127.65.0.2-127.65.0.3"]);
+  head = await startEuca([
+    "run",
+    "--role",
+    "clc,walrus,cc",
+    "--data-dir",
+    headDir,
+    "--ec2-port",
+    "0",
+    "--s3-port",
+    "0",
+    "--hypervisor",
+    "fake",
+    "--node-poll-seconds",
+    "0.2",
+    "--node-down-seconds",
+    "1",
+    "--instance-reachability-seconds",
+    "2",
+    "--public-ips",
+    "127.65.0.2-127.65.0.3",
+  ]);
   node = await startNode();
   const keyFile = join(tempDir(), "node.key");
-  await euca(["admin", "node", "register", "node-b", "--url", `http://127.0.0.1:${ncPort}`, "--out", keyFile, "--data-dir", headDir]);
+  await euca([
+    "admin",
+    "node",
+    "register",
+    "node-b",
+    "--url",
+    `http://127.0.0.1:${ncPort}`,
+    "--out",
+    keyFile,
+    "--data-dir",
+    headDir,
+  ]);
   await euca(["admin", "component-key", "install", keyFile, "--data-dir", nodeDir]);
   const credDir = join(headDir, "credentials", "admin");
   const v = readEucarc(join(credDir, "eucarc"));
   const env = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x.replace("${EUCA_KEY_DIR}", credDir)]));
-  emi = /IMAGE\t(\S+)/.exec(await euca(["image", "import", imageFile("root.img", 300_000), "--name", "away"], env))![1]!;
-  ec2 = new EC2Client({ endpoint: head.ec2Url, region: "eucalyptus", credentials: { accessKeyId: v.EC2_ACCESS_KEY!, secretAccessKey: v.EC2_SECRET_KEY! }, maxAttempts: 1 });
+  emi = /IMAGE\t(\S+)/.exec(
+    await euca(["image", "import", imageFile("root.img", 300_000), "--name", "away"], env),
+  )![1]!;
+  ec2 = new EC2Client({
+    endpoint: head.ec2Url,
+    region: "eucalyptus",
+    credentials: { accessKeyId: v.EC2_ACCESS_KEY!, secretAccessKey: v.EC2_SECRET_KEY! },
+    maxAttempts: 1,
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -96,13 +158,17 @@ describe("a node away longer than every threshold", () => {
     expect(st.InstanceStatus!.Details![0]).toMatchObject({ Name: "reachability", Status: "failed" });
     expect(st.SystemStatus!.Details![0]!.ImpairedSince).toBeInstanceOf(Date);
     // The admin sees the node down, its instances counted.
-    expect(await euca(["admin", "node", "list", "--data-dir", headDir])).toMatch(/^node-b\s+http:\/\/127\.0\.0\.1:\d+\s+down\s+\S+\s+\S+\s+2\s+0\s/m);
+    expect(await euca(["admin", "node", "list", "--data-dir", headDir])).toMatch(
+      /^node-b\s+http:\/\/127\.0\.0\.1:\d+\s+down\s+\S+\s+\S+\s+2\s+0\s/m,
+    );
 
     // A terminate meanwhile is kept: shutting-down, its address still held.
     const term = await ec2.send(new TerminateInstancesCommand({ InstanceIds: [kept] }));
     expect(term.TerminatingInstances![0]!.CurrentState!.Name).toBe("shutting-down");
     // The pool is empty while the node may still route both addresses: a launch cannot take one.
-    await expect(ec2.send(new RunInstancesCommand({ ImageId: emi, MinCount: 1, MaxCount: 1 }))).rejects.toMatchObject({ name: "InsufficientInstanceCapacity" });
+    await expect(ec2.send(new RunInstancesCommand({ ImageId: emi, MinCount: 1, MaxCount: 1 }))).rejects.toMatchObject({
+      name: "InsufficientInstanceCapacity",
+    });
     await new Promise((r) => setTimeout(r, 3_000)); // well past every threshold
     expect((await instance(kept)).State!.Name).toBe("shutting-down");
     expect((await instance(lost)).State!.Name).toBe("running");
@@ -126,12 +192,18 @@ describe("a node away longer than every threshold", () => {
     node!.child.kill("SIGKILL");
     await node!.exited;
     await until(async () => (await status(id)) === "impaired", 30_000);
-    const refused = await run(process.execPath, [BUNDLE, "admin", "node", "evacuate", "node-b", "--data-dir", headDir], { env: { PATH: process.env.PATH }, timeoutMs: 60_000 });
+    const refused = await run(
+      process.execPath,
+      [BUNDLE, "admin", "node", "evacuate", "node-b", "--data-dir", headDir],
+      { env: { PATH: process.env.PATH }, timeoutMs: 60_000 },
+    );
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toMatch(/--fenced/);
     expect((await instance(id)).State!.Name).toBe("running");
 
-    expect(await euca(["admin", "node", "evacuate", "node-b", "--fenced", "--data-dir", headDir])).toContain(`instances given up: ${id}`);
+    expect(await euca(["admin", "node", "evacuate", "node-b", "--fenced", "--data-dir", headDir])).toContain(
+      `instances given up: ${id}`,
+    );
     await until(async () => (await instance(id)).State!.Name === "terminated", 30_000);
     expect((await instance(id)).StateReason?.Message).toMatch(/fenced by the administrator/);
     expect(await euca(["admin", "node", "list", "--data-dir", headDir])).toMatch(/^node-b\s+\S+\s+fenced\s/m);

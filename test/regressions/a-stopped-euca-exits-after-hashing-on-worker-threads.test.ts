@@ -15,7 +15,13 @@ describe("a stopped euca exits after hashing on worker threads", () => {
     const dir = tempDir();
     const p = await startEuca(["run", "--data-dir", dir, "--ec2-port", "0", "--s3-port", "0", "--hypervisor", "fake"]);
     const v = readEucarc(join(dir, "credentials/admin/eucarc"));
-    const c = new S3Client({ endpoint: p.s3Url, region: "us-east-1", credentials: { accessKeyId: v.AWS_ACCESS_KEY_ID!, secretAccessKey: v.AWS_SECRET_ACCESS_KEY! }, forcePathStyle: true, maxAttempts: 1 });
+    const c = new S3Client({
+      endpoint: p.s3Url,
+      region: "us-east-1",
+      credentials: { accessKeyId: v.AWS_ACCESS_KEY_ID!, secretAccessKey: v.AWS_SECRET_ACCESS_KEY! },
+      forcePathStyle: true,
+      maxAttempts: 1,
+    });
     await c.send(new CreateBucketCommand({ Bucket: "exits" }));
     await c.send(new PutObjectCommand({ Bucket: "exits", Key: "obj", Body: Buffer.alloc(5 * 1024 * 1024, 7) }));
     p.child.kill("SIGTERM");

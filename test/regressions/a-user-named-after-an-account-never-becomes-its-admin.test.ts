@@ -23,7 +23,13 @@ import type { Creds } from "../support/s3";
 
 let w: WebCloud;
 let admin: WebClient;
-const iam = (c: Creds) => new IAMClient({ endpoint: `${new URL(w.t.ec2Url).origin}/services/Euare`, region: "eucalyptus", credentials: c, maxAttempts: 1 });
+const iam = (c: Creds) =>
+  new IAMClient({
+    endpoint: `${new URL(w.t.ec2Url).origin}/services/Euare`,
+    region: "eucalyptus",
+    credentials: c,
+    maxAttempts: 1,
+  });
 const identity = () => w.t.cloud.identity!;
 const anon = () => new WebClient(w.url, w.t.cloud.layout.cloudCert);
 
@@ -36,7 +42,13 @@ afterAll(() => w.t.stop());
 describe("a user named after an account", () => {
   it("cannot apply for the admin's account, a reserved name, or any account that exists", async () => {
     await identity().createUser("member", { account: "labgroup" }); // an account whose name is no user's
-    for (const [name, status] of [["eucalyptus", 400], ["admin", 400], ["Root", 400], ["labgroup", 409], ["member", 409]] as const) {
+    for (const [name, status] of [
+      ["eucalyptus", 400],
+      ["admin", 400],
+      ["Root", 400],
+      ["labgroup", 409],
+      ["member", 409],
+    ] as const) {
       const r = await applyForAccount(anon(), name);
       expect(r.status, name).toBe(status);
     }
@@ -48,7 +60,9 @@ describe("a user named after an account", () => {
     expect((await applyForAccount(anon(), "latecomer")).status).toBe(200);
     await identity().createUser("someone", { account: "latecomer" });
     const page = (await admin.get("/admin/applications")).body;
-    const id = new RegExp(`name="id" value="(app-[0-9a-f]+)"[^]*?latecomer`).exec(page)?.[1] ?? /name="id" value="(app-[0-9a-f]+)"/.exec(page)![1]!;
+    const id =
+      new RegExp(`name="id" value="(app-[0-9a-f]+)"[^]*?latecomer`).exec(page)?.[1] ??
+      /name="id" value="(app-[0-9a-f]+)"/.exec(page)![1]!;
     expect((await admin.post("/admin/applications/approve", { id }, "/admin/applications")).status).toBe(303);
     const code = /confirm\?code=([\w-]+)/.exec((await admin.get("/admin/outbox")).body)![1]!;
     const c = anon();
@@ -60,13 +74,20 @@ describe("a user named after an account", () => {
   });
 
   it("cannot be made in someone else's account by the Add-user form or the command line", async () => {
-    for (const [userName, status] of [["eucalyptus", 400], ["labgroup", 409]] as const) {
+    for (const [userName, status] of [
+      ["eucalyptus", 400],
+      ["labgroup", 409],
+    ] as const) {
       const r = await admin.post("/admin/users/add", { userName, fullName: "x", email: "" }, "/admin/users");
       expect(r.status, userName).toBe(status);
       expect(identity().findUser({ name: userName })).toBeUndefined();
     }
     let err = "";
-    const code = await main(["admin", "user", "create", "labgroup", "--data-dir", w.t.cloud.layout.root], { env: {}, out: () => undefined, err: (t) => (err += t) });
+    const code = await main(["admin", "user", "create", "labgroup", "--data-dir", w.t.cloud.layout.root], {
+      env: {},
+      out: () => undefined,
+      err: (t) => (err += t),
+    });
     expect(code).not.toBe(0);
     expect(err).toMatch(/account 'labgroup' already exists/);
     expect(identity().findUser({ name: "labgroup" })).toBeUndefined();
@@ -75,7 +96,9 @@ describe("a user named after an account", () => {
   it("a member of the admin's account, whatever its name, is not the account's admin in IAM", async () => {
     const ops = await identity().createUser("ops", { account: "eucalyptus" });
     const creds = { accessKeyId: ops.accessKeyId, secretAccessKey: identity().lookupSecret(ops.accessKeyId)! };
-    await expect(iam(creds).send(new CreateAccessKeyCommand({ UserName: "admin" }))).rejects.toMatchObject({ name: "AccessDenied" });
+    await expect(iam(creds).send(new CreateAccessKeyCommand({ UserName: "admin" }))).rejects.toMatchObject({
+      name: "AccessDenied",
+    });
     expect((await iam(creds).send(new ListUsersCommand({}))).Users!.map((u) => u.UserName)).toEqual(["ops"]);
     expect(identity().getUser("ops").isAccountOwner).toBe(false);
     expect(identity().getUser("admin").isAccountOwner).toBe(true);
@@ -84,9 +107,13 @@ describe("a user named after an account", () => {
   it("an account's owner manages its users, but not a cloud admin placed in its account", async () => {
     const bob = await w.t.createUser("bob");
     await iam(bob).send(new CreateUserCommand({ UserName: "bob-helper" }));
-    expect((await iam(bob).send(new CreateAccessKeyCommand({ UserName: "bob-helper" }))).AccessKey!.AccessKeyId).toBeTruthy();
+    expect(
+      (await iam(bob).send(new CreateAccessKeyCommand({ UserName: "bob-helper" }))).AccessKey!.AccessKeyId,
+    ).toBeTruthy();
     await identity().createUser("bob-operator", { account: "bob", admin: true });
-    await expect(iam(bob).send(new CreateAccessKeyCommand({ UserName: "bob-operator" }))).rejects.toMatchObject({ name: "AccessDenied" });
+    await expect(iam(bob).send(new CreateAccessKeyCommand({ UserName: "bob-operator" }))).rejects.toMatchObject({
+      name: "AccessDenied",
+    });
   });
 
   it("the migration keeps each account's owner and gives nobody else the flag", () => {
@@ -96,7 +123,9 @@ describe("a user named after an account", () => {
     const owners = clcMigrations.findIndex((m) => m.name.startsWith("account owners recorded explicitly"));
     const before = openRoleDatabase(file, { ...spec, migrations: clcMigrations.slice(0, owners) });
     const account = before.sqlite.prepare("INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?)");
-    const user = before.sqlite.prepare("INSERT INTO users (id, account_id, name, is_admin, created_at) VALUES (?, ?, ?, ?, ?)");
+    const user = before.sqlite.prepare(
+      "INSERT INTO users (id, account_id, name, is_admin, created_at) VALUES (?, ?, ?, ?, ?)",
+    );
     account.run("000000000001", "eucalyptus", 1);
     user.run("AID1", "000000000001", "admin", 1, 1);
     user.run("AID2", "000000000001", "eucalyptus", 0, 5); // the attack's result: not an owner
@@ -108,7 +137,10 @@ describe("a user named after an account", () => {
     user.run("AID6", "000000000003", "lab", 0, 4); // a sign-up named after it, later
     before.close();
     const after = openClcDatabase(file);
-    expect(after.sqlite.prepare("SELECT name FROM users WHERE is_account_owner = 1 ORDER BY name").all()).toEqual([{ name: "admin" }, { name: "bob" }]);
+    expect(after.sqlite.prepare("SELECT name FROM users WHERE is_account_owner = 1 ORDER BY name").all()).toEqual([
+      { name: "admin" },
+      { name: "bob" },
+    ]);
     after.close();
   });
 });

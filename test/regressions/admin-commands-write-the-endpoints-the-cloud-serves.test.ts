@@ -23,7 +23,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const euca = (...args: string[]) => run(process.execPath, [BUNDLE, ...args], { timeoutMs: 30_000, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
+const euca = (...args: string[]) =>
+  run(process.execPath, [BUNDLE, ...args], { timeoutMs: 30_000, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
 
 describe("admin commands beside a running cloud", () => {
   it("keep the admin's eucarc and write new users' with the ports the cloud serves", async () => {

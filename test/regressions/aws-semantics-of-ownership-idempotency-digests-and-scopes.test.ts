@@ -11,7 +11,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
 import {
-  DeregisterImageCommand, DescribeImageAttributeCommand, EC2Client, ModifyImageAttributeCommand, RegisterImageCommand, RunInstancesCommand, TerminateInstancesCommand,
+  DeregisterImageCommand,
+  DescribeImageAttributeCommand,
+  EC2Client,
+  ModifyImageAttributeCommand,
+  RegisterImageCommand,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { CreateBucketCommand, DeleteObjectsCommand, PutObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
 import { startTestCloud, unique, type TestCloud } from "../support/cloud";
@@ -32,33 +38,83 @@ beforeAll(async () => {
   t = await startTestCloud({ settings: { walrusMaxBuckets: 0 } });
   alice = await makeUser(t, unique("alice"));
   bob = await makeUser(t, unique("bob"));
-  privateImage = (await ec2(alice).send(new RegisterImageCommand({ ImageLocation: await uploadBundle(t, alice, imageFile("private.img", 50_000)), Name: "p" }))).ImageId!;
-  sharedImage = (await ec2(alice).send(new RegisterImageCommand({ ImageLocation: await uploadBundle(t, alice, imageFile("shared.img", 50_000)), Name: "s" }))).ImageId!;
-  await ec2(alice).send(new ModifyImageAttributeCommand({ ImageId: sharedImage, LaunchPermission: { Add: [{ UserId: bob.account }] } }));
+  privateImage = (
+    await ec2(alice).send(
+      new RegisterImageCommand({
+        ImageLocation: await uploadBundle(t, alice, imageFile("private.img", 50_000)),
+        Name: "p",
+      }),
+    )
+  ).ImageId!;
+  sharedImage = (
+    await ec2(alice).send(
+      new RegisterImageCommand({
+        ImageLocation: await uploadBundle(t, alice, imageFile("shared.img", 50_000)),
+        Name: "s",
+      }),
+    )
+  ).ImageId!;
+  await ec2(alice).send(
+    new ModifyImageAttributeCommand({ ImageId: sharedImage, LaunchPermission: { Add: [{ UserId: bob.account }] } }),
+  );
 });
 afterAll(() => t.stop());
 
 describe("images", () => {
   it("someone else's private image does not exist for Modify and Deregister either", async () => {
-    await expect(ec2(bob).send(new ModifyImageAttributeCommand({ ImageId: privateImage, Description: { Value: "x" } }))).rejects.toMatchObject({ name: "InvalidAMIID.NotFound" });
-    await expect(ec2(bob).send(new DeregisterImageCommand({ ImageId: privateImage }))).rejects.toMatchObject({ name: "InvalidAMIID.NotFound" });
+    await expect(
+      ec2(bob).send(new ModifyImageAttributeCommand({ ImageId: privateImage, Description: { Value: "x" } })),
+    ).rejects.toMatchObject({ name: "InvalidAMIID.NotFound" });
+    await expect(ec2(bob).send(new DeregisterImageCommand({ ImageId: privateImage }))).rejects.toMatchObject({
+      name: "InvalidAMIID.NotFound",
+    });
     // One shared with bob exists for him, and is still not his to change.
-    await expect(ec2(bob).send(new DeregisterImageCommand({ ImageId: sharedImage }))).rejects.toMatchObject({ name: "UnauthorizedOperation" });
+    await expect(ec2(bob).send(new DeregisterImageCommand({ ImageId: sharedImage }))).rejects.toMatchObject({
+      name: "UnauthorizedOperation",
+    });
   });
 
   it("launch permissions are shown to the owner only", async () => {
-    await expect(ec2(bob).send(new DescribeImageAttributeCommand({ ImageId: sharedImage, Attribute: "launchPermission" }))).rejects.toMatchObject({ name: "UnauthorizedOperation" });
-    expect((await ec2(bob).send(new DescribeImageAttributeCommand({ ImageId: sharedImage, Attribute: "description" }))).ImageId).toBe(sharedImage);
-    expect((await ec2(alice).send(new DescribeImageAttributeCommand({ ImageId: sharedImage, Attribute: "launchPermission" }))).LaunchPermissions).toEqual([{ UserId: bob.account }]);
+    await expect(
+      ec2(bob).send(new DescribeImageAttributeCommand({ ImageId: sharedImage, Attribute: "launchPermission" })),
+    ).rejects.toMatchObject({ name: "UnauthorizedOperation" });
+    expect(
+      (await ec2(bob).send(new DescribeImageAttributeCommand({ ImageId: sharedImage, Attribute: "description" })))
+        .ImageId,
+    ).toBe(sharedImage);
+    expect(
+      (
+        await ec2(alice).send(
+          new DescribeImageAttributeCommand({ ImageId: sharedImage, Attribute: "launchPermission" }),
+        )
+      ).LaunchPermissions,
+    ).toEqual([{ UserId: bob.account }]);
   });
 });
 
 describe("RunInstances ClientToken", () => {
   it("the same token with other parameters is IdempotentParameterMismatch and launches nothing", async () => {
-    const first = await ec2(alice).send(new RunInstancesCommand({ ImageId: privateImage, MinCount: 1, MaxCount: 1, ClientToken: "tok-a" }));
-    expect((await ec2(alice).send(new RunInstancesCommand({ ImageId: privateImage, MinCount: 1, MaxCount: 1, ClientToken: "tok-a" }))).ReservationId).toBe(first.ReservationId);
-    await expect(ec2(alice).send(new RunInstancesCommand({ ImageId: privateImage, MinCount: 1, MaxCount: 1, InstanceType: "c1.medium", ClientToken: "tok-a" })))
-      .rejects.toMatchObject({ name: "IdempotentParameterMismatch", $metadata: { httpStatusCode: 400 } });
+    const first = await ec2(alice).send(
+      new RunInstancesCommand({ ImageId: privateImage, MinCount: 1, MaxCount: 1, ClientToken: "tok-a" }),
+    );
+    expect(
+      (
+        await ec2(alice).send(
+          new RunInstancesCommand({ ImageId: privateImage, MinCount: 1, MaxCount: 1, ClientToken: "tok-a" }),
+        )
+      ).ReservationId,
+    ).toBe(first.ReservationId);
+    await expect(
+      ec2(alice).send(
+        new RunInstancesCommand({
+          ImageId: privateImage,
+          MinCount: 1,
+          MaxCount: 1,
+          InstanceType: "c1.medium",
+          ClientToken: "tok-a",
+        }),
+      ),
+    ).rejects.toMatchObject({ name: "IdempotentParameterMismatch", $metadata: { httpStatusCode: 400 } });
     await ec2(alice).send(new TerminateInstancesCommand({ InstanceIds: first.Instances!.map((i) => i.InstanceId!) }));
   });
 });
@@ -70,7 +126,8 @@ describe("S3 bodies", () => {
     await s3(t, alice).send(new PutObjectCommand({ Bucket: b, Key: "k", Body: "x" }));
     const url = `${t.cloud.endpoints.s3Url}/${b}?delete=`;
     const body = "<Delete><Object><Key>k</Key></Object></Delete>";
-    const send = (extra: Record<string, string>) => fetch(url, { method: "POST", body, headers: { ...sigV4S3Headers("POST", url, alice, body), ...extra } });
+    const send = (extra: Record<string, string>) =>
+      fetch(url, { method: "POST", body, headers: { ...sigV4S3Headers("POST", url, alice, body), ...extra } });
     let r = await send({});
     expect([r.status, errorCode(await r.text())]).toEqual([400, "InvalidRequest"]);
     r = await send({ "content-md5": createHash("md5").update("other").digest("base64") });
@@ -92,11 +149,23 @@ describe("S3 bodies", () => {
       const r = await fetch(url, { method: "PUT", body, headers: sigV4S3Headers("PUT", url, alice, body) });
       return [r.status, errorCode(await r.text()) ?? "ok"];
     };
-    expect(await put(acl(bob.account, `<Grantee ${xsi} xsi:type="CanonicalUser"><ID>${bob.account}</ID></Grantee>`))).toEqual([403, "AccessDenied"]);
-    expect(await put(acl(alice.account, `<Grantee ${xsi} xsi:type="Wizard"><ID>${bob.account}</ID></Grantee>`))).toEqual([400, "MalformedACLError"]);
-    expect(await put(acl(alice.account, `<Grantee ${xsi} xsi:type="CanonicalUser"><ID>999999999999</ID></Grantee>`))).toEqual([400, "InvalidArgument"]);
-    expect(await put(acl(alice.account, `<Grantee ${xsi} xsi:type="Group"><URI>http://example.com/everyone</URI></Grantee>`))).toEqual([400, "InvalidArgument"]);
-    expect(await put(acl(alice.account, `<Grantee ${xsi} xsi:type="CanonicalUser"><ID>${bob.account}</ID></Grantee>`))).toEqual([200, "ok"]);
+    expect(
+      await put(acl(bob.account, `<Grantee ${xsi} xsi:type="CanonicalUser"><ID>${bob.account}</ID></Grantee>`)),
+    ).toEqual([403, "AccessDenied"]);
+    expect(
+      await put(acl(alice.account, `<Grantee ${xsi} xsi:type="Wizard"><ID>${bob.account}</ID></Grantee>`)),
+    ).toEqual([400, "MalformedACLError"]);
+    expect(
+      await put(acl(alice.account, `<Grantee ${xsi} xsi:type="CanonicalUser"><ID>999999999999</ID></Grantee>`)),
+    ).toEqual([400, "InvalidArgument"]);
+    expect(
+      await put(
+        acl(alice.account, `<Grantee ${xsi} xsi:type="Group"><URI>http://example.com/everyone</URI></Grantee>`),
+      ),
+    ).toEqual([400, "InvalidArgument"]);
+    expect(
+      await put(acl(alice.account, `<Grantee ${xsi} xsi:type="CanonicalUser"><ID>${bob.account}</ID></Grantee>`)),
+    ).toEqual([200, "ok"]);
   });
 });
 
@@ -105,8 +174,18 @@ describe("SigV4 credential scopes", () => {
     const body = formEncode({ Action: "DescribeRegions", Version: "2014-10-01" });
     const u = new URL(t.ec2Url);
     const sign = (service: string) => {
-      const h = signV4({ method: "POST", rawPath: u.pathname, headers: { host: u.host, "content-type": "application/x-www-form-urlencoded; charset=utf-8" }, body,
-        accessKeyId: alice.accessKeyId, secret: alice.secretAccessKey, region: "eucalyptus", service, now: new Date(), doubleEncodePath: true });
+      const h = signV4({
+        method: "POST",
+        rawPath: u.pathname,
+        headers: { host: u.host, "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
+        body,
+        accessKeyId: alice.accessKeyId,
+        secret: alice.secretAccessKey,
+        region: "eucalyptus",
+        service,
+        now: new Date(),
+        doubleEncodePath: true,
+      });
       delete h.host;
       return h;
     };
@@ -116,8 +195,18 @@ describe("SigV4 credential scopes", () => {
 
     const url = `${t.cloud.endpoints.s3Url}/`;
     const s = new URL(url);
-    const h = signV4({ method: "GET", rawPath: "/", headers: { host: s.host }, body: "", accessKeyId: alice.accessKeyId, secret: alice.secretAccessKey,
-      region: "us-east-1", service: "ec2", now: new Date(), doubleEncodePath: false });
+    const h = signV4({
+      method: "GET",
+      rawPath: "/",
+      headers: { host: s.host },
+      body: "",
+      accessKeyId: alice.accessKeyId,
+      secret: alice.secretAccessKey,
+      region: "us-east-1",
+      service: "ec2",
+      now: new Date(),
+      doubleEncodePath: false,
+    });
     delete h.host;
     const r = await fetch(url, { headers: h });
     expect([r.status, errorCode(await r.text())]).toEqual([400, "AuthorizationHeaderMalformed"]);

@@ -5,7 +5,12 @@
  * exist answers exactly as another account's instance with other codes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfirmProductInstanceCommand, EC2Client, RegisterImageCommand, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import {
+  ConfirmProductInstanceCommand,
+  EC2Client,
+  RegisterImageCommand,
+  RunInstancesCommand,
+} from "@aws-sdk/client-ec2";
 import { startTestCloud, unique, type TestCloud } from "../support/cloud";
 import { imageFile, makeUser, uploadBundle, type TestUser } from "../support/bundles";
 import type { Creds } from "../support/s3";
@@ -24,7 +29,8 @@ beforeAll(async () => {
   const run = async (file: string, codes?: string[]) => {
     const location = await uploadBundle(t, alice, imageFile(file, 50_000), undefined, codes);
     const imageId = (await ec2(alice).send(new RegisterImageCommand({ ImageLocation: location, Name: file }))).ImageId!;
-    return (await ec2(alice).send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1 }))).Instances![0]!.InstanceId!;
+    return (await ec2(alice).send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1 })))
+      .Instances![0]!.InstanceId!;
   };
   plain = await run("plain.img");
   coded = await run("coded.img", ["devpay-7"]);

@@ -15,7 +15,9 @@ const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 function secretFiles(root: string): string[] {
-  const dbs = readdirSync(root).filter((f) => /\.db(-wal|-shm)?$/.test(f)).map((f) => join(root, f));
+  const dbs = readdirSync(root)
+    .filter((f) => /\.db(-wal|-shm)?$/.test(f))
+    .map((f) => join(root, f));
   const keys = readdirSync(join(root, "keys")).map((f) => join(root, "keys", f));
   const creds = readdirSync(join(root, "credentials", "admin")).map((f) => join(root, "credentials", "admin", f));
   return [...dbs, ...keys, ...creds].filter((f) => !f.endsWith("/cloud-cert.pem")); // the cloud's certificate is public
@@ -45,16 +47,19 @@ describe("the data directory", () => {
     }
   });
 
-  it.runIf(process.getuid?.() === 0)("cannot be read by another local user (nobody), even when it was made 0755 by hand", async () => {
-    const root = join(tempDir(), "data");
-    dirs.push(root);
-    chmodSync(join(root, ".."), 0o755);
-    mkdirSync(root, { mode: 0o755 });
-    chmodSync(root, 0o755);
-    const t = await startTestCloud({ dataDir: root });
-    await t.stop();
-    const r = spawnSync("runuser", ["-u", "nobody", "--", "cat", join(root, "clc.db")], { encoding: "utf8" });
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/Permission denied/);
-  });
+  it.runIf(process.getuid?.() === 0)(
+    "cannot be read by another local user (nobody), even when it was made 0755 by hand",
+    async () => {
+      const root = join(tempDir(), "data");
+      dirs.push(root);
+      chmodSync(join(root, ".."), 0o755);
+      mkdirSync(root, { mode: 0o755 });
+      chmodSync(root, 0o755);
+      const t = await startTestCloud({ dataDir: root });
+      await t.stop();
+      const r = spawnSync("runuser", ["-u", "nobody", "--", "cat", join(root, "clc.db")], { encoding: "utf8" });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/Permission denied/);
+    },
+  );
 });

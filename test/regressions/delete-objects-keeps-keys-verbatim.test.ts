@@ -26,12 +26,17 @@ async function fill(): Promise<string> {
   return b;
 }
 
-const keys = async (b: string) => ((await s3(t).send(new ListObjectsV2Command({ Bucket: b, EncodingType: "url" }))).Contents ?? []).map((o) => decodeURIComponent(o.Key!)).sort();
+const keys = async (b: string) =>
+  ((await s3(t).send(new ListObjectsV2Command({ Bucket: b, EncodingType: "url" }))).Contents ?? [])
+    .map((o) => decodeURIComponent(o.Key!))
+    .sort();
 
 describe("DeleteObjects", () => {
   it("through the SDK deletes exactly the keys named", async () => {
     const b = await fill();
-    const r = await s3(t).send(new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: TARGETS.map((Key) => ({ Key })) } }));
+    const r = await s3(t).send(
+      new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: TARGETS.map((Key) => ({ Key })) } }),
+    );
     expect(r.Deleted?.map((d) => d.Key).sort()).toEqual([...TARGETS].sort());
     expect(await keys(b)).toEqual([...DECOYS].sort());
   });
@@ -40,7 +45,14 @@ describe("DeleteObjects", () => {
     const b = await fill();
     const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Delete>\n  <Object><Key> </Key></Object>\n  <Object><Key>_ </Key></Object>\n  <Object><Key>a&#xA;</Key></Object>\n  <Object><Key>&#9;tab</Key></Object>\n  <Object><Key><![CDATA[x&y<z>"']]></Key></Object>\n</Delete>`;
     const url = `${t.cloud.endpoints.s3Url}/${b}?delete=`;
-    const r = await fetch(url, { method: "POST", body, headers: { ...sigV4S3Headers("POST", url, t.admin, body), "content-md5": createHash("md5").update(body).digest("base64") } });
+    const r = await fetch(url, {
+      method: "POST",
+      body,
+      headers: {
+        ...sigV4S3Headers("POST", url, t.admin, body),
+        "content-md5": createHash("md5").update(body).digest("base64"),
+      },
+    });
     expect(r.status).toBe(200);
     expect(await keys(b)).toEqual([...DECOYS].sort());
   });

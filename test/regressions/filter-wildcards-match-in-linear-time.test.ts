@@ -5,13 +5,25 @@
  * matcher, equal to the regular-expression meaning on every small case, and bounds.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CreateKeyPairCommand, CreateTagsCommand, DescribeKeyPairsCommand, DescribeKeyPairsCommandOutput, EC2Client } from "@aws-sdk/client-ec2";
+import {
+  CreateKeyPairCommand,
+  CreateTagsCommand,
+  DescribeKeyPairsCommand,
+  DescribeKeyPairsCommandOutput,
+  EC2Client,
+} from "@aws-sdk/client-ec2";
 import { compileWildcard } from "../../src/common/wildcard";
 import { startTestCloud, unique, type TestCloud } from "../support/cloud";
 
 /** The meaning of a pattern, by the regular expression it used to be (safe here: tiny inputs). */
 const reference = (pattern: string, value: string) =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "su").test(value);
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".")}$`,
+    "su",
+  ).test(value);
 
 function* words(alphabet: string[], maxLength: number): Generator<string> {
   yield "";
@@ -50,7 +62,12 @@ let ec2: EC2Client;
 let keyName: string;
 beforeAll(async () => {
   t = await startTestCloud();
-  ec2 = new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: await t.createUser(unique("u")), maxAttempts: 1 });
+  ec2 = new EC2Client({
+    endpoint: t.ec2Url,
+    region: "eucalyptus",
+    credentials: await t.createUser(unique("u")),
+    maxAttempts: 1,
+  });
   keyName = unique("kp");
   const kp = await ec2.send(new CreateKeyPairCommand({ KeyName: keyName }));
   await ec2.send(new CreateTagsCommand({ Resources: [kp.KeyPairId!], Tags: [{ Key: "k", Value: "a".repeat(255) }] }));
@@ -61,18 +78,32 @@ const names = (r: DescribeKeyPairsCommandOutput) => (r.KeyPairs ?? []).map((k) =
 
 describe("filters on the EC2 API", () => {
   it("match the hostile pattern at once and keep the cloud serving", async () => {
-    const describe = (value: string) => ec2.send(new DescribeKeyPairsCommand({ Filters: [{ Name: "tag:k", Values: [value] }] }));
+    const describe = (value: string) =>
+      ec2.send(new DescribeKeyPairsCommand({ Filters: [{ Name: "tag:k", Values: [value] }] }));
     expect(names(await describe(`${"*a".repeat(20)}b`))).toEqual([]);
     expect(names(await describe(`${"*a".repeat(20)}*`))).toEqual([keyName]);
     expect((await fetch(t.cloud.endpoints.heartbeatUrl)).status).toBe(200);
   });
 
   it("bound the number and length of values as AWS does (4xx, never a 500)", async () => {
-    const send = (values: string[], name = "tag:k") => ec2.send(new DescribeKeyPairsCommand({ Filters: [{ Name: name, Values: values }] }));
-    await expect(send(Array.from({ length: 201 }, (_, i) => `v${i}`))).rejects.toMatchObject({ name: "FilterLimitExceeded", $metadata: { httpStatusCode: 400 } });
+    const send = (values: string[], name = "tag:k") =>
+      ec2.send(new DescribeKeyPairsCommand({ Filters: [{ Name: name, Values: values }] }));
+    await expect(send(Array.from({ length: 201 }, (_, i) => `v${i}`))).rejects.toMatchObject({
+      name: "FilterLimitExceeded",
+      $metadata: { httpStatusCode: 400 },
+    });
     expect(names(await send(Array.from({ length: 200 }, (_, i) => `v${i}`)))).toEqual([]);
-    await expect(send(["a".repeat(256)])).rejects.toMatchObject({ name: "InvalidParameterValue", $metadata: { httpStatusCode: 400 } });
-    await expect(send(["*".repeat(50_000)], "key-name")).rejects.toMatchObject({ name: "InvalidParameterValue", $metadata: { httpStatusCode: 400 } });
-    await expect(send(["*".repeat(50_000)])).rejects.toMatchObject({ name: "InvalidParameterValue", $metadata: { httpStatusCode: 400 } });
+    await expect(send(["a".repeat(256)])).rejects.toMatchObject({
+      name: "InvalidParameterValue",
+      $metadata: { httpStatusCode: 400 },
+    });
+    await expect(send(["*".repeat(50_000)], "key-name")).rejects.toMatchObject({
+      name: "InvalidParameterValue",
+      $metadata: { httpStatusCode: 400 },
+    });
+    await expect(send(["*".repeat(50_000)])).rejects.toMatchObject({
+      name: "InvalidParameterValue",
+      $metadata: { httpStatusCode: 400 },
+    });
   });
 });

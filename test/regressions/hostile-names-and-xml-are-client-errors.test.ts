@@ -23,14 +23,29 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-const describeActions = [...actionTable().values()].filter((a) => a.name.startsWith("Describe") && Object.hasOwn(a.params, "Filter")).map((a) => a.name);
+const describeActions = [...actionTable().values()]
+  .filter((a) => a.name.startsWith("Describe") && Object.hasOwn(a.params, "Filter"))
+  .map((a) => a.name);
 
 describe("EC2 filter names that are object properties", () => {
   it("are unknown filters (400) on every Describe* action, and tag:__proto__ is a tag like any other", async () => {
     expect(describeActions.length).toBeGreaterThan(8);
     for (const action of describeActions) {
-      for (const name of ["constructor", "__proto__", "hasOwnProperty", "valueOf", "toString", "tag:__proto__", "tag:constructor"]) {
-        const body = formEncode({ Action: action, Version: "2016-11-15", "Filter.1.Name": name, "Filter.1.Value.1": "x" });
+      for (const name of [
+        "constructor",
+        "__proto__",
+        "hasOwnProperty",
+        "valueOf",
+        "toString",
+        "tag:__proto__",
+        "tag:constructor",
+      ]) {
+        const body = formEncode({
+          Action: action,
+          Version: "2016-11-15",
+          "Filter.1.Name": name,
+          "Filter.1.Value.1": "x",
+        });
         const r = await post(t.ec2Url, body, sigV4Headers(t.ec2Url, t.admin, body));
         if (name.startsWith("tag:") && r.status === 200) continue; // actions with tags: simply nothing matches
         expect([action, name, r.status, errorCode(r.body)]).toEqual([action, name, 400, "InvalidParameterValue"]);
@@ -50,9 +65,18 @@ describe("EC2 filter names that are object properties", () => {
 describe("hostile XML bodies", () => {
   const nested = `${"<a>".repeat(100_000)}${"</a>".repeat(100_000)}`;
   const bodies: Array<[string, string]> = [
-    ["a DOCTYPE", '<?xml version="1.0"?><!DOCTYPE Delete [<!ELEMENT Delete ANY>]><Delete><Object><Key>k</Key></Object></Delete>'],
-    ["an external entity", '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><Delete><Object><Key>&x;</Key></Object></Delete>'],
-    ["an entity bomb", `<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><Delete><Object><Key>&c;</Key></Object></Delete>`],
+    [
+      "a DOCTYPE",
+      '<?xml version="1.0"?><!DOCTYPE Delete [<!ELEMENT Delete ANY>]><Delete><Object><Key>k</Key></Object></Delete>',
+    ],
+    [
+      "an external entity",
+      '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><Delete><Object><Key>&x;</Key></Object></Delete>',
+    ],
+    [
+      "an entity bomb",
+      `<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><Delete><Object><Key>&c;</Key></Object></Delete>`,
+    ],
     ["100,000 nested elements", nested],
     ["an undefined entity", "<Delete><Object><Key>&nope;</Key></Object></Delete>"],
   ];
@@ -70,7 +94,11 @@ describe("hostile XML bodies", () => {
     for (const [method, url] of targets) {
       for (const [what, body] of bodies) {
         const md5 = createHash("md5").update(body).digest("base64");
-        const r = await rawRequest(url, { method, headers: { "content-md5": md5, "content-type": "application/xml" }, body: Buffer.from(body) });
+        const r = await rawRequest(url, {
+          method,
+          headers: { "content-md5": md5, "content-type": "application/xml" },
+          body: Buffer.from(body),
+        });
         expect(r.status, `${what} → ${method} ${url}`).toBeGreaterThanOrEqual(400);
         expect(r.status, `${what} → ${method} ${url}`).toBeLessThan(500);
       }
@@ -78,7 +106,11 @@ describe("hostile XML bodies", () => {
     // Where an anonymous caller may write (DeleteObjects, Complete on a public-read-write bucket), the XML itself is refused.
     for (const [what, body] of bodies) {
       const md5 = createHash("md5").update(body).digest("base64");
-      const r = await rawRequest(`${base}/${open}?delete=`, { method: "POST", headers: { "content-md5": md5 }, body: Buffer.from(body) });
+      const r = await rawRequest(`${base}/${open}?delete=`, {
+        method: "POST",
+        headers: { "content-md5": md5 },
+        body: Buffer.from(body),
+      });
       expect([what, r.status, errorCode(r.body)]).toEqual([what, 400, "MalformedXML"]);
     }
     expect((await fetch(t.cloud.endpoints.heartbeatUrl)).status).toBe(200);

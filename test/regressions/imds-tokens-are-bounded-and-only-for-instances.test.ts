@@ -45,20 +45,31 @@ describe("the token store", () => {
 
 let t: TestCloud;
 let ip: string;
-const call = (method: string, path: string, from: string, headers: Record<string, string> = {}) => metadataRequest(t.ec2Url, method, path, from, headers);
+const call = (method: string, path: string, from: string, headers: Record<string, string> = {}) =>
+  metadataRequest(t.ec2Url, method, path, from, headers);
 
 beforeAll(async () => {
   t = await startTestCloud({ settings: { walrusMaxBuckets: 0 } });
   const alice = await makeUser(t, unique("alice"));
   const ec2 = new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: alice, maxAttempts: 1 });
-  const imageId = (await ec2.send(new RegisterImageCommand({ ImageLocation: await uploadBundle(t, alice, imageFile("root.img", 50_000)), Name: "r" }))).ImageId!;
-  ip = (await ec2.send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1 }))).Instances![0]!.PrivateIpAddress!;
+  const imageId = (
+    await ec2.send(
+      new RegisterImageCommand({
+        ImageLocation: await uploadBundle(t, alice, imageFile("root.img", 50_000)),
+        Name: "r",
+      }),
+    )
+  ).ImageId!;
+  ip = (await ec2.send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1 }))).Instances![0]!
+    .PrivateIpAddress!;
 });
 afterAll(() => t.stop());
 
 describe("PUT /latest/api/token", () => {
   it("gives a caller that is no instance nothing", async () => {
-    expect((await call("PUT", "/latest/api/token", "127.0.0.1", { "x-aws-ec2-metadata-token-ttl-seconds": "60" })).status).toBe(404);
+    expect(
+      (await call("PUT", "/latest/api/token", "127.0.0.1", { "x-aws-ec2-metadata-token-ttl-seconds": "60" })).status,
+    ).toBe(404);
   });
 
   it("under a flood keeps an instance's newest tokens working and its oldest not", async () => {
@@ -67,7 +78,9 @@ describe("PUT /latest/api/token", () => {
     let last = "";
     for (let i = 0; i < 300; i++) last = (await call("PUT", "/latest/api/token", ip, ttl)).body;
     expect((await call("GET", "/latest/meta-data/local-ipv4", ip, { "x-aws-ec2-metadata-token": last })).body).toBe(ip);
-    expect((await call("GET", "/latest/meta-data/local-ipv4", ip, { "x-aws-ec2-metadata-token": first })).status).toBe(401);
+    expect((await call("GET", "/latest/meta-data/local-ipv4", ip, { "x-aws-ec2-metadata-token": first })).status).toBe(
+      401,
+    );
     expect((await fetch(t.cloud.endpoints.heartbeatUrl)).status).toBe(200);
   });
 });

@@ -9,7 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
-import { DescribeInstancesCommand, EC2Client, RegisterImageCommand, RunInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
+import {
+  DescribeInstancesCommand,
+  EC2Client,
+  RegisterImageCommand,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+} from "@aws-sdk/client-ec2";
 import { FakeHypervisor } from "../../src/hypervisor/fake/fake-hypervisor";
 import { openNcDatabase } from "../../src/roles/nc/database";
 import { NodeImageCache } from "../../src/roles/nc/image-cache";
@@ -26,7 +32,14 @@ beforeAll(async () => {
   // The smallest network per group: 8 addresses, 5 of them for instances.
   t = await startTestCloud({ settings: { walrusMaxBuckets: 0, vnetAddrsPerNet: 8 } });
   alice = await makeUser(t, unique("alice"));
-  imageId = (await ec2().send(new RegisterImageCommand({ ImageLocation: await uploadBundle(t, alice, imageFile("root.img", 50_000)), Name: "r" }))).ImageId!;
+  imageId = (
+    await ec2().send(
+      new RegisterImageCommand({
+        ImageLocation: await uploadBundle(t, alice, imageFile("root.img", 50_000)),
+        Name: "r",
+      }),
+    )
+  ).ImageId!;
 });
 afterAll(() => t.stop());
 
@@ -67,15 +80,26 @@ describe("a node's reports", () => {
     let now = Date.now();
     const clock = { now: () => new Date(now) };
     const node = createNodeService({
-      db: openNcDatabase(join(dir, "nc.db")), hypervisor: new FakeHypervisor(join(dir, "fake"), { memoryMb: 4096, cores: 4, diskGb: 100 }, clock),
-      images: new NodeImageCache(join(dir, "cache"), 1024 ** 3, () => t.cloud.walrusClient), probe: testProbe, instancesDir: join(dir, "instances"),
-      limits: { reservedMemoryMb: 256 }, clock, log: pino({ level: "silent" }),
+      db: openNcDatabase(join(dir, "nc.db")),
+      hypervisor: new FakeHypervisor(join(dir, "fake"), { memoryMb: 4096, cores: 4, diskGb: 100 }, clock),
+      images: new NodeImageCache(join(dir, "cache"), 1024 ** 3, () => t.cloud.walrusClient),
+      probe: testProbe,
+      instancesDir: join(dir, "instances"),
+      limits: { reservedMemoryMb: 256 },
+      clock,
+      log: pino({ level: "silent" }),
     });
     const image = await nodeImageRef(t, "emi-00C0FFEE", 50_000);
     const ctx = { requestId: "r" };
     const r = {
-      instanceId: "i-0FEEDBAC", reservationId: "r-00000001", accountId: "123456789012", image, vmType: { name: "m1.small", cpus: 1, memoryMb: 128, diskGb: 2 },
-      nic: { mode: "user" as const, mac: "d0:0d:0f:ee:db:ac", ip: "10.0.0.2" }, launchIndex: 0, groupNames: ["default"],
+      instanceId: "i-0FEEDBAC",
+      reservationId: "r-00000001",
+      accountId: "123456789012",
+      image,
+      vmType: { name: "m1.small", cpus: 1, memoryMb: 128, diskGb: 2 },
+      nic: { mode: "user" as const, mac: "d0:0d:0f:ee:db:ac", ip: "10.0.0.2" },
+      launchIndex: 0,
+      groupNames: ["default"],
     };
     await node.runInstance(r, ctx);
     await node.drain();

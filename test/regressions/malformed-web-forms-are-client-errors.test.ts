@@ -19,7 +19,7 @@ afterAll(() => w.t.stop());
 
 const BODIES: Array<[string, string]> = [
   ["multipart/form-data; boundary=xyz", "this is not multipart"],
-  ["multipart/form-data; boundary=xyz", "--xyz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nno end"],
+  ["multipart/form-data; boundary=xyz", '--xyz\r\nContent-Disposition: form-data; name="a"\r\n\r\nno end'],
   ["multipart/form-data", "--\r\n\r\n"],
   ["multipart/form-data; boundary=", "----\r\n"],
 ];

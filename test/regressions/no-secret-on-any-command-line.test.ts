@@ -48,8 +48,18 @@ describe.runIf(ready)("an iSCSI export", () => {
   async function login(password: string): Promise<string> {
     const secret = join(dir, "chap");
     writeFileSync(secret, password, { mode: 0o600 });
-    const r = await run("qemu-img", ["info", "--output=json", "--object", `secret,id=chap,file=${secret}`, "--image-opts",
-      `driver=iscsi,transport=tcp,portal=${e.portal},target=${e.target},lun=${e.lun},user=${e.user},password-secret=chap`], { env: { ...process.env, PATH: path }, timeoutMs: 30_000 });
+    const r = await run(
+      "qemu-img",
+      [
+        "info",
+        "--output=json",
+        "--object",
+        `secret,id=chap,file=${secret}`,
+        "--image-opts",
+        `driver=iscsi,transport=tcp,portal=${e.portal},target=${e.target},lun=${e.lun},user=${e.user},password-secret=chap`,
+      ],
+      { env: { ...process.env, PATH: path }, timeoutMs: 30_000 },
+    );
     return r.status === 0 ? String(JSON.parse(r.stdout)["virtual-size"]) : r.stderr;
   }
 
@@ -57,7 +67,12 @@ describe.runIf(ready)("an iSCSI export", () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(volume, Buffer.alloc(4 * 1024 * 1024));
     control = await freeControlPort();
-    exporter = createIscsiExporter({ host: "127.0.0.1", port: await freePort(), controlPort: control, log: pino({ level: "silent" }) });
+    exporter = createIscsiExporter({
+      host: "127.0.0.1",
+      port: await freePort(),
+      controlPort: control,
+      log: pino({ level: "silent" }),
+    });
     watch = watchArgv();
     path = `${watch.binDir}:${process.env.PATH}`;
     process.env.PATH = path; // tgtd, started by the exporter, through the watch's wrappers

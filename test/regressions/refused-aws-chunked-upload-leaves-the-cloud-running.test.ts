@@ -37,9 +37,13 @@ describe("a bad chunk signature on a refused upload", () => {
       }
     }
     // Still serving, and nothing was stored.
-    await expect(s3(t).send(new GetObjectCommand({ Bucket: foreign, Key: "k" }))).rejects.toMatchObject({ name: "NoSuchKey" });
+    await expect(s3(t).send(new GetObjectCommand({ Bucket: foreign, Key: "k" }))).rejects.toMatchObject({
+      name: "NoSuchKey",
+    });
     const ok = signedChunkedPut(`${t.cloud.endpoints.s3Url}/${foreign}/good`, t.admin, chunks);
     expect((await rawRequest(`${t.cloud.endpoints.s3Url}/${foreign}/good`, { method: "PUT", ...ok })).status).toBe(200);
-    expect((await bodyText((await s3(t).send(new GetObjectCommand({ Bucket: foreign, Key: "good" }))).Body)).length).toBe(140_000);
+    expect(
+      (await bodyText((await s3(t).send(new GetObjectCommand({ Bucket: foreign, Key: "good" }))).Body)).length,
+    ).toBe(140_000);
   });
 });

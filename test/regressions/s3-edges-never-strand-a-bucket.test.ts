@@ -13,7 +13,16 @@
  */
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketCommand, GetObjectCommand, HeadBucketCommand, ListMultipartUploadsCommand, PutObjectCommand, UploadPartCommand } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteBucketCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
 import { startTestCloud, type TestCloud } from "../support/cloud";
 import { bucketName, expectS3Error, s3 } from "../support/s3";
 import { sigV4S3Headers } from "../support/s3-signing";
@@ -31,7 +40,9 @@ describe("S3 edges", () => {
     const b = bucketName("mpu-only");
     await s3(t).send(new CreateBucketCommand({ Bucket: b }));
     const u = await s3(t).send(new CreateMultipartUploadCommand({ Bucket: b, Key: "big" }));
-    await s3(t).send(new UploadPartCommand({ Bucket: b, Key: "big", UploadId: u.UploadId, PartNumber: 1, Body: "part one" }));
+    await s3(t).send(
+      new UploadPartCommand({ Bucket: b, Key: "big", UploadId: u.UploadId, PartNumber: 1, Body: "part one" }),
+    );
     await s3(t).send(new CreateMultipartUploadCommand({ Bucket: b, Key: "other" }));
     await s3(t).send(new DeleteBucketCommand({ Bucket: b }));
     await expectS3Error(s3(t).send(new HeadBucketCommand({ Bucket: b })), "NotFound", 404);
@@ -53,10 +64,19 @@ describe("S3 edges", () => {
     const b = bucketName("chunked-word");
     await s3(t).send(new CreateBucketCommand({ Bucket: b }));
     const url = t.cloud.endpoints.s3Url;
-    for (const [key, encoding, kept] of [["alone", "aws-chunked", undefined], ["twice", "aws-chunked, aws-chunked", undefined], ["gzip", "aws-chunked,gzip", "gzip"], ["gzip-first", "gzip, aws-chunked", "gzip"]] as const) {
+    for (const [key, encoding, kept] of [
+      ["alone", "aws-chunked", undefined],
+      ["twice", "aws-chunked, aws-chunked", undefined],
+      ["gzip", "aws-chunked,gzip", "gzip"],
+      ["gzip-first", "gzip, aws-chunked", "gzip"],
+    ] as const) {
       const body = Buffer.from(`plain body of ${key}`);
       const target = `${url}/${b}/${key}`;
-      const r = await rawRequest(target, { method: "PUT", headers: sigV4S3Headers("PUT", target, t.admin, body, { "content-encoding": encoding }), body });
+      const r = await rawRequest(target, {
+        method: "PUT",
+        headers: sigV4S3Headers("PUT", target, t.admin, body, { "content-encoding": encoding }),
+        body,
+      });
       expect([key, r.status]).toEqual([key, 200]);
       const got = await s3(t).send(new GetObjectCommand({ Bucket: b, Key: key }));
       expect([key, got.ContentEncoding]).toEqual([key, kept]);
@@ -64,23 +84,39 @@ describe("S3 edges", () => {
     }
   });
 
-  it.runIf(existsSync("/usr/bin/python3") || process.env.CI === "true")("listings echo a prefix, delimiter and marker so that boto3 reads them back as sent", async () => {
-    const b = bucketName("echo");
-    await s3(t).send(new CreateBucketCommand({ Bucket: b }));
-    const values = ["\n", "a b", "100%", "a+b", "é/", "%0A"];
-    const script = new URL("../support/clients/boto3_listing_echo.py", import.meta.url).pathname;
-    const r = await run("/usr/bin/python3", [script, b, ...values.map((v) => Buffer.from(v).toString("hex"))], {
-      env: { PATH: "/usr/bin:/bin", HOME: "/tmp", S3_URL: t.cloud.endpoints.s3Url, AWS_ACCESS_KEY_ID: t.admin.accessKeyId, AWS_SECRET_ACCESS_KEY: t.admin.secretAccessKey, AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null" },
-      timeoutMs: 120_000,
-    });
-    expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as Array<Record<string, [string, string, string, string[]]>>;
-    values.forEach((v, i) => {
-      const hex = (s: string) => Buffer.from(s).toString("hex");
-      const common = [hex(`${v}x${v}`)];
-      for (const listing of ["v1", "v2", "versions"]) expect([JSON.stringify(v), listing, out[i]![listing]]).toEqual([JSON.stringify(v), listing, [hex(v), hex(v), hex(v), common]]);
-    });
-  });
+  it.runIf(existsSync("/usr/bin/python3") || process.env.CI === "true")(
+    "listings echo a prefix, delimiter and marker so that boto3 reads them back as sent",
+    async () => {
+      const b = bucketName("echo");
+      await s3(t).send(new CreateBucketCommand({ Bucket: b }));
+      const values = ["\n", "a b", "100%", "a+b", "é/", "%0A"];
+      const script = new URL("../support/clients/boto3_listing_echo.py", import.meta.url).pathname;
+      const r = await run("/usr/bin/python3", [script, b, ...values.map((v) => Buffer.from(v).toString("hex"))], {
+        env: {
+          PATH: "/usr/bin:/bin",
+          HOME: "/tmp",
+          S3_URL: t.cloud.endpoints.s3Url,
+          AWS_ACCESS_KEY_ID: t.admin.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: t.admin.secretAccessKey,
+          AWS_CONFIG_FILE: "/dev/null",
+          AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+        },
+        timeoutMs: 120_000,
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as Array<Record<string, [string, string, string, string[]]>>;
+      values.forEach((v, i) => {
+        const hex = (s: string) => Buffer.from(s).toString("hex");
+        const common = [hex(`${v}x${v}`)];
+        for (const listing of ["v1", "v2", "versions"])
+          expect([JSON.stringify(v), listing, out[i]![listing]]).toEqual([
+            JSON.stringify(v),
+            listing,
+            [hex(v), hex(v), hex(v), common],
+          ]);
+      });
+    },
+  );
 
   it("without encoding-type, values are echoed verbatim; with it, each encoded once", async () => {
     const b = bucketName("echo-raw");

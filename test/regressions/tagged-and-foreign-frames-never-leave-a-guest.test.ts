@@ -20,8 +20,24 @@ import { canNetns, clusterTopology, inNamespace, must, Namespaces, standInGuest 
 const run = canNetns() || process.env.CI === "true";
 const ECHO = join(__dirname, "../support/net-echo.mjs");
 const tap = (id: string) => `eu${id.slice(2)}`;
-const g1: InstanceView = { instanceId: "i-000000c1", node: "n1", mac: "d0:0d:00:00:00:c1", ip: "10.128.0.34", hostname: "g1", vlan: 11, groupIds: ["sg-closed"] };
-const g2: InstanceView = { instanceId: "i-000000c2", node: "n1", mac: "d0:0d:00:00:00:c2", ip: "10.128.0.35", hostname: "g2", vlan: 11, groupIds: ["sg-closed"] };
+const g1: InstanceView = {
+  instanceId: "i-000000c1",
+  node: "n1",
+  mac: "d0:0d:00:00:00:c1",
+  ip: "10.128.0.34",
+  hostname: "g1",
+  vlan: 11,
+  groupIds: ["sg-closed"],
+};
+const g2: InstanceView = {
+  instanceId: "i-000000c2",
+  node: "n1",
+  mac: "d0:0d:00:00:00:c2",
+  ip: "10.128.0.35",
+  hostname: "g2",
+  vlan: 11,
+  groupIds: ["sg-closed"],
+};
 
 /**
  * python3's AF_PACKET on eth0: `send <dst MAC> <hex>...` sends five frames of each hex
@@ -51,24 +67,47 @@ else:
     print(json.dumps(n))
 `;
 
-describe.runIf(run).each([["MANAGED", "euq"], ["MANAGED-NOVLAN", "euw"]] as const)("%s: a guest's tap", (mode: ManagedMode, prefix) => {
+describe.runIf(run).each([
+  ["MANAGED", "euq"],
+  ["MANAGED-NOVLAN", "euw"],
+] as const)("%s: a guest's tap", (mode: ManagedMode, prefix) => {
   const nss = new Namespaces(prefix);
   const dir = mkdtempSync(join(tmpdir(), "euca-tags-"));
   chmodSync(dir, 0o755);
   const view: ClusterView = {
-    mode, privateRange: "10.128.0.0/16", segments: [{ vlan: 11, cidr: "10.128.0.32/27", gateway: "10.128.0.33" }],
-    instances: [g1, g2], rules: { "sg-closed": [] }, nodes: { n1: "192.168.50.2", n2: "192.168.50.3" },
+    mode,
+    privateRange: "10.128.0.0/16",
+    segments: [{ vlan: 11, cidr: "10.128.0.32/27", gateway: "10.128.0.33" }],
+    instances: [g1, g2],
+    rules: { "sg-closed": [] },
+    nodes: { n1: "192.168.50.2", n2: "192.168.50.3" },
     gateway: { underlay: "192.168.50.1", publicDev: "pub0", metadata: { ip: "192.168.50.1", port: 18775 } },
-    vxlan: { port: 4789, mtu: 1450, novlanVni: 1 }, dhcp: { leaseSeconds: 3600, user: "nobody", group: "nogroup" },
+    vxlan: { port: 4789, mtu: 1450, novlanVni: 1 },
+    dhcp: { leaseSeconds: 3600, user: "nobody", group: "nogroup" },
   };
   const hear = (from: string, ip: string) => nss.exec(from, `sh -c 'sleep 0.3 | busybox nc -w 2 ${ip} 80'`).out.trim();
 
   beforeAll(async () => {
     clusterTopology(nss);
-    const ex = createNetworkExecutor({ run: inNamespace(nss.name("n1")), dir: join(dir, "n1"), dhcpDir: join(dir, "n1-dhcp"), log: pino({ level: "silent" }) });
+    const ex = createNetworkExecutor({
+      run: inNamespace(nss.name("n1")),
+      dir: join(dir, "n1"),
+      dhcpDir: join(dir, "n1-dhcp"),
+      log: pino({ level: "silent" }),
+    });
     await ex.apply(renderNodeHost(view, "n1", tap));
-    for (const [name, g] of [["g1", g1], ["g2", g2]] as const) {
-      standInGuest(nss, { name, node: "n1", tap: tap(g.instanceId), mac: g.mac, bridge: segmentLinks(mode, 11).bridge, dir });
+    for (const [name, g] of [
+      ["g1", g1],
+      ["g2", g2],
+    ] as const) {
+      standInGuest(nss, {
+        name,
+        node: "n1",
+        tap: tap(g.instanceId),
+        mac: g.mac,
+        bridge: segmentLinks(mode, 11).bridge,
+        dir,
+      });
       must(`ip -n ${nss.name(name)} addr add ${g.ip}/27 dev eth0`);
     }
     const p = nss.spawn("g2", "node", [ECHO, "g2", "80"]);
@@ -93,7 +132,9 @@ describe.runIf(run).each([["MANAGED", "euq"], ["MANAGED-NOVLAN", "euw"]] as cons
       l.on("exit", () => resolve(out.trim()));
     });
     await new Promise((r) => setTimeout(r, 300));
-    expect(nss.exec("g1", `/usr/bin/python3 -c '${RAW}' send ${g2.mac} ${kinds.map(([, hex]) => hex).join(" ")}`).status).toBe(0);
+    expect(
+      nss.exec("g1", `/usr/bin/python3 -c '${RAW}' send ${g2.mac} ${kinds.map(([, hex]) => hex).join(" ")}`).status,
+    ).toBe(0);
     const counts = JSON.parse(await listening) as Record<string, number>;
     return Object.fromEntries(kinds.map(([what], i) => [what, counts[i] ?? 0]));
   }

@@ -22,14 +22,20 @@ describe("regression: the TCP stream helper and echoes still on their way", () =
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const port = (server.address() as { port: number }).port;
     try {
-      const p = spawn(process.execPath, [TCP_STREAM, "127.0.0.1", String(port), "50"], { stdio: ["ignore", "pipe", "inherit"] });
+      const p = spawn(process.execPath, [TCP_STREAM, "127.0.0.1", String(port), "50"], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
       let out = "";
       p.stdout.on("data", (d) => (out += d));
       while (!out.includes("connected")) await new Promise((r) => setTimeout(r, 20));
       await new Promise((r) => setTimeout(r, 1_000));
       p.kill("SIGTERM");
       await new Promise((r) => p.on("exit", r));
-      const result = JSON.parse(out.split("\n").find((l) => l.startsWith("{"))!) as { sent: number; echoed: number; closed: boolean };
+      const result = JSON.parse(out.split("\n").find((l) => l.startsWith("{"))!) as {
+        sent: number;
+        echoed: number;
+        closed: boolean;
+      };
       expect(result.closed).toBe(false);
       expect(result.sent).toBeGreaterThan(5);
       expect(result.echoed).toBe(result.sent);

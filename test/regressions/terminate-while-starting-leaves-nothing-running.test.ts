@@ -51,12 +51,24 @@ describe("a terminate that arrives while the guest is being started", () => {
     const dir = tempDir("euca-nc-");
     const hv = new GatedHypervisor(join(dir, "fake"));
     const node = createNodeService({
-      db: openNcDatabase(join(dir, "nc.db")), hypervisor: hv, images: new NodeImageCache(join(dir, "cache"), 1024 ** 3, () => t.cloud.walrusClient),
-      probe: testProbe, instancesDir: join(dir, "instances"), limits: { reservedMemoryMb: 256 }, clock: systemClock, log: pino({ level: "silent" }),
+      db: openNcDatabase(join(dir, "nc.db")),
+      hypervisor: hv,
+      images: new NodeImageCache(join(dir, "cache"), 1024 ** 3, () => t.cloud.walrusClient),
+      probe: testProbe,
+      instancesDir: join(dir, "instances"),
+      limits: { reservedMemoryMb: 256 },
+      clock: systemClock,
+      log: pino({ level: "silent" }),
     });
     const r = {
-      instanceId: "i-0BADCAFE", reservationId: "r-00000001", accountId: "123456789012", image, vmType: { name: "m1.small", cpus: 1, memoryMb: 128, diskGb: 2 },
-      nic: { mode: "user" as const, mac: "d0:0d:00:00:00:01", ip: "10.0.0.2" }, launchIndex: 0, groupNames: ["default"],
+      instanceId: "i-0BADCAFE",
+      reservationId: "r-00000001",
+      accountId: "123456789012",
+      image,
+      vmType: { name: "m1.small", cpus: 1, memoryMb: 128, diskGb: 2 },
+      nic: { mode: "user" as const, mac: "d0:0d:00:00:00:01", ip: "10.0.0.2" },
+      launchIndex: 0,
+      groupNames: ["default"],
     };
     expect((await node.runInstance(r, ctx)).state).toBe("Pending");
     await hv.entered; // staged, and now inside the hypervisor's start
@@ -64,7 +76,9 @@ describe("a terminate that arrives while the guest is being started", () => {
     hv.release();
     await node.drain();
     expect(await hv.list()).toEqual([]);
-    expect((await node.describeInstances({ instanceIds: [r.instanceId] }, ctx)).instances.map((i) => [i.state, i.reason])).toEqual([["Teardown", "terminated"]]);
+    expect(
+      (await node.describeInstances({ instanceIds: [r.instanceId] }, ctx)).instances.map((i) => [i.state, i.reason]),
+    ).toEqual([["Teardown", "terminated"]]);
     expect(existsSync(join(dir, "instances", r.accountId, r.instanceId))).toBe(false);
     expect((await node.describeResource({}, ctx)).memorySizeAvailable).toBe(4096);
     expect(readFileSync(join(dir, "cache", image.id)).length).toBeGreaterThan(0); // the cached image stays for the next launch

@@ -23,7 +23,17 @@ let t: TestCloud;
 let rpc: Listening;
 beforeAll(async () => {
   t = await startTestCloud();
-  const app = new Hono().route("/", createRpcApp({ role: "echo", service: echoService(), methods: ECHO_METHODS, lookupKey: (id) => (id === key.id ? key.secret : undefined), clock: systemClock, log: pino({ level: "silent" }) }));
+  const app = new Hono().route(
+    "/",
+    createRpcApp({
+      role: "echo",
+      service: echoService(),
+      methods: ECHO_METHODS,
+      lookupKey: (id) => (id === key.id ? key.secret : undefined),
+      clock: systemClock,
+      log: pino({ level: "silent" }),
+    }),
+  );
   rpc = await listen(app, "127.0.0.1", 0);
 });
 afterAll(async () => {
@@ -36,7 +46,10 @@ describe("internal routes", () => {
     const origin = new URL(t.ec2Url).origin;
     for (const op of ["putObject", "getObject", "ensureBucket"]) {
       const heapBefore = process.memoryUsage().rss;
-      const r = await rawRequest(`${origin}/internal/walrus/${op}?bucket=b&key=k&size=${BIG}`, { method: "POST", size: BIG });
+      const r = await rawRequest(`${origin}/internal/walrus/${op}?bucket=b&key=k&size=${BIG}`, {
+        method: "POST",
+        size: BIG,
+      });
       expect(r.status, op).toBe(401);
       expect(r.sent, op).toBeLessThan(BIG);
       expect(process.memoryUsage().rss - heapBefore, op).toBeLessThan(128 * 1024 * 1024);
@@ -49,9 +62,18 @@ describe("internal routes", () => {
     const r = await rawRequest(url, { method: "POST", size: BIG });
     expect([r.status, r.sent < BIG]).toEqual([401, true]);
     // Signed for one body, sent with another: refused once the body is read.
-    const headers = signInternalRequest({ method: "POST", url: new URL(url), body: JSON.stringify({ text: "signed" }), requestId: "r1" }, key, new Date(), "0".repeat(32));
+    const headers = signInternalRequest(
+      { method: "POST", url: new URL(url), body: JSON.stringify({ text: "signed" }), requestId: "r1" },
+      key,
+      new Date(),
+      "0".repeat(32),
+    );
     delete headers.host;
-    const swapped = await rawRequest(url, { method: "POST", headers, body: Buffer.from(JSON.stringify({ text: "other" })) });
+    const swapped = await rawRequest(url, {
+      method: "POST",
+      headers,
+      body: Buffer.from(JSON.stringify({ text: "other" })),
+    });
     expect(swapped.status).toBe(401);
   });
 });

@@ -33,7 +33,11 @@ describe("regression: the quota check reads the bucket's total", () => {
     const b = bucketName("total");
     await c.send(new CreateBucketCommand({ Bucket: b }));
     setTotal(b, 1024 * 1024 - 100);
-    await expectS3Error(c.send(new PutObjectCommand({ Bucket: b, Key: "k", Body: Buffer.alloc(1024) })), "QuotaExceeded", 403);
+    await expectS3Error(
+      c.send(new PutObjectCommand({ Bucket: b, Key: "k", Body: Buffer.alloc(1024) })),
+      "QuotaExceeded",
+      403,
+    );
     setTotal(b, 0);
     await c.send(new PutObjectCommand({ Bucket: b, Key: "k", Body: Buffer.alloc(1024) }));
   });

@@ -27,7 +27,9 @@ afterAll(() => w.t.stop());
 describe("concurrent bursts at every counter of the web interface", () => {
   it("29 wrong passwords at once, then the right one, from a new address: refused", async () => {
     await userWithPassword(w, admin, "jill", "jills-password");
-    const burst = await Promise.all(Array.from({ length: 29 }, (_, i) => from("127.0.0.21").login("jill", `wrong-${i}`)));
+    const burst = await Promise.all(
+      Array.from({ length: 29 }, (_, i) => from("127.0.0.21").login("jill", `wrong-${i}`)),
+    );
     expect(burst.map((r) => r.status)).toEqual(Array(29).fill(403));
     for (const r of burst) expect(r.body).toContain(LOGIN_REFUSED);
     const away = from("127.0.0.21");
@@ -40,19 +42,25 @@ describe("concurrent bursts at every counter of the web interface", () => {
 
   it("the right password sent many times at once logs in at most once per check, never with a 5xx", async () => {
     await userWithPassword(w, admin, "joan", "joans-password", "127.0.0.23");
-    const tries = await Promise.all(Array.from({ length: 12 }, () => from("127.0.0.23").login("joan", "joans-password")));
+    const tries = await Promise.all(
+      Array.from({ length: 12 }, () => from("127.0.0.23").login("joan", "joans-password")),
+    );
     for (const r of tries) expect([303, 403]).toContain(r.status);
     expect(tries.some((r) => r.location === "/")).toBe(true);
   });
 
   it("the per-address limit lets exactly 30 of 40 concurrent attempts through", async () => {
-    const tries = await Promise.all(Array.from({ length: 40 }, (_, i) => from("127.0.0.22").login(`nobody-${i}`, "whatever-1")));
+    const tries = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => from("127.0.0.22").login(`nobody-${i}`, "whatever-1")),
+    );
     expect(tries.filter((r) => r.status === 429)).toHaveLength(10);
     expect(tries.filter((r) => r.status === 403)).toHaveLength(30);
   });
 
   it("the per-address limit of applications and reset mails lets exactly 10 of 14 concurrent ones through", async () => {
-    const tries = await Promise.all(Array.from({ length: 14 }, (_, i) => applyForAccount(from("127.0.0.25"), `burst-${i}`)));
+    const tries = await Promise.all(
+      Array.from({ length: 14 }, (_, i) => applyForAccount(from("127.0.0.25"), `burst-${i}`)),
+    );
     expect(tries.filter((r) => r.status === 429)).toHaveLength(4);
     expect(tries.filter((r) => r.status === 200)).toHaveLength(10);
   });

@@ -25,8 +25,17 @@ const key = { id: "ECKTEST0000000000001", secret: "s3cr3t-component-key" };
 
 function clusterOver(node: NodeClient) {
   return assembleClusterService({
-    name: "cluster1", host: "127.0.0.1", db: openCcDatabase(join(tempDir("euca-cc-"), "cc.db")), nodes: () => [{ name: "n1", client: node }],
-    clock: systemClock, log, pollMs: 0, policy: "GREEDY", plan: { subnet: [10, 128], addrsPerNet: 32 }, downMs: 60_000, unknownMs: 900_000,
+    name: "cluster1",
+    host: "127.0.0.1",
+    db: openCcDatabase(join(tempDir("euca-cc-"), "cc.db")),
+    nodes: () => [{ name: "n1", client: node }],
+    clock: systemClock,
+    log,
+    pollMs: 0,
+    policy: "GREEDY",
+    plan: { subnet: [10, 128], addrsPerNet: 32 },
+    downMs: 60_000,
+    unknownMs: 900_000,
   }).service;
 }
 
@@ -34,9 +43,14 @@ function services() {
   const dir = tempDir("euca-nc-");
   const clock = systemClock;
   const node = createNodeService({
-    db: openNcDatabase(join(dir, "nc.db")), hypervisor: new FakeHypervisor(join(dir, "fake"), { memoryMb: 4096, cores: 4, diskGb: 100 }, clock),
-    images: new NodeImageCache(join(dir, "cache"), 1024 ** 3, () => undefined), probe: testProbe, instancesDir: join(dir, "instances"),
-    limits: { reservedMemoryMb: 256 }, clock, log,
+    db: openNcDatabase(join(dir, "nc.db")),
+    hypervisor: new FakeHypervisor(join(dir, "fake"), { memoryMb: 4096, cores: 4, diskGb: 100 }, clock),
+    images: new NodeImageCache(join(dir, "cache"), 1024 ** 3, () => undefined),
+    probe: testProbe,
+    instancesDir: join(dir, "instances"),
+    limits: { reservedMemoryMb: 256 },
+    clock,
+    log,
   });
   return { node, echo: echoService() };
 }
@@ -58,16 +72,42 @@ async function httpSetup() {
   const s = services();
   const lookupKey = (id: string) => (id === key.id ? key.secret : undefined);
   const opts = { clock: systemClock, ids: randomIds };
-  const ncL = await listen(createRpcApp({ role: "nc", service: s.node, methods: NODE_METHODS, lookupKey, clock: systemClock, log }), "127.0.0.1", 0);
-  const node = createHttpClient<NodeClient>(NODE_METHODS, { baseUrl: `http://127.0.0.1:${ncL.port}`, role: "nc", key, ...opts });
+  const ncL = await listen(
+    createRpcApp({ role: "nc", service: s.node, methods: NODE_METHODS, lookupKey, clock: systemClock, log }),
+    "127.0.0.1",
+    0,
+  );
+  const node = createHttpClient<NodeClient>(NODE_METHODS, {
+    baseUrl: `http://127.0.0.1:${ncL.port}`,
+    role: "nc",
+    key,
+    ...opts,
+  });
   const cluster = clusterOver(node);
-  const ccL = await listen(createRpcApp({ role: "cc", service: cluster, methods: CLUSTER_METHODS, lookupKey, clock: systemClock, log }), "127.0.0.1", 0);
-  const echoApp = new Hono().route("/", createRpcApp({ role: "echo", service: s.echo, methods: ECHO_METHODS, lookupKey, clock: systemClock, log }));
+  const ccL = await listen(
+    createRpcApp({ role: "cc", service: cluster, methods: CLUSTER_METHODS, lookupKey, clock: systemClock, log }),
+    "127.0.0.1",
+    0,
+  );
+  const echoApp = new Hono().route(
+    "/",
+    createRpcApp({ role: "echo", service: s.echo, methods: ECHO_METHODS, lookupKey, clock: systemClock, log }),
+  );
   const echoL = await listen(echoApp, "127.0.0.1", 0);
   return {
     node,
-    cluster: createHttpClient<ClusterClient>(CLUSTER_METHODS, { baseUrl: `http://127.0.0.1:${ccL.port}`, role: "cc", key, ...opts }),
-    echo: createHttpClient<EchoClient>(ECHO_METHODS, { baseUrl: `http://127.0.0.1:${echoL.port}`, role: "echo", key, ...opts }),
+    cluster: createHttpClient<ClusterClient>(CLUSTER_METHODS, {
+      baseUrl: `http://127.0.0.1:${ccL.port}`,
+      role: "cc",
+      key,
+      ...opts,
+    }),
+    echo: createHttpClient<EchoClient>(ECHO_METHODS, {
+      baseUrl: `http://127.0.0.1:${echoL.port}`,
+      role: "echo",
+      key,
+      ...opts,
+    }),
     ports: { nc: ncL.port },
     teardown: async () => {
       await Promise.all([ncL.close(), ccL.close(), echoL.close()]);
@@ -84,7 +124,12 @@ describe("signed HTTP refuses what it must", () => {
   }
   function signed(port: number, body: string, opts: { now?: Date; nonce?: string; k?: typeof key } = {}) {
     const url = new URL(`http://127.0.0.1:${port}/internal/nc/describeResource`);
-    const h = signInternalRequest({ method: "POST", url, body, requestId: "req-1" }, opts.k ?? key, opts.now ?? new Date(), opts.nonce ?? randomIds.nonce());
+    const h = signInternalRequest(
+      { method: "POST", url, body, requestId: "req-1" },
+      opts.k ?? key,
+      opts.now ?? new Date(),
+      opts.nonce ?? randomIds.nonce(),
+    );
     delete h.host;
     return h;
   }
@@ -104,7 +149,10 @@ describe("signed HTTP refuses what it must", () => {
   it("refuses an unsigned request", async () => {
     const c = await httpSetup();
     try {
-      expect(await send(c.ports.nc, { "content-type": "application/json" }, "{}")).toMatchObject({ status: 401, body: { error: { reason: "missing" } } });
+      expect(await send(c.ports.nc, { "content-type": "application/json" }, "{}")).toMatchObject({
+        status: 401,
+        body: { error: { reason: "missing" } },
+      });
     } finally {
       await c.teardown();
     }
@@ -116,7 +164,9 @@ describe("signed HTTP refuses what it must", () => {
       const h = signed(c.ports.nc, "{}");
       expect((await send(c.ports.nc, h, '{"x":1}')).status).toBe(401);
       const h2 = signed(c.ports.nc, "{}");
-      expect((await send(c.ports.nc, { ...h2, "x-euca-request-id": "forged" }, "{}")).body.error?.reason).toBe("bad-signature");
+      expect((await send(c.ports.nc, { ...h2, "x-euca-request-id": "forged" }, "{}")).body.error?.reason).toBe(
+        "bad-signature",
+      );
       const h3 = signed(c.ports.nc, "{}", { k: { id: key.id, secret: "not-the-secret" } });
       expect((await send(c.ports.nc, h3, "{}")).body.error?.reason).toBe("bad-signature");
       const h4 = signed(c.ports.nc, "{}", { k: { id: "ECKUNKNOWN", secret: key.secret } });
@@ -142,9 +192,16 @@ describe("signed HTTP refuses what it must", () => {
     const c = await httpSetup();
     try {
       const skewed = createHttpClient<NodeClient>(NODE_METHODS, {
-        baseUrl: `http://127.0.0.1:${c.ports.nc}`, role: "nc", key, clock: fixedClock("2020-01-01T00:00:00Z"), ids: randomIds,
+        baseUrl: `http://127.0.0.1:${c.ports.nc}`,
+        role: "nc",
+        key,
+        clock: fixedClock("2020-01-01T00:00:00Z"),
+        ids: randomIds,
       });
-      await expect(skewed.describeResource({}, { requestId: "r" })).rejects.toMatchObject({ kind: "Unavailable", message: expect.stringContaining("401") });
+      await expect(skewed.describeResource({}, { requestId: "r" })).rejects.toMatchObject({
+        kind: "Unavailable",
+        message: expect.stringContaining("401"),
+      });
     } finally {
       await c.teardown();
     }

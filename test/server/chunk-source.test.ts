@@ -10,7 +10,10 @@ function counting(total: number) {
   let pos = 0;
   const seen = new Set<ArrayBufferLike>();
   const s = {
-    size: total, reads: 0, closed: false, buffers: seen,
+    size: total,
+    reads: 0,
+    closed: false,
+    buffers: seen,
     async read(into: Buffer) {
       seen.add(into.buffer);
       const n = Math.min(into.length, total - pos);
@@ -36,17 +39,22 @@ async function serve(source: ChunkSource, chunk: number) {
   return { server, port: (server.address() as AddressInfo).port, done };
 }
 
-const expected = (n: number) => createHash("sha256").update(Buffer.from(Array.from({ length: n }, (_, i) => i % 251))).digest("hex");
+const expected = (n: number) =>
+  createHash("sha256")
+    .update(Buffer.from(Array.from({ length: n }, (_, i) => i % 251)))
+    .digest("hex");
 
 describe("writeChunks", () => {
   it("writes every byte in order through two buffers, and closes the source", async () => {
     const src = counting(1_000_003);
     const { server, port, done } = await serve(src, 64 * 1024);
-    const body = await new Promise<Buffer>((resolve) => get({ port, host: "127.0.0.1" }, (res: IncomingMessage) => {
-      const parts: Buffer[] = [];
-      res.on("data", (d: Buffer) => parts.push(d));
-      res.on("end", () => resolve(Buffer.concat(parts)));
-    }));
+    const body = await new Promise<Buffer>((resolve) =>
+      get({ port, host: "127.0.0.1" }, (res: IncomingMessage) => {
+        const parts: Buffer[] = [];
+        res.on("data", (d: Buffer) => parts.push(d));
+        res.on("end", () => resolve(Buffer.concat(parts)));
+      }),
+    );
     await done.finished;
     server.close();
     expect(body.length).toBe(1_000_003);
@@ -60,10 +68,12 @@ describe("writeChunks", () => {
     const src = counting(512 * 1024 * 1024);
     const { server, port, done } = await serve(src, 64 * 1024);
     await new Promise<void>((resolve) => {
-      const req = get({ port, host: "127.0.0.1" }, (res) => res.once("data", () => {
-        req.destroy();
-        resolve();
-      }));
+      const req = get({ port, host: "127.0.0.1" }, (res) =>
+        res.once("data", () => {
+          req.destroy();
+          resolve();
+        }),
+      );
     });
     for (let i = 0; i < 200 && !src.closed; i++) await new Promise((r) => setTimeout(r, 10));
     await done.finished;
@@ -76,7 +86,9 @@ describe("writeChunks", () => {
   it("buffers are no larger than the body", async () => {
     const src = counting(10);
     const { server, port, done } = await serve(src, 64 * 1024);
-    await new Promise<void>((resolve) => get({ port, host: "127.0.0.1" }, (res) => res.resume().on("end", () => resolve())));
+    await new Promise<void>((resolve) =>
+      get({ port, host: "127.0.0.1" }, (res) => res.resume().on("end", () => resolve())),
+    );
     await done.finished;
     server.close();
     expect([...src.buffers].map((b) => b.byteLength)).toEqual([10, 10]);

@@ -10,7 +10,22 @@ import { delimiter, join } from "node:path";
 import { tempDir } from "./cloud";
 
 /** What euca runs by name (src/: run, spawn and runCommand calls). */
-export const PROGRAMS = ["tgtd", "tgtadm", "qemu-img", "qemu-storage-daemon", "qemu-system-x86_64", "nft", "ip", "dnsmasq", "conntrack", "arping", "debugfs", "socat", "timeout", "xl"];
+export const PROGRAMS = [
+  "tgtd",
+  "tgtadm",
+  "qemu-img",
+  "qemu-storage-daemon",
+  "qemu-system-x86_64",
+  "nft",
+  "ip",
+  "dnsmasq",
+  "conntrack",
+  "arping",
+  "debugfs",
+  "socat",
+  "timeout",
+  "xl",
+];
 
 function which(name: string, skip: string): string | undefined {
   for (const d of (process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin").split(delimiter)) {
@@ -35,7 +50,11 @@ export function watchArgv(programs: readonly string[] = PROGRAMS): ArgvWatch {
   for (const name of programs) {
     const real = which(name, binDir);
     if (!real) continue;
-    writeFileSync(join(binDir, name), `#!/bin/sh\n{ printf '%s' '${name}'; for a in "$@"; do printf ' %s' "$a"; done; printf '\\n'; } >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+    writeFileSync(
+      join(binDir, name),
+      `#!/bin/sh\n{ printf '%s' '${name}'; for a in "$@"; do printf ' %s' "$a"; done; printf '\\n'; } >> '${log}'\nexec '${real}' "$@"\n`,
+      { mode: 0o755 },
+    );
   }
   const seen = new Set<string>();
   const poll = () => {

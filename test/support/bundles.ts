@@ -25,26 +25,54 @@ export function imageFile(name: string, size = 600_000): string {
 }
 
 /** Returns bucket/manifest-key. */
-export async function uploadBundle(t: TestCloud, user: TestUser, file: string, tamper?: (xml: string) => string, productCodes?: string[]): Promise<string> {
+export async function uploadBundle(
+  t: TestCloud,
+  user: TestUser,
+  file: string,
+  tamper?: (xml: string) => string,
+  productCodes?: string[],
+): Promise<string> {
   const { set, dir } = t.cloud.identity!.credentialSetOf(user.name);
   const b = await bundleImage({
-    imagePath: file, destDir: tempDir("euca-img-"), userCertPem: readFileSync(join(dir, `${set.baseName}-cert.pem`), "utf8"),
-    userKeyPem: readFileSync(join(dir, `${set.baseName}-pk.pem`), "utf8"), cloudCertPem: readFileSync(t.cloud.layout.cloudCert, "utf8"),
-    userId: user.account, partSize: 256 * 1024, productCodes,
+    imagePath: file,
+    destDir: tempDir("euca-img-"),
+    userCertPem: readFileSync(join(dir, `${set.baseName}-cert.pem`), "utf8"),
+    userKeyPem: readFileSync(join(dir, `${set.baseName}-pk.pem`), "utf8"),
+    cloudCertPem: readFileSync(t.cloud.layout.cloudCert, "utf8"),
+    userId: user.account,
+    partSize: 256 * 1024,
+    productCodes,
   });
   const bucket = bucketName("img");
   const c = s3(t, user);
   await c.send(new CreateBucketCommand({ Bucket: bucket }));
-  for (const part of b.partPaths) await c.send(new PutObjectCommand({ Bucket: bucket, Key: part.split("/").pop(), Body: readFileSync(part), ACL: "aws-exec-read" }));
+  for (const part of b.partPaths)
+    await c.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: part.split("/").pop(),
+        Body: readFileSync(part),
+        ACL: "aws-exec-read",
+      }),
+    );
   const key = b.manifestPath.split("/").pop()!;
   const xml = readFileSync(b.manifestPath, "utf8");
-  await c.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: tamper ? tamper(xml) : xml, ACL: "aws-exec-read" }));
+  await c.send(
+    new PutObjectCommand({ Bucket: bucket, Key: key, Body: tamper ? tamper(xml) : xml, ACL: "aws-exec-read" }),
+  );
   return `${bucket}/${key}`;
 }
 
 /** An image reference for node-level tests: a new user's bundle of `size` random bytes, as the CLC hands it to a node. */
-export async function nodeImageRef(t: TestCloud, id: string, size: number): Promise<{ id: string; bucket: string; manifestKey: string }> {
+export async function nodeImageRef(
+  t: TestCloud,
+  id: string,
+  size: number,
+): Promise<{ id: string; bucket: string; manifestKey: string }> {
   const owner = await makeUser(t, `img${process.pid}x${randomBytes(3).toString("hex")}`);
-  const [bucket, manifestKey] = (await uploadBundle(t, owner, imageFile("root.img", size))).split("/") as [string, string];
+  const [bucket, manifestKey] = (await uploadBundle(t, owner, imageFile("root.img", size))).split("/") as [
+    string,
+    string,
+  ];
   return { id, bucket, manifestKey };
 }

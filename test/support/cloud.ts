@@ -46,18 +46,97 @@ export function tempDir(prefix = "euca-test-"): string {
 
 export function testSettings(dataDir: string, over: Partial<Settings> = {}): Settings {
   return {
-    roles: ["clc", "cc", "nc", "walrus", "sc"], dataDir, host: "127.0.0.1", ec2Port: 0, s3Port: 0, webPort: 0, webCert: "", webKey: "", webUrl: "", webSessionMinutes: 30, webLoginAttempts: 5, webLockoutMinutes: 15, webAuditMaxRows: 100000,
-    webSignupFields: "telephone,affiliation,projectLeader,description", smtpUrl: "", mailFrom: "euca@localhost", ccPort: 0, ncPort: 0,
-    hypervisor: "fake", qemuAccel: "tcg", logLevel: "info", clusterName: "cluster1", region: "eucalyptus",
-    s3Domain: "walrus.localhost", walrusMaxBuckets: 5, walrusMaxBucketMb: 5120, walrusImageCacheMb: 1024, walrusLifecycleSeconds: 60, walrusLifecycleDaySeconds: 86400, ncCacheMb: 1024, schedPolicy: "GREEDY", publicIps: "", maxAddressesPerUser: 5, vnetSubnet: "", vnetAddrsPerNet: 32, vnetMode: "ROOTLESS", vnetPubInterface: "eth0", vnetPrivInterface: "eth0", vnetSegment: "vxlan", vnetLocalIp: "", vnetCloudIp: "", vnetDns: "", vnetDhcpUser: "nobody", vnetBridge: "br0", vnetMacMap: "", vnetNetmask: "255.255.255.0", vnetRouter: "", vnetBroadcast: "", scMaxVolumeGb: 10, scMaxTotalGb: 50, scMaxVolumesPerUser: 20, scVolumeFormat: "raw", scVolumesDir: "", scNbdPorts: "10810-10999", scExport: "nbd", scIscsiPort: 3260, nodePollSeconds: 0.05, nodeDownSeconds: 60, unknownInstanceSeconds: 900, instanceReachabilitySeconds: 300, powerIdleSeconds: 300, powerWakeSeconds: 5, fakeNodes: 1, walrusUrl: "", maxMem: 0, maxCores: 0, maxDisk: 0, longIds: false, ...over,
+    roles: ["clc", "cc", "nc", "walrus", "sc"],
+    dataDir,
+    host: "127.0.0.1",
+    ec2Port: 0,
+    s3Port: 0,
+    webPort: 0,
+    webCert: "",
+    webKey: "",
+    webUrl: "",
+    webSessionMinutes: 30,
+    webLoginAttempts: 5,
+    webLockoutMinutes: 15,
+    webAuditMaxRows: 100000,
+    webSignupFields: "telephone,affiliation,projectLeader,description",
+    smtpUrl: "",
+    mailFrom: "euca@localhost",
+    ccPort: 0,
+    ncPort: 0,
+    hypervisor: "fake",
+    qemuAccel: "tcg",
+    logLevel: "info",
+    clusterName: "cluster1",
+    region: "eucalyptus",
+    s3Domain: "walrus.localhost",
+    walrusMaxBuckets: 5,
+    walrusMaxBucketMb: 5120,
+    walrusImageCacheMb: 1024,
+    walrusLifecycleSeconds: 60,
+    walrusLifecycleDaySeconds: 86400,
+    ncCacheMb: 1024,
+    schedPolicy: "GREEDY",
+    publicIps: "",
+    maxAddressesPerUser: 5,
+    vnetSubnet: "",
+    vnetAddrsPerNet: 32,
+    vnetMode: "ROOTLESS",
+    vnetPubInterface: "eth0",
+    vnetPrivInterface: "eth0",
+    vnetSegment: "vxlan",
+    vnetLocalIp: "",
+    vnetCloudIp: "",
+    vnetDns: "",
+    vnetDhcpUser: "nobody",
+    vnetBridge: "br0",
+    vnetMacMap: "",
+    vnetNetmask: "255.255.255.0",
+    vnetRouter: "",
+    vnetBroadcast: "",
+    scMaxVolumeGb: 10,
+    scMaxTotalGb: 50,
+    scMaxVolumesPerUser: 20,
+    scVolumeFormat: "raw",
+    scVolumesDir: "",
+    scNbdPorts: "10810-10999",
+    scExport: "nbd",
+    scIscsiPort: 3260,
+    nodePollSeconds: 0.05,
+    nodeDownSeconds: 60,
+    unknownInstanceSeconds: 900,
+    instanceReachabilitySeconds: 300,
+    powerIdleSeconds: 300,
+    powerWakeSeconds: 5,
+    fakeNodes: 1,
+    walrusUrl: "",
+    maxMem: 0,
+    maxCores: 0,
+    maxDisk: 0,
+    longIds: false,
+    ...over,
   };
 }
 
-export async function startTestCloud(o: { settings?: Partial<Settings>; clock?: Clock; dataDir?: string; ids?: IdGenerator; configFile?: string } = {}): Promise<TestCloud> {
+export async function startTestCloud(
+  o: { settings?: Partial<Settings>; clock?: Clock; dataDir?: string; ids?: IdGenerator; configFile?: string } = {},
+): Promise<TestCloud> {
   const dataDir = o.dataDir ?? tempDir();
   const chunks: string[] = [];
-  const sink = new Writable({ write(chunk, _enc, cb) { chunks.push(String(chunk)); cb(); } });
-  const cloud = await startCloud({ settings: testSettings(dataDir, o.settings), log: createLogger("info", sink), probe: testProbe, clock: o.clock, ids: o.ids, configFile: o.configFile });
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      chunks.push(String(chunk));
+      cb();
+    },
+  });
+  const cloud = await startCloud({
+    settings: testSettings(dataDir, o.settings),
+    log: createLogger("info", sink),
+    probe: testProbe,
+    clock: o.clock,
+    ids: o.ids,
+    configFile: o.configFile,
+  });
   const keyOf = (name: string) => {
     if (!cloud.identity) return { accessKeyId: "", secretAccessKey: "" }; // no CLC in this process
     const { set } = cloud.identity.credentialSetOf(name);

@@ -44,24 +44,42 @@ export function twoNodeCluster(dir: string, walrus: () => WalrusClient | undefin
     const hypervisor = new FakeHypervisor(join(ndir, "fake"), { memoryMb: 1024, cores: 2, diskGb: 100 }, systemClock);
     hypervisors.set(name, hypervisor);
     const service = createNodeService({
-      db: openNcDatabase(join(ndir, "nc.db")), hypervisor,
-      images: new NodeImageCache(join(ndir, "cache"), 1024 ** 3, walrus), probe, instancesDir: join(ndir, "instances"),
-      limits: { reservedMemoryMb: 256 }, clock: systemClock, log,
+      db: openNcDatabase(join(ndir, "nc.db")),
+      hypervisor,
+      images: new NodeImageCache(join(ndir, "cache"), 1024 ** 3, walrus),
+      probe,
+      instancesDir: join(ndir, "instances"),
+      limits: { reservedMemoryMb: 256 },
+      clock: systemClock,
+      log,
     });
     const inner = createInProcessClient(NODE_METHODS, service);
     // Silence: every call fails as a call to a node that does not answer does.
     const client = new Proxy(inner, {
-      get: (target, method: string) => (...args: unknown[]) => {
-        if (silent.has(name)) return Promise.reject(new RpcTransportError(`nc at ${name} is unreachable: connect ECONNREFUSED`));
-        return (target as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!(...args);
-      },
+      get:
+        (target, method: string) =>
+        (...args: unknown[]) => {
+          if (silent.has(name))
+            return Promise.reject(new RpcTransportError(`nc at ${name} is unreachable: connect ECONNREFUSED`));
+          return (target as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!(...args);
+        },
     }) as NodeClient;
     return { name, client, service };
   });
   const db = openCcDatabase(join(dir, "cc.db"));
   const parts = {
-    name: "zone-x", host: "127.0.0.1", db, nodes: () => nodes, clock, log, pollMs: 0, policy: opts.policy ?? "GREEDY" as Policy, power: opts.power,
-    plan: { subnet: opts.subnet ?? [10, 128] as const, addrsPerNet: 32 }, downMs: opts.downMs ?? 60_000, unknownMs: opts.unknownMs ?? 900_000,
+    name: "zone-x",
+    host: "127.0.0.1",
+    db,
+    nodes: () => nodes,
+    clock,
+    log,
+    pollMs: 0,
+    policy: opts.policy ?? ("GREEDY" as Policy),
+    power: opts.power,
+    plan: { subnet: opts.subnet ?? ([10, 128] as const), addrsPerNet: 32 },
+    downMs: opts.downMs ?? 60_000,
+    unknownMs: opts.unknownMs ?? 900_000,
   };
   const { service, monitor, network } = assembleClusterService(parts);
   /** A CC restarted over the same database (its monitor and services new). */
@@ -71,12 +89,27 @@ export function twoNodeCluster(dir: string, walrus: () => WalrusClient | undefin
 
 let n = 0;
 /** `count` instances of one launch, each of `memoryMb`. */
-export function clusterRequests(image: { id: string; bucket: string; manifestKey: string }, count: number, memoryMb = 512): { accountId: string; groupName: string; instances: ClusterRunRequest[]; groups: GroupRules[] } {
+export function clusterRequests(
+  image: { id: string; bucket: string; manifestKey: string },
+  count: number,
+  memoryMb = 512,
+): { accountId: string; groupName: string; instances: ClusterRunRequest[]; groups: GroupRules[] } {
   const instances = Array.from({ length: count }, (_, i) => ({
-    instanceId: `i-${(0x2000000 + ++n).toString(16).toUpperCase().padStart(8, "0")}`, reservationId: "r-00000002", accountId: "123456789012", image,
-    vmType: { name: "m1.test", cpus: 1, memoryMb, diskGb: 1 }, launchIndex: i, groupNames: ["default"], groupIds: ["sg-00000001"],
+    instanceId: `i-${(0x2000000 + ++n).toString(16).toUpperCase().padStart(8, "0")}`,
+    reservationId: "r-00000002",
+    accountId: "123456789012",
+    image,
+    vmType: { name: "m1.test", cpus: 1, memoryMb, diskGb: 1 },
+    launchIndex: i,
+    groupNames: ["default"],
+    groupIds: ["sg-00000001"],
   }));
-  return { accountId: "123456789012", groupName: "default", instances, groups: [{ groupId: "sg-00000001", rules: [] }] };
+  return {
+    accountId: "123456789012",
+    groupName: "default",
+    instances,
+    groups: [{ groupId: "sg-00000001", rules: [] }],
+  };
 }
 
 /** The instances once none is Pending. */

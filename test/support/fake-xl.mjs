@@ -31,7 +31,9 @@ const TOTAL = faults.totalMb ?? 6144;
 const DOM0 = 1024;
 
 if (faults.unreachable) {
-  fail("xencall: error: Could not obtain handle on privileged command interface: No such file or directory\nlibxl: error: libxl.c:102:libxl_ctx_alloc: cannot open libxc handle: No such file or directory\ncannot init xl context");
+  fail(
+    "xencall: error: Could not obtain handle on privileged command interface: No such file or directory\nlibxl: error: libxl.c:102:libxl_ctx_alloc: cannot open libxc handle: No such file or directory\ncannot init xl context",
+  );
 }
 
 function flags(d) {
@@ -66,12 +68,30 @@ switch (cmd) {
   case "info": {
     const used = Object.values(state.domains).reduce((n, d) => n + d.memMb, 0);
     const lines = [
-      ["host", "fake"], ["release", "6.1.0-fake"], ["machine", "x86_64"], ["nr_cpus", String(faults.cpus ?? 4)], ["max_cpu_id", String((faults.cpus ?? 4) - 1)],
-      ["nr_nodes", "1"], ["cores_per_socket", String(faults.cpus ?? 4)], ["threads_per_core", "1"], ["cpu_mhz", "2000.000"],
-      ["virt_caps", "pv hvm hap shadow gnttab-v1"], ["total_memory", String(TOTAL)], ["free_memory", String(TOTAL - DOM0 - used)],
-      ["sharing_freed_memory", "0"], ["sharing_used_memory", "0"], ["outstanding_claims", "0"], ["free_cpus", "0"],
-      ["xen_major", "4"], ["xen_minor", "17"], ["xen_extra", ".7"], ["xen_version", "4.17.7"], ["xen_caps", "xen-3.0-x86_64 hvm-3.0-x86_64"],
-      ["xen_scheduler", "credit2"], ["xen_pagesize", "4096"], ["xend_config_format", "4"],
+      ["host", "fake"],
+      ["release", "6.1.0-fake"],
+      ["machine", "x86_64"],
+      ["nr_cpus", String(faults.cpus ?? 4)],
+      ["max_cpu_id", String((faults.cpus ?? 4) - 1)],
+      ["nr_nodes", "1"],
+      ["cores_per_socket", String(faults.cpus ?? 4)],
+      ["threads_per_core", "1"],
+      ["cpu_mhz", "2000.000"],
+      ["virt_caps", "pv hvm hap shadow gnttab-v1"],
+      ["total_memory", String(TOTAL)],
+      ["free_memory", String(TOTAL - DOM0 - used)],
+      ["sharing_freed_memory", "0"],
+      ["sharing_used_memory", "0"],
+      ["outstanding_claims", "0"],
+      ["free_cpus", "0"],
+      ["xen_major", "4"],
+      ["xen_minor", "17"],
+      ["xen_extra", ".7"],
+      ["xen_version", "4.17.7"],
+      ["xen_caps", "xen-3.0-x86_64 hvm-3.0-x86_64"],
+      ["xen_scheduler", "credit2"],
+      ["xen_pagesize", "4096"],
+      ["xend_config_format", "4"],
     ];
     process.stdout.write(lines.map(([k, v]) => `${k.padEnd(23)}: ${v}`).join("\n") + "\n");
     break;
@@ -82,14 +102,37 @@ switch (cmd) {
     if (name && !domain(name)) invalid(name);
     const ds = Object.values(state.domains).filter((d) => !name || d.name === name);
     if (long) {
-      process.stdout.write(JSON.stringify(ds.map((d) => ({
-        domid: d.domid,
-        config: {
-          c_info: { type: "pv", name: d.name }, b_info: { max_vcpus: d.vcpus, max_memkb: d.memMb * 1024, target_memkb: d.memMb * 1024, kernel: d.cfg.kernel, cmdline: d.cfg.extra, ramdisk: d.cfg.ramdisk },
-          disks: d.disks.map((s) => ({ pdev_path: /target=(.*)$/.exec(s)[1], vdev: /vdev=([^,]+)/.exec(s)[1], format: "raw", readwrite: /access=ro/.test(s) ? 0 : 1 })),
-          nics: (d.cfg.vif ?? []).map((v, i) => ({ devid: i, mac: /mac=([^,]+)/.exec(v)?.[1], ...(/bridge=([^,]+)/.test(v) ? { bridge: /bridge=([^,]+)/.exec(v)[1] } : {}) })),
-        },
-      })), null, 4) + "\n");
+      process.stdout.write(
+        JSON.stringify(
+          ds.map((d) => ({
+            domid: d.domid,
+            config: {
+              c_info: { type: "pv", name: d.name },
+              b_info: {
+                max_vcpus: d.vcpus,
+                max_memkb: d.memMb * 1024,
+                target_memkb: d.memMb * 1024,
+                kernel: d.cfg.kernel,
+                cmdline: d.cfg.extra,
+                ramdisk: d.cfg.ramdisk,
+              },
+              disks: d.disks.map((s) => ({
+                pdev_path: /target=(.*)$/.exec(s)[1],
+                vdev: /vdev=([^,]+)/.exec(s)[1],
+                format: "raw",
+                readwrite: /access=ro/.test(s) ? 0 : 1,
+              })),
+              nics: (d.cfg.vif ?? []).map((v, i) => ({
+                devid: i,
+                mac: /mac=([^,]+)/.exec(v)?.[1],
+                ...(/bridge=([^,]+)/.test(v) ? { bridge: /bridge=([^,]+)/.exec(v)[1] } : {}),
+              })),
+            },
+          })),
+          null,
+          4,
+        ) + "\n",
+      );
       break;
     }
     const out = ["Name                                        ID   Mem VCPUs\tState\tTime(s)"];
@@ -104,15 +147,36 @@ switch (cmd) {
     process.stderr.write(`Parsing config from ${file}\n`);
     const cfg = parseCfg(readFileSync(file, "utf8"));
     if (args[0] === "-N") {
-      process.stdout.write(JSON.stringify({ c_info: { type: cfg.type ?? "pv", name: cfg.name }, b_info: { max_vcpus: cfg.vcpus, max_memkb: cfg.memory * 1024 } }, null, 4) + "\n");
+      process.stdout.write(
+        JSON.stringify(
+          {
+            c_info: { type: cfg.type ?? "pv", name: cfg.name },
+            b_info: { max_vcpus: cfg.vcpus, max_memkb: cfg.memory * 1024 },
+          },
+          null,
+          4,
+        ) + "\n",
+      );
       break;
     }
     // (not recorded) libxl's wording when a domain cannot be built
-    if (domain(cfg.name)) fail(`libxl: error: libxl_create.c:720:libxl__domain_make: Domain ${state.next}:domain with name "${cfg.name}" already exists.\nlibxl: error: libxl_create.c:1305:initiate_domain_create: Domain ${state.next}:cannot make domain: -6`);
-    if (cfg.kernel && !existsSync(cfg.kernel)) fail(`libxl: error: libxl_dom.c:674:libxl__build_dom: Domain ${state.next}:xc_dom_kernel_file failed: No such file or directory\nlibxl: error: libxl_create.c:1739:domcreate_rebuild_done: Domain ${state.next}:cannot (re-)build domain: -3`);
-    if ((faults.failCreate ?? []).includes(cfg.name)) fail(`libxl: error: libxl_create.c:1739:domcreate_rebuild_done: Domain ${state.next}:cannot (re-)build domain: -3`);
+    if (domain(cfg.name))
+      fail(
+        `libxl: error: libxl_create.c:720:libxl__domain_make: Domain ${state.next}:domain with name "${cfg.name}" already exists.\nlibxl: error: libxl_create.c:1305:initiate_domain_create: Domain ${state.next}:cannot make domain: -6`,
+      );
+    if (cfg.kernel && !existsSync(cfg.kernel))
+      fail(
+        `libxl: error: libxl_dom.c:674:libxl__build_dom: Domain ${state.next}:xc_dom_kernel_file failed: No such file or directory\nlibxl: error: libxl_create.c:1739:domcreate_rebuild_done: Domain ${state.next}:cannot (re-)build domain: -3`,
+      );
+    if ((faults.failCreate ?? []).includes(cfg.name))
+      fail(
+        `libxl: error: libxl_create.c:1739:domcreate_rebuild_done: Domain ${state.next}:cannot (re-)build domain: -3`,
+      );
     const used = Object.values(state.domains).reduce((n, d) => n + d.memMb, 0);
-    if (cfg.memory > TOTAL - DOM0 - used) fail(`libxl: error: libxl_create.c:1739:domcreate_rebuild_done: Domain ${state.next}:cannot (re-)build domain: -3\nxc: error: panic: xc_dom_boot.c:124: xc_dom_boot_mem_init: can't allocate low memory for domain: Out of memory`);
+    if (cfg.memory > TOTAL - DOM0 - used)
+      fail(
+        `libxl: error: libxl_create.c:1739:domcreate_rebuild_done: Domain ${state.next}:cannot (re-)build domain: -3\nxc: error: panic: xc_dom_boot.c:124: xc_dom_boot_mem_init: can't allocate low memory for domain: Out of memory`,
+      );
     const d = { name: cfg.name, domid: state.next++, memMb: cfg.memory, vcpus: cfg.vcpus, cfg, disks: cfg.disk ?? [] };
     state.domains[d.name] = d;
     save();

@@ -19,7 +19,9 @@ export default function setup(): () => void {
   process.env.EUCA_WEB_PORT = "0";
   const teardown = () => rmSync(root, { recursive: true, force: true });
   if (!qemuInstalled()) {
-    console.warn("qemu-system-x86_64 is not installed: tests that boot real guests are skipped (scripts/test-deps.sh installs it)");
+    console.warn(
+      "qemu-system-x86_64 is not installed: tests that boot real guests are skipped (scripts/test-deps.sh installs it)",
+    );
     return teardown;
   }
   const script = fileURLToPath(new URL("../../scripts/test-guest.sh", import.meta.url));

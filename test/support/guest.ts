@@ -24,11 +24,16 @@ export interface TestGuest {
   root: string;
 }
 
-export const qemuInstalled = (): boolean => spawnSync("qemu-system-x86_64", ["--version"], { stdio: "ignore" }).status === 0;
+export const qemuInstalled = (): boolean =>
+  spawnSync("qemu-system-x86_64", ["--version"], { stdio: "ignore" }).status === 0;
 
 export function testGuest(): TestGuest | undefined {
   if (!existsSync(join(GUEST_DIR, "complete"))) return undefined;
-  return { vmlinux: join(GUEST_DIR, "vmlinux"), initrd: join(GUEST_DIR, "initrd.cpio.gz"), root: join(GUEST_DIR, "root.ext4") };
+  return {
+    vmlinux: join(GUEST_DIR, "vmlinux"),
+    initrd: join(GUEST_DIR, "initrd.cpio.gz"),
+    root: join(GUEST_DIR, "root.ext4"),
+  };
 }
 
 /** The pid of the QEMU running `instanceId`, if any (QEMU is started with `-name <id>`). */
@@ -47,7 +52,10 @@ export function killGuestsUnder(dataDir: string): void {
  * Connects to the test guest's banner port (22 or 2222) and reads its first line, "SSH-2.0-euca-test-guest <instance id>";
  * the connection stays open, echoing what is sent. Refused: the error's code is ECONNREFUSED.
  */
-export function bannerFrom(host: string, port: number): Promise<{ line: string; echo(text: string): Promise<string>; close(): void }> {
+export function bannerFrom(
+  host: string,
+  port: number,
+): Promise<{ line: string; echo(text: string): Promise<string>; close(): void }> {
   return new Promise((resolve, reject) => {
     const sock = createConnection({ host, port });
     let buf = "";
@@ -77,10 +85,11 @@ export function bannerFrom(host: string, port: number): Promise<{ line: string; 
           clearTimeout(timer);
           resolve({
             line,
-            echo: (text) => new Promise((res) => {
-              waiter = res;
-              sock.write(`${text}\n`);
-            }),
+            echo: (text) =>
+              new Promise((res) => {
+                waiter = res;
+                sock.write(`${text}\n`);
+              }),
             close: () => sock.destroy(),
           });
         }
@@ -113,17 +122,45 @@ export interface GuestCloud {
 export async function startGuestCloud(prefix: string, as?: { uid: number; gid: number }): Promise<GuestCloud> {
   const dir = tempDir(prefix);
   if (as) chownSync(dir, as.uid, as.gid);
-  const p = await startEuca(["run", "--data-dir", dir, "--ec2-port", "0", "--s3-port", "0", "--hypervisor", "qemu", "--qemu-accel", "tcg", "--node-poll-seconds", "0.5"], as ? { HOME: dir } : {}, as);
+  const p = await startEuca(
+    [
+      "run",
+      "--data-dir",
+      dir,
+      "--ec2-port",
+      "0",
+      "--s3-port",
+      "0",
+      "--hypervisor",
+      "qemu",
+      "--qemu-accel",
+      "tcg",
+      "--node-poll-seconds",
+      "0.5",
+    ],
+    as ? { HOME: dir } : {},
+    as,
+  );
   const credDir = join(dir, "credentials", "admin");
   const v = readEucarc(join(credDir, "eucarc"));
   const env = {
-    PATH: "/usr/bin:/bin", HOME: tempDir(), AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null", AWS_PAGER: "", AWS_MAX_ATTEMPTS: "1",
+    PATH: "/usr/bin:/bin",
+    HOME: tempDir(),
+    AWS_CONFIG_FILE: "/dev/null",
+    AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+    AWS_PAGER: "",
+    AWS_MAX_ATTEMPTS: "1",
     ...Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x.replace("${EUCA_KEY_DIR}", credDir)])),
   };
   return {
-    p, dir, env,
+    p,
+    dir,
+    env,
     async aws(...args) {
-      const r = await run(AWS, ["--endpoint-url", p.ec2Url, "--output", "json", "ec2", ...args], { env, timeoutMs: 60_000 });
+      const r = await run(AWS, ["--endpoint-url", p.ec2Url, "--output", "json", "ec2", ...args], {
+        env,
+        timeoutMs: 60_000,
+      });
       if (r.status !== 0) throw new Error(`aws ec2 ${args.join(" ")}: ${r.stderr}`);
       return r.stdout.trim() ? JSON.parse(r.stdout) : {};
     },

@@ -34,7 +34,9 @@ export function loadVectors(): RawHttp[] {
   const out: RawHttp[] = [];
   for (const dir of readdirSync(VECTOR_DIR, { withFileTypes: true })) {
     if (!dir.isDirectory()) continue;
-    for (const f of readdirSync(join(VECTOR_DIR, dir.name)).filter((n) => n.endsWith(".http")).sort()) {
+    for (const f of readdirSync(join(VECTOR_DIR, dir.name))
+      .filter((n) => n.endsWith(".http"))
+      .sort()) {
       out.push(parseRawHttp(`${dir.name}/${f}`, readFileSync(join(VECTOR_DIR, dir.name, f), "utf8")));
     }
   }

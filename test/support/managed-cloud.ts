@@ -46,8 +46,11 @@ export interface ManagedCloud {
  * `mode`: MANAGED (the default) or, on lanTopology's site LAN, SYSTEM or STATIC; `headArgs`
  * add to the head's command line (STATIC's VNET_MACMAP).
  */
-export async function startManagedCloud(prefix: string, nodes: Array<{ name: "n1" | "n2"; hypervisor: "fake" | "qemu" }>,
-  o: { mode?: "MANAGED" | "SYSTEM" | "STATIC"; headArgs?: string[]; pathFirst?: string } = {}): Promise<ManagedCloud> {
+export async function startManagedCloud(
+  prefix: string,
+  nodes: Array<{ name: "n1" | "n2"; hypervisor: "fake" | "qemu" }>,
+  o: { mode?: "MANAGED" | "SYSTEM" | "STATIC"; headArgs?: string[]; pathFirst?: string } = {},
+): Promise<ManagedCloud> {
   // `pathFirst`: a directory put before PATH for the head and the nodes (an argv watch's wrappers).
   const roleEnv = o.pathFirst ? { PATH: `${o.pathFirst}:${process.env.PATH}` } : {};
   const mode = o.mode ?? "MANAGED";
@@ -57,12 +60,40 @@ export async function startManagedCloud(prefix: string, nodes: Array<{ name: "n1
   const procs: Record<string, EucaProcess> = {};
   const before: Record<string, string> = {};
   let env: NodeJS.ProcessEnv = {};
-  const snapshot = (n: string) => must(`ip -n ${nss.name(n)} -br link show | sort; ip -n ${nss.name(n)} -br addr show | sort; ip netns exec ${nss.name(n)} nft list ruleset`);
+  const snapshot = (n: string) =>
+    must(
+      `ip -n ${nss.name(n)} -br link show | sort; ip -n ${nss.name(n)} -br addr show | sort; ip netns exec ${nss.name(n)} nft list ruleset`,
+    );
   const inNs = (n: string, cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}) =>
-    run("ip", ["netns", "exec", nss.name(n), cmd, ...args], { env: { PATH: process.env.PATH, HOME: dir, ...extra }, timeoutMs: 300_000 });
-  const network = onLan ? ["--vnet-priv-interface", "eth0"] : ["--vnet-pub-interface", "pub0", "--public-ips", "198.51.100.50-198.51.100.59"];
-  const startHead = () => startEuca(["run", "--role", "clc,walrus,cc,sc", "--data-dir", join(dir, "head"), "--host", "192.168.50.1", "--vnet-mode", mode,
-    ...network, ...(o.headArgs ?? []), "--hypervisor", "fake", "--node-poll-seconds", "0.2"], roleEnv, { netns: nss.name("head") });
+    run("ip", ["netns", "exec", nss.name(n), cmd, ...args], {
+      env: { PATH: process.env.PATH, HOME: dir, ...extra },
+      timeoutMs: 300_000,
+    });
+  const network = onLan
+    ? ["--vnet-priv-interface", "eth0"]
+    : ["--vnet-pub-interface", "pub0", "--public-ips", "198.51.100.50-198.51.100.59"];
+  const startHead = () =>
+    startEuca(
+      [
+        "run",
+        "--role",
+        "clc,walrus,cc,sc",
+        "--data-dir",
+        join(dir, "head"),
+        "--host",
+        "192.168.50.1",
+        "--vnet-mode",
+        mode,
+        ...network,
+        ...(o.headArgs ?? []),
+        "--hypervisor",
+        "fake",
+        "--node-poll-seconds",
+        "0.2",
+      ],
+      roleEnv,
+      { netns: nss.name("head") },
+    );
   async function euca(args: string[]) {
     const r = await run(process.execPath, [BUNDLE, ...args], { env: { PATH: process.env.PATH }, timeoutMs: 60_000 });
     if (r.status !== 0) throw new Error(`euca ${args.join(" ")}: ${r.stderr}`);
@@ -75,22 +106,69 @@ export async function startManagedCloud(prefix: string, nodes: Array<{ name: "n1
   const starts: Record<string, () => Promise<EucaProcess>> = { head: startHead };
   for (const { name, hypervisor } of nodes) {
     const ip = NODE_IPS[name]!;
-    starts[name] = () => startEuca(["run", "--role", "nc", "--data-dir", join(dir, name), "--host", ip, "--vnet-mode", mode, "--hypervisor", hypervisor,
-      "--qemu-accel", "tcg", "--walrus-url", new URL(procs.head!.ec2Url).origin], roleEnv, { netns: nss.name(name) });
+    starts[name] = () =>
+      startEuca(
+        [
+          "run",
+          "--role",
+          "nc",
+          "--data-dir",
+          join(dir, name),
+          "--host",
+          ip,
+          "--vnet-mode",
+          mode,
+          "--hypervisor",
+          hypervisor,
+          "--qemu-accel",
+          "tcg",
+          "--walrus-url",
+          new URL(procs.head!.ec2Url).origin,
+        ],
+        roleEnv,
+        { netns: nss.name(name) },
+      );
     procs[name] = await starts[name]();
     const key = join(dir, `${name}.key`);
-    await euca(["admin", "node", "register", name, "--url", `http://${ip}:8775`, "--out", key, "--data-dir", join(dir, "head")]);
+    await euca([
+      "admin",
+      "node",
+      "register",
+      name,
+      "--url",
+      `http://${ip}:8775`,
+      "--out",
+      key,
+      "--data-dir",
+      join(dir, "head"),
+    ]);
     await euca(["admin", "component-key", "install", key, "--data-dir", join(dir, name)]);
   }
   const credDir = join(dir, "head", "credentials", "admin");
   const v = readEucarc(join(credDir, "eucarc"));
-  env = { AWS_ACCESS_KEY_ID: v.EC2_ACCESS_KEY, AWS_SECRET_ACCESS_KEY: v.EC2_SECRET_KEY, AWS_DEFAULT_REGION: "eucalyptus", AWS_PAGER: "", AWS_MAX_ATTEMPTS: "1" };
+  env = {
+    AWS_ACCESS_KEY_ID: v.EC2_ACCESS_KEY,
+    AWS_SECRET_ACCESS_KEY: v.EC2_SECRET_KEY,
+    AWS_DEFAULT_REGION: "eucalyptus",
+    AWS_PAGER: "",
+    AWS_MAX_ATTEMPTS: "1",
+  };
   const eucaEnv = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x.replace("${EUCA_KEY_DIR}", credDir)]));
 
   const c: ManagedCloud = {
-    nss, dir, procs, before, snapshot, inNs,
+    nss,
+    dir,
+    procs,
+    before,
+    snapshot,
+    inNs,
     async ec2(...args) {
-      const r = await inNs("head", AWS, ["--endpoint-url", procs.head!.ec2Url, "--output", "json", "ec2", ...args], env);
+      const r = await inNs(
+        "head",
+        AWS,
+        ["--endpoint-url", procs.head!.ec2Url, "--output", "json", "ec2", ...args],
+        env,
+      );
       if (r.status !== 0) throw new Error(`aws ec2 ${args.join(" ")}: ${r.stderr}`);
       return r.stdout.trim() ? JSON.parse(r.stdout) : {};
     },
@@ -112,11 +190,17 @@ export async function startManagedCloud(prefix: string, nodes: Array<{ name: "n1
       await c.kill(name, signal);
       await c.start(name);
     },
-    hear: async (from, ip, port) => (await inNs(from, "sh", ["-c", `sleep 0.3 | busybox nc -w 2 ${ip} ${port}`])).stdout.trim(),
+    hear: async (from, ip, port) =>
+      (await inNs(from, "sh", ["-c", `sleep 0.3 | busybox nc -w 2 ${ip} ${port}`])).stdout.trim(),
     async http(from, method, url, headers = {}) {
       // Node's own client in the namespace: busybox nc stops reading once its input ends, before a slower answer comes.
-      const script = "const [m, u, h] = process.argv.slice(1); fetch(u, { method: m, headers: JSON.parse(h), signal: AbortSignal.timeout(5000) }).then((r) => r.text()).then((t) => process.stdout.write(t), () => {});";
-      const r = await run("ip", ["netns", "exec", nss.name(from), process.execPath, "-e", script, method, url, JSON.stringify(headers)], { timeoutMs: 10_000 });
+      const script =
+        "const [m, u, h] = process.argv.slice(1); fetch(u, { method: m, headers: JSON.parse(h), signal: AbortSignal.timeout(5000) }).then((r) => r.text()).then((t) => process.stdout.write(t), () => {});";
+      const r = await run(
+        "ip",
+        ["netns", "exec", nss.name(from), process.execPath, "-e", script, method, url, JSON.stringify(headers)],
+        { timeoutMs: 10_000 },
+      );
       return r.stdout.trim();
     },
     serve(n, name, ...ports) {
@@ -136,7 +220,10 @@ export async function startManagedCloud(prefix: string, nodes: Array<{ name: "n1
 }
 
 /** Runs an instance of `image` and waits until its console says the test guest is ready; its id and console. */
-export async function runGuest(c: ManagedCloud, image: string): Promise<{ instance: { InstanceId: string; PrivateIpAddress: string; PublicIpAddress: string }; console: string }> {
+export async function runGuest(
+  c: ManagedCloud,
+  image: string,
+): Promise<{ instance: { InstanceId: string; PrivateIpAddress: string; PublicIpAddress: string }; console: string }> {
   const instance = (await c.ec2("run-instances", "--image-id", image, "--instance-type", "m1.small")).Instances[0];
   let text = "";
   await until(async () => {
@@ -155,8 +242,17 @@ export function dropManagedCloud(c: ManagedCloud | undefined): void {
 
 /** SYSTEM's site DHCP server (on lanTopology's site host): it knows nothing of euca. */
 export function startSiteDhcp(c: ManagedCloud): void {
-  c.nss.spawn("site", "dnsmasq", ["--keep-in-foreground", "--conf-file=/dev/null", "--port=0", "--interface=eth0", "--bind-interfaces", "--leasefile-ro",
-    "--dhcp-range=192.168.50.100,192.168.50.150,255.255.255.0,1h", "--dhcp-option=option:router,192.168.50.1", `--pid-file=${c.dir}/site-dnsmasq.pid`]);
+  c.nss.spawn("site", "dnsmasq", [
+    "--keep-in-foreground",
+    "--conf-file=/dev/null",
+    "--port=0",
+    "--interface=eth0",
+    "--bind-interfaces",
+    "--leasefile-ro",
+    "--dhcp-range=192.168.50.100,192.168.50.150,255.255.255.0,1h",
+    "--dhcp-option=option:router,192.168.50.1",
+    `--pid-file=${c.dir}/site-dnsmasq.pid`,
+  ]);
 }
 
 export { until } from "./netns";

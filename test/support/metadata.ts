@@ -1,7 +1,13 @@
 /** Requests to the metadata service from a chosen local address (instances are told apart by theirs). */
 import { request } from "node:http";
 
-export function metadataRequest(ec2Url: string, method: string, path: string, from: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+export function metadataRequest(
+  ec2Url: string,
+  method: string,
+  path: string,
+  from: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   const url = new URL(ec2Url);
   return new Promise((resolve, reject) => {
     const req = request({ host: url.hostname, port: url.port, path, method, localAddress: from, headers }, (res) => {

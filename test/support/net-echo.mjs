@@ -17,6 +17,9 @@ for (const port of ports) {
       s.write(d);
     });
     s.on("error", () => undefined);
-    setTimeout(() => first && !s.destroyed && s.write(`${name}:${port} from ${s.remoteAddress.replace(/^::ffff:/, "")}\n`), 50);
+    setTimeout(
+      () => first && !s.destroyed && s.write(`${name}:${port} from ${s.remoteAddress.replace(/^::ffff:/, "")}\n`),
+      50,
+    );
   }).listen(Number(port), "0.0.0.0", () => process.stdout.write(`listening ${port}\n`));
 }

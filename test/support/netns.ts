@@ -8,7 +8,10 @@ import type { CommandRunner } from "../../src/common/run-command";
 import { runCommand } from "../../src/common/run-command";
 
 export const canNetns = (): boolean =>
-  process.getuid?.() === 0 && ["/usr/sbin/nft", "/usr/sbin/dnsmasq", "/usr/sbin/conntrack", "/bin/busybox"].every((f) => spawnSync("test", ["-x", f]).status === 0);
+  process.getuid?.() === 0 &&
+  ["/usr/sbin/nft", "/usr/sbin/dnsmasq", "/usr/sbin/conntrack", "/bin/busybox"].every(
+    (f) => spawnSync("test", ["-x", f]).status === 0,
+  );
 
 export function sh(cmd: string): { status: number; out: string } {
   const r = spawnSync("sh", ["-c", cmd], { encoding: "utf8", timeout: 20_000 });
@@ -22,7 +25,10 @@ export function must(cmd: string): string {
 }
 
 /** A runner that runs every command inside namespace `ns`. */
-export const inNamespace = (ns: string): CommandRunner => (cmd, args, opts) => runCommand("ip", ["netns", "exec", ns, cmd, ...args], opts);
+export const inNamespace =
+  (ns: string): CommandRunner =>
+  (cmd, args, opts) =>
+    runCommand("ip", ["netns", "exec", ns, cmd, ...args], opts);
 
 export class Namespaces {
   private made: string[] = [];
@@ -81,7 +87,10 @@ export class Namespaces {
  * tap) is put on `bridge` in the node's namespace, the inner end with the guest's MAC.
  * `dhcp()` runs busybox udhcpc and returns what the lease said.
  */
-export function standInGuest(nss: Namespaces, o: { name: string; node: string; tap: string; mac: string; bridge: string; dir: string }) {
+export function standInGuest(
+  nss: Namespaces,
+  o: { name: string; node: string; tap: string; mac: string; bridge: string; dir: string },
+) {
   nss.add(o.name);
   const g = nss.name(o.name);
   // The host side gets the MAC a driver gives a guest's tap (hypervisor/tap-name.ts' tapMac).
@@ -89,19 +98,24 @@ export function standInGuest(nss: Namespaces, o: { name: string; node: string; t
   must(`ip -n ${g} link set eth0 address ${o.mac} && ip -n ${g} link set eth0 up`);
   must(`ip -n ${nss.name(o.node)} link set ${o.tap} master ${o.bridge} up`);
   const script = `${o.dir}/udhcpc-${o.name}.sh`;
-  writeFileSync(script, `#!/bin/sh
+  writeFileSync(
+    script,
+    `#!/bin/sh
 case "$1" in bound|renew)
   ip addr flush dev "$interface"; ip addr add "$ip/$subnet" dev "$interface"
   [ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"
   ip route replace default via "$router"
   echo "ip=$ip subnet=$subnet router=$router hostname=$hostname mtu=$mtu serverid=$serverid" > "${o.dir}/lease-${o.name}"
 esac
-`);
+`,
+  );
   chmodSync(script, 0o755);
   return {
     ns: g,
     dhcp(): string {
-      const r = sh(`ip netns exec ${g} busybox udhcpc -i eth0 -n -q -f -t 6 -T 1 -O mtu -s ${script} && cat ${o.dir}/lease-${o.name}`);
+      const r = sh(
+        `ip netns exec ${g} busybox udhcpc -i eth0 -n -q -f -t 6 -T 1 -O mtu -s ${script} && cat ${o.dir}/lease-${o.name}`,
+      );
       if (r.status !== 0) throw new Error(`no lease for ${o.name}: ${r.out}`);
       return r.out;
     },
@@ -116,7 +130,11 @@ esac
 export function clusterTopology(nss: Namespaces): void {
   nss.add("lan", "head", "n1", "n2", "out");
   must(`ip -n ${nss.name("lan")} link add lan0 type bridge && ip -n ${nss.name("lan")} link set lan0 up`);
-  for (const [n, addr] of [["head", "192.168.50.1/24"], ["n1", "192.168.50.2/24"], ["n2", "192.168.50.3/24"]] as const) {
+  for (const [n, addr] of [
+    ["head", "192.168.50.1/24"],
+    ["n1", "192.168.50.2/24"],
+    ["n2", "192.168.50.3/24"],
+  ] as const) {
     nss.wire("lan", `l-${n}`, undefined, n, "eth0", addr);
     must(`ip -n ${nss.name("lan")} link set l-${n} master lan0`);
   }
@@ -130,12 +148,18 @@ export function clusterTopology(nss: Namespaces): void {
  */
 export function lanTopology(nss: Namespaces): void {
   clusterTopology(nss);
-  for (const [n, addr] of [["n1", "192.168.50.2/24"], ["n2", "192.168.50.3/24"]] as const) {
+  for (const [n, addr] of [
+    ["n1", "192.168.50.2/24"],
+    ["n2", "192.168.50.3/24"],
+  ] as const) {
     const ns = nss.name(n);
-    must(`ip -n ${ns} addr flush dev eth0 && ip -n ${ns} link add br0 type bridge && ip -n ${ns} link set eth0 master br0 && ip -n ${ns} addr add ${addr} dev br0 && ip -n ${ns} link set br0 up`);
+    must(
+      `ip -n ${ns} addr flush dev eth0 && ip -n ${ns} link add br0 type bridge && ip -n ${ns} link set eth0 master br0 && ip -n ${ns} addr add ${addr} dev br0 && ip -n ${ns} link set br0 up`,
+    );
   }
   // The bridges' carrier and IPv6 link-local addresses settle first, so "before" is what stays.
-  const settled = () => ["n1", "n2"].every((n) => /^br0\s+UP\s.*fe80::/m.test(sh(`ip -n ${nss.name(n)} -br addr show br0`).out));
+  const settled = () =>
+    ["n1", "n2"].every((n) => /^br0\s+UP\s.*fe80::/m.test(sh(`ip -n ${nss.name(n)} -br addr show br0`).out));
   for (let i = 0; i < 100 && !settled(); i++) spawnSync("sleep", ["0.1"]);
   nss.add("site");
   nss.wire("lan", "l-site", undefined, "site", "eth0", "192.168.50.254/24");

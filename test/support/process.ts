@@ -19,14 +19,26 @@ export interface EucaProcess {
  * `as`: run it as this user (root dropping to an ordinary user; Node clears the
  * supplementary groups), or inside a network namespace of the test's.
  */
-export function startEuca(args: string[], env: NodeJS.ProcessEnv = {}, as: { uid?: number; gid?: number; netns?: string } = {}): Promise<EucaProcess> {
+export function startEuca(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  as: { uid?: number; gid?: number; netns?: string } = {},
+): Promise<EucaProcess> {
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run npm run build`);
   const { netns, ...ids } = as;
-  const argv = netns ? ["ip", ["netns", "exec", netns, process.execPath, BUNDLE, ...args]] as const : [process.execPath, [BUNDLE, ...args]] as const;
-  const child = spawn(argv[0], [...argv[1]], { env: { PATH: process.env.PATH, HOME: process.env.HOME, EUCA_WEB_PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"], ...ids });
+  const argv = netns
+    ? (["ip", ["netns", "exec", netns, process.execPath, BUNDLE, ...args]] as const)
+    : ([process.execPath, [BUNDLE, ...args]] as const);
+  const child = spawn(argv[0], [...argv[1]], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, EUCA_WEB_PORT: "0", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    ...ids,
+  });
   let out = "";
   let err = "";
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal })),
+  );
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`euca did not become ready:\n${out}\n${err}`)), 30_000);
     child.stderr!.on("data", (d) => (err += d));
@@ -35,7 +47,15 @@ export function startEuca(args: string[], env: NodeJS.ProcessEnv = {}, as: { uid
       const m = /^euca ready: .* ec2=(\S+) s3=(\S+) heartbeat=(\S+)/m.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve({ child, ec2Url: m[1]!, s3Url: m[2]!, heartbeatUrl: m[3]!, stdout: () => out, stderr: () => err, exited });
+        resolve({
+          child,
+          ec2Url: m[1]!,
+          s3Url: m[2]!,
+          heartbeatUrl: m[3]!,
+          stdout: () => out,
+          stderr: () => err,
+          exited,
+        });
       }
     });
     void exited.then(({ code }) => {

@@ -19,7 +19,10 @@ export interface RawAnswer {
  * once an answer arrives) and resolves with the answer. A connection closed without
  * an answer rejects.
  */
-export function rawRequest(url: string, o: { method?: string; headers?: Record<string, string>; body?: Buffer; size?: number; chunked?: boolean }): Promise<RawAnswer> {
+export function rawRequest(
+  url: string,
+  o: { method?: string; headers?: Record<string, string>; body?: Buffer; size?: number; chunked?: boolean },
+): Promise<RawAnswer> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     let sent = 0;
@@ -27,14 +30,17 @@ export function rawRequest(url: string, o: { method?: string; headers?: Record<s
     const headers: Record<string, string> = { ...o.headers };
     if (o.body && !o.chunked) headers["content-length"] ??= String(o.body.length);
     if (o.size !== undefined && !o.chunked) headers["content-length"] ??= String(o.size);
-    const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: o.method ?? "PUT", headers }, (res) => {
-      answered = true;
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (d) => (text += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers, sent }));
-      res.on("error", () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers, sent }));
-    });
+    const req = request(
+      { host: u.hostname, port: u.port, path: u.pathname + u.search, method: o.method ?? "PUT", headers },
+      (res) => {
+        answered = true;
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (d) => (text += d));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers, sent }));
+        res.on("error", () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers, sent }));
+      },
+    );
     // A server that answers early and closes may make our write fail before its answer is read: wait for it a moment.
     req.on("error", (e) => setTimeout(() => answered || reject(e), 500));
     if (o.body) {

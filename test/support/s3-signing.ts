@@ -3,11 +3,27 @@ import { createHash, createHmac } from "node:crypto";
 import { signV4, formatAmzDate, signingKey, credentialScope } from "../../src/auth/sigv4";
 import type { Creds } from "./s3";
 
-export function sigV4S3Headers(method: string, url: string, creds: Creds, body: string | Buffer, extra: Record<string, string> = {}): Record<string, string> {
+export function sigV4S3Headers(
+  method: string,
+  url: string,
+  creds: Creds,
+  body: string | Buffer,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   const u = new URL(url);
   const h = signV4({
-    method, rawPath: u.pathname, query: [...u.searchParams], headers: { host: u.host, ...extra }, body, payloadHash: extra["x-amz-content-sha256"],
-    accessKeyId: creds.accessKeyId, secret: creds.secretAccessKey, region: "us-east-1", service: "s3", now: new Date(), doubleEncodePath: false,
+    method,
+    rawPath: u.pathname,
+    query: [...u.searchParams],
+    headers: { host: u.host, ...extra },
+    body,
+    payloadHash: extra["x-amz-content-sha256"],
+    accessKeyId: creds.accessKeyId,
+    secret: creds.secretAccessKey,
+    region: "us-east-1",
+    service: "s3",
+    now: new Date(),
+    doubleEncodePath: false,
   });
   delete h.host;
   return h;
@@ -24,7 +40,14 @@ export interface ChunkedOptions {
   contentEncoding?: string;
 }
 
-export function signedChunkedPut(url: string, creds: Creds, chunks: Buffer[], tamper?: number, declaredLength?: number, o: ChunkedOptions = {}): { headers: Record<string, string>; body: Buffer } {
+export function signedChunkedPut(
+  url: string,
+  creds: Creds,
+  chunks: Buffer[],
+  tamper?: number,
+  declaredLength?: number,
+  o: ChunkedOptions = {},
+): { headers: Record<string, string>; body: Buffer } {
   const u = new URL(url);
   const now = new Date();
   const amzDate = formatAmzDate(now);
@@ -32,13 +55,21 @@ export function signedChunkedPut(url: string, creds: Creds, chunks: Buffer[], ta
   const decoded = declaredLength ?? chunks.reduce((n, c) => n + c.length, 0);
   const mode = o.trailer ? "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" : "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
   const headers: Record<string, string> = {
-    host: u.host, "x-amz-date": amzDate, "x-amz-content-sha256": mode,
-    "content-encoding": o.contentEncoding ?? "aws-chunked", "x-amz-decoded-content-length": String(decoded),
+    host: u.host,
+    "x-amz-date": amzDate,
+    "x-amz-content-sha256": mode,
+    "content-encoding": o.contentEncoding ?? "aws-chunked",
+    "x-amz-decoded-content-length": String(decoded),
     ...(o.trailer ? { "x-amz-trailer": o.trailer.name } : {}),
   };
   const signed = Object.keys(headers).sort();
   const canonical = [
-    "PUT", u.pathname, "", signed.map((k) => `${k}:${headers[k]}\n`).join(""), signed.join(";"), mode,
+    "PUT",
+    u.pathname,
+    "",
+    signed.map((k) => `${k}:${headers[k]}\n`).join(""),
+    signed.join(";"),
+    mode,
   ].join("\n");
   const scope = credentialScope(date, "us-east-1", "s3");
   const key = signingKey(creds.secretAccessKey, date, "us-east-1", "s3");
@@ -64,7 +95,11 @@ export function signedChunkedPut(url: string, creds: Creds, chunks: Buffer[], ta
   const body = Buffer.concat(parts);
   delete headers.host;
   return {
-    headers: { ...headers, "content-length": String(body.length), authorization: `AWS4-HMAC-SHA256 Credential=${creds.accessKeyId}/${scope}, SignedHeaders=${signed.join(";")}, Signature=${seed}` },
+    headers: {
+      ...headers,
+      "content-length": String(body.length),
+      authorization: `AWS4-HMAC-SHA256 Credential=${creds.accessKeyId}/${scope}, SignedHeaders=${signed.join(";")}, Signature=${seed}`,
+    },
     body,
   };
 }

@@ -24,7 +24,8 @@ export async function expectS3Error(p: Promise<unknown>, code: string, status: n
   } catch (e) {
     const err = e as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
     const got = { code: err.Code ?? err.name, status: err.$metadata?.httpStatusCode };
-    if (got.code !== code || got.status !== status) throw new Error(`expected ${code}/${status}, got ${JSON.stringify(got)}: ${(e as Error).message}`, { cause: e });
+    if (got.code !== code || got.status !== status)
+      throw new Error(`expected ${code}/${status}, got ${JSON.stringify(got)}: ${(e as Error).message}`, { cause: e });
     return;
   }
   throw new Error(`expected ${code}/${status}, but the call succeeded`);

@@ -18,30 +18,50 @@ export class WebClient {
   private readonly ca: string;
 
   /** `from`: the loopback address the client connects from (127.0.0.0/8), as another host would. */
-  constructor(readonly baseUrl: string, caFile: string, readonly from?: string) {
+  constructor(
+    readonly baseUrl: string,
+    caFile: string,
+    readonly from?: string,
+  ) {
     this.ca = readFileSync(caFile, "utf8");
   }
 
-  request(method: string, path: string, o: { form?: Record<string, string>; body?: string | Buffer; headers?: Record<string, string> } = {}): Promise<WebResponse> {
+  request(
+    method: string,
+    path: string,
+    o: { form?: Record<string, string>; body?: string | Buffer; headers?: Record<string, string> } = {},
+  ): Promise<WebResponse> {
     const body = o.form ? new URLSearchParams(o.form).toString() : o.body;
-    const headers: Record<string, string> = { ...(o.form ? { "content-type": "application/x-www-form-urlencoded" } : {}), ...o.headers };
+    const headers: Record<string, string> = {
+      ...(o.form ? { "content-type": "application/x-www-form-urlencoded" } : {}),
+      ...o.headers,
+    };
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
     return new Promise((resolve, reject) => {
-      const req = request(new URL(path, this.baseUrl), { method, headers, ca: this.ca, localAddress: this.from }, (res) => {
-        const parts: Buffer[] = [];
-        res.on("data", (b: Buffer) => parts.push(b));
-        res.on("end", () => {
-          for (const c of ([] as string[]).concat(res.headers["set-cookie"] ?? [])) {
-            const [pair] = c.split(";");
-            const i = pair!.indexOf("=");
-            const name = pair!.slice(0, i);
-            const value = pair!.slice(i + 1);
-            if (/max-age=0/i.test(c)) this.cookies.delete(name);
-            else this.cookies.set(name, value);
-          }
-          resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(parts).toString("utf8"), location: res.headers.location });
-        });
-      });
+      const req = request(
+        new URL(path, this.baseUrl),
+        { method, headers, ca: this.ca, localAddress: this.from },
+        (res) => {
+          const parts: Buffer[] = [];
+          res.on("data", (b: Buffer) => parts.push(b));
+          res.on("end", () => {
+            for (const c of ([] as string[]).concat(res.headers["set-cookie"] ?? [])) {
+              const [pair] = c.split(";");
+              const i = pair!.indexOf("=");
+              const name = pair!.slice(0, i);
+              const value = pair!.slice(i + 1);
+              if (/max-age=0/i.test(c)) this.cookies.delete(name);
+              else this.cookies.set(name, value);
+            }
+            resolve({
+              status: res.statusCode!,
+              headers: res.headers,
+              body: Buffer.concat(parts).toString("utf8"),
+              location: res.headers.location,
+            });
+          });
+        },
+      );
       req.on("error", reject);
       req.end(body);
     });
@@ -65,6 +85,8 @@ export class WebClient {
   }
 
   async login(name: string, password: string): Promise<WebResponse> {
-    return this.request("POST", "/login", { form: { _csrf: await this.csrf("/login"), userName: name, password, next: "/" } });
+    return this.request("POST", "/login", {
+      form: { _csrf: await this.csrf("/login"), userName: name, password, next: "/" },
+    });
   }
 }

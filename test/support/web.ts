@@ -51,7 +51,11 @@ export const flash = (page: Page) => page.locator(".flash").first().textContent(
 export async function adminClient(w: WebCloud): Promise<WebClient> {
   const admin = new WebClient(w.url, w.t.cloud.layout.cloudCert);
   await admin.login("admin", w.adminPassword);
-  await admin.post("/password", { current: w.adminPassword, password: ADMIN_NEW_PASSWORD, password2: ADMIN_NEW_PASSWORD }, "/password");
+  await admin.post(
+    "/password",
+    { current: w.adminPassword, password: ADMIN_NEW_PASSWORD, password2: ADMIN_NEW_PASSWORD },
+    "/password",
+  );
   return admin;
 }
 
@@ -67,12 +71,32 @@ export async function runFromPage(page: Page, imageId: string): Promise<string> 
 /** Posts the sign-up form as an applicant would (password `<name>-password-1`). */
 export async function applyForAccount(c: WebClient, userName: string): Promise<WebResponse> {
   const password = `${userName}-password-1`;
-  return c.post("/apply", { userName, password, password2: password, fullName: `${userName} applicant`, email: `${userName.toLowerCase()}@example.org` }, "/apply");
+  return c.post(
+    "/apply",
+    {
+      userName,
+      password,
+      password2: password,
+      fullName: `${userName} applicant`,
+      email: `${userName.toLowerCase()}@example.org`,
+    },
+    "/apply",
+  );
 }
 
 /** A user the admin adds; it logs in (from `from`, a loopback address) and chooses its password. Returns its signed-in client. */
-export async function userWithPassword(w: WebCloud, admin: WebClient, name: string, password: string, from?: string): Promise<WebClient> {
-  const r = await admin.post("/admin/users/add", { userName: name, fullName: name, email: `${name}@example.org` }, "/admin/users");
+export async function userWithPassword(
+  w: WebCloud,
+  admin: WebClient,
+  name: string,
+  password: string,
+  from?: string,
+): Promise<WebClient> {
+  const r = await admin.post(
+    "/admin/users/add",
+    { userName: name, fullName: name, email: `${name}@example.org` },
+    "/admin/users",
+  );
   const temp = /<code>([^<]+)<\/code>/.exec(r.body)![1]!;
   const c = new WebClient(w.url, w.t.cloud.layout.cloudCert, from);
   expect((await c.login(name, temp)).location).toBe("/password");

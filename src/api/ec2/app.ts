@@ -55,8 +55,23 @@ export function createEc2App(d: Ec2AppDeps): Hono {
     let signatureVersion: string | undefined;
 
     const reply = (status: number, xml: Buffer, error?: { code: string; fault: string; err?: unknown }) => {
-      logRequest(d.log, { requestId, api: "ec2", action: action ?? null, status, started, user: principal?.userName ?? null, sigv: signatureVersion ?? null }, error);
-      return c.body(xml as Uint8Array<ArrayBuffer>, status as 200, { "content-type": "text/xml;charset=UTF-8", "x-amzn-RequestId": requestId });
+      logRequest(
+        d.log,
+        {
+          requestId,
+          api: "ec2",
+          action: action ?? null,
+          status,
+          started,
+          user: principal?.userName ?? null,
+          sigv: signatureVersion ?? null,
+        },
+        error,
+      );
+      return c.body(xml as Uint8Array<ArrayBuffer>, status as 200, {
+        "content-type": "text/xml;charset=UTF-8",
+        "x-amzn-RequestId": requestId,
+      });
     };
     const fail = (e: unknown) => {
       const r = toEc2Error(e);
@@ -69,7 +84,8 @@ export function createEc2App(d: Ec2AppDeps): Hono {
         try {
           body = await readBodyLimited(c.req.raw, EC2_MAX_BODY);
         } catch (e) {
-          if (e instanceof BodyTooLargeError) throw new Ec2Error("RequestEntityTooLarge", `The request body must be at most ${EC2_MAX_BODY} bytes`, 413);
+          if (e instanceof BodyTooLargeError)
+            throw new Ec2Error("RequestEntityTooLarge", `The request body must be at most ${EC2_MAX_BODY} bytes`, 413);
           throw e;
         }
         const type = c.req.header("content-type") ?? "";
@@ -92,7 +108,15 @@ export function createEc2App(d: Ec2AppDeps): Hono {
       let accessKeyId: string;
       try {
         const auth = authenticateEc2(
-          { method: c.req.method, rawPath: url.pathname, query, params, header: (n) => c.req.header(n), body, localPort: localPortOf(c) },
+          {
+            method: c.req.method,
+            rawPath: url.pathname,
+            query,
+            params,
+            header: (n) => c.req.header(n),
+            body,
+            localPort: localPortOf(c),
+          },
           { now: d.clock.now(), lookupSecret: d.identity.lookupSecret },
         );
         accessKeyId = auth.accessKeyId;
@@ -111,7 +135,12 @@ export function createEc2App(d: Ec2AppDeps): Hono {
       const def = actions.get(action);
       if (!def) throw new Ec2Error("InvalidAction", `The action ${action} is not valid for this web service.`);
 
-      const input = def.anyParams ? {} : decodeParams(def.params, params.filter(([k]) => !NOT_ACTION_PARAMS.has(k)));
+      const input = def.anyParams
+        ? {}
+        : decodeParams(
+            def.params,
+            params.filter(([k]) => !NOT_ACTION_PARAMS.has(k)),
+          );
       const log = d.log.child({ requestId });
       const out = await def.handler(input, { requestId, principal, version, log, services: d.services, fragments });
       return reply(200, renderResponse(action, version, requestId, out));

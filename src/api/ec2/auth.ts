@@ -57,7 +57,10 @@ export function authenticateEc2(req: Ec2HttpRequest, deps: Ec2AuthDeps): Ec2Auth
     const service = deps.service ?? "ec2";
     const allowed = service === "ec2" ? ec2Scopes(req.header("host")) : [service];
     if (!allowed.includes(parsed.service)) {
-      throw new AuthError("bad-signature", `Credential should be scoped to correct service: '${service}' (not '${parsed.service.slice(0, 32)}')`);
+      throw new AuthError(
+        "bad-signature",
+        `Credential should be scoped to correct service: '${service}' (not '${parsed.service.slice(0, 32)}')`,
+      );
     }
     const payloadHash = sha256Hex(req.body);
     const claimed = req.header("x-amz-content-sha256");
@@ -73,7 +76,10 @@ export function authenticateEc2(req: Ec2HttpRequest, deps: Ec2AuthDeps): Ec2Auth
   }
   const has = (n: string) => req.params.some(([k]) => k === n);
   if (has("X-Amz-Algorithm") || has("X-Amz-Signature")) {
-    throw new AuthError("unsupported", "Presigned Signature Version 4 query requests are not accepted by the EC2 API; sign the Authorization header");
+    throw new AuthError(
+      "unsupported",
+      "Presigned Signature Version 4 query requests are not accepted by the EC2 API; sign the Authorization header",
+    );
   }
   if (!has("AWSAccessKeyId") && !has("Signature") && !has("SignatureVersion")) {
     throw new AuthError("missing", "The request must contain a valid access key id and signature");

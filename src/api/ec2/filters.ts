@@ -22,14 +22,23 @@ export type FilterFields<T> = Record<string, (item: T) => string | readonly stri
 const own = <V>(o: Record<string, V>, k: string): V | undefined => (Object.hasOwn(o, k) ? o[k] : undefined);
 
 function checkBounds(filters: readonly Filter[]): void {
-  if (filters.length > MAX_FILTERS) throw new Ec2Error("FilterLimitExceeded", `At most ${MAX_FILTERS} filters may be given in one request`);
+  if (filters.length > MAX_FILTERS)
+    throw new Ec2Error("FilterLimitExceeded", `At most ${MAX_FILTERS} filters may be given in one request`);
   for (const f of filters) {
     const values = f.Value ?? [];
-    if (values.length > MAX_FILTER_VALUES) throw new Ec2Error("FilterLimitExceeded", `The filter '${f.Name}' has ${values.length} values; at most ${MAX_FILTER_VALUES} are allowed`);
+    if (values.length > MAX_FILTER_VALUES)
+      throw new Ec2Error(
+        "FilterLimitExceeded",
+        `The filter '${f.Name}' has ${values.length} values; at most ${MAX_FILTER_VALUES} are allowed`,
+      );
     const isTag = f.Name.startsWith("tag:") || f.Name === "tag-key" || f.Name === "tag-value";
     const max = isTag ? MAX_TAG_FILTER_VALUE : MAX_FILTER_VALUE;
     for (const v of values) {
-      if ([...v].length > max) throw new Ec2Error("InvalidParameterValue", `A value of the filter '${f.Name.slice(0, 64)}' is longer than ${max} characters`);
+      if ([...v].length > max)
+        throw new Ec2Error(
+          "InvalidParameterValue",
+          `A value of the filter '${f.Name.slice(0, 64)}' is longer than ${max} characters`,
+        );
     }
   }
 }
@@ -38,7 +47,12 @@ function checkBounds(filters: readonly Filter[]): void {
  * `tags`, when given, adds the tag filters: `tag:<key>` (value of that tag),
  * `tag-key` and `tag-value`.
  */
-export function applyFilters<T>(items: readonly T[], filters: readonly Filter[] | undefined, fields: FilterFields<T>, tags?: (item: T) => Record<string, string>): T[] {
+export function applyFilters<T>(
+  items: readonly T[],
+  filters: readonly Filter[] | undefined,
+  fields: FilterFields<T>,
+  tags?: (item: T) => Record<string, string>,
+): T[] {
   if (!filters?.length) return [...items];
   checkBounds(filters);
   const lookup = (name: string): FilterFields<T>[string] | undefined => {
@@ -52,10 +66,16 @@ export function applyFilters<T>(items: readonly T[], filters: readonly Filter[] 
   };
   for (const f of filters) {
     if (!lookup(f.Name)) {
-      throw new Ec2Error("InvalidParameterValue", `The filter '${f.Name.slice(0, 128)}' is invalid. Valid filters: ${[...Object.keys(fields), ...(tags ? ["tag:<key>", "tag-key", "tag-value"] : [])].join(", ")}`);
+      throw new Ec2Error(
+        "InvalidParameterValue",
+        `The filter '${f.Name.slice(0, 128)}' is invalid. Valid filters: ${[...Object.keys(fields), ...(tags ? ["tag:<key>", "tag-key", "tag-value"] : [])].join(", ")}`,
+      );
     }
   }
-  const compiled = filters.map((f) => ({ get: lookup(f.Name)!, patterns: [...new Set(f.Value ?? [])].map(compileWildcard) }));
+  const compiled = filters.map((f) => ({
+    get: lookup(f.Name)!,
+    patterns: [...new Set(f.Value ?? [])].map(compileWildcard),
+  }));
   return items.filter((item) =>
     compiled.every(({ get, patterns }) => {
       const raw = get(item);

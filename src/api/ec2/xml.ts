@@ -82,10 +82,16 @@ export class FragmentCache {
  * listings with thousands of entries. The writer treats it like an array.
  */
 export function lazyList<T, U>(items: readonly T[], make: (item: T) => U): Iterable<U> & { length: number } {
-  return { length: items.length, *[Symbol.iterator]() { for (const i of items) yield make(i); } };
+  return {
+    length: items.length,
+    *[Symbol.iterator]() {
+      for (const i of items) yield make(i);
+    },
+  };
 }
 
-const isList = (v: object): v is Iterable<unknown> & { length: number } => Array.isArray(v) || (Symbol.iterator in v && typeof (v as { length?: unknown }).length === "number");
+const isList = (v: object): v is Iterable<unknown> & { length: number } =>
+  Array.isArray(v) || (Symbol.iterator in v && typeof (v as { length?: unknown }).length === "number");
 
 /**
  * Writes one element. Hand-written rather than fast-xml-parser's builder, which spent 5×

@@ -12,7 +12,12 @@ import type { Logger } from "pino";
 import type { Clock } from "../../common/clock";
 import type { IdGenerator } from "../../common/ids";
 import { remoteAddressOf } from "../../server/node-env";
-import { answerMetadata, metadataContextFor, type MetadataAnswer, type MetadataSources } from "../../roles/clc/metadata";
+import {
+  answerMetadata,
+  metadataContextFor,
+  type MetadataAnswer,
+  type MetadataSources,
+} from "../../roles/clc/metadata";
 import { MetadataTokens } from "./tokens";
 import { logRequest } from "../../server/request-log";
 
@@ -25,21 +30,30 @@ export interface MetadataCaller {
 }
 
 /** The CLC's callers: the instance at the request's source address. */
-export const callersByAddress = (sources: MetadataSources) => (ip: string): MetadataCaller | undefined => {
-  const ctx = metadataContextFor(sources, ip);
-  return ctx && { instanceId: ctx.instance.id, answer: async (path) => answerMetadata(ctx, path) };
-};
+export const callersByAddress =
+  (sources: MetadataSources) =>
+  (ip: string): MetadataCaller | undefined => {
+    const ctx = metadataContextFor(sources, ip);
+    return ctx && { instanceId: ctx.instance.id, answer: async (path) => answerMetadata(ctx, path) };
+  };
 
-export function createMetadataApp(o: { callerOf: (ip: string) => MetadataCaller | undefined; clock: Clock; ids: IdGenerator; log: Logger }): Hono {
+export function createMetadataApp(o: {
+  callerOf: (ip: string) => MetadataCaller | undefined;
+  clock: Clock;
+  ids: IdGenerator;
+  log: Logger;
+}): Hono {
   const app = new Hono();
   const tokens = new MetadataTokens();
 
   const callerIp = (c: Context) => (remoteAddressOf(c) ?? "").replace(/^::ffff:/, "");
-  const text = (c: Context, status: number, body: string, type = "text/plain") => c.body(body, status as 200, { "content-type": type });
+  const text = (c: Context, status: number, body: string, type = "text/plain") =>
+    c.body(body, status as 200, { "content-type": type });
 
   app.put("/latest/api/token", (c) => {
     const ttl = Number(c.req.header("x-aws-ec2-metadata-token-ttl-seconds"));
-    if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TTL) return text(c, 400, "Bad Request: X-aws-ec2-metadata-token-ttl-seconds must be 1-21600\n");
+    if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TTL)
+      return text(c, 400, "Bad Request: X-aws-ec2-metadata-token-ttl-seconds must be 1-21600\n");
     if (c.req.header("x-forwarded-for")) return text(c, 403, "Forbidden\n"); // tokens are not handed through proxies, as in EC2
     // Tokens are for instances: any other caller gets what it gets for metadata, nothing.
     const ip = callerIp(c);
@@ -60,7 +74,8 @@ export function createMetadataApp(o: { callerOf: (ip: string) => MetadataCaller 
     };
     const token = c.req.header("x-aws-ec2-metadata-token");
     const caller = o.callerOf(ip);
-    if (token !== undefined && !tokens.valid(token, caller?.instanceId, ip, o.clock.now().getTime())) return done(401, text(c, 401, "Unauthorized\n"));
+    if (token !== undefined && !tokens.valid(token, caller?.instanceId, ip, o.clock.now().getTime()))
+      return done(401, text(c, 401, "Unauthorized\n"));
     if (!caller) return done(404, text(c, 404, "Not Found\n", "text/html"));
     let answer: MetadataAnswer | undefined;
     try {
@@ -76,7 +91,18 @@ export function createMetadataApp(o: { callerOf: (ip: string) => MetadataCaller 
 
   app.get("/latest", handle("/latest".length));
   app.get("/latest/*", handle("/latest".length));
-  for (const version of ["2007-01-19", "2007-03-01", "2008-02-01", "2008-09-01", "2009-04-04", "2011-01-01", "2012-01-12", "2014-02-25", "2016-09-02", "2018-09-24"]) {
+  for (const version of [
+    "2007-01-19",
+    "2007-03-01",
+    "2008-02-01",
+    "2008-09-01",
+    "2009-04-04",
+    "2011-01-01",
+    "2012-01-12",
+    "2014-02-25",
+    "2016-09-02",
+    "2018-09-24",
+  ]) {
     app.get(`/${version}`, handle(version.length + 1));
     app.get(`/${version}/*`, handle(version.length + 1));
   }

@@ -6,8 +6,18 @@
 import { AuthError } from "../../auth/errors";
 import { hmac, safeEqual } from "../../auth/crypto";
 import {
-  canonicalHeaders, canonicalQuery, canonicalRequest, credentialScope, parseAmzDate, parseAuthorizationHeader, parseCredential,
-  signature, signingKey, stringToSign, verifySigV4Header, checkSkew,
+  canonicalHeaders,
+  canonicalQuery,
+  canonicalRequest,
+  credentialScope,
+  parseAmzDate,
+  parseAuthorizationHeader,
+  parseCredential,
+  signature,
+  signingKey,
+  stringToSign,
+  verifySigV4Header,
+  checkSkew,
 } from "../../auth/sigv4";
 import type { ChunkSigning } from "../../auth/aws-chunked";
 import { S3Error } from "./s3-error";
@@ -16,11 +26,13 @@ export const S3_MAX_SKEW_MS = 15 * 60 * 1000;
 const MAX_PRESIGN_SECONDS = 604800;
 
 export type BodyCheck =
-  | { kind: "none" }
-  | { kind: "sha256"; hex: string }
-  | { kind: "chunked"; signing?: ChunkSigning };
+  { kind: "none" } | { kind: "sha256"; hex: string } | { kind: "chunked"; signing?: ChunkSigning };
 
-export type S3Auth = { accessKeyId?: string; body: BodyCheck; via: "anonymous" | "v4" | "v4-presigned" | "v2" | "v2-presigned" };
+export type S3Auth = {
+  accessKeyId?: string;
+  body: BodyCheck;
+  via: "anonymous" | "v4" | "v4-presigned" | "v2" | "v2-presigned";
+};
 
 export interface S3AuthRequest {
   method: string;
@@ -41,11 +53,24 @@ const STREAMING_UNSIGNED_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
 
 function authError(e: AuthError, presigned: boolean): S3Error {
   switch (e.reason) {
-    case "unknown-key": return new S3Error("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.");
-    case "bad-signature": return new S3Error("SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.");
-    case "expired": return presigned ? new S3Error("AccessDenied", "Request has expired") : new S3Error("RequestTimeTooSkewed", "The difference between the request time and the current time is too large.");
-    case "incomplete": return new S3Error(presigned ? "AuthorizationQueryParametersError" : "AuthorizationHeaderMalformed", e.message);
-    default: return new S3Error("InvalidArgument", e.message);
+    case "unknown-key":
+      return new S3Error("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.");
+    case "bad-signature":
+      return new S3Error(
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+      );
+    case "expired":
+      return presigned
+        ? new S3Error("AccessDenied", "Request has expired")
+        : new S3Error(
+            "RequestTimeTooSkewed",
+            "The difference between the request time and the current time is too large.",
+          );
+    case "incomplete":
+      return new S3Error(presigned ? "AuthorizationQueryParametersError" : "AuthorizationHeaderMalformed", e.message);
+    default:
+      return new S3Error("InvalidArgument", e.message);
   }
 }
 
@@ -80,22 +105,31 @@ function bodyCheck(req: S3AuthRequest, signing: ChunkSigning | undefined): BodyC
   // Content-Encoding: aws-chunked alone does not frame the body (S3 stores such a body as
   // sent): only the streaming payload hashes do, or, for a request without SigV4's hash
   // header, aws-chunked with the decoded length that framing always comes with.
-  if (sha === undefined && req.header("x-amz-decoded-content-length") !== undefined &&
-    (req.header("content-encoding") ?? "").split(",").some((e) => e.trim().toLowerCase() === "aws-chunked")) return { kind: "chunked" };
+  if (
+    sha === undefined &&
+    req.header("x-amz-decoded-content-length") !== undefined &&
+    (req.header("content-encoding") ?? "").split(",").some((e) => e.trim().toLowerCase() === "aws-chunked")
+  )
+    return { kind: "chunked" };
   if (sha !== undefined && /^[0-9a-f]{64}$/.test(sha)) return { kind: "sha256", hex: sha };
   return { kind: "none" };
 }
 
 /** A signature is bound to its service: one made for EC2 (or anything else) is not accepted here. */
 function requireS3Scope(service: string): void {
-  if (service !== "s3") throw new AuthError("incomplete", `The credential scope names the service '${service.slice(0, 32)}'; this endpoint belongs to 's3'`);
+  if (service !== "s3")
+    throw new AuthError(
+      "incomplete",
+      `The credential scope names the service '${service.slice(0, 32)}'; this endpoint belongs to 's3'`,
+    );
 }
 
 function headerV4(req: S3AuthRequest, authorization: string): S3Auth {
   const parsed = parseAuthorizationHeader(authorization);
   requireS3Scope(parsed.service);
   const payloadHash = req.header("x-amz-content-sha256");
-  if (payloadHash === undefined) throw new AuthError("incomplete", "x-amz-content-sha256 is required with Signature Version 4");
+  if (payloadHash === undefined)
+    throw new AuthError("incomplete", "x-amz-content-sha256 is required with Signature Version 4");
   const v = verifySigV4Header(
     { method: req.method, rawPath: req.rawPath, query: req.query, header: req.header, payloadHash },
     parsed,
@@ -112,7 +146,8 @@ function headerV4(req: S3AuthRequest, authorization: string): S3Auth {
 }
 
 function presignedV4(req: S3AuthRequest, q: Map<string, string>): S3Auth {
-  if (q.get("X-Amz-Algorithm") !== "AWS4-HMAC-SHA256") throw new AuthError("incomplete", "X-Amz-Algorithm must be AWS4-HMAC-SHA256");
+  if (q.get("X-Amz-Algorithm") !== "AWS4-HMAC-SHA256")
+    throw new AuthError("incomplete", "X-Amz-Algorithm must be AWS4-HMAC-SHA256");
   const cred = parseCredential(q.get("X-Amz-Credential") ?? "");
   requireS3Scope(cred.service);
   const amzDate = q.get("X-Amz-Date") ?? "";
@@ -120,13 +155,15 @@ function presignedV4(req: S3AuthRequest, q: Map<string, string>): S3Auth {
   const expires = Number(q.get("X-Amz-Expires"));
   const signedHeaders = (q.get("X-Amz-SignedHeaders") ?? "").split(";").filter(Boolean);
   const sig = q.get("X-Amz-Signature") ?? "";
-  if (!date || amzDate.slice(0, 8) !== cred.date) throw new AuthError("incomplete", "X-Amz-Date is missing or does not match the credential");
+  if (!date || amzDate.slice(0, 8) !== cred.date)
+    throw new AuthError("incomplete", "X-Amz-Date is missing or does not match the credential");
   if (!Number.isInteger(expires) || expires < 1 || expires > MAX_PRESIGN_SECONDS) {
     throw new AuthError("expired", `X-Amz-Expires must be between 1 and ${MAX_PRESIGN_SECONDS} seconds`);
   }
   if (!signedHeaders.includes("host")) throw new AuthError("incomplete", "The host header must be signed");
   if (req.now.getTime() > date.getTime() + expires * 1000) throw new AuthError("expired", "Request has expired");
-  if (date.getTime() - req.now.getTime() > S3_MAX_SKEW_MS) throw new AuthError("expired", "Request is dated in the future");
+  if (date.getTime() - req.now.getTime() > S3_MAX_SKEW_MS)
+    throw new AuthError("expired", "Request is dated in the future");
   const secret = req.lookupSecret(cred.accessKeyId);
   if (secret === undefined) throw new AuthError("unknown-key", "unknown key");
   const payloadHash = req.header("x-amz-content-sha256") ?? "UNSIGNED-PAYLOAD";
@@ -138,25 +175,60 @@ function presignedV4(req: S3AuthRequest, q: Map<string, string>): S3Auth {
     signedHeaders,
     payloadHash,
   });
-  const expected = signature(signingKey(secret, cred.date, cred.region, cred.service), stringToSign(amzDate, credentialScope(cred.date, cred.region, cred.service), creq));
+  const expected = signature(
+    signingKey(secret, cred.date, cred.region, cred.service),
+    stringToSign(amzDate, credentialScope(cred.date, cred.region, cred.service), creq),
+  );
   if (!safeEqual(expected, sig.toLowerCase())) throw new AuthError("bad-signature", "signature mismatch");
-  return { accessKeyId: cred.accessKeyId, body: payloadHash === "UNSIGNED-PAYLOAD" ? { kind: "none" } : bodyCheck(req, undefined), via: "v4-presigned" };
+  return {
+    accessKeyId: cred.accessKeyId,
+    body: payloadHash === "UNSIGNED-PAYLOAD" ? { kind: "none" } : bodyCheck(req, undefined),
+    via: "v4-presigned",
+  };
 }
 
 /** Sub-resources and overrides that are part of a SigV2 canonical resource. */
 const V2_SUBRESOURCES = new Set([
-  "acl", "delete", "lifecycle", "location", "logging", "notification", "partNumber", "policy", "requestPayment", "torrent",
-  "uploadId", "uploads", "versionId", "versioning", "versions", "website", "tagging", "cors", "restore",
-  "response-content-type", "response-content-language", "response-expires", "response-cache-control",
-  "response-content-disposition", "response-content-encoding",
+  "acl",
+  "delete",
+  "lifecycle",
+  "location",
+  "logging",
+  "notification",
+  "partNumber",
+  "policy",
+  "requestPayment",
+  "torrent",
+  "uploadId",
+  "uploads",
+  "versionId",
+  "versioning",
+  "versions",
+  "website",
+  "tagging",
+  "cors",
+  "restore",
+  "response-content-type",
+  "response-content-language",
+  "response-expires",
+  "response-cache-control",
+  "response-content-disposition",
+  "response-content-encoding",
 ]);
 
-export function stringToSignS3V2(req: Pick<S3AuthRequest, "method" | "query" | "header" | "headerNames">, resource: string, dateLine: string): string {
+export function stringToSignS3V2(
+  req: Pick<S3AuthRequest, "method" | "query" | "header" | "headerNames">,
+  resource: string,
+  dateLine: string,
+): string {
   const amz = new Map<string, string>();
   for (const name of req.headerNames) {
     if (name.startsWith("x-amz-")) amz.set(name, (req.header(name) ?? "").trim());
   }
-  const amzLines = [...amz.keys()].sort().map((k) => `${k}:${amz.get(k)}\n`).join("");
+  const amzLines = [...amz.keys()]
+    .sort()
+    .map((k) => `${k}:${amz.get(k)}\n`)
+    .join("");
   const sub = req.query
     .filter(([k]) => V2_SUBRESOURCES.has(k))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -175,7 +247,8 @@ function verifyV2(req: S3AuthRequest, accessKeyId: string, sig: string, dateLine
   throw new AuthError("bad-signature", "signature mismatch");
 }
 
-const HTTP_DATE = /^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?\d{1,2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} (?:GMT|UTC|[+-]\d{4})$/;
+const HTTP_DATE =
+  /^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?\d{1,2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} (?:GMT|UTC|[+-]\d{4})$/;
 
 /** A SigV2 date: an RFC 1123 date (as clients send) or the ISO 8601 basic form of x-amz-date; anything else is not a date. */
 export function parseV2Date(value: string): Date | undefined {
@@ -192,7 +265,8 @@ function headerV2(req: S3AuthRequest, authorization: string): S3Auth {
   if (!dateValue) throw new S3Error("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header");
   const when = parseV2Date(dateValue);
   // Unparseable, or before the epoch: S3 answers AccessDenied; only a valid date far from now is RequestTimeTooSkewed.
-  if (when === undefined || when.getTime() < 0) throw new S3Error("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header");
+  if (when === undefined || when.getTime() < 0)
+    throw new S3Error("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header");
   checkSkew(when, { now: req.now, maxSkewMs: S3_MAX_SKEW_MS });
   // With x-amz-date the Date line is whatever Date header was sent (usually empty).
   verifyV2(req, m[1]!, m[2]!, amzDate !== undefined ? (req.header("date") ?? "") : dateValue);
@@ -203,7 +277,8 @@ function presignedV2(req: S3AuthRequest, q: Map<string, string>): S3Auth {
   const key = q.get("AWSAccessKeyId");
   const sig = q.get("Signature");
   const expires = q.get("Expires");
-  if (!key || !sig || !expires || !/^\d+$/.test(expires)) throw new AuthError("incomplete", "AWSAccessKeyId, Expires and Signature are required");
+  if (!key || !sig || !expires || !/^\d+$/.test(expires))
+    throw new AuthError("incomplete", "AWSAccessKeyId, Expires and Signature are required");
   if (req.now.getTime() > Number(expires) * 1000) throw new AuthError("expired", "Request has expired");
   verifyV2(req, key, sig, expires);
   return { accessKeyId: key, body: bodyCheck(req, undefined), via: "v2-presigned" };

@@ -19,7 +19,6 @@ export interface DecodedBody {
   integrity: Integrity;
 }
 
-
 export function decodeBody(raw: Readable, check: BodyCheck, header: (n: string) => string | undefined): DecodedBody {
   const declared = header("content-length");
   let stream: Readable = raw;
@@ -39,15 +38,24 @@ export function decodeBody(raw: Readable, check: BodyCheck, header: (n: string) 
   }
   const trailerNames = (header("x-amz-trailer") ?? "").split(",").map((s) => s.trim().toLowerCase());
   const sums = CHECKSUM_HEADERS.filter((c) => header(c.name) !== undefined || trailerNames.includes(c.name));
-  if (sums.length > 1) throw new S3Error("InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.");
+  if (sums.length > 1)
+    throw new S3Error(
+      "InvalidRequest",
+      "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+    );
   const sum = sums[0];
   if (sum) {
     const fromHeader = header(sum.name);
     if (fromHeader !== undefined) {
       const raw = Buffer.from(fromHeader, "base64");
-      if (raw.length !== DIGEST_LENGTH[sum.algorithm] || raw.toString("base64") !== fromHeader) throw new S3Error("InvalidRequest", `Value for ${sum.name} header is invalid.`);
+      if (raw.length !== DIGEST_LENGTH[sum.algorithm] || raw.toString("base64") !== fromHeader)
+        throw new S3Error("InvalidRequest", `Value for ${sum.name} header is invalid.`);
     }
-    integrity.checksum = { name: sum.name, algorithm: sum.algorithm, expected: () => fromHeader ?? trailers?.get(sum.name) };
+    integrity.checksum = {
+      name: sum.name,
+      algorithm: sum.algorithm,
+      expected: () => fromHeader ?? trailers?.get(sum.name),
+    };
   }
   return { stream, length, integrity };
 }

@@ -8,7 +8,8 @@ export interface Versioned {
 }
 
 const unquote = (s: string) => s.trim().replace(/^W\//, "").replace(/^"|"$/g, "");
-const etagIn = (list: string, etag: string) => list.split(",").some((e) => e.trim() === "*" || unquote(e) === unquote(etag));
+const etagIn = (list: string, etag: string) =>
+  list.split(",").some((e) => e.trim() === "*" || unquote(e) === unquote(etag));
 const parseDate = (s: string | undefined) => {
   if (s === undefined) return undefined;
   const d = new Date(s);
@@ -18,7 +19,10 @@ const parseDate = (s: string | undefined) => {
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
 /** Returns 304 or 412 when a condition fails, else undefined. */
-export function checkConditions(v: Versioned, h: { ifMatch?: string; ifNoneMatch?: string; ifModifiedSince?: string; ifUnmodifiedSince?: string }): 304 | 412 | undefined {
+export function checkConditions(
+  v: Versioned,
+  h: { ifMatch?: string; ifNoneMatch?: string; ifModifiedSince?: string; ifUnmodifiedSince?: string },
+): 304 | 412 | undefined {
   if (h.ifMatch !== undefined) {
     if (!etagIn(h.ifMatch, v.etag)) return 412;
   } else {
@@ -35,7 +39,11 @@ export function checkConditions(v: Versioned, h: { ifMatch?: string; ifNoneMatch
 }
 
 /** `bytes=a-b`, `bytes=a-`, `bytes=-n`. Unparseable or multiple ranges → whole object (undefined). */
-export function parseRange(header: string | undefined, size: number, what = "Range"): { start: number; end: number } | undefined {
+export function parseRange(
+  header: string | undefined,
+  size: number,
+  what = "Range",
+): { start: number; end: number } | undefined {
   if (header === undefined) return undefined;
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!m || (m[1] === "" && m[2] === "")) return undefined;
@@ -55,5 +63,7 @@ export function parseRange(header: string | undefined, size: number, what = "Ran
 }
 
 function rangeError(size: number, what: string): S3Error {
-  return new S3Error("InvalidRange", `The requested range is not satisfiable (${what})`, { ActualObjectSize: String(size) });
+  return new S3Error("InvalidRange", `The requested range is not satisfiable (${what})`, {
+    ActualObjectSize: String(size),
+  });
 }

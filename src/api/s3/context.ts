@@ -43,7 +43,11 @@ export interface BodyReaders {
  * was not read (a refused request) is detached, destroyed and discarded, never
  * buffered.
  */
-export function makeBodyReaders(raw: IncomingMessage, header: (n: string) => string | undefined, sendContinue?: () => void) {
+export function makeBodyReaders(
+  raw: IncomingMessage,
+  header: (n: string) => string | undefined,
+  sendContinue?: () => void,
+) {
   let auth: S3Auth | undefined;
   let decoded: DecodedBody | undefined;
   let inner: Readable | undefined;
@@ -58,35 +62,39 @@ export function makeBodyReaders(raw: IncomingMessage, header: (n: string) => str
   };
   // Read by listening, not by for-await: leaving a for-await early destroys the stream, and with it the
   // connection, before the error can be answered. Past the limit, the rest is left to dispose().
-  const bytes = (limit = 1024 * 1024): Promise<Buffer> => new Promise((resolve, reject) => {
-    const { stream } = body();
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const done = (fn: () => void) => {
-      stream.off("data", onData).off("end", onEnd).off("error", onError);
-      fn();
-    };
-    const onData = (chunk: Buffer) => {
-      total += chunk.length;
-      if (total > limit) {
-        stream.pause();
-        done(() => reject(new S3Error("MalformedXML", `The XML body is larger than ${limit} bytes`)));
-      } else chunks.push(chunk);
-    };
-    const onEnd = () => done(() => resolve(Buffer.concat(chunks)));
-    const onError = (e: Error) => done(() => reject(e));
-    stream.on("data", onData).on("end", onEnd).on("error", onError);
-  });
+  const bytes = (limit = 1024 * 1024): Promise<Buffer> =>
+    new Promise((resolve, reject) => {
+      const { stream } = body();
+      const chunks: Buffer[] = [];
+      let total = 0;
+      const done = (fn: () => void) => {
+        stream.off("data", onData).off("end", onEnd).off("error", onError);
+        fn();
+      };
+      const onData = (chunk: Buffer) => {
+        total += chunk.length;
+        if (total > limit) {
+          stream.pause();
+          done(() => reject(new S3Error("MalformedXML", `The XML body is larger than ${limit} bytes`)));
+        } else chunks.push(chunk);
+      };
+      const onEnd = () => done(() => resolve(Buffer.concat(chunks)));
+      const onError = (e: Error) => done(() => reject(e));
+      stream.on("data", onData).on("end", onEnd).on("error", onError);
+    });
   const text = async (limit?: number): Promise<string> => (await bytes(limit)).toString("utf8");
   return {
     readers: { body, bytes, text } as BodyReaders,
     /** Whether the body was asked for (so a refused request that awaited 100 Continue has sent nothing). */
     started: () => decoded !== undefined,
     /** The body may be read once the request is authenticated (or found anonymous). */
-    authenticated(a: S3Auth) { auth = a; },
+    authenticated(a: S3Auth) {
+      auth = a;
+    },
     dispose: () => {
       // A request that declared no body (most GETs and HEADs) has nothing to discard.
-      if (!decoded && header("transfer-encoding") === undefined && Number(header("content-length") ?? "0") === 0) return;
+      if (!decoded && header("transfer-encoding") === undefined && Number(header("content-length") ?? "0") === 0)
+        return;
       discardUnreadBody(raw, decoded ? [decoded.stream, inner!] : []);
     },
   };

@@ -31,36 +31,62 @@ const NOT_FOUND: Partial<Record<Resource, { code: S3Code; message: string; field
   bucket: { code: "NoSuchBucket", message: "The specified bucket does not exist", field: "BucketName" },
   object: { code: "NoSuchKey", message: "The specified key does not exist.", field: "Key" },
   upload: {
-    code: "NoSuchUpload", field: "UploadId",
-    message: "The specified multipart upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.",
+    code: "NoSuchUpload",
+    field: "UploadId",
+    message:
+      "The specified multipart upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.",
   },
   version: { code: "NoSuchVersion", message: "The specified version does not exist.", field: "VersionId" },
 };
 
-function reply(code: S3Code, message: string, extra: Record<string, string> = {}, headers: Record<string, string> = {}): S3ErrorReply {
+function reply(
+  code: S3Code,
+  message: string,
+  extra: Record<string, string> = {},
+  headers: Record<string, string> = {},
+): S3ErrorReply {
   const status: number = S3_ERRORS[code];
-  if (code === "InvalidRange" && extra.ActualObjectSize) headers = { ...headers, "content-range": `bytes */${extra.ActualObjectSize}` };
+  if (code === "InvalidRange" && extra.ActualObjectSize)
+    headers = { ...headers, "content-range": `bytes */${extra.ActualObjectSize}` };
   return { code, message, status, extra, headers, fault: status >= 500 ? "server" : "client" };
 }
 
-const INTERNAL: S3ErrorReply = { code: "InternalError", message: "We encountered an internal error. Please try again.", status: 500, extra: {}, headers: {}, fault: "server" };
+const INTERNAL: S3ErrorReply = {
+  code: "InternalError",
+  message: "We encountered an internal error. Please try again.",
+  status: 500,
+  extra: {},
+  headers: {},
+  fault: "server",
+};
 
 /** The S3 answer to every domain error kind (exhaustive: a new kind does not compile until it is here). */
 function domainReply(e: DomainError): S3ErrorReply {
   switch (e.kind) {
     case "Storage": {
-      const headers: Record<string, string> = e.deleteMarker ? { "x-amz-delete-marker": "true", "x-amz-version-id": e.deleteMarker } : {};
+      const headers: Record<string, string> = e.deleteMarker
+        ? { "x-amz-delete-marker": "true", "x-amz-version-id": e.deleteMarker }
+        : {};
       return { ...reply(e.code, e.message, e.extra, headers), status: STORAGE_STATUS[e.code] };
     }
     case "NotFound": {
       const nf = NOT_FOUND[e.resource] ?? NOT_FOUND.object!;
       return reply(nf.code, nf.message, { [nf.field]: e.id });
     }
-    case "AccessDenied": return reply("AccessDenied", e.message);
-    case "InvalidParameter": return reply("InvalidArgument", e.message, Object.hasOwn(ARGUMENT_NAMES, e.parameter) ? { ArgumentName: ARGUMENT_NAMES[e.parameter]! } : {});
-    case "MissingParameter": return reply("InvalidRequest", e.message);
-    case "Unavailable": return reply("ServiceUnavailable", e.message);
-    case "Unsupported": return reply("NotImplemented", e.message);
+    case "AccessDenied":
+      return reply("AccessDenied", e.message);
+    case "InvalidParameter":
+      return reply(
+        "InvalidArgument",
+        e.message,
+        Object.hasOwn(ARGUMENT_NAMES, e.parameter) ? { ArgumentName: ARGUMENT_NAMES[e.parameter]! } : {},
+      );
+    case "MissingParameter":
+      return reply("InvalidRequest", e.message);
+    case "Unavailable":
+      return reply("ServiceUnavailable", e.message);
+    case "Unsupported":
+      return reply("NotImplemented", e.message);
     // Not raised on S3 paths; should one escape, it is ours to look into.
     case "Duplicate":
     case "IncorrectState":
@@ -82,7 +108,11 @@ export function toS3Error(e: unknown): S3ErrorReply {
   if (e instanceof EucaError) return domainReply(e as DomainError);
   // A client that went away mid-body: not our fault, and nothing was stored.
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  if (code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE" || (e as Error | undefined)?.message === "aborted") {
+  if (
+    code === "ECONNRESET" ||
+    code === "ERR_STREAM_PREMATURE_CLOSE" ||
+    (e as Error | undefined)?.message === "aborted"
+  ) {
     return reply("IncompleteBody", "The request body ended before the declared Content-Length");
   }
   return INTERNAL;

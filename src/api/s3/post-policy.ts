@@ -16,8 +16,7 @@ export interface PolicyCheck {
 }
 
 export type PolicyCondition =
-  | { op: "eq" | "starts-with"; field: string; value: string }
-  | { op: "content-length-range"; min: number; max: number };
+  { op: "eq" | "starts-with"; field: string; value: string } | { op: "content-length-range"; min: number; max: number };
 
 export interface PolicyDocument {
   expiration: Date;
@@ -61,7 +60,9 @@ function readCondition(c: unknown): PolicyCondition {
     if (op === "content-length-range") {
       const [, min, max] = c;
       if (c.length !== 3 || !isBound(min) || !isBound(max) || min > max) {
-        throw invalid(`Invalid content-length-range condition ${JSON.stringify(c)}: two whole numbers, the least first.`);
+        throw invalid(
+          `Invalid content-length-range condition ${JSON.stringify(c)}: two whole numbers, the least first.`,
+        );
       }
       return { op, min, max };
     }
@@ -90,42 +91,57 @@ const denied = (why: string) => new S3Error("AccessDenied", `Invalid according t
 /** Fields that are not covered by policy conditions. */
 const EXEMPT = new Set(["policy", "x-amz-signature", "signature", "awsaccesskeyid", "file"]);
 
-export function verifyPostPolicy(fields: Map<string, string>, bucket: string, now: Date, lookupSecret: (id: string) => string | undefined): PolicyCheck {
+export function verifyPostPolicy(
+  fields: Map<string, string>,
+  bucket: string,
+  now: Date,
+  lookupSecret: (id: string) => string | undefined,
+): PolicyCheck {
   const policyB64 = fields.get("policy");
   const v4sig = fields.get("x-amz-signature");
   const v2sig = fields.get("signature");
   if (policyB64 === undefined) {
-    if (v4sig !== undefined || v2sig !== undefined) throw new S3Error("InvalidArgument", "A signed POST needs a policy field");
+    if (v4sig !== undefined || v2sig !== undefined)
+      throw new S3Error("InvalidArgument", "A signed POST needs a policy field");
     return {}; // anonymous: the bucket's ACL decides
   }
   let accessKeyId: string;
   let expected: string;
   let given: string;
   if (v4sig !== undefined) {
-    if (fields.get("x-amz-algorithm") !== "AWS4-HMAC-SHA256") throw new S3Error("InvalidArgument", "x-amz-algorithm must be AWS4-HMAC-SHA256");
+    if (fields.get("x-amz-algorithm") !== "AWS4-HMAC-SHA256")
+      throw new S3Error("InvalidArgument", "x-amz-algorithm must be AWS4-HMAC-SHA256");
     const cred = parseCredential(fields.get("x-amz-credential") ?? "");
     const secret = lookupSecret(cred.accessKeyId);
-    if (secret === undefined) throw new S3Error("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.");
+    if (secret === undefined)
+      throw new S3Error("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.");
     accessKeyId = cred.accessKeyId;
-    expected = createHmac("sha256", signingKey(secret, cred.date, cred.region, cred.service)).update(policyB64).digest("hex");
+    expected = createHmac("sha256", signingKey(secret, cred.date, cred.region, cred.service))
+      .update(policyB64)
+      .digest("hex");
     given = v4sig.toLowerCase();
   } else if (v2sig !== undefined) {
     accessKeyId = fields.get("awsaccesskeyid") ?? "";
     const secret = lookupSecret(accessKeyId);
-    if (secret === undefined) throw new S3Error("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.");
+    if (secret === undefined)
+      throw new S3Error("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.");
     expected = createHmac("sha1", secret).update(policyB64).digest("base64");
     given = v2sig;
   } else {
     throw new S3Error("AccessDenied", "A policy was given without a signature");
   }
-  if (!safeEqual(expected, given)) throw new S3Error("SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.");
+  if (!safeEqual(expected, given))
+    throw new S3Error(
+      "SignatureDoesNotMatch",
+      "The request signature we calculated does not match the signature you provided.",
+    );
 
   const policy = readPolicyDocument(policyB64);
   if (policy.expiration.getTime() < now.getTime()) throw denied("Policy expired.");
 
   const covered = new Set<string>(["bucket"]);
   let sizeRange: PolicyCheck["sizeRange"];
-  const value = (name: string) => (name === "bucket" ? bucket : fields.get(name) ?? "");
+  const value = (name: string) => (name === "bucket" ? bucket : (fields.get(name) ?? ""));
   for (const c of policy.conditions) {
     if (c.op === "content-length-range") {
       sizeRange = { min: c.min, max: c.max };

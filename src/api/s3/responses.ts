@@ -13,12 +13,20 @@ export function emptyResponse(status: number, headers: Headers = {}): Response {
 
 /** A large object body read into the writer's own buffers (server/chunk-source.ts), straight to the Node response. */
 export class ChunkReply {
-  constructor(readonly status: number, readonly source: ChunkSource, readonly headers: Headers) {}
+  constructor(
+    readonly status: number,
+    readonly source: ChunkSource,
+    readonly headers: Headers,
+  ) {}
 }
 
 /** A small object body already in memory, written straight to the Node response. */
 export class BufferReply {
-  constructor(readonly status: number, readonly body: Buffer, readonly headers: Headers) {}
+  constructor(
+    readonly status: number,
+    readonly body: Buffer,
+    readonly headers: Headers,
+  ) {}
 }
 
 /** HTTP date (RFC 7231) for Last-Modified. */

@@ -74,12 +74,34 @@ export interface S3RouterConfig {
 }
 
 /** Sub-resources we know and do not implement: answered NotImplemented. */
-const UNSUPPORTED = ["website", "replication", "encryption", "logging", "notification",
-  "object-lock", "retention", "legal-hold", "accelerate", "requestPayment", "inventory", "analytics", "metrics",
-  "intelligent-tiering", "ownershipControls", "publicAccessBlock", "torrent", "restore", "select", "attributes"];
+const UNSUPPORTED = [
+  "website",
+  "replication",
+  "encryption",
+  "logging",
+  "notification",
+  "object-lock",
+  "retention",
+  "legal-hold",
+  "accelerate",
+  "requestPayment",
+  "inventory",
+  "analytics",
+  "metrics",
+  "intelligent-tiering",
+  "ownershipControls",
+  "publicAccessBlock",
+  "torrent",
+  "restore",
+  "select",
+  "attributes",
+];
 
 /** Splits bucket and key out of the request; undefined bucket = service level. */
-export function addressOf(i: Pick<S3RouteInput, "host" | "rawPath">, cfg: S3RouterConfig): { bucket?: string; key?: string } | undefined {
+export function addressOf(
+  i: Pick<S3RouteInput, "host" | "rawPath">,
+  cfg: S3RouterConfig,
+): { bucket?: string; key?: string } | undefined {
   let path = i.rawPath;
   if (cfg.prefix) {
     if (path !== cfg.prefix && !path.startsWith(`${cfg.prefix}/`)) return undefined;
@@ -136,7 +158,8 @@ export function routeS3(i: S3RouteInput, cfg: S3RouterConfig): S3Operation | und
         if (q.has("uploads")) return { op: "ListMultipartUploads", bucket };
         if (q.get("list-type") === "2") return { op: "ListObjectsV2", bucket };
         return { op: "ListObjects", bucket };
-      case "HEAD": return { op: "HeadBucket", bucket };
+      case "HEAD":
+        return { op: "HeadBucket", bucket };
       case "PUT":
         if (q.has("acl")) return { op: "PutBucketAcl", bucket };
         if (q.has("versioning")) return { op: "PutBucketVersioning", bucket };
@@ -153,9 +176,11 @@ export function routeS3(i: S3RouteInput, cfg: S3RouterConfig): S3Operation | und
         return { op: "DeleteBucket", bucket };
       case "POST":
         if (q.has("delete")) return { op: "DeleteObjects", bucket };
-        if ((i.header("content-type") ?? "").toLowerCase().startsWith("multipart/form-data")) return { op: "PostObject", bucket };
+        if ((i.header("content-type") ?? "").toLowerCase().startsWith("multipart/form-data"))
+          return { op: "PostObject", bucket };
         return { op: "MethodNotAllowed", method: m };
-      default: return { op: "MethodNotAllowed", method: m };
+      default:
+        return { op: "MethodNotAllowed", method: m };
     }
   }
 
@@ -167,7 +192,8 @@ export function routeS3(i: S3RouteInput, cfg: S3RouterConfig): S3Operation | und
       if (q.has("tagging")) return { op: "GetObjectTagging", bucket, key };
       if (uploadId !== undefined) return { op: "ListParts", bucket, key, uploadId };
       return { op: "GetObject", bucket, key };
-    case "HEAD": return { op: "HeadObject", bucket, key };
+    case "HEAD":
+      return { op: "HeadObject", bucket, key };
     case "PUT": {
       if (q.has("acl")) return { op: "PutObjectAcl", bucket, key };
       if (q.has("tagging")) return { op: "PutObjectTagging", bucket, key };
@@ -188,6 +214,7 @@ export function routeS3(i: S3RouteInput, cfg: S3RouterConfig): S3Operation | und
       if (q.has("uploads")) return { op: "CreateMultipartUpload", bucket, key };
       if (uploadId !== undefined) return { op: "CompleteMultipartUpload", bucket, key, uploadId };
       return { op: "MethodNotAllowed", method: m };
-    default: return { op: "MethodNotAllowed", method: m };
+    default:
+      return { op: "MethodNotAllowed", method: m };
   }
 }

@@ -2,7 +2,11 @@
 import type { S3Code } from "./codes";
 
 export class S3Error extends Error {
-  constructor(readonly code: S3Code, message: string, readonly extra: Record<string, string> = {}) {
+  constructor(
+    readonly code: S3Code,
+    message: string,
+    readonly extra: Record<string, string> = {},
+  ) {
     super(message);
   }
 }

@@ -19,8 +19,14 @@ const ref = (ch: string) => `&#x${ch.charCodeAt(0).toString(16).toUpperCase()};`
  * S3 writes it (XML 1.0 parsers such as expat refuse it: clients ask encoding-type=url).
  */
 export function renderXml(root: string, body: object, namespace = true): string {
-  const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: "@_", suppressEmptyNode: false, format: false, processEntities: true });
-  const tree = { [root]: namespace ? { "@_xmlns": S3_NS, ...normalize(body) as object } : normalize(body) };
+  const builder = new XMLBuilder({
+    ignoreAttributes: false,
+    attributeNamePrefix: "@_",
+    suppressEmptyNode: false,
+    format: false,
+    processEntities: true,
+  });
+  const tree = { [root]: namespace ? { "@_xmlns": S3_NS, ...(normalize(body) as object) } : normalize(body) };
   let xml = (builder.build(tree) as string).replace(/\r/g, "&#13;");
   let version = "1.0";
   if (XML10_FORBIDDEN.test(xml)) {
@@ -45,29 +51,54 @@ function normalize(v: unknown): unknown {
   return out;
 }
 
-export function renderS3Error(code: string, message: string, requestId: string, resource: string, extra: Record<string, string>): string {
-  return renderXml("Error", { Code: code, Message: message, ...extra, Resource: resource, RequestId: requestId }, false);
+export function renderS3Error(
+  code: string,
+  message: string,
+  requestId: string,
+  resource: string,
+  extra: Record<string, string>,
+): string {
+  return renderXml(
+    "Error",
+    { Code: code, Message: message, ...extra, Resource: resource, RequestId: requestId },
+    false,
+  );
 }
 
 /**
  * Parses a request body with the one XML reader (verbatim text, character references
  * decoded, DOCTYPE refused, depth and size bounded) and checks its root element.
  */
-export function parseXmlBody(body: string, root: string, what: "MalformedXML" | "MalformedACLError" = "MalformedXML"): XmlElement {
+export function parseXmlBody(
+  body: string,
+  root: string,
+  what: "MalformedXML" | "MalformedACLError" = "MalformedXML",
+): XmlElement {
   let doc: XmlElement;
   try {
     doc = readXml(body, { controlCharacters: true });
   } catch (e) {
     if (!(e instanceof XmlError)) throw e;
-    throw new S3Error(what, `The XML you provided was not well-formed or did not validate against our published schema (${e.message})`);
+    throw new S3Error(
+      what,
+      `The XML you provided was not well-formed or did not validate against our published schema (${e.message})`,
+    );
   }
-  if (doc.name !== root) throw new S3Error(what, `The XML you provided was not well-formed or did not validate against our published schema (expected <${root}>)`);
+  if (doc.name !== root)
+    throw new S3Error(
+      what,
+      `The XML you provided was not well-formed or did not validate against our published schema (expected <${root}>)`,
+    );
   return doc;
 }
 
 /** Text of a child that must be present. */
 export function requiredText(el: XmlElement, name: string, where: string): string {
   const v = el.children.find((c) => c.name === name)?.text;
-  if (v === undefined) throw new S3Error("MalformedXML", `The XML you provided was not well-formed or did not validate against our published schema (${where} needs <${name}>)`);
+  if (v === undefined)
+    throw new S3Error(
+      "MalformedXML",
+      `The XML you provided was not well-formed or did not validate against our published schema (${where} needs <${name}>)`,
+    );
   return v;
 }

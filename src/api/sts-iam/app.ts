@@ -23,7 +23,11 @@ export type QueryService = "sts" | "iam";
 
 /** A Query error of these services: its code, HTTP status, and whose fault. */
 export class QueryError extends Error {
-  constructor(readonly code: string, message: string, readonly status = 400) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
     super(message);
   }
 }
@@ -53,29 +57,42 @@ const MAX_BODY = 64 * 1024;
 
 function authReply(reason: AuthFailureReason): [string, number] {
   switch (reason) {
-    case "missing": return ["MissingAuthenticationToken", 403];
-    case "incomplete": return ["IncompleteSignature", 400];
-    case "expired": return ["RequestExpired", 400];
-    case "unknown-key": return ["InvalidClientTokenId", 403];
+    case "missing":
+      return ["MissingAuthenticationToken", 403];
+    case "incomplete":
+      return ["IncompleteSignature", 400];
+    case "expired":
+      return ["RequestExpired", 400];
+    case "unknown-key":
+      return ["InvalidClientTokenId", 403];
     case "bad-signature":
     case "replayed":
-    case "unsupported": return ["SignatureDoesNotMatch", 403];
+    case "unsupported":
+      return ["SignatureDoesNotMatch", 403];
   }
 }
 
 function domainReply(e: DomainError): [string, number] {
   switch (e.kind) {
-    case "AccessDenied": return ["AccessDenied", 403];
-    case "NotFound": return ["NoSuchEntity", 404];
-    case "Duplicate": return ["EntityAlreadyExists", 409];
-    case "InvalidParameter": return e.reason === "limit-exceeded" ? ["LimitExceeded", 409] : ["ValidationError", 400];
-    case "MissingParameter": return ["ValidationError", 400];
+    case "AccessDenied":
+      return ["AccessDenied", 403];
+    case "NotFound":
+      return ["NoSuchEntity", 404];
+    case "Duplicate":
+      return ["EntityAlreadyExists", 409];
+    case "InvalidParameter":
+      return e.reason === "limit-exceeded" ? ["LimitExceeded", 409] : ["ValidationError", 400];
+    case "MissingParameter":
+      return ["ValidationError", 400];
     case "IncorrectState":
-    case "DependencyViolation": return ["DeleteConflict", 409];
-    case "Unsupported": return ["NotImplemented", 501];
+    case "DependencyViolation":
+      return ["DeleteConflict", 409];
+    case "Unsupported":
+      return ["NotImplemented", 501];
     case "InsufficientCapacity":
     case "Storage":
-    case "Unavailable": return ["ServiceFailure", 500];
+    case "Unavailable":
+      return ["ServiceFailure", 500];
     default: {
       const unmapped: never = e;
       return unmapped;
@@ -91,7 +108,11 @@ export function createQueryHandler(def: QueryServiceDef, d: QueryAppDeps) {
     let action: string | null = null;
     let principal: Principal | undefined;
     const reply = (status: number, xml: string, fault?: { code: string; fault: string; err?: unknown }) => {
-      logRequest(d.log, { requestId, api: def.service, action, status, started, user: principal?.userName ?? null }, fault);
+      logRequest(
+        d.log,
+        { requestId, api: def.service, action, status, started, user: principal?.userName ?? null },
+        fault,
+      );
       return c.body(xml, status as 200, { "content-type": "text/xml", "x-amzn-RequestId": requestId });
     };
     try {
@@ -103,14 +124,30 @@ export function createQueryHandler(def: QueryServiceDef, d: QueryAppDeps) {
       const param = (n: string) => params.find(([k]) => k === n)?.[1];
       action = param("Action") ?? null;
       const auth = authenticateEc2(
-        { method: c.req.method, rawPath: url.pathname, query, params, header: (n) => c.req.header(n), body, localPort: localPortOf(c) },
+        {
+          method: c.req.method,
+          rawPath: url.pathname,
+          query,
+          params,
+          header: (n) => c.req.header(n),
+          body,
+          localPort: localPortOf(c),
+        },
         { now: d.clock.now(), lookupSecret: d.identity.lookupSecret, service: def.service },
       );
-      principal = d.identity.principal(auth.accessKeyId, c.req.header("x-amz-security-token") ?? param("SecurityToken"));
-      if (!principal) throw new QueryError("InvalidClientTokenId", "The security token included in the request is invalid.", 403);
+      principal = d.identity.principal(
+        auth.accessKeyId,
+        c.req.header("x-amz-security-token") ?? param("SecurityToken"),
+      );
+      if (!principal)
+        throw new QueryError("InvalidClientTokenId", "The security token included in the request is invalid.", 403);
       if (!action) throw new QueryError("MissingAction", "The request must contain the parameter Action");
       const run = Object.hasOwn(def.actions, action) ? def.actions[action] : undefined;
-      if (!run) throw new QueryError("InvalidAction", `Could not find operation ${action.slice(0, 64)} for version ${param("Version") ?? ""}`);
+      if (!run)
+        throw new QueryError(
+          "InvalidAction",
+          `Could not find operation ${action.slice(0, 64)} for version ${param("Version") ?? ""}`,
+        );
       const result = await run({ principal, requestId, param });
       return reply(200, renderQueryResponse(def.namespace, action, requestId, result));
     } catch (e) {
@@ -122,13 +159,20 @@ export function createQueryHandler(def: QueryServiceDef, d: QueryAppDeps) {
       else if (e instanceof BodyTooLargeError) [code, status] = ["RequestEntityTooLarge", 413];
       else if (e instanceof EucaError) [code, status] = domainReply(e as DomainError);
       else [code, status] = ["InternalFailure", 500];
-      const message = status >= 500 && !(e instanceof EucaError) ? "An internal error has occurred" : (e as Error).message;
-      return reply(status, renderQueryError(def.namespace, code, message, requestId, status < 500), { code, fault: status >= 500 ? "server" : "client", err: e });
+      const message =
+        status >= 500 && !(e instanceof EucaError) ? "An internal error has occurred" : (e as Error).message;
+      return reply(status, renderQueryError(def.namespace, code, message, requestId, status < 500), {
+        code,
+        fault: status >= 500 ? "server" : "client",
+        err: e,
+      });
     }
   };
 }
 
 /** The SigV4 scope service of a request, when it is signed in the Authorization header. */
 export function scopeServiceOf(authorization: string | undefined): string | undefined {
-  return authorization ? /Credential=[^/,\s]+\/\d{8}\/[^/,\s]+\/([^/,\s]+)\/aws4_request/.exec(authorization)?.[1] : undefined;
+  return authorization
+    ? /Credential=[^/,\s]+\/\d{8}\/[^/,\s]+\/([^/,\s]+)\/aws4_request/.exec(authorization)?.[1]
+    : undefined;
 }

@@ -8,21 +8,42 @@ import { QueryError, type QueryAction, type QueryActionContext, type QueryServic
 
 export const IAM_NAMESPACE = "https://iam.amazonaws.com/doc/2010-05-08/";
 
-const user = (u: IamUser) => ({ Path: u.path, UserName: u.userName, UserId: u.userId, Arn: u.arn, CreateDate: u.createDate });
-const key = (k: IamKey) => ({ UserName: k.userName, AccessKeyId: k.accessKeyId, Status: k.status, CreateDate: k.createDate });
+const user = (u: IamUser) => ({
+  Path: u.path,
+  UserName: u.userName,
+  UserId: u.userId,
+  Arn: u.arn,
+  CreateDate: u.createDate,
+});
+const key = (k: IamKey) => ({
+  UserName: k.userName,
+  AccessKeyId: k.accessKeyId,
+  Status: k.status,
+  CreateDate: k.createDate,
+});
 
 function required(ctx: QueryActionContext, name: string): string {
   const v = ctx.param(name);
-  if (v === undefined || v === "") throw new QueryError("ValidationError", `1 validation error detected: Value null at '${name}' failed to satisfy constraint: Member must not be null`);
+  if (v === undefined || v === "")
+    throw new QueryError(
+      "ValidationError",
+      `1 validation error detected: Value null at '${name}' failed to satisfy constraint: Member must not be null`,
+    );
   return v;
 }
 
 /** As in AWS, credentials from GetSessionToken (without MFA) cannot call IAM. */
 function notWithSession(actions: Record<string, QueryAction>): Record<string, QueryAction> {
-  return Object.fromEntries(Object.entries(actions).map(([name, run]) => [name, (c: QueryActionContext) => {
-    if (c.principal.sessionExpires) throw new QueryError("AccessDenied", `Cannot call ${name} with session credentials`, 403);
-    return run(c);
-  }]));
+  return Object.fromEntries(
+    Object.entries(actions).map(([name, run]) => [
+      name,
+      (c: QueryActionContext) => {
+        if (c.principal.sessionExpires)
+          throw new QueryError("AccessDenied", `Cannot call ${name} with session credentials`, 403);
+        return run(c);
+      },
+    ]),
+  );
 }
 
 export function iamService(iam: IamService): QueryServiceDef {
@@ -41,7 +62,11 @@ export function iamService(iam: IamService): QueryServiceDef {
         const k = iam.createAccessKey(c.principal, c.param("UserName"));
         return { AccessKey: { ...key(k), SecretAccessKey: k.secretAccessKey } };
       },
-      ListAccessKeys: (c) => ({ UserName: c.param("UserName") ?? c.principal.userName, AccessKeyMetadata: iam.listAccessKeys(c.principal, c.param("UserName")).map(key), IsTruncated: false }),
+      ListAccessKeys: (c) => ({
+        UserName: c.param("UserName") ?? c.principal.userName,
+        AccessKeyMetadata: iam.listAccessKeys(c.principal, c.param("UserName")).map(key),
+        IsTruncated: false,
+      }),
       UpdateAccessKey: (c) => {
         iam.updateAccessKey(c.principal, required(c, "AccessKeyId"), required(c, "Status"), c.param("UserName"));
         return undefined;

@@ -25,7 +25,12 @@ function element(out: string[], name: string, v: unknown): void {
   } else out.push(`<${name}>${escape(String(v))}</${name}>`);
 }
 
-export function renderQueryResponse(namespace: string, action: string, requestId: string, result: object | undefined): string {
+export function renderQueryResponse(
+  namespace: string,
+  action: string,
+  requestId: string,
+  result: object | undefined,
+): string {
   const out = [`<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${escape(namespace)}">`];
   if (result) element(out, `${action}Result`, result);
   element(out, "ResponseMetadata", { RequestId: requestId });
@@ -33,7 +38,13 @@ export function renderQueryResponse(namespace: string, action: string, requestId
   return out.join("");
 }
 
-export function renderQueryError(namespace: string, code: string, message: string, requestId: string, sender: boolean): string {
+export function renderQueryError(
+  namespace: string,
+  code: string,
+  message: string,
+  requestId: string,
+  sender: boolean,
+): string {
   const out = [`<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${escape(namespace)}">`];
   element(out, "Error", { Type: sender ? "Sender" : "Receiver", Code: code, Message: message });
   element(out, "RequestId", requestId);

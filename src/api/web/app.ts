@@ -10,7 +10,16 @@ import { compress } from "hono/compress";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { html } from "hono/html";
 import { logRequest } from "../../server/request-log";
-import { CSRF_FIELD, FLASH_COOKIE, PRE_COOKIE, SESSION_COOKIE, cookie, newCookieValue, readCookies, securityHeaders } from "./security";
+import {
+  CSRF_FIELD,
+  FLASH_COOKIE,
+  PRE_COOKIE,
+  SESSION_COOKIE,
+  cookie,
+  newCookieValue,
+  readCookies,
+  securityHeaders,
+} from "./security";
 import { page } from "./layout";
 import { toWebError } from "./errors";
 import { formOf } from "./routing";
@@ -49,16 +58,33 @@ export function createWebApp(d: WebDeps): Hono<WebEnv> {
     if (sessionId && !user) c.header("set-cookie", cookie(SESSION_COOKIE, "", { maxAgeSeconds: 0 }), { append: true });
     const csrf = user ? d.signer.csrfToken("session", sessionId!) : d.signer.csrfToken("pre", pre!);
     const flash = d.signer.readFlash(cookies.get(FLASH_COOKIE));
-    if (cookies.has(FLASH_COOKIE)) c.header("set-cookie", cookie(FLASH_COOKIE, "", { maxAgeSeconds: 0 }), { append: true });
-    c.set("web", { requestId, address, sessionId: user ? sessionId : undefined, user, ctx: { requestId }, view: { user, csrf, path: c.req.path, flash } });
-    for (const [k, v] of Object.entries(securityHeaders({ formTargets: [new URL(d.endpoints().s3Url).origin] }))) c.header(k, v);
+    if (cookies.has(FLASH_COOKIE))
+      c.header("set-cookie", cookie(FLASH_COOKIE, "", { maxAgeSeconds: 0 }), { append: true });
+    c.set("web", {
+      requestId,
+      address,
+      sessionId: user ? sessionId : undefined,
+      user,
+      ctx: { requestId },
+      view: { user, csrf, path: c.req.path, flash },
+    });
+    for (const [k, v] of Object.entries(securityHeaders({ formTargets: [new URL(d.endpoints().s3Url).origin] })))
+      c.header(k, v);
     c.header("x-request-id", requestId);
     try {
       await next();
     } finally {
       if (!c.req.path.startsWith("/static/")) {
         if (!c.res.headers.has("cache-control")) c.header("cache-control", "no-store");
-        logRequest(d.log, { requestId, api: "web", action: `${c.req.method} ${c.req.routePath ?? c.req.path}`, status: c.res.status, started, user: user?.userName ?? null, address });
+        logRequest(d.log, {
+          requestId,
+          api: "web",
+          action: `${c.req.method} ${c.req.routePath ?? c.req.path}`,
+          status: c.res.status,
+          started,
+          user: user?.userName ?? null,
+          address,
+        });
       }
     }
   });
@@ -66,25 +92,46 @@ export function createWebApp(d: WebDeps): Hono<WebEnv> {
   // Pages are gzipped for browsers that take it (a thousand instances' rows are ~900 KB of
   // HTML); the event stream is not (a compressor would hold its events back).
   const gzip = compress({ encoding: "gzip" });
-  app.use("*", (c, next) => (c.req.path === "/instances/events" || c.req.path.startsWith("/static/") ? next() : gzip(c, next)));
+  app.use("*", (c, next) =>
+    c.req.path === "/instances/events" || c.req.path.startsWith("/static/") ? next() : gzip(c, next),
+  );
 
   // Forms are small; an upload goes to Walrus, not here.
-  app.post("*", bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => c.text("The form is too large\n", 413) }), async (c, next) => {
-    const web = c.get("web");
-    let token = c.req.header("x-csrf-token");
-    const type = c.req.header("content-type") ?? "";
-    if (token === undefined && (type.startsWith("application/x-www-form-urlencoded") || type.startsWith("multipart/form-data"))) {
-      const f = await formOf(c);
-      token = typeof f[CSRF_FIELD] === "string" ? (f[CSRF_FIELD] as string) : undefined;
-    }
-    const cookies = readCookies(c.req.header("cookie"));
-    const valid = web.user ? d.signer.csrfValid("session", web.sessionId!, token) : d.signer.csrfValid("pre", cookies.get(PRE_COOKIE) ?? "", token);
-    if (!valid) {
-      d.log.warn({ requestId: web.requestId, path: c.req.path, address: web.address }, "web: form refused: missing or wrong CSRF token");
-      return c.html(page(web.view, "Form refused", html`<p class="flash error" role="alert">This form was refused: it has expired or did not come from this site. Go back, reload the page and try again.</p>`), 403);
-    }
-    return next();
-  });
+  app.post(
+    "*",
+    bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => c.text("The form is too large\n", 413) }),
+    async (c, next) => {
+      const web = c.get("web");
+      let token = c.req.header("x-csrf-token");
+      const type = c.req.header("content-type") ?? "";
+      if (
+        token === undefined &&
+        (type.startsWith("application/x-www-form-urlencoded") || type.startsWith("multipart/form-data"))
+      ) {
+        const f = await formOf(c);
+        token = typeof f[CSRF_FIELD] === "string" ? (f[CSRF_FIELD] as string) : undefined;
+      }
+      const cookies = readCookies(c.req.header("cookie"));
+      const valid = web.user
+        ? d.signer.csrfValid("session", web.sessionId!, token)
+        : d.signer.csrfValid("pre", cookies.get(PRE_COOKIE) ?? "", token);
+      if (!valid) {
+        d.log.warn(
+          { requestId: web.requestId, path: c.req.path, address: web.address },
+          "web: form refused: missing or wrong CSRF token",
+        );
+        return c.html(
+          page(
+            web.view,
+            "Form refused",
+            html`<p class="flash error" role="alert">This form was refused: it has expired or did not come from this site. Go back, reload the page and try again.</p>`,
+          ),
+          403,
+        );
+      }
+      return next();
+    },
+  );
 
   assetRoutes(app);
   authRoutes(app, d);
@@ -94,14 +141,26 @@ export function createWebApp(d: WebDeps): Hono<WebEnv> {
   storageRoutes(app, d);
   credentialRoutes(app, d);
   adminRoutes(app, d);
-  app.notFound((c) => c.html(page(c.get("web").view, "Not found", html`<p>There is no page at this address. <a href="/">Back to the dashboard</a>.</p>`), 404));
+  app.notFound((c) =>
+    c.html(
+      page(
+        c.get("web").view,
+        "Not found",
+        html`<p>There is no page at this address. <a href="/">Back to the dashboard</a>.</p>`,
+      ),
+      404,
+    ),
+  );
   // A domain error no page caught (an unreadable form, say) keeps its own status and words.
   app.onError((e, c) => {
     const web = c.get("web");
     const r = toWebError(e, web?.requestId ?? "?");
     if (r.fault === "server") d.log.error({ requestId: web?.requestId, err: e }, "web: request failed");
     if (!web) return c.text(`${r.message}\n`, r.status);
-    return c.html(page(web.view, "Request refused", html`<p class="flash error" role="alert">${r.message}</p>`), r.status);
+    return c.html(
+      page(web.view, "Request refused", html`<p class="flash error" role="alert">${r.message}</p>`),
+      r.status,
+    );
   });
   return app;
 }

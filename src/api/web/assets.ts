@@ -36,7 +36,12 @@ export function loadAssets(): Map<string, Asset> {
     const type = TYPES[ext];
     if (!type) continue;
     const body = readFileSync(`${dir}${name}`);
-    out.set(name, { body, gzip: gzipSync(body, { level: 9 }), type, etag: `"${createHash("sha256").update(body).digest("hex").slice(0, 16)}"` });
+    out.set(name, {
+      body,
+      gzip: gzipSync(body, { level: 9 }),
+      type,
+      etag: `"${createHash("sha256").update(body).digest("hex").slice(0, 16)}"`,
+    });
   }
   return out;
 }
@@ -45,10 +50,20 @@ export function assetRoutes(app: WebApp): void {
   const assets = loadAssets();
   app.get("/static/:name", (c) => {
     const a = assets.get(c.req.param("name"));
-    if (!a) return c.text(assets.size ? "No such file\n" : "The web interface's scripts are not built: run `npm run build`\n", 404);
-    const headers: Record<string, string> = { "content-type": a.type, etag: a.etag, "cache-control": "public, max-age=3600", vary: "accept-encoding" };
+    if (!a)
+      return c.text(
+        assets.size ? "No such file\n" : "The web interface's scripts are not built: run `npm run build`\n",
+        404,
+      );
+    const headers: Record<string, string> = {
+      "content-type": a.type,
+      etag: a.etag,
+      "cache-control": "public, max-age=3600",
+      vary: "accept-encoding",
+    };
     if (c.req.header("if-none-match") === a.etag) return c.body(null, 304, headers);
-    if (/\bgzip\b/.test(c.req.header("accept-encoding") ?? "")) return c.body(new Uint8Array(a.gzip), 200, { ...headers, "content-encoding": "gzip" });
+    if (/\bgzip\b/.test(c.req.header("accept-encoding") ?? ""))
+      return c.body(new Uint8Array(a.gzip), 200, { ...headers, "content-encoding": "gzip" });
     return c.body(new Uint8Array(a.body), 200, headers);
   });
 }

@@ -49,7 +49,14 @@ export interface WebDeps {
   walrus?: WalrusOperations;
   endpoints: () => CloudEndpoints;
   signer: Signer;
-  limits: { maxAddresses: number; maxVolumes: number; maxVolumeGb: number; maxTotalVolumeGb: number; maxBuckets: number; maxBucketMb: number };
+  limits: {
+    maxAddresses: number;
+    maxVolumes: number;
+    maxVolumeGb: number;
+    maxTotalVolumeGb: number;
+    maxBuckets: number;
+    maxBucketMb: number;
+  };
   /** The roles of this process and whether each is ready (the admin's health view). */
   roles: () => Array<{ role: string; ready: boolean }>;
   settings: { list(): SettingView[]; set(key: string, value: string): "now" | "next start" };
@@ -73,4 +80,10 @@ export type WebContext = Context<WebEnv>;
  * resources only, an admin's too (an admin's powers over others' are on the admin pages).
  */
 export const callerOf = (u: SessionUser) => ({ accountId: u.accountId, isAdmin: false });
-export const principalOf = (u: SessionUser): Principal => ({ userId: u.userId, userName: u.userName, accountId: u.accountId, isAdmin: u.isAdmin, accessKeyId: "" });
+export const principalOf = (u: SessionUser): Principal => ({
+  userId: u.userId,
+  userName: u.userName,
+  accountId: u.accountId,
+  isAdmin: u.isAdmin,
+  accessKeyId: "",
+});

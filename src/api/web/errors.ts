@@ -7,8 +7,17 @@
 import { EucaError, type DomainError, type DomainErrorKind } from "../../common/errors";
 
 const STATUS: Record<DomainErrorKind, 400 | 403 | 404 | 409 | 500 | 503> = {
-  NotFound: 404, Duplicate: 409, InvalidParameter: 400, MissingParameter: 400, AccessDenied: 403, IncorrectState: 409,
-  InsufficientCapacity: 503, DependencyViolation: 409, Unavailable: 503, Unsupported: 400, Storage: 400,
+  NotFound: 404,
+  Duplicate: 409,
+  InvalidParameter: 400,
+  MissingParameter: 400,
+  AccessDenied: 403,
+  IncorrectState: 409,
+  InsufficientCapacity: 503,
+  DependencyViolation: 409,
+  Unavailable: 503,
+  Unsupported: 400,
+  Storage: 400,
 };
 
 export interface WebErrorReply {
@@ -22,5 +31,9 @@ export function toWebError(e: unknown, requestId: string): WebErrorReply {
     const d = e as DomainError;
     return { status: STATUS[d.kind], message: d.message, fault: d.fault };
   }
-  return { status: 500, message: `Something went wrong on the server (request ${requestId}); the administrator can find it in the log.`, fault: "server" };
+  return {
+    status: 500,
+    message: `Something went wrong on the server (request ${requestId}); the administrator can find it in the log.`,
+    fault: "server",
+  };
 }

@@ -37,7 +37,8 @@ export function localPath(next: string | undefined): string {
 export type Form = Record<string, string | string[]>;
 
 /** What a form that cannot be read (a malformed multipart body, say) is told: a 400, never a 500. */
-export const UNREADABLE_FORM = "The form could not be read (its body is not a well-formed form): reload the page and send it again";
+export const UNREADABLE_FORM =
+  "The form could not be read (its body is not a well-formed form): reload the page and send it again";
 
 /** The request's form fields (parsed once per request; later calls get the same). */
 export async function formOf(c: Context): Promise<Form> {
@@ -61,16 +62,20 @@ export const one = (f: Form, name: string): string => {
 };
 export const many = (f: Form, name: string): string[] => {
   const v = f[name];
-  return (Array.isArray(v) ? v : v === undefined || v === "" ? [] : [v]);
+  return Array.isArray(v) ? v : v === undefined || v === "" ? [] : [v];
 };
 
 /** A page that needs a user; the admin's pages need an admin. Not signed in: to the login page. */
-export async function requireUser(c: WebContext, o: { admin?: boolean } = {}): Promise<{ web: WebRequest; user: SessionUser } | Response> {
+export async function requireUser(
+  c: WebContext,
+  o: { admin?: boolean } = {},
+): Promise<{ web: WebRequest; user: SessionUser } | Response> {
   const web = c.get("web");
   const u = web.user;
   if (!u) return c.redirect(`/login?next=${encodeURIComponent(c.req.path)}`, 303);
   if (u.mustChangePassword && c.req.path !== "/password") return c.redirect("/password", 303);
-  if (o.admin && !u.isAdmin) return c.html(page(web.view, "Not allowed", html`<p>This page is for the cloud's administrators.</p>`), 403);
+  if (o.admin && !u.isAdmin)
+    return c.html(page(web.view, "Not allowed", html`<p>This page is for the cloud's administrators.</p>`), 403);
   return { web, user: u };
 }
 
@@ -80,7 +85,12 @@ export function redirectWith(c: WebContext, d: WebDeps, to: string, kind: "ok" |
 }
 
 /** Runs an action; success and failure alike come back to `back` with a message. */
-export async function act(c: WebContext, d: WebDeps, back: string, fn: () => Promise<string> | string): Promise<Response> {
+export async function act(
+  c: WebContext,
+  d: WebDeps,
+  back: string,
+  fn: () => Promise<string> | string,
+): Promise<Response> {
   const web = c.get("web");
   try {
     return redirectWith(c, d, back, "ok", await fn());
@@ -108,7 +118,12 @@ export function userPost(app: WebApp, path: string, h: Handler, o: { admin?: boo
 }
 
 /** Renders a page, or its error in plain words with the error's status. */
-export async function render(c: WebContext, d: WebDeps, title: string, body: () => Promise<Markup> | Markup): Promise<Response> {
+export async function render(
+  c: WebContext,
+  d: WebDeps,
+  title: string,
+  body: () => Promise<Markup> | Markup,
+): Promise<Response> {
   const web = c.get("web");
   try {
     return c.html(page(web.view, title, await body()));

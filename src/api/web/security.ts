@@ -86,8 +86,15 @@ export function createRateLimiter(o: { limit: number; windowMs: number; maxKeys?
 /** What a page may load: its own scripts and styles, forms to itself and to Walrus (browser uploads). */
 export function securityHeaders(o: { formTargets: readonly string[] }): Record<string, string> {
   const csp = [
-    "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'", "font-src 'self'",
-    `form-action 'self' ${o.formTargets.join(" ")}`.trim(), "frame-ancestors 'none'", "base-uri 'none'",
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "font-src 'self'",
+    `form-action 'self' ${o.formTargets.join(" ")}`.trim(),
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
   ].join("; ");
   return {
     "content-security-policy": csp,

@@ -27,10 +27,24 @@ export function clientEnv(env: NodeJS.ProcessEnv, need: { signing?: boolean } = 
     userId: pick("EC2_USER_ID"),
   };
   const missing = [
-    ...(!out.ec2Url ? ["EC2_URL"] : []), ...(!out.s3Url ? ["S3_URL"] : []),
-    ...(!out.accessKeyId ? ["AWS_ACCESS_KEY_ID"] : []), ...(!out.secretKey ? ["AWS_SECRET_ACCESS_KEY"] : []),
-    ...(need.signing ? [["EC2_CERT", out.certPath], ["EC2_PRIVATE_KEY", out.keyPath], ["EUCALYPTUS_CERT", out.cloudCertPath], ["EC2_USER_ID", out.userId]].filter(([, v]) => !v).map(([n]) => n!) : []),
+    ...(!out.ec2Url ? ["EC2_URL"] : []),
+    ...(!out.s3Url ? ["S3_URL"] : []),
+    ...(!out.accessKeyId ? ["AWS_ACCESS_KEY_ID"] : []),
+    ...(!out.secretKey ? ["AWS_SECRET_ACCESS_KEY"] : []),
+    ...(need.signing
+      ? [
+          ["EC2_CERT", out.certPath],
+          ["EC2_PRIVATE_KEY", out.keyPath],
+          ["EUCALYPTUS_CERT", out.cloudCertPath],
+          ["EC2_USER_ID", out.userId],
+        ]
+          .filter(([, v]) => !v)
+          .map(([n]) => n!)
+      : []),
   ];
-  if (missing.length) throw new ClientEnvError(`${missing.join(", ")} not set: source your eucarc (euca admin credentials --user NAME) first`);
+  if (missing.length)
+    throw new ClientEnvError(
+      `${missing.join(", ")} not set: source your eucarc (euca admin credentials --user NAME) first`,
+    );
   return out as ClientEnv;
 }

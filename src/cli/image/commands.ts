@@ -20,7 +20,12 @@ const ARCHES = ["i386", "x86_64"];
 function progressBar(io: CliIo, label: string, total: number) {
   // A bar on a terminal; one line at the end otherwise (logs, CI).
   const tty = (process.stderr as { isTTY?: boolean }).isTTY === true;
-  const bar = tty ? new cliProgress.SingleBar({ format: `${label} [{bar}] {percentage}% {value}/{total} bytes`, stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
+  const bar = tty
+    ? new cliProgress.SingleBar(
+        { format: `${label} [{bar}] {percentage}% {value}/{total} bytes`, stream: process.stderr },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
   bar?.start(total, 0);
   let done = 0;
   return {
@@ -35,14 +40,26 @@ function progressBar(io: CliIo, label: string, total: number) {
   };
 }
 
-async function bundle(env: ClientEnv, file: string, o: { destination: string; prefix?: string; arch?: string; kernel?: string; ramdisk?: string }, io: CliIo): Promise<Bundle> {
+async function bundle(
+  env: ClientEnv,
+  file: string,
+  o: { destination: string; prefix?: string; arch?: string; kernel?: string; ramdisk?: string },
+  io: CliIo,
+): Promise<Bundle> {
   const bar = progressBar(io, `bundling ${basename(file)}`, statSync(file).size);
   let last = 0;
   try {
     return await bundleImage({
-      imagePath: file, destDir: o.destination, prefix: o.prefix, userCertPem: readFileSync(env.certPath!, "utf8"),
-      userKeyPem: readFileSync(env.keyPath!, "utf8"), cloudCertPem: readFileSync(env.cloudCertPath!, "utf8"), userId: env.userId!,
-      architecture: (o.arch ?? "x86_64") as "i386" | "x86_64", kernelId: o.kernel, ramdiskId: o.ramdisk,
+      imagePath: file,
+      destDir: o.destination,
+      prefix: o.prefix,
+      userCertPem: readFileSync(env.certPath!, "utf8"),
+      userKeyPem: readFileSync(env.keyPath!, "utf8"),
+      cloudCertPem: readFileSync(env.cloudCertPath!, "utf8"),
+      userId: env.userId!,
+      architecture: (o.arch ?? "x86_64") as "i386" | "x86_64",
+      kernelId: o.kernel,
+      ramdiskId: o.ramdisk,
       onProgress: (n) => {
         bar.tick(n - last);
         last = n;
@@ -78,7 +95,11 @@ async function upload(env: ClientEnv, manifestPath: string, bucket: string, acl:
   return `${bucket}/${basename(manifestPath)}`;
 }
 
-async function register(env: ClientEnv, location: string, o: { name?: string; arch?: string; kernel?: string; ramdisk?: string; description?: string }): Promise<string> {
+async function register(
+  env: ClientEnv,
+  location: string,
+  o: { name?: string; arch?: string; kernel?: string; ramdisk?: string; description?: string },
+): Promise<string> {
   const params: Record<string, string> = { ImageLocation: location };
   if (o.name) params.Name = o.name;
   if (o.arch) params.Architecture = o.arch;
@@ -90,11 +111,16 @@ async function register(env: ClientEnv, location: string, o: { name?: string; ar
 }
 
 export function imageCommand(io: CliIo): Command {
-  const image = new Command("image").description("bundle, upload and register instance-store images (reads your eucarc environment)");
+  const image = new Command("image").description(
+    "bundle, upload and register instance-store images (reads your eucarc environment)",
+  );
   const archOption = () => new Option("--arch <arch>", "architecture").choices(ARCHES).default("x86_64");
 
-  image.command("bundle")
-    .description("bundle an image file: tar, gzip, AES-128-CBC, 10 MiB parts and a signed manifest (ec2-bundle-image format)")
+  image
+    .command("bundle")
+    .description(
+      "bundle an image file: tar, gzip, AES-128-CBC, 10 MiB parts and a signed manifest (ec2-bundle-image format)",
+    )
     .argument("<file>", "the image file (a filesystem image, a kernel or a ramdisk)")
     .option("-d, --destination <dir>", "where to write the parts and manifest", ".")
     .option("-p, --prefix <prefix>", "file name prefix (default: the file's name)")
@@ -106,7 +132,8 @@ export function imageCommand(io: CliIo): Command {
       io.out(`${b.manifestPath}\n`);
     });
 
-  image.command("upload")
+  image
+    .command("upload")
     .description("upload a bundle's parts and manifest to a bucket (created when missing); re-running resumes")
     .argument("<manifest>", "the .manifest.xml written by `euca image bundle`")
     .requiredOption("-b, --bucket <bucket>", "destination bucket")
@@ -115,7 +142,8 @@ export function imageCommand(io: CliIo): Command {
       io.out(`${await upload(clientEnv(io.env), manifest, o.bucket, o.acl, io)}\n`);
     });
 
-  image.command("register")
+  image
+    .command("register")
     .description("register an uploaded bundle as an image (emi, or eki/eri for kernels and ramdisks)")
     .argument("<location>", "bucket/name.manifest.xml")
     .option("-n, --name <name>", "image name")
@@ -127,8 +155,11 @@ export function imageCommand(io: CliIo): Command {
       io.out(`IMAGE\t${await register(clientEnv(io.env), location, o)}\n`);
     });
 
-  image.command("import")
-    .description("bundle, upload and register in one step; with --kernel/--ramdisk files those become eki/eri (admin only) and the image boots with them")
+  image
+    .command("import")
+    .description(
+      "bundle, upload and register in one step; with --kernel/--ramdisk files those become eki/eri (admin only) and the image boots with them",
+    )
     .argument("<file>", "the root filesystem image")
     .option("--kernel <file>", "a kernel file to register alongside (admin only)")
     .option("--ramdisk <file>", "a ramdisk file to register alongside (admin only)")
@@ -140,7 +171,11 @@ export function imageCommand(io: CliIo): Command {
       const bucket = o.bucket ?? `${env.userId}-images`;
       const work = mkdtempSync(join(tmpdir(), "euca-import-"));
       try {
-        const one = async (path: string, extra: { kernel?: string; ramdisk?: string }, reg: { name: string; kernel?: string; ramdisk?: string }) => {
+        const one = async (
+          path: string,
+          extra: { kernel?: string; ramdisk?: string },
+          reg: { name: string; kernel?: string; ramdisk?: string },
+        ) => {
           const b = await bundle(env, path, { destination: join(work, basename(path)), arch: o.arch, ...extra }, io);
           const location = await upload(env, b.manifestPath, bucket, "aws-exec-read", io);
           return register(env, location, { ...reg, arch: o.arch });

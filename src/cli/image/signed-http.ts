@@ -8,7 +8,11 @@ import { uriEncode } from "../../auth/crypto";
 import type { ClientEnv } from "./client-env";
 
 export class RemoteError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(`${code}: ${message}`);
   }
 }
@@ -19,7 +23,12 @@ interface Reply {
   body: string;
 }
 
-function send(url: URL, method: string, headers: Record<string, string>, body?: { path: string; onBytes?(n: number): void } | string): Promise<Reply> {
+function send(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body?: { path: string; onBytes?(n: number): void } | string,
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method, headers }, (res) => {
       let text = "";
@@ -54,8 +63,17 @@ export function s3Client(env: ClientEnv) {
   }
   function signed(method: string, url: URL, extra: Record<string, string>, payloadHash: string) {
     const h = signV4({
-      method, rawPath: url.pathname, headers: { host: url.host, ...extra }, body: "", payloadHash,
-      accessKeyId: env.accessKeyId, secret: env.secretKey, region: "us-east-1", service: "s3", now: new Date(), doubleEncodePath: false,
+      method,
+      rawPath: url.pathname,
+      headers: { host: url.host, ...extra },
+      body: "",
+      payloadHash,
+      accessKeyId: env.accessKeyId,
+      secret: env.secretKey,
+      region: "us-east-1",
+      service: "s3",
+      now: new Date(),
+      doubleEncodePath: false,
     });
     delete h.host;
     return h;
@@ -79,11 +97,21 @@ export function s3Client(env: ClientEnv) {
       return String(r.headers.etag ?? "");
     },
     /** PUT a file with a canned ACL; Content-MD5 protects the bytes (the payload itself is not signed). */
-    async putFile(bucket: string, key: string, path: string, acl: string, onBytes?: (n: number) => void): Promise<string> {
+    async putFile(
+      bucket: string,
+      key: string,
+      path: string,
+      acl: string,
+      onBytes?: (n: number) => void,
+    ): Promise<string> {
       const md5 = createHash("md5");
       for await (const c of createReadStream(path)) md5.update(c as Buffer);
       const url = target(bucket, key);
-      const extra = { "content-md5": md5.digest("base64"), "x-amz-acl": acl, "content-length": String(statSync(path).size) };
+      const extra = {
+        "content-md5": md5.digest("base64"),
+        "x-amz-acl": acl,
+        "content-length": String(statSync(path).size),
+      };
       const r = await send(url, "PUT", { ...signed("PUT", url, extra, "UNSIGNED-PAYLOAD") }, { path, onBytes });
       if (r.status !== 200) throw errorOf(r);
       return String(r.headers.etag ?? "");
@@ -92,16 +120,31 @@ export function s3Client(env: ClientEnv) {
 }
 
 /** One EC2 Query call; returns the parsed response body. */
-export async function ec2Call(env: ClientEnv, action: string, params: Record<string, string>): Promise<Record<string, unknown>> {
+export async function ec2Call(
+  env: ClientEnv,
+  action: string,
+  params: Record<string, string>,
+): Promise<Record<string, unknown>> {
   const url = new URL(env.ec2Url);
   const body = new URLSearchParams({ Action: action, Version: "2016-11-15", ...params }).toString();
   const h = signV4({
-    method: "POST", rawPath: url.pathname, headers: { host: url.host, "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
-    body, accessKeyId: env.accessKeyId, secret: env.secretKey, region: env.region, service: "ec2", now: new Date(), doubleEncodePath: true,
+    method: "POST",
+    rawPath: url.pathname,
+    headers: { host: url.host, "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
+    body,
+    accessKeyId: env.accessKeyId,
+    secret: env.secretKey,
+    region: env.region,
+    service: "ec2",
+    now: new Date(),
+    doubleEncodePath: true,
   });
   delete h.host;
   const r = await send(url, "POST", h, body);
   if (r.status !== 200) throw errorOf(r);
-  const doc = new XMLParser({ removeNSPrefix: true, parseTagValue: false }).parse(r.body) as Record<string, Record<string, unknown>>;
+  const doc = new XMLParser({ removeNSPrefix: true, parseTagValue: false }).parse(r.body) as Record<
+    string,
+    Record<string, unknown>
+  >;
   return doc[`${action}Response`] ?? {};
 }

@@ -14,7 +14,17 @@ import { checkInstanceId, isInstanceId } from "../domain-state";
 import { checkForwards } from "../forwards";
 import { forwardKey } from "../../net/port-forwards";
 import {
-  HypervisorError, type AttachedDisk, type Capabilities, type DiskSpec, type MigrationFigures, type DomainInfo, type DomainSpec, type HostInfo, type ForwardResult, type Hypervisor, type PortForward,
+  HypervisorError,
+  type AttachedDisk,
+  type Capabilities,
+  type DiskSpec,
+  type MigrationFigures,
+  type DomainInfo,
+  type DomainSpec,
+  type HostInfo,
+  type ForwardResult,
+  type Hypervisor,
+  type PortForward,
 } from "../types";
 
 export type FakeHost = HostInfo;
@@ -41,7 +51,6 @@ interface Record_ {
   incoming?: boolean;
 }
 
-
 export class FakeHypervisor implements Hypervisor {
   constructor(
     private readonly dir: string,
@@ -54,7 +63,13 @@ export class FakeHypervisor implements Hypervisor {
 
   capabilities(): Capabilities {
     return {
-      name: "fake", directKernelBoot: true, diskHotplug: true, powerControl: true, realGuests: false, portForwarding: true, liveMigration: true,
+      name: "fake",
+      directKernelBoot: true,
+      diskHotplug: true,
+      powerControl: true,
+      realGuests: false,
+      portForwarding: true,
+      liveMigration: true,
       guest: { root: "sda1", ephemeral: "sda2", swap: "sda3", console: "ttyS0" },
     };
   }
@@ -70,7 +85,8 @@ export class FakeHypervisor implements Hypervisor {
   }
 
   private reachable(): void {
-    if (this.failures().unreachable) throw new HypervisorError("unreachable", "the fake hypervisor is set to be unreachable");
+    if (this.failures().unreachable)
+      throw new HypervisorError("unreachable", "the fake hypervisor is set to be unreachable");
     if (this.asleep()) throw new HypervisorError("unreachable", "the host is powered down");
   }
 
@@ -92,7 +108,11 @@ export class FakeHypervisor implements Hypervisor {
     const crashed = (this.failures().crashed ?? []).includes(r.spec.instanceId);
     const booted = this.clock.now().getTime() >= Date.parse(r.startedAt) + (this.opts.bootDelayMs ?? 0);
     return {
-      instanceId: r.spec.instanceId, memoryMb: r.spec.memoryMb, cores: r.spec.cores, startedAt: r.startedAt, disks: r.spec.disks,
+      instanceId: r.spec.instanceId,
+      memoryMb: r.spec.memoryMb,
+      cores: r.spec.cores,
+      startedAt: r.startedAt,
+      disks: r.spec.disks,
       state: crashed ? "crashed" : booted && !r.incoming ? "running" : "pending",
       ...(crashed ? { reason: "the guest crashed (fake failure mode)" } : {}),
       ...(r.forwards ? { forwards: r.forwards } : {}),
@@ -101,7 +121,8 @@ export class FakeHypervisor implements Hypervisor {
   }
 
   private records(): Record_[] {
-    return readdirSync(join(this.dir, "domains")).filter((f) => f.endsWith(".json"))
+    return readdirSync(join(this.dir, "domains"))
+      .filter((f) => f.endsWith(".json"))
       .map((f) => JSON.parse(readFileSync(join(this.dir, "domains", f), "utf8")) as Record_);
   }
 
@@ -112,7 +133,9 @@ export class FakeHypervisor implements Hypervisor {
 
   async list(): Promise<DomainInfo[]> {
     this.reachable();
-    return this.records().map((r) => this.info(r)).sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+    return this.records()
+      .map((r) => this.info(r))
+      .sort((a, b) => a.instanceId.localeCompare(b.instanceId));
   }
 
   async get(instanceId: string): Promise<DomainInfo | undefined> {
@@ -128,24 +151,35 @@ export class FakeHypervisor implements Hypervisor {
   /** Refuses a domain that exists, that the failure modes refuse, or that does not fit. */
   private admit(spec: DomainSpec): void {
     this.reachable();
-    if (this.read(spec.instanceId)) throw new HypervisorError("exists", `instance ${spec.instanceId} is already running`);
+    if (this.read(spec.instanceId))
+      throw new HypervisorError("exists", `instance ${spec.instanceId} is already running`);
     const fails = this.failures().startFails ?? [];
-    if (fails.includes("*") || fails.includes(spec.instanceId)) throw new HypervisorError("start-failed", `the fake hypervisor refused to start ${spec.instanceId}`);
-    const used = this.records().reduce((u, r) => ({ mem: u.mem + r.spec.memoryMb, cores: u.cores + r.spec.cores }), { mem: 0, cores: 0 });
+    if (fails.includes("*") || fails.includes(spec.instanceId))
+      throw new HypervisorError("start-failed", `the fake hypervisor refused to start ${spec.instanceId}`);
+    const used = this.records().reduce((u, r) => ({ mem: u.mem + r.spec.memoryMb, cores: u.cores + r.spec.cores }), {
+      mem: 0,
+      cores: 0,
+    });
     if (used.mem + spec.memoryMb > this.host.memoryMb || used.cores + spec.cores > this.host.cores) {
-      throw new HypervisorError("capacity", `not enough capacity for ${spec.instanceId}: ${spec.memoryMb} MB / ${spec.cores} cores requested, ${this.host.memoryMb - used.mem} MB / ${this.host.cores - used.cores} cores free`);
+      throw new HypervisorError(
+        "capacity",
+        `not enough capacity for ${spec.instanceId}: ${spec.memoryMb} MB / ${spec.cores} cores requested, ${this.host.memoryMb - used.mem} MB / ${this.host.cores - used.cores} cores free`,
+      );
     }
   }
 
   async start(spec: DomainSpec): Promise<DomainInfo> {
     this.admit(spec);
     const nic = spec.nics[0];
-    const wanted = nic?.mode === "user" ? nic.forwards ?? [] : [];
+    const wanted = nic?.mode === "user" ? (nic.forwards ?? []) : [];
     checkForwards(wanted);
     const r: Record_ = { spec, startedAt: this.clock.now().toISOString(), boots: 1 };
     r.forwards = this.free(spec.instanceId, wanted).kept;
     writeFileAtomic(this.file(spec.instanceId), JSON.stringify(r), 0o600);
-    this.console(spec, `fake BIOS: booting ${spec.instanceId} (${spec.memoryMb} MB, ${spec.cores} cpu) kernel=${spec.kernel ?? "disk"} ${spec.kernelArgs ?? ""}`.trim());
+    this.console(
+      spec,
+      `fake BIOS: booting ${spec.instanceId} (${spec.memoryMb} MB, ${spec.cores} cpu) kernel=${spec.kernel ?? "disk"} ${spec.kernelArgs ?? ""}`.trim(),
+    );
     this.console(spec, `${spec.instanceId} login:`);
     return this.info(r);
   }
@@ -184,9 +218,18 @@ export class FakeHypervisor implements Hypervisor {
 
   /** The forwards no other domain holds (those are refused, as a taken port is by QEMU). */
   private free(id: string, wanted: readonly PortForward[]): ForwardResult & { kept: PortForward[] } {
-    const taken = new Set(this.records().filter((r) => r.spec.instanceId !== id).flatMap((r) => (r.forwards ?? []).map(forwardKey)));
+    const taken = new Set(
+      this.records()
+        .filter((r) => r.spec.instanceId !== id)
+        .flatMap((r) => (r.forwards ?? []).map(forwardKey)),
+    );
     const kept = wanted.filter((f) => !taken.has(forwardKey(f)));
-    return { kept, failed: wanted.filter((f) => taken.has(forwardKey(f))).map((forward) => ({ forward, reason: `${forwardKey(forward)} is held by another guest` })) };
+    return {
+      kept,
+      failed: wanted
+        .filter((f) => taken.has(forwardKey(f)))
+        .map((forward) => ({ forward, reason: `${forwardKey(forward)} is held by another guest` })),
+    };
   }
 
   async setForwards(instanceId: string, forwards: readonly PortForward[]): Promise<ForwardResult> {
@@ -203,16 +246,26 @@ export class FakeHypervisor implements Hypervisor {
     this.reachable();
     const r = this.read(instanceId);
     if (!r) throw new HypervisorError("not-found", `instance ${instanceId} is not running`);
-    if (r.spec.disks.some((d) => d.device === disk.device)) throw new HypervisorError("device-busy", `device ${disk.device} is in use on ${instanceId}`);
-    writeFileAtomic(this.file(instanceId), JSON.stringify({ ...r, spec: { ...r.spec, disks: [...r.spec.disks, disk] } }), 0o600);
+    if (r.spec.disks.some((d) => d.device === disk.device))
+      throw new HypervisorError("device-busy", `device ${disk.device} is in use on ${instanceId}`);
+    writeFileAtomic(
+      this.file(instanceId),
+      JSON.stringify({ ...r, spec: { ...r.spec, disks: [...r.spec.disks, disk] } }),
+      0o600,
+    );
   }
 
   async detachDisk(instanceId: string, device: string): Promise<void> {
     this.reachable();
     const r = this.read(instanceId);
     if (!r) throw new HypervisorError("not-found", `instance ${instanceId} is not running`);
-    if (!r.spec.disks.some((d) => d.device === device)) throw new HypervisorError("not-attached", `no device ${device} on ${instanceId}`);
-    writeFileAtomic(this.file(instanceId), JSON.stringify({ ...r, spec: { ...r.spec, disks: r.spec.disks.filter((d) => d.device !== device) } }), 0o600);
+    if (!r.spec.disks.some((d) => d.device === device))
+      throw new HypervisorError("not-attached", `no device ${device} on ${instanceId}`);
+    writeFileAtomic(
+      this.file(instanceId),
+      JSON.stringify({ ...r, spec: { ...r.spec, disks: r.spec.disks.filter((d) => d.device !== device) } }),
+      0o600,
+    );
   }
 
   /** The fake has no guest writing: a frozen disk is only marked so (the overlay file is made, as a real driver's). */
@@ -220,9 +273,14 @@ export class FakeHypervisor implements Hypervisor {
     this.reachable();
     const r = this.read(instanceId);
     if (!r) throw new HypervisorError("not-found", `instance ${instanceId} is not running`);
-    if (!r.spec.disks.some((d) => d.device === device)) throw new HypervisorError("not-attached", `no device ${device} on ${instanceId}`);
+    if (!r.spec.disks.some((d) => d.device === device))
+      throw new HypervisorError("not-attached", `no device ${device} on ${instanceId}`);
     writeFileAtomic(overlayPath, "", 0o600);
-    writeFileAtomic(this.file(instanceId), JSON.stringify({ ...r, frozen: { ...(r.frozen ?? {}), [device]: overlayPath } }), 0o600);
+    writeFileAtomic(
+      this.file(instanceId),
+      JSON.stringify({ ...r, frozen: { ...(r.frozen ?? {}), [device]: overlayPath } }),
+      0o600,
+    );
   }
 
   async thawDisk(instanceId: string, device: string): Promise<void> {
@@ -242,7 +300,8 @@ export class FakeHypervisor implements Hypervisor {
   }
 
   async powerUp(): Promise<void> {
-    if (this.failures().unreachable) throw new HypervisorError("unreachable", "the fake hypervisor is set to be unreachable");
+    if (this.failures().unreachable)
+      throw new HypervisorError("unreachable", "the fake hypervisor is set to be unreachable");
     rmSync(join(this.dir, "asleep"), { force: true });
   }
 
@@ -256,7 +315,12 @@ export class FakeHypervisor implements Hypervisor {
 
   async receiveMigration(spec: DomainSpec, attached: readonly AttachedDisk[]): Promise<void> {
     this.admit(spec);
-    const r: Record_ = { spec: { ...spec, disks: [...spec.disks, ...attached.map(({ slot: _s, ...d }) => d)] }, startedAt: this.clock.now().toISOString(), boots: 1, incoming: true };
+    const r: Record_ = {
+      spec: { ...spec, disks: [...spec.disks, ...attached.map(({ slot: _s, ...d }) => d)] },
+      startedAt: this.clock.now().toISOString(),
+      boots: 1,
+      incoming: true,
+    };
     writeFileAtomic(this.file(spec.instanceId), JSON.stringify(r), 0o600);
   }
 

@@ -35,13 +35,31 @@ const q = (v: string) => v.replaceAll(",", ",,");
 
 export function qemuArgs(spec: DomainSpec, run: QemuRun): string[] {
   const a = [
-    "-name", q(spec.instanceId), "-nodefaults", "-no-user-config",
-    "-accel", run.accel, "-cpu", run.accel === "kvm" ? "host" : "max",
-    "-m", String(spec.memoryMb), "-smp", String(spec.cores),
-    "-display", "none", "-monitor", "none",
-    "-chardev", `file,id=console0,path=${q(spec.consolePath)},append=on`, "-serial", "chardev:console0",
-    "-qmp", `unix:${q(run.qmpPath)},server=on,wait=off`,
-    "-daemonize", "-pidfile", run.pidPath,
+    "-name",
+    q(spec.instanceId),
+    "-nodefaults",
+    "-no-user-config",
+    "-accel",
+    run.accel,
+    "-cpu",
+    run.accel === "kvm" ? "host" : "max",
+    "-m",
+    String(spec.memoryMb),
+    "-smp",
+    String(spec.cores),
+    "-display",
+    "none",
+    "-monitor",
+    "none",
+    "-chardev",
+    `file,id=console0,path=${q(spec.consolePath)},append=on`,
+    "-serial",
+    "chardev:console0",
+    "-qmp",
+    `unix:${q(run.qmpPath)},server=on,wait=off`,
+    "-daemonize",
+    "-pidfile",
+    run.pidPath,
   ];
   if (spec.kernel) {
     a.push("-kernel", spec.kernel);
@@ -50,16 +68,31 @@ export function qemuArgs(spec: DomainSpec, run: QemuRun): string[] {
   }
   spec.disks.forEach((d, i) => {
     a.push("-drive", `file=${q(d.path)},format=raw,if=none,id=disk${i}${d.readOnly ? ",readonly=on" : ""}`);
-    a.push("-device", `virtio-blk-pci,drive=disk${i},id=${q(d.device)}${i === 0 && !spec.kernel ? ",bootindex=0" : ""}`);
+    a.push(
+      "-device",
+      `virtio-blk-pci,drive=disk${i},id=${q(d.device)}${i === 0 && !spec.kernel ? ",bootindex=0" : ""}`,
+    );
   });
   const nic = spec.nics[0];
   if (!nic || run.net.mode === "none") {
     a.push("-nic", "none");
   } else if (run.net.mode === "tap") {
-    a.push("-netdev", `tap,id=net0,ifname=${q(run.net.ifname)},script=no,downscript=no`, "-device", `virtio-net-pci,netdev=net0,mac=${nic.mac}`);
+    a.push(
+      "-netdev",
+      `tap,id=net0,ifname=${q(run.net.ifname)},script=no,downscript=no`,
+      "-device",
+      `virtio-net-pci,netdev=net0,mac=${nic.mac}`,
+    );
   } else {
     // Host forwards are added over QMP once QEMU runs (one that cannot bind must not stop the guest).
-    const opts = ["user", `id=${NETDEV_ID}`, "restrict=on", `net=${USER_NET.net}`, `host=${USER_NET.host}`, `dhcpstart=${USER_NET.dhcpStart}`];
+    const opts = [
+      "user",
+      `id=${NETDEV_ID}`,
+      "restrict=on",
+      `net=${USER_NET.net}`,
+      `host=${USER_NET.host}`,
+      `dhcpstart=${USER_NET.dhcpStart}`,
+    ];
     if (run.net.metadataCommand) opts.push(`guestfwd=tcp:169.254.169.254:80-cmd:${q(run.net.metadataCommand)}`);
     a.push("-netdev", opts.join(","), "-device", `virtio-net-pci,netdev=net0,mac=${nic.mac}`);
   }

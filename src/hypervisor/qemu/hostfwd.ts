@@ -20,7 +20,8 @@ export function parseUsernet(text: string): PortForward[] {
   return out;
 }
 
-const hmp = async (c: QmpConnection, line: string) => String(await c.execute<string>("human-monitor-command", { "command-line": line })).trim();
+const hmp = async (c: QmpConnection, line: string) =>
+  String(await c.execute<string>("human-monitor-command", { "command-line": line })).trim();
 
 export async function forwardsInForce(c: QmpConnection): Promise<PortForward[]> {
   return parseUsernet(await hmp(c, "info usernet"));
@@ -33,13 +34,18 @@ export async function applyForwards(c: QmpConnection, wanted: readonly PortForwa
   const have = new Set(current.map(forwardKey));
   for (const f of current.filter((x) => !want.has(forwardKey(x)))) {
     const said = await hmp(c, `hostfwd_remove ${NETDEV_ID} ${forwardKey(f)}`);
-    if (!/removed/.test(said)) throw new HypervisorError("unreachable", `QEMU did not remove the forward ${forwardKey(f)}: ${said}`);
+    if (!/removed/.test(said))
+      throw new HypervisorError("unreachable", `QEMU did not remove the forward ${forwardKey(f)}: ${said}`);
   }
   const failed: ForwardResult["failed"] = [];
   for (const f of wanted.filter((x) => !have.has(forwardKey(x)))) {
     const said = await hmp(c, `hostfwd_add ${NETDEV_ID} ${forwardKey(f)}-:${f.port}`);
     // QEMU says only that it could not: a privileged port, or another socket on that address and port.
-    if (said) failed.push({ forward: f, reason: `${said} (${privilegedPortHint(f.port) ?? `is something else listening on ${f.hostIp}:${f.port}?`})` });
+    if (said)
+      failed.push({
+        forward: f,
+        reason: `${said} (${privilegedPortHint(f.port) ?? `is something else listening on ${f.hostIp}:${f.port}?`})`,
+      });
   }
   return { failed };
 }

@@ -10,16 +10,46 @@ import type { QmpConnection } from "./qmp";
 /** Hot-plugs a disk: its credentials, its block node, its virtio device (at `slot` when given: a migration target matches its source). */
 export async function plugDisk(c: QmpConnection, disk: DiskSpec, slot?: number): Promise<void> {
   const file = disk.nbd
-    ? { driver: "nbd", server: { type: "inet", host: disk.nbd.host, port: String(disk.nbd.port) }, export: disk.nbd.export, "tls-creds": `t-${disk.device}`, "reconnect-delay": 5 }
+    ? {
+        driver: "nbd",
+        server: { type: "inet", host: disk.nbd.host, port: String(disk.nbd.port) },
+        export: disk.nbd.export,
+        "tls-creds": `t-${disk.device}`,
+        "reconnect-delay": 5,
+      }
     : disk.iscsi
-      ? { driver: "iscsi", transport: "tcp", portal: disk.iscsi.portal, target: disk.iscsi.target, lun: disk.iscsi.lun, user: disk.iscsi.user, "password-secret": `t-${disk.device}` }
+      ? {
+          driver: "iscsi",
+          transport: "tcp",
+          portal: disk.iscsi.portal,
+          target: disk.iscsi.target,
+          lun: disk.iscsi.lun,
+          user: disk.iscsi.user,
+          "password-secret": `t-${disk.device}`,
+        }
       : { driver: "file", filename: disk.path, aio: "threads" };
   // The attachment's credentials: a TLS-PSK key file (NBD) or the CHAP password (iSCSI), as an object the block layer names.
-  if (disk.nbd) await c.execute("object-add", { "qom-type": "tls-creds-psk", id: `t-${disk.device}`, endpoint: "client", dir: disk.nbd.pskDir, username: disk.nbd.identity });
-  if (disk.iscsi) await c.execute("object-add", { "qom-type": "secret", id: `t-${disk.device}`, data: disk.iscsi.password });
-  await c.execute("blockdev-add", { driver: disk.nbd || disk.iscsi ? "raw" : disk.format ?? "raw", "node-name": `n-${disk.device}`, "read-only": disk.readOnly ?? false, file });
+  if (disk.nbd)
+    await c.execute("object-add", {
+      "qom-type": "tls-creds-psk",
+      id: `t-${disk.device}`,
+      endpoint: "client",
+      dir: disk.nbd.pskDir,
+      username: disk.nbd.identity,
+    });
+  if (disk.iscsi)
+    await c.execute("object-add", { "qom-type": "secret", id: `t-${disk.device}`, data: disk.iscsi.password });
+  await c.execute("blockdev-add", {
+    driver: disk.nbd || disk.iscsi ? "raw" : (disk.format ?? "raw"),
+    "node-name": `n-${disk.device}`,
+    "read-only": disk.readOnly ?? false,
+    file,
+  });
   await c.execute("device_add", {
-    driver: "virtio-blk-pci", id: disk.device, drive: `n-${disk.device}`, serial: disk.volumeId ? diskSerial(disk.volumeId) : disk.device,
+    driver: "virtio-blk-pci",
+    id: disk.device,
+    drive: `n-${disk.device}`,
+    serial: disk.volumeId ? diskSerial(disk.volumeId) : disk.device,
     ...(slot !== undefined ? { addr: `0x${slot.toString(16)}` } : {}),
   });
 }
@@ -36,13 +66,21 @@ export async function unplugDisk(c: QmpConnection, device: string): Promise<void
 
 /** Makes the qcow2 overlay at `overlayPath` (already created over the disk's file) the drive's top. */
 export async function addOverlay(c: QmpConnection, device: string, overlayPath: string): Promise<void> {
-  await c.execute("blockdev-add", { driver: "qcow2", "node-name": `o-${device}`, file: { driver: "file", filename: overlayPath, aio: "threads" }, backing: null });
+  await c.execute("blockdev-add", {
+    driver: "qcow2",
+    "node-name": `o-${device}`,
+    file: { driver: "file", filename: overlayPath, aio: "threads" },
+    backing: null,
+  });
   await c.execute("blockdev-snapshot", { node: `n-${device}`, overlay: `o-${device}` });
 }
 
 /** Commits a disk's overlay back into its file (the active-layer commit) and removes it; nothing to do without one. */
 export async function commitOverlay(c: QmpConnection, device: string): Promise<void> {
-  const nodes = (await c.execute("query-named-block-nodes", { flat: true })) as Array<{ "node-name": string; image: { filename: string } }>;
+  const nodes = (await c.execute("query-named-block-nodes", { flat: true })) as Array<{
+    "node-name": string;
+    image: { filename: string };
+  }>;
   const overlay = nodes.find((n) => n["node-name"] === `o-${device}`);
   if (!overlay) return; // thawed already
   const job = `thaw-${device}`;

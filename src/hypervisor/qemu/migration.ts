@@ -29,7 +29,13 @@ export function writeMigrationKey(dir: string, key: string): string {
 }
 
 async function addTls(c: QmpConnection, endpoint: "server" | "client", dir: string): Promise<void> {
-  await c.execute("object-add", { "qom-type": "tls-creds-psk", id: TLS_ID, endpoint, dir, ...(endpoint === "client" ? { username: MIGRATION_IDENTITY } : {}) });
+  await c.execute("object-add", {
+    "qom-type": "tls-creds-psk",
+    id: TLS_ID,
+    endpoint,
+    dir,
+    ...(endpoint === "client" ? { username: MIGRATION_IDENTITY } : {}),
+  });
 }
 
 /** The block node under each of the local disks (-drive ids disk0, disk1, …). */
@@ -43,47 +49,85 @@ async function localNodes(c: QmpConnection, count: number): Promise<string[]> {
 }
 
 /** Target: serves the local disks for the mirror and waits for the guest's state. */
-export async function awaitIncoming(c: QmpConnection, localDisks: number, at: MigrationEndpoint, keyDir: string): Promise<void> {
+export async function awaitIncoming(
+  c: QmpConnection,
+  localDisks: number,
+  at: MigrationEndpoint,
+  keyDir: string,
+): Promise<void> {
   await addTls(c, "server", keyDir);
-  await c.execute("nbd-server-start", { addr: { type: "inet", data: { host: at.host, port: String(at.nbdPort) } }, "tls-creds": TLS_ID });
+  await c.execute("nbd-server-start", {
+    addr: { type: "inet", data: { host: at.host, port: String(at.nbdPort) } },
+    "tls-creds": TLS_ID,
+  });
   const nodes = await localNodes(c, localDisks);
   for (const [i, node] of nodes.entries()) {
-    await c.execute("block-export-add", { type: "nbd", id: `migration-disk${i}`, "node-name": node, writable: true, name: `disk${i}` });
+    await c.execute("block-export-add", {
+      type: "nbd",
+      id: `migration-disk${i}`,
+      "node-name": node,
+      writable: true,
+      name: `disk${i}`,
+    });
   }
   await c.execute("migrate-set-parameters", { "tls-creds": TLS_ID });
   await c.execute("migrate-incoming", { uri: `tcp:${at.host}:${at.migrationPort}` });
 }
 
 /** Source: mirrors, migrates, lets the mirrors go. Throws (the guest running on here) when it cannot. */
-export async function sendGuest(c: QmpConnection, localDisks: number, to: MigrationEndpoint, keyDir: string, o: { mirrorTimeoutMs: number; migrateTimeoutMs: number }): Promise<MigrationFigures> {
+export async function sendGuest(
+  c: QmpConnection,
+  localDisks: number,
+  to: MigrationEndpoint,
+  keyDir: string,
+  o: { mirrorTimeoutMs: number; migrateTimeoutMs: number },
+): Promise<MigrationFigures> {
   const started = Date.now();
   await addTls(c, "client", keyDir);
   const jobs: string[] = [];
   const cleanup = async () => {
     for (const j of jobs) await c.execute("block-job-cancel", { device: j, force: true }).catch(() => undefined);
     await sleep(200);
-    for (let i = 0; i < jobs.length; i++) await c.execute("blockdev-del", { "node-name": `migration-target${i}` }).catch(() => undefined);
+    for (let i = 0; i < jobs.length; i++)
+      await c.execute("blockdev-del", { "node-name": `migration-target${i}` }).catch(() => undefined);
     await c.execute("object-del", { id: TLS_ID }).catch(() => undefined);
   };
   try {
     const nodes = await localNodes(c, localDisks);
     for (const [i, node] of nodes.entries()) {
       await c.execute("blockdev-add", {
-        driver: "nbd", "node-name": `migration-target${i}`, server: { type: "inet", host: to.host, port: String(to.nbdPort) }, export: `disk${i}`, "tls-creds": TLS_ID,
+        driver: "nbd",
+        "node-name": `migration-target${i}`,
+        server: { type: "inet", host: to.host, port: String(to.nbdPort) },
+        export: `disk${i}`,
+        "tls-creds": TLS_ID,
       });
-      await c.execute("blockdev-mirror", { "job-id": `migration-mirror${i}`, device: node, target: `migration-target${i}`, sync: "full", "copy-mode": "write-blocking" });
+      await c.execute("blockdev-mirror", {
+        "job-id": `migration-mirror${i}`,
+        device: node,
+        target: `migration-target${i}`,
+        sync: "full",
+        "copy-mode": "write-blocking",
+      });
       jobs.push(`migration-mirror${i}`);
     }
     let diskBytes = 0;
     for (const deadline = Date.now() + o.mirrorTimeoutMs; ;) {
-      const list = (await c.execute("query-block-jobs")) as Array<{ device: string; ready: boolean; len: number; status: string }>;
+      const list = (await c.execute("query-block-jobs")) as Array<{
+        device: string;
+        ready: boolean;
+        len: number;
+        status: string;
+      }>;
       const mine = list.filter((j) => jobs.includes(j.device));
-      if (mine.length < jobs.length) throw new HypervisorError("start-failed", "a disk mirror to the migration target stopped");
+      if (mine.length < jobs.length)
+        throw new HypervisorError("start-failed", "a disk mirror to the migration target stopped");
       if (mine.every((j) => j.ready)) {
         diskBytes = mine.reduce((n, j) => n + j.len, 0);
         break;
       }
-      if (Date.now() > deadline) throw new HypervisorError("start-failed", `the disks were not mirrored within ${o.mirrorTimeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new HypervisorError("start-failed", `the disks were not mirrored within ${o.mirrorTimeoutMs} ms`);
       await sleep(100);
     }
     await c.execute("migrate-set-parameters", { "tls-creds": TLS_ID, "downtime-limit": DOWNTIME_LIMIT_MS });
@@ -92,7 +136,8 @@ export async function sendGuest(c: QmpConnection, localDisks: number, to: Migrat
     for (const deadline = Date.now() + o.migrateTimeoutMs; ;) {
       m = (await c.execute("query-migrate")) as typeof m;
       if (m.status === "completed") break;
-      if (m.status === "failed" || m.status === "cancelled") throw new HypervisorError("start-failed", `the migration ${m.status}: ${m["error-desc"] ?? "no reason given"}`);
+      if (m.status === "failed" || m.status === "cancelled")
+        throw new HypervisorError("start-failed", `the migration ${m.status}: ${m["error-desc"] ?? "no reason given"}`);
       if (Date.now() > deadline) {
         await c.execute("migrate_cancel").catch(() => undefined);
         throw new HypervisorError("start-failed", `the migration did not complete within ${o.migrateTimeoutMs} ms`);
@@ -120,7 +165,8 @@ export async function finishIncoming(c: QmpConnection, timeoutMs: number): Promi
       continue;
     }
     if (s.status !== "inmigrate") throw new HypervisorError("start-failed", `the migrated guest is ${s.status}`);
-    if (Date.now() > deadline) throw new HypervisorError("start-failed", `the migration did not arrive within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new HypervisorError("start-failed", `the migration did not arrive within ${timeoutMs} ms`);
     await sleep(20);
   }
   await c.execute("nbd-server-stop").catch(() => undefined);

@@ -17,7 +17,10 @@ export const PROBE_MARKER = "EUCA-KVM-OK";
  *   xor ax,ax / mov ds,ax / mov si,msg / mov dx,0x3f8 / l: lodsb / test al,al / jz h / out dx,al / jmp l / h: hlt / jmp h
  */
 export function probeBootSector(): Buffer {
-  const code = [0x31, 0xc0, 0x8e, 0xd8, 0xbe, 0x15, 0x7c, 0xba, 0xf8, 0x03, 0xac, 0x84, 0xc0, 0x74, 0x03, 0xee, 0xeb, 0xf8, 0xf4, 0xeb, 0xfd];
+  const code = [
+    0x31, 0xc0, 0x8e, 0xd8, 0xbe, 0x15, 0x7c, 0xba, 0xf8, 0x03, 0xac, 0x84, 0xc0, 0x74, 0x03, 0xee, 0xeb, 0xf8, 0xf4,
+    0xeb, 0xfd,
+  ];
   const sector = Buffer.alloc(512);
   Buffer.from(code).copy(sector, 0);
   Buffer.from(`${PROBE_MARKER}\r\n\0`, "latin1").copy(sector, code.length);
@@ -34,11 +37,34 @@ export async function probeBoot(binary: string, accel: Accel, timeoutMs = 4000):
   writeFileSync(join(dir, "probe.img"), probeBootSector());
   // Under coreutils' timeout: the probe guest halts forever, and if this process dies
   // mid-probe (killed during start-up) nothing else would ever stop it.
-  const child = spawn("timeout", ["-s", "KILL", String(Math.ceil(timeoutMs / 1000) + 1), binary,
-    "-nodefaults", "-no-user-config", "-accel", accel, ...(accel === "kvm" ? ["-cpu", "host"] : []), "-m", "16",
-    "-drive", `file=${join(dir, "probe.img")},format=raw,if=ide`, "-display", "none", "-monitor", "none", "-nic", "none",
-    "-serial", `file:${serial}`, "-no-reboot",
-  ], { stdio: "ignore" });
+  const child = spawn(
+    "timeout",
+    [
+      "-s",
+      "KILL",
+      String(Math.ceil(timeoutMs / 1000) + 1),
+      binary,
+      "-nodefaults",
+      "-no-user-config",
+      "-accel",
+      accel,
+      ...(accel === "kvm" ? ["-cpu", "host"] : []),
+      "-m",
+      "16",
+      "-drive",
+      `file=${join(dir, "probe.img")},format=raw,if=ide`,
+      "-display",
+      "none",
+      "-monitor",
+      "none",
+      "-nic",
+      "none",
+      "-serial",
+      `file:${serial}`,
+      "-no-reboot",
+    ],
+    { stdio: "ignore" },
+  );
   let exited = false;
   child.on("exit", () => (exited = true));
   child.on("error", () => (exited = true));
@@ -70,6 +96,10 @@ export async function chooseAccel(binary: string): Promise<{ accel: Accel; why: 
   const tcg = await probeBoot(binary, "tcg");
   const kvm = await probeBoot(binary, "kvm");
   if (kvm === undefined) return { accel: "tcg", why: "/dev/kvm is present but a probe guest did not run under it" };
-  if (tcg !== undefined && kvm > 2 * tcg + 50) return { accel: "tcg", why: `a probe guest ran under KVM ${kvm} ms but under TCG ${tcg} ms (KVM is emulated here)` };
+  if (tcg !== undefined && kvm > 2 * tcg + 50)
+    return {
+      accel: "tcg",
+      why: `a probe guest ran under KVM ${kvm} ms but under TCG ${tcg} ms (KVM is emulated here)`,
+    };
   return { accel: "kvm", why: `a probe guest ran under KVM in ${kvm} ms` };
 }

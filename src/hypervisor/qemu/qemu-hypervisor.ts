@@ -13,7 +13,20 @@ import type { Clock } from "../../common/clock";
 import { consoleTail } from "../console";
 import { checkBootFiles } from "../boot-files";
 import { runCommand, type CommandRunner } from "../../common/run-command";
-import { HypervisorError, type AttachedDisk, type Capabilities, type DiskSpec, type MigrationEndpoint, type MigrationFigures, type DomainInfo, type DomainSpec, type HostInfo, type ForwardResult, type Hypervisor, type PortForward } from "../types";
+import {
+  HypervisorError,
+  type AttachedDisk,
+  type Capabilities,
+  type DiskSpec,
+  type MigrationEndpoint,
+  type MigrationFigures,
+  type DomainInfo,
+  type DomainSpec,
+  type HostInfo,
+  type ForwardResult,
+  type Hypervisor,
+  type PortForward,
+} from "../types";
 import { qemuArgs, type Accel, type QemuNet } from "./args";
 import { withQmp } from "./qmp";
 import { addOverlay, commitOverlay, plugDisk, unplugDisk } from "./hotplug";
@@ -71,7 +84,14 @@ export class QemuHypervisor implements Hypervisor {
 
   capabilities(): Capabilities {
     return {
-      name: "qemu", directKernelBoot: true, diskHotplug: true, acceleration: this.accelKnown, powerControl: false, realGuests: true, portForwarding: true, liveMigration: true,
+      name: "qemu",
+      directKernelBoot: true,
+      diskHotplug: true,
+      acceleration: this.accelKnown,
+      powerControl: false,
+      realGuests: true,
+      portForwarding: true,
+      liveMigration: true,
       guest: { root: "vda", ephemeral: "vdb", swap: "vdc", console: "ttyS0" },
     };
   }
@@ -108,7 +128,10 @@ export class QemuHypervisor implements Hypervisor {
   private info(st: DomainState): DomainInfo {
     const alive = this.pid(st.spec.instanceId) !== undefined;
     return {
-      instanceId: st.spec.instanceId, memoryMb: st.spec.memoryMb, cores: st.spec.cores, startedAt: st.startedAt,
+      instanceId: st.spec.instanceId,
+      memoryMb: st.spec.memoryMb,
+      cores: st.spec.cores,
+      startedAt: st.startedAt,
       disks: DomainFiles.disks(st),
       state: alive ? (st.incoming ? "pending" : "running") : "crashed",
       ...(st.forwards ? { forwards: st.forwards } : {}),
@@ -119,7 +142,11 @@ export class QemuHypervisor implements Hypervisor {
 
   async describeHost(): Promise<HostInfo> {
     const s = statfsSync(this.o.stateDir);
-    return { memoryMb: Math.floor(totalmem() / 1024 ** 2), cores: cpus().length, diskGb: Math.floor((s.bavail * s.bsize) / 1024 ** 3) };
+    return {
+      memoryMb: Math.floor(totalmem() / 1024 ** 2),
+      cores: cpus().length,
+      diskGb: Math.floor((s.bavail * s.bsize) / 1024 ** 3),
+    };
   }
 
   async list(): Promise<DomainInfo[]> {
@@ -141,16 +168,26 @@ export class QemuHypervisor implements Hypervisor {
   private async admit(spec: DomainSpec): Promise<ReturnType<QemuHypervisor["paths"]>> {
     const p = this.paths(spec.instanceId);
     if (existsSync(p.dir)) {
-      if (this.pid(spec.instanceId) !== undefined) throw new HypervisorError("exists", `instance ${spec.instanceId} is already running`);
+      if (this.pid(spec.instanceId) !== undefined)
+        throw new HypervisorError("exists", `instance ${spec.instanceId} is already running`);
       await this.forget(spec.instanceId); // what a dead QEMU left
     }
     checkBootFiles(spec);
     const host = await this.describeHost();
-    const used = (await this.list()).filter((d) => d.state === "running").reduce((u, d) => ({ mem: u.mem + d.memoryMb, cores: u.cores + d.cores }), { mem: 0, cores: 0 });
+    const used = (await this.list())
+      .filter((d) => d.state === "running")
+      .reduce((u, d) => ({ mem: u.mem + d.memoryMb, cores: u.cores + d.cores }), { mem: 0, cores: 0 });
     if (used.mem + spec.memoryMb > host.memoryMb) {
-      throw new HypervisorError("capacity", `not enough memory for ${spec.instanceId}: ${spec.memoryMb} MB requested, ${host.memoryMb - used.mem} MB free`);
+      throw new HypervisorError(
+        "capacity",
+        `not enough memory for ${spec.instanceId}: ${spec.memoryMb} MB requested, ${host.memoryMb - used.mem} MB free`,
+      );
     }
-    if (p.qmp.length > 107) throw new HypervisorError("start-failed", `the QMP socket path ${p.qmp} is longer than a unix socket allows; use a shorter data directory`);
+    if (p.qmp.length > 107)
+      throw new HypervisorError(
+        "start-failed",
+        `the QMP socket path ${p.qmp} is longer than a unix socket allows; use a shorter data directory`,
+      );
     mkdirSync(p.dir, { recursive: true, mode: 0o700 });
     return p;
   }
@@ -158,7 +195,7 @@ export class QemuHypervisor implements Hypervisor {
   async start(spec: DomainSpec): Promise<DomainInfo> {
     const p = await this.admit(spec);
     const nic = spec.nics[0];
-    const forwards = nic?.mode === "user" ? nic.forwards ?? [] : [];
+    const forwards = nic?.mode === "user" ? (nic.forwards ?? []) : [];
     checkForwards(forwards);
     const state: DomainState = { spec, startedAt: this.o.clock.now().toISOString(), attached: [] };
     this.files.write(spec.instanceId, state);
@@ -190,7 +227,10 @@ export class QemuHypervisor implements Hypervisor {
     const st = this.running(instanceId);
     if (st.spec.nics[0]?.mode !== "user") {
       if (forwards.length === 0) return { failed: [] };
-      throw new HypervisorError("unsupported", `instance ${instanceId} is on a bridge: its ports are reached directly, not forwarded`);
+      throw new HypervisorError(
+        "unsupported",
+        `instance ${instanceId} is on a bridge: its ports are reached directly, not forwarded`,
+      );
     }
     return this.forward(instanceId, forwards);
   }
@@ -230,7 +270,9 @@ export class QemuHypervisor implements Hypervisor {
   /** Runs QEMU until it daemonizes: exit 0 means the guest is running; otherwise its message says why not. */
   private spawnQemu(args: string[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      const [cmd, argv] = this.o.netns ? ["ip", ["netns", "exec", this.o.netns, this.binary, ...args]] : [this.binary, args];
+      const [cmd, argv] = this.o.netns
+        ? ["ip", ["netns", "exec", this.o.netns, this.binary, ...args]]
+        : [this.binary, args];
       const child = spawn(cmd, argv, { stdio: ["ignore", "ignore", "pipe"] });
       let err = "";
       child.stderr.on("data", (d) => (err += d));
@@ -242,7 +284,13 @@ export class QemuHypervisor implements Hypervisor {
       child.on("exit", (code, signal) => {
         clearTimeout(timer);
         if (code === 0) resolve();
-        else reject(new HypervisorError("start-failed", `QEMU failed to start (${signal ?? `exit ${code}`}): ${err.trim().split("\n").slice(-3).join(" / ") || "no message"}`));
+        else
+          reject(
+            new HypervisorError(
+              "start-failed",
+              `QEMU failed to start (${signal ?? `exit ${code}`}): ${err.trim().split("\n").slice(-3).join(" / ") || "no message"}`,
+            ),
+          );
       });
     });
   }
@@ -300,18 +348,26 @@ export class QemuHypervisor implements Hypervisor {
   }
 
   async attachDisk(instanceId: string, disk: DiskSpec): Promise<void> {
-    await this.files.attach(instanceId, this.running(instanceId), disk, () => withQmp(this.paths(instanceId).qmp, (c) => plugDisk(c, disk)));
+    await this.files.attach(instanceId, this.running(instanceId), disk, () =>
+      withQmp(this.paths(instanceId).qmp, (c) => plugDisk(c, disk)),
+    );
   }
 
   async migrationDisks(instanceId: string): Promise<AttachedDisk[]> {
     const st = this.running(instanceId);
-    const buses = await withQmp(this.paths(instanceId).qmp, (c) => c.execute<Array<{ devices: Array<{ slot: number; qdev_id: string }> }>>("query-pci"));
+    const buses = await withQmp(this.paths(instanceId).qmp, (c) =>
+      c.execute<Array<{ devices: Array<{ slot: number; qdev_id: string }> }>>("query-pci"),
+    );
     const slots = new Map(buses.flatMap((b) => b.devices).map((d) => [d.qdev_id, d.slot]));
     return st.attached.map((d) => ({ ...d, slot: slots.get(d.device) }));
   }
 
   async receiveMigration(spec: DomainSpec, attached: readonly AttachedDisk[], at: MigrationEndpoint): Promise<void> {
-    if (spec.nics[0]?.mode === "user") throw new HypervisorError("unsupported", "a guest on user networking (ROOTLESS) is reached through its own host and cannot move");
+    if (spec.nics[0]?.mode === "user")
+      throw new HypervisorError(
+        "unsupported",
+        "a guest on user networking (ROOTLESS) is reached through its own host and cannot move",
+      );
     const p = await this.admit(spec);
     const state: DomainState = { spec, startedAt: this.o.clock.now().toISOString(), attached: [], incoming: true };
     this.files.write(spec.instanceId, state);
@@ -320,7 +376,12 @@ export class QemuHypervisor implements Hypervisor {
       if (net.mode === "tap") state.tap = net.ifname;
       this.files.write(spec.instanceId, state);
       // Paused (-S) until the source has let go of its disks; waiting for the guest's state.
-      await this.spawnQemu([...qemuArgs(spec, { accel: await this.accel, qmpPath: p.qmp, pidPath: p.pid, net }), "-S", "-incoming", "defer"]);
+      await this.spawnQemu([
+        ...qemuArgs(spec, { accel: await this.accel, qmpPath: p.qmp, pidPath: p.pid, net }),
+        "-S",
+        "-incoming",
+        "defer",
+      ]);
       const keyDir = writeMigrationKey(join(p.dir, "migration"), at.key);
       await withQmp(p.qmp, async (c) => {
         for (const d of attached) await plugDisk(c, d, d.slot);
@@ -338,7 +399,9 @@ export class QemuHypervisor implements Hypervisor {
     const st = this.running(instanceId);
     const keyDir = writeMigrationKey(join(this.dir(instanceId), "migration"), to.key);
     try {
-      return await withQmp(this.paths(instanceId).qmp, (c) => sendGuest(c, st.spec.disks.length, to, keyDir, { mirrorTimeoutMs: 30 * 60_000, migrateTimeoutMs: 30 * 60_000 }));
+      return await withQmp(this.paths(instanceId).qmp, (c) =>
+        sendGuest(c, st.spec.disks.length, to, keyDir, { mirrorTimeoutMs: 30 * 60_000, migrateTimeoutMs: 30 * 60_000 }),
+      );
     } finally {
       rmSync(keyDir, { recursive: true, force: true });
     }
@@ -354,7 +417,9 @@ export class QemuHypervisor implements Hypervisor {
   }
 
   async detachDisk(instanceId: string, device: string): Promise<void> {
-    await this.files.detach(instanceId, this.running(instanceId), device, () => withQmp(this.paths(instanceId).qmp, (c) => unplugDisk(c, device)));
+    await this.files.detach(instanceId, this.running(instanceId), device, () =>
+      withQmp(this.paths(instanceId).qmp, (c) => unplugDisk(c, device)),
+    );
   }
 
   /**
@@ -368,8 +433,16 @@ export class QemuHypervisor implements Hypervisor {
     const disk = DomainFiles.disks(st).find((d) => d.device === device);
     if (!disk) throw new HypervisorError("not-attached", `no device ${device} on ${instanceId}`);
     // The overlay would be here and the disk's file on the SC's host: its SC holds an NBD volume still instead.
-    if (disk.nbd || disk.iscsi) throw new HypervisorError("unsupported", `${device} is served from its storage controller's host; it is held still there (NBD) or read as it is (iSCSI)`);
-    const made = await (this.o.run ?? runCommand)("qemu-img", ["create", "-q", "-f", "qcow2", "-F", disk.format ?? "raw", "-b", disk.path, overlayPath], { timeoutMs: 30_000 });
+    if (disk.nbd || disk.iscsi)
+      throw new HypervisorError(
+        "unsupported",
+        `${device} is served from its storage controller's host; it is held still there (NBD) or read as it is (iSCSI)`,
+      );
+    const made = await (this.o.run ?? runCommand)(
+      "qemu-img",
+      ["create", "-q", "-f", "qcow2", "-F", disk.format ?? "raw", "-b", disk.path, overlayPath],
+      { timeoutMs: 30_000 },
+    );
     if (made.code !== 0) throw new HypervisorError("start-failed", `qemu-img create: ${made.stderr.trim()}`);
     await withQmp(this.paths(instanceId).qmp, (c) => addOverlay(c, device, overlayPath)).catch((e) => {
       rmSync(overlayPath, { force: true });

@@ -12,7 +12,10 @@ export interface QmpEvent {
 }
 
 export class QmpError extends Error {
-  constructor(readonly cls: string, message: string) {
+  constructor(
+    readonly cls: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -37,7 +40,10 @@ export class QmpConnection {
   static async open(path: string, timeoutMs = 5000): Promise<QmpConnection> {
     const sock = createConnection(path);
     const c = new QmpConnection(sock);
-    const timer = setTimeout(() => sock.destroy(new Error(`QMP at ${path} did not answer within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => sock.destroy(new Error(`QMP at ${path} did not answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     try {
       await new Promise<void>((resolve, reject) => {
         c.greeted = resolve;
@@ -60,7 +66,14 @@ export class QmpConnection {
       const line = this.buf.slice(0, i).trim();
       this.buf = this.buf.slice(i + 1);
       if (!line) continue;
-      const m = JSON.parse(line) as { QMP?: unknown; id?: string; return?: unknown; error?: { class: string; desc: string }; event?: string; data?: Record<string, unknown> };
+      const m = JSON.parse(line) as {
+        QMP?: unknown;
+        id?: string;
+        return?: unknown;
+        error?: { class: string; desc: string };
+        event?: string;
+        data?: Record<string, unknown>;
+      };
       if (m.QMP) this.greeted?.();
       else if (m.event) {
         this.events.push({ event: m.event, data: m.data });

@@ -34,10 +34,16 @@ export function xlConfig(spec: DomainSpec, type: XenGuestType = "pv"): string {
     lines.push(`bootloader = "pygrub"`); // a PV guest without a kernel boots the disk's own
   }
   // target= must come last: everything after it is the path.
-  const disks = spec.disks.map((d) => `'format=raw, vdev=${specItem(d.device, "device")}, access=${d.readOnly ? "ro" : "rw"}, target=${specItem(d.path, "disk path")}'`);
+  const disks = spec.disks.map(
+    (d) =>
+      `'format=raw, vdev=${specItem(d.device, "device")}, access=${d.readOnly ? "ro" : "rw"}, target=${specItem(d.path, "disk path")}'`,
+  );
   lines.push(`disk = [ ${disks.join(", ")} ]`);
   // On a bridge the vif is named as every driver names a guest's card, so the node's filter finds it.
-  const vifs = spec.nics.map((n) => `'${[`mac=${specItem(n.mac, "MAC")}`, ...(n.mode === "bridge" ? [`bridge=${specItem(n.bridge, "bridge")}`, `vifname=${tapName(spec.instanceId)}`] : [])].join(",")}'`);
+  const vifs = spec.nics.map(
+    (n) =>
+      `'${[`mac=${specItem(n.mac, "MAC")}`, ...(n.mode === "bridge" ? [`bridge=${specItem(n.bridge, "bridge")}`, `vifname=${tapName(spec.instanceId)}`] : [])].join(",")}'`,
+  );
   lines.push(`vif = [ ${vifs.join(", ")} ]`);
   if (type === "hvm") lines.push(`serial = "pty"`);
   // A crashed guest is kept (shown as crashed) until the NC has read why and destroys it.

@@ -23,7 +23,12 @@ export function parseXlList(text: string): XlDomain[] {
     if (!m) continue;
     const flags = m[5]!;
     out.push({
-      name: m[1]!.trim(), domid: Number(m[2]), memMb: Number(m[3]), vcpus: Number(m[4]), flags, cpuSeconds: Number(m[6]),
+      name: m[1]!.trim(),
+      domid: Number(m[2]),
+      memMb: Number(m[3]),
+      vcpus: Number(m[4]),
+      flags,
+      cpuSeconds: Number(m[6]),
       ...(flags[3] === "s" ? { shutdownReason: REASONS[flags[4] as keyof typeof REASONS] } : {}),
     });
   }
@@ -62,10 +67,19 @@ interface LibxlConfig {
 /** One libxl domain configuration, as `xl -N create` prints it. */
 export function parseLibxlConfig(c: LibxlConfig, domid = -1): XlDomainConfig {
   return {
-    domid, name: c.c_info.name, maxMemKb: c.b_info.max_memkb ?? 0, vcpus: c.b_info.max_vcpus ?? 1,
-    kernel: c.b_info.kernel, ramdisk: c.b_info.ramdisk, cmdline: c.b_info.cmdline,
+    domid,
+    name: c.c_info.name,
+    maxMemKb: c.b_info.max_memkb ?? 0,
+    vcpus: c.b_info.max_vcpus ?? 1,
+    kernel: c.b_info.kernel,
+    ramdisk: c.b_info.ramdisk,
+    cmdline: c.b_info.cmdline,
     disks: (c.disks ?? []).map((d) => ({ path: d.pdev_path, vdev: d.vdev, readwrite: d.readwrite === 1 })),
-    nics: (c.nics ?? []).map((n) => ({ mac: n.mac, ...(n.bridge ? { bridge: n.bridge } : {}), ...(n.ifname ? { ifname: n.ifname } : {}) })),
+    nics: (c.nics ?? []).map((n) => ({
+      mac: n.mac,
+      ...(n.bridge ? { bridge: n.bridge } : {}),
+      ...(n.ifname ? { ifname: n.ifname } : {}),
+    })),
   };
 }
 
@@ -78,7 +92,12 @@ export function parseXlListLong(json: string): XlDomainConfig[] {
 /** What an xl failure means, from its own words (recorded texts in test/fixtures/xen/xl-errors-*). */
 export function xlErrorKind(stderr: string): HypervisorErrorKind {
   if (/is an invalid domain identifier|Can't get domid of domain name/.test(stderr)) return "not-found";
-  if (/cannot init xl context|Can't find hypervisor information|Could not obtain handle on privileged command interface/.test(stderr)) return "unreachable";
+  if (
+    /cannot init xl context|Can't find hypervisor information|Could not obtain handle on privileged command interface/.test(
+      stderr,
+    )
+  )
+    return "unreachable";
   if (/already exists/.test(stderr)) return "exists";
   return "start-failed";
 }

@@ -11,7 +11,19 @@ import type { Clock } from "../../common/clock";
 import type { CommandRunner } from "../../common/run-command";
 import { consoleTail } from "../console";
 import { checkBootFiles } from "../boot-files";
-import { HypervisorError, type AttachedDisk, type Capabilities, type MigrationFigures, type DiskSpec, type DomainInfo, type DomainSpec, type HostInfo, type ForwardResult, type Hypervisor, type PortForward } from "../types";
+import {
+  HypervisorError,
+  type AttachedDisk,
+  type Capabilities,
+  type MigrationFigures,
+  type DiskSpec,
+  type DomainInfo,
+  type DomainSpec,
+  type HostInfo,
+  type ForwardResult,
+  type Hypervisor,
+  type PortForward,
+} from "../types";
 import { xlConfig, type XenGuestType } from "./config";
 import { parseXlInfo, parseXlList, xlErrorKind, type XlDomain } from "./parse";
 import { checkInstanceId, DomainFiles, isInstanceId, noPowerControl, type DomainRecord } from "../domain-state";
@@ -43,13 +55,24 @@ export class XenHypervisor implements Hypervisor {
 
   capabilities(): Capabilities {
     return {
-      name: "xen", directKernelBoot: true, diskHotplug: true, acceleration: this.o.guestType ?? "pv", powerControl: false, realGuests: true, portForwarding: false, liveMigration: false,
+      name: "xen",
+      directKernelBoot: true,
+      diskHotplug: true,
+      acceleration: this.o.guestType ?? "pv",
+      powerControl: false,
+      realGuests: true,
+      portForwarding: false,
+      liveMigration: false,
       guest: { root: "xvda1", ephemeral: "xvda2", swap: "xvda3", console: "hvc0" },
     };
   }
 
   /** Runs xl; a failure becomes a typed error from xl's own words. */
-  private async xl(args: string[], failKind?: (kind: ReturnType<typeof xlErrorKind>) => ReturnType<typeof xlErrorKind>, timeoutMs?: number): Promise<string> {
+  private async xl(
+    args: string[],
+    failKind?: (kind: ReturnType<typeof xlErrorKind>) => ReturnType<typeof xlErrorKind>,
+    timeoutMs?: number,
+  ): Promise<string> {
     let r;
     try {
       r = await this.o.run(this.xlBin, args, { timeoutMs });
@@ -59,7 +82,10 @@ export class XenHypervisor implements Hypervisor {
     if (r.code !== 0) {
       const text = (r.stderr || r.stdout).trim();
       const kind = xlErrorKind(text);
-      throw new HypervisorError(failKind ? failKind(kind) : kind, `xl ${args[0]}: ${text.split("\n").slice(-2).join(" / ") || `exit ${r.code}`}`);
+      throw new HypervisorError(
+        failKind ? failKind(kind) : kind,
+        `xl ${args[0]}: ${text.split("\n").slice(-2).join(" / ") || `exit ${r.code}`}`,
+      );
     }
     return r.stdout;
   }
@@ -82,9 +108,17 @@ export class XenHypervisor implements Hypervisor {
   private info(d: XlDomain, st: DomainState | undefined): DomainInfo {
     // A domain that shut down or is dying is no longer a running guest; with on_crash=preserve a crash stays listed.
     const down = d.flags[3] === "s" || d.flags[5] === "d";
-    const why = d.shutdownReason === "crash" ? "the guest crashed" : d.shutdownReason === "watchdog" ? "the guest was stopped by its watchdog" : `the guest shut down (${d.shutdownReason ?? "dying"})`;
+    const why =
+      d.shutdownReason === "crash"
+        ? "the guest crashed"
+        : d.shutdownReason === "watchdog"
+          ? "the guest was stopped by its watchdog"
+          : `the guest shut down (${d.shutdownReason ?? "dying"})`;
     return {
-      instanceId: d.name, memoryMb: d.memMb, cores: d.vcpus, startedAt: st?.startedAt ?? this.o.clock.now().toISOString(),
+      instanceId: d.name,
+      memoryMb: d.memMb,
+      cores: d.vcpus,
+      startedAt: st?.startedAt ?? this.o.clock.now().toISOString(),
       disks: st ? DomainFiles.disks(st) : [],
       state: down ? "crashed" : "running",
       ...(down ? { reason: `${why} (xl list: ${d.flags})` } : {}),
@@ -101,11 +135,17 @@ export class XenHypervisor implements Hypervisor {
     const dom0 = all.find((d) => d.domid === 0)?.memMb ?? 0;
     const s = statfsSync(this.o.stateDir);
     // Guests get what the machine has less dom0's share (Eucalyptus subtracted dom0-min-mem).
-    return { memoryMb: Math.max(0, Number(info.total_memory ?? 0) - dom0), cores: Number(info.nr_cpus ?? 0), diskGb: Math.floor((s.bavail * s.bsize) / 1024 ** 3) };
+    return {
+      memoryMb: Math.max(0, Number(info.total_memory ?? 0) - dom0),
+      cores: Number(info.nr_cpus ?? 0),
+      diskGb: Math.floor((s.bavail * s.bsize) / 1024 ** 3),
+    };
   }
 
   async list(): Promise<DomainInfo[]> {
-    return (await this.domains()).map((d) => this.info(d, this.read(d.name))).sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+    return (await this.domains())
+      .map((d) => this.info(d, this.read(d.name)))
+      .sort((a, b) => a.instanceId.localeCompare(b.instanceId));
   }
 
   async get(instanceId: string): Promise<DomainInfo | undefined> {
@@ -120,10 +160,15 @@ export class XenHypervisor implements Hypervisor {
   }
 
   async start(spec: DomainSpec): Promise<DomainInfo> {
-    if (await this.get(spec.instanceId)) throw new HypervisorError("exists", `instance ${spec.instanceId} is already running`);
+    if (await this.get(spec.instanceId))
+      throw new HypervisorError("exists", `instance ${spec.instanceId} is already running`);
     checkBootFiles(spec);
     const free = Number(parseXlInfo(await this.xl(["info"])).free_memory ?? 0);
-    if (spec.memoryMb > free) throw new HypervisorError("capacity", `not enough memory for ${spec.instanceId}: ${spec.memoryMb} MB requested, ${free} MB free`);
+    if (spec.memoryMb > free)
+      throw new HypervisorError(
+        "capacity",
+        `not enough memory for ${spec.instanceId}: ${spec.memoryMb} MB requested, ${free} MB free`,
+      );
     const cfg = this.cfgFile(spec.instanceId);
     writeFileSync(cfg, xlConfig(spec, this.o.guestType), { mode: 0o600 });
     this.files.write(spec.instanceId, { spec, startedAt: this.o.clock.now().toISOString(), attached: [] });
@@ -168,20 +213,30 @@ export class XenHypervisor implements Hypervisor {
   }
 
   async consoleOutput(instanceId: string): Promise<string> {
-    if (!this.read(instanceId) && !(await this.get(instanceId))) throw new HypervisorError("not-found", `instance ${instanceId} is not running`);
+    if (!this.read(instanceId) && !(await this.get(instanceId)))
+      throw new HypervisorError("not-found", `instance ${instanceId} is not running`);
     return consoleTail(join(this.consoleDir, `guest-${instanceId}.log`));
   }
 
   private async running(instanceId: string): Promise<DomainState> {
     const st = this.read(instanceId);
-    if (!st || !(await this.get(instanceId))) throw new HypervisorError("not-found", `instance ${instanceId} is not running`);
+    if (!st || !(await this.get(instanceId)))
+      throw new HypervisorError("not-found", `instance ${instanceId} is not running`);
     return st;
   }
 
   async attachDisk(instanceId: string, disk: DiskSpec): Promise<void> {
-    if (disk.nbd || disk.iscsi) throw new HypervisorError("unsupported", "xl's backends here open files and block devices; a volume on another host needs its SC on this node's host (or an iSCSI target the node logs in to)");
+    if (disk.nbd || disk.iscsi)
+      throw new HypervisorError(
+        "unsupported",
+        "xl's backends here open files and block devices; a volume on another host needs its SC on this node's host (or an iSCSI target the node logs in to)",
+      );
     await this.files.attach(instanceId, await this.running(instanceId), disk, async () => {
-      await this.xl(["block-attach", instanceId, `format=${disk.format ?? "raw"},vdev=${disk.device},access=${disk.readOnly ? "ro" : "rw"},target=${disk.path}`]);
+      await this.xl([
+        "block-attach",
+        instanceId,
+        `format=${disk.format ?? "raw"},vdev=${disk.device},access=${disk.readOnly ? "ro" : "rw"},target=${disk.path}`,
+      ]);
     });
   }
 
@@ -194,7 +249,10 @@ export class XenHypervisor implements Hypervisor {
   /** xl has no external snapshots of a running guest's disk (libxl's qdisk could, but not through xl). */
   async freezeDisk(instanceId: string): Promise<void> {
     await this.running(instanceId);
-    throw new HypervisorError("unsupported", "xl cannot hold a running guest's disk still; the snapshot is read while the guest writes");
+    throw new HypervisorError(
+      "unsupported",
+      "xl cannot hold a running guest's disk still; the snapshot is read while the guest writes",
+    );
   }
 
   async thawDisk(): Promise<void> {}
@@ -202,7 +260,11 @@ export class XenHypervisor implements Hypervisor {
   /** Xen guests sit on a bridge and are reached at their own address: there is nothing to forward. */
   async setForwards(instanceId: string, forwards: readonly PortForward[]): Promise<ForwardResult> {
     await this.running(instanceId);
-    if (forwards.length) throw new HypervisorError("unsupported", "the xen driver does not forward host ports: guests are reached on their bridge");
+    if (forwards.length)
+      throw new HypervisorError(
+        "unsupported",
+        "the xen driver does not forward host ports: guests are reached on their bridge",
+      );
     return { failed: [] };
   }
 
@@ -212,7 +274,10 @@ export class XenHypervisor implements Hypervisor {
 
   /** xl migrate needs a shared disk path and an ssh-reachable peer; this driver does not move guests. */
   private unsupported(): never {
-    throw new HypervisorError("unsupported", "the xen driver does not migrate guests; drain a xen node by stopping its instances");
+    throw new HypervisorError(
+      "unsupported",
+      "the xen driver does not migrate guests; drain a xen node by stopping its instances",
+    );
   }
 
   async migrationDisks(): Promise<AttachedDisk[]> {

@@ -25,11 +25,20 @@ export function renderGateway(input: GatewayInput): NftTable {
   const net = input.privateRange;
   const pairs = [...input.elastic].sort((a, b) => a.publicIp.localeCompare(b.publicIp));
   const map = (name: string, elements: string[]) => [
-    `  map ${name} {`, "    type ipv4_addr : ipv4_addr", ...(elements.length ? [`    elements = { ${elements.join(", ")} }`] : []), "  }",
+    `  map ${name} {`,
+    "    type ipv4_addr : ipv4_addr",
+    ...(elements.length ? [`    elements = { ${elements.join(", ")} }`] : []),
+    "  }",
   ];
   const lines = [
-    ...map("elastic_in", pairs.map((p) => `${p.publicIp} : ${p.privateIp}`)),
-    ...map("elastic_out", pairs.map((p) => `${p.privateIp} : ${p.publicIp}`)),
+    ...map(
+      "elastic_in",
+      pairs.map((p) => `${p.publicIp} : ${p.privateIp}`),
+    ),
+    ...map(
+      "elastic_out",
+      pairs.map((p) => `${p.privateIp} : ${p.publicIp}`),
+    ),
     // br_netfilter shows this host's bridges' frames to the IP hooks as well. Tracked in a
     // zone of their own and never translated there, they reach the gateway's veth as
     // frames; past it (the veth resets their tracking) they are routed, tracked in the
@@ -43,7 +52,11 @@ export function renderGateway(input: GatewayInput): NftTable {
     "  chain prerouting {",
     "    type nat hook prerouting priority dstnat; policy accept;",
     `    ct zone ${BRIDGED_ZONE} accept`,
-    ...(input.metadata ? [`    ip saddr ${net} ip daddr 169.254.169.254 tcp dport 80 dnat to ${input.metadata.ip}:${input.metadata.port}`] : []),
+    ...(input.metadata
+      ? [
+          `    ip saddr ${net} ip daddr 169.254.169.254 tcp dport 80 dnat to ${input.metadata.ip}:${input.metadata.port}`,
+        ]
+      : []),
     "    dnat to ip daddr map @elastic_in",
     "  }",
     "  chain output {",

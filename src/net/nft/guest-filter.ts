@@ -60,7 +60,11 @@ const quoted = (s: string) => `"${s}"`;
 
 /** One ingress rule as an nft rule (without the verdict), or undefined when it can match nothing. */
 export function matchOf(r: IngressRule, sets: ReadonlyMap<string, string>): string | undefined {
-  const from = r.sourceGroupId ? `ip saddr @${sets.get(r.sourceGroupId)}` : r.cidr && !/\/0$/.test(r.cidr) ? `ip saddr ${r.cidr}` : "";
+  const from = r.sourceGroupId
+    ? `ip saddr @${sets.get(r.sourceGroupId)}`
+    : r.cidr && !/\/0$/.test(r.cidr)
+      ? `ip saddr ${r.cidr}`
+      : "";
   if (r.sourceGroupId && !sets.has(r.sourceGroupId)) return undefined;
   const proto = r.protocol.toLowerCase();
   const parts = [from];
@@ -104,20 +108,52 @@ export function renderGuestFilter(input: GuestFilterInput): NftTable[] {
   const bridge: string[] = [];
   if (guests.length) {
     bridge.push(
-      "  map profile {", "    type ifname : mark", ...elements(guests.map((g) => `${quoted(g.tap)} : ${markOf(g)}`)), "  }",
-      "  set taps {", "    type ifname", ...elements(guests.map((g) => quoted(g.tap))), "  }",
-      "  set own_mac {", "    type ifname . ether_addr", ...elements(guests.map((g) => `${quoted(g.tap)} . ${g.mac}`)), "  }",
+      "  map profile {",
+      "    type ifname : mark",
+      ...elements(guests.map((g) => `${quoted(g.tap)} : ${markOf(g)}`)),
+      "  }",
+      "  set taps {",
+      "    type ifname",
+      ...elements(guests.map((g) => quoted(g.tap))),
+      "  }",
+      "  set own_mac {",
+      "    type ifname . ether_addr",
+      ...elements(guests.map((g) => `${quoted(g.tap)} . ${g.mac}`)),
+      "  }",
       // 0.0.0.0: a DHCP client before it has its lease.
-      "  set own_ip {", "    type ifname . ipv4_addr", ...elements(guests.flatMap((g) => [`${quoted(g.tap)} . 0.0.0.0`, ...(g.ip ? [`${quoted(g.tap)} . ${g.ip}`] : [])])), "  }",
-      ...(unpinned.length ? [
-        "  set unpinned {", "    type ifname", ...elements(unpinned.map((g) => quoted(g.tap))), "  }",
-        // What each guest's packets say its address is: read by the node (net/lan.ts), then pinned.
-        "  set learned {", "    type ifname . ipv4_addr", "    size 65536", "    flags dynamic,timeout", "    timeout 1h", "  }",
-      ] : []),
-      ...(md.length ? [
-        "  map metadata_mark {", "    type ifname : mark", ...elements(md.map((g, i) => `${quoted(g.tap)} : ${mdMark(i)}`)), "  }",
-        "  map port_mac {", "    type ifname : ether_addr", ...elements(md.map((g) => `${quoted(g.tap)} : ${input.metadata!.get(g.instanceId)!.portMac}`)), "  }",
-      ] : []),
+      "  set own_ip {",
+      "    type ifname . ipv4_addr",
+      ...elements(
+        guests.flatMap((g) => [`${quoted(g.tap)} . 0.0.0.0`, ...(g.ip ? [`${quoted(g.tap)} . ${g.ip}`] : [])]),
+      ),
+      "  }",
+      ...(unpinned.length
+        ? [
+            "  set unpinned {",
+            "    type ifname",
+            ...elements(unpinned.map((g) => quoted(g.tap))),
+            "  }",
+            // What each guest's packets say its address is: read by the node (net/lan.ts), then pinned.
+            "  set learned {",
+            "    type ifname . ipv4_addr",
+            "    size 65536",
+            "    flags dynamic,timeout",
+            "    timeout 1h",
+            "  }",
+          ]
+        : []),
+      ...(md.length
+        ? [
+            "  map metadata_mark {",
+            "    type ifname : mark",
+            ...elements(md.map((g, i) => `${quoted(g.tap)} : ${mdMark(i)}`)),
+            "  }",
+            "  map port_mac {",
+            "    type ifname : ether_addr",
+            ...elements(md.map((g) => `${quoted(g.tap)} : ${input.metadata!.get(g.instanceId)!.portMac}`)),
+            "  }",
+          ]
+        : []),
       "  chain classify {",
       "    type filter hook forward priority -200; policy accept;",
       // Nor does a guest receive any other (a tagged frame would skip the group rules).
@@ -131,14 +167,20 @@ export function renderGuestFilter(input: GuestFilterInput): NftTable[] {
       // Untagged IPv4 and ARP only: a tagged (802.1Q, 802.1ad) frame never reaches the inet
       // hooks, so it would pass every group rule; IPv6 and other types have no rules here.
       "    ether type != { ip, arp } drop",
-      ...(unpinned.length ? [
-        "    iifname @unpinned arp saddr ip != { 0.0.0.0, 169.254.0.0/16 } update @learned { iifname . arp saddr ip }",
-        "    iifname @unpinned ip saddr != { 0.0.0.0, 169.254.0.0/16 } update @learned { iifname . ip saddr }",
-      ] : []),
+      ...(unpinned.length
+        ? [
+            "    iifname @unpinned arp saddr ip != { 0.0.0.0, 169.254.0.0/16 } update @learned { iifname . arp saddr ip }",
+            "    iifname @unpinned ip saddr != { 0.0.0.0, 169.254.0.0/16 } update @learned { iifname . ip saddr }",
+          ]
+        : []),
       `    ${unpinned.length ? "iifname != @unpinned " : ""}ether type arp iifname . arp saddr ip != @own_ip drop`,
       `    ${unpinned.length ? "iifname != @unpinned " : ""}ether type ip iifname . ip saddr != @own_ip drop`,
       // Up to this host, as though sent to it: the bridge delivers a frame for a port's own MAC locally.
-      ...(md.length ? [`    ip daddr ${METADATA_IP} tcp dport 80 meta mark set iifname map @metadata_mark ether daddr set iifname map @port_mac meta pkttype set host`] : []),
+      ...(md.length
+        ? [
+            `    ip daddr ${METADATA_IP} tcp dport 80 meta mark set iifname map @metadata_mark ether daddr set iifname map @port_mac meta pkttype set host`,
+          ]
+        : []),
       "  }",
     );
   }
@@ -149,20 +191,34 @@ export function renderGuestFilter(input: GuestFilterInput): NftTable[] {
     inet.push(`  set ${name} {`, "    type ipv4_addr", ...elements(addrs), "  }");
   }
   if (md.length) {
-    inet.push("  map metadata_source {", "    type mark : ipv4_addr", ...elements(md.map((g, i) => `${mdMark(i)} : ${input.metadata!.get(g.instanceId)!.source}`)), "  }");
-    inet.push("  chain metadata {", "    type nat hook input priority 100; policy accept;", `    ip daddr ${METADATA_IP} tcp dport 80 snat ip to meta mark map @metadata_source`, "  }");
+    inet.push(
+      "  map metadata_source {",
+      "    type mark : ipv4_addr",
+      ...elements(md.map((g, i) => `${mdMark(i)} : ${input.metadata!.get(g.instanceId)!.source}`)),
+      "  }",
+    );
+    inet.push(
+      "  chain metadata {",
+      "    type nat hook input priority 100; policy accept;",
+      `    ip daddr ${METADATA_IP} tcp dport 80 snat ip to meta mark map @metadata_source`,
+      "  }",
+    );
   }
   if (guests.length) {
     inet.push("  chain ingress {", "    type filter hook forward priority 0; policy accept;");
-    inet.push(`    meta mark vmap { ${profiles.map((g) => `${markOf(g)} : jump profile_${profileOf.get(profileKey(g))}`).join(", ")} }`);
+    inet.push(
+      `    meta mark vmap { ${profiles.map((g) => `${markOf(g)} : jump profile_${profileOf.get(profileKey(g))}`).join(", ")} }`,
+    );
     inet.push("  }");
   }
   profiles.forEach((g, i) => {
-    inet.push(`  chain profile_${i} {`,
+    inet.push(
+      `  chain profile_${i} {`,
       "    meta nfproto ipv6 drop",
       "    ct state established,related accept",
       "    ct state invalid drop",
-      `    ${g.dhcpFrom ? `ip saddr ${g.dhcpFrom} ` : ""}udp sport 67 udp dport 68 accept`);
+      `    ${g.dhcpFrom ? `ip saddr ${g.dhcpFrom} ` : ""}udp sport 67 udp dport 68 accept`,
+    );
     for (const gid of [...g.groupIds].sort()) inet.push(`    jump group_${ident(gid)}`);
     inet.push("    drop", "  }");
   });

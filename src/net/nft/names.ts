@@ -24,7 +24,12 @@ export const ident = (id: string): string => id.replace(/[^A-Za-z0-9_]/g, "_");
  * half-written table, and the prelude makes it idempotent.
  */
 export const replaceScript = (tables: readonly NftTable[]): string =>
-  tables.map((t) => `table ${t.family} ${t.name} {}\ndelete table ${t.family} ${t.name}\ntable ${t.family} ${t.name} {\n${t.body}}\n`).join("");
+  tables
+    .map(
+      (t) =>
+        `table ${t.family} ${t.name} {}\ndelete table ${t.family} ${t.name}\ntable ${t.family} ${t.name} {\n${t.body}}\n`,
+    )
+    .join("");
 
 /** Removes the tables (each created first, so removing one that is absent is no error). */
 export const deleteScript = (tables: ReadonlyArray<Pick<NftTable, "family" | "name">>): string =>

@@ -85,7 +85,10 @@ export interface ClusterClient {
    * them and starts them on their nodes: all of them, or none (InsufficientCapacity,
    * and every lease goes back).
    */
-  runInstances(input: { accountId: string; groupName: string; instances: ClusterRunRequest[]; groups: GroupRules[] }, ctx: CallContext): Promise<{ placed: PlacedInstance[] }>;
+  runInstances(
+    input: { accountId: string; groupName: string; instances: ClusterRunRequest[]; groups: GroupRules[] },
+    ctx: CallContext,
+  ): Promise<{ placed: PlacedInstance[] }>;
   /**
    * Each placed instance as its node last reported it. An instance of a silent node is
    * listed from that node's last report with `unreportedSince`; one its (answering) node
@@ -97,7 +100,10 @@ export interface ClusterClient {
    * `unfinished`: those whose node could not be reached (kept, placement and addresses
    * included; the caller asks again). Idempotent: an instance not placed here is done.
    */
-  terminateInstances(input: { instanceIds: string[] }, ctx: CallContext): Promise<{ instances: NodeInstance[]; unfinished: Array<{ instanceId: string; reason: string }> }>;
+  terminateInstances(
+    input: { instanceIds: string[] },
+    ctx: CallContext,
+  ): Promise<{ instances: NodeInstance[]; unfinished: Array<{ instanceId: string; reason: string }> }>;
   /**
    * The admin states the node is powered off: its instances are given up (reported
    * Teardown with that reason) and, should it answer again, its guests are destroyed.
@@ -143,6 +149,21 @@ export interface PlacedInstance {
 }
 
 export const CLUSTER_METHODS = [
-  "describeCluster", "describeResources", "describeNodes", "runInstances", "describeInstances", "terminateInstances", "evacuateNode", "drainNode", "undrainNode", "rebootInstances", "getConsoleOutput", "updateNetwork",
-  "attachVolume", "detachVolume", "freezeVolume", "thawVolume", "volumeHostOf",
+  "describeCluster",
+  "describeResources",
+  "describeNodes",
+  "runInstances",
+  "describeInstances",
+  "terminateInstances",
+  "evacuateNode",
+  "drainNode",
+  "undrainNode",
+  "rebootInstances",
+  "getConsoleOutput",
+  "updateNetwork",
+  "attachVolume",
+  "detachVolume",
+  "freezeVolume",
+  "thawVolume",
+  "volumeHostOf",
 ] as const satisfies readonly (keyof ClusterClient)[];

@@ -31,10 +31,21 @@ export const VXLAN = { port: 4789, mtu: 1450, novlanVni: 1 };
 /** The host name DHCP gives a guest: Eucalyptus' euca-A-B-C-D. */
 export const hostnameOf = (ip: string) => `euca-${ip.replaceAll(".", "-")}`;
 
-export function clusterViewOf(o: { db: CcDatabase; gateway: GatewaySettings; nodeAddress: (node: string) => string | undefined; nodeNames: readonly string[] }): ClusterView {
+export function clusterViewOf(o: {
+  db: CcDatabase;
+  gateway: GatewaySettings;
+  nodeAddress: (node: string) => string | undefined;
+  nodeNames: readonly string[];
+}): ClusterView {
   const { db } = o.db;
   const { plan } = o.gateway;
-  const byId = new Map(db.select().from(leases).all().map((l) => [l.instanceId, l]));
+  const byId = new Map(
+    db
+      .select()
+      .from(leases)
+      .all()
+      .map((l) => [l.instanceId, l]),
+  );
   const instances: InstanceView[] = [];
   const segments = new Map<number, ReturnType<typeof networkOf>>();
   const nodes: Record<string, string> = {};
@@ -51,24 +62,40 @@ export function clusterViewOf(o: { db: CcDatabase; gateway: GatewaySettings; nod
     const net = o.gateway.lan ? undefined : networkOf(plan, lease.netIndex);
     if (net) segments.set(net.vlan, net);
     instances.push({
-      instanceId: p.instanceId, node: p.node, mac: lease.mac, ip, hostname: ip ? hostnameOf(ip) : "", vlan: net?.vlan ?? 0,
-      groupIds: JSON.parse(p.groupIds) as string[], ...(p.publicIp ? { publicIp: p.publicIp } : {}),
+      instanceId: p.instanceId,
+      node: p.node,
+      mac: lease.mac,
+      ip,
+      hostname: ip ? hostnameOf(ip) : "",
+      vlan: net?.vlan ?? 0,
+      groupIds: JSON.parse(p.groupIds) as string[],
+      ...(p.publicIp ? { publicIp: p.publicIp } : {}),
     });
   }
   const rules: Record<string, IngressRule[]> = {};
   for (const g of db.select().from(groupRules).all()) rules[g.groupId] = JSON.parse(g.rules) as IngressRule[];
   const listed = new Set(instances.map((i) => i.instanceId));
-  const incoming = db.select({ instanceId: placements.instanceId, node: placements.migratingTo }).from(placements).all()
-    .flatMap((p) => (p.node && listed.has(p.instanceId) && nodes[p.node] ? [{ instanceId: p.instanceId, node: p.node }] : []));
+  const incoming = db
+    .select({ instanceId: placements.instanceId, node: placements.migratingTo })
+    .from(placements)
+    .all()
+    .flatMap((p) =>
+      p.node && listed.has(p.instanceId) && nodes[p.node] ? [{ instanceId: p.instanceId, node: p.node }] : [],
+    );
   return {
     mode: o.gateway.mode,
     privateRange: `${plan.subnet[0]}.${plan.subnet[1]}.0.0/16`,
-    segments: [...segments.values()].sort((a, b) => a.vlan - b.vlan).map((n) => ({ vlan: n.vlan, cidr: n.cidr, gateway: n.gateway })),
+    segments: [...segments.values()]
+      .sort((a, b) => a.vlan - b.vlan)
+      .map((n) => ({ vlan: n.vlan, cidr: n.cidr, gateway: n.gateway })),
     instances,
     rules,
     nodes,
     gateway: {
-      underlay: o.gateway.underlay, publicDev: o.gateway.publicDev, metadata: o.gateway.metadata, dns: o.gateway.dns,
+      underlay: o.gateway.underlay,
+      publicDev: o.gateway.publicDev,
+      metadata: o.gateway.metadata,
+      dns: o.gateway.dns,
       ...(o.gateway.segment === "vlan" ? { underlayDev: o.gateway.privDev } : {}),
     },
     vxlan: VXLAN,
@@ -111,18 +138,29 @@ export function nodeViewsOf(v: ClusterView, nodeNames: readonly string[]): Map<s
     const vlans = new Set(mine.map((i) => i.vlan));
     const groups = new Set(mine.flatMap((i) => i.groupIds));
     const rules = Object.fromEntries([...groups].filter((g) => v.rules[g]).map((g) => [g, v.rules[g]!]));
-    const granted = new Set(Object.values(rules).flat().map((r) => r.sourceGroupId).filter((g): g is string => !!g));
+    const granted = new Set(
+      Object.values(rules)
+        .flat()
+        .map((r) => r.sourceGroupId)
+        .filter((g): g is string => !!g),
+    );
     const picked = new Set<InstanceView>(mine);
     // NOVLAN: one segment, so every guest shares this node's.
     // On the site's LAN there is no segment to share: its guests and the members its rules grant to.
-    if (v.lan) { /* nothing more */ } else if (v.mode === "MANAGED-NOVLAN" && mine.length) for (const i of v.instances) picked.add(i);
+    if (v.lan) {
+      /* nothing more */
+    } else if (v.mode === "MANAGED-NOVLAN" && mine.length) for (const i of v.instances) picked.add(i);
     else for (const vlan of vlans) for (const i of byVlan.get(vlan) ?? []) picked.add(i);
     for (const g of granted) for (const i of byGroup.get(g) ?? []) picked.add(i);
     // The node's own copy of an arriving guest stands in for the one that names its source.
     const arriving = new Set(mine.filter((i) => !v.instances.includes(i)).map((i) => i.instanceId));
-    const instances = [...v.instances.filter((i) => picked.has(i) && !arriving.has(i.instanceId)), ...mine.filter((i) => arriving.has(i.instanceId))]
-      .map(({ publicIp: _p, ...i }) => i);
-    const nodes = Object.fromEntries([...new Set([node, ...instances.map((i) => i.node)])].filter((n) => v.nodes[n]).map((n) => [n, v.nodes[n]!]));
+    const instances = [
+      ...v.instances.filter((i) => picked.has(i) && !arriving.has(i.instanceId)),
+      ...mine.filter((i) => arriving.has(i.instanceId)),
+    ].map(({ publicIp: _p, ...i }) => i);
+    const nodes = Object.fromEntries(
+      [...new Set([node, ...instances.map((i) => i.node)])].filter((n) => v.nodes[n]).map((n) => [n, v.nodes[n]!]),
+    );
     const { incoming: _incoming, ...rest } = v;
     out.set(node, { ...rest, segments: v.segments.filter((s) => vlans.has(s.vlan)), instances, rules, nodes });
   }

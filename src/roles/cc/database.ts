@@ -37,12 +37,16 @@ export const groupRules = sqliteTable("group_rules", {
 });
 
 /** A security group's private network (Eucalyptus MANAGED mode: one subnet and VLAN per group). */
-export const networks = sqliteTable("networks", {
-  accountId: text("account_id").notNull(),
-  groupName: text("group_name").notNull(),
-  netIndex: integer("net_index").notNull().unique(),
-  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
-}, (t) => [primaryKey({ columns: [t.accountId, t.groupName] })]);
+export const networks = sqliteTable(
+  "networks",
+  {
+    accountId: text("account_id").notNull(),
+    groupName: text("group_name").notNull(),
+    netIndex: integer("net_index").notNull().unique(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.groupName] })],
+);
 
 /**
  * An instance's private address and MAC: in its group's network (MANAGED*, ROOTLESS),
@@ -113,7 +117,20 @@ export const drainedNodes = sqliteTable("drained_nodes", {
   since: integer("since", { mode: "timestamp_ms" }).notNull(),
 });
 
-export const ccSchema = { settings, nodes, placements, networks, leases, sleepingNodes, groupRules, nodeNetworks, nodeHealth, unknownGuests, nodeRequests, drainedNodes };
+export const ccSchema = {
+  settings,
+  nodes,
+  placements,
+  networks,
+  leases,
+  sleepingNodes,
+  groupRules,
+  nodeNetworks,
+  nodeHealth,
+  unknownGuests,
+  nodeRequests,
+  drainedNodes,
+};
 export type CcDatabase = OpenDatabase<typeof ccSchema>;
 
 export const ccMigrations = [

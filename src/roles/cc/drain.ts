@@ -43,22 +43,44 @@ export interface DrainDeps {
 
 export function createDrain(o: DrainDeps) {
   const { db } = o.db;
-  const drained = () => new Set(db.select().from(drainedNodes).all().map((r) => r.node));
+  const drained = () =>
+    new Set(
+      db
+        .select()
+        .from(drainedNodes)
+        .all()
+        .map((r) => r.node),
+    );
   /** Instances this process is moving now (a placement naming a target otherwise is one cut short). */
   const moving = new Set<string>();
 
   /** The node to move a guest of `from` to: up, not drained, with room, as the placement policy picks. */
-  async function targetFor(from: string, vmType: { name: string; cpus: number; memoryMb: number; diskGb: number }, ctx: CallContext): Promise<ClusterNode> {
+  async function targetFor(
+    from: string,
+    vmType: { name: string; cpus: number; memoryMb: number; diskGb: number },
+    ctx: CallContext,
+  ): Promise<ClusterNode> {
     const out = drained();
     const candidates = (await o.monitor.snapshots(ctx)).flatMap((s) =>
-      s.name !== from && s.resource && !s.asleep && placeable(s.health.state) && !out.has(s.name) ? [{ name: s.name, resource: s.resource }] : []);
+      s.name !== from && s.resource && !s.asleep && placeable(s.health.state) && !out.has(s.name)
+        ? [{ name: s.name, resource: s.resource }]
+        : [],
+    );
     const plan = place(o.policy, candidates, vmType, 1);
     const node = plan && o.monitor.node(plan.nodes[0]!);
     if (!node) throw new InsufficientCapacityError(`no other node of the cluster has room for a ${vmType.name}`);
     return node;
   }
 
-  const sync = (ctx: CallContext) => o.managed?.sync(ctx).catch((e: Error) => o.log.warn({ requestId: ctx.requestId, err: e.message }, "cc: network not in line after a migration step; retried on the next poll"));
+  const sync = (ctx: CallContext) =>
+    o.managed
+      ?.sync(ctx)
+      .catch((e: Error) =>
+        o.log.warn(
+          { requestId: ctx.requestId, err: e.message },
+          "cc: network not in line after a migration step; retried on the next poll",
+        ),
+      );
 
   async function migrate(instanceId: string, source: ClusterNode, ctx: CallContext): Promise<MigrationResult> {
     const src = await source.client.migrationSource({ instanceId }, ctx);
@@ -81,7 +103,10 @@ export function createDrain(o: DrainDeps) {
       await target.client.completeIncoming({ instanceId, ok: true }, ctx);
       const handoverMs = Date.now() - switched;
       waiting = false;
-      db.update(placements).set({ node: target.name, migratingTo: null }).where(eq(placements.instanceId, instanceId)).run();
+      db.update(placements)
+        .set({ node: target.name, migratingTo: null })
+        .where(eq(placements.instanceId, instanceId))
+        .run();
       await sync(ctx);
       o.log.info({ ...log, ...figures, handoverMs }, "cc: instance migrated");
       return { instanceId, from: source.name, to: target.name, handoverMs, ...figures };
@@ -108,18 +133,32 @@ export function createDrain(o: DrainDeps) {
    * the target's waiting copy goes; if it let the guest go, the target's copy is the guest:
    * it continues there and the placement moves. With either node silent, the next poll tries again.
    */
-  async function settleOne(instanceId: string, source: ClusterNode, target: ClusterNode, ctx: CallContext): Promise<void> {
+  async function settleOne(
+    instanceId: string,
+    source: ClusterNode,
+    target: ClusterNode,
+    ctx: CallContext,
+  ): Promise<void> {
     try {
       const [there] = (await source.client.describeInstances({ instanceIds: [instanceId] }, ctx)).instances;
       const stayed = there !== undefined && there.state !== "Teardown";
       await target.client.completeIncoming({ instanceId, ok: !stayed }, ctx).catch((e: Error) => {
         if (!(e instanceof NotFoundError)) throw e; // nothing waits there (it never arrived, or it was settled already)
       });
-      db.update(placements).set({ migratingTo: null, ...(stayed ? {} : { node: target.name }) }).where(eq(placements.instanceId, instanceId)).run();
-      o.log.info({ requestId: ctx.requestId, instanceId, node: stayed ? source.name : target.name }, "cc: an unfinished migration is settled");
+      db.update(placements)
+        .set({ migratingTo: null, ...(stayed ? {} : { node: target.name }) })
+        .where(eq(placements.instanceId, instanceId))
+        .run();
+      o.log.info(
+        { requestId: ctx.requestId, instanceId, node: stayed ? source.name : target.name },
+        "cc: an unfinished migration is settled",
+      );
       await sync(ctx);
     } catch (e) {
-      o.log.warn({ requestId: ctx.requestId, instanceId, err: (e as Error).message }, "cc: an unfinished migration is not settled yet; tried again on the next poll");
+      o.log.warn(
+        { requestId: ctx.requestId, instanceId, err: (e as Error).message },
+        "cc: an unfinished migration is not settled yet; tried again on the next poll",
+      );
     } finally {
       o.monitor.invalidate(source.name);
       o.monitor.invalidate(target.name);
@@ -144,11 +183,18 @@ export function createDrain(o: DrainDeps) {
       if (!source) throw new NotFoundError("node", node);
       db.insert(drainedNodes).values({ node, since: o.clock.now() }).onConflictDoNothing().run();
       const out: MigrationResult[] = [];
-      for (const { instanceId } of db.select({ instanceId: placements.instanceId }).from(placements).where(eq(placements.node, node)).all()) {
+      for (const { instanceId } of db
+        .select({ instanceId: placements.instanceId })
+        .from(placements)
+        .where(eq(placements.node, node))
+        .all()) {
         try {
           out.push(await migrate(instanceId, source, ctx));
         } catch (e) {
-          o.log.warn({ requestId: ctx.requestId, instanceId, node, err: (e as Error).message }, "cc: instance not migrated; it runs on where it was");
+          o.log.warn(
+            { requestId: ctx.requestId, instanceId, node, err: (e as Error).message },
+            "cc: instance not migrated; it runs on where it was",
+          );
           out.push({ instanceId, from: node, error: (e as Error).message });
         }
       }

@@ -27,7 +27,10 @@ export const UPDATE_WAIT_MS = 5000;
 const groupsOf = (p: Placement) => JSON.parse(p.groupIds) as string[];
 
 export function createInstanceNetwork(o: {
-  db: CcDatabase; clock: Clock; log: Logger; monitor: NodeMonitor;
+  db: CcDatabase;
+  clock: Clock;
+  log: Logger;
+  monitor: NodeMonitor;
   /** ROOTLESS: each instance's forwards are pushed to its node. The MANAGED modes only record here (the cluster view is read from it). */
   pushForwards: boolean;
 }) {
@@ -35,7 +38,12 @@ export function createInstanceNetwork(o: {
 
   function rulesOf(groupIds: readonly string[]): IngressRule[] {
     if (!groupIds.length) return [];
-    return db.select().from(groupRules).where(inArray(groupRules.groupId, [...groupIds])).all().flatMap((g) => JSON.parse(g.rules) as IngressRule[]);
+    return db
+      .select()
+      .from(groupRules)
+      .where(inArray(groupRules.groupId, [...groupIds]))
+      .all()
+      .flatMap((g) => JSON.parse(g.rules) as IngressRule[]);
   }
 
   /** The forwards of one placed instance, from its lease, public address and groups. */
@@ -45,8 +53,12 @@ export function createInstanceNetwork(o: {
   }
 
   const bump = { networkGen: sql`${placements.networkGen} + 1` };
-  const synced = (p: Placement) => db.update(placements).set({ syncedGen: p.networkGen })
-    .where(and(eq(placements.instanceId, p.instanceId), lt(placements.syncedGen, p.networkGen))).run();
+  const synced = (p: Placement) =>
+    db
+      .update(placements)
+      .set({ syncedGen: p.networkGen })
+      .where(and(eq(placements.instanceId, p.instanceId), lt(placements.syncedGen, p.networkGen)))
+      .run();
 
   /** Records an update, raising the generation of the instances whose network it changes (one transaction); returns them. */
   function record(u: NetworkUpdate): string[] {
@@ -58,21 +70,38 @@ export function createInstanceNetwork(o: {
         const prior = db.select().from(groupRules).where(eq(groupRules.groupId, g.groupId)).get();
         if (prior?.rules === rules) continue;
         changedGroups.add(g.groupId);
-        db.insert(groupRules).values({ groupId: g.groupId, rules, updatedAt: o.clock.now() })
-          .onConflictDoUpdate({ target: groupRules.groupId, set: { rules, updatedAt: o.clock.now() } }).run();
+        db.insert(groupRules)
+          .values({ groupId: g.groupId, rules, updatedAt: o.clock.now() })
+          .onConflictDoUpdate({ target: groupRules.groupId, set: { rules, updatedAt: o.clock.now() } })
+          .run();
       }
       if (u.complete) {
         const keep = (u.groups ?? []).map((g) => g.groupId);
-        const dropped = db.select({ id: groupRules.groupId }).from(groupRules).where(keep.length ? notInArray(groupRules.groupId, keep) : undefined).all();
+        const dropped = db
+          .select({ id: groupRules.groupId })
+          .from(groupRules)
+          .where(keep.length ? notInArray(groupRules.groupId, keep) : undefined)
+          .all();
         for (const d of dropped) changedGroups.add(d.id);
-        if (dropped.length) db.delete(groupRules).where(inArray(groupRules.groupId, dropped.map((d) => d.id))).run();
+        if (dropped.length)
+          db.delete(groupRules)
+            .where(
+              inArray(
+                groupRules.groupId,
+                dropped.map((d) => d.id),
+              ),
+            )
+            .run();
       }
       for (const i of u.instances ?? []) {
         const p = db.select().from(placements).where(eq(placements.instanceId, i.instanceId)).get();
         const groupIds = i.groupIds ? JSON.stringify(i.groupIds) : p?.groupIds;
         const publicIp = i.publicIp !== undefined ? i.publicIp : p?.publicIp;
         if (!p || (groupIds === p.groupIds && publicIp === p.publicIp)) continue; // a resync of what is known changes nothing
-        db.update(placements).set({ ...bump, groupIds, publicIp }).where(eq(placements.instanceId, i.instanceId)).run();
+        db.update(placements)
+          .set({ ...bump, groupIds, publicIp })
+          .where(eq(placements.instanceId, i.instanceId))
+          .run();
         touched.add(i.instanceId);
       }
       if (changedGroups.size) {
@@ -89,7 +118,11 @@ export function createInstanceNetwork(o: {
   /** Pushes every instance whose node lacks its latest generation; those whose node does not answer stay behind. */
   async function push(ctx: CallContext): Promise<void> {
     if (!o.pushForwards) return;
-    const pending = db.select({ id: placements.instanceId }).from(placements).where(ne(placements.syncedGen, placements.networkGen)).all();
+    const pending = db
+      .select({ id: placements.instanceId })
+      .from(placements)
+      .where(ne(placements.syncedGen, placements.networkGen))
+      .all();
     await Promise.all(pending.map((p) => pushOne(p.id, ctx)));
   }
 
@@ -97,8 +130,14 @@ export function createInstanceNetwork(o: {
   // older plan never reaches a node after a newer one.
   const chains = new Map<string, Promise<void>>();
   function pushOne(instanceId: string, ctx: CallContext): Promise<void> {
-    const next = (chains.get(instanceId) ?? Promise.resolve()).then(() => pushNow(instanceId, ctx))
-      .catch((e: Error) => o.log.error({ requestId: ctx.requestId, instanceId, err: e.message }, "cc: rendering the instance's network failed"));
+    const next = (chains.get(instanceId) ?? Promise.resolve())
+      .then(() => pushNow(instanceId, ctx))
+      .catch((e: Error) =>
+        o.log.error(
+          { requestId: ctx.requestId, instanceId, err: e.message },
+          "cc: rendering the instance's network failed",
+        ),
+      );
     chains.set(instanceId, next);
     void next.finally(() => chains.get(instanceId) === next && chains.delete(instanceId));
     return next;
@@ -113,13 +152,23 @@ export function createInstanceNetwork(o: {
     try {
       const r = await node.client.setForwards({ instanceId, forwards: f.forwards }, ctx);
       synced(p); // the generation pushed; a newer one is pushed by its own update
-      if (f.forwarded < f.allowed) o.log.warn({ ...log, allowed: f.allowed, forwarded: f.forwarded }, "cc: the instance's groups allow more ports than are forwarded in this mode; the lowest are");
-      if (f.skipped.length) o.log.warn({ ...log, addresses: f.skipped }, "cc: nothing is forwarded from addresses that are not loopback");
-      for (const x of r.failed) o.log.warn({ ...log, forward: x.forward, err: x.reason }, "cc: a forward could not be set up");
+      if (f.forwarded < f.allowed)
+        o.log.warn(
+          { ...log, allowed: f.allowed, forwarded: f.forwarded },
+          "cc: the instance's groups allow more ports than are forwarded in this mode; the lowest are",
+        );
+      if (f.skipped.length)
+        o.log.warn({ ...log, addresses: f.skipped }, "cc: nothing is forwarded from addresses that are not loopback");
+      for (const x of r.failed)
+        o.log.warn({ ...log, forward: x.forward, err: x.reason }, "cc: a forward could not be set up");
     } catch (e) {
       // An instance its node no longer knows has nothing to sync.
       if (e instanceof NotFoundError) synced(p);
-      else o.log.warn({ ...log, node: p.node, err: (e as Error).message }, "cc: the node did not take the instance's network; retried on the next poll");
+      else
+        o.log.warn(
+          { ...log, node: p.node, err: (e as Error).message },
+          "cc: the node did not take the instance's network; retried on the next poll",
+        );
     }
   }
 

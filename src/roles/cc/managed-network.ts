@@ -35,29 +35,60 @@ export function createManagedNetwork(o: {
   let round: Promise<void> | undefined;
   let queued: Promise<void> | undefined;
 
-  const view = () => clusterViewOf({ db: o.db, gateway: o.gateway(), nodeAddress: o.nodeAddress, nodeNames: o.nodes().map((n) => n.name) });
+  const view = () =>
+    clusterViewOf({
+      db: o.db,
+      gateway: o.gateway(),
+      nodeAddress: o.nodeAddress,
+      nodeNames: o.nodes().map((n) => n.name),
+    });
 
   async function once(ctx: CallContext): Promise<void> {
     const v = view();
     const r = await o.executor.apply(renderGatewayNetwork(v));
-    if (r.linksAdded.length || r.linksRemoved.length || r.addressesAdded || r.addressesRemoved || (r.dhcp !== "unchanged" && r.dhcp !== "none")) {
-      o.log.info({ requestId: ctx.requestId, added: r.linksAdded, removed: r.linksRemoved, dhcp: r.dhcp, commands: r.commands }, "cc: gateway network applied");
+    if (
+      r.linksAdded.length ||
+      r.linksRemoved.length ||
+      r.addressesAdded ||
+      r.addressesRemoved ||
+      (r.dhcp !== "unchanged" && r.dhcp !== "none")
+    ) {
+      o.log.info(
+        { requestId: ctx.requestId, added: r.linksAdded, removed: r.linksRemoved, dhcp: r.dhcp, commands: r.commands },
+        "cc: gateway network applied",
+      );
     }
     const nodes = o.nodes();
-    const parts = nodeViewsOf(v, nodes.map((n) => n.name));
-    await Promise.all(nodes.map(async (n) => {
-      const part = parts.get(n.name)!;
-      const json = JSON.stringify(part);
-      if (taken.get(n.name) === json) return;
-      try {
-        await n.client.setNetwork({ view: part, node: n.name }, ctx);
-        taken.set(n.name, json);
-        const row = { digest: createHash("sha256").update(json).digest("hex").slice(0, 12), guests: part.instances.filter((i) => i.node === n.name).length, appliedAt: o.clock.now() };
-        o.db.db.insert(nodeNetworks).values({ node: n.name, ...row }).onConflictDoUpdate({ target: nodeNetworks.node, set: row }).run();
-      } catch (e) {
-        o.log.warn({ requestId: ctx.requestId, node: n.name, err: (e as Error).message }, "cc: the node did not take its network; sent again on the next poll");
-      }
-    }));
+    const parts = nodeViewsOf(
+      v,
+      nodes.map((n) => n.name),
+    );
+    await Promise.all(
+      nodes.map(async (n) => {
+        const part = parts.get(n.name)!;
+        const json = JSON.stringify(part);
+        if (taken.get(n.name) === json) return;
+        try {
+          await n.client.setNetwork({ view: part, node: n.name }, ctx);
+          taken.set(n.name, json);
+          const row = {
+            digest: createHash("sha256").update(json).digest("hex").slice(0, 12),
+            guests: part.instances.filter((i) => i.node === n.name).length,
+            appliedAt: o.clock.now(),
+          };
+          o.db.db
+            .insert(nodeNetworks)
+            .values({ node: n.name, ...row })
+            .onConflictDoUpdate({ target: nodeNetworks.node, set: row })
+            .run();
+        } catch (e) {
+          o.log.warn(
+            { requestId: ctx.requestId, node: n.name, err: (e as Error).message },
+            "cc: the node did not take its network; sent again on the next poll",
+          );
+        }
+      }),
+    );
   }
 
   return {
@@ -66,10 +97,12 @@ export function createManagedNetwork(o: {
       const start = () => (round = once(ctx).finally(() => (round = undefined)));
       if (!round) return start();
       // One round runs: the next starts after it and sees everything recorded until then.
-      queued = round.catch(() => undefined).then(() => {
-        queued = undefined;
-        return start();
-      });
+      queued = round
+        .catch(() => undefined)
+        .then(() => {
+          queued = undefined;
+          return start();
+        });
       return queued;
     },
   };

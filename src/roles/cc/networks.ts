@@ -67,9 +67,19 @@ export function createNetworkService(o: { db: CcDatabase; clock: Clock; plan: Ne
   const networkCount = 65536 / plan.addrsPerNet;
 
   function netIndexFor(accountId: string, groupName: string): number {
-    const existing = db.select().from(networks).where(and(eq(networks.accountId, accountId), eq(networks.groupName, groupName))).get();
+    const existing = db
+      .select()
+      .from(networks)
+      .where(and(eq(networks.accountId, accountId), eq(networks.groupName, groupName)))
+      .get();
     if (existing) return existing.netIndex;
-    const used = new Set(db.select({ i: networks.netIndex }).from(networks).all().map((r) => r.i));
+    const used = new Set(
+      db
+        .select({ i: networks.netIndex })
+        .from(networks)
+        .all()
+        .map((r) => r.i),
+    );
     // Network 0 holds the CC's own addresses; groups start at 1.
     for (let i = 1; i < networkCount; i++) {
       if (!used.has(i)) {
@@ -80,7 +90,12 @@ export function createNetworkService(o: { db: CcDatabase; clock: Clock; plan: Ne
     throw new InsufficientCapacityError("Not enough resources available: vlan tags");
   }
 
-  const toLease = (r: typeof leases.$inferSelect): Lease => ({ instanceId: r.instanceId, privateIp: r.privateIp ?? "", mac: r.mac, network: networkOf(plan, r.netIndex) });
+  const toLease = (r: typeof leases.$inferSelect): Lease => ({
+    instanceId: r.instanceId,
+    privateIp: r.privateIp ?? "",
+    mac: r.mac,
+    network: networkOf(plan, r.netIndex),
+  });
 
   /** SYSTEM: a MAC each; STATIC: a free VNET_MACMAP pair each. */
   function allocateOnLan(lan: NonNullable<NetworkPlan["lan"]>, instanceIds: readonly string[]): Lease[] {
@@ -89,10 +104,19 @@ export function createNetworkService(o: { db: CcDatabase; clock: Clock; plan: Ne
     return instanceIds.map((instanceId) => {
       const prior = db.select().from(leases).where(eq(leases.instanceId, instanceId)).get();
       if (prior) return toLease(prior);
-      let row = { instanceId, netIndex: 0, privateIp: null as string | null, mac: macOf(instanceId), createdAt: o.clock.now() };
+      let row = {
+        instanceId,
+        netIndex: 0,
+        privateIp: null as string | null,
+        mac: macOf(instanceId),
+        createdAt: o.clock.now(),
+      };
       if (lan.mode === "STATIC") {
         const pair = lan.macMap.find((p) => !taken.has(p.ip) && !taken.has(p.mac));
-        if (!pair) throw new InsufficientCapacityError(`Not enough resources available: all ${lan.macMap.length} addresses of VNET_MACMAP are in use`);
+        if (!pair)
+          throw new InsufficientCapacityError(
+            `Not enough resources available: all ${lan.macMap.length} addresses of VNET_MACMAP are in use`,
+          );
         taken.add(pair.ip).add(pair.mac);
         row = { ...row, privateIp: pair.ip, mac: pair.mac };
       }
@@ -104,25 +128,42 @@ export function createNetworkService(o: { db: CcDatabase; clock: Clock; plan: Ne
   return {
     /** Addresses for new instances of one group; idempotent per instance id. */
     allocate(accountId: string, groupName: string, instanceIds: readonly string[]): Lease[] {
-      return sqlite.transaction(() => {
-        if (plan.lan) return allocateOnLan(plan.lan, instanceIds);
-        const index = netIndexFor(accountId, groupName);
-        const base = index * plan.addrsPerNet;
-        const taken = new Set(db.select({ ip: leases.privateIp }).from(leases).where(eq(leases.netIndex, index)).all().map((r) => r.ip));
-        return instanceIds.map((instanceId) => {
-          const prior = db.select().from(leases).where(eq(leases.instanceId, instanceId)).get();
-          if (prior) return toLease(prior);
-          for (let k = 2; k < plan.addrsPerNet - 1; k++) {
-            const addr = ip(plan, base + k);
-            if (taken.has(addr)) continue;
-            taken.add(addr);
-            const row = { instanceId, netIndex: index, privateIp: addr, mac: macOf(instanceId), createdAt: o.clock.now() };
-            db.insert(leases).values(row).run();
-            return toLease(row);
-          }
-          throw new InsufficientCapacityError(`Not enough resources available: addresses in the network of group ${groupName}`);
-        });
-      }).immediate();
+      return sqlite
+        .transaction(() => {
+          if (plan.lan) return allocateOnLan(plan.lan, instanceIds);
+          const index = netIndexFor(accountId, groupName);
+          const base = index * plan.addrsPerNet;
+          const taken = new Set(
+            db
+              .select({ ip: leases.privateIp })
+              .from(leases)
+              .where(eq(leases.netIndex, index))
+              .all()
+              .map((r) => r.ip),
+          );
+          return instanceIds.map((instanceId) => {
+            const prior = db.select().from(leases).where(eq(leases.instanceId, instanceId)).get();
+            if (prior) return toLease(prior);
+            for (let k = 2; k < plan.addrsPerNet - 1; k++) {
+              const addr = ip(plan, base + k);
+              if (taken.has(addr)) continue;
+              taken.add(addr);
+              const row = {
+                instanceId,
+                netIndex: index,
+                privateIp: addr,
+                mac: macOf(instanceId),
+                createdAt: o.clock.now(),
+              };
+              db.insert(leases).values(row).run();
+              return toLease(row);
+            }
+            throw new InsufficientCapacityError(
+              `Not enough resources available: addresses in the network of group ${groupName}`,
+            );
+          });
+        })
+        .immediate();
     },
 
     /**
@@ -131,16 +172,21 @@ export function createNetworkService(o: { db: CcDatabase; clock: Clock; plan: Ne
      */
     learn(instanceId: string, ip: string): boolean {
       if (plan.lan?.mode !== "SYSTEM") return false;
-      return sqlite.transaction(() => {
-        const r = db.select().from(leases).where(eq(leases.instanceId, instanceId)).get();
-        if (!r || r.privateIp || db.select().from(leases).where(eq(leases.privateIp, ip)).get()) return false;
-        db.update(leases).set({ privateIp: ip }).where(eq(leases.instanceId, instanceId)).run();
-        return true;
-      }).immediate();
+      return sqlite
+        .transaction(() => {
+          const r = db.select().from(leases).where(eq(leases.instanceId, instanceId)).get();
+          if (!r || r.privateIp || db.select().from(leases).where(eq(leases.privateIp, ip)).get()) return false;
+          db.update(leases).set({ privateIp: ip }).where(eq(leases.instanceId, instanceId)).run();
+          return true;
+        })
+        .immediate();
     },
 
     release(instanceIds: readonly string[]): void {
-      if (instanceIds.length) db.delete(leases).where(inArray(leases.instanceId, [...instanceIds])).run();
+      if (instanceIds.length)
+        db.delete(leases)
+          .where(inArray(leases.instanceId, [...instanceIds]))
+          .run();
     },
 
     /**
@@ -148,18 +194,31 @@ export function createNetworkService(o: { db: CcDatabase; clock: Clock; plan: Ne
      * it) and that are older than `graceMs` go back to the network.
      */
     sweep(graceMs: number): number {
-      const placed = db.select({ id: placements.instanceId }).from(placements).all().map((r) => r.id);
+      const placed = db
+        .select({ id: placements.instanceId })
+        .from(placements)
+        .all()
+        .map((r) => r.id);
       const cutoff = new Date(o.clock.now().getTime() - graceMs);
-      const cond = placed.length ? and(notInArray(leases.instanceId, placed), lt(leases.createdAt, cutoff)) : lt(leases.createdAt, cutoff);
+      const cond = placed.length
+        ? and(notInArray(leases.instanceId, placed), lt(leases.createdAt, cutoff))
+        : lt(leases.createdAt, cutoff);
       return db.delete(leases).where(cond).run().changes;
     },
 
     describe(): Array<{ accountId: string; groupName: string; network: Lease["network"]; leases: Lease[] }> {
       const all = db.select().from(leases).all();
-      return db.select().from(networks).orderBy(networks.netIndex).all().map((n) => ({
-        accountId: n.accountId, groupName: n.groupName, network: networkOf(plan, n.netIndex),
-        leases: all.filter((l) => l.netIndex === n.netIndex).map(toLease),
-      }));
+      return db
+        .select()
+        .from(networks)
+        .orderBy(networks.netIndex)
+        .all()
+        .map((n) => ({
+          accountId: n.accountId,
+          groupName: n.groupName,
+          network: networkOf(plan, n.netIndex),
+          leases: all.filter((l) => l.netIndex === n.netIndex).map(toLease),
+        }));
     },
   };
 }

@@ -106,7 +106,9 @@ function dirty(k: Known, instancesJson: string): boolean {
 
 function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms)));
+  const late = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms)),
+  );
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
@@ -118,44 +120,88 @@ export function createNodeMonitor(o: NodeMonitorDeps): NodeMonitor {
   const now = () => o.clock.now().getTime();
   const answerMs = o.answerMs ?? Math.max(5_000, 2 * o.pollMs);
 
-  const known = new Map<string, Known>(db.select().from(nodeHealth).all().map((r) => {
-    const health = { state: r.state, since: r.since.getTime(), ...(r.lastContact ? { lastContact: r.lastContact.getTime() } : {}) };
-    return [r.node, {
-      health, instances: JSON.parse(r.instances) as NodeInstance[], ...(r.resource ? { resource: JSON.parse(r.resource) as NodeResource } : {}),
-      written: { instances: r.instances, lastContact: health.lastContact },
-    }];
-  }));
+  const known = new Map<string, Known>(
+    db
+      .select()
+      .from(nodeHealth)
+      .all()
+      .map((r) => {
+        const health = {
+          state: r.state,
+          since: r.since.getTime(),
+          ...(r.lastContact ? { lastContact: r.lastContact.getTime() } : {}),
+        };
+        return [
+          r.node,
+          {
+            health,
+            instances: JSON.parse(r.instances) as NodeInstance[],
+            ...(r.resource ? { resource: JSON.parse(r.resource) as NodeResource } : {}),
+            written: { instances: r.instances, lastContact: health.lastContact },
+          },
+        ];
+      }),
+  );
 
   /** Writes what is new (one transaction per round; a change of state is written at once). */
   function persist(only?: string): void {
     const rows = [...known].flatMap(([name, k]) => {
       const instances = JSON.stringify(k.instances);
-      return (only === undefined || only === name) && (only !== undefined || dirty(k, instances)) ? [{ name, k, instances }] : [];
+      return (only === undefined || only === name) && (only !== undefined || dirty(k, instances))
+        ? [{ name, k, instances }]
+        : [];
     });
     if (!rows.length) return;
     sqlite.transaction(() => {
       for (const { name, k, instances } of rows) {
         const row = {
-          state: k.health.state, since: new Date(k.health.since), lastContact: k.health.lastContact ? new Date(k.health.lastContact) : null, instances,
+          state: k.health.state,
+          since: new Date(k.health.since),
+          lastContact: k.health.lastContact ? new Date(k.health.lastContact) : null,
+          instances,
           resource: k.resource ? JSON.stringify(k.resource) : null,
         };
-        db.insert(nodeHealth).values({ node: name, ...row }).onConflictDoUpdate({ target: nodeHealth.node, set: row }).run();
+        db.insert(nodeHealth)
+          .values({ node: name, ...row })
+          .onConflictDoUpdate({ target: nodeHealth.node, set: row })
+          .run();
         k.written = { instances, lastContact: k.health.lastContact };
       }
     })();
   }
 
-  function record(name: string, answer: { instances: NodeInstance[]; resource: NodeResource } | undefined, ctx: CallContext): Known {
+  function record(
+    name: string,
+    answer: { instances: NodeInstance[]; resource: NodeResource } | undefined,
+    ctx: CallContext,
+  ): Known {
     const prev = known.get(name);
     const health = healthAfter(prev?.health, answer !== undefined, now(), o.downMs);
     const resource = answer?.resource ?? prev?.resource;
-    const k: Known = { health, instances: answer?.instances ?? prev?.instances ?? [], ...(resource ? { resource } : {}), written: prev?.written };
+    const k: Known = {
+      health,
+      instances: answer?.instances ?? prev?.instances ?? [],
+      ...(resource ? { resource } : {}),
+      written: prev?.written,
+    };
     known.set(name, k);
     const from: NodeHealthState | undefined = prev?.health.state;
     if (from !== health.state) {
-      const fields = { requestId: ctx.requestId, node: name, from: from ?? "new", to: health.state, lastContact: health.lastContact && new Date(health.lastContact).toISOString() };
+      const fields = {
+        requestId: ctx.requestId,
+        node: name,
+        from: from ?? "new",
+        to: health.state,
+        lastContact: health.lastContact && new Date(health.lastContact).toISOString(),
+      };
       if (health.state === "up") o.log.info(fields, "cc: node is up");
-      else o.log.warn(fields, health.state === "down" ? "cc: node is down; its instances are kept and shown impaired" : "cc: node missed a poll");
+      else
+        o.log.warn(
+          fields,
+          health.state === "down"
+            ? "cc: node is down; its instances are kept and shown impaired"
+            : "cc: node missed a poll",
+        );
       persist(name);
     }
     return k;
@@ -164,44 +210,67 @@ export function createNodeMonitor(o: NodeMonitorDeps): NodeMonitor {
   async function ask(node: ClusterNode, ctx: CallContext): Promise<NodeSnapshot> {
     try {
       const [resource, { instances }] = await withDeadline(
-        Promise.all([node.client.describeResource({}, ctx), node.client.describeInstances({}, ctx)]), answerMs, `node ${node.name}`);
+        Promise.all([node.client.describeResource({}, ctx), node.client.describeInstances({}, ctx)]),
+        answerMs,
+        `node ${node.name}`,
+      );
       const k = record(node.name, { instances, resource }, ctx);
       return { name: node.name, resource, instances, health: k.health, asleep: false, fetchedAt: now() };
     } catch (e) {
       // Silence is not an answer: what the node last reported is kept, marked unreported.
       const k = record(node.name, undefined, ctx);
-      if (k.health.state === "suspect") o.log.warn({ requestId: ctx.requestId, node: node.name, err: (e as Error).message }, "node did not report");
-      return { name: node.name, instances: k.instances, health: k.health, unreportedSince: k.health.lastContact ?? k.health.since, asleep: false, fetchedAt: now() };
+      if (k.health.state === "suspect")
+        o.log.warn({ requestId: ctx.requestId, node: node.name, err: (e as Error).message }, "node did not report");
+      return {
+        name: node.name,
+        instances: k.instances,
+        health: k.health,
+        unreportedSince: k.health.lastContact ?? k.health.since,
+        asleep: false,
+        fetchedAt: now(),
+      };
     }
   }
 
   function refresh(node: ClusterNode, ctx: CallContext): Promise<NodeSnapshot> {
     let p = inflight.get(node.name);
     if (!p) {
-      p = ask(node, ctx).then((s) => {
-        cache.set(node.name, s);
-        return s;
-      }).finally(() => inflight.delete(node.name));
+      p = ask(node, ctx)
+        .then((s) => {
+          cache.set(node.name, s);
+          return s;
+        })
+        .finally(() => inflight.delete(node.name));
       inflight.set(node.name, p);
     }
     return p;
   }
 
-  const sleeping = () => new Map(db.select().from(sleepingNodes).all().map((r) => [r.node, JSON.parse(r.resource) as NodeResource]));
+  const sleeping = () =>
+    new Map(
+      db
+        .select()
+        .from(sleepingNodes)
+        .all()
+        .map((r) => [r.node, JSON.parse(r.resource) as NodeResource]),
+    );
 
   async function snapshots(ctx: CallContext, maxAgeMs = o.pollMs): Promise<NodeSnapshot[]> {
     const asleep = sleeping();
-    return Promise.all(o.nodes().map(async (node) => {
-      const resource = asleep.get(node.name);
-      const health = known.get(node.name)?.health ?? { state: "up" as const, since: now() };
-      if (resource) return { name: node.name, resource, instances: [], health, asleep: true, fetchedAt: now() };
-      const cached = cache.get(node.name);
-      // A request does not wait on a node that is not up: its last report stands until the poll hears it.
-      if (cached?.unreportedSince !== undefined && maxAgeMs > 0) return cached;
-      // Pending is a moment, not a state to cache: such a node is asked again, so launches show running at once.
-      const fresh = cached && now() - cached.fetchedAt < maxAgeMs && !cached.instances.some((i) => i.state === "Pending");
-      return fresh ? cached : refresh(node, ctx);
-    }));
+    return Promise.all(
+      o.nodes().map(async (node) => {
+        const resource = asleep.get(node.name);
+        const health = known.get(node.name)?.health ?? { state: "up" as const, since: now() };
+        if (resource) return { name: node.name, resource, instances: [], health, asleep: true, fetchedAt: now() };
+        const cached = cache.get(node.name);
+        // A request does not wait on a node that is not up: its last report stands until the poll hears it.
+        if (cached?.unreportedSince !== undefined && maxAgeMs > 0) return cached;
+        // Pending is a moment, not a state to cache: such a node is asked again, so launches show running at once.
+        const fresh =
+          cached && now() - cached.fetchedAt < maxAgeMs && !cached.instances.some((i) => i.state === "Pending");
+        return fresh ? cached : refresh(node, ctx);
+      }),
+    );
   }
 
   const node = (name: string) => o.nodes().find((n) => n.name === name);
@@ -219,11 +288,22 @@ export function createNodeMonitor(o: NodeMonitorDeps): NodeMonitor {
       try {
         await node(v.name)!.client.powerDown({}, ctx);
       } catch (e) {
-        o.log.warn({ requestId: ctx.requestId, node: v.name, err: (e as Error).message }, "cc: node refused to power down");
+        o.log.warn(
+          { requestId: ctx.requestId, node: v.name, err: (e as Error).message },
+          "cc: node refused to power down",
+        );
         continue;
       }
-      const free = { ...v.resource, memorySizeAvailable: v.resource.memorySizeMax, numberOfCoresAvailable: v.resource.numberOfCoresMax, diskSizeAvailable: v.resource.diskSizeMax };
-      db.insert(sleepingNodes).values({ node: v.name, resource: JSON.stringify(free), since: o.clock.now() }).onConflictDoNothing().run();
+      const free = {
+        ...v.resource,
+        memorySizeAvailable: v.resource.memorySizeMax,
+        numberOfCoresAvailable: v.resource.numberOfCoresMax,
+        diskSizeAvailable: v.resource.diskSizeMax,
+      };
+      db.insert(sleepingNodes)
+        .values({ node: v.name, resource: JSON.stringify(free), since: o.clock.now() })
+        .onConflictDoNothing()
+        .run();
       cache.delete(v.name);
       idleSince.delete(v.name);
       o.log.info({ requestId: ctx.requestId, node: v.name, idleMs: now() - since }, "cc: idle node powered down");
@@ -245,7 +325,11 @@ export function createNodeMonitor(o: NodeMonitorDeps): NodeMonitor {
 
     fence(name) {
       const prev = known.get(name);
-      known.set(name, { health: { ...prev?.health, state: "fenced", since: now() }, instances: [], written: prev?.written });
+      known.set(name, {
+        health: { ...prev?.health, state: "fenced", since: now() },
+        instances: [],
+        written: prev?.written,
+      });
       cache.delete(name);
       persist(name);
     },
@@ -254,7 +338,11 @@ export function createNodeMonitor(o: NodeMonitorDeps): NodeMonitor {
       const n = node(name);
       if (!n) throw new UnavailableError(`node ${name} is not registered`);
       const deadline = now() + (o.power?.wakeMs ?? 0);
-      await n.client.powerUp({}, ctx).catch((e) => o.log.warn({ requestId: ctx.requestId, node: name, err: (e as Error).message }, "cc: wake request failed"));
+      await n.client
+        .powerUp({}, ctx)
+        .catch((e) =>
+          o.log.warn({ requestId: ctx.requestId, node: name, err: (e as Error).message }, "cc: wake request failed"),
+        );
       for (;;) {
         try {
           await n.client.describeResource({}, ctx);
@@ -271,6 +359,11 @@ export function createNodeMonitor(o: NodeMonitorDeps): NodeMonitor {
 
     poll,
 
-    start: () => every(o.pollMs, (n) => poll({ requestId: `cc-poll-${n}` }), (e) => o.log.error({ err: e }, "cc: polling round failed")),
+    start: () =>
+      every(
+        o.pollMs,
+        (n) => poll({ requestId: `cc-poll-${n}` }),
+        (e) => o.log.error({ err: e }, "cc: polling round failed"),
+      ),
   };
 }

@@ -16,7 +16,12 @@ export interface RemoteNode {
 }
 
 export function listRemoteNodes({ db }: CcDatabase): RemoteNode[] {
-  return db.select().from(nodes).orderBy(nodes.createdAt).all().map((n) => ({ name: n.name, url: n.url, key: { id: n.componentId, secret: n.secret } }));
+  return db
+    .select()
+    .from(nodes)
+    .orderBy(nodes.createdAt)
+    .all()
+    .map((n) => ({ name: n.name, url: n.url, key: { id: n.componentId, secret: n.secret } }));
 }
 
 /** The secret of a registered node's key: the node fetches images from Walrus with it. */
@@ -34,7 +39,13 @@ export function placedOn({ db }: CcDatabase, instanceId: string): string | undef
   return db.select({ node: placements.node }).from(placements).where(eq(placements.instanceId, instanceId)).get()?.node;
 }
 
-export function registerNode({ db }: CcDatabase, name: string, url: string, clock: Clock, ids: IdGenerator): RemoteNode {
+export function registerNode(
+  { db }: CcDatabase,
+  name: string,
+  url: string,
+  clock: Clock,
+  ids: IdGenerator,
+): RemoteNode {
   const origin = checkRegistration("node", name, url);
   if (db.select().from(nodes).where(eq(nodes.name, name)).get()) throw new DuplicateError("node", name);
   const key = issueComponentKey("node", ids);
@@ -66,20 +77,45 @@ export interface NodeHealthRow {
 /** Every node the CC knows (registered, or polled in its own process) with the health its running CC recorded. */
 export function nodeHealthRows(cc: CcDatabase): NodeHealthRow[] {
   const { db } = cc;
-  const health = new Map(db.select().from(nodeHealth).all().map((h) => [h.node, h]));
+  const health = new Map(
+    db
+      .select()
+      .from(nodeHealth)
+      .all()
+      .map((h) => [h.node, h]),
+  );
   const registered = listRemoteNodes(cc);
   const names = [...new Set([...registered.map((n) => n.name), ...health.keys()])];
   const unknown = db.select().from(unknownGuests).all();
-  const drained = new Set(db.select().from(drainedNodes).all().map((d) => d.node));
+  const drained = new Set(
+    db
+      .select()
+      .from(drainedNodes)
+      .all()
+      .map((d) => d.node),
+  );
   return names.map((name) => {
     const r = registered.find((n) => n.name === name);
     const h = health.get(name);
-    const instances = h ? (JSON.parse(h.instances) as Array<{ state: string }>).filter((i) => i.state !== "Teardown").length : 0;
+    const instances = h
+      ? (JSON.parse(h.instances) as Array<{ state: string }>).filter((i) => i.state !== "Teardown").length
+      : 0;
     const res = h?.resource ? (JSON.parse(h.resource) as NodeResource) : undefined;
     return {
-      name, url: r?.url, keyId: r?.key.id, state: `${h?.state ?? "not-polled-yet"}${drained.has(name) ? ",drained" : ""}`, since: h?.since.toISOString(), lastContact: h?.lastContact?.toISOString(),
-      instances, unknown: unknown.filter((u) => u.node === name).length,
-      ...(res ? { cores: `${res.numberOfCoresAvailable}/${res.numberOfCoresMax}`, memoryMb: `${res.memorySizeAvailable}/${res.memorySizeMax}` } : {}),
+      name,
+      url: r?.url,
+      keyId: r?.key.id,
+      state: `${h?.state ?? "not-polled-yet"}${drained.has(name) ? ",drained" : ""}`,
+      since: h?.since.toISOString(),
+      lastContact: h?.lastContact?.toISOString(),
+      instances,
+      unknown: unknown.filter((u) => u.node === name).length,
+      ...(res
+        ? {
+            cores: `${res.numberOfCoresAvailable}/${res.numberOfCoresMax}`,
+            memoryMb: `${res.memorySizeAvailable}/${res.memorySizeMax}`,
+          }
+        : {}),
     };
   });
 }

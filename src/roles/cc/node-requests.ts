@@ -13,14 +13,20 @@ import type { CcDatabase } from "./database";
 import { nodeHealth, nodeRequests, nodes } from "./database";
 
 export type NodeAction = (typeof nodeRequests.$inferSelect)["action"];
-export type NodeRequestResult = { instanceIds: string[] } | { migrated: MigrationResult[] } | { undrained: true } | { error: string };
+export type NodeRequestResult =
+  { instanceIds: string[] } | { migrated: MigrationResult[] } | { undrained: true } | { error: string };
 
 /** Records a request (a pending one for the node is replaced). The node must be one this CC knows. */
 export function requestNodeAction({ db }: CcDatabase, node: string, action: NodeAction, clock: Clock): void {
-  const known = db.select({ n: nodes.name }).from(nodes).where(eq(nodes.name, node)).get() ?? db.select({ n: nodeHealth.node }).from(nodeHealth).where(eq(nodeHealth.node, node)).get();
+  const known =
+    db.select({ n: nodes.name }).from(nodes).where(eq(nodes.name, node)).get() ??
+    db.select({ n: nodeHealth.node }).from(nodeHealth).where(eq(nodeHealth.node, node)).get();
   if (!known) throw new NotFoundError("node", node);
   const row = { action, requestedAt: clock.now(), doneAt: null, result: null };
-  db.insert(nodeRequests).values({ node, ...row }).onConflictDoUpdate({ target: nodeRequests.node, set: row }).run();
+  db.insert(nodeRequests)
+    .values({ node, ...row })
+    .onConflictDoUpdate({ target: nodeRequests.node, set: row })
+    .run();
 }
 
 /** The request's outcome once the CC carried it out. */
@@ -34,7 +40,12 @@ export function nodeRequestOutcome({ db }: CcDatabase, node: string): NodeReques
  * runs in the background (a drain takes minutes), one at a time per node; `stop` waits
  * for those under way.
  */
-export function createNodeRequests(o: { db: CcDatabase; cluster: Pick<ClusterClient, "evacuateNode" | "drainNode" | "undrainNode">; clock: Clock; log: Logger }) {
+export function createNodeRequests(o: {
+  db: CcDatabase;
+  cluster: Pick<ClusterClient, "evacuateNode" | "drainNode" | "undrainNode">;
+  clock: Clock;
+  log: Logger;
+}) {
   const { db } = o.db;
   const running = new Map<string, Promise<void>>();
 
@@ -42,16 +53,28 @@ export function createNodeRequests(o: { db: CcDatabase; cluster: Pick<ClusterCli
     let result: NodeRequestResult;
     try {
       switch (r.action) {
-        case "evacuate": result = await o.cluster.evacuateNode({ node: r.node }, ctx); break;
-        case "drain": result = await o.cluster.drainNode({ node: r.node }, ctx); break;
-        case "undrain": await o.cluster.undrainNode({ node: r.node }, ctx); result = { undrained: true }; break;
+        case "evacuate":
+          result = await o.cluster.evacuateNode({ node: r.node }, ctx);
+          break;
+        case "drain":
+          result = await o.cluster.drainNode({ node: r.node }, ctx);
+          break;
+        case "undrain":
+          await o.cluster.undrainNode({ node: r.node }, ctx);
+          result = { undrained: true };
+          break;
       }
     } catch (e) {
       result = { error: (e as Error).message };
     }
-    o.log.info({ requestId: ctx.requestId, node: r.node, action: r.action, result }, "cc: the admin's node request is done");
-    db.update(nodeRequests).set({ doneAt: o.clock.now(), result: JSON.stringify(result) })
-      .where(and(eq(nodeRequests.node, r.node), eq(nodeRequests.requestedAt, r.requestedAt))).run();
+    o.log.info(
+      { requestId: ctx.requestId, node: r.node, action: r.action, result },
+      "cc: the admin's node request is done",
+    );
+    db.update(nodeRequests)
+      .set({ doneAt: o.clock.now(), result: JSON.stringify(result) })
+      .where(and(eq(nodeRequests.node, r.node), eq(nodeRequests.requestedAt, r.requestedAt)))
+      .run();
   }
 
   return {

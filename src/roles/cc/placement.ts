@@ -28,27 +28,45 @@ export interface Need {
 }
 
 function fits(r: NodeResource, n: Need): boolean {
-  return r.nodeStatus === "enabled" && r.memorySizeAvailable >= n.memoryMb && r.numberOfCoresAvailable >= n.cpus && r.diskSizeAvailable >= n.diskGb;
+  return (
+    r.nodeStatus === "enabled" &&
+    r.memorySizeAvailable >= n.memoryMb &&
+    r.numberOfCoresAvailable >= n.cpus &&
+    r.diskSizeAvailable >= n.diskGb
+  );
 }
 
 function claim(r: NodeResource, n: Need): NodeResource {
-  return { ...r, memorySizeAvailable: r.memorySizeAvailable - n.memoryMb, numberOfCoresAvailable: r.numberOfCoresAvailable - n.cpus, diskSizeAvailable: r.diskSizeAvailable - n.diskGb };
+  return {
+    ...r,
+    memorySizeAvailable: r.memorySizeAvailable - n.memoryMb,
+    numberOfCoresAvailable: r.numberOfCoresAvailable - n.cpus,
+    diskSizeAvailable: r.diskSizeAvailable - n.diskGb,
+  };
 }
 
-const busy = (r: NodeResource) => r.memorySizeAvailable < r.memorySizeMax || r.numberOfCoresAvailable < r.numberOfCoresMax;
+const busy = (r: NodeResource) =>
+  r.memorySizeAvailable < r.memorySizeMax || r.numberOfCoresAvailable < r.numberOfCoresMax;
 
 /**
  * Places `count` instances of one type. Returns the node per instance, or undefined
  * when they do not all fit (launches are all or nothing), and the next round-robin start.
  */
-export function place(policy: Policy, nodes: readonly Candidate[], need: Need, count: number, rrStart = 0): { nodes: string[]; nextStart: number } | undefined {
+export function place(
+  policy: Policy,
+  nodes: readonly Candidate[],
+  need: Need,
+  count: number,
+  rrStart = 0,
+): { nodes: string[]; nextStart: number } | undefined {
   const free = nodes.map((c) => ({ ...c }));
   const chosen: string[] = [];
   let start = nodes.length ? rrStart % nodes.length : 0;
   for (let i = 0; i < count; i++) {
     let order: number[] = free.map((_, k) => k);
     if (policy === "ROUNDROBIN") order = order.map((k) => (k + start) % free.length);
-    if (policy === "POWERSAVE") order = [...order.filter((k) => busy(free[k]!.resource)), ...order.filter((k) => !busy(free[k]!.resource))];
+    if (policy === "POWERSAVE")
+      order = [...order.filter((k) => busy(free[k]!.resource)), ...order.filter((k) => !busy(free[k]!.resource))];
     order = [...order.filter((k) => !free[k]!.asleep), ...free.map((_, k) => k).filter((k) => free[k]!.asleep)];
     const k = order.find((j) => fits(free[j]!.resource, need));
     if (k === undefined) return undefined;

@@ -45,11 +45,14 @@ export interface ClusterServiceDeps {
   managed?: { mode: NetworkMode; network: ManagedNetwork; bridgeOf: (lease: Lease) => string };
 }
 
-export function createClusterService(o: ClusterServiceDeps): ClusterClient & { learnAddresses(ctx: CallContext): Promise<void> } {
+export function createClusterService(
+  o: ClusterServiceDeps,
+): ClusterClient & { learnAddresses(ctx: CallContext): Promise<void> } {
   const { db } = o.db;
   let rrStart = 0;
 
-  const placementOf = (instanceId: string) => db.select().from(placements).where(eq(placements.instanceId, instanceId)).get();
+  const placementOf = (instanceId: string) =>
+    db.select().from(placements).where(eq(placements.instanceId, instanceId)).get();
 
   /** The node that runs an instance; a node known down or fenced fails the call at once instead of after a timeout. */
   function nodeOf(instanceId: string): ClusterNode {
@@ -58,7 +61,9 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient & { l
     if (!node) throw new NotFoundError("instance", instanceId);
     const health = o.monitor.health(node.name);
     if (health && health.state !== "up" && health.state !== "suspect") {
-      throw new UnavailableError(`node ${node.name} is ${health.state} (last heard ${iso(health.lastContact) ?? "never"}); the instance is kept until it answers`);
+      throw new UnavailableError(
+        `node ${node.name} is ${health.state} (last heard ${iso(health.lastContact) ?? "never"}); the instance is kept until it answers`,
+      );
     }
     return node;
   }
@@ -70,7 +75,11 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient & { l
     const held = db.select().from(placements).where(inArray(placements.publicIp, wanted)).all();
     const mine = new Set(requests.map((r) => r.instanceId));
     const clash = held.find((h) => !mine.has(h.instanceId));
-    if (clash) throw new IncorrectStateError(`The address ${clash.publicIp} is still held by ${clash.instanceId} on node ${clash.node}`, "address-in-use");
+    if (clash)
+      throw new IncorrectStateError(
+        `The address ${clash.publicIp} is still held by ${clash.instanceId} on node ${clash.node}`,
+        "address-in-use",
+      );
   }
 
   return {
@@ -87,9 +96,15 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient & { l
     async describeNodes(_input, ctx) {
       const unknown = o.unknown.list();
       const nodes = (await o.monitor.snapshots(ctx)).map((n) => ({
-        name: n.name, state: n.asleep ? "asleep" as const : n.health.state, since: iso(n.health.since), lastContact: iso(n.health.lastContact), resource: n.resource,
+        name: n.name,
+        state: n.asleep ? ("asleep" as const) : n.health.state,
+        since: iso(n.health.since),
+        lastContact: iso(n.health.lastContact),
+        resource: n.resource,
         instances: n.instances.filter((i) => i.state !== "Teardown").length,
-        unknown: unknown.filter((u) => u.node === n.name).map((u) => ({ instanceId: u.instanceId, firstSeen: u.firstSeen.toISOString() })),
+        unknown: unknown
+          .filter((u) => u.node === n.name)
+          .map((u) => ({ instanceId: u.instanceId, firstSeen: u.firstSeen.toISOString() })),
         drained: o.drain.isDrained(n.name),
       }));
       return { nodes };
@@ -101,9 +116,21 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient & { l
       refuseHeldAddresses(instances);
       // Only nodes that answered offer room: nothing goes to a suspect, down, fenced or drained node.
       const candidates = (await o.monitor.snapshots(ctx)).flatMap((n) =>
-        n.resource && (n.asleep || placeable(n.health.state)) && !o.drain.isDrained(n.name) ? [{ name: n.name, resource: n.resource, asleep: n.asleep }] : []);
-      const plan = place(o.policy, candidates, { cpus: t.cpus, memoryMb: t.memoryMb, diskGb: t.diskGb }, instances.length, rrStart);
-      if (!plan) throw new InsufficientCapacityError(`Not enough resources available: ${instances.length} x ${t.name} do not fit in cluster ${o.name}`);
+        n.resource && (n.asleep || placeable(n.health.state)) && !o.drain.isDrained(n.name)
+          ? [{ name: n.name, resource: n.resource, asleep: n.asleep }]
+          : [],
+      );
+      const plan = place(
+        o.policy,
+        candidates,
+        { cpus: t.cpus, memoryMb: t.memoryMb, diskGb: t.diskGb },
+        instances.length,
+        rrStart,
+      );
+      if (!plan)
+        throw new InsufficientCapacityError(
+          `Not enough resources available: ${instances.length} x ${t.name} do not fit in cluster ${o.name}`,
+        );
       rrStart = plan.nextStart;
       const chosen = new Set(plan.nodes);
       for (const c of candidates) if (c.asleep && chosen.has(c.name)) await o.monitor.wake(c.name, ctx);
@@ -113,13 +140,28 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient & { l
       const placed = instances.map((r, i) => {
         const lease = leases.get(r.instanceId)!;
         const node = plan.nodes[i]!;
-        return { instanceId: r.instanceId, node, privateIp: lease.privateIp, mac: lease.mac, hypervisor: candidates.find((c) => c.name === node)?.resource.hypervisor };
+        return {
+          instanceId: r.instanceId,
+          node,
+          privateIp: lease.privateIp,
+          mac: lease.mac,
+          hypervisor: candidates.find((c) => c.name === node)?.resource.hypervisor,
+        };
       });
       // The groups' rules as the CLC has them now (instances already here that share a group are brought in line too).
       await o.network.update({ groups }, ctx);
-      db.insert(placements).values(instances.map((r, i) => ({
-        instanceId: r.instanceId, node: plan.nodes[i]!, createdAt: o.clock.now(), groupIds: JSON.stringify(r.groupIds), publicIp: r.publicIp ?? null,
-      }))).onConflictDoNothing().run();
+      db.insert(placements)
+        .values(
+          instances.map((r, i) => ({
+            instanceId: r.instanceId,
+            node: plan.nodes[i]!,
+            createdAt: o.clock.now(),
+            groupIds: JSON.stringify(r.groupIds),
+            publicIp: r.publicIp ?? null,
+          })),
+        )
+        .onConflictDoNothing()
+        .run();
       const undo = () => {
         db.delete(placements).where(inArray(placements.instanceId, ids)).run();
         o.networks.release(ids);
@@ -133,14 +175,32 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient & { l
       }
       try {
         // The nodes start theirs in parallel, each with the network rendered for it; one refusal undoes them all.
-        const results = await Promise.allSettled(instances.map(({ groupIds: _g, publicIp: _p, ...r }) => nodeOf(r.instanceId).client.runInstance({
-          ...r, nic: nicOf(leases.get(r.instanceId)!, o.network.forwardsFor(r.instanceId), o.managed?.bridgeOf(leases.get(r.instanceId)!)),
-        }, ctx)));
+        const results = await Promise.allSettled(
+          instances.map(({ groupIds: _g, publicIp: _p, ...r }) =>
+            nodeOf(r.instanceId).client.runInstance(
+              {
+                ...r,
+                nic: nicOf(
+                  leases.get(r.instanceId)!,
+                  o.network.forwardsFor(r.instanceId),
+                  o.managed?.bridgeOf(leases.get(r.instanceId)!),
+                ),
+              },
+              ctx,
+            ),
+          ),
+        );
         const failed = results.find((x): x is PromiseRejectedResult => x.status === "rejected");
         if (failed) {
           const started = instances.filter((_, i) => results[i]!.status === "fulfilled").map((r) => r.instanceId);
           // A guest whose node went silent meanwhile is left to the unknown-guest review once its placement goes.
-          await Promise.all(started.map((id) => Promise.resolve().then(() => nodeOf(id).client.terminateInstance({ instanceId: id }, ctx)).catch(() => undefined)));
+          await Promise.all(
+            started.map((id) =>
+              Promise.resolve()
+                .then(() => nodeOf(id).client.terminateInstance({ instanceId: id }, ctx))
+                .catch(() => undefined),
+            ),
+          );
           undo();
           await o.managed?.network.sync(ctx).catch(() => undefined);
           throw failed.reason;
@@ -157,8 +217,19 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient & { l
         ? db.select().from(placements).where(inArray(placements.instanceId, instanceIds)).all()
         : db.select().from(placements).all();
       // The address is the CC's record (in SYSTEM learned from a node's report, after the launch).
-      const addressOf = new Map(db.select({ id: leases.instanceId, ip: leases.privateIp }).from(leases).all().map((l) => [l.id, l.ip ?? undefined]));
-      const snaps = new Map((await o.monitor.snapshots(ctx)).map((s) => [s.name, { snap: s, byId: new Map(s.instances.map((i) => [i.instanceId, i])) }]));
+      const addressOf = new Map(
+        db
+          .select({ id: leases.instanceId, ip: leases.privateIp })
+          .from(leases)
+          .all()
+          .map((l) => [l.id, l.ip ?? undefined]),
+      );
+      const snaps = new Map(
+        (await o.monitor.snapshots(ctx)).map((s) => [
+          s.name,
+          { snap: s, byId: new Map(s.instances.map((i) => [i.instanceId, i])) },
+        ]),
+      );
       const out: ClusterInstance[] = [];
       for (const row of rows) {
         const at = snaps.get(row.node);
@@ -167,10 +238,24 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient & { l
         const ip = addressOf.get(row.instanceId);
         // Mid-migration, whichever node runs it speaks for it (the source reports Teardown the moment it is sent).
         const arriving = row.migratingTo ? snaps.get(row.migratingTo)?.byId.get(row.instanceId) : undefined;
-        const reported = byId.get(row.instanceId)?.state === "Teardown" && arriving && arriving.state !== "Teardown" ? arriving : byId.get(row.instanceId);
-        const { privateIp: _seen, ...inst } = reported ?? { instanceId: row.instanceId, state: "Pending" as const, launchTime: row.createdAt.toISOString() };
-        if (snap.health.state === "fenced") out.push({ ...inst, state: "Teardown", reason: FENCED_REASON, node: row.node });
-        else if (snap.unreportedSince !== undefined) out.push({ ...inst, node: row.node, unreportedSince: snap.unreportedSince, ...(ip ? { privateIp: ip } : {}) });
+        const reported =
+          byId.get(row.instanceId)?.state === "Teardown" && arriving && arriving.state !== "Teardown"
+            ? arriving
+            : byId.get(row.instanceId);
+        const { privateIp: _seen, ...inst } = reported ?? {
+          instanceId: row.instanceId,
+          state: "Pending" as const,
+          launchTime: row.createdAt.toISOString(),
+        };
+        if (snap.health.state === "fenced")
+          out.push({ ...inst, state: "Teardown", reason: FENCED_REASON, node: row.node });
+        else if (snap.unreportedSince !== undefined)
+          out.push({
+            ...inst,
+            node: row.node,
+            unreportedSince: snap.unreportedSince,
+            ...(ip ? { privateIp: ip } : {}),
+          });
         else if (reported) out.push({ ...inst, node: row.node, ...(ip ? { privateIp: ip } : {}) });
       }
       return { instances: out };
@@ -198,7 +283,10 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient & { l
         } catch (e) {
           // Its node is silent: the placement and its addresses stay until the node is heard and the guest is gone.
           unfinished.push({ instanceId: id, reason: (e as Error).message });
-          o.log.warn({ requestId: ctx.requestId, instanceId: id, node: row.node, err: (e as Error).message }, "cc: terminate not carried out yet; kept");
+          o.log.warn(
+            { requestId: ctx.requestId, instanceId: id, node: row.node, err: (e as Error).message },
+            "cc: terminate not carried out yet; kept",
+          );
         }
       }
       o.networks.release(done);
@@ -211,10 +299,18 @@ export function createClusterService(o: ClusterServiceDeps): ClusterClient & { l
 
     async evacuateNode({ node }, ctx) {
       if (!o.monitor.node(node)) throw new NotFoundError("node", node);
-      const ids = db.select({ id: placements.instanceId }).from(placements).where(eq(placements.node, node)).all().map((r) => r.id);
+      const ids = db
+        .select({ id: placements.instanceId })
+        .from(placements)
+        .where(eq(placements.node, node))
+        .all()
+        .map((r) => r.id);
       o.monitor.fence(node);
       o.unknown.condemn(ids, node);
-      o.log.warn({ requestId: ctx.requestId, node, instances: ids }, "cc: node fenced by the administrator; its instances are given up");
+      o.log.warn(
+        { requestId: ctx.requestId, node, instances: ids },
+        "cc: node fenced by the administrator; its instances are given up",
+      );
       return { instanceIds: ids };
     },
 

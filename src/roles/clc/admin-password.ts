@@ -12,7 +12,10 @@ import { ADMIN_USER, type IdentityService } from "./identity-service";
 import { userProfiles } from "./schema";
 
 /** Returns the password the one time it is made; later calls return undefined (and drop the file once changed). */
-export async function ensureAdminPassword(clc: { db: ClcDatabase; identity: IdentityService }, file: string): Promise<string | undefined> {
+export async function ensureAdminPassword(
+  clc: { db: ClcDatabase; identity: IdentityService },
+  file: string,
+): Promise<string | undefined> {
   const { db } = clc.db;
   const admin = clc.identity.getUser(ADMIN_USER);
   const p = db.select().from(userProfiles).where(eq(userProfiles.userId, admin.id)).get();
@@ -24,7 +27,12 @@ export async function ensureAdminPassword(clc: { db: ClcDatabase; identity: Iden
   const passwordHash = await hashPassword(password);
   // The file first: a crash between the two leaves a password that can still be read, not one nobody knows.
   writeFileAtomic(file, `${password}\n`, 0o600);
-  db.insert(userProfiles).values({ userId: admin.id, passwordHash, mustChange: true })
-    .onConflictDoUpdate({ target: userProfiles.userId, set: { passwordHash, mustChange: true, failedLogins: 0, lockedUntil: null } }).run();
+  db.insert(userProfiles)
+    .values({ userId: admin.id, passwordHash, mustChange: true })
+    .onConflictDoUpdate({
+      target: userProfiles.userId,
+      set: { passwordHash, mustChange: true, failedLogins: 0, lockedUntil: null },
+    })
+    .run();
   return password;
 }

@@ -28,24 +28,31 @@ const cut = (s: string | undefined, n: number) => {
 };
 
 export function createAuditLog({ db }: ClcDatabase, clock: Clock, o: { maxRows: number } = { maxRows: 100_000 }) {
-
   return {
     record(e: { actor: string; action: string; target?: string; detail?: string; address?: string }): void {
-      const { lastInsertRowid } = db.insert(auditLog).values({
-        at: clock.now(),
-        actor: cut(e.actor, FIELD_LIMITS.actor),
-        action: cut(e.action, FIELD_LIMITS.action),
-        target: cut(e.target, FIELD_LIMITS.target),
-        detail: cut(e.detail, FIELD_LIMITS.detail),
-        address: cut(e.address, FIELD_LIMITS.address),
-      }).run();
+      const { lastInsertRowid } = db
+        .insert(auditLog)
+        .values({
+          at: clock.now(),
+          actor: cut(e.actor, FIELD_LIMITS.actor),
+          action: cut(e.action, FIELD_LIMITS.action),
+          target: cut(e.target, FIELD_LIMITS.target),
+          detail: cut(e.detail, FIELD_LIMITS.detail),
+          address: cut(e.address, FIELD_LIMITS.address),
+        })
+        .run();
       // Ids only grow (AUTOINCREMENT), so "all but the newest maxRows" is a range of the primary key.
-      db.delete(auditLog).where(lte(auditLog.id, Number(lastInsertRowid) - o.maxRows)).run();
+      db.delete(auditLog)
+        .where(lte(auditLog.id, Number(lastInsertRowid) - o.maxRows))
+        .run();
     },
     /** Newest first; `before` pages on to older entries. */
     recent(limit = 100, before?: number): AuditEntry[] {
       const q = db.select().from(auditLog);
-      return (before !== undefined ? q.where(lt(auditLog.id, before)) : q).orderBy(desc(auditLog.id)).limit(limit).all();
+      return (before !== undefined ? q.where(lt(auditLog.id, before)) : q)
+        .orderBy(desc(auditLog.id))
+        .limit(limit)
+        .all();
     },
   };
 }

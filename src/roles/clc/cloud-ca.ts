@@ -11,7 +11,10 @@ export interface CloudCa {
 /** Loads the cloud CA from keys/, creating it on first use. The key file is 0600. */
 export async function ensureCloudCa(layout: DataDirLayout, now: Date): Promise<{ ca: CloudCa; created: boolean }> {
   if (existsSync(layout.cloudCert) && existsSync(layout.cloudKey)) {
-    return { ca: { certPem: readFileSync(layout.cloudCert, "utf8"), keyPem: readFileSync(layout.cloudKey, "utf8") }, created: false };
+    return {
+      ca: { certPem: readFileSync(layout.cloudCert, "utf8"), keyPem: readFileSync(layout.cloudKey, "utf8") },
+      created: false,
+    };
   }
   const made = await createCloudCa("euca", now);
   // Key first: a crash between the two writes leaves no certificate without its key.

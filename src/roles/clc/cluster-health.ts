@@ -20,7 +20,9 @@ export interface ClusterHealth {
 
 const ORDER = ["up", "suspect", "down", "fenced", "asleep"] as const;
 
-export function summarizeNodes(nodes: readonly NodeStatus[]): Required<Pick<ClusterHealth, "nodes" | "cores" | "memoryMb">> {
+export function summarizeNodes(
+  nodes: readonly NodeStatus[],
+): Required<Pick<ClusterHealth, "nodes" | "cores" | "memoryMb">> {
   const counts = ORDER.map((s) => [s, nodes.filter((n) => n.state === s).length] as const).filter(([, k]) => k > 0);
   const drained = nodes.filter((n) => n.drained).length;
   const offered = nodes.flatMap((n) => (n.state === "up" && n.resource ? [n.resource] : []));

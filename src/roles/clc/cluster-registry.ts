@@ -26,7 +26,12 @@ export function listRemoteClusters({ db }: ClcDatabase): RemoteCluster[] {
 
 /** The secret of a registered cluster's key: its nodes fetch images from Walrus with it. */
 export function clusterKeySecret({ db }: ClcDatabase, id: string): string | undefined {
-  return db.select({ secret: components.secret }).from(components).innerJoin(clusters, eq(components.id, clusters.componentId)).where(eq(components.id, id)).get()?.secret;
+  return db
+    .select({ secret: components.secret })
+    .from(components)
+    .innerJoin(clusters, eq(components.id, clusters.componentId))
+    .where(eq(components.id, id))
+    .get()?.secret;
 }
 
 /** The cluster a component key was issued to. */
@@ -35,7 +40,13 @@ export function clusterOfKey({ db }: ClcDatabase, id: string): string | undefine
 }
 
 /** Registers a cluster controller at `url` and issues its component key. */
-export function registerCluster({ db, sqlite }: ClcDatabase, name: string, url: string, clock: Clock, ids: IdGenerator): RemoteCluster {
+export function registerCluster(
+  { db, sqlite }: ClcDatabase,
+  name: string,
+  url: string,
+  clock: Clock,
+  ids: IdGenerator,
+): RemoteCluster {
   const origin = checkRegistration("cluster", name, url);
   if (db.select().from(clusters).where(eq(clusters.name, name)).get()) throw new DuplicateError("cluster", name);
   const key = issueComponentKey("cluster", ids);

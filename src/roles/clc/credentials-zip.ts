@@ -26,14 +26,22 @@ export function credentialsZip(files: ReadonlyArray<{ name: string; content: str
   const zip = zipOf(files);
   const parts: Buffer[] = [];
   return new Promise((resolve, reject) => {
-    zip.outputStream.on("data", (b: Buffer) => parts.push(b)).on("end", () => resolve(Buffer.concat(parts))).on("error", reject);
+    zip.outputStream
+      .on("data", (b: Buffer) => parts.push(b))
+      .on("end", () => resolve(Buffer.concat(parts)))
+      .on("error", reject);
     zip.end({ comment: COMMENT, forceZip64Format: false });
   });
 }
 
 /** Zips the files of a credentials directory into `out` (written to a temporary name, then renamed). */
 export async function writeCredentialsZip(dir: string, out: string): Promise<void> {
-  const zip = zipOf(readdirSync(dir).filter((n) => !n.startsWith(".")).sort().map((name) => ({ name, content: readFileSync(join(dir, name)) })));
+  const zip = zipOf(
+    readdirSync(dir)
+      .filter((n) => !n.startsWith("."))
+      .sort()
+      .map((name) => ({ name, content: readFileSync(join(dir, name)) })),
+  );
   const tmp = `${out}.${process.pid}.tmp`;
   await new Promise<void>((resolve, reject) => {
     const ws = createWriteStream(tmp, { mode: 0o600 });

@@ -56,12 +56,11 @@ function variables(c: CredentialSet, e: CloudEndpoints, keyDir: string): Array<[
  */
 export function renderEucarc(c: CredentialSet, e: CloudEndpoints, keyDir?: string): string {
   const dirExpr = keyDir === undefined ? "${EUCA_KEY_DIR}" : keyDir;
-  const lines = [
-    `# euca credentials for user ${c.user}. To set up the environment run: source /path/to/eucarc`,
-  ];
+  const lines = [`# euca credentials for user ${c.user}. To set up the environment run: source /path/to/eucarc`];
   if (keyDir === undefined) lines.push('EUCA_KEY_DIR=$(cd "$(dirname "${BASH_SOURCE:-$0}")" && pwd -P)');
   for (const [name, value, expr] of variables(c, e, dirExpr)) {
-    if (name === "EC2_USER_ID") lines.push("# This is a bogus value; Eucalyptus does not need this but client tools do.");
+    if (name === "EC2_USER_ID")
+      lines.push("# This is a bogus value; Eucalyptus does not need this but client tools do.");
     lines.push(`export ${name}=${expr && keyDir === undefined ? `"${value}"` : quote(value)}`);
   }
   lines.push(
@@ -74,7 +73,11 @@ export function renderEucarc(c: CredentialSet, e: CloudEndpoints, keyDir?: strin
 
 /** KEY=value lines (systemd EnvironmentFile, docker --env-file), absolute paths. */
 export function renderEnv(c: CredentialSet, e: CloudEndpoints, keyDir: string): string {
-  return variables(c, e, keyDir).map(([n, v]) => `${n}=${v}`).join("\n") + "\n";
+  return (
+    variables(c, e, keyDir)
+      .map(([n, v]) => `${n}=${v}`)
+      .join("\n") + "\n"
+  );
 }
 
 /** A profile for ~/.aws/credentials; endpoints go on the command line (awscli 2.9 has no endpoint setting). */
@@ -102,16 +105,31 @@ export function renderAwsConfig(c: CredentialSet, e: CloudEndpoints): string {
     `services = euca-${c.user}`,
     "",
     `[services euca-${c.user}]`,
-    ...([["ec2", e.ec2Url], ["s3", e.s3Url], ["sts", tokensUrl(e)], ["iam", euareUrl(e)]] as const).flatMap(([svc, url]) => [`${svc} =`, `  endpoint_url = ${url}`]),
+    ...(
+      [
+        ["ec2", e.ec2Url],
+        ["s3", e.s3Url],
+        ["sts", tokensUrl(e)],
+        ["iam", euareUrl(e)],
+      ] as const
+    ).flatMap(([svc, url]) => [`${svc} =`, `  endpoint_url = ${url}`]),
     "",
   ].join("\n");
 }
 
-export function renderCredentials(format: CredentialFormat, c: CredentialSet, e: CloudEndpoints, keyDir: string): string {
+export function renderCredentials(
+  format: CredentialFormat,
+  c: CredentialSet,
+  e: CloudEndpoints,
+  keyDir: string,
+): string {
   switch (format) {
-    case "eucarc": return renderEucarc(c, e, keyDir);
-    case "env": return renderEnv(c, e, keyDir);
-    case "aws": return renderAwsProfile(c, e);
+    case "eucarc":
+      return renderEucarc(c, e, keyDir);
+    case "env":
+      return renderEnv(c, e, keyDir);
+    case "aws":
+      return renderAwsProfile(c, e);
   }
 }
 

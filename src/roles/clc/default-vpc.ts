@@ -29,15 +29,31 @@ export interface Subnet {
   mapPublicIpOnLaunch: boolean;
 }
 
-const id = (prefix: string, ...parts: string[]) => `${prefix}-${createHash("sha256").update(parts.join("\0")).digest("hex").slice(0, 8)}`;
+const id = (prefix: string, ...parts: string[]) =>
+  `${prefix}-${createHash("sha256").update(parts.join("\0")).digest("hex").slice(0, 8)}`;
 
-export function createDefaultVpcService(o: { privateRange: string; zones: () => readonly string[]; publicAddressing: boolean }) {
+export function createDefaultVpcService(o: {
+  privateRange: string;
+  zones: () => readonly string[];
+  publicAddressing: boolean;
+}) {
   const bits = Number(o.privateRange.split("/")[1]);
-  const vpc = (accountId: string): Vpc => ({ vpcId: id("vpc", "default-vpc", accountId), ownerId: accountId, cidrBlock: o.privateRange, dhcpOptionsId: id("dopt", "default-dhcp", accountId) });
-  const subnets = (accountId: string): Subnet[] => o.zones().map((zone) => ({
-    subnetId: id("subnet", "default-subnet", accountId, zone), vpcId: vpc(accountId).vpcId, ownerId: accountId, cidrBlock: o.privateRange,
-    availabilityZone: zone, availableIpAddressCount: 2 ** (32 - bits) - 5, mapPublicIpOnLaunch: o.publicAddressing,
-  }));
+  const vpc = (accountId: string): Vpc => ({
+    vpcId: id("vpc", "default-vpc", accountId),
+    ownerId: accountId,
+    cidrBlock: o.privateRange,
+    dhcpOptionsId: id("dopt", "default-dhcp", accountId),
+  });
+  const subnets = (accountId: string): Subnet[] =>
+    o.zones().map((zone) => ({
+      subnetId: id("subnet", "default-subnet", accountId, zone),
+      vpcId: vpc(accountId).vpcId,
+      ownerId: accountId,
+      cidrBlock: o.privateRange,
+      availabilityZone: zone,
+      availableIpAddressCount: 2 ** (32 - bits) - 5,
+      mapPublicIpOnLaunch: o.publicAddressing,
+    }));
   return {
     vpc,
     subnets,
@@ -48,7 +64,8 @@ export function createDefaultVpcService(o: { privateRange: string; zones: () => 
       return s.availabilityZone;
     },
     /** The default subnet of a zone (an instance's SubnetId). */
-    subnetOfZone: (accountId: string, zone: string): string | undefined => subnets(accountId).find((s) => s.availabilityZone === zone)?.subnetId,
+    subnetOfZone: (accountId: string, zone: string): string | undefined =>
+      subnets(accountId).find((s) => s.availabilityZone === zone)?.subnetId,
     /** Accepts the account's default VPC id (CreateSecurityGroup's VpcId); NotFound for any other. */
     checkVpc(accountId: string, vpcId: string): void {
       if (vpcId !== vpc(accountId).vpcId) throw new NotFoundError("vpc", vpcId);

@@ -17,9 +17,19 @@ interface Caller {
 }
 type AddressRef = { publicIp?: string; allocationId?: string };
 
-export function createEnforcedChanges(o: { securityGroups: SecurityGroupService; addresses: AddressService; instances: InstanceService; network: NetworkSync; tags: TagService }) {
+export function createEnforcedChanges(o: {
+  securityGroups: SecurityGroupService;
+  addresses: AddressService;
+  instances: InstanceService;
+  network: NetworkSync;
+  tags: TagService;
+}) {
   /** An address left an instance: the instance gets its launch address back, and the clusters are told. */
-  async function addressLeft(was: string | undefined, ctx: CallContext, also: Array<string | undefined> = []): Promise<void> {
+  async function addressLeft(
+    was: string | undefined,
+    ctx: CallContext,
+    also: Array<string | undefined> = [],
+  ): Promise<void> {
     o.instances.restorePublicAddress(was);
     await o.network.addressesChanged([...also, was], ctx);
   }
@@ -30,12 +40,22 @@ export function createEnforcedChanges(o: { securityGroups: SecurityGroupService;
       await o.network.groupsChanged([id], ctx);
       return id;
     },
-    async authorize(accountId: string, ref: GroupRef, permissions: readonly PermissionInput[], ctx: CallContext): Promise<string> {
+    async authorize(
+      accountId: string,
+      ref: GroupRef,
+      permissions: readonly PermissionInput[],
+      ctx: CallContext,
+    ): Promise<string> {
       const id = o.securityGroups.authorize({ accountId }, ref, permissions);
       await o.network.groupsChanged([id], ctx);
       return id;
     },
-    async revoke(accountId: string, ref: GroupRef, permissions: readonly PermissionInput[], ctx: CallContext): Promise<string> {
+    async revoke(
+      accountId: string,
+      ref: GroupRef,
+      permissions: readonly PermissionInput[],
+      ctx: CallContext,
+    ): Promise<string> {
       const id = o.securityGroups.revoke({ accountId }, ref, permissions);
       await o.network.groupsChanged([id], ctx);
       return id;
@@ -47,7 +67,11 @@ export function createEnforcedChanges(o: { securityGroups: SecurityGroupService;
       await addressLeft(a.previous, ctx, [instance.id]);
       return { ...a, instanceId: instance.id };
     },
-    async disassociateAddress(caller: Caller, ref: { publicIp?: string; associationId?: string }, ctx: CallContext): Promise<void> {
+    async disassociateAddress(
+      caller: Caller,
+      ref: { publicIp?: string; associationId?: string },
+      ctx: CallContext,
+    ): Promise<void> {
       await addressLeft(o.addresses.disassociate(caller.accountId, caller.isAdmin, ref), ctx);
     },
     async releaseAddress(caller: Caller, ref: AddressRef, ctx: CallContext): Promise<void> {

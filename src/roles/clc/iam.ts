@@ -31,7 +31,13 @@ export interface IamKey {
 
 export function createIamService(o: { repo: IdentityRepo; identity: IdentityService; clock: Clock; ids: IdGenerator }) {
   const { repo } = o;
-  const view = (u: UserRecord): IamUser => ({ path: "/", userName: u.name, userId: u.id, arn: `arn:aws:iam::${u.accountId}:user/${u.name}`, createDate: u.createdAt });
+  const view = (u: UserRecord): IamUser => ({
+    path: "/",
+    userName: u.name,
+    userId: u.id,
+    arn: `arn:aws:iam::${u.accountId}:user/${u.name}`,
+    createDate: u.createdAt,
+  });
   const accountAdmin = (p: Principal) => p.isAdmin || repo.findUserById(p.userId)?.isAccountOwner === true;
 
   /** The user a call is about (the caller when unnamed); another account's users do not exist. */
@@ -45,8 +51,10 @@ export function createIamService(o: { repo: IdentityRepo; identity: IdentityServ
     return u;
   }
 
-  const keyView = (u: UserRecord, k: { accessKeyId: string; status: "Active" | "Inactive"; createdAt: Date }): IamKey =>
-    ({ userName: u.name, accessKeyId: k.accessKeyId, status: k.status, createDate: k.createdAt });
+  const keyView = (
+    u: UserRecord,
+    k: { accessKeyId: string; status: "Active" | "Inactive"; createdAt: Date },
+  ): IamKey => ({ userName: u.name, accessKeyId: k.accessKeyId, status: k.status, createDate: k.createdAt });
 
   return {
     getUser: (p: Principal, userName?: string) => view(target(p, userName)),
@@ -63,21 +71,31 @@ export function createIamService(o: { repo: IdentityRepo; identity: IdentityServ
     deleteUser(p: Principal, userName: string): void {
       const u = target(p, userName, { adminOnly: true });
       if (u.name === p.userName) throw new InvalidParameterError("UserName", "A user cannot delete itself");
-      if (repo.allKeysOf(u.id).length) throw new DependencyViolationError("Cannot delete entity, must delete access keys first.");
+      if (repo.allKeysOf(u.id).length)
+        throw new DependencyViolationError("Cannot delete entity, must delete access keys first.");
       o.identity.deleteUser(u.name);
     },
     createAccessKey(p: Principal, userName?: string): IamKey & { secretAccessKey: string } {
       const u = target(p, userName);
       const key = { id: o.ids.accessKeyId(), secret: o.ids.secretKey(), userId: u.id, now: o.clock.now() };
-      if (!repo.insertKey(key, MAX_KEYS_PER_USER)) throw new InvalidParameterError("AccessKey", `Cannot exceed quota for AccessKeysPerUser: ${MAX_KEYS_PER_USER}`, "limit-exceeded");
-      return { ...keyView(u, { accessKeyId: key.id, status: "Active", createdAt: key.now }), secretAccessKey: key.secret };
+      if (!repo.insertKey(key, MAX_KEYS_PER_USER))
+        throw new InvalidParameterError(
+          "AccessKey",
+          `Cannot exceed quota for AccessKeysPerUser: ${MAX_KEYS_PER_USER}`,
+          "limit-exceeded",
+        );
+      return {
+        ...keyView(u, { accessKeyId: key.id, status: "Active", createdAt: key.now }),
+        secretAccessKey: key.secret,
+      };
     },
     listAccessKeys(p: Principal, userName?: string): IamKey[] {
       const u = target(p, userName);
       return repo.allKeysOf(u.id).map((k) => keyView(u, k));
     },
     updateAccessKey(p: Principal, accessKeyId: string, status: string, userName?: string): void {
-      if (status !== "Active" && status !== "Inactive") throw new InvalidParameterError("Status", "Status must be Active or Inactive");
+      if (status !== "Active" && status !== "Inactive")
+        throw new InvalidParameterError("Status", "Status must be Active or Inactive");
       const u = target(p, userName);
       if (!repo.setKeyStatus(u.id, accessKeyId, status)) throw new NotFoundError("access key of user", accessKeyId);
     },
@@ -87,7 +105,13 @@ export function createIamService(o: { repo: IdentityRepo; identity: IdentityServ
     },
     accountSummary(p: Principal): Map<string, number> {
       const people = repo.usersOfAccount(p.accountId);
-      return new Map([["Users", people.length], ["UsersQuota", 5000], ["AccessKeysPerUserQuota", MAX_KEYS_PER_USER], ["Groups", 0], ["Policies", 0]]);
+      return new Map([
+        ["Users", people.length],
+        ["UsersQuota", 5000],
+        ["AccessKeysPerUserQuota", MAX_KEYS_PER_USER],
+        ["Groups", 0],
+        ["Policies", 0],
+      ]);
     },
     accountAliases: (p: Principal): string[] => [repo.findAccountById(p.accountId)?.name ?? ""].filter(Boolean),
   };

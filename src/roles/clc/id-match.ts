@@ -14,5 +14,8 @@ export function idIs(column: SQLiteColumn, id: string): SQL {
 }
 
 export function idIn(column: SQLiteColumn, ids: readonly string[]): SQL {
-  return inArray(sql`lower(${column})`, ids.map((i) => i.toLowerCase()));
+  return inArray(
+    sql`lower(${column})`,
+    ids.map((i) => i.toLowerCase()),
+  );
 }

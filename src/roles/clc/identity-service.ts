@@ -13,8 +13,15 @@ import type { IdentityRepo, UserRecord } from "./identity-repo";
 import type { CloudCa } from "./cloud-ca";
 import { issueUserCertificate, publicKeyTag } from "./pki";
 import {
-  existingBaseName, removeCredentialFiles, renderAwsConfig, renderAwsProfile, renderEucarc, writeCredentialFiles,
-  type CloudEndpoints, type CredentialFiles, type CredentialSet,
+  existingBaseName,
+  removeCredentialFiles,
+  renderAwsConfig,
+  renderAwsProfile,
+  renderEucarc,
+  writeCredentialFiles,
+  type CloudEndpoints,
+  type CredentialFiles,
+  type CredentialSet,
 } from "./credentials";
 
 export const ADMIN_USER = "admin";
@@ -27,12 +34,31 @@ export const isUserName = (name: string) => USER_NAME.test(name);
  * account and user, and names people take for the operators'.
  */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set([
-  ADMIN_ACCOUNT, ADMIN_USER, "administrator", "root", "system", "euca", "eucalyptus-admin", "aws", "amazon",
-  "walrus", "storage", "cloud", "support", "security", "abuse", "postmaster", "hostmaster", "webmaster", "noreply", "no-reply",
+  ADMIN_ACCOUNT,
+  ADMIN_USER,
+  "administrator",
+  "root",
+  "system",
+  "euca",
+  "eucalyptus-admin",
+  "aws",
+  "amazon",
+  "walrus",
+  "storage",
+  "cloud",
+  "support",
+  "security",
+  "abuse",
+  "postmaster",
+  "hostmaster",
+  "webmaster",
+  "noreply",
+  "no-reply",
 ]);
 
 function refuseReserved(name: string, what: "name" | "account name"): void {
-  if (RESERVED_NAMES.has(name.toLowerCase())) throw new InvalidParameterError("UserName", `The ${what} '${name}' is reserved`, "reserved-name");
+  if (RESERVED_NAMES.has(name.toLowerCase()))
+    throw new InvalidParameterError("UserName", `The ${what} '${name}' is reserved`, "reserved-name");
 }
 
 export interface Principal {
@@ -85,14 +111,23 @@ export function createIdentityService(d: IdentityServiceDeps) {
 
   function validateName(name: string): void {
     if (!USER_NAME.test(name)) {
-      throw new InvalidParameterError("UserName", `User name '${name}' is invalid: 1-30 characters of letters, digits, '_', '.', '@' and '-', not starting with '.', '@' or '-'`);
+      throw new InvalidParameterError(
+        "UserName",
+        `User name '${name}' is invalid: 1-30 characters of letters, digits, '_', '.', '@' and '-', not starting with '.', '@' or '-'`,
+      );
     }
   }
 
   function credentialSet(user: UserRecord, baseName: string): CredentialSet {
     const key = repo.keysOf(user.id)[0];
     if (!key) throw new NotFoundError("access key of user", user.name);
-    return { user: user.name, accountNumber: user.accountId, accessKeyId: key.accessKeyId, secretKey: key.secret, baseName };
+    return {
+      user: user.name,
+      accountNumber: user.accountId,
+      accessKeyId: key.accessKeyId,
+      secretKey: key.secret,
+      baseName,
+    };
   }
 
   /** A new key pair and certificate for the user, recorded (manifests signed with it verify), and its file base name. */
@@ -114,7 +149,9 @@ export function createIdentityService(d: IdentityServiceDeps) {
     }
     const { pair, baseName } = await newKeyPair(user);
     return writeCredentialFiles(dir, credentialSet(user, baseName), d.endpoints(), {
-      cloudCertPem: d.ca.certPem, keyPem: pair.keyPem, certPem: pair.certPem,
+      cloudCertPem: d.ca.certPem,
+      keyPem: pair.keyPem,
+      certPem: pair.certPem,
     });
   }
 
@@ -123,7 +160,8 @@ export function createIdentityService(d: IdentityServiceDeps) {
     const id = `AID${d.ids.accessKeyId().slice(3)}`;
     const key = { id: d.ids.accessKeyId(), secret: d.ids.secretKey() };
     const account = { id: d.ids.accountNumber(), name: o.account, join: o.join };
-    if (!repo.insertUser({ id, name, isAdmin: o.admin, account, key, now: d.clock.now() })) throw new DuplicateError("account", o.account);
+    if (!repo.insertUser({ id, name, isAdmin: o.admin, account, key, now: d.clock.now() }))
+      throw new DuplicateError("account", o.account);
     const user = repo.findUser(name)!;
     return { user, accessKeyId: key.id, credentials: await ensureCredentials(user) };
   }
@@ -138,7 +176,8 @@ export function createIdentityService(d: IdentityServiceDeps) {
      */
     async issueCredentials(name: string): Promise<Array<{ name: string; content: string }>> {
       const user = this.getUser(name);
-      if (!repo.keysOf(user.id).length) throw new InvalidParameterError("AccessKey", "You have no active access key: create or activate one first");
+      if (!repo.keysOf(user.id).length)
+        throw new InvalidParameterError("AccessKey", "You have no active access key: create or activate one first");
       const { pair, baseName } = await newKeyPair(user);
       const set = credentialSet(user, baseName);
       const e = d.endpoints();
@@ -245,25 +284,60 @@ export function createIdentityService(d: IdentityServiceDeps) {
      */
     principal(accessKeyId: string, sessionToken?: string): Principal | undefined {
       const key = repo.activeKey(accessKeyId);
-      if (key) return { userId: key.userId, userName: key.userName, accountId: key.accountId, isAdmin: key.isAdmin, accessKeyId };
+      if (key)
+        return {
+          userId: key.userId,
+          userName: key.userName,
+          accountId: key.accountId,
+          isAdmin: key.isAdmin,
+          accessKeyId,
+        };
       const s = repo.activeSession(accessKeyId);
-      if (!s || sessionToken === undefined || s.expiresAt <= d.clock.now() || !safeEqual(sha256(sessionToken), s.tokenSha256)) return undefined;
-      return { userId: s.userId, userName: s.userName, accountId: s.accountId, isAdmin: s.isAdmin, accessKeyId, sessionExpires: s.expiresAt };
+      if (
+        !s ||
+        sessionToken === undefined ||
+        s.expiresAt <= d.clock.now() ||
+        !safeEqual(sha256(sessionToken), s.tokenSha256)
+      )
+        return undefined;
+      return {
+        userId: s.userId,
+        userName: s.userName,
+        accountId: s.accountId,
+        isAdmin: s.isAdmin,
+        accessKeyId,
+        sessionExpires: s.expiresAt,
+      };
     },
 
     /** STS GetSessionToken: temporary credentials for the caller's key (not from session credentials themselves, as in AWS). */
     createSession(p: Principal, durationSeconds: number = SESSION_SECONDS.default): SessionCredentials {
       if (p.sessionExpires) throw new AccessDeniedError("Cannot call GetSessionToken with session credentials");
-      if (!Number.isInteger(durationSeconds) || durationSeconds < SESSION_SECONDS.min || durationSeconds > SESSION_SECONDS.max) {
-        throw new InvalidParameterError("DurationSeconds", `DurationSeconds must be between ${SESSION_SECONDS.min} and ${SESSION_SECONDS.max}`);
+      if (
+        !Number.isInteger(durationSeconds) ||
+        durationSeconds < SESSION_SECONDS.min ||
+        durationSeconds > SESSION_SECONDS.max
+      ) {
+        throw new InvalidParameterError(
+          "DurationSeconds",
+          `DurationSeconds must be between ${SESSION_SECONDS.min} and ${SESSION_SECONDS.max}`,
+        );
       }
       const now = d.clock.now();
       repo.dropExpiredSessions(now);
       const creds: SessionCredentials = {
-        accessKeyId: `ASIA${d.ids.accessKeyId().slice(4)}`, secretAccessKey: d.ids.secretKey(),
-        sessionToken: randomBytes(96).toString("base64"), expiration: new Date(now.getTime() + durationSeconds * 1000),
+        accessKeyId: `ASIA${d.ids.accessKeyId().slice(4)}`,
+        secretAccessKey: d.ids.secretKey(),
+        sessionToken: randomBytes(96).toString("base64"),
+        expiration: new Date(now.getTime() + durationSeconds * 1000),
       };
-      repo.insertSession({ accessKeyId: creds.accessKeyId, parentKeyId: p.accessKeyId, secret: creds.secretAccessKey, tokenSha256: sha256(creds.sessionToken), expiresAt: creds.expiration });
+      repo.insertSession({
+        accessKeyId: creds.accessKeyId,
+        parentKeyId: p.accessKeyId,
+        secret: creds.secretAccessKey,
+        tokenSha256: sha256(creds.sessionToken),
+        expiresAt: creds.expiration,
+      });
       return creds;
     },
 

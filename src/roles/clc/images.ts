@@ -28,7 +28,11 @@ export interface Caller {
   isAdmin: boolean;
 }
 
-const PREFIX: Record<ImageType, "image" | "kernel" | "ramdisk"> = { machine: "image", kernel: "kernel", ramdisk: "ramdisk" };
+const PREFIX: Record<ImageType, "image" | "kernel" | "ramdisk"> = {
+  machine: "image",
+  kernel: "kernel",
+  ramdisk: "ramdisk",
+};
 
 export const INVALID_MANIFEST = "Image registration failed because the manifest referenced is invalid or unavailable.";
 
@@ -44,7 +48,16 @@ export function createImageService(o: {
 
   function view(rows: ImageRecord[]): ImageView[] {
     if (!rows.length) return [];
-    const perms = db.select().from(imageLaunchPermissions).where(inArray(imageLaunchPermissions.imageId, rows.map((r) => r.id))).all();
+    const perms = db
+      .select()
+      .from(imageLaunchPermissions)
+      .where(
+        inArray(
+          imageLaunchPermissions.imageId,
+          rows.map((r) => r.id),
+        ),
+      )
+      .all();
     return rows.map((r) => {
       const granted = perms.filter((p) => p.imageId === r.id).map((p) => p.grantee);
       return { ...r, isPublic: granted.includes("all"), launchPermissions: granted.filter((g) => g !== "all") };
@@ -52,13 +65,19 @@ export function createImageService(o: {
   }
 
   function get(id: string): ImageRecord {
-    const r = db.select().from(images).where(and(idIs(images.id, id), eq(images.state, "available"))).get();
+    const r = db
+      .select()
+      .from(images)
+      .where(and(idIs(images.id, id), eq(images.state, "available")))
+      .get();
     if (!r) throw new NotFoundError("image", id);
     return r;
   }
 
   function canLaunch(caller: Caller, v: ImageView): boolean {
-    return caller.isAdmin || v.accountId === caller.accountId || v.isPublic || v.launchPermissions.includes(caller.accountId);
+    return (
+      caller.isAdmin || v.accountId === caller.accountId || v.isPublic || v.launchPermissions.includes(caller.accountId)
+    );
   }
 
   /** An image the caller may see (else NotFound, as Describe says): own, public or shared with them. */
@@ -71,21 +90,38 @@ export function createImageService(o: {
   /** An image the caller owns. One they cannot see is NotFound — never a hint that it exists. */
   function owned(caller: Caller, id: string): ImageView {
     const v = visible(caller, id);
-    if (v.accountId !== caller.accountId && !caller.isAdmin) throw new AccessDeniedError(`You are not authorized to change image ${id}`);
+    if (v.accountId !== caller.accountId && !caller.isAdmin)
+      throw new AccessDeniedError(`You are not authorized to change image ${id}`);
     return v;
   }
 
   return {
-    async register(caller: Caller, input: { location: string; name?: string; description?: string; architecture?: string; kernelId?: string; ramdiskId?: string }, ctx: CallContext): Promise<ImageRecord> {
+    async register(
+      caller: Caller,
+      input: {
+        location: string;
+        name?: string;
+        description?: string;
+        architecture?: string;
+        kernelId?: string;
+        ramdiskId?: string;
+      },
+      ctx: CallContext,
+    ): Promise<ImageRecord> {
       const walrus = o.walrus();
       if (!walrus) throw new UnavailableError("Walrus is not reachable from this cloud controller");
       const slash = input.location.indexOf("/");
-      if (slash <= 0 || slash === input.location.length - 1) throw new InvalidParameterError("ImageLocation", `Invalid image location '${input.location}': expected bucket/manifest`);
+      if (slash <= 0 || slash === input.location.length - 1)
+        throw new InvalidParameterError(
+          "ImageLocation",
+          `Invalid image location '${input.location}': expected bucket/manifest`,
+        );
       const bucket = input.location.slice(0, slash);
       const key = input.location.slice(slash + 1);
       let xml: string;
       try {
-        if (!caller.isAdmin && (await walrus.bucketOwner(bucket, ctx)) !== caller.accountId) throw new AccessDeniedError(`You do not own bucket ${bucket}`);
+        if (!caller.isAdmin && (await walrus.bucketOwner(bucket, ctx)) !== caller.accountId)
+          throw new AccessDeniedError(`You do not own bucket ${bucket}`);
         const obj = await walrus.getObject({ bucket, key }, ctx);
         const chunks: Buffer[] = [];
         for await (const c of obj.body) chunks.push(c as Buffer);
@@ -107,18 +143,43 @@ export function createImageService(o: {
       }
       const base = key.split("/").pop()!;
       const isTrue = (v?: string) => v === "true" || v === "yes";
-      const type: ImageType = isTrue(manifest.kernelId) || base.startsWith("vmlinuz") ? "kernel"
-        : isTrue(manifest.ramdiskId) || base.startsWith("initrd") ? "ramdisk" : "machine";
-      if (type !== "machine" && !caller.isAdmin) throw new AccessDeniedError(`Only administrators may register ${type} images`);
-      const kernelId = type === "machine" ? (input.kernelId ?? (isTrue(manifest.kernelId) ? undefined : manifest.kernelId)) : undefined;
-      const ramdiskId = type === "machine" ? (input.ramdiskId ?? (isTrue(manifest.ramdiskId) ? undefined : manifest.ramdiskId)) : undefined;
-      for (const [id, want] of [[kernelId, "kernel"], [ramdiskId, "ramdisk"]] as const) {
-        if (id !== undefined && get(id).type !== want) throw new InvalidParameterError(want === "kernel" ? "KernelId" : "RamdiskId", `${id} is not a ${want} image`);
+      const type: ImageType =
+        isTrue(manifest.kernelId) || base.startsWith("vmlinuz")
+          ? "kernel"
+          : isTrue(manifest.ramdiskId) || base.startsWith("initrd")
+            ? "ramdisk"
+            : "machine";
+      if (type !== "machine" && !caller.isAdmin)
+        throw new AccessDeniedError(`Only administrators may register ${type} images`);
+      const kernelId =
+        type === "machine"
+          ? (input.kernelId ?? (isTrue(manifest.kernelId) ? undefined : manifest.kernelId))
+          : undefined;
+      const ramdiskId =
+        type === "machine"
+          ? (input.ramdiskId ?? (isTrue(manifest.ramdiskId) ? undefined : manifest.ramdiskId))
+          : undefined;
+      for (const [id, want] of [
+        [kernelId, "kernel"],
+        [ramdiskId, "ramdisk"],
+      ] as const) {
+        if (id !== undefined && get(id).type !== want)
+          throw new InvalidParameterError(want === "kernel" ? "KernelId" : "RamdiskId", `${id} is not a ${want} image`);
       }
       const r: ImageRecord = {
-        id: o.ids.resourceId(PREFIX[type]), accountId: caller.accountId, location: input.location, name: input.name ?? manifest.name,
-        description: input.description ?? "", architecture: input.architecture ?? manifest.architecture, type, kernelId: kernelId ?? null,
-        ramdiskId: ramdiskId ?? null, state: "available", size: manifest.size, productCodes: (manifest.productCodes ?? []).join(","), createdAt: o.clock.now(),
+        id: o.ids.resourceId(PREFIX[type]),
+        accountId: caller.accountId,
+        location: input.location,
+        name: input.name ?? manifest.name,
+        description: input.description ?? "",
+        architecture: input.architecture ?? manifest.architecture,
+        type,
+        kernelId: kernelId ?? null,
+        ramdiskId: ramdiskId ?? null,
+        state: "available",
+        size: manifest.size,
+        productCodes: (manifest.productCodes ?? []).join(","),
+        createdAt: o.clock.now(),
       };
       db.insert(images).values(r).run();
       // Kernels and ramdisks are for everyone to launch with, as in Eucalyptus.
@@ -132,14 +193,35 @@ export function createImageService(o: {
     },
 
     /** Images the caller may see: own, public, launchable by them; `all` for an admin's verbose. */
-    describe(caller: Caller & { all?: boolean }, f: { ids?: string[]; owners?: string[]; executableBy?: string[] }): ImageView[] {
+    describe(
+      caller: Caller & { all?: boolean },
+      f: { ids?: string[]; owners?: string[]; executableBy?: string[] },
+    ): ImageView[] {
       const rows = view(db.select().from(images).where(eq(images.state, "available")).orderBy(images.id).all());
-      for (const id of f.ids ?? []) if (!rows.some((r) => sameId(r.id, id) && (caller.all || canLaunch(caller, r)))) throw new NotFoundError("image", id);
+      for (const id of f.ids ?? [])
+        if (!rows.some((r) => sameId(r.id, id) && (caller.all || canLaunch(caller, r))))
+          throw new NotFoundError("image", id);
       return rows.filter((r) => {
         if (!(caller.all || canLaunch(caller, r))) return false;
         if (f.ids?.length && !f.ids.some((id) => sameId(id, r.id))) return false;
-        if (f.owners?.length && !f.owners.some((w) => (w === "self" ? r.accountId === caller.accountId : w === "all" ? true : r.accountId === w))) return false;
-        if (f.executableBy?.length && !f.executableBy.some((x) => (x === "all" ? r.isPublic : x === "self" ? canLaunch(caller, r) : r.isPublic || r.launchPermissions.includes(x) || r.accountId === x))) return false;
+        if (
+          f.owners?.length &&
+          !f.owners.some((w) =>
+            w === "self" ? r.accountId === caller.accountId : w === "all" ? true : r.accountId === w,
+          )
+        )
+          return false;
+        if (
+          f.executableBy?.length &&
+          !f.executableBy.some((x) =>
+            x === "all"
+              ? r.isPublic
+              : x === "self"
+                ? canLaunch(caller, r)
+                : r.isPublic || r.launchPermissions.includes(x) || r.accountId === x,
+          )
+        )
+          return false;
         return true;
       });
     },
@@ -148,7 +230,13 @@ export function createImageService(o: {
 
     /** Where an image's manifest is, while it is registered ("" once deregistered: instances outlive it). */
     locationOf(id: string): string {
-      return db.select({ location: images.location }).from(images).where(and(eq(images.id, id), eq(images.state, "available"))).get()?.location ?? "";
+      return (
+        db
+          .select({ location: images.location })
+          .from(images)
+          .where(and(eq(images.id, id), eq(images.state, "available")))
+          .get()?.location ?? ""
+      );
     },
 
     /** An image's product codes, whatever its state (instances outlive deregistration). */
@@ -162,8 +250,12 @@ export function createImageService(o: {
 
     modifyLaunchPermission(caller: Caller, requested: string, add: string[], remove: string[]): void {
       const id = owned(caller, requested).id;
-      for (const g of add) db.insert(imageLaunchPermissions).values({ imageId: id, grantee: g }).onConflictDoNothing().run();
-      if (remove.length) db.delete(imageLaunchPermissions).where(and(eq(imageLaunchPermissions.imageId, id), inArray(imageLaunchPermissions.grantee, remove))).run();
+      for (const g of add)
+        db.insert(imageLaunchPermissions).values({ imageId: id, grantee: g }).onConflictDoNothing().run();
+      if (remove.length)
+        db.delete(imageLaunchPermissions)
+          .where(and(eq(imageLaunchPermissions.imageId, id), inArray(imageLaunchPermissions.grantee, remove)))
+          .run();
     },
 
     modifyDescription(caller: Caller, requested: string, description: string): void {

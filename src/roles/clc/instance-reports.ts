@@ -12,7 +12,13 @@ import type { Logger } from "pino";
 import type { Clock } from "../../common/clock";
 import type { CallContext } from "../../rpc/types";
 import type { ClusterInstance } from "../cc/client";
-import { INSTANCE_TRANSITIONS, reconcile, statesBefore, type InstanceReport, type InstanceState } from "../../lifecycle/instance";
+import {
+  INSTANCE_TRANSITIONS,
+  reconcile,
+  statesBefore,
+  type InstanceReport,
+  type InstanceState,
+} from "../../lifecycle/instance";
 import type { ClcDatabase } from "./database";
 import { instances } from "./schema";
 import type { AddressService } from "./addresses";
@@ -32,7 +38,11 @@ export interface InstanceReportsDeps {
   addresses: AddressService;
   intents: Intents;
   /** Told what the clusters reported of live instances, and which instances ended for good (volumes let go of theirs). */
-  reported?: (reports: ReadonlyMap<string, ClusterInstance | undefined>, ended: ReadonlySet<string>, ctx: CallContext) => Promise<void>;
+  reported?: (
+    reports: ReadonlyMap<string, ClusterInstance | undefined>,
+    ended: ReadonlySet<string>,
+    ctx: CallContext,
+  ) => Promise<void>;
 }
 
 export function createInstanceReports(o: InstanceReportsDeps) {
@@ -41,8 +51,22 @@ export function createInstanceReports(o: InstanceReportsDeps) {
 
   /** Moves an instance along INSTANCE_TRANSITIONS only: a terminated instance never comes back. */
   function setState(id: string, state: InstanceState, reason = ""): void {
-    db.update(instances).set({ state, stateReason: reason, ...(state === "terminated" ? { terminatedAt: o.clock.now(), unreportedSince: null } : {}) })
-      .where(and(eq(instances.id, id), inArray(instances.state, statesBefore(INSTANCE_TRANSITIONS, state).filter((s) => s !== "terminated")))).run();
+    db.update(instances)
+      .set({
+        state,
+        stateReason: reason,
+        ...(state === "terminated" ? { terminatedAt: o.clock.now(), unreportedSince: null } : {}),
+      })
+      .where(
+        and(
+          eq(instances.id, id),
+          inArray(
+            instances.state,
+            statesBefore(INSTANCE_TRANSITIONS, state).filter((s) => s !== "terminated"),
+          ),
+        ),
+      )
+      .run();
   }
 
   /**
@@ -56,10 +80,18 @@ export function createInstanceReports(o: InstanceReportsDeps) {
     let unfinished = new Map<string, string>();
     if (c) {
       try {
-        unfinished = new Map((await c.client.terminateInstances({ instanceIds: [...ids] }, ctx)).unfinished.map((u) => [u.instanceId, u.reason]));
+        unfinished = new Map(
+          (await c.client.terminateInstances({ instanceIds: [...ids] }, ctx)).unfinished.map((u) => [
+            u.instanceId,
+            u.reason,
+          ]),
+        );
       } catch (e) {
         for (const id of ids) o.intents.failed("terminate", id, (e as Error).message);
-        o.log?.warn({ requestId: ctx.requestId, zone, instances: ids, err: (e as Error).message }, "clc: cluster did not carry out a terminate; kept and retried");
+        o.log?.warn(
+          { requestId: ctx.requestId, zone, instances: ids, err: (e as Error).message },
+          "clc: cluster did not carry out a terminate; kept and retried",
+        );
         return new Set();
       }
     } // else the zone's cluster was deregistered: nothing runs them any more
@@ -67,8 +99,10 @@ export function createInstanceReports(o: InstanceReportsDeps) {
     const done = ids.filter((id) => !unfinished.has(id));
     const now = o.clock.now();
     for (const id of done) {
-      db.update(instances).set({ state: "terminated", stateReason: USER_SHUTDOWN, terminatedAt: now, unreportedSince: null })
-        .where(and(eq(instances.id, id), eq(instances.state, "shutting-down"))).run();
+      db.update(instances)
+        .set({ state: "terminated", stateReason: USER_SHUTDOWN, terminatedAt: now, unreportedSince: null })
+        .where(and(eq(instances.id, id), eq(instances.state, "shutting-down")))
+        .run();
       o.addresses.releaseFromInstance(id);
       o.intents.done("terminate", id);
     }
@@ -77,12 +111,20 @@ export function createInstanceReports(o: InstanceReportsDeps) {
   }
 
   /** Instances that ended on their own: terminated now, with why; what they hold goes back once their cluster let go. */
-  async function end(zone: string, ended: ReadonlyArray<{ id: string; reason: string }>, ctx: CallContext): Promise<void> {
+  async function end(
+    zone: string,
+    ended: ReadonlyArray<{ id: string; reason: string }>,
+    ctx: CallContext,
+  ): Promise<void> {
     for (const { id, reason } of ended) {
       setState(id, "terminated", reason);
       o.intents.record("terminate", id, zone);
     }
-    await terminateAt(zone, ended.map((e) => e.id), ctx);
+    await terminateAt(
+      zone,
+      ended.map((e) => e.id),
+      ctx,
+    );
   }
 
   function markUnreported(id: string, since: Date | null): void {
@@ -101,7 +143,12 @@ export function createInstanceReports(o: InstanceReportsDeps) {
       if (!c) return false;
       let reported: Map<string, ClusterInstance>;
       try {
-        reported = new Map((await c.client.describeInstances({ instanceIds: live.map((r) => r.id) }, ctx)).instances.map((i) => [i.instanceId, i]));
+        reported = new Map(
+          (await c.client.describeInstances({ instanceIds: live.map((r) => r.id) }, ctx)).instances.map((i) => [
+            i.instanceId,
+            i,
+          ]),
+        );
       } catch {
         // Cluster unreachable: the last known states stand, unreported from now.
         for (const r of live) if (!r.unreportedSince) markUnreported(r.id, o.clock.now());
@@ -162,7 +209,11 @@ export function createInstanceReports(o: InstanceReportsDeps) {
      * shutting-down instance keeps (or gets) its intent.
      */
     async reconcileAtStart(ctx: CallContext): Promise<string[]> {
-      const live = db.select().from(instances).where(inArray(instances.state, ["pending", "running", "shutting-down"])).all();
+      const live = db
+        .select()
+        .from(instances)
+        .where(inArray(instances.state, ["pending", "running", "shutting-down"]))
+        .all();
       const lost: string[] = [];
       for (const zone of new Set(live.map((r) => r.zone))) {
         const c = clusterOf(zone);
@@ -176,7 +227,11 @@ export function createInstanceReports(o: InstanceReportsDeps) {
         const inZone = live.filter((x) => x.zone === zone);
         for (const r of inZone.filter((x) => x.state === "shutting-down")) o.intents.record("terminate", r.id, zone);
         const gone = inZone.filter((x) => x.state !== "shutting-down" && !known.has(x.id));
-        await end(zone, gone.map((r) => ({ id: r.id, reason: INTERRUPTED_LAUNCH })), ctx);
+        await end(
+          zone,
+          gone.map((r) => ({ id: r.id, reason: INTERRUPTED_LAUNCH })),
+          ctx,
+        );
         lost.push(...gone.map((r) => r.id));
       }
       return lost;

@@ -29,7 +29,10 @@ export function createIntents(o: { db: ClcDatabase; clock: Clock }) {
     /** Records an intent (an existing one is kept as it is: the first request stands). */
     record(kind: IntentKind, target: string, zone: string, payload: Record<string, string> = {}): void {
       const now = o.clock.now();
-      db.insert(intents).values({ kind, target, zone, payload: JSON.stringify(payload), createdAt: now, nextAt: now }).onConflictDoNothing().run();
+      db.insert(intents)
+        .values({ kind, target, zone, payload: JSON.stringify(payload), createdAt: now, nextAt: now })
+        .onConflictDoNothing()
+        .run();
     },
 
     done(kind: IntentKind, target: string): void {
@@ -41,7 +44,14 @@ export function createIntents(o: { db: ClcDatabase; clock: Clock }) {
       const row = db.select().from(intents).where(key(kind, target)).get();
       if (!row) return;
       const attempts = row.attempts + 1;
-      db.update(intents).set({ attempts, lastError: reason.slice(0, 500), nextAt: new Date(o.clock.now().getTime() + retryDelay(attempts)) }).where(key(kind, target)).run();
+      db.update(intents)
+        .set({
+          attempts,
+          lastError: reason.slice(0, 500),
+          nextAt: new Date(o.clock.now().getTime() + retryDelay(attempts)),
+        })
+        .where(key(kind, target))
+        .run();
     },
 
     /** Its cluster reports something that may let it go through now: try on the next round. */
@@ -49,10 +59,17 @@ export function createIntents(o: { db: ClcDatabase; clock: Clock }) {
       db.update(intents).set({ nextAt: o.clock.now() }).where(key(kind, target)).run();
     },
 
-    has: (kind: IntentKind, target: string) => db.select({ t: intents.target }).from(intents).where(key(kind, target)).get() !== undefined,
+    has: (kind: IntentKind, target: string) =>
+      db.select({ t: intents.target }).from(intents).where(key(kind, target)).get() !== undefined,
 
     /** Those due now, oldest first. */
-    due: (kind: IntentKind): Intent[] => db.select().from(intents).where(and(eq(intents.kind, kind), lte(intents.nextAt, o.clock.now()))).orderBy(asc(intents.createdAt)).all(),
+    due: (kind: IntentKind): Intent[] =>
+      db
+        .select()
+        .from(intents)
+        .where(and(eq(intents.kind, kind), lte(intents.nextAt, o.clock.now())))
+        .orderBy(asc(intents.createdAt))
+        .all(),
 
     list: (): Intent[] => db.select().from(intents).orderBy(asc(intents.createdAt)).all(),
   };

@@ -29,9 +29,16 @@ export function createMailer(o: { db: ClcDatabase; clock: Clock; log: Logger; sm
   return {
     /** Keeps the message and, with SMTP, sends it; a send that fails is logged and stays unsent in the outbox. */
     async send(m: MailMessage): Promise<void> {
-      const row = db.insert(outbox).values({ at: o.clock.now(), recipient: m.to, subject: m.subject, body: m.body, sent: false }).returning({ id: outbox.id }).get();
+      const row = db
+        .insert(outbox)
+        .values({ at: o.clock.now(), recipient: m.to, subject: m.subject, body: m.body, sent: false })
+        .returning({ id: outbox.id })
+        .get();
       if (!transport) {
-        o.log.info({ to: m.to, subject: m.subject, outbox: row.id }, "mail: no SMTP_URL; kept in the outbox (web interface, Admin → Outbox)");
+        o.log.info(
+          { to: m.to, subject: m.subject, outbox: row.id },
+          "mail: no SMTP_URL; kept in the outbox (web interface, Admin → Outbox)",
+        );
         return;
       }
       try {
@@ -39,11 +46,19 @@ export function createMailer(o: { db: ClcDatabase; clock: Clock; log: Logger; sm
         db.update(outbox).set({ sent: true }).where(eq(outbox.id, row.id)).run();
         o.log.info({ to: m.to, subject: m.subject }, "mail: sent");
       } catch (e) {
-        o.log.warn({ to: m.to, subject: m.subject, err: (e as Error).message }, "mail: sending failed; kept in the outbox");
+        o.log.warn(
+          { to: m.to, subject: m.subject, err: (e as Error).message },
+          "mail: sending failed; kept in the outbox",
+        );
       }
     },
     outbox(limit = 100): OutboxEntry[] {
-      return db.select().from(outbox).orderBy(desc(outbox.id)).limit(limit).all()
+      return db
+        .select()
+        .from(outbox)
+        .orderBy(desc(outbox.id))
+        .limit(limit)
+        .all()
         .map((r) => ({ id: r.id, at: r.at, to: r.recipient, subject: r.subject, body: r.body, sent: r.sent }));
     },
     close(): void {

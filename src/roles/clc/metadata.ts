@@ -5,7 +5,8 @@
  */
 import type { InstanceRecord } from "./instances";
 
-export type MetadataAnswer = { kind: "value"; text: string; contentType?: string } | { kind: "listing"; entries: string[] };
+export type MetadataAnswer =
+  { kind: "value"; text: string; contentType?: string } | { kind: "listing"; entries: string[] };
 
 export interface MetadataContext {
   instance: InstanceRecord;
@@ -36,7 +37,14 @@ function metaData(c: MetadataContext): Tree {
     "reservation-id": i.reservationId,
     "security-groups": c.groups.join("\n"),
     mac: i.mac,
-    "block-device-mapping": { emi: "sda1", ami: "sda1", ephemeral: "sda2", ephemeral0: "sda2", swap: "sda3", root: "/dev/sda1" },
+    "block-device-mapping": {
+      emi: "sda1",
+      ami: "sda1",
+      ephemeral: "sda2",
+      ephemeral0: "sda2",
+      swap: "sda3",
+      root: "/dev/sda1",
+    },
     placement: { "availability-zone": i.zone },
   };
   if (i.kernelId) tree["kernel-id"] = i.kernelId;
@@ -47,25 +55,47 @@ function metaData(c: MetadataContext): Tree {
 
 export function identityDocument(c: MetadataContext): string {
   const i = c.instance;
-  return JSON.stringify({
-    accountId: i.accountId, architecture: "x86_64", availabilityZone: i.zone, imageId: i.imageId, instanceId: i.id,
-    instanceType: i.instanceType, kernelId: i.kernelId, ramdiskId: i.ramdiskId, pendingTime: i.launchTime.toISOString(),
-    privateIp: i.privateIp, region: c.region, version: "2017-09-30",
-  }, null, 2);
+  return JSON.stringify(
+    {
+      accountId: i.accountId,
+      architecture: "x86_64",
+      availabilityZone: i.zone,
+      imageId: i.imageId,
+      instanceId: i.id,
+      instanceType: i.instanceType,
+      kernelId: i.kernelId,
+      ramdiskId: i.ramdiskId,
+      pendingTime: i.launchTime.toISOString(),
+      privateIp: i.privateIp,
+      region: c.region,
+      version: "2017-09-30",
+    },
+    null,
+    2,
+  );
 }
 
 /** Answers `path` below the version (e.g. "meta-data/placement/availability-zone"). */
 export function answerMetadata(c: MetadataContext, path: string): MetadataAnswer | undefined {
   const parts = path.split("/").filter(Boolean);
-  if (parts.length === 0) return { kind: "listing", entries: ["dynamic", "meta-data", ...(c.instance.userData ? ["user-data"] : [])] };
+  if (parts.length === 0)
+    return { kind: "listing", entries: ["dynamic", "meta-data", ...(c.instance.userData ? ["user-data"] : [])] };
   const [top, ...rest] = parts;
   if (top === "user-data" && rest.length === 0) {
-    return c.instance.userData ? { kind: "value", text: Buffer.from(c.instance.userData, "base64").toString("latin1"), contentType: "application/octet-stream" } : undefined;
+    return c.instance.userData
+      ? {
+          kind: "value",
+          text: Buffer.from(c.instance.userData, "base64").toString("latin1"),
+          contentType: "application/octet-stream",
+        }
+      : undefined;
   }
   const root: Tree | undefined =
-    top === "meta-data" ? { ...metaData(c), "instance-identity": { document: identityDocument(c) } }
-    : top === "dynamic" ? { "instance-identity": { document: identityDocument(c) } }
-    : undefined;
+    top === "meta-data"
+      ? { ...metaData(c), "instance-identity": { document: identityDocument(c) } }
+      : top === "dynamic"
+        ? { "instance-identity": { document: identityDocument(c) } }
+        : undefined;
   if (!root) return undefined;
   let node: string | Tree = root;
   for (const p of rest) {
@@ -79,7 +109,9 @@ export function answerMetadata(c: MetadataContext, path: string): MetadataAnswer
   // public-keys/ lists "0=name" only; "0/" is reachable but not listed (as in EC2).
   return {
     kind: "listing",
-    entries: Object.entries(node).filter(([k, v]) => typeof v === "string" || !keys.some((x) => x.startsWith(`${k}=`))).map(([k, v]) => (typeof v === "string" ? k : `${k}/`)),
+    entries: Object.entries(node)
+      .filter(([k, v]) => typeof v === "string" || !keys.some((x) => x.startsWith(`${k}=`)))
+      .map(([k, v]) => (typeof v === "string" ? k : `${k}/`)),
   };
 }
 

@@ -20,7 +20,11 @@ import type { RegisteredCluster } from "./zones";
 export const SEND_WAIT_MS = 8000;
 
 export function createNetworkSync(o: {
-  db: ClcDatabase; clusters: () => readonly RegisteredCluster[]; groups: SecurityGroupService; addresses: AddressService; log: Logger;
+  db: ClcDatabase;
+  clusters: () => readonly RegisteredCluster[];
+  groups: SecurityGroupService;
+  addresses: AddressService;
+  log: Logger;
 }) {
   const { db } = o.db;
   /** Zones that missed an update; zones sent everything since this CLC started. */
@@ -28,9 +32,16 @@ export function createNetworkSync(o: {
   const seen = new Set<string>();
 
   function live() {
-    return db.select({ id: instances.id, zone: instances.zone, groups: instances.groups }).from(instances)
-      .where(inArray(instances.state, ["pending", "running", "shutting-down"])).all()
-      .map((r) => ({ id: r.id, zone: r.zone, groupIds: (JSON.parse(r.groups) as Array<{ id: string }>).map((g) => g.id) }));
+    return db
+      .select({ id: instances.id, zone: instances.zone, groups: instances.groups })
+      .from(instances)
+      .where(inArray(instances.state, ["pending", "running", "shutting-down"]))
+      .all()
+      .map((r) => ({
+        id: r.id,
+        zone: r.zone,
+        groupIds: (JSON.parse(r.groups) as Array<{ id: string }>).map((g) => g.id),
+      }));
   }
 
   /** Sends an update, waiting at most SEND_WAIT_MS: a cluster that does not answer holds up no API call, and is sent everything later. */
@@ -38,12 +49,17 @@ export function createNetworkSync(o: {
     const c = o.clusters().find((x) => x.name === zone);
     if (!c) return;
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${SEND_WAIT_MS} ms`)), SEND_WAIT_MS)));
+    const late = new Promise<never>(
+      (_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${SEND_WAIT_MS} ms`)), SEND_WAIT_MS)),
+    );
     try {
       await Promise.race([c.client.updateNetwork(update, ctx), late]);
     } catch (e) {
       behind.add(zone);
-      o.log.warn({ requestId: ctx.requestId, zone, err: (e as Error).message }, "clc: the cluster did not take a network change; it is sent everything on the next sync");
+      o.log.warn(
+        { requestId: ctx.requestId, zone, err: (e as Error).message },
+        "clc: the cluster did not take a network change; it is sent everything on the next sync",
+      );
     } finally {
       clearTimeout(timer);
     }
@@ -64,7 +80,11 @@ export function createNetworkSync(o: {
     /** The rules of these groups changed: zones with members get them. */
     async groupsChanged(groupIds: readonly string[], ctx: CallContext): Promise<void> {
       const wanted = new Set(groupIds);
-      const zones = new Set(live().filter((i) => i.groupIds.some((g) => wanted.has(g))).map((i) => i.zone));
+      const zones = new Set(
+        live()
+          .filter((i) => i.groupIds.some((g) => wanted.has(g)))
+          .map((i) => i.zone),
+      );
       const groups = o.groups.rulesOf(groupIds);
       await Promise.all([...zones].map((z) => send(z, { groups }, ctx)));
     },
@@ -74,10 +94,16 @@ export function createNetworkSync(o: {
       const wanted = new Set(instanceIds.filter((x): x is string => !!x));
       const byZone = new Map<string, string[]>();
       for (const i of live().filter((x) => wanted.has(x.id))) byZone.set(i.zone, [...(byZone.get(i.zone) ?? []), i.id]);
-      await Promise.all([...byZone].map(([zone, ids]) => {
-        const ips = o.addresses.publicIpsOf(ids);
-        return send(zone, { instances: ids.map((instanceId) => ({ instanceId, publicIp: ips.get(instanceId) ?? null })) }, ctx);
-      }));
+      await Promise.all(
+        [...byZone].map(([zone, ids]) => {
+          const ips = o.addresses.publicIpsOf(ids);
+          return send(
+            zone,
+            { instances: ids.map((instanceId) => ({ instanceId, publicIp: ips.get(instanceId) ?? null })) },
+            ctx,
+          );
+        }),
+      );
     },
 
     /** Sends everything to zones that missed an update and to zones not seen before. */
@@ -88,11 +114,16 @@ export function createNetworkSync(o: {
       }
       const zones = [...behind];
       behind.clear();
-      await Promise.all(zones.map(async (zone) => {
-        const all = everything(zone);
-        o.log.info({ requestId: ctx.requestId, zone, instances: all.instances!.length, groups: all.groups!.length }, "clc: sending the cluster everything its network is made from");
-        await send(zone, all, ctx);
-      }));
+      await Promise.all(
+        zones.map(async (zone) => {
+          const all = everything(zone);
+          o.log.info(
+            { requestId: ctx.requestId, zone, instances: all.instances!.length, groups: all.groups!.length },
+            "clc: sending the cluster everything its network is made from",
+          );
+          await send(zone, all, ctx);
+        }),
+      );
     },
   };
 }

@@ -23,16 +23,33 @@ export interface ClcState {
   close(): void;
 }
 
-export async function openClc(o: { layout: DataDirLayout; clock: Clock; ids: IdGenerator; endpoints: () => CloudEndpoints }): Promise<ClcState> {
+export async function openClc(o: {
+  layout: DataDirLayout;
+  clock: Clock;
+  ids: IdGenerator;
+  endpoints: () => CloudEndpoints;
+}): Promise<ClcState> {
   const db = openClcDatabase(o.layout.database("clc"));
   try {
     recordStart(db.db, __EUCA_VERSION__, o.clock.now());
     const vmTypes = createVmTypeService(db);
     vmTypes.seedDefaults();
     const { ca, created } = await ensureCloudCa(o.layout, o.clock.now());
-    const identity = createIdentityService({ repo: createIdentityRepo(db), layout: o.layout, ca, clock: o.clock, ids: o.ids, endpoints: o.endpoints });
+    const identity = createIdentityService({
+      repo: createIdentityRepo(db),
+      layout: o.layout,
+      ca,
+      clock: o.clock,
+      ids: o.ids,
+      endpoints: o.endpoints,
+    });
     return {
-      db, identity, vmTypes, ca, caCreated: created, close: () => db.close(),
+      db,
+      identity,
+      vmTypes,
+      ca,
+      caCreated: created,
+      close: () => db.close(),
       keyPairs: createKeyPairService(db, o.clock, o.ids),
       securityGroups: createSecurityGroupService(db, o.clock, o.ids),
     };

@@ -36,7 +36,9 @@ function serial(): string {
 
 async function exportKeyPem(key: webcrypto.CryptoKey): Promise<string> {
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", key));
-  return createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" }).export({ format: "pem", type: "pkcs1" }).toString();
+  return createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" })
+    .export({ format: "pem", type: "pkcs1" })
+    .toString();
 }
 
 async function importKeyPem(pem: string): Promise<webcrypto.CryptoKey> {
@@ -60,15 +62,26 @@ export async function createCloudCa(cloudName: string, now: Date): Promise<KeyAn
     keys: keys as never,
     extensions: [
       new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+        true,
+      ),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey as never),
     ],
   });
-  return { certPem: cert.toString("pem"), keyPem: await exportKeyPem(keys.privateKey), fingerprint: fingerprintOf(cert) };
+  return {
+    certPem: cert.toString("pem"),
+    keyPem: await exportKeyPem(keys.privateKey),
+    fingerprint: fingerprintOf(cert),
+  };
 }
 
 /** A key pair and certificate for a user (CN=user, OU=account), signed by the cloud CA. */
-export async function issueUserCertificate(ca: { certPem: string; keyPem: string }, subject: { user: string; account: string }, now: Date): Promise<KeyAndCert> {
+export async function issueUserCertificate(
+  ca: { certPem: string; keyPem: string },
+  subject: { user: string; account: string },
+  now: Date,
+): Promise<KeyAndCert> {
   provider();
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKey = await importKeyPem(ca.keyPem);
@@ -89,7 +102,11 @@ export async function issueUserCertificate(ca: { certPem: string; keyPem: string
       await x509.AuthorityKeyIdentifierExtension.create(caCert),
     ],
   });
-  return { certPem: cert.toString("pem"), keyPem: await exportKeyPem(keys.privateKey), fingerprint: fingerprintOf(cert) };
+  return {
+    certPem: cert.toString("pem"),
+    keyPem: await exportKeyPem(keys.privateKey),
+    fingerprint: fingerprintOf(cert),
+  };
 }
 
 /** True when `certPem` was signed by the CA certificate. */
@@ -105,14 +122,22 @@ export function publicKeyTag(certPem: string): string {
   return createHash("sha1").update(Buffer.from(cert.publicKey.rawData)).digest("hex").slice(0, 8);
 }
 
-const EC: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as never;
+const EC: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = {
+  name: "ECDSA",
+  namedCurve: "P-256",
+  hash: "SHA-256",
+} as never;
 
 /**
  * A TLS server certificate for the web interface, signed by the cloud CA: ECDSA P-256
  * (quick to make at every first start), the names and addresses it answers on as
  * subjectAltNames, serverAuth only. Browsers that trust cloud-cert.pem trust it.
  */
-export async function issueServerCertificate(ca: { certPem: string; keyPem: string }, names: { dns: string[]; ips: string[] }, now: Date): Promise<{ certPem: string; keyPem: string }> {
+export async function issueServerCertificate(
+  ca: { certPem: string; keyPem: string },
+  names: { dns: string[]; ips: string[] },
+  now: Date,
+): Promise<{ certPem: string; keyPem: string }> {
   provider();
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKey = await importKeyPem(ca.keyPem);
@@ -130,12 +155,23 @@ export async function issueServerCertificate(ca: { certPem: string; keyPem: stri
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
-      new x509.SubjectAlternativeNameExtension([...names.dns.map((value) => ({ type: "dns" as const, value })), ...names.ips.map((value) => ({ type: "ip" as const, value }))], false),
+      new x509.SubjectAlternativeNameExtension(
+        [
+          ...names.dns.map((value) => ({ type: "dns" as const, value })),
+          ...names.ips.map((value) => ({ type: "ip" as const, value })),
+        ],
+        false,
+      ),
       await x509.AuthorityKeyIdentifierExtension.create(caCert),
     ],
   });
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey));
-  return { certPem: `${cert.toString("pem")}\n`, keyPem: createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" }).export({ format: "pem", type: "pkcs8" }).toString() };
+  return {
+    certPem: `${cert.toString("pem")}\n`,
+    keyPem: createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" })
+      .export({ format: "pem", type: "pkcs8" })
+      .toString(),
+  };
 }
 
 /** The names a server certificate lists, read back (tests, `euca admin`). */

@@ -11,32 +11,48 @@ export const accounts = sqliteTable("accounts", {
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 });
 
-export const users = sqliteTable("users", {
-  id: text("id").primaryKey(),
-  accountId: text("account_id").notNull().references(() => accounts.id),
-  name: text("name").notNull().unique(),
-  isAdmin: integer("is_admin", { mode: "boolean" }).notNull().default(false),
-  enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
-  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
-  /**
-   * The user the account was made for: its admin in IAM. Recorded when the account is
-   * created, never inferred from a name; at most one per account.
-   */
-  isAccountOwner: integer("is_account_owner", { mode: "boolean" }).notNull().default(false),
-}, (t) => [uniqueIndex("users_account_owner").on(t.accountId).where(sql`is_account_owner = 1`)]);
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id),
+    name: text("name").notNull().unique(),
+    isAdmin: integer("is_admin", { mode: "boolean" }).notNull().default(false),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    /**
+     * The user the account was made for: its admin in IAM. Recorded when the account is
+     * created, never inferred from a name; at most one per account.
+     */
+    isAccountOwner: integer("is_account_owner", { mode: "boolean" }).notNull().default(false),
+  },
+  (t) => [
+    uniqueIndex("users_account_owner")
+      .on(t.accountId)
+      .where(sql`is_account_owner = 1`),
+  ],
+);
 
 export const accessKeys = sqliteTable("access_keys", {
   id: text("id").primaryKey(),
-  userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+  userId: text("user_id")
+    .notNull()
+    .references(() => users.id, { onDelete: "cascade" }),
   secret: text("secret").notNull(),
-  status: text("status", { enum: ["Active", "Inactive"] }).notNull().default("Active"),
+  status: text("status", { enum: ["Active", "Inactive"] })
+    .notNull()
+    .default("Active"),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 });
 
 /** Temporary credentials from STS GetSessionToken: they go with the key that made them (and its user). */
 export const sessionCredentials = sqliteTable("session_credentials", {
   accessKeyId: text("access_key_id").primaryKey(),
-  parentKeyId: text("parent_key_id").notNull().references(() => accessKeys.id, { onDelete: "cascade" }),
+  parentKeyId: text("parent_key_id")
+    .notNull()
+    .references(() => accessKeys.id, { onDelete: "cascade" }),
   secret: text("secret").notNull(),
   /** Only a digest of the token is kept: a copy of the database does not hold usable tokens. */
   tokenSha256: text("token_sha256").notNull(),
@@ -45,7 +61,9 @@ export const sessionCredentials = sqliteTable("session_credentials", {
 
 export const certificates = sqliteTable("certificates", {
   fingerprint: text("fingerprint").primaryKey(), // SHA-1 of the DER certificate, hex
-  userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+  userId: text("user_id")
+    .notNull()
+    .references(() => users.id, { onDelete: "cascade" }),
   pem: text("pem").notNull(),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
   revoked: integer("revoked", { mode: "boolean" }).notNull().default(false),
@@ -76,33 +94,47 @@ export const components = sqliteTable("components", {
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 });
 
-export const keyPairs = sqliteTable("key_pairs", {
-  id: text("id").primaryKey(),
-  accountId: text("account_id").notNull(),
-  name: text("name").notNull(),
-  fingerprint: text("fingerprint").notNull(),
-  keyType: text("key_type", { enum: ["rsa", "ed25519"] }).notNull(),
-  publicKey: text("public_key").notNull(), // OpenSSH format, for injection into instances
-  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
-}, (t) => [uniqueIndex("key_pairs_account_name").on(t.accountId, t.name)]);
+export const keyPairs = sqliteTable(
+  "key_pairs",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    name: text("name").notNull(),
+    fingerprint: text("fingerprint").notNull(),
+    keyType: text("key_type", { enum: ["rsa", "ed25519"] }).notNull(),
+    publicKey: text("public_key").notNull(), // OpenSSH format, for injection into instances
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [uniqueIndex("key_pairs_account_name").on(t.accountId, t.name)],
+);
 
-export const securityGroups = sqliteTable("security_groups", {
-  id: text("id").primaryKey(),
-  accountId: text("account_id").notNull(),
-  name: text("name").notNull(),
-  description: text("description").notNull(),
-  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
-}, (t) => [uniqueIndex("security_groups_account_name").on(t.accountId, t.name)]);
+export const securityGroups = sqliteTable(
+  "security_groups",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    name: text("name").notNull(),
+    description: text("description").notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [uniqueIndex("security_groups_account_name").on(t.accountId, t.name)],
+);
 
 /** Ingress rules; a rule allows a CIDR or a source group (empty string for the other). */
-export const securityGroupRules = sqliteTable("security_group_rules", {
-  groupId: text("group_id").notNull().references(() => securityGroups.id, { onDelete: "cascade" }),
-  protocol: text("protocol").notNull(), // "tcp" | "udp" | "icmp" | "-1" | protocol number
-  fromPort: integer("from_port").notNull(),
-  toPort: integer("to_port").notNull(),
-  cidr: text("cidr").notNull().default(""),
-  sourceGroupId: text("source_group_id").notNull().default(""),
-}, (t) => [primaryKey({ columns: [t.groupId, t.protocol, t.fromPort, t.toPort, t.cidr, t.sourceGroupId] })]);
+export const securityGroupRules = sqliteTable(
+  "security_group_rules",
+  {
+    groupId: text("group_id")
+      .notNull()
+      .references(() => securityGroups.id, { onDelete: "cascade" }),
+    protocol: text("protocol").notNull(), // "tcp" | "udp" | "icmp" | "-1" | protocol number
+    fromPort: integer("from_port").notNull(),
+    toPort: integer("to_port").notNull(),
+    cidr: text("cidr").notNull().default(""),
+    sourceGroupId: text("source_group_id").notNull().default(""),
+  },
+  (t) => [primaryKey({ columns: [t.groupId, t.protocol, t.fromPort, t.toPort, t.cidr, t.sourceGroupId] })],
+);
 
 export const images = sqliteTable("images", {
   id: text("id").primaryKey(), // emi-/eki-/eri-
@@ -121,40 +153,50 @@ export const images = sqliteTable("images", {
 });
 
 /** Who may launch an image besides its owner: an account id, or "all". */
-export const imageLaunchPermissions = sqliteTable("image_launch_permissions", {
-  imageId: text("image_id").notNull().references(() => images.id, { onDelete: "cascade" }),
-  grantee: text("grantee").notNull(),
-}, (t) => [primaryKey({ columns: [t.imageId, t.grantee] })]);
+export const imageLaunchPermissions = sqliteTable(
+  "image_launch_permissions",
+  {
+    imageId: text("image_id")
+      .notNull()
+      .references(() => images.id, { onDelete: "cascade" }),
+    grantee: text("grantee").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.imageId, t.grantee] })],
+);
 
-export const instances = sqliteTable("instances", {
-  id: text("id").primaryKey(),
-  reservationId: text("reservation_id").notNull(),
-  accountId: text("account_id").notNull(),
-  imageId: text("image_id").notNull(),
-  kernelId: text("kernel_id"),
-  ramdiskId: text("ramdisk_id"),
-  instanceType: text("instance_type").notNull(),
-  keyName: text("key_name"),
-  groups: text("groups").notNull(), // JSON [{id, name}]
-  userData: text("user_data"), // base64
-  state: text("state", { enum: INSTANCE_STATES }).notNull(),
-  stateReason: text("state_reason").notNull().default(""),
-  launchIndex: integer("launch_index").notNull(),
-  zone: text("zone").notNull(),
-  privateIp: text("private_ip").notNull(),
-  mac: text("mac").notNull(),
-  clientToken: text("client_token"),
-  /** SHA-256 of the RunInstances parameters sent with the client token (IdempotentParameterMismatch). */
-  requestDigest: text("request_digest"),
-  /** What runs it, as its node reported (xen, kvm, qemu, fake); null before it is placed. */
-  hypervisor: text("hypervisor"),
-  /** Launched with a public address (not AddressingType=private): it gets a new one when an elastic one leaves it, as in Eucalyptus. */
-  publicAddressing: integer("public_addressing", { mode: "boolean" }).notNull().default(true),
-  launchTime: integer("launch_time", { mode: "timestamp_ms" }).notNull(),
-  terminatedAt: integer("terminated_at", { mode: "timestamp_ms" }),
-  /** Since when its node (or cluster) has not reported it; null while reported. Impaired after INSTANCE_REACHABILITY_SECONDS. */
-  unreportedSince: integer("unreported_since", { mode: "timestamp_ms" }),
-}, (t) => [index("instances_account").on(t.accountId), index("instances_token").on(t.accountId, t.clientToken)]);
+export const instances = sqliteTable(
+  "instances",
+  {
+    id: text("id").primaryKey(),
+    reservationId: text("reservation_id").notNull(),
+    accountId: text("account_id").notNull(),
+    imageId: text("image_id").notNull(),
+    kernelId: text("kernel_id"),
+    ramdiskId: text("ramdisk_id"),
+    instanceType: text("instance_type").notNull(),
+    keyName: text("key_name"),
+    groups: text("groups").notNull(), // JSON [{id, name}]
+    userData: text("user_data"), // base64
+    state: text("state", { enum: INSTANCE_STATES }).notNull(),
+    stateReason: text("state_reason").notNull().default(""),
+    launchIndex: integer("launch_index").notNull(),
+    zone: text("zone").notNull(),
+    privateIp: text("private_ip").notNull(),
+    mac: text("mac").notNull(),
+    clientToken: text("client_token"),
+    /** SHA-256 of the RunInstances parameters sent with the client token (IdempotentParameterMismatch). */
+    requestDigest: text("request_digest"),
+    /** What runs it, as its node reported (xen, kvm, qemu, fake); null before it is placed. */
+    hypervisor: text("hypervisor"),
+    /** Launched with a public address (not AddressingType=private): it gets a new one when an elastic one leaves it, as in Eucalyptus. */
+    publicAddressing: integer("public_addressing", { mode: "boolean" }).notNull().default(true),
+    launchTime: integer("launch_time", { mode: "timestamp_ms" }).notNull(),
+    terminatedAt: integer("terminated_at", { mode: "timestamp_ms" }),
+    /** Since when its node (or cluster) has not reported it; null while reported. Impaired after INSTANCE_REACHABILITY_SECONDS. */
+    unreportedSince: integer("unreported_since", { mode: "timestamp_ms" }),
+  },
+  (t) => [index("instances_account").on(t.accountId), index("instances_token").on(t.accountId, t.clientToken)],
+);
 
 /** The public address pool: allocated to an account (elastic) or to an instance (at launch). */
 export const addresses = sqliteTable("addresses", {
@@ -167,53 +209,73 @@ export const addresses = sqliteTable("addresses", {
 });
 
 /** EBS volumes as EC2 users see them, and their one attachment (the node's report is its truth). */
-export const volumes = sqliteTable("volumes", {
-  id: text("id").primaryKey(),
-  accountId: text("account_id").notNull(),
-  zone: text("zone").notNull(),
-  sizeGiB: integer("size_gib").notNull(),
-  snapshotId: text("snapshot_id"),
-  volumeType: text("volume_type").notNull(),
-  state: text("state", { enum: VOLUME_STATES }).notNull(),
-  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
-  instanceId: text("instance_id"),
-  device: text("device"),
-  attachState: text("attach_state", { enum: ATTACHMENT_STATES }),
-  attachedAt: integer("attached_at", { mode: "timestamp_ms" }),
-  deleteOnTermination: integer("delete_on_termination", { mode: "boolean" }).notNull().default(false),
-  deletedAt: integer("deleted_at", { mode: "timestamp_ms" }),
-}, (t) => [index("volumes_account").on(t.accountId), index("volumes_instance").on(t.instanceId)]);
+export const volumes = sqliteTable(
+  "volumes",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    zone: text("zone").notNull(),
+    sizeGiB: integer("size_gib").notNull(),
+    snapshotId: text("snapshot_id"),
+    volumeType: text("volume_type").notNull(),
+    state: text("state", { enum: VOLUME_STATES }).notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    instanceId: text("instance_id"),
+    device: text("device"),
+    attachState: text("attach_state", { enum: ATTACHMENT_STATES }),
+    attachedAt: integer("attached_at", { mode: "timestamp_ms" }),
+    deleteOnTermination: integer("delete_on_termination", { mode: "boolean" }).notNull().default(false),
+    deletedAt: integer("deleted_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [index("volumes_account").on(t.accountId), index("volumes_instance").on(t.instanceId)],
+);
 
 /** EBS snapshots as EC2 users see them; the zone whose SC took (and holds the chunks of) each. */
-export const snapshots = sqliteTable("snapshots", {
-  id: text("id").primaryKey(),
-  accountId: text("account_id").notNull(),
-  volumeId: text("volume_id").notNull(),
-  zone: text("zone").notNull(),
-  sizeGiB: integer("size_gib").notNull(),
-  description: text("description").notNull().default(""),
-  state: text("state", { enum: ["pending", "completed", "error"] }).notNull(),
-  progress: integer("progress").notNull().default(0),
-  startedAt: integer("started_at", { mode: "timestamp_ms" }).notNull(),
-}, (t) => [index("snapshots_account").on(t.accountId)]);
+export const snapshots = sqliteTable(
+  "snapshots",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    volumeId: text("volume_id").notNull(),
+    zone: text("zone").notNull(),
+    sizeGiB: integer("size_gib").notNull(),
+    description: text("description").notNull().default(""),
+    state: text("state", { enum: ["pending", "completed", "error"] }).notNull(),
+    progress: integer("progress").notNull().default(0),
+    startedAt: integer("started_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("snapshots_account").on(t.accountId)],
+);
 
 /** Who may make volumes from a snapshot besides its owner: account ids, or "all". */
-export const snapshotPermissions = sqliteTable("snapshot_permissions", {
-  snapshotId: text("snapshot_id").notNull().references(() => snapshots.id, { onDelete: "cascade" }),
-  grantee: text("grantee").notNull(),
-}, (t) => [primaryKey({ columns: [t.snapshotId, t.grantee] })]);
+export const snapshotPermissions = sqliteTable(
+  "snapshot_permissions",
+  {
+    snapshotId: text("snapshot_id")
+      .notNull()
+      .references(() => snapshots.id, { onDelete: "cascade" }),
+    grantee: text("grantee").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.snapshotId, t.grantee] })],
+);
 
 /** Tags on any resource, by its id (owner account kept for per-account listings). */
-export const tags = sqliteTable("tags", {
-  resourceId: text("resource_id").notNull(),
-  accountId: text("account_id").notNull(),
-  key: text("key").notNull(),
-  value: text("value").notNull(),
-}, (t) => [primaryKey({ columns: [t.resourceId, t.key] })]);
+export const tags = sqliteTable(
+  "tags",
+  {
+    resourceId: text("resource_id").notNull(),
+    accountId: text("account_id").notNull(),
+    key: text("key").notNull(),
+    value: text("value").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.resourceId, t.key] })],
+);
 
 /** What the web interface knows of a user besides its keys: its password (scrypt), profile and lockout. */
 export const userProfiles = sqliteTable("user_profiles", {
-  userId: text("user_id").primaryKey().references(() => users.id, { onDelete: "cascade" }),
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
   fullName: text("full_name").notNull().default(""),
   email: text("email").notNull().default(""),
   /** JSON object of the configurable extra fields (telephone, affiliation, …). */
@@ -241,36 +303,54 @@ export const accountApplications = sqliteTable("account_applications", {
 });
 
 /** Signed-in browsers; only a digest of the cookie is kept. */
-export const webSessions = sqliteTable("web_sessions", {
-  idSha256: text("id_sha256").primaryKey(),
-  userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
-  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
-  lastSeen: integer("last_seen", { mode: "timestamp_ms" }).notNull(),
-}, (t) => [index("web_sessions_user").on(t.userId)]);
+export const webSessions = sqliteTable(
+  "web_sessions",
+  {
+    idSha256: text("id_sha256").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    lastSeen: integer("last_seen", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("web_sessions_user").on(t.userId)],
+);
 
 export const passwordResets = sqliteTable("password_resets", {
   codeSha256: text("code_sha256").primaryKey(),
-  userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+  userId: text("user_id")
+    .notNull()
+    .references(() => users.id, { onDelete: "cascade" }),
   expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
 });
 
 /** Where each user logged in from lately (a correct password from one of them goes through a login pause). */
-export const loginAddresses = sqliteTable("login_addresses", {
-  userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
-  address: text("address").notNull(),
-  lastLogin: integer("last_login", { mode: "timestamp_ms" }).notNull(),
-}, (t) => [primaryKey({ columns: [t.userId, t.address] })]);
+export const loginAddresses = sqliteTable(
+  "login_addresses",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    address: text("address").notNull(),
+    lastLogin: integer("last_login", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.address] })],
+);
 
 /** Logins and admin actions, newest last. */
-export const auditLog = sqliteTable("audit_log", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  at: integer("at", { mode: "timestamp_ms" }).notNull(),
-  actor: text("actor").notNull(),
-  action: text("action").notNull(),
-  target: text("target").notNull().default(""),
-  detail: text("detail").notNull().default(""),
-  address: text("address").notNull().default(""),
-}, (t) => [index("audit_log_at").on(t.at)]);
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    at: integer("at", { mode: "timestamp_ms" }).notNull(),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    target: text("target").notNull().default(""),
+    detail: text("detail").notNull().default(""),
+    address: text("address").notNull().default(""),
+  },
+  (t) => [index("audit_log_at").on(t.at)],
+);
 
 /** Mail the cloud sent (or, without SMTP, would have): the admin reads it in the web interface. */
 export const outbox = sqliteTable("outbox", {
@@ -287,17 +367,49 @@ export const outbox = sqliteTable("outbox", {
  * did not answer: kept across restarts and retried until done, never dropped. `target` is
  * an instance id (terminate) or a volume id (detach, whose payload names the instance).
  */
-export const intents = sqliteTable("intents", {
-  kind: text("kind", { enum: ["terminate", "detach"] }).notNull(),
-  target: text("target").notNull(),
-  zone: text("zone").notNull(),
-  payload: text("payload").notNull().default("{}"),
-  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
-  attempts: integer("attempts").notNull().default(0),
-  lastError: text("last_error").notNull().default(""),
-  nextAt: integer("next_at", { mode: "timestamp_ms" }).notNull(),
-}, (t) => [primaryKey({ columns: [t.kind, t.target] })]);
+export const intents = sqliteTable(
+  "intents",
+  {
+    kind: text("kind", { enum: ["terminate", "detach"] }).notNull(),
+    target: text("target").notNull(),
+    zone: text("zone").notNull(),
+    payload: text("payload").notNull().default("{}"),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    lastError: text("last_error").notNull().default(""),
+    nextAt: integer("next_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.target] })],
+);
 
-export const clcSchema = { settings, accounts, users, accessKeys, sessionCredentials, certificates, vmTypes, clusters, components, keyPairs, securityGroups, securityGroupRules, images, imageLaunchPermissions, tags, instances, addresses, volumes, snapshots, snapshotPermissions,
-  userProfiles, accountApplications, webSessions, passwordResets, loginAddresses, auditLog, outbox, intents };
+export const clcSchema = {
+  settings,
+  accounts,
+  users,
+  accessKeys,
+  sessionCredentials,
+  certificates,
+  vmTypes,
+  clusters,
+  components,
+  keyPairs,
+  securityGroups,
+  securityGroupRules,
+  images,
+  imageLaunchPermissions,
+  tags,
+  instances,
+  addresses,
+  volumes,
+  snapshots,
+  snapshotPermissions,
+  userProfiles,
+  accountApplications,
+  webSessions,
+  passwordResets,
+  loginAddresses,
+  auditLog,
+  outbox,
+  intents,
+};
 export type ClcSchema = typeof clcSchema;

@@ -17,15 +17,30 @@ import type { Zone } from "./volumes";
 
 export type SnapshotRecord = typeof snapshots.$inferSelect;
 
-export function createSnapshotService(o: { db: ClcDatabase; clock: Clock; ids: IdGenerator; zones: () => Zone[]; log: Logger }) {
+export function createSnapshotService(o: {
+  db: ClcDatabase;
+  clock: Clock;
+  ids: IdGenerator;
+  zones: () => Zone[];
+  log: Logger;
+}) {
   const { db, sqlite } = o.db;
   const storageOf = (zone: string) => {
     const s = o.zones().find((z) => z.name === zone)?.storage;
     if (!s) throw new UnavailableError(`The zone ${zone} has no storage controller`);
     return s;
   };
-  const grantees = (id: string) => db.select({ g: snapshotPermissions.grantee }).from(snapshotPermissions).where(eq(snapshotPermissions.snapshotId, id)).all().map((r) => r.g);
-  const mayRestore = (caller: Caller, r: SnapshotRecord) => caller.isAdmin || r.accountId === caller.accountId || grantees(r.id).some((g) => g === "all" || g === caller.accountId);
+  const grantees = (id: string) =>
+    db
+      .select({ g: snapshotPermissions.grantee })
+      .from(snapshotPermissions)
+      .where(eq(snapshotPermissions.snapshotId, id))
+      .all()
+      .map((r) => r.g);
+  const mayRestore = (caller: Caller, r: SnapshotRecord) =>
+    caller.isAdmin ||
+    r.accountId === caller.accountId ||
+    grantees(r.id).some((g) => g === "all" || g === caller.accountId);
 
   function owned(caller: Caller, id: string): SnapshotRecord {
     const r = db.select().from(snapshots).where(idIs(snapshots.id, id)).get();
@@ -48,55 +63,113 @@ export function createSnapshotService(o: { db: ClcDatabase; clock: Clock; ids: I
       for (const r of list) {
         const x = stored.find((y) => y.snapshotId === r.id);
         const state = !x ? "error" : x.state === "deleting" ? r.state : x.state;
-        db.update(snapshots).set({ state, progress: x?.progress ?? r.progress }).where(eq(snapshots.id, r.id)).run();
+        db.update(snapshots)
+          .set({ state, progress: x?.progress ?? r.progress })
+          .where(eq(snapshots.id, r.id))
+          .run();
       }
     }
   }
 
   return {
     /** The point-in-time copy is made when this answers; the upload goes on (`pending`, with progress). */
-    async create(caller: Caller, input: { volumeId: string; description?: string }, ctx: CallContext): Promise<SnapshotRecord> {
+    async create(
+      caller: Caller,
+      input: { volumeId: string; description?: string },
+      ctx: CallContext,
+    ): Promise<SnapshotRecord> {
       const v = db.select().from(volumes).where(idIs(volumes.id, input.volumeId)).get();
-      if (!v || v.state === "deleted" || (v.accountId !== caller.accountId && !caller.isAdmin)) throw new NotFoundError("volume", input.volumeId);
-      if (v.state !== "available" && v.state !== "in-use") throw new IncorrectStateError(`Volume ${v.id} is ${v.state}`);
-      if ((input.description ?? "").length > 255) throw new InvalidParameterError("Description", "A description is at most 255 characters");
+      if (!v || v.state === "deleted" || (v.accountId !== caller.accountId && !caller.isAdmin))
+        throw new NotFoundError("volume", input.volumeId);
+      if (v.state !== "available" && v.state !== "in-use")
+        throw new IncorrectStateError(`Volume ${v.id} is ${v.state}`);
+      if ((input.description ?? "").length > 255)
+        throw new InvalidParameterError("Description", "A description is at most 255 characters");
       const id = o.ids.resourceId("snapshot");
       const storage = storageOf(v.zone);
       // Attached: the guest's node holds the file still while the SC copies it (crash-consistent), then lets go.
-      const cluster = v.instanceId && v.attachState === "attached" ? o.zones().find((z) => z.name === v.zone)?.cluster : undefined;
-      const held = cluster && v.instanceId ? await cluster.freezeVolume({ instanceId: v.instanceId, volumeId: v.id }, ctx) : undefined;
-      if (held && !held.frozen) o.log.warn({ requestId: ctx.requestId, volumeId: v.id }, "clc: the hypervisor cannot hold the volume still; the snapshot is read while the guest writes");
+      const cluster =
+        v.instanceId && v.attachState === "attached" ? o.zones().find((z) => z.name === v.zone)?.cluster : undefined;
+      const held =
+        cluster && v.instanceId
+          ? await cluster.freezeVolume({ instanceId: v.instanceId, volumeId: v.id }, ctx)
+          : undefined;
+      if (held && !held.frozen)
+        o.log.warn(
+          { requestId: ctx.requestId, volumeId: v.id },
+          "clc: the hypervisor cannot hold the volume still; the snapshot is read while the guest writes",
+        );
       let stored: Awaited<ReturnType<typeof storage.createSnapshot>>;
       try {
         stored = await storage.createSnapshot({ snapshotId: id, volumeId: v.id }, ctx);
       } finally {
         if (held?.frozen) await cluster!.thawVolume({ instanceId: v.instanceId!, volumeId: v.id }, ctx);
       }
-      const row = { id, accountId: v.accountId, volumeId: v.id, zone: v.zone, sizeGiB: v.sizeGiB, description: input.description ?? "", state: stored.state === "completed" ? "completed" as const : "pending" as const, progress: stored.progress, startedAt: o.clock.now() };
+      const row = {
+        id,
+        accountId: v.accountId,
+        volumeId: v.id,
+        zone: v.zone,
+        sizeGiB: v.sizeGiB,
+        description: input.description ?? "",
+        state: stored.state === "completed" ? ("completed" as const) : ("pending" as const),
+        progress: stored.progress,
+        startedAt: o.clock.now(),
+      };
       db.insert(snapshots).values(row).run();
       o.log.info({ requestId: ctx.requestId, snapshotId: id, volumeId: v.id }, "clc: snapshot started");
       return row;
     },
 
     /** Owner: "self", an account id, "amazon" (none here); restorableBy: "self", "all", an account id. */
-    async describe(caller: Caller, q: { ids: readonly string[]; owners: readonly string[]; restorableBy: readonly string[] }, ctx: CallContext): Promise<SnapshotRecord[]> {
+    async describe(
+      caller: Caller,
+      q: { ids: readonly string[]; owners: readonly string[]; restorableBy: readonly string[] },
+      ctx: CallContext,
+    ): Promise<SnapshotRecord[]> {
       const conds = [];
       if (q.ids.length) conds.push(idIn(snapshots.id, q.ids));
-      let rows = db.select().from(snapshots).where(conds.length ? and(...conds) : undefined).orderBy(snapshots.startedAt).all();
+      let rows = db
+        .select()
+        .from(snapshots)
+        .where(conds.length ? and(...conds) : undefined)
+        .orderBy(snapshots.startedAt)
+        .all();
       // Visible: one's own, and those one may restore.
       rows = rows.filter((r) => mayRestore(caller, r));
-      if (q.owners.length) rows = rows.filter((r) => q.owners.some((w) => (w === "self" ? r.accountId === caller.accountId : w === r.accountId)));
+      if (q.owners.length)
+        rows = rows.filter((r) =>
+          q.owners.some((w) => (w === "self" ? r.accountId === caller.accountId : w === r.accountId)),
+        );
       if (q.restorableBy.length) {
-        rows = rows.filter((r) => q.restorableBy.some((w) => {
-          const g = grantees(r.id);
-          return w === "all" ? g.includes("all") : r.accountId === (w === "self" ? caller.accountId : w) || g.includes(w === "self" ? caller.accountId : w);
-        }));
+        rows = rows.filter((r) =>
+          q.restorableBy.some((w) => {
+            const g = grantees(r.id);
+            return w === "all"
+              ? g.includes("all")
+              : r.accountId === (w === "self" ? caller.accountId : w) ||
+                  g.includes(w === "self" ? caller.accountId : w);
+          }),
+        );
       }
-      for (const id of q.ids) if (!rows.some((r) => r.id.toLowerCase() === id.toLowerCase())) throw new NotFoundError("snapshot", id);
+      for (const id of q.ids)
+        if (!rows.some((r) => r.id.toLowerCase() === id.toLowerCase())) throw new NotFoundError("snapshot", id);
       const pending = rows.filter((r) => r.state === "pending");
       if (pending.length) {
         await refresh(pending, ctx);
-        const fresh = new Map(db.select().from(snapshots).where(inArray(snapshots.id, pending.map((r) => r.id))).all().map((r) => [r.id, r]));
+        const fresh = new Map(
+          db
+            .select()
+            .from(snapshots)
+            .where(
+              inArray(
+                snapshots.id,
+                pending.map((r) => r.id),
+              ),
+            )
+            .all()
+            .map((r) => [r.id, r]),
+        );
         rows = rows.map((r) => fresh.get(r.id) ?? r);
       }
       return rows;
@@ -104,9 +177,15 @@ export function createSnapshotService(o: { db: ClcDatabase; clock: Clock; ids: I
 
     async delete(caller: Caller, id: string, ctx: CallContext): Promise<void> {
       const r = owned(caller, id);
-      const making = db.select().from(volumes).where(and(eq(volumes.snapshotId, r.id), eq(volumes.state, "creating"))).get();
-      if (making) throw new IncorrectStateError(`The snapshot ${r.id} is being restored into ${making.id}`, "snapshot-in-use");
-      if (r.state === "pending") throw new IncorrectStateError(`The snapshot ${r.id} is still being taken`, "snapshot-in-use");
+      const making = db
+        .select()
+        .from(volumes)
+        .where(and(eq(volumes.snapshotId, r.id), eq(volumes.state, "creating")))
+        .get();
+      if (making)
+        throw new IncorrectStateError(`The snapshot ${r.id} is being restored into ${making.id}`, "snapshot-in-use");
+      if (r.state === "pending")
+        throw new IncorrectStateError(`The snapshot ${r.id} is still being taken`, "snapshot-in-use");
       await storageOf(r.zone).deleteSnapshot({ snapshotId: r.id }, ctx);
       db.delete(snapshots).where(eq(snapshots.id, r.id)).run();
     },
@@ -126,20 +205,32 @@ export function createSnapshotService(o: { db: ClcDatabase; clock: Clock; ids: I
 
     modifyPermissions(caller: Caller, id: string, add: readonly string[], remove: readonly string[]): void {
       const r = owned(caller, id);
-      for (const g of [...add, ...remove]) if (g !== "all" && !/^\d{12}$/.test(g)) throw new InvalidParameterError("UserId", `'${g}' is not an account id (12 digits) or the group all`);
+      for (const g of [...add, ...remove])
+        if (g !== "all" && !/^\d{12}$/.test(g))
+          throw new InvalidParameterError("UserId", `'${g}' is not an account id (12 digits) or the group all`);
       sqlite.transaction(() => {
-        for (const g of add) db.insert(snapshotPermissions).values({ snapshotId: r.id, grantee: g }).onConflictDoNothing().run();
-        if (remove.length) db.delete(snapshotPermissions).where(and(eq(snapshotPermissions.snapshotId, r.id), inArray(snapshotPermissions.grantee, [...remove]))).run();
+        for (const g of add)
+          db.insert(snapshotPermissions).values({ snapshotId: r.id, grantee: g }).onConflictDoNothing().run();
+        if (remove.length)
+          db.delete(snapshotPermissions)
+            .where(and(eq(snapshotPermissions.snapshotId, r.id), inArray(snapshotPermissions.grantee, [...remove])))
+            .run();
       })();
     },
 
     resetPermissions(caller: Caller, id: string): void {
-      db.delete(snapshotPermissions).where(eq(snapshotPermissions.snapshotId, owned(caller, id).id)).run();
+      db.delete(snapshotPermissions)
+        .where(eq(snapshotPermissions.snapshotId, owned(caller, id).id))
+        .run();
     },
 
     /** Pending snapshots brought in line with their SCs: the CLC's periodic sync. */
     async sync(ctx: CallContext): Promise<void> {
-      const pending = db.select().from(snapshots).where(or(eq(snapshots.state, "pending"))).all();
+      const pending = db
+        .select()
+        .from(snapshots)
+        .where(or(eq(snapshots.state, "pending")))
+        .all();
       if (pending.length) await refresh(pending, ctx);
     },
   };

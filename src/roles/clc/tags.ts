@@ -3,7 +3,7 @@
  * ownership of the resource.
  */
 import { and, eq, inArray, isNull } from "drizzle-orm";
-import { InvalidParameterError, NotFoundError , type Resource } from "../../common/errors";
+import { InvalidParameterError, NotFoundError, type Resource } from "../../common/errors";
 import type { ClcDatabase } from "./database";
 import { images, instances, keyPairs, securityGroups, snapshots, tags, volumes } from "./schema";
 import { idIs } from "./id-match";
@@ -22,19 +22,34 @@ export const MAX_TAGS = 50;
 export function resourceTypeOf(id: string): ResourceType | undefined {
   const prefix = id.split("-")[0];
   switch (prefix) {
-    case "emi": case "eki": case "eri": case "ami": return "image";
-    case "sg": return "security-group";
-    case "key": return "key-pair";
-    case "i": return "instance";
-    case "vol": return "volume";
-    case "snap": return "snapshot";
-    default: return undefined;
+    case "emi":
+    case "eki":
+    case "eri":
+    case "ami":
+      return "image";
+    case "sg":
+      return "security-group";
+    case "key":
+      return "key-pair";
+    case "i":
+      return "instance";
+    case "vol":
+      return "volume";
+    case "snap":
+      return "snapshot";
+    default:
+      return undefined;
   }
 }
 
 /** The EC2 resource type (DescribeTags' spelling) as a domain resource. */
 const RESOURCE_OF: Record<ResourceType, Resource> = {
-  image: "image", "security-group": "security group", "key-pair": "key pair", instance: "instance", volume: "volume", snapshot: "snapshot",
+  image: "image",
+  "security-group": "security group",
+  "key-pair": "key pair",
+  instance: "instance",
+  volume: "volume",
+  snapshot: "snapshot",
 };
 
 export function createTagService({ db, sqlite }: ClcDatabase) {
@@ -42,20 +57,47 @@ export function createTagService({ db, sqlite }: ClcDatabase) {
   function ownerOf(id: string): { a: string; id: string } {
     const type = resourceTypeOf(id.toLowerCase());
     const row =
-      type === "image" ? db.select({ a: images.accountId, id: images.id }).from(images).where(and(idIs(images.id, id), eq(images.state, "available"))).get()
-      : type === "security-group" ? db.select({ a: securityGroups.accountId, id: securityGroups.id }).from(securityGroups).where(idIs(securityGroups.id, id)).get()
-      : type === "key-pair" ? db.select({ a: keyPairs.accountId, id: keyPairs.id }).from(keyPairs).where(idIs(keyPairs.id, id)).get()
-      : type === "instance" ? db.select({ a: instances.accountId, id: instances.id }).from(instances).where(idIs(instances.id, id)).get()
-      : type === "volume" ? db.select({ a: volumes.accountId, id: volumes.id }).from(volumes).where(and(idIs(volumes.id, id), isNull(volumes.deletedAt))).get()
-      : type === "snapshot" ? db.select({ a: snapshots.accountId, id: snapshots.id }).from(snapshots).where(idIs(snapshots.id, id)).get()
-      : undefined;
+      type === "image"
+        ? db
+            .select({ a: images.accountId, id: images.id })
+            .from(images)
+            .where(and(idIs(images.id, id), eq(images.state, "available")))
+            .get()
+        : type === "security-group"
+          ? db
+              .select({ a: securityGroups.accountId, id: securityGroups.id })
+              .from(securityGroups)
+              .where(idIs(securityGroups.id, id))
+              .get()
+          : type === "key-pair"
+            ? db.select({ a: keyPairs.accountId, id: keyPairs.id }).from(keyPairs).where(idIs(keyPairs.id, id)).get()
+            : type === "instance"
+              ? db
+                  .select({ a: instances.accountId, id: instances.id })
+                  .from(instances)
+                  .where(idIs(instances.id, id))
+                  .get()
+              : type === "volume"
+                ? db
+                    .select({ a: volumes.accountId, id: volumes.id })
+                    .from(volumes)
+                    .where(and(idIs(volumes.id, id), isNull(volumes.deletedAt)))
+                    .get()
+                : type === "snapshot"
+                  ? db
+                      .select({ a: snapshots.accountId, id: snapshots.id })
+                      .from(snapshots)
+                      .where(idIs(snapshots.id, id))
+                      .get()
+                  : undefined;
     if (!row) throw new NotFoundError(type ? RESOURCE_OF[type] : "resource", id);
     return row;
   }
 
   function checkTag(key: string, value: string): void {
     if (key.length < 1 || key.length > 128) throw new InvalidParameterError("Tag.Key", "Tag keys are 1-128 characters");
-    if (key.toLowerCase().startsWith("aws:")) throw new InvalidParameterError("Tag.Key", "Tag keys starting with 'aws:' are reserved");
+    if (key.toLowerCase().startsWith("aws:"))
+      throw new InvalidParameterError("Tag.Key", "Tag keys starting with 'aws:' are reserved");
     if (value.length > 256) throw new InvalidParameterError("Tag.Value", "Tag values are at most 256 characters");
   }
 
@@ -73,17 +115,24 @@ export function createTagService({ db, sqlite }: ClcDatabase) {
     /** Tags for a resource about to be made (RunInstances' TagSpecification), checked before it is. */
     check(pairs: ReadonlyArray<{ key: string; value: string }>): void {
       for (const p of pairs) checkTag(p.key, p.value);
-      if (new Set(pairs.map((p) => p.key)).size > MAX_TAGS) throw new InvalidParameterError("Tag", `A resource may have at most ${MAX_TAGS} tags`);
+      if (new Set(pairs.map((p) => p.key)).size > MAX_TAGS)
+        throw new InvalidParameterError("Tag", `A resource may have at most ${MAX_TAGS} tags`);
     },
 
-    create(accountId: string, resourceIds: readonly string[], pairs: ReadonlyArray<{ key: string; value: string }>): void {
+    create(
+      accountId: string,
+      resourceIds: readonly string[],
+      pairs: ReadonlyArray<{ key: string; value: string }>,
+    ): void {
       for (const p of pairs) checkTag(p.key, p.value);
       const stored = owned(accountId, resourceIds);
       sqlite.transaction(() => {
         for (const resourceId of stored) {
           for (const p of pairs) {
-            db.insert(tags).values({ resourceId, accountId, key: p.key, value: p.value })
-              .onConflictDoUpdate({ target: [tags.resourceId, tags.key], set: { value: p.value } }).run();
+            db.insert(tags)
+              .values({ resourceId, accountId, key: p.key, value: p.value })
+              .onConflictDoUpdate({ target: [tags.resourceId, tags.key], set: { value: p.value } })
+              .run();
           }
           const n = db.select({ k: tags.key }).from(tags).where(eq(tags.resourceId, resourceId)).all().length;
           if (n > MAX_TAGS) throw new InvalidParameterError("Tag", `A resource may have at most ${MAX_TAGS} tags`);
@@ -92,7 +141,11 @@ export function createTagService({ db, sqlite }: ClcDatabase) {
     },
 
     /** Deletes the named tags (only when the value matches, if one is given), or all tags when none are named. */
-    delete(accountId: string, resourceIds: readonly string[], pairs: ReadonlyArray<{ key: string; value?: string }>): void {
+    delete(
+      accountId: string,
+      resourceIds: readonly string[],
+      pairs: ReadonlyArray<{ key: string; value?: string }>,
+    ): void {
       const stored = owned(accountId, resourceIds);
       sqlite.transaction(() => {
         for (const resourceId of stored) {
@@ -100,7 +153,9 @@ export function createTagService({ db, sqlite }: ClcDatabase) {
           for (const p of pairs) {
             const cond = [eq(tags.resourceId, resourceId), eq(tags.key, p.key)];
             if (p.value !== undefined) cond.push(eq(tags.value, p.value));
-            db.delete(tags).where(and(...cond)).run();
+            db.delete(tags)
+              .where(and(...cond))
+              .run();
           }
         }
       })();
@@ -109,7 +164,12 @@ export function createTagService({ db, sqlite }: ClcDatabase) {
     /** The account's tags. */
     list(accountId: string): TagRecord[] {
       const rows = db.select().from(tags).where(eq(tags.accountId, accountId)).orderBy(tags.resourceId, tags.key).all();
-      return rows.map((r) => ({ resourceId: r.resourceId, resourceType: resourceTypeOf(r.resourceId)!, key: r.key, value: r.value }));
+      return rows.map((r) => ({
+        resourceId: r.resourceId,
+        resourceType: resourceTypeOf(r.resourceId)!,
+        key: r.key,
+        value: r.value,
+      }));
     },
 
     /** Tags of the given resources, by resource id. */
@@ -118,7 +178,18 @@ export function createTagService({ db, sqlite }: ClcDatabase) {
       if (!resourceIds.length) return out;
       // A long list (a whole listing) reads the table once rather than building a query with 10,000 parameters.
       const wanted = new Set(resourceIds);
-      const rows = resourceIds.length > 500 ? db.select().from(tags).all().filter((r) => wanted.has(r.resourceId)) : db.select().from(tags).where(inArray(tags.resourceId, [...resourceIds])).all();
+      const rows =
+        resourceIds.length > 500
+          ? db
+              .select()
+              .from(tags)
+              .all()
+              .filter((r) => wanted.has(r.resourceId))
+          : db
+              .select()
+              .from(tags)
+              .where(inArray(tags.resourceId, [...resourceIds]))
+              .all();
       for (const r of rows) out.set(r.resourceId, { ...out.get(r.resourceId), [r.key]: r.value });
       return out;
     },

@@ -19,14 +19,25 @@ export function createVmTypeService({ db }: ClcDatabase) {
   return {
     /** Seeds the defaults into an empty table; returns how many were added. */
     seedDefaults(): number {
-      const n = db.select({ n: sql<number>`count(*)` }).from(vmTypes).get()!.n;
+      const n = db
+        .select({ n: sql<number>`count(*)` })
+        .from(vmTypes)
+        .get()!.n;
       if (n > 0) return 0;
-      DEFAULT_VM_TYPES.forEach((t, i) => db.insert(vmTypes).values({ ...t, position: i }).run());
+      DEFAULT_VM_TYPES.forEach((t, i) =>
+        db
+          .insert(vmTypes)
+          .values({ ...t, position: i })
+          .run(),
+      );
       return DEFAULT_VM_TYPES.length;
     },
     list(): VmTypeSpec[] {
-      return db.select({ name: vmTypes.name, cpus: vmTypes.cpus, memoryMb: vmTypes.memoryMb, diskGb: vmTypes.diskGb })
-        .from(vmTypes).orderBy(asc(vmTypes.position), asc(vmTypes.name)).all();
+      return db
+        .select({ name: vmTypes.name, cpus: vmTypes.cpus, memoryMb: vmTypes.memoryMb, diskGb: vmTypes.diskGb })
+        .from(vmTypes)
+        .orderBy(asc(vmTypes.position), asc(vmTypes.name))
+        .all();
     },
     get(name: string): VmTypeSpec {
       const t = this.list().find((v) => v.name === name);
@@ -35,16 +46,33 @@ export function createVmTypeService({ db }: ClcDatabase) {
     },
     /** Changes a type, or adds it at the end of the list. */
     set(t: VmTypeSpec): VmTypeSpec {
-      if (!NAME.test(t.name)) throw new InvalidParameterError("name", `VM type name '${t.name}' is invalid (lower-case letters, digits, '.', '-')`);
-      for (const [field, v] of [["cpus", t.cpus], ["memoryMb", t.memoryMb], ["diskGb", t.diskGb]] as const) {
-        if (!Number.isInteger(v) || v < 1) throw new InvalidParameterError(field, `${field} must be a positive integer, got ${v}`);
+      if (!NAME.test(t.name))
+        throw new InvalidParameterError(
+          "name",
+          `VM type name '${t.name}' is invalid (lower-case letters, digits, '.', '-')`,
+        );
+      for (const [field, v] of [
+        ["cpus", t.cpus],
+        ["memoryMb", t.memoryMb],
+        ["diskGb", t.diskGb],
+      ] as const) {
+        if (!Number.isInteger(v) || v < 1)
+          throw new InvalidParameterError(field, `${field} must be a positive integer, got ${v}`);
       }
       const existing = db.select().from(vmTypes).where(eq(vmTypes.name, t.name)).get();
       if (existing) {
-        db.update(vmTypes).set({ cpus: t.cpus, memoryMb: t.memoryMb, diskGb: t.diskGb }).where(eq(vmTypes.name, t.name)).run();
+        db.update(vmTypes)
+          .set({ cpus: t.cpus, memoryMb: t.memoryMb, diskGb: t.diskGb })
+          .where(eq(vmTypes.name, t.name))
+          .run();
       } else {
-        const last = db.select({ m: sql<number>`coalesce(max(position), -1)` }).from(vmTypes).get()!.m;
-        db.insert(vmTypes).values({ ...t, position: last + 1 }).run();
+        const last = db
+          .select({ m: sql<number>`coalesce(max(position), -1)` })
+          .from(vmTypes)
+          .get()!.m;
+        db.insert(vmTypes)
+          .values({ ...t, position: last + 1 })
+          .run();
       }
       return t;
     },

@@ -70,21 +70,32 @@ export function createVolumeService(o: {
     const conds = [or(isNull(volumes.deletedAt), gt(volumes.deletedAt, cutoff))];
     if (!caller.all) conds.push(eq(volumes.accountId, caller.accountId));
     if (ids?.length) conds.push(idIn(volumes.id, ids));
-    return db.select().from(volumes).where(and(...conds)).orderBy(volumes.createdAt).all();
+    return db
+      .select()
+      .from(volumes)
+      .where(and(...conds))
+      .orderBy(volumes.createdAt)
+      .all();
   }
 
   function owned(caller: Caller, id: string): VolumeRecord {
     const r = db.select().from(volumes).where(idIs(volumes.id, id)).get();
-    if (!r || r.state === "deleted" || (r.accountId !== caller.accountId && !caller.isAdmin)) throw new NotFoundError("volume", id);
+    if (!r || r.state === "deleted" || (r.accountId !== caller.accountId && !caller.isAdmin))
+      throw new NotFoundError("volume", id);
     return r;
   }
 
-  const set = (id: string, patch: Partial<VolumeRecord>) => db.update(volumes).set(patch).where(eq(volumes.id, id)).run();
+  const set = (id: string, patch: Partial<VolumeRecord>) =>
+    db.update(volumes).set(patch).where(eq(volumes.id, id)).run();
   const detached = { instanceId: null, device: null, attachState: null, attachedAt: null } as const;
 
   /** The node let go of the volume: its export goes, it is available again, any detach intent is done. */
   async function letGo(v: VolumeRecord, ctx: CallContext): Promise<void> {
-    await o.zones().find((z) => z.name === v.zone)?.storage?.unexportVolume({ volumeId: v.id, instanceId: v.instanceId! }, ctx).catch(() => undefined);
+    await o
+      .zones()
+      .find((z) => z.name === v.zone)
+      ?.storage?.unexportVolume({ volumeId: v.id, instanceId: v.instanceId! }, ctx)
+      .catch(() => undefined);
     set(v.id, { ...detached, state: "available" });
     o.intents.done("detach", v.id);
   }
@@ -104,7 +115,10 @@ export function createVolumeService(o: {
         continue;
       }
       await letGo(v, ctx);
-      o.log.info({ requestId: ctx.requestId, volumeId: v.id, instanceId: v.instanceId }, "clc: a kept detach was carried out");
+      o.log.info(
+        { requestId: ctx.requestId, volumeId: v.id, instanceId: v.instanceId },
+        "clc: a kept detach was carried out",
+      );
     }
   }
 
@@ -112,42 +126,79 @@ export function createVolumeService(o: {
   async function refresh(rows: VolumeRecord[], ctx: CallContext): Promise<void> {
     const byZone = new Map<string, VolumeRecord[]>();
     for (const r of rows.filter((x) => x.state !== "deleted")) byZone.set(r.zone, [...(byZone.get(r.zone) ?? []), r]);
-    await Promise.all([...byZone].map(async ([name, list]) => {
-      const s = o.zones().find((z) => z.name === name)?.storage;
-      if (!s) return;
-      let stored: Map<string, Awaited<ReturnType<StorageClient["describeVolumes"]>>["volumes"][number]>;
-      try {
-        stored = new Map((await s.describeVolumes({ volumeIds: list.map((r) => r.id) }, ctx)).volumes.map((v) => [v.volumeId, v]));
-      } catch {
-        return;
-      }
-      for (const r of list) {
-        const known = stored.get(r.id);
-        // A volume its SC never recorded (the CLC crashed between its record and the SC's): in error once that is clear.
-        if (!known && r.state === "creating" && r.createdAt.getTime() > o.clock.now().getTime() - LOST_AFTER_MS) continue;
-        const next = volumeStateFrom(known?.state, r.state, r.attachState !== null);
-        if (next !== r.state) set(r.id, { state: next, ...(next === "deleted" ? { deletedAt: o.clock.now() } : {}) });
-      }
-    }));
+    await Promise.all(
+      [...byZone].map(async ([name, list]) => {
+        const s = o.zones().find((z) => z.name === name)?.storage;
+        if (!s) return;
+        let stored: Map<string, Awaited<ReturnType<StorageClient["describeVolumes"]>>["volumes"][number]>;
+        try {
+          stored = new Map(
+            (await s.describeVolumes({ volumeIds: list.map((r) => r.id) }, ctx)).volumes.map((v) => [v.volumeId, v]),
+          );
+        } catch {
+          return;
+        }
+        for (const r of list) {
+          const known = stored.get(r.id);
+          // A volume its SC never recorded (the CLC crashed between its record and the SC's): in error once that is clear.
+          if (!known && r.state === "creating" && r.createdAt.getTime() > o.clock.now().getTime() - LOST_AFTER_MS)
+            continue;
+          const next = volumeStateFrom(known?.state, r.state, r.attachState !== null);
+          if (next !== r.state) set(r.id, { state: next, ...(next === "deleted" ? { deletedAt: o.clock.now() } : {}) });
+        }
+      }),
+    );
   }
 
   return {
-    async create(caller: Caller, input: { sizeGiB?: number; zone: string; volumeType?: string; snapshotId?: string }, ctx: CallContext): Promise<VolumeRecord> {
+    async create(
+      caller: Caller,
+      input: { sizeGiB?: number; zone: string; volumeType?: string; snapshotId?: string },
+      ctx: CallContext,
+    ): Promise<VolumeRecord> {
       zone(input.zone); // an unknown zone is the first thing said
       const snap = input.snapshotId !== undefined ? o.snapshot(caller, input.snapshotId) : undefined;
       const sizeGiB = input.sizeGiB ?? snap?.sizeGiB; // from a snapshot: its size unless a larger one is asked
-      if (sizeGiB === undefined) throw new InvalidParameterError("Size", "The request must contain the parameter Size or SnapshotId");
-      if (!Number.isInteger(sizeGiB) || sizeGiB < 1) throw new InvalidParameterError("Size", `The volume size must be a whole number of GiB from 1, not ${sizeGiB}`);
-      if (snap && sizeGiB < snap.sizeGiB) throw new InvalidParameterError("Size", `The volume size (${sizeGiB} GiB) must be at least the snapshot's (${snap.sizeGiB} GiB)`);
+      if (sizeGiB === undefined)
+        throw new InvalidParameterError("Size", "The request must contain the parameter Size or SnapshotId");
+      if (!Number.isInteger(sizeGiB) || sizeGiB < 1)
+        throw new InvalidParameterError("Size", `The volume size must be a whole number of GiB from 1, not ${sizeGiB}`);
+      if (snap && sizeGiB < snap.sizeGiB)
+        throw new InvalidParameterError(
+          "Size",
+          `The volume size (${sizeGiB} GiB) must be at least the snapshot's (${snap.sizeGiB} GiB)`,
+        );
       const type = input.volumeType ?? "standard";
-      if (!(VOLUME_TYPES as readonly string[]).includes(type)) throw new InvalidParameterError("VolumeType", `The volume type '${type}' is not one of ${VOLUME_TYPES.join(", ")}`);
+      if (!(VOLUME_TYPES as readonly string[]).includes(type))
+        throw new InvalidParameterError(
+          "VolumeType",
+          `The volume type '${type}' is not one of ${VOLUME_TYPES.join(", ")}`,
+        );
       const storage = storageOf(input.zone);
       const id = o.ids.resourceId("volume");
-      sqlite.transaction(() => {
-        const held = db.select({ id: volumes.id }).from(volumes).where(and(eq(volumes.accountId, caller.accountId), notInArray(volumes.state, ["deleting", "deleted"]))).all().length;
-        if (!caller.isAdmin && o.maxPerUser > 0 && held >= o.maxPerUser) throw new InvalidParameterError("Size", `You may hold at most ${o.maxPerUser} volumes`, "volume-limit");
-        db.insert(volumes).values({ id, accountId: caller.accountId, zone: input.zone, sizeGiB, snapshotId: snap?.id ?? null, volumeType: type, state: "creating", createdAt: o.clock.now() }).run();
-      }).immediate();
+      sqlite
+        .transaction(() => {
+          const held = db
+            .select({ id: volumes.id })
+            .from(volumes)
+            .where(and(eq(volumes.accountId, caller.accountId), notInArray(volumes.state, ["deleting", "deleted"])))
+            .all().length;
+          if (!caller.isAdmin && o.maxPerUser > 0 && held >= o.maxPerUser)
+            throw new InvalidParameterError("Size", `You may hold at most ${o.maxPerUser} volumes`, "volume-limit");
+          db.insert(volumes)
+            .values({
+              id,
+              accountId: caller.accountId,
+              zone: input.zone,
+              sizeGiB,
+              snapshotId: snap?.id ?? null,
+              volumeType: type,
+              state: "creating",
+              createdAt: o.clock.now(),
+            })
+            .run();
+        })
+        .immediate();
       try {
         await storage.createVolume({ volumeId: id, sizeGiB, ...(snap ? { snapshotId: snap.id } : {}) }, ctx);
       } catch (e) {
@@ -157,7 +208,11 @@ export function createVolumeService(o: {
       return db.select().from(volumes).where(eq(volumes.id, id)).get()!;
     },
 
-    async describe(caller: Caller & { all?: boolean }, ids: readonly string[], ctx: CallContext): Promise<VolumeRecord[]> {
+    async describe(
+      caller: Caller & { all?: boolean },
+      ids: readonly string[],
+      ctx: CallContext,
+    ): Promise<VolumeRecord[]> {
       for (const id of ids) if (!visible(caller, [id]).length) throw new NotFoundError("volume", id);
       const rows = visible(caller, ids);
       const settling = rows.filter((r) => r.state === "creating" || r.state === "deleting");
@@ -167,28 +222,54 @@ export function createVolumeService(o: {
 
     async delete(caller: Caller, id: string, ctx: CallContext): Promise<void> {
       const r = owned(caller, id);
-      if (r.attachState || r.state === "in-use") throw new IncorrectStateError(`Volume ${r.id} is attached to ${r.instanceId}`, "volume-in-use");
+      if (r.attachState || r.state === "in-use")
+        throw new IncorrectStateError(`Volume ${r.id} is attached to ${r.instanceId}`, "volume-in-use");
       if (r.state === "deleting") return;
       if (r.state === "creating") throw new IncorrectStateError(`Volume ${r.id} is still being created`);
       await storageOf(r.zone).deleteVolume({ volumeId: r.id }, ctx);
       set(r.id, { state: "deleting" });
     },
 
-    async attach(caller: Caller, input: { volumeId: string; instanceId: string; device: string }, ctx: CallContext): Promise<VolumeRecord> {
+    async attach(
+      caller: Caller,
+      input: { volumeId: string; instanceId: string; device: string },
+      ctx: CallContext,
+    ): Promise<VolumeRecord> {
       const v = owned(caller, input.volumeId);
       const device = DEVICE.exec(input.device)?.[1];
-      if (!device) throw new InvalidParameterError("Device", `Value (${input.device}) for parameter device is invalid: use /dev/sdf … /dev/sdz (or xvdf, vdf); the root's are the image's`);
+      if (!device)
+        throw new InvalidParameterError(
+          "Device",
+          `Value (${input.device}) for parameter device is invalid: use /dev/sdf … /dev/sdz (or xvdf, vdf); the root's are the image's`,
+        );
       const inst = o.instance({ ...caller, isAdmin: false }, input.instanceId); // only the caller's own instances
       if (inst.accountId !== v.accountId) throw new NotFoundError("instance", input.instanceId);
       if (inst.state !== "running") throw new IncorrectStateError(`Instance '${inst.id}' is not 'running'`);
-      if (v.zone !== inst.zone) throw new InvalidParameterError("VolumeId", `Volume ${v.id} is in ${v.zone}, instance ${inst.id} in ${inst.zone}`);
-      if (v.attachState || v.state === "in-use") throw new IncorrectStateError(`Volume ${v.id} is attached to ${v.instanceId}`, "volume-in-use");
+      if (v.zone !== inst.zone)
+        throw new InvalidParameterError(
+          "VolumeId",
+          `Volume ${v.id} is in ${v.zone}, instance ${inst.id} in ${inst.zone}`,
+        );
+      if (v.attachState || v.state === "in-use")
+        throw new IncorrectStateError(`Volume ${v.id} is attached to ${v.instanceId}`, "volume-in-use");
       if (v.state !== "available") throw new IncorrectStateError(`Volume ${v.id} is ${v.state}`);
-      sqlite.transaction(() => {
-        const taken = db.select().from(volumes).where(and(eq(volumes.instanceId, inst.id), eq(volumes.device, device))).get();
-        if (taken) throw new InvalidParameterError("Device", `Attachment point /dev/${device} is already in use`);
-        set(v.id, { instanceId: inst.id, device, attachState: "attaching", attachedAt: o.clock.now(), state: "in-use" });
-      }).immediate();
+      sqlite
+        .transaction(() => {
+          const taken = db
+            .select()
+            .from(volumes)
+            .where(and(eq(volumes.instanceId, inst.id), eq(volumes.device, device)))
+            .get();
+          if (taken) throw new InvalidParameterError("Device", `Attachment point /dev/${device} is already in use`);
+          set(v.id, {
+            instanceId: inst.id,
+            device,
+            attachState: "attaching",
+            attachedAt: o.clock.now(),
+            state: "in-use",
+          });
+        })
+        .immediate();
       const storage = storageOf(v.zone);
       try {
         const { local } = await zone(v.zone).cluster.volumeHostOf({ instanceId: inst.id }, ctx);
@@ -204,23 +285,35 @@ export function createVolumeService(o: {
       return { ...db.select().from(volumes).where(eq(volumes.id, v.id)).get()!, attachState: "attaching" }; // as EC2 answers AttachVolume
     },
 
-    async detach(caller: Caller, input: { volumeId: string; instanceId?: string; device?: string; force?: boolean }, ctx: CallContext): Promise<VolumeRecord> {
+    async detach(
+      caller: Caller,
+      input: { volumeId: string; instanceId?: string; device?: string; force?: boolean },
+      ctx: CallContext,
+    ): Promise<VolumeRecord> {
       const v = owned(caller, input.volumeId);
       if (!v.attachState || !v.instanceId) throw new IncorrectStateError(`Volume ${v.id} is not attached`);
-      if (input.instanceId !== undefined && !sameId(input.instanceId, v.instanceId)) throw new IncorrectStateError(`Volume ${v.id} is not attached to ${input.instanceId}`);
-      if (input.device !== undefined && DEVICE.exec(input.device)?.[1] !== v.device) throw new IncorrectStateError(`Volume ${v.id} is not attached at ${input.device}`);
+      if (input.instanceId !== undefined && !sameId(input.instanceId, v.instanceId))
+        throw new IncorrectStateError(`Volume ${v.id} is not attached to ${input.instanceId}`);
+      if (input.device !== undefined && DEVICE.exec(input.device)?.[1] !== v.device)
+        throw new IncorrectStateError(`Volume ${v.id} is not attached at ${input.device}`);
       set(v.id, { attachState: "detaching" });
       try {
         await zone(v.zone).cluster.detachVolume({ instanceId: v.instanceId, volumeId: v.id }, ctx);
       } catch (e) {
         // Force: the record lets go even when the node did not answer (EC2's "last resort").
         if (input.force) {
-          o.log.warn({ requestId: ctx.requestId, volumeId: v.id, err: (e as Error).message }, "clc: forced detach; the node did not confirm");
+          o.log.warn(
+            { requestId: ctx.requestId, volumeId: v.id, err: (e as Error).message },
+            "clc: forced detach; the node did not confirm",
+          );
         } else if (e instanceof UnavailableError) {
           // Its node (or cluster) is silent: the detach stays asked for and is carried out when it answers.
           o.intents.record("detach", v.id, v.zone, { instanceId: v.instanceId });
           o.intents.failed("detach", v.id, e.message);
-          o.log.warn({ requestId: ctx.requestId, volumeId: v.id, instanceId: v.instanceId, err: e.message }, "clc: detach kept as an intent until the node answers");
+          o.log.warn(
+            { requestId: ctx.requestId, volumeId: v.id, instanceId: v.instanceId, err: e.message },
+            "clc: detach kept as an intent until the node answers",
+          );
           return { ...v, attachState: "detaching" };
         } else {
           set(v.id, { attachState: "attached" });
@@ -235,17 +328,32 @@ export function createVolumeService(o: {
      * From the clusters' instance reports: an attachment the node no longer has (its
      * instance ended, or was torn down) is let go, and the volume is available again.
      */
-    async reconcileAttachments(reports: ReadonlyMap<string, ClusterInstance | undefined>, ended: ReadonlySet<string>, ctx: CallContext): Promise<void> {
-      const attached = db.select().from(volumes).where(inArray(volumes.attachState, ["attached", "detaching"])).all();
+    async reconcileAttachments(
+      reports: ReadonlyMap<string, ClusterInstance | undefined>,
+      ended: ReadonlySet<string>,
+      ctx: CallContext,
+    ): Promise<void> {
+      const attached = db
+        .select()
+        .from(volumes)
+        .where(inArray(volumes.attachState, ["attached", "detaching"]))
+        .all();
       // A report made before the attachment may not show it yet; a silent node's last report says nothing new.
       const settled = o.clock.now().getTime() - ATTACH_SETTLE_MS;
       for (const v of attached) {
         const r = reports.get(v.instanceId!);
-        const missing = r !== undefined && r.unreportedSince === undefined && v.attachState === "attached"
-          && !r.volumes?.some((x) => x.volumeId === v.id) && (v.attachedAt?.getTime() ?? 0) < settled;
+        const missing =
+          r !== undefined &&
+          r.unreportedSince === undefined &&
+          v.attachState === "attached" &&
+          !r.volumes?.some((x) => x.volumeId === v.id) &&
+          (v.attachedAt?.getTime() ?? 0) < settled;
         if (!ended.has(v.instanceId!) && !missing) continue;
         await letGo(v, ctx);
-        o.log.info({ requestId: ctx.requestId, volumeId: v.id, instanceId: v.instanceId }, "clc: the volume's instance let go of it; available again");
+        o.log.info(
+          { requestId: ctx.requestId, volumeId: v.id, instanceId: v.instanceId },
+          "clc: the volume's instance let go of it; available again",
+        );
       }
     },
 
@@ -253,7 +361,11 @@ export function createVolumeService(o: {
     attachedTo(instanceIds: readonly string[]): Map<string, VolumeRecord[]> {
       const out = new Map<string, VolumeRecord[]>();
       if (!instanceIds.length) return out;
-      for (const v of db.select().from(volumes).where(inArray(volumes.instanceId, [...instanceIds])).all()) {
+      for (const v of db
+        .select()
+        .from(volumes)
+        .where(inArray(volumes.instanceId, [...instanceIds]))
+        .all()) {
         if (v.attachState) out.set(v.instanceId!, [...(out.get(v.instanceId!) ?? []), v]);
       }
       return out;
@@ -261,11 +373,14 @@ export function createVolumeService(o: {
 
     /** Every volume still settling (creating, deleting) brought in line with its SC: the CLC's periodic sync. */
     async sync(ctx: CallContext): Promise<void> {
-      const settling = db.select().from(volumes).where(inArray(volumes.state, ["creating", "deleting"])).all();
+      const settling = db
+        .select()
+        .from(volumes)
+        .where(inArray(volumes.state, ["creating", "deleting"]))
+        .all();
       if (settling.length) await refresh(settling, ctx);
       await retryDetaches(ctx);
     },
-
   };
 }
 

@@ -22,10 +22,25 @@ export interface WebCertificate {
 
 const RENEW_MS = 30 * 24 * 3600 * 1000;
 
-export async function ensureWebCertificate(o: { dir: string; ca: CloudCa; host: string; certFile: string; keyFile: string; now: Date }): Promise<WebCertificate> {
+export async function ensureWebCertificate(o: {
+  dir: string;
+  ca: CloudCa;
+  host: string;
+  certFile: string;
+  keyFile: string;
+  now: Date;
+}): Promise<WebCertificate> {
   if (o.certFile || o.keyFile) {
-    if (!o.certFile || !o.keyFile) throw new Error("--web-cert and --web-key go together: give both, or neither for a certificate from the cloud CA");
-    return { certPem: readFileSync(o.certFile, "utf8"), keyPem: readFileSync(o.keyFile, "utf8"), source: "admin", made: false };
+    if (!o.certFile || !o.keyFile)
+      throw new Error(
+        "--web-cert and --web-key go together: give both, or neither for a certificate from the cloud CA",
+      );
+    return {
+      certPem: readFileSync(o.certFile, "utf8"),
+      keyPem: readFileSync(o.keyFile, "utf8"),
+      source: "admin",
+      made: false,
+    };
   }
   const certPath = join(o.dir, "server-cert.pem");
   const keyPath = join(o.dir, "server-pk.pem");
@@ -34,7 +49,10 @@ export async function ensureWebCertificate(o: { dir: string; ca: CloudCa; host: 
     const certPem = readFileSync(certPath, "utf8");
     const have = new Set(subjectAltNames(certPem));
     const fresh = notAfter(certPem).getTime() - o.now.getTime() > RENEW_MS;
-    if (fresh && [...wanted.dns.map((n) => `dns:${n}`), ...wanted.ips.map((n) => `ip:${n}`)].every((n) => have.has(n))) {
+    if (
+      fresh &&
+      [...wanted.dns.map((n) => `dns:${n}`), ...wanted.ips.map((n) => `ip:${n}`)].every((n) => have.has(n))
+    ) {
       return { certPem, keyPem: readFileSync(keyPath, "utf8"), source: "cloud-ca", made: false };
     }
   }

@@ -15,7 +15,13 @@ import { UNKNOWN_USER_HASH, verifyPassword } from "../../auth/passwords";
 import type { ClcDatabase } from "./database";
 import { isUserName, type IdentityService } from "./identity-service";
 import type { AuditLog } from "./audit";
-import { afterFailure, createInFlight, createUnknownNameCounts, type ThrottlePolicy, type ThrottleState } from "./login-throttle";
+import {
+  afterFailure,
+  createInFlight,
+  createUnknownNameCounts,
+  type ThrottlePolicy,
+  type ThrottleState,
+} from "./login-throttle";
 import { loginAddresses, userProfiles, webSessions } from "./schema";
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
@@ -60,17 +66,30 @@ export function createWebLogins(o: WebLoginOptions) {
 
   const loggedInFrom = (userId: string, address: string) =>
     address !== "" &&
-    db.select({ a: loginAddresses.address }).from(loginAddresses)
-      .where(and(eq(loginAddresses.userId, userId), eq(loginAddresses.address, address))).get() !== undefined;
+    db
+      .select({ a: loginAddresses.address })
+      .from(loginAddresses)
+      .where(and(eq(loginAddresses.userId, userId), eq(loginAddresses.address, address)))
+      .get() !== undefined;
 
   function rememberAddress(userId: string, address: string): void {
     if (!address) return;
     sqlite.transaction(() => {
-      db.insert(loginAddresses).values({ userId, address, lastLogin: now() })
-        .onConflictDoUpdate({ target: [loginAddresses.userId, loginAddresses.address], set: { lastLogin: now() } }).run();
-      const keep = db.select({ a: loginAddresses.address }).from(loginAddresses).where(eq(loginAddresses.userId, userId))
-        .orderBy(desc(loginAddresses.lastLogin)).limit(MAX_ADDRESSES_PER_USER - 1).all().map((r) => r.a);
-      db.delete(loginAddresses).where(and(eq(loginAddresses.userId, userId), notInArray(loginAddresses.address, [address, ...keep]))).run();
+      db.insert(loginAddresses)
+        .values({ userId, address, lastLogin: now() })
+        .onConflictDoUpdate({ target: [loginAddresses.userId, loginAddresses.address], set: { lastLogin: now() } })
+        .run();
+      const keep = db
+        .select({ a: loginAddresses.address })
+        .from(loginAddresses)
+        .where(eq(loginAddresses.userId, userId))
+        .orderBy(desc(loginAddresses.lastLogin))
+        .limit(MAX_ADDRESSES_PER_USER - 1)
+        .all()
+        .map((r) => r.a);
+      db.delete(loginAddresses)
+        .where(and(eq(loginAddresses.userId, userId), notInArray(loginAddresses.address, [address, ...keep])))
+        .run();
     })();
   }
 
@@ -83,7 +102,11 @@ export function createWebLogins(o: WebLoginOptions) {
 
   function setState(name: string, userId: string | undefined, s: ThrottleState): void {
     if (!userId) unknownNames.set(name, s);
-    else db.update(userProfiles).set({ failedLogins: s.failures, lockedUntil: s.pausedUntil }).where(eq(userProfiles.userId, userId)).run();
+    else
+      db.update(userProfiles)
+        .set({ failedLogins: s.failures, lockedUntil: s.pausedUntil })
+        .where(eq(userProfiles.userId, userId))
+        .run();
   }
 
   /** The user of that name with a web password, and its profile; a name without one counts as unknown. */
@@ -104,16 +127,30 @@ export function createWebLogins(o: WebLoginOptions) {
     const id = randomBytes(32).toString("base64url");
     const t = now();
     sqlite.transaction(() => {
-      db.insert(webSessions).values({ idSha256: sha256(id), userId, createdAt: t, lastSeen: t }).run();
-      const keep = db.select({ id: webSessions.idSha256 }).from(webSessions).where(eq(webSessions.userId, userId))
-        .orderBy(desc(webSessions.createdAt), desc(sql`rowid`)).limit(MAX_SESSIONS_PER_USER).all().map((r) => r.id);
-      db.delete(webSessions).where(and(eq(webSessions.userId, userId), notInArray(webSessions.idSha256, keep))).run();
+      db.insert(webSessions)
+        .values({ idSha256: sha256(id), userId, createdAt: t, lastSeen: t })
+        .run();
+      const keep = db
+        .select({ id: webSessions.idSha256 })
+        .from(webSessions)
+        .where(eq(webSessions.userId, userId))
+        .orderBy(desc(webSessions.createdAt), desc(sql`rowid`))
+        .limit(MAX_SESSIONS_PER_USER)
+        .all()
+        .map((r) => r.id);
+      db.delete(webSessions)
+        .where(and(eq(webSessions.userId, userId), notInArray(webSessions.idSha256, keep)))
+        .run();
     })();
     return id;
   }
 
   function session(sessionId: string): SessionUser | undefined {
-    const s = db.select().from(webSessions).where(eq(webSessions.idSha256, sha256(sessionId))).get();
+    const s = db
+      .select()
+      .from(webSessions)
+      .where(eq(webSessions.idSha256, sha256(sessionId)))
+      .get();
     const t = now().getTime();
     if (!s) return undefined;
     if (t - s.lastSeen.getTime() > o.sessionIdleMs || t - s.createdAt.getTime() > MAX_SESSION_MS) {
@@ -122,9 +159,22 @@ export function createWebLogins(o: WebLoginOptions) {
     }
     const u = o.identity.findUser({ id: s.userId });
     if (!u || !u.enabled) return undefined;
-    if (t - s.lastSeen.getTime() > TOUCH_MS) db.update(webSessions).set({ lastSeen: new Date(t) }).where(eq(webSessions.idSha256, s.idSha256)).run();
+    if (t - s.lastSeen.getTime() > TOUCH_MS)
+      db.update(webSessions)
+        .set({ lastSeen: new Date(t) })
+        .where(eq(webSessions.idSha256, s.idSha256))
+        .run();
     const p = profileOf(u.id);
-    return { userId: u.id, userName: u.name, accountId: u.accountId, accountName: u.accountName, isAdmin: u.isAdmin, mustChangePassword: p?.mustChange ?? false, fullName: p?.fullName ?? "", email: p?.email ?? "" };
+    return {
+      userId: u.id,
+      userName: u.name,
+      accountId: u.accountId,
+      accountName: u.accountName,
+      isAdmin: u.isAdmin,
+      mustChangePassword: p?.mustChange ?? false,
+      fullName: p?.fullName ?? "",
+      email: p?.email ?? "",
+    };
   }
 
   function refuse(actor: string, action: string, detail: string, address: string): never {
@@ -137,7 +187,11 @@ export function createWebLogins(o: WebLoginOptions) {
     session,
 
     /** A login: a new session for a right password of an enabled user, else LOGIN_REFUSED. */
-    async login(userName: string, password: string, address: string): Promise<{ sessionId: string; user: SessionUser }> {
+    async login(
+      userName: string,
+      password: string,
+      address: string,
+    ): Promise<{ sessionId: string; user: SessionUser }> {
       // A name no user can have is refused before any work (and recorded by its length only).
       if (!isUserName(userName)) refuse("", "login-failed", `not a user name (${userName.length} characters)`, address);
       if (!inFlight.enter(userName)) {
@@ -159,7 +213,11 @@ export function createWebLogins(o: WebLoginOptions) {
         setState(userName, u?.id, afterFailure(before, t, o.policy()));
         const ok = await verifyPassword(password, p?.passwordHash ?? UNKNOWN_USER_HASH);
         if (!u || !ok || !u.enabled) {
-          const why = !u ? "unknown user or no password" : !u.enabled ? "user disabled" : `${before.failures + 1} wrong in a row`;
+          const why = !u
+            ? "unknown user or no password"
+            : !u.enabled
+              ? "user disabled"
+              : `${before.failures + 1} wrong in a row`;
           refuse(userName, "login-failed", why, address);
         }
         setState(userName, u.id, { failures: 0, pausedUntil: null });
@@ -173,7 +231,9 @@ export function createWebLogins(o: WebLoginOptions) {
     },
 
     logout(sessionId: string, user: SessionUser | undefined, address: string): void {
-      db.delete(webSessions).where(eq(webSessions.idSha256, sha256(sessionId))).run();
+      db.delete(webSessions)
+        .where(eq(webSessions.idSha256, sha256(sessionId)))
+        .run();
       if (user) o.audit.record({ actor: user.userName, action: "logout", address });
     },
 
@@ -185,7 +245,15 @@ export function createWebLogins(o: WebLoginOptions) {
     /** Sessions that timed out go (each request also checks its own). */
     dropStaleSessions(): number {
       const t = now().getTime();
-      return db.delete(webSessions).where(or(lt(webSessions.lastSeen, new Date(t - o.sessionIdleMs)), lt(webSessions.createdAt, new Date(t - MAX_SESSION_MS)))).run().changes;
+      return db
+        .delete(webSessions)
+        .where(
+          or(
+            lt(webSessions.lastSeen, new Date(t - o.sessionIdleMs)),
+            lt(webSessions.createdAt, new Date(t - MAX_SESSION_MS)),
+          ),
+        )
+        .run().changes;
     },
 
     /** Clears a user's wrong-password count and pause (the admin's unlock). */

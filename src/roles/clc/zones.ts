@@ -35,13 +35,22 @@ export function verboseRow(free: number, max: number, cpus: number, memoryMb: nu
   return `${pad(free, 4, "0")} / ${pad(max, 4, "0")}  ${pad(cpus, 2)}   ${pad(memoryMb, 4)}  ${pad(diskGb, 4)}`;
 }
 
-export function createZoneService(o: { region: string; clusters: () => readonly RegisteredCluster[]; vmTypes: VmTypeService }) {
+export function createZoneService(o: {
+  region: string;
+  clusters: () => readonly RegisteredCluster[];
+  vmTypes: VmTypeService;
+}) {
   async function state(c: RegisteredCluster, ctx: CallContext): Promise<{ zone: ZoneInfo; host?: string }> {
     try {
       const info = await c.client.describeCluster({}, ctx);
-      return { zone: { zoneName: c.name, zoneState: "available", regionName: o.region, messages: [] }, host: info.host };
+      return {
+        zone: { zoneName: c.name, zoneState: "available", regionName: o.region, messages: [] },
+        host: info.host,
+      };
     } catch (e) {
-      return { zone: { zoneName: c.name, zoneState: "unavailable", regionName: o.region, messages: [(e as Error).message] } };
+      return {
+        zone: { zoneName: c.name, zoneState: "unavailable", regionName: o.region, messages: [(e as Error).message] },
+      };
     }
   }
 
@@ -58,7 +67,8 @@ export function createZoneService(o: { region: string; clusters: () => readonly 
     async describeVerbose(ctx: CallContext): Promise<ZoneInfo[]> {
       const types = o.vmTypes.list();
       const rows: ZoneInfo[] = [];
-      const line = (zoneName: string, zoneState: string) => rows.push({ zoneName, zoneState, regionName: o.region, messages: [] });
+      const line = (zoneName: string, zoneState: string) =>
+        rows.push({ zoneName, zoneState, regionName: o.region, messages: [] });
       for (const c of o.clusters()) {
         const s = await state(c, ctx);
         line(c.name, s.host ?? s.zone.zoneState);
@@ -76,7 +86,13 @@ export function createZoneService(o: { region: string; clusters: () => readonly 
           line(`|- ${t.name}`, verboseRow(r.available, r.max, t.cpus, t.memoryMb, t.diskGb));
         }
         // Each node's health, as Eucalyptus listed its nodes under the zone.
-        const nodes = s.host === undefined ? [] : await c.client.describeNodes({}, ctx).then((r) => r.nodes, () => []);
+        const nodes =
+          s.host === undefined
+            ? []
+            : await c.client.describeNodes({}, ctx).then(
+                (r) => r.nodes,
+                () => [],
+              );
         for (const n of nodes) line(`|- ${n.name}`, nodeRow(n));
       }
       return rows;

@@ -6,10 +6,10 @@ import type { VolumeTarget } from "../sc/client";
 /** What a node reports about its capacity (Eucalyptus ncDescribeResource, reference §5.1). */
 export interface NodeResource {
   nodeStatus: "enabled" | "disabled";
-  memorySizeMax: number;       // MB
+  memorySizeMax: number; // MB
   memorySizeAvailable: number; // MB
-  diskSizeMax: number;         // GB
-  diskSizeAvailable: number;   // GB
+  diskSizeMax: number; // GB
+  diskSizeAvailable: number; // GB
   numberOfCoresMax: number;
   numberOfCoresAvailable: number;
   /** The node can be powered down when idle and woken (POWERSAVE). */
@@ -116,7 +116,10 @@ export interface NodeClient {
   /** On the target: stages the instance as for a launch and waits, paused, for its state; `key` secures both channels. */
   receiveInstance(input: MigrationSource & { key: string }, ctx: CallContext): Promise<MigrationEndpoint>;
   /** On the source: mirrors the disks and moves the running guest; it is gone here (Teardown, "migrated to …") once this returns. */
-  sendInstance(input: { instanceId: string; to: MigrationEndpoint; node: string }, ctx: CallContext): Promise<MigrationFigures>;
+  sendInstance(
+    input: { instanceId: string; to: MigrationEndpoint; node: string },
+    ctx: CallContext,
+  ): Promise<MigrationFigures>;
   /** On the target: `ok` — the guest continues here; otherwise what waited is removed as if it had never come. */
   completeIncoming(input: { instanceId: string; ok: boolean }, ctx: CallContext): Promise<void>;
 }
@@ -139,7 +142,22 @@ export interface MigrationSource {
 export type { MigrationEndpoint, MigrationFigures };
 
 export const NODE_METHODS = [
-  "describeResource", "runInstance", "describeInstances", "terminateInstance", "rebootInstance", "getConsoleOutput", "setForwards", "setNetwork",
-  "attachVolume", "detachVolume", "freezeVolume", "thawVolume", "powerDown", "powerUp",
-  "migrationSource", "receiveInstance", "sendInstance", "completeIncoming",
+  "describeResource",
+  "runInstance",
+  "describeInstances",
+  "terminateInstance",
+  "rebootInstance",
+  "getConsoleOutput",
+  "setForwards",
+  "setNetwork",
+  "attachVolume",
+  "detachVolume",
+  "freezeVolume",
+  "thawVolume",
+  "powerDown",
+  "powerUp",
+  "migrationSource",
+  "receiveInstance",
+  "sendInstance",
+  "completeIncoming",
 ] as const satisfies readonly (keyof NodeClient)[];

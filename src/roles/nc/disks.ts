@@ -5,7 +5,18 @@
  * /root/.ssh/authorized_keys inside the root filesystem — written with e2fsprogs' debugfs,
  * so nothing is mounted and the NC needs no loop devices.
  */
-import { closeSync, constants, copyFileSync, ftruncateSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  copyFileSync,
+  ftruncateSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CommandRunner } from "../../common/run-command";
@@ -33,14 +44,27 @@ export interface InstanceDisks {
 
 /** Builds root, swap and ephemeral in `dir` for a VM type's disk size; throws when the image does not fit. */
 export async function assembleDisks(o: {
-  dir: string; image: string; vmType: { name: string; diskGb: number }; publicKey?: string; realGuests: boolean; run: CommandRunner;
+  dir: string;
+  image: string;
+  vmType: { name: string; diskGb: number };
+  publicKey?: string;
+  realGuests: boolean;
+  run: CommandRunner;
 }): Promise<InstanceDisks> {
-  const d: InstanceDisks = { root: join(o.dir, "root"), swap: join(o.dir, "swap"), ephemeral: join(o.dir, "ephemeral"), keyInjected: false };
+  const d: InstanceDisks = {
+    root: join(o.dir, "root"),
+    swap: join(o.dir, "swap"),
+    ephemeral: join(o.dir, "ephemeral"),
+    keyInjected: false,
+  };
   // The root disk is a copy of the cached image (a reflink where the filesystem can).
   copyFileSync(o.image, d.root, constants.COPYFILE_FICLONE);
   const rootBytes = statSync(d.root).size;
   const totalBytes = o.vmType.diskGb * 1024 ** 3;
-  if (rootBytes > totalBytes) throw new InsufficientCapacityError(`image too large [size=${Math.ceil(rootBytes / 1024 ** 2)}MB] for instance type ${o.vmType.name}`);
+  if (rootBytes > totalBytes)
+    throw new InsufficientCapacityError(
+      `image too large [size=${Math.ceil(rootBytes / 1024 ** 2)}MB] for instance type ${o.vmType.name}`,
+    );
   const swapBytes = Math.min(SWAP_MB * 1024 ** 2, totalBytes - rootBytes);
   const ephemeralBytes = totalBytes - rootBytes - swapBytes;
   sparseFile(d.swap, swapBytes);
@@ -58,7 +82,10 @@ export async function assembleDisks(o: {
 
 async function must(run: CommandRunner, cmd: string, args: string[]): Promise<string> {
   const r = await run(cmd, args);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(" ")} failed: ${(r.stderr || r.stdout).trim().split("\n").slice(-2).join(" / ")}`);
+  if (r.code !== 0)
+    throw new Error(
+      `${cmd} ${args.join(" ")} failed: ${(r.stderr || r.stdout).trim().split("\n").slice(-2).join(" / ")}`,
+    );
   return r.stdout;
 }
 
@@ -93,17 +120,26 @@ export async function injectKey(run: CommandRunner, image: string, publicKey: st
   const tmp = mkdtempSync(join(tmpdir(), "euca-key-"));
   try {
     const keys = join(tmp, "authorized_keys");
-    writeFileSync(keys, `${before}${before && !before.endsWith("\n") ? "\n" : ""}${publicKey.trim()}\n`, { mode: 0o600 });
+    writeFileSync(keys, `${before}${before && !before.endsWith("\n") ? "\n" : ""}${publicKey.trim()}\n`, {
+      mode: 0o600,
+    });
     const script = join(tmp, "cmds");
     // Only what is missing is made: debugfs' mkdir over an existing name allocates a second, orphaned inode.
-    const exists = async (path: string) => !/not found/i.test((await run("debugfs", ["-R", `stat ${path}`, image])).stderr);
-    writeFileSync(script, [
-      ...((await exists("/root")) ? [] : ["mkdir /root"]),
-      ...((await exists("/root/.ssh")) ? [] : ["mkdir /root/.ssh"]),
-      "set_inode_field /root/.ssh mode 040700",
-      ...((await exists("/root/.ssh/authorized_keys")) ? ["rm /root/.ssh/authorized_keys"] : []), `write ${keys} /root/.ssh/authorized_keys`,
-      "set_inode_field /root/.ssh/authorized_keys mode 0100600", "set_inode_field /root/.ssh/authorized_keys uid 0", "set_inode_field /root/.ssh/authorized_keys gid 0",
-    ].join("\n") + "\n");
+    const exists = async (path: string) =>
+      !/not found/i.test((await run("debugfs", ["-R", `stat ${path}`, image])).stderr);
+    writeFileSync(
+      script,
+      [
+        ...((await exists("/root")) ? [] : ["mkdir /root"]),
+        ...((await exists("/root/.ssh")) ? [] : ["mkdir /root/.ssh"]),
+        "set_inode_field /root/.ssh mode 040700",
+        ...((await exists("/root/.ssh/authorized_keys")) ? ["rm /root/.ssh/authorized_keys"] : []),
+        `write ${keys} /root/.ssh/authorized_keys`,
+        "set_inode_field /root/.ssh/authorized_keys mode 0100600",
+        "set_inode_field /root/.ssh/authorized_keys uid 0",
+        "set_inode_field /root/.ssh/authorized_keys gid 0",
+      ].join("\n") + "\n",
+    );
     await must(run, "debugfs", ["-w", "-f", script, image]);
     const check = await must(run, "debugfs", ["-R", "cat /root/.ssh/authorized_keys", image]);
     if (!check.includes(publicKey.trim())) throw new Error("debugfs did not write the key into the root filesystem");

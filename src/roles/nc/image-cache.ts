@@ -14,7 +14,11 @@ import type { ImageRef } from "./client";
 export class NodeImageCache {
   private readonly files: FileCache;
 
-  constructor(dir: string, maxBytes: number, private readonly walrus: () => WalrusClient | undefined) {
+  constructor(
+    dir: string,
+    maxBytes: number,
+    private readonly walrus: () => WalrusClient | undefined,
+  ) {
     this.files = new FileCache(dir, maxBytes, "node's image cache");
   }
 

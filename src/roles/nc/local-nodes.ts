@@ -11,7 +11,14 @@ import type { Logger } from "pino";
 import type { Clock } from "../../common/clock";
 import type { DataDirLayout } from "../../common/data-dir";
 import { recordStart } from "../../db/role-meta";
-import { ConfigError, isBridged, isLan, type HypervisorName, type QemuAccelSetting, type VnetMode } from "../../config/settings";
+import {
+  ConfigError,
+  isBridged,
+  isLan,
+  type HypervisorName,
+  type QemuAccelSetting,
+  type VnetMode,
+} from "../../config/settings";
 import { runCommand } from "../../common/run-command";
 import { createNetworkExecutor } from "../../net/executor";
 import { NODE_TOOLS, requireLanBridge, requireNetworkTools, requireVlanSupport } from "../../net/tools";
@@ -80,12 +87,24 @@ const RESERVED_MB = 256;
 
 export async function openLocalNodes(d: LocalNodesDeps): Promise<{ nodes: LocalNode[]; hypervisor: string }> {
   const s = d.options;
-  if (s.fakeNodes > 1 && s.hypervisor !== "fake") throw new ConfigError(`--fake-nodes ${s.fakeNodes} simulates nodes and needs --hypervisor fake`);
-  if (s.fakeNodes > 1 && !s.withCc) throw new ConfigError("--fake-nodes above 1 needs the cc role in the same process (the simulated nodes are its in-process nodes)");
-  const limits: NodeLimits = { reservedMemoryMb: RESERVED_MB, maxMemoryMb: s.maxMem || undefined, maxCores: s.maxCores || undefined, maxDiskGb: s.maxDisk || undefined };
+  if (s.fakeNodes > 1 && s.hypervisor !== "fake")
+    throw new ConfigError(`--fake-nodes ${s.fakeNodes} simulates nodes and needs --hypervisor fake`);
+  if (s.fakeNodes > 1 && !s.withCc)
+    throw new ConfigError(
+      "--fake-nodes above 1 needs the cc role in the same process (the simulated nodes are its in-process nodes)",
+    );
+  const limits: NodeLimits = {
+    reservedMemoryMb: RESERVED_MB,
+    maxMemoryMb: s.maxMem || undefined,
+    maxCores: s.maxCores || undefined,
+    maxDiskGb: s.maxDisk || undefined,
+  };
   const simulated = s.fakeNodes > 1;
   const bridged = isBridged(s);
-  if (bridged && simulated) throw new ConfigError(`--fake-nodes ${s.fakeNodes} cannot share one host's network in VNET_MODE ${s.vnetMode}; simulate nodes with ROOTLESS`);
+  if (bridged && simulated)
+    throw new ConfigError(
+      `--fake-nodes ${s.fakeNodes} cannot share one host's network in VNET_MODE ${s.vnetMode}; simulate nodes with ROOTLESS`,
+    );
   if (bridged) requireNetworkTools("nc", s.vnetMode, NODE_TOOLS);
   if (s.vnetMode === "MANAGED" && s.vnetSegment === "vlan") requireVlanSupport("nc");
   if (isLan(s)) requireLanBridge(s.vnetMode, s.vnetBridge);
@@ -101,23 +120,51 @@ export async function openLocalNodes(d: LocalNodesDeps): Promise<{ nodes: LocalN
     recordStart(db.db, d.version, d.clock.now());
     // A fake host is what MAX_MEM / MAX_CORES / MAX_DISK say (a simulated machine), else this machine.
     const host = {
-      memoryMb: s.maxMem || d.probe.memoryMb() - RESERVED_MB, cores: s.maxCores || d.probe.cores(), diskGb: s.maxDisk || d.probe.diskGb(instancesDir),
+      memoryMb: s.maxMem || d.probe.memoryMb() - RESERVED_MB,
+      cores: s.maxCores || d.probe.cores(),
+      diskGb: s.maxDisk || d.probe.diskGb(instancesDir),
     };
     const hv = await createHypervisor(s.hypervisor, {
-      stateDir: (driver) => join(root, driver), fakeHost: host, clock: d.clock, log: d.log, qemuAccel: s.qemuAccel, metadata: d.metadata,
+      stateDir: (driver) => join(root, driver),
+      fakeHost: host,
+      clock: d.clock,
+      log: d.log,
+      qemuAccel: s.qemuAccel,
+      metadata: d.metadata,
     });
-    const probe: HostProbe = hv.capabilities().name === "fake"
-      ? { memoryMb: () => host.memoryMb + RESERVED_MB, cores: () => host.cores, diskGb: () => host.diskGb }
-      : d.probe;
+    const probe: HostProbe =
+      hv.capabilities().name === "fake"
+        ? { memoryMb: () => host.memoryMb + RESERVED_MB, cores: () => host.cores, diskGb: () => host.diskGb }
+        : d.probe;
     hypervisor = describeHypervisor(hv, s.hypervisor);
     const images = new NodeImageCache(join(root, "cache"), s.ncCacheMb * 1024 * 1024, d.walrus);
     const network: NodeNetwork | undefined = bridged
       ? createNodeNetwork({
-        executor: createNetworkExecutor({ run: runCommand, dir: join(root, "net"), dhcpDir: join(root, "net", "dhcp"), log: d.log }), file: join(root, "net", "view.json"),
-        port: { tapOf: tapName, macOf: portMacOf(hv.capabilities().name) }, privDev: s.vnetPrivInterface, log: d.log, applied: d.networkApplied,
-      })
+          executor: createNetworkExecutor({
+            run: runCommand,
+            dir: join(root, "net"),
+            dhcpDir: join(root, "net", "dhcp"),
+            log: d.log,
+          }),
+          file: join(root, "net", "view.json"),
+          port: { tapOf: tapName, macOf: portMacOf(hv.capabilities().name) },
+          privDev: s.vnetPrivInterface,
+          log: d.log,
+          applied: d.networkApplied,
+        })
       : undefined;
-    const service = createNodeService({ db, hypervisor: hv, images, probe, instancesDir, limits, clock: d.clock, log: simulated ? d.log.child({ node: name }) : d.log, network, host: s.host });
+    const service = createNodeService({
+      db,
+      hypervisor: hv,
+      images,
+      probe,
+      instancesDir,
+      limits,
+      clock: d.clock,
+      log: simulated ? d.log.child({ node: name }) : d.log,
+      network,
+      host: s.host,
+    });
     await service.adopt();
     await network?.restore();
     d.cleanups.push(() => service.drain()); // runs before the database closes (cleanups run in reverse)

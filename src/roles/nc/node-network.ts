@@ -49,15 +49,21 @@ export function createNodeNetwork(o: NodeNetworkOptions): NodeNetwork {
   let sources = new Map<string, string>();
 
   function apply(view: ClusterView, node: string, requestId: string): Promise<void> {
-    const next = chain.catch(() => undefined).then(async () => {
-      // The segment kind is the cluster's (in the view); the device its VLANs ride on is this host's.
-      const net = renderNodeNetwork(view, node, o.port, o.privDev);
-      const r = await o.executor.apply(net);
-      current = { view, node };
-      sources = new Map([...metadataSources(view, node)].map(([id, src]) => [src, id]));
-      if (r.linksAdded.length || r.linksRemoved.length) o.log.info({ requestId, added: r.linksAdded, removed: r.linksRemoved, commands: r.commands }, "nc: segments changed");
-      o.applied?.(net);
-    });
+    const next = chain
+      .catch(() => undefined)
+      .then(async () => {
+        // The segment kind is the cluster's (in the view); the device its VLANs ride on is this host's.
+        const net = renderNodeNetwork(view, node, o.port, o.privDev);
+        const r = await o.executor.apply(net);
+        current = { view, node };
+        sources = new Map([...metadataSources(view, node)].map(([id, src]) => [src, id]));
+        if (r.linksAdded.length || r.linksRemoved.length)
+          o.log.info(
+            { requestId, added: r.linksAdded, removed: r.linksRemoved, commands: r.commands },
+            "nc: segments changed",
+          );
+        o.applied?.(net);
+      });
     chain = next;
     return next;
   }
@@ -73,7 +79,9 @@ export function createNodeNetwork(o: NodeNetworkOptions): NodeNetwork {
     async restore() {
       if (!existsSync(o.file)) return;
       const { view, node } = JSON.parse(readFileSync(o.file, "utf8")) as { view: ClusterView; node: string };
-      await apply(view, node, "nc-start").catch((e: Error) => o.log.error({ err: e.message }, "nc: the recorded network could not be applied; the CC sends it again"));
+      await apply(view, node, "nc-start").catch((e: Error) =>
+        o.log.error({ err: e.message }, "nc: the recorded network could not be applied; the CC sends it again"),
+      );
     },
     guestAt: (source) => (current && isLanMode(current.view.mode) ? sources.get(source) : undefined),
     async learned() {

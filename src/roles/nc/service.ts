@@ -12,9 +12,22 @@ import type { NodeNetwork } from "./node-network";
 import { nodeVolumes } from "./volumes";
 import { nodeMigration } from "./migration";
 import type { Clock } from "../../common/clock";
-import { IncorrectStateError, InsufficientCapacityError, InvalidParameterError, NotFoundError, UnavailableError } from "../../common/errors";
+import {
+  IncorrectStateError,
+  InsufficientCapacityError,
+  InvalidParameterError,
+  NotFoundError,
+  UnavailableError,
+} from "../../common/errors";
 import type { CallContext } from "../../rpc/types";
-import { HypervisorError, type DomainSpec, type ForwardResult, type Hypervisor, type NicSpec, type PortForward } from "../../hypervisor/types";
+import {
+  HypervisorError,
+  type DomainSpec,
+  type ForwardResult,
+  type Hypervisor,
+  type NicSpec,
+  type PortForward,
+} from "../../hypervisor/types";
 import { forwardKey } from "../../net/port-forwards";
 import type { HostProbe } from "./host-probe";
 import type { NodeClient, NodeInstance, NodeResource, RunInstanceRequest } from "./client";
@@ -58,7 +71,8 @@ function hypervisorLabel(c: { name: string; acceleration?: string }): string {
 /** How long a torn-down instance is still reported. */
 export const TEARDOWN_KEPT_MS = 60 * 60 * 1000;
 
-const sameForwards = (a: readonly PortForward[], b: readonly PortForward[]) => a.map(forwardKey).sort().join() === b.map(forwardKey).sort().join();
+const sameForwards = (a: readonly PortForward[], b: readonly PortForward[]) =>
+  a.map(forwardKey).sort().join() === b.map(forwardKey).sort().join();
 
 /** Thrown inside a staging whose instance was terminated meanwhile. */
 class TerminatedWhileStaging extends Error {}
@@ -73,7 +87,9 @@ function keep(cached: string, path: string): string {
   return path;
 }
 
-export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt(): Promise<void>; drain(): Promise<void> } {
+export function createNodeService(
+  deps: NodeServiceDeps,
+): NodeClient & { adopt(): Promise<void>; drain(): Promise<void> } {
   const d = { ...deps, run: deps.run ?? runCommand };
   const { db } = d.db;
   const staging = new Set<string>();
@@ -87,20 +103,33 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
 
   /** pending → extant only (NODE_TRANSITIONS): a record torn down meanwhile stays so. */
   function markExtant(id: string): void {
-    db.update(ncInstances).set({ state: "extant" }).where(and(eq(ncInstances.id, id), inArray(ncInstances.state, statesBefore(NODE_TRANSITIONS, "extant")))).run();
+    db.update(ncInstances)
+      .set({ state: "extant" })
+      .where(and(eq(ncInstances.id, id), inArray(ncInstances.state, statesBefore(NODE_TRANSITIONS, "extant"))))
+      .run();
   }
 
   function teardown(id: string, reason: string): void {
     const row = record(id);
     if (!row) return;
     rmSync(dirOf(requestOf(row)), { recursive: true, force: true });
-    db.update(ncInstances).set({ state: "teardown", reason, endedAt: d.clock.now() }).where(eq(ncInstances.id, id)).run();
+    db.update(ncInstances)
+      .set({ state: "teardown", reason, endedAt: d.clock.now() })
+      .where(eq(ncInstances.id, id))
+      .run();
   }
 
   /** Torn-down records are reported for an hour (the cluster and the CLC learn why), then forgotten, so reports stay bounded. */
   function forgetEnded(): void {
     const cutoff = new Date(d.clock.now().getTime() - TEARDOWN_KEPT_MS);
-    db.delete(ncInstances).where(and(eq(ncInstances.state, "teardown"), or(lt(ncInstances.endedAt, cutoff), and(isNull(ncInstances.endedAt), lt(ncInstances.createdAt, cutoff))))).run();
+    db.delete(ncInstances)
+      .where(
+        and(
+          eq(ncInstances.state, "teardown"),
+          or(lt(ncInstances.endedAt, cutoff), and(isNull(ncInstances.endedAt), lt(ncInstances.createdAt, cutoff))),
+        ),
+      )
+      .run();
   }
 
   /**
@@ -108,7 +137,11 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
    * Walrus), its disks made, its card as the cluster planned it last. `stillWanted` throws
    * between steps when the instance was terminated meanwhile.
    */
-  async function prepare(r: RunInstanceRequest, ctx: CallContext, stillWanted: () => void = () => undefined): Promise<DomainSpec> {
+  async function prepare(
+    r: RunInstanceRequest,
+    ctx: CallContext,
+    stillWanted: () => void = () => undefined,
+  ): Promise<DomainSpec> {
     const id = r.instanceId;
     const dir = dirOf(r);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -123,16 +156,35 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
     const caps = d.hypervisor.capabilities();
     const g = caps.guest;
     const nic = nicNow(id) ?? r.nic;
-    const disks = await assembleDisks({ dir, image, vmType: r.vmType, publicKey: r.publicKey, realGuests: caps.realGuests, run: d.run });
+    const disks = await assembleDisks({
+      dir,
+      image,
+      vmType: r.vmType,
+      publicKey: r.publicKey,
+      realGuests: caps.realGuests,
+      run: d.run,
+    });
     stillWanted();
     if (r.publicKey && caps.realGuests && !disks.keyInjected) {
-      d.log.info({ requestId: ctx.requestId, instanceId: id }, "nc: root image is not an ext filesystem; the key is only in the metadata");
+      d.log.info(
+        { requestId: ctx.requestId, instanceId: id },
+        "nc: root image is not an ext filesystem; the key is only in the metadata",
+      );
     }
     return {
-      instanceId: id, memoryMb: r.vmType.memoryMb, cores: r.vmType.cpus,
-      kernel, ramdisk, kernelArgs: `root=/dev/${g.root} console=${g.console}`,
-      disks: [{ path: disks.root, device: g.root }, { path: disks.ephemeral, device: g.ephemeral }, { path: disks.swap, device: g.swap }],
-      nics: [caps.portForwarding || nic.mode !== "user" ? nic : { ...nic, forwards: [] }], consolePath: join(dir, "console.log"),
+      instanceId: id,
+      memoryMb: r.vmType.memoryMb,
+      cores: r.vmType.cpus,
+      kernel,
+      ramdisk,
+      kernelArgs: `root=/dev/${g.root} console=${g.console}`,
+      disks: [
+        { path: disks.root, device: g.root },
+        { path: disks.ephemeral, device: g.ephemeral },
+        { path: disks.swap, device: g.swap },
+      ],
+      nics: [caps.portForwarding || nic.mode !== "user" ? nic : { ...nic, forwards: [] }],
+      consolePath: join(dir, "console.log"),
     };
   }
 
@@ -156,18 +208,29 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
       if (nic.mode === "user" && d.hypervisor.capabilities().portForwarding) {
         // Forwards the cluster changed while the guest was starting are applied now.
         const latest = nicNow(id);
-        if (latest?.mode === "user" && !sameForwards(latest.forwards ?? [], nic.forwards ?? [])) await applyForwards(id, latest.forwards ?? [], ctx);
+        if (latest?.mode === "user" && !sameForwards(latest.forwards ?? [], nic.forwards ?? []))
+          await applyForwards(id, latest.forwards ?? [], ctx);
         else logForwards(id, started.forwards ?? [], ctx);
       }
       markExtant(id);
     } catch (e) {
       // Whatever a half-done or overtaken start left running goes (destroy is idempotent).
-      await d.hypervisor.destroy(id).catch((err: Error) => d.log.warn({ requestId: ctx.requestId, instanceId: id, err: err.message }, "nc: could not destroy a guest that must not run"));
+      await d.hypervisor
+        .destroy(id)
+        .catch((err: Error) =>
+          d.log.warn(
+            { requestId: ctx.requestId, instanceId: id, err: err.message },
+            "nc: could not destroy a guest that must not run",
+          ),
+        );
       if (e instanceof TerminatedWhileStaging || terminatedWhileStaging.has(id)) {
         d.log.info({ requestId: ctx.requestId, instanceId: id }, "nc: instance terminated while it was starting");
         rmSync(dirOf(r), { recursive: true, force: true }); // terminate already recorded it; only files may be left
       } else {
-        d.log.warn({ requestId: ctx.requestId, instanceId: id, err: (e as Error).message }, "nc: instance failed to start");
+        d.log.warn(
+          { requestId: ctx.requestId, instanceId: id, err: (e as Error).message },
+          "nc: instance failed to start",
+        );
         teardown(id, `failed to start: ${(e as Error).message}`);
       }
     } finally {
@@ -185,22 +248,35 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
     const volumes = (dom?.disks ?? []).flatMap((x) => (x.volumeId ? [{ volumeId: x.volumeId, device: x.device }] : []));
     if (state !== "Teardown") return { ...base, state, ...(volumes.length ? { volumes } : {}) };
     if (row.state === "teardown") return { ...base, state, reason: row.reason };
-    const reason = dom ? dom.reason ?? "the guest crashed" : "the instance is no longer running on this node";
+    const reason = dom ? (dom.reason ?? "the guest crashed") : "the instance is no longer running on this node";
     if (dom) await d.hypervisor.destroy(row.id);
     teardown(row.id, reason);
     return { ...base, state, reason };
   }
 
   const migration = nodeMigration({
-    db: d.db, hypervisor: d.hypervisor, clock: d.clock, log: d.log, host: d.host ?? "127.0.0.1", dirOf, requestOf, prepare: (r, ctx) => prepare(r, ctx),
-    describeResource: () => describeResource(), teardown, markExtant, staging,
+    db: d.db,
+    hypervisor: d.hypervisor,
+    clock: d.clock,
+    log: d.log,
+    host: d.host ?? "127.0.0.1",
+    dirOf,
+    requestOf,
+    prepare: (r, ctx) => prepare(r, ctx),
+    describeResource: () => describeResource(),
+    teardown,
+    markExtant,
+    staging,
   });
 
   // Volumes attach to the instance's directory (an NBD attachment's key lives there).
-  const volumes = nodeVolumes({ hypervisor: d.hypervisor, instanceDir: (id) => {
-    const row = record(id);
-    return row && dirOf(requestOf(row));
-  } });
+  const volumes = nodeVolumes({
+    hypervisor: d.hypervisor,
+    instanceDir: (id) => {
+      const row = record(id);
+      return row && dirOf(requestOf(row));
+    },
+  });
 
   /** The card the cluster last planned for an instance (its forwards change after launch). */
   function nicNow(id: string): NicSpec | undefined {
@@ -212,14 +288,20 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
   const forwardChains = new Map<string, Promise<unknown>>();
   type Applied = ForwardResult & { inForce: PortForward[] };
   function applyForwards(id: string, forwards: PortForward[], ctx: CallContext): Promise<Applied> {
-    const next = (forwardChains.get(id) ?? Promise.resolve()).catch(() => undefined).then(async (): Promise<Applied> => {
-      const { failed } = await d.hypervisor.setForwards(id, forwards);
-      for (const f of failed) d.log.warn({ requestId: ctx.requestId, instanceId: id, forward: f.forward, err: f.reason }, "nc: a forward could not be set up");
-      const refused = new Set(failed.map((f) => forwardKey(f.forward)));
-      const inForce = forwards.filter((f) => !refused.has(forwardKey(f)));
-      logForwards(id, inForce, ctx);
-      return { inForce, failed };
-    });
+    const next = (forwardChains.get(id) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(async (): Promise<Applied> => {
+        const { failed } = await d.hypervisor.setForwards(id, forwards);
+        for (const f of failed)
+          d.log.warn(
+            { requestId: ctx.requestId, instanceId: id, forward: f.forward, err: f.reason },
+            "nc: a forward could not be set up",
+          );
+        const refused = new Set(failed.map((f) => forwardKey(f.forward)));
+        const inForce = forwards.filter((f) => !refused.has(forwardKey(f)));
+        logForwards(id, inForce, ctx);
+        return { inForce, failed };
+      });
     forwardChains.set(id, next);
     void next.catch(() => undefined).finally(() => forwardChains.get(id) === next && forwardChains.delete(id));
     return next;
@@ -227,7 +309,12 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
 
   /** For operators: where the guest is reached from the host (the EC2 user sees its addresses). */
   function logForwards(id: string, inForce: readonly PortForward[], ctx: CallContext): void {
-    d.log.info({ requestId: ctx.requestId, instanceId: id, forwards: inForce.map(forwardKey) }, inForce.length ? "nc: the guest's ports are forwarded" : "nc: no port is forwarded to the guest (its security groups open none to loopback)");
+    d.log.info(
+      { requestId: ctx.requestId, instanceId: id, forwards: inForce.map(forwardKey) },
+      inForce.length
+        ? "nc: the guest's ports are forwarded"
+        : "nc: no port is forwarded to the guest (its security groups open none to loopback)",
+    );
   }
 
   function active() {
@@ -239,12 +326,18 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
     const memory = cap(Math.min(host.memoryMb, d.probe.memoryMb() - d.limits.reservedMemoryMb), d.limits.maxMemoryMb);
     const cores = cap(Math.min(host.cores, d.probe.cores()), d.limits.maxCores);
     const disk = cap(d.probe.diskGb(d.instancesDir), d.limits.maxDiskGb);
-    const used = active().reduce((u, r) => ({ mem: u.mem + r.vmType.memoryMb, cores: u.cores + r.vmType.cpus, disk: u.disk + r.vmType.diskGb }), { mem: 0, cores: 0, disk: 0 });
+    const used = active().reduce(
+      (u, r) => ({ mem: u.mem + r.vmType.memoryMb, cores: u.cores + r.vmType.cpus, disk: u.disk + r.vmType.diskGb }),
+      { mem: 0, cores: 0, disk: 0 },
+    );
     return {
       nodeStatus: "enabled",
-      memorySizeMax: memory, memorySizeAvailable: Math.max(0, memory - used.mem),
-      diskSizeMax: disk, diskSizeAvailable: Math.max(0, disk - used.disk),
-      numberOfCoresMax: cores, numberOfCoresAvailable: Math.max(0, cores - used.cores),
+      memorySizeMax: memory,
+      memorySizeAvailable: Math.max(0, memory - used.mem),
+      diskSizeMax: disk,
+      diskSizeAvailable: Math.max(0, disk - used.disk),
+      numberOfCoresMax: cores,
+      numberOfCoresAvailable: Math.max(0, cores - used.cores),
       powerControl: d.hypervisor.capabilities().powerControl,
       hypervisor: hypervisorLabel(d.hypervisor.capabilities()),
     };
@@ -258,12 +351,22 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
       const existing = record(r.instanceId);
       if (existing) return view(existing); // a retried request: idempotent
       const res = await describeResource();
-      if (r.vmType.memoryMb > res.memorySizeAvailable || r.vmType.cpus > res.numberOfCoresAvailable || r.vmType.diskGb > res.diskSizeAvailable) {
-        throw new InsufficientCapacityError(`node cannot fit ${r.vmType.name}: ${res.memorySizeAvailable} MB, ${res.numberOfCoresAvailable} cores, ${res.diskSizeAvailable} GB free`);
+      if (
+        r.vmType.memoryMb > res.memorySizeAvailable ||
+        r.vmType.cpus > res.numberOfCoresAvailable ||
+        r.vmType.diskGb > res.diskSizeAvailable
+      ) {
+        throw new InsufficientCapacityError(
+          `node cannot fit ${r.vmType.name}: ${res.memorySizeAvailable} MB, ${res.numberOfCoresAvailable} cores, ${res.diskSizeAvailable} GB free`,
+        );
       }
-      db.insert(ncInstances).values({ id: r.instanceId, request: JSON.stringify(r), state: "pending", createdAt: d.clock.now() }).run();
+      db.insert(ncInstances)
+        .values({ id: r.instanceId, request: JSON.stringify(r), state: "pending", createdAt: d.clock.now() })
+        .run();
       staging.add(r.instanceId);
-      const work = stage(r, ctx).catch((e) => d.log.error({ requestId: ctx.requestId, instanceId: r.instanceId, err: e }, "nc: staging failed"));
+      const work = stage(r, ctx).catch((e) =>
+        d.log.error({ requestId: ctx.requestId, instanceId: r.instanceId, err: e }, "nc: staging failed"),
+      );
       inflight.add(work);
       void work.finally(() => inflight.delete(work));
       return { instanceId: r.instanceId, state: "Pending", launchTime: d.clock.now().toISOString() };
@@ -274,8 +377,14 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
       const rows = instanceIds?.length
         ? db.select().from(ncInstances).where(inArray(ncInstances.id, instanceIds)).all()
         : db.select().from(ncInstances).all();
-      const seen = d.network ? await d.network.learned().catch(() => new Map<string, string>()) : new Map<string, string>();
-      return { instances: await Promise.all(rows.map(async (r) => ({ ...(await view(r)), ...(seen.has(r.id) ? { privateIp: seen.get(r.id) } : {}) }))) };
+      const seen = d.network
+        ? await d.network.learned().catch(() => new Map<string, string>())
+        : new Map<string, string>();
+      return {
+        instances: await Promise.all(
+          rows.map(async (r) => ({ ...(await view(r)), ...(seen.has(r.id) ? { privateIp: seen.get(r.id) } : {}) })),
+        ),
+      };
     },
 
     async terminateInstance({ instanceId }) {
@@ -284,7 +393,12 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
       if (staging.has(instanceId)) terminatedWhileStaging.add(instanceId);
       await d.hypervisor.destroy(instanceId);
       if (row.state !== "teardown") teardown(instanceId, "terminated");
-      return { instanceId, state: "Teardown", reason: record(instanceId)?.reason, launchTime: row.createdAt.toISOString() };
+      return {
+        instanceId,
+        state: "Teardown",
+        reason: record(instanceId)?.reason,
+        launchTime: row.createdAt.toISOString(),
+      };
     },
 
     async setForwards({ instanceId, forwards }, ctx) {
@@ -292,12 +406,20 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
       if (!row) throw new NotFoundError("instance", instanceId);
       const req = requestOf(row);
       if (req.nic.mode !== "user") {
-        if (forwards.length) throw new InvalidParameterError("forwards", `instance ${instanceId} is on a bridge: its ports are reached directly`);
+        if (forwards.length)
+          throw new InvalidParameterError(
+            "forwards",
+            `instance ${instanceId} is on a bridge: its ports are reached directly`,
+          );
         return { failed: [] };
       }
-      db.update(ncInstances).set({ request: JSON.stringify({ ...req, nic: { ...req.nic, forwards } }) }).where(eq(ncInstances.id, instanceId)).run();
+      db.update(ncInstances)
+        .set({ request: JSON.stringify({ ...req, nic: { ...req.nic, forwards } }) })
+        .where(eq(ncInstances.id, instanceId))
+        .run();
       // A guest still starting takes them as it starts; one gone has none; Xen's card sits on a bridge.
-      if (row.state === "teardown" || staging.has(instanceId) || !d.hypervisor.capabilities().portForwarding) return { failed: [] };
+      if (row.state === "teardown" || staging.has(instanceId) || !d.hypervisor.capabilities().portForwarding)
+        return { failed: [] };
       try {
         return { failed: (await applyForwards(instanceId, forwards, ctx)).failed };
       } catch (e) {
@@ -321,7 +443,8 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
       try {
         await d.hypervisor.reboot(instanceId);
       } catch (e) {
-        if (e instanceof HypervisorError && e.kind === "not-found") throw new IncorrectStateError(`instance ${instanceId} is not running`);
+        if (e instanceof HypervisorError && e.kind === "not-found")
+          throw new IncorrectStateError(`instance ${instanceId} is not running`);
         throw e;
       }
     },
@@ -345,7 +468,8 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
       try {
         await d.hypervisor.powerDown();
       } catch (e) {
-        if (e instanceof HypervisorError && (e.kind === "busy" || e.kind === "unsupported")) throw new IncorrectStateError(`cannot power down: ${e.message}`);
+        if (e instanceof HypervisorError && (e.kind === "busy" || e.kind === "unsupported"))
+          throw new IncorrectStateError(`cannot power down: ${e.message}`);
         throw e;
       }
       d.log.info("nc: host powered down");
@@ -374,16 +498,23 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
         else markExtant(row.id);
       }
       for (const row of db.select().from(ncInstances).where(eq(ncInstances.state, "teardown")).all()) {
-        if (await d.hypervisor.get(row.id)) await d.hypervisor.destroy(row.id).catch((e: Error) => d.log.warn({ instanceId: row.id, err: e.message }, "nc: could not destroy a torn-down instance's domain"));
+        if (await d.hypervisor.get(row.id))
+          await d.hypervisor
+            .destroy(row.id)
+            .catch((e: Error) =>
+              d.log.warn({ instanceId: row.id, err: e.message }, "nc: could not destroy a torn-down instance's domain"),
+            );
       }
       // A change recorded just before a restart may not have reached its guest.
       if (!d.hypervisor.capabilities().portForwarding) return;
       for (const row of db.select().from(ncInstances).where(eq(ncInstances.state, "extant")).all()) {
         const nic = requestOf(row).nic;
         const dom = nic.mode === "user" ? await d.hypervisor.get(row.id) : undefined;
-        if (dom?.state !== "running" || nic.mode !== "user" || sameForwards(dom.forwards ?? [], nic.forwards ?? [])) continue;
-        await applyForwards(row.id, nic.forwards ?? [], { requestId: `nc-adopt-${row.id}` })
-          .catch((e: Error) => d.log.warn({ instanceId: row.id, err: e.message }, "nc: could not restore the guest's forwards"));
+        if (dom?.state !== "running" || nic.mode !== "user" || sameForwards(dom.forwards ?? [], nic.forwards ?? []))
+          continue;
+        await applyForwards(row.id, nic.forwards ?? [], { requestId: `nc-adopt-${row.id}` }).catch((e: Error) =>
+          d.log.warn({ instanceId: row.id, err: e.message }, "nc: could not restore the guest's forwards"),
+        );
       }
     },
   });
@@ -397,15 +528,20 @@ export function createNodeService(deps: NodeServiceDeps): NodeClient & { adopt()
 function domainErrorsOf<T extends object>(svc: T): T {
   const out = {} as Record<string, unknown>;
   for (const [k, fn] of Object.entries(svc)) {
-    out[k] = typeof fn !== "function" ? fn : async (...args: unknown[]) => {
-      try {
-        return await (fn as (...a: unknown[]) => Promise<unknown>)(...args);
-      } catch (e) {
-        if (e instanceof HypervisorError && e.kind === "unreachable") throw new UnavailableError(`node: ${e.message}`);
-        if (e instanceof HypervisorError && e.kind === "invalid") throw new InvalidParameterError("forwards", e.message);
-        throw e;
-      }
-    };
+    out[k] =
+      typeof fn !== "function"
+        ? fn
+        : async (...args: unknown[]) => {
+            try {
+              return await (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+            } catch (e) {
+              if (e instanceof HypervisorError && e.kind === "unreachable")
+                throw new UnavailableError(`node: ${e.message}`);
+              if (e instanceof HypervisorError && e.kind === "invalid")
+                throw new InvalidParameterError("forwards", e.message);
+              throw e;
+            }
+          };
   }
   return out as T;
 }

@@ -11,23 +11,36 @@ import type { NodeClient } from "./client";
 
 type VolumeMethods = Pick<NodeClient, "attachVolume" | "detachVolume" | "freezeVolume" | "thawVolume">;
 
-export function nodeVolumes(o: { hypervisor: Hypervisor; instanceDir: (instanceId: string) => string | undefined }): VolumeMethods {
+export function nodeVolumes(o: {
+  hypervisor: Hypervisor;
+  instanceDir: (instanceId: string) => string | undefined;
+}): VolumeMethods {
   return {
     async attachVolume({ instanceId, volumeId, device, target }) {
       const dir = o.instanceDir(instanceId);
       if (!dir) throw new NotFoundError("instance", instanceId);
       const dom = await o.hypervisor.get(instanceId);
-      if (!dom || dom.state !== "running") throw new IncorrectStateError(`instance ${instanceId} is not running`, "instance");
+      if (!dom || dom.state !== "running")
+        throw new IncorrectStateError(`instance ${instanceId} is not running`, "instance");
       if (dom.disks.some((x) => x.volumeId === volumeId)) return; // attached already
-      if (dom.disks.some((x) => x.device === device)) throw new InvalidParameterError("Device", `Attachment point ${device} is already in use`);
+      if (dom.disks.some((x) => x.device === device))
+        throw new InvalidParameterError("Device", `Attachment point ${device} is already in use`);
       if (target.kind === "file") {
         await o.hypervisor.attachDisk(instanceId, { path: target.path, device, format: target.format, volumeId });
         return;
       }
       if (target.kind === "iscsi") {
         await o.hypervisor.attachDisk(instanceId, {
-          path: `iscsi://${target.portal}/${target.target}/${target.lun}`, device, volumeId,
-          iscsi: { portal: target.portal, target: target.target, lun: target.lun, user: target.user, password: target.password },
+          path: `iscsi://${target.portal}/${target.target}/${target.lun}`,
+          device,
+          volumeId,
+          iscsi: {
+            portal: target.portal,
+            target: target.target,
+            lun: target.lun,
+            user: target.user,
+            password: target.password,
+          },
         });
         return;
       }
@@ -37,7 +50,9 @@ export function nodeVolumes(o: { hypervisor: Hypervisor; instanceDir: (instanceI
       writeFileSync(join(pskDir, "keys.psk"), `${target.identity}:${target.key}\n`, { mode: 0o600 });
       try {
         await o.hypervisor.attachDisk(instanceId, {
-          path: `nbd://${target.host}:${target.port}/${target.export}`, device, volumeId,
+          path: `nbd://${target.host}:${target.port}/${target.export}`,
+          device,
+          volumeId,
           nbd: { host: target.host, port: target.port, export: target.export, identity: target.identity, pskDir },
         });
       } catch (e) {
@@ -73,7 +88,8 @@ export function nodeVolumes(o: { hypervisor: Hypervisor; instanceDir: (instanceI
     },
 
     async thawVolume({ instanceId, volumeId }) {
-      const disk = o.instanceDir(instanceId) && (await o.hypervisor.get(instanceId))?.disks.find((x) => x.volumeId === volumeId);
+      const disk =
+        o.instanceDir(instanceId) && (await o.hypervisor.get(instanceId))?.disks.find((x) => x.volumeId === volumeId);
       if (disk) await o.hypervisor.thawDisk(instanceId, disk.device);
     },
   };

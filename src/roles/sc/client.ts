@@ -51,7 +51,10 @@ export interface StorageClient {
    * Records the volume and makes it (in the background: `creating`, then `available` or
    * `error`), empty or with a snapshot's data (from any zone's). Idempotent per id.
    */
-  createVolume(input: { volumeId: string; sizeGiB: number; snapshotId?: string }, ctx: CallContext): Promise<StoredVolume>;
+  createVolume(
+    input: { volumeId: string; sizeGiB: number; snapshotId?: string },
+    ctx: CallContext,
+  ): Promise<StoredVolume>;
   describeVolumes(input: { volumeIds?: string[] }, ctx: CallContext): Promise<{ volumes: StoredVolume[] }>;
   /** Removes it and everything of it. Idempotent (an unknown id is gone already). */
   deleteVolume(input: { volumeId: string }, ctx: CallContext): Promise<void>;
@@ -60,7 +63,10 @@ export interface StorageClient {
    * time): its file when `local` (the node shares the SC's host), else an NBD export only
    * that attachment's key opens.
    */
-  exportVolume(input: { volumeId: string; instanceId: string; local: boolean }, ctx: CallContext): Promise<VolumeTarget>;
+  exportVolume(
+    input: { volumeId: string; instanceId: string; local: boolean },
+    ctx: CallContext,
+  ): Promise<VolumeTarget>;
   /** The attachment's export is no longer needed. Idempotent. */
   unexportVolume(input: { volumeId: string; instanceId: string }, ctx: CallContext): Promise<void>;
   /**
@@ -74,5 +80,13 @@ export interface StorageClient {
 }
 
 export const STORAGE_METHODS = [
-  "describeStorage", "createVolume", "describeVolumes", "deleteVolume", "exportVolume", "unexportVolume", "createSnapshot", "describeSnapshots", "deleteSnapshot",
+  "describeStorage",
+  "createVolume",
+  "describeVolumes",
+  "deleteVolume",
+  "exportVolume",
+  "unexportVolume",
+  "createSnapshot",
+  "describeSnapshots",
+  "deleteSnapshot",
 ] as const satisfies readonly (keyof StorageClient)[];

@@ -30,22 +30,27 @@ export function createIscsiExporter(o: { host: string; port: number; controlPort
     if (!(e instanceof TgtError && (e.code === TGT_ERRORS.noTarget || e.code === TGT_ERRORS.noUser))) throw e;
   };
   /** The daemon, once: found running (an SC restart keeps it, and its targets), or started. */
-  const daemon = () => (started ??= (async () => {
-    if (await tgt.running()) return;
-    const p = spawn("tgtd", ["-f", "-C", String(o.controlPort), "--iscsi", `portal=${o.host}:${o.port}`], { stdio: "ignore", detached: true });
-    p.unref();
-    for (let i = 0; i < 100; i++) {
+  const daemon = () =>
+    (started ??= (async () => {
       if (await tgt.running()) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error("tgtd did not start");
-  })().catch((e) => {
-    started = undefined;
-    throw e;
-  }));
+      const p = spawn("tgtd", ["-f", "-C", String(o.controlPort), "--iscsi", `portal=${o.host}:${o.port}`], {
+        stdio: "ignore",
+        detached: true,
+      });
+      p.unref();
+      for (let i = 0; i < 100; i++) {
+        if (await tgt.running()) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error("tgtd did not start");
+    })().catch((e) => {
+      started = undefined;
+      throw e;
+    }));
   const showTargets = () => tgt.request({ mode: "target", op: "show" });
   /** Target ids in use, from tgtd itself. */
-  const tids = async () => new Map([...(await showTargets()).matchAll(/^Target (\d+): (\S+)/gm)].map((m) => [m[2]!, Number(m[1])]));
+  const tids = async () =>
+    new Map([...(await showTargets()).matchAll(/^Target (\d+): (\S+)/gm)].map((m) => [m[2]!, Number(m[1])]));
 
   return {
     async start(volumeId: string, instanceId: string, path: string): Promise<IscsiExport> {
@@ -74,7 +79,9 @@ export function createIscsiExporter(o: { host: string; port: number; controlPort
       if (tid === undefined) return;
       const shown = await showTargets();
       const section = shown.split(/^Target /m).find((x) => x.startsWith(`${tid}: `)) ?? "";
-      const accounts = [...section.matchAll(/^\s+Account information:\s*\n((?:\s+\S+\n)*)/gm)].flatMap((m) => m[1]!.trim().split(/\s+/)).filter(Boolean);
+      const accounts = [...section.matchAll(/^\s+Account information:\s*\n((?:\s+\S+\n)*)/gm)]
+        .flatMap((m) => m[1]!.trim().split(/\s+/))
+        .filter(Boolean);
       await tgt.request({ mode: "target", op: "delete", tid, force: true }).catch(gone);
       for (const a of accounts) await tgt.request({ mode: "account", op: "delete", params: { user: a } }).catch(gone);
     },

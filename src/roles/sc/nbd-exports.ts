@@ -26,13 +26,21 @@ export interface NbdExport {
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
-    return existsSync(`/proc/${pid}/comm`) && readFileSync(`/proc/${pid}/comm`, "utf8").trim().startsWith("qemu-storage");
+    return (
+      existsSync(`/proc/${pid}/comm`) && readFileSync(`/proc/${pid}/comm`, "utf8").trim().startsWith("qemu-storage")
+    );
   } catch {
     return false;
   }
 };
 
-export function createNbdExporter(o: { dir: string; host: string; ports: readonly [number, number]; run: CommandRunner; log: Logger }) {
+export function createNbdExporter(o: {
+  dir: string;
+  host: string;
+  ports: readonly [number, number];
+  run: CommandRunner;
+  log: Logger;
+}) {
   mkdirSync(o.dir, { recursive: true, mode: 0o700 });
   const dirOf = (volumeId: string) => join(o.dir, volumeId);
   const pidOf = (volumeId: string) => {
@@ -57,7 +65,13 @@ export function createNbdExporter(o: { dir: string; host: string; ports: readonl
 
   return {
     /** Serves `path` (a volume's file) for `identity` alone; idempotent for the same attachment. */
-    async start(volumeId: string, identity: string, path: string, format: "raw" | "qcow2", usedPorts: ReadonlySet<number>): Promise<NbdExport> {
+    async start(
+      volumeId: string,
+      identity: string,
+      path: string,
+      format: "raw" | "qcow2",
+      usedPorts: ReadonlySet<number>,
+    ): Promise<NbdExport> {
       const prior = recorded(volumeId);
       if (prior && prior.identity === identity && pidOf(volumeId)) return prior;
       // A daemon that died (a crash, a reboot of this host) comes back with the same port and key: the node's QEMU reconnects.
@@ -67,18 +81,34 @@ export function createNbdExporter(o: { dir: string; host: string; ports: readonl
       mkdirSync(d, { recursive: true, mode: 0o700 });
       const key = again?.key ?? randomBytes(32).toString("hex");
       writeFileSync(join(d, "keys.psk"), `${identity}:${key}\n`, { mode: 0o600 });
-      const ports = again ? [again.port] : Array.from({ length: o.ports[1] - o.ports[0] + 1 }, (_, i) => o.ports[0] + i);
+      const ports = again
+        ? [again.port]
+        : Array.from({ length: o.ports[1] - o.ports[0] + 1 }, (_, i) => o.ports[0] + i);
       for (const port of ports) {
         if (usedPorts.has(port) && port !== again?.port) continue;
-        const r = await o.run("qemu-storage-daemon", [
-          "--object", `tls-creds-psk,id=tls0,endpoint=server,dir=${d}`,
-          "--blockdev", `driver=file,node-name=file0,filename=${path},aio=threads`,
-          "--blockdev", `driver=${format},node-name=vol0,file=file0`,
-          "--nbd-server", `addr.type=inet,addr.host=${o.host},addr.port=${port},tls-creds=tls0`,
-          "--export", `type=nbd,id=exp0,node-name=vol0,name=${volumeId},writable=on`,
-          "--chardev", `socket,id=qmp,path=${join(d, "qmp.sock")},server=on,wait=off`, "--monitor", "chardev=qmp",
-          "--daemonize", "--pidfile", join(d, "pid"),
-        ], { timeoutMs: 30_000 });
+        const r = await o.run(
+          "qemu-storage-daemon",
+          [
+            "--object",
+            `tls-creds-psk,id=tls0,endpoint=server,dir=${d}`,
+            "--blockdev",
+            `driver=file,node-name=file0,filename=${path},aio=threads`,
+            "--blockdev",
+            `driver=${format},node-name=vol0,file=file0`,
+            "--nbd-server",
+            `addr.type=inet,addr.host=${o.host},addr.port=${port},tls-creds=tls0`,
+            "--export",
+            `type=nbd,id=exp0,node-name=vol0,name=${volumeId},writable=on`,
+            "--chardev",
+            `socket,id=qmp,path=${join(d, "qmp.sock")},server=on,wait=off`,
+            "--monitor",
+            "chardev=qmp",
+            "--daemonize",
+            "--pidfile",
+            join(d, "pid"),
+          ],
+          { timeoutMs: 30_000 },
+        );
         if (r.code === 0) {
           const e: NbdExport = { host: o.host, port, export: volumeId, identity, key };
           writeFileSync(join(d, "export.json"), JSON.stringify(e), { mode: 0o600 });
@@ -104,10 +134,17 @@ export function createNbdExporter(o: { dir: string; host: string; ports: readonl
     async hold(volumeId: string, path: string, format: "raw" | "qcow2"): Promise<void> {
       const d = dirOf(volumeId);
       const overlay = join(d, "hold.qcow2");
-      const made = await o.run("qemu-img", ["create", "-q", "-f", "qcow2", "-F", format, "-b", path, overlay], { timeoutMs: 30_000 });
+      const made = await o.run("qemu-img", ["create", "-q", "-f", "qcow2", "-F", format, "-b", path, overlay], {
+        timeoutMs: 30_000,
+      });
       if (made.code !== 0) throw new Error(`qemu-img create: ${made.stderr.trim()}`);
       await withQmp(join(d, "qmp.sock"), async (c) => {
-        await c.execute("blockdev-add", { driver: "qcow2", "node-name": "hold0", file: { driver: "file", filename: overlay, aio: "threads" }, backing: null });
+        await c.execute("blockdev-add", {
+          driver: "qcow2",
+          "node-name": "hold0",
+          file: { driver: "file", filename: overlay, aio: "threads" },
+          backing: null,
+        });
         await c.execute("blockdev-snapshot", { node: "vol0", overlay: "hold0" });
       });
     },
@@ -117,7 +154,8 @@ export function createNbdExporter(o: { dir: string; host: string; ports: readonl
       if (!existsSync(join(d, "hold.qcow2"))) return;
       await withQmp(join(d, "qmp.sock"), async (c) => {
         await c.execute("block-commit", { "job-id": "release", device: "hold0" });
-        if (!(await c.waitEvent((e) => e.event === "BLOCK_JOB_READY" && e.data?.device === "release", 120_000))) throw new Error("the hold did not commit");
+        if (!(await c.waitEvent((e) => e.event === "BLOCK_JOB_READY" && e.data?.device === "release", 120_000)))
+          throw new Error("the hold did not commit");
         await c.execute("block-job-complete", { device: "release" });
         await c.waitEvent((e) => e.event === "BLOCK_JOB_COMPLETED" && e.data?.device === "release", 60_000);
         await c.execute("blockdev-del", { "node-name": "hold0" });

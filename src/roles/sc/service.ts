@@ -10,7 +10,13 @@ import type { Logger } from "pino";
 import type { Clock } from "../../common/clock";
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { IncorrectStateError, InsufficientCapacityError, InvalidParameterError, NotFoundError, UnavailableError } from "../../common/errors";
+import {
+  IncorrectStateError,
+  InsufficientCapacityError,
+  InvalidParameterError,
+  NotFoundError,
+  UnavailableError,
+} from "../../common/errors";
 import type { CommandRunner } from "../../common/run-command";
 import { GIB, type VolumeBackend } from "./backends/types";
 import type { StorageClient, StoredSnapshot, StoredVolume } from "./client";
@@ -30,7 +36,12 @@ const VOLUME_ID = /^vol-[0-9a-f]{8,17}$/;
 const SNAPSHOT_ID = /^snap-[0-9a-f]{8,17}$/;
 
 export function createStorageService(o: {
-  zone: string; db: ScDatabase; backend: VolumeBackend; limits: StorageLimits; clock: Clock; log: Logger;
+  zone: string;
+  db: ScDatabase;
+  backend: VolumeBackend;
+  limits: StorageLimits;
+  clock: Clock;
+  log: Logger;
   /** Snapshots' chunks (absent: snapshots and restores are refused as unavailable). */
   snapshots?: SnapshotStore;
   /** Where point-in-time copies are made for snapshots (on the volumes' filesystem, for reflinks). */
@@ -45,9 +56,21 @@ export function createStorageService(o: {
   mkdirSync(o.stagingDir, { recursive: true, mode: 0o700 });
   const inflight = new Set<Promise<void>>();
   const row = (id: string) => db.select().from(scVolumes).where(eq(scVolumes.id, id)).get();
-  const toStored = (r: typeof scVolumes.$inferSelect): StoredVolume => ({ volumeId: r.id, sizeGiB: r.sizeGiB, state: r.state, ...(r.reason ? { reason: r.reason } : {}) });
+  const toStored = (r: typeof scVolumes.$inferSelect): StoredVolume => ({
+    volumeId: r.id,
+    sizeGiB: r.sizeGiB,
+    state: r.state,
+    ...(r.reason ? { reason: r.reason } : {}),
+  });
   const toSnapshot = (r: typeof scSnapshots.$inferSelect): StoredSnapshot => ({
-    snapshotId: r.id, volumeId: r.volumeId, sizeGiB: r.sizeGiB, state: r.state, progress: r.progress, chunks: r.chunks, uploaded: r.uploaded, uploadedBytes: r.uploadedBytes,
+    snapshotId: r.id,
+    volumeId: r.volumeId,
+    sizeGiB: r.sizeGiB,
+    state: r.state,
+    progress: r.progress,
+    chunks: r.chunks,
+    uploaded: r.uploaded,
+    uploadedBytes: r.uploadedBytes,
     ...(r.reason ? { reason: r.reason } : {}),
   });
   const store = () => {
@@ -55,10 +78,17 @@ export function createStorageService(o: {
     return o.snapshots;
   };
   const checkId = (id: unknown) => {
-    if (typeof id !== "string" || !VOLUME_ID.test(id)) throw new InvalidParameterError("VolumeId", `'${String(id)}' is not a volume id`);
+    if (typeof id !== "string" || !VOLUME_ID.test(id))
+      throw new InvalidParameterError("VolumeId", `'${String(id)}' is not a volume id`);
     return id;
   };
-  const used = () => db.select({ s: scVolumes.sizeGiB }).from(scVolumes).where(ne(scVolumes.state, "deleting")).all().reduce((n, r) => n + r.s, 0);
+  const used = () =>
+    db
+      .select({ s: scVolumes.sizeGiB })
+      .from(scVolumes)
+      .where(ne(scVolumes.state, "deleting"))
+      .all()
+      .reduce((n, r) => n + r.s, 0);
 
   function inBackground(work: () => Promise<void>): void {
     const p = work().finally(() => inflight.delete(p));
@@ -78,7 +108,10 @@ export function createStorageService(o: {
         db.update(scVolumes).set({ state: "available" }).where(eq(scVolumes.id, volumeId)).run();
         o.log.info({ requestId, volumeId, sizeGiB, backend: o.backend.name }, "sc: volume made");
       } catch (e) {
-        db.update(scVolumes).set({ state: "error", reason: (e as Error).message.slice(0, 500) }).where(eq(scVolumes.id, volumeId)).run();
+        db.update(scVolumes)
+          .set({ state: "error", reason: (e as Error).message.slice(0, 500) })
+          .where(eq(scVolumes.id, volumeId))
+          .run();
         o.log.error({ requestId, volumeId, err: (e as Error).message }, "sc: making the volume failed");
       }
     });
@@ -94,38 +127,62 @@ export function createStorageService(o: {
         })();
         o.log.info({ requestId, volumeId }, "sc: volume removed");
       } catch (e) {
-        db.update(scVolumes).set({ state: "error", reason: (e as Error).message.slice(0, 500) }).where(eq(scVolumes.id, volumeId)).run();
+        db.update(scVolumes)
+          .set({ state: "error", reason: (e as Error).message.slice(0, 500) })
+          .where(eq(scVolumes.id, volumeId))
+          .run();
       }
     });
   }
 
   return {
     async describeStorage() {
-      return { zone: o.zone, backend: o.backend.name, maxVolumeGiB: o.limits.maxVolumeGiB, maxTotalGiB: o.limits.maxTotalGiB, usedGiB: used() };
+      return {
+        zone: o.zone,
+        backend: o.backend.name,
+        maxVolumeGiB: o.limits.maxVolumeGiB,
+        maxTotalGiB: o.limits.maxTotalGiB,
+        usedGiB: used(),
+      };
     },
 
     async createVolume({ volumeId, sizeGiB, snapshotId }, ctx) {
       const id = checkId(volumeId);
-      if (!Number.isInteger(sizeGiB) || sizeGiB < 1) throw new InvalidParameterError("Size", `The volume size must be a whole number of GiB from 1, not ${String(sizeGiB)}`);
-      if (sizeGiB > o.limits.maxVolumeGiB) throw new InvalidParameterError("Size", `Volumes in ${o.zone} are at most ${o.limits.maxVolumeGiB} GiB`);
-      const made = sqlite.transaction(() => {
-        const prior = row(id);
-        if (prior) {
-          if (prior.sizeGiB !== sizeGiB) throw new InvalidParameterError("VolumeId", `${id} exists with another size`, "idempotency-mismatch");
-          return { stored: toStored(prior), fresh: false };
-        }
-        if (used() + sizeGiB > o.limits.maxTotalGiB) {
-          throw new InsufficientCapacityError(`Not enough storage in ${o.zone}: ${o.limits.maxTotalGiB - used()} of ${o.limits.maxTotalGiB} GiB left`, "volumes");
-        }
-        db.insert(scVolumes).values({ id, sizeGiB, state: "creating", snapshotId: snapshotId ?? null, createdAt: o.clock.now() }).run();
-        return { stored: toStored(row(id)!), fresh: true };
-      }).immediate();
+      if (!Number.isInteger(sizeGiB) || sizeGiB < 1)
+        throw new InvalidParameterError(
+          "Size",
+          `The volume size must be a whole number of GiB from 1, not ${String(sizeGiB)}`,
+        );
+      if (sizeGiB > o.limits.maxVolumeGiB)
+        throw new InvalidParameterError("Size", `Volumes in ${o.zone} are at most ${o.limits.maxVolumeGiB} GiB`);
+      const made = sqlite
+        .transaction(() => {
+          const prior = row(id);
+          if (prior) {
+            if (prior.sizeGiB !== sizeGiB)
+              throw new InvalidParameterError("VolumeId", `${id} exists with another size`, "idempotency-mismatch");
+            return { stored: toStored(prior), fresh: false };
+          }
+          if (used() + sizeGiB > o.limits.maxTotalGiB) {
+            throw new InsufficientCapacityError(
+              `Not enough storage in ${o.zone}: ${o.limits.maxTotalGiB - used()} of ${o.limits.maxTotalGiB} GiB left`,
+              "volumes",
+            );
+          }
+          db.insert(scVolumes)
+            .values({ id, sizeGiB, state: "creating", snapshotId: snapshotId ?? null, createdAt: o.clock.now() })
+            .run();
+          return { stored: toStored(row(id)!), fresh: true };
+        })
+        .immediate();
       if (made.fresh) make(id, sizeGiB, ctx.requestId, snapshotId);
       return made.stored;
     },
 
     async describeVolumes({ volumeIds }) {
-      const rows = volumeIds?.length ? db.select().from(scVolumes).where(inArray(scVolumes.id, volumeIds)).all() : db.select().from(scVolumes).all();
+      const rows = volumeIds?.length
+        ? db.select().from(scVolumes).where(inArray(scVolumes.id, volumeIds)).all()
+        : db.select().from(scVolumes).all();
       return { volumes: rows.map(toStored) };
     },
 
@@ -147,15 +204,19 @@ export function createStorageService(o: {
       if (r.state !== "available") throw new IncorrectStateError(`${id} is ${r.state}`);
       const loc = o.backend.locate(id);
       if (!loc) throw new IncorrectStateError(`${id} has no data on this storage controller`);
-      const kind = local ? "file" as const : o.iscsi ? "iscsi" as const : "nbd" as const;
+      const kind = local ? ("file" as const) : o.iscsi ? ("iscsi" as const) : ("nbd" as const);
       sqlite.transaction(() => {
         const held = db.select().from(scExports).where(eq(scExports.volumeId, id)).get();
-        if (held && held.instanceId !== instanceId) throw new IncorrectStateError(`${id} is attached to ${held.instanceId}`, "volume-in-use");
+        if (held && held.instanceId !== instanceId)
+          throw new IncorrectStateError(`${id} is attached to ${held.instanceId}`, "volume-in-use");
         if (!held) db.insert(scExports).values({ volumeId: id, instanceId, kind, createdAt: o.clock.now() }).run();
       })();
       if (local) return { kind: "file", path: loc.path, format: loc.format };
       if (o.iscsi) {
-        if (loc.format !== "raw") throw new IncorrectStateError(`${id} is qcow2; tgt serves raw files (SC_VOLUME_FORMAT=raw, or SC_EXPORT=nbd)`);
+        if (loc.format !== "raw")
+          throw new IncorrectStateError(
+            `${id} is qcow2; tgt serves raw files (SC_VOLUME_FORMAT=raw, or SC_EXPORT=nbd)`,
+          );
         try {
           return { kind: "iscsi", ...(await o.iscsi.start(id, instanceId, loc.path)) };
         } catch (e) {
@@ -163,8 +224,17 @@ export function createStorageService(o: {
           throw e;
         }
       }
-      if (!o.nbd) throw new UnavailableError(`The storage controller of ${o.zone} cannot export volumes to other hosts (no qemu-storage-daemon)`);
-      const used = new Set(db.select({ p: scExports.port }).from(scExports).all().flatMap((x) => (x.p ? [x.p] : [])));
+      if (!o.nbd)
+        throw new UnavailableError(
+          `The storage controller of ${o.zone} cannot export volumes to other hosts (no qemu-storage-daemon)`,
+        );
+      const used = new Set(
+        db
+          .select({ p: scExports.port })
+          .from(scExports)
+          .all()
+          .flatMap((x) => (x.p ? [x.p] : [])),
+      );
       try {
         const e = await o.nbd.start(id, instanceId, loc.path, loc.format, used);
         db.update(scExports).set({ port: e.port }).where(eq(scExports.volumeId, id)).run();
@@ -177,7 +247,11 @@ export function createStorageService(o: {
 
     async unexportVolume({ volumeId, instanceId }) {
       const id = checkId(volumeId);
-      const held = db.select().from(scExports).where(and(eq(scExports.volumeId, id), eq(scExports.instanceId, instanceId))).get();
+      const held = db
+        .select()
+        .from(scExports)
+        .where(and(eq(scExports.volumeId, id), eq(scExports.instanceId, instanceId)))
+        .get();
       if (!held) return;
       if (held.kind === "nbd") await o.nbd?.stop(id);
       if (held.kind === "iscsi") await o.iscsi?.stop(id);
@@ -186,7 +260,11 @@ export function createStorageService(o: {
 
     /** After a restart: a volume being made is made again (its file is made whole or not at all); one being removed is removed. */
     async recover() {
-      for (const r of db.select().from(scVolumes).where(inArray(scVolumes.state, ["creating", "deleting"])).all()) {
+      for (const r of db
+        .select()
+        .from(scVolumes)
+        .where(inArray(scVolumes.state, ["creating", "deleting"]))
+        .all()) {
         if (r.state === "creating") make(r.id, r.sizeGiB, "sc-start", r.snapshotId ?? undefined);
         else remove(r.id, "sc-start");
       }
@@ -196,14 +274,30 @@ export function createStorageService(o: {
         const running = o.nbd.running();
         for (const e of db.select().from(scExports).where(eq(scExports.kind, "nbd")).all()) {
           const loc = o.backend.locate(e.volumeId);
-          if (!running.has(e.volumeId) && loc) await o.nbd.start(e.volumeId, e.instanceId, loc.path, loc.format, new Set()).catch((err: Error) => o.log.error({ volumeId: e.volumeId, err: err.message }, "sc: the NBD export could not be served again"));
+          if (!running.has(e.volumeId) && loc)
+            await o.nbd
+              .start(e.volumeId, e.instanceId, loc.path, loc.format, new Set())
+              .catch((err: Error) =>
+                o.log.error({ volumeId: e.volumeId, err: err.message }, "sc: the NBD export could not be served again"),
+              );
           running.delete(e.volumeId);
         }
         for (const v of running.keys()) await o.nbd.stop(v);
       }
-      if (o.snapshots) await o.snapshots.recover({ requestId: "sc-start" }).catch((e: Error) => o.log.error({ err: e.message }, "sc: recovering snapshots failed; retried at the next start"));
+      if (o.snapshots)
+        await o.snapshots
+          .recover({ requestId: "sc-start" })
+          .catch((e: Error) =>
+            o.log.error({ err: e.message }, "sc: recovering snapshots failed; retried at the next start"),
+          );
       // Files no record names (a crash between the file and its record): not this SC's to keep.
-      const known = new Set(db.select({ id: scVolumes.id }).from(scVolumes).all().map((x) => x.id));
+      const known = new Set(
+        db
+          .select({ id: scVolumes.id })
+          .from(scVolumes)
+          .all()
+          .map((x) => x.id),
+      );
       for (const id of await o.backend.list()) {
         if (!known.has(id)) {
           await o.backend.remove(id);
@@ -213,7 +307,8 @@ export function createStorageService(o: {
     },
 
     async createSnapshot({ snapshotId, volumeId }, ctx) {
-      if (typeof snapshotId !== "string" || !SNAPSHOT_ID.test(snapshotId)) throw new InvalidParameterError("SnapshotId", `'${String(snapshotId)}' is not a snapshot id`);
+      if (typeof snapshotId !== "string" || !SNAPSHOT_ID.test(snapshotId))
+        throw new InvalidParameterError("SnapshotId", `'${String(snapshotId)}' is not a snapshot id`);
       const id = checkId(volumeId);
       const prior = db.select().from(scSnapshots).where(eq(scSnapshots.id, snapshotId)).get();
       if (prior) return toSnapshot(prior);
@@ -222,10 +317,15 @@ export function createStorageService(o: {
       if (!v || !loc) throw new NotFoundError("volume", id);
       if (v.state !== "available") throw new IncorrectStateError(`${id} is ${v.state}`);
       const s = store();
-      db.insert(scSnapshots).values({ id: snapshotId, volumeId: id, sizeGiB: v.sizeGiB, state: "pending", createdAt: o.clock.now() }).run();
+      db.insert(scSnapshots)
+        .values({ id: snapshotId, volumeId: id, sizeGiB: v.sizeGiB, state: "pending", createdAt: o.clock.now() })
+        .run();
       // The point-in-time copy, before answering (a reflink where the filesystem has them; else a sparse copy).
       const copy = join(o.stagingDir, `${snapshotId}.raw`);
-      const args = loc.format === "raw" ? ["cp", ["--sparse=always", "--reflink=auto", loc.path, copy]] as const : ["qemu-img", ["convert", "-q", "-f", "qcow2", "-O", "raw", "-S", "4k", loc.path, copy]] as const;
+      const args =
+        loc.format === "raw"
+          ? (["cp", ["--sparse=always", "--reflink=auto", loc.path, copy]] as const)
+          : (["qemu-img", ["convert", "-q", "-f", "qcow2", "-O", "raw", "-S", "4k", loc.path, copy]] as const);
       // Exported to another host: its NBD daemon holds the file still while it is copied (a local attachment is held by its node).
       const exported = db.select().from(scExports).where(eq(scExports.volumeId, id)).get();
       const hold = exported?.kind === "nbd" && o.nbd ? o.nbd : undefined;
@@ -233,14 +333,22 @@ export function createStorageService(o: {
       const r = await o.run(args[0], [...args[1]], { timeoutMs: 30 * 60_000 }).finally(() => hold?.release(id));
       if (r.code !== 0) {
         rmSync(copy, { force: true });
-        db.update(scSnapshots).set({ state: "error", reason: (r.stderr || r.stdout).trim().slice(0, 500) }).where(eq(scSnapshots.id, snapshotId)).run();
-        throw new IncorrectStateError(`${id} could not be copied for its snapshot: ${(r.stderr || r.stdout).trim().slice(0, 200)}`);
+        db.update(scSnapshots)
+          .set({ state: "error", reason: (r.stderr || r.stdout).trim().slice(0, 500) })
+          .where(eq(scSnapshots.id, snapshotId))
+          .run();
+        throw new IncorrectStateError(
+          `${id} could not be copied for its snapshot: ${(r.stderr || r.stdout).trim().slice(0, 200)}`,
+        );
       }
       inBackground(async () => {
         try {
           await s.take({ snapshotId, volumeId: id, sizeBytes: v.sizeGiB * GIB, path: copy }, ctx);
         } catch (e) {
-          db.update(scSnapshots).set({ state: "error", reason: (e as Error).message.slice(0, 500) }).where(eq(scSnapshots.id, snapshotId)).run();
+          db.update(scSnapshots)
+            .set({ state: "error", reason: (e as Error).message.slice(0, 500) })
+            .where(eq(scSnapshots.id, snapshotId))
+            .run();
           o.log.error({ requestId: ctx.requestId, snapshotId, err: (e as Error).message }, "sc: the snapshot failed");
           await s.abandon(snapshotId, ctx).catch(() => undefined);
         } finally {
@@ -251,7 +359,9 @@ export function createStorageService(o: {
     },
 
     async describeSnapshots({ snapshotIds }) {
-      const rows = snapshotIds?.length ? db.select().from(scSnapshots).where(inArray(scSnapshots.id, snapshotIds)).all() : db.select().from(scSnapshots).all();
+      const rows = snapshotIds?.length
+        ? db.select().from(scSnapshots).where(inArray(scSnapshots.id, snapshotIds)).all()
+        : db.select().from(scSnapshots).all();
       return { snapshots: rows.map(toSnapshot) };
     },
 
@@ -266,7 +376,10 @@ export function createStorageService(o: {
           await s.remove(snapshotId, ctx);
           o.log.info({ requestId: ctx.requestId, snapshotId }, "sc: snapshot deleted");
         } catch (e) {
-          o.log.error({ requestId: ctx.requestId, snapshotId, err: (e as Error).message }, "sc: deleting the snapshot failed; retried at the next start");
+          o.log.error(
+            { requestId: ctx.requestId, snapshotId, err: (e as Error).message },
+            "sc: deleting the snapshot failed; retried at the next start",
+          );
         }
       });
     },

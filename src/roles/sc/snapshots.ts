@@ -34,7 +34,13 @@ async function readAll(body: Readable): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-export function createSnapshotStore(o: { zone: string; db: ScDatabase; walrus: () => WalrusClient | undefined; run: CommandRunner; log: Logger }) {
+export function createSnapshotStore(o: {
+  zone: string;
+  db: ScDatabase;
+  walrus: () => WalrusClient | undefined;
+  run: CommandRunner;
+  log: Logger;
+}) {
   const { db, sqlite } = o.db;
   const prefix = `chunks/${o.zone}/`;
   const walrus = () => {
@@ -46,8 +52,13 @@ export function createSnapshotStore(o: { zone: string; db: ScDatabase; walrus: (
   async function putChunk(sha256: string, data: Buffer, ctx: CallContext): Promise<boolean> {
     const known = db.select().from(scChunks).where(eq(scChunks.sha256, sha256)).get();
     if (known?.stored) return false;
-    if (!known) db.insert(scChunks).values({ sha256, refs: 0, bytes: data.length, stored: false }).onConflictDoNothing().run();
-    await walrus().putObject({ bucket: SNAPSHOT_BUCKET, key: `${prefix}${sha256}` }, { open: () => Readable.from([data]), size: data.length, contentType: "application/octet-stream" }, ctx);
+    if (!known)
+      db.insert(scChunks).values({ sha256, refs: 0, bytes: data.length, stored: false }).onConflictDoNothing().run();
+    await walrus().putObject(
+      { bucket: SNAPSHOT_BUCKET, key: `${prefix}${sha256}` },
+      { open: () => Readable.from([data]), size: data.length, contentType: "application/octet-stream" },
+      ctx,
+    );
     db.update(scChunks).set({ stored: true }).where(eq(scChunks.sha256, sha256)).run();
     return true;
   }
@@ -57,19 +68,23 @@ export function createSnapshotStore(o: { zone: string; db: ScDatabase; walrus: (
     if (db.select().from(scSnapshots).where(eq(scSnapshots.state, "pending")).get()) return 0;
     const unused = db.select().from(scChunks).where(eq(scChunks.refs, 0)).all();
     for (const c of unused) {
-      await walrus().deleteObject({ bucket: SNAPSHOT_BUCKET, key: `${prefix}${c.sha256}` }, ctx).catch((e: { kind?: string }) => {
-        if (e.kind !== "NotFound") throw e;
-      });
+      await walrus()
+        .deleteObject({ bucket: SNAPSHOT_BUCKET, key: `${prefix}${c.sha256}` }, ctx)
+        .catch((e: { kind?: string }) => {
+          if (e.kind !== "NotFound") throw e;
+        });
       db.delete(scChunks).where(eq(scChunks.sha256, c.sha256)).run();
     }
     return unused.length;
   }
 
   async function manifestOf(snapshotId: string, ctx: CallContext): Promise<Manifest> {
-    const got = await walrus().getObject({ bucket: SNAPSHOT_BUCKET, key: manifestKey(snapshotId) }, ctx).catch((e: { kind?: string }) => {
-      if (e.kind === "NotFound") throw new NotFoundError("snapshot", snapshotId);
-      throw e;
-    });
+    const got = await walrus()
+      .getObject({ bucket: SNAPSHOT_BUCKET, key: manifestKey(snapshotId) }, ctx)
+      .catch((e: { kind?: string }) => {
+        if (e.kind === "NotFound") throw new NotFoundError("snapshot", snapshotId);
+        throw e;
+      });
     return JSON.parse((await readAll(got.body)).toString("utf8")) as Manifest;
   }
 
@@ -78,42 +93,84 @@ export function createSnapshotStore(o: { zone: string; db: ScDatabase; walrus: (
      * Takes the snapshot of `path` (a raw point-in-time copy the caller made and removes
      * afterwards): chunks up, then the manifest, then the counts in one transaction.
      */
-    async take(s: { snapshotId: string; volumeId: string; sizeBytes: number; path: string }, ctx: CallContext): Promise<Manifest> {
+    async take(
+      s: { snapshotId: string; volumeId: string; sizeBytes: number; path: string },
+      ctx: CallContext,
+    ): Promise<Manifest> {
       await walrus().ensureBucket(SNAPSHOT_BUCKET, ctx);
       const offsets = await dataChunks(s.path, o.run);
       let uploaded = 0;
       let uploadedBytes = 0;
       let lastPercent = -1;
-      const chunks = await forEachChunk(s.path, offsets, async (c) => {
-        if (await putChunk(c.sha256, c.data, ctx)) {
-          uploaded++;
-          uploadedBytes += c.data.length;
-        }
-      }, {
-        parallel: PARALLEL,
-        progress: (done, of) => {
-          const percent = of ? Math.floor((done * 99) / of) : 99; // 100 only once the manifest is in
-          if (percent !== lastPercent) db.update(scSnapshots).set({ progress: (lastPercent = percent) }).where(eq(scSnapshots.id, s.snapshotId)).run();
+      const chunks = await forEachChunk(
+        s.path,
+        offsets,
+        async (c) => {
+          if (await putChunk(c.sha256, c.data, ctx)) {
+            uploaded++;
+            uploadedBytes += c.data.length;
+          }
         },
-      });
-      const manifest: Manifest = { version: 1, snapshotId: s.snapshotId, volumeId: s.volumeId, sizeBytes: s.sizeBytes, chunkSize: CHUNK_SIZE, prefix, chunks };
+        {
+          parallel: PARALLEL,
+          progress: (done, of) => {
+            const percent = of ? Math.floor((done * 99) / of) : 99; // 100 only once the manifest is in
+            if (percent !== lastPercent)
+              db.update(scSnapshots)
+                .set({ progress: (lastPercent = percent) })
+                .where(eq(scSnapshots.id, s.snapshotId))
+                .run();
+          },
+        },
+      );
+      const manifest: Manifest = {
+        version: 1,
+        snapshotId: s.snapshotId,
+        volumeId: s.volumeId,
+        sizeBytes: s.sizeBytes,
+        chunkSize: CHUNK_SIZE,
+        prefix,
+        chunks,
+      };
       const body = Buffer.from(JSON.stringify(manifest));
-      await walrus().putObject({ bucket: SNAPSHOT_BUCKET, key: manifestKey(s.snapshotId) }, { open: () => Readable.from([body]), size: body.length, contentType: "application/json" }, ctx);
+      await walrus().putObject(
+        { bucket: SNAPSHOT_BUCKET, key: manifestKey(s.snapshotId) },
+        { open: () => Readable.from([body]), size: body.length, contentType: "application/json" },
+        ctx,
+      );
       const distinct = [...new Set(chunks.map(([, h]) => h))];
       sqlite.transaction(() => {
         for (let i = 0; i < distinct.length; i += 500) {
-          db.update(scChunks).set({ refs: sql`${scChunks.refs} + 1` }).where(inArray(scChunks.sha256, distinct.slice(i, i + 500))).run();
+          db.update(scChunks)
+            .set({ refs: sql`${scChunks.refs} + 1` })
+            .where(inArray(scChunks.sha256, distinct.slice(i, i + 500)))
+            .run();
         }
-        db.update(scSnapshots).set({ state: "completed", progress: 100, chunks: chunks.length, uploaded, uploadedBytes }).where(eq(scSnapshots.id, s.snapshotId)).run();
+        db.update(scSnapshots)
+          .set({ state: "completed", progress: 100, chunks: chunks.length, uploaded, uploadedBytes })
+          .where(eq(scSnapshots.id, s.snapshotId))
+          .run();
       })();
-      o.log.info({ requestId: ctx.requestId, snapshotId: s.snapshotId, chunks: chunks.length, uploaded, uploadedBytes, read: offsets.length }, "sc: snapshot completed");
+      o.log.info(
+        {
+          requestId: ctx.requestId,
+          snapshotId: s.snapshotId,
+          chunks: chunks.length,
+          uploaded,
+          uploadedBytes,
+          read: offsets.length,
+        },
+        "sc: snapshot completed",
+      );
       await collect(ctx); // what a deletion left while this one was being taken
       return manifest;
     },
 
     /** A snapshot that did not complete: its manifest (if any) goes, and the chunks only it had. */
     async abandon(snapshotId: string, ctx: CallContext): Promise<void> {
-      await walrus().deleteObject({ bucket: SNAPSHOT_BUCKET, key: manifestKey(snapshotId) }, ctx).catch(() => undefined);
+      await walrus()
+        .deleteObject({ bucket: SNAPSHOT_BUCKET, key: manifestKey(snapshotId) }, ctx)
+        .catch(() => undefined);
       await collect(ctx);
     },
 
@@ -127,10 +184,15 @@ export function createSnapshotStore(o: { zone: string; db: ScDatabase; walrus: (
         const distinct = [...new Set(m.chunks.map(([, h]) => h))];
         sqlite.transaction(() => {
           for (let i = 0; i < distinct.length; i += 500) {
-            db.update(scChunks).set({ refs: sql`${scChunks.refs} - 1` }).where(inArray(scChunks.sha256, distinct.slice(i, i + 500))).run();
+            db.update(scChunks)
+              .set({ refs: sql`${scChunks.refs} - 1` })
+              .where(inArray(scChunks.sha256, distinct.slice(i, i + 500)))
+              .run();
           }
         })();
-        await walrus().deleteObject({ bucket: SNAPSHOT_BUCKET, key: manifestKey(snapshotId) }, ctx).catch(() => undefined);
+        await walrus()
+          .deleteObject({ bucket: SNAPSHOT_BUCKET, key: manifestKey(snapshotId) }, ctx)
+          .catch(() => undefined);
       }
       db.delete(scSnapshots).where(eq(scSnapshots.id, snapshotId)).run();
       await collect(ctx);
@@ -165,10 +227,16 @@ export function createSnapshotStore(o: { zone: string; db: ScDatabase; walrus: (
     async recover(ctx: CallContext): Promise<void> {
       const cut = db.select().from(scSnapshots).where(eq(scSnapshots.state, "pending")).all();
       for (const s of cut) {
-        db.update(scSnapshots).set({ state: "error", reason: "the storage controller restarted while it was being taken" }).where(eq(scSnapshots.id, s.id)).run();
-        await walrus().deleteObject({ bucket: SNAPSHOT_BUCKET, key: manifestKey(s.id) }, ctx).catch(() => undefined);
+        db.update(scSnapshots)
+          .set({ state: "error", reason: "the storage controller restarted while it was being taken" })
+          .where(eq(scSnapshots.id, s.id))
+          .run();
+        await walrus()
+          .deleteObject({ bucket: SNAPSHOT_BUCKET, key: manifestKey(s.id) }, ctx)
+          .catch(() => undefined);
       }
-      for (const s of db.select().from(scSnapshots).where(eq(scSnapshots.state, "deleting")).all()) await this.remove(s.id, ctx);
+      for (const s of db.select().from(scSnapshots).where(eq(scSnapshots.state, "deleting")).all())
+        await this.remove(s.id, ctx);
       // Chunks only snapshots cut short had (and rows whose upload a crash interrupted) go.
       if (db.select().from(scChunks).where(eq(scChunks.refs, 0)).get()) await collect(ctx);
     },

@@ -22,17 +22,37 @@ const NO_LUN = 0xffff_ffff_ffff_ffffn;
 /** What tgtd answers with (tgtadm_error.h), for the few a caller tells apart. */
 export const TGT_ERRORS = { noTarget: 4, noUser: 15 } as const;
 const ERROR_TEXT: Record<number, string> = {
-  1: "unknown error", 2: "out of memory", 3: "can't find the driver", 4: "can't find the target", 5: "can't find the logical unit",
-  6: "can't find the session", 7: "can't find the connection", 8: "can't find the binding", 9: "this target already exists",
-  10: "this logical unit number already exists", 11: "this binding already exists", 12: "this access control rule already exists",
-  13: "this access control rule does not exist", 14: "this account already exists", 15: "can't find the account", 16: "too many accounts",
-  17: "invalid request", 18: "this target already has an outgoing account", 19: "this target is still active",
-  20: "this logical unit is still active", 21: "this driver is busy", 22: "this operation isn't supported", 23: "unknown parameter",
+  1: "unknown error",
+  2: "out of memory",
+  3: "can't find the driver",
+  4: "can't find the target",
+  5: "can't find the logical unit",
+  6: "can't find the session",
+  7: "can't find the connection",
+  8: "can't find the binding",
+  9: "this target already exists",
+  10: "this logical unit number already exists",
+  11: "this binding already exists",
+  12: "this access control rule already exists",
+  13: "this access control rule does not exist",
+  14: "this account already exists",
+  15: "can't find the account",
+  16: "too many accounts",
+  17: "invalid request",
+  18: "this target already has an outgoing account",
+  19: "this target is still active",
+  20: "this logical unit is still active",
+  21: "this driver is busy",
+  22: "this operation isn't supported",
+  23: "unknown parameter",
   24: "this device has Prevent Removal set",
 };
 
 export class TgtError extends Error {
-  constructor(readonly code: number, what: string) {
+  constructor(
+    readonly code: number,
+    what: string,
+  ) {
     super(`tgtd: ${what}: ${ERROR_TEXT[code] ?? `error ${code}`}`);
   }
 }
@@ -49,10 +69,12 @@ export interface TgtRequest {
 
 /** The request as tgtd reads it. */
 export function encodeTgtRequest(r: TgtRequest, lld = "iscsi"): Buffer {
-  const params = Object.entries(r.params ?? {}).map(([k, v]) => {
-    if (/[,=\0]/.test(k) || /[,\0]/.test(v)) throw new Error(`tgtd parameter ${k} holds a ',' or NUL`);
-    return `${k}=${v}`;
-  }).join(",");
+  const params = Object.entries(r.params ?? {})
+    .map(([k, v]) => {
+      if (/[,=\0]/.test(k) || /[,\0]/.test(v)) throw new Error(`tgtd parameter ${k} holds a ',' or NUL`);
+      return `${k}=${v}`;
+    })
+    .join(",");
   const body = params ? Buffer.from(`${params}\0`) : Buffer.alloc(0);
   const h = Buffer.alloc(REQ_SIZE);
   h.writeUInt32LE(MODES[r.mode], 0);
@@ -94,7 +116,9 @@ export function createTgtAdmin(o: { controlPort: number; dir?: string; timeoutMs
         clearTimeout(timer);
         const all = Buffer.concat(parts);
         if (all.length < RSP_SIZE) {
-          return reject(new Error(`tgtd closed the connection after ${all.length} bytes of its answer to ${r.op} ${r.mode}`));
+          return reject(
+            new Error(`tgtd closed the connection after ${all.length} bytes of its answer to ${r.op} ${r.mode}`),
+          );
         }
         const err = all.readUInt32LE(0);
         if (err !== 0) return reject(new TgtError(err, `${r.op} ${r.mode}`));
@@ -107,7 +131,10 @@ export function createTgtAdmin(o: { controlPort: number; dir?: string; timeoutMs
     request,
     /** Whether a tgtd answers on this port. */
     async running(): Promise<boolean> {
-      return request({ mode: "target", op: "show" }).then(() => true, () => false);
+      return request({ mode: "target", op: "show" }).then(
+        () => true,
+        () => false,
+      );
     },
   };
 }

@@ -17,7 +17,13 @@ export interface Grant {
 export type Requester = { accountId: string; userName: string; isAdmin: boolean } | null;
 
 export const CANNED_ACLS = [
-  "private", "public-read", "public-read-write", "authenticated-read", "aws-exec-read", "bucket-owner-read", "bucket-owner-full-control",
+  "private",
+  "public-read",
+  "public-read-write",
+  "authenticated-read",
+  "aws-exec-read",
+  "bucket-owner-read",
+  "bucket-owner-full-control",
 ] as const;
 export type CannedAcl = (typeof CANNED_ACLS)[number];
 
@@ -33,15 +39,24 @@ export function cannedGrants(name: string, c: AclContext): Grant[] {
   const owner: Grant = { grantee: { type: "CanonicalUser", id: c.owner }, permission: "FULL_CONTROL" };
   const group = (uri: string, permission: Permission): Grant => ({ grantee: { type: "Group", uri }, permission });
   switch (name) {
-    case "private": return [owner];
-    case "public-read": return [owner, group(ALL_USERS, "READ")];
-    case "public-read-write": return [owner, group(ALL_USERS, "READ"), group(ALL_USERS, "WRITE")];
-    case "authenticated-read": return [owner, group(AUTHENTICATED_USERS, "READ")];
-    case "aws-exec-read": return [owner, { grantee: { type: "CanonicalUser", id: c.systemAccount() }, permission: "READ" }];
+    case "private":
+      return [owner];
+    case "public-read":
+      return [owner, group(ALL_USERS, "READ")];
+    case "public-read-write":
+      return [owner, group(ALL_USERS, "READ"), group(ALL_USERS, "WRITE")];
+    case "authenticated-read":
+      return [owner, group(AUTHENTICATED_USERS, "READ")];
+    case "aws-exec-read":
+      return [owner, { grantee: { type: "CanonicalUser", id: c.systemAccount() }, permission: "READ" }];
     case "bucket-owner-read":
-      return c.bucketOwner && c.bucketOwner !== c.owner ? [owner, { grantee: { type: "CanonicalUser", id: c.bucketOwner }, permission: "READ" }] : [owner];
+      return c.bucketOwner && c.bucketOwner !== c.owner
+        ? [owner, { grantee: { type: "CanonicalUser", id: c.bucketOwner }, permission: "READ" }]
+        : [owner];
     case "bucket-owner-full-control":
-      return c.bucketOwner && c.bucketOwner !== c.owner ? [owner, { grantee: { type: "CanonicalUser", id: c.bucketOwner }, permission: "FULL_CONTROL" }] : [owner];
+      return c.bucketOwner && c.bucketOwner !== c.owner
+        ? [owner, { grantee: { type: "CanonicalUser", id: c.bucketOwner }, permission: "FULL_CONTROL" }]
+        : [owner];
     default:
       throw new StorageError("InvalidArgument", `'${name}' is not a canned ACL; valid: ${CANNED_ACLS.join(", ")}`);
   }

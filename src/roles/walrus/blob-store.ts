@@ -49,7 +49,10 @@ export class BlobStore {
   private readonly small = new Map<string, Buffer>();
   private smallBytes = 0;
 
-  constructor(root: string, private readonly inline: InlineBlobs) {
+  constructor(
+    root: string,
+    private readonly inline: InlineBlobs,
+  ) {
     this.tmpDir = join(root, "tmp");
     this.blobDir = join(root, "blobs");
     mkdirSync(this.tmpDir, { recursive: true, mode: 0o700 });
@@ -67,7 +70,11 @@ export class BlobStore {
    * (wrong Content-MD5, a signed SHA-256 that does not match, a short body…): if it
    * throws, nothing is kept.
    */
-  async write(source: Readable, check?: (b: WrittenBlob) => void, extra: readonly HashAlgorithm[] = []): Promise<WrittenBlob> {
+  async write(
+    source: Readable,
+    check?: (b: WrittenBlob) => void,
+    extra: readonly HashAlgorithm[] = [],
+  ): Promise<WrittenBlob> {
     const id = randomBytes(16).toString("hex");
     const tmp = join(this.tmpDir, id);
     const sink = new BlobWriter(tmp, ["md5", ...extra.filter((a) => a !== "md5")]);
@@ -99,7 +106,10 @@ export class BlobStore {
   /** Reads [start, end] (inclusive) of a blob. */
   read(id: string, start?: number, end?: number): Readable {
     const cached = this.inMemory(id);
-    if (cached) return Readable.from([cached.subarray(start ?? 0, end === undefined ? undefined : end + 1)], { objectMode: false });
+    if (cached)
+      return Readable.from([cached.subarray(start ?? 0, end === undefined ? undefined : end + 1)], {
+        objectMode: false,
+      });
     return createReadStream(this.pathOf(id), { start, end, highWaterMark: 1024 * 1024 });
   }
 

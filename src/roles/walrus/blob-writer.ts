@@ -33,7 +33,10 @@ export class BlobWriter extends Writable {
   private flushing?: Promise<void>;
   private failed?: Error;
 
-  constructor(private readonly tmpPath: string, private readonly algorithms: readonly HashAlgorithm[]) {
+  constructor(
+    private readonly tmpPath: string,
+    private readonly algorithms: readonly HashAlgorithm[],
+  ) {
     super({ highWaterMark: 64 * 1024 });
   }
 
@@ -51,10 +54,12 @@ export class BlobWriter extends Writable {
       this.opening = open(this.tmpPath, "wx", 0o600);
       const kept = this.kept;
       this.kept = [];
-      this.opening.then((fh) => {
-        this.file = fh;
-        return this.append(kept);
-      }).then(() => cb(), cb);
+      this.opening
+        .then((fh) => {
+          this.file = fh;
+          return this.append(kept);
+        })
+        .then(() => cb(), cb);
       return;
     }
     this.append([chunk]).then(() => cb(), cb);

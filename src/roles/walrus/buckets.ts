@@ -20,9 +20,18 @@ const NO_CONFIG: Record<BucketConfigName, () => StorageError> = {
 
 /** S3's bucket naming rules (DNS-compatible), which virtual-host addressing needs. */
 export function checkBucketName(name: string): void {
-  const ok = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) && !name.includes("..") && !/^\d+\.\d+\.\d+\.\d+$/.test(name) && !name.includes(".-") && !name.includes("-.");
+  const ok =
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) &&
+    !name.includes("..") &&
+    !/^\d+\.\d+\.\d+\.\d+$/.test(name) &&
+    !name.includes(".-") &&
+    !name.includes("-.");
   if (!ok) {
-    throw new StorageError("InvalidBucketName", `The specified bucket is not valid: 3-63 characters of lower-case letters, digits, '.' and '-', starting and ending with a letter or digit`, { BucketName: name });
+    throw new StorageError(
+      "InvalidBucketName",
+      `The specified bucket is not valid: 3-63 characters of lower-case letters, digits, '.' and '-', starting and ending with a letter or digit`,
+      { BucketName: name },
+    );
   }
 }
 
@@ -44,37 +53,70 @@ export function bucketOps(c: WalrusContext) {
       return c.repo.listBuckets(r.accountId);
     },
 
-    createBucket(r: Requester, name: string, o: { canned?: string; grants?: Grant[]; location?: string }): BucketRecord {
+    createBucket(
+      r: Requester,
+      name: string,
+      o: { canned?: string; grants?: Grant[]; location?: string },
+    ): BucketRecord {
       if (r === null) throw new AccessDeniedError("Anonymous users cannot create buckets");
       checkBucketName(name);
       // A bucket lives in the cloud's region. Naming another is refused as a regional S3 endpoint refuses it;
       // naming none is accepted (Eucalyptus' clients, s3cmd and the SDKs do not name one).
       if (o.location !== undefined && o.location !== "") {
-        if (o.location === LEGACY_REGION && c.region === LEGACY_REGION) throw new StorageError("InvalidLocationConstraint", "The specified location-constraint is not valid", { LocationConstraint: o.location });
+        if (o.location === LEGACY_REGION && c.region === LEGACY_REGION)
+          throw new StorageError("InvalidLocationConstraint", "The specified location-constraint is not valid", {
+            LocationConstraint: o.location,
+          });
         if (o.location !== c.region) {
-          throw new StorageError("IllegalLocationConstraintException", `The ${o.location} location constraint is incompatible for the region specific endpoint this request was sent to.`);
+          throw new StorageError(
+            "IllegalLocationConstraintException",
+            `The ${o.location} location constraint is incompatible for the region specific endpoint this request was sent to.`,
+          );
         }
       }
-      const acl = o.grants ?? cannedGrants(o.canned ?? "private", { owner: r.accountId, systemAccount: c.systemAccount });
+      const acl =
+        o.grants ?? cannedGrants(o.canned ?? "private", { owner: r.accountId, systemAccount: c.systemAccount });
       const existing = c.repo.getBucket(name);
       if (existing) {
-        if (existing.owner !== r.accountId) throw new StorageError("BucketAlreadyExists", "The requested bucket name is not available. Please select a different name and try again.", { BucketName: name });
+        if (existing.owner !== r.accountId)
+          throw new StorageError(
+            "BucketAlreadyExists",
+            "The requested bucket name is not available. Please select a different name and try again.",
+            { BucketName: name },
+          );
         // us-east-1's legacy answer: 200, and the ACL is reset to what this request asked for.
         if (c.region === LEGACY_REGION) {
           c.repo.setBucketAcl(name, acl);
           return { ...existing, acl };
         }
-        throw new StorageError("BucketAlreadyOwnedByYou", "Your previous request to create the named bucket succeeded and you already own it.", { BucketName: name });
+        throw new StorageError(
+          "BucketAlreadyOwnedByYou",
+          "Your previous request to create the named bucket succeeded and you already own it.",
+          { BucketName: name },
+        );
       }
       const max = c.quotas.maxBucketsPerUser;
       if (!r.isAdmin && max > 0 && c.repo.countBuckets(r.accountId) >= max) {
-        throw new StorageError("TooManyBuckets", `You have attempted to create more buckets than allowed (${max} per user).`);
+        throw new StorageError(
+          "TooManyBuckets",
+          `You have attempted to create more buckets than allowed (${max} per user).`,
+        );
       }
-      const b: BucketRecord = { name, owner: r.accountId, createdAt: c.clock.now(), acl, versioning: "", location: c.region };
+      const b: BucketRecord = {
+        name,
+        owner: r.accountId,
+        createdAt: c.clock.now(),
+        acl,
+        versioning: "",
+        location: c.region,
+      };
       try {
         c.repo.insertBucket(b);
       } catch (e) {
-        if (/UNIQUE/.test((e as Error).message)) throw new StorageError("BucketAlreadyExists", "The requested bucket name is not available.", { BucketName: name });
+        if (/UNIQUE/.test((e as Error).message))
+          throw new StorageError("BucketAlreadyExists", "The requested bucket name is not available.", {
+            BucketName: name,
+          });
         throw e;
       }
       return b;
@@ -83,7 +125,8 @@ export function bucketOps(c: WalrusContext) {
     deleteBucket(r: Requester, name: string): void {
       c.bucketOwnedBy(r, name, "s3:DeleteBucket");
       const freed = c.repo.deleteBucketIfEmpty(name);
-      if (!freed) throw new StorageError("BucketNotEmpty", "The bucket you tried to delete is not empty", { BucketName: name });
+      if (!freed)
+        throw new StorageError("BucketNotEmpty", "The bucket you tried to delete is not empty", { BucketName: name });
       c.release(freed);
     },
 
@@ -109,7 +152,10 @@ export function bucketOps(c: WalrusContext) {
 
     putAcl(r: Requester, name: string, acl: { canned?: string; grants?: Grant[] }): void {
       const b = c.bucketFor(r, name, "WRITE_ACP", "s3:PutBucketAcl");
-      c.repo.setBucketAcl(name, acl.grants ?? cannedGrants(acl.canned ?? "private", { owner: b.owner, systemAccount: c.systemAccount }));
+      c.repo.setBucketAcl(
+        name,
+        acl.grants ?? cannedGrants(acl.canned ?? "private", { owner: b.owner, systemAccount: c.systemAccount }),
+      );
     },
 
     getVersioning(r: Requester, name: string): BucketRecord["versioning"] {
@@ -118,7 +164,8 @@ export function bucketOps(c: WalrusContext) {
 
     putVersioning(r: Requester, name: string, status: string): void {
       c.bucketOwnedBy(r, name, "s3:PutBucketVersioning");
-      if (status !== "Enabled" && status !== "Suspended") throw new StorageError("MalformedXML", "Versioning Status must be Enabled or Suspended");
+      if (status !== "Enabled" && status !== "Suspended")
+        throw new StorageError("MalformedXML", "Versioning Status must be Enabled or Suspended");
       c.repo.setVersioning(name, status);
     },
 
@@ -146,10 +193,19 @@ export function bucketOps(c: WalrusContext) {
       c.repo.setBucketConfig(name, "cors", undefined);
     },
     /** The CORS rule that answers a browser (no access check: preflights are anonymous by design); undefined bucket = none. */
-    corsFor(name: string, origin: string, method: string, requestHeaders?: readonly string[]): { bucket: boolean; configured: boolean; grant?: CorsGrant } {
+    corsFor(
+      name: string,
+      origin: string,
+      method: string,
+      requestHeaders?: readonly string[],
+    ): { bucket: boolean; configured: boolean; grant?: CorsGrant } {
       const b = c.repo.getBucket(name);
       if (!b) return { bucket: false, configured: false };
-      return { bucket: true, configured: b.cors !== undefined, grant: matchCors(b.cors, origin, method, requestHeaders) };
+      return {
+        bucket: true,
+        configured: b.cors !== undefined,
+        grant: matchCors(b.cors, origin, method, requestHeaders),
+      };
     },
 
     getBucketPolicy(r: Requester, name: string): string {

@@ -30,7 +30,11 @@ export interface PutSource {
 export interface WalrusClient {
   headObject(ref: ObjectRef, ctx: CallContext): Promise<ObjectInfo>;
   getObject(ref: ObjectRef, ctx: CallContext): Promise<ObjectInfo & { body: Readable }>;
-  putObject(ref: Omit<ObjectRef, "versionId">, source: PutSource, ctx: CallContext): Promise<{ etag: string; versionId: string }>;
+  putObject(
+    ref: Omit<ObjectRef, "versionId">,
+    source: PutSource,
+    ctx: CallContext,
+  ): Promise<{ etag: string; versionId: string }>;
   deleteObject(ref: ObjectRef, ctx: CallContext): Promise<void>;
   /** Creates the bucket for the cloud's account unless it exists. */
   ensureBucket(bucket: string, ctx: CallContext): Promise<void>;

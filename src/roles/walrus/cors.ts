@@ -22,22 +22,40 @@ export interface CorsGrant {
 const oneWildcard = (s: string) => s.split("*").length <= 2;
 
 export function checkCorsRules(rules: readonly CorsRule[]): CorsRule[] {
-  if (rules.length === 0) throw new StorageError("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema (no CORSRule)");
-  if (rules.length > MAX_RULES) throw new StorageError("InvalidRequest", `The number of CORS rules should not exceed allowed limit of ${MAX_RULES} rules.`);
+  if (rules.length === 0)
+    throw new StorageError(
+      "MalformedXML",
+      "The XML you provided was not well-formed or did not validate against our published schema (no CORSRule)",
+    );
+  if (rules.length > MAX_RULES)
+    throw new StorageError(
+      "InvalidRequest",
+      `The number of CORS rules should not exceed allowed limit of ${MAX_RULES} rules.`,
+    );
   for (const r of rules) {
     if (r.allowedOrigins.length === 0 || r.allowedMethods.length === 0) {
-      throw new StorageError("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema (a CORSRule needs AllowedOrigin and AllowedMethod)");
+      throw new StorageError(
+        "MalformedXML",
+        "The XML you provided was not well-formed or did not validate against our published schema (a CORSRule needs AllowedOrigin and AllowedMethod)",
+      );
     }
     for (const m of r.allowedMethods) {
-      if (!(CORS_METHODS as readonly string[]).includes(m)) throw new StorageError("InvalidRequest", `Found unsupported HTTP method in CORS config. Unsupported method is ${m}`);
+      if (!(CORS_METHODS as readonly string[]).includes(m))
+        throw new StorageError(
+          "InvalidRequest",
+          `Found unsupported HTTP method in CORS config. Unsupported method is ${m}`,
+        );
     }
     for (const o of r.allowedOrigins) {
-      if (!oneWildcard(o)) throw new StorageError("InvalidRequest", `AllowedOrigin "${o}" can not have more than one wildcard.`);
+      if (!oneWildcard(o))
+        throw new StorageError("InvalidRequest", `AllowedOrigin "${o}" can not have more than one wildcard.`);
     }
     for (const h of r.allowedHeaders) {
-      if (!oneWildcard(h)) throw new StorageError("InvalidRequest", `AllowedHeader "${h}" can not have more than one wildcard.`);
+      if (!oneWildcard(h))
+        throw new StorageError("InvalidRequest", `AllowedHeader "${h}" can not have more than one wildcard.`);
     }
-    if (r.id !== undefined && r.id.length > 255) throw new StorageError("InvalidArgument", "A CORS rule ID may be at most 255 characters");
+    if (r.id !== undefined && r.id.length > 255)
+      throw new StorageError("InvalidArgument", "A CORS rule ID may be at most 255 characters");
   }
   return [...rules];
 }
@@ -57,7 +75,12 @@ function matches(pattern: string, value: string, ignoreCase: boolean): boolean {
  * The first rule that allows `origin` to send `method` with `requestHeaders` (a
  * preflight's Access-Control-Request-Headers; none for an actual request).
  */
-export function matchCors(rules: readonly CorsRule[] | undefined, origin: string, method: string, requestHeaders: readonly string[] = []): CorsGrant | undefined {
+export function matchCors(
+  rules: readonly CorsRule[] | undefined,
+  origin: string,
+  method: string,
+  requestHeaders: readonly string[] = [],
+): CorsGrant | undefined {
   for (const r of rules ?? []) {
     const origins = r.allowedOrigins.filter((o) => matches(o, origin, false));
     if (origins.length === 0 || !r.allowedMethods.includes(method as CorsMethod)) continue;

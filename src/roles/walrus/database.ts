@@ -6,5 +6,10 @@ export type WalrusDatabase = OpenDatabase<WalrusSchema>;
 
 /** Same application id as before Walrus had tables: its first migration is the settings table. */
 export function openWalrusDatabase(file: string): WalrusDatabase {
-  return openRoleDatabase(file, { role: "walrus", applicationId: 0x45554334, migrations: walrusMigrations, schema: walrusSchema });
+  return openRoleDatabase(file, {
+    role: "walrus",
+    applicationId: 0x45554334,
+    migrations: walrusMigrations,
+    schema: walrusSchema,
+  });
 }

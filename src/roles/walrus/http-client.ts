@@ -6,7 +6,12 @@ import type { ComponentKey } from "../../rpc/types";
 import type { ObjectInfo, WalrusClient } from "./client";
 import { WALRUS_JSON_METHODS, WALRUS_ROLE, type WalrusJsonRpc } from "./rpc";
 
-export function createHttpWalrusClient(o: { baseUrl: string; key: ComponentKey; clock: Clock; ids: IdGenerator }): WalrusClient {
+export function createHttpWalrusClient(o: {
+  baseUrl: string;
+  key: ComponentKey;
+  clock: Clock;
+  ids: IdGenerator;
+}): WalrusClient {
   const options = { ...o, role: WALRUS_ROLE };
   const rpc = createHttpClient<WalrusJsonRpc>(WALRUS_JSON_METHODS, options);
   const streams = createStreamCaller(options);
@@ -17,7 +22,12 @@ export function createHttpWalrusClient(o: { baseUrl: string; key: ComponentKey; 
       return { ...(r.info as ObjectInfo), body: r.body };
     },
     async putObject(ref, source, ctx) {
-      return (await streams.upload("putObject", { ref, contentType: source.contentType }, { stream: source.open(), size: source.size }, ctx)) as { etag: string; versionId: string };
+      return (await streams.upload(
+        "putObject",
+        { ref, contentType: source.contentType },
+        { stream: source.open(), size: source.size },
+        ctx,
+      )) as { etag: string; versionId: string };
     },
     async deleteObject(ref, ctx) {
       await rpc.deleteObject({ ref }, ctx);

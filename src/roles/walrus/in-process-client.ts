@@ -11,7 +11,11 @@ export function infoOf(v: VersionRecord): ObjectInfo {
 }
 
 /** The in-process transport: calls the service as the cloud's own account. */
-export function createInProcessWalrusClient(walrus: WalrusService, system: () => Requester, images?: ImageCache): WalrusClient {
+export function createInProcessWalrusClient(
+  walrus: WalrusService,
+  system: () => Requester,
+  images?: ImageCache,
+): WalrusClient {
   return {
     async getDecryptedImage(ref) {
       if (!images) throw new UnavailableError("this Walrus has no image cache (the cloud's key is not on this host)");
@@ -27,7 +31,8 @@ export function createInProcessWalrusClient(walrus: WalrusService, system: () =>
     },
     async putObject(ref, source) {
       const r = await walrus.putObject(system(), ref.bucket, ref.key, source.open(), {
-        meta: { user: {}, ...(source.contentType ? { contentType: source.contentType } : {}) }, contentLength: source.size,
+        meta: { user: {}, ...(source.contentType ? { contentType: source.contentType } : {}) },
+        contentLength: source.size,
       });
       return { etag: r.etag, versionId: r.versionId };
     },

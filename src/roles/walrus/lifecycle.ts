@@ -14,7 +14,11 @@ const MAX_RULES = 1000;
 const invalid = (m: string) => new StorageError("InvalidArgument", m);
 
 export function checkLifecycleRules(rules: readonly LifecycleRule[]): LifecycleRule[] {
-  if (rules.length === 0) throw new StorageError("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema (no Rule)");
+  if (rules.length === 0)
+    throw new StorageError(
+      "MalformedXML",
+      "The XML you provided was not well-formed or did not validate against our published schema (no Rule)",
+    );
   if (rules.length > MAX_RULES) throw invalid(`A lifecycle configuration can have at most ${MAX_RULES} rules`);
   const ids = new Set<string>();
   for (const r of rules) {
@@ -28,22 +32,32 @@ export function checkLifecycleRules(rules: readonly LifecycleRule[]): LifecycleR
     }
     const e = r.expiration;
     if (e) {
-      const given = [e.days !== undefined, e.date !== undefined, e.expiredObjectDeleteMarker !== undefined].filter(Boolean).length;
-      if (given !== 1) throw new StorageError("MalformedXML", "Expiration takes exactly one of Days, Date and ExpiredObjectDeleteMarker");
-      if (e.days !== undefined && !(Number.isInteger(e.days) && e.days > 0)) throw invalid("'Days' for Expiration action must be a positive integer");
+      const given = [e.days !== undefined, e.date !== undefined, e.expiredObjectDeleteMarker !== undefined].filter(
+        Boolean,
+      ).length;
+      if (given !== 1)
+        throw new StorageError(
+          "MalformedXML",
+          "Expiration takes exactly one of Days, Date and ExpiredObjectDeleteMarker",
+        );
+      if (e.days !== undefined && !(Number.isInteger(e.days) && e.days > 0))
+        throw invalid("'Days' for Expiration action must be a positive integer");
       if (e.date !== undefined) {
         const d = new Date(e.date);
-        if (Number.isNaN(d.getTime()) || d.getTime() % 86_400_000 !== 0) throw invalid("'Date' must be at midnight GMT");
+        if (Number.isNaN(d.getTime()) || d.getTime() % 86_400_000 !== 0)
+          throw invalid("'Date' must be at midnight GMT");
       }
       if (e.expiredObjectDeleteMarker !== undefined && r.filter.tags?.length) {
         throw invalid("ExpiredObjectDeleteMarker cannot be specified with object tags");
       }
     }
     const n = r.noncurrentVersionExpiration;
-    if (n && !(Number.isInteger(n.noncurrentDays) && n.noncurrentDays > 0)) throw invalid("'NoncurrentDays' for NoncurrentVersionExpiration action must be a positive integer");
+    if (n && !(Number.isInteger(n.noncurrentDays) && n.noncurrentDays > 0))
+      throw invalid("'NoncurrentDays' for NoncurrentVersionExpiration action must be a positive integer");
     const a = r.abortIncompleteMultipartUpload;
     if (a) {
-      if (!(Number.isInteger(a.daysAfterInitiation) && a.daysAfterInitiation > 0)) throw invalid("'DaysAfterInitiation' for AbortIncompleteMultipartUpload action must be a positive integer");
+      if (!(Number.isInteger(a.daysAfterInitiation) && a.daysAfterInitiation > 0))
+        throw invalid("'DaysAfterInitiation' for AbortIncompleteMultipartUpload action must be a positive integer");
       if (r.filter.tags?.length) throw invalid("AbortIncompleteMultipartUpload cannot be specified with Tags");
     }
     const f = r.filter;
@@ -92,7 +106,13 @@ export function lifecycleSweeper(c: WalrusContext, o: SweeperOptions) {
           return;
         }
       }
-      if (v.isLatest && v.deleteMarker && e && (e.expiredObjectDeleteMarker || e.days !== undefined) && !c.repo.hasOtherVersions(v.bucket, v.key, v.id)) {
+      if (
+        v.isLatest &&
+        v.deleteMarker &&
+        e &&
+        (e.expiredObjectDeleteMarker || e.days !== undefined) &&
+        !c.repo.hasOtherVersions(v.bucket, v.key, v.id)
+      ) {
         c.release(c.repo.deleteVersion(v));
         report.removedVersions++;
         return;

@@ -40,7 +40,9 @@ export const checksumName = (a: ChecksumHash): ChecksumAlgorithm => a.toUpperCas
 /** The checksum to keep with the object: the client's, once verified. */
 export function verifiedChecksum(i: Integrity | undefined): Checksum | undefined {
   const value = i?.checksum?.expected();
-  return i?.checksum && value !== undefined ? { algorithm: checksumName(i.checksum.algorithm), value, type: "FULL_OBJECT" } : undefined;
+  return i?.checksum && value !== undefined
+    ? { algorithm: checksumName(i.checksum.algorithm), value, type: "FULL_OBJECT" }
+    : undefined;
 }
 
 export function integrityAlgorithms(i: Integrity | undefined): HashAlgorithm[] {
@@ -62,32 +64,65 @@ const UNLISTABLE = /[\u0000\uFFFE\uFFFF]/;
 
 export function checkKey(key: string): void {
   if (key === "") throw new StorageError("InvalidArgument", "An object key must not be empty");
-  if (Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES) throw new StorageError("KeyTooLongError", `Your key is too long (at most ${MAX_KEY_BYTES} bytes)`);
-  if (UNLISTABLE.test(key)) throw new StorageError("InvalidArgument", "Object keys must not contain U+0000, U+FFFE or U+FFFF (no XML listing can carry them)", { ArgumentName: "key" });
+  if (Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES)
+    throw new StorageError("KeyTooLongError", `Your key is too long (at most ${MAX_KEY_BYTES} bytes)`);
+  if (UNLISTABLE.test(key))
+    throw new StorageError(
+      "InvalidArgument",
+      "Object keys must not contain U+0000, U+FFFE or U+FFFF (no XML listing can carry them)",
+      { ArgumentName: "key" },
+    );
 }
 
 /** Checks a finished blob against what the request declared. */
-export function blobCheck(o: { md5?: Buffer; contentLength?: number; sizeRange?: { min: number; max: number }; integrity?: Integrity }) {
+export function blobCheck(o: {
+  md5?: Buffer;
+  contentLength?: number;
+  sizeRange?: { min: number; max: number };
+  integrity?: Integrity;
+}) {
   return (b: WrittenBlob) => {
     const i = o.integrity;
     if (i?.sha256Hex !== undefined && b.digests.sha256?.toString("hex") !== i.sha256Hex) {
-      throw new StorageError("XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.");
+      throw new StorageError(
+        "XAmzContentSHA256Mismatch",
+        "The provided 'x-amz-content-sha256' header does not match what was computed.",
+      );
     }
     const expected = i?.checksum?.expected();
     if (i?.checksum && expected !== undefined && b.digests[i.checksum.algorithm]?.toString("base64") !== expected) {
-      throw new StorageError("BadDigest", `The ${i.checksum.name} you specified did not match the calculated checksum.`);
+      throw new StorageError(
+        "BadDigest",
+        `The ${i.checksum.name} you specified did not match the calculated checksum.`,
+      );
     }
-    if (o.sizeRange && b.size < o.sizeRange.min) throw new StorageError("EntityTooSmall", `Your proposed upload is smaller than the minimum allowed size (${o.sizeRange.min} bytes)`);
-    if (o.sizeRange && b.size > o.sizeRange.max) throw new StorageError("EntityTooLarge", `Your proposed upload exceeds the maximum allowed size (${o.sizeRange.max} bytes)`);
+    if (o.sizeRange && b.size < o.sizeRange.min)
+      throw new StorageError(
+        "EntityTooSmall",
+        `Your proposed upload is smaller than the minimum allowed size (${o.sizeRange.min} bytes)`,
+      );
+    if (o.sizeRange && b.size > o.sizeRange.max)
+      throw new StorageError(
+        "EntityTooLarge",
+        `Your proposed upload exceeds the maximum allowed size (${o.sizeRange.max} bytes)`,
+      );
     if (o.contentLength !== undefined && b.size !== o.contentLength) {
-      throw new StorageError("IncompleteBody", `You did not provide the number of bytes specified by the Content-Length HTTP header (${b.size} of ${o.contentLength})`);
+      throw new StorageError(
+        "IncompleteBody",
+        `You did not provide the number of bytes specified by the Content-Length HTTP header (${b.size} of ${o.contentLength})`,
+      );
     }
-    if (o.md5 && !o.md5.equals(b.md5)) throw new StorageError("BadDigest", "The Content-MD5 you specified did not match what we received.");
+    if (o.md5 && !o.md5.equals(b.md5))
+      throw new StorageError("BadDigest", "The Content-MD5 you specified did not match what we received.");
   };
 }
 
 /** The pieces of blobs that hold [start, end] of an object made of segments. */
-function piecesOf(segments: readonly Segment[], start = 0, end?: number): Array<{ id: string; start: number; end: number }> {
+function piecesOf(
+  segments: readonly Segment[],
+  start = 0,
+  end?: number,
+): Array<{ id: string; start: number; end: number }> {
   const last = end ?? segments.reduce((n, s) => n + s.n, 0) - 1;
   const out: Array<{ id: string; start: number; end: number }> = [];
   let offset = 0;
@@ -114,7 +149,14 @@ export function objectOps(c: WalrusContext) {
   const ownerOf = (r: Requester, b: BucketRecord) => r?.accountId ?? b.owner;
 
   function aclFor(r: Requester, b: BucketRecord, acl: PutOptions["acl"]): Grant[] {
-    return acl?.grants ?? cannedGrants(acl?.canned ?? "private", { owner: ownerOf(r, b), bucketOwner: b.owner, systemAccount: c.systemAccount });
+    return (
+      acl?.grants ??
+      cannedGrants(acl?.canned ?? "private", {
+        owner: ownerOf(r, b),
+        bucketOwner: b.owner,
+        systemAccount: c.systemAccount,
+      })
+    );
   }
 
   /** A version the requester may read (READ on the object), following delete markers as S3 does. */
@@ -126,7 +168,13 @@ export function objectOps(c: WalrusContext) {
       throw new NotFoundError("object", key);
     }
     if (v.deleteMarker) {
-      if (versionId !== undefined) throw new StorageError("MethodNotAllowed", "The specified method is not allowed against a delete marker", {}, v.versionId);
+      if (versionId !== undefined)
+        throw new StorageError(
+          "MethodNotAllowed",
+          "The specified method is not allowed against a delete marker",
+          {},
+          v.versionId,
+        );
       throw new NotFoundError("object", key);
     }
     c.objectAccess(r, c.bucket(bucket), v, "READ", versionId !== undefined ? "s3:GetObjectVersion" : "s3:GetObject");
@@ -139,16 +187,34 @@ export function objectOps(c: WalrusContext) {
     const v = versionId !== undefined ? c.repo.version(bucket, key, versionId) : c.repo.latest(bucket, key);
     if (!v) throw versionId !== undefined ? new NotFoundError("version", versionId) : new NotFoundError("object", key);
     if (v.deleteMarker) {
-      if (versionId !== undefined) throw new StorageError("MethodNotAllowed", "The specified method is not allowed against a delete marker", {}, v.versionId);
+      if (versionId !== undefined)
+        throw new StorageError(
+          "MethodNotAllowed",
+          "The specified method is not allowed against a delete marker",
+          {},
+          v.versionId,
+        );
       throw new NotFoundError("object", key);
     }
     return { b, v };
   }
 
   /** Tagging is the object owner's (or the policy's): ACL grants say nothing about it. */
-  function taggable(r: Requester, bucket: string, key: string, versionId: string | undefined, verb: "Get" | "Put" | "Delete") {
+  function taggable(
+    r: Requester,
+    bucket: string,
+    key: string,
+    versionId: string | undefined,
+    verb: "Get" | "Put" | "Delete",
+  ) {
     const { b, v } = current(bucket, key, versionId);
-    c.authorize(r, b, `s3:${verb}Object${versionId !== undefined ? "Version" : ""}Tagging`, key, r !== null && r.accountId === v.owner);
+    c.authorize(
+      r,
+      b,
+      `s3:${verb}Object${versionId !== undefined ? "Version" : ""}Tagging`,
+      key,
+      r !== null && r.accountId === v.owner,
+    );
     return v;
   }
 
@@ -160,7 +226,10 @@ export function objectOps(c: WalrusContext) {
       const b = c.bucketFor(r, bucket, "WRITE", "s3:PutObject", key);
       const tags = checkTags(o.tags ?? [], "object");
       if (o.contentLength !== undefined && o.contentLength > MAX_SINGLE_PUT) {
-        throw new StorageError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size (5 GiB); use a multipart upload");
+        throw new StorageError(
+          "EntityTooLarge",
+          "Your proposed upload exceeds the maximum allowed object size (5 GiB); use a multipart upload",
+        );
       }
       const acl = aclFor(r, b, o.acl);
       // An overwrite replaces the current null version: the quota counts the new bytes, not both.
@@ -173,30 +242,60 @@ export function objectOps(c: WalrusContext) {
         if (!current) throw new NotFoundError("bucket", bucket);
         return c.repo.putVersion(
           {
-            bucket, key, size: blob.size, etag, lastModified: c.clock.now(), owner: ownerOf(r, b), meta: o.meta, acl, segments: [{ b: blob.id, n: blob.size }],
-            tags, checksum,
+            bucket,
+            key,
+            size: blob.size,
+            etag,
+            lastModified: c.clock.now(),
+            owner: ownerOf(r, b),
+            meta: o.meta,
+            acl,
+            segments: [{ b: blob.id, n: blob.size }],
+            tags,
+            checksum,
           },
-          current.versioning, c.quotaFor(r),
+          current.versioning,
+          c.quotaFor(r),
         );
       });
       c.release(freed);
       return { etag, versionId, size: blob.size, checksum };
     },
 
-    deleteObject(r: Requester, bucket: string, key: string, versionId?: string): { deleteMarker: boolean; versionId?: string } {
-      const b = c.bucketFor(r, bucket, "WRITE", versionId !== undefined ? "s3:DeleteObjectVersion" : "s3:DeleteObject", key);
+    deleteObject(
+      r: Requester,
+      bucket: string,
+      key: string,
+      versionId?: string,
+    ): { deleteMarker: boolean; versionId?: string } {
+      const b = c.bucketFor(
+        r,
+        bucket,
+        "WRITE",
+        versionId !== undefined ? "s3:DeleteObjectVersion" : "s3:DeleteObject",
+        key,
+      );
       if (versionId !== undefined) {
         const v = c.repo.version(bucket, key, versionId);
         if (!v) {
-          if (versionId !== "null" && !/^[A-Za-z0-9._-]{1,64}$/.test(versionId)) throw new StorageError("InvalidArgument", "Invalid version id specified", { ArgumentName: "versionId" });
+          if (versionId !== "null" && !/^[A-Za-z0-9._-]{1,64}$/.test(versionId))
+            throw new StorageError("InvalidArgument", "Invalid version id specified", { ArgumentName: "versionId" });
           return { deleteMarker: false, versionId };
         }
         c.release(c.repo.deleteVersion(v));
         return { deleteMarker: v.deleteMarker, versionId };
       }
-      const { markerVersionId, freed } = c.repo.deleteCurrent(bucket, key, b.versioning, r?.accountId ?? b.owner, c.clock.now());
+      const { markerVersionId, freed } = c.repo.deleteCurrent(
+        bucket,
+        key,
+        b.versioning,
+        r?.accountId ?? b.owner,
+        c.clock.now(),
+      );
       c.release(freed);
-      return markerVersionId !== undefined ? { deleteMarker: true, versionId: markerVersionId } : { deleteMarker: false };
+      return markerVersionId !== undefined
+        ? { deleteMarker: true, versionId: markerVersionId }
+        : { deleteMarker: false };
     },
 
     /** CopyObject: the new version shares the source's blobs (no bytes are copied). */
@@ -212,19 +311,45 @@ export function objectOps(c: WalrusContext) {
       const b = c.bucketFor(r, dst.bucket, "WRITE", "s3:PutObject", dst.key);
       const tags = o.replaceTags ? checkTags(o.replaceTags, "object") : source.tags;
       if (r === null) throw new AccessDeniedError("Anonymous writes are not accepted");
-      if (src.bucket === dst.bucket && src.key === dst.key && !o.replaceMeta && !o.replaceTags && src.versionId === undefined && b.versioning !== "Enabled") {
-        throw new StorageError("InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
+      if (
+        src.bucket === dst.bucket &&
+        src.key === dst.key &&
+        !o.replaceMeta &&
+        !o.replaceTags &&
+        src.versionId === undefined &&
+        b.versioning !== "Enabled"
+      ) {
+        throw new StorageError(
+          "InvalidRequest",
+          "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+        );
       }
       const lastModified = c.clock.now();
       const { versionId, freed } = c.repo.putVersion(
         {
-          bucket: dst.bucket, key: dst.key, size: source.size, etag: source.etag, lastModified, owner: r.accountId, meta: o.replaceMeta ?? source.meta,
-          acl: aclFor(r, b, o.acl), segments: source.segments, tags, checksum: source.checksum,
+          bucket: dst.bucket,
+          key: dst.key,
+          size: source.size,
+          etag: source.etag,
+          lastModified,
+          owner: r.accountId,
+          meta: o.replaceMeta ?? source.meta,
+          acl: aclFor(r, b, o.acl),
+          segments: source.segments,
+          tags,
+          checksum: source.checksum,
         },
-        b.versioning, c.quotaFor(r),
+        b.versioning,
+        c.quotaFor(r),
       );
       c.release(freed);
-      return { etag: source.etag, lastModified, versionId, sourceVersionId: source.versionId, checksum: source.checksum };
+      return {
+        etag: source.etag,
+        lastModified,
+        versionId,
+        sourceVersionId: source.versionId,
+        checksum: source.checksum,
+      };
     },
 
     /** The owner of an object's version, without an access check (the protocol layer validates ACL bodies with it). */
@@ -238,10 +363,24 @@ export function objectOps(c: WalrusContext) {
       return v;
     },
 
-    putObjectAcl(r: Requester, bucket: string, key: string, acl: NonNullable<PutOptions["acl"]>, versionId?: string): void {
+    putObjectAcl(
+      r: Requester,
+      bucket: string,
+      key: string,
+      acl: NonNullable<PutOptions["acl"]>,
+      versionId?: string,
+    ): void {
       const { b, v } = current(bucket, key, versionId);
       c.objectAccess(r, b, v, "WRITE_ACP", versionId !== undefined ? "s3:PutObjectVersionAcl" : "s3:PutObjectAcl");
-      c.repo.setObjectAcl(v.id, acl.grants ?? cannedGrants(acl.canned ?? "private", { owner: v.owner, bucketOwner: b.owner, systemAccount: c.systemAccount }));
+      c.repo.setObjectAcl(
+        v.id,
+        acl.grants ??
+          cannedGrants(acl.canned ?? "private", {
+            owner: v.owner,
+            bucketOwner: b.owner,
+            systemAccount: c.systemAccount,
+          }),
+      );
     },
 
     getObjectTagging(r: Requester, bucket: string, key: string, versionId?: string): VersionRecord {
@@ -260,7 +399,10 @@ export function objectOps(c: WalrusContext) {
 
     /** Where part `n` of an object lies (a multipart object's parts are its segments), and how many parts it has. */
     partRange(v: VersionRecord, n: number): { start: number; end: number; count: number } {
-      if (!Number.isInteger(n) || n < 1 || n > v.segments.length) throw new StorageError("InvalidRange", "The requested partnumber is not satisfiable", { ActualObjectSize: String(v.size) });
+      if (!Number.isInteger(n) || n < 1 || n > v.segments.length)
+        throw new StorageError("InvalidRange", "The requested partnumber is not satisfiable", {
+          ActualObjectSize: String(v.size),
+        });
       const start = v.segments.slice(0, n - 1).reduce((s, x) => s + x.n, 0);
       return { start, end: start + v.segments[n - 1]!.n - 1, count: v.segments.length };
     },

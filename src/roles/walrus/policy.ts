@@ -65,33 +65,72 @@ export interface BucketPolicy {
 const malformed = (m: string) => new StorageError("MalformedPolicy", m);
 
 const CONDITION_KEYS = new Set([
-  "aws:sourceip", "aws:securetransport", "aws:currenttime", "aws:epochtime", "aws:useragent", "aws:referer", "aws:principalaccount",
-  "aws:username", "aws:principaltype", "s3:prefix", "s3:delimiter", "s3:max-keys", "s3:x-amz-acl", "s3:versionid", "s3:signatureversion",
+  "aws:sourceip",
+  "aws:securetransport",
+  "aws:currenttime",
+  "aws:epochtime",
+  "aws:useragent",
+  "aws:referer",
+  "aws:principalaccount",
+  "aws:username",
+  "aws:principaltype",
+  "s3:prefix",
+  "s3:delimiter",
+  "s3:max-keys",
+  "s3:x-amz-acl",
+  "s3:versionid",
+  "s3:signatureversion",
 ]);
 /** Conditions on these keys narrow who may ask: a grant to "*" with one is not public. */
 const PINNING_KEYS = new Set(["aws:sourceip", "aws:principalaccount", "aws:username"]);
 
 const OPERATORS: Record<string, Pick<Condition, "op" | "compare" | "negated">> = {
-  StringEquals: { op: "string", compare: "eq", negated: false }, StringNotEquals: { op: "string", compare: "eq", negated: true },
-  StringEqualsIgnoreCase: { op: "stringIgnoreCase", compare: "eq", negated: false }, StringNotEqualsIgnoreCase: { op: "stringIgnoreCase", compare: "eq", negated: true },
-  StringLike: { op: "stringLike", compare: "eq", negated: false }, StringNotLike: { op: "stringLike", compare: "eq", negated: true },
-  NumericEquals: { op: "numeric", compare: "eq", negated: false }, NumericNotEquals: { op: "numeric", compare: "eq", negated: true },
-  NumericLessThan: { op: "numeric", compare: "lt", negated: false }, NumericLessThanEquals: { op: "numeric", compare: "lte", negated: false },
-  NumericGreaterThan: { op: "numeric", compare: "gt", negated: false }, NumericGreaterThanEquals: { op: "numeric", compare: "gte", negated: false },
-  DateEquals: { op: "date", compare: "eq", negated: false }, DateNotEquals: { op: "date", compare: "eq", negated: true },
-  DateLessThan: { op: "date", compare: "lt", negated: false }, DateLessThanEquals: { op: "date", compare: "lte", negated: false },
-  DateGreaterThan: { op: "date", compare: "gt", negated: false }, DateGreaterThanEquals: { op: "date", compare: "gte", negated: false },
+  StringEquals: { op: "string", compare: "eq", negated: false },
+  StringNotEquals: { op: "string", compare: "eq", negated: true },
+  StringEqualsIgnoreCase: { op: "stringIgnoreCase", compare: "eq", negated: false },
+  StringNotEqualsIgnoreCase: { op: "stringIgnoreCase", compare: "eq", negated: true },
+  StringLike: { op: "stringLike", compare: "eq", negated: false },
+  StringNotLike: { op: "stringLike", compare: "eq", negated: true },
+  NumericEquals: { op: "numeric", compare: "eq", negated: false },
+  NumericNotEquals: { op: "numeric", compare: "eq", negated: true },
+  NumericLessThan: { op: "numeric", compare: "lt", negated: false },
+  NumericLessThanEquals: { op: "numeric", compare: "lte", negated: false },
+  NumericGreaterThan: { op: "numeric", compare: "gt", negated: false },
+  NumericGreaterThanEquals: { op: "numeric", compare: "gte", negated: false },
+  DateEquals: { op: "date", compare: "eq", negated: false },
+  DateNotEquals: { op: "date", compare: "eq", negated: true },
+  DateLessThan: { op: "date", compare: "lt", negated: false },
+  DateLessThanEquals: { op: "date", compare: "lte", negated: false },
+  DateGreaterThan: { op: "date", compare: "gt", negated: false },
+  DateGreaterThanEquals: { op: "date", compare: "gte", negated: false },
   Bool: { op: "bool", compare: "eq", negated: false },
-  IpAddress: { op: "ip", compare: "eq", negated: false }, NotIpAddress: { op: "ip", compare: "eq", negated: true },
+  IpAddress: { op: "ip", compare: "eq", negated: false },
+  NotIpAddress: { op: "ip", compare: "eq", negated: true },
   Null: { op: "null", compare: "eq", negated: false },
 };
 
 /** Actions that act on objects (resource `bucket/key`); every other s3 action acts on the bucket. */
 const OBJECT_ACTIONS = new Set([
-  "s3:getobject", "s3:getobjectversion", "s3:putobject", "s3:deleteobject", "s3:deleteobjectversion", "s3:getobjectacl", "s3:getobjectversionacl",
-  "s3:putobjectacl", "s3:putobjectversionacl", "s3:getobjecttagging", "s3:getobjectversiontagging", "s3:putobjecttagging", "s3:putobjectversiontagging",
-  "s3:deleteobjecttagging", "s3:deleteobjectversiontagging", "s3:abortmultipartupload", "s3:listmultipartuploadparts", "s3:restoreobject",
-  "s3:getobjectattributes", "s3:getobjectversionattributes",
+  "s3:getobject",
+  "s3:getobjectversion",
+  "s3:putobject",
+  "s3:deleteobject",
+  "s3:deleteobjectversion",
+  "s3:getobjectacl",
+  "s3:getobjectversionacl",
+  "s3:putobjectacl",
+  "s3:putobjectversionacl",
+  "s3:getobjecttagging",
+  "s3:getobjectversiontagging",
+  "s3:putobjecttagging",
+  "s3:putobjectversiontagging",
+  "s3:deleteobjecttagging",
+  "s3:deleteobjectversiontagging",
+  "s3:abortmultipartupload",
+  "s3:listmultipartuploadparts",
+  "s3:restoreobject",
+  "s3:getobjectattributes",
+  "s3:getobjectversionattributes",
 ]);
 
 const list = (v: unknown, what: string): string[] => {
@@ -126,24 +165,36 @@ function parseCondition(opName: string, key: string, raw: unknown): Condition {
   let name = opName;
   const ifExists = name.endsWith("IfExists");
   if (ifExists) name = name.slice(0, -"IfExists".length);
-  if (name.startsWith("ForAnyValue:") || name.startsWith("ForAllValues:")) throw new StorageError("NotImplemented", `Condition set operators (${opName}) are not implemented`);
+  if (name.startsWith("ForAnyValue:") || name.startsWith("ForAllValues:"))
+    throw new StorageError("NotImplemented", `Condition set operators (${opName}) are not implemented`);
   const spec = Object.hasOwn(OPERATORS, name) ? OPERATORS[name]! : undefined;
   if (!spec) throw malformed(`Invalid Condition type : ${opName}`);
   const lower = key.toLowerCase();
   if (!CONDITION_KEYS.has(lower)) throw malformed(`Policy has an invalid condition key: ${key}`);
-  const values = list(typeof raw === "boolean" || typeof raw === "number" ? String(raw) : Array.isArray(raw) ? raw.map((x) => (typeof x === "string" ? x : String(x))) : raw, "condition value");
+  const values = list(
+    typeof raw === "boolean" || typeof raw === "number"
+      ? String(raw)
+      : Array.isArray(raw)
+        ? raw.map((x) => (typeof x === "string" ? x : String(x)))
+        : raw,
+    "condition value",
+  );
   const c: Condition = { key: lower, ...spec, ifExists, values };
   if (spec.op === "stringLike") c.wildcards = values.map((x) => compileWildcard(x));
-  if (spec.op === "numeric" && values.some((x) => !Number.isFinite(Number(x)))) throw malformed(`Invalid numeric value in condition ${opName}`);
-  if (spec.op === "date" && values.some((x) => Number.isNaN(dateOf(x)))) throw malformed(`Invalid date value in condition ${opName}`);
-  if ((spec.op === "bool" || spec.op === "null") && values.some((x) => x !== "true" && x !== "false")) throw malformed(`${opName} takes "true" or "false"`);
+  if (spec.op === "numeric" && values.some((x) => !Number.isFinite(Number(x))))
+    throw malformed(`Invalid numeric value in condition ${opName}`);
+  if (spec.op === "date" && values.some((x) => Number.isNaN(dateOf(x))))
+    throw malformed(`Invalid date value in condition ${opName}`);
+  if ((spec.op === "bool" || spec.op === "null") && values.some((x) => x !== "true" && x !== "false"))
+    throw malformed(`${opName} takes "true" or "false"`);
   if (spec.op === "ip") {
     c.ips = new BlockList();
     for (const x of values) {
       const [addr, bits] = x.split("/");
       const family = isIP(addr ?? "");
       const prefix = bits === undefined ? (family === 6 ? 128 : 32) : Number(bits);
-      if (!family || !Number.isInteger(prefix) || prefix < 0 || prefix > (family === 6 ? 128 : 32)) throw malformed(`Invalid IP address or range: ${x}`);
+      if (!family || !Number.isInteger(prefix) || prefix < 0 || prefix > (family === 6 ? 128 : 32))
+        throw malformed(`Invalid IP address or range: ${x}`);
       c.ips.addSubnet(addr!, prefix, family === 6 ? "ipv6" : "ipv4");
     }
   }
@@ -174,7 +225,8 @@ function parseStatement(s: unknown, bucket: string, accountExists: (id: string) 
     const literal = actionNames.filter((a) => !/[*?]/.test(a)).map((a) => a.toLowerCase());
     const objectLevel = resourceNames.some((r) => r.includes("/"));
     const bucketLevel = resourceNames.some((r) => !r.includes("/"));
-    const applies = literal.length < actionNames.length || literal.some((a) => (OBJECT_ACTIONS.has(a) ? objectLevel : bucketLevel));
+    const applies =
+      literal.length < actionNames.length || literal.some((a) => (OBJECT_ACTIONS.has(a) ? objectLevel : bucketLevel));
     if (!applies) throw malformed("Action does not apply to any resource(s) in statement");
   }
   const conditions: Condition[] = [];
@@ -196,14 +248,20 @@ function parseStatement(s: unknown, bucket: string, accountExists: (id: string) 
     conditions,
     isPublic: false,
   };
-  st.isPublic = st.effect === "Allow" && (st.principal?.any === true || st.notPrincipal !== undefined)
-    && !conditions.some((c) => PINNING_KEYS.has(c.key) && !(c.key === "aws:sourceip" && !c.negated && c.values.some((v) => v.endsWith("/0"))));
+  st.isPublic =
+    st.effect === "Allow" &&
+    (st.principal?.any === true || st.notPrincipal !== undefined) &&
+    !conditions.some(
+      (c) =>
+        PINNING_KEYS.has(c.key) && !(c.key === "aws:sourceip" && !c.negated && c.values.some((v) => v.endsWith("/0"))),
+    );
   return st;
 }
 
 /** Validates a policy document for `bucket` (MalformedPolicy otherwise) and compiles it. */
 export function parsePolicy(text: string, bucket: string, accountExists: (id: string) => boolean): BucketPolicy {
-  if (Buffer.byteLength(text) > MAX_POLICY_BYTES) throw malformed(`Policies must be smaller than ${MAX_POLICY_BYTES} bytes`);
+  if (Buffer.byteLength(text) > MAX_POLICY_BYTES)
+    throw malformed(`Policies must be smaller than ${MAX_POLICY_BYTES} bytes`);
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -211,7 +269,8 @@ export function parsePolicy(text: string, bucket: string, accountExists: (id: st
     throw malformed("Policies must be valid JSON and the first byte must be '{'");
   }
   if (!isObject(doc)) throw malformed("Policies must be valid JSON and the first byte must be '{'");
-  if (doc.Version !== undefined && doc.Version !== "2012-10-17" && doc.Version !== "2008-10-17") throw malformed("The policy must contain a valid version string");
+  if (doc.Version !== undefined && doc.Version !== "2012-10-17" && doc.Version !== "2008-10-17")
+    throw malformed("The policy must contain a valid version string");
   if (doc.Statement === undefined) throw malformed("Missing required field Statement");
   const raw = Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
   if (raw.length === 0) throw malformed("Missing required field Statement");
@@ -227,16 +286,26 @@ function principalMatches(p: PrincipalMatch, r: Requester): boolean {
 function factOf(key: string, req: PolicyRequest): string | undefined {
   const f = req.facts;
   switch (key) {
-    case "aws:sourceip": return f.sourceIp;
-    case "aws:securetransport": return String(f.secureTransport);
-    case "aws:currenttime": return f.now.toISOString();
-    case "aws:epochtime": return String(Math.floor(f.now.getTime() / 1000));
-    case "aws:useragent": return f.userAgent;
-    case "aws:referer": return f.referer;
-    case "aws:principalaccount": return req.principal?.accountId;
-    case "aws:username": return req.principal?.userName;
-    case "aws:principaltype": return req.principal ? "User" : "Anonymous";
-    default: return f.values?.[key];
+    case "aws:sourceip":
+      return f.sourceIp;
+    case "aws:securetransport":
+      return String(f.secureTransport);
+    case "aws:currenttime":
+      return f.now.toISOString();
+    case "aws:epochtime":
+      return String(Math.floor(f.now.getTime() / 1000));
+    case "aws:useragent":
+      return f.userAgent;
+    case "aws:referer":
+      return f.referer;
+    case "aws:principalaccount":
+      return req.principal?.accountId;
+    case "aws:username":
+      return req.principal?.userName;
+    case "aws:principaltype":
+      return req.principal ? "User" : "Anonymous";
+    default:
+      return f.values?.[key];
   }
 }
 
@@ -244,15 +313,36 @@ function conditionHolds(c: Condition, req: PolicyRequest): boolean {
   const value = factOf(c.key, req);
   if (c.op === "null") return c.values.some((v) => (v === "true") === (value === undefined));
   if (value === undefined) return c.ifExists || c.negated;
-  const cmp = (a: number, b: number) => (c.compare === "eq" ? a === b : c.compare === "lt" ? a < b : c.compare === "lte" ? a <= b : c.compare === "gt" ? a > b : a >= b);
+  const cmp = (a: number, b: number) =>
+    c.compare === "eq"
+      ? a === b
+      : c.compare === "lt"
+        ? a < b
+        : c.compare === "lte"
+          ? a <= b
+          : c.compare === "gt"
+            ? a > b
+            : a >= b;
   let any: boolean;
   switch (c.op) {
-    case "string": any = c.values.includes(value); break;
-    case "stringIgnoreCase": any = c.values.some((v) => v.toLowerCase() === value.toLowerCase()); break;
-    case "stringLike": any = c.wildcards!.some((w) => w.matches(value)); break;
-    case "numeric": any = c.values.some((v) => cmp(Number(value), Number(v))); break;
-    case "date": any = c.values.some((v) => cmp(dateOf(value), dateOf(v))); break;
-    case "bool": any = c.values.includes(value.toLowerCase()); break;
+    case "string":
+      any = c.values.includes(value);
+      break;
+    case "stringIgnoreCase":
+      any = c.values.some((v) => v.toLowerCase() === value.toLowerCase());
+      break;
+    case "stringLike":
+      any = c.wildcards!.some((w) => w.matches(value));
+      break;
+    case "numeric":
+      any = c.values.some((v) => cmp(Number(value), Number(v)));
+      break;
+    case "date":
+      any = c.values.some((v) => cmp(dateOf(value), dateOf(v)));
+      break;
+    case "bool":
+      any = c.values.includes(value.toLowerCase());
+      break;
     case "ip": {
       const family = isIP(value);
       any = family !== 0 && c.ips!.check(value, family === 6 ? "ipv6" : "ipv4");

@@ -22,7 +22,12 @@ export interface WalrusJsonRpc {
   bucketOwner(i: { bucket: string }, ctx: { requestId: string }): Promise<unknown>;
 }
 
-export function createWalrusRpcApp(o: { walrus: WalrusClient; lookupKey: ComponentKeyLookup; clock: Clock; log: Logger }) {
+export function createWalrusRpcApp(o: {
+  walrus: WalrusClient;
+  lookupKey: ComponentKeyLookup;
+  clock: Clock;
+  log: Logger;
+}) {
   const w = o.walrus;
   const service: WalrusJsonRpc = {
     headObject: ({ ref }, ctx) => w.headObject(ref, ctx),
@@ -40,5 +45,14 @@ export function createWalrusRpcApp(o: { walrus: WalrusClient; lookupKey: Compone
   };
   const putObject: UploadMethod = (i: PutInput, body, ctx) =>
     w.putObject(i.ref, { open: () => body.stream, size: body.size, contentType: i.contentType }, ctx);
-  return createRpcApp({ role: WALRUS_ROLE, service, methods: WALRUS_JSON_METHODS, downloads: { getObject, getDecryptedImage }, uploads: { putObject }, lookupKey: o.lookupKey, clock: o.clock, log: o.log });
+  return createRpcApp({
+    role: WALRUS_ROLE,
+    service,
+    methods: WALRUS_JSON_METHODS,
+    downloads: { getObject, getDecryptedImage },
+    uploads: { putObject },
+    lookupKey: o.lookupKey,
+    clock: o.clock,
+    log: o.log,
+  });
 }

@@ -70,7 +70,9 @@ export function serviceContext(d: WalrusDeps, compiled = policyCache(), facts?: 
      */
     authorize(r: Requester, b: BucketRecord, action: string, key: string | undefined, aclAllows: boolean): void {
       const policy = compiled(b, d.accountExists);
-      const verdict = policy && evaluatePolicy(policy, { principal: r, action, resource: resourceArn(b.name, key), facts: this.facts() });
+      const verdict =
+        policy &&
+        evaluatePolicy(policy, { principal: r, action, resource: resourceArn(b.name, key), facts: this.facts() });
       if (verdict === "Deny" || (verdict !== "Allow" && !aclAllows)) throw new AccessDeniedError("Access Denied");
     },
     /** The bucket, if the requester may do `action` (ACL permission `p` on the bucket, or the policy). */
@@ -86,7 +88,13 @@ export function serviceContext(d: WalrusDeps, compiled = policyCache(), facts?: 
       return b;
     },
     /** An object's ACL permission `p`, or the policy's word on `action`. */
-    objectAccess(r: Requester, b: BucketRecord, v: { key: string; owner: string; acl: Grant[] }, p: Permission, action: string): void {
+    objectAccess(
+      r: Requester,
+      b: BucketRecord,
+      v: { key: string; owner: string; acl: Grant[] },
+      p: Permission,
+      action: string,
+    ): void {
       this.authorize(r, b, action, v.key, allows(v.owner, v.acl, r, p));
     },
     /** The byte limit that applies to the requester's writes to a bucket; undefined = none (admins, or no quota set). */
@@ -100,7 +108,10 @@ export function serviceContext(d: WalrusDeps, compiled = policyCache(), facts?: 
     precheckQuota(r: Requester, bucket: string, adding: number, replacing: number): void {
       const limit = this.quotaFor(r);
       if (limit !== undefined && d.repo.bucketBytes(bucket) - replacing + adding > limit) {
-        throw new StorageError("QuotaExceeded", `Bucket ${bucket} would exceed its Walrus size quota of ${limit} bytes`);
+        throw new StorageError(
+          "QuotaExceeded",
+          `Bucket ${bucket} would exceed its Walrus size quota of ${limit} bytes`,
+        );
       }
     },
     /** Runs the commit that references a freshly written blob; if it fails, the blob's file goes too. */

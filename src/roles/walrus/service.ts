@@ -42,7 +42,8 @@ export function createWalrusService(d: WalrusDeps, lifecycle: SweeperOptions = {
      * feed bucket-policy conditions. Only policies read facts, so while no bucket has
      * one the shared operations serve (building a scoped set costs ~50 µs a request).
      */
-    forRequest: (facts: RequestFacts): WalrusOperations => (d.repo.anyPolicy() ? operations(serviceContext(d, compiled, facts)) : base),
+    forRequest: (facts: RequestFacts): WalrusOperations =>
+      d.repo.anyPolicy() ? operations(serviceContext(d, compiled, facts)) : base,
     lifecycle: lifecycleSweeper(c, lifecycle),
     /** Removes temporary files and unreferenced blobs (at start: what a crash left behind). */
     sweep(): { tmp: number; orphans: number } {
@@ -56,7 +57,9 @@ export type WalrusService = ReturnType<typeof createWalrusService>;
 
 /** Opens walrus.db and the blob store under the data directory, and sweeps. */
 export function openWalrus(
-  layout: DataDirLayout, deps: Omit<WalrusDeps, "repo" | "store">, lifecycle?: SweeperOptions,
+  layout: DataDirLayout,
+  deps: Omit<WalrusDeps, "repo" | "store">,
+  lifecycle?: SweeperOptions,
 ): { db: WalrusDatabase; service: WalrusService; swept: { tmp: number; orphans: number }; close(): Promise<void> } {
   const db = openWalrusDatabase(layout.database("walrus"));
   try {

@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  EC2Client, AllocateAddressCommand, ReleaseAddressCommand, AssociateAddressCommand, DisassociateAddressCommand, DescribeAddressesCommand,
-  RunInstancesCommand, RegisterImageCommand, DescribeInstancesCommand, TerminateInstancesCommand,
+  EC2Client,
+  AllocateAddressCommand,
+  ReleaseAddressCommand,
+  AssociateAddressCommand,
+  DisassociateAddressCommand,
+  DescribeAddressesCommand,
+  RunInstancesCommand,
+  RegisterImageCommand,
+  DescribeInstancesCommand,
+  TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { startTestCloud, unique, type TestCloud } from "../../support/cloud";
 import { imageFile, makeUser, uploadBundle, type TestUser } from "../../support/bundles";
@@ -11,10 +19,13 @@ let t: TestCloud;
 let alice: TestUser;
 let bob: TestUser;
 let imageId: string;
-const ec2 = (c: TestUser) => new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: c, maxAttempts: 1 });
+const ec2 = (c: TestUser) =>
+  new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: c, maxAttempts: 1 });
 
 beforeAll(async () => {
-  t = await startTestCloud({ settings: { walrusMaxBuckets: 0, publicIps: "192.0.2.10-192.0.2.14", maxAddressesPerUser: 2 } });
+  t = await startTestCloud({
+    settings: { walrusMaxBuckets: 0, publicIps: "192.0.2.10-192.0.2.14", maxAddressesPerUser: 2 },
+  });
   alice = await makeUser(t, unique("alice"));
   bob = await makeUser(t, unique("bob"));
   const location = await uploadBundle(t, alice, imageFile("root.img", 100_000));
@@ -24,17 +35,26 @@ afterAll(() => t.stop());
 
 /** RunInstances with AddressingType=private, which the SDKs no longer send (euca2ools' --addressing private did). */
 async function runPrivate(c: TestUser, image: string): Promise<string> {
-  const body = formEncode({ Action: "RunInstances", Version: "2016-11-15", ImageId: image, MinCount: "1", MaxCount: "1", AddressingType: "private" });
+  const body = formEncode({
+    Action: "RunInstances",
+    Version: "2016-11-15",
+    ImageId: image,
+    MinCount: "1",
+    MaxCount: "1",
+    AddressingType: "private",
+  });
   const r = await post(t.ec2Url, body, sigV4Headers(t.ec2Url, c, body));
   if (r.status !== 200) throw new Error(`${errorCode(r.body)}: ${r.body}`);
   return /<instanceId>([^<]+)<\/instanceId>/.exec(r.body)![1]!;
 }
 
-const instanceOf = async (c: TestUser, id: string) => (await ec2(c).send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!.Instances![0]!;
+const instanceOf = async (c: TestUser, id: string) =>
+  (await ec2(c).send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!.Instances![0]!;
 
 describe("addresses", () => {
   it("a launch address unless AddressingType=private; allocate, associate, disassociate, release; per-user limit", async () => {
-    const withIp = (await ec2(alice).send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1 }))).Instances![0]!;
+    const withIp = (await ec2(alice).send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1 })))
+      .Instances![0]!;
     const launchIp = (await instanceOf(alice, withIp.InstanceId!)).PublicIpAddress;
     expect(launchIp).toMatch(/^192\.0\.2\.1[0-4]$/);
     const privateOnly = { InstanceId: await runPrivate(alice, imageId) };
@@ -44,21 +64,33 @@ describe("addresses", () => {
     expect(a1.PublicIp).toMatch(/^192\.0\.2\./);
     expect(a1.PublicIp).not.toBe(launchIp);
     await ec2(alice).send(new AllocateAddressCommand({}));
-    await expect(ec2(alice).send(new AllocateAddressCommand({}))).rejects.toMatchObject({ name: "AddressLimitExceeded" });
+    await expect(ec2(alice).send(new AllocateAddressCommand({}))).rejects.toMatchObject({
+      name: "AddressLimitExceeded",
+    });
 
-    const assoc = await ec2(alice).send(new AssociateAddressCommand({ PublicIp: a1.PublicIp, InstanceId: withIp.InstanceId }));
+    const assoc = await ec2(alice).send(
+      new AssociateAddressCommand({ PublicIp: a1.PublicIp, InstanceId: withIp.InstanceId }),
+    );
     expect(assoc.AssociationId).toMatch(/^eipassoc-/);
     expect((await instanceOf(alice, withIp.InstanceId!)).PublicIpAddress).toBe(a1.PublicIp);
     const listed = await ec2(alice).send(new DescribeAddressesCommand({}));
     expect(listed.Addresses?.find((x) => x.PublicIp === a1.PublicIp)?.InstanceId).toBe(withIp.InstanceId);
     expect((await ec2(bob).send(new DescribeAddressesCommand({}))).Addresses).toEqual([]);
-    await expect(ec2(bob).send(new AssociateAddressCommand({ PublicIp: a1.PublicIp, InstanceId: withIp.InstanceId }))).rejects.toMatchObject({ name: "InvalidInstanceID.NotFound" });
-    await expect(ec2(bob).send(new ReleaseAddressCommand({ PublicIp: a1.PublicIp }))).rejects.toMatchObject({ name: "InvalidAddress.NotFound" });
+    await expect(
+      ec2(bob).send(new AssociateAddressCommand({ PublicIp: a1.PublicIp, InstanceId: withIp.InstanceId })),
+    ).rejects.toMatchObject({ name: "InvalidInstanceID.NotFound" });
+    await expect(ec2(bob).send(new ReleaseAddressCommand({ PublicIp: a1.PublicIp }))).rejects.toMatchObject({
+      name: "InvalidAddress.NotFound",
+    });
 
     await ec2(alice).send(new DisassociateAddressCommand({ PublicIp: a1.PublicIp }));
-    await expect(ec2(alice).send(new DisassociateAddressCommand({ PublicIp: a1.PublicIp }))).rejects.toMatchObject({ name: "IncorrectState" });
+    await expect(ec2(alice).send(new DisassociateAddressCommand({ PublicIp: a1.PublicIp }))).rejects.toMatchObject({
+      name: "IncorrectState",
+    });
     await ec2(alice).send(new ReleaseAddressCommand({ AllocationId: a1.AllocationId }));
-    expect((await ec2(alice).send(new DescribeAddressesCommand({}))).Addresses?.map((x) => x.PublicIp)).not.toContain(a1.PublicIp);
+    expect((await ec2(alice).send(new DescribeAddressesCommand({}))).Addresses?.map((x) => x.PublicIp)).not.toContain(
+      a1.PublicIp,
+    );
 
     // Terminating returns the launch address to the pool.
     await ec2(alice).send(new TerminateInstancesCommand({ InstanceIds: [withIp.InstanceId!, privateOnly.InstanceId] }));
@@ -82,8 +114,11 @@ describe("addresses", () => {
     }
     const location = await uploadBundle(t, bob, imageFile("bob.img", 50_000));
     const bobImage = (await c.send(new RegisterImageCommand({ ImageLocation: location, Name: "b" }))).ImageId!;
-    await expect(c.send(new RunInstancesCommand({ ImageId: bobImage, MinCount: 1, MaxCount: 1 }))).rejects.toMatchObject({ message: expect.stringContaining("try --addressing private") });
+    await expect(
+      c.send(new RunInstancesCommand({ ImageId: bobImage, MinCount: 1, MaxCount: 1 })),
+    ).rejects.toMatchObject({ message: expect.stringContaining("try --addressing private") });
     expect(await runPrivate(bob, bobImage)).toMatch(/^i-/);
-    for (const a of [...held, ...taken]) await ec2(a === held[0] || a === held[1] ? bob : admin).send(new ReleaseAddressCommand({ PublicIp: a.PublicIp }));
+    for (const a of [...held, ...taken])
+      await ec2(a === held[0] || a === held[1] ? bob : admin).send(new ReleaseAddressCommand({ PublicIp: a.PublicIp }));
   });
 });

@@ -17,7 +17,9 @@ async function stillServing() {
 
 async function expectError(r: { status: number; body: string; headers: Headers }, code: string, status: number) {
   expect({ status: r.status, code: errorCode(r.body) }).toEqual({ status, code });
-  expect(r.body).toMatch(/<Response><Errors><Error><Code>[^<]+<\/Code><Message>[^<]+<\/Message><\/Error><\/Errors><RequestID>[0-9a-f-]{36}<\/RequestID><\/Response>/);
+  expect(r.body).toMatch(
+    /<Response><Errors><Error><Code>[^<]+<\/Code><Message>[^<]+<\/Message><\/Error><\/Errors><RequestID>[0-9a-f-]{36}<\/RequestID><\/Response>/,
+  );
   expect(r.headers.get("x-amzn-requestid")).toMatch(/^[0-9a-f-]{36}$/);
   await stillServing();
 }
@@ -30,13 +32,25 @@ describe("EC2 front door refuses bad input", () => {
   });
 
   it("SigV2 HmacSHA1 and SignatureVersion 1 work too", async () => {
-    const r1 = await post(t.ec2Url, sigV2Body(t.ec2Url, t.admin, { Action: "DescribeRegions" }, { SignatureMethod: "HmacSHA1" }));
+    const r1 = await post(
+      t.ec2Url,
+      sigV2Body(t.ec2Url, t.admin, { Action: "DescribeRegions" }, { SignatureMethod: "HmacSHA1" }),
+    );
     expect(r1.status).toBe(401); // signed with SHA-256 but declared SHA-1: refused
     const { signQuery, stringToSignV2, stringToSignV1 } = await import("../../../src/auth/sigv2");
     const u = new URL(t.ec2Url);
-    const base = { AWSAccessKeyId: t.admin.accessKeyId, Action: "DescribeRegions", Version: "2009-11-30", Timestamp: new Date().toISOString() };
+    const base = {
+      AWSAccessKeyId: t.admin.accessKeyId,
+      Action: "DescribeRegions",
+      Version: "2009-11-30",
+      Timestamp: new Date().toISOString(),
+    };
     const sha1 = { ...base, SignatureMethod: "HmacSHA1", SignatureVersion: "2" };
-    const sig1 = signQuery(t.admin.secretAccessKey, "sha1", stringToSignV2("POST", u.host, u.pathname, Object.entries(sha1)));
+    const sig1 = signQuery(
+      t.admin.secretAccessKey,
+      "sha1",
+      stringToSignV2("POST", u.host, u.pathname, Object.entries(sha1)),
+    );
     expect((await post(t.ec2Url, formEncode({ ...sha1, Signature: sig1 }))).status).toBe(200);
     const v1 = { ...base, SignatureVersion: "1" };
     const sigv1 = signQuery(t.admin.secretAccessKey, "sha1", stringToSignV1(Object.entries(v1)));
@@ -46,13 +60,36 @@ describe("EC2 front door refuses bad input", () => {
   });
 
   it("wrong secret → AuthFailure 401", async () => {
-    await expectError(await post(t.ec2Url, sigV2Body(t.ec2Url, { ...t.admin, secretAccessKey: "nope" }, { Action: "DescribeRegions" })), "AuthFailure", 401);
+    await expectError(
+      await post(t.ec2Url, sigV2Body(t.ec2Url, { ...t.admin, secretAccessKey: "nope" }, { Action: "DescribeRegions" })),
+      "AuthFailure",
+      401,
+    );
   });
 
   it("unknown access key → AuthFailure 401", async () => {
-    await expectError(await post(t.ec2Url, sigV2Body(t.ec2Url, { accessKeyId: "AKIDNOTKNOWN00000000", secretAccessKey: "x" }, { Action: "DescribeRegions" })), "AuthFailure", 401);
+    await expectError(
+      await post(
+        t.ec2Url,
+        sigV2Body(
+          t.ec2Url,
+          { accessKeyId: "AKIDNOTKNOWN00000000", secretAccessKey: "x" },
+          { Action: "DescribeRegions" },
+        ),
+      ),
+      "AuthFailure",
+      401,
+    );
     const body = formEncode({ Action: "DescribeRegions", Version: "2016-11-15" });
-    await expectError(await post(t.ec2Url, body, sigV4Headers(t.ec2Url, { accessKeyId: "AKIDNOTKNOWN00000000", secretAccessKey: "x" }, body)), "AuthFailure", 401);
+    await expectError(
+      await post(
+        t.ec2Url,
+        body,
+        sigV4Headers(t.ec2Url, { accessKeyId: "AKIDNOTKNOWN00000000", secretAccessKey: "x" }, body),
+      ),
+      "AuthFailure",
+      401,
+    );
   });
 
   it("missing Signature → IncompleteSignature 400", async () => {
@@ -61,19 +98,33 @@ describe("EC2 front door refuses bad input", () => {
   });
 
   it("no credentials at all → MissingAuthenticationToken 403", async () => {
-    await expectError(await post(t.ec2Url, "Action=DescribeRegions&Version=2016-11-15"), "MissingAuthenticationToken", 403);
+    await expectError(
+      await post(t.ec2Url, "Action=DescribeRegions&Version=2016-11-15"),
+      "MissingAuthenticationToken",
+      403,
+    );
   });
 
   it("Timestamp 20 minutes old → RequestExpired 400 (SigV2 and SigV4)", async () => {
     const old = new Date(Date.now() - 20 * 60_000);
-    await expectError(await post(t.ec2Url, sigV2Body(t.ec2Url, t.admin, { Action: "DescribeRegions" }, { Timestamp: old.toISOString() })), "RequestExpired", 400);
+    await expectError(
+      await post(
+        t.ec2Url,
+        sigV2Body(t.ec2Url, t.admin, { Action: "DescribeRegions" }, { Timestamp: old.toISOString() }),
+      ),
+      "RequestExpired",
+      400,
+    );
     const body = formEncode({ Action: "DescribeRegions", Version: "2016-11-15" });
     await expectError(await post(t.ec2Url, body, sigV4Headers(t.ec2Url, t.admin, body, old)), "RequestExpired", 400);
   });
 
   it("SignatureVersion 3 (and 0) is refused, not skipped as Eucalyptus 1.6.2 did", async () => {
     for (const v of ["3", "0"]) {
-      const r = await post(t.ec2Url, sigV2Body(t.ec2Url, t.admin, { Action: "DescribeRegions" }, { SignatureVersion: v }));
+      const r = await post(
+        t.ec2Url,
+        sigV2Body(t.ec2Url, t.admin, { Action: "DescribeRegions" }, { SignatureVersion: v }),
+      );
       await expectError(r, "AuthFailure", 401);
       expect(r.body).toMatch(new RegExp(`SignatureVersion (&apos;|')${v}(&apos;|') is not supported`));
     }
@@ -93,7 +144,11 @@ describe("EC2 front door refuses bad input", () => {
       [{ DryRun: "maybe" }, "InvalidParameterValue"],
     ];
     for (const [params, code] of cases) {
-      await expectError(await post(t.ec2Url, sigV2Body(t.ec2Url, t.admin, { Action: "DescribeAvailabilityZones", ...params })), code, 400);
+      await expectError(
+        await post(t.ec2Url, sigV2Body(t.ec2Url, t.admin, { Action: "DescribeAvailabilityZones", ...params })),
+        code,
+        400,
+      );
     }
   });
 
@@ -103,13 +158,25 @@ describe("EC2 front door refuses bad input", () => {
   });
 
   it("invalid UTF-8 → MalformedQueryString 400 (percent-escaped and raw bytes)", async () => {
-    await expectError(await post(t.ec2Url, "Action=DescribeRegions&Version=2016-11-15&X=%C3%28"), "MalformedQueryString", 400);
-    await expectError(await post(t.ec2Url, Buffer.from([...Buffer.from("Action=DescribeRegions&X="), 0xff, 0xfe])), "MalformedQueryString", 400);
+    await expectError(
+      await post(t.ec2Url, "Action=DescribeRegions&Version=2016-11-15&X=%C3%28"),
+      "MalformedQueryString",
+      400,
+    );
+    await expectError(
+      await post(t.ec2Url, Buffer.from([...Buffer.from("Action=DescribeRegions&X="), 0xff, 0xfe])),
+      "MalformedQueryString",
+      400,
+    );
     await expectError(await post(t.ec2Url, "Action=DescribeRegions&X=%G1"), "MalformedQueryString", 400);
   });
 
   it("unknown action → InvalidAction; missing Action → MissingAction; missing Version → MissingParameter", async () => {
-    await expectError(await post(t.ec2Url, sigV2Body(t.ec2Url, t.admin, { Action: "LaunchRockets" })), "InvalidAction", 400);
+    await expectError(
+      await post(t.ec2Url, sigV2Body(t.ec2Url, t.admin, { Action: "LaunchRockets" })),
+      "InvalidAction",
+      400,
+    );
     const noAction = sigV2Body(t.ec2Url, t.admin, {});
     await expectError(await post(t.ec2Url, noAction), "MissingAction", 400);
     const body = formEncode({ Action: "DescribeRegions" });
@@ -127,7 +194,11 @@ describe("EC2 front door refuses bad input", () => {
     const { signQuery, stringToSignV2 } = await import("../../../src/auth/sigv2");
     const params = Object.fromEntries(new URLSearchParams(q));
     delete params.Signature;
-    const sig = signQuery(t.admin.secretAccessKey, "sha256", stringToSignV2("GET", u.host, u.pathname, Object.entries(params)));
+    const sig = signQuery(
+      t.admin.secretAccessKey,
+      "sha256",
+      stringToSignV2("GET", u.host, u.pathname, Object.entries(params)),
+    );
     const res = await fetch(`${t.ec2Url}?${formEncode({ ...params, Signature: sig })}`);
     expect(res.status).toBe(200);
   });
@@ -141,7 +212,9 @@ describe("EC2 front door refuses bad input", () => {
     for (const line of logs.trim().split("\n")) {
       const entry = JSON.parse(line);
       if (entry.msg === "request" && entry.api === "ec2") {
-        expect(Object.keys(entry)).toEqual(expect.arrayContaining(["requestId", "api", "action", "status", "ms", "user"]));
+        expect(Object.keys(entry)).toEqual(
+          expect.arrayContaining(["requestId", "api", "action", "status", "ms", "user"]),
+        );
       }
     }
   });

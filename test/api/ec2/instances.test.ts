@@ -1,9 +1,21 @@
 /** RunInstances to TerminateInstances through the whole cloud (CLC → CC → NC on the fake hypervisor) with the JS SDK. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  EC2Client, RunInstancesCommand, DescribeInstancesCommand, TerminateInstancesCommand, RebootInstancesCommand, GetConsoleOutputCommand,
-  RegisterImageCommand, CreateKeyPairCommand, CreateSecurityGroupCommand, CreateTagsCommand, DeleteTagsCommand, DescribeInstanceAttributeCommand,
-  DescribeInstanceStatusCommand, ConfirmProductInstanceCommand, type Instance,
+  EC2Client,
+  RunInstancesCommand,
+  DescribeInstancesCommand,
+  TerminateInstancesCommand,
+  RebootInstancesCommand,
+  GetConsoleOutputCommand,
+  RegisterImageCommand,
+  CreateKeyPairCommand,
+  CreateSecurityGroupCommand,
+  CreateTagsCommand,
+  DeleteTagsCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeInstanceStatusCommand,
+  ConfirmProductInstanceCommand,
+  type Instance,
 } from "@aws-sdk/client-ec2";
 import { startTestCloud, unique, type TestCloud } from "../../support/cloud";
 import { imageFile, makeUser, uploadBundle, type TestUser } from "../../support/bundles";
@@ -14,7 +26,8 @@ let bob: TestUser;
 let imageId: string;
 let keyName: string;
 let groupName: string;
-const ec2 = (c: TestUser) => new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: c, maxAttempts: 1 });
+const ec2 = (c: TestUser) =>
+  new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: c, maxAttempts: 1 });
 
 async function describe1(c: TestUser, ids: string[]): Promise<Instance[]> {
   const r = await ec2(c).send(new DescribeInstancesCommand({ InstanceIds: ids }));
@@ -46,31 +59,54 @@ afterAll(() => t.stop());
 describe("instances end to end on the fake hypervisor", () => {
   it("run two with user data, key and group; running; console; tags and filters; reboot; terminate", async () => {
     const userData = Buffer.from("#!/bin/sh\necho hello\n").toString("base64");
-    const request = { ImageId: imageId, MinCount: 2, MaxCount: 2, KeyName: keyName, SecurityGroups: [groupName], UserData: userData, InstanceType: "m1.small" as const, ClientToken: "token-1" };
+    const request = {
+      ImageId: imageId,
+      MinCount: 2,
+      MaxCount: 2,
+      KeyName: keyName,
+      SecurityGroups: [groupName],
+      UserData: userData,
+      InstanceType: "m1.small" as const,
+      ClientToken: "token-1",
+    };
     const run = await ec2(alice).send(new RunInstancesCommand(request));
     expect(run.ReservationId).toMatch(/^r-/);
     expect(run.OwnerId).toBe(alice.account);
     const ids = run.Instances!.map((i) => i.InstanceId!);
-    expect(run.Instances!.map((i) => [i.State?.Name, i.ImageId, i.KeyName, i.AmiLaunchIndex, i.Placement?.AvailabilityZone])).toEqual([
-      ["pending", imageId, keyName, 0, "cluster1"], ["pending", imageId, keyName, 1, "cluster1"],
+    expect(
+      run.Instances!.map((i) => [i.State?.Name, i.ImageId, i.KeyName, i.AmiLaunchIndex, i.Placement?.AvailabilityZone]),
+    ).toEqual([
+      ["pending", imageId, keyName, 0, "cluster1"],
+      ["pending", imageId, keyName, 1, "cluster1"],
     ]);
     expect(new Set(run.Instances!.map((i) => i.PrivateIpAddress)).size).toBe(2);
     // The same request with the same client token returns the same reservation instead of launching again;
     // the token with other parameters is refused, as EC2 does.
     const again = await ec2(alice).send(new RunInstancesCommand(request));
     expect(again.Instances!.map((i) => i.InstanceId)).toEqual(ids);
-    await expect(ec2(alice).send(new RunInstancesCommand({ ImageId: imageId, MinCount: 2, MaxCount: 2, ClientToken: "token-1" })))
-      .rejects.toMatchObject({ name: "IdempotentParameterMismatch" });
+    await expect(
+      ec2(alice).send(new RunInstancesCommand({ ImageId: imageId, MinCount: 2, MaxCount: 2, ClientToken: "token-1" })),
+    ).rejects.toMatchObject({ name: "IdempotentParameterMismatch" });
 
     const running = await waitFor(alice, ids, "running");
     expect(running[0]!.SecurityGroups?.map((g) => g.GroupName)).toEqual([groupName]);
     // What runs them, as their node reported it: the fake driver, which mimics Xen's paravirtual guests.
-    expect(running.map((i) => [i.Hypervisor, i.VirtualizationType])).toEqual([["fake", "paravirtual"], ["fake", "paravirtual"]]);
+    expect(running.map((i) => [i.Hypervisor, i.VirtualizationType])).toEqual([
+      ["fake", "paravirtual"],
+      ["fake", "paravirtual"],
+    ]);
     const out = await ec2(alice).send(new GetConsoleOutputCommand({ InstanceId: ids[0] }));
     expect(Buffer.from(out.Output!, "base64").toString()).toContain(`${ids[0]} login:`);
 
     await ec2(alice).send(new CreateTagsCommand({ Resources: [ids[1]!], Tags: [{ Key: "Name", Value: "web-2" }] }));
-    const tagged = await ec2(alice).send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:Name", Values: ["web-*"] }, { Name: "instance-state-name", Values: ["running"] }] }));
+    const tagged = await ec2(alice).send(
+      new DescribeInstancesCommand({
+        Filters: [
+          { Name: "tag:Name", Values: ["web-*"] },
+          { Name: "instance-state-name", Values: ["running"] },
+        ],
+      }),
+    );
     expect(tagged.Reservations?.flatMap((r) => r.Instances!.map((i) => i.InstanceId))).toEqual([ids[1]]);
     // Listings are rendered from cached items: a change of tags shows at once.
     expect(tagged.Reservations![0]!.Instances![0]!.Tags).toEqual([{ Key: "Name", Value: "web-2" }]);
@@ -78,42 +114,84 @@ describe("instances end to end on the fake hypervisor", () => {
     expect((await describe1(alice, [ids[1]!]))[0]!.Tags ?? []).toEqual([]);
     await ec2(alice).send(new CreateTagsCommand({ Resources: [ids[1]!], Tags: [{ Key: "Name", Value: "web-2" }] }));
 
-    const attr = await ec2(alice).send(new DescribeInstanceAttributeCommand({ InstanceId: ids[0], Attribute: "userData" }));
+    const attr = await ec2(alice).send(
+      new DescribeInstanceAttributeCommand({ InstanceId: ids[0], Attribute: "userData" }),
+    );
     expect(attr.UserData?.Value).toBe(userData);
-    expect((await ec2(alice).send(new DescribeInstanceAttributeCommand({ InstanceId: ids[0], Attribute: "instanceType" }))).InstanceType?.Value).toBe("m1.small");
+    expect(
+      (await ec2(alice).send(new DescribeInstanceAttributeCommand({ InstanceId: ids[0], Attribute: "instanceType" })))
+        .InstanceType?.Value,
+    ).toBe("m1.small");
     const status = await ec2(alice).send(new DescribeInstanceStatusCommand({ InstanceIds: ids }));
-    expect(status.InstanceStatuses?.map((x) => [x.InstanceState?.Name, x.InstanceStatus?.Status, x.SystemStatus?.Status])).toEqual([["running", "ok", "ok"], ["running", "ok", "ok"]]);
+    expect(
+      status.InstanceStatuses?.map((x) => [x.InstanceState?.Name, x.InstanceStatus?.Status, x.SystemStatus?.Status]),
+    ).toEqual([
+      ["running", "ok", "ok"],
+      ["running", "ok", "ok"],
+    ]);
 
-    const confirm = await ec2(bob).send(new ConfirmProductInstanceCommand({ InstanceId: ids[0], ProductCode: "no-such-code" }));
+    const confirm = await ec2(bob).send(
+      new ConfirmProductInstanceCommand({ InstanceId: ids[0], ProductCode: "no-such-code" }),
+    );
     expect(confirm.Return).toBe(false);
     // An image that carries a product code: the code's vendor can confirm the instance and learn its owner.
     const coded = await uploadBundle(t, alice, imageFile("coded.img", 50_000), undefined, ["devpay-42"]);
-    const codedImage = (await ec2(alice).send(new RegisterImageCommand({ ImageLocation: coded, Name: "coded" }))).ImageId!;
+    const codedImage = (await ec2(alice).send(new RegisterImageCommand({ ImageLocation: coded, Name: "coded" })))
+      .ImageId!;
     const codedRun = await ec2(alice).send(new RunInstancesCommand({ ImageId: codedImage, MinCount: 1, MaxCount: 1 }));
-    const yes = await ec2(bob).send(new ConfirmProductInstanceCommand({ InstanceId: codedRun.Instances![0]!.InstanceId, ProductCode: "devpay-42" }));
+    const yes = await ec2(bob).send(
+      new ConfirmProductInstanceCommand({ InstanceId: codedRun.Instances![0]!.InstanceId, ProductCode: "devpay-42" }),
+    );
     expect([yes.Return, yes.OwnerId]).toEqual([true, alice.account]);
     await ec2(alice).send(new TerminateInstancesCommand({ InstanceIds: [codedRun.Instances![0]!.InstanceId!] }));
 
     await ec2(alice).send(new RebootInstancesCommand({ InstanceIds: [ids[0]!] }));
-    expect(Buffer.from((await ec2(alice).send(new GetConsoleOutputCommand({ InstanceId: ids[0] }))).Output!, "base64").toString()).toContain("Restarting system");
+    expect(
+      Buffer.from(
+        (await ec2(alice).send(new GetConsoleOutputCommand({ InstanceId: ids[0] }))).Output!,
+        "base64",
+      ).toString(),
+    ).toContain("Restarting system");
 
     await expect(describe1(bob, ids)).rejects.toMatchObject({ name: "InvalidInstanceID.NotFound" });
-    await expect(ec2(bob).send(new TerminateInstancesCommand({ InstanceIds: ids }))).rejects.toMatchObject({ name: "InvalidInstanceID.NotFound" });
+    await expect(ec2(bob).send(new TerminateInstancesCommand({ InstanceIds: ids }))).rejects.toMatchObject({
+      name: "InvalidInstanceID.NotFound",
+    });
 
     const term = await ec2(alice).send(new TerminateInstancesCommand({ InstanceIds: ids }));
-    expect(term.TerminatingInstances?.map((i) => [i.PreviousState?.Name, i.CurrentState?.Name])).toEqual([["running", "terminated"], ["running", "terminated"]]);
+    expect(term.TerminatingInstances?.map((i) => [i.PreviousState?.Name, i.CurrentState?.Name])).toEqual([
+      ["running", "terminated"],
+      ["running", "terminated"],
+    ]);
     const after = await describe1(alice, ids);
     expect(after.map((i) => i.State?.Name)).toEqual(["terminated", "terminated"]); // still visible for a while
-    expect((await ec2(alice).send(new DescribeInstanceStatusCommand({ InstanceIds: ids }))).InstanceStatuses).toEqual([]);
-    expect((await ec2(alice).send(new DescribeInstanceStatusCommand({ InstanceIds: ids, IncludeAllInstances: true }))).InstanceStatuses?.map((x) => x.InstanceState?.Name)).toEqual(["terminated", "terminated"]);
+    expect((await ec2(alice).send(new DescribeInstanceStatusCommand({ InstanceIds: ids }))).InstanceStatuses).toEqual(
+      [],
+    );
+    expect(
+      (
+        await ec2(alice).send(new DescribeInstanceStatusCommand({ InstanceIds: ids, IncludeAllInstances: true }))
+      ).InstanceStatuses?.map((x) => x.InstanceState?.Name),
+    ).toEqual(["terminated", "terminated"]);
   });
 
   it("instances of different security groups get addresses in different group networks", async () => {
     const other = unique("db");
     await ec2(alice).send(new CreateSecurityGroupCommand({ GroupName: other, Description: "db" }));
-    const a = (await ec2(alice).send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1, SecurityGroups: [groupName] }))).Instances![0]!;
-    const b = (await ec2(alice).send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1, SecurityGroups: [other] }))).Instances![0]!;
-    const net = (ip: string) => { const [, , c, d] = ip.split(".").map(Number); return Math.floor((c! * 256 + d!) / 32); };
+    const a = (
+      await ec2(alice).send(
+        new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1, SecurityGroups: [groupName] }),
+      )
+    ).Instances![0]!;
+    const b = (
+      await ec2(alice).send(
+        new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1, SecurityGroups: [other] }),
+      )
+    ).Instances![0]!;
+    const net = (ip: string) => {
+      const [, , c, d] = ip.split(".").map(Number);
+      return Math.floor((c! * 256 + d!) / 32);
+    };
     expect(a.PrivateIpAddress).toMatch(/^127\.64\./);
     expect(net(a.PrivateIpAddress!)).not.toBe(net(b.PrivateIpAddress!));
     expect(a.NetworkInterfaces ?? []).toEqual([]);
@@ -121,18 +199,30 @@ describe("instances end to end on the fake hypervisor", () => {
   });
 
   it("refuses bad requests with the right codes and leaves nothing behind", async () => {
-    const run = (over: Record<string, unknown>) => ec2(alice).send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1, ...over }));
+    const run = (over: Record<string, unknown>) =>
+      ec2(alice).send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1, ...over }));
     await expect(run({ ImageId: "emi-00000000" })).rejects.toMatchObject({ name: "InvalidAMIID.NotFound" });
     await expect(run({ KeyName: "no-such-key" })).rejects.toMatchObject({ name: "InvalidKeyPair.NotFound" });
     await expect(run({ SecurityGroups: ["no-such-group"] })).rejects.toMatchObject({ name: "InvalidGroup.NotFound" });
     await expect(run({ InstanceType: "m9.galactic" })).rejects.toMatchObject({ name: "InvalidParameterValue" });
-    await expect(run({ Placement: { AvailabilityZone: "nowhere" } })).rejects.toMatchObject({ name: "InvalidParameterValue" });
+    await expect(run({ Placement: { AvailabilityZone: "nowhere" } })).rejects.toMatchObject({
+      name: "InvalidParameterValue",
+    });
     await expect(run({ MinCount: 3, MaxCount: 2 })).rejects.toMatchObject({ name: "InvalidParameterValue" });
-    await expect(run({ BlockDeviceMappings: [{ DeviceName: "/dev/sdb", Ebs: { VolumeSize: 1 } }] })).rejects.toMatchObject({ name: "InvalidParameterValue" });
-    await expect(ec2(bob).send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1 }))).rejects.toMatchObject({ name: "InvalidAMIID.NotFound" });
+    await expect(
+      run({ BlockDeviceMappings: [{ DeviceName: "/dev/sdb", Ebs: { VolumeSize: 1 } }] }),
+    ).rejects.toMatchObject({ name: "InvalidParameterValue" });
+    await expect(
+      ec2(bob).send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1 })),
+    ).rejects.toMatchObject({ name: "InvalidAMIID.NotFound" });
     // The test node has 4 cores: five m1.small do not fit, and nothing is started.
     await expect(run({ MinCount: 5, MaxCount: 5 })).rejects.toMatchObject({ name: "InsufficientInstanceCapacity" });
-    const live = (await ec2(alice).send(new DescribeInstancesCommand({ Filters: [{ Name: "instance-state-name", Values: ["pending", "running"] }] }))).Reservations ?? [];
+    const live =
+      (
+        await ec2(alice).send(
+          new DescribeInstancesCommand({ Filters: [{ Name: "instance-state-name", Values: ["pending", "running"] }] }),
+        )
+      ).Reservations ?? [];
     expect(live).toEqual([]);
     // MaxCount above capacity launches what fits (4), not fewer than MinCount.
     const some = await run({ MinCount: 1, MaxCount: 10 });

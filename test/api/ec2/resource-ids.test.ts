@@ -4,24 +4,46 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  CreateTagsCommand, DescribeImagesCommand, DescribeInstancesCommand, DescribeTagsCommand, EC2Client, RegisterImageCommand, RunInstancesCommand, TerminateInstancesCommand,
+  CreateTagsCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  DescribeTagsCommand,
+  EC2Client,
+  RegisterImageCommand,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { randomIds, randomIdsWith, type IdGenerator } from "../../../src/common/ids";
 import { startTestCloud, unique, type TestCloud } from "../../support/cloud";
 import { imageFile, makeUser, uploadBundle, type TestUser } from "../../support/bundles";
 
 /** Ids as Eucalyptus 1.6 and earlier euca wrote them. */
-const upperIds: IdGenerator = { ...randomIds, resourceId: (k) => randomIds.resourceId(k).toUpperCase().replace(/^([A-Z]+)-/, (p) => p.toLowerCase()) };
+const upperIds: IdGenerator = {
+  ...randomIds,
+  resourceId: (k) =>
+    randomIds
+      .resourceId(k)
+      .toUpperCase()
+      .replace(/^([A-Z]+)-/, (p) => p.toLowerCase()),
+};
 
 async function setup(ids?: IdGenerator, settings = {}) {
   const t = await startTestCloud({ settings: { walrusMaxBuckets: 0, ...settings }, ids });
   const alice = await makeUser(t, unique("alice"));
   const ec2 = new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: alice, maxAttempts: 1 });
-  const imageId = (await ec2.send(new RegisterImageCommand({ ImageLocation: await uploadBundle(t, alice, imageFile("root.img", 50_000)), Name: "r" }))).ImageId!;
+  const imageId = (
+    await ec2.send(
+      new RegisterImageCommand({
+        ImageLocation: await uploadBundle(t, alice, imageFile("root.img", 50_000)),
+        Name: "r",
+      }),
+    )
+  ).ImageId!;
   return { t, alice, ec2, imageId };
 }
 
-const swapCase = (id: string) => id.replace(/[a-zA-Z]/g, (c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase()));
+const swapCase = (id: string) =>
+  id.replace(/[a-zA-Z]/g, (c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase()));
 
 describe("resource ids", () => {
   let c: { t: TestCloud; alice: TestUser; ec2: EC2Client; imageId: string };
@@ -39,10 +61,17 @@ describe("resource ids", () => {
   });
 
   it("are found and acted on in upper case", async () => {
-    const id = (await c.ec2.send(new RunInstancesCommand({ ImageId: c.imageId.toUpperCase(), MinCount: 1, MaxCount: 1 }))).Instances![0]!.InstanceId!;
+    const id = (
+      await c.ec2.send(new RunInstancesCommand({ ImageId: c.imageId.toUpperCase(), MinCount: 1, MaxCount: 1 }))
+    ).Instances![0]!.InstanceId!;
     const upper = id.toUpperCase();
-    expect((await c.ec2.send(new DescribeInstancesCommand({ InstanceIds: [upper] }))).Reservations?.[0]?.Instances?.[0]?.InstanceId).toBe(id);
-    expect((await c.ec2.send(new DescribeImagesCommand({ ImageIds: [c.imageId.toUpperCase()] }))).Images?.[0]?.ImageId).toBe(c.imageId);
+    expect(
+      (await c.ec2.send(new DescribeInstancesCommand({ InstanceIds: [upper] }))).Reservations?.[0]?.Instances?.[0]
+        ?.InstanceId,
+    ).toBe(id);
+    expect(
+      (await c.ec2.send(new DescribeImagesCommand({ ImageIds: [c.imageId.toUpperCase()] }))).Images?.[0]?.ImageId,
+    ).toBe(c.imageId);
     await c.ec2.send(new CreateTagsCommand({ Resources: [upper], Tags: [{ Key: "k", Value: "v" }] }));
     expect((await c.ec2.send(new DescribeTagsCommand({}))).Tags?.find((x) => x.Key === "k")?.ResourceId).toBe(id);
     const done = await c.ec2.send(new TerminateInstancesCommand({ InstanceIds: [upper] }));
@@ -55,8 +84,13 @@ describe("ids made by earlier versions (upper-case)", () => {
     const c = await setup(upperIds);
     try {
       expect(c.imageId).toMatch(/^emi-[0-9A-F]{8}$/);
-      const id = (await c.ec2.send(new RunInstancesCommand({ ImageId: c.imageId.toLowerCase(), MinCount: 1, MaxCount: 1 }))).Instances![0]!.InstanceId!;
-      expect((await c.ec2.send(new DescribeInstancesCommand({ InstanceIds: [swapCase(id).replace(/^I-/, "i-")] }))).Reservations?.[0]?.Instances?.[0]?.InstanceId).toBe(id);
+      const id = (
+        await c.ec2.send(new RunInstancesCommand({ ImageId: c.imageId.toLowerCase(), MinCount: 1, MaxCount: 1 }))
+      ).Instances![0]!.InstanceId!;
+      expect(
+        (await c.ec2.send(new DescribeInstancesCommand({ InstanceIds: [swapCase(id).replace(/^I-/, "i-")] })))
+          .Reservations?.[0]?.Instances?.[0]?.InstanceId,
+      ).toBe(id);
       await c.ec2.send(new TerminateInstancesCommand({ InstanceIds: [id.toLowerCase()] }));
     } finally {
       await c.t.stop();

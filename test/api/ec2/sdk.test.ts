@@ -25,25 +25,42 @@ describe("EC2 with @aws-sdk/client-ec2", () => {
   });
 
   it("DescribeRegions filters by name and refuses an unknown region", async () => {
-    const out = await client(t.admin).send(new DescribeRegionsCommand({ Filters: [{ Name: "region-name", Values: ["Wal*"] }] }));
+    const out = await client(t.admin).send(
+      new DescribeRegionsCommand({ Filters: [{ Name: "region-name", Values: ["Wal*"] }] }),
+    );
     expect(out.Regions?.map((r) => r.RegionName)).toEqual(["Walrus"]);
-    await expect(client(t.admin).send(new DescribeRegionsCommand({ RegionNames: ["us-east-1"] }))).rejects.toMatchObject({ name: "InvalidParameterValue" });
+    await expect(
+      client(t.admin).send(new DescribeRegionsCommand({ RegionNames: ["us-east-1"] })),
+    ).rejects.toMatchObject({ name: "InvalidParameterValue" });
   });
 
   it("DescribeAvailabilityZones lists the local cluster", async () => {
     const out = await client(t.admin).send(new DescribeAvailabilityZonesCommand({}));
     expect(out.AvailabilityZones).toEqual([
-      { ZoneName: "cluster1", ZoneId: "cluster1", State: "available", RegionName: "eucalyptus", ZoneType: "availability-zone", Messages: [] },
+      {
+        ZoneName: "cluster1",
+        ZoneId: "cluster1",
+        State: "available",
+        RegionName: "eucalyptus",
+        ZoneType: "availability-zone",
+        Messages: [],
+      },
     ]);
   });
 
   it("DescribeAvailabilityZones by name and filter; unknown zone is InvalidParameterValue", async () => {
     const named = await client(t.admin).send(new DescribeAvailabilityZonesCommand({ ZoneNames: ["cluster1"] }));
     expect(named.AvailabilityZones).toHaveLength(1);
-    const none = await client(t.admin).send(new DescribeAvailabilityZonesCommand({ Filters: [{ Name: "state", Values: ["unavailable"] }] }));
+    const none = await client(t.admin).send(
+      new DescribeAvailabilityZonesCommand({ Filters: [{ Name: "state", Values: ["unavailable"] }] }),
+    );
     expect(none.AvailabilityZones).toEqual([]);
-    await expect(client(t.admin).send(new DescribeAvailabilityZonesCommand({ ZoneNames: ["nowhere"] }))).rejects.toMatchObject({ name: "InvalidParameterValue" });
-    await expect(client(t.admin).send(new DescribeAvailabilityZonesCommand({ Filters: [{ Name: "colour", Values: ["x"] }] }))).rejects.toMatchObject({ name: "InvalidParameterValue" });
+    await expect(
+      client(t.admin).send(new DescribeAvailabilityZonesCommand({ ZoneNames: ["nowhere"] })),
+    ).rejects.toMatchObject({ name: "InvalidParameterValue" });
+    await expect(
+      client(t.admin).send(new DescribeAvailabilityZonesCommand({ Filters: [{ Name: "colour", Values: ["x"] }] })),
+    ).rejects.toMatchObject({ name: "InvalidParameterValue" });
   });
 
   it("admin verbose shows Eucalyptus' free/max table from the node's capacity", async () => {
@@ -60,13 +77,18 @@ describe("EC2 with @aws-sdk/client-ec2", () => {
 
   it("a wrongly signed call is AuthFailure (401) and the server keeps serving", async () => {
     const bad = client({ accessKeyId: t.admin.accessKeyId, secretAccessKey: "wrong" + t.admin.secretAccessKey });
-    await expect(bad.send(new DescribeRegionsCommand({}))).rejects.toMatchObject({ name: "AuthFailure", $metadata: { httpStatusCode: 401 } });
+    await expect(bad.send(new DescribeRegionsCommand({}))).rejects.toMatchObject({
+      name: "AuthFailure",
+      $metadata: { httpStatusCode: 401 },
+    });
     const ok = await client(t.admin).send(new DescribeRegionsCommand({}));
     expect(ok.Regions).toHaveLength(4);
   });
 
   it("answers on /services/compute too", async () => {
-    const out = await client(t.admin, t.ec2Url.replace("/services/Eucalyptus", "/services/compute")).send(new DescribeRegionsCommand({}));
+    const out = await client(t.admin, t.ec2Url.replace("/services/Eucalyptus", "/services/compute")).send(
+      new DescribeRegionsCommand({}),
+    );
     expect(out.Regions).toHaveLength(4);
   });
 });

@@ -8,8 +8,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import {
-  EC2Client, AllocateAddressCommand, AssociateAddressCommand, AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DescribeInstancesCommand,
-  DisassociateAddressCommand, RegisterImageCommand, ReleaseAddressCommand, RevokeSecurityGroupIngressCommand, RunInstancesCommand, TerminateInstancesCommand,
+  EC2Client,
+  AllocateAddressCommand,
+  AssociateAddressCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  DescribeInstancesCommand,
+  DisassociateAddressCommand,
+  RegisterImageCommand,
+  ReleaseAddressCommand,
+  RevokeSecurityGroupIngressCommand,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { systemClock } from "../../../src/common/clock";
 import { FakeHypervisor } from "../../../src/hypervisor/fake/fake-hypervisor";
@@ -21,14 +31,29 @@ let alice: TestUser;
 let bob: TestUser;
 let aliceImage: string;
 let bobImage: string;
-const ec2 = (c: TestUser) => new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: c, maxAttempts: 1 });
+const ec2 = (c: TestUser) =>
+  new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: c, maxAttempts: 1 });
 
 beforeAll(async () => {
   t = await startTestCloud({ settings: { walrusMaxBuckets: 0 } }); // the default pool: loopback public addresses
   alice = await makeUser(t, unique("alice"));
   bob = await makeUser(t, unique("bob"));
-  aliceImage = (await ec2(alice).send(new RegisterImageCommand({ ImageLocation: await uploadBundle(t, alice, imageFile("root.img", 50_000)), Name: "root" }))).ImageId!;
-  bobImage = (await ec2(bob).send(new RegisterImageCommand({ ImageLocation: await uploadBundle(t, bob, imageFile("root.img", 50_000)), Name: "root" }))).ImageId!;
+  aliceImage = (
+    await ec2(alice).send(
+      new RegisterImageCommand({
+        ImageLocation: await uploadBundle(t, alice, imageFile("root.img", 50_000)),
+        Name: "root",
+      }),
+    )
+  ).ImageId!;
+  bobImage = (
+    await ec2(bob).send(
+      new RegisterImageCommand({
+        ImageLocation: await uploadBundle(t, bob, imageFile("root.img", 50_000)),
+        Name: "root",
+      }),
+    )
+  ).ImageId!;
 });
 afterAll(() => t.stop());
 
@@ -39,16 +64,22 @@ async function forwards(id: string): Promise<string[]> {
 }
 
 async function running(c: TestUser, image: string, groups?: string[]) {
-  const id = (await ec2(c).send(new RunInstancesCommand({ ImageId: image, MinCount: 1, MaxCount: 1, SecurityGroups: groups }))).Instances![0]!.InstanceId!;
+  const id = (
+    await ec2(c).send(new RunInstancesCommand({ ImageId: image, MinCount: 1, MaxCount: 1, SecurityGroups: groups }))
+  ).Instances![0]!.InstanceId!;
   for (let i = 0; i < 200; i++) {
-    const inst = (await ec2(c).send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!.Instances![0]!;
+    const inst = (await ec2(c).send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!
+      .Instances![0]!;
     if (inst.State?.Name === "running") return inst;
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`${id} did not run`);
 }
 
-const ssh = (group: string, cidr = "127.0.0.0/8") => ({ GroupName: group, IpPermissions: [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: cidr }] }] });
+const ssh = (group: string, cidr = "127.0.0.0/8") => ({
+  GroupName: group,
+  IpPermissions: [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: cidr }] }],
+});
 
 describe("security groups as forwards on a laptop cloud", () => {
   it("closed by default; authorize opens the private and public address; an elastic address moves them; revoke closes; terminate removes", async () => {
@@ -63,11 +94,25 @@ describe("security groups as forwards on a laptop cloud", () => {
 
     await ec2(alice).send(new AuthorizeSecurityGroupIngressCommand(ssh(group)));
     expect(await forwards(inst.InstanceId!)).toEqual([`tcp:${priv}:22`, `tcp:${pub}:22`].sort());
-    await ec2(alice).send(new AuthorizeSecurityGroupIngressCommand({ GroupName: group, IpPermissions: [
-      { IpProtocol: "udp", FromPort: 5000, ToPort: 5001, IpRanges: [{ CidrIp: "0.0.0.0/0" }] },
-      { IpProtocol: "tcp", FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: "192.0.2.0/24" }] }, // no loopback client can come from there
-    ] }));
-    expect(await forwards(inst.InstanceId!)).toEqual([`tcp:${priv}:22`, `tcp:${pub}:22`, `udp:${priv}:5000`, `udp:${priv}:5001`, `udp:${pub}:5000`, `udp:${pub}:5001`].sort());
+    await ec2(alice).send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupName: group,
+        IpPermissions: [
+          { IpProtocol: "udp", FromPort: 5000, ToPort: 5001, IpRanges: [{ CidrIp: "0.0.0.0/0" }] },
+          { IpProtocol: "tcp", FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: "192.0.2.0/24" }] }, // no loopback client can come from there
+        ],
+      }),
+    );
+    expect(await forwards(inst.InstanceId!)).toEqual(
+      [
+        `tcp:${priv}:22`,
+        `tcp:${pub}:22`,
+        `udp:${priv}:5000`,
+        `udp:${priv}:5001`,
+        `udp:${pub}:5000`,
+        `udp:${pub}:5001`,
+      ].sort(),
+    );
 
     const eip = await ec2(alice).send(new AllocateAddressCommand({}));
     await ec2(alice).send(new AssociateAddressCommand({ PublicIp: eip.PublicIp, InstanceId: inst.InstanceId }));
@@ -77,7 +122,8 @@ describe("security groups as forwards on a laptop cloud", () => {
     await ec2(alice).send(new DisassociateAddressCommand({ PublicIp: eip.PublicIp }));
     expect((await forwards(inst.InstanceId!)).filter((f) => f.split(":")[1] === eip.PublicIp)).toEqual([]);
     // As in Eucalyptus and EC2, an instance launched with a public address gets a new one, and is reached there.
-    const renewed = (await ec2(alice).send(new DescribeInstancesCommand({ InstanceIds: [inst.InstanceId!] }))).Reservations![0]!.Instances![0]!.PublicIpAddress!;
+    const renewed = (await ec2(alice).send(new DescribeInstancesCommand({ InstanceIds: [inst.InstanceId!] })))
+      .Reservations![0]!.Instances![0]!.PublicIpAddress!;
     expect(renewed).toMatch(/^127\.65\.0\./);
     expect(renewed).not.toBe(eip.PublicIp);
     expect(await forwards(inst.InstanceId!)).toContain(`tcp:${renewed}:22`);
@@ -85,7 +131,12 @@ describe("security groups as forwards on a laptop cloud", () => {
     await ec2(alice).send(new ReleaseAddressCommand({ AllocationId: eip.AllocationId }));
     expect((await forwards(inst.InstanceId!)).filter((f) => f.split(":")[1] === eip.PublicIp)).toEqual([]);
 
-    await ec2(alice).send(new RevokeSecurityGroupIngressCommand({ GroupName: group, IpPermissions: [{ IpProtocol: "udp", FromPort: 5000, ToPort: 5001, IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] }));
+    await ec2(alice).send(
+      new RevokeSecurityGroupIngressCommand({
+        GroupName: group,
+        IpPermissions: [{ IpProtocol: "udp", FromPort: 5000, ToPort: 5001, IpRanges: [{ CidrIp: "0.0.0.0/0" }] }],
+      }),
+    );
     await ec2(alice).send(new RevokeSecurityGroupIngressCommand(ssh(group)));
     expect(await forwards(inst.InstanceId!)).toEqual([]);
     await ec2(alice).send(new AuthorizeSecurityGroupIngressCommand(ssh(group)));

@@ -14,7 +14,10 @@ describe("captured awscli serialization decodes with the action specs", () => {
     const action = pairs.find(([k]) => k === "Action")![1];
     const def = table.get(action);
     it.skipIf(!def)(`${raw.name} (${action})`, () => {
-      const input = decodeParams(def!.params, pairs.filter(([k]) => !NOT_ACTION.has(k))) as Record<string, unknown>;
+      const input = decodeParams(
+        def!.params,
+        pairs.filter(([k]) => !NOT_ACTION.has(k)),
+      ) as Record<string, unknown>;
       expect(Object.keys(input).length).toBeGreaterThan(0);
       if (action === "AuthorizeSecurityGroupIngress") {
         expect(input).toEqual({

@@ -10,8 +10,16 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  EC2Client, CreateSnapshotCommand, CreateVolumeCommand, DeleteSnapshotCommand, DeleteVolumeCommand, DescribeSnapshotAttributeCommand, DescribeSnapshotsCommand,
-  DescribeVolumesCommand, ModifySnapshotAttributeCommand, ResetSnapshotAttributeCommand,
+  EC2Client,
+  CreateSnapshotCommand,
+  CreateVolumeCommand,
+  DeleteSnapshotCommand,
+  DeleteVolumeCommand,
+  DescribeSnapshotAttributeCommand,
+  DescribeSnapshotsCommand,
+  DescribeVolumesCommand,
+  ModifySnapshotAttributeCommand,
+  ResetSnapshotAttributeCommand,
 } from "@aws-sdk/client-ec2";
 import { startTestCloud, unique, type TestCloud } from "../../support/cloud";
 import { makeUser, type TestUser } from "../../support/bundles";
@@ -24,7 +32,8 @@ let alice: TestUser;
 let bob: TestUser;
 const ZONE = "cluster1";
 const MiB = 1024 * 1024;
-const ec2 = (c: TestUser) => new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: c, maxAttempts: 1 });
+const ec2 = (c: TestUser) =>
+  new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: c, maxAttempts: 1 });
 const fileOf = (vol: string) => join(t.dataDir, "volumes", `${vol}.img`);
 
 function write(vol: string, offset: number, data: Buffer): void {
@@ -41,27 +50,47 @@ function read(vol: string, offset: number, length: number): Buffer {
   return b;
 }
 async function volume(c: TestUser, size = 1, snapshotId?: string): Promise<string> {
-  const id = (await ec2(c).send(new CreateVolumeCommand({ Size: snapshotId ? undefined : size, SnapshotId: snapshotId, AvailabilityZone: ZONE }))).VolumeId!;
-  await until(async () => (await ec2(c).send(new DescribeVolumesCommand({ VolumeIds: [id] }))).Volumes![0]!.State === "available", 30_000);
+  const id = (
+    await ec2(c).send(
+      new CreateVolumeCommand({ Size: snapshotId ? undefined : size, SnapshotId: snapshotId, AvailabilityZone: ZONE }),
+    )
+  ).VolumeId!;
+  await until(
+    async () => (await ec2(c).send(new DescribeVolumesCommand({ VolumeIds: [id] }))).Volumes![0]!.State === "available",
+    30_000,
+  );
   return id;
 }
 async function snapshot(c: TestUser, vol: string): Promise<string> {
   const s = await ec2(c).send(new CreateSnapshotCommand({ VolumeId: vol, Description: "test" }));
   expect(s).toMatchObject({ VolumeId: vol, VolumeSize: 1, Description: "test" });
   expect(["pending", "completed"]).toContain(s.State);
-  await until(async () => (await ec2(c).send(new DescribeSnapshotsCommand({ SnapshotIds: [s.SnapshotId!] }))).Snapshots![0]!.State === "completed", 30_000);
+  await until(
+    async () =>
+      (await ec2(c).send(new DescribeSnapshotsCommand({ SnapshotIds: [s.SnapshotId!] }))).Snapshots![0]!.State ===
+      "completed",
+    30_000,
+  );
   return s.SnapshotId!;
 }
 /** What the SC recorded of a snapshot: chunks in it, and those it uploaded. */
 function scRecord(id: string): { chunks: number; uploaded: number; uploaded_bytes: number } {
   const db = new Database(join(t.dataDir, "sc.db"), { readonly: true });
   try {
-    return db.prepare("SELECT chunks, uploaded, uploaded_bytes FROM snapshots WHERE id = ?").get(id) as { chunks: number; uploaded: number; uploaded_bytes: number };
+    return db.prepare("SELECT chunks, uploaded, uploaded_bytes FROM snapshots WHERE id = ?").get(id) as {
+      chunks: number;
+      uploaded: number;
+      uploaded_bytes: number;
+    };
   } finally {
     db.close();
   }
 }
-const chunkStored = (sha: string) => t.cloud.walrusClient!.headObject({ bucket: SNAPSHOT_BUCKET, key: `chunks/${ZONE}/${sha}` }, { requestId: "t" }).then(() => true, () => false);
+const chunkStored = (sha: string) =>
+  t.cloud.walrusClient!.headObject({ bucket: SNAPSHOT_BUCKET, key: `chunks/${ZONE}/${sha}` }, { requestId: "t" }).then(
+    () => true,
+    () => false,
+  );
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 beforeAll(async () => {
@@ -91,7 +120,10 @@ describe("snapshots", () => {
     const expected = Buffer.from(first);
     changed.copy(expected, 2 * MiB);
     expect(at(from2).equals(expected)).toBe(true);
-    expect((await ec2(alice).send(new DescribeVolumesCommand({ VolumeIds: [from2] }))).Volumes![0]).toMatchObject({ SnapshotId: s2, Size: 1 });
+    expect((await ec2(alice).send(new DescribeVolumesCommand({ VolumeIds: [from2] }))).Volumes![0]).toMatchObject({
+      SnapshotId: s2,
+      Size: 1,
+    });
 
     // Deleting the first frees only the two chunks the second does not have.
     const only1 = [0, 1].map((i) => sha(first.subarray(2 * MiB + i * CHUNK_SIZE, 2 * MiB + (i + 1) * CHUNK_SIZE)));
@@ -100,7 +132,9 @@ describe("snapshots", () => {
     await ec2(alice).send(new DeleteSnapshotCommand({ SnapshotId: s1 }));
     await until(async () => !(await chunkStored(only1[0]!)) && !(await chunkStored(only1[1]!)));
     expect(await chunkStored(shared)).toBe(true);
-    await expect(ec2(alice).send(new DescribeSnapshotsCommand({ SnapshotIds: [s1] }))).rejects.toMatchObject({ name: "InvalidSnapshot.NotFound" });
+    await expect(ec2(alice).send(new DescribeSnapshotsCommand({ SnapshotIds: [s1] }))).rejects.toMatchObject({
+      name: "InvalidSnapshot.NotFound",
+    });
     // And a volume from the second still reads it all.
     const again = await volume(alice, 1, s2);
     expect(at(again).equals(expected)).toBe(true);
@@ -125,23 +159,54 @@ describe("snapshots", () => {
   it("only the owner and whom it lets may restore; another tenant's volume cannot be snapshotted", async () => {
     const vol = await volume(alice);
     write(vol, 0, Buffer.from("alice's secret"));
-    await expect(ec2(bob).send(new CreateSnapshotCommand({ VolumeId: vol }))).rejects.toMatchObject({ name: "InvalidVolume.NotFound" });
+    await expect(ec2(bob).send(new CreateSnapshotCommand({ VolumeId: vol }))).rejects.toMatchObject({
+      name: "InvalidVolume.NotFound",
+    });
     const s = await snapshot(alice, vol);
     expect((await ec2(bob).send(new DescribeSnapshotsCommand({}))).Snapshots).toEqual([]);
-    await expect(ec2(bob).send(new CreateVolumeCommand({ SnapshotId: s, AvailabilityZone: ZONE }))).rejects.toMatchObject({ name: "InvalidSnapshot.NotFound" });
-    await expect(ec2(bob).send(new ModifySnapshotAttributeCommand({ SnapshotId: s, Attribute: "createVolumePermission", OperationType: "add", UserIds: [bob.account] }))).rejects.toMatchObject({ name: "InvalidSnapshot.NotFound" });
+    await expect(
+      ec2(bob).send(new CreateVolumeCommand({ SnapshotId: s, AvailabilityZone: ZONE })),
+    ).rejects.toMatchObject({ name: "InvalidSnapshot.NotFound" });
+    await expect(
+      ec2(bob).send(
+        new ModifySnapshotAttributeCommand({
+          SnapshotId: s,
+          Attribute: "createVolumePermission",
+          OperationType: "add",
+          UserIds: [bob.account],
+        }),
+      ),
+    ).rejects.toMatchObject({ name: "InvalidSnapshot.NotFound" });
 
-    await ec2(alice).send(new ModifySnapshotAttributeCommand({ SnapshotId: s, CreateVolumePermission: { Add: [{ UserId: bob.account }] } }));
-    expect((await ec2(alice).send(new DescribeSnapshotAttributeCommand({ SnapshotId: s, Attribute: "createVolumePermission" }))).CreateVolumePermissions).toEqual([{ UserId: bob.account }]);
-    expect((await ec2(bob).send(new DescribeSnapshotsCommand({ RestorableByUserIds: ["self"] }))).Snapshots!.map((x) => x.SnapshotId)).toEqual([s]);
+    await ec2(alice).send(
+      new ModifySnapshotAttributeCommand({ SnapshotId: s, CreateVolumePermission: { Add: [{ UserId: bob.account }] } }),
+    );
+    expect(
+      (
+        await ec2(alice).send(
+          new DescribeSnapshotAttributeCommand({ SnapshotId: s, Attribute: "createVolumePermission" }),
+        )
+      ).CreateVolumePermissions,
+    ).toEqual([{ UserId: bob.account }]);
+    expect(
+      (await ec2(bob).send(new DescribeSnapshotsCommand({ RestorableByUserIds: ["self"] }))).Snapshots!.map(
+        (x) => x.SnapshotId,
+      ),
+    ).toEqual([s]);
     expect((await ec2(bob).send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }))).Snapshots).toEqual([]);
     const bobs = await volume(bob, 1, s);
     expect(read(bobs, 0, 14).toString()).toBe("alice's secret");
-    await expect(ec2(bob).send(new CreateVolumeCommand({ SnapshotId: s, Size: 0, AvailabilityZone: ZONE }))).rejects.toMatchObject({ name: "InvalidParameterValue" });
+    await expect(
+      ec2(bob).send(new CreateVolumeCommand({ SnapshotId: s, Size: 0, AvailabilityZone: ZONE })),
+    ).rejects.toMatchObject({ name: "InvalidParameterValue" });
 
     await ec2(alice).send(new ResetSnapshotAttributeCommand({ SnapshotId: s, Attribute: "createVolumePermission" }));
-    await expect(ec2(bob).send(new CreateVolumeCommand({ SnapshotId: s, AvailabilityZone: ZONE }))).rejects.toMatchObject({ name: "InvalidSnapshot.NotFound" });
-    await expect(ec2(bob).send(new DeleteSnapshotCommand({ SnapshotId: s }))).rejects.toMatchObject({ name: "InvalidSnapshot.NotFound" });
+    await expect(
+      ec2(bob).send(new CreateVolumeCommand({ SnapshotId: s, AvailabilityZone: ZONE })),
+    ).rejects.toMatchObject({ name: "InvalidSnapshot.NotFound" });
+    await expect(ec2(bob).send(new DeleteSnapshotCommand({ SnapshotId: s }))).rejects.toMatchObject({
+      name: "InvalidSnapshot.NotFound",
+    });
     await ec2(alice).send(new DeleteSnapshotCommand({ SnapshotId: s }));
     await ec2(bob).send(new DeleteVolumeCommand({ VolumeId: bobs }));
     await ec2(alice).send(new DeleteVolumeCommand({ VolumeId: vol }));

@@ -18,7 +18,9 @@ describe("addressing", () => {
     const b = bucketName("walrus");
     await s3(t, t.admin, walrusUrl).send(new CreateBucketCommand({ Bucket: b }));
     await s3(t, t.admin, walrusUrl).send(new PutObjectCommand({ Bucket: b, Key: "via/walrus", Body: "same data" }));
-    expect(await bodyText((await s3(t).send(new GetObjectCommand({ Bucket: b, Key: "via/walrus" }))).Body)).toBe("same data");
+    expect(await bodyText((await s3(t).send(new GetObjectCommand({ Bucket: b, Key: "via/walrus" }))).Body)).toBe(
+      "same data",
+    );
     expect((await s3(t, t.admin, walrusUrl).send(new ListObjectsV2Command({ Bucket: b }))).KeyCount).toBe(1);
   });
 
@@ -31,11 +33,14 @@ describe("addressing", () => {
     const url = `http://${host}/dir/file.txt`;
     const headers = sigV4S3Headers("GET", url, t.admin, "", { "x-amz-content-sha256": "UNSIGNED-PAYLOAD" });
     const body = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = request({ host: "127.0.0.1", port, path: "/dir/file.txt", method: "GET", headers: { ...headers, host } }, (res) => {
-        let text = "";
-        res.on("data", (d) => (text += d));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-      });
+      const req = request(
+        { host: "127.0.0.1", port, path: "/dir/file.txt", method: "GET", headers: { ...headers, host } },
+        (res) => {
+          let text = "";
+          res.on("data", (d) => (text += d));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
       req.on("error", reject);
       req.end();
     });
@@ -67,7 +72,11 @@ describe("Walrus quotas", () => {
     const b = bucketName("quota");
     await s3(t, user).send(new CreateBucketCommand({ Bucket: b }));
     await s3(t, user).send(new PutObjectCommand({ Bucket: b, Key: "a", Body: Buffer.alloc(700 * 1024) }));
-    await expectS3Error(s3(t, user).send(new PutObjectCommand({ Bucket: b, Key: "b", Body: Buffer.alloc(700 * 1024) })), "QuotaExceeded", 403);
+    await expectS3Error(
+      s3(t, user).send(new PutObjectCommand({ Bucket: b, Key: "b", Body: Buffer.alloc(700 * 1024) })),
+      "QuotaExceeded",
+      403,
+    );
     await expectS3Error(s3(t, user).send(new GetObjectCommand({ Bucket: b, Key: "b" })), "NoSuchKey", 404);
     const admin = bucketName("quotaadm");
     await s3(t).send(new CreateBucketCommand({ Bucket: admin }));

@@ -2,7 +2,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect } from "node:net";
 import { createHash } from "node:crypto";
-import { CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, PutObjectCommand, ListBucketsCommand } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  ListBucketsCommand,
+} from "@aws-sdk/client-s3";
 import { startTestCloud, type TestCloud } from "../../support/cloud";
 import { bodyText, bucketName, expectS3Error, s3 } from "../../support/s3";
 import { signedChunkedPut, sigV4S3Headers } from "../../support/s3-signing";
@@ -18,7 +24,9 @@ beforeAll(async () => {
 afterAll(() => t.stop());
 
 async function oldVersionIntact() {
-  expect(await bodyText((await s3(t).send(new GetObjectCommand({ Bucket: bucket, Key: "keep" }))).Body)).toBe("the old version");
+  expect(await bodyText((await s3(t).send(new GetObjectCommand({ Bucket: bucket, Key: "keep" }))).Body)).toBe(
+    "the old version",
+  );
   expect((await s3(t).send(new ListBucketsCommand({}))).Buckets?.length).toBeGreaterThan(0);
 }
 
@@ -32,7 +40,9 @@ describe("S3 refuses bad input", () => {
     const { headers, body } = signedChunkedPut(url, t.admin, [Buffer.alloc(70_000, 7), Buffer.from("end")]);
     const res = await fetch(url, { method: "PUT", headers, body });
     expect(res.status).toBe(200);
-    const got = Buffer.from(await (await s3(t).send(new GetObjectCommand({ Bucket: bucket, Key: "chunked" }))).Body!.transformToByteArray());
+    const got = Buffer.from(
+      await (await s3(t).send(new GetObjectCommand({ Bucket: bucket, Key: "chunked" }))).Body!.transformToByteArray(),
+    );
     expect(got.length).toBe(70_003);
   });
 
@@ -57,7 +67,14 @@ describe("S3 refuses bad input", () => {
     const headers = sigV4S3Headers("PUT", url.href, t.admin, "", { "x-amz-content-sha256": "UNSIGNED-PAYLOAD" });
     await new Promise<void>((resolve) => {
       const sock = connect(Number(url.port), url.hostname, () => {
-        const lines = [`PUT ${url.pathname} HTTP/1.1`, `Host: ${url.host}`, "Content-Length: 100000", ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), "", ""];
+        const lines = [
+          `PUT ${url.pathname} HTTP/1.1`,
+          `Host: ${url.host}`,
+          "Content-Length: 100000",
+          ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+          "",
+          "",
+        ];
         sock.write(lines.join("\r\n"));
         sock.end("only part of the body");
       });
@@ -73,8 +90,16 @@ describe("S3 refuses bad input", () => {
   it("malformed XML in Complete, Delete and versioning bodies → MalformedXML", async () => {
     const { UploadId } = await s3(t).send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: "mp" }));
     const cases: Array<[string, string, string]> = [
-      ["POST", `${bucket}/mp?uploadId=${encodeURIComponent(UploadId!)}`, "<CompleteMultipartUpload><Part><PartNumber>1"],
-      ["POST", `${bucket}/mp?uploadId=${encodeURIComponent(UploadId!)}`, "<CompleteMultipartUpload></CompleteMultipartUpload>"],
+      [
+        "POST",
+        `${bucket}/mp?uploadId=${encodeURIComponent(UploadId!)}`,
+        "<CompleteMultipartUpload><Part><PartNumber>1",
+      ],
+      [
+        "POST",
+        `${bucket}/mp?uploadId=${encodeURIComponent(UploadId!)}`,
+        "<CompleteMultipartUpload></CompleteMultipartUpload>",
+      ],
       ["POST", `${bucket}?delete=`, "<Delete><Object><Key>a</Key></Object>"],
       ["POST", `${bucket}?delete=`, "not xml at all"],
       ["PUT", `${bucket}?versioning=`, "<VersioningConfiguration><Status>Maybe</Status></VersioningConfiguration>"],
@@ -83,14 +108,26 @@ describe("S3 refuses bad input", () => {
       const url = `${t.cloud.endpoints.s3Url}/${path}`;
       // DeleteObjects must carry a digest (S3 refuses it otherwise): these bodies do, to reach the XML.
       const md5 = createHash("md5").update(body).digest("base64");
-      const res = await fetch(url, { method, body, headers: { ...sigV4S3Headers(method, url, t.admin, body), "content-md5": md5 } });
+      const res = await fetch(url, {
+        method,
+        body,
+        headers: { ...sigV4S3Headers(method, url, t.admin, body), "content-md5": md5 },
+      });
       expect([res.status, code(await res.text())], `${method} ${path}`).toEqual([400, "MalformedXML"]);
     }
   });
 
   it("auth failures: unknown key, wrong secret, skewed date, SigV2 without a date", async () => {
-    await expectS3Error(s3(t, { accessKeyId: "AKIDNOTKNOWN00000000", secretAccessKey: "x" }).send(new ListBucketsCommand({})), "InvalidAccessKeyId", 403);
-    await expectS3Error(s3(t, { ...t.admin, secretAccessKey: "wrong" }).send(new ListBucketsCommand({})), "SignatureDoesNotMatch", 403);
+    await expectS3Error(
+      s3(t, { accessKeyId: "AKIDNOTKNOWN00000000", secretAccessKey: "x" }).send(new ListBucketsCommand({})),
+      "InvalidAccessKeyId",
+      403,
+    );
+    await expectS3Error(
+      s3(t, { ...t.admin, secretAccessKey: "wrong" }).send(new ListBucketsCommand({})),
+      "SignatureDoesNotMatch",
+      403,
+    );
     const url = `${t.cloud.endpoints.s3Url}/`;
     const skewed = new S3ClientAtTime(url);
     expect(await skewed.status()).toEqual([403, "RequestTimeTooSkewed"]);
@@ -100,7 +137,11 @@ describe("S3 refuses bad input", () => {
 
   it("unsupported sub-resources → NotImplemented 501; bad methods → 405", async () => {
     const url = `${t.cloud.endpoints.s3Url}/${bucket}?website=`;
-    const res = await fetch(url, { headers: sigV4S3Headers("GET", url, t.admin, "", { "x-amz-content-sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" }) });
+    const res = await fetch(url, {
+      headers: sigV4S3Headers("GET", url, t.admin, "", {
+        "x-amz-content-sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+      }),
+    });
     expect([res.status, code(await res.text())]).toEqual([501, "NotImplemented"]);
     const patch = await fetch(`${t.cloud.endpoints.s3Url}/${bucket}/keep`, { method: "PATCH" });
     expect(patch.status).toBe(405);
@@ -114,8 +155,16 @@ class S3ClientAtTime {
     const { signV4 } = await import("../../../src/auth/sigv4");
     const u = new URL(this.url);
     const h = signV4({
-      method: "GET", rawPath: u.pathname, headers: { host: u.host }, body: "", accessKeyId: t.admin.accessKeyId, secret: t.admin.secretAccessKey,
-      region: "us-east-1", service: "s3", now: new Date(Date.now() - 3600_000), doubleEncodePath: false,
+      method: "GET",
+      rawPath: u.pathname,
+      headers: { host: u.host },
+      body: "",
+      accessKeyId: t.admin.accessKeyId,
+      secret: t.admin.secretAccessKey,
+      region: "us-east-1",
+      service: "s3",
+      now: new Date(Date.now() - 3600_000),
+      doubleEncodePath: false,
     });
     delete h.host;
     const res = await fetch(this.url, { headers: h });

@@ -6,7 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHmac } from "node:crypto";
 import {
-  CreateBucketCommand, GetBucketAclCommand, GetBucketLocationCommand, HeadBucketCommand, ListObjectsCommand, ListObjectsV2Command, PutObjectCommand,
+  CreateBucketCommand,
+  GetBucketAclCommand,
+  GetBucketLocationCommand,
+  HeadBucketCommand,
+  ListObjectsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
 } from "@aws-sdk/client-s3";
 import { startTestCloud, unique, type TestCloud } from "../../support/cloud";
 import { bucketName, expectS3Error, s3, type Creds } from "../../support/s3";
@@ -27,12 +33,16 @@ async function bucketOf(keys: string[]): Promise<string> {
   return b;
 }
 const keysOf = (r: { Contents?: Array<{ Key?: string }> }) => (r.Contents ?? []).map((c) => c.Key);
-const prefixesOf = (r: { CommonPrefixes?: Array<{ Prefix?: string }> }) => (r.CommonPrefixes ?? []).map((c) => c.Prefix);
+const prefixesOf = (r: { CommonPrefixes?: Array<{ Prefix?: string }> }) =>
+  (r.CommonPrefixes ?? []).map((c) => c.Prefix);
 
 describe("listings", () => {
   it("max-keys=0: empty and not truncated (v1 and v2)", async () => {
     const b = await bucketOf(["bar", "baz", "foo", "quxx"]);
-    for (const r of [await s3(t).send(new ListObjectsCommand({ Bucket: b, MaxKeys: 0 })), await s3(t).send(new ListObjectsV2Command({ Bucket: b, MaxKeys: 0 }))]) {
+    for (const r of [
+      await s3(t).send(new ListObjectsCommand({ Bucket: b, MaxKeys: 0 })),
+      await s3(t).send(new ListObjectsV2Command({ Bucket: b, MaxKeys: 0 })),
+    ]) {
       expect([keysOf(r), r.IsTruncated]).toEqual([[], false]);
     }
   });
@@ -45,7 +55,11 @@ describe("listings", () => {
     expect([after.StartAfter, after.IsTruncated, keysOf(after)]).toEqual(["zzz", false, []]);
     const marker = await s3(t).send(new ListObjectsCommand({ Bucket: b, Marker: "zzz" }));
     expect([marker.Marker, marker.IsTruncated, keysOf(marker)]).toEqual(["zzz", false, []]);
-    await expectS3Error(s3(t).send(new ListObjectsV2Command({ Bucket: b, ContinuationToken: "not-a-token" })), "InvalidArgument", 400);
+    await expectS3Error(
+      s3(t).send(new ListObjectsV2Command({ Bucket: b, ContinuationToken: "not-a-token" })),
+      "InvalidArgument",
+      400,
+    );
   });
 
   it("a prefix that ends with the delimiter; delimiters other than /", async () => {
@@ -73,8 +87,22 @@ describe("buckets and regions", () => {
     expect((await s3(t).send(new GetBucketLocationCommand({ Bucket: b }))).LocationConstraint).toBe("eucalyptus");
     expect((await s3(t).send(new HeadBucketCommand({ Bucket: b }))).BucketRegion).toBe("eucalyptus");
     const named = bucketName("reg");
-    await s3(t).send(new CreateBucketCommand({ Bucket: named, CreateBucketConfiguration: { LocationConstraint: "eucalyptus" as never } }));
-    await expectS3Error(s3(t).send(new CreateBucketCommand({ Bucket: bucketName("reg"), CreateBucketConfiguration: { LocationConstraint: "eu-west-1" } })), "IllegalLocationConstraintException", 400);
+    await s3(t).send(
+      new CreateBucketCommand({
+        Bucket: named,
+        CreateBucketConfiguration: { LocationConstraint: "eucalyptus" as never },
+      }),
+    );
+    await expectS3Error(
+      s3(t).send(
+        new CreateBucketCommand({
+          Bucket: bucketName("reg"),
+          CreateBucketConfiguration: { LocationConstraint: "eu-west-1" },
+        }),
+      ),
+      "IllegalLocationConstraintException",
+      400,
+    );
   });
 
   it("in us-east-1: re-creating an owned bucket succeeds and resets its ACL; its LocationConstraint is null", async () => {
@@ -86,7 +114,16 @@ describe("buckets and regions", () => {
       expect((await s3(east).send(new CreateBucketCommand({ Bucket: b }))).$metadata.httpStatusCode).toBe(200);
       expect((await s3(east).send(new GetBucketAclCommand({ Bucket: b }))).Grants?.length).toBe(1);
       expect((await s3(east).send(new GetBucketLocationCommand({ Bucket: b }))).LocationConstraint).toBeUndefined();
-      await expectS3Error(s3(east).send(new CreateBucketCommand({ Bucket: bucketName("east"), CreateBucketConfiguration: { LocationConstraint: "us-east-1" as never } })), "InvalidLocationConstraint", 400);
+      await expectS3Error(
+        s3(east).send(
+          new CreateBucketCommand({
+            Bucket: bucketName("east"),
+            CreateBucketConfiguration: { LocationConstraint: "us-east-1" as never },
+          }),
+        ),
+        "InvalidLocationConstraint",
+        400,
+      );
     } finally {
       await east.stop();
     }
@@ -97,14 +134,22 @@ describe("SigV2 dates", () => {
   /** A SigV2-signed ListBuckets with this x-amz-date (undefined: none) and no Date header. */
   async function listWithDate(date: string | undefined): Promise<[number, string | undefined]> {
     const headers: Record<string, string> = date === undefined ? {} : { "x-amz-date": date };
-    const sts = stringToSignS3V2({ method: "GET", query: [], header: (n) => headers[n], headerNames: Object.keys(headers) }, "/", date === undefined ? "" : "");
+    const sts = stringToSignS3V2(
+      { method: "GET", query: [], header: (n) => headers[n], headerNames: Object.keys(headers) },
+      "/",
+      date === undefined ? "" : "",
+    );
     const sig = createHmac("sha1", t.admin.secretAccessKey).update(sts).digest("base64");
-    const r = await fetch(`${t.cloud.endpoints.s3Url}/`, { headers: { ...headers, authorization: `AWS ${t.admin.accessKeyId}:${sig}` } });
+    const r = await fetch(`${t.cloud.endpoints.s3Url}/`, {
+      headers: { ...headers, authorization: `AWS ${t.admin.accessKeyId}:${sig}` },
+    });
     return [r.status, /<Code>(\w+)<\/Code>/.exec(await r.text())?.[1]];
   }
   it("unparseable, empty, missing or before the epoch → AccessDenied; valid but skewed → RequestTimeTooSkewed", async () => {
     expect(await listWithDate(new Date().toUTCString())).toEqual([200, undefined]);
-    for (const bad of ["Bad Date", "", undefined, "Tue, 07 Jul 1950 21:53:04 GMT", "1"]) expect(await listWithDate(bad), String(bad)).toEqual([403, "AccessDenied"]);
-    for (const skewed of ["Tue, 07 Jul 2010 21:53:04 GMT", "Tue, 07 Jul 9999 21:53:04 GMT"]) expect(await listWithDate(skewed), skewed).toEqual([403, "RequestTimeTooSkewed"]);
+    for (const bad of ["Bad Date", "", undefined, "Tue, 07 Jul 1950 21:53:04 GMT", "1"])
+      expect(await listWithDate(bad), String(bad)).toEqual([403, "AccessDenied"]);
+    for (const skewed of ["Tue, 07 Jul 2010 21:53:04 GMT", "Tue, 07 Jul 9999 21:53:04 GMT"])
+      expect(await listWithDate(skewed), skewed).toEqual([403, "RequestTimeTooSkewed"]);
   });
 });

@@ -23,7 +23,12 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-interface Outcome { status: number; body: string; continued: boolean; sentBody: boolean }
+interface Outcome {
+  status: number;
+  body: string;
+  continued: boolean;
+  sentBody: boolean;
+}
 
 /** Sends headers, waits for 100 or the final answer, and sends the body only after a 100. */
 function expectingPut(url: string, headers: Record<string, string>, body: Buffer, method = "PUT"): Promise<Outcome> {
@@ -31,12 +36,21 @@ function expectingPut(url: string, headers: Record<string, string>, body: Buffer
   return new Promise((resolve, reject) => {
     let continued = false;
     let sentBody = false;
-    const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method, headers: { ...headers, "content-length": headers["content-length"] ?? String(body.length) } }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (d) => (text += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text, continued, sentBody }));
-    });
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname + u.search,
+        method,
+        headers: { ...headers, "content-length": headers["content-length"] ?? String(body.length) },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (d) => (text += d));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text, continued, sentBody }));
+      },
+    );
     req.on("continue", () => {
       continued = true;
       sentBody = true;
@@ -51,7 +65,10 @@ function expectingPut(url: string, headers: Record<string, string>, body: Buffer
   });
 }
 
-const signed = (method: string, url: string, creds: Creds, body: Buffer, extra: Record<string, string> = {}) => ({ ...extra, ...sigV4S3Headers(method, url, creds, body, extra) });
+const signed = (method: string, url: string, creds: Creds, body: Buffer, extra: Record<string, string> = {}) => ({
+  ...extra,
+  ...sigV4S3Headers(method, url, creds, body, extra),
+});
 
 describe("Expect: 100-continue", () => {
   it("an accepted upload gets 100 Continue, then sends its body (S3 port and /services/Walrus)", async () => {
@@ -60,33 +77,77 @@ describe("Expect: 100-continue", () => {
       const body = Buffer.from("payload");
       const r = await expectingPut(url, signed("PUT", url, t.admin, body, { expect: "100-continue" }), body);
       expect([r.status, r.continued]).toEqual([200, true]);
-      expect(await bodyText((await s3(t).send(new GetObjectCommand({ Bucket: bucket, Key: `ok-${base.length}` }))).Body)).toBe("payload");
+      expect(
+        await bodyText((await s3(t).send(new GetObjectCommand({ Bucket: bucket, Key: `ok-${base.length}` }))).Body),
+      ).toBe("payload");
     }
   });
 
   it.each([
-    ["no such bucket", () => `${t.cloud.endpoints.s3Url}/no-such-bucket-here/k`, () => t.admin, {}, 404, "NoSuchBucket"],
+    [
+      "no such bucket",
+      () => `${t.cloud.endpoints.s3Url}/no-such-bucket-here/k`,
+      () => t.admin,
+      {},
+      404,
+      "NoSuchBucket",
+    ],
     ["another account's bucket", () => `${t.cloud.endpoints.s3Url}/${bucket}/k`, () => bob, {}, 403, "AccessDenied"],
-    ["over 5 GiB", () => `${t.cloud.endpoints.s3Url}/${bucket}/k`, () => t.admin, { "content-length": String(6 * 1024 ** 3) }, 400, "EntityTooLarge"],
+    [
+      "over 5 GiB",
+      () => `${t.cloud.endpoints.s3Url}/${bucket}/k`,
+      () => t.admin,
+      { "content-length": String(6 * 1024 ** 3) },
+      400,
+      "EntityTooLarge",
+    ],
   ])("%s: the final error at once, no body sent", async (_what, url, who, extra, status, code) => {
     const u = url();
     const body = Buffer.from("never sent");
-    const r = await expectingPut(u, { ...signed("PUT", u, who(), body, { expect: "100-continue", "x-amz-content-sha256": "UNSIGNED-PAYLOAD" }), ...extra }, body);
-    expect([r.status, r.continued, r.sentBody, r.body.match(/<Code>(\w+)<\/Code>/)?.[1]]).toEqual([status, false, false, code]);
+    const r = await expectingPut(
+      u,
+      {
+        ...signed("PUT", u, who(), body, { expect: "100-continue", "x-amz-content-sha256": "UNSIGNED-PAYLOAD" }),
+        ...extra,
+      },
+      body,
+    );
+    expect([r.status, r.continued, r.sentBody, r.body.match(/<Code>(\w+)<\/Code>/)?.[1]]).toEqual([
+      status,
+      false,
+      false,
+      code,
+    ]);
   });
 
   it("a bad signature or quota: refused before the body", async () => {
     const url = `${t.cloud.endpoints.s3Url}/${bucket}/q`;
-    const big = { expect: "100-continue", "x-amz-content-sha256": "UNSIGNED-PAYLOAD", "content-length": String(2 * 1024 * 1024) };
-    const quota = await expectingPut(url, { ...signed("PUT", url, t.admin, Buffer.alloc(0), big), ...big }, Buffer.alloc(2 * 1024 * 1024));
+    const big = {
+      expect: "100-continue",
+      "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
+      "content-length": String(2 * 1024 * 1024),
+    };
+    const quota = await expectingPut(
+      url,
+      { ...signed("PUT", url, t.admin, Buffer.alloc(0), big), ...big },
+      Buffer.alloc(2 * 1024 * 1024),
+    );
     // The admin is exempt from quotas: it continues. A user is not.
     expect([quota.status, quota.continued]).toEqual([200, true]);
     const carol = await t.createUser(unique("carol"));
     const own = bucketName("q");
     await s3(t, carol).send(new CreateBucketCommand({ Bucket: own }));
     const u2 = `${t.cloud.endpoints.s3Url}/${own}/q`;
-    const over = await expectingPut(u2, { ...signed("PUT", u2, carol, Buffer.alloc(0), big), ...big }, Buffer.alloc(2 * 1024 * 1024));
-    expect([over.status, over.continued, over.body.match(/<Code>(\w+)<\/Code>/)?.[1]]).toEqual([403, false, "QuotaExceeded"]);
+    const over = await expectingPut(
+      u2,
+      { ...signed("PUT", u2, carol, Buffer.alloc(0), big), ...big },
+      Buffer.alloc(2 * 1024 * 1024),
+    );
+    expect([over.status, over.continued, over.body.match(/<Code>(\w+)<\/Code>/)?.[1]]).toEqual([
+      403,
+      false,
+      "QuotaExceeded",
+    ]);
     const tampered = { ...signed("PUT", url, t.admin, Buffer.from("x"), { expect: "100-continue" }) };
     tampered.authorization = tampered.authorization!.replace(/Signature=\w{4}/, "Signature=0000");
     const bad = await expectingPut(url, tampered, Buffer.from("x"));
@@ -105,7 +166,16 @@ describe("Expect: 100-continue", () => {
 
   it("the EC2 API tells a client waiting for 100 to continue at once", async () => {
     const body = Buffer.from(formEncode({ Action: "DescribeRegions", Version: "2016-11-15" }));
-    const r = await expectingPut(t.ec2Url, { ...sigV4Headers(t.ec2Url, t.admin, body), "content-type": "application/x-www-form-urlencoded; charset=utf-8", expect: "100-continue" }, body, "POST");
+    const r = await expectingPut(
+      t.ec2Url,
+      {
+        ...sigV4Headers(t.ec2Url, t.admin, body),
+        "content-type": "application/x-www-form-urlencoded; charset=utf-8",
+        expect: "100-continue",
+      },
+      body,
+      "POST",
+    );
     expect([r.status, r.continued]).toEqual([200, true]);
   });
 });

@@ -9,8 +9,16 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
 import {
-  CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketLifecycleCommand, GetBucketLifecycleConfigurationCommand, HeadObjectCommand,
-  ListMultipartUploadsCommand, ListObjectVersionsCommand, PutBucketLifecycleConfigurationCommand, PutBucketVersioningCommand, PutObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteBucketLifecycleCommand,
+  GetBucketLifecycleConfigurationCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectVersionsCommand,
+  PutBucketLifecycleConfigurationCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
   type LifecycleRule,
 } from "@aws-sdk/client-s3";
 import { startTestCloud, tempDir, type TestCloud } from "../../support/cloud";
@@ -33,12 +41,19 @@ async function eventually(check: () => Promise<boolean>, what: string, ms = 15_0
   }
   throw new Error(`not within ${ms} ms: ${what}`);
 }
-const exists = (b: string, k: string) => s3(t).send(new HeadObjectCommand({ Bucket: b, Key: k })).then(() => true, () => false);
+const exists = (b: string, k: string) =>
+  s3(t)
+    .send(new HeadObjectCommand({ Bucket: b, Key: k }))
+    .then(
+      () => true,
+      () => false,
+    );
 
 async function bucketWithRules(Rules: LifecycleRule[], versioned = false): Promise<string> {
   const b = bucketName("lc");
   await s3(t).send(new CreateBucketCommand({ Bucket: b }));
-  if (versioned) await s3(t).send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: "Enabled" } }));
+  if (versioned)
+    await s3(t).send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: "Enabled" } }));
   await s3(t).send(new PutBucketLifecycleConfigurationCommand({ Bucket: b, LifecycleConfiguration: { Rules } }));
   return b;
 }
@@ -46,28 +61,83 @@ async function bucketWithRules(Rules: LifecycleRule[], versioned = false): Promi
 describe("lifecycle configuration", () => {
   it("round-trips; bad rules refused; Transition is NotImplemented; delete", async () => {
     const Rules: LifecycleRule[] = [
-      { ID: "logs", Status: "Enabled", Filter: { And: { Prefix: "logs/", Tags: [{ Key: "keep", Value: "no" }] } }, Expiration: { Days: 30 } },
-      { ID: "uploads", Status: "Disabled", Filter: { Prefix: "" }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } },
-      { ID: "old", Status: "Enabled", Filter: { ObjectSizeGreaterThan: 1024 }, NoncurrentVersionExpiration: { NoncurrentDays: 3 } },
+      {
+        ID: "logs",
+        Status: "Enabled",
+        Filter: { And: { Prefix: "logs/", Tags: [{ Key: "keep", Value: "no" }] } },
+        Expiration: { Days: 30 },
+      },
+      {
+        ID: "uploads",
+        Status: "Disabled",
+        Filter: { Prefix: "" },
+        AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+      },
+      {
+        ID: "old",
+        Status: "Enabled",
+        Filter: { ObjectSizeGreaterThan: 1024 },
+        NoncurrentVersionExpiration: { NoncurrentDays: 3 },
+      },
     ];
     const b = await bucketWithRules(Rules);
     const got = await s3(t).send(new GetBucketLifecycleConfigurationCommand({ Bucket: b }));
     expect(got.Rules).toEqual(Rules);
-    const put = (R: LifecycleRule[]) => s3(t).send(new PutBucketLifecycleConfigurationCommand({ Bucket: b, LifecycleConfiguration: { Rules: R } }));
-    await expectS3Error(put([{ Status: "Enabled", Filter: { Prefix: "" }, Expiration: { Days: 0 } }]), "InvalidArgument", 400);
-    await expectS3Error(put([{ Status: "Enabled", Filter: { Prefix: "" }, Expiration: { Date: new Date("2026-01-01T12:00:00Z") } }]), "InvalidArgument", 400);
-    await expectS3Error(put([{ ID: "x", Status: "Enabled", Filter: { Prefix: "" }, Expiration: { Days: 1 } }, { ID: "x", Status: "Enabled", Filter: { Prefix: "a" }, Expiration: { Days: 1 } }]), "InvalidArgument", 400);
+    const put = (R: LifecycleRule[]) =>
+      s3(t).send(new PutBucketLifecycleConfigurationCommand({ Bucket: b, LifecycleConfiguration: { Rules: R } }));
+    await expectS3Error(
+      put([{ Status: "Enabled", Filter: { Prefix: "" }, Expiration: { Days: 0 } }]),
+      "InvalidArgument",
+      400,
+    );
+    await expectS3Error(
+      put([{ Status: "Enabled", Filter: { Prefix: "" }, Expiration: { Date: new Date("2026-01-01T12:00:00Z") } }]),
+      "InvalidArgument",
+      400,
+    );
+    await expectS3Error(
+      put([
+        { ID: "x", Status: "Enabled", Filter: { Prefix: "" }, Expiration: { Days: 1 } },
+        { ID: "x", Status: "Enabled", Filter: { Prefix: "a" }, Expiration: { Days: 1 } },
+      ]),
+      "InvalidArgument",
+      400,
+    );
     await expectS3Error(put([{ Status: "Enabled", Filter: { Prefix: "" } }]), "InvalidRequest", 400);
-    await expectS3Error(put([{ Status: "Enabled", Filter: { Tag: { Key: "a", Value: "b" } }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }]), "InvalidArgument", 400);
-    await expectS3Error(put([{ Status: "Enabled", Filter: { Prefix: "" }, Transitions: [{ Days: 1, StorageClass: "GLACIER" }] }]), "NotImplemented", 501);
+    await expectS3Error(
+      put([
+        {
+          Status: "Enabled",
+          Filter: { Tag: { Key: "a", Value: "b" } },
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+        },
+      ]),
+      "InvalidArgument",
+      400,
+    );
+    await expectS3Error(
+      put([{ Status: "Enabled", Filter: { Prefix: "" }, Transitions: [{ Days: 1, StorageClass: "GLACIER" }] }]),
+      "NotImplemented",
+      501,
+    );
     await s3(t).send(new DeleteBucketLifecycleCommand({ Bucket: b }));
-    await expectS3Error(s3(t).send(new GetBucketLifecycleConfigurationCommand({ Bucket: b })), "NoSuchLifecycleConfiguration", 404);
+    await expectS3Error(
+      s3(t).send(new GetBucketLifecycleConfigurationCommand({ Bucket: b })),
+      "NoSuchLifecycleConfiguration",
+      404,
+    );
   });
 });
 
 describe("the sweeper applies the rules", () => {
   it("Expiration by days: matching prefix and tags expire; the rest stays", async () => {
-    const b = await bucketWithRules([{ Status: "Enabled", Filter: { And: { Prefix: "tmp/", Tags: [{ Key: "ttl", Value: "short" }] } }, Expiration: { Days: 1 } }]);
+    const b = await bucketWithRules([
+      {
+        Status: "Enabled",
+        Filter: { And: { Prefix: "tmp/", Tags: [{ Key: "ttl", Value: "short" }] } },
+        Expiration: { Days: 1 },
+      },
+    ]);
     const c = s3(t);
     await c.send(new PutObjectCommand({ Bucket: b, Key: "tmp/a", Body: "x", Tagging: "ttl=short" }));
     await c.send(new PutObjectCommand({ Bucket: b, Key: "tmp/untagged", Body: "x" }));
@@ -77,16 +147,21 @@ describe("the sweeper applies the rules", () => {
   });
 
   it("Expiration by a date already past expires at once", async () => {
-    const b = await bucketWithRules([{ Status: "Enabled", Filter: { Prefix: "" }, Expiration: { Date: new Date("2020-01-01T00:00:00Z") } }]);
+    const b = await bucketWithRules([
+      { Status: "Enabled", Filter: { Prefix: "" }, Expiration: { Date: new Date("2020-01-01T00:00:00Z") } },
+    ]);
     await s3(t).send(new PutObjectCommand({ Bucket: b, Key: "k", Body: "x" }));
     await eventually(async () => !(await exists(b, "k")), "k expires");
   });
 
   it("versioned: the current version gets a delete marker, noncurrent versions go, then the lone marker", async () => {
-    const b = await bucketWithRules([
-      { Status: "Enabled", Filter: { Prefix: "" }, Expiration: { Days: 1 } },
-      { Status: "Enabled", Filter: { Prefix: "" }, NoncurrentVersionExpiration: { NoncurrentDays: 1 } },
-    ], true);
+    const b = await bucketWithRules(
+      [
+        { Status: "Enabled", Filter: { Prefix: "" }, Expiration: { Days: 1 } },
+        { Status: "Enabled", Filter: { Prefix: "" }, NoncurrentVersionExpiration: { NoncurrentDays: 1 } },
+      ],
+      true,
+    );
     await s3(t).send(new PutObjectCommand({ Bucket: b, Key: "k", Body: "1" }));
     await s3(t).send(new PutObjectCommand({ Bucket: b, Key: "k", Body: "2" }));
     await eventually(async () => {
@@ -96,7 +171,9 @@ describe("the sweeper applies the rules", () => {
   });
 
   it("AbortIncompleteMultipartUpload aborts old uploads under the prefix", async () => {
-    const b = await bucketWithRules([{ Status: "Enabled", Filter: { Prefix: "big/" }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }]);
+    const b = await bucketWithRules([
+      { Status: "Enabled", Filter: { Prefix: "big/" }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
+    ]);
     await s3(t).send(new CreateMultipartUploadCommand({ Bucket: b, Key: "big/a" }));
     await s3(t).send(new CreateMultipartUploadCommand({ Bucket: b, Key: "small/a" }));
     await eventually(async () => {
@@ -112,15 +189,27 @@ describe("the sweeper's rounds", () => {
     mkdirSync(join(dir, "walrus"), { recursive: true });
     let now = new Date("2026-06-01T00:00:00Z");
     const clock: Clock = { now: () => now };
-    const open = () => openWalrus(dataDirLayout(dir), {
-      clock, log: pino({ level: "silent" }), systemAccount: () => "sys", quotas: { maxBucketsPerUser: 0, maxBucketBytes: 0 }, region: "eucalyptus", accountExists: () => true,
-    }, { dayMs: 1000, budget: 10 });
+    const open = () =>
+      openWalrus(
+        dataDirLayout(dir),
+        {
+          clock,
+          log: pino({ level: "silent" }),
+          systemAccount: () => "sys",
+          quotas: { maxBucketsPerUser: 0, maxBucketBytes: 0 },
+          region: "eucalyptus",
+          accountExists: () => true,
+        },
+        { dayMs: 1000, budget: 10 },
+      );
     let w = open();
     const owner = { accountId: "a1", userName: "u", isAdmin: false };
     w.service.createBucket(owner, "bounded", {});
     for (let i = 0; i < 25; i++) {
       const { Readable } = await import("node:stream");
-      await w.service.putObject(owner, "bounded", `k${String(i).padStart(2, "0")}`, Readable.from([Buffer.from("x")]), { meta: { user: {} } });
+      await w.service.putObject(owner, "bounded", `k${String(i).padStart(2, "0")}`, Readable.from([Buffer.from("x")]), {
+        meta: { user: {} },
+      });
     }
     w.service.putBucketLifecycle(owner, "bounded", [{ status: "Enabled", filter: {}, expiration: { days: 1 } }]);
     now = new Date(now.getTime() + 5000);

@@ -4,15 +4,25 @@ import { routeS3, type S3Operation, type S3RouterConfig } from "../../../src/api
 const root = { prefix: "", virtualHostDomain: "s3.example" };
 const walrus = { prefix: "/services/Walrus" };
 
-function route(method: string, target: string, opts: { host?: string; headers?: Record<string, string>; cfg?: S3RouterConfig } = {}): S3Operation | undefined {
+function route(
+  method: string,
+  target: string,
+  opts: { host?: string; headers?: Record<string, string>; cfg?: S3RouterConfig } = {},
+): S3Operation | undefined {
   const [path, qs = ""] = target.split("?") as [string, string?];
   const query = new Map<string, string>();
   for (const part of qs.split("&").filter(Boolean)) {
     const eq = part.indexOf("=");
-    query.set(decodeURIComponent(eq < 0 ? part : part.slice(0, eq)), eq < 0 ? "" : decodeURIComponent(part.slice(eq + 1)));
+    query.set(
+      decodeURIComponent(eq < 0 ? part : part.slice(0, eq)),
+      eq < 0 ? "" : decodeURIComponent(part.slice(eq + 1)),
+    );
   }
   const headers = Object.fromEntries(Object.entries(opts.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-  return routeS3({ method, host: opts.host ?? "127.0.0.1:8776", rawPath: path, query, header: (n) => headers[n.toLowerCase()] }, opts.cfg ?? root);
+  return routeS3(
+    { method, host: opts.host ?? "127.0.0.1:8776", rawPath: path, query, header: (n) => headers[n.toLowerCase()] },
+    opts.cfg ?? root,
+  );
 }
 
 describe("S3 router", () => {
@@ -44,8 +54,18 @@ describe("S3 router", () => {
     ["GET", "/b/k?acl", undefined, { op: "GetObjectAcl", bucket: "b", key: "k" }],
     ["PUT", "/b/k?acl", undefined, { op: "PutObjectAcl", bucket: "b", key: "k" }],
     ["POST", "/b/k?uploads", undefined, { op: "CreateMultipartUpload", bucket: "b", key: "k" }],
-    ["PUT", "/b/k?partNumber=2&uploadId=u", undefined, { op: "UploadPart", bucket: "b", key: "k", uploadId: "u", partNumber: "2" }],
-    ["PUT", "/b/k?partNumber=2&uploadId=u", { "x-amz-copy-source": "s/o" }, { op: "UploadPartCopy", bucket: "b", key: "k", uploadId: "u", partNumber: "2", copySource: "s/o" }],
+    [
+      "PUT",
+      "/b/k?partNumber=2&uploadId=u",
+      undefined,
+      { op: "UploadPart", bucket: "b", key: "k", uploadId: "u", partNumber: "2" },
+    ],
+    [
+      "PUT",
+      "/b/k?partNumber=2&uploadId=u",
+      { "x-amz-copy-source": "s/o" },
+      { op: "UploadPartCopy", bucket: "b", key: "k", uploadId: "u", partNumber: "2", copySource: "s/o" },
+    ],
     ["POST", "/b/k?uploadId=u", undefined, { op: "CompleteMultipartUpload", bucket: "b", key: "k", uploadId: "u" }],
     ["DELETE", "/b/k?uploadId=u", undefined, { op: "AbortMultipartUpload", bucket: "b", key: "k", uploadId: "u" }],
     ["GET", "/b/k?uploadId=u", undefined, { op: "ListParts", bucket: "b", key: "k", uploadId: "u" }],
@@ -64,7 +84,11 @@ describe("S3 router", () => {
 
   it("virtual-host addressing on the configured domain", () => {
     expect(route("GET", "/", { host: "photos.s3.example:8776" })).toEqual({ op: "ListObjects", bucket: "photos" });
-    expect(route("PUT", "/a/b.jpg", { host: "photos.s3.example" })).toEqual({ op: "PutObject", bucket: "photos", key: "a/b.jpg" });
+    expect(route("PUT", "/a/b.jpg", { host: "photos.s3.example" })).toEqual({
+      op: "PutObject",
+      bucket: "photos",
+      key: "a/b.jpg",
+    });
     expect(route("GET", "/photos", { host: "other.host" })).toEqual({ op: "ListObjects", bucket: "photos" });
   });
 

@@ -30,21 +30,42 @@ afterAll(async () => {
 
 function env(c: Creds): NodeJS.ProcessEnv {
   return {
-    PATH: "/usr/bin:/bin", HOME: t.dataDir, AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null", AWS_DEFAULT_REGION: "eucalyptus",
-    AWS_MAX_ATTEMPTS: "1", AWS_ACCESS_KEY_ID: c.accessKeyId, AWS_SECRET_ACCESS_KEY: c.secretAccessKey, ...(c.sessionToken ? { AWS_SESSION_TOKEN: c.sessionToken } : {}),
+    PATH: "/usr/bin:/bin",
+    HOME: t.dataDir,
+    AWS_CONFIG_FILE: "/dev/null",
+    AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+    AWS_DEFAULT_REGION: "eucalyptus",
+    AWS_MAX_ATTEMPTS: "1",
+    AWS_ACCESS_KEY_ID: c.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: c.secretAccessKey,
+    ...(c.sessionToken ? { AWS_SESSION_TOKEN: c.sessionToken } : {}),
   };
 }
 const aws = async (c: Creds, endpoint: string, ...args: string[]) => {
   const r = await run(AWS, ["--endpoint-url", endpoint, "--output", "json", ...args], { env: env(c) });
-  return { ok: r.status === 0, json: r.status === 0 && r.stdout.trim() ? JSON.parse(r.stdout) : undefined, err: r.stderr };
+  return {
+    ok: r.status === 0,
+    json: r.status === 0 && r.stdout.trim() ? JSON.parse(r.stdout) : undefined,
+    err: r.stderr,
+  };
 };
 
 /** A Query request signed for `service` by hand (the admin's key). */
 function signedQuery(service: "sts" | "iam", params: Record<string, string>, url = t.ec2Url) {
   const u = new URL(url);
   const body = formEncode(params);
-  const h = signV4({ method: "POST", rawPath: u.pathname, headers: { host: u.host, "content-type": "application/x-www-form-urlencoded; charset=utf-8" }, body,
-    accessKeyId: t.admin.accessKeyId, secret: t.admin.secretAccessKey, region: "eucalyptus", service, now: clock.now(), doubleEncodePath: true });
+  const h = signV4({
+    method: "POST",
+    rawPath: u.pathname,
+    headers: { host: u.host, "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
+    body,
+    accessKeyId: t.admin.accessKeyId,
+    secret: t.admin.secretAccessKey,
+    region: "eucalyptus",
+    service,
+    now: clock.now(),
+    doubleEncodePath: true,
+  });
   delete h.host;
   return post(url, body, h);
 }
@@ -63,7 +84,10 @@ describe.runIf(existsSync(AWS) || process.env.CI === "true")("STS with Debian's 
     for (const endpoint of [t.ec2Url, `${new URL(t.ec2Url).origin}/services/Tokens`]) {
       const r = await aws(user, endpoint, "sts", "get-caller-identity");
       expect(r.err).toBe("");
-      expect(r.json).toMatchObject({ Account: account, Arn: expect.stringMatching(new RegExp(`^arn:aws:iam::${account}:user/sts`)) });
+      expect(r.json).toMatchObject({
+        Account: account,
+        Arn: expect.stringMatching(new RegExp(`^arn:aws:iam::${account}:user/sts`)),
+      });
     }
   });
 
@@ -74,7 +98,11 @@ describe.runIf(existsSync(AWS) || process.env.CI === "true")("STS with Debian's 
     expect((await aws(s, t.ec2Url, "ec2", "describe-availability-zones")).ok).toBe(true);
     const bucket = unique("sess-bucket").toLowerCase();
     expect((await aws(s, t.cloud.endpoints.s3Url, "s3api", "create-bucket", "--bucket", bucket)).err).toBe("");
-    expect((await aws(s, t.cloud.endpoints.s3Url, "s3api", "list-buckets")).json.Buckets.map((b: { Name: string }) => b.Name)).toContain(bucket);
+    expect(
+      (await aws(s, t.cloud.endpoints.s3Url, "s3api", "list-buckets")).json.Buckets.map(
+        (b: { Name: string }) => b.Name,
+      ),
+    ).toContain(bucket);
     expect((await aws(s, t.ec2Url, "sts", "get-caller-identity")).json.Arn).toMatch(/user\/sess/);
     // Session credentials cannot make more of themselves, nor call IAM, as in AWS (without MFA).
     expect((await aws(s, t.ec2Url, "sts", "get-session-token")).err).toMatch(/AccessDenied/);
@@ -85,11 +113,25 @@ describe.runIf(existsSync(AWS) || process.env.CI === "true")("STS with Debian's 
     const name = unique("gone");
     const user = await t.createUser(name);
     const s = await session(user);
-    expect((await aws({ ...s, sessionToken: undefined }, t.ec2Url, "ec2", "describe-regions")).err).toMatch(/AuthFailure/);
-    expect((await aws({ ...s, sessionToken: `${s.sessionToken!.slice(0, -4)}AAAA` }, t.ec2Url, "ec2", "describe-regions")).err).toMatch(/AuthFailure/);
+    expect((await aws({ ...s, sessionToken: undefined }, t.ec2Url, "ec2", "describe-regions")).err).toMatch(
+      /AuthFailure/,
+    );
+    expect(
+      (await aws({ ...s, sessionToken: `${s.sessionToken!.slice(0, -4)}AAAA` }, t.ec2Url, "ec2", "describe-regions"))
+        .err,
+    ).toMatch(/AuthFailure/);
     const foreign = await aws(other.admin, other.ec2Url, "sts", "get-session-token");
     const fc = foreign.json.Credentials;
-    expect((await aws({ accessKeyId: fc.AccessKeyId, secretAccessKey: fc.SecretAccessKey, sessionToken: fc.SessionToken }, t.ec2Url, "ec2", "describe-regions")).err).toMatch(/AuthFailure/);
+    expect(
+      (
+        await aws(
+          { accessKeyId: fc.AccessKeyId, secretAccessKey: fc.SecretAccessKey, sessionToken: fc.SessionToken },
+          t.ec2Url,
+          "ec2",
+          "describe-regions",
+        )
+      ).err,
+    ).toMatch(/AuthFailure/);
     expect((await aws(s, t.cloud.endpoints.s3Url, "s3api", "list-buckets", "--no-sign-request")).ok).toBe(false);
     t.cloud.identity!.deleteUser(name);
     expect((await aws(s, t.ec2Url, "ec2", "describe-regions")).err).toMatch(/AuthFailure/);
@@ -98,7 +140,11 @@ describe.runIf(existsSync(AWS) || process.env.CI === "true")("STS with Debian's 
   it("expire: DurationSeconds is bounded, and a session is refused once it has run out", async () => {
     // awscli checks the bounds itself; signed by hand, the server's answer shows.
     for (const seconds of ["899", "129601", "12h"]) {
-      const r = await signedQuery("sts", { Action: "GetSessionToken", Version: "2011-06-15", DurationSeconds: seconds });
+      const r = await signedQuery("sts", {
+        Action: "GetSessionToken",
+        Version: "2011-06-15",
+        DurationSeconds: seconds,
+      });
       expect([seconds, r.status, errorCode(r.body)]).toEqual([seconds, 400, "ValidationError"]);
     }
     const s = await session(t.admin, 900);
@@ -111,9 +157,15 @@ describe.runIf(existsSync(AWS) || process.env.CI === "true")("STS with Debian's 
   });
 
   it("IAM requests get IAM's envelope at /services/Euare; unknown actions its InvalidAction", async () => {
-    const raw = await signedQuery("iam", { Action: "ListGroups", Version: "2010-05-08" }, `${new URL(t.ec2Url).origin}/services/Euare`);
+    const raw = await signedQuery(
+      "iam",
+      { Action: "ListGroups", Version: "2010-05-08" },
+      `${new URL(t.ec2Url).origin}/services/Euare`,
+    );
     expect(raw.status).toBe(400);
-    expect(raw.body).toMatch(/^<\?xml[^>]*>\s*<ErrorResponse xmlns="https:\/\/iam\.amazonaws\.com\/doc\/2010-05-08\/"><Error><Type>Sender<\/Type><Code>InvalidAction<\/Code>/);
+    expect(raw.body).toMatch(
+      /^<\?xml[^>]*>\s*<ErrorResponse xmlns="https:\/\/iam\.amazonaws\.com\/doc\/2010-05-08\/"><Error><Type>Sender<\/Type><Code>InvalidAction<\/Code>/,
+    );
   });
 });
 
@@ -127,9 +179,14 @@ for sts_url, iam_url in [(os.environ["EC2_URL"], os.environ["EC2_URL"]), (base +
     iam = boto3.client("iam", endpoint_url=iam_url, region_name="eucalyptus")
     out.append([sts.get_caller_identity()["Account"], iam.get_user()["User"]["UserName"]])
 print(json.dumps(out))`;
-    const r = await run(PYTHON, ["-c", script], { env: { ...env(t.admin), EC2_URL: t.ec2Url, ORIGIN: new URL(t.ec2Url).origin } });
+    const r = await run(PYTHON, ["-c", script], {
+      env: { ...env(t.admin), EC2_URL: t.ec2Url, ORIGIN: new URL(t.ec2Url).origin },
+    });
     expect(r.stderr).toBe("");
     const account = t.cloud.identity!.principal(t.admin.accessKeyId)!.accountId;
-    expect(JSON.parse(r.stdout)).toEqual([[account, "admin"], [account, "admin"]]);
+    expect(JSON.parse(r.stdout)).toEqual([
+      [account, "admin"],
+      [account, "admin"],
+    ]);
   });
 });

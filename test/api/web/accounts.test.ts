@@ -10,7 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../support/exec";
 import { tempDir } from "../../support/cloud";
 import { canBrowse, expectAccessible, launchBrowser, newContext, screenshot } from "../../support/browser";
-import { ADMIN_NEW_PASSWORD, firstAdminLogin, flash, login, startWebCloud, visit, type WebCloud } from "../../support/web";
+import {
+  ADMIN_NEW_PASSWORD,
+  firstAdminLogin,
+  flash,
+  login,
+  startWebCloud,
+  visit,
+  type WebCloud,
+} from "../../support/web";
 
 const AWS = "/usr/bin/aws";
 const PY = "/usr/bin/python3";
@@ -63,7 +71,7 @@ describe.runIf(canBrowse)("web interface: accounts", () => {
 
     await visit(admin, "/admin/outbox", "admin-outbox");
     const mail = admin.getByRole("article", { name: /Mail to carol@example.org: \[euca\] your account was approved/ });
-    const link = /https:\/\/\S+\/confirm\?code=\S+/.exec((await mail.locator("textarea").inputValue()))![0];
+    const link = /https:\/\/\S+\/confirm\?code=\S+/.exec(await mail.locator("textarea").inputValue())![0];
     expect(new URL(link).origin).toBe(w.url);
 
     // A scanner following the link confirms nothing: the page asks.
@@ -78,31 +86,50 @@ describe.runIf(canBrowse)("web interface: accounts", () => {
     await expect.poll(() => new URL(anon.url()).pathname).toBe("/credentials");
     await visit(anon, "/credentials", "credentials");
 
-    const [download] = await Promise.all([anon.waitForEvent("download"), anon.getByRole("button", { name: "Download credentials" }).click()]);
+    const [download] = await Promise.all([
+      anon.waitForEvent("download"),
+      anon.getByRole("button", { name: "Download credentials" }).click(),
+    ]);
     expect(download.suggestedFilename()).toBe("euca2-carol-x509.zip");
     const dir = tempDir("web-creds-");
     const zip = join(dir, "creds.zip");
     await download.saveAs(zip);
-    const unzip = await run(PY, ["-c", "import sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); z.extractall(sys.argv[2]); print('\\n'.join(sorted(z.namelist())))", zip, dir]);
+    const unzip = await run(PY, [
+      "-c",
+      "import sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); z.extractall(sys.argv[2]); print('\\n'.join(sorted(z.namelist())))",
+      zip,
+      dir,
+    ]);
     expect(unzip.status, unzip.stderr).toBe(0);
     const names = unzip.stdout.trim().split("\n");
     expect(names).toEqual(expect.arrayContaining(["eucarc", "cloud-cert.pem", "aws-credentials", "aws-config"]));
     expect(names.filter((n) => /^euca2-carol-[0-9a-f]{8}-(pk|cert)\.pem$/.test(n))).toHaveLength(2);
-    const aws = await run("bash", ["-c", `source ${dir}/eucarc && ${AWS} --endpoint-url "$EC2_URL" ec2 describe-availability-zones --output json`]);
+    const aws = await run("bash", [
+      "-c",
+      `source ${dir}/eucarc && ${AWS} --endpoint-url "$EC2_URL" ec2 describe-availability-zones --output json`,
+    ]);
     expect(aws.status, aws.stderr).toBe(0);
     expect(JSON.parse(aws.stdout).AvailabilityZones.map((z: { ZoneName: string }) => z.ZoneName)).toEqual(["cluster1"]);
 
     // A second download is a new key pair and certificate.
-    const [again] = await Promise.all([anon.waitForEvent("download"), anon.getByRole("button", { name: "Download credentials" }).click()]);
+    const [again] = await Promise.all([
+      anon.waitForEvent("download"),
+      anon.getByRole("button", { name: "Download credentials" }).click(),
+    ]);
     const zip2 = join(dir, "again.zip");
     await again.saveAs(zip2);
-    const names2 = (await run(PY, ["-c", "import sys,zipfile; print('\\n'.join(zipfile.ZipFile(sys.argv[1]).namelist()))", zip2])).stdout.trim().split("\n");
+    const names2 = (
+      await run(PY, ["-c", "import sys,zipfile; print('\\n'.join(zipfile.ZipFile(sys.argv[1]).namelist()))", zip2])
+    ).stdout
+      .trim()
+      .split("\n");
     expect(names2.find((n) => n.endsWith("-pk.pem"))).not.toBe(names.find((n) => n.endsWith("-pk.pem")));
 
     // The audit log has the story, without a secret in it.
     await visit(admin, "/admin/audit", "admin-audit");
     const audit = await admin.locator("table").textContent();
-    for (const a of ["apply", "approve-application", "confirm-account", "login", "download-credentials"]) expect(audit).toContain(a);
+    for (const a of ["apply", "approve-application", "confirm-account", "login", "download-credentials"])
+      expect(audit).toContain(a);
     expect(audit).not.toContain("carols-secret-1");
   }, 120_000);
 
@@ -132,7 +159,9 @@ describe.runIf(canBrowse)("web interface: accounts", () => {
     expect(await flash(admin)).toContain("Rejected");
     await admin.goto("/admin/outbox");
     expect((await admin.locator("article").allTextContents()).join("\n")).toContain("[euca] your account application");
-    expect(await admin.getByRole("textbox", { name: "Message to dave@example.org" }).first().inputValue()).toContain("not a member of the project");
+    expect(await admin.getByRole("textbox", { name: "Message to dave@example.org" }).first().inputValue()).toContain(
+      "not a member of the project",
+    );
   }, 60_000);
 
   it("works with the keyboard alone: every control of a page is reached by Tab, and a login is typed and sent", async () => {
@@ -142,13 +171,18 @@ describe.runIf(canBrowse)("web interface: accounts", () => {
       const seen: string[] = [];
       for (let i = 0; i < 200; i++) {
         await page.keyboard.press("Tab");
-        const id = await page.evaluate("(() => { const e = document.activeElement; return e && e !== document.body ? (e.id || e.getAttribute('name') || e.textContent.trim()) + '|' + e.tagName : '' })()") as string;
+        const id = (await page.evaluate(
+          "(() => { const e = document.activeElement; return e && e !== document.body ? (e.id || e.getAttribute('name') || e.textContent.trim()) + '|' + e.tagName : '' })()",
+        )) as string;
         if (id && seen.includes(id)) break;
         if (id) seen.push(id);
       }
       return seen;
     };
-    const controls = () => page.evaluate(`[...document.querySelectorAll("main input:not([type=hidden]), main select, main textarea, main button")].map((e) => (e.id || e.getAttribute("name") || e.textContent.trim()) + "|" + e.tagName)`) as Promise<string[]>;
+    const controls = () =>
+      page.evaluate(
+        `[...document.querySelectorAll("main input:not([type=hidden]), main select, main textarea, main button")].map((e) => (e.id || e.getAttribute("name") || e.textContent.trim()) + "|" + e.tagName)`,
+      ) as Promise<string[]>;
     for (const path of ["/apply", "/recover", "/login"]) {
       await page.goto(path);
       const stops = await tabStops();

@@ -4,7 +4,13 @@
  * Walrus and a download through a presigned URL, key pairs and groups, the admin
  * changing a VM type and the capacity chart following. Every page is checked with axe.
  */
-import { DescribeInstancesCommand, EC2Client, ModifyImageAttributeCommand, RegisterImageCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
+import {
+  DescribeInstancesCommand,
+  EC2Client,
+  ModifyImageAttributeCommand,
+  RegisterImageCommand,
+  TerminateInstancesCommand,
+} from "@aws-sdk/client-ec2";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -23,14 +29,24 @@ describe.runIf(canBrowse)("web interface: the cloud", () => {
   let admin: Page;
   let user: Page;
   let userKeys: { accessKeyId: string; secretAccessKey: string };
-  const ec2 = (k: { accessKeyId: string; secretAccessKey: string }) => new EC2Client({ endpoint: w.t.ec2Url, region: "eucalyptus", credentials: k });
+  const ec2 = (k: { accessKeyId: string; secretAccessKey: string }) =>
+    new EC2Client({ endpoint: w.t.ec2Url, region: "eucalyptus", credentials: k });
 
   beforeAll(async () => {
     w = await startWebCloud({ settings: { publicIps: "192.0.2.10-192.0.2.12" } });
     browser = await launchBrowser();
     const a = adminUser(w.t);
-    imageId = (await ec2(a).send(new RegisterImageCommand({ ImageLocation: await uploadBundle(w.t, a, imageFile("root.img", 100_000)), Name: "web-test" }))).ImageId!;
-    await ec2(a).send(new ModifyImageAttributeCommand({ ImageId: imageId, LaunchPermission: { Add: [{ Group: "all" }] } }));
+    imageId = (
+      await ec2(a).send(
+        new RegisterImageCommand({
+          ImageLocation: await uploadBundle(w.t, a, imageFile("root.img", 100_000)),
+          Name: "web-test",
+        }),
+      )
+    ).ImageId!;
+    await ec2(a).send(
+      new ModifyImageAttributeCommand({ ImageId: imageId, LaunchPermission: { Add: [{ Group: "all" }] } }),
+    );
     admin = await (await newContext(browser, w.url)).newPage();
     await firstAdminLogin(admin, w);
     // A user the admin adds, who chooses a password at the first login.
@@ -75,7 +91,14 @@ describe.runIf(canBrowse)("web interface: the cloud", () => {
 
   it("shows an instance's details and console, and reboots and terminates from the page", async () => {
     const id = await runFromPage(user, imageId);
-    await expect.poll(async () => (await ec2(userKeys).send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!.Instances![0]!.State!.Name, { timeout: 20_000 }).toBe("running");
+    await expect
+      .poll(
+        async () =>
+          (await ec2(userKeys).send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!
+            .Instances![0]!.State!.Name,
+        { timeout: 20_000 },
+      )
+      .toBe("running");
     await visit(user, `/instances/${id}`, "instance-detail");
     await user.getByRole("button", { name: "Reboot" }).click();
     expect(await flash(user)).toContain(`${id} is rebooting`);
@@ -102,7 +125,10 @@ describe.runIf(canBrowse)("web interface: the cloud", () => {
     expect(await got.Body!.transformToString()).toBe(content);
     const href = (await user.getByRole("link", { name: "notes & <data>.txt" }).getAttribute("href"))!;
     expect(href).toContain("Signature=");
-    const [download] = await Promise.all([user.waitForEvent("download"), user.getByRole("link", { name: "notes & <data>.txt" }).click()]);
+    const [download] = await Promise.all([
+      user.waitForEvent("download"),
+      user.getByRole("link", { name: "notes & <data>.txt" }).click(),
+    ]);
     const saved = join(tempDir("web-download-"), "got.txt");
     await download.saveAs(saved);
     expect((await import("node:fs")).readFileSync(saved, "utf8")).toBe(content);
@@ -128,7 +154,9 @@ describe.runIf(canBrowse)("web interface: the cloud", () => {
     await g.getByLabel("Source").fill("192.0.2.0/24");
     await g.getByRole("button", { name: "Allow" }).click();
     expect(await flash(user)).toContain("in force in default");
-    await expect.poll(() => user.getByRole("table", { name: "Rules of default" }).textContent()).toContain("tcp port 22 from 192.0.2.0/24");
+    await expect
+      .poll(() => user.getByRole("table", { name: "Rules of default" }).textContent())
+      .toContain("tcp port 22 from 192.0.2.0/24");
     // An invalid rule is said in plain words, as EC2 says it.
     await user.getByRole("group", { name: "Allow into default" }).getByLabel("From port (ICMP: type)").fill("22");
     await user.getByRole("group", { name: "Allow into default" }).getByLabel("Source").fill("192.0.2.0/33");
@@ -136,12 +164,15 @@ describe.runIf(canBrowse)("web interface: the cloud", () => {
     expect(await flash(user)).toContain("is not a valid CIDR block");
     await user.getByRole("button", { name: "Revoke tcp port 22 from 192.0.2.0/24" }).click();
     expect(await flash(user)).toContain("revoked");
-    for (const p of ["/", "/images", "/addresses", "/volumes", "/snapshots"]) await visit(user, p, `user${p === "/" ? "-dashboard" : p.replace("/", "-")}`);
+    for (const p of ["/", "/images", "/addresses", "/volumes", "/snapshots"])
+      await visit(user, p, `user${p === "/" ? "-dashboard" : p.replace("/", "-")}`);
   }, 60_000);
 
   it("allocates and associates an address, makes a volume, attaches it, snapshots it, and lets them go, from the pages", async () => {
     const id = await runFromPage(user, imageId);
-    await expect.poll(() => user.locator(`#instances tr[data-id="${id}"]`).getAttribute("data-state"), { timeout: 20_000 }).toBe("running");
+    await expect
+      .poll(() => user.locator(`#instances tr[data-id="${id}"]`).getAttribute("data-state"), { timeout: 20_000 })
+      .toBe("running");
 
     await visit(user, "/addresses");
     await user.getByRole("button", { name: "Allocate an address" }).click();
@@ -149,7 +180,8 @@ describe.runIf(canBrowse)("web interface: the cloud", () => {
     await user.getByLabel(`Instance for ${ip}`).selectOption(id);
     await user.getByRole("button", { name: "Associate" }).click();
     expect(await flash(user)).toContain(`${ip} now reaches ${id}`);
-    const described = (await ec2(userKeys).send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!.Instances![0]!;
+    const described = (await ec2(userKeys).send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!
+      .Instances![0]!;
     expect(described.PublicIpAddress).toBe(ip);
     await visit(user, "/addresses", "addresses");
     await user.getByRole("button", { name: `Disassociate ${ip}` }).click();
@@ -162,28 +194,49 @@ describe.runIf(canBrowse)("web interface: the cloud", () => {
     await create.getByRole("button", { name: "Create" }).click();
     const vol = /vol-[0-9a-f]+/.exec((await flash(user))!)![0];
     const row = () => user.getByRole("row", { name: new RegExp(vol) });
-    await expect.poll(async () => (await user.reload(), await row().textContent()), { timeout: 20_000 }).toContain("available");
+    await expect
+      .poll(async () => (await user.reload(), await row().textContent()), { timeout: 20_000 })
+      .toContain("available");
     await row().getByLabel(`Instance for ${vol}`).selectOption(id);
     await row().getByRole("button", { name: "Attach" }).click();
     expect(await flash(user)).toContain(`${vol} is attached to ${id}`);
-    await expect.poll(async () => (await user.reload(), await row().textContent()), { timeout: 20_000 }).toContain("in-use");
+    await expect
+      .poll(async () => (await user.reload(), await row().textContent()), { timeout: 20_000 })
+      .toContain("in-use");
     await visit(user, "/volumes", "volumes");
-    await row().getByRole("button", { name: `Snapshot ${vol}` }).click();
+    await row()
+      .getByRole("button", { name: `Snapshot ${vol}` })
+      .click();
     const snap = /snap-[0-9a-f]+/.exec((await flash(user))!)![0];
-    await expect.poll(async () => (await user.reload(), await user.getByRole("row", { name: new RegExp(snap) }).textContent()), { timeout: 30_000 }).toContain("completed");
+    await expect
+      .poll(async () => (await user.reload(), await user.getByRole("row", { name: new RegExp(snap) }).textContent()), {
+        timeout: 30_000,
+      })
+      .toContain("completed");
     await visit(user, "/snapshots", "snapshots");
     await user.getByRole("button", { name: `Delete ${snap}` }).click();
     expect(await flash(user)).toContain(`Deleted ${snap}`);
     await user.goto("/volumes");
-    await row().getByRole("button", { name: `Detach ${vol}` }).click();
-    await expect.poll(async () => (await user.reload(), await row().textContent()), { timeout: 20_000 }).toContain("available");
-    await row().getByRole("button", { name: `Delete ${vol}` }).click();
+    await row()
+      .getByRole("button", { name: `Detach ${vol}` })
+      .click();
+    await expect
+      .poll(async () => (await user.reload(), await row().textContent()), { timeout: 20_000 })
+      .toContain("available");
+    await row()
+      .getByRole("button", { name: `Delete ${vol}` })
+      .click();
     expect(await flash(user)).toContain(`Deleting ${vol}`);
   }, 120_000);
 
   it("the admin changes a VM type and the capacity chart follows", async () => {
     await visit(admin, "/admin/clusters", "admin-clusters");
-    const drawn = async () => JSON.parse((await admin.locator('canvas[data-zone="cluster1"]').getAttribute("data-drawn")) ?? "[]") as Array<{ name: string; free: number; max: number }>;
+    const drawn = async () =>
+      JSON.parse((await admin.locator('canvas[data-zone="cluster1"]').getAttribute("data-drawn")) ?? "[]") as Array<{
+        name: string;
+        free: number;
+        max: number;
+      }>;
     await expect.poll(async () => (await drawn()).find((t) => t.name === "m1.large")?.max).toBe(2);
     await visit(admin, "/admin/vm-types", "admin-vm-types");
     await admin.getByLabel("Memory of m1.large (MB)").fill("1024");
@@ -203,8 +256,13 @@ describe.runIf(canBrowse)("web interface: the cloud", () => {
     // The form refuses a zero before it is sent (and the server would too: test/api/web/security.test.ts).
     await admin.getByLabel("CPUs of m1.large").fill("0");
     await admin.getByRole("button", { name: "Save m1.large" }).click();
-    expect(await admin.getByLabel("CPUs of m1.large").evaluate((el) => (el as unknown as { validity: { rangeUnderflow: boolean } }).validity.rangeUnderflow)).toBe(true);
-    for (const p of ["/", "/admin/settings", "/admin/audit", "/admin/users"]) await visit(admin, p, `admin${p === "/" ? "-dashboard" : p.replace(/\//g, "-")}`);
+    expect(
+      await admin
+        .getByLabel("CPUs of m1.large")
+        .evaluate((el) => (el as unknown as { validity: { rangeUnderflow: boolean } }).validity.rangeUnderflow),
+    ).toBe(true);
+    for (const p of ["/", "/admin/settings", "/admin/audit", "/admin/users"])
+      await visit(admin, p, `admin${p === "/" ? "-dashboard" : p.replace(/\//g, "-")}`);
   }, 60_000);
 
   it("fits a phone-sized screen", async () => {

@@ -11,7 +11,9 @@ describe("web interface: mail over SMTP", () => {
   let w: WebCloud;
   beforeAll(async () => {
     smtp = new SMTPServer({
-      authOptional: true, disabledCommands: ["STARTTLS"], logger: false,
+      authOptional: true,
+      disabledCommands: ["STARTTLS"],
+      logger: false,
       onData(stream, session, done) {
         let data = "";
         stream.on("data", (b: Buffer) => (data += b.toString("utf8")));
@@ -22,7 +24,12 @@ describe("web interface: mail over SMTP", () => {
       },
     });
     await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
-    w = await startWebCloud({ settings: { smtpUrl: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`, mailFrom: "cloud@example.org" } });
+    w = await startWebCloud({
+      settings: {
+        smtpUrl: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+        mailFrom: "cloud@example.org",
+      },
+    });
   }, 60_000);
   afterAll(async () => {
     await w?.t.stop();
@@ -31,9 +38,16 @@ describe("web interface: mail over SMTP", () => {
 
   it("mails the admins of an application and the applicant of its approval", async () => {
     const anon = new WebClient(w.url, w.t.cloud.layout.cloudCert);
-    const r = await anon.request("POST", "/apply", { form: {
-      _csrf: await anon.csrf("/apply"), userName: "nora", password: "noras-password", password2: "noras-password", fullName: "Nora", email: "nora@example.org",
-    } });
+    const r = await anon.request("POST", "/apply", {
+      form: {
+        _csrf: await anon.csrf("/apply"),
+        userName: "nora",
+        password: "noras-password",
+        password2: "noras-password",
+        fullName: "Nora",
+        email: "nora@example.org",
+      },
+    });
     expect(r.body).toContain("your application was sent");
     await expect.poll(() => received.length).toBe(1);
     expect(received[0]!.to).toEqual(["admin@localhost"]);
@@ -45,9 +59,18 @@ describe("web interface: mail over SMTP", () => {
     await admin.post("/admin/applications/approve", { id }, "/admin/applications");
     await expect.poll(() => received.length).toBe(2);
     expect(received[1]!.to).toEqual(["nora@example.org"]);
-    const link = /https:\/\/\S+\/confirm\?code=[A-Za-z0-9_-]+/.exec(received[1]!.data.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))))![0];
+    const link = /https:\/\/\S+\/confirm\?code=[A-Za-z0-9_-]+/.exec(
+      received[1]!.data
+        .replace(/=\r?\n/g, "")
+        .replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+    )![0];
     const page = new WebClient(w.url, w.t.cloud.layout.cloudCert);
-    const confirmed = await page.request("POST", "/confirm", { form: { _csrf: await page.csrf(new URL(link).pathname + new URL(link).search), code: new URL(link).searchParams.get("code")! } });
+    const confirmed = await page.request("POST", "/confirm", {
+      form: {
+        _csrf: await page.csrf(new URL(link).pathname + new URL(link).search),
+        code: new URL(link).searchParams.get("code")!,
+      },
+    });
     expect(confirmed.status).toBe(303);
     expect((await page.login("nora", "noras-password")).location).toBe("/");
     const outbox = (await admin.get("/admin/outbox")).body;

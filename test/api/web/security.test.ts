@@ -5,7 +5,13 @@
  * resources by editing ids, admin pages for admins only, nothing secret in the logs.
  */
 import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import { DescribeInstancesCommand, EC2Client, ModifyImageAttributeCommand, RegisterImageCommand, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import {
+  DescribeInstancesCommand,
+  EC2Client,
+  ModifyImageAttributeCommand,
+  RegisterImageCommand,
+  RunInstancesCommand,
+} from "@aws-sdk/client-ec2";
 import { request } from "node:https";
 import { connect } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,7 +21,13 @@ import { adminUser, imageFile, uploadBundle } from "../../support/bundles";
 import { s3 } from "../../support/s3";
 import { WebClient, type WebResponse } from "../../support/web-client";
 import { LOGIN_REFUSED } from "../../../src/roles/clc/web-logins";
-import { ADMIN_NEW_PASSWORD, adminClient, startWebCloud, userWithPassword as addUser, type WebCloud } from "../../support/web";
+import {
+  ADMIN_NEW_PASSWORD,
+  adminClient,
+  startWebCloud,
+  userWithPassword as addUser,
+  type WebCloud,
+} from "../../support/web";
 
 /**
  * A POST larger than any form, on a raw TLS socket: the server answers 413 and closes
@@ -26,7 +38,9 @@ function oversizedPost(url: URL, body: string, cookies: Map<string, string>): Pr
     const parts: Buffer[] = [];
     const s = connect({ host: url.hostname, port: Number(url.port), rejectUnauthorized: false }, () => {
       const cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-      s.write(`POST /admin/vm-types HTTP/1.1\r\nhost: ${url.host}\r\ncookie: ${cookie}\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: ${body.length}\r\n\r\n`);
+      s.write(
+        `POST /admin/vm-types HTTP/1.1\r\nhost: ${url.host}\r\ncookie: ${cookie}\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: ${body.length}\r\n\r\n`,
+      );
       s.write(body, () => undefined);
     });
     s.on("data", (b: Buffer) => parts.push(b));
@@ -66,20 +80,42 @@ describe("web interface: security", () => {
     });
     expect(subjectAltNames(pem)).toEqual(expect.arrayContaining(["ip:127.0.0.1", "dns:localhost"]));
     // Without the cloud CA the certificate is not trusted.
-    await expect(new Promise((resolve, reject) => request(w.url, (r) => resolve(r.statusCode)).on("error", reject).end())).rejects.toThrow(/certificate/i);
+    await expect(
+      new Promise((resolve, reject) =>
+        request(w.url, (r) => resolve(r.statusCode))
+          .on("error", reject)
+          .end(),
+      ),
+    ).rejects.toThrow(/certificate/i);
   });
 
   it("sets secure, HttpOnly, SameSite=Strict cookies and a strict CSP on every page", async () => {
     const c = client();
     const first = await c.get("/login");
-    const pre = ([] as string[]).concat(first.headers["set-cookie"] ?? []).find((x) => x.startsWith("__Host-euca_pre="))!;
+    const pre = ([] as string[])
+      .concat(first.headers["set-cookie"] ?? [])
+      .find((x) => x.startsWith("__Host-euca_pre="))!;
     expect(pre).toMatch(/; Path=\/; Secure; HttpOnly; SameSite=Strict/);
     const r = await c.login("admin", ADMIN_NEW_PASSWORD);
-    const session = ([] as string[]).concat(r.headers["set-cookie"] ?? []).find((x) => x.startsWith("__Host-euca_session="))!;
+    const session = ([] as string[])
+      .concat(r.headers["set-cookie"] ?? [])
+      .find((x) => x.startsWith("__Host-euca_session="))!;
     expect(session).toMatch(/^__Host-euca_session=[A-Za-z0-9_-]{43}; Path=\/; Secure; HttpOnly; SameSite=Strict$/);
-    for (const path of ["/login", "/apply", "/", "/instances", "/buckets", "/credentials", "/admin/users", "/admin/clusters", "/no-such-page"]) {
+    for (const path of [
+      "/login",
+      "/apply",
+      "/",
+      "/instances",
+      "/buckets",
+      "/credentials",
+      "/admin/users",
+      "/admin/clusters",
+      "/no-such-page",
+    ]) {
       const p = await c.get(path);
-      expect(p.headers["content-security-policy"], path).toMatch(/default-src 'none'; script-src 'self'; style-src 'self'.*frame-ancestors 'none'/);
+      expect(p.headers["content-security-policy"], path).toMatch(
+        /default-src 'none'; script-src 'self'; style-src 'self'.*frame-ancestors 'none'/,
+      );
       expect(p.headers["cache-control"], path).toBe("no-store");
       expect(p.headers["x-content-type-options"], path).toBe("nosniff");
       expect(p.body, path).not.toMatch(/<script(?![^>]*\bsrc=)(?![^>]*type="application\/json")/); // no inline scripts to allow
@@ -94,17 +130,30 @@ describe("web interface: security", () => {
     const bare = await c.request("POST", "/key-pairs/create", { form: { name: "stolen", type: "rsa" } });
     expect(bare.status).toBe(403);
     expect(bare.body).toContain("This form was refused");
-    const foreign = await c.request("POST", "/key-pairs/create", { form: { _csrf: await other.csrf("/key-pairs"), name: "stolen", type: "rsa" } });
+    const foreign = await c.request("POST", "/key-pairs/create", {
+      form: { _csrf: await other.csrf("/key-pairs"), name: "stolen", type: "rsa" },
+    });
     expect(foreign.status).toBe(403);
     const anon = client();
     const preToken = await anon.csrf("/login");
-    expect((await c.request("POST", "/key-pairs/create", { form: { _csrf: preToken, name: "stolen", type: "rsa" } })).status).toBe(403);
+    expect(
+      (await c.request("POST", "/key-pairs/create", { form: { _csrf: preToken, name: "stolen", type: "rsa" } })).status,
+    ).toBe(403);
     // A JSON or otherwise typed body carries no token either.
-    expect((await c.request("POST", "/key-pairs/create", { body: JSON.stringify({ name: "stolen" }), headers: { "content-type": "application/json" } })).status).toBe(403);
+    expect(
+      (
+        await c.request("POST", "/key-pairs/create", {
+          body: JSON.stringify({ name: "stolen" }),
+          headers: { "content-type": "application/json" },
+        })
+      ).status,
+    ).toBe(403);
     expect((await c.get("/key-pairs")).body).not.toContain("stolen");
     // Logging out, too, needs the token (no forced logouts from other sites).
     expect((await c.request("POST", "/logout", { form: {} })).status).toBe(403);
-    expect((await c.post("/key-pairs/create", { name: "mine", type: "ed25519" }, "/key-pairs")).body).toContain("Private key of mine");
+    expect((await c.post("/key-pairs/create", { name: "mine", type: "ed25519" }, "/key-pairs")).body).toContain(
+      "Private key of mine",
+    );
   });
 
   it("pauses a login after five wrong passwords, longer after each, audits it, and the admin can clear it", async () => {
@@ -178,14 +227,25 @@ describe("web interface: security", () => {
     const lee = await userWithPassword("lee", "lees-password");
     const mo = await userWithPassword("mo", "mos-password");
     const a = adminUser(w.t);
-    const ec2 = (k: { accessKeyId: string; secretAccessKey: string }) => new EC2Client({ endpoint: w.t.ec2Url, region: "eucalyptus", credentials: k });
-    const image = (await ec2(a).send(new RegisterImageCommand({ ImageLocation: await uploadBundle(w.t, a, imageFile("root.img", 50_000)), Name: "sec" }))).ImageId!;
-    await ec2(a).send(new ModifyImageAttributeCommand({ ImageId: image, LaunchPermission: { Add: [{ Group: "all" }] } }));
+    const ec2 = (k: { accessKeyId: string; secretAccessKey: string }) =>
+      new EC2Client({ endpoint: w.t.ec2Url, region: "eucalyptus", credentials: k });
+    const image = (
+      await ec2(a).send(
+        new RegisterImageCommand({
+          ImageLocation: await uploadBundle(w.t, a, imageFile("root.img", 50_000)),
+          Name: "sec",
+        }),
+      )
+    ).ImageId!;
+    await ec2(a).send(
+      new ModifyImageAttributeCommand({ ImageId: image, LaunchPermission: { Add: [{ Group: "all" }] } }),
+    );
     const leeKeys = (() => {
       const { set } = w.t.cloud.identity!.credentialSetOf("lee");
       return { accessKeyId: set.accessKeyId, secretAccessKey: set.secretKey };
     })();
-    const id = (await ec2(leeKeys).send(new RunInstancesCommand({ ImageId: image, MinCount: 1, MaxCount: 1 }))).Instances![0]!.InstanceId!;
+    const id = (await ec2(leeKeys).send(new RunInstancesCommand({ ImageId: image, MinCount: 1, MaxCount: 1 })))
+      .Instances![0]!.InstanceId!;
     await s3(w.t, leeKeys).send(new CreateBucketCommand({ Bucket: "lee-private" }));
     await s3(w.t, leeKeys).send(new PutObjectCommand({ Bucket: "lee-private", Key: "secret.txt", Body: "lee's" }));
 
@@ -197,7 +257,8 @@ describe("web interface: security", () => {
     const kill = await mo.post("/instances/terminate", { id }, "/instances");
     expect(kill.location).toBe("/instances");
     expect((await mo.get("/instances")).body).toContain(`The instance &#39;${id}&#39; does not exist`);
-    const state = (await ec2(leeKeys).send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!.Instances![0]!.State!.Name;
+    const state = (await ec2(leeKeys).send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!
+      .Instances![0]!.State!.Name;
     expect(["pending", "running"]).toContain(state);
 
     const bucket = await mo.get("/buckets/lee-private");
@@ -212,28 +273,47 @@ describe("web interface: security", () => {
     expect((await mo.get("/admin/users")).status).toBe(403);
     expect((await mo.post("/admin/users/action", { user: "lee", action: "disable" }, "/")).status).toBe(403);
     expect((await lee.get("/")).status).toBe(200);
-    expect((await mo.post("/admin/vm-types", { name: "m1.small", cpus: "9", memoryMb: "1", diskGb: "1" }, "/")).status).toBe(403);
+    expect(
+      (await mo.post("/admin/vm-types", { name: "m1.small", cpus: "9", memoryMb: "1", diskGb: "1" }, "/")).status,
+    ).toBe(403);
   });
 
   it("checks every input on the server as the API does, and bounds what it reads", async () => {
-    const r = await admin.post("/admin/vm-types", { name: "m1.small", cpus: "0", memoryMb: "128", diskGb: "2" }, "/admin/vm-types");
+    const r = await admin.post(
+      "/admin/vm-types",
+      { name: "m1.small", cpus: "0", memoryMb: "128", diskGb: "2" },
+      "/admin/vm-types",
+    );
     expect(r.location).toBe("/admin/vm-types");
     expect((await admin.get("/admin/vm-types")).body).toContain("cpus must be a positive integer");
-    expect((await admin.post("/admin/users/action", { user: "admin", action: "delete" }, "/admin/users")).location).toBe("/admin/users");
+    expect(
+      (await admin.post("/admin/users/action", { user: "admin", action: "delete" }, "/admin/users")).location,
+    ).toBe("/admin/users");
     expect((await admin.get("/admin/users")).body).toContain("Admins do not disable, demote or delete themselves here");
     // A form far larger than any form is refused before it is read.
-    expect(await oversizedPost(new URL(w.url), `_csrf=x&name=${"a".repeat(2 * 1024 * 1024)}`, admin.cookies)).toMatch(/^HTTP\/1\.1 413 /);
+    expect(await oversizedPost(new URL(w.url), `_csrf=x&name=${"a".repeat(2 * 1024 * 1024)}`, admin.cookies)).toMatch(
+      /^HTTP\/1\.1 413 /,
+    );
     // Only local paths after login (no open redirect).
     const c = client();
     await c.request("GET", "/login");
-    const out = await c.request("POST", "/login", { form: { _csrf: await c.csrf("/login"), userName: "admin", password: ADMIN_NEW_PASSWORD, next: "//evil.example/" } });
+    const out = await c.request("POST", "/login", {
+      form: { _csrf: await c.csrf("/login"), userName: "admin", password: ADMIN_NEW_PASSWORD, next: "//evil.example/" },
+    });
     expect(out.location).toBe("/");
     expect((await admin.get("/instances/%3Cscript%3E")).body).not.toContain("<script>");
   });
 
   it("keeps passwords, session ids and secret keys out of the logs", async () => {
     const logs = w.t.logs();
-    for (const secret of [w.adminPassword, ADMIN_NEW_PASSWORD, "hanks-password", "kims-password", admin.cookies.get("__Host-euca_session")!, w.t.admin.secretAccessKey]) {
+    for (const secret of [
+      w.adminPassword,
+      ADMIN_NEW_PASSWORD,
+      "hanks-password",
+      "kims-password",
+      admin.cookies.get("__Host-euca_session")!,
+      w.t.admin.secretAccessKey,
+    ]) {
       expect(logs).not.toContain(secret);
     }
     expect(logs).toContain('"api":"web"');

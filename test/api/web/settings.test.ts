@@ -14,7 +14,11 @@ describe("web interface: cloud settings", () => {
   let w: WebCloud;
   let admin: WebClient;
   beforeAll(async () => {
-    writeFileSync(file, "# the site's settings\nWALRUS_MAX_BUCKETS=5   # per user\nSMTP_URL=smtp://mailer:s3cret@127.0.0.1:2525\n", { mode: 0o640 });
+    writeFileSync(
+      file,
+      "# the site's settings\nWALRUS_MAX_BUCKETS=5   # per user\nSMTP_URL=smtp://mailer:s3cret@127.0.0.1:2525\n",
+      { mode: 0o640 },
+    );
     w = await startWebCloud({ configFile: file, settings: { smtpUrl: "smtp://mailer:s3cret@127.0.0.1:2525" } });
     admin = await adminClient(w);
   }, 60_000);
@@ -33,13 +37,20 @@ describe("web interface: cloud settings", () => {
     const r = await admin.post("/admin/settings", { key: "walrusMaxBuckets", value: "9" }, "/admin/settings");
     expect(r.location).toBe("/admin/settings");
     expect((await admin.get("/admin/settings")).body).toContain("Saved walrusMaxBuckets; it is in force now");
-    expect(readFileSync(file, "utf8")).toBe("# the site's settings\nWALRUS_MAX_BUCKETS=9\nSMTP_URL=smtp://mailer:s3cret@127.0.0.1:2525\n");
+    expect(readFileSync(file, "utf8")).toBe(
+      "# the site's settings\nWALRUS_MAX_BUCKETS=9\nSMTP_URL=smtp://mailer:s3cret@127.0.0.1:2525\n",
+    );
     await admin.post("/admin/settings", { key: "scMaxVolumeGb", value: "20" }, "/admin/settings");
-    expect(resolveSettings({ flags: { config: file }, env: {} })).toMatchObject({ walrusMaxBuckets: 9, scMaxVolumeGb: 20 });
+    expect(resolveSettings({ flags: { config: file }, env: {} })).toMatchObject({
+      walrusMaxBuckets: 9,
+      scMaxVolumeGb: 20,
+    });
     expect((await admin.get("/admin/audit")).body).toContain("set-setting");
     // The cache size is read once, at start.
     await admin.post("/admin/settings", { key: "walrusImageCacheMb", value: "2048" }, "/admin/settings");
-    expect((await admin.get("/admin/settings")).body).toContain("Saved walrusImageCacheMb; it applies from the next start");
+    expect((await admin.get("/admin/settings")).body).toContain(
+      "Saved walrusImageCacheMb; it applies from the next start",
+    );
   });
 
   it("puts a Walrus quota in force at once", async () => {
@@ -47,7 +58,9 @@ describe("web interface: cloud settings", () => {
     const c = s3(w.t, user);
     await admin.post("/admin/settings", { key: "walrusMaxBuckets", value: "1" }, "/admin/settings");
     await c.send(new CreateBucketCommand({ Bucket: "olga-one" }));
-    await expect(c.send(new CreateBucketCommand({ Bucket: "olga-two" }))).rejects.toMatchObject({ name: "TooManyBuckets" });
+    await expect(c.send(new CreateBucketCommand({ Bucket: "olga-two" }))).rejects.toMatchObject({
+      name: "TooManyBuckets",
+    });
     await admin.post("/admin/settings", { key: "walrusMaxBuckets", value: "3" }, "/admin/settings");
     await c.send(new CreateBucketCommand({ Bucket: "olga-two" }));
     expect(readFileSync(file, "utf8")).toContain("WALRUS_MAX_BUCKETS=3\n");

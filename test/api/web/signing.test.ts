@@ -35,7 +35,10 @@ describe("the web interface's signed tokens and limits", () => {
   });
 
   it("parses cookie headers without trusting their shape", () => {
-    expect([...readCookies("a=1; b=x=y; junk; =v")]).toEqual([["a", "1"], ["b", "x=y"]]);
+    expect([...readCookies("a=1; b=x=y; junk; =v")]).toEqual([
+      ["a", "1"],
+      ["b", "x=y"],
+    ]);
     expect(readCookies(undefined).size).toBe(0);
   });
 });

@@ -4,9 +4,21 @@ import { verboseRow } from "../../../src/roles/clc/zones";
 import { DEFAULT_VM_TYPES } from "../../../src/roles/clc/vm-types";
 import type { NodeResource } from "../../../src/roles/nc/client";
 
-const node = (mem: number, disk: number, cores: number, avail = { mem, disk, cores }, status: NodeResource["nodeStatus"] = "enabled"): NodeResource => ({
-  nodeStatus: status, memorySizeMax: mem, memorySizeAvailable: avail.mem, diskSizeMax: disk, diskSizeAvailable: avail.disk,
-  numberOfCoresMax: cores, numberOfCoresAvailable: avail.cores, powerControl: false,
+const node = (
+  mem: number,
+  disk: number,
+  cores: number,
+  avail = { mem, disk, cores },
+  status: NodeResource["nodeStatus"] = "enabled",
+): NodeResource => ({
+  nodeStatus: status,
+  memorySizeMax: mem,
+  memorySizeAvailable: avail.mem,
+  diskSizeMax: disk,
+  diskSizeAvailable: avail.disk,
+  numberOfCoresMax: cores,
+  numberOfCoresAvailable: avail.cores,
+  powerControl: false,
 });
 
 describe("cluster capacity (Eucalyptus' per-type count)", () => {
@@ -19,7 +31,11 @@ describe("cluster capacity (Eucalyptus' per-type count)", () => {
   });
 
   it("sums over enabled nodes, free from available and max from totals", () => {
-    const nodes = [node(3840, 100, 4), node(2048, 100, 2, { mem: 1024, disk: 50, cores: 1 }), node(8192, 100, 8, undefined, "disabled")];
+    const nodes = [
+      node(3840, 100, 4),
+      node(2048, 100, 2, { mem: 1024, disk: 50, cores: 1 }),
+      node(8192, 100, 8, undefined, "disabled"),
+    ];
     expect(clusterAvailability(DEFAULT_VM_TYPES, nodes)).toEqual([
       { name: "m1.small", available: 5, max: 6 },
       { name: "c1.medium", available: 5, max: 6 },

@@ -32,22 +32,46 @@ describe("drain", () => {
     await settled(c.service, [id]);
     const ip = c.db.db.select().from(leases).all()[0]!.privateIp;
     const key = "ab".repeat(32);
-    await c.service.attachVolume({ instanceId: id, volumeId: "vol-0000beef", device: "sdf", target: { kind: "nbd", host: "192.0.2.9", port: 10810, export: "vol-0000beef", identity: id, key } }, ctx);
+    await c.service.attachVolume(
+      {
+        instanceId: id,
+        volumeId: "vol-0000beef",
+        device: "sdf",
+        target: { kind: "nbd", host: "192.0.2.9", port: 10810, export: "vol-0000beef", identity: id, key },
+      },
+      ctx,
+    );
 
     const { migrated } = await c.service.drainNode({ node: "node-a" }, ctx);
     expect(migrated).toMatchObject([{ instanceId: id, from: "node-a", to: "node-b" }]);
     const [seen] = (await c.service.describeInstances({ instanceIds: [id] }, ctx)).instances;
-    expect(seen).toMatchObject({ instanceId: id, node: "node-b", state: "Extant", privateIp: ip, volumes: [{ volumeId: "vol-0000beef", device: "sdf" }] });
-    expect(c.db.db.select().from(placements).all()).toMatchObject([{ instanceId: id, node: "node-b", migratingTo: null }]);
+    expect(seen).toMatchObject({
+      instanceId: id,
+      node: "node-b",
+      state: "Extant",
+      privateIp: ip,
+      volumes: [{ volumeId: "vol-0000beef", device: "sdf" }],
+    });
+    expect(c.db.db.select().from(placements).all()).toMatchObject([
+      { instanceId: id, node: "node-b", migratingTo: null },
+    ]);
     // The source let it go, saying where; the target holds the volume's key in its own instance directory.
-    expect((await c.nodes[0]!.service.describeInstances({ instanceIds: [id] }, ctx)).instances[0]).toMatchObject({ state: "Teardown", reason: "migrated to node node-b" });
-    const domain = JSON.parse(readFileSync(join(dir, "node-b", "fake", "domains", `${id}.json`), "utf8")) as { spec: { disks: Array<{ volumeId?: string; nbd?: { pskDir: string } }> } };
+    expect((await c.nodes[0]!.service.describeInstances({ instanceIds: [id] }, ctx)).instances[0]).toMatchObject({
+      state: "Teardown",
+      reason: "migrated to node node-b",
+    });
+    const domain = JSON.parse(readFileSync(join(dir, "node-b", "fake", "domains", `${id}.json`), "utf8")) as {
+      spec: { disks: Array<{ volumeId?: string; nbd?: { pskDir: string } }> };
+    };
     const vol = domain.spec.disks.find((d) => d.volumeId === "vol-0000beef")!;
     expect(readFileSync(join(vol.nbd!.pskDir, "keys.psk"), "utf8")).toBe(`${id}:${key}\n`);
     expect((await c.service.getConsoleOutput({ instanceId: id }, ctx)).output).not.toBe(""); // its console came along
 
     const nodes = (await c.service.describeNodes({}, ctx)).nodes;
-    expect(nodes.map((n) => [n.name, n.drained])).toEqual([["node-a", true], ["node-b", false]]);
+    expect(nodes.map((n) => [n.name, n.drained])).toEqual([
+      ["node-a", true],
+      ["node-b", false],
+    ]);
     expect((await c.service.runInstances(clusterRequests(image, 1), ctx)).placed[0]!.node).toBe("node-b");
     await c.service.undrainNode({ node: "node-a" }, ctx);
     expect((await c.service.runInstances(clusterRequests(image, 1), ctx)).placed[0]!.node).toBe("node-a");
@@ -60,8 +84,13 @@ describe("drain", () => {
     const idb = (await c.service.runInstances(b, ctx)).placed[0]!.instanceId;
     await settled(c.service, [ida, idb]);
     const { migrated } = await c.service.drainNode({ node: "node-a" }, ctx);
-    expect(migrated).toMatchObject([{ instanceId: ida, from: "node-a", error: expect.stringMatching(/no other node of the cluster has room/) }]);
-    expect((await c.service.describeInstances({ instanceIds: [ida] }, ctx)).instances[0]).toMatchObject({ node: "node-a", state: "Extant" });
+    expect(migrated).toMatchObject([
+      { instanceId: ida, from: "node-a", error: expect.stringMatching(/no other node of the cluster has room/) },
+    ]);
+    expect((await c.service.describeInstances({ instanceIds: [ida] }, ctx)).instances[0]).toMatchObject({
+      node: "node-a",
+      state: "Extant",
+    });
     await expect(c.service.drainNode({ node: "node-z" }, ctx)).rejects.toMatchObject({ kind: "NotFound" });
   });
 
@@ -79,10 +108,24 @@ describe("drain", () => {
     }
     const after = c.restart();
     await after.monitor.poll(ctx);
-    expect(c.db.db.select().from(placements).all().map((p) => [p.instanceId, p.node, p.migratingTo]).sort()).toEqual([[sent, "node-b", null], [kept, "node-a", null]].sort());
+    expect(
+      c.db.db
+        .select()
+        .from(placements)
+        .all()
+        .map((p) => [p.instanceId, p.node, p.migratingTo])
+        .sort(),
+    ).toEqual(
+      [
+        [sent, "node-b", null],
+        [kept, "node-a", null],
+      ].sort(),
+    );
     const onB = new Map((await b!.client.describeInstances({}, ctx)).instances.map((i) => [i.instanceId, i.state]));
     expect([onB.get(sent!), onB.get(kept!)]).toEqual(["Extant", undefined]); // the copy that was not needed is gone, record and all
-    expect((await a!.client.describeInstances({ instanceIds: [kept!] }, ctx)).instances[0]).toMatchObject({ state: "Extant" });
+    expect((await a!.client.describeInstances({ instanceIds: [kept!] }, ctx)).instances[0]).toMatchObject({
+      state: "Extant",
+    });
     expect(existsSync(join(c.hypervisors.get("node-b")!["dir"] as string, "domains", `${kept}.json`))).toBe(false);
   });
 });

@@ -6,7 +6,11 @@ import { tempDir } from "../../support/cloud";
 
 function service(addrsPerNet = 32, now = { t: Date.parse("2026-11-21T00:00:00Z") }) {
   const db = openCcDatabase(join(tempDir("euca-net-"), "cc.db"));
-  return { db, now, net: createNetworkService({ db, clock: { now: () => new Date(now.t) }, plan: { subnet: [10, 128], addrsPerNet } }) };
+  return {
+    db,
+    now,
+    net: createNetworkService({ db, clock: { now: () => new Date(now.t) }, plan: { subnet: [10, 128], addrsPerNet } }),
+  };
 }
 
 describe("security-group networks (MANAGED-mode plan, as data)", () => {
@@ -21,7 +25,10 @@ describe("security-group networks (MANAGED-mode plan, as data)", () => {
     expect(other[0]!.network.index).toBe(3);
     expect(web[0]!.mac).toBe("d0:0d:00:00:00:01");
     expect(macOf("i-1A2B3C4D")).toBe("d0:0d:1a:2b:3c:4d");
-    expect(networkOf({ subnet: [10, 128], addrsPerNet: 256 }, 2)).toMatchObject({ cidr: "10.128.2.0/24", gateway: "10.128.2.1" });
+    expect(networkOf({ subnet: [10, 128], addrsPerNet: 256 }, 2)).toMatchObject({
+      cidr: "10.128.2.0/24",
+      gateway: "10.128.2.1",
+    });
   });
 
   it("is idempotent per instance, reuses released addresses, and runs out with a clear error", () => {
@@ -51,17 +58,32 @@ describe("security-group networks (MANAGED-mode plan, as data)", () => {
 describe("addresses on the site's LAN (SYSTEM, STATIC)", () => {
   const lanService = (mode: "SYSTEM" | "STATIC", macMap: Array<{ mac: string; ip: string }> = []) => {
     const db = openCcDatabase(join(tempDir("euca-lan-"), "cc.db"));
-    return createNetworkService({ db, clock: { now: () => new Date() }, plan: { subnet: [10, 128], addrsPerNet: 32, lan: { mode, macMap } } });
+    return createNetworkService({
+      db,
+      clock: { now: () => new Date() },
+      plan: { subnet: [10, 128], addrsPerNet: 32, lan: { mode, macMap } },
+    });
   };
 
   it("STATIC leases VNET_MACMAP's pairs first come first served, gives freed ones again, and says when all are taken", () => {
-    const net = lanService("STATIC", [{ mac: "d0:0d:aa:00:00:01", ip: "192.168.1.201" }, { mac: "d0:0d:aa:00:00:02", ip: "192.168.1.202" }]);
+    const net = lanService("STATIC", [
+      { mac: "d0:0d:aa:00:00:01", ip: "192.168.1.201" },
+      { mac: "d0:0d:aa:00:00:02", ip: "192.168.1.202" },
+    ]);
     const [a, b] = net.allocate("1", "web", ["i-00000001", "i-00000002"]);
-    expect([a!.mac, a!.privateIp, b!.mac, b!.privateIp]).toEqual(["d0:0d:aa:00:00:01", "192.168.1.201", "d0:0d:aa:00:00:02", "192.168.1.202"]);
+    expect([a!.mac, a!.privateIp, b!.mac, b!.privateIp]).toEqual([
+      "d0:0d:aa:00:00:01",
+      "192.168.1.201",
+      "d0:0d:aa:00:00:02",
+      "192.168.1.202",
+    ]);
     expect(net.allocate("2", "db", ["i-00000001"])).toEqual([a]); // idempotent per instance, whatever the group
     expect(() => net.allocate("1", "web", ["i-00000003"])).toThrow("all 2 addresses of VNET_MACMAP are in use");
     net.release(["i-00000001"]);
-    expect(net.allocate("1", "web", ["i-00000003"])[0]).toMatchObject({ mac: "d0:0d:aa:00:00:01", privateIp: "192.168.1.201" });
+    expect(net.allocate("1", "web", ["i-00000003"])[0]).toMatchObject({
+      mac: "d0:0d:aa:00:00:01",
+      privateIp: "192.168.1.201",
+    });
     expect(net.learn("i-00000003", "192.168.1.9")).toBe(false); // STATIC's addresses are not learned
   });
 

@@ -28,7 +28,11 @@ afterAll(() => t.stop());
 function setup() {
   let now = Date.now();
   const clock: Clock = { now: () => new Date(now) };
-  const c = twoNodeCluster(tempDir("euca-cc-health-"), () => t.cloud.walrusClient, { clock, downMs: DOWN_MS, unknownMs: UNKNOWN_MS });
+  const c = twoNodeCluster(tempDir("euca-cc-health-"), () => t.cloud.walrusClient, {
+    clock,
+    downMs: DOWN_MS,
+    unknownMs: UNKNOWN_MS,
+  });
   return { ...c, advance: (ms: number) => void (now += ms) };
 }
 
@@ -50,7 +54,10 @@ describe("a node that stops answering", () => {
     c.advance(5_000);
     await c.monitor.poll(ctx);
     let nodes = (await c.service.describeNodes({}, ctx)).nodes;
-    expect(nodes.map((n) => [n.name, n.state])).toEqual([["node-a", "suspect"], ["node-b", "up"]]);
+    expect(nodes.map((n) => [n.name, n.state])).toEqual([
+      ["node-a", "suspect"],
+      ["node-b", "up"],
+    ]);
     expect(nodes[0]!.lastContact).toBe(new Date(lastContact).toISOString());
     let [seen] = (await c.service.describeInstances({ instanceIds: [id] }, ctx)).instances;
     expect(seen).toMatchObject({ instanceId: id, state: "Extant", node: "node-a", unreportedSince: lastContact });
@@ -84,12 +91,26 @@ describe("a node that stops answering", () => {
 
     const r = await c.service.terminateInstances({ instanceIds: [id] }, ctx);
     expect(r.unfinished.map((u) => u.instanceId)).toEqual([id]);
-    const held = () => [c.db.db.select().from(placements).all().map((p) => p.instanceId), c.db.db.select().from(leases).all().map((l) => l.instanceId)];
+    const held = () => [
+      c.db.db
+        .select()
+        .from(placements)
+        .all()
+        .map((p) => p.instanceId),
+      c.db.db
+        .select()
+        .from(leases)
+        .all()
+        .map((l) => l.instanceId),
+    ];
     expect(held()).toEqual([[id], [id]]);
     // The address is still held: a launch given it is refused before anything starts.
     const clash = clusterRequests(image, 1);
     clash.instances[0]!.publicIp = "198.51.100.8";
-    await expect(c.service.runInstances(clash, ctx)).rejects.toMatchObject({ kind: "IncorrectState", reason: "address-in-use" });
+    await expect(c.service.runInstances(clash, ctx)).rejects.toMatchObject({
+      kind: "IncorrectState",
+      reason: "address-in-use",
+    });
     expect(held()).toEqual([[id], [id]]);
 
     // A CC restarted while the node is still silent still knows what it was running.
@@ -99,7 +120,9 @@ describe("a node that stops answering", () => {
     expect(seen).toMatchObject({ instanceId: id, state: "Extant" });
     expect(seen!.unreportedSince).toBeTypeOf("number");
     // …and the guest runs on all the while.
-    expect((await c.nodes[0]!.service.describeInstances({}, ctx)).instances.find((i) => i.instanceId === id)?.state).toBe("Extant");
+    expect(
+      (await c.nodes[0]!.service.describeInstances({}, ctx)).instances.find((i) => i.instanceId === id)?.state,
+    ).toBe("Extant");
 
     c.silent.delete("node-a");
     await again.monitor.poll(ctx);
@@ -116,16 +139,25 @@ describe("guests the cluster has no record of", () => {
     // A guest started on node-b behind the CC's back (as one left by an undone launch would be).
     const req = clusterRequests(image, 1).instances[0]!;
     const { groupIds: _g, publicIp: _p, ...run } = req;
-    await c.nodes[1]!.client.runInstance({ ...run, nic: { mode: "user", mac: "d0:0d:00:00:00:01", ip: "10.128.0.200", forwards: [] } }, ctx);
+    await c.nodes[1]!.client.runInstance(
+      { ...run, nic: { mode: "user", mac: "d0:0d:00:00:00:01", ip: "10.128.0.200", forwards: [] } },
+      ctx,
+    );
     await c.monitor.poll(ctx);
     let nodes = (await c.service.describeNodes({}, ctx)).nodes;
     expect(nodes[1]!.unknown.map((u) => u.instanceId)).toEqual([req.instanceId]);
     c.advance(UNKNOWN_MS - 1);
     await c.monitor.poll(ctx);
-    expect((await c.nodes[1]!.client.describeInstances({}, ctx)).instances.find((i) => i.instanceId === req.instanceId)?.state).not.toBe("Teardown");
+    expect(
+      (await c.nodes[1]!.client.describeInstances({}, ctx)).instances.find((i) => i.instanceId === req.instanceId)
+        ?.state,
+    ).not.toBe("Teardown");
     c.advance(1);
     await c.monitor.poll(ctx);
-    expect((await c.nodes[1]!.client.describeInstances({}, ctx)).instances.find((i) => i.instanceId === req.instanceId)?.state).toBe("Teardown");
+    expect(
+      (await c.nodes[1]!.client.describeInstances({}, ctx)).instances.find((i) => i.instanceId === req.instanceId)
+        ?.state,
+    ).toBe("Teardown");
     await c.monitor.poll(ctx);
     nodes = (await c.service.describeNodes({}, ctx)).nodes;
     expect(nodes[1]!.unknown).toEqual([]);
@@ -153,6 +185,8 @@ describe("evacuate --fenced", () => {
     c.silent.delete("node-a");
     await c.monitor.poll(ctx);
     expect(c.monitor.health("node-a")!.state).toBe("up");
-    expect((await c.nodes[0]!.client.describeInstances({}, ctx)).instances.find((i) => i.instanceId === id)?.state).toBe("Teardown");
+    expect(
+      (await c.nodes[0]!.client.describeInstances({}, ctx)).instances.find((i) => i.instanceId === id)?.state,
+    ).toBe("Teardown");
   });
 });

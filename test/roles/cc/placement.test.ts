@@ -4,8 +4,14 @@ import { place, type Candidate } from "../../../src/roles/cc/placement";
 const node = (name: string, mem: number, cores: number, used = { mem: 0, cores: 0 }): Candidate => ({
   name,
   resource: {
-    nodeStatus: "enabled", memorySizeMax: mem, memorySizeAvailable: mem - used.mem, diskSizeMax: 100, diskSizeAvailable: 100,
-    numberOfCoresMax: cores, numberOfCoresAvailable: cores - used.cores, powerControl: true,
+    nodeStatus: "enabled",
+    memorySizeMax: mem,
+    memorySizeAvailable: mem - used.mem,
+    diskSizeMax: 100,
+    diskSizeAvailable: 100,
+    numberOfCoresMax: cores,
+    numberOfCoresAvailable: cores - used.cores,
+    powerControl: true,
   },
 });
 const small = { cpus: 1, memoryMb: 512, diskGb: 5 };
@@ -42,7 +48,10 @@ describe("placement policies", () => {
   it("all or nothing: undefined when the whole request does not fit; disabled nodes are skipped", () => {
     expect(place("GREEDY", nodes, small, 7)).toBeUndefined();
     expect(place("GREEDY", nodes, small, 6)?.nodes).toHaveLength(6);
-    const off = [{ ...node("off", 4096, 8), resource: { ...node("off", 4096, 8).resource, nodeStatus: "disabled" as const } }, node("on", 1024, 2)];
+    const off = [
+      { ...node("off", 4096, 8), resource: { ...node("off", 4096, 8).resource, nodeStatus: "disabled" as const } },
+      node("on", 1024, 2),
+    ];
     expect(place("GREEDY", off, small, 1)?.nodes).toEqual(["on"]);
     expect(place("ROUNDROBIN", [], small, 1)).toBeUndefined();
   });

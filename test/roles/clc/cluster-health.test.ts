@@ -4,9 +4,23 @@ import { summarizeNodes } from "../../../src/roles/clc/cluster-health";
 import type { NodeStatus } from "../../../src/roles/cc/client";
 
 const resource = (free: number, max: number, memFree: number, memMax: number) => ({
-  nodeStatus: "enabled" as const, powerControl: false, memorySizeMax: memMax, memorySizeAvailable: memFree, diskSizeMax: 100, diskSizeAvailable: 100, numberOfCoresMax: max, numberOfCoresAvailable: free,
+  nodeStatus: "enabled" as const,
+  powerControl: false,
+  memorySizeMax: memMax,
+  memorySizeAvailable: memFree,
+  diskSizeMax: 100,
+  diskSizeAvailable: 100,
+  numberOfCoresMax: max,
+  numberOfCoresAvailable: free,
 });
-const node = (name: string, state: NodeStatus["state"], extra: Partial<NodeStatus> = {}): NodeStatus => ({ name, state, instances: 0, unknown: [], drained: false, ...extra });
+const node = (name: string, state: NodeStatus["state"], extra: Partial<NodeStatus> = {}): NodeStatus => ({
+  name,
+  state,
+  instances: 0,
+  unknown: [],
+  drained: false,
+  ...extra,
+});
 
 describe("summarizeNodes", () => {
   it("counts nodes by state and drained ones, and sums what up nodes offer", () => {

@@ -35,43 +35,97 @@ function setup() {
   const clc = openClcDatabase(join(tempDir("euca-clc-reports-"), "clc.db"));
   const script: Script = { reports: new Map(), cluster: "ok", terminate: "ok", terminated: [] };
   const refuse = () => {
-    if (script.cluster === "down") throw new UnavailableError("cc at http://10.0.0.2:8774 is unreachable: fetch failed");
+    if (script.cluster === "down")
+      throw new UnavailableError("cc at http://10.0.0.2:8774 is unreachable: fetch failed");
   };
   const client = {
     async describeInstances({ instanceIds }) {
       refuse();
-      return { instances: [...script.reports.values()].filter((r) => !instanceIds || instanceIds.includes(r.instanceId)) };
+      return {
+        instances: [...script.reports.values()].filter((r) => !instanceIds || instanceIds.includes(r.instanceId)),
+      };
     },
     async terminateInstances({ instanceIds }) {
       refuse();
-      if (script.terminate === "unfinished") return { instances: [], unfinished: instanceIds.map((instanceId) => ({ instanceId, reason: "node n1 is down" })) };
+      if (script.terminate === "unfinished")
+        return {
+          instances: [],
+          unfinished: instanceIds.map((instanceId) => ({ instanceId, reason: "node n1 is down" })),
+        };
       script.terminated.push(...instanceIds);
       for (const id of instanceIds) script.reports.delete(id);
       return { instances: [], unfinished: [] };
     },
   } as Partial<ClusterClient> as ClusterClient;
-  const addresses = createAddressService({ db: clc, ids: randomIds, pool: ["198.51.100.1", "198.51.100.2", "198.51.100.3"], maxPerUser: 5 });
+  const addresses = createAddressService({
+    db: clc,
+    ids: randomIds,
+    pool: ["198.51.100.1", "198.51.100.2", "198.51.100.3"],
+    maxPerUser: 5,
+  });
   const intents = createIntents({ db: clc, clock });
   const ended: string[] = [];
   const reports = createInstanceReports({
-    db: clc, clock, clusters: () => [{ name: "zone-a", client }], addresses, intents,
+    db: clc,
+    clock,
+    clusters: () => [{ name: "zone-a", client }],
+    addresses,
+    intents,
     reported: async (_r, e) => void ended.push(...e),
   });
   const add = (id: string, state: "pending" | "running" | "shutting-down") => {
-    clc.db.insert(instances).values({
-      id, reservationId: "r-00000001", accountId: "000000000001", imageId: "emi-00000001", instanceType: "m1.small", groups: "[]", state, launchIndex: 0,
-      zone: "zone-a", privateIp: "10.128.0.5", mac: "d0:0d:00:00:00:05", launchTime: clock.now(),
-    }).run();
+    clc.db
+      .insert(instances)
+      .values({
+        id,
+        reservationId: "r-00000001",
+        accountId: "000000000001",
+        imageId: "emi-00000001",
+        instanceType: "m1.small",
+        groups: "[]",
+        state,
+        launchIndex: 0,
+        zone: "zone-a",
+        privateIp: "10.128.0.5",
+        mac: "d0:0d:00:00:00:05",
+        launchTime: clock.now(),
+      })
+      .run();
     return addresses.assignAtLaunch(id);
   };
   const row = (id: string) => clc.db.select().from(instances).where(eq(instances.id, id)).get()!;
   const report = (id: string, state: ClusterInstance["state"], unreportedSince?: number) =>
-    script.reports.set(id, { instanceId: id, state, launchTime: new Date(now).toISOString(), node: "n1", ...(unreportedSince !== undefined ? { unreportedSince } : {}) });
-  return { clc, clock, script, reports, intents, addresses, ended, add, row, report, advance: (ms: number) => void (now += ms) };
+    script.reports.set(id, {
+      instanceId: id,
+      state,
+      launchTime: new Date(now).toISOString(),
+      node: "n1",
+      ...(unreportedSince !== undefined ? { unreportedSince } : {}),
+    });
+  return {
+    clc,
+    clock,
+    script,
+    reports,
+    intents,
+    addresses,
+    ended,
+    add,
+    row,
+    report,
+    advance: (ms: number) => void (now += ms),
+  };
 }
 
 describe("intents' pauses", () => {
-  it.each([[1, 1_000], [2, 2_000], [3, 4_000], [5, 16_000], [6, MAX_RETRY_MS], [40, MAX_RETRY_MS]])("after %i failed attempts, the next comes %i ms later", (attempts, ms) => {
+  it.each([
+    [1, 1_000],
+    [2, 2_000],
+    [3, 4_000],
+    [5, 16_000],
+    [6, MAX_RETRY_MS],
+    [40, MAX_RETRY_MS],
+  ])("after %i failed attempts, the next comes %i ms later", (attempts, ms) => {
     expect(retryDelay(attempts)).toBe(ms);
   });
 });
@@ -103,9 +157,14 @@ describe("instances whose cluster or node is silent", () => {
     const ip = t.add("i-00000002", "running");
     t.script.terminate = "unfinished";
     await t.reports.refresh([t.row("i-00000002")], ctx); // absent from its node's report
-    expect(t.row("i-00000002")).toMatchObject({ state: "terminated", stateReason: expect.stringMatching(/^Server\.InternalError: its node no longer runs it/) });
+    expect(t.row("i-00000002")).toMatchObject({
+      state: "terminated",
+      stateReason: expect.stringMatching(/^Server\.InternalError: its node no longer runs it/),
+    });
     expect(t.addresses.publicIpOf("i-00000002")).toBe(ip);
-    expect(t.intents.list()).toMatchObject([{ kind: "terminate", target: "i-00000002", attempts: 1, lastError: "node n1 is down" }]);
+    expect(t.intents.list()).toMatchObject([
+      { kind: "terminate", target: "i-00000002", attempts: 1, lastError: "node n1 is down" },
+    ]);
     expect(t.ended).toEqual([]);
 
     t.script.terminate = "ok";
@@ -154,6 +213,11 @@ describe("instances whose cluster or node is silent", () => {
     expect(await t.reports.reconcileAtStart(ctx)).toEqual(["i-00000004"]);
     expect(t.row("i-00000004")).toMatchObject({ state: "terminated", stateReason: INTERRUPTED_LAUNCH });
     expect(t.row("i-00000006").state).toBe("running");
-    expect(t.intents.list().map((i) => i.target).sort()).toEqual(["i-00000004", "i-00000005"]);
+    expect(
+      t.intents
+        .list()
+        .map((i) => i.target)
+        .sort(),
+    ).toEqual(["i-00000004", "i-00000005"]);
   });
 });

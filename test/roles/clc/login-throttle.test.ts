@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { afterFailure, createInFlight, createUnknownNameCounts, pauseAfter } from "../../../src/roles/clc/login-throttle";
+import {
+  afterFailure,
+  createInFlight,
+  createUnknownNameCounts,
+  pauseAfter,
+} from "../../../src/roles/clc/login-throttle";
 
 const policy = { freeAttempts: 5, maxPauseMs: 15 * 60_000 };
 

@@ -13,18 +13,25 @@ const sparse = (path: string, mb: number) => {
   truncateSync(path, mb * 1024 * 1024);
   return path;
 };
-const debugfs = (img: string, cmd: string) => execFileSync("debugfs", ["-R", cmd, img], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+const debugfs = (img: string, cmd: string) =>
+  execFileSync("debugfs", ["-R", cmd, img], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
 describe("NC disks for real guests", () => {
   it("swap carries the swap signature; ephemeral is an ext3 filesystem labelled ephemeral", async () => {
     const dir = tempDir();
     const swap = sparse(join(dir, "swap"), 16);
     await formatSwap(runCommand, swap);
-    expect(readFileSync(swap).subarray(4096 - 10, 4096).toString("latin1")).toBe("SWAPSPACE2");
+    expect(
+      readFileSync(swap)
+        .subarray(4096 - 10, 4096)
+        .toString("latin1"),
+    ).toBe("SWAPSPACE2");
     const eph = sparse(join(dir, "ephemeral"), 64);
     await formatEphemeral(runCommand, eph);
     expect(isExtFilesystem(eph)).toBe(true);
-    expect(execFileSync("dumpe2fs", ["-h", eph], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })).toMatch(/Filesystem volume name:\s+ephemeral/);
+    expect(execFileSync("dumpe2fs", ["-h", eph], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })).toMatch(
+      /Filesystem volume name:\s+ephemeral/,
+    );
   });
 
   it("appends the key to /root/.ssh/authorized_keys (0700/0600, root) without mounting, keeping keys already there", async () => {
@@ -33,11 +40,17 @@ describe("NC disks for real guests", () => {
     execFileSync("mke2fs", ["-q", "-F", "-t", "ext4", img]);
     await injectKey(runCommand, img, "ssh-ed25519 AAAAfirst first@example");
     await injectKey(runCommand, img, "ssh-rsa AAAAsecond second@example\n");
-    expect(debugfs(img, "cat /root/.ssh/authorized_keys")).toBe("ssh-ed25519 AAAAfirst first@example\nssh-rsa AAAAsecond second@example\n");
+    expect(debugfs(img, "cat /root/.ssh/authorized_keys")).toBe(
+      "ssh-ed25519 AAAAfirst first@example\nssh-rsa AAAAsecond second@example\n",
+    );
     expect(debugfs(img, "stat /root/.ssh")).toMatch(/Mode:\s+0700/);
-    expect(debugfs(img, "stat /root/.ssh/authorized_keys")).toMatch(/User:\s+0\s+Group:\s+0[\s\S]*Mode:\s+0600|Mode:\s+0600/);
+    expect(debugfs(img, "stat /root/.ssh/authorized_keys")).toMatch(
+      /User:\s+0\s+Group:\s+0[\s\S]*Mode:\s+0600|Mode:\s+0600/,
+    );
     // e2fsck exits non-zero (and execFileSync throws) on any inconsistency.
-    expect(execFileSync("e2fsck", ["-fn", img], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })).not.toMatch(/Fix\?|WARNING/);
+    expect(execFileSync("e2fsck", ["-fn", img], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })).not.toMatch(
+      /Fix\?|WARNING/,
+    );
   });
 
   it("a root image that is not an ext filesystem is left untouched", async () => {

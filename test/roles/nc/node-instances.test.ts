@@ -40,8 +40,14 @@ afterAll(() => t.stop());
 function makeNode(dir: string) {
   const hv = new FakeHypervisor(join(dir, "fake"), { memoryMb: 4096, cores: 4, diskGb: 100 }, systemClock);
   const service = createNodeService({
-    db: openNcDatabase(join(dir, "nc.db")), hypervisor: hv, images: new NodeImageCache(join(dir, "cache"), 1024 ** 3, () => t.cloud.walrusClient),
-    probe: testProbe, instancesDir: join(dir, "instances"), limits: { reservedMemoryMb: 256 }, clock: systemClock, log,
+    db: openNcDatabase(join(dir, "nc.db")),
+    hypervisor: hv,
+    images: new NodeImageCache(join(dir, "cache"), 1024 ** 3, () => t.cloud.walrusClient),
+    probe: testProbe,
+    instancesDir: join(dir, "instances"),
+    limits: { reservedMemoryMb: 256 },
+    clock: systemClock,
+    log,
   });
   return { hv, service };
 }
@@ -50,9 +56,16 @@ let n = 0;
 function request(over: Partial<RunInstanceRequest> = {}): RunInstanceRequest {
   const id = `i-${(0x1000000 + ++n).toString(16).toUpperCase().padStart(8, "0")}`;
   return {
-    instanceId: id, reservationId: "r-00000001", accountId: "123456789012", image,
-    vmType: { name: "m1.small", cpus: 1, memoryMb: 128, diskGb: 2 }, publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample test",
-    nic: { mode: "user", mac: "d0:0d:00:00:00:01", ip: "10.0.0.2" }, launchIndex: 0, groupNames: ["default"], ...over,
+    instanceId: id,
+    reservationId: "r-00000001",
+    accountId: "123456789012",
+    image,
+    vmType: { name: "m1.small", cpus: 1, memoryMb: 128, diskGb: 2 },
+    publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample test",
+    nic: { mode: "user", mac: "d0:0d:00:00:00:01", ip: "10.0.0.2" },
+    launchIndex: 0,
+    groupNames: ["default"],
+    ...over,
   };
 }
 
@@ -65,17 +78,46 @@ async function until(node: NodeClient, id: string, state: string) {
   throw new Error(`${id} never reached ${state}`);
 }
 
-const transports: Array<[string, (dir: string) => Promise<{ node: NodeClient; hv: FakeHypervisor; close(): Promise<void> }>]> = [
-  ["in-process", async (dir) => {
-    const { hv, service } = makeNode(dir);
-    return { node: createInProcessClient(NODE_METHODS, service), hv, close: async () => {} };
-  }],
-  ["signed HTTP", async (dir) => {
-    const { hv, service } = makeNode(dir);
-    const key = { id: "ENKNODETEST000000001", secret: "node-test-secret" };
-    const l = await listen(createRpcApp({ role: "nc", service, methods: NODE_METHODS, lookupKey: (id) => (id === key.id ? key.secret : undefined), clock: systemClock, log }), "127.0.0.1", 0);
-    return { node: createHttpClient<NodeClient>(NODE_METHODS, { baseUrl: `http://127.0.0.1:${l.port}`, role: "nc", key, clock: systemClock, ids: randomIds }), hv, close: () => l.close() };
-  }],
+const transports: Array<
+  [string, (dir: string) => Promise<{ node: NodeClient; hv: FakeHypervisor; close(): Promise<void> }>]
+> = [
+  [
+    "in-process",
+    async (dir) => {
+      const { hv, service } = makeNode(dir);
+      return { node: createInProcessClient(NODE_METHODS, service), hv, close: async () => {} };
+    },
+  ],
+  [
+    "signed HTTP",
+    async (dir) => {
+      const { hv, service } = makeNode(dir);
+      const key = { id: "ENKNODETEST000000001", secret: "node-test-secret" };
+      const l = await listen(
+        createRpcApp({
+          role: "nc",
+          service,
+          methods: NODE_METHODS,
+          lookupKey: (id) => (id === key.id ? key.secret : undefined),
+          clock: systemClock,
+          log,
+        }),
+        "127.0.0.1",
+        0,
+      );
+      return {
+        node: createHttpClient<NodeClient>(NODE_METHODS, {
+          baseUrl: `http://127.0.0.1:${l.port}`,
+          role: "nc",
+          key,
+          clock: systemClock,
+          ids: randomIds,
+        }),
+        hv,
+        close: () => l.close(),
+      };
+    },
+  ],
 ];
 
 for (const [name, setup] of transports) {
@@ -94,15 +136,22 @@ for (const [name, setup] of transports) {
         expect(readFileSync(join(idir, "authorized_keys"), "utf8")).toContain("ssh-ed25519");
         const res = await node.describeResource({}, ctx);
         expect([res.memorySizeAvailable, res.numberOfCoresAvailable]).toEqual([4096 - 128, 3]);
-        const out = Buffer.from((await node.getConsoleOutput({ instanceId: r.instanceId }, ctx)).output, "base64").toString();
+        const out = Buffer.from(
+          (await node.getConsoleOutput({ instanceId: r.instanceId }, ctx)).output,
+          "base64",
+        ).toString();
         expect(out).toContain(`${r.instanceId} login:`);
         await node.rebootInstance({ instanceId: r.instanceId }, ctx);
-        expect(Buffer.from((await node.getConsoleOutput({ instanceId: r.instanceId }, ctx)).output, "base64").toString()).toContain("Restarting system");
+        expect(
+          Buffer.from((await node.getConsoleOutput({ instanceId: r.instanceId }, ctx)).output, "base64").toString(),
+        ).toContain("Restarting system");
         // Forwards as the cluster renders them; one from an address that is not loopback is refused whole.
         const fwd = { protocol: "tcp" as const, hostIp: "127.64.7.7", port: 22 };
         expect(await node.setForwards({ instanceId: r.instanceId, forwards: [fwd] }, ctx)).toEqual({ failed: [] });
         expect((await hv.get(r.instanceId))?.forwards).toEqual([fwd]);
-        await expect(node.setForwards({ instanceId: r.instanceId, forwards: [{ ...fwd, hostIp: "0.0.0.0" }] }, ctx)).rejects.toThrow(/loopback/);
+        await expect(
+          node.setForwards({ instanceId: r.instanceId, forwards: [{ ...fwd, hostIp: "0.0.0.0" }] }, ctx),
+        ).rejects.toThrow(/loopback/);
         expect((await hv.get(r.instanceId))?.forwards).toEqual([fwd]);
         expect((await node.runInstance(r, ctx)).state).toBe("Extant"); // a retried request is idempotent
         expect((await node.terminateInstance({ instanceId: r.instanceId }, ctx))?.state).toBe("Teardown");
@@ -139,7 +188,9 @@ for (const [name, setup] of transports) {
         await node.runInstance(tooBig, ctx);
         expect((await until(node, tooBig.instanceId, "Teardown")).reason).toContain("image too large");
 
-        await expect(node.runInstance(request({ vmType: { name: "huge", cpus: 64, memoryMb: 128, diskGb: 1 } }), ctx)).rejects.toMatchObject({ kind: "InsufficientCapacity" });
+        await expect(
+          node.runInstance(request({ vmType: { name: "huge", cpus: 64, memoryMb: 128, diskGb: 1 } }), ctx),
+        ).rejects.toMatchObject({ kind: "InsufficientCapacity" });
       } finally {
         await close();
       }
@@ -167,9 +218,13 @@ describe("forwards on the node", () => {
     const second = makeNode(dir);
     await second.service.adopt();
     expect(await inForce(second.hv, r.instanceId)).toEqual([443]);
-    await expect(second.service.setForwards({ instanceId: "i-0BADF00D", forwards: [] }, ctx)).rejects.toMatchObject({ kind: "NotFound" });
+    await expect(second.service.setForwards({ instanceId: "i-0BADF00D", forwards: [] }, ctx)).rejects.toMatchObject({
+      kind: "NotFound",
+    });
     await second.service.terminateInstance({ instanceId: r.instanceId }, ctx);
-    expect(await second.service.setForwards({ instanceId: r.instanceId, forwards: [fwd(22)] }, ctx)).toEqual({ failed: [] }); // gone: nothing to do
+    expect(await second.service.setForwards({ instanceId: r.instanceId, forwards: [fwd(22)] }, ctx)).toEqual({
+      failed: [],
+    }); // gone: nothing to do
     expect(await second.hv.get(r.instanceId)).toBeUndefined();
   });
 });
@@ -183,12 +238,19 @@ describe("node restart", () => {
     await until(first.service, running.instanceId, "Extant");
     // A request recorded as pending whose staging never finished (the NC died mid-way).
     const db = openNcDatabase(join(dir, "nc.db"));
-    db.sqlite.prepare("INSERT INTO instances (id, request, state, created_at) VALUES (?, ?, 'pending', ?)").run("i-0DEADBEE", JSON.stringify(request({ instanceId: "i-0DEADBEE" })), Date.now());
+    db.sqlite
+      .prepare("INSERT INTO instances (id, request, state, created_at) VALUES (?, ?, 'pending', ?)")
+      .run("i-0DEADBEE", JSON.stringify(request({ instanceId: "i-0DEADBEE" })), Date.now());
     db.close();
     const second = makeNode(dir);
     await second.service.adopt();
     const states = (await second.service.describeInstances({}, ctx)).instances.map((i) => [i.instanceId, i.state]);
-    expect(states).toEqual(expect.arrayContaining([[running.instanceId, "Extant"], ["i-0DEADBEE", "Teardown"]]));
+    expect(states).toEqual(
+      expect.arrayContaining([
+        [running.instanceId, "Extant"],
+        ["i-0DEADBEE", "Teardown"],
+      ]),
+    );
   });
 
   it("keeps a guest arriving by migration waiting for the CC's word, and destroys the paused copy a migrated guest left", async () => {
@@ -198,7 +260,10 @@ describe("node restart", () => {
     const r = request();
     await source.service.runInstance(r, ctx);
     await until(source.service, r.instanceId, "Extant");
-    const at = await target.service.receiveInstance({ ...(await source.service.migrationSource({ instanceId: r.instanceId }, ctx)), key: "ef".repeat(32) }, ctx);
+    const at = await target.service.receiveInstance(
+      { ...(await source.service.migrationSource({ instanceId: r.instanceId }, ctx)), key: "ef".repeat(32) },
+      ctx,
+    );
     const domainFile = join(srcDir, "fake", "domains", `${r.instanceId}.json`);
     const copy = readFileSync(domainFile);
     await source.service.sendInstance({ instanceId: r.instanceId, to: at, node: "target" }, ctx);
@@ -209,8 +274,13 @@ describe("node restart", () => {
     await source2.service.adopt();
     await target2.service.adopt();
     expect(existsSync(domainFile)).toBe(false);
-    expect((await source2.service.describeInstances({ instanceIds: [r.instanceId] }, ctx)).instances[0]).toMatchObject({ state: "Teardown", reason: "migrated to node target" });
-    expect((await target2.service.describeInstances({ instanceIds: [r.instanceId] }, ctx)).instances[0]).toMatchObject({ state: "Pending" });
+    expect((await source2.service.describeInstances({ instanceIds: [r.instanceId] }, ctx)).instances[0]).toMatchObject({
+      state: "Teardown",
+      reason: "migrated to node target",
+    });
+    expect((await target2.service.describeInstances({ instanceIds: [r.instanceId] }, ctx)).instances[0]).toMatchObject({
+      state: "Pending",
+    });
     await target2.service.completeIncoming({ instanceId: r.instanceId, ok: true }, ctx);
     await until(target2.service, r.instanceId, "Extant");
   });

@@ -6,7 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { EC2Client, DescribeInstancesCommand, RegisterImageCommand, RunInstancesCommand, TerminateInstancesCommand, type Instance } from "@aws-sdk/client-ec2";
+import {
+  EC2Client,
+  DescribeInstancesCommand,
+  RegisterImageCommand,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+  type Instance,
+} from "@aws-sdk/client-ec2";
 import { startTestCloud, tempDir, type TestCloud } from "../../support/cloud";
 import { adminUser, imageFile, uploadBundle } from "../../support/bundles";
 import { killGuestsUnder, qemuPid, testGuest } from "../../support/guest";
@@ -15,7 +22,6 @@ const guest = testGuest();
 let t: TestCloud;
 let ec2: EC2Client;
 let images: { good: string; badKernel: string };
-
 
 async function settle(id: string, until: (i: Instance) => boolean): Promise<Instance> {
   for (let k = 0; k < 300; k++) {
@@ -29,7 +35,11 @@ async function settle(id: string, until: (i: Instance) => boolean): Promise<Inst
 function nothingLeft(id: string): void {
   expect(qemuPid(id)).toBeUndefined();
   const dir = t.cloud.layout.instancesDir;
-  const left = existsSync(dir) ? readdirSync(dir, { recursive: true }).map(String).filter((f) => f.includes(id)) : [];
+  const left = existsSync(dir)
+    ? readdirSync(dir, { recursive: true })
+        .map(String)
+        .filter((f) => f.includes(id))
+    : [];
   expect(left).toEqual([]);
   expect(existsSync(join(t.dataDir, "nc", "qemu", id))).toBe(false);
 }
@@ -39,7 +49,9 @@ describe.skipIf(!guest)("real guests that fail", () => {
     t = await startTestCloud({ settings: { hypervisor: "qemu", qemuAccel: "tcg", walrusMaxBuckets: 0 } });
     const admin = adminUser(t);
     ec2 = new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: t.admin, maxAttempts: 1 });
-    const reg = async (file: string, name: string) => (await ec2.send(new RegisterImageCommand({ ImageLocation: await uploadBundle(t, admin, file), Name: name }))).ImageId!;
+    const reg = async (file: string, name: string) =>
+      (await ec2.send(new RegisterImageCommand({ ImageLocation: await uploadBundle(t, admin, file), Name: name })))
+        .ImageId!;
     // Named as ec2-bundle-image names them, so RegisterImage takes them for a kernel and a ramdisk.
     const named = (from: string, name: string) => {
       const to = join(tempDir(), name);
@@ -50,7 +62,9 @@ describe.skipIf(!guest)("real guests that fail", () => {
     const ramdisk = await reg(named(guest!.initrd, "initrd.img"), "initrd");
     const junk = await reg(named(imageFile("junk", 100_000), "vmlinuz-junk"), "junk"); // not a kernel: QEMU refuses to load it
     const root = await uploadBundle(t, admin, guest!.root);
-    const machine = async (k: string, name: string) => (await ec2.send(new RegisterImageCommand({ ImageLocation: root, Name: name, KernelId: k, RamdiskId: ramdisk }))).ImageId!;
+    const machine = async (k: string, name: string) =>
+      (await ec2.send(new RegisterImageCommand({ ImageLocation: root, Name: name, KernelId: k, RamdiskId: ramdisk })))
+        .ImageId!;
     images = { good: await machine(kernel, "tiny"), badKernel: await machine(junk, "tiny-junk-kernel") };
   }, 300_000);
   afterAll(async () => {
@@ -58,7 +72,9 @@ describe.skipIf(!guest)("real guests that fail", () => {
     if (t) killGuestsUnder(t.dataDir);
   });
 
-  const launch = async (imageId: string) => (await ec2.send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1 }))).Instances![0]!.InstanceId!;
+  const launch = async (imageId: string) =>
+    (await ec2.send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1 }))).Instances![0]!
+      .InstanceId!;
 
   it("a kernel QEMU cannot load: terminated with QEMU's own message, nothing left", async () => {
     const id = await launch(images.badKernel);
@@ -79,7 +95,9 @@ describe.skipIf(!guest)("real guests that fail", () => {
   });
 
   it("a kernel that does not exist is refused before anything starts", async () => {
-    await expect(ec2.send(new RunInstancesCommand({ ImageId: images.good, KernelId: "eki-0BADC0DE", MinCount: 1, MaxCount: 1 }))).rejects.toMatchObject({ name: "InvalidAMIID.NotFound" });
+    await expect(
+      ec2.send(new RunInstancesCommand({ ImageId: images.good, KernelId: "eki-0BADC0DE", MinCount: 1, MaxCount: 1 })),
+    ).rejects.toMatchObject({ name: "InvalidAMIID.NotFound" });
     // (A kernel file missing when QEMU starts is the driver's start-failed, test/hypervisor/qemu.test.ts.)
   });
 
@@ -88,8 +106,11 @@ describe.skipIf(!guest)("real guests that fail", () => {
     await settle(id, (x) => x.State?.Name === "running");
     const cache = join(t.dataDir, "nc", "cache");
     for (const f of readdirSync(cache)) rmSync(join(cache, f));
-    const owner = readdirSync(t.cloud.layout.instancesDir).find((a) => existsSync(join(t.cloud.layout.instancesDir, a, id)))!;
-    for (const f of ["kernel", "ramdisk", "root"]) expect(readFileSync(join(t.cloud.layout.instancesDir, owner, id, f)).length).toBeGreaterThan(0);
+    const owner = readdirSync(t.cloud.layout.instancesDir).find((a) =>
+      existsSync(join(t.cloud.layout.instancesDir, a, id)),
+    )!;
+    for (const f of ["kernel", "ramdisk", "root"])
+      expect(readFileSync(join(t.cloud.layout.instancesDir, owner, id, f)).length).toBeGreaterThan(0);
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
     await settle(id, (x) => x.State?.Name === "terminated");
     nothingLeft(id);

@@ -22,32 +22,70 @@ const log = createLogger("silent");
 function storage(dir = tempDir("euca-sc-")) {
   const db = openScDatabase(join(dir, "sc.db"));
   const backend = createFileBackend({ dir: join(dir, "volumes"), format: "raw", run: runCommand });
-  const service = createStorageService({ zone: "cluster1", db, backend, limits: { maxVolumeGiB: 2, maxTotalGiB: 3 }, clock: systemClock, log, stagingDir: join(dir, "volumes", "staging"), run: runCommand });
+  const service = createStorageService({
+    zone: "cluster1",
+    db,
+    backend,
+    limits: { maxVolumeGiB: 2, maxTotalGiB: 3 },
+    clock: systemClock,
+    log,
+    stagingDir: join(dir, "volumes", "staging"),
+    run: runCommand,
+  });
   return { db, service, dir };
 }
 
 storageClientContract("the in-process transport", async () => {
   const { db, service } = storage();
-  return { client: createInProcessClient(STORAGE_METHODS, service), teardown: async () => { await service.drain(); db.close(); } };
+  return {
+    client: createInProcessClient(STORAGE_METHODS, service),
+    teardown: async () => {
+      await service.drain();
+      db.close();
+    },
+  };
 });
 
 storageClientContract("signed HTTP", async () => {
   const { db, service } = storage();
   const key = { id: "ECKSTORAGETEST000001", secret: "storage-component-secret" };
-  const app = createRpcApp({ role: "sc", service, methods: STORAGE_METHODS, lookupKey: (id) => (id === key.id ? key.secret : undefined), clock: systemClock, log });
+  const app = createRpcApp({
+    role: "sc",
+    service,
+    methods: STORAGE_METHODS,
+    lookupKey: (id) => (id === key.id ? key.secret : undefined),
+    clock: systemClock,
+    log,
+  });
   const l = await listen(app, "127.0.0.1", 0);
-  const client = createHttpClient<StorageClient>(STORAGE_METHODS, { baseUrl: `http://127.0.0.1:${l.port}`, role: "sc", key, clock: systemClock, ids: randomIds });
-  return { client, teardown: async () => { await l.close(); await service.drain(); db.close(); } };
+  const client = createHttpClient<StorageClient>(STORAGE_METHODS, {
+    baseUrl: `http://127.0.0.1:${l.port}`,
+    role: "sc",
+    key,
+    clock: systemClock,
+    ids: randomIds,
+  });
+  return {
+    client,
+    teardown: async () => {
+      await l.close();
+      await service.drain();
+      db.close();
+    },
+  };
 });
 
 describe("the SC after a crash", () => {
   it("finishes a volume that was being made, removes one that was being removed, and files no record names", async () => {
     const first = storage();
     const now = new Date();
-    first.db.db.insert(scVolumes).values([
-      { id: "vol-00000001", sizeGiB: 1, state: "creating", createdAt: now },
-      { id: "vol-00000002", sizeGiB: 1, state: "deleting", createdAt: now },
-    ]).run();
+    first.db.db
+      .insert(scVolumes)
+      .values([
+        { id: "vol-00000001", sizeGiB: 1, state: "creating", createdAt: now },
+        { id: "vol-00000002", sizeGiB: 1, state: "deleting", createdAt: now },
+      ])
+      .run();
     writeFileSync(join(first.dir, "volumes", "vol-00000002.img"), "");
     writeFileSync(join(first.dir, "volumes", "vol-00000003.img"), ""); // an orphan
     first.db.close();

@@ -16,7 +16,9 @@ describe("tgtd management requests", () => {
 
   it("a target's delete carries its id and force; a bare show has no parameters", () => {
     const del = encodeTgtRequest({ mode: "target", op: "delete", tid: 3, force: true });
-    expect([del.readUInt32LE(0), del.readUInt32LE(4), del.readInt32LE(76), del.readUInt32LE(116), del.length]).toEqual([1, 1, 3, 1, 120]);
+    expect([del.readUInt32LE(0), del.readUInt32LE(4), del.readInt32LE(76), del.readUInt32LE(116), del.length]).toEqual([
+      1, 1, 3, 1, 120,
+    ]);
   });
 
   it("refuses a value that would split the parameter list", () => {

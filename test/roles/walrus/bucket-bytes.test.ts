@@ -9,8 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand,
-  DeleteObjectCommand, DeleteObjectsCommand, PutBucketVersioningCommand, PutObjectCommand, UploadPartCommand,
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { startTestCloud, type TestCloud } from "../../support/cloud";
 import { bucketName, expectS3Error, s3 } from "../../support/s3";
@@ -53,18 +61,48 @@ describe("a bucket's byte total", () => {
     expect(totals(b).bytes).toBe(300 + 10);
 
     const aborted = await c.send(new CreateMultipartUploadCommand({ Bucket: b, Key: "m1" }));
-    await c.send(new UploadPartCommand({ Bucket: b, Key: "m1", UploadId: aborted.UploadId, PartNumber: 1, Body: Buffer.alloc(5 * MiB) }));
+    await c.send(
+      new UploadPartCommand({
+        Bucket: b,
+        Key: "m1",
+        UploadId: aborted.UploadId,
+        PartNumber: 1,
+        Body: Buffer.alloc(5 * MiB),
+      }),
+    );
     expect(totals(b).bytes).toBe(310 + 5 * MiB);
     await c.send(new AbortMultipartUploadCommand({ Bucket: b, Key: "m1", UploadId: aborted.UploadId }));
     expect(totals(b).bytes).toBe(310);
 
     const mp = await c.send(new CreateMultipartUploadCommand({ Bucket: b, Key: "m2" }));
-    await c.send(new UploadPartCommand({ Bucket: b, Key: "m2", UploadId: mp.UploadId, PartNumber: 1, Body: Buffer.alloc(1000) }));
-    const p1 = await c.send(new UploadPartCommand({ Bucket: b, Key: "m2", UploadId: mp.UploadId, PartNumber: 1, Body: Buffer.alloc(5 * MiB, 1) })); // replaced
-    const p2 = await c.send(new UploadPartCommand({ Bucket: b, Key: "m2", UploadId: mp.UploadId, PartNumber: 2, Body: Buffer.alloc(7) }));
-    await c.send(new CompleteMultipartUploadCommand({
-      Bucket: b, Key: "m2", UploadId: mp.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p1.ETag }, { PartNumber: 2, ETag: p2.ETag }] },
-    }));
+    await c.send(
+      new UploadPartCommand({ Bucket: b, Key: "m2", UploadId: mp.UploadId, PartNumber: 1, Body: Buffer.alloc(1000) }),
+    );
+    const p1 = await c.send(
+      new UploadPartCommand({
+        Bucket: b,
+        Key: "m2",
+        UploadId: mp.UploadId,
+        PartNumber: 1,
+        Body: Buffer.alloc(5 * MiB, 1),
+      }),
+    ); // replaced
+    const p2 = await c.send(
+      new UploadPartCommand({ Bucket: b, Key: "m2", UploadId: mp.UploadId, PartNumber: 2, Body: Buffer.alloc(7) }),
+    );
+    await c.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: b,
+        Key: "m2",
+        UploadId: mp.UploadId,
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: p1.ETag },
+            { PartNumber: 2, ETag: p2.ETag },
+          ],
+        },
+      }),
+    );
     await c.send(new CopyObjectCommand({ Bucket: b, Key: "a-copy", CopySource: `${b}/a` }));
     await c.send(new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: [{ Key: "a" }, { Key: "nothing" }] } }));
     const now = totals(b);
@@ -72,13 +110,16 @@ describe("a bucket's byte total", () => {
     expect(now.bytes).toBe(300 + 300 + 10 + 5 * MiB + 7);
 
     // The backfill a database from before the totals gets, on this bucket's rows.
-    const backfill = walrusMigrations.find((m) => m.name === "buckets' byte totals")!.sql.split(";").find((st) => st.includes("UPDATE buckets SET bytes ="))!;
+    const backfill = walrusMigrations
+      .find((m) => m.name === "buckets' byte totals")!
+      .sql.split(";")
+      .find((st) => st.includes("UPDATE buckets SET bytes ="))!;
     const db = new Database(join(t.dataDir, "walrus.db"));
     try {
       db.transaction(() => {
         db.prepare("UPDATE buckets SET bytes = 0 WHERE name = ?").run(b);
         db.exec(backfill);
-        expect((db.prepare("SELECT bytes FROM buckets WHERE name = ?").pluck().get(b))).toBe(now.summed);
+        expect(db.prepare("SELECT bytes FROM buckets WHERE name = ?").pluck().get(b)).toBe(now.summed);
       })();
     } finally {
       db.close();
@@ -91,7 +132,11 @@ describe("a bucket's byte total", () => {
     const b = bucketName("quota");
     await c.send(new CreateBucketCommand({ Bucket: b }));
     await c.send(new PutObjectCommand({ Bucket: b, Key: "ten", Body: Buffer.alloc(10 * MiB) }));
-    await expectS3Error(c.send(new PutObjectCommand({ Bucket: b, Key: "three", Body: Buffer.alloc(3 * MiB) })), "QuotaExceeded", 403);
+    await expectS3Error(
+      c.send(new PutObjectCommand({ Bucket: b, Key: "three", Body: Buffer.alloc(3 * MiB) })),
+      "QuotaExceeded",
+      403,
+    );
     await c.send(new PutObjectCommand({ Bucket: b, Key: "ten", Body: Buffer.alloc(11 * MiB) })); // an overwrite counts once
     await c.send(new DeleteObjectCommand({ Bucket: b, Key: "ten" }));
     await c.send(new PutObjectCommand({ Bucket: b, Key: "three", Body: Buffer.alloc(3 * MiB) }));

@@ -18,7 +18,11 @@ async function httpSetup() {
   const t = await startTestCloud();
   installComponentKey(t.cloud.layout.componentKeys, key);
   const baseUrl = new URL(t.cloud.endpoints.ec2Url).origin;
-  return { t, client: createHttpWalrusClient({ baseUrl, key, clock: systemClock, ids: randomIds }), teardown: () => t.stop() };
+  return {
+    t,
+    client: createHttpWalrusClient({ baseUrl, key, clock: systemClock, ids: randomIds }),
+    teardown: () => t.stop(),
+  };
 }
 
 walrusClientContract("signed HTTP", httpSetup);
@@ -30,9 +34,23 @@ describe("Walrus internal routes refuse unsigned and wrongly keyed calls", () =>
       const base = new URL(t.cloud.endpoints.ec2Url).origin;
       const res = await fetch(`${base}/internal/walrus/headObject?bucket=b&key=k`, { method: "POST" });
       expect(res.status).toBe(401);
-      const wrong = createHttpWalrusClient({ baseUrl: base, key: { id: key.id, secret: "nope" }, clock: systemClock, ids: randomIds });
-      await expect(wrong.ensureBucket("x-bucket", { requestId: "r" })).rejects.toMatchObject({ kind: "Unavailable", message: expect.stringContaining("401") });
-      await expect(wrong.putObject({ bucket: "x-bucket", key: "k" }, { open: () => Readable.from([Buffer.from("data")]), size: 4 }, { requestId: "r" })).rejects.toMatchObject({ kind: "Unavailable" });
+      const wrong = createHttpWalrusClient({
+        baseUrl: base,
+        key: { id: key.id, secret: "nope" },
+        clock: systemClock,
+        ids: randomIds,
+      });
+      await expect(wrong.ensureBucket("x-bucket", { requestId: "r" })).rejects.toMatchObject({
+        kind: "Unavailable",
+        message: expect.stringContaining("401"),
+      });
+      await expect(
+        wrong.putObject(
+          { bucket: "x-bucket", key: "k" },
+          { open: () => Readable.from([Buffer.from("data")]), size: 4 },
+          { requestId: "r" },
+        ),
+      ).rejects.toMatchObject({ kind: "Unavailable" });
     } finally {
       await teardown();
     }

@@ -37,8 +37,15 @@ describe("Walrus image cache (GetDecryptedImage)", () => {
     expect(cacheFiles()).toHaveLength(1);
     const key2 = { id: "ENKCACHETEST00000001", secret: "cache-test-secret", role: "nc", name: "node" };
     installComponentKey(t.cloud.layout.componentKeys, key2);
-    const http = createHttpWalrusClient({ baseUrl: new URL(t.cloud.endpoints.ec2Url).origin, key: key2, clock: systemClock, ids: randomIds });
-    expect((await bytes((await http.getDecryptedImage({ bucket, key }, ctx)).body)).equals(readFileSync(file))).toBe(true);
+    const http = createHttpWalrusClient({
+      baseUrl: new URL(t.cloud.endpoints.ec2Url).origin,
+      key: key2,
+      clock: systemClock,
+      ids: randomIds,
+    });
+    expect((await bytes((await http.getDecryptedImage({ bucket, key }, ctx)).body)).equals(readFileSync(file))).toBe(
+      true,
+    );
     expect(cacheFiles()).toHaveLength(1);
   });
 
@@ -51,13 +58,17 @@ describe("Walrus image cache (GetDecryptedImage)", () => {
     await bytes((await t.cloud.walrusClient!.getDecryptedImage({ bucket: c[0], key: c[1] }, ctx)).body);
     expect(cacheFiles().length).toBeLessThanOrEqual(2); // 1 MiB holds two of these
     const huge = (await uploadBundle(t, alice, imageFile("huge.img", 1_200_000))).split("/") as [string, string];
-    await expect(t.cloud.walrusClient!.getDecryptedImage({ bucket: huge[0], key: huge[1] }, ctx)).rejects.toMatchObject({ kind: "InsufficientCapacity" });
+    await expect(t.cloud.walrusClient!.getDecryptedImage({ bucket: huge[0], key: huge[1] }, ctx)).rejects.toMatchObject(
+      { kind: "InsufficientCapacity" },
+    );
   });
 
   it("concurrent requests share one decryption", async () => {
     const file = imageFile("shared.img", 300_000);
     const [bucket, key] = (await uploadBundle(t, alice, file)).split("/") as [string, string];
-    const results = await Promise.all([1, 2, 3].map(async () => bytes((await t.cloud.walrusClient!.getDecryptedImage({ bucket, key }, ctx)).body)));
+    const results = await Promise.all(
+      [1, 2, 3].map(async () => bytes((await t.cloud.walrusClient!.getDecryptedImage({ bucket, key }, ctx)).body)),
+    );
     for (const r of results) expect(r.equals(readFileSync(file))).toBe(true);
     expect(readdirSync(join(t.cloud.layout.walrusDir, "image-cache")).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });

@@ -11,8 +11,14 @@ import { join } from "node:path";
 import { createHash, randomBytes } from "node:crypto";
 import Database from "better-sqlite3";
 import {
-  CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand,
-  PutObjectCommand, UploadPartCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { startTestCloud, tempDir, type TestCloud } from "../../support/cloud";
 import { bucketName, expectS3Error, s3 } from "../../support/s3";
@@ -44,8 +50,12 @@ function rows(sql: string, ...args: unknown[]): Array<Record<string, unknown>> {
     db.close();
   }
 }
-const blobFiles = () => readdirSync(join(dir, "walrus/blobs")).flatMap((sub) => readdirSync(join(dir, "walrus/blobs", sub)));
-const blobOf = (key: string) => JSON.parse(rows("SELECT segments FROM objects WHERE bucket = ? AND key = ? AND is_latest = 1", b, key)[0]!.segments as string)[0].b as string;
+const blobFiles = () =>
+  readdirSync(join(dir, "walrus/blobs")).flatMap((sub) => readdirSync(join(dir, "walrus/blobs", sub)));
+const blobOf = (key: string) =>
+  JSON.parse(
+    rows("SELECT segments FROM objects WHERE bucket = ? AND key = ? AND is_latest = 1", b, key)[0]!.segments as string,
+  )[0].b as string;
 
 async function get(key: string, range?: string): Promise<Buffer> {
   const r = await s3(t).send(new GetObjectCommand({ Bucket: b, Key: key, Range: range }));
@@ -83,7 +93,9 @@ describe("small blobs in walrus.db, larger ones as files", () => {
       const { ETag } = await c.send(new UploadPartCommand({ Bucket: b, Key: "mp", UploadId, PartNumber: i + 1, Body }));
       done.push({ ETag, PartNumber: i + 1 });
     }
-    await c.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: "mp", UploadId, MultipartUpload: { Parts: done } }));
+    await c.send(
+      new CompleteMultipartUploadCommand({ Bucket: b, Key: "mp", UploadId, MultipartUpload: { Parts: done } }),
+    );
     await c.send(new CopyObjectCommand({ Bucket: b, Key: "mp-copy", CopySource: `${b}/mp` }));
     const whole = Buffer.concat(parts);
     for (const k of ["mp", "mp-copy"]) {
@@ -91,8 +103,12 @@ describe("small blobs in walrus.db, larger ones as files", () => {
       const from = whole.length - 4 * KiB;
       expect((await get(k, `bytes=${from}-`)).equals(whole.subarray(from))).toBe(true);
     }
-    const segments = JSON.parse(rows("SELECT segments FROM objects WHERE bucket = ? AND key = 'mp'", b)[0]!.segments as string) as Array<{ b: string }>;
-    expect(rows("SELECT refs, bytes IS NOT NULL AS inline FROM blobs WHERE id = ?", segments[2]!.b)).toEqual([{ refs: 2, inline: 1 }]);
+    const segments = JSON.parse(
+      rows("SELECT segments FROM objects WHERE bucket = ? AND key = 'mp'", b)[0]!.segments as string,
+    ) as Array<{ b: string }>;
+    expect(rows("SELECT refs, bytes IS NOT NULL AS inline FROM blobs WHERE id = ?", segments[2]!.b)).toEqual([
+      { refs: 2, inline: 1 },
+    ]);
   });
 
   it("a delete frees the row; a refused write (wrong Content-MD5) leaves none", async () => {
@@ -102,7 +118,13 @@ describe("small blobs in walrus.db, larger ones as files", () => {
     await c.send(new DeleteObjectCommand({ Bucket: b, Key: "gone" }));
     expect(rows("SELECT id FROM blobs WHERE id = ?", id)).toEqual([]);
     const before = rows("SELECT count(*) AS n FROM blobs")[0]!.n;
-    await expectS3Error(c.send(new PutObjectCommand({ Bucket: b, Key: "bad", Body: "abc", ContentMD5: Buffer.alloc(16).toString("base64") })), "BadDigest", 400);
+    await expectS3Error(
+      c.send(
+        new PutObjectCommand({ Bucket: b, Key: "bad", Body: "abc", ContentMD5: Buffer.alloc(16).toString("base64") }),
+      ),
+      "BadDigest",
+      400,
+    );
     expect(rows("SELECT count(*) AS n FROM blobs")[0]!.n).toBe(before);
     expect(rows("SELECT count(*) AS n FROM blobs WHERE refs <= 0")[0]!.n).toBe(0);
   });
@@ -116,7 +138,10 @@ describe("small blobs in walrus.db, larger ones as files", () => {
     // a row written just before a crash, never referenced.
     const db = new Database(join(dir, "walrus.db"));
     db.prepare("UPDATE blobs SET bytes = NULL WHERE id = ?").run(legacyId);
-    db.prepare("INSERT INTO blobs (id, size, refs, bytes) VALUES (?, 3, 0, ?)").run("ab".repeat(16), Buffer.from("abc"));
+    db.prepare("INSERT INTO blobs (id, size, refs, bytes) VALUES (?, 3, 0, ?)").run(
+      "ab".repeat(16),
+      Buffer.from("abc"),
+    );
     db.close();
     mkdirSync(join(dir, "walrus/blobs", legacyId.slice(0, 2)), { recursive: true });
     writeFileSync(join(dir, "walrus/blobs", legacyId.slice(0, 2), legacyId), legacy);

@@ -4,9 +4,21 @@ import { ACCOUNT_ATTRIBUTES, type AccountAttribute } from "../../../roles/clc/ac
 
 export const DescribeAccountAttributes = defineAction({
   name: "DescribeAccountAttributes",
-  params: { AttributeName: p.list(p.string({ enum: ACCOUNT_ATTRIBUTES }), { maxItems: ACCOUNT_ATTRIBUTES.length }), DryRun: p.boolean() },
+  params: {
+    AttributeName: p.list(p.string({ enum: ACCOUNT_ATTRIBUTES }), { maxItems: ACCOUNT_ATTRIBUTES.length }),
+    DryRun: p.boolean(),
+  },
   async handler(input, ctx) {
-    const attrs = await ctx.services.accountAttributes.describe(ctx.principal.accountId, (input.AttributeName ?? []) as AccountAttribute[], ctx);
-    return { accountAttributeSet: attrs.map((a) => ({ attributeName: a.name, attributeValueSet: a.values.map((v) => ({ attributeValue: v })) })) };
+    const attrs = await ctx.services.accountAttributes.describe(
+      ctx.principal.accountId,
+      (input.AttributeName ?? []) as AccountAttribute[],
+      ctx,
+    );
+    return {
+      accountAttributeSet: attrs.map((a) => ({
+        attributeName: a.name,
+        attributeValueSet: a.values.map((v) => ({ attributeValue: v })),
+      })),
+    };
   },
 });

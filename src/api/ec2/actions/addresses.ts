@@ -8,7 +8,13 @@ const who = (ctx: Ec2Context) => [ctx.principal.accountId, ctx.principal.isAdmin
 
 export const AllocateAddress = defineAction({
   name: "AllocateAddress",
-  params: { Domain: p.string({ enum: ["standard", "vpc"] }), Address: p.string(), PublicIpv4Pool: p.string(), NetworkBorderGroup: p.string(), DryRun: p.boolean() },
+  params: {
+    Domain: p.string({ enum: ["standard", "vpc"] }),
+    Address: p.string(),
+    PublicIpv4Pool: p.string(),
+    NetworkBorderGroup: p.string(),
+    DryRun: p.boolean(),
+  },
   handler(_input, ctx) {
     const a = ctx.services.addresses.allocate(...who(ctx));
     return { publicIp: a.publicIp, domain: "standard", allocationId: a.allocationId };
@@ -20,7 +26,11 @@ export const ReleaseAddress = defineAction({
   params: { PublicIp: p.string(), AllocationId: p.string(), NetworkBorderGroup: p.string(), DryRun: p.boolean() },
   async handler(input, ctx) {
     if (input.PublicIp === undefined && input.AllocationId === undefined) throw new MissingParameterError("PublicIp");
-    await ctx.services.enforced.releaseAddress(ctx.principal, { publicIp: input.PublicIp, allocationId: input.AllocationId }, ctx);
+    await ctx.services.enforced.releaseAddress(
+      ctx.principal,
+      { publicIp: input.PublicIp, allocationId: input.AllocationId },
+      ctx,
+    );
     return { return: true };
   },
 });
@@ -28,13 +38,23 @@ export const ReleaseAddress = defineAction({
 export const AssociateAddress = defineAction({
   name: "AssociateAddress",
   params: {
-    PublicIp: p.string(), AllocationId: p.string(), InstanceId: p.string(), NetworkInterfaceId: p.string(), PrivateIpAddress: p.string(),
-    AllowReassociation: p.boolean(), DryRun: p.boolean(),
+    PublicIp: p.string(),
+    AllocationId: p.string(),
+    InstanceId: p.string(),
+    NetworkInterfaceId: p.string(),
+    PrivateIpAddress: p.string(),
+    AllowReassociation: p.boolean(),
+    DryRun: p.boolean(),
   },
   async handler(input, ctx) {
     if (input.InstanceId === undefined) throw new MissingParameterError("InstanceId");
     if (input.PublicIp === undefined && input.AllocationId === undefined) throw new MissingParameterError("PublicIp");
-    const a = await ctx.services.enforced.associateAddress(ctx.principal, { publicIp: input.PublicIp, allocationId: input.AllocationId }, input.InstanceId, ctx);
+    const a = await ctx.services.enforced.associateAddress(
+      ctx.principal,
+      { publicIp: input.PublicIp, allocationId: input.AllocationId },
+      input.InstanceId,
+      ctx,
+    );
     return { return: true, associationId: a.associationId ?? undefined };
   },
 });
@@ -44,7 +64,11 @@ export const DisassociateAddress = defineAction({
   params: { PublicIp: p.string(), AssociationId: p.string(), DryRun: p.boolean() },
   async handler(input, ctx) {
     if (input.PublicIp === undefined && input.AssociationId === undefined) throw new MissingParameterError("PublicIp");
-    await ctx.services.enforced.disassociateAddress(ctx.principal, { publicIp: input.PublicIp, associationId: input.AssociationId }, ctx);
+    await ctx.services.enforced.disassociateAddress(
+      ctx.principal,
+      { publicIp: input.PublicIp, associationId: input.AssociationId },
+      ctx,
+    );
     return { return: true };
   },
 });
@@ -56,15 +80,25 @@ export const DescribeAddresses = defineAction({
     const { scope, names: ips } = verboseScope(ctx, input.PublicIp);
     const rows = ctx.services.addresses.list(ctx.principal.accountId, scope.all);
     for (const ip of ips) if (!rows.some((r) => r.publicIp === ip)) throw new NotFoundError("address", ip);
-    const wanted = rows.filter((r) => (!ips.length || ips.includes(r.publicIp)) && (!input.AllocationId?.length || input.AllocationId.includes(r.allocationId ?? "")));
+    const wanted = rows.filter(
+      (r) =>
+        (!ips.length || ips.includes(r.publicIp)) &&
+        (!input.AllocationId?.length || input.AllocationId.includes(r.allocationId ?? "")),
+    );
     const filtered = applyFilters(wanted, input.Filter, {
-      "public-ip": (a) => a.publicIp, "allocation-id": (a) => a.allocationId ?? undefined, "instance-id": (a) => a.instanceId ?? undefined,
-      "association-id": (a) => a.associationId ?? undefined, domain: () => "standard",
+      "public-ip": (a) => a.publicIp,
+      "allocation-id": (a) => a.allocationId ?? undefined,
+      "instance-id": (a) => a.instanceId ?? undefined,
+      "association-id": (a) => a.associationId ?? undefined,
+      domain: () => "standard",
     });
     return {
       addressesSet: filtered.map((a) => ({
-        publicIp: a.publicIp, allocationId: a.allocationId ?? undefined, domain: "standard",
-        instanceId: a.instanceId ?? undefined, associationId: a.associationId ?? undefined,
+        publicIp: a.publicIp,
+        allocationId: a.allocationId ?? undefined,
+        domain: "standard",
+        instanceId: a.instanceId ?? undefined,
+        associationId: a.associationId ?? undefined,
       })),
     };
   },

@@ -6,31 +6,110 @@ import { DescribeAccountAttributes } from "./account-attributes";
 import { DescribeAvailabilityZones } from "./zones";
 import { CreateKeyPair, DeleteKeyPair, DescribeKeyPairs, ImportKeyPair } from "./key-pairs";
 import {
-  AuthorizeSecurityGroupIngress, CreateSecurityGroup, DeleteSecurityGroup, DescribeSecurityGroups, RevokeSecurityGroupIngress,
+  AuthorizeSecurityGroupIngress,
+  CreateSecurityGroup,
+  DeleteSecurityGroup,
+  DescribeSecurityGroups,
+  RevokeSecurityGroupIngress,
 } from "./security-groups";
 import { CreateTags, DeleteTags, DescribeTags } from "./tags";
 import { AllocateAddress, AssociateAddress, DescribeAddresses, DisassociateAddress, ReleaseAddress } from "./addresses";
 import {
-  DescribeInstanceAttribute, DescribeInstanceStatus, DescribeInstances, GetConsoleOutput, RebootInstances, RunInstances, TerminateInstances,
+  DescribeInstanceAttribute,
+  DescribeInstanceStatus,
+  DescribeInstances,
+  GetConsoleOutput,
+  RebootInstances,
+  RunInstances,
+  TerminateInstances,
 } from "./instances";
-import { DescribeInternetGateways, DescribeNetworkAcls, DescribeRouteTables, DescribeSubnets, DescribeVpcs, VPC_UNSUPPORTED } from "./vpc";
-import { CreateSnapshot, DeleteSnapshot, DescribeSnapshotAttribute, DescribeSnapshots, ModifySnapshotAttribute, ResetSnapshotAttribute } from "./snapshots";
-import { AttachVolume, CreateVolume, DeleteVolume, DescribeVolumeStatus, DescribeVolumes, DetachVolume } from "./volumes";
 import {
-  ConfirmProductInstance, DeregisterImage, DescribeImageAttribute, DescribeImages, ModifyImageAttribute, RegisterImage, ResetImageAttribute,
+  DescribeInternetGateways,
+  DescribeNetworkAcls,
+  DescribeRouteTables,
+  DescribeSubnets,
+  DescribeVpcs,
+  VPC_UNSUPPORTED,
+} from "./vpc";
+import {
+  CreateSnapshot,
+  DeleteSnapshot,
+  DescribeSnapshotAttribute,
+  DescribeSnapshots,
+  ModifySnapshotAttribute,
+  ResetSnapshotAttribute,
+} from "./snapshots";
+import {
+  AttachVolume,
+  CreateVolume,
+  DeleteVolume,
+  DescribeVolumeStatus,
+  DescribeVolumes,
+  DetachVolume,
+} from "./volumes";
+import {
+  ConfirmProductInstance,
+  DeregisterImage,
+  DescribeImageAttribute,
+  DescribeImages,
+  ModifyImageAttribute,
+  RegisterImage,
+  ResetImageAttribute,
 } from "./images";
 
 const actions = [
-  DescribeRegions, DescribeAvailabilityZones, DescribeAccountAttributes,
-  CreateKeyPair, ImportKeyPair, DescribeKeyPairs, DeleteKeyPair,
-  CreateSecurityGroup, DeleteSecurityGroup, DescribeSecurityGroups, AuthorizeSecurityGroupIngress, RevokeSecurityGroupIngress,
-  RegisterImage, DeregisterImage, DescribeImages, DescribeImageAttribute, ModifyImageAttribute, ResetImageAttribute, ConfirmProductInstance,
-  CreateTags, DeleteTags, DescribeTags,
-  RunInstances, DescribeInstances, TerminateInstances, RebootInstances, GetConsoleOutput, DescribeInstanceAttribute, DescribeInstanceStatus,
-  AllocateAddress, ReleaseAddress, AssociateAddress, DisassociateAddress, DescribeAddresses,
-  CreateVolume, DeleteVolume, DescribeVolumes, AttachVolume, DetachVolume, DescribeVolumeStatus,
-  CreateSnapshot, DeleteSnapshot, DescribeSnapshots, DescribeSnapshotAttribute, ModifySnapshotAttribute, ResetSnapshotAttribute,
-  DescribeVpcs, DescribeSubnets, DescribeInternetGateways, DescribeRouteTables, DescribeNetworkAcls, ...VPC_UNSUPPORTED,
+  DescribeRegions,
+  DescribeAvailabilityZones,
+  DescribeAccountAttributes,
+  CreateKeyPair,
+  ImportKeyPair,
+  DescribeKeyPairs,
+  DeleteKeyPair,
+  CreateSecurityGroup,
+  DeleteSecurityGroup,
+  DescribeSecurityGroups,
+  AuthorizeSecurityGroupIngress,
+  RevokeSecurityGroupIngress,
+  RegisterImage,
+  DeregisterImage,
+  DescribeImages,
+  DescribeImageAttribute,
+  ModifyImageAttribute,
+  ResetImageAttribute,
+  ConfirmProductInstance,
+  CreateTags,
+  DeleteTags,
+  DescribeTags,
+  RunInstances,
+  DescribeInstances,
+  TerminateInstances,
+  RebootInstances,
+  GetConsoleOutput,
+  DescribeInstanceAttribute,
+  DescribeInstanceStatus,
+  AllocateAddress,
+  ReleaseAddress,
+  AssociateAddress,
+  DisassociateAddress,
+  DescribeAddresses,
+  CreateVolume,
+  DeleteVolume,
+  DescribeVolumes,
+  AttachVolume,
+  DetachVolume,
+  DescribeVolumeStatus,
+  CreateSnapshot,
+  DeleteSnapshot,
+  DescribeSnapshots,
+  DescribeSnapshotAttribute,
+  ModifySnapshotAttribute,
+  ResetSnapshotAttribute,
+  DescribeVpcs,
+  DescribeSubnets,
+  DescribeInternetGateways,
+  DescribeRouteTables,
+  DescribeNetworkAcls,
+  ...VPC_UNSUPPORTED,
 ] as unknown as ReadonlyArray<Ec2Action<Shape>>;
 
 export function actionTable(): ReadonlyMap<string, Ec2Action<Shape>> {

@@ -18,20 +18,52 @@ function virtualization(hypervisor: string | null) {
 }
 
 /** An instance's attached EBS volumes, as EC2 lists them in its block device mappings. */
-const ebsMappings = (vols: readonly VolumeRecord[]) => vols.map((v) => ({
-  deviceName: `/dev/${v.device}`, ebs: { volumeId: v.id, status: v.attachState, attachTime: v.attachedAt ?? undefined, deleteOnTermination: v.deleteOnTermination },
-}));
+const ebsMappings = (vols: readonly VolumeRecord[]) =>
+  vols.map((v) => ({
+    deviceName: `/dev/${v.device}`,
+    ebs: {
+      volumeId: v.id,
+      status: v.attachState,
+      attachTime: v.attachedAt ?? undefined,
+      deleteOnTermination: v.deleteOnTermination,
+    },
+  }));
 
-function instanceItem(ctx: Ec2Context, r: InstanceRecord, publicIp: string | undefined, tags?: Record<string, string>, vols: readonly VolumeRecord[] = []) {
+function instanceItem(
+  ctx: Ec2Context,
+  r: InstanceRecord,
+  publicIp: string | undefined,
+  tags?: Record<string, string>,
+  vols: readonly VolumeRecord[] = [],
+) {
   const groups = ctx.services.instances.groupsOf(r);
   return {
-    instanceId: r.id, imageId: r.imageId, instanceState: state(r.state), privateDnsName: r.privateIp, dnsName: publicIp ?? r.privateIp, ipAddress: publicIp,
-    reason: r.stateReason, keyName: r.keyName ?? undefined, amiLaunchIndex: r.launchIndex, productCodes: [], instanceType: r.instanceType,
-    launchTime: r.launchTime, placement: { availabilityZone: r.zone, tenancy: "default" }, kernelId: r.kernelId ?? undefined, ramdiskId: r.ramdiskId ?? undefined,
-    monitoring: { state: "disabled" }, privateIpAddress: r.privateIp, groupSet: groups.map((g) => ({ groupId: g.id, groupName: g.name })),
-    vpcId: ctx.services.vpcs.vpc(r.accountId).vpcId, subnetId: ctx.services.vpcs.subnetOfZone(r.accountId, r.zone),
-    architecture: "x86_64", rootDeviceType: "instance-store", ...virtualization(r.hypervisor), clientToken: r.clientToken ?? undefined,
-    stateReason: r.stateReason ? { code: r.stateReason.split(":")[0], message: r.stateReason } : undefined, tagSet: tagSet(tags),
+    instanceId: r.id,
+    imageId: r.imageId,
+    instanceState: state(r.state),
+    privateDnsName: r.privateIp,
+    dnsName: publicIp ?? r.privateIp,
+    ipAddress: publicIp,
+    reason: r.stateReason,
+    keyName: r.keyName ?? undefined,
+    amiLaunchIndex: r.launchIndex,
+    productCodes: [],
+    instanceType: r.instanceType,
+    launchTime: r.launchTime,
+    placement: { availabilityZone: r.zone, tenancy: "default" },
+    kernelId: r.kernelId ?? undefined,
+    ramdiskId: r.ramdiskId ?? undefined,
+    monitoring: { state: "disabled" },
+    privateIpAddress: r.privateIp,
+    groupSet: groups.map((g) => ({ groupId: g.id, groupName: g.name })),
+    vpcId: ctx.services.vpcs.vpc(r.accountId).vpcId,
+    subnetId: ctx.services.vpcs.subnetOfZone(r.accountId, r.zone),
+    architecture: "x86_64",
+    rootDeviceType: "instance-store",
+    ...virtualization(r.hypervisor),
+    clientToken: r.clientToken ?? undefined,
+    stateReason: r.stateReason ? { code: r.stateReason.split(":")[0], message: r.stateReason } : undefined,
+    tagSet: tagSet(tags),
     blockDeviceMapping: ebsMappings(vols),
   };
 }
@@ -47,7 +79,8 @@ function reservations(ctx: Ec2Context, rows: InstanceRecord[], tags: Map<string,
   const publicIps = ctx.services.addresses.publicIpsOf(rows.map((r) => r.id));
   const volumes = ctx.services.volumes.attachedTo(rows.map((r) => r.id));
   return [...byId.values()].map((rs) => ({
-    reservationId: rs[0]!.reservationId, ownerId: rs[0]!.accountId,
+    reservationId: rs[0]!.reservationId,
+    ownerId: rs[0]!.accountId,
     groupSet: ctx.services.instances.groupsOf(rs[0]!).map((g) => ({ groupId: g.id, groupName: g.name })),
     instancesSet: lazyList(rs, (r) => {
       const ip = publicIps.get(r.id);
@@ -60,20 +93,39 @@ function reservations(ctx: Ec2Context, rows: InstanceRecord[], tags: Map<string,
   }));
 }
 
-type RunInput = { SubnetId?: string; SecurityGroupId?: string[]; SecurityGroup?: string[]; NetworkInterface?: Array<{
-  DeviceIndex?: number; SubnetId?: string; SecurityGroupId?: string[]; AssociatePublicIpAddress?: boolean; PrivateIpAddress?: string; NetworkInterfaceId?: string;
-}> };
+type RunInput = {
+  SubnetId?: string;
+  SecurityGroupId?: string[];
+  SecurityGroup?: string[];
+  NetworkInterface?: Array<{
+    DeviceIndex?: number;
+    SubnetId?: string;
+    SecurityGroupId?: string[];
+    AssociatePublicIpAddress?: boolean;
+    PrivateIpAddress?: string;
+    NetworkInterfaceId?: string;
+  }>;
+};
 
 /** The instance's card from NetworkInterface.1, checked against what this cloud has: one new card in a default subnet. */
 function networkInterface(input: RunInput) {
   const list = input.NetworkInterface ?? [];
   if (!list.length) return undefined;
   const [n] = list;
-  if (list.length > 1 || (n!.DeviceIndex ?? 0) !== 0) throw new Ec2Error("InvalidParameterValue", "An instance has one network interface here, at device index 0");
-  if (n!.NetworkInterfaceId !== undefined) throw new Ec2Error("InvalidParameterValue", "Attaching an existing network interface is not supported");
-  if (n!.PrivateIpAddress !== undefined) throw new Ec2Error("InvalidParameterValue", "Choosing the private address is not supported: the cluster assigns it");
+  if (list.length > 1 || (n!.DeviceIndex ?? 0) !== 0)
+    throw new Ec2Error("InvalidParameterValue", "An instance has one network interface here, at device index 0");
+  if (n!.NetworkInterfaceId !== undefined)
+    throw new Ec2Error("InvalidParameterValue", "Attaching an existing network interface is not supported");
+  if (n!.PrivateIpAddress !== undefined)
+    throw new Ec2Error(
+      "InvalidParameterValue",
+      "Choosing the private address is not supported: the cluster assigns it",
+    );
   if (input.SubnetId !== undefined || input.SecurityGroupId?.length || input.SecurityGroup?.length) {
-    throw new Ec2Error("InvalidParameterCombination", "Network interfaces and an instance-level subnet ID or security groups may not be specified on the same request");
+    throw new Ec2Error(
+      "InvalidParameterCombination",
+      "Network interfaces and an instance-level subnet ID or security groups may not be specified on the same request",
+    );
   }
   return n!;
 }
@@ -85,7 +137,11 @@ function networkInterface(input: RunInput) {
 function instanceTags(specs: ReadonlyArray<{ ResourceType: string; Tag?: Array<{ Key: string; Value?: string }> }>) {
   const out: Array<{ key: string; value: string }> = [];
   for (const s of specs) {
-    if (s.ResourceType !== "instance" && s.ResourceType !== "volume") throw new Ec2Error("InvalidParameterValue", `RunInstances cannot tag resources of type '${s.ResourceType.slice(0, 64)}' (instance, volume)`);
+    if (s.ResourceType !== "instance" && s.ResourceType !== "volume")
+      throw new Ec2Error(
+        "InvalidParameterValue",
+        `RunInstances cannot tag resources of type '${s.ResourceType.slice(0, 64)}' (instance, volume)`,
+      );
     if (s.ResourceType === "instance") out.push(...(s.Tag ?? []).map((t) => ({ key: t.Key, value: t.Value ?? "" })));
   }
   return out;
@@ -94,22 +150,54 @@ function instanceTags(specs: ReadonlyArray<{ ResourceType: string; Tag?: Array<{
 export const RunInstances = defineAction({
   name: "RunInstances",
   params: {
-    ImageId: p.string({ required: true }), MinCount: p.integer({ required: true, min: 1, max: 1000 }), MaxCount: p.integer({ required: true, min: 1, max: 1000 }),
-    KeyName: p.string(), SecurityGroup: p.list(p.string()), SecurityGroupId: p.list(p.string()), UserData: p.string({ maxLength: 32 * 1024 }),
-    InstanceType: p.string(), KernelId: p.string(), RamdiskId: p.string(), AddressingType: p.string({ enum: ["public", "private"] }),
-    Placement: p.struct({ AvailabilityZone: p.string(), GroupName: p.string(), Tenancy: p.string() }), ClientToken: p.string({ maxLength: 64 }),
-    Monitoring: p.struct({ Enabled: p.boolean() }), DisableApiTermination: p.boolean(), InstanceInitiatedShutdownBehavior: p.string(),
-    EbsOptimized: p.boolean(), BlockDeviceMapping: blockDeviceMapping, SubnetId: p.string(), DryRun: p.boolean(),
+    ImageId: p.string({ required: true }),
+    MinCount: p.integer({ required: true, min: 1, max: 1000 }),
+    MaxCount: p.integer({ required: true, min: 1, max: 1000 }),
+    KeyName: p.string(),
+    SecurityGroup: p.list(p.string()),
+    SecurityGroupId: p.list(p.string()),
+    UserData: p.string({ maxLength: 32 * 1024 }),
+    InstanceType: p.string(),
+    KernelId: p.string(),
+    RamdiskId: p.string(),
+    AddressingType: p.string({ enum: ["public", "private"] }),
+    Placement: p.struct({ AvailabilityZone: p.string(), GroupName: p.string(), Tenancy: p.string() }),
+    ClientToken: p.string({ maxLength: 64 }),
+    Monitoring: p.struct({ Enabled: p.boolean() }),
+    DisableApiTermination: p.boolean(),
+    InstanceInitiatedShutdownBehavior: p.string(),
+    EbsOptimized: p.boolean(),
+    BlockDeviceMapping: blockDeviceMapping,
+    SubnetId: p.string(),
+    DryRun: p.boolean(),
     // The one card an instance has, as VPC-era tools describe it (Ansible's ec2_instance always does).
-    NetworkInterface: p.list(p.struct({
-      DeviceIndex: p.integer(), SubnetId: p.string(), SecurityGroupId: p.list(p.string()), AssociatePublicIpAddress: p.boolean(),
-      DeleteOnTermination: p.boolean(), Description: p.string(), PrivateIpAddress: p.string(), NetworkInterfaceId: p.string(),
-    }), { maxItems: 8 }),
-    TagSpecification: p.list(p.struct({ ResourceType: p.string({ required: true }), Tag: p.list(p.struct({ Key: p.string({ required: true }), Value: p.string() })) }), { maxItems: 10 }),
+    NetworkInterface: p.list(
+      p.struct({
+        DeviceIndex: p.integer(),
+        SubnetId: p.string(),
+        SecurityGroupId: p.list(p.string()),
+        AssociatePublicIpAddress: p.boolean(),
+        DeleteOnTermination: p.boolean(),
+        Description: p.string(),
+        PrivateIpAddress: p.string(),
+        NetworkInterfaceId: p.string(),
+      }),
+      { maxItems: 8 },
+    ),
+    TagSpecification: p.list(
+      p.struct({
+        ResourceType: p.string({ required: true }),
+        Tag: p.list(p.struct({ Key: p.string({ required: true }), Value: p.string() })),
+      }),
+      { maxItems: 10 },
+    ),
   },
   async handler(input, ctx) {
     if ((input.BlockDeviceMapping ?? []).some((b) => b.Ebs !== undefined)) {
-      throw new Ec2Error("InvalidParameterValue", "EBS block device mappings at launch are not supported (instances boot from instance-store images); run the instance, then CreateVolume and AttachVolume");
+      throw new Ec2Error(
+        "InvalidParameterValue",
+        "EBS block device mappings at launch are not supported (instances boot from instance-store images); run the instance, then CreateVolume and AttachVolume",
+      );
     }
     const nic = networkInterface(input);
     // A default subnet is its zone (the only subnets there are).
@@ -117,19 +205,43 @@ export const RunInstances = defineAction({
     const subnetId = nic?.SubnetId ?? input.SubnetId;
     if (subnetId !== undefined) {
       const subnetZone = ctx.services.vpcs.zoneOfSubnet(ctx.principal.accountId, subnetId);
-      if (zone !== undefined && zone !== subnetZone) throw new Ec2Error("InvalidParameterCombination", `Subnet ${subnetId} is in ${subnetZone}, not ${zone}`);
+      if (zone !== undefined && zone !== subnetZone)
+        throw new Ec2Error("InvalidParameterCombination", `Subnet ${subnetId} is in ${subnetZone}, not ${zone}`);
       zone = subnetZone;
     }
-    const publicAddress = nic?.AssociatePublicIpAddress === undefined ? input.AddressingType : nic.AssociatePublicIpAddress ? "public" : "private";
+    const publicAddress =
+      nic?.AssociatePublicIpAddress === undefined
+        ? input.AddressingType
+        : nic.AssociatePublicIpAddress
+          ? "public"
+          : "private";
     const tags = instanceTags(input.TagSpecification ?? []);
     ctx.services.tags.check(tags);
-    const rows = await ctx.services.instances.run(caller(ctx), {
-      imageId: input.ImageId, minCount: input.MinCount, maxCount: input.MaxCount, instanceType: input.InstanceType, keyName: input.KeyName,
-      groupNames: input.SecurityGroup ?? [], groupIds: nic?.SecurityGroupId ?? input.SecurityGroupId ?? [], userData: input.UserData, kernelId: input.KernelId,
-      ramdiskId: input.RamdiskId, zone, clientToken: input.ClientToken,
-      addressing: publicAddress as "public" | "private" | undefined,
-    }, ctx);
-    if (tags.length) ctx.services.tags.create(ctx.principal.accountId, rows.map((r) => r.id), tags);
+    const rows = await ctx.services.instances.run(
+      caller(ctx),
+      {
+        imageId: input.ImageId,
+        minCount: input.MinCount,
+        maxCount: input.MaxCount,
+        instanceType: input.InstanceType,
+        keyName: input.KeyName,
+        groupNames: input.SecurityGroup ?? [],
+        groupIds: nic?.SecurityGroupId ?? input.SecurityGroupId ?? [],
+        userData: input.UserData,
+        kernelId: input.KernelId,
+        ramdiskId: input.RamdiskId,
+        zone,
+        clientToken: input.ClientToken,
+        addressing: publicAddress as "public" | "private" | undefined,
+      },
+      ctx,
+    );
+    if (tags.length)
+      ctx.services.tags.create(
+        ctx.principal.accountId,
+        rows.map((r) => r.id),
+        tags,
+      );
     const [reservation] = reservations(ctx, rows, ctx.services.tags.of(rows.map((r) => r.id)));
     return reservation!;
   },
@@ -137,21 +249,42 @@ export const RunInstances = defineAction({
 
 export const DescribeInstances = defineAction({
   name: "DescribeInstances",
-  params: { InstanceId: p.list(p.string()), Filter: filterList(), MaxResults: p.integer({ min: 5, max: 1000 }), NextToken: p.string(), DryRun: p.boolean() },
+  params: {
+    InstanceId: p.list(p.string()),
+    Filter: filterList(),
+    MaxResults: p.integer({ min: 5, max: 1000 }),
+    NextToken: p.string(),
+    DryRun: p.boolean(),
+  },
   async handler(input, ctx) {
     const { scope, names: ids } = verboseScope(ctx, input.InstanceId);
     const rows = await ctx.services.instances.describe({ ...caller(ctx), all: scope.all }, ids, ctx);
     const tags = ctx.services.tags.of(rows.map((r) => r.id));
-    const filtered = applyFilters(rows, input.Filter, {
-      "instance-id": (r) => r.id, "instance-state-name": (r) => r.state, "instance-state-code": (r) => String(STATE_CODES[r.state]),
-      "image-id": (r) => r.imageId, "instance-type": (r) => r.instanceType, "key-name": (r) => r.keyName ?? undefined,
-      "availability-zone": (r) => r.zone, "private-ip-address": (r) => r.privateIp, "reservation-id": (r) => r.reservationId,
-      "owner-id": (r) => r.accountId, "kernel-id": (r) => r.kernelId ?? undefined, "ramdisk-id": (r) => r.ramdiskId ?? undefined,
-      "group-name": (r) => ctx.services.instances.groupsOf(r).map((g) => g.name), "group-id": (r) => ctx.services.instances.groupsOf(r).map((g) => g.id),
-      "client-token": (r) => r.clientToken ?? undefined,
-      "ip-address": (r) => ctx.services.addresses.publicIpOf(r.id),
-      "vpc-id": (r) => ctx.services.vpcs.vpc(r.accountId).vpcId, "subnet-id": (r) => ctx.services.vpcs.subnetOfZone(r.accountId, r.zone),
-    }, (r) => tags.get(r.id) ?? {});
+    const filtered = applyFilters(
+      rows,
+      input.Filter,
+      {
+        "instance-id": (r) => r.id,
+        "instance-state-name": (r) => r.state,
+        "instance-state-code": (r) => String(STATE_CODES[r.state]),
+        "image-id": (r) => r.imageId,
+        "instance-type": (r) => r.instanceType,
+        "key-name": (r) => r.keyName ?? undefined,
+        "availability-zone": (r) => r.zone,
+        "private-ip-address": (r) => r.privateIp,
+        "reservation-id": (r) => r.reservationId,
+        "owner-id": (r) => r.accountId,
+        "kernel-id": (r) => r.kernelId ?? undefined,
+        "ramdisk-id": (r) => r.ramdiskId ?? undefined,
+        "group-name": (r) => ctx.services.instances.groupsOf(r).map((g) => g.name),
+        "group-id": (r) => ctx.services.instances.groupsOf(r).map((g) => g.id),
+        "client-token": (r) => r.clientToken ?? undefined,
+        "ip-address": (r) => ctx.services.addresses.publicIpOf(r.id),
+        "vpc-id": (r) => ctx.services.vpcs.vpc(r.accountId).vpcId,
+        "subnet-id": (r) => ctx.services.vpcs.subnetOfZone(r.accountId, r.zone),
+      },
+      (r) => tags.get(r.id) ?? {},
+    );
     const { page, nextToken } = paged(filtered, input);
     return { reservationSet: reservations(ctx, page, tags), nextToken };
   },
@@ -162,7 +295,13 @@ export const TerminateInstances = defineAction({
   params: { InstanceId: p.list(p.string(), { required: true }), DryRun: p.boolean() },
   async handler(input, ctx) {
     const done = await ctx.services.instances.terminate(caller(ctx), input.InstanceId, ctx);
-    return { instancesSet: done.map((d) => ({ instanceId: d.id, currentState: state(d.current), previousState: state(d.previous) })) };
+    return {
+      instancesSet: done.map((d) => ({
+        instanceId: d.id,
+        currentState: state(d.current),
+        previousState: state(d.previous),
+      })),
+    };
   },
 });
 
@@ -188,7 +327,20 @@ export const DescribeInstanceAttribute = defineAction({
   name: "DescribeInstanceAttribute",
   params: {
     InstanceId: p.string({ required: true }),
-    Attribute: p.string({ required: true, enum: ["userData", "instanceType", "kernel", "ramdisk", "groupSet", "rootDeviceName", "blockDeviceMapping", "disableApiTermination", "instanceInitiatedShutdownBehavior"] }),
+    Attribute: p.string({
+      required: true,
+      enum: [
+        "userData",
+        "instanceType",
+        "kernel",
+        "ramdisk",
+        "groupSet",
+        "rootDeviceName",
+        "blockDeviceMapping",
+        "disableApiTermination",
+        "instanceInitiatedShutdownBehavior",
+      ],
+    }),
     DryRun: p.boolean(),
   },
   async handler(input, ctx) {
@@ -196,15 +348,33 @@ export const DescribeInstanceAttribute = defineAction({
     const value = (v: string | null | undefined) => (v ? { value: v } : {});
     const out: Record<string, unknown> = { instanceId: r!.id };
     switch (input.Attribute) {
-      case "userData": out.userData = value(r!.userData); break;
-      case "instanceType": out.instanceType = value(r!.instanceType); break;
-      case "kernel": out.kernel = value(r!.kernelId); break;
-      case "ramdisk": out.ramdisk = value(r!.ramdiskId); break;
-      case "groupSet": out.groupSet = ctx.services.instances.groupsOf(r!).map((g) => ({ groupId: g.id, groupName: g.name })); break;
-      case "rootDeviceName": out.rootDeviceName = value("/dev/sda1"); break;
-      case "blockDeviceMapping": out.blockDeviceMapping = []; break;
-      case "disableApiTermination": out.disableApiTermination = { value: false }; break;
-      case "instanceInitiatedShutdownBehavior": out.instanceInitiatedShutdownBehavior = value("terminate"); break;
+      case "userData":
+        out.userData = value(r!.userData);
+        break;
+      case "instanceType":
+        out.instanceType = value(r!.instanceType);
+        break;
+      case "kernel":
+        out.kernel = value(r!.kernelId);
+        break;
+      case "ramdisk":
+        out.ramdisk = value(r!.ramdiskId);
+        break;
+      case "groupSet":
+        out.groupSet = ctx.services.instances.groupsOf(r!).map((g) => ({ groupId: g.id, groupName: g.name }));
+        break;
+      case "rootDeviceName":
+        out.rootDeviceName = value("/dev/sda1");
+        break;
+      case "blockDeviceMapping":
+        out.blockDeviceMapping = [];
+        break;
+      case "disableApiTermination":
+        out.disableApiTermination = { value: false };
+        break;
+      case "instanceInitiatedShutdownBehavior":
+        out.instanceInitiatedShutdownBehavior = value("terminate");
+        break;
     }
     return out;
   },
@@ -212,30 +382,55 @@ export const DescribeInstanceAttribute = defineAction({
 
 export const DescribeInstanceStatus = defineAction({
   name: "DescribeInstanceStatus",
-  params: { InstanceId: p.list(p.string()), IncludeAllInstances: p.boolean(), Filter: filterList(), MaxResults: p.integer({ min: 5, max: 1000 }), NextToken: p.string(), DryRun: p.boolean() },
+  params: {
+    InstanceId: p.list(p.string()),
+    IncludeAllInstances: p.boolean(),
+    Filter: filterList(),
+    MaxResults: p.integer({ min: 5, max: 1000 }),
+    NextToken: p.string(),
+    DryRun: p.boolean(),
+  },
   async handler(input, ctx) {
     const rows = await ctx.services.instances.describe(caller(ctx), input.InstanceId ?? [], ctx);
     // Only running instances unless IncludeAllInstances, as in EC2.
     const shown = rows.filter((r) => input.IncludeAllInstances || r.state === "running");
     // Impaired: its node has not reported it for INSTANCE_REACHABILITY_SECONDS (it is still running, as far as anyone knows).
-    const impaired = new Map(shown.flatMap((r) => {
-      const since = ctx.services.instances.impairedSince(r);
-      return since ? [[r.id, since] as const] : [];
-    }));
-    const status = (r: InstanceRecord) => (r.state !== "running" ? "not-applicable" : impaired.has(r.id) ? "impaired" : "ok");
+    const impaired = new Map(
+      shown.flatMap((r) => {
+        const since = ctx.services.instances.impairedSince(r);
+        return since ? [[r.id, since] as const] : [];
+      }),
+    );
+    const status = (r: InstanceRecord) =>
+      r.state !== "running" ? "not-applicable" : impaired.has(r.id) ? "impaired" : "ok";
     const reachability = (r: InstanceRecord) => (r.state !== "running" ? "" : impaired.has(r.id) ? "failed" : "passed");
     const filtered = applyFilters(shown, input.Filter, {
-      "availability-zone": (r) => r.zone, "instance-state-name": (r) => r.state, "instance-state-code": (r) => String(STATE_CODES[r.state]),
-      "instance-status.status": status, "system-status.status": status,
-      "instance-status.reachability": reachability, "system-status.reachability": reachability,
+      "availability-zone": (r) => r.zone,
+      "instance-state-name": (r) => r.state,
+      "instance-state-code": (r) => String(STATE_CODES[r.state]),
+      "instance-status.status": status,
+      "system-status.status": status,
+      "instance-status.reachability": reachability,
+      "system-status.reachability": reachability,
     });
     const summary = (r: InstanceRecord) => ({
       status: status(r),
-      details: r.state === "running" ? [{ name: "reachability", status: reachability(r), ...(impaired.has(r.id) ? { impairedSince: impaired.get(r.id)!.toISOString() } : {}) }] : [],
+      details:
+        r.state === "running"
+          ? [
+              {
+                name: "reachability",
+                status: reachability(r),
+                ...(impaired.has(r.id) ? { impairedSince: impaired.get(r.id)!.toISOString() } : {}),
+              },
+            ]
+          : [],
     });
     return {
       instanceStatusSet: filtered.map((r) => ({
-        instanceId: r.id, availabilityZone: r.zone, instanceState: state(r.state),
+        instanceId: r.id,
+        availabilityZone: r.zone,
+        instanceState: state(r.state),
         systemStatus: summary(r),
         instanceStatus: summary(r),
         eventsSet: [],

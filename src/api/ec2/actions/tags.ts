@@ -9,7 +9,11 @@ export const CreateTags = defineAction({
   name: "CreateTags",
   params: { ResourceId: p.list(p.string(), { required: true, maxItems: 1000 }), Tag: tagList(), DryRun: p.boolean() },
   handler(input, ctx) {
-    ctx.services.tags.create(ctx.principal.accountId, input.ResourceId, (input.Tag ?? []).map((t) => ({ key: t.Key, value: t.Value ?? "" })));
+    ctx.services.tags.create(
+      ctx.principal.accountId,
+      input.ResourceId,
+      (input.Tag ?? []).map((t) => ({ key: t.Key, value: t.Value ?? "" })),
+    );
     return { return: true };
   },
 });
@@ -18,19 +22,34 @@ export const DeleteTags = defineAction({
   name: "DeleteTags",
   params: { ResourceId: p.list(p.string(), { required: true, maxItems: 1000 }), Tag: tagList(), DryRun: p.boolean() },
   handler(input, ctx) {
-    ctx.services.tags.delete(ctx.principal.accountId, input.ResourceId, (input.Tag ?? []).map((t) => ({ key: t.Key, value: t.Value })));
+    ctx.services.tags.delete(
+      ctx.principal.accountId,
+      input.ResourceId,
+      (input.Tag ?? []).map((t) => ({ key: t.Key, value: t.Value })),
+    );
     return { return: true };
   },
 });
 
 export const DescribeTags = defineAction({
   name: "DescribeTags",
-  params: { Filter: filterList(), MaxResults: p.integer({ min: 5, max: 1000 }), NextToken: p.string(), DryRun: p.boolean() },
+  params: {
+    Filter: filterList(),
+    MaxResults: p.integer({ min: 5, max: 1000 }),
+    NextToken: p.string(),
+    DryRun: p.boolean(),
+  },
   handler(input, ctx) {
     const rows = applyFilters(ctx.services.tags.list(ctx.principal.accountId), input.Filter, {
-      key: (t) => t.key, value: (t) => t.value, "resource-id": (t) => t.resourceId, "resource-type": (t) => t.resourceType,
+      key: (t) => t.key,
+      value: (t) => t.value,
+      "resource-id": (t) => t.resourceId,
+      "resource-type": (t) => t.resourceType,
     });
     const { page, nextToken } = paged(rows, input);
-    return { tagSet: page.map((t) => ({ resourceId: t.resourceId, resourceType: t.resourceType, key: t.key, value: t.value })), nextToken };
+    return {
+      tagSet: page.map((t) => ({ resourceId: t.resourceId, resourceType: t.resourceType, key: t.key, value: t.value })),
+      nextToken,
+    };
   },
 });

@@ -17,14 +17,17 @@ export const DescribeAvailabilityZones = defineAction({
     if (names.includes("verbose") && ctx.principal.isAdmin) {
       return { availabilityZoneInfo: await ctx.services.zones.describeVerbose(ctx) };
     }
-    const zones = await ctx.services.zones.describe(names.filter((n) => n !== "verbose"), ctx);
+    const zones = await ctx.services.zones.describe(
+      names.filter((n) => n !== "verbose"),
+      ctx,
+    );
     const filtered = applyFilters(zones, input.Filter, {
       "zone-name": (z) => z.zoneName,
       "zone-id": (z) => z.zoneName,
       state: (z) => z.zoneState,
       "region-name": (z) => z.regionName,
       "zone-type": () => "availability-zone",
-      "message": (z) => z.messages,
+      message: (z) => z.messages,
     });
     return {
       availabilityZoneInfo: filtered.map((z) => ({

@@ -63,8 +63,13 @@ export async function deleteObjects(ctx: S3Context, bucket: string): Promise<Res
   await checkBodyDigest(raw, ctx.header, { required: true });
   const del = parseXmlBody(raw.toString("utf8"), "Delete");
   const objects = children(del, "Object");
-  if (objects.length === 0) throw new S3Error("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema");
-  if (objects.length > MAX_DELETE) throw new S3Error("MalformedXML", `At most ${MAX_DELETE} keys can be deleted in one request`);
+  if (objects.length === 0)
+    throw new S3Error(
+      "MalformedXML",
+      "The XML you provided was not well-formed or did not validate against our published schema",
+    );
+  if (objects.length > MAX_DELETE)
+    throw new S3Error("MalformedXML", `At most ${MAX_DELETE} keys can be deleted in one request`);
   const quiet = childText(del, "Quiet")?.trim() === "true";
   const deleted: object[] = [];
   const errors: object[] = [];
@@ -72,7 +77,8 @@ export async function deleteObjects(ctx: S3Context, bucket: string): Promise<Res
     // Keys are data: verbatim, never trimmed (" " and "a\n" are keys).
     const key = childText(o, "Key");
     const versionId = childText(o, "VersionId") || undefined;
-    if (key === undefined || child(o, "Key")!.children.length > 0) throw new S3Error("MalformedXML", "Every <Object> needs a <Key>");
+    if (key === undefined || child(o, "Key")!.children.length > 0)
+      throw new S3Error("MalformedXML", "Every <Object> needs a <Key>");
     try {
       const r = ctx.walrus.deleteObject(ctx.requester, bucket, key, versionId);
       if (!quiet) {

@@ -7,7 +7,11 @@ import { emptyResponse, xmlResponse } from "../responses";
 import { parseXmlBody, requiredText } from "../xml";
 import { S3Error } from "../s3-error";
 
-const malformed = (why: string) => new S3Error("MalformedXML", `The XML you provided was not well-formed or did not validate against our published schema (${why})`);
+const malformed = (why: string) =>
+  new S3Error(
+    "MalformedXML",
+    `The XML you provided was not well-formed or did not validate against our published schema (${why})`,
+  );
 
 function integer(el: XmlElement, name: string): number | undefined {
   const v = childText(el, name)?.trim();
@@ -16,7 +20,10 @@ function integer(el: XmlElement, name: string): number | undefined {
   return Number(v);
 }
 
-const tagOf = (t: XmlElement): Tag => ({ key: requiredText(t, "Key", "<Tag>"), value: requiredText(t, "Value", "<Tag>") });
+const tagOf = (t: XmlElement): Tag => ({
+  key: requiredText(t, "Key", "<Tag>"),
+  value: requiredText(t, "Value", "<Tag>"),
+});
 
 function filterOf(rule: XmlElement): LifecycleFilter {
   const f = child(rule, "Filter");
@@ -28,7 +35,14 @@ function filterOf(rule: XmlElement): LifecycleFilter {
   const and = child(f, "And");
   const from = and ?? f;
   const tags = children(from, "Tag").map(tagOf);
-  if (!and && tags.length + (childText(f, "Prefix") !== undefined ? 1 : 0) + (child(f, "ObjectSizeGreaterThan") ? 1 : 0) + (child(f, "ObjectSizeLessThan") ? 1 : 0) > 1) {
+  if (
+    !and &&
+    tags.length +
+      (childText(f, "Prefix") !== undefined ? 1 : 0) +
+      (child(f, "ObjectSizeGreaterThan") ? 1 : 0) +
+      (child(f, "ObjectSizeLessThan") ? 1 : 0) >
+      1
+  ) {
     throw malformed("a <Filter> with more than one condition needs <And>");
   }
   return {
@@ -42,21 +56,33 @@ function filterOf(rule: XmlElement): LifecycleFilter {
 export function parseLifecycle(text: string): LifecycleRule[] {
   return children(parseXmlBody(text, "LifecycleConfiguration"), "Rule").map((r) => {
     for (const unsupported of ["Transition", "NoncurrentVersionTransition"]) {
-      if (child(r, unsupported)) throw new S3Error("NotImplemented", `Lifecycle ${unsupported} is not implemented: Walrus has one storage class`);
+      if (child(r, unsupported))
+        throw new S3Error(
+          "NotImplemented",
+          `Lifecycle ${unsupported} is not implemented: Walrus has one storage class`,
+        );
     }
     const status = childText(r, "Status")?.trim();
     if (status !== "Enabled" && status !== "Disabled") throw malformed("<Status> must be Enabled or Disabled");
     const e = child(r, "Expiration");
     const n = child(r, "NoncurrentVersionExpiration");
-    if (n && child(n, "NewerNoncurrentVersions")) throw new S3Error("NotImplemented", "NewerNoncurrentVersions is not implemented");
+    if (n && child(n, "NewerNoncurrentVersions"))
+      throw new S3Error("NotImplemented", "NewerNoncurrentVersions is not implemented");
     const a = child(r, "AbortIncompleteMultipartUpload");
     const marker = e ? childText(e, "ExpiredObjectDeleteMarker")?.trim() : undefined;
-    if (marker !== undefined && marker !== "true" && marker !== "false") throw malformed("<ExpiredObjectDeleteMarker> must be true or false");
+    if (marker !== undefined && marker !== "true" && marker !== "false")
+      throw malformed("<ExpiredObjectDeleteMarker> must be true or false");
     return {
       id: childText(r, "ID"),
       status,
       filter: filterOf(r),
-      expiration: e ? { days: integer(e, "Days"), date: childText(e, "Date")?.trim(), expiredObjectDeleteMarker: marker === undefined ? undefined : marker === "true" } : undefined,
+      expiration: e
+        ? {
+            days: integer(e, "Days"),
+            date: childText(e, "Date")?.trim(),
+            expiredObjectDeleteMarker: marker === undefined ? undefined : marker === "true",
+          }
+        : undefined,
       noncurrentVersionExpiration: n ? { noncurrentDays: integer(n, "NoncurrentDays") ?? NaN } : undefined,
       abortIncompleteMultipartUpload: a ? { daysAfterInitiation: integer(a, "DaysAfterInitiation") ?? NaN } : undefined,
     };
@@ -64,8 +90,14 @@ export function parseLifecycle(text: string): LifecycleRule[] {
 }
 
 function renderFilter(f: LifecycleFilter): object {
-  const parts = { Prefix: f.prefix, Tag: f.tags?.map((t) => ({ Key: t.key, Value: t.value })), ObjectSizeGreaterThan: f.sizeGreaterThan, ObjectSizeLessThan: f.sizeLessThan };
-  const count = [f.prefix, f.sizeGreaterThan, f.sizeLessThan].filter((x) => x !== undefined).length + (f.tags?.length ?? 0);
+  const parts = {
+    Prefix: f.prefix,
+    Tag: f.tags?.map((t) => ({ Key: t.key, Value: t.value })),
+    ObjectSizeGreaterThan: f.sizeGreaterThan,
+    ObjectSizeLessThan: f.sizeLessThan,
+  };
+  const count =
+    [f.prefix, f.sizeGreaterThan, f.sizeLessThan].filter((x) => x !== undefined).length + (f.tags?.length ?? 0);
   if (count > 1) return { And: parts };
   return count === 0 ? { Prefix: "" } : parts;
 }
@@ -77,15 +109,27 @@ export function getBucketLifecycle(ctx: S3Context, bucket: string): Response {
       ID: r.id,
       Filter: renderFilter(r.filter),
       Status: r.status,
-      Expiration: r.expiration && { Days: r.expiration.days, Date: r.expiration.date && new Date(r.expiration.date), ExpiredObjectDeleteMarker: r.expiration.expiredObjectDeleteMarker },
-      NoncurrentVersionExpiration: r.noncurrentVersionExpiration && { NoncurrentDays: r.noncurrentVersionExpiration.noncurrentDays },
-      AbortIncompleteMultipartUpload: r.abortIncompleteMultipartUpload && { DaysAfterInitiation: r.abortIncompleteMultipartUpload.daysAfterInitiation },
+      Expiration: r.expiration && {
+        Days: r.expiration.days,
+        Date: r.expiration.date && new Date(r.expiration.date),
+        ExpiredObjectDeleteMarker: r.expiration.expiredObjectDeleteMarker,
+      },
+      NoncurrentVersionExpiration: r.noncurrentVersionExpiration && {
+        NoncurrentDays: r.noncurrentVersionExpiration.noncurrentDays,
+      },
+      AbortIncompleteMultipartUpload: r.abortIncompleteMultipartUpload && {
+        DaysAfterInitiation: r.abortIncompleteMultipartUpload.daysAfterInitiation,
+      },
     })),
   });
 }
 
 export async function putBucketLifecycle(ctx: S3Context, bucket: string): Promise<Response> {
-  ctx.walrus.putBucketLifecycle(ctx.requester, bucket, parseLifecycle((await checkedBytes(ctx, 512 * 1024)).toString("utf8")));
+  ctx.walrus.putBucketLifecycle(
+    ctx.requester,
+    bucket,
+    parseLifecycle((await checkedBytes(ctx, 512 * 1024)).toString("utf8")),
+  );
   return emptyResponse(200);
 }
 

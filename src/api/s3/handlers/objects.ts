@@ -7,8 +7,12 @@ import { BufferReply, ChunkReply, emptyResponse, httpDate, xmlResponse, type Hea
 import { S3Error } from "../s3-error";
 
 const OVERRIDES: Array<[string, string]> = [
-  ["response-content-type", "content-type"], ["response-content-language", "content-language"], ["response-expires", "expires"],
-  ["response-cache-control", "cache-control"], ["response-content-disposition", "content-disposition"], ["response-content-encoding", "content-encoding"],
+  ["response-content-type", "content-type"],
+  ["response-content-language", "content-language"],
+  ["response-expires", "expires"],
+  ["response-cache-control", "cache-control"],
+  ["response-content-disposition", "content-disposition"],
+  ["response-content-encoding", "content-encoding"],
 ];
 
 export function versionHeader(versionId: string | undefined): Headers {
@@ -39,28 +43,54 @@ function objectHeaders(v: VersionRecord, bucketVersioned: boolean, checksumMode:
 }
 
 export async function putObject(ctx: S3Context, bucket: string, key: string): Promise<Response> {
-  if (ctx.header("content-length") === undefined && ctx.header("x-amz-decoded-content-length") === undefined && ctx.header("transfer-encoding") === undefined) {
+  if (
+    ctx.header("content-length") === undefined &&
+    ctx.header("x-amz-decoded-content-length") === undefined &&
+    ctx.header("transfer-encoding") === undefined
+  ) {
     throw new S3Error("MissingContentLength", "You must provide the Content-Length HTTP header.");
   }
   const meta = metaFromHeaders(ctx.header, ctx.headerNames);
   const acl = aclFromHeaders(ctx.header, ctx.requester?.accountId);
   const tags = tagsFromHeader(ctx.header("x-amz-tagging"));
   const body = ctx.body();
-  const r = await ctx.walrus.putObject(ctx.requester, bucket, key, body.stream, { meta, acl, md5: decodeContentMd5(ctx.header("content-md5")), contentLength: body.length, integrity: body.integrity, tags });
+  const r = await ctx.walrus.putObject(ctx.requester, bucket, key, body.stream, {
+    meta,
+    acl,
+    md5: decodeContentMd5(ctx.header("content-md5")),
+    contentLength: body.length,
+    integrity: body.integrity,
+    tags,
+  });
   return emptyResponse(200, { etag: r.etag, ...versionHeader(r.versionId), ...checksumHeaders(r.checksum) });
 }
 
-export async function getObject(ctx: S3Context, bucket: string, key: string, head: boolean): Promise<Response | ChunkReply | BufferReply> {
+export async function getObject(
+  ctx: S3Context,
+  bucket: string,
+  key: string,
+  head: boolean,
+): Promise<Response | ChunkReply | BufferReply> {
   const versionId = ctx.query.get("versionId");
   const v = ctx.walrus.readable(ctx.requester, bucket, key, versionId);
   const versioned = versionId !== undefined || ctx.walrus.bucket(bucket).versioning !== "";
   const headers = objectHeaders(v, versioned, ctx.header("x-amz-checksum-mode")?.toUpperCase() === "ENABLED");
   const cond = checkConditions(v, {
-    ifMatch: ctx.header("if-match"), ifNoneMatch: ctx.header("if-none-match"),
-    ifModifiedSince: ctx.header("if-modified-since"), ifUnmodifiedSince: ctx.header("if-unmodified-since"),
+    ifMatch: ctx.header("if-match"),
+    ifNoneMatch: ctx.header("if-none-match"),
+    ifModifiedSince: ctx.header("if-modified-since"),
+    ifUnmodifiedSince: ctx.header("if-unmodified-since"),
   });
-  if (cond === 304) return emptyResponse(304, { etag: v.etag, "last-modified": headers["last-modified"]!, ...versionHeader(versioned ? v.versionId : undefined) });
-  if (cond === 412) throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: ctx.header("if-match") !== undefined ? "If-Match" : "If-Unmodified-Since" });
+  if (cond === 304)
+    return emptyResponse(304, {
+      etag: v.etag,
+      "last-modified": headers["last-modified"]!,
+      ...versionHeader(versioned ? v.versionId : undefined),
+    });
+  if (cond === 412)
+    throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", {
+      Condition: ctx.header("if-match") !== undefined ? "If-Match" : "If-Unmodified-Since",
+    });
   for (const [param, header] of OVERRIDES) {
     const value = ctx.query.get(param);
     if (value !== undefined) headers[header] = value;
@@ -110,32 +140,55 @@ export function parseCopySource(raw: string): { bucket: string; key: string; ver
     throw new S3Error("InvalidArgument", "Invalid copy source encoding", { ArgumentName: "x-amz-copy-source" });
   }
   const slash = decoded.indexOf("/");
-  if (slash <= 0 || slash === decoded.length - 1) throw new S3Error("InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey", { ArgumentName: "x-amz-copy-source" });
+  if (slash <= 0 || slash === decoded.length - 1)
+    throw new S3Error("InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey", {
+      ArgumentName: "x-amz-copy-source",
+    });
   return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1), versionId };
 }
 
 export function copySourceCheck(ctx: S3Context) {
   return (v: VersionRecord) => {
     const cond = checkConditions(v, {
-      ifMatch: ctx.header("x-amz-copy-source-if-match"), ifNoneMatch: ctx.header("x-amz-copy-source-if-none-match"),
-      ifModifiedSince: ctx.header("x-amz-copy-source-if-modified-since"), ifUnmodifiedSince: ctx.header("x-amz-copy-source-if-unmodified-since"),
+      ifMatch: ctx.header("x-amz-copy-source-if-match"),
+      ifNoneMatch: ctx.header("x-amz-copy-source-if-none-match"),
+      ifModifiedSince: ctx.header("x-amz-copy-source-if-modified-since"),
+      ifUnmodifiedSince: ctx.header("x-amz-copy-source-if-unmodified-since"),
     });
-    if (cond !== undefined) throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: "x-amz-copy-source-If-*" });
+    if (cond !== undefined)
+      throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", {
+        Condition: "x-amz-copy-source-If-*",
+      });
   };
 }
 
 export function copyObject(ctx: S3Context, bucket: string, key: string, copySource: string): Response {
   const src = parseCopySource(copySource);
   const directive = ctx.header("x-amz-metadata-directive") ?? "COPY";
-  if (directive !== "COPY" && directive !== "REPLACE") throw new S3Error("InvalidArgument", "Unknown metadata directive.", { ArgumentName: "x-amz-metadata-directive" });
-  const replaceMeta: ObjectMeta | undefined = directive === "REPLACE" ? metaFromHeaders(ctx.header, ctx.headerNames) : undefined;
+  if (directive !== "COPY" && directive !== "REPLACE")
+    throw new S3Error("InvalidArgument", "Unknown metadata directive.", { ArgumentName: "x-amz-metadata-directive" });
+  const replaceMeta: ObjectMeta | undefined =
+    directive === "REPLACE" ? metaFromHeaders(ctx.header, ctx.headerNames) : undefined;
   const tagging = ctx.header("x-amz-tagging-directive") ?? "COPY";
-  if (tagging !== "COPY" && tagging !== "REPLACE") throw new S3Error("InvalidArgument", "Unknown tagging directive.", { ArgumentName: "x-amz-tagging-directive" });
-  const r = ctx.walrus.copyObject(ctx.requester, src, { bucket, key }, {
-    replaceMeta, acl: aclFromHeaders(ctx.header, ctx.requester?.accountId), check: copySourceCheck(ctx),
-    replaceTags: tagging === "REPLACE" ? tagsFromHeader(ctx.header("x-amz-tagging")) ?? [] : undefined,
-  });
-  return xmlResponse("CopyObjectResult", { LastModified: r.lastModified, ETag: r.etag, ...checksumElement(r.checksum?.algorithm, r.checksum?.value) }, {
-    ...versionHeader(r.versionId), ...(r.sourceVersionId !== "null" ? { "x-amz-copy-source-version-id": r.sourceVersionId } : {}),
-  });
+  if (tagging !== "COPY" && tagging !== "REPLACE")
+    throw new S3Error("InvalidArgument", "Unknown tagging directive.", { ArgumentName: "x-amz-tagging-directive" });
+  const r = ctx.walrus.copyObject(
+    ctx.requester,
+    src,
+    { bucket, key },
+    {
+      replaceMeta,
+      acl: aclFromHeaders(ctx.header, ctx.requester?.accountId),
+      check: copySourceCheck(ctx),
+      replaceTags: tagging === "REPLACE" ? (tagsFromHeader(ctx.header("x-amz-tagging")) ?? []) : undefined,
+    },
+  );
+  return xmlResponse(
+    "CopyObjectResult",
+    { LastModified: r.lastModified, ETag: r.etag, ...checksumElement(r.checksum?.algorithm, r.checksum?.value) },
+    {
+      ...versionHeader(r.versionId),
+      ...(r.sourceVersionId !== "null" ? { "x-amz-copy-source-version-id": r.sourceVersionId } : {}),
+    },
+  );
 }

@@ -5,7 +5,10 @@ import { emptyResponse, xmlResponse } from "../responses";
 import { S3Error } from "../s3-error";
 
 export function getBucketPolicy(ctx: S3Context, bucket: string): Response {
-  return new Response(ctx.walrus.getBucketPolicy(ctx.requester, bucket), { status: 200, headers: { "content-type": "application/json" } });
+  return new Response(ctx.walrus.getBucketPolicy(ctx.requester, bucket), {
+    status: 200,
+    headers: { "content-type": "application/json" },
+  });
 }
 
 export async function putBucketPolicy(ctx: S3Context, bucket: string): Promise<Response> {
@@ -13,7 +16,8 @@ export async function putBucketPolicy(ctx: S3Context, bucket: string): Promise<R
   try {
     text = await ctx.text(MAX_POLICY_BYTES);
   } catch (e) {
-    if (e instanceof S3Error && e.code === "MalformedXML") throw new S3Error("MalformedPolicy", `Policies must be smaller than ${MAX_POLICY_BYTES} bytes`);
+    if (e instanceof S3Error && e.code === "MalformedXML")
+      throw new S3Error("MalformedPolicy", `Policies must be smaller than ${MAX_POLICY_BYTES} bytes`);
     throw e;
   }
   ctx.walrus.putBucketPolicy(ctx.requester, bucket, text);

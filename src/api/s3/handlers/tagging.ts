@@ -11,8 +11,15 @@ import { versionHeader } from "./objects";
 /** `<Tagging><TagSet><Tag><Key/><Value/></Tag>…` as sent: keys and values verbatim. */
 export function parseTagging(text: string): Tag[] {
   const set = child(parseXmlBody(text, "Tagging"), "TagSet");
-  if (!set) throw new S3Error("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema (<Tagging> needs <TagSet>)");
-  return children(set, "Tag").map((t) => ({ key: requiredText(t, "Key", "<Tag>"), value: requiredText(t, "Value", "<Tag>") }));
+  if (!set)
+    throw new S3Error(
+      "MalformedXML",
+      "The XML you provided was not well-formed or did not validate against our published schema (<Tagging> needs <TagSet>)",
+    );
+  return children(set, "Tag").map((t) => ({
+    key: requiredText(t, "Key", "<Tag>"),
+    value: requiredText(t, "Value", "<Tag>"),
+  }));
 }
 
 const tagSet = (tags: readonly Tag[]) => ({ TagSet: { Tag: tags.map((t) => ({ Key: t.key, Value: t.value })) } });

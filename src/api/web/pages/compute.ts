@@ -13,8 +13,18 @@ import { InvalidParameterError } from "../../../common/errors";
 
 function ruleText(r: Rule, groupNames: Map<string, string>): string {
   const proto = r.protocol === "-1" ? "all" : r.protocol;
-  const ports = r.protocol === "icmp" ? `type ${r.fromPort} code ${r.toPort}` : r.protocol === "-1" ? "" : r.fromPort === r.toPort ? `port ${r.fromPort}` : `ports ${r.fromPort}-${r.toPort}`;
-  return `${proto} ${ports} from ${r.cidr || `group ${groupNames.get(r.sourceGroupId) ?? r.sourceGroupId}`}`.replace(/\s+/g, " ");
+  const ports =
+    r.protocol === "icmp"
+      ? `type ${r.fromPort} code ${r.toPort}`
+      : r.protocol === "-1"
+        ? ""
+        : r.fromPort === r.toPort
+          ? `port ${r.fromPort}`
+          : `ports ${r.fromPort}-${r.toPort}`;
+  return `${proto} ${ports} from ${r.cidr || `group ${groupNames.get(r.sourceGroupId) ?? r.sourceGroupId}`}`.replace(
+    /\s+/g,
+    " ",
+  );
 }
 
 /** The rules form's one permission: a CIDR or a group of the same account as the source. */
@@ -29,21 +39,33 @@ function permissionOf(f: Record<string, string | string[]>): PermissionInput {
   const source = one(f, "source").trim();
   const byGroup = source !== "" && !/^[\d./]+$/.test(source);
   return {
-    protocol, fromPort: num("fromPort"), toPort: num("toPort") ?? num("fromPort"),
-    cidrs: byGroup ? [] : [source || "0.0.0.0/0"], groups: byGroup ? [{ groupName: source }] : [],
+    protocol,
+    fromPort: num("fromPort"),
+    toPort: num("toPort") ?? num("fromPort"),
+    cidrs: byGroup ? [] : [source || "0.0.0.0/0"],
+    groups: byGroup ? [{ groupName: source }] : [],
   };
 }
 
 export function computeRoutes(app: WebApp, d: WebDeps): void {
   const s = d.services;
 
-  userGet(app, "/images", (c, u, web) => render(c, d, "Images", () => {
-    const rows = s.images.describe(callerOf(u), {});
-    return html`${table("Images you may run", ["Image", "Name", "Type", "Owner", "Public", "Registered", ""], rows.map((i) => html`<tr><th scope="row">${i.id}</th><td>${i.name}</td><td>${i.type}</td>
+  userGet(app, "/images", (c, u, web) =>
+    render(c, d, "Images", () => {
+      const rows = s.images.describe(callerOf(u), {});
+      return html`${table(
+        "Images you may run",
+        ["Image", "Name", "Type", "Owner", "Public", "Registered", ""],
+        rows.map(
+          (i) => html`<tr><th scope="row">${i.id}</th><td>${i.name}</td><td>${i.type}</td>
 <td>${i.accountId === u.accountId ? "you" : i.accountId}</td><td>${i.isPublic ? "yes" : "no"}</td><td>${when(i.createdAt)}</td>
-<td>${i.accountId === u.accountId ? button(web.view, "/images/deregister", "Deregister", { id: i.id }, { danger: true, describedBy: i.id }) : ""}</td></tr>`), { empty: "No images yet." })}
+<td>${i.accountId === u.accountId ? button(web.view, "/images/deregister", "Deregister", { id: i.id }, { danger: true, describedBy: i.id }) : ""}</td></tr>`,
+        ),
+        { empty: "No images yet." },
+      )}
 <p>Images are bundled and uploaded with euca2ools or <code>euca image</code>, then registered (docs/images.md).</p>`;
-  }));
+    }),
+  );
   userPost(app, "/images/deregister", async (c, u) => {
     const id = one(await formOf(c), "id");
     return act(c, d, "/images", () => {
@@ -52,15 +74,37 @@ export function computeRoutes(app: WebApp, d: WebDeps): void {
     });
   });
 
-  userGet(app, "/key-pairs", (c, u, web) => render(c, d, "Key pairs", () => {
-    const rows = s.keyPairs.describe({ accountId: u.accountId });
-    return html`${table("Your key pairs", ["Name", "Type", "Fingerprint", "Created", ""], rows.map((k) => html`<tr><th scope="row">${k.name}</th><td>${k.keyType}</td><td><code>${k.fingerprint}</code></td><td>${when(k.createdAt)}</td>
-<td>${button(web.view, "/key-pairs/delete", "Delete", { name: k.name }, { danger: true, describedBy: k.name })}</td></tr>`), { empty: "You have no key pairs yet." })}
-${form(web.view, "/key-pairs/create", html`<fieldset><legend>Create a key pair</legend>${field("Name", "name", { required: true })}
-${select("Type", "type", [{ value: "rsa", label: "RSA" }, { value: "ed25519", label: "ED25519" }])}<button type="submit">Create</button></fieldset>`)}
-${form(web.view, "/key-pairs/import", html`<fieldset><legend>Import a public key</legend>${field("Name", "name", { required: true })}
-${textarea("Public key (OpenSSH, e.g. the contents of ~/.ssh/id_ed25519.pub)", "material", { required: true })}<button type="submit">Import</button></fieldset>`)}`;
-  }));
+  userGet(app, "/key-pairs", (c, u, web) =>
+    render(c, d, "Key pairs", () => {
+      const rows = s.keyPairs.describe({ accountId: u.accountId });
+      return html`${table(
+        "Your key pairs",
+        ["Name", "Type", "Fingerprint", "Created", ""],
+        rows.map(
+          (
+            k,
+          ) => html`<tr><th scope="row">${k.name}</th><td>${k.keyType}</td><td><code>${k.fingerprint}</code></td><td>${when(k.createdAt)}</td>
+<td>${button(web.view, "/key-pairs/delete", "Delete", { name: k.name }, { danger: true, describedBy: k.name })}</td></tr>`,
+        ),
+        { empty: "You have no key pairs yet." },
+      )}
+${form(
+  web.view,
+  "/key-pairs/create",
+  html`<fieldset><legend>Create a key pair</legend>${field("Name", "name", { required: true })}
+${select("Type", "type", [
+  { value: "rsa", label: "RSA" },
+  { value: "ed25519", label: "ED25519" },
+])}<button type="submit">Create</button></fieldset>`,
+)}
+${form(
+  web.view,
+  "/key-pairs/import",
+  html`<fieldset><legend>Import a public key</legend>${field("Name", "name", { required: true })}
+${textarea("Public key (OpenSSH, e.g. the contents of ~/.ssh/id_ed25519.pub)", "material", { required: true })}<button type="submit">Import</button></fieldset>`,
+)}`;
+    }),
+  );
   userPost(app, "/key-pairs/create", async (c, u) => {
     const f = await formOf(c);
     const type = one(f, "type") === "ed25519" ? "ed25519" : "rsa";
@@ -74,7 +118,12 @@ ${textarea(`Private key of ${k.name}`, "private", { value: k.material, rows: 12,
   });
   userPost(app, "/key-pairs/import", async (c, u) => {
     const f = await formOf(c);
-    return act(c, d, "/key-pairs", () => `Imported ${s.keyPairs.import({ accountId: u.accountId }, one(f, "name"), one(f, "material").trim()).name}`);
+    return act(
+      c,
+      d,
+      "/key-pairs",
+      () => `Imported ${s.keyPairs.import({ accountId: u.accountId }, one(f, "name"), one(f, "material").trim()).name}`,
+    );
   });
   userPost(app, "/key-pairs/delete", async (c, u) => {
     const name = one(await formOf(c), "name");
@@ -85,24 +134,63 @@ ${textarea(`Private key of ${k.name}`, "private", { value: k.material, rows: 12,
     });
   });
 
-  userGet(app, "/security-groups", (c, u, web) => render(c, d, "Security groups", () => {
-    const groups = s.securityGroups.describe({ accountId: u.accountId });
-    const names = new Map(groups.map((g) => [g.id, g.name]));
-    return html`${groups.map((g) => html`<section aria-labelledby="g-${g.id}"><h2 id="g-${g.id}">${g.name} <small>${g.id}</small></h2><p>${g.description}</p>
-${table(`Rules of ${g.name}`, ["Allows", ""], g.rules.map((r) => html`<tr><td>${ruleText(r, names)}</td><td>${button(web.view, "/security-groups/revoke", "Revoke", {
-  group: g.name, protocol: r.protocol, fromPort: String(r.fromPort), toPort: String(r.toPort), source: r.cidr || (names.get(r.sourceGroupId) ?? r.sourceGroupId),
-}, { describedBy: ruleText(r, names) })}</td></tr>`), { empty: "No rules: nothing may reach its instances." })}
-${form(web.view, "/security-groups/authorize", html`<fieldset><legend>Allow into ${g.name}</legend><input type="hidden" name="group" value="${g.name}">
-${select("Protocol", "protocol", [{ value: "tcp", label: "TCP" }, { value: "udp", label: "UDP" }, { value: "icmp", label: "ICMP" }, { value: "-1", label: "all" }])}
+  userGet(app, "/security-groups", (c, u, web) =>
+    render(c, d, "Security groups", () => {
+      const groups = s.securityGroups.describe({ accountId: u.accountId });
+      const names = new Map(groups.map((g) => [g.id, g.name]));
+      return html`${groups.map(
+        (
+          g,
+        ) => html`<section aria-labelledby="g-${g.id}"><h2 id="g-${g.id}">${g.name} <small>${g.id}</small></h2><p>${g.description}</p>
+${table(
+  `Rules of ${g.name}`,
+  ["Allows", ""],
+  g.rules.map(
+    (r) =>
+      html`<tr><td>${ruleText(r, names)}</td><td>${button(
+        web.view,
+        "/security-groups/revoke",
+        "Revoke",
+        {
+          group: g.name,
+          protocol: r.protocol,
+          fromPort: String(r.fromPort),
+          toPort: String(r.toPort),
+          source: r.cidr || (names.get(r.sourceGroupId) ?? r.sourceGroupId),
+        },
+        { describedBy: ruleText(r, names) },
+      )}</td></tr>`,
+  ),
+  { empty: "No rules: nothing may reach its instances." },
+)}
+${form(
+  web.view,
+  "/security-groups/authorize",
+  html`<fieldset><legend>Allow into ${g.name}</legend><input type="hidden" name="group" value="${g.name}">
+${select("Protocol", "protocol", [
+  { value: "tcp", label: "TCP" },
+  { value: "udp", label: "UDP" },
+  { value: "icmp", label: "ICMP" },
+  { value: "-1", label: "all" },
+])}
 ${field("From port (ICMP: type)", "fromPort", { hint: "e.g. 22; -1 for every ICMP type" })}${field("To port (ICMP: code)", "toPort", { hint: "empty: the same as from" })}
 ${field("Source", "source", { value: "0.0.0.0/0", hint: "a CIDR such as 192.0.2.0/24, or the name of one of your groups" })}
-<button type="submit">Allow</button></fieldset>`)}
-${g.name === "default" ? "" : button(web.view, "/security-groups/delete", "Delete group", { group: g.name }, { danger: true, describedBy: g.name })}</section>`)}
+<button type="submit">Allow</button></fieldset>`,
+)}
+${g.name === "default" ? "" : button(web.view, "/security-groups/delete", "Delete group", { group: g.name }, { danger: true, describedBy: g.name })}</section>`,
+      )}
 ${form(web.view, "/security-groups/create", html`<fieldset><legend>Create a security group</legend>${field("Name", "name", { required: true })}${field("Description", "description", { required: true })}<button type="submit">Create</button></fieldset>`)}`;
-  }));
+    }),
+  );
   userPost(app, "/security-groups/create", async (c, u) => {
     const f = await formOf(c);
-    return act(c, d, "/security-groups", () => `Created ${s.securityGroups.create({ accountId: u.accountId }, one(f, "name"), one(f, "description")).name}`);
+    return act(
+      c,
+      d,
+      "/security-groups",
+      () =>
+        `Created ${s.securityGroups.create({ accountId: u.accountId }, one(f, "name"), one(f, "description")).name}`,
+    );
   });
   userPost(app, "/security-groups/delete", async (c, u, web) => {
     const name = one(await formOf(c), "group");
@@ -116,25 +204,45 @@ ${form(web.view, "/security-groups/create", html`<fieldset><legend>Create a secu
       const f = await formOf(c);
       return act(c, d, "/security-groups", async () => {
         await s.enforced[verb](u.accountId, { name: one(f, "group") }, [permissionOf(f)], web.ctx);
-        return verb === "authorize" ? `The rule is in force in ${one(f, "group")}` : `The rule was revoked from ${one(f, "group")}`;
+        return verb === "authorize"
+          ? `The rule is in force in ${one(f, "group")}`
+          : `The rule was revoked from ${one(f, "group")}`;
       });
     });
   }
 
-  userGet(app, "/addresses", (c, u, web) => render(c, d, "Elastic addresses", async () => {
-    const rows = s.addresses.list(u.accountId);
-    const running = (await s.instances.describe(callerOf(u), [], web.ctx)).filter((i) => i.state === "running" || i.state === "pending");
-    const choices = running.map((i) => ({ value: i.id, label: i.id }));
-    return html`${table("Your elastic addresses", ["Address", "Instance", ""], rows.map((a) => html`<tr><th scope="row">${a.publicIp}</th><td>${a.instanceId ?? ""}</td><td>
+  userGet(app, "/addresses", (c, u, web) =>
+    render(c, d, "Elastic addresses", async () => {
+      const rows = s.addresses.list(u.accountId);
+      const running = (await s.instances.describe(callerOf(u), [], web.ctx)).filter(
+        (i) => i.state === "running" || i.state === "pending",
+      );
+      const choices = running.map((i) => ({ value: i.id, label: i.id }));
+      return html`${table(
+        "Your elastic addresses",
+        ["Address", "Instance", ""],
+        rows.map(
+          (a) => html`<tr><th scope="row">${a.publicIp}</th><td>${a.instanceId ?? ""}</td><td>
 ${a.instanceId ? button(web.view, "/addresses/disassociate", "Disassociate", { ip: a.publicIp }, { describedBy: a.publicIp }) : choices.length ? form(web.view, "/addresses/associate", html`<input type="hidden" name="ip" value="${a.publicIp}">${select(`Instance for ${a.publicIp}`, "instanceId", choices)}<button type="submit">Associate</button>`, { inline: true }) : ""}
-${button(web.view, "/addresses/release", "Release", { ip: a.publicIp }, { danger: true, describedBy: a.publicIp })}</td></tr>`), { empty: "You hold no elastic addresses." })}
+${button(web.view, "/addresses/release", "Release", { ip: a.publicIp }, { danger: true, describedBy: a.publicIp })}</td></tr>`,
+        ),
+        { empty: "You hold no elastic addresses." },
+      )}
 ${s.addresses.enabled() ? button(web.view, "/addresses/allocate", "Allocate an address") : html`<p>This cloud has no elastic addresses to hand out (its administrator has set no public address pool, or its network mode has none).</p>`}`;
-  }));
-  userPost(app, "/addresses/allocate", (c, u) => act(c, d, "/addresses", () => `Allocated ${s.addresses.allocate(u.accountId, false).publicIp}`));
+    }),
+  );
+  userPost(app, "/addresses/allocate", (c, u) =>
+    act(c, d, "/addresses", () => `Allocated ${s.addresses.allocate(u.accountId, false).publicIp}`),
+  );
   userPost(app, "/addresses/associate", async (c, u, web) => {
     const f = await formOf(c);
     return act(c, d, "/addresses", async () => {
-      const a = await s.enforced.associateAddress(callerOf(u), { publicIp: one(f, "ip") }, one(f, "instanceId"), web.ctx);
+      const a = await s.enforced.associateAddress(
+        callerOf(u),
+        { publicIp: one(f, "ip") },
+        one(f, "instanceId"),
+        web.ctx,
+      );
       return `${a.publicIp} now reaches ${a.instanceId}`;
     });
   });
@@ -142,36 +250,84 @@ ${s.addresses.enabled() ? button(web.view, "/addresses/allocate", "Allocate an a
     userPost(app, `/addresses/${verb}`, async (c, u, web) => {
       const ip = one(await formOf(c), "ip");
       return act(c, d, "/addresses", async () => {
-        await (verb === "release" ? s.enforced.releaseAddress(callerOf(u), { publicIp: ip }, web.ctx) : s.enforced.disassociateAddress(callerOf(u), { publicIp: ip }, web.ctx));
+        await (verb === "release"
+          ? s.enforced.releaseAddress(callerOf(u), { publicIp: ip }, web.ctx)
+          : s.enforced.disassociateAddress(callerOf(u), { publicIp: ip }, web.ctx));
         return verb === "release" ? `Released ${ip}` : `${ip} is no longer associated`;
       });
     });
   }
 
-  userGet(app, "/volumes", (c, u, web) => render(c, d, "Volumes", async () => {
-    const vols = (await s.volumes.describe(callerOf(u), [], web.ctx)).filter((v) => v.state !== "deleted");
-    const zones = await s.zones.describe([], web.ctx);
-    const instances = (await s.instances.describe(callerOf(u), [], web.ctx)).filter((i) => i.state === "running");
-    const snaps = (await s.snapshots.describe(callerOf(u), { ids: [], owners: [], restorableBy: [] }, web.ctx)).filter((x) => x.state === "completed");
-    return html`${table("Your volumes", ["Volume", "Size", "Zone", "State", "Attached to", "From snapshot", "Actions"], vols.map((v) => html`<tr><th scope="row">${v.id}</th><td>${v.sizeGiB} GiB</td><td>${v.zone}</td><td>${v.state}</td>
+  userGet(app, "/volumes", (c, u, web) =>
+    render(c, d, "Volumes", async () => {
+      const vols = (await s.volumes.describe(callerOf(u), [], web.ctx)).filter((v) => v.state !== "deleted");
+      const zones = await s.zones.describe([], web.ctx);
+      const instances = (await s.instances.describe(callerOf(u), [], web.ctx)).filter((i) => i.state === "running");
+      const snaps = (
+        await s.snapshots.describe(callerOf(u), { ids: [], owners: [], restorableBy: [] }, web.ctx)
+      ).filter((x) => x.state === "completed");
+      return html`${table(
+        "Your volumes",
+        ["Volume", "Size", "Zone", "State", "Attached to", "From snapshot", "Actions"],
+        vols.map(
+          (v) => html`<tr><th scope="row">${v.id}</th><td>${v.sizeGiB} GiB</td><td>${v.zone}</td><td>${v.state}</td>
 <td>${v.instanceId ? `${v.instanceId} (/dev/${v.device}, ${v.attachState})` : ""}</td><td>${v.snapshotId ?? ""}</td><td>
-${v.instanceId ? button(web.view, "/volumes/detach", "Detach", { id: v.id }, { describedBy: v.id }) : v.state === "available" && instances.some((i) => i.zone === v.zone)
-  ? form(web.view, "/volumes/attach", html`<input type="hidden" name="id" value="${v.id}">${select(`Instance for ${v.id}`, "instanceId", instances.filter((i) => i.zone === v.zone).map((i) => ({ value: i.id, label: i.id })))}
-${field(`Device for ${v.id}`, "device", { value: "/dev/vdb" })}<button type="submit">Attach</button>`, { inline: true }) : ""}
+${
+  v.instanceId
+    ? button(web.view, "/volumes/detach", "Detach", { id: v.id }, { describedBy: v.id })
+    : v.state === "available" && instances.some((i) => i.zone === v.zone)
+      ? form(
+          web.view,
+          "/volumes/attach",
+          html`<input type="hidden" name="id" value="${v.id}">${select(
+            `Instance for ${v.id}`,
+            "instanceId",
+            instances.filter((i) => i.zone === v.zone).map((i) => ({ value: i.id, label: i.id })),
+          )}
+${field(`Device for ${v.id}`, "device", { value: "/dev/vdb" })}<button type="submit">Attach</button>`,
+          { inline: true },
+        )
+      : ""
+}
 ${v.state === "available" || v.state === "in-use" ? button(web.view, "/snapshots/create", "Snapshot", { volumeId: v.id }, { describedBy: v.id }) : ""}
-${v.state === "available" || v.state === "error" ? button(web.view, "/volumes/delete", "Delete", { id: v.id }, { danger: true, describedBy: v.id }) : ""}</td></tr>`), { empty: "You have no volumes." })}
-${zones.length ? form(web.view, "/volumes/create", html`<fieldset><legend>Create a volume</legend>
+${v.state === "available" || v.state === "error" ? button(web.view, "/volumes/delete", "Delete", { id: v.id }, { danger: true, describedBy: v.id }) : ""}</td></tr>`,
+        ),
+        { empty: "You have no volumes." },
+      )}
+${
+  zones.length
+    ? form(
+        web.view,
+        "/volumes/create",
+        html`<fieldset><legend>Create a volume</legend>
 ${field("Size (GiB)", "size", { type: "number", min: 1, max: d.limits.maxVolumeGb, hint: `at most ${d.limits.maxVolumeGb} GiB; empty with a snapshot: the snapshot's size` })}
-${select("Zone", "zone", zones.map((z) => ({ value: z.zoneName, label: z.zoneName })))}
+${select(
+  "Zone",
+  "zone",
+  zones.map((z) => ({ value: z.zoneName, label: z.zoneName })),
+)}
 ${select("From snapshot", "snapshotId", [{ value: "", label: "none (empty volume)" }, ...snaps.map((x) => ({ value: x.id, label: `${x.id} (${x.sizeGiB} GiB) ${x.description}` }))])}
-<button type="submit">Create</button></fieldset>`) : ""}`;
-  }));
+<button type="submit">Create</button></fieldset>`,
+      )
+    : ""
+}`;
+    }),
+  );
   userPost(app, "/volumes/create", async (c, u, web) => {
     const f = await formOf(c);
     return act(c, d, "/volumes", async () => {
       const size = one(f, "size").trim();
-      if (size !== "" && !/^\d{1,6}$/.test(size)) throw new InvalidParameterError("Size", `'${size}' is not a size in GiB`);
-      const v = await s.volumes.create(callerOf(u), { sizeGiB: size === "" ? undefined : Number(size), zone: one(f, "zone"), snapshotId: one(f, "snapshotId") || undefined }, web.ctx);
+      if (size !== "" && !/^\d{1,6}$/.test(size))
+        throw new InvalidParameterError("Size", `'${size}' is not a size in GiB`);
+      const v = await s.volumes.create(
+        callerOf(u),
+        {
+          sizeGiB: size === "" ? undefined : Number(size),
+          zone: one(f, "zone"),
+          snapshotId: one(f, "snapshotId") || undefined,
+        },
+        web.ctx,
+      );
       return `Creating ${v.id}`;
     });
   });
@@ -185,7 +341,11 @@ ${select("From snapshot", "snapshotId", [{ value: "", label: "none (empty volume
   userPost(app, "/volumes/attach", async (c, u, web) => {
     const f = await formOf(c);
     return act(c, d, "/volumes", async () => {
-      const v = await s.volumes.attach(callerOf(u), { volumeId: one(f, "id"), instanceId: one(f, "instanceId"), device: one(f, "device") }, web.ctx);
+      const v = await s.volumes.attach(
+        callerOf(u),
+        { volumeId: one(f, "id"), instanceId: one(f, "instanceId"), device: one(f, "device") },
+        web.ctx,
+      );
       return `${v.id} is attached to ${v.instanceId}`;
     });
   });
@@ -197,14 +357,29 @@ ${select("From snapshot", "snapshotId", [{ value: "", label: "none (empty volume
     });
   });
 
-  userGet(app, "/snapshots", (c, u, web) => render(c, d, "Snapshots", async () => {
-    const rows = await s.snapshots.describe(callerOf(u), { ids: [], owners: ["self"], restorableBy: [] }, web.ctx);
-    return table("Your snapshots", ["Snapshot", "Volume", "Size", "State", "Progress", "Started", "Description", ""], rows.map((x) => html`<tr><th scope="row">${x.id}</th><td>${x.volumeId}</td><td>${x.sizeGiB} GiB</td>
-<td>${x.state}</td><td>${x.progress}%</td><td>${when(x.startedAt)}</td><td>${x.description}</td><td>${button(web.view, "/snapshots/delete", "Delete", { id: x.id }, { danger: true, describedBy: x.id })}</td></tr>`), { empty: "You have no snapshots. Take one from the Volumes page." });
-  }));
+  userGet(app, "/snapshots", (c, u, web) =>
+    render(c, d, "Snapshots", async () => {
+      const rows = await s.snapshots.describe(callerOf(u), { ids: [], owners: ["self"], restorableBy: [] }, web.ctx);
+      return table(
+        "Your snapshots",
+        ["Snapshot", "Volume", "Size", "State", "Progress", "Started", "Description", ""],
+        rows.map(
+          (x) => html`<tr><th scope="row">${x.id}</th><td>${x.volumeId}</td><td>${x.sizeGiB} GiB</td>
+<td>${x.state}</td><td>${x.progress}%</td><td>${when(x.startedAt)}</td><td>${x.description}</td><td>${button(web.view, "/snapshots/delete", "Delete", { id: x.id }, { danger: true, describedBy: x.id })}</td></tr>`,
+        ),
+        { empty: "You have no snapshots. Take one from the Volumes page." },
+      );
+    }),
+  );
   userPost(app, "/snapshots/create", async (c, u, web) => {
     const f = await formOf(c);
-    return act(c, d, "/snapshots", async () => `Taking ${(await s.snapshots.create(callerOf(u), { volumeId: one(f, "volumeId"), description: one(f, "description") || undefined }, web.ctx)).id}`);
+    return act(
+      c,
+      d,
+      "/snapshots",
+      async () =>
+        `Taking ${(await s.snapshots.create(callerOf(u), { volumeId: one(f, "volumeId"), description: one(f, "description") || undefined }, web.ctx)).id}`,
+    );
   });
   userPost(app, "/snapshots/delete", async (c, u, web) => {
     const id = one(await formOf(c), "id");

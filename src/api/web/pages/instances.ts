@@ -19,7 +19,13 @@ const MAX_COUNT = 20;
 export function instanceRoutes(app: WebApp, d: WebDeps): void {
   const streams = new Map<string, number>();
   const event = (r: InstanceRecord, publicIp: string | undefined) => ({
-    id: r.id, state: r.state, type: r.instanceType, publicIp, privateIp: r.privateIp ?? undefined, zone: r.zone, image: r.imageId,
+    id: r.id,
+    state: r.state,
+    type: r.instanceType,
+    publicIp,
+    privateIp: r.privateIp ?? undefined,
+    zone: r.zone,
+    image: r.imageId,
   });
 
   userGet(app, "/instances", (c, u: SessionUser, web) => {
@@ -32,19 +38,48 @@ export function instanceRoutes(app: WebApp, d: WebDeps): void {
       const keys = d.services.keyPairs.describe({ accountId: u.accountId });
       const groups = d.services.securityGroups.describe({ accountId: u.accountId });
       const zones = await d.services.zones.describe([], web.ctx);
-      const list = table("Your instances", ["Instance", "State", "Type", "Public address", "Private address", "Zone", "Image", "Actions"], rows.map((r) => html`
+      const list = table(
+        "Your instances",
+        ["Instance", "State", "Type", "Public address", "Private address", "Zone", "Image", "Actions"],
+        rows.map(
+          (r) => html`
 <tr data-id="${r.id}" data-state="${r.state}"><th scope="row" data-f="id"><a href="/instances/${r.id}">${r.id}</a></th><td data-f="state">${r.state}</td><td data-f="type">${r.instanceType}</td>
 <td data-f="publicIp">${ips.get(r.id) ?? ""}</td><td data-f="privateIp">${r.privateIp ?? ""}</td><td data-f="zone">${r.zone}</td><td data-f="image">${r.imageId}</td>
-<td>${r.state === "terminated" ? "" : html`${button(web.view, "/instances/reboot", "Reboot", { id: r.id }, { describedBy: r.id })} ${button(web.view, "/instances/terminate", "Terminate", { id: r.id }, { danger: true, describedBy: r.id })}`}</td></tr>`), { id: "instances", empty: "You run no instances yet." });
+<td>${r.state === "terminated" ? "" : html`${button(web.view, "/instances/reboot", "Reboot", { id: r.id }, { describedBy: r.id })} ${button(web.view, "/instances/terminate", "Terminate", { id: r.id }, { danger: true, describedBy: r.id })}`}</td></tr>`,
+        ),
+        { id: "instances", empty: "You run no instances yet." },
+      );
       const run = images.length
-        ? form(web.view, "/instances/run", html`<fieldset><legend>Run an instance</legend>
-${select("Image", "imageId", images.map((i) => ({ value: i.id, label: `${i.id} ${i.name}` })), { required: true })}
-${select("Type", "instanceType", d.vmTypes.list().map((t) => ({ value: t.name, label: `${t.name} (${t.cpus} CPU, ${t.memoryMb} MB, ${t.diskGb} GB)` })), { value: "m1.small" })}
+        ? form(
+            web.view,
+            "/instances/run",
+            html`<fieldset><legend>Run an instance</legend>
+${select(
+  "Image",
+  "imageId",
+  images.map((i) => ({ value: i.id, label: `${i.id} ${i.name}` })),
+  { required: true },
+)}
+${select(
+  "Type",
+  "instanceType",
+  d.vmTypes
+    .list()
+    .map((t) => ({ value: t.name, label: `${t.name} (${t.cpus} CPU, ${t.memoryMb} MB, ${t.diskGb} GB)` })),
+  { value: "m1.small" },
+)}
 ${select("Key pair", "keyName", [{ value: "", label: "none" }, ...keys.map((k) => ({ value: k.name, label: k.name }))])}
-${select("Security groups", "groups", groups.map((g) => ({ value: g.name, label: g.name })), { multiple: true })}
+${select(
+  "Security groups",
+  "groups",
+  groups.map((g) => ({ value: g.name, label: g.name })),
+  { multiple: true },
+)}
 ${select("Zone", "zone", [{ value: "", label: "any" }, ...zones.map((z) => ({ value: z.zoneName, label: z.zoneName }))])}
 ${field("How many", "count", { type: "number", value: "1", min: 1, max: MAX_COUNT, required: true })}
-<button type="submit">Run</button></fieldset>`, { label: "Run an instance" })
+<button type="submit">Run</button></fieldset>`,
+            { label: "Run an instance" },
+          )
         : html`<p>There is no image you may run yet: bundle, upload and register one (docs/images.md).</p>`;
       // The table is always there, so the live script has rows to fill even when it starts empty.
       return html`<p id="live-status" class="visually-hidden" aria-live="polite"></p>
@@ -57,11 +92,22 @@ ${run}`;
     const f = await formOf(c);
     return act(c, d, "/instances", async () => {
       const count = Number(one(f, "count") || "1");
-      if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT) throw new InvalidParameterError("count", `Run between 1 and ${MAX_COUNT} instances at a time`);
-      const rows = await d.services.instances.run(callerOf(u), {
-        imageId: one(f, "imageId"), minCount: count, maxCount: count, instanceType: one(f, "instanceType") || undefined,
-        keyName: one(f, "keyName") || undefined, groupNames: many(f, "groups"), groupIds: [], zone: one(f, "zone") || undefined,
-      }, web.ctx);
+      if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT)
+        throw new InvalidParameterError("count", `Run between 1 and ${MAX_COUNT} instances at a time`);
+      const rows = await d.services.instances.run(
+        callerOf(u),
+        {
+          imageId: one(f, "imageId"),
+          minCount: count,
+          maxCount: count,
+          instanceType: one(f, "instanceType") || undefined,
+          keyName: one(f, "keyName") || undefined,
+          groupNames: many(f, "groups"),
+          groupIds: [],
+          zone: one(f, "zone") || undefined,
+        },
+        web.ctx,
+      );
       return `Started ${rows.map((r) => r.id).join(", ")}`;
     });
   });
@@ -86,55 +132,63 @@ ${run}`;
     const sid = web.sessionId!;
     if ((streams.get(sid) ?? 0) >= STREAMS_PER_SESSION) return c.text("Too many live views open: close a tab\n", 429);
     streams.set(sid, (streams.get(sid) ?? 0) + 1);
-    return streamSSE(c, async (s) => {
-      const sent = new Map<string, string>();
-      let open = true;
-      s.onAbort(() => {
-        open = false;
-      });
-      try {
-        while (open && !s.aborted) {
-          // A session that ended (logout, timeout, user disabled) ends its stream.
-          if (!d.accounts.session(sid)) {
-            await s.writeSSE({ event: "end", data: "session ended" });
-            break;
-          }
-          const rows = await d.services.instances.describe(callerOf(u), [], web.ctx);
-          const ips = d.services.addresses.publicIpsOf(rows.map((r) => r.id));
-          for (const r of rows) {
-            const data = JSON.stringify(event(r, ips.get(r.id)));
-            if (sent.get(r.id) !== data) {
-              sent.set(r.id, data);
-              await s.writeSSE({ event: "instance", data, id: `${r.id}-${r.state}` });
+    return streamSSE(
+      c,
+      async (s) => {
+        const sent = new Map<string, string>();
+        let open = true;
+        s.onAbort(() => {
+          open = false;
+        });
+        try {
+          while (open && !s.aborted) {
+            // A session that ended (logout, timeout, user disabled) ends its stream.
+            if (!d.accounts.session(sid)) {
+              await s.writeSSE({ event: "end", data: "session ended" });
+              break;
             }
+            const rows = await d.services.instances.describe(callerOf(u), [], web.ctx);
+            const ips = d.services.addresses.publicIpsOf(rows.map((r) => r.id));
+            for (const r of rows) {
+              const data = JSON.stringify(event(r, ips.get(r.id)));
+              if (sent.get(r.id) !== data) {
+                sent.set(r.id, data);
+                await s.writeSSE({ event: "instance", data, id: `${r.id}-${r.state}` });
+              }
+            }
+            await s.sleep(EVENT_MS);
           }
-          await s.sleep(EVENT_MS);
+        } finally {
+          const n = (streams.get(sid) ?? 1) - 1;
+          if (n > 0) streams.set(sid, n);
+          else streams.delete(sid);
         }
-      } finally {
-        const n = (streams.get(sid) ?? 1) - 1;
-        if (n > 0) streams.set(sid, n);
-        else streams.delete(sid);
-      }
-    }, async (e, s) => {
-      d.log.warn({ requestId: web.requestId, err: e.message }, "web: instance event stream ended");
-      await s.writeSSE({ event: "end", data: "error" }).catch(() => undefined);
-    });
+      },
+      async (e, s) => {
+        d.log.warn({ requestId: web.requestId, err: e.message }, "web: instance event stream ended");
+        await s.writeSSE({ event: "end", data: "error" }).catch(() => undefined);
+      },
+    );
   });
 
-  userGet(app, "/instances/:id", (c, u, web) => render(c, d, `Instance ${c.req.param("id") ?? ""}`, async () => {
-    const [r] = await d.services.instances.describe(callerOf(u), [c.req.param("id") ?? ""], web.ctx);
-    const i = r!;
-    const groups = d.services.instances.groupsOf(i).map((g) => g.name).join(", ");
-    const volumes = d.services.volumes.attachedTo([i.id]).get(i.id) ?? [];
-    let consoleText = "";
-    if (i.state === "running") {
-      try {
-        consoleText = (await d.services.instances.consoleOutput(callerOf(u), i.id, web.ctx)).output;
-      } catch (e) {
-        consoleText = `(no console output: ${(e as Error).message})`;
+  userGet(app, "/instances/:id", (c, u, web) =>
+    render(c, d, `Instance ${c.req.param("id") ?? ""}`, async () => {
+      const [r] = await d.services.instances.describe(callerOf(u), [c.req.param("id") ?? ""], web.ctx);
+      const i = r!;
+      const groups = d.services.instances
+        .groupsOf(i)
+        .map((g) => g.name)
+        .join(", ");
+      const volumes = d.services.volumes.attachedTo([i.id]).get(i.id) ?? [];
+      let consoleText = "";
+      if (i.state === "running") {
+        try {
+          consoleText = (await d.services.instances.consoleOutput(callerOf(u), i.id, web.ctx)).output;
+        } catch (e) {
+          consoleText = `(no console output: ${(e as Error).message})`;
+        }
       }
-    }
-    return html`<dl>
+      return html`<dl>
 <dt>State</dt><dd>${i.state}${i.stateReason ? ` (${i.stateReason})` : ""}</dd>
 <dt>Type</dt><dd>${i.instanceType}</dd><dt>Image</dt><dd>${i.imageId}</dd><dt>Zone</dt><dd>${i.zone}</dd>
 <dt>Private address</dt><dd>${i.privateIp ?? ""}</dd><dt>Public address</dt><dd>${d.services.addresses.publicIpOf(i.id) ?? ""}</dd>
@@ -143,5 +197,6 @@ ${run}`;
 </dl>
 ${i.state === "terminated" ? "" : html`<p>${button(web.view, "/instances/reboot", "Reboot", { id: i.id })} ${button(web.view, "/instances/terminate", "Terminate", { id: i.id }, { danger: true })}</p>`}
 <h2 id="console">Console output</h2><pre tabindex="0" aria-labelledby="console">${consoleText || "(none yet)"}</pre>`;
-  }));
+    }),
+  );
 }

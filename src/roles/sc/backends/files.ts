@@ -4,7 +4,18 @@
  * and QEMU can layer an overlay on it). A file is made under a temporary name and renamed,
  * so a crash never leaves a half-made volume under a volume's name.
  */
-import { existsSync, mkdirSync, openSync, closeSync, ftruncateSync, readdirSync, renameSync, rmSync, statSync, fsyncSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  ftruncateSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  fsyncSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { CommandRunner } from "../../../common/run-command";
 import { GIB, type VolumeBackend, type VolumeLocation } from "./types";
@@ -54,13 +65,19 @@ export function createFileBackend(o: { dir: string; format: "raw" | "qcow2"; run
     async sizeOf(volumeId) {
       const path = pathOf(volumeId);
       if (o.format === "raw") return statSync(path).size;
-      return (JSON.parse(await qemuImg(["info", "--output=json", "-f", "qcow2", path])) as { "virtual-size": number })["virtual-size"];
+      return (JSON.parse(await qemuImg(["info", "--output=json", "-f", "qcow2", path])) as { "virtual-size": number })[
+        "virtual-size"
+      ];
     },
     async remove(volumeId) {
       rmSync(pathOf(volumeId), { force: true });
     },
     async list() {
-      return readdirSync(o.dir).filter((f) => f.endsWith(ext)).map((f) => f.slice(0, -ext.length)).filter((id) => VOLUME_ID.test(id)).sort();
+      return readdirSync(o.dir)
+        .filter((f) => f.endsWith(ext))
+        .map((f) => f.slice(0, -ext.length))
+        .filter((id) => VOLUME_ID.test(id))
+        .sort();
     },
   };
 }
