@@ -1,0 +1,102 @@
+/**
+ * The settings' names and value sets: the roles, drivers, policies and network modes a
+ * setting may name, and the `Settings` record every part of euca reads (parsed by
+ * options.ts, one entry per setting).
+ */
+
+import { LOG_LEVELS } from "../common/logger";
+
+/** How a CC places instances on its nodes (Eucalyptus' SCHEDPOLICY). */
+export const POLICIES = ["GREEDY", "ROUNDROBIN", "POWERSAVE"] as const;
+export type Policy = (typeof POLICIES)[number];
+
+export const ROLES = ["clc", "cc", "nc", "walrus", "sc"] as const;
+export type RoleName = (typeof ROLES)[number];
+export const HYPERVISORS = ["auto", "xen", "qemu", "fake"] as const;
+export type HypervisorName = (typeof HYPERVISORS)[number];
+export const QEMU_ACCELS = ["auto", "kvm", "tcg"] as const;
+export type QemuAccelSetting = (typeof QEMU_ACCELS)[number];
+
+/**
+ * How guests are networked (Eucalyptus' VNET_MODE). ROOTLESS: the laptop cloud's QEMU
+ * user networking, security groups as forwarded ports. MANAGED / MANAGED-NOVLAN: the
+ * cluster's virtual network on nftables and VXLAN. SYSTEM / STATIC: guests on the site's
+ * LAN (its DHCP, or the CC's from VNET_MACMAP), filtered on their node (docs/networking.md).
+ */
+export const VNET_MODES = ["ROOTLESS", "MANAGED", "MANAGED-NOVLAN", "SYSTEM", "STATIC"] as const;
+export type VnetMode = (typeof VNET_MODES)[number];
+
+/** The sign-up form's optional fields (Eucalyptus 1.6's extras). */
+export const SIGNUP_FIELDS = ["telephone", "affiliation", "projectLeader", "description"] as const;
+export type SignupField = (typeof SIGNUP_FIELDS)[number];
+
+export interface Settings {
+  roles: RoleName[];
+  dataDir: string;
+  host: string;
+  ec2Port: number;
+  s3Port: number;
+  webPort: number;
+  webCert: string;
+  webKey: string;
+  webUrl: string;
+  webSessionMinutes: number;
+  webLoginAttempts: number;
+  webLockoutMinutes: number;
+  webAuditMaxRows: number;
+  webSignupFields: string;
+  smtpUrl: string;
+  mailFrom: string;
+  ccPort: number;
+  ncPort: number;
+  hypervisor: HypervisorName;
+  qemuAccel: QemuAccelSetting;
+  logLevel: (typeof LOG_LEVELS)[number];
+  clusterName: string;
+  region: string;
+  s3Domain: string;
+  walrusMaxBuckets: number;
+  walrusMaxBucketMb: number;
+  walrusImageCacheMb: number;
+  walrusLifecycleSeconds: number;
+  walrusLifecycleDaySeconds: number;
+  ncCacheMb: number;
+  schedPolicy: Policy;
+  publicIps: string;
+  maxAddressesPerUser: number;
+  vnetSubnet: string;
+  vnetAddrsPerNet: number;
+  vnetMode: VnetMode;
+  vnetPubInterface: string;
+  vnetPrivInterface: string;
+  vnetSegment: "vxlan" | "vlan";
+  vnetLocalIp: string;
+  vnetCloudIp: string;
+  vnetDns: string;
+  vnetDhcpUser: string;
+  vnetBridge: string;
+  vnetMacMap: string;
+  vnetNetmask: string;
+  vnetRouter: string;
+  vnetBroadcast: string;
+  scMaxVolumeGb: number;
+  scMaxTotalGb: number;
+  scMaxVolumesPerUser: number;
+  scVolumeFormat: "raw" | "qcow2";
+  scVolumesDir: string;
+  scNbdPorts: string;
+  scExport: "nbd" | "iscsi";
+  scIscsiPort: number;
+  nodePollSeconds: number;
+  nodeDownSeconds: number;
+  unknownInstanceSeconds: number;
+  instanceReachabilitySeconds: number;
+  powerIdleSeconds: number;
+  powerWakeSeconds: number;
+  fakeNodes: number;
+  walrusUrl: string;
+  maxMem: number;
+  maxCores: number;
+  maxDisk: number;
+  longIds: boolean;
+}
