@@ -4,38 +4,32 @@
  * Pending / Extant / Teardown and the capacity left. Requests are recorded in nc.db,
  * so a restarted NC adopts what is still running and tears down what was cut short.
  */
-import { constants, copyFileSync, linkSync, mkdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { and, eq, inArray, isNull, lt, ne, or } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { NodeNetwork } from "./node-network";
 import { nodeVolumes } from "./volumes";
 import { nodeMigration } from "./migration";
+import { nodeForwards, sameForwards } from "./forwards";
+import { nodeResource } from "./resource";
+import { domainErrorsOf } from "./domain-errors";
 import type { Clock } from "../../common/clock";
 import {
   IncorrectStateError,
   InsufficientCapacityError,
   InvalidParameterError,
   NotFoundError,
-  UnavailableError,
 } from "../../common/errors";
 import type { CallContext } from "../../rpc/types";
-import {
-  HypervisorError,
-  type DomainSpec,
-  type ForwardResult,
-  type Hypervisor,
-  type NicSpec,
-  type PortForward,
-} from "../../hypervisor/types";
-import { forwardKey } from "../../net/port-forwards";
+import { HypervisorError, type Hypervisor, type NicSpec } from "../../hypervisor/types";
 import type { HostProbe } from "./host-probe";
-import type { NodeClient, NodeInstance, NodeResource, RunInstanceRequest } from "./client";
+import type { NodeClient, NodeInstance, RunInstanceRequest } from "./client";
 import type { NcDatabase } from "./database";
 import { ncInstances } from "./database";
 import type { NodeImageCache } from "./image-cache";
 import { runCommand, type CommandRunner } from "../../common/run-command";
-import { assembleDisks } from "./disks";
+import { domainSpecOf } from "./domain-spec";
 import { NODE_TRANSITIONS, reportedState, statesBefore } from "../../lifecycle/instance";
 
 export interface NodeLimits {
@@ -64,28 +58,12 @@ export interface NodeServiceDeps {
 }
 
 /** The hypervisor as EC2 reports it: QEMU with KVM is "kvm", under TCG "qemu". */
-function hypervisorLabel(c: { name: string; acceleration?: string }): string {
-  return c.name === "qemu" ? (c.acceleration === "kvm" ? "kvm" : "qemu") : c.name;
-}
 
 /** How long a torn-down instance is still reported. */
 export const TEARDOWN_KEPT_MS = 60 * 60 * 1000;
 
-const sameForwards = (a: readonly PortForward[], b: readonly PortForward[]) =>
-  a.map(forwardKey).sort().join() === b.map(forwardKey).sort().join();
-
 /** Thrown inside a staging whose instance was terminated meanwhile. */
 class TerminatedWhileStaging extends Error {}
-
-/** A hard link to a cached file (no copy), or a copy across filesystems. */
-function keep(cached: string, path: string): string {
-  try {
-    linkSync(cached, path);
-  } catch {
-    copyFileSync(cached, path, constants.COPYFILE_FICLONE);
-  }
-  return path;
-}
 
 export function createNodeService(
   deps: NodeServiceDeps,
@@ -96,7 +74,6 @@ export function createNodeService(
   /** Instances terminated while they stage: their staging stops at its next step and starts nothing. */
   const terminatedWhileStaging = new Set<string>();
   const inflight = new Set<Promise<void>>();
-  const cap = (v: number, max?: number) => Math.max(0, max === undefined ? v : Math.min(v, max));
   const dirOf = (r: RunInstanceRequest) => join(d.instancesDir, r.accountId, r.instanceId);
   const record = (id: string) => db.select().from(ncInstances).where(eq(ncInstances.id, id)).get();
   const requestOf = (row: { request: string }) => JSON.parse(row.request) as RunInstanceRequest;
@@ -132,61 +109,9 @@ export function createNodeService(
       .run();
   }
 
-  /**
-   * What a guest is started from: its image, kernel and ramdisk fetched (from the cache or
-   * Walrus), its disks made, its card as the cluster planned it last. `stillWanted` throws
-   * between steps when the instance was terminated meanwhile.
-   */
-  async function prepare(
-    r: RunInstanceRequest,
-    ctx: CallContext,
-    stillWanted: () => void = () => undefined,
-  ): Promise<DomainSpec> {
-    const id = r.instanceId;
-    const dir = dirOf(r);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const image = await d.images.fetch(r.image, ctx);
-    stillWanted();
-    // Kernel and ramdisk live in the instance's directory (Eucalyptus' layout), so evicting
-    // them from the cache cannot pull them from under a guest that reboots.
-    const kernel = r.kernel ? keep(await d.images.fetch(r.kernel, ctx), join(dir, "kernel")) : undefined;
-    stillWanted();
-    const ramdisk = r.ramdisk ? keep(await d.images.fetch(r.ramdisk, ctx), join(dir, "ramdisk")) : undefined;
-    stillWanted();
-    const caps = d.hypervisor.capabilities();
-    const g = caps.guest;
-    const nic = nicNow(id) ?? r.nic;
-    const disks = await assembleDisks({
-      dir,
-      image,
-      vmType: r.vmType,
-      publicKey: r.publicKey,
-      realGuests: caps.realGuests,
-      run: d.run,
-    });
-    stillWanted();
-    if (r.publicKey && caps.realGuests && !disks.keyInjected) {
-      d.log.info(
-        { requestId: ctx.requestId, instanceId: id },
-        "nc: root image is not an ext filesystem; the key is only in the metadata",
-      );
-    }
-    return {
-      instanceId: id,
-      memoryMb: r.vmType.memoryMb,
-      cores: r.vmType.cpus,
-      kernel,
-      ramdisk,
-      kernelArgs: `root=/dev/${g.root} console=${g.console}`,
-      disks: [
-        { path: disks.root, device: g.root },
-        { path: disks.ephemeral, device: g.ephemeral },
-        { path: disks.swap, device: g.swap },
-      ],
-      nics: [caps.portForwarding || nic.mode !== "user" ? nic : { ...nic, forwards: [] }],
-      consolePath: join(dir, "console.log"),
-    };
-  }
+  /** What a guest is started from (domain-spec.ts), with its card as the cluster planned it last. */
+  const prepare = (r: RunInstanceRequest, ctx: CallContext, stillWanted?: () => void) =>
+    domainSpecOf(d, r, { dir: dirOf(r), nic: () => nicNow(r.instanceId) ?? r.nic }, ctx, stillWanted);
 
   /**
    * Images, disks, key, then boot; any failure tears down and says why. A terminate
@@ -284,63 +209,12 @@ export function createNodeService(
     return row ? requestOf(row).nic : undefined;
   }
 
-  // Changes to one guest's forwards run one at a time, in the order they arrived.
-  const forwardChains = new Map<string, Promise<unknown>>();
-  type Applied = ForwardResult & { inForce: PortForward[] };
-  function applyForwards(id: string, forwards: PortForward[], ctx: CallContext): Promise<Applied> {
-    const next = (forwardChains.get(id) ?? Promise.resolve())
-      .catch(() => undefined)
-      .then(async (): Promise<Applied> => {
-        const { failed } = await d.hypervisor.setForwards(id, forwards);
-        for (const f of failed)
-          d.log.warn(
-            { requestId: ctx.requestId, instanceId: id, forward: f.forward, err: f.reason },
-            "nc: a forward could not be set up",
-          );
-        const refused = new Set(failed.map((f) => forwardKey(f.forward)));
-        const inForce = forwards.filter((f) => !refused.has(forwardKey(f)));
-        logForwards(id, inForce, ctx);
-        return { inForce, failed };
-      });
-    forwardChains.set(id, next);
-    void next.catch(() => undefined).finally(() => forwardChains.get(id) === next && forwardChains.delete(id));
-    return next;
-  }
-
-  /** For operators: where the guest is reached from the host (the EC2 user sees its addresses). */
-  function logForwards(id: string, inForce: readonly PortForward[], ctx: CallContext): void {
-    d.log.info(
-      { requestId: ctx.requestId, instanceId: id, forwards: inForce.map(forwardKey) },
-      inForce.length
-        ? "nc: the guest's ports are forwarded"
-        : "nc: no port is forwarded to the guest (its security groups open none to loopback)",
-    );
-  }
+  const forwards = nodeForwards({ hypervisor: d.hypervisor, log: d.log });
+  const { apply: applyForwards, logInForce: logForwards } = forwards;
+  const describeResource = () => nodeResource(d, active());
 
   function active() {
     return db.select().from(ncInstances).where(ne(ncInstances.state, "teardown")).all().map(requestOf);
-  }
-
-  async function describeResource(): Promise<NodeResource> {
-    const host = await d.hypervisor.describeHost();
-    const memory = cap(Math.min(host.memoryMb, d.probe.memoryMb() - d.limits.reservedMemoryMb), d.limits.maxMemoryMb);
-    const cores = cap(Math.min(host.cores, d.probe.cores()), d.limits.maxCores);
-    const disk = cap(d.probe.diskGb(d.instancesDir), d.limits.maxDiskGb);
-    const used = active().reduce(
-      (u, r) => ({ mem: u.mem + r.vmType.memoryMb, cores: u.cores + r.vmType.cpus, disk: u.disk + r.vmType.diskGb }),
-      { mem: 0, cores: 0, disk: 0 },
-    );
-    return {
-      nodeStatus: "enabled",
-      memorySizeMax: memory,
-      memorySizeAvailable: Math.max(0, memory - used.mem),
-      diskSizeMax: disk,
-      diskSizeAvailable: Math.max(0, disk - used.disk),
-      numberOfCoresMax: cores,
-      numberOfCoresAvailable: Math.max(0, cores - used.cores),
-      powerControl: d.hypervisor.capabilities().powerControl,
-      hypervisor: hypervisorLabel(d.hypervisor.capabilities()),
-    };
   }
 
   // Methods never use `this`: the RPC server calls them detached from the object.
@@ -518,30 +392,4 @@ export function createNodeService(
       }
     },
   });
-}
-
-/**
- * Driver errors callers can act on become domain errors: a hypervisor that does not
- * answer (down, or the host asleep) makes the node unavailable, not an internal fault;
- * a request no driver may carry out is the caller's error.
- */
-function domainErrorsOf<T extends object>(svc: T): T {
-  const out = {} as Record<string, unknown>;
-  for (const [k, fn] of Object.entries(svc)) {
-    out[k] =
-      typeof fn !== "function"
-        ? fn
-        : async (...args: unknown[]) => {
-            try {
-              return await (fn as (...a: unknown[]) => Promise<unknown>)(...args);
-            } catch (e) {
-              if (e instanceof HypervisorError && e.kind === "unreachable")
-                throw new UnavailableError(`node: ${e.message}`);
-              if (e instanceof HypervisorError && e.kind === "invalid")
-                throw new InvalidParameterError("forwards", e.message);
-              throw e;
-            }
-          };
-  }
-  return out as T;
 }
