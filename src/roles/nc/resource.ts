@@ -2,7 +2,14 @@
 import type { Hypervisor } from "../../hypervisor/types";
 import type { HostProbe } from "./host-probe";
 import type { NodeResource, RunInstanceRequest } from "./client";
-import type { NodeLimits } from "./service";
+
+export interface NodeLimits {
+  /** Memory kept for the host itself (dom0 / the OS), MB. */
+  reservedMemoryMb: number;
+  maxMemoryMb?: number;
+  maxCores?: number;
+  maxDiskGb?: number;
+}
 
 const cap = (v: number, max?: number) => Math.max(0, max === undefined ? v : Math.min(v, max));
 

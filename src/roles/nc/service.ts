@@ -12,7 +12,9 @@ import type { NodeNetwork } from "./node-network";
 import { nodeVolumes } from "./volumes";
 import { nodeMigration } from "./migration";
 import { nodeForwards, sameForwards } from "./forwards";
-import { nodeResource } from "./resource";
+import { nodeResource, type NodeLimits } from "./resource";
+
+export type { NodeLimits } from "./resource";
 import { domainErrorsOf } from "./domain-errors";
 import type { Clock } from "../../common/clock";
 import {
@@ -31,14 +33,6 @@ import type { NodeImageCache } from "./image-cache";
 import { runCommand, type CommandRunner } from "../../common/run-command";
 import { domainSpecOf } from "./domain-spec";
 import { NODE_TRANSITIONS, reportedState, statesBefore } from "../../lifecycle/instance";
-
-export interface NodeLimits {
-  /** Memory kept for the host itself (dom0 / the OS), MB. */
-  reservedMemoryMb: number;
-  maxMemoryMb?: number;
-  maxCores?: number;
-  maxDiskGb?: number;
-}
 
 export interface NodeServiceDeps {
   db: NcDatabase;
