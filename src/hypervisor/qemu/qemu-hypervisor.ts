@@ -5,8 +5,7 @@
  * QEMU has opened everything (or failed, with its own message); status, reset,
  * power-down, quit and disk hot-plug go through QMP.
  */
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statfsSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statfsSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import type { Clock } from "../../common/clock";
@@ -29,6 +28,8 @@ import {
 } from "../types";
 import { qemuArgs, type Accel, type QemuNet } from "./args";
 import { withQmp } from "./qmp";
+import { guestNetwork, ipIn, qemuPid, spawnQemu } from "./host";
+import { tapName } from "../tap-name";
 import { addOverlay, commitOverlay, plugDisk, unplugDisk } from "./hotplug";
 import { awaitIncoming, finishIncoming, sendGuest, writeMigrationKey } from "./migration";
 import { applyForwards } from "./hostfwd";
@@ -64,8 +65,6 @@ interface DomainState extends DomainRecord {
   /** Waiting, paused, for a live migration's state (it runs once completeMigration says so). */
   incoming?: boolean;
 }
-
-import { tapMac, tapName } from "../tap-name";
 
 export { tapName };
 
@@ -111,18 +110,9 @@ export class QemuHypervisor implements Hypervisor {
     return this.files.read(id);
   }
 
-  /** QEMU's pid when it still runs this instance (a recycled pid running something else does not count). */
+  /** QEMU's pid when it still runs this instance. */
   private pid(id: string): number | undefined {
-    const p = this.paths(id);
-    try {
-      // QEMU removes its pid file as it exits, so it can vanish between any two reads.
-      const pid = Number(readFileSync(p.pid, "utf8").trim());
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      const at = cmdline.indexOf("-name");
-      return at >= 0 && cmdline[at + 1] === id ? pid : undefined;
-    } catch {
-      return undefined;
-    }
+    return qemuPid(this.paths(id).pid, id);
   }
 
   private info(st: DomainState): DomainInfo {
@@ -236,9 +226,16 @@ export class QemuHypervisor implements Hypervisor {
   }
 
   /** `ip` in the node's namespace. */
-  private async ip(args: string[]): Promise<void> {
-    const r = await (this.o.run ?? runCommand)("ip", [...(this.o.netns ? ["-n", this.o.netns] : []), ...args]);
-    if (r.code !== 0) throw new HypervisorError("start-failed", `ip ${args.join(" ")}: ${r.stderr.trim()}`);
+  private readonly ip = (args: string[]) => ipIn(this.o.run ?? runCommand, this.o.netns, args);
+
+  /** A bridge NIC gets a tap on its bridge; a user NIC rootless user networking. */
+  private network(spec: DomainSpec): Promise<QemuNet> {
+    return guestNetwork(this.ip, spec, this.o.metadata?.());
+  }
+
+  /** Runs QEMU until it daemonizes (in the node's namespace). */
+  private spawnQemu(args: string[]): Promise<void> {
+    return spawnQemu(this.binary, this.o.netns, args);
   }
 
   /** Removes what a domain leaves: its tap and its directory. */
@@ -246,53 +243,6 @@ export class QemuHypervisor implements Hypervisor {
     const tap = this.read(id)?.tap;
     if (tap) await this.ip(["link", "del", tap]).catch(() => undefined);
     rmSync(this.paths(id).dir, { recursive: true, force: true });
-  }
-
-  /** A bridge NIC gets a tap on its bridge (root; the virtual network makes the bridges); a user NIC rootless user networking. */
-  private async network(spec: DomainSpec): Promise<QemuNet> {
-    const nic = spec.nics[0];
-    if (!nic) return { mode: "none" };
-    if (nic.mode === "bridge") {
-      const tap = tapName(spec.instanceId);
-      await this.ip(["tuntap", "add", "dev", tap, "mode", "tap"]);
-      // Its host-side MAC is the node's way to the guest's metadata requests (net/lan.ts).
-      await this.ip(["link", "set", tap, "address", tapMac(nic.mac), "master", nic.bridge, "up"]).catch(async (e) => {
-        await this.ip(["link", "del", tap]).catch(() => undefined);
-        throw e;
-      });
-      return { mode: "tap", ifname: tap };
-    }
-    const md = this.o.metadata?.();
-    const bind = nic.ip ? `,bind=${nic.ip}` : "";
-    return { mode: "user", metadataCommand: md ? `socat - TCP:${md.host}:${md.port}${bind}` : undefined };
-  }
-
-  /** Runs QEMU until it daemonizes: exit 0 means the guest is running; otherwise its message says why not. */
-  private spawnQemu(args: string[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const [cmd, argv] = this.o.netns
-        ? ["ip", ["netns", "exec", this.o.netns, this.binary, ...args]]
-        : [this.binary, args];
-      const child = spawn(cmd, argv, { stdio: ["ignore", "ignore", "pipe"] });
-      let err = "";
-      child.stderr.on("data", (d) => (err += d));
-      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-      child.on("error", (e) => {
-        clearTimeout(timer);
-        reject(new HypervisorError("start-failed", `cannot run ${this.binary}: ${e.message}`));
-      });
-      child.on("exit", (code, signal) => {
-        clearTimeout(timer);
-        if (code === 0) resolve();
-        else
-          reject(
-            new HypervisorError(
-              "start-failed",
-              `QEMU failed to start (${signal ?? `exit ${code}`}): ${err.trim().split("\n").slice(-3).join(" / ") || "no message"}`,
-            ),
-          );
-      });
-    });
   }
 
   private async waitGone(id: string, ms: number): Promise<boolean> {
