@@ -14,15 +14,8 @@ import {
 } from "./security-groups";
 import { CreateTags, DeleteTags, DescribeTags } from "./tags";
 import { AllocateAddress, AssociateAddress, DescribeAddresses, DisassociateAddress, ReleaseAddress } from "./addresses";
-import {
-  DescribeInstanceAttribute,
-  DescribeInstanceStatus,
-  DescribeInstances,
-  GetConsoleOutput,
-  RebootInstances,
-  RunInstances,
-  TerminateInstances,
-} from "./instances";
+import { DescribeInstanceAttribute, DescribeInstanceStatus } from "./instance-status";
+import { DescribeInstances, GetConsoleOutput, RebootInstances, RunInstances, TerminateInstances } from "./instances";
 import {
   DescribeInternetGateways,
   DescribeNetworkAcls,
