@@ -1,73 +1,21 @@
 /** Drizzle schema of the CLC database (clc.db). Migrations: ./migrations.ts. */
-import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { settings } from "../../db/settings-table";
 import { ATTACHMENT_STATES, VOLUME_STATES } from "../../lifecycle/volume";
 import { INSTANCE_STATES } from "../../lifecycle/instance";
+import {
+  accountApplications,
+  auditLog,
+  loginAddresses,
+  outbox,
+  passwordResets,
+  userProfiles,
+  webSessions,
+} from "./schema-web";
 
-export const accounts = sqliteTable("accounts", {
-  id: text("id").primaryKey(), // 12-digit account number (EC2 ownerId)
-  name: text("name").notNull().unique(),
-  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
-});
-
-export const users = sqliteTable(
-  "users",
-  {
-    id: text("id").primaryKey(),
-    accountId: text("account_id")
-      .notNull()
-      .references(() => accounts.id),
-    name: text("name").notNull().unique(),
-    isAdmin: integer("is_admin", { mode: "boolean" }).notNull().default(false),
-    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
-    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
-    /**
-     * The user the account was made for: its admin in IAM. Recorded when the account is
-     * created, never inferred from a name; at most one per account.
-     */
-    isAccountOwner: integer("is_account_owner", { mode: "boolean" }).notNull().default(false),
-  },
-  (t) => [
-    uniqueIndex("users_account_owner")
-      .on(t.accountId)
-      .where(sql`is_account_owner = 1`),
-  ],
-);
-
-export const accessKeys = sqliteTable("access_keys", {
-  id: text("id").primaryKey(),
-  userId: text("user_id")
-    .notNull()
-    .references(() => users.id, { onDelete: "cascade" }),
-  secret: text("secret").notNull(),
-  status: text("status", { enum: ["Active", "Inactive"] })
-    .notNull()
-    .default("Active"),
-  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
-});
-
-/** Temporary credentials from STS GetSessionToken: they go with the key that made them (and its user). */
-export const sessionCredentials = sqliteTable("session_credentials", {
-  accessKeyId: text("access_key_id").primaryKey(),
-  parentKeyId: text("parent_key_id")
-    .notNull()
-    .references(() => accessKeys.id, { onDelete: "cascade" }),
-  secret: text("secret").notNull(),
-  /** Only a digest of the token is kept: a copy of the database does not hold usable tokens. */
-  tokenSha256: text("token_sha256").notNull(),
-  expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
-});
-
-export const certificates = sqliteTable("certificates", {
-  fingerprint: text("fingerprint").primaryKey(), // SHA-1 of the DER certificate, hex
-  userId: text("user_id")
-    .notNull()
-    .references(() => users.id, { onDelete: "cascade" }),
-  pem: text("pem").notNull(),
-  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
-  revoked: integer("revoked", { mode: "boolean" }).notNull().default(false),
-});
+export * from "./schema-web";
+export * from "./schema-identity";
+import { accounts, users, accessKeys, sessionCredentials, certificates } from "./schema-identity";
 
 export const vmTypes = sqliteTable("vm_types", {
   name: text("name").primaryKey(),
@@ -270,97 +218,6 @@ export const tags = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.resourceId, t.key] })],
 );
-
-/** What the web interface knows of a user besides its keys: its password (scrypt), profile and lockout. */
-export const userProfiles = sqliteTable("user_profiles", {
-  userId: text("user_id")
-    .primaryKey()
-    .references(() => users.id, { onDelete: "cascade" }),
-  fullName: text("full_name").notNull().default(""),
-  email: text("email").notNull().default(""),
-  /** JSON object of the configurable extra fields (telephone, affiliation, …). */
-  extras: text("extras").notNull().default("{}"),
-  passwordHash: text("password_hash"),
-  mustChange: integer("must_change", { mode: "boolean" }).notNull().default(false),
-  failedLogins: integer("failed_logins").notNull().default(0),
-  lockedUntil: integer("locked_until", { mode: "timestamp_ms" }),
-});
-
-/** Sign-ups from the web interface: pending → approved (mailed a link) → confirmed (the user exists), or rejected. */
-export const accountApplications = sqliteTable("account_applications", {
-  id: text("id").primaryKey(),
-  userName: text("user_name").notNull().unique(),
-  fullName: text("full_name").notNull(),
-  email: text("email").notNull(),
-  extras: text("extras").notNull().default("{}"),
-  passwordHash: text("password_hash").notNull(),
-  state: text("state", { enum: ["pending", "approved", "rejected", "confirmed"] }).notNull(),
-  /** Digest of the confirmation link's code (the code itself is only in the mail). */
-  codeSha256: text("code_sha256"),
-  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
-  decidedAt: integer("decided_at", { mode: "timestamp_ms" }),
-  decidedBy: text("decided_by"),
-});
-
-/** Signed-in browsers; only a digest of the cookie is kept. */
-export const webSessions = sqliteTable(
-  "web_sessions",
-  {
-    idSha256: text("id_sha256").primaryKey(),
-    userId: text("user_id")
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
-    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
-    lastSeen: integer("last_seen", { mode: "timestamp_ms" }).notNull(),
-  },
-  (t) => [index("web_sessions_user").on(t.userId)],
-);
-
-export const passwordResets = sqliteTable("password_resets", {
-  codeSha256: text("code_sha256").primaryKey(),
-  userId: text("user_id")
-    .notNull()
-    .references(() => users.id, { onDelete: "cascade" }),
-  expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
-});
-
-/** Where each user logged in from lately (a correct password from one of them goes through a login pause). */
-export const loginAddresses = sqliteTable(
-  "login_addresses",
-  {
-    userId: text("user_id")
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
-    address: text("address").notNull(),
-    lastLogin: integer("last_login", { mode: "timestamp_ms" }).notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.userId, t.address] })],
-);
-
-/** Logins and admin actions, newest last. */
-export const auditLog = sqliteTable(
-  "audit_log",
-  {
-    id: integer("id").primaryKey({ autoIncrement: true }),
-    at: integer("at", { mode: "timestamp_ms" }).notNull(),
-    actor: text("actor").notNull(),
-    action: text("action").notNull(),
-    target: text("target").notNull().default(""),
-    detail: text("detail").notNull().default(""),
-    address: text("address").notNull().default(""),
-  },
-  (t) => [index("audit_log_at").on(t.at)],
-);
-
-/** Mail the cloud sent (or, without SMTP, would have): the admin reads it in the web interface. */
-export const outbox = sqliteTable("outbox", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  at: integer("at", { mode: "timestamp_ms" }).notNull(),
-  recipient: text("recipient").notNull(),
-  subject: text("subject").notNull(),
-  body: text("body").notNull(),
-  sent: integer("sent", { mode: "boolean" }).notNull().default(false),
-});
 
 /**
  * What the CLC asked a cluster to do and is not yet done because the cluster or the node
