@@ -6,7 +6,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "test/fixtures/", "coverage/"] },
+  { ignores: ["dist/", "node_modules/", "test/fixtures/", "coverage/", ".runtime/"] },
   js.configs.recommended,
   tseslint.configs.recommended,
   {

@@ -1,0 +1,48 @@
+#!/bin/sh
+# Runs a command on euca's Node.js: Node 24 LTS (the supported runtime), brought from the
+# npm registry's `node` package into .runtime/node24 the first time (the official binary
+# and its headers; Debian 12's own nodejs is 18), or with EUCA_NODE=system the `node`
+# already on PATH (Node 20 or later). The runtime goes first on PATH and node-gyp is given
+# its headers (it cannot download them here), and better-sqlite3, the one native addon,
+# is rebuilt when node_modules holds a build for another runtime's ABI (not with
+# EUCA_NO_REBUILD=1: scripts/npm-deps.sh, about to replace node_modules anyway).
+#
+#   ./scripts/with-node.sh npm test
+#   EUCA_NODE=system ./scripts/with-node.sh npm run test:compat
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+if [ $# -eq 0 ]; then
+  echo "usage: [EUCA_NODE=24|system] $0 COMMAND [ARG...]" >&2
+  exit 2
+fi
+case "${EUCA_NODE:-24}" in
+  system)
+    major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+    if [ "$major" -lt 20 ]; then
+      echo "with-node: the node on PATH is not Node 20 or later; run without EUCA_NODE=system to use Node 24" >&2
+      exit 1
+    fi
+    ;;
+  24)
+    dir="$root/.runtime/node24"
+    if [ ! -x "$dir/node_modules/node/bin/node" ]; then
+      echo "with-node: bringing Node.js 24 LTS into $dir (npm registry, package node@24)" >&2
+      mkdir -p "$dir"
+      npm install --prefix "$dir" --no-audit --no-fund --no-save --loglevel=error node@24 >&2
+    fi
+    PATH="$dir/node_modules/node/bin:$PATH"
+    # node-gyp builds against these headers (include/node) rather than fetching them.
+    for h in "$dir"/node_modules/node/node_modules/node-linux-*; do npm_config_nodedir=$h; done
+    export PATH npm_config_nodedir
+    ;;
+  *)
+    echo "with-node: EUCA_NODE is 24 or system, not ${EUCA_NODE}" >&2
+    exit 2
+    ;;
+esac
+if [ -z "${EUCA_NO_REBUILD:-}" ] && [ -d "$root/node_modules/better-sqlite3" ] &&
+  ! (cd "$root" && node -e 'new (require("better-sqlite3"))(":memory:").close()' 2>/dev/null); then
+  echo "with-node: building better-sqlite3 for Node $(node -v)" >&2
+  (cd "$root" && npm rebuild better-sqlite3 --loglevel=error >&2)
+fi
+exec "$@"
