@@ -5,8 +5,9 @@
  */
 import { Command } from "commander";
 import { dataDirLayout } from "../common/data-dir";
-import { isBridged } from "../config/settings";
-import { gatewaySettingsOf, nodeAddressOf } from "../compose/cc";
+import { isBridged } from "../config/network";
+import { gatewaySettingsOf } from "../config/network";
+import { nodeAddressOf } from "../roles/cc/node-registry";
 import { clusterViewOf } from "../roles/cc/cluster-view";
 import { nodeNetworks, openCcDatabase, placements } from "../roles/cc/database";
 import { listRemoteNodes } from "../roles/cc/node-registry";

@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { createLogger } from "../common/logger";
 import { startCloud } from "../cloud";
 import { withSettings, settingsWithSourcesOf, type CliIo } from "./settings-flags";
-import { isLan, isManaged, privateSubnet } from "../config/settings";
+import { addressingOf, isLan, isManaged, privateSubnet } from "../config/network";
 import { privilegedPortHint } from "../hypervisor/qemu/hostfwd";
 
 /**
@@ -58,10 +58,8 @@ export function runCommand(io: CliIo): Command {
         `euca: network ${s.vnetMode}: guests in ${privateSubnet(s)}, this host their gateway at ${s.vnetLocalIp || s.host}, public addresses on ${s.vnetPubInterface}; see: euca admin network --vnet-mode ${s.vnetMode}\n`,
       );
     } else if (s.roles.includes("cc") && isLan(s)) {
-      const by =
-        s.vnetMode === "STATIC" ? `this host's DHCP on ${s.vnetPrivInterface} (VNET_MACMAP)` : "the site's DHCP";
       io.out(
-        `euca: network ${s.vnetMode}: guests on the site's LAN (bridge ${s.vnetBridge} on each node), addressed by ${by}; see: euca admin network --vnet-mode ${s.vnetMode}\n`,
+        `euca: network ${s.vnetMode}: guests on the site's LAN (bridge ${s.vnetBridge} on each node), addressed by ${addressingOf(s)}; see: euca admin network --vnet-mode ${s.vnetMode}\n`,
       );
     }
     // Last: scripts (and the tests) wait for this line.

@@ -4,7 +4,7 @@
  * service on the main listener.
  */
 import { every } from "../common/periodic";
-import { isLan, privateSubnet, publicAddressRanges } from "../config/settings";
+import { elasticAddressesRefused, privateSubnet, publicAddressRanges } from "../config/network";
 import { createInProcessClient } from "../rpc/in-process";
 import { createHttpClient } from "../rpc/http-client";
 import { createEc2App } from "../api/ec2/app";
@@ -73,9 +73,7 @@ export async function assembleClc(
     walrus: o.walrus,
     certificatesOfAccount: (acct) => clc.identity.certificatesOfAccount(acct),
   });
-  // On the site's LAN (SYSTEM, STATIC) there is nothing to translate: no pool, no elastic addresses.
-  const lan = isLan(s);
-  const pool = lan ? [] : expandIpRanges(publicAddressRanges(s));
+  const pool = expandIpRanges(publicAddressRanges(s));
   const addresses = createAddressService({
     db: clc.db,
     ids: a.ids,
@@ -83,9 +81,7 @@ export async function assembleClc(
       return s.maxAddressesPerUser;
     },
     pool,
-    unsupported: lan
-      ? `Elastic addresses need VNET_MODE MANAGED or MANAGED-NOVLAN; in ${s.vnetMode} an instance's address is its address on the site's LAN`
-      : undefined,
+    unsupported: elasticAddressesRefused(s),
   });
   const vpcs = createDefaultVpcService({
     privateRange: privateSubnet(s),

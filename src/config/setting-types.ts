@@ -10,6 +10,10 @@ import { LOG_LEVELS } from "../common/logger";
 export const POLICIES = ["GREEDY", "ROUNDROBIN", "POWERSAVE"] as const;
 export type Policy = (typeof POLICIES)[number];
 
+/** Where a storage controller keeps volumes (roles/sc/backends/registry.ts has one entry per name). */
+export const VOLUME_BACKEND_NAMES = ["files"] as const;
+export type VolumeBackendName = (typeof VOLUME_BACKEND_NAMES)[number];
+
 export const ROLES = ["clc", "cc", "nc", "walrus", "sc"] as const;
 export type RoleName = (typeof ROLES)[number];
 export const HYPERVISORS = ["auto", "xen", "qemu", "fake"] as const;
@@ -17,14 +21,9 @@ export type HypervisorName = (typeof HYPERVISORS)[number];
 export const QEMU_ACCELS = ["auto", "kvm", "tcg"] as const;
 export type QemuAccelSetting = (typeof QEMU_ACCELS)[number];
 
-/**
- * How guests are networked (Eucalyptus' VNET_MODE). ROOTLESS: the laptop cloud's QEMU
- * user networking, security groups as forwarded ports. MANAGED / MANAGED-NOVLAN: the
- * cluster's virtual network on nftables and VXLAN. SYSTEM / STATIC: guests on the site's
- * LAN (its DHCP, or the CC's from VNET_MACMAP), filtered on their node (docs/networking.md).
- */
-export const VNET_MODES = ["ROOTLESS", "MANAGED", "MANAGED-NOVLAN", "SYSTEM", "STATIC"] as const;
-export type VnetMode = (typeof VNET_MODES)[number];
+/** How guests are networked (Eucalyptus' VNET_MODE): the modes and what each does are in net/modes.ts. */
+export { VNET_MODE_NAMES, type VnetMode } from "../net/modes";
+import type { VnetMode } from "../net/modes";
 
 /** The sign-up form's optional fields (Eucalyptus 1.6's extras). */
 export const SIGNUP_FIELDS = ["telephone", "affiliation", "projectLeader", "description"] as const;
@@ -82,9 +81,10 @@ export interface Settings {
   scMaxVolumeGb: number;
   scMaxTotalGb: number;
   scMaxVolumesPerUser: number;
+  scBackend: VolumeBackendName;
   scVolumeFormat: "raw" | "qcow2";
   scVolumesDir: string;
-  scNbdPorts: string;
+  scNbdPorts: readonly [number, number];
   scExport: "nbd" | "iscsi";
   scIscsiPort: number;
   nodePollSeconds: number;

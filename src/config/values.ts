@@ -66,11 +66,12 @@ export function netmask(raw: string, source: string): string {
   return raw;
 }
 
-export function portRange(raw: string, source: string): string {
+/** "from-to" as the pair [from, to]. */
+export function portRange(raw: string, source: string): readonly [number, number] {
   const m = /^(\d{1,5})-(\d{1,5})$/.exec(raw);
   if (!m || Number(m[1]) < 1 || Number(m[2]) > 65535 || Number(m[1]) > Number(m[2]))
     throw new ConfigError(`${source}: '${raw}' is not a port range (e.g. 10810-10999)`);
-  return raw;
+  return [Number(m[1]), Number(m[2])];
 }
 
 export function ifname(raw: string, source: string): string {

@@ -22,28 +22,30 @@ import { emptyNetwork, type HostNetwork, type LinkSpec } from "./host-network";
 import { isIpv4, parseCidr } from "./ipv4";
 import { renderGateway } from "./nft/gateway";
 import { renderGuestFilter, type GuestPort } from "./nft/guest-filter";
-import type { ClusterView, NetworkMode } from "./view";
+import { VNET_MODES, hasHostNetwork, isLanMode, isVnetMode, type NetworkMode } from "./modes";
+import type { ClusterView } from "./view";
 
 /** The segment bridge and VXLAN port names of a VLAN tag (or of the one NOVLAN segment). */
 export function segmentLinks(
   mode: NetworkMode,
   vlan: number,
 ): { bridge: string; vxlan: string; vlanDev: string; vni: number; tag: string; port: string; router: string } {
-  const n = mode === "MANAGED" ? String(vlan) : "";
+  const perGroup = VNET_MODES[mode].segments === "per-group";
+  const n = perGroup ? String(vlan) : "";
   return {
     bridge: `eucabr${n}`,
     vxlan: `eucavx${n}`,
     vlanDev: `eucavl${n}`,
-    vni: mode === "MANAGED" ? vlan : -1,
+    vni: perGroup ? vlan : -1,
     tag: `seg${vlan}`,
     port: `eucagw${n}`,
     router: `eucart${n}`,
   };
 }
 
-/** Whether segments cross hosts as 802.1Q VLANs on `dev` (MANAGED with segment "vlan"). */
+/** Whether segments cross hosts as 802.1Q VLANs on `dev` (a segment per group, carried as "vlan"). */
 const vlanOn = (v: ClusterView, dev: string | undefined): string | undefined =>
-  v.mode === "MANAGED" && v.segment === "vlan" ? dev : undefined;
+  VNET_MODES[v.mode].segments === "per-group" && v.segment === "vlan" ? dev : undefined;
 
 function vniOf(v: ClusterView, vlan: number): number {
   const l = segmentLinks(v.mode, vlan);
@@ -95,7 +97,7 @@ function segmentLinkSpecs(
 }
 
 const nodesWith = (v: ClusterView, vlan: number) =>
-  [...new Set(v.instances.filter((i) => v.mode === "MANAGED-NOVLAN" || i.vlan === vlan).map((i) => i.node))]
+  [...new Set(v.instances.filter((i) => VNET_MODES[v.mode].segments === "one" || i.vlan === vlan).map((i) => i.node))]
     .map((n) => v.nodes[n])
     .filter((a): a is string => !!a);
 
@@ -142,7 +144,7 @@ export function renderGatewayHost(v: ClusterView): HostNetwork {
     } as (typeof addresses)[number]);
   const dhcp: DhcpConfig = {
     range: v.privateRange,
-    interfaces: v.mode === "MANAGED" ? "eucart*" : "eucart",
+    interfaces: VNET_MODES[v.mode].segments === "per-group" ? "eucart*" : "eucart",
     segments: v.segments.map((s) => ({
       tag: segmentLinks(v.mode, s.vlan).tag,
       cidr: s.cidr,
@@ -243,18 +245,18 @@ export function checkView(v: ClusterView, node: string): string | undefined {
     typeof v.rules !== "object"
   )
     return "not a cluster view";
-  if (!["MANAGED", "MANAGED-NOVLAN", "SYSTEM", "STATIC"].includes(v.mode)) return `unknown mode ${String(v.mode)}`;
-  const lan = v.mode === "SYSTEM" || v.mode === "STATIC";
+  if (!isVnetMode(v.mode) || !hasHostNetwork(v.mode)) return `unknown mode ${String(v.mode)}`;
+  const lan = isLanMode(v.mode);
   if (lan && !/^[A-Za-z0-9_.:-]{1,15}$/.test(String(v.lan?.bridge))) return "the LAN bridge is not an interface name";
   if (v.segment !== undefined && v.segment !== "vxlan" && v.segment !== "vlan")
     return `unknown segment kind ${String(v.segment)}`;
   if (!v.nodes[node]) return `node ${node} is not in the view`;
-  // SYSTEM: an address the site's DHCP has not been seen to give is "".
+  // Addresses from the site's DHCP (SYSTEM): one not seen given yet is "".
   const addrs = [
     v.gateway?.underlay,
     ...Object.values(v.nodes),
     ...v.segments.map((s) => s.gateway),
-    ...v.instances.map((i) => i.ip).filter((ip) => !(v.mode === "SYSTEM" && ip === "")),
+    ...v.instances.map((i) => i.ip).filter((ip) => !(VNET_MODES[v.mode].addressing === "site" && ip === "")),
     ...(v.lan?.dhcp ? [v.lan.dhcp.server] : []),
   ];
   if (!addrs.every((a) => typeof a === "string" && isIpv4(a))) return "an address is not IPv4";

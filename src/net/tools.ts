@@ -1,18 +1,11 @@
 /** The programs a host network runs, checked at start so a missing one is a clear error, not a failed launch. */
 import { existsSync } from "node:fs";
 import { onPath } from "../common/on-path";
-import { ConfigError } from "../config/settings";
+import { ConfigError } from "../config/values";
 
-/** On a node: links, bridges' FDB, nftables and sysctls. */
-export const NODE_TOOLS = ["ip", "bridge", "nft", "sysctl"];
-/** On the CC, also DHCP, conntrack (elastic addresses that move) and arping (announcing them). */
-export const GATEWAY_TOOLS = [...NODE_TOOLS, "dnsmasq", "conntrack", "arping"];
-/** STATIC's CC only answers DHCP; SYSTEM's does nothing on its host. */
-export const LAN_GATEWAY_TOOLS = { STATIC: ["dnsmasq"], SYSTEM: [] as string[] };
-
-/** Throws a ConfigError naming what is missing (root, or a program and its Debian package). */
+/** Throws a ConfigError naming what is missing (root, or a program and its Debian package); the mode's tools are in ./modes.ts. */
 export function requireNetworkTools(role: "cc" | "nc", mode: string, tools: readonly string[]): void {
-  if (!tools.length) return; // nothing to run on this host (SYSTEM's CC)
+  if (!tools.length) return; // nothing to run on this host (ROOTLESS; SYSTEM's CC)
   if (process.getuid?.() !== 0)
     throw new ConfigError(
       `VNET_MODE ${mode} needs root on the ${role} host: it makes bridges, VXLAN links, nftables rules or DHCP`,

@@ -4,7 +4,9 @@
  */
 import type { IngressRule } from "./port-forwards";
 
-export type LanMode = "SYSTEM" | "STATIC";
+import type { LanMode, NetworkMode } from "./modes";
+
+export type { LanMode, ManagedMode, NetworkMode } from "./modes";
 
 export interface LanSettings {
   /** The nodes' bridge on the site's LAN (VNET_BRIDGE). */
@@ -20,10 +22,6 @@ export interface LanSettings {
     broadcast?: string;
   };
 }
-
-export type ManagedMode = "MANAGED" | "MANAGED-NOVLAN";
-/** Every mode with a host network (all but ROOTLESS). */
-export type NetworkMode = ManagedMode | LanMode;
 
 export interface SegmentView {
   vlan: number;
@@ -77,4 +75,32 @@ export interface ClusterView {
    * segment and port too, so its tap has a bridge and a filter before the guest arrives.
    */
   incoming?: Array<{ instanceId: string; node: string }>;
+}
+
+/** How the CC cuts its private subnet into groups' networks, and the LAN modes' leases. */
+export interface NetworkPlan {
+  /** e.g. [10, 128] for 10.128.0.0/16. */
+  subnet: readonly [number, number];
+  addrsPerNet: number;
+  /**
+   * SYSTEM and STATIC: guests are on the site's LAN, not in group networks. STATIC leases
+   * VNET_MACMAP's pairs; SYSTEM only a MAC (the site's DHCP gives the address, learned later).
+   */
+  lan?: { mode: LanMode; macMap: ReadonlyArray<{ mac: string; ip: string }> };
+}
+
+/** The gateway (the CC's side of the network) as the settings describe it (config/network.ts). */
+export interface GatewaySettings {
+  mode: NetworkMode;
+  plan: NetworkPlan;
+  underlay: string;
+  publicDev: string;
+  metadata?: { ip: string; port: number };
+  dns?: string;
+  dhcpUser: string;
+  segment: "vxlan" | "vlan";
+  /** The CC's interface on the VLAN-clean LAN (vlan segments). */
+  privDev: string;
+  /** SYSTEM and STATIC: the site's LAN. */
+  lan?: LanSettings;
 }

@@ -7,7 +7,7 @@
  * (test/e2e/laptop-reach.test.ts connects through them to a real guest).
  */
 import { describe, expect, it } from "vitest";
-import { publicAddressRanges } from "../../src/config/settings";
+import { publicAddressRanges } from "../../src/config/network";
 import { qemuArgs } from "../../src/hypervisor/qemu/args";
 import { loopbackForwards } from "../../src/net/port-forwards";
 

@@ -9,6 +9,7 @@ import { Writable } from "node:stream";
 import { startCloud, type Cloud } from "../../src/cloud";
 import { createLogger } from "../../src/common/logger";
 import type { Settings } from "../../src/config/settings";
+import { resolveSettings } from "../../src/config/resolve";
 import type { HostProbe } from "../../src/roles/nc/host-probe";
 import type { Clock } from "../../src/common/clock";
 import type { IdGenerator } from "../../src/common/ids";
@@ -44,76 +45,28 @@ export function tempDir(prefix = "euca-test-"): string {
   return mkdtempSync(join(process.env.EUCA_TEST_TMP ?? tmpdir(), prefix));
 }
 
+/**
+ * The settings a test cloud starts with: every default as `euca run` resolves it, and what a
+ * test wants instead — in-process on loopback with ports the system picks, the fake driver,
+ * small caches, GREEDY placement (predictable) and a fast node poll.
+ */
 export function testSettings(dataDir: string, over: Partial<Settings> = {}): Settings {
   return {
-    roles: ["clc", "cc", "nc", "walrus", "sc"],
+    ...resolveSettings({ flags: {}, env: {} }),
     dataDir,
     host: "127.0.0.1",
     ec2Port: 0,
     s3Port: 0,
     webPort: 0,
-    webCert: "",
-    webKey: "",
-    webUrl: "",
-    webSessionMinutes: 30,
-    webLoginAttempts: 5,
-    webLockoutMinutes: 15,
-    webAuditMaxRows: 100000,
-    webSignupFields: "telephone,affiliation,projectLeader,description",
-    smtpUrl: "",
-    mailFrom: "euca@localhost",
     ccPort: 0,
     ncPort: 0,
     hypervisor: "fake",
     qemuAccel: "tcg",
-    logLevel: "info",
-    clusterName: "cluster1",
-    region: "eucalyptus",
-    s3Domain: "walrus.localhost",
-    walrusMaxBuckets: 5,
-    walrusMaxBucketMb: 5120,
     walrusImageCacheMb: 1024,
-    walrusLifecycleSeconds: 60,
-    walrusLifecycleDaySeconds: 86400,
     ncCacheMb: 1024,
     schedPolicy: "GREEDY",
-    publicIps: "",
-    maxAddressesPerUser: 5,
-    vnetSubnet: "",
-    vnetAddrsPerNet: 32,
-    vnetMode: "ROOTLESS",
-    vnetPubInterface: "eth0",
-    vnetPrivInterface: "eth0",
-    vnetSegment: "vxlan",
-    vnetLocalIp: "",
-    vnetCloudIp: "",
-    vnetDns: "",
-    vnetDhcpUser: "nobody",
-    vnetBridge: "br0",
-    vnetMacMap: "",
-    vnetNetmask: "255.255.255.0",
-    vnetRouter: "",
-    vnetBroadcast: "",
-    scMaxVolumeGb: 10,
-    scMaxTotalGb: 50,
-    scMaxVolumesPerUser: 20,
-    scVolumeFormat: "raw",
-    scVolumesDir: "",
-    scNbdPorts: "10810-10999",
-    scExport: "nbd",
-    scIscsiPort: 3260,
     nodePollSeconds: 0.05,
-    nodeDownSeconds: 60,
-    unknownInstanceSeconds: 900,
-    instanceReachabilitySeconds: 300,
-    powerIdleSeconds: 300,
     powerWakeSeconds: 5,
-    fakeNodes: 1,
-    walrusUrl: "",
-    maxMem: 0,
-    maxCores: 0,
-    maxDisk: 0,
-    longIds: false,
     ...over,
   };
 }

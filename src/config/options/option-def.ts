@@ -8,6 +8,8 @@ export interface OptionDef<K extends keyof Settings> {
   help: string;
   default: () => string;
   parse(raw: string, source: string): Settings[K];
+  /** The value as the config file would give it (default: a list joined by commas, else as a string). */
+  show?(value: Settings[K]): string;
 }
 
 /** Some settings' declarations, each checked against its own key. */

@@ -1,6 +1,6 @@
 /** Parsers of the settings whose values are lists or names checked against a set. */
 import { ConfigError, oneOf } from "../values";
-import { ROLES, SIGNUP_FIELDS, VNET_MODES, type RoleName, type VnetMode } from "../setting-types";
+import { ROLES, SIGNUP_FIELDS, VNET_MODE_NAMES, type RoleName, type VnetMode } from "../setting-types";
 
 export function parseRoles(raw: string, source: string): RoleName[] {
   const parts = raw
@@ -21,7 +21,7 @@ export function parseRoles(raw: string, source: string): RoleName[] {
 }
 
 export function vnetMode(raw: string, source: string): VnetMode {
-  return oneOf(VNET_MODES, "VNET_MODE")(raw.toUpperCase(), source);
+  return oneOf(VNET_MODE_NAMES, "VNET_MODE")(raw.toUpperCase(), source);
 }
 
 export function signupFields(raw: string, source: string): string {

@@ -1,6 +1,7 @@
 /** Storage: Walrus (S3) limits and caches, and the storage controller's volumes and exports. */
 import { count, oneOf, portRange, seconds } from "../values";
 import type { OptionTable } from "./option-def";
+import { VOLUME_BACKEND_NAMES } from "../setting-types";
 
 export const STORAGE_OPTIONS = {
   walrusMaxBuckets: {
@@ -67,6 +68,14 @@ export const STORAGE_OPTIONS = {
     parse: count,
     help: "volumes one account may hold (admins exempt; 0 = no limit)",
   },
+  scBackend: {
+    key: "scBackend",
+    flag: "--sc-backend <name>",
+    file: "SC_BACKEND",
+    default: () => "files",
+    parse: oneOf(VOLUME_BACKEND_NAMES, "volume backend"),
+    help: `where the storage controller keeps volumes: ${VOLUME_BACKEND_NAMES.join(", ")} (files: one file per volume in --sc-volumes-dir, as --sc-volume-format says)`,
+  },
   scVolumeFormat: {
     key: "scVolumeFormat",
     flag: "--sc-volume-format <format>",
@@ -89,6 +98,7 @@ export const STORAGE_OPTIONS = {
     file: "SC_NBD_PORTS",
     default: () => "10810-10999",
     parse: portRange,
+    show: ([from, to]) => `${from}-${to}`,
     help: "TCP ports the storage controller serves volumes on to nodes on other hosts (NBD with TLS-PSK, one per attachment), on --host",
   },
   scExport: {

@@ -4,26 +4,14 @@
  * address) and the groups' rules. The gateway renders all of it; each node gets the part
  * it needs (`nodeViewOf`), so a node with three guests is not sent ten thousand.
  */
-import type { ClusterView, InstanceView, LanSettings, NetworkMode } from "../../net/view";
+import type { ClusterView, GatewaySettings, InstanceView } from "../../net/view";
+import { VNET_MODES } from "../../net/modes";
 import type { IngressRule } from "../../net/port-forwards";
 import type { CcDatabase } from "./database";
 import { groupRules, leases, placements } from "./database";
-import { networkOf, type NetworkPlan } from "./networks";
+import { networkOf } from "./networks";
 
-export interface GatewaySettings {
-  mode: NetworkMode;
-  plan: NetworkPlan;
-  underlay: string;
-  publicDev: string;
-  metadata?: { ip: string; port: number };
-  dns?: string;
-  dhcpUser: string;
-  segment: "vxlan" | "vlan";
-  /** The CC's interface on the VLAN-clean LAN (vlan segments). */
-  privDev: string;
-  /** SYSTEM and STATIC: the site's LAN. */
-  lan?: LanSettings;
-}
+export type { GatewaySettings } from "../../net/view";
 
 /** VXLAN's default port; 50 bytes of its headers come off a 1500-byte underlay. */
 export const VXLAN = { port: 4789, mtu: 1450, novlanVni: 1 };
@@ -149,7 +137,7 @@ export function nodeViewsOf(v: ClusterView, nodeNames: readonly string[]): Map<s
     // On the site's LAN there is no segment to share: its guests and the members its rules grant to.
     if (v.lan) {
       /* nothing more */
-    } else if (v.mode === "MANAGED-NOVLAN" && mine.length) for (const i of v.instances) picked.add(i);
+    } else if (VNET_MODES[v.mode].segments === "one" && mine.length) for (const i of v.instances) picked.add(i);
     else for (const vlan of vlans) for (const i of byVlan.get(vlan) ?? []) picked.add(i);
     for (const g of granted) for (const i of byGroup.get(g) ?? []) picked.add(i);
     // The node's own copy of an arriving guest stands in for the one that names its source.

@@ -8,22 +8,14 @@
  */
 import { and, eq, inArray, lt, notInArray } from "drizzle-orm";
 import type { NicSpec, PortForward } from "../../hypervisor/types";
-import type { LanMode } from "../../net/view";
+import type { NetworkPlan } from "../../net/view";
+import { VNET_MODES } from "../../net/modes";
 import type { Clock } from "../../common/clock";
 import { InsufficientCapacityError, InvalidParameterError } from "../../common/errors";
 import type { CcDatabase } from "./database";
 import { leases, networks, placements } from "./database";
 
-export interface NetworkPlan {
-  /** e.g. [10, 128] for 10.128.0.0/16. */
-  subnet: readonly [number, number];
-  addrsPerNet: number;
-  /**
-   * SYSTEM and STATIC: guests are on the site's LAN, not in group networks. STATIC leases
-   * VNET_MACMAP's pairs; SYSTEM only a MAC (the site's DHCP gives the address, learned later).
-   */
-  lan?: { mode: LanMode; macMap: ReadonlyArray<{ mac: string; ip: string }> };
-}
+export type { NetworkPlan } from "../../net/view";
 
 export interface Lease {
   instanceId: string;
@@ -111,7 +103,7 @@ export function createNetworkService(o: { db: CcDatabase; clock: Clock; plan: Ne
         mac: macOf(instanceId),
         createdAt: o.clock.now(),
       };
-      if (lan.mode === "STATIC") {
+      if (VNET_MODES[lan.mode].addressing === "macmap") {
         const pair = lan.macMap.find((p) => !taken.has(p.ip) && !taken.has(p.mac));
         if (!pair)
           throw new InsufficientCapacityError(
@@ -167,11 +159,11 @@ export function createNetworkService(o: { db: CcDatabase; clock: Clock; plan: Ne
     },
 
     /**
-     * SYSTEM: the address a node saw its guest use, once (the first is kept: an address
+     * Addressed by the site's DHCP (SYSTEM): the address a node saw its guest use, once (the first is kept: an address
      * another instance holds is refused). Returns whether it was recorded.
      */
     learn(instanceId: string, ip: string): boolean {
-      if (plan.lan?.mode !== "SYSTEM") return false;
+      if (!plan.lan || VNET_MODES[plan.lan.mode].addressing !== "site") return false;
       return sqlite
         .transaction(() => {
           const r = db.select().from(leases).where(eq(leases.instanceId, instanceId)).get();

@@ -119,3 +119,22 @@ export function nodeHealthRows(cc: CcDatabase): NodeHealthRow[] {
     };
   });
 }
+
+/** A node's VXLAN end: the host of the URL it registered with, or the CC's own address for a node in this process. */
+export function nodeAddressOf(
+  db: CcDatabase,
+  underlay: string,
+  isLocal: (node: string) => boolean,
+): (node: string) => string | undefined {
+  return (node) => {
+    if (isLocal(node)) return underlay;
+    const r = listRemoteNodes(db).find((n) => n.name === node);
+    return r ? new URL(r.url).hostname : undefined;
+  };
+}
+
+/** Whether a node shares the CC's host: in its process, or registered from the CC's own address. */
+export function isNodeOnHost(db: CcDatabase, here: ReadonlySet<string>, host: string): (node: string) => boolean {
+  return (node) =>
+    here.has(node) || listRemoteNodes(db).some((n) => n.name === node && new URL(n.url).hostname === host);
+}

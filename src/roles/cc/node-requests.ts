@@ -88,3 +88,5 @@ export function createNodeRequests(o: {
     stop: async () => void (await Promise.all(running.values())),
   };
 }
+
+export type NodeRequests = ReturnType<typeof createNodeRequests>;

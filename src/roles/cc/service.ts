@@ -15,6 +15,7 @@ import type { ClusterNode, NodeMonitor } from "./node-monitor";
 import type { InstanceNetwork } from "./instance-network";
 import type { ManagedNetwork } from "./managed-network";
 import type { NetworkMode } from "../../net/view";
+import { VNET_MODES } from "../../net/modes";
 import { leases } from "./database";
 import type { UnknownGuests } from "./unknown-guests";
 import type { Drain } from "./drain";
@@ -344,11 +345,11 @@ export function createClusterService(
     },
 
     /**
-     * SYSTEM: the addresses nodes saw their guests use are recorded (each instance's first),
+     * Addressed by the site's DHCP (SYSTEM): the addresses nodes saw their guests use are recorded (each instance's first),
      * and the network is brought in line (the address pinned, group member sets filled).
      */
     async learnAddresses(ctx) {
-      if (o.managed?.mode !== "SYSTEM") return;
+      if (!o.managed || VNET_MODES[o.managed.mode].addressing !== "site") return;
       let learned = false;
       for (const snap of await o.monitor.snapshots(ctx)) {
         for (const i of snap.instances) if (i.privateIp && o.networks.learn(i.instanceId, i.privateIp)) learned = true;

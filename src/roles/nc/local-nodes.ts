@@ -2,35 +2,15 @@
  * The node controllers of this process: the machine's own node, or — with the fake
  * hypervisor and --fake-nodes N — a simulated rack of N nodes behind the CC in the
  * same process (scale simulation: bench/scale runs 10 clusters of 100). Each node has
- * its own database, image cache, instance directory and fake host, as separate
- * machines would.
+ * its own database, image cache, instance directory and fake host, as separate machines
+ * would. compose/nc.ts assembles them from the places and sizes given here.
  */
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Logger } from "pino";
-import type { Clock } from "../../common/clock";
 import type { DataDirLayout } from "../../common/data-dir";
-import { recordStart } from "../../db/role-meta";
-import {
-  ConfigError,
-  isBridged,
-  isLan,
-  type HypervisorName,
-  type QemuAccelSetting,
-  type VnetMode,
-} from "../../config/settings";
-import { runCommand } from "../../common/run-command";
-import { createNetworkExecutor } from "../../net/executor";
-import { NODE_TOOLS, requireLanBridge, requireNetworkTools, requireVlanSupport } from "../../net/tools";
-import type { HostNetwork } from "../../net/host-network";
-import { portMacOf, tapName } from "../../hypervisor/tap-name";
-import { createNodeNetwork, type NodeNetwork } from "./node-network";
-import { createHypervisor, describeHypervisor } from "../../hypervisor/select";
-import type { WalrusClient } from "../walrus/client";
+import { ConfigError } from "../../config/values";
 import type { HostProbe } from "./host-probe";
-import { openNcDatabase } from "./database";
-import { NodeImageCache } from "./image-cache";
-import { createNodeService, type NodeLimits } from "./service";
+import type { NodeNetwork } from "./node-network";
+import type { createNodeService, NodeLimits } from "./service";
 
 export type NodeService = ReturnType<typeof createNodeService>;
 
@@ -41,134 +21,79 @@ export interface LocalNode {
   network?: NodeNetwork;
 }
 
-/** What the node controllers of this process are told (the settings they read, nothing more). */
-export interface LocalNodesOptions {
-  dataDir: string;
-  hypervisor: HypervisorName;
-  qemuAccel: QemuAccelSetting;
-  /** Simulated nodes (fake driver only); 1 = this machine's own node. */
+/** Where one node of this process keeps its state. */
+export interface NodeSlot {
+  name: string;
+  /** Its directory (image cache, driver state, network files). */
+  root: string;
+  instancesDir: string;
+  database: string;
+  simulated: boolean;
+}
+
+/** The settings that say how many nodes run here and how big each is. */
+export interface NodeSizing {
+  hypervisor: string;
   fakeNodes: number;
-  /** Whether a CC runs in this process (simulated nodes are its in-process nodes). */
-  withCc: boolean;
-  ncCacheMb: number;
   /** Caps on what a node offers (0 = none); with the fake driver, the simulated node's size. */
   maxMem: number;
   maxCores: number;
   maxDisk: number;
-  /** Every mode but ROOTLESS: the node takes its part of the cluster network (segments or LAN ports, guest filters). */
-  vnetMode: VnetMode;
-  /** SYSTEM and STATIC: the site's LAN bridge guests join. */
-  vnetBridge: string;
-  /** MANAGED with vlan segments: the interface on the VLAN-clean LAN. */
-  vnetPrivInterface: string;
-  vnetSegment: "vxlan" | "vlan";
-  /** This host's address: where live migrations into its node listen. */
-  host: string;
-}
-
-export interface LocalNodesDeps {
-  options: LocalNodesOptions;
-  layout: DataDirLayout;
-  probe: HostProbe;
-  clock: Clock;
-  log: Logger;
-  version: string;
-  walrus: () => WalrusClient | undefined;
-  /** The metadata service guests reach as 169.254.169.254 (known once the CLC listens). */
-  metadata: () => { host: string; port: number } | undefined;
-  /** Told what each node's network is once applied (the metadata responder of the LAN modes). */
-  networkApplied?: (net: HostNetwork) => void;
-  /** Where each node registers what must run at shutdown (drain before the database closes). */
-  cleanups: Array<() => Promise<void> | void>;
 }
 
 /** Memory the host keeps for itself (dom0 / the OS). */
-const RESERVED_MB = 256;
+export const RESERVED_MB = 256;
 
-export async function openLocalNodes(d: LocalNodesDeps): Promise<{ nodes: LocalNode[]; hypervisor: string }> {
-  const s = d.options;
+/** This process's nodes: "local", or node-001… when simulating (with the CC in the same process). */
+export function localNodeSlots(
+  s: NodeSizing & { dataDir: string },
+  layout: DataDirLayout,
+  withCc: boolean,
+): NodeSlot[] {
   if (s.fakeNodes > 1 && s.hypervisor !== "fake")
     throw new ConfigError(`--fake-nodes ${s.fakeNodes} simulates nodes and needs --hypervisor fake`);
-  if (s.fakeNodes > 1 && !s.withCc)
+  if (s.fakeNodes > 1 && !withCc)
     throw new ConfigError(
       "--fake-nodes above 1 needs the cc role in the same process (the simulated nodes are its in-process nodes)",
     );
-  const limits: NodeLimits = {
+  if (s.fakeNodes <= 1)
+    return [
+      {
+        name: "local",
+        root: join(s.dataDir, "nc"),
+        instancesDir: layout.instancesDir,
+        database: layout.database("nc"),
+        simulated: false,
+      },
+    ];
+  return Array.from({ length: s.fakeNodes }, (_, i) => {
+    const name = `node-${String(i + 1).padStart(3, "0")}`;
+    const root = join(s.dataDir, "nc", "sim", name);
+    return { name, root, instancesDir: join(root, "instances"), database: join(root, "nc.db"), simulated: true };
+  });
+}
+
+export function nodeLimits(s: NodeSizing): NodeLimits {
+  return {
     reservedMemoryMb: RESERVED_MB,
     maxMemoryMb: s.maxMem || undefined,
     maxCores: s.maxCores || undefined,
     maxDiskGb: s.maxDisk || undefined,
   };
-  const simulated = s.fakeNodes > 1;
-  const bridged = isBridged(s);
-  if (bridged && simulated)
-    throw new ConfigError(
-      `--fake-nodes ${s.fakeNodes} cannot share one host's network in VNET_MODE ${s.vnetMode}; simulate nodes with ROOTLESS`,
-    );
-  if (bridged) requireNetworkTools("nc", s.vnetMode, NODE_TOOLS);
-  if (s.vnetMode === "MANAGED" && s.vnetSegment === "vlan") requireVlanSupport("nc");
-  if (isLan(s)) requireLanBridge(s.vnetMode, s.vnetBridge);
-  const nodes: LocalNode[] = [];
-  let hypervisor = "";
-  for (let i = 1; i <= Math.max(1, s.fakeNodes); i++) {
-    const name = simulated ? `node-${String(i).padStart(3, "0")}` : "local";
-    const root = simulated ? join(s.dataDir, "nc", "sim", name) : join(s.dataDir, "nc");
-    const instancesDir = simulated ? join(root, "instances") : d.layout.instancesDir;
-    mkdirSync(root, { recursive: true, mode: 0o700 });
-    const db = openNcDatabase(simulated ? join(root, "nc.db") : d.layout.database("nc"));
-    d.cleanups.push(() => db.close());
-    recordStart(db.db, d.version, d.clock.now());
-    // A fake host is what MAX_MEM / MAX_CORES / MAX_DISK say (a simulated machine), else this machine.
-    const host = {
-      memoryMb: s.maxMem || d.probe.memoryMb() - RESERVED_MB,
-      cores: s.maxCores || d.probe.cores(),
-      diskGb: s.maxDisk || d.probe.diskGb(instancesDir),
-    };
-    const hv = await createHypervisor(s.hypervisor, {
-      stateDir: (driver) => join(root, driver),
-      fakeHost: host,
-      clock: d.clock,
-      log: d.log,
-      qemuAccel: s.qemuAccel,
-      metadata: d.metadata,
-    });
-    const probe: HostProbe =
-      hv.capabilities().name === "fake"
-        ? { memoryMb: () => host.memoryMb + RESERVED_MB, cores: () => host.cores, diskGb: () => host.diskGb }
-        : d.probe;
-    hypervisor = describeHypervisor(hv, s.hypervisor);
-    const images = new NodeImageCache(join(root, "cache"), s.ncCacheMb * 1024 * 1024, d.walrus);
-    const network: NodeNetwork | undefined = bridged
-      ? createNodeNetwork({
-          executor: createNetworkExecutor({
-            run: runCommand,
-            dir: join(root, "net"),
-            dhcpDir: join(root, "net", "dhcp"),
-            log: d.log,
-          }),
-          file: join(root, "net", "view.json"),
-          port: { tapOf: tapName, macOf: portMacOf(hv.capabilities().name) },
-          privDev: s.vnetPrivInterface,
-          log: d.log,
-          applied: d.networkApplied,
-        })
-      : undefined;
-    const service = createNodeService({
-      db,
-      hypervisor: hv,
-      images,
-      probe,
-      instancesDir,
-      limits,
-      clock: d.clock,
-      log: simulated ? d.log.child({ node: name }) : d.log,
-      network,
-      host: s.host,
-    });
-    await service.adopt();
-    await network?.restore();
-    d.cleanups.push(() => service.drain()); // runs before the database closes (cleanups run in reverse)
-    nodes.push({ name, service, network });
-  }
-  return { nodes, hypervisor };
 }
+
+/** A fake host is what MAX_MEM / MAX_CORES / MAX_DISK say (a simulated machine), else this machine. */
+export function fakeHostOf(s: NodeSizing, probe: HostProbe, instancesDir: string) {
+  return {
+    memoryMb: s.maxMem || probe.memoryMb() - RESERVED_MB,
+    cores: s.maxCores || probe.cores(),
+    diskGb: s.maxDisk || probe.diskGb(instancesDir),
+  };
+}
+
+/** What the fake driver's node reports as its host: the fake host it was given. */
+export const fakeHostProbe = (host: ReturnType<typeof fakeHostOf>): HostProbe => ({
+  memoryMb: () => host.memoryMb + RESERVED_MB,
+  cores: () => host.cores,
+  diskGb: () => host.diskGb,
+});

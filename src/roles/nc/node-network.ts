@@ -18,7 +18,8 @@ import { checkView } from "../../net/managed";
 import type { ClusterView } from "../../net/view";
 import { metadataSources } from "../../net/lan";
 import { NODE_TABLE } from "../../net/nft/names";
-import { isLanMode, renderNodeNetwork } from "../../net/render";
+import { renderNodeNetwork } from "../../net/render";
+import { VNET_MODES, isLanMode } from "../../net/modes";
 import type { HostNetwork } from "../../net/host-network";
 import type { CallContext } from "../../rpc/types";
 
@@ -86,7 +87,10 @@ export function createNodeNetwork(o: NodeNetworkOptions): NodeNetwork {
     guestAt: (source) => (current && isLanMode(current.view.mode) ? sources.get(source) : undefined),
     async learned() {
       const c = current;
-      const waiting = c && c.view.mode === "SYSTEM" ? c.view.instances.filter((i) => i.node === c.node && !i.ip) : [];
+      const waiting =
+        c && VNET_MODES[c.view.mode].addressing === "site"
+          ? c.view.instances.filter((i) => i.node === c.node && !i.ip)
+          : [];
       if (!waiting.length) return new Map();
       const byTap = new Map(waiting.map((i) => [o.port.tapOf(i.instanceId), i.instanceId]));
       const out = new Map<string, string>();

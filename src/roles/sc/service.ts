@@ -17,7 +17,6 @@ import {
   NotFoundError,
   UnavailableError,
 } from "../../common/errors";
-import type { CommandRunner } from "../../common/run-command";
 import { GIB, type VolumeBackend } from "./backends/types";
 import type { StorageClient, StoredSnapshot, StoredVolume } from "./client";
 import { scExports, scSnapshots, scVolumes, type ScDatabase } from "./database";
@@ -46,7 +45,6 @@ export function createStorageService(o: {
   snapshots?: SnapshotStore;
   /** Where point-in-time copies are made for snapshots (on the volumes' filesystem, for reflinks). */
   stagingDir: string;
-  run: CommandRunner;
   /** Exports to nodes on other hosts (absent: only nodes on this host can attach). */
   nbd?: NbdExporter;
   /** SC_EXPORT=iscsi: tgt instead of NBD for nodes on other hosts. */
@@ -98,11 +96,10 @@ export function createStorageService(o: {
   function make(volumeId: string, sizeGiB: number, requestId: string, snapshotId?: string): void {
     inBackground(async () => {
       try {
-        const loc = await o.backend.create(volumeId, sizeGiB);
+        await o.backend.create(volumeId, sizeGiB);
         // Writing every chunk again is the same volume: a restore cut short is simply done again.
         if (snapshotId) {
-          if (loc.format !== "raw") throw new Error("volumes from snapshots are raw files (SC_VOLUME_FORMAT=raw)");
-          const r = await store().restore(snapshotId, loc.path, { requestId });
+          const r = await store().restore(snapshotId, o.backend.restoreTarget(volumeId).path, { requestId });
           o.log.info({ requestId, volumeId, snapshotId, ...r }, "sc: volume restored from its snapshot");
         }
         db.update(scVolumes).set({ state: "available" }).where(eq(scVolumes.id, volumeId)).run();
@@ -202,9 +199,9 @@ export function createStorageService(o: {
       const r = row(id);
       if (!r) throw new NotFoundError("volume", id);
       if (r.state !== "available") throw new IncorrectStateError(`${id} is ${r.state}`);
-      const loc = o.backend.locate(id);
-      if (!loc) throw new IncorrectStateError(`${id} has no data on this storage controller`);
       const kind = local ? ("file" as const) : o.iscsi ? ("iscsi" as const) : ("nbd" as const);
+      const loc = kind === "file" ? o.backend.locate(id) : o.backend.exportSource(id, kind);
+      if (!loc) throw new IncorrectStateError(`${id} has no data on this storage controller`);
       sqlite.transaction(() => {
         const held = db.select().from(scExports).where(eq(scExports.volumeId, id)).get();
         if (held && held.instanceId !== instanceId)
@@ -213,10 +210,6 @@ export function createStorageService(o: {
       })();
       if (local) return { kind: "file", path: loc.path, format: loc.format };
       if (o.iscsi) {
-        if (loc.format !== "raw")
-          throw new IncorrectStateError(
-            `${id} is qcow2; tgt serves raw files (SC_VOLUME_FORMAT=raw, or SC_EXPORT=nbd)`,
-          );
         try {
           return { kind: "iscsi", ...(await o.iscsi.start(id, instanceId, loc.path)) };
         } catch (e) {
@@ -322,24 +315,22 @@ export function createStorageService(o: {
         .run();
       // The point-in-time copy, before answering (a reflink where the filesystem has them; else a sparse copy).
       const copy = join(o.stagingDir, `${snapshotId}.raw`);
-      const args =
-        loc.format === "raw"
-          ? (["cp", ["--sparse=always", "--reflink=auto", loc.path, copy]] as const)
-          : (["qemu-img", ["convert", "-q", "-f", "qcow2", "-O", "raw", "-S", "4k", loc.path, copy]] as const);
       // Exported to another host: its NBD daemon holds the file still while it is copied (a local attachment is held by its node).
       const exported = db.select().from(scExports).where(eq(scExports.volumeId, id)).get();
       const hold = exported?.kind === "nbd" && o.nbd ? o.nbd : undefined;
       if (hold) await hold.hold(id, loc.path, loc.format);
-      const r = await o.run(args[0], [...args[1]], { timeoutMs: 30 * 60_000 }).finally(() => hold?.release(id));
-      if (r.code !== 0) {
+      const failed = await o.backend
+        .copyAt(id, copy)
+        .then(() => undefined)
+        .catch((e: Error) => e.message)
+        .finally(() => hold?.release(id));
+      if (failed !== undefined) {
         rmSync(copy, { force: true });
         db.update(scSnapshots)
-          .set({ state: "error", reason: (r.stderr || r.stdout).trim().slice(0, 500) })
+          .set({ state: "error", reason: failed.slice(0, 500) })
           .where(eq(scSnapshots.id, snapshotId))
           .run();
-        throw new IncorrectStateError(
-          `${id} could not be copied for its snapshot: ${(r.stderr || r.stdout).trim().slice(0, 200)}`,
-        );
+        throw new IncorrectStateError(`${id} could not be copied for its snapshot: ${failed.slice(0, 200)}`);
       }
       inBackground(async () => {
         try {

@@ -30,7 +30,6 @@ function storage(dir = tempDir("euca-sc-")) {
     clock: systemClock,
     log,
     stagingDir: join(dir, "volumes", "staging"),
-    run: runCommand,
   });
   return { db, service, dir };
 }

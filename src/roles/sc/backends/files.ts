@@ -18,6 +18,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import type { CommandRunner } from "../../../common/run-command";
+import { IncorrectStateError, NotFoundError } from "../../../common/errors";
 import { GIB, type VolumeBackend, type VolumeLocation } from "./types";
 
 const VOLUME_ID = /^vol-[0-9a-f]{8,17}$/;
@@ -32,11 +33,16 @@ export function createFileBackend(o: { dir: string; format: "raw" | "qcow2"; run
   // What a crash left half-made.
   for (const f of readdirSync(o.dir)) if (f.endsWith(".part")) rmSync(join(o.dir, f), { force: true });
 
-  async function qemuImg(args: string[]): Promise<string> {
-    const r = await o.run("qemu-img", args, { timeoutMs: 60_000 });
+  async function qemuImg(args: string[], timeoutMs = 60_000): Promise<string> {
+    const r = await o.run("qemu-img", args, { timeoutMs });
     if (r.code !== 0) throw new Error(`qemu-img ${args[0]}: ${(r.stderr || r.stdout).trim()}`);
     return r.stdout;
   }
+  const located = (volumeId: string): VolumeLocation => {
+    const path = pathOf(volumeId);
+    if (!existsSync(path)) throw new NotFoundError("volume", volumeId);
+    return { path, format: o.format };
+  };
 
   return {
     name: o.format,
@@ -71,6 +77,28 @@ export function createFileBackend(o: { dir: string; format: "raw" | "qcow2"; run
     },
     async remove(volumeId) {
       rmSync(pathOf(volumeId), { force: true });
+    },
+    async copyAt(volumeId, dest) {
+      const { path } = located(volumeId);
+      if (o.format === "qcow2") {
+        await qemuImg(["convert", "-q", "-f", "qcow2", "-O", "raw", "-S", "4k", path, dest], 30 * 60_000);
+        return;
+      }
+      const r = await o.run("cp", ["--sparse=always", "--reflink=auto", path, dest], { timeoutMs: 30 * 60_000 });
+      if (r.code !== 0) throw new Error(`cp: ${(r.stderr || r.stdout).trim()}`);
+    },
+    restoreTarget(volumeId) {
+      if (o.format !== "raw") throw new Error("volumes from snapshots are raw files (SC_VOLUME_FORMAT=raw)");
+      return located(volumeId);
+    },
+    exportSource(volumeId, to) {
+      const path = pathOf(volumeId);
+      if (!existsSync(path)) return undefined;
+      if (to === "iscsi" && o.format !== "raw")
+        throw new IncorrectStateError(
+          `${volumeId} is qcow2; tgt serves raw files (SC_VOLUME_FORMAT=raw, or SC_EXPORT=nbd)`,
+        );
+      return { path, format: o.format };
     },
     async list() {
       return readdirSync(o.dir)
