@@ -45,4 +45,5 @@ if [ -z "${EUCA_NO_REBUILD:-}" ] && [ -d "$root/node_modules/better-sqlite3" ] &
   echo "with-node: building better-sqlite3 for Node $(node -v)" >&2
   (cd "$root" && npm rebuild better-sqlite3 --loglevel=error >&2)
 fi
+echo "with-node: Node $(node -v) ($(command -v node))" >&2
 exec "$@"

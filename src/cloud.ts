@@ -19,7 +19,7 @@ import { createRpcApp } from "./rpc/http-server";
 import { componentKeyLookup, readComponentKeys } from "./rpc/key-file";
 import type { IdentityService } from "./roles/clc/identity-service";
 import { clusterKeySecret } from "./roles/clc/cluster-registry";
-import { metadataCallers } from "./compose/metadata-callers";
+import { metadataCallers } from "./roles/clc/metadata-callers";
 import { METADATA_METHODS, METADATA_ROLE, type MetadataClient } from "./roles/clc/metadata-rpc";
 import { createInProcessClient } from "./rpc/in-process";
 import { createHttpClient } from "./rpc/http-client";
@@ -38,6 +38,7 @@ import { assembleClc } from "./compose/clc";
 import { assembleWalrus, WALRUS_PREFIXES } from "./compose/walrus";
 import { assembleStorage } from "./compose/sc";
 import { assembleWeb } from "./compose/web";
+import { createSettingsStore } from "./config/settings-store";
 
 export interface CloudOptions {
   settings: Settings;
@@ -130,7 +131,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     walrus = w?.client;
     await sc?.recover();
     if (clc) {
-      // A node asks only of its own guests (compose/metadata-callers.ts).
+      // A node asks only of its own guests (roles/clc/metadata-callers.ts).
       const service = clc.metadataService(metadataCallers(clc.clc.db, cluster?.db));
       a.mainApp.route(
         "/",
@@ -189,8 +190,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
         clc,
         walrus: w?.service,
         roles: () => [...ready].map(([role, r]) => ({ role, ready: r })),
-        configFile: o.configFile,
-        given: o.given,
+        settings: createSettingsStore({ values: s, configFile: o.configFile, given: o.given }),
       }));
     const webPort = webAssembly && (await serve(webAssembly.app, s.webPort, undefined, webAssembly.tls));
     const adminCredentials = await clc?.start();

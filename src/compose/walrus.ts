@@ -16,7 +16,7 @@ import type { WalrusClient } from "../roles/walrus/client";
 import type { IdentityService } from "../roles/clc/identity-service";
 import type { ComponentKeyLookup } from "../rpc/types";
 import type { Assembly } from "./assembly";
-import { every } from "../common/periodic";
+import { startLifecycleRounds } from "../roles/walrus/lifecycle";
 
 /** Where Walrus answers S3 on the main listener (Eucalyptus' URLs). */
 export const WALRUS_PREFIXES = ["/services/Walrus", "/services/objectstorage"] as const;
@@ -47,17 +47,7 @@ export function assembleWalrus(
     { dayMs: Math.max(1, s.walrusLifecycleDaySeconds * 1000), budget: 1000 },
   );
   a.cleanups.push(() => walrus.close());
-  a.cleanups.push(
-    every(
-      Math.max(50, s.walrusLifecycleSeconds * 1000),
-      async () => {
-        const r = walrus.service.lifecycle.round();
-        if (r.expired || r.removedVersions || r.aborted)
-          a.log.info({ lifecycle: r }, "walrus: lifecycle rules applied");
-      },
-      (e) => a.log.error({ err: e }, "walrus: lifecycle round failed"),
-    ),
-  );
+  a.cleanups.push(startLifecycleRounds(walrus.service.lifecycle, Math.max(50, s.walrusLifecycleSeconds * 1000), a.log));
   if (walrus.swept.tmp || walrus.swept.orphans)
     a.log.warn({ swept: walrus.swept }, "walrus: removed what an interrupted write left behind");
   // Users are authenticated by the CLC's identity service; without a CLC in this

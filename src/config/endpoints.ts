@@ -72,3 +72,7 @@ export function endpointsForCommand(
   const explicit = ENDPOINT_SETTINGS.some((k) => given.has(k));
   return (!explicit && readServedEndpoints(s.dataDir)) || endpointsFor(s, { ec2: s.ec2Port, s3: s.s3Port });
 }
+
+/** WEB_URL, else the web interface at this host (loopback for a wildcard) on the port it listens on. */
+export const webUrlOf = (s: { webUrl: string; host: string }, port: number): string =>
+  s.webUrl || `https://${urlHost(s.host)}:${port}`;

@@ -10,7 +10,7 @@ import { lanCidrOf } from "../net/lan";
 import { requireLanBridge, requireNetworkTools, requireVlanSupport } from "../net/tools";
 import type { GatewaySettings, LanSettings, NetworkPlan } from "../net/view";
 import type { Settings } from "./setting-types";
-import { ConfigError, parseMacMap } from "./values";
+import { ConfigError } from "./values";
 
 type ModeOf = Partial<Pick<Settings, "vnetMode">>;
 
@@ -70,7 +70,7 @@ export function networkPlanOf(
 ): NetworkPlan {
   const [a, b] = privateSubnet(s).split(".").map(Number);
   const m = s.vnetMode;
-  const lan = isLanMode(m) ? { mode: m, macMap: parseMacMap(s.vnetMacMap) } : undefined;
+  const lan = isLanMode(m) ? { mode: m, macMap: s.vnetMacMap } : undefined;
   return { subnet: [a!, b!], addrsPerNet: s.vnetAddrsPerNet, ...(lan ? { lan } : {}) };
 }
 
@@ -128,7 +128,7 @@ export function checkGatewayHost(s: Settings): void {
   const mode = s.vnetMode;
   requireNetworkTools("cc", mode, VNET_MODES[mode].gatewayTools);
   if (usesVlans(s)) requireVlanSupport("cc");
-  if (VNET_MODES[mode].addressing === "macmap" && !parseMacMap(s.vnetMacMap).length)
+  if (VNET_MODES[mode].addressing === "macmap" && !s.vnetMacMap.length)
     throw new ConfigError(
       `VNET_MODE ${mode}: VNET_MACMAP (--vnet-mac-map) gives no MAC=IP pairs; instances would have no address to take`,
     );

@@ -5,6 +5,7 @@
  */
 
 import { LOG_LEVELS } from "../common/logger";
+import type { MacMap } from "./values";
 
 /** How a CC places instances on its nodes (Eucalyptus' SCHEDPOLICY). */
 export const POLICIES = ["GREEDY", "ROUNDROBIN", "POWERSAVE"] as const;
@@ -43,7 +44,7 @@ export interface Settings {
   webLoginAttempts: number;
   webLockoutMinutes: number;
   webAuditMaxRows: number;
-  webSignupFields: string;
+  webSignupFields: readonly SignupField[];
   smtpUrl: string;
   mailFrom: string;
   ccPort: number;
@@ -74,7 +75,7 @@ export interface Settings {
   vnetDns: string;
   vnetDhcpUser: string;
   vnetBridge: string;
-  vnetMacMap: string;
+  vnetMacMap: MacMap;
   vnetNetmask: string;
   vnetRouter: string;
   vnetBroadcast: string;

@@ -41,7 +41,9 @@ export function parseMacMap(raw: string): Array<{ mac: string; ip: string }> {
     });
 }
 
-export function macMap(raw: string, source: string): string {
+export type MacMap = ReadonlyArray<{ mac: string; ip: string }>;
+
+export function macMap(raw: string, source: string): MacMap {
   const pairs = parseMacMap(raw);
   for (const p of pairs) {
     if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(p.mac) || !isIpv4(p.ip))
@@ -55,7 +57,7 @@ export function macMap(raw: string, source: string): string {
       seen.add(p[k]);
     }
   }
-  return raw;
+  return pairs;
 }
 
 export function netmask(raw: string, source: string): string {

@@ -20,18 +20,9 @@ import type { CloudEndpoints } from "../../config/endpoints";
 import type { Signer } from "./security";
 import type { View } from "./layout";
 
-/** A cloud setting as the admin's page shows it. */
-export interface SettingView {
-  key: string;
-  file: string;
-  value: string;
-  source: string;
-  help: string;
-  /** Whether the admin may change it here (kept in the config file). */
-  editable: boolean;
-  /** Whether a change is in force at once (else from the next start). */
-  live: boolean;
-}
+import type { SettingView } from "../../config/settings-store";
+
+export type { SettingView } from "../../config/settings-store";
 
 export interface WebDeps {
   clock: Clock;

@@ -30,6 +30,7 @@ export const COMPUTE_OPTIONS = {
   },
   schedPolicy: {
     key: "schedPolicy",
+    editable: true,
     flag: "--sched-policy <policy>",
     file: "SCHEDPOLICY",
     default: () => "ROUNDROBIN",
@@ -38,6 +39,7 @@ export const COMPUTE_OPTIONS = {
   },
   nodePollSeconds: {
     key: "nodePollSeconds",
+    editable: true,
     flag: "--node-poll-seconds <s>",
     file: "NODE_POLL_SECONDS",
     default: () => "5",

@@ -65,6 +65,7 @@ export const HOST_OPTIONS = {
   },
   logLevel: {
     key: "logLevel",
+    editable: true,
     flag: "--log-level <level>",
     file: "LOG_LEVEL",
     default: () => "info",

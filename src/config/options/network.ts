@@ -14,6 +14,8 @@ export const NETWORK_OPTIONS = {
   },
   maxAddressesPerUser: {
     key: "maxAddressesPerUser",
+    editable: true,
+    live: true,
     flag: "--max-addresses-per-user <n>",
     file: "MAX_ADDRESSES_PER_USER",
     default: () => "5",
@@ -114,6 +116,7 @@ export const NETWORK_OPTIONS = {
     file: "VNET_MACMAP",
     default: () => "",
     parse: macMap,
+    show: (pairs) => pairs.map((p) => `${p.mac}=${p.ip}`).join(" "),
     help: "STATIC: the addresses guests may have, as MAC=IP pairs separated by spaces or commas; each instance takes a free pair, first come first served",
   },
   vnetNetmask: {

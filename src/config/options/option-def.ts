@@ -1,5 +1,5 @@
 /** One setting's declaration: its flag, config-file key (and EUCA_* variable), default, help and parser. */
-import type { Settings } from "../setting-types";
+import type { RoleName, Settings } from "../setting-types";
 
 export interface OptionDef<K extends keyof Settings> {
   key: K;
@@ -8,6 +8,16 @@ export interface OptionDef<K extends keyof Settings> {
   help: string;
   default: () => string;
   parse(raw: string, source: string): Settings[K];
+  /** Whether the admin may change it on the web interface's settings page (kept in the config file). */
+  editable?: boolean;
+  /**
+   * Whether a change is in force at once: `true` where it is read as it is used; a role's
+   * name where only that role reads it live (in force at once where it runs in the process
+   * that took the change, else from the next start).
+   */
+  live?: true | RoleName;
+  /** Left off the settings page (a private key's path). */
+  unlisted?: boolean;
   /** The value as the config file would give it (default: a list joined by commas, else as a string). */
   show?(value: Settings[K]): string;
 }

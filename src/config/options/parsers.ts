@@ -1,6 +1,13 @@
 /** Parsers of the settings whose values are lists or names checked against a set. */
 import { ConfigError, oneOf } from "../values";
-import { ROLES, SIGNUP_FIELDS, VNET_MODE_NAMES, type RoleName, type VnetMode } from "../setting-types";
+import {
+  ROLES,
+  SIGNUP_FIELDS,
+  VNET_MODE_NAMES,
+  type RoleName,
+  type SignupField,
+  type VnetMode,
+} from "../setting-types";
 
 export function parseRoles(raw: string, source: string): RoleName[] {
   const parts = raw
@@ -24,7 +31,7 @@ export function vnetMode(raw: string, source: string): VnetMode {
   return oneOf(VNET_MODE_NAMES, "VNET_MODE")(raw.toUpperCase(), source);
 }
 
-export function signupFields(raw: string, source: string): string {
+export function signupFields(raw: string, source: string): SignupField[] {
   const parts = raw
     .split(",")
     .map((f) => f.trim())
@@ -32,5 +39,5 @@ export function signupFields(raw: string, source: string): string {
   for (const f of parts)
     if (!(SIGNUP_FIELDS as readonly string[]).includes(f))
       throw new ConfigError(`${source}: unknown sign-up field '${f}'; valid fields: ${SIGNUP_FIELDS.join(", ")}`);
-  return parts.join(",");
+  return parts as SignupField[];
 }

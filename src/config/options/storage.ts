@@ -6,6 +6,8 @@ import { VOLUME_BACKEND_NAMES } from "../setting-types";
 export const STORAGE_OPTIONS = {
   walrusMaxBuckets: {
     key: "walrusMaxBuckets",
+    editable: true,
+    live: true,
     flag: "--walrus-max-buckets <n>",
     file: "WALRUS_MAX_BUCKETS",
     default: () => "5",
@@ -14,6 +16,8 @@ export const STORAGE_OPTIONS = {
   },
   walrusMaxBucketMb: {
     key: "walrusMaxBucketMb",
+    editable: true,
+    live: true,
     flag: "--walrus-max-bucket-mb <mb>",
     file: "WALRUS_MAX_BUCKET_MB",
     default: () => "5120",
@@ -22,6 +26,7 @@ export const STORAGE_OPTIONS = {
   },
   walrusImageCacheMb: {
     key: "walrusImageCacheMb",
+    editable: true,
     flag: "--walrus-image-cache-mb <mb>",
     file: "WALRUS_IMAGE_CACHE_MB",
     default: () => "30720",
@@ -46,6 +51,8 @@ export const STORAGE_OPTIONS = {
   },
   scMaxVolumeGb: {
     key: "scMaxVolumeGb",
+    editable: true,
+    live: "sc",
     flag: "--sc-max-volume-gb <gb>",
     file: "SC_MAX_VOLUME_GB",
     default: () => "10",
@@ -54,6 +61,8 @@ export const STORAGE_OPTIONS = {
   },
   scMaxTotalGb: {
     key: "scMaxTotalGb",
+    editable: true,
+    live: "sc",
     flag: "--sc-max-total-gb <gb>",
     file: "SC_MAX_TOTAL_GB",
     default: () => "50",
@@ -62,6 +71,8 @@ export const STORAGE_OPTIONS = {
   },
   scMaxVolumesPerUser: {
     key: "scMaxVolumesPerUser",
+    editable: true,
+    live: true,
     flag: "--sc-max-volumes-per-user <n>",
     file: "SC_MAX_VOLUMES_PER_USER",
     default: () => "20",

@@ -23,6 +23,7 @@ export const WEB_OPTIONS = {
   },
   webKey: {
     key: "webKey",
+    unlisted: true,
     flag: "--web-key <file>",
     file: "WEB_KEY",
     default: () => "",
@@ -31,6 +32,8 @@ export const WEB_OPTIONS = {
   },
   webUrl: {
     key: "webUrl",
+    editable: true,
+    live: true,
     flag: "--web-url <url>",
     file: "WEB_URL",
     default: () => "",
@@ -39,6 +42,8 @@ export const WEB_OPTIONS = {
   },
   webSessionMinutes: {
     key: "webSessionMinutes",
+    editable: true,
+    live: true,
     flag: "--web-session-minutes <n>",
     file: "WEB_SESSION_MINUTES",
     default: () => "30",
@@ -47,6 +52,8 @@ export const WEB_OPTIONS = {
   },
   webLoginAttempts: {
     key: "webLoginAttempts",
+    editable: true,
+    live: true,
     flag: "--web-login-attempts <n>",
     file: "WEB_LOGIN_ATTEMPTS",
     default: () => "5",
@@ -57,6 +64,8 @@ export const WEB_OPTIONS = {
   },
   webLockoutMinutes: {
     key: "webLockoutMinutes",
+    editable: true,
+    live: true,
     flag: "--web-lockout-minutes <n>",
     file: "WEB_LOCKOUT_MINUTES",
     default: () => "15",
@@ -65,6 +74,8 @@ export const WEB_OPTIONS = {
   },
   webAuditMaxRows: {
     key: "webAuditMaxRows",
+    editable: true,
+    live: true,
     flag: "--web-audit-max-rows <n>",
     file: "WEB_AUDIT_MAX_ROWS",
     default: () => "100000",
@@ -73,6 +84,8 @@ export const WEB_OPTIONS = {
   },
   webSignupFields: {
     key: "webSignupFields",
+    editable: true,
+    live: true,
     flag: "--web-signup-fields <list>",
     file: "WEB_SIGNUP_FIELDS",
     default: () => "telephone,affiliation,projectLeader,description",
@@ -85,10 +98,18 @@ export const WEB_OPTIONS = {
     file: "SMTP_URL",
     default: () => "",
     parse: smtpUrl,
+    show: (url) => {
+      if (!url) return url;
+      const u = new URL(url);
+      if (u.password) u.password = "********"; // the page shows where mail goes, not the password
+      return u.toString();
+    },
     help: "where the cloud sends mail (smtp://[user:pass@]host:port or smtps://…); empty: mail stays in the admin's outbox in the web interface",
   },
   mailFrom: {
     key: "mailFrom",
+    editable: true,
+    live: true,
     flag: "--mail-from <address>",
     file: "MAIL_FROM",
     default: () => "euca@localhost",

@@ -3,7 +3,9 @@
  * `mac` and `instance-identity/document` (4.4), and user data. Pure: given an
  * instance and what it references, answers a path with a value or a listing.
  */
-import type { InstanceRecord } from "./instances";
+import type { InstanceRecord, InstanceService } from "./instances";
+import type { ImageService } from "./images";
+import type { KeyPairService } from "./key-pairs";
 
 export type MetadataAnswer =
   { kind: "value"; text: string; contentType?: string } | { kind: "listing"; entries: string[] };
@@ -138,5 +140,25 @@ export function metadataContextOf(s: MetadataSources, instance: InstanceRecord):
     key: instance.keyName ? s.keyOf(instance.accountId, instance.keyName) : undefined,
     imageLocation: s.imageLocation(instance.imageId, instance.accountId),
     region: s.region,
+  };
+}
+
+/** Where the metadata service reads an instance's context: the instance, image and key-pair services of the CLC. */
+export function metadataSourcesOf(o: {
+  instances: Pick<InstanceService, "byAddress" | "publicIpOf" | "groupsOf">;
+  images: Pick<ImageService, "locationOf">;
+  keyPairs: Pick<KeyPairService, "find">;
+  region: string;
+}): MetadataSources {
+  return {
+    byAddress: (ip) => o.instances.byAddress(ip),
+    publicIpOf: (id) => o.instances.publicIpOf(id),
+    groupsOf: (i) => o.instances.groupsOf(i),
+    imageLocation: (imageId) => o.images.locationOf(imageId),
+    keyOf: (accountId, name) => {
+      const k = o.keyPairs.find(accountId, name); // deleted since launch: none
+      return k && { name: k.name, publicKey: k.publicKey };
+    },
+    region: o.region,
   };
 }

@@ -6,6 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
 import { isIP } from "node:net";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../common/files";
@@ -70,4 +71,11 @@ function names(host: string): { dns: string[]; ips: string[] } {
     if (host !== "0.0.0.0" && host !== "::") ips.add(host);
   } else if (host) dns.add(host);
   return { dns: [...dns], ips: [...ips] };
+}
+
+/** The key that signs the web interface's cookies: 32 random bytes made at first start, kept 0600 in web/cookie-secret. */
+export function ensureCookieSecret(dir: string): Buffer {
+  const file = join(dir, "cookie-secret");
+  if (!existsSync(file)) writeFileAtomic(file, randomBytes(32).toString("hex"), 0o600);
+  return Buffer.from(readFileSync(file, "utf8").trim(), "hex");
 }

@@ -6,7 +6,9 @@
  * resumes and no round holds the process for long. "A day" is a setting, so tests
  * need not wait one.
  */
+import type { Logger } from "pino";
 import { StorageError } from "../../common/errors";
+import { every } from "../../common/periodic";
 import type { BucketRecord, LifecycleFilter, LifecycleRule, VersionRecord } from "./records";
 import type { WalrusContext } from "./service-context";
 
@@ -158,4 +160,16 @@ export function lifecycleSweeper(c: WalrusContext, o: SweeperOptions) {
       return report;
     },
   };
+}
+
+/** Applies the buckets' lifecycle rules every `ms` in the background; returns the stop (which waits for a round under way). */
+export function startLifecycleRounds(sweeper: { round(): SweepReport }, ms: number, log: Logger): () => Promise<void> {
+  return every(
+    ms,
+    async () => {
+      const r = sweeper.round();
+      if (r.expired || r.removedVersions || r.aborted) log.info({ lifecycle: r }, "walrus: lifecycle rules applied");
+    },
+    (e) => log.error({ err: e }, "walrus: lifecycle round failed"),
+  );
 }

@@ -3,10 +3,10 @@
  * in this process, any; a cluster's key, those in its zone; a node's key (registered with
  * a CC in this process), those placed on that node. Every other signer: none.
  */
-import type { ClcDatabase } from "../roles/clc/database";
-import type { CcDatabase } from "../roles/cc/database";
-import { clusterOfKey } from "../roles/clc/cluster-registry";
-import { nodeOfKey, placedOn } from "../roles/cc/node-registry";
+import type { ClcDatabase } from "./database";
+import type { CcDatabase } from "../cc/database";
+import { clusterOfKey } from "./cluster-registry";
+import { nodeOfKey, placedOn } from "../cc/node-registry";
 
 export function metadataCallers(clc: ClcDatabase, cc?: CcDatabase) {
   return (caller: string | undefined, instance: { id: string; zone: string }): boolean => {

@@ -1,14 +1,14 @@
 /** Whose metadata a signed caller may read: a node only its own guests', a cluster only its zone's. */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { metadataCallers } from "../../src/compose/metadata-callers";
-import { openClcDatabase } from "../../src/roles/clc/database";
-import { registerCluster } from "../../src/roles/clc/cluster-registry";
-import { openCcDatabase, placements } from "../../src/roles/cc/database";
-import { registerNode } from "../../src/roles/cc/node-registry";
-import { systemClock } from "../../src/common/clock";
-import { randomIds } from "../../src/common/ids";
-import { tempDir } from "../support/cloud";
+import { metadataCallers } from "../../../src/roles/clc/metadata-callers";
+import { openClcDatabase } from "../../../src/roles/clc/database";
+import { registerCluster } from "../../../src/roles/clc/cluster-registry";
+import { openCcDatabase, placements } from "../../../src/roles/cc/database";
+import { registerNode } from "../../../src/roles/cc/node-registry";
+import { systemClock } from "../../../src/common/clock";
+import { randomIds } from "../../../src/common/ids";
+import { tempDir } from "../../support/cloud";
 
 describe("metadata callers", () => {
   const dir = tempDir("euca-mdcallers-");

@@ -1,0 +1,116 @@
+/**
+ * The CLC's EC2 services over its clusters and zones: images, addresses (the pool the
+ * network settings give), instances, volumes and snapshots, tags, the network pushed to
+ * the clusters, and what the EC2 API calls them by.
+ */
+import type { CloudEndpoints } from "../config/endpoints";
+import { elasticAddressesRefused, privateSubnet, publicAddressRanges } from "../config/network";
+import { createImageService } from "../roles/clc/images";
+import { createTagService } from "../roles/clc/tags";
+import { createInstanceService } from "../roles/clc/instances";
+import { createIntents } from "../roles/clc/intents";
+import { createAddressService, expandIpRanges } from "../roles/clc/addresses";
+import { createNetworkSync } from "../roles/clc/network-sync";
+import { createZoneService, type RegisteredCluster } from "../roles/clc/zones";
+import { createDefaultVpcService } from "../roles/clc/default-vpc";
+import { createRegionService } from "../roles/clc/regions";
+import { createAccountAttributeService } from "../roles/clc/account-attributes";
+import type { ClcState } from "../roles/clc/open-clc";
+import { createVolumeService, type VolumeService, type Zone } from "../roles/clc/volumes";
+import { createSnapshotService } from "../roles/clc/snapshots";
+import { createEnforcedChanges } from "../roles/clc/enforced-changes";
+import type { WalrusClient } from "../roles/walrus/client";
+import type { Assembly } from "./assembly";
+
+export function assembleEc2Services(
+  a: Assembly,
+  clc: ClcState,
+  o: {
+    clusters: () => RegisteredCluster[];
+    zones: () => Zone[];
+    walrus: () => WalrusClient | undefined;
+    endpoints: () => CloudEndpoints;
+  },
+) {
+  const s = a.settings;
+  const { clusters, zones } = o;
+  const images = createImageService({
+    db: clc.db,
+    clock: a.clock,
+    ids: a.ids,
+    cloudKeyPem: clc.ca.keyPem,
+    walrus: o.walrus,
+    certificatesOfAccount: (acct) => clc.identity.certificatesOfAccount(acct),
+  });
+  const pool = expandIpRanges(publicAddressRanges(s));
+  const addresses = createAddressService({
+    db: clc.db,
+    ids: a.ids,
+    get maxPerUser() {
+      return s.maxAddressesPerUser;
+    },
+    pool,
+    unsupported: elasticAddressesRefused(s),
+  });
+  const vpcs = createDefaultVpcService({
+    privateRange: privateSubnet(s),
+    zones: () => clusters().map((c) => c.name),
+    publicAddressing: pool.length > 0,
+  });
+  let volumes: VolumeService | undefined; // the instances' reports reach it once it exists
+  const intents = createIntents({ db: clc.db, clock: a.clock });
+  const instances = createInstanceService({
+    db: clc.db,
+    clock: a.clock,
+    ids: a.ids,
+    clusters,
+    images,
+    keyPairs: clc.keyPairs,
+    groups: clc.securityGroups,
+    vmTypes: clc.vmTypes,
+    addresses,
+    intents,
+    log: a.log,
+    reachabilityMs: s.instanceReachabilitySeconds * 1000,
+    reported: (reports, ended, ctx) => volumes?.reconcileAttachments(reports, ended, ctx) ?? Promise.resolve(),
+  });
+  const snapshots = createSnapshotService({ db: clc.db, clock: a.clock, ids: a.ids, zones, log: a.log });
+  const volumeService = createVolumeService({
+    db: clc.db,
+    clock: a.clock,
+    ids: a.ids,
+    zones,
+    instance: (caller, id) => instances.live(caller, id),
+    get maxPerUser() {
+      return s.scMaxVolumesPerUser;
+    },
+    log: a.log,
+    intents,
+    snapshot: (caller, id) => snapshots.restorable(caller, id),
+  });
+  volumes = volumeService;
+  const tags = createTagService(clc.db);
+  const network = createNetworkSync({ db: clc.db, clusters, groups: clc.securityGroups, addresses, log: a.log });
+  const services = {
+    zones: createZoneService({ region: s.region, clusters, vmTypes: clc.vmTypes }),
+    regions: createRegionService(o.endpoints),
+    keyPairs: clc.keyPairs,
+    securityGroups: clc.securityGroups,
+    images,
+    tags,
+    addresses,
+    instances,
+    accountAttributes: createAccountAttributeService({
+      maxAddressesPerUser: s.maxAddressesPerUser,
+      clusters,
+      vmTypes: clc.vmTypes,
+      vpcs,
+    }),
+    network,
+    vpcs,
+    volumes: volumeService,
+    snapshots,
+    enforced: createEnforcedChanges({ securityGroups: clc.securityGroups, addresses, instances, network, tags }),
+  };
+  return { services, instances, images, volumes: volumeService, snapshots, network };
+}
