@@ -44,7 +44,7 @@ writeFileSync(
   `export * from ${JSON.stringify(join(root, "src/net/managed.ts"))};
 export * from ${JSON.stringify(join(root, "src/net/executor.ts"))};
 export * from ${JSON.stringify(join(root, "src/net/nft/names.ts"))};
-export { runCommand } from ${JSON.stringify(join(root, "src/common/run-command.ts"))};
+export { runProgram } from ${JSON.stringify(join(root, "src/common/run-command.ts"))};
 export { nodeViewsOf } from ${JSON.stringify(join(root, "src/roles/cc/cluster-view.ts"))};`,
 );
 // Inside the project, so the bundle's imports of packages resolve to its node_modules.
@@ -200,7 +200,7 @@ try {
     instances: instances.filter((i) => i.vlan < 111).map(({ publicIp: _p, ...i }) => i),
   };
   const log = { info() {}, warn() {}, error() {} };
-  const run = (cmd, a, o) => net.runCommand("ip", ["netns", "exec", NS, cmd, ...a], o);
+  const run = (cmd, a, o) => net.runProgram("ip", ["netns", "exec", NS, cmd, ...a], o);
   const ex = net.createNetworkExecutor({ run, dir: join(work, "state"), dhcpDir: join(work, "dhcp"), log });
   const host = net.renderGatewayHost(small);
   t = now();

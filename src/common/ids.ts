@@ -15,12 +15,26 @@ export const ID_PREFIX = {
 
 export type IdKind = keyof typeof ID_PREFIX;
 
+const RESOURCE_ID = Object.fromEntries(
+  Object.entries(ID_PREFIX).map(([kind, prefix]) => [kind, new RegExp(`^${prefix}-[0-9a-fA-F]{8,17}$`)]),
+) as Record<IdKind, RegExp>;
+
+/**
+ * Whether `id` is a `kind` id as euca has ever written one: its prefix, then 8 to 17 hex
+ * digits in either case — new ids are lower-case, ids made by earlier versions upper-case,
+ * and the stored id flows on to clusters, nodes and storage unchanged, so every component
+ * that checks an id accepts both.
+ */
+export function isResourceId(kind: IdKind, id: unknown): id is string {
+  return typeof id === "string" && RESOURCE_ID[kind].test(id);
+}
+
 const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 const SECRET_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+";
 
 function randomFrom(alphabet: string, length: number): string {
-  // Rejection-free: both alphabets divide 256 evenly enough for a uniform pick
-  // (36 does not, so mask with a retry loop for exact uniformity).
+  // Rejection sampling: a byte at or above the largest multiple of the alphabet's size
+  // is dropped, so every character is exactly as likely (36 and 10 do not divide 256).
   const out: string[] = [];
   while (out.length < length) {
     for (const b of randomBytes(length * 2)) {

@@ -5,7 +5,7 @@
  */
 import type { Clock } from "../common/clock";
 import type { IdGenerator } from "../common/ids";
-import { runCommand } from "../common/run-command";
+import { runProgram } from "../common/run-program";
 import { recordStart } from "../db/role-meta";
 import { checkGatewayHost, dhcpDirOf, gatewaySettingsOf, gatewayUnderlay, isBridged } from "../config/network";
 import { metadataTarget, networkPlanOf } from "../config/network";
@@ -88,7 +88,7 @@ function gatewayParts(a: Assembly, db: CcDatabase, here: ReadonlySet<string>): M
   return {
     gateway: () => gatewaySettingsOf(s, metadataTarget(s, clcUrl())),
     executor: createNetworkExecutor({
-      run: runCommand,
+      run: runProgram,
       dir: join(s.dataDir, "cc", "net"),
       dhcpDir: dhcpDirOf(s.dataDir),
       log: a.log,

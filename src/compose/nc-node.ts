@@ -1,7 +1,7 @@
 /** One node controller of this process, in its slot: database, hypervisor, image cache, network, service. */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { runCommand } from "../common/run-command";
+import { runProgram } from "../common/run-program";
 import { recordStart } from "../db/role-meta";
 import { createNetworkExecutor } from "../net/executor";
 import type { HostNetwork } from "../net/host-network";
@@ -49,7 +49,7 @@ export async function assembleNode(
   const netDir = join(slot.root, "net");
   const network = p.hostNetwork
     ? createNodeNetwork({
-        executor: createNetworkExecutor({ run: runCommand, dir: netDir, dhcpDir: join(netDir, "dhcp"), log: a.log }),
+        executor: createNetworkExecutor({ run: runProgram, dir: netDir, dhcpDir: join(netDir, "dhcp"), log: a.log }),
         file: join(netDir, "view.json"),
         port: { tapOf: tapName, macOf: portMacOf(hv.capabilities().name) },
         privDev: s.vnetPrivInterface,

@@ -1,5 +1,5 @@
 /** The storage controller of this host's zone: its database, its volume backend, its exporters, its limits. */
-import { runCommand } from "../common/run-command";
+import { runProgram } from "../common/run-program";
 import { recordStart } from "../db/role-meta";
 import { checkStorageHost, nbdAvailable, nbdExportsDirOf, tgtControlPortOf, volumesDirOf } from "../config/storage";
 import { openScDatabase } from "../roles/sc/database";
@@ -25,13 +25,13 @@ export function assembleStorage(
   recordStart(db.db, a.version, a.clock.now());
   const dir = volumesDirOf(s, a.layout.volumesDir);
   const nbd = nbdAvailable()
-    ? createNbdExporter({ dir: nbdExportsDirOf(dir), host: s.host, ports: s.scNbdPorts, run: runCommand, log: a.log })
+    ? createNbdExporter({ dir: nbdExportsDirOf(dir), host: s.host, ports: s.scNbdPorts, run: runProgram, log: a.log })
     : undefined;
   if (!nbd) a.log.warn("sc: no qemu-storage-daemon: only nodes on this host can attach this zone's volumes");
   const service = createStorageService({
     zone: s.clusterName,
     db,
-    backend: createVolumeBackend(s.scBackend, { dir, format: s.scVolumeFormat, run: runCommand }),
+    backend: createVolumeBackend(s.scBackend, { dir, format: s.scVolumeFormat, run: runProgram }),
     limits: {
       get maxVolumeGiB() {
         return s.scMaxVolumeGb;
@@ -42,7 +42,7 @@ export function assembleStorage(
     },
     clock: a.clock,
     log: a.log,
-    snapshots: createSnapshotStore({ zone: s.clusterName, db, walrus: o.walrus, run: runCommand, log: a.log }),
+    snapshots: createSnapshotStore({ zone: s.clusterName, db, walrus: o.walrus, run: runProgram, log: a.log }),
     stagingDir: join(dir, "staging"),
     nbd,
     iscsi:

@@ -6,11 +6,10 @@
  */
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { writeFileAtomic } from "../common/files";
+import { isResourceId } from "../common/ids";
 import { HypervisorError, type DiskSpec, type DomainSpec } from "./types";
 
-const INSTANCE_ID = /^i-[0-9A-Fa-f]{8,17}$/;
-
-export const isInstanceId = (id: string): boolean => INSTANCE_ID.test(id);
+export const isInstanceId = (id: string): boolean => isResourceId("instance", id);
 
 /** Domains are named by instance id; anything else names no domain (and never a path). */
 export function checkInstanceId(id: string): string {

@@ -5,7 +5,7 @@
  */
 import type { Logger } from "pino";
 import type { Clock } from "../common/clock";
-import { runCommand, type CommandRunner } from "../common/run-command";
+import { runProgram, type ProgramRunner } from "../common/run-program";
 import { ConfigError, type HypervisorName, type QemuAccelSetting } from "../config/settings";
 import { FakeHypervisor, type FakeHost } from "./fake/fake-hypervisor";
 import { QemuHypervisor } from "./qemu/qemu-hypervisor";
@@ -24,12 +24,12 @@ export interface HypervisorContext {
   qemuAccel: QemuAccelSetting;
   /** The metadata service guests reach as 169.254.169.254 (rootless QEMU forwards to it). */
   metadata?: () => { host: string; port: number } | undefined;
-  run?: CommandRunner;
+  run?: ProgramRunner;
 }
 
 const QEMU = "qemu-system-x86_64";
 
-async function works(run: CommandRunner, cmd: string, args: string[]): Promise<boolean> {
+async function works(run: ProgramRunner, cmd: string, args: string[]): Promise<boolean> {
   try {
     return (await run(cmd, args, { timeoutMs: 10_000 })).code === 0;
   } catch {
@@ -39,10 +39,10 @@ async function works(run: CommandRunner, cmd: string, args: string[]): Promise<b
 
 /** A driver: whether this host can run it (and what to do when not), and how to make it. */
 export interface DriverEntry {
-  present(run: CommandRunner): Promise<boolean>;
+  present(run: ProgramRunner): Promise<boolean>;
   /** Why an explicit --hypervisor cannot be used here, and what to install. */
   missing: string;
-  create(c: HypervisorContext, run: CommandRunner): Hypervisor;
+  create(c: HypervisorContext, run: ProgramRunner): Hypervisor;
 }
 
 /**
@@ -77,7 +77,7 @@ export const DRIVERS: Record<Exclude<HypervisorName, "auto">, DriverEntry> = {
 };
 
 export async function createHypervisor(name: HypervisorName, c: HypervisorContext): Promise<Hypervisor> {
-  const run = c.run ?? runCommand;
+  const run = c.run ?? runProgram;
   if (name !== "auto") {
     const d = DRIVERS[name];
     if (!(await d.present(run))) throw new ConfigError(d.missing);

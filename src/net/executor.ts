@@ -12,7 +12,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import type { Logger } from "pino";
-import type { CommandRunner } from "../common/run-command";
+import type { ProgramRunner } from "../common/run-program";
 import { writeFileAtomic } from "../common/files";
 import { dhcpArgs, dhcpHostsFile, dhcpOptionsFile } from "./dnsmasq";
 import { emptyNetwork, OWNED_LINK, type AddressSpec, type HostNetwork, type LinkSpec } from "./host-network";
@@ -21,7 +21,7 @@ import { deleteScript, replaceScript } from "./nft/names";
 export class NetworkCommandError extends Error {}
 
 export interface ExecutorOptions {
-  run: CommandRunner;
+  run: ProgramRunner;
   /** Where the state file lives (made 0700). */
   dir: string;
   /**

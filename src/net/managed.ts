@@ -5,8 +5,9 @@
  *
  * - MANAGED: each security group's network is a segment of its own — a bridge
  *   `eucabr<vlan>` on every host with a member, joined across hosts by a VXLAN port
- *   `eucavx<vlan>` whose VNI is the group's VLAN tag (this kernel has no 802.1Q, and a
- *   site then needs no VLAN-clean switch). Guests of two groups share no L2 at all.
+ *   `eucavx<vlan>` whose VNI is the group's VLAN tag (a site then needs no VLAN-clean
+ *   switch), or with VNET_SEGMENT vlan an 802.1Q device `eucavl<vlan>` on
+ *   VNET_PRIVINTERFACE, as Eucalyptus did. Guests of two groups share no L2 at all.
  * - MANAGED-NOVLAN: one segment (`eucabr` + `eucavx`) holding every group's subnet;
  *   groups are kept apart by the nodes' filtering alone.
  *
@@ -17,6 +18,7 @@
  * nodes sharing a segment, each other) on the cluster's private network; only the CC
  * needs a public address.
  */
+import { isResourceId } from "../common/ids";
 import type { DhcpConfig } from "./dnsmasq";
 import { emptyNetwork, type HostNetwork, type LinkSpec } from "./host-network";
 import { isIpv4, parseCidr } from "./ipv4";
@@ -229,7 +231,6 @@ export function renderNodeHost(
 }
 
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
-const GROUP_ID = /^sg-[0-9a-f]{8,17}$/;
 
 /**
  * Why a view cannot be rendered safely (a value that is not what its field holds), or
@@ -266,15 +267,15 @@ export function checkView(v: ClusterView, node: string): string | undefined {
     !v.instances.every(
       (i) =>
         MAC.test(i.mac) &&
-        /^i-[0-9a-f]{8,17}$/.test(i.instanceId) &&
+        isResourceId("instance", i.instanceId) &&
         Array.isArray(i.groupIds) &&
-        i.groupIds.every((g) => GROUP_ID.test(g)),
+        i.groupIds.every((g) => isResourceId("securityGroup", g)),
     )
   )
     return "an instance is malformed";
   const rules = Object.entries(v.rules).every(
     ([g, rs]) =>
-      GROUP_ID.test(g) &&
+      isResourceId("securityGroup", g) &&
       Array.isArray(rs) &&
       rs.every(
         (r) =>
@@ -282,7 +283,7 @@ export function checkView(v: ClusterView, node: string): string | undefined {
           Number.isInteger(r.fromPort) &&
           Number.isInteger(r.toPort) &&
           (r.cidr === undefined || !!parseCidr(r.cidr)) &&
-          (r.sourceGroupId === undefined || GROUP_ID.test(r.sourceGroupId)),
+          (r.sourceGroupId === undefined || isResourceId("securityGroup", r.sourceGroupId)),
       ),
   );
   return rules ? undefined : "a rule is malformed";

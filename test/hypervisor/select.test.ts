@@ -2,20 +2,20 @@
 import { describe, expect, it } from "vitest";
 import pino from "pino";
 import { createHypervisor, describeHypervisor } from "../../src/hypervisor/select";
-import type { CommandRunner } from "../../src/common/run-command";
+import type { ProgramRunner } from "../../src/common/run-program";
 import { systemClock } from "../../src/common/clock";
 import { join } from "node:path";
 import { tempDir } from "../support/cloud";
 
 /** A runner where only the listed commands succeed (what a machine has). */
 const machine =
-  (works: string[]): CommandRunner =>
+  (works: string[]): ProgramRunner =>
   async (cmd, args) =>
     works.includes(`${cmd} ${args.join(" ")}`)
       ? { code: 0, stdout: "", stderr: "" }
       : { code: 1, stdout: "", stderr: "ERROR:  Can't find hypervisor information in sysfs!" };
 
-function ctx(run: CommandRunner) {
+function ctx(run: ProgramRunner) {
   const dir = tempDir();
   return {
     stateDir: (d: string) => join(dir, d),

@@ -17,7 +17,7 @@ import {
   parseXlListLong,
   xlErrorKind,
 } from "../../src/hypervisor/xen/parse";
-import { runCommand } from "../../src/common/run-command";
+import { runProgram } from "../../src/common/run-program";
 import { systemClock } from "../../src/common/clock";
 import { tempDir } from "../support/cloud";
 import { baseSpec, hypervisorContract } from "../contracts/hypervisor.contract";
@@ -184,7 +184,7 @@ function fakeXl() {
   const make = () =>
     new XenHypervisor({
       stateDir: join(dir, "state"),
-      run: runCommand,
+      run: runProgram,
       clock: systemClock,
       xl,
       consoleDir: join(xlDir, "console"),

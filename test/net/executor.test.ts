@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CommandRunner } from "../../src/common/run-command";
+import type { ProgramRunner } from "../../src/common/run-program";
 import { createNetworkExecutor, NetworkCommandError } from "../../src/net/executor";
 import { emptyNetwork, type HostNetwork } from "../../src/net/host-network";
 import { canNetns, inNamespace, must, Namespaces, sh } from "../support/netns";
@@ -53,7 +53,7 @@ describe.runIf(canNetns() || process.env.CI === "true")("the network executor, i
     must(
       `ip -n ${ns} -d -br link show | sort; ip -n ${ns} -br addr show | sort; ip netns exec ${ns} nft list ruleset; ip netns exec ${ns} sysctl -n net.ipv4.ip_forward`,
     );
-  const executor = (run: CommandRunner = inNamespace(ns)) =>
+  const executor = (run: ProgramRunner = inNamespace(ns)) =>
     createNetworkExecutor({ run, dir: join(dir, "state"), dhcpDir: join(dir, "dhcp"), log });
 
   beforeAll(() => {
@@ -115,7 +115,7 @@ describe.runIf(canNetns() || process.env.CI === "true")("the network executor, i
   it("an apply cut short (the process killed after a few commands) is finished by the next, and torn down without residue", async () => {
     for (const cut of [1, 3, 5, 7, 9]) {
       let n = 0;
-      const dying: CommandRunner = async (cmd, args, opts) => {
+      const dying: ProgramRunner = async (cmd, args, opts) => {
         if (++n > cut) throw new Error("killed");
         return inNamespace(ns)(cmd, args, opts);
       };

@@ -9,7 +9,7 @@ import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 
 import { delimiter, join } from "node:path";
 import { tempDir } from "./cloud";
 
-/** What euca runs by name (src/: run, spawn and runCommand calls). */
+/** What euca runs by name (src/: run, spawn and runProgram calls). */
 export const PROGRAMS = [
   "tgtd",
   "tgtadm",

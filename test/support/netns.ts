@@ -4,8 +4,8 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, writeFileSync } from "node:fs";
-import type { CommandRunner } from "../../src/common/run-command";
-import { runCommand } from "../../src/common/run-command";
+import type { ProgramRunner } from "../../src/common/run-program";
+import { runProgram } from "../../src/common/run-program";
 
 export const canNetns = (): boolean =>
   process.getuid?.() === 0 &&
@@ -26,9 +26,9 @@ export function must(cmd: string): string {
 
 /** A runner that runs every command inside namespace `ns`. */
 export const inNamespace =
-  (ns: string): CommandRunner =>
+  (ns: string): ProgramRunner =>
   (cmd, args, opts) =>
-    runCommand("ip", ["netns", "exec", ns, cmd, ...args], opts);
+    runProgram("ip", ["netns", "exec", ns, cmd, ...args], opts);
 
 export class Namespaces {
   private made: string[] = [];

@@ -4,7 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import type { CommandRunner } from "../../common/run-command";
+import type { ProgramRunner } from "../../common/run-program";
 import { HypervisorError, type DomainSpec } from "../types";
 import { tapMac, tapName } from "../tap-name";
 import type { QemuNet } from "./args";
@@ -23,7 +23,7 @@ export function qemuPid(pidFile: string, id: string): number | undefined {
 }
 
 /** `ip` in the node's namespace. */
-export async function ipIn(run: CommandRunner, netns: string | undefined, args: string[]): Promise<void> {
+export async function ipIn(run: ProgramRunner, netns: string | undefined, args: string[]): Promise<void> {
   const r = await run("ip", [...(netns ? ["-n", netns] : []), ...args]);
   if (r.code !== 0) throw new HypervisorError("start-failed", `ip ${args.join(" ")}: ${r.stderr.trim()}`);
 }

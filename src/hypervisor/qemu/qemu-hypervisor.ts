@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { Clock } from "../../common/clock";
 import { consoleTail } from "../console";
 import { checkBootFiles } from "../boot-files";
-import { runCommand, type CommandRunner } from "../../common/run-command";
+import { runProgram, type ProgramRunner } from "../../common/run-program";
 import {
   HypervisorError,
   type AttachedDisk,
@@ -54,7 +54,7 @@ export interface QemuOptions {
   /** The node's network namespace: QEMU and its taps live there (guests on bridges). */
   netns?: string;
   /** For `ip` (taps); injected so tests can run it for real in their own namespace. */
-  run?: CommandRunner;
+  run?: ProgramRunner;
 }
 
 interface DomainState extends DomainRecord {
@@ -226,7 +226,7 @@ export class QemuHypervisor implements Hypervisor {
   }
 
   /** `ip` in the node's namespace. */
-  private readonly ip = (args: string[]) => ipIn(this.o.run ?? runCommand, this.o.netns, args);
+  private readonly ip = (args: string[]) => ipIn(this.o.run ?? runProgram, this.o.netns, args);
 
   /** A bridge NIC gets a tap on its bridge; a user NIC rootless user networking. */
   private network(spec: DomainSpec): Promise<QemuNet> {
@@ -388,7 +388,7 @@ export class QemuHypervisor implements Hypervisor {
         "unsupported",
         `${device} is served from its storage controller's host; it is held still there (NBD) or read as it is (iSCSI)`,
       );
-    const made = await (this.o.run ?? runCommand)(
+    const made = await (this.o.run ?? runProgram)(
       "qemu-img",
       ["create", "-q", "-f", "qcow2", "-F", disk.format ?? "raw", "-b", disk.path, overlayPath],
       { timeoutMs: 30_000 },

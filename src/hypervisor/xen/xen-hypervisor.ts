@@ -8,7 +8,7 @@
 import { mkdirSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Clock } from "../../common/clock";
-import type { CommandRunner } from "../../common/run-command";
+import type { ProgramRunner } from "../../common/run-program";
 import { consoleTail } from "../console";
 import { checkBootFiles } from "../boot-files";
 import {
@@ -30,7 +30,7 @@ import { checkInstanceId, DomainFiles, isInstanceId, noPowerControl, type Domain
 
 export interface XenOptions {
   stateDir: string;
-  run: CommandRunner;
+  run: ProgramRunner;
   clock: Clock;
   /** The xl binary (default "xl"). */
   xl?: string;

@@ -19,7 +19,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { CommandRunner } from "../../common/run-command";
+import type { ProgramRunner } from "../../common/run-program";
 import { InsufficientCapacityError } from "../../common/errors";
 
 /** Eucalyptus' default swap size for instance-store instances. */
@@ -49,7 +49,7 @@ export async function assembleDisks(o: {
   vmType: { name: string; diskGb: number };
   publicKey?: string;
   realGuests: boolean;
-  run: CommandRunner;
+  run: ProgramRunner;
 }): Promise<InstanceDisks> {
   const d: InstanceDisks = {
     root: join(o.dir, "root"),
@@ -80,7 +80,7 @@ export async function assembleDisks(o: {
   return d;
 }
 
-async function must(run: CommandRunner, cmd: string, args: string[]): Promise<string> {
+async function must(run: ProgramRunner, cmd: string, args: string[]): Promise<string> {
   const r = await run(cmd, args);
   if (r.code !== 0)
     throw new Error(
@@ -89,11 +89,11 @@ async function must(run: CommandRunner, cmd: string, args: string[]): Promise<st
   return r.stdout;
 }
 
-export async function formatSwap(run: CommandRunner, path: string): Promise<void> {
+export async function formatSwap(run: ProgramRunner, path: string): Promise<void> {
   await must(run, "mkswap", ["-q", path]);
 }
 
-export async function formatEphemeral(run: CommandRunner, path: string): Promise<void> {
+export async function formatEphemeral(run: ProgramRunner, path: string): Promise<void> {
   await must(run, "mke2fs", ["-q", "-F", "-t", "ext3", "-L", "ephemeral", path]);
 }
 
@@ -113,7 +113,7 @@ export function isExtFilesystem(path: string): boolean {
  * 0600, owned by root). Returns false when the image is not an ext filesystem (a disk
  * image with partitions, another filesystem): the key is then left to the metadata service.
  */
-export async function injectKey(run: CommandRunner, image: string, publicKey: string): Promise<boolean> {
+export async function injectKey(run: ProgramRunner, image: string, publicKey: string): Promise<boolean> {
   if (!isExtFilesystem(image)) return false;
   const existing = await run("debugfs", ["-R", "cat /root/.ssh/authorized_keys", image]);
   const before = existing.code === 0 && !/File not found/.test(existing.stderr) ? existing.stdout : "";

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import type { CallContext } from "../../rpc/types";
 import type { DomainSpec, Hypervisor, NicSpec } from "../../hypervisor/types";
-import type { CommandRunner } from "../../common/run-command";
+import type { ProgramRunner } from "../../common/run-program";
 import type { RunInstanceRequest } from "./client";
 import type { NodeImageCache } from "./image-cache";
 import { assembleDisks } from "./disks";
@@ -24,7 +24,7 @@ function keep(cached: string, path: string): string {
 }
 
 export async function domainSpecOf(
-  d: { images: NodeImageCache; hypervisor: Hypervisor; run: CommandRunner; log: Logger },
+  d: { images: NodeImageCache; hypervisor: Hypervisor; run: ProgramRunner; log: Logger },
   r: RunInstanceRequest,
   at: { dir: string; nic: () => NicSpec },
   ctx: CallContext,

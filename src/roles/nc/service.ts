@@ -30,7 +30,7 @@ import type { NodeClient, NodeInstance, RunInstanceRequest } from "./client";
 import type { NcDatabase } from "./database";
 import { ncInstances } from "./database";
 import type { NodeImageCache } from "./image-cache";
-import { runCommand, type CommandRunner } from "../../common/run-command";
+import { runProgram, type ProgramRunner } from "../../common/run-program";
 import { domainSpecOf } from "./domain-spec";
 import { NODE_TRANSITIONS, reportedState, statesBefore } from "../../lifecycle/instance";
 
@@ -44,7 +44,7 @@ export interface NodeServiceDeps {
   clock: Clock;
   log: Logger;
   /** For mkswap, mke2fs and debugfs (real guests only). */
-  run?: CommandRunner;
+  run?: ProgramRunner;
   /** The node's part of a MANAGED cluster network (absent: ROOTLESS, setNetwork is refused). */
   network?: NodeNetwork;
   /** This node's address, where a live migration's channels listen (default 127.0.0.1). */
@@ -62,7 +62,7 @@ class TerminatedWhileStaging extends Error {}
 export function createNodeService(
   deps: NodeServiceDeps,
 ): NodeClient & { adopt(): Promise<void>; drain(): Promise<void> } {
-  const d = { ...deps, run: deps.run ?? runCommand };
+  const d = { ...deps, run: deps.run ?? runProgram };
   const { db } = d.db;
   const staging = new Set<string>();
   /** Instances terminated while they stage: their staging stops at its next step and starts nothing. */

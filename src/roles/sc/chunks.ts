@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
-import type { CommandRunner } from "../../common/run-command";
+import type { ProgramRunner } from "../../common/run-program";
 
 export const CHUNK_SIZE = 512 * 1024;
 
@@ -24,7 +24,7 @@ export interface Manifest {
 }
 
 /** The chunk-aligned offsets of a raw file that may hold data (holes skipped). */
-export async function dataChunks(path: string, run: CommandRunner): Promise<number[]> {
+export async function dataChunks(path: string, run: ProgramRunner): Promise<number[]> {
   const r = await run("qemu-img", ["map", "-f", "raw", "--output=json", path], { timeoutMs: 120_000 });
   if (r.code !== 0) throw new Error(`qemu-img map: ${(r.stderr || r.stdout).trim()}`);
   const extents = JSON.parse(r.stdout) as Array<{ start: number; length: number; data: boolean }>;

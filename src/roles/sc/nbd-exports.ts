@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import type { CommandRunner } from "../../common/run-command";
+import type { ProgramRunner } from "../../common/run-program";
 import { withQmp } from "../../hypervisor/qemu/qmp";
 
 export interface NbdExport {
@@ -38,7 +38,7 @@ export function createNbdExporter(o: {
   dir: string;
   host: string;
   ports: readonly [number, number];
-  run: CommandRunner;
+  run: ProgramRunner;
   log: Logger;
 }) {
   mkdirSync(o.dir, { recursive: true, mode: 0o700 });

@@ -10,6 +10,7 @@ import type { Logger } from "pino";
 import type { Clock } from "../../common/clock";
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { isResourceId } from "../../common/ids";
 import {
   IncorrectStateError,
   InsufficientCapacityError,
@@ -31,8 +32,6 @@ export interface StorageLimits {
   maxTotalGiB: number;
 }
 
-const VOLUME_ID = /^vol-[0-9a-f]{8,17}$/;
-const SNAPSHOT_ID = /^snap-[0-9a-f]{8,17}$/;
 
 export function createStorageService(o: {
   zone: string;
@@ -76,7 +75,7 @@ export function createStorageService(o: {
     return o.snapshots;
   };
   const checkId = (id: unknown) => {
-    if (typeof id !== "string" || !VOLUME_ID.test(id))
+    if (!isResourceId("volume", id))
       throw new InvalidParameterError("VolumeId", `'${String(id)}' is not a volume id`);
     return id;
   };
@@ -300,7 +299,7 @@ export function createStorageService(o: {
     },
 
     async createSnapshot({ snapshotId, volumeId }, ctx) {
-      if (typeof snapshotId !== "string" || !SNAPSHOT_ID.test(snapshotId))
+      if (!isResourceId("snapshot", snapshotId))
         throw new InvalidParameterError("SnapshotId", `'${String(snapshotId)}' is not a snapshot id`);
       const id = checkId(volumeId);
       const prior = db.select().from(scSnapshots).where(eq(scSnapshots.id, snapshotId)).get();

@@ -18,7 +18,7 @@ import type { WalrusClient } from "../walrus/client";
 import type { CallContext } from "../../rpc/types";
 import { NotFoundError } from "../../common/errors";
 import { CHUNK_SIZE, dataChunks, forEachChunk, type Manifest } from "./chunks";
-import type { CommandRunner } from "../../common/run-command";
+import type { ProgramRunner } from "../../common/run-program";
 import { scChunks, scSnapshots, type ScDatabase } from "./database";
 
 export const SNAPSHOT_BUCKET = "euca-snapshots";
@@ -38,7 +38,7 @@ export function createSnapshotStore(o: {
   zone: string;
   db: ScDatabase;
   walrus: () => WalrusClient | undefined;
-  run: CommandRunner;
+  run: ProgramRunner;
   log: Logger;
 }) {
   const { db, sqlite } = o.db;

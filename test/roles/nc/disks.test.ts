@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync, truncateSync } from "node:fs";
 import { join } from "node:path";
-import { runCommand } from "../../../src/common/run-command";
+import { runProgram } from "../../../src/common/run-program";
 import { formatEphemeral, formatSwap, injectKey, isExtFilesystem } from "../../../src/roles/nc/disks";
 import { tempDir } from "../../support/cloud";
 
@@ -20,14 +20,14 @@ describe("NC disks for real guests", () => {
   it("swap carries the swap signature; ephemeral is an ext3 filesystem labelled ephemeral", async () => {
     const dir = tempDir();
     const swap = sparse(join(dir, "swap"), 16);
-    await formatSwap(runCommand, swap);
+    await formatSwap(runProgram, swap);
     expect(
       readFileSync(swap)
         .subarray(4096 - 10, 4096)
         .toString("latin1"),
     ).toBe("SWAPSPACE2");
     const eph = sparse(join(dir, "ephemeral"), 64);
-    await formatEphemeral(runCommand, eph);
+    await formatEphemeral(runProgram, eph);
     expect(isExtFilesystem(eph)).toBe(true);
     expect(execFileSync("dumpe2fs", ["-h", eph], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })).toMatch(
       /Filesystem volume name:\s+ephemeral/,
@@ -38,8 +38,8 @@ describe("NC disks for real guests", () => {
     const dir = tempDir();
     const img = sparse(join(dir, "root"), 16);
     execFileSync("mke2fs", ["-q", "-F", "-t", "ext4", img]);
-    await injectKey(runCommand, img, "ssh-ed25519 AAAAfirst first@example");
-    await injectKey(runCommand, img, "ssh-rsa AAAAsecond second@example\n");
+    await injectKey(runProgram, img, "ssh-ed25519 AAAAfirst first@example");
+    await injectKey(runProgram, img, "ssh-rsa AAAAsecond second@example\n");
     expect(debugfs(img, "cat /root/.ssh/authorized_keys")).toBe(
       "ssh-ed25519 AAAAfirst first@example\nssh-rsa AAAAsecond second@example\n",
     );
@@ -58,7 +58,7 @@ describe("NC disks for real guests", () => {
     const img = join(dir, "root");
     const bytes = randomBytes(64 * 1024);
     writeFileSync(img, bytes);
-    expect(await injectKey(runCommand, img, "ssh-rsa AAAA x")).toBe(false);
+    expect(await injectKey(runProgram, img, "ssh-rsa AAAA x")).toBe(false);
     expect(readFileSync(img).equals(bytes)).toBe(true);
   });
 });

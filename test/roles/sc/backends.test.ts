@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { VOLUME_BACKENDS } from "../../../src/roles/sc/backends/registry";
 import { GIB, type VolumeBackend } from "../../../src/roles/sc/backends/types";
-import { runCommand } from "../../../src/common/run-command";
+import { runProgram } from "../../../src/common/run-program";
 import { tempDir } from "../../support/cloud";
 
 function writeAt(path: string, offset: number, data: Buffer): void {
@@ -103,6 +103,6 @@ function volumeBackendContract(name: string, make: (dir: string) => VolumeBacken
 }
 
 for (const [name, make] of Object.entries(VOLUME_BACKENDS)) {
-  volumeBackendContract(`${name}/raw`, (dir) => make({ dir, format: "raw", run: runCommand }));
-  volumeBackendContract(`${name}/qcow2`, (dir) => make({ dir, format: "qcow2", run: runCommand }), hasQemuImg);
+  volumeBackendContract(`${name}/raw`, (dir) => make({ dir, format: "raw", run: runProgram }));
+  volumeBackendContract(`${name}/qcow2`, (dir) => make({ dir, format: "qcow2", run: runProgram }), hasQemuImg);
 }

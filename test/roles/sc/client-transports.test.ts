@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { systemClock } from "../../../src/common/clock";
 import { randomIds } from "../../../src/common/ids";
 import { createLogger } from "../../../src/common/logger";
-import { runCommand } from "../../../src/common/run-command";
+import { runProgram } from "../../../src/common/run-program";
 import { createInProcessClient } from "../../../src/rpc/in-process";
 import { createHttpClient } from "../../../src/rpc/http-client";
 import { createRpcApp } from "../../../src/rpc/http-server";
@@ -21,7 +21,7 @@ const log = createLogger("silent");
 
 function storage(dir = tempDir("euca-sc-")) {
   const db = openScDatabase(join(dir, "sc.db"));
-  const backend = createFileBackend({ dir: join(dir, "volumes"), format: "raw", run: runCommand });
+  const backend = createFileBackend({ dir: join(dir, "volumes"), format: "raw", run: runProgram });
   const service = createStorageService({
     zone: "cluster1",
     db,

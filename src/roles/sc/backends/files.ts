@@ -17,17 +17,17 @@ import {
   fsyncSync,
 } from "node:fs";
 import { join } from "node:path";
-import type { CommandRunner } from "../../../common/run-command";
+import type { ProgramRunner } from "../../../common/run-program";
 import { IncorrectStateError, NotFoundError } from "../../../common/errors";
+import { isResourceId } from "../../../common/ids";
 import { GIB, type VolumeBackend, type VolumeLocation } from "./types";
 
-const VOLUME_ID = /^vol-[0-9a-f]{8,17}$/;
 
-export function createFileBackend(o: { dir: string; format: "raw" | "qcow2"; run: CommandRunner }): VolumeBackend {
+export function createFileBackend(o: { dir: string; format: "raw" | "qcow2"; run: ProgramRunner }): VolumeBackend {
   mkdirSync(o.dir, { recursive: true, mode: 0o700 });
   const ext = o.format === "raw" ? ".img" : ".qcow2";
   const pathOf = (id: string) => {
-    if (!VOLUME_ID.test(id)) throw new Error(`not a volume id: ${id}`);
+    if (!isResourceId("volume", id)) throw new Error(`not a volume id: ${id}`);
     return join(o.dir, `${id}${ext}`);
   };
   // What a crash left half-made.
@@ -104,7 +104,7 @@ export function createFileBackend(o: { dir: string; format: "raw" | "qcow2"; run
       return readdirSync(o.dir)
         .filter((f) => f.endsWith(ext))
         .map((f) => f.slice(0, -ext.length))
-        .filter((id) => VOLUME_ID.test(id))
+        .filter((id) => isResourceId("volume", id))
         .sort();
     },
   };

@@ -3,7 +3,7 @@
  * (config lists the names; this record must have one entry for each). A new backend (LVM,
  * Ceph RBD) is one file implementing ./types.ts and one entry here.
  */
-import type { CommandRunner } from "../../../common/run-command";
+import type { ProgramRunner } from "../../../common/run-program";
 import type { VolumeBackendName } from "../../../config/settings";
 import { createFileBackend } from "./files";
 import type { VolumeBackend } from "./types";
@@ -12,7 +12,7 @@ import type { VolumeBackend } from "./types";
 export interface VolumeBackendOptions {
   dir: string;
   format: "raw" | "qcow2";
-  run: CommandRunner;
+  run: ProgramRunner;
 }
 
 export const VOLUME_BACKENDS: Record<VolumeBackendName, (o: VolumeBackendOptions) => VolumeBackend> = {

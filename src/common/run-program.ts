@@ -1,20 +1,20 @@
-/** Runs a command without a shell and collects its output (the outside world's CLIs: mkswap, debugfs, xl). */
+/** Runs a program without a shell and collects its output (the outside world's CLIs: mkswap, debugfs, xl). */
 import { spawn } from "node:child_process";
 
-export interface CommandResult {
+export interface ProgramResult {
   code: number;
   stdout: string;
   stderr: string;
 }
 
-/** One command runner per boundary, injected so tests can record argv or play a double. */
-export type CommandRunner = (
+/** One program runner per boundary, injected so tests can record argv or play a double. */
+export type ProgramRunner = (
   cmd: string,
   args: readonly string[],
   opts?: { input?: string; timeoutMs?: number },
-) => Promise<CommandResult>;
+) => Promise<ProgramResult>;
 
-export const runCommand: CommandRunner = (cmd, args, opts = {}) =>
+export const runProgram: ProgramRunner = (cmd, args, opts = {}) =>
   new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
