@@ -1,7 +1,8 @@
 /** The composition root keeps no module state: two clouds in one process stay apart. */
 import { describe, expect, it } from "vitest";
-import { EC2Client, DescribeAvailabilityZonesCommand } from "@aws-sdk/client-ec2";
+import { DescribeAvailabilityZonesCommand } from "@aws-sdk/client-ec2";
 import { startTestCloud } from "./support/cloud";
+import { ec2Client } from "./support/ec2";
 
 describe("two clouds in one process", () => {
   it("have their own ports, users and zones; one's keys do not work on the other", async () => {
@@ -9,11 +10,9 @@ describe("two clouds in one process", () => {
     const b = await startTestCloud({ settings: { clusterName: "zone-b" } });
     try {
       const zones = async (url: string, creds: { accessKeyId: string; secretAccessKey: string }) =>
-        (
-          await new EC2Client({ endpoint: url, region: "eucalyptus", credentials: creds, maxAttempts: 1 }).send(
-            new DescribeAvailabilityZonesCommand({}),
-          )
-        ).AvailabilityZones?.map((z) => z.ZoneName);
+        (await ec2Client(url, creds).send(new DescribeAvailabilityZonesCommand({}))).AvailabilityZones?.map(
+          (z) => z.ZoneName,
+        );
       expect(await zones(a.ec2Url, a.admin)).toEqual(["cluster1"]);
       expect(await zones(b.ec2Url, b.admin)).toEqual(["zone-b"]);
       await expect(zones(b.ec2Url, a.admin)).rejects.toMatchObject({ name: "AuthFailure" });

@@ -1,7 +1,6 @@
 /** The metadata service identifies the instance by the caller's address (fake instances use 127.64.0.0/16). */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  EC2Client,
   RunInstancesCommand,
   RegisterImageCommand,
   CreateKeyPairCommand,
@@ -10,6 +9,7 @@ import {
 import { startTestCloud, unique, type TestCloud } from "../support/cloud";
 import { imageFile, makeUser, uploadBundle, type TestUser } from "../support/bundles";
 import { metadataRequest } from "../support/metadata";
+import { ec2Client } from "../support/ec2";
 
 let t: TestCloud;
 let alice: TestUser;
@@ -22,7 +22,7 @@ beforeAll(async () => {
   t = await startTestCloud({ settings: { walrusMaxBuckets: 0 } });
   alice = await makeUser(t, unique("alice"));
   const location = await uploadBundle(t, alice, imageFile("root.img", 100_000));
-  const ec2 = new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: alice, maxAttempts: 1 });
+  const ec2 = ec2Client(t.ec2Url, alice);
   const imageId = (await ec2.send(new RegisterImageCommand({ ImageLocation: location, Name: "root" }))).ImageId!;
   const keyName = unique("kp");
   await ec2.send(new CreateKeyPairCommand({ KeyName: keyName }));

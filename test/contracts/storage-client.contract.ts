@@ -2,7 +2,7 @@
 import { existsSync, statSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { StorageClient } from "../../src/roles/sc/client";
-import { until } from "../support/netns";
+import { until } from "../support/until";
 
 const ctx = { requestId: "req-storage-contract" };
 

@@ -54,7 +54,7 @@ export function walrusClientContract(
         await client.ensureBucket(bucket, ctx);
         await expect(
           client.putObject({ bucket, key: "k" }, { open: () => Readable.from([Buffer.from("abc")]), size: 10 }, ctx),
-        ).rejects.toThrow();
+        ).rejects.toMatchObject({ code: "IncompleteBody" });
         await expect(client.headObject({ bucket, key: "k" }, ctx)).rejects.toBeInstanceOf(NotFoundError);
       } finally {
         await teardown();

@@ -8,16 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import {
-  DescribeInstancesCommand,
-  DescribeKeyPairsCommand,
-  DescribeSecurityGroupsCommand,
-  EC2Client,
-} from "@aws-sdk/client-ec2";
+import { DescribeInstancesCommand, DescribeKeyPairsCommand, DescribeSecurityGroupsCommand } from "@aws-sdk/client-ec2";
 import { BUNDLE, readEucarc, startEuca, type EucaProcess } from "../support/process";
 import { imageFile } from "../support/bundles";
 import { tempDir } from "../support/cloud";
 import { run } from "../support/exec";
+import { ec2Client } from "../support/ec2";
 
 const PLAYBOOK = "/usr/bin/ansible-playbook";
 const PLAY = `- hosts: localhost
@@ -108,7 +104,7 @@ describe.runIf(existsSync(PLAYBOOK) || process.env.CI === "true")("Debian's ansi
     const first = await playbook();
     expect(first.stdout).toMatch(/failed=0/);
     expect(first.status).toBe(0);
-    const ec2 = new EC2Client({ endpoint: p.ec2Url, region: "eucalyptus", credentials: creds, maxAttempts: 1 });
+    const ec2 = ec2Client(p.ec2Url, creds);
     expect((await ec2.send(new DescribeKeyPairsCommand({ KeyNames: ["ansible-key"] }))).KeyPairs).toHaveLength(1);
     const sg = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupNames: ["ansible-web"] }))).SecurityGroups![0]!;
     expect(
@@ -134,7 +130,7 @@ describe.runIf(existsSync(PLAYBOOK) || process.env.CI === "true")("Debian's ansi
     expect(r.stdout, r.stdout + r.stderr).toMatch(/failed=0/);
     expect(r.status).toBe(0);
     const id = readFileSync(join(work, "instance"), "utf8");
-    const ec2 = new EC2Client({ endpoint: p.ec2Url, region: "eucalyptus", credentials: creds, maxAttempts: 1 });
+    const ec2 = ec2Client(p.ec2Url, creds);
     const inst = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!.Instances![0]!;
     expect(inst.State?.Name).toBe("terminated");
     expect(inst.Tags).toContainEqual({ Key: "Name", Value: "ansible-vm" });

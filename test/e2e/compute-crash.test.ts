@@ -8,26 +8,17 @@ import { join } from "node:path";
 import { writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import Database from "better-sqlite3";
-import {
-  EC2Client,
-  RunInstancesCommand,
-  DescribeInstancesCommand,
-  DescribeAvailabilityZonesCommand,
-} from "@aws-sdk/client-ec2";
+import { RunInstancesCommand, DescribeInstancesCommand, DescribeAvailabilityZonesCommand } from "@aws-sdk/client-ec2";
 import { readEucarc, startEuca, BUNDLE, type EucaProcess } from "../support/process";
 import { tempDir } from "../support/cloud";
 import { run } from "../support/exec";
+import { ec2Client } from "../support/ec2";
 
 const ports = ["--ec2-port", "0", "--s3-port", "0", "--hypervisor", "fake"];
 
 function client(p: EucaProcess, dir: string) {
   const v = readEucarc(join(dir, "credentials/admin/eucarc"));
-  return new EC2Client({
-    endpoint: p.ec2Url,
-    region: "eucalyptus",
-    credentials: { accessKeyId: v.AWS_ACCESS_KEY_ID!, secretAccessKey: v.AWS_SECRET_ACCESS_KEY! },
-    maxAttempts: 1,
-  });
+  return ec2Client(p.ec2Url, { accessKeyId: v.AWS_ACCESS_KEY_ID!, secretAccessKey: v.AWS_SECRET_ACCESS_KEY! });
 }
 
 async function importImage(p: EucaProcess, dir: string): Promise<string> {

@@ -17,7 +17,8 @@ import {
 } from "@aws-sdk/client-ec2";
 import { readEucarc, startEuca, type EucaProcess } from "../support/process";
 import { tempDir } from "../support/cloud";
-import { until } from "../support/netns";
+import { until } from "../support/until";
+import { ec2Client } from "../support/ec2";
 
 const MiB = 1024 * 1024;
 const args = (dir: string) => [
@@ -36,12 +37,7 @@ const args = (dir: string) => [
 
 function ec2(p: EucaProcess, dir: string): EC2Client {
   const v = readEucarc(join(dir, "credentials/admin/eucarc"));
-  return new EC2Client({
-    endpoint: p.ec2Url,
-    region: "eucalyptus",
-    credentials: { accessKeyId: v.AWS_ACCESS_KEY_ID!, secretAccessKey: v.AWS_SECRET_ACCESS_KEY! },
-    maxAttempts: 1,
-  });
+  return ec2Client(p.ec2Url, { accessKeyId: v.AWS_ACCESS_KEY_ID!, secretAccessKey: v.AWS_SECRET_ACCESS_KEY! });
 }
 const volFile = (dir: string, vol: string) => join(dir, "volumes", `${vol}.img`);
 function writeAt(file: string, offset: number, data: Buffer): void {
@@ -76,7 +72,7 @@ function chunks(dir: string): { inWalrus: string[]; counted: Array<{ sha256: str
 async function available(c: EC2Client, id: string) {
   await until(
     async () => (await c.send(new DescribeVolumesCommand({ VolumeIds: [id] }))).Volumes![0]!.State === "available",
-    30_000,
+    { timeoutMs: 30_000 },
   );
 }
 
@@ -103,7 +99,7 @@ describe("EBS survives SIGKILL", () => {
     await until(
       async () =>
         (await c.send(new DescribeSnapshotsCommand({ SnapshotIds: [kept] }))).Snapshots![0]!.State === "completed",
-      30_000,
+      { timeoutMs: 30_000 },
     );
     const before = chunks(dir);
     expect(before.inWalrus.length).toBe(8);
@@ -119,7 +115,7 @@ describe("EBS survives SIGKILL", () => {
     c = ec2(p, dir);
     await until(
       async () => (await c.send(new DescribeSnapshotsCommand({ SnapshotIds: [cut] }))).Snapshots![0]!.State === "error",
-      30_000,
+      { timeoutMs: 30_000 },
     );
     const after = chunks(dir);
     expect(after.inWalrus).toEqual(before.inWalrus);
@@ -153,7 +149,7 @@ describe("EBS survives SIGKILL", () => {
     await until(
       async () =>
         (await c.send(new DescribeSnapshotsCommand({ SnapshotIds: [snap] }))).Snapshots![0]!.State === "completed",
-      60_000,
+      { timeoutMs: 60_000 },
     );
     const restored = (await c.send(new CreateVolumeCommand({ SnapshotId: snap, AvailabilityZone: "cluster1" })))
       .VolumeId!;

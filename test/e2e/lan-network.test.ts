@@ -8,7 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { imageFile } from "../support/bundles";
-import { startManagedCloud, startSiteDhcp, until, type ManagedCloud } from "../support/managed-cloud";
+import { startManagedCloud, startSiteDhcp, type ManagedCloud } from "../support/managed-cloud";
+import { until } from "../support/until";
 import { canNetns, sh, standInGuest } from "../support/netns";
 import { join } from "node:path";
 import { run } from "../support/exec";
@@ -60,11 +61,14 @@ for (const mode of ["SYSTEM", "STATIC"] as const) {
       const ip = /ip=(\S+)/.exec(lease)![1]!;
       // A SYSTEM guest is learned from what it sends; then EC2 reports the site's address. It
       // keeps sending until then (on a loaded machine one packet may come before the node reads).
-      await until(async () => {
-        if ((await describeOne(id)).PrivateIpAddress === ip) return true;
-        c.nss.exec(name, `busybox ping -c 1 -W 1 192.168.50.254`);
-        return false;
-      }, 30_000);
+      await until(
+        async () => {
+          if ((await describeOne(id)).PrivateIpAddress === ip) return true;
+          c.nss.exec(name, `busybox ping -c 1 -W 1 192.168.50.254`);
+          return false;
+        },
+        { timeoutMs: 30_000 },
+      );
       guests[name] = { id, ip, lease, node: at.node };
       await c.serve(name, name, 22, 5432);
     }

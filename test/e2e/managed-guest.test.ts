@@ -13,9 +13,9 @@ import {
   runGuest,
   startManagedCloud,
   startSiteDhcp,
-  until,
   type ManagedCloud,
 } from "../support/managed-cloud";
+import { until } from "../support/until";
 import { canNetns, sh } from "../support/netns";
 import { watchArgv, withSecrets, type ArgvWatch } from "../support/argv-watch";
 import { readdirSync, readFileSync } from "node:fs";
@@ -69,7 +69,7 @@ describe.runIf(ready)("a real guest on a MANAGED segment", () => {
 
   it("terminate removes the guest's tap, filter, segment, lease and public address", async () => {
     await c.ec2("terminate-instances", "--instance-ids", inst.InstanceId);
-    await until(() => ["n1", "head"].every((n) => c.snapshot(n) === c.before[n]), 30_000).catch(() => {
+    await until(() => ["n1", "head"].every((n) => c.snapshot(n) === c.before[n]), { timeoutMs: 30_000 }).catch(() => {
       for (const n of ["n1", "head"]) expect(c.snapshot(n), n).toBe(c.before[n]);
     });
     await c.stop();
@@ -119,7 +119,7 @@ describe.runIf(ready)("a real guest on the site's LAN (SYSTEM)", () => {
       async () =>
         (await c.ec2("describe-instances", "--instance-ids", id)).Reservations[0].Instances[0].PrivateIpAddress ===
         leased,
-      15_000,
+      { timeoutMs: 15_000 },
     );
     expect(await c.hear("site", leased!, 22)).toBe(`SSH-2.0-euca-test-guest ${id}`);
     expect(await c.hear("head", leased!, 22)).toBe(""); // not the authorized address
@@ -127,7 +127,7 @@ describe.runIf(ready)("a real guest on the site's LAN (SYSTEM)", () => {
 
   it("terminate removes the guest's tap and filter; the node is as it was", async () => {
     await c.ec2("terminate-instances", "--instance-ids", id);
-    await until(() => ["n1", "head"].every((n) => c.snapshot(n) === c.before[n]), 30_000).catch(() => {
+    await until(() => ["n1", "head"].every((n) => c.snapshot(n) === c.before[n]), { timeoutMs: 30_000 }).catch(() => {
       for (const n of ["n1", "head"]) expect(c.snapshot(n), n).toBe(c.before[n]);
     });
     await c.stop();
@@ -213,13 +213,13 @@ for (const via of ["nbd", "iscsi"] as const)
           const snap: string = (await c.ec2("create-snapshot", "--volume-id", vol)).SnapshotId;
           await until(
             async () => (await c.ec2("describe-snapshots", "--snapshot-ids", snap)).Snapshots[0].State === "completed",
-            60_000,
+            { timeoutMs: 60_000 },
           );
           const copy: string = (await c.ec2("create-volume", "--snapshot-id", snap, "--availability-zone", "cluster1"))
             .VolumeId;
           await until(
             async () => (await c.ec2("describe-volumes", "--volume-ids", copy)).Volumes[0].State === "available",
-            60_000,
+            { timeoutMs: 60_000 },
           );
           await c.ec2("attach-volume", "--volume-id", copy, "--instance-id", inst.InstanceId, "--device", "/dev/sdg");
           expect(await session(`read ${copy}`, `read ${vol}`)).toEqual(

@@ -8,7 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { imageFile } from "../support/bundles";
-import { startManagedCloud, until, type ManagedCloud } from "../support/managed-cloud";
+import { startManagedCloud, type ManagedCloud } from "../support/managed-cloud";
+import { until } from "../support/until";
 import { canNetns, must, sh, standInGuest } from "../support/netns";
 import { join } from "node:path";
 import { run } from "../support/exec";

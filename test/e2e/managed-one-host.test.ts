@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { imageFile } from "../support/bundles";
 import { tempDir } from "../support/cloud";
 import { run } from "../support/exec";
-import { until } from "../support/managed-cloud";
+import { until } from "../support/until";
 import { canNetns, must, Namespaces, standInGuest } from "../support/netns";
 import { BUNDLE, readEucarc, startEuca, type EucaProcess } from "../support/process";
 

@@ -14,7 +14,8 @@ import type { ChildProcess } from "node:child_process";
 import { qemuInstalled, qemuPid, testGuest } from "../support/guest";
 import { BUNDLE } from "../support/process";
 import { run } from "../support/exec";
-import { dropManagedCloud, runGuest, startManagedCloud, until, type ManagedCloud } from "../support/managed-cloud";
+import { dropManagedCloud, runGuest, startManagedCloud, type ManagedCloud } from "../support/managed-cloud";
+import { until } from "../support/until";
 import { canNetns, sh } from "../support/netns";
 
 const guest = testGuest();
@@ -89,7 +90,7 @@ describe.runIf(ready)("nodes that fail and restart under real guests (MANAGED)",
     await c.ec2("associate-address", "--instance-id", inst.InstanceId, "--public-ip", elastic);
     await until(
       async () => (await c.hear("out", elastic, 22)).startsWith(`SSH-2.0-euca-test-guest ${inst.InstanceId}`),
-      30_000,
+      { timeoutMs: 30_000 },
     );
   }, 300_000);
 
@@ -126,7 +127,7 @@ describe.runIf(ready)("nodes that fail and restart under real guests (MANAGED)",
     ]);
 
     await c.start("n1");
-    await until(async () => (await status()).SystemStatus.Status === "ok", 60_000);
+    await until(async () => (await status()).SystemStatus.Status === "ok", { timeoutMs: 60_000 });
     // The restarted NC adopted the guest: it answers for it (its console), and the guest kept running.
     const text: string = (await c.ec2("get-console-output", "--instance-id", inst.InstanceId)).Output ?? "";
     expect(text.match(/EUCA-GUEST-BOOTED/g)?.length).toBe(1);
@@ -145,7 +146,7 @@ describe.runIf(ready)("nodes that fail and restart under real guests (MANAGED)",
     for (let i = 0; i < 5; i++) {
       const launched = (await c.ec2("run-instances", "--image-id", image(), "--instance-type", "m1.small")).Instances[0]
         .InstanceId;
-      await until(async () => (await described(launched)).State.Name === "running", 120_000);
+      await until(async () => (await described(launched)).State.Name === "running", { timeoutMs: 120_000 });
       expect((await described(launched)).PublicIpAddress).toMatch(/^198\.51\.100\.5\d$/);
       await c.ec2("terminate-instances", "--instance-ids", launched);
     }
@@ -158,7 +159,7 @@ describe.runIf(ready)("nodes that fail and restart under real guests (MANAGED)",
     await until(
       async () =>
         (await c.ec2("describe-volumes", "--volume-ids", vol)).Volumes[0].Attachments[0]?.State === "attached",
-      60_000,
+      { timeoutMs: 60_000 },
     );
     const writer = c.nss.spawn("out", process.execPath, [DISK_WRITER, elastic, vol, "200"]);
     const result = lineOf(writer, /^\{/, 180_000);
@@ -168,7 +169,7 @@ describe.runIf(ready)("nodes that fail and restart under real guests (MANAGED)",
     await c.restart("n1", "SIGTERM");
     await new Promise((r) => setTimeout(r, 3_000));
     await c.restart("head", "SIGTERM");
-    await until(async () => (await status()).SystemStatus.Status === "ok", 60_000);
+    await until(async () => (await status()).SystemStatus.Status === "ok", { timeoutMs: 60_000 });
     await new Promise((r) => setTimeout(r, 2_000));
 
     writer.kill("SIGTERM");
@@ -203,7 +204,7 @@ describe.runIf(ready)("nodes that fail and restart under real guests (MANAGED)",
       await until(
         async () =>
           (await c.ec2("describe-volumes", "--volume-ids", vol)).Volumes[0].Attachments[0]?.State === "attached",
-        60_000,
+        { timeoutMs: 60_000 },
       );
     }
     expect(await disk(`write ${vol} before-the-move`)).toContain(`WROTE ${vol}`);

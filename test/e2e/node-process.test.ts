@@ -9,7 +9,6 @@ import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import {
   AuthorizeSecurityGroupIngressCommand,
-  EC2Client,
   DescribeInstancesCommand,
   GetConsoleOutputCommand,
   RevokeSecurityGroupIngressCommand,
@@ -20,6 +19,7 @@ import { readEucarc, startEuca, BUNDLE, type EucaProcess } from "../support/proc
 import { tempDir } from "../support/cloud";
 import { run } from "../support/exec";
 import { imageFile } from "../support/bundles";
+import { ec2Client } from "../support/ec2";
 
 let head: EucaProcess;
 let node: EucaProcess;
@@ -87,12 +87,7 @@ describe("CC and NC in separate processes", () => {
     const imported = await euca(["image", "import", imageFile("root.img", 300_000), "--name", "split"], env);
     const emi = /IMAGE\t(\S+)/.exec(imported)![1]!;
 
-    const ec2 = new EC2Client({
-      endpoint: head.ec2Url,
-      region: "eucalyptus",
-      credentials: { accessKeyId: v.EC2_ACCESS_KEY!, secretAccessKey: v.EC2_SECRET_KEY! },
-      maxAttempts: 1,
-    });
+    const ec2 = ec2Client(head.ec2Url, { accessKeyId: v.EC2_ACCESS_KEY!, secretAccessKey: v.EC2_SECRET_KEY! });
     const id = (await ec2.send(new RunInstancesCommand({ ImageId: emi, MinCount: 1, MaxCount: 1 }))).Instances![0]!
       .InstanceId!;
     let state = "";

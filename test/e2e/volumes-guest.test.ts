@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { BUNDLE } from "../support/process";
 import { run } from "../support/exec";
 import { AWS, bannerSoon, startGuestCloud, stopGuestCloud, testGuest, type GuestCloud } from "../support/guest";
-import { until } from "../support/netns";
+import { until } from "../support/until";
 
 const guest = testGuest();
 const ready = (!!guest && existsSync(AWS)) || process.env.CI === "true";
@@ -84,7 +84,7 @@ describe.runIf(ready)("an EBS volume on a real guest", () => {
     await until(
       async () =>
         (await c.aws("describe-instances", "--instance-ids", id)).Reservations[0].Instances[0].State.Name === "running",
-      120_000,
+      { timeoutMs: 120_000 },
     );
     ip = (await c.aws("describe-instances", "--instance-ids", id)).Reservations[0].Instances[0].PrivateIpAddress;
     (await bannerSoon(ip, 2224)).close(); // booted, its disk port listening
@@ -146,7 +146,7 @@ describe.runIf(ready)("an EBS volume on a real guest", () => {
     expect(await again.ask(`write ${vol} after-the-snapshot`)).toBe(`WROTE ${vol}`);
     await until(
       async () => (await c.aws("describe-snapshots", "--snapshot-ids", snap)).Snapshots[0].State === "completed",
-      60_000,
+      { timeoutMs: 60_000 },
     );
     expect((await c.aws("describe-snapshots", "--snapshot-ids", snap)).Snapshots[0]).toMatchObject({
       Progress: "100%",
@@ -158,10 +158,9 @@ describe.runIf(ready)("an EBS volume on a real guest", () => {
     ).toBe(false); // merged and gone
     const copy: string = (await c.aws("create-volume", "--snapshot-id", snap, "--availability-zone", "cluster1"))
       .VolumeId;
-    await until(
-      async () => (await c.aws("describe-volumes", "--volume-ids", copy)).Volumes[0].State === "available",
-      60_000,
-    );
+    await until(async () => (await c.aws("describe-volumes", "--volume-ids", copy)).Volumes[0].State === "available", {
+      timeoutMs: 60_000,
+    });
     await c.aws("attach-volume", "--volume-id", copy, "--instance-id", id, "--device", "/dev/sdh");
     again.close();
     let both = await disks(ip);
@@ -177,17 +176,16 @@ describe.runIf(ready)("an EBS volume on a real guest", () => {
     // Terminate detaches them: the volumes are available and can go.
     await c.aws("terminate-instances", "--instance-ids", id);
     for (const v of [vol, copy])
-      await until(
-        async () => (await c.aws("describe-volumes", "--volume-ids", v)).Volumes[0].State === "available",
-        30_000,
-      );
+      await until(async () => (await c.aws("describe-volumes", "--volume-ids", v)).Volumes[0].State === "available", {
+        timeoutMs: 30_000,
+      });
     await c.aws("delete-volume", "--volume-id", copy);
     await c.aws("delete-snapshot", "--snapshot-id", snap);
     await c.aws("delete-volume", "--volume-id", vol);
     await until(
       async () =>
         ["deleted", undefined].includes((await c.aws("describe-volumes", "--volume-ids", vol)).Volumes[0]?.State),
-      30_000,
+      { timeoutMs: 30_000 },
     );
   });
 });

@@ -14,7 +14,7 @@ import { BUNDLE, readEucarc, startEuca, type EucaProcess } from "../support/proc
 import { run } from "../support/exec";
 import { AWS, bannerSoon, killGuestsUnder, testGuest } from "../support/guest";
 import { tempDir } from "../support/cloud";
-import { until } from "../support/netns";
+import { until } from "../support/until";
 
 const guest = testGuest();
 const ready = (!!guest && existsSync(AWS)) || process.env.CI === "true";
@@ -170,7 +170,7 @@ describe.runIf(ready)(
           (await aws("describe-availability-zones")).AvailabilityZones.some(
             (z: { ZoneName: string; State: string }) => z.ZoneName === "zone2" && z.State === "available",
           ),
-        30_000,
+        { timeoutMs: 30_000 },
       );
     }, 120_000);
 
@@ -226,7 +226,7 @@ describe.runIf(ready)(
           async () =>
             (await aws("describe-instances", "--instance-ids", id)).Reservations[0].Instances[0].State.Name ===
             "running",
-          180_000,
+          { timeoutMs: 180_000 },
         );
         const ip: string = (await aws("describe-instances", "--instance-ids", id)).Reservations[0].Instances[0]
           .PrivateIpAddress;
@@ -244,14 +244,13 @@ describe.runIf(ready)(
       const snap: string = (await aws("create-snapshot", "--volume-id", vol, "--description", "to zone2")).SnapshotId;
       await until(
         async () => (await aws("describe-snapshots", "--snapshot-ids", snap)).Snapshots[0].State === "completed",
-        60_000,
+        { timeoutMs: 60_000 },
       );
 
       const copy: string = (await aws("create-volume", "--snapshot-id", snap, "--availability-zone", "zone2")).VolumeId;
-      await until(
-        async () => (await aws("describe-volumes", "--volume-ids", copy)).Volumes[0].State === "available",
-        60_000,
-      );
+      await until(async () => (await aws("describe-volumes", "--volume-ids", copy)).Volumes[0].State === "available", {
+        timeoutMs: 60_000,
+      });
       await aws("attach-volume", "--volume-id", copy, "--instance-id", g2.id, "--device", "/dev/sdf");
       await until(async () => (await diskPort(g2.ip, [])).some((l) => l.includes(`serial=${copy}`)));
       expect(await diskPort(g2.ip, [`read ${copy}`])).toContain(`READ ${copy} from-cluster1`);
@@ -266,10 +265,9 @@ describe.runIf(ready)(
 
       await aws("terminate-instances", "--instance-ids", g1.id, g2.id);
       for (const v of [vol, copy])
-        await until(
-          async () => (await aws("describe-volumes", "--volume-ids", v)).Volumes[0].State === "available",
-          30_000,
-        );
+        await until(async () => (await aws("describe-volumes", "--volume-ids", v)).Volumes[0].State === "available", {
+          timeoutMs: 30_000,
+        });
       expect((await run("pgrep", ["-af", "qemu-storage-daemon"], { timeoutMs: 5000 })).stdout).not.toContain(
         `name=${copy}`,
       );

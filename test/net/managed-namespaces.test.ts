@@ -14,7 +14,8 @@ import { createNetworkExecutor, type NetworkExecutor } from "../../src/net/execu
 import { renderGatewayHost, renderNodeHost, segmentLinks } from "../../src/net/managed";
 import type { ClusterView, InstanceView, ManagedMode } from "../../src/net/view";
 import type { IngressRule } from "../../src/net/port-forwards";
-import { canNetns, clusterTopology, inNamespace, must, Namespaces, sh, standInGuest, until } from "../support/netns";
+import { canNetns, clusterTopology, inNamespace, must, Namespaces, sh, standInGuest } from "../support/netns";
+import { until } from "../support/until";
 
 const run = canNetns() || process.env.CI === "true";
 const ECHO = join(__dirname, "../support/net-echo.mjs");

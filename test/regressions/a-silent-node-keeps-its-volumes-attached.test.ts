@@ -15,18 +15,18 @@ import {
   DescribeInstancesCommand,
   DescribeVolumesCommand,
   DetachVolumeCommand,
-  EC2Client,
   RegisterImageCommand,
   RunInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { startTestCloud, unique, type TestCloud } from "../support/cloud";
 import { imageFile, makeUser, uploadBundle, type TestUser } from "../support/bundles";
-import { until } from "../support/netns";
+import { until } from "../support/until";
+import { ec2Client } from "../support/ec2";
 
 let t: TestCloud;
 let alice: TestUser;
 let imageId = "";
-const ec2 = () => new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: alice, maxAttempts: 1 });
+const ec2 = () => ec2Client(t.ec2Url, alice);
 const failures = () => join(t.dataDir, "nc", "fake", "failures.json");
 const volume = async (id: string) => (await ec2().send(new DescribeVolumesCommand({ VolumeIds: [id] }))).Volumes![0]!;
 const state = async (id: string) =>
@@ -69,7 +69,7 @@ describe("a silent node's volumes", () => {
       async () =>
         (await ec2().send(new DescribeInstanceStatusCommand({ InstanceIds: [inst] }))).InstanceStatuses?.[0]
           ?.SystemStatus?.Status === "impaired",
-      20_000,
+      { timeoutMs: 20_000 },
     );
     await new Promise((r) => setTimeout(r, 1_000)); // many polls more
     expect(await state(inst)).toBe("running");
@@ -91,7 +91,7 @@ describe("a silent node's volumes", () => {
 
     // The node answers: the detach is carried out there, then the volume is free.
     rmSync(failures());
-    await until(async () => (await volume(vol)).State === "available", 30_000);
+    await until(async () => (await volume(vol)).State === "available", { timeoutMs: 30_000 });
     expect(await state(inst)).toBe("running");
     await ec2().send(new AttachVolumeCommand({ VolumeId: vol, InstanceId: other, Device: "/dev/sdg" }));
     await until(async () => (await volume(vol)).Attachments?.[0]?.State === "attached");

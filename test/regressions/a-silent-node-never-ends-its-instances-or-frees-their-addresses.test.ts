@@ -23,7 +23,8 @@ import { readEucarc, startEuca, BUNDLE, type EucaProcess } from "../support/proc
 import { tempDir } from "../support/cloud";
 import { run } from "../support/exec";
 import { imageFile } from "../support/bundles";
-import { until } from "../support/netns";
+import { until } from "../support/until";
+import { ec2Client } from "../support/ec2";
 
 let head: EucaProcess;
 let node: EucaProcess | undefined;
@@ -76,7 +77,7 @@ async function status(id: string): Promise<string | undefined> {
 async function launch(): Promise<string> {
   const id = (await ec2.send(new RunInstancesCommand({ ImageId: emi, MinCount: 1, MaxCount: 1 }))).Instances![0]!
     .InstanceId!;
-  await until(async () => (await instance(id)).State!.Name === "running", 30_000);
+  await until(async () => (await instance(id)).State!.Name === "running", { timeoutMs: 30_000 });
   return id;
 }
 
@@ -126,12 +127,7 @@ beforeAll(async () => {
   emi = /IMAGE\t(\S+)/.exec(
     await euca(["image", "import", imageFile("root.img", 300_000), "--name", "away"], env),
   )![1]!;
-  ec2 = new EC2Client({
-    endpoint: head.ec2Url,
-    region: "eucalyptus",
-    credentials: { accessKeyId: v.EC2_ACCESS_KEY!, secretAccessKey: v.EC2_SECRET_KEY! },
-    maxAttempts: 1,
-  });
+  ec2 = ec2Client(head.ec2Url, { accessKeyId: v.EC2_ACCESS_KEY!, secretAccessKey: v.EC2_SECRET_KEY! });
 }, 120_000);
 
 afterAll(async () => {
@@ -151,7 +147,7 @@ describe("a node away longer than every threshold", () => {
     node!.child.kill("SIGKILL");
     await node!.exited;
     // Away: impaired after the (shortened) threshold, and still running, with its address.
-    await until(async () => (await status(kept)) === "impaired", 30_000);
+    await until(async () => (await status(kept)) === "impaired", { timeoutMs: 30_000 });
     const away = await instance(kept);
     expect([away.State!.Name, away.PublicIpAddress]).toEqual(["running", keptIp]);
     const st = (await ec2.send(new DescribeInstanceStatusCommand({ InstanceIds: [kept] }))).InstanceStatuses![0]!;
@@ -177,8 +173,8 @@ describe("a node away longer than every threshold", () => {
     // The lost guest died with its node away (its domain is gone), then the node comes back.
     rmSync(join(nodeDir, "nc", "fake", "domains", `${lost}.json`));
     node = await startNode();
-    await until(async () => (await instance(kept)).State!.Name === "terminated", 30_000);
-    await until(async () => (await instance(lost)).State!.Name === "terminated", 30_000);
+    await until(async () => (await instance(kept)).State!.Name === "terminated", { timeoutMs: 30_000 });
+    await until(async () => (await instance(lost)).State!.Name === "terminated", { timeoutMs: 30_000 });
     expect((await instance(kept)).StateReason?.Message).toMatch(/User initiated/);
     expect((await instance(lost)).StateReason?.Message).toMatch(/^Server\.InternalError: /);
     // Only now are the addresses free: a new launch gets one and runs.
@@ -191,7 +187,7 @@ describe("a node away longer than every threshold", () => {
     const id = await launch();
     node!.child.kill("SIGKILL");
     await node!.exited;
-    await until(async () => (await status(id)) === "impaired", 30_000);
+    await until(async () => (await status(id)) === "impaired", { timeoutMs: 30_000 });
     const refused = await run(
       process.execPath,
       [BUNDLE, "admin", "node", "evacuate", "node-b", "--data-dir", headDir],
@@ -204,13 +200,13 @@ describe("a node away longer than every threshold", () => {
     expect(await euca(["admin", "node", "evacuate", "node-b", "--fenced", "--data-dir", headDir])).toContain(
       `instances given up: ${id}`,
     );
-    await until(async () => (await instance(id)).State!.Name === "terminated", 30_000);
+    await until(async () => (await instance(id)).State!.Name === "terminated", { timeoutMs: 30_000 });
     expect((await instance(id)).StateReason?.Message).toMatch(/fenced by the administrator/);
     expect(await euca(["admin", "node", "list", "--data-dir", headDir])).toMatch(/^node-b\s+\S+\s+fenced\s/m);
 
     // It was not off after all: once it answers, its guest is destroyed and it takes instances again.
     node = await startNode();
-    await until(async () => !existsSync(join(nodeDir, "nc", "fake", "domains", `${id}.json`)), 30_000);
+    await until(async () => !existsSync(join(nodeDir, "nc", "fake", "domains", `${id}.json`)), { timeoutMs: 30_000 });
     const next = await launch();
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [next] }));
   }, 180_000);

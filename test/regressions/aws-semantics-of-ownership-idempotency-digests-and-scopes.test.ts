@@ -13,7 +13,6 @@ import { createHash } from "node:crypto";
 import {
   DeregisterImageCommand,
   DescribeImageAttributeCommand,
-  EC2Client,
   ModifyImageAttributeCommand,
   RegisterImageCommand,
   RunInstancesCommand,
@@ -26,13 +25,14 @@ import { bucketName, s3, type Creds } from "../support/s3";
 import { sigV4S3Headers } from "../support/s3-signing";
 import { errorCode, formEncode, post } from "../support/query-client";
 import { signV4 } from "../../src/auth/sigv4";
+import { ec2Client } from "../support/ec2";
 
 let t: TestCloud;
 let alice: TestUser;
 let bob: TestUser;
 let privateImage: string;
 let sharedImage: string;
-const ec2 = (c: Creds) => new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: c, maxAttempts: 1 });
+const ec2 = (c: Creds) => ec2Client(t.ec2Url, c);
 
 beforeAll(async () => {
   t = await startTestCloud({ settings: { walrusMaxBuckets: 0 } });

@@ -5,22 +5,18 @@
  * exist answers exactly as another account's instance with other codes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  ConfirmProductInstanceCommand,
-  EC2Client,
-  RegisterImageCommand,
-  RunInstancesCommand,
-} from "@aws-sdk/client-ec2";
+import { ConfirmProductInstanceCommand, RegisterImageCommand, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import { startTestCloud, unique, type TestCloud } from "../support/cloud";
 import { imageFile, makeUser, uploadBundle, type TestUser } from "../support/bundles";
 import type { Creds } from "../support/s3";
+import { ec2Client } from "../support/ec2";
 
 let t: TestCloud;
 let alice: TestUser;
 let mallory: TestUser;
 let plain: string;
 let coded: string;
-const ec2 = (c: Creds) => new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: c, maxAttempts: 1 });
+const ec2 = (c: Creds) => ec2Client(t.ec2Url, c);
 
 beforeAll(async () => {
   t = await startTestCloud({ settings: { walrusMaxBuckets: 0 } });

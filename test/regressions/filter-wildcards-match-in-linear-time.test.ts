@@ -14,6 +14,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { compileWildcard } from "../../src/common/wildcard";
 import { startTestCloud, unique, type TestCloud } from "../support/cloud";
+import { ec2Client } from "../support/ec2";
 
 /** The meaning of a pattern, by the regular expression it used to be (safe here: tiny inputs). */
 const reference = (pattern: string, value: string) =>
@@ -62,12 +63,7 @@ let ec2: EC2Client;
 let keyName: string;
 beforeAll(async () => {
   t = await startTestCloud();
-  ec2 = new EC2Client({
-    endpoint: t.ec2Url,
-    region: "eucalyptus",
-    credentials: await t.createUser(unique("u")),
-    maxAttempts: 1,
-  });
+  ec2 = ec2Client(t.ec2Url, await t.createUser(unique("u")));
   keyName = unique("kp");
   const kp = await ec2.send(new CreateKeyPairCommand({ KeyName: keyName }));
   await ec2.send(new CreateTagsCommand({ Resources: [kp.KeyPairId!], Tags: [{ Key: "k", Value: "a".repeat(255) }] }));

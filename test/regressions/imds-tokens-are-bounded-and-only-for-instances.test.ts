@@ -4,11 +4,12 @@
  * each PUT (a flood slowed it to 180 tokens/s and the heartbeat from 1 to 85 ms).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EC2Client, RegisterImageCommand, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { RegisterImageCommand, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import { MAX_TOKENS, MetadataTokens, PER_INSTANCE } from "../../src/api/metadata/tokens";
 import { startTestCloud, unique, type TestCloud } from "../support/cloud";
 import { imageFile, makeUser, uploadBundle } from "../support/bundles";
 import { metadataRequest } from "../support/metadata";
+import { ec2Client } from "../support/ec2";
 
 describe("the token store", () => {
   it("keeps at most PER_INSTANCE live tokens per instance, the newest", () => {
@@ -51,7 +52,7 @@ const call = (method: string, path: string, from: string, headers: Record<string
 beforeAll(async () => {
   t = await startTestCloud({ settings: { walrusMaxBuckets: 0 } });
   const alice = await makeUser(t, unique("alice"));
-  const ec2 = new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: alice, maxAttempts: 1 });
+  const ec2 = ec2Client(t.ec2Url, alice);
   const imageId = (
     await ec2.send(
       new RegisterImageCommand({

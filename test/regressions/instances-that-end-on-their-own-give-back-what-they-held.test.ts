@@ -9,24 +9,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
-import {
-  DescribeInstancesCommand,
-  EC2Client,
-  RegisterImageCommand,
-  RunInstancesCommand,
-  TerminateInstancesCommand,
-} from "@aws-sdk/client-ec2";
+import { RegisterImageCommand, RunInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
 import { FakeHypervisor } from "../../src/hypervisor/fake/fake-hypervisor";
 import { openNcDatabase } from "../../src/roles/nc/database";
 import { NodeImageCache } from "../../src/roles/nc/image-cache";
 import { createNodeService, TEARDOWN_KEPT_MS } from "../../src/roles/nc/service";
 import { startTestCloud, tempDir, testProbe, unique, type TestCloud } from "../support/cloud";
 import { imageFile, makeUser, nodeImageRef, uploadBundle, type TestUser } from "../support/bundles";
+import { ec2Client } from "../support/ec2";
+import { waitForInstances } from "../support/ec2";
 
 let t: TestCloud;
 let alice: TestUser;
 let imageId: string;
-const ec2 = () => new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: alice, maxAttempts: 1 });
+const ec2 = () => ec2Client(t.ec2Url, alice);
 
 beforeAll(async () => {
   // The smallest network per group: 8 addresses, 5 of them for instances.
@@ -43,18 +39,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-async function states(ids: string[]): Promise<string[]> {
-  const r = await ec2().send(new DescribeInstancesCommand({ InstanceIds: ids }));
-  return (r.Reservations ?? []).flatMap((x) => x.Instances ?? []).map((i) => i.State!.Name!);
-}
-
-async function until(ids: string[], state: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if ((await states(ids)).every((s) => s === state)) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`${ids.join(", ")} never all ${state}: ${(await states(ids)).join(", ")}`);
-}
+const until = (ids: string[], state: string) => waitForInstances(ec2(), ids, state, { everyMs: 25 });
 
 describe("instances whose guests crash", () => {
   it("give their private addresses back, so the group's network never runs out", async () => {

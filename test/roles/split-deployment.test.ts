@@ -8,7 +8,6 @@ import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import {
   AuthorizeSecurityGroupIngressCommand,
-  EC2Client,
   DescribeAvailabilityZonesCommand,
   DescribeInstancesCommand,
   RegisterImageCommand,
@@ -18,6 +17,7 @@ import {
 import { imageFile, makeUser, uploadBundle } from "../support/bundles";
 import { main } from "../../src/cli/program";
 import { startTestCloud, tempDir, unique } from "../support/cloud";
+import { ec2Client } from "../support/ec2";
 
 async function cli(args: string[]) {
   let out = "";
@@ -39,12 +39,7 @@ describe("split roles over signed REST", () => {
     try {
       expect(cc.cloud.internal.cc).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(cc.cloud.internal.nc).toBeUndefined(); // the NC is called in-process by its CC
-      const ec2 = new EC2Client({
-        endpoint: head.ec2Url,
-        region: "eucalyptus",
-        credentials: head.admin,
-        maxAttempts: 1,
-      });
+      const ec2 = ec2Client(head.ec2Url, head.admin);
       expect((await ec2.send(new DescribeAvailabilityZonesCommand({}))).AvailabilityZones).toEqual([]);
 
       const keyFile = join(tempDir(), "zone2.key");
@@ -96,7 +91,7 @@ describe("split roles over signed REST", () => {
 
       // An instance runs there: its node fetched the image from the head's Walrus, signed with the cluster's key.
       const alice = await makeUser(head, unique("alice"));
-      const user = new EC2Client({ endpoint: head.ec2Url, region: "eucalyptus", credentials: alice, maxAttempts: 1 });
+      const user = ec2Client(head.ec2Url, alice);
       const location = await uploadBundle(head, alice, imageFile("root.img", 100_000));
       const imageId = (await user.send(new RegisterImageCommand({ ImageLocation: location, Name: "split" }))).ImageId!;
       const id = (await user.send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1 })))

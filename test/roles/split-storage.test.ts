@@ -9,7 +9,6 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
-  EC2Client,
   CreateSnapshotCommand,
   CreateVolumeCommand,
   DescribeSnapshotsCommand,
@@ -17,7 +16,8 @@ import {
 } from "@aws-sdk/client-ec2";
 import { main } from "../../src/cli/program";
 import { startTestCloud, tempDir } from "../support/cloud";
-import { until } from "../support/netns";
+import { until } from "../support/until";
+import { ec2Client } from "../support/ec2";
 
 async function cli(args: string[]) {
   let err = "";
@@ -56,12 +56,7 @@ describe("EBS across zones over signed REST", () => {
       }),
     );
     try {
-      const ec2 = new EC2Client({
-        endpoint: head.ec2Url,
-        region: "eucalyptus",
-        credentials: head.admin,
-        maxAttempts: 1,
-      });
+      const ec2 = ec2Client(head.ec2Url, head.admin);
       const state = async (id: string) =>
         (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [id] }))).Volumes![0]!.State;
       const vol = (await ec2.send(new CreateVolumeCommand({ Size: 1, AvailabilityZone: "zone-a" }))).VolumeId!;
@@ -75,11 +70,11 @@ describe("EBS across zones over signed REST", () => {
       await until(
         async () =>
           (await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snap] }))).Snapshots![0]!.State === "completed",
-        30_000,
+        { timeoutMs: 30_000 },
       );
       const copy = (await ec2.send(new CreateVolumeCommand({ SnapshotId: snap, AvailabilityZone: "zone-b" })))
         .VolumeId!;
-      await until(async () => (await state(copy)) === "available", 30_000);
+      await until(async () => (await state(copy)) === "available", { timeoutMs: 30_000 });
       expect((await ec2.send(new DescribeVolumesCommand({ VolumeIds: [copy] }))).Volumes![0]).toMatchObject({
         AvailabilityZone: "zone-b",
         SnapshotId: snap,

@@ -7,7 +7,8 @@
 import { join } from "node:path";
 import { tempDir } from "./cloud";
 import { run } from "./exec";
-import { clusterTopology, lanTopology, must, Namespaces, until } from "./netns";
+import { clusterTopology, lanTopology, must, Namespaces } from "./netns";
+import { until } from "./until";
 import { BUNDLE, readEucarc, startEuca, type EucaProcess } from "./process";
 import { killGuestsUnder } from "./guest";
 
@@ -226,10 +227,13 @@ export async function runGuest(
 ): Promise<{ instance: { InstanceId: string; PrivateIpAddress: string; PublicIpAddress: string }; console: string }> {
   const instance = (await c.ec2("run-instances", "--image-id", image, "--instance-type", "m1.small")).Instances[0];
   let text = "";
-  await until(async () => {
-    text = (await c.ec2("get-console-output", "--instance-id", instance.InstanceId)).Output ?? "";
-    return text.includes("EUCA-GUEST-READY");
-  }, 180_000);
+  await until(
+    async () => {
+      text = (await c.ec2("get-console-output", "--instance-id", instance.InstanceId)).Output ?? "";
+      return text.includes("EUCA-GUEST-READY");
+    },
+    { timeoutMs: 180_000 },
+  );
   return { instance, console: text };
 }
 
@@ -254,5 +258,3 @@ export function startSiteDhcp(c: ManagedCloud): void {
     `--pid-file=${c.dir}/site-dnsmasq.pid`,
   ]);
 }
-
-export { until } from "./netns";

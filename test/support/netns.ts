@@ -165,12 +165,3 @@ export function lanTopology(nss: Namespaces): void {
   nss.wire("lan", "l-site", undefined, "site", "eth0", "192.168.50.254/24");
   must(`ip -n ${nss.name("lan")} link set l-site master lan0`);
 }
-
-/** Waits until `ok` holds (polling every 100 ms), or fails after `ms`. */
-export async function until(ok: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -2,17 +2,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DescribeAccountAttributesCommand, DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { startTestCloud, unique, type TestCloud } from "../../support/cloud";
+import { ec2Client, expectEc2Error } from "../../support/ec2";
 
 let t: TestCloud;
 let ec2: EC2Client;
 beforeAll(async () => {
   t = await startTestCloud({ settings: { maxAddressesPerUser: 3 } });
-  ec2 = new EC2Client({
-    endpoint: t.ec2Url,
-    region: "eucalyptus",
-    credentials: await t.createUser(unique("u")),
-    maxAttempts: 1,
-  });
+  ec2 = ec2Client(t.ec2Url, await t.createUser(unique("u")));
 });
 afterAll(() => t.stop());
 
@@ -39,8 +35,9 @@ describe("DescribeAccountAttributes", () => {
       new DescribeAccountAttributesCommand({ AttributeNames: ["default-vpc", "supported-platforms"] }),
     );
     expect(r.AccountAttributes?.map((a) => a.AttributeName)).toEqual(["supported-platforms", "default-vpc"]);
-    await expect(
+    await expectEc2Error(
       ec2.send(new DescribeAccountAttributesCommand({ AttributeNames: ["no-such" as "default-vpc"] })),
-    ).rejects.toMatchObject({ name: "InvalidParameterValue" });
+      "InvalidParameterValue",
+    );
   });
 });

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  EC2Client,
   AllocateAddressCommand,
   ReleaseAddressCommand,
   AssociateAddressCommand,
@@ -14,13 +13,13 @@ import {
 import { startTestCloud, unique, type TestCloud } from "../../support/cloud";
 import { imageFile, makeUser, uploadBundle, type TestUser } from "../../support/bundles";
 import { errorCode, formEncode, post, sigV4Headers } from "../../support/query-client";
+import { ec2Client, expectEc2Error } from "../../support/ec2";
 
 let t: TestCloud;
 let alice: TestUser;
 let bob: TestUser;
 let imageId: string;
-const ec2 = (c: TestUser) =>
-  new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: c, maxAttempts: 1 });
+const ec2 = (c: TestUser) => ec2Client(t.ec2Url, c);
 
 beforeAll(async () => {
   t = await startTestCloud({
@@ -76,9 +75,10 @@ describe("addresses", () => {
     const listed = await ec2(alice).send(new DescribeAddressesCommand({}));
     expect(listed.Addresses?.find((x) => x.PublicIp === a1.PublicIp)?.InstanceId).toBe(withIp.InstanceId);
     expect((await ec2(bob).send(new DescribeAddressesCommand({}))).Addresses).toEqual([]);
-    await expect(
+    await expectEc2Error(
       ec2(bob).send(new AssociateAddressCommand({ PublicIp: a1.PublicIp, InstanceId: withIp.InstanceId })),
-    ).rejects.toMatchObject({ name: "InvalidInstanceID.NotFound" });
+      "InvalidInstanceID.NotFound",
+    );
     await expect(ec2(bob).send(new ReleaseAddressCommand({ PublicIp: a1.PublicIp }))).rejects.toMatchObject({
       name: "InvalidAddress.NotFound",
     });

@@ -1,7 +1,6 @@
 /** RunInstances to TerminateInstances through the whole cloud (CLC → CC → NC on the fake hypervisor) with the JS SDK. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  EC2Client,
   RunInstancesCommand,
   DescribeInstancesCommand,
   TerminateInstancesCommand,
@@ -19,6 +18,8 @@ import {
 } from "@aws-sdk/client-ec2";
 import { startTestCloud, unique, type TestCloud } from "../../support/cloud";
 import { imageFile, makeUser, uploadBundle, type TestUser } from "../../support/bundles";
+import { ec2Client, expectEc2Error } from "../../support/ec2";
+import { waitForInstances } from "../../support/ec2";
 
 let t: TestCloud;
 let alice: TestUser;
@@ -26,22 +27,15 @@ let bob: TestUser;
 let imageId: string;
 let keyName: string;
 let groupName: string;
-const ec2 = (c: TestUser) =>
-  new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: c, maxAttempts: 1 });
+const ec2 = (c: TestUser) => ec2Client(t.ec2Url, c);
 
 async function describe1(c: TestUser, ids: string[]): Promise<Instance[]> {
   const r = await ec2(c).send(new DescribeInstancesCommand({ InstanceIds: ids }));
   return (r.Reservations ?? []).flatMap((x) => x.Instances ?? []);
 }
 
-async function waitFor(c: TestUser, ids: string[], state: string): Promise<Instance[]> {
-  for (let i = 0; i < 200; i++) {
-    const inst = await describe1(c, ids);
-    if (inst.every((x) => x.State?.Name === state)) return inst;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`not ${state}`);
-}
+const waitFor = (c: TestUser, ids: string[], state: string): Promise<Instance[]> =>
+  waitForInstances(ec2(c), ids, state, { everyMs: 25 });
 
 beforeAll(async () => {
   t = await startTestCloud({ settings: { walrusMaxBuckets: 0 } });
@@ -84,9 +78,10 @@ describe("instances end to end on the fake hypervisor", () => {
     // the token with other parameters is refused, as EC2 does.
     const again = await ec2(alice).send(new RunInstancesCommand(request));
     expect(again.Instances!.map((i) => i.InstanceId)).toEqual(ids);
-    await expect(
+    await expectEc2Error(
       ec2(alice).send(new RunInstancesCommand({ ImageId: imageId, MinCount: 2, MaxCount: 2, ClientToken: "token-1" })),
-    ).rejects.toMatchObject({ name: "IdempotentParameterMismatch" });
+      "IdempotentParameterMismatch",
+    );
 
     const running = await waitFor(alice, ids, "running");
     expect(running[0]!.SecurityGroups?.map((g) => g.GroupName)).toEqual([groupName]);
@@ -153,7 +148,7 @@ describe("instances end to end on the fake hypervisor", () => {
       ).toString(),
     ).toContain("Restarting system");
 
-    await expect(describe1(bob, ids)).rejects.toMatchObject({ name: "InvalidInstanceID.NotFound" });
+    await expectEc2Error(describe1(bob, ids), "InvalidInstanceID.NotFound");
     await expect(ec2(bob).send(new TerminateInstancesCommand({ InstanceIds: ids }))).rejects.toMatchObject({
       name: "InvalidInstanceID.NotFound",
     });
@@ -201,22 +196,24 @@ describe("instances end to end on the fake hypervisor", () => {
   it("refuses bad requests with the right codes and leaves nothing behind", async () => {
     const run = (over: Record<string, unknown>) =>
       ec2(alice).send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1, ...over }));
-    await expect(run({ ImageId: "emi-00000000" })).rejects.toMatchObject({ name: "InvalidAMIID.NotFound" });
-    await expect(run({ KeyName: "no-such-key" })).rejects.toMatchObject({ name: "InvalidKeyPair.NotFound" });
-    await expect(run({ SecurityGroups: ["no-such-group"] })).rejects.toMatchObject({ name: "InvalidGroup.NotFound" });
-    await expect(run({ InstanceType: "m9.galactic" })).rejects.toMatchObject({ name: "InvalidParameterValue" });
+    await expectEc2Error(run({ ImageId: "emi-00000000" }), "InvalidAMIID.NotFound");
+    await expectEc2Error(run({ KeyName: "no-such-key" }), "InvalidKeyPair.NotFound");
+    await expectEc2Error(run({ SecurityGroups: ["no-such-group"] }), "InvalidGroup.NotFound");
+    await expectEc2Error(run({ InstanceType: "m9.galactic" }), "InvalidParameterValue");
     await expect(run({ Placement: { AvailabilityZone: "nowhere" } })).rejects.toMatchObject({
       name: "InvalidParameterValue",
     });
-    await expect(run({ MinCount: 3, MaxCount: 2 })).rejects.toMatchObject({ name: "InvalidParameterValue" });
-    await expect(
+    await expectEc2Error(run({ MinCount: 3, MaxCount: 2 }), "InvalidParameterValue");
+    await expectEc2Error(
       run({ BlockDeviceMappings: [{ DeviceName: "/dev/sdb", Ebs: { VolumeSize: 1 } }] }),
-    ).rejects.toMatchObject({ name: "InvalidParameterValue" });
-    await expect(
+      "InvalidParameterValue",
+    );
+    await expectEc2Error(
       ec2(bob).send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1 })),
-    ).rejects.toMatchObject({ name: "InvalidAMIID.NotFound" });
+      "InvalidAMIID.NotFound",
+    );
     // The test node has 4 cores: five m1.small do not fit, and nothing is started.
-    await expect(run({ MinCount: 5, MaxCount: 5 })).rejects.toMatchObject({ name: "InsufficientInstanceCapacity" });
+    await expectEc2Error(run({ MinCount: 5, MaxCount: 5 }), "InsufficientInstanceCapacity");
     const live =
       (
         await ec2(alice).send(

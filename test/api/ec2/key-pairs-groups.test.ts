@@ -4,7 +4,6 @@ import { createHash, createPrivateKey } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  EC2Client,
   CreateKeyPairCommand,
   ImportKeyPairCommand,
   DescribeKeyPairsCommand,
@@ -17,11 +16,11 @@ import {
 } from "@aws-sdk/client-ec2";
 import { startTestCloud, tempDir, unique, type TestCloud } from "../../support/cloud";
 import { errorCode, formEncode, post, sigV4Headers } from "../../support/query-client";
+import { ec2Client } from "../../support/ec2";
 
 let t: TestCloud;
 let alice: { accessKeyId: string; secretAccessKey: string };
-const ec2 = (creds = t.admin) =>
-  new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: creds, maxAttempts: 1 });
+const ec2 = (creds = t.admin) => ec2Client(t.ec2Url, creds);
 const hasSshKeygen = existsSync("/usr/bin/ssh-keygen") && existsSync("/usr/bin/openssl");
 
 beforeAll(async () => {

@@ -16,6 +16,7 @@ import {
 import { randomIds, randomIdsWith, type IdGenerator } from "../../../src/common/ids";
 import { startTestCloud, unique, type TestCloud } from "../../support/cloud";
 import { imageFile, makeUser, uploadBundle, type TestUser } from "../../support/bundles";
+import { ec2Client } from "../../support/ec2";
 
 /** Ids as Eucalyptus 1.6 and earlier euca wrote them. */
 const upperIds: IdGenerator = {
@@ -30,7 +31,7 @@ const upperIds: IdGenerator = {
 async function setup(ids?: IdGenerator, settings = {}) {
   const t = await startTestCloud({ settings: { walrusMaxBuckets: 0, ...settings }, ids });
   const alice = await makeUser(t, unique("alice"));
-  const ec2 = new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: alice, maxAttempts: 1 });
+  const ec2 = ec2Client(t.ec2Url, alice);
   const imageId = (
     await ec2.send(
       new RegisterImageCommand({

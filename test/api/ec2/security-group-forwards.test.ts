@@ -8,7 +8,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import {
-  EC2Client,
   AllocateAddressCommand,
   AssociateAddressCommand,
   AuthorizeSecurityGroupIngressCommand,
@@ -25,14 +24,14 @@ import { systemClock } from "../../../src/common/clock";
 import { FakeHypervisor } from "../../../src/hypervisor/fake/fake-hypervisor";
 import { startTestCloud, unique, type TestCloud } from "../../support/cloud";
 import { imageFile, makeUser, uploadBundle, type TestUser } from "../../support/bundles";
+import { ec2Client } from "../../support/ec2";
 
 let t: TestCloud;
 let alice: TestUser;
 let bob: TestUser;
 let aliceImage: string;
 let bobImage: string;
-const ec2 = (c: TestUser) =>
-  new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: c, maxAttempts: 1 });
+const ec2 = (c: TestUser) => ec2Client(t.ec2Url, c);
 
 beforeAll(async () => {
   t = await startTestCloud({ settings: { walrusMaxBuckets: 0 } }); // the default pool: loopback public addresses

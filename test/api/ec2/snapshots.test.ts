@@ -10,7 +10,6 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  EC2Client,
   CreateSnapshotCommand,
   CreateVolumeCommand,
   DeleteSnapshotCommand,
@@ -23,17 +22,17 @@ import {
 } from "@aws-sdk/client-ec2";
 import { startTestCloud, unique, type TestCloud } from "../../support/cloud";
 import { makeUser, type TestUser } from "../../support/bundles";
-import { until } from "../../support/netns";
+import { until } from "../../support/until";
 import { CHUNK_SIZE } from "../../../src/roles/sc/chunks";
 import { SNAPSHOT_BUCKET } from "../../../src/roles/sc/snapshots";
+import { ec2Client, expectEc2Error } from "../../support/ec2";
 
 let t: TestCloud;
 let alice: TestUser;
 let bob: TestUser;
 const ZONE = "cluster1";
 const MiB = 1024 * 1024;
-const ec2 = (c: TestUser) =>
-  new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: c, maxAttempts: 1 });
+const ec2 = (c: TestUser) => ec2Client(t.ec2Url, c);
 const fileOf = (vol: string) => join(t.dataDir, "volumes", `${vol}.img`);
 
 function write(vol: string, offset: number, data: Buffer): void {
@@ -57,7 +56,7 @@ async function volume(c: TestUser, size = 1, snapshotId?: string): Promise<strin
   ).VolumeId!;
   await until(
     async () => (await ec2(c).send(new DescribeVolumesCommand({ VolumeIds: [id] }))).Volumes![0]!.State === "available",
-    30_000,
+    { timeoutMs: 30_000 },
   );
   return id;
 }
@@ -69,7 +68,7 @@ async function snapshot(c: TestUser, vol: string): Promise<string> {
     async () =>
       (await ec2(c).send(new DescribeSnapshotsCommand({ SnapshotIds: [s.SnapshotId!] }))).Snapshots![0]!.State ===
       "completed",
-    30_000,
+    { timeoutMs: 30_000 },
   );
   return s.SnapshotId!;
 }
@@ -164,10 +163,11 @@ describe("snapshots", () => {
     });
     const s = await snapshot(alice, vol);
     expect((await ec2(bob).send(new DescribeSnapshotsCommand({}))).Snapshots).toEqual([]);
-    await expect(
+    await expectEc2Error(
       ec2(bob).send(new CreateVolumeCommand({ SnapshotId: s, AvailabilityZone: ZONE })),
-    ).rejects.toMatchObject({ name: "InvalidSnapshot.NotFound" });
-    await expect(
+      "InvalidSnapshot.NotFound",
+    );
+    await expectEc2Error(
       ec2(bob).send(
         new ModifySnapshotAttributeCommand({
           SnapshotId: s,
@@ -176,7 +176,8 @@ describe("snapshots", () => {
           UserIds: [bob.account],
         }),
       ),
-    ).rejects.toMatchObject({ name: "InvalidSnapshot.NotFound" });
+      "InvalidSnapshot.NotFound",
+    );
 
     await ec2(alice).send(
       new ModifySnapshotAttributeCommand({ SnapshotId: s, CreateVolumePermission: { Add: [{ UserId: bob.account }] } }),
@@ -196,14 +197,16 @@ describe("snapshots", () => {
     expect((await ec2(bob).send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }))).Snapshots).toEqual([]);
     const bobs = await volume(bob, 1, s);
     expect(read(bobs, 0, 14).toString()).toBe("alice's secret");
-    await expect(
+    await expectEc2Error(
       ec2(bob).send(new CreateVolumeCommand({ SnapshotId: s, Size: 0, AvailabilityZone: ZONE })),
-    ).rejects.toMatchObject({ name: "InvalidParameterValue" });
+      "InvalidParameterValue",
+    );
 
     await ec2(alice).send(new ResetSnapshotAttributeCommand({ SnapshotId: s, Attribute: "createVolumePermission" }));
-    await expect(
+    await expectEc2Error(
       ec2(bob).send(new CreateVolumeCommand({ SnapshotId: s, AvailabilityZone: ZONE })),
-    ).rejects.toMatchObject({ name: "InvalidSnapshot.NotFound" });
+      "InvalidSnapshot.NotFound",
+    );
     await expect(ec2(bob).send(new DeleteSnapshotCommand({ SnapshotId: s }))).rejects.toMatchObject({
       name: "InvalidSnapshot.NotFound",
     });

@@ -26,6 +26,7 @@ import { bucketName, expectS3Error, s3 } from "../../support/s3";
 import { openWalrus } from "../../../src/roles/walrus/service";
 import { dataDirLayout } from "../../../src/common/data-dir";
 import type { Clock } from "../../../src/common/clock";
+import { until } from "../../support/until";
 
 let t: TestCloud;
 beforeAll(async () => {
@@ -33,14 +34,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-async function eventually(check: () => Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`not within ${ms} ms: ${what}`);
-}
+const eventually = (check: () => Promise<boolean>, what: string, ms = 15_000) => until(check, { what, timeoutMs: ms });
 const exists = (b: string, k: string) =>
   s3(t)
     .send(new HeadObjectCommand({ Bucket: b, Key: k }))

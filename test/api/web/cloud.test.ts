@@ -6,7 +6,6 @@
  */
 import {
   DescribeInstancesCommand,
-  EC2Client,
   ModifyImageAttributeCommand,
   RegisterImageCommand,
   TerminateInstancesCommand,
@@ -21,6 +20,7 @@ import { adminUser, imageFile, uploadBundle } from "../../support/bundles";
 import { s3 } from "../../support/s3";
 import { canBrowse, expectAccessible, launchBrowser, newContext, screenshot } from "../../support/browser";
 import { firstAdminLogin, flash, login, runFromPage, startWebCloud, visit, type WebCloud } from "../../support/web";
+import { ec2Client } from "../../support/ec2";
 
 describe.runIf(canBrowse)("web interface: the cloud", () => {
   let w: WebCloud;
@@ -29,8 +29,7 @@ describe.runIf(canBrowse)("web interface: the cloud", () => {
   let admin: Page;
   let user: Page;
   let userKeys: { accessKeyId: string; secretAccessKey: string };
-  const ec2 = (k: { accessKeyId: string; secretAccessKey: string }) =>
-    new EC2Client({ endpoint: w.t.ec2Url, region: "eucalyptus", credentials: k });
+  const ec2 = (k: { accessKeyId: string; secretAccessKey: string }) => ec2Client(w.t.ec2Url, k, { maxAttempts: 3 });
 
   beforeAll(async () => {
     w = await startWebCloud({ settings: { publicIps: "192.0.2.10-192.0.2.12" } });

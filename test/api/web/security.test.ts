@@ -7,7 +7,6 @@
 import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import {
   DescribeInstancesCommand,
-  EC2Client,
   ModifyImageAttributeCommand,
   RegisterImageCommand,
   RunInstancesCommand,
@@ -28,6 +27,7 @@ import {
   userWithPassword as addUser,
   type WebCloud,
 } from "../../support/web";
+import { ec2Client } from "../../support/ec2";
 
 /**
  * A POST larger than any form, on a raw TLS socket: the server answers 413 and closes
@@ -227,8 +227,7 @@ describe("web interface: security", () => {
     const lee = await userWithPassword("lee", "lees-password");
     const mo = await userWithPassword("mo", "mos-password");
     const a = adminUser(w.t);
-    const ec2 = (k: { accessKeyId: string; secretAccessKey: string }) =>
-      new EC2Client({ endpoint: w.t.ec2Url, region: "eucalyptus", credentials: k });
+    const ec2 = (k: { accessKeyId: string; secretAccessKey: string }) => ec2Client(w.t.ec2Url, k, { maxAttempts: 3 });
     const image = (
       await ec2(a).send(
         new RegisterImageCommand({

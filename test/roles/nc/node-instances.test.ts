@@ -20,6 +20,7 @@ import { createNodeService } from "../../../src/roles/nc/service";
 import { NODE_METHODS, type NodeClient, type RunInstanceRequest } from "../../../src/roles/nc/client";
 import { startTestCloud, tempDir, testProbe, unique, type TestCloud } from "../../support/cloud";
 import { imageFile, makeUser, uploadBundle } from "../../support/bundles";
+import { until as poll } from "../../support/until";
 
 const log = pino({ level: "silent" });
 const ctx = { requestId: "req-nc" };
@@ -69,14 +70,14 @@ function request(over: Partial<RunInstanceRequest> = {}): RunInstanceRequest {
   };
 }
 
-async function until(node: NodeClient, id: string, state: string) {
-  for (let i = 0; i < 200; i++) {
-    const inst = (await node.describeInstances({ instanceIds: [id] }, ctx)).instances[0];
-    if (inst?.state === state) return inst;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`${id} never reached ${state}`);
-}
+const until = (node: NodeClient, id: string, state: string) =>
+  poll(
+    async () => {
+      const inst = (await node.describeInstances({ instanceIds: [id] }, ctx)).instances[0];
+      return inst?.state === state ? inst : undefined;
+    },
+    { what: `${id} to reach ${state}`, everyMs: 25 },
+  );
 
 const transports: Array<
   [string, (dir: string) => Promise<{ node: NodeClient; hv: FakeHypervisor; close(): Promise<void> }>]

@@ -17,6 +17,7 @@ import {
 import { startTestCloud, tempDir, type TestCloud } from "../../support/cloud";
 import { adminUser, imageFile, uploadBundle } from "../../support/bundles";
 import { killGuestsUnder, qemuPid, testGuest } from "../../support/guest";
+import { ec2Client } from "../../support/ec2";
 
 const guest = testGuest();
 let t: TestCloud;
@@ -48,7 +49,7 @@ describe.skipIf(!guest)("real guests that fail", () => {
   beforeAll(async () => {
     t = await startTestCloud({ settings: { hypervisor: "qemu", qemuAccel: "tcg", walrusMaxBuckets: 0 } });
     const admin = adminUser(t);
-    ec2 = new EC2Client({ endpoint: t.ec2Url, region: "eucalyptus", credentials: t.admin, maxAttempts: 1 });
+    ec2 = ec2Client(t.ec2Url, t.admin);
     const reg = async (file: string, name: string) =>
       (await ec2.send(new RegisterImageCommand({ ImageLocation: await uploadBundle(t, admin, file), Name: name })))
         .ImageId!;
