@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import type { Logger } from "pino";
 import type { ProgramRunner } from "../common/run-program";
 import { writeFileAtomic } from "../common/files";
-import { dhcpArgs, dhcpHostsFile, dhcpOptionsFile } from "./dnsmasq";
+import { createDhcpProcess } from "./dhcp-process";
 import { emptyNetwork, OWNED_LINK, type AddressSpec, type HostNetwork, type LinkSpec } from "./host-network";
 import { deleteScript, replaceScript } from "./nft/names";
 
@@ -262,57 +262,7 @@ export function createNetworkExecutor(o: ExecutorOptions) {
     }
   }
 
-  const pidOf = (): number | undefined => {
-    const f = `${o.dhcpDir}/dnsmasq.pid`;
-    if (!existsSync(f)) return undefined;
-    const pid = Number(readFileSync(f, "utf8").trim());
-    try {
-      kill(pid, 0);
-      // A pid file that outlived its dnsmasq may name another process now.
-      const comm = existsSync(`/proc/${pid}/comm`) ? readFileSync(`/proc/${pid}/comm`, "utf8").trim() : "dnsmasq";
-      return comm === "dnsmasq" ? pid : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-
-  async function applyDhcp(want: HostNetwork["dhcp"], r: Recorded): Promise<ApplyReport["dhcp"]> {
-    const dir = o.dhcpDir;
-    const pid = pidOf();
-    if (!want) {
-      if (pid) stopDhcp(pid);
-      r.dhcpArgs = undefined;
-      return pid ? "stopped" : "none";
-    }
-    mkdirSync(dir, { recursive: true, mode: 0o755 });
-    const hosts = dhcpHostsFile(want);
-    const opts = dhcpOptionsFile(want);
-    const read = (f: string) => (existsSync(f) ? readFileSync(f, "utf8") : undefined);
-    const changed = read(`${dir}/hosts`) !== hosts || read(`${dir}/options`) !== opts;
-    if (changed) {
-      writeFileAtomic(`${dir}/hosts`, hosts, 0o644);
-      writeFileAtomic(`${dir}/options`, opts, 0o644);
-    }
-    const args = dhcpArgs(want, dir);
-    if (pid && JSON.stringify(args) === JSON.stringify(r.dhcpArgs)) {
-      if (!changed) return "unchanged";
-      kill(pid, "SIGHUP");
-      return "reloaded";
-    }
-    if (pid) stopDhcp(pid);
-    await sh("dnsmasq", args); // forks into the background once it has bound, writing its pid file
-    r.dhcpArgs = args;
-    return "started";
-  }
-
-  function stopDhcp(pid: number): void {
-    try {
-      kill(pid, "SIGTERM");
-    } catch {
-      /* gone already */
-    }
-    rmSync(`${o.dhcpDir}/dnsmasq.pid`, { force: true });
-  }
+  const dhcp = createDhcpProcess({ dir: o.dhcpDir, kill, sh });
 
   return {
     /** Makes the host's euca network `want`; returns what it changed. */
@@ -329,7 +279,7 @@ export function createNetworkExecutor(o: ExecutorOptions) {
         dhcp: "none",
       };
       // Nothing wanted and nothing made (a SYSTEM CC, a node without guests): no command at all.
-      if (isEmpty(want) && isEmpty(r.applied) && !Object.keys(r.sysctlsBefore).length && !pidOf()) return report;
+      if (isEmpty(want) && isEmpty(r.applied) && !Object.keys(r.sysctlsBefore).length && !dhcp.pid()) return report;
       await applySysctls(want.sysctls, r);
       // Record first what is about to be owned, so a crash part-way still knows to remove it.
       save({
@@ -347,7 +297,9 @@ export function createNetworkExecutor(o: ExecutorOptions) {
       const gone = r.applied.tables.filter((t) => !want.tables.some((w) => w.family === t.family && w.name === t.name));
       await sh("nft", ["-f", "-"], replaceScript(want.tables) + deleteScript(gone));
       await flushTranslations(r.applied.translations, want.translations);
-      report.dhcp = await applyDhcp(want.dhcp, r);
+      const d = await dhcp.apply(want.dhcp, r.dhcpArgs);
+      report.dhcp = d.outcome;
+      r.dhcpArgs = d.args;
       save({ ...r, applied: want });
       report.commands = commands;
       return report;
@@ -377,8 +329,7 @@ export function createNetworkExecutor(o: ExecutorOptions) {
     /** Removes everything euca made on the host and puts the sysctls back. */
     async teardown(): Promise<void> {
       const r = load();
-      const pid = pidOf();
-      if (pid) stopDhcp(pid);
+      dhcp.stop();
       await sh("nft", ["-f", "-"], deleteScript(r.applied.tables));
       const present = await addressesOn();
       await batch(

@@ -8,10 +8,9 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, statfsSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import type { Clock } from "../../common/clock";
 import { consoleTail } from "../console";
 import { checkBootFiles } from "../boot-files";
-import { runProgram, type ProgramRunner } from "../../common/run-program";
+import { runProgram } from "../../common/run-program";
 import {
   HypervisorError,
   type AttachedDisk,
@@ -35,36 +34,10 @@ import { awaitIncoming, finishIncoming, sendGuest, writeMigrationKey } from "./m
 import { applyForwards } from "./hostfwd";
 import { checkForwards } from "../forwards";
 import { forwardKey } from "../../net/port-forwards";
-import { checkInstanceId, DomainFiles, isInstanceId, noPowerControl, type DomainRecord } from "../domain-state";
+import { checkInstanceId, DomainFiles, isInstanceId, noPowerControl } from "../domain-state";
+import type { DomainState, QemuOptions } from "./options";
 
-export interface QemuOptions {
-  stateDir: string;
-  /** TCG or KVM; a promise while the probe runs (it needs a second or so, so start-up does not wait for it). */
-  accel: Accel | Promise<Accel>;
-  clock: Clock;
-  /** The qemu-system-x86_64 to run (tests put a wrapper in front). */
-  binary?: string;
-  /**
-   * Where guests' 169.254.169.254 goes in rootless mode: the metadata service. The
-   * forwarder binds the instance's private address, so the service knows who asks.
-   */
-  metadata?: () => { host: string; port: number } | undefined;
-  /** How long stop() waits for an ACPI shutdown before it pulls the plug. */
-  stopTimeoutMs?: number;
-  /** The node's network namespace: QEMU and its taps live there (guests on bridges). */
-  netns?: string;
-  /** For `ip` (taps); injected so tests can run it for real in their own namespace. */
-  run?: ProgramRunner;
-}
-
-interface DomainState extends DomainRecord {
-  /** The host forwards in force after the last change (rootless networking). */
-  forwards?: PortForward[];
-  /** The tap made for the guest on its bridge, removed with the guest. */
-  tap?: string;
-  /** Waiting, paused, for a live migration's state (it runs once completeMigration says so). */
-  incoming?: boolean;
-}
+export type { QemuOptions } from "./options";
 
 export { tapName };
 
