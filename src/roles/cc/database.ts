@@ -1,6 +1,6 @@
 import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { openRoleDatabase, type OpenDatabase } from "../../db/open";
-import { settings, SETTINGS_SQL } from "../../db/settings-table";
+import { roleFacts, ROLE_FACTS_SQL } from "../../db/role-facts-table";
 import { NODE_HEALTH_STATES } from "../../lifecycle/node-health";
 
 /** Node controllers registered with this cluster that run in other processes. */
@@ -118,7 +118,7 @@ export const drainedNodes = sqliteTable("drained_nodes", {
 });
 
 export const ccSchema = {
-  settings,
+  roleFacts,
   nodes,
   placements,
   networks,
@@ -136,7 +136,7 @@ export type CcDatabase = OpenDatabase<typeof ccSchema>;
 export const ccMigrations = [
   {
     name: "settings and registered nodes",
-    sql: `${SETTINGS_SQL}
+    sql: `${ROLE_FACTS_SQL}
 CREATE TABLE nodes (
   name TEXT PRIMARY KEY NOT NULL,
   url TEXT NOT NULL,

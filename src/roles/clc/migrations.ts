@@ -1,11 +1,11 @@
 import type { Migration } from "../../db/open";
-import { SETTINGS_SQL } from "../../db/settings-table";
+import { ROLE_FACTS_SQL } from "../../db/role-facts-table";
 
 /** Append only: a shipped migration is never edited. Kept in step with ./schema.ts (test/db/schemas.test.ts). */
 export const clcMigrations: readonly Migration[] = [
   {
     name: "settings, identity, vm types, clusters, component keys",
-    sql: `${SETTINGS_SQL}
+    sql: `${ROLE_FACTS_SQL}
 CREATE TABLE accounts (
   id TEXT PRIMARY KEY NOT NULL,
   name TEXT NOT NULL UNIQUE,

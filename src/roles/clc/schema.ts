@@ -1,6 +1,6 @@
 /** Drizzle schema of the CLC database (clc.db). Migrations: ./migrations.ts. */
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { settings } from "../../db/settings-table";
+import { roleFacts } from "../../db/role-facts-table";
 import { ATTACHMENT_STATES, VOLUME_STATES } from "../../lifecycle/volume";
 import { INSTANCE_STATES } from "../../lifecycle/instance";
 import {
@@ -240,7 +240,7 @@ export const intents = sqliteTable(
 );
 
 export const clcSchema = {
-  settings,
+  roleFacts,
   accounts,
   users,
   accessKeys,

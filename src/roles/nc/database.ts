@@ -1,6 +1,6 @@
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { openRoleDatabase, type OpenDatabase } from "../../db/open";
-import { settings, SETTINGS_SQL } from "../../db/settings-table";
+import { roleFacts, ROLE_FACTS_SQL } from "../../db/role-facts-table";
 import { NODE_RECORD_STATES } from "../../lifecycle/instance";
 
 /** What this node was asked to run, so a restarted NC knows its instances. */
@@ -14,11 +14,11 @@ export const ncInstances = sqliteTable("instances", {
   endedAt: integer("ended_at", { mode: "timestamp_ms" }),
 });
 
-export const ncSchema = { settings, instances: ncInstances };
+export const ncSchema = { roleFacts, instances: ncInstances };
 export type NcDatabase = OpenDatabase<typeof ncSchema>;
 
 export const ncMigrations = [
-  { name: "settings", sql: SETTINGS_SQL },
+  { name: "settings", sql: ROLE_FACTS_SQL },
   {
     name: "instances",
     sql: `CREATE TABLE instances (

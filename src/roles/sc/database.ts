@@ -1,6 +1,6 @@
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { openRoleDatabase, type OpenDatabase } from "../../db/open";
-import { settings, SETTINGS_SQL } from "../../db/settings-table";
+import { roleFacts, ROLE_FACTS_SQL } from "../../db/role-facts-table";
 import { STORED_VOLUME_STATES } from "../../lifecycle/volume";
 
 /** The volumes this storage controller holds. */
@@ -54,11 +54,11 @@ export const scChunks = sqliteTable("chunks", {
   stored: integer("stored", { mode: "boolean" }).notNull(),
 });
 
-export const scSchema = { settings, volumes: scVolumes, exports: scExports, snapshots: scSnapshots, chunks: scChunks };
+export const scSchema = { roleFacts, volumes: scVolumes, exports: scExports, snapshots: scSnapshots, chunks: scChunks };
 export type ScDatabase = OpenDatabase<typeof scSchema>;
 
 export const scMigrations = [
-  { name: "settings", sql: SETTINGS_SQL },
+  { name: "settings", sql: ROLE_FACTS_SQL },
   {
     name: "volumes and their exports",
     sql: `CREATE TABLE volumes (

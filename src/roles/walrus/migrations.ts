@@ -1,9 +1,9 @@
 import type { Migration } from "../../db/open";
-import { SETTINGS_SQL } from "../../db/settings-table";
+import { ROLE_FACTS_SQL } from "../../db/role-facts-table";
 
 /** Append only. Kept in step with ./schema.ts (test/db/open.test.ts). */
 export const walrusMigrations: readonly Migration[] = [
-  { name: "settings", sql: SETTINGS_SQL },
+  { name: "settings", sql: ROLE_FACTS_SQL },
   {
     name: "buckets, objects, blobs, multipart uploads",
     sql: `

@@ -5,7 +5,7 @@
  * versions and parts that use a blob; a blob at zero references is deleted.
  */
 import { blob, integer, primaryKey, sqliteTable, text, uniqueIndex, index } from "drizzle-orm/sqlite-core";
-import { settings } from "../../db/settings-table";
+import { roleFacts } from "../../db/role-facts-table";
 
 export const buckets = sqliteTable("buckets", {
   name: text("name").primaryKey(),
@@ -99,5 +99,5 @@ export const lifecycleCursors = sqliteTable("lifecycle_cursors", {
   afterId: integer("after_id").notNull(),
 });
 
-export const walrusSchema = { settings, buckets, blobs, objects, uploads, parts, lifecycleCursors };
+export const walrusSchema = { roleFacts, buckets, blobs, objects, uploads, parts, lifecycleCursors };
 export type WalrusSchema = typeof walrusSchema;
