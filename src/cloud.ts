@@ -17,13 +17,13 @@ import { createHeartbeatApp } from "./server/heartbeat";
 import { listen, type Listening } from "./server/listen";
 import { createRpcApp } from "./rpc/http-server";
 import { componentKeyLookup, readComponentKeys } from "./rpc/key-file";
-import type { IdentityService } from "./roles/clc/identity-service";
-import { clusterKeySecret } from "./roles/clc/cluster-registry";
-import { metadataCallers } from "./roles/clc/metadata-callers";
-import { METADATA_METHODS, METADATA_ROLE, type MetadataClient } from "./roles/clc/metadata-rpc";
+import type { IdentityService } from "./roles/clc/identity/identity-service";
+import { clusterKeySecret } from "./roles/clc/clusters/cluster-registry";
+import { metadataCallers } from "./roles/clc/metadata/metadata-callers";
+import { METADATA_METHODS, METADATA_ROLE, type MetadataClient } from "./roles/clc/metadata/metadata-rpc";
 import { createInProcessClient } from "./rpc/in-process";
 import { createHttpClient } from "./rpc/http-client";
-import type { CredentialFiles } from "./roles/clc/credentials";
+import type { CredentialFiles } from "./roles/clc/identity/credentials";
 import { CLUSTER_METHODS } from "./roles/cc/client";
 import { STORAGE_METHODS } from "./roles/sc/client";
 import { nodeKeySecret } from "./roles/cc/node-registry";
@@ -131,7 +131,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     walrus = w?.client;
     await sc?.recover();
     if (clc) {
-      // A node asks only of its own guests (roles/clc/metadata-callers.ts).
+      // A node asks only of its own guests (roles/clc/metadata/metadata-callers.ts).
       const service = clc.metadataService(metadataCallers(clc.clc.db, cluster?.db));
       a.mainApp.route(
         "/",

@@ -7,10 +7,10 @@ import { Command } from "commander";
 import { systemClock } from "../common/clock";
 import { randomIds } from "../common/ids";
 import { dataDirLayout } from "../common/data-dir";
-import { registerCluster, deregisterCluster, listRemoteClusters } from "../roles/clc/cluster-registry";
+import { registerCluster, deregisterCluster, listRemoteClusters } from "../roles/clc/clusters/cluster-registry";
 import { openCcDatabase } from "../roles/cc/database";
 import { CLUSTER_METHODS, type ClusterClient } from "../roles/cc/client";
-import { clusterHealth } from "../roles/clc/cluster-health";
+import { clusterHealth } from "../roles/clc/clusters/cluster-health";
 import { createHttpClient } from "../rpc/http-client";
 import { registerNode, deregisterNode, nodeHealthRows } from "../roles/cc/node-registry";
 import {

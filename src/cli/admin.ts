@@ -1,8 +1,8 @@
 /** `euca admin …`: users, credentials, VM types and component registration, straight on the data directory. */
 import { Command, Option } from "commander";
 import { writeFileAtomic } from "../common/files";
-import { CREDENTIAL_FORMATS, renderCredentials, type CredentialFormat } from "../roles/clc/credentials";
-import { writeCredentialsZip, zipName } from "../roles/clc/credentials-zip";
+import { CREDENTIAL_FORMATS, renderCredentials, type CredentialFormat } from "../roles/clc/identity/credentials";
+import { writeCredentialsZip, zipName } from "../roles/clc/identity/credentials-zip";
 import { withSettings, type CliIo } from "./settings-flags";
 import { endpointsForCommand } from "../config/endpoints";
 import { addComponentCommands } from "./admin-components";

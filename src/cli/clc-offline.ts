@@ -8,7 +8,7 @@ import { systemClock } from "../common/clock";
 import { randomIdsWith } from "../common/ids";
 import { dataDirLayout } from "../common/data-dir";
 import { openClc, type ClcState } from "../roles/clc/open-clc";
-import type { CredentialFiles } from "../roles/clc/credentials";
+import type { CredentialFiles } from "../roles/clc/identity/credentials";
 import { endpointsForCommand } from "../config/endpoints";
 import type { Settings } from "../config/settings";
 

@@ -1,8 +1,8 @@
 import { Command } from "commander";
 import { openOfflineClc } from "./clc-offline";
 import { dataDirLayout } from "../common/data-dir";
-import { ensureAdminPassword } from "../roles/clc/admin-password";
-import { ensureWebCertificate } from "../roles/clc/web-certificate";
+import { ensureAdminPassword } from "../roles/clc/identity/admin-password";
+import { ensureWebCertificate } from "../roles/clc/web/web-certificate";
 import { adminPasswordFile } from "../compose/web";
 import { withSettings, settingsWithSourcesOf, type CliIo } from "./settings-flags";
 

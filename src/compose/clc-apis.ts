@@ -9,8 +9,8 @@ import { callersByAddress, createMetadataApp } from "../api/metadata/app";
 import { createQueryHandler } from "../api/sts-iam/app";
 import { stsService } from "../api/sts-iam/sts";
 import { iamService } from "../api/sts-iam/iam";
-import type { IamService } from "../roles/clc/iam";
-import type { MetadataSources } from "../roles/clc/metadata";
+import type { IamService } from "../roles/clc/identity/iam";
+import type { MetadataSources } from "../roles/clc/metadata/metadata";
 import type { ClcState } from "../roles/clc/open-clc";
 import type { Assembly } from "./assembly";
 

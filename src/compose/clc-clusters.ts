@@ -7,10 +7,10 @@ import type { Clock } from "../common/clock";
 import type { IdGenerator } from "../common/ids";
 import { createInProcessClient } from "../rpc/in-process";
 import { createHttpClient } from "../rpc/http-client";
-import { listRemoteClusters } from "../roles/clc/cluster-registry";
+import { listRemoteClusters } from "../roles/clc/clusters/cluster-registry";
 import type { ClcDatabase } from "../roles/clc/database";
-import type { RegisteredCluster } from "../roles/clc/zones";
-import type { Zone } from "../roles/clc/volumes";
+import type { RegisteredCluster } from "../roles/clc/compute/zones";
+import type { Zone } from "../roles/clc/compute/volumes";
 import { CLUSTER_METHODS, type ClusterClient } from "../roles/cc/client";
 import { STORAGE_METHODS, type StorageClient } from "../roles/sc/client";
 

@@ -5,20 +5,20 @@
  */
 import type { CloudEndpoints } from "../config/endpoints";
 import { elasticAddressesRefused, privateSubnet, publicAddressRanges } from "../config/network";
-import { createImageService } from "../roles/clc/images";
-import { createTagService } from "../roles/clc/tags";
-import { createInstanceService } from "../roles/clc/instances";
-import { createIntents } from "../roles/clc/intents";
-import { createAddressService, expandIpRanges } from "../roles/clc/addresses";
-import { createNetworkSync } from "../roles/clc/network-sync";
-import { createZoneService, type RegisteredCluster } from "../roles/clc/zones";
-import { createDefaultVpcService } from "../roles/clc/default-vpc";
-import { createRegionService } from "../roles/clc/regions";
-import { createAccountAttributeService } from "../roles/clc/account-attributes";
+import { createImageService } from "../roles/clc/compute/images";
+import { createTagService } from "../roles/clc/compute/tags";
+import { createInstanceService } from "../roles/clc/compute/instances";
+import { createIntents } from "../roles/clc/compute/intents";
+import { createAddressService, expandIpRanges } from "../roles/clc/compute/addresses";
+import { createNetworkSync } from "../roles/clc/compute/network-sync";
+import { createZoneService, type RegisteredCluster } from "../roles/clc/compute/zones";
+import { createDefaultVpcService } from "../roles/clc/compute/default-vpc";
+import { createRegionService } from "../roles/clc/compute/regions";
+import { createAccountAttributeService } from "../roles/clc/compute/account-attributes";
 import type { ClcState } from "../roles/clc/open-clc";
-import { createVolumeService, type VolumeService, type Zone } from "../roles/clc/volumes";
-import { createSnapshotService } from "../roles/clc/snapshots";
-import { createEnforcedChanges } from "../roles/clc/enforced-changes";
+import { createVolumeService, type VolumeService, type Zone } from "../roles/clc/compute/volumes";
+import { createSnapshotService } from "../roles/clc/compute/snapshots";
+import { createEnforcedChanges } from "../roles/clc/compute/enforced-changes";
 import type { WalrusClient } from "../roles/walrus/client";
 import type { Assembly } from "./assembly";
 

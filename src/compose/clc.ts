@@ -1,14 +1,14 @@
 /**
  * The cloud controller: its state (database, CA, identity), the EC2 services over the
  * clusters (./clc-clusters.ts), the protocols on the main listener (./clc-apis.ts), and
- * its rounds once the listeners are bound (roles/clc/clc-sync.ts).
+ * its rounds once the listeners are bound (roles/clc/compute/clc-sync.ts).
  */
 import { openClc } from "../roles/clc/open-clc";
-import { createIamService } from "../roles/clc/iam";
-import { createIdentityRepo } from "../roles/clc/identity-repo";
-import { metadataSourcesOf } from "../roles/clc/metadata";
-import { createMetadataService } from "../roles/clc/metadata-rpc";
-import { startClcSync } from "../roles/clc/clc-sync";
+import { createIamService } from "../roles/clc/identity/iam";
+import { createIdentityRepo } from "../roles/clc/identity/identity-repo";
+import { metadataSourcesOf } from "../roles/clc/metadata/metadata";
+import { createMetadataService } from "../roles/clc/metadata/metadata-rpc";
+import { startClcSync } from "../roles/clc/compute/clc-sync";
 import type { StorageClient } from "../roles/sc/client";
 import type { ClusterClient } from "../roles/cc/client";
 import type { WalrusClient } from "../roles/walrus/client";
@@ -16,7 +16,7 @@ import type { Assembly } from "./assembly";
 import { clusterClients } from "./clc-clusters";
 import { mountClcApis } from "./clc-apis";
 import { assembleEc2Services } from "./clc-services";
-import type { InstanceRecord } from "../roles/clc/instances";
+import type { InstanceRecord } from "../roles/clc/compute/instances";
 
 export type ClcAssembly = Awaited<ReturnType<typeof assembleClc>>;
 

@@ -4,7 +4,7 @@ import { localNodeSlots, type LocalNode } from "../roles/nc/local-nodes";
 import type { HostProbe } from "../roles/nc/host-probe";
 import type { NodeNetwork } from "../roles/nc/node-network";
 import type { WalrusClient } from "../roles/walrus/client";
-import type { MetadataClient } from "../roles/clc/metadata-rpc";
+import type { MetadataClient } from "../roles/clc/metadata/metadata-rpc";
 import { createNodeMetadataResponder } from "../api/metadata/node-responder";
 import type { Assembly } from "./assembly";
 import { assembleNode } from "./nc-node";

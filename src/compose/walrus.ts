@@ -13,7 +13,7 @@ import { createInProcessWalrusClient } from "../roles/walrus/in-process-client";
 import { createWalrusRpcApp } from "../roles/walrus/rpc";
 import { ImageCache } from "../roles/walrus/image-cache";
 import type { WalrusClient } from "../roles/walrus/client";
-import type { IdentityService } from "../roles/clc/identity-service";
+import type { IdentityService } from "../roles/clc/identity/identity-service";
 import type { ComponentKeyLookup } from "../rpc/types";
 import type { Assembly } from "./assembly";
 import { startLifecycleRounds } from "../roles/walrus/lifecycle";

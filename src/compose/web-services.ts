@@ -7,10 +7,10 @@ import { join } from "node:path";
 import { every } from "../common/periodic";
 import { webUrlOf } from "../config/endpoints";
 import type { SettingsStore } from "../config/settings-store";
-import { createAuditLog } from "../roles/clc/audit";
+import { createAuditLog } from "../roles/clc/web/audit";
 import type { ClcState } from "../roles/clc/open-clc";
-import { createMailer } from "../roles/clc/mail";
-import { createWebAccounts } from "../roles/clc/web-accounts";
+import { createMailer } from "../roles/clc/web/mail";
+import { createWebAccounts } from "../roles/clc/web/web-accounts";
 import type { Assembly } from "./assembly";
 
 export const adminPasswordFile = (webDir: string) => join(webDir, "admin-password");

@@ -7,7 +7,7 @@ import { bundleImage } from "../../src/bundle/create";
 import { unbundle } from "../../src/bundle/unbundle";
 import { parseManifest, verifyManifestSignature, ManifestError } from "../../src/bundle/manifest";
 import { unpadPkcs1Type2, unwrapKey, UnwrapError, wrapKey } from "../../src/bundle/rsa-wrap";
-import { createCloudCa, issueUserCertificate } from "../../src/roles/clc/pki";
+import { createCloudCa, issueUserCertificate } from "../../src/roles/clc/identity/pki";
 import { tempDir } from "../support/cloud";
 
 async function fixture(imageBytes: Buffer) {

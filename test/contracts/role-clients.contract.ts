@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { ClusterClient } from "../../src/roles/cc/client";
 import type { NodeClient } from "../../src/roles/nc/client";
-import { DEFAULT_VM_TYPES } from "../../src/roles/clc/vm-types";
+import { DEFAULT_VM_TYPES } from "../../src/roles/clc/compute/vm-types";
 import { InvalidParameterError, NotFoundError } from "../../src/common/errors";
 
 export interface RoleClients {

@@ -6,7 +6,7 @@
  * shows at most a line of a field.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FIELD_LIMITS } from "../../src/roles/clc/audit";
+import { FIELD_LIMITS } from "../../src/roles/clc/web/audit";
 import { WebClient } from "../support/web-client";
 import { adminClient, startWebCloud, type WebCloud } from "../support/web";
 

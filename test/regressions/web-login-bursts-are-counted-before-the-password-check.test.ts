@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Clock } from "../../src/common/clock";
-import { LOGIN_REFUSED, MAX_SESSIONS_PER_USER } from "../../src/roles/clc/web-logins";
+import { LOGIN_REFUSED, MAX_SESSIONS_PER_USER } from "../../src/roles/clc/web/web-logins";
 import { WebClient } from "../support/web-client";
 import { adminClient, applyForAccount, startWebCloud, userWithPassword, type WebCloud } from "../support/web";
 

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { Principal } from "../../roles/clc/identity-service";
+import type { Principal } from "../../roles/clc/identity/identity-service";
 import type { Ec2Services } from "./services";
 import type { Infer, Shape } from "./params";
 import type { FragmentCache, XmlObject } from "./xml";

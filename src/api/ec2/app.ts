@@ -10,7 +10,7 @@ import type { Clock } from "../../common/clock";
 import type { IdGenerator } from "../../common/ids";
 import { AuthError } from "../../auth/errors";
 import { SIGV2_AUTH_PARAMS } from "../../auth/sigv2";
-import type { KeyLookup, Principal } from "../../roles/clc/identity-service";
+import type { KeyLookup, Principal } from "../../roles/clc/identity/identity-service";
 import { MalformedQueryError, parseFormPairs } from "../../server/form";
 import { BodyTooLargeError, readBodyLimited } from "../../server/body";
 import { localPortOf } from "../../server/node-env";

@@ -1,17 +1,17 @@
-import type { ZoneService } from "../../roles/clc/zones";
-import type { RegionService } from "../../roles/clc/regions";
-import type { KeyPairService } from "../../roles/clc/key-pairs";
-import type { SecurityGroupService } from "../../roles/clc/security-groups";
-import type { ImageService } from "../../roles/clc/images";
-import type { TagService } from "../../roles/clc/tags";
-import type { InstanceService } from "../../roles/clc/instances";
-import type { AddressService } from "../../roles/clc/addresses";
-import type { AccountAttributeService } from "../../roles/clc/account-attributes";
-import type { NetworkSync } from "../../roles/clc/network-sync";
-import type { DefaultVpcService } from "../../roles/clc/default-vpc";
-import type { VolumeService } from "../../roles/clc/volumes";
-import type { SnapshotService } from "../../roles/clc/snapshots";
-import type { EnforcedChanges } from "../../roles/clc/enforced-changes";
+import type { ZoneService } from "../../roles/clc/compute/zones";
+import type { RegionService } from "../../roles/clc/compute/regions";
+import type { KeyPairService } from "../../roles/clc/compute/key-pairs";
+import type { SecurityGroupService } from "../../roles/clc/compute/security-groups";
+import type { ImageService } from "../../roles/clc/compute/images";
+import type { TagService } from "../../roles/clc/compute/tags";
+import type { InstanceService } from "../../roles/clc/compute/instances";
+import type { AddressService } from "../../roles/clc/compute/addresses";
+import type { AccountAttributeService } from "../../roles/clc/compute/account-attributes";
+import type { NetworkSync } from "../../roles/clc/compute/network-sync";
+import type { DefaultVpcService } from "../../roles/clc/compute/default-vpc";
+import type { VolumeService } from "../../roles/clc/compute/volumes";
+import type { SnapshotService } from "../../roles/clc/compute/snapshots";
+import type { EnforcedChanges } from "../../roles/clc/compute/enforced-changes";
 
 /** The CLC services EC2 actions call. The protocol layer never touches the database. */
 export interface Ec2Services {

@@ -17,7 +17,7 @@ import {
   metadataContextFor,
   type MetadataAnswer,
   type MetadataSources,
-} from "../../roles/clc/metadata";
+} from "../../roles/clc/metadata/metadata";
 import { MetadataTokens } from "./tokens";
 import { logRequest } from "../../server/request-log";
 

@@ -9,7 +9,7 @@ import type { IdGenerator } from "../../common/ids";
 import type { HostNetwork } from "../../net/host-network";
 import { METADATA_IP } from "../../net/nft/guest-filter";
 import { listen, type Listening } from "../../server/listen";
-import type { MetadataClient } from "../../roles/clc/metadata-rpc";
+import type { MetadataClient } from "../../roles/clc/metadata/metadata-rpc";
 import { createMetadataApp } from "./app";
 
 export function createNodeMetadataResponder(o: {

@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import type { Clock } from "../../common/clock";
 import type { IdGenerator } from "../../common/ids";
-import type { KeyLookup } from "../../roles/clc/identity-service";
+import type { KeyLookup } from "../../roles/clc/identity/identity-service";
 import type { WalrusService } from "../../roles/walrus/service";
 import type { Requester } from "../../roles/walrus/acl";
 import { parseFormPairs, MalformedQueryError } from "../../server/form";

@@ -15,7 +15,7 @@ import { MalformedQueryError, parseFormPairs } from "../../server/form";
 import { BodyTooLargeError, readBodyLimited } from "../../server/body";
 import { localPortOf } from "../../server/node-env";
 import { logRequest } from "../../server/request-log";
-import type { KeyLookup, Principal } from "../../roles/clc/identity-service";
+import type { KeyLookup, Principal } from "../../roles/clc/identity/identity-service";
 import { authenticateEc2 } from "../ec2/auth";
 import { renderQueryError, renderQueryResponse } from "./xml";
 

@@ -3,7 +3,7 @@
  * account, the account summary and its alias (the Eucalyptus account name). Any other
  * IAM action is IAM's InvalidAction.
  */
-import type { IamKey, IamService, IamUser } from "../../roles/clc/iam";
+import type { IamKey, IamService, IamUser } from "../../roles/clc/identity/iam";
 import { QueryError, type QueryAction, type QueryActionContext, type QueryServiceDef } from "./app";
 
 export const IAM_NAMESPACE = "https://iam.amazonaws.com/doc/2010-05-08/";

@@ -1,5 +1,5 @@
 /** STS (Version 2011-06-15): GetCallerIdentity and GetSessionToken. */
-import { SESSION_SECONDS, type SessionCredentials, type Principal } from "../../roles/clc/identity-service";
+import { SESSION_SECONDS, type SessionCredentials, type Principal } from "../../roles/clc/identity/identity-service";
 import { QueryError, type QueryServiceDef } from "./app";
 
 export const STS_NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/";

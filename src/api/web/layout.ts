@@ -7,7 +7,7 @@
 import { html, raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import { CSRF_FIELD } from "./security";
-import type { SessionUser } from "../../roles/clc/web-accounts";
+import type { SessionUser } from "../../roles/clc/web/web-accounts";
 
 export type Markup = HtmlEscapedString | Promise<HtmlEscapedString>;
 

@@ -7,7 +7,7 @@ import type { Context } from "hono";
 import { FLASH_COOKIE, cookie } from "./security";
 import { toWebError } from "./errors";
 import { page, type Markup } from "./layout";
-import type { SessionUser } from "../../roles/clc/web-accounts";
+import type { SessionUser } from "../../roles/clc/web/web-accounts";
 import type { WebApp, WebContext, WebDeps, WebRequest } from "./context";
 import { html } from "hono/html";
 import { InvalidParameterError } from "../../common/errors";

@@ -4,13 +4,13 @@ import type { IdGenerator } from "../../common/ids";
 import type { DataDirLayout } from "../../common/data-dir";
 import { recordStart } from "../../db/role-meta";
 import { openClcDatabase, type ClcDatabase } from "./database";
-import { createIdentityRepo } from "./identity-repo";
-import { createIdentityService, type IdentityService } from "./identity-service";
-import { ensureCloudCa, type CloudCa } from "./cloud-ca";
-import { createVmTypeService, type VmTypeService } from "./vm-types";
-import type { CloudEndpoints } from "./credentials";
-import { createKeyPairService, type KeyPairService } from "./key-pairs";
-import { createSecurityGroupService, type SecurityGroupService } from "./security-groups";
+import { createIdentityRepo } from "./identity/identity-repo";
+import { createIdentityService, type IdentityService } from "./identity/identity-service";
+import { ensureCloudCa, type CloudCa } from "./identity/cloud-ca";
+import { createVmTypeService, type VmTypeService } from "./compute/vm-types";
+import type { CloudEndpoints } from "./identity/credentials";
+import { createKeyPairService, type KeyPairService } from "./compute/key-pairs";
+import { createSecurityGroupService, type SecurityGroupService } from "./compute/security-groups";
 
 export interface ClcState {
   db: ClcDatabase;

@@ -32,7 +32,6 @@ export interface StorageLimits {
   maxTotalGiB: number;
 }
 
-
 export function createStorageService(o: {
   zone: string;
   db: ScDatabase;
@@ -75,8 +74,7 @@ export function createStorageService(o: {
     return o.snapshots;
   };
   const checkId = (id: unknown) => {
-    if (!isResourceId("volume", id))
-      throw new InvalidParameterError("VolumeId", `'${String(id)}' is not a volume id`);
+    if (!isResourceId("volume", id)) throw new InvalidParameterError("VolumeId", `'${String(id)}' is not a volume id`);
     return id;
   };
   const used = () =>

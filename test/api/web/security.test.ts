@@ -15,11 +15,11 @@ import { request } from "node:https";
 import { connect } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Clock } from "../../../src/common/clock";
-import { subjectAltNames } from "../../../src/roles/clc/pki";
+import { subjectAltNames } from "../../../src/roles/clc/identity/pki";
 import { adminUser, imageFile, uploadBundle } from "../../support/bundles";
 import { s3 } from "../../support/s3";
 import { WebClient, type WebResponse } from "../../support/web-client";
-import { LOGIN_REFUSED } from "../../../src/roles/clc/web-logins";
+import { LOGIN_REFUSED } from "../../../src/roles/clc/web/web-logins";
 import {
   ADMIN_NEW_PASSWORD,
   adminClient,

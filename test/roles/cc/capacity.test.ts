@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { clusterAvailability, fits } from "../../../src/roles/cc/capacity";
-import { verboseRow } from "../../../src/roles/clc/zones";
-import { DEFAULT_VM_TYPES } from "../../../src/roles/clc/vm-types";
+import { verboseRow } from "../../../src/roles/clc/compute/zones";
+import { DEFAULT_VM_TYPES } from "../../../src/roles/clc/compute/vm-types";
 import type { NodeResource } from "../../../src/roles/nc/client";
 
 const node = (

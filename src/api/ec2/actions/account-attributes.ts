@@ -1,6 +1,6 @@
 import { defineAction } from "../action";
 import { p } from "../params";
-import { ACCOUNT_ATTRIBUTES, type AccountAttribute } from "../../../roles/clc/account-attributes";
+import { ACCOUNT_ATTRIBUTES, type AccountAttribute } from "../../../roles/clc/compute/account-attributes";
 
 export const DescribeAccountAttributes = defineAction({
   name: "DescribeAccountAttributes",

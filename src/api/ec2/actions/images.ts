@@ -2,7 +2,7 @@ import { Ec2Error } from "../errors";
 import { defineAction, type Ec2Context } from "../action";
 import { applyFilters } from "../filters";
 import { filterList, p } from "../params";
-import type { ImageView } from "../../../roles/clc/images";
+import type { ImageView } from "../../../roles/clc/compute/images";
 import { grantChanges, tagSet, verboseScope } from "./common";
 
 const caller = (ctx: Ec2Context) => ({ accountId: ctx.principal.accountId, isAdmin: ctx.principal.isAdmin });

@@ -2,7 +2,7 @@
 import { defineAction, type Ec2Context } from "../action";
 import { applyFilters } from "../filters";
 import { filterList, p } from "../params";
-import { STATE_CODES, type InstanceRecord, type InstanceState } from "../../../roles/clc/instances";
+import { STATE_CODES, type InstanceRecord, type InstanceState } from "../../../roles/clc/compute/instances";
 
 const caller = (ctx: Ec2Context) => ({ accountId: ctx.principal.accountId, isAdmin: ctx.principal.isAdmin });
 const state = (s: InstanceState) => ({ code: STATE_CODES[s], name: s });

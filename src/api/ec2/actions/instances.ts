@@ -1,10 +1,10 @@
 import { defineAction, type Ec2Context } from "../action";
 import { applyFilters } from "../filters";
 import { filterList, p } from "../params";
-import { STATE_CODES, type InstanceRecord, type InstanceState } from "../../../roles/clc/instances";
+import { STATE_CODES, type InstanceRecord, type InstanceState } from "../../../roles/clc/compute/instances";
 import { paged, tagSet, verboseScope } from "./common";
 import { blockDeviceMapping } from "./images";
-import type { VolumeRecord } from "../../../roles/clc/volumes";
+import type { VolumeRecord } from "../../../roles/clc/compute/volumes";
 import { Ec2Error } from "../errors";
 import { lazyList } from "../xml";
 

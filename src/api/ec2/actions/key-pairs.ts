@@ -2,7 +2,7 @@ import { InvalidParameterError, MissingParameterError } from "../../../common/er
 import { defineAction } from "../action";
 import { applyFilters } from "../filters";
 import { filterList, p } from "../params";
-import type { KeyPairRecord } from "../../../roles/clc/key-pairs";
+import type { KeyPairRecord } from "../../../roles/clc/compute/key-pairs";
 import { tagSet, verboseScope } from "./common";
 
 const item = (k: KeyPairRecord, tags: Record<string, string> | undefined, includePublicKey = false) => ({

@@ -3,7 +3,7 @@ import { defineAction, type Ec2Context } from "../action";
 import { applyFilters } from "../filters";
 import { filterList, p, type Infer } from "../params";
 import { Ec2Error } from "../errors";
-import type { GroupRef, PermissionInput, Rule } from "../../../roles/clc/security-groups";
+import type { GroupRef, PermissionInput, Rule } from "../../../roles/clc/compute/security-groups";
 import { tagSet, verboseScope } from "./common";
 
 const ipPermissions = p.list(

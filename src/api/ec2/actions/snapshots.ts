@@ -3,7 +3,7 @@ import { Ec2Error } from "../errors";
 import { defineAction, type Ec2Context } from "../action";
 import { applyFilters } from "../filters";
 import { filterList, p } from "../params";
-import type { SnapshotRecord } from "../../../roles/clc/snapshots";
+import type { SnapshotRecord } from "../../../roles/clc/compute/snapshots";
 import { grantChanges, paged, tagSet } from "./common";
 
 const caller = (ctx: Ec2Context) => ({ accountId: ctx.principal.accountId, isAdmin: ctx.principal.isAdmin });

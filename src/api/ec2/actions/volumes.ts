@@ -3,7 +3,7 @@ import { Ec2Error } from "../errors";
 import { defineAction, type Ec2Context } from "../action";
 import { applyFilters } from "../filters";
 import { filterList, p } from "../params";
-import type { VolumeRecord } from "../../../roles/clc/volumes";
+import type { VolumeRecord } from "../../../roles/clc/compute/volumes";
 import { paged, tagSet, verboseScope } from "./common";
 
 const caller = (ctx: Ec2Context) => ({ accountId: ctx.principal.accountId, isAdmin: ctx.principal.isAdmin });

@@ -1,5 +1,5 @@
 /**
- * The default VPC's view (roles/clc/default-vpc.ts): DescribeVpcs, DescribeSubnets and
+ * The default VPC's view (roles/clc/compute/default-vpc.ts): DescribeVpcs, DescribeSubnets and
  * the default internet gateway, main route table and network ACL, with their filters.
  * Creating or changing VPC resources answers UnsupportedOperation: the cloud has one
  * default VPC per account until real VPCs exist.

@@ -8,7 +8,7 @@ import { html } from "hono/html";
 import { button, field, form, select, table, textarea, when } from "../layout";
 import { act, formOf, one, render, userGet, userPost } from "../routing";
 import { callerOf, type WebApp, type WebDeps } from "../context";
-import type { PermissionInput, Rule } from "../../../roles/clc/security-groups";
+import type { PermissionInput, Rule } from "../../../roles/clc/compute/security-groups";
 import { InvalidParameterError } from "../../../common/errors";
 
 function ruleText(r: Rule, groupNames: Map<string, string>): string {

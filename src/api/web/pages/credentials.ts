@@ -5,9 +5,9 @@
  * activate, delete.
  */
 import { html } from "hono/html";
-import { credentialsZip, zipName } from "../../../roles/clc/credentials-zip";
+import { credentialsZip, zipName } from "../../../roles/clc/identity/credentials-zip";
 import { IncorrectStateError } from "../../../common/errors";
-import { MAX_KEYS_PER_USER } from "../../../roles/clc/iam";
+import { MAX_KEYS_PER_USER } from "../../../roles/clc/identity/iam";
 import { button, form, table, when } from "../layout";
 import { act, formOf, one, render, userGet, userPost } from "../routing";
 import { principalOf, type WebApp, type WebDeps } from "../context";

@@ -3,7 +3,7 @@ import { html } from "hono/html";
 import { table, when, type Markup } from "../layout";
 import { render, userGet } from "../routing";
 import { callerOf, type WebApp, type WebDeps, type WebRequest } from "../context";
-import type { SessionUser } from "../../../roles/clc/web-accounts";
+import type { SessionUser } from "../../../roles/clc/web/web-accounts";
 
 function meter(label: string, used: number, max: number | undefined, unit = ""): Markup {
   return html`<div class="card"><h2>${label}</h2>

@@ -8,8 +8,8 @@ import { button, field, form, select, table, when } from "../layout";
 import { act, formOf, many, one, render, userGet, userPost } from "../routing";
 import { callerOf, type WebApp, type WebDeps } from "../context";
 import { InvalidParameterError } from "../../../common/errors";
-import type { InstanceRecord } from "../../../roles/clc/instances";
-import type { SessionUser } from "../../../roles/clc/web-accounts";
+import type { InstanceRecord } from "../../../roles/clc/compute/instances";
+import type { SessionUser } from "../../../roles/clc/web/web-accounts";
 
 const EVENT_MS = 1000;
 /** Event streams one session may hold open at once (each costs a query a second). */

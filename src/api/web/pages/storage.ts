@@ -10,7 +10,7 @@ import { UnavailableError } from "../../../common/errors";
 import { button, bytes, field, form, table, when } from "../layout";
 import { act, formOf, one, render, userGet, userPost } from "../routing";
 import type { WebApp, WebContext, WebDeps } from "../context";
-import type { SessionUser } from "../../../roles/clc/web-accounts";
+import type { SessionUser } from "../../../roles/clc/web/web-accounts";
 
 const LINK_MS = 3600_000;
 const PAGE = 500;

@@ -22,7 +22,6 @@ import { IncorrectStateError, NotFoundError } from "../../../common/errors";
 import { isResourceId } from "../../../common/ids";
 import { GIB, type VolumeBackend, type VolumeLocation } from "./types";
 
-
 export function createFileBackend(o: { dir: string; format: "raw" | "qcow2"; run: ProgramRunner }): VolumeBackend {
   mkdirSync(o.dir, { recursive: true, mode: 0o700 });
   const ext = o.format === "raw" ? ".img" : ".qcow2";

@@ -1,0 +1,242 @@
+/**
+ * The CLC's instance records kept in line with what its clusters report, by one table
+ * (lifecycle/instance.ts RECONCILE): a silent node or cluster changes nothing but the
+ * instance's `unreportedSince` (impaired after INSTANCE_REACHABILITY_SECONDS); a guest its
+ * answering node no longer runs is terminated with a reason; the user's terminate is an
+ * intent, retried until the cluster confirms. What an instance holds — its public and
+ * elastic addresses, its volumes — goes back only once its cluster has let go of it, so
+ * an address is never handed out while a node may still route it.
+ */
+import { and, eq, inArray } from "drizzle-orm";
+import type { Logger } from "pino";
+import type { Clock } from "../../../common/clock";
+import type { CallContext } from "../../../rpc/types";
+import type { ClusterInstance } from "../../cc/client";
+import {
+  INSTANCE_TRANSITIONS,
+  reconcile,
+  statesBefore,
+  type InstanceReport,
+  type InstanceState,
+} from "../../../lifecycle/instance";
+import type { ClcDatabase } from "../database";
+import { instances } from "../schema";
+import type { AddressService } from "./addresses";
+import type { Intents } from "./intents";
+import type { RegisteredCluster } from "./zones";
+
+type InstanceRecord = typeof instances.$inferSelect;
+
+export const USER_SHUTDOWN = "Client.UserInitiatedShutdown: User initiated shutdown";
+export const INTERRUPTED_LAUNCH = "Server.InternalError: the launch was interrupted by a restart";
+
+export interface InstanceReportsDeps {
+  db: ClcDatabase;
+  clock: Clock;
+  log?: Logger;
+  clusters: () => readonly RegisteredCluster[];
+  addresses: AddressService;
+  intents: Intents;
+  /** Told what the clusters reported of live instances, and which instances ended for good (volumes let go of theirs). */
+  reported?: (
+    reports: ReadonlyMap<string, ClusterInstance | undefined>,
+    ended: ReadonlySet<string>,
+    ctx: CallContext,
+  ) => Promise<void>;
+}
+
+export function createInstanceReports(o: InstanceReportsDeps) {
+  const { db } = o.db;
+  const clusterOf = (zone: string) => o.clusters().find((c) => c.name === zone);
+
+  /** Moves an instance along INSTANCE_TRANSITIONS only: a terminated instance never comes back. */
+  function setState(id: string, state: InstanceState, reason = ""): void {
+    db.update(instances)
+      .set({
+        state,
+        stateReason: reason,
+        ...(state === "terminated" ? { terminatedAt: o.clock.now(), unreportedSince: null } : {}),
+      })
+      .where(
+        and(
+          eq(instances.id, id),
+          inArray(
+            instances.state,
+            statesBefore(INSTANCE_TRANSITIONS, state).filter((s) => s !== "terminated"),
+          ),
+        ),
+      )
+      .run();
+  }
+
+  /**
+   * Asks the zone's cluster to let go of these instances. Those it did are finished — a
+   * shutting-down one terminated, each one's addresses and volumes given back — and the
+   * others keep their intent, retried later. Returns the finished ones.
+   */
+  async function terminateAt(zone: string, ids: readonly string[], ctx: CallContext): Promise<Set<string>> {
+    if (!ids.length) return new Set();
+    const c = clusterOf(zone);
+    let unfinished = new Map<string, string>();
+    if (c) {
+      try {
+        unfinished = new Map(
+          (await c.client.terminateInstances({ instanceIds: [...ids] }, ctx)).unfinished.map((u) => [
+            u.instanceId,
+            u.reason,
+          ]),
+        );
+      } catch (e) {
+        for (const id of ids) o.intents.failed("terminate", id, (e as Error).message);
+        o.log?.warn(
+          { requestId: ctx.requestId, zone, instances: ids, err: (e as Error).message },
+          "clc: cluster did not carry out a terminate; kept and retried",
+        );
+        return new Set();
+      }
+    } // else the zone's cluster was deregistered: nothing runs them any more
+    for (const [id, reason] of unfinished) o.intents.failed("terminate", id, reason);
+    const done = ids.filter((id) => !unfinished.has(id));
+    const now = o.clock.now();
+    for (const id of done) {
+      db.update(instances)
+        .set({ state: "terminated", stateReason: USER_SHUTDOWN, terminatedAt: now, unreportedSince: null })
+        .where(and(eq(instances.id, id), eq(instances.state, "shutting-down")))
+        .run();
+      o.addresses.releaseFromInstance(id);
+      o.intents.done("terminate", id);
+    }
+    if (done.length) await o.reported?.(new Map(), new Set(done), ctx);
+    return new Set(done);
+  }
+
+  /** Instances that ended on their own: terminated now, with why; what they hold goes back once their cluster let go. */
+  async function end(
+    zone: string,
+    ended: ReadonlyArray<{ id: string; reason: string }>,
+    ctx: CallContext,
+  ): Promise<void> {
+    for (const { id, reason } of ended) {
+      setState(id, "terminated", reason);
+      o.intents.record("terminate", id, zone);
+    }
+    await terminateAt(
+      zone,
+      ended.map((e) => e.id),
+      ctx,
+    );
+  }
+
+  function markUnreported(id: string, since: Date | null): void {
+    db.update(instances).set({ unreportedSince: since }).where(eq(instances.id, id)).run();
+  }
+
+  /** Brings recorded states in line with what the clusters report; returns whether any changed. */
+  async function refresh(rows: readonly InstanceRecord[], ctx: CallContext): Promise<boolean> {
+    const byZone = new Map<string, InstanceRecord[]>();
+    for (const r of rows) {
+      if (r.state === "terminated") continue;
+      byZone.set(r.zone, [...(byZone.get(r.zone) ?? []), r]);
+    }
+    const zones = [...byZone].map(async ([zone, live]) => {
+      const c = clusterOf(zone);
+      if (!c) return false;
+      let reported: Map<string, ClusterInstance>;
+      try {
+        reported = new Map(
+          (await c.client.describeInstances({ instanceIds: live.map((r) => r.id) }, ctx)).instances.map((i) => [
+            i.instanceId,
+            i,
+          ]),
+        );
+      } catch {
+        // Cluster unreachable: the last known states stand, unreported from now.
+        for (const r of live) if (!r.unreportedSince) markUnreported(r.id, o.clock.now());
+        return false;
+      }
+      let changed = false;
+      const ended: Array<{ id: string; reason: string }> = [];
+      for (const r of live) {
+        const n = reported.get(r.id);
+        const report: InstanceReport = !n ? "absent" : n.unreportedSince !== undefined ? "unreported" : n.state;
+        if (report === "unreported" && !r.unreportedSince) markUnreported(r.id, new Date(n!.unreportedSince!));
+        if (report !== "unreported" && r.unreportedSince) markUnreported(r.id, null);
+        // SYSTEM: the address the site's DHCP gave, once the cluster has seen it.
+        if (n?.privateIp && n.privateIp !== r.privateIp) {
+          db.update(instances).set({ privateIp: n.privateIp }).where(eq(instances.id, r.id)).run();
+          changed = true;
+        }
+        const out = reconcile(r.state, report, n?.reason);
+        if (out.retryTerminate) {
+          o.intents.record("terminate", r.id, zone); // one recorded before intents were kept
+          o.intents.hurry("terminate", r.id);
+        }
+        if (out.ended) {
+          ended.push({ id: r.id, reason: out.ended });
+          changed = true;
+        } else if (out.next !== r.state) {
+          setState(r.id, out.next);
+          changed = true;
+        }
+      }
+      await o.reported?.(new Map(live.map((r) => [r.id, reported.get(r.id)])), new Set(), ctx);
+      // An instance that ended on its own (a crash, a failed start) is let go at its cluster too,
+      // so its placement and addresses go back as they would after TerminateInstances.
+      if (ended.length) await end(zone, ended, ctx);
+      return changed;
+    });
+    // Zones are asked in parallel: a describe costs the slowest cluster, not their sum.
+    return (await Promise.all(zones)).some(Boolean);
+  }
+
+  /** Terminates whose time to retry has come, one call per zone. */
+  async function retry(ctx: CallContext): Promise<void> {
+    const byZone = new Map<string, string[]>();
+    for (const i of o.intents.due("terminate")) byZone.set(i.zone, [...(byZone.get(i.zone) ?? []), i.target]);
+    await Promise.all([...byZone].map(([zone, ids]) => terminateAt(zone, ids, ctx)));
+  }
+
+  return {
+    setState,
+    refresh,
+    terminateAt,
+    retry,
+
+    /**
+     * At start: instances the cloud recorded but no cluster reports (a launch cut short by
+     * a crash between the CLC's commit and the cluster's start) are terminated, their
+     * addresses returned once the cluster let go. Unreachable clusters are left alone; a
+     * shutting-down instance keeps (or gets) its intent.
+     */
+    async reconcileAtStart(ctx: CallContext): Promise<string[]> {
+      const live = db
+        .select()
+        .from(instances)
+        .where(inArray(instances.state, ["pending", "running", "shutting-down"]))
+        .all();
+      const lost: string[] = [];
+      for (const zone of new Set(live.map((r) => r.zone))) {
+        const c = clusterOf(zone);
+        if (!c) continue;
+        let known: Set<string>;
+        try {
+          known = new Set((await c.client.describeInstances({}, ctx)).instances.map((i) => i.instanceId));
+        } catch {
+          continue;
+        }
+        const inZone = live.filter((x) => x.zone === zone);
+        for (const r of inZone.filter((x) => x.state === "shutting-down")) o.intents.record("terminate", r.id, zone);
+        const gone = inZone.filter((x) => x.state !== "shutting-down" && !known.has(x.id));
+        await end(
+          zone,
+          gone.map((r) => ({ id: r.id, reason: INTERRUPTED_LAUNCH })),
+          ctx,
+        );
+        lost.push(...gone.map((r) => r.id));
+      }
+      return lost;
+    },
+  };
+}
+
+export type InstanceReports = ReturnType<typeof createInstanceReports>;

@@ -1,0 +1,239 @@
+/**
+ * EBS snapshots as EC2 users see them: taken by the SC of the volume's zone (chunks in
+ * Walrus), restorable in any zone by their owner and by whom the owner lets
+ * (createVolumePermission: account ids, or "all").
+ */
+import { and, eq, inArray, or } from "drizzle-orm";
+import type { Logger } from "pino";
+import type { Clock } from "../../../common/clock";
+import type { IdGenerator } from "../../../common/ids";
+import { IncorrectStateError, InvalidParameterError, NotFoundError, UnavailableError } from "../../../common/errors";
+import type { CallContext } from "../../../rpc/types";
+import type { ClcDatabase } from "../database";
+import { idIn, idIs } from "./id-match";
+import type { Caller } from "./instances";
+import { snapshotPermissions, snapshots, volumes } from "../schema";
+import type { Zone } from "./volumes";
+
+export type SnapshotRecord = typeof snapshots.$inferSelect;
+
+export function createSnapshotService(o: {
+  db: ClcDatabase;
+  clock: Clock;
+  ids: IdGenerator;
+  zones: () => Zone[];
+  log: Logger;
+}) {
+  const { db, sqlite } = o.db;
+  const storageOf = (zone: string) => {
+    const s = o.zones().find((z) => z.name === zone)?.storage;
+    if (!s) throw new UnavailableError(`The zone ${zone} has no storage controller`);
+    return s;
+  };
+  const grantees = (id: string) =>
+    db
+      .select({ g: snapshotPermissions.grantee })
+      .from(snapshotPermissions)
+      .where(eq(snapshotPermissions.snapshotId, id))
+      .all()
+      .map((r) => r.g);
+  const mayRestore = (caller: Caller, r: SnapshotRecord) =>
+    caller.isAdmin ||
+    r.accountId === caller.accountId ||
+    grantees(r.id).some((g) => g === "all" || g === caller.accountId);
+
+  function owned(caller: Caller, id: string): SnapshotRecord {
+    const r = db.select().from(snapshots).where(idIs(snapshots.id, id)).get();
+    if (!r || (r.accountId !== caller.accountId && !caller.isAdmin)) throw new NotFoundError("snapshot", id);
+    return r;
+  }
+
+  /** Pending snapshots' progress from their SCs. */
+  async function refresh(rows: SnapshotRecord[], ctx: CallContext): Promise<void> {
+    for (const zone of new Set(rows.map((r) => r.zone))) {
+      const s = o.zones().find((z) => z.name === zone)?.storage;
+      if (!s) continue;
+      const list = rows.filter((r) => r.zone === zone);
+      let stored: Awaited<ReturnType<typeof s.describeSnapshots>>["snapshots"];
+      try {
+        stored = (await s.describeSnapshots({ snapshotIds: list.map((r) => r.id) }, ctx)).snapshots;
+      } catch {
+        continue;
+      }
+      for (const r of list) {
+        const x = stored.find((y) => y.snapshotId === r.id);
+        const state = !x ? "error" : x.state === "deleting" ? r.state : x.state;
+        db.update(snapshots)
+          .set({ state, progress: x?.progress ?? r.progress })
+          .where(eq(snapshots.id, r.id))
+          .run();
+      }
+    }
+  }
+
+  return {
+    /** The point-in-time copy is made when this answers; the upload goes on (`pending`, with progress). */
+    async create(
+      caller: Caller,
+      input: { volumeId: string; description?: string },
+      ctx: CallContext,
+    ): Promise<SnapshotRecord> {
+      const v = db.select().from(volumes).where(idIs(volumes.id, input.volumeId)).get();
+      if (!v || v.state === "deleted" || (v.accountId !== caller.accountId && !caller.isAdmin))
+        throw new NotFoundError("volume", input.volumeId);
+      if (v.state !== "available" && v.state !== "in-use")
+        throw new IncorrectStateError(`Volume ${v.id} is ${v.state}`);
+      if ((input.description ?? "").length > 255)
+        throw new InvalidParameterError("Description", "A description is at most 255 characters");
+      const id = o.ids.resourceId("snapshot");
+      const storage = storageOf(v.zone);
+      // Attached: the guest's node holds the file still while the SC copies it (crash-consistent), then lets go.
+      const cluster =
+        v.instanceId && v.attachState === "attached" ? o.zones().find((z) => z.name === v.zone)?.cluster : undefined;
+      const held =
+        cluster && v.instanceId
+          ? await cluster.freezeVolume({ instanceId: v.instanceId, volumeId: v.id }, ctx)
+          : undefined;
+      if (held && !held.frozen)
+        o.log.warn(
+          { requestId: ctx.requestId, volumeId: v.id },
+          "clc: the hypervisor cannot hold the volume still; the snapshot is read while the guest writes",
+        );
+      let stored: Awaited<ReturnType<typeof storage.createSnapshot>>;
+      try {
+        stored = await storage.createSnapshot({ snapshotId: id, volumeId: v.id }, ctx);
+      } finally {
+        if (held?.frozen) await cluster!.thawVolume({ instanceId: v.instanceId!, volumeId: v.id }, ctx);
+      }
+      const row = {
+        id,
+        accountId: v.accountId,
+        volumeId: v.id,
+        zone: v.zone,
+        sizeGiB: v.sizeGiB,
+        description: input.description ?? "",
+        state: stored.state === "completed" ? ("completed" as const) : ("pending" as const),
+        progress: stored.progress,
+        startedAt: o.clock.now(),
+      };
+      db.insert(snapshots).values(row).run();
+      o.log.info({ requestId: ctx.requestId, snapshotId: id, volumeId: v.id }, "clc: snapshot started");
+      return row;
+    },
+
+    /** Owner: "self", an account id, "amazon" (none here); restorableBy: "self", "all", an account id. */
+    async describe(
+      caller: Caller,
+      q: { ids: readonly string[]; owners: readonly string[]; restorableBy: readonly string[] },
+      ctx: CallContext,
+    ): Promise<SnapshotRecord[]> {
+      const conds = [];
+      if (q.ids.length) conds.push(idIn(snapshots.id, q.ids));
+      let rows = db
+        .select()
+        .from(snapshots)
+        .where(conds.length ? and(...conds) : undefined)
+        .orderBy(snapshots.startedAt)
+        .all();
+      // Visible: one's own, and those one may restore.
+      rows = rows.filter((r) => mayRestore(caller, r));
+      if (q.owners.length)
+        rows = rows.filter((r) =>
+          q.owners.some((w) => (w === "self" ? r.accountId === caller.accountId : w === r.accountId)),
+        );
+      if (q.restorableBy.length) {
+        rows = rows.filter((r) =>
+          q.restorableBy.some((w) => {
+            const g = grantees(r.id);
+            return w === "all"
+              ? g.includes("all")
+              : r.accountId === (w === "self" ? caller.accountId : w) ||
+                  g.includes(w === "self" ? caller.accountId : w);
+          }),
+        );
+      }
+      for (const id of q.ids)
+        if (!rows.some((r) => r.id.toLowerCase() === id.toLowerCase())) throw new NotFoundError("snapshot", id);
+      const pending = rows.filter((r) => r.state === "pending");
+      if (pending.length) {
+        await refresh(pending, ctx);
+        const fresh = new Map(
+          db
+            .select()
+            .from(snapshots)
+            .where(
+              inArray(
+                snapshots.id,
+                pending.map((r) => r.id),
+              ),
+            )
+            .all()
+            .map((r) => [r.id, r]),
+        );
+        rows = rows.map((r) => fresh.get(r.id) ?? r);
+      }
+      return rows;
+    },
+
+    async delete(caller: Caller, id: string, ctx: CallContext): Promise<void> {
+      const r = owned(caller, id);
+      const making = db
+        .select()
+        .from(volumes)
+        .where(and(eq(volumes.snapshotId, r.id), eq(volumes.state, "creating")))
+        .get();
+      if (making)
+        throw new IncorrectStateError(`The snapshot ${r.id} is being restored into ${making.id}`, "snapshot-in-use");
+      if (r.state === "pending")
+        throw new IncorrectStateError(`The snapshot ${r.id} is still being taken`, "snapshot-in-use");
+      await storageOf(r.zone).deleteSnapshot({ snapshotId: r.id }, ctx);
+      db.delete(snapshots).where(eq(snapshots.id, r.id)).run();
+    },
+
+    /** The snapshot a volume is to be made from, if the caller may: completed, and the size it needs. */
+    restorable(caller: Caller, id: string): SnapshotRecord {
+      const r = db.select().from(snapshots).where(idIs(snapshots.id, id)).get();
+      if (!r || !mayRestore(caller, r)) throw new NotFoundError("snapshot", id);
+      if (r.state !== "completed") throw new IncorrectStateError(`The snapshot ${r.id} is ${r.state}`);
+      return r;
+    },
+
+    permissions(caller: Caller, id: string): { snapshot: SnapshotRecord; grantees: string[] } {
+      const r = owned(caller, id);
+      return { snapshot: r, grantees: grantees(r.id) };
+    },
+
+    modifyPermissions(caller: Caller, id: string, add: readonly string[], remove: readonly string[]): void {
+      const r = owned(caller, id);
+      for (const g of [...add, ...remove])
+        if (g !== "all" && !/^\d{12}$/.test(g))
+          throw new InvalidParameterError("UserId", `'${g}' is not an account id (12 digits) or the group all`);
+      sqlite.transaction(() => {
+        for (const g of add)
+          db.insert(snapshotPermissions).values({ snapshotId: r.id, grantee: g }).onConflictDoNothing().run();
+        if (remove.length)
+          db.delete(snapshotPermissions)
+            .where(and(eq(snapshotPermissions.snapshotId, r.id), inArray(snapshotPermissions.grantee, [...remove])))
+            .run();
+      })();
+    },
+
+    resetPermissions(caller: Caller, id: string): void {
+      db.delete(snapshotPermissions)
+        .where(eq(snapshotPermissions.snapshotId, owned(caller, id).id))
+        .run();
+    },
+
+    /** Pending snapshots brought in line with their SCs: the CLC's periodic sync. */
+    async sync(ctx: CallContext): Promise<void> {
+      const pending = db
+        .select()
+        .from(snapshots)
+        .where(or(eq(snapshots.state, "pending")))
+        .all();
+      if (pending.length) await refresh(pending, ctx);
+    },
+  };
+}
+
+export type SnapshotService = ReturnType<typeof createSnapshotService>;
