@@ -29,7 +29,8 @@ import { authRoutes } from "./pages/auth";
 import { dashboardRoutes } from "./pages/dashboard";
 import { instanceRoutes } from "./pages/instances";
 import { computeRoutes } from "./pages/compute";
-import { storageRoutes } from "./pages/storage";
+import { bucketRoutes } from "./pages/buckets";
+import { volumeRoutes } from "./pages/volumes";
 import { credentialRoutes } from "./pages/credentials";
 import { adminRoutes } from "./pages/admin";
 
@@ -138,7 +139,8 @@ export function createWebApp(d: WebDeps): Hono<WebEnv> {
   dashboardRoutes(app, d);
   instanceRoutes(app, d);
   computeRoutes(app, d);
-  storageRoutes(app, d);
+  volumeRoutes(app, d);
+  bucketRoutes(app, d);
   credentialRoutes(app, d);
   adminRoutes(app, d);
   app.notFound((c) =>

@@ -15,7 +15,7 @@ import type { SessionUser } from "../../../roles/clc/web/web-accounts";
 const LINK_MS = 3600_000;
 const PAGE = 500;
 
-export function storageRoutes(app: WebApp, d: WebDeps): void {
+export function bucketRoutes(app: WebApp, d: WebDeps): void {
   const requester = (u: SessionUser) => ({ accountId: u.accountId, userName: u.userName, isAdmin: false });
   const walrus = () => {
     if (!d.walrus) throw new UnavailableError("Walrus runs on another host: use its S3 endpoint with your credentials");
