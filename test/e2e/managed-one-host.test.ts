@@ -11,7 +11,7 @@ import { tempDir } from "../support/cloud";
 import { run } from "../support/exec";
 import { until } from "../support/until";
 import { canNetns, must, Namespaces, standInGuest } from "../support/netns";
-import { BUNDLE, readEucarc, startEuca, type EucaProcess } from "../support/process";
+import { BUNDLE, eucarcEnv, startEuca, type EucaProcess } from "../support/process";
 
 describe.runIf(canNetns() || process.env.CI === "true")("MANAGED on one host (--role all)", () => {
   const nss = new Namespaces("eu1");
@@ -71,13 +71,7 @@ describe.runIf(canNetns() || process.env.CI === "true")("MANAGED on one host (--
       { netns: nss.name("host") },
     );
     const credDir = join(dir, "d", "credentials", "admin");
-    const v = readEucarc(join(credDir, "eucarc"));
-    env = {
-      AWS_ACCESS_KEY_ID: v.EC2_ACCESS_KEY,
-      AWS_SECRET_ACCESS_KEY: v.EC2_SECRET_KEY,
-      AWS_DEFAULT_REGION: "eucalyptus",
-      ...Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x.replace("${EUCA_KEY_DIR}", credDir)])),
-    };
+    env = { AWS_DEFAULT_REGION: "eucalyptus", ...eucarcEnv(credDir) };
     const imported = await inHost(process.execPath, [
       BUNDLE,
       "image",

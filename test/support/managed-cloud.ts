@@ -9,7 +9,7 @@ import { tempDir } from "./cloud";
 import { run } from "./exec";
 import { clusterTopology, lanTopology, must, Namespaces } from "./netns";
 import { until } from "./until";
-import { BUNDLE, readEucarc, startEuca, type EucaProcess } from "./process";
+import { BUNDLE, eucarcEnv, readEucarc, startEuca, type EucaProcess } from "./process";
 import { killGuestsUnder } from "./guest";
 
 const AWS = "/usr/bin/aws";
@@ -154,7 +154,7 @@ export async function startManagedCloud(
     AWS_PAGER: "",
     AWS_MAX_ATTEMPTS: "1",
   };
-  const eucaEnv = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x.replace("${EUCA_KEY_DIR}", credDir)]));
+  const eucaEnv = eucarcEnv(credDir);
 
   const c: ManagedCloud = {
     nss,

@@ -1,4 +1,5 @@
 /** Starts the built `euca` (dist/euca.mjs) as a child process and waits for its ready line. */
+import { join } from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -70,4 +71,13 @@ export function readEucarc(file: string): Record<string, string> {
   const vars: Record<string, string> = {};
   for (const m of readFileSync(file, "utf8").matchAll(/^export (\w+)=['"]?([^'"\n]*)['"]?$/gm)) vars[m[1]!] = m[2]!;
   return vars;
+}
+
+/**
+ * What a shell that sourced `credDir/eucarc` has: its variables (EC2_*, AWS_*, S3_URL, the
+ * certificate paths with ${EUCA_KEY_DIR} expanded), for awscli and euca2ools run by a test.
+ */
+export function eucarcEnv(credDir: string): Record<string, string> {
+  const v = readEucarc(join(credDir, "eucarc"));
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x.replace("${EUCA_KEY_DIR}", credDir)]));
 }
