@@ -31,8 +31,19 @@ case "${EUCA_NODE:-24}" in
       npm install --prefix "$dir" --no-audit --no-fund --no-save --loglevel=error node@24 >&2
     fi
     PATH="$dir/node_modules/node/bin:$PATH"
-    # node-gyp builds against these headers (include/node) rather than fetching them.
-    for h in "$dir"/node_modules/node/node_modules/node-linux-*; do npm_config_nodedir=$h; done
+    # node-gyp builds native addons against these headers (it cannot fetch them here): Node
+    # 24.18.1's. From 24.19.0 on, node::ObjectWrap's inline destructor removes an environment
+    # cleanup hook and aborts the process when an object is collected outside a JS context
+    # (nodejs/node#65446): better-sqlite3 12's statements did, at random, on every 24.x
+    # runtime. Built against 24.18.1's headers the addon runs on every 24.x (same ABI, 137).
+    # better-sqlite3 13 avoids it (Node-API) but no longer runs on Node 20.
+    headers="$root/.runtime/node24-headers"
+    case "$(uname -m)" in aarch64) arch=arm64 ;; *) arch=x64 ;; esac
+    if [ ! -d "$headers/node_modules/node-linux-$arch/include/node" ]; then
+      mkdir -p "$headers"
+      npm install --prefix "$headers" --no-audit --no-fund --no-save --loglevel=error "node-linux-$arch@24.18.1" >&2
+    fi
+    npm_config_nodedir="$headers/node_modules/node-linux-$arch"
     export PATH npm_config_nodedir
     ;;
   *)
@@ -40,8 +51,11 @@ case "${EUCA_NODE:-24}" in
     exit 2
     ;;
 esac
-if [ -z "${EUCA_NO_REBUILD:-}" ] && [ -d "$root/node_modules/better-sqlite3" ] &&
-  ! (cd "$root" && node -e 'new (require("better-sqlite3"))(":memory:").close()' 2>/dev/null); then
+# Rebuilt when it does not load on this runtime, or (Node 24) was built against other headers.
+addon="$root/node_modules/better-sqlite3"
+if [ -z "${EUCA_NO_REBUILD:-}" ] && [ -d "$addon" ] &&
+  { ! (cd "$root" && node -e 'new (require("better-sqlite3"))(":memory:").close()' 2>/dev/null) ||
+    { [ -n "${npm_config_nodedir:-}" ] && ! grep -qF "\"nodedir\": \"$npm_config_nodedir\"" "$addon/build/config.gypi" 2>/dev/null; }; }; then
   echo "with-node: building better-sqlite3 for Node $(node -v)" >&2
   (cd "$root" && npm rebuild better-sqlite3 --loglevel=error >&2)
 fi

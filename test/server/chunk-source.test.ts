@@ -79,7 +79,8 @@ describe("writeChunks", () => {
     await done.finished;
     server.close();
     expect(src.closed).toBe(true);
-    expect(done.err?.message).toMatch(/closed|destroyed|EPIPE|ECONNRESET|write after end/i);
+    // Node 24 reports the write to a socket its peer destroyed as ECANCELED.
+    expect(done.err?.message).toMatch(/closed|destroyed|EPIPE|ECONNRESET|ECANCELED|write after end/i);
     expect(src.reads * 64 * 1024).toBeLessThan(512 * 1024 * 1024); // it stopped reading
   });
 
