@@ -15,6 +15,23 @@ if [ $# -eq 0 ]; then
   echo "usage: [EUCA_NODE=24|system] $0 COMMAND [ARG...]" >&2
   exit 2
 fi
+# node-gyp builds native addons against Node 24.18.1's headers on any Node 24 (it cannot
+# fetch headers here). From 24.19.0 on, node::ObjectWrap's inline destructor removes an
+# environment cleanup hook and aborts the process when an object is collected outside a JS
+# context (nodejs/node#65446): better-sqlite3 12's statements did, at random, on every 24.x
+# runtime. Built against 24.18.1's headers the addon runs on every 24.x (same ABI, 137).
+# better-sqlite3 13 avoids it (Node-API) but does not run on Node 20.
+pin_node24_headers() {
+  headers="$root/.runtime/node24-headers"
+  case "$(uname -m)" in aarch64) arch=arm64 ;; *) arch=x64 ;; esac
+  if [ ! -d "$headers/node_modules/node-linux-$arch/include/node" ]; then
+    mkdir -p "$headers"
+    npm install --prefix "$headers" --no-audit --no-fund --no-save --loglevel=error "node-linux-$arch@24.18.1" >&2
+  fi
+  npm_config_nodedir="$headers/node_modules/node-linux-$arch"
+  export npm_config_nodedir
+}
+
 case "${EUCA_NODE:-24}" in
   system)
     major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
@@ -22,6 +39,7 @@ case "${EUCA_NODE:-24}" in
       echo "with-node: the node on PATH is not Node 20 or later; run without EUCA_NODE=system to use Node 24" >&2
       exit 1
     fi
+    if [ "$major" = 24 ]; then pin_node24_headers; fi
     ;;
   24)
     dir="$root/.runtime/node24"
@@ -31,20 +49,8 @@ case "${EUCA_NODE:-24}" in
       npm install --prefix "$dir" --no-audit --no-fund --no-save --loglevel=error node@24 >&2
     fi
     PATH="$dir/node_modules/node/bin:$PATH"
-    # node-gyp builds native addons against these headers (it cannot fetch them here): Node
-    # 24.18.1's. From 24.19.0 on, node::ObjectWrap's inline destructor removes an environment
-    # cleanup hook and aborts the process when an object is collected outside a JS context
-    # (nodejs/node#65446): better-sqlite3 12's statements did, at random, on every 24.x
-    # runtime. Built against 24.18.1's headers the addon runs on every 24.x (same ABI, 137).
-    # better-sqlite3 13 avoids it (Node-API) but no longer runs on Node 20.
-    headers="$root/.runtime/node24-headers"
-    case "$(uname -m)" in aarch64) arch=arm64 ;; *) arch=x64 ;; esac
-    if [ ! -d "$headers/node_modules/node-linux-$arch/include/node" ]; then
-      mkdir -p "$headers"
-      npm install --prefix "$headers" --no-audit --no-fund --no-save --loglevel=error "node-linux-$arch@24.18.1" >&2
-    fi
-    npm_config_nodedir="$headers/node_modules/node-linux-$arch"
-    export PATH npm_config_nodedir
+    export PATH
+    pin_node24_headers
     ;;
   *)
     echo "with-node: EUCA_NODE is 24 or system, not ${EUCA_NODE}" >&2
