@@ -6,9 +6,9 @@
  */
 
 /** On a node: links, bridges' FDB, nftables and sysctls. */
-export const NODE_TOOLS = ["ip", "bridge", "nft", "sysctl"] as const;
+const NODE_TOOLS = ["ip", "bridge", "nft", "sysctl"] as const;
 /** On a MANAGED gateway, also DHCP, conntrack (elastic addresses that move) and arping (announcing them). */
-export const GATEWAY_TOOLS = [...NODE_TOOLS, "dnsmasq", "conntrack", "arping"] as const;
+const GATEWAY_TOOLS = [...NODE_TOOLS, "dnsmasq", "conntrack", "arping"] as const;
 
 export interface ModeTraits {
   /**
@@ -100,9 +100,7 @@ export type LanMode = ModesOf<"lan">;
 /** Every mode with a host network (all but ROOTLESS). */
 export type NetworkMode = ManagedMode | LanMode;
 
-export const modeTraits = (m: VnetMode): ModeTraits => VNET_MODES[m];
 export const isVnetMode = (m: unknown): m is VnetMode => typeof m === "string" && Object.hasOwn(VNET_MODES, m);
-export const isManagedMode = (m: VnetMode): m is ManagedMode => VNET_MODES[m].kind === "managed";
 export const isLanMode = (m: VnetMode): m is LanMode => VNET_MODES[m].kind === "lan";
 /** Guests on bridges, the hosts' networks made by euca (root): every kind but rootless. */
 export const hasHostNetwork = (m: VnetMode): m is NetworkMode => VNET_MODES[m].kind !== "rootless";
