@@ -17,6 +17,11 @@ export function dataDirLayout(root: string) {
     credentialsRoot: join(root, "credentials"),
     credentialsDir: (user: string) => join(root, "credentials", user),
     componentKeys: join(root, "keys", "component-keys.json"),
+    /** This host's own key (made here, 0600) and the certificate the cloud CA issued it at `euca join`. */
+    hostKey: join(root, "keys", "host-key.pem"),
+    hostCert: join(root, "keys", "host-cert.pem"),
+    /** The cloud CA's revocation list, as last fetched from the CLC (or made by it, on the head). */
+    revocations: join(root, "keys", "revoked.crl"),
     instancesDir: join(root, "instances"),
     walrusDir: join(root, "walrus"),
     /** The web interface's certificate, its cookie-signing secret and the initial admin password. */

@@ -11,7 +11,8 @@
  */
 import { Hono, type Context } from "hono";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Readable } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
+import { TLSSocket } from "node:tls";
 import { pipeline } from "node:stream/promises";
 import type { Logger } from "pino";
 import type { Clock } from "../common/clock";
@@ -25,6 +26,9 @@ import { ReplayCache } from "./replay-cache";
 import { bodyMatches, verifyInternalHeaders, HEADER_REQUEST_ID, STREAMING_PAYLOAD } from "./signing";
 import { toWireError } from "./errors";
 import type { CallContext, ComponentKeyLookup, RpcShape } from "./types";
+import type { ChunkSigning } from "../auth/aws-chunked";
+import { checkPeer, type PeerCheck } from "./host-tls";
+import { identityName, type PeerRule } from "./identity";
 import { logRequest } from "../server/request-log";
 
 const MAX_BODY = 16 * 1024 * 1024;
@@ -49,17 +53,32 @@ export interface RpcServerOptions<T extends RpcShape<T>> {
   methods: readonly (keyof T & string)[];
   downloads?: Readonly<Record<string, DownloadMethod>>;
   uploads?: Readonly<Record<string, UploadMethod>>;
-  lookupKey: ComponentKeyLookup;
+  /** Keys of hosts registered with a key (signed HTTP); absent on a server that takes mutual TLS only. */
+  lookupKey?: ComponentKeyLookup;
+  /** Over TLS: which verified components may call which method (rpc/identity.ts). */
+  accepts?: PeerRule;
+  /** Over TLS: a revoked certificate's serial (the CA's revocation list). */
+  revoked?: (serial: string) => boolean;
   clock: Clock;
   log: Logger;
 }
 
 type Reply = { status: number; body: unknown; extra?: Record<string, unknown> };
 
+/** A TLS peer refused: no certificate, not the CA's, revoked, no component named, or not one that may call. */
+class PeerRefused extends Error {
+  constructor(
+    readonly reason: Exclude<PeerCheck, { ok: true }>["reason"] | "not-permitted",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 function failure(e: unknown, log: Logger, requestId: string): Reply {
-  if (e instanceof AuthError)
+  if (e instanceof AuthError || e instanceof PeerRefused)
     return {
-      status: 401,
+      status: e instanceof PeerRefused && e.reason === "not-permitted" ? 403 : 401,
       body: { error: { kind: "AuthFailure", reason: e.reason, message: e.message } },
       extra: { reason: e.reason },
     };
@@ -114,23 +133,39 @@ export function createRpcApp<T extends RpcShape<T>>(o: RpcServerOptions<T>): Hon
       return c.json(r.body as object, r.status as 200);
     };
     try {
-      // Authenticated from the headers first: an unsigned request is refused before its body is read.
-      const verified = verifyInternalHeaders(
-        {
-          method: "POST",
-          rawPath: url.pathname,
-          query: url.search ? parseFormPairs(url.search.slice(1)) : [],
-          header: (n) => c.req.header(n),
-        },
-        o.lookupKey,
-        replay,
-        o.clock.now(),
-      );
-      caller = verified.caller;
-      ctx.caller = caller;
+      // Authenticated first — by the client certificate over TLS, else from the signed
+      // headers — so an unauthenticated request is refused before its body is read.
+      const { incoming } = c.env as { incoming: IncomingMessage };
+      let verified: { payloadHash?: string; signing?: ChunkSigning } = {};
+      if (incoming.socket instanceof TLSSocket) {
+        const peer = checkPeer(incoming.socket, o.revoked ?? (() => false));
+        if (!peer.ok) throw new PeerRefused(peer.reason, peer.message);
+        caller = peer.identities.map(identityName).join(",");
+        ctx.caller = caller;
+        ctx.peer = peer.identities;
+        if (!o.accepts?.(peer.identities, method))
+          throw new PeerRefused("not-permitted", `${caller} may not call ${o.role}.${method}`);
+      } else {
+        if (!o.lookupKey) throw new AuthError("missing", "This server takes internal calls over mutual TLS only");
+        const signed = verifyInternalHeaders(
+          {
+            method: "POST",
+            rawPath: url.pathname,
+            query: url.search ? parseFormPairs(url.search.slice(1)) : [],
+            header: (n) => c.req.header(n),
+          },
+          o.lookupKey,
+          replay,
+          o.clock.now(),
+        );
+        caller = signed.caller;
+        ctx.caller = caller;
+        verified = signed;
+      }
+      const tls = incoming.socket instanceof TLSSocket;
       const upload = own(o.uploads, method);
       if (upload) {
-        if (verified.payloadHash !== STREAMING_PAYLOAD || !verified.signing)
+        if (!tls && (verified.payloadHash !== STREAMING_PAYLOAD || !verified.signing))
           throw new AuthError("incomplete", `${method} takes a streamed, chunk-signed body`);
         const size = Number(c.req.header("x-amz-decoded-content-length"));
         if (!Number.isSafeInteger(size) || size < 0)
@@ -141,8 +176,8 @@ export function createRpcApp<T extends RpcShape<T>>(o: RpcServerOptions<T>): Hon
         } catch {
           throw new MalformedQueryError(`${HEADER_INPUT} is not JSON`);
         }
-        const { incoming } = c.env as { incoming: IncomingMessage };
-        const decoder = guardStream(new AwsChunkedDecoder(verified.signing));
+        // Over TLS the body is the bytes (TLS protects them); signed, it is decoded and checked chunk by chunk.
+        const decoder = guardStream(tls ? new PassThrough() : new AwsChunkedDecoder(verified.signing!));
         incoming.on("error", (e) => decoder.destroy(e));
         try {
           const result = await upload(input, { stream: incoming.pipe(decoder), size }, ctx);
@@ -153,7 +188,7 @@ export function createRpcApp<T extends RpcShape<T>>(o: RpcServerOptions<T>): Hon
       }
       if (verified.payloadHash === STREAMING_PAYLOAD) throw new AuthError("incomplete", `${method} takes a JSON body`);
       const body = await readBodyLimited(c.req.raw, MAX_BODY);
-      if (!bodyMatches(body, verified.payloadHash))
+      if (!tls && !bodyMatches(body, verified.payloadHash!))
         throw new AuthError("bad-signature", "Body does not match its signed hash");
       let input: unknown;
       try {

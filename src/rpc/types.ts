@@ -4,11 +4,15 @@
  * promise of a JSON-serializable output. The same interface has an in-process
  * transport (./in-process.ts) and a signed-HTTP one (./http-client.ts).
  */
+import type { ComponentIdentity } from "./identity";
+
 export interface CallContext {
   /** Travels with the call so one id traces CLC → CC → NC in the logs. */
   requestId: string;
   /** The component key that signed a call over HTTP (absent in process): who is asking, for methods that care. */
   caller?: string;
+  /** Over mutual TLS: the components the caller's host certificate names. */
+  peer?: ComponentIdentity[];
 }
 
 /** A role client interface `T`: every member is an RPC method. */

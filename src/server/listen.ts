@@ -5,6 +5,15 @@ import type { Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { handleExpect } from "./expect-continue";
 
+/** A server certificate, and for internal listeners the CA whose client certificates are asked for. */
+export interface TlsServerOptions {
+  cert: string;
+  key: string;
+  ca?: string;
+  requestCert?: boolean;
+  rejectUnauthorized?: boolean;
+}
+
 export interface Listening {
   port: number;
   close(): Promise<void>;
@@ -18,14 +27,14 @@ export async function listen(
   app: Hono,
   host: string,
   port: number,
-  o: { deferContinue?: (path: string) => boolean; tls?: { cert: string; key: string } } = {},
+  o: { deferContinue?: (path: string) => boolean; tls?: TlsServerOptions } = {},
 ): Promise<Listening> {
   const server = (
     o.tls
       ? createAdaptorServer({
           fetch: app.fetch,
           createServer: createHttpsServer,
-          serverOptions: { cert: o.tls.cert, key: o.tls.key, minVersion: "TLSv1.2" },
+          serverOptions: { ...o.tls, minVersion: "TLSv1.2" },
         })
       : createAdaptorServer({ fetch: app.fetch })
   ) as Server;

@@ -1,59 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { Hono } from "hono";
-import pino from "pino";
 import { createInProcessClient } from "../../src/rpc/in-process";
 import { createHttpClient } from "../../src/rpc/http-client";
-import { createRpcApp } from "../../src/rpc/http-server";
 import { signInternalRequest } from "../../src/rpc/signing";
-import { listen } from "../../src/server/listen";
-import { systemClock, fixedClock } from "../../src/common/clock";
+import { fixedClock } from "../../src/common/clock";
 import { randomIds } from "../../src/common/ids";
-import { createNodeService } from "../../src/roles/nc/service";
-import { assembleClusterService } from "../../src/compose/cc";
 import { NODE_METHODS, type NodeClient } from "../../src/roles/nc/client";
-import { CLUSTER_METHODS, type ClusterClient } from "../../src/roles/cc/client";
-import { join } from "node:path";
-import { tempDir, testProbe } from "../support/cloud";
-import { openNcDatabase } from "../../src/roles/nc/database";
-import { openCcDatabase } from "../../src/roles/cc/database";
-import { NodeImageCache } from "../../src/roles/nc/image-cache";
-import { FakeHypervisor } from "../../src/hypervisor/fake/fake-hypervisor";
-import { roleClientContract, echoService, ECHO_METHODS, type EchoClient } from "../contracts/role-clients.contract";
+import { CLUSTER_METHODS } from "../../src/roles/cc/client";
+import { roleClientContract, ECHO_METHODS } from "../contracts/role-clients.contract";
+import { clusterOver, httpSetup, services } from "../support/rpc-servers";
 
-const log = pino({ level: "silent" });
 const key = { id: "ECKTEST0000000000001", secret: "s3cr3t-component-key" };
-
-function clusterOver(node: NodeClient) {
-  return assembleClusterService({
-    name: "cluster1",
-    host: "127.0.0.1",
-    db: openCcDatabase(join(tempDir("euca-cc-"), "cc.db")),
-    nodes: () => [{ name: "n1", client: node }],
-    clock: systemClock,
-    log,
-    pollMs: 0,
-    policy: "GREEDY",
-    plan: { subnet: [10, 128], addrsPerNet: 32 },
-    downMs: 60_000,
-    unknownMs: 900_000,
-  }).service;
-}
-
-function services() {
-  const dir = tempDir("euca-nc-");
-  const clock = systemClock;
-  const node = createNodeService({
-    db: openNcDatabase(join(dir, "nc.db")),
-    hypervisor: new FakeHypervisor(join(dir, "fake"), { memoryMb: 4096, cores: 4, diskGb: 100 }, clock),
-    images: new NodeImageCache(join(dir, "cache"), 1024 ** 3, () => undefined),
-    probe: testProbe,
-    instancesDir: join(dir, "instances"),
-    limits: { reservedMemoryMb: 256 },
-    clock,
-    log,
-  });
-  return { node, echo: echoService() };
-}
 
 roleClientContract("the in-process transport", async () => {
   const s = services();
@@ -67,55 +23,7 @@ roleClientContract("the in-process transport", async () => {
   };
 });
 
-/** NC, CC and the echo service each on their own port, CC → NC over HTTP too. */
-async function httpSetup() {
-  const s = services();
-  const lookupKey = (id: string) => (id === key.id ? key.secret : undefined);
-  const opts = { clock: systemClock, ids: randomIds };
-  const ncL = await listen(
-    createRpcApp({ role: "nc", service: s.node, methods: NODE_METHODS, lookupKey, clock: systemClock, log }),
-    "127.0.0.1",
-    0,
-  );
-  const node = createHttpClient<NodeClient>(NODE_METHODS, {
-    baseUrl: `http://127.0.0.1:${ncL.port}`,
-    role: "nc",
-    key,
-    ...opts,
-  });
-  const cluster = clusterOver(node);
-  const ccL = await listen(
-    createRpcApp({ role: "cc", service: cluster, methods: CLUSTER_METHODS, lookupKey, clock: systemClock, log }),
-    "127.0.0.1",
-    0,
-  );
-  const echoApp = new Hono().route(
-    "/",
-    createRpcApp({ role: "echo", service: s.echo, methods: ECHO_METHODS, lookupKey, clock: systemClock, log }),
-  );
-  const echoL = await listen(echoApp, "127.0.0.1", 0);
-  return {
-    node,
-    cluster: createHttpClient<ClusterClient>(CLUSTER_METHODS, {
-      baseUrl: `http://127.0.0.1:${ccL.port}`,
-      role: "cc",
-      key,
-      ...opts,
-    }),
-    echo: createHttpClient<EchoClient>(ECHO_METHODS, {
-      baseUrl: `http://127.0.0.1:${echoL.port}`,
-      role: "echo",
-      key,
-      ...opts,
-    }),
-    ports: { nc: ncL.port },
-    teardown: async () => {
-      await Promise.all([ncL.close(), ccL.close(), echoL.close()]);
-    },
-  };
-}
-
-roleClientContract("signed HTTP", httpSetup);
+roleClientContract("signed HTTP", () => httpSetup({ kind: "key", key }));
 
 describe("signed HTTP refuses what it must", () => {
   async function send(port: number, headers: Record<string, string>, body: string) {
@@ -135,7 +43,7 @@ describe("signed HTTP refuses what it must", () => {
   }
 
   it("accepts a properly signed request once, and refuses its replay", async () => {
-    const c = await httpSetup();
+    const c = await httpSetup({ kind: "key", key });
     try {
       const h = signed(c.ports.nc, "{}");
       expect((await send(c.ports.nc, h, "{}")).status).toBe(200);
@@ -147,7 +55,7 @@ describe("signed HTTP refuses what it must", () => {
   });
 
   it("refuses an unsigned request", async () => {
-    const c = await httpSetup();
+    const c = await httpSetup({ kind: "key", key });
     try {
       expect(await send(c.ports.nc, { "content-type": "application/json" }, "{}")).toMatchObject({
         status: 401,
@@ -159,7 +67,7 @@ describe("signed HTTP refuses what it must", () => {
   });
 
   it("refuses a tampered body, a tampered request id, and a wrong key", async () => {
-    const c = await httpSetup();
+    const c = await httpSetup({ kind: "key", key });
     try {
       const h = signed(c.ports.nc, "{}");
       expect((await send(c.ports.nc, h, '{"x":1}')).status).toBe(401);
@@ -177,7 +85,7 @@ describe("signed HTTP refuses what it must", () => {
   });
 
   it("refuses an expired request (6 minutes old) and one from the future", async () => {
-    const c = await httpSetup();
+    const c = await httpSetup({ kind: "key", key });
     try {
       const old = signed(c.ports.nc, "{}", { now: new Date(Date.now() - 6 * 60_000) });
       expect((await send(c.ports.nc, old, "{}")).body.error?.reason).toBe("expired");
@@ -189,7 +97,7 @@ describe("signed HTTP refuses what it must", () => {
   });
 
   it("a client whose clock is off reports the refusal as an unavailable component", async () => {
-    const c = await httpSetup();
+    const c = await httpSetup({ kind: "key", key });
     try {
       const skewed = createHttpClient<NodeClient>(NODE_METHODS, {
         baseUrl: `http://127.0.0.1:${c.ports.nc}`,

@@ -7,7 +7,7 @@ import "reflect-metadata"; // @peculiar/x509 (through tsyringe) needs the Reflec
 import * as x509 from "@peculiar/x509";
 import { createHash, createPrivateKey, randomBytes, webcrypto } from "node:crypto";
 
-const RSA: webcrypto.RsaHashedKeyGenParams = {
+export const RSA: webcrypto.RsaHashedKeyGenParams = {
   name: "RSASSA-PKCS1-v1_5",
   hash: "SHA-256",
   publicExponent: new Uint8Array([1, 0, 1]),
@@ -41,7 +41,7 @@ async function exportKeyPem(key: webcrypto.CryptoKey): Promise<string> {
     .toString();
 }
 
-async function importKeyPem(pem: string): Promise<webcrypto.CryptoKey> {
+export async function importKeyPem(pem: string): Promise<webcrypto.CryptoKey> {
   const der = createPrivateKey(pem).export({ format: "der", type: "pkcs8" });
   return webcrypto.subtle.importKey("pkcs8", der, RSA, false, ["sign"]);
 }
