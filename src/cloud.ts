@@ -17,6 +17,13 @@ import { createHeartbeatApp } from "./server/heartbeat";
 import { listen, type Listening } from "./server/listen";
 import { createRpcApp } from "./rpc/http-server";
 import { componentKeyLookup, readComponentKeys } from "./rpc/key-file";
+import { loadHostTls, Revocations, serverTlsOptions } from "./rpc/host-tls";
+import { peerOf } from "./rpc/identity";
+import { followRevocations } from "./rpc/revocation-follower";
+import { createJoinApp } from "./api/join/app";
+import { ensureCloudCa } from "./roles/clc/identity/cloud-ca";
+import { ensureHeadCertificate, headAddresses, headIdentities } from "./roles/clc/identity/head-certificate";
+import { CLOUD_METHODS, CLOUD_ROLE, type CloudClient } from "./roles/clc/clusters/cloud-rpc";
 import type { IdentityService } from "./roles/clc/identity/identity-service";
 import { clusterKeySecret } from "./roles/clc/clusters/cluster-registry";
 import { metadataCallers } from "./roles/clc/metadata/metadata-callers";
@@ -59,7 +66,7 @@ export interface Cloud {
   /** The hypervisor driver the NC uses, when an NC runs here. */
   hypervisor?: string;
   /** Internal RPC listeners, when a role serves callers in other processes. */
-  internal: Partial<Record<"cc" | "nc", string>>;
+  internal: Partial<Record<"cc" | "nc" | "clc", string>>;
   identity?: IdentityService;
   /** Walrus for roles in this process (image bundles, snapshots), when Walrus runs here. */
   walrusClient?: WalrusClient;
@@ -75,6 +82,9 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
   const cleanups: Assembly["cleanups"] = [];
   const ready = new Map<RoleName, boolean>(s.roles.map((r) => [r, false]));
   let bound: CloudEndpoints | undefined;
+  // This host's certificate: a host that joined has one; the head makes its own from its CA below.
+  let hostTls = loadHostTls(layout);
+  let revocations: Revocations | undefined;
   const a: Assembly = {
     settings: s,
     clock: o.clock ?? systemClock,
@@ -84,6 +94,8 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     version: __EUCA_VERSION__,
     has: (r) => s.roles.includes(r),
     lookupKey: componentKeyLookup(layout.componentKeys),
+    hostTls: () => hostTls,
+    revoked: (serial) => revocations?.has(serial) ?? false,
     mainApp: new Hono(),
     endpoints: () => bound,
     cleanups,
@@ -107,6 +119,24 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       return c.text("euca is starting\n", 503, { "retry-after": "1" });
     });
 
+    if (a.has("clc")) {
+      const { ca } = await ensureCloudCa(layout, a.clock.now());
+      await ensureHeadCertificate(layout, ca, {
+        identities: headIdentities(s.roles, s.clusterName),
+        addresses: headAddresses(s.host),
+        now: a.clock.now(),
+      });
+      hostTls = loadHostTls(layout);
+    }
+    if (hostTls) {
+      revocations = new Revocations(layout.revocations, hostTls.caPem);
+      await revocations.refresh();
+      const timer = setInterval(() => void revocations!.refresh().catch(() => undefined), 2000);
+      timer.unref();
+      cleanups.push(() => clearInterval(timer));
+    }
+    let internalUrl: string | undefined;
+
     // Bottom-up, so in-process clients can be handed upwards.
     let walrus: WalrusClient | undefined;
     const sc = a.has("sc") ? assembleStorage(a, { walrus: () => walrus ?? remoteWalrus(a) }) : undefined;
@@ -121,7 +151,12 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       : undefined;
     const cluster = a.has("cc") ? assembleCluster(a, nodes?.nodes ?? []) : undefined;
     const clc = a.has("clc")
-      ? await assembleClc(a, { cluster: cluster?.service, storage, walrus: () => walrus })
+      ? await assembleClc(a, {
+          cluster: cluster?.service,
+          storage,
+          walrus: () => walrus,
+          internalUrl: () => internalUrl,
+        })
       : undefined;
     const identity = clc?.clc.identity;
     // Nodes fetch images with their cluster's key (known to a CLC here) or their own (known to a CC here).
@@ -130,9 +165,10 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     const w = a.has("walrus") ? assembleWalrus(a, { identity, componentKeys }) : undefined;
     walrus = w?.client;
     await sc?.recover();
-    if (clc) {
+    const metadataService = clc?.metadataService(metadataCallers(clc.clc.db, cluster?.db));
+    if (clc && metadataService) {
       // A node asks only of its own guests (roles/clc/metadata/metadata-callers.ts).
-      const service = clc.metadataService(metadataCallers(clc.clc.db, cluster?.db));
+      const service = metadataService;
       a.mainApp.route(
         "/",
         createRpcApp({
@@ -169,21 +205,104 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     );
     const s3Port = w ? await serve(w.s3App, s.s3Port, () => true) : s.s3Port;
     const internal: Cloud["internal"] = {};
-    const rpc = { lookupKey: a.lookupKey, clock: a.clock, log: a.log };
+    // With a host certificate, internal listeners take mutual TLS only; without, calls signed with installed keys.
+    const tls = hostTls && serverTlsOptions(hostTls);
+    const scheme = tls ? "https" : "http";
+    const rpc = { lookupKey: tls ? undefined : a.lookupKey, revoked: a.revoked, clock: a.clock, log: a.log };
     if (cluster && !a.has("clc")) {
-      // The zone's SC answers beside its CC (the CLC reaches both with the cluster's key).
+      // The zone's SC answers beside its CC (the CLC reaches both; the SC also the cluster's nodes).
+      const zone = s.clusterName;
       const app = new Hono().route(
         "/",
-        createRpcApp({ role: "cc", service: cluster.service, methods: CLUSTER_METHODS, ...rpc }),
+        createRpcApp({
+          role: "cc",
+          service: cluster.service,
+          methods: CLUSTER_METHODS,
+          accepts: peerOf(["clc"]),
+          ...rpc,
+        }),
       );
-      if (storage) app.route("/", createRpcApp({ role: "sc", service: storage, methods: STORAGE_METHODS, ...rpc }));
-      internal.cc = `http://${urlHost(s.host)}:${await serve(app, s.ccPort)}`;
+      if (storage)
+        app.route(
+          "/",
+          createRpcApp({
+            role: "sc",
+            service: storage,
+            methods: STORAGE_METHODS,
+            accepts: peerOf(["clc", "cc", "nc"], zone),
+            ...rpc,
+          }),
+        );
+      internal.cc = `${scheme}://${urlHost(s.host)}:${await serve(app, s.ccPort, undefined, tls)}`;
     }
-    if (nodes && !a.has("cc"))
-      internal.nc = `http://${urlHost(s.host)}:${await serve(createRpcApp({ role: "nc", service: nodes.nodes[0]!.service, methods: NODE_METHODS, ...rpc }), s.ncPort)}`;
+    if (nodes && !a.has("cc")) {
+      const app = createRpcApp({
+        role: "nc",
+        service: nodes.nodes[0]!.service,
+        methods: NODE_METHODS,
+        accepts: peerOf(["cc"], s.clusterName),
+        ...rpc,
+      });
+      internal.nc = `${scheme}://${urlHost(s.host)}:${await serve(app, s.ncPort, undefined, tls)}`;
+    }
+    // The head's listener for other hosts: joins, Walrus and metadata for components, the revocation list.
+    if (clc && hostTls && !(a.has("cc") && a.has("nc"))) {
+      const app = new Hono();
+      app.route(
+        "/",
+        createJoinApp({
+          caPem: () => clc.clc.ca.certPem,
+          redeem: (r, ctx) => clc.joins.redeem(r, ctx),
+          newRequestId: () => a.ids.requestId(),
+          log: a.log,
+        }),
+      );
+      if (w) app.route("/", w.internalApp());
+      app.route(
+        "/",
+        createRpcApp({
+          role: METADATA_ROLE,
+          service: metadataService!,
+          methods: METADATA_METHODS,
+          accepts: peerOf(["cc", "nc"]),
+          ...rpc,
+        }),
+      );
+      const cloudRpc: CloudClient = { revocationList: async () => ({ crlPem: await clc.joins.revocationList() }) };
+      app.route(
+        "/",
+        createRpcApp({
+          role: CLOUD_ROLE,
+          service: cloudRpc,
+          methods: CLOUD_METHODS,
+          accepts: peerOf(["cc", "sc", "nc", "walrus", "clc"]),
+          ...rpc,
+        }),
+      );
+      await revocations!.install(await clc.joins.revocationList());
+      internalUrl = `https://${urlHost(s.host)}:${await serve(app, s.internalPort, undefined, serverTlsOptions(hostTls))}`;
+      internal.clc = internalUrl;
+    } else if (hostTls && revocations && s.clcUrl) {
+      const client = createHttpClient<CloudClient>(CLOUD_METHODS, {
+        baseUrl: s.clcUrl,
+        role: CLOUD_ROLE,
+        serverRole: "clc",
+        tls: hostTls,
+        clock: a.clock,
+        ids: a.ids,
+      });
+      cleanups.push(
+        followRevocations({
+          fetch: (ctx) => client.revocationList({}, ctx),
+          revocations,
+          everyMs: 30_000,
+          log: a.log,
+        }),
+      );
+    }
 
     bound = endpointsFor(s, { ec2: mainPort, s3: s3Port });
-    if (clc) recordServedEndpoints(s.dataDir, bound);
+    if (clc) recordServedEndpoints(s.dataDir, { ...bound, ...(internalUrl ? { internalUrl } : {}) });
     const webAssembly =
       clc &&
       (await assembleWeb(a, {
@@ -216,30 +335,38 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
   }
 }
 
-/** Without the CLC here, nodes that answer their guests' metadata ask the head's, signed as for Walrus. */
-function remoteMetadata(a: Assembly): MetadataClient | undefined {
-  const url = a.settings.walrusUrl;
+/**
+ * How this host reaches the head when the CLC and Walrus run elsewhere: over mutual TLS
+ * with its host certificate at an https URL (a host that joined), else signed with the
+ * key issued to this host: the cluster's (by the CLC) or, on a node-only host, the node's.
+ */
+function headCredentials(a: Assembly, url: string) {
+  const tls = a.hostTls();
+  if (url.startsWith("https:")) return tls && { tls };
   const installed = url ? readComponentKeys(a.layout.componentKeys) : [];
   const key = installed.find((k) => k.role === "cc") ?? installed.find((k) => k.role === "nc");
+  return key && { key };
+}
+
+/** Without the CLC here, nodes that answer their guests' metadata ask the head's. */
+function remoteMetadata(a: Assembly): MetadataClient | undefined {
+  const url = a.settings.clcUrl || a.settings.walrusUrl;
+  const auth = url ? headCredentials(a, url) : undefined;
   return (
-    key &&
+    auth &&
     createHttpClient<MetadataClient>(METADATA_METHODS, {
       baseUrl: url,
       role: METADATA_ROLE,
-      key,
+      ...auth,
       clock: a.clock,
       ids: a.ids,
     })
   );
 }
 
-/**
- * Without Walrus here, nodes reach the head's Walrus signed with the key issued to this
- * host: the cluster's (by the CLC) or, on a node-only host, the node's (by its CC).
- */
+/** Without Walrus here, nodes (images) and the SC (snapshots) reach the head's. */
 function remoteWalrus(a: Assembly): WalrusClient | undefined {
   const url = a.settings.walrusUrl;
-  const installed = url ? readComponentKeys(a.layout.componentKeys) : [];
-  const key = installed.find((k) => k.role === "cc") ?? installed.find((k) => k.role === "nc");
-  return key && createHttpWalrusClient({ baseUrl: url, key, clock: a.clock, ids: a.ids });
+  const auth = url ? headCredentials(a, url) : undefined;
+  return auth && createHttpWalrusClient({ baseUrl: url, ...auth, clock: a.clock, ids: a.ids });
 }

@@ -11,6 +11,7 @@ import type { DataDirLayout } from "../common/data-dir";
 import type { CloudEndpoints } from "../config/endpoints";
 import type { RoleName, Settings } from "../config/settings";
 import type { ComponentKeyLookup } from "../rpc/types";
+import type { HostTls } from "../rpc/host-tls";
 
 export interface Assembly {
   settings: Settings;
@@ -22,6 +23,10 @@ export interface Assembly {
   has(role: RoleName): boolean;
   /** Keys installed on this host (issued to it by its CLC or CC). */
   lookupKey: ComponentKeyLookup;
+  /** This host's certificate and key for mutual TLS (joined hosts, and the head once its CLC made its own). */
+  hostTls(): HostTls | undefined;
+  /** Revoked host certificates (the CA's list), for every TLS server here. */
+  revoked(serial: string): boolean;
   /** The EC2 port's app: EC2, metadata, /services/Walrus, Walrus' internal calls, the heartbeat. */
   mainApp: Hono;
   /** The user-facing endpoints, known once the listeners are bound. */

@@ -18,6 +18,9 @@ import { createNetworkService, type Lease } from "../roles/cc/networks";
 import { createInstanceNetwork } from "../roles/cc/instance-network";
 import { createManagedNetwork } from "../roles/cc/managed-network";
 
+import { forgetNode, joinNode } from "../roles/cc/node-registry";
+import type { IdGenerator } from "../common/ids";
+
 export interface ClusterParts {
   name: string;
   host: string;
@@ -35,6 +38,7 @@ export interface ClusterParts {
   managed?: ManagedParts;
   /** Whether a node shares this host (default: none do). */
   isLocalNode?: (node: string) => boolean;
+  ids: IdGenerator;
 }
 
 /** What the MANAGED modes add to a cluster: the gateway's settings and its executor. */
@@ -94,6 +98,10 @@ export function assembleClusterService(p: ClusterParts) {
     drain,
     managed,
     isLocalNode: p.isLocalNode ?? (() => false),
+    registry: {
+      add: (node, url) => joinNode(p.db, node, url, p.clock, p.ids),
+      remove: (node) => forgetNode(p.db, node),
+    },
   });
   return { service, monitor, network, managed: managed?.network };
 }

@@ -14,7 +14,8 @@ import { createInProcessClient } from "../rpc/in-process";
 import { createHttpClient } from "../rpc/http-client";
 import { openCcDatabase, type CcDatabase } from "../roles/cc/database";
 import type { ClusterNode } from "../roles/cc/node-monitor";
-import { isNodeOnHost, listRemoteNodes, nodeAddressOf } from "../roles/cc/node-registry";
+import { isNodeOnHost, listRemoteNodes, nodeAddressOf, type RemoteNode } from "../roles/cc/node-registry";
+import type { HostTls } from "../rpc/host-tls";
 import { createNodeRequests } from "../roles/cc/node-requests";
 import { startClusterSync } from "../roles/cc/cluster-sync";
 import { NODE_METHODS, type NodeClient } from "../roles/nc/client";
@@ -25,26 +26,35 @@ import { join } from "node:path";
 
 export { assembleClusterService, type ClusterParts, type ManagedParts } from "./cc-service";
 
-/** The nodes of a cluster: those in this process, then those registered from other hosts (signed HTTP). */
+/**
+ * The nodes of a cluster: those in this process, then those registered from other hosts
+ * (mutual TLS with this host's certificate at an https URL, signed HTTP at an http one),
+ * each client made once per URL so its connections are kept.
+ */
 export function clusterNodes(
   db: CcDatabase,
   local: readonly LocalNode[],
-  o: { clock: Clock; ids: IdGenerator },
+  o: { clock: Clock; ids: IdGenerator; tls?: HostTls },
 ): () => ClusterNode[] {
   const here = local.map((n) => ({ name: n.name, client: createInProcessClient(NODE_METHODS, n.service) }));
-  return () => [
-    ...here,
-    ...listRemoteNodes(db).map((n) => ({
-      name: n.name,
-      client: createHttpClient<NodeClient>(NODE_METHODS, {
+  const clients = new Map<string, NodeClient>();
+  const clientOf = (n: RemoteNode) => {
+    const id = `${n.name} ${n.url}`;
+    let c = clients.get(id);
+    if (!c) {
+      c = createHttpClient<NodeClient>(NODE_METHODS, {
         baseUrl: n.url,
         role: "nc",
         key: n.key,
+        tls: o.tls,
         clock: o.clock,
         ids: o.ids,
-      }),
-    })),
-  ];
+      });
+      clients.set(id, c);
+    }
+    return c;
+  };
+  return () => [...here, ...listRemoteNodes(db).map((n) => ({ name: n.name, client: clientOf(n) }))];
 }
 
 export function assembleCluster(a: Assembly, local: readonly LocalNode[]) {
@@ -57,8 +67,9 @@ export function assembleCluster(a: Assembly, local: readonly LocalNode[]) {
     name: s.clusterName,
     host: s.host,
     db,
-    nodes: clusterNodes(db, local, a),
+    nodes: clusterNodes(db, local, { clock: a.clock, ids: a.ids, tls: a.hostTls() }),
     clock: a.clock,
+    ids: a.ids,
     log: a.log,
     pollMs: s.nodePollSeconds * 1000,
     policy: s.schedPolicy,

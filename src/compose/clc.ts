@@ -14,15 +14,24 @@ import type { ClusterClient } from "../roles/cc/client";
 import type { WalrusClient } from "../roles/walrus/client";
 import type { Assembly } from "./assembly";
 import { clusterClients } from "./clc-clusters";
+import { createJoins } from "../roles/clc/clusters/joins";
+import { siteSettingsOf } from "../config/site-settings";
 import { mountClcApis } from "./clc-apis";
 import { assembleEc2Services } from "./clc-services";
 import type { InstanceRecord } from "../roles/clc/compute/instances";
+import type { CallContext } from "../rpc/types";
 
 export type ClcAssembly = Awaited<ReturnType<typeof assembleClc>>;
 
 export async function assembleClc(
   a: Assembly,
-  o: { cluster?: ClusterClient; storage?: StorageClient; walrus: () => WalrusClient | undefined },
+  o: {
+    cluster?: ClusterClient;
+    storage?: StorageClient;
+    walrus: () => WalrusClient | undefined;
+    /** The head's internal listener, once bound (join tokens name it). */
+    internalUrl: () => string | undefined;
+  },
 ) {
   const s = a.settings;
   const endpoints = () => {
@@ -37,6 +46,16 @@ export async function assembleClc(
     here: o.cluster && { name: s.clusterName, cluster: o.cluster, storage: o.storage },
     clock: a.clock,
     ids: a.ids,
+    tls: a.hostTls,
+  });
+  const joins = createJoins({
+    db: clc.db,
+    ca: () => clc.ca,
+    clock: a.clock,
+    ids: a.ids,
+    log: a.log,
+    cluster: (name) => clusters().find((c) => c.name === name)?.client,
+    site: () => ({ url: o.internalUrl() ?? "", settings: siteSettingsOf(s) }),
   });
   const { services, instances, images, volumes, snapshots, network } = assembleEc2Services(a, clc, {
     clusters,
@@ -59,8 +78,9 @@ export async function assembleClc(
     iam,
     clusters,
     endpoints,
+    joins,
     /** Metadata for nodes that answer their guests themselves (SYSTEM, STATIC); `may` says which instances a caller runs. */
-    metadataService: (may: (caller: string | undefined, instance: InstanceRecord) => boolean) =>
+    metadataService: (may: (ctx: CallContext, instance: InstanceRecord) => boolean) =>
       createMetadataService({ sources, live: (id) => instances.running(id), may }),
     /** Once the listeners are bound: the admin's credentials (naming the bound endpoints), reconciliation, the background sync. */
     async start() {

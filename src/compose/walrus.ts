@@ -24,7 +24,7 @@ export const WALRUS_PREFIXES = ["/services/Walrus", "/services/objectstorage"] a
 export function assembleWalrus(
   a: Assembly,
   o: { identity?: IdentityService; componentKeys: ComponentKeyLookup },
-): { client: WalrusClient; s3App: Hono; service: WalrusOperations } {
+): { client: WalrusClient; s3App: Hono; service: WalrusOperations; internalApp: () => Hono } {
   const s = a.settings;
   const walrus = openWalrus(
     a.layout,
@@ -84,6 +84,8 @@ export function assembleWalrus(
       )
     : undefined;
   const client = createInProcessWalrusClient(walrus.service, system, images);
+  // Hosts registered with a key call it signed on the main listener; hosts that joined, over mutual TLS on the internal one.
   a.mainApp.route("/", createWalrusRpcApp({ walrus: client, lookupKey: o.componentKeys, clock: a.clock, log: a.log }));
-  return { client, s3App: s3([""]), service: walrus.service };
+  const internalApp = () => createWalrusRpcApp({ walrus: client, revoked: a.revoked, clock: a.clock, log: a.log });
+  return { client, s3App: s3([""]), service: walrus.service, internalApp };
 }

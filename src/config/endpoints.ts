@@ -9,6 +9,8 @@ export interface CloudEndpoints {
   ec2Url: string;
   s3Url: string;
   walrusUrl: string;
+  /** The head's internal listener for other hosts (joins, Walrus and metadata for components), where it is open. */
+  internalUrl?: string;
 }
 
 /** STS and IAM live beside EC2, at Eucalyptus' paths, on the same port. */

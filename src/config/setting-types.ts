@@ -48,6 +48,8 @@ export interface Settings {
   smtpUrl: string;
   mailFrom: string;
   ccPort: number;
+  internalPort: number;
+  clcUrl: string;
   ncPort: number;
   hypervisor: HypervisorName;
   qemuAccel: QemuAccelSetting;

@@ -36,7 +36,7 @@ export interface SettingsStore {
 const isKey = (k: string): k is keyof Settings => Object.hasOwn(OPTIONS, k);
 
 /** A value as the config file would give it. */
-function shown<K extends keyof Settings>(key: K, v: Settings[K]): string {
+export function shown<K extends keyof Settings>(key: K, v: Settings[K]): string {
   const show = OPTIONS[key].show as ((v: Settings[K]) => string) | undefined;
   if (show) return show(v);
   return Array.isArray(v) ? v.join(",") : String(v);

@@ -7,7 +7,7 @@ import type { Logger } from "pino";
 
 export interface RequestLine {
   requestId: string;
-  api: "ec2" | "s3" | "internal" | "metadata" | "sts" | "iam" | "web";
+  api: "ec2" | "s3" | "internal" | "join" | "metadata" | "sts" | "iam" | "web";
   action: string | null;
   status: number;
   /** performance.now() when the request arrived. */

@@ -59,6 +59,7 @@ export function testSettings(dataDir: string, over: Partial<Settings> = {}): Set
     s3Port: 0,
     webPort: 0,
     ccPort: 0,
+    internalPort: 0,
     ncPort: 0,
     hypervisor: "fake",
     qemuAccel: "tcg",

@@ -1,3 +1,4 @@
+import { randomIds } from "../../src/common/ids";
 /**
  * A cluster service wired by hand over two in-process nodes with the fake hypervisor
  * (each 1024 MB, 2 cores): the CC's tests drive it directly. A node can be made silent
@@ -73,6 +74,7 @@ export function twoNodeCluster(dir: string, walrus: () => WalrusClient | undefin
     db,
     nodes: () => nodes,
     clock,
+    ids: randomIds,
     log,
     pollMs: 0,
     policy: opts.policy ?? ("GREEDY" as Policy),

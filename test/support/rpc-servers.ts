@@ -32,6 +32,7 @@ export function clusterOver(node: NodeClient) {
     db: openCcDatabase(join(tempDir("euca-cc-"), "cc.db")),
     nodes: () => [{ name: "n1", client: node }],
     clock: systemClock,
+    ids: randomIds,
     log,
     pollMs: 0,
     policy: "GREEDY",

@@ -30,6 +30,7 @@ export const COMPUTE_OPTIONS = {
   },
   schedPolicy: {
     key: "schedPolicy",
+    site: true,
     editable: true,
     flag: "--sched-policy <policy>",
     file: "SCHEDPOLICY",
@@ -39,6 +40,7 @@ export const COMPUTE_OPTIONS = {
   },
   nodePollSeconds: {
     key: "nodePollSeconds",
+    site: true,
     editable: true,
     flag: "--node-poll-seconds <s>",
     file: "NODE_POLL_SECONDS",
@@ -48,6 +50,7 @@ export const COMPUTE_OPTIONS = {
   },
   nodeDownSeconds: {
     key: "nodeDownSeconds",
+    site: true,
     flag: "--node-down-seconds <s>",
     file: "NODE_DOWN_SECONDS",
     default: () => "60",
@@ -56,6 +59,7 @@ export const COMPUTE_OPTIONS = {
   },
   unknownInstanceSeconds: {
     key: "unknownInstanceSeconds",
+    site: true,
     flag: "--unknown-instance-seconds <s>",
     file: "UNKNOWN_INSTANCE_SECONDS",
     default: () => "900",
@@ -64,6 +68,7 @@ export const COMPUTE_OPTIONS = {
   },
   instanceReachabilitySeconds: {
     key: "instanceReachabilitySeconds",
+    site: true,
     flag: "--instance-reachability-seconds <s>",
     file: "INSTANCE_REACHABILITY_SECONDS",
     default: () => "300",

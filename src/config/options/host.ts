@@ -63,6 +63,22 @@ export const HOST_OPTIONS = {
     parse: port,
     help: "node controller's internal port, opened only when the CC runs in another process",
   },
+  internalPort: {
+    key: "internalPort",
+    flag: "--internal-port <port>",
+    file: "INTERNAL_PORT",
+    default: () => "8779",
+    parse: port,
+    help: "the head's port for other hosts, over mutual TLS: joins (euca join), Walrus and metadata for components, the revocation list; opened where the CLC runs and some role runs elsewhere",
+  },
+  clcUrl: {
+    key: "clcUrl",
+    flag: "--clc-url <url>",
+    file: "CLC_URL",
+    default: () => "",
+    parse: (r) => r.replace(/\/+$/, ""),
+    help: "where a host that joined reaches the head (https://head:8779, written by euca join): metadata for its guests, the revocation list",
+  },
   logLevel: {
     key: "logLevel",
     editable: true,
@@ -82,6 +98,7 @@ export const HOST_OPTIONS = {
   },
   region: {
     key: "region",
+    site: true,
     flag: "--region <name>",
     file: "REGION",
     default: () => "eucalyptus",
@@ -102,10 +119,11 @@ export const HOST_OPTIONS = {
     file: "WALRUS_URL",
     default: () => "",
     parse: (r) => r.replace(/\/+$/, ""),
-    help: "where this host's nodes fetch images when Walrus runs elsewhere: the head's EC2 URL origin, signed with the cluster's installed key",
+    help: "where this host reaches Walrus when it runs elsewhere (images for nodes, snapshots for the SC): https://head:8779 on a host that joined (mutual TLS), or the head's EC2 URL origin, signed with an installed key",
   },
   longIds: {
     key: "longIds",
+    site: true,
     flag: "--long-ids [yes|no]",
     file: "LONG_IDS",
     default: () => "no",

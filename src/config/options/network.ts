@@ -6,6 +6,7 @@ import type { OptionTable } from "./option-def";
 export const NETWORK_OPTIONS = {
   publicIps: {
     key: "publicIps",
+    site: true,
     flag: "--public-ips <ranges>",
     file: "PUBLIC_IPS",
     default: () => "",
@@ -24,6 +25,7 @@ export const NETWORK_OPTIONS = {
   },
   vnetSubnet: {
     key: "vnetSubnet",
+    site: true,
     flag: "--vnet-subnet <cidr>",
     file: "VNET_SUBNET",
     default: () => "",
@@ -32,6 +34,7 @@ export const NETWORK_OPTIONS = {
   },
   vnetAddrsPerNet: {
     key: "vnetAddrsPerNet",
+    site: true,
     flag: "--vnet-addrs-per-net <n>",
     file: "VNET_ADDRSPERNET",
     default: () => "32",
@@ -40,6 +43,7 @@ export const NETWORK_OPTIONS = {
   },
   vnetMode: {
     key: "vnetMode",
+    site: true,
     flag: "--vnet-mode <mode>",
     file: "VNET_MODE",
     default: () => "ROOTLESS",
@@ -64,6 +68,7 @@ export const NETWORK_OPTIONS = {
   },
   vnetSegment: {
     key: "vnetSegment",
+    site: true,
     flag: "--vnet-segment <kind>",
     file: "VNET_SEGMENT",
     default: () => "vxlan",
@@ -88,6 +93,7 @@ export const NETWORK_OPTIONS = {
   },
   vnetDns: {
     key: "vnetDns",
+    site: true,
     flag: "--vnet-dns <address>",
     file: "VNET_DNS",
     default: () => "",
@@ -112,6 +118,7 @@ export const NETWORK_OPTIONS = {
   },
   vnetMacMap: {
     key: "vnetMacMap",
+    site: true,
     flag: "--vnet-mac-map <pairs>",
     file: "VNET_MACMAP",
     default: () => "",
@@ -121,6 +128,7 @@ export const NETWORK_OPTIONS = {
   },
   vnetNetmask: {
     key: "vnetNetmask",
+    site: true,
     flag: "--vnet-netmask <mask>",
     file: "VNET_NETMASK",
     default: () => "255.255.255.0",
@@ -129,6 +137,7 @@ export const NETWORK_OPTIONS = {
   },
   vnetRouter: {
     key: "vnetRouter",
+    site: true,
     flag: "--vnet-router <address>",
     file: "VNET_ROUTER",
     default: () => "",
@@ -137,6 +146,7 @@ export const NETWORK_OPTIONS = {
   },
   vnetBroadcast: {
     key: "vnetBroadcast",
+    site: true,
     flag: "--vnet-broadcast <address>",
     file: "VNET_BROADCAST",
     default: () => "",

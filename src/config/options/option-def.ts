@@ -16,6 +16,8 @@ export interface OptionDef<K extends keyof Settings> {
    * that took the change, else from the next start).
    */
   live?: true | RoleName;
+  /** The site's: the same on every host of the cloud, handed by the CLC to each host that joins (config/site-settings.ts). */
+  site?: true;
   /** Left off the settings page (a private key's path). */
   unlisted?: boolean;
   /** The value as the config file would give it (default: a list joined by commas, else as a string). */

@@ -117,6 +117,13 @@ export interface ClusterClient {
   drainNode(input: { node: string }, ctx: CallContext): Promise<{ migrated: MigrationResult[] }>;
   /** The node takes new instances again. */
   undrainNode(input: { node: string }, ctx: CallContext): Promise<void>;
+  /**
+   * A node joined the cloud (`euca join`, its certificate issued by the CLC): the cluster
+   * polls it at `url` (https: mutual TLS) from now on. Idempotent for the same URL.
+   */
+  addNode(input: { node: string; url: string }, ctx: CallContext): Promise<void>;
+  /** The admin removed the node: no longer polled nor placed on (its certificate is revoked by the CLC). */
+  removeNode(input: { node: string }, ctx: CallContext): Promise<void>;
   rebootInstances(input: { instanceIds: string[] }, ctx: CallContext): Promise<void>;
   getConsoleOutput(input: { instanceId: string }, ctx: CallContext): Promise<{ output: string }>;
   /**
@@ -158,6 +165,8 @@ export const CLUSTER_METHODS = [
   "evacuateNode",
   "drainNode",
   "undrainNode",
+  "addNode",
+  "removeNode",
   "rebootInstances",
   "getConsoleOutput",
   "updateNetwork",

@@ -53,6 +53,19 @@ export function registerNode(
   return { name, url: origin, key };
 }
 
+/** A node that joined (its URL from its certificate's host): registered, or its URL updated when it joins again. */
+export function joinNode(cc: CcDatabase, name: string, url: string, clock: Clock, ids: IdGenerator): void {
+  const origin = checkRegistration("node", name, url);
+  const had = cc.db.select().from(nodes).where(eq(nodes.name, name)).get();
+  if (had) cc.db.update(nodes).set({ url: origin }).where(eq(nodes.name, name)).run();
+  else registerNode(cc, name, origin, clock, ids);
+}
+
+/** Forgets a node; one not registered is already forgotten. */
+export function forgetNode(cc: CcDatabase, name: string): void {
+  if (cc.db.select().from(nodes).where(eq(nodes.name, name)).get()) deregisterNode(cc, name);
+}
+
 export function deregisterNode({ db }: CcDatabase, name: string): void {
   if (!db.select().from(nodes).where(eq(nodes.name, name)).get()) throw new NotFoundError("node", name);
   db.delete(nodes).where(eq(nodes.name, name)).run();

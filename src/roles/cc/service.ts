@@ -42,6 +42,8 @@ export interface ClusterServiceDeps {
   drain: Drain;
   /** Whether a node shares this host (in this process, or registered at this host's address). */
   isLocalNode: (node: string) => boolean;
+  /** The nodes registered from other hosts (roles/cc/node-registry.ts). */
+  registry: { add(node: string, url: string): void; remove(node: string): void };
   /** Every mode but ROOTLESS: the cluster's host network, and the bridge an instance's tap joins. */
   managed?: { mode: NetworkMode; network: ManagedNetwork; bridgeOf: (lease: Lease) => string };
 }
@@ -297,6 +299,14 @@ export function createClusterService(
 
     drainNode: async ({ node }, ctx) => ({ migrated: await o.drain.drain(node, ctx) }),
     undrainNode: async ({ node }) => o.drain.undrain(node),
+    addNode: async ({ node, url }, ctx) => {
+      o.registry.add(node, url);
+      o.log.info({ requestId: ctx.requestId, node, url }, "cc: node joined");
+    },
+    removeNode: async ({ node }, ctx) => {
+      o.registry.remove(node);
+      o.log.warn({ requestId: ctx.requestId, node }, "cc: node removed by the administrator");
+    },
 
     async evacuateNode({ node }, ctx) {
       if (!o.monitor.node(node)) throw new NotFoundError("node", node);

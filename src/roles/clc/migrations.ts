@@ -356,4 +356,27 @@ CREATE TABLE intents (
 );
 `,
   },
+  {
+    name: "join tokens and host certificates",
+    sql: `
+CREATE TABLE join_tokens (
+  id TEXT PRIMARY KEY NOT NULL,
+  secret_sha256 TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  cluster TEXT NOT NULL,
+  node TEXT,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE host_certificates (
+  serial TEXT PRIMARY KEY NOT NULL,
+  identities TEXT NOT NULL,
+  address TEXT NOT NULL,
+  issued_at INTEGER NOT NULL,
+  not_after INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+`,
+  },
 ];

@@ -239,7 +239,32 @@ export const intents = sqliteTable(
   (t) => [primaryKey({ columns: [t.kind, t.target] })],
 );
 
+/** One-time join tokens (`euca admin cluster add` / `node add`): the secret's SHA-256 only. */
+export const joinTokens = sqliteTable("join_tokens", {
+  id: text("id").primaryKey(),
+  secretSha256: text("secret_sha256").notNull(),
+  kind: text("kind", { enum: ["cluster", "node"] }).notNull(),
+  cluster: text("cluster").notNull(),
+  node: text("node"),
+  expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+  usedAt: integer("used_at", { mode: "timestamp_ms" }),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+});
+
+/** Host certificates the cloud CA issued (at joins, and the head's own); revoked ones are in the revocation list. */
+export const hostCertificates = sqliteTable("host_certificates", {
+  serial: text("serial").primaryKey(),
+  /** The euca:// identities it names, space-separated. */
+  identities: text("identities").notNull(),
+  address: text("address").notNull(),
+  issuedAt: integer("issued_at", { mode: "timestamp_ms" }).notNull(),
+  notAfter: integer("not_after", { mode: "timestamp_ms" }).notNull(),
+  revokedAt: integer("revoked_at", { mode: "timestamp_ms" }),
+});
+
 export const clcSchema = {
+  joinTokens,
+  hostCertificates,
   roleFacts,
   accounts,
   users,

@@ -1,14 +1,17 @@
-/** The signed-HTTP transport of WalrusClient (components in other processes), over the one role-to-role envelope. */
+/** The HTTP transport of WalrusClient (components in other processes), over the one role-to-role envelope. */
 import type { Clock } from "../../common/clock";
 import type { IdGenerator } from "../../common/ids";
 import { createHttpClient, createStreamCaller } from "../../rpc/http-client";
 import type { ComponentKey } from "../../rpc/types";
+import type { HostTls } from "../../rpc/host-tls";
 import type { ObjectInfo, WalrusClient } from "./client";
 import { WALRUS_JSON_METHODS, WALRUS_ROLE, type WalrusJsonRpc } from "./rpc";
 
 export function createHttpWalrusClient(o: {
   baseUrl: string;
-  key: ComponentKey;
+  /** Signed with a key issued to this host (http), or mutual TLS with its certificate (https). */
+  key?: ComponentKey;
+  tls?: HostTls;
   clock: Clock;
   ids: IdGenerator;
 }): WalrusClient {

@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import type { Clock } from "../../common/clock";
 import { createRpcApp, type DownloadMethod, type UploadMethod } from "../../rpc/http-server";
 import type { ComponentKeyLookup } from "../../rpc/types";
+import { byMethod, peerOf, type PeerRule } from "../../rpc/identity";
 import type { ObjectRef, WalrusClient } from "./client";
 
 export const WALRUS_ROLE = "walrus";
@@ -22,9 +23,20 @@ export interface WalrusJsonRpc {
   bucketOwner(i: { bucket: string }, ctx: { requestId: string }): Promise<unknown>;
 }
 
+/**
+ * Over mutual TLS: nodes (and every other component) may read — images, kernels, snapshot
+ * chunks —; only the SC (snapshots) and the CLC may write, delete or create buckets.
+ */
+export const WALRUS_CALLERS: PeerRule = byMethod([
+  { methods: ["getDecryptedImage", "getObject", "headObject"], rule: peerOf(["nc", "sc", "cc", "clc"]) },
+  { methods: "*", rule: peerOf(["sc", "clc"]) },
+]);
+
 export function createWalrusRpcApp(o: {
   walrus: WalrusClient;
-  lookupKey: ComponentKeyLookup;
+  /** Signed HTTP (hosts registered with a key); absent where Walrus takes mutual TLS only. */
+  lookupKey?: ComponentKeyLookup;
+  revoked?: (serial: string) => boolean;
   clock: Clock;
   log: Logger;
 }) {
@@ -52,6 +64,8 @@ export function createWalrusRpcApp(o: {
     downloads: { getObject, getDecryptedImage },
     uploads: { putObject },
     lookupKey: o.lookupKey,
+    accepts: WALRUS_CALLERS,
+    revoked: o.revoked,
     clock: o.clock,
     log: o.log,
   });

@@ -19,15 +19,15 @@ export interface MetadataClient {
 export function createMetadataService(o: {
   sources: MetadataSources;
   live: (instanceId: string) => InstanceRecord | undefined;
-  /** Whether the component that signed a call (undefined: this process) runs the instance. */
-  may: (caller: string | undefined, instance: InstanceRecord) => boolean;
+  /** Whether the component that called (ctx.caller, ctx.peer; neither: this process) runs the instance. */
+  may: (ctx: CallContext, instance: InstanceRecord) => boolean;
 }): MetadataClient {
   return {
     async answer({ instanceId, path }, ctx) {
       if (typeof instanceId !== "string" || typeof path !== "string" || path.length > 1024) return { answer: null };
       const instance = o.live(instanceId);
       // Not live, or not the caller's: the same nothing, so a node cannot probe for others' ids.
-      if (!instance || !o.may(ctx.caller, instance)) return { answer: null };
+      if (!instance || !o.may(ctx, instance)) return { answer: null };
       return { answer: answerMetadata(metadataContextOf(o.sources, instance), path) ?? null };
     },
   };

@@ -1,5 +1,6 @@
 /** Whose metadata a signed caller may read: a node only its own guests', a cluster only its zone's. */
 import { join } from "node:path";
+import type { ComponentIdentity } from "../../../../src/rpc/identity";
 import { describe, expect, it } from "vitest";
 import { metadataCallers } from "../../../../src/roles/clc/metadata/metadata-callers";
 import { openClcDatabase } from "../../../../src/roles/clc/database";
@@ -22,16 +23,25 @@ describe("metadata callers", () => {
   const onN1 = { id: "i-00000001", zone: "cluster1" };
 
   it("a node reads only the instances placed on it", () => {
-    expect(may(n1, onN1)).toBe(true);
-    expect(may(n2, onN1)).toBe(false);
-    expect(may(n2, { id: "i-00000009", zone: "cluster1" })).toBe(false);
+    expect(may({ requestId: "r", caller: n1 }, onN1)).toBe(true);
+    expect(may({ requestId: "r", caller: n2 }, onN1)).toBe(false);
+    expect(may({ requestId: "r", caller: n2 }, { id: "i-00000009", zone: "cluster1" })).toBe(false);
+  });
+
+  it("over mutual TLS: the zone's CC and nodes, by their certificates; another zone's nothing", () => {
+    const ctx = (peer: ComponentIdentity[]) => ({ requestId: "r", caller: "cert", peer });
+    expect(may(ctx([{ role: "cc", cluster: "cluster1" }]), onN1)).toBe(true);
+    expect(may(ctx([{ role: "nc", cluster: "cluster1", node: "n9" }]), onN1)).toBe(true);
+    expect(may(ctx([{ role: "cc", cluster: "zone-a" }]), onN1)).toBe(false);
+    expect(may(ctx([{ role: "sc", cluster: "cluster1" }]), onN1)).toBe(false);
+    expect(may(ctx([{ role: "walrus" }]), onN1)).toBe(false);
   });
 
   it("a cluster reads only its zone's; an unknown signer nothing; this process everything", () => {
-    expect(may(zoneA, { id: "i-00000002", zone: "zone-a" })).toBe(true);
-    expect(may(zoneA, onN1)).toBe(false);
-    expect(may("ENKNOBODY", onN1)).toBe(false);
-    expect(may(undefined, onN1)).toBe(true);
-    expect(metadataCallers(clc)(n1, onN1)).toBe(false); // a node key means nothing without its CC here
+    expect(may({ requestId: "r", caller: zoneA }, { id: "i-00000002", zone: "zone-a" })).toBe(true);
+    expect(may({ requestId: "r", caller: zoneA }, onN1)).toBe(false);
+    expect(may({ requestId: "r", caller: "ENKNOBODY" }, onN1)).toBe(false);
+    expect(may({ requestId: "r", caller: undefined }, onN1)).toBe(true);
+    expect(metadataCallers(clc)({ requestId: "r", caller: n1 }, onN1)).toBe(false); // a node key means nothing without its CC here
   });
 });
