@@ -23,6 +23,7 @@ import { installComponentKey, readComponentKeys, type IssuedKey } from "../rpc/k
 import { withSettings, settingsOf, type CliIo } from "./settings-flags";
 import { networkCommand } from "./admin-network";
 import { emitKey, positiveInt, table, withClc } from "./admin-common";
+import { addJoinCommands } from "./admin-join";
 
 export function addComponentCommands(admin: Command, io: CliIo): void {
   const cluster = admin.command("cluster").description("clusters in other processes or hosts (run on the CLC host)");
@@ -88,6 +89,7 @@ export function addComponentCommands(admin: Command, io: CliIo): void {
   cluster.addCommand(clist);
 
   const node = admin.command("node").description("node controllers in other processes or hosts (run on the CC host)");
+  addJoinCommands({ cluster, node }, io);
   const withCc = <T>(cmd: Command, fn: (db: ReturnType<typeof openCcDatabase>) => T): T => {
     const db = openCcDatabase(dataDirLayout(settingsOf(cmd, io).dataDir).database("cc"));
     try {

@@ -5,6 +5,7 @@ import { ClientEnvError } from "./image/client-env";
 import type { CliIo } from "./settings-flags";
 import { runCommand } from "./run";
 import { initCommand } from "./init";
+import { joinCommand } from "./join";
 import { addAdminCommands } from "./admin";
 import { imageCommand } from "./image/commands";
 
@@ -16,6 +17,7 @@ export function buildProgram(io: CliIo): Command {
     .version(__EUCA_VERSION__, "-V, --version", "print the version");
   program.addCommand(runCommand(io));
   program.addCommand(initCommand(io));
+  program.addCommand(joinCommand(io));
   addAdminCommands(program, io);
   program.addCommand(imageCommand(io));
   // Commands made with `new Command` do not inherit these: set them on the whole tree.

@@ -75,6 +75,11 @@ export function endpointsForCommand(
   return (!explicit && readServedEndpoints(s.dataDir)) || endpointsFor(s, { ec2: s.ec2Port, s3: s.s3Port });
 }
 
+/** The head's internal URL for join tokens: the one the running cloud serves, else its host and --internal-port. */
+export function internalUrlForCommand(s: Pick<Settings, "dataDir" | "host" | "internalPort">): string {
+  return readServedEndpoints(s.dataDir)?.internalUrl ?? `https://${urlHost(s.host)}:${s.internalPort}`;
+}
+
 /** WEB_URL, else the web interface at this host (loopback for a wildcard) on the port it listens on. */
 export const webUrlOf = (s: { webUrl: string; host: string }, port: number): string =>
   s.webUrl || `https://${urlHost(s.host)}:${port}`;

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer, type AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import { startCloud, type Cloud } from "../../src/cloud";
 import { createLogger } from "../../src/common/logger";
@@ -117,4 +118,16 @@ let counter = 0;
 /** A name unique in this test run, so tests can share one cloud. */
 export function unique(prefix: string): string {
   return `${prefix}${process.pid}x${++counter}`;
+}
+
+/** A loopback port free now (for a listener whose port other hosts must know in advance). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
 }
