@@ -21,6 +21,8 @@ import { loadHostTls, Revocations, serverTlsOptions } from "./rpc/host-tls";
 import { peerOf } from "./rpc/identity";
 import { followRevocations } from "./rpc/revocation-follower";
 import { createJoinApp } from "./api/join/app";
+import { metadataAppAskingClc } from "./api/metadata/node-responder";
+import { gatewayAnswersMetadata } from "./config/network";
 import { ensureCloudCa } from "./roles/clc/identity/cloud-ca";
 import { ensureHeadCertificate, headAddresses, headIdentities } from "./roles/clc/identity/head-certificate";
 import { CLOUD_METHODS, CLOUD_ROLE, type CloudClient } from "./roles/clc/clusters/cloud-rpc";
@@ -182,6 +184,19 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       );
       metadata = createInProcessClient(METADATA_METHODS, service);
     }
+
+    // A CC without its CLC (a host that joined) answers its guests' metadata, asking the CLC over mutual TLS.
+    if (cluster && !clc && hostTls && gatewayAnswersMetadata(s))
+      a.mainApp.route(
+        "/",
+        metadataAppAskingClc({
+          clock: a.clock,
+          ids: a.ids,
+          log: a.log,
+          guestAt: cluster.guestAt,
+          client: () => remoteMetadata(a),
+        }),
+      );
 
     const servers: Listening[] = [];
     cleanups.push(async () => {

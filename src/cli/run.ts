@@ -1,3 +1,4 @@
+import { notifySystemd } from "../common/sd-notify";
 import { Command } from "commander";
 import { createLogger } from "../common/logger";
 import { startCloud } from "../cloud";
@@ -62,13 +63,17 @@ export function runCommand(io: CliIo): Command {
         `euca: network ${s.vnetMode}: guests on the site's LAN (bridge ${s.vnetBridge} on each node), addressed by ${addressingOf(s)}; see: euca admin network --vnet-mode ${s.vnetMode}\n`,
       );
     }
+    // Only what this process serves: EC2 where the CLC runs, S3 where Walrus does.
+    const served = `${s.roles.includes("clc") ? ` ec2=${e.ec2Url}` : ""}${s.roles.includes("walrus") ? ` s3=${e.s3Url}` : ""}`;
     // Last: scripts (and the tests) wait for this line.
     io.out(
-      `euca ready: roles=${s.roles.join(",")} ec2=${e.ec2Url} s3=${e.s3Url} heartbeat=${e.heartbeatUrl}${internal}${cloud.hypervisor ? ` hypervisor=${cloud.hypervisor.replace(" ", "")}` : ""} data=${s.dataDir}\n`,
+      `euca ready: roles=${s.roles.join(",")}${served} heartbeat=${e.heartbeatUrl}${internal}${cloud.hypervisor ? ` hypervisor=${cloud.hypervisor.replace(" ", "")}` : ""} data=${s.dataDir}\n`,
     );
+    await notifySystemd({ ready: true, status: `serving: roles ${s.roles.join(",")}` });
     await new Promise<void>((resolve) => {
       const shutdown = (signal: string) => {
         log.info({ signal }, "shutting down");
+        void notifySystemd({ stopping: true, status: `stopping (${signal})` });
         cloud.stop().then(resolve, resolve);
       };
       process.once("SIGTERM", () => shutdown("SIGTERM"));

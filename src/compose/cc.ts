@@ -21,6 +21,7 @@ import { startClusterSync } from "../roles/cc/cluster-sync";
 import { NODE_METHODS, type NodeClient } from "../roles/nc/client";
 import type { LocalNode } from "../roles/nc/local-nodes";
 import { assembleClusterService, type ManagedParts } from "./cc-service";
+import { instanceAtAddress } from "../roles/cc/networks";
 import type { Assembly } from "./assembly";
 import { join } from "node:path";
 
@@ -88,14 +89,16 @@ export function assembleCluster(a: Assembly, local: readonly LocalNode[]) {
   a.cleanups.push(requests.stop); // a drain under way ends before the database closes
   const sync = startClusterSync({ pollMs: s.nodePollSeconds * 1000, requests, network, service, managed, log: a.log });
   a.cleanups.push(sync.stop);
-  return { service, db, reconcile: sync.reconcile };
+  return { service, db, reconcile: sync.reconcile, guestAt: (ip: string) => instanceAtAddress(db, ip) };
 }
 
 /** The gateway of a cluster with a host network: this host, for its nodes at the underlay address. */
 function gatewayParts(a: Assembly, db: CcDatabase, here: ReadonlySet<string>): ManagedParts {
   const s = a.settings;
   checkGatewayHost(s);
-  const clcUrl = () => (a.has("clc") ? a.endpoints()?.ec2Url : undefined);
+  // Guests' metadata: this process's main listener when the CLC runs here, or when this CC
+  // answers them itself (a host that joined: it asks the CLC over mutual TLS); else VNET_CLOUDIP.
+  const clcUrl = () => (a.has("clc") || a.hostTls() ? a.endpoints()?.ec2Url : undefined);
   return {
     gateway: () => gatewaySettingsOf(s, metadataTarget(s, clcUrl())),
     executor: createNetworkExecutor({

@@ -52,6 +52,10 @@ export function elasticAddressesRefused(s: Pick<Settings, "vnetMode">): string |
 export const nodeAnswersMetadata = (s: Pick<Settings, "vnetMode">): boolean =>
   VNET_MODES[s.vnetMode].metadata === "node";
 
+/** Whether guests' 169.254.169.254 is sent to the CC's host (the MANAGED modes' gateway). */
+export const gatewayAnswersMetadata = (s: Pick<Settings, "vnetMode">): boolean =>
+  VNET_MODES[s.vnetMode].metadata === "gateway";
+
 /** How guests get their private addresses, as `euca run` and `euca admin network` say it. */
 export function addressingOf(s: Pick<Settings, "vnetMode" | "vnetPrivInterface">): string {
   switch (VNET_MODES[s.vnetMode].addressing) {

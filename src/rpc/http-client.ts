@@ -189,7 +189,9 @@ export function createStreamCaller(o: HttpClientOptions): StreamCaller {
             [HEADER_INPUT]: inputHeader,
             [HEADER_REQUEST_ID]: ctx.requestId,
             "content-type": "application/octet-stream",
-            "content-length": String(body.size),
+            // Chunked, so a source that ends early ends the request and the server says so (IncompleteBody).
+            "transfer-encoding": "chunked",
+            "x-amz-decoded-content-length": String(body.size),
           };
       const res = await t.send(method, headers, (req) => {
         // Never leave the server waiting for bytes the source does not have, nor send more than declared.

@@ -165,3 +165,23 @@ export function lanTopology(nss: Namespaces): void {
   nss.wire("lan", "l-site", undefined, "site", "eth0", "192.168.50.254/24");
   must(`ip -n ${nss.name("lan")} link set l-site master lan0`);
 }
+
+/**
+ * A site as the deployment guide lays it out: the head (192.168.50.1: CLC, Walrus), a
+ * cluster host (192.168.50.4: CC, SC) that is the guests' gateway with its public side
+ * (pub0, 198.51.100.1) towards an outside client (198.51.100.2), and two nodes (.2, .3).
+ */
+export function siteTopology(nss: Namespaces): void {
+  nss.add("lan", "head", "cc", "n1", "n2", "out");
+  must(`ip -n ${nss.name("lan")} link add lan0 type bridge && ip -n ${nss.name("lan")} link set lan0 up`);
+  for (const [n, addr] of [
+    ["head", "192.168.50.1/24"],
+    ["cc", "192.168.50.4/24"],
+    ["n1", "192.168.50.2/24"],
+    ["n2", "192.168.50.3/24"],
+  ] as const) {
+    nss.wire("lan", `l-${n}`, undefined, n, "eth0", addr);
+    must(`ip -n ${nss.name("lan")} link set l-${n} master lan0`);
+  }
+  nss.wire("cc", "pub0", "198.51.100.1/24", "out", "pub1", "198.51.100.2/24");
+}

@@ -45,13 +45,14 @@ export function startEuca(
     child.stderr!.on("data", (d) => (err += d));
     child.stdout!.on("data", (d) => {
       out += d;
-      const m = /^euca ready: .* ec2=(\S+) s3=(\S+) heartbeat=(\S+)/m.exec(out);
+      // ec2= and s3= only where the CLC and Walrus run.
+      const m = /^euca ready: roles=\S+(?: ec2=(\S+))?(?: s3=(\S+))? heartbeat=(\S+)/m.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve({
           child,
-          ec2Url: m[1]!,
-          s3Url: m[2]!,
+          ec2Url: m[1] ?? "",
+          s3Url: m[2] ?? "",
           heartbeatUrl: m[3]!,
           stdout: () => out,
           stderr: () => err,

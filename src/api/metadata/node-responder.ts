@@ -12,15 +12,21 @@ import { listen, type Listening } from "../../server/listen";
 import type { MetadataClient } from "../../roles/clc/metadata/metadata-rpc";
 import { createMetadataApp } from "./app";
 
-export function createNodeMetadataResponder(o: {
+export interface AskingClc {
   clock: Clock;
   ids: IdGenerator;
   log: Logger;
-  /** The instance a guest address belongs to on this node. */
+  /** The instance a guest address belongs to here. */
   guestAt: (ip: string) => string | undefined;
   client: () => MetadataClient | undefined;
-}): { follow(net: HostNetwork): void; stop(): Promise<void> } {
-  const app = createMetadataApp({
+}
+
+/**
+ * Guests' metadata answered by asking the CLC over the internal channel: this host knows
+ * the guest by its address (a node by its port, the CC of a split site by its lease).
+ */
+export function metadataAppAskingClc(o: AskingClc) {
+  return createMetadataApp({
     clock: o.clock,
     ids: o.ids,
     log: o.log,
@@ -32,12 +38,16 @@ export function createNodeMetadataResponder(o: {
             instanceId,
             async answer(path, requestId) {
               const c = o.client();
-              if (!c) throw new Error("no CLC to ask: this node has no --walrus-url and no installed key");
+              if (!c) throw new Error("no CLC to ask: this host has not joined (no CLC_URL) and has no installed key");
               return (await c.answer({ instanceId, path }, { requestId })).answer ?? undefined;
             },
           };
     },
   });
+}
+
+export function createNodeMetadataResponder(o: AskingClc): { follow(net: HostNetwork): void; stop(): Promise<void> } {
+  const app = metadataAppAskingClc(o);
   let listening: Promise<Listening | undefined> | undefined;
   const stop = async () => {
     const l = await listening;

@@ -37,6 +37,16 @@ export function nicOf(lease: Lease, forwards: PortForward[], bridge?: string): N
 }
 
 /** d0:0d + the instance id's hex digits (Eucalyptus' instId2mac). */
+/** The placed instance a guest's private address belongs to (the CC answers its metadata by it). */
+export function instanceAtAddress({ db }: CcDatabase, ip: string): string | undefined {
+  return db
+    .select({ id: leases.instanceId })
+    .from(leases)
+    .innerJoin(placements, eq(placements.instanceId, leases.instanceId))
+    .where(eq(leases.privateIp, ip))
+    .get()?.id;
+}
+
 export function macOf(instanceId: string): string {
   const hex = instanceId.slice(2).padStart(8, "0").slice(-8).toLowerCase();
   return `d0:0d:${hex.match(/../g)!.join(":")}`;

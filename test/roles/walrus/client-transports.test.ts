@@ -6,6 +6,8 @@ import { installComponentKey } from "../../../src/rpc/key-file";
 import { createHttpWalrusClient } from "../../../src/roles/walrus/http-client";
 import { startTestCloud } from "../../support/cloud";
 import { walrusClientContract } from "../../contracts/walrus-client.contract";
+import { hostTls } from "../../support/pki";
+import { readFileSync } from "node:fs";
 
 walrusClientContract("the in-process transport", async () => {
   const t = await startTestCloud();
@@ -26,6 +28,18 @@ async function httpSetup() {
 }
 
 walrusClientContract("signed HTTP", httpSetup);
+
+/** Walrus on the head's internal listener, called by a cluster host's SC with the certificate it got at its join. */
+walrusClientContract("mutual TLS", async () => {
+  const t = await startTestCloud({ settings: { roles: ["clc", "walrus"] } });
+  const { layout } = t.cloud;
+  const ca = { certPem: readFileSync(layout.cloudCert, "utf8"), keyPem: readFileSync(layout.cloudKey, "utf8") };
+  const tls = await hostTls(ca, [{ role: "sc", cluster: "zone-a" }]);
+  return {
+    client: createHttpWalrusClient({ baseUrl: t.cloud.internal.clc!, tls, clock: systemClock, ids: randomIds }),
+    teardown: () => t.stop(),
+  };
+});
 
 describe("Walrus internal routes refuse unsigned and wrongly keyed calls", () => {
   it("unsigned → 401; unknown key → refused", async () => {
