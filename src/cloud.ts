@@ -23,6 +23,7 @@ import { followRevocations } from "./rpc/revocation-follower";
 import { createJoinApp } from "./api/join/app";
 import { metadataAppAskingClc } from "./api/metadata/node-responder";
 import { gatewayAnswersMetadata } from "./config/network";
+import { siteSettingsOf } from "./config/site-settings";
 import { ensureCloudCa } from "./roles/clc/identity/cloud-ca";
 import { ensureHeadCertificate, headAddresses, headIdentities } from "./roles/clc/identity/head-certificate";
 import { CLOUD_METHODS, CLOUD_ROLE, type CloudClient } from "./roles/clc/clusters/cloud-rpc";
@@ -283,7 +284,10 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
           ...rpc,
         }),
       );
-      const cloudRpc: CloudClient = { revocationList: async () => ({ crlPem: await clc.joins.revocationList() }) };
+      const cloudRpc: CloudClient = {
+        revocationList: async () => ({ crlPem: await clc.joins.revocationList() }),
+        siteSettings: async () => ({ settings: siteSettingsOf(s) }),
+      };
       app.route(
         "/",
         createRpcApp({

@@ -16,6 +16,7 @@ import { decodeJoinToken } from "../rpc/join-token";
 import { requestJoin } from "../rpc/join-client";
 import { writeHostTls } from "../rpc/host-tls";
 import { settingsWithSourcesOf, withSettings, type CliIo } from "./settings-flags";
+import { formatResults, runDoctor } from "./doctor/command";
 
 /** What a host says of itself at a join (its address, ports, hypervisor, interfaces, disks); the rest comes from the cloud. */
 export const HOST_SETTINGS: ReadonlyArray<keyof Settings> = [
@@ -51,13 +52,22 @@ export function joinCommand(io: CliIo): Command {
       "join this host to a cloud with the one-time token `euca admin cluster add` or `euca admin node add` printed on the CLC host: checks the cloud's CA against the token, makes this host's key (it never leaves the host), receives its certificate and the site's settings, and writes its config file",
     )
     .argument("<token>", "the euca1.… token")
-    .option("--write-config <file>", "where to write this host's config file (default: <data-dir>/euca.conf)");
+    .option("--write-config <file>", "where to write this host's config file (default: <data-dir>/euca.conf)")
+    .option("--skip-checks", "join even when this host fails a check of `euca doctor`");
   cmd.action(async (text: string) => {
     const { settings: s, given } = settingsWithSourcesOf(cmd, io);
     const token = decodeJoinToken(text);
     if (!given.has("host") || s.host === "0.0.0.0" || s.host === "::")
       throw new Error("give --host: the address the cloud's other hosts reach this one at (not a wildcard)");
     const port = token.kind === "cluster" ? s.ccPort : s.ncPort;
+    // This host's own checks first, for the roles it joins as: a FAIL stops the join before the token is spent.
+    const roles = token.kind === "cluster" ? (["cc", "sc"] as const) : (["nc"] as const);
+    const checks = (await runDoctor({ ...s, roles: [...roles] })).filter(
+      (r) => r.id !== "cert.host" && r.status !== "PASS",
+    );
+    if (checks.length) io.out(formatResults(checks));
+    if (checks.some((r) => r.status === "FAIL") && !cmd.opts<{ skipChecks?: boolean }>().skipChecks)
+      throw new Error("this host fails the checks above: fix them, or join anyway with --skip-checks");
     if (port === 0)
       throw new Error(`give --${token.kind === "cluster" ? "cc" : "nc"}-port: other hosts need a fixed port`);
     io.out(

@@ -6,6 +6,7 @@ import type { CliIo } from "./settings-flags";
 import { runCommand } from "./run";
 import { initCommand } from "./init";
 import { joinCommand } from "./join";
+import { doctorCommand, DoctorFailed } from "./doctor/command";
 import { addAdminCommands } from "./admin";
 import { imageCommand } from "./image/commands";
 
@@ -18,6 +19,7 @@ export function buildProgram(io: CliIo): Command {
   program.addCommand(runCommand(io));
   program.addCommand(initCommand(io));
   program.addCommand(joinCommand(io));
+  program.addCommand(doctorCommand(io));
   addAdminCommands(program, io);
   program.addCommand(imageCommand(io));
   // Commands made with `new Command` do not inherit these: set them on the whole tree.
@@ -40,6 +42,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof DoctorFailed) return 1;
     if (e instanceof ConfigError || e instanceof ClientEnvError) {
       io.err(`euca: ${e.message}\n`);
       return 2;

@@ -1,4 +1,5 @@
 import { notifySystemd } from "../common/sd-notify";
+import { formatResults, runDoctor } from "./doctor/command";
 import { Command } from "commander";
 import { createLogger } from "../common/logger";
 import { startCloud } from "../cloud";
@@ -31,7 +32,15 @@ export function runCommand(io: CliIo): Command {
     const { settings: s, given } = settingsWithSourcesOf(cmd, io);
     const log = createLogger(s.logLevel);
     const configFile = cmd.opts<{ config?: string }>().config ?? io.env.EUCA_CONFIG;
-    const cloud = await startCloud({ settings: s, log, configFile, given });
+    let cloud: Awaited<ReturnType<typeof startCloud>>;
+    try {
+      cloud = await startCloud({ settings: s, log, configFile, given });
+    } catch (e) {
+      // Say which of the host's checks fail, with their fixes, beside the error itself.
+      const failing = (await runDoctor(s).catch(() => [])).filter((r) => r.status === "FAIL");
+      if (failing.length) io.err(`euca: this host fails these checks (euca doctor):\n${formatResults(failing)}`);
+      throw e;
+    }
     const e = cloud.endpoints;
     if (cloud.adminCredentials) {
       io.out(`euca: admin credentials are in ${cloud.adminCredentials.dir} (eucarc, certificates, aws-credentials)\n`);

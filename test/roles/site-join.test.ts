@@ -144,6 +144,21 @@ describe("a site joined by token", () => {
         calls(head).some((e) => e.role === "walrus" && e.action === "getDecryptedImage" && e.caller === "nc:zone-b/n1"),
       ).toBe(true);
 
+      // A healthy joined node passes every check of `euca doctor` (its config file, its running process's main port).
+      const healthy = await cli([
+        "doctor",
+        "--config",
+        join(nodeDir, "euca.conf"),
+        "--ec2-port",
+        new URL(node.cloud.endpoints.heartbeatUrl).port,
+      ]);
+      expect(healthy.out).not.toMatch(/^(WARN|FAIL)/m);
+      expect(healthy.out).toMatch(/^PASS\s+reach\.clc/m);
+      expect(healthy.out).toMatch(/^PASS\s+reach\.walrus/m);
+      expect(healthy.out).toMatch(/^PASS\s+settings\.site/m);
+      expect(healthy.out).toMatch(/^PASS\s+clock\.skew/m);
+      expect(healthy.code, healthy.out).toBe(0);
+
       // Removing the node revokes its certificate: the head's Walrus refuses it (within its refresh).
       const walrusAsNode = createHttpWalrusClient({
         baseUrl: head.cloud.internal.clc!,
