@@ -139,6 +139,8 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       cleanups.push(() => clearInterval(timer));
     }
     let internalUrl: string | undefined;
+    // One store of the running settings: the properties and the web's settings page change them.
+    const settings = createSettingsStore({ values: s, configFile: o.configFile, given: o.given });
 
     // Bottom-up, so in-process clients can be handed upwards.
     let walrus: WalrusClient | undefined;
@@ -159,6 +161,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
           storage,
           walrus: () => walrus,
           internalUrl: () => internalUrl,
+          settings,
         })
       : undefined;
     const identity = clc?.clc.identity;
@@ -328,7 +331,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
         clc,
         walrus: w?.service,
         roles: () => [...ready].map(([role, r]) => ({ role, ready: r })),
-        settings: createSettingsStore({ values: s, configFile: o.configFile, given: o.given }),
+        settings,
       }));
     const webPort = webAssembly && (await serve(webAssembly.app, s.webPort, undefined, webAssembly.tls));
     const adminCredentials = await clc?.start();

@@ -22,6 +22,18 @@ import { forgetNode, joinNode } from "../roles/cc/node-registry";
 import type { OfflineClc } from "./clc-offline";
 import { withSettings, type CliIo } from "./settings-flags";
 import { withClc } from "./admin-common";
+import { localOption, remoteAdmin } from "./admin-remote";
+import { ec2Call } from "./image/signed-http";
+import type { ClientEnv } from "./image/client-env";
+
+/** A token made by the running CLC through its admin action. */
+async function remoteToken(env: ClientEnv, params: Record<string, string>, ttlMs?: number) {
+  const r = await ec2Call(env, "CreateJoinToken", {
+    ...params,
+    ...(ttlMs ? { TtlSeconds: String(Math.round(ttlMs / 1000)) } : {}),
+  });
+  return { token: String(r.token), expires: new Date(String(r.expires)) };
+}
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -86,61 +98,79 @@ export function addJoinCommands(groups: { cluster: Command; node: Command }, io:
       `euca: run this on the new ${what}'s host before ${t.expires.toISOString()} (once; it holds a secret):\n\n  euca join ${t.token}\n\n`,
     );
 
-  const cadd = withSettings(new Command("add"), ["dataDir", "host", "internalPort", "roles", "clusterName"])
+  const cadd = localOption(
+    withSettings(new Command("add"), ["dataDir", "host", "internalPort", "roles", "clusterName"]),
+  )
     .description("make a one-time token for a new cluster's host (its CC and SC) to join with `euca join`")
     .argument("<name>", "cluster (availability zone) name")
     .option("--ttl <duration>", ttlHelp, parseTtl);
-  cadd.action((name: string) =>
-    withClc(cadd, io, (clc, s) => {
-      const ttlMs = cadd.opts<{ ttl?: number }>().ttl;
-      printToken(`cluster ${name}`, joinsOf(clc, s).issue({ kind: "cluster", cluster: name, ttlMs }));
-    }),
-  );
+  cadd.action(async (name: string) => {
+    const ttlMs = cadd.opts<{ ttl?: number }>().ttl;
+    const env = remoteAdmin(cadd, io);
+    if (env)
+      return printToken(`cluster ${name}`, await remoteToken(env, { Kind: "cluster", ClusterName: name }, ttlMs));
+    await withClc(cadd, io, (clc, s) =>
+      printToken(`cluster ${name}`, joinsOf(clc, s).issue({ kind: "cluster", cluster: name, ttlMs })),
+    );
+  });
   groups.cluster.addCommand(cadd);
 
-  const nadd = withSettings(new Command("add"), ["dataDir", "host", "internalPort", "roles", "clusterName"])
+  const nadd = localOption(
+    withSettings(new Command("add"), ["dataDir", "host", "internalPort", "roles", "clusterName"]),
+  )
     .description("make a one-time token for a new node of a cluster to join with `euca join` (run on the CLC host)")
     .argument("<name>", "node name")
     .requiredOption("--cluster <name>", "the cluster it joins")
     .option("--ttl <duration>", ttlHelp, parseTtl);
-  nadd.action((name: string) =>
-    withClc(nadd, io, (clc, s) => {
-      const o = nadd.opts<{ cluster: string; ttl?: number }>();
-      printToken(`node ${name}`, joinsOf(clc, s).issue({ kind: "node", cluster: o.cluster, node: name, ttlMs: o.ttl }));
-    }),
-  );
+  nadd.action(async (name: string) => {
+    const o = nadd.opts<{ cluster: string; ttl?: number }>();
+    const env = remoteAdmin(nadd, io);
+    if (env)
+      return printToken(
+        `node ${name}`,
+        await remoteToken(env, { Kind: "node", ClusterName: o.cluster, NodeName: name }, o.ttl),
+      );
+    await withClc(nadd, io, (clc, s) =>
+      printToken(`node ${name}`, joinsOf(clc, s).issue({ kind: "node", cluster: o.cluster, node: name, ttlMs: o.ttl })),
+    );
+  });
   groups.node.addCommand(nadd);
 
-  const remove = async (
-    clc: OfflineClc,
-    s: Settings,
-    o: { kind: "cluster" | "node"; cluster: string; node?: string },
-  ) => {
-    const joins = joinsOf(clc, s);
-    const { revoked } = await joins.remove(o, { requestId: `cli-${randomIds.nonce()}` });
-    writeFileAtomic(dataDirLayout(s.dataDir).revocations, await joins.revocationList(), 0o644);
+  const said = (o: { kind: "cluster" | "node"; cluster: string; node?: string }, revoked: number) =>
     io.out(
       `euca: removed ${o.kind} ${o.node ?? o.cluster}; ${revoked} certificate${revoked === 1 ? "" : "s"} revoked (every role refuses ${revoked === 1 ? "it" : "them"} within 30 s)\n`,
     );
+  const remove = async (cmd: Command, o: { kind: "cluster" | "node"; cluster: string; node?: string }) => {
+    const env = remoteAdmin(cmd, io);
+    if (env) {
+      const r = await ec2Call(env, "DeregisterHost", {
+        Kind: o.kind,
+        ClusterName: o.cluster,
+        ...(o.node ? { NodeName: o.node } : {}),
+      });
+      return said(o, Number(r.revoked ?? 0));
+    }
+    await withClc(cmd, io, async (clc, s) => {
+      const joins = joinsOf(clc, s);
+      const { revoked } = await joins.remove(o, { requestId: `cli-${randomIds.nonce()}` });
+      writeFileAtomic(dataDirLayout(s.dataDir).revocations, await joins.revocationList(), 0o644);
+      said(o, revoked);
+    });
   };
-  const cremove = withSettings(new Command("remove"), ["dataDir", "roles", "clusterName"])
+  const cremove = localOption(withSettings(new Command("remove"), ["dataDir", "roles", "clusterName"]))
     .description("remove a cluster that joined: its certificate is revoked and the CLC forgets it")
     .argument("<name>");
-  cremove.action((name: string) =>
-    withClc(cremove, io, (clc, s) => remove(clc, s, { kind: "cluster", cluster: name })),
-  );
+  cremove.action((name: string) => remove(cremove, { kind: "cluster", cluster: name }));
   groups.cluster.addCommand(cremove);
 
-  const nremove = withSettings(new Command("remove"), ["dataDir", "roles", "clusterName"])
+  const nremove = localOption(withSettings(new Command("remove"), ["dataDir", "roles", "clusterName"]))
     .description(
       "remove a node that joined: its certificate is revoked and its CC stops using it (run on the CLC host)",
     )
     .argument("<name>")
     .requiredOption("--cluster <name>", "the cluster it is in");
   nremove.action((name: string) =>
-    withClc(nremove, io, (clc, s) =>
-      remove(clc, s, { kind: "node", cluster: nremove.opts<{ cluster: string }>().cluster, node: name }),
-    ),
+    remove(nremove, { kind: "node", cluster: nremove.opts<{ cluster: string }>().cluster, node: name }),
   );
   groups.node.addCommand(nremove);
 }

@@ -6,6 +6,7 @@ import { writeCredentialsZip, zipName } from "../roles/clc/identity/credentials-
 import { withSettings, type CliIo } from "./settings-flags";
 import { endpointsForCommand } from "../config/endpoints";
 import { addComponentCommands } from "./admin-components";
+import { addPropertyCommands, statusCommand } from "./admin-remote";
 import { positiveInt, table, withClc } from "./admin-common";
 
 const ENDPOINT_SETTINGS = ["dataDir", "host", "ec2Port", "s3Port", "region"] as const;
@@ -122,4 +123,6 @@ export function addAdminCommands(program: Command, io: CliIo): void {
   vm.addCommand(vmSet);
 
   addComponentCommands(admin, io);
+  addPropertyCommands(admin, io);
+  admin.addCommand(statusCommand(io));
 }

@@ -21,6 +21,7 @@ import { createSnapshotService } from "../roles/clc/compute/snapshots";
 import { createEnforcedChanges } from "../roles/clc/compute/enforced-changes";
 import type { WalrusClient } from "../roles/walrus/client";
 import type { Assembly } from "./assembly";
+import type { AdminService } from "../roles/clc/admin/admin-service";
 
 export function assembleEc2Services(
   a: Assembly,
@@ -30,6 +31,7 @@ export function assembleEc2Services(
     zones: () => Zone[];
     walrus: () => WalrusClient | undefined;
     endpoints: () => CloudEndpoints;
+    admin: AdminService;
   },
 ) {
   const s = a.settings;
@@ -101,7 +103,10 @@ export function assembleEc2Services(
     addresses,
     instances,
     accountAttributes: createAccountAttributeService({
-      maxAddressesPerUser: s.maxAddressesPerUser,
+      // A getter: the property (and the settings page) changes it while the cloud runs.
+      get maxAddressesPerUser() {
+        return s.maxAddressesPerUser;
+      },
       clusters,
       vmTypes: clc.vmTypes,
       vpcs,
@@ -111,6 +116,7 @@ export function assembleEc2Services(
     volumes: volumeService,
     snapshots,
     enforced: createEnforcedChanges({ securityGroups: clc.securityGroups, addresses, instances, network, tags }),
+    admin: o.admin,
   };
   return { services, instances, images, volumes: volumeService, snapshots, network };
 }

@@ -16,6 +16,9 @@ import type { Assembly } from "./assembly";
 import { clusterClients } from "./clc-clusters";
 import { createJoins } from "../roles/clc/clusters/joins";
 import { siteSettingsOf } from "../config/site-settings";
+import type { SettingsStore } from "../config/settings-store";
+import { createAdminService } from "../roles/clc/admin/admin-service";
+import { writeFileAtomic } from "../common/files";
 import { mountClcApis } from "./clc-apis";
 import { assembleEc2Services } from "./clc-services";
 import type { InstanceRecord } from "../roles/clc/compute/instances";
@@ -31,6 +34,8 @@ export async function assembleClc(
     walrus: () => WalrusClient | undefined;
     /** The head's internal listener, once bound (join tokens name it). */
     internalUrl: () => string | undefined;
+    /** The cloud's settings as they run (properties, the web's settings page). */
+    settings: SettingsStore;
   },
 ) {
   const s = a.settings;
@@ -56,12 +61,15 @@ export async function assembleClc(
     log: a.log,
     cluster: (name) => clusters().find((c) => c.name === name)?.client,
     site: () => ({ url: o.internalUrl() ?? "", settings: siteSettingsOf(s) }),
+    revoked: (pem) => writeFileAtomic(a.layout.revocations, pem, 0o644),
   });
+  const admin = createAdminService({ settings: o.settings, clusters, joins, version: a.version });
   const { services, instances, images, volumes, snapshots, network } = assembleEc2Services(a, clc, {
     clusters,
     zones,
     walrus: o.walrus,
     endpoints,
+    admin,
   });
   const iam = createIamService({
     repo: createIdentityRepo(clc.db),

@@ -23,3 +23,11 @@ export function setConfigValue(path: string, key: keyof Settings, value: string)
   else lines.splice(lines.at(-1) === "" ? lines.length - 1 : lines.length, 0, line);
   writeFileAtomic(path, lines.join("\n"), statSync(path).mode & 0o777);
 }
+
+/** Takes a setting's line out of the config file (its default applies again); the rest kept as it was. */
+export function unsetConfigValue(path: string, key: keyof Settings): void {
+  const def = OPTIONS[key];
+  const text = readFileSync(path, "utf8");
+  const lines = text.split(/\r?\n/).filter((l) => !new RegExp(`^\\s*(export\\s+)?${def.file}\\s*=`).test(l));
+  writeFileAtomic(path, lines.join("\n"), statSync(path).mode & 0o777);
+}

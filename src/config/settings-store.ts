@@ -5,7 +5,7 @@
  * setting is live in this process (options/: `editable`, `live`), told to whoever follows it.
  */
 import { InvalidParameterError } from "../common/errors";
-import { setConfigValue } from "./config-file";
+import { setConfigValue, unsetConfigValue } from "./config-file";
 import { OPTIONS, OPTION_KEYS } from "./options";
 import type { RoleName, Settings } from "./setting-types";
 
@@ -29,11 +29,15 @@ export interface SettingsStore {
   list(): SettingView[];
   /** Changes one setting from the settings page: when it is in force. */
   set(key: string, raw: string): "now" | "next start";
+  /** Puts a setting back to its default (its line leaves the config file): when that is in force. */
+  reset(key: string): "now" | "next start";
   /** Calls `fn` with each value a live change gives the setting; returns the unsubscribe. */
   onChange<K extends keyof Settings>(key: K, fn: (value: Settings[K]) => void): () => void;
 }
 
 const isKey = (k: string): k is keyof Settings => Object.hasOwn(OPTIONS, k);
+/** What the admin may change on a running cloud: the settings marked editable, and the site's. */
+const changeable = (k: keyof Settings) => Boolean(OPTIONS[k].editable || OPTIONS[k].site);
 
 /** A value as the config file would give it. */
 export function shown<K extends keyof Settings>(key: K, v: Settings[K]): string {
@@ -70,7 +74,7 @@ export function createSettingsStore(o: {
         value: shown(k, values[k]),
         help: OPTIONS[k].help,
         source: o.given?.has(k) ? "given at start" : "default",
-        editable: Boolean(o.configFile) && Boolean(OPTIONS[k].editable),
+        editable: Boolean(o.configFile) && changeable(k),
         live: isLive(k),
       })),
     set(key, raw) {
@@ -79,8 +83,8 @@ export function createSettingsStore(o: {
           "key",
           "euca was started without --config: settings can be changed here only when they live in a config file",
         );
-      if (!isKey(key) || !OPTIONS[key].editable)
-        throw new InvalidParameterError("key", `${key} cannot be changed from the web interface`);
+      if (!isKey(key) || !changeable(key))
+        throw new InvalidParameterError("key", `${key} cannot be changed while the cloud runs (only in a config file)`);
       try {
         setConfigValue(o.configFile, key, raw);
       } catch (e) {
@@ -90,6 +94,14 @@ export function createSettingsStore(o: {
       }
       if (!isLive(key)) return "next start";
       assign(key, OPTIONS[key].parse(raw, OPTIONS[key].file));
+      return "now";
+    },
+    reset(key) {
+      if (!o.configFile || !isKey(key) || !changeable(key))
+        throw new InvalidParameterError("key", `${key} cannot be reset while the cloud runs`);
+      unsetConfigValue(o.configFile, key);
+      if (!isLive(key)) return "next start";
+      assign(key, OPTIONS[key].parse(OPTIONS[key].default(), OPTIONS[key].file));
       return "now";
     },
     onChange(key, fn) {

@@ -21,6 +21,7 @@ import { startTestCloud, tempDir, unique, freePort, type TestCloud } from "../su
 import { imageFile, makeUser, uploadBundle } from "../support/bundles";
 import { ec2Client, waitForInstances } from "../support/ec2";
 import { until } from "../support/until";
+import { eucarcEnv } from "../support/process";
 import { Readable } from "node:stream";
 import { createHttpWalrusClient } from "../../src/roles/walrus/http-client";
 import { loadHostTls } from "../../src/rpc/host-tls";
@@ -28,10 +29,13 @@ import { dataDirLayout } from "../../src/common/data-dir";
 import { systemClock } from "../../src/common/clock";
 import { randomIds } from "../../src/common/ids";
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+async function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
-  const code = await main(args, { env: {}, out: (t) => (out += t), err: (t) => (err += t) });
+  const code = await main(args, { env, out: (t) => (out += t), err: (t) => (err += t) });
   return { code, out, err };
 }
 
@@ -159,6 +163,15 @@ describe("a site joined by token", () => {
       expect(healthy.out).toMatch(/^PASS\s+clock\.skew/m);
       expect(healthy.code, healthy.out).toBe(0);
 
+      // `euca admin status` (the admin's eucarc, any host): every component, asked now; then with the CC stopped.
+      const adminEnv = eucarcEnv(join(headDir, "credentials", "admin"));
+      const status = await cli(["admin", "status"], adminEnv);
+      expect(status.code, status.err).toBe(0);
+      expect(status.out).toMatch(/^clc\s+clc\s+available\s/m);
+      expect(status.out).toMatch(/^walrus\s+walrus\s+available\s/m);
+      expect(status.out).toMatch(/^cc\s+zone-b\s+available\s+-\s+-\s+\d{4}-\d{2}-\d{2}\s+at 127\.0\.0\.1/m);
+      expect(status.out).toMatch(/^nc\s+zone-b\/n1\s+up\s+\d{4}-/m);
+
       // Removing the node revokes its certificate: the head's Walrus refuses it (within its refresh).
       const walrusAsNode = createHttpWalrusClient({
         baseUrl: head.cloud.internal.clc!,
@@ -183,6 +196,11 @@ describe("a site joined by token", () => {
         { what: "the head refusing the removed node", timeoutMs: 10_000 },
       );
       await expect(walrusAsNode.headObject(ref, { requestId: "t" })).rejects.toThrow(/401 AuthFailure\/revoked/);
+
+      await cc.stop();
+      clouds.splice(clouds.indexOf(cc), 1);
+      const stopped = await cli(["admin", "status"], adminEnv);
+      expect(stopped.out).toMatch(/^cc\s+zone-b\s+unavailable\s+.*is unreachable/m);
     } finally {
       for (const c of clouds.reverse()) await c.stop();
     }

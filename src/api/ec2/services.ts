@@ -12,6 +12,7 @@ import type { DefaultVpcService } from "../../roles/clc/compute/default-vpc";
 import type { VolumeService } from "../../roles/clc/compute/volumes";
 import type { SnapshotService } from "../../roles/clc/compute/snapshots";
 import type { EnforcedChanges } from "../../roles/clc/compute/enforced-changes";
+import type { AdminService } from "../../roles/clc/admin/admin-service";
 
 /** The CLC services EC2 actions call. The protocol layer never touches the database. */
 export interface Ec2Services {
@@ -32,4 +33,6 @@ export interface Ec2Services {
   snapshots: SnapshotService;
   /** Rule and address changes, answered once the clusters enforce them (with their bookkeeping). */
   enforced: EnforcedChanges;
+  /** The administrator's: properties, the components' status, hosts joining and leaving. */
+  admin: AdminService;
 }

@@ -50,7 +50,14 @@ import {
   ResetImageAttribute,
 } from "./images";
 
+import { CreateJoinToken, DeregisterHost, DescribeProperties, DescribeServices, ModifyPropertyValue } from "./admin";
+
 const actions = [
+  DescribeProperties,
+  ModifyPropertyValue,
+  DescribeServices,
+  CreateJoinToken,
+  DeregisterHost,
   DescribeRegions,
   DescribeAvailabilityZones,
   DescribeAccountAttributes,

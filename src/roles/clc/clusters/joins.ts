@@ -72,6 +72,8 @@ export interface JoinDeps {
   cluster: (name: string) => ClusterClient | undefined;
   /** The head's internal URL and the site's settings a host is given. */
   site: () => { url: string; settings: Record<string, string> };
+  /** Told the new revocation list after a removal (the running head installs it for its listeners). */
+  revoked?: (crlPem: string) => void;
 }
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest();
@@ -237,6 +239,7 @@ export function createJoins(d: JoinDeps) {
         await cc.removeNode({ node: o.node! }, ctx);
       }
       crl = undefined;
+      d.revoked?.(await this.revocationList());
       d.log.warn({ requestId: ctx.requestId, ...o, revoked }, "clc: host removed; its certificate is revoked");
       return { revoked };
     },
@@ -252,6 +255,15 @@ export function createJoins(d: JoinDeps) {
       if (!crl || crl.revoked !== key)
         crl = { revoked: key, pem: await makeRevocationList(d.ca(), rows, d.clock.now()) };
       return crl.pem;
+    },
+
+    /** When each component's newest live certificate expires (by euca:// identity), for `euca admin status`. */
+    certificateExpiry(): Map<string, Date> {
+      const out = new Map<string, Date>();
+      for (const r of db.select().from(hostCertificates).where(isNull(hostCertificates.revokedAt)).all())
+        for (const uri of r.identities.split(" "))
+          if (!out.has(uri) || out.get(uri)!.getTime() < r.notAfter.getTime()) out.set(uri, r.notAfter);
+      return out;
     },
 
     /** Records a certificate the CA issued outside a join (the head's own). */

@@ -1,0 +1,122 @@
+/**
+ * What the cloud's administrator does through the signed admin actions (api/ec2/actions/
+ * admin.ts), from any host: the properties (the cloud's settings: typed, validated by
+ * their own parsers, kept in the CLC's config file, live where they can be), the status
+ * of every component (Eucalyptus' describe-services), and hosts joining and leaving.
+ */
+import { InvalidParameterError } from "../../../common/errors";
+import type { SettingsStore } from "../../../config/settings-store";
+import { createProperties } from "./properties";
+import { identityUri } from "../../../rpc/identity";
+import type { CallContext } from "../../../rpc/types";
+import type { RegisteredCluster } from "../compute/zones";
+import type { JoinKind, Joins } from "../clusters/joins";
+
+export interface ServiceStatus {
+  /** clc, walrus, cc, sc, nc */
+  type: string;
+  name: string;
+  /** available, unavailable, or a node's health (up, suspect, down, fenced, asleep). */
+  state: string;
+  detail: string;
+  lastContact?: string;
+  version?: string;
+  /** When its host certificate expires (hosts that joined, and the head). */
+  certificateExpires?: string;
+}
+
+export function createAdminService(o: {
+  settings: SettingsStore;
+  clusters: () => RegisteredCluster[];
+  joins: Joins;
+  version: string;
+}) {
+  const props = createProperties(o.settings);
+  return {
+    properties: props.list,
+    setProperty: props.set,
+    resetProperty: props.reset,
+
+    /** Every component, asked now: the head's own, each cluster (its CC, SC) and its nodes. */
+    async services(ctx: CallContext): Promise<ServiceStatus[]> {
+      const expiry = o.joins.certificateExpiry();
+      const cert = (uri: string) => expiry.get(uri)?.toISOString();
+      const roles = o.settings.values.roles;
+      const out: ServiceStatus[] = [
+        {
+          type: "clc",
+          name: "clc",
+          state: "available",
+          detail: "this process",
+          version: o.version,
+          certificateExpires: cert("euca://clc"),
+        },
+      ];
+      if (roles.includes("walrus"))
+        out.push({
+          type: "walrus",
+          name: "walrus",
+          state: "available",
+          detail: "this process",
+          version: o.version,
+          certificateExpires: cert("euca://walrus"),
+        });
+      await Promise.all(
+        o.clusters().map(async (c) => {
+          const cc = identityUri({ role: "cc", cluster: c.name });
+          try {
+            const [info, { nodes }] = await Promise.all([
+              c.client.describeCluster({}, ctx),
+              c.client.describeNodes({}, ctx),
+            ]);
+            out.push({
+              type: "cc",
+              name: c.name,
+              state: "available",
+              detail: `at ${info.host}, ${info.nodes} node(s)`,
+              certificateExpires: cert(cc),
+            });
+            out.push({
+              type: "sc",
+              name: c.name,
+              state: "available",
+              detail: `beside its CC`,
+              certificateExpires: cert(identityUri({ role: "sc", cluster: c.name })),
+            });
+            for (const n of nodes)
+              out.push({
+                type: "nc",
+                name: `${c.name}/${n.name}`,
+                state: `${n.state}${n.drained ? ",drained" : ""}`,
+                detail: `${n.instances} instance(s)${n.unknown.length ? `, ${n.unknown.length} unknown` : ""}`,
+                lastContact: n.lastContact,
+                certificateExpires: cert(identityUri({ role: "nc", cluster: c.name, node: n.name })),
+              });
+          } catch (e) {
+            out.push({
+              type: "cc",
+              name: c.name,
+              state: "unavailable",
+              detail: (e as Error).message,
+              certificateExpires: cert(cc),
+            });
+          }
+        }),
+      );
+      const order = ["clc", "walrus", "cc", "sc", "nc"];
+      return out.sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type) || a.name.localeCompare(b.name));
+    },
+
+    joinToken(kind: JoinKind, cluster: string, node: string | undefined, ttlMs?: number) {
+      if (kind === "node" && !node) throw new InvalidParameterError("NodeName", "A node's token names the node");
+      return o.joins.issue({ kind, cluster, node, ttlMs });
+    },
+
+    removeHost(kind: JoinKind, cluster: string, node: string | undefined, ctx: CallContext) {
+      if (kind === "node" && !node) throw new InvalidParameterError("NodeName", "Name the node to remove");
+      return o.joins.remove({ kind, cluster, node }, ctx);
+    },
+  };
+}
+
+export type AdminService = ReturnType<typeof createAdminService>;
