@@ -138,8 +138,9 @@ describe.runIf(ready)("a four-host site joined by token (MANAGED, real guests)",
       async () => (await site.ec2("describe-snapshots", "--snapshot-ids", snap)).Snapshots[0].State === "completed",
       { what: "snapshot completed", timeoutMs: 120_000 },
     );
-    // Its chunks are in Walrus on the head, not on the cluster host.
+    // Its chunks are in Walrus on the head, not on the cluster host; the SC's NBD daemon held it still (no warning).
     expect(existsSync(join(site.dir, "head", "walrus"))).toBe(true);
+    expect(site.procs.head!.stderr()).not.toContain("cannot hold the volume still");
     await site.ec2("detach-volume", "--volume-id", vol);
   }, 240_000);
 

@@ -139,7 +139,10 @@ export interface ClusterClient {
   /** Whether the instance's node shares this host (its SC's volumes are then opened as files). */
   volumeHostOf(input: { instanceId: string }, ctx: CallContext): Promise<{ local: boolean }>;
   /** Holds an attached volume still on its node for a snapshot (NodeClient.freezeVolume), and lets it go. */
-  freezeVolume(input: { instanceId: string; volumeId: string }, ctx: CallContext): Promise<{ frozen: boolean }>;
+  freezeVolume(
+    input: { instanceId: string; volumeId: string },
+    ctx: CallContext,
+  ): Promise<{ frozen: boolean; heldByStorage?: boolean }>;
   thawVolume(input: { instanceId: string; volumeId: string }, ctx: CallContext): Promise<void>;
 }
 

@@ -99,9 +99,13 @@ export interface NodeClient {
   detachVolume(input: { instanceId: string; volumeId: string }, ctx: CallContext): Promise<void>;
   /**
    * Holds an attached volume's file still for a snapshot (the guest writes to an overlay
-   * meanwhile). `frozen` false: the hypervisor cannot, and the file is read as it is.
+   * meanwhile). `frozen` false: not here — `heldByStorage` when the volume comes over NBD
+   * (its SC's daemon holds it still), else the hypervisor cannot and it is read as it is.
    */
-  freezeVolume(input: { instanceId: string; volumeId: string }, ctx: CallContext): Promise<{ frozen: boolean }>;
+  freezeVolume(
+    input: { instanceId: string; volumeId: string },
+    ctx: CallContext,
+  ): Promise<{ frozen: boolean; heldByStorage?: boolean }>;
   /** Merges what the guest wrote meanwhile back into the volume's file. Idempotent. */
   thawVolume(input: { instanceId: string; volumeId: string }, ctx: CallContext): Promise<void>;
   /** Puts the idle node to sleep (ncPowerDown); refused while it runs instances. */

@@ -82,7 +82,8 @@ export function nodeVolumes(o: {
         await o.hypervisor.freezeDisk(instanceId, disk.device, join(dir, `${volumeId}.overlay.qcow2`));
         return { frozen: true };
       } catch (e) {
-        if (e instanceof HypervisorError && e.kind === "unsupported") return { frozen: false };
+        if (e instanceof HypervisorError && e.kind === "unsupported")
+          return { frozen: false, heldByStorage: !!disk.nbd };
         throw e;
       }
     },

@@ -94,7 +94,7 @@ export function createSnapshotService(o: {
         cluster && v.instanceId
           ? await cluster.freezeVolume({ instanceId: v.instanceId, volumeId: v.id }, ctx)
           : undefined;
-      if (held && !held.frozen)
+      if (held && !held.frozen && !held.heldByStorage)
         o.log.warn(
           { requestId: ctx.requestId, volumeId: v.id },
           "clc: the hypervisor cannot hold the volume still; the snapshot is read while the guest writes",
