@@ -153,7 +153,7 @@ export function addJoinCommands(groups: { cluster: Command; node: Command }, io:
     await withClc(cmd, io, async (clc, s) => {
       const joins = joinsOf(clc, s);
       const { revoked } = await joins.remove(o, { requestId: `cli-${randomIds.nonce()}` });
-      writeFileAtomic(dataDirLayout(s.dataDir).revocations, await joins.revocationList(), 0o644);
+      writeFileAtomic(dataDirLayout(s.dataDir).revocations, await joins.revocationList(), 0o600);
       said(o, revoked);
     });
   };

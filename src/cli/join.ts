@@ -77,7 +77,7 @@ export function joinCommand(io: CliIo): Command {
     const layout = dataDirLayout(s.dataDir);
     mkdirSync(layout.keysDir, { recursive: true, mode: 0o700 });
     writeHostTls(layout, { keyPem, certPem: grant.certPem, caPem: grant.caPem });
-    writeFileAtomic(layout.revocations, grant.crlPem, 0o644);
+    writeFileAtomic(layout.revocations, grant.crlPem, 0o600);
     const file = cmd.opts<{ writeConfig?: string }>().writeConfig ?? join(s.dataDir, "euca.conf");
     const lines = [
       `# Written by \`euca join\` on ${new Date().toISOString()}: ${grant.kind === "cluster" ? `the CC and SC of cluster ${grant.cluster}` : `node ${grant.node} of cluster ${grant.cluster}`},`,

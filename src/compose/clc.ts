@@ -61,7 +61,7 @@ export async function assembleClc(
     log: a.log,
     cluster: (name) => clusters().find((c) => c.name === name)?.client,
     site: () => ({ url: o.internalUrl() ?? "", settings: siteSettingsOf(s) }),
-    revoked: (pem) => writeFileAtomic(a.layout.revocations, pem, 0o644),
+    revoked: (pem) => writeFileAtomic(a.layout.revocations, pem, 0o600),
   });
   const admin = createAdminService({ settings: o.settings, clusters, joins, version: a.version });
   const { services, instances, images, volumes, snapshots, network } = assembleEc2Services(a, clc, {

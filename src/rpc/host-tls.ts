@@ -40,8 +40,8 @@ export function loadHostTls(layout: DataDirLayout): HostTls | undefined {
 /** Key first (0600), then the certificates: a crash between writes leaves no certificate without its key. */
 export function writeHostTls(layout: DataDirLayout, t: { keyPem: string; certPem: string; caPem: string }): void {
   writeFileAtomic(layout.hostKey, t.keyPem, 0o600);
-  if (!existsSync(layout.cloudKey)) writeFileAtomic(layout.cloudCert, t.caPem, 0o644); // the head keeps its CA as it is
-  writeFileAtomic(layout.hostCert, t.certPem, 0o644);
+  if (!existsSync(layout.cloudKey)) writeFileAtomic(layout.cloudCert, t.caPem, 0o644); // public, as the head's
+  writeFileAtomic(layout.hostCert, t.certPem, 0o600); // keys/ holds only 0600 files (the data directory check)
 }
 
 /**
@@ -68,7 +68,7 @@ export class Revocations {
   /** Installs a CRL fetched from the CLC, after checking its signature. */
   async install(crlPem: string): Promise<void> {
     await revokedSerials(crlPem, this.caPem); // throws when not the CA's
-    writeFileAtomic(this.file, crlPem, 0o644);
+    writeFileAtomic(this.file, crlPem, 0o600);
     await this.refresh();
   }
 

@@ -46,8 +46,10 @@ describe("settings store", () => {
 
   it("refuses what cannot be changed here, a bad value, and any change without a config file", () => {
     const { s, values } = store();
-    expect(() => s.set("vnetMode", "MANAGED")).toThrow(/cannot be changed from the web interface/);
-    expect(() => s.set("toString", "x")).toThrow(/cannot be changed from the web interface/);
+    expect(() => s.set("dataDir", "/elsewhere")).toThrow(/cannot be changed while the cloud runs/);
+    expect(() => s.set("toString", "x")).toThrow(/cannot be changed while the cloud runs/);
+    // The site's settings are the admin's to change (euca admin property set), in force from the next start.
+    expect(s.set("vnetMode", "MANAGED")).toBe("next start");
     expect(() => s.set("walrusMaxBuckets", "many")).toThrow(/WALRUS_MAX_BUCKETS/);
     expect(values.walrusMaxBuckets).toBe(5);
     expect(() => store({}, false).s.set("walrusMaxBuckets", "9")).toThrow(/without --config/);

@@ -73,7 +73,7 @@ describe("web interface: cloud settings", () => {
     await admin.post("/admin/settings", { key: "webSignupFields", value: "telephone,shoe-size" }, "/admin/settings");
     expect((await admin.get("/admin/settings")).body).toContain("unknown sign-up field &#39;shoe-size&#39;");
     await admin.post("/admin/settings", { key: "dataDir", value: "/tmp/elsewhere" }, "/admin/settings");
-    expect((await admin.get("/admin/settings")).body).toContain("dataDir cannot be changed from the web interface");
+    expect((await admin.get("/admin/settings")).body).toContain("dataDir cannot be changed while the cloud runs");
     await admin.post("/admin/settings", { key: "mailFrom", value: 'a"b\nc' }, "/admin/settings");
     expect(readFileSync(file, "utf8")).toBe(before);
   });
