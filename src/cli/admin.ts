@@ -6,7 +6,8 @@ import { writeCredentialsZip, zipName } from "../roles/clc/identity/credentials-
 import { withSettings, type CliIo } from "./settings-flags";
 import { endpointsForCommand } from "../config/endpoints";
 import { addComponentCommands } from "./admin-components";
-import { addPropertyCommands, statusCommand } from "./admin-remote";
+import { addPropertyCommands, items, localOption, remoteAdmin, statusCommand } from "./admin-remote";
+import { ec2Call } from "./image/signed-http";
 import { positiveInt, table, withClc } from "./admin-common";
 
 const ENDPOINT_SETTINGS = ["dataDir", "host", "ec2Port", "s3Port", "region"] as const;
@@ -51,75 +52,112 @@ export function addAdminCommands(program: Command, io: CliIo): void {
   admin.addCommand(creds);
 
   const user = admin.command("user").description("manage users");
-  const create = withSettings(new Command("create"), ENDPOINT_SETTINGS)
+  const create = localOption(withSettings(new Command("create"), ENDPOINT_SETTINGS))
     .description("create a user with an access key, a certificate and a credentials directory")
     .argument("<name>", "user name: 1-30 of letters, digits, _ . @ -")
     .option("--account <name>", "account to create the user in (default: a new account named after the user)")
     .option("--admin", "give the user admin powers");
-  create.action((name: string) =>
-    withClc(create, io, async (clc) => {
-      const o = create.opts<{ account?: string; admin?: boolean }>();
-      const made = await clc.identity.createUser(name, { account: o.account, admin: o.admin === true });
+  create.action(async (name: string) => {
+    const o = create.opts<{ account?: string; admin?: boolean }>();
+    const said = (u: { accountId: string; isAdmin: boolean; dir: string }) =>
       io.out(
-        `euca: created user ${name} (account ${made.user.accountId}${made.user.isAdmin ? ", admin" : ""}); credentials in ${made.credentials.dir}\n`,
+        `euca: created user ${name} (account ${u.accountId}${u.isAdmin ? ", admin" : ""}); credentials in ${u.dir}\n`,
       );
-    }),
-  );
+    const env = remoteAdmin(create, io);
+    if (env) {
+      const r = (await ec2Call(env, "CreateCloudUser", {
+        UserName: name,
+        ...(o.account ? { AccountName: o.account } : {}),
+        ...(o.admin ? { Admin: "true" } : {}),
+      })) as Record<string, string>;
+      return said({
+        accountId: r.accountId ?? "",
+        isAdmin: r.isAdmin === "true",
+        dir: `${r.credentialsDir} on the head`,
+      });
+    }
+    await withClc(create, io, async (clc) => {
+      const made = await clc.identity.createUser(name, { account: o.account, admin: o.admin === true });
+      said({ accountId: made.user.accountId, isAdmin: made.user.isAdmin, dir: made.credentials.dir });
+    });
+  });
   user.addCommand(create);
-  const list = withSettings(new Command("list"), ["dataDir"]).description("list users");
-  list.action(() =>
-    withClc(list, io, (clc) => {
-      const rows = clc.identity
-        .listUsers()
-        .map((u) => [
-          u.name,
-          u.accountName,
-          u.accountId,
-          u.isAdmin ? "yes" : "no",
-          u.enabled ? "yes" : "no",
-          u.createdAt.toISOString(),
-        ]);
-      io.out(table([["USER", "ACCOUNT", "ACCOUNT-ID", "ADMIN", "ENABLED", "CREATED"], ...rows]));
-    }),
-  );
+  const list = localOption(withSettings(new Command("list"), ["dataDir"])).description("list users");
+  list.action(async () => {
+    const env = remoteAdmin(list, io);
+    const users = env
+      ? items<Record<string, string>>((await ec2Call(env, "DescribeCloudUsers", {})).users).map((u) => ({
+          name: u.name ?? "",
+          accountName: u.accountName ?? "",
+          accountId: u.accountId ?? "",
+          isAdmin: u.isAdmin === "true",
+          enabled: u.enabled === "true",
+          createdAt: u.createdAt ?? "",
+        }))
+      : await withClc(list, io, (clc) =>
+          clc.identity.listUsers().map((u) => ({ ...u, createdAt: u.createdAt.toISOString() })),
+        );
+    const rows = users.map((u) => [
+      u.name,
+      u.accountName,
+      u.accountId,
+      u.isAdmin ? "yes" : "no",
+      u.enabled ? "yes" : "no",
+      u.createdAt,
+    ]);
+    io.out(table([["USER", "ACCOUNT", "ACCOUNT-ID", "ADMIN", "ENABLED", "CREATED"], ...rows]));
+  });
   user.addCommand(list);
-  const del = withSettings(new Command("delete"), ["dataDir"])
+  const del = localOption(withSettings(new Command("delete"), ["dataDir"]))
     .description("delete a user, its keys, certificates and credentials directory")
     .argument("<name>");
-  del.action((name: string) =>
-    withClc(del, io, (clc) => {
-      clc.identity.deleteUser(name);
-      io.out(`euca: deleted user ${name}\n`);
-    }),
-  );
+  del.action(async (name: string) => {
+    const env = remoteAdmin(del, io);
+    if (env) await ec2Call(env, "DeleteCloudUser", { UserName: name });
+    else await withClc(del, io, (clc) => clc.identity.deleteUser(name));
+    io.out(`euca: deleted user ${name}\n`);
+  });
   user.addCommand(del);
 
   const vm = admin.command("vm-types").description("list or change VM types (CPUs, memory MB, disk GB)");
-  const vmList = withSettings(new Command("list"), ["dataDir"]).description("list VM types");
-  vmList.action(() =>
-    withClc(vmList, io, (clc) => {
-      io.out(
-        table([
-          ["NAME", "CPUS", "MEMORY-MB", "DISK-GB"],
-          ...clc.vmTypes.list().map((t) => [t.name, String(t.cpus), String(t.memoryMb), String(t.diskGb)]),
-        ]),
-      );
-    }),
-  );
+  const vmList = localOption(withSettings(new Command("list"), ["dataDir"])).description("list VM types");
+  vmList.action(async () => {
+    const env = remoteAdmin(vmList, io);
+    const types = env
+      ? items<Record<string, string>>((await ec2Call(env, "DescribeVmTypes", {})).vmTypes).map((t) => ({
+          name: t.name ?? "",
+          cpus: Number(t.cpus),
+          memoryMb: Number(t.memoryMb),
+          diskGb: Number(t.diskGb),
+        }))
+      : await withClc(vmList, io, (clc) => clc.vmTypes.list());
+    io.out(
+      table([
+        ["NAME", "CPUS", "MEMORY-MB", "DISK-GB"],
+        ...types.map((t) => [t.name, String(t.cpus), String(t.memoryMb), String(t.diskGb)]),
+      ]),
+    );
+  });
   vm.addCommand(vmList);
-  const vmSet = withSettings(new Command("set"), ["dataDir"])
+  const vmSet = localOption(withSettings(new Command("set"), ["dataDir"]))
     .description("change a VM type, or add it when new")
     .argument("<name>")
     .requiredOption("--cpus <n>", "virtual CPUs", positiveInt)
     .requiredOption("--memory <mb>", "memory in MB", positiveInt)
     .requiredOption("--disk <gb>", "disk in GB", positiveInt);
-  vmSet.action((name: string) =>
-    withClc(vmSet, io, (clc) => {
-      const o = vmSet.opts<{ cpus: number; memory: number; disk: number }>();
-      const t = clc.vmTypes.set({ name, cpus: o.cpus, memoryMb: o.memory, diskGb: o.disk });
-      io.out(`euca: vm type ${t.name}: ${t.cpus} cpus, ${t.memoryMb} MB, ${t.diskGb} GB\n`);
-    }),
-  );
+  vmSet.action(async (name: string) => {
+    const o = vmSet.opts<{ cpus: number; memory: number; disk: number }>();
+    const env = remoteAdmin(vmSet, io);
+    const t = env
+      ? ((await ec2Call(env, "ModifyVmType", {
+          Name: name,
+          Cpus: String(o.cpus),
+          MemoryMb: String(o.memory),
+          DiskGb: String(o.disk),
+        })) as Record<string, string>)
+      : await withClc(vmSet, io, (clc) => clc.vmTypes.set({ name, cpus: o.cpus, memoryMb: o.memory, diskGb: o.disk }));
+    io.out(`euca: vm type ${t.name}: ${t.cpus} cpus, ${t.memoryMb} MB, ${t.diskGb} GB\n`);
+  });
   vm.addCommand(vmSet);
 
   addComponentCommands(admin, io);

@@ -63,7 +63,14 @@ export async function assembleClc(
     site: () => ({ url: o.internalUrl() ?? "", settings: siteSettingsOf(s) }),
     revoked: (pem) => writeFileAtomic(a.layout.revocations, pem, 0o600),
   });
-  const admin = createAdminService({ settings: o.settings, clusters, joins, version: a.version });
+  const admin = createAdminService({
+    settings: o.settings,
+    clusters,
+    joins,
+    identity: clc.identity,
+    vmTypes: clc.vmTypes,
+    version: a.version,
+  });
   const { services, instances, images, volumes, snapshots, network } = assembleEc2Services(a, clc, {
     clusters,
     zones,

@@ -67,6 +67,26 @@ describe("euca admin property, remotely", () => {
     expect(unknown.err).toMatch(/No property NO_SUCH/);
   });
 
+  it("users and VM types, remotely", async () => {
+    const name = unique("carol");
+    const made = await cli(["admin", "user", "create", name, "--admin"], adminEnv);
+    expect(made.out).toMatch(
+      new RegExp(`^euca: created user ${name} \\(account \\d{12}, admin\\); credentials in \\S+ on the head$`, "m"),
+    );
+    expect((await cli(["admin", "user", "list"], adminEnv)).out).toMatch(
+      new RegExp(`^${name}\\s+${name}\\s+\\d{12}\\s+yes\\s+yes\\s`, "m"),
+    );
+    expect((await cli(["admin", "user", "delete", name], adminEnv)).code).toBe(0);
+    expect((await cli(["admin", "user", "list"], adminEnv)).out).not.toContain(name);
+
+    const set = await cli(
+      ["admin", "vm-types", "set", "m1.small", "--cpus", "2", "--memory", "512", "--disk", "6"],
+      adminEnv,
+    );
+    expect(set.out).toBe("euca: vm type m1.small: 2 cpus, 512 MB, 6 GB\n");
+    expect((await cli(["admin", "vm-types", "list"], adminEnv)).out).toMatch(/^m1\.small\s+2\s+512\s+6$/m);
+  });
+
   it("a non-admin's credentials are refused", async () => {
     const name = unique("bob");
     await t.createUser(name);
@@ -75,6 +95,8 @@ describe("euca admin property, remotely", () => {
       ["admin", "property", "list"],
       ["admin", "status"],
       ["admin", "cluster", "add", "zone-x"],
+      ["admin", "vm-types", "list"],
+      ["admin", "user", "list"],
     ]) {
       const r = await cli(args, bobEnv);
       expect(r.code, args.join(" ")).toBe(1);

@@ -2,8 +2,9 @@
  * The administrator's actions on the EC2 endpoint (signed as every EC2 request; refused
  * with UnauthorizedOperation to anyone not recorded as an admin): Eucalyptus 4's
  * DescribeProperties / ModifyPropertyValue (euctl) and DescribeServices, and euca's
- * CreateJoinToken / DeregisterHost for hosts joining and leaving. `euca admin` calls them
- * from any host with the admin's credentials.
+ * CreateJoinToken / DeregisterHost for hosts joining and leaving, and the cloud's users and
+ * VM types (DescribeCloudUsers, CreateCloudUser, DeleteCloudUser, DescribeVmTypes,
+ * ModifyVmType). `euca admin` calls them from any host with the admin's credentials.
  */
 import { AccessDeniedError, InvalidParameterError } from "../../../common/errors";
 import { defineAction, type Ec2Context } from "../action";
@@ -79,5 +80,57 @@ export const DeregisterHost = defineAction({
   async handler(input, ctx) {
     const r = await admin(ctx).removeHost(kindOf(input.Kind), input.ClusterName, input.NodeName, ctx);
     return { revoked: r.revoked };
+  },
+});
+
+export const DescribeCloudUsers = defineAction({
+  name: "DescribeCloudUsers",
+  params: {},
+  async handler(_input, ctx) {
+    return { users: admin(ctx).users() };
+  },
+});
+
+export const CreateCloudUser = defineAction({
+  name: "CreateCloudUser",
+  params: { UserName: p.string({ required: true }), AccountName: p.string(), Admin: p.boolean() },
+  async handler(input, ctx) {
+    const u = await admin(ctx).createUser(input.UserName, { account: input.AccountName, admin: input.Admin === true });
+    ctx.log.warn(
+      { requestId: ctx.requestId, user: u.name, admin: u.isAdmin, by: ctx.principal.userName },
+      "user created",
+    );
+    return u;
+  },
+});
+
+export const DeleteCloudUser = defineAction({
+  name: "DeleteCloudUser",
+  params: { UserName: p.string({ required: true }) },
+  async handler(input, ctx) {
+    admin(ctx).deleteUser(input.UserName);
+    ctx.log.warn({ requestId: ctx.requestId, user: input.UserName, by: ctx.principal.userName }, "user deleted");
+    return { return: true };
+  },
+});
+
+export const DescribeVmTypes = defineAction({
+  name: "DescribeVmTypes",
+  params: {},
+  async handler(_input, ctx) {
+    return { vmTypes: admin(ctx).vmTypes() };
+  },
+});
+
+export const ModifyVmType = defineAction({
+  name: "ModifyVmType",
+  params: {
+    Name: p.string({ required: true }),
+    Cpus: p.integer({ required: true }),
+    MemoryMb: p.integer({ required: true }),
+    DiskGb: p.integer({ required: true }),
+  },
+  async handler(input, ctx) {
+    return admin(ctx).setVmType({ name: input.Name, cpus: input.Cpus, memoryMb: input.MemoryMb, diskGb: input.DiskGb });
   },
 });

@@ -50,7 +50,18 @@ import {
   ResetImageAttribute,
 } from "./images";
 
-import { CreateJoinToken, DeregisterHost, DescribeProperties, DescribeServices, ModifyPropertyValue } from "./admin";
+import {
+  CreateCloudUser,
+  CreateJoinToken,
+  DeleteCloudUser,
+  DeregisterHost,
+  DescribeCloudUsers,
+  DescribeProperties,
+  DescribeServices,
+  DescribeVmTypes,
+  ModifyPropertyValue,
+  ModifyVmType,
+} from "./admin";
 
 const actions = [
   DescribeProperties,
@@ -58,6 +69,11 @@ const actions = [
   DescribeServices,
   CreateJoinToken,
   DeregisterHost,
+  DescribeCloudUsers,
+  CreateCloudUser,
+  DeleteCloudUser,
+  DescribeVmTypes,
+  ModifyVmType,
   DescribeRegions,
   DescribeAvailabilityZones,
   DescribeAccountAttributes,

@@ -7,6 +7,8 @@
 import { InvalidParameterError } from "../../../common/errors";
 import type { SettingsStore } from "../../../config/settings-store";
 import { createProperties } from "./properties";
+import type { IdentityService } from "../identity/identity-service";
+import type { VmTypeService } from "../compute/vm-types";
 import { identityUri } from "../../../rpc/identity";
 import type { CallContext } from "../../../rpc/types";
 import type { RegisteredCluster } from "../compute/zones";
@@ -29,6 +31,8 @@ export function createAdminService(o: {
   settings: SettingsStore;
   clusters: () => RegisteredCluster[];
   joins: Joins;
+  identity: Pick<IdentityService, "listUsers" | "createUser" | "deleteUser">;
+  vmTypes: VmTypeService;
   version: string;
 }) {
   const props = createProperties(o.settings);
@@ -106,6 +110,25 @@ export function createAdminService(o: {
       const order = ["clc", "walrus", "cc", "sc", "nc"];
       return out.sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type) || a.name.localeCompare(b.name));
     },
+
+    /** Every user of every account (the cloud admin's view). */
+    users: () =>
+      o.identity.listUsers().map((u) => ({
+        name: u.name,
+        accountName: u.accountName,
+        accountId: u.accountId,
+        isAdmin: u.isAdmin,
+        enabled: u.enabled,
+        createdAt: u.createdAt,
+      })),
+    /** A user with a key, a certificate and a credentials directory on the head. */
+    async createUser(name: string, opts: { account?: string; admin?: boolean }) {
+      const made = await o.identity.createUser(name, opts);
+      return { name, accountId: made.user.accountId, isAdmin: made.user.isAdmin, credentialsDir: made.credentials.dir };
+    },
+    deleteUser: (name: string) => o.identity.deleteUser(name),
+    vmTypes: () => o.vmTypes.list(),
+    setVmType: (t: { name: string; cpus: number; memoryMb: number; diskGb: number }) => o.vmTypes.set(t),
 
     joinToken(kind: JoinKind, cluster: string, node: string | undefined, ttlMs?: number) {
       if (kind === "node" && !node) throw new InvalidParameterError("NodeName", "A node's token names the node");
