@@ -112,9 +112,13 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
   try {
     for (const m of securePrivateDataDir(s.dataDir))
       a.log.warn(m, "data directory: made private what other local users could read");
+    let clcRemote: () => readonly string[] = () => [];
     a.mainApp.route(
       "/",
-      createHeartbeatApp(() => [...ready].map(([role, r]) => ({ role, ready: r }))),
+      createHeartbeatApp(
+        () => [...ready].map(([role, r]) => ({ role, ready: r })),
+        () => clcRemote(),
+      ),
     );
     // Nothing but the heartbeat is served before every role is ready (503 makes clients retry).
     a.mainApp.use("*", async (c, next) => {
@@ -164,6 +168,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
           settings,
         })
       : undefined;
+    if (clc) clcRemote = clc.watch.lines;
     const identity = clc?.clc.identity;
     // Nodes fetch images with their cluster's key (known to a CLC here) or their own (known to a CC here).
     const componentKeys = (id: string) =>

@@ -39,6 +39,7 @@ export interface ClusterParts {
   /** Whether a node shares this host (default: none do). */
   isLocalNode?: (node: string) => boolean;
   ids: IdGenerator;
+  version?: string;
 }
 
 /** What the MANAGED modes add to a cluster: the gateway's settings and its executor. */
@@ -98,6 +99,7 @@ export function assembleClusterService(p: ClusterParts) {
     drain,
     managed,
     isLocalNode: p.isLocalNode ?? (() => false),
+    version: p.version,
     registry: {
       add: (node, url) => joinNode(p.db, node, url, p.clock, p.ids),
       remove: (node) => forgetNode(p.db, node),

@@ -71,6 +71,7 @@ export function assembleCluster(a: Assembly, local: readonly LocalNode[]) {
     nodes: clusterNodes(db, local, { clock: a.clock, ids: a.ids, tls: a.hostTls() }),
     clock: a.clock,
     ids: a.ids,
+    version: a.version,
     log: a.log,
     pollMs: s.nodePollSeconds * 1000,
     policy: s.schedPolicy,

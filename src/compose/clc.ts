@@ -19,6 +19,8 @@ import { siteSettingsOf } from "../config/site-settings";
 import type { SettingsStore } from "../config/settings-store";
 import { createAdminService } from "../roles/clc/admin/admin-service";
 import { writeFileAtomic } from "../common/files";
+import { every } from "../common/periodic";
+import { createClusterWatch } from "../roles/clc/clusters/cluster-watch";
 import { mountClcApis } from "./clc-apis";
 import { assembleEc2Services } from "./clc-services";
 import type { InstanceRecord } from "../roles/clc/compute/instances";
@@ -63,6 +65,8 @@ export async function assembleClc(
     site: () => ({ url: o.internalUrl() ?? "", settings: siteSettingsOf(s) }),
     revoked: (pem) => writeFileAtomic(a.layout.revocations, pem, 0o600),
   });
+  // Remote clusters only: the one in this process is the head's own readiness.
+  const watch = createClusterWatch(() => clusters().filter((c) => !(o.cluster && c.name === s.clusterName)));
   const admin = createAdminService({
     settings: o.settings,
     clusters,
@@ -94,6 +98,8 @@ export async function assembleClc(
     clusters,
     endpoints,
     joins,
+    /** The remote clusters as last asked (the head's heartbeat). */
+    watch,
     /** Metadata for nodes that answer their guests themselves (SYSTEM, STATIC); `may` says which instances a caller runs. */
     metadataService: (may: (ctx: CallContext, instance: InstanceRecord) => boolean) =>
       createMetadataService({ sources, live: (id) => instances.running(id), may }),
@@ -110,6 +116,13 @@ export async function assembleClc(
         log: a.log,
       });
       a.cleanups.push(stop); // stops (waiting for its round) before the databases close
+      a.cleanups.push(
+        every(
+          Math.max(1000, s.nodePollSeconds * 5000),
+          () => watch.round(),
+          () => undefined,
+        ),
+      );
       return credentials;
     },
   };

@@ -169,7 +169,7 @@ describe("a site joined by token", () => {
       expect(status.code, status.err).toBe(0);
       expect(status.out).toMatch(/^clc\s+clc\s+available\s/m);
       expect(status.out).toMatch(/^walrus\s+walrus\s+available\s/m);
-      expect(status.out).toMatch(/^cc\s+zone-b\s+available\s+-\s+-\s+\d{4}-\d{2}-\d{2}\s+at 127\.0\.0\.1/m);
+      expect(status.out).toMatch(/^cc\s+zone-b\s+available\s+-\s+\S+\s+\d{4}-\d{2}-\d{2}\s+at 127\.0\.0\.1/m);
       expect(status.out).toMatch(/^nc\s+zone-b\/n1\s+up\s+\d{4}-/m);
 
       // Removing the node revokes its certificate: the head's Walrus refuses it (within its refresh).
@@ -201,6 +201,12 @@ describe("a site joined by token", () => {
       clouds.splice(clouds.indexOf(cc), 1);
       const stopped = await cli(["admin", "status"], adminEnv);
       expect(stopped.out).toMatch(/^cc\s+zone-b\s+unavailable\s+.*is unreachable/m);
+      // The head's heartbeat stays 200 and says which remote cluster does not answer.
+      await until(
+        async () => /^cc:zone-b=unavailable$/m.test(await (await fetch(head.cloud.endpoints.heartbeatUrl)).text()),
+        { what: "the head's heartbeat naming the stopped cluster", timeoutMs: 10_000 },
+      );
+      expect((await fetch(head.cloud.endpoints.heartbeatUrl)).status).toBe(200);
     } finally {
       for (const c of clouds.reverse()) await c.stop();
     }

@@ -71,6 +71,8 @@ export interface ClusterInfo {
   name: string;
   host: string;
   nodes: number;
+  /** The euca version the CC runs (absent from earlier versions). */
+  version?: string;
 }
 
 /** The CLC's view of one cluster controller (in-process or signed HTTP). */

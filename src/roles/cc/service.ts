@@ -42,6 +42,8 @@ export interface ClusterServiceDeps {
   drain: Drain;
   /** Whether a node shares this host (in this process, or registered at this host's address). */
   isLocalNode: (node: string) => boolean;
+  /** The euca version this CC runs (`euca admin status`). */
+  version?: string;
   /** The nodes registered from other hosts (roles/cc/node-registry.ts). */
   registry: { add(node: string, url: string): void; remove(node: string): void };
   /** Every mode but ROOTLESS: the cluster's host network, and the bridge an instance's tap joins. */
@@ -87,7 +89,7 @@ export function createClusterService(
 
   return {
     async describeCluster(_input, ctx) {
-      return { name: o.name, host: o.host, nodes: (await o.monitor.snapshots(ctx)).length };
+      return { name: o.name, host: o.host, nodes: (await o.monitor.snapshots(ctx)).length, version: o.version };
     },
 
     async describeResources({ vmTypes }, ctx) {

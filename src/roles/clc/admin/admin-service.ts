@@ -78,6 +78,7 @@ export function createAdminService(o: {
               name: c.name,
               state: "available",
               detail: `at ${info.host}, ${info.nodes} node(s)`,
+              version: info.version,
               certificateExpires: cert(cc),
             });
             out.push({
