@@ -144,6 +144,16 @@ describe.runIf(ready)("a four-host site joined by token (MANAGED, real guests)",
     await site.ec2("detach-volume", "--volume-id", vol);
   }, 240_000);
 
+  it("`euca admin` from a node's host with the admin's eucarc: status of every component, a live property set", async () => {
+    const status = await site.euca("n2", ["admin", "status"], site.adminEnv);
+    expect(status).toMatch(/^cc\s+cluster1\s+available\s/m);
+    expect(status).toMatch(/^nc\s+cluster1\/n1\s+up\s/m);
+    expect(status).toMatch(/^nc\s+cluster1\/n2\s+up\s/m);
+    const set = await site.euca("n2", ["admin", "property", "set", "MAX_ADDRESSES_PER_USER=7"], site.adminEnv);
+    expect(set).toBe("euca: MAX_ADDRESSES_PER_USER=7; in force: now\n");
+    expect(readFileSync(join(site.dir, "head.conf"), "utf8")).toMatch(/^MAX_ADDRESSES_PER_USER=7$/m);
+  }, 60_000);
+
   it("nothing secret the cloud sent crossed the cluster network in clear: no user-data, NBD key, secret key or host key", async () => {
     capture.kill("SIGTERM");
     await new Promise((r) => capture.once("exit", r));

@@ -5,6 +5,7 @@
  * the test copies no file between hosts — and started from the config file the join wrote:
  * no network flag is repeated on their command lines.
  */
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "./cloud";
 import { run } from "./exec";
@@ -58,27 +59,22 @@ export async function startSite(
   };
   const start = (n: string) => startEuca(["run", "--config", join(dir, n, "euca.conf")], {}, { netns: nss.name(n) });
 
-  procs.head = await startEuca(
+  // The head runs from its config file, as its systemd unit would: the properties are kept there.
+  mkdirSync(join(dir, "head"), { recursive: true });
+  writeFileSync(
+    join(dir, "head.conf"),
     [
-      "run",
-      "--role",
-      "clc,walrus",
-      "--data-dir",
-      join(dir, "head"),
-      "--host",
-      SITE_IPS.head,
-      "--vnet-mode",
-      "MANAGED",
-      "--public-ips",
-      "198.51.100.50-198.51.100.59",
-      "--node-poll-seconds",
-      "0.2",
-      "--sched-policy",
-      "ROUNDROBIN",
-    ],
-    {},
-    { netns: nss.name("head") },
+      "ROLE=clc,walrus",
+      `DATA_DIR=${join(dir, "head")}`,
+      `HOST=${SITE_IPS.head}`,
+      "VNET_MODE=MANAGED",
+      "PUBLIC_IPS=198.51.100.50-198.51.100.59",
+      "NODE_POLL_SECONDS=0.2",
+      "SCHED_POLICY=ROUNDROBIN",
+      "",
+    ].join("\n"),
   );
+  procs.head = await startEuca(["run", "--config", join(dir, "head.conf")], {}, { netns: nss.name("head") });
   await euca("cc", [
     "join",
     await token(["cluster", "add", "cluster1"]),
