@@ -6,20 +6,7 @@
  */
 import { request } from "node:https";
 import { issuedBy, makeKeyAndRequest, sha256Fingerprint } from "../auth/x509";
-import type { JoinToken } from "./join-token";
-
-/** What the CLC grants (roles/clc/clusters/joins.ts JoinGrant, as JSON). */
-export interface ReceivedGrant {
-  kind: "cluster" | "node";
-  cluster: string;
-  node?: string;
-  roles: string[];
-  certPem: string;
-  caPem: string;
-  crlPem: string;
-  url: string;
-  settings: Record<string, string>;
-}
+import type { JoinGrant, JoinToken } from "./join-token";
 
 export class JoinRefusedError extends Error {}
 
@@ -56,7 +43,7 @@ function call(
 export async function requestJoin(
   token: JoinToken,
   o: { address: string; port: number; name: string; now: Date; timeoutMs?: number },
-): Promise<{ keyPem: string; grant: ReceivedGrant }> {
+): Promise<{ keyPem: string; grant: JoinGrant }> {
   const timeoutMs = o.timeoutMs ?? 30_000;
   if (token.expires.getTime() <= o.now.getTime())
     throw new JoinRefusedError("the join token has expired: ask the administrator for a new one");
@@ -76,7 +63,7 @@ export async function requestJoin(
   const { keyPem, csrPem } = await makeKeyAndRequest(o.name);
   const body = JSON.stringify({ id: token.id, secret: token.secret, csrPem, address: o.address, port: o.port });
   const r = await call(new URL("/join", base), { method: "POST", ca: ca.text, body, timeoutMs });
-  let payload: { grant?: ReceivedGrant; error?: { message?: string } };
+  let payload: { grant?: JoinGrant; error?: { message?: string } };
   try {
     payload = JSON.parse(r.text) as typeof payload;
   } catch {

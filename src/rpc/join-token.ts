@@ -57,3 +57,18 @@ export function decodeJoinToken(text: string): JoinToken {
     throw new JoinTokenError("the join token is damaged (copy the whole line)");
   return { url: b.u, fingerprint: b.f, id: b.i, secret: b.s, expires: new Date(b.e * 1000), kind: b.k };
 }
+
+/** What the CLC grants a host that joined (the answer of `POST /join` on the head). */
+export interface JoinGrant {
+  kind: "cluster" | "node";
+  cluster: string;
+  node?: string;
+  roles: string[];
+  certPem: string;
+  caPem: string;
+  crlPem: string;
+  /** The head's internal URL (Walrus, metadata, the revocation list). */
+  url: string;
+  /** The site's settings, as config-file keys and values. */
+  settings: Record<string, string>;
+}

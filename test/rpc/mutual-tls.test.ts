@@ -78,7 +78,7 @@ function raw(port: number, ca: string, client?: HostTls): Promise<{ status: numb
 }
 
 describe("mutual TLS: who may call", () => {
-  it("accepts the cluster's CC and nodes; refuses another cluster's, the CLC (by the rule), no certificate, another CA's and a revoked one", async () => {
+  it("accepts the cluster's CC and nodes; refuses another cluster's, no certificate, another CA's and a revoked one", async () => {
     const ca = await testCa();
     const revoked = new Set<string>();
     const server = await hostTls(ca, [{ role: "sc", cluster: "a" }]);

@@ -3,7 +3,8 @@
 usage: /usr/bin/python3 capture.py OUTFILE [--without-vxlan]
 --without-vxlan leaves out VXLAN frames (UDP 4789): the guests' own traffic on their segments.
 Run in the namespace that holds a LAN's bridge: its ports see every frame the bridge forwards
-(the bridge device itself only those sent to it). Prints "capturing" once the socket is open. The file holds the frames' bytes back to back: tests search it for secrets.
+(the bridge device itself only those sent to it). Prints "capturing" once the socket is open.
+The file holds the frames' bytes back to back: tests search it for secrets.
 """
 import signal
 import socket

@@ -20,7 +20,9 @@ import {
   UnavailableError,
 } from "../../../common/errors";
 import { sha256Fingerprint } from "../../../auth/x509";
-import { encodeJoinToken } from "../../../rpc/join-token";
+import { encodeJoinToken, type JoinGrant } from "../../../rpc/join-token";
+
+export type { JoinGrant } from "../../../rpc/join-token";
 import { identityUri, type ComponentIdentity } from "../../../rpc/identity";
 import type { CallContext } from "../../../rpc/types";
 import type { ClusterClient } from "../../cc/client";
@@ -45,21 +47,6 @@ export interface JoinRequest {
   /** The address other hosts reach it at (its --host), and the port of its internal listener. */
   address: string;
   port: number;
-}
-
-/** What a host that joined is given. */
-export interface JoinGrant {
-  kind: JoinKind;
-  cluster: string;
-  node?: string;
-  roles: string[];
-  certPem: string;
-  caPem: string;
-  crlPem: string;
-  /** The head's internal URL (Walrus, metadata, the revocation list). */
-  url: string;
-  /** The site's settings, as config-file keys and values. */
-  settings: Record<string, string>;
 }
 
 export interface JoinDeps {
