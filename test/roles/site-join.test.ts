@@ -77,6 +77,17 @@ describe("a site joined by token", () => {
       expect(config).toMatch(/^VNET_MODE=ROOTLESS$/m);
       expect(config).not.toMatch(/SECRET|PRIVATE KEY/);
 
+      // A cluster that joined may join again (a new certificate): the old one is revoked.
+      const again = await cli(["admin", "cluster", "add", "zone-b", "--data-dir", headDir]);
+      expect(again.code, again.err).toBe(0);
+      // A cluster registered with a key is another cluster of that name: no token for it.
+      const keyed = ["--url", "http://127.0.0.1:9", "--out", join(tempDir(), "k"), "--data-dir", headDir];
+      expect((await cli(["admin", "cluster", "register", "keyed", ...keyed])).code).toBe(0);
+      expect((await cli(["admin", "cluster", "add", "keyed", "--data-dir", headDir])).err).toMatch(
+        /The cluster 'keyed' already exists/,
+      );
+      expect((await cli(["admin", "cluster", "deregister", "keyed", "--data-dir", headDir])).code).toBe(0);
+
       // The token is spent: a second host cannot use it.
       const replay = await cli([
         "join",

@@ -105,7 +105,10 @@ export function createJoins(d: JoinDeps) {
     issue(o: { kind: JoinKind; cluster: string; node?: string; ttlMs?: number }): { token: string; expires: Date } {
       checkName("cluster", o.cluster);
       const known = db.select().from(clusters).where(eq(clusters.name, o.cluster)).get();
-      if (o.kind === "cluster" && known) throw new DuplicateError("cluster", o.cluster);
+      // A cluster that joined before may join again (a new certificate, say before the old expires); one
+      // registered with a key or in this process is another cluster of that name.
+      if (o.kind === "cluster" && known && !known.url?.startsWith("https:"))
+        throw new DuplicateError("cluster", o.cluster);
       if (o.kind === "node") {
         checkName("node", o.node ?? "");
         if (!known && !d.cluster(o.cluster)) throw new NotFoundError("cluster", o.cluster);
@@ -173,8 +176,12 @@ export function createJoins(d: JoinDeps) {
           addresses: [r.address],
           now,
         });
-        if (t.kind === "cluster") registerCluster(d.db, t.cluster, url, d.clock, d.ids);
-        else {
+        if (t.kind === "cluster") {
+          const known = db.select().from(clusters).where(eq(clusters.name, t.cluster)).get();
+          for (const i of identities) revoke(i); // joining again replaces the old certificate
+          if (known) db.update(clusters).set({ url }).where(eq(clusters.name, t.cluster)).run();
+          else registerCluster(d.db, t.cluster, url, d.clock, d.ids);
+        } else {
           const cc = d.cluster(t.cluster);
           if (!cc) throw new UnavailableError(`cluster ${t.cluster} is not registered`);
           for (const i of identities) revoke(i); // a node joining again replaces its old certificate
