@@ -70,7 +70,7 @@ export async function startSite(
       "VNET_MODE=MANAGED",
       "PUBLIC_IPS=198.51.100.50-198.51.100.59",
       "NODE_POLL_SECONDS=0.2",
-      "SCHED_POLICY=ROUNDROBIN",
+      "SCHEDPOLICY=ROUNDROBIN",
       "",
     ].join("\n"),
   );
