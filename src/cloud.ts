@@ -143,19 +143,24 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       cleanups.push(() => clearInterval(timer));
     }
     let internalUrl: string | undefined;
+    // The head's clients, made once (each keeps its TLS connections): asked per guest metadata request and image fetch.
+    let headMetadata: MetadataClient | undefined;
+    let headWalrus: WalrusClient | undefined;
+    const remoteMd = () => (headMetadata ??= remoteMetadata(a));
+    const remoteW = () => (headWalrus ??= remoteWalrus(a));
     // One store of the running settings: the properties and the web's settings page change them.
     const settings = createSettingsStore({ values: s, configFile: o.configFile, given: o.given });
 
     // Bottom-up, so in-process clients can be handed upwards.
     let walrus: WalrusClient | undefined;
-    const sc = a.has("sc") ? assembleStorage(a, { walrus: () => walrus ?? remoteWalrus(a) }) : undefined;
+    const sc = a.has("sc") ? assembleStorage(a, { walrus: () => walrus ?? remoteW() }) : undefined;
     const storage = sc?.service;
     let metadata: MetadataClient | undefined;
     const nodes = a.has("nc")
       ? await assembleNodes(a, {
           probe: o.probe ?? realHostProbe,
-          walrus: () => walrus ?? remoteWalrus(a),
-          metadata: () => metadata ?? remoteMetadata(a),
+          walrus: () => walrus ?? remoteW(),
+          metadata: () => metadata ?? remoteMd(),
         })
       : undefined;
     const cluster = a.has("cc") ? assembleCluster(a, nodes?.nodes ?? []) : undefined;
@@ -203,7 +208,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
           ids: a.ids,
           log: a.log,
           guestAt: cluster.guestAt,
-          client: () => remoteMetadata(a),
+          client: remoteMd,
         }),
       );
 
