@@ -12,7 +12,8 @@ import { randomIdsWith, type IdGenerator } from "./common/ids";
 import { dataDirLayout, type DataDirLayout } from "./common/data-dir";
 import { securePrivateDataDir } from "./common/private-files";
 import type { RoleName, Settings } from "./config/settings";
-import { endpointsFor, recordServedEndpoints, urlHost, type CloudEndpoints } from "./config/endpoints";
+import { endpointsFor, recordServedEndpoints, urlHost, userTls, type CloudEndpoints } from "./config/endpoints";
+import { ensureWebCertificate } from "./roles/clc/web/web-certificate";
 import { createHeartbeatApp } from "./server/heartbeat";
 import { listen, type Listening } from "./server/listen";
 import { createRpcApp } from "./rpc/http-server";
@@ -100,6 +101,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     hostTls: () => hostTls,
     revoked: (serial) => revocations?.has(serial) ?? false,
     mainApp: new Hono(),
+    guestApp: new Hono(),
     endpoints: () => bound,
     cleanups,
   };
@@ -113,21 +115,23 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     for (const m of securePrivateDataDir(s.dataDir))
       a.log.warn(m, "data directory: made private what other local users could read");
     let clcRemote: () => readonly string[] = () => [];
-    a.mainApp.route(
-      "/",
-      createHeartbeatApp(
-        () => [...ready].map(([role, r]) => ({ role, ready: r })),
-        () => clcRemote(),
-      ),
-    );
-    // Nothing but the heartbeat is served before every role is ready (503 makes clients retry).
-    a.mainApp.use("*", async (c, next) => {
-      if ([...ready.values()].every(Boolean)) return next();
-      return c.text("euca is starting\n", 503, { "retry-after": "1" });
-    });
+    for (const app of [a.mainApp, a.guestApp]) {
+      app.route(
+        "/",
+        createHeartbeatApp(
+          () => [...ready].map(([role, r]) => ({ role, ready: r })),
+          () => clcRemote(),
+        ),
+      );
+      // Nothing but the heartbeat is served before every role is ready (503 makes clients retry).
+      app.use("*", async (c, next) => {
+        if ([...ready.values()].every(Boolean)) return next();
+        return c.text("euca is starting\n", 503, { "retry-after": "1" });
+      });
+    }
 
-    if (a.has("clc")) {
-      const { ca } = await ensureCloudCa(layout, a.clock.now());
+    const ca = a.has("clc") ? (await ensureCloudCa(layout, a.clock.now())).ca : undefined;
+    if (ca) {
       await ensureHeadCertificate(layout, ca, {
         identities: headIdentities(s.roles, s.clusterName),
         addresses: headAddresses(s.host),
@@ -135,6 +139,21 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       });
       hostTls = loadHostTls(layout);
     }
+    // The user-facing listeners' certificate: the web interface's, and EC2's and S3's with TLS on.
+    const tlsForUsers = userTls(s);
+    const userCert =
+      ca || tlsForUsers
+        ? await ensureWebCertificate({
+            dir: layout.webDir,
+            ca,
+            host: s.host,
+            s3Domain: s.s3Domain,
+            certFile: s.webCert,
+            keyFile: s.webKey,
+            now: a.clock.now(),
+          })
+        : undefined;
+    const userListenerTls = tlsForUsers && userCert ? { cert: userCert.certPem, key: userCert.keyPem } : undefined;
     if (hostTls) {
       revocations = new Revocations(layout.revocations, hostTls.caPem);
       await revocations.refresh();
@@ -201,7 +220,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
 
     // A CC without its CLC (a host that joined) answers its guests' metadata, asking the CLC over mutual TLS.
     if (cluster && !clc && hostTls && gatewayAnswersMetadata(s))
-      a.mainApp.route(
+      a.guestApp.route(
         "/",
         metadataAppAskingClc({
           clock: a.clock,
@@ -226,13 +245,17 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       servers.push(l);
       return l.port;
     };
+    // Guests speak plain HTTP: with HTTPS for users, their metadata has a port of its own.
+    if (!userListenerTls) a.mainApp.route("/", a.guestApp);
+    const guestPort = userListenerTls ? await serve(a.guestApp, s.metadataPort) : undefined;
     // S3 handlers send 100 Continue once a request would be accepted (api/s3/context.ts).
     const mainPort = await serve(
       a.mainApp,
       s.ec2Port,
       w && ((path) => WALRUS_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`) || path.startsWith(`${p}?`))),
+      userListenerTls,
     );
-    const s3Port = w ? await serve(w.s3App, s.s3Port, () => true) : s.s3Port;
+    const s3Port = w ? await serve(w.s3App, s.s3Port, () => true, userListenerTls) : s.s3Port;
     const internal: Cloud["internal"] = {};
     // With a host certificate, internal listeners take mutual TLS only; without, calls signed with installed keys.
     const tls = hostTls && serverTlsOptions(hostTls);
@@ -333,7 +356,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       );
     }
 
-    bound = endpointsFor(s, { ec2: mainPort, s3: s3Port });
+    bound = endpointsFor(s, { ec2: mainPort, s3: s3Port, metadata: guestPort });
     if (clc) recordServedEndpoints(s.dataDir, { ...bound, ...(internalUrl ? { internalUrl } : {}) });
     const webAssembly =
       clc &&
@@ -342,6 +365,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
         walrus: w?.service,
         roles: () => [...ready].map(([role, r]) => ({ role, ready: r })),
         settings,
+        cert: userCert!,
       }));
     const webPort = webAssembly && (await serve(webAssembly.app, s.webPort, undefined, webAssembly.tls));
     const adminCredentials = await clc?.start();
@@ -359,7 +383,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       adminCredentials,
       web,
       stop,
-      endpoints: { ...bound, heartbeatUrl: `http://${urlHost(s.host)}:${mainPort}/services/Heartbeat` },
+      endpoints: { ...bound, heartbeatUrl: `http://${urlHost(s.host)}:${guestPort ?? mainPort}/services/Heartbeat` },
     };
   } catch (e) {
     await stop();

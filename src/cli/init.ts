@@ -23,11 +23,15 @@ export function initCommand(io: CliIo): Command {
         dir: webDir,
         ca: clc.ca,
         host: s.host,
+        s3Domain: s.s3Domain,
         certFile: "",
         keyFile: "",
         now: new Date(),
       });
-      if (cert.made) io.out(`euca: web interface certificate made in ${webDir} (signed by the cloud CA)\n`);
+      if (cert.made)
+        io.out(
+          `euca: web interface certificate made in ${webDir} (signed by the cloud CA; also for HTTPS EC2 and S3 with TLS on)\n`,
+        );
       const file = adminPasswordFile(webDir);
       const password = await ensureAdminPassword(clc, file);
       if (password)

@@ -27,8 +27,10 @@ export interface Assembly {
   hostTls(): HostTls | undefined;
   /** Revoked host certificates (the CA's list), for every TLS server here. */
   revoked(serial: string): boolean;
-  /** The EC2 port's app: EC2, metadata, /services/Walrus, Walrus' internal calls, the heartbeat. */
+  /** The EC2 port's app: EC2, STS/IAM, /services/Walrus, Walrus' internal calls, the heartbeat. */
   mainApp: Hono;
+  /** Guests' app, plain HTTP: the metadata service (on the main port, or on its own when the user endpoints speak TLS). */
+  guestApp: Hono;
   /** The user-facing endpoints, known once the listeners are bound. */
   endpoints(): CloudEndpoints | undefined;
   cleanups: Array<() => Promise<void> | void>;

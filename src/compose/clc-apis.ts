@@ -1,6 +1,6 @@
 /**
  * The CLC's protocols on the main listener: STS and IAM at Eucalyptus' paths (and on the
- * EC2 endpoint by credential scope), the EC2 Query API, and the metadata service.
+ * EC2 endpoint by credential scope), the EC2 Query API; the metadata service on the guests' app.
  */
 import type { Hono } from "hono";
 import { createEc2App } from "../api/ec2/app";
@@ -38,5 +38,8 @@ export function mountClcApis(
       queryServices: { sts, iam },
     }),
   );
-  app.route("/", createMetadataApp({ clock: a.clock, ids: a.ids, log: a.log, callerOf: callersByAddress(o.metadata) }));
+  a.guestApp.route(
+    "/",
+    createMetadataApp({ clock: a.clock, ids: a.ids, log: a.log, callerOf: callersByAddress(o.metadata) }),
+  );
 }

@@ -33,7 +33,7 @@ export async function assembleNodes(
     const made = await assembleNode(a, slot, {
       probe: o.probe,
       walrus: o.walrus,
-      metadata: () => guestMetadataService(s, a.has("clc") ? a.endpoints()?.ec2Url : undefined),
+      metadata: () => guestMetadataService(s, a.has("clc") ? a.endpoints()?.metadataUrl : undefined),
       hostNetwork: isBridged(s),
       networkApplied: responder?.follow,
     });

@@ -1,6 +1,6 @@
 /**
  * The web interface beside the CLC: its role services (accounts, audit log, mail), its
- * TLS certificate and cookie secret (data dir web/, 0600), the admin's first password
+ * cookie secret (data dir web/, 0600), the admin's first password
  * (printed once, kept 0600 in web/admin-password until it is changed), and the app
  * served on --web-port (its settings page reads and changes config/settings-store.ts).
  */
@@ -9,7 +9,7 @@ import type { SettingsStore } from "../config/settings-store";
 import { createWebApp } from "../api/web/app";
 import { createSigner } from "../api/web/security";
 import type { WebDeps } from "../api/web/context";
-import { ensureCookieSecret, ensureWebCertificate } from "../roles/clc/web/web-certificate";
+import { ensureCookieSecret } from "../roles/clc/web/web-certificate";
 import { ensureAdminPassword } from "../roles/clc/identity/admin-password";
 import type { WalrusOperations } from "../roles/walrus/service";
 import type { Assembly } from "./assembly";
@@ -34,19 +34,14 @@ export async function assembleWeb(
     walrus?: WalrusOperations;
     roles: () => Array<{ role: string; ready: boolean }>;
     settings: SettingsStore;
+    /** The user-facing listeners' certificate (cloud.ts made it before the listeners opened). */
+    cert: { certPem: string; keyPem: string };
   },
 ): Promise<WebAssembly> {
   const s = a.settings;
   const { clc } = o.clc;
   const dir = a.layout.webDir;
-  const cert = await ensureWebCertificate({
-    dir,
-    ca: clc.ca,
-    host: s.host,
-    certFile: s.webCert,
-    keyFile: s.webKey,
-    now: a.clock.now(),
-  });
+  const { cert } = o;
   const signer = createSigner(ensureCookieSecret(dir));
   const { mail, audit, accounts, listening } = assembleWebServices(a, clc, o.settings);
 

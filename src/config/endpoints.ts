@@ -9,6 +9,10 @@ export interface CloudEndpoints {
   ec2Url: string;
   s3Url: string;
   walrusUrl: string;
+  /** Guests' metadata service (plain HTTP; 169.254.169.254 is sent here), where the CLC runs. */
+  metadataUrl?: string;
+  /** The EC2 and S3 endpoints speak HTTPS with a certificate from the cloud CA: clients trust cloud-cert.pem. */
+  cloudCaTls?: boolean;
   /** The head's internal listener for other hosts (joins, Walrus and metadata for components), where it is open. */
   internalUrl?: string;
 }
@@ -28,14 +32,32 @@ export function urlHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 
-/** The user-facing endpoints for the given (bound) ports. */
-export function endpointsFor(s: Pick<Settings, "host" | "region">, ports: { ec2: number; s3: number }): CloudEndpoints {
-  const base = `http://${urlHost(s.host)}`;
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i;
+
+/**
+ * Whether this host's user endpoints (EC2, STS/IAM, S3) speak HTTPS: where the CLC or
+ * Walrus runs, with TLS on, or auto and an address other hosts can reach.
+ */
+export function userTls(s: Pick<Settings, "tls" | "host" | "roles">): boolean {
+  if (!s.roles.includes("clc") && !s.roles.includes("walrus")) return false;
+  return s.tls === "on" || (s.tls === "auto" && !LOOPBACK.test(s.host));
+}
+
+/** The user-facing endpoints for the given (bound) ports; `metadata` is the guests' port where it has one of its own. */
+export function endpointsFor(
+  s: Pick<Settings, "host" | "region" | "tls" | "roles" | "webCert">,
+  ports: { ec2: number; s3: number; metadata?: number },
+): CloudEndpoints {
+  const host = urlHost(s.host);
+  const tls = userTls(s);
+  const base = `${tls ? "https" : "http"}://${host}`;
   return {
     region: s.region,
     ec2Url: `${base}:${ports.ec2}/services/Eucalyptus`,
     s3Url: `${base}:${ports.s3}`,
     walrusUrl: `${base}:${ports.ec2}/services/Walrus`,
+    metadataUrl: `http://${host}:${tls ? (ports.metadata ?? 0) : ports.ec2}`,
+    ...(tls && !s.webCert ? { cloudCaTls: true } : {}),
   };
 }
 
@@ -60,7 +82,7 @@ function readServedEndpoints(dataDir: string): CloudEndpoints | undefined {
   return undefined;
 }
 
-const ENDPOINT_SETTINGS: ReadonlyArray<keyof Settings> = ["host", "ec2Port", "s3Port", "region"];
+const ENDPOINT_SETTINGS: ReadonlyArray<keyof Settings> = ["host", "ec2Port", "s3Port", "region", "tls"];
 
 /**
  * The endpoints to write into credentials from a command that does not serve them
@@ -68,11 +90,17 @@ const ENDPOINT_SETTINGS: ReadonlyArray<keyof Settings> = ["host", "ec2Port", "s3
  * last served from this data directory, else the defaults.
  */
 export function endpointsForCommand(
-  s: Pick<Settings, "dataDir" | "host" | "region" | "ec2Port" | "s3Port">,
+  s: Pick<
+    Settings,
+    "dataDir" | "host" | "region" | "ec2Port" | "s3Port" | "metadataPort" | "tls" | "roles" | "webCert"
+  >,
   given: ReadonlySet<keyof Settings>,
 ): CloudEndpoints {
   const explicit = ENDPOINT_SETTINGS.some((k) => given.has(k));
-  return (!explicit && readServedEndpoints(s.dataDir)) || endpointsFor(s, { ec2: s.ec2Port, s3: s.s3Port });
+  return (
+    (!explicit && readServedEndpoints(s.dataDir)) ||
+    endpointsFor(s, { ec2: s.ec2Port, s3: s.s3Port, metadata: s.metadataPort })
+  );
 }
 
 /** The head's internal URL for join tokens: the one the running cloud serves, else its host and --internal-port. */

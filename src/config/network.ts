@@ -160,25 +160,25 @@ export function checkNodeHost(
 }
 
 /**
- * Where guests' metadata requests are sent from a gateway: the CLC's EC2 listener when it
- * runs in this process (`clcUrl`) and VNET_CLOUDIP is unset, else VNET_CLOUDIP (or --host)
- * at the EC2 port. Guests cannot be sent to a loopback address, so this is never one
- * unless the CLC itself listens there.
+ * Where guests' metadata requests are sent from a gateway: this process's metadata
+ * listener (`metadataUrl`: the main port, or its own with TLS on) at its address unless
+ * VNET_CLOUDIP names another, else VNET_CLOUDIP (or --host) at the EC2 port. Guests
+ * cannot be sent to a loopback address, so this is never one unless euca itself listens there.
  */
 export function metadataTarget(
   s: Pick<Settings, "vnetCloudIp" | "host" | "ec2Port">,
-  clcUrl: string | undefined,
+  metadataUrl: string | undefined,
 ): { ip: string; port: number } {
-  if (clcUrl && !s.vnetCloudIp) return { ip: new URL(clcUrl).hostname, port: Number(new URL(clcUrl).port || 80) };
-  return { ip: s.vnetCloudIp || s.host, port: s.ec2Port };
+  const u = metadataUrl ? new URL(metadataUrl) : undefined;
+  return { ip: s.vnetCloudIp || u?.hostname || s.host, port: u ? Number(u.port || 80) : s.ec2Port };
 }
 
-/** Guests' 169.254.169.254 as a node reaches it: the CLC's EC2 listener here (`clcUrl`), or the head's (WALRUS_URL) on a cluster host. */
+/** Guests' 169.254.169.254 as a node reaches it: the CLC's metadata listener here (`metadataUrl`), or the head's (WALRUS_URL) on a cluster host. */
 export function guestMetadataService(
   s: Pick<Settings, "walrusUrl">,
-  clcUrl: string | undefined,
+  metadataUrl: string | undefined,
 ): { host: string; port: number } | undefined {
-  const url = clcUrl ?? (s.walrusUrl || undefined);
+  const url = metadataUrl ?? (s.walrusUrl || undefined);
   if (!url) return undefined;
   const u = new URL(url);
   return { host: u.hostname.replace(/^\[|\]$/g, ""), port: Number(u.port || 80) };

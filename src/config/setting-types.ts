@@ -15,6 +15,10 @@ export type Policy = (typeof POLICIES)[number];
 export const VOLUME_BACKEND_NAMES = ["files"] as const;
 export type VolumeBackendName = (typeof VOLUME_BACKEND_NAMES)[number];
 
+/** HTTPS on the user endpoints (config/endpoints.ts says when auto means on). */
+export const TLS_MODES = ["auto", "on", "off"] as const;
+export type TlsMode = (typeof TLS_MODES)[number];
+
 export const ROLES = ["clc", "cc", "nc", "walrus", "sc"] as const;
 export type RoleName = (typeof ROLES)[number];
 export const HYPERVISORS = ["auto", "xen", "qemu", "fake"] as const;
@@ -36,6 +40,8 @@ export interface Settings {
   host: string;
   ec2Port: number;
   s3Port: number;
+  tls: TlsMode;
+  metadataPort: number;
   webPort: number;
   webCert: string;
   webKey: string;

@@ -31,7 +31,15 @@ export function startEuca(
     ? (["ip", ["netns", "exec", netns, process.execPath, BUNDLE, ...args]] as const)
     : ([process.execPath, [BUNDLE, ...args]] as const);
   const child = spawn(argv[0], [...argv[1]], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, EUCA_WEB_PORT: "0", EUCA_INTERNAL_PORT: "0", ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      EUCA_WEB_PORT: "0",
+      EUCA_INTERNAL_PORT: "0",
+      EUCA_METADATA_PORT: "0",
+      EUCA_TLS: "off",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
     ...ids,
   });

@@ -9,6 +9,8 @@ export interface ClientEnv {
   keyPath?: string;
   cloudCertPath?: string;
   userId?: string;
+  /** AWS_CA_BUNDLE: the certificates https endpoints are checked against (eucarc names cloud-cert.pem). */
+  caBundle?: string;
 }
 
 export class ClientEnvError extends Error {}
@@ -25,6 +27,7 @@ export function clientEnv(env: NodeJS.ProcessEnv, need: { signing?: boolean } = 
     keyPath: pick("EC2_PRIVATE_KEY"),
     cloudCertPath: pick("EUCALYPTUS_CERT"),
     userId: pick("EC2_USER_ID"),
+    caBundle: pick("AWS_CA_BUNDLE"),
   };
   const missing = [
     ...(!out.ec2Url ? ["EC2_URL"] : []),

@@ -1,7 +1,8 @@
 /** Minimal signed S3 and EC2 Query calls for the image tools (the SDKs are not part of the bundle). */
 import { createHash } from "node:crypto";
-import { createReadStream, statSync } from "node:fs";
-import { request } from "node:http";
+import { createReadStream, readFileSync, statSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { XMLParser } from "fast-xml-parser";
 import { signV4 } from "../../auth/sigv4";
 import { uriEncode } from "../../auth/crypto";
@@ -23,14 +24,21 @@ interface Reply {
   body: string;
 }
 
+/** The certificates an https endpoint is checked against: AWS_CA_BUNDLE's (the cloud CA), else the system's. */
+function trustOf(env: ClientEnv): { ca?: string } {
+  return env.caBundle ? { ca: readFileSync(env.caBundle, "utf8") } : {};
+}
+
 function send(
   url: URL,
   method: string,
   headers: Record<string, string>,
+  trust: { ca?: string },
   body?: { path: string; onBytes?(n: number): void } | string,
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers }, (res) => {
+    const request = url.protocol === "https:" ? httpsRequest : httpRequest;
+    const req = request(url, { method, headers, ...trust }, (res) => {
       let text = "";
       res.setEncoding("utf8");
       res.on("data", (d) => (text += d));
@@ -56,6 +64,7 @@ function errorOf(r: Reply): RemoteError {
 
 export function s3Client(env: ClientEnv) {
   const base = new URL(env.s3Url);
+  const trust = trustOf(env);
   const prefix = base.pathname.replace(/\/$/, "");
   function target(bucket: string, key?: string): URL {
     const path = `${prefix}/${uriEncode(bucket)}${key !== undefined ? `/${uriEncode(key, false)}` : ""}`;
@@ -83,7 +92,7 @@ export function s3Client(env: ClientEnv) {
     /** Creates the bucket; one the caller already owns is fine. */
     async ensureBucket(bucket: string): Promise<void> {
       const url = target(bucket);
-      const r = await send(url, "PUT", signed("PUT", url, {}, EMPTY), "");
+      const r = await send(url, "PUT", signed("PUT", url, {}, EMPTY), trust, "");
       if (r.status === 200) return;
       const e = errorOf(r);
       if (e.code !== "BucketAlreadyOwnedByYou") throw e;
@@ -91,7 +100,7 @@ export function s3Client(env: ClientEnv) {
     /** The object's ETag, or undefined when it does not exist. */
     async etag(bucket: string, key: string): Promise<string | undefined> {
       const url = target(bucket, key);
-      const r = await send(url, "HEAD", signed("HEAD", url, {}, EMPTY));
+      const r = await send(url, "HEAD", signed("HEAD", url, {}, EMPTY), trust);
       if (r.status === 404) return undefined;
       if (r.status !== 200) throw new RemoteError(r.status, `HTTP ${r.status}`, `HEAD ${bucket}/${key}`);
       return String(r.headers.etag ?? "");
@@ -112,7 +121,7 @@ export function s3Client(env: ClientEnv) {
         "x-amz-acl": acl,
         "content-length": String(statSync(path).size),
       };
-      const r = await send(url, "PUT", { ...signed("PUT", url, extra, "UNSIGNED-PAYLOAD") }, { path, onBytes });
+      const r = await send(url, "PUT", { ...signed("PUT", url, extra, "UNSIGNED-PAYLOAD") }, trust, { path, onBytes });
       if (r.status !== 200) throw errorOf(r);
       return String(r.headers.etag ?? "");
     },
@@ -140,7 +149,7 @@ export async function ec2Call(
     doubleEncodePath: true,
   });
   delete h.host;
-  const r = await send(url, "POST", h, body);
+  const r = await send(url, "POST", h, trustOf(env), body);
   if (r.status !== 200) throw errorOf(r);
   const doc = new XMLParser({ removeNSPrefix: true, parseTagValue: false }).parse(r.body) as Record<
     string,

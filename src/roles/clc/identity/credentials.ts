@@ -41,6 +41,10 @@ function variables(c: CredentialSet, e: CloudEndpoints, keyDir: string): Array<[
     ["EC2_PRIVATE_KEY", `${keyDir}/${c.baseName}-pk.pem`, true],
     ["EC2_CERT", `${keyDir}/${c.baseName}-cert.pem`, true],
     ["EUCALYPTUS_CERT", `${keyDir}/cloud-cert.pem`, true],
+    // HTTPS with the cloud CA's certificate: awscli, boto3, the SDKs and euca's own tools trust it through this.
+    ...(e.cloudCaTls
+      ? ([["AWS_CA_BUNDLE", `${keyDir}/cloud-cert.pem`, true]] as Array<[string, string, boolean]>)
+      : []),
     ["EC2_ACCESS_KEY", c.accessKeyId, false],
     ["EC2_SECRET_KEY", c.secretKey, false],
     ["AWS_ACCESS_KEY_ID", c.accessKeyId, false],
@@ -102,6 +106,12 @@ export function renderAwsConfig(c: CredentialSet, e: CloudEndpoints): string {
     `# euca user ${c.user}. awscli older than 2.13 ignores the endpoints below: pass --endpoint-url ${e.ec2Url} (EC2) or ${e.s3Url} (S3)`,
     `[profile euca-${c.user}]`,
     `region = ${e.region}`,
+    ...(e.cloudCaTls
+      ? [
+          "# HTTPS with a certificate from the cloud CA: sourcing eucarc sets AWS_CA_BUNDLE, or uncomment with the full path",
+          "# ca_bundle = /path/to/cloud-cert.pem",
+        ]
+      : []),
     `services = euca-${c.user}`,
     "",
     `[services euca-${c.user}]`,

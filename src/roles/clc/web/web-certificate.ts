@@ -1,8 +1,9 @@
 /**
- * The web interface's TLS certificate: the admin's (--web-cert/--web-key), or one the
- * cloud CA signs at first start for the listening host, loopback and this machine's
- * name, kept in the data dir (web/server-cert.pem, key 0600) and made again a month
- * before it expires or when the host it names changes.
+ * The certificate of the user-facing HTTPS listeners (the web interface; EC2, STS/IAM and
+ * S3 with TLS on): the admin's (--web-cert/--web-key), or one the cloud CA signs at first
+ * start for the listening host, loopback, this machine's name and the S3 domain (with its
+ * buckets' names), kept in the data dir (web/server-cert.pem, key 0600) and made again a
+ * month before it expires or when the names it should hold change.
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
@@ -25,8 +26,10 @@ const RENEW_MS = 30 * 24 * 3600 * 1000;
 
 export async function ensureWebCertificate(o: {
   dir: string;
-  ca: CloudCa;
+  /** Absent where no CLC runs: the admin's files are then needed. */
+  ca?: CloudCa;
   host: string;
+  s3Domain?: string;
   certFile: string;
   keyFile: string;
   now: Date;
@@ -43,9 +46,13 @@ export async function ensureWebCertificate(o: {
       made: false,
     };
   }
+  if (!o.ca)
+    throw new Error(
+      "HTTPS here needs a certificate: give --web-cert and --web-key (no cloud CA where the CLC does not run), or --tls off",
+    );
   const certPath = join(o.dir, "server-cert.pem");
   const keyPath = join(o.dir, "server-pk.pem");
-  const wanted = names(o.host);
+  const wanted = names(o.host, o.s3Domain);
   if (existsSync(certPath) && existsSync(keyPath)) {
     const certPem = readFileSync(certPath, "utf8");
     const have = new Set(subjectAltNames(certPem));
@@ -64,8 +71,10 @@ export async function ensureWebCertificate(o: {
   return { ...made, source: "cloud-ca", made: true };
 }
 
-function names(host: string): { dns: string[]; ips: string[] } {
+function names(host: string, s3Domain = ""): { dns: string[]; ips: string[] } {
   const dns = new Set(["localhost", hostname()]);
+  // Virtual-hosted S3: bucket.<domain> (a wildcard covers one label, as S3's own).
+  if (s3Domain) dns.add(s3Domain).add(`*.${s3Domain}`);
   const ips = new Set(["127.0.0.1", "::1"]);
   if (isIP(host)) {
     if (host !== "0.0.0.0" && host !== "::") ips.add(host);
