@@ -2,7 +2,8 @@
  * VNET_MODE MANAGED with every role in one process on one host (`euca run --role all`):
  * the node shares the gateway's bridges (no VXLAN to itself), its guests are filtered on
  * the same host, and an outside client reaches an instance at its public address on the
- * port its group opens, and no other. A namespace stands in for the guest.
+ * port its group opens, and no other. A namespace stands in for the guest; users reach the
+ * API over HTTPS (TLS=auto off loopback) and the guest its metadata on the plain port.
  */
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,7 +11,7 @@ import { imageFile } from "../support/bundles";
 import { tempDir } from "../support/cloud";
 import { run } from "../support/exec";
 import { until } from "../support/until";
-import { canNetns, must, Namespaces, standInGuest } from "../support/netns";
+import { canNetns, httpFrom, must, Namespaces, standInGuest } from "../support/netns";
 import { BUNDLE, eucarcEnv, startEuca, type EucaProcess } from "../support/process";
 
 describe.runIf(canNetns() || process.env.CI === "true")("MANAGED on one host (--role all)", () => {
@@ -67,7 +68,8 @@ describe.runIf(canNetns() || process.env.CI === "true")("MANAGED on one host (--
         "--node-poll-seconds",
         "0.2",
       ],
-      {},
+      // HTTPS for users (the default off loopback), so guests' metadata has a plain port of its own.
+      { EUCA_TLS: "auto" },
       { netns: nss.name("host") },
     );
     const credDir = join(dir, "d", "credentials", "admin");
@@ -122,6 +124,14 @@ describe.runIf(canNetns() || process.env.CI === "true")("MANAGED on one host (--
     await new Promise((r) => setTimeout(r, 300));
     expect(await hear(inst.PublicIpAddress, 22)).toBe("g:22 from 198.51.100.2");
     expect(await hear(inst.PublicIpAddress, 80)).toBe("");
+  });
+
+  it("the API is HTTPS; the guest reads its own id from 169.254.169.254 (sent to the plain metadata port)", async () => {
+    expect(p.ec2Url).toMatch(/^https:/);
+    expect(p.heartbeatUrl).not.toContain(new URL(p.ec2Url).port);
+    expect(await httpFrom(nss.name("g"), "GET", "http://169.254.169.254/latest/meta-data/instance-id")).toBe(
+      inst.InstanceId,
+    );
   });
 
   it("terminate and shutdown leave the host as it was", async () => {

@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { tempDir } from "./cloud";
 import { run } from "./exec";
-import { clusterTopology, lanTopology, must, Namespaces } from "./netns";
+import { clusterTopology, httpFrom, lanTopology, must, Namespaces } from "./netns";
 import { until } from "./until";
 import { BUNDLE, eucarcEnv, readEucarc, startEuca, type EucaProcess } from "./process";
 import { killGuestsUnder } from "./guest";
@@ -193,17 +193,7 @@ export async function startManagedCloud(
     },
     hear: async (from, ip, port) =>
       (await inNs(from, "sh", ["-c", `sleep 0.3 | busybox nc -w 2 ${ip} ${port}`])).stdout.trim(),
-    async http(from, method, url, headers = {}) {
-      // Node's own client in the namespace: busybox nc stops reading once its input ends, before a slower answer comes.
-      const script =
-        "const [m, u, h] = process.argv.slice(1); fetch(u, { method: m, headers: JSON.parse(h), signal: AbortSignal.timeout(5000) }).then((r) => r.text()).then((t) => process.stdout.write(t), () => {});";
-      const r = await run(
-        "ip",
-        ["netns", "exec", nss.name(from), process.execPath, "-e", script, method, url, JSON.stringify(headers)],
-        { timeoutMs: 10_000 },
-      );
-      return r.stdout.trim();
-    },
+    http: (from, method, url, headers = {}) => httpFrom(nss.name(from), method, url, headers),
     serve(n, name, ...ports) {
       const p = nss.spawn(n, "node", [NET_ECHO, name, ...ports.map(String)]);
       return new Promise((resolve, reject) => {

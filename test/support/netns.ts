@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, writeFileSync } from "node:fs";
 import type { ProgramRunner } from "../../src/common/run-program";
 import { runProgram } from "../../src/common/run-program";
+import { run } from "./exec";
 
 export const canNetns = (): boolean =>
   process.getuid?.() === 0 &&
@@ -29,6 +30,25 @@ export const inNamespace =
   (ns: string): ProgramRunner =>
   (cmd, args, opts) =>
     runProgram("ip", ["netns", "exec", ns, cmd, ...args], opts);
+
+/** An HTTP request from inside namespace `ns` by Node's own client (busybox nc stops reading once its input ends, before a slower answer comes); the body, or "" on failure. */
+export async function httpFrom(
+  ns: string,
+  method: string,
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<string> {
+  const script =
+    "const [m, u, h] = process.argv.slice(1); fetch(u, { method: m, headers: JSON.parse(h), signal: AbortSignal.timeout(5000) }).then((r) => r.text()).then((t) => process.stdout.write(t), () => {});";
+  const r = await run(
+    "ip",
+    ["netns", "exec", ns, process.execPath, "-e", script, method, url, JSON.stringify(headers)],
+    {
+      timeoutMs: 10_000,
+    },
+  );
+  return r.stdout.trim();
+}
 
 export class Namespaces {
   private made: string[] = [];
