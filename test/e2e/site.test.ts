@@ -75,6 +75,7 @@ describe.runIf(ready)("a four-host site joined by token (MANAGED, real guests)",
       EC2_URL: site.procs.head!.ec2Url,
       AWS_ACCESS_KEY_ID: site.adminEnv.EC2_ACCESS_KEY!,
       AWS_SECRET_ACCESS_KEY: site.adminEnv.EC2_SECRET_KEY!,
+      AWS_CA_BUNDLE: site.adminEnv.AWS_CA_BUNDLE!,
     });
     expect(r.status, r.stderr).toBe(0);
     ids.private = r.stdout.trim();

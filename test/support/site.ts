@@ -74,7 +74,12 @@ export async function startSite(
       "",
     ].join("\n"),
   );
-  procs.head = await startEuca(["run", "--config", join(dir, "head.conf")], {}, { netns: nss.name("head") });
+  // The head's users speak HTTPS, as by default on a site address (TLS=auto); its guests' metadata goes through the CC.
+  procs.head = await startEuca(
+    ["run", "--config", join(dir, "head.conf")],
+    { EUCA_TLS: "auto" },
+    { netns: nss.name("head") },
+  );
   await euca("cc", [
     "join",
     await token(["cluster", "add", "cluster1"]),
@@ -112,6 +117,7 @@ export async function startSite(
     AWS_DEFAULT_REGION: "eucalyptus",
     AWS_PAGER: "",
     AWS_MAX_ATTEMPTS: "1",
+    AWS_CA_BUNDLE: adminEnv.AWS_CA_BUNDLE!,
   };
   return {
     nss,

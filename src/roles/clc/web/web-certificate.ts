@@ -77,7 +77,11 @@ function names(host: string, s3Domain = ""): { dns: string[]; ips: string[] } {
   if (s3Domain) dns.add(s3Domain).add(`*.${s3Domain}`);
   const ips = new Set(["127.0.0.1", "::1"]);
   if (isIP(host)) {
-    if (host !== "0.0.0.0" && host !== "::") ips.add(host);
+    if (host !== "0.0.0.0" && host !== "::") {
+      ips.add(host);
+      // boto 2 (euca2ools) matches a host only against DNS names, never IP entries: the address as a name too.
+      if (isIP(host) === 4) dns.add(host);
+    }
   } else if (host) dns.add(host);
   return { dns: [...dns], ips: [...ips] };
 }
