@@ -16,6 +16,7 @@ import { endpointsFor, recordServedEndpoints, urlHost, userTls, type CloudEndpoi
 import { ensureWebCertificate } from "./roles/clc/web/web-certificate";
 import { createHeartbeatApp } from "./server/heartbeat";
 import { listen, type Listening } from "./server/listen";
+import { plainOnly } from "./server/plain-side";
 import { createRpcApp } from "./rpc/http-server";
 import { componentKeyLookup, readComponentKeys } from "./rpc/key-file";
 import { loadHostTls, Revocations, serverTlsOptions } from "./rpc/host-tls";
@@ -101,7 +102,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     hostTls: () => hostTls,
     revoked: (serial) => revocations?.has(serial) ?? false,
     mainApp: new Hono(),
-    guestApp: new Hono(),
+    plainApp: new Hono(),
     endpoints: () => bound,
     cleanups,
   };
@@ -115,7 +116,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     for (const m of securePrivateDataDir(s.dataDir))
       a.log.warn(m, "data directory: made private what other local users could read");
     let clcRemote: () => readonly string[] = () => [];
-    for (const app of [a.mainApp, a.guestApp]) {
+    for (const app of [a.mainApp, a.plainApp]) {
       app.route(
         "/",
         createHeartbeatApp(
@@ -204,7 +205,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     if (clc && metadataService) {
       // A node asks only of its own guests (roles/clc/metadata/metadata-callers.ts).
       const service = metadataService;
-      a.mainApp.route(
+      a.plainApp.route(
         "/",
         createRpcApp({
           role: METADATA_ROLE,
@@ -220,7 +221,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
 
     // A CC without its CLC (a host that joined) answers its guests' metadata, asking the CLC over mutual TLS.
     if (cluster && !clc && hostTls && gatewayAnswersMetadata(s))
-      a.guestApp.route(
+      a.plainApp.route(
         "/",
         metadataAppAskingClc({
           clock: a.clock,
@@ -240,22 +241,25 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       port: number,
       deferContinue?: (path: string) => boolean,
       tls?: { cert: string; key: string },
+      plain?: Hono | false,
     ) => {
-      const l = await listen(app, s.host, port, { deferContinue, tls });
+      const l = await listen(app, s.host, port, { deferContinue, tls, plain: plain || undefined });
       servers.push(l);
       return l.port;
     };
-    // Guests speak plain HTTP: with HTTPS for users, their metadata has a port of its own.
-    if (!userListenerTls) a.mainApp.route("/", a.guestApp);
-    const guestPort = userListenerTls ? await serve(a.guestApp, s.metadataPort) : undefined;
+    a.mainApp.route("/", a.plainApp);
     // S3 handlers send 100 Continue once a request would be accepted (api/s3/context.ts).
     const mainPort = await serve(
       a.mainApp,
       s.ec2Port,
       w && ((path) => WALRUS_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`) || path.startsWith(`${p}?`))),
       userListenerTls,
+      // With HTTPS for users, what speaks plain HTTP to this port gets only the plain app.
+      userListenerTls && plainOnly(a.plainApp),
     );
-    const s3Port = w ? await serve(w.s3App, s.s3Port, () => true, userListenerTls) : s.s3Port;
+    const s3Port = w
+      ? await serve(w.s3App, s.s3Port, () => true, userListenerTls, userListenerTls && plainOnly(new Hono()))
+      : s.s3Port;
     const internal: Cloud["internal"] = {};
     // With a host certificate, internal listeners take mutual TLS only; without, calls signed with installed keys.
     const tls = hostTls && serverTlsOptions(hostTls);
@@ -356,7 +360,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       );
     }
 
-    bound = endpointsFor(s, { ec2: mainPort, s3: s3Port, metadata: guestPort });
+    bound = endpointsFor(s, { ec2: mainPort, s3: s3Port });
     if (clc) recordServedEndpoints(s.dataDir, { ...bound, ...(internalUrl ? { internalUrl } : {}) });
     const webAssembly =
       clc &&
@@ -383,7 +387,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       adminCredentials,
       web,
       stop,
-      endpoints: { ...bound, heartbeatUrl: `http://${urlHost(s.host)}:${guestPort ?? mainPort}/services/Heartbeat` },
+      endpoints: { ...bound, heartbeatUrl: `http://${urlHost(s.host)}:${mainPort}/services/Heartbeat` },
     };
   } catch (e) {
     await stop();

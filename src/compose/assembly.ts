@@ -29,8 +29,12 @@ export interface Assembly {
   revoked(serial: string): boolean;
   /** The EC2 port's app: EC2, STS/IAM, /services/Walrus, Walrus' internal calls, the heartbeat. */
   mainApp: Hono;
-  /** Guests' app, plain HTTP: the metadata service (on the main port, or on its own when the user endpoints speak TLS). */
-  guestApp: Hono;
+  /**
+   * What the main port serves in plain HTTP when its users get HTTPS (and beside them when
+   * not): guests' metadata (guests cannot use TLS), calls signed by hosts registered with
+   * keys, the heartbeat.
+   */
+  plainApp: Hono;
   /** The user-facing endpoints, known once the listeners are bound. */
   endpoints(): CloudEndpoints | undefined;
   cleanups: Array<() => Promise<void> | void>;

@@ -1,6 +1,6 @@
 /**
  * The CLC's protocols on the main listener: STS and IAM at Eucalyptus' paths (and on the
- * EC2 endpoint by credential scope), the EC2 Query API; the metadata service on the guests' app.
+ * EC2 endpoint by credential scope), the EC2 Query API; the metadata service on the plain app.
  */
 import type { Hono } from "hono";
 import { createEc2App } from "../api/ec2/app";
@@ -38,7 +38,7 @@ export function mountClcApis(
       queryServices: { sts, iam },
     }),
   );
-  a.guestApp.route(
+  a.plainApp.route(
     "/",
     createMetadataApp({ clock: a.clock, ids: a.ids, log: a.log, callerOf: callersByAddress(o.metadata) }),
   );

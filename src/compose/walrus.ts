@@ -85,7 +85,7 @@ export function assembleWalrus(
     : undefined;
   const client = createInProcessWalrusClient(walrus.service, system, images);
   // Hosts registered with a key call it signed on the main listener; hosts that joined, over mutual TLS on the internal one.
-  a.mainApp.route("/", createWalrusRpcApp({ walrus: client, lookupKey: o.componentKeys, clock: a.clock, log: a.log }));
+  a.plainApp.route("/", createWalrusRpcApp({ walrus: client, lookupKey: o.componentKeys, clock: a.clock, log: a.log }));
   const internalApp = () => createWalrusRpcApp({ walrus: client, revoked: a.revoked, clock: a.clock, log: a.log });
   return { client, s3App: s3([""]), service: walrus.service, internalApp };
 }

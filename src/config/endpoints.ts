@@ -9,7 +9,7 @@ export interface CloudEndpoints {
   ec2Url: string;
   s3Url: string;
   walrusUrl: string;
-  /** Guests' metadata service (plain HTTP; 169.254.169.254 is sent here), where the CLC runs. */
+  /** Guests' metadata service, plain HTTP on the main port (169.254.169.254 is sent here). */
   metadataUrl?: string;
   /** The EC2 and S3 endpoints speak HTTPS with a certificate from the cloud CA: clients trust cloud-cert.pem. */
   cloudCaTls?: boolean;
@@ -43,10 +43,10 @@ export function userTls(s: Pick<Settings, "tls" | "host" | "roles">): boolean {
   return s.tls === "on" || (s.tls === "auto" && !LOOPBACK.test(s.host));
 }
 
-/** The user-facing endpoints for the given (bound) ports; `metadata` is the guests' port where it has one of its own. */
+/** The user-facing endpoints for the given (bound) ports. */
 export function endpointsFor(
   s: Pick<Settings, "host" | "region" | "tls" | "roles" | "webCert">,
-  ports: { ec2: number; s3: number; metadata?: number },
+  ports: { ec2: number; s3: number },
 ): CloudEndpoints {
   const host = urlHost(s.host);
   const tls = userTls(s);
@@ -56,7 +56,7 @@ export function endpointsFor(
     ec2Url: `${base}:${ports.ec2}/services/Eucalyptus`,
     s3Url: `${base}:${ports.s3}`,
     walrusUrl: `${base}:${ports.ec2}/services/Walrus`,
-    metadataUrl: `http://${host}:${tls ? (ports.metadata ?? 0) : ports.ec2}`,
+    metadataUrl: `http://${host}:${ports.ec2}`,
     ...(tls && !s.webCert ? { cloudCaTls: true } : {}),
   };
 }
@@ -90,17 +90,11 @@ const ENDPOINT_SETTINGS: ReadonlyArray<keyof Settings> = ["host", "ec2Port", "s3
  * last served from this data directory, else the defaults.
  */
 export function endpointsForCommand(
-  s: Pick<
-    Settings,
-    "dataDir" | "host" | "region" | "ec2Port" | "s3Port" | "metadataPort" | "tls" | "roles" | "webCert"
-  >,
+  s: Pick<Settings, "dataDir" | "host" | "region" | "ec2Port" | "s3Port" | "tls" | "roles" | "webCert">,
   given: ReadonlySet<keyof Settings>,
 ): CloudEndpoints {
   const explicit = ENDPOINT_SETTINGS.some((k) => given.has(k));
-  return (
-    (!explicit && readServedEndpoints(s.dataDir)) ||
-    endpointsFor(s, { ec2: s.ec2Port, s3: s.s3Port, metadata: s.metadataPort })
-  );
+  return (!explicit && readServedEndpoints(s.dataDir)) || endpointsFor(s, { ec2: s.ec2Port, s3: s.s3Port });
 }
 
 /** The head's internal URL for join tokens: the one the running cloud serves, else its host and --internal-port. */

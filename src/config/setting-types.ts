@@ -41,7 +41,6 @@ export interface Settings {
   ec2Port: number;
   s3Port: number;
   tls: TlsMode;
-  metadataPort: number;
   webPort: number;
   webCert: string;
   webKey: string;

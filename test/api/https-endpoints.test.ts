@@ -1,9 +1,9 @@
 /**
  * The user endpoints over HTTPS (TLS=on, here on loopback; auto turns it on for any other
  * address — test/e2e/https-clients.test.ts): the AWS SDK v3 trusting only the cloud CA
- * reaches EC2, STS and S3; without that CA it refuses the server; plain HTTP gets nothing;
- * guests' metadata and the heartbeat move to a plain port of their own; credentials name
- * the CA as AWS_CA_BUNDLE.
+ * reaches EC2, STS and S3; without that CA it refuses the server; plain HTTP to the same
+ * port reaches guests' metadata and the heartbeat and is told to use HTTPS for anything
+ * else; credentials name the CA as AWS_CA_BUNDLE.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
@@ -35,14 +35,13 @@ const trusting = (pem: string | undefined) => ({
 });
 
 describe("TLS=on: the user endpoints speak HTTPS with a certificate from the cloud CA", () => {
-  it("the endpoints are https (metadata and heartbeat plain, on a port of their own)", () => {
+  it("the endpoints are https (metadata and heartbeat plain HTTP on the same port)", () => {
     const e = t.cloud.endpoints;
     expect(e.ec2Url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/services\/Eucalyptus$/);
     expect(e.s3Url).toMatch(/^https:\/\//);
     expect(e.cloudCaTls).toBe(true);
-    expect(e.metadataUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(new URL(e.metadataUrl!).port).not.toBe(new URL(e.ec2Url).port);
-    expect(e.heartbeatUrl.startsWith(`${e.metadataUrl}/`)).toBe(true);
+    expect(e.metadataUrl).toBe(`http://127.0.0.1:${new URL(e.ec2Url).port}`);
+    expect(e.heartbeatUrl).toBe(`${e.metadataUrl}/services/Heartbeat`);
   });
 
   it("the SDK trusting only the cloud CA calls EC2, STS and S3", async () => {
@@ -64,16 +63,21 @@ describe("TLS=on: the user endpoints speak HTTPS with a certificate from the clo
     expect(await bodyText((await s3.send(new GetObjectCommand({ Bucket: b, Key: "k" }))).Body)).toBe("over TLS");
   });
 
-  it("a client that does not trust the cloud CA refuses the server; plain HTTP gets no answer", async () => {
+  it("a client that does not trust the cloud CA refuses the server; plain HTTP is told to use HTTPS", async () => {
     const ec2 = new EC2Client({ endpoint: t.cloud.endpoints.ec2Url, credentials: t.admin, ...trusting(undefined) });
     await expect(ec2.send(new DescribeAvailabilityZonesCommand({}))).rejects.toMatchObject({
       code: expect.stringMatching(/SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/),
     });
     const plain = t.cloud.endpoints.ec2Url.replace(/^https:/, "http:");
-    await expect(fetch(plain, { method: "POST", body: "Action=DescribeRegions" })).rejects.toThrow();
+    const r = await fetch(plain, { method: "POST", body: "Action=DescribeRegions" });
+    expect(r.status).toBe(400);
+    expect(await r.text()).toBe(`This endpoint speaks HTTPS: use ${t.cloud.endpoints.ec2Url}\n`);
+    const s3 = await fetch(`${t.cloud.endpoints.s3Url.replace(/^https:/, "http:")}/b/k`, { method: "PUT", body: "x" });
+    expect(s3.status).toBe(400);
+    expect(await s3.text()).toBe(`This endpoint speaks HTTPS: use ${t.cloud.endpoints.s3Url}/b/k\n`);
   });
 
-  it("guests' metadata answers in plain HTTP on its own port, not on the HTTPS one", async () => {
+  it("guests' metadata answers in plain HTTP on the EC2 port, and over HTTPS too", async () => {
     // The metadata service's own answer to a token request without a TTL (IMDSv2): proof that it is what answers.
     const ask = (base: string, init: RequestInit = {}) => fetch(`${base}/latest/api/token`, { method: "PUT", ...init });
     const md = await ask(t.cloud.endpoints.metadataUrl!);
@@ -82,7 +86,7 @@ describe("TLS=on: the user endpoints speak HTTPS with a certificate from the clo
     const heartbeat = await fetch(t.cloud.endpoints.heartbeatUrl);
     expect(heartbeat.status).toBe(200);
     expect(await heartbeat.text()).toContain("clc=ready");
-    // On the HTTPS port (trusting the CA) that path is not the metadata service's.
+    // The TLS side serves everything the plain one does.
     const onMain = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const u = new URL(t.cloud.endpoints.ec2Url);
       const req = request({ host: u.hostname, port: u.port, path: "/latest/api/token", method: "PUT", ca }, (r) => {
@@ -93,7 +97,7 @@ describe("TLS=on: the user endpoints speak HTTPS with a certificate from the clo
       req.on("error", reject);
       req.end();
     });
-    expect(onMain.body).not.toContain("X-aws-ec2-metadata-token-ttl-seconds");
+    expect(onMain.body).toContain("X-aws-ec2-metadata-token-ttl-seconds must be");
   });
 
   it("credentials name the cloud CA as AWS_CA_BUNDLE; the certificate names the S3 domain's buckets", () => {

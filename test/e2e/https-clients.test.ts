@@ -2,9 +2,9 @@
  * A head listening on a site address speaks HTTPS to its users by default (TLS=auto), with a
  * certificate from the cloud CA: Debian's awscli, boto3, s3cmd and rclone and euca's own CLI,
  * run in another namespace and trusting only the cloud-cert.pem of the admin's credentials,
- * reach EC2, STS and S3; without it they refuse the server; plain HTTP gets nothing; the
- * heartbeat (and guests' metadata) answer on a plain port of their own; `euca doctor` on the
- * head takes the ports the running cloud holds as its own.
+ * reach EC2, STS and S3; without it they refuse the server; plain HTTP to the same port is
+ * told to use HTTPS, save the heartbeat (and guests' metadata); `euca doctor` on the head
+ * takes the ports the running cloud holds as its own.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomBytes, createHash } from "node:crypto";
@@ -45,7 +45,7 @@ describe.runIf(canNetns() || process.env.CI === "true")("HTTPS for users on a si
     nss.wire("head", "eth0", `${HEAD}/24`, "user", "eth0", "10.77.0.2/24");
     p = await startEuca(
       ["run", "--role", "all", "--data-dir", join(dir, "d"), "--host", HEAD, "--hypervisor", "fake"],
-      { EUCA_TLS: "auto", EUCA_EC2_PORT: "8773", EUCA_S3_PORT: "8776", EUCA_METADATA_PORT: "8777" },
+      { EUCA_TLS: "auto", EUCA_EC2_PORT: "8773", EUCA_S3_PORT: "8776" },
       { netns: nss.name("head") },
     );
     const credDir = join(dir, "d", "credentials", "admin");
@@ -60,10 +60,10 @@ describe.runIf(canNetns() || process.env.CI === "true")("HTTPS for users on a si
     nss.cleanup();
   });
 
-  it("the ready line and the credentials name https endpoints, the heartbeat a plain port", () => {
+  it("the ready line and the credentials name https endpoints, the heartbeat plain HTTP", () => {
     expect(p.ec2Url).toBe(`https://${HEAD}:8773/services/Eucalyptus`);
     expect(p.s3Url).toBe(`https://${HEAD}:8776`);
-    expect(p.heartbeatUrl).toBe(`http://${HEAD}:8777/services/Heartbeat`);
+    expect(p.heartbeatUrl).toBe(`http://${HEAD}:8773/services/Heartbeat`);
     expect(env.EC2_URL).toBe(p.ec2Url);
     expect(ca).toBe(join(dir, "d", "credentials", "admin", "cloud-cert.pem"));
   });
@@ -151,19 +151,30 @@ describe.runIf(canNetns() || process.env.CI === "true")("HTTPS for users on a si
     expect(out).toMatch(/^walrus\s+walrus\s+available\s/m);
   });
 
-  it("plain HTTP on the HTTPS port gets nothing; the heartbeat answers in plain HTTP on the metadata port", async () => {
-    const plain = await asUser("curl", ["-sS", "-m", "5", `http://${HEAD}:8773/services/Eucalyptus`]);
-    expect(plain.status).not.toBe(0);
+  it("plain HTTP to the API is told to use HTTPS, not served; the heartbeat answers in plain HTTP", async () => {
+    const plain = await ok("curl", [
+      "-sS",
+      "-m",
+      "5",
+      "-w",
+      "%{http_code}",
+      "-d",
+      "Action=DescribeRegions",
+      `http://${HEAD}:8773/services/Eucalyptus`,
+    ]);
+    expect(plain).toBe(`This endpoint speaks HTTPS: use https://${HEAD}:8773/services/Eucalyptus\n400`);
+    const s3 = await ok("curl", ["-sS", "-m", "5", `http://${HEAD}:8776/bucket/key`]);
+    expect(s3).toBe(`This endpoint speaks HTTPS: use https://${HEAD}:8776/bucket/key\n`);
     expect(await ok("curl", ["-sS", "-m", "5", p.heartbeatUrl])).toContain("clc=ready");
   });
 
-  it("euca doctor on the head: the running cloud's ports, the metadata port among them, are its own", async () => {
+  it("euca doctor on the head: the running cloud's ports are its own (its heartbeat answers in plain HTTP)", async () => {
     const r = await run(
       "ip",
       ["netns", "exec", nss.name("head"), process.execPath, BUNDLE, "doctor", "--role", "clc,walrus"],
       { env: { PATH: process.env.PATH, HOME: dir, EUCA_DATA_DIR: join(dir, "d"), EUCA_HOST: HEAD } },
     );
-    for (const port of ["ec2", "s3", "metadata"])
+    for (const port of ["ec2", "s3"])
       expect(r.stdout).toMatch(new RegExp(`PASS\\s+port\\.${port}\\s.*held by this host's running euca`));
   });
 });

@@ -61,7 +61,6 @@ export function testSettings(dataDir: string, over: Partial<Settings> = {}): Set
     webPort: 0,
     ccPort: 0,
     internalPort: 0,
-    metadataPort: 0,
     // Plain HTTP as on loopback, also where a namespace test listens elsewhere (test/e2e/https.test.ts tests TLS).
     tls: "off",
     ncPort: 0,

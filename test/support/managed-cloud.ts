@@ -92,7 +92,8 @@ export async function startManagedCloud(
         "--node-poll-seconds",
         "0.2",
       ],
-      roleEnv,
+      // Its users get HTTPS (the default off loopback); its nodes, registered with keys, call it signed in plain HTTP.
+      { ...roleEnv, EUCA_TLS: "auto" },
       { netns: nss.name("head") },
     );
   async function euca(args: string[]) {
@@ -124,7 +125,7 @@ export async function startManagedCloud(
           "--qemu-accel",
           "tcg",
           "--walrus-url",
-          new URL(procs.head!.ec2Url).origin,
+          `http://${new URL(procs.head!.ec2Url).host}`,
         ],
         roleEnv,
         { netns: nss.name(name) },
@@ -153,6 +154,7 @@ export async function startManagedCloud(
     AWS_DEFAULT_REGION: "eucalyptus",
     AWS_PAGER: "",
     AWS_MAX_ATTEMPTS: "1",
+    AWS_CA_BUNDLE: eucarcEnv(credDir).AWS_CA_BUNDLE!,
   };
   const eucaEnv = eucarcEnv(credDir);
 

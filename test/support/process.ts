@@ -36,7 +36,7 @@ export function startEuca(
       HOME: process.env.HOME,
       EUCA_WEB_PORT: "0",
       EUCA_INTERNAL_PORT: "0",
-      EUCA_METADATA_PORT: "0",
+
       EUCA_TLS: "off",
       ...env,
     },

@@ -8,7 +8,6 @@ import { release } from "node:os";
 import { createServer } from "node:net";
 import { onPath } from "../../common/on-path";
 import { isBridged, isManaged } from "../../config/network";
-import { userTls } from "../../config/endpoints";
 import { VNET_MODES } from "../../net/modes";
 import { fail, pass, warn, type Check, type CheckResult } from "./check";
 
@@ -175,15 +174,12 @@ export const HOST_CHECKS: Check[] = [
     if (c.has("clc")) wanted.push(["ec2", c.s.ec2Port], ["web", c.s.webPort]);
     if (c.has("clc") && !(c.has("cc") && c.has("nc"))) wanted.push(["internal", c.s.internalPort]);
     if (c.has("walrus")) wanted.push(["s3", c.s.s3Port]);
-    const tls = userTls(c.s);
-    if (tls) wanted.push(["metadata", c.s.metadataPort]);
     if (c.has("cc") && !c.has("clc")) wanted.push(["cc", c.s.ccPort]);
     if (c.has("nc") && !c.has("cc")) wanted.push(["nc", c.s.ncPort]);
     if (!c.has("clc")) wanted.push(["main", c.s.ec2Port]);
     const out: CheckResult[] = [];
-    // A running euca here answers its heartbeat in plain HTTP (the main port, or the metadata port with TLS on); the ports it holds are then its own.
-    const plain = tls ? c.s.metadataPort : c.s.ec2Port;
-    const running = plain > 0 && (await eucaAnswers(c.s.host, plain));
+    // A running euca here answers its heartbeat on the main port (in plain HTTP, also with TLS on); the ports it holds are then its own.
+    const running = c.s.ec2Port > 0 && (await eucaAnswers(c.s.host, c.s.ec2Port));
     for (const [name, port] of wanted.filter(([, p]) => p > 0)) {
       const free = await new Promise<boolean>((resolve) => {
         const srv = createServer();

@@ -37,7 +37,7 @@ export const HOST_OPTIONS = {
     file: "EC2_PORT",
     default: () => "8773",
     parse: port,
-    help: "EC2 Query API, STS/IAM, /services/Walrus and the heartbeat; guests' metadata too unless TLS is on (0 picks a free port)",
+    help: "EC2 Query API, STS/IAM, /services/Walrus, guests' metadata and the heartbeat (0 picks a free port)",
   },
   tls: {
     key: "tls",
@@ -47,16 +47,10 @@ export const HOST_OPTIONS = {
     parse: oneOf(TLS_MODES, "TLS mode"),
     help:
       "HTTPS on the EC2, STS/IAM and S3 endpoints where the CLC or Walrus runs: on, off, or auto (on unless --host is a loopback address); " +
-      "the certificate is --web-cert's, else one from the cloud CA (credentials then name cloud-cert.pem as AWS_CA_BUNDLE)",
+      "the certificate is --web-cert's, else one from the cloud CA (credentials then name cloud-cert.pem as AWS_CA_BUNDLE); " +
+      "plain HTTP to the EC2 port still reaches guests' metadata, the heartbeat and hosts registered with keys, and nothing else",
   },
-  metadataPort: {
-    key: "metadataPort",
-    flag: "--metadata-port <port>",
-    file: "METADATA_PORT",
-    default: () => "8777",
-    parse: port,
-    help: "with TLS on, the plain-HTTP port of guests' metadata (169.254.169.254 is sent here) and of the heartbeat (0 picks a free port)",
-  },
+
   s3Port: {
     key: "s3Port",
     flag: "--s3-port <port>",
