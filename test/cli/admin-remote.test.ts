@@ -2,7 +2,8 @@
  * `euca admin` against the running CLC's signed admin actions, with the admin's eucarc in
  * the environment: properties listed, a live one set (in force at once, checked through
  * EC2) and reset, a restart-only one set (it says so); a non-admin's credentials refused.
- * (`euca admin status` with a component stopped is in test/roles/site-join.test.ts.)
+ * (`euca admin status` with a component stopped is in test/roles/site-join.test.ts; `euca admin
+ * network` of a running MANAGED CC in test/e2e/managed-network.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -32,6 +33,16 @@ beforeAll(async () => {
   adminEnv = eucarcEnv(join(t.dataDir, "credentials", "admin"));
 });
 afterAll(() => t.stop());
+
+describe("euca admin network, remotely", () => {
+  it("asks the running CC through the CLC: ROOTLESS has no cluster network; an unknown cluster is named", async () => {
+    const r = await cli(["admin", "network"], adminEnv);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/UnsupportedOperation: .*VNET_MODE ROOTLESS/);
+    const other = await cli(["admin", "network", "--cluster", "zone-x"], adminEnv);
+    expect(other.err).toMatch(/InvalidParameterValue: No cluster is named zone-x \(clusters: cluster1\)/);
+  });
+});
 
 describe("euca admin property, remotely", () => {
   it("lists properties by prefix, with defaults and where a change is in force", async () => {
@@ -97,6 +108,7 @@ describe("euca admin property, remotely", () => {
       ["admin", "cluster", "add", "zone-x"],
       ["admin", "vm-types", "list"],
       ["admin", "user", "list"],
+      ["admin", "network"],
     ]) {
       const r = await cli(args, bobEnv);
       expect(r.code, args.join(" ")).toBe(1);

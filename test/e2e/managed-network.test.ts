@@ -168,7 +168,7 @@ describe.runIf(ready)("VNET_MODE MANAGED: the built euca on namespaces, with rea
     held.kill();
   });
 
-  it("`euca admin network` shows the segments, the instances with their addresses, the groups and what each node took", async () => {
+  it("`euca admin network` shows the segments, the instances with their addresses, the groups and what each node took — from the CC's database and from the running CC", async () => {
     const r = await run(
       process.execPath,
       [
@@ -196,6 +196,12 @@ describe.runIf(ready)("VNET_MODE MANAGED: the built euca on namespaces, with rea
       expect(r.stdout).toMatch(new RegExp(`${g.id}\\s+${g.node}\\s+${g.ip.replaceAll(".", "\\.")}`));
     expect(r.stdout).toMatch(/^n1\s+192\.168\.50\.2\s+\d+\s+[0-9a-f]{12}\s/m);
     expect(r.stdout).toMatch(/^n2\s+192\.168\.50\.3\s+\d+\s+[0-9a-f]{12}\s/m);
+    // With the admin's eucarc, the running CC's own view through the CLC (HTTPS): the same instances and nodes.
+    const remote = await c.inNs("head", process.execPath, [BUNDLE, "admin", "network"], c.adminEnv);
+    expect(remote.status, remote.stderr).toBe(0);
+    const rows = (out: string) => out.split("\n").filter((l) => /^(i-|n1 |n2 |mode )/.test(l));
+    expect(rows(remote.stdout)).toEqual(rows(r.stdout));
+    expect(rows(remote.stdout)).toHaveLength(2 + Object.keys(guests).length + 1);
   });
 
   it("a CC killed and restarted reconciles without dropping an established flow", async () => {

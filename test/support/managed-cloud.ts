@@ -24,6 +24,8 @@ export interface ManagedCloud {
   before: Record<string, string>;
   snapshot(n: string): string;
   inNs(n: string, cmd: string, args: string[], env?: NodeJS.ProcessEnv): ReturnType<typeof run>;
+  /** The admin's eucarc as variables (HTTPS with the cloud CA). */
+  adminEnv: Record<string, string>;
   ec2(...args: string[]): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** `euca image import` inside the head's namespace; the image id. */
   importImage(args: string[]): Promise<string>;
@@ -165,6 +167,7 @@ export async function startManagedCloud(
     before,
     snapshot,
     inNs,
+    adminEnv: eucaEnv,
     async ec2(...args) {
       const r = await inNs(
         "head",

@@ -1,4 +1,5 @@
 import type { CallContext } from "../../rpc/types";
+import type { ClusterNetworkReport } from "./network-report";
 import type { IngressRule } from "../../net/port-forwards";
 import type { NodeInstance, NodeResource, RunInstanceRequest, VolumeAttachment } from "../nc/client";
 import type { NodeHealthState } from "../../lifecycle/node-health";
@@ -117,6 +118,8 @@ export interface ClusterClient {
    * it went and what it took, or why it stayed.
    */
   drainNode(input: { node: string }, ctx: CallContext): Promise<{ migrated: MigrationResult[] }>;
+  /** The cluster's network as the running CC records it (`euca admin network`); ROOTLESS has none (Unsupported). */
+  describeNetwork(input: Record<string, never>, ctx: CallContext): Promise<{ report: ClusterNetworkReport }>;
   /** The node takes new instances again. */
   undrainNode(input: { node: string }, ctx: CallContext): Promise<void>;
   /**
@@ -170,6 +173,7 @@ export const CLUSTER_METHODS = [
   "evacuateNode",
   "drainNode",
   "undrainNode",
+  "describeNetwork",
   "addNode",
   "removeNode",
   "rebootInstances",

@@ -15,10 +15,13 @@ import { createHash } from "node:crypto";
 import type { Clock } from "../../common/clock";
 import { nodeNetworks, type CcDatabase } from "./database";
 import type { ClusterNode } from "./node-monitor";
+import { networkReportOf, type ClusterNetworkReport } from "./network-report";
 
 export interface ManagedNetwork {
   /** Brings the gateway and every node in line with what the CC records now; resolves once they are. */
   sync(ctx: CallContext): Promise<void>;
+  /** The network as the admin reads it (`euca admin network`). */
+  report(): ClusterNetworkReport;
 }
 
 export function createManagedNetwork(o: {
@@ -105,5 +108,12 @@ export function createManagedNetwork(o: {
         });
       return queued;
     },
+    report: () =>
+      networkReportOf({
+        db: o.db,
+        gateway: o.gateway(),
+        nodeAddress: o.nodeAddress,
+        nodeNames: o.nodes().map((n) => n.name),
+      }),
   };
 }

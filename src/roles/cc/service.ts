@@ -3,7 +3,13 @@ import { eq, inArray } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { CallContext } from "../../rpc/types";
 import type { Clock } from "../../common/clock";
-import { IncorrectStateError, InsufficientCapacityError, NotFoundError, UnavailableError } from "../../common/errors";
+import {
+  IncorrectStateError,
+  InsufficientCapacityError,
+  NotFoundError,
+  UnavailableError,
+  UnsupportedError,
+} from "../../common/errors";
 import type { NodeInstance } from "../nc/client";
 import type { ClusterClient, ClusterInstance } from "./client";
 import { clusterAvailability } from "./capacity";
@@ -90,6 +96,14 @@ export function createClusterService(
   return {
     async describeCluster(_input, ctx) {
       return { name: o.name, host: o.host, nodes: (await o.monitor.snapshots(ctx)).length, version: o.version };
+    },
+
+    async describeNetwork() {
+      if (!o.managed)
+        throw new UnsupportedError(
+          "This cluster's guests use QEMU's user networking (VNET_MODE ROOTLESS): it has no network to show",
+        );
+      return { report: o.managed.network.report() };
     },
 
     async describeResources({ vmTypes }, ctx) {

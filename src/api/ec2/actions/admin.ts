@@ -2,6 +2,7 @@
  * The administrator's actions on the EC2 endpoint (signed as every EC2 request; refused
  * with UnauthorizedOperation to anyone not recorded as an admin): Eucalyptus 4's
  * DescribeProperties / ModifyPropertyValue (euctl) and DescribeServices, and euca's
+ * DescribeClusterNetwork (a running CC's network view),
  * CreateJoinToken / DeregisterHost for hosts joining and leaving, and the cloud's users and
  * VM types (DescribeCloudUsers, CreateCloudUser, DeleteCloudUser, DescribeVmTypes,
  * ModifyVmType). `euca admin` calls them from any host with the admin's credentials.
@@ -52,6 +53,14 @@ export const DescribeServices = defineAction({
   params: {},
   async handler(_input, ctx) {
     return { serviceStatuses: await admin(ctx).services(ctx) };
+  },
+});
+
+export const DescribeClusterNetwork = defineAction({
+  name: "DescribeClusterNetwork",
+  params: { ClusterName: p.string() },
+  async handler(input, ctx) {
+    return await admin(ctx).clusterNetwork(input.ClusterName, ctx);
   },
 });
 

@@ -112,6 +112,18 @@ export function createAdminService(o: {
       return out.sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type) || a.name.localeCompare(b.name));
     },
 
+    /** A cluster's network as its running CC records it: the one named, or the only one. */
+    async clusterNetwork(name: string | undefined, ctx: CallContext) {
+      const all = o.clusters();
+      const c = name ? all.find((x) => x.name === name) : all.length === 1 ? all[0] : undefined;
+      if (!c)
+        throw new InvalidParameterError(
+          "ClusterName",
+          `${name ? `No cluster is named ${name}` : "Name the cluster"} (clusters: ${all.map((x) => x.name).join(", ") || "none"})`,
+        );
+      return { clusterName: c.name, ...(await c.client.describeNetwork({}, ctx)).report };
+    },
+
     /** Every user of every account (the cloud admin's view). */
     users: () =>
       o.identity.listUsers().map((u) => ({
