@@ -21,14 +21,10 @@ import { createRpcApp } from "./rpc/http-server";
 import { componentKeyLookup, readComponentKeys } from "./rpc/key-file";
 import { loadHostTls, Revocations, serverTlsOptions } from "./rpc/host-tls";
 import { peerOf } from "./rpc/identity";
-import { followRevocations } from "./rpc/revocation-follower";
-import { createJoinApp } from "./api/join/app";
 import { metadataAppAskingClc } from "./api/metadata/node-responder";
 import { gatewayAnswersMetadata } from "./config/network";
-import { siteSettingsOf } from "./config/site-settings";
 import { ensureCloudCa } from "./roles/clc/identity/cloud-ca";
 import { ensureHeadCertificate, headAddresses, headIdentities } from "./roles/clc/identity/head-certificate";
-import { CLOUD_METHODS, CLOUD_ROLE, type CloudClient } from "./roles/clc/clusters/cloud-rpc";
 import type { IdentityService } from "./roles/clc/identity/identity-service";
 import { clusterKeySecret } from "./roles/clc/clusters/cluster-registry";
 import { metadataCallers } from "./roles/clc/metadata/metadata-callers";
@@ -50,6 +46,7 @@ import { assembleClc } from "./compose/clc";
 import { assembleWalrus, WALRUS_PREFIXES } from "./compose/walrus";
 import { assembleStorage } from "./compose/sc";
 import { assembleWeb } from "./compose/web";
+import { followHead, headInternalApp } from "./compose/site-link";
 import { createSettingsStore } from "./config/settings-store";
 
 export interface CloudOptions {
@@ -90,6 +87,8 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
   // This host's certificate: a host that joined has one; the head makes its own from its CA below.
   let hostTls = loadHostTls(layout);
   let revocations: Revocations | undefined;
+  // On a host that joined: the site settings it runs with other values than the head's.
+  let sitePending: () => string[] = () => [];
   const a: Assembly = {
     settings: s,
     clock: o.clock ?? systemClock,
@@ -104,6 +103,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     mainApp: new Hono(),
     plainApp: new Hono(),
     endpoints: () => bound,
+    sitePending: () => sitePending(),
     cleanups,
   };
   let stopping: Promise<void> | undefined;
@@ -301,63 +301,16 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
       });
       internal.nc = `${scheme}://${urlHost(s.host)}:${await serve(app, s.ncPort, undefined, tls)}`;
     }
-    // The head's listener for other hosts: joins, Walrus and metadata for components, the revocation list.
+    // The head's listener for other hosts; on a host that joined, following the head.
     if (clc && hostTls && !(a.has("cc") && a.has("nc"))) {
-      const app = new Hono();
-      app.route(
-        "/",
-        createJoinApp({
-          caPem: () => clc.clc.ca.certPem,
-          redeem: (r, ctx) => clc.joins.redeem(r, ctx),
-          newRequestId: () => a.ids.requestId(),
-          log: a.log,
-        }),
-      );
-      if (w) app.route("/", w.internalApp());
-      app.route(
-        "/",
-        createRpcApp({
-          role: METADATA_ROLE,
-          service: metadataService!,
-          methods: METADATA_METHODS,
-          accepts: peerOf(["cc", "nc"]),
-          ...rpc,
-        }),
-      );
-      const cloudRpc: CloudClient = {
-        revocationList: async () => ({ crlPem: await clc.joins.revocationList() }),
-        siteSettings: async () => ({ settings: siteSettingsOf(s) }),
-      };
-      app.route(
-        "/",
-        createRpcApp({
-          role: CLOUD_ROLE,
-          service: cloudRpc,
-          methods: CLOUD_METHODS,
-          accepts: peerOf(["cc", "sc", "nc", "walrus", "clc"]),
-          ...rpc,
-        }),
-      );
+      const app = headInternalApp(a, { clc, walrus: w?.internalApp, metadata: metadataService!, settings });
       await revocations!.install(await clc.joins.revocationList());
       internalUrl = `https://${urlHost(s.host)}:${await serve(app, s.internalPort, undefined, serverTlsOptions(hostTls))}`;
       internal.clc = internalUrl;
     } else if (hostTls && revocations && s.clcUrl) {
-      const client = createHttpClient<CloudClient>(CLOUD_METHODS, {
-        baseUrl: s.clcUrl,
-        role: CLOUD_ROLE,
-        serverRole: "clc",
-        tls: hostTls,
-        clock: a.clock,
-        ids: a.ids,
-      });
-      cleanups.push(
-        followRevocations({
-          fetch: (ctx) => client.revocationList({}, ctx),
-          revocations,
-          everyMs: 30_000,
-          log: a.log,
-        }),
-      );
+      const follower = followHead(a, { tls: hostTls, revocations, configFile: o.configFile });
+      sitePending = follower.pending;
+      cleanups.push(follower.stop);
     }
 
     bound = endpointsFor(s, { ec2: mainPort, s3: s3Port });

@@ -37,5 +37,7 @@ export interface Assembly {
   plainApp: Hono;
   /** The user-facing endpoints, known once the listeners are bound. */
   endpoints(): CloudEndpoints | undefined;
+  /** On a host that joined: the site settings (config-file names) it runs with other values than the head's. */
+  sitePending(): string[];
   cleanups: Array<() => Promise<void> | void>;
 }

@@ -40,6 +40,7 @@ export interface ClusterParts {
   isLocalNode?: (node: string) => boolean;
   ids: IdGenerator;
   version?: string;
+  settingsPending?: () => string[];
 }
 
 /** What the MANAGED modes add to a cluster: the gateway's settings and its executor. */
@@ -100,6 +101,7 @@ export function assembleClusterService(p: ClusterParts) {
     managed,
     isLocalNode: p.isLocalNode ?? (() => false),
     version: p.version,
+    settingsPending: p.settingsPending,
     registry: {
       add: (node, url) => joinNode(p.db, node, url, p.clock, p.ids),
       remove: (node) => forgetNode(p.db, node),

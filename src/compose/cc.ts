@@ -72,6 +72,7 @@ export function assembleCluster(a: Assembly, local: readonly LocalNode[]) {
     clock: a.clock,
     ids: a.ids,
     version: a.version,
+    settingsPending: a.sitePending,
     log: a.log,
     pollMs: s.nodePollSeconds * 1000,
     policy: s.schedPolicy,

@@ -31,6 +31,8 @@ export interface SettingsStore {
   set(key: string, raw: string): "now" | "next start";
   /** Puts a setting back to its default (its line leaves the config file): when that is in force. */
   reset(key: string): "now" | "next start";
+  /** The values as the config file now gives them: the running ones with the changes waiting for a restart. */
+  configured(): Settings;
   /** Calls `fn` with each value a live change gives the setting; returns the unsubscribe. */
   onChange<K extends keyof Settings>(key: K, fn: (value: Settings[K]) => void): () => void;
 }
@@ -54,6 +56,8 @@ export function createSettingsStore(o: {
   given?: ReadonlySet<keyof Settings>;
 }): SettingsStore {
   const values = o.values;
+  // Changes kept in the config file that this process takes at its next start.
+  const pending: Partial<Settings> = {};
   const listeners = new Map<keyof Settings, Set<(v: never) => void>>();
   const runsHere = (role: RoleName) => values.roles.includes(role);
   const isLive = (k: keyof Settings) => {
@@ -63,6 +67,10 @@ export function createSettingsStore(o: {
   const assign = <K extends keyof Settings>(k: K, v: Settings[K]) => {
     values[k] = v;
     for (const fn of listeners.get(k) ?? []) (fn as (v: Settings[K]) => void)(v);
+  };
+  const waits = <K extends keyof Settings>(k: K, v: Settings[K]) => {
+    (pending as Record<K, Settings[K]>)[k] = v;
+    return "next start" as const;
   };
   return {
     values,
@@ -92,18 +100,21 @@ export function createSettingsStore(o: {
         if (e instanceof Error) throw new InvalidParameterError(key, e.message);
         throw e;
       }
-      if (!isLive(key)) return "next start";
-      assign(key, OPTIONS[key].parse(raw, OPTIONS[key].file));
+      const parsed = OPTIONS[key].parse(raw, OPTIONS[key].file);
+      if (!isLive(key)) return waits(key, parsed);
+      assign(key, parsed);
       return "now";
     },
     reset(key) {
       if (!o.configFile || !isKey(key) || !changeable(key))
         throw new InvalidParameterError("key", `${key} cannot be reset while the cloud runs`);
       unsetConfigValue(o.configFile, key);
-      if (!isLive(key)) return "next start";
-      assign(key, OPTIONS[key].parse(OPTIONS[key].default(), OPTIONS[key].file));
+      const parsed = OPTIONS[key].parse(OPTIONS[key].default(), OPTIONS[key].file);
+      if (!isLive(key)) return waits(key, parsed);
+      assign(key, parsed);
       return "now";
     },
+    configured: () => ({ ...values, ...pending }),
     onChange(key, fn) {
       const set = listeners.get(key) ?? new Set();
       listeners.set(key, set);

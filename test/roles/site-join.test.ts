@@ -6,7 +6,7 @@
  * node's certificate is refused.
  */
 import { describe, expect, it } from "vitest";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   DescribeAvailabilityZonesCommand,
@@ -48,9 +48,16 @@ async function joinAndStart(token: string, dir: string, port: number, kind: "cc"
   const file = join(dir, "euca.conf");
   expect(statSync(file).mode & 0o777).toBe(0o600);
   expect(statSync(join(dir, "keys", "host-key.pem")).mode & 0o777).toBe(0o600);
-  const s = resolveSettings({ flags: { config: file }, env: {} });
+  return startJoined(dir);
+}
+
+/** A joined host's roles, started from its config file (as its unit does). */
+function startJoined(dir: string): Promise<TestCloud> {
+  const configFile = join(dir, "euca.conf");
+  const s = resolveSettings({ flags: { config: configFile }, env: {} });
   return startTestCloud({
     dataDir: dir,
+    configFile,
     settings: { ...s, ec2Port: 0, s3Port: 0, webPort: 0, nodePollSeconds: 0.05 },
   });
 }
@@ -58,7 +65,13 @@ async function joinAndStart(token: string, dir: string, port: number, kind: "cc"
 describe("a site joined by token", () => {
   it("a cluster host and a node join with `euca join` alone, and an instance runs on the node", async () => {
     const headDir = tempDir();
-    const head = await startTestCloud({ dataDir: headDir, settings: { roles: ["clc", "walrus"] } });
+    const headConfig = join(tempDir(), "head.conf");
+    writeFileSync(headConfig, "ROLE=clc,walrus\n");
+    const head = await startTestCloud({
+      dataDir: headDir,
+      configFile: headConfig,
+      settings: { roles: ["clc", "walrus"] },
+    });
     const clouds: TestCloud[] = [head];
     try {
       expect(head.cloud.internal.clc).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
@@ -68,7 +81,7 @@ describe("a site joined by token", () => {
       expect(decodeJoinToken(clusterToken).url).toBe(head.cloud.internal.clc);
 
       const ccDir = tempDir();
-      const cc = await joinAndStart(clusterToken, ccDir, await freePort(), "cc");
+      let cc = await joinAndStart(clusterToken, ccDir, await freePort(), "cc");
       clouds.push(cc);
       expect(cc.cloud.internal.cc).toMatch(/^https:/);
       const config = readFileSync(join(ccDir, "euca.conf"), "utf8");
@@ -182,6 +195,22 @@ describe("a site joined by token", () => {
       expect(status.out).toMatch(/^walrus\s+walrus\s+available\s/m);
       expect(status.out).toMatch(/^cc\s+zone-b\s+available\s+-\s+\S+\s+\d{4}-\d{2}-\d{2}\s+at 127\.0\.0\.1/m);
       expect(status.out).toMatch(/^nc\s+zone-b\/n1\s+up\s+\d{4}-/m);
+
+      // A site setting changed on the head reaches the cluster host: written to its config file, taken at its next start.
+      await cc.stop();
+      clouds.splice(clouds.indexOf(cc), 1);
+      const set = await cli(["admin", "property", "set", "SCHEDPOLICY=ROUNDROBIN"], adminEnv);
+      expect(set.out).toMatch(
+        /^euca: SCHEDPOLICY=ROUNDROBIN; in force: next start of the head and of every host \(hosts that joined write it into their config file/,
+      );
+      cc = await startJoined(ccDir);
+      clouds.push(cc);
+      await until(async () => /^SCHEDPOLICY=ROUNDROBIN$/m.test(readFileSync(join(ccDir, "euca.conf"), "utf8")), {
+        what: "the cluster host's config file taking the head's SCHEDPOLICY",
+      });
+      const pending = await cli(["admin", "status"], adminEnv);
+      expect(pending.out).toMatch(/^cc\s+zone-b\s+available\s.*restart its host to take the head's SCHEDPOLICY/m);
+      expect(cc.logs()).toMatch(/site settings changed on the head/);
 
       // Removing the node revokes its certificate: the head's Walrus refuses it (within its refresh).
       const walrusAsNode = createHttpWalrusClient({

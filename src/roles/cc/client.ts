@@ -74,6 +74,8 @@ export interface ClusterInfo {
   nodes: number;
   /** The euca version the CC runs (absent from earlier versions). */
   version?: string;
+  /** Site settings its host runs with other values than the head's: written to its config, taken at its restart. */
+  settingsPending?: string[];
 }
 
 /** The CLC's view of one cluster controller (in-process or signed HTTP). */

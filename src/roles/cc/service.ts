@@ -50,6 +50,8 @@ export interface ClusterServiceDeps {
   isLocalNode: (node: string) => boolean;
   /** The euca version this CC runs (`euca admin status`). */
   version?: string;
+  /** The site settings this CC's host runs with other values than the head's (a restart takes them). */
+  settingsPending?: () => string[];
   /** The nodes registered from other hosts (roles/cc/node-registry.ts). */
   registry: { add(node: string, url: string): void; remove(node: string): void };
   /** Every mode but ROOTLESS: the cluster's host network, and the bridge an instance's tap joins. */
@@ -95,7 +97,14 @@ export function createClusterService(
 
   return {
     async describeCluster(_input, ctx) {
-      return { name: o.name, host: o.host, nodes: (await o.monitor.snapshots(ctx)).length, version: o.version };
+      const pending = o.settingsPending?.() ?? [];
+      return {
+        name: o.name,
+        host: o.host,
+        nodes: (await o.monitor.snapshots(ctx)).length,
+        version: o.version,
+        ...(pending.length ? { settingsPending: pending } : {}),
+      };
     },
 
     async describeNetwork() {

@@ -77,7 +77,7 @@ export function createAdminService(o: {
               type: "cc",
               name: c.name,
               state: "available",
-              detail: `at ${info.host}, ${info.nodes} node(s)`,
+              detail: `at ${info.host}, ${info.nodes} node(s)${info.settingsPending?.length ? `; restart its host to take the head's ${info.settingsPending.join(", ")}` : ""}`,
               version: info.version,
               certificateExpires: cert(cc),
             });

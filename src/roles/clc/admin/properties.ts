@@ -30,7 +30,7 @@ export function createProperties(store: SettingsStore) {
   const where = (k: keyof Settings, live: boolean): string => {
     if (live) return "now";
     return OPTIONS[k].site
-      ? "next start of the head and of every host (euca join again, or its config file)"
+      ? "next start of the head and of every host (hosts that joined write it into their config file within 30 s)"
       : "next start of the head";
   };
   const list = (prefix = ""): PropertyView[] => {
