@@ -41,11 +41,13 @@ const report = () => {
 s.on("connect", () => process.stdout.write("connected\n"));
 s.on("error", () => (closed = true));
 s.on("close", () => (closed = true));
-// On SIGTERM stop sending at once, then wait (up to 5 s) for the echoes still in flight, so
-// a line written just before the signal is not counted as lost.
+// On SIGTERM stop sending at once, then wait (up to 15 s) for the echoes still in flight, so
+// a line written just before the signal is not counted as lost — nor lines held up by TCP's
+// retransmission backoff after a pause (a live migration's on a loaded machine: a CI run
+// saw 80 lines still in flight 7 s after a move whose stream then went on).
 process.on("SIGTERM", () => {
   clearInterval(timer);
-  const deadline = Date.now() + 5_000;
+  const deadline = Date.now() + 15_000;
   const settle = () => (sentAt.size === 0 || closed || Date.now() > deadline ? report() : setTimeout(settle, 50));
   settle();
 });
