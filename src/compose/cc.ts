@@ -100,9 +100,9 @@ function gatewayParts(a: Assembly, db: CcDatabase, here: ReadonlySet<string>): M
   checkGatewayHost(s);
   // Guests' metadata: this process's main listener when the CLC runs here, or when this CC
   // answers them itself (a host that joined: it asks the CLC over mutual TLS); else VNET_CLOUDIP.
-  const clcUrl = () => (a.has("clc") || a.hostTls() ? a.endpoints()?.metadataUrl : undefined);
+  const metadataUrl = () => (a.has("clc") || a.hostTls() ? a.endpoints()?.metadataUrl : undefined);
   return {
-    gateway: () => gatewaySettingsOf(s, metadataTarget(s, clcUrl())),
+    gateway: () => gatewaySettingsOf(s, metadataTarget(s, metadataUrl())),
     executor: createNetworkExecutor({
       run: runProgram,
       dir: join(s.dataDir, "cc", "net"),

@@ -27,6 +27,10 @@ export interface ServiceStatus {
   certificateExpires?: string;
 }
 
+/** What a cluster host reports of the site settings it runs with other values than the head's. */
+const restartFor = (pending: readonly string[] = []) =>
+  pending.length ? `; restart its host to take the head's ${pending.join(", ")}` : "";
+
 export function createAdminService(o: {
   settings: SettingsStore;
   clusters: () => RegisteredCluster[];
@@ -77,7 +81,7 @@ export function createAdminService(o: {
               type: "cc",
               name: c.name,
               state: "available",
-              detail: `at ${info.host}, ${info.nodes} node(s)${info.settingsPending?.length ? `; restart its host to take the head's ${info.settingsPending.join(", ")}` : ""}`,
+              detail: `at ${info.host}, ${info.nodes} node(s)${restartFor(info.settingsPending)}`,
               version: info.version,
               certificateExpires: cert(cc),
             });
