@@ -141,6 +141,9 @@ export function createEc2App(d: Ec2AppDeps): Hono {
             def.params,
             params.filter(([k]) => !NOT_ACTION_PARAMS.has(k)),
           );
+      // DryRun: checked (signature, action, parameters) and answered as EC2 answers it, but never carried out.
+      if ((input as { DryRun?: unknown }).DryRun === true)
+        throw new Ec2Error("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412);
       const log = d.log.child({ requestId });
       const out = await def.handler(input, { requestId, principal, version, log, services: d.services, fragments });
       return reply(200, renderResponse(action, version, requestId, out));

@@ -5,6 +5,8 @@ import {
   DescribeInstancesCommand,
   TerminateInstancesCommand,
   RebootInstancesCommand,
+  StartInstancesCommand,
+  StopInstancesCommand,
   GetConsoleOutputCommand,
   RegisterImageCommand,
   CreateKeyPairCommand,
@@ -51,7 +53,7 @@ beforeAll(async () => {
 afterAll(() => t.stop());
 
 describe("instances end to end on the fake hypervisor", () => {
-  it("run two with user data, key and group; running; console; tags and filters; reboot; terminate", async () => {
+  it("run two with user data, key and group; running; console; tags and filters; reboot; stop refused; terminate", async () => {
     const userData = Buffer.from("#!/bin/sh\necho hello\n").toString("base64");
     const request = {
       ImageId: imageId,
@@ -153,6 +155,21 @@ describe("instances end to end on the fake hypervisor", () => {
       name: "InvalidInstanceID.NotFound",
     });
 
+    // Stop and Start: instance-store instances are refused as EC2 refuses them; another tenant's are not found.
+    await expect(ec2(alice).send(new StopInstancesCommand({ InstanceIds: [ids[0]!] }))).rejects.toMatchObject({
+      name: "UnsupportedOperation",
+      message: `The instance '${ids[0]}' does not have an 'ebs' root device type and cannot be stopped.`,
+    });
+    await expectEc2Error(
+      ec2(alice).send(new StartInstancesCommand({ InstanceIds: [ids[0]!] })),
+      "UnsupportedOperation",
+    );
+    await expectEc2Error(
+      ec2(bob).send(new StopInstancesCommand({ InstanceIds: [ids[0]!] })),
+      "InvalidInstanceID.NotFound",
+    );
+    expect((await describe1(alice, [ids[0]!]))[0]!.State?.Name).toBe("running");
+
     const term = await ec2(alice).send(new TerminateInstancesCommand({ InstanceIds: ids }));
     expect(term.TerminatingInstances?.map((i) => [i.PreviousState?.Name, i.CurrentState?.Name])).toEqual([
       ["running", "terminated"],
@@ -168,6 +185,14 @@ describe("instances end to end on the fake hypervisor", () => {
         await ec2(alice).send(new DescribeInstanceStatusCommand({ InstanceIds: ids, IncludeAllInstances: true }))
       ).InstanceStatuses?.map((x) => x.InstanceState?.Name),
     ).toEqual(["terminated", "terminated"]);
+    await expectEc2Error(
+      ec2(alice).send(new StartInstancesCommand({ InstanceIds: [ids[0]!] })),
+      "IncorrectInstanceState",
+    );
+    await expectEc2Error(
+      ec2(alice).send(new RebootInstancesCommand({ InstanceIds: [ids[0]!] })),
+      "IncorrectInstanceState",
+    );
   });
 
   it("instances of different security groups get addresses in different group networks", async () => {

@@ -15,7 +15,15 @@ import {
 import { CreateTags, DeleteTags, DescribeTags } from "./tags";
 import { AllocateAddress, AssociateAddress, DescribeAddresses, DisassociateAddress, ReleaseAddress } from "./addresses";
 import { DescribeInstanceAttribute, DescribeInstanceStatus } from "./instance-status";
-import { DescribeInstances, GetConsoleOutput, RebootInstances, RunInstances, TerminateInstances } from "./instances";
+import {
+  DescribeInstances,
+  GetConsoleOutput,
+  RebootInstances,
+  RunInstances,
+  StartInstances,
+  StopInstances,
+  TerminateInstances,
+} from "./instances";
 import {
   DescribeInternetGateways,
   DescribeNetworkAcls,
@@ -102,6 +110,8 @@ const actions = [
   DescribeInstances,
   TerminateInstances,
   RebootInstances,
+  StopInstances,
+  StartInstances,
   GetConsoleOutput,
   DescribeInstanceAttribute,
   DescribeInstanceStatus,

@@ -314,6 +314,20 @@ export const RebootInstances = defineAction({
   },
 });
 
+const stopStartParams = { InstanceId: p.list(p.string(), { required: true }), Force: p.boolean(), DryRun: p.boolean() };
+
+export const StopInstances = defineAction({
+  name: "StopInstances",
+  params: stopStartParams,
+  handler: (input, ctx) => ctx.services.instances.refuseStopOrStart(caller(ctx), input.InstanceId, "stopped"),
+});
+
+export const StartInstances = defineAction({
+  name: "StartInstances",
+  params: { InstanceId: stopStartParams.InstanceId, DryRun: p.boolean() },
+  handler: (input, ctx) => ctx.services.instances.refuseStopOrStart(caller(ctx), input.InstanceId, "started"),
+});
+
 export const GetConsoleOutput = defineAction({
   name: "GetConsoleOutput",
   params: { InstanceId: p.string({ required: true }), Latest: p.boolean(), DryRun: p.boolean() },

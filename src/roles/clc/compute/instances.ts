@@ -7,7 +7,12 @@
  * ends an instance; terminated instances stay visible for 10 minutes, as in Eucalyptus.
  */
 import { and, eq, getTableColumns, inArray, isNull, or, gt, lt } from "drizzle-orm";
-import { IncorrectStateError, InsufficientCapacityError, NotFoundError } from "../../../common/errors";
+import {
+  IncorrectStateError,
+  InsufficientCapacityError,
+  NotFoundError,
+  UnsupportedError,
+} from "../../../common/errors";
 import type { CallContext } from "../../../rpc/types";
 import { addresses, instances } from "../schema";
 import { idIn, idIs, sameId } from "./id-match";
@@ -156,9 +161,31 @@ export function createInstanceService(o: InstanceServiceDeps) {
     async reboot(caller: Caller, ids: readonly string[], ctx: CallContext): Promise<void> {
       for (const r of owned(caller, ids)) {
         if (r.state !== "running")
-          throw new IncorrectStateError(`The instance '${r.id}' is not in a state from which it can be rebooted.`);
+          throw new IncorrectStateError(
+            `The instance '${r.id}' is not in a state from which it can be rebooted.`,
+            "instance",
+          );
         await cluster(r.zone).client.rebootInstances({ instanceIds: [r.id] }, ctx);
       }
+    },
+
+    /**
+     * Stop and Start keep an instance's root between runs, so only an instance whose root is
+     * an EBS volume has them; every image here is an instance-store bundle, so each is refused
+     * as EC2 refuses one — after the ownership check, and a gone instance for its state.
+     */
+    refuseStopOrStart(caller: Caller, ids: readonly string[], verb: "stopped" | "started"): never {
+      for (const r of owned(caller, ids)) {
+        if (r.state === "terminated" || r.state === "shutting-down")
+          throw new IncorrectStateError(
+            `The instance '${r.id}' is not in a state from which it can be ${verb}.`,
+            "instance",
+          );
+        throw new UnsupportedError(
+          `The instance '${r.id}' does not have an 'ebs' root device type and cannot be ${verb}.`,
+        );
+      }
+      throw new NotFoundError("instance", ids[0] ?? "");
     },
 
     async consoleOutput(caller: Caller, id: string, ctx: CallContext): Promise<{ output: string; timestamp: Date }> {
