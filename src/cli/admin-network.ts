@@ -33,7 +33,8 @@ export function networkCommand(io: CliIo, table: (rows: string[][]) => string): 
     ]),
   )
     .description(
-      "show a cluster's network (every mode but ROOTLESS): segments or the LAN, instances, groups, and what each node took — from the running CC with the admin's eucarc sourced, else from this CC host's database",
+      "show a cluster's network (every mode but ROOTLESS): segments or the LAN, instances, groups, " +
+        "and what each node took — from the running CC with the admin's eucarc sourced, else from this CC host's database",
     )
     .option("--cluster <name>", "the cluster to show, when the cloud has more than one (with the admin's eucarc)")
     .option("--json", "print the report as JSON");

@@ -173,7 +173,10 @@ export function metadataTarget(
   return { ip: s.vnetCloudIp || u?.hostname || s.host, port: u ? Number(u.port || 80) : s.ec2Port };
 }
 
-/** Guests' 169.254.169.254 as a node reaches it: the CLC's metadata listener here (`metadataUrl`), or the head's (WALRUS_URL) on a cluster host. */
+/**
+ * Guests' 169.254.169.254 as a node reaches it: the CLC's metadata listener here
+ * (`metadataUrl`), or the head's (WALRUS_URL) on a cluster host.
+ */
 export function guestMetadataService(
   s: Pick<Settings, "walrusUrl">,
   metadataUrl: string | undefined,

@@ -31,7 +31,10 @@ export const inNamespace =
   (cmd, args, opts) =>
     runProgram("ip", ["netns", "exec", ns, cmd, ...args], opts);
 
-/** An HTTP request from inside namespace `ns` by Node's own client (busybox nc stops reading once its input ends, before a slower answer comes); the body, or "" on failure. */
+/**
+ * An HTTP request from inside namespace `ns` by Node's own client (busybox nc stops reading
+ * once its input ends, before a slower answer comes); the body, or "" on failure.
+ */
 export async function httpFrom(
   ns: string,
   method: string,
@@ -39,7 +42,9 @@ export async function httpFrom(
   headers: Record<string, string> = {},
 ): Promise<string> {
   const script =
-    "const [m, u, h] = process.argv.slice(1); fetch(u, { method: m, headers: JSON.parse(h), signal: AbortSignal.timeout(5000) }).then((r) => r.text()).then((t) => process.stdout.write(t), () => {});";
+    "const [m, u, h] = process.argv.slice(1); " +
+    "fetch(u, { method: m, headers: JSON.parse(h), signal: AbortSignal.timeout(5000) })" +
+    ".then((r) => r.text()).then((t) => process.stdout.write(t), () => {});";
   const r = await run(
     "ip",
     ["netns", "exec", ns, process.execPath, "-e", script, method, url, JSON.stringify(headers)],

@@ -46,7 +46,8 @@ export const HOST_OPTIONS = {
     default: () => "auto",
     parse: oneOf(TLS_MODES, "TLS mode"),
     help:
-      "HTTPS on the EC2, STS/IAM and S3 endpoints where the CLC or Walrus runs: on, off, or auto (on unless --host is a loopback address); " +
+      "HTTPS on the EC2, STS/IAM and S3 endpoints where the CLC or Walrus runs: " +
+      "on, off, or auto (on unless --host is a loopback address); " +
       "the certificate is --web-cert's, else one from the cloud CA (credentials then name cloud-cert.pem as AWS_CA_BUNDLE); " +
       "plain HTTP to the EC2 port still reaches guests' metadata, the heartbeat and hosts registered with keys, and nothing else",
   },

@@ -19,7 +19,9 @@ export const WEB_OPTIONS = {
     file: "WEB_CERT",
     default: () => "",
     parse: (r) => r,
-    help: "PEM certificate (chain) for the web interface and, with TLS on, the EC2 and S3 endpoints; empty: one signed by the cloud CA, made at first start (data dir web/)",
+    help:
+      "PEM certificate (chain) for the web interface and, with TLS on, the EC2 and S3 endpoints; " +
+      "empty: one signed by the cloud CA, made at first start (data dir web/)",
   },
   webKey: {
     key: "webKey",
