@@ -43,7 +43,13 @@ export type Resource = (typeof RESOURCES)[number];
 
 /** Invalid parameters that EC2 answers with a code of their own (all others are InvalidParameterValue). */
 export type InvalidReason =
-  "address-limit" | "idempotency-mismatch" | "key-format" | "reserved-name" | "limit-exceeded" | "volume-limit";
+  | "address-limit"
+  | "idempotency-mismatch"
+  | "key-format"
+  | "reserved-name"
+  | "limit-exceeded"
+  | "volume-limit"
+  | "block-device-mapping";
 export type Fault = "client" | "server";
 
 export abstract class EucaError extends Error {
@@ -115,7 +121,13 @@ export class AccessDeniedError extends EucaError {
 }
 
 /** States EC2 answers with a code of their own (others are IncorrectState). */
-export const STATE_REASONS = ["volume-in-use", "instance", "snapshot-in-use", "address-in-use"] as const;
+export const STATE_REASONS = [
+  "volume-in-use",
+  "instance",
+  "snapshot-in-use",
+  "address-in-use",
+  "termination-protected",
+] as const;
 export type StateReason = (typeof STATE_REASONS)[number];
 
 export class IncorrectStateError extends EucaError {

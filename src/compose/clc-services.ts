@@ -43,6 +43,7 @@ export function assembleEc2Services(
     cloudKeyPem: clc.ca.keyPem,
     walrus: o.walrus,
     certificatesOfAccount: (acct) => clc.identity.certificatesOfAccount(acct),
+    snapshot: (caller, id) => snapshots.restorable(caller, id),
   });
   const pool = expandIpRanges(publicAddressRanges(s));
   const addresses = createAddressService({

@@ -13,12 +13,14 @@ export type NodeRecordState = "pending" | "extant" | "teardown";
 /** An instance as its node reports it up (the CC and the CLC read these). */
 export type NodeInstanceState = "Pending" | "Extant" | "Teardown";
 /** An instance as EC2 users see it. */
-export type InstanceState = "pending" | "running" | "shutting-down" | "terminated";
+export type InstanceState = "pending" | "running" | "stopping" | "stopped" | "shutting-down" | "terminated";
 
 export const NODE_RECORD_STATES = ["pending", "extant", "teardown"] as const satisfies readonly NodeRecordState[];
 export const INSTANCE_STATES = [
   "pending",
   "running",
+  "stopping",
+  "stopped",
   "shutting-down",
   "terminated",
 ] as const satisfies readonly InstanceState[];
@@ -30,10 +32,17 @@ export const NODE_TRANSITIONS: Record<NodeRecordState, readonly NodeRecordState[
   teardown: [],
 };
 
-/** The moves an EC2 instance may make. */
+/**
+ * The moves an EC2 instance may make. Only an instance whose root is an EBS volume stops
+ * (its node lets go of it, its volumes and private address stay) and starts again (placed
+ * anew, `pending`); a start that fails, or a guest that shuts itself down with the
+ * `stop` behaviour, ends `stopped`, never lost.
+ */
 export const INSTANCE_TRANSITIONS: Record<InstanceState, readonly InstanceState[]> = {
-  pending: ["running", "shutting-down", "terminated"],
-  running: ["shutting-down", "terminated"],
+  pending: ["running", "stopping", "stopped", "shutting-down", "terminated"],
+  running: ["stopping", "stopped", "shutting-down", "terminated"],
+  stopping: ["stopped", "shutting-down", "terminated"],
+  stopped: ["pending", "shutting-down", "terminated"],
   "shutting-down": ["terminated"],
   terminated: [],
 };
@@ -44,6 +53,8 @@ export const INSTANCE_STATE_CODES: Record<InstanceState, number> = {
   running: 16,
   "shutting-down": 32,
   terminated: 48,
+  stopping: 64,
+  stopped: 80,
 };
 
 export function canMove<S extends string>(table: Record<S, readonly S[]>, from: S, to: S): boolean {
@@ -95,6 +106,8 @@ export interface Reconciled {
   next: InstanceState;
   ended?: string;
   retryTerminate?: true;
+  /** The user's stop is still to be carried out on the node that runs it. */
+  retryStop?: true;
 }
 
 const keep = (next: InstanceState): Reconciled => ({ next });
@@ -107,7 +120,7 @@ const LOST =
  * terminated with a reason), the CLC's intent wins for what should not exist (a guest the
  * user terminated is destroyed when its node is heard again).
  */
-export const RECONCILE: Record<Exclude<InstanceState, "terminated">, Record<InstanceReport, Reconciled>> = {
+export const RECONCILE: Record<Exclude<InstanceState, "terminated" | "stopped">, Record<InstanceReport, Reconciled>> = {
   pending: {
     Pending: keep("pending"),
     Extant: keep("running"),
@@ -122,6 +135,14 @@ export const RECONCILE: Record<Exclude<InstanceState, "terminated">, Record<Inst
     absent: { next: "terminated", ended: LOST },
     unreported: keep("running"),
   },
+  // The node lets go of a stopping guest: its report of it gone (or torn down) is the stop done.
+  stopping: {
+    Pending: { next: "stopping", retryStop: true },
+    Extant: { next: "stopping", retryStop: true },
+    Teardown: keep("stopped"),
+    absent: keep("stopped"),
+    unreported: keep("stopping"),
+  },
   "shutting-down": {
     Pending: { next: "shutting-down", retryTerminate: true },
     Extant: { next: "shutting-down", retryTerminate: true },
@@ -131,9 +152,9 @@ export const RECONCILE: Record<Exclude<InstanceState, "terminated">, Record<Inst
   },
 };
 
-/** The outcome of a report for an instance in `current` (a terminated instance stays so). */
+/** The outcome of a report for an instance in `current` (a terminated or stopped instance stays so: no node holds it). */
 export function reconcile(current: InstanceState, report: InstanceReport, nodeReason?: string): Reconciled {
-  if (current === "terminated") return keep("terminated");
+  if (current === "terminated" || current === "stopped") return keep(current);
   const r = RECONCILE[current][report];
   return r.ended && nodeReason && report === "Teardown" ? { ...r, ended: `Server.InternalError: ${nodeReason}` } : r;
 }

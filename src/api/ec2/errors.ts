@@ -87,6 +87,7 @@ const INVALID_REASON_CODES: Record<InvalidReason, string> = {
   "reserved-name": "InvalidGroup.Reserved",
   "limit-exceeded": "ResourceLimitExceeded",
   "volume-limit": "VolumeLimitExceeded",
+  "block-device-mapping": "InvalidBlockDeviceMapping",
 };
 
 /** States with a code of their own. */
@@ -95,6 +96,7 @@ const STATE_REASON_CODES: Record<StateReason, string> = {
   instance: "IncorrectInstanceState",
   "snapshot-in-use": "InvalidSnapshot.InUse",
   "address-in-use": "InvalidIPAddress.InUse",
+  "termination-protected": "OperationNotPermitted",
 };
 
 /** The EC2 code and status of every domain error kind (the switch is exhaustive: a new kind does not compile until it is here). */

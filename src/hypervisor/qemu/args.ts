@@ -4,6 +4,7 @@
  * for (a default NIC would put the guest on the host's real network).
  */
 import type { DomainSpec } from "../types";
+import { blockdevOf, diskDevice } from "./hotplug";
 
 export type Accel = "kvm" | "tcg";
 
@@ -25,6 +26,8 @@ export interface QemuRun {
   qmpPath: string;
   pidPath: string;
   net: QemuNet;
+  /** Where an iSCSI volume's CHAP password is written for QEMU to read (never on the command line). */
+  secretPath?: (device: string) => string;
 }
 
 /** The guest network of rootless mode: 169.254.169.0/24, so 169.254.169.254 is inside it and can be forwarded. */
@@ -67,6 +70,19 @@ export function qemuArgs(spec: DomainSpec, run: QemuRun): string[] {
     if (spec.kernelArgs) a.push("-append", spec.kernelArgs);
   }
   spec.disks.forEach((d, i) => {
+    if (d.volumeId) {
+      // A volume (the root of an EBS-backed guest): the same block node and device a hot-plug makes.
+      const { objects, blockdev } = blockdevOf(d, d.iscsi ? run.secretPath?.(d.device) : undefined);
+      for (const obj of objects) a.push("-object", JSON.stringify(obj));
+      a.push("-blockdev", JSON.stringify(blockdev));
+      const dev = diskDevice(d);
+      a.push(
+        "-device",
+        [dev.driver, ...Object.entries(dev).filter(([k]) => k !== "driver").map(([k, v]) => `${k}=${q(v)}`)].join(",") +
+          (i === 0 && !spec.kernel ? ",bootindex=0" : ""),
+      );
+      return;
+    }
     a.push("-drive", `file=${q(d.path)},format=raw,if=none,id=disk${i}${d.readOnly ? ",readonly=on" : ""}`);
     a.push(
       "-device",

@@ -7,8 +7,15 @@ import { rmSync } from "node:fs";
 import { diskSerial, HypervisorError, type DiskSpec } from "../types";
 import type { QmpConnection } from "./qmp";
 
-/** Hot-plugs a disk: its credentials, its block node, its virtio device (at `slot` when given: a migration target matches its source). */
-export async function plugDisk(c: QmpConnection, disk: DiskSpec, slot?: number): Promise<void> {
+/**
+ * A disk's block node and the credentials it names, as QMP's blockdev-add / object-add (and
+ * the command line's -blockdev / -object) take them. An iSCSI password is read from
+ * `secretFile` when given (a command line must not carry it), else passed as data over QMP.
+ */
+export function blockdevOf(
+  disk: DiskSpec,
+  secretFile?: string,
+): { objects: Array<Record<string, unknown>>; blockdev: Record<string, unknown> } {
   const file = disk.nbd
     ? {
         driver: "nbd",
@@ -29,8 +36,9 @@ export async function plugDisk(c: QmpConnection, disk: DiskSpec, slot?: number):
         }
       : { driver: "file", filename: disk.path, aio: "threads" };
   // The attachment's credentials: a TLS-PSK key file (NBD) or the CHAP password (iSCSI), as an object the block layer names.
+  const objects: Array<Record<string, unknown>> = [];
   if (disk.nbd)
-    await c.execute("object-add", {
+    objects.push({
       "qom-type": "tls-creds-psk",
       id: `t-${disk.device}`,
       endpoint: "client",
@@ -38,20 +46,38 @@ export async function plugDisk(c: QmpConnection, disk: DiskSpec, slot?: number):
       username: disk.nbd.identity,
     });
   if (disk.iscsi)
-    await c.execute("object-add", { "qom-type": "secret", id: `t-${disk.device}`, data: disk.iscsi.password });
-  await c.execute("blockdev-add", {
-    driver: disk.nbd || disk.iscsi ? "raw" : (disk.format ?? "raw"),
-    "node-name": `n-${disk.device}`,
-    "read-only": disk.readOnly ?? false,
-    file,
-  });
-  await c.execute("device_add", {
+    objects.push({
+      "qom-type": "secret",
+      id: `t-${disk.device}`,
+      ...(secretFile ? { file: secretFile } : { data: disk.iscsi.password }),
+    });
+  return {
+    objects,
+    blockdev: {
+      driver: disk.nbd || disk.iscsi ? "raw" : (disk.format ?? "raw"),
+      "node-name": `n-${disk.device}`,
+      "read-only": disk.readOnly ?? false,
+      file,
+    },
+  };
+}
+
+/** The virtio device of a disk's block node: the guest sees a volume's id as its serial. */
+export function diskDevice(disk: DiskSpec): Record<string, string> {
+  return {
     driver: "virtio-blk-pci",
     id: disk.device,
     drive: `n-${disk.device}`,
     serial: disk.volumeId ? diskSerial(disk.volumeId) : disk.device,
-    ...(slot !== undefined ? { addr: `0x${slot.toString(16)}` } : {}),
-  });
+  };
+}
+
+/** Hot-plugs a disk: its credentials, its block node, its virtio device (at `slot` when given: a migration target matches its source). */
+export async function plugDisk(c: QmpConnection, disk: DiskSpec, slot?: number): Promise<void> {
+  const { objects, blockdev } = blockdevOf(disk);
+  for (const obj of objects) await c.execute("object-add", obj);
+  await c.execute("blockdev-add", blockdev);
+  await c.execute("device_add", { ...diskDevice(disk), ...(slot !== undefined ? { addr: `0x${slot.toString(16)}` } : {}) });
 }
 
 /** Unplugs a disk: the guest must let go of the device first; then its block node and credentials go. */

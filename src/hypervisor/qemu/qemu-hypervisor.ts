@@ -5,7 +5,7 @@
  * QEMU has opened everything (or failed, with its own message); status, reset,
  * power-down, quit and disk hot-plug go through QMP.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, statfsSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { consoleTail } from "../console";
@@ -166,7 +166,13 @@ export class QemuHypervisor implements Hypervisor {
       const net = await this.network(spec);
       if (net.mode === "tap") state.tap = net.ifname;
       this.files.write(spec.instanceId, state);
-      await this.spawnQemu(qemuArgs(spec, { accel: await this.accel, qmpPath: p.qmp, pidPath: p.pid, net }));
+      // An iSCSI root's CHAP password, where QEMU reads it (never on its command line).
+      const secretPath = (device: string) => join(p.dir, `${device}.secret`);
+      for (const d of spec.disks)
+        if (d.iscsi) writeFileSync(secretPath(d.device), d.iscsi.password, { mode: 0o600 });
+      await this.spawnQemu(
+        qemuArgs(spec, { accel: await this.accel, qmpPath: p.qmp, pidPath: p.pid, net, secretPath }),
+      );
       if (net.mode === "user") await this.forward(spec.instanceId, forwards);
     } catch (e) {
       await this.kill(spec.instanceId);

@@ -379,4 +379,22 @@ CREATE TABLE host_certificates (
 );
 `,
   },
+  {
+    name: "EBS-backed images and instances: root device, block device mappings, instance attributes",
+    sql: `
+ALTER TABLE images ADD COLUMN root_device_type TEXT NOT NULL DEFAULT 'instance-store';
+ALTER TABLE images ADD COLUMN root_device_name TEXT;
+ALTER TABLE images ADD COLUMN block_device_mappings TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE images ADD COLUMN virtualization_type TEXT NOT NULL DEFAULT 'paravirtual';
+ALTER TABLE images ADD COLUMN boot_mode TEXT;
+ALTER TABLE images ADD COLUMN image_state TEXT NOT NULL DEFAULT 'available';
+ALTER TABLE instances ADD COLUMN root_device_type TEXT NOT NULL DEFAULT 'instance-store';
+ALTER TABLE instances ADD COLUMN root_device_name TEXT;
+ALTER TABLE instances ADD COLUMN ephemeral_devices TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE instances ADD COLUMN disable_api_termination INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE instances ADD COLUMN shutdown_behavior TEXT NOT NULL DEFAULT 'terminate';
+ALTER TABLE instances ADD COLUMN transition_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE snapshots ADD COLUMN source_snapshot_id TEXT;
+`,
+  },
 ];

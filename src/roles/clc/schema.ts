@@ -98,6 +98,22 @@ export const images = sqliteTable("images", {
   size: integer("size").notNull(),
   productCodes: text("product_codes").notNull().default(""),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  /** "ebs": the root is a volume made from a snapshot of `blockDeviceMappings` (location is then ""). */
+  rootDeviceType: text("root_device_type", { enum: ["instance-store", "ebs"] })
+    .notNull()
+    .default("instance-store"),
+  /** e.g. "/dev/sda1" (EC2's name, shown as registered). */
+  rootDeviceName: text("root_device_name"),
+  /** JSON BlockDeviceMapping[] (roles/clc/compute/block-devices.ts). */
+  blockDeviceMappings: text("block_device_mappings").notNull().default("[]"),
+  virtualizationType: text("virtualization_type", { enum: ["paravirtual", "hvm"] })
+    .notNull()
+    .default("paravirtual"),
+  bootMode: text("boot_mode"),
+  /** CreateImage's: `pending` until its snapshots are completed, `failed` when one is not. */
+  imageState: text("image_state", { enum: ["pending", "available", "failed"] })
+    .notNull()
+    .default("available"),
 });
 
 /** Who may launch an image besides its owner: an account id, or "all". */
@@ -142,6 +158,21 @@ export const instances = sqliteTable(
     terminatedAt: integer("terminated_at", { mode: "timestamp_ms" }),
     /** Since when its node (or cluster) has not reported it; null while reported. Impaired after INSTANCE_REACHABILITY_SECONDS. */
     unreportedSince: integer("unreported_since", { mode: "timestamp_ms" }),
+    /** "ebs": its root is the volume attached at `rootDeviceName`; it can be stopped and started. */
+    rootDeviceType: text("root_device_type", { enum: ["instance-store", "ebs"] })
+      .notNull()
+      .default("instance-store"),
+    rootDeviceName: text("root_device_name"),
+    /** JSON [{ deviceName, virtualName }]: the instance-store disks mapped at launch (made anew at each start). */
+    ephemeralDevices: text("ephemeral_devices").notNull().default("[]"),
+    /** ModifyInstanceAttribute's: TerminateInstances refused while set. */
+    disableApiTermination: integer("disable_api_termination", { mode: "boolean" }).notNull().default(false),
+    /** What the guest's own shutdown does: "stop" (EBS-backed only) or "terminate". */
+    shutdownBehavior: text("shutdown_behavior", { enum: ["stop", "terminate"] })
+      .notNull()
+      .default("terminate"),
+    /** EC2's StateTransitionReason ("User initiated (2026-12-07 10:00:00 GMT)"). */
+    transitionReason: text("transition_reason").notNull().default(""),
   },
   (t) => [index("instances_account").on(t.accountId), index("instances_token").on(t.accountId, t.clientToken)],
 );
@@ -191,6 +222,8 @@ export const snapshots = sqliteTable(
     state: text("state", { enum: ["pending", "completed", "error"] }).notNull(),
     progress: integer("progress").notNull().default(0),
     startedAt: integer("started_at", { mode: "timestamp_ms" }).notNull(),
+    /** CopySnapshot's source (its chunks are shared, not copied). */
+    sourceSnapshotId: text("source_snapshot_id"),
   },
   (t) => [index("snapshots_account").on(t.accountId)],
 );

@@ -25,12 +25,26 @@ export interface ImageRef {
   manifestKey: string;
 }
 
+/** An EBS volume a guest starts with: where its SC exported it for this node, and its device name. */
+export interface LaunchVolume {
+  volumeId: string;
+  device: string;
+  target: VolumeTarget;
+}
+
 /** ncRunInstance (reference §8.4). */
 export interface RunInstanceRequest {
   instanceId: string;
   reservationId: string;
   accountId: string;
-  image: ImageRef;
+  /** The instance-store image its root is copied from; absent when its root is `rootVolume`. */
+  image?: ImageRef;
+  /** An EBS-backed instance's root: the volume it boots from (no image is fetched, no swap made). */
+  rootVolume?: LaunchVolume;
+  /** Volumes mapped at launch: attached as the guest starts, before it is reported running. */
+  volumes?: LaunchVolume[];
+  /** EBS-backed: the devices of instance-store disks mapped at launch (made empty at each start). */
+  ephemeral?: string[];
   kernel?: ImageRef;
   ramdisk?: ImageRef;
   vmType: { name: string; cpus: number; memoryMb: number; diskGb: number };
@@ -75,6 +89,15 @@ export interface NodeClient {
   describeInstances(input: { instanceIds?: string[] }, ctx: CallContext): Promise<{ instances: NodeInstance[] }>;
   /** Idempotent: terminating an unknown or finished instance succeeds. */
   terminateInstance(input: { instanceId: string }, ctx: CallContext): Promise<NodeInstance | null>;
+  /**
+   * Stops an EBS-backed guest (StopInstances): asked to shut down (ACPI), destroyed after
+   * `timeoutMs` (at once with `force`); its volumes are let go, its instance-store disks
+   * removed, the record torn down "stopped". Idempotent.
+   */
+  stopInstance(
+    input: { instanceId: string; force?: boolean; timeoutMs?: number },
+    ctx: CallContext,
+  ): Promise<NodeInstance | null>;
   rebootInstance(input: { instanceId: string }, ctx: CallContext): Promise<void>;
   /** The last 64 KiB of the console, base64 (as ncGetConsoleOutput returns it). */
   getConsoleOutput(input: { instanceId: string }, ctx: CallContext): Promise<{ output: string }>;
@@ -150,6 +173,7 @@ export const NODE_METHODS = [
   "runInstance",
   "describeInstances",
   "terminateInstance",
+  "stopInstance",
   "rebootInstance",
   "getConsoleOutput",
   "setForwards",

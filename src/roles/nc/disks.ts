@@ -80,6 +80,18 @@ export async function assembleDisks(o: {
   return d;
 }
 
+/** An instance-store disk of `bytes` (ext3 for real guests), made empty: an EBS-backed guest's ephemeral mapping. */
+export async function ephemeralDisk(o: {
+  path: string;
+  bytes: number;
+  realGuests: boolean;
+  run: ProgramRunner;
+}): Promise<string> {
+  sparseFile(o.path, o.bytes);
+  if (o.realGuests && o.bytes > 0) await formatEphemeral(o.run, o.path);
+  return o.path;
+}
+
 async function must(run: ProgramRunner, cmd: string, args: string[]): Promise<string> {
   const r = await run(cmd, args);
   if (r.code !== 0)

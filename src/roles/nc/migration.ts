@@ -123,6 +123,10 @@ export function nodeMigration(d: NodeMigrationDeps): MigrationMethods {
         throw new IncorrectStateError(`instance ${instanceId} is not running on this node`, "instance");
       if (!d.hypervisor.capabilities().liveMigration)
         throw new UnsupportedError(`the ${d.hypervisor.capabilities().name} driver does not move running guests`);
+      const request = d.requestOf(row);
+      // Its root is a volume the target would open again, not a local disk to mirror: it is stopped and started instead.
+      if (request.rootVolume)
+        throw new UnsupportedError(`instance ${instanceId} boots from an EBS volume: stop it and start it elsewhere`);
       const disks = await d.hypervisor.migrationDisks(instanceId);
       const volumes = disks
         .filter((x) => x.volumeId)
@@ -133,7 +137,7 @@ export function nodeMigration(d: NodeMigrationDeps): MigrationMethods {
           ...(x.slot !== undefined ? { slot: x.slot } : {}),
         }));
       const console = await d.hypervisor.consoleOutput(instanceId).catch(() => "");
-      return { request: d.requestOf(row), volumes, console: Buffer.from(console, "utf8").toString("base64") };
+      return { request, volumes, console: Buffer.from(console, "utf8").toString("base64") };
     },
 
     async receiveInstance({ request, volumes, console, key }, ctx) {

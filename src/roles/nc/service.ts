@@ -10,6 +10,7 @@ import { and, eq, inArray, isNull, lt, ne, or } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { NodeNetwork } from "./node-network";
 import { nodeVolumes } from "./volumes";
+import { volumeDisk } from "./volume-disks";
 import { nodeMigration } from "./migration";
 import { nodeForwards, sameForwards } from "./forwards";
 import { nodeResource, type NodeLimits } from "./resource";
@@ -52,6 +53,11 @@ export interface NodeServiceDeps {
 }
 
 /** The hypervisor as EC2 reports it: QEMU with KVM is "kvm", under TCG "qemu". */
+
+/** How long a stopping guest has to shut itself down before it is destroyed (EC2 waits minutes; Force skips it). */
+export const STOP_TIMEOUT_MS = 60_000;
+/** A record torn down by StopInstances. */
+export const STOPPED_REASON = "stopped";
 
 /** How long a torn-down instance is still reported. */
 export const TEARDOWN_KEPT_MS = 60 * 60 * 1000;
@@ -123,6 +129,12 @@ export function createNodeService(
       const spec = await prepare(r, ctx, stillWanted);
       const started = await d.hypervisor.start(spec);
       stillWanted();
+      // Volumes mapped at launch are hot-plugged at once, so the guest is reported running only with them.
+      for (const v of r.volumes ?? []) {
+        const disk = volumeDisk(v.target, { volumeId: v.volumeId, device: v.device, dir: dirOf(r) });
+        await d.hypervisor.attachDisk(id, disk);
+        stillWanted();
+      }
       const nic = spec.nics[0]!;
       if (nic.mode === "user" && d.hypervisor.capabilities().portForwarding) {
         // Forwards the cluster changed while the guest was starting are applied now.
@@ -261,6 +273,27 @@ export function createNodeService(
       if (staging.has(instanceId)) terminatedWhileStaging.add(instanceId);
       await d.hypervisor.destroy(instanceId);
       if (row.state !== "teardown") teardown(instanceId, "terminated");
+      return {
+        instanceId,
+        state: "Teardown",
+        reason: record(instanceId)?.reason,
+        launchTime: row.createdAt.toISOString(),
+      };
+    },
+
+    async stopInstance({ instanceId, force, timeoutMs }, ctx) {
+      const row = record(instanceId);
+      if (!row) return null;
+      if (staging.has(instanceId)) terminatedWhileStaging.add(instanceId);
+      if (row.state !== "teardown") {
+        if (force) await d.hypervisor.destroy(instanceId);
+        else
+          await d.hypervisor.stop(instanceId, { timeoutMs: timeoutMs ?? STOP_TIMEOUT_MS }).catch((e: unknown) => {
+            if (!(e instanceof HypervisorError && e.kind === "not-found")) throw e;
+          });
+        teardown(instanceId, STOPPED_REASON);
+        d.log.info({ requestId: ctx.requestId, instanceId, force: !!force }, "nc: instance stopped");
+      }
       return {
         instanceId,
         state: "Teardown",

@@ -3,11 +3,11 @@
  * ncDetachVolume) as files or over NBD, and held still for their snapshots. What is
  * attached is the hypervisor's record (its per-domain state), so it survives an NC restart.
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { IncorrectStateError, InvalidParameterError, NotFoundError } from "../../common/errors";
 import { HypervisorError, type Hypervisor } from "../../hypervisor/types";
 import type { NodeClient } from "./client";
+import { forgetVolumeDisk, volumeDisk } from "./volume-disks";
 
 type VolumeMethods = Pick<NodeClient, "attachVolume" | "detachVolume" | "freezeVolume" | "thawVolume">;
 
@@ -25,38 +25,11 @@ export function nodeVolumes(o: {
       if (dom.disks.some((x) => x.volumeId === volumeId)) return; // attached already
       if (dom.disks.some((x) => x.device === device))
         throw new InvalidParameterError("Device", `Attachment point ${device} is already in use`);
-      if (target.kind === "file") {
-        await o.hypervisor.attachDisk(instanceId, { path: target.path, device, format: target.format, volumeId });
-        return;
-      }
-      if (target.kind === "iscsi") {
-        await o.hypervisor.attachDisk(instanceId, {
-          path: `iscsi://${target.portal}/${target.target}/${target.lun}`,
-          device,
-          volumeId,
-          iscsi: {
-            portal: target.portal,
-            target: target.target,
-            lun: target.lun,
-            user: target.user,
-            password: target.password,
-          },
-        });
-        return;
-      }
-      // Over NBD: this attachment's key, where QEMU reads it (the instance's own directory, 0700).
-      const pskDir = join(dir, `${volumeId}.psk`);
-      mkdirSync(pskDir, { recursive: true, mode: 0o700 });
-      writeFileSync(join(pskDir, "keys.psk"), `${target.identity}:${target.key}\n`, { mode: 0o600 });
+      const disk = volumeDisk(target, { volumeId, device, dir });
       try {
-        await o.hypervisor.attachDisk(instanceId, {
-          path: `nbd://${target.host}:${target.port}/${target.export}`,
-          device,
-          volumeId,
-          nbd: { host: target.host, port: target.port, export: target.export, identity: target.identity, pskDir },
-        });
+        await o.hypervisor.attachDisk(instanceId, disk);
       } catch (e) {
-        rmSync(pskDir, { recursive: true, force: true });
+        forgetVolumeDisk(disk);
         throw e;
       }
     },
@@ -71,7 +44,7 @@ export function nodeVolumes(o: {
       } catch (e) {
         if (!(e instanceof HypervisorError && (e.kind === "not-attached" || e.kind === "not-found"))) throw e;
       }
-      if (disk.nbd) rmSync(disk.nbd.pskDir, { recursive: true, force: true });
+      forgetVolumeDisk(disk);
     },
 
     async freezeVolume({ instanceId, volumeId }) {

@@ -15,6 +15,7 @@ import type { WalrusClient } from "../../walrus/client";
 import type { ClcDatabase } from "../database";
 import { imageLaunchPermissions, images } from "../schema";
 import { idIs, sameId } from "./id-match";
+import { encodeMappings, rootMapping, type BlockDeviceMapping } from "./block-devices";
 
 export type ImageType = "machine" | "kernel" | "ramdisk";
 export type ImageRecord = typeof images.$inferSelect;
@@ -34,6 +35,16 @@ const PREFIX: Record<ImageType, "image" | "kernel" | "ramdisk"> = {
   ramdisk: "ramdisk",
 };
 
+/** What an image registered from a bundle is (instance-store: its root is copied from the bundle at each launch). */
+const INSTANCE_STORE = {
+  rootDeviceType: "instance-store",
+  rootDeviceName: "/dev/sda1",
+  blockDeviceMappings: "[]",
+  virtualizationType: "paravirtual",
+  bootMode: null,
+  imageState: "available",
+} as const;
+
 export const INVALID_MANIFEST = "Image registration failed because the manifest referenced is invalid or unavailable.";
 
 export function createImageService(o: {
@@ -43,6 +54,8 @@ export function createImageService(o: {
   walrus: () => WalrusClient | undefined;
   cloudKeyPem: string;
   certificatesOfAccount(accountId: string): string[];
+  /** A completed snapshot the caller may make volumes from (NotFound / IncorrectState otherwise). */
+  snapshot: (caller: Caller, id: string) => { id: string; sizeGiB: number };
 }) {
   const { db } = o.db;
 
@@ -95,7 +108,24 @@ export function createImageService(o: {
     return v;
   }
 
+  /** Each EBS mapping's snapshot restorable by the caller (completed, unless `completed` is false) and no larger than asked. */
+  function checkSnapshots(caller: Caller, mappings: readonly BlockDeviceMapping[], completed: boolean): void {
+    for (const m of mappings) {
+      const e = m.ebs;
+      if (!e?.snapshotId || !completed) continue;
+      const snap = o.snapshot(caller, e.snapshotId);
+      if (e.volumeSize !== undefined && e.volumeSize < snap.sizeGiB)
+        throw new InvalidParameterError(
+          "BlockDeviceMapping",
+          `Volume of size ${e.volumeSize} GiB is smaller than snapshot '${snap.id}', expect size >= ${snap.sizeGiB} GiB`,
+          "block-device-mapping",
+        );
+    }
+  }
+
   return {
+    checkSnapshots,
+
     async register(
       caller: Caller,
       input: {
@@ -180,11 +210,95 @@ export function createImageService(o: {
         size: manifest.size,
         productCodes: (manifest.productCodes ?? []).join(","),
         createdAt: o.clock.now(),
+        ...INSTANCE_STORE,
       };
       db.insert(images).values(r).run();
       // Kernels and ramdisks are for everyone to launch with, as in Eucalyptus.
       if (type !== "machine") db.insert(imageLaunchPermissions).values({ imageId: r.id, grantee: "all" }).run();
       return r;
+    },
+
+    /**
+     * An EBS-backed image: its root (and any other mapping) made from snapshots at each
+     * launch. Each snapshot must be one the caller may restore and completed; the root's
+     * size may grow, never shrink below its snapshot's. No bundle is read.
+     */
+    registerEbs(
+      caller: Caller,
+      input: {
+        name: string;
+        description?: string;
+        architecture?: string;
+        rootDeviceName: string;
+        mappings: readonly BlockDeviceMapping[];
+        virtualizationType?: "paravirtual" | "hvm";
+        bootMode?: string;
+        kernelId?: string;
+        ramdiskId?: string;
+        /** CreateImage's: `pending` until its snapshots complete. */
+        pending?: boolean;
+      },
+    ): ImageRecord {
+      const root = rootMapping(input.mappings, input.rootDeviceName);
+      if (!root?.ebs?.snapshotId)
+        throw new InvalidParameterError(
+          "BlockDeviceMapping",
+          `The root device ${input.rootDeviceName} must be mapped to an EBS snapshot`,
+          "block-device-mapping",
+        );
+      checkSnapshots(caller, input.mappings, !input.pending);
+      for (const [id, want] of [
+        [input.kernelId, "kernel"],
+        [input.ramdiskId, "ramdisk"],
+      ] as const) {
+        if (id !== undefined && get(id).type !== want)
+          throw new InvalidParameterError(want === "kernel" ? "KernelId" : "RamdiskId", `${id} is not a ${want} image`);
+      }
+      const taken = db
+        .select({ id: images.id })
+        .from(images)
+        .where(and(eq(images.accountId, caller.accountId), eq(images.name, input.name), eq(images.state, "available")))
+        .get();
+      if (taken)
+        throw new InvalidParameterError("Name", `You already have an image named '${input.name}' (${taken.id})`);
+      const r: ImageRecord = {
+        id: o.ids.resourceId("image"),
+        accountId: caller.accountId,
+        location: "",
+        name: input.name,
+        description: input.description ?? "",
+        architecture: input.architecture ?? "x86_64",
+        type: "machine",
+        kernelId: input.kernelId ?? null,
+        ramdiskId: input.ramdiskId ?? null,
+        state: "available",
+        size: 0,
+        productCodes: "",
+        createdAt: o.clock.now(),
+        rootDeviceType: "ebs",
+        rootDeviceName: input.rootDeviceName,
+        blockDeviceMappings: encodeMappings(input.mappings),
+        // Without a kernel the disk boots itself (a bootloader in it): a full guest.
+        virtualizationType: input.virtualizationType ?? (input.kernelId ? "paravirtual" : "hvm"),
+        bootMode: input.bootMode ?? null,
+        imageState: input.pending ? "pending" : "available",
+      };
+      db.insert(images).values(r).run();
+      return r;
+    },
+
+    /** CreateImage's image once its snapshots are taken (or one failed). */
+    settle(id: string, state: "available" | "failed"): void {
+      db.update(images).set({ imageState: state }).where(eq(images.id, id)).run();
+    },
+
+    /** Images still waiting for their snapshots (CreateImage), for the CLC's sync. */
+    pending(): ImageRecord[] {
+      return db
+        .select()
+        .from(images)
+        .where(and(eq(images.imageState, "pending"), eq(images.state, "available")))
+        .all();
     },
 
     deregister(caller: Caller, id: string): void {

@@ -115,6 +115,7 @@ export function createSnapshotService(o: {
         state: stored.state === "completed" ? ("completed" as const) : ("pending" as const),
         progress: stored.progress,
         startedAt: o.clock.now(),
+        sourceSnapshotId: null,
       };
       db.insert(snapshots).values(row).run();
       o.log.info({ requestId: ctx.requestId, snapshotId: id, volumeId: v.id }, "clc: snapshot started");

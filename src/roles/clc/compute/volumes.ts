@@ -28,8 +28,8 @@ const DELETED_VISIBLE_MS = 60 * 60 * 1000;
 const LOST_AFTER_MS = 60_000;
 /** How long after an attachment a node's report must show it. */
 const ATTACH_SETTLE_MS = 30_000;
-/** EC2's volume types; every one is the same kind of volume here. */
-export const VOLUME_TYPES = ["standard", "gp2", "gp3", "io1", "io2", "st1", "sc1"] as const;
+export { VOLUME_TYPES } from "./volume-types";
+import { VOLUME_TYPES } from "./volume-types";
 /** Device names a volume may take: /dev/sdf, sdf, /dev/xvdg, vdh. The root's (sda*, xvda*, vda) are the image's. */
 const DEVICE = /^(?:\/dev\/)?((?:sd|xvd|vd)[b-z][a-z]?)$/;
 
