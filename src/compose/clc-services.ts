@@ -18,6 +18,7 @@ import { createAccountAttributeService } from "../roles/clc/compute/account-attr
 import type { ClcState } from "../roles/clc/open-clc";
 import { createVolumeService, type VolumeService, type Zone } from "../roles/clc/compute/volumes";
 import { createSnapshotService } from "../roles/clc/compute/snapshots";
+import { createInstanceVolumes } from "../roles/clc/compute/instance-volumes";
 import { createEnforcedChanges } from "../roles/clc/compute/enforced-changes";
 import type { WalrusClient } from "../roles/walrus/client";
 import type { Assembly } from "./assembly";
@@ -62,6 +63,14 @@ export function assembleEc2Services(
   });
   let volumes: VolumeService | undefined; // the instances' reports reach it once it exists
   const intents = createIntents({ db: clc.db, clock: a.clock });
+  const instanceVolumes = createInstanceVolumes({
+    db: clc.db,
+    clock: a.clock,
+    ids: a.ids,
+    zones,
+    snapshot: (caller, id) => snapshots.restorable(caller, id),
+    maxPerUser: () => s.scMaxVolumesPerUser,
+  });
   const instances = createInstanceService({
     db: clc.db,
     clock: a.clock,
@@ -73,6 +82,7 @@ export function assembleEc2Services(
     vmTypes: clc.vmTypes,
     addresses,
     intents,
+    volumes: instanceVolumes,
     log: a.log,
     reachabilityMs: s.instanceReachabilitySeconds * 1000,
     reported: (reports, ended, ctx) => volumes?.reconcileAttachments(reports, ended, ctx) ?? Promise.resolve(),
@@ -84,6 +94,7 @@ export function assembleEc2Services(
     ids: a.ids,
     zones,
     instance: (caller, id) => instances.live(caller, id),
+    instanceOf: (id) => instances.byId(id),
     get maxPerUser() {
       return s.scMaxVolumesPerUser;
     },
@@ -119,5 +130,5 @@ export function assembleEc2Services(
     enforced: createEnforcedChanges({ securityGroups: clc.securityGroups, addresses, instances, network, tags }),
     admin: o.admin,
   };
-  return { services, instances, images, volumes: volumeService, snapshots, network };
+  return { services, instances, images, volumes: volumeService, snapshots, network, instanceVolumes };
 }

@@ -78,8 +78,12 @@ export function qemuArgs(spec: DomainSpec, run: QemuRun): string[] {
       const dev = diskDevice(d);
       a.push(
         "-device",
-        [dev.driver, ...Object.entries(dev).filter(([k]) => k !== "driver").map(([k, v]) => `${k}=${q(v)}`)].join(",") +
-          (i === 0 && !spec.kernel ? ",bootindex=0" : ""),
+        [
+          dev.driver,
+          ...Object.entries(dev)
+            .filter(([k]) => k !== "driver")
+            .map(([k, v]) => `${k}=${q(v)}`),
+        ].join(",") + (i === 0 && !spec.kernel ? ",bootindex=0" : ""),
       );
       return;
     }

@@ -77,7 +77,10 @@ export async function plugDisk(c: QmpConnection, disk: DiskSpec, slot?: number):
   const { objects, blockdev } = blockdevOf(disk);
   for (const obj of objects) await c.execute("object-add", obj);
   await c.execute("blockdev-add", blockdev);
-  await c.execute("device_add", { ...diskDevice(disk), ...(slot !== undefined ? { addr: `0x${slot.toString(16)}` } : {}) });
+  await c.execute("device_add", {
+    ...diskDevice(disk),
+    ...(slot !== undefined ? { addr: `0x${slot.toString(16)}` } : {}),
+  });
 }
 
 /** Unplugs a disk: the guest must let go of the device first; then its block node and credentials go. */

@@ -168,8 +168,7 @@ export class QemuHypervisor implements Hypervisor {
       this.files.write(spec.instanceId, state);
       // An iSCSI root's CHAP password, where QEMU reads it (never on its command line).
       const secretPath = (device: string) => join(p.dir, `${device}.secret`);
-      for (const d of spec.disks)
-        if (d.iscsi) writeFileSync(secretPath(d.device), d.iscsi.password, { mode: 0o600 });
+      for (const d of spec.disks) if (d.iscsi) writeFileSync(secretPath(d.device), d.iscsi.password, { mode: 0o600 });
       await this.spawnQemu(
         qemuArgs(spec, { accel: await this.accel, qmpPath: p.qmp, pidPath: p.pid, net, secretPath }),
       );

@@ -91,9 +91,35 @@ export interface ClusterClient {
    * and every lease goes back).
    */
   runInstances(
-    input: { accountId: string; groupName: string; instances: ClusterRunRequest[]; groups: GroupRules[] },
+    input: {
+      accountId: string;
+      groupName: string;
+      instances: ClusterRunRequest[];
+      groups: GroupRules[];
+      /**
+       * Placed and addressed, not started: the instances' volumes are exported to the nodes
+       * chosen (each PlacedInstance says whether its node shares the SC's host), then
+       * startPlaced starts them. An instance stopped before keeps its private address.
+       */
+      hold?: boolean;
+    },
     ctx: CallContext,
   ): Promise<{ placed: PlacedInstance[] }>;
+  /**
+   * Starts instances runInstances placed with `hold`, on their nodes, with their volumes'
+   * exports: all or none (on a refusal those started are stopped again and every placement
+   * goes; the leases stay, kept as for stopped instances, for the caller to terminate or keep).
+   */
+  startPlaced(input: { instances: ClusterRunRequest[] }, ctx: CallContext): Promise<void>;
+  /**
+   * Stops EBS-backed instances on their nodes (NodeClient.stopInstance) and lets go of their
+   * placements; their leases are kept. `unfinished`: those whose node could not be reached
+   * (kept placed; the caller asks again). Idempotent: an instance not placed here is done.
+   */
+  stopInstances(
+    input: { instanceIds: string[]; force?: boolean },
+    ctx: CallContext,
+  ): Promise<{ unfinished: Array<{ instanceId: string; reason: string }> }>;
   /**
    * Each placed instance as its node last reported it. An instance of a silent node is
    * listed from that node's last report with `unreportedSince`; one its (answering) node
@@ -163,6 +189,8 @@ export interface PlacedInstance {
   mac: string;
   /** What runs it (the node's report), as EC2 names it. */
   hypervisor?: string;
+  /** Its node shares this host (the SC's volumes are opened as files there). */
+  local?: boolean;
 }
 
 export const CLUSTER_METHODS = [
@@ -170,6 +198,8 @@ export const CLUSTER_METHODS = [
   "describeResources",
   "describeNodes",
   "runInstances",
+  "startPlaced",
+  "stopInstances",
   "describeInstances",
   "terminateInstances",
   "evacuateNode",

@@ -59,6 +59,8 @@ export const leases = sqliteTable("leases", {
   privateIp: text("private_ip").unique(),
   mac: text("mac").notNull(),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  /** Held for a stopped instance (no placement): kept until it starts again or is terminated. */
+  keptSince: integer("kept_since", { mode: "timestamp_ms" }),
 });
 
 /** Nodes POWERSAVE has put to sleep, with what they offer when woken (their last report). */
@@ -239,6 +241,10 @@ CREATE TABLE drained_nodes (
   since INTEGER NOT NULL
 );
 ALTER TABLE placements ADD COLUMN migrating_to TEXT;`,
+  },
+  {
+    name: "leases kept for stopped instances",
+    sql: `ALTER TABLE leases ADD COLUMN kept_since INTEGER;`,
   },
 ] as const;
 

@@ -6,7 +6,7 @@
  * are d0:0d + the instance id (instId2mac). This is the plan as data; the networking
  * work turns it into bridges, VLANs and rules.
  */
-import { and, eq, inArray, lt, notInArray } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, notInArray } from "drizzle-orm";
 import type { NicSpec, PortForward } from "../../hypervisor/types";
 import type { NetworkPlan } from "../../net/view";
 import { VNET_MODES } from "../../net/modes";
@@ -112,6 +112,7 @@ export function createNetworkService(o: { db: CcDatabase; clock: Clock; plan: Ne
         privateIp: null as string | null,
         mac: macOf(instanceId),
         createdAt: o.clock.now(),
+        keptSince: null as Date | null,
       };
       if (VNET_MODES[lan.mode].addressing === "macmap") {
         const pair = lan.macMap.find((p) => !taken.has(p.ip) && !taken.has(p.mac));
@@ -156,6 +157,7 @@ export function createNetworkService(o: { db: CcDatabase; clock: Clock; plan: Ne
                 privateIp: addr,
                 mac: macOf(instanceId),
                 createdAt: o.clock.now(),
+                keptSince: null,
               };
               db.insert(leases).values(row).run();
               return toLease(row);
@@ -184,6 +186,21 @@ export function createNetworkService(o: { db: CcDatabase; clock: Clock; plan: Ne
         .immediate();
     },
 
+    /** An instance's lease, if it holds one. */
+    leaseOf(instanceId: string): Lease | undefined {
+      const row = db.select().from(leases).where(eq(leases.instanceId, instanceId)).get();
+      return row && toLease(row);
+    },
+
+    /** The instances stopped: their leases stay theirs with no placement (or are in use again: null). */
+    keep(instanceIds: readonly string[], kept: boolean): void {
+      if (instanceIds.length)
+        db.update(leases)
+          .set({ keptSince: kept ? o.clock.now() : null })
+          .where(inArray(leases.instanceId, [...instanceIds]))
+          .run();
+    },
+
     release(instanceIds: readonly string[]): void {
       if (instanceIds.length)
         db.delete(leases)
@@ -202,9 +219,10 @@ export function createNetworkService(o: { db: CcDatabase; clock: Clock; plan: Ne
         .all()
         .map((r) => r.id);
       const cutoff = new Date(o.clock.now().getTime() - graceMs);
+      // A stopped instance's lease is kept (its private address is its own until it is terminated).
       const cond = placed.length
-        ? and(notInArray(leases.instanceId, placed), lt(leases.createdAt, cutoff))
-        : lt(leases.createdAt, cutoff);
+        ? and(notInArray(leases.instanceId, placed), lt(leases.createdAt, cutoff), isNull(leases.keptSince))
+        : and(lt(leases.createdAt, cutoff), isNull(leases.keptSince));
       return db.delete(leases).where(cond).run().changes;
     },
 

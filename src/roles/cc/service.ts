@@ -11,7 +11,7 @@ import {
   UnsupportedError,
 } from "../../common/errors";
 import type { NodeInstance } from "../nc/client";
-import type { ClusterClient, ClusterInstance } from "./client";
+import type { ClusterClient, ClusterInstance, ClusterRunRequest } from "./client";
 import { clusterAvailability } from "./capacity";
 import type { CcDatabase } from "./database";
 import { placements } from "./database";
@@ -95,6 +95,43 @@ export function createClusterService(
       );
   }
 
+  /**
+   * The nodes start the placed instances in parallel, each with the network rendered for
+   * it; one refusal stops those started and `undo`es the placements.
+   */
+  async function startOnNodes(instances: readonly ClusterRunRequest[], ctx: CallContext, undo: () => void) {
+    const nodes = new Set(instances.map((r) => placementOf(r.instanceId)?.node));
+    try {
+      const results = await Promise.allSettled(
+        instances.map(({ groupIds: _g, publicIp: _p, ...r }) => {
+          const lease = o.networks.leaseOf(r.instanceId);
+          if (!lease) throw new NotFoundError("instance", r.instanceId);
+          return nodeOf(r.instanceId).client.runInstance(
+            { ...r, nic: nicOf(lease, o.network.forwardsFor(r.instanceId), o.managed?.bridgeOf(lease)) },
+            ctx,
+          );
+        }),
+      );
+      const failed = results.find((x): x is PromiseRejectedResult => x.status === "rejected");
+      if (failed) {
+        const started = instances.filter((_, i) => results[i]!.status === "fulfilled").map((r) => r.instanceId);
+        // A guest whose node went silent meanwhile is left to the unknown-guest review once its placement goes.
+        await Promise.all(
+          started.map((id) =>
+            Promise.resolve()
+              .then(() => nodeOf(id).client.terminateInstance({ instanceId: id }, ctx))
+              .catch(() => undefined),
+          ),
+        );
+        undo();
+        await o.managed?.network.sync(ctx).catch(() => undefined);
+        throw failed.reason;
+      }
+    } finally {
+      for (const name of nodes) if (name) o.monitor.invalidate(name);
+    }
+  }
+
   return {
     async describeCluster(_input, ctx) {
       const pending = o.settingsPending?.() ?? [];
@@ -138,7 +175,7 @@ export function createClusterService(
       return { nodes };
     },
 
-    async runInstances({ accountId, groupName, instances, groups }, ctx) {
+    async runInstances({ accountId, groupName, instances, groups, hold }, ctx) {
       if (instances.length === 0) return { placed: [] };
       const t = instances[0]!.vmType;
       refuseHeldAddresses(instances);
@@ -174,6 +211,7 @@ export function createClusterService(
           privateIp: lease.privateIp,
           mac: lease.mac,
           hypervisor: candidates.find((c) => c.name === node)?.resource.hypervisor,
+          local: o.isLocalNode(node),
         };
       });
       // The groups' rules as the CLC has them now (instances already here that share a group are brought in line too).
@@ -190,9 +228,11 @@ export function createClusterService(
         )
         .onConflictDoNothing()
         .run();
+      // Held: the caller decides what becomes of the leases (a stopped instance keeps its address).
       const undo = () => {
         db.delete(placements).where(inArray(placements.instanceId, ids)).run();
-        o.networks.release(ids);
+        if (hold) o.networks.keep(ids, true);
+        else o.networks.release(ids);
       };
       try {
         // Their segments exist on the gateway and the nodes before their taps are put on them.
@@ -201,41 +241,12 @@ export function createClusterService(
         undo();
         throw e;
       }
-      try {
-        // The nodes start theirs in parallel, each with the network rendered for it; one refusal undoes them all.
-        const results = await Promise.allSettled(
-          instances.map(({ groupIds: _g, publicIp: _p, ...r }) =>
-            nodeOf(r.instanceId).client.runInstance(
-              {
-                ...r,
-                nic: nicOf(
-                  leases.get(r.instanceId)!,
-                  o.network.forwardsFor(r.instanceId),
-                  o.managed?.bridgeOf(leases.get(r.instanceId)!),
-                ),
-              },
-              ctx,
-            ),
-          ),
-        );
-        const failed = results.find((x): x is PromiseRejectedResult => x.status === "rejected");
-        if (failed) {
-          const started = instances.filter((_, i) => results[i]!.status === "fulfilled").map((r) => r.instanceId);
-          // A guest whose node went silent meanwhile is left to the unknown-guest review once its placement goes.
-          await Promise.all(
-            started.map((id) =>
-              Promise.resolve()
-                .then(() => nodeOf(id).client.terminateInstance({ instanceId: id }, ctx))
-                .catch(() => undefined),
-            ),
-          );
-          undo();
-          await o.managed?.network.sync(ctx).catch(() => undefined);
-          throw failed.reason;
-        }
-      } finally {
+      if (hold) {
+        o.networks.keep(ids, false); // a stopped instance starting again: its lease is in use
         for (const name of chosen) o.monitor.invalidate(name);
+        return { placed };
       }
+      await startOnNodes(instances, ctx, undo);
       return { placed };
     },
 
@@ -287,6 +298,43 @@ export function createClusterService(
         else if (reported) out.push({ ...inst, node: row.node, ...(ip ? { privateIp: ip } : {}) });
       }
       return { instances: out };
+    },
+
+    async startPlaced({ instances }, ctx) {
+      const ids = instances.map((r) => r.instanceId);
+      for (const id of ids) if (!placementOf(id)) throw new NotFoundError("instance", id);
+      // Undone, the instances are as stopped ones: no placement, their leases kept for the caller to decide.
+      await startOnNodes(instances, ctx, () => {
+        db.delete(placements).where(inArray(placements.instanceId, ids)).run();
+        o.networks.keep(ids, true);
+      });
+    },
+
+    async stopInstances({ instanceIds, force }, ctx) {
+      const unfinished: Array<{ instanceId: string; reason: string }> = [];
+      const done: string[] = [];
+      for (const id of instanceIds) {
+        const row = placementOf(id);
+        if (row && o.monitor.node(row.node) && o.monitor.health(row.node)?.state !== "fenced") {
+          try {
+            const node = nodeOf(id);
+            await node.client.stopInstance({ instanceId: id, force }, ctx);
+            o.monitor.invalidate(node.name);
+          } catch (e) {
+            unfinished.push({ instanceId: id, reason: (e as Error).message });
+            o.log.warn(
+              { requestId: ctx.requestId, instanceId: id, node: row.node, err: (e as Error).message },
+              "cc: stop not carried out yet; kept",
+            );
+            continue;
+          }
+        }
+        if (row) db.delete(placements).where(eq(placements.instanceId, id)).run();
+        done.push(id);
+      }
+      o.networks.keep(done, true);
+      if (done.length) await o.managed?.network.sync(ctx);
+      return { unfinished };
     },
 
     async terminateInstances({ instanceIds }, ctx) {

@@ -260,7 +260,7 @@ export const tags = sqliteTable(
 export const intents = sqliteTable(
   "intents",
   {
-    kind: text("kind", { enum: ["terminate", "detach"] }).notNull(),
+    kind: text("kind", { enum: ["terminate", "detach", "stop"] }).notNull(),
     target: text("target").notNull(),
     zone: text("zone").notNull(),
     payload: text("payload").notNull().default("{}"),

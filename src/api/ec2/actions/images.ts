@@ -3,6 +3,7 @@ import { defineAction, type Ec2Context } from "../action";
 import { applyFilters } from "../filters";
 import { filterList, p } from "../params";
 import type { ImageView } from "../../../roles/clc/compute/images";
+import { decodeMappings, type BlockDeviceMapping } from "../../../roles/clc/compute/block-devices";
 import { grantChanges, tagSet, verboseScope } from "./common";
 
 const caller = (ctx: Ec2Context) => ({ accountId: ctx.principal.accountId, isAdmin: ctx.principal.isAdmin });
@@ -29,7 +30,7 @@ export const blockDeviceMapping = p.list(
 export const RegisterImage = defineAction({
   name: "RegisterImage",
   params: {
-    ImageLocation: p.string({ required: true }),
+    ImageLocation: p.string(),
     Name: p.string({ maxLength: 128 }),
     Description: p.string({ maxLength: 255 }),
     Architecture: p.string({ enum: ["i386", "x86_64"] }),
@@ -44,12 +45,36 @@ export const RegisterImage = defineAction({
     DryRun: p.boolean(),
   },
   async handler(input, ctx) {
-    if ((input.BlockDeviceMapping ?? []).some((b) => b.Ebs !== undefined)) {
-      throw new Ec2Error(
-        "InvalidParameterValue",
-        "EBS-backed images are not supported yet; register an instance-store bundle (ImageLocation)",
-      );
+    // With a root device and no bundle: an EBS-backed image, its root a snapshot.
+    if (input.ImageLocation === undefined) {
+      if (input.RootDeviceName === undefined)
+        throw new Ec2Error(
+          "MissingParameter",
+          "The request must contain ImageLocation (a bundle) or RootDeviceName and a BlockDeviceMapping (EBS)",
+        );
+      if (input.Name === undefined)
+        throw new Ec2Error("MissingParameter", "The request must contain the parameter Name");
+      const virt = input.VirtualizationType;
+      if (virt !== undefined && virt !== "hvm" && virt !== "paravirtual")
+        throw new Ec2Error("InvalidParameterValue", `VirtualizationType must be hvm or paravirtual`);
+      const r = ctx.services.images.registerEbs(caller(ctx), {
+        name: input.Name,
+        description: input.Description,
+        architecture: input.Architecture,
+        rootDeviceName: input.RootDeviceName,
+        mappings: ctx.services.images.parseMappings(input.BlockDeviceMapping),
+        virtualizationType: virt as "hvm" | "paravirtual" | undefined,
+        bootMode: input.BootMode,
+        kernelId: input.KernelId,
+        ramdiskId: input.RamdiskId,
+      });
+      return { imageId: r.id };
     }
+    if ((input.BlockDeviceMapping ?? []).some((b) => b.Ebs !== undefined))
+      throw new Ec2Error(
+        "InvalidParameterCombination",
+        "An instance-store bundle (ImageLocation) cannot have EBS mappings; register an EBS-backed image without ImageLocation",
+      );
     const r = await ctx.services.images.register(
       caller(ctx),
       {
@@ -76,11 +101,30 @@ export const DeregisterImage = defineAction({
   },
 });
 
+/** Mappings as EC2 lists them (an image's, or what a launch used). */
+export function mappingItems(list: readonly BlockDeviceMapping[]) {
+  return list.map((m) => ({
+    deviceName: m.deviceName,
+    ...(m.virtualName ? { virtualName: m.virtualName } : {}),
+    ...(m.noDevice ? { noDevice: "" } : {}),
+    ...(m.ebs
+      ? {
+          ebs: {
+            snapshotId: m.ebs.snapshotId,
+            volumeSize: m.ebs.volumeSize,
+            deleteOnTermination: m.ebs.deleteOnTermination,
+            volumeType: m.ebs.volumeType,
+            encrypted: false,
+          },
+        }
+      : {}),
+  }));
+}
+
 function imageItem(i: ImageView, tags?: Record<string, string>) {
   return {
     imageId: i.id,
-    imageLocation: i.location,
-    imageState: i.state,
+    imageLocation: i.location || `${i.accountId}/${i.name}`,
     imageOwnerId: i.accountId,
     isPublic: i.isPublic,
     architecture: i.architecture,
@@ -89,11 +133,14 @@ function imageItem(i: ImageView, tags?: Record<string, string>) {
     ramdiskId: i.ramdiskId ?? undefined,
     name: i.name,
     description: i.description || undefined,
-    rootDeviceType: "instance-store",
-    virtualizationType: "paravirtual",
+    imageState: i.imageState === "available" ? i.state : i.imageState,
+    rootDeviceType: i.rootDeviceType,
+    rootDeviceName: i.rootDeviceName ?? undefined,
+    virtualizationType: i.virtualizationType,
+    bootMode: i.bootMode ?? undefined,
     hypervisor: "xen",
     creationDate: i.createdAt,
-    blockDeviceMapping: [],
+    blockDeviceMapping: mappingItems(decodeMappings(i.blockDeviceMappings)),
     productCodes: i.productCodes ? i.productCodes.split(",").map((c) => ({ productCode: c, type: "devpay" })) : [],
     tagSet: tagSet(tags),
   };
@@ -134,8 +181,11 @@ export const DescribeImages = defineAction({
         description: (i) => i.description,
         "owner-id": (i) => i.accountId,
         state: (i) => i.state,
-        "root-device-type": () => "instance-store",
-        "virtualization-type": () => "paravirtual",
+        "root-device-type": (i) => i.rootDeviceType,
+        "root-device-name": (i) => i.rootDeviceName ?? undefined,
+        "virtualization-type": (i) => i.virtualizationType,
+        "block-device-mapping.snapshot-id": (i) =>
+          decodeMappings(i.blockDeviceMappings).flatMap((m) => (m.ebs?.snapshotId ? [m.ebs.snapshotId] : [])),
         "product-code": (i) => i.productCodes.split(",").filter(Boolean),
       },
       (i) => tags.get(i.id) ?? {},

@@ -14,7 +14,8 @@ import {
 } from "./security-groups";
 import { CreateTags, DeleteTags, DescribeTags } from "./tags";
 import { AllocateAddress, AssociateAddress, DescribeAddresses, DisassociateAddress, ReleaseAddress } from "./addresses";
-import { DescribeInstanceAttribute, DescribeInstanceStatus } from "./instance-status";
+import { DescribeInstanceStatus } from "./instance-status";
+import { DescribeInstanceAttribute, ModifyInstanceAttribute, ResetInstanceAttribute } from "./instance-attributes";
 import {
   DescribeInstances,
   GetConsoleOutput,
@@ -114,6 +115,8 @@ const actions = [
   StartInstances,
   GetConsoleOutput,
   DescribeInstanceAttribute,
+  ModifyInstanceAttribute,
+  ResetInstanceAttribute,
   DescribeInstanceStatus,
   AllocateAddress,
   ReleaseAddress,

@@ -1,4 +1,4 @@
-/** DescribeInstanceAttribute and DescribeInstanceStatus: what EC2 tells of one instance beyond DescribeInstances. */
+/** DescribeInstanceStatus: what EC2 tells of instances beyond DescribeInstances. */
 import { defineAction, type Ec2Context } from "../action";
 import { applyFilters } from "../filters";
 import { filterList, p } from "../params";
@@ -6,63 +6,6 @@ import { STATE_CODES, type InstanceRecord, type InstanceState } from "../../../r
 
 const caller = (ctx: Ec2Context) => ({ accountId: ctx.principal.accountId, isAdmin: ctx.principal.isAdmin });
 const state = (s: InstanceState) => ({ code: STATE_CODES[s], name: s });
-
-export const DescribeInstanceAttribute = defineAction({
-  name: "DescribeInstanceAttribute",
-  params: {
-    InstanceId: p.string({ required: true }),
-    Attribute: p.string({
-      required: true,
-      enum: [
-        "userData",
-        "instanceType",
-        "kernel",
-        "ramdisk",
-        "groupSet",
-        "rootDeviceName",
-        "blockDeviceMapping",
-        "disableApiTermination",
-        "instanceInitiatedShutdownBehavior",
-      ],
-    }),
-    DryRun: p.boolean(),
-  },
-  async handler(input, ctx) {
-    const [r] = await ctx.services.instances.describe(caller(ctx), [input.InstanceId], ctx);
-    const value = (v: string | null | undefined) => (v ? { value: v } : {});
-    const out: Record<string, unknown> = { instanceId: r!.id };
-    switch (input.Attribute) {
-      case "userData":
-        out.userData = value(r!.userData);
-        break;
-      case "instanceType":
-        out.instanceType = value(r!.instanceType);
-        break;
-      case "kernel":
-        out.kernel = value(r!.kernelId);
-        break;
-      case "ramdisk":
-        out.ramdisk = value(r!.ramdiskId);
-        break;
-      case "groupSet":
-        out.groupSet = ctx.services.instances.groupsOf(r!).map((g) => ({ groupId: g.id, groupName: g.name }));
-        break;
-      case "rootDeviceName":
-        out.rootDeviceName = value("/dev/sda1");
-        break;
-      case "blockDeviceMapping":
-        out.blockDeviceMapping = [];
-        break;
-      case "disableApiTermination":
-        out.disableApiTermination = { value: false };
-        break;
-      case "instanceInitiatedShutdownBehavior":
-        out.instanceInitiatedShutdownBehavior = value("terminate");
-        break;
-    }
-    return out;
-  },
-});
 
 export const DescribeInstanceStatus = defineAction({
   name: "DescribeInstanceStatus",

@@ -44,7 +44,7 @@ function instanceItem(
     privateDnsName: r.privateIp,
     dnsName: publicIp ?? r.privateIp,
     ipAddress: publicIp,
-    reason: r.stateReason,
+    reason: r.transitionReason || r.stateReason,
     keyName: r.keyName ?? undefined,
     amiLaunchIndex: r.launchIndex,
     productCodes: [],
@@ -59,7 +59,8 @@ function instanceItem(
     vpcId: ctx.services.vpcs.vpc(r.accountId).vpcId,
     subnetId: ctx.services.vpcs.subnetOfZone(r.accountId, r.zone),
     architecture: "x86_64",
-    rootDeviceType: "instance-store",
+    rootDeviceType: r.rootDeviceType,
+    rootDeviceName: r.rootDeviceName ?? undefined,
     ...virtualization(r.hypervisor),
     clientToken: r.clientToken ?? undefined,
     stateReason: r.stateReason ? { code: r.stateReason.split(":")[0], message: r.stateReason } : undefined,
@@ -87,7 +88,7 @@ function reservations(ctx: Ec2Context, rows: InstanceRecord[], tags: Map<string,
       const t = tags.get(r.id);
       const vols = volumes.get(r.id) ?? [];
       // Everything else about an instance is fixed once it is placed.
-      const version = `${r.state}|${r.stateReason}|${r.privateIp}|${r.hypervisor ?? ""}|${ip ?? ""}|${t ? JSON.stringify(t) : ""}|${vols.map((v) => `${v.id}:${v.device}:${v.attachState}`).join(",")}`;
+      const version = `${r.state}|${r.stateReason}|${r.transitionReason}|${r.instanceType}|${r.privateIp}|${r.hypervisor ?? ""}|${ip ?? ""}|${t ? JSON.stringify(t) : ""}|${vols.map((v) => `${v.id}:${v.device}:${v.attachState}`).join(",")}`;
       return ctx.fragments.get(`instance:${r.id}`, version, () => instanceItem(ctx, r, ip, t, vols));
     }),
   }));
@@ -131,18 +132,21 @@ function networkInterface(input: RunInput) {
 }
 
 /**
- * The tags RunInstances puts on its instances. Volume tags are for the instance's EBS
- * volumes: instance-store instances have none, so (as in EC2) they tag nothing.
+ * The tags RunInstances puts on its instances and on the EBS volumes they get from their
+ * mappings (an instance-store instance without volume mappings has none: they tag nothing).
  */
 function instanceTags(specs: ReadonlyArray<{ ResourceType: string; Tag?: Array<{ Key: string; Value?: string }> }>) {
-  const out: Array<{ key: string; value: string }> = [];
+  const out = {
+    instance: [] as Array<{ key: string; value: string }>,
+    volume: [] as Array<{ key: string; value: string }>,
+  };
   for (const s of specs) {
     if (s.ResourceType !== "instance" && s.ResourceType !== "volume")
       throw new Ec2Error(
         "InvalidParameterValue",
         `RunInstances cannot tag resources of type '${s.ResourceType.slice(0, 64)}' (instance, volume)`,
       );
-    if (s.ResourceType === "instance") out.push(...(s.Tag ?? []).map((t) => ({ key: t.Key, value: t.Value ?? "" })));
+    out[s.ResourceType].push(...(s.Tag ?? []).map((t) => ({ key: t.Key, value: t.Value ?? "" })));
   }
   return out;
 }
@@ -193,12 +197,12 @@ export const RunInstances = defineAction({
     ),
   },
   async handler(input, ctx) {
-    if ((input.BlockDeviceMapping ?? []).some((b) => b.Ebs !== undefined)) {
+    const behavior = input.InstanceInitiatedShutdownBehavior;
+    if (behavior !== undefined && behavior !== "stop" && behavior !== "terminate")
       throw new Ec2Error(
         "InvalidParameterValue",
-        "EBS block device mappings at launch are not supported (instances boot from instance-store images); run the instance, then CreateVolume and AttachVolume",
+        `InstanceInitiatedShutdownBehavior must be stop or terminate, not '${behavior.slice(0, 32)}'`,
       );
-    }
     const nic = networkInterface(input);
     // A default subnet is its zone (the only subnets there are).
     let zone = input.Placement?.AvailabilityZone;
@@ -216,7 +220,7 @@ export const RunInstances = defineAction({
           ? "public"
           : "private";
     const tags = instanceTags(input.TagSpecification ?? []);
-    ctx.services.tags.check(tags);
+    ctx.services.tags.check([...tags.instance, ...tags.volume]);
     const rows = await ctx.services.instances.run(
       caller(ctx),
       {
@@ -233,15 +237,22 @@ export const RunInstances = defineAction({
         zone,
         clientToken: input.ClientToken,
         addressing: publicAddress as "public" | "private" | undefined,
+        blockDeviceMappings: input.BlockDeviceMapping,
+        disableApiTermination: input.DisableApiTermination,
+        shutdownBehavior: behavior,
       },
       ctx,
     );
-    if (tags.length)
+    if (tags.instance.length)
       ctx.services.tags.create(
         ctx.principal.accountId,
         rows.map((r) => r.id),
-        tags,
+        tags.instance,
       );
+    const launched = ctx.services.volumes.attachedTo(rows.map((r) => r.id));
+    const volumeIds = [...launched.values()].flat().map((v) => v.id);
+    if (tags.volume.length && volumeIds.length)
+      ctx.services.tags.create(ctx.principal.accountId, volumeIds, tags.volume);
     const [reservation] = reservations(ctx, rows, ctx.services.tags.of(rows.map((r) => r.id)));
     return reservation!;
   },
@@ -260,6 +271,7 @@ export const DescribeInstances = defineAction({
     const { scope, names: ids } = verboseScope(ctx, input.InstanceId);
     const rows = await ctx.services.instances.describe({ ...caller(ctx), all: scope.all }, ids, ctx);
     const tags = ctx.services.tags.of(rows.map((r) => r.id));
+    const volumesOf = ctx.services.volumes.attachedTo(rows.map((r) => r.id));
     const filtered = applyFilters(
       rows,
       input.Filter,
@@ -282,6 +294,10 @@ export const DescribeInstances = defineAction({
         "ip-address": (r) => ctx.services.addresses.publicIpOf(r.id),
         "vpc-id": (r) => ctx.services.vpcs.vpc(r.accountId).vpcId,
         "subnet-id": (r) => ctx.services.vpcs.subnetOfZone(r.accountId, r.zone),
+        "root-device-type": (r) => r.rootDeviceType,
+        "root-device-name": (r) => r.rootDeviceName ?? undefined,
+        "block-device-mapping.volume-id": (r) => (volumesOf.get(r.id) ?? []).map((v) => v.id),
+        "block-device-mapping.device-name": (r) => (volumesOf.get(r.id) ?? []).map((v) => `/dev/${v.device}`),
       },
       (r) => tags.get(r.id) ?? {},
     );
@@ -294,14 +310,7 @@ export const TerminateInstances = defineAction({
   name: "TerminateInstances",
   params: { InstanceId: p.list(p.string(), { required: true }), DryRun: p.boolean() },
   async handler(input, ctx) {
-    const done = await ctx.services.instances.terminate(caller(ctx), input.InstanceId, ctx);
-    return {
-      instancesSet: done.map((d) => ({
-        instanceId: d.id,
-        currentState: state(d.current),
-        previousState: state(d.previous),
-      })),
-    };
+    return stateChanges(await ctx.services.instances.terminate(caller(ctx), input.InstanceId, ctx));
   },
 });
 
@@ -314,18 +323,34 @@ export const RebootInstances = defineAction({
   },
 });
 
-const stopStartParams = { InstanceId: p.list(p.string(), { required: true }), Force: p.boolean(), DryRun: p.boolean() };
+const stateChanges = (done: ReadonlyArray<{ id: string; previous: InstanceState; current: InstanceState }>) => ({
+  instancesSet: done.map((d) => ({
+    instanceId: d.id,
+    currentState: state(d.current),
+    previousState: state(d.previous),
+  })),
+});
 
 export const StopInstances = defineAction({
   name: "StopInstances",
-  params: stopStartParams,
-  handler: (input, ctx) => ctx.services.instances.refuseStopOrStart(caller(ctx), input.InstanceId, "stopped"),
+  params: {
+    InstanceId: p.list(p.string(), { required: true }),
+    Force: p.boolean(),
+    Hibernate: p.boolean(),
+    DryRun: p.boolean(),
+  },
+  async handler(input, ctx) {
+    if (input.Hibernate) throw new Ec2Error("UnsupportedHibernationConfiguration", "Hibernation is not supported here");
+    return stateChanges(await ctx.services.instances.stop(caller(ctx), input.InstanceId, !!input.Force, ctx));
+  },
 });
 
 export const StartInstances = defineAction({
   name: "StartInstances",
-  params: { InstanceId: stopStartParams.InstanceId, DryRun: p.boolean() },
-  handler: (input, ctx) => ctx.services.instances.refuseStopOrStart(caller(ctx), input.InstanceId, "started"),
+  params: { InstanceId: p.list(p.string(), { required: true }), AdditionalInfo: p.string(), DryRun: p.boolean() },
+  async handler(input, ctx) {
+    return stateChanges(await ctx.services.instances.start(caller(ctx), input.InstanceId, ctx));
+  },
 });
 
 export const GetConsoleOutput = defineAction({

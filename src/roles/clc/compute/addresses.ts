@@ -171,6 +171,14 @@ export function createAddressService(o: {
       return r.publicIp;
     },
 
+    /** At stop: the launch address goes back to the pool; an elastic one stays associated (as EC2 keeps it). */
+    releaseLaunchAddress(instanceId: string): void {
+      db.update(addresses)
+        .set({ instanceId: null, associationId: null, system: false })
+        .where(and(eq(addresses.instanceId, instanceId), eq(addresses.system, true)))
+        .run();
+    },
+
     /** At terminate: launch addresses go back to the pool, elastic ones are disassociated. */
     releaseFromInstance(instanceId: string): void {
       db.update(addresses)

@@ -36,8 +36,7 @@ const EPHEMERAL = /^ephemeral([0-9]|1[0-9]|2[0-3])$/;
 /** The largest volume one mapping may ask for (GiB), as EC2's standard volumes. */
 export const MAX_VOLUME_GIB = 16 * 1024;
 
-const invalid = (message: string) =>
-  new InvalidParameterError("BlockDeviceMapping", message, "block-device-mapping");
+const invalid = (message: string) => new InvalidParameterError("BlockDeviceMapping", message, "block-device-mapping");
 
 /** The device's short name ("sda1"), the key mappings and attachments are compared by; throws for a name no guest has. */
 export function deviceKey(name: string): string {
@@ -71,7 +70,10 @@ export function parseMappings(list: readonly MappingInput[] | undefined): BlockD
       continue;
     }
     const e = m.Ebs!;
-    if (e.VolumeSize !== undefined && (!Number.isInteger(e.VolumeSize) || e.VolumeSize < 1 || e.VolumeSize > MAX_VOLUME_GIB))
+    if (
+      e.VolumeSize !== undefined &&
+      (!Number.isInteger(e.VolumeSize) || e.VolumeSize < 1 || e.VolumeSize > MAX_VOLUME_GIB)
+    )
       throw invalid(`The volume size of ${m.DeviceName} must be a whole number of GiB from 1 to ${MAX_VOLUME_GIB}`);
     if (e.SnapshotId === undefined && e.VolumeSize === undefined)
       throw invalid(`The EBS mapping of ${m.DeviceName} needs a SnapshotId or a VolumeSize`);
@@ -126,7 +128,10 @@ export function mergeMappings(
 }
 
 /** The root's mapping in a list (by the root device name), if it has one. */
-export function rootMapping(list: readonly BlockDeviceMapping[], rootDeviceName: string): BlockDeviceMapping | undefined {
+export function rootMapping(
+  list: readonly BlockDeviceMapping[],
+  rootDeviceName: string,
+): BlockDeviceMapping | undefined {
   return list.find((m) => !m.noDevice && sameDisk(m.deviceName, rootDeviceName));
 }
 

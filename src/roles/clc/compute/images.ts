@@ -15,7 +15,7 @@ import type { WalrusClient } from "../../walrus/client";
 import type { ClcDatabase } from "../database";
 import { imageLaunchPermissions, images } from "../schema";
 import { idIs, sameId } from "./id-match";
-import { encodeMappings, rootMapping, type BlockDeviceMapping } from "./block-devices";
+import { encodeMappings, parseMappings, rootMapping, type BlockDeviceMapping } from "./block-devices";
 
 export type ImageType = "machine" | "kernel" | "ramdisk";
 export type ImageRecord = typeof images.$inferSelect;
@@ -125,6 +125,7 @@ export function createImageService(o: {
 
   return {
     checkSnapshots,
+    parseMappings,
 
     async register(
       caller: Caller,

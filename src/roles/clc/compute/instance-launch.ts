@@ -4,12 +4,15 @@
  */
 import { createHash } from "node:crypto";
 import { and, eq, inArray } from "drizzle-orm";
-import { InsufficientCapacityError, InvalidParameterError } from "../../../common/errors";
+import { InsufficientCapacityError, InvalidParameterError, UnsupportedError } from "../../../common/errors";
 import type { CallContext } from "../../../rpc/types";
 import type { ClusterRunRequest, PlacedInstance } from "../../cc/client";
 import { instances } from "../schema";
 import type { RegisteredCluster } from "./zones";
 import type { Caller, InstanceRecord, InstanceServiceDeps, RunInput } from "./instance-records";
+import type { ImageView } from "./images";
+import type { InstanceBoot } from "./instance-boot";
+import { decodeMappings, deviceKey, mergeMappings, parseMappings, rootMapping } from "./block-devices";
 
 const MAX_USER_DATA = 16 * 1024;
 
@@ -26,7 +29,41 @@ function requestDigest(input: RunInput): string {
   return createHash("sha256").update(canonical).digest("hex");
 }
 
-export function createLaunch(o: InstanceServiceDeps, cluster: (zone: string) => RegisteredCluster) {
+/**
+ * The launch's block devices: the image's mappings with the request's laid over them, the
+ * EBS volumes planned (an EBS-backed image's root among them, never left out), the
+ * instance-store disks an EBS-backed instance gets, and what its own shutdown does.
+ */
+function launchDevices(o: InstanceServiceDeps, caller: Caller, image: ImageView, input: RunInput) {
+  const ebs = image.rootDeviceType === "ebs";
+  const rootName = image.rootDeviceName ?? "/dev/sda1";
+  const launch = parseMappings(input.blockDeviceMappings);
+  if (!ebs && launch.some((m) => m.ebs && rootMapping([m], rootName)))
+    throw new InvalidParameterError(
+      "BlockDeviceMapping",
+      `${image.id} is an instance-store image: its root ${rootName} cannot be an EBS volume`,
+      "block-device-mapping",
+    );
+  const merged = mergeMappings(decodeMappings(image.blockDeviceMappings), launch);
+  if (ebs && !rootMapping(merged, rootName)?.ebs)
+    throw new InvalidParameterError(
+      "BlockDeviceMapping",
+      `The root device ${rootName} of ${image.id} cannot be left out`,
+      "block-device-mapping",
+    );
+  const planned = o.volumes.plan(caller, merged, ebs ? rootName : undefined);
+  const behavior = input.shutdownBehavior ?? (ebs ? "stop" : "terminate");
+  if (!ebs && behavior === "stop")
+    throw new UnsupportedError(`${image.id} is an instance-store image: its instances cannot stop, only terminate`);
+  const ephemeral = ebs
+    ? merged.flatMap((m) =>
+        m.virtualName ? [{ deviceName: deviceKey(m.deviceName), virtualName: m.virtualName }] : [],
+      )
+    : [];
+  return { ebs, rootName, planned, behavior, ephemeral };
+}
+
+export function createLaunch(o: InstanceServiceDeps, cluster: (zone: string) => RegisteredCluster, boot: InstanceBoot) {
   const { db, sqlite } = o.db;
   return async function run(caller: Caller, input: RunInput, ctx: CallContext): Promise<InstanceRecord[]> {
     const digest = input.clientToken ? requestDigest(input) : null;
@@ -49,6 +86,9 @@ export function createLaunch(o: InstanceServiceDeps, cluster: (zone: string) => 
     if (input.minCount < 1 || input.maxCount < input.minCount)
       throw new InvalidParameterError("MinCount", "MinCount must be at least 1 and no more than MaxCount");
     const image = o.images.attribute(caller, input.imageId);
+    if (image.imageState !== "available")
+      throw new InvalidParameterError("ImageId", `The image ${image.id} is ${image.imageState}, not available`);
+    const devices = launchDevices(o, caller, image, input);
     if (image.type !== "machine")
       throw new InvalidParameterError("ImageId", `${input.imageId} is a ${image.type} image, not a machine image`);
     const kernelId = input.kernelId ?? image.kernelId ?? undefined;
@@ -121,13 +161,25 @@ export function createLaunch(o: InstanceServiceDeps, cluster: (zone: string) => 
           launchTime: now,
           terminatedAt: null,
           unreportedSince: null,
+          rootDeviceType: devices.ebs ? "ebs" : "instance-store",
+          rootDeviceName: devices.rootName,
+          ephemeralDevices: JSON.stringify(devices.ephemeral),
+          disableApiTermination: input.disableApiTermination ?? false,
+          shutdownBehavior: devices.behavior,
+          transitionReason: "",
         };
         db.insert(instances).values(row).run();
+        o.volumes.record(caller, id, zone, devices.planned);
         // A public address at launch, when the cloud has a pool (same transaction: all or none).
         if (input.addressing !== "private" && o.addresses.enabled()) publicIps.set(id, o.addresses.assignAtLaunch(id));
         return row;
       }),
     )();
+    // With volumes: made, placed and started in the background (pending meanwhile), as EC2 answers at once.
+    if (devices.planned.length) {
+      boot.launch(rows, ctx);
+      return rows;
+    }
     const ref = (i: { id: string; location: string }) => ({
       id: i.id,
       bucket: i.location.split("/")[0]!,

@@ -14,6 +14,8 @@ import type { SecurityGroupService } from "./security-groups";
 import type { VmTypeService } from "./vm-types";
 import type { RegisteredCluster } from "./zones";
 import type { Intents } from "./intents";
+import type { MappingInput } from "./block-devices";
+import type { InstanceVolumes } from "./instance-volumes";
 
 export type InstanceRecord = typeof instances.$inferSelect;
 export type InstanceState = InstanceRecord["state"];
@@ -40,6 +42,10 @@ export interface RunInput {
   clientToken?: string;
   /** "private": no public address at launch (Eucalyptus' --addressing private). */
   addressing?: "public" | "private";
+  /** BlockDeviceMapping.N as the request gave it: laid over the image's. */
+  blockDeviceMappings?: MappingInput[];
+  disableApiTermination?: boolean;
+  shutdownBehavior?: "stop" | "terminate";
 }
 
 export interface InstanceServiceDeps {
@@ -53,6 +59,8 @@ export interface InstanceServiceDeps {
   vmTypes: VmTypeService;
   addresses: AddressService;
   intents: Intents;
+  /** The volumes instances get from their block device mappings. */
+  volumes: InstanceVolumes;
   log?: Logger;
   /** INSTANCE_REACHABILITY_SECONDS in ms: an instance unreported this long is impaired. */
   reachabilityMs: number;

@@ -28,6 +28,7 @@ import type { RegisteredCluster } from "./zones";
 type InstanceRecord = typeof instances.$inferSelect;
 
 export const USER_SHUTDOWN = "Client.UserInitiatedShutdown: User initiated shutdown";
+export const INSTANCE_SHUTDOWN = "Client.InstanceInitiatedShutdown: Instance initiated shutdown";
 export const INTERRUPTED_LAUNCH = "Server.InternalError: the launch was interrupted by a restart";
 
 export interface InstanceReportsDeps {
@@ -37,6 +38,8 @@ export interface InstanceReportsDeps {
   clusters: () => readonly RegisteredCluster[];
   addresses: AddressService;
   intents: Intents;
+  /** An instance stopped (its node let go of it): its volumes' exports end, its launch address goes back. */
+  stopped?: (instanceId: string, ctx: CallContext) => Promise<void>;
   /** Told what the clusters reported of live instances, and which instances ended for good (volumes let go of theirs). */
   reported?: (
     reports: ReadonlyMap<string, ClusterInstance | undefined>,
@@ -110,6 +113,49 @@ export function createInstanceReports(o: InstanceReportsDeps) {
     return new Set(done);
   }
 
+  /**
+   * Asks the zone's cluster to stop these (stopping) instances: those it did are stopped —
+   * their volumes stay theirs, their launch address goes back, their private address stays
+   * with the cluster — and the others keep their intent, retried later.
+   */
+  async function stopAt(zone: string, ids: readonly string[], ctx: CallContext, force = false): Promise<Set<string>> {
+    if (!ids.length) return new Set();
+    const c = clusterOf(zone);
+    let unfinished = new Map<string, string>();
+    if (c) {
+      try {
+        unfinished = new Map(
+          (await c.client.stopInstances({ instanceIds: [...ids], force }, ctx)).unfinished.map((u) => [
+            u.instanceId,
+            u.reason,
+          ]),
+        );
+      } catch (e) {
+        for (const id of ids) o.intents.failed("stop", id, (e as Error).message);
+        o.log?.warn(
+          { requestId: ctx.requestId, zone, instances: ids, err: (e as Error).message },
+          "clc: cluster did not carry out a stop; kept and retried",
+        );
+        return new Set();
+      }
+    }
+    for (const [id, reason] of unfinished) o.intents.failed("stop", id, reason);
+    const done = ids.filter((id) => !unfinished.has(id));
+    for (const id of done) {
+      const moved = db
+        .update(instances)
+        .set({ state: "stopped", unreportedSince: null })
+        .where(and(eq(instances.id, id), eq(instances.state, "stopping")))
+        .run().changes;
+      o.intents.done("stop", id);
+      if (!moved) continue; // terminated meanwhile: the terminate lets go of what it holds
+      o.addresses.releaseLaunchAddress(id);
+      await o.stopped?.(id, ctx);
+      o.log?.info({ requestId: ctx.requestId, instanceId: id }, "clc: instance stopped");
+    }
+    return new Set(done);
+  }
+
   /** Instances that ended on their own: terminated now, with why; what they hold goes back once their cluster let go. */
   async function end(
     zone: string,
@@ -156,6 +202,7 @@ export function createInstanceReports(o: InstanceReportsDeps) {
       }
       let changed = false;
       const ended: Array<{ id: string; reason: string }> = [];
+      const stopping: string[] = [];
       for (const r of live) {
         const n = reported.get(r.id);
         const report: InstanceReport = !n ? "absent" : n.unreportedSince !== undefined ? "unreported" : n.state;
@@ -171,7 +218,17 @@ export function createInstanceReports(o: InstanceReportsDeps) {
           o.intents.record("terminate", r.id, zone); // one recorded before intents were kept
           o.intents.hurry("terminate", r.id);
         }
-        if (out.ended) {
+        if (out.retryStop) {
+          o.intents.record("stop", r.id, zone);
+          o.intents.hurry("stop", r.id);
+        }
+        // An EBS-backed guest that shut itself down (or failed to start again) is stopped, not lost: its root is a volume.
+        if (out.ended && r.rootDeviceType === "ebs" && (r.state === "pending" || r.shutdownBehavior === "stop")) {
+          setState(r.id, "stopping", r.state === "pending" ? out.ended : INSTANCE_SHUTDOWN);
+          o.intents.record("stop", r.id, zone);
+          stopping.push(r.id);
+          changed = true;
+        } else if (out.ended) {
           ended.push({ id: r.id, reason: out.ended });
           changed = true;
         } else if (out.next !== r.state) {
@@ -183,23 +240,30 @@ export function createInstanceReports(o: InstanceReportsDeps) {
       // An instance that ended on its own (a crash, a failed start) is let go at its cluster too,
       // so its placement and addresses go back as they would after TerminateInstances.
       if (ended.length) await end(zone, ended, ctx);
+      if (stopping.length) await stopAt(zone, stopping, ctx, true);
       return changed;
     });
     // Zones are asked in parallel: a describe costs the slowest cluster, not their sum.
     return (await Promise.all(zones)).some(Boolean);
   }
 
-  /** Terminates whose time to retry has come, one call per zone. */
+  /** Terminates and stops whose time to retry has come, one call per zone. */
   async function retry(ctx: CallContext): Promise<void> {
-    const byZone = new Map<string, string[]>();
-    for (const i of o.intents.due("terminate")) byZone.set(i.zone, [...(byZone.get(i.zone) ?? []), i.target]);
-    await Promise.all([...byZone].map(([zone, ids]) => terminateAt(zone, ids, ctx)));
+    const byZone = (kind: "terminate" | "stop") => {
+      const m = new Map<string, string[]>();
+      for (const i of o.intents.due(kind)) m.set(i.zone, [...(m.get(i.zone) ?? []), i.target]);
+      return [...m];
+    };
+    await Promise.all(byZone("terminate").map(([zone, ids]) => terminateAt(zone, ids, ctx)));
+    await Promise.all(byZone("stop").map(([zone, ids]) => stopAt(zone, ids, ctx)));
   }
 
   return {
     setState,
     refresh,
     terminateAt,
+    stopAt,
+    end,
     retry,
 
     /**
@@ -212,7 +276,7 @@ export function createInstanceReports(o: InstanceReportsDeps) {
       const live = db
         .select()
         .from(instances)
-        .where(inArray(instances.state, ["pending", "running", "shutting-down"]))
+        .where(inArray(instances.state, ["pending", "running", "stopping", "shutting-down"]))
         .all();
       const lost: string[] = [];
       for (const zone of new Set(live.map((r) => r.zone))) {
@@ -226,10 +290,24 @@ export function createInstanceReports(o: InstanceReportsDeps) {
         }
         const inZone = live.filter((x) => x.zone === zone);
         for (const r of inZone.filter((x) => x.state === "shutting-down")) o.intents.record("terminate", r.id, zone);
-        const gone = inZone.filter((x) => x.state !== "shutting-down" && !known.has(x.id));
+        for (const r of inZone.filter((x) => x.state === "stopping")) o.intents.record("stop", r.id, zone);
+        const settling = (x: InstanceRecord) => x.state === "shutting-down" || x.state === "stopping";
+        const gone = inZone.filter((x) => !settling(x) && !known.has(x.id));
+        // An EBS-backed one keeps its volumes: stopped, to be started again, rather than lost.
+        const ebs = gone.filter((x) => x.rootDeviceType === "ebs");
+        for (const r of ebs) {
+          setState(r.id, "stopping", INTERRUPTED_LAUNCH);
+          o.intents.record("stop", r.id, zone);
+        }
+        await stopAt(
+          zone,
+          ebs.map((r) => r.id),
+          ctx,
+          true,
+        );
         await end(
           zone,
-          gone.map((r) => ({ id: r.id, reason: INTERRUPTED_LAUNCH })),
+          gone.filter((x) => x.rootDeviceType !== "ebs").map((r) => ({ id: r.id, reason: INTERRUPTED_LAUNCH })),
           ctx,
         );
         lost.push(...gone.map((r) => r.id));

@@ -18,6 +18,9 @@ import { addresses, instances } from "../schema";
 import { idIn, idIs, sameId } from "./id-match";
 import { createInstanceReports } from "./instance-reports";
 import { createLaunch } from "./instance-launch";
+import { createInstanceBoot } from "./instance-boot";
+import { createInstanceAttributes } from "./instance-attributes";
+import { USER_SHUTDOWN } from "./instance-reports";
 import {
   clusterOf,
   TERMINATED_VISIBLE_MS,
@@ -33,11 +36,17 @@ export { TERMINATED_VISIBLE_MS } from "./instance-records";
 
 export function createInstanceService(o: InstanceServiceDeps) {
   const { db, sqlite } = o.db;
-  const reports = createInstanceReports(o);
+  const reports = createInstanceReports({
+    ...o,
+    stopped: (id, ctx) => o.volumes.unexport(id, ctx),
+  });
   const { setState, refresh } = reports;
   const groupsOf = (r: InstanceRecord) => JSON.parse(r.groups) as Array<{ id: string; name: string }>;
 
   const cluster = (zone: string) => clusterOf(o.clusters(), zone);
+  const boot = createInstanceBoot(o, reports, cluster);
+  /** EC2's StateTransitionReason for a move the user asked for. */
+  const userInitiated = () => `User initiated (${o.clock.now().toISOString().replace("T", " ").slice(0, 19)} GMT)`;
 
   // A whole listing (no ids) is the hot path of a big cloud: one prepared statement, rows
   // mapped by hand (drizzle's per-row mapping cost more than SQLite itself at 10,000 rows).
@@ -93,7 +102,18 @@ export function createInstanceService(o: InstanceServiceDeps) {
   }
 
   return {
-    run: createLaunch(o, cluster),
+    run: createLaunch(o, cluster, boot),
+
+    attributes: createInstanceAttributes({
+      db: o.db,
+      images: o.images,
+      vmTypes: o.vmTypes,
+      volumes: o.volumes,
+      owned: (caller, id) => owned({ ...caller, isAdmin: false }, [id])[0]!,
+    }),
+
+    /** Starts (of stopped instances, launches with volumes) under way in the background. */
+    settled: () => boot.settled(),
 
     async describe(
       caller: Caller & { all?: boolean },
@@ -136,6 +156,13 @@ export function createInstanceService(o: InstanceServiceDeps) {
       ctx: CallContext,
     ): Promise<Array<{ id: string; previous: InstanceState; current: InstanceState }>> {
       const rows = owned(caller, ids);
+      // Termination protection refuses the whole request before anything is done, as EC2 does.
+      const protectedOne = rows.find((r) => r.disableApiTermination && r.state !== "terminated");
+      if (protectedOne)
+        throw new IncorrectStateError(
+          `The instance '${protectedOne.id}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.`,
+          "termination-protected",
+        );
       const out: Array<{ id: string; previous: InstanceState; current: InstanceState }> = [];
       for (const r of rows) {
         if (r.state === "terminated") {
@@ -150,7 +177,9 @@ export function createInstanceService(o: InstanceServiceDeps) {
         // An intent first: a node that does not answer now carries it out when it is heard again.
         sqlite.transaction(() => {
           setState(r.id, "shutting-down");
+          db.update(instances).set({ transitionReason: userInitiated() }).where(eq(instances.id, r.id)).run();
           o.intents.record("terminate", r.id, r.zone);
+          o.intents.done("stop", r.id); // a terminate overtakes a stop still to be carried out
         })();
         const done = await reports.terminateAt(r.zone, [r.id], ctx);
         out.push({ id: r.id, previous: r.state, current: done.has(r.id) ? "terminated" : "shutting-down" });
@@ -170,22 +199,89 @@ export function createInstanceService(o: InstanceServiceDeps) {
     },
 
     /**
-     * Stop and Start keep an instance's root between runs, so only an instance whose root is
-     * an EBS volume has them; every image here is an instance-store bundle, so each is refused
-     * as EC2 refuses one — after the ownership check, and a gone instance for its state.
+     * StopInstances: an EBS-backed instance's guest shuts down (destroyed at once with
+     * `force`, after a timeout otherwise) and its node lets go of it; it keeps its id,
+     * volumes and private address. A node that does not answer keeps it `stopping`, the stop
+     * retried. Instance-store instances refuse, as on EC2.
      */
-    refuseStopOrStart(caller: Caller, ids: readonly string[], verb: "stopped" | "started"): never {
-      for (const r of owned(caller, ids)) {
-        if (r.state === "terminated" || r.state === "shutting-down")
+    async stop(
+      caller: Caller,
+      ids: readonly string[],
+      force: boolean,
+      ctx: CallContext,
+    ): Promise<Array<{ id: string; previous: InstanceState; current: InstanceState }>> {
+      const rows = owned(caller, ids);
+      for (const r of rows) {
+        if (r.state === "terminated" || r.state === "shutting-down" || r.state === "pending")
           throw new IncorrectStateError(
-            `The instance '${r.id}' is not in a state from which it can be ${verb}.`,
+            `The instance '${r.id}' is not in a state from which it can be stopped.`,
             "instance",
           );
-        throw new UnsupportedError(
-          `The instance '${r.id}' does not have an 'ebs' root device type and cannot be ${verb}.`,
-        );
+        if (r.rootDeviceType !== "ebs")
+          throw new UnsupportedError(
+            `The instance '${r.id}' does not have an 'ebs' root device type and cannot be stopped.`,
+          );
       }
-      throw new NotFoundError("instance", ids[0] ?? "");
+      const out: Array<{ id: string; previous: InstanceState; current: InstanceState }> = [];
+      for (const r of rows) {
+        if (r.state === "stopped" || (r.state === "stopping" && !force)) {
+          out.push({ id: r.id, previous: r.state, current: r.state });
+          continue;
+        }
+        sqlite.transaction(() => {
+          setState(r.id, "stopping", USER_SHUTDOWN);
+          db.update(instances).set({ transitionReason: userInitiated() }).where(eq(instances.id, r.id)).run();
+          o.intents.record("stop", r.id, r.zone);
+        })();
+        const done = await reports.stopAt(r.zone, [r.id], ctx, force);
+        out.push({ id: r.id, previous: r.state, current: done.has(r.id) ? "stopped" : "stopping" });
+      }
+      return out;
+    },
+
+    /** StartInstances: a stopped EBS-backed instance is placed again (`pending`), same id, volumes and private address. */
+    async start(
+      caller: Caller,
+      ids: readonly string[],
+      ctx: CallContext,
+    ): Promise<Array<{ id: string; previous: InstanceState; current: InstanceState }>> {
+      const rows = owned(caller, ids);
+      for (const r of rows) {
+        if (r.rootDeviceType !== "ebs")
+          throw new UnsupportedError(
+            `The instance '${r.id}' does not have an 'ebs' root device type and cannot be started.`,
+          );
+        if (!["stopped", "pending", "running"].includes(r.state))
+          throw new IncorrectStateError(
+            `The instance '${r.id}' is not in a state from which it can be started.`,
+            "instance",
+          );
+      }
+      const out: Array<{ id: string; previous: InstanceState; current: InstanceState }> = [];
+      for (const r of rows) {
+        if (r.state !== "stopped") {
+          out.push({ id: r.id, previous: r.state, current: r.state }); // starting or running already
+          continue;
+        }
+        const moved = sqlite.transaction(() => {
+          const n = db
+            .update(instances)
+            .set({ state: "pending", stateReason: "", transitionReason: "", launchTime: o.clock.now() })
+            .where(and(eq(instances.id, r.id), eq(instances.state, "stopped")))
+            .run().changes;
+          if (n && r.publicAddressing && o.addresses.enabled() && !o.addresses.publicIpOf(r.id)) {
+            try {
+              o.addresses.assignAtLaunch(r.id);
+            } catch (e) {
+              if (!(e instanceof InsufficientCapacityError)) throw e; // no address left: it starts without one
+            }
+          }
+          return n;
+        })();
+        if (moved) boot.start({ ...r, state: "pending" }, ctx);
+        out.push({ id: r.id, previous: "stopped", current: "pending" });
+      }
+      return out;
     },
 
     async consoleOutput(caller: Caller, id: string, ctx: CallContext): Promise<{ output: string; timestamp: Date }> {
@@ -208,7 +304,7 @@ export function createInstanceService(o: InstanceServiceDeps) {
         db
           .select()
           .from(instances)
-          .where(inArray(instances.state, ["pending", "running", "shutting-down"]))
+          .where(inArray(instances.state, ["pending", "running", "stopping", "shutting-down"]))
           .all(),
         ctx,
       );
@@ -242,6 +338,9 @@ export function createInstanceService(o: InstanceServiceDeps) {
             .get()
         : undefined;
     },
+
+    /** The instance's record, whatever its state. */
+    byId: (id: string): InstanceRecord | undefined => db.select().from(instances).where(eq(instances.id, id)).get(),
 
     /** The instance, while it is pending or running (a node's metadata request names it). */
     running(id: string): InstanceRecord | undefined {

@@ -11,13 +11,13 @@ import type { IdGenerator } from "../../../common/ids";
 import { IncorrectStateError, InvalidParameterError, NotFoundError, UnavailableError } from "../../../common/errors";
 import { volumeStateFrom } from "../../../lifecycle/volume";
 import type { CallContext } from "../../../rpc/types";
-import type { ClusterClient } from "../../cc/client";
 import type { ClusterInstance } from "../../cc/client";
 import type { Intents } from "./intents";
 import type { StorageClient } from "../../sc/client";
 import type { ClcDatabase } from "../database";
 import { idIn, idIs, sameId } from "./id-match";
-import type { Caller, InstanceRecord } from "./instances";
+import { deviceKey } from "./block-devices";
+import type { Caller, InstanceRecord } from "./instance-records";
 import { volumes } from "../schema";
 
 export type VolumeRecord = typeof volumes.$inferSelect;
@@ -33,17 +33,16 @@ import { VOLUME_TYPES } from "./volume-types";
 /** Device names a volume may take: /dev/sdf, sdf, /dev/xvdg, vdh. The root's (sda*, xvda*, vda) are the image's. */
 const DEVICE = /^(?:\/dev\/)?((?:sd|xvd|vd)[b-z][a-z]?)$/;
 
-export interface Zone {
-  name: string;
-  storage?: StorageClient;
-  cluster: ClusterClient;
-}
+export type { Zone } from "./zone";
+import type { Zone } from "./zone";
 
 export function createVolumeService(o: {
   db: ClcDatabase;
   clock: Clock;
   ids: IdGenerator;
   zones: () => Zone[];
+  /** The instance record a volume is attached to (whatever its state). */
+  instanceOf: (id: string) => InstanceRecord | undefined;
   /** A live instance the caller may attach to (IncorrectState when it is not running). */
   instance: (caller: Caller, id: string) => InstanceRecord;
   maxPerUser: number;
@@ -89,15 +88,33 @@ export function createVolumeService(o: {
     db.update(volumes).set(patch).where(eq(volumes.id, id)).run();
   const detached = { instanceId: null, device: null, attachState: null, attachedAt: null } as const;
 
-  /** The node let go of the volume: its export goes, it is available again, any detach intent is done. */
-  async function letGo(v: VolumeRecord, ctx: CallContext): Promise<void> {
-    await o
-      .zones()
-      .find((z) => z.name === v.zone)
-      ?.storage?.unexportVolume({ volumeId: v.id, instanceId: v.instanceId! }, ctx)
-      .catch(() => undefined);
-    set(v.id, { ...detached, state: "available" });
+  /**
+   * The node let go of the volume: its export goes, it is available again (or still being
+   * made), any detach intent is done. `ended`: its instance is gone, and a volume marked
+   * DeleteOnTermination goes with it — at once, or once its SC has made it (sync).
+   */
+  async function letGo(v: VolumeRecord, ctx: CallContext, ended = false): Promise<void> {
+    const storage = o.zones().find((z) => z.name === v.zone)?.storage;
+    await storage?.unexportVolume({ volumeId: v.id, instanceId: v.instanceId! }, ctx).catch(() => undefined);
+    const drop = ended && v.deleteOnTermination;
+    const making = v.state === "creating";
+    set(v.id, { ...detached, state: making ? "creating" : "available", deleteOnTermination: drop });
     o.intents.done("detach", v.id);
+    if (drop && !making) await deleteWithInstance(v, ctx);
+  }
+
+  /** A DeleteOnTermination volume whose instance ended; one its SC still holds back is tried again by sync. */
+  async function deleteWithInstance(v: VolumeRecord, ctx: CallContext): Promise<void> {
+    try {
+      await storageOf(v.zone).deleteVolume({ volumeId: v.id }, ctx);
+      set(v.id, { state: "deleting", deleteOnTermination: false });
+      o.log.info({ requestId: ctx.requestId, volumeId: v.id }, "clc: volume deleted with its instance");
+    } catch (e) {
+      o.log.warn(
+        { requestId: ctx.requestId, volumeId: v.id, err: (e as Error).message },
+        "clc: a volume to delete with its instance is kept for now; retried",
+      );
+    }
   }
 
   /** Detaches whose time to retry has come. */
@@ -296,6 +313,12 @@ export function createVolumeService(o: {
         throw new IncorrectStateError(`Volume ${v.id} is not attached to ${input.instanceId}`);
       if (input.device !== undefined && DEVICE.exec(input.device)?.[1] !== v.device)
         throw new IncorrectStateError(`Volume ${v.id} is not attached at ${input.device}`);
+      const inst = o.instanceOf(v.instanceId);
+      if (inst?.rootDeviceName && v.device === deviceKey(inst.rootDeviceName) && inst.state !== "stopped")
+        throw new IncorrectStateError(
+          `Unable to detach root volume '${v.id}' from instance '${v.instanceId}' while it is ${inst.state}`,
+          "instance",
+        );
       set(v.id, { attachState: "detaching" });
       try {
         await zone(v.zone).cluster.detachVolume({ instanceId: v.instanceId, volumeId: v.id }, ctx);
@@ -336,7 +359,7 @@ export function createVolumeService(o: {
       const attached = db
         .select()
         .from(volumes)
-        .where(inArray(volumes.attachState, ["attached", "detaching"]))
+        .where(inArray(volumes.attachState, ["attaching", "attached", "detaching"]))
         .all();
       // A report made before the attachment may not show it yet; a silent node's last report says nothing new.
       const settled = o.clock.now().getTime() - ATTACH_SETTLE_MS;
@@ -349,7 +372,7 @@ export function createVolumeService(o: {
           !r.volumes?.some((x) => x.volumeId === v.id) &&
           (v.attachedAt?.getTime() ?? 0) < settled;
         if (!ended.has(v.instanceId!) && !missing) continue;
-        await letGo(v, ctx);
+        await letGo(v, ctx, ended.has(v.instanceId!));
         o.log.info(
           { requestId: ctx.requestId, volumeId: v.id, instanceId: v.instanceId },
           "clc: the volume's instance let go of it; available again",
@@ -380,6 +403,13 @@ export function createVolumeService(o: {
         .all();
       if (settling.length) await refresh(settling, ctx);
       await retryDetaches(ctx);
+      // Volumes whose instance ended before their SC had made them (or while it held them back).
+      for (const v of db
+        .select()
+        .from(volumes)
+        .where(and(eq(volumes.state, "available"), isNull(volumes.attachState), eq(volumes.deleteOnTermination, true)))
+        .all())
+        await deleteWithInstance(v, ctx);
     },
   };
 }
