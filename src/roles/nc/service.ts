@@ -229,7 +229,10 @@ export function createNodeService(
 
     async runInstance(r, ctx) {
       const existing = record(r.instanceId);
-      if (existing) return view(existing); // a retried request: idempotent
+      // A stopped EBS-backed instance starts here again: its old record goes. Otherwise a retried request: idempotent.
+      if (existing?.state === "teardown" && existing.reason === STOPPED_REASON)
+        db.delete(ncInstances).where(eq(ncInstances.id, r.instanceId)).run();
+      else if (existing) return view(existing);
       const res = await describeResource();
       if (
         r.vmType.memoryMb > res.memorySizeAvailable ||

@@ -230,8 +230,22 @@ describe("instances end to end on the fake hypervisor", () => {
     });
     await expectEc2Error(run({ MinCount: 3, MaxCount: 2 }), "InvalidParameterValue");
     await expectEc2Error(
-      run({ BlockDeviceMappings: [{ DeviceName: "/dev/sdb", Ebs: { VolumeSize: 1 } }] }),
-      "InvalidParameterValue",
+      run({ BlockDeviceMappings: [{ DeviceName: "/dev/sdb", Ebs: { SnapshotId: "snap-00000000" } }] }),
+      "InvalidSnapshot.NotFound",
+    );
+    await expectEc2Error(
+      run({
+        BlockDeviceMappings: [
+          { DeviceName: "/dev/sdb", Ebs: { VolumeSize: 1 } },
+          { DeviceName: "sdb", Ebs: { VolumeSize: 2 } },
+        ],
+      }),
+      "InvalidBlockDeviceMapping",
+    );
+    // An instance-store image's root cannot become a volume.
+    await expectEc2Error(
+      run({ BlockDeviceMappings: [{ DeviceName: "/dev/sda1", Ebs: { VolumeSize: 1 } }] }),
+      "InvalidBlockDeviceMapping",
     );
     await expectEc2Error(
       ec2(bob).send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1 })),

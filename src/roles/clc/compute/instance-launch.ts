@@ -121,6 +121,7 @@ export function createLaunch(o: InstanceServiceDeps, cluster: (zone: string) => 
         "There is no availability zone to run instances in",
       );
     const c = cluster(zone);
+    if (devices.planned.length) o.volumes.storageOf(zone); // volumes need the zone's SC: said before anything is recorded
     // How many fit now decides between MinCount and MaxCount.
     const avail = (await c.client.describeResources({ vmTypes: [vmType] }, ctx)).resources[0]?.available ?? 0;
     if (avail < input.minCount) {

@@ -57,6 +57,8 @@ export function createInstanceVolumes(o: {
       .all();
 
   return {
+    storageOf,
+
     /** The mappings' EBS volumes, each checked (the snapshot restorable, the size at least the snapshot's). */
     plan(caller: Caller, mappings: readonly BlockDeviceMapping[], rootDeviceName?: string): PlannedVolume[] {
       return mappings.flatMap((m): PlannedVolume[] => {

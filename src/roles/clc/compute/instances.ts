@@ -247,14 +247,14 @@ export function createInstanceService(o: InstanceServiceDeps) {
     ): Promise<Array<{ id: string; previous: InstanceState; current: InstanceState }>> {
       const rows = owned(caller, ids);
       for (const r of rows) {
-        if (r.rootDeviceType !== "ebs")
-          throw new UnsupportedError(
-            `The instance '${r.id}' does not have an 'ebs' root device type and cannot be started.`,
-          );
         if (!["stopped", "pending", "running"].includes(r.state))
           throw new IncorrectStateError(
             `The instance '${r.id}' is not in a state from which it can be started.`,
             "instance",
+          );
+        if (r.rootDeviceType !== "ebs")
+          throw new UnsupportedError(
+            `The instance '${r.id}' does not have an 'ebs' root device type and cannot be started.`,
           );
       }
       const out: Array<{ id: string; previous: InstanceState; current: InstanceState }> = [];
