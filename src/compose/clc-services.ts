@@ -19,6 +19,7 @@ import type { ClcState } from "../roles/clc/open-clc";
 import { createVolumeService, type VolumeService, type Zone } from "../roles/clc/compute/volumes";
 import { createSnapshotService } from "../roles/clc/compute/snapshots";
 import { createInstanceVolumes } from "../roles/clc/compute/instance-volumes";
+import { createImageMaker } from "../roles/clc/compute/create-image";
 import { createEnforcedChanges } from "../roles/clc/compute/enforced-changes";
 import type { WalrusClient } from "../roles/walrus/client";
 import type { Assembly } from "./assembly";
@@ -87,7 +88,14 @@ export function assembleEc2Services(
     reachabilityMs: s.instanceReachabilitySeconds * 1000,
     reported: (reports, ended, ctx) => volumes?.reconcileAttachments(reports, ended, ctx) ?? Promise.resolve(),
   });
-  const snapshots = createSnapshotService({ db: clc.db, clock: a.clock, ids: a.ids, zones, log: a.log });
+  const snapshots = createSnapshotService({
+    db: clc.db,
+    clock: a.clock,
+    ids: a.ids,
+    zones,
+    log: a.log,
+    running: (id) => instances.running(id) !== undefined,
+  });
   const volumeService = createVolumeService({
     db: clc.db,
     clock: a.clock,
@@ -103,6 +111,16 @@ export function assembleEc2Services(
     snapshot: (caller, id) => snapshots.restorable(caller, id),
   });
   volumes = volumeService;
+  const imageMaker = createImageMaker({
+    db: clc.db,
+    clock: a.clock,
+    ids: a.ids,
+    log: a.log,
+    images,
+    instances,
+    snapshots,
+    volumes: instanceVolumes,
+  });
   const tags = createTagService(clc.db);
   const network = createNetworkSync({ db: clc.db, clusters, groups: clc.securityGroups, addresses, log: a.log });
   const services = {
@@ -111,6 +129,7 @@ export function assembleEc2Services(
     keyPairs: clc.keyPairs,
     securityGroups: clc.securityGroups,
     images,
+    imageMaker,
     tags,
     addresses,
     instances,
@@ -130,5 +149,5 @@ export function assembleEc2Services(
     enforced: createEnforcedChanges({ securityGroups: clc.securityGroups, addresses, instances, network, tags }),
     admin: o.admin,
   };
-  return { services, instances, images, volumes: volumeService, snapshots, network, instanceVolumes };
+  return { services, instances, images, imageMaker, volumes: volumeService, snapshots, network };
 }

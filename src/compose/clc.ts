@@ -75,7 +75,7 @@ export async function assembleClc(
     vmTypes: clc.vmTypes,
     version: a.version,
   });
-  const { services, instances, images, volumes, snapshots, network } = assembleEc2Services(a, clc, {
+  const { services, instances, images, imageMaker, volumes, snapshots, network } = assembleEc2Services(a, clc, {
     clusters,
     zones,
     walrus: o.walrus,
@@ -111,6 +111,7 @@ export async function assembleClc(
         instances,
         volumes,
         snapshots,
+        imageMaker,
         network,
         ids: a.ids,
         log: a.log,

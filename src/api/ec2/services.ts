@@ -13,6 +13,7 @@ import type { VolumeService } from "../../roles/clc/compute/volumes";
 import type { SnapshotService } from "../../roles/clc/compute/snapshots";
 import type { EnforcedChanges } from "../../roles/clc/compute/enforced-changes";
 import type { AdminService } from "../../roles/clc/admin/admin-service";
+import type { ImageMaker } from "../../roles/clc/compute/create-image";
 
 /** The CLC services EC2 actions call. The protocol layer never touches the database. */
 export interface Ec2Services {
@@ -21,6 +22,8 @@ export interface Ec2Services {
   keyPairs: KeyPairService;
   securityGroups: SecurityGroupService;
   images: ImageService;
+  /** CreateImage: images of EBS-backed instances. */
+  imageMaker: ImageMaker;
   tags: TagService;
   instances: InstanceService;
   addresses: AddressService;

@@ -75,6 +75,11 @@ export interface StorageClient {
    */
   createSnapshot(input: { snapshotId: string; volumeId: string }, ctx: CallContext): Promise<StoredSnapshot>;
   describeSnapshots(input: { snapshotIds?: string[] }, ctx: CallContext): Promise<{ snapshots: StoredSnapshot[] }>;
+  /**
+   * CopySnapshot within the region: a new snapshot of the same chunks (this SC's, the
+   * source's zone), completed when this answers; no data is read or sent. Idempotent per id.
+   */
+  copySnapshot(input: { snapshotId: string; sourceSnapshotId: string }, ctx: CallContext): Promise<StoredSnapshot>;
   /** Removes it and the chunks no other snapshot uses. Idempotent. */
   deleteSnapshot(input: { snapshotId: string }, ctx: CallContext): Promise<void>;
 }
@@ -88,5 +93,6 @@ export const STORAGE_METHODS = [
   "unexportVolume",
   "createSnapshot",
   "describeSnapshots",
+  "copySnapshot",
   "deleteSnapshot",
 ] as const satisfies readonly (keyof StorageClient)[];

@@ -353,6 +353,33 @@ export function createStorageService(o: {
       return { snapshots: rows.map(toSnapshot) };
     },
 
+    async copySnapshot({ snapshotId, sourceSnapshotId }, ctx) {
+      for (const id of [snapshotId, sourceSnapshotId])
+        if (!isResourceId("snapshot", id))
+          throw new InvalidParameterError("SnapshotId", `'${String(id)}' is not a snapshot id`);
+      const prior = db.select().from(scSnapshots).where(eq(scSnapshots.id, snapshotId)).get();
+      if (prior) return toSnapshot(prior);
+      const src = db.select().from(scSnapshots).where(eq(scSnapshots.id, sourceSnapshotId)).get();
+      if (!src) throw new NotFoundError("snapshot", sourceSnapshotId);
+      if (src.state !== "completed") throw new IncorrectStateError(`${sourceSnapshotId} is ${src.state}`);
+      db.insert(scSnapshots)
+        .values({
+          id: snapshotId,
+          volumeId: src.volumeId,
+          sizeGiB: src.sizeGiB,
+          state: "pending",
+          createdAt: o.clock.now(),
+        })
+        .run();
+      try {
+        await store().copy(sourceSnapshotId, { snapshotId, sizeGiB: src.sizeGiB, volumeId: src.volumeId }, ctx);
+      } catch (e) {
+        db.delete(scSnapshots).where(eq(scSnapshots.id, snapshotId)).run(); // nothing was referenced: as if never asked
+        throw e;
+      }
+      return toSnapshot(db.select().from(scSnapshots).where(eq(scSnapshots.id, snapshotId)).get()!);
+    },
+
     async deleteSnapshot({ snapshotId }, ctx) {
       const r = db.select().from(scSnapshots).where(eq(scSnapshots.id, snapshotId)).get();
       if (!r || r.state === "deleting") return;

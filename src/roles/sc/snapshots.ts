@@ -166,6 +166,36 @@ export function createSnapshotStore(o: {
       return manifest;
     },
 
+    /**
+     * CopySnapshot: a second snapshot of the same chunks — a manifest naming them and one more
+     * reference on each; no chunk is read or sent. The copy's row is completed in the same step.
+     */
+    async copy(from: string, to: { snapshotId: string; sizeGiB: number; volumeId: string }, ctx: CallContext) {
+      const m = await manifestOf(from, ctx);
+      const body = Buffer.from(JSON.stringify({ ...m, snapshotId: to.snapshotId }));
+      await walrus().putObject(
+        { bucket: SNAPSHOT_BUCKET, key: manifestKey(to.snapshotId) },
+        { open: () => Readable.from([body]), size: body.length, contentType: "application/json" },
+        ctx,
+      );
+      const distinct = [...new Set(m.chunks.map(([, h]) => h))];
+      sqlite.transaction(() => {
+        for (let i = 0; i < distinct.length; i += 500)
+          db.update(scChunks)
+            .set({ refs: sql`${scChunks.refs} + 1` })
+            .where(inArray(scChunks.sha256, distinct.slice(i, i + 500)))
+            .run();
+        db.update(scSnapshots)
+          .set({ state: "completed", progress: 100, chunks: m.chunks.length, uploaded: 0, uploadedBytes: 0 })
+          .where(eq(scSnapshots.id, to.snapshotId))
+          .run();
+      })();
+      o.log.info(
+        { requestId: ctx.requestId, snapshotId: to.snapshotId, from, chunks: m.chunks.length },
+        "sc: snapshot copied (its chunks shared)",
+      );
+    },
+
     /** A snapshot that did not complete: its manifest (if any) goes, and the chunks only it had. */
     async abandon(snapshotId: string, ctx: CallContext): Promise<void> {
       await walrus()

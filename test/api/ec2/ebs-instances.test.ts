@@ -10,10 +10,14 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, s
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  CopyImageCommand,
+  CopySnapshotCommand,
+  CreateImageCommand,
   CreateSnapshotCommand,
   CreateVolumeCommand,
   DescribeImagesCommand,
   DescribeInstanceAttributeCommand,
+  DescribeRegionsCommand,
   DescribeInstancesCommand,
   DescribeSnapshotsCommand,
   DescribeVolumesCommand,
@@ -236,6 +240,74 @@ describe("EBS-backed images and instances", () => {
     await until(async () => (await volume(alice, extraVol)).State === "available");
   });
 
+  it("makes images of an instance (held still, or stopped and started again) and copies images and snapshots", async () => {
+    const id = (await ec2(alice).send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1 })))
+      .Instances![0]!.InstanceId!;
+    await inState(alice, id, "running");
+    const second = Buffer.from("written-after-launch\n");
+    const rootFile = domainDisks(id)[0]!.path;
+    const fd = openSync(rootFile, "r+");
+    writeSync(fd, second, 0, second.length, 200 * 1024 ** 2);
+    closeSync(fd);
+    const image = async (imgId: string) =>
+      (await ec2(alice).send(new DescribeImagesCommand({ ImageIds: [imgId] }))).Images![0]!;
+    const available = (imgId: string) =>
+      until(async () => (await image(imgId)).State === "available", { timeoutMs: 30_000 });
+
+    // NoReboot: the guest keeps running; its volumes are held still for their copies.
+    const quick = (
+      await ec2(alice).send(new CreateImageCommand({ InstanceId: id, Name: unique("quick"), NoReboot: true }))
+    ).ImageId!;
+    await available(quick);
+    expect((await instance(alice, id)).State?.Name).toBe("running");
+    const quickRoot = (await image(quick)).BlockDeviceMappings!.find((m) => m.DeviceName === "/dev/sda1")!.Ebs!;
+    const [quickSnap] = (await ec2(alice).send(new DescribeSnapshotsCommand({ SnapshotIds: [quickRoot.SnapshotId!] })))
+      .Snapshots!;
+    expect(quickSnap!.Description).toBe(`Created by CreateImage(${id}) for ${quick}`);
+    expect((await image(quick)).BlockDeviceMappings!.find((m) => m.DeviceName === "/dev/sdb")?.VirtualName).toBe(
+      "ephemeral0",
+    );
+
+    // The default: the instance is stopped for the copies and started again, same id.
+    const rebooted = (await ec2(alice).send(new CreateImageCommand({ InstanceId: id, Name: unique("rebooted") })))
+      .ImageId!;
+    expect((await image(rebooted)).State).toBe("pending");
+    await available(rebooted);
+    await inState(alice, id, "running");
+
+    // Launched, the new image holds the snapshot's marker and what was written after the launch.
+    const child = (await ec2(alice).send(new RunInstancesCommand({ ImageId: rebooted, MinCount: 1, MaxCount: 1 })))
+      .Instances![0]!.InstanceId!;
+    await inState(alice, child, "running");
+    const childRoot = domainDisks(child)[0]!.path;
+    expect(readAt(childRoot, 100 * 1024 ** 2, MARKER.length)).toEqual(MARKER);
+    expect(readAt(childRoot, 200 * 1024 ** 2, second.length)).toEqual(second);
+
+    // Copies: a snapshot of the same chunks (completed at once), an image of copied snapshots.
+    const region = (await ec2(alice).send(new DescribeRegionsCommand({}))).Regions![0]!.RegionName!;
+    const copy = await ec2(alice).send(
+      new CopySnapshotCommand({ SourceSnapshotId: snapshotId, SourceRegion: region, Description: "copy" }),
+    );
+    const [copied] = (await ec2(alice).send(new DescribeSnapshotsCommand({ SnapshotIds: [copy.SnapshotId!] })))
+      .Snapshots!;
+    expect(copied).toMatchObject({ State: "completed", VolumeSize: 1, Description: "copy" });
+    await expectEc2Error(
+      ec2(alice).send(new CopySnapshotCommand({ SourceSnapshotId: snapshotId, SourceRegion: "us-east-1" })),
+      "InvalidParameterValue",
+    );
+    await expectEc2Error(
+      ec2(bob).send(new CopySnapshotCommand({ SourceSnapshotId: snapshotId, SourceRegion: region })),
+      "InvalidSnapshot.NotFound",
+    );
+    const imgCopy = (
+      await ec2(alice).send(new CopyImageCommand({ SourceImageId: quick, SourceRegion: region, Name: unique("copy") }))
+    ).ImageId!;
+    const copyRoot = (await image(imgCopy)).BlockDeviceMappings!.find((m) => m.DeviceName === "/dev/sda1")!.Ebs!;
+    expect(copyRoot.SnapshotId).not.toBe(quickRoot.SnapshotId);
+    expect((await image(imgCopy)).State).toBe("available");
+    await ec2(alice).send(new TerminateInstancesCommand({ InstanceIds: [id, child] }));
+  });
+
   it("refuses bad mappings and states with EC2's codes, leaving nothing behind", async () => {
     const volumesBefore = (await ec2(alice).send(new DescribeVolumesCommand({}))).Volumes!.length;
     const run = (over: Record<string, unknown>) =>
@@ -312,6 +384,10 @@ describe("EBS-backed images and instances", () => {
     ).Instances![0]!.InstanceId!;
     await inState(alice, storeId, "running");
     await expectEc2Error(ec2(alice).send(new StopInstancesCommand({ InstanceIds: [storeId] })), "UnsupportedOperation");
+    await expectEc2Error(
+      ec2(alice).send(new CreateImageCommand({ InstanceId: storeId, Name: unique("from-store") })),
+      "UnsupportedOperation",
+    );
     await ec2(alice).send(new TerminateInstancesCommand({ InstanceIds: [id, storeId] }));
   });
 });

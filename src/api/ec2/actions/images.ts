@@ -159,7 +159,8 @@ export const DescribeImages = defineAction({
     NextToken: p.string(),
     DryRun: p.boolean(),
   },
-  handler(input, ctx) {
+  async handler(input, ctx) {
+    await ctx.services.imageMaker.refresh(ctx); // CreateImage's, pending until their snapshots complete
     const { scope, names: ids } = verboseScope(ctx, input.ImageId);
     const rows = ctx.services.images.describe(
       { ...caller(ctx), all: scope.all },

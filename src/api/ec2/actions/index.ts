@@ -15,6 +15,7 @@ import {
 import { CreateTags, DeleteTags, DescribeTags } from "./tags";
 import { AllocateAddress, AssociateAddress, DescribeAddresses, DisassociateAddress, ReleaseAddress } from "./addresses";
 import { DescribeInstanceStatus } from "./instance-status";
+import { CopyImage, CopySnapshot, CreateImage } from "./image-copies";
 import { DescribeInstanceAttribute, ModifyInstanceAttribute, ResetInstanceAttribute } from "./instance-attributes";
 import {
   DescribeInstances,
@@ -117,6 +118,9 @@ const actions = [
   DescribeInstanceAttribute,
   ModifyInstanceAttribute,
   ResetInstanceAttribute,
+  CreateImage,
+  CopyImage,
+  CopySnapshot,
   DescribeInstanceStatus,
   AllocateAddress,
   ReleaseAddress,

@@ -1,8 +1,8 @@
 /**
  * The CLC's rounds, once the listeners are bound: instances reconciled after a restart and
  * every cluster told every group and address again (one may have missed a change before a
- * crash); then each poll the instances, volumes and snapshots are brought in line with
- * what the clusters report and the network pushed again.
+ * crash); then each poll the instances, volumes, snapshots and the images made of them are
+ * brought in line with what the clusters report and the network pushed again.
  */
 import type { Logger } from "pino";
 import type { IdGenerator } from "../../../common/ids";
@@ -10,6 +10,7 @@ import { every } from "../../../common/periodic";
 import type { InstanceService } from "./instances";
 import type { NetworkSync } from "./network-sync";
 import type { SnapshotService } from "./snapshots";
+import type { ImageMaker } from "./create-image";
 import type { VolumeService } from "./volumes";
 
 export async function startClcSync(o: {
@@ -17,6 +18,7 @@ export async function startClcSync(o: {
   instances: InstanceService;
   volumes: VolumeService;
   snapshots: SnapshotService;
+  imageMaker: ImageMaker;
   network: NetworkSync;
   ids: IdGenerator;
   log: Logger;
@@ -30,6 +32,7 @@ export async function startClcSync(o: {
       await o.instances.sync({ requestId: `clc-sync-${n}` });
       await o.volumes.sync({ requestId: `clc-volumes-${n}` });
       await o.snapshots.sync({ requestId: `clc-snapshots-${n}` });
+      o.imageMaker.sync(); // CreateImage's images, once their snapshots are completed
       await o.network.resync({ requestId: `clc-network-${n}` });
     },
     (e) => o.log.error({ err: e }, "clc: instance sync failed"),

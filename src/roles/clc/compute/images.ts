@@ -15,7 +15,7 @@ import type { WalrusClient } from "../../walrus/client";
 import type { ClcDatabase } from "../database";
 import { imageLaunchPermissions, images } from "../schema";
 import { idIs, sameId } from "./id-match";
-import { encodeMappings, parseMappings, rootMapping, type BlockDeviceMapping } from "./block-devices";
+import { decodeMappings, encodeMappings, parseMappings, rootMapping, type BlockDeviceMapping } from "./block-devices";
 
 export type ImageType = "machine" | "kernel" | "ramdisk";
 export type ImageRecord = typeof images.$inferSelect;
@@ -241,7 +241,8 @@ export function createImageService(o: {
       },
     ): ImageRecord {
       const root = rootMapping(input.mappings, input.rootDeviceName);
-      if (!root?.ebs?.snapshotId)
+      // CreateImage records its image before its snapshots exist (pending, no mappings yet).
+      if (!root?.ebs?.snapshotId && !(input.pending && !input.mappings.length))
         throw new InvalidParameterError(
           "BlockDeviceMapping",
           `The root device ${input.rootDeviceName} must be mapped to an EBS snapshot`,
@@ -286,6 +287,40 @@ export function createImageService(o: {
       };
       db.insert(images).values(r).run();
       return r;
+    },
+
+    /**
+     * CopyImage within the region: the caller's own image of the same root — an EBS-backed
+     * one's snapshots copied (`copySnapshot`: chunks shared), an instance-store one naming
+     * the same bundle.
+     */
+    async copy(
+      caller: Caller,
+      input: { sourceImageId: string; name: string; description?: string },
+      copySnapshot: (id: string) => Promise<string>,
+    ): Promise<ImageRecord> {
+      const src = visible(caller, input.sourceImageId);
+      if (src.type !== "machine" || src.imageState !== "available")
+        throw new InvalidParameterError("SourceImageId", `${src.id} is not an available machine image`);
+      const mappings = decodeMappings(src.blockDeviceMappings);
+      const copied: BlockDeviceMapping[] = [];
+      for (const m of mappings)
+        copied.push(
+          m.ebs?.snapshotId ? { ...m, ebs: { ...m.ebs, snapshotId: await copySnapshot(m.ebs.snapshotId) } } : m,
+        );
+      const r: ImageRecord = {
+        ...src,
+        id: o.ids.resourceId("image"),
+        accountId: caller.accountId,
+        name: input.name,
+        description: input.description ?? src.description,
+        productCodes: "",
+        createdAt: o.clock.now(),
+        blockDeviceMappings: encodeMappings(copied),
+      };
+      const { isPublic: _p, launchPermissions: _l, ...row } = r as ImageView;
+      db.insert(images).values(row).run();
+      return row;
     },
 
     /** CreateImage's image once its snapshots are taken (or one failed). */

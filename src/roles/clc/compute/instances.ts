@@ -339,6 +339,9 @@ export function createInstanceService(o: InstanceServiceDeps) {
         : undefined;
     },
 
+    /** One of the caller's instances (another tenant's is not found). */
+    owned: (caller: Caller, id: string): InstanceRecord => owned({ ...caller, isAdmin: false }, [id])[0]!,
+
     /** The instance's record, whatever its state. */
     byId: (id: string): InstanceRecord | undefined => db.select().from(instances).where(eq(instances.id, id)).get(),
 

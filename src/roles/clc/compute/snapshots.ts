@@ -23,6 +23,8 @@ export function createSnapshotService(o: {
   ids: IdGenerator;
   zones: () => Zone[];
   log: Logger;
+  /** Whether a guest runs the instance now (a stopped one's volumes are at rest: nothing to hold still). */
+  running: (instanceId: string) => boolean;
 }) {
   const { db, sqlite } = o.db;
   const storageOf = (zone: string) => {
@@ -87,9 +89,11 @@ export function createSnapshotService(o: {
         throw new InvalidParameterError("Description", "A description is at most 255 characters");
       const id = o.ids.resourceId("snapshot");
       const storage = storageOf(v.zone);
-      // Attached: the guest's node holds the file still while the SC copies it (crash-consistent), then lets go.
+      // Attached to a guest that runs: its node holds the file still while the SC copies it (crash-consistent), then lets go.
       const cluster =
-        v.instanceId && v.attachState === "attached" ? o.zones().find((z) => z.name === v.zone)?.cluster : undefined;
+        v.instanceId && v.attachState === "attached" && o.running(v.instanceId)
+          ? o.zones().find((z) => z.name === v.zone)?.cluster
+          : undefined;
       const held =
         cluster && v.instanceId
           ? await cluster.freezeVolume({ instanceId: v.instanceId, volumeId: v.id }, ctx)
@@ -119,6 +123,39 @@ export function createSnapshotService(o: {
       };
       db.insert(snapshots).values(row).run();
       o.log.info({ requestId: ctx.requestId, snapshotId: id, volumeId: v.id }, "clc: snapshot started");
+      return row;
+    },
+
+    /**
+     * CopySnapshot within the region: the caller's own snapshot of the same data (its chunks
+     * shared at the source's SC, none read or sent), completed when this answers.
+     */
+    async copy(
+      caller: Caller,
+      input: { sourceSnapshotId: string; description?: string },
+      ctx: CallContext,
+    ): Promise<SnapshotRecord> {
+      const src = db.select().from(snapshots).where(idIs(snapshots.id, input.sourceSnapshotId)).get();
+      if (!src || !mayRestore(caller, src)) throw new NotFoundError("snapshot", input.sourceSnapshotId);
+      if (src.state !== "completed") throw new IncorrectStateError(`The snapshot ${src.id} is ${src.state}`);
+      if ((input.description ?? "").length > 255)
+        throw new InvalidParameterError("Description", "A description is at most 255 characters");
+      const id = o.ids.resourceId("snapshot");
+      const stored = await storageOf(src.zone).copySnapshot({ snapshotId: id, sourceSnapshotId: src.id }, ctx);
+      const row: SnapshotRecord = {
+        id,
+        accountId: caller.accountId,
+        volumeId: src.volumeId,
+        zone: src.zone,
+        sizeGiB: src.sizeGiB,
+        description: input.description ?? `Copied for DestinationSnapshot ${id} from SourceSnapshot ${src.id}`,
+        state: stored.state === "completed" ? "completed" : "pending",
+        progress: stored.progress,
+        startedAt: o.clock.now(),
+        sourceSnapshotId: src.id,
+      };
+      db.insert(snapshots).values(row).run();
+      o.log.info({ requestId: ctx.requestId, snapshotId: id, from: src.id }, "clc: snapshot copied");
       return row;
     },
 
@@ -223,6 +260,17 @@ export function createSnapshotService(o: {
       db.delete(snapshotPermissions)
         .where(eq(snapshotPermissions.snapshotId, owned(caller, id).id))
         .run();
+    },
+
+    /** These snapshots, those still pending brought in line with their SCs now (CreateImage's images). */
+    async settle(ids: readonly string[], ctx: CallContext): Promise<void> {
+      if (!ids.length) return;
+      const pending = db
+        .select()
+        .from(snapshots)
+        .where(and(inArray(snapshots.id, [...ids]), eq(snapshots.state, "pending")))
+        .all();
+      if (pending.length) await refresh(pending, ctx);
     },
 
     /** Pending snapshots brought in line with their SCs: the CLC's periodic sync. */
