@@ -95,6 +95,7 @@ export function assembleEc2Services(
     zones,
     log: a.log,
     running: (id) => instances.running(id) !== undefined,
+    walrus: o.walrus,
   });
   const volumeService = createVolumeService({
     db: clc.db,

@@ -13,6 +13,7 @@ import { bundleImage, type Bundle } from "../../bundle/create";
 import { parseManifest } from "../../bundle/manifest";
 import { clientEnv, type ClientEnv } from "./client-env";
 import { ec2Call, s3Client } from "./signed-http";
+import { importEbs } from "./import-ebs";
 import type { CliIo } from "../settings-flags";
 
 const ARCHES = ["i386", "x86_64"];
@@ -31,6 +32,10 @@ function progressBar(io: CliIo, label: string, total: number) {
   return {
     tick: (n: number) => {
       done += n;
+      bar?.update(Math.min(done, total));
+    },
+    to: (n: number) => {
+      done = n;
       bar?.update(Math.min(done, total));
     },
     stop: () => {
@@ -158,19 +163,38 @@ export function imageCommand(io: CliIo): Command {
   image
     .command("import")
     .description(
-      "bundle, upload and register in one step; with --kernel/--ramdisk files those become eki/eri (admin only) and the image boots with them",
+      "bundle, upload and register in one step (or, with --ebs, make an EBS-backed image); with --kernel/--ramdisk files those become eki/eri (admin only) and the image boots with them",
     )
     .argument("<file>", "the root filesystem image")
     .option("--kernel <file>", "a kernel file to register alongside (admin only)")
     .option("--ramdisk <file>", "a ramdisk file to register alongside (admin only)")
     .option("-n, --name <name>", "image name (default: the file's name)")
     .option("-b, --bucket <bucket>", "bucket for the bundles (default: <account>-images)")
+    .option(
+      "--ebs",
+      "make an EBS-backed image instead: the disk (raw or qcow2, with its own bootloader or booted by --kernel/--ramdisk) becomes a snapshot, its root",
+    )
+    .option(
+      "--size <GiB>",
+      "with --ebs: the root volume's size at launch (default: the disk's, rounded up to GiB)",
+      (v) => Number.parseInt(v, 10),
+    )
     .addOption(archOption())
     .action(async (file: string, o) => {
       const env = clientEnv(io.env, { signing: true });
       const bucket = o.bucket ?? `${env.userId}-images`;
       const work = mkdtempSync(join(tmpdir(), "euca-import-"));
       try {
+        if (o.ebs && !o.kernel && !o.ramdisk) {
+          const r = await importEbs(
+            env,
+            file,
+            { bucket, name: o.name ?? basename(file), work, arch: o.arch, size: o.size },
+            { start: (label, total) => progressBar(io, label, total) },
+          );
+          io.out(`SNAPSHOT\t${r.snapshotId}\nIMAGE\t${r.imageId}\n`);
+          return;
+        }
         const one = async (
           path: string,
           extra: { kernel?: string; ramdisk?: string },
@@ -184,6 +208,16 @@ export function imageCommand(io: CliIo): Command {
         if (eki) io.out(`KERNEL\t${eki}\n`);
         const eri = o.ramdisk ? await one(o.ramdisk, { ramdisk: "true" }, { name: basename(o.ramdisk) }) : undefined;
         if (eri) io.out(`RAMDISK\t${eri}\n`);
+        if (o.ebs) {
+          const r = await importEbs(
+            env,
+            file,
+            { bucket, name: o.name ?? basename(file), work, arch: o.arch, size: o.size, kernel: eki, ramdisk: eri },
+            { start: (label, total) => progressBar(io, label, total) },
+          );
+          io.out(`SNAPSHOT\t${r.snapshotId}\nIMAGE\t${r.imageId}\n`);
+          return;
+        }
         const emi = await one(file, {}, { name: o.name ?? basename(file), kernel: eki, ramdisk: eri });
         io.out(`IMAGE\t${emi}\n`);
       } finally {

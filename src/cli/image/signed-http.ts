@@ -105,6 +105,12 @@ export function s3Client(env: ClientEnv) {
       if (r.status !== 200) throw new RemoteError(r.status, `HTTP ${r.status}`, `HEAD ${bucket}/${key}`);
       return String(r.headers.etag ?? "");
     },
+    /** Removes an object (one already gone is fine). */
+    async deleteObject(bucket: string, key: string): Promise<void> {
+      const url = target(bucket, key);
+      const r = await send(url, "DELETE", signed("DELETE", url, {}, EMPTY), trust);
+      if (r.status !== 204 && r.status !== 200 && r.status !== 404) throw errorOf(r);
+    },
     /** PUT a file with a canned ACL; Content-MD5 protects the bytes (the payload itself is not signed). */
     async putFile(
       bucket: string,

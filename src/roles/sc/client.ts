@@ -80,6 +80,14 @@ export interface StorageClient {
    * source's zone), completed when this answers; no data is read or sent. Idempotent per id.
    */
   copySnapshot(input: { snapshotId: string; sourceSnapshotId: string }, ctx: CallContext): Promise<StoredSnapshot>;
+  /**
+   * ImportSnapshot: a snapshot of a raw disk image in Walrus (`bucket`/`key`), `pending`
+   * while it is read and chunked in the background. Idempotent per id.
+   */
+  importSnapshot(
+    input: { snapshotId: string; bucket: string; key: string; sizeGiB: number },
+    ctx: CallContext,
+  ): Promise<StoredSnapshot>;
   /** Removes it and the chunks no other snapshot uses. Idempotent. */
   deleteSnapshot(input: { snapshotId: string }, ctx: CallContext): Promise<void>;
 }
@@ -94,5 +102,6 @@ export const STORAGE_METHODS = [
   "createSnapshot",
   "describeSnapshots",
   "copySnapshot",
+  "importSnapshot",
   "deleteSnapshot",
 ] as const satisfies readonly (keyof StorageClient)[];

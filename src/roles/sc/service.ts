@@ -21,7 +21,7 @@ import {
 import { GIB, type VolumeBackend } from "./backends/types";
 import type { StorageClient, StoredSnapshot, StoredVolume } from "./client";
 import { scExports, scSnapshots, scVolumes, type ScDatabase } from "./database";
-import type { SnapshotStore } from "./snapshots";
+import { IMPORTED_VOLUME, type SnapshotStore } from "./snapshots";
 import type { NbdExporter } from "./nbd-exports";
 import type { IscsiExporter } from "./iscsi-exports";
 
@@ -351,6 +351,33 @@ export function createStorageService(o: {
         ? db.select().from(scSnapshots).where(inArray(scSnapshots.id, snapshotIds)).all()
         : db.select().from(scSnapshots).all();
       return { snapshots: rows.map(toSnapshot) };
+    },
+
+    async importSnapshot({ snapshotId, bucket, key, sizeGiB }, ctx) {
+      if (!isResourceId("snapshot", snapshotId))
+        throw new InvalidParameterError("SnapshotId", `'${String(snapshotId)}' is not a snapshot id`);
+      const prior = db.select().from(scSnapshots).where(eq(scSnapshots.id, snapshotId)).get();
+      if (prior) return toSnapshot(prior);
+      const s = store();
+      db.insert(scSnapshots)
+        .values({ id: snapshotId, volumeId: IMPORTED_VOLUME, sizeGiB, state: "pending", createdAt: o.clock.now() })
+        .run();
+      const path = join(o.stagingDir, `${snapshotId}.raw`);
+      inBackground(async () => {
+        try {
+          await s.fromObject({ snapshotId, bucket, key, sizeBytes: sizeGiB * GIB, path }, ctx);
+        } catch (e) {
+          db.update(scSnapshots)
+            .set({ state: "error", reason: (e as Error).message.slice(0, 500) })
+            .where(eq(scSnapshots.id, snapshotId))
+            .run();
+          o.log.error({ requestId: ctx.requestId, snapshotId, err: (e as Error).message }, "sc: the import failed");
+          await s.abandon(snapshotId, ctx).catch(() => undefined);
+        } finally {
+          rmSync(path, { force: true });
+        }
+      });
+      return toSnapshot(db.select().from(scSnapshots).where(eq(scSnapshots.id, snapshotId)).get()!);
     },
 
     async copySnapshot({ snapshotId, sourceSnapshotId }, ctx) {

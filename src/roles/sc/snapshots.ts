@@ -22,6 +22,8 @@ import type { ProgramRunner } from "../../common/run-program";
 import { scChunks, scSnapshots, type ScDatabase } from "./database";
 
 export const SNAPSHOT_BUCKET = "euca-snapshots";
+/** The volume an imported snapshot names, as EC2 names it (it was made from no volume). */
+export const IMPORTED_VOLUME = "vol-ffffffff";
 const PARALLEL = 4;
 /** Restores wait on Walrus' reads more than on the disk: more at a time. */
 const RESTORE_PARALLEL = 8;
@@ -193,6 +195,35 @@ export function createSnapshotStore(o: {
       o.log.info(
         { requestId: ctx.requestId, snapshotId: to.snapshotId, from, chunks: m.chunks.length },
         "sc: snapshot copied (its chunks shared)",
+      );
+    },
+
+    /**
+     * ImportSnapshot: a disk image (raw) the user uploaded to Walrus, written into `path` (a
+     * sparse file of the snapshot's size: runs of zeros are not written) and taken from there.
+     */
+    async fromObject(
+      s: { snapshotId: string; bucket: string; key: string; sizeBytes: number; path: string },
+      ctx: CallContext,
+    ): Promise<Manifest> {
+      const got = await walrus().getObject({ bucket: s.bucket, key: s.key }, ctx);
+      const fh = await open(s.path, "w", 0o600);
+      try {
+        await fh.truncate(s.sizeBytes);
+        let at = 0;
+        for await (const part of got.body) {
+          const b = part as Buffer;
+          if (at + b.length > s.sizeBytes) throw new Error("the disk image is larger than its snapshot");
+          if (b.some((x) => x !== 0)) await fh.write(b, 0, b.length, at);
+          at += b.length;
+        }
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      return this.take(
+        { snapshotId: s.snapshotId, volumeId: IMPORTED_VOLUME, sizeBytes: s.sizeBytes, path: s.path },
+        ctx,
       );
     },
 

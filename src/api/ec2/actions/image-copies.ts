@@ -139,3 +139,92 @@ export const CopyImage = defineAction({
     return { imageId: img.id };
   },
 });
+
+/** An import task is named for the snapshot it makes ("import-snap-…"): nothing else to keep. */
+const taskId = (snapshotId: string) => `import-${snapshotId}`;
+
+export const ImportSnapshot = defineAction({
+  name: "ImportSnapshot",
+  params: {
+    Description: p.string({ maxLength: 255 }),
+    DiskContainer: p.struct({
+      Description: p.string({ maxLength: 255 }),
+      Format: p.string(),
+      Url: p.string(),
+      UserBucket: p.struct({ S3Bucket: p.string(), S3Key: p.string() }),
+    }),
+    ClientToken: p.string({ maxLength: 64 }),
+    Encrypted: p.boolean(),
+    KmsKeyId: p.string(),
+    RoleName: p.string(),
+    TagSpecification: tagSpecification,
+    DryRun: p.boolean(),
+  },
+  async handler(input, ctx) {
+    const d = input.DiskContainer;
+    const format = (d?.Format ?? "RAW").toUpperCase();
+    if (format !== "RAW")
+      throw new Ec2Error(
+        "InvalidParameterValue",
+        `Only RAW disk images are imported here, not ${format.slice(0, 16)} (convert it with qemu-img)`,
+      );
+    if (!d?.UserBucket?.S3Bucket || !d.UserBucket.S3Key)
+      throw new Ec2Error("MissingParameter", "The request must contain DiskContainer.UserBucket.S3Bucket and S3Key");
+    if (input.Encrypted || input.KmsKeyId !== undefined)
+      throw new Ec2Error("UnsupportedOperation", "Encrypted snapshots are not supported here");
+    const tags = tagsFor(ctx, input.TagSpecification ?? [], ["import-snapshot-task", "snapshot"]);
+    const s = await ctx.services.snapshots.importFrom(
+      caller(ctx),
+      { bucket: d.UserBucket.S3Bucket, key: d.UserBucket.S3Key, description: input.Description ?? d.Description },
+      ctx,
+    );
+    if (tags.length) ctx.services.tags.create(ctx.principal.accountId, [s.id], tags);
+    return {
+      importTaskId: taskId(s.id),
+      description: s.description,
+      snapshotTaskDetail: {
+        description: s.description,
+        format,
+        status: "active",
+        progress: String(s.progress),
+        userBucket: { s3Bucket: d.UserBucket.S3Bucket, s3Key: d.UserBucket.S3Key },
+      },
+    };
+  },
+});
+
+export const DescribeImportSnapshotTasks = defineAction({
+  name: "DescribeImportSnapshotTasks",
+  params: {
+    ImportTaskId: p.list(p.string()),
+    Filters: p.list(p.struct({ Name: p.string(), Value: p.list(p.string()) })),
+    MaxResults: p.integer({ min: 1, max: 500 }),
+    NextToken: p.string(),
+    DryRun: p.boolean(),
+  },
+  async handler(input, ctx) {
+    const ids = (input.ImportTaskId ?? []).map((t) => {
+      if (!/^import-snap-[0-9a-f]{8,17}$/.test(t))
+        throw new Ec2Error("InvalidConversionTaskId.Malformed", `'${t.slice(0, 64)}' is not an import task id`);
+      return t.slice("import-".length);
+    });
+    const rows = (
+      await ctx.services.snapshots.describe(caller(ctx), { ids, owners: ["self"], restorableBy: [] }, ctx)
+    ).filter((s) => s.volumeId === "vol-ffffffff");
+    return {
+      importSnapshotTaskSet: rows.map((s) => ({
+        importTaskId: taskId(s.id),
+        description: s.description,
+        snapshotTaskDetail: {
+          description: s.description,
+          format: "RAW",
+          diskImageSize: s.sizeGiB * 1024 ** 3,
+          snapshotId: s.id,
+          progress: s.state === "pending" ? String(s.progress) : undefined,
+          status: s.state === "completed" ? "completed" : s.state === "error" ? "deleted" : "active",
+          statusMessage: s.state === "error" ? "the disk image could not be read" : undefined,
+        },
+      })),
+    };
+  },
+});

@@ -15,7 +15,7 @@ import {
 import { CreateTags, DeleteTags, DescribeTags } from "./tags";
 import { AllocateAddress, AssociateAddress, DescribeAddresses, DisassociateAddress, ReleaseAddress } from "./addresses";
 import { DescribeInstanceStatus } from "./instance-status";
-import { CopyImage, CopySnapshot, CreateImage } from "./image-copies";
+import { CopyImage, CopySnapshot, CreateImage, DescribeImportSnapshotTasks, ImportSnapshot } from "./image-copies";
 import { DescribeInstanceAttribute, ModifyInstanceAttribute, ResetInstanceAttribute } from "./instance-attributes";
 import {
   DescribeInstances,
@@ -121,6 +121,8 @@ const actions = [
   CreateImage,
   CopyImage,
   CopySnapshot,
+  ImportSnapshot,
+  DescribeImportSnapshotTasks,
   DescribeInstanceStatus,
   AllocateAddress,
   ReleaseAddress,

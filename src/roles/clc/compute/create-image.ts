@@ -165,7 +165,10 @@ export function createImageMaker(o: {
     async refresh(ctx: CallContext): Promise<void> {
       const pending = o.images.pending().filter((i) => !inflight.has(i.id));
       if (!pending.length) return;
-      await o.snapshots.settle(pending.flatMap((i) => snapshotsOf(i.blockDeviceMappings)), ctx);
+      await o.snapshots.settle(
+        pending.flatMap((i) => snapshotsOf(i.blockDeviceMappings)),
+        ctx,
+      );
       this.sync();
     },
 

@@ -14,6 +14,7 @@ import { idIn, idIs } from "./id-match";
 import type { Caller } from "./instances";
 import { snapshotPermissions, snapshots, volumes } from "../schema";
 import type { Zone } from "./volumes";
+import type { WalrusClient } from "../../walrus/client";
 
 export type SnapshotRecord = typeof snapshots.$inferSelect;
 
@@ -25,6 +26,8 @@ export function createSnapshotService(o: {
   log: Logger;
   /** Whether a guest runs the instance now (a stopped one's volumes are at rest: nothing to hold still). */
   running: (instanceId: string) => boolean;
+  /** Where ImportSnapshot reads the user's disk image. */
+  walrus: () => WalrusClient | undefined;
 }) {
   const { db, sqlite } = o.db;
   const storageOf = (zone: string) => {
@@ -156,6 +159,53 @@ export function createSnapshotService(o: {
       };
       db.insert(snapshots).values(row).run();
       o.log.info({ requestId: ctx.requestId, snapshotId: id, from: src.id }, "clc: snapshot copied");
+      return row;
+    },
+
+    /**
+     * ImportSnapshot of a raw disk image the caller uploaded (a bucket they own): a snapshot
+     * of its size rounded up to whole GiB, in the first zone with a storage controller,
+     * `pending` while its SC reads and chunks it.
+     */
+    async importFrom(
+      caller: Caller,
+      input: { bucket: string; key: string; description?: string },
+      ctx: CallContext,
+    ): Promise<SnapshotRecord> {
+      const walrus = o.walrus();
+      if (!walrus) throw new UnavailableError("Walrus is not reachable from this cloud controller");
+      const owner = await walrus.bucketOwner(input.bucket, ctx).catch(() => undefined);
+      if (owner === undefined || (owner !== caller.accountId && !caller.isAdmin))
+        throw new InvalidParameterError("DiskContainer.UserBucket", `You have no bucket named '${input.bucket}'`);
+      const head = await walrus.headObject({ bucket: input.bucket, key: input.key }, ctx).catch(() => undefined);
+      if (!head)
+        throw new InvalidParameterError("DiskContainer.UserBucket", `There is no object ${input.bucket}/${input.key}`);
+      if (head.size === 0) throw new InvalidParameterError("DiskContainer.UserBucket", "The disk image is empty");
+      const zone = o.zones().find((z) => z.storage);
+      if (!zone) throw new UnavailableError("No zone of this cloud has a storage controller");
+      const id = o.ids.resourceId("snapshot");
+      const sizeGiB = Math.ceil(head.size / 1024 ** 3);
+      const stored = await zone.storage!.importSnapshot(
+        { snapshotId: id, bucket: input.bucket, key: input.key, sizeGiB },
+        ctx,
+      );
+      const row: SnapshotRecord = {
+        id,
+        accountId: caller.accountId,
+        volumeId: stored.volumeId,
+        zone: zone.name,
+        sizeGiB,
+        description: input.description ?? `Imported from ${input.bucket}/${input.key}`.slice(0, 255),
+        state: "pending",
+        progress: stored.progress,
+        startedAt: o.clock.now(),
+        sourceSnapshotId: null,
+      };
+      db.insert(snapshots).values(row).run();
+      o.log.info(
+        { requestId: ctx.requestId, snapshotId: id, bucket: input.bucket, key: input.key },
+        "clc: snapshot import started",
+      );
       return row;
     },
 
