@@ -5,7 +5,12 @@
  * changing a VM type and the capacity chart following. Every page is checked with axe.
  */
 import {
+  CreateSnapshotCommand,
+  CreateVolumeCommand,
   DescribeInstancesCommand,
+  DescribeSnapshotsCommand,
+  DescribeVolumesCommand,
+  RunInstancesCommand,
   ModifyImageAttributeCommand,
   RegisterImageCommand,
   TerminateInstancesCommand,
@@ -104,6 +109,55 @@ describe.runIf(canBrowse)("web interface: the cloud", () => {
     await user.getByRole("button", { name: `Terminate ${id}` }).click();
     expect(await flash(user)).toContain(`${id} is terminating`);
   }, 60_000);
+
+  it("stops, starts and makes an image of an EBS-backed instance from its page; the images page shows root devices", async () => {
+    const k = ec2(userKeys);
+    const vol = (await k.send(new CreateVolumeCommand({ Size: 1, AvailabilityZone: "cluster1" }))).VolumeId!;
+    await expect
+      .poll(async () => (await k.send(new DescribeVolumesCommand({ VolumeIds: [vol] }))).Volumes![0]!.State, {
+        timeout: 20_000,
+      })
+      .toBe("available");
+    const snap = (await k.send(new CreateSnapshotCommand({ VolumeId: vol }))).SnapshotId!;
+    await expect
+      .poll(async () => (await k.send(new DescribeSnapshotsCommand({ SnapshotIds: [snap] }))).Snapshots![0]!.State, {
+        timeout: 20_000,
+      })
+      .toBe("completed");
+    const emi = (
+      await k.send(
+        new RegisterImageCommand({
+          Name: "gina-ebs",
+          RootDeviceName: "/dev/sda1",
+          BlockDeviceMappings: [{ DeviceName: "/dev/sda1", Ebs: { SnapshotId: snap } }],
+        }),
+      )
+    ).ImageId!;
+    const id = (await k.send(new RunInstancesCommand({ ImageId: emi, MinCount: 1, MaxCount: 1 }))).Instances![0]!
+      .InstanceId!;
+    const state = async () =>
+      (await k.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!.Instances![0]!.State!.Name;
+    await expect.poll(state, { timeout: 20_000 }).toBe("running");
+    await visit(user, `/instances/${id}`, "instance-detail-ebs");
+    expect(await user.locator("main dl").textContent()).toContain("ebs (/dev/sda1)");
+    await user.getByRole("button", { name: "Stop" }).click();
+    expect(await flash(user)).toContain(`${id} is stopping`);
+    await expect.poll(state, { timeout: 20_000 }).toBe("stopped");
+    await visit(user, `/instances/${id}`, "instance-detail-stopped");
+    await user.getByRole("button", { name: "Start" }).click();
+    expect(await flash(user)).toContain(`${id} is starting`);
+    await expect.poll(state, { timeout: 20_000 }).toBe("running");
+    await visit(user, `/instances/${id}`, "instance-detail-ebs");
+    const make = user.getByRole("group", { name: "Create an image of it" });
+    await make.getByLabel("Image name").fill("gina-made");
+    await make.getByLabel(/Without stopping it/).check();
+    await make.getByRole("button", { name: "Create image" }).click();
+    expect(await flash(user)).toMatch(/emi-[0-9a-f]+ is being made of/);
+    await visit(user, "/images", "images-root-devices");
+    const made = user.locator("tr", { hasText: "gina-made" });
+    await expect.poll(async () => (await made.locator("td").nth(2).textContent())?.trim()).toBe("ebs");
+    await k.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+  }, 90_000);
 
   it("uploads a file from the browser straight to Walrus and downloads it through a presigned URL", async () => {
     await visit(user, "/buckets", "buckets");

@@ -55,15 +55,17 @@ export function computeRoutes(app: WebApp, d: WebDeps): void {
       const rows = s.images.describe(callerOf(u), {});
       return html`${table(
         "Images you may run",
-        ["Image", "Name", "Type", "Owner", "Public", "Registered", ""],
+        ["Image", "Name", "Type", "Root device", "State", "Owner", "Public", "Registered", ""],
         rows.map(
           (i) => html`<tr><th scope="row">${i.id}</th><td>${i.name}</td><td>${i.type}</td>
+<td>${i.type === "machine" ? i.rootDeviceType : ""}</td><td>${i.imageState}</td>
 <td>${i.accountId === u.accountId ? "you" : i.accountId}</td><td>${i.isPublic ? "yes" : "no"}</td><td>${when(i.createdAt)}</td>
 <td>${i.accountId === u.accountId ? button(web.view, "/images/deregister", "Deregister", { id: i.id }, { danger: true, describedBy: i.id }) : ""}</td></tr>`,
         ),
         { empty: "No images yet." },
       )}
-<p>Images are bundled and uploaded with euca2ools or <code>euca image</code>, then registered (docs/images.md).</p>`;
+<p>Instance-store images are bundled and uploaded with euca2ools or <code>euca image</code>, then registered;
+EBS-backed ones are made with <code>euca image import --ebs</code> or from an instance (its page's <em>Create image</em>) (docs/images.md).</p>`;
     }),
   );
   userPost(app, "/images/deregister", async (c, u) => {

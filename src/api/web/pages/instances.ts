@@ -1,6 +1,7 @@
 /**
  * Instances: the list (kept current by server-sent events), running one from an image
- * with a type, key pair and groups, rebooting, terminating, the console output.
+ * with a type, key pair and groups, rebooting, stopping and starting (EBS-backed),
+ * making an image of one, terminating, the console output.
  */
 import { html } from "hono/html";
 import { streamSSE } from "hono/streaming";
@@ -15,6 +16,17 @@ const EVENT_MS = 1000;
 /** Event streams one session may hold open at once (each costs a query a second). */
 const STREAMS_PER_SESSION = 4;
 const MAX_COUNT = 20;
+
+/** What may be done to an instance now: reboot and terminate; stop or start for an EBS-backed one. */
+function actions(view: Parameters<typeof button>[0], r: InstanceRecord, inRow: boolean) {
+  if (r.state === "terminated" || r.state === "shutting-down") return "";
+  const o = (danger = false) => ({ danger, ...(inRow ? { describedBy: r.id } : {}) });
+  const ebs = r.rootDeviceType === "ebs";
+  return html`${r.state === "running" ? button(view, "/instances/reboot", "Reboot", { id: r.id }, o()) : ""}
+${ebs && r.state === "running" ? button(view, "/instances/stop", "Stop", { id: r.id }, o()) : ""}
+${ebs && r.state === "stopped" ? button(view, "/instances/start", "Start", { id: r.id }, o()) : ""}
+${button(view, "/instances/terminate", "Terminate", { id: r.id }, o(true))}`;
+}
 
 export function instanceRoutes(app: WebApp, d: WebDeps): void {
   const streams = new Map<string, number>();
@@ -45,7 +57,7 @@ export function instanceRoutes(app: WebApp, d: WebDeps): void {
           (r) => html`
 <tr data-id="${r.id}" data-state="${r.state}"><th scope="row" data-f="id"><a href="/instances/${r.id}">${r.id}</a></th><td data-f="state">${r.state}</td><td data-f="type">${r.instanceType}</td>
 <td data-f="publicIp">${ips.get(r.id) ?? ""}</td><td data-f="privateIp">${r.privateIp ?? ""}</td><td data-f="zone">${r.zone}</td><td data-f="image">${r.imageId}</td>
-<td>${r.state === "terminated" ? "" : html`${button(web.view, "/instances/reboot", "Reboot", { id: r.id }, { describedBy: r.id })} ${button(web.view, "/instances/terminate", "Terminate", { id: r.id }, { danger: true, describedBy: r.id })}`}</td></tr>`,
+<td>${actions(web.view, r, true)}</td></tr>`,
         ),
         { id: "instances", empty: "You run no instances yet." },
       );
@@ -117,6 +129,35 @@ ${run}`;
     return act(c, d, "/instances", async () => {
       await d.services.instances.terminate(callerOf(u), [id], web.ctx);
       return `${id} is terminating`;
+    });
+  });
+
+  userPost(app, "/instances/stop", async (c, u, web) => {
+    const id = one(await formOf(c), "id");
+    return act(c, d, "/instances", async () => {
+      await d.services.instances.stop(callerOf(u), [id], false, web.ctx);
+      return `${id} is stopping`;
+    });
+  });
+
+  userPost(app, "/instances/start", async (c, u, web) => {
+    const id = one(await formOf(c), "id");
+    return act(c, d, "/instances", async () => {
+      await d.services.instances.start(callerOf(u), [id], web.ctx);
+      return `${id} is starting`;
+    });
+  });
+
+  userPost(app, "/instances/create-image", async (c, u, web) => {
+    const f = await formOf(c);
+    const id = one(f, "id");
+    return act(c, d, "/images", async () => {
+      const { imageId } = await d.services.imageMaker.create(
+        callerOf(u),
+        { instanceId: id, name: one(f, "name"), noReboot: one(f, "noReboot") === "1" },
+        web.ctx,
+      );
+      return `${imageId} is being made of ${id}`;
     });
   });
 
@@ -193,9 +234,23 @@ ${run}`;
 <dt>Type</dt><dd>${i.instanceType}</dd><dt>Image</dt><dd>${i.imageId}</dd><dt>Zone</dt><dd>${i.zone}</dd>
 <dt>Private address</dt><dd>${i.privateIp ?? ""}</dd><dt>Public address</dt><dd>${d.services.addresses.publicIpOf(i.id) ?? ""}</dd>
 <dt>Key pair</dt><dd>${i.keyName ?? "none"}</dd><dt>Security groups</dt><dd>${groups}</dd><dt>Launched</dt><dd>${when(i.launchTime)}</dd>
+<dt>Root device</dt><dd>${i.rootDeviceType}${i.rootDeviceName ? ` (${i.rootDeviceName})` : ""}</dd>
 <dt>Volumes</dt><dd>${volumes.map((v) => `${v.id} on /dev/${v.device}`).join(", ") || "none"}</dd>
 </dl>
-${i.state === "terminated" ? "" : html`<p>${button(web.view, "/instances/reboot", "Reboot", { id: i.id })} ${button(web.view, "/instances/terminate", "Terminate", { id: i.id }, { danger: true })}</p>`}
+<p>${actions(web.view, i, false)}</p>
+${
+  i.rootDeviceType === "ebs" && (i.state === "running" || i.state === "stopped")
+    ? form(
+        web.view,
+        "/instances/create-image",
+        html`<fieldset><legend>Create an image of it</legend><input type="hidden" name="id" value="${i.id}">
+${field("Image name", "name", { required: true })}
+<label><input type="checkbox" name="noReboot" value="1"> Without stopping it (its disks are held still while they are copied)</label>
+<button type="submit">Create image</button></fieldset>`,
+        { label: "Create an image" },
+      )
+    : ""
+}
 <h2 id="console">Console output</h2><pre tabindex="0" aria-labelledby="console">${consoleText || "(none yet)"}</pre>`;
     }),
   );
