@@ -2,13 +2,19 @@
  * Debian's ansible (amazon.aws, on /usr/bin/python3) against the built euca with one
  * endpoint_url, as a user would point it: aws_caller_info (STS), ec2_key and
  * ec2_security_group with a CIDR rule — and a second run changes nothing; ec2_instance
- * launches and terminates an instance in the default VPC.
+ * launches and terminates an instance in the default VPC; an EBS-backed one is launched
+ * with a volume, stopped, started and made into an image by ec2_ami.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { DescribeInstancesCommand, DescribeKeyPairsCommand, DescribeSecurityGroupsCommand } from "@aws-sdk/client-ec2";
+import {
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  DescribeKeyPairsCommand,
+  DescribeSecurityGroupsCommand,
+} from "@aws-sdk/client-ec2";
 import { BUNDLE, readEucarc, startEuca, type EucaProcess } from "../support/process";
 import { imageFile } from "../support/bundles";
 import { tempDir } from "../support/cloud";
@@ -61,6 +67,36 @@ const INSTANCE_PLAY = `- hosts: localhost
         region: eucalyptus
 `;
 
+/** An EBS-backed instance's life as Ansible drives it: launched with a volume, stopped, started, imaged, removed. */
+const EBS_PLAY = `- hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ec2: "{{ lookup('env', 'EC2_URL') }}"
+    common: &common { endpoint_url: "{{ lookup('env', 'EC2_URL') }}", region: eucalyptus }
+  tasks:
+    - amazon.aws.ec2_instance:
+        name: ansible-ebs
+        image_id: "{{ lookup('env', 'EMI') }}"
+        instance_type: m1.small
+        volumes: [{ device_name: /dev/sdf, ebs: { volume_size: 1, delete_on_termination: true } }]
+        state: running
+        wait: true
+        <<: *common
+      register: vm
+    - copy: { content: "{{ vm.instance_ids[0] }}", dest: "{{ lookup('env', 'OUT') }}/ebs-instance" }
+    - amazon.aws.ec2_instance: { instance_ids: "{{ vm.instance_ids }}", state: stopped, wait: true, <<: *common }
+    - amazon.aws.ec2_instance: { instance_ids: "{{ vm.instance_ids }}", state: running, wait: true, <<: *common }
+    - amazon.aws.ec2_ami:
+        instance_id: "{{ vm.instance_ids[0] }}"
+        name: ansible-ami
+        wait: true
+        <<: *common
+      register: ami
+    - copy: { content: "{{ ami.image_id }}", dest: "{{ lookup('env', 'OUT') }}/ami" }
+    - amazon.aws.ec2_instance: { instance_ids: "{{ vm.instance_ids }}", state: absent, wait: true, <<: *common }
+`;
+
 let p: EucaProcess;
 let dir: string;
 let work: string;
@@ -73,6 +109,7 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "euca-ansible-"));
   writeFileSync(join(work, "play.yml"), PLAY);
   writeFileSync(join(work, "instance.yml"), INSTANCE_PLAY);
+  writeFileSync(join(work, "ebs.yml"), EBS_PLAY);
 });
 afterAll(async () => {
   p?.child.kill("SIGTERM");
@@ -99,6 +136,21 @@ const playbook = (file = "play.yml", extra: NodeJS.ProcessEnv = {}) =>
     },
   });
 
+/** An image made with the euca CLI (`--ebs`: EBS-backed), as the admin. */
+async function importImage(name: string, ...flags: string[]): Promise<string> {
+  const credDir = join(dir, "credentials", "admin");
+  const v = readEucarc(join(credDir, "eucarc"));
+  const env = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x.replace("${EUCA_KEY_DIR}", credDir)]));
+  const imported = await run(
+    process.execPath,
+    [BUNDLE, "image", "import", imageFile(`${name}.img`, 100_000), "--name", name, ...flags],
+    { env: { PATH: process.env.PATH, ...env }, timeoutMs: 60_000 },
+  );
+  const emi = /IMAGE\t(\S+)/.exec(imported.stdout)?.[1];
+  expect(emi, imported.stderr).toMatch(/^emi-/);
+  return emi!;
+}
+
 describe.runIf(existsSync(PLAYBOOK) || process.env.CI === "true")("Debian's ansible (amazon.aws)", () => {
   it("aws_caller_info, ec2_key and ec2_security_group pass, and a second run changes nothing", async () => {
     const first = await playbook();
@@ -116,16 +168,7 @@ describe.runIf(existsSync(PLAYBOOK) || process.env.CI === "true")("Debian's ansi
   });
 
   it("ec2_instance launches an instance into the default VPC's subnet, waits for it to run, and terminates it", async () => {
-    const credDir = join(dir, "credentials", "admin");
-    const v = readEucarc(join(credDir, "eucarc"));
-    const env = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x.replace("${EUCA_KEY_DIR}", credDir)]));
-    const imported = await run(
-      process.execPath,
-      [BUNDLE, "image", "import", imageFile("ansible.img", 100_000), "--name", "ansible"],
-      { env: { PATH: process.env.PATH, ...env }, timeoutMs: 60_000 },
-    );
-    const emi = /IMAGE\t(\S+)/.exec(imported.stdout)?.[1];
-    expect(emi, imported.stderr).toMatch(/^emi-/);
+    const emi = await importImage("ansible");
     const r = await playbook("instance.yml", { EMI: emi });
     expect(r.stdout, r.stdout + r.stderr).toMatch(/failed=0/);
     expect(r.status).toBe(0);
@@ -135,5 +178,21 @@ describe.runIf(existsSync(PLAYBOOK) || process.env.CI === "true")("Debian's ansi
     expect(inst.State?.Name).toBe("terminated");
     expect(inst.Tags).toContainEqual({ Key: "Name", Value: "ansible-vm" });
     expect(inst.SecurityGroups?.map((g) => g.GroupName)).toEqual(["ansible-web"]);
+  });
+
+  it("ec2_instance launches an EBS-backed instance with a volume, stops and starts it; ec2_ami makes an image of it", async () => {
+    const emi = await importImage("ansible-ebs", "--ebs");
+    const r = await playbook("ebs.yml", { EMI: emi });
+    expect(r.stdout, r.stdout + r.stderr).toMatch(/failed=0/);
+    expect(r.status).toBe(0);
+    const ec2 = ec2Client(p.ec2Url, creds);
+    const id = readFileSync(join(work, "ebs-instance"), "utf8");
+    const inst = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!.Instances![0]!;
+    expect(inst.State?.Name).toBe("terminated");
+    expect(inst.RootDeviceType).toBe("ebs");
+    const ami = (await ec2.send(new DescribeImagesCommand({ ImageIds: [readFileSync(join(work, "ami"), "utf8")] })))
+      .Images![0]!;
+    expect(ami).toMatchObject({ State: "available", RootDeviceType: "ebs", Name: "ansible-ami" });
+    expect(ami.BlockDeviceMappings!.map((m) => m.DeviceName).sort()).toEqual(["/dev/sda1", "/dev/sdf"]);
   });
 });
