@@ -365,6 +365,11 @@ export function createVolumeService(o: {
       const settled = o.clock.now().getTime() - ATTACH_SETTLE_MS;
       for (const v of attached) {
         const r = reports.get(v.instanceId!);
+        // A launch's volume its guest runs with (its CLC restarted before it recorded the attachment).
+        if (v.attachState === "attaching" && r?.state === "Extant" && r.volumes?.some((x) => x.volumeId === v.id)) {
+          set(v.id, { attachState: "attached", state: "in-use" });
+          continue;
+        }
         const missing =
           r !== undefined &&
           r.unreportedSince === undefined &&
