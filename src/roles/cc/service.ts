@@ -10,13 +10,13 @@ import {
   UnavailableError,
   UnsupportedError,
 } from "../../common/errors";
-import type { NodeInstance } from "../nc/client";
-import type { ClusterClient, ClusterInstance, ClusterRunRequest } from "./client";
+import type { ClusterClient, ClusterInstance } from "./client";
+import { createInstanceOps } from "./instance-ops";
 import { clusterAvailability } from "./capacity";
 import type { CcDatabase } from "./database";
 import { placements } from "./database";
 import { place, type Policy } from "./placement";
-import { nicOf, type Lease, type NetworkService } from "./networks";
+import type { Lease, NetworkService } from "./networks";
 import type { ClusterNode, NodeMonitor } from "./node-monitor";
 import type { InstanceNetwork } from "./instance-network";
 import type { ManagedNetwork } from "./managed-network";
@@ -95,42 +95,8 @@ export function createClusterService(
       );
   }
 
-  /**
-   * The nodes start the placed instances in parallel, each with the network rendered for
-   * it; one refusal stops those started and `undo`es the placements.
-   */
-  async function startOnNodes(instances: readonly ClusterRunRequest[], ctx: CallContext, undo: () => void) {
-    const nodes = new Set(instances.map((r) => placementOf(r.instanceId)?.node));
-    try {
-      const results = await Promise.allSettled(
-        instances.map(({ groupIds: _g, publicIp: _p, ...r }) => {
-          const lease = o.networks.leaseOf(r.instanceId);
-          if (!lease) throw new NotFoundError("instance", r.instanceId);
-          return nodeOf(r.instanceId).client.runInstance(
-            { ...r, nic: nicOf(lease, o.network.forwardsFor(r.instanceId), o.managed?.bridgeOf(lease)) },
-            ctx,
-          );
-        }),
-      );
-      const failed = results.find((x): x is PromiseRejectedResult => x.status === "rejected");
-      if (failed) {
-        const started = instances.filter((_, i) => results[i]!.status === "fulfilled").map((r) => r.instanceId);
-        // A guest whose node went silent meanwhile is left to the unknown-guest review once its placement goes.
-        await Promise.all(
-          started.map((id) =>
-            Promise.resolve()
-              .then(() => nodeOf(id).client.terminateInstance({ instanceId: id }, ctx))
-              .catch(() => undefined),
-          ),
-        );
-        undo();
-        await o.managed?.network.sync(ctx).catch(() => undefined);
-        throw failed.reason;
-      }
-    } finally {
-      for (const name of nodes) if (name) o.monitor.invalidate(name);
-    }
-  }
+  const ops = createInstanceOps(o, { nodeOf, placementOf });
+  const { startOnNodes } = ops;
 
   return {
     async describeCluster(_input, ctx) {
@@ -300,75 +266,9 @@ export function createClusterService(
       return { instances: out };
     },
 
-    async startPlaced({ instances }, ctx) {
-      const ids = instances.map((r) => r.instanceId);
-      for (const id of ids) if (!placementOf(id)) throw new NotFoundError("instance", id);
-      // Undone, the instances are as stopped ones: no placement, their leases kept for the caller to decide.
-      await startOnNodes(instances, ctx, () => {
-        db.delete(placements).where(inArray(placements.instanceId, ids)).run();
-        o.networks.keep(ids, true);
-      });
-    },
-
-    async stopInstances({ instanceIds, force }, ctx) {
-      const unfinished: Array<{ instanceId: string; reason: string }> = [];
-      const done: string[] = [];
-      for (const id of instanceIds) {
-        const row = placementOf(id);
-        if (row && o.monitor.node(row.node) && o.monitor.health(row.node)?.state !== "fenced") {
-          try {
-            const node = nodeOf(id);
-            await node.client.stopInstance({ instanceId: id, force }, ctx);
-            o.monitor.invalidate(node.name);
-          } catch (e) {
-            unfinished.push({ instanceId: id, reason: (e as Error).message });
-            o.log.warn(
-              { requestId: ctx.requestId, instanceId: id, node: row.node, err: (e as Error).message },
-              "cc: stop not carried out yet; kept",
-            );
-            continue;
-          }
-        }
-        if (row) db.delete(placements).where(eq(placements.instanceId, id)).run();
-        done.push(id);
-      }
-      o.networks.keep(done, true);
-      if (done.length) await o.managed?.network.sync(ctx);
-      return { unfinished };
-    },
-
-    async terminateInstances({ instanceIds }, ctx) {
-      const out: NodeInstance[] = [];
-      const done: string[] = [];
-      const unfinished: Array<{ instanceId: string; reason: string }> = [];
-      for (const id of instanceIds) {
-        const row = placementOf(id);
-        // Never placed here, already forgotten, or on a node that is gone (deregistered, fenced): nothing runs it.
-        if (!row || !o.monitor.node(row.node) || o.monitor.health(row.node)?.state === "fenced") {
-          if (row) db.delete(placements).where(eq(placements.instanceId, id)).run();
-          done.push(id);
-          continue;
-        }
-        try {
-          const node = nodeOf(id);
-          const r = await node.client.terminateInstance({ instanceId: id }, ctx);
-          o.monitor.invalidate(node.name);
-          if (r) out.push(r);
-          db.delete(placements).where(eq(placements.instanceId, id)).run();
-          done.push(id);
-        } catch (e) {
-          // Its node is silent: the placement and its addresses stay until the node is heard and the guest is gone.
-          unfinished.push({ instanceId: id, reason: (e as Error).message });
-          o.log.warn(
-            { requestId: ctx.requestId, instanceId: id, node: row.node, err: (e as Error).message },
-            "cc: terminate not carried out yet; kept",
-          );
-        }
-      }
-      o.networks.release(done);
-      if (done.length) await o.managed?.network.sync(ctx);
-      return { instances: out, unfinished };
-    },
+    startPlaced: ops.startPlaced,
+    stopInstances: ops.stopInstances,
+    terminateInstances: ops.terminateInstances,
 
     drainNode: async ({ node }, ctx) => ({ migrated: await o.drain.drain(node, ctx) }),
     undrainNode: async ({ node }) => o.drain.undrain(node),

@@ -11,6 +11,7 @@ import type { Logger } from "pino";
 import type { NodeNetwork } from "./node-network";
 import { nodeVolumes } from "./volumes";
 import { volumeDisk } from "./volume-disks";
+import { guestControls } from "./guest-controls";
 import { nodeMigration } from "./migration";
 import { nodeForwards, sameForwards } from "./forwards";
 import { nodeResource, type NodeLimits } from "./resource";
@@ -341,48 +342,12 @@ export function createNodeService(
     ...volumes,
     ...migration,
 
-    async rebootInstance({ instanceId }) {
-      const row = record(instanceId);
-      if (!row) throw new NotFoundError("instance", instanceId);
-      try {
-        await d.hypervisor.reboot(instanceId);
-      } catch (e) {
-        if (e instanceof HypervisorError && e.kind === "not-found")
-          throw new IncorrectStateError(`instance ${instanceId} is not running`);
-        throw e;
-      }
-    },
-
-    async getConsoleOutput({ instanceId }) {
-      const row = record(instanceId);
-      if (!row) throw new NotFoundError("instance", instanceId);
-      let text = "";
-      try {
-        text = await d.hypervisor.consoleOutput(instanceId);
-      } catch (e) {
-        // Not running (yet, or any more): no console to show.
-        if (!(e instanceof HypervisorError && e.kind === "not-found")) throw e;
-      }
-      return { output: Buffer.from(text, "utf8").toString("base64") };
-    },
-
-    async powerDown() {
-      const n = active().length;
-      if (n > 0) throw new IncorrectStateError(`node still runs ${n} instance(s)`);
-      try {
-        await d.hypervisor.powerDown();
-      } catch (e) {
-        if (e instanceof HypervisorError && (e.kind === "busy" || e.kind === "unsupported"))
-          throw new IncorrectStateError(`cannot power down: ${e.message}`);
-        throw e;
-      }
-      d.log.info("nc: host powered down");
-    },
-
-    async powerUp() {
-      await d.hypervisor.powerUp();
-      d.log.info("nc: host powered up");
-    },
+    ...guestControls({
+      hypervisor: d.hypervisor,
+      log: d.log,
+      known: (id) => !!record(id),
+      active: () => active().length,
+    }),
 
     /** Waits for stagings under way (before the database closes at shutdown). */
     async drain() {

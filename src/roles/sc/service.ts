@@ -21,7 +21,8 @@ import {
 import { GIB, type VolumeBackend } from "./backends/types";
 import type { StorageClient, StoredSnapshot, StoredVolume } from "./client";
 import { scExports, scSnapshots, scVolumes, type ScDatabase } from "./database";
-import { IMPORTED_VOLUME, type SnapshotStore } from "./snapshots";
+import type { SnapshotStore } from "./snapshots";
+import { snapshotCopies } from "./snapshot-copies";
 import type { NbdExporter } from "./nbd-exports";
 import type { IscsiExporter } from "./iscsi-exports";
 
@@ -353,59 +354,15 @@ export function createStorageService(o: {
       return { snapshots: rows.map(toSnapshot) };
     },
 
-    async importSnapshot({ snapshotId, bucket, key, sizeGiB }, ctx) {
-      if (!isResourceId("snapshot", snapshotId))
-        throw new InvalidParameterError("SnapshotId", `'${String(snapshotId)}' is not a snapshot id`);
-      const prior = db.select().from(scSnapshots).where(eq(scSnapshots.id, snapshotId)).get();
-      if (prior) return toSnapshot(prior);
-      const s = store();
-      db.insert(scSnapshots)
-        .values({ id: snapshotId, volumeId: IMPORTED_VOLUME, sizeGiB, state: "pending", createdAt: o.clock.now() })
-        .run();
-      const path = join(o.stagingDir, `${snapshotId}.raw`);
-      inBackground(async () => {
-        try {
-          await s.fromObject({ snapshotId, bucket, key, sizeBytes: sizeGiB * GIB, path }, ctx);
-        } catch (e) {
-          db.update(scSnapshots)
-            .set({ state: "error", reason: (e as Error).message.slice(0, 500) })
-            .where(eq(scSnapshots.id, snapshotId))
-            .run();
-          o.log.error({ requestId: ctx.requestId, snapshotId, err: (e as Error).message }, "sc: the import failed");
-          await s.abandon(snapshotId, ctx).catch(() => undefined);
-        } finally {
-          rmSync(path, { force: true });
-        }
-      });
-      return toSnapshot(db.select().from(scSnapshots).where(eq(scSnapshots.id, snapshotId)).get()!);
-    },
-
-    async copySnapshot({ snapshotId, sourceSnapshotId }, ctx) {
-      for (const id of [snapshotId, sourceSnapshotId])
-        if (!isResourceId("snapshot", id))
-          throw new InvalidParameterError("SnapshotId", `'${String(id)}' is not a snapshot id`);
-      const prior = db.select().from(scSnapshots).where(eq(scSnapshots.id, snapshotId)).get();
-      if (prior) return toSnapshot(prior);
-      const src = db.select().from(scSnapshots).where(eq(scSnapshots.id, sourceSnapshotId)).get();
-      if (!src) throw new NotFoundError("snapshot", sourceSnapshotId);
-      if (src.state !== "completed") throw new IncorrectStateError(`${sourceSnapshotId} is ${src.state}`);
-      db.insert(scSnapshots)
-        .values({
-          id: snapshotId,
-          volumeId: src.volumeId,
-          sizeGiB: src.sizeGiB,
-          state: "pending",
-          createdAt: o.clock.now(),
-        })
-        .run();
-      try {
-        await store().copy(sourceSnapshotId, { snapshotId, sizeGiB: src.sizeGiB, volumeId: src.volumeId }, ctx);
-      } catch (e) {
-        db.delete(scSnapshots).where(eq(scSnapshots.id, snapshotId)).run(); // nothing was referenced: as if never asked
-        throw e;
-      }
-      return toSnapshot(db.select().from(scSnapshots).where(eq(scSnapshots.id, snapshotId)).get()!);
-    },
+    ...snapshotCopies({
+      db: o.db,
+      clock: o.clock,
+      log: o.log,
+      stagingDir: o.stagingDir,
+      store,
+      toSnapshot,
+      inBackground,
+    }),
 
     async deleteSnapshot({ snapshotId }, ctx) {
       const r = db.select().from(scSnapshots).where(eq(scSnapshots.id, snapshotId)).get();

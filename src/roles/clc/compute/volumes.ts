@@ -11,12 +11,12 @@ import type { IdGenerator } from "../../../common/ids";
 import { IncorrectStateError, InvalidParameterError, NotFoundError, UnavailableError } from "../../../common/errors";
 import { volumeStateFrom } from "../../../lifecycle/volume";
 import type { CallContext } from "../../../rpc/types";
-import type { ClusterInstance } from "../../cc/client";
 import type { Intents } from "./intents";
 import type { StorageClient } from "../../sc/client";
 import type { ClcDatabase } from "../database";
 import { idIn, idIs, sameId } from "./id-match";
 import { deviceKey } from "./block-devices";
+import { createVolumeRelease } from "./volume-release";
 import type { Caller, InstanceRecord } from "./instance-records";
 import { volumes } from "../schema";
 
@@ -26,8 +26,6 @@ export type VolumeRecord = typeof volumes.$inferSelect;
 const DELETED_VISIBLE_MS = 60 * 60 * 1000;
 /** How long a volume may be `creating` without its SC knowing it before it is in error. */
 const LOST_AFTER_MS = 60_000;
-/** How long after an attachment a node's report must show it. */
-const ATTACH_SETTLE_MS = 30_000;
 export { VOLUME_TYPES } from "./volume-types";
 import { VOLUME_TYPES } from "./volume-types";
 /** Device names a volume may take: /dev/sdf, sdf, /dev/xvdg, vdh. The root's (sda*, xvda*, vda) are the image's. */
@@ -88,56 +86,8 @@ export function createVolumeService(o: {
     db.update(volumes).set(patch).where(eq(volumes.id, id)).run();
   const detached = { instanceId: null, device: null, attachState: null, attachedAt: null } as const;
 
-  /**
-   * The node let go of the volume: its export goes, it is available again (or still being
-   * made), any detach intent is done. `ended`: its instance is gone, and a volume marked
-   * DeleteOnTermination goes with it — at once, or once its SC has made it (sync).
-   */
-  async function letGo(v: VolumeRecord, ctx: CallContext, ended = false): Promise<void> {
-    const storage = o.zones().find((z) => z.name === v.zone)?.storage;
-    await storage?.unexportVolume({ volumeId: v.id, instanceId: v.instanceId! }, ctx).catch(() => undefined);
-    const drop = ended && v.deleteOnTermination;
-    const making = v.state === "creating";
-    set(v.id, { ...detached, state: making ? "creating" : "available", deleteOnTermination: drop });
-    o.intents.done("detach", v.id);
-    if (drop && !making) await deleteWithInstance(v, ctx);
-  }
-
-  /** A DeleteOnTermination volume whose instance ended; one its SC still holds back is tried again by sync. */
-  async function deleteWithInstance(v: VolumeRecord, ctx: CallContext): Promise<void> {
-    try {
-      await storageOf(v.zone).deleteVolume({ volumeId: v.id }, ctx);
-      set(v.id, { state: "deleting", deleteOnTermination: false });
-      o.log.info({ requestId: ctx.requestId, volumeId: v.id }, "clc: volume deleted with its instance");
-    } catch (e) {
-      o.log.warn(
-        { requestId: ctx.requestId, volumeId: v.id, err: (e as Error).message },
-        "clc: a volume to delete with its instance is kept for now; retried",
-      );
-    }
-  }
-
-  /** Detaches whose time to retry has come. */
-  async function retryDetaches(ctx: CallContext): Promise<void> {
-    for (const i of o.intents.due("detach")) {
-      const v = db.select().from(volumes).where(eq(volumes.id, i.target)).get();
-      if (!v || v.attachState !== "detaching" || !v.instanceId) {
-        o.intents.done("detach", i.target); // let go meanwhile (its instance ended, a forced detach)
-        continue;
-      }
-      try {
-        await zone(v.zone).cluster.detachVolume({ instanceId: v.instanceId, volumeId: v.id }, ctx);
-      } catch (e) {
-        o.intents.failed("detach", v.id, (e as Error).message);
-        continue;
-      }
-      await letGo(v, ctx);
-      o.log.info(
-        { requestId: ctx.requestId, volumeId: v.id, instanceId: v.instanceId },
-        "clc: a kept detach was carried out",
-      );
-    }
-  }
+  const release = createVolumeRelease({ ...o, zone, storageOf, set });
+  const { letGo, deleteWithInstance, retryDetaches } = release;
 
   /** The volumes' states from their SCs (a zone that does not answer keeps its last). */
   async function refresh(rows: VolumeRecord[], ctx: CallContext): Promise<void> {
@@ -347,43 +297,7 @@ export function createVolumeService(o: {
       return { ...v, attachState: "detaching" }; // as EC2 answers DetachVolume
     },
 
-    /**
-     * From the clusters' instance reports: an attachment the node no longer has (its
-     * instance ended, or was torn down) is let go, and the volume is available again.
-     */
-    async reconcileAttachments(
-      reports: ReadonlyMap<string, ClusterInstance | undefined>,
-      ended: ReadonlySet<string>,
-      ctx: CallContext,
-    ): Promise<void> {
-      const attached = db
-        .select()
-        .from(volumes)
-        .where(inArray(volumes.attachState, ["attaching", "attached", "detaching"]))
-        .all();
-      // A report made before the attachment may not show it yet; a silent node's last report says nothing new.
-      const settled = o.clock.now().getTime() - ATTACH_SETTLE_MS;
-      for (const v of attached) {
-        const r = reports.get(v.instanceId!);
-        // A launch's volume its guest runs with (its CLC restarted before it recorded the attachment).
-        if (v.attachState === "attaching" && r?.state === "Extant" && r.volumes?.some((x) => x.volumeId === v.id)) {
-          set(v.id, { attachState: "attached", state: "in-use" });
-          continue;
-        }
-        const missing =
-          r !== undefined &&
-          r.unreportedSince === undefined &&
-          v.attachState === "attached" &&
-          !r.volumes?.some((x) => x.volumeId === v.id) &&
-          (v.attachedAt?.getTime() ?? 0) < settled;
-        if (!ended.has(v.instanceId!) && !missing) continue;
-        await letGo(v, ctx, ended.has(v.instanceId!));
-        o.log.info(
-          { requestId: ctx.requestId, volumeId: v.id, instanceId: v.instanceId },
-          "clc: the volume's instance let go of it; available again",
-        );
-      }
-    },
+    reconcileAttachments: release.reconcileAttachments,
 
     /** The volumes attached to each of the instances (DescribeInstances' block device mappings). */
     attachedTo(instanceIds: readonly string[]): Map<string, VolumeRecord[]> {
