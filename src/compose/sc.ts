@@ -6,6 +6,7 @@ import { openScDatabase } from "../roles/sc/database";
 import { createVolumeBackend } from "../roles/sc/backends/registry";
 import { createStorageService } from "../roles/sc/service";
 import type { StorageClient } from "../roles/sc/client";
+import { createRestoreCache } from "../roles/sc/restore-cache";
 import { createSnapshotStore } from "../roles/sc/snapshots";
 import { createNbdExporter } from "../roles/sc/nbd-exports";
 import { createIscsiExporter } from "../roles/sc/iscsi-exports";
@@ -44,6 +45,7 @@ export function assembleStorage(
     log: a.log,
     snapshots: createSnapshotStore({ zone: s.clusterName, db, walrus: o.walrus, run: runProgram, log: a.log }),
     stagingDir: join(dir, "staging"),
+    restoreCache: createRestoreCache({ dir: join(dir, "snapshot-cache"), run: runProgram }),
     nbd,
     iscsi:
       s.scExport === "iscsi"

@@ -5,8 +5,9 @@
  * RegisterImage); launched with a root 2 GiB larger than its snapshot and an extra empty
  * volume — the guest sees both by their ids (the root is the disk it booted from) and writes
  * a marker on its root; stopped (its QEMU process gone) and started again (same id and
- * private address, the marker still there); an image made of it boots a second instance
- * that reads the marker; terminated, the roots go and the extra volume stays.
+ * private address, the marker still there, the metadata service naming the same instance);
+ * an image made of it boots a second instance that reads the marker; terminated, the roots
+ * go and the extra volume stays.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
@@ -139,6 +140,14 @@ describe.runIf(ready)("EBS-backed instances on a real guest", () => {
     s = await disksOf(ip, [root]);
     expect(await s.ask(`read ${root}`)).toBe(`READ ${root} marker-of-${id}`);
     s.close();
+    // The metadata service answers the started guest as the same instance (cloud-init's per-instance state holds).
+    await until(
+      async () =>
+        Buffer.from((await c.aws("get-console-output", "--instance-id", id)).Output ?? "", "utf8")
+          .toString()
+          .includes(`EUCA-INSTANCE-ID=${id}`),
+      { timeoutMs: 60_000, everyMs: 500 },
+    );
 
     // An image of it (its volumes held still, the guest running on) boots a second instance that reads the marker.
     const made: string = (await c.aws("create-image", "--instance-id", id, "--name", "ebs-made", "--no-reboot"))

@@ -23,6 +23,7 @@ import type { StorageClient, StoredSnapshot, StoredVolume } from "./client";
 import { scExports, scSnapshots, scVolumes, type ScDatabase } from "./database";
 import type { SnapshotStore } from "./snapshots";
 import { snapshotCopies } from "./snapshot-copies";
+import type { RestoreCache } from "./restore-cache";
 import type { NbdExporter } from "./nbd-exports";
 import type { IscsiExporter } from "./iscsi-exports";
 
@@ -48,6 +49,8 @@ export function createStorageService(o: {
   nbd?: NbdExporter;
   /** SC_EXPORT=iscsi: tgt instead of NBD for nodes on other hosts. */
   iscsi?: IscsiExporter;
+  /** Local copies of the snapshots restored last (absent: every restore fetches its chunks). */
+  restoreCache?: RestoreCache;
 }): StorageClient & { recover(): Promise<void>; drain(): Promise<void> } {
   const { db, sqlite } = o.db;
   mkdirSync(o.stagingDir, { recursive: true, mode: 0o700 });
@@ -97,7 +100,13 @@ export function createStorageService(o: {
         await o.backend.create(volumeId, sizeGiB);
         // Writing every chunk again is the same volume: a restore cut short is simply done again.
         if (snapshotId) {
-          const r = await store().restore(snapshotId, o.backend.restoreTarget(volumeId).path, { requestId });
+          const target = o.backend.restoreTarget(volumeId).path;
+          const snap = db.select().from(scSnapshots).where(eq(scSnapshots.id, snapshotId)).get();
+          // Snapshots this SC holds go through its local copies; another zone's are fetched each time.
+          const r =
+            o.restoreCache && snap
+              ? await o.restoreCache.restore(store(), snapshotId, snap.sizeGiB * GIB, target, { requestId })
+              : await store().restore(snapshotId, target, { requestId });
           o.log.info({ requestId, volumeId, snapshotId, ...r }, "sc: volume restored from its snapshot");
         }
         db.update(scVolumes).set({ state: "available" }).where(eq(scVolumes.id, volumeId)).run();
@@ -260,6 +269,7 @@ export function createStorageService(o: {
         else remove(r.id, "sc-start");
       }
       for (const f of readdirSync(o.stagingDir)) rmSync(join(o.stagingDir, f), { force: true }); // copies of snapshots cut short
+      o.restoreCache?.recover();
       // NBD exports whose daemon is gone are served again (same port and key: the node reconnects); unrecorded ones end.
       if (o.nbd) {
         const running = o.nbd.running();
@@ -373,6 +383,7 @@ export function createStorageService(o: {
       inBackground(async () => {
         try {
           await s.remove(snapshotId, ctx);
+          o.restoreCache?.forget(snapshotId);
           o.log.info({ requestId: ctx.requestId, snapshotId }, "sc: snapshot deleted");
         } catch (e) {
           o.log.error(

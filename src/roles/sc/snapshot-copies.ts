@@ -13,8 +13,7 @@ import { isResourceId } from "../../common/ids";
 import type { StorageClient, StoredSnapshot } from "./client";
 import { scSnapshots, type ScDatabase } from "./database";
 import { IMPORTED_VOLUME, type SnapshotStore } from "./snapshots";
-
-const GIB = 1024 ** 3;
+import { GIB } from "./backends/types";
 
 export function snapshotCopies(o: {
   db: ScDatabase;
