@@ -155,7 +155,9 @@ export function createImageMaker(o: {
           if (stoppedHere) await o.instances.start(caller, [r.id], ctx).catch(() => undefined);
         }
       };
-      const p = work().finally(() => inflight.delete(image.id));
+      const p = work()
+        .catch((e: Error) => o.log.error({ imageId: image.id, err: e.message }, "clc: CreateImage's work failed"))
+        .finally(() => inflight.delete(image.id));
       inflight.set(image.id, p);
       if (!reboot) await p; // the copies are made while the request waits (the guest is held still, not stopped)
       return { imageId: image.id };
@@ -192,11 +194,6 @@ export function createImageMaker(o: {
         if (states.length < ids.length || states.includes("error")) o.images.settle(img.id, "failed");
         else if (states.every((s) => s === "completed")) o.images.settle(img.id, "available");
       }
-    },
-
-    /** Waits for CreateImage work under way (tests). */
-    async settled(): Promise<void> {
-      while (inflight.size) await Promise.all([...inflight.values()]);
     },
   };
 }

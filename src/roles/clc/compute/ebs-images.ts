@@ -39,7 +39,6 @@ export function createEbsImages(o: {
   }
 
   return {
-    checkSnapshots,
     parseMappings,
 
     /**

@@ -25,7 +25,6 @@ export function createInstanceBoot(
   cluster: (zone: string) => RegisteredCluster,
 ) {
   const { db } = o.db;
-  const inflight = new Set<Promise<void>>();
   const groupsOf = (r: InstanceRecord) => JSON.parse(r.groups) as Array<{ id: string; name: string }>;
 
   /** Where an image's bundle is, for its node (kernels and ramdisks of EBS-backed instances too). */
@@ -95,15 +94,14 @@ export function createInstanceBoot(
     );
   }
 
-  /** Runs `work` after the request answered; what it leaves unfinished a restart reconciles. */
+  /** Runs `work` after the request answered (it catches its own failures); what it leaves unfinished a restart reconciles. */
   function background(work: () => Promise<void>): void {
-    const p = work().finally(() => inflight.delete(p));
-    inflight.add(p);
+    void work().catch((e: Error) =>
+      o.log?.error({ err: e.message }, "clc: an instance's start in the background failed"),
+    );
   }
 
   return {
-    requestOf,
-
     /** A new launch with volumes: started in the background; a failure terminates it with why. */
     launch(rows: readonly InstanceRecord[], ctx: CallContext): void {
       background(async () => {
@@ -146,11 +144,6 @@ export function createInstanceBoot(
           }
         }
       });
-    },
-
-    /** Waits for the starts under way (tests, and a CLC shutting down). */
-    async settled(): Promise<void> {
-      while (inflight.size) await Promise.all([...inflight]);
     },
   };
 }

@@ -112,9 +112,6 @@ export function createInstanceService(o: InstanceServiceDeps) {
       owned: (caller, id) => owned({ ...caller, isAdmin: false }, [id])[0]!,
     }),
 
-    /** Starts (of stopped instances, launches with volumes) under way in the background. */
-    settled: () => boot.settled(),
-
     async describe(
       caller: Caller & { all?: boolean },
       ids: readonly string[],
