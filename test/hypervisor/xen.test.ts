@@ -115,6 +115,23 @@ describe("xl.cfg writer", () => {
     expect(() => xlConfig({ ...spec, kernelArgs: 'x" y' })).toThrow(/cannot be written/);
   });
 
+  it("an EBS root opens as its file (qcow2 said so); one served over NBD or iSCSI is refused as unsupported", () => {
+    const file = xlConfig({
+      ...spec,
+      disks: [{ path: "/v/vol-1.qcow2", device: "xvda1", format: "qcow2", volumeId: "vol-00000001" }],
+    });
+    expect(file).toContain("'format=qcow2, vdev=xvda1, access=rw, target=/v/vol-1.qcow2'");
+    const nbd = {
+      path: "nbd://10.0.0.2:10809/vol-00000001",
+      device: "xvda1",
+      volumeId: "vol-00000001",
+      nbd: { host: "10.0.0.2", port: 10809, export: "vol-00000001", identity: "i", pskDir: "/k" },
+    };
+    expect(() => xlConfig({ ...spec, disks: [nbd] })).toThrow(
+      expect.objectContaining({ kind: "unsupported", message: expect.stringMatching(/served over NBD/) }),
+    );
+  });
+
   // The real xl's parser, where the LD_PRELOAD shim of the reference can be built (xen-utils-4.17, gcc, libxen-dev headers).
   const REAL_XL = "/usr/lib/xen-4.17/bin/xl";
   let shim: string | undefined;

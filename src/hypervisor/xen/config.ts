@@ -2,7 +2,7 @@
  * The xl.cfg for one instance (xl.cfg(5)). Pure, so every line is tested, and each
  * configuration it writes is re-parsed by the real `xl -N create` where CI can run it.
  */
-import type { DomainSpec } from "../types";
+import { HypervisorError, type DomainSpec } from "../types";
 
 export type XenGuestType = "pv" | "hvm";
 
@@ -34,10 +34,15 @@ export function xlConfig(spec: DomainSpec, type: XenGuestType = "pv"): string {
     lines.push(`bootloader = "pygrub"`); // a PV guest without a kernel boots the disk's own
   }
   // target= must come last: everything after it is the path.
-  const disks = spec.disks.map(
-    (d) =>
-      `'format=raw, vdev=${specItem(d.device, "device")}, access=${d.readOnly ? "ro" : "rw"}, target=${specItem(d.path, "disk path")}'`,
-  );
+  const disks = spec.disks.map((d) => {
+    // xl opens files: a volume its SC serves from another host (an EBS-backed guest's root) is for QEMU's own clients.
+    if (d.nbd || d.iscsi)
+      throw new HypervisorError(
+        "unsupported",
+        `the xen driver opens disks as files, and ${d.volumeId ?? d.device} is served over ${d.nbd ? "NBD" : "iSCSI"} from its storage controller's host: run such instances on QEMU/KVM nodes, or on the SC's own host`,
+      );
+    return `'format=${d.format ?? "raw"}, vdev=${specItem(d.device, "device")}, access=${d.readOnly ? "ro" : "rw"}, target=${specItem(d.path, "disk path")}'`;
+  });
   lines.push(`disk = [ ${disks.join(", ")} ]`);
   // On a bridge the vif is named as every driver names a guest's card, so the node's filter finds it.
   const vifs = spec.nics.map(
