@@ -261,6 +261,60 @@ describe("qemu command line", () => {
     expect(a.join(" ")).toContain("virtio-blk-pci,drive=disk0,id=vda,bootindex=0");
     expect(a.join(" ")).toContain("-netdev tap,id=net0,ifname=tap-i1,script=no,downscript=no");
   });
+
+  it("an EBS root is the block node a hot-plug makes: its serial the volume id, NBD over TLS-PSK, an iSCSI password read from a file", () => {
+    const nbdRoot = {
+      path: "nbd://10.0.0.2:10809/vol-0a1b2c3d",
+      device: "vda",
+      volumeId: "vol-0a1b2c3d",
+      nbd: { host: "10.0.0.2", port: 10809, export: "vol-0a1b2c3d", identity: "i-0a1b2c3d", pskDir: "/d/vol.psk" },
+    };
+    const a = qemuArgs({ ...s, kernel: undefined, disks: [nbdRoot] }, { ...run, net: { mode: "none" } });
+    expect(JSON.parse(a[a.indexOf("-object") + 1]!)).toEqual({
+      "qom-type": "tls-creds-psk",
+      id: "t-vda",
+      endpoint: "client",
+      dir: "/d/vol.psk",
+      username: "i-0a1b2c3d",
+    });
+    expect(JSON.parse(a[a.indexOf("-blockdev") + 1]!)).toMatchObject({
+      driver: "raw",
+      "node-name": "n-vda",
+      file: {
+        driver: "nbd",
+        export: "vol-0a1b2c3d",
+        "tls-creds": "t-vda",
+        server: { host: "10.0.0.2", port: "10809" },
+      },
+    });
+    expect(a[a.indexOf("-blockdev") + 3]).toBe("virtio-blk-pci,id=vda,drive=n-vda,serial=vol-0a1b2c3d,bootindex=0");
+    const iscsiRoot = {
+      path: "iscsi://10.0.0.2:3260/iqn.x/1",
+      device: "vda",
+      volumeId: "vol-0a1b2c3d",
+      iscsi: { portal: "10.0.0.2:3260", target: "iqn.x", lun: 1, user: "u", password: "chap-secret" },
+    };
+    const b = qemuArgs(
+      { ...s, disks: [iscsiRoot] },
+      { ...run, net: { mode: "none" }, secretPath: (d) => `/d/${d}.secret` },
+    );
+    expect(b.join(" ")).not.toContain("chap-secret");
+    expect(JSON.parse(b[b.indexOf("-object") + 1]!)).toEqual({
+      "qom-type": "secret",
+      id: "t-vda",
+      file: "/d/vda.secret",
+    });
+    // A kernel boots it: no bootindex. A qcow2 volume file is opened as qcow2.
+    expect(b[b.indexOf("-blockdev") + 3]).toBe("virtio-blk-pci,id=vda,drive=n-vda,serial=vol-0a1b2c3d");
+    const c = qemuArgs(
+      { ...s, disks: [{ path: "/v/vol.qcow2", device: "vda", format: "qcow2", volumeId: "vol-0a1b2c3d" }] },
+      { ...run, net: { mode: "none" } },
+    );
+    expect(JSON.parse(c[c.indexOf("-blockdev") + 1]!)).toMatchObject({
+      driver: "qcow2",
+      file: { driver: "file", filename: "/v/vol.qcow2" },
+    });
+  });
 });
 
 describe.skipIf(!guest || process.getuid?.() !== 0)(
