@@ -1,7 +1,8 @@
 /**
  * The node controller's instance lifecycle on the fake hypervisor, over the in-process
  * and the signed-HTTP transport: staging from Walrus, disks, console, reboot,
- * terminate, failures with reasons, capacity, and adoption after a restart.
+ * terminate, failures with reasons, capacity, adoption after a restart, and EBS-backed
+ * instances (a root volume, launch volumes, stop, run again).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -284,5 +285,48 @@ describe("node restart", () => {
     });
     await target2.service.completeIncoming({ instanceId: r.instanceId, ok: true }, ctx);
     await until(target2.service, r.instanceId, "Extant");
+  });
+});
+
+describe("EBS-backed instances on the node", () => {
+  it("boots from its root volume with launch volumes attached; stops (record torn down 'stopped'); runs again; will not migrate", async () => {
+    const dir = tempDir("euca-nc-ebs-");
+    const { hv, service } = makeNode(dir);
+    const vol = (name: string) => {
+      const path = join(dir, `${name}.img`);
+      writeFileSync(path, Buffer.alloc(1024));
+      return { kind: "file" as const, path, format: "raw" as const };
+    };
+    const r = request({
+      image: undefined,
+      rootVolume: { volumeId: "vol-0000000a", device: "sda1", target: vol("root") },
+      volumes: [{ volumeId: "vol-0000000b", device: "sdf", target: vol("extra") }],
+      ephemeral: ["sdb"],
+    });
+    await service.runInstance(r, ctx);
+    const up = await until(service, r.instanceId, "Extant");
+    expect(up.volumes?.map((v) => v.volumeId).sort()).toEqual(["vol-0000000a", "vol-0000000b"]);
+    const dom = (await hv.get(r.instanceId))!;
+    expect(dom.disks[0]).toMatchObject({ path: join(dir, "root.img"), volumeId: "vol-0000000a" });
+    expect(dom.disks.some((d) => d.device === "sdb" && !d.volumeId)).toBe(true); // the ephemeral disk, no swap
+    expect(dom.disks).toHaveLength(3);
+    await expect(service.migrationSource({ instanceId: r.instanceId }, ctx)).rejects.toMatchObject({
+      kind: "Unsupported",
+    });
+
+    expect(await service.stopInstance({ instanceId: r.instanceId }, ctx)).toMatchObject({
+      state: "Teardown",
+      reason: "stopped",
+    });
+    expect(await hv.get(r.instanceId)).toBeUndefined();
+    expect(existsSync(join(dir, "root.img"))).toBe(true); // the volume is its SC's: untouched
+    expect(await service.stopInstance({ instanceId: r.instanceId }, ctx)).toMatchObject({ state: "Teardown" }); // idempotent
+
+    // Started again (on this node): the stopped record gives way to a new run.
+    await service.runInstance(r, ctx);
+    await until(service, r.instanceId, "Extant");
+    await service.terminateInstance({ instanceId: r.instanceId }, ctx);
+    // A terminated record is not run again by a retried request.
+    expect((await service.runInstance(r, ctx)).state).toBe("Teardown");
   });
 });
