@@ -88,7 +88,17 @@ function reservations(ctx: Ec2Context, rows: InstanceRecord[], tags: Map<string,
       const t = tags.get(r.id);
       const vols = volumes.get(r.id) ?? [];
       // Everything else about an instance is fixed once it is placed.
-      const version = `${r.state}|${r.stateReason}|${r.transitionReason}|${r.instanceType}|${r.privateIp}|${r.hypervisor ?? ""}|${ip ?? ""}|${t ? JSON.stringify(t) : ""}|${vols.map((v) => `${v.id}:${v.device}:${v.attachState}`).join(",")}`;
+      const version = [
+        r.state,
+        r.stateReason,
+        r.transitionReason,
+        r.instanceType,
+        r.privateIp,
+        r.hypervisor ?? "",
+        ip ?? "",
+        t ? JSON.stringify(t) : "",
+        vols.map((v) => `${v.id}:${v.device}:${v.attachState}:${v.deleteOnTermination}`).join(","),
+      ].join("|");
       return ctx.fragments.get(`instance:${r.id}`, version, () => instanceItem(ctx, r, ip, t, vols));
     }),
   }));

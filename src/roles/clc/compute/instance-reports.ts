@@ -73,33 +73,45 @@ export function createInstanceReports(o: InstanceReportsDeps) {
   }
 
   /**
+   * What the zone's cluster carried out of a terminate or stop of these instances (all of
+   * them when the zone's cluster was deregistered: nothing runs them any more). What it did
+   * not do keeps its intent with why, retried later; a cluster that does not answer did nothing.
+   */
+  async function carriedOut(
+    kind: "terminate" | "stop",
+    zone: string,
+    ids: readonly string[],
+    ctx: CallContext,
+    call: (c: RegisteredCluster) => Promise<{ unfinished: Array<{ instanceId: string; reason: string }> }>,
+  ): Promise<string[]> {
+    if (!ids.length) return [];
+    const c = clusterOf(zone);
+    let unfinished = new Map<string, string>();
+    if (c) {
+      try {
+        unfinished = new Map((await call(c)).unfinished.map((u) => [u.instanceId, u.reason]));
+      } catch (e) {
+        for (const id of ids) o.intents.failed(kind, id, (e as Error).message);
+        o.log?.warn(
+          { requestId: ctx.requestId, zone, instances: ids, err: (e as Error).message },
+          `clc: cluster did not carry out a ${kind}; kept and retried`,
+        );
+        return [];
+      }
+    }
+    for (const [id, reason] of unfinished) o.intents.failed(kind, id, reason);
+    return ids.filter((id) => !unfinished.has(id));
+  }
+
+  /**
    * Asks the zone's cluster to let go of these instances. Those it did are finished — a
    * shutting-down one terminated, each one's addresses and volumes given back — and the
    * others keep their intent, retried later. Returns the finished ones.
    */
   async function terminateAt(zone: string, ids: readonly string[], ctx: CallContext): Promise<Set<string>> {
-    if (!ids.length) return new Set();
-    const c = clusterOf(zone);
-    let unfinished = new Map<string, string>();
-    if (c) {
-      try {
-        unfinished = new Map(
-          (await c.client.terminateInstances({ instanceIds: [...ids] }, ctx)).unfinished.map((u) => [
-            u.instanceId,
-            u.reason,
-          ]),
-        );
-      } catch (e) {
-        for (const id of ids) o.intents.failed("terminate", id, (e as Error).message);
-        o.log?.warn(
-          { requestId: ctx.requestId, zone, instances: ids, err: (e as Error).message },
-          "clc: cluster did not carry out a terminate; kept and retried",
-        );
-        return new Set();
-      }
-    } // else the zone's cluster was deregistered: nothing runs them any more
-    for (const [id, reason] of unfinished) o.intents.failed("terminate", id, reason);
-    const done = ids.filter((id) => !unfinished.has(id));
+    const done = await carriedOut("terminate", zone, ids, ctx, (c) =>
+      c.client.terminateInstances({ instanceIds: [...ids] }, ctx),
+    );
     const now = o.clock.now();
     for (const id of done) {
       db.update(instances)
@@ -119,28 +131,9 @@ export function createInstanceReports(o: InstanceReportsDeps) {
    * with the cluster — and the others keep their intent, retried later.
    */
   async function stopAt(zone: string, ids: readonly string[], ctx: CallContext, force = false): Promise<Set<string>> {
-    if (!ids.length) return new Set();
-    const c = clusterOf(zone);
-    let unfinished = new Map<string, string>();
-    if (c) {
-      try {
-        unfinished = new Map(
-          (await c.client.stopInstances({ instanceIds: [...ids], force }, ctx)).unfinished.map((u) => [
-            u.instanceId,
-            u.reason,
-          ]),
-        );
-      } catch (e) {
-        for (const id of ids) o.intents.failed("stop", id, (e as Error).message);
-        o.log?.warn(
-          { requestId: ctx.requestId, zone, instances: ids, err: (e as Error).message },
-          "clc: cluster did not carry out a stop; kept and retried",
-        );
-        return new Set();
-      }
-    }
-    for (const [id, reason] of unfinished) o.intents.failed("stop", id, reason);
-    const done = ids.filter((id) => !unfinished.has(id));
+    const done = await carriedOut("stop", zone, ids, ctx, (c) =>
+      c.client.stopInstances({ instanceIds: [...ids], force }, ctx),
+    );
     for (const id of done) {
       const moved = db
         .update(instances)
