@@ -262,7 +262,7 @@ describe("qemu command line", () => {
     expect(a.join(" ")).toContain("-netdev tap,id=net0,ifname=tap-i1,script=no,downscript=no");
   });
 
-  it("an EBS root is the block node a hot-plug makes: its serial the volume id, NBD over TLS-PSK, an iSCSI password read from a file", () => {
+  it("an EBS root is the block node a hot-plug makes: serial = volume id, NBD over TLS-PSK, an iSCSI password from a file", () => {
     const nbdRoot = {
       path: "nbd://10.0.0.2:10809/vol-0a1b2c3d",
       device: "vda",

@@ -163,7 +163,8 @@ export function imageCommand(io: CliIo): Command {
   image
     .command("import")
     .description(
-      "bundle, upload and register in one step (or, with --ebs, make an EBS-backed image); with --kernel/--ramdisk files those become eki/eri (admin only) and the image boots with them",
+      "bundle, upload and register in one step (or, with --ebs, make an EBS-backed image); " +
+        "with --kernel/--ramdisk files those become eki/eri (admin only) and the image boots with them",
     )
     .argument("<file>", "the root filesystem image")
     .option("--kernel <file>", "a kernel file to register alongside (admin only)")
@@ -172,7 +173,8 @@ export function imageCommand(io: CliIo): Command {
     .option("-b, --bucket <bucket>", "bucket for the bundles (default: <account>-images)")
     .option(
       "--ebs",
-      "make an EBS-backed image instead: the disk (raw or qcow2, with its own bootloader or booted by --kernel/--ramdisk) becomes a snapshot, its root",
+      "make an EBS-backed image instead: the disk (raw or qcow2, with its own bootloader " +
+        "or booted by --kernel/--ramdisk) becomes a snapshot, its root",
     )
     .option(
       "--size <GiB>",

@@ -39,9 +39,11 @@ export function xlConfig(spec: DomainSpec, type: XenGuestType = "pv"): string {
     if (d.nbd || d.iscsi)
       throw new HypervisorError(
         "unsupported",
-        `the xen driver opens disks as files, and ${d.volumeId ?? d.device} is served over ${d.nbd ? "NBD" : "iSCSI"} from its storage controller's host: run such instances on QEMU/KVM nodes, or on the SC's own host`,
+        `the xen driver opens disks as files, and ${d.volumeId ?? d.device} is served over ` +
+          `${d.nbd ? "NBD" : "iSCSI"} from its storage controller's host: run such instances on QEMU/KVM nodes, or on the SC's own host`,
       );
-    return `'format=${d.format ?? "raw"}, vdev=${specItem(d.device, "device")}, access=${d.readOnly ? "ro" : "rw"}, target=${specItem(d.path, "disk path")}'`;
+    const target = specItem(d.path, "disk path");
+    return `'format=${d.format ?? "raw"}, vdev=${specItem(d.device, "device")}, access=${d.readOnly ? "ro" : "rw"}, target=${target}'`;
   });
   lines.push(`disk = [ ${disks.join(", ")} ]`);
   // On a bridge the vif is named as every driver names a guest's card, so the node's filter finds it.

@@ -289,7 +289,7 @@ describe("node restart", () => {
 });
 
 describe("EBS-backed instances on the node", () => {
-  it("boots from its root volume with launch volumes attached; stops (record torn down 'stopped'); runs again; will not migrate", async () => {
+  it("boots from its root volume with launch volumes attached; stops ('stopped'); runs again; will not migrate", async () => {
     const dir = tempDir("euca-nc-ebs-");
     const { hv, service } = makeNode(dir);
     const vol = (name: string) => {

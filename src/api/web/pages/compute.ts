@@ -65,7 +65,8 @@ export function computeRoutes(app: WebApp, d: WebDeps): void {
         { empty: "No images yet." },
       )}
 <p>Instance-store images are bundled and uploaded with euca2ools or <code>euca image</code>, then registered;
-EBS-backed ones are made with <code>euca image import --ebs</code> or from an instance (its page's <em>Create image</em>) (docs/images.md).</p>`;
+EBS-backed ones are made with <code>euca image import --ebs</code> or from an instance
+(its page's <em>Create image</em>) (docs/images.md).</p>`;
     }),
   );
   userPost(app, "/images/deregister", async (c, u) => {
