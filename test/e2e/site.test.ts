@@ -145,6 +145,45 @@ describe.runIf(ready)("a four-host site joined by token (MANAGED, real guests)",
     await site.ec2("detach-volume", "--volume-id", vol);
   }, 240_000);
 
+  it("an EBS-backed guest boots on a node from its root volume on the cluster host (NBD), stops and starts", async () => {
+    const image = await site.importImage([
+      guest!.root,
+      "--kernel",
+      guest!.vmlinux,
+      "--ramdisk",
+      guest!.initrd,
+      "--name",
+      "site-ebs",
+      "--ebs",
+    ]);
+    const id: string = (await site.ec2("run-instances", "--image-id", image, "--instance-type", "m1.small"))
+      .Instances[0].InstanceId;
+    const booted = (what: string) =>
+      until(
+        async () =>
+          (await site.ec2("describe-instances", "--instance-ids", id)).Reservations[0].Instances[0].State.Name ===
+            "running" &&
+          ((await site.ec2("get-console-output", "--instance-id", id)).Output ?? "").includes(`EUCA-INSTANCE-ID=${id}`),
+        { what, timeoutMs: 240_000, everyMs: 2000 },
+      );
+    await booted(`${id} booted from its root volume`);
+    const inst = (await site.ec2("describe-instances", "--instance-ids", id)).Reservations[0].Instances[0];
+    expect(inst.RootDeviceType).toBe("ebs");
+    await site.ec2("stop-instances", "--instance-ids", id, "--force");
+    await until(
+      async () =>
+        (await site.ec2("describe-instances", "--instance-ids", id)).Reservations[0].Instances[0].State.Name ===
+        "stopped",
+      { what: `${id} stopped`, timeoutMs: 120_000 },
+    );
+    await site.ec2("start-instances", "--instance-ids", id);
+    await booted(`${id} booted again`);
+    expect(
+      (await site.ec2("describe-instances", "--instance-ids", id)).Reservations[0].Instances[0].PrivateIpAddress,
+    ).toBe(inst.PrivateIpAddress);
+    await site.ec2("terminate-instances", "--instance-ids", id);
+  }, 600_000);
+
   it("`euca admin` from a node's host with the admin's eucarc: status of every component, a live property set", async () => {
     const status = await site.euca("n2", ["admin", "status"], site.adminEnv);
     expect(status).toMatch(/^cc\s+cluster1\s+available\s/m);

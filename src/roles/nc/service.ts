@@ -59,6 +59,8 @@ export interface NodeServiceDeps {
 export const STOP_TIMEOUT_MS = 60_000;
 /** A record torn down by StopInstances. */
 export const STOPPED_REASON = "stopped";
+/** A record torn down by TerminateInstances: its instance never runs again. */
+const TERMINATED_REASON = "terminated";
 
 /** How long a torn-down instance is still reported. */
 export const TEARDOWN_KEPT_MS = 60 * 60 * 1000;
@@ -230,8 +232,9 @@ export function createNodeService(
 
     async runInstance(r, ctx) {
       const existing = record(r.instanceId);
-      // A stopped EBS-backed instance starts here again: its old record goes. Otherwise a retried request: idempotent.
-      if (existing?.state === "teardown" && existing.reason === STOPPED_REASON)
+      // An EBS-backed instance starts here again after it stopped (or after a start here failed or was cut
+      // short): its old record goes. A terminated one never runs again; otherwise a retried request: idempotent.
+      if (existing?.state === "teardown" && existing.reason !== TERMINATED_REASON && r.rootVolume)
         db.delete(ncInstances).where(eq(ncInstances.id, r.instanceId)).run();
       else if (existing) return view(existing);
       const res = await describeResource();
@@ -276,7 +279,7 @@ export function createNodeService(
       if (!row) return null;
       if (staging.has(instanceId)) terminatedWhileStaging.add(instanceId);
       await d.hypervisor.destroy(instanceId);
-      if (row.state !== "teardown") teardown(instanceId, "terminated");
+      if (row.state !== "teardown") teardown(instanceId, TERMINATED_REASON);
       return {
         instanceId,
         state: "Teardown",
